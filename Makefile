@@ -1,0 +1,37 @@
+# Padlock's entry points. `make run` and `make test` are the two a newcomer needs; see README.md.
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SEEDS ?= 1-2000
+
+.PHONY: run test deps build release fuzz bench format
+
+# Installs Debian's libuv1-dev (and pkg-config) when pkg-config cannot find libuv.
+deps:
+	@if ! pkg-config --exists libuv 2>/dev/null; then \
+		echo "libuv not found: installing libuv1-dev and pkg-config through apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libuv1-dev pkg-config; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) test
+
+# Runs one million random and mutated inputs through every frame and message decoder.
+fuzz: deps
+	$(SWIFT) build -c release --product padlock-fuzz
+	.build/release/padlock-fuzz --iterations 1000000
+
+bench: release
+	.build/release/padlock-bench --help
+
+run: release
+	@echo "The padlockd server is not built yet (issue 7): 'make run' will start a local three-node cluster."
+	@echo "Today: 'make test' runs the suite; .build/release/padlock-bench measures the storage and lock table."
+
+format:
+	swift format --in-place --recursive Sources Tests Package.swift

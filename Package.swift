@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+// Padlock: a fenced, lease-based lock coordinator on Raft and libuv.
+// Module boundaries follow docs/ARCHITECTURE.md; dependencies point inward.
+import PackageDescription
+
+let package = Package(
+    name: "Padlock",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "padlock-bench", targets: ["padlock-bench"]),
+        .executable(name: "padlock-fuzz", targets: ["padlock-fuzz"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: Vocabulary shared by the state machine, the wire codec and the client.
+        .target(name: "PadlockTypes"),
+        .testTarget(name: "PadlockTypesTests", dependencies: ["PadlockTypes"]),
+
+        // MARK: libuv runtime (the only code that touches libuv).
+        .systemLibrary(
+            name: "CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        .target(
+            name: "EventLoop",
+            dependencies: ["CLibUV", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "CLibUV"]),
+
+        // MARK: Wire protocol.
+        .target(name: "Wire", dependencies: ["PadlockTypes"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "PadlockTypes"]),
+
+        // MARK: Raft consensus core (pure).
+        .target(name: "Raft"),
+        .testTarget(name: "RaftTests", dependencies: ["Raft"], exclude: ["testdata"]),
+
+        // MARK: Lock state machine (pure).
+        .target(name: "LockTable", dependencies: ["PadlockTypes"]),
+        .testTarget(name: "LockTableTests", dependencies: ["LockTable", "PadlockTypes"], exclude: ["testdata"]),
+
+        // MARK: Durable storage.
+        .target(name: "Storage"),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+
+        // MARK: Executables.
+        .executableTarget(
+            name: "padlock-bench",
+            dependencies: [
+                "Storage", "LockTable", "PadlockTypes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "padlock-fuzz", dependencies: ["Wire", "PadlockTypes"]),
+    ]
+)

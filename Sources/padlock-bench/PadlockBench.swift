@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `padlock-bench`: Padlock's benchmarks, kept apart from the tests. Figures are reported as measured on
+/// this machine in this run; compare them only with figures from the same run.
+@main
+struct PadlockBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "padlock-bench",
+        abstract: "Measures Padlock's storage, lock table and cluster.",
+        subcommands: [StorageBenchmark.self, TableBenchmark.self]
+    )
+}

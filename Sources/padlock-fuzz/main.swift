@@ -1,0 +1,1 @@
+print("padlock-fuzz: under construction")
