@@ -1,0 +1,270 @@
+import PadlockTypes
+
+/// A node's answer to one ``ClientRequest``.
+public struct ClientResponse: Hashable, Sendable {
+    /// The correlation id of the request this answers.
+    public var correlation: CorrelationID
+    /// The request's result, or why it failed.
+    public var outcome: Result<ClientResult, ClientFailure>
+
+    /// Creates a response.
+    public init(correlation: CorrelationID, outcome: Result<ClientResult, ClientFailure>) {
+        self.correlation = correlation
+        self.outcome = outcome
+    }
+
+    /// Decodes a frame payload that must hold a client response.
+    public init(decoding payload: [UInt8]) throws(WireError) {
+        self = try Self.decodedPayload(payload)
+    }
+
+    /// The frame payload: the kind byte, then the response.
+    public func encoded() -> [UInt8] { encodedPayload() }
+}
+
+/// What a request achieved. A `resolve` request is answered with the result of the request it names.
+public enum ClientResult: Hashable, Sendable {
+    case sessionOpened(SessionGrant)
+    case sessionRenewed(SessionGrant)
+    case sessionClosed
+    /// The lock is held; the holder carries the fence to send with every write.
+    case granted(Holder)
+    case released
+    case inspected(KeyInspection)
+    case listed(ListPage)
+    case fenceChecked(FenceCheck)
+    /// The key was released by force; `previous` is who held it.
+    case forceUnlocked(previous: Holder)
+    /// The session was ended; its locks were released.
+    case sessionRevoked(releasedLockCount: UInt64)
+    case audited(AuditPage)
+    case status(NodeStatus)
+}
+
+/// Why a request failed: a closed set, mirroring the client library's errors (DESIGN.md §7).
+public enum ClientFailure: Error, Hashable, Sendable {
+    /// Bad input, such as a TTL out of range; the message says what to change.
+    case invalidArgument(message: String)
+    /// The role or the client is not allowed to do this.
+    case permissionDenied(reason: String)
+    /// Someone else holds the key (a try-lock, or a wait that ran out); `waiterCount` are queued behind them.
+    case held(by: Holder, waiterCount: UInt64)
+    /// This node is not the leader; the hint names the leader when the node knows it.
+    case notLeader(LeaderHint?)
+    /// The cluster cannot serve now (no leader, no quorum); retry after the given time.
+    case unavailable(reason: String, retryAfterMilliseconds: UInt64)
+    /// A bound was reached (sessions, locks per session, waiters per key, queues).
+    case overloaded(reason: String)
+    /// The request's session no longer exists; open a new one.
+    case sessionExpired
+    /// The release named a key and fence the session does not hold.
+    case notHeld
+    /// The lock was released before this request (expiry or force-unlock); stop using its fence.
+    case lockLost
+    /// The acquire's wait time passed before the key became free.
+    case timedOut
+    /// `resolve` named a request the node has no record of.
+    case unknownRequest
+}
+
+/// A session's terms, as granted when it was opened or renewed.
+public struct SessionGrant: Hashable, Sendable {
+    public var session: SessionID
+    /// The TTL the cluster granted, which may differ from the one asked for.
+    public var ttlMilliseconds: UInt64
+    /// When the session expires without another renewal, on the leader's clock. Clients keep their own,
+    /// earlier deadline from when they sent the renewal.
+    public var renewalDeadline: Timestamp
+
+    /// Creates a grant.
+    public init(session: SessionID, ttlMilliseconds: UInt64, renewalDeadline: Timestamp) {
+        self.session = session
+        self.ttlMilliseconds = ttlMilliseconds
+        self.renewalDeadline = renewalDeadline
+    }
+}
+
+/// One held lock: the key, its holder, and until when the holder's session keeps it without renewal.
+public struct LockInfo: Hashable, Sendable {
+    public var key: LockKey
+    public var holder: Holder
+    /// The holder's session deadline on the leader's clock.
+    public var leaseDeadline: Timestamp
+
+    /// Creates a lock description.
+    public init(key: LockKey, holder: Holder, leaseDeadline: Timestamp) {
+        self.key = key
+        self.holder = holder
+        self.leaseDeadline = leaseDeadline
+    }
+}
+
+/// One queued acquire.
+public struct Waiter: Hashable, Sendable {
+    public var key: LockKey
+    public var session: SessionID
+    public var owner: String
+    public var mode: LockMode
+    /// When the acquire was queued, on the leader's clock.
+    public var since: Timestamp
+
+    /// Creates a waiter description.
+    public init(key: LockKey, session: SessionID, owner: String, mode: LockMode, since: Timestamp) {
+        self.key = key
+        self.session = session
+        self.owner = owner
+        self.mode = mode
+        self.since = since
+    }
+}
+
+/// Who holds and who waits for a key and the keys under it.
+public struct KeyInspection: Hashable, Sendable {
+    /// The key that was inspected.
+    public var key: LockKey
+    /// Locks on the key or under it, in key order.
+    public var holders: [LockInfo]
+    /// Queued acquires on the key or under it, in queue order per key.
+    public var waiters: [Waiter]
+
+    /// Creates an inspection result.
+    public init(key: LockKey, holders: [LockInfo], waiters: [Waiter]) {
+        self.key = key
+        self.holders = holders
+        self.waiters = waiters
+    }
+}
+
+/// One page of a lock listing.
+public struct ListPage: Hashable, Sendable {
+    /// Locks in key order.
+    public var locks: [LockInfo]
+    /// The token for the next page (its ``ListQuery/after``); `nil` on the last page.
+    public var next: LockKey?
+
+    /// Creates a page.
+    public init(locks: [LockInfo], next: LockKey?) {
+        self.locks = locks
+        self.next = next
+    }
+}
+
+/// The answer to a fence check.
+public struct FenceCheck: Hashable, Sendable {
+    /// Whether the fence asked about belongs to the key's current holder.
+    public var isCurrent: Bool
+    /// The current holder's fence, `nil` when nobody holds the key.
+    public var currentFence: FenceToken?
+
+    /// Creates a fence check answer.
+    public init(isCurrent: Bool, currentFence: FenceToken?) {
+        self.isCurrent = isCurrent
+        self.currentFence = currentFence
+    }
+}
+
+/// What an audit record records.
+public enum AuditAction: UInt8, Hashable, Sendable, CaseIterable {
+    /// An administrator released a key by force.
+    case forceUnlock = 0
+    /// An administrator ended a session.
+    case revokeSession = 1
+    /// A session expired because its holder stopped renewing.
+    case sessionExpired = 2
+}
+
+/// One entry of the audit trail.
+public struct AuditRecord: Hashable, Sendable {
+    /// The log index of the entry that did it; pages are ordered by it.
+    public var index: WireLogIndex
+    /// When it happened, on the leader's clock.
+    public var time: Timestamp
+    public var action: AuditAction
+    /// The key concerned, `nil` for actions on a whole session.
+    public var key: LockKey?
+    /// Who held the key before, when a key was concerned and held.
+    public var previousHolder: Holder?
+    /// Who did it: the administrator's owner label, or `padlock` for expiries.
+    public var identity: String
+    /// Why, as given by the administrator or by the cluster.
+    public var reason: String
+
+    /// Creates an audit record.
+    public init(
+        index: WireLogIndex, time: Timestamp, action: AuditAction, key: LockKey?, previousHolder: Holder?,
+        identity: String, reason: String
+    ) {
+        self.index = index
+        self.time = time
+        self.action = action
+        self.key = key
+        self.previousHolder = previousHolder
+        self.identity = identity
+        self.reason = reason
+    }
+}
+
+/// One page of the audit trail.
+public struct AuditPage: Hashable, Sendable {
+    /// Records in index order.
+    public var records: [AuditRecord]
+    /// The `after` for the next page; `nil` on the last page.
+    public var next: WireLogIndex?
+
+    /// Creates a page.
+    public init(records: [AuditRecord], next: WireLogIndex?) {
+        self.records = records
+        self.next = next
+    }
+}
+
+/// A node's Raft role, as reported by `status`.
+public enum NodeRole: UInt8, Hashable, Sendable, CaseIterable {
+    case follower = 0
+    case candidate = 1
+    case leader = 2
+    case learner = 3
+}
+
+/// A node's view of itself and the cluster.
+public struct NodeStatus: Hashable, Sendable {
+    public var node: WireNodeID
+    public var role: NodeRole
+    public var term: WireTerm
+    /// The leader this node knows of, if any.
+    public var leader: WireNodeID?
+    public var commitIndex: WireLogIndex
+    public var appliedIndex: WireLogIndex
+    public var sessionCount: UInt64
+    public var lockCount: UInt64
+    public var waiterCount: UInt64
+
+    /// Creates a status report.
+    public init(
+        node: WireNodeID, role: NodeRole, term: WireTerm, leader: WireNodeID?, commitIndex: WireLogIndex,
+        appliedIndex: WireLogIndex, sessionCount: UInt64, lockCount: UInt64, waiterCount: UInt64
+    ) {
+        self.node = node
+        self.role = role
+        self.term = term
+        self.leader = leader
+        self.commitIndex = commitIndex
+        self.appliedIndex = appliedIndex
+        self.sessionCount = sessionCount
+        self.lockCount = lockCount
+        self.waiterCount = waiterCount
+    }
+}
+
+/// Where a follower believes the leader is.
+public struct LeaderHint: Hashable, Sendable {
+    public var node: WireNodeID
+    /// The leader's client address, such as `10.0.0.7:7401`.
+    public var address: String
+
+    /// Creates a hint.
+    public init(node: WireNodeID, address: String) {
+        self.node = node
+        self.address = address
+    }
+}
