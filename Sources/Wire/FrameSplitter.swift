@@ -28,6 +28,9 @@ public struct FrameSplitter: Sendable {
     /// Bytes received but not yet returned as a payload.
     public var bufferedByteCount: Int { buffer.count - readOffset }
 
+    /// Bytes held in memory, consumed ones included; consumed bytes are dropped once they outweigh the rest.
+    package var storageByteCount: Int { buffer.count }
+
     /// Adds bytes received from the stream.
     public mutating func append(_ bytes: some Collection<UInt8>) {
         if readOffset > 0 && readOffset >= buffer.count - readOffset {

@@ -102,7 +102,7 @@ package enum WireFuzzer {
         return accepted
     }
 
-    private static func roundTrips(
+    static func roundTrips(
         _ decoder: String, _ input: [UInt8], _ report: inout FuzzReport,
         _ decodeAndEncode: ([UInt8]) throws(WireError) -> [UInt8]
     ) -> Bool {
