@@ -72,7 +72,9 @@ public enum ClientOperation: Hashable, Sendable {
 
 /// The arguments of an acquire.
 public struct Acquisition: Hashable, Sendable {
+    /// The key to lock; the lock covers the key's whole subtree.
     public var key: LockKey
+    /// Exclusive to edit, shared to view or approve.
     public var mode: LockMode
     /// How long the request may wait in the key's queue; 0 means try once.
     public var waitMilliseconds: UInt64

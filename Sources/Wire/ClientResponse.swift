@@ -24,20 +24,29 @@ public struct ClientResponse: Hashable, Sendable {
 
 /// What a request achieved. A `resolve` request is answered with the result of the request it names.
 public enum ClientResult: Hashable, Sendable {
+    /// The session exists; use its id and keep renewing it.
     case sessionOpened(SessionGrant)
+    /// The session's countdown restarted.
     case sessionRenewed(SessionGrant)
+    /// The session is closed and its locks released.
     case sessionClosed
     /// The lock is held; the holder carries the fence to send with every write.
     case granted(Holder)
+    /// The lock is released.
     case released
+    /// Who holds and who waits.
     case inspected(KeyInspection)
+    /// One page of held locks.
     case listed(ListPage)
+    /// Whether the fence is current.
     case fenceChecked(FenceCheck)
     /// The key was released by force; `previous` is who held it.
     case forceUnlocked(previous: Holder)
     /// The session was ended; its locks were released.
     case sessionRevoked(releasedLockCount: UInt64)
+    /// One page of the audit trail.
     case audited(AuditPage)
+    /// The node's view of itself and the cluster.
     case status(NodeStatus)
 }
 
@@ -69,6 +78,7 @@ public enum ClientFailure: Error, Hashable, Sendable {
 
 /// A session's terms, as granted when it was opened or renewed.
 public struct SessionGrant: Hashable, Sendable {
+    /// The session's id, sent with every later request.
     public var session: SessionID
     /// The TTL the cluster granted, which may differ from the one asked for.
     public var ttlMilliseconds: UInt64
@@ -86,7 +96,9 @@ public struct SessionGrant: Hashable, Sendable {
 
 /// One held lock: the key, its holder, and until when the holder's session keeps it without renewal.
 public struct LockInfo: Hashable, Sendable {
+    /// The locked key.
     public var key: LockKey
+    /// Who holds it, in which mode, under which fence.
     public var holder: Holder
     /// The holder's session deadline on the leader's clock.
     public var leaseDeadline: Timestamp
@@ -101,9 +113,13 @@ public struct LockInfo: Hashable, Sendable {
 
 /// One queued acquire.
 public struct Waiter: Hashable, Sendable {
+    /// The key the acquire waits for.
     public var key: LockKey
+    /// The waiting session.
     public var session: SessionID
+    /// The waiting session's owner label.
     public var owner: String
+    /// The mode asked for.
     public var mode: LockMode
     /// When the acquire was queued, on the leader's clock.
     public var since: Timestamp
@@ -179,6 +195,7 @@ public struct AuditRecord: Hashable, Sendable {
     public var index: WireLogIndex
     /// When it happened, on the leader's clock.
     public var time: Timestamp
+    /// What happened.
     public var action: AuditAction
     /// The key concerned, `nil` for actions on a whole session.
     public var key: LockKey?
@@ -220,23 +237,35 @@ public struct AuditPage: Hashable, Sendable {
 
 /// A node's Raft role, as reported by `status`.
 public enum NodeRole: UInt8, Hashable, Sendable, CaseIterable {
+    /// Follows a leader, or waits for one.
     case follower = 0
+    /// Campaigning for votes.
     case candidate = 1
+    /// Serves requests and replicates the log.
     case leader = 2
+    /// Receives the log without voting.
     case learner = 3
 }
 
 /// A node's view of itself and the cluster.
 public struct NodeStatus: Hashable, Sendable {
+    /// The answering node.
     public var node: WireNodeID
+    /// Its Raft role.
     public var role: NodeRole
+    /// Its current term.
     public var term: WireTerm
     /// The leader this node knows of, if any.
     public var leader: WireNodeID?
+    /// The highest log index it knows to be committed.
     public var commitIndex: WireLogIndex
+    /// The highest log index its lock table has applied.
     public var appliedIndex: WireLogIndex
+    /// Open sessions in its lock table.
     public var sessionCount: UInt64
+    /// Held locks in its lock table.
     public var lockCount: UInt64
+    /// Queued acquires in its lock table.
     public var waiterCount: UInt64
 
     /// Creates a status report.
@@ -258,6 +287,7 @@ public struct NodeStatus: Hashable, Sendable {
 
 /// Where a follower believes the leader is.
 public struct LeaderHint: Hashable, Sendable {
+    /// The leader's node id.
     public var node: WireNodeID
     /// The leader's client address, such as `10.0.0.7:7401`.
     public var address: String

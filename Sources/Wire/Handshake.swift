@@ -26,6 +26,7 @@ public struct Handshake: Hashable, Sendable {
 
     /// The protocol version the sender speaks.
     public var version: ProtocolVersion
+    /// Whether the sender is a node or a client.
     public var role: ConnectionRole
     /// The cluster the sender believes it is talking to.
     public var cluster: ClusterID

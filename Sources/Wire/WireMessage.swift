@@ -4,9 +4,13 @@ import PadlockTypes
 ///
 /// Tags are fixed forever; Raft's peer messages will take new tags from 16 up.
 public enum MessageKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// ``Handshake``: the first message of every connection.
     case handshake = 1
+    /// ``HandshakeAnswer``: the server's reply to it.
     case handshakeAnswer = 2
+    /// ``ClientRequest``.
     case clientRequest = 3
+    /// ``ClientResponse``.
     case clientResponse = 4
 
     /// The kind's name, for logs and errors.
@@ -23,9 +27,13 @@ public enum MessageKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringCo
 /// Any one message that can travel in a frame payload, for code that does not know in advance which to expect
 /// (the fuzz driver, traffic dumps). A connection that knows its state decodes the one kind it expects.
 public enum WireMessage: Hashable, Sendable {
+    /// A handshake.
     case handshake(Handshake)
+    /// A handshake answer.
     case handshakeAnswer(HandshakeAnswer)
+    /// A client request.
     case clientRequest(ClientRequest)
+    /// A client response.
     case clientResponse(ClientResponse)
 
     /// The message's kind byte.

@@ -14,6 +14,7 @@ package struct FuzzReport: Sendable, CustomStringConvertible {
     /// The first few failures, described with the bytes that caused them.
     package var failures: [String] = []
 
+    /// An empty report.
     package init() {}
 
     mutating func recordFailure(_ description: @autoclosure () -> String) {
