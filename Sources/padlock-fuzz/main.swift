@@ -54,4 +54,6 @@ let report = WireFuzzer.run(seed: arguments.seed, iterations: arguments.iteratio
 for failure in report.failures { print("padlock-fuzz: FAILURE \(failure)") }
 print("padlock-fuzz: \(report.inputCount) inputs, 0 crashes, \(report.decodedCount) decoded")
 print("padlock-fuzz: \(report)")
+let tally = report.errorCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+print("padlock-fuzz: errors seen: \(tally.joined(separator: ", "))")
 if report.failureCount > 0 { exit(1) }

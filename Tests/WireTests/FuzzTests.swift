@@ -12,6 +12,13 @@ import Testing
         #expect(report.decodedCount > iterations / 10)
         #expect(report.framePayloadCount > iterations)
         #expect(report.oversizedFrameCount > 0)
+        // Every way a decoder can refuse input must have happened, or the fuzzing is too shallow to trust.
+        let expected: Set = [
+            "truncated", "overlongVarint", "varintOverflow", "lengthTooLarge", "invalidBool", "invalidUTF8",
+            "unknownTag", "trailingBytes", "invalidKey", "wrongMagic", "versionMismatch", "unexpectedKind",
+            "frameTooLarge",
+        ]
+        #expect(expected.subtracting(report.errorCounts.keys).isEmpty, "\(report.errorCounts)")
     }
 
     @Test func theSameSeedReplaysTheSameRun() {

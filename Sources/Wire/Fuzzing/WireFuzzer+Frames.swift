@@ -28,6 +28,7 @@ extension WireFuzzer {
             do {
                 while let payload = try splitter.nextPayload() { received.append(payload) }
             } catch {
+                report.errorCounts[error.caseName, default: 0] += 1
                 refused = true
                 break feeding
             }

@@ -13,6 +13,8 @@ package struct FuzzReport: Sendable, CustomStringConvertible {
     package var failureCount = 0
     /// The first few failures, described with the bytes that caused them.
     package var failures: [String] = []
+    /// How often each kind of error was raised, by case name: shows how deep into the decoders inputs got.
+    package var errorCounts: [String: Int] = [:]
 
     /// An empty report.
     package init() {}
@@ -113,9 +115,35 @@ package enum WireFuzzer {
         } catch {
             // Describing the error is part of the contract too: logs print it for every closed connection.
             if input.count % 8 == 0 { _ = error.description }
+            report.errorCounts[error.caseName, default: 0] += 1
             return false
         }
         if reencoded != input { report.recordFailure("\(decoder) re-encoded \(input) as \(reencoded)") }
         return true
+    }
+}
+
+extension WireError {
+    /// The error's case name (the primitive case for `malformed`), for the fuzz report's tally.
+    var caseName: String {
+        switch self {
+        case .malformed(let error):
+            switch error {
+            case .truncated: "truncated"
+            case .overlongVarint: "overlongVarint"
+            case .varintOverflow: "varintOverflow"
+            case .lengthTooLarge: "lengthTooLarge"
+            case .invalidBool: "invalidBool"
+            case .invalidUTF8: "invalidUTF8"
+            case .unknownTag: "unknownTag"
+            case .trailingBytes: "trailingBytes"
+            case .invalidValue: "invalidValue"
+            }
+        case .invalidKey: "invalidKey"
+        case .wrongMagic: "wrongMagic"
+        case .versionMismatch: "versionMismatch"
+        case .unexpectedKind: "unexpectedKind"
+        case .frameTooLarge: "frameTooLarge"
+        }
     }
 }
