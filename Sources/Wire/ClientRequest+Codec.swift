@@ -126,7 +126,8 @@ extension ClientOperation {
         case .forceUnlock:
             let id = try reader.readRequestID()
             let key = try reader.readKey()
-            return .forceUnlock(id, key: key, reason: try reader.readString(maxByteCount: InputLimits.reasonByteCountMax))
+            return .forceUnlock(
+                id, key: key, reason: try reader.readString(maxByteCount: InputLimits.reasonByteCountMax))
         case .revokeSession:
             let id = try reader.readRequestID()
             let target = try reader.readSessionID()

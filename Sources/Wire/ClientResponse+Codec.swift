@@ -115,7 +115,8 @@ extension ClientResult {
         case .listed: .listed(try ListPage.read(from: &reader))
         case .fenceChecked:
             .fenceChecked(
-                FenceCheck(isCurrent: try reader.readBool(), currentFence: try reader.readPresent { try $0.readFence() })
+                FenceCheck(
+                    isCurrent: try reader.readBool(), currentFence: try reader.readPresent { try $0.readFence() })
             )
         case .forceUnlocked: .forceUnlocked(previous: try reader.readHolder())
         case .sessionRevoked: .sessionRevoked(releasedLockCount: try reader.readVarint())

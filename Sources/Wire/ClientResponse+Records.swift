@@ -79,7 +79,8 @@ extension ListPage {
 
     static func read(from reader: inout ByteReader) throws -> ListPage {
         ListPage(
-            locks: try reader.readElements(maxCount: WireLimits.pageSizeMax, minimumElementSize: LockInfo.byteCountMin) {
+            locks: try reader.readElements(maxCount: WireLimits.pageSizeMax, minimumElementSize: LockInfo.byteCountMin)
+            {
                 try LockInfo.read(from: &$0)
             },
             next: try reader.readPresent { try $0.readKey() })
@@ -142,6 +143,7 @@ extension NodeStatus {
             node: WireNodeID(try reader.readVarint()), role: try reader.readEnum(NodeRole.self),
             term: WireTerm(try reader.readVarint()), leader: try reader.readPresent { WireNodeID(try $0.readVarint()) },
             commitIndex: WireLogIndex(try reader.readVarint()), appliedIndex: WireLogIndex(try reader.readVarint()),
-            sessionCount: try reader.readVarint(), lockCount: try reader.readVarint(), waiterCount: try reader.readVarint())
+            sessionCount: try reader.readVarint(), lockCount: try reader.readVarint(),
+            waiterCount: try reader.readVarint())
     }
 }

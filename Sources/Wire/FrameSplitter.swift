@@ -65,7 +65,8 @@ public struct FrameSplitter: Sendable {
 
     /// The frame carrying `payload`: its length as four big-endian bytes, then the payload.
     public static func frame(_ payload: [UInt8]) -> [UInt8] {
-        precondition(UInt64(payload.count) <= UInt64(UInt32.max), "a payload of \(payload.count) bytes cannot be framed")
+        precondition(
+            UInt64(payload.count) <= UInt64(UInt32.max), "a payload of \(payload.count) bytes cannot be framed")
         var writer = ByteWriter(capacity: lengthPrefixByteCount + payload.count)
         writer.writeUInt32(UInt32(payload.count))
         writer.writeRaw(payload)

@@ -148,7 +148,8 @@ extension HandshakeAnswer: WireBody {
             return .accepted(node: WireNodeID(try reader.readVarint()))
         case .refused:
             let reason = try reader.readEnum(RefusalReason.self)
-            return .refused(reason: reason, message: try reader.readString(maxByteCount: WireLimits.messageByteCountMax))
+            return .refused(
+                reason: reason, message: try reader.readString(maxByteCount: WireLimits.messageByteCountMax))
         }
     }
 }

@@ -11,7 +11,8 @@ import Testing
             for length in 0..<bytes.count {
                 let error = #expect(throws: WireError.self) { try WireMessage(decoding: Array(bytes[..<length])) }
                 guard case .malformed(.truncated) = error else {
-                    Issue.record("message \(index) cut to \(length) of \(bytes.count) bytes gave \(String(describing: error))")
+                    Issue.record(
+                        "message \(index) cut to \(length) of \(bytes.count) bytes gave \(String(describing: error))")
                     return
                 }
             }
@@ -189,7 +190,8 @@ import Testing
             error
                 == .malformed(
                     .lengthTooLarge(
-                        offset: 6, length: UInt64(WireLimits.pageSizeMax + 1), maximum: UInt64(WireLimits.pageSizeMax))))
+                        offset: 6, length: UInt64(WireLimits.pageSizeMax + 1), maximum: UInt64(WireLimits.pageSizeMax)))
+        )
     }
 
     @Test func aPresenceFlagOtherThanZeroOrOneIsRefused() {

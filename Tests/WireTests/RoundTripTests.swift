@@ -58,7 +58,8 @@ import Testing
             operations.insert(request.encoded()[2])
             let result = ClientResponse(correlation: correlation, outcome: .success(WireSamples.result(using: &random)))
             results.insert(result.encoded()[3])
-            let failure = ClientResponse(correlation: correlation, outcome: .failure(WireSamples.failure(using: &random)))
+            let failure = ClientResponse(
+                correlation: correlation, outcome: .failure(WireSamples.failure(using: &random)))
             failures.insert(failure.encoded()[3])
         }
         #expect(operations == Set(1...13))

@@ -1,12 +1,13 @@
+import PadlockTypes
+import Testing
+
+@testable import Wire
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import PadlockTypes
-import Testing
-
-@testable import Wire
 
 /// Seeds for the randomized tests. A failure message names the seed; pin it here as a regression when one fails.
 let propertySeeds: [UInt64] = [1, 2, 3, 0xDEAD_BEEF]

@@ -86,23 +86,25 @@ package enum WireFuzzer {
 
     /// Feeds `input` to every decoder; returns whether any accepted it. Accepted inputs must round-trip.
     static func decodeEverywhere(_ input: [UInt8], report: inout FuzzReport) -> Bool {
-        var accepted = false
-        accepted = roundTrips("any message", input, &report) { bytes throws(WireError) in
-            try WireMessage(decoding: bytes).encoded()
-        } || accepted
-        accepted = roundTrips("handshake", input, &report) { bytes throws(WireError) in
-            try Handshake(decoding: bytes).encoded()
-        } || accepted
-        accepted = roundTrips("handshake answer", input, &report) { bytes throws(WireError) in
-            try HandshakeAnswer(decoding: bytes).encoded()
-        } || accepted
-        accepted = roundTrips("client request", input, &report) { bytes throws(WireError) in
-            try ClientRequest(decoding: bytes).encoded()
-        } || accepted
-        accepted = roundTrips("client response", input, &report) { bytes throws(WireError) in
-            try ClientResponse(decoding: bytes).encoded()
-        } || accepted
-        return accepted
+        // Every decoder sees every input: each must refuse cleanly what is not its kind, too.
+        let accepted = [
+            roundTrips("any message", input, &report) { bytes throws(WireError) in
+                try WireMessage(decoding: bytes).encoded()
+            },
+            roundTrips("handshake", input, &report) { bytes throws(WireError) in
+                try Handshake(decoding: bytes).encoded()
+            },
+            roundTrips("handshake answer", input, &report) { bytes throws(WireError) in
+                try HandshakeAnswer(decoding: bytes).encoded()
+            },
+            roundTrips("client request", input, &report) { bytes throws(WireError) in
+                try ClientRequest(decoding: bytes).encoded()
+            },
+            roundTrips("client response", input, &report) { bytes throws(WireError) in
+                try ClientResponse(decoding: bytes).encoded()
+            },
+        ]
+        return accepted.contains(true)
     }
 
     static func roundTrips(

@@ -52,7 +52,9 @@ extension WireSamples {
     /// A client response: a result three times in five, otherwise a failure.
     package static func response(using random: inout WireRandom) -> ClientResponse {
         let correlation = CorrelationID(random.interestingUInt64())
-        if random.chance(60) { return ClientResponse(correlation: correlation, outcome: .success(result(using: &random))) }
+        if random.chance(60) {
+            return ClientResponse(correlation: correlation, outcome: .success(result(using: &random)))
+        }
         return ClientResponse(correlation: correlation, outcome: .failure(failure(using: &random)))
     }
 
@@ -106,7 +108,8 @@ extension WireSamples {
                 })
         case 4:
             return .unavailable(
-                reason: text(maxByteCount: messageMax, using: &random), retryAfterMilliseconds: random.interestingUInt64())
+                reason: text(maxByteCount: messageMax, using: &random),
+                retryAfterMilliseconds: random.interestingUInt64())
         case 5: return .overloaded(reason: text(maxByteCount: messageMax, using: &random))
         case 6: return .sessionExpired
         case 7: return .notHeld

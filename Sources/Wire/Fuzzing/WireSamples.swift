@@ -7,10 +7,13 @@ import PadlockTypes
 package enum WireSamples {
     /// Characters of each UTF-8 width, plus controls and a NUL, which text (not keys) may hold.
     private static let textScalars: [Unicode.Scalar] = [
-        "a", "Z", "0", " ", "@", "-", "/", "\u{0}", "\u{7}", "\u{7F}", "é", "ß", "ж", "中", "文", "🔒", "👩🏽",
+        "a", "Z", "0", " ", "@", "-", "/", "\u{0}", "\u{7}", "\u{7F}",
+        "é", "ß", "ж", "中", "文", "🔒", "👩🏽",
     ].flatMap { (character: Character) in character.unicodeScalars }
     /// Characters a key segment may hold: no `/`, no controls.
-    private static let keyScalars: [Unicode.Scalar] = ["a", "c", "m", "e", "4", "2", "_", ".", " ", "é", "中", "🔒"]
+    private static let keyScalars: [Unicode.Scalar] = [
+        "a", "c", "m", "e", "4", "2", "_", ".", " ", "é", "中", "🔒",
+    ]
 
     /// A string of at most `maxByteCount` UTF-8 bytes, sometimes empty, sometimes close to the bound.
     package static func text(maxByteCount: Int, using random: inout WireRandom) -> String {
