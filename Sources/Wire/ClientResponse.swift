@@ -298,3 +298,29 @@ public struct LeaderHint: Hashable, Sendable {
         self.address = address
     }
 }
+
+extension ClientFailure: CustomStringConvertible {
+    /// What went wrong and what to do about it, for logs and for the client library's messages.
+    public var description: String {
+        switch self {
+        case .invalidArgument(let message): "invalid argument: \(message)"
+        case .permissionDenied(let reason): "permission denied: \(reason)"
+        case .held(let holder, let waiterCount):
+            "held by \(holder.owner) (\(holder.session), \(holder.mode), \(holder.fence)) since \(holder.since)"
+                + (holder.note.isEmpty ? "" : ", \"\(holder.note)\"") + "; \(waiterCount) waiting"
+        case .notLeader(let hint):
+            if let hint {
+                "not the leader; try \(hint.node) at \(hint.address)"
+            } else {
+                "not the leader; leader unknown"
+            }
+        case .unavailable(let reason, let retryAfter): "unavailable: \(reason); retry after \(retryAfter) ms"
+        case .overloaded(let reason): "overloaded: \(reason); retry later"
+        case .sessionExpired: "the session expired; open a new session"
+        case .notHeld: "the session does not hold this key under this fence"
+        case .lockLost: "the lock was lost (expired or released by force); stop using its fence"
+        case .timedOut: "the wait for the lock timed out"
+        case .unknownRequest: "no record of that request; it was never applied or its record has been trimmed"
+        }
+    }
+}

@@ -159,3 +159,14 @@ enum HandshakeAnswerTag: UInt8 {
     case accepted = 0
     case refused = 1
 }
+
+extension HandshakeAnswer {
+    /// The refusal a server sends back for a handshake that failed to decode, when the peer can still read it.
+    ///
+    /// Only a version mismatch is worth answering: the peer spoke Padlock and can read the frozen answer layout.
+    /// Any other error means the peer does not speak Padlock (or is broken); the server just closes.
+    public static func refusal(for error: WireError) -> HandshakeAnswer? {
+        guard case .versionMismatch = error else { return nil }
+        return .refused(reason: .versionMismatch, message: error.description)
+    }
+}

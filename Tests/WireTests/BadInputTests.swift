@@ -57,6 +57,17 @@ import Testing
         #expect(description.contains("v2") && description.contains("v1"))
     }
 
+    @Test func aVersionMismatchIsAnsweredWithARefusalAndOtherErrorsAreNot() throws {
+        let mismatch = WireError.versionMismatch(received: ProtocolVersion(2), supported: ProtocolVersion(1))
+        let answer = try #require(HandshakeAnswer.refusal(for: mismatch))
+        guard case .refused(.versionMismatch, let message) = try HandshakeAnswer(decoding: answer.encoded()) else {
+            Issue.record("answer \(answer) is not a version refusal")
+            return
+        }
+        #expect(message.contains("v2") && message.contains("v1"))
+        #expect(HandshakeAnswer.refusal(for: .wrongMagic(received: [0, 0, 0, 0])) == nil)
+    }
+
     @Test func aHandshakeWithOversizedCredentialsIsRefused() {
         var handshake = Handshake(role: .client, cluster: ClusterID(1), node: WireNodeID(0))
         handshake.credentials = Array(repeating: 1, count: WireLimits.credentialsByteCountMax + 1)

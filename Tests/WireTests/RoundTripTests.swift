@@ -115,6 +115,8 @@ import Testing
         #expect(holder.since == Timestamp(rawValue: 1_700_000_000_000))
         #expect(holder.session == SessionID(7))
         #expect(waiters == 3)
+        let description = ClientFailure.held(by: holder, waiterCount: waiters).description
+        #expect(description.contains("alice@frontend-2") && description.contains("editing phone number"))
     }
 
     @Test func onlyStateChangingOperationsCarryARequestID() {
