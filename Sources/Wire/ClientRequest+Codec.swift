@@ -1,0 +1,164 @@
+import PadlockTypes
+
+/// The one-byte tag of each ``ClientOperation`` case.
+enum OperationTag: UInt8 {
+    case openSession = 1
+    case renewSession = 2
+    case closeSession = 3
+    case acquire = 4
+    case release = 5
+    case inspect = 6
+    case list = 7
+    case checkFence = 8
+    case forceUnlock = 9
+    case revokeSession = 10
+    case audit = 11
+    case status = 12
+    case resolve = 13
+}
+
+extension ClientRequest: WireBody {
+    static var kind: MessageKind { .clientRequest }
+
+    func write(to writer: inout ByteWriter) {
+        writer.writeVarint(correlation.rawValue)
+        operation.write(to: &writer)
+    }
+
+    static func read(from reader: inout ByteReader) throws -> ClientRequest {
+        ClientRequest(correlation: CorrelationID(try reader.readVarint()), operation: try .read(from: &reader))
+    }
+}
+
+extension ClientOperation {
+    func write(to writer: inout ByteWriter) {
+        switch self {
+        case .openSession(let owner, let ttl):
+            writer.writeUInt8(OperationTag.openSession.rawValue)
+            writer.writeString(owner)
+            writer.writeVarint(ttl)
+        case .renewSession(let session):
+            writer.writeUInt8(OperationTag.renewSession.rawValue)
+            writer.writeVarint(session.rawValue)
+        case .closeSession(let id):
+            writer.writeUInt8(OperationTag.closeSession.rawValue)
+            writer.writeRequestID(id)
+        case .acquire(let id, let acquisition):
+            writer.writeUInt8(OperationTag.acquire.rawValue)
+            writer.writeRequestID(id)
+            writer.writeKey(acquisition.key)
+            writer.writeUInt8(acquisition.mode.rawValue)
+            writer.writeVarint(acquisition.waitMilliseconds)
+            writer.writeString(acquisition.note)
+        case .release(let id, let key, let fence):
+            writer.writeUInt8(OperationTag.release.rawValue)
+            writer.writeRequestID(id)
+            writer.writeKey(key)
+            writer.writeVarint(fence.rawValue)
+        case .inspect(let key):
+            writer.writeUInt8(OperationTag.inspect.rawValue)
+            writer.writeKey(key)
+        case .list(let query):
+            writer.writeUInt8(OperationTag.list.rawValue)
+            query.write(to: &writer)
+        default:
+            writeAdministrative(to: &writer)
+        }
+    }
+
+    /// Writes the fence check, admin, audit, status and resolve operations.
+    private func writeAdministrative(to writer: inout ByteWriter) {
+        switch self {
+        case .checkFence(let key, let fence):
+            writer.writeUInt8(OperationTag.checkFence.rawValue)
+            writer.writeKey(key)
+            writer.writeVarint(fence.rawValue)
+        case .forceUnlock(let id, let key, let reason):
+            writer.writeUInt8(OperationTag.forceUnlock.rawValue)
+            writer.writeRequestID(id)
+            writer.writeKey(key)
+            writer.writeString(reason)
+        case .revokeSession(let id, let target, let reason):
+            writer.writeUInt8(OperationTag.revokeSession.rawValue)
+            writer.writeRequestID(id)
+            writer.writeVarint(target.rawValue)
+            writer.writeString(reason)
+        case .audit(let after, let limit):
+            writer.writeUInt8(OperationTag.audit.rawValue)
+            precondition(limit >= 0, "an audit request's limit must not be negative, got \(limit)")
+            writer.writeOptional(after) { $0.writeVarint($1.rawValue) }
+            writer.writeVarint(UInt64(limit))
+        case .status:
+            writer.writeUInt8(OperationTag.status.rawValue)
+        case .resolve(let id):
+            writer.writeUInt8(OperationTag.resolve.rawValue)
+            writer.writeRequestID(id)
+        case .openSession, .renewSession, .closeSession, .acquire, .release, .inspect, .list:
+            preconditionFailure("ClientOperation.write handles \(self) itself")
+        }
+    }
+
+    static func read(from reader: inout ByteReader) throws -> ClientOperation {
+        switch try reader.readEnum(OperationTag.self) {
+        case .openSession:
+            let owner = try reader.readString(maxByteCount: InputLimits.ownerByteCountMax)
+            return .openSession(owner: owner, ttlMilliseconds: try reader.readVarint())
+        case .renewSession:
+            return .renewSession(try reader.readSessionID())
+        case .closeSession:
+            return .closeSession(try reader.readRequestID())
+        case .acquire:
+            let id = try reader.readRequestID()
+            let key = try reader.readKey()
+            let mode = try reader.readEnum(LockMode.self)
+            let wait = try reader.readVarint()
+            let note = try reader.readString(maxByteCount: InputLimits.noteByteCountMax)
+            return .acquire(id, Acquisition(key: key, mode: mode, waitMilliseconds: wait, note: note))
+        case .release:
+            let id = try reader.readRequestID()
+            return .release(id, key: try reader.readKey(), fence: try reader.readFence())
+        case .inspect:
+            return .inspect(try reader.readKey())
+        case .list:
+            return .list(try ListQuery.read(from: &reader))
+        case .checkFence:
+            return .checkFence(key: try reader.readKey(), fence: try reader.readFence())
+        case .forceUnlock:
+            let id = try reader.readRequestID()
+            let key = try reader.readKey()
+            return .forceUnlock(
+                id, key: key, reason: try reader.readString(maxByteCount: InputLimits.reasonByteCountMax))
+        case .revokeSession:
+            let id = try reader.readRequestID()
+            let target = try reader.readSessionID()
+            let reason = try reader.readString(maxByteCount: InputLimits.reasonByteCountMax)
+            return .revokeSession(id, target: target, reason: reason)
+        case .audit:
+            let after = try reader.readPresent { WireLogIndex(try $0.readVarint()) }
+            return .audit(after: after, limit: try reader.readLength(max: WireLimits.pageSizeMax))
+        case .status:
+            return .status
+        case .resolve:
+            return .resolve(try reader.readRequestID())
+        }
+    }
+}
+
+extension ListQuery {
+    func write(to writer: inout ByteWriter) {
+        writer.writeOptional(prefix) { $0.writeKey($1) }
+        writer.writeOptional(owner) { $0.writeString($1) }
+        writer.writeOptional(after) { $0.writeKey($1) }
+        precondition(limit >= 0, "a list request's limit must not be negative, got \(limit)")
+        writer.writeVarint(UInt64(limit))
+    }
+
+    static func read(from reader: inout ByteReader) throws -> ListQuery {
+        ListQuery(
+            prefix: try reader.readPresent { try $0.readKey() },
+            owner: try reader.readPresent { try $0.readString(maxByteCount: InputLimits.ownerByteCountMax) },
+            after: try reader.readPresent { try $0.readKey() },
+            limit: try reader.readLength(max: WireLimits.pageSizeMax)
+        )
+    }
+}

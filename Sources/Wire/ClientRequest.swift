@@ -1,0 +1,111 @@
+import PadlockTypes
+
+/// One request from a client library to a node.
+public struct ClientRequest: Hashable, Sendable {
+    /// The client's number for this request on this connection, echoed in the response.
+    public var correlation: CorrelationID
+    /// What the client asks for.
+    public var operation: ClientOperation
+
+    /// Creates a request.
+    public init(correlation: CorrelationID, operation: ClientOperation) {
+        self.correlation = correlation
+        self.operation = operation
+    }
+
+    /// Decodes a frame payload that must hold a client request; keys are validated, text is bounded.
+    public init(decoding payload: [UInt8]) throws(WireError) {
+        self = try Self.decodedPayload(payload)
+    }
+
+    /// The frame payload: the kind byte, then the request.
+    ///
+    /// Encoding does not check ``PadlockTypes/InputLimits``: the client checks them first and answers
+    /// `invalidArgument` itself, because a server refuses a request that breaks them by closing the connection.
+    public func encoded() -> [UInt8] { encodedPayload() }
+}
+
+/// What a client asks a node to do.
+///
+/// Operations that change state carry a ``PadlockTypes/RequestID``: the acting session and its sequence number,
+/// which a retry reuses so that the request is applied at most once. Opening a session has no session yet; a
+/// retried open can leave an unused session behind, which expires after its TTL.
+public enum ClientOperation: Hashable, Sendable {
+    /// Registers a session for `owner` (such as `alice@frontend-2`) with the TTL asked for.
+    case openSession(owner: String, ttlMilliseconds: UInt64)
+    /// Keeps a session alive; handled by the leader without a log entry, so it needs no request id.
+    case renewSession(SessionID)
+    /// Closes the request's session, releasing its locks and dropping its waiters.
+    case closeSession(RequestID)
+    /// Acquires a key for the request's session.
+    case acquire(RequestID, Acquisition)
+    /// Releases the lock the request's session holds on `key` under `fence`.
+    case release(RequestID, key: LockKey, fence: FenceToken)
+    /// Shows who holds and who waits for `key` and the keys under it.
+    case inspect(LockKey)
+    /// Lists held locks, a page at a time.
+    case list(ListQuery)
+    /// Asks, linearizably, whether `fence` is still the current holder's fence for `key`.
+    case checkFence(key: LockKey, fence: FenceToken)
+    /// An administrator releases `key` whoever holds it; the reason goes to the audit trail.
+    case forceUnlock(RequestID, key: LockKey, reason: String)
+    /// An administrator ends session `target` and releases its locks; the reason goes to the audit trail.
+    case revokeSession(RequestID, target: SessionID, reason: String)
+    /// Reads at most `limit` audit records with indexes after `after` (from the start when `nil`).
+    case audit(after: WireLogIndex?, limit: Int)
+    /// Asks the node for its role, term, leader and counts.
+    case status
+    /// Asks for the original answer to an earlier request; the node answers with that request's result.
+    case resolve(RequestID)
+
+    /// The exactly-once identity of an operation that changes state, `nil` for the others.
+    public var requestID: RequestID? {
+        switch self {
+        case .closeSession(let id), .acquire(let id, _), .release(let id, _, _), .forceUnlock(let id, _, _),
+            .revokeSession(let id, _, _):
+            id
+        case .openSession, .renewSession, .inspect, .list, .checkFence, .audit, .status, .resolve:
+            nil
+        }
+    }
+}
+
+/// The arguments of an acquire.
+public struct Acquisition: Hashable, Sendable {
+    /// The key to lock; the lock covers the key's whole subtree.
+    public var key: LockKey
+    /// Exclusive to edit, shared to view or approve.
+    public var mode: LockMode
+    /// How long the request may wait in the key's queue; 0 means try once.
+    public var waitMilliseconds: UInt64
+    /// Free-form text shown to other users, such as "editing phone number".
+    public var note: String
+
+    /// Creates the arguments of an acquire.
+    public init(key: LockKey, mode: LockMode, waitMilliseconds: UInt64, note: String) {
+        self.key = key
+        self.mode = mode
+        self.waitMilliseconds = waitMilliseconds
+        self.note = note
+    }
+}
+
+/// Which held locks a list request wants, and which page.
+public struct ListQuery: Hashable, Sendable {
+    /// Only locks on this key or under it; all keys when `nil`.
+    public var prefix: LockKey?
+    /// Only locks whose holder has this owner label; every owner when `nil`.
+    public var owner: String?
+    /// The page token: start after this key, in key order (the previous page's ``ListPage/next``).
+    public var after: LockKey?
+    /// Most locks to return, at most ``WireLimits/pageSizeMax``.
+    public var limit: Int
+
+    /// Creates a list query.
+    public init(prefix: LockKey? = nil, owner: String? = nil, after: LockKey? = nil, limit: Int) {
+        self.prefix = prefix
+        self.owner = owner
+        self.after = after
+        self.limit = limit
+    }
+}

@@ -1,0 +1,192 @@
+import PadlockTypes
+
+/// The one-byte tag saying whether a response carries a result or a failure.
+enum OutcomeTag: UInt8 {
+    case result = 0
+    case failure = 1
+}
+
+/// The one-byte tag of each ``ClientResult`` case.
+enum ResultTag: UInt8 {
+    case sessionOpened = 1
+    case sessionRenewed = 2
+    case sessionClosed = 3
+    case granted = 4
+    case released = 5
+    case inspected = 6
+    case listed = 7
+    case fenceChecked = 8
+    case forceUnlocked = 9
+    case sessionRevoked = 10
+    case audited = 11
+    case status = 12
+}
+
+/// The one-byte tag of each ``ClientFailure`` case.
+enum FailureTag: UInt8 {
+    case invalidArgument = 1
+    case permissionDenied = 2
+    case held = 3
+    case notLeader = 4
+    case unavailable = 5
+    case overloaded = 6
+    case sessionExpired = 7
+    case notHeld = 8
+    case lockLost = 9
+    case timedOut = 10
+    case unknownRequest = 11
+}
+
+extension ClientResponse: WireBody {
+    static var kind: MessageKind { .clientResponse }
+
+    func write(to writer: inout ByteWriter) {
+        writer.writeVarint(correlation.rawValue)
+        switch outcome {
+        case .success(let result):
+            writer.writeUInt8(OutcomeTag.result.rawValue)
+            result.write(to: &writer)
+        case .failure(let failure):
+            writer.writeUInt8(OutcomeTag.failure.rawValue)
+            failure.write(to: &writer)
+        }
+    }
+
+    static func read(from reader: inout ByteReader) throws -> ClientResponse {
+        let correlation = CorrelationID(try reader.readVarint())
+        switch try reader.readEnum(OutcomeTag.self) {
+        case .result:
+            return ClientResponse(correlation: correlation, outcome: .success(try ClientResult.read(from: &reader)))
+        case .failure:
+            return ClientResponse(correlation: correlation, outcome: .failure(try ClientFailure.read(from: &reader)))
+        }
+    }
+}
+
+extension ClientResult {
+    func write(to writer: inout ByteWriter) {
+        switch self {
+        case .sessionOpened(let grant):
+            writer.writeUInt8(ResultTag.sessionOpened.rawValue)
+            grant.write(to: &writer)
+        case .sessionRenewed(let grant):
+            writer.writeUInt8(ResultTag.sessionRenewed.rawValue)
+            grant.write(to: &writer)
+        case .sessionClosed:
+            writer.writeUInt8(ResultTag.sessionClosed.rawValue)
+        case .granted(let holder):
+            writer.writeUInt8(ResultTag.granted.rawValue)
+            writer.writeHolder(holder)
+        case .released:
+            writer.writeUInt8(ResultTag.released.rawValue)
+        case .inspected(let inspection):
+            writer.writeUInt8(ResultTag.inspected.rawValue)
+            inspection.write(to: &writer)
+        case .listed(let page):
+            writer.writeUInt8(ResultTag.listed.rawValue)
+            page.write(to: &writer)
+        case .fenceChecked(let check):
+            writer.writeUInt8(ResultTag.fenceChecked.rawValue)
+            writer.writeBool(check.isCurrent)
+            writer.writeOptional(check.currentFence) { $0.writeVarint($1.rawValue) }
+        case .forceUnlocked(let previous):
+            writer.writeUInt8(ResultTag.forceUnlocked.rawValue)
+            writer.writeHolder(previous)
+        case .sessionRevoked(let count):
+            writer.writeUInt8(ResultTag.sessionRevoked.rawValue)
+            writer.writeVarint(count)
+        case .audited(let page):
+            writer.writeUInt8(ResultTag.audited.rawValue)
+            page.write(to: &writer)
+        case .status(let status):
+            writer.writeUInt8(ResultTag.status.rawValue)
+            status.write(to: &writer)
+        }
+    }
+
+    static func read(from reader: inout ByteReader) throws -> ClientResult {
+        switch try reader.readEnum(ResultTag.self) {
+        case .sessionOpened: .sessionOpened(try SessionGrant.read(from: &reader))
+        case .sessionRenewed: .sessionRenewed(try SessionGrant.read(from: &reader))
+        case .sessionClosed: .sessionClosed
+        case .granted: .granted(try reader.readHolder())
+        case .released: .released
+        case .inspected: .inspected(try KeyInspection.read(from: &reader))
+        case .listed: .listed(try ListPage.read(from: &reader))
+        case .fenceChecked:
+            .fenceChecked(
+                FenceCheck(
+                    isCurrent: try reader.readBool(), currentFence: try reader.readPresent { try $0.readFence() })
+            )
+        case .forceUnlocked: .forceUnlocked(previous: try reader.readHolder())
+        case .sessionRevoked: .sessionRevoked(releasedLockCount: try reader.readVarint())
+        case .audited: .audited(try AuditPage.read(from: &reader))
+        case .status: .status(try NodeStatus.read(from: &reader))
+        }
+    }
+}
+
+extension ClientFailure {
+    func write(to writer: inout ByteWriter) {
+        switch self {
+        case .invalidArgument(let message):
+            writer.writeUInt8(FailureTag.invalidArgument.rawValue)
+            writer.writeString(message)
+        case .permissionDenied(let reason):
+            writer.writeUInt8(FailureTag.permissionDenied.rawValue)
+            writer.writeString(reason)
+        case .held(let holder, let waiterCount):
+            writer.writeUInt8(FailureTag.held.rawValue)
+            writer.writeHolder(holder)
+            writer.writeVarint(waiterCount)
+        case .notLeader(let hint):
+            writer.writeUInt8(FailureTag.notLeader.rawValue)
+            writer.writeOptional(hint) { writer, hint in
+                writer.writeVarint(hint.node.rawValue)
+                writer.writeString(hint.address)
+            }
+        case .unavailable(let reason, let retryAfter):
+            writer.writeUInt8(FailureTag.unavailable.rawValue)
+            writer.writeString(reason)
+            writer.writeVarint(retryAfter)
+        case .overloaded(let reason):
+            writer.writeUInt8(FailureTag.overloaded.rawValue)
+            writer.writeString(reason)
+        case .sessionExpired: writer.writeUInt8(FailureTag.sessionExpired.rawValue)
+        case .notHeld: writer.writeUInt8(FailureTag.notHeld.rawValue)
+        case .lockLost: writer.writeUInt8(FailureTag.lockLost.rawValue)
+        case .timedOut: writer.writeUInt8(FailureTag.timedOut.rawValue)
+        case .unknownRequest: writer.writeUInt8(FailureTag.unknownRequest.rawValue)
+        }
+    }
+
+    static func read(from reader: inout ByteReader) throws -> ClientFailure {
+        let messageMax = WireLimits.messageByteCountMax
+        switch try reader.readEnum(FailureTag.self) {
+        case .invalidArgument:
+            return .invalidArgument(message: try reader.readString(maxByteCount: messageMax))
+        case .permissionDenied:
+            return .permissionDenied(reason: try reader.readString(maxByteCount: messageMax))
+        case .held:
+            return .held(by: try reader.readHolder(), waiterCount: try reader.readVarint())
+        case .notLeader:
+            let hint = try reader.readPresent { reader in
+                LeaderHint(
+                    node: WireNodeID(try reader.readVarint()),
+                    address: try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
+                )
+            }
+            return .notLeader(hint)
+        case .unavailable:
+            let reason = try reader.readString(maxByteCount: messageMax)
+            return .unavailable(reason: reason, retryAfterMilliseconds: try reader.readVarint())
+        case .overloaded:
+            return .overloaded(reason: try reader.readString(maxByteCount: messageMax))
+        case .sessionExpired: return .sessionExpired
+        case .notHeld: return .notHeld
+        case .lockLost: return .lockLost
+        case .timedOut: return .timedOut
+        case .unknownRequest: return .unknownRequest
+        }
+    }
+}

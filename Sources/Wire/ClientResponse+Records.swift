@@ -1,0 +1,149 @@
+import PadlockTypes
+
+// Layouts of the structures inside results. Each `read` mirrors its `write` field for field.
+
+extension SessionGrant {
+    func write(to writer: inout ByteWriter) {
+        writer.writeVarint(session.rawValue)
+        writer.writeVarint(ttlMilliseconds)
+        writer.writeVarint(renewalDeadline.rawValue)
+    }
+
+    static func read(from reader: inout ByteReader) throws -> SessionGrant {
+        SessionGrant(
+            session: try reader.readSessionID(), ttlMilliseconds: try reader.readVarint(),
+            renewalDeadline: try reader.readTimestamp())
+    }
+}
+
+extension LockInfo {
+    /// Key (at least two bytes), holder, deadline.
+    static let byteCountMin = 2 + holderByteCountMin + 1
+
+    func write(to writer: inout ByteWriter) {
+        writer.writeKey(key)
+        writer.writeHolder(holder)
+        writer.writeVarint(leaseDeadline.rawValue)
+    }
+
+    static func read(from reader: inout ByteReader) throws -> LockInfo {
+        LockInfo(key: try reader.readKey(), holder: try reader.readHolder(), leaseDeadline: try reader.readTimestamp())
+    }
+}
+
+extension Waiter {
+    /// Key (at least two bytes), session, owner, mode, since.
+    static let byteCountMin = 2 + 4
+
+    func write(to writer: inout ByteWriter) {
+        writer.writeKey(key)
+        writer.writeVarint(session.rawValue)
+        writer.writeString(owner)
+        writer.writeUInt8(mode.rawValue)
+        writer.writeVarint(since.rawValue)
+    }
+
+    static func read(from reader: inout ByteReader) throws -> Waiter {
+        Waiter(
+            key: try reader.readKey(), session: try reader.readSessionID(),
+            owner: try reader.readString(maxByteCount: InputLimits.ownerByteCountMax),
+            mode: try reader.readEnum(LockMode.self), since: try reader.readTimestamp())
+    }
+}
+
+extension KeyInspection {
+    func write(to writer: inout ByteWriter) {
+        writer.writeKey(key)
+        writer.writeElements(holders, maxCount: WireLimits.inspectionEntriesMax) { $1.write(to: &$0) }
+        writer.writeElements(waiters, maxCount: WireLimits.inspectionEntriesMax) { $1.write(to: &$0) }
+    }
+
+    static func read(from reader: inout ByteReader) throws -> KeyInspection {
+        let limit = WireLimits.inspectionEntriesMax
+        return KeyInspection(
+            key: try reader.readKey(),
+            holders: try reader.readElements(maxCount: limit, minimumElementSize: LockInfo.byteCountMin) {
+                try LockInfo.read(from: &$0)
+            },
+            waiters: try reader.readElements(maxCount: limit, minimumElementSize: Waiter.byteCountMin) {
+                try Waiter.read(from: &$0)
+            })
+    }
+}
+
+extension ListPage {
+    func write(to writer: inout ByteWriter) {
+        writer.writeElements(locks, maxCount: WireLimits.pageSizeMax) { $1.write(to: &$0) }
+        writer.writeOptional(next) { $0.writeKey($1) }
+    }
+
+    static func read(from reader: inout ByteReader) throws -> ListPage {
+        ListPage(
+            locks: try reader.readElements(maxCount: WireLimits.pageSizeMax, minimumElementSize: LockInfo.byteCountMin)
+            {
+                try LockInfo.read(from: &$0)
+            },
+            next: try reader.readPresent { try $0.readKey() })
+    }
+}
+
+extension AuditRecord {
+    /// Index, time, action, two presence flags, identity, reason.
+    static let byteCountMin = 7
+
+    func write(to writer: inout ByteWriter) {
+        writer.writeVarint(index.rawValue)
+        writer.writeVarint(time.rawValue)
+        writer.writeUInt8(action.rawValue)
+        writer.writeOptional(key) { $0.writeKey($1) }
+        writer.writeOptional(previousHolder) { $0.writeHolder($1) }
+        writer.writeString(identity)
+        writer.writeString(reason)
+    }
+
+    static func read(from reader: inout ByteReader) throws -> AuditRecord {
+        AuditRecord(
+            index: WireLogIndex(try reader.readVarint()), time: try reader.readTimestamp(),
+            action: try reader.readEnum(AuditAction.self), key: try reader.readPresent { try $0.readKey() },
+            previousHolder: try reader.readPresent { try $0.readHolder() },
+            identity: try reader.readString(maxByteCount: InputLimits.ownerByteCountMax),
+            reason: try reader.readString(maxByteCount: InputLimits.reasonByteCountMax))
+    }
+}
+
+extension AuditPage {
+    func write(to writer: inout ByteWriter) {
+        writer.writeElements(records, maxCount: WireLimits.pageSizeMax) { $1.write(to: &$0) }
+        writer.writeOptional(next) { $0.writeVarint($1.rawValue) }
+    }
+
+    static func read(from reader: inout ByteReader) throws -> AuditPage {
+        let records = try reader.readElements(
+            maxCount: WireLimits.pageSizeMax, minimumElementSize: AuditRecord.byteCountMin
+        ) { try AuditRecord.read(from: &$0) }
+        return AuditPage(records: records, next: try reader.readPresent { WireLogIndex(try $0.readVarint()) })
+    }
+}
+
+extension NodeStatus {
+    func write(to writer: inout ByteWriter) {
+        writer.writeVarint(node.rawValue)
+        writer.writeUInt8(role.rawValue)
+        writer.writeVarint(term.rawValue)
+        writer.writeOptional(leader) { $0.writeVarint($1.rawValue) }
+        writer.writeVarint(commitIndex.rawValue)
+        writer.writeVarint(appliedIndex.rawValue)
+        writer.writeVarint(sessionCount)
+        writer.writeVarint(lockCount)
+        writer.writeVarint(waiterCount)
+    }
+
+    static func read(from reader: inout ByteReader) throws -> NodeStatus {
+        NodeStatus(
+            node: WireNodeID(try reader.readVarint()), role: try reader.readEnum(NodeRole.self),
+            term: WireTerm(try reader.readVarint()), leader: try reader.readPresent { WireNodeID(try $0.readVarint()) },
+            commitIndex: WireLogIndex(try reader.readVarint()), appliedIndex: WireLogIndex(try reader.readVarint()),
+            sessionCount: try reader.readVarint(), lockCount: try reader.readVarint(),
+            waiterCount: try reader.readVarint())
+    }
+}

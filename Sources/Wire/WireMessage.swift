@@ -1,0 +1,117 @@
+import PadlockTypes
+
+/// The first byte of every frame payload: which message the rest of the payload holds.
+///
+/// Tags are fixed forever; Raft's peer messages will take new tags from 16 up.
+public enum MessageKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// ``Handshake``: the first message of every connection.
+    case handshake = 1
+    /// ``HandshakeAnswer``: the server's reply to it.
+    case handshakeAnswer = 2
+    /// ``ClientRequest``.
+    case clientRequest = 3
+    /// ``ClientResponse``.
+    case clientResponse = 4
+
+    /// The kind's name, for logs and errors.
+    public var description: String {
+        switch self {
+        case .handshake: "handshake"
+        case .handshakeAnswer: "handshake answer"
+        case .clientRequest: "client request"
+        case .clientResponse: "client response"
+        }
+    }
+}
+
+/// Any one message that can travel in a frame payload, for code that does not know in advance which to expect
+/// (the fuzz driver, traffic dumps). A connection that knows its state decodes the one kind it expects.
+public enum WireMessage: Hashable, Sendable {
+    /// A handshake.
+    case handshake(Handshake)
+    /// A handshake answer.
+    case handshakeAnswer(HandshakeAnswer)
+    /// A client request.
+    case clientRequest(ClientRequest)
+    /// A client response.
+    case clientResponse(ClientResponse)
+
+    /// The message's kind byte.
+    public var kind: MessageKind {
+        switch self {
+        case .handshake: .handshake
+        case .handshakeAnswer: .handshakeAnswer
+        case .clientRequest: .clientRequest
+        case .clientResponse: .clientResponse
+        }
+    }
+
+    /// Decodes a whole frame payload of any kind, or says exactly what is wrong with it.
+    public init(decoding payload: [UInt8]) throws(WireError) {
+        self = try decodePayload(payload) { reader in
+            switch try reader.readEnum(MessageKind.self) {
+            case .handshake: .handshake(try Handshake.read(from: &reader))
+            case .handshakeAnswer: .handshakeAnswer(try HandshakeAnswer.read(from: &reader))
+            case .clientRequest: .clientRequest(try ClientRequest.read(from: &reader))
+            case .clientResponse: .clientResponse(try ClientResponse.read(from: &reader))
+            }
+        }
+    }
+
+    /// The frame payload: the kind byte, then the message body.
+    public func encoded() -> [UInt8] {
+        switch self {
+        case .handshake(let message): message.encoded()
+        case .handshakeAnswer(let message): message.encoded()
+        case .clientRequest(let message): message.encoded()
+        case .clientResponse(let message): message.encoded()
+        }
+    }
+}
+
+/// A message body that knows its kind and reads and writes itself on the primitive codec.
+///
+/// `read` throws untyped because bodies raise both ``PadlockTypes/DecodeError`` (from the reader) and
+/// ``WireError`` (bad keys, magic, versions); ``decodePayload(_:_:)`` folds both into ``WireError``.
+protocol WireBody {
+    static var kind: MessageKind { get }
+    func write(to writer: inout ByteWriter)
+    static func read(from reader: inout ByteReader) throws -> Self
+}
+
+extension WireBody {
+    /// The frame payload: the kind byte, then the body.
+    func encodedPayload() -> [UInt8] {
+        var writer = ByteWriter(capacity: 128)
+        writer.writeUInt8(Self.kind.rawValue)
+        write(to: &writer)
+        return writer.bytes
+    }
+
+    /// Decodes a payload that must hold this kind of message and nothing after it.
+    static func decodedPayload(_ payload: [UInt8]) throws(WireError) -> Self {
+        try decodePayload(payload) { reader in
+            let received = try reader.readEnum(MessageKind.self)
+            guard received == kind else { throw WireError.unexpectedKind(expected: kind, received: received) }
+            return try read(from: &reader)
+        }
+    }
+}
+
+/// Runs `body` over `payload`, requires that it reads every byte, and folds every failure into ``WireError``.
+func decodePayload<Value>(
+    _ payload: [UInt8], _ body: (inout ByteReader) throws -> Value
+) throws(WireError) -> Value {
+    var reader = ByteReader(payload)
+    do {
+        let value = try body(&reader)
+        try reader.expectEnd()
+        return value
+    } catch let error as WireError {
+        throw error
+    } catch let error as DecodeError {
+        throw .malformed(error)
+    } catch {
+        preconditionFailure("a Wire decoder threw \(error), which is neither a WireError nor a DecodeError")
+    }
+}

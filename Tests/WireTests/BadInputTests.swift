@@ -1,0 +1,236 @@
+import PadlockTypes
+import Testing
+
+@testable import Wire
+
+@Suite struct BadInputTests {
+    @Test func everyPrefixOfAValidEncodingIsRefusedAsTruncated() {
+        var random = WireRandom(seed: 77)
+        for index in 0..<300 {
+            let bytes = WireSamples.message(using: &random).encoded()
+            for length in 0..<bytes.count {
+                let error = #expect(throws: WireError.self) { try WireMessage(decoding: Array(bytes[..<length])) }
+                guard case .malformed(.truncated) = error else {
+                    Issue.record(
+                        "message \(index) cut to \(length) of \(bytes.count) bytes gave \(String(describing: error))")
+                    return
+                }
+            }
+        }
+    }
+
+    @Test func anEmptyPayloadIsTruncated() {
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: []) }
+        #expect(error == .malformed(.truncated(offset: 0, needed: 1, available: 0)))
+    }
+
+    @Test func anUnknownMessageKindIsNamed() {
+        let error = #expect(throws: WireError.self) { try WireMessage(decoding: [0x7F, 0x00]) }
+        #expect(error == .malformed(.unknownTag(offset: 0, type: "MessageKind", tag: 0x7F)))
+    }
+
+    @Test func httpGarbageIsRefusedByItsFirstByte() {
+        let garbage = Array("GET / HTTP/1.1\r\n\r\n".utf8)
+        let error = #expect(throws: WireError.self) { try Handshake(decoding: garbage) }
+        #expect(error == .malformed(.unknownTag(offset: 0, type: "MessageKind", tag: UInt8(ascii: "G"))))
+    }
+
+    @Test func aResponseSentToAServerIsTheWrongKind() {
+        let response = ClientResponse(correlation: CorrelationID(1), outcome: .success(.released))
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: response.encoded()) }
+        #expect(error == .unexpectedKind(expected: .clientRequest, received: .clientResponse))
+    }
+
+    @Test func aHandshakeWithTheWrongMagicIsNotPadlock() {
+        var bytes = Handshake(role: .peer, cluster: ClusterID(1), node: WireNodeID(2)).encoded()
+        bytes[4] = UInt8(ascii: "X")
+        let error = #expect(throws: WireError.self) { try Handshake(decoding: bytes) }
+        #expect(error == .wrongMagic(received: Array("PDLX".utf8)))
+    }
+
+    @Test func aHandshakeOfAnotherVersionNamesBothVersions() {
+        let future = Handshake(
+            version: ProtocolVersion(2), role: .client, cluster: ClusterID(1), node: WireNodeID(0))
+        let error = #expect(throws: WireError.self) { try Handshake(decoding: future.encoded()) }
+        #expect(error == .versionMismatch(received: ProtocolVersion(2), supported: ProtocolVersion(1)))
+        let description = error?.description ?? ""
+        #expect(description.contains("v2") && description.contains("v1"))
+    }
+
+    @Test func aVersionMismatchIsAnsweredWithARefusalAndOtherErrorsAreNot() throws {
+        let mismatch = WireError.versionMismatch(received: ProtocolVersion(2), supported: ProtocolVersion(1))
+        let answer = try #require(HandshakeAnswer.refusal(for: mismatch))
+        guard case .refused(.versionMismatch, let message) = try HandshakeAnswer(decoding: answer.encoded()) else {
+            Issue.record("answer \(answer) is not a version refusal")
+            return
+        }
+        #expect(message.contains("v2") && message.contains("v1"))
+        #expect(HandshakeAnswer.refusal(for: .wrongMagic(received: [0, 0, 0, 0])) == nil)
+    }
+
+    @Test func aHandshakeWithOversizedCredentialsIsRefused() {
+        var handshake = Handshake(role: .client, cluster: ClusterID(1), node: WireNodeID(0))
+        handshake.credentials = Array(repeating: 1, count: WireLimits.credentialsByteCountMax + 1)
+        let error = #expect(throws: WireError.self) { try Handshake(decoding: handshake.encoded()) }
+        guard case .malformed(.lengthTooLarge(_, let length, let maximum)) = error else {
+            Issue.record("gave \(String(describing: error))")
+            return
+        }
+        #expect(length == UInt64(WireLimits.credentialsByteCountMax + 1))
+        #expect(maximum == UInt64(WireLimits.credentialsByteCountMax))
+    }
+
+    @Test func invalidUTF8InAnOwnerIsRefusedWhereItStarts() {
+        let bytes = payload(.clientRequest) { writer in
+            writer.writeVarint(1)  // correlation
+            writer.writeUInt8(OperationTag.openSession.rawValue)
+            writer.writeBytes([0x61, 0xC3, 0x28])  // "a", then a broken two-byte sequence
+            writer.writeVarint(10_000)
+        }
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        #expect(error == .malformed(.invalidUTF8(offset: 4)))
+    }
+
+    @Test func anOverlongVarintIsRefused() {
+        let bytes: [UInt8] = [MessageKind.clientRequest.rawValue, 0x81, 0x00, OperationTag.status.rawValue]
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        #expect(error == .malformed(.overlongVarint(offset: 1)))
+    }
+
+    @Test func aVarintBeyondSixtyFourBitsIsRefused() {
+        let bytes: [UInt8] = [MessageKind.clientRequest.rawValue] + Array(repeating: 0xFF, count: 9) + [0x7F, 12]
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        #expect(error == .malformed(.varintOverflow(offset: 1)))
+    }
+
+    @Test func aBadKeyNamesTheKeyError() {
+        let bytes = payload(.clientRequest) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OperationTag.inspect.rawValue)
+            writer.writeString("acme//42")
+        }
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        #expect(error == .invalidKey(offset: 3, .emptySegment(index: 1)))
+    }
+
+    @Test func aKeyWithAControlCharacterIsRefused() {
+        let bytes = payload(.clientRequest) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OperationTag.checkFence.rawValue)
+            writer.writeString("acme/con\u{7}tacts")
+            writer.writeVarint(5)
+        }
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        #expect(error == .invalidKey(offset: 3, .controlCharacter(offset: 8)))
+    }
+
+    @Test func aBadKeyInsideAResponseListIsRefusedToo() {
+        let bytes = payload(.clientResponse) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OutcomeTag.result.rawValue)
+            writer.writeUInt8(ResultTag.listed.rawValue)
+            writer.writeVarint(1)  // one lock
+            writer.writeString("")  // an empty key
+            writer.writeHolder(sampleHolder)
+            writer.writeVarint(0)
+            writer.writeBool(false)
+        }
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
+        #expect(error == .invalidKey(offset: 5, .empty))
+    }
+
+    @Test func aNoteOverTheLimitIsRefused() {
+        let note = String(repeating: "n", count: InputLimits.noteByteCountMax + 1)
+        let request = ClientRequest(
+            correlation: CorrelationID(1),
+            operation: .acquire(
+                RequestID(session: SessionID(1), sequence: 1),
+                Acquisition(key: key("acme/contacts/42"), mode: .exclusive, waitMilliseconds: 0, note: note)))
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: request.encoded()) }
+        // kind, correlation, tag, session, sequence, key (1 + 16 bytes), mode, wait: the note starts at 24.
+        #expect(
+            error
+                == .malformed(
+                    .lengthTooLarge(
+                        offset: 24, length: UInt64(InputLimits.noteByteCountMax + 1),
+                        maximum: UInt64(InputLimits.noteByteCountMax))))
+    }
+
+    @Test func bytesAfterAMessageAreRefused() {
+        let bytes = ClientRequest(correlation: CorrelationID(1), operation: .status).encoded() + [0]
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        #expect(error == .malformed(.trailingBytes(offset: 3, count: 1)))
+    }
+
+    @Test func anUnknownLockModeIsNamed() {
+        var bytes = ClientResponse(correlation: CorrelationID(1), outcome: .success(.granted(sampleHolder))).encoded()
+        // kind, correlation, outcome, result tag, session, owner (1 + 16): the mode is at byte 22.
+        #expect(bytes[22] == LockMode.exclusive.rawValue)
+        bytes[22] = 9
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
+        #expect(error == .malformed(.unknownTag(offset: 22, type: "LockMode", tag: 9)))
+    }
+
+    @Test func aForgedListCountIsRefusedBeforeAnyAllocation() {
+        let bytes = payload(.clientResponse) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OutcomeTag.result.rawValue)
+            writer.writeUInt8(ResultTag.audited.rawValue)
+            writer.writeVarint(UInt64(WireLimits.pageSizeMax))  // claims a full page, brings three bytes
+            writer.writeRaw([1, 2, 3])
+        }
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
+        guard case .malformed(.truncated(let offset, _, let available)) = error else {
+            Issue.record("gave \(String(describing: error))")
+            return
+        }
+        #expect(offset == 4 && available == 3)
+    }
+
+    @Test func aListLimitOverTheMaximumIsRefused() {
+        let bytes = payload(.clientRequest) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OperationTag.list.rawValue)
+            writer.writeBool(false)
+            writer.writeBool(false)
+            writer.writeBool(false)
+            writer.writeVarint(UInt64(WireLimits.pageSizeMax + 1))
+        }
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        #expect(
+            error
+                == .malformed(
+                    .lengthTooLarge(
+                        offset: 6, length: UInt64(WireLimits.pageSizeMax + 1), maximum: UInt64(WireLimits.pageSizeMax)))
+        )
+    }
+
+    @Test func aPresenceFlagOtherThanZeroOrOneIsRefused() {
+        let bytes = payload(.clientRequest) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OperationTag.audit.rawValue)
+            writer.writeUInt8(2)
+            writer.writeVarint(10)
+        }
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        #expect(error == .malformed(.invalidBool(offset: 3, value: 2)))
+    }
+
+    @Test func everyErrorDescriptionSaysWhatWasWrong() {
+        let errors: [WireError] = [
+            .malformed(.truncated(offset: 3, needed: 4, available: 1)),
+            .invalidKey(offset: 3, .empty),
+            .wrongMagic(received: [1, 2, 3, 4]),
+            .versionMismatch(received: ProtocolVersion(3), supported: ProtocolVersion(1)),
+            .unexpectedKind(expected: .handshake, received: .clientRequest),
+            .frameTooLarge(length: 1 << 32 - 1, maximum: 1024),
+        ]
+        let descriptions = errors.map(\.description)
+        #expect(descriptions[0].contains("truncated"))
+        #expect(descriptions[1].contains("key") && descriptions[1].contains("empty"))
+        #expect(descriptions[2].contains("not a Padlock handshake"))
+        #expect(descriptions[3].contains("v3") && descriptions[3].contains("v1"))
+        #expect(descriptions[4].contains("handshake") && descriptions[4].contains("client request"))
+        #expect(descriptions[5].contains("4294967295") && descriptions[5].contains("1024"))
+    }
+}
