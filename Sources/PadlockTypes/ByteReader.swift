@@ -7,6 +7,7 @@ public struct ByteReader: Sendable {
     /// Offset of the next byte to read.
     public private(set) var offset: Int
 
+    /// Creates a reader positioned at the first of `bytes`.
     public init(_ bytes: [UInt8]) {
         self.bytes = bytes
         offset = 0
@@ -15,14 +16,18 @@ public struct ByteReader: Sendable {
     /// Number of bytes not yet read.
     public var remainingCount: Int { bytes.count - offset }
 
+    /// Reads one byte.
     public mutating func readUInt8() throws(DecodeError) -> UInt8 {
         try need(1)
         defer { offset += 1 }
         return bytes[offset]
     }
 
+    /// Reads a big-endian 16-bit integer.
     public mutating func readUInt16() throws(DecodeError) -> UInt16 { try readBigEndian() }
+    /// Reads a big-endian 32-bit integer.
     public mutating func readUInt32() throws(DecodeError) -> UInt32 { try readBigEndian() }
+    /// Reads a big-endian 64-bit integer.
     public mutating func readUInt64() throws(DecodeError) -> UInt64 { try readBigEndian() }
 
     /// Reads an unsigned LEB128 integer, refusing encodings longer than needed or beyond 64 bits.
@@ -55,6 +60,7 @@ public struct ByteReader: Sendable {
         return Int(length)
     }
 
+    /// Reads a boolean, which must be the byte 0 or 1.
     public mutating func readBool() throws(DecodeError) -> Bool {
         let start = offset
         switch try readUInt8() {
@@ -104,8 +110,9 @@ public struct ByteReader: Sendable {
     ) throws(DecodeError) -> [Element] {
         let start = offset
         let count = try readLength(max: maxCount)
-        guard count * max(minimumElementSize, 1) <= remainingCount else {
-            throw .truncated(offset: start, needed: count * max(minimumElementSize, 1), available: remainingCount)
+        let (needed, overflow) = count.multipliedReportingOverflow(by: max(minimumElementSize, 1))
+        guard !overflow, needed <= remainingCount else {
+            throw .truncated(offset: start, needed: overflow ? .max : needed, available: remainingCount)
         }
         var values: [Element] = []
         values.reserveCapacity(count)

@@ -15,18 +15,22 @@ public struct ByteWriter: Sendable {
     /// Number of bytes written so far.
     public var count: Int { bytes.count }
 
+    /// Writes one byte.
     public mutating func writeUInt8(_ value: UInt8) {
         bytes.append(value)
     }
 
+    /// Writes a big-endian 16-bit integer.
     public mutating func writeUInt16(_ value: UInt16) {
         writeBigEndian(value)
     }
 
+    /// Writes a big-endian 32-bit integer.
     public mutating func writeUInt32(_ value: UInt32) {
         writeBigEndian(value)
     }
 
+    /// Writes a big-endian 64-bit integer.
     public mutating func writeUInt64(_ value: UInt64) {
         writeBigEndian(value)
     }
@@ -41,6 +45,7 @@ public struct ByteWriter: Sendable {
         bytes.append(UInt8(rest))
     }
 
+    /// Writes a boolean as the byte 0 or 1.
     public mutating func writeBool(_ value: Bool) {
         bytes.append(value ? 1 : 0)
     }

@@ -91,3 +91,14 @@ import Testing
         }
     }
 }
+
+@Suite struct ByteCodecLimitTests {
+    @Test func aCountTimesElementSizeThatOverflowsIsRefusedNotTrapped() {
+        var writer = ByteWriter()
+        writer.writeVarint(UInt64(Int.max / 2))
+        var reader = ByteReader(writer.bytes)
+        #expect(throws: DecodeError.self) {
+            try reader.readArray(maxCount: .max, minimumElementSize: 16) { r throws(DecodeError) in try r.readUInt8() }
+        }
+    }
+}
