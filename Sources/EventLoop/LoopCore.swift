@@ -27,6 +27,7 @@ final class LoopCore: @unchecked Sendable {
     // Loop-thread-only state.
     var spareBatch: [@Sendable () -> Void] = []
     var shuttingDown = false
+    var nextConnectionNumber = 0
 
     private enum JoinState {
         case notStarted
