@@ -70,4 +70,10 @@ public struct ConnectionClosed: Sendable, Equatable {
     public let reason: CloseReason
     /// Bytes of queued frames (length prefixes included) that were never written.
     public let droppedWriteBytes: Int
+
+    /// Makes a close event (for the loop, and for test doubles of connection owners).
+    public init(reason: CloseReason, droppedWriteBytes: Int) {
+        self.reason = reason
+        self.droppedWriteBytes = droppedWriteBytes
+    }
 }

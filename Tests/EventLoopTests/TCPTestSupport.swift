@@ -46,11 +46,14 @@ func makePayload(index: Int, using generator: inout SeededGenerator) -> [UInt8] 
 
 /// Installs echo behaviour on an accepted connection: every frame is sent straight back; a refused send
 /// is kept and retried when the connection becomes writable (reading is paused meanwhile).
-func attachEcho(_ connection: TCPConnection, closes: Shared<[ConnectionClosed]>? = nil) {
+/// `largestBacklog` records the most frames ever waiting for a writable connection.
+func attachEcho(_ connection: TCPConnection, closes: Shared<[ConnectionClosed]>? = nil,
+                largestBacklog: Shared<Int>? = nil) {
     var unsent: [[UInt8]] = []
     connection.onFrame = { [unowned connection] payload in
         if !unsent.isEmpty || connection.send(payload) == .backpressure {
             unsent.append(payload)
+            largestBacklog?.with { $0 = max($0, unsent.count) }
         }
     }
     connection.onWritable = { [unowned connection] in
@@ -64,9 +67,12 @@ func attachEcho(_ connection: TCPConnection, closes: Shared<[ConnectionClosed]>?
 
 /// Starts an echo listener on 127.0.0.1 with a system-chosen port and returns the port.
 func startEchoServer(on loop: EventLoop, limits: ConnectionLimits = .init(),
-                     closes: Shared<[ConnectionClosed]>? = nil) async throws -> Int {
+                     closes: Shared<[ConnectionClosed]>? = nil,
+                     largestBacklog: Shared<Int>? = nil) async throws -> Int {
     try await loop.submit {
-        try loop.listen(host: "127.0.0.1", port: 0, limits: limits) { attachEcho($0, closes: closes) }.port
+        try loop.listen(host: "127.0.0.1", port: 0, limits: limits) {
+            attachEcho($0, closes: closes, largestBacklog: largestBacklog)
+        }.port
     }
 }
 
