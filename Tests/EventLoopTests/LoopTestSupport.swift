@@ -12,6 +12,7 @@ final class Shared<Value: Sendable>: Sendable {
 }
 
 /// Starts a loop, runs `body`, then stops the loop and checks that it closed with zero live handles.
+@discardableResult
 func withLoop<Result>(
     name: String = "test-loop", mailboxCapacity: Int = 4096,
     _ body: (EventLoop) async throws -> Result

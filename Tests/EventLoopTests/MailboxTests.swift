@@ -48,8 +48,9 @@ struct MailboxTests {
             #expect(loop.post { ran.with { $0 += 1 } } == .overloaded)
             #expect(throws: MailboxRefusal.overloaded) { try loop.execute {} }
             gate.signal()
-            _ = try await loop.submit { 0 }
-            #expect(ran.value == capacity)
+            await waitUntil { ran.value == capacity }
+            #expect(loop.post { ran.with { $0 += 1 } } == .accepted)
+            await waitUntil { ran.value == capacity + 1 }
         }
     }
 

@@ -98,7 +98,7 @@ func connect(on loop: EventLoop, port: Int, limits: ConnectionLimits = .init(),
 
 /// A blocking BSD socket for tests that need bytes no well-behaved sender would produce, or a listener
 /// that never accepts.
-struct RawSocket: ~Copyable {
+final class RawSocket {
     let descriptor: Int32
 
     init() {
