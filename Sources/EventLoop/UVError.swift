@@ -31,7 +31,10 @@ public struct UVError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A textual form such as `ECONNREFUSED: connection refused`.
     public var description: String { "\(name): \(message)" }
 
+    /// Two errors are equal when their codes are; name and message follow from the code.
     public static func == (lhs: UVError, rhs: UVError) -> Bool { lhs.code == rhs.code }
+
+    /// Hashes the code only, consistently with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
 
