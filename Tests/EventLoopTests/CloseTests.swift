@@ -73,6 +73,26 @@ struct CloseTests {
         }
     }
 
+    @Test("a peer's reset reaches a reading connection's owner as a reset")
+    func resetReachesReadingOwner() async throws {
+        let serverCloses = Shared([ConnectionClosed]())
+        let echoed = Shared(0)
+        try await withLoop(name: "server") { server in
+            let port = try await startEchoServer(on: server, closes: serverCloses)
+            try await withLoop(name: "client") { client in
+                let clientEnd = try await connect(on: client, port: port) { connection in
+                    connection.onFrame = { _ in echoed.with { $0 += 1 } }
+                    _ = connection.send([1])
+                }
+                // After the echo, nothing is in flight either way, so the server's read sees the reset.
+                await waitUntil { echoed.value == 1 }
+                try await client.submit { clientEnd.value.abort() }
+                await waitUntil { serverCloses.value.count == 1 }
+            }
+        }
+        #expect(serverCloses.value == [ConnectionClosed(reason: .peerReset, droppedWriteBytes: 0)])
+    }
+
     @Test("an orderly close writes every pending frame before closing")
     func orderlyCloseFlushesPendingWrites() async throws {
         try await withLoop(name: "server") { server in

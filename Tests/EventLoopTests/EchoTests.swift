@@ -4,6 +4,7 @@ import Testing
 /// One client connection of the echo test: sends its seeded frame stream and checks the echoes.
 private final class EchoClient {
     let connection: TCPConnection
+    let loop: EventLoop
     let frameCount: Int
     var sendGenerator: SeededGenerator
     var verifyGenerator: SeededGenerator
@@ -12,8 +13,10 @@ private final class EchoClient {
     var unsent: [UInt8]?
     var onDone: (String?) -> Void
 
-    init(connection: TCPConnection, seed: UInt64, frameCount: Int, onDone: @escaping (String?) -> Void) {
+    init(connection: TCPConnection, loop: EventLoop, seed: UInt64, frameCount: Int,
+         onDone: @escaping (String?) -> Void) {
         self.connection = connection
+        self.loop = loop
         self.frameCount = frameCount
         sendGenerator = SeededGenerator(seed: seed)
         verifyGenerator = SeededGenerator(seed: seed)
@@ -40,6 +43,10 @@ private final class EchoClient {
     }
 
     func check(_ payload: [UInt8]) {
+        guard loop.isOnLoopThread else {
+            finish("frame delivered off the loop thread")
+            return
+        }
         let expected = makePayload(index: received, using: &verifyGenerator)
         guard payload == expected else {
             finish("echo \(received) differs: \(payload.count) bytes, expected \(expected.count)")
@@ -62,10 +69,11 @@ private final class EchoClient {
 
 @Suite("TCP echo")
 struct EchoTests {
-    @Test("50 connections × 10,000 frames of random sizes round-trip intact and in order")
+    /// PADLOCK_LONG=1 runs ten times as many frames per connection.
+    @Test("50 connections × 10,000 frames of random sizes round-trip intact and in order", .timeLimit(.minutes(10)))
     func concurrentEcho() async throws {
         let connectionCount = 50
-        let frameCount = 10_000
+        let frameCount = isLongRun ? 100_000 : 10_000
         let outcomes = Shared([String?]())
         let serverCloses = Shared([ConnectionClosed]())
         try await withLoop(name: "echo-server") { server in
@@ -73,7 +81,7 @@ struct EchoTests {
             try await withLoop(name: "echo-client") { client in
                 for index in 0..<connectionCount {
                     _ = try await connect(on: client, port: port) { connection in
-                        let echo = EchoClient(connection: connection, seed: UInt64(index + 1),
+                        let echo = EchoClient(connection: connection, loop: client, seed: UInt64(index + 1),
                                               frameCount: frameCount) { failure in
                             outcomes.with { $0.append(failure) }
                         }

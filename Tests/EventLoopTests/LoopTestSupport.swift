@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Dispatch
 import EventLoop
 import Synchronization
@@ -36,3 +39,6 @@ func waitUntil(_ condition: () -> Bool) async {
         try? await Task.sleep(for: .milliseconds(2))
     }
 }
+
+/// Whether PADLOCK_LONG=1 asks for the larger randomized runs.
+let isLongRun: Bool = getenv("PADLOCK_LONG").map { String(cString: $0) == "1" } ?? false
