@@ -29,6 +29,8 @@ final class LoopCore: @unchecked Sendable {
     var shuttingDown = false
     var nextConnectionNumber = 0
 
+    static let shutdownIterationsMax = 1000
+
     private enum JoinState {
         case notStarted
         case running(NativeThread)
@@ -105,14 +107,15 @@ final class LoopCore: @unchecked Sendable {
 
     private func runOnLoopThread() {
         threadID.store(LoopCore.currentThreadID, ordering: .releasing)
-        uv_run(loop, UV_RUN_DEFAULT)
-        // A close callback may have opened a new handle (an owner reacting to its connection closing);
-        // close those too, a bounded number of times.
-        var rounds = 0
-        while countLiveHandles() > 0 && rounds < 8 {
+        // One iteration at a time, so that during shutdown any handle an owner opened from a close
+        // callback (a timer, a reconnect) is closed at the end of that same iteration instead of keeping
+        // the loop alive. The bound stops an owner that reopens handles forever; the report shows it.
+        var shutdownIterations = 0
+        while uv_run(loop, UV_RUN_ONCE) != 0 {
+            guard shuttingDown else { continue }
+            shutdownIterations += 1
+            if shutdownIterations > LoopCore.shutdownIterationsMax { break }
             uv_walk(loop, closeWalkedHandle, nil)
-            uv_run(loop, UV_RUN_DEFAULT)
-            rounds += 1
         }
         let live = countLiveHandles()
         let status = uv_loop_close(loop)

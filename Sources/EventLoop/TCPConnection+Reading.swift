@@ -12,7 +12,7 @@ extension TCPConnection {
 
     /// Brings the socket's read state in line with `wantsFrames`, delivering buffered frames on resume.
     func updateReading() {
-        guard let handle else { return }
+        guard let handle = liveHandle else { return }
         if wantsFrames {
             deliverFrames()
             // Delivery may have closed or paused the connection.

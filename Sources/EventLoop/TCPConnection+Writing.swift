@@ -12,7 +12,7 @@ extension TCPConnection {
     /// Never blocks and never buffers beyond `limits.writeQueueBytesMax`: see `SendAnswer`.
     public func send(_ payload: [UInt8]) -> SendAnswer {
         core.assertOnLoopThread("TCPConnection.send")
-        guard state == .open, let handle else { return .closed }
+        guard state == .open, let handle = liveHandle else { return .closed }
         let frameBytes = FrameDecoder.prefixBytes + payload.count
         guard frameBytes <= limits.writeQueueBytesMax, payload.count <= Int(UInt32.max) else {
             return .frameTooLarge

@@ -71,7 +71,15 @@ public final class TCPConnection: LoopHandleOwner {
     /// Whether the connection still accepts sends.
     public var isOpen: Bool {
         core.assertOnLoopThread("TCPConnection.isOpen")
-        return state == .open
+        return state == .open && liveHandle != nil
+    }
+
+    /// The handle, unless it is gone or libuv is already closing it: the loop's shutdown closes every
+    /// handle through `uv_walk`, behind the owner's back, and libuv must not be asked to close (or write
+    /// to) a closing handle.
+    var liveHandle: UnsafeMutablePointer<uv_tcp_t>? {
+        guard let handle, uv_is_closing(asHandle(handle)) == 0 else { return nil }
+        return handle
     }
 
     /// Stops delivering frames (and reading from the socket) until `resumeReading()`.
@@ -92,7 +100,7 @@ public final class TCPConnection: LoopHandleOwner {
     /// `.closedLocally`. A peer that never drains keeps the connection flushing until `abort()`.
     public func close() {
         core.assertOnLoopThread("TCPConnection.close")
-        guard state == .open, let handle else { return }
+        guard state == .open, let handle = liveHandle else { return }
         stopReading()
         state = .flushing
         let request = allocateRequest(UV_SHUTDOWN, as: uv_shutdown_t.self)
@@ -107,7 +115,7 @@ public final class TCPConnection: LoopHandleOwner {
     /// `ConnectionClosed.droppedWriteBytes`) and closes. `onClose` follows with `.abortedLocally`.
     public func abort() {
         core.assertOnLoopThread("TCPConnection.abort")
-        guard state == .open || state == .flushing, let handle else { return }
+        guard state == .open || state == .flushing, let handle = liveHandle else { return }
         stopReading()
         closeReason = closeReason ?? .abortedLocally
         state = .closing
@@ -119,7 +127,7 @@ public final class TCPConnection: LoopHandleOwner {
 
     /// Closes the handle for `reason` (the first reason recorded wins) without flushing.
     func finish(_ reason: CloseReason) {
-        guard state == .open || state == .flushing, let handle else { return }
+        guard state == .open || state == .flushing, let handle = liveHandle else { return }
         stopReading()
         closeReason = closeReason ?? reason
         state = .closing

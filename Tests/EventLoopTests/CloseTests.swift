@@ -125,4 +125,33 @@ struct CloseTests {
         #expect(serverReport.isClean)
         #expect(pair.serverCloses.value.count == 1)
     }
+
+    @Test("owners that act on other handles while the loop stops do not break the shutdown")
+    func ownersReactingToShutdownAreSafe() async throws {
+        let closes = Shared([String: CloseReason]())
+        let server = try EventLoop(name: "server")
+        let port = try await startEchoServer(on: server)
+        let client = try EventLoop(name: "client")
+        let first = try await connect(on: client, port: port)
+        let second = try await connect(on: client, port: port)
+        try await client.submit {
+            // While the stop closes every handle, each owner pokes the other connection (already
+            // closing behind its back) and opens a new timer, which the shutdown must close too.
+            first.value.onClose = { closed in
+                closes.with { $0["first"] = closed.reason }
+                second.value.abort()
+                #expect(second.value.send([1]) == .closed)
+                client.schedule(after: .seconds(60)) {}
+            }
+            second.value.onClose = { closed in
+                closes.with { $0["second"] = closed.reason }
+                first.value.close()
+                #expect(first.value.send([2]) == .closed)
+            }
+        }
+        let clientReport = client.stop()
+        #expect(clientReport.isClean)
+        #expect(closes.value == ["first": .loopStopped, "second": .loopStopped])
+        #expect(server.stop().isClean)
+    }
 }
