@@ -6,10 +6,17 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var writeQueueBytesMax: Int
     /// After a refused send, the queue must drain to this many bytes before the owner hears `onWritable`.
     public var writeQueueLowWaterBytes: Int
+    /// Whether a refused send also pauses reading until the queue drains (the default).
+    ///
+    /// Right for a server answering requests: it stops taking requests it cannot answer. Wrong for a side
+    /// that pipelines more than the connection can buffer and must read replies to make progress (a
+    /// client, or both ends of a symmetric peer link): if both ends pause, neither drains the other and
+    /// the connection deadlocks. Such owners set this to false and bound their own in-flight window.
+    public var pausesReadingWhenWriteQueueFull: Bool
 
     /// Makes limits; the defaults suit Padlock's peer and client traffic.
     public init(maxFrameBytes: Int = 1 << 20, writeQueueBytesMax: Int = 4 << 20,
-                writeQueueLowWaterBytes: Int = 1 << 20) {
+                writeQueueLowWaterBytes: Int = 1 << 20, pausesReadingWhenWriteQueueFull: Bool = true) {
         precondition(maxFrameBytes >= 0 && maxFrameBytes <= Int(UInt32.max), "maxFrameBytes out of range")
         precondition(writeQueueBytesMax > 4, "writeQueueBytesMax must exceed one length prefix")
         precondition(writeQueueLowWaterBytes >= 0 && writeQueueLowWaterBytes < writeQueueBytesMax,
@@ -17,6 +24,7 @@ public struct ConnectionLimits: Sendable, Equatable {
         self.maxFrameBytes = maxFrameBytes
         self.writeQueueBytesMax = writeQueueBytesMax
         self.writeQueueLowWaterBytes = writeQueueLowWaterBytes
+        self.pausesReadingWhenWriteQueueFull = pausesReadingWhenWriteQueueFull
     }
 }
 

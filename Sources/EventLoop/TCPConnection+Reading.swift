@@ -8,7 +8,9 @@ extension TCPConnection {
     }
 
     /// Whether frames should be delivered now.
-    var wantsFrames: Bool { state == .open && !pausedByOwner && !pausedByBackpressure }
+    var wantsFrames: Bool {
+        state == .open && !pausedByOwner && !(sendRefused && limits.pausesReadingWhenWriteQueueFull)
+    }
 
     /// Brings the socket's read state in line with `wantsFrames`, delivering buffered frames on resume.
     func updateReading() {

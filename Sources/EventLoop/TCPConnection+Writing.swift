@@ -18,8 +18,8 @@ extension TCPConnection {
             return .frameTooLarge
         }
         guard queuedWriteBytes + frameBytes <= limits.writeQueueBytesMax else {
-            pausedByBackpressure = true
-            stopReading()
+            sendRefused = true
+            if limits.pausesReadingWhenWriteQueueFull { stopReading() }
             return .backpressure
         }
         let block = UnsafeMutableRawPointer.allocate(byteCount: requestBytes + frameBytes, alignment: 16)
@@ -54,8 +54,8 @@ extension TCPConnection {
             }
             return
         }
-        if pausedByBackpressure && queuedWriteBytes <= limits.writeQueueLowWaterBytes && state == .open {
-            pausedByBackpressure = false
+        if sendRefused && queuedWriteBytes <= limits.writeQueueLowWaterBytes && state == .open {
+            sendRefused = false
             onWritable?()
             updateReading()
         }

@@ -10,8 +10,9 @@ import Logging
 /// are released, which breaks the reference cycles owners usually create by capturing the connection.
 ///
 /// Backpressure: the write queue holds at most `limits.writeQueueBytesMax` bytes. A send that would
-/// exceed it is refused (`.backpressure`), reading pauses so a peer that does not drain cannot make us
-/// buffer without bound, and `onWritable` fires once the queue is below its low-water mark.
+/// exceed it is refused (`.backpressure`) and `onWritable` fires once the queue is below its low-water
+/// mark. Meanwhile reading pauses (unless `limits.pausesReadingWhenWriteQueueFull` is false), so a peer
+/// that does not drain our replies cannot make us buffer its requests without bound.
 public final class TCPConnection: LoopHandleOwner {
     enum State {
         /// Reading and writing.
@@ -45,8 +46,9 @@ public final class TCPConnection: LoopHandleOwner {
     let readBuffer: UnsafeMutableRawBufferPointer
     var isReading = false
     var pausedByOwner = false
-    /// Set by a refused send; cleared when the queue drains below the low-water mark.
-    var pausedByBackpressure = false
+    /// Set by a refused send; cleared (and `onWritable` called) when the queue drains to its low-water mark.
+    /// While set, reading is paused if `limits.pausesReadingWhenWriteQueueFull`.
+    var sendRefused = false
     /// True while `deliverFrames` runs, so a callback that resumes reading does not re-enter it.
     var isDelivering = false
     /// Bytes handed to `uv_write` whose callbacks have not run yet.

@@ -122,4 +122,39 @@ struct BackpressureTests {
         // waited in the echo handler; a server that kept reading would have piled up frame after frame.
         #expect(serverBacklog.value == 1)
     }
+
+    @Test("a client that keeps reading while its sends are refused never deadlocks with a pausing server")
+    func pipeliningClientKeepsReading() async throws {
+        let frameCount = 1_000  // 16 MiB each way: far more than the sockets and both queues hold
+        let serverLimits = ConnectionLimits(writeQueueBytesMax: 64 * 1024, writeQueueLowWaterBytes: 16 * 1024)
+        let clientLimits = ConnectionLimits(
+            writeQueueBytesMax: 64 * 1024, writeQueueLowWaterBytes: 16 * 1024, pausesReadingWhenWriteQueueFull: false)
+        let echoed = Shared(0)
+        let refusals = Shared(0)
+        try await withLoop(name: "echo-server") { server in
+            let port = try await startEchoServer(on: server, limits: serverLimits)
+            try await withLoop(name: "pipeliner") { client in
+                let connection = try await connect(on: client, port: port, limits: clientLimits) { connection in
+                    var sent = 0
+                    let pump = {
+                        while sent < frameCount {
+                            guard connection.send([UInt8](repeating: 3, count: 16 * 1024)) == .queued else {
+                                refusals.with { $0 += 1 }
+                                return
+                            }
+                            sent += 1
+                        }
+                    }
+                    connection.onWritable = pump
+                    connection.onFrame = { _ in echoed.with { $0 += 1 } }
+                    pump()
+                }
+                await waitUntil { echoed.value == frameCount }
+                try await client.submit { connection.value.close() }
+            }
+        }
+        #expect(refusals.value > 0)
+        #expect(echoed.value == frameCount)
+    }
 }
+

@@ -79,8 +79,11 @@ struct EchoTests {
         try await withLoop(name: "echo-server") { server in
             let port = try await startEchoServer(on: server, closes: serverCloses)
             try await withLoop(name: "echo-client") { client in
+                // The clients pipeline more than the sockets hold, so they must keep reading echoes while
+                // their own sends are refused; with both ends pausing, the long run deadlocked.
+                let clientLimits = ConnectionLimits(pausesReadingWhenWriteQueueFull: false)
                 for index in 0..<connectionCount {
-                    _ = try await connect(on: client, port: port) { connection in
+                    _ = try await connect(on: client, port: port, limits: clientLimits) { connection in
                         let echo = EchoClient(connection: connection, loop: client, seed: UInt64(index + 1),
                                               frameCount: frameCount) { failure in
                             outcomes.with { $0.append(failure) }

@@ -33,9 +33,10 @@ func withLoop<Result>(
     return result
 }
 
-/// Waits (off the loop) until `condition` holds, polling; the test's own time limit bounds it.
+/// Waits (off the loop) until `condition` holds, polling. The suite's time limit bounds it: when the
+/// limit cancels the test, the wait ends and the test's own expectations then fail.
 func waitUntil(_ condition: () -> Bool) async {
-    while !condition() {
+    while !condition() && !Task.isCancelled {
         try? await Task.sleep(for: .milliseconds(2))
     }
 }

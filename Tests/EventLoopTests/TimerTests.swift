@@ -1,7 +1,7 @@
 import EventLoop
 import Testing
 
-@Suite("Timers")
+@Suite("Timers", .timeLimit(.minutes(1)))
 struct TimerTests {
     @Test("timers fire in deadline order, not scheduling order")
     func timersFireInDeadlineOrder() async throws {
