@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import CLibUV
+
+/// A POSIX signal number, such as interrupt (SIGINT) or terminate (SIGTERM).
+public struct Signal: Hashable, Sendable, CustomStringConvertible {
+    /// The signal number.
+    public let rawValue: Int32
+
+    /// Wraps a signal number.
+    public init(rawValue: Int32) {
+        self.rawValue = rawValue
+    }
+
+    /// SIGINT, sent by Ctrl-C.
+    public static let interrupt = Signal(rawValue: SIGINT)
+    /// SIGTERM, sent by `kill` and service managers.
+    public static let terminate = Signal(rawValue: SIGTERM)
+
+    /// The form `signal 15`.
+    public var description: String { "signal \(rawValue)" }
+}
+
+/// Delivers signals to a callback on the loop thread (through `uv_signal_t`, so the callback runs as
+/// ordinary loop code, not in a signal handler). Create it with `EventLoop.watch(signals:_:)`.
+public final class SignalWatcher {
+    private var watchers: [SignalHandleOwner]
+
+    fileprivate init(watchers: [SignalHandleOwner]) {
+        self.watchers = watchers
+    }
+
+    /// Stops watching; the signals get their previous disposition back. Loop thread only.
+    public func cancel() {
+        for watcher in watchers { watcher.cancel() }
+        watchers = []
+    }
+}
+
+private final class SignalHandleOwner: LoopHandleOwner {
+    let core: LoopCore
+    let signal: Signal
+    var handle: UnsafeMutablePointer<uv_signal_t>?
+    var body: ((Signal) -> Void)?
+
+    init(core: LoopCore, signal: Signal, body: @escaping (Signal) -> Void) throws(UVError) {
+        self.core = core
+        self.signal = signal
+        self.body = body
+        let handle = allocateHandle(UV_SIGNAL, as: uv_signal_t.self)
+        self.handle = handle
+        let status = uv_signal_init(core.loop, handle)
+        precondition(status == 0, "uv_signal_init failed: \(UVError(status: status))")
+        attach(self, to: handle)
+        let startStatus = uv_signal_start(handle, signalArrived, signal.rawValue)
+        if startStatus < 0 {
+            cancel()
+            throw UVError(status: startStatus)
+        }
+    }
+
+    func cancel() {
+        core.assertOnLoopThread("SignalWatcher.cancel")
+        guard let handle else { return }
+        self.handle = nil
+        body = nil
+        uv_signal_stop(handle)
+        closeHandle(asHandle(handle))
+    }
+
+    func deliver() {
+        body?(signal)
+    }
+
+    func didClose() {
+        handle = nil
+        body = nil
+    }
+}
+
+private func signalArrived(_ handle: UnsafeMutablePointer<uv_signal_t>?, _ number: Int32) {
+    guard let handle, let owner = owner(of: asHandle(handle), as: SignalHandleOwner.self) else { return }
+    owner.deliver()
+}
+
+extension EventLoop {
+    /// Calls `body` on the loop thread each time one of `signals` arrives, until the watcher is cancelled
+    /// or the loop stops. For the executables' SIGINT/SIGTERM shutdown. Loop thread only.
+    public func watch(signals: [Signal], _ body: @escaping (Signal) -> Void) throws(UVError) -> SignalWatcher {
+        preconditionOnLoopThread("watch(signals:)")
+        var owners: [SignalHandleOwner] = []
+        for signal in signals {
+            do {
+                owners.append(try SignalHandleOwner(core: core, signal: signal, body: body))
+            } catch {
+                for owner in owners { owner.cancel() }
+                throw error
+            }
+        }
+        return SignalWatcher(watchers: owners)
+    }
+}
