@@ -157,12 +157,14 @@ final class TestCluster {
         preconditionFailure("cluster did not stabilize in \(maxRounds) rounds")
     }
 
-    /// Ticks `id` until it starts a campaign or an election timeout has certainly passed.
+    /// Ticks `id` until its role or term changes (it campaigns, or a leader steps down) or an election
+    /// timeout has certainly passed.
     func tickUntilCampaign(_ id: NodeID) {
         let limit = 2 * configs[id]!.electionTicks
+        let before = (nodes[id]!.role, nodes[id]!.term)
         for _ in 0..<limit {
             with(id) { $0.tick() }
-            if nodes[id]!.role != .follower { return }
+            if nodes[id]!.role != before.0 || nodes[id]!.term != before.1 { return }
         }
     }
 
