@@ -53,7 +53,8 @@ extension RaftNode {
         return .accepted(index: entry.index, term: term)
     }
 
-    /// Brings the leader's progress table in line with the latest configuration.
+    /// Brings the leader's progress table in line with the latest configuration. Removed nodes keep their
+    /// progress until the removal commits (see `peers`).
     mutating func synchronizeProgress() {
         let configuration = log.configuration
         for member in configuration.members where member != id {
@@ -61,9 +62,6 @@ extension RaftNode {
                 progress[member] = Progress(next: log.lastIndex, isLearner: configuration.isLearner(member))
             }
             progress[member]?.isLearner = configuration.isLearner(member)
-        }
-        for member in progress.keys.sorted() where member != id && !configuration.members.contains(member) {
-            progress[member] = nil
         }
         if let target = transferTarget, !configuration.isVoter(target) { transferTarget = nil }
     }

@@ -83,9 +83,7 @@ extension RaftNode {
     public var status: Status {
         var members: [(NodeID, Progress)] = []
         if role == .leader {
-            for member in (log.configuration.members + [id]).sorted() where members.last?.0 != member {
-                if let state = progress[member] { members.append((member, state)) }
-            }
+            for member in progress.keys.sorted() { members.append((member, progress[member]!)) }
         }
         return Status(
             id: id, role: role, term: term, vote: vote, leader: leader, lastIndex: log.lastIndex,
@@ -116,7 +114,8 @@ public struct Status: Sendable {
     public var snapshotIndex: LogIndex
     /// The latest configuration in its log.
     public var configuration: Configuration
-    /// On a leader, each member's replication progress, sorted by node.
+    /// On a leader, the replication progress of each member (and of nodes whose removal has not yet
+    /// committed), sorted by node.
     public var progress: [(NodeID, Progress)]
     /// On a leader, the target of a leadership transfer in progress.
     public var transferTarget: NodeID?

@@ -1,7 +1,7 @@
 extension RaftNode {
     /// Sends every follower what it is missing (an empty append carries a new commit index).
     mutating func broadcastAppend() {
-        for member in log.configuration.members where member != id {
+        for member in peers {
             _ = sendAppend(to: member, evenIfEmpty: true)
         }
     }
@@ -50,7 +50,7 @@ extension RaftNode {
         roundSentTicks.append((heartbeatRound, tickCount))
         roundSentTicks.removeAll { tickCount - $0.tick > config.electionTicks }
         progress[id]?.acknowledgedRound = heartbeatRound
-        for member in log.configuration.members where member != id {
+        for member in peers {
             guard let state = progress[member] else { continue }
             send(.heartbeat(commit: min(state.match, log.committed), round: heartbeatRound), to: member)
         }
@@ -129,11 +129,23 @@ extension RaftNode {
         }
         if log.term(at: previous) != term { releaseReadsAwaitingCommit() }
         broadcastAppend()
+        if log.configIndex <= log.committed { forgetRemovedPeers() }
         if !log.configuration.isVoter(id) && log.configIndex <= log.committed {
             // The leader's own removal is committed: it steps down and, not being a voter, stays quiet.
             becomeFollower(term: term, leader: nil)
         }
         return true
+    }
+
+    /// The nodes the leader replicates to, sorted: the members of the latest configuration plus nodes whose
+    /// removal has not committed yet, which keep receiving the log so that they learn of their removal
+    /// (and stop campaigning) instead of timing out forever.
+    var peers: [NodeID] { progress.keys.filter { $0 != id }.sorted() }
+
+    /// Drops the progress of nodes whose removal has committed.
+    private mutating func forgetRemovedPeers() {
+        let members = log.configuration.members
+        for peer in peers where !members.contains(peer) { progress[peer] = nil }
     }
 
     mutating func sendTimeoutNow(to target: NodeID) {

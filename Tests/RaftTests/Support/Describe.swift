@@ -108,7 +108,8 @@ enum Describe {
             case .replicate: state = "replicate"
             case .snapshot(let index): state = "snapshot(\(index))"
             }
-            let learner = progress.isLearner ? " learner" : ""
+            var learner = progress.isLearner ? " learner" : ""
+            if !status.configuration.members.contains(member) { learner += " removed" }
             lines.append("  \(member): \(state) match=\(progress.match) next=\(progress.next)\(learner)")
         }
         return lines

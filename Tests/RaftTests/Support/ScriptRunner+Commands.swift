@@ -61,6 +61,7 @@ extension ScriptRunner {
         }
         let dropped = cluster.network.filter(matches)
         cluster.network.removeAll(where: matches)
+        for message in dropped { cluster.lost(message) }
         return dropped.map { "dropped " + Describe.message($0) }
     }
 
