@@ -147,8 +147,18 @@ public struct RaftNode: Sendable {
         Array(log.entries(from: max(from, log.firstIndex), through: min(through, log.lastIndex)))
     }
 
-    /// Whether this node may campaign: it votes in the latest configuration and is not installing a snapshot.
-    var isPromotable: Bool { log.configuration.isVoter(id) && log.pendingSnapshot == nil }
+    /// Whether this node may campaign: it is not installing a snapshot, and it votes in the latest
+    /// configuration or its removal is not yet committed.
+    ///
+    /// The second case keeps a cluster live when a leader that removed itself loses leadership before the
+    /// removal commits: it may hold the only log with the removal, and the remaining voters (still on the
+    /// old configuration) cannot win without its vote. It campaigns for votes of the new configuration,
+    /// commits its removal, and steps down; votes never count its own.
+    var isPromotable: Bool {
+        guard log.pendingSnapshot == nil else { return false }
+        if log.configuration.isVoter(id) { return true }
+        return log.configIndex > log.committed && log.configuration(at: log.configIndex.previous).isVoter(id)
+    }
 
     mutating func send(_ kind: Message.Kind, to recipient: NodeID, term messageTerm: Term? = nil) {
         outbox.append(Message(from: id, to: recipient, term: messageTerm ?? term, kind: kind))

@@ -18,6 +18,15 @@ import Testing
         runChunk(chunk, nodeCount: 5)
     }
 
+    /// Seeds that once exposed a bug (3-node schedules): 167 and 338 left a cluster without a leader when
+    /// a leader that removed itself lost leadership before the removal committed.
+    @Test("Seeds that once found a bug keep passing", arguments: [UInt64(167), 338])
+    func pinnedSeedsStayFixed(seed: UInt64) {
+        var schedule = RandomSchedule(seed: seed, nodeCount: 3, steps: 300)
+        let failure = schedule.run()
+        #expect(failure == nil, "seed \(seed): \(failure ?? "")")
+    }
+
     private func runChunk(_ chunk: UInt64, nodeCount: Int) {
         let seeds: [UInt64]
         if let replay = Self.environment["PADLOCK_SEED"].flatMap(UInt64.init) {

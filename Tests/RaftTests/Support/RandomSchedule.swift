@@ -52,7 +52,8 @@ struct RandomSchedule {
         case 30..<55: processRandomReady()
         case 55..<85: deliverRandomMessage()
         case 85..<92: proposeOnLeader(step: step)
-        case 92..<94: readOnLeader(step: step)
+        case 92: readOnLeader(step: step)
+        case 93: changeMembership()
         case 94: dropRandomMessage()
         case 95: togglePartition()
         case 96: cluster.restart(randomNode())
@@ -139,6 +140,22 @@ struct RandomSchedule {
         }
     }
 
+    /// Adds, promotes or removes a random node, whichever applies to it; refusals are part of the test.
+    private mutating func changeMembership() {
+        guard let leader = cluster.leaders.last else { return }
+        let target = randomNode()
+        let configuration = cluster.nodes[leader]!.configuration
+        let change: ConfigChange
+        if configuration.isVoter(target) {
+            change = .remove(target)
+        } else if configuration.isLearner(target) {
+            change = .promote(target)
+        } else {
+            change = .addLearner(target)
+        }
+        _ = cluster.with(leader) { $0.proposeConfigChange(change) }
+    }
+
     private mutating func transferRandomly() {
         guard let leader = cluster.leaders.last else { return }
         let target = randomNode()
@@ -164,12 +181,20 @@ extension RandomSchedule {
             }
             if let marker, isAppliedEverywhere(marker.index, marker.term) { return nil }
         }
-        let states = cluster.ids.map { Describe.status(cluster.nodes[$0]!.status) }.joined(separator: "; ")
+        let states = cluster.ids.map { id in
+            let node = cluster.nodes[id]!
+            return Describe.status(node.status) + " " + node.configuration.description
+        }.joined(separator: "; ")
         return "no recovery after healing: \(states)"
     }
 
+    /// Whether every member of the current leader's configuration applied the entry (removed nodes are
+    /// not expected to keep up).
     private func isAppliedEverywhere(_ index: LogIndex, _ term: Term) -> Bool {
-        cluster.ids.allSatisfy { id in
+        guard let leader = cluster.leaders.max(by: { cluster.nodes[$0]!.term < cluster.nodes[$1]!.term }) else {
+            return false
+        }
+        return cluster.nodes[leader]!.configuration.members.allSatisfy { id in
             let node = cluster.nodes[id]!
             return node.appliedIndex >= index && (node.term(at: index) == term || node.snapshotIndex >= index)
         }
