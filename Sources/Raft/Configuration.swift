@@ -95,7 +95,9 @@ public enum ConfigChange: Hashable, Sendable, CustomStringConvertible {
         }
         var bytes: [UInt8] = [tag]
         let raw = node.rawValue
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: raw >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: raw >> UInt64(shift)))
+        }
         return bytes
     }
 

@@ -59,7 +59,8 @@ struct RaftLog {
     /// The entries in `from...to`, which must be within the uncompacted log.
     func entries(from: LogIndex, through to: LogIndex) -> ArraySlice<Entry> {
         if from > to { return [] }
-        precondition(from >= firstIndex && to <= lastIndex, "entries \(from)...\(to) outside \(firstIndex)...\(lastIndex)")
+        precondition(
+            from >= firstIndex && to <= lastIndex, "entries \(from)...\(to) outside \(firstIndex)...\(lastIndex)")
         return entries[(from - firstIndex)...(to - firstIndex)]
     }
 
@@ -138,7 +139,8 @@ struct RaftLog {
 
     /// Forgets entries through `index`, which the caller has captured in `data`.
     mutating func compact(through index: LogIndex, data: [UInt8]) {
-        precondition(index > snapshotIndex && index <= applied, "compact \(index) outside (\(snapshotIndex), \(applied)]")
+        precondition(
+            index > snapshotIndex && index <= applied, "compact \(index) outside (\(snapshotIndex), \(applied)]")
         let term = self.term(at: index)!
         let metadata = SnapshotMetadata(index: index, term: term, configuration: configuration(at: index))
         entries.removeFirst(index - snapshotIndex)

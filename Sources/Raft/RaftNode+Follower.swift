@@ -1,6 +1,8 @@
 extension RaftNode {
     /// Accepts entries that follow a matching entry (§5.3), or rejects with a hint.
-    mutating func handleAppend(from sender: NodeID, prevIndex: LogIndex, prevTerm: Term, entries: [Entry], commit: LogIndex) {
+    mutating func handleAppend(
+        from sender: NodeID, prevIndex: LogIndex, prevTerm: Term, entries: [Entry], commit: LogIndex
+    ) {
         if prevIndex < log.committed {
             // Everything through our commit index already matches the leader: say so.
             respondAppend(to: sender, index: log.committed)
@@ -10,7 +12,8 @@ extension RaftNode {
         guard log.matches(index: prevIndex, term: prevTerm) else {
             let hintIndex = lastIndex(atOrBelow: min(prevIndex, log.lastIndex), withTermAtMost: prevTerm)
             let hintTerm = log.term(at: hintIndex) ?? .zero
-            send(.appendResponse(index: prevIndex, rejected: true, hintIndex: hintIndex, hintTerm: hintTerm), to: sender)
+            send(
+                .appendResponse(index: prevIndex, rejected: true, hintIndex: hintIndex, hintTerm: hintTerm), to: sender)
             return
         }
         let lastNew = log.appendReplicated(after: prevIndex, entries)

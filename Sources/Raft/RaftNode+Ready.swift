@@ -50,13 +50,16 @@ extension RaftNode {
     /// drops those entries from memory. The index must be applied; the leader sends this snapshot to
     /// followers that need compacted entries. Returns the metadata to store with the snapshot.
     @discardableResult
-    public mutating func compact(snapshotIndex index: LogIndex, snapshotData data: [UInt8]) throws(RaftError)
+    public mutating func compact(
+        snapshotIndex index: LogIndex, snapshotData data: [UInt8]
+    ) throws(RaftError)
         -> SnapshotMetadata
     {
         guard index > log.snapshotIndex, index <= log.applied, log.pendingSnapshot == nil else {
             throw RaftError(
                 .invalidSnapshotIndex,
-                "cannot compact through \(index): the snapshot is at \(log.snapshotIndex) and applied is \(log.applied)")
+                "cannot compact through \(index): the snapshot is at \(log.snapshotIndex) and applied is \(log.applied)"
+            )
         }
         log.compact(through: index, data: data)
         return log.snapshot.metadata

@@ -25,7 +25,9 @@ extension RaftNode {
         if batch.entries.isEmpty && !evenIfEmpty { return false }
         state.recordSent(lastIndex: batch.entries.last?.index ?? prevIndex, bytes: batch.bytes)
         progress[follower] = state
-        send(.append(prevIndex: prevIndex, prevTerm: prevTerm, entries: batch.entries, commit: log.committed), to: follower)
+        send(
+            .append(prevIndex: prevIndex, prevTerm: prevTerm, entries: batch.entries, commit: log.committed),
+            to: follower)
         return !batch.entries.isEmpty
     }
 
@@ -57,7 +59,9 @@ extension RaftNode {
         confirmReads()
     }
 
-    mutating func handleAppendResponse(from follower: NodeID, index: LogIndex, rejected: Bool, hintIndex: LogIndex, hintTerm: Term) {
+    mutating func handleAppendResponse(
+        from follower: NodeID, index: LogIndex, rejected: Bool, hintIndex: LogIndex, hintTerm: Term
+    ) {
         guard var state = progress[follower] else { return }
         state.recentActive = true
         if rejected {

@@ -118,7 +118,8 @@ extension RaftNode {
     private mutating func stepLeader(_ message: Message) {
         switch message.kind {
         case .appendResponse(let index, let rejected, let hintIndex, let hintTerm):
-            handleAppendResponse(from: message.from, index: index, rejected: rejected, hintIndex: hintIndex, hintTerm: hintTerm)
+            handleAppendResponse(
+                from: message.from, index: index, rejected: rejected, hintIndex: hintIndex, hintTerm: hintTerm)
         case .heartbeatResponse(let round):
             handleHeartbeatResponse(from: message.from, round: round)
         default:

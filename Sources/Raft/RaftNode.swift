@@ -117,7 +117,9 @@ public struct RaftNode: Sendable {
             return "commit \(restore.hardState.commit) beyond the last persisted entry \(lastIndex)"
         }
         let lastTerm = restore.entries.last?.term ?? snapshot.term
-        if lastTerm > restore.hardState.term { return "last entry's term \(lastTerm) above term \(restore.hardState.term)" }
+        if lastTerm > restore.hardState.term {
+            return "last entry's term \(lastTerm) above term \(restore.hardState.term)"
+        }
         return nil
     }
 

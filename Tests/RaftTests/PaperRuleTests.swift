@@ -68,7 +68,9 @@ import Testing
         var follower = Self.node(2, term: 4, log: [1, 2])
         _ = Self.drain(&follower)
         let stale = Entry(term: Term(3), index: LogIndex(3), data: Array("x".utf8))
-        follower.step(Self.message(1, 2, term: 3, .append(prevIndex: LogIndex(2), prevTerm: Term(2), entries: [stale], commit: .zero)))
+        follower.step(
+            Self.message(
+                1, 2, term: 3, .append(prevIndex: LogIndex(2), prevTerm: Term(2), entries: [stale], commit: .zero)))
         #expect(follower.lastIndex == LogIndex(2))
         #expect(follower.term == Term(4))
         let replies = Self.allMessages(Self.drain(&follower))
@@ -157,7 +159,9 @@ import Testing
         // the new entries."
         var follower = Self.node(2, term: 3, log: [1, 1])
         let entry = Entry(term: Term(3), index: LogIndex(3), data: Array("x".utf8))
-        follower.step(Self.message(1, 2, term: 3, .append(prevIndex: LogIndex(2), prevTerm: Term(2), entries: [entry], commit: .zero)))
+        follower.step(
+            Self.message(
+                1, 2, term: 3, .append(prevIndex: LogIndex(2), prevTerm: Term(2), entries: [entry], commit: .zero)))
         #expect(follower.lastIndex == LogIndex(2))
         let answer = Self.allMessages(Self.drain(&follower)).first
         guard case .appendResponse(let index, let rejected, _, _)? = answer?.kind else {
@@ -173,7 +177,9 @@ import Testing
         // existing entry and all that follow it."
         var follower = Self.node(2, term: 2, log: [1, 1, 1, 1])
         let entries = [Entry(term: Term(2), index: LogIndex(3), data: Array("new".utf8))]
-        follower.step(Self.message(1, 2, term: 2, .append(prevIndex: LogIndex(2), prevTerm: Term(1), entries: entries, commit: .zero)))
+        follower.step(
+            Self.message(
+                1, 2, term: 2, .append(prevIndex: LogIndex(2), prevTerm: Term(1), entries: entries, commit: .zero)))
         #expect(follower.lastIndex == LogIndex(3))
         #expect(follower.term(at: LogIndex(3)) == Term(2))
         #expect(Self.drain(&follower).entries == entries, "the replacement is handed out to persist")
@@ -184,7 +190,10 @@ import Testing
         // "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)."
         var follower = Self.node(2, term: 1, log: [1, 1, 1, 1])
         let entry = Entry(term: Term(1), index: LogIndex(2), kind: .noop)
-        follower.step(Self.message(1, 2, term: 1, .append(prevIndex: LogIndex(1), prevTerm: Term(1), entries: [entry], commit: LogIndex(4))))
+        follower.step(
+            Self.message(
+                1, 2, term: 1, .append(prevIndex: LogIndex(1), prevTerm: Term(1), entries: [entry], commit: LogIndex(4))
+            ))
         #expect(follower.committedIndex == LogIndex(2))
     }
 
@@ -200,7 +209,9 @@ import Testing
         }
         _ = Self.drain(&leader)
         #expect(leader.committedIndex < index)
-        leader.step(Self.message(2, 1, term: 1, .appendResponse(index: index, rejected: false, hintIndex: .zero, hintTerm: .zero)))
+        leader.step(
+            Self.message(
+                2, 1, term: 1, .appendResponse(index: index, rejected: false, hintIndex: .zero, hintTerm: .zero)))
         #expect(leader.committedIndex == index)
         #expect(Self.drain(&leader).committedEntries.last?.data == Array("x".utf8))
     }
@@ -215,7 +226,8 @@ import Testing
         voter.step(Self.message(2, 3, term: 3, Self.vote(last: 1, 2)))
         voter.step(Self.message(2, 3, term: 4, Self.vote(last: 2, 2)))
         let answers = Self.allMessages(Self.drain(&voter)).map(\.kind)
-        #expect(answers == [.voteResponse(granted: false), .voteResponse(granted: false), .voteResponse(granted: true)])
+        #expect(
+            answers == [.voteResponse(granted: false), .voteResponse(granted: false), .voteResponse(granted: true)])
     }
 
     @Test("§5.4.2: a leader never commits an earlier term's entry by counting replicas")
@@ -225,9 +237,13 @@ import Testing
         var leader = Self.leader(term: 3, log: [1, 2])
         _ = Self.drain(&leader)
         #expect(leader.lastIndex == LogIndex(3), "the new leader appended its no-op at index 3")
-        leader.step(Self.message(2, 1, term: 3, .appendResponse(index: LogIndex(2), rejected: false, hintIndex: .zero, hintTerm: .zero)))
+        leader.step(
+            Self.message(
+                2, 1, term: 3, .appendResponse(index: LogIndex(2), rejected: false, hintIndex: .zero, hintTerm: .zero)))
         #expect(leader.committedIndex == .zero, "index 2 (term 2) is on a majority but must not commit")
-        leader.step(Self.message(2, 1, term: 3, .appendResponse(index: LogIndex(3), rejected: false, hintIndex: .zero, hintTerm: .zero)))
+        leader.step(
+            Self.message(
+                2, 1, term: 3, .appendResponse(index: LogIndex(3), rejected: false, hintIndex: .zero, hintTerm: .zero)))
         #expect(leader.committedIndex == LogIndex(3), "committing the no-op commits everything before it")
     }
 

@@ -5,7 +5,7 @@ import Testing
 /// `PADLOCK_SEED=<n>` replays one seed (on both cluster sizes) after a failure printed it.
 @Suite struct RandomClusterTests {
     static let environment = ProcessInfo.processInfo.environment
-    static let schedulesPerChunk: UInt64 = environment["PADLOCK_LONG"] == "1" ? 500 : 50
+    static let schedulesPerChunk: UInt64 = environment["PADLOCK_LONG"] == "1" ? 500 : 60
     static let chunks: [UInt64] = Array(0..<10)
 
     @Test("Random schedules on a three-node cluster keep every safety property and recover", arguments: chunks)
@@ -45,6 +45,8 @@ import Testing
             committed += schedule.committedCount
         }
         // Schedules that never commit anything would check nothing.
-        #expect(seeds.isEmpty || committed >= seeds.count * 3, "only \(committed) entries committed over \(seeds.count) schedules")
+        #expect(
+            seeds.isEmpty || committed >= seeds.count * 3,
+            "only \(committed) entries committed over \(seeds.count) schedules")
     }
 }

@@ -18,8 +18,11 @@ import Testing
                 let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
                 let attributes = words.prefix { $0.hasPrefix("@") }
                 let rest = words.dropFirst(attributes.count)
-                let isImport = rest.first == "import"
-                    || (rest.count > 1 && ["public", "internal", "private", "fileprivate", "package"].contains(rest.first!) && rest.dropFirst().first == "import")
+                let isImport =
+                    rest.first == "import"
+                    || (rest.count > 1
+                        && ["public", "internal", "private", "fileprivate", "package"].contains(rest.first!)
+                        && rest.dropFirst().first == "import")
                 #expect(!isImport, "Sources/Raft/\(file):\(number + 1) imports: \(line)")
             }
         }

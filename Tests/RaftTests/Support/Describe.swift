@@ -92,7 +92,8 @@ enum Describe {
     }
 
     static func status(_ status: Status) -> String {
-        var line = "\(status.id): \(status.role) term=\(status.term) vote=\(node(status.vote)) leader=\(node(status.leader))"
+        var line =
+            "\(status.id): \(status.role) term=\(status.term) vote=\(node(status.vote)) leader=\(node(status.leader))"
         line += " last=\(status.lastIndex) commit=\(status.committedIndex) applied=\(status.appliedIndex)"
         if status.snapshotIndex > .zero { line += " snapshot=\(status.snapshotIndex)" }
         return line

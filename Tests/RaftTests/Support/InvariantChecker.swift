@@ -34,7 +34,9 @@ struct InvariantChecker {
             let node = cluster.nodes[id]!
             for entry in logs[id]! where entry.index <= node.committedIndex {
                 if let known = committed[entry.index] {
-                    if known.entry != entry { return "node \(id) committed \(entry) where \(known.entry) was committed" }
+                    if known.entry != entry {
+                        return "node \(id) committed \(entry) where \(known.entry) was committed"
+                    }
                 } else {
                     committed[entry.index] = (entry, node.term)
                 }
@@ -64,7 +66,9 @@ struct InvariantChecker {
         while index >= low {
             let entryA = logA[index - firstA.index]
             let entryB = logB[index - firstB.index]
-            if matched && entryA != entryB { return "log matching broken at \(index): \(a) has \(entryA), \(b) has \(entryB)" }
+            if matched && entryA != entryB {
+                return "log matching broken at \(index): \(a) has \(entryA), \(b) has \(entryB)"
+            }
             if entryA.term == entryB.term {
                 if entryA != entryB { return "same index and term, different entries at \(index) on \(a) and \(b)" }
                 matched = true

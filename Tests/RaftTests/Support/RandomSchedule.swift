@@ -133,9 +133,12 @@ struct RandomSchedule {
         let node = cluster.nodes[id]!
         guard node.appliedIndex > node.snapshotIndex else { return }
         let data = Array("snap\(node.appliedIndex)".utf8)
-        if let metadata = try? cluster.with(id, { (raft: inout RaftNode) throws(RaftError) in
-            try raft.compact(snapshotIndex: raft.appliedIndex, snapshotData: data)
-        }) {
+        if let metadata = try? cluster.with(
+            id,
+            { (raft: inout RaftNode) throws(RaftError) in
+                try raft.compact(snapshotIndex: raft.appliedIndex, snapshotData: data)
+            })
+        {
             cluster.durable[id]!.compact(to: Snapshot(metadata: metadata, data: data))
         }
     }
@@ -175,7 +178,9 @@ extension RandomSchedule {
             if let problem = checker.check(cluster) ?? readProblem { return "recovery round \(round): \(problem)" }
             // A proposal can be lost to a change of leader; propose again now and then.
             if marker == nil || round % 60 == 59, let leader = cluster.leaders.last {
-                if case .accepted(let index, let term) = cluster.with(leader, { $0.propose(Array("final\(round)".utf8)) }) {
+                if case .accepted(let index, let term) = cluster.with(
+                    leader, { $0.propose(Array("final\(round)".utf8)) })
+                {
                     marker = (index, term)
                 }
             }

@@ -101,7 +101,8 @@ extension ScriptRunner {
     func log(_ node: NodeID) -> [String] {
         let raft = cluster.nodes[node]!
         let entries = raft.entries(from: .zero, through: raft.lastIndex)
-        let header = "\(node): snapshot=\(raft.snapshotIndex)@\(raft.term(at: raft.snapshotIndex)!) commit=\(raft.committedIndex)"
+        let header =
+            "\(node): snapshot=\(raft.snapshotIndex)@\(raft.term(at: raft.snapshotIndex)!) commit=\(raft.committedIndex)"
         return [header] + entries.map { "  " + Describe.entry($0) }
     }
 

@@ -62,7 +62,8 @@ final class TestCluster {
         restarts += 1
         let state = durable[id]!
         nodes[id] = try! RaftNode(
-            config: configs[id]!, restore: state.restoreState, random: SplitMix64(seed: id.rawValue &* 1000 &+ restarts))
+            config: configs[id]!, restore: state.restoreState, random: SplitMix64(seed: id.rawValue &* 1000 &+ restarts)
+        )
         applied[id] = []
     }
 
