@@ -6,17 +6,20 @@
 /// I/O, reads no clock, starts no threads and draws randomness only from the generator it was given.
 ///
 /// Deviations from the Raft paper (Ongaro and Ousterhout, 2014), each explained in docs/raft.md:
-/// - Pre-vote and check-quorum (from Ongaro's dissertation, §9.6) are on by default; followers that hear
-///   from a leader ignore vote requests unless they come from a leadership transfer.
-/// - Membership changes one node at a time (dissertation §4.1) with learners, instead of joint consensus;
-///   a configuration takes effect when its entry is appended, not when it commits.
+/// - Pre-vote and check-quorum (dissertation §9.6) are on by default; followers that hear from a leader
+///   ignore vote requests unless they come from a leadership transfer, and a node answers a stale
+///   leader's append with its higher term.
 /// - A new leader appends a no-op entry (dissertation §6.4) so that it can commit earlier terms' entries
 ///   and serve reads.
-/// - Rejections carry a hint (index and term) so the leader skips a whole term per round trip (§5.3's
-///   optional optimisation, done as in etcd).
-/// - The leader's own log counts toward a commit only once `advance` reports it durable; the leader
-///   replicates before its own write completes (dissertation §10.2.1).
-/// - Reads use ReadIndex (dissertation §6.4) with one heartbeat round per batch of reads.
+/// - Membership changes one node at a time (dissertation §4.1) with learners, instead of joint consensus;
+///   a configuration takes effect when its entry is appended. Nodes being removed keep receiving the log
+///   until the removal commits, and a node whose removal is uncommitted may still campaign.
+/// - Rejections carry a hint (index and term) so the leader skips a whole term per round trip.
+/// - The leader replicates before its own write completes and counts its own log toward a commit only
+///   once `advance` reports it durable (dissertation §10.2.1).
+/// - Heartbeats are separate messages carrying `min(match, commit)` and a round number for ReadIndex
+///   (dissertation §6.4); an optional leader lease is off by default.
+/// - A snapshot travels as one message; chunking and its outcome belong to the transport.
 public struct RaftNode: Sendable {
     /// What a node is doing in the current term.
     public enum Role: Hashable, Sendable, CustomStringConvertible {
