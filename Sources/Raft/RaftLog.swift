@@ -24,7 +24,8 @@ struct RaftLog {
         entries = restore.entries
         let snapshotIndex = restore.snapshot.metadata.index
         persisted = snapshotIndex + restore.entries.count
-        committed = restore.hardState.commit
+        // The snapshot only ever covers applied, hence committed, entries.
+        committed = max(restore.hardState.commit, snapshotIndex)
         applied = snapshotIndex
         pendingSnapshot = nil
         configHistory = []
@@ -87,10 +88,12 @@ struct RaftLog {
     }
 
     /// Appends entries received after `prevIndex`, skipping those already present and replacing the
-    /// log from the first conflicting entry. Returns the index of the last new entry.
-    mutating func appendReplicated(after prevIndex: LogIndex, _ newEntries: [Entry]) -> LogIndex {
+    /// log from the first conflicting entry. Returns the index of the last new entry, or nil (changing
+    /// nothing) when the entries contradict a committed entry, which no correct leader sends.
+    mutating func appendReplicated(after prevIndex: LogIndex, _ newEntries: [Entry]) -> LogIndex? {
         let lastNew = prevIndex + newEntries.count
         for (offset, entry) in newEntries.enumerated() where !matches(index: entry.index, term: entry.term) {
+            if entry.index <= committed { return nil }
             if entry.index <= lastIndex { truncate(after: entry.index.previous) }
             append(Array(newEntries[offset...]))
             break

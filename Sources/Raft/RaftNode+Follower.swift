@@ -8,7 +8,10 @@ extension RaftNode {
             respondAppend(to: sender, index: log.committed)
             return
         }
-        guard isContiguous(entries, after: prevIndex) else { return }
+        guard isContiguous(entries, after: prevIndex) else {
+            droppedMessages += 1
+            return
+        }
         guard log.matches(index: prevIndex, term: prevTerm) else {
             let hintIndex = lastIndex(atOrBelow: min(prevIndex, log.lastIndex), withTermAtMost: prevTerm)
             let hintTerm = log.term(at: hintIndex) ?? .zero
@@ -16,7 +19,10 @@ extension RaftNode {
                 .appendResponse(index: prevIndex, rejected: true, hintIndex: hintIndex, hintTerm: hintTerm), to: sender)
             return
         }
-        let lastNew = log.appendReplicated(after: prevIndex, entries)
+        guard let lastNew = log.appendReplicated(after: prevIndex, entries) else {
+            droppedMessages += 1
+            return
+        }
         log.commit(to: min(commit, lastNew))
         respondAppend(to: sender, index: lastNew)
     }
@@ -44,6 +50,10 @@ extension RaftNode {
     /// Installs a snapshot from the leader unless our log already covers it (§7).
     mutating func handleSnapshot(from sender: NodeID, _ snapshot: Snapshot) {
         let metadata = snapshot.metadata
+        guard metadata.term <= term, metadata.index.rawValue > 0, !metadata.configuration.voters.isEmpty else {
+            droppedMessages += 1
+            return
+        }
         if metadata.index <= log.committed {
             respondAppend(to: sender, index: log.committed)
         } else if log.matches(index: metadata.index, term: metadata.term) {

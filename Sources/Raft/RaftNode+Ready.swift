@@ -91,7 +91,8 @@ extension RaftNode {
         return Status(
             id: id, role: role, term: term, vote: vote, leader: leader, lastIndex: log.lastIndex,
             committedIndex: log.committed, appliedIndex: log.applied, snapshotIndex: log.snapshotIndex,
-            configuration: log.configuration, progress: members, transferTarget: transferTarget)
+            configuration: log.configuration, progress: members, transferTarget: transferTarget,
+            droppedMessages: droppedMessages)
     }
 }
 
@@ -122,4 +123,6 @@ public struct Status: Sendable {
     public var progress: [(NodeID, Progress)]
     /// On a leader, the target of a leadership transfer in progress.
     public var transferTarget: NodeID?
+    /// Messages dropped as malformed or contradicting committed state (a correct peer sends none).
+    public var droppedMessages: Int
 }

@@ -63,6 +63,11 @@ extension RaftNode {
         from follower: NodeID, index: LogIndex, rejected: Bool, hintIndex: LogIndex, hintTerm: Term
     ) {
         guard var state = progress[follower] else { return }
+        guard rejected || index <= log.lastIndex else {
+            // Acknowledging entries we never sent would commit entries that do not exist.
+            droppedMessages += 1
+            return
+        }
         state.recentActive = true
         if rejected {
             let hint = hintTerm == .zero ? hintIndex : lastIndex(atOrBelow: hintIndex, withTermAtMost: hintTerm)
@@ -95,6 +100,11 @@ extension RaftNode {
 
     mutating func handleHeartbeatResponse(from follower: NodeID, round: UInt64) {
         guard var state = progress[follower] else { return }
+        guard round <= heartbeatRound else {
+            // A round we never started would confirm reads no majority confirmed.
+            droppedMessages += 1
+            return
+        }
         state.recentActive = true
         state.probeSent = false
         state.acknowledgedRound = max(state.acknowledgedRound, round)

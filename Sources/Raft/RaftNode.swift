@@ -93,6 +93,9 @@ public struct RaftNode: Sendable {
     /// Proposals were appended and the leader owes its followers an append.
     var needsBroadcast = false
     var readyOutstanding = false
+    /// Messages dropped because they were malformed or contradicted committed state. A correct peer never
+    /// sends one; a nonzero count in `status` is worth an operator's attention.
+    var droppedMessages = 0
 
     /// Starts a node from what it persisted earlier.
     public init(config: Config, restore: RestoreState, random: SplitMix64) throws(RaftError) {
