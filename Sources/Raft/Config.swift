@@ -17,6 +17,9 @@ public struct Config: Sendable {
     public var maxInflightBytes: Int
     /// Most bytes of proposed but uncommitted commands a leader holds before it answers `overloaded`.
     public var maxUncommittedBytes: Int
+    /// Most command bytes in one `Ready.committedEntries` (one larger entry still goes alone), so a node
+    /// that fell far behind applies its backlog in bounded steps.
+    public var maxApplyBytesPerReady: Int
     /// Campaign only after a pre-vote shows a majority would vote, so that a rejoining node cannot
     /// disrupt a working leader by bumping terms.
     public var preVote: Bool
@@ -37,6 +40,7 @@ public struct Config: Sendable {
         maxInflightMessages: Int = 256,
         maxInflightBytes: Int = 8 << 20,
         maxUncommittedBytes: Int = 32 << 20,
+        maxApplyBytesPerReady: Int = 8 << 20,
         preVote: Bool = true,
         checkQuorum: Bool = true,
         leaderLeaseReads: Bool = false
@@ -49,6 +53,7 @@ public struct Config: Sendable {
         self.maxInflightMessages = maxInflightMessages
         self.maxInflightBytes = maxInflightBytes
         self.maxUncommittedBytes = maxUncommittedBytes
+        self.maxApplyBytesPerReady = maxApplyBytesPerReady
         self.preVote = preVote
         self.checkQuorum = checkQuorum
         self.leaderLeaseReads = leaderLeaseReads
@@ -61,7 +66,7 @@ public struct Config: Sendable {
         if electionTicks <= heartbeatTicks { return "electionTicks must exceed heartbeatTicks" }
         if maxEntriesPerAppend < 1 || maxBytesPerAppend < 1 { return "append limits must be positive" }
         if maxInflightMessages < 1 || maxInflightBytes < 1 { return "in-flight limits must be positive" }
-        if maxUncommittedBytes < 1 { return "maxUncommittedBytes must be positive" }
+        if maxUncommittedBytes < 1 || maxApplyBytesPerReady < 1 { return "byte limits must be positive" }
         if leaderLeaseReads && !checkQuorum { return "leaderLeaseReads requires checkQuorum" }
         return nil
     }

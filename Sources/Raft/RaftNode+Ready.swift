@@ -21,7 +21,7 @@ extension RaftNode {
             hardState: current == persistedHardState ? nil : current,
             entries: Array(log.unpersistedEntries),
             snapshot: log.pendingSnapshot,
-            committedEntries: Array(log.entriesToApply),
+            committedEntries: entriesToApply(),
             readStates: readStates,
             messages: outbox.filter { !$0.requiresPersistence },
             messagesAfterPersist: outbox.filter(\.requiresPersistence)
@@ -30,6 +30,18 @@ extension RaftNode {
         readStates = []
         readyOutstanding = true
         return ready
+    }
+
+    /// The next committed entries to apply, at most `maxApplyBytesPerReady` of commands (at least one entry).
+    private func entriesToApply() -> [Entry] {
+        var batch: [Entry] = []
+        var bytes = 0
+        for entry in log.entriesToApply {
+            if !batch.isEmpty && bytes + entry.data.count > config.maxApplyBytesPerReady { break }
+            batch.append(entry)
+            bytes += entry.data.count
+        }
+        return batch
     }
 
     /// Acknowledges that `ready` was handled: persisted, sent and applied as its documentation describes.
