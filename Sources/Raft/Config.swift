@@ -1,0 +1,100 @@
+/// How one node behaves. Every limit is explicit; the defaults suit a three-node cluster ticking every 10 ms.
+public struct Config: Sendable {
+    /// This node's identity.
+    public var id: NodeID
+    /// Ticks without hearing from a leader before a follower campaigns; the actual timeout is drawn
+    /// from `[electionTicks, 2 * electionTicks)`.
+    public var electionTicks: Int
+    /// Ticks between a leader's heartbeats; must be below `electionTicks`.
+    public var heartbeatTicks: Int
+    /// Most entries in one append message.
+    public var maxEntriesPerAppend: Int
+    /// Most entry bytes in one append message (one oversized entry is still sent alone).
+    public var maxBytesPerAppend: Int
+    /// Most append messages in flight to one follower.
+    public var maxInflightMessages: Int
+    /// Most entry bytes in flight to one follower.
+    public var maxInflightBytes: Int
+    /// Most bytes of proposed but uncommitted commands a leader holds before it answers `overloaded`.
+    public var maxUncommittedBytes: Int
+    /// Most command bytes in one `Ready.committedEntries` (one larger entry still goes alone), so a node
+    /// that fell far behind applies its backlog in bounded steps.
+    public var maxApplyBytesPerReady: Int
+    /// Campaign only after a pre-vote shows a majority would vote, so that a rejoining node cannot
+    /// disrupt a working leader by bumping terms.
+    public var preVote: Bool
+    /// A leader that has not heard from a majority for an election timeout steps down, and followers
+    /// ignore vote requests while they hear from a leader.
+    public var checkQuorum: Bool
+    /// Serve reads on the leader's lease instead of a heartbeat round. It relies on bounded clock
+    /// drift between nodes, so it is off by default; it requires `checkQuorum`.
+    public var leaderLeaseReads: Bool
+
+    /// Creates a configuration with the defaults described on each property.
+    public init(
+        id: NodeID,
+        electionTicks: Int = 10,
+        heartbeatTicks: Int = 1,
+        maxEntriesPerAppend: Int = 64,
+        maxBytesPerAppend: Int = 1 << 20,
+        maxInflightMessages: Int = 256,
+        maxInflightBytes: Int = 8 << 20,
+        maxUncommittedBytes: Int = 32 << 20,
+        maxApplyBytesPerReady: Int = 8 << 20,
+        preVote: Bool = true,
+        checkQuorum: Bool = true,
+        leaderLeaseReads: Bool = false
+    ) {
+        self.id = id
+        self.electionTicks = electionTicks
+        self.heartbeatTicks = heartbeatTicks
+        self.maxEntriesPerAppend = maxEntriesPerAppend
+        self.maxBytesPerAppend = maxBytesPerAppend
+        self.maxInflightMessages = maxInflightMessages
+        self.maxInflightBytes = maxInflightBytes
+        self.maxUncommittedBytes = maxUncommittedBytes
+        self.maxApplyBytesPerReady = maxApplyBytesPerReady
+        self.preVote = preVote
+        self.checkQuorum = checkQuorum
+        self.leaderLeaseReads = leaderLeaseReads
+    }
+
+    /// Why this configuration cannot run, or nil when it can.
+    var problem: String? {
+        if id.rawValue == 0 { return "node ID 0 is reserved" }
+        if heartbeatTicks < 1 { return "heartbeatTicks must be at least 1" }
+        if electionTicks <= heartbeatTicks { return "electionTicks must exceed heartbeatTicks" }
+        if maxEntriesPerAppend < 1 || maxBytesPerAppend < 1 { return "append limits must be positive" }
+        if maxInflightMessages < 1 || maxInflightBytes < 1 { return "in-flight limits must be positive" }
+        if maxUncommittedBytes < 1 || maxApplyBytesPerReady < 1 { return "byte limits must be positive" }
+        if leaderLeaseReads && !checkQuorum { return "leaderLeaseReads requires checkQuorum" }
+        return nil
+    }
+}
+
+/// Why a node could not be created or a request could not be carried out.
+public struct RaftError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The kind of failure.
+    public enum Code: Hashable, Sendable {
+        /// The `Config` is unusable.
+        case invalidConfig
+        /// The restore state contradicts itself (gaps, commit beyond the log, ...).
+        case invalidRestoreState
+        /// A snapshot request names an index that cannot be compacted.
+        case invalidSnapshotIndex
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// What went wrong, in words.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `invalidConfig: electionTicks must exceed heartbeatTicks`.
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,140 @@
+extension RaftNode {
+    /// Whether `ready()` has work for the caller. False while a `Ready` is handed out and not yet advanced.
+    public var hasReady: Bool {
+        if readyOutstanding { return false }
+        return needsBroadcast || !outbox.isEmpty || !readStates.isEmpty || hardState != persistedHardState
+            || log.pendingSnapshot != nil || !log.unpersistedEntries.isEmpty || !log.entriesToApply.isEmpty
+    }
+
+    /// Collects the work for the caller; see `Ready` for the order in which to do it. At most one `Ready`
+    /// is outstanding: call `advance(_:)` with it before asking for the next one.
+    public mutating func ready() -> Ready {
+        precondition(!readyOutstanding, "node \(id): ready() called again before advance()")
+        if needsBroadcast {
+            needsBroadcast = false
+            broadcastAppend()
+        }
+        // Heartbeats leaving now were sent before any later read arrived, so later reads need a new round.
+        roundOpen = false
+        let current = hardState
+        let ready = Ready(
+            hardState: current == persistedHardState ? nil : current,
+            entries: Array(log.unpersistedEntries),
+            snapshot: log.pendingSnapshot,
+            committedEntries: entriesToApply(),
+            readStates: readStates,
+            messages: outbox.filter { !$0.requiresPersistence },
+            messagesAfterPersist: outbox.filter(\.requiresPersistence)
+        )
+        outbox = []
+        readStates = []
+        readyOutstanding = true
+        return ready
+    }
+
+    /// The next committed entries to apply, at most `maxApplyBytesPerReady` of commands (at least one entry).
+    private func entriesToApply() -> [Entry] {
+        var batch: [Entry] = []
+        var bytes = 0
+        for entry in log.entriesToApply {
+            if !batch.isEmpty && bytes + entry.data.count > config.maxApplyBytesPerReady { break }
+            batch.append(entry)
+            bytes += entry.data.count
+        }
+        return batch
+    }
+
+    /// Acknowledges that `ready` was handled: persisted, sent and applied as its documentation describes.
+    public mutating func advance(_ ready: Ready) {
+        precondition(readyOutstanding, "node \(id): advance() without an outstanding ready()")
+        readyOutstanding = false
+        if let hardState = ready.hardState { persistedHardState = hardState }
+        if let snapshot = ready.snapshot { log.snapshotInstalled(snapshot.metadata.index) }
+        if let last = ready.entries.last { log.markPersisted(through: last.index, term: last.term) }
+        if let last = ready.committedEntries.last { log.applied = max(log.applied, last.index) }
+        if role == .leader {
+            _ = progress[id]?.acknowledge(log.persisted)
+            advanceCommit()
+        }
+    }
+
+    /// Records that the state machine captured everything through `snapshotIndex` in `snapshotData`, and
+    /// drops those entries from memory. The index must be applied; the leader sends this snapshot to
+    /// followers that need compacted entries. Returns the metadata to store with the snapshot.
+    @discardableResult
+    public mutating func compact(
+        snapshotIndex index: LogIndex, snapshotData data: [UInt8]
+    ) throws(RaftError)
+        -> SnapshotMetadata
+    {
+        guard index > log.snapshotIndex, index <= log.applied, log.pendingSnapshot == nil else {
+            throw RaftError(
+                .invalidSnapshotIndex,
+                "cannot compact through \(index): the snapshot is at \(log.snapshotIndex) and applied is \(log.applied)"
+            )
+        }
+        log.compact(through: index, data: data)
+        return log.snapshot.metadata
+    }
+
+    /// Reports how sending a snapshot to `follower` ended. Either way the leader waits for the follower's
+    /// next answer before sending again, so a failed transfer is retried at the pace of heartbeats.
+    public mutating func reportSnapshot(to follower: NodeID, status: SnapshotStatus) {
+        guard role == .leader, var state = progress[follower], case .snapshot = state.state else { return }
+        if status == .failed { state.state = .probe }
+        state.becomeProbe()
+        state.probeSent = true
+        progress[follower] = state
+    }
+
+    /// Reports that a message to `follower` could not be delivered: stop pipelining to it and probe instead.
+    public mutating func reportUnreachable(to follower: NodeID) {
+        guard role == .leader, var state = progress[follower], state.state == .replicate else { return }
+        state.becomeProbe()
+        progress[follower] = state
+    }
+
+    /// A snapshot of the node's state for logs, tests and operators.
+    public var status: Status {
+        var members: [(NodeID, Progress)] = []
+        if role == .leader {
+            for member in progress.keys.sorted() { members.append((member, progress[member]!)) }
+        }
+        return Status(
+            id: id, role: role, term: term, vote: vote, leader: leader, lastIndex: log.lastIndex,
+            committedIndex: log.committed, appliedIndex: log.applied, snapshotIndex: log.snapshotIndex,
+            configuration: log.configuration, progress: members, transferTarget: transferTarget,
+            droppedMessages: droppedMessages)
+    }
+}
+
+/// What a node is doing, for logs, tests and operators.
+public struct Status: Sendable {
+    /// The node's identity.
+    public var id: NodeID
+    /// Its role.
+    public var role: RaftNode.Role
+    /// Its term.
+    public var term: Term
+    /// Its vote in that term.
+    public var vote: NodeID?
+    /// The leader it knows of.
+    public var leader: NodeID?
+    /// Its last log index.
+    public var lastIndex: LogIndex
+    /// Its commit index.
+    public var committedIndex: LogIndex
+    /// The highest index handed out for applying.
+    public var appliedIndex: LogIndex
+    /// Its latest snapshot's index.
+    public var snapshotIndex: LogIndex
+    /// The latest configuration in its log.
+    public var configuration: Configuration
+    /// On a leader, the replication progress of each member (and of nodes whose removal has not yet
+    /// committed), sorted by node.
+    public var progress: [(NodeID, Progress)]
+    /// On a leader, the target of a leadership transfer in progress.
+    public var transferTarget: NodeID?
+    /// Messages dropped as malformed or contradicting committed state (a correct peer sends none).
+    public var droppedMessages: Int
+}
