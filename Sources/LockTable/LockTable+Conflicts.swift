@@ -4,7 +4,7 @@ extension LockTable {
     /// Why `mode` on `key` cannot be granted now, or nil when it can.
     ///
     /// Checked in this order: a conflicting holder, an active lock-delay on an overlapping key, an earlier
-    /// conflicting waiter (arrival before `arrivalBefore`) on an overlapping key, the table-wide lock bound.
+    /// conflicting waiter (arrival before `arrivalBefore`) on an overlapping key.
     func refusal(for key: LockKey, mode: LockMode, arrivalBefore: UInt64) -> CommandResult? {
         if let (holderKey, grant, holderMode) = firstConflictingHolder(key.string, mode: mode) {
             return .held(by: holder(of: grant, mode: holderMode), key: Self.knownKey(holderKey))
@@ -13,7 +13,6 @@ extension LockTable {
         if let waiter = firstConflictingWaiter(key.string, mode: mode, arrivalBefore: arrivalBefore) {
             return .waitersAhead(key: waiter.key)
         }
-        if heldLockCount >= configuration.heldLockCountMax { return .overloaded(.heldLocks) }
         return nil
     }
 

@@ -16,7 +16,10 @@ extension LockTable {
         if session.heldKeys.count + session.waitingKeys.count >= configuration.locksPerSessionMax {
             return .overloaded(.locksPerSession)
         }
+        // Waiters count against the lock bound too, so promoting a waiter can never exceed it.
+        let lockBoundReached = heldLockCount + waiterCount >= configuration.heldLockCountMax
         guard let refused = refusal(for: key, mode: mode, arrivalBefore: .max) else {
+            if lockBoundReached { return .overloaded(.heldLocks) }
             let holder = grant(
                 Grant(session: sessionID, fence: FenceToken(currentIndex), since: now, note: note), key: key,
                 mode: mode)
@@ -27,6 +30,7 @@ extension LockTable {
             return .overloaded(.waitersPerKey)
         }
         if waiterCount >= configuration.waiterCountMax { return .overloaded(.waiters) }
+        if lockBoundReached { return .overloaded(.heldLocks) }
         let waiter = Waiter(
             request: request, key: key, mode: mode, note: note, arrival: currentIndex, enqueuedAt: now,
             deadline: now.adding(milliseconds: wait))

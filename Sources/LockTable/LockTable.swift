@@ -49,6 +49,11 @@ public struct LockTable: Sendable {
     public struct Applied: Hashable, Sendable {
         public var result: CommandResult
         public var events: [Event]
+
+        public init(result: CommandResult, events: [Event]) {
+            self.result = result
+            self.events = events
+        }
     }
 
     /// Applies the command of the committed entry at `index`, stamped `time` by the leader.

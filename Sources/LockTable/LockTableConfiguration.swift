@@ -9,7 +9,7 @@ public struct LockTableConfiguration: Hashable, Sendable {
     public var sessionCountMax: Int
     /// Most locks held plus waiters queued by one session.
     public var locksPerSessionMax: Int
-    /// Most locks held in the whole table.
+    /// Most locks held plus waiters queued in the whole table.
     public var heldLockCountMax: Int
     /// Most waiters queued on one key.
     public var waitersPerKeyMax: Int
