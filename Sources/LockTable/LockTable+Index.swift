@@ -1,17 +1,31 @@
 import PadlockTypes
 
-/// Counts of what lies strictly below one key prefix, so conflicts are found in O(depth) without scanning.
+/// Counts of what lies strictly below one key prefix, so conflicts are detected in O(depth) without scanning.
+///
+/// There is deliberately no list of children: it would cost about 40 bytes per held lock. Naming *which*
+/// descendant conflicts (for an answer) scans instead; see `firstConflictingDescendant`.
 struct PrefixNode: Sendable {
     var exclusiveBelow: Int32 = 0
     var sharedBelow: Int32 = 0
     var waitersBelow: Int32 = 0
     var delaysBelow: Int32 = 0
-    /// Next segment → number of items (grants, waiters, delays) at or below it. Used only to walk a subtree
-    /// when a broad key must name what it conflicts with.
-    var children: [String: Int32] = [:]
+
+    var isEmpty: Bool { exclusiveBelow == 0 && sharedBelow == 0 && waitersBelow == 0 && delaysBelow == 0 }
 
     func holdsConflicting(with mode: LockMode) -> Bool {
         exclusiveBelow > 0 || (mode == .exclusive && sharedBelow > 0)
+    }
+
+    mutating func add(_ item: IndexItem, _ delta: Int32) {
+        switch item {
+        case .exclusive: exclusiveBelow += delta
+        case .shared: sharedBelow += delta
+        case .waiter: waitersBelow += delta
+        case .delay: delaysBelow += delta
+        }
+        precondition(
+            exclusiveBelow >= 0 && sharedBelow >= 0 && waitersBelow >= 0 && delaysBelow >= 0,
+            "prefix counts went negative: \(exclusiveBelow) \(sharedBelow) \(waitersBelow) \(delaysBelow)")
     }
 }
 
@@ -23,39 +37,28 @@ enum IndexItem {
 }
 
 extension LockTable {
-    /// Calls `body` with each strict prefix of `key`, shortest first, and the segment that follows it.
-    static func forEachPrefix(of key: String, _ body: (String, Substring) -> Void) {
+    /// Calls `body` with each strict prefix of `key`, shortest first.
+    static func forEachPrefix(of key: String, _ body: (String) -> Void) {
         let utf8 = key.utf8
-        let slash = UInt8(ascii: "/")
-        var separator = utf8.firstIndex(of: slash)
-        while let current = separator {
-            let childStart = utf8.index(after: current)
-            let next = utf8[childStart...].firstIndex(of: slash)
-            body(String(key[..<current]), key[childStart..<(next ?? key.endIndex)])
-            separator = next
+        var position = utf8.startIndex
+        while let separator = utf8[position...].firstIndex(of: UInt8(ascii: "/")) {
+            body(String(key[..<separator]))
+            position = utf8.index(after: separator)
         }
     }
 
     mutating func indexInsert(_ key: String, _ item: IndexItem) {
-        Self.forEachPrefix(of: key) { prefix, child in
-            prefixes[prefix, default: PrefixNode()].insert(item, child: child)
-        }
+        Self.forEachPrefix(of: key) { prefix in prefixes[prefix, default: PrefixNode()].add(item, 1) }
     }
 
     mutating func indexRemove(_ key: String, _ item: IndexItem) {
-        Self.forEachPrefix(of: key) { prefix, child in
+        Self.forEachPrefix(of: key) { prefix in
             guard var node = prefixes.removeValue(forKey: prefix) else {
                 preconditionFailure("prefix \(prefix) of \(key) is missing from the index")
             }
-            node.remove(item, child: child)
-            if !node.children.isEmpty { prefixes[prefix] = node }
+            node.add(item, -1)
+            if !node.isEmpty { prefixes[prefix] = node }
         }
-    }
-
-    /// The children of `prefix` in byte order, for deterministic subtree walks.
-    func sortedChildren(of prefix: String) -> [String] {
-        guard let node = prefixes[prefix] else { return [] }
-        return node.children.keys.sorted { $0.precedesInBytes($1) }
     }
 
     /// A valid key for a string the table built from valid keys (a stored key or one of its prefixes).
@@ -63,33 +66,24 @@ extension LockTable {
         guard let key = try? LockKey(string) else { preconditionFailure("the table built an invalid key \(string)") }
         return key
     }
-}
 
-extension PrefixNode {
-    mutating func insert(_ item: IndexItem, child: Substring) {
-        switch item {
-        case .exclusive: exclusiveBelow += 1
-        case .shared: sharedBelow += 1
-        case .waiter: waitersBelow += 1
-        case .delay: delaysBelow += 1
-        }
-        children[String(child), default: 0] += 1
+    /// Whether `key` lies strictly inside `ancestor`'s subtree.
+    static func isStrictDescendant(_ key: String, of ancestor: String) -> Bool {
+        let keyBytes = key.utf8
+        let ancestorBytes = ancestor.utf8
+        guard keyBytes.count > ancestorBytes.count, keyBytes.starts(with: ancestorBytes) else { return false }
+        return keyBytes[keyBytes.index(keyBytes.startIndex, offsetBy: ancestorBytes.count)] == UInt8(ascii: "/")
     }
 
-    mutating func remove(_ item: IndexItem, child: Substring) {
-        switch item {
-        case .exclusive: exclusiveBelow -= 1
-        case .shared: sharedBelow -= 1
-        case .waiter: waitersBelow -= 1
-        case .delay: delaysBelow -= 1
+    /// Segment order: segments compared one by one, bytewise. Equivalent to byte order with `/` ranked
+    /// below every other byte, which is how it is computed.
+    static func precedesInSegmentOrder(_ lhs: String, _ rhs: String) -> Bool {
+        let slash = UInt8(ascii: "/")
+        return lhs.utf8.lexicographicallyPrecedes(rhs.utf8) { left, right in
+            if left == right { return false }
+            if left == slash { return true }
+            if right == slash { return false }
+            return left < right
         }
-        let name = String(child)
-        guard let count = children[name], count > 0 else {
-            preconditionFailure("child \(name) is missing from a prefix node")
-        }
-        children[name] = count == 1 ? nil : count - 1
-        precondition(
-            exclusiveBelow >= 0 && sharedBelow >= 0 && waitersBelow >= 0 && delaysBelow >= 0,
-            "prefix counts went negative: \(exclusiveBelow) \(sharedBelow) \(waitersBelow) \(delaysBelow)")
     }
 }

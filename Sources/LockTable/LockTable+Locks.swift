@@ -90,13 +90,14 @@ extension LockTable {
     /// Adds a grant; the caller has checked that it conflicts with nothing.
     @discardableResult
     mutating func grant(_ grant: Grant, key: LockKey, mode: LockMode) -> Holder {
-        if var holding = holdings[key.string] {
-            precondition(
-                holding.mode == .shared && mode == .shared, "granting \(mode) \(key) over a \(holding.mode) holding")
-            holding.others.append(grant)
-            holdings[key.string] = holding
-        } else {
-            holdings[key.string] = KeyHolding(mode: mode, first: grant)
+        switch holdings[key.string] {
+        case nil:
+            holdings[key.string] = mode == .exclusive ? .exclusive(grant) : .shared([grant])
+        case var .shared(grants)? where mode == .shared:
+            grants.append(grant)
+            holdings[key.string] = .shared(grants)
+        case let holding?:
+            preconditionFailure("granting \(mode) \(key) over a \(holding.mode) holding")
         }
         heldLockCount += 1
         indexInsert(key.string, IndexItem(mode))
@@ -106,20 +107,21 @@ extension LockTable {
 
     /// Removes `session`'s grant on `key` and returns it as it was held; queues the key for promotion.
     mutating func removeGrant(of session: SessionID, key: LockKey) -> Holder {
-        guard var holding = holdings.removeValue(forKey: key.string) else {
+        guard let holding = holdings.removeValue(forKey: key.string) else {
             preconditionFailure("\(session) releases \(key), which is not held")
         }
         let removed: Grant
-        if holding.first.session == session {
-            removed = holding.first
-            if !holding.others.isEmpty { holding.first = holding.others.removeFirst() }
-        } else {
-            guard let position = holding.others.firstIndex(where: { $0.session == session }) else {
+        switch holding {
+        case let .exclusive(grant):
+            precondition(grant.session == session, "\(session) releases \(key), held by \(grant.session)")
+            removed = grant
+        case var .shared(grants):
+            guard let position = grants.firstIndex(where: { $0.session == session }) else {
                 preconditionFailure("\(session) releases \(key), held by others only")
             }
-            removed = holding.others.remove(at: position)
+            removed = grants.remove(at: position)
+            if !grants.isEmpty { holdings[key.string] = .shared(grants) }
         }
-        if removed.session != holding.first.session { holdings[key.string] = holding }
         let previous = holder(of: removed, mode: holding.mode)
         heldLockCount -= 1
         indexRemove(key.string, IndexItem(holding.mode))

@@ -16,12 +16,12 @@ extension LockTable {
             for waiter in queues[key] ?? [] where seen.insert(waiter.request).inserted { candidates.append(waiter) }
         }
         for key in pendingPromotion {
-            Self.forEachPrefix(of: key) { prefix, _ in collect(prefix) }
+            Self.forEachPrefix(of: key) { collect($0) }
             collect(key)
             if let node = prefixes[key], node.waitersBelow > 0 { forEachDescendantQueue(of: key) { collect($0) } }
         }
         candidates.sort { $0.arrival < $1.arrival }
-        for waiter in candidates where refusal(for: waiter.key, mode: waiter.mode, arrivalBefore: waiter.arrival) == nil {
+        for waiter in candidates where !isBlocked(waiter.key, mode: waiter.mode, arrivalBefore: waiter.arrival) {
             grantWaiter(waiter)
         }
     }

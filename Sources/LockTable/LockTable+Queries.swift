@@ -103,7 +103,7 @@ extension LockTable {
             keys = Array(holdings.keys)
         }
         keys = keys.filter { key in
-            (prefix.map { Self.covers($0.string, key) } ?? true)
+            (prefix.map { $0.string == key || Self.isStrictDescendant(key, of: $0.string) } ?? true)
                 && (after.map { $0.string.precedesInBytes(key) } ?? true)
         }
         keys.sort { $0.precedesInBytes($1) }
@@ -175,12 +175,5 @@ extension LockTable {
         HeldLock(
             key: key, holder: holder(of: grant, mode: mode),
             leaseDeadline: sessions[grant.session]?.leaseDeadline ?? grant.since)
-    }
-
-    /// Whether a lock on `ancestor` covers `key` (string form of `LockKey.covers`).
-    static func covers(_ ancestor: String, _ key: String) -> Bool {
-        guard key.utf8.count >= ancestor.utf8.count, key.utf8.starts(with: ancestor.utf8) else { return false }
-        if key.utf8.count == ancestor.utf8.count { return true }
-        return key.utf8[key.utf8.index(key.utf8.startIndex, offsetBy: ancestor.utf8.count)] == UInt8(ascii: "/")
     }
 }

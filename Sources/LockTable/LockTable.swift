@@ -152,18 +152,41 @@ struct Grant: Hashable, Sendable {
 }
 
 /// The holders of one exact key: one exclusive grant, or one or more shared grants in grant order.
-struct KeyHolding: Sendable {
-    var mode: LockMode
-    var first: Grant
-    /// Further shared holders; empty for an exclusive lock. Kept apart so a lone holder costs no allocation.
-    var others: [Grant] = []
+///
+/// An enum rather than a struct with a mode field: the payload's spare bits hold the case, so a held key
+/// costs one `Grant` in the table's largest dictionary, and only shared keys allocate an array.
+enum KeyHolding: Sendable {
+    case exclusive(Grant)
+    /// Never empty.
+    case shared([Grant])
 
-    var grants: [Grant] { [first] + others }
-    var count: Int { 1 + others.count }
+    var mode: LockMode {
+        switch self {
+        case .exclusive: .exclusive
+        case .shared: .shared
+        }
+    }
+
+    /// The earliest remaining grant: the holder named when the key refuses a request.
+    var first: Grant {
+        switch self {
+        case let .exclusive(grant): grant
+        case let .shared(grants): grants[0]
+        }
+    }
+
+    var grants: [Grant] {
+        switch self {
+        case let .exclusive(grant): [grant]
+        case let .shared(grants): grants
+        }
+    }
 
     func grant(of session: SessionID) -> Grant? {
-        if first.session == session { return first }
-        return others.first { $0.session == session }
+        switch self {
+        case let .exclusive(grant): grant.session == session ? grant : nil
+        case let .shared(grants): grants.first { $0.session == session }
+        }
     }
 }
 
