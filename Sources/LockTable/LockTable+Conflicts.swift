@@ -20,11 +20,11 @@ extension LockTable {
     /// the (bounded) waiters below `key`: what promotion uses, so that it never scans the held locks.
     func isBlocked(_ key: LockKey, mode: LockMode, arrivalBefore: UInt64) -> Bool {
         let node = prefixes[key.string]
-        if let holding = holdings[key.string], !holding.mode.isCompatible(with: mode) { return true }
+        if let holding = holding(key.string), !holding.mode.isCompatible(with: mode) { return true }
         if node?.holdsConflicting(with: mode) == true { return true }
         var blocked = false
         Self.forEachPrefix(of: key.string) { prefix in
-            if !blocked, let holding = holdings[prefix], !holding.mode.isCompatible(with: mode) { blocked = true }
+            if !blocked, let holding = holding(prefix), !holding.mode.isCompatible(with: mode) { blocked = true }
         }
         if blocked { return true }
         if !delays.isEmpty {
@@ -49,12 +49,12 @@ extension LockTable {
     func firstConflictingHolder(_ key: String, mode: LockMode) -> (String, KeyHolding)? {
         var found: (String, KeyHolding)?
         Self.forEachPrefix(of: key) { prefix in
-            if found == nil, let holding = holdings[prefix], !holding.mode.isCompatible(with: mode) {
+            if found == nil, let holding = holding(prefix), !holding.mode.isCompatible(with: mode) {
                 found = (prefix, holding)
             }
         }
         if let found { return found }
-        if let holding = holdings[key], !holding.mode.isCompatible(with: mode) { return (key, holding) }
+        if let holding = holding(key), !holding.mode.isCompatible(with: mode) { return (key, holding) }
         guard let node = prefixes[key], node.holdsConflicting(with: mode) else { return nil }
         return firstConflictingDescendant(of: key, mode: mode)
     }
@@ -63,9 +63,13 @@ extension LockTable {
     /// only a refused request on a broad key (a whole namespace or table) pays for this scan.
     private func firstConflictingDescendant(of prefix: String, mode: LockMode) -> (String, KeyHolding)? {
         var best: (String, KeyHolding)?
-        for (key, holding) in holdings
-        where !holding.mode.isCompatible(with: mode) && Self.isStrictDescendant(key, of: prefix) {
-            if best == nil || Self.precedesInSegmentOrder(key, best!.0) { best = (key, holding) }
+        func consider(_ key: String, _ holding: @autoclosure () -> KeyHolding) {
+            guard Self.isStrictDescendant(key, of: prefix) else { return }
+            if best == nil || Self.precedesInSegmentOrder(key, best!.0) { best = (key, holding()) }
+        }
+        for (key, grant) in exclusiveHolds { consider(key, .exclusive(grant)) }
+        if mode == .exclusive {
+            for (key, grants) in sharedHolds { consider(key, .shared(grants)) }
         }
         return best
     }

@@ -9,7 +9,7 @@ extension LockTable {
         let sessionID = request.session
         guard let session = sessions[sessionID] else { preconditionFailure("acquire by unknown \(sessionID)") }
         // Reentrancy: the same session asking again for the same key in the same mode keeps its grant.
-        if let holding = holdings[key.string], holding.mode == mode, let grant = holding.grant(of: sessionID) {
+        if let holding = holding(key.string), holding.mode == mode, let grant = holding.grant(of: sessionID) {
             return .granted(grant.fence, holder(of: grant, mode: mode))
         }
         if session.waitingKeys.contains(key) { return .invalid(.alreadyWaiting) }
@@ -43,7 +43,7 @@ extension LockTable {
     }
 
     mutating func release(_ session: SessionID, key: LockKey, fence: FenceToken) -> CommandResult {
-        guard let holding = holdings[key.string], let grant = holding.grant(of: session), grant.fence == fence else {
+        guard let holding = holding(key.string), let grant = holding.grant(of: session), grant.fence == fence else {
             return .notHeld
         }
         let previous = removeGrant(of: session, key: key)
@@ -59,7 +59,7 @@ extension LockTable {
 
     mutating func forceUnlock(_ key: LockKey, reason: String, admin: String) -> CommandResult {
         if let invalid = Self.validateAdministrative(reason: reason, admin: admin) { return invalid }
-        guard let holding = holdings[key.string] else { return .notHeld }
+        guard let holding = holding(key.string) else { return .notHeld }
         var previous: [Holder] = []
         for grant in holding.grants {
             let holder = removeGrant(of: grant.session, key: key)
@@ -90,12 +90,12 @@ extension LockTable {
     /// Adds a grant; the caller has checked that it conflicts with nothing.
     @discardableResult
     mutating func grant(_ grant: Grant, key: LockKey, mode: LockMode) -> Holder {
-        switch holdings[key.string] {
+        switch holding(key.string) {
         case nil:
-            holdings[key.string] = mode == .exclusive ? .exclusive(grant) : .shared([grant])
+            setHolding(key.string, mode == .exclusive ? .exclusive(grant) : .shared([grant]))
         case var .shared(grants)? where mode == .shared:
             grants.append(grant)
-            holdings[key.string] = .shared(grants)
+            setHolding(key.string, .shared(grants))
         case let holding?:
             preconditionFailure("granting \(mode) \(key) over a \(holding.mode) holding")
         }
@@ -107,7 +107,7 @@ extension LockTable {
 
     /// Removes `session`'s grant on `key` and returns it as it was held; queues the key for promotion.
     mutating func removeGrant(of session: SessionID, key: LockKey) -> Holder {
-        guard let holding = holdings.removeValue(forKey: key.string) else {
+        guard let holding = removeHolding(key.string) else {
             preconditionFailure("\(session) releases \(key), which is not held")
         }
         let removed: Grant
@@ -120,7 +120,7 @@ extension LockTable {
                 preconditionFailure("\(session) releases \(key), held by others only")
             }
             removed = grants.remove(at: position)
-            if !grants.isEmpty { holdings[key.string] = .shared(grants) }
+            if !grants.isEmpty { setHolding(key.string, .shared(grants)) }
         }
         let previous = holder(of: removed, mode: holding.mode)
         heldLockCount -= 1

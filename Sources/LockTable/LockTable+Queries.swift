@@ -78,7 +78,7 @@ public struct SessionInfo: Hashable, Sendable {
 extension LockTable {
     /// Holder, mode, fence, since, lease deadline, note and waiters of `key`.
     public func inspect(_ key: LockKey) -> KeyInspection {
-        let holders = holdings[key.string].map { holding in
+        let holders = holding(key.string).map { holding in
             holding.grants.map { heldLock(key: key, grant: $0, mode: holding.mode) }
         } ?? []
         let waiters = (queues[key.string] ?? []).map { waiter in
@@ -100,7 +100,7 @@ extension LockTable {
             let owned = sessions.values.filter { $0.owner == owner }.flatMap(\.heldKeys)
             keys = Array(Set(owned.map(\.string)))
         } else {
-            keys = Array(holdings.keys)
+            keys = Array(exclusiveHolds.keys) + Array(sharedHolds.keys)
         }
         keys = keys.filter { key in
             (prefix.map { $0.string == key || Self.isStrictDescendant(key, of: $0.string) } ?? true)
@@ -110,7 +110,7 @@ extension LockTable {
         let page = keys.prefix(pageSize)
         var locks: [HeldLock] = []
         for keyString in page {
-            guard let holding = holdings[keyString] else { continue }
+            guard let holding = holding(keyString) else { continue }
             let key = Self.knownKey(keyString)
             for grant in holding.grants where owner == nil || sessions[grant.session]?.owner == owner {
                 locks.append(heldLock(key: key, grant: grant, mode: holding.mode))
@@ -122,7 +122,7 @@ extension LockTable {
 
     /// Whether `fence` is the fence of a current holder of `key`.
     public func checkFence(_ key: LockKey, _ fence: FenceToken) -> FenceCheck {
-        guard let holding = holdings[key.string] else { return .notCurrent(holders: []) }
+        guard let holding = holding(key.string) else { return .notCurrent(holders: []) }
         if let grant = holding.grants.first(where: { $0.fence == fence }) {
             return .current(holder(of: grant, mode: holding.mode))
         }
@@ -141,7 +141,7 @@ extension LockTable {
     /// Current sizes.
     public var counts: TableCounts {
         TableCounts(
-            sessions: sessions.count, heldLocks: heldLockCount, lockedKeys: holdings.count, waiters: waiterCount,
+            sessions: sessions.count, heldLocks: heldLockCount, lockedKeys: exclusiveHolds.count + sharedHolds.count, waiters: waiterCount,
             lockDelays: delays.count, auditRecords: auditRecords.count)
     }
 

@@ -33,8 +33,8 @@ extension LockTable {
         writer.writeVarint(lastTime.rawValue)
         writer.writeVarint(nextAuditSequence)
         writer.writeArray(sessions.keys.sorted()) { writer, id in writer.write(sessions[id]!) }
-        writer.writeArray(holdings.keys.sorted { $0.precedesInBytes($1) }) { writer, key in
-            let holding = holdings[key]!
+        writer.writeArray((Array(exclusiveHolds.keys) + Array(sharedHolds.keys)).sorted { $0.precedesInBytes($1) }) { writer, key in
+            let holding = holding(key)!
             writer.writeString(key)
             writer.writeUInt8(holding.mode.rawValue)
             writer.writeArray(holding.grants) { writer, grant in
@@ -121,7 +121,7 @@ extension LockTable {
                     since: try reader.readTimestamp(),
                     note: try reader.readString(maxByteCount: InputLimits.noteByteCountMax))
             }
-            guard !grants.isEmpty, mode == .shared || grants.count == 1, holdings[key.string] == nil else {
+            guard !grants.isEmpty, mode == .shared || grants.count == 1, holding(key.string) == nil else {
                 throw SnapshotError.inconsistent("key \(key) has an impossible set of holders")
             }
             for grant in grants {
