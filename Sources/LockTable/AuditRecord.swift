@@ -6,7 +6,9 @@ public struct AuditRecord: Hashable, Sendable {
     public var sequence: UInt64
     /// The log index of the entry that caused it.
     public var index: UInt64
+    /// The leader's stamp on that entry.
     public var time: Timestamp
+    /// What happened.
     public var action: AuditAction
     /// The administrator's identity, or `leader` for an expiry.
     public var actor: String
@@ -16,8 +18,10 @@ public struct AuditRecord: Hashable, Sendable {
     public var key: LockKey?
     /// The holder as it was before the release; nil for the record of the session ending itself.
     public var previous: Holder?
+    /// The administrator's stated reason, or why the leader acted.
     public var reason: String
 
+    /// Creates a record; the table numbers them itself.
     public init(
         sequence: UInt64, index: UInt64, time: Timestamp, action: AuditAction, actor: String, session: SessionID,
         key: LockKey?, previous: Holder?, reason: String

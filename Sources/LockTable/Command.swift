@@ -30,12 +30,14 @@ public enum Command: Hashable, Sendable {
 
 /// One session's lease state as the leader knew it when it proposed a checkpoint.
 public struct LeaseCheckpoint: Hashable, Sendable {
+    /// The session checkpointed.
     public var session: SessionID
     /// The leader's count of renewals of this session; it only grows.
     public var renewalGeneration: UInt64
     /// Time left until the leader's own deadline for the session, measured when the checkpoint was proposed.
     public var remainingMilliseconds: UInt64
 
+    /// Creates a checkpoint for one session.
     public init(session: SessionID, renewalGeneration: UInt64, remainingMilliseconds: UInt64) {
         self.session = session
         self.renewalGeneration = renewalGeneration

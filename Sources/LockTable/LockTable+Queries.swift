@@ -2,7 +2,9 @@ import PadlockTypes
 
 /// One holder of one key, with the table's view of its session's lock-lease deadline.
 public struct HeldLock: Hashable, Sendable {
+    /// The held key.
     public var key: LockKey
+    /// Who holds it, how and since when.
     public var holder: Holder
     /// The session's last open, checkpoint or recorded renewal time plus its TTL, as the table knows it.
     public var leaseDeadline: Timestamp
@@ -10,10 +12,15 @@ public struct HeldLock: Hashable, Sendable {
 
 /// One queued acquire, as shown by an inspection.
 public struct WaiterInfo: Hashable, Sendable {
+    /// The queued acquire.
     public var request: RequestID
+    /// The waiting session's owner label.
     public var owner: String
+    /// The mode asked for.
     public var mode: LockMode
+    /// The note given with the acquire.
     public var note: String
+    /// When the acquire was queued.
     public var enqueuedAt: Timestamp
     /// When the leader may expire the waiter.
     public var deadline: Timestamp
@@ -21,6 +28,7 @@ public struct WaiterInfo: Hashable, Sendable {
 
 /// Everything the table knows about one exact key.
 public struct KeyInspection: Hashable, Sendable {
+    /// The inspected key.
     public var key: LockKey
     /// Holders in grant order (several only for a shared lock).
     public var holders: [HeldLock]
@@ -32,7 +40,9 @@ public struct KeyInspection: Hashable, Sendable {
 
 /// One page of a listing; pass `nextAfter` as `after` for the next page (nil when this was the last).
 public struct LockPage: Hashable, Sendable {
+    /// Holders of up to `limit` keys, in key byte order.
     public var locks: [HeldLock]
+    /// The last key of this page when more follow.
     public var nextAfter: LockKey?
 }
 
@@ -46,6 +56,7 @@ public enum FenceCheck: Hashable, Sendable {
 
 /// A slice of the audit trail.
 public struct AuditPage: Hashable, Sendable {
+    /// Records in sequence order.
     public var records: [AuditRecord]
     /// The oldest sequence still kept; records before it were dropped to bound the trail.
     public var oldestKept: UInt64
@@ -55,23 +66,37 @@ public struct AuditPage: Hashable, Sendable {
 
 /// Sizes of the table, for monitoring and limits.
 public struct TableCounts: Hashable, Sendable {
+    /// Open sessions.
     public var sessions: Int
+    /// Grants (a shared key counts each holder).
     public var heldLocks: Int
+    /// Keys held by anyone.
     public var lockedKeys: Int
+    /// Queued acquires.
     public var waiters: Int
+    /// Keys under an active lock-delay.
     public var lockDelays: Int
+    /// Audit records kept.
     public var auditRecords: Int
 }
 
 /// What the table knows about a session; the leader uses it to schedule expiry.
 public struct SessionInfo: Hashable, Sendable {
+    /// The session.
     public var id: SessionID
+    /// Its owner label.
     public var owner: String
+    /// Its lock-lease TTL.
     public var ttlMilliseconds: UInt64
+    /// When it was opened.
     public var openedAt: Timestamp
+    /// The last renewal generation a checkpoint recorded.
     public var renewalGeneration: UInt64
+    /// The table's view of its lease deadline.
     public var leaseDeadline: Timestamp
+    /// Locks it holds.
     public var heldLockCount: Int
+    /// Acquires it has queued.
     public var waiterCount: Int
 }
 

@@ -8,6 +8,7 @@ public enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The bytes decode but describe an impossible table, such as a lock held by no session.
     case inconsistent(String)
 
+    /// What went wrong, for logs and operators.
     public var description: String {
         switch self {
         case let .malformed(error): "the lock table snapshot is malformed: \(error)"

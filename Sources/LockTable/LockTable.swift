@@ -49,9 +49,12 @@ public struct LockTable: Sendable {
 
     /// What applying one entry produced: the answer to its command and the events for the shell.
     public struct Applied: Hashable, Sendable {
+        /// The answer to the entry's command.
         public var result: CommandResult
+        /// What the shell must act on, in the order it happened.
         public var events: [Event]
 
+        /// Pairs an answer with its events.
         public init(result: CommandResult, events: [Event]) {
             self.result = result
             self.events = events
