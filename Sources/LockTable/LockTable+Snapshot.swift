@@ -80,6 +80,9 @@ extension LockTable {
             table.lastAppliedIndex = try reader.readVarint()
             table.lastTime = try reader.readTimestamp()
             table.nextAuditSequence = try reader.readVarint()
+            guard table.nextAuditSequence > 0, table.nextAuditSequence < UInt64.max,
+                table.lastAppliedIndex < UInt64.max
+            else { throw SnapshotError.inconsistent("counters at their limits") }
             try table.restoreSessions(&reader)
             try table.restoreHoldings(&reader)
             try table.restoreWaiters(&reader)
@@ -159,8 +162,8 @@ extension LockTable {
     private mutating func restoreDelays(_ reader: inout ByteReader) throws {
         let count = try reader.readLength(max: Self.countMax)
         for _ in 0..<count {
-            let mark = DelayMark(until: Timestamp(rawValue: 0), key: try reader.readLockKey().string)
-            let full = DelayMark(until: try reader.readTimestamp(), key: mark.key)
+            let key = try reader.readLockKey().string
+            let full = DelayMark(until: try reader.readTimestamp(), key: key)
             guard delays[full.key] == nil, delayOrder.last.map({ $0 < full }) ?? true else {
                 throw SnapshotError.inconsistent("lock-delay of \(full.key) is repeated or out of order")
             }

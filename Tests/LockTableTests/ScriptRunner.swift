@@ -79,7 +79,7 @@ struct ScriptRunner {
         case "force":
             return .forceUnlock(
                 try request(&arguments), key: try LockKey(try arguments.word(1)),
-                reason: arguments.named["reason"] ?? "", admin: arguments.named["by"] ?? "admin")
+                reason: try reason(arguments), admin: arguments.named["by"] ?? "admin")
         case "revoke":
             return .revokeSession(
                 try request(&arguments), session: try session(try arguments.word(1)),
@@ -103,6 +103,14 @@ struct ScriptRunner {
             ])
         default: throw ScriptError("unknown command \(verb)")
         }
+    }
+
+    /// The reason given, or `reason-bytes=N` bytes of filler for limit tests.
+    private func reason(_ arguments: Arguments) throws -> String {
+        if arguments.named["reason-bytes"] != nil {
+            return String(repeating: "r", count: Int(try arguments.number("reason-bytes")))
+        }
+        return arguments.named["reason"] ?? ""
     }
 
     /// The note given, or `note-bytes=N` bytes of filler for limit tests.
