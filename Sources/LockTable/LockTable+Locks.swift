@@ -65,7 +65,8 @@ extension LockTable {
             let holder = removeGrant(of: grant.session, key: key)
             previous.append(holder)
             pendingEvents.append(.lockReleased(key: key, previous: holder, reason: .forced))
-            audit(action: .forceUnlock, actor: admin, session: grant.session, key: key, previous: holder, reason: reason)
+            audit(
+                action: .forceUnlock, actor: admin, session: grant.session, key: key, previous: holder, reason: reason)
         }
         addLockDelay(key)
         return .forcedUnlock(previous: previous)
@@ -79,7 +80,8 @@ extension LockTable {
         else { return .skipped(.unknownTarget) }
         if now < waiter.deadline { return .skipped(.notDue(until: waiter.deadline)) }
         _ = removeWaiter(of: request.session, key: keyString)
-        let answer = refusal(for: waiter.key, mode: waiter.mode, arrivalBefore: waiter.arrival) ?? .waitersAhead(key: waiter.key)
+        let answer =
+            refusal(for: waiter.key, mode: waiter.mode, arrivalBefore: waiter.arrival) ?? .waitersAhead(key: waiter.key)
         pendingEvents.append(.waiterTimedOut(request, key: waiter.key, answer: answer))
         if sessions[request.session]?.lastSequence == request.sequence {
             sessions[request.session]!.lastResult = answer

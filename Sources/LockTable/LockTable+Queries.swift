@@ -103,15 +103,17 @@ public struct SessionInfo: Hashable, Sendable {
 extension LockTable {
     /// Holder, mode, fence, since, lease deadline, note and waiters of `key`.
     public func inspect(_ key: LockKey) -> KeyInspection {
-        let holders = holding(key.string).map { holding in
-            holding.grants.map { heldLock(key: key, grant: $0, mode: holding.mode) }
-        } ?? []
+        let holders =
+            holding(key.string).map { holding in
+                holding.grants.map { heldLock(key: key, grant: $0, mode: holding.mode) }
+            } ?? []
         let waiters = (queues[key.string] ?? []).map { waiter in
             WaiterInfo(
                 request: waiter.request, owner: sessions[waiter.request.session]?.owner ?? "", mode: waiter.mode,
                 note: waiter.note, enqueuedAt: waiter.enqueuedAt, deadline: waiter.deadline)
         }
-        return KeyInspection(key: key, holders: holders, waiters: waiters, lockDelayedUntil: activeLockDelay(key.string))
+        return KeyInspection(
+            key: key, holders: holders, waiters: waiters, lockDelayedUntil: activeLockDelay(key.string))
     }
 
     /// Held locks in key byte order, optionally only in `prefix`'s subtree and only of sessions opened by
@@ -166,7 +168,8 @@ extension LockTable {
     /// Current sizes.
     public var counts: TableCounts {
         TableCounts(
-            sessions: sessions.count, heldLocks: heldLockCount, lockedKeys: exclusiveHolds.count + sharedHolds.count, waiters: waiterCount,
+            sessions: sessions.count, heldLocks: heldLockCount, lockedKeys: exclusiveHolds.count + sharedHolds.count,
+            waiters: waiterCount,
             lockDelays: delays.count, auditRecords: auditRecords.count)
     }
 

@@ -85,15 +85,17 @@ extension LockTable {
             case .revoked: .revoked
             }
         if reason != .closed {
-            audit(action: reason == .expired ? .expireSession : .revokeSession, actor: actor, session: id,
-                  key: nil, previous: nil, reason: why)
+            audit(
+                action: reason == .expired ? .expireSession : .revokeSession, actor: actor, session: id,
+                key: nil, previous: nil, reason: why)
         }
         for key in record.heldKeys.sorted(by: { $0.string.precedesInBytes($1.string) }) {
             let previous = removeGrant(of: id, key: key)
             pendingEvents.append(.lockReleased(key: key, previous: previous, reason: releaseReason))
             if reason != .closed {
-                audit(action: reason == .expired ? .expireSession : .revokeSession, actor: actor, session: id,
-                      key: key, previous: previous, reason: why)
+                audit(
+                    action: reason == .expired ? .expireSession : .revokeSession, actor: actor, session: id,
+                    key: key, previous: previous, reason: why)
                 addLockDelay(key)
             }
         }

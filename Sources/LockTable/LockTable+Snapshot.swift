@@ -34,7 +34,8 @@ extension LockTable {
         writer.writeVarint(lastTime.rawValue)
         writer.writeVarint(nextAuditSequence)
         writer.writeArray(sessions.keys.sorted()) { writer, id in writer.write(sessions[id]!) }
-        writer.writeArray((Array(exclusiveHolds.keys) + Array(sharedHolds.keys)).sorted { $0.precedesInBytes($1) }) { writer, key in
+        writer.writeArray((Array(exclusiveHolds.keys) + Array(sharedHolds.keys)).sorted { $0.precedesInBytes($1) }) {
+            writer, key in
             let holding = holding(key)!
             writer.writeString(key)
             writer.writeUInt8(holding.mode.rawValue)
@@ -144,7 +145,8 @@ extension LockTable {
             let waiter = Waiter(
                 request: try reader.readRequestID(), key: try reader.readLockKey(),
                 mode: try reader.readEnum(LockMode.self),
-                note: try reader.readString(maxByteCount: InputLimits.noteByteCountMax), arrival: try reader.readVarint(),
+                note: try reader.readString(maxByteCount: InputLimits.noteByteCountMax),
+                arrival: try reader.readVarint(),
                 enqueuedAt: try reader.readTimestamp(), deadline: try reader.readTimestamp())
             guard waiter.arrival > lastArrival, waiter.arrival <= lastAppliedIndex,
                 let session = sessions[waiter.request.session], !session.waitingKeys.contains(waiter.key),

@@ -258,7 +258,8 @@ struct SessionRecord: Sendable {
         set {
             switch newValue {
             case nil: storedResult = nil
-            case let .granted(fence, holder)? where holder.session == id && holder.owner == owner && holder.fence == fence:
+            case let .granted(fence, holder)?
+            where holder.session == id && holder.owner == owner && holder.fence == fence:
                 storedResult = .granted(fence: fence, mode: holder.mode, since: holder.since, note: holder.note)
             case .released?: storedResult = .released
             case let result?: storedResult = .other(ResultBox(result))

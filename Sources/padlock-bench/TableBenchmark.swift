@@ -42,8 +42,10 @@ struct TableBenchmark: ParsableCommand {
         var table = LockTable()
         var index: UInt64 = 1
         let time = Timestamp(rawValue: 1_000)
-        guard case let .sessionOpened(session, _) = table.apply(
-            .openSession(owner: "bench@padlock", nonce: 1, ttlMilliseconds: 60_000), at: index, time: time).result
+        guard
+            case let .sessionOpened(session, _) = table.apply(
+                .openSession(owner: "bench@padlock", nonce: 1, ttlMilliseconds: 60_000), at: index, time: time
+            ).result
         else { throw ValidationError("the benchmark session did not open") }
         let recordKeys = try (0..<keys).map { try LockKey("acme/contacts/\($0)") }
         var sequence: UInt64 = 0
@@ -54,15 +56,17 @@ struct TableBenchmark: ParsableCommand {
             index += 1
             sequence += 1
             let acquired = table.apply(
-                .acquire(RequestID(session: session, sequence: sequence), key: key, mode: .exclusive,
-                         waitMilliseconds: 0, note: "bench"), at: index, time: time)
+                .acquire(
+                    RequestID(session: session, sequence: sequence), key: key, mode: .exclusive,
+                    waitMilliseconds: 0, note: "bench"), at: index, time: time)
             guard case let .granted(fence, _) = acquired.result else {
                 throw ValidationError("pair \(pair) was not granted: \(acquired.result)")
             }
             index += 1
             sequence += 1
             let released = table.apply(
-                .release(RequestID(session: session, sequence: sequence), key: key, fence: fence), at: index, time: time)
+                .release(RequestID(session: session, sequence: sequence), key: key, fence: fence), at: index, time: time
+            )
             guard released.result == .released else { throw ValidationError("pair \(pair) was not released") }
         }
         let elapsed = clock.now - start
@@ -84,7 +88,8 @@ struct TableBenchmark: ParsableCommand {
         ids.reserveCapacity(sessions)
         for number in 0..<sessions {
             index += 1
-            let open = Command.openSession(owner: "user\(number)@frontend-\(number % 8)", nonce: 1, ttlMilliseconds: 60_000)
+            let open = Command.openSession(
+                owner: "user\(number)@frontend-\(number % 8)", nonce: 1, ttlMilliseconds: 60_000)
             guard case let .sessionOpened(id, _) = table.apply(encoded: open.encode(), at: index, time: time).result
             else { throw ValidationError("session \(number) did not open") }
             ids.append(id)
@@ -117,7 +122,8 @@ struct TableBenchmark: ParsableCommand {
         return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    private static func readStatm(_ file: UnsafeMutablePointer<FILE>, _ size: inout Int, _ resident: inout Int) -> Bool {
+    private static func readStatm(_ file: UnsafeMutablePointer<FILE>, _ size: inout Int, _ resident: inout Int) -> Bool
+    {
         var buffer = [CChar](repeating: 0, count: 128)
         guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
         let line = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }

@@ -9,10 +9,14 @@ import Testing
         .acquire(
             RequestID(session: SessionID(3), sequence: 10), key: try! LockKey("acme/contacts/42/phone"), mode: .shared,
             waitMilliseconds: 2_000, note: "editing phone number é"),
-        .release(RequestID(session: SessionID(3), sequence: 11), key: try! LockKey("acme/contacts/42"), fence: FenceToken(300)),
+        .release(
+            RequestID(session: SessionID(3), sequence: 11), key: try! LockKey("acme/contacts/42"),
+            fence: FenceToken(300)),
         .cancelWait(RequestID(session: SessionID(3), sequence: 12), key: try! LockKey("acme")),
-        .forceUnlock(RequestID(session: SessionID(4), sequence: 1), key: try! LockKey("acme/x"), reason: "stuck", admin: "root"),
-        .revokeSession(RequestID(session: SessionID(4), sequence: 2), session: SessionID(3), reason: "left", admin: "root"),
+        .forceUnlock(
+            RequestID(session: SessionID(4), sequence: 1), key: try! LockKey("acme/x"), reason: "stuck", admin: "root"),
+        .revokeSession(
+            RequestID(session: SessionID(4), sequence: 2), session: SessionID(3), reason: "left", admin: "root"),
         .expireSession(SessionID(3), renewalGeneration: 17),
         .expireWaiter(RequestID(session: SessionID(3), sequence: 10)),
         .checkpointLeases([LeaseCheckpoint(session: SessionID(3), renewalGeneration: 2, remainingMilliseconds: 900)]),
@@ -50,7 +54,9 @@ import Testing
         for round in 0..<60_000 {
             var bytes: [UInt8]
             if round % 2 == 0 {
-                bytes = (0..<Int.random(in: 0..<40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                bytes = (0..<Int.random(in: 0..<40, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
             } else {
                 bytes = Self.samples.randomElement(using: &random)!.encode()
                 for _ in 0..<Int.random(in: 1...3, using: &random) {

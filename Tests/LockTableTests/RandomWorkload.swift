@@ -57,7 +57,8 @@ struct RandomWorkload {
         case 85..<90: command = checkpoint(model)
         default: command = recent.randomElement(using: &random) ?? open()
         }
-        if roll < 90, case .openSession = command {} else if roll < 90, !isHousekeeping(command) {
+        if roll < 90, case .openSession = command {
+        } else if roll < 90, !isHousekeeping(command) {
             recent.append(command)
             if recent.count > 6 { recent.removeFirst() }
         }
@@ -74,7 +75,8 @@ struct RandomWorkload {
     private mutating func open() -> Command {
         .openSession(
             owner: ["alice@fe", "bob@fe", "carol@fe"].randomElement(using: &random)!,
-            nonce: UInt64.random(in: 0..<4, using: &random), ttlMilliseconds: UInt64.random(in: 2_000...6_000, using: &random))
+            nonce: UInt64.random(in: 0..<4, using: &random),
+            ttlMilliseconds: UInt64.random(in: 2_000...6_000, using: &random))
     }
 
     /// Records a session id the table may have created (the open's index); unknown ids are fine too.
@@ -115,7 +117,10 @@ struct RandomWorkload {
     private mutating func expireSession(_ model: ReferenceTable) -> Command {
         let id = session()
         let generation = model.sessions[id]?.generation ?? 0
-        return .expireSession(id, renewalGeneration: generation + UInt64.random(in: 0...1, using: &random) - (generation > 0 && Bool.random(using: &random) ? 1 : 0))
+        return .expireSession(
+            id,
+            renewalGeneration: generation + UInt64.random(in: 0...1, using: &random)
+                - (generation > 0 && Bool.random(using: &random) ? 1 : 0))
     }
 
     private mutating func expireWaiter(_ model: ReferenceTable) -> Command {
@@ -125,11 +130,13 @@ struct RandomWorkload {
 
     private mutating func checkpoint(_ model: ReferenceTable) -> Command {
         let count = Int.random(in: 1...2, using: &random)
-        return .checkpointLeases((0..<count).map { _ in
-            let id = session()
-            return LeaseCheckpoint(
-                session: id, renewalGeneration: (model.sessions[id]?.generation ?? 0) + UInt64.random(in: 0...1, using: &random),
-                remainingMilliseconds: UInt64.random(in: 0...7_000, using: &random))
-        })
+        return .checkpointLeases(
+            (0..<count).map { _ in
+                let id = session()
+                return LeaseCheckpoint(
+                    session: id,
+                    renewalGeneration: (model.sessions[id]?.generation ?? 0) + UInt64.random(in: 0...1, using: &random),
+                    remainingMilliseconds: UInt64.random(in: 0...7_000, using: &random))
+            })
     }
 }

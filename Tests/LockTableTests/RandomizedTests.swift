@@ -38,7 +38,8 @@ import Testing
                     return
                 }
             }
-            #expect(shadow.snapshot() == run.table.snapshot(), "seed \(seed): snapshots diverged after the same commands")
+            #expect(
+                shadow.snapshot() == run.table.snapshot(), "seed \(seed): snapshots diverged after the same commands")
         }
     }
 
@@ -56,14 +57,18 @@ import Testing
             var granted: [(LockKey, Holder)] = applied.events.compactMap {
                 if case let .waiterGranted(_, key, holder) = $0 { return (key, holder) } else { return nil }
             }
-            if case let .granted(_, holder) = applied.result, holder.fence.rawValue == index, case let .acquire(_, key, _, _, _) = command {
+            if case let .granted(_, holder) = applied.result, holder.fence.rawValue == index,
+                case let .acquire(_, key, _, _, _) = command
+            {
                 granted.append((key, holder))
             }
             for (key, holder) in granted {
                 grants += 1
                 if let previous = lastGrant[key] {
                     let sameSharedBatch = previous.index == index && previous.mode == .shared && holder.mode == .shared
-                    #expect(holder.fence > previous.fence || sameSharedBatch, "seed \(seed): \(key) fence went \(previous.fence) → \(holder.fence)")
+                    #expect(
+                        holder.fence > previous.fence || sameSharedBatch,
+                        "seed \(seed): \(key) fence went \(previous.fence) → \(holder.fence)")
                 }
                 lastGrant[key] = (holder.fence, holder.mode, index)
             }
@@ -112,7 +117,8 @@ struct RandomRun {
                 inspection.holders.map(\.leaseDeadline) == expectedDeadlines,
                 inspection.waiters.map(\.request) == expectedWaiters, inspection.lockDelayedUntil == expectedDelay
             else {
-                Issue.record("seed \(seed): inspect \(key) disagrees: \(inspection) vs \(holds) \(model.waits) \(model.delays)")
+                Issue.record(
+                    "seed \(seed): inspect \(key) disagrees: \(inspection) vs \(holds) \(model.waits) \(model.delays)")
                 return false
             }
         }

@@ -13,23 +13,28 @@ extension ReferenceTable {
         if waits.contains(where: { $0.key == key && $0.request.session == request.session }) {
             return .invalid(.alreadyWaiting)
         }
-        let mine = holds.filter { $0.session == request.session }.count
+        let mine =
+            holds.filter { $0.session == request.session }.count
             + waits.filter { $0.request.session == request.session }.count
         if mine >= configuration.locksPerSessionMax { return .overloaded(.locksPerSession) }
         let full = holds.count + waits.count >= configuration.heldLockCountMax
         guard let refused = refusal(key, mode, before: .max) else {
             if full { return .overloaded(.heldLocks) }
-            let hold = Hold(key: key, session: request.session, mode: mode, fence: FenceToken(index), since: now, note: note)
+            let hold = Hold(
+                key: key, session: request.session, mode: mode, fence: FenceToken(index), since: now, note: note)
             holds.append(hold)
             return .granted(hold.fence, holder(hold))
         }
         if wait == 0 { return refused }
-        if waits.filter({ $0.key == key }).count >= configuration.waitersPerKeyMax { return .overloaded(.waitersPerKey) }
+        if waits.filter({ $0.key == key }).count >= configuration.waitersPerKeyMax {
+            return .overloaded(.waitersPerKey)
+        }
         if waits.count >= configuration.waiterCountMax { return .overloaded(.waiters) }
         if full { return .overloaded(.heldLocks) }
         waits.append(
-            Wait(request: request, key: key, mode: mode, note: note, arrival: index, enqueuedAt: now,
-                 deadline: now.adding(milliseconds: wait)))
+            Wait(
+                request: request, key: key, mode: mode, note: note, arrival: index, enqueuedAt: now,
+                deadline: now.adding(milliseconds: wait)))
         return .queued(position: waits.filter { $0.key == key }.count)
     }
 
@@ -87,7 +92,9 @@ extension ReferenceTable {
         waits.remove(at: position)
         let answer = refusal(wait.key, wait.mode, before: wait.arrival) ?? .waitersAhead(key: wait.key)
         events.append(.waiterTimedOut(request, key: wait.key, answer: answer))
-        if sessions[request.session]?.lastSequence == request.sequence { sessions[request.session]!.lastResult = answer }
+        if sessions[request.session]?.lastSequence == request.sequence {
+            sessions[request.session]!.lastResult = answer
+        }
         return .waiterExpired
     }
 

@@ -62,21 +62,28 @@ struct ReferenceTable {
         switch command {
         case let .openSession(owner, nonce, ttl): return open(owner, nonce, ttl)
         case let .closeSession(request):
-            return once(request, closing: true) { $0.end(request.session, .closed, "", "") ; return .sessionClosed }
+            return once(request, closing: true) {
+                $0.end(request.session, .closed, "", ""); return .sessionClosed
+            }
         case let .acquire(request, key, mode, wait, note):
             return once(request) { $0.acquire(request, key, mode, wait, note) }
         case let .release(request, key, fence):
             return once(request) { model in
-                guard let position = model.holds.firstIndex(where: {
-                    $0.key == key && $0.session == request.session && $0.fence == fence
-                }) else { return .notHeld }
+                guard
+                    let position = model.holds.firstIndex(where: {
+                        $0.key == key && $0.session == request.session && $0.fence == fence
+                    })
+                else { return .notHeld }
                 let hold = model.holds.remove(at: position)
                 model.events.append(.lockReleased(key: key, previous: model.holder(hold), reason: .clean))
                 return .released
             }
         case let .cancelWait(request, key):
             return once(request) { model in
-                guard let position = model.waits.firstIndex(where: { $0.key == key && $0.request.session == request.session })
+                guard
+                    let position = model.waits.firstIndex(where: {
+                        $0.key == key && $0.request.session == request.session
+                    })
                 else { return .notWaiting }
                 let wait = model.waits.remove(at: position)
                 model.events.append(.waiterDropped(wait.request, key: key, reason: .cancelled))
@@ -153,7 +160,9 @@ struct ReferenceTable {
             return .held(by: holder(first), key: first.key)
         }
         if let until = delays.filter({ $0.key.overlaps(key) }).map(\.until).max() { return .lockDelayed(until: until) }
-        if let wait = waits.first(where: { $0.arrival < arrival && $0.key.overlaps(key) && !$0.mode.isCompatible(with: mode) }) {
+        if let wait = waits.first(where: {
+            $0.arrival < arrival && $0.key.overlaps(key) && !$0.mode.isCompatible(with: mode)
+        }) {
             return .waitersAhead(key: wait.key)
         }
         return nil

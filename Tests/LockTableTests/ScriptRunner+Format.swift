@@ -6,7 +6,9 @@ extension ScriptRunner {
         switch verb {
         case "inspect":
             let inspection = table.inspect(try LockKey(try arguments.word(0)))
-            var lines = inspection.holders.map { "holder \(format($0.holder)) owner=\($0.holder.owner) lease-deadline=\($0.leaseDeadline.rawValue)" }
+            var lines = inspection.holders.map {
+                "holder \(format($0.holder)) owner=\($0.holder.owner) lease-deadline=\($0.leaseDeadline.rawValue)"
+            }
             lines += inspection.waiters.map {
                 "waiter \(name($0.request)) \($0.mode) owner=\($0.owner) enqueued=\($0.enqueuedAt.rawValue) "
                     + "deadline=\($0.deadline.rawValue)" + (($0.note.isEmpty) ? "" : " note=\"\($0.note)\"")
@@ -18,24 +20,33 @@ extension ScriptRunner {
                 prefix: try arguments.named["prefix"].map { try LockKey($0) }, owner: arguments.named["owner"],
                 after: try arguments.named["after"].map { try LockKey($0) },
                 limit: Int(try arguments.number("limit", default: 100)))
-            return page.locks.map { "\($0.key) \(format($0.holder))" } + ["next-after=\(page.nextAfter?.string ?? "none")"]
+            return page.locks.map { "\($0.key) \(format($0.holder))" } + [
+                "next-after=\(page.nextAfter?.string ?? "none")"
+            ]
         case "fence":
             switch table.checkFence(try LockKey(try arguments.word(0)), FenceToken(try arguments.number(1))) {
             case let .current(holder): return ["current \(format(holder))"]
-            case let .notCurrent(holders): return ["not current; holders: [\(holders.map(format).joined(separator: "; "))]"]
+            case let .notCurrent(holders):
+                return ["not current; holders: [\(holders.map(format).joined(separator: "; "))]"]
             }
         case "audit":
-            let page = table.auditTrail(since: try arguments.number("since", default: 0), limit: Int(try arguments.number("limit", default: 100)))
+            let page = table.auditTrail(
+                since: try arguments.number("since", default: 0),
+                limit: Int(try arguments.number("limit", default: 100)))
             return page.records.map(format) + ["oldest-kept=\(page.oldestKept) next-since=\(page.nextSince)"]
         case "counts":
             let counts = table.counts
-            return ["sessions=\(counts.sessions) held=\(counts.heldLocks) keys=\(counts.lockedKeys) waiters=\(counts.waiters) "
-                + "lock-delays=\(counts.lockDelays) audit=\(counts.auditRecords)"]
+            return [
+                "sessions=\(counts.sessions) held=\(counts.heldLocks) keys=\(counts.lockedKeys) waiters=\(counts.waiters) "
+                    + "lock-delays=\(counts.lockDelays) audit=\(counts.auditRecords)"
+            ]
         case "session":
             guard let info = table.session(try session(try arguments.word(0))) else { return ["not open"] }
-            return ["\(name(info.id)) owner=\(info.owner) ttl=\(info.ttlMilliseconds) opened=\(info.openedAt.rawValue) "
-                + "generation=\(info.renewalGeneration) lease-deadline=\(info.leaseDeadline.rawValue) "
-                + "held=\(info.heldLockCount) waiting=\(info.waiterCount)"]
+            return [
+                "\(name(info.id)) owner=\(info.owner) ttl=\(info.ttlMilliseconds) opened=\(info.openedAt.rawValue) "
+                    + "generation=\(info.renewalGeneration) lease-deadline=\(info.leaseDeadline.rawValue) "
+                    + "held=\(info.heldLockCount) waiting=\(info.waiterCount)"
+            ]
         default:
             return try roundTrip()
         }
@@ -108,7 +119,8 @@ extension ScriptRunner {
     func format(_ event: Event) -> String {
         switch event {
         case let .waiterGranted(request, key, holder): "waiter-granted \(name(request)) \(key) [\(format(holder))]"
-        case let .waiterTimedOut(request, key, answer): "waiter-timed-out \(name(request)) \(key) answer: \(format(answer))"
+        case let .waiterTimedOut(request, key, answer):
+            "waiter-timed-out \(name(request)) \(key) answer: \(format(answer))"
         case let .waiterDropped(request, key, reason): "waiter-dropped \(name(request)) \(key) reason=\(reason)"
         case let .lockReleased(key, previous, reason): "lock-released \(key) [\(format(previous))] reason=\(reason)"
         case let .sessionEnded(id, reason): "session-ended \(name(id)) reason=\(reason)"

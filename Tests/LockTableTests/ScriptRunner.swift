@@ -180,7 +180,9 @@ struct Arguments {
     }
 
     func number(_ position: Int) throws -> UInt64 {
-        guard let value = UInt64(try word(position)) else { throw ScriptError("argument \(position + 1) is not a number") }
+        guard let value = UInt64(try word(position)) else {
+            throw ScriptError("argument \(position + 1) is not a number")
+        }
         return value
     }
 
