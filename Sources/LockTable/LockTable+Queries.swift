@@ -147,7 +147,8 @@ extension LockTable {
         return LockPage(locks: locks, nextAfter: nextAfter)
     }
 
-    /// Whether `fence` is the fence of a current holder of `key`.
+    /// Whether `fence` is the fence of a current holder of `key` (shared co-holders granted by one entry share
+    /// a fence; the earliest of them is named).
     public func checkFence(_ key: LockKey, _ fence: FenceToken) -> FenceCheck {
         guard let holding = holding(key.string) else { return .notCurrent(holders: []) }
         if let grant = holding.grants.first(where: { $0.fence == fence }) {
