@@ -36,6 +36,10 @@ enum IndexItem {
     init(_ mode: LockMode) { self = mode == .exclusive ? .exclusive : .shared }
 }
 
+extension String {
+    fileprivate var isASCII: Bool { utf8.allSatisfy { $0 < 0x80 } }
+}
+
 extension LockTable {
     /// Calls `body` with each strict prefix of `key`, shortest first.
     static func forEachPrefix(of key: String, _ body: (String) -> Void) {
@@ -68,11 +72,15 @@ extension LockTable {
     }
 
     /// Whether `key` lies strictly inside `ancestor`'s subtree.
+    ///
+    /// Decided exactly as the prefix index counts: by comparing `ancestor` with each of `key`'s strict prefixes
+    /// as `String`s (Unicode canonical equivalence, like every dictionary in the table), never byte by byte,
+    /// so a scan can never disagree with the counts that sent the table looking.
     static func isStrictDescendant(_ key: String, of ancestor: String) -> Bool {
-        let keyBytes = key.utf8
-        let ancestorBytes = ancestor.utf8
-        guard keyBytes.count > ancestorBytes.count, keyBytes.starts(with: ancestorBytes) else { return false }
-        return keyBytes[keyBytes.index(keyBytes.startIndex, offsetBy: ancestorBytes.count)] == UInt8(ascii: "/")
+        guard key.utf8.count > ancestor.utf8.count || !key.isASCII || !ancestor.isASCII else { return false }
+        var found = false
+        forEachPrefix(of: key) { prefix in found = found || prefix == ancestor }
+        return found
     }
 
     /// Segment order: segments compared one by one, bytewise. Equivalent to byte order with `/` ranked
