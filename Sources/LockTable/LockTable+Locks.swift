@@ -92,18 +92,26 @@ extension LockTable {
     /// Adds a grant; the caller has checked that it conflicts with nothing.
     @discardableResult
     mutating func grant(_ grant: Grant, key: LockKey, mode: LockMode) -> Holder {
+        // The session lists the key as the table stores it: a canonically equal spelling of a key already
+        // held must not reach later events (or differ after a snapshot restore, which rebuilds the lists).
+        var storedKey = key
         switch holding(key.string) {
         case nil:
             setHolding(key.string, mode == .exclusive ? .exclusive(grant) : .shared([grant]))
         case var .shared(grants)? where mode == .shared:
             grants.append(grant)
             setHolding(key.string, .shared(grants))
+            if let position = sharedHolds.index(forKey: key.string),
+                !sharedHolds[position].key.utf8.elementsEqual(key.string.utf8)
+            {
+                storedKey = Self.knownKey(sharedHolds[position].key)
+            }
         case let holding?:
             preconditionFailure("granting \(mode) \(key) over a \(holding.mode) holding")
         }
         heldLockCount += 1
         indexInsert(key.string, IndexItem(mode))
-        sessions[grant.session]!.heldKeys.append(key)
+        sessions[grant.session]!.heldKeys.append(storedKey)
         return holder(of: grant, mode: mode)
     }
 

@@ -47,14 +47,18 @@ extension LockTable {
         let milliseconds = configuration.lockDelayMilliseconds(for: key)
         guard milliseconds > 0 else { return }
         let until = now.adding(milliseconds: milliseconds)
-        if let existing = delays[key.string] {
-            guard existing < until else { return }
-            removeDelayMark(DelayMark(until: existing, key: key.string))
+        // Keep the spelling already stored for a canonically equal key, so the ordered marks find it again.
+        var storedKey = key.string
+        if let position = delays.index(forKey: key.string) {
+            let existing = delays[position]
+            guard existing.value < until else { return }
+            storedKey = existing.key
+            removeDelayMark(DelayMark(until: existing.value, key: storedKey))
         } else {
             indexInsert(key.string, .delay)
         }
-        delays[key.string] = until
-        let mark = DelayMark(until: until, key: key.string)
+        delays[storedKey] = until
+        let mark = DelayMark(until: until, key: storedKey)
         delayOrder.insert(mark, at: delayInsertionPoint(mark))
     }
 

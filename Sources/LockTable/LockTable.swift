@@ -308,6 +308,16 @@ struct DelayMark: Hashable, Sendable, Comparable {
         if lhs.until != rhs.until { return lhs.until < rhs.until }
         return lhs.key.utf8.lexicographicallyPrecedes(rhs.key.utf8)
     }
+
+    // Byte equality, to agree with `<` (String's own `==` is canonical equivalence).
+    static func == (lhs: DelayMark, rhs: DelayMark) -> Bool {
+        lhs.until == rhs.until && lhs.key.utf8.elementsEqual(rhs.key.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(until)
+        for byte in key.utf8 { hasher.combine(byte) }
+    }
 }
 
 /// A first-in, first-out queue with amortised O(1) removal at the front.
