@@ -1,1 +1,351 @@
-// Placeholder: replaced as the module gets real code.
+import PadlockTypes
+
+/// Padlock's replicated lock state machine: sessions, fenced grants, waiters, lock-delay, exactly-once
+/// answers and the audit trail.
+///
+/// A value type driven by ``apply(_:at:time:)`` with committed entries in log order. It never reads a clock:
+/// time arrives as the leader's stamp on each entry. Every output (answers, events, snapshot bytes) depends
+/// only on the commands applied, so every replica answers byte for byte the same. Semantics, limits and the
+/// snapshot format are documented in `docs/locktable.md`.
+public struct LockTable: Sendable {
+    /// The bounds and delays this table enforces; identical on every node.
+    public let configuration: LockTableConfiguration
+    /// The log index of the last entry applied (0 before the first).
+    public internal(set) var lastAppliedIndex: UInt64 = 0
+    /// The latest entry time seen; entry times are never taken to run backwards.
+    public internal(set) var lastTime = Timestamp(rawValue: 0)
+
+    var sessions: [SessionID: SessionRecord] = [:]
+    var sessionsByNonce: [OpenKey: SessionID] = [:]
+    /// Held locks by exact key string: exclusive ones and shared ones apart, so the common exclusive lock
+    /// costs a bare `Grant` (40 bytes) in the table's largest dictionary. A key is in at most one of them.
+    var exclusiveHolds: [String: Grant] = [:]
+    var sharedHolds: [String: [Grant]] = [:]
+    var heldLockCount = 0
+    /// Waiters per exact key string, in arrival order.
+    var queues: [String: [Waiter]] = [:]
+    var waiterKeys: [RequestID: String] = [:]
+    var waiterCount = 0
+    /// Per strict prefix of anything held, queued or lock-delayed: counts below it, for O(depth) checks.
+    var prefixes: [String: PrefixNode] = [:]
+    /// Active lock-delays by exact key string, and the same ordered by end time for purging.
+    var delays: [String: Timestamp] = [:]
+    var delayOrder: [DelayMark] = []
+    var endedSessions: [SessionID: SessionEndReason] = [:]
+    var endedOrder = BoundedQueue<SessionID>()
+    var auditRecords = BoundedQueue<AuditRecord>()
+    var nextAuditSequence: UInt64 = 1
+
+    // Scratch state of the entry being applied; empty between calls.
+    var currentIndex: UInt64 = 0
+    var now = Timestamp(rawValue: 0)
+    var pendingPromotion: [String] = []
+    var pendingEvents: [Event] = []
+
+    /// An empty table.
+    public init(configuration: LockTableConfiguration = LockTableConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// What applying one entry produced: the answer to its command and the events for the shell.
+    public struct Applied: Hashable, Sendable {
+        /// The answer to the entry's command.
+        public var result: CommandResult
+        /// What the shell must act on, in the order it happened.
+        public var events: [Event]
+
+        /// Pairs an answer with its events.
+        public init(result: CommandResult, events: [Event]) {
+            self.result = result
+            self.events = events
+        }
+    }
+
+    /// Applies the command of the committed entry at `index`, stamped `time` by the leader.
+    ///
+    /// Entries must be applied in log order, each once; `time` earlier than a previous stamp is taken as that
+    /// stamp, so time never runs backwards inside the table.
+    public mutating func apply(_ command: Command, at index: UInt64, time: Timestamp) -> Applied {
+        precondition(
+            index > lastAppliedIndex, "entry \(index) applied after entry \(lastAppliedIndex); apply in log order")
+        lastAppliedIndex = index
+        lastTime = max(lastTime, time)
+        currentIndex = index
+        now = lastTime
+        purgeLockDelays()
+        let result = dispatch(command)
+        promotePendingWaiters()
+        let events = pendingEvents
+        pendingEvents.removeAll(keepingCapacity: true)
+        return Applied(result: result, events: events)
+    }
+
+    /// Applies an entry given as bytes; bytes that do not decode are answered `.invalid(.malformedCommand)`
+    /// and change nothing but the applied index.
+    public mutating func apply(encoded bytes: [UInt8], at index: UInt64, time: Timestamp) -> Applied {
+        do {
+            return apply(try Command.decode(bytes), at: index, time: time)
+        } catch {
+            precondition(index > lastAppliedIndex, "entry \(index) applied after entry \(lastAppliedIndex)")
+            lastAppliedIndex = index
+            lastTime = max(lastTime, time)
+            return Applied(result: .invalid(.malformedCommand), events: [])
+        }
+    }
+
+    private mutating func dispatch(_ command: Command) -> CommandResult {
+        switch command {
+        case let .openSession(owner, nonce, ttl):
+            return openSession(owner: owner, nonce: nonce, ttlMilliseconds: ttl)
+        case let .closeSession(request):
+            return deduplicated(request, closing: true) { $0.closeSession(request.session) }
+        case let .acquire(request, key, mode, wait, note):
+            return deduplicated(request) { $0.acquire(request, key: key, mode: mode, wait: wait, note: note) }
+        case let .release(request, key, fence):
+            return deduplicated(request) { $0.release(request.session, key: key, fence: fence) }
+        case let .cancelWait(request, key):
+            return deduplicated(request) { $0.cancelWait(request.session, key: key) }
+        case let .forceUnlock(request, key, reason, admin):
+            return deduplicated(request) { $0.forceUnlock(key, reason: reason, admin: admin) }
+        case let .revokeSession(request, target, reason, admin):
+            return deduplicated(request) { $0.revokeSession(target, reason: reason, admin: admin) }
+        case let .expireSession(session, generation):
+            return expireSession(session, renewalGeneration: generation)
+        case let .expireWaiter(request):
+            return expireWaiter(request)
+        case let .checkpointLeases(checkpoints):
+            return checkpointLeases(checkpoints)
+        }
+    }
+
+    /// Runs a client command once per (session, sequence): a repeat of the last request gets its stored
+    /// answer, an older one is answered `.stale`, and neither is applied again.
+    private mutating func deduplicated(
+        _ request: RequestID, closing: Bool = false, _ body: (inout LockTable) -> CommandResult
+    ) -> CommandResult {
+        guard let session = sessions[request.session] else {
+            switch endedSessions[request.session] {
+            case .closed: return closing ? .sessionClosed : .sessionUnknown
+            case .expired, .revoked: return .sessionExpired
+            case nil: return .sessionUnknown
+            }
+        }
+        if request.sequence < session.lastSequence { return .stale(lastSequence: session.lastSequence) }
+        if request.sequence == session.lastSequence, let stored = session.lastResult { return stored }
+        let result = body(&self)
+        // The command may have ended the requesting session (close, or an admin revoking itself).
+        if sessions[request.session] != nil {
+            sessions[request.session]!.lastSequence = request.sequence
+            sessions[request.session]!.lastResult = result
+        }
+        return result
+    }
+}
+
+/// Identifies an open-session request across retries.
+struct OpenKey: Hashable, Sendable {
+    var owner: String
+    var nonce: UInt64
+}
+
+/// One grant of a lock to a session.
+struct Grant: Hashable, Sendable {
+    var session: SessionID
+    var fence: FenceToken
+    var since: Timestamp
+    var note: String
+}
+
+/// The holders of one exact key: one exclusive grant, or one or more shared grants in grant order.
+///
+/// The table stores the two cases in separate dictionaries (see `exclusiveHolds`); this is the combined view.
+enum KeyHolding: Sendable {
+    case exclusive(Grant)
+    /// Never empty.
+    case shared([Grant])
+
+    var mode: LockMode {
+        switch self {
+        case .exclusive: .exclusive
+        case .shared: .shared
+        }
+    }
+
+    /// The earliest remaining grant: the holder named when the key refuses a request.
+    var first: Grant {
+        switch self {
+        case let .exclusive(grant): grant
+        case let .shared(grants): grants[0]
+        }
+    }
+
+    var grants: [Grant] {
+        switch self {
+        case let .exclusive(grant): [grant]
+        case let .shared(grants): grants
+        }
+    }
+
+    func grant(of session: SessionID) -> Grant? {
+        switch self {
+        case let .exclusive(grant): grant.session == session ? grant : nil
+        case let .shared(grants): grants.first { $0.session == session }
+        }
+    }
+}
+
+extension LockTable {
+    /// The holders of `key`, if it is held.
+    func holding(_ key: String) -> KeyHolding? {
+        if let grant = exclusiveHolds[key] { return .exclusive(grant) }
+        if !sharedHolds.isEmpty, let grants = sharedHolds[key] { return .shared(grants) }
+        return nil
+    }
+
+    mutating func setHolding(_ key: String, _ holding: KeyHolding) {
+        switch holding {
+        case let .exclusive(grant): exclusiveHolds[key] = grant
+        case let .shared(grants): sharedHolds[key] = grants
+        }
+    }
+
+    mutating func removeHolding(_ key: String) -> KeyHolding? {
+        if let grant = exclusiveHolds.removeValue(forKey: key) { return .exclusive(grant) }
+        return sharedHolds.removeValue(forKey: key).map { .shared($0) }
+    }
+
+}
+
+/// A queued acquire.
+struct Waiter: Hashable, Sendable {
+    var request: RequestID
+    var key: LockKey
+    var mode: LockMode
+    var note: String
+    /// The log index of the acquire's entry: the global arrival order among waiters.
+    var arrival: UInt64
+    var enqueuedAt: Timestamp
+    var deadline: Timestamp
+}
+
+/// Everything the table keeps about an open session.
+struct SessionRecord: Sendable {
+    var id: SessionID
+    var owner: String
+    var nonce: UInt64
+    var ttlMilliseconds: UInt64
+    var openedAt: Timestamp
+    var renewalGeneration: UInt64 = 0
+    var leaseDeadline: Timestamp
+    var lastSequence: UInt64 = 0
+    /// The answer to request `lastSequence`, kept compactly (see `StoredResult`).
+    var storedResult: StoredResult?
+    /// Keys held, in no particular order: every output derived from them is sorted first.
+    var heldKeys: [LockKey] = []
+    var waitingKeys: [LockKey] = []
+
+    /// The answer to request `lastSequence`, returned again if that request is retried.
+    var lastResult: CommandResult? {
+        get {
+            switch storedResult {
+            case nil: nil
+            case let .granted(fence, mode, since, note)?:
+                .granted(fence, Holder(session: id, owner: owner, mode: mode, fence: fence, since: since, note: note))
+            case .released?: .released
+            case let .other(box)?: box.result
+            }
+        }
+        set {
+            switch newValue {
+            case nil: storedResult = nil
+            case let .granted(fence, holder)?
+            where holder.session == id && holder.owner == owner && holder.fence == fence:
+                storedResult = .granted(fence: fence, mode: holder.mode, since: holder.since, note: holder.note)
+            case .released?: storedResult = .released
+            case let result?: storedResult = .other(ResultBox(result))
+            }
+        }
+    }
+
+    mutating func removeHeld(_ key: LockKey) {
+        guard let position = heldKeys.firstIndex(of: key) else {
+            preconditionFailure("\(id) does not list \(key) among its held keys \(heldKeys)")
+        }
+        heldKeys.swapAt(position, heldKeys.count - 1)
+        heldKeys.removeLast()
+    }
+
+    mutating func removeWaiting(_ key: LockKey) {
+        guard let position = waitingKeys.firstIndex(of: key) else {
+            preconditionFailure("\(id) does not list \(key) among its waiting keys \(waitingKeys)")
+        }
+        waitingKeys.swapAt(position, waitingKeys.count - 1)
+        waitingKeys.removeLast()
+    }
+}
+
+/// A session's last answer without the parts the session record already holds: the two answers almost
+/// every session ends with (its own grant, or "released") take no allocation and a third of the space of a
+/// `CommandResult`, which matters with a hundred thousand sessions.
+enum StoredResult: Sendable {
+    case granted(fence: FenceToken, mode: LockMode, since: Timestamp, note: String)
+    case released
+    case other(ResultBox)
+}
+
+/// Any other answer, boxed so that it does not widen every session record.
+final class ResultBox: Sendable {
+    let result: CommandResult
+    init(_ result: CommandResult) { self.result = result }
+}
+
+/// A lock-delay's end, ordered by time and then key bytes, for purging in a deterministic order.
+struct DelayMark: Hashable, Sendable, Comparable {
+    var until: Timestamp
+    var key: String
+
+    static func < (lhs: DelayMark, rhs: DelayMark) -> Bool {
+        if lhs.until != rhs.until { return lhs.until < rhs.until }
+        return lhs.key.utf8.lexicographicallyPrecedes(rhs.key.utf8)
+    }
+
+    // Byte equality, to agree with `<` (String's own `==` is canonical equivalence).
+    static func == (lhs: DelayMark, rhs: DelayMark) -> Bool {
+        lhs.until == rhs.until && lhs.key.utf8.elementsEqual(rhs.key.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(until)
+        for byte in key.utf8 { hasher.combine(byte) }
+    }
+}
+
+/// A first-in, first-out queue with amortised O(1) removal at the front.
+struct BoundedQueue<Element: Sendable>: Sendable {
+    private(set) var storage: [Element] = []
+    private var head = 0
+
+    var count: Int { storage.count - head }
+    var elements: ArraySlice<Element> { storage[head...] }
+    var first: Element? { head < storage.count ? storage[head] : nil }
+
+    mutating func append(_ element: Element) { storage.append(element) }
+
+    mutating func removeFirst() -> Element {
+        precondition(head < storage.count, "removeFirst on an empty queue")
+        let element = storage[head]
+        head += 1
+        if head >= 1024 && head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+}
+
+extension String {
+    /// Byte-wise order, the only string order the table uses (Swift's `<` compares Unicode scalars).
+    func precedesInBytes(_ other: String) -> Bool {
+        utf8.lexicographicallyPrecedes(other.utf8)
+    }
+}

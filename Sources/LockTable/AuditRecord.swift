@@ -1,0 +1,57 @@
+import PadlockTypes
+
+/// One entry of the audit trail: an administrator's action or an expiry, kept with who, what and why.
+public struct AuditRecord: Hashable, Sendable {
+    /// Position in the trail; strictly increasing, never reused.
+    public var sequence: UInt64
+    /// The log index of the entry that caused it.
+    public var index: UInt64
+    /// The leader's stamp on that entry.
+    public var time: Timestamp
+    /// What happened.
+    public var action: AuditAction
+    /// The administrator's identity, or `leader` for an expiry.
+    public var actor: String
+    /// The session that lost its lock or ended.
+    public var session: SessionID
+    /// The key released; nil for the record of the session ending itself.
+    public var key: LockKey?
+    /// The holder as it was before the release; nil for the record of the session ending itself.
+    public var previous: Holder?
+    /// The administrator's stated reason, or why the leader acted.
+    public var reason: String
+
+    /// Creates a record; the table numbers them itself.
+    public init(
+        sequence: UInt64, index: UInt64, time: Timestamp, action: AuditAction, actor: String, session: SessionID,
+        key: LockKey?, previous: Holder?, reason: String
+    ) {
+        self.sequence = sequence
+        self.index = index
+        self.time = time
+        self.action = action
+        self.actor = actor
+        self.session = session
+        self.key = key
+        self.previous = previous
+        self.reason = reason
+    }
+}
+
+/// What an audit record is about.
+public enum AuditAction: UInt8, Hashable, Sendable {
+    case forceUnlock = 1, revokeSession, expireSession
+}
+
+extension LockTable {
+    mutating func audit(
+        action: AuditAction, actor: String, session: SessionID, key: LockKey?, previous: Holder?, reason: String
+    ) {
+        auditRecords.append(
+            AuditRecord(
+                sequence: nextAuditSequence, index: currentIndex, time: now, action: action, actor: actor,
+                session: session, key: key, previous: previous, reason: reason))
+        nextAuditSequence += 1
+        while auditRecords.count > configuration.auditRecordCountMax { _ = auditRecords.removeFirst() }
+    }
+}

@@ -1,0 +1,211 @@
+import PadlockTypes
+
+/// One state change applied from a committed log entry.
+///
+/// Client commands carry the `RequestID` that makes them exactly-once. Open session is the exception: the
+/// session does not exist yet, so a retried open is recognised by the client-chosen `(owner, nonce)` pair.
+/// The leader's housekeeping commands (expire session, expire waiter, lease checkpoint) carry what they need.
+public enum Command: Hashable, Sendable {
+    /// Opens a session for `owner` (such as `alice@frontend-2`) with a lock lease of `ttlMilliseconds`.
+    case openSession(owner: String, nonce: UInt64, ttlMilliseconds: UInt64)
+    /// Closes the requesting session, cleanly releasing its locks and dropping its waiters.
+    case closeSession(RequestID)
+    /// Acquires `key` in `mode`, queueing for up to `waitMilliseconds` (0 = try once).
+    case acquire(RequestID, key: LockKey, mode: LockMode, waitMilliseconds: UInt64, note: String)
+    /// Releases the requesting session's lock on `key` granted with `fence`.
+    case release(RequestID, key: LockKey, fence: FenceToken)
+    /// Withdraws the requesting session's waiter on `key`.
+    case cancelWait(RequestID, key: LockKey)
+    /// An administrator releases every holder of `key`; audited, followed by lock-delay.
+    case forceUnlock(RequestID, key: LockKey, reason: String, admin: String)
+    /// An administrator ends `session` ("log the user out"); audited, followed by lock-delay.
+    case revokeSession(RequestID, session: SessionID, reason: String, admin: String)
+    /// The leader decided `session` expired when its renewal generation was `renewalGeneration`.
+    case expireSession(SessionID, renewalGeneration: UInt64)
+    /// The leader decided the waiter queued by `request` has waited long enough.
+    case expireWaiter(RequestID)
+    /// The leader records sessions' renewal generations and remaining lock-lease time.
+    case checkpointLeases([LeaseCheckpoint])
+}
+
+/// One session's lease state as the leader knew it when it proposed a checkpoint.
+public struct LeaseCheckpoint: Hashable, Sendable {
+    /// The session checkpointed.
+    public var session: SessionID
+    /// The leader's count of renewals of this session; it only grows.
+    public var renewalGeneration: UInt64
+    /// Time left until the leader's own deadline for the session, measured when the checkpoint was proposed.
+    public var remainingMilliseconds: UInt64
+
+    /// Creates a checkpoint for one session.
+    public init(session: SessionID, renewalGeneration: UInt64, remainingMilliseconds: UInt64) {
+        self.session = session
+        self.renewalGeneration = renewalGeneration
+        self.remainingMilliseconds = remainingMilliseconds
+    }
+}
+
+extension Command {
+    /// Longest owner, note, reason or admin string the decoder accepts; `apply` enforces the real limits
+    /// from `InputLimits` with a typed `.invalid` answer, so a long string never makes an entry undecodable.
+    static let stringByteCountDecodeMax = 65_536
+    /// Most checkpoints one command may carry.
+    public static let checkpointCountMax = 1_000_000
+
+    private enum Tag: UInt8 {
+        case openSession = 1, closeSession, acquire, release, cancelWait, forceUnlock, revokeSession
+        case expireSession, expireWaiter, checkpointLeases
+    }
+
+    /// The command's deterministic encoding, as carried by a log entry.
+    public func encode() -> [UInt8] {
+        var writer = ByteWriter(capacity: 64)
+        encode(into: &writer)
+        return writer.bytes
+    }
+
+    /// Appends the command's encoding to `writer`.
+    public func encode(into writer: inout ByteWriter) {
+        switch self {
+        case let .openSession(owner, nonce, ttl):
+            writer.writeUInt8(Tag.openSession.rawValue)
+            writer.writeString(owner)
+            writer.writeVarint(nonce)
+            writer.writeVarint(ttl)
+        case let .closeSession(request):
+            writer.writeUInt8(Tag.closeSession.rawValue)
+            writer.write(request)
+        case let .acquire(request, key, mode, wait, note):
+            writer.writeUInt8(Tag.acquire.rawValue)
+            writer.write(request)
+            writer.write(key)
+            writer.writeUInt8(mode.rawValue)
+            writer.writeVarint(wait)
+            writer.writeString(note)
+        case let .release(request, key, fence):
+            writer.writeUInt8(Tag.release.rawValue)
+            writer.write(request)
+            writer.write(key)
+            writer.writeVarint(fence.rawValue)
+        case let .cancelWait(request, key):
+            writer.writeUInt8(Tag.cancelWait.rawValue)
+            writer.write(request)
+            writer.write(key)
+        default:
+            encodeAdministrative(into: &writer)
+        }
+    }
+
+    private func encodeAdministrative(into writer: inout ByteWriter) {
+        switch self {
+        case let .forceUnlock(request, key, reason, admin):
+            writer.writeUInt8(Tag.forceUnlock.rawValue)
+            writer.write(request)
+            writer.write(key)
+            writer.writeString(reason)
+            writer.writeString(admin)
+        case let .revokeSession(request, session, reason, admin):
+            writer.writeUInt8(Tag.revokeSession.rawValue)
+            writer.write(request)
+            writer.writeVarint(session.rawValue)
+            writer.writeString(reason)
+            writer.writeString(admin)
+        case let .expireSession(session, generation):
+            writer.writeUInt8(Tag.expireSession.rawValue)
+            writer.writeVarint(session.rawValue)
+            writer.writeVarint(generation)
+        case let .expireWaiter(request):
+            writer.writeUInt8(Tag.expireWaiter.rawValue)
+            writer.write(request)
+        case let .checkpointLeases(checkpoints):
+            writer.writeUInt8(Tag.checkpointLeases.rawValue)
+            writer.writeArray(checkpoints) { writer, checkpoint in
+                writer.writeVarint(checkpoint.session.rawValue)
+                writer.writeVarint(checkpoint.renewalGeneration)
+                writer.writeVarint(checkpoint.remainingMilliseconds)
+            }
+        default:
+            preconditionFailure("client command \(self) reached the administrative encoder")
+        }
+    }
+
+    /// Decodes a command from a whole log entry's bytes; any malformed input is a ``DecodeError``.
+    public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> Command {
+        var reader = ByteReader(bytes)
+        let command = try decode(from: &reader)
+        try reader.expectEnd()
+        return command
+    }
+
+    /// Decodes one command from `reader`.
+    public static func decode(from reader: inout ByteReader) throws(DecodeError) -> Command {
+        let maxString = stringByteCountDecodeMax
+        switch try reader.readEnum(Tag.self) {
+        case .openSession:
+            return .openSession(
+                owner: try reader.readString(maxByteCount: maxString), nonce: try reader.readVarint(),
+                ttlMilliseconds: try reader.readVarint())
+        case .closeSession:
+            return .closeSession(try reader.readRequestID())
+        case .acquire:
+            return .acquire(
+                try reader.readRequestID(), key: try reader.readLockKey(), mode: try reader.readEnum(LockMode.self),
+                waitMilliseconds: try reader.readVarint(), note: try reader.readString(maxByteCount: maxString))
+        case .release:
+            return .release(
+                try reader.readRequestID(), key: try reader.readLockKey(), fence: FenceToken(try reader.readVarint()))
+        case .cancelWait:
+            return .cancelWait(try reader.readRequestID(), key: try reader.readLockKey())
+        case .forceUnlock:
+            return .forceUnlock(
+                try reader.readRequestID(), key: try reader.readLockKey(),
+                reason: try reader.readString(maxByteCount: maxString),
+                admin: try reader.readString(maxByteCount: maxString))
+        case .revokeSession:
+            return .revokeSession(
+                try reader.readRequestID(), session: SessionID(try reader.readVarint()),
+                reason: try reader.readString(maxByteCount: maxString),
+                admin: try reader.readString(maxByteCount: maxString))
+        case .expireSession:
+            return .expireSession(SessionID(try reader.readVarint()), renewalGeneration: try reader.readVarint())
+        case .expireWaiter:
+            return .expireWaiter(try reader.readRequestID())
+        case .checkpointLeases:
+            let checkpoints = try reader.readArray(maxCount: checkpointCountMax, minimumElementSize: 3) {
+                reader throws(DecodeError) in
+                LeaseCheckpoint(
+                    session: SessionID(try reader.readVarint()), renewalGeneration: try reader.readVarint(),
+                    remainingMilliseconds: try reader.readVarint())
+            }
+            return .checkpointLeases(checkpoints)
+        }
+    }
+}
+
+extension ByteWriter {
+    mutating func write(_ request: RequestID) {
+        writeVarint(request.session.rawValue)
+        writeVarint(request.sequence)
+    }
+
+    mutating func write(_ key: LockKey) {
+        writeString(key.string)
+    }
+}
+
+extension ByteReader {
+    mutating func readRequestID() throws(DecodeError) -> RequestID {
+        RequestID(session: SessionID(try readVarint()), sequence: try readVarint())
+    }
+
+    /// Reads a key and validates it, so a decoded command never carries a malformed key.
+    mutating func readLockKey() throws(DecodeError) -> LockKey {
+        let start = offset
+        let string = try readString(maxByteCount: LockKey.maximumByteCount)
+        do {
+            return try LockKey(string)
+        } catch {
+            throw .invalidValue(offset: start, reason: error.description)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import PadlockTypes
+
+/// The answer to one applied command: always an expected outcome, never a thrown error.
+public enum CommandResult: Hashable, Sendable {
+    /// A new session (or, for a retried open, the one the first attempt created).
+    case sessionOpened(SessionID, leaseDeadline: Timestamp)
+    /// The requesting session ended cleanly.
+    case sessionClosed
+    /// The lock is held by the requester; `fence` equals `holder.fence`.
+    case granted(FenceToken, Holder)
+    /// The acquire waits; `position` is 1 for the head of the key's queue.
+    case queued(position: Int)
+    /// Refused (or, for a waiter, timed out): `holder` holds `key`, which overlaps the requested key.
+    case held(by: Holder, key: LockKey)
+    /// No holder conflicts, but an earlier waiter on the overlapping `key` goes first.
+    case waitersAhead(key: LockKey)
+    /// The key (or an overlapping one) was force- or expiry-released and is not granted before `until`.
+    case lockDelayed(until: Timestamp)
+    /// The lock was released.
+    case released
+    /// The session holds no lock on that key with that fence.
+    case notHeld
+    /// The session's waiter was withdrawn.
+    case waitCancelled
+    /// The session has no waiter on that key.
+    case notWaiting
+    /// Every previous holder of the key, now released.
+    case forcedUnlock(previous: [Holder])
+    /// The target session was ended by an administrator.
+    case sessionRevoked(SessionID)
+    /// The leader's expiry was applied: the session ended.
+    case sessionExpiredNow(SessionID)
+    /// The leader's waiter expiry was applied: the waiter was answered "timed out".
+    case waiterExpired
+    /// Number of checkpoints recorded (stale ones are skipped and not counted).
+    case leasesCheckpointed(count: Int)
+    /// A housekeeping command that changed nothing.
+    case skipped(SkipReason)
+    /// The requesting session has expired or was revoked; its locks are gone.
+    case sessionExpired
+    /// The requesting session does not exist (never opened, closed, or forgotten).
+    case sessionUnknown
+    /// The request's sequence is lower than the session's last applied one: an old retry, answered once already.
+    case stale(lastSequence: UInt64)
+    /// Bad input; nothing changed.
+    case invalid(InvalidReason)
+    /// A limit would be exceeded; nothing changed.
+    case overloaded(Limit)
+}
+
+/// Why a request was refused as bad input.
+public enum InvalidReason: UInt8, Hashable, Sendable, CaseIterable {
+    case ownerEmpty = 1, ownerTooLong, noteTooLong, reasonTooLong, adminTooLong
+    case ttlOutOfRange, waitTooLong
+    /// The session already has a waiter on that key.
+    case alreadyWaiting
+    /// The entry's bytes did not decode as a command.
+    case malformedCommand
+}
+
+/// Which bound a request would have exceeded.
+public enum Limit: UInt8, Hashable, Sendable, CaseIterable {
+    case sessions = 1, locksPerSession, heldLocks, waitersPerKey, waiters
+}
+
+/// Why a housekeeping command changed nothing.
+public enum SkipReason: Hashable, Sendable {
+    /// No such session or waiter (already ended, granted or expired).
+    case unknownTarget
+    /// The session was renewed after the leader decided to expire it.
+    case renewedSince(generation: UInt64)
+    /// The table's own deadline has not passed yet.
+    case notDue(until: Timestamp)
+}
+
+/// Something the shell must act on after applying a command: answer a waiting request, notify a holder.
+public enum Event: Hashable, Sendable {
+    /// A queued acquire got the lock; answer the request.
+    case waiterGranted(RequestID, key: LockKey, holder: Holder)
+    /// A queued acquire was answered "timed out" with `answer`; it can never be granted afterwards.
+    case waiterTimedOut(RequestID, key: LockKey, answer: CommandResult)
+    /// A queued acquire was withdrawn because it was cancelled or its session ended.
+    case waiterDropped(RequestID, key: LockKey, reason: WaiterDropReason)
+    /// A holder lost a lock.
+    case lockReleased(key: LockKey, previous: Holder, reason: ReleaseReason)
+    /// A session ended.
+    case sessionEnded(SessionID, reason: SessionEndReason)
+}
+
+/// Why a lock was released.
+public enum ReleaseReason: UInt8, Hashable, Sendable {
+    /// By its holder (release or close session).
+    case clean = 1
+    /// By an administrator's force-unlock.
+    case forced
+    /// Its session expired.
+    case expired
+    /// Its session was revoked by an administrator.
+    case revoked
+}
+
+/// Why a waiter was withdrawn without an answer of its own.
+public enum WaiterDropReason: UInt8, Hashable, Sendable {
+    case cancelled = 1, sessionEnded
+}
+
+/// How a session ended.
+public enum SessionEndReason: UInt8, Hashable, Sendable {
+    case closed = 1, expired, revoked
+}

@@ -1,0 +1,156 @@
+import PadlockTypes
+
+extension LockTable {
+    mutating func acquire(
+        _ request: RequestID, key: LockKey, mode: LockMode, wait: UInt64, note: String
+    ) -> CommandResult {
+        if note.utf8.count > InputLimits.noteByteCountMax { return .invalid(.noteTooLong) }
+        if wait > InputLimits.waitMillisecondsMax { return .invalid(.waitTooLong) }
+        let sessionID = request.session
+        guard let session = sessions[sessionID] else { preconditionFailure("acquire by unknown \(sessionID)") }
+        // Reentrancy: the same session asking again for the same key in the same mode keeps its grant.
+        if let holding = holding(key.string), holding.mode == mode, let grant = holding.grant(of: sessionID) {
+            return .granted(grant.fence, holder(of: grant, mode: mode))
+        }
+        if session.waitingKeys.contains(key) { return .invalid(.alreadyWaiting) }
+        if session.heldKeys.count + session.waitingKeys.count >= configuration.locksPerSessionMax {
+            return .overloaded(.locksPerSession)
+        }
+        // Waiters count against the lock bound too, so promoting a waiter can never exceed it.
+        let lockBoundReached = heldLockCount + waiterCount >= configuration.heldLockCountMax
+        guard let refused = refusal(for: key, mode: mode, arrivalBefore: .max) else {
+            if lockBoundReached { return .overloaded(.heldLocks) }
+            let holder = grant(
+                Grant(session: sessionID, fence: FenceToken(currentIndex), since: now, note: note), key: key,
+                mode: mode)
+            return .granted(holder.fence, holder)
+        }
+        if wait == 0 { return refused }
+        if queues[key.string, default: []].count >= configuration.waitersPerKeyMax {
+            return .overloaded(.waitersPerKey)
+        }
+        if waiterCount >= configuration.waiterCountMax { return .overloaded(.waiters) }
+        if lockBoundReached { return .overloaded(.heldLocks) }
+        let waiter = Waiter(
+            request: request, key: key, mode: mode, note: note, arrival: currentIndex, enqueuedAt: now,
+            deadline: now.adding(milliseconds: wait))
+        queues[key.string, default: []].append(waiter)
+        waiterKeys[request] = key.string
+        waiterCount += 1
+        indexInsert(key.string, .waiter)
+        sessions[sessionID]!.waitingKeys.append(key)
+        return .queued(position: queues[key.string]!.count)
+    }
+
+    mutating func release(_ session: SessionID, key: LockKey, fence: FenceToken) -> CommandResult {
+        guard let holding = holding(key.string), let grant = holding.grant(of: session), grant.fence == fence else {
+            return .notHeld
+        }
+        let previous = removeGrant(of: session, key: key)
+        pendingEvents.append(.lockReleased(key: key, previous: previous, reason: .clean))
+        return .released
+    }
+
+    mutating func cancelWait(_ session: SessionID, key: LockKey) -> CommandResult {
+        guard let waiter = removeWaiter(of: session, key: key.string) else { return .notWaiting }
+        pendingEvents.append(.waiterDropped(waiter.request, key: key, reason: .cancelled))
+        return .waitCancelled
+    }
+
+    mutating func forceUnlock(_ key: LockKey, reason: String, admin: String) -> CommandResult {
+        if let invalid = Self.validateAdministrative(reason: reason, admin: admin) { return invalid }
+        guard let holding = holding(key.string) else { return .notHeld }
+        var previous: [Holder] = []
+        for grant in holding.grants {
+            let holder = removeGrant(of: grant.session, key: key)
+            previous.append(holder)
+            pendingEvents.append(.lockReleased(key: key, previous: holder, reason: .forced))
+            audit(
+                action: .forceUnlock, actor: admin, session: grant.session, key: key, previous: holder, reason: reason)
+        }
+        addLockDelay(key)
+        return .forcedUnlock(previous: previous)
+    }
+
+    /// The leader's decision that a waiter waited long enough: it is answered "timed out" with why it could
+    /// not be granted, and removed in the same step, so it can never be granted afterwards.
+    mutating func expireWaiter(_ request: RequestID) -> CommandResult {
+        guard let keyString = waiterKeys[request],
+            let waiter = queues[keyString]?.first(where: { $0.request == request })
+        else { return .skipped(.unknownTarget) }
+        if now < waiter.deadline { return .skipped(.notDue(until: waiter.deadline)) }
+        _ = removeWaiter(of: request.session, key: keyString)
+        let answer =
+            refusal(for: waiter.key, mode: waiter.mode, arrivalBefore: waiter.arrival) ?? .waitersAhead(key: waiter.key)
+        pendingEvents.append(.waiterTimedOut(request, key: waiter.key, answer: answer))
+        if sessions[request.session]?.lastSequence == request.sequence {
+            sessions[request.session]!.lastResult = answer
+        }
+        return .waiterExpired
+    }
+
+    /// Adds a grant; the caller has checked that it conflicts with nothing.
+    @discardableResult
+    mutating func grant(_ grant: Grant, key: LockKey, mode: LockMode) -> Holder {
+        // The session lists the key as the table stores it: a canonically equal spelling of a key already
+        // held must not reach later events (or differ after a snapshot restore, which rebuilds the lists).
+        var storedKey = key
+        switch holding(key.string) {
+        case nil:
+            setHolding(key.string, mode == .exclusive ? .exclusive(grant) : .shared([grant]))
+        case var .shared(grants)? where mode == .shared:
+            grants.append(grant)
+            setHolding(key.string, .shared(grants))
+            if let position = sharedHolds.index(forKey: key.string),
+                !sharedHolds[position].key.utf8.elementsEqual(key.string.utf8)
+            {
+                storedKey = Self.knownKey(sharedHolds[position].key)
+            }
+        case let holding?:
+            preconditionFailure("granting \(mode) \(key) over a \(holding.mode) holding")
+        }
+        heldLockCount += 1
+        indexInsert(key.string, IndexItem(mode))
+        sessions[grant.session]!.heldKeys.append(storedKey)
+        return holder(of: grant, mode: mode)
+    }
+
+    /// Removes `session`'s grant on `key` and returns it as it was held; queues the key for promotion.
+    mutating func removeGrant(of session: SessionID, key: LockKey) -> Holder {
+        guard let holding = removeHolding(key.string) else {
+            preconditionFailure("\(session) releases \(key), which is not held")
+        }
+        let removed: Grant
+        switch holding {
+        case let .exclusive(grant):
+            precondition(grant.session == session, "\(session) releases \(key), held by \(grant.session)")
+            removed = grant
+        case var .shared(grants):
+            guard let position = grants.firstIndex(where: { $0.session == session }) else {
+                preconditionFailure("\(session) releases \(key), held by others only")
+            }
+            removed = grants.remove(at: position)
+            if !grants.isEmpty { setHolding(key.string, .shared(grants)) }
+        }
+        let previous = holder(of: removed, mode: holding.mode)
+        heldLockCount -= 1
+        indexRemove(key.string, IndexItem(holding.mode))
+        sessions[session]!.removeHeld(key)
+        pendingPromotion.append(key.string)
+        return previous
+    }
+
+    /// Removes `session`'s waiter on `key`, if any, and queues the key for promotion.
+    mutating func removeWaiter(of session: SessionID, key: String) -> Waiter? {
+        guard var queue = queues[key], let position = queue.firstIndex(where: { $0.request.session == session })
+        else { return nil }
+        let waiter = queue.remove(at: position)
+        queues[key] = queue.isEmpty ? nil : queue
+        waiterKeys[waiter.request] = nil
+        waiterCount -= 1
+        indexRemove(key, .waiter)
+        sessions[session]?.removeWaiting(waiter.key)
+        pendingPromotion.append(key)
+        return waiter
+    }
+}

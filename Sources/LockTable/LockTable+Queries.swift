@@ -1,0 +1,208 @@
+import PadlockTypes
+
+/// One holder of one key, with the table's view of its session's lock-lease deadline.
+public struct HeldLock: Hashable, Sendable {
+    /// The held key.
+    public var key: LockKey
+    /// Who holds it, how and since when.
+    public var holder: Holder
+    /// The session's last open, checkpoint or recorded renewal time plus its TTL, as the table knows it.
+    public var leaseDeadline: Timestamp
+}
+
+/// One queued acquire, as shown by an inspection.
+public struct WaiterInfo: Hashable, Sendable {
+    /// The queued acquire.
+    public var request: RequestID
+    /// The waiting session's owner label.
+    public var owner: String
+    /// The mode asked for.
+    public var mode: LockMode
+    /// The note given with the acquire.
+    public var note: String
+    /// When the acquire was queued.
+    public var enqueuedAt: Timestamp
+    /// When the leader may expire the waiter.
+    public var deadline: Timestamp
+}
+
+/// Everything the table knows about one exact key.
+public struct KeyInspection: Hashable, Sendable {
+    /// The inspected key.
+    public var key: LockKey
+    /// Holders in grant order (several only for a shared lock).
+    public var holders: [HeldLock]
+    /// Waiters in queue order.
+    public var waiters: [WaiterInfo]
+    /// The end of an active lock-delay on this key or an overlapping one.
+    public var lockDelayedUntil: Timestamp?
+}
+
+/// One page of a listing; pass `nextAfter` as `after` for the next page (nil when this was the last).
+public struct LockPage: Hashable, Sendable {
+    /// Holders of up to `limit` keys, in key byte order.
+    public var locks: [HeldLock]
+    /// The last key of this page when more follow.
+    public var nextAfter: LockKey?
+}
+
+/// The answer to a fence check.
+public enum FenceCheck: Hashable, Sendable {
+    /// The fence belongs to a current holder of the key.
+    case current(Holder)
+    /// It does not; these are the key's current holders (none when the key is free).
+    case notCurrent(holders: [Holder])
+}
+
+/// A slice of the audit trail.
+public struct AuditPage: Hashable, Sendable {
+    /// Records in sequence order.
+    public var records: [AuditRecord]
+    /// The oldest sequence still kept; records before it were dropped to bound the trail.
+    public var oldestKept: UInt64
+    /// Pass as `since` to continue after this page.
+    public var nextSince: UInt64
+}
+
+/// Sizes of the table, for monitoring and limits.
+public struct TableCounts: Hashable, Sendable {
+    /// Open sessions.
+    public var sessions: Int
+    /// Grants (a shared key counts each holder).
+    public var heldLocks: Int
+    /// Keys held by anyone.
+    public var lockedKeys: Int
+    /// Queued acquires.
+    public var waiters: Int
+    /// Keys under an active lock-delay.
+    public var lockDelays: Int
+    /// Audit records kept.
+    public var auditRecords: Int
+}
+
+/// What the table knows about a session; the leader uses it to schedule expiry.
+public struct SessionInfo: Hashable, Sendable {
+    /// The session.
+    public var id: SessionID
+    /// Its owner label.
+    public var owner: String
+    /// Its lock-lease TTL.
+    public var ttlMilliseconds: UInt64
+    /// When it was opened.
+    public var openedAt: Timestamp
+    /// The last renewal generation a checkpoint recorded.
+    public var renewalGeneration: UInt64
+    /// The table's view of its lease deadline.
+    public var leaseDeadline: Timestamp
+    /// Locks it holds.
+    public var heldLockCount: Int
+    /// Acquires it has queued.
+    public var waiterCount: Int
+}
+
+extension LockTable {
+    /// Holder, mode, fence, since, lease deadline, note and waiters of `key`.
+    public func inspect(_ key: LockKey) -> KeyInspection {
+        let holders =
+            holding(key.string).map { holding in
+                holding.grants.map { heldLock(key: key, grant: $0, mode: holding.mode) }
+            } ?? []
+        let waiters = (queues[key.string] ?? []).map { waiter in
+            WaiterInfo(
+                request: waiter.request, owner: sessions[waiter.request.session]?.owner ?? "", mode: waiter.mode,
+                note: waiter.note, enqueuedAt: waiter.enqueuedAt, deadline: waiter.deadline)
+        }
+        return KeyInspection(
+            key: key, holders: holders, waiters: waiters, lockDelayedUntil: activeLockDelay(key.string))
+    }
+
+    /// Held locks in key byte order, optionally only in `prefix`'s subtree and only of sessions opened by
+    /// `owner`, starting after the key `after`; at most `limit` keys (capped by the configuration) per page.
+    ///
+    /// Costs a scan of the held keys (or of the owner's sessions): an administrative query, not a hot path.
+    public func list(prefix: LockKey? = nil, owner: String? = nil, after: LockKey? = nil, limit: Int) -> LockPage {
+        let pageSize = max(1, min(limit, configuration.pageSizeMax))
+        var keys: [String]
+        if let owner {
+            let owned = sessions.values.filter { $0.owner == owner }.flatMap(\.heldKeys)
+            keys = Array(Set(owned.map(\.string)))
+        } else {
+            keys = Array(exclusiveHolds.keys) + Array(sharedHolds.keys)
+        }
+        keys = keys.filter { key in
+            (prefix.map { $0.string == key || Self.isStrictDescendant(key, of: $0.string) } ?? true)
+                && (after.map { $0.string.precedesInBytes(key) } ?? true)
+        }
+        keys.sort { $0.precedesInBytes($1) }
+        let page = keys.prefix(pageSize)
+        var locks: [HeldLock] = []
+        for keyString in page {
+            guard let holding = holding(keyString) else { continue }
+            let key = Self.knownKey(keyString)
+            for grant in holding.grants where owner == nil || sessions[grant.session]?.owner == owner {
+                locks.append(heldLock(key: key, grant: grant, mode: holding.mode))
+            }
+        }
+        let nextAfter = keys.count > pageSize ? page.last.map(Self.knownKey) : nil
+        return LockPage(locks: locks, nextAfter: nextAfter)
+    }
+
+    /// Whether `fence` is the fence of a current holder of `key` (shared co-holders granted by one entry share
+    /// a fence; the earliest of them is named).
+    public func checkFence(_ key: LockKey, _ fence: FenceToken) -> FenceCheck {
+        guard let holding = holding(key.string) else { return .notCurrent(holders: []) }
+        if let grant = holding.grants.first(where: { $0.fence == fence }) {
+            return .current(holder(of: grant, mode: holding.mode))
+        }
+        return .notCurrent(holders: holding.grants.map { holder(of: $0, mode: holding.mode) })
+    }
+
+    /// Audit records with sequence ≥ `since`, oldest first, at most `limit` (capped by the configuration).
+    public func auditTrail(since: UInt64, limit: Int) -> AuditPage {
+        let pageSize = max(1, min(limit, configuration.pageSizeMax))
+        let records = Array(auditRecords.elements.lazy.filter { $0.sequence >= since }.prefix(pageSize))
+        let oldest = auditRecords.first?.sequence ?? nextAuditSequence
+        return AuditPage(
+            records: records, oldestKept: oldest, nextSince: records.last.map { $0.sequence + 1 } ?? max(since, oldest))
+    }
+
+    /// Current sizes.
+    public var counts: TableCounts {
+        TableCounts(
+            sessions: sessions.count, heldLocks: heldLockCount, lockedKeys: exclusiveHolds.count + sharedHolds.count,
+            waiters: waiterCount,
+            lockDelays: delays.count, auditRecords: auditRecords.count)
+    }
+
+    /// One session, or nil if it is not open.
+    public func session(_ id: SessionID) -> SessionInfo? {
+        sessions[id].map { record in
+            SessionInfo(
+                id: record.id, owner: record.owner, ttlMilliseconds: record.ttlMilliseconds, openedAt: record.openedAt,
+                renewalGeneration: record.renewalGeneration, leaseDeadline: record.leaseDeadline,
+                heldLockCount: record.heldKeys.count, waiterCount: record.waitingKeys.count)
+        }
+    }
+
+    /// Every open session in id order; a new leader restarts each one's countdown from these.
+    public func allSessions() -> [SessionInfo] {
+        sessions.keys.sorted().compactMap { session($0) }
+    }
+
+    /// Waiters whose deadline is at or before `time`, earliest deadline first: the leader proposes
+    /// `expireWaiter` for each.
+    public func waiters(dueBy time: Timestamp) -> [RequestID] {
+        let due = queues.values.joined().filter { $0.deadline <= time }
+        return due.sorted { ($0.deadline, $0.arrival) < ($1.deadline, $1.arrival) }.map(\.request)
+    }
+
+    /// The earliest end of an active lock-delay. Waiters held back by it are granted by the first entry
+    /// applied at or after that time, so the leader should make sure one is proposed then (a lease checkpoint).
+    public var nextLockDelayEnd: Timestamp? { delayOrder.first?.until }
+
+    private func heldLock(key: LockKey, grant: Grant, mode: LockMode) -> HeldLock {
+        HeldLock(
+            key: key, holder: holder(of: grant, mode: mode),
+            leaseDeadline: sessions[grant.session]?.leaseDeadline ?? grant.since)
+    }
+}

@@ -1,0 +1,116 @@
+import PadlockTypes
+
+extension LockTable {
+    mutating func openSession(owner: String, nonce: UInt64, ttlMilliseconds: UInt64) -> CommandResult {
+        if owner.isEmpty { return .invalid(.ownerEmpty) }
+        if owner.utf8.count > InputLimits.ownerByteCountMax { return .invalid(.ownerTooLong) }
+        guard (InputLimits.sessionTTLMillisecondsMin...InputLimits.sessionTTLMillisecondsMax).contains(ttlMilliseconds)
+        else { return .invalid(.ttlOutOfRange) }
+        let openKey = OpenKey(owner: owner, nonce: nonce)
+        if let existing = sessionsByNonce[openKey], let session = sessions[existing] {
+            return .sessionOpened(existing, leaseDeadline: session.leaseDeadline)
+        }
+        if sessions.count >= configuration.sessionCountMax { return .overloaded(.sessions) }
+        // The open entry's log index names the session: unique, never reused, the same on every replica.
+        let id = SessionID(currentIndex)
+        let deadline = now.adding(milliseconds: ttlMilliseconds)
+        sessions[id] = SessionRecord(
+            id: id, owner: owner, nonce: nonce, ttlMilliseconds: ttlMilliseconds, openedAt: now,
+            leaseDeadline: deadline)
+        sessionsByNonce[openKey] = id
+        return .sessionOpened(id, leaseDeadline: deadline)
+    }
+
+    mutating func closeSession(_ id: SessionID) -> CommandResult {
+        endSession(id, reason: .closed, actor: "", why: "")
+        return .sessionClosed
+    }
+
+    mutating func revokeSession(_ target: SessionID, reason: String, admin: String) -> CommandResult {
+        if let invalid = Self.validateAdministrative(reason: reason, admin: admin) { return invalid }
+        guard sessions[target] != nil else { return .sessionUnknown }
+        endSession(target, reason: .revoked, actor: admin, why: reason)
+        return .sessionRevoked(target)
+    }
+
+    /// Applies the leader's expiry decision unless the session was renewed since or is not yet due by the
+    /// table's own deadline; either way the session can only end later than the table's view, never earlier.
+    mutating func expireSession(_ id: SessionID, renewalGeneration: UInt64) -> CommandResult {
+        guard let session = sessions[id] else { return .skipped(.unknownTarget) }
+        if renewalGeneration < session.renewalGeneration {
+            return .skipped(.renewedSince(generation: session.renewalGeneration))
+        }
+        if now < session.leaseDeadline { return .skipped(.notDue(until: session.leaseDeadline)) }
+        endSession(id, reason: .expired, actor: "leader", why: "lock lease expired")
+        return .sessionExpiredNow(id)
+    }
+
+    /// Records renewal generations and remaining lease time. A checkpoint only ever moves a session's
+    /// deadline later, and an older generation than the one recorded is ignored.
+    mutating func checkpointLeases(_ checkpoints: [LeaseCheckpoint]) -> CommandResult {
+        var count = 0
+        for checkpoint in checkpoints {
+            guard var session = sessions[checkpoint.session],
+                checkpoint.renewalGeneration >= session.renewalGeneration
+            else { continue }
+            let remaining = min(checkpoint.remainingMilliseconds, session.ttlMilliseconds)
+            session.renewalGeneration = checkpoint.renewalGeneration
+            session.leaseDeadline = max(session.leaseDeadline, now.adding(milliseconds: remaining))
+            sessions[checkpoint.session] = session
+            count += 1
+        }
+        return .leasesCheckpointed(count: count)
+    }
+
+    static func validateAdministrative(reason: String, admin: String) -> CommandResult? {
+        if reason.utf8.count > InputLimits.reasonByteCountMax { return .invalid(.reasonTooLong) }
+        if admin.utf8.count > InputLimits.ownerByteCountMax { return .invalid(.adminTooLong) }
+        return nil
+    }
+
+    /// Ends a session: drops its waiters and releases its locks (both in key byte order, so the events do not
+    /// depend on history), then audits and lock-delays unless it was closed cleanly.
+    mutating func endSession(_ id: SessionID, reason: SessionEndReason, actor: String, why: String) {
+        guard let record = sessions[id] else { preconditionFailure("ending unknown \(id)") }
+        for key in record.waitingKeys.sorted(by: { $0.string.precedesInBytes($1.string) }) {
+            guard let waiter = removeWaiter(of: id, key: key.string) else {
+                preconditionFailure("\(id) lists a waiter on \(key) that is not queued")
+            }
+            pendingEvents.append(.waiterDropped(waiter.request, key: key, reason: .sessionEnded))
+        }
+        let releaseReason: ReleaseReason =
+            switch reason {
+            case .closed: .clean
+            case .expired: .expired
+            case .revoked: .revoked
+            }
+        if reason != .closed {
+            audit(
+                action: reason == .expired ? .expireSession : .revokeSession, actor: actor, session: id,
+                key: nil, previous: nil, reason: why)
+        }
+        for key in record.heldKeys.sorted(by: { $0.string.precedesInBytes($1.string) }) {
+            let previous = removeGrant(of: id, key: key)
+            pendingEvents.append(.lockReleased(key: key, previous: previous, reason: releaseReason))
+            if reason != .closed {
+                audit(
+                    action: reason == .expired ? .expireSession : .revokeSession, actor: actor, session: id,
+                    key: key, previous: previous, reason: why)
+                addLockDelay(key)
+            }
+        }
+        sessions[id] = nil
+        sessionsByNonce[OpenKey(owner: record.owner, nonce: record.nonce)] = nil
+        pendingEvents.append(.sessionEnded(id, reason: reason))
+        rememberEnded(id, reason: reason)
+    }
+
+    private mutating func rememberEnded(_ id: SessionID, reason: SessionEndReason) {
+        guard configuration.endedSessionMemoryMax > 0 else { return }
+        endedSessions[id] = reason
+        endedOrder.append(id)
+        while endedOrder.count > configuration.endedSessionMemoryMax {
+            endedSessions[endedOrder.removeFirst()] = nil
+        }
+    }
+}

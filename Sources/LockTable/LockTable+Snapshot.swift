@@ -1,0 +1,254 @@
+import PadlockTypes
+
+/// Why snapshot bytes could not be restored. The table is left as it was.
+public enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
+    case malformed(DecodeError)
+    case wrongMagic
+    case unsupportedVersion(UInt8)
+    /// The bytes decode but describe an impossible table, such as a lock held by no session.
+    case inconsistent(String)
+
+    /// What went wrong, for logs and operators.
+    public var description: String {
+        switch self {
+        case let .malformed(error): "the lock table snapshot is malformed: \(error)"
+        case .wrongMagic: "the bytes are not a lock table snapshot (wrong magic)"
+        case let .unsupportedVersion(version): "lock table snapshot version \(version) is not supported"
+        case let .inconsistent(reason): "the lock table snapshot is inconsistent: \(reason)"
+        }
+    }
+}
+
+extension LockTable {
+    static let snapshotMagic: [UInt8] = Array("PLTS".utf8)
+    static let snapshotVersion: UInt8 = 1
+    private static let countMax = 1 << 26
+
+    /// The whole state as bytes: the same state always gives the same bytes (every collection is written in
+    /// a defined order). Derived indexes are not written; ``restore(from:)`` rebuilds them.
+    public func snapshot() -> [UInt8] {
+        var writer = ByteWriter(capacity: 1024)
+        writer.writeRaw(Self.snapshotMagic)
+        writer.writeUInt8(Self.snapshotVersion)
+        writer.writeVarint(lastAppliedIndex)
+        writer.writeVarint(lastTime.rawValue)
+        writer.writeVarint(nextAuditSequence)
+        writer.writeArray(sessions.keys.sorted()) { writer, id in writer.write(sessions[id]!) }
+        writer.writeArray((Array(exclusiveHolds.keys) + Array(sharedHolds.keys)).sorted { $0.precedesInBytes($1) }) {
+            writer, key in
+            let holding = holding(key)!
+            writer.writeString(key)
+            writer.writeUInt8(holding.mode.rawValue)
+            writer.writeArray(holding.grants) { writer, grant in
+                writer.writeVarint(grant.session.rawValue)
+                writer.writeVarint(grant.fence.rawValue)
+                writer.writeVarint(grant.since.rawValue)
+                writer.writeString(grant.note)
+            }
+        }
+        writer.writeArray(queues.values.joined().sorted { $0.arrival < $1.arrival }) { writer, waiter in
+            writer.write(waiter.request)
+            writer.write(waiter.key)
+            writer.writeUInt8(waiter.mode.rawValue)
+            writer.writeString(waiter.note)
+            writer.writeVarint(waiter.arrival)
+            writer.writeVarint(waiter.enqueuedAt.rawValue)
+            writer.writeVarint(waiter.deadline.rawValue)
+        }
+        writer.writeArray(delayOrder) { writer, mark in
+            writer.writeString(mark.key)
+            writer.writeVarint(mark.until.rawValue)
+        }
+        writer.writeArray(Array(endedOrder.elements)) { writer, id in
+            writer.writeVarint(id.rawValue)
+            writer.writeUInt8(endedSessions[id]!.rawValue)
+        }
+        writer.writeArray(Array(auditRecords.elements)) { $0.write($1) }
+        return writer.bytes
+    }
+
+    /// Replaces the state with the one `bytes` describe, keeping this table's configuration. On any error the
+    /// table is unchanged.
+    public mutating func restore(from bytes: [UInt8]) throws(SnapshotError) {
+        var reader = ByteReader(bytes)
+        var table = LockTable(configuration: configuration)
+        do {
+            guard try reader.readRaw(count: Self.snapshotMagic.count) == Self.snapshotMagic else {
+                throw SnapshotError.wrongMagic
+            }
+            let version = try reader.readUInt8()
+            guard version == Self.snapshotVersion else { throw SnapshotError.unsupportedVersion(version) }
+            table.lastAppliedIndex = try reader.readVarint()
+            table.lastTime = try reader.readTimestamp()
+            table.nextAuditSequence = try reader.readVarint()
+            guard table.nextAuditSequence > 0, table.nextAuditSequence < UInt64.max,
+                table.lastAppliedIndex < UInt64.max
+            else { throw SnapshotError.inconsistent("counters at their limits") }
+            try table.restoreSessions(&reader)
+            try table.restoreHoldings(&reader)
+            try table.restoreWaiters(&reader)
+            try table.restoreDelays(&reader)
+            try table.restoreEnded(&reader)
+            try table.restoreAudit(&reader)
+            try reader.expectEnd()
+        } catch let error as SnapshotError {
+            throw error
+        } catch let error as DecodeError {
+            throw .malformed(error)
+        } catch {
+            preconditionFailure("unexpected restore error \(error)")
+        }
+        self = table
+    }
+
+    private mutating func restoreSessions(_ reader: inout ByteReader) throws {
+        let records = try reader.readArray(maxCount: Self.countMax, minimumElementSize: 8) {
+            reader throws(DecodeError) in try reader.readSessionRecord()
+        }
+        for record in records {
+            guard sessions[record.id] == nil, !record.owner.isEmpty, record.id.rawValue <= lastAppliedIndex else {
+                throw SnapshotError.inconsistent("session \(record.id) is repeated, ownerless or from the future")
+            }
+            sessions[record.id] = record
+            sessionsByNonce[OpenKey(owner: record.owner, nonce: record.nonce)] = record.id
+        }
+    }
+
+    private mutating func restoreHoldings(_ reader: inout ByteReader) throws {
+        let count = try reader.readLength(max: Self.countMax)
+        for _ in 0..<count {
+            let key = try reader.readLockKey()
+            let mode = try reader.readEnum(LockMode.self)
+            let grants = try reader.readArray(maxCount: Self.countMax, minimumElementSize: 4) {
+                reader throws(DecodeError) in
+                Grant(
+                    session: SessionID(try reader.readVarint()), fence: FenceToken(try reader.readVarint()),
+                    since: try reader.readTimestamp(),
+                    note: try reader.readString(maxByteCount: InputLimits.noteByteCountMax))
+            }
+            guard !grants.isEmpty, mode == .shared || grants.count == 1, holding(key.string) == nil else {
+                throw SnapshotError.inconsistent("key \(key) has an impossible set of holders")
+            }
+            for grant in grants {
+                guard let session = sessions[grant.session], !session.heldKeys.contains(key),
+                    firstConflictingHolder(key.string, mode: mode) == nil
+                else { throw SnapshotError.inconsistent("grant of \(key) to \(grant.session) is impossible") }
+                self.grant(grant, key: key, mode: mode)
+            }
+        }
+    }
+
+    private mutating func restoreWaiters(_ reader: inout ByteReader) throws {
+        let count = try reader.readLength(max: Self.countMax)
+        var lastArrival: UInt64 = 0
+        for _ in 0..<count {
+            let waiter = Waiter(
+                request: try reader.readRequestID(), key: try reader.readLockKey(),
+                mode: try reader.readEnum(LockMode.self),
+                note: try reader.readString(maxByteCount: InputLimits.noteByteCountMax),
+                arrival: try reader.readVarint(),
+                enqueuedAt: try reader.readTimestamp(), deadline: try reader.readTimestamp())
+            guard waiter.arrival > lastArrival, waiter.arrival <= lastAppliedIndex,
+                let session = sessions[waiter.request.session], !session.waitingKeys.contains(waiter.key),
+                waiterKeys[waiter.request] == nil
+            else { throw SnapshotError.inconsistent("waiter \(waiter.request) on \(waiter.key) is impossible") }
+            lastArrival = waiter.arrival
+            queues[waiter.key.string, default: []].append(waiter)
+            waiterKeys[waiter.request] = waiter.key.string
+            waiterCount += 1
+            indexInsert(waiter.key.string, .waiter)
+            sessions[waiter.request.session]!.waitingKeys.append(waiter.key)
+        }
+    }
+
+    private mutating func restoreDelays(_ reader: inout ByteReader) throws {
+        let count = try reader.readLength(max: Self.countMax)
+        for _ in 0..<count {
+            let key = try reader.readLockKey().string
+            let full = DelayMark(until: try reader.readTimestamp(), key: key)
+            guard delays[full.key] == nil, delayOrder.last.map({ $0 < full }) ?? true else {
+                throw SnapshotError.inconsistent("lock-delay of \(full.key) is repeated or out of order")
+            }
+            delays[full.key] = full.until
+            delayOrder.append(full)
+            indexInsert(full.key, .delay)
+        }
+    }
+
+    private mutating func restoreEnded(_ reader: inout ByteReader) throws {
+        let count = try reader.readLength(max: Self.countMax)
+        for _ in 0..<count {
+            let id = SessionID(try reader.readVarint())
+            let reason = try reader.readEnum(SessionEndReason.self)
+            guard endedSessions[id] == nil, sessions[id] == nil else {
+                throw SnapshotError.inconsistent("ended \(id) is repeated or still open")
+            }
+            endedSessions[id] = reason
+            endedOrder.append(id)
+        }
+    }
+
+    private mutating func restoreAudit(_ reader: inout ByteReader) throws {
+        let records = try reader.readArray(maxCount: Self.countMax, minimumElementSize: 8) {
+            reader throws(DecodeError) in try reader.readAuditRecord()
+        }
+        var previous: UInt64 = 0
+        for record in records {
+            guard record.sequence > previous, record.sequence < nextAuditSequence else {
+                throw SnapshotError.inconsistent("audit record \(record.sequence) is out of order")
+            }
+            previous = record.sequence
+            auditRecords.append(record)
+        }
+    }
+}
+
+extension ByteWriter {
+    fileprivate mutating func write(_ record: SessionRecord) {
+        writeVarint(record.id.rawValue)
+        writeString(record.owner)
+        writeVarint(record.nonce)
+        writeVarint(record.ttlMilliseconds)
+        writeVarint(record.openedAt.rawValue)
+        writeVarint(record.renewalGeneration)
+        writeVarint(record.leaseDeadline.rawValue)
+        writeVarint(record.lastSequence)
+        writeOptional(record.lastResult) { writer, result in result.encode(into: &writer) }
+    }
+
+    fileprivate mutating func write(_ record: AuditRecord) {
+        writeVarint(record.sequence)
+        writeVarint(record.index)
+        writeVarint(record.time.rawValue)
+        writeUInt8(record.action.rawValue)
+        writeString(record.actor)
+        writeVarint(record.session.rawValue)
+        writeOptional(record.key) { $0.write($1) }
+        writeOptional(record.previous) { $0.write($1) }
+        writeString(record.reason)
+    }
+}
+
+extension ByteReader {
+    fileprivate mutating func readSessionRecord() throws(DecodeError) -> SessionRecord {
+        var record = SessionRecord(
+            id: SessionID(try readVarint()), owner: try readString(maxByteCount: InputLimits.ownerByteCountMax),
+            nonce: try readVarint(), ttlMilliseconds: try readVarint(), openedAt: try readTimestamp(),
+            leaseDeadline: Timestamp(rawValue: 0))
+        record.renewalGeneration = try readVarint()
+        record.leaseDeadline = try readTimestamp()
+        record.lastSequence = try readVarint()
+        record.lastResult = try readOptional { reader throws(DecodeError) in try CommandResult.decode(from: &reader) }
+        return record
+    }
+
+    fileprivate mutating func readAuditRecord() throws(DecodeError) -> AuditRecord {
+        AuditRecord(
+            sequence: try readVarint(), index: try readVarint(), time: try readTimestamp(),
+            action: try readEnum(AuditAction.self), actor: try readString(maxByteCount: InputLimits.ownerByteCountMax),
+            session: SessionID(try readVarint()),
+            key: try readOptional { reader throws(DecodeError) in try reader.readLockKey() },
+            previous: try readOptional { reader throws(DecodeError) in try reader.readHolder() },
+            reason: try readString(maxByteCount: InputLimits.reasonByteCountMax))
+    }
+}

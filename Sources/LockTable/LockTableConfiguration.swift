@@ -1,0 +1,64 @@
+import PadlockTypes
+
+/// The bounds and delays a lock table enforces.
+///
+/// Every node of a cluster must run with the same configuration: it shapes answers, so two replicas with
+/// different limits would diverge. The configuration is not part of a snapshot.
+public struct LockTableConfiguration: Hashable, Sendable {
+    /// Most sessions open at once; opening one more is answered `.overloaded(.sessions)`.
+    public var sessionCountMax: Int
+    /// Most locks held plus waiters queued by one session.
+    public var locksPerSessionMax: Int
+    /// Most locks held plus waiters queued in the whole table.
+    public var heldLockCountMax: Int
+    /// Most waiters queued on one key.
+    public var waitersPerKeyMax: Int
+    /// Most waiters queued in the whole table.
+    public var waiterCountMax: Int
+    /// Most audit records kept; the oldest are dropped first.
+    public var auditRecordCountMax: Int
+    /// Most ended sessions remembered, so late requests learn "expired" rather than "unknown".
+    public var endedSessionMemoryMax: Int
+    /// Lock-delay after a forced or expired release, in milliseconds, for namespaces not listed below.
+    public var lockDelayMillisecondsDefault: UInt64
+    /// Lock-delay per namespace (the key's first segment), in milliseconds.
+    public var lockDelayMillisecondsByNamespace: [String: UInt64]
+    /// Largest page a listing query returns.
+    public var pageSizeMax: Int
+
+    /// The documented defaults (see `docs/locktable.md`).
+    public init(
+        sessionCountMax: Int = 200_000,
+        locksPerSessionMax: Int = 1_000,
+        heldLockCountMax: Int = 4_000_000,
+        waitersPerKeyMax: Int = 128,
+        waiterCountMax: Int = 10_000,
+        auditRecordCountMax: Int = 10_000,
+        endedSessionMemoryMax: Int = 10_000,
+        lockDelayMillisecondsDefault: UInt64 = 5_000,
+        lockDelayMillisecondsByNamespace: [String: UInt64] = [:],
+        pageSizeMax: Int = 1_000
+    ) {
+        precondition(
+            sessionCountMax > 0 && locksPerSessionMax > 0 && heldLockCountMax > 0 && waitersPerKeyMax >= 0
+                && waiterCountMax >= 0 && auditRecordCountMax > 0 && endedSessionMemoryMax >= 0 && pageSizeMax > 0,
+            "lock table limits must be positive: \(sessionCountMax) \(locksPerSessionMax) \(heldLockCountMax) "
+                + "\(waitersPerKeyMax) \(waiterCountMax) \(auditRecordCountMax) \(endedSessionMemoryMax) \(pageSizeMax)"
+        )
+        self.sessionCountMax = sessionCountMax
+        self.locksPerSessionMax = locksPerSessionMax
+        self.heldLockCountMax = heldLockCountMax
+        self.waitersPerKeyMax = waitersPerKeyMax
+        self.waiterCountMax = waiterCountMax
+        self.auditRecordCountMax = auditRecordCountMax
+        self.endedSessionMemoryMax = endedSessionMemoryMax
+        self.lockDelayMillisecondsDefault = lockDelayMillisecondsDefault
+        self.lockDelayMillisecondsByNamespace = lockDelayMillisecondsByNamespace
+        self.pageSizeMax = pageSizeMax
+    }
+
+    /// The lock-delay that applies to `key`'s namespace.
+    public func lockDelayMilliseconds(for key: LockKey) -> UInt64 {
+        lockDelayMillisecondsByNamespace[String(key.namespace)] ?? lockDelayMillisecondsDefault
+    }
+}

@@ -1,0 +1,111 @@
+import LockTable
+import PadlockTypes
+import Testing
+
+@Suite struct CodecTests {
+    static let samples: [Command] = [
+        .openSession(owner: "alice@frontend-2", nonce: 7, ttlMilliseconds: 10_000),
+        .closeSession(RequestID(session: SessionID(3), sequence: 9)),
+        .acquire(
+            RequestID(session: SessionID(3), sequence: 10), key: try! LockKey("acme/contacts/42/phone"), mode: .shared,
+            waitMilliseconds: 2_000, note: "editing phone number é"),
+        .release(
+            RequestID(session: SessionID(3), sequence: 11), key: try! LockKey("acme/contacts/42"),
+            fence: FenceToken(300)),
+        .cancelWait(RequestID(session: SessionID(3), sequence: 12), key: try! LockKey("acme")),
+        .forceUnlock(
+            RequestID(session: SessionID(4), sequence: 1), key: try! LockKey("acme/x"), reason: "stuck", admin: "root"),
+        .revokeSession(
+            RequestID(session: SessionID(4), sequence: 2), session: SessionID(3), reason: "left", admin: "root"),
+        .expireSession(SessionID(3), renewalGeneration: 17),
+        .expireWaiter(RequestID(session: SessionID(3), sequence: 10)),
+        .checkpointLeases([LeaseCheckpoint(session: SessionID(3), renewalGeneration: 2, remainingMilliseconds: 900)]),
+    ]
+
+    @Test func everyCommandSurvivesEncodingAndDecoding() throws {
+        for command in Self.samples {
+            #expect(try Command.decode(command.encode()) == command)
+        }
+    }
+
+    @Test func everyTruncationOfACommandIsADecodeErrorNotATrap() {
+        for command in Self.samples {
+            let bytes = command.encode()
+            for length in 0..<bytes.count {
+                #expect(throws: DecodeError.self) { try Command.decode(Array(bytes[..<length])) }
+            }
+        }
+    }
+
+    @Test func aMalformedKeyInsideACommandIsRejectedByTheDecoder() {
+        var writer = ByteWriter()
+        writer.writeUInt8(5)  // cancelWait
+        writer.writeVarint(1)
+        writer.writeVarint(1)
+        writer.writeString("acme//42")
+        #expect(throws: DecodeError.self) { try Command.decode(writer.bytes) }
+    }
+
+    /// Random bytes and random mutations of valid encodings: decoding never traps, and whatever decodes
+    /// re-encodes to exactly the same bytes (the encoding is canonical).
+    @Test func decodingRandomBytesNeverTrapsAndDecodedCommandsAreCanonical() {
+        var random = SeededGenerator(seed: 99)
+        var decoded = 0
+        for round in 0..<60_000 {
+            var bytes: [UInt8]
+            if round % 2 == 0 {
+                bytes = (0..<Int.random(in: 0..<40, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
+            } else {
+                bytes = Self.samples.randomElement(using: &random)!.encode()
+                for _ in 0..<Int.random(in: 1...3, using: &random) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+                }
+            }
+            if let command = try? Command.decode(bytes) {
+                decoded += 1
+                #expect(command.encode() == bytes)
+            }
+        }
+        #expect(decoded > 1_000, "mutations should often still decode")
+    }
+
+    @Test func anUndecodableEntryIsAnsweredMalformedAndChangesNothing() {
+        var table = LockTable()
+        let before = table.snapshot()
+        let applied = table.apply(encoded: [0xFF, 1, 2], at: 1, time: Timestamp(rawValue: 5))
+        #expect(applied.result == .invalid(.malformedCommand))
+        #expect(table.lastAppliedIndex == 1)
+        #expect(table.counts == LockTable().counts)
+        #expect(before != table.snapshot(), "the applied index still advances")
+    }
+
+    @Test func restoringGarbageOrMutatedSnapshotsFailsWithATypedErrorAndKeepsTheTable() {
+        var run = RandomRun(seed: 5)
+        for _ in 0..<300 { _ = try? run.step() }
+        let good = run.table.snapshot()
+        var random = SeededGenerator(seed: 6)
+        var target = LockTable(configuration: RandomWorkload.configuration)
+        let empty = target.snapshot()
+        var failures = 0
+        for _ in 0..<3_000 {
+            var bytes = good
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+            }
+            var copy = target
+            do {
+                try copy.restore(from: bytes)
+            } catch {
+                failures += 1
+                #expect(copy.snapshot() == empty, "a failed restore must leave the table unchanged")
+            }
+        }
+        #expect(failures > 100)
+        #expect(throws: SnapshotError.wrongMagic) { try target.restore(from: Array("XXXX".utf8) + [1]) }
+        #expect(throws: SnapshotError.self) { try target.restore(from: Array(good.dropLast())) }
+        #expect(throws: Never.self) { try target.restore(from: good) }
+        #expect(target.snapshot() == good)
+    }
+}

@@ -1,0 +1,142 @@
+import LockTable
+import PadlockTypes
+
+/// SplitMix64: a small seeded generator, so every random run replays from its seed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Generates plausible, conflict-heavy commands: few sessions, a small tree of overlapping keys (including
+/// `acme/c-x`, whose byte order differs from its segment order), retries and stale repeats, early and late
+/// expiries. It looks at the reference model only to choose realistic targets.
+struct RandomWorkload {
+    static let keys: [LockKey] = [
+        "acme", "acme/c", "acme/c/1", "acme/c/1/phone", "acme/c/1/email", "acme/c/1/phone/x", "acme/c/2",
+        "acme/c/2/phone", "acme/c-x/1", "acme/c-x", "globex/c/1", "globex/c/1/phone",
+    ].map { try! LockKey($0) }
+
+    static let configuration = LockTableConfiguration(
+        sessionCountMax: 6, locksPerSessionMax: 4, heldLockCountMax: 14, waitersPerKeyMax: 3, waiterCountMax: 8,
+        auditRecordCountMax: 25, endedSessionMemoryMax: 4, lockDelayMillisecondsDefault: 300,
+        lockDelayMillisecondsByNamespace: ["globex": 0], pageSizeMax: 50)
+
+    var random: SeededGenerator
+    var time: UInt64 = 1_000
+    var opened: [SessionID] = []
+    var nextSequence: [SessionID: UInt64] = [:]
+    var recent: [Command] = []
+    /// Sessions open in the model, in id order (never dictionary order, which differs between processes).
+    var live: [SessionID] = []
+
+    init(seed: UInt64) { random = SeededGenerator(seed: seed) }
+
+    mutating func next(_ model: ReferenceTable) -> (Command, Timestamp) {
+        time += [0, 0, 0, 10, 50, 200, 400].randomElement(using: &random)!
+        live = model.sessions.keys.sorted()
+        let roll = Int.random(in: 0..<100, using: &random)
+        let command: Command
+        switch roll {
+        case 0..<7: command = open()
+        case 7..<42: command = acquire()
+        case 42..<60: command = release(model)
+        case 60..<63: command = .cancelWait(request(), key: key())
+        case 63..<66: command = .closeSession(request())
+        case 66..<72: command = expireSession(model)
+        case 72..<80: command = expireWaiter(model)
+        case 80..<83: command = .forceUnlock(request(), key: key(), reason: "stuck", admin: "root@ops")
+        case 83..<85: command = .revokeSession(request(), session: session(), reason: "left", admin: "root@ops")
+        case 85..<90: command = checkpoint(model)
+        default: command = recent.randomElement(using: &random) ?? open()
+        }
+        if roll < 90, case .openSession = command {
+        } else if roll < 90, !isHousekeeping(command) {
+            recent.append(command)
+            if recent.count > 6 { recent.removeFirst() }
+        }
+        return (command, Timestamp(rawValue: time))
+    }
+
+    private func isHousekeeping(_ command: Command) -> Bool {
+        switch command {
+        case .expireSession, .expireWaiter, .checkpointLeases: true
+        default: false
+        }
+    }
+
+    private mutating func open() -> Command {
+        .openSession(
+            owner: ["alice@fe", "bob@fe", "carol@fe"].randomElement(using: &random)!,
+            nonce: UInt64.random(in: 0..<4, using: &random),
+            ttlMilliseconds: UInt64.random(in: 2_000...6_000, using: &random))
+    }
+
+    /// Records a session id the table may have created (the open's index); unknown ids are fine too.
+    mutating func noteOpened(_ result: CommandResult) {
+        if case let .sessionOpened(id, _) = result, !opened.contains(id) { opened.append(id) }
+    }
+
+    private mutating func session() -> SessionID {
+        let roll = Int.random(in: 0..<100, using: &random)
+        if roll < 90, let id = live.randomElement(using: &random) { return id }
+        if roll < 99, let id = opened.randomElement(using: &random) { return id }
+        return SessionID(999_999)
+    }
+
+    private mutating func request(_ chosen: SessionID? = nil) -> RequestID {
+        let id = chosen ?? session()
+        let sequence = nextSequence[id, default: 1]
+        nextSequence[id] = sequence + 1
+        return RequestID(session: id, sequence: sequence)
+    }
+
+    private mutating func key() -> LockKey { Self.keys.randomElement(using: &random)! }
+
+    private mutating func acquire() -> Command {
+        .acquire(
+            request(), key: key(), mode: Bool.random(using: &random) ? .exclusive : .shared,
+            waitMilliseconds: Bool.random(using: &random) ? 0 : UInt64.random(in: 100...3_000, using: &random),
+            note: ["", "editing phone"].randomElement(using: &random)!)
+    }
+
+    private mutating func release(_ model: ReferenceTable) -> Command {
+        if let hold = model.holds.randomElement(using: &random), Int.random(in: 0..<5, using: &random) > 0 {
+            return .release(request(hold.session), key: hold.key, fence: hold.fence)
+        }
+        return .release(request(), key: key(), fence: FenceToken(UInt64.random(in: 0...20, using: &random)))
+    }
+
+    private mutating func expireSession(_ model: ReferenceTable) -> Command {
+        let id = session()
+        let generation = model.sessions[id]?.generation ?? 0
+        return .expireSession(
+            id,
+            renewalGeneration: generation + UInt64.random(in: 0...1, using: &random)
+                - (generation > 0 && Bool.random(using: &random) ? 1 : 0))
+    }
+
+    private mutating func expireWaiter(_ model: ReferenceTable) -> Command {
+        if let wait = model.waits.randomElement(using: &random) { return .expireWaiter(wait.request) }
+        return .expireWaiter(RequestID(session: session(), sequence: 1))
+    }
+
+    private mutating func checkpoint(_ model: ReferenceTable) -> Command {
+        let count = Int.random(in: 1...2, using: &random)
+        return .checkpointLeases(
+            (0..<count).map { _ in
+                let id = session()
+                return LeaseCheckpoint(
+                    session: id,
+                    renewalGeneration: (model.sessions[id]?.generation ?? 0) + UInt64.random(in: 0...1, using: &random),
+                    remainingMilliseconds: UInt64.random(in: 0...7_000, using: &random))
+            })
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import LockTable
+import PadlockTypes
+import Testing
+
+/// Random runs against the naive reference model. `PADLOCK_LONG=1` runs many more seeds and commands.
+@Suite struct RandomizedTests {
+    static let long = ProcessInfo.processInfo.environment["PADLOCK_LONG"] == "1"
+    static let seeds: [UInt64] = long ? Array(1...40) : [11, 22, 33, 44, 55]
+    static let commandsPerSeed = long ? 100_000 : 20_000
+
+    @Test(arguments: seeds)
+    func tableGivesTheSameAnswersAndEventsAsTheNaiveModel(seed: UInt64) throws {
+        var run = RandomRun(seed: seed)
+        for step in 1...Self.commandsPerSeed {
+            guard try run.step() else { return }
+            if step % 97 == 0 { guard run.queriesAgree() else { return } }
+        }
+    }
+
+    @Test(arguments: seeds)
+    func aRestoredSnapshotAnswersEveryLaterCommandExactlyAsTheOriginal(seed: UInt64) throws {
+        var run = RandomRun(seed: seed &+ 1_000)
+        let windows = Self.commandsPerSeed / 1_000
+        for _ in 0..<windows {
+            var shadow = LockTable(configuration: RandomWorkload.configuration)
+            try shadow.restore(from: run.table.snapshot())
+            #expect(shadow.snapshot() == run.table.snapshot(), "seed \(seed): restore changed the snapshot bytes")
+            for _ in 0..<1_000 {
+                let (command, time) = run.workload.next(run.model)
+                let index = run.table.lastAppliedIndex + 1
+                let original = run.table.apply(command, at: index, time: time)
+                let restored = shadow.apply(command, at: index, time: time)
+                _ = run.model.apply(command, at: index, time: time)
+                run.workload.noteOpened(original.result)
+                guard original == restored else {
+                    Issue.record("seed \(seed) entry \(index) \(command): \(original) vs restored \(restored)")
+                    return
+                }
+            }
+            #expect(
+                shadow.snapshot() == run.table.snapshot(), "seed \(seed): snapshots diverged after the same commands")
+        }
+    }
+
+    @Test(arguments: seeds)
+    func fencesOfSuccessiveGrantsOfAKeyStrictlyIncrease(seed: UInt64) throws {
+        var run = RandomRun(seed: seed &+ 2_000)
+        var lastGrant: [LockKey: (fence: FenceToken, mode: LockMode, index: UInt64)] = [:]
+        var grants = 0
+        for _ in 1...(Self.commandsPerSeed / 2) {
+            let (command, time) = run.workload.next(run.model)
+            let index = run.table.lastAppliedIndex + 1
+            let applied = run.table.apply(command, at: index, time: time)
+            _ = run.model.apply(command, at: index, time: time)
+            run.workload.noteOpened(applied.result)
+            var granted: [(LockKey, Holder)] = applied.events.compactMap {
+                if case let .waiterGranted(_, key, holder) = $0 { return (key, holder) } else { return nil }
+            }
+            if case let .granted(_, holder) = applied.result, holder.fence.rawValue == index,
+                case let .acquire(_, key, _, _, _) = command
+            {
+                granted.append((key, holder))
+            }
+            for (key, holder) in granted {
+                grants += 1
+                if let previous = lastGrant[key] {
+                    let sameSharedBatch = previous.index == index && previous.mode == .shared && holder.mode == .shared
+                    #expect(
+                        holder.fence > previous.fence || sameSharedBatch,
+                        "seed \(seed): \(key) fence went \(previous.fence) → \(holder.fence)")
+                }
+                lastGrant[key] = (holder.fence, holder.mode, index)
+            }
+            #expect(run.model.holdersAreMutuallyCompatible(), "seed \(seed) entry \(index): two conflicting holders")
+        }
+        #expect(grants > 1_000, "seed \(seed): the workload granted too little to test fences (\(grants))")
+    }
+}
+
+/// A lock table and the reference model driven by the same random commands.
+struct RandomRun {
+    var table = LockTable(configuration: RandomWorkload.configuration)
+    var model = ReferenceTable(configuration: RandomWorkload.configuration)
+    var workload: RandomWorkload
+    let seed: UInt64
+
+    init(seed: UInt64) {
+        self.seed = seed
+        workload = RandomWorkload(seed: seed)
+    }
+
+    /// Applies one command to both; false (with a recorded issue) at the first disagreement.
+    mutating func step() throws -> Bool {
+        let (command, time) = workload.next(model)
+        let index = table.lastAppliedIndex + 1
+        let actual = table.apply(command, at: index, time: time)
+        let expected = model.apply(command, at: index, time: time)
+        workload.noteOpened(actual.result)
+        if actual != expected {
+            Issue.record("seed \(seed) entry \(index) \(command):\n table: \(actual)\n model: \(expected)")
+            return false
+        }
+        return true
+    }
+
+    /// Compares every query over the key pool; false (with a recorded issue) at the first disagreement.
+    func queriesAgree() -> Bool {
+        for key in RandomWorkload.keys {
+            let inspection = table.inspect(key)
+            let holds = model.holds.filter { $0.key == key }
+            let expectedHolders = holds.map { model.holder($0) }
+            let expectedDeadlines = holds.map { model.sessions[$0.session]!.deadline }
+            let expectedWaiters = model.waits.filter { $0.key == key }.map(\.request)
+            let expectedDelay = model.delays.filter { $0.key.overlaps(key) }.map(\.until).max()
+            guard inspection.holders.map(\.holder) == expectedHolders,
+                inspection.holders.map(\.leaseDeadline) == expectedDeadlines,
+                inspection.waiters.map(\.request) == expectedWaiters, inspection.lockDelayedUntil == expectedDelay
+            else {
+                Issue.record(
+                    "seed \(seed): inspect \(key) disagrees: \(inspection) vs \(holds) \(model.waits) \(model.delays)")
+                return false
+            }
+        }
+        let counts = table.counts
+        let audit = table.auditTrail(since: 0, limit: 1_000).records
+        guard counts.sessions == model.sessions.count, counts.heldLocks == model.holds.count,
+            counts.waiters == model.waits.count, counts.lockDelays == model.delays.count, audit == model.audit
+        else {
+            Issue.record("seed \(seed): counts or audit disagree: \(counts) vs model")
+            return false
+        }
+        for prefix in [nil, RandomWorkload.keys[1], RandomWorkload.keys[2]] {
+            for owner in [nil, "alice@fe"] {
+                let listed = table.list(prefix: prefix, owner: owner, limit: 1_000).locks.map(\.holder)
+                // Key byte order, grant order within a key (sorting positions keeps the sort stable).
+                let expected = model.holds.indices.filter { position in
+                    let hold = model.holds[position]
+                    return (prefix.map { $0.covers(hold.key) } ?? true)
+                        && (owner.map { model.sessions[hold.session]!.owner == $0 } ?? true)
+                }.sorted { left, right in
+                    let (a, b) = (model.holds[left].key.string, model.holds[right].key.string)
+                    return a == b ? left < right : a.utf8.lexicographicallyPrecedes(b.utf8)
+                }.map { model.holder(model.holds[$0]) }
+                guard listed == expected else {
+                    Issue.record(
+                        "seed \(seed): list \(String(describing: prefix)) \(String(describing: owner)) disagrees")
+                    return false
+                }
+            }
+        }
+        for hold in model.holds {
+            // Shared co-holders granted together share a fence; the check names the earliest of them.
+            let first = model.holds.first { $0.key == hold.key && $0.fence == hold.fence }!
+            guard case .current(model.holder(first)) = table.checkFence(hold.key, hold.fence),
+                case .notCurrent = table.checkFence(hold.key, FenceToken(hold.fence.rawValue &+ 1_000_000))
+            else {
+                Issue.record("seed \(seed): fence check of \(hold.key) \(hold.fence) disagrees")
+                return false
+            }
+        }
+        return true
+    }
+}
+
+extension ReferenceTable {
+    /// Mutual exclusion: no two holders of overlapping keys have incompatible modes.
+    func holdersAreMutuallyCompatible() -> Bool {
+        for (offset, first) in holds.enumerated() {
+            for second in holds[(offset + 1)...] where first.key.overlaps(second.key) {
+                if !first.mode.isCompatible(with: second.mode) { return false }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,152 @@
+import LockTable
+import PadlockTypes
+
+extension ReferenceTable {
+    mutating func acquire(
+        _ request: RequestID, _ key: LockKey, _ mode: LockMode, _ wait: UInt64, _ note: String
+    ) -> CommandResult {
+        if note.utf8.count > InputLimits.noteByteCountMax { return .invalid(.noteTooLong) }
+        if wait > InputLimits.waitMillisecondsMax { return .invalid(.waitTooLong) }
+        if let hold = holds.first(where: { $0.key == key && $0.session == request.session && $0.mode == mode }) {
+            return .granted(hold.fence, holder(hold))
+        }
+        if waits.contains(where: { $0.key == key && $0.request.session == request.session }) {
+            return .invalid(.alreadyWaiting)
+        }
+        let mine =
+            holds.filter { $0.session == request.session }.count
+            + waits.filter { $0.request.session == request.session }.count
+        if mine >= configuration.locksPerSessionMax { return .overloaded(.locksPerSession) }
+        let full = holds.count + waits.count >= configuration.heldLockCountMax
+        guard let refused = refusal(key, mode, before: .max) else {
+            if full { return .overloaded(.heldLocks) }
+            let hold = Hold(
+                key: key, session: request.session, mode: mode, fence: FenceToken(index), since: now, note: note)
+            holds.append(hold)
+            return .granted(hold.fence, holder(hold))
+        }
+        if wait == 0 { return refused }
+        if waits.filter({ $0.key == key }).count >= configuration.waitersPerKeyMax {
+            return .overloaded(.waitersPerKey)
+        }
+        if waits.count >= configuration.waiterCountMax { return .overloaded(.waiters) }
+        if full { return .overloaded(.heldLocks) }
+        waits.append(
+            Wait(
+                request: request, key: key, mode: mode, note: note, arrival: index, enqueuedAt: now,
+                deadline: now.adding(milliseconds: wait)))
+        return .queued(position: waits.filter { $0.key == key }.count)
+    }
+
+    mutating func force(_ key: LockKey, _ reason: String, _ admin: String) -> CommandResult {
+        if reason.utf8.count > InputLimits.reasonByteCountMax { return .invalid(.reasonTooLong) }
+        if admin.utf8.count > InputLimits.ownerByteCountMax { return .invalid(.adminTooLong) }
+        let released = holds.filter { $0.key == key }
+        if released.isEmpty { return .notHeld }
+        holds.removeAll { $0.key == key }
+        for hold in released {
+            events.append(.lockReleased(key: key, previous: holder(hold), reason: .forced))
+            record(.forceUnlock, admin, hold.session, key, holder(hold), reason)
+        }
+        delay(key)
+        return .forcedUnlock(previous: released.map(holder))
+    }
+
+    mutating func end(_ id: SessionID, _ reason: SessionEndReason, _ actor: String, _ why: String) {
+        let byKey: (LockKey, LockKey) -> Bool = { $0.string.utf8.lexicographicallyPrecedes($1.string.utf8) }
+        for wait in waits.filter({ $0.request.session == id }).sorted(by: { byKey($0.key, $1.key) }) {
+            events.append(.waiterDropped(wait.request, key: wait.key, reason: .sessionEnded))
+        }
+        waits.removeAll { $0.request.session == id }
+        let action: AuditAction = reason == .expired ? .expireSession : .revokeSession
+        if reason != .closed { record(action, actor, id, nil, nil, why) }
+        let releaseReason: ReleaseReason = reason == .closed ? .clean : reason == .expired ? .expired : .revoked
+        for hold in holds.filter({ $0.session == id }).sorted(by: { byKey($0.key, $1.key) }) {
+            events.append(.lockReleased(key: hold.key, previous: holder(hold), reason: releaseReason))
+            if reason != .closed {
+                record(action, actor, id, hold.key, holder(hold), why)
+                delay(hold.key)
+            }
+        }
+        holds.removeAll { $0.session == id }
+        sessions[id] = nil
+        events.append(.sessionEnded(id, reason: reason))
+        if configuration.endedSessionMemoryMax > 0 {
+            ended.append((id, reason))
+            if ended.count > configuration.endedSessionMemoryMax { ended.removeFirst() }
+        }
+    }
+
+    mutating func expire(_ id: SessionID, _ generation: UInt64) -> CommandResult {
+        guard let session = sessions[id] else { return .skipped(.unknownTarget) }
+        if generation < session.generation { return .skipped(.renewedSince(generation: session.generation)) }
+        if now < session.deadline { return .skipped(.notDue(until: session.deadline)) }
+        end(id, .expired, "leader", "lock lease expired")
+        return .sessionExpiredNow(id)
+    }
+
+    mutating func expireWaiter(_ request: RequestID) -> CommandResult {
+        guard let position = waits.firstIndex(where: { $0.request == request }) else { return .skipped(.unknownTarget) }
+        let wait = waits[position]
+        if now < wait.deadline { return .skipped(.notDue(until: wait.deadline)) }
+        waits.remove(at: position)
+        let answer = refusal(wait.key, wait.mode, before: wait.arrival) ?? .waitersAhead(key: wait.key)
+        events.append(.waiterTimedOut(request, key: wait.key, answer: answer))
+        if sessions[request.session]?.lastSequence == request.sequence {
+            sessions[request.session]!.lastResult = answer
+        }
+        return .waiterExpired
+    }
+
+    mutating func checkpoint(_ checkpoints: [LeaseCheckpoint]) -> CommandResult {
+        var count = 0
+        for checkpoint in checkpoints {
+            guard let session = sessions[checkpoint.session], checkpoint.renewalGeneration >= session.generation else {
+                continue
+            }
+            sessions[checkpoint.session]!.generation = checkpoint.renewalGeneration
+            let candidate = now.adding(milliseconds: min(checkpoint.remainingMilliseconds, session.ttl))
+            sessions[checkpoint.session]!.deadline = max(session.deadline, candidate)
+            count += 1
+        }
+        return .leasesCheckpointed(count: count)
+    }
+
+    /// Reconsiders every waiter, in arrival order, after every command.
+    mutating func promote() {
+        for wait in waits where refusal(wait.key, wait.mode, before: wait.arrival) == nil {
+            waits.removeAll { $0.request == wait.request }
+            let hold = Hold(
+                key: wait.key, session: wait.request.session, mode: wait.mode, fence: FenceToken(index), since: now,
+                note: wait.note)
+            holds.append(hold)
+            events.append(.waiterGranted(wait.request, key: wait.key, holder: holder(hold)))
+            if sessions[wait.request.session]!.lastSequence == wait.request.sequence {
+                sessions[wait.request.session]!.lastResult = .granted(hold.fence, holder(hold))
+            }
+        }
+    }
+
+    mutating func delay(_ key: LockKey) {
+        let milliseconds = configuration.lockDelayMilliseconds(for: key)
+        guard milliseconds > 0 else { return }
+        let until = now.adding(milliseconds: milliseconds)
+        if let position = delays.firstIndex(where: { $0.key == key }) {
+            delays[position].until = max(delays[position].until, until)
+        } else {
+            delays.append((key, until))
+        }
+    }
+
+    mutating func record(
+        _ action: AuditAction, _ actor: String, _ session: SessionID, _ key: LockKey?, _ previous: Holder?,
+        _ reason: String
+    ) {
+        audit.append(
+            AuditRecord(
+                sequence: nextAudit, index: index, time: now, action: action, actor: actor, session: session, key: key,
+                previous: previous, reason: reason))
+        nextAudit += 1
+        if audit.count > configuration.auditRecordCountMax { audit.removeFirst() }
+    }
+}

@@ -1,0 +1,129 @@
+import LockTable
+import PadlockTypes
+
+extension ScriptRunner {
+    mutating func query(_ verb: String, _ arguments: inout Arguments) throws -> [String] {
+        switch verb {
+        case "inspect":
+            let inspection = table.inspect(try LockKey(try arguments.word(0)))
+            var lines = inspection.holders.map {
+                "holder \(format($0.holder)) owner=\($0.holder.owner) lease-deadline=\($0.leaseDeadline.rawValue)"
+            }
+            lines += inspection.waiters.map {
+                "waiter \(name($0.request)) \($0.mode) owner=\($0.owner) enqueued=\($0.enqueuedAt.rawValue) "
+                    + "deadline=\($0.deadline.rawValue)" + (($0.note.isEmpty) ? "" : " note=\"\($0.note)\"")
+            }
+            if let until = inspection.lockDelayedUntil { lines.append("lock-delayed until=\(until.rawValue)") }
+            return lines.isEmpty ? ["free"] : lines
+        case "list":
+            let page = table.list(
+                prefix: try arguments.named["prefix"].map { try LockKey($0) }, owner: arguments.named["owner"],
+                after: try arguments.named["after"].map { try LockKey($0) },
+                limit: Int(try arguments.number("limit", default: 100)))
+            return page.locks.map { "\($0.key) \(format($0.holder))" } + [
+                "next-after=\(page.nextAfter?.string ?? "none")"
+            ]
+        case "fence":
+            switch table.checkFence(try LockKey(try arguments.word(0)), FenceToken(try arguments.number(1))) {
+            case let .current(holder): return ["current \(format(holder))"]
+            case let .notCurrent(holders):
+                return ["not current; holders: [\(holders.map(format).joined(separator: "; "))]"]
+            }
+        case "audit":
+            let page = table.auditTrail(
+                since: try arguments.number("since", default: 0),
+                limit: Int(try arguments.number("limit", default: 100)))
+            return page.records.map(format) + ["oldest-kept=\(page.oldestKept) next-since=\(page.nextSince)"]
+        case "counts":
+            let counts = table.counts
+            return [
+                "sessions=\(counts.sessions) held=\(counts.heldLocks) keys=\(counts.lockedKeys) waiters=\(counts.waiters) "
+                    + "lock-delays=\(counts.lockDelays) audit=\(counts.auditRecords)"
+            ]
+        case "session":
+            guard let info = table.session(try session(try arguments.word(0))) else { return ["not open"] }
+            return [
+                "\(name(info.id)) owner=\(info.owner) ttl=\(info.ttlMilliseconds) opened=\(info.openedAt.rawValue) "
+                    + "generation=\(info.renewalGeneration) lease-deadline=\(info.leaseDeadline.rawValue) "
+                    + "held=\(info.heldLockCount) waiting=\(info.waiterCount)"
+            ]
+        default:
+            return try roundTrip()
+        }
+    }
+
+    private func session(_ name: String) throws -> SessionID {
+        guard let id = idsByName[name] else { throw ScriptError("unknown session name \(name)") }
+        return id
+    }
+
+    /// Replaces the table by its snapshot's restoration and checks the bytes survive unchanged.
+    private mutating func roundTrip() throws -> [String] {
+        let bytes = table.snapshot()
+        var restored = LockTable(configuration: table.configuration)
+        try restored.restore(from: bytes)
+        guard restored.snapshot() == bytes else { return ["snapshot changed across restore"] }
+        table = restored
+        return ["restored from a \(bytes.count)-byte snapshot; bytes identical"]
+    }
+
+    func name(_ id: SessionID) -> String { namesByID[id] ?? "id:\(id.rawValue)" }
+    func name(_ request: RequestID) -> String { "\(name(request.session))#\(request.sequence)" }
+
+    func format(_ holder: Holder) -> String {
+        "\(name(holder.session)) \(holder.mode) fence=\(holder.fence.rawValue) since=\(holder.since.rawValue)"
+            + (holder.note.isEmpty ? "" : " note=\"\(holder.note)\"")
+    }
+
+    func format(_ record: AuditRecord) -> String {
+        "audit \(record.sequence) entry=\(record.index) time=\(record.time.rawValue) \(record.action) by=\(record.actor) "
+            + "session=\(name(record.session))" + (record.key.map { " key=\($0)" } ?? "")
+            + (record.previous.map { " previous=[\(format($0))]" } ?? "") + " reason=\"\(record.reason)\""
+    }
+
+    func format(_ result: CommandResult) -> String {
+        switch result {
+        case let .sessionOpened(id, deadline): "session-opened \(name(id)) lease-deadline=\(deadline.rawValue)"
+        case .sessionClosed: "session-closed"
+        case let .granted(fence, holder): "granted fence=\(fence.rawValue) [\(format(holder))]"
+        case let .queued(position): "queued position=\(position)"
+        case let .held(holder, key): "held key=\(key) by [\(format(holder))]"
+        case let .waitersAhead(key): "waiters-ahead key=\(key)"
+        case let .lockDelayed(until): "lock-delayed until=\(until.rawValue)"
+        case .released: "released"
+        case .notHeld: "not-held"
+        case .waitCancelled: "wait-cancelled"
+        case .notWaiting: "not-waiting"
+        case let .forcedUnlock(previous): "forced-unlock previous=[\(previous.map(format).joined(separator: "; "))]"
+        case let .sessionRevoked(id): "session-revoked \(name(id))"
+        case let .sessionExpiredNow(id): "session-expired-now \(name(id))"
+        case .waiterExpired: "waiter-expired"
+        case let .leasesCheckpointed(count): "leases-checkpointed count=\(count)"
+        case let .skipped(reason): "skipped \(format(reason))"
+        case .sessionExpired: "session-expired"
+        case .sessionUnknown: "session-unknown"
+        case let .stale(last): "stale last-sequence=\(last)"
+        case let .invalid(reason): "invalid \(reason)"
+        case let .overloaded(limit): "overloaded \(limit)"
+        }
+    }
+
+    private func format(_ reason: SkipReason) -> String {
+        switch reason {
+        case .unknownTarget: "unknown-target"
+        case let .renewedSince(generation): "renewed-since generation=\(generation)"
+        case let .notDue(until): "not-due until=\(until.rawValue)"
+        }
+    }
+
+    func format(_ event: Event) -> String {
+        switch event {
+        case let .waiterGranted(request, key, holder): "waiter-granted \(name(request)) \(key) [\(format(holder))]"
+        case let .waiterTimedOut(request, key, answer):
+            "waiter-timed-out \(name(request)) \(key) answer: \(format(answer))"
+        case let .waiterDropped(request, key, reason): "waiter-dropped \(name(request)) \(key) reason=\(reason)"
+        case let .lockReleased(key, previous, reason): "lock-released \(key) [\(format(previous))] reason=\(reason)"
+        case let .sessionEnded(id, reason): "session-ended \(name(id)) reason=\(reason)"
+        }
+    }
+}
