@@ -76,3 +76,8 @@ public final class FaultyLogStore: LogStore {
         store = try FileLogStore(fileSystem: disk, options: options)
     }
 }
+
+extension FaultyLogStore {
+    /// Cancels a crash armed with `crash(afterOperations:)` that has not happened yet.
+    public func disarmCrash() { disk.crashAfterOperations = nil }
+}

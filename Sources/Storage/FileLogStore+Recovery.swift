@@ -11,17 +11,18 @@ extension FileLogStore {
         }
         try recoverSnapshot(files)
         let sequences = files.compactMap(WALFormat.segmentSequence).sorted()
-        var replay = LogReplay()
+        var scans: [(path: String, scan: SegmentScan)] = []
         var discarded: DiscardedTail?
         for (position, sequence) in sequences.enumerated() {
             if position > 0 && sequence != sequences[position - 1] + 1 {
                 throw StorageError.corrupt(fileSystem.path(WALFormat.segmentName(sequences[position - 1] + 1)), at: 0,
                     "segment missing between \(WALFormat.segmentName(sequences[position - 1])) and \(WALFormat.segmentName(sequence))")
             }
-            let tail = try recoverSegment(sequence, isLast: position == sequences.count - 1, replay: &replay)
+            let (scan, tail) = try recoverSegment(sequence, isLast: position == sequences.count - 1)
+            scans.append((fileSystem.path(WALFormat.segmentName(sequence)), scan))
             discarded = tail ?? discarded
         }
-        log = replay.state
+        log = try replay(scans)
         if segments.isEmpty { try createSegment(minimumSize: options.segmentSize) }
         try checkAgainstSnapshot()
         recovered = RecoveredState(
@@ -32,8 +33,8 @@ extension FileLogStore {
     /// Finds the newest snapshot file and verifies it; a damaged newest snapshot is corruption (an older one
     /// is never used instead, since the log may already be compacted past it).
     private func recoverSnapshot(_ files: [String]) throws {
-        let snapshots = files.filter { SnapshotFormat.index(ofName: $0) != nil }
-            .sorted { SnapshotFormat.index(ofName: $0)! < SnapshotFormat.index(ofName: $1)! }
+        // Names sort by index, then term: a snapshot installed again at the same index has a higher term.
+        let snapshots = files.filter { SnapshotFormat.index(ofName: $0) != nil }.sorted()
         guard let newest = snapshots.last else { return }
         let file = try fileSystem.open(newest, create: false)
         defer { fileSystem.close(file) }
@@ -44,9 +45,9 @@ extension FileLogStore {
         snapshotFile = (newest, snapshot.index, snapshot.term)
     }
 
-    /// Scans one segment into `replay`. The newest segment stays open for writing; a torn tail in it is
-    /// zeroed and synced, and returned.
-    private func recoverSegment(_ sequence: UInt64, isLast: Bool, replay: inout LogReplay) throws -> DiscardedTail? {
+    /// Scans one segment. The newest segment stays open for writing; a torn tail in it is zeroed and synced,
+    /// and returned.
+    private func recoverSegment(_ sequence: UInt64, isLast: Bool) throws -> (SegmentScan, DiscardedTail?) {
         let name = WALFormat.segmentName(sequence)
         let path = fileSystem.path(name)
         let file = try fileSystem.open(name, create: false)
@@ -64,23 +65,32 @@ extension FileLogStore {
         let scan = try scanner.scan(seed: seed)
         var segment = Segment(sequence: sequence, maxEntryIndex: 0)
         for batch in scan.batches {
-            for record in batch.records {
-                if case .entry(let entry) = record { segment.maxEntryIndex = max(segment.maxEntryIndex, entry.index) }
-                try replay.apply(record, path: path, offset: UInt64(batch.offset))
-            }
+            for case .entry(let entry) in batch.records { segment.maxEntryIndex = max(segment.maxEntryIndex, entry.index) }
             nextBatchSequence = batch.sequence + 1
         }
         segments.append(segment)
         chain = scan.chain
-        guard isLast else { return nil }
+        guard isLast else { return (scan, nil) }
         keepOpen = true
         activeFile = file
         activeSize = bytes.count
         writeOffset = scan.endOffset
-        guard let torn = scan.tornTail, !torn.isEmpty else { return nil }
+        guard let torn = scan.tornTail, !torn.isEmpty else { return (scan, nil) }
         try fileSystem.write(file, [UInt8](repeating: 0, count: torn.count), at: torn.lowerBound)
         try fileSystem.syncData(file)
-        return DiscardedTail(path: path, offset: UInt64(torn.lowerBound), byteCount: UInt64(torn.count))
+        return (scan, DiscardedTail(path: path, offset: UInt64(torn.lowerBound), byteCount: UInt64(torn.count)))
+    }
+
+    /// Replays every complete batch of every segment, in order.
+    private func replay(_ scans: [(path: String, scan: SegmentScan)]) throws -> LogState {
+        let records = scans.flatMap { $0.scan.batches.flatMap(\.records) }
+        var replay = LogReplay(horizon: LogReplay.horizon(of: records))
+        for (path, scan) in scans {
+            for batch in scan.batches {
+                for record in batch.records { try replay.apply(record, path: path, offset: UInt64(batch.offset)) }
+            }
+        }
+        return replay.state
     }
 
     /// Checks the replayed log against the newest snapshot file, and finishes a snapshot whose record did
@@ -100,7 +110,7 @@ extension FileLogStore {
         if log.baseIndex > snapshot.index {
             throw StorageError.corrupt(where_, at: 0, "the log is compacted past the snapshot at \(snapshot.index)")
         }
-        if log.snapshotIndex != snapshot.index {
+        if log.snapshotIndex != snapshot.index || log.snapshotTerm != snapshot.term {
             // The crash came after the snapshot file was renamed into place but before its record was durable.
             try recordSnapshot(index: snapshot.index, term: snapshot.term)
         }

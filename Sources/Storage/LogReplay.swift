@@ -8,8 +8,9 @@ struct LogState: Equatable {
     /// The entries `baseIndex + 1 ... lastIndex`.
     var entries: [StoredEntry] = []
     var hardState = StoredHardState.initial
-    /// The index of the newest snapshot recorded in the log, if any.
+    /// The index and term of the newest snapshot recorded in the log, if any.
     var snapshotIndex: UInt64?
+    var snapshotTerm: UInt64?
 
     var firstIndex: UInt64 { baseIndex + 1 }
     var lastIndex: UInt64 { baseIndex + UInt64(entries.count) }
@@ -34,6 +35,7 @@ struct LogState: Equatable {
     /// Records a saved snapshot; when the log does not hold it, the log is replaced by it.
     mutating func recordSnapshot(index: UInt64, term: UInt64, replacedLog: Bool) {
         snapshotIndex = index
+        snapshotTerm = term
         if replacedLog {
             baseIndex = index
             baseTerm = term
@@ -51,33 +53,52 @@ struct LogState: Equatable {
 }
 
 /// Rebuilds a `LogState` from the records of complete batches, checking that they make sense.
+///
+/// Compaction removes the oldest segments, so the entries a later segment's records build on may be gone.
+/// That is fine for entries the log is later compacted past: `horizon` is the highest compaction point
+/// recorded anywhere in the log, and an entry at or below `horizon + 1` that does not attach starts the
+/// known part of the log again, with its start unknown until a compaction record fixes it. Any other entry
+/// that does not attach is corruption.
 struct LogReplay {
     var state = LogState()
-    /// Whether any record has been seen yet; the first entry of a log whose oldest segments were removed
-    /// starts wherever it starts.
-    private var started = false
+    let horizon: UInt64
+
+    init(horizon: UInt64) {
+        self.horizon = horizon
+    }
+
+    /// The highest compaction point (or replacing snapshot) among `records`.
+    static func horizon(of records: [WALRecord]) -> UInt64 {
+        records.reduce(0) { highest, record in
+            switch record {
+            case .compaction(let index, _): max(highest, index)
+            case .snapshot(let index, _, true): max(highest, index)
+            default: highest
+            }
+        }
+    }
 
     /// Applies one record; `path` and `offset` name it in errors.
     mutating func apply(_ record: WALRecord, path: String, offset: UInt64) throws {
         switch record {
         case .entry(let entry):
-            if !started && state.entries.isEmpty && entry.index > 0 {
+            if entry.index <= state.baseIndex || entry.index > state.lastIndex + 1 {
+                guard entry.index >= 1 && entry.index <= horizon + 1 else {
+                    throw StorageError.corrupt(path, at: offset,
+                        "entry \(entry.index) does not attach to the log \(state.firstIndex)...\(state.lastIndex)")
+                }
+                state.entries.removeAll()
                 state.baseIndex = entry.index - 1
                 state.baseTerm = entry.index == 1 ? 0 : nil
-            }
-            guard entry.index > state.baseIndex && entry.index <= state.lastIndex + 1 else {
-                throw StorageError.corrupt(path, at: offset,
-                    "entry \(entry.index) does not attach to the log \(state.firstIndex)...\(state.lastIndex)")
             }
             state.append(entry)
         case .hardState(let hardState):
             state.hardState = hardState
-            return
         case .snapshot(let index, let term, let replacedLog):
             state.recordSnapshot(index: index, term: term, replacedLog: replacedLog)
         case .compaction(let index, let term):
+            if state.baseTerm == nil && index == state.baseIndex { state.baseTerm = term }
             state.compact(upTo: index, term: term)
         }
-        started = true
     }
 }

@@ -17,10 +17,10 @@ extension SegmentScanner {
 
     func parse(at position: Int, chain: UInt32) throws -> Parsed {
         let header = WALFormat.recordHeaderSize
-        guard position + header <= bytes.count else { return .bad(extent: header, reason: "record header cut short") }
-        if bytes.isZero(position..<(position + header)) {
+        if bytes.isZero(position..<min(bytes.count, position + header)) {
             return bytes.isZero(position..<bytes.count) ? .end : .bad(extent: header, reason: "zeroed record header")
         }
+        guard position + header <= bytes.count else { return .bad(extent: header, reason: "record header cut short") }
         let payloadSize = Int(bytes.loadUInt32(at: position + 8))
         guard let kind = WALFormat.Kind(rawValue: bytes[position + 4]),
             bytes.isZero((position + 5)..<(position + 8)), bytes.loadUInt32(at: position + 12) == 0,

@@ -52,6 +52,18 @@ struct StoreContents: Equatable, CustomStringConvertible {
     var entries: [StoredEntry]
     var snapshot: StoredSnapshot?
 
+    init(
+        firstIndex: UInt64, lastIndex: UInt64, hardState: StoredHardState, baseTerm: UInt64?,
+        entries: [StoredEntry], snapshot: StoredSnapshot?
+    ) {
+        self.firstIndex = firstIndex
+        self.lastIndex = lastIndex
+        self.hardState = hardState
+        self.baseTerm = baseTerm
+        self.entries = entries
+        self.snapshot = snapshot
+    }
+
     init(_ store: some LogStore) throws {
         firstIndex = store.firstIndex
         lastIndex = store.lastIndex
@@ -62,6 +74,10 @@ struct StoreContents: Equatable, CustomStringConvertible {
     }
 
     var description: String {
-        "log \(firstIndex)...\(lastIndex) (terms \(entries.map(\.term))), \(hardState), snapshot \(snapshot.map { "\($0.index)/\($0.term)" } ?? "none")"
+        "log \(firstIndex)...\(lastIndex) after \(baseTerm.map(String.init) ?? "?") (terms \(entries.map(\.term))), \(hardState), snapshot \(snapshot.map { "\($0.index)/\($0.term)" } ?? "none")"
     }
+}
+
+extension TemporaryDirectory {
+    func remove(_ name: String) throws { try FileManager.default.removeItem(atPath: file(name)) }
 }
