@@ -108,6 +108,7 @@ final class PosixFileSystem: FileSystem {
         guard Glibc.rename(path(from), path(to)) == 0 else {
             throw StorageError.system("rename", path: path(from), errno: errno)
         }
+        for (descriptor, name) in names where name == from { names[descriptor] = to }
     }
 
     func remove(_ name: String) throws {

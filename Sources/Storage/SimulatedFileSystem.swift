@@ -139,6 +139,7 @@ final class SimulatedFileSystem: FileSystem {
         guard let inode = names[from] else { throw StorageError.system("rename", path: path(from), errno: ENOENT) }
         names[from] = nil
         names[to] = inode
+        for (descriptor, entry) in open where entry.name == from { open[descriptor] = (to, entry.inode) }
         pendingDirectory.append(.rename(from, to))
     }
 
