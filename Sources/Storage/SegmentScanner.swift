@@ -42,7 +42,7 @@ struct SegmentScanner {
         while position < bytes.count {
             switch try parse(at: position, chain: chain) {
             case .end:
-                if !pending.isEmpty { result.tornTail = result.endOffset..<position }
+                if !pending.isEmpty { try incompleteBatch(at: result.endOffset, end: position, into: &result) }
                 return result
             case .bad(let extent, let reason):
                 try classifyBad(at: position, extent: extent, reason: reason, endOffset: result.endOffset)
@@ -65,8 +65,15 @@ struct SegmentScanner {
                 result.chain = chain
             }
         }
-        if !pending.isEmpty { result.tornTail = result.endOffset..<bytes.count }
+        if !pending.isEmpty { try incompleteBatch(at: result.endOffset, end: bytes.count, into: &result) }
         return result
+    }
+
+    /// An incomplete batch before the zeroed end: torn in the newest segment, corruption in an older one
+    /// (a new segment is only started after every batch of the previous one was synced).
+    private func incompleteBatch(at start: Int, end: Int, into result: inout SegmentScan) throws {
+        guard isLast else { throw StorageError.corrupt(path, at: UInt64(start), "batch without a commit record") }
+        result.tornTail = start..<end
     }
 
     /// Throws unless a bad record at `position` is explained by a torn final write.
