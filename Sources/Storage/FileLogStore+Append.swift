@@ -22,7 +22,7 @@ extension FileLogStore {
         if writeOffset + size > activeSize {
             try createSegment(minimumSize: WALFormat.headerSize + size)
         }
-        var encoder = BatchEncoder(startOffset: writeOffset, chain: chain)
+        var encoder = BatchEncoder(startOffset: writeOffset, chain: chain, capacity: size)
         if let hardState { encoder.add(hardState) }
         if let (kind, payload) = marker { encoder.add(kind, payload) }
         for entry in entries { encoder.add(entry) }

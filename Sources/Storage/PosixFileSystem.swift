@@ -9,7 +9,14 @@ final class PosixFileSystem: FileSystem {
     let directory: String
     private var names: [Int32: String] = [:]
 
-    /// Uses `directory`, creating it (and syncing its parent) when it does not exist.
+    /// Holds an exclusive `flock` on the directory's `LOCK` file while the store is open.
+    private var lockDescriptor: Int32 = -1
+
+    /// The name of the file whose lock keeps a second process from opening the same directory.
+    static let lockName = "LOCK"
+
+    /// Uses `directory`, creating it (and syncing its parent) when it does not exist, and locks it so no
+    /// other store (in this or another process) opens it at the same time.
     init(directory: String) throws {
         self.directory = directory
         if mkdir(directory, 0o755) == 0 {
@@ -17,6 +24,20 @@ final class PosixFileSystem: FileSystem {
         } else if errno != EEXIST {
             throw StorageError.system("mkdir", path: directory, errno: errno)
         }
+        let lockPath = path(Self.lockName)
+        lockDescriptor = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lockDescriptor >= 0 else { throw StorageError.system("open", path: lockPath, errno: errno) }
+        guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let number = errno
+            _ = Glibc.close(lockDescriptor)
+            var error = StorageError.system("flock", path: lockPath, errno: number)
+            if number == EWOULDBLOCK { error.detail = "another store has this directory open" }
+            throw error
+        }
+    }
+
+    deinit {
+        if lockDescriptor >= 0 { _ = Glibc.close(lockDescriptor) }
     }
 
     private static func parent(of path: String) -> String {

@@ -82,9 +82,10 @@ struct BatchEncoder {
     let startOffset: Int
 
     /// Starts a batch that will be written at `startOffset` of a segment, continuing checksum `chain`.
-    init(startOffset: Int, chain: UInt32) {
+    init(startOffset: Int, chain: UInt32, capacity: Int = 0) {
         self.startOffset = startOffset
         self.chain = chain
+        bytes.reserveCapacity(capacity)
     }
 
     /// The bytes a record with a payload of `payloadSize` bytes takes on disk.
@@ -101,26 +102,32 @@ struct BatchEncoder {
         return size
     }
 
-    mutating func add(_ kind: WALFormat.Kind, _ payload: [UInt8]) {
+    /// Adds a record of `kind` whose payload is `payloadSize` bytes appended by `writePayload`.
+    private mutating func addRecord(_ kind: WALFormat.Kind, payloadSize: Int, _ writePayload: (inout [UInt8]) -> Void) {
         let start = bytes.count
         bytes.appendLittleEndian(UInt32(0))
         bytes.append(kind.rawValue)
         bytes.append(contentsOf: [0, 0, 0])
-        bytes.appendLittleEndian(UInt32(payload.count))
+        bytes.appendLittleEndian(UInt32(payloadSize))
         bytes.appendLittleEndian(UInt32(0))
-        bytes.append(contentsOf: payload)
+        writePayload(&bytes)
+        precondition(bytes.count == start + WALFormat.recordHeaderSize + payloadSize, "payload size mismatch for \(kind)")
         bytes.padToAlignment(WALFormat.alignment)
         chain = CRC32C.checksum(bytes, from: start + 4, count: bytes.count - start - 4, continuing: chain)
         bytes.storeLittleEndian(chain, at: start)
     }
 
+    mutating func add(_ kind: WALFormat.Kind, _ payload: [UInt8]) {
+        addRecord(kind, payloadSize: payload.count) { $0.append(contentsOf: payload) }
+    }
+
+    /// Adds an entry record, writing the payload straight into the batch (this is the hot path).
     mutating func add(_ entry: StoredEntry) {
-        var payload: [UInt8] = []
-        payload.reserveCapacity(16 + entry.payload.count)
-        payload.appendLittleEndian(entry.index)
-        payload.appendLittleEndian(entry.term)
-        payload.append(contentsOf: entry.payload)
-        add(.entry, payload)
+        addRecord(.entry, payloadSize: 16 + entry.payload.count) { bytes in
+            bytes.appendLittleEndian(entry.index)
+            bytes.appendLittleEndian(entry.term)
+            bytes.append(contentsOf: entry.payload)
+        }
     }
 
     mutating func add(_ hardState: StoredHardState) {

@@ -120,4 +120,18 @@ import Testing
         #expect(try store.term(at: 11) == nil)
         #expect(try store.entries(from: 6, to: 11).count == 5)
     }
+
+    @Test func aSecondStoreCannotOpenADirectoryThatIsInUse() throws {
+        let directory = try TemporaryDirectory()
+        let first = try FileLogStore(directory: directory.path, options: small)
+        do {
+            _ = try FileLogStore(directory: directory.path, options: small)
+            Issue.record("a second store opened the same directory")
+        } catch let error as StorageError {
+            #expect(error.operation == "flock" && error.path == directory.file("LOCK"))
+        }
+        try first.append(makeEntries(1...1, term: 1), hardState: nil)
+        _ = consume first
+        #expect(try FileLogStore(directory: directory.path, options: small).lastIndex == 1)
+    }
 }

@@ -34,6 +34,7 @@ import Testing
             #expect(try directory.read(segment)[durableEnd..<tornEnd].allSatisfy { $0 == 0 }, "the torn tail is zeroed")
 
             try store.append(makeEntries(31...32, term: 3), hardState: nil)
+            _ = consume store
             let reopened = try FileLogStore(directory: directory.path, options: .init(segmentSize: 64 << 10))
             #expect(try reopened.entries(from: 29, to: 33) == Array(durable[28...]) + makeEntries(31...32, term: 3))
             #expect(reopened.recovered.discardedTail == nil)
