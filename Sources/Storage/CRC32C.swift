@@ -32,10 +32,13 @@ public enum CRC32C {
     }
 
     /// The CRC-32C of `count` bytes at `start` in `buffer`, continuing from `previous`.
-    static func checksum(_ buffer: [UInt8], from start: Int, count: Int, continuing previous: UInt32 = 0)
+    static func checksum(
+        _ buffer: [UInt8], from start: Int, count: Int, continuing previous: UInt32 = 0
+    )
         -> UInt32
     {
-        precondition(start >= 0 && count >= 0 && start + count <= buffer.count, "range \(start)+\(count) out of \(buffer.count)")
+        precondition(
+            start >= 0 && count >= 0 && start + count <= buffer.count, "range \(start)+\(count) out of \(buffer.count)")
         return buffer.withUnsafeBufferPointer {
             update(previous, UnsafeBufferPointer(rebasing: $0[start..<(start + count)]))
         }
@@ -48,9 +51,12 @@ public enum CRC32C {
         tables.withUnsafeBufferPointer { t in
             let t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t4 = t[4], t5 = t[5], t6 = t[6], t7 = t[7]
             while count - position >= 8 {
-                let low = crc ^ (UInt32(bytes[position]) | UInt32(bytes[position + 1]) << 8
-                    | UInt32(bytes[position + 2]) << 16 | UInt32(bytes[position + 3]) << 24)
-                crc = t7[Int(low & 0xFF)] ^ t6[Int((low >> 8) & 0xFF)] ^ t5[Int((low >> 16) & 0xFF)]
+                let low =
+                    crc
+                    ^ (UInt32(bytes[position]) | UInt32(bytes[position + 1]) << 8
+                        | UInt32(bytes[position + 2]) << 16 | UInt32(bytes[position + 3]) << 24)
+                crc =
+                    t7[Int(low & 0xFF)] ^ t6[Int((low >> 8) & 0xFF)] ^ t5[Int((low >> 16) & 0xFF)]
                     ^ t4[Int(low >> 24)] ^ t3[Int(bytes[position + 4])] ^ t2[Int(bytes[position + 5])]
                     ^ t1[Int(bytes[position + 6])] ^ t0[Int(bytes[position + 7])]
                 position += 8

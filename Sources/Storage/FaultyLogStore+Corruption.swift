@@ -26,7 +26,8 @@ extension FaultyLogStore {
         }
         let written = writtenLength(bytes)
         guard written > 0 else { return nil }
-        let flip = FlippedBit(file: file, offset: Int.random(in: 0..<written, using: &generator),
+        let flip = FlippedBit(
+            file: file, offset: Int.random(in: 0..<written, using: &generator),
             bit: Int.random(in: 0..<8, using: &generator))
         disk.flipBit(in: file, at: flip.offset, bit: flip.bit)
         return flip

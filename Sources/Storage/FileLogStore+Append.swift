@@ -3,10 +3,12 @@ extension FileLogStore {
     public func append(_ entries: [StoredEntry], hardState: StoredHardState?) throws {
         try checkUsable()
         if let first = entries.first {
-            precondition(first.index > log.baseIndex && first.index <= log.lastIndex + 1,
+            precondition(
+                first.index > log.baseIndex && first.index <= log.lastIndex + 1,
                 "append at \(first.index) does not attach to the log \(log.firstIndex)...\(log.lastIndex)")
             for (offset, entry) in entries.enumerated() {
-                precondition(entry.index == first.index + UInt64(offset), "append of non-consecutive indexes at \(entry.index)")
+                precondition(
+                    entry.index == first.index + UInt64(offset), "append of non-consecutive indexes at \(entry.index)")
             }
         }
         guard !entries.isEmpty || hardState != nil else { return }

@@ -15,8 +15,9 @@ extension FileLogStore {
         var discarded: DiscardedTail?
         for (position, sequence) in sequences.enumerated() {
             if position > 0 && sequence != sequences[position - 1] + 1 {
-                throw StorageError.corrupt(fileSystem.path(WALFormat.segmentName(sequences[position - 1] + 1)), at: 0,
-                    "segment missing between \(WALFormat.segmentName(sequences[position - 1])) and \(WALFormat.segmentName(sequence))")
+                let missing = WALFormat.segmentName(sequences[position - 1] + 1)
+                throw StorageError.corrupt(
+                    fileSystem.path(missing), at: 0, "segment missing before \(WALFormat.segmentName(sequence))")
             }
             let (scan, tail) = try recoverSegment(sequence, isLast: position == sequences.count - 1)
             scans.append((fileSystem.path(WALFormat.segmentName(sequence)), scan))
@@ -60,12 +61,15 @@ extension FileLogStore {
         if !segments.isEmpty && seed != chain {
             throw StorageError.corrupt(path, at: 0, "checksum chain does not continue from the previous segment")
         }
-        let scanner = SegmentScanner(bytes: bytes, path: path, isLast: isLast,
+        let scanner = SegmentScanner(
+            bytes: bytes, path: path, isLast: isLast,
             expectedSequence: segments.isEmpty ? nil : nextBatchSequence)
         let scan = try scanner.scan(seed: seed)
         var segment = Segment(sequence: sequence, maxEntryIndex: 0)
         for batch in scan.batches {
-            for case .entry(let entry) in batch.records { segment.maxEntryIndex = max(segment.maxEntryIndex, entry.index) }
+            for case .entry(let entry) in batch.records {
+                segment.maxEntryIndex = max(segment.maxEntryIndex, entry.index)
+            }
             nextBatchSequence = batch.sequence + 1
         }
         segments.append(segment)
@@ -99,12 +103,14 @@ extension FileLogStore {
         let where_ = fileSystem.path(segments.first!.name)
         guard let snapshot = snapshotFile else {
             if log.snapshotIndex != nil || log.baseIndex > 0 || log.baseTerm == nil {
-                throw StorageError.corrupt(where_, at: 0, "the log starts at \(log.firstIndex) but there is no snapshot file")
+                throw StorageError.corrupt(
+                    where_, at: 0, "the log starts at \(log.firstIndex) but there is no snapshot file")
             }
             return
         }
         if let recorded = log.snapshotIndex, recorded > snapshot.index {
-            throw StorageError.corrupt(where_, at: 0,
+            throw StorageError.corrupt(
+                where_, at: 0,
                 "the log records snapshot \(recorded) but the newest snapshot file is \(snapshot.name)")
         }
         if log.baseIndex > snapshot.index {

@@ -4,9 +4,12 @@ extension FileLogStore {
     /// snapshot files.
     public func saveSnapshot(_ snapshot: StoredSnapshot) throws {
         try checkUsable()
-        precondition(snapshot.index >= (snapshotFile?.index ?? 0),
+        precondition(
+            snapshot.index >= (snapshotFile?.index ?? 0),
             "snapshot at \(snapshot.index) is older than the stored one at \(snapshotFile?.index ?? 0)")
-        precondition(snapshot.index >= log.baseIndex, "snapshot at \(snapshot.index) is before the compaction point \(log.baseIndex)")
+        precondition(
+            snapshot.index >= log.baseIndex,
+            "snapshot at \(snapshot.index) is before the compaction point \(log.baseIndex)")
         let name = SnapshotFormat.name(index: snapshot.index, term: snapshot.term)
         let temporary = SnapshotFormat.temporaryName
         let bytes = SnapshotFormat.encode(snapshot)
@@ -50,7 +53,9 @@ extension FileLogStore {
     /// The compaction record carries the hard state, so removing older segments never loses it.
     public func compact(upTo index: UInt64) throws {
         try checkUsable()
-        precondition(index <= (snapshotFile?.index ?? 0), "compaction to \(index) is past the snapshot at \(snapshotFile?.index ?? 0)")
+        precondition(
+            index <= (snapshotFile?.index ?? 0),
+            "compaction to \(index) is past the snapshot at \(snapshotFile?.index ?? 0)")
         guard index > log.baseIndex else { return }
         guard let term = log.term(at: index) else {
             preconditionFailure("compaction point \(index) is not in the log \(log.firstIndex)...\(log.lastIndex)")

@@ -15,7 +15,9 @@ public final class FileLogStore: LogStore, @unchecked Sendable {
 
         /// Creates options; 64 MiB segments by default.
         public init(segmentSize: Int = 64 << 20) {
-            precondition(segmentSize >= 4096 && segmentSize % 4096 == 0, "segment size \(segmentSize) must be a multiple of 4096")
+            precondition(
+                segmentSize >= 4096 && segmentSize % 4096 == 0, "segment size \(segmentSize) must be a multiple of 4096"
+            )
             self.segmentSize = segmentSize
         }
     }
@@ -92,10 +94,14 @@ public final class FileLogStore: LogStore, @unchecked Sendable {
     public func entries(from: UInt64, to: UInt64) throws -> [StoredEntry] {
         try checkUsable()
         guard from >= log.firstIndex else {
-            throw StorageError(code: .compacted, operation: "read entries", detail: "\(from) is before the first index \(log.firstIndex)")
+            throw StorageError(
+                code: .compacted, operation: "read entries",
+                detail: "\(from) is before the first index \(log.firstIndex)")
         }
         guard to <= log.lastIndex + 1, from <= to else {
-            throw StorageError(code: .unavailable, operation: "read entries", detail: "\(from)..<\(to) is past the last index \(log.lastIndex)")
+            throw StorageError(
+                code: .unavailable, operation: "read entries",
+                detail: "\(from)..<\(to) is past the last index \(log.lastIndex)")
         }
         return Array(log.entries[Int(from - log.firstIndex)..<Int(to - log.firstIndex)])
     }

@@ -26,7 +26,8 @@ struct LogState: Equatable {
 
     /// Appends `entry`, first dropping any entries at or after its index.
     mutating func append(_ entry: StoredEntry) {
-        precondition(entry.index > baseIndex && entry.index <= lastIndex + 1,
+        precondition(
+            entry.index > baseIndex && entry.index <= lastIndex + 1,
             "entry \(entry.index) does not attach to the log \(baseIndex)+\(entries.count)")
         entries.removeSubrange(Int(entry.index - baseIndex - 1)...)
         entries.append(entry)
@@ -84,7 +85,8 @@ struct LogReplay {
         case .entry(let entry):
             if entry.index <= state.baseIndex || entry.index > state.lastIndex + 1 {
                 guard entry.index >= 1 && entry.index <= horizon + 1 else {
-                    throw StorageError.corrupt(path, at: offset,
+                    throw StorageError.corrupt(
+                        path, at: offset,
                         "entry \(entry.index) does not attach to the log \(state.firstIndex)...\(state.lastIndex)")
                 }
                 state.entries.removeAll()

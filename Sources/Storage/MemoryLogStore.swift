@@ -27,7 +27,9 @@ public final class MemoryLogStore: LogStore, @unchecked Sendable {
     /// The entries with indexes in `from..<to`.
     public func entries(from: UInt64, to: UInt64) throws -> [StoredEntry] {
         guard from >= log.firstIndex else { throw StorageError(code: .compacted, operation: "read entries") }
-        guard to <= log.lastIndex + 1, from <= to else { throw StorageError(code: .unavailable, operation: "read entries") }
+        guard to <= log.lastIndex + 1, from <= to else {
+            throw StorageError(code: .unavailable, operation: "read entries")
+        }
         return Array(log.entries[Int(from - log.firstIndex)..<Int(to - log.firstIndex)])
     }
 
@@ -36,7 +38,8 @@ public final class MemoryLogStore: LogStore, @unchecked Sendable {
 
     /// Stores `snapshot`, replacing the log when the log does not hold its last entry.
     public func saveSnapshot(_ snapshot: StoredSnapshot) throws {
-        precondition(snapshot.index >= (self.snapshot?.index ?? 0), "snapshot at \(snapshot.index) is older than the stored one")
+        precondition(
+            snapshot.index >= (self.snapshot?.index ?? 0), "snapshot at \(snapshot.index) is older than the stored one")
         let replaced = !log.matches(index: snapshot.index, term: snapshot.term)
         log.recordSnapshot(index: snapshot.index, term: snapshot.term, replacedLog: replaced)
         self.snapshot = snapshot

@@ -55,7 +55,9 @@ final class PosixFileSystem: FileSystem {
     private func name(_ file: FileID) -> String { path(names[file.rawValue] ?? "?") }
 
     func listFiles() throws -> [String] {
-        guard let stream = opendir(directory) else { throw StorageError.system("opendir", path: directory, errno: errno) }
+        guard let stream = opendir(directory) else {
+            throw StorageError.system("opendir", path: directory, errno: errno)
+        }
         defer { closedir(stream) }
         var result: [String] = []
         while let entry = readdir(stream) {
@@ -82,7 +84,9 @@ final class PosixFileSystem: FileSystem {
 
     func size(_ file: FileID) throws -> Int {
         var info = stat()
-        guard fstat(file.rawValue, &info) == 0 else { throw StorageError.system("fstat", path: name(file), errno: errno) }
+        guard fstat(file.rawValue, &info) == 0 else {
+            throw StorageError.system("fstat", path: name(file), errno: errno)
+        }
         return Int(info.st_size)
     }
 
@@ -122,7 +126,9 @@ final class PosixFileSystem: FileSystem {
     }
 
     func syncData(_ file: FileID) throws {
-        guard fdatasync(file.rawValue) == 0 else { throw StorageError.system("fdatasync", path: name(file), errno: errno) }
+        guard fdatasync(file.rawValue) == 0 else {
+            throw StorageError.system("fdatasync", path: name(file), errno: errno)
+        }
     }
 
     func rename(_ from: String, to: String) throws {

@@ -24,7 +24,8 @@ extension SegmentScanner {
         let payloadSize = Int(bytes.loadUInt32(at: position + 8))
         guard let kind = WALFormat.Kind(rawValue: bytes[position + 4]),
             bytes.isZero((position + 5)..<(position + 8)), bytes.loadUInt32(at: position + 12) == 0,
-            kind.fixedPayloadSize.map({ $0 == payloadSize }) ?? (payloadSize >= 16 && payloadSize <= WALFormat.payloadSizeMax)
+            kind.fixedPayloadSize.map({ $0 == payloadSize })
+                ?? (payloadSize >= 16 && payloadSize <= WALFormat.payloadSizeMax)
         else { return .bad(extent: header, reason: "malformed record header") }
         let size = BatchEncoder.recordSize(payloadSize: payloadSize)
         guard position + size <= bytes.count else { return .bad(extent: size, reason: "record runs past the segment") }

@@ -13,7 +13,8 @@ extension SimulatedFileSystem {
                 if position == kept - 1, case .write(let offset, let data) = change, Bool.random(using: &generator) {
                     let torn = Self.tear(offset: offset, data, using: &generator)
                     Self.apply(.write(offset: offset, bytes: torn), to: &bytes)
-                    notes.append("\(name): kept \(kept - 1) of \(inode.pending.count) writes, tore one to \(torn.count) bytes")
+                    notes.append(
+                        "\(name): kept \(kept - 1) of \(inode.pending.count) writes, tore one to \(torn.count) bytes")
                 } else {
                     Self.apply(change, to: &bytes)
                 }
@@ -30,7 +31,9 @@ extension SimulatedFileSystem {
     }
 
     /// The part of a write at `offset` that ends at a sector boundary inside it (possibly nothing).
-    private static func tear(offset: Int, _ data: [UInt8], using generator: inout some RandomNumberGenerator)
+    private static func tear(
+        offset: Int, _ data: [UInt8], using generator: inout some RandomNumberGenerator
+    )
         -> [UInt8]
     {
         let end = offset + data.count

@@ -46,7 +46,8 @@ enum SnapshotFormat {
     /// Decodes and verifies a snapshot file; any damage is corruption at the offset of the damaged part.
     static func decode(_ bytes: [UInt8], path: String) throws -> StoredSnapshot {
         func corrupt(_ offset: Int, _ detail: String) -> StorageError {
-            StorageError(code: .corruption, operation: "load snapshot", path: path, offset: UInt64(offset), detail: detail)
+            StorageError(
+                code: .corruption, operation: "load snapshot", path: path, offset: UInt64(offset), detail: detail)
         }
         guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic, bytes.loadUInt32(at: 8) == version,
             CRC32C.checksum(bytes, from: 0, count: 48) == bytes.loadUInt32(at: 48)

@@ -111,7 +111,8 @@ struct BatchEncoder {
         bytes.appendLittleEndian(UInt32(payloadSize))
         bytes.appendLittleEndian(UInt32(0))
         writePayload(&bytes)
-        precondition(bytes.count == start + WALFormat.recordHeaderSize + payloadSize, "payload size mismatch for \(kind)")
+        precondition(
+            bytes.count == start + WALFormat.recordHeaderSize + payloadSize, "payload size mismatch for \(kind)")
         bytes.padToAlignment(WALFormat.alignment)
         chain = CRC32C.checksum(bytes, from: start + 4, count: bytes.count - start - 4, continuing: chain)
         bytes.storeLittleEndian(chain, at: start)

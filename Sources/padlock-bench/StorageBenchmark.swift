@@ -29,9 +29,12 @@ struct StorageBenchmark: ParsableCommand {
         print("|------:|------:|----------:|--------:|--------------:|----------------:|")
         for entrySize in [64, 512] {
             for batch in [1, 16, 256] {
-                let (entries, syncs) = try walRate(in: root + "/wal-\(batch)-\(entrySize)", batch: batch, entrySize: entrySize)
-                print(String(format: "| %5d | %3d B | %9.0f | %7.0f | %13.2f | %15.1f |",
-                    batch, entrySize, entries, syncs, syncs / raw, entries / raw))
+                let (entries, syncs) = try walRate(
+                    in: root + "/wal-\(batch)-\(entrySize)", batch: batch, entrySize: entrySize)
+                print(
+                    String(
+                        format: "| %5d | %3d B | %9.0f | %7.0f | %13.2f | %15.1f |",
+                        batch, entrySize, entries, syncs, syncs / raw, entries / raw))
             }
         }
     }
@@ -51,12 +54,16 @@ struct StorageBenchmark: ParsableCommand {
         guard descriptor >= 0 else { throw ValidationError("cannot create \(path): errno \(errno)") }
         defer { close(descriptor) }
         let size = 64 << 20
-        guard posix_fallocate(descriptor, 0, off_t(size)) == 0 else { throw ValidationError("cannot preallocate \(path)") }
+        guard posix_fallocate(descriptor, 0, off_t(size)) == 0 else {
+            throw ValidationError("cannot preallocate \(path)")
+        }
         let record = [UInt8](repeating: 0xA5, count: 64)
         var offset = 0
         return try measure { () throws -> Int in
             let written = record.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, 64, off_t(offset)) }
-            guard written == 64, fdatasync(descriptor) == 0 else { throw ValidationError("raw write failed: errno \(errno)") }
+            guard written == 64, fdatasync(descriptor) == 0 else {
+                throw ValidationError("raw write failed: errno \(errno)")
+            }
             offset = (offset + 64) % size
             return 1
         }.rate

@@ -52,7 +52,8 @@ do {
         say("durable \(last) \(last)")
         batches += 1
         if batches % 40 == 0 {
-            try store.saveSnapshot(StoredSnapshot(index: last, term: last / 64 + 1, configuration: [1, 2, 3], data: payload(last)))
+            try store.saveSnapshot(
+                StoredSnapshot(index: last, term: last / 64 + 1, configuration: [1, 2, 3], data: payload(last)))
             try store.compact(upTo: last / 2)
             say("snapshot \(last)")
         }

@@ -24,7 +24,9 @@ import Testing
         } catch let error as StorageError {
             #expect(error.code == .corruption)
             #expect(error.path == directory.file(file))
-            #expect(error.offset.map { $0 <= offset } == true, "reported offset \(String(describing: error.offset)), damage at \(offset)")
+            #expect(
+                error.offset.map { $0 <= offset } == true,
+                "reported offset \(String(describing: error.offset)), damage at \(offset)")
             #expect(error.description.contains(directory.file(file)))
         } catch {
             Issue.record("unexpected error \(error)")

@@ -29,7 +29,8 @@ import Testing
             let operation = Operation.random(for: &next, using: &generator)
             let before = model
             operation.apply(to: &next)
-            let crashPoint = Int.random(in: 0..<4, using: &generator) == 0 ? Int.random(in: 0...10, using: &generator) : nil
+            let crashPoint =
+                Int.random(in: 0..<4, using: &generator) == 0 ? Int.random(in: 0...10, using: &generator) : nil
             if let crashPoint { store.crash(afterOperations: crashPoint) }
             let context = "seed \(seed) step \(step): \(operation)"
             if Self.tracing { print("\(context)\(crashPoint.map { " (crash after \($0) operations)" } ?? "")") }

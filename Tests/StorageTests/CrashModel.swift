@@ -40,7 +40,9 @@ enum Operation: CustomStringConvertible {
             model.log.recordSnapshot(index: snapshot.index, term: snapshot.term, replacedLog: replaced)
             model.snapshot = snapshot
         case .compact(let index):
-            if index > model.log.baseIndex, let term = model.log.term(at: index) { model.log.compact(upTo: index, term: term) }
+            if index > model.log.baseIndex, let term = model.log.term(at: index) {
+                model.log.compact(upTo: index, term: term)
+            }
         }
     }
 
@@ -62,14 +64,18 @@ enum Operation: CustomStringConvertible {
             return .compact(index)
         }
         if roll < 24 {
-            let data = (0..<Int.random(in: 0...3000, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let data = (0..<Int.random(in: 0...3000, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
             if log.lastIndex > floor && Bool.random(using: &generator) {
                 let index = UInt64.random(in: (floor + 1)...log.lastIndex, using: &generator)
-                return .saveSnapshot(StoredSnapshot(index: index, term: log.term(at: index)!, configuration: [1, 2], data: data))
+                return .saveSnapshot(
+                    StoredSnapshot(index: index, term: log.term(at: index)!, configuration: [1, 2], data: data))
             }
             model.term += 1
             let index = log.lastIndex + UInt64.random(in: 0...5, using: &generator)
-            return .saveSnapshot(StoredSnapshot(index: max(index, floor), term: model.term, configuration: [3], data: data))
+            return .saveSnapshot(
+                StoredSnapshot(index: max(index, floor), term: model.term, configuration: [3], data: data))
         }
         if Int.random(in: 0..<10, using: &generator) == 0 { model.term += 1 }
         var start = log.lastIndex + 1
@@ -78,9 +84,15 @@ enum Operation: CustomStringConvertible {
             model.term += 1
         }
         let count = UInt64.random(in: 0...8, using: &generator)
-        let entries = count == 0 ? [] : makeEntries(start...(start + count - 1), term: model.term, size: Int.random(in: 0...300, using: &generator))
-        let hard: StoredHardState? = count == 0 || Bool.random(using: &generator)
-            ? StoredHardState(term: model.term, vote: UInt64.random(in: 0...3, using: &generator), commit: start - 1) : nil
+        let entries =
+            count == 0
+            ? []
+            : makeEntries(
+                start...(start + count - 1), term: model.term, size: Int.random(in: 0...300, using: &generator))
+        let hard: StoredHardState? =
+            count == 0 || Bool.random(using: &generator)
+            ? StoredHardState(term: model.term, vote: UInt64.random(in: 0...3, using: &generator), commit: start - 1)
+            : nil
         return .append(entries, hard)
     }
 }

@@ -13,7 +13,10 @@ import Testing
             ("hard state", { try store.append([], hardState: StoredHardState(term: 9, vote: 1, commit: 0)) }),
             ("entries", { _ = try store.entries(from: 1, to: 2) }),
             ("term", { _ = try store.term(at: 1) }),
-            ("save snapshot", { try store.saveSnapshot(StoredSnapshot(index: 1, term: 1, configuration: [], data: [])) }),
+            (
+                "save snapshot",
+                { try store.saveSnapshot(StoredSnapshot(index: 1, term: 1, configuration: [], data: [])) }
+            ),
             ("load snapshot", { _ = try store.loadSnapshot() }),
             ("compact", { try store.compact(upTo: 0) }),
         ]
@@ -87,14 +90,17 @@ import Testing
             let store = try FaultyLogStore(generator: SeededGenerator(seed: seed))
             try store.append(makeEntries(1...10, term: 1), hardState: nil)
             store.failNextSync()
-            _ = try? store.append(makeEntries(11...40, term: 1, size: 200), hardState: StoredHardState(term: 1, vote: 0, commit: 40))
+            _ = try? store.append(
+                makeEntries(11...40, term: 1, size: 200), hardState: StoredHardState(term: 1, vote: 0, commit: 40))
             store.crash()
             try store.restart()
             let contents = try StoreContents(store)
             let whole = contents.lastIndex == 40 && contents.hardState.commit == 40
             let none = contents.lastIndex == 10 && contents.hardState == .initial
             #expect(whole || none, "seed \(seed): \(contents)")
-            #expect(contents.entries == makeEntries(1...10, term: 1) + (whole ? makeEntries(11...40, term: 1, size: 200) : []))
+            #expect(
+                contents.entries == makeEntries(1...10, term: 1)
+                    + (whole ? makeEntries(11...40, term: 1, size: 200) : []))
         }
     }
 }

@@ -39,7 +39,9 @@ import Testing
             let store = try FileLogStore(directory: directory.path, options: small)
             for batch in 0..<60 {
                 let first = UInt64(batch * 5 + 1)
-                try store.append(makeEntries(first...(first + 4), term: 1, size: 100), hardState: .init(term: 1, vote: 0, commit: first))
+                try store.append(
+                    makeEntries(first...(first + 4), term: 1, size: 100),
+                    hardState: .init(term: 1, vote: 0, commit: first))
             }
         }
         #expect(try directory.segments().count > 10)

@@ -11,7 +11,8 @@ import Testing
         let here = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
         let child = here.appendingPathComponent("storage-crash-child")
         guard FileManager.default.isExecutableFile(atPath: child.path) else {
-            throw StorageError(code: .unavailable, operation: "find child", path: child.path,
+            throw StorageError(
+                code: .unavailable, operation: "find child", path: child.path,
                 detail: "build it with `swift build --product storage-crash-child`")
         }
         return child
@@ -33,16 +34,21 @@ import Testing
         for round in 0..<50 {
             let linesBeforeKill = Int.random(in: 1...60, using: &generator)
             let pauseMicroseconds = UInt32.random(in: 0...3000, using: &generator)
-            let run = try runChild(child, directory: directory.path, seed: UInt64(round),
+            let run = try runChild(
+                child, directory: directory.path, seed: UInt64(round),
                 killAfter: linesBeforeKill, pause: pauseMicroseconds)
-            #expect(run.recoveredIndex >= reported.lastIndex, "round \(round): the child recovered \(run.recoveredIndex), \(reported.lastIndex) was reported")
+            #expect(
+                run.recoveredIndex >= reported.lastIndex,
+                "round \(round): the child recovered \(run.recoveredIndex), \(reported.lastIndex) was reported")
             reported.lastIndex = max(reported.lastIndex, run.reported.lastIndex)
             reported.commit = max(reported.commit, run.reported.commit)
             try check(directory: directory.path, against: reported, round: round)
         }
     }
 
-    private func runChild(_ child: URL, directory: String, seed: UInt64, killAfter: Int, pause: UInt32) throws
+    private func runChild(
+        _ child: URL, directory: String, seed: UInt64, killAfter: Int, pause: UInt32
+    ) throws
         -> (reported: Reported, recoveredIndex: UInt64)
     {
         let process = Process()
@@ -78,14 +84,18 @@ import Testing
         usleep(pause)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "the child exited on its own with status \(process.terminationStatus)")
+        #expect(
+            process.terminationReason == .uncaughtSignal,
+            "the child exited on its own with status \(process.terminationStatus)")
         return (reported, recoveredIndex)
     }
 
     /// Opens the store as the next run would, and checks every entry against the child's deterministic content.
     private func check(directory: String, against reported: Reported, round: Int) throws {
         let store = try FileLogStore(directory: directory, options: .init(segmentSize: 64 << 10))
-        #expect(store.lastIndex >= reported.lastIndex, "round \(round): recovered \(store.lastIndex), \(reported.lastIndex) was reported durable")
+        #expect(
+            store.lastIndex >= reported.lastIndex,
+            "round \(round): recovered \(store.lastIndex), \(reported.lastIndex) was reported durable")
         #expect(store.hardState.commit >= reported.commit, "round \(round)")
         let entries = try store.entries(from: store.firstIndex, to: store.lastIndex + 1)
         for entry in entries where entry.term != entry.index / 64 + 1 || entry.payload != childPayload(entry.index) {

@@ -39,7 +39,9 @@ final class TemporaryDirectory {
 /// Entries `range` with the given term and a payload that depends on index and term.
 func makeEntries(_ range: ClosedRange<UInt64>, term: UInt64, size: Int = 24) -> [StoredEntry] {
     range.map { index in
-        StoredEntry(index: index, term: term, payload: (0..<size).map { UInt8(truncatingIfNeeded: index &* 7 &+ term &+ UInt64($0)) })
+        StoredEntry(
+            index: index, term: term,
+            payload: (0..<size).map { UInt8(truncatingIfNeeded: index &* 7 &+ term &+ UInt64($0)) })
     }
 }
 

@@ -16,7 +16,8 @@ import Testing
                 let store = try FileLogStore(directory: directory.path, options: .init(segmentSize: 64 << 10))
                 for batch in 0..<6 { try store.append(Array(durable[(batch * 5)..<(batch * 5 + 5)]), hardState: nil) }
                 durableEnd = store.writeOffset
-                try store.append(makeEntries(31...50, term: 2, size: 300), hardState: StoredHardState(term: 2, vote: 1, commit: 50))
+                try store.append(
+                    makeEntries(31...50, term: 2, size: 300), hardState: StoredHardState(term: 2, vote: 1, commit: 50))
                 tornEnd = store.writeOffset
             }
             let segment = try directory.segments().last!
