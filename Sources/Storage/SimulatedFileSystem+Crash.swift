@@ -5,7 +5,9 @@ extension SimulatedFileSystem {
     @discardableResult
     func crash(using generator: inout some RandomNumberGenerator) -> String {
         var notes: [String] = []
-        for (name, inode) in names.merging(durableNames, uniquingKeysWith: { first, _ in first }) {
+        // Sorted, so the generator is consulted in the same order on every run (dictionary order is not).
+        let files = names.merging(durableNames, uniquingKeysWith: { first, _ in first }).sorted { $0.key < $1.key }
+        for (name, inode) in files {
             guard !inode.pending.isEmpty else { continue }
             let kept = Int.random(in: 0...inode.pending.count, using: &generator)
             var bytes = inode.durable

@@ -20,7 +20,19 @@ import Testing
         }
     }
 
-    private func run(seed: UInt64, steps: Int) throws {
+    @Test func theSameSeedLeavesTheSameBytesOnTheSimulatedDisk() throws {
+        for seed in UInt64(1)...5 {
+            let first = try run(seed: seed, steps: 60)
+            let second = try run(seed: seed, steps: 60)
+            #expect(first.fileNames == second.fileNames, "seed \(seed)")
+            for name in first.fileNames {
+                #expect(first.disk.durableContent(of: name) == second.disk.durableContent(of: name), "seed \(seed): \(name)")
+            }
+        }
+    }
+
+    @discardableResult
+    private func run(seed: UInt64, steps: Int) throws -> FaultyLogStore {
         var generator = SeededGenerator(seed: seed)
         let store = try FaultyLogStore(generator: SeededGenerator(seed: seed &* 1000), segmentSize: 4096)
         var model = Model()
@@ -44,7 +56,7 @@ import Testing
                 let recovered = try StoreContents(store)
                 guard recovered == before.contents || recovered == next.contents else {
                     Issue.record("\(context): recovered \(recovered), expected \(before.contents) or \(next.contents)")
-                    return
+                    return store
                 }
                 model = recovered == next.contents ? next : before
                 model.term = next.term
@@ -56,10 +68,11 @@ import Testing
                 let recovered = try StoreContents(store)
                 guard recovered == model.contents else {
                     Issue.record("\(context): after a crash recovered \(recovered), expected \(model.contents)")
-                    return
+                    return store
                 }
             }
         }
+        return store
     }
 
     private func restart(_ store: FaultyLogStore, context: String) throws {
