@@ -78,6 +78,9 @@ public final class FaultyLogStore: LogStore {
 }
 
 extension FaultyLogStore {
+    /// How many disk operations (writes, syncs, creations, renames, removals) the store has done so far.
+    public var diskOperationCount: Int { disk.operationCount }
+
     /// Cancels a crash armed with `crash(afterOperations:)` that has not happened yet.
     public func disarmCrash() { disk.crashAfterOperations = nil }
 }

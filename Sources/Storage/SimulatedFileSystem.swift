@@ -54,8 +54,12 @@ final class SimulatedFileSystem: FileSystem {
         self.directory = directory
     }
 
+    /// How many counted operations the disk has done since it was created.
+    private(set) var operationCount = 0
+
     /// Throws if an armed crash point is reached, counting one operation.
     private func tick(_ operation: String) throws {
+        operationCount += 1
         guard let remaining = crashAfterOperations else { return }
         if remaining <= 0 {
             throw StorageError(code: .closed, operation: operation, path: directory, detail: "simulated power loss")

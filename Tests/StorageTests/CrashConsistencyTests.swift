@@ -84,3 +84,47 @@ import Testing
         }
     }
 }
+
+/// One fixed workload, crashed at each of its disk operations in turn.
+@Suite struct ExhaustiveCrashTests {
+    @Test func aCrashAtEveryDiskOperationOfAWorkloadRecoversTheStateBeforeOrAfterTheCallInFlight() throws {
+        var generator = SeededGenerator(seed: 99)
+        var model = Model()
+        var workload: [Operation] = []
+        var models = [model]
+        for _ in 0..<40 {
+            let operation = Operation.random(for: &model, using: &generator)
+            operation.apply(to: &model)
+            workload.append(operation)
+            models.append(model)
+        }
+        let clean = try FaultyLogStore(generator: SeededGenerator(seed: 1), segmentSize: 4096)
+        let start = clean.diskOperationCount
+        for operation in workload { try operation.apply(to: clean) }
+        let total = clean.diskOperationCount - start
+        #expect(total > 100, "the workload exercises the disk")
+        for crashPoint in 0..<total {
+            let store = try FaultyLogStore(generator: SeededGenerator(seed: UInt64(crashPoint)), segmentSize: 4096)
+            store.crash(afterOperations: crashPoint)
+            var inFlight: Int?
+            for (position, operation) in workload.enumerated() {
+                do {
+                    try operation.apply(to: store)
+                } catch let error as StorageError where error.code == .closed {
+                    inFlight = position
+                    break
+                }
+            }
+            guard let inFlight else {
+                Issue.record("crash point \(crashPoint) of \(total) was never reached")
+                continue
+            }
+            store.crash()
+            try store.restart()
+            let recovered = try StoreContents(store)
+            #expect(
+                recovered == models[inFlight].contents || recovered == models[inFlight + 1].contents,
+                "crash at operation \(crashPoint), during \(workload[inFlight]): recovered \(recovered)")
+        }
+    }
+}
