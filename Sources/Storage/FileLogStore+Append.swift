@@ -9,6 +9,9 @@ extension FileLogStore {
             for (offset, entry) in entries.enumerated() {
                 precondition(
                     entry.index == first.index + UInt64(offset), "append of non-consecutive indexes at \(entry.index)")
+                precondition(
+                    entry.payload.count <= WALFormat.payloadSizeMax - 16,
+                    "entry \(entry.index) has \(entry.payload.count) bytes; the node must bound requests well below this")
             }
         }
         guard !entries.isEmpty || hardState != nil else { return }

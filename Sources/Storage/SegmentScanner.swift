@@ -80,8 +80,11 @@ struct SegmentScanner {
     private func classifyBad(at position: Int, extent: Int, reason: String, endOffset: Int) throws {
         let corrupt = StorageError.corrupt(path, at: UInt64(position), reason)
         guard isLast else { throw corrupt }
-        // A record that lies wholly before the zeroed end was written in full, so tearing cannot explain it.
-        guard position + extent > trailingZeroStart() else { throw corrupt }
+        // A record that lies wholly before the zeroed end was written in full, so tearing cannot explain it,
+        // unless its header is all zero: no flipped bit does that, but a crash while recovery was zeroing a
+        // torn tail does (the zeros reached the disk only as a prefix).
+        let headerZeroed = bytes.isZero(position..<min(bytes.count, position + WALFormat.recordHeaderSize))
+        guard position + extent > trailingZeroStart() || headerZeroed else { throw corrupt }
         // A valid commit record after the bad one means a later batch completed, so this one was durable.
         var candidate = position
         while candidate + 40 <= bytes.count {

@@ -70,7 +70,7 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         if let errorNumber { text += " (errno \(errorNumber))" }
         switch code {
         case .noSpace: text += ": no space left on the disk; free space and restart the node"
-        case .corruption: text += ": corrupt data, refusing to start"
+        case .corruption: text += ": corrupt data (never repaired silently; the node must not start on it)"
         default: break
         }
         return detail.isEmpty ? text : "\(text): \(detail)"

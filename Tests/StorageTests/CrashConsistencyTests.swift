@@ -52,7 +52,7 @@ import Testing
                 model = next
             } catch let error as StorageError where error.code == .closed {
                 let what = store.crash()
-                try restart(store, context: "\(context), crashed (\(what))")
+                try restart(store, context: "\(context), crashed (\(what))", generator: &generator)
                 let recovered = try StoreContents(store)
                 guard recovered == before.contents || recovered == next.contents else {
                     Issue.record("\(context): recovered \(recovered), expected \(before.contents) or \(next.contents)")
@@ -64,7 +64,7 @@ import Testing
             }
             if Int.random(in: 0..<8, using: &generator) == 0 {
                 store.crash()
-                try restart(store, context: "\(context), then a clean crash")
+                try restart(store, context: "\(context), then a clean crash", generator: &generator)
                 let recovered = try StoreContents(store)
                 guard recovered == model.contents else {
                     Issue.record("\(context): after a crash recovered \(recovered), expected \(model.contents)")
@@ -75,8 +75,19 @@ import Testing
         return store
     }
 
-    private func restart(_ store: FaultyLogStore, context: String) throws {
+    /// Restarts `store`; sometimes power is lost again during recovery itself, and then it restarts once more.
+    private func restart(_ store: FaultyLogStore, context: String, generator: inout SeededGenerator) throws {
         do {
+            if Int.random(in: 0..<4, using: &generator) == 0 {
+                store.crash(afterOperations: Int.random(in: 0...3, using: &generator))
+                do {
+                    try store.restart()
+                    store.disarmCrash()
+                    return
+                } catch let error as StorageError where error.code == .closed {
+                    store.crash()
+                }
+            }
             try store.restart()
         } catch {
             Issue.record("\(context): recovery failed: \(error)")
