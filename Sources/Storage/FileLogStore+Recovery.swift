@@ -100,28 +100,28 @@ extension FileLogStore {
     /// Checks the replayed log against the newest snapshot file, and finishes a snapshot whose record did
     /// not reach the log before a crash.
     private func checkAgainstSnapshot() throws {
-        let where_ = fileSystem.path(segments.first!.name)
+        let firstSegment = fileSystem.path(segments.first!.name)
         guard let snapshot = snapshotFile else {
             if log.snapshotIndex != nil || log.baseIndex > 0 || log.baseTerm == nil {
                 throw StorageError.corrupt(
-                    where_, at: 0, "the log starts at \(log.firstIndex) but there is no snapshot file")
+                    firstSegment, at: 0, "the log starts at \(log.firstIndex) but there is no snapshot file")
             }
             return
         }
         if let recorded = log.snapshotIndex, recorded > snapshot.index {
             throw StorageError.corrupt(
-                where_, at: 0,
+                firstSegment, at: 0,
                 "the log records snapshot \(recorded) but the newest snapshot file is \(snapshot.name)")
         }
         if log.baseIndex > snapshot.index {
-            throw StorageError.corrupt(where_, at: 0, "the log is compacted past the snapshot at \(snapshot.index)")
+            throw StorageError.corrupt(firstSegment, at: 0, "the log is compacted past the snapshot at \(snapshot.index)")
         }
         if log.snapshotIndex != snapshot.index || log.snapshotTerm != snapshot.term {
             // The crash came after the snapshot file was renamed into place but before its record was durable.
             try recordSnapshot(index: snapshot.index, term: snapshot.term)
         }
         if log.baseTerm == nil {
-            throw StorageError.corrupt(where_, at: 0, "the log starts at \(log.firstIndex) with no compaction record")
+            throw StorageError.corrupt(firstSegment, at: 0, "the log starts at \(log.firstIndex) with no compaction record")
         }
     }
 }

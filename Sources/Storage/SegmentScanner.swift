@@ -46,7 +46,7 @@ struct SegmentScanner {
                 return result
             case .bad(let extent, let reason):
                 try classifyBad(at: position, extent: extent, reason: reason, endOffset: result.endOffset)
-                result.tornTail = result.endOffset..<trailingZeroStart()
+                result.tornTail = result.endOffset..<max(result.endOffset, trailingZeroStart())
                 return result
             case .record(let record, let size, let newChain):
                 position += size
