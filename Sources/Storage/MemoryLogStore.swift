@@ -1,5 +1,8 @@
 /// A `LogStore` in memory, for tests: the same rules as `FileLogStore` (conflicting suffixes replaced,
 /// snapshots that replace a log they do not match, compaction), with no files and nothing to recover.
+///
+/// Like `FileLogStore` it is used from one thread at a time and has no locks; `@unchecked Sendable` lets a
+/// test hand it to the thread that will use it.
 public final class MemoryLogStore: LogStore, @unchecked Sendable {
     var log = LogState()
     var snapshot: StoredSnapshot?
