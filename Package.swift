@@ -46,6 +46,8 @@ let package = Package(
         // MARK: Durable storage.
         .target(name: "Storage"),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        // Appends until killed; StorageTests SIGKILLs it and checks recovery.
+        .executableTarget(name: "storage-crash-child", dependencies: ["Storage"]),
 
         // MARK: Executables.
         .executableTarget(
