@@ -58,5 +58,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "padlock-fuzz", dependencies: ["Wire", "PadlockTypes"]),
+
+        // MARK: Repository-wide checks (module boundaries).
+        .testTarget(name: "TidyTests"),
     ]
 )

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// The module boundaries of docs/ARCHITECTURE.md, enforced: each module may import only what is listed.
+/// A new module must be added here, so its boundary is a decision and not an accident.
+private let allowedImports: [String: Set<String>] = [
+    "PadlockTypes": [],
+    "Raft": [],
+    "LockTable": ["PadlockTypes"],
+    "Wire": ["PadlockTypes"],
+    "Storage": ["Glibc", "Foundation"],
+    "EventLoop": ["CLibUV", "Logging", "Glibc", "Synchronization", "Foundation"],
+    "padlock-bench": ["ArgumentParser", "Storage", "LockTable", "PadlockTypes", "Glibc", "Foundation"],
+    "padlock-fuzz": ["Wire", "PadlockTypes", "Glibc", "Foundation"],
+    "storage-crash-child": ["Storage", "Glibc", "Foundation"],
+]
+
+private let sourcesDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Sources")
+
+/// The module names imported by every Swift file of `module`, with the file they appear in.
+private func imports(of module: String) throws -> [(file: String, module: String)] {
+    let directory = sourcesDirectory.appendingPathComponent(module)
+    guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return [] }
+    var found: [(String, String)] = []
+    for case let path as String in walker where path.hasSuffix(".swift") {
+        let text = try String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ").filter { !$0.hasPrefix("@") }
+            guard words.count >= 2, words[0] == "import" || (words.count >= 3 && words[1] == "import") else {
+                continue
+            }
+            let name = words[0] == "import" ? words[1] : words[2]
+            let imported = String(name.split(separator: ".").first ?? name)
+            // Darwin is the platform C library on Apple systems, as Glibc is on Linux: one rule covers both.
+            found.append((path, imported == "Darwin" ? "Glibc" : imported))
+        }
+    }
+    return found
+}
+
+@Suite struct ImportRulesTests {
+    @Test func everyModuleImportsOnlyWhatItsBoundaryAllows() throws {
+        let modules = try FileManager.default.contentsOfDirectory(atPath: sourcesDirectory.path)
+            .filter { $0 != "CLibUV" && !$0.hasPrefix(".") }
+        #expect(modules.contains("Raft") && modules.contains("EventLoop"), "found \(modules)")
+        for module in modules.sorted() {
+            let allowed = try #require(allowedImports[module], "module \(module) has no entry in allowedImports")
+            for (file, imported) in try imports(of: module) where !allowed.contains(imported) {
+                Issue.record("\(module)/\(file) imports \(imported), which its boundary does not allow")
+            }
+        }
+    }
+
+    @Test func onlyEventLoopTouchesLibuv() throws {
+        for (module, allowed) in allowedImports where module != "EventLoop" {
+            #expect(!allowed.contains("CLibUV"), "\(module) must not be allowed to import CLibUV")
+        }
+        let eventLoopImports = try imports(of: "EventLoop").map(\.module)
+        #expect(eventLoopImports.contains("CLibUV"))
+    }
+}
