@@ -19,13 +19,13 @@ extension CommandResult {
         case let .granted(fence, holder):
             writer.writeUInt8(Tag.granted.rawValue)
             writer.writeVarint(fence.rawValue)
-            writer.write(holder)
+            writer.writeHolder(holder)
         case let .queued(position):
             writer.writeUInt8(Tag.queued.rawValue)
             writer.writeVarint(UInt64(position))
         case let .held(holder, key):
             writer.writeUInt8(Tag.held.rawValue)
-            writer.write(holder)
+            writer.writeHolder(holder)
             writer.write(key)
         case let .waitersAhead(key):
             writer.writeUInt8(Tag.waitersAhead.rawValue)
@@ -45,7 +45,7 @@ extension CommandResult {
         switch self {
         case let .forcedUnlock(previous):
             writer.writeUInt8(Tag.forcedUnlock.rawValue)
-            writer.writeArray(previous) { $0.write($1) }
+            writer.writeArray(previous) { $0.writeHolder($1) }
         case let .sessionRevoked(id):
             writer.writeUInt8(Tag.sessionRevoked.rawValue)
             writer.writeVarint(id.rawValue)
@@ -124,29 +124,5 @@ extension CommandResult {
         case 3: return .notDue(until: try reader.readTimestamp())
         case let tag: throw .unknownTag(offset: start, type: "SkipReason", tag: tag)
         }
-    }
-}
-
-extension ByteWriter {
-    mutating func write(_ holder: Holder) {
-        writeVarint(holder.session.rawValue)
-        writeString(holder.owner)
-        writeUInt8(holder.mode.rawValue)
-        writeVarint(holder.fence.rawValue)
-        writeVarint(holder.since.rawValue)
-        writeString(holder.note)
-    }
-}
-
-extension ByteReader {
-    mutating func readTimestamp() throws(DecodeError) -> Timestamp {
-        Timestamp(rawValue: try readVarint())
-    }
-
-    mutating func readHolder() throws(DecodeError) -> Holder {
-        Holder(
-            session: SessionID(try readVarint()), owner: try readString(maxByteCount: InputLimits.ownerByteCountMax),
-            mode: try readEnum(LockMode.self), fence: FenceToken(try readVarint()), since: try readTimestamp(),
-            note: try readString(maxByteCount: InputLimits.noteByteCountMax))
     }
 }

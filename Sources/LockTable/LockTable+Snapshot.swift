@@ -224,7 +224,7 @@ extension ByteWriter {
         writeString(record.actor)
         writeVarint(record.session.rawValue)
         writeOptional(record.key) { $0.write($1) }
-        writeOptional(record.previous) { $0.write($1) }
+        writeOptional(record.previous) { $0.writeHolder($1) }
         writeString(record.reason)
     }
 }

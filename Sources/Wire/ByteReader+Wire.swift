@@ -45,23 +45,9 @@ extension ByteReader {
     /// Reads a varint as a fence.
     mutating func readFence() throws -> FenceToken { FenceToken(try readVarint()) }
 
-    /// Reads a varint as a timestamp.
-    mutating func readTimestamp() throws -> Timestamp { Timestamp(rawValue: try readVarint()) }
-
     /// Reads a request id: the session, then the sequence, both varints.
     mutating func readRequestID() throws -> RequestID {
         RequestID(session: try readSessionID(), sequence: try readVarint())
-    }
-
-    /// Reads a holder in the layout ``ByteWriter/writeHolder(_:)`` writes.
-    mutating func readHolder() throws -> Holder {
-        let session = try readSessionID()
-        let owner = try readString(maxByteCount: InputLimits.ownerByteCountMax)
-        let mode = try readEnum(LockMode.self)
-        let fence = try readFence()
-        let since = try readTimestamp()
-        let note = try readString(maxByteCount: InputLimits.noteByteCountMax)
-        return Holder(session: session, owner: owner, mode: mode, fence: fence, since: since, note: note)
     }
 }
 
@@ -75,15 +61,6 @@ extension ByteWriter {
         writeVarint(id.sequence)
     }
 
-    /// Writes every field of a holder: session, owner, mode, fence, since, note.
-    mutating func writeHolder(_ holder: Holder) {
-        writeVarint(holder.session.rawValue)
-        writeString(holder.owner)
-        writeUInt8(holder.mode.rawValue)
-        writeVarint(holder.fence.rawValue)
-        writeVarint(holder.since.rawValue)
-        writeString(holder.note)
-    }
 
     /// Writes a count, then each element. A count over the bound the reader enforces is a programmer error:
     /// the sender must page its answer instead of sending bytes every receiver refuses.
