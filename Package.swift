@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "padlock-bench", targets: ["padlock-bench"]),
         .executable(name: "padlock-fuzz", targets: ["padlock-fuzz"]),
+        .executable(name: "padlock-sim", targets: ["padlock-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
@@ -49,6 +50,36 @@ let package = Package(
         // Appends until killed; StorageTests SIGKILLs it and checks recovery.
         .executableTarget(name: "storage-crash-child", dependencies: ["Storage"]),
 
+        // MARK: Peer wire: Raft messages as bytes (message kinds 16 and up).
+        .target(name: "PeerWire", dependencies: ["Raft", "PadlockTypes", "Wire"]),
+        .testTarget(name: "PeerWireTests", dependencies: ["PeerWire", "Raft", "PadlockTypes", "Wire"]),
+
+        // MARK: Lock histories and their checkers (pure).
+        .target(name: "LockHistory", dependencies: ["PadlockTypes"]),
+        .testTarget(name: "LockHistoryTests", dependencies: ["LockHistory", "PadlockTypes"]),
+
+        // MARK: The node shell: Raft + LockTable + LogStore, generic over its environment.
+        .target(
+            name: "Node",
+            dependencies: ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"]
+        ),
+        .testTarget(
+            name: "NodeTests",
+            dependencies: ["Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"]
+        ),
+
+        // MARK: The deterministic simulator running the real Node.
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "LockHistory",
+            ]
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation", "Node", "Raft", "LockTable", "Storage", "Wire", "PadlockTypes", "LockHistory"]
+        ),
+
         // MARK: Executables.
         .executableTarget(
             name: "padlock-bench",
@@ -57,7 +88,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "padlock-fuzz", dependencies: ["Wire", "PadlockTypes"]),
+        .executableTarget(name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes"]),
+        .executableTarget(
+            name: "padlock-sim",
+            dependencies: ["Simulation", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         // MARK: Repository-wide checks (module boundaries).
         .testTarget(name: "TidyTests"),

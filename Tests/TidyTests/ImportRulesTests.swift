@@ -10,8 +10,13 @@ private let allowedImports: [String: Set<String>] = [
     "Wire": ["PadlockTypes"],
     "Storage": ["Glibc", "Foundation"],
     "EventLoop": ["CLibUV", "Logging", "Glibc", "Synchronization", "Foundation"],
+    "PeerWire": ["Raft", "PadlockTypes", "Wire"],
+    "LockHistory": ["PadlockTypes"],
+    "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"],
+    "Simulation": ["Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "LockHistory"],
+    "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],
     "padlock-bench": ["ArgumentParser", "Storage", "LockTable", "PadlockTypes", "Glibc", "Foundation"],
-    "padlock-fuzz": ["Wire", "PadlockTypes", "Glibc", "Foundation"],
+    "padlock-fuzz": ["Wire", "PeerWire", "PadlockTypes", "Glibc", "Foundation"],
     "storage-crash-child": ["Storage", "Glibc", "Foundation"],
 ]
 

@@ -1,0 +1,2 @@
+import Simulation
+print("padlock-sim: not built yet")
