@@ -29,6 +29,8 @@ public struct Config: Sendable {
     /// Serve reads on the leader's lease instead of a heartbeat round. It relies on bounded clock
     /// drift between nodes, so it is off by default; it requires `checkQuorum`.
     public var leaderLeaseReads: Bool
+    /// Deliberate bugs for the simulator's self-test, which must catch each one. Never set outside tests.
+    package var injectedBugs = RaftInjectedBugs()
 
     /// Creates a configuration with the defaults described on each property.
     public init(
@@ -70,6 +72,15 @@ public struct Config: Sendable {
         if leaderLeaseReads && !checkQuorum { return "leaderLeaseReads requires checkQuorum" }
         return nil
     }
+}
+
+/// Deliberate departures from the algorithm, for the simulator's self-test (package access only).
+package struct RaftInjectedBugs: Hashable, Sendable {
+    /// Commit the highest index a majority holds even when it is from an earlier term: the mistake the
+    /// paper's Figure 8 shows, which lets a committed entry be overwritten.
+    package var commitsPreviousTermByCounting = false
+
+    package init() {}
 }
 
 /// Why a node could not be created or a request could not be carried out.

@@ -32,6 +32,24 @@ extension RaftNode {
         return ready
     }
 
+    /// Takes the messages that may leave before anything is persisted (appends, heartbeats, snapshots,
+    /// `timeoutNow`), even while a `Ready` is outstanding, so that a slow disk write does not hold back the
+    /// leader's heartbeats and replication. Messages that promise durable state stay queued for the next
+    /// `Ready`, in order. Proposals made since the last `Ready` are broadcast now: followers may persist
+    /// them before the leader does, and the leader still counts itself only after `advance`.
+    public mutating func takeMessages() -> [Message] {
+        if needsBroadcast {
+            needsBroadcast = false
+            broadcastAppend()
+        }
+        guard outbox.contains(where: { !$0.requiresPersistence }) else { return [] }
+        // Heartbeats leaving now were sent before any later read arrived, so later reads need a new round.
+        roundOpen = false
+        let early = outbox.filter { !$0.requiresPersistence }
+        outbox.removeAll { !$0.requiresPersistence }
+        return early
+    }
+
     /// The next committed entries to apply, at most `maxApplyBytesPerReady` of commands (at least one entry).
     private func entriesToApply() -> [Entry] {
         var batch: [Entry] = []

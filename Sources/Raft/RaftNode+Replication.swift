@@ -135,7 +135,9 @@ extension RaftNode {
         guard !voters.isEmpty else { return false }
         let matches = voters.map { progress[$0]?.match ?? .zero }.sorted(by: >)
         let candidate = matches[log.configuration.quorum - 1]
-        guard candidate > log.committed, log.term(at: candidate) == term else { return false }
+        guard candidate > log.committed,
+            log.term(at: candidate) == term || config.injectedBugs.commitsPreviousTermByCounting
+        else { return false }
         let previous = log.committed
         log.commit(to: candidate)
         for entry in log.entries(from: previous.next, through: candidate) where entry.term == term {
