@@ -24,8 +24,12 @@ public enum Command: Hashable, Sendable {
     case expireSession(SessionID, renewalGeneration: UInt64)
     /// The leader decided the waiter queued by `request` has waited long enough.
     case expireWaiter(RequestID)
-    /// The leader records sessions' renewal generations and remaining lock-lease time.
+    /// The leader records sessions' renewal generations and sets their remaining lock-lease time.
     case checkpointLeases([LeaseCheckpoint])
+    /// Settles request `RequestID`, whose outcome its client does not know, exactly once: a request that was
+    /// applied is answered with its stored answer, one that was not is recorded as answered `.abandoned` so
+    /// that it can never be applied afterwards.
+    case resolve(RequestID)
 }
 
 /// One session's lease state as the leader knew it when it proposed a checkpoint.
@@ -34,7 +38,9 @@ public struct LeaseCheckpoint: Hashable, Sendable {
     public var session: SessionID
     /// The leader's count of renewals of this session; it only grows.
     public var renewalGeneration: UInt64
-    /// Time left until the leader's own deadline for the session, measured when the checkpoint was proposed.
+    /// The safe remaining lock-lease time the leader computed for the session, including time for renewals
+    /// it may still acknowledge. The table sets the session's deadline to the entry's time plus this, bounded
+    /// by twice the TTL.
     public var remainingMilliseconds: UInt64
 
     /// Creates a checkpoint for one session.
@@ -54,7 +60,7 @@ extension Command {
 
     private enum Tag: UInt8 {
         case openSession = 1, closeSession, acquire, release, cancelWait, forceUnlock, revokeSession
-        case expireSession, expireWaiter, checkpointLeases
+        case expireSession, expireWaiter, checkpointLeases, resolve
     }
 
     /// The command's deterministic encoding, as carried by a log entry.
@@ -91,6 +97,9 @@ extension Command {
             writer.writeUInt8(Tag.cancelWait.rawValue)
             writer.write(request)
             writer.write(key)
+        case let .resolve(request):
+            writer.writeUInt8(Tag.resolve.rawValue)
+            writer.write(request)
         default:
             encodeAdministrative(into: &writer)
         }
@@ -178,6 +187,8 @@ extension Command {
                     remainingMilliseconds: try reader.readVarint())
             }
             return .checkpointLeases(checkpoints)
+        case .resolve:
+            return .resolve(try reader.readRequestID())
         }
     }
 }

@@ -5,7 +5,7 @@ extension CommandResult {
     private enum Tag: UInt8 {
         case sessionOpened = 1, sessionClosed, granted, queued, held, waitersAhead, lockDelayed, released, notHeld
         case waitCancelled, notWaiting, forcedUnlock, sessionRevoked, sessionExpiredNow, waiterExpired
-        case leasesCheckpointed, skipped, sessionExpired, sessionUnknown, stale, invalid, overloaded
+        case leasesCheckpointed, skipped, sessionExpired, sessionUnknown, stale, invalid, overloaded, abandoned
     }
 
     /// Appends the result's encoding to `writer`.
@@ -78,6 +78,7 @@ extension CommandResult {
         case let .overloaded(limit):
             writer.writeUInt8(Tag.overloaded.rawValue)
             writer.writeUInt8(limit.rawValue)
+        case .abandoned: writer.writeUInt8(Tag.abandoned.rawValue)
         default:
             preconditionFailure("result \(self) reached the second encoder")
         }
@@ -113,6 +114,7 @@ extension CommandResult {
         case .stale: return .stale(lastSequence: try reader.readVarint())
         case .invalid: return .invalid(try reader.readEnum(InvalidReason.self))
         case .overloaded: return .overloaded(try reader.readEnum(Limit.self))
+        case .abandoned: return .abandoned
         }
     }
 

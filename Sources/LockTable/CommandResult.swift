@@ -42,6 +42,8 @@ public enum CommandResult: Hashable, Sendable {
     case sessionUnknown
     /// The request's sequence is lower than the session's last applied one: an old retry, answered once already.
     case stale(lastSequence: UInt64)
+    /// The request was resolved before it was applied: it never took effect and never will.
+    case abandoned
     /// Bad input; nothing changed.
     case invalid(InvalidReason)
     /// A limit would be exceeded; nothing changed.

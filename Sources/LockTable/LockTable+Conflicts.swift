@@ -21,12 +21,14 @@ extension LockTable {
     func isBlocked(_ key: LockKey, mode: LockMode, arrivalBefore: UInt64) -> Bool {
         let node = prefixes[key.string]
         if let holding = holding(key.string), !holding.mode.isCompatible(with: mode) { return true }
-        if node?.holdsConflicting(with: mode) == true { return true }
         var blocked = false
-        Self.forEachPrefix(of: key.string) { prefix in
-            if !blocked, let holding = holding(prefix), !holding.mode.isCompatible(with: mode) { blocked = true }
+        if !configuration.injectedBugs.ignoresOverlappingHolders {
+            if node?.holdsConflicting(with: mode) == true { return true }
+            Self.forEachPrefix(of: key.string) { prefix in
+                if !blocked, let holding = holding(prefix), !holding.mode.isCompatible(with: mode) { blocked = true }
+            }
+            if blocked { return true }
         }
-        if blocked { return true }
         if !delays.isEmpty {
             if delays[key.string] != nil || (node?.delaysBelow ?? 0) > 0 { return true }
             Self.forEachPrefix(of: key.string) { prefix in blocked = blocked || delays[prefix] != nil }
@@ -46,7 +48,14 @@ extension LockTable {
     }
 
     /// The conflicting holding whose key comes first in segment order (ancestors, the key, then descendants).
+    ///
+    /// With the injected `ignoresOverlappingHolders` only the key itself is checked. Restore validates
+    /// holders with this function too, so a table with that bug restores the snapshots it writes.
     func firstConflictingHolder(_ key: String, mode: LockMode) -> (String, KeyHolding)? {
+        if configuration.injectedBugs.ignoresOverlappingHolders {
+            guard let holding = holding(key), !holding.mode.isCompatible(with: mode) else { return nil }
+            return (key, holding)
+        }
         var found: (String, KeyHolding)?
         Self.forEachPrefix(of: key) { prefix in
             if found == nil, let holding = holding(prefix), !holding.mode.isCompatible(with: mode) {

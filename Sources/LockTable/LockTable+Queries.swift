@@ -6,7 +6,8 @@ public struct HeldLock: Hashable, Sendable {
     public var key: LockKey
     /// Who holds it, how and since when.
     public var holder: Holder
-    /// The session's last open, checkpoint or recorded renewal time plus its TTL, as the table knows it.
+    /// The session's lease deadline as the table knows it: its open time plus its TTL, or the last applied
+    /// checkpoint's entry time plus the remaining time it carried.
     public var leaseDeadline: Timestamp
 }
 
@@ -14,6 +15,8 @@ public struct HeldLock: Hashable, Sendable {
 public struct WaiterInfo: Hashable, Sendable {
     /// The queued acquire.
     public var request: RequestID
+    /// The key the acquire waits for, as the acquire named it.
+    public var key: LockKey
     /// The waiting session's owner label.
     public var owner: String
     /// The mode asked for.
@@ -92,8 +95,12 @@ public struct SessionInfo: Hashable, Sendable {
     public var openedAt: Timestamp
     /// The last renewal generation a checkpoint recorded.
     public var renewalGeneration: UInt64
-    /// The table's view of its lease deadline.
+    /// The table's view of its lease deadline: the open time plus the TTL, or the last applied checkpoint's
+    /// entry time plus its remaining time.
     public var leaseDeadline: Timestamp
+    /// The remaining lock-lease time the last applied checkpoint recorded (bounded by twice the TTL), or the
+    /// TTL if no checkpoint has been applied.
+    public var checkpointRemainingMilliseconds: UInt64
     /// Locks it holds.
     public var heldLockCount: Int
     /// Acquires it has queued.
@@ -107,11 +114,7 @@ extension LockTable {
             holding(key.string).map { holding in
                 holding.grants.map { heldLock(key: key, grant: $0, mode: holding.mode) }
             } ?? []
-        let waiters = (queues[key.string] ?? []).map { waiter in
-            WaiterInfo(
-                request: waiter.request, owner: sessions[waiter.request.session]?.owner ?? "", mode: waiter.mode,
-                note: waiter.note, enqueuedAt: waiter.enqueuedAt, deadline: waiter.deadline)
-        }
+        let waiters = (queues[key.string] ?? []).map(waiterInfo)
         return KeyInspection(
             key: key, holders: holders, waiters: waiters, lockDelayedUntil: activeLockDelay(key.string))
     }
@@ -180,6 +183,7 @@ extension LockTable {
             SessionInfo(
                 id: record.id, owner: record.owner, ttlMilliseconds: record.ttlMilliseconds, openedAt: record.openedAt,
                 renewalGeneration: record.renewalGeneration, leaseDeadline: record.leaseDeadline,
+                checkpointRemainingMilliseconds: record.checkpointRemainingMilliseconds,
                 heldLockCount: record.heldKeys.count, waiterCount: record.waitingKeys.count)
         }
     }
@@ -200,9 +204,15 @@ extension LockTable {
     /// applied at or after that time, so the leader should make sure one is proposed then (a lease checkpoint).
     public var nextLockDelayEnd: Timestamp? { delayOrder.first?.until }
 
-    private func heldLock(key: LockKey, grant: Grant, mode: LockMode) -> HeldLock {
+    func heldLock(key: LockKey, grant: Grant, mode: LockMode) -> HeldLock {
         HeldLock(
             key: key, holder: holder(of: grant, mode: mode),
             leaseDeadline: sessions[grant.session]?.leaseDeadline ?? grant.since)
+    }
+
+    func waiterInfo(_ waiter: Waiter) -> WaiterInfo {
+        WaiterInfo(
+            request: waiter.request, key: waiter.key, owner: sessions[waiter.request.session]?.owner ?? "",
+            mode: waiter.mode, note: waiter.note, enqueuedAt: waiter.enqueuedAt, deadline: waiter.deadline)
     }
 }

@@ -7,7 +7,9 @@ extension LockTable {
         guard (InputLimits.sessionTTLMillisecondsMin...InputLimits.sessionTTLMillisecondsMax).contains(ttlMilliseconds)
         else { return .invalid(.ttlOutOfRange) }
         let openKey = OpenKey(owner: owner, nonce: nonce)
-        if let existing = sessionsByNonce[openKey], let session = sessions[existing] {
+        if !configuration.injectedBugs.skipsDeduplication, let existing = sessionsByNonce[openKey],
+            let session = sessions[existing]
+        {
             return .sessionOpened(existing, leaseDeadline: session.leaseDeadline)
         }
         if sessions.count >= configuration.sessionCountMax { return .overloaded(.sessions) }
@@ -16,7 +18,7 @@ extension LockTable {
         let deadline = now.adding(milliseconds: ttlMilliseconds)
         sessions[id] = SessionRecord(
             id: id, owner: owner, nonce: nonce, ttlMilliseconds: ttlMilliseconds, openedAt: now,
-            leaseDeadline: deadline)
+            leaseDeadline: deadline, checkpointRemainingMilliseconds: ttlMilliseconds)
         sessionsByNonce[openKey] = id
         return .sessionOpened(id, leaseDeadline: deadline)
     }
@@ -45,17 +47,23 @@ extension LockTable {
         return .sessionExpiredNow(id)
     }
 
-    /// Records renewal generations and remaining lease time. A checkpoint only ever moves a session's
-    /// deadline later, and an older generation than the one recorded is ignored.
+    /// Records renewal generations and the leader's remaining lock-lease time.
+    ///
+    /// The leader computes a safe remaining time itself (including renewals it may still acknowledge), so a
+    /// checkpoint sets the deadline to the entry time plus that remaining time, bounded by twice the TTL:
+    /// earlier or later than before. A checkpoint with an older generation than the one recorded is ignored.
+    /// Why this never expires a lease before its holder's own deadline is argued in `docs/leases.md`.
     mutating func checkpointLeases(_ checkpoints: [LeaseCheckpoint]) -> CommandResult {
         var count = 0
         for checkpoint in checkpoints {
             guard var session = sessions[checkpoint.session],
                 checkpoint.renewalGeneration >= session.renewalGeneration
             else { continue }
-            let remaining = min(checkpoint.remainingMilliseconds, session.ttlMilliseconds)
+            // TTLs are at most an hour (checked at open and on restore), so doubling cannot overflow.
+            let remaining = min(checkpoint.remainingMilliseconds, 2 * session.ttlMilliseconds)
             session.renewalGeneration = checkpoint.renewalGeneration
-            session.leaseDeadline = max(session.leaseDeadline, now.adding(milliseconds: remaining))
+            session.checkpointRemainingMilliseconds = remaining
+            session.leaseDeadline = now.adding(milliseconds: remaining)
             sessions[checkpoint.session] = session
             count += 1
         }
@@ -100,7 +108,9 @@ extension LockTable {
             }
         }
         sessions[id] = nil
-        sessionsByNonce[OpenKey(owner: record.owner, nonce: record.nonce)] = nil
+        // Only `skipsDeduplication` opens two sessions with one (owner, nonce); the later one owns the entry.
+        let openKey = OpenKey(owner: record.owner, nonce: record.nonce)
+        if sessionsByNonce[openKey] == id { sessionsByNonce[openKey] = nil }
         pendingEvents.append(.sessionEnded(id, reason: reason))
         rememberEnded(id, reason: reason)
     }

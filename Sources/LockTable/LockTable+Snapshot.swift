@@ -21,7 +21,7 @@ public enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
 
 extension LockTable {
     static let snapshotMagic: [UInt8] = Array("PLTS".utf8)
-    static let snapshotVersion: UInt8 = 1
+    static let snapshotVersion: UInt8 = 2
     private static let countMax = 1 << 26
 
     /// The whole state as bytes: the same state always gives the same bytes (every collection is written in
@@ -108,6 +108,14 @@ extension LockTable {
         for record in records {
             guard sessions[record.id] == nil, !record.owner.isEmpty, record.id.rawValue <= lastAppliedIndex else {
                 throw SnapshotError.inconsistent("session \(record.id) is repeated, ownerless or from the future")
+            }
+            let ttlRange = InputLimits.sessionTTLMillisecondsMin...InputLimits.sessionTTLMillisecondsMax
+            guard ttlRange.contains(record.ttlMilliseconds),
+                record.checkpointRemainingMilliseconds <= 2 * record.ttlMilliseconds
+            else {
+                throw SnapshotError.inconsistent(
+                    "session \(record.id) has TTL \(record.ttlMilliseconds) ms and checkpointed remaining time "
+                        + "\(record.checkpointRemainingMilliseconds) ms")
             }
             sessions[record.id] = record
             sessionsByNonce[OpenKey(owner: record.owner, nonce: record.nonce)] = record.id
@@ -212,6 +220,7 @@ extension ByteWriter {
         writeVarint(record.openedAt.rawValue)
         writeVarint(record.renewalGeneration)
         writeVarint(record.leaseDeadline.rawValue)
+        writeVarint(record.checkpointRemainingMilliseconds)
         writeVarint(record.lastSequence)
         writeOptional(record.lastResult) { writer, result in result.encode(into: &writer) }
     }
@@ -234,9 +243,10 @@ extension ByteReader {
         var record = SessionRecord(
             id: SessionID(try readVarint()), owner: try readString(maxByteCount: InputLimits.ownerByteCountMax),
             nonce: try readVarint(), ttlMilliseconds: try readVarint(), openedAt: try readTimestamp(),
-            leaseDeadline: Timestamp(rawValue: 0))
+            leaseDeadline: Timestamp(rawValue: 0), checkpointRemainingMilliseconds: 0)
         record.renewalGeneration = try readVarint()
         record.leaseDeadline = try readTimestamp()
+        record.checkpointRemainingMilliseconds = try readVarint()
         record.lastSequence = try readVarint()
         record.lastResult = try readOptional { reader throws(DecodeError) in try CommandResult.decode(from: &reader) }
         return record

@@ -115,11 +115,15 @@ public struct LockTable: Sendable {
             return expireWaiter(request)
         case let .checkpointLeases(checkpoints):
             return checkpointLeases(checkpoints)
+        case let .resolve(request):
+            // A request not yet applied is settled here, answered `.abandoned` from now on and never applied.
+            return deduplicated(request) { _ in .abandoned }
         }
     }
 
     /// Runs a client command once per (session, sequence): a repeat of the last request gets its stored
-    /// answer, an older one is answered `.stale`, and neither is applied again.
+    /// answer, an older one is answered `.stale`, and neither is applied again (unless the simulator injected
+    /// `skipsDeduplication`, which applies both again and records the new answer).
     private mutating func deduplicated(
         _ request: RequestID, closing: Bool = false, _ body: (inout LockTable) -> CommandResult
     ) -> CommandResult {
@@ -130,8 +134,10 @@ public struct LockTable: Sendable {
             case nil: return .sessionUnknown
             }
         }
-        if request.sequence < session.lastSequence { return .stale(lastSequence: session.lastSequence) }
-        if request.sequence == session.lastSequence, let stored = session.lastResult { return stored }
+        if !configuration.injectedBugs.skipsDeduplication {
+            if request.sequence < session.lastSequence { return .stale(lastSequence: session.lastSequence) }
+            if request.sequence == session.lastSequence, let stored = session.lastResult { return stored }
+        }
         let result = body(&self)
         // The command may have ended the requesting session (close, or an admin revoking itself).
         if sessions[request.session] != nil {
@@ -237,6 +243,9 @@ struct SessionRecord: Sendable {
     var openedAt: Timestamp
     var renewalGeneration: UInt64 = 0
     var leaseDeadline: Timestamp
+    /// The remaining lock-lease time the last applied checkpoint set, bounded by twice the TTL; the TTL
+    /// until a checkpoint is applied.
+    var checkpointRemainingMilliseconds: UInt64
     var lastSequence: UInt64 = 0
     /// The answer to request `lastSequence`, kept compactly (see `StoredResult`).
     var storedResult: StoredResult?

@@ -25,6 +25,9 @@ public struct LockTableConfiguration: Hashable, Sendable {
     public var lockDelayMillisecondsByNamespace: [String: UInt64]
     /// Largest page a listing query returns.
     public var pageSizeMax: Int
+    /// Deliberate defects for the simulator's self-test, all off by default. Only code in this package can set
+    /// them; a table built by a user of the module always runs without them.
+    package var injectedBugs = LockTableInjectedBugs()
 
     /// The documented defaults (see `docs/locktable.md`).
     public init(
@@ -60,5 +63,27 @@ public struct LockTableConfiguration: Hashable, Sendable {
     /// The lock-delay that applies to `key`'s namespace.
     public func lockDelayMilliseconds(for key: LockKey) -> UInt64 {
         lockDelayMillisecondsByNamespace[String(key.namespace)] ?? lockDelayMillisecondsDefault
+    }
+}
+
+/// Deliberate defects the simulator switches on to prove that its checkers catch them.
+///
+/// Each flag breaks one guarantee the way a plausible coding mistake would, while the table still keeps its
+/// own data structures consistent: a table with a flag set never traps, it only answers wrongly. Every node of
+/// a simulated cluster must run with the same flags, like the rest of the configuration.
+package struct LockTableInjectedBugs: Hashable, Sendable {
+    /// Conflict checks, for new requests and for waiter promotion alike, ignore holders of ancestor and
+    /// descendant keys: a field lock can be granted under a held record. Holders of the exact key still
+    /// conflict, lock-delays and waiters still count.
+    package var ignoresOverlappingHolders = false
+    /// Client commands are applied again when their (session, sequence) was already applied or is older than
+    /// the last applied one; the answer is still recorded as the session's last. Opening a session ignores
+    /// an open session with the same (owner, nonce) and opens another.
+    package var skipsDeduplication = false
+
+    /// The given flags; none by default.
+    package init(ignoresOverlappingHolders: Bool = false, skipsDeduplication: Bool = false) {
+        self.ignoresOverlappingHolders = ignoresOverlappingHolders
+        self.skipsDeduplication = skipsDeduplication
     }
 }

@@ -20,6 +20,7 @@ import Testing
         .expireSession(SessionID(3), renewalGeneration: 17),
         .expireWaiter(RequestID(session: SessionID(3), sequence: 10)),
         .checkpointLeases([LeaseCheckpoint(session: SessionID(3), renewalGeneration: 2, remainingMilliseconds: 900)]),
+        .resolve(RequestID(session: SessionID(3), sequence: 13)),
     ]
 
     @Test func everyCommandSurvivesEncodingAndDecoding() throws {
@@ -69,6 +70,46 @@ import Testing
             }
         }
         #expect(decoded > 1_000, "mutations should often still decode")
+    }
+
+    /// Tags are part of the log and snapshot formats: new ones are appended, existing ones never renumbered.
+    @Test func resolveAndAbandonedHaveTheirAppendedTags() throws {
+        #expect(Command.resolve(RequestID(session: SessionID(3), sequence: 13)).encode() == [11, 3, 13])
+        var writer = ByteWriter()
+        CommandResult.abandoned.encode(into: &writer)
+        #expect(writer.bytes == [23])
+        var reader = ByteReader(writer.bytes)
+        #expect(try CommandResult.decode(from: &reader) == .abandoned)
+    }
+
+    /// A snapshot of one session with ttl 2 000 ms and the given checkpointed remaining time, in `version`.
+    static func oneSessionSnapshot(version: UInt8, checkpointRemaining: UInt64) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.writeRaw(Array("PLTS".utf8))
+        writer.writeUInt8(version)
+        for counter: UInt64 in [1, 1_000, 1] { writer.writeVarint(counter) }  // applied index, time, audit sequence
+        writer.writeVarint(1)  // one session
+        writer.writeVarint(1)
+        writer.writeString("alice@fe")
+        for field: UInt64 in [1, 2_000, 1_000, 0, 3_000, checkpointRemaining, 0] { writer.writeVarint(field) }
+        writer.writeBool(false)  // no stored answer
+        for _ in 0..<5 { writer.writeVarint(0) }  // holdings, waiters, lock-delays, ended sessions, audit
+        return writer.bytes
+    }
+
+    @Test func restoreReadsVersionTwoOnlyAndBoundsTheCheckpointedTimeByTwiceTheTTL() throws {
+        var table = LockTable()
+        try table.restore(from: Self.oneSessionSnapshot(version: 2, checkpointRemaining: 4_000))
+        #expect(table.session(SessionID(1))?.checkpointRemainingMilliseconds == 4_000)
+        #expect(table.session(SessionID(1))?.leaseDeadline == Timestamp(rawValue: 3_000))
+        #expect(throws: SnapshotError.unsupportedVersion(1)) {
+            try table.restore(from: Self.oneSessionSnapshot(version: 1, checkpointRemaining: 4_000))
+        }
+        #expect(throws: SnapshotError.self) {
+            try table.restore(from: Self.oneSessionSnapshot(version: 2, checkpointRemaining: 4_001))
+        }
+        #expect(
+            table.session(SessionID(1))?.checkpointRemainingMilliseconds == 4_000, "a failed restore changes nothing")
     }
 
     @Test func anUndecodableEntryIsAnsweredMalformedAndChangesNothing() {

@@ -54,7 +54,8 @@ struct RandomWorkload {
         case 72..<80: command = expireWaiter(model)
         case 80..<83: command = .forceUnlock(request(), key: key(), reason: "stuck", admin: "root@ops")
         case 83..<85: command = .revokeSession(request(), session: session(), reason: "left", admin: "root@ops")
-        case 85..<90: command = checkpoint(model)
+        case 85..<88: command = checkpoint(model)
+        case 88..<90: command = resolve(model)
         default: command = recent.randomElement(using: &random) ?? open()
         }
         if roll < 90, case .openSession = command {
@@ -136,7 +137,16 @@ struct RandomWorkload {
                 return LeaseCheckpoint(
                     session: id,
                     renewalGeneration: (model.sessions[id]?.generation ?? 0) + UInt64.random(in: 0...1, using: &random),
-                    remainingMilliseconds: UInt64.random(in: 0...7_000, using: &random))
+                    remainingMilliseconds: UInt64.random(in: 0...13_000, using: &random))
             })
+    }
+
+    /// Settles the last applied request (answered again), an older one (stale), or the next one before it is
+    /// sent: its sequence is not used up, so the session's next request arrives already abandoned.
+    private mutating func resolve(_ model: ReferenceTable) -> Command {
+        let id = session()
+        let last = model.sessions[id]?.lastSequence ?? 0
+        let choices = [last, last > 0 ? last - 1 : 0, nextSequence[id, default: 1]]
+        return .resolve(RequestID(session: id, sequence: choices.randomElement(using: &random)!))
     }
 }

@@ -16,6 +16,7 @@ import Testing
             guard try run.step() else { return }
             if step % 97 == 0 { guard run.queriesAgree() else { return } }
         }
+        #expect(run.lateOriginalsAbandoned > 10, "seed \(seed): too few requests arrived after being resolved")
     }
 
     @Test(arguments: seeds)
@@ -84,6 +85,8 @@ struct RandomRun {
     var model = ReferenceTable(configuration: RandomWorkload.configuration)
     var workload: RandomWorkload
     let seed: UInt64
+    /// Requests answered `.abandoned` because a resolve settled them first.
+    var lateOriginalsAbandoned = 0
 
     init(seed: UInt64) {
         self.seed = seed
@@ -97,6 +100,7 @@ struct RandomRun {
         let actual = table.apply(command, at: index, time: time)
         let expected = model.apply(command, at: index, time: time)
         workload.noteOpened(actual.result)
+        if case .abandoned = actual.result, !command.isResolve { lateOriginalsAbandoned += 1 }
         if actual != expected {
             Issue.record("seed \(seed) entry \(index) \(command):\n table: \(actual)\n model: \(expected)")
             return false
@@ -106,7 +110,14 @@ struct RandomRun {
 
     /// Compares every query over the key pool; false (with a recorded issue) at the first disagreement.
     func queriesAgree() -> Bool {
-        for key in RandomWorkload.keys {
+        inspectionsAgree() && sessionsCountsAndAuditAgree() && listingsAgree() && fenceChecksAgree()
+    }
+
+    /// Keys nothing is ever acquired on, queried besides the pool: a leaf below a leaf, a sibling, a namespace.
+    static let unusedKeys: [LockKey] = ["acme/c/1/phone/x/y", "acme/c/3", "initech"].map { try! LockKey($0) }
+
+    private func inspectionsAgree() -> Bool {
+        for key in RandomWorkload.keys + Self.unusedKeys {
             let inspection = table.inspect(key)
             let holds = model.holds.filter { $0.key == key }
             let expectedHolders = holds.map { model.holder($0) }
@@ -121,6 +132,27 @@ struct RandomRun {
                     "seed \(seed): inspect \(key) disagrees: \(inspection) vs \(holds) \(model.waits) \(model.delays)")
                 return false
             }
+            for limit in [0, 1, 3, 1_000] {
+                let overlapping = table.inspectOverlapping(key, limit: limit)
+                guard model.overlapping(key, limit: limit).matches(overlapping) else {
+                    Issue.record("seed \(seed): inspectOverlapping \(key) limit \(limit) disagrees: \(overlapping)")
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
+    private func sessionsCountsAndAuditAgree() -> Bool {
+        let sessions = table.allSessions()
+        let expected = model.sessions.keys.sorted().map { ($0, model.sessions[$0]!) }
+        guard sessions.map(\.id) == expected.map(\.0),
+            sessions.map(\.leaseDeadline) == expected.map(\.1.deadline),
+            sessions.map(\.renewalGeneration) == expected.map(\.1.generation),
+            sessions.map(\.checkpointRemainingMilliseconds) == expected.map(\.1.checkpointRemaining)
+        else {
+            Issue.record("seed \(seed): sessions disagree: \(sessions)")
+            return false
         }
         let counts = table.counts
         let audit = table.auditTrail(since: 0, limit: 1_000).records
@@ -130,6 +162,10 @@ struct RandomRun {
             Issue.record("seed \(seed): counts or audit disagree: \(counts) vs model")
             return false
         }
+        return true
+    }
+
+    private func listingsAgree() -> Bool {
         for prefix in [nil, RandomWorkload.keys[1], RandomWorkload.keys[2]] {
             for owner in [nil, "alice@fe"] {
                 let listed = table.list(prefix: prefix, owner: owner, limit: 1_000).locks.map(\.holder)
@@ -149,6 +185,10 @@ struct RandomRun {
                 }
             }
         }
+        return true
+    }
+
+    private func fenceChecksAgree() -> Bool {
         for hold in model.holds {
             // Shared co-holders granted together share a fence; the check names the earliest of them.
             let first = model.holds.first { $0.key == hold.key && $0.fence == hold.fence }!
@@ -172,5 +212,11 @@ extension ReferenceTable {
             }
         }
         return true
+    }
+}
+
+extension Command {
+    var isResolve: Bool {
+        if case .resolve = self { true } else { false }
     }
 }

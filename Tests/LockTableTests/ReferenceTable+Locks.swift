@@ -104,9 +104,10 @@ extension ReferenceTable {
             guard let session = sessions[checkpoint.session], checkpoint.renewalGeneration >= session.generation else {
                 continue
             }
+            let remaining = min(checkpoint.remainingMilliseconds, session.ttl * 2)
             sessions[checkpoint.session]!.generation = checkpoint.renewalGeneration
-            let candidate = now.adding(milliseconds: min(checkpoint.remainingMilliseconds, session.ttl))
-            sessions[checkpoint.session]!.deadline = max(session.deadline, candidate)
+            sessions[checkpoint.session]!.checkpointRemaining = remaining
+            sessions[checkpoint.session]!.deadline = now.adding(milliseconds: remaining)
             count += 1
         }
         return .leasesCheckpointed(count: count)
@@ -148,5 +149,48 @@ extension ReferenceTable {
                 previous: previous, reason: reason))
         nextAudit += 1
         if audit.count > configuration.auditRecordCountMax { audit.removeFirst() }
+    }
+}
+
+extension ReferenceTable {
+    /// The naive overlap query: every holder and every waiter whose key overlaps `key`, sorted by key bytes
+    /// (a stable sort, so grant order and queue order survive within a key), cut to `limit` (1 to the page size).
+    func overlapping(_ key: LockKey, limit requested: Int) -> OverlapModel {
+        let limit = max(1, min(requested, configuration.pageSizeMax))
+        let byKey: (LockKey, LockKey) -> Bool = { $0.string.utf8.lexicographicallyPrecedes($1.string.utf8) }
+        let holders = stableSorted(holds.filter { $0.key.overlaps(key) }, by: { byKey($0.key, $1.key) })
+        let waiters = stableSorted(waits.filter { $0.key.overlaps(key) }, by: { byKey($0.key, $1.key) })
+        return OverlapModel(
+            holders: holders.prefix(limit).map { ($0.key, holder($0), sessions[$0.session]!.deadline) },
+            holdersTruncated: holders.count > limit, waiters: waiters.prefix(limit).map { ($0.key, $0.request) },
+            waitersTruncated: waiters.count > limit,
+            lockDelayedUntil: delays.filter { $0.key.overlaps(key) }.map(\.until).max())
+    }
+
+    private func stableSorted<T>(_ items: [T], by precedes: (T, T) -> Bool) -> [T] {
+        items.indices.sorted { left, right in
+            if precedes(items[left], items[right]) { return true }
+            if precedes(items[right], items[left]) { return false }
+            return left < right
+        }.map { items[$0] }
+    }
+
+    struct OverlapModel {
+        var holders: [(key: LockKey, holder: Holder, deadline: Timestamp)]
+        var holdersTruncated: Bool
+        var waiters: [(key: LockKey, request: RequestID)]
+        var waitersTruncated: Bool
+        var lockDelayedUntil: Timestamp?
+
+        /// Whether the table's answer says exactly this.
+        func matches(_ inspection: OverlapInspection) -> Bool {
+            inspection.holders.map(\.key) == holders.map(\.key)
+                && inspection.holders.map(\.holder) == holders.map(\.holder)
+                && inspection.holders.map(\.leaseDeadline) == holders.map(\.deadline)
+                && inspection.holdersTruncated == holdersTruncated
+                && inspection.waiters.map(\.key) == waiters.map(\.key)
+                && inspection.waiters.map(\.request) == waiters.map(\.request)
+                && inspection.waitersTruncated == waitersTruncated && inspection.lockDelayedUntil == lockDelayedUntil
+        }
     }
 }

@@ -11,6 +11,7 @@ struct ReferenceTable {
         var ttl: UInt64
         var generation: UInt64 = 0
         var deadline: Timestamp
+        var checkpointRemaining: UInt64
         var lastSequence: UInt64 = 0
         var lastResult: CommandResult?
     }
@@ -102,6 +103,7 @@ struct ReferenceTable {
         case let .expireSession(id, generation): return expire(id, generation)
         case let .expireWaiter(request): return expireWaiter(request)
         case let .checkpointLeases(checkpoints): return checkpoint(checkpoints)
+        case let .resolve(request): return once(request) { _ in .abandoned }
         }
     }
 
@@ -136,7 +138,8 @@ struct ReferenceTable {
         }
         if sessions.count >= configuration.sessionCountMax { return .overloaded(.sessions) }
         let deadline = now.adding(milliseconds: ttl)
-        sessions[SessionID(index)] = Session(owner: owner, nonce: nonce, ttl: ttl, deadline: deadline)
+        sessions[SessionID(index)] = Session(
+            owner: owner, nonce: nonce, ttl: ttl, deadline: deadline, checkpointRemaining: ttl)
         return .sessionOpened(SessionID(index), leaseDeadline: deadline)
     }
 

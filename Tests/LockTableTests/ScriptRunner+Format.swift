@@ -15,6 +15,8 @@ extension ScriptRunner {
             }
             if let until = inspection.lockDelayedUntil { lines.append("lock-delayed until=\(until.rawValue)") }
             return lines.isEmpty ? ["free"] : lines
+        case "overlaps":
+            return try overlaps(&arguments)
         case "list":
             let page = table.list(
                 prefix: try arguments.named["prefix"].map { try LockKey($0) }, owner: arguments.named["owner"],
@@ -45,11 +47,28 @@ extension ScriptRunner {
             return [
                 "\(name(info.id)) owner=\(info.owner) ttl=\(info.ttlMilliseconds) opened=\(info.openedAt.rawValue) "
                     + "generation=\(info.renewalGeneration) lease-deadline=\(info.leaseDeadline.rawValue) "
+                    + "checkpoint-remaining=\(info.checkpointRemainingMilliseconds) "
                     + "held=\(info.heldLockCount) waiting=\(info.waiterCount)"
             ]
         default:
             return try roundTrip()
         }
+    }
+
+    /// `overlaps KEY limit=N`: every holder and waiter overlapping the key, with the truncation flags.
+    private func overlaps(_ arguments: inout Arguments) throws -> [String] {
+        let inspection = table.inspectOverlapping(
+            try LockKey(try arguments.word(0)), limit: Int(try arguments.number("limit", default: 100)))
+        var lines = inspection.holders.map {
+            "holder \($0.key) \(format($0.holder)) lease-deadline=\($0.leaseDeadline.rawValue)"
+        }
+        if inspection.holdersTruncated { lines.append("holders truncated") }
+        lines += inspection.waiters.map {
+            "waiter \($0.key) \(name($0.request)) \($0.mode) owner=\($0.owner) deadline=\($0.deadline.rawValue)"
+        }
+        if inspection.waitersTruncated { lines.append("waiters truncated") }
+        if let until = inspection.lockDelayedUntil { lines.append("lock-delayed until=\(until.rawValue)") }
+        return lines.isEmpty ? ["nothing overlaps"] : lines
     }
 
     private func session(_ name: String) throws -> SessionID {
@@ -103,6 +122,7 @@ extension ScriptRunner {
         case .sessionExpired: "session-expired"
         case .sessionUnknown: "session-unknown"
         case let .stale(last): "stale last-sequence=\(last)"
+        case .abandoned: "abandoned"
         case let .invalid(reason): "invalid \(reason)"
         case let .overloaded(limit): "overloaded \(limit)"
         }

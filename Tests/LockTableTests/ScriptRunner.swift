@@ -50,7 +50,7 @@ struct ScriptRunner {
         case "advance":
             time += try arguments.number(0)
             return []
-        case "inspect", "list", "fence", "audit", "counts", "session", "roundtrip":
+        case "inspect", "overlaps", "list", "fence", "audit", "counts", "session", "roundtrip":
             return try query(verb, &arguments)
         default:
             return try apply(try command(verb, &arguments))
@@ -76,6 +76,10 @@ struct ScriptRunner {
             return .release(
                 request, key: try LockKey(try arguments.word(1)), fence: FenceToken(try arguments.number("fence")))
         case "cancel": return .cancelWait(try request(&arguments), key: try LockKey(try arguments.word(1)))
+        case "resolve":
+            // Names the request to settle with `seq=N`; it does not use up a sequence number of its own.
+            return .resolve(
+                RequestID(session: try session(try arguments.word(0)), sequence: try arguments.number("seq")))
         case "force":
             return .forceUnlock(
                 try request(&arguments), key: try LockKey(try arguments.word(1)),
@@ -209,6 +213,9 @@ struct Arguments {
             case "ended": configuration.endedSessionMemoryMax = Int(number)
             case "lock-delay": configuration.lockDelayMillisecondsDefault = number
             case "page": configuration.pageSizeMax = Int(number)
+            case "bug.ignores-overlapping-holders":
+                configuration.injectedBugs.ignoresOverlappingHolders = number != 0
+            case "bug.skips-deduplication": configuration.injectedBugs.skipsDeduplication = number != 0
             case let other where other.hasPrefix("delay."):
                 configuration.lockDelayMillisecondsByNamespace[String(other.dropFirst(6))] = number
             default: throw ScriptError("unknown setting \(name)")

@@ -93,4 +93,31 @@ import Testing
         #expect(releasedKeys[0] == releasedKeys[1], "the released key must be spelled the same, byte for byte")
         #expect(original.snapshot() == restored.snapshot())
     }
+
+    /// Overlap inspection names each holder under the key's stored spelling (the first one granted) and each
+    /// waiter under its own acquire's spelling, identically after a restore.
+    @Test func overlapInspectionSpellsKeysTheSameWayAfterARestore() throws {
+        var original = try sharedTable()
+        _ = original.apply(
+            .openSession(owner: "carol@fe", nonce: 1, ttlMilliseconds: 10_000), at: 5, time: Timestamp(rawValue: 1_000))
+        let queued = original.apply(
+            .acquire(
+                RequestID(session: SessionID(5), sequence: 1), key: try LockKey("acme/cafe\u{301}"), mode: .exclusive,
+                waitMilliseconds: 5_000, note: ""), at: 6, time: Timestamp(rawValue: 1_000))
+        #expect(queued.result == .queued(position: 1))
+        var restored = LockTable()
+        try restored.restore(from: original.snapshot())
+        let field = try LockKey(Self.decomposedField)
+        let spellings = [original, restored].map { table in
+            let inspection = table.inspectOverlapping(field, limit: 10)
+            return (
+                inspection.holders.map { Array($0.key.string.utf8) },
+                inspection.waiters.map { Array($0.key.string.utf8) }
+            )
+        }
+        #expect(spellings[0].0 == [Array("acme/caf\u{E9}".utf8), Array("acme/caf\u{E9}".utf8)])
+        #expect(spellings[0].1 == [Array("acme/cafe\u{301}".utf8)])
+        #expect(spellings[1].0 == spellings[0].0 && spellings[1].1 == spellings[0].1)
+        #expect(original.inspectOverlapping(field, limit: 10) == restored.inspectOverlapping(field, limit: 10))
+    }
 }

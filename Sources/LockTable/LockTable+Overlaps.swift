@@ -1,0 +1,94 @@
+import PadlockTypes
+
+/// Everything that overlaps one key (could conflict with a lock on it): the holders and waiters of the key,
+/// of its ancestors and of its descendants.
+public struct OverlapInspection: Hashable, Sendable {
+    /// The inspected key.
+    public var key: LockKey
+    /// Holders of the key, its ancestors and its descendants: keys in byte order, grant order within a key.
+    public var holders: [HeldLock]
+    /// Whether more holders overlap the key than `holders` lists.
+    public var holdersTruncated: Bool
+    /// Waiters queued on the key, its ancestors and its descendants: keys in byte order, queue order within a
+    /// key.
+    public var waiters: [WaiterInfo]
+    /// Whether more waiters overlap the key than `waiters` lists.
+    public var waitersTruncated: Bool
+    /// The latest end of an active lock-delay on this key or an overlapping one.
+    public var lockDelayedUntil: Timestamp?
+}
+
+extension LockTable {
+    /// Every holder and waiter that overlaps `key`: what ``inspect(_:)`` shows, for the key's ancestors and
+    /// descendants too. At most `limit` holders and `limit` waiters (at least one of each, capped by the
+    /// configuration's page size); the flags say whether either list was cut short.
+    ///
+    /// Costs O(depth) when nothing is held or queued below `key`; the held keys (or the queues) are scanned
+    /// only when the prefix index shows that some lie below it.
+    public func inspectOverlapping(_ key: LockKey, limit: Int) -> OverlapInspection {
+        let pageSize = max(1, min(limit, configuration.pageSizeMax))
+        var holders: [HeldLock] = []
+        var holdersTruncated = false
+        holderLoop: for keyString in overlappingHeldKeys(key.string) {
+            guard let holding = holding(keyString) else { preconditionFailure("\(keyString) was listed as held") }
+            let heldKey = Self.knownKey(keyString)
+            for grant in holding.grants {
+                guard holders.count < pageSize else {
+                    holdersTruncated = true
+                    break holderLoop
+                }
+                holders.append(heldLock(key: heldKey, grant: grant, mode: holding.mode))
+            }
+        }
+        var waiters: [WaiterInfo] = []
+        var waitersTruncated = false
+        waiterLoop: for queue in overlappingQueues(key.string) {
+            for waiter in queue {
+                guard waiters.count < pageSize else {
+                    waitersTruncated = true
+                    break waiterLoop
+                }
+                waiters.append(waiterInfo(waiter))
+            }
+        }
+        return OverlapInspection(
+            key: key, holders: holders, holdersTruncated: holdersTruncated, waiters: waiters,
+            waitersTruncated: waitersTruncated, lockDelayedUntil: activeLockDelay(key.string))
+    }
+
+    /// The held keys overlapping `key`, spelled as the table stores them, in byte order.
+    private func overlappingHeldKeys(_ key: String) -> [String] {
+        var keys: [String] = []
+        func collect(_ candidate: String) {
+            if let position = exclusiveHolds.index(forKey: candidate) {
+                keys.append(exclusiveHolds[position].key)
+            } else if !sharedHolds.isEmpty, let position = sharedHolds.index(forKey: candidate) {
+                keys.append(sharedHolds[position].key)
+            }
+        }
+        Self.forEachPrefix(of: key) { collect($0) }
+        collect(key)
+        if let node = prefixes[key], node.exclusiveBelow > 0 || node.sharedBelow > 0 {
+            keys += exclusiveHolds.keys.filter { Self.isStrictDescendant($0, of: key) }
+            keys += sharedHolds.keys.filter { Self.isStrictDescendant($0, of: key) }
+        }
+        // Stored keys are distinct under canonical equivalence, so no two have the same bytes: a total order.
+        return keys.sorted { $0.precedesInBytes($1) }
+    }
+
+    /// The queues on keys overlapping `key`, ordered by the bytes of their first waiter's key.
+    ///
+    /// A queue is placed by its head waiter's own key rather than by the dictionary's key, whose spelling
+    /// (for canonically equal keys spelled differently) is whichever came first and is not kept by a snapshot.
+    private func overlappingQueues(_ key: String) -> [[Waiter]] {
+        guard waiterCount > 0 else { return [] }
+        var found: [[Waiter]] = []
+        func collect(_ candidate: String) {
+            if let queue = queues[candidate] { found.append(queue) }
+        }
+        Self.forEachPrefix(of: key) { collect($0) }
+        collect(key)
+        if let node = prefixes[key], node.waitersBelow > 0 { forEachDescendantQueue(of: key) { collect($0) } }
+        return found.sorted { $0[0].key.string.precedesInBytes($1[0].key.string) }
+    }
+}
