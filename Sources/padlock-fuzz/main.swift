@@ -1,9 +1,11 @@
-// padlock-fuzz: feeds seeded random and mutated inputs through every Wire decoder.
+// padlock-fuzz: feeds seeded random and mutated inputs through every Wire decoder, then through every PeerWire
+// decoder and the snapshot assembler, with the same seed and iteration count.
 //
 //     padlock-fuzz [--iterations N] [--seed S]
 //
 // Exits 0 when every input was handled without a crash and every decoded message re-encoded to the same bytes;
 // exits 1 on a broken property and 2 on bad arguments. The same seed always replays the same inputs.
+import PeerWire
 import Wire
 
 #if canImport(Glibc)
@@ -12,7 +14,7 @@ import Wire
     import Darwin
 #endif
 
-/// The command line, parsed by hand: the driver takes two numbers and depends on nothing but Wire.
+/// The command line, parsed by hand: the driver takes two numbers and depends on nothing but the codecs.
 struct Arguments {
     var iterations = 1_000_000
     var seed: UInt64 = 0x5EED_0F_9AD_10C
@@ -41,6 +43,11 @@ struct UsageError: Error {
     init(_ message: String) { self.message = message }
 }
 
+/// Error counts by case name, in name order.
+func tally(_ counts: [String: Int]) -> String {
+    counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+}
+
 let arguments: Arguments
 do {
     arguments = try Arguments(Array(CommandLine.arguments.dropFirst()))
@@ -52,8 +59,11 @@ do {
 print("padlock-fuzz: seed \(arguments.seed), \(arguments.iterations) iterations")
 let report = WireFuzzer.run(seed: arguments.seed, iterations: arguments.iterations)
 for failure in report.failures { print("padlock-fuzz: FAILURE \(failure)") }
-print("padlock-fuzz: \(report.inputCount) inputs, 0 crashes, \(report.decodedCount) decoded")
-print("padlock-fuzz: \(report)")
-let tally = report.errorCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-print("padlock-fuzz: errors seen: \(tally.joined(separator: ", "))")
-if report.failureCount > 0 { exit(1) }
+print("padlock-fuzz: wire: \(report)")
+print("padlock-fuzz: wire errors seen: \(tally(report.errorCounts))")
+
+let peerReport = PeerWireFuzzer.run(seed: arguments.seed, iterations: arguments.iterations)
+for failure in peerReport.failures { print("padlock-fuzz: FAILURE (peer) \(failure)") }
+print("padlock-fuzz: peer: \(peerReport)")
+print("padlock-fuzz: peer errors seen: \(tally(peerReport.errorCounts))")
+if report.failureCount > 0 || peerReport.failureCount > 0 { exit(1) }

@@ -1,0 +1,47 @@
+import PadlockTypes
+import Raft
+import Wire
+
+/// The first byte of a peer payload that carries Raft traffic. `Wire`'s ``Wire/MessageKind`` owns 1–4.
+public enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// A batch of Raft messages for one peer: everything queued for it, in one frame.
+    case raftMessages = 16
+    /// One chunk of a snapshot message.
+    case snapshotChunk = 17
+
+    /// The kind's name, for logs.
+    public var description: String {
+        switch self {
+        case .raftMessages: "raft messages"
+        case .snapshotChunk: "snapshot chunk"
+        }
+    }
+}
+
+/// Everything that can arrive on a peer connection, as ``PeerWire/decode(_:limits:)`` returns it.
+///
+/// The connecting node sends a `Handshake` with role `.peer` first and the listening node answers with a
+/// `HandshakeAnswer`; after that both sides send Raft traffic only.
+public enum PeerPayload: Hashable, Sendable {
+    /// The first message of the connection.
+    case handshake(Handshake)
+    /// The answer to it.
+    case handshakeAnswer(HandshakeAnswer)
+    /// A batch of Raft messages, in the order they were sent; never empty and never holding a snapshot.
+    case messages([Message])
+    /// One chunk of a snapshot message, for a ``SnapshotAssembler``.
+    case snapshotChunk(SnapshotChunk)
+
+    /// The frame payload this value decodes from; a decoded payload re-encodes to exactly its bytes.
+    ///
+    /// `limits` are the receiver's; a value that breaks them (an empty batch, a batch holding a snapshot, a
+    /// count over a bound) is a programmer error, because the receiver would refuse it.
+    public func encoded(limits: PeerWireLimits = .default) -> [UInt8] {
+        switch self {
+        case .handshake(let handshake): handshake.encoded()
+        case .handshakeAnswer(let answer): answer.encoded()
+        case .messages(let messages): PeerWire.encodeBatch(messages, limits: limits)
+        case .snapshotChunk(let chunk): chunk.encoded(limits: limits)
+        }
+    }
+}
