@@ -1,7 +1,7 @@
 import PadlockTypes
 
 /// The one-byte tag of each ``ClientOperation`` case.
-enum OperationTag: UInt8 {
+enum OperationTag: UInt8, CaseIterable {
     case openSession = 1
     case renewSession = 2
     case closeSession = 3
@@ -15,6 +15,7 @@ enum OperationTag: UInt8 {
     case audit = 11
     case status = 12
     case resolve = 13
+    case cancelWait = 14
 }
 
 extension ClientRequest: WireBody {
@@ -33,9 +34,10 @@ extension ClientRequest: WireBody {
 extension ClientOperation {
     func write(to writer: inout ByteWriter) {
         switch self {
-        case .openSession(let owner, let ttl):
+        case .openSession(let owner, let nonce, let ttl):
             writer.writeUInt8(OperationTag.openSession.rawValue)
             writer.writeString(owner)
+            writer.writeVarint(nonce)
             writer.writeVarint(ttl)
         case .renewSession(let session):
             writer.writeUInt8(OperationTag.renewSession.rawValue)
@@ -55,6 +57,10 @@ extension ClientOperation {
             writer.writeRequestID(id)
             writer.writeKey(key)
             writer.writeVarint(fence.rawValue)
+        case .cancelWait(let id, let key):
+            writer.writeUInt8(OperationTag.cancelWait.rawValue)
+            writer.writeRequestID(id)
+            writer.writeKey(key)
         case .inspect(let key):
             writer.writeUInt8(OperationTag.inspect.rawValue)
             writer.writeKey(key)
@@ -86,14 +92,14 @@ extension ClientOperation {
         case .audit(let after, let limit):
             writer.writeUInt8(OperationTag.audit.rawValue)
             precondition(limit >= 0, "an audit request's limit must not be negative, got \(limit)")
-            writer.writeOptional(after) { $0.writeVarint($1.rawValue) }
+            writer.writeOptional(after) { $0.writeVarint($1) }
             writer.writeVarint(UInt64(limit))
         case .status:
             writer.writeUInt8(OperationTag.status.rawValue)
         case .resolve(let id):
             writer.writeUInt8(OperationTag.resolve.rawValue)
             writer.writeRequestID(id)
-        case .openSession, .renewSession, .closeSession, .acquire, .release, .inspect, .list:
+        case .openSession, .renewSession, .closeSession, .acquire, .release, .cancelWait, .inspect, .list:
             preconditionFailure("ClientOperation.write handles \(self) itself")
         }
     }
@@ -102,7 +108,8 @@ extension ClientOperation {
         switch try reader.readEnum(OperationTag.self) {
         case .openSession:
             let owner = try reader.readString(maxByteCount: InputLimits.ownerByteCountMax)
-            return .openSession(owner: owner, ttlMilliseconds: try reader.readVarint())
+            let nonce = try reader.readVarint()
+            return .openSession(owner: owner, nonce: nonce, ttlMilliseconds: try reader.readVarint())
         case .renewSession:
             return .renewSession(try reader.readSessionID())
         case .closeSession:
@@ -117,6 +124,9 @@ extension ClientOperation {
         case .release:
             let id = try reader.readRequestID()
             return .release(id, key: try reader.readKey(), fence: try reader.readFence())
+        case .cancelWait:
+            let id = try reader.readRequestID()
+            return .cancelWait(id, key: try reader.readKey())
         case .inspect:
             return .inspect(try reader.readKey())
         case .list:
@@ -134,7 +144,7 @@ extension ClientOperation {
             let reason = try reader.readString(maxByteCount: InputLimits.reasonByteCountMax)
             return .revokeSession(id, target: target, reason: reason)
         case .audit:
-            let after = try reader.readPresent { WireLogIndex(try $0.readVarint()) }
+            let after = try reader.readPresent { try $0.readVarint() }
             return .audit(after: after, limit: try reader.readLength(max: WireLimits.pageSizeMax))
         case .status:
             return .status

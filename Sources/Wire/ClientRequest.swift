@@ -28,11 +28,16 @@ public struct ClientRequest: Hashable, Sendable {
 /// What a client asks a node to do.
 ///
 /// Operations that change state carry a ``PadlockTypes/RequestID``: the acting session and its sequence number,
-/// which a retry reuses so that the request is applied at most once. Opening a session has no session yet; a
-/// retried open can leave an unused session behind, which expires after its TTL.
+/// which a retry reuses so that the request is applied at most once. Opening a session has no session yet, so
+/// it carries a nonce instead: the state machine answers a retried open with the same owner and nonce with the
+/// session the first attempt created.
 public enum ClientOperation: Hashable, Sendable {
     /// Registers a session for `owner` (such as `alice@frontend-2`) with the TTL asked for.
-    case openSession(owner: String, ttlMilliseconds: UInt64)
+    ///
+    /// The client picks a random `nonce` for each series of attempts to open one session and sends it unchanged
+    /// with every retry; the state machine dedupes opens by (owner, nonce), so a retry whose first attempt was
+    /// applied gets that attempt's session instead of a second one.
+    case openSession(owner: String, nonce: UInt64, ttlMilliseconds: UInt64)
     /// Keeps a session alive; handled by the leader without a log entry, so it needs no request id.
     case renewSession(SessionID)
     /// Closes the request's session, releasing its locks and dropping its waiters.
@@ -41,7 +46,12 @@ public enum ClientOperation: Hashable, Sendable {
     case acquire(RequestID, Acquisition)
     /// Releases the lock the request's session holds on `key` under `fence`.
     case release(RequestID, key: LockKey, fence: FenceToken)
-    /// Shows who holds and who waits for `key` and the keys under it.
+    /// Withdraws the request's session's queued acquire on `key`.
+    ///
+    /// Answered ``ClientResult/waitCancelled``, or ``ClientFailure/notWaiting`` when the session has no waiter on
+    /// `key` (it was granted, timed out or never queued).
+    case cancelWait(RequestID, key: LockKey)
+    /// Shows who holds and who waits for `key`, its ancestors and its descendants: everything that overlaps it.
     case inspect(LockKey)
     /// Lists held locks, a page at a time.
     case list(ListQuery)
@@ -51,18 +61,30 @@ public enum ClientOperation: Hashable, Sendable {
     case forceUnlock(RequestID, key: LockKey, reason: String)
     /// An administrator ends session `target` and releases its locks; the reason goes to the audit trail.
     case revokeSession(RequestID, target: SessionID, reason: String)
-    /// Reads at most `limit` audit records with indexes after `after` (from the start when `nil`).
-    case audit(after: WireLogIndex?, limit: Int)
-    /// Asks the node for its role, term, leader and counts.
+    /// Reads at most `limit` audit records whose sequence number is greater than `after`, oldest first; from
+    /// the oldest record still kept when `after` is `nil`.
+    ///
+    /// The cursor is the audit trail's own sequence number, not a log index, because one entry can produce
+    /// several records (a force-unlock of a shared key records each holder it released).
+    case audit(after: UInt64?, limit: Int)
+    /// Asks the node for its role, term, leader, log progress, membership and counts.
     case status
-    /// Asks for the original answer to an earlier request; the node answers with that request's result.
+    /// Asks for the fate of an earlier request whose outcome the client does not know.
+    ///
+    /// If the request was applied, the node answers with its original result (or failure). If it was never
+    /// applied, the node records it as abandoned, so that it never will be, and answers
+    /// ``ClientFailure/unknownRequest``. When a later request of the same session was already applied, the
+    /// answer is no longer kept and the node answers ``ClientFailure/superseded``.
     case resolve(RequestID)
 
     /// The exactly-once identity of an operation that changes state, `nil` for the others.
+    ///
+    /// A `resolve` is `nil` too: it names another request's identity rather than having one of its own, and
+    /// repeating it is harmless.
     public var requestID: RequestID? {
         switch self {
-        case .closeSession(let id), .acquire(let id, _), .release(let id, _, _), .forceUnlock(let id, _, _),
-            .revokeSession(let id, _, _):
+        case .closeSession(let id), .acquire(let id, _), .release(let id, _, _), .cancelWait(let id, _),
+            .forceUnlock(let id, _, _), .revokeSession(let id, _, _):
             id
         case .openSession, .renewSession, .inspect, .list, .checkFence, .audit, .status, .resolve:
             nil

@@ -7,7 +7,7 @@ enum OutcomeTag: UInt8 {
 }
 
 /// The one-byte tag of each ``ClientResult`` case.
-enum ResultTag: UInt8 {
+enum ResultTag: UInt8, CaseIterable {
     case sessionOpened = 1
     case sessionRenewed = 2
     case sessionClosed = 3
@@ -20,10 +20,11 @@ enum ResultTag: UInt8 {
     case sessionRevoked = 10
     case audited = 11
     case status = 12
+    case waitCancelled = 13
 }
 
 /// The one-byte tag of each ``ClientFailure`` case.
-enum FailureTag: UInt8 {
+enum FailureTag: UInt8, CaseIterable {
     case invalidArgument = 1
     case permissionDenied = 2
     case held = 3
@@ -35,6 +36,10 @@ enum FailureTag: UInt8 {
     case lockLost = 9
     case timedOut = 10
     case unknownRequest = 11
+    case lockDelayed = 12
+    case waitersAhead = 13
+    case notWaiting = 14
+    case superseded = 15
 }
 
 extension ClientResponse: WireBody {
@@ -79,6 +84,8 @@ extension ClientResult {
             writer.writeHolder(holder)
         case .released:
             writer.writeUInt8(ResultTag.released.rawValue)
+        case .waitCancelled:
+            writer.writeUInt8(ResultTag.waitCancelled.rawValue)
         case .inspected(let inspection):
             writer.writeUInt8(ResultTag.inspected.rawValue)
             inspection.write(to: &writer)
@@ -91,7 +98,7 @@ extension ClientResult {
             writer.writeOptional(check.currentFence) { $0.writeVarint($1.rawValue) }
         case .forceUnlocked(let previous):
             writer.writeUInt8(ResultTag.forceUnlocked.rawValue)
-            writer.writeHolder(previous)
+            writer.writeElements(previous, maxCount: WireLimits.inspectionEntriesMax) { $0.writeHolder($1) }
         case .sessionRevoked(let count):
             writer.writeUInt8(ResultTag.sessionRevoked.rawValue)
             writer.writeVarint(count)
@@ -111,6 +118,7 @@ extension ClientResult {
         case .sessionClosed: .sessionClosed
         case .granted: .granted(try reader.readHolder())
         case .released: .released
+        case .waitCancelled: .waitCancelled
         case .inspected: .inspected(try KeyInspection.read(from: &reader))
         case .listed: .listed(try ListPage.read(from: &reader))
         case .fenceChecked:
@@ -118,7 +126,11 @@ extension ClientResult {
                 FenceCheck(
                     isCurrent: try reader.readBool(), currentFence: try reader.readPresent { try $0.readFence() })
             )
-        case .forceUnlocked: .forceUnlocked(previous: try reader.readHolder())
+        case .forceUnlocked:
+            .forceUnlocked(
+                previous: try reader.readElements(
+                    maxCount: WireLimits.inspectionEntriesMax, minimumElementSize: holderByteCountMin
+                ) { try $0.readHolder() })
         case .sessionRevoked: .sessionRevoked(releasedLockCount: try reader.readVarint())
         case .audited: .audited(try AuditPage.read(from: &reader))
         case .status: .status(try NodeStatus.read(from: &reader))
@@ -157,6 +169,15 @@ extension ClientFailure {
         case .lockLost: writer.writeUInt8(FailureTag.lockLost.rawValue)
         case .timedOut: writer.writeUInt8(FailureTag.timedOut.rawValue)
         case .unknownRequest: writer.writeUInt8(FailureTag.unknownRequest.rawValue)
+        case .lockDelayed(let until):
+            writer.writeUInt8(FailureTag.lockDelayed.rawValue)
+            writer.writeVarint(until.rawValue)
+        case .waitersAhead(let key, let waiterCount):
+            writer.writeUInt8(FailureTag.waitersAhead.rawValue)
+            writer.writeKey(key)
+            writer.writeVarint(waiterCount)
+        case .notWaiting: writer.writeUInt8(FailureTag.notWaiting.rawValue)
+        case .superseded: writer.writeUInt8(FailureTag.superseded.rawValue)
         }
     }
 
@@ -187,6 +208,12 @@ extension ClientFailure {
         case .lockLost: return .lockLost
         case .timedOut: return .timedOut
         case .unknownRequest: return .unknownRequest
+        case .lockDelayed: return .lockDelayed(until: try reader.readTimestamp())
+        case .waitersAhead:
+            let key = try reader.readKey()
+            return .waitersAhead(key: key, waiterCount: try reader.readVarint())
+        case .notWaiting: return .notWaiting
+        case .superseded: return .superseded
         }
     }
 }

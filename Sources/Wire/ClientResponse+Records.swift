@@ -56,6 +56,7 @@ extension KeyInspection {
         writer.writeKey(key)
         writer.writeElements(holders, maxCount: WireLimits.inspectionEntriesMax) { $1.write(to: &$0) }
         writer.writeElements(waiters, maxCount: WireLimits.inspectionEntriesMax) { $1.write(to: &$0) }
+        writer.writeOptional(lockDelayedUntil) { $0.writeVarint($1.rawValue) }
     }
 
     static func read(from reader: inout ByteReader) throws -> KeyInspection {
@@ -67,7 +68,8 @@ extension KeyInspection {
             },
             waiters: try reader.readElements(maxCount: limit, minimumElementSize: Waiter.byteCountMin) {
                 try Waiter.read(from: &$0)
-            })
+            },
+            lockDelayedUntil: try reader.readPresent { try $0.readTimestamp() })
     }
 }
 
@@ -88,13 +90,15 @@ extension ListPage {
 }
 
 extension AuditRecord {
-    /// Index, time, action, two presence flags, identity, reason.
-    static let byteCountMin = 7
+    /// Sequence, index, time, action, session, two presence flags, identity, reason.
+    static let byteCountMin = 9
 
     func write(to writer: inout ByteWriter) {
+        writer.writeVarint(sequence)
         writer.writeVarint(index.rawValue)
         writer.writeVarint(time.rawValue)
         writer.writeUInt8(action.rawValue)
+        writer.writeVarint(session.rawValue)
         writer.writeOptional(key) { $0.writeKey($1) }
         writer.writeOptional(previousHolder) { $0.writeHolder($1) }
         writer.writeString(identity)
@@ -103,8 +107,9 @@ extension AuditRecord {
 
     static func read(from reader: inout ByteReader) throws -> AuditRecord {
         AuditRecord(
-            index: WireLogIndex(try reader.readVarint()), time: try reader.readTimestamp(),
-            action: try reader.readEnum(AuditAction.self), key: try reader.readPresent { try $0.readKey() },
+            sequence: try reader.readVarint(), index: WireLogIndex(try reader.readVarint()),
+            time: try reader.readTimestamp(), action: try reader.readEnum(AuditAction.self),
+            session: try reader.readSessionID(), key: try reader.readPresent { try $0.readKey() },
             previousHolder: try reader.readPresent { try $0.readHolder() },
             identity: try reader.readString(maxByteCount: InputLimits.ownerByteCountMax),
             reason: try reader.readString(maxByteCount: InputLimits.reasonByteCountMax))
@@ -114,14 +119,16 @@ extension AuditRecord {
 extension AuditPage {
     func write(to writer: inout ByteWriter) {
         writer.writeElements(records, maxCount: WireLimits.pageSizeMax) { $1.write(to: &$0) }
-        writer.writeOptional(next) { $0.writeVarint($1.rawValue) }
+        writer.writeOptional(next) { $0.writeVarint($1) }
+        writer.writeVarint(oldestKept)
     }
 
     static func read(from reader: inout ByteReader) throws -> AuditPage {
         let records = try reader.readElements(
             maxCount: WireLimits.pageSizeMax, minimumElementSize: AuditRecord.byteCountMin
         ) { try AuditRecord.read(from: &$0) }
-        return AuditPage(records: records, next: try reader.readPresent { WireLogIndex(try $0.readVarint()) })
+        let next = try reader.readPresent { try $0.readVarint() }
+        return AuditPage(records: records, next: next, oldestKept: try reader.readVarint())
     }
 }
 
@@ -133,17 +140,61 @@ extension NodeStatus {
         writer.writeOptional(leader) { $0.writeVarint($1.rawValue) }
         writer.writeVarint(commitIndex.rawValue)
         writer.writeVarint(appliedIndex.rawValue)
+        writer.writeVarint(lastIndex.rawValue)
+        writer.writeVarint(snapshotIndex.rawValue)
         writer.writeVarint(sessionCount)
         writer.writeVarint(lockCount)
         writer.writeVarint(waiterCount)
+        let membersMax = WireLimits.clusterMembersMax
+        writer.writeElements(members, maxCount: membersMax) { $0.writeVarint($1.rawValue) }
+        writer.writeElements(learners, maxCount: membersMax) { $0.writeVarint($1.rawValue) }
+        writer.writeElements(peers, maxCount: membersMax) { $1.write(to: &$0) }
     }
 
     static func read(from reader: inout ByteReader) throws -> NodeStatus {
-        NodeStatus(
-            node: WireNodeID(try reader.readVarint()), role: try reader.readEnum(NodeRole.self),
-            term: WireTerm(try reader.readVarint()), leader: try reader.readPresent { WireNodeID(try $0.readVarint()) },
-            commitIndex: WireLogIndex(try reader.readVarint()), appliedIndex: WireLogIndex(try reader.readVarint()),
-            sessionCount: try reader.readVarint(), lockCount: try reader.readVarint(),
-            waiterCount: try reader.readVarint())
+        let node = WireNodeID(try reader.readVarint())
+        let role = try reader.readEnum(NodeRole.self)
+        let term = WireTerm(try reader.readVarint())
+        let leader = try reader.readPresent { WireNodeID(try $0.readVarint()) }
+        let commitIndex = WireLogIndex(try reader.readVarint())
+        let appliedIndex = WireLogIndex(try reader.readVarint())
+        let lastIndex = WireLogIndex(try reader.readVarint())
+        let snapshotIndex = WireLogIndex(try reader.readVarint())
+        let sessionCount = try reader.readVarint()
+        let lockCount = try reader.readVarint()
+        let waiterCount = try reader.readVarint()
+        let membersMax = WireLimits.clusterMembersMax
+        // A node id is one varint, so at least one byte.
+        let members = try reader.readElements(maxCount: membersMax, minimumElementSize: 1) {
+            WireNodeID(try $0.readVarint())
+        }
+        let learners = try reader.readElements(maxCount: membersMax, minimumElementSize: 1) {
+            WireNodeID(try $0.readVarint())
+        }
+        let peers = try reader.readElements(maxCount: membersMax, minimumElementSize: PeerProgress.byteCountMin) {
+            try PeerProgress.read(from: &$0)
+        }
+        return NodeStatus(
+            node: node, role: role, term: term, leader: leader, commitIndex: commitIndex, appliedIndex: appliedIndex,
+            lastIndex: lastIndex, snapshotIndex: snapshotIndex, sessionCount: sessionCount, lockCount: lockCount,
+            waiterCount: waiterCount, members: members, learners: learners, peers: peers)
+    }
+}
+
+extension PeerProgress {
+    /// Node, match index, two flags.
+    static let byteCountMin = 4
+
+    func write(to writer: inout ByteWriter) {
+        writer.writeVarint(node.rawValue)
+        writer.writeVarint(matchIndex.rawValue)
+        writer.writeBool(isLearner)
+        writer.writeBool(isReachable)
+    }
+
+    static func read(from reader: inout ByteReader) throws -> PeerProgress {
+        PeerProgress(
+            node: WireNodeID(try reader.readVarint()), matchIndex: WireLogIndex(try reader.readVarint()),
+            isLearner: try reader.readBool(), isReachable: try reader.readBool())
     }
 }

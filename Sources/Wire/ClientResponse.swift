@@ -34,14 +34,17 @@ public enum ClientResult: Hashable, Sendable {
     case granted(Holder)
     /// The lock is released.
     case released
-    /// Who holds and who waits.
+    /// The session's queued acquire on the key was withdrawn; it will not be granted.
+    case waitCancelled
+    /// Who holds and who waits, on the key and on everything that overlaps it.
     case inspected(KeyInspection)
     /// One page of held locks.
     case listed(ListPage)
     /// Whether the fence is current.
     case fenceChecked(FenceCheck)
-    /// The key was released by force; `previous` is who held it.
-    case forceUnlocked(previous: Holder)
+    /// The key was released by force; `previous` is everyone who held it (several for a shared lock), in grant
+    /// order. A key nobody holds is answered ``ClientFailure/notHeld`` instead.
+    case forceUnlocked(previous: [Holder])
     /// The session was ended; its locks were released.
     case sessionRevoked(releasedLockCount: UInt64)
     /// One page of the audit trail.
@@ -66,14 +69,26 @@ public enum ClientFailure: Error, Hashable, Sendable {
     case overloaded(reason: String)
     /// The request's session no longer exists; open a new one.
     case sessionExpired
-    /// The release named a key and fence the session does not hold.
+    /// The release named a key and fence the session does not hold, or the force-unlock a key nobody holds.
     case notHeld
     /// The lock was released before this request (expiry or force-unlock); stop using its fence.
     case lockLost
     /// The acquire's wait time passed before the key became free.
     case timedOut
-    /// `resolve` named a request the node has no record of.
+    /// `resolve` named a request that was never applied and, because the resolve recorded it as abandoned,
+    /// never will be; send it again as a new request if it is still wanted.
     case unknownRequest
+    /// The key, or a key overlapping it, was released by force or by expiry and is not granted again before
+    /// `until` (lock-delay), so that resources that cannot check fences get a margin.
+    case lockDelayed(until: Timestamp)
+    /// No holder conflicts, but `waiterCount` earlier waiters on the overlapping `key` go first (a try-lock,
+    /// or a wait that ran out while they were ahead).
+    case waitersAhead(key: LockKey, waiterCount: UInt64)
+    /// `cancelWait` found no waiter: it was already granted, timed out or never queued.
+    case notWaiting
+    /// A later request of the same session was already applied, so this one's answer is no longer kept: the
+    /// answer to a `resolve` or a retry whose sequence is older than the session's latest.
+    case superseded
 }
 
 /// A session's terms, as granted when it was opened or renewed.
@@ -134,20 +149,26 @@ public struct Waiter: Hashable, Sendable {
     }
 }
 
-/// Who holds and who waits for a key and the keys under it.
+/// Who holds and who waits for everything that overlaps a key: the key itself, its ancestors and its
+/// descendants, since a lock on any of them conflicts with a lock on the key.
 public struct KeyInspection: Hashable, Sendable {
     /// The key that was inspected.
     public var key: LockKey
-    /// Locks on the key or under it, in key order.
+    /// Locks on the key, its ancestors and its descendants, in key byte order.
     public var holders: [LockInfo]
-    /// Queued acquires on the key or under it, in queue order per key.
+    /// Queued acquires on the key, its ancestors and its descendants, in key byte order and in queue order
+    /// per key.
     public var waiters: [Waiter]
+    /// When the key or an overlapping key is under lock-delay (after a forced or expired release), the time
+    /// before which the key is not granted again; `nil` when no lock-delay applies.
+    public var lockDelayedUntil: Timestamp?
 
     /// Creates an inspection result.
-    public init(key: LockKey, holders: [LockInfo], waiters: [Waiter]) {
+    public init(key: LockKey, holders: [LockInfo], waiters: [Waiter], lockDelayedUntil: Timestamp?) {
         self.key = key
         self.holders = holders
         self.waiters = waiters
+        self.lockDelayedUntil = lockDelayedUntil
     }
 }
 
@@ -189,15 +210,23 @@ public enum AuditAction: UInt8, Hashable, Sendable, CaseIterable {
     case sessionExpired = 2
 }
 
-/// One entry of the audit trail.
+/// One record of the audit trail.
+///
+/// One log entry can produce several records (a force-unlock of a shared key releases each holder, a
+/// revocation each of the session's locks), so records are numbered by the trail's own ``sequence``.
 public struct AuditRecord: Hashable, Sendable {
-    /// The log index of the entry that did it; pages are ordered by it.
+    /// The record's position in the trail: strictly increasing and never reused; pages are ordered by it and
+    /// ``ClientOperation/audit(after:limit:)`` pages by it.
+    public var sequence: UInt64
+    /// The log index of the entry that caused it.
     public var index: WireLogIndex
     /// When it happened, on the leader's clock.
     public var time: Timestamp
     /// What happened.
     public var action: AuditAction
-    /// The key concerned, `nil` for actions on a whole session.
+    /// The session that lost its lock or ended.
+    public var session: SessionID
+    /// The key concerned, `nil` for the record of a session ending.
     public var key: LockKey?
     /// Who held the key before, when a key was concerned and held.
     public var previousHolder: Holder?
@@ -208,12 +237,14 @@ public struct AuditRecord: Hashable, Sendable {
 
     /// Creates an audit record.
     public init(
-        index: WireLogIndex, time: Timestamp, action: AuditAction, key: LockKey?, previousHolder: Holder?,
-        identity: String, reason: String
+        sequence: UInt64, index: WireLogIndex, time: Timestamp, action: AuditAction, session: SessionID,
+        key: LockKey?, previousHolder: Holder?, identity: String, reason: String
     ) {
+        self.sequence = sequence
         self.index = index
         self.time = time
         self.action = action
+        self.session = session
         self.key = key
         self.previousHolder = previousHolder
         self.identity = identity
@@ -223,65 +254,19 @@ public struct AuditRecord: Hashable, Sendable {
 
 /// One page of the audit trail.
 public struct AuditPage: Hashable, Sendable {
-    /// Records in index order.
+    /// Records in sequence order.
     public var records: [AuditRecord]
-    /// The `after` for the next page; `nil` on the last page.
-    public var next: WireLogIndex?
+    /// The sequence to pass as the next request's `after`; `nil` on the last page.
+    public var next: UInt64?
+    /// The sequence of the oldest record the node still keeps. The trail is bounded: when `oldestKept` is past
+    /// the first sequence a reader expected (its `after` plus one), the records in between were dropped unread.
+    public var oldestKept: UInt64
 
     /// Creates a page.
-    public init(records: [AuditRecord], next: WireLogIndex?) {
+    public init(records: [AuditRecord], next: UInt64?, oldestKept: UInt64) {
         self.records = records
         self.next = next
-    }
-}
-
-/// A node's Raft role, as reported by `status`.
-public enum NodeRole: UInt8, Hashable, Sendable, CaseIterable {
-    /// Follows a leader, or waits for one.
-    case follower = 0
-    /// Campaigning for votes.
-    case candidate = 1
-    /// Serves requests and replicates the log.
-    case leader = 2
-    /// Receives the log without voting.
-    case learner = 3
-}
-
-/// A node's view of itself and the cluster.
-public struct NodeStatus: Hashable, Sendable {
-    /// The answering node.
-    public var node: WireNodeID
-    /// Its Raft role.
-    public var role: NodeRole
-    /// Its current term.
-    public var term: WireTerm
-    /// The leader this node knows of, if any.
-    public var leader: WireNodeID?
-    /// The highest log index it knows to be committed.
-    public var commitIndex: WireLogIndex
-    /// The highest log index its lock table has applied.
-    public var appliedIndex: WireLogIndex
-    /// Open sessions in its lock table.
-    public var sessionCount: UInt64
-    /// Held locks in its lock table.
-    public var lockCount: UInt64
-    /// Queued acquires in its lock table.
-    public var waiterCount: UInt64
-
-    /// Creates a status report.
-    public init(
-        node: WireNodeID, role: NodeRole, term: WireTerm, leader: WireNodeID?, commitIndex: WireLogIndex,
-        appliedIndex: WireLogIndex, sessionCount: UInt64, lockCount: UInt64, waiterCount: UInt64
-    ) {
-        self.node = node
-        self.role = role
-        self.term = term
-        self.leader = leader
-        self.commitIndex = commitIndex
-        self.appliedIndex = appliedIndex
-        self.sessionCount = sessionCount
-        self.lockCount = lockCount
-        self.waiterCount = waiterCount
+        self.oldestKept = oldestKept
     }
 }
 
@@ -317,10 +302,24 @@ extension ClientFailure: CustomStringConvertible {
         case .unavailable(let reason, let retryAfter): "unavailable: \(reason); retry after \(retryAfter) ms"
         case .overloaded(let reason): "overloaded: \(reason); retry later"
         case .sessionExpired: "the session expired; open a new session"
-        case .notHeld: "the session does not hold this key under this fence"
+        case .notHeld:
+            "not held: the session holds no lock on this key under this fence (or, for a force-unlock, nobody does)"
         case .lockLost: "the lock was lost (expired or released by force); stop using its fence"
         case .timedOut: "the wait for the lock timed out"
-        case .unknownRequest: "no record of that request; it was never applied or its record has been trimmed"
+        case .unknownRequest:
+            "the request was never applied and is now recorded as abandoned, so it never will be; "
+                + "send it again as a new request if it is still wanted"
+        case .lockDelayed(let until):
+            "the key was released by force or by expiry and is not granted again before \(until); retry after that"
+        case .waitersAhead(let key, let waiterCount):
+            "no holder conflicts, but earlier waiters on \(key) go first (\(waiterCount) queued); "
+                + "acquire with a wait time to queue behind them, or retry later"
+        case .notWaiting:
+            "no queued acquire to cancel: it was already granted, timed out or never queued; "
+                + "inspect the key and release it if this session holds it"
+        case .superseded:
+            "a later request of this session was already applied, so this request's answer is no longer kept; "
+                + "inspect the keys concerned to learn the current state"
         }
     }
 }

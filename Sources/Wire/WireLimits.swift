@@ -15,6 +15,8 @@ public enum WireLimits {
     public static let addressByteCountMax = 256
     /// Most locks or audit records one page may carry.
     public static let pageSizeMax = 500
-    /// Most holders and most waiters one inspection may carry.
+    /// Most holders and most waiters one inspection may carry, and most holders one force-unlock may report.
     public static let inspectionEntriesMax = 1000
+    /// Most voters, most learners and most peers one status report may carry.
+    public static let clusterMembersMax = 16
 }

@@ -85,7 +85,8 @@ import Testing
             writer.writeVarint(1)  // correlation
             writer.writeUInt8(OperationTag.openSession.rawValue)
             writer.writeBytes([0x61, 0xC3, 0x28])  // "a", then a broken two-byte sequence
-            writer.writeVarint(10_000)
+            writer.writeVarint(99)  // nonce
+            writer.writeVarint(10_000)  // ttl
         }
         let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
         #expect(error == .malformed(.invalidUTF8(offset: 4)))
@@ -214,6 +215,152 @@ import Testing
         }
         let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
         #expect(error == .malformed(.invalidBool(offset: 3, value: 2)))
+    }
+
+    @Test func anOpenSessionWithoutANonceIsRefused() {
+        let bytes = payload(.clientRequest) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OperationTag.openSession.rawValue)
+            writer.writeString("alice")
+            writer.writeVarint(10_000)  // the ttl alone: read as the nonce, then the ttl is missing
+        }
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        #expect(error == .malformed(.truncated(offset: 11, needed: 1, available: 0)))
+    }
+
+    @Test func aCancelWaitWithABadKeyNamesTheKeyError() {
+        let bytes = payload(.clientRequest) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OperationTag.cancelWait.rawValue)
+            writer.writeRequestID(RequestID(session: SessionID(7), sequence: 3))
+            writer.writeString("acme/")
+        }
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        #expect(error == .invalidKey(offset: 5, .emptySegment(index: 1)))
+    }
+
+    @Test func aForceUnlockReportingMoreHoldersThanTheBoundIsRefused() {
+        let bytes = payload(.clientResponse) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OutcomeTag.result.rawValue)
+            writer.writeUInt8(ResultTag.forceUnlocked.rawValue)
+            writer.writeVarint(UInt64(WireLimits.inspectionEntriesMax + 1))
+        }
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
+        let maximum = UInt64(WireLimits.inspectionEntriesMax)
+        #expect(error == .malformed(.lengthTooLarge(offset: 4, length: maximum + 1, maximum: maximum)))
+    }
+
+    @Test func aForgedHolderCountIsRefusedBeforeAnyAllocation() {
+        let bytes = payload(.clientResponse) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OutcomeTag.result.rawValue)
+            writer.writeUInt8(ResultTag.forceUnlocked.rawValue)
+            writer.writeVarint(UInt64(WireLimits.inspectionEntriesMax))  // claims 1000 holders
+            writer.writeHolder(sampleHolder)  // brings one
+        }
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
+        guard case .malformed(.truncated(let offset, let needed, _)) = error else {
+            Issue.record("gave \(String(describing: error))")
+            return
+        }
+        #expect(offset == 4 && needed == WireLimits.inspectionEntriesMax * holderByteCountMin)
+    }
+
+    /// A status report up to its member lists: node 1, a follower, no leader, every number zero.
+    private func statusPrefix(_ writer: inout ByteWriter) {
+        writer.writeVarint(1)
+        writer.writeUInt8(OutcomeTag.result.rawValue)
+        writer.writeUInt8(ResultTag.status.rawValue)
+        writer.writeVarint(1)
+        writer.writeUInt8(NodeRole.follower.rawValue)
+        writer.writeVarint(0)  // term
+        writer.writeBool(false)  // leader
+        for _ in 0..<7 { writer.writeVarint(0) }  // commit, applied, last, snapshot, sessions, locks, waiters
+    }
+
+    @Test func aStatusWithMoreMembersThanTheBoundIsRefused() {
+        let bytes = payload(.clientResponse) { writer in
+            statusPrefix(&writer)
+            writer.writeArray(Array(1...17)) { $0.writeVarint(UInt64($1)) }
+            writer.writeVarint(0)
+            writer.writeVarint(0)
+        }
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
+        let maximum = UInt64(WireLimits.clusterMembersMax)
+        #expect(error == .malformed(.lengthTooLarge(offset: 15, length: maximum + 1, maximum: maximum)))
+    }
+
+    @Test func aForgedPeerCountIsRefusedBeforeAnyAllocation() {
+        let bytes = payload(.clientResponse) { writer in
+            statusPrefix(&writer)
+            writer.writeVarint(0)  // voters
+            writer.writeVarint(0)  // learners
+            writer.writeVarint(UInt64(WireLimits.clusterMembersMax))  // claims sixteen peers
+            writer.writeRaw([2, 10, 0, 1])  // brings one
+        }
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
+        #expect(error == .malformed(.truncated(offset: 17, needed: 16 * PeerProgress.byteCountMin, available: 4)))
+    }
+
+    @Test func aPeerReachabilityOtherThanZeroOrOneIsRefused() {
+        let bytes = payload(.clientResponse) { writer in
+            statusPrefix(&writer)
+            writer.writeVarint(0)
+            writer.writeVarint(0)
+            writer.writeVarint(1)
+            writer.writeRaw([2, 10, 0, 2])
+        }
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
+        #expect(error == .malformed(.invalidBool(offset: 21, value: 2)))
+    }
+
+    @Test func anAuditPageWithoutItsOldestKeptIsTruncated() {
+        let page = ClientResponse(
+            correlation: CorrelationID(1), outcome: .success(.audited(AuditPage(records: [], next: nil, oldestKept: 3)))
+        )
+        let bytes = page.encoded()
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: Array(bytes.dropLast())) }
+        #expect(error == .malformed(.truncated(offset: bytes.count - 1, needed: 1, available: 0)))
+    }
+
+    @Test func aWaitersAheadFailureWithABadKeyNamesTheKeyError() {
+        let bytes = payload(.clientResponse) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OutcomeTag.failure.rawValue)
+            writer.writeUInt8(FailureTag.waitersAhead.rawValue)
+            writer.writeString("a//b")
+            writer.writeVarint(2)
+        }
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
+        #expect(error == .invalidKey(offset: 4, .emptySegment(index: 1)))
+    }
+
+    @Test func anInspectionLockDelayFlagOtherThanZeroOrOneIsRefused() {
+        let bytes = payload(.clientResponse) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OutcomeTag.result.rawValue)
+            writer.writeUInt8(ResultTag.inspected.rawValue)
+            writer.writeString("a")
+            writer.writeVarint(0)
+            writer.writeVarint(0)
+            writer.writeUInt8(7)
+        }
+        let error = #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
+        #expect(error == .malformed(.invalidBool(offset: 8, value: 7)))
+    }
+
+    @Test func anAuditLimitOverTheMaximumIsRefused() {
+        let bytes = payload(.clientRequest) { writer in
+            writer.writeVarint(1)
+            writer.writeUInt8(OperationTag.audit.rawValue)
+            writer.writeBool(true)
+            writer.writeVarint(UInt64.max)  // any sequence is a valid cursor
+            writer.writeVarint(UInt64(WireLimits.pageSizeMax + 1))
+        }
+        let error = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
+        let maximum = UInt64(WireLimits.pageSizeMax)
+        #expect(error == .malformed(.lengthTooLarge(offset: 14, length: maximum + 1, maximum: maximum)))
     }
 
     @Test func everyErrorDescriptionSaysWhatWasWrong() {

@@ -62,9 +62,13 @@ import Testing
                 correlation: correlation, outcome: .failure(WireSamples.failure(using: &random)))
             failures.insert(failure.encoded()[3])
         }
-        #expect(operations == Set(1...13))
-        #expect(results == Set(1...12))
-        #expect(failures == Set(1...11))
+        #expect(operations == Set(OperationTag.allCases.map(\.rawValue)))
+        #expect(results == Set(ResultTag.allCases.map(\.rawValue)))
+        #expect(failures == Set(FailureTag.allCases.map(\.rawValue)))
+        // The tags the protocol documents, so that a tag dropped from an enum is noticed too.
+        #expect(operations == Set(1...14))
+        #expect(results == Set(1...13))
+        #expect(failures == Set(1...15))
     }
 
     @Test func aHandshakeHasTheDocumentedLayout() {
@@ -123,6 +127,10 @@ import Testing
         let id = RequestID(session: SessionID(1), sequence: 2)
         #expect(ClientOperation.closeSession(id).requestID == id)
         #expect(ClientOperation.release(id, key: key("a"), fence: FenceToken(1)).requestID == id)
+        #expect(ClientOperation.cancelWait(id, key: key("a")).requestID == id)
+        #expect(ClientOperation.forceUnlock(id, key: key("a"), reason: "stuck").requestID == id)
+        #expect(ClientOperation.openSession(owner: "alice", nonce: 7, ttlMilliseconds: 10_000).requestID == nil)
+        #expect(ClientOperation.audit(after: 3, limit: 10).requestID == nil)
         #expect(ClientOperation.revokeSession(id, target: SessionID(9), reason: "left").requestID == id)
         #expect(ClientOperation.inspect(key("a")).requestID == nil)
         #expect(ClientOperation.resolve(id).requestID == nil)

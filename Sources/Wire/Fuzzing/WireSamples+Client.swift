@@ -7,45 +7,47 @@ extension WireSamples {
     }
 
     /// A client operation; every case is equally likely.
+    ///
+    /// The case is chosen by its wire tag, so that the compiler insists on a sample for every tag there is.
     package static func operation(using random: inout WireRandom) -> ClientOperation {
         let reasonMax = InputLimits.reasonByteCountMax
-        switch random.below(13) {
-        case 0:
+        switch random.pick(OperationTag.allCases) {
+        case .openSession:
             return .openSession(
                 owner: text(maxByteCount: InputLimits.ownerByteCountMax, using: &random),
-                ttlMilliseconds: random.interestingUInt64())
-        case 1: return .renewSession(SessionID(random.interestingUInt64()))
-        case 2: return .closeSession(requestID(using: &random))
-        case 3:
+                nonce: random.interestingUInt64(), ttlMilliseconds: random.interestingUInt64())
+        case .renewSession: return .renewSession(SessionID(random.interestingUInt64()))
+        case .closeSession: return .closeSession(requestID(using: &random))
+        case .acquire:
             let acquisition = Acquisition(
                 key: key(using: &random), mode: random.pick(LockMode.allCases),
                 waitMilliseconds: random.interestingUInt64(),
                 note: text(maxByteCount: InputLimits.noteByteCountMax, using: &random))
             return .acquire(requestID(using: &random), acquisition)
-        case 4:
+        case .release:
             return .release(requestID(using: &random), key: key(using: &random), fence: FenceToken(random.next()))
-        case 5: return .inspect(key(using: &random))
-        case 6:
+        case .cancelWait: return .cancelWait(requestID(using: &random), key: key(using: &random))
+        case .inspect: return .inspect(key(using: &random))
+        case .list:
             let query = ListQuery(
                 prefix: maybe(&random) { key(using: &$0) },
                 owner: maybe(&random) { text(maxByteCount: InputLimits.ownerByteCountMax, using: &$0) },
                 after: maybe(&random) { key(using: &$0) }, limit: random.below(WireLimits.pageSizeMax + 1))
             return .list(query)
-        case 7: return .checkFence(key: key(using: &random), fence: FenceToken(random.interestingUInt64()))
-        case 8:
+        case .checkFence: return .checkFence(key: key(using: &random), fence: FenceToken(random.interestingUInt64()))
+        case .forceUnlock:
             return .forceUnlock(
                 requestID(using: &random), key: key(using: &random),
                 reason: text(maxByteCount: reasonMax, using: &random))
-        case 9:
+        case .revokeSession:
             return .revokeSession(
                 requestID(using: &random), target: SessionID(random.interestingUInt64()),
                 reason: text(maxByteCount: reasonMax, using: &random))
-        case 10:
+        case .audit:
             return .audit(
-                after: maybe(&random) { WireLogIndex($0.interestingUInt64()) },
-                limit: random.below(WireLimits.pageSizeMax + 1))
-        case 11: return .status
-        default: return .resolve(requestID(using: &random))
+                after: maybe(&random) { $0.interestingUInt64() }, limit: random.below(WireLimits.pageSizeMax + 1))
+        case .status: return .status
+        case .resolve: return .resolve(requestID(using: &random))
         }
     }
 
@@ -58,64 +60,65 @@ extension WireSamples {
         return ClientResponse(correlation: correlation, outcome: .failure(failure(using: &random)))
     }
 
-    /// A result of a random kind; every case is equally likely.
+    /// A result of a random kind; every case is equally likely, chosen by its wire tag.
     package static func result(using random: inout WireRandom) -> ClientResult {
-        switch random.below(12) {
-        case 0: .sessionOpened(sessionGrant(using: &random))
-        case 1: .sessionRenewed(sessionGrant(using: &random))
-        case 2: .sessionClosed
-        case 3: .granted(holder(using: &random))
-        case 4: .released
-        case 5:
-            .inspected(
-                KeyInspection(
-                    key: key(using: &random),
-                    holders: list(&random, maxCount: WireLimits.inspectionEntriesMax) { lockInfo(using: &$0) },
-                    waiters: list(&random, maxCount: WireLimits.inspectionEntriesMax) { waiter(using: &$0) }))
-        case 6:
+        switch random.pick(ResultTag.allCases) {
+        case .sessionOpened: .sessionOpened(sessionGrant(using: &random))
+        case .sessionRenewed: .sessionRenewed(sessionGrant(using: &random))
+        case .sessionClosed: .sessionClosed
+        case .granted: .granted(holder(using: &random))
+        case .released: .released
+        case .waitCancelled: .waitCancelled
+        case .inspected: .inspected(keyInspection(using: &random))
+        case .listed:
             .listed(
                 ListPage(
                     locks: list(&random, maxCount: WireLimits.pageSizeMax) { lockInfo(using: &$0) },
                     next: maybe(&random) { key(using: &$0) }))
-        case 7:
+        case .fenceChecked:
             .fenceChecked(
                 FenceCheck(
                     isCurrent: random.chance(50), currentFence: maybe(&random) { FenceToken($0.interestingUInt64()) }))
-        case 8: .forceUnlocked(previous: holder(using: &random))
-        case 9: .sessionRevoked(releasedLockCount: random.interestingUInt64())
-        case 10:
+        case .forceUnlocked:
+            .forceUnlocked(previous: list(&random, maxCount: WireLimits.inspectionEntriesMax) { holder(using: &$0) })
+        case .sessionRevoked: .sessionRevoked(releasedLockCount: random.interestingUInt64())
+        case .audited:
             .audited(
                 AuditPage(
                     records: list(&random, maxCount: WireLimits.pageSizeMax) { auditRecord(using: &$0) },
-                    next: maybe(&random) { WireLogIndex($0.interestingUInt64()) }))
-        default: .status(nodeStatus(using: &random))
+                    next: maybe(&random) { $0.interestingUInt64() }, oldestKept: random.interestingUInt64()))
+        case .status: .status(nodeStatus(using: &random))
         }
     }
 
-    /// A failure of a random kind; every case is equally likely.
+    /// A failure of a random kind; every case is equally likely, chosen by its wire tag.
     package static func failure(using random: inout WireRandom) -> ClientFailure {
         let messageMax = WireLimits.messageByteCountMax
-        switch random.below(11) {
-        case 0: return .invalidArgument(message: text(maxByteCount: messageMax, using: &random))
-        case 1: return .permissionDenied(reason: text(maxByteCount: messageMax, using: &random))
-        case 2: return .held(by: holder(using: &random), waiterCount: random.interestingUInt64())
-        case 3:
+        switch random.pick(FailureTag.allCases) {
+        case .invalidArgument: return .invalidArgument(message: text(maxByteCount: messageMax, using: &random))
+        case .permissionDenied: return .permissionDenied(reason: text(maxByteCount: messageMax, using: &random))
+        case .held: return .held(by: holder(using: &random), waiterCount: random.interestingUInt64())
+        case .notLeader:
             return .notLeader(
                 maybe(&random) {
                     LeaderHint(
                         node: WireNodeID($0.interestingUInt64()),
                         address: text(maxByteCount: WireLimits.addressByteCountMax, using: &$0))
                 })
-        case 4:
+        case .unavailable:
             return .unavailable(
                 reason: text(maxByteCount: messageMax, using: &random),
                 retryAfterMilliseconds: random.interestingUInt64())
-        case 5: return .overloaded(reason: text(maxByteCount: messageMax, using: &random))
-        case 6: return .sessionExpired
-        case 7: return .notHeld
-        case 8: return .lockLost
-        case 9: return .timedOut
-        default: return .unknownRequest
+        case .overloaded: return .overloaded(reason: text(maxByteCount: messageMax, using: &random))
+        case .sessionExpired: return .sessionExpired
+        case .notHeld: return .notHeld
+        case .lockLost: return .lockLost
+        case .timedOut: return .timedOut
+        case .unknownRequest: return .unknownRequest
+        case .lockDelayed: return .lockDelayed(until: Timestamp(rawValue: random.interestingUInt64()))
+        case .waitersAhead: return .waitersAhead(key: key(using: &random), waiterCount: random.interestingUInt64())
+        case .notWaiting: return .notWaiting
+        case .superseded: return .superseded
         }
     }
 
@@ -138,21 +141,41 @@ extension WireSamples {
             mode: random.pick(LockMode.allCases), since: Timestamp(rawValue: random.interestingUInt64()))
     }
 
+    static func keyInspection(using random: inout WireRandom) -> KeyInspection {
+        KeyInspection(
+            key: key(using: &random),
+            holders: list(&random, maxCount: WireLimits.inspectionEntriesMax) { lockInfo(using: &$0) },
+            waiters: list(&random, maxCount: WireLimits.inspectionEntriesMax) { waiter(using: &$0) },
+            lockDelayedUntil: maybe(&random) { Timestamp(rawValue: $0.interestingUInt64()) })
+    }
+
     static func auditRecord(using random: inout WireRandom) -> AuditRecord {
         AuditRecord(
-            index: WireLogIndex(random.interestingUInt64()), time: Timestamp(rawValue: random.interestingUInt64()),
-            action: random.pick(AuditAction.allCases), key: maybe(&random) { key(using: &$0) },
+            sequence: random.interestingUInt64(), index: WireLogIndex(random.interestingUInt64()),
+            time: Timestamp(rawValue: random.interestingUInt64()), action: random.pick(AuditAction.allCases),
+            session: SessionID(random.interestingUInt64()), key: maybe(&random) { key(using: &$0) },
             previousHolder: maybe(&random) { holder(using: &$0) },
             identity: text(maxByteCount: InputLimits.ownerByteCountMax, using: &random),
             reason: text(maxByteCount: InputLimits.reasonByteCountMax, using: &random))
     }
 
     static func nodeStatus(using random: inout WireRandom) -> NodeStatus {
-        NodeStatus(
+        let membersMax = WireLimits.clusterMembersMax
+        return NodeStatus(
             node: WireNodeID(random.interestingUInt64()), role: random.pick(NodeRole.allCases),
             term: WireTerm(random.interestingUInt64()), leader: maybe(&random) { WireNodeID($0.interestingUInt64()) },
             commitIndex: WireLogIndex(random.interestingUInt64()),
-            appliedIndex: WireLogIndex(random.interestingUInt64()), sessionCount: random.interestingUInt64(),
-            lockCount: random.interestingUInt64(), waiterCount: random.interestingUInt64())
+            appliedIndex: WireLogIndex(random.interestingUInt64()), lastIndex: WireLogIndex(random.interestingUInt64()),
+            snapshotIndex: WireLogIndex(random.interestingUInt64()), sessionCount: random.interestingUInt64(),
+            lockCount: random.interestingUInt64(), waiterCount: random.interestingUInt64(),
+            members: list(&random, maxCount: membersMax) { WireNodeID($0.interestingUInt64()) },
+            learners: list(&random, maxCount: membersMax) { WireNodeID($0.interestingUInt64()) },
+            peers: list(&random, maxCount: membersMax) { peerProgress(using: &$0) })
+    }
+
+    static func peerProgress(using random: inout WireRandom) -> PeerProgress {
+        PeerProgress(
+            node: WireNodeID(random.interestingUInt64()), matchIndex: WireLogIndex(random.interestingUInt64()),
+            isLearner: random.chance(50), isReachable: random.chance(50))
     }
 }

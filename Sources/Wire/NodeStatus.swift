@@ -1,0 +1,89 @@
+import PadlockTypes
+
+/// A node's Raft role, as reported by `status`.
+public enum NodeRole: UInt8, Hashable, Sendable, CaseIterable {
+    /// Follows a leader, or waits for one.
+    case follower = 0
+    /// Campaigning for votes.
+    case candidate = 1
+    /// Serves requests and replicates the log.
+    case leader = 2
+    /// Receives the log without voting.
+    case learner = 3
+}
+
+/// A node's view of itself and the cluster, as `padlock status` shows it.
+public struct NodeStatus: Hashable, Sendable {
+    /// The answering node.
+    public var node: WireNodeID
+    /// Its Raft role.
+    public var role: NodeRole
+    /// Its current term.
+    public var term: WireTerm
+    /// The leader this node knows of, if any.
+    public var leader: WireNodeID?
+    /// The highest log index it knows to be committed.
+    public var commitIndex: WireLogIndex
+    /// The highest log index its lock table has applied.
+    public var appliedIndex: WireLogIndex
+    /// The highest index in its log, committed or not.
+    public var lastIndex: WireLogIndex
+    /// The log index its latest snapshot covers; the log before it has been compacted away.
+    public var snapshotIndex: WireLogIndex
+    /// Open sessions in its lock table.
+    public var sessionCount: UInt64
+    /// Held locks in its lock table.
+    public var lockCount: UInt64
+    /// Queued acquires in its lock table.
+    public var waiterCount: UInt64
+    /// The voting members of the configuration this node follows, at most ``WireLimits/clusterMembersMax``.
+    public var members: [WireNodeID]
+    /// The non-voting members (learners), at most ``WireLimits/clusterMembersMax``.
+    public var learners: [WireNodeID]
+    /// How far each other member's log has been replicated; only the leader knows this, so it is empty on
+    /// every other node. At most ``WireLimits/clusterMembersMax``.
+    public var peers: [PeerProgress]
+
+    /// Creates a status report; `peers` is for the leader to fill.
+    public init(
+        node: WireNodeID, role: NodeRole, term: WireTerm, leader: WireNodeID?, commitIndex: WireLogIndex,
+        appliedIndex: WireLogIndex, lastIndex: WireLogIndex, snapshotIndex: WireLogIndex, sessionCount: UInt64,
+        lockCount: UInt64, waiterCount: UInt64, members: [WireNodeID], learners: [WireNodeID],
+        peers: [PeerProgress] = []
+    ) {
+        self.node = node
+        self.role = role
+        self.term = term
+        self.leader = leader
+        self.commitIndex = commitIndex
+        self.appliedIndex = appliedIndex
+        self.lastIndex = lastIndex
+        self.snapshotIndex = snapshotIndex
+        self.sessionCount = sessionCount
+        self.lockCount = lockCount
+        self.waiterCount = waiterCount
+        self.members = members
+        self.learners = learners
+        self.peers = peers
+    }
+}
+
+/// The leader's view of one other member's replication, as reported by `status`.
+public struct PeerProgress: Hashable, Sendable {
+    /// The member.
+    public var node: WireNodeID
+    /// The highest log index known to be replicated on it.
+    public var matchIndex: WireLogIndex
+    /// Whether it is a learner (receives the log without voting).
+    public var isLearner: Bool
+    /// Whether the leader has heard from it recently enough to count it as reachable.
+    public var isReachable: Bool
+
+    /// Creates a progress report for one member.
+    public init(node: WireNodeID, matchIndex: WireLogIndex, isLearner: Bool, isReachable: Bool) {
+        self.node = node
+        self.matchIndex = matchIndex
+        self.isLearner = isLearner
+        self.isReachable = isReachable
+    }
+}
