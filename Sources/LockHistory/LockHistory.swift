@@ -1,2 +1,0 @@
-/// Histories of lock operations and the checkers that judge them (linearizability against the lock model).
-public enum LockHistory {}
