@@ -50,7 +50,7 @@ enum SnapshotFormat {
                 code: .corruption, operation: "load snapshot", path: path, offset: UInt64(offset), detail: detail)
         }
         guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic, bytes.loadUInt32(at: 8) == version,
-            CRC32C.checksum(bytes, from: 0, count: 48) == bytes.loadUInt32(at: 48)
+            CRC32C.checksum(bytes, from: 0, count: 48) == bytes.loadUInt32(at: 48), bytes.loadUInt32(at: 52) == 0
         else { throw corrupt(0, "bad snapshot header") }
         let configurationSize = bytes.loadUInt64(at: 32)
         let dataSize = bytes.loadUInt64(at: 40)

@@ -1,0 +1,102 @@
+import LockTable
+import PadlockTypes
+import Wire
+
+/// Maps the lock table's answers to what a client is told.
+enum ClientAnswers {
+    /// An answer now, or the request whose grant (or timeout) will answer later.
+    struct Answer {
+        var reply: Result<ClientResult, ClientFailure>?
+        var waitsFor: RequestID?
+    }
+
+    static func outcome(
+        of result: CommandResult, kind: ClientCommandKind, table: LockTable, events: [Event] = [],
+        request: RequestID? = nil
+    ) -> Answer {
+        switch result {
+        case .sessionOpened(let session, let deadline):
+            let ttl = table.session(session)?.ttlMilliseconds ?? 0
+            return Answer(reply: .success(.sessionOpened(SessionGrant(session: session, ttlMilliseconds: ttl, renewalDeadline: deadline))))
+        case .sessionClosed:
+            return Answer(reply: .success(.sessionClosed))
+        case .granted(_, let holder):
+            return Answer(reply: .success(.granted(holder)))
+        case .queued:
+            return Answer(reply: nil, waitsFor: request)
+        case .held(let holder, let key):
+            let waiting = UInt64(table.inspect(key).waiters.count)
+            return Answer(reply: .failure(.held(by: holder, waiterCount: waiting)))
+        case .waitersAhead(let key):
+            let waiting = UInt64(table.inspect(key).waiters.count)
+            return Answer(reply: .failure(.waitersAhead(key: key, waiterCount: waiting)))
+        case .lockDelayed(let until):
+            return Answer(reply: .failure(.lockDelayed(until: until)))
+        case .released:
+            return Answer(reply: .success(.released))
+        case .notHeld:
+            return Answer(reply: .failure(.notHeld))
+        case .waitCancelled:
+            return Answer(reply: .success(.waitCancelled))
+        case .notWaiting:
+            return Answer(reply: .failure(.notWaiting))
+        case .forcedUnlock(let previous):
+            return Answer(reply: .success(.forceUnlocked(previous: Array(previous.prefix(WireLimits.inspectionEntriesMax)))))
+        case .sessionRevoked:
+            let released = events.filter { event in
+                if case .lockReleased(_, _, .revoked) = event { return true }
+                return false
+            }
+            return Answer(reply: .success(.sessionRevoked(releasedLockCount: UInt64(released.count))))
+        case .sessionExpired:
+            return Answer(reply: .failure(.sessionExpired))
+        case .sessionUnknown:
+            return Answer(reply: .failure(unknownSession(kind: kind, table: table, request: request)))
+        case .stale:
+            return Answer(reply: .failure(.superseded))
+        case .abandoned:
+            return Answer(reply: .failure(.unknownRequest))
+        case .invalid(let reason):
+            return Answer(reply: .failure(.invalidArgument(message: message(for: reason))))
+        case .overloaded(let limit):
+            return Answer(reply: .failure(.overloaded(reason: message(for: limit))))
+        case .sessionExpiredNow, .waiterExpired, .leasesCheckpointed, .skipped:
+            return Answer(reply: .failure(.invalidArgument(message: "housekeeping result \(result) for a client request")))
+        }
+    }
+
+    /// "Session unknown" is about the requester's own session, except for a revocation by a session that is
+    /// still open, where it names the target.
+    private static func unknownSession(kind: ClientCommandKind, table: LockTable, request: RequestID?) -> ClientFailure {
+        if kind == .revoke, let request, table.session(request.session) != nil {
+            return .invalidArgument(message: "that session is not open; nothing was revoked")
+        }
+        return .sessionExpired
+    }
+
+    static func message(for reason: InvalidReason) -> String {
+        switch reason {
+        case .ownerEmpty: "the owner label is empty; use a name such as alice@frontend-2"
+        case .ownerTooLong: "the owner label is longer than \(InputLimits.ownerByteCountMax) bytes"
+        case .noteTooLong: "the note is longer than \(InputLimits.noteByteCountMax) bytes"
+        case .reasonTooLong: "the reason is longer than \(InputLimits.reasonByteCountMax) bytes"
+        case .adminTooLong: "the administrator's identity is longer than \(InputLimits.ownerByteCountMax) bytes"
+        case .ttlOutOfRange:
+            "the session TTL must be between \(InputLimits.sessionTTLMillisecondsMin) and "
+                + "\(InputLimits.sessionTTLMillisecondsMax) ms"
+        case .waitTooLong: "the wait may be at most \(InputLimits.waitMillisecondsMax) ms"
+        case .alreadyWaiting: "this session already waits for that key; cancel that wait or wait for its answer"
+        case .malformedCommand: "the request could not be decoded"
+        }
+    }
+
+    static func message(for limit: Limit) -> String {
+        switch limit {
+        case .sessions: "the cluster holds as many sessions as it allows; close unused sessions or retry later"
+        case .locksPerSession: "this session holds or waits for as many locks as one session may"
+        case .heldLocks: "the cluster holds as many locks as it allows; retry later"
+        case .waitersPerKey: "too many requests already wait for this key; retry later"
+        case .waiters: "the cluster holds as many waiting requests as it allows; retry later"
+        }
+    }
+}

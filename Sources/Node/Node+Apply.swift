@@ -1,0 +1,106 @@
+import LockTable
+import PadlockTypes
+import Raft
+import Wire
+
+extension Node {
+    /// Applies one committed entry and acts on what it produced.
+    func apply(_ entry: Entry) {
+        precondition(entry.index > applied, "node \(id): entry \(entry.index) applied after \(applied)")
+        applied = entry.index
+        switch entry.kind {
+        case .noop:
+            observer?.node(id, applied: entry, result: nil, table: table)
+            if let leadership, leadership.firstIndex == entry.index { becomeReady() }
+        case .configChange:
+            observer?.node(id, applied: entry, result: nil, table: table)
+        case .normal:
+            applyCommand(entry)
+        }
+    }
+
+    private func applyCommand(_ entry: Entry) {
+        let result: LockTable.Applied
+        let command: Command?
+        if let decoded = EntryCodec.command(in: entry.data) {
+            command = decoded.command
+            lastStamp = max(lastStamp, decoded.stamp.rawValue)
+            result = table.apply(decoded.command, at: entry.index.rawValue, time: decoded.stamp)
+        } else {
+            command = nil
+            result = table.apply(encoded: [], at: entry.index.rawValue, time: table.lastTime)
+        }
+        observer?.node(id, applied: entry, result: result, table: table)
+        if let command, leadership?.isReady == true { noteApplied(command, result: result.result) }
+        for event in result.events { handle(event) }
+        if let proposal = proposals.removeValue(forKey: entry.index) {
+            guard proposal.term == entry.term else {
+                if let reply = proposal.reply {
+                    respond(reply, .failure(.unavailable(reason: "the leader changed", retryAfterMilliseconds: 0)))
+                }
+                return
+            }
+            finish(proposal, result: result, command: command)
+        }
+    }
+
+    /// The leader keeps its lease book and waiter set in step with what the table now holds.
+    private func noteApplied(_ command: Command, result: CommandResult) {
+        switch (command, result) {
+        case (.openSession(_, _, let ttl), .sessionOpened(let session, _)):
+            addLease(session, ttl: ttl, remaining: ttl, generation: 0, now: environment.monotonicMilliseconds)
+        case (.checkpointLeases(let checkpoints), _):
+            for checkpoint in checkpoints { refreshRecordedLease(checkpoint.session) }
+        default:
+            break
+        }
+    }
+
+    /// Acts on one event of an applied command: answers queued acquires, forgets ended sessions.
+    private func handle(_ event: Event) {
+        switch event {
+        case .waiterGranted(let request, _, let holder):
+            answerWaiter(request, .success(.granted(holder)))
+        case .waiterTimedOut(let request, _, let answer):
+            answerWaiter(request, ClientAnswers.outcome(of: answer, kind: .acquire, table: table).reply ?? .failure(.timedOut))
+        case .waiterDropped(let request, _, let reason):
+            answerWaiter(request, .failure(reason == .sessionEnded ? .sessionExpired : .timedOut))
+        case .sessionEnded(let session, _):
+            sessionEnded(session)
+        case .lockReleased:
+            break
+        }
+    }
+
+    private func answerWaiter(_ request: RequestID, _ outcome: Result<ClientResult, ClientFailure>) {
+        guard let targets = waiterReplies.removeValue(forKey: request) else { return }
+        for target in targets { respond(target, outcome) }
+    }
+
+    /// Answers the proposal an applied entry carried, or finishes the leader's own housekeeping.
+    private func finish(_ proposal: PendingProposal, result: LockTable.Applied, command: Command?) {
+        switch proposal.purpose {
+        case .client(let kind):
+            guard let reply = proposal.reply else { return }
+            let answer = ClientAnswers.outcome(
+                of: result.result, kind: kind, table: table, events: result.events, request: command?.requestID)
+            if let outcome = answer.reply {
+                respond(reply, outcome)
+            } else if let waiting = answer.waitsFor {
+                waiterReplies[waiting, default: []].append(reply)
+            }
+        case .coverage(let grants, let proposedAt):
+            coverageApplied(grants, proposedAt: proposedAt)
+        case .expiry(let session):
+            expiryApplied(session, result: result.result)
+        case .waiterExpiry(let request):
+            leadership?.waiterExpiriesInFlight.remove(request)
+        case .decay, .lockDelayNudge:
+            break
+        }
+    }
+
+    func respond(_ target: ReplyTarget, _ outcome: Result<ClientResult, ClientFailure>) {
+        environment.respond(ClientResponse(correlation: target.correlation, outcome: outcome), to: target.client)
+    }
+}

@@ -1,0 +1,160 @@
+import LockTable
+import PadlockTypes
+import Raft
+import Wire
+
+// The leader's side of lock leases (docs/leases.md): renewals without log entries, coverage checkpoints that
+// let it acknowledge them, decay checkpoints that stop elections from extending leases, and expiry.
+
+extension Node {
+    /// The TTL the leader's lease decisions use: the session's, unless the self-test's bug shortens it.
+    func effectiveTTL(_ ttl: UInt64) -> UInt64 {
+        configuration.injectedBugs.expiresSessionsEarly ? max(ttl / 3, 1) : ttl
+    }
+
+    /// Starts tracking a session: it may be expired `remaining` after `now` unless renewed.
+    func addLease(_ session: SessionID, ttl: UInt64, remaining: UInt64, generation: UInt64, now: UInt64) {
+        guard leadership != nil, leadership?.leases[session] == nil else { return }
+        let lease = SessionLease(
+            ttl: effectiveTTL(ttl), deadline: now + effectiveTTL(remaining), generation: generation, lastRenewal: now,
+            recordedRemaining: remaining)
+        leadership?.leases[session] = lease
+        leadership?.leaseDeadlines.insert(session, deadline: lease.deadline)
+    }
+
+    /// After a checkpoint entry is applied, the lease book learns what the table now records.
+    func refreshRecordedLease(_ session: SessionID) {
+        guard let recorded = table.session(session)?.checkpointRemainingMilliseconds else { return }
+        leadership?.leases[session]?.recordedRemaining = recorded
+    }
+
+    /// A client renews its session. The countdown restarts now; the answer waits until leadership is
+    /// confirmed (a ReadIndex round, or the commit of a coverage checkpoint proposed after the renewal).
+    func renew(_ session: SessionID, _ reply: ReplyTarget) {
+        guard let leadership else {
+            respond(reply, .failure(.notLeader(leaderHint)))
+            return
+        }
+        let renewal = WaitingRenewal(receipt: environment.monotonicMilliseconds, reply: reply)
+        guard leadership.isReady else {
+            self.leadership?.renewalsBeforeReady.append((session, renewal))
+            return
+        }
+        handleRenewal(session, renewal)
+    }
+
+    func handleRenewal(_ session: SessionID, _ renewal: WaitingRenewal) {
+        guard var leadership, var lease = leadership.leases[session] else {
+            // Not open as far as this leader has applied: a read tells the truth once the table is current.
+            reads.collecting.append(PendingRead(query: .renewal(session, receipt: renewal.receipt), reply: renewal.reply))
+            return
+        }
+        if leadership.expiriesInFlight.contains(session) {
+            leadership.renewalsAwaitingExpiry[session, default: []].append(renewal)
+            self.leadership = leadership
+            return
+        }
+        lease.deadline = max(lease.deadline, renewal.receipt + lease.ttl)
+        lease.generation += 1
+        lease.lastRenewal = max(lease.lastRenewal, renewal.receipt)
+        leadership.leases[session] = lease
+        if renewal.receipt < lease.ackUntil {
+            reads.collecting.append(PendingRead(query: .renewal(session, receipt: renewal.receipt), reply: renewal.reply))
+        } else {
+            leadership.renewalsAwaitingCoverage[session, default: []].append(renewal)
+            leadership.coverageNeeded.insert(session)
+        }
+        self.leadership = leadership
+    }
+
+    /// Proposes one checkpoint for the sessions whose renewals wait for coverage: it records enough lease time
+    /// for any renewal the leader acknowledges until each session's window end.
+    func proposeCoverage() {
+        guard let leadership, !leadership.coverageNeeded.isEmpty else { return }
+        let now = environment.monotonicMilliseconds
+        let sessions = leadership.coverageNeeded.sorted()
+        self.leadership?.coverageNeeded = []
+        var start = 0
+        while start < sessions.count {
+            let chunk = sessions[start..<min(sessions.count, start + configuration.checkpointBatchMax)]
+            start += chunk.count
+            var checkpoints: [LeaseCheckpoint] = []
+            var grants: [CoverageGrant] = []
+            for session in chunk {
+                guard let lease = leadership.leases[session] else { continue }
+                let windowEnd = now + lease.coverageWindow
+                let remaining = max(lease.neededRemaining(at: now), lease.coverageWindow + lease.ttl)
+                checkpoints.append(
+                    LeaseCheckpoint(session: session, renewalGeneration: lease.generation, remainingMilliseconds: remaining))
+                grants.append(CoverageGrant(session: session, windowEnd: windowEnd))
+            }
+            guard !checkpoints.isEmpty else { continue }
+            if !propose(.checkpointLeases(checkpoints), .coverage(grants, proposedAt: now), nil) {
+                // Overloaded: try again at the next flush.
+                for grant in grants { self.leadership?.coverageNeeded.insert(grant.session) }
+            }
+        }
+    }
+
+    /// A coverage checkpoint committed: renewals that arrived before it was proposed are acknowledged, and
+    /// later ones inside the new window go through a read.
+    func coverageApplied(_ grants: [CoverageGrant], proposedAt: UInt64) {
+        guard var leadership else { return }
+        for grant in grants {
+            guard var lease = leadership.leases[grant.session] else { continue }
+            lease.ackUntil = max(lease.ackUntil, grant.windowEnd)
+            leadership.leases[grant.session] = lease
+            let waiting = leadership.renewalsAwaitingCoverage.removeValue(forKey: grant.session) ?? []
+            var still: [WaitingRenewal] = []
+            for renewal in waiting {
+                if renewal.receipt <= proposedAt {
+                    respond(renewal.reply, .success(.sessionRenewed(renewalGrant(grant.session, lease))))
+                } else if renewal.receipt < lease.ackUntil {
+                    reads.collecting.append(
+                        PendingRead(query: .renewal(grant.session, receipt: renewal.receipt), reply: renewal.reply))
+                } else {
+                    still.append(renewal)
+                }
+            }
+            if !still.isEmpty {
+                leadership.renewalsAwaitingCoverage[grant.session] = still
+            } else {
+                leadership.coverageNeeded.remove(grant.session)
+            }
+        }
+        self.leadership = leadership
+        requestFlush()
+    }
+
+    /// The answer to a renewal: the TTL and the leader's deadline as an entry stamp would show it.
+    func renewalGrant(_ session: SessionID, _ lease: SessionLease) -> SessionGrant {
+        let ttl = table.session(session)?.ttlMilliseconds ?? lease.ttl
+        return SessionGrant(session: session, ttlMilliseconds: ttl, renewalDeadline: Timestamp(rawValue: currentStamp + ttl))
+    }
+
+    /// A session ended (closed, expired, revoked): renewals waiting on it learn it, and its lease is dropped.
+    func sessionEnded(_ session: SessionID) {
+        guard var leadership else { return }
+        leadership.leases[session] = nil
+        leadership.coverageNeeded.remove(session)
+        leadership.expiriesInFlight.remove(session)
+        var waiting = leadership.renewalsAwaitingCoverage.removeValue(forKey: session) ?? []
+        waiting += leadership.renewalsAwaitingExpiry.removeValue(forKey: session) ?? []
+        self.leadership = leadership
+        for renewal in waiting { respond(renewal.reply, .failure(.sessionExpired)) }
+    }
+
+    /// An expiry this leader proposed was applied. If it did not end the session (renewed since, or not due by
+    /// the table's deadline), the countdown goes on and waiting renewals are handled as if they arrived now.
+    func expiryApplied(_ session: SessionID, result: CommandResult) {
+        guard var leadership else { return }
+        leadership.expiriesInFlight.remove(session)
+        let waiting = leadership.renewalsAwaitingExpiry.removeValue(forKey: session) ?? []
+        if let lease = leadership.leases[session] {
+            let retry = max(lease.deadline, environment.monotonicMilliseconds + configuration.tickMilliseconds * 10)
+            leadership.leaseDeadlines.insert(session, deadline: retry)
+        }
+        self.leadership = leadership
+        for renewal in waiting { handleRenewal(session, renewal) }
+    }
+}

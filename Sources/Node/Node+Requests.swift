@@ -1,0 +1,129 @@
+import LockTable
+import PadlockTypes
+import Raft
+import Wire
+
+extension Node {
+    /// Handles one client request. Any node answers `status`; everything else is the leader's, and other
+    /// nodes answer `notLeader` with a hint. Bad input is answered `invalidArgument` before anything is
+    /// proposed.
+    public func receive(_ request: ClientRequest, from client: ClientID) {
+        guard failure == nil else { return }
+        observeRole()
+        let reply = ReplyTarget(client: client, correlation: request.correlation)
+        if case .status = request.operation {
+            respond(reply, .success(.status(statusReport())))
+            return
+        }
+        guard leadership != nil else {
+            respond(reply, .failure(.notLeader(leaderHint)))
+            return
+        }
+        guard pendingRequestCount < configuration.pendingRequestsMax else {
+            respond(reply, .failure(.overloaded(reason: "too many requests in flight on the leader; retry later")))
+            return
+        }
+        if let problem = Self.inputProblem(request.operation) {
+            respond(reply, .failure(.invalidArgument(message: problem)))
+            return
+        }
+        route(request.operation, reply)
+        requestFlush()
+    }
+
+    /// Requests waiting for a commit, a read confirmation or a renewal decision.
+    var pendingRequestCount: Int {
+        proposals.count + reads.count + (leadership.map { $0.renewalsAwaitingCoverage.count } ?? 0)
+    }
+
+    private func route(_ operation: ClientOperation, _ reply: ReplyTarget) {
+        switch operation {
+        case .openSession(let owner, let nonce, let ttl):
+            let granted = configuration.grantedTTL(requested: ttl)
+            propose(.openSession(owner: owner, nonce: nonce, ttlMilliseconds: granted), .client(.open), reply)
+        case .renewSession(let session):
+            renew(session, reply)
+        case .closeSession(let request):
+            propose(.closeSession(request), .client(.close), reply)
+        case .acquire(let request, let acquisition):
+            let command = Command.acquire(
+                request, key: acquisition.key, mode: acquisition.mode, waitMilliseconds: acquisition.waitMilliseconds,
+                note: acquisition.note)
+            propose(command, .client(.acquire), reply)
+        case .release(let request, let key, let fence):
+            propose(.release(request, key: key, fence: fence), .client(.release), reply)
+        case .cancelWait(let request, let key):
+            propose(.cancelWait(request, key: key), .client(.cancelWait), reply)
+        case .forceUnlock(let request, let key, let reason):
+            let admin = administrator(of: request)
+            propose(.forceUnlock(request, key: key, reason: reason, admin: admin), .client(.forceUnlock), reply)
+        case .revokeSession(let request, let target, let reason):
+            let admin = administrator(of: request)
+            propose(.revokeSession(request, session: target, reason: reason, admin: admin), .client(.revoke), reply)
+        case .resolve(let request):
+            propose(.resolve(request), .client(.resolve), reply)
+        case .inspect(let key):
+            reads.collecting.append(PendingRead(query: .inspect(key), reply: reply))
+        case .list(let query):
+            reads.collecting.append(PendingRead(query: .list(query), reply: reply))
+        case .checkFence(let key, let fence):
+            reads.collecting.append(PendingRead(query: .checkFence(key, fence), reply: reply))
+        case .audit(let after, let limit):
+            reads.collecting.append(PendingRead(query: .audit(after: after, limit: limit), reply: reply))
+        case .status:
+            respond(reply, .success(.status(statusReport())))
+        }
+    }
+
+    /// The identity an administrator's action is audited under: its session's owner label.
+    private func administrator(of request: RequestID) -> String {
+        table.session(request.session)?.owner ?? "\(request.session)"
+    }
+
+    /// Why an operation is bad input, before anything is proposed; nil when it is acceptable.
+    static func inputProblem(_ operation: ClientOperation) -> String? {
+        switch operation {
+        case .openSession(let owner, _, let ttl):
+            if owner.isEmpty { return ClientAnswers.message(for: .ownerEmpty) }
+            if owner.utf8.count > InputLimits.ownerByteCountMax { return ClientAnswers.message(for: .ownerTooLong) }
+            let range = InputLimits.sessionTTLMillisecondsMin...InputLimits.sessionTTLMillisecondsMax
+            if !range.contains(ttl) { return ClientAnswers.message(for: .ttlOutOfRange) }
+        case .acquire(_, let acquisition):
+            if acquisition.note.utf8.count > InputLimits.noteByteCountMax { return ClientAnswers.message(for: .noteTooLong) }
+            if acquisition.waitMilliseconds > InputLimits.waitMillisecondsMax {
+                return ClientAnswers.message(for: .waitTooLong)
+            }
+        case .forceUnlock(_, _, let reason), .revokeSession(_, _, let reason):
+            if reason.utf8.count > InputLimits.reasonByteCountMax { return ClientAnswers.message(for: .reasonTooLong) }
+        case .list(let query):
+            if query.limit < 1 { return "a listing's limit must be at least 1" }
+        case .audit(_, let limit):
+            if limit < 1 { return "an audit page's limit must be at least 1" }
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// Proposes `command` stamped now; its answer goes to `reply` once it is applied.
+    @discardableResult
+    func propose(_ command: Command, _ purpose: ProposalPurpose, _ reply: ReplyTarget?) -> Bool {
+        let data = EntryCodec.commandData(command, stamp: nextStamp())
+        let refusal: ClientFailure
+        switch raft.propose(data) {
+        case .accepted(let index, let term):
+            proposals[index] = PendingProposal(term: term, reply: reply, purpose: purpose)
+            return true
+        case .notLeader:
+            refusal = .notLeader(leaderHint)
+        case .transferInProgress:
+            refusal = .unavailable(reason: "leadership is being handed over", retryAfterMilliseconds: 50)
+        case .overloaded:
+            refusal = .overloaded(reason: "the leader holds too many uncommitted requests; retry later")
+        case .rejected(let why):
+            refusal = .invalidArgument(message: "\(why)")
+        }
+        if let reply { respond(reply, .failure(refusal)) }
+        return false
+    }
+}

@@ -1,0 +1,146 @@
+import LockTable
+import PadlockTypes
+import Raft
+import Wire
+
+/// Where an answer goes: a client connection and the request's correlation id on it.
+struct ReplyTarget: Hashable {
+    var client: ClientID
+    var correlation: CorrelationID
+}
+
+/// A proposal this leader made and is waiting to see applied.
+struct PendingProposal {
+    /// The term it was proposed in; an entry of another term at its index means it was lost.
+    var term: Term
+    var reply: ReplyTarget?
+    var purpose: ProposalPurpose
+}
+
+/// Why the leader proposed an entry, which says what to do once it is applied.
+enum ProposalPurpose {
+    /// A client request; the answer is mapped from the command's result.
+    case client(ClientCommandKind)
+    /// A lease checkpoint that lets the leader acknowledge renewals until each session's window end.
+    case coverage([CoverageGrant], proposedAt: UInt64)
+    /// A lease checkpoint that brings recorded lease time down to what is still needed.
+    case decay
+    /// The expiry of a session whose lease ran out on the leader's clock.
+    case expiry(SessionID)
+    /// The expiry of a waiter whose wait ran out.
+    case waiterExpiry(RequestID)
+    /// An empty checkpoint whose stamp ends a lock-delay, so the waiters it held back are granted.
+    case lockDelayNudge
+}
+
+/// What kind of client command an answer is mapped from.
+enum ClientCommandKind {
+    case open, close, acquire, release, cancelWait, forceUnlock, revoke, resolve
+}
+
+/// One session a coverage checkpoint lets the leader acknowledge renewals for, until `windowEnd`.
+struct CoverageGrant {
+    var session: SessionID
+    var windowEnd: UInt64
+}
+
+/// The leader's view of one session's lock lease, on its own monotonic clock (docs/leases.md).
+struct SessionLease {
+    /// The session's TTL as the table records it.
+    var ttl: UInt64
+    /// The leader may expire the session once its clock reaches this: the latest renewal received plus the
+    /// TTL, or what the recorded lease time allowed when this node took over.
+    var deadline: UInt64
+    /// Renewals counted since the table last recorded one; only grows.
+    var generation: UInt64
+    /// Renewals received before this instant may be acknowledged without a new checkpoint: a committed
+    /// checkpoint recorded enough lease time for any of them.
+    var ackUntil: UInt64 = 0
+    /// When the latest renewal arrived (or the lease was set up).
+    var lastRenewal: UInt64
+    /// The lease time the table records for the session (its `checkpointRemainingMilliseconds`), which a
+    /// new leader would grant from its own takeover.
+    var recordedRemaining: UInt64
+
+    /// The window a coverage checkpoint grants: half a TTL, so a client renewing every third of its TTL
+    /// needs a checkpoint about every other renewal.
+    var coverageWindow: UInt64 { max(ttl / 2, 1) }
+
+    /// The lease time any future leader must still grant, measured from `now`: enough for every renewal
+    /// received, and for every renewal this leader may still acknowledge inside its window.
+    func neededRemaining(at now: UInt64) -> UInt64 {
+        let forRenewals = deadline > now ? deadline - now : 0
+        let forWindow = ackUntil > now ? ackUntil - now + ttl : 0
+        return max(forRenewals, forWindow)
+    }
+}
+
+/// A renewal that waits for something: a coverage checkpoint, or the outcome of an expiry in flight.
+struct WaitingRenewal {
+    var receipt: UInt64
+    var reply: ReplyTarget
+}
+
+/// State a node keeps only while it leads a term.
+struct Leadership {
+    /// The term led.
+    var term: Term
+    /// The first entry of the term (the leader's no-op): once it is applied, the table holds everything
+    /// earlier leaders committed, and the leader starts its housekeeping.
+    var firstIndex: LogIndex
+    /// The latest stamp known at takeover and the monotonic time then: stamps advance at least as fast as
+    /// this leader's own clock from there.
+    var stampBase: (stamp: UInt64, monotonic: UInt64)
+    /// The no-op has been applied.
+    var isReady = false
+    var leases: [SessionID: SessionLease] = [:]
+    /// One entry per open session, by deadline (re-inserted when a popped deadline was extended).
+    var leaseDeadlines = DeadlineHeap<SessionID>()
+    /// Renewals that arrived before the leader was ready, with their receipt times.
+    var renewalsBeforeReady: [(session: SessionID, renewal: WaitingRenewal)] = []
+    /// Renewals waiting for a coverage checkpoint, per session.
+    var renewalsAwaitingCoverage: [SessionID: [WaitingRenewal]] = [:]
+    /// Sessions to put in the next coverage checkpoint.
+    var coverageNeeded: Set<SessionID> = []
+    /// Sessions whose expiry is proposed and not yet applied, and renewals waiting for its outcome.
+    var expiriesInFlight: Set<SessionID> = []
+    /// Expiries decided (their zero-time checkpoint is proposed) but not yet proposed themselves.
+    var expiriesToPropose: [(session: SessionID, generation: UInt64)] = []
+    var renewalsAwaitingExpiry: [SessionID: [WaitingRenewal]] = [:]
+    var waiterExpiriesInFlight: Set<RequestID> = []
+    /// The lock-delay end an empty checkpoint was already proposed for.
+    var nudgedLockDelayEnd: Timestamp?
+    var lastDecayScan: UInt64 = 0
+    var lastWaiterScan: UInt64 = 0
+}
+
+/// Linearizable reads: collected until the next flush, confirmed by one ReadIndex round, then served once
+/// the table has applied the confirmed index.
+struct ReadBook {
+    /// Reads that arrived since the last flush.
+    var collecting: [PendingRead] = []
+    /// Batches waiting for their ReadState, by context number.
+    var awaitingConfirmation: [UInt64: [PendingRead]] = [:]
+    /// Confirmed reads, in the order their indexes were confirmed (non-decreasing).
+    var confirmed: [(index: LogIndex, read: PendingRead)] = []
+    var nextContext: UInt64 = 1
+
+    var count: Int { collecting.count + awaitingConfirmation.values.reduce(0) { $0 + $1.count } + confirmed.count }
+}
+
+/// One read waiting to be served.
+struct PendingRead {
+    var query: ReadQuery
+    var reply: ReplyTarget
+}
+
+/// What a read asks.
+enum ReadQuery {
+    case inspect(LockKey)
+    case list(ListQuery)
+    case checkFence(LockKey, FenceToken)
+    case audit(after: UInt64?, limit: Int)
+    /// A renewal answered through a read: the leader's lease book does not know the session (or it already
+    /// has a checkpoint covering the renewal), and the answer must reflect every earlier commit.
+    case renewal(SessionID, receipt: UInt64)
+}

@@ -1,0 +1,96 @@
+import LockTable
+import PadlockTypes
+import Raft
+
+/// How one node behaves. Every node of a cluster must use the same `lockTable` configuration and the same
+/// lease settings, because they shape the answers every replica computes.
+public struct NodeConfiguration: Sendable {
+    /// This node's identity.
+    public var id: NodeID
+    /// The client address of every member, such as `127.0.0.1:7401`, for the leader hints of redirects.
+    public var clientAddresses: [NodeID: String]
+    /// The voters of a brand-new cluster; empty for a node that will join an existing cluster as a learner.
+    public var bootstrapVoters: [NodeID]
+    /// Milliseconds between two calls of `Node.tick()`; Raft's election and heartbeat ticks count these.
+    public var tickMilliseconds: UInt64
+    /// Raft's tuning; its `id` is replaced by `id` above.
+    public var raft: Config
+    /// The lock table's bounds and lock-delays.
+    public var lockTable: LockTableConfiguration
+    /// Shortest and longest session TTL the cluster grants; a request inside `InputLimits` but outside these
+    /// bounds is granted the nearest bound (the grant says which TTL was granted).
+    public var sessionTTLMillisecondsMin: UInt64
+    public var sessionTTLMillisecondsMax: UInt64
+    /// How often the leader looks for sessions whose recorded lease time should be brought down (see
+    /// docs/leases.md), in milliseconds.
+    public var checkpointIntervalMilliseconds: UInt64
+    /// Most sessions one lease checkpoint entry carries; larger batches are split.
+    public var checkpointBatchMax: Int
+    /// Take a snapshot and compact the log once this many entries were applied since the last one.
+    public var snapshotEntryThreshold: UInt64
+    /// Most client requests waiting for a commit, a read confirmation or a lease renewal at once; beyond it
+    /// requests are answered `overloaded`.
+    public var pendingRequestsMax: Int
+    /// Deliberate bugs for the simulator's self-test. Never set outside tests.
+    package var injectedBugs = NodeInjectedBugs()
+
+    /// A configuration with production defaults for a node with `id` in a cluster of `bootstrapVoters`.
+    public init(
+        id: NodeID, clientAddresses: [NodeID: String] = [:], bootstrapVoters: [NodeID],
+        tickMilliseconds: UInt64 = 10, raft: Config? = nil, lockTable: LockTableConfiguration = .init(),
+        sessionTTLMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin,
+        sessionTTLMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax,
+        checkpointIntervalMilliseconds: UInt64 = 500, checkpointBatchMax: Int = 2_000,
+        snapshotEntryThreshold: UInt64 = 50_000, pendingRequestsMax: Int = 100_000
+    ) {
+        self.id = id
+        self.clientAddresses = clientAddresses
+        self.bootstrapVoters = bootstrapVoters
+        self.tickMilliseconds = tickMilliseconds
+        var raftConfig = raft ?? Config(id: id)
+        raftConfig.id = id
+        self.raft = raftConfig
+        self.lockTable = lockTable
+        self.sessionTTLMillisecondsMin = sessionTTLMillisecondsMin
+        self.sessionTTLMillisecondsMax = sessionTTLMillisecondsMax
+        self.checkpointIntervalMilliseconds = checkpointIntervalMilliseconds
+        self.checkpointBatchMax = checkpointBatchMax
+        self.snapshotEntryThreshold = snapshotEntryThreshold
+        self.pendingRequestsMax = pendingRequestsMax
+    }
+
+    /// Why this configuration cannot run, or nil when it can.
+    public var problem: String? {
+        if tickMilliseconds == 0 { return "tickMilliseconds must be positive" }
+        if sessionTTLMillisecondsMin < InputLimits.sessionTTLMillisecondsMin
+            || sessionTTLMillisecondsMax > InputLimits.sessionTTLMillisecondsMax
+            || sessionTTLMillisecondsMin > sessionTTLMillisecondsMax
+        {
+            return "session TTL bounds must lie within \(InputLimits.sessionTTLMillisecondsMin)"
+                + "...\(InputLimits.sessionTTLMillisecondsMax) ms with min ≤ max"
+        }
+        if checkpointIntervalMilliseconds == 0 || checkpointBatchMax < 1 { return "checkpoint settings must be positive" }
+        if snapshotEntryThreshold < 1 { return "snapshotEntryThreshold must be positive" }
+        if pendingRequestsMax < 1 { return "pendingRequestsMax must be positive" }
+        if !bootstrapVoters.isEmpty && !bootstrapVoters.contains(id) && clientAddresses[id] == nil {
+            return "node \(id) is neither a bootstrap voter nor a known member"
+        }
+        return nil
+    }
+
+    /// The TTL the cluster grants for a requested one already within `InputLimits`.
+    func grantedTTL(requested: UInt64) -> UInt64 {
+        min(max(requested, sessionTTLMillisecondsMin), sessionTTLMillisecondsMax)
+    }
+}
+
+/// Deliberate bugs in the node shell, for the simulator's self-test (package access only). Bugs in the
+/// cores are injected through `Config.injectedBugs` and `LockTableConfiguration.injectedBugs`.
+package struct NodeInjectedBugs: Hashable, Sendable {
+    /// Send votes and append answers before the Ready that they promise is durable.
+    package var acknowledgesBeforeFsync = false
+    /// Count a session's lease as a third of its TTL, in the leader's expiry decisions and its checkpoints.
+    package var expiresSessionsEarly = false
+
+    package init() {}
+}

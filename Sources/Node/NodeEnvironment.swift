@@ -1,0 +1,93 @@
+import Raft
+import Storage
+import Wire
+
+/// Everything a node needs from the world around it: clocks, the network, the disk. The libuv runtime and
+/// the simulator each implement it; the node's code is the same under both.
+///
+/// Every call is made on the node's own thread, and every completion the environment reports back must be
+/// delivered on that thread too (never from inside the call that started it).
+public protocol NodeEnvironment: AnyObject {
+    /// This node's monotonic clock in milliseconds: it never goes back and keeps counting while the process
+    /// is stopped. Lock-lease deadlines are measured on it.
+    var monotonicMilliseconds: UInt64 { get }
+    /// This node's wall clock in milliseconds since the Unix epoch. Only entry stamps come from it
+    /// (`since` fields, waiter deadlines, audit times); no safety decision depends on it.
+    var wallMilliseconds: UInt64 { get }
+    /// Sends a Raft message to the peer it names. Best effort: messages may be lost, delayed or reordered.
+    func send(_ message: Message)
+    /// Sends an answer to a client connection; dropped silently if that connection is gone.
+    func respond(_ response: ClientResponse, to client: ClientID)
+    /// Makes `write` durable (`DiskWrite.perform(on:)` against the node's log store) and then calls
+    /// `completion`. Writes complete in the order they were submitted.
+    func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void)
+    /// Asks for `Node.flush()` to be called soon, after the inputs that are already queued: the node batches
+    /// everything that arrived in between into one disk write and one message per peer.
+    func scheduleFlush()
+    /// The node hit an error it must not survive (a failed write or sync, an unusable snapshot). It has
+    /// stopped taking inputs; the environment should end the process (or, in the simulator, the node).
+    func nodeStopped(_ failure: NodeFailure)
+}
+
+/// A client connection, numbered by the environment.
+public struct ClientID: Hashable, Sendable, CustomStringConvertible {
+    /// The environment's number for the connection.
+    public var rawValue: UInt64
+
+    /// Wraps a connection number.
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// `client-N`.
+    public var description: String { "client-\(rawValue)" }
+}
+
+/// Why a node stopped for good.
+public enum NodeFailure: Error, Sendable, CustomStringConvertible {
+    /// A write, sync or snapshot save failed; nothing is retried after a failed sync.
+    case storage(String)
+    /// The log or a snapshot could not be read back into a state machine.
+    case corruptState(String)
+
+    /// A sentence for the operator.
+    public var description: String {
+        switch self {
+        case .storage(let detail): "storage failed, the node stops (fail-stop): \(detail)"
+        case .corruptState(let detail): "the replicated state is unusable, the node stops: \(detail)"
+        }
+    }
+}
+
+/// One unit of durable work: what a `Ready` (or a local snapshot) needs on disk, done in one call on the
+/// disk thread. Order: the snapshot (which replaces the log when it came from the leader), then the entries
+/// and hard state as one synced batch, then compaction of the log up to the snapshot.
+public struct DiskWrite: Sendable {
+    /// A snapshot to save first.
+    public var snapshot: StoredSnapshot?
+    /// Entries to append (replacing any conflicting suffix).
+    public var entries: [StoredEntry]
+    /// The hard state to record with the entries.
+    public var hardState: StoredHardState?
+    /// Drop log entries through this index after saving `snapshot`.
+    public var compactThrough: UInt64?
+
+    /// A write of the given parts.
+    public init(
+        snapshot: StoredSnapshot? = nil, entries: [StoredEntry] = [], hardState: StoredHardState? = nil,
+        compactThrough: UInt64? = nil
+    ) {
+        self.snapshot = snapshot
+        self.entries = entries
+        self.hardState = hardState
+        self.compactThrough = compactThrough
+    }
+
+    /// Whether there is nothing to write.
+    public var isEmpty: Bool { snapshot == nil && entries.isEmpty && hardState == nil && compactThrough == nil }
+
+    /// Carries the write out on `store`; returns once everything is durable, or throws the store's error.
+    public func perform(on store: any LogStore) throws {
+        if let snapshot { try store.saveSnapshot(snapshot) }
+        if !entries.isEmpty || hardState != nil { try store.append(entries, hardState: hardState) }
+        if let compactThrough { try store.compact(upTo: compactThrough) }
+    }
+}

@@ -1,0 +1,81 @@
+import Node
+import PeerWire
+import Raft
+import Storage
+import Wire
+
+/// What a simulated node is doing.
+enum SimNodeState: Equatable {
+    case up
+    /// Crashed or stopped; it restarts when the fault schedule says so.
+    case down
+    /// SIGSTOP: nothing runs; events wait until it resumes.
+    case paused
+    /// Refused to start on a corrupted disk (the expected outcome) or stopped for good.
+    case dead
+}
+
+/// One node process under simulation: its clock, its disk, and the production `Node` running on it.
+final class SimNode {
+    let index: Int
+    let id: NodeID
+    var clock: SimClock
+    let disk: SimDisk
+    var node: Node<SimHost>?
+    var host: SimHost?
+    var state: SimNodeState = .down
+    /// Bumped at every start, so events of an earlier life are recognised and dropped.
+    var incarnation = 0
+    /// Events that arrived while paused, replayed in order on resume.
+    var deferred: [SimEvent] = []
+    /// Snapshot transfers being reassembled, by sender.
+    var assemblers: [Int: SnapshotAssembler] = [:]
+    /// The node stopped itself (failed sync) and waits to be restarted.
+    var stoppedByFailure: NodeFailure?
+    /// A bit was flipped on its disk while it was down: it must refuse to start.
+    var corrupted = false
+    var random: SimRandom
+
+    init(index: Int, clock: SimClock, random: SimRandom) {
+        self.index = index
+        self.id = NodeID(UInt64(index + 1))
+        self.clock = clock
+        var random = random
+        disk = SimDisk(random: random.fork())
+        self.random = random
+    }
+}
+
+/// The environment a simulated node runs in: clocks from its `SimClock`, the network and disk of the
+/// simulation. Every call only schedules events; nothing calls back into the node synchronously.
+final class SimHost: NodeEnvironment {
+    unowned let simulation: Simulation
+    let index: Int
+    let incarnation: Int
+
+    init(simulation: Simulation, index: Int, incarnation: Int) {
+        self.simulation = simulation
+        self.index = index
+        self.incarnation = incarnation
+    }
+
+    var monotonicMilliseconds: UInt64 { simulation.nodes[index].clock.monotonicMilliseconds(at: simulation.now) }
+
+    var wallMilliseconds: UInt64 { simulation.nodes[index].clock.wallMilliseconds(at: simulation.now) }
+
+    func send(_ message: Message) { simulation.sendPeer(from: index, message) }
+
+    func respond(_ response: ClientResponse, to client: ClientID) {
+        simulation.sendResponse(from: index, response, connection: client.rawValue)
+    }
+
+    func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void) {
+        simulation.submitDiskWrite(node: index, incarnation: incarnation, write, completion: completion)
+    }
+
+    func scheduleFlush() {
+        simulation.schedule(.flush(node: index, incarnation: incarnation), after: 0)
+    }
+
+    func nodeStopped(_ failure: NodeFailure) { simulation.nodeStopped(index, failure) }
+}

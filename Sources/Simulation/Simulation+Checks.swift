@@ -1,0 +1,175 @@
+import LockHistory
+import LockTable
+import Node
+import PadlockTypes
+import Raft
+
+/// Watches every node through the node's observer hook and checks the cluster-wide invariants as entries are
+/// applied and roles change.
+final class SimObserver: NodeObserver {
+    weak var simulation: Simulation?
+    /// Every committed entry as first seen applied: term and a hash of its kind and data.
+    var committed: [LogIndex: (term: Term, hash: UInt64)] = [:]
+    /// The table's snapshot hash at sampled applied indexes.
+    var stateHashes: [LogIndex: UInt64] = [:]
+    /// The leader of each term.
+    var leaders: [Term: NodeID] = [:]
+    /// Sessions whose expiry was applied somewhere already.
+    var expired: Set<SessionID> = []
+
+    func node(_ node: NodeID, applied entry: Entry, result: LockTable.Applied?, table: LockTable) {
+        guard let simulation else { return }
+        var hash = TraceHash()
+        hash.addByte(entry.kind.rawValue)
+        hash.add(bytes: entry.data)
+        if let known = committed[entry.index] {
+            if known.term != entry.term || known.hash != hash.value {
+                simulation.violation(
+                    "n\(node) applied entry \(entry.index) of term \(entry.term), but term \(known.term)'s entry "
+                        + "was applied at that index before: two different committed entries")
+            }
+        } else {
+            committed[entry.index] = (entry.term, hash.value)
+        }
+        if entry.index.rawValue % 16 == 0 { compareState(node, at: entry.index, table) }
+        if case .sessionExpiredNow(let session)? = result?.result, !expired.contains(session) {
+            expired.insert(session)
+            simulation.sessionExpired(session, on: node)
+        }
+        for event in result?.events ?? [] {
+            // A force-unlock or revocation takes a lock away on purpose: its holder is no longer protected
+            // (the fenced store still is).
+            if case .lockReleased(let key, let previous, let reason) = event, reason == .forced || reason == .revoked {
+                simulation.forciblyReleased.insert(ForcedRelease(session: previous.session, key: key, fence: previous.fence))
+            }
+        }
+    }
+
+    func node(_ node: NodeID, installedSnapshotAt index: LogIndex, table: LockTable) {
+        compareState(node, at: index, table)
+    }
+
+    func node(_ node: NodeID, becameRole role: RaftNode.Role, term: Term) {
+        guard let simulation, role == .leader else { return }
+        simulation.note("n\(node) leads term \(term)")
+        if let other = leaders[term], other != node {
+            simulation.violation("two leaders in term \(term): n\(other) and n\(node)")
+        }
+        leaders[term] = node
+    }
+
+    private func compareState(_ node: NodeID, at index: LogIndex, _ table: LockTable) {
+        let hash = TraceHash.of(table.snapshot())
+        if let known = stateHashes[index] {
+            if known != hash {
+                simulation?.violation("n\(node)'s lock table at index \(index) differs from another node's at that index")
+            }
+        } else {
+            stateHashes[index] = hash
+        }
+    }
+}
+
+extension Simulation {
+    /// A client was just granted `hold`: no other client whose own deadline has not passed may believe it
+    /// holds a conflicting lock (guarantee 1 under bounded drift, and guarantee 2).
+    func checkGrant(_ hold: BelievedHold, to client: SimClient) {
+        grantCount += 1
+        // A grant learned late (through resolve) may already have been taken away by an administrator.
+        if forciblyReleased.contains(ForcedRelease(session: hold.session, key: hold.key, fence: hold.fence)) { return }
+        for other in clients where other !== client {
+            guard let session = other.session, now < other.deadlineTrue(of: session) else { continue }
+            for held in other.holds where held.session == session.id && held.key.overlaps(hold.key) {
+                if held.mode == .shared && hold.mode == .shared { continue }
+                if forciblyReleased.contains(ForcedRelease(session: held.session, key: held.key, fence: held.fence)) {
+                    continue
+                }
+                violation(
+                    "\(client.owner) was granted \(hold.key) (\(hold.mode), \(hold.fence)) while \(other.owner) still "
+                        + "holds \(held.key) (\(held.mode), \(held.fence)) with its lease valid until "
+                        + "\(Self.format(other.deadlineTrue(of: session)))")
+            }
+        }
+    }
+
+    /// A session's expiry was applied for the first time: its holder's own deadline must have passed.
+    func sessionExpired(_ session: SessionID, on node: NodeID) {
+        history.sessionExpired(.endSession(session: session), at: now)
+        note("\(session) expires (first applied on n\(node))")
+        guard let owner = sessionOwners[session] else { return }
+        let client = clients[owner]
+        if let current = client.session, current.id == session, now < client.deadlineTrue(of: current) {
+            violation(
+                "\(session) of \(client.owner) expired at \(Self.format(now)) before its holder's deadline "
+                    + "\(Self.format(client.deadlineTrue(of: current)))")
+        }
+    }
+
+    /// The checks that need the whole run: liveness, nothing acknowledged lost, linearizability, fencing.
+    func finalChecks() {
+        guard violations.isEmpty else { return }
+        if !clients.allSatisfy(\.drained) {
+            let stuck = clients.filter { !$0.drained }.map(\.owner)
+            violation(
+                "liveness: \(stuck.joined(separator: ", ")) still had work pending when the liveness phase ended; "
+                    + describeState())
+            return
+        }
+        checkNothingHeldAfterRelease()
+        for problem in store.violations() { violation(problem) }
+        let operations = history.operations()
+        if options.trace { for operation in operations { trace.append("history \(operation)") } }
+        for problem in FenceOrderCheck().check(operations) { violation("fences: \(problem)") }
+        let report = LinearizabilityChecker(maxSteps: 200_000).check(operations)
+        for problem in report.violations { violation("linearizability: \(problem)") }
+    }
+
+    /// Every client released everything it was granted before it drained; the leader's table must agree for
+    /// the sessions the clients still use (an acknowledged release or close that was lost would show here).
+    private func checkNothingHeldAfterRelease() {
+        guard let leader = nodes.first(where: { $0.state == .up && $0.node?.isLeader == true })?.node else {
+            violation("liveness: no leader at the end of the liveness phase")
+            return
+        }
+        let table = leader.lockTable
+        for client in clients {
+            guard let session = client.session, !client.sessionLapsed, table.session(session.id) != nil else { continue }
+            let held = table.list(owner: client.owner, limit: 1_000).locks.filter { $0.holder.session == session.id }
+            if let first = held.first {
+                violation(
+                    "\(client.owner) released everything, but the leader's table still shows \(session.id) holding "
+                        + "\(first.key) with \(first.holder.fence)")
+            }
+        }
+    }
+}
+
+extension Simulation {
+    /// Every node's and stuck client's state in one line, for liveness reports.
+    func describeState() -> String {
+        var parts: [String] = []
+        for node in nodes {
+            if let live = node.node {
+                parts.append(
+                    "n\(node.id) \(node.state) \(live.role) term \(live.term) commit \(live.committedIndex) "
+                        + "applied \(live.appliedIndex)")
+            } else {
+                parts.append("n\(node.id) \(node.state)")
+            }
+        }
+        for client in clients where !client.drained {
+            let op = client.op.map { "\($0.kind)" } ?? "none"
+            parts.append(
+                "\(client.owner) op \(op) edit \(client.pendingEdit != nil) session \(client.session?.id.description ?? "none") "
+                    + "attempts \(client.attempts.count) guess n\(client.leaderGuess + 1)")
+        }
+        return parts.joined(separator: "; ")
+    }
+}
+
+/// A lock an administrator took away (force-unlock or revocation).
+struct ForcedRelease: Hashable {
+    var session: SessionID
+    var key: LockKey
+    var fence: FenceToken
+}

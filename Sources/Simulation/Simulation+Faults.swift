@@ -1,0 +1,203 @@
+import Node
+import Raft
+
+/// One step of the fault schedule.
+enum FaultAction {
+    /// Draw the next fault.
+    case plan
+    case healPartition
+    case restoreLinks
+    case unclog(Int)
+    case restart(Int)
+    case resume(Int)
+    case normalDisk(Int)
+    case rejoinClient(Int)
+    /// A node stopped itself on a failed sync: take it down like a crash.
+    case crashStopped(Int)
+}
+
+extension Simulation {
+    func apply(_ action: FaultAction) {
+        switch action {
+        case .plan:
+            guard !inLivenessPhase else { return }
+            injectFault()
+            schedule(.fault(.plan), after: random.between(150_000...1_200_000))
+        case .healPartition:
+            network.healPartitions()
+            note("partitions heal")
+        case .restoreLinks:
+            network.lossRate = 0
+            network.duplicationRate = 0
+            note("loss and duplication stop")
+        case .unclog(let node):
+            network.clogged[node] = nil
+        case .restart(let node):
+            startNode(node)
+        case .resume(let node):
+            resume(node)
+        case .normalDisk(let node):
+            nodes[node].disk.latencyMean = 400
+        case .rejoinClient(let client):
+            unblock(endpoint: clients[client].endpoint)
+        case .crashStopped(let node):
+            crash(node)
+            schedule(.fault(.restart(node)), after: random.between(50_000...800_000))
+        }
+    }
+
+    private func injectFault() {
+        let enabled = FaultKind.allCases.filter { options.faults.contains($0) }
+        guard !enabled.isEmpty else { return }
+        faultCount += 1
+        switch random.pick(enabled) {
+        case .partition: partition()
+        case .loss: lossy()
+        case .clog: clog()
+        case .crash: crashSomeNode()
+        case .pause: pauseSomeNode()
+        case .disk: diskFault()
+        case .clock: clockFault()
+        case .client: clientFault()
+        }
+    }
+
+    private var upNodes: [Int] { nodes.indices.filter { nodes[$0].state == .up } }
+
+    private var leaderIndex: Int? {
+        nodes.indices.first { nodes[$0].state == .up && nodes[$0].node?.isLeader == true }
+    }
+
+    /// A node to hurt: the leader half the time (faults matter most there), else any node that is up.
+    private func victim() -> Int? {
+        if let leader = leaderIndex, random.chance(0.5) { return leader }
+        let candidates = upNodes
+        return candidates.isEmpty ? nil : random.pick(candidates)
+    }
+
+    /// Whether taking one more node out still leaves a majority up (kept most of the time, not always).
+    private func mayTakeDown() -> Bool {
+        upNodes.count - 1 >= nodes.count / 2 + 1 || random.chance(0.15)
+    }
+
+    private func partition() {
+        guard nodes.count > 1 else { return }
+        let isolated = victim() ?? 0
+        let oneWay = random.chance(0.3)
+        for other in nodes.indices where other != isolated {
+            network.block(isolated, other)
+            if !oneWay { network.block(other, isolated) }
+        }
+        if random.chance(0.3) {
+            // Clients on the isolated side of the cut cannot reach the majority either.
+            for client in clients where random.chance(0.5) {
+                for node in nodes.indices where node != isolated { network.block(client.endpoint, node) }
+            }
+        }
+        note("n\(nodes[isolated].id) is cut off\(oneWay ? " one way (its sends are lost)" : "")")
+        schedule(.fault(.healPartition), after: random.between(200_000...3_000_000))
+    }
+
+    private func lossy() {
+        network.lossRate = random.unit() * 0.2
+        network.duplicationRate = random.unit() * 0.1
+        note("loss \(network.lossRate), duplication \(network.duplicationRate)")
+        schedule(.fault(.restoreLinks), after: random.between(300_000...3_000_000))
+    }
+
+    private func clog() {
+        guard let node = victim() else { return }
+        network.clogged[node] = random.between(20_000...300_000)
+        note("n\(nodes[node].id)'s links crawl")
+        schedule(.fault(.unclog(node)), after: random.between(300_000...2_000_000))
+    }
+
+    private func crashSomeNode() {
+        guard let node = victim(), mayTakeDown() else { return }
+        crash(node)
+        schedule(.fault(.restart(node)), after: random.between(20_000...2_500_000))
+    }
+
+    private func pauseSomeNode() {
+        guard let node = victim() else { return }
+        pause(node)
+        schedule(.fault(.resume(node)), after: random.between(100_000...4_000_000))
+    }
+
+    private func diskFault() {
+        guard let node = victim() else { return }
+        let roll = random.unit()
+        if roll < 0.6 {
+            nodes[node].disk.latencyMean = Double(random.between(5_000...60_000))
+            note("n\(nodes[node].id)'s disk turns slow")
+            schedule(.fault(.normalDisk(node)), after: random.between(300_000...2_000_000))
+        } else if roll < 0.9 {
+            nodes[node].disk.failNextSync()
+            note("n\(nodes[node].id)'s next fsync will fail")
+        } else if nodes.filter({ $0.state == .dead || $0.corrupted }).count < (nodes.count - 1) / 2, mayTakeDown(),
+            !nodes[node].disk.hasPendingWrites
+        {
+            // Only a disk whose every write completed: a bit flipped in a torn, never-acknowledged tail is
+            // rightly discarded by recovery rather than reported.
+            crash(node)
+            if let bit = nodes[node].disk.corrupt() {
+                nodes[node].corrupted = true
+                note("n\(nodes[node].id)'s disk is corrupted: \(bit)")
+            }
+            schedule(.fault(.restart(node)), after: random.between(20_000...500_000))
+        }
+    }
+
+    private func clockFault() {
+        guard let node = victim() else { return }
+        let drift = (random.unit() * 2 - 1) * Self.driftBound
+        nodes[node].clock.setRate(1 + drift, at: now)
+        if random.chance(0.3) {
+            // The wall clock steps (an NTP correction), within ±5 s of true time: only entry stamps see it.
+            let step = Int64(random.between(0...4_000)) - 2_000
+            nodes[node].clock.wallSkewMilliseconds = min(max(nodes[node].clock.wallSkewMilliseconds + step, -5_000), 5_000)
+        }
+        note("n\(nodes[node].id)'s clock drifts \(drift)")
+    }
+
+    private func clientFault() {
+        let client = random.pick(clients)
+        if random.chance(0.5) {
+            for node in nodes.indices {
+                network.block(client.endpoint, node)
+                network.block(node, client.endpoint)
+            }
+            note("\(client.owner) is cut off from the cluster")
+            schedule(.fault(.rejoinClient(client.index)), after: random.between(200_000...4_000_000))
+        } else if options.clientPauses {
+            client.pausedUntil = max(client.pausedUntil, now + random.between(200_000...UInt64(client.ttl) * 1_500))
+            note("\(client.owner) pauses")
+        }
+    }
+
+    private func unblock(endpoint: Int) {
+        // Partitions are rebuilt without this endpoint: simplest is to heal all and let the schedule cut again.
+        network.healPartitions()
+        note("endpoint \(endpoint) rejoins")
+    }
+
+    /// The fault phase is over: everything heals, crashed nodes restart, and clients finish their work.
+    func beginLivenessPhase() {
+        inLivenessPhase = true
+        network.healAll()
+        for index in nodes.indices {
+            nodes[index].disk.latencyMean = 400
+            switch nodes[index].state {
+            case .paused: resume(index)
+            case .down: startNode(index)
+            case .up, .dead: break
+            }
+        }
+        for client in clients {
+            client.pausedUntil = min(client.pausedUntil, now)
+            client.draining = true
+            client.setTimer(.think, afterMilliseconds: 1)
+        }
+        note("faults stop; liveness phase")
+    }
+}

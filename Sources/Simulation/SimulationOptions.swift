@@ -1,0 +1,96 @@
+/// The kinds of fault the simulator injects; `--faults` picks a subset.
+public enum FaultKind: String, CaseIterable, Hashable, Sendable {
+    /// Full and one-way partitions between nodes.
+    case partition
+    /// Message loss and duplication.
+    case loss
+    /// One node's links crawl (large extra delay).
+    case clog
+    /// A node crashes (leaders preferred): unsynced writes are lost or torn; it restarts later.
+    case crash
+    /// A node is paused (SIGSTOP) and resumed.
+    case pause
+    /// Slow fsyncs, an fsync that fails (the node stops), and corruption that recovery must refuse.
+    case disk
+    /// A node's clock rate changes within the drift bound, and its wall clock jumps.
+    case clock
+    /// A client is cut off from the cluster, or paused.
+    case client
+}
+
+/// A deliberate bug the self-test builds into the node and requires the checkers to catch.
+public enum InjectedBug: String, CaseIterable, Hashable, Sendable {
+    /// Votes and append answers leave before the write they promise is durable.
+    case acknowledgeBeforeFsync = "ack-before-fsync"
+    /// The lock table grants without checking holders of ancestor and descendant keys.
+    case grantWithoutConflictCheck = "no-conflict-check"
+    /// The leader counts a third of each session's TTL.
+    case expireSessionEarly = "early-expiry"
+    /// The lock table applies retried requests again.
+    case skipDeduplication = "no-dedup"
+    /// Raft commits an entry of an earlier term by counting replicas (the paper's Figure 8).
+    case commitPreviousTermByCounting = "commit-by-counting"
+}
+
+/// What one simulation run does.
+public struct SimulationOptions: Sendable {
+    /// The seed: it fully determines the run.
+    public var seed: UInt64
+    /// 1, 3 or 5 nodes.
+    public var nodeCount: Int
+    /// Length of the fault phase, in 10 ms ticks of simulated time.
+    public var faultTicks: Int
+    /// Budget of the liveness phase, in 10 ms ticks: a leader must serve and every pending request complete.
+    public var livenessTicks: Int
+    /// The faults injected during the fault phase.
+    public var faults: Set<FaultKind>
+    /// Simulated CRM front ends.
+    public var clientCount: Int
+    /// Records they edit (each with two field keys below it).
+    public var recordCount: Int
+    /// Record a readable trace of the run.
+    public var trace: Bool
+    /// Some clients pause while holding a lock, past their lease.
+    public var clientPauses: Bool
+    /// A bug to build into the node, for the self-test.
+    public var bug: InjectedBug?
+
+    /// Options with the defaults `padlock-sim` uses.
+    public init(
+        seed: UInt64, nodeCount: Int = 3, faultTicks: Int = 2_000, livenessTicks: Int = 1_500,
+        faults: Set<FaultKind> = Set(FaultKind.allCases), clientCount: Int = 5, recordCount: Int = 4,
+        trace: Bool = false, clientPauses: Bool = true, bug: InjectedBug? = nil
+    ) {
+        self.seed = seed
+        self.nodeCount = nodeCount
+        self.faultTicks = faultTicks
+        self.livenessTicks = livenessTicks
+        self.faults = faults
+        self.clientCount = clientCount
+        self.recordCount = recordCount
+        self.trace = trace
+        self.clientPauses = clientPauses
+        self.bug = bug
+    }
+}
+
+/// What one run found.
+public struct SimulationReport: Sendable {
+    /// The seed that was run.
+    public var seed: UInt64
+    /// Every violation found, in the order found; empty for a clean run.
+    public var violations: [String]
+    /// A hash of every event the run processed: the same seed must give the same hash.
+    public var traceHash: UInt64
+    /// Simulated time covered, in microseconds.
+    public var simulatedMicroseconds: UInt64
+    /// Events processed.
+    public var eventCount: Int
+    /// Client lock operations recorded, and how many of them completed.
+    public var operationCount: Int
+    public var grantCount: Int
+    /// Faults injected.
+    public var faultCount: Int
+    /// The readable trace, when asked for.
+    public var trace: [String]
+}
