@@ -1,2 +1,204 @@
-/// The node shell: composes Raft, the lock table and a log store.
-public enum NodeModule {}
+import LockTable
+import PadlockTypes
+import PeerWire
+import Raft
+import Storage
+import Wire
+
+/// One Padlock node: Raft, the lock table and the bookkeeping between them and the clients, driven by plain
+/// calls on one thread and acting through its `Environment` (clocks, network, disk).
+///
+/// The order of work is the contract of `Ready` (docs/raft.md): messages that promise nothing leave first;
+/// the disk write of entries and hard state is one `DiskWrite`; only once it is durable do votes and append
+/// answers leave, committed entries get applied and clients get their answers. The leader batches every
+/// proposal, read and renewal that arrives between two flushes into one disk write and one append per peer.
+///
+/// Leases: renewals need no log entry; the leader decides expiry on its monotonic clock and proposes it as a
+/// command. Checkpoints record how much lease time a future leader must still grant; docs/leases.md has the
+/// argument that no session ever expires before its holder's own conservative deadline.
+public final class Node<Environment: NodeEnvironment> {
+    /// How this node was configured.
+    public let configuration: NodeConfiguration
+    let environment: Environment
+    var raft: RaftNode
+    var table: LockTable
+    /// The last entry applied to the table (noop and membership entries included).
+    var applied: LogIndex
+    /// The Ready whose durable part is being written.
+    var readyInFlight: Ready?
+    var snapshotInFlight = false
+    /// Set once the node stopped for good; every input is ignored afterwards.
+    public private(set) var failure: NodeFailure?
+    var flushScheduled = false
+    var proposals: [LogIndex: PendingProposal] = [:]
+    /// Acquires that were queued, by request, with every connection waiting for their outcome.
+    var waiterReplies: [RequestID: [ReplyTarget]] = [:]
+    var reads = ReadBook()
+    /// The latest stamp given to (or seen on) an entry; stamps never go back.
+    var lastStamp: UInt64
+    var leadership: Leadership?
+    var observedRole: RaftNode.Role = .follower
+    var observedTerm: Term
+    /// When each peer was last heard from, on the monotonic clock.
+    var lastHeard: [NodeID: UInt64] = [:]
+    /// The simulator watches applied entries and role changes through this.
+    package var observer: (any NodeObserver)?
+
+    /// Starts a node from what `NodeRestore.load` read back. `seed` drives Raft's election timeouts.
+    public init(
+        configuration: NodeConfiguration, environment: Environment, restored: RestoredState, seed: UInt64
+    ) throws(NodeFailure) {
+        if let problem = configuration.problem { throw .corruptState("invalid configuration: \(problem)") }
+        self.configuration = configuration
+        self.environment = environment
+        do {
+            raft = try RaftNode(config: configuration.raft, restore: restored.raft, random: SplitMix64(seed: seed))
+        } catch {
+            throw .corruptState("Raft cannot start from the stored state: \(error)")
+        }
+        table = restored.table
+        applied = restored.raft.snapshot.metadata.index
+        lastStamp = restored.table.lastTime.rawValue
+        observedTerm = raft.term
+    }
+
+    /// Whether the node has stopped for good.
+    public var isStopped: Bool { failure != nil }
+
+    /// This node's identity.
+    public var id: NodeID { configuration.id }
+
+    /// Advances the node's logical clock by one tick (every `tickMilliseconds`).
+    public func tick() {
+        guard failure == nil else { return }
+        raft.tick()
+        afterInput()
+        if leadership?.isReady == true { leaderHousekeeping() }
+    }
+
+    /// Handles a Raft message from a peer.
+    public func receive(_ message: Message) {
+        guard failure == nil else { return }
+        lastHeard[message.from] = environment.monotonicMilliseconds
+        raft.step(message)
+        afterInput()
+    }
+
+    /// The transport could not deliver to `peer`: the leader stops pipelining to it and probes instead.
+    public func reportUnreachable(_ peer: NodeID) {
+        guard failure == nil else { return }
+        raft.reportUnreachable(to: peer)
+        afterInput()
+    }
+
+    /// How sending a snapshot to `peer` ended.
+    public func reportSnapshot(to peer: NodeID, status: SnapshotStatus) {
+        guard failure == nil else { return }
+        raft.reportSnapshot(to: peer, status: status)
+        afterInput()
+    }
+
+    /// A client connection closed: its pending answers are dropped. Queued acquires stay queued in the table;
+    /// a retry on another connection attaches to them again.
+    public func clientDisconnected(_ client: ClientID) {
+        proposals = proposals.mapValues { proposal in
+            var proposal = proposal
+            if proposal.reply?.client == client { proposal.reply = nil }
+            return proposal
+        }
+        for (request, targets) in waiterReplies {
+            let kept = targets.filter { $0.client != client }
+            waiterReplies[request] = kept.isEmpty ? nil : kept
+        }
+        reads.collecting.removeAll { $0.reply.client == client }
+        for (context, batch) in reads.awaitingConfirmation {
+            reads.awaitingConfirmation[context] = batch.filter { $0.reply.client != client }
+        }
+        reads.confirmed.removeAll { $0.read.reply.client == client }
+    }
+
+    /// Does the work accumulated since the last flush: proposals of the leader's housekeeping, one ReadIndex
+    /// round for the reads that arrived, then Raft's `Ready` (or, while one is being written, the messages
+    /// that may leave anyway).
+    public func flush() {
+        flushScheduled = false
+        guard failure == nil else { return }
+        observeRole()
+        if leadership?.isReady == true { proposeCoverage() }
+        confirmCollectedReads()
+        drive()
+    }
+
+    /// Notes role changes and asks the environment for a flush.
+    func afterInput() {
+        observeRole()
+        requestFlush()
+    }
+
+    func requestFlush() {
+        guard !flushScheduled, failure == nil else { return }
+        flushScheduled = true
+        environment.scheduleFlush()
+    }
+
+    /// Stops the node for good; nothing else happens on it afterwards.
+    func stop(_ reason: NodeFailure) {
+        guard failure == nil else { return }
+        failure = reason
+        environment.nodeStopped(reason)
+    }
+
+    /// The next entry stamp: the wall clock, but never below an earlier stamp (see `currentStamp`).
+    func nextStamp() -> Timestamp {
+        lastStamp = currentStamp
+        return Timestamp(rawValue: lastStamp)
+    }
+
+    /// The stamp an entry proposed now would get, without taking it: the wall clock, never below an earlier
+    /// stamp, and on a leader at least the stamp it took over with plus the time elapsed on its monotonic
+    /// clock since. Without that last rule a leader whose wall clock is behind an earlier leader's would
+    /// freeze stamps — and with them waiter timeouts and lock-delay ends — until its clock caught up.
+    var currentStamp: UInt64 {
+        var stamp = max(lastStamp, environment.wallMilliseconds)
+        if let leadership {
+            let elapsed = environment.monotonicMilliseconds &- leadership.stampBase.monotonic
+            stamp = max(stamp, leadership.stampBase.stamp + elapsed)
+        }
+        return stamp
+    }
+
+    /// Where clients should go instead of this node.
+    var leaderHint: LeaderHint? {
+        guard let leader = raft.leader, leader != id || raft.role == .leader else { return nil }
+        return LeaderHint(node: WireNodeID(leader.rawValue), address: configuration.clientAddresses[leader] ?? "")
+    }
+}
+
+/// What the simulator watches inside a node (package access only).
+package protocol NodeObserver: AnyObject {
+    /// An entry was applied; `result` is the lock table's answer for a command entry.
+    func node(_ node: NodeID, applied entry: Entry, result: LockTable.Applied?, table: LockTable)
+    /// A snapshot from the leader replaced the table.
+    func node(_ node: NodeID, installedSnapshotAt index: LogIndex, table: LockTable)
+    /// The node's role or term changed.
+    func node(_ node: NodeID, becameRole role: RaftNode.Role, term: Term)
+}
+
+extension Node {
+    /// Whether this node leads its current term.
+    public var isLeader: Bool { raft.role == .leader }
+
+    /// The Raft role and term, for logs and metrics.
+    public var role: RaftNode.Role { raft.role }
+    public var term: Term { raft.term }
+
+    /// The highest committed and applied indexes.
+    public var committedIndex: LogIndex { raft.committedIndex }
+    public var appliedIndex: LogIndex { applied }
+
+    /// The lock table as applied so far (read-only; for the simulator's final checks and for metrics).
+    package var lockTable: LockTable { table }
+
+    /// Sizes of the lock table, for metrics.
+    public var tableCounts: TableCounts { table.counts }
+}

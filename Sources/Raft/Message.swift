@@ -1,4 +1,4 @@
-/// A message between two nodes. Its byte encoding lives in the `Wire` module.
+/// A message between two nodes. Its byte encoding lives in the `PeerWire` module.
 public struct Message: Hashable, Sendable {
     /// What a message asks or answers.
     public enum Kind: Hashable, Sendable {
