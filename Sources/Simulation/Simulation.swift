@@ -1,2 +1,215 @@
-/// The deterministic simulator that runs the real node under network, disk, clock and process faults.
-public enum SimulationModule {}
+import LockHistory
+import LockTable
+import Node
+import PadlockTypes
+import PeerWire
+import Raft
+import Storage
+import Wire
+
+/// A deterministic simulation of a Padlock cluster: the production `Node` code on simulated clocks, network
+/// and disks, driven by seeded faults and simulated CRM clients, with the guarantees of DESIGN.md §2 checked
+/// after every step. A seed fully determines a run.
+public final class Simulation {
+    /// Clients keep this fraction of their TTL as a margin for clock drift (docs/leases.md).
+    static let clientMarginFraction = 0.05
+    /// The drift bound of every clock: ±1 %.
+    static let driftBound = 0.01
+
+    public let options: SimulationOptions
+    var random: SimRandom
+    var queue = EventQueue()
+    /// True time, in microseconds.
+    var now: UInt64 = 0
+    var nodes: [SimNode] = []
+    var clients: [SimClient] = []
+    var network: SimNetwork
+    var store = FencedStore()
+    var history = HistoryRecorder()
+    var violations: [String] = []
+    var trace: [String] = []
+    var traceHash = TraceHash()
+    var eventCount = 0
+    var faultCount = 0
+    var grantCount = 0
+    let faultEnd: UInt64
+    var livenessDeadline: UInt64
+    var inLivenessPhase = false
+    var finished = false
+    let observer: SimObserver
+    var keys: [LockKey] = []
+    /// Per-node settings drawn from the seed, identical for every node of the run.
+    var nodeSettings: NodeSettings
+    /// Sessions opened, and the client holding each.
+    var sessionOwners: [SessionID: Int] = [:]
+    var openSessions: [SessionID] = []
+    var nextTransfer: UInt64 = 1
+    /// Locks an administrator took away; their holders' beliefs no longer count.
+    var forciblyReleased: Set<ForcedRelease> = []
+
+    /// Prepares a run; `run()` executes it.
+    public init(options: SimulationOptions) {
+        precondition([1, 3, 5].contains(options.nodeCount), "a simulated cluster has 1, 3 or 5 nodes")
+        self.options = options
+        var random = SimRandom(seed: options.seed &* 0x9E37_79B9_7F4A_7C15 &+ 0x5EED)
+        network = SimNetwork(random: random.fork())
+        nodeSettings = NodeSettings(random: &random, bug: options.bug)
+        faultEnd = UInt64(options.faultTicks) * 10_000
+        livenessDeadline = faultEnd + UInt64(options.livenessTicks) * 10_000
+        self.random = random
+        observer = SimObserver()
+        observer.simulation = self
+        for record in 0..<options.recordCount {
+            keys.append(try! LockKey("crm/contacts/\(record)"))
+            keys.append(try! LockKey("crm/contacts/\(record)/phone"))
+            keys.append(try! LockKey("crm/contacts/\(record)/email"))
+        }
+        for index in 0..<options.nodeCount { nodes.append(SimNode(index: index, clock: makeClock(), random: self.random.fork())) }
+        for index in 0..<options.clientCount {
+            let ttl = self.random.between(2_000...4_000)
+            clients.append(
+                SimClient(
+                    index: index, endpoint: options.nodeCount + index, clock: makeClock(), random: self.random.fork(),
+                    ttl: ttl, simulation: self))
+        }
+    }
+
+    private func makeClock() -> SimClock {
+        let drift = (random.unit() * 2 - 1) * Self.driftBound
+        return SimClock(
+            rate: 1 + drift, startLocalMicroseconds: Double(random.between(1_000_000...1_000_000_000)),
+            wallSkewMilliseconds: Int64(random.below(400)) - 200)
+    }
+
+    /// Runs the simulation to its end and reports what the checkers found.
+    public func run() -> SimulationReport {
+        for index in nodes.indices { startNode(index) }
+        for client in clients { client.start() }
+        schedule(.fault(.plan), at: 200_000)
+        schedule(.endOfFaults, at: faultEnd)
+        while !finished, let (time, event) = queue.pop() {
+            now = time
+            eventCount += 1
+            record(event)
+            dispatch(event)
+            if now >= livenessDeadline || !violations.isEmpty { break }
+            if inLivenessPhase && clients.allSatisfy(\.drained) { break }
+        }
+        finalChecks()
+        return SimulationReport(
+            seed: options.seed, violations: violations, traceHash: traceHash.value, simulatedMicroseconds: now,
+            eventCount: eventCount, operationCount: history.count, grantCount: grantCount, faultCount: faultCount,
+            trace: trace)
+    }
+
+    func schedule(_ event: SimEvent, at time: UInt64) { queue.schedule(event, at: max(time, now)) }
+
+    func schedule(_ event: SimEvent, after delay: UInt64) { queue.schedule(event, at: now + delay) }
+
+    /// Records a violation (the run stops after the current event).
+    func violation(_ text: String) {
+        let line = "t=\(Self.format(now)) VIOLATION: \(text)"
+        violations.append(line)
+        if options.trace { trace.append(line) }
+    }
+
+    func note(_ text: @autoclosure () -> String) {
+        guard options.trace else { return }
+        trace.append("t=\(Self.format(now)) \(text())")
+    }
+
+    static func format(_ micros: UInt64) -> String {
+        let millis = micros / 1000
+        let fraction = micros % 1000
+        return "\(millis).\(fraction < 100 ? (fraction < 10 ? "00" : "0") : "")\(fraction)ms"
+    }
+
+    private func dispatch(_ event: SimEvent) {
+        switch event {
+        case .tick(let node, let incarnation): nodeTick(node, incarnation)
+        case .flush(let node, let incarnation): withNode(node, incarnation, event) { $0.flush() }
+        case .diskDone(let node, let incarnation): diskDone(node, incarnation, event)
+        case .peerFrame(let from, let to, let payload): peerFrameArrived(from: from, to: to, payload, event)
+        case .snapshotTransfer(let from, let to, let chunks, let incarnation):
+            snapshotArrived(from: from, to: to, chunks, senderIncarnation: incarnation, event)
+        case .snapshotReport(let from, let to, let delivered, let incarnation):
+            guard nodes[from].incarnation == incarnation else { return }
+            withNode(from, incarnation, event) { $0.reportSnapshot(to: self.nodes[to].id, status: delivered ? .finished : .failed) }
+        case .clientRequest(let node, let connection, let payload): clientRequestArrived(node, connection, payload, event)
+        case .clientResponse(let client, _, let payload): clientEvent(client, event) { client in
+                if let response = try? ClientResponse(decoding: payload) { client.received(response) }
+            }
+        case .connectionReset(let client, let connection): clientEvent(client, event) { $0.connectionReset(connection) }
+        case .clientTimer(let client, let token): clientEvent(client, event) { $0.timerFired(token) }
+        case .fault(let action): apply(action)
+        case .endOfFaults: beginLivenessPhase()
+        }
+    }
+
+    /// Runs `body` on a client unless it is paused; a paused client gets the event when it resumes.
+    private func clientEvent(_ index: Int, _ event: SimEvent, _ body: (SimClient) -> Void) {
+        let client = clients[index]
+        if client.pausedUntil > now {
+            schedule(event, at: client.pausedUntil)
+            return
+        }
+        body(client)
+    }
+
+    /// Runs `body` on a node's `Node` if it is up in that incarnation; a paused node gets it on resume.
+    func withNode(_ index: Int, _ incarnation: Int?, _ event: SimEvent, _ body: (Node<SimHost>) -> Void) {
+        let node = nodes[index]
+        if let incarnation, incarnation != node.incarnation { return }
+        switch node.state {
+        case .up: if let live = node.node { body(live) }
+        case .paused: node.deferred.append(event)
+        case .down, .dead: break
+        }
+    }
+
+    private func record(_ event: SimEvent) {
+        traceHash.add(now)
+        switch event {
+        case .tick(let node, _): traceHash.add(UInt64(1 << 8 | node))
+        case .flush(let node, _): traceHash.add(UInt64(2 << 8 | node))
+        case .diskDone(let node, _): traceHash.add(UInt64(3 << 8 | node))
+        case .peerFrame(let from, let to, let payload):
+            traceHash.add(UInt64(4 << 16 | from << 8 | to))
+            traceHash.add(TraceHash.of(payload))
+        case .snapshotTransfer(let from, let to, let chunks, _):
+            traceHash.add(UInt64(5 << 16 | from << 8 | to))
+            traceHash.add(UInt64(chunks.count))
+        case .snapshotReport(let from, let to, let delivered, _):
+            traceHash.add(UInt64(6 << 16 | from << 8 | to) + (delivered ? 1 : 0))
+        case .clientRequest(let node, let connection, let payload):
+            traceHash.add(UInt64(7 << 8 | node))
+            traceHash.add(connection)
+            traceHash.add(TraceHash.of(payload))
+        case .clientResponse(let client, _, let payload):
+            traceHash.add(UInt64(8 << 8 | client))
+            traceHash.add(TraceHash.of(payload))
+        case .connectionReset(let client, let connection): traceHash.add(UInt64(9 << 8 | client) ^ connection)
+        case .clientTimer(let client, let token): traceHash.add(UInt64(10 << 8 | client) ^ token)
+        case .fault: traceHash.add(11)
+        case .endOfFaults: traceHash.add(12)
+        }
+    }
+
+    /// A random key among the records and their fields.
+    func randomKey(_ random: inout SimRandom) -> LockKey { random.pick(keys) }
+
+    func randomOpenSession(_ random: inout SimRandom, excluding: SessionID?) -> SessionID? {
+        let candidates = openSessions.filter { $0 != excluding }
+        return candidates.isEmpty ? nil : random.pick(candidates)
+    }
+
+    func sessionOpened(_ session: SessionID, by client: SimClient) {
+        sessionOwners[session] = client.index
+        openSessions.append(session)
+        note("\(client.owner) opened \(session)")
+    }
+
+    func sessionAbandoned(_ session: SessionID) {
+        openSessions.removeAll { $0 == session }
+    }
+}
