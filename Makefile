@@ -1,9 +1,9 @@
 # Padlock's entry points. `make run` and `make test` are the two a newcomer needs; see README.md.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SEEDS ?= 1-2000
+SEEDS ?= 1-5000
 
-.PHONY: run test deps build release fuzz bench format
+.PHONY: run test deps build release fuzz bench format sim
 
 # Installs Debian's libuv1-dev (and pkg-config) when pkg-config cannot find libuv.
 deps:
@@ -25,6 +25,13 @@ test: deps
 fuzz: deps
 	$(SWIFT) build -c release --product padlock-fuzz
 	.build/release/padlock-fuzz --iterations 1000000
+
+# Thousands of simulator seeds and the self-test, from a release build (docs/simulation.md).
+sim: deps
+	$(SWIFT) build -c release --product padlock-sim
+	.build/release/padlock-sim --self-test --controls 100
+	.build/release/padlock-sim --seeds $(SEEDS)
+	.build/release/padlock-sim --seeds 1-500 --nodes 5
 
 bench: release
 	.build/release/padlock-bench --help

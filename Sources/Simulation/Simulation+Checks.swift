@@ -122,6 +122,8 @@ extension Simulation {
         for problem in FenceOrderCheck().check(operations) { violation("fences: \(problem)") }
         let report = LinearizabilityChecker(maxSteps: 200_000).check(operations)
         for problem in report.violations { violation("linearizability: \(problem)") }
+        inconclusiveGroups = report.groups.filter { $0.verdict == .inconclusive }.count
+        checkedGroups = report.groups.count
     }
 
     /// Every client released everything it was granted before it drained; the leader's table must agree for

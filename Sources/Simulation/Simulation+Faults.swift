@@ -22,7 +22,7 @@ extension Simulation {
         case .plan:
             guard !inLivenessPhase else { return }
             injectFault()
-            schedule(.fault(.plan), after: random.between(150_000...1_200_000))
+            schedule(.fault(.plan), after: random.between(options.faultInterval))
         case .healPartition:
             network.healPartitions()
             note("partitions heal")
@@ -37,7 +37,7 @@ extension Simulation {
         case .resume(let node):
             resume(node)
         case .normalDisk(let node):
-            nodes[node].disk.latencyMean = 400
+            nodes[node].disk.latencyMean = options.diskLatencyMean
         case .rejoinClient(let client):
             unblock(endpoint: clients[client].endpoint)
         case .crashStopped(let node):
@@ -70,7 +70,7 @@ extension Simulation {
 
     /// A node to hurt: the leader half the time (faults matter most there), else any node that is up.
     private func victim() -> Int? {
-        if let leader = leaderIndex, random.chance(0.5) { return leader }
+        if let leader = leaderIndex, random.chance(options.leaderBias) { return leader }
         let candidates = upNodes
         return candidates.isEmpty ? nil : random.pick(candidates)
     }
@@ -80,21 +80,30 @@ extension Simulation {
         upNodes.count - 1 >= nodes.count / 2 + 1 || random.chance(0.15)
     }
 
+    /// Splits the nodes in two: the victim (the leader half the time) with up to a minority of others on
+    /// one side, the rest on the other; both ways, or one way only. Sometimes clients are stranded with the
+    /// smaller side.
     private func partition() {
         guard nodes.count > 1 else { return }
         let isolated = victim() ?? 0
+        var side = [isolated]
+        let others = nodes.indices.filter { $0 != isolated }
+        let companions = Int(random.below(UInt64((nodes.count - 1) / 2 + 1)))
+        for other in others where side.count <= companions && random.chance(0.5) { side.append(other) }
         let oneWay = random.chance(0.3)
-        for other in nodes.indices where other != isolated {
-            network.block(isolated, other)
-            if !oneWay { network.block(other, isolated) }
-        }
-        if random.chance(0.3) {
-            // Clients on the isolated side of the cut cannot reach the majority either.
-            for client in clients where random.chance(0.5) {
-                for node in nodes.indices where node != isolated { network.block(client.endpoint, node) }
+        for inside in side {
+            for outside in nodes.indices where !side.contains(outside) {
+                network.block(inside, outside)
+                if !oneWay { network.block(outside, inside) }
             }
         }
-        note("n\(nodes[isolated].id) is cut off\(oneWay ? " one way (its sends are lost)" : "")")
+        if random.chance(0.3) {
+            for client in clients where random.chance(0.5) {
+                for node in nodes.indices where !side.contains(node) { network.block(client.endpoint, node) }
+            }
+        }
+        let names = side.map { "n\(nodes[$0].id)" }.joined(separator: ",")
+        note("\(names) cut off from the rest\(oneWay ? " one way (their sends are lost)" : "")")
         schedule(.fault(.healPartition), after: random.between(200_000...3_000_000))
     }
 
@@ -115,7 +124,7 @@ extension Simulation {
     private func crashSomeNode() {
         guard let node = victim(), mayTakeDown() else { return }
         crash(node)
-        schedule(.fault(.restart(node)), after: random.between(20_000...2_500_000))
+        schedule(.fault(.restart(node)), after: random.between(options.downtime))
     }
 
     private func pauseSomeNode() {
@@ -186,7 +195,7 @@ extension Simulation {
         inLivenessPhase = true
         network.healAll()
         for index in nodes.indices {
-            nodes[index].disk.latencyMean = 400
+            nodes[index].disk.latencyMean = options.diskLatencyMean
             switch nodes[index].state {
             case .paused: resume(index)
             case .down: startNode(index)

@@ -51,6 +51,7 @@ extension Simulation {
     /// refused by recovery; a node that starts on one anyway is a violation.
     func startNode(_ index: Int) {
         let node = nodes[index]
+        node.disk.latencyMean = max(node.disk.latencyMean, options.diskLatencyMean)
         guard node.state == .down else { return }
         if node.incarnation > 0 {
             do {

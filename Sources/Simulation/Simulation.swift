@@ -46,6 +46,9 @@ public final class Simulation {
     var nextTransfer: UInt64 = 1
     /// Locks an administrator took away; their holders' beliefs no longer count.
     var forciblyReleased: Set<ForcedRelease> = []
+    /// Linearizability groups checked, and those whose search hit its step bound.
+    var checkedGroups = 0
+    var inconclusiveGroups = 0
 
     /// Prepares a run; `run()` executes it.
     public init(options: SimulationOptions) {
@@ -99,7 +102,7 @@ public final class Simulation {
         return SimulationReport(
             seed: options.seed, violations: violations, traceHash: traceHash.value, simulatedMicroseconds: now,
             eventCount: eventCount, operationCount: history.count, grantCount: grantCount, faultCount: faultCount,
-            trace: trace)
+            checkedGroups: checkedGroups, inconclusiveGroups: inconclusiveGroups, trace: trace)
     }
 
     func schedule(_ event: SimEvent, at time: UInt64) { queue.schedule(event, at: max(time, now)) }

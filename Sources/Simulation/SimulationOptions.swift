@@ -54,6 +54,14 @@ public struct SimulationOptions: Sendable {
     public var clientPauses: Bool
     /// A bug to build into the node, for the self-test.
     public var bug: InjectedBug?
+    /// Time between two faults, in microseconds (a random value in this range each time).
+    public var faultInterval: ClosedRange<UInt64> = 150_000...1_200_000
+    /// Mean extra latency of a durable write when the disk is healthy, in microseconds.
+    public var diskLatencyMean: Double = 400
+    /// Probability that a node fault hits the current leader rather than any node.
+    public var leaderBias = 0.5
+    /// How long a crashed node stays down, in microseconds.
+    public var downtime: ClosedRange<UInt64> = 20_000...2_500_000
 
     /// Options with the defaults `padlock-sim` uses.
     public init(
@@ -91,6 +99,10 @@ public struct SimulationReport: Sendable {
     public var grantCount: Int
     /// Faults injected.
     public var faultCount: Int
+    /// Key groups the linearizability checker judged, and how many of them it could not decide within its
+    /// step bound (reported, never counted as violations).
+    public var checkedGroups: Int
+    public var inconclusiveGroups: Int
     /// The readable trace, when asked for.
     public var trace: [String]
 }

@@ -46,7 +46,9 @@ struct PadlockSim: ParsableCommand {
     @Flag(help: "Print a readable trace of the run (with --seed).") var trace = false
     @Flag(help: "Prove the checkers catch deliberately injected bugs, and that a seed replays exactly.")
     var selfTest = false
-    @Option(help: "Seeds each injected bug may use in --self-test.") var budget: Int = 60
+    @Option(help: "Seeds each injected bug may use in --self-test.") var budget: Int = 300
+    @Option(help: "Seeds of each bug's profile run without the bug in --self-test; all must be clean.")
+    var controls: Int = 20
 
     func validate() throws {
         guard [1, 3, 5].contains(nodes) else { throw ValidationError("--nodes must be 1, 3 or 5") }
@@ -83,10 +85,16 @@ struct PadlockSim: ParsableCommand {
         var failed: [UInt64] = []
         var simulated: UInt64 = 0
         var operations = 0
+        var grants = 0
+        var groups = 0
+        var inconclusive = 0
         for number in range.first...range.last {
             let report = Simulation(options: try options(seed: number)).run()
             simulated += report.simulatedMicroseconds
             operations += report.operationCount
+            grants += report.grantCount
+            groups += report.checkedGroups
+            inconclusive += report.inconclusiveGroups
             if trace { for line in report.trace { print(line) } }
             if !report.violations.isEmpty {
                 failed.append(number)
@@ -99,7 +107,8 @@ struct PadlockSim: ParsableCommand {
             + Double((ContinuousClock.now - started).components.seconds)
         let runs = Int(range.last - range.first + 1)
         print(
-            "simulated \(simulated / 1_000_000) s of cluster time, \(operations) lock operations, "
+            "simulated \(simulated / 1_000_000) s of cluster time, \(operations) lock operations (\(grants) grants), "
+                + "\(groups) key groups checked for linearizability (\(inconclusive) inconclusive), "
                 + "\(Int(Double(runs) / max(seconds, 0.001))) seeds/s (\(Int(seconds)) s)")
         print("seeds \(range.first)-\(range.last): \(runs) runs, \(failed.count) violations")
         if !failed.isEmpty { throw ExitCode(1) }
@@ -108,14 +117,19 @@ struct PadlockSim: ParsableCommand {
     private func runSelfTest() throws {
         let (deterministic, first, second) = SelfTest.isDeterministic(seed: 7)
         print("determinism: seed 7 twice: trace hashes \(first) and \(second): \(deterministic ? "identical" : "DIFFERENT")")
-        let outcomes = SelfTest.run(budget: budget) { outcome in
+        let outcomes = SelfTest.run(budget: budget, controls: controls) { outcome in
             if let seed = outcome.caughtBySeed {
                 print("caught \(outcome.bug.rawValue) at seed \(seed): \(outcome.violation ?? "")")
             } else {
                 print("MISSED \(outcome.bug.rawValue) in \(outcome.seedsRun) seeds")
             }
+            if let failed = outcome.failedControl {
+                print("  CONTROL FAILED without the bug, seed \(failed.seed): \(failed.violation)")
+            } else {
+                print("  \(outcome.controlSeeds) control seeds of the same profile without the bug: clean")
+            }
         }
-        let caught = outcomes.filter { $0.caughtBySeed != nil }.count
+        let caught = outcomes.filter(\.passed).count
         print("self-test: \(caught) of \(outcomes.count) injected bugs caught, determinism \(deterministic ? "ok" : "FAILED")")
         if caught < outcomes.count || !deterministic { throw ExitCode(1) }
     }

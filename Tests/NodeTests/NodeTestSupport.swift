@@ -1,0 +1,120 @@
+import LockTable
+import Node
+import PadlockTypes
+import Raft
+import Storage
+import Wire
+
+/// An environment the test drives by hand: its clock moves when told, writes wait until completed, and
+/// everything the node sends is recorded.
+final class ManualEnvironment: NodeEnvironment {
+    var monotonicMilliseconds: UInt64 = 10_000
+    var wallMilliseconds: UInt64 { 1_767_225_600_000 + monotonicMilliseconds }
+    var sent: [Message] = []
+    var responses: [(client: ClientID, response: ClientResponse)] = []
+    var pendingWrites: [(write: DiskWrite, completion: (Result<Void, any Error>) -> Void)] = []
+    var flushRequested = false
+    var stopped: NodeFailure?
+    let store = MemoryLogStore()
+
+    func send(_ message: Message) { sent.append(message) }
+    func respond(_ response: ClientResponse, to client: ClientID) { responses.append((client, response)) }
+    func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void) {
+        pendingWrites.append((write, completion))
+    }
+    func scheduleFlush() { flushRequested = true }
+    func nodeStopped(_ failure: NodeFailure) { stopped = failure }
+
+    /// Completes every queued write on the memory store, in order.
+    func completeWrites() {
+        while !pendingWrites.isEmpty {
+            let (write, completion) = pendingWrites.removeFirst()
+            completion(Result { try write.perform(on: store) })
+        }
+    }
+
+    /// Fails the oldest queued write as a dying disk would.
+    func failOldestWrite() {
+        let (_, completion) = pendingWrites.removeFirst()
+        completion(.failure(StorageError(code: .io, operation: "fdatasync", errorNumber: 5, detail: "I/O error")))
+    }
+}
+
+/// A one-node cluster on a `ManualEnvironment`: enough to drive the node's whole request path.
+final class SingleNodeCluster {
+    let environment: ManualEnvironment
+    var node: Node<ManualEnvironment>
+    var nextCorrelation: UInt64 = 1
+    let client = ClientID(1)
+
+    static func configuration() -> NodeConfiguration {
+        NodeConfiguration(
+            id: NodeID(1), clientAddresses: [NodeID(1): "127.0.0.1:7401"], bootstrapVoters: [NodeID(1)],
+            checkpointIntervalMilliseconds: 500)
+    }
+
+    init(environment: ManualEnvironment = ManualEnvironment()) throws {
+        self.environment = environment
+        let configuration = Self.configuration()
+        let restored = try NodeRestore.load(from: environment.store, configuration: configuration)
+        node = try Node(configuration: configuration, environment: environment, restored: restored, seed: 1)
+    }
+
+    /// Flushes and completes writes until the node has nothing left to do.
+    func settle() {
+        for _ in 0..<100 {
+            if environment.flushRequested {
+                environment.flushRequested = false
+                node.flush()
+            }
+            if environment.pendingWrites.isEmpty && !environment.flushRequested { return }
+            environment.completeWrites()
+        }
+    }
+
+    /// Ticks (10 ms each, moving the clock) until the node leads.
+    func elect() {
+        for _ in 0..<100 where !node.isLeader { tick() }
+        settle()
+    }
+
+    func tick(milliseconds: UInt64 = 10) {
+        environment.monotonicMilliseconds += milliseconds
+        node.tick()
+        settle()
+    }
+
+    /// Sends one request; returns its correlation id.
+    @discardableResult
+    func send(_ operation: ClientOperation) -> CorrelationID {
+        let correlation = CorrelationID(nextCorrelation)
+        nextCorrelation += 1
+        node.receive(ClientRequest(correlation: correlation, operation: operation), from: client)
+        return correlation
+    }
+
+    /// Sends one request, settles, and returns its answer (nil when none came).
+    func ask(_ operation: ClientOperation) -> Result<ClientResult, ClientFailure>? {
+        let correlation = send(operation)
+        settle()
+        return answer(to: correlation)
+    }
+
+    func answer(to correlation: CorrelationID) -> Result<ClientResult, ClientFailure>? {
+        environment.responses.last { $0.response.correlation == correlation }?.response.outcome
+    }
+
+    /// Opens a session and returns it.
+    func openSession(ttl: UInt64 = 5_000, owner: String = "alice@frontend-2") throws -> SessionID {
+        guard case .success(.sessionOpened(let grant))? = ask(.openSession(owner: owner, nonce: 7, ttlMilliseconds: ttl))
+        else { throw TestFailure("the session did not open") }
+        return grant.session
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+func key(_ string: String) -> LockKey { try! LockKey(string) }

@@ -1,6 +1,0 @@
-import Testing
-@testable import Node
-
-@Suite struct NodePlaceholderTests {
-    @Test func moduleLinks() { #expect(Bool(true)) }
-}
