@@ -10,10 +10,14 @@ let package = Package(
         .executable(name: "padlock-bench", targets: ["padlock-bench"]),
         .executable(name: "padlock-fuzz", targets: ["padlock-fuzz"]),
         .executable(name: "padlock-sim", targets: ["padlock-sim"]),
+        .executable(name: "padlockd", targets: ["padlockd"]),
+        .executable(name: "padlock", targets: ["padlock"]),
+        .library(name: "PadlockClient", targets: ["PadlockClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -80,6 +84,42 @@ let package = Package(
             dependencies: ["Simulation", "Node", "Raft", "LockTable", "Storage", "Wire", "PadlockTypes", "LockHistory"]
         ),
 
+        // MARK: padlockd's configuration file (pure).
+        .target(name: "PadlockConfig", dependencies: ["PadlockTypes"]),
+        .testTarget(name: "PadlockConfigTests", dependencies: ["PadlockConfig", "PadlockTypes"]),
+
+        // MARK: The admin port: a small HTTP/1.1 server on the event loop, Prometheus text.
+        .target(name: "AdminHTTP", dependencies: ["EventLoop", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "AdminHTTPTests", dependencies: ["AdminHTTP", "EventLoop"]),
+
+        // MARK: The padlockd runtime: the node on the event loop, peer and client transports, admin port.
+        .target(
+            name: "Server",
+            dependencies: [
+                "Node", "EventLoop", "PeerWire", "Wire", "Storage", "Raft", "LockTable", "PadlockTypes",
+                "PadlockConfig", "AdminHTTP", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: The client library CRM app servers link.
+        .target(
+            name: "PadlockClient",
+            dependencies: [
+                "Wire", "EventLoop", "PadlockTypes", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .testTarget(
+            name: "PadlockClientTests",
+            dependencies: ["PadlockClient", "Wire", "EventLoop", "PadlockTypes"]
+        ),
+
+        // MARK: Real processes on loopback: padlockd, padlock and the client library together.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig"]
+        ),
+
         // MARK: Executables.
         .executableTarget(
             name: "padlock-bench",
@@ -89,6 +129,20 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes"]),
+        .executableTarget(
+            name: "padlockd",
+            dependencies: [
+                "Server", "PadlockConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "padlock",
+            dependencies: [
+                "PadlockClient", "PadlockTypes", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "padlock-sim",
             dependencies: ["Simulation", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -14,6 +14,9 @@ extension Node {
             if let leadership, leadership.firstIndex == entry.index { becomeReady() }
         case .configChange:
             observer?.node(id, applied: entry, result: nil, table: table)
+            if let proposal = proposals.removeValue(forKey: entry.index), let reply = proposal.reply {
+                respond(reply, proposal.term == entry.term ? .success(.members(memberList())) : .failure(.unavailable(reason: "the leader changed", retryAfterMilliseconds: 0)))
+            }
         case .normal:
             applyCommand(entry)
         }
@@ -22,11 +25,16 @@ extension Node {
     private func applyCommand(_ entry: Entry) {
         let result: LockTable.Applied
         let command: Command?
-        if let decoded = EntryCodec.command(in: entry.data) {
-            command = decoded.command
-            lastStamp = max(lastStamp, decoded.stamp.rawValue)
-            result = table.apply(decoded.command, at: entry.index.rawValue, time: decoded.stamp)
-        } else {
+        switch EntryCodec.payload(in: entry.data) {
+        case .command(let stamp, let decoded)?:
+            command = decoded
+            lastStamp = max(lastStamp, stamp.rawValue)
+            result = table.apply(decoded, at: entry.index.rawValue, time: stamp)
+        case .member(let node, let addresses)?:
+            addressBook[node] = addresses
+            observer?.node(id, applied: entry, result: nil, table: table)
+            return
+        case nil:
             command = nil
             result = table.apply(encoded: [], at: entry.index.rawValue, time: table.lastTime)
         }
@@ -95,7 +103,7 @@ extension Node {
             expiryApplied(session, result: result.result)
         case .waiterExpiry(let request):
             leadership?.waiterExpiriesInFlight.remove(request)
-        case .decay, .lockDelayNudge:
+        case .decay, .lockDelayNudge, .membership:
             break
         }
     }

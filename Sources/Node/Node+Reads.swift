@@ -56,6 +56,8 @@ extension Node {
             respond(read.reply, .success(.audited(auditPage(after: after, limit: limit))))
         case .renewal(let session, let receipt):
             serveRenewal(session, receipt: receipt, reply: read.reply)
+        case .members:
+            respond(read.reply, .success(.members(memberList())))
         }
     }
 

@@ -46,6 +46,7 @@ extension Node {
         }
         readyInFlight = nil
         complete(ready)
+        announceMembershipIfChanged()
         afterInput()
     }
 
@@ -69,13 +70,16 @@ extension Node {
     /// Replaces the table with a snapshot the leader sent.
     private func install(_ snapshot: Snapshot) {
         var fresh = LockTable(configuration: configuration.lockTable)
+        let contents: (addressBook: [NodeID: MemberAddresses], table: [UInt8])
         do {
-            try fresh.restore(from: snapshot.data)
+            contents = try EntryCodec.snapshotContents(snapshot.data)
+            try fresh.restore(from: contents.table)
         } catch {
             stop(.corruptState("the leader's snapshot at \(snapshot.metadata.index) does not restore: \(error)"))
             return
         }
         table = fresh
+        addressBook = contents.addressBook
         applied = snapshot.metadata.index
         lastStamp = max(lastStamp, table.lastTime.rawValue)
         observer?.node(id, installedSnapshotAt: applied, table: table)
@@ -86,7 +90,7 @@ extension Node {
         guard !snapshotInFlight, readyInFlight == nil, raft.appliedIndex == applied,
             applied.rawValue >= raft.snapshotIndex.rawValue + configuration.snapshotEntryThreshold
         else { return }
-        let data = table.snapshot()
+        let data = EntryCodec.snapshotData(addressBook: addressBook, table: table.snapshot())
         let metadata: SnapshotMetadata
         do {
             metadata = try raft.compact(snapshotIndex: applied, snapshotData: data)

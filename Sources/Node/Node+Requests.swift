@@ -72,6 +72,10 @@ extension Node {
             reads.collecting.append(PendingRead(query: .audit(after: after, limit: limit), reply: reply))
         case .status:
             respond(reply, .success(.status(statusReport())))
+        case .addMember, .promoteMember, .removeMember:
+            changeMembership(operation, reply)
+        case .members:
+            reads.collecting.append(PendingRead(query: .members, reply: reply))
         }
     }
 

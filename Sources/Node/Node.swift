@@ -22,6 +22,10 @@ public final class Node<Environment: NodeEnvironment> {
     let environment: Environment
     var raft: RaftNode
     var table: LockTable
+    /// Where every member is reached, replicated through the log and kept in snapshots.
+    var addressBook: [NodeID: MemberAddresses]
+    /// The membership the environment was last told about.
+    var announcedMembership: Membership?
     /// The last entry applied to the table (noop and membership entries included).
     var applied: LogIndex
     /// The Ready whose durable part is being written.
@@ -57,6 +61,7 @@ public final class Node<Environment: NodeEnvironment> {
             throw .corruptState("Raft cannot start from the stored state: \(error)")
         }
         table = restored.table
+        addressBook = restored.addressBook
         applied = restored.raft.snapshot.metadata.index
         lastStamp = restored.table.lastTime.rawValue
         observedTerm = raft.term
@@ -127,6 +132,22 @@ public final class Node<Environment: NodeEnvironment> {
         if leadership?.isReady == true { proposeCoverage() }
         confirmCollectedReads()
         drive()
+        announceMembershipIfChanged()
+    }
+
+    /// The cluster's membership as this node sees it: Raft's latest configuration (in force once appended)
+    /// and the replicated address book.
+    public var membership: Membership {
+        Membership(configuration: raft.configuration, addresses: addressBook)
+    }
+
+    /// Tells the environment when the membership changed, so it connects to new members and lets go of
+    /// removed ones.
+    func announceMembershipIfChanged() {
+        let current = membership
+        guard current != announcedMembership else { return }
+        announcedMembership = current
+        environment.membershipChanged(current)
     }
 
     /// Notes role changes and asks the environment for a flush.
@@ -170,7 +191,21 @@ public final class Node<Environment: NodeEnvironment> {
     /// Where clients should go instead of this node.
     var leaderHint: LeaderHint? {
         guard let leader = raft.leader, leader != id || raft.role == .leader else { return nil }
-        return LeaderHint(node: WireNodeID(leader.rawValue), address: configuration.clientAddresses[leader] ?? "")
+        return LeaderHint(node: WireNodeID(leader.rawValue), address: addressBook[leader]?.client ?? "")
+    }
+}
+
+/// A cluster's membership: who votes, who learns, and where each node is reached.
+public struct Membership: Hashable, Sendable {
+    /// Raft's latest configuration.
+    public var configuration: Configuration
+    /// Where each known node is reached (it may list nodes that are no longer members).
+    public var addresses: [NodeID: MemberAddresses]
+
+    /// Creates a membership.
+    public init(configuration: Configuration, addresses: [NodeID: MemberAddresses]) {
+        self.configuration = configuration
+        self.addresses = addresses
     }
 }
 

@@ -31,6 +31,8 @@ enum ProposalPurpose {
     case waiterExpiry(RequestID)
     /// An empty checkpoint whose stamp ends a lock-delay, so the waiters it held back are granted.
     case lockDelayNudge
+    /// A membership change or address record; answered with the member list once applied.
+    case membership
 }
 
 /// What kind of client command an answer is mapped from.
@@ -140,6 +142,7 @@ enum ReadQuery {
     case list(ListQuery)
     case checkFence(LockKey, FenceToken)
     case audit(after: UInt64?, limit: Int)
+    case members
     /// A renewal answered through a read: the leader's lease book does not know the session (or it already
     /// has a checkpoint covering the renewal), and the answer must reflect every earlier commit.
     case renewal(SessionID, receipt: UInt64)

@@ -7,8 +7,9 @@ import Raft
 public struct NodeConfiguration: Sendable {
     /// This node's identity.
     public var id: NodeID
-    /// The client address of every member, such as `127.0.0.1:7401`, for the leader hints of redirects.
-    public var clientAddresses: [NodeID: String]
+    /// Where the members of a brand-new cluster are reached: written into the bootstrap snapshot, after which
+    /// the replicated address book (changed by `addMember`) is the authority.
+    public var initialMembers: [NodeID: MemberAddresses]
     /// The voters of a brand-new cluster; empty for a node that will join an existing cluster as a learner.
     public var bootstrapVoters: [NodeID]
     /// Milliseconds between two calls of `Node.tick()`; Raft's election and heartbeat ticks count these.
@@ -36,7 +37,7 @@ public struct NodeConfiguration: Sendable {
 
     /// A configuration with production defaults for a node with `id` in a cluster of `bootstrapVoters`.
     public init(
-        id: NodeID, clientAddresses: [NodeID: String] = [:], bootstrapVoters: [NodeID],
+        id: NodeID, initialMembers: [NodeID: MemberAddresses] = [:], bootstrapVoters: [NodeID],
         tickMilliseconds: UInt64 = 10, raft: Config? = nil, lockTable: LockTableConfiguration = .init(),
         sessionTTLMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin,
         sessionTTLMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax,
@@ -44,7 +45,7 @@ public struct NodeConfiguration: Sendable {
         snapshotEntryThreshold: UInt64 = 50_000, pendingRequestsMax: Int = 100_000
     ) {
         self.id = id
-        self.clientAddresses = clientAddresses
+        self.initialMembers = initialMembers
         self.bootstrapVoters = bootstrapVoters
         self.tickMilliseconds = tickMilliseconds
         var raftConfig = raft ?? Config(id: id)
@@ -72,8 +73,8 @@ public struct NodeConfiguration: Sendable {
         if checkpointIntervalMilliseconds == 0 || checkpointBatchMax < 1 { return "checkpoint settings must be positive" }
         if snapshotEntryThreshold < 1 { return "snapshotEntryThreshold must be positive" }
         if pendingRequestsMax < 1 { return "pendingRequestsMax must be positive" }
-        if !bootstrapVoters.isEmpty && !bootstrapVoters.contains(id) && clientAddresses[id] == nil {
-            return "node \(id) is neither a bootstrap voter nor a known member"
+        if !bootstrapVoters.isEmpty && !bootstrapVoters.contains(id) {
+            return "node \(id) is not among the bootstrap voters \(bootstrapVoters.sorted()); a node that joins later starts with none"
         }
         return nil
     }
@@ -93,4 +94,18 @@ package struct NodeInjectedBugs: Hashable, Sendable {
     package var expiresSessionsEarly = false
 
     package init() {}
+}
+
+/// Where one member is reached.
+public struct MemberAddresses: Hashable, Sendable {
+    /// The peer address other nodes connect to, such as `10.0.0.7:7501`.
+    public var peer: String
+    /// The client address clients are redirected to, such as `10.0.0.7:7401`.
+    public var client: String
+
+    /// Creates a member's addresses.
+    public init(peer: String, client: String) {
+        self.peer = peer
+        self.client = client
+    }
 }

@@ -24,6 +24,8 @@ public protocol NodeEnvironment: AnyObject {
     /// Asks for `Node.flush()` to be called soon, after the inputs that are already queued: the node batches
     /// everything that arrived in between into one disk write and one message per peer.
     func scheduleFlush()
+    /// The membership changed (or is announced for the first time): connect to members, drop removed ones.
+    func membershipChanged(_ membership: Membership)
     /// The node hit an error it must not survive (a failed write or sync, an unusable snapshot). It has
     /// stopped taking inputs; the environment should end the process (or, in the simulator, the node).
     func nodeStopped(_ failure: NodeFailure)

@@ -10,6 +10,8 @@ public struct RestoredState: Sendable {
     /// The lock table as of the snapshot; the committed entries after it are applied again as Raft hands
     /// them out.
     public var table: LockTable
+    /// The replicated address book as of the snapshot.
+    public var addressBook: [NodeID: MemberAddresses]
 }
 
 /// Reads a node's durable state back from its log store, before the node starts.
@@ -39,9 +41,10 @@ public enum NodeRestore {
                     + "it was not written by this version of padlockd")
         }
         let membership = Configuration(voters: configuration.bootstrapVoters, learners: [])
+        let table = LockTable(configuration: configuration.lockTable).snapshot()
         let snapshot = StoredSnapshot(
             index: 0, term: 0, configuration: PeerWire.encode(membership),
-            data: LockTable(configuration: configuration.lockTable).snapshot())
+            data: EntryCodec.snapshotData(addressBook: configuration.initialMembers, table: table))
         try store.saveSnapshot(snapshot)
         return snapshot
     }
@@ -55,9 +58,10 @@ public enum NodeRestore {
         } catch {
             throw NodeFailure.corruptState("the snapshot at \(snapshot.index) holds an unreadable membership: \(error)")
         }
+        let contents = try EntryCodec.snapshotContents(snapshot.data)
         var table = LockTable(configuration: configuration.lockTable)
         do {
-            try table.restore(from: snapshot.data)
+            try table.restore(from: contents.table)
         } catch {
             throw NodeFailure.corruptState("the snapshot at \(snapshot.index) holds an unreadable lock table: \(error)")
         }
@@ -76,6 +80,6 @@ public enum NodeRestore {
         let metadata = SnapshotMetadata(index: LogIndex(snapshot.index), term: Term(snapshot.term), configuration: membership)
         let raft = RestoreState(
             hardState: hardState, snapshot: Snapshot(metadata: metadata, data: snapshot.data), entries: entries)
-        return RestoredState(raft: raft, table: table)
+        return RestoredState(raft: raft, table: table, addressBook: contents.addressBook)
     }
 }

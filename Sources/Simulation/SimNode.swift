@@ -78,4 +78,6 @@ final class SimHost: NodeEnvironment {
     }
 
     func nodeStopped(_ failure: NodeFailure) { simulation.nodeStopped(index, failure) }
+
+    func membershipChanged(_ membership: Membership) {}
 }

@@ -27,8 +27,10 @@ struct NodeSettings {
         raft.maxEntriesPerAppend = maxEntriesPerAppend
         raft.maxInflightMessages = maxInflightMessages
         var table = LockTableConfiguration(waitersPerKeyMax: 16, lockDelayMillisecondsDefault: lockDelayMilliseconds)
-        var addresses: [NodeID: String] = [:]
-        for voter in voters { addresses[voter] = "sim-node-\(voter.rawValue):7401" }
+        var addresses: [NodeID: MemberAddresses] = [:]
+        for voter in voters {
+            addresses[voter] = MemberAddresses(peer: "sim-node-\(voter.rawValue):7501", client: "sim-node-\(voter.rawValue):7401")
+        }
         switch bug {
         case .commitPreviousTermByCounting?: raft.injectedBugs.commitsPreviousTermByCounting = true
         case .grantWithoutConflictCheck?: table.injectedBugs.ignoresOverlappingHolders = true
@@ -36,7 +38,7 @@ struct NodeSettings {
         default: break
         }
         var configuration = NodeConfiguration(
-            id: id, clientAddresses: addresses, bootstrapVoters: voters, tickMilliseconds: 10, raft: raft,
+            id: id, initialMembers: addresses, bootstrapVoters: voters, tickMilliseconds: 10, raft: raft,
             lockTable: table, checkpointIntervalMilliseconds: 500, snapshotEntryThreshold: snapshotEntryThreshold)
         configuration.injectedBugs.acknowledgesBeforeFsync = bug == .acknowledgeBeforeFsync
         configuration.injectedBugs.expiresSessionsEarly = bug == .expireSessionEarly

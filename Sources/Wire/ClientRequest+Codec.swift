@@ -16,6 +16,10 @@ enum OperationTag: UInt8, CaseIterable {
     case status = 12
     case resolve = 13
     case cancelWait = 14
+    case addMember = 15
+    case promoteMember = 16
+    case removeMember = 17
+    case members = 18
 }
 
 extension ClientRequest: WireBody {
@@ -99,6 +103,19 @@ extension ClientOperation {
         case .resolve(let id):
             writer.writeUInt8(OperationTag.resolve.rawValue)
             writer.writeRequestID(id)
+        case .addMember(let node, let peerAddress, let clientAddress):
+            writer.writeUInt8(OperationTag.addMember.rawValue)
+            writer.writeVarint(node.rawValue)
+            writer.writeString(peerAddress)
+            writer.writeString(clientAddress)
+        case .promoteMember(let node):
+            writer.writeUInt8(OperationTag.promoteMember.rawValue)
+            writer.writeVarint(node.rawValue)
+        case .removeMember(let node):
+            writer.writeUInt8(OperationTag.removeMember.rawValue)
+            writer.writeVarint(node.rawValue)
+        case .members:
+            writer.writeUInt8(OperationTag.members.rawValue)
         case .openSession, .renewSession, .closeSession, .acquire, .release, .cancelWait, .inspect, .list:
             preconditionFailure("ClientOperation.write handles \(self) itself")
         }
@@ -150,6 +167,17 @@ extension ClientOperation {
             return .status
         case .resolve:
             return .resolve(try reader.readRequestID())
+        case .addMember:
+            let node = WireNodeID(try reader.readVarint())
+            let peerAddress = try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
+            let clientAddress = try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
+            return .addMember(node: node, peerAddress: peerAddress, clientAddress: clientAddress)
+        case .promoteMember:
+            return .promoteMember(WireNodeID(try reader.readVarint()))
+        case .removeMember:
+            return .removeMember(WireNodeID(try reader.readVarint()))
+        case .members:
+            return .members
         }
     }
 }

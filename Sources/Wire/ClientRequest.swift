@@ -76,6 +76,15 @@ public enum ClientOperation: Hashable, Sendable {
     /// ``ClientFailure/unknownRequest``. When a later request of the same session was already applied, the
     /// answer is no longer kept and the node answers ``ClientFailure/superseded``.
     case resolve(RequestID)
+    /// An administrator adds `node` as a learner (it receives the log but does not vote), recording where its
+    /// peers and clients reach it. Promote it once it has caught up.
+    case addMember(node: WireNodeID, peerAddress: String, clientAddress: String)
+    /// An administrator makes a caught-up learner a voter.
+    case promoteMember(WireNodeID)
+    /// An administrator removes a voter or learner from the cluster.
+    case removeMember(WireNodeID)
+    /// Lists the cluster's members with their addresses.
+    case members
 
     /// The exactly-once identity of an operation that changes state, `nil` for the others.
     ///
@@ -86,7 +95,8 @@ public enum ClientOperation: Hashable, Sendable {
         case .closeSession(let id), .acquire(let id, _), .release(let id, _, _), .cancelWait(let id, _),
             .forceUnlock(let id, _, _), .revokeSession(let id, _, _):
             id
-        case .openSession, .renewSession, .inspect, .list, .checkFence, .audit, .status, .resolve:
+        case .openSession, .renewSession, .inspect, .list, .checkFence, .audit, .status, .resolve, .addMember,
+            .promoteMember, .removeMember, .members:
             nil
         }
     }

@@ -21,6 +21,7 @@ enum ResultTag: UInt8, CaseIterable {
     case audited = 11
     case status = 12
     case waitCancelled = 13
+    case members = 14
 }
 
 /// The one-byte tag of each ``ClientFailure`` case.
@@ -108,6 +109,14 @@ extension ClientResult {
         case .status(let status):
             writer.writeUInt8(ResultTag.status.rawValue)
             status.write(to: &writer)
+        case .members(let members):
+            writer.writeUInt8(ResultTag.members.rawValue)
+            writer.writeElements(members, maxCount: WireLimits.clusterMembersMax) { writer, member in
+                writer.writeVarint(member.node.rawValue)
+                writer.writeString(member.peerAddress)
+                writer.writeString(member.clientAddress)
+                writer.writeBool(member.isVoter)
+            }
         }
     }
 
@@ -134,6 +143,15 @@ extension ClientResult {
         case .sessionRevoked: .sessionRevoked(releasedLockCount: try reader.readVarint())
         case .audited: .audited(try AuditPage.read(from: &reader))
         case .status: .status(try NodeStatus.read(from: &reader))
+        case .members:
+            .members(
+                try reader.readElements(maxCount: WireLimits.clusterMembersMax, minimumElementSize: 4) { reader in
+                    MemberInfo(
+                        node: WireNodeID(try reader.readVarint()),
+                        peerAddress: try reader.readString(maxByteCount: WireLimits.addressByteCountMax),
+                        clientAddress: try reader.readString(maxByteCount: WireLimits.addressByteCountMax),
+                        isVoter: try reader.readBool())
+                })
         }
     }
 }

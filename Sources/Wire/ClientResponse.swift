@@ -51,6 +51,28 @@ public enum ClientResult: Hashable, Sendable {
     case audited(AuditPage)
     /// The node's view of itself and the cluster.
     case status(NodeStatus)
+    /// The cluster's members after a membership request (or as listed).
+    case members([MemberInfo])
+}
+
+/// One member of the cluster, as the replicated address book records it.
+public struct MemberInfo: Hashable, Sendable {
+    /// The member's node id.
+    public var node: WireNodeID
+    /// Where other nodes reach it, such as `10.0.0.7:7501`.
+    public var peerAddress: String
+    /// Where clients reach it, such as `10.0.0.7:7401`.
+    public var clientAddress: String
+    /// Whether it votes (false for a learner).
+    public var isVoter: Bool
+
+    /// Creates a member description.
+    public init(node: WireNodeID, peerAddress: String, clientAddress: String, isVoter: Bool) {
+        self.node = node
+        self.peerAddress = peerAddress
+        self.clientAddress = clientAddress
+        self.isVoter = isVoter
+    }
 }
 
 /// Why a request failed: a closed set, mirroring the client library's errors (DESIGN.md §7).

@@ -24,6 +24,8 @@ final class ManualEnvironment: NodeEnvironment {
     }
     func scheduleFlush() { flushRequested = true }
     func nodeStopped(_ failure: NodeFailure) { stopped = failure }
+    var memberships: [Membership] = []
+    func membershipChanged(_ membership: Membership) { memberships.append(membership) }
 
     /// Completes every queued write on the memory store, in order.
     func completeWrites() {
@@ -49,7 +51,8 @@ final class SingleNodeCluster {
 
     static func configuration() -> NodeConfiguration {
         NodeConfiguration(
-            id: NodeID(1), clientAddresses: [NodeID(1): "127.0.0.1:7401"], bootstrapVoters: [NodeID(1)],
+            id: NodeID(1), initialMembers: [NodeID(1): MemberAddresses(peer: "127.0.0.1:7501", client: "127.0.0.1:7401")],
+            bootstrapVoters: [NodeID(1)],
             checkpointIntervalMilliseconds: 500)
     }
 

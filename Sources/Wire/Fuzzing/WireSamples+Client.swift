@@ -48,6 +48,14 @@ extension WireSamples {
                 after: maybe(&random) { $0.interestingUInt64() }, limit: random.below(WireLimits.pageSizeMax + 1))
         case .status: return .status
         case .resolve: return .resolve(requestID(using: &random))
+        case .addMember:
+            return .addMember(
+                node: WireNodeID(random.interestingUInt64()),
+                peerAddress: text(maxByteCount: WireLimits.addressByteCountMax, using: &random),
+                clientAddress: text(maxByteCount: WireLimits.addressByteCountMax, using: &random))
+        case .promoteMember: return .promoteMember(WireNodeID(random.interestingUInt64()))
+        case .removeMember: return .removeMember(WireNodeID(random.interestingUInt64()))
+        case .members: return .members
         }
     }
 
@@ -88,6 +96,15 @@ extension WireSamples {
                     records: list(&random, maxCount: WireLimits.pageSizeMax) { auditRecord(using: &$0) },
                     next: maybe(&random) { $0.interestingUInt64() }, oldestKept: random.interestingUInt64()))
         case .status: .status(nodeStatus(using: &random))
+        case .members:
+            .members(
+                list(&random, maxCount: WireLimits.clusterMembersMax) { random in
+                    MemberInfo(
+                        node: WireNodeID(random.interestingUInt64()),
+                        peerAddress: text(maxByteCount: WireLimits.addressByteCountMax, using: &random),
+                        clientAddress: text(maxByteCount: WireLimits.addressByteCountMax, using: &random),
+                        isVoter: random.chance(50))
+                })
         }
     }
 

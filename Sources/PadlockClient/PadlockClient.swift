@@ -1,0 +1,2 @@
+/// The library CRM app servers link to take fenced locks from a Padlock cluster.
+public enum PadlockClientModule {}

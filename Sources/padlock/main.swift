@@ -1,0 +1,2 @@
+import PadlockClient
+print("padlock: not built yet")

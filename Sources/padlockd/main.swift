@@ -1,0 +1,2 @@
+import Server
+print("padlockd: not built yet")
