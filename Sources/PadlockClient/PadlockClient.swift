@@ -1,2 +1,211 @@
-/// The library CRM app servers link to take fenced locks from a Padlock cluster.
-public enum PadlockClientModule {}
+import EventLoop
+import Logging
+import Synchronization
+
+/// A client of a Padlock cluster: fenced, lease-based locks on CRM records.
+///
+/// One instance per app server is enough: it hides leader discovery, retries and failover, keeps a pool of
+/// sessions renewed in the background, and lets thousands of tasks share it. Every call has one overall
+/// deadline (``Configuration/callDeadline``) and fails with a ``PadlockError`` whose code says which of the
+/// four kinds of failure happened. See `docs/client.md`.
+///
+/// ```swift
+/// let padlock = try await PadlockClient(endpoints: ["10.0.0.7:7401", "10.0.0.8:7401"], owner: "alice@frontend-2")
+/// let lock = try await padlock.acquire("acme/contacts/42", wait: .seconds(2), note: "editing phone")
+/// try await store.save(record, fence: lock.fence)
+/// try await lock.release()
+/// ```
+public final class PadlockClient: Sendable {
+    /// The owner label every session of this client carries, such as `alice@frontend-2`.
+    public let owner: String
+    /// The configuration in force.
+    public let configuration: Configuration
+    let handle: ClientHandle
+    private let closing = Atomic<Bool>(false)
+
+    /// Connects to the cluster: starts the client's own loop thread and waits until one endpoint accepts the
+    /// handshake and answers. Sessions are opened lazily, by the first acquire.
+    ///
+    /// - Parameters:
+    ///   - endpoints: the nodes' client addresses, numeric `host:port` (`10.0.0.7:7401`, `[::1]:7401`, or
+    ///     `localhost:7401`); leaders the cluster names are added as they are learned.
+    ///   - owner: the label shown to other users as the holder, at most 256 bytes.
+    ///   - credentials: sent in the handshake, at most 4096 bytes.
+    ///   - cluster: the cluster id the nodes were configured with (0 when unset).
+    /// - Throws: `invalidArgument` for bad input or a refused cluster id, `permissionDenied` for refused
+    ///   credentials, `unavailable` when no endpoint answered before the deadline.
+    public init(
+        endpoints: [String], owner: String, credentials: [UInt8] = [], cluster: UInt64 = 0,
+        configuration: Configuration = .init(), logger: Logger = Logger(label: "padlock.client")
+    ) async throws(PadlockError) {
+        let addresses = try Self.validate(endpoints: endpoints, owner: owner, credentials: credentials,
+                                          configuration: configuration)
+        let loop: EventLoop
+        do {
+            loop = try EventLoop(name: "padlock-client", mailboxCapacity: 16_384, logger: logger)
+        } catch {
+            throw .unavailable("could not start the client's event loop: \(error)")
+        }
+        let handshake = Handshake(role: .client, cluster: ClusterID(cluster), node: WireNodeID(0), credentials: credentials)
+        let flags = ClientFlags()
+        let bound: LoopBound<ClientCore>
+        do {
+            bound = try await loop.submit {
+                LoopBound(
+                    ClientCore(loop: loop, endpoints: addresses, owner: owner, handshake: handshake,
+                               configuration: configuration, logger: logger), loop: loop)
+            }
+        } catch {
+            loop.stop()
+            throw .unavailable("the client's event loop refused to start: \(error)")
+        }
+        let handle = ClientHandle(loop: loop, core: bound, flags: flags)
+        self.owner = owner
+        self.configuration = configuration
+        self.handle = handle
+        do {
+            try await handle.perform { core, _, completion in
+                core.handle = handle
+                core.probe(completion: completion)
+            }
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
+    /// Acquires `key` for this client.
+    ///
+    /// - Parameters:
+    ///   - mode: `.exclusive` to edit, `.shared` to view or approve.
+    ///   - wait: how long to queue behind other holders (0 tries once; at most 10 minutes). The call's
+    ///     deadline is the configured one plus the wait.
+    ///   - note: shown to other users with the holder, such as "editing phone number"; at most 1024 bytes.
+    /// - Throws: `held(by:)` when someone else holds it (after the wait), `invalidArgument`, `unavailable`,
+    ///   `outcomeUnknown` (the library then makes sure no lock stays held), `cancelled`.
+    public func acquire(
+        _ key: String, mode: LockMode = .exclusive, wait: Duration = .zero, note: String = ""
+    ) async throws(PadlockError) -> Lock {
+        let spec = try Self.validateAcquire(key, mode: mode, wait: wait, note: note)
+        return try await handle.perform { core, ticket, completion in
+            core.acquire(spec, ticket: ticket, completion: completion)
+        }
+    }
+
+    /// Acquires `key`, runs `body` with the lock, and releases it on every path: normal return, thrown error
+    /// and cancellation (the release is not cancelled with the task).
+    ///
+    /// If `body` returned but the release found the lock lost, this throws `lockLost` (or `sessionExpired`):
+    /// the fence may have been superseded while `body` ran. Other release failures are logged; the library
+    /// keeps releasing in the background.
+    public func withLock<T: Sendable>(
+        _ key: String, mode: LockMode = .exclusive, wait: Duration = .zero, note: String = "",
+        _ body: (Lock) async throws -> T
+    ) async throws -> T {
+        let lock = try await acquire(key, mode: mode, wait: wait, note: note)
+        let value: T
+        do {
+            value = try await body(lock)
+        } catch {
+            do { try await lock.release() } catch { logReleaseFailure(error, of: lock) }
+            throw error
+        }
+        do {
+            try await lock.release()
+        } catch where error.code == .lockLost || error.code == .sessionExpired {
+            throw error
+        } catch {
+            logReleaseFailure(error, of: lock)
+        }
+        return value
+    }
+
+    private func logReleaseFailure(_ error: PadlockError, of lock: Lock) {
+        guard error.code != .lockLost else { return }
+        handle.loop.logger.warning("release after withLock failed", metadata: [
+            "key": "\(lock.key)", "fence": "\(lock.fence)", "error": "\(error)",
+        ])
+    }
+
+    /// Everything that holds or waits for `key`, its ancestors and its descendants, read linearizably.
+    public func inspect(_ key: String) async throws(PadlockError) -> Inspection {
+        let key = try Self.validateKey(key)
+        let answer = try await read(.inspect(key), "inspect")
+        guard case .inspected(let inspection) = answer else { throw Self.unexpected(answer, "inspect") }
+        return inspection
+    }
+
+    /// Held locks in key order, filtered by subtree and owner label, at most `limit` (paging internally).
+    public func list(prefix: String? = nil, owner: String? = nil, limit: Int = 100) async throws(PadlockError)
+        -> [LockInfo]
+    {
+        let prefixKey = try prefix.map { key throws(PadlockError) in try Self.validateKey(key) }
+        if let owner { try Self.check(owner, "owner", max: InputLimits.ownerByteCountMax) }
+        guard limit >= 1 && limit <= 100_000 else { throw .invalid("limit must be between 1 and 100000, got \(limit)") }
+        var locks: [LockInfo] = []
+        var after: LockKey?
+        repeat {
+            let query = ListQuery(prefix: prefixKey, owner: owner, after: after,
+                                  limit: min(limit - locks.count, WireLimits.pageSizeMax))
+            let answer = try await read(.list(query), "list")
+            guard case .listed(let page) = answer else { throw Self.unexpected(answer, "list") }
+            locks += page.locks.prefix(limit - locks.count)
+            after = page.next
+        } while after != nil && locks.count < limit
+        return locks
+    }
+
+    /// Whether `fence` is still the current holder's fence for `key`, read linearizably.
+    public func checkFence(_ key: String, _ fence: FenceToken) async throws(PadlockError) -> Bool {
+        let key = try Self.validateKey(key)
+        let answer = try await read(.checkFence(key: key, fence: fence), "checkFence")
+        guard case .fenceChecked(let check) = answer else { throw Self.unexpected(answer, "checkFence") }
+        return check.isCurrent
+    }
+
+    /// What became of a request whose outcome was unknown (the id an `outcomeUnknown` error carries).
+    ///
+    /// For requests this client sent, the answer comes from the library's own settlement (waiting for it
+    /// when it is still in progress); otherwise the cluster is asked, which records a request it never
+    /// applied as abandoned so that it never will be.
+    public func resolve(_ request: RequestID) async throws(PadlockError) -> Resolution {
+        try await handle.perform { core, ticket, completion in
+            core.resolve(request, ticket: ticket, completion: completion)
+        }
+    }
+
+    /// Stops the loop when the client is dropped without `close()`; its sessions then expire on their own.
+    deinit {
+        if !closing.load(ordering: .acquiring) { handle.loop.requestStop() }
+    }
+
+    func read(_ operation: ClientOperation, _ label: String, kind: ExchangeKind = .read) async throws(PadlockError)
+        -> ClientResult
+    {
+        try await handle.perform { core, ticket, completion in
+            core.read(operation, label: label, kind: kind, ticket: ticket, completion: completion)
+        }
+    }
+
+    static func unexpected(_ answer: ClientResult, _ label: String) -> PadlockError {
+        .unavailable("the cluster answered the \(label) with \(answer); retry")
+    }
+
+    /// Closes every session cleanly (which releases their locks, without lock-delay) within
+    /// ``Configuration/closeDeadline``, answers every call in progress `cancelled`, and stops the loop.
+    ///
+    /// Locks still held become ``LeaseState/released`` (or ``LeaseState/lost`` if their session could not be
+    /// closed in time, in which case the cluster expires it). Every later call throws `cancelled`. Closing
+    /// twice is harmless.
+    public func close() async {
+        guard !closing.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let core = handle.core
+        let loop = handle.loop
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let answer = loop.post { core.value.close { continuation.resume() } }
+            if answer != .accepted { continuation.resume() }
+        }
+        handle.flags.markClosed()
+        loop.stop()
+    }
+}

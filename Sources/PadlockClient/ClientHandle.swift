@@ -1,0 +1,71 @@
+import EventLoop
+import Synchronization
+
+/// What every public entry point shares: the client's loop, its loop-confined core and its closed flag.
+///
+/// The core is reached only through the loop's mailbox; this is the one place that turns a mailbox job and
+/// its completion into an `async` call with cancellation.
+struct ClientHandle: Sendable {
+    let loop: EventLoop
+    let core: LoopBound<ClientCore>
+    let flags: ClientFlags
+
+    /// Runs `start` on the loop thread and waits for the completion it is handed, which the core calls
+    /// exactly once. When `cancellable`, cancelling the task tells the core (which answers `cancelled` and
+    /// settles whatever the call may have left behind).
+    func perform<Value: Sendable>(
+        cancellable: Bool = true,
+        _ start: @escaping @Sendable (ClientCore, CallTicket, @escaping @Sendable (Result<Value, PadlockError>) -> Void)
+            -> Void
+    ) async throws(PadlockError) -> Value {
+        if flags.isClosed { throw PadlockError.clientClosed }
+        let ticket = CallTicket(id: flags.makeCallID(), cancellable: cancellable)
+        let core = self.core
+        let loop = self.loop
+        let result: Result<Value, PadlockError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let answer = loop.post {
+                    start(core.value, ticket) { continuation.resume(returning: $0) }
+                }
+                switch answer {
+                case .accepted: break
+                case .overloaded: continuation.resume(returning: .failure(.clientBusy))
+                case .stopped: continuation.resume(returning: .failure(.clientClosed))
+                }
+            }
+        } onCancel: {
+            guard cancellable else { return }
+            ticket.markCancelled()
+            _ = loop.post { core.value.cancel(ticket) }
+        }
+        return try result.get()
+    }
+}
+
+/// Flags shared by every thread: whether the client is closed, and the next call number.
+final class ClientFlags: Sendable {
+    private let closed = Atomic<Bool>(false)
+    private let nextCallID = Atomic<UInt64>(0)
+
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+    func markClosed() { closed.store(true, ordering: .releasing) }
+    func makeCallID() -> UInt64 { nextCallID.wrappingAdd(1, ordering: .relaxed).newValue }
+}
+
+/// One public call's identity and cancellation flag, readable from any thread.
+///
+/// The flag closes the race between a cancellation and the call's start: the cancellation's mailbox job may
+/// run before the call is registered, so the call checks the flag when it starts.
+final class CallTicket: Sendable {
+    let id: UInt64
+    let cancellable: Bool
+    private let cancelled = Atomic<Bool>(false)
+
+    init(id: UInt64, cancellable: Bool) {
+        self.id = id
+        self.cancellable = cancellable
+    }
+
+    var isCancelled: Bool { cancellable && cancelled.load(ordering: .acquiring) }
+    func markCancelled() { cancelled.store(true, ordering: .releasing) }
+}

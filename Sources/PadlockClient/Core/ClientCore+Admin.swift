@@ -1,0 +1,118 @@
+import EventLoop
+
+extension ClientCore {
+    /// What became of `request`: from this client's own book when it sent the request (waiting while the
+    /// request is outstanding or being settled), else from the cluster's `resolve`.
+    func resolve(_ request: RequestID, ticket: CallTicket, completion: @escaping (Result<Resolution, PadlockError>) -> Void) {
+        guard admit(ticket, completion) else { return }
+        if let known = resolutions[request] { return complete(ticket, "resolve", .success(known), completion) }
+        var answered = false
+        let reply: (Result<Resolution, PadlockError>) -> Void = { [weak self] result in
+            guard !answered else { return }
+            answered = true
+            self?.complete(ticket, "resolve", result, completion)
+        }
+        if let session = sessionsByID[request.session] {
+            guard session.hasNumbered(request) else {
+                // Resolving a sequence this client has not used yet would make the table skip it: refuse.
+                return reply(.failure(.invalid("this client never sent request \(request); resolve only ids it reported")))
+            }
+            if resolutionWaiters[request] != nil || session.activeRequest == request {
+                resolutionWaiters[request, default: []].append(reply)
+                cancellers[ticket.id] = { reply(.failure(.callCancelled)) }
+                return
+            }
+        }
+        let exchange = Exchange(
+            .resolve(request), kind: .read, label: "resolve", deadline: callDeadline(),
+            attemptTimeout: configuration.attemptTimeout, transport: transport)
+        cancellers[ticket.id] = { [weak exchange] in
+            _ = exchange?.cancel()
+            reply(.failure(.callCancelled))
+        }
+        exchange.start { [weak self] outcome in
+            guard let self else { return }
+            switch outcome {
+            case .answered(.success(let answer), _, _): reply(.success(Self.resolution(of: answer)))
+            case .answered(.failure(let failure), _, _): reply(self.resolution(of: failure))
+            case .refused(let error): reply(.failure(error))
+            case .gaveUp(_, let problem):
+                reply(.failure(.unavailable("no leader answered the resolve before the deadline: \(problem); ask again")))
+            }
+        }
+    }
+
+    private static func resolution(of answer: ClientResult) -> Resolution {
+        switch answer {
+        case .granted(let holder): .granted(holder)
+        case .released: .released
+        case .forceUnlocked(let previous): .forceUnlocked(previous)
+        case .sessionRevoked: .sessionRevoked
+        case .sessionClosed: .sessionClosed
+        case .waitCancelled: .notApplied
+        default: .answerNotKept
+        }
+    }
+
+    private func resolution(of failure: ClientFailure) -> Result<Resolution, PadlockError> {
+        switch failure {
+        case .unknownRequest: .success(.notApplied)
+        case .superseded, .sessionExpired: .success(.answerNotKept)
+        case .invalidArgument, .permissionDenied: .failure(error(for: failure, in: "resolve"))
+        default: .success(.refused(error(for: failure, in: "request")))
+        }
+    }
+
+    /// Runs an administrative request on any free pool session; `answered` maps the cluster's final answer.
+    func administer(
+        _ label: String, build: @escaping (RequestID) -> ClientOperation, ticket: CallTicket,
+        answered: @escaping (Result<ClientResult, ClientFailure>, PoolSession) -> Result<Resolution, PadlockError>,
+        completion: @escaping (Result<Resolution, PadlockError>) -> Void
+    ) {
+        guard admit(ticket, completion) else { return }
+        let call = MutationCall(
+            label: label, key: nil, dedicated: nil, deadline: callDeadline(),
+            attemptTimeout: configuration.attemptTimeout, build: build
+        ) { [weak self] outcome in
+            guard let self else { return }
+            let result: Result<Resolution, PadlockError>
+            switch outcome {
+            case .answered(let answer, let session, let id):
+                result = answered(answer, session)
+                self.settled(id, (try? result.get()) ?? .refused(result.failure!))
+                if session.isBusy && session.activeRequest == id { self.free(session) }
+            case .gaveUp(let may, let problem, let session, let id):
+                if may, let session, let id {
+                    self.settleByResolving(session, id) { answer in (try? answered(answer, session).get()) ?? .answerNotKept }
+                    result = .failure(.outcomeUnknown(id, "the \(label)"))
+                } else {
+                    if let session { self.free(session) }
+                    result = .failure(.unavailable("no leader answered the \(label) before the deadline: \(problem)"))
+                }
+            case .failed(let error, let session):
+                if let session { self.free(session) }
+                result = .failure(error)
+            case .cancelled(let may, let session, let id):
+                if may, let session, let id {
+                    self.settleByResolving(session, id) { answer in (try? answered(answer, session).get()) ?? .answerNotKept }
+                } else if let session {
+                    self.free(session)
+                }
+                result = .failure(.callCancelled)
+            }
+            self.complete(ticket, label, result, completion)
+        }
+        cancellers[ticket.id] = { [weak self] in self?.cancelMutation(call) }
+        startMutation(call)
+    }
+
+    /// Marks this client's own locks among `previous` (holders a force-unlock released) as lost.
+    func noteForcedRelease(of previous: [Holder], key: LockKey) {
+        for holder in previous {
+            guard let session = sessionsByID[holder.session], let lock = session.locks[key], lock.fence == holder.fence
+            else { continue }
+            logger.warning("lock released by force", metadata: ["key": "\(key)", "fence": "\(holder.fence)"])
+            forget(lock, in: session, as: .lost)
+        }
+    }
+}

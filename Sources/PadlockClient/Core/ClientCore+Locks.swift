@@ -1,0 +1,213 @@
+import EventLoop
+
+/// The arguments of an acquire, validated by the public API.
+struct AcquireSpec {
+    var key: LockKey
+    var mode: LockMode
+    var waitMilliseconds: UInt64
+    var note: String
+}
+
+extension ClientCore {
+    /// Acquires `spec.key` on a pool session. An acquire that may wait gets its wait on top of the deadline
+    /// and of each attempt's timeout, since the cluster answers it only when it is granted or times out.
+    func acquire(_ spec: AcquireSpec, ticket: CallTicket, completion: @escaping (Result<Lock, PadlockError>) -> Void) {
+        guard admit(ticket, completion) else { return }
+        let started = ContinuousClock.now
+        let deadline = callDeadline(extra: .milliseconds(Int64(spec.waitMilliseconds)))
+        startAcquire(spec, ticket: ticket, deadline: deadline) { [weak self] result in
+            guard let self else { return }
+            let outcome = (try? result.get()).map { _ in "ok" } ?? (result.failure?.code.name ?? "error")
+            self.metrics.acquired(after: .now - started, outcome: outcome)
+            self.complete(ticket, "acquire", result, completion)
+        }
+    }
+
+    private func startAcquire(
+        _ spec: AcquireSpec, ticket: CallTicket, deadline: Ticks, done: @escaping (Result<Lock, PadlockError>) -> Void
+    ) {
+        let acquisition = Acquisition(key: spec.key, mode: spec.mode, waitMilliseconds: spec.waitMilliseconds, note: spec.note)
+        let call = MutationCall(
+            label: "acquire", key: spec.key, dedicated: nil, deadline: deadline,
+            attemptTimeout: configuration.attemptTimeout + .milliseconds(Int64(spec.waitMilliseconds)),
+            build: { .acquire($0, acquisition) },
+            onOutcome: { [weak self] outcome in
+                self?.acquireEnded(outcome, spec: spec, ticket: ticket, deadline: deadline, done: done)
+            })
+        cancellers[ticket.id] = { [weak self] in self?.cancelMutation(call) }
+        startMutation(call)
+    }
+
+    private func acquireEnded(
+        _ outcome: MutationOutcome, spec: AcquireSpec, ticket: CallTicket, deadline: Ticks,
+        done: @escaping (Result<Lock, PadlockError>) -> Void
+    ) {
+        switch outcome {
+        case .answered(.success(.granted(let holder)), let session, let id):
+            guard session.state == .open, let lease = session.lease, let handle else {
+                // The session was lost while the grant travelled; the cluster expires both. Try a new session.
+                settled(id, .answerNotKept)
+                return retryAcquire(spec, ticket: ticket, deadline: deadline, done: done, "its session was lost")
+            }
+            let lock = Lock(key: spec.key, holder: holder, requestID: id, lease: lease, client: handle)
+            session.locks[spec.key] = lock
+            settled(id, .granted(holder))
+            free(session)
+            done(.success(lock))
+        case .answered(.failure(.sessionExpired), let session, let id):
+            // The session ended, so this request was not applied (and whatever it held is released): retry on
+            // a new session under the same deadline.
+            markLost(session, reason: "the cluster says it ended")
+            settled(id, .answerNotKept)
+            retryAcquire(spec, ticket: ticket, deadline: deadline, done: done, "its session ended")
+        case .answered(.failure(.superseded), let session, let id):
+            markLost(session, reason: "the cluster no longer keeps its answers (superseded)")
+            settled(id, .answerNotKept)
+            done(.failure(.unavailable("the cluster lost track of the acquire's session; retry")))
+        case .answered(.failure(let failure), let session, let id):
+            let error = self.error(for: failure, in: "acquire", key: spec.key)
+            settled(id, .refused(error))
+            free(session)
+            done(.failure(error))
+        case .answered(.success(let other), let session, let id):
+            settled(id, .answerNotKept)
+            free(session)
+            done(.failure(.unavailable("the cluster answered the acquire with \(other); retry")))
+        case .gaveUp(let may, let problem, let session, let id):
+            if may, let session, let id {
+                // Never leak a grant (rule 7): the session stays busy until the request is settled.
+                settleAcquire(session, id, spec)
+                return done(.failure(.outcomeUnknown(id, "the acquire of \(spec.key)")))
+            }
+            if let session { free(session) }
+            if let id { settled(id, .notApplied) }
+            done(.failure(.unavailable("could not acquire \(spec.key) before the deadline: \(problem)")))
+        case .failed(let error, let session):
+            if let session { free(session) }
+            done(.failure(error))
+        case .cancelled(let may, let session, let id):
+            if may, let session, let id {
+                settleAcquire(session, id, spec)
+            } else {
+                if let session { free(session) }
+                if let id { settled(id, .notApplied) }
+            }
+            done(.failure(.callCancelled))
+        }
+    }
+
+    private func retryAcquire(
+        _ spec: AcquireSpec, ticket: CallTicket, deadline: Ticks, done: @escaping (Result<Lock, PadlockError>) -> Void,
+        _ why: String
+    ) {
+        guard loop.now < deadline, !isClosing else {
+            return done(.failure(.unavailable("could not acquire \(spec.key) before the deadline: \(why)")))
+        }
+        metrics.retry("acquire")
+        startAcquire(spec, ticket: ticket, deadline: deadline, done: done)
+    }
+
+    /// Releases `lock` through its own session. Not cancellable: abandoning a release would leave it held.
+    func release(_ lock: Lock, ticket: CallTicket, completion: @escaping (Result<Void, PadlockError>) -> Void) {
+        guard let session = sessionsByID[lock.holder.session], session.state == .open, session.locks[lock.key] === lock
+        else {
+            if lock.state == .released { return completion(.success(())) }
+            lock.end(.lost)
+            return complete(ticket, "release", .failure(Self.sessionGone), completion)
+        }
+        let reply: (Result<Void, PadlockError>) -> Void = { [weak self] result in
+            self?.complete(ticket, "release", result, completion)
+        }
+        let call = startRelease(lock, on: session, deadline: callDeadline(), reply: reply)
+        // Only `close()` uses this: the ticket is not cancellable, so the task's cancellation never reaches it.
+        cancellers[ticket.id] = { [weak self] in self?.cancelMutation(call) }
+    }
+
+    /// Sends a release of `lock` through `session` once it is free; `reply` is nil for a background release.
+    @discardableResult
+    func startRelease(
+        _ lock: Lock, on session: PoolSession, deadline: Ticks, reply: ((Result<Void, PadlockError>) -> Void)?
+    ) -> MutationCall {
+        let call = MutationCall(
+            label: "release", key: nil, dedicated: session, deadline: deadline,
+            attemptTimeout: configuration.attemptTimeout,
+            build: { .release($0, key: lock.key, fence: lock.fence) },
+            onOutcome: { [weak self] outcome in self?.releaseEnded(outcome, lock: lock, reply: reply) })
+        startMutation(call)
+        return call
+    }
+
+    private func releaseEnded(
+        _ outcome: MutationOutcome, lock: Lock, reply: ((Result<Void, PadlockError>) -> Void)?
+    ) {
+        switch outcome {
+        case .answered(let result, let session, let id):
+            let error = releaseAnswered(result, lock: lock, session: session, id: id)
+            reply?(error.map { .failure($0) } ?? .success(()))
+        case .gaveUp(let may, let problem, let session, let id):
+            let background = "; the library keeps releasing it in the background until done or its session ends"
+            if let session {
+                settleRelease(session, lock, pending: may ? id : nil, round: 1)
+            } else if let owner = sessionsByID[lock.holder.session], reply != nil {
+                startRelease(lock, on: owner, deadline: loop.now + (owner.timings?.ttl ?? .seconds(15)), reply: nil)
+            }
+            if may, let id {
+                reply?(.failure(.outcomeUnknown(id, "the release of \(lock.key)")))
+            } else {
+                reply?(.failure(.unavailable("could not release \(lock.key) before the deadline: \(problem)\(background)")))
+            }
+        case .failed(let error, let session):
+            if let session { free(session) }
+            if error == Self.sessionGone { lock.end(.lost) }
+            reply?(.failure(error))
+        case .cancelled(_, let session, _):
+            if let session { free(session) }
+            reply?(.failure(.callCancelled))
+        }
+    }
+
+    /// Acts on the cluster's answer to a release; returns the error to report, nil when released.
+    func releaseAnswered(
+        _ result: Result<ClientResult, ClientFailure>, lock: Lock, session: PoolSession, id: RequestID
+    ) -> PadlockError? {
+        switch result {
+        case .success(.released):
+            settled(id, .released)
+            forget(lock, in: session, as: .released)
+            free(session)
+            return nil
+        case .failure(.notHeld), .failure(.lockLost):
+            let error = self.error(for: .lockLost, in: "release", key: lock.key)
+            settled(id, .refused(error))
+            forget(lock, in: session, as: .lost)
+            free(session)
+            return error
+        case .failure(.sessionExpired), .failure(.superseded):
+            settled(id, .answerNotKept)
+            markLost(session, reason: "the cluster says it ended")
+            return self.error(for: .sessionExpired, in: "release", key: lock.key)
+        case .failure(let failure):
+            settled(id, .refused(self.error(for: failure, in: "release", key: lock.key)))
+            free(session)
+            return self.error(for: failure, in: "release", key: lock.key)
+        case .success(let other):
+            settled(id, .answerNotKept)
+            free(session)
+            return .unavailable("the cluster answered the release with \(other); release again")
+        }
+    }
+
+    /// Drops `lock` from its session and ends its streams.
+    func forget(_ lock: Lock, in session: PoolSession, as final: LeaseState) {
+        if session.locks[lock.key] === lock { session.locks[lock.key] = nil }
+        lock.end(final)
+        if final == .lost { metrics.locksLost(1) }
+    }
+}
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}

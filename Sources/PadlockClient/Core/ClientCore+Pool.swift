@@ -1,0 +1,119 @@
+import EventLoop
+
+// The session pool (rule 4): sessions are opened lazily up to `maximumConcurrentSessions`; each carries at
+// most one mutating request at a time; a call waits, under its own deadline, for a free session.
+
+extension ClientCore {
+    /// Starts `call`: on a free suitable session now, or once one frees or opens.
+    func startMutation(_ call: MutationCall) {
+        if let dedicated = call.dedicated {
+            guard dedicated.state == .open else {
+                return call.finish(.failed(Self.sessionGone, nil))
+            }
+            if !dedicated.isBusy { return assign(call, to: dedicated) }
+            dedicated.dedicatedWaiters.append(call)
+        } else {
+            if let session = freeSession(for: call.key) { return assign(call, to: session) }
+            guard sessionWaiters.count < configuration.maximumWaitingCalls else {
+                return call.finish(.failed(.unavailable(
+                    "\(sessionWaiters.count) calls already wait for a free session; retry shortly"), nil))
+            }
+            sessionWaiters.append(call)
+            openSessionsIfNeeded()
+        }
+        call.waitTimer = loop.schedule(after: call.deadline - loop.now) { [weak self, weak call] in
+            guard let self, let call, call.phase == .waitingForSession else { return }
+            self.removeWaiter(call)
+            let busy = self.sessions.filter(\.isBusy).count
+            call.finish(.gaveUp(
+                mayHaveApplied: false,
+                problem: "no session was free before the deadline (\(self.sessions.count) open, \(busy) busy)",
+                nil, nil))
+        }
+    }
+
+    /// Takes a waiting call out of line (deadline, cancellation).
+    func removeWaiter(_ call: MutationCall) {
+        sessionWaiters.removeAll { $0 === call }
+        call.dedicated?.dedicatedWaiters.removeAll { $0 === call }
+    }
+
+    /// The least loaded open, free session that may acquire `key`.
+    private func freeSession(for key: LockKey?) -> PoolSession? {
+        sessions.filter { $0.state == .open && !$0.isBusy && (key.map($0.accepts) ?? true) }
+            .min { $0.locks.count < $1.locks.count }
+    }
+
+    /// Marks `session` busy with `call` and sends its request.
+    func assign(_ call: MutationCall, to session: PoolSession) {
+        precondition(!session.isBusy, "session \(String(describing: session.id)) given a second request")
+        call.waitTimer?.cancel()
+        call.waitTimer = nil
+        session.isBusy = true
+        session.reservedKey = call.key
+        call.session = session
+        call.phase = .sending
+        send(call, on: session)
+    }
+
+    /// Numbers and sends `call`'s request on `session`, which the caller has already made busy.
+    func send(_ call: MutationCall, on session: PoolSession) {
+        let id = session.nextRequestID()
+        call.requestID = id
+        session.activeRequest = id
+        let exchange = Exchange(
+            call.build(id), kind: .mutating, label: call.label, deadline: call.deadline,
+            attemptTimeout: call.attemptTimeout, transport: transport)
+        call.exchange = exchange
+        // The exchange holds the call until it finishes; `finish` drops the exchange again.
+        exchange.start { outcome in
+            switch outcome {
+            case .answered(let result, _, _): call.finish(.answered(result, session, id))
+            case .gaveUp(let may, let problem): call.finish(.gaveUp(mayHaveApplied: may, problem: problem, session, id))
+            case .refused(let error): call.finish(.failed(error, session))
+            }
+        }
+    }
+
+    /// Cancels `call` wherever it is; the outcome says whether its request may have been applied.
+    func cancelMutation(_ call: MutationCall) {
+        switch call.phase {
+        case .waitingForSession:
+            removeWaiter(call)
+            call.finish(.cancelled(mayHaveApplied: false, nil, nil))
+        case .sending:
+            let may = call.exchange?.cancel() ?? false
+            call.finish(.cancelled(mayHaveApplied: may, call.session, call.requestID))
+        case .done:
+            return
+        }
+    }
+
+    /// Frees `session` for the next call: its own waiters first (releases), then the oldest suitable waiter.
+    func free(_ session: PoolSession) {
+        session.isBusy = false
+        session.reservedKey = nil
+        session.activeRequest = nil
+        guard session.state == .open, !isClosing else { return }
+        if !session.dedicatedWaiters.isEmpty {
+            return assign(session.dedicatedWaiters.removeFirst(), to: session)
+        }
+        if let index = sessionWaiters.firstIndex(where: { $0.key.map(session.accepts) ?? true }) {
+            assign(sessionWaiters.remove(at: index), to: session)
+        }
+    }
+
+    /// Opens sessions for the calls that wait, up to the pool's bound.
+    func openSessionsIfNeeded() {
+        guard !isClosing else { return }
+        let opening = sessions.filter { $0.state == .opening }.count
+        var needed = sessionWaiters.count - opening
+        while needed > 0 && sessions.count < configuration.maximumConcurrentSessions {
+            openSession()
+            needed -= 1
+        }
+    }
+
+    static let sessionGone = PadlockError(
+        .lockLost, "the lock's session has ended (its lease lapsed or the cluster ended it); the lock is gone")
+}

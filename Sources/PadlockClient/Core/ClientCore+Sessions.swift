@@ -1,0 +1,177 @@
+import EventLoop
+
+// Opening, renewing and losing sessions, and the lease states their locks report (rule 5).
+
+extension ClientCore {
+    /// Opens one session: `openSession` with a random nonce, retried with the same nonce until answered.
+    func openSession() {
+        let session = PoolSession(nonce: UInt64.random(in: 1...UInt64.max, using: &random))
+        sessions.append(session)
+        let ttl = configuration.sessionTTL.wholeMilliseconds
+        let exchange = Exchange(
+            .openSession(owner: owner, nonce: session.nonce, ttlMilliseconds: ttl), kind: .mutating,
+            label: "openSession", deadline: callDeadline(), attemptTimeout: configuration.attemptTimeout,
+            transport: transport)
+        session.opening = exchange
+        exchange.start { [weak self] outcome in
+            session.opening = nil
+            guard let self, session.state == .opening else { return }
+            switch outcome {
+            case .answered(.success(.sessionOpened(let grant)), _, let firstSentAt):
+                self.sessionOpened(session, grant: grant, firstSentAt: firstSentAt)
+            case .answered(.success(let other), _, _):
+                self.openFailed(session, .unavailable("the cluster answered an open with \(other)"), definitive: false)
+            case .answered(.failure(let failure), _, _):
+                let error = self.error(for: failure, in: "openSession")
+                let definitive = error.code == .invalidArgument || error.code == .permissionDenied
+                self.openFailed(session, error, definitive: definitive)
+            case .refused(let error):
+                self.openFailed(session, error, definitive: true)
+            case .gaveUp(let may, let problem):
+                // An open that may have been applied leaves a session nobody renews; it expires on its own.
+                self.logger.debug("could not open a session", metadata: [
+                    "problem": "\(problem)", "mayHaveApplied": "\(may)",
+                ])
+                self.openFailed(session, .unavailable("could not open a session: \(problem)"), definitive: false)
+            }
+        }
+    }
+
+    private func sessionOpened(_ session: PoolSession, grant: SessionGrant, firstSentAt: ContinuousClock.Instant) {
+        // The lease runs from the send time of the open's FIRST attempt: whichever attempt the cluster applied,
+        // its countdown started after that.
+        let timings = configuration.leaseTimings(grantedTTL: .milliseconds(Int64(min(grant.ttlMilliseconds, 1 << 40))))
+        let lease = SessionLease(deadline: firstSentAt + timings.validity, atRiskWindow: timings.atRiskWindow)
+        session.id = grant.session
+        session.timings = timings
+        session.lease = lease
+        session.state = .open
+        sessionsByID[grant.session] = session
+        metrics.sessionsOpen(sessionsByID.count)
+        logger.debug("session opened", metadata: ["session": "\(grant.session)", "ttl": "\(timings.ttl)"])
+        guard lease.state(at: .now) != .lost else {
+            return markLost(session, reason: "it was acknowledged only after its lease had lapsed")
+        }
+        scheduleRenewal(session, at: firstSentAt + timings.renewalInterval)
+        updateLeaseState(session)
+        free(session)
+    }
+
+    private func openFailed(_ session: PoolSession, _ error: PadlockError, definitive: Bool) {
+        session.state = .closed
+        sessions.removeAll { $0 === session }
+        guard definitive else { return openSessionsIfNeeded() }
+        // Bad credentials or a refused owner will not change: every call waiting for a session hears it now.
+        let waiting = sessionWaiters
+        sessionWaiters = []
+        for call in waiting { call.finish(.failed(error, nil)) }
+    }
+
+    private func scheduleRenewal(_ session: PoolSession, at instant: ContinuousClock.Instant) {
+        session.renewalTimer?.cancel()
+        session.renewalTimer = loop.schedule(after: instant - .now) { [weak self, weak session] in
+            guard let self, let session else { return }
+            session.renewalTimer = nil
+            self.renew(session)
+        }
+    }
+
+    /// Renews `session` once: retried to other endpoints until acknowledged or the lease lapses. Each attempt
+    /// counts from its own send time; an attempt whose answer never came counts for nothing.
+    private func renew(_ session: PoolSession) {
+        guard session.state == .open, let id = session.id, let lease = session.lease, let timings = session.timings
+        else { return }
+        let remaining = lease.deadline - .now
+        guard remaining > .zero else { return updateLeaseState(session) }
+        let exchange = Exchange(
+            .renewSession(id), kind: .read, label: "renewSession", deadline: loop.now + remaining,
+            attemptTimeout: min(configuration.attemptTimeout, timings.renewalInterval), transport: transport)
+        session.renewal = exchange
+        exchange.start { [weak self] outcome in
+            session.renewal = nil
+            guard let self, session.state == .open else { return }
+            switch outcome {
+            case .answered(.success(.sessionRenewed), let sentAt, _):
+                self.metrics.renewal("renewed")
+                if lease.extend(to: sentAt + timings.validity, now: .now) {
+                    self.scheduleRenewal(session, at: sentAt + timings.renewalInterval)
+                }
+                self.updateLeaseState(session)
+            case .answered(.failure(.sessionExpired), _, _):
+                self.metrics.renewal("expired")
+                self.markLost(session, reason: "the cluster says the session expired or was revoked")
+            case .answered(let other, _, _):
+                self.metrics.renewal("failed")
+                self.logger.warning("renewal refused", metadata: ["session": "\(id)", "answer": "\(other)"])
+                self.scheduleRenewal(session, at: .now + self.configuration.backoffCap)
+            case .refused(let error):
+                self.metrics.renewal("failed")
+                self.logger.warning("renewal refused", metadata: ["session": "\(id)", "error": "\(error)"])
+                self.scheduleRenewal(session, at: .now + self.configuration.backoffCap)
+            case .gaveUp:
+                self.metrics.renewal("failed")
+                self.updateLeaseState(session)
+            }
+        }
+    }
+
+    /// Tells the session's locks its lease state when it changed, and sets a timer for the next change:
+    /// `.atRisk` when the deadline is within the window, `.lost` when it passes. Computed locally, never
+    /// waiting for the cluster.
+    func updateLeaseState(_ session: PoolSession) {
+        guard session.state == .open, let lease = session.lease, let timings = session.timings else { return }
+        session.stateTimer?.cancel()
+        session.stateTimer = nil
+        let now = ContinuousClock.now
+        let state = lease.state(at: now)
+        if state == .lost { return markLost(session, reason: "no renewal was acknowledged before its deadline") }
+        if state != session.publishedState {
+            session.publishedState = state
+            if state == .atRisk {
+                logger.warning("locks at risk", metadata: ["session": "\(session.id!)", "locks": "\(session.locks.count)"])
+            }
+            for lock in session.locks.values { lock.publish() }
+            reportLocksAtRisk()
+        }
+        let next = state == .safe ? lease.deadline - timings.atRiskWindow : lease.deadline
+        // One millisecond late, so the timer never fires just before the transition it waits for.
+        session.stateTimer = loop.schedule(after: next - now + .milliseconds(1)) { [weak self, weak session] in
+            guard let self, let session else { return }
+            session.stateTimer = nil
+            self.updateLeaseState(session)
+        }
+    }
+
+    /// Abandons `session`: it is never renewed or used again, and every lock of it is `.lost`. The cluster
+    /// expires it on its own (with lock-delay), which releases anything it still holds.
+    func markLost(_ session: PoolSession, reason: String) {
+        guard session.state == .open || session.state == .opening else { return }
+        session.state = .lost
+        session.lease?.end()
+        session.stopTimers()
+        sessions.removeAll { $0 === session }
+        if let id = session.id { sessionsByID[id] = nil }
+        let locks = session.locks.values.sorted { $0.key < $1.key }
+        session.locks = [:]
+        if !locks.isEmpty {
+            logger.warning("locks lost", metadata: [
+                "session": "\(session.id.map { "\($0)" } ?? "?")", "reason": "\(reason)",
+                "keys": "\(locks.map(\.key.string).joined(separator: ", "))",
+            ])
+        }
+        for lock in locks { lock.end(.lost) }
+        metrics.locksLost(locks.count)
+        metrics.sessionsOpen(sessionsByID.count)
+        reportLocksAtRisk()
+        let waiting = session.dedicatedWaiters
+        session.dedicatedWaiters = []
+        for call in waiting { call.finish(.failed(Self.sessionGone, nil)) }
+        openSessionsIfNeeded()
+    }
+
+    private func reportLocksAtRisk() {
+        let count = sessions.filter { $0.state == .open && $0.publishedState == .atRisk }.map(\.locks.count)
+            .reduce(0, +)
+        metrics.locksAtRisk(count)
+    }
+}

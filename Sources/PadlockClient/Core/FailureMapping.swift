@@ -1,0 +1,44 @@
+/// The one table from wire failures to the client's codes (`docs/client.md`, "Failures"). `notLeader`,
+/// `unavailable` and `overloaded` never get here: the exchange retries them until the deadline.
+extension ClientCore {
+    /// The error for a final failure answered to `label` (an operation's name) about `key`, if any.
+    func error(for failure: ClientFailure, in label: String, key: LockKey? = nil) -> PadlockError {
+        let subject = key.map { "\($0)" } ?? "the request"
+        switch failure {
+        case .invalidArgument(let message):
+            return .invalid("the cluster refused the \(label) as bad input: \(message)")
+        case .permissionDenied(let reason):
+            return PadlockError(.permissionDenied, "the cluster does not allow this \(label): \(reason)")
+        case .held(let holder, let waiterCount):
+            return PadlockError(
+                .held(by: holder),
+                "\(subject) is locked by \(holder.owner) (\(holder.mode), \(holder.fence)) since \(holder.since)"
+                    + (holder.note.isEmpty ? "" : ", \"\(holder.note)\"")
+                    + (waiterCount > 0 ? "; \(waiterCount) more waiting" : "")
+                    + "; try again later or acquire with a wait")
+        case .lockDelayed(let until):
+            // Lock-delay has no holder to name: the key is free but not granted again until `until`.
+            return .unavailable(
+                "\(subject) was released by force or by expiry and is not granted again before \(until) "
+                    + "(lock-delay, so writes of the previous holder cannot interleave); retry after that, or "
+                    + "acquire with a wait to queue")
+        case .waitersAhead(let aheadKey, let waiterCount):
+            return .unavailable(
+                "nobody holds \(subject), but \(waiterCount) earlier request(s) wait for the overlapping key "
+                    + "\(aheadKey) and go first; acquire with a wait to queue behind them, or retry later")
+        case .timedOut:
+            return .unavailable("the wait for \(subject) ended before it was granted; retry, or wait longer")
+        case .sessionExpired:
+            return PadlockError(
+                .sessionExpired, "the session of this \(label) has ended (expired or revoked); its locks are gone")
+        case .notHeld, .lockLost:
+            return PadlockError(
+                .lockLost, "\(subject) is no longer held by this lock: it expired or was released by force; "
+                    + "stop using its fence")
+        case .notLeader, .unavailable, .overloaded:
+            return .unavailable("the cluster could not serve the \(label): \(failure)")
+        case .unknownRequest, .notWaiting, .superseded:
+            return .unavailable("the cluster answered the \(label) unexpectedly (\(failure)); retry")
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import EventLoop
+
+/// One session of the client's pool. Loop thread only.
+///
+/// The lock table keeps one answer per session (its last sequence), so a session has at most one mutating
+/// request outstanding (`isBusy`): a queued acquire counts until it is answered, and a request the caller
+/// gave up on counts until the library has settled it (rule 4).
+final class PoolSession {
+    enum State: Equatable {
+        /// `openSession` is being sent.
+        case opening
+        /// Usable: renewed in the background.
+        case open
+        /// Its lease lapsed or the cluster said it ended; abandoned (never renewed or used again).
+        case lost
+        /// Closed by `close()`.
+        case closed
+    }
+
+    /// The open's nonce, the same on every retry (the cluster dedupes opens by owner and nonce).
+    let nonce: UInt64
+    var state = State.opening
+    var id: SessionID?
+    var timings: LeaseTimings?
+    var lease: SessionLease?
+    private var nextSequence: UInt64 = 1
+    /// Whether a mutating request of this session is outstanding or being settled.
+    var isBusy = false
+    /// The request that keeps it busy, so `resolve` can wait for it instead of disturbing it.
+    var activeRequest: RequestID?
+    /// The locks it holds, by key.
+    var locks: [LockKey: Lock] = [:]
+    /// The key of the acquire outstanding or being settled on it.
+    var reservedKey: LockKey?
+    /// Calls that must go through this session (releases of its locks), first in line when it frees.
+    var dedicatedWaiters: [MutationCall] = []
+    var opening: Exchange?
+    var renewal: Exchange?
+    var renewalTimer: LoopTimer?
+    var stateTimer: LoopTimer?
+    /// The state the session's locks were last told.
+    var publishedState = LeaseState.safe
+
+    init(nonce: UInt64) {
+        self.nonce = nonce
+    }
+
+    /// Numbers the session's next request. Sequences strictly increase and are never reused.
+    func nextRequestID() -> RequestID {
+        guard let id else { preconditionFailure("a request numbered on session nonce \(nonce) before it opened") }
+        defer { nextSequence += 1 }
+        return RequestID(session: id, sequence: nextSequence)
+    }
+
+    /// Whether `request` is one this session numbered.
+    func hasNumbered(_ request: RequestID) -> Bool { request.session == id && request.sequence < nextSequence }
+
+    /// Whether an acquire of `key` may go through this session: it holds and waits for nothing overlapping.
+    ///
+    /// A session's own lock on the same key and mode would make the table answer the existing grant
+    /// (reentrancy), handing one lock to two callers; keeping each session's keys disjoint also makes a
+    /// leaked grant found by `inspect` unambiguous when a cancelled acquire is settled.
+    func accepts(_ key: LockKey) -> Bool {
+        if let reservedKey, reservedKey.overlaps(key) { return false }
+        return !locks.keys.contains { $0.overlaps(key) }
+    }
+
+    func stopTimers() {
+        renewalTimer?.cancel()
+        renewalTimer = nil
+        stateTimer?.cancel()
+        stateTimer = nil
+        _ = renewal?.cancel()
+        renewal = nil
+        _ = opening?.cancel()
+        opening = nil
+    }
+}
+
+/// How a mutating call ended, for its operation's handler.
+enum MutationOutcome {
+    /// A final answer from the cluster to the request `id` of `session`.
+    case answered(Result<ClientResult, ClientFailure>, PoolSession, RequestID)
+    /// The deadline passed (or no session could be had: `session` nil). When `mayHaveApplied`, the session is
+    /// still busy and the handler must settle the request.
+    case gaveUp(mayHaveApplied: Bool, problem: String, PoolSession?, RequestID?)
+    /// The cluster refused the connection, or no session can be opened, for the reason given.
+    case failed(PadlockError, PoolSession?)
+    /// The caller cancelled; like `gaveUp`, the session stays busy when the request may have been applied.
+    case cancelled(mayHaveApplied: Bool, PoolSession?, RequestID?)
+}
+
+/// A call that changes state: it takes a session (any suitable one, or a given one), numbers one request on
+/// it and sends it until answered. Loop thread only.
+final class MutationCall {
+    enum Phase { case waitingForSession, sending, done }
+
+    let label: String
+    let key: LockKey?
+    let dedicated: PoolSession?
+    let deadline: Ticks
+    let attemptTimeout: Duration
+    let build: (RequestID) -> ClientOperation
+    var phase = Phase.waitingForSession
+    var session: PoolSession?
+    var requestID: RequestID?
+    var exchange: Exchange?
+    var waitTimer: LoopTimer?
+    private var onOutcome: ((MutationOutcome) -> Void)?
+
+    init(
+        label: String, key: LockKey?, dedicated: PoolSession?, deadline: Ticks, attemptTimeout: Duration,
+        build: @escaping (RequestID) -> ClientOperation, onOutcome: @escaping (MutationOutcome) -> Void
+    ) {
+        self.label = label
+        self.key = key
+        self.dedicated = dedicated
+        self.deadline = deadline
+        self.attemptTimeout = attemptTimeout
+        self.build = build
+        self.onOutcome = onOutcome
+    }
+
+    /// Hands the outcome to the handler, once.
+    func finish(_ outcome: MutationOutcome) {
+        phase = .done
+        waitTimer?.cancel()
+        waitTimer = nil
+        exchange = nil
+        guard let onOutcome else { return }
+        self.onOutcome = nil
+        onOutcome(outcome)
+    }
+}

@@ -1,0 +1,97 @@
+import EventLoop
+import Logging
+
+/// The client's view of the cluster's endpoints: one lazily opened link per endpoint and the cached leader.
+/// Loop thread only.
+final class Transport {
+    /// The most endpoints the client keeps: those it was given plus those leader hints named.
+    static let endpointCountMax = 32
+
+    let loop: EventLoop
+    let handshake: Handshake
+    let configuration: Configuration
+    let logger: Logger
+    let metrics: ClientMetrics
+    private(set) var endpoints: [EndpointAddress]
+    private var links: [EndpointAddress: Link] = [:]
+    /// The endpoint that last answered as leader, where leader-bound requests go first.
+    var leader: Int?
+    /// Where the next exchange without a known leader starts, so that load spreads across endpoints.
+    private var nextStart = 0
+    private var random = SystemRandomNumberGenerator()
+    private(set) var isShutDown = false
+
+    init(
+        loop: EventLoop, endpoints: [EndpointAddress], handshake: Handshake, configuration: Configuration,
+        logger: Logger, metrics: ClientMetrics
+    ) {
+        self.loop = loop
+        self.endpoints = endpoints
+        self.handshake = handshake
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Where an exchange that follows the leader starts.
+    func startingEndpoint() -> Int {
+        if let leader { return leader }
+        nextStart = (nextStart + 1) % endpoints.count
+        return nextStart
+    }
+
+    /// The index of the endpoint at `address`, adding it when a leader hint names an endpoint the client was
+    /// not given (a member added later); nil when the address is not numeric or the table is full.
+    func endpointIndex(for address: String) -> Int? {
+        guard let parsed = EndpointAddress(address) else { return nil }
+        if let index = endpoints.firstIndex(of: parsed) { return index }
+        guard endpoints.count < Self.endpointCountMax else { return nil }
+        logger.debug("learned a new endpoint from a leader hint", metadata: ["endpoint": "\(parsed)"])
+        endpoints.append(parsed)
+        return endpoints.count - 1
+    }
+
+    /// Sends `attempt` to endpoint `index`, connecting first when needed.
+    func submit(_ attempt: Attempt, to index: Int) {
+        guard !isShutDown else { return attempt.deliver(.lost(wasSent: false, reason: "the client is closing")) }
+        let address = endpoints[index]
+        let link: Link
+        if let existing = links[address] {
+            link = existing
+        } else {
+            link = Link(address: address, window: configuration.requestWindowPerConnection, logger: logger)
+            links[address] = link
+            link.onClosed = { [weak self] closed in
+                guard let self, self.links[closed.address] === closed else { return }
+                self.links[closed.address] = nil
+            }
+            link.open(loop: loop, handshake: handshake, timeout: configuration.connectTimeout)
+        }
+        link.submit(attempt)
+    }
+
+    /// Takes back a pending attempt; its answer, if one comes, is dropped.
+    func withdraw(_ attempt: Attempt) {
+        if let link = attempt.link {
+            link.withdraw(attempt)
+        } else {
+            attempt.detach()
+        }
+    }
+
+    /// A full-jitter backoff delay for the `retry`-th retry: uniform in zero to min(cap, base × 2^retry).
+    func backoff(retry: Int) -> Duration {
+        let base = configuration.backoffBase.wholeMilliseconds
+        let cap = configuration.backoffCap.wholeMilliseconds
+        let bound = min(cap, base << UInt64(min(max(retry - 1, 0), 20)))
+        return .milliseconds(Int64(UInt64.random(in: 0...max(bound, 1), using: &random)))
+    }
+
+    /// Closes every link; attempts still pending are answered `lost`.
+    func shutDown() {
+        isShutDown = true
+        let open = links.values
+        links = [:]
+        for link in open { link.shutDown() }
+    }
+}

@@ -1,0 +1,161 @@
+import Synchronization
+
+/// One held lock: its key, the fence to send with every write, and its lease state.
+///
+/// A lock belongs to the session that acquired it, and its ``release()`` goes through that session. Locks are
+/// not reentrant across calls: two acquires of one key through one client are two holders, and the second is
+/// refused (or waits) like any other.
+public final class Lock: Sendable, CustomStringConvertible {
+    /// The locked key; the lock covers its whole subtree.
+    public let key: LockKey
+    /// Who holds the lock: this client's session and owner label, the mode, the fence, since when, the note.
+    public let holder: Holder
+    /// The acquire's exactly-once identity (session, sequence).
+    public let requestID: RequestID
+    let lease: SessionLease
+    let client: ClientHandle
+    private let watchers = Mutex(Watchers())
+
+    init(key: LockKey, holder: Holder, requestID: RequestID, lease: SessionLease, client: ClientHandle) {
+        self.key = key
+        self.holder = holder
+        self.requestID = requestID
+        self.lease = lease
+        self.client = client
+    }
+
+    /// The fence: send it with every write the lock protects, and let the resource refuse lower ones.
+    public var fence: FenceToken { holder.fence }
+
+    /// The lock's state now, computed on the client's monotonic clock; never waits for the cluster.
+    public var state: LeaseState {
+        if let final = watchers.withLock({ $0.final }) { return final }
+        return lease.state(at: .now)
+    }
+
+    /// A new stream of the lock's states: the current state first, then each change (`.safe` ⇄ `.atRisk`,
+    /// then `.lost` or `.released`, after which the stream finishes). Each access makes an independent stream.
+    public var states: AsyncStream<LeaseState> {
+        let (stream, continuation) = AsyncStream.makeStream(of: LeaseState.self, bufferingPolicy: .bufferingNewest(8))
+        let registered = watchers.withLock { watchers -> Int? in
+            guard watchers.final == nil else { return nil }
+            // Yielding under the lock keeps the first state ahead of any change `publish` sends.
+            let current = lease.state(at: .now)
+            watchers.nextID += 1
+            watchers.entries[watchers.nextID] = (continuation, current)
+            continuation.yield(current)
+            return watchers.nextID
+        }
+        guard let registered else {
+            continuation.yield(state)
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.watchers.withLock { $0.entries.removeValue(forKey: registered) }
+        }
+        return stream
+    }
+
+    /// Releases the lock through the session that acquired it.
+    ///
+    /// Releasing twice is harmless. A lock whose state is ``LeaseState/lost`` throws ``PadlockError/Code/lockLost``
+    /// without asking the cluster. A release is not cancelled with its task: abandoning it would leave the lock
+    /// held. When the deadline passes first, the library keeps releasing in the background (until done or the
+    /// session ends) and this throws `outcomeUnknown` or `unavailable`.
+    public func release() async throws(PadlockError) {
+        switch state {
+        case .released: return
+        case .lost: throw PadlockError(.lockLost, "the lock on \(key) was lost (\(fence)) before it was released")
+        case .safe, .atRisk: break
+        }
+        try await client.perform(cancellable: false) { core, ticket, completion in
+            core.release(self, ticket: ticket, completion: completion)
+        }
+    }
+
+    /// The lock as `key (fence, session)`.
+    public var description: String { "\(key) (\(fence), \(holder.session))" }
+
+    /// Tells every stream the current state, if it changed. Called by the client's loop on lease transitions.
+    func publish() {
+        let now = lease.state(at: .now)
+        let changed = watchers.withLock { watchers -> [AsyncStream<LeaseState>.Continuation] in
+            guard watchers.final == nil else { return [] }
+            var changed: [AsyncStream<LeaseState>.Continuation] = []
+            for (id, entry) in watchers.entries where entry.last != now {
+                watchers.entries[id]?.last = now
+                changed.append(entry.continuation)
+            }
+            return changed
+        }
+        for continuation in changed { continuation.yield(now) }
+    }
+
+    /// Ends the lock in a terminal state (released or lost) and finishes every stream. Later calls are ignored.
+    @discardableResult
+    func end(_ final: LeaseState) -> Bool {
+        precondition(final.isTerminal, "a lock ends released or lost, not \(final)")
+        let entries = watchers.withLock { watchers -> [AsyncStream<LeaseState>.Continuation]? in
+            guard watchers.final == nil else { return nil }
+            watchers.final = final
+            defer { watchers.entries = [:] }
+            return watchers.entries.values.map(\.continuation)
+        }
+        guard let entries else { return false }
+        for continuation in entries {
+            continuation.yield(final)
+            continuation.finish()
+        }
+        return true
+    }
+
+    private struct Watchers {
+        var final: LeaseState?
+        var nextID = 0
+        var entries: [Int: (continuation: AsyncStream<LeaseState>.Continuation, last: LeaseState)] = [:]
+    }
+}
+
+/// The client's own view of one session's lock lease, shared by the loop thread and the session's locks.
+///
+/// The deadline is the send time of the last acknowledged open or renewal, on `ContinuousClock` (monotonic,
+/// and it keeps counting while the machine is suspended, as the cluster does), plus the TTL minus the drift
+/// margin. It only moves later; `end()` makes it lost for good.
+final class SessionLease: Sendable {
+    private let clock = Mutex<(deadline: ContinuousClock.Instant, atRiskWindow: Duration, ended: Bool)>(
+        (.now, .zero, false))
+
+    /// Starts a lease valid until `deadline`.
+    init(deadline: ContinuousClock.Instant, atRiskWindow: Duration) {
+        clock.withLock { $0 = (deadline, atRiskWindow, false) }
+    }
+
+    /// The conservative deadline.
+    var deadline: ContinuousClock.Instant { clock.withLock { $0.deadline } }
+
+    /// The state at `now`: lost once the deadline passed or the lease ended, at risk within the window.
+    func state(at now: ContinuousClock.Instant) -> LeaseState {
+        let (deadline, window, ended) = clock.withLock { $0 }
+        if ended || now >= deadline { return .lost }
+        return now >= deadline - window ? .atRisk : .safe
+    }
+
+    /// Moves the deadline to `deadline` if that is later and the lease has not lapsed; a renewal acknowledged
+    /// after the lease was lost does not bring it back (the locks may have been granted to others meanwhile).
+    /// Returns whether the lease is still alive.
+    @discardableResult
+    func extend(to deadline: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Bool {
+        clock.withLock { state in
+            guard !state.ended, now < state.deadline else {
+                state.ended = true
+                return false
+            }
+            state.deadline = max(state.deadline, deadline)
+            return true
+        }
+    }
+
+    /// Ends the lease for good.
+    func end() { clock.withLock { $0.ended = true } }
+}

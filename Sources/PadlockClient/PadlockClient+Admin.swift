@@ -1,0 +1,105 @@
+extension PadlockClient {
+    /// An administrator releases `key` whoever holds it; the reason goes to the audit trail and the key is
+    /// under lock-delay afterwards. Returns every holder it released (empty when nobody held it).
+    public func forceUnlock(_ key: String, reason: String) async throws(PadlockError) -> [Holder] {
+        let key = try Self.validateKey(key)
+        try Self.check(reason, "reason", max: InputLimits.reasonByteCountMax)
+        let fate = try await administer("forceUnlock", build: { .forceUnlock($0, key: key, reason: reason) }) {
+            core, answer, _ in
+            switch answer {
+            case .success(.forceUnlocked(let previous)):
+                core.noteForcedRelease(of: previous, key: key)
+                return .success(.forceUnlocked(previous))
+            case .failure(.notHeld): return .success(.forceUnlocked([]))
+            case .success(let other): return .failure(Self.unexpected(other, "forceUnlock"))
+            case .failure(let failure): return .failure(core.error(for: failure, in: "forceUnlock", key: key))
+            }
+        }
+        guard case .forceUnlocked(let previous) = fate else { return [] }
+        return previous
+    }
+
+    /// An administrator ends `session` ("log the user out"), releasing its locks; the reason is audited.
+    ///
+    /// - Throws: `sessionExpired` when that session has already ended.
+    public func revokeSession(_ session: SessionID, reason: String) async throws(PadlockError) {
+        try Self.check(reason, "reason", max: InputLimits.reasonByteCountMax)
+        _ = try await administer("revokeSession", build: { .revokeSession($0, target: session, reason: reason) }) {
+            core, answer, _ in
+            switch answer {
+            case .success(.sessionRevoked):
+                if let ours = core.sessionsByID[session] { core.markLost(ours, reason: "revoked by \(core.owner)") }
+                return .success(.sessionRevoked)
+            case .failure(.sessionExpired):
+                // About the target: this client's own session would have said so through its renewals.
+                return .failure(PadlockError(.sessionExpired, "\(session) has already ended; nothing was revoked"))
+            case .success(let other): return .failure(Self.unexpected(other, "revokeSession"))
+            case .failure(let failure): return .failure(core.error(for: failure, in: "revokeSession"))
+            }
+        }
+    }
+
+    /// One page of the audit trail: records after sequence `after` (from the oldest kept when nil), oldest
+    /// first, at most `limit` (1 to 500).
+    public func audit(after: UInt64? = nil, limit: Int = 100) async throws(PadlockError) -> AuditPage {
+        guard limit >= 1 && limit <= WireLimits.pageSizeMax else {
+            throw .invalid("limit must be between 1 and \(WireLimits.pageSizeMax), got \(limit)")
+        }
+        let answer = try await read(.audit(after: after, limit: limit), "audit")
+        guard case .audited(let page) = answer else { throw Self.unexpected(answer, "audit") }
+        return page
+    }
+
+    /// Every endpoint's own status, asked of each at once; those that did not answer in time are missing.
+    ///
+    /// - Throws: `unavailable` when no endpoint answered.
+    public func status() async throws(PadlockError) -> [NodeStatus] {
+        try await handle.perform { core, ticket, completion in core.status(ticket: ticket, completion: completion) }
+    }
+
+    /// The cluster's members and their addresses.
+    public func members() async throws(PadlockError) -> [MemberInfo] {
+        try await membership(.members, "members", kind: .read)
+    }
+
+    /// An administrator adds `node` as a learner, with where peers and clients reach it. Promote it once it has
+    /// caught up. Not retried once sent: when the answer is lost, check ``members()`` before repeating it.
+    public func addMember(node: NodeID, peerAddress: String, clientAddress: String) async throws(PadlockError)
+        -> [MemberInfo]
+    {
+        for (name, address) in [("peerAddress", peerAddress), ("clientAddress", clientAddress)] {
+            guard EndpointAddress(address) != nil else { throw .invalid("\(name) must be a numeric host:port, got \(address)") }
+        }
+        return try await membership(
+            .addMember(node: node, peerAddress: peerAddress, clientAddress: clientAddress), "addMember")
+    }
+
+    /// An administrator makes a caught-up learner a voter.
+    public func promoteMember(_ node: NodeID) async throws(PadlockError) -> [MemberInfo] {
+        try await membership(.promoteMember(node), "promoteMember")
+    }
+
+    /// An administrator removes a voter or learner from the cluster.
+    public func removeMember(_ node: NodeID) async throws(PadlockError) -> [MemberInfo] {
+        try await membership(.removeMember(node), "removeMember")
+    }
+
+    private func membership(_ operation: ClientOperation, _ label: String, kind: ExchangeKind = .unrepeatable)
+        async throws(PadlockError) -> [MemberInfo]
+    {
+        let answer = try await read(operation, label, kind: kind)
+        guard case .members(let members) = answer else { throw Self.unexpected(answer, label) }
+        return members
+    }
+
+    private func administer(
+        _ label: String, build: @escaping @Sendable (RequestID) -> ClientOperation,
+        answered: @escaping @Sendable (ClientCore, Result<ClientResult, ClientFailure>, PoolSession)
+            -> Result<Resolution, PadlockError>
+    ) async throws(PadlockError) -> Resolution {
+        try await handle.perform { core, ticket, completion in
+            core.administer(label, build: build, ticket: ticket, answered: { answered(core, $0, $1) },
+                            completion: completion)
+        }
+    }
+}

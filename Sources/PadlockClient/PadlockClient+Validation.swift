@@ -1,0 +1,52 @@
+// Bad input is refused here, before anything is sent (rule 6): the server would refuse it too, but a request
+// over a wire bound would close the connection instead of answering.
+
+extension PadlockClient {
+    static func validate(
+        endpoints: [String], owner: String, credentials: [UInt8], configuration: Configuration
+    ) throws(PadlockError) -> [EndpointAddress] {
+        guard !owner.isEmpty else { throw .invalid("the owner label is empty; use a name such as alice@frontend-2") }
+        try check(owner, "owner", max: InputLimits.ownerByteCountMax)
+        guard credentials.count <= WireLimits.credentialsByteCountMax else {
+            throw .invalid("credentials are \(credentials.count) bytes; at most \(WireLimits.credentialsByteCountMax)")
+        }
+        if let problem = configuration.problem() { throw .invalid(problem) }
+        guard !endpoints.isEmpty, endpoints.count <= Transport.endpointCountMax else {
+            throw .invalid("give between 1 and \(Transport.endpointCountMax) endpoints, got \(endpoints.count)")
+        }
+        var addresses: [EndpointAddress] = []
+        for endpoint in endpoints {
+            guard let address = EndpointAddress(endpoint) else {
+                throw .invalid("endpoint \"\(endpoint)\" is not a numeric host:port such as 10.0.0.7:7401 or [::1]:7401")
+            }
+            if !addresses.contains(address) { addresses.append(address) }
+        }
+        return addresses
+    }
+
+    static func validateKey(_ key: String) throws(PadlockError) -> LockKey {
+        do {
+            return try LockKey(key)
+        } catch {
+            throw .invalid("\"\(key.prefix(64))\" is not a valid key: \(error)")
+        }
+    }
+
+    static func check(_ text: String, _ name: String, max: Int) throws(PadlockError) {
+        let count = text.utf8.count
+        guard count <= max else { throw .invalid("the \(name) is \(count) bytes long; at most \(max) are allowed") }
+    }
+
+    static func validateAcquire(_ key: String, mode: LockMode, wait: Duration, note: String) throws(PadlockError)
+        -> AcquireSpec
+    {
+        let lockKey = try validateKey(key)
+        try check(note, "note", max: InputLimits.noteByteCountMax)
+        guard wait >= .zero else { throw .invalid("the wait must not be negative, got \(wait)") }
+        let milliseconds = wait.wholeMilliseconds
+        guard milliseconds <= InputLimits.waitMillisecondsMax else {
+            throw .invalid("the wait is \(wait); at most \(InputLimits.waitMillisecondsMax / 1000) s are allowed")
+        }
+        return AcquireSpec(key: lockKey, mode: mode, waitMilliseconds: milliseconds, note: note)
+    }
+}

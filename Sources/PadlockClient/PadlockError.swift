@@ -1,0 +1,79 @@
+/// The one error type of the client library: a code from a closed set, and a message saying what happened
+/// and what to do.
+///
+/// The codes mirror the four reasons a request can fail (DESIGN.md §1): bad input (``Code/invalidArgument``),
+/// permission (``Code/permissionDenied``), system fault (``Code/unavailable``) and network fault
+/// (``Code/outcomeUnknown(_:)``), plus the lock outcomes (``Code/held(by:)``, ``Code/sessionExpired``,
+/// ``Code/lockLost``) and ``Code/cancelled``. `docs/client.md` maps every wire failure to a code.
+public struct PadlockError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Why a call failed.
+    public enum Code: Sendable, Hashable {
+        /// Bad input: a malformed key, a note or reason too long, a TTL or wait out of range, a bad endpoint.
+        /// Nothing was sent (or the cluster refused it before doing anything). Fix the input; do not retry.
+        case invalidArgument
+        /// The credentials were refused or the caller may not do this. Do not retry.
+        case permissionDenied
+        /// The key is held by `holder` (a try-lock, or a wait that ran out). Show the holder to the user.
+        case held(by: Holder)
+        /// No leader answered before the deadline, the cluster is overloaded, or the key cannot be granted
+        /// right now for a reason other than a holder (lock-delay, earlier waiters). Nothing was applied.
+        /// Retry later.
+        case unavailable
+        /// The deadline passed while the request may have been applied. The library settles it in the
+        /// background (it never leaks a grant); ask ``PadlockClient/resolve(_:)`` what became of it.
+        case outcomeUnknown(RequestID)
+        /// The session that owned the lock or the request ended (expired or revoked). Its locks are gone.
+        case sessionExpired
+        /// The lock was lost before it was released: it expired or was released by force. Stop using its fence.
+        case lockLost
+        /// The calling task was cancelled, or the client was closed.
+        case cancelled
+
+        /// The code's name, for messages and metrics.
+        public var name: String {
+            switch self {
+            case .invalidArgument: "invalidArgument"
+            case .permissionDenied: "permissionDenied"
+            case .held: "held"
+            case .unavailable: "unavailable"
+            case .outcomeUnknown: "outcomeUnknown"
+            case .sessionExpired: "sessionExpired"
+            case .lockLost: "lockLost"
+            case .cancelled: "cancelled"
+            }
+        }
+    }
+
+    /// Why the call failed.
+    public var code: Code
+    /// What happened and what to do, in a sentence fit for a log or an operator.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The code's name and the message.
+    public var description: String { "\(code.name): \(message)" }
+}
+
+extension PadlockError {
+    static func invalid(_ message: String) -> PadlockError { PadlockError(.invalidArgument, message) }
+    static func unavailable(_ message: String) -> PadlockError { PadlockError(.unavailable, message) }
+    static func cancelled(_ message: String) -> PadlockError { PadlockError(.cancelled, message) }
+
+    static let callCancelled = PadlockError(.cancelled, "the calling task was cancelled")
+    static let clientClosed = PadlockError(
+        .cancelled, "this PadlockClient is closed; create a new one to talk to the cluster")
+    static let clientBusy = PadlockError(
+        .unavailable, "the client's mailbox is full (too many calls at once); retry shortly")
+
+    static func outcomeUnknown(_ id: RequestID, _ what: String) -> PadlockError {
+        PadlockError(
+            .outcomeUnknown(id),
+            "the deadline passed while \(what) (request \(id)) may have been applied; the library settles it in "
+                + "the background, ask resolve(\(id)) what became of it")
+    }
+}
