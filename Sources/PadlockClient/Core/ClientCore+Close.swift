@@ -28,6 +28,8 @@ extension ClientCore {
         let finish = { [weak self] in
             guard let self else { return completion() }
             self.transport.shutDown()
+            // Locks and the core refer to each other through the handle; the closed client breaks the cycle.
+            self.handle = nil
             self.metrics.sessionsOpen(0)
             self.metrics.locksAtRisk(0)
             completion()

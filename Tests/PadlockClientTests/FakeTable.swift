@@ -1,0 +1,245 @@
+import EventLoop
+import PadlockTypes
+import Wire
+
+/// A small lock table with the semantics the client relies on (docs/locktable.md): one kept answer per
+/// session with exactly-once retries, resolve, FIFO waiters, cancelWait, subtree conflicts, reentrancy.
+/// Loop thread only.
+final class FakeTable {
+    struct Session {
+        var owner: String
+        var nonce: UInt64
+        var lastSequence: UInt64 = 0
+        /// The answer to `lastSequence`; nil while that request is a queued acquire.
+        var lastAnswer: Result<ClientResult, ClientFailure>?
+        var ended = false
+    }
+
+    final class Waiter {
+        let request: RequestID
+        let key: LockKey
+        let mode: LockMode
+        let note: String
+        var replies: [ReplyTarget]
+        var timer: LoopTimer?
+
+        init(request: RequestID, key: LockKey, mode: LockMode, note: String, replies: [ReplyTarget]) {
+            self.request = request
+            self.key = key
+            self.mode = mode
+            self.note = note
+            self.replies = replies
+        }
+    }
+
+    let loop: EventLoop
+    var nextIndex: UInt64 = 100
+    var sessions: [SessionID: Session] = [:]
+    var holders: [LockKey: [Holder]] = [:]
+    var waiters: [Waiter] = []
+    /// Every release applied (clean, by close, by force), as key and fence.
+    var releases: [(key: LockKey, fence: FenceToken)] = []
+    /// Every grant applied, with its request.
+    var grants: [(request: RequestID, holder: Holder)] = []
+
+    init(loop: EventLoop) { self.loop = loop }
+
+    private func index() -> UInt64 {
+        nextIndex += 1
+        return nextIndex
+    }
+
+    func stopTimers() { for waiter in waiters { waiter.timer?.cancel() } }
+
+    /// Applies `operation`; nil when the answer comes later (a queued acquire answers `reply` then).
+    func apply(_ operation: ClientOperation, reply: ReplyTarget?) -> Result<ClientResult, ClientFailure>? {
+        switch operation {
+        case .openSession(let owner, let nonce, let ttl):
+            if let (id, _) = sessions.first(where: { $0.value.owner == owner && $0.value.nonce == nonce && !$0.value.ended }) {
+                return .success(.sessionOpened(SessionGrant(session: id, ttlMilliseconds: ttl, renewalDeadline: Timestamp(rawValue: 0))))
+            }
+            let id = SessionID(index())
+            sessions[id] = Session(owner: owner, nonce: nonce)
+            return .success(.sessionOpened(SessionGrant(session: id, ttlMilliseconds: ttl, renewalDeadline: Timestamp(rawValue: 0))))
+        case .renewSession(let id):
+            guard let session = sessions[id], !session.ended else { return .failure(.sessionExpired) }
+            return .success(.sessionRenewed(SessionGrant(session: id, ttlMilliseconds: 0, renewalDeadline: Timestamp(rawValue: 0))))
+        case .resolve(let id):
+            return resolve(id, reply: reply)
+        case .inspect(let key):
+            return .success(.inspected(inspect(key)))
+        case .list:
+            let locks = holders.keys.sorted().flatMap { key in holders[key]!.map { LockInfo(key: key, holder: $0, leaseDeadline: Timestamp(rawValue: 0)) } }
+            return .success(.listed(ListPage(locks: locks, next: nil)))
+        case .checkFence(let key, let fence):
+            let current = holders[key]?.last?.fence
+            return .success(.fenceChecked(FenceCheck(isCurrent: holders[key]?.contains { $0.fence == fence } ?? false, currentFence: current)))
+        case .audit:
+            return .success(.audited(AuditPage(records: [], next: nil, oldestKept: 0)))
+        case .members:
+            return .success(.members([]))
+        default:
+            guard let id = operation.requestID else { return .failure(.invalidArgument(message: "unsupported")) }
+            return deduplicated(id, reply: reply) { self.applyMutation(operation, reply: reply) }
+        }
+    }
+
+    /// Exactly-once: the stored answer for a repeat, `superseded` for an older sequence, else `body`.
+    private func deduplicated(
+        _ id: RequestID, reply: ReplyTarget?, _ body: () -> Result<ClientResult, ClientFailure>?
+    ) -> Result<ClientResult, ClientFailure>? {
+        guard let session = sessions[id.session], !session.ended else { return .failure(.sessionExpired) }
+        if id.sequence == session.lastSequence {
+            if session.lastAnswer == nil, let reply { waiter(for: id)?.replies.append(reply) }
+            return session.lastAnswer
+        }
+        if id.sequence < session.lastSequence { return .failure(.superseded) }
+        let answer = body()
+        sessions[id.session]?.lastSequence = id.sequence
+        sessions[id.session]?.lastAnswer = answer
+        return answer
+    }
+
+    private func resolve(_ id: RequestID, reply: ReplyTarget?) -> Result<ClientResult, ClientFailure>? {
+        guard let session = sessions[id.session], !session.ended else { return .failure(.sessionExpired) }
+        if id.sequence == session.lastSequence {
+            if session.lastAnswer == nil, let reply { waiter(for: id)?.replies.append(reply) }
+            return session.lastAnswer
+        }
+        if id.sequence < session.lastSequence { return .failure(.superseded) }
+        sessions[id.session]?.lastSequence = id.sequence
+        sessions[id.session]?.lastAnswer = .failure(.unknownRequest)
+        return .failure(.unknownRequest)
+    }
+
+    private func waiter(for id: RequestID) -> Waiter? { waiters.first { $0.request == id } }
+
+    private func applyMutation(_ operation: ClientOperation, reply: ReplyTarget?) -> Result<ClientResult, ClientFailure>? {
+        switch operation {
+        case .acquire(let id, let acquisition):
+            return acquire(id, acquisition, reply: reply)
+        case .release(let id, let key, let fence):
+            guard let index = holders[key]?.firstIndex(where: { $0.session == id.session && $0.fence == fence }) else {
+                return .failure(.notHeld)
+            }
+            holders[key]!.remove(at: index)
+            if holders[key]!.isEmpty { holders[key] = nil }
+            releases.append((key, fence))
+            promote()
+            return .success(.released)
+        case .cancelWait(let id, let key):
+            guard let index = waiters.firstIndex(where: { $0.request.session == id.session && $0.key == key }) else {
+                return .failure(.notWaiting)
+            }
+            let waiter = waiters.remove(at: index)
+            finish(waiter, .failure(.timedOut))
+            return .success(.waitCancelled)
+        case .closeSession(let id):
+            end(id.session)
+            return .success(.sessionClosed)
+        case .forceUnlock(_, let key, _):
+            guard let previous = holders.removeValue(forKey: key) else { return .failure(.notHeld) }
+            for holder in previous { releases.append((key, holder.fence)) }
+            promote()
+            return .success(.forceUnlocked(previous: previous))
+        case .revokeSession(_, let target, _):
+            guard let session = sessions[target], !session.ended else { return .failure(.sessionExpired) }
+            return .success(.sessionRevoked(releasedLockCount: UInt64(end(target))))
+        default:
+            return .failure(.invalidArgument(message: "unsupported"))
+        }
+    }
+
+    /// Ends a session: releases its locks, drops its waiters. Returns the locks released.
+    @discardableResult
+    func end(_ session: SessionID) -> Int {
+        sessions[session]?.ended = true
+        var released = 0
+        for key in holders.keys.sorted() {
+            for holder in holders[key]! where holder.session == session {
+                releases.append((key, holder.fence))
+                released += 1
+            }
+            holders[key]!.removeAll { $0.session == session }
+            if holders[key]!.isEmpty { holders[key] = nil }
+        }
+        for waiter in waiters where waiter.request.session == session { finish(waiter, .failure(.sessionExpired)) }
+        waiters.removeAll { $0.request.session == session }
+        promote()
+        return released
+    }
+
+    private func conflict(_ key: LockKey, _ mode: LockMode, session: SessionID) -> Holder? {
+        for (held, list) in holders where held.overlaps(key) {
+            for holder in list where !(holder.mode.isCompatible(with: mode)) { return holder }
+        }
+        return nil
+    }
+
+    private func acquire(_ id: RequestID, _ acquisition: Acquisition, reply: ReplyTarget?) -> Result<ClientResult, ClientFailure>? {
+        let key = acquisition.key
+        if let existing = holders[key]?.first(where: { $0.session == id.session && $0.mode == acquisition.mode }) {
+            return .success(.granted(existing))
+        }
+        let blocked = conflict(key, acquisition.mode, session: id.session)
+        let queuedAhead = waiters.contains { $0.key.overlaps(key) }
+        if blocked == nil && !queuedAhead { return .success(.granted(grant(id, key, acquisition.mode, acquisition.note))) }
+        guard acquisition.waitMilliseconds > 0 else {
+            if let blocked { return .failure(.held(by: blocked, waiterCount: UInt64(waiters.count))) }
+            return .failure(.waitersAhead(key: key, waiterCount: UInt64(waiters.count)))
+        }
+        let waiter = Waiter(request: id, key: key, mode: acquisition.mode, note: acquisition.note, replies: reply.map { [$0] } ?? [])
+        waiters.append(waiter)
+        waiter.timer = loop.schedule(after: .milliseconds(Int64(acquisition.waitMilliseconds))) { [weak self, weak waiter] in
+            guard let self, let waiter, let index = self.waiters.firstIndex(where: { $0 === waiter }) else { return }
+            self.waiters.remove(at: index)
+            let holder = self.conflict(key, acquisition.mode, session: id.session)
+            self.finish(waiter, holder.map { .failure(.held(by: $0, waiterCount: 0)) } ?? .failure(.timedOut))
+        }
+        return nil
+    }
+
+    private func grant(_ id: RequestID, _ key: LockKey, _ mode: LockMode, _ note: String) -> Holder {
+        let owner = sessions[id.session]?.owner ?? "?"
+        let holder = Holder(session: id.session, owner: owner, mode: mode, fence: FenceToken(index()),
+                            since: Timestamp(rawValue: 1_000), note: note)
+        holders[key, default: []].append(holder)
+        grants.append((id, holder))
+        return holder
+    }
+
+    /// Grants waiters in arrival order while nothing conflicts with them.
+    private func promote() {
+        var index = 0
+        while index < waiters.count {
+            let waiter = waiters[index]
+            let earlier = waiters[..<index].contains { $0.key.overlaps(waiter.key) }
+            guard !earlier, conflict(waiter.key, waiter.mode, session: waiter.request.session) == nil else {
+                index += 1
+                continue
+            }
+            waiters.remove(at: index)
+            finish(waiter, .success(.granted(grant(waiter.request, waiter.key, waiter.mode, waiter.note))))
+        }
+    }
+
+    /// Answers a waiter and stores the final answer when it is still its session's last request.
+    private func finish(_ waiter: Waiter, _ outcome: Result<ClientResult, ClientFailure>) {
+        waiter.timer?.cancel()
+        if sessions[waiter.request.session]?.lastSequence == waiter.request.sequence {
+            sessions[waiter.request.session]?.lastAnswer = outcome
+        }
+        for reply in waiter.replies { reply.send(outcome) }
+    }
+
+    func inspect(_ key: LockKey) -> KeyInspection {
+        let infos = holders.keys.filter { $0.overlaps(key) }.sorted().flatMap { held in
+            holders[held]!.map { LockInfo(key: held, holder: $0, leaseDeadline: Timestamp(rawValue: 0)) }
+        }
+        let queued = waiters.filter { $0.key.overlaps(key) }.map {
+            Wire.Waiter(key: $0.key, session: $0.request.session, owner: sessions[$0.request.session]?.owner ?? "",
+                        mode: $0.mode, since: Timestamp(rawValue: 0))
+        }
+        return KeyInspection(key: key, holders: infos, waiters: queued, lockDelayedUntil: nil)
+    }
+}
