@@ -196,6 +196,20 @@ import Testing
         }
     }
 
+    @Test func releasingOneLockTwiceAtOnceSucceedsBothTimesAndReleasesItOnce() async throws {
+        try await withCluster { fake in
+            try await withClient(fake) { client in
+                let lock = try await client.acquire("acme/contacts/21")
+                async let first: Void = lock.release()
+                async let second: Void = lock.release()
+                _ = try await (first, second)
+                try await lock.release()
+                #expect(lock.state == .released)
+                #expect(await fake.with { $0.table.releases.count } == 1)
+            }
+        }
+    }
+
     @Test func closeClosesEverySessionWhichReleasesTheLocksStillHeld() async throws {
         try await withCluster { fake in
             let client = try await PadlockClient(

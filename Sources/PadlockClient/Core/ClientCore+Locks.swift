@@ -109,6 +109,10 @@ extension ClientCore {
 
     /// Releases `lock` through its own session. Not cancellable: abandoning a release would leave it held.
     func release(_ lock: Lock, ticket: CallTicket, completion: @escaping (Result<Void, PadlockError>) -> Void) {
+        if isClosing {
+            // `close()` closes the lock's session, which releases it; a release queued behind it would never run.
+            return completion(lock.state == .released ? .success(()) : .failure(.clientClosed))
+        }
         guard let session = sessionsByID[lock.holder.session], session.state == .open, session.locks[lock.key] === lock
         else {
             if lock.state == .released { return completion(.success(())) }
@@ -174,6 +178,11 @@ extension ClientCore {
         case .success(.released):
             settled(id, .released)
             forget(lock, in: session, as: .released)
+            free(session)
+            return nil
+        case .failure(.notHeld) where lock.state == .released:
+            // A concurrent release of the same lock got there first.
+            settled(id, .released)
             free(session)
             return nil
         case .failure(.notHeld), .failure(.lockLost):
