@@ -86,6 +86,7 @@ extension ClientCore {
                     self.settleByResolving(session, id) { answer in (try? answered(answer, session).get()) ?? .answerNotKept }
                     result = .failure(.outcomeUnknown(id, "the \(label)"))
                 } else {
+                    if let id { self.settled(id, .notApplied) }
                     if let session { self.free(session) }
                     result = .failure(.unavailable("no leader answered the \(label) before the deadline: \(problem)"))
                 }

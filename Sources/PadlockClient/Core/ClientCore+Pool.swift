@@ -91,6 +91,7 @@ extension ClientCore {
 
     /// Frees `session` for the next call: its own waiters first (releases), then the oldest suitable waiter.
     func free(_ session: PoolSession) {
+        if let active = session.activeRequest { answerUnsettled(active) }
         session.isBusy = false
         session.reservedKey = nil
         session.activeRequest = nil
@@ -101,6 +102,16 @@ extension ClientCore {
         if let index = sessionWaiters.firstIndex(where: { $0.key.map(session.accepts) ?? true }) {
             assign(sessionWaiters.remove(at: index), to: session)
         }
+    }
+
+    /// Answers any `resolve` still waiting for `request` once nothing will settle it: from the book when its
+    /// fate was recorded, else with the news that it could not be learned (a path that recorded nothing).
+    func answerUnsettled(_ request: RequestID, as fallback: Resolution? = nil) {
+        guard let waiters = resolutionWaiters.removeValue(forKey: request) else { return }
+        let answer: Result<Resolution, PadlockError> =
+            (resolutions[request] ?? fallback).map { .success($0) }
+            ?? .failure(.unavailable("the fate of request \(request) could not be learned; inspect the keys concerned"))
+        for waiter in waiters { waiter(answer) }
     }
 
     /// Opens sessions for the calls that wait, up to the pool's bound.

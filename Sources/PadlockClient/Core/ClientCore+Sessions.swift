@@ -147,6 +147,10 @@ extension ClientCore {
     func markLost(_ session: PoolSession, reason: String) {
         guard session.state == .open || session.state == .opening else { return }
         session.state = .lost
+        // Whatever the session's outstanding or settling requests did, the session's end releases it.
+        for request in resolutionWaiters.keys where request.session == session.id {
+            answerUnsettled(request, as: .answerNotKept)
+        }
         session.lease?.end()
         session.stopTimers()
         sessions.removeAll { $0 === session }

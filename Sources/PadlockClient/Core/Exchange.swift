@@ -132,6 +132,7 @@ final class Exchange {
                 ?? "\(transport.endpoints[target]) is not the leader and knows no leader"
             redirect(from: target, hint: hint)
         case .answered(.failure(.unavailable(let reason, let retryAfter))):
+            // Rule 3: the server's retry-after is a floor under the backoff (capped at a minute against nonsense).
             problem = "\(transport.endpoints[target]) is unavailable: \(reason)"
             retry(minimumDelay: .milliseconds(Int64(min(retryAfter, 60_000))))
         case .answered(.failure(.overloaded(let reason))):
