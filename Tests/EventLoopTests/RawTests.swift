@@ -120,7 +120,8 @@ struct RawTests {
             // A framed echo server sees the raw client's bytes as one frame and echoes it with its prefix.
             let framedPort = try await startEchoServer(on: server)
             let rawPort = try await server.submit {
-                try server.listen(host: "127.0.0.1", port: 0, limits: ConnectionLimits(maxFrameBytes: 16, framing: .raw)) {
+                let limits = ConnectionLimits(maxFrameBytes: 16, framing: .raw)
+                return try server.listen(host: "127.0.0.1", port: 0, limits: limits) {
                     $0.onFrame = { chunk in rawArrivals.with { $0 += chunk } }
                 }.port
             }
@@ -169,7 +170,7 @@ struct RawTests {
         #expect(answers.value == [.frameTooLarge, .queued, .backpressure])
     }
 
-    @Test("a paused raw reader makes the raw writer's bounded queue refuse, and every byte arrives in order after it resumes")
+    @Test("a paused raw reader makes the raw writer's bounded queue refuse; every byte arrives in order on resume")
     func rawBackpressure() async throws {
         let sendCount = 2_000  // 16 KiB each, 32 MiB: far more than the kernel's socket buffers hold
         let limits = ConnectionLimits(writeQueueBytesMax: 256 * 1024, writeQueueLowWaterBytes: 64 * 1024, framing: .raw)
@@ -181,7 +182,8 @@ struct RawTests {
                     var sent = 0
                     let pump = {
                         while sent < sendCount {
-                            let answer = connection.send([UInt8](repeating: UInt8(truncatingIfNeeded: sent), count: 16 * 1024))
+                            let payload = [UInt8](repeating: UInt8(truncatingIfNeeded: sent), count: 16 * 1024)
+                            let answer = connection.send(payload)
                             let queued = connection.queuedWriteBytes
                             writer.with {
                                 $0.largestQueued = max($0.largestQueued, queued)
@@ -267,7 +269,8 @@ struct RawTests {
                 #expect(queued > 0)
                 #expect(queued % 4096 == 0, "\(queued) queued bytes are not whole 4 KiB raw sends")
                 await waitUntil { pair.clientCloses.value.count == 1 }
-                #expect(pair.clientCloses.value == [ConnectionClosed(reason: .abortedLocally, droppedWriteBytes: queued)])
+                let expected = ConnectionClosed(reason: .abortedLocally, droppedWriteBytes: queued)
+                #expect(pair.clientCloses.value == [expected])
                 try await server.submit { pair.serverEnd.value.abort() }
                 await waitUntil { pair.serverCloses.value.count == 1 }
             }
