@@ -90,7 +90,10 @@ let package = Package(
 
         // MARK: The admin port: a small HTTP/1.1 server on the event loop, Prometheus text.
         .target(name: "AdminHTTP", dependencies: ["EventLoop", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "AdminHTTPTests", dependencies: ["AdminHTTP", "EventLoop"]),
+        .testTarget(
+            name: "AdminHTTPTests",
+            dependencies: ["AdminHTTP", "EventLoop", .product(name: "Logging", package: "swift-log")]
+        ),
 
         // MARK: The padlockd runtime: the node on the event loop, peer and client transports, admin port.
         .target(

@@ -1,8 +1,22 @@
-/// Bounds for one TCP connection.
+/// Bounds for one TCP connection, and how its byte stream is cut into messages.
 public struct ConnectionLimits: Sendable, Equatable {
+    /// How a connection's byte stream is cut into the messages `onFrame` delivers and `send(_:)` writes.
+    public enum Framing: Sendable, Equatable {
+        /// Each message is a 4-byte big-endian payload length, then the payload (Padlock's wire protocol).
+        case lengthPrefixed
+        /// No framing: `onFrame` delivers each chunk of bytes as it is read from the socket (at most
+        /// 64 KiB, cut wherever the kernel cut it), and `send(_:)` writes its bytes as they are. For
+        /// protocols with their own framing, such as the admin port's HTTP/1.1.
+        case raw
+    }
+
     /// The largest payload the peer may send in one frame; a longer length prefix closes the connection.
+    ///
+    /// Meaningless with `.raw` framing, where there are no frames to measure: raw chunks are at most one
+    /// read buffer (64 KiB), and the owner bounds what it keeps of them.
     public var maxFrameBytes: Int
-    /// The most bytes (length prefixes included) queued for sending; a send beyond it is refused.
+    /// The most bytes (length prefixes included, when framed) queued for sending; a send beyond it is
+    /// refused.
     public var writeQueueBytesMax: Int
     /// After a refused send, the queue must drain to this many bytes before the owner hears `onWritable`.
     public var writeQueueLowWaterBytes: Int
@@ -13,10 +27,13 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// client, or both ends of a symmetric peer link): if both ends pause, neither drains the other and
     /// the connection deadlocks. Such owners set this to false and bound their own in-flight window.
     public var pausesReadingWhenWriteQueueFull: Bool
+    /// How the byte stream is cut into messages; `.lengthPrefixed` unless asked otherwise.
+    public var framing: Framing
 
     /// Makes limits; the defaults suit Padlock's peer and client traffic.
     public init(maxFrameBytes: Int = 1 << 20, writeQueueBytesMax: Int = 4 << 20,
-                writeQueueLowWaterBytes: Int = 1 << 20, pausesReadingWhenWriteQueueFull: Bool = true) {
+                writeQueueLowWaterBytes: Int = 1 << 20, pausesReadingWhenWriteQueueFull: Bool = true,
+                framing: Framing = .lengthPrefixed) {
         precondition(maxFrameBytes >= 0 && maxFrameBytes <= Int(UInt32.max), "maxFrameBytes out of range")
         precondition(writeQueueBytesMax > 4, "writeQueueBytesMax must exceed one length prefix")
         precondition(writeQueueLowWaterBytes >= 0 && writeQueueLowWaterBytes < writeQueueBytesMax,
@@ -25,17 +42,19 @@ public struct ConnectionLimits: Sendable, Equatable {
         self.writeQueueBytesMax = writeQueueBytesMax
         self.writeQueueLowWaterBytes = writeQueueLowWaterBytes
         self.pausesReadingWhenWriteQueueFull = pausesReadingWhenWriteQueueFull
+        self.framing = framing
     }
 }
 
 /// The answer to `TCPConnection.send(_:)`.
 public enum SendAnswer: Sendable, Equatable {
-    /// The frame is queued and will be written in order.
+    /// The frame (or, on a raw connection, the bytes) is queued and will be written in order.
     case queued
     /// The write queue is full: the frame was not queued. Reading pauses, and `onWritable` is called once
     /// the queue drains below its low-water mark; send again then.
     case backpressure
-    /// The frame alone is larger than the write queue's bound; it can never be sent on this connection.
+    /// The frame alone (on a raw connection, the bytes of this one send) is larger than the write queue's
+    /// bound; it can never be sent on this connection in one piece.
     case frameTooLarge
     /// The connection is closing or closed; the frame was dropped.
     case closed
@@ -51,7 +70,7 @@ public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
     case peerClosed
     /// The peer reset the connection.
     case peerReset
-    /// The peer announced a frame longer than the connection's `maxFrameBytes`.
+    /// The peer announced a frame longer than the connection's `maxFrameBytes` (never on a raw connection).
     case frameTooLarge(announcedBytes: UInt64, maxFrameBytes: Int)
     /// A read or write failed.
     case failed(UVError)
@@ -76,7 +95,7 @@ public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
 public struct ConnectionClosed: Sendable, Equatable {
     /// Why the connection closed.
     public let reason: CloseReason
-    /// Bytes of queued frames (length prefixes included) that were never written.
+    /// Bytes of queued frames (length prefixes included, when framed) that were never written.
     public let droppedWriteBytes: Int
 
     /// Makes a close event (for the loop, and for test doubles of connection owners).

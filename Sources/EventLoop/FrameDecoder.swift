@@ -1,4 +1,5 @@
 /// Splits a byte stream into length-prefixed frames: a 4-byte big-endian payload length, then the payload.
+/// With `.raw` framing it cuts nothing: each `next()` returns every byte buffered so far, as one chunk.
 ///
 /// A pure value type so the framing rules can be reasoned about apart from sockets. It never traps on
 /// input: an announced length above the limit is reported, and the decoder stops there.
@@ -13,12 +14,14 @@ struct FrameDecoder {
     static let prefixBytes = 4
 
     let maxFrameBytes: Int
+    let framing: ConnectionLimits.Framing
     private var buffer: [UInt8] = []
     /// Index of the first unconsumed byte in `buffer`; consumed bytes are dropped in batches.
     private var start = 0
 
-    init(maxFrameBytes: Int) {
+    init(maxFrameBytes: Int, framing: ConnectionLimits.Framing = .lengthPrefixed) {
         self.maxFrameBytes = maxFrameBytes
+        self.framing = framing
     }
 
     /// Bytes received but not yet returned as frames.
@@ -30,6 +33,7 @@ struct FrameDecoder {
     }
 
     mutating func next() -> Next {
+        if framing == .raw { return nextChunk() }
         guard bufferedBytes >= FrameDecoder.prefixBytes else { return .needMoreBytes }
         var length: UInt64 = 0
         for offset in 0..<FrameDecoder.prefixBytes {
@@ -41,6 +45,22 @@ struct FrameDecoder {
         let payload = Array(buffer[(start + FrameDecoder.prefixBytes)..<frameEnd])
         start = frameEnd
         return .frame(payload)
+    }
+
+    /// Everything buffered, as one chunk. The common case (nothing left over from earlier) hands the
+    /// buffer itself over instead of copying it again.
+    private mutating func nextChunk() -> Next {
+        guard bufferedBytes > 0 else { return .needMoreBytes }
+        let chunk: [UInt8]
+        if start == 0 {
+            chunk = buffer
+            buffer = []
+        } else {
+            chunk = Array(buffer[start...])
+            buffer.removeAll(keepingCapacity: true)
+        }
+        start = 0
+        return .frame(chunk)
     }
 
     /// Drops consumed bytes when they are all of the buffer or a large share of it, so each byte is moved

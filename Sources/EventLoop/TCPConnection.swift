@@ -2,7 +2,8 @@ import CLibUV
 import Logging
 
 /// One TCP connection carrying length-prefixed frames (a 4-byte big-endian payload length, then the
-/// payload). Made by a `TCPListener` or by `EventLoop.connect`.
+/// payload), or, with `ConnectionLimits.Framing.raw`, plain bytes. Made by a `TCPListener` or by
+/// `EventLoop.connect`.
 ///
 /// Loop thread only: every method must be called there, and every callback runs there. The owner sets
 /// `onFrame`, `onClose` and `onWritable` (for accepted connections, inside the listener's accept callback,
@@ -31,7 +32,8 @@ public final class TCPConnection: LoopHandleOwner {
     /// This connection's bounds.
     public let limits: ConnectionLimits
 
-    /// Called with each received frame's payload, in order.
+    /// Called with each received frame's payload, in order. On a raw connection, called with each chunk
+    /// of bytes as it is read (never empty, at most 64 KiB, cut wherever the kernel cut the stream).
     public var onFrame: (([UInt8]) -> Void)?
     /// Called once when the connection has closed, with the reason.
     public var onClose: ((ConnectionClosed) -> Void)?
@@ -65,7 +67,7 @@ public final class TCPConnection: LoopHandleOwner {
         self.handle = handle
         self.limits = limits
         self.number = core.makeConnectionNumber()
-        decoder = FrameDecoder(maxFrameBytes: limits.maxFrameBytes)
+        decoder = FrameDecoder(maxFrameBytes: limits.maxFrameBytes, framing: limits.framing)
         readBuffer = .allocate(byteCount: TCPConnection.readBufferBytes, alignment: 16)
         attach(self, to: handle)
     }
@@ -84,21 +86,22 @@ public final class TCPConnection: LoopHandleOwner {
         return handle
     }
 
-    /// Stops delivering frames (and reading from the socket) until `resumeReading()`.
+    /// Stops delivering frames or raw chunks (and reading from the socket) until `resumeReading()`.
     public func pauseReading() {
         core.assertOnLoopThread("TCPConnection.pauseReading")
         pausedByOwner = true
         updateReading()
     }
 
-    /// Resumes delivering frames after `pauseReading()`; frames already buffered are delivered first.
+    /// Resumes delivering frames after `pauseReading()`; frames (or a raw chunk) already buffered are
+    /// delivered first.
     public func resumeReading() {
         core.assertOnLoopThread("TCPConnection.resumeReading")
         pausedByOwner = false
         updateReading()
     }
 
-    /// Orderly close: stops reading, writes every queued frame, then closes. `onClose` follows with
+    /// Orderly close: stops reading, writes every queued frame (or raw bytes), then closes. `onClose` follows with
     /// `.closedLocally`. A peer that never drains keeps the connection flushing until `abort()`.
     public func close() {
         core.assertOnLoopThread("TCPConnection.close")

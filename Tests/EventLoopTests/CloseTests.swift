@@ -2,29 +2,39 @@ import EventLoop
 import Testing
 
 /// Both ends of a connection whose client has a full write queue because the server end is paused.
-private struct StuckPair {
+/// The client sends 4 KiB payloads; with `.raw` framing both ends are raw.
+struct StuckPair {
     let serverEnd: LoopBound<TCPConnection>
     let clientEnd: LoopBound<TCPConnection>
     /// Frames the client queued (all of them reach the server if it resumes before anything is dropped).
     let framesSent: Int
     let serverCloses = Shared([ConnectionClosed]())
     let clientCloses = Shared([ConnectionClosed]())
+    /// Frames (raw chunks, for raw pairs) the server received.
     let framesReceived = Shared(0)
+    /// Payload bytes the server received.
+    let bytesReceived = Shared(0)
 
     static let limits = ConnectionLimits(writeQueueBytesMax: 64 * 1024, writeQueueLowWaterBytes: 16 * 1024)
 
-    init(server: EventLoop, client: EventLoop) async throws {
+    init(server: EventLoop, client: EventLoop, framing: ConnectionLimits.Framing = .lengthPrefixed) async throws {
         let accepted = Shared<LoopBound<TCPConnection>?>(nil)
-        let (serverCloses, clientCloses, received) = (serverCloses, clientCloses, framesReceived)
+        let (serverCloses, clientCloses) = (serverCloses, clientCloses)
+        let (received, receivedBytes) = (framesReceived, bytesReceived)
+        var clientLimits = Self.limits
+        clientLimits.framing = framing
         let port = try await server.submit {
-            try server.listen(host: "127.0.0.1", port: 0) { connection in
+            try server.listen(host: "127.0.0.1", port: 0, limits: ConnectionLimits(framing: framing)) { connection in
                 connection.pauseReading()
-                connection.onFrame = { _ in received.with { $0 += 1 } }
+                connection.onFrame = { payload in
+                    received.with { $0 += 1 }
+                    receivedBytes.with { $0 += payload.count }
+                }
                 connection.onClose = { closed in serverCloses.with { $0.append(closed) } }
                 accepted.with { $0 = LoopBound(connection, loop: server) }
             }.port
         }
-        let clientEnd = try await connect(on: client, port: port, limits: Self.limits) { connection in
+        let clientEnd = try await connect(on: client, port: port, limits: clientLimits) { connection in
             connection.onClose = { closed in clientCloses.with { $0.append(closed) } }
         }
         // The kernel's socket buffers absorb the first megabytes. Writes the kernel took still count as
