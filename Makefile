@@ -21,7 +21,8 @@ release: deps
 test: deps
 	$(SWIFT) test
 
-# Runs one million random and mutated inputs through every frame and message decoder.
+# Runs one million random and mutated inputs through every frame and message decoder, then one million
+# configuration documents through the TOML parser and the padlockd settings schema.
 fuzz: deps
 	$(SWIFT) build -c release --product padlock-fuzz
 	.build/release/padlock-fuzz --iterations 1000000

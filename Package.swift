@@ -131,7 +131,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes"]),
+        .executableTarget(name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig"]),
         .executableTarget(
             name: "padlockd",
             dependencies: [

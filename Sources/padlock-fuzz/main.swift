@@ -1,10 +1,13 @@
 // padlock-fuzz: feeds seeded random and mutated inputs through every Wire decoder, then through every PeerWire
-// decoder and the snapshot assembler, with the same seed and iteration count.
+// decoder and the snapshot assembler, then random and mutated configuration documents through the TOML parser
+// and the padlockd settings schema, with the same seed and iteration count.
 //
 //     padlock-fuzz [--iterations N] [--seed S]
 //
-// Exits 0 when every input was handled without a crash and every decoded message re-encoded to the same bytes;
-// exits 1 on a broken property and 2 on bad arguments. The same seed always replays the same inputs.
+// Exits 0 when every input was handled without a crash, every decoded message re-encoded to the same bytes and
+// every configuration document was read as written or refused with a positioned, field-naming error; exits 1
+// on a broken property and 2 on bad arguments. The same seed always replays the same inputs.
+import PadlockConfig
 import PeerWire
 import Wire
 
@@ -66,4 +69,9 @@ let peerReport = PeerWireFuzzer.run(seed: arguments.seed, iterations: arguments.
 for failure in peerReport.failures { print("padlock-fuzz: FAILURE (peer) \(failure)") }
 print("padlock-fuzz: peer: \(peerReport)")
 print("padlock-fuzz: peer errors seen: \(tally(peerReport.errorCounts))")
-if report.failureCount > 0 || peerReport.failureCount > 0 { exit(1) }
+
+let configReport = ConfigFuzzer.run(seed: arguments.seed, iterations: arguments.iterations)
+for failure in configReport.failures { print("padlock-fuzz: FAILURE (config) \(failure)") }
+print("padlock-fuzz: config: \(configReport)")
+print("padlock-fuzz: config errors seen: \(tally(configReport.errorCounts))")
+if report.failureCount > 0 || peerReport.failureCount > 0 || configReport.failureCount > 0 { exit(1) }

@@ -25,7 +25,7 @@ private let allowedImports: [String: Set<String>] = [
     "padlock": ["PadlockClient", "PadlockTypes", "ArgumentParser", "Logging", "Glibc", "Foundation"],
     "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],
     "padlock-bench": ["ArgumentParser", "Storage", "LockTable", "PadlockTypes", "Glibc", "Foundation"],
-    "padlock-fuzz": ["Wire", "PeerWire", "PadlockTypes", "Glibc", "Foundation"],
+    "padlock-fuzz": ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Glibc", "Foundation"],
     "storage-crash-child": ["Storage", "Glibc", "Foundation"],
 ]
 

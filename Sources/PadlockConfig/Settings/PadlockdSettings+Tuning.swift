@@ -1,0 +1,112 @@
+extension PadlockdSettings {
+    /// `[limits]` field names with the property each sets.
+    static var limitFields: [(name: String, keyPath: WritableKeyPath<Limits, Int>)] {
+        [
+            ("sessions", \.sessionCountMax), ("locks-per-session", \.locksPerSessionMax),
+            ("held-locks", \.heldLockCountMax), ("waiters-per-key", \.waitersPerKeyMax),
+            ("waiters", \.waiterCountMax), ("audit-records", \.auditRecordCountMax),
+            ("pending-requests", \.pendingRequestsMax), ("client-connections", \.clientConnectionsMax),
+        ]
+    }
+
+    /// `[limits]`: each optional, a positive integer of at most `Limits.valueMax`.
+    static func limits(_ reader: FieldReader?) throws(ConfigError) -> Limits {
+        var limits = Limits()
+        guard let reader else { return limits }
+        try reader.refuseUnknown(known: limitFields.map(\.name))
+        let must = "a positive integer of at most \(Limits.valueMax)"
+        for (name, keyPath) in limitFields {
+            if let value = try reader.integer(name, in: 1...Int64(Limits.valueMax), must: must) {
+                limits[keyPath: keyPath] = Int(value)
+            }
+        }
+        return limits
+    }
+
+    /// `[raft]`: tick 1 ms to 1 s, heartbeat below election, snapshot threshold positive.
+    static func raftTuning(_ reader: FieldReader?) throws(ConfigError) -> RaftTuning {
+        let defaults = RaftTuning()
+        guard let reader else { return defaults }
+        try reader.refuseUnknown(known: ["tick", "election-ticks", "heartbeat-ticks", "snapshot-entries"])
+        let tick = try reader.duration("tick", in: 1...1_000) ?? defaults.tickMilliseconds
+        let election =
+            try reader.integer("election-ticks", in: 2...10_000, must: "an integer from 2 to 10000")
+            .map(Int.init) ?? defaults.electionTicks
+        let heartbeat =
+            try reader.integer("heartbeat-ticks", in: 1...1_000, must: "an integer from 1 to 1000")
+            .map(Int.init) ?? defaults.heartbeatTicks
+        let snapshot =
+            try reader.integer(
+                "snapshot-entries", in: 1...1_000_000_000, must: "an integer from 1 to 1000000000"
+            ).map(UInt64.init) ?? defaults.snapshotEntryThreshold
+        guard election > heartbeat else {
+            let key = reader.table["election-ticks"] != nil ? "election-ticks" : "heartbeat-ticks"
+            throw reader.invalid(
+                key,
+                "makes election-ticks (\(election)) not greater than heartbeat-ticks (\(heartbeat)); "
+                    + "`raft.election-ticks` must be greater than `raft.heartbeat-ticks`, or followers campaign "
+                    + "between heartbeats")
+        }
+        return RaftTuning(
+            tickMilliseconds: tick, electionTicks: election, heartbeatTicks: heartbeat, snapshotEntryThreshold: snapshot
+        )
+    }
+}
+
+/// What each node-level field is called in messages and where it was written: the TOML name and position, or
+/// the command-line flag that overrode it.
+struct FieldSources {
+    var names: [String: String] = [:]
+    var positions: [String: TOMLPosition] = [:]
+
+    /// The fields as written in a file.
+    init(root: FieldReader) {
+        for key in PadlockdSettings.rootFields { positions[key] = root.table.position(of: key) }
+    }
+
+    /// The fields of settings no longer tied to a file.
+    init() {}
+
+    /// The name to blame for `key`: its flag when overridden, else the field.
+    func name(_ key: String) -> String { names[key] ?? key }
+
+    /// An invalid-value error blaming `key`.
+    func invalid(_ key: String, _ message: String) -> ConfigError {
+        ConfigError(
+            code: .invalidValue, position: positions[key], field: name(key), message: "`\(name(key))` \(message)")
+    }
+}
+
+extension PadlockdSettings {
+    /// The rules between node-level fields, checked after the file and again after command-line overrides.
+    func checkNode(sources: FieldSources) throws(ConfigError) {
+        if !join && !members.contains(where: { $0.id == nodeID }) {
+            let ids = members.map { String($0.id) }.joined(separator: ", ")
+            throw sources.invalid(
+                "node-id",
+                "is \(nodeID), which is not among members[].id (\(ids)); list this node in [[members]], "
+                    + "or set join = true to start it as a new node for `padlock member add`")
+        }
+        var listeners: [(key: String, address: SocketAddress)] = [
+            ("client-listen", clientListen), ("peer-listen", peerListen),
+        ]
+        if let adminListen { listeners.append(("admin-listen", adminListen)) }
+        for (index, listener) in listeners.enumerated() {
+            for earlier in listeners[..<index] where Self.conflict(earlier.address, listener.address) {
+                // Blame the value the command line changed, if only one of the two was; else the later one.
+                let blamesEarlier = sources.names[earlier.key] != nil && sources.names[listener.key] == nil
+                let (blamed, other) = blamesEarlier ? (earlier, listener) : (listener, earlier)
+                throw sources.invalid(
+                    blamed.key,
+                    "is \(blamed.address), which collides with `\(sources.name(other.key))` "
+                        + "(\(other.address)); each listener needs its own port or address")
+            }
+        }
+    }
+
+    /// Whether two listeners cannot both bind: the same port on the same host, or on a wildcard (which on
+    /// Linux also covers the other family by default).
+    static func conflict(_ lhs: SocketAddress, _ rhs: SocketAddress) -> Bool {
+        lhs.port == rhs.port && (lhs.host == rhs.host || lhs.isWildcard || rhs.isWildcard)
+    }
+}

@@ -1,0 +1,140 @@
+/// Writes settings as a configuration file: canonically for ``PadlockdSettings/tomlText``, or with random
+/// but equivalent choices (quoted keys, dotted keys, other units, omitted defaults, comments) for the fuzzer.
+struct SettingsWriter {
+    /// How much the writer varies its output.
+    enum Style {
+        /// Every field, canonical spelling.
+        case plain
+        /// Equivalent spellings chosen by the generator.
+        case varied
+    }
+
+    var random: ConfigRandom?
+    var output = ""
+
+    /// The whole document for `settings`.
+    static func document(_ settings: PadlockdSettings, style: Style, random: inout ConfigRandom) -> String {
+        var writer = SettingsWriter(random: style == .varied ? random : nil)
+        writer.write(settings)
+        if let used = writer.random { random = used }
+        return writer.output
+    }
+
+    /// The canonical document for `settings`.
+    static func document(_ settings: PadlockdSettings) -> String {
+        var writer = SettingsWriter(random: nil)
+        writer.write(settings)
+        return writer.output
+    }
+
+    /// Whether to take the unusual choice, `percent` of the time; never in the plain style.
+    mutating func vary(_ percent: Int) -> Bool { random?.chance(percent) ?? false }
+
+    mutating func write(_ settings: PadlockdSettings) {
+        if vary(30) { output += "# padlockd configuration\n\n" }
+        field(["cluster-id"], integer(Int64(settings.clusterID)))
+        field(["node-id"], integer(Int64(settings.nodeID)))
+        field(["data-dir"], string(settings.dataDirectory))
+        field(["client-listen"], string(settings.clientListen.description))
+        field(["peer-listen"], string(settings.peerListen.description))
+        if let admin = settings.adminListen { field(["admin-listen"], string(admin.description)) }
+        if settings.logLevel != .info || !vary(50) { field(["log-level"], string(settings.logLevel.rawValue)) }
+        if settings.join || !vary(50) { field(["join"], String(settings.join)) }
+        // Tables written as dotted keys must come before the first header.
+        let dotted = (sessions: vary(20), lockDelay: vary(20), limits: vary(20), raft: vary(20))
+        if dotted.sessions { sessions(settings.sessions, prefix: ["sessions"]) }
+        if dotted.lockDelay { lockDelay(settings.lockDelay, prefix: ["lock-delay"]) }
+        if dotted.limits { limits(settings.limits, prefix: ["limits"]) }
+        if dotted.raft { raft(settings.raft, prefix: ["raft"]) }
+        for member in settings.members {
+            output += vary(20) ? "\n[[ members ]]\n" : "\n[[members]]\n"
+            field(["id"], integer(Int64(member.id)))
+            field(["peer"], string(member.peer.description))
+            field(["client"], string(member.client.description))
+        }
+        if !dotted.sessions { section("sessions") { $0.sessions(settings.sessions, prefix: []) } }
+        if !dotted.lockDelay { lockDelaySections(settings.lockDelay) }
+        if !dotted.limits { section("limits") { $0.limits(settings.limits, prefix: []) } }
+        if !dotted.raft { section("raft") { $0.raft(settings.raft, prefix: []) } }
+    }
+
+    mutating func section(_ name: String, _ body: (inout SettingsWriter) -> Void) {
+        output += "\n[\(name)]\n"
+        body(&self)
+    }
+
+    /// `key = value`, where `key` is one or more raw key parts (dotted when several).
+    mutating func field(_ key: [String], _ value: String) {
+        var parts: [String] = []
+        for part in key { parts.append(vary(10) ? TOMLRenderer.quoted(part) : TOMLPath.key(part)) }
+        let name = parts.joined(separator: vary(10) ? " . " : ".")
+        let spacing = vary(10) ? "\t=  " : " = "
+        output += name + spacing + value
+        output += vary(10) ? "   # set on purpose\n" : "\n"
+    }
+
+    mutating func integer(_ value: Int64) -> String {
+        guard vary(20), value >= 1_000 else { return String(value) }
+        var digits = Array(String(value))
+        var index = digits.count - 3
+        while index > 0 {
+            digits.insert("_", at: index)
+            index -= 3
+        }
+        return String(digits)
+    }
+
+    mutating func string(_ text: String) -> String {
+        let literalAllowed = !text.contains("'") && !text.unicodeScalars.contains(where: ASCII.isControl)
+        return literalAllowed && vary(30) ? "'\(text)'" : TOMLRenderer.quoted(text)
+    }
+
+    mutating func duration(_ milliseconds: UInt64) -> String {
+        string(vary(30) ? "\(milliseconds)ms" : DurationText.text(milliseconds: milliseconds))
+    }
+
+    mutating func sessions(_ sessions: PadlockdSettings.Sessions, prefix: [String]) {
+        let defaults = PadlockdSettings.Sessions()
+        if sessions.ttlMillisecondsMin != defaults.ttlMillisecondsMin || !vary(40) {
+            field(prefix + ["ttl-min"], duration(sessions.ttlMillisecondsMin))
+        }
+        if sessions.ttlMillisecondsMax != defaults.ttlMillisecondsMax || !vary(40) {
+            field(prefix + ["ttl-max"], duration(sessions.ttlMillisecondsMax))
+        }
+    }
+
+    mutating func lockDelay(_ delay: PadlockdSettings.LockDelay, prefix: [String]) {
+        field(prefix + ["default"], duration(delay.millisecondsDefault))
+        for name in delay.millisecondsByNamespace.keys.sorted() {
+            field(prefix + ["namespaces", name], duration(delay.millisecondsByNamespace[name] ?? 0))
+        }
+    }
+
+    mutating func lockDelaySections(_ delay: PadlockdSettings.LockDelay) {
+        let dottedNamespaces = vary(30)
+        section("lock-delay") {
+            $0.lockDelay(dottedNamespaces ? delay : .init(millisecondsDefault: delay.millisecondsDefault), prefix: [])
+        }
+        guard !dottedNamespaces, !delay.millisecondsByNamespace.isEmpty || !vary(50) else { return }
+        section("lock-delay.namespaces") { writer in
+            for name in delay.millisecondsByNamespace.keys.sorted() {
+                writer.field([name], writer.duration(delay.millisecondsByNamespace[name] ?? 0))
+            }
+        }
+    }
+
+    mutating func limits(_ limits: PadlockdSettings.Limits, prefix: [String]) {
+        let defaults = PadlockdSettings.Limits()
+        for (name, keyPath) in PadlockdSettings.limitFields
+        where limits[keyPath: keyPath] != defaults[keyPath: keyPath] || !vary(40) {
+            field(prefix + [name], integer(Int64(limits[keyPath: keyPath])))
+        }
+    }
+
+    mutating func raft(_ raft: PadlockdSettings.RaftTuning, prefix: [String]) {
+        field(prefix + ["tick"], duration(raft.tickMilliseconds))
+        field(prefix + ["election-ticks"], integer(Int64(raft.electionTicks)))
+        field(prefix + ["heartbeat-ticks"], integer(Int64(raft.heartbeatTicks)))
+        field(prefix + ["snapshot-entries"], integer(Int64(raft.snapshotEntryThreshold)))
+    }
+}
