@@ -18,7 +18,9 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# The integration tests start the padlockd and padlock executables, so every product is built first.
 test: deps
+	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
 # Runs one million random and mutated inputs through every frame and message decoder, then one million
@@ -37,9 +39,9 @@ sim: deps
 bench: release
 	.build/release/padlock-bench --help
 
+# Builds in release mode and runs a local three-node cluster on loopback until Ctrl-C (docs/operations.md).
 run: release
-	@echo "The padlockd server is not built yet (issue 7): 'make run' will start a local three-node cluster."
-	@echo "Today: 'make test' runs the suite; .build/release/padlock-bench measures the storage and lock table."
+	.build/release/padlock dev --dir .padlock-dev --nodes 3
 
 format:
 	swift format --in-place --recursive Sources Tests Package.swift

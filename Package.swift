@@ -15,7 +15,7 @@ let package = Package(
         .library(name: "PadlockClient", targets: ["PadlockClient"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
     ],
@@ -135,7 +135,8 @@ let package = Package(
         .executableTarget(
             name: "padlockd",
             dependencies: [
-                "Server", "PadlockConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Server", "PadlockConfig", "LockTable",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -55,6 +55,12 @@ private final class SignalHandleOwner: LoopHandleOwner {
         let status = uv_signal_init(core.loop, handle)
         precondition(status == 0, "uv_signal_init failed: \(UVError(status: status))")
         attach(self, to: handle)
+        // A process can start with signals blocked (a parent's mask survives fork and exec, and many runtimes
+        // block signals in the threads they spawn); the loop thread takes them, so it must not block them.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, signal.rawValue)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         let startStatus = uv_signal_start(handle, signalArrived, signal.rawValue)
         if startStatus < 0 {
             cancel()

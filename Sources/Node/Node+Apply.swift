@@ -8,6 +8,7 @@ extension Node {
     func apply(_ entry: Entry) {
         precondition(entry.index > applied, "node \(id): entry \(entry.index) applied after \(applied)")
         applied = entry.index
+        counters.appliedEntries += 1
         switch entry.kind {
         case .noop:
             observer?.node(id, applied: entry, result: nil, table: table)

@@ -43,6 +43,7 @@ extension Node {
                 LeaseCheckpoint(session: session, renewalGeneration: lease.generation, remainingMilliseconds: 0)
             }
             if propose(.checkpointLeases(checkpoints), .decay, nil) {
+                counters.expiriesProposed += UInt64(due.count)
                 for (session, lease) in due {
                     self.leadership?.expiriesInFlight.insert(session)
                     self.leadership?.expiriesToPropose.append((session, lease.generation))

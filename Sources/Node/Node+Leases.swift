@@ -128,6 +128,7 @@ extension Node {
 
     /// The answer to a renewal: the TTL and the leader's deadline as an entry stamp would show it.
     func renewalGrant(_ session: SessionID, _ lease: SessionLease) -> SessionGrant {
+        counters.renewals += 1
         let ttl = table.session(session)?.ttlMilliseconds ?? lease.ttl
         return SessionGrant(session: session, ttlMilliseconds: ttl, renewalDeadline: Timestamp(rawValue: currentStamp + ttl))
     }

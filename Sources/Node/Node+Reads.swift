@@ -14,6 +14,7 @@ extension Node {
         switch raft.readIndex(context: Self.contextBytes(context)) {
         case .pending:
             reads.awaitingConfirmation[context] = batch
+            counters.readRounds += 1
         case .notLeader:
             for read in batch { respond(read.reply, .failure(.notLeader(leaderHint))) }
         }

@@ -21,6 +21,7 @@ extension Node {
                 continue
             }
             readyInFlight = ready
+            counters.diskWrites += 1
             environment.persist(write) { [weak self] result in self?.persisted(ready, result) }
             return
         }
@@ -101,6 +102,8 @@ extension Node {
             index: metadata.index.rawValue, term: metadata.term.rawValue,
             configuration: PeerWire.encode(metadata.configuration), data: data)
         snapshotInFlight = true
+        counters.snapshots += 1
+        counters.diskWrites += 1
         environment.persist(DiskWrite(snapshot: stored, compactThrough: metadata.index.rawValue)) {
             [weak self] result in
             guard let self, self.failure == nil else { return }

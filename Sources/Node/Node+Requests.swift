@@ -117,6 +117,7 @@ extension Node {
         switch raft.propose(data) {
         case .accepted(let index, let term):
             proposals[index] = PendingProposal(term: term, reply: reply, purpose: purpose)
+            counters.proposals += 1
             return true
         case .notLeader:
             refusal = .notLeader(leaderHint)

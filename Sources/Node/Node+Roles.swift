@@ -85,7 +85,7 @@ extension Node {
     }
 
     /// What `status` answers: this node's view of itself and, on the leader, of its peers.
-    func statusReport() -> NodeStatus {
+    public func statusReport() -> NodeStatus {
         let status = raft.status
         let membership = raft.configuration
         let role: NodeRole =

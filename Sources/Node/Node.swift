@@ -45,6 +45,8 @@ public final class Node<Environment: NodeEnvironment> {
     var observedTerm: Term
     /// When each peer was last heard from, on the monotonic clock.
     var lastHeard: [NodeID: UInt64] = [:]
+    /// What the node has done since it started, for metrics.
+    public internal(set) var counters = NodeCounters()
     /// The simulator watches applied entries and role changes through this.
     package var observer: (any NodeObserver)?
 
@@ -193,6 +195,24 @@ public final class Node<Environment: NodeEnvironment> {
         guard let leader = raft.leader, leader != id || raft.role == .leader else { return nil }
         return LeaderHint(node: WireNodeID(leader.rawValue), address: addressBook[leader]?.client ?? "")
     }
+}
+
+/// Counts of the node's work since it started (for `/metrics`).
+public struct NodeCounters: Sendable {
+    /// Entries this node proposed as leader (client commands and its own housekeeping).
+    public var proposals: UInt64 = 0
+    /// Entries applied to the table (every kind).
+    public var appliedEntries: UInt64 = 0
+    /// ReadIndex rounds started (each serves every read and renewal that arrived since the last flush).
+    public var readRounds: UInt64 = 0
+    /// Renewals answered "renewed".
+    public var renewals: UInt64 = 0
+    /// Sessions this node, as leader, decided to expire.
+    public var expiriesProposed: UInt64 = 0
+    /// Durable writes handed to the environment (one per Ready that changed anything, plus snapshots).
+    public var diskWrites: UInt64 = 0
+    /// Snapshots taken locally.
+    public var snapshots: UInt64 = 0
 }
 
 /// A cluster's membership: who votes, who learns, and where each node is reached.

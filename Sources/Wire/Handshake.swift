@@ -96,6 +96,8 @@ public enum RefusalReason: UInt8, Hashable, Sendable, CaseIterable, CustomString
     case wrongRole = 4
     /// The server has reached its connection limit.
     case overloaded = 5
+    /// A peer handshake named a node that is not a member of the cluster.
+    case notMember = 6
 
     /// The reason in words, for logs.
     public var description: String {
@@ -105,6 +107,7 @@ public enum RefusalReason: UInt8, Hashable, Sendable, CaseIterable, CustomString
         case .badCredentials: "credentials refused"
         case .wrongRole: "wrong role for this port"
         case .overloaded: "too many connections"
+        case .notMember: "not a member of this cluster"
         }
     }
 }

@@ -1,2 +1,85 @@
+// padlockd: one node of a Padlock cluster. Reads its configuration file (docs/configuration.md), applies
+// command-line overrides, and serves until SIGTERM or SIGINT.
+//
+// Exit codes: 0 after a clean shutdown, 1 when storage failed or the data could not be recovered (fail-stop),
+// 2 when the configuration is invalid (the message names the field).
+import ArgumentParser
+import Foundation
+import LockTable
+import Logging
+import PadlockConfig
 import Server
-print("padlockd: not built yet")
+
+struct Padlockd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "padlockd", abstract: "Run one node of a Padlock cluster.",
+        discussion: "Exit status: 0 clean shutdown, 1 storage failure (fail-stop), 2 invalid configuration.")
+
+    @Option(help: "The configuration file (TOML; see docs/configuration.md).") var config: String
+    @Option(help: "Override node-id.") var nodeID: String?
+    @Option(help: "Override data-dir.") var dataDir: String?
+    @Option(help: "Override client-listen (host:port).") var clientListen: String?
+    @Option(help: "Override peer-listen (host:port).") var peerListen: String?
+    @Option(help: "Override admin-listen (host:port).") var adminListen: String?
+    @Option(help: "Override log-level (trace, debug, info, notice, warning, error, critical).") var logLevel: String?
+    @Flag(help: "Start as a new node waiting to be added with `padlock member add` (no bootstrap).") var join = false
+
+    func settings() throws(ConfigError) -> PadlockdSettings {
+        guard let data = FileManager.default.contents(atPath: config) else {
+            throw ConfigError(code: .missingField, field: "--config", message: "cannot read \(config)")
+        }
+        var settings = try PadlockdSettings.parse(tomlUTF8: Array(data))
+        try settings.apply(
+            overrides: .init(
+                nodeID: nodeID, dataDirectory: dataDir, clientListen: clientListen, peerListen: peerListen,
+                adminListen: adminListen, logLevel: logLevel, join: join ? true : nil))
+        return settings
+    }
+
+    func run() throws {
+        let settings: PadlockdSettings
+        do {
+            settings = try self.settings()
+        } catch {
+            FileHandle.standardError.write(Data("padlockd: invalid configuration \(config): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: settings.logLevel.rawValue) ?? .info
+            return handler
+        }
+        var logger = Logger(label: "padlockd")
+        logger[metadataKey: "node"] = "\(settings.nodeID)"
+        let code = ServerHost.run(settings: ServerSettings(settings), logger: logger)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+extension ServerSettings {
+    /// The runtime's settings from the checked configuration.
+    init(_ file: PadlockdSettings) {
+        func endpoint(_ address: SocketAddress) -> Endpoint { Endpoint(host: address.host, port: address.port) }
+        self.init(
+            clusterID: file.clusterID, nodeID: file.nodeID, dataDirectory: file.dataDirectory,
+            clientListen: endpoint(file.clientListen), peerListen: endpoint(file.peerListen),
+            adminListen: file.adminListen.map(endpoint), join: file.join,
+            members: file.members.map { MemberSettings(id: $0.id, peer: endpoint($0.peer), client: endpoint($0.client)) })
+        sessionTTLMillisecondsMin = file.sessions.ttlMillisecondsMin
+        sessionTTLMillisecondsMax = file.sessions.ttlMillisecondsMax
+        lockTable = LockTableConfiguration(
+            sessionCountMax: file.limits.sessionCountMax, locksPerSessionMax: file.limits.locksPerSessionMax,
+            heldLockCountMax: file.limits.heldLockCountMax, waitersPerKeyMax: file.limits.waitersPerKeyMax,
+            waiterCountMax: file.limits.waiterCountMax, auditRecordCountMax: file.limits.auditRecordCountMax,
+            lockDelayMillisecondsDefault: file.lockDelay.millisecondsDefault,
+            lockDelayMillisecondsByNamespace: file.lockDelay.millisecondsByNamespace)
+        pendingRequestsMax = file.limits.pendingRequestsMax
+        clientConnectionsMax = file.limits.clientConnectionsMax
+        tickMilliseconds = file.raft.tickMilliseconds
+        electionTicks = file.raft.electionTicks
+        heartbeatTicks = file.raft.heartbeatTicks
+        snapshotEntryThreshold = file.raft.snapshotEntryThreshold
+    }
+}
+
+Padlockd.main()

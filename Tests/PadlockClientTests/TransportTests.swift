@@ -139,7 +139,10 @@ import Testing
                 request.operation.isAcquire ? .answer(.failure(.unavailable(reason: "no quorum", retryAfterMilliseconds: 50))) : .normal
             }
             var configuration = testConfiguration
-            configuration.callDeadline = .milliseconds(500)
+            // Long enough that a loaded machine still answers every attempt before the deadline: a timed-out
+            // attempt would rightly make the outcome unknown.
+            configuration.callDeadline = .seconds(3)
+            configuration.attemptTimeout = .seconds(2)
             try await withClient(fake, configuration: configuration) { client in
                 let error = await padlockError { _ = try await client.acquire("acme/contacts/5") }
                 #expect(error?.code == .unavailable)

@@ -21,7 +21,7 @@ private let allowedImports: [String: Set<String>] = [
         "AdminHTTP", "Logging", "Glibc", "Foundation", "Synchronization",
     ],
     "PadlockClient": ["Wire", "EventLoop", "PadlockTypes", "Logging", "Metrics", "Glibc", "Foundation", "Synchronization"],
-    "padlockd": ["Server", "PadlockConfig", "ArgumentParser", "Logging", "Glibc", "Foundation"],
+    "padlockd": ["Server", "PadlockConfig", "LockTable", "ArgumentParser", "Logging", "Glibc", "Foundation"],
     "padlock": ["PadlockClient", "PadlockTypes", "ArgumentParser", "Logging", "Glibc", "Foundation"],
     "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],
     "padlock-bench": ["ArgumentParser", "Storage", "LockTable", "PadlockTypes", "Glibc", "Foundation"],

@@ -169,7 +169,7 @@ final class Exchange {
             return retry(minimumDelay: .zero)
         case .badCredentials:
             error = PadlockError(.permissionDenied, "\(address) refused the credentials: \(message)")
-        case .versionMismatch, .wrongCluster, .wrongRole:
+        case .versionMismatch, .wrongCluster, .wrongRole, .notMember:
             error = .invalid("\(address) refused the handshake (\(reason)): \(message)")
         }
         refusals[target] = error

@@ -1,0 +1,141 @@
+import EventLoop
+import Logging
+import Node
+import Wire
+
+/// The client port: a handshake (a client of this cluster), then pipelined requests handed to the node and
+/// its answers written back. Anything else — garbage, a peer handshake, an oversized frame, an undecodable
+/// request — closes that connection with a logged reason; the node keeps serving everyone else.
+///
+/// Loop thread only.
+final class ClientListener {
+    /// One client connection.
+    final class Connection {
+        let tcp: TCPConnection
+        let id: ClientID
+        var admitted = false
+        /// Answers the write queue refused, sent once it drains (the connection stops reading meanwhile, so
+        /// this stays bounded by the requests it already had in flight).
+        var overflow: [[UInt8]] = []
+
+        init(tcp: TCPConnection, id: ClientID) {
+            self.tcp = tcp
+            self.id = id
+        }
+    }
+
+    let loop: EventLoop
+    let selfID: WireNodeID
+    let clusterID: UInt64
+    let connectionsMax: Int
+    let logger: Logger
+    unowned let runtime: NodeRuntime
+    var listener: TCPListener?
+    var connections: [ClientID: Connection] = [:]
+    var nextID: UInt64 = 1
+
+    static let limits = ConnectionLimits(maxFrameBytes: WireLimits.framePayloadByteCountMax, writeQueueBytesMax: 8 << 20)
+
+    init(loop: EventLoop, selfID: WireNodeID, clusterID: UInt64, connectionsMax: Int, logger: Logger, runtime: NodeRuntime) {
+        self.loop = loop
+        self.selfID = selfID
+        self.clusterID = clusterID
+        self.connectionsMax = connectionsMax
+        self.logger = logger
+        self.runtime = runtime
+    }
+
+    func listen(on endpoint: Endpoint) throws(UVError) -> Int {
+        let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits) {
+            [unowned self] connection in self.accepted(connection)
+        }
+        self.listener = listener
+        return listener.port
+    }
+
+    private func accepted(_ tcp: TCPConnection) {
+        let connection = Connection(tcp: tcp, id: ClientID(nextID))
+        nextID += 1
+        connections[connection.id] = connection
+        tcp.onFrame = { [unowned self, unowned connection] payload in self.received(payload, on: connection) }
+        tcp.onWritable = { [unowned self, unowned connection] in self.drain(connection) }
+        tcp.onClose = { [unowned self] closed in
+            guard let gone = self.connections.removeValue(forKey: connection.id) else { return }
+            if gone.admitted { self.runtime.node.clientDisconnected(gone.id) }
+            if case .frameTooLarge = closed.reason {
+                self.logger.warning("client connection closed: frame too large", metadata: ["client": "\(gone.id)"])
+            }
+        }
+    }
+
+    private func received(_ payload: [UInt8], on connection: Connection) {
+        guard connection.admitted else {
+            admit(payload, connection)
+            return
+        }
+        do {
+            let request = try ClientRequest(decoding: payload)
+            runtime.metrics.clientRequests += 1
+            runtime.node.receive(request, from: connection.id)
+        } catch {
+            logger.warning("closing a client connection: bad request", metadata: ["client": "\(connection.id)", "reason": "\(error)"])
+            runtime.metrics.badClientFrames += 1
+            connection.tcp.close()
+        }
+    }
+
+    /// The first frame must be a client handshake for this cluster (cluster 0 means "any").
+    private func admit(_ payload: [UInt8], _ connection: Connection) {
+        let handshake: Handshake
+        do {
+            handshake = try Handshake(decoding: payload)
+        } catch {
+            logger.warning("closing a client connection: no handshake", metadata: ["reason": "\(error)"])
+            runtime.metrics.handshakesRefused += 1
+            if let answer = HandshakeAnswer.refusal(for: error) { _ = connection.tcp.send(answer.encoded()) }
+            connection.tcp.close()
+            return
+        }
+        if handshake.role != .client {
+            refuse(connection, .wrongRole, "this is the client port; peers connect to the peer port")
+        } else if handshake.cluster.rawValue != 0 && handshake.cluster.rawValue != clusterID {
+            refuse(connection, .wrongCluster, "this node belongs to cluster \(clusterID), not \(handshake.cluster.rawValue)")
+        } else if connections.values.filter(\.admitted).count >= connectionsMax {
+            refuse(connection, .overloaded, "this node serves at most \(connectionsMax) client connections; try another")
+        } else {
+            connection.admitted = true
+            _ = connection.tcp.send(HandshakeAnswer.accepted(node: selfID).encoded())
+        }
+    }
+
+    private func refuse(_ connection: Connection, _ reason: RefusalReason, _ message: String) {
+        logger.warning("refusing a client connection", metadata: ["reason": "\(reason)", "detail": "\(message)"])
+        runtime.metrics.handshakesRefused += 1
+        _ = connection.tcp.send(HandshakeAnswer.refused(reason: reason, message: message).encoded())
+        connection.tcp.close()
+    }
+
+    /// Writes an answer; one the write queue cannot take now waits for it to drain.
+    func send(_ response: ClientResponse, to client: ClientID) {
+        guard let connection = connections[client] else { return }
+        let payload = response.encoded()
+        if !connection.overflow.isEmpty {
+            connection.overflow.append(payload)
+            return
+        }
+        if connection.tcp.send(payload) == .backpressure { connection.overflow.append(payload) }
+    }
+
+    private func drain(_ connection: Connection) {
+        while let payload = connection.overflow.first {
+            guard connection.tcp.send(payload) != .backpressure else { return }
+            connection.overflow.removeFirst()
+        }
+    }
+
+    func close() {
+        listener?.close()
+        listener = nil
+        for connection in connections.values { connection.tcp.close() }
+    }
+}

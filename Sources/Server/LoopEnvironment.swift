@@ -1,0 +1,77 @@
+import EventLoop
+import Node
+import Raft
+import Storage
+import Wire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The node's environment under libuv: the loop's monotonic clock, the system's wall clock, the peer and
+/// client transports, and the disk thread running the `FileLogStore`.
+///
+/// Loop thread only, like everything the runtime owns.
+final class LoopEnvironment: NodeEnvironment {
+    let loop: EventLoop
+    let disk: DiskThread
+    let store: FileLogStore
+    /// The runtime that owns the node (weak: the node holds its environment).
+    weak var runtime: NodeRuntime?
+
+    init(loop: EventLoop, disk: DiskThread, store: FileLogStore) {
+        self.loop = loop
+        self.disk = disk
+        self.store = store
+    }
+
+    var monotonicMilliseconds: UInt64 { loop.now.milliseconds }
+
+    var wallMilliseconds: UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) * 1_000 + UInt64(now.tv_nsec) / 1_000_000
+    }
+
+    func send(_ message: Message) { runtime?.peers.enqueue(message) }
+
+    func respond(_ response: ClientResponse, to client: ClientID) { runtime?.clients.send(response, to: client) }
+
+    /// Runs the write on the disk thread; the time it took (write and `fdatasync`) feeds the latency metric.
+    func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void) {
+        let store = LoopBoundStore(store)
+        let answer = disk.submit(
+            {
+                let started = monotonicNanoseconds()
+                try write.perform(on: store.store)
+                return monotonicNanoseconds() - started
+            },
+            completion: { [weak self] result in
+                if case .success(let nanoseconds) = result { self?.runtime?.metrics.recordSync(nanoseconds: nanoseconds) }
+                completion(result.map { _ in () })
+            })
+        if answer != .accepted {
+            completion(.failure(StorageError(code: .closed, operation: "submit a disk write", detail: "\(answer)")))
+        }
+    }
+
+    func scheduleFlush() { runtime?.requestFlush() }
+
+    func nodeStopped(_ failure: NodeFailure) { runtime?.nodeFailed(failure) }
+
+    func membershipChanged(_ membership: Membership) { runtime?.peers.update(membership) }
+}
+
+/// The store travels to the disk thread inside a `@Sendable` closure; only the disk thread touches it after
+/// startup (`FileLogStore` is used from one thread at a time and has no locks).
+struct LoopBoundStore: @unchecked Sendable {
+    let store: FileLogStore
+    init(_ store: FileLogStore) { self.store = store }
+}
+
+/// The monotonic clock in nanoseconds (for latency measurements only).
+func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}

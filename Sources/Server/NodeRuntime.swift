@@ -1,0 +1,148 @@
+import EventLoop
+import Logging
+import Node
+import Raft
+import Storage
+import Wire
+
+/// Everything one `padlockd` runs on its loop thread: the node, its transports, its timers and signals.
+///
+/// Loop thread only. The main thread reaches it through the loop's mailbox.
+final class NodeRuntime {
+    let settings: ServerSettings
+    let loop: EventLoop
+    let logger: Logger
+    let environment: LoopEnvironment
+    var node: Node<LoopEnvironment>!
+    var peers: PeerTransport!
+    var clients: ClientListener!
+    var admin: AdminEndpoint?
+    var metrics = ServerMetrics()
+    private var tickTimer: LoopTimer?
+    private var signals: SignalWatcher?
+    private var flushPosted = false
+    private var reportedRole: (RaftNode.Role, Term)?
+    private var stopping = false
+    /// Tells the main thread the runtime is done, with the process's exit code.
+    private let finished: @Sendable (Int32) -> Void
+
+    init(
+        settings: ServerSettings, loop: EventLoop, environment: LoopEnvironment, logger: Logger,
+        finished: @escaping @Sendable (Int32) -> Void
+    ) {
+        self.settings = settings
+        self.loop = loop
+        self.environment = environment
+        self.logger = logger
+        self.finished = finished
+    }
+
+    /// Starts the node, listens on the client, peer and admin ports, and starts ticking.
+    func start(restored: RestoredState, seed: UInt64) throws(StartupError) {
+        do {
+            node = try Node(
+                configuration: settings.nodeConfiguration, environment: environment, restored: restored, seed: seed)
+        } catch {
+            throw StartupError(exitCode: 1, message: "the node cannot start: \(error)")
+        }
+        environment.runtime = self
+        peers = PeerTransport(
+            loop: loop, selfID: NodeID(settings.nodeID), clusterID: settings.clusterID, logger: logger, runtime: self)
+        clients = ClientListener(
+            loop: loop, selfID: WireNodeID(settings.nodeID), clusterID: settings.clusterID,
+            connectionsMax: settings.clientConnectionsMax, logger: logger, runtime: self)
+        let clients = self.clients!
+        let peers = self.peers!
+        let clientPort = try listen("client-listen", settings.clientListen) { (address) throws(UVError) in
+            try clients.listen(on: address)
+        }
+        let peerPort = try listen("peer-listen", settings.peerListen) { (address) throws(UVError) in
+            try peers.listen(on: address)
+        }
+        if let adminListen = settings.adminListen {
+            let endpoint = AdminEndpoint(runtime: self)
+            _ = try listen("admin-listen", adminListen) { (address) throws(UVError) in try endpoint.listen(on: address) }
+            admin = endpoint
+        }
+        peers.update(node.membership)
+        let tick = Duration.milliseconds(Int64(settings.tickMilliseconds))
+        tickTimer = loop.schedule(after: tick, repeating: tick) { [unowned self] in self.node.tick() }
+        do {
+            signals = try loop.watch(signals: [.interrupt, .terminate]) { [unowned self] signal in
+                self.logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+                self.shutDown(exitCode: 0)
+            }
+        } catch {
+            throw StartupError(exitCode: 1, message: "cannot watch for SIGTERM and SIGINT: \(error)")
+        }
+        logger.notice(
+            "padlockd serving",
+            metadata: [
+                "node": "\(settings.nodeID)", "cluster": "\(settings.clusterID)",
+                "client": "\(settings.clientListen.host):\(clientPort)", "peer": "\(settings.peerListen.host):\(peerPort)",
+                "dataDir": "\(settings.dataDirectory)", "members": "\(node.membership.configuration)",
+            ])
+    }
+
+    private func listen(_ field: String, _ endpoint: Endpoint, _ body: (Endpoint) throws(UVError) -> Int)
+        throws(StartupError) -> Int
+    {
+        do {
+            return try body(endpoint)
+        } catch {
+            throw StartupError(exitCode: 2, message: "\(field) \(endpoint): cannot listen: \(error)")
+        }
+    }
+
+    /// Asks for a flush on the next loop iteration (the node calls this through its environment).
+    func requestFlush() {
+        guard !flushPosted else { return }
+        flushPosted = true
+        let bound = LoopBound(self, loop: loop)
+        _ = loop.post { bound.value.flush() }
+    }
+
+    /// The node's batched work, then the peer frames it produced.
+    func flush() {
+        flushPosted = false
+        guard !stopping else { return }
+        node.flush()
+        peers.flushOutbound()
+        logRoleChange()
+    }
+
+    /// Elections are what an operator looks for first in a log.
+    private func logRoleChange() {
+        let current = (node.role, node.term)
+        guard reportedRole.map({ $0.0 != current.0 || $0.1 != current.1 }) ?? true else { return }
+        reportedRole = current
+        let level: Logger.Level = current.0 == .leader ? .notice : .info
+        logger.log(level: level, "role changed", metadata: ["role": "\(current.0)", "term": "\(current.1)"])
+    }
+
+    /// The node stopped itself (a failed write or sync): the process exits with code 1 (fail-stop).
+    func nodeFailed(_ failure: NodeFailure) {
+        logger.critical("node stopped", metadata: ["reason": "\(failure)"])
+        shutDown(exitCode: 1)
+    }
+
+    /// Stops taking work, closes every connection and listener, and tells the main thread, which finishes
+    /// the disk writes already queued and stops the loop.
+    func shutDown(exitCode: Int32) {
+        guard !stopping else { return }
+        stopping = true
+        tickTimer?.cancel()
+        signals?.cancel()
+        clients.close()
+        peers.close()
+        admin?.close()
+        finished(exitCode)
+    }
+}
+
+/// Why the runtime could not start, with the exit code the process should end with (2: configuration).
+struct StartupError: Error, CustomStringConvertible {
+    var exitCode: Int32
+    var message: String
+    var description: String { message }
+}

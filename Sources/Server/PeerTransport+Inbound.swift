@@ -1,0 +1,119 @@
+import EventLoop
+import Logging
+import Node
+import PeerWire
+import Raft
+import Wire
+
+/// A peer's sending link, as accepted on this node's peer port: a handshake that must name a member of this
+/// cluster, then Raft traffic only, every message checked to come from the node the handshake named.
+final class InboundPeer {
+    let connection: TCPConnection
+    var remote: NodeID?
+    var assembler = SnapshotAssembler()
+
+    init(connection: TCPConnection) { self.connection = connection }
+}
+
+extension PeerTransport {
+    func accepted(_ connection: TCPConnection) {
+        guard !closing, inbound.count < Self.inboundConnectionsMax else {
+            refuse(connection, .overloaded, "this node accepts at most \(Self.inboundConnectionsMax) peer connections")
+            return
+        }
+        let peer = InboundPeer(connection: connection)
+        inbound[connection.number] = peer
+        connection.onFrame = { [unowned self, unowned peer] payload in self.received(payload, from: peer) }
+        connection.onClose = { [unowned self] closed in
+            if let remote = self.inbound.removeValue(forKey: connection.number)?.remote {
+                self.logger.debug("peer's link closed", metadata: ["peer": "\(remote)", "reason": "\(closed.reason)"])
+            }
+        }
+    }
+
+    private func received(_ payload: [UInt8], from peer: InboundPeer) {
+        let decoded: PeerPayload
+        do {
+            decoded = try PeerWire.decode(payload)
+        } catch {
+            drop(peer, "undecodable peer frame: \(error)", answer: Self.refusal(for: error))
+            return
+        }
+        guard let remote = peer.remote else {
+            guard case .handshake(let handshake) = decoded else {
+                drop(peer, "the first frame on the peer port was not a handshake", answer: nil)
+                return
+            }
+            admit(handshake, peer)
+            return
+        }
+        switch decoded {
+        case .messages(let messages):
+            for message in messages {
+                guard message.from == remote, message.to == selfID else {
+                    runtime.metrics.peerMessagesRefused += 1
+                    logger.warning(
+                        "dropping a peer message with a forged sender or recipient",
+                        metadata: ["link": "\(remote)", "from": "\(message.from)", "to": "\(message.to)"])
+                    continue
+                }
+                runtime.node.receive(message)
+            }
+        case .snapshotChunk(let chunk):
+            receiveChunk(chunk, from: peer, remote: remote)
+        case .handshake, .handshakeAnswer:
+            drop(peer, "a second handshake on an open peer link", answer: nil)
+        }
+    }
+
+    private func receiveChunk(_ chunk: SnapshotChunk, from peer: InboundPeer, remote: NodeID) {
+        guard chunk.from == remote, chunk.to == selfID else {
+            drop(peer, "a snapshot chunk with a forged sender or recipient", answer: nil)
+            return
+        }
+        do {
+            if let message = try peer.assembler.add(chunk) { runtime.node.receive(message) }
+        } catch {
+            logger.warning("snapshot transfer refused", metadata: ["peer": "\(remote)", "reason": "\(error)"])
+            peer.assembler.discard()
+        }
+    }
+
+    /// Checks a peer handshake: a peer (not a client) of this cluster, naming a member other than this node.
+    private func admit(_ handshake: Handshake, _ peer: InboundPeer) {
+        let node = NodeID(handshake.node.rawValue)
+        let known = membership.map { $0.configuration.members.contains(node) || $0.addresses[node] != nil } ?? false
+        if handshake.role != .peer {
+            refuse(peer.connection, .wrongRole, "this is the peer port; clients connect to the client port")
+        } else if handshake.cluster.rawValue != clusterID {
+            refuse(peer.connection, .wrongCluster, "this node belongs to cluster \(clusterID), not \(handshake.cluster.rawValue)")
+        } else if node == selfID || node.rawValue == 0 || !known {
+            refuse(peer.connection, .notMember, "\(node) is not a member of cluster \(clusterID)")
+        } else {
+            peer.remote = node
+            _ = peer.connection.send(HandshakeAnswer.accepted(node: WireNodeID(selfID.rawValue)).encoded())
+            logger.info("peer link accepted", metadata: ["peer": "\(node)"])
+            return
+        }
+        runtime.metrics.handshakesRefused += 1
+    }
+
+    func refuse(_ connection: TCPConnection, _ reason: RefusalReason, _ message: String) {
+        logger.warning("refusing a peer connection", metadata: ["reason": "\(reason)", "detail": "\(message)"])
+        _ = connection.send(HandshakeAnswer.refused(reason: reason, message: message).encoded())
+        connection.close()
+    }
+
+    private func drop(_ peer: InboundPeer, _ reason: String, answer: HandshakeAnswer?) {
+        logger.warning("closing a peer connection", metadata: ["reason": "\(reason)"])
+        runtime.metrics.handshakesRefused += peer.remote == nil ? 1 : 0
+        if let answer { _ = peer.connection.send(answer.encoded()) }
+        peer.connection.close()
+    }
+
+    /// A version mismatch is answered (the other side can read the frozen refusal layout); nothing else is.
+    static func refusal(for error: PeerWireError) -> HandshakeAnswer? {
+        if case .handshake(let wire) = error { return HandshakeAnswer.refusal(for: wire) }
+        return nil
+    }
+}

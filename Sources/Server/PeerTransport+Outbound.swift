@@ -1,0 +1,210 @@
+import EventLoop
+import Logging
+import Node
+import PeerWire
+import Raft
+import Wire
+
+/// This node's sending link to one peer: connects (with capped, jittered backoff), handshakes, then sends
+/// the messages queued for the peer as batch frames, and snapshots as a paced stream of chunks.
+///
+/// While the link is down, messages are dropped and Raft is told the peer is unreachable: Raft resends what
+/// matters, and nothing queues up without bound.
+final class OutboundPeer {
+    enum State { case idle, connecting, handshaking, ready }
+
+    /// A snapshot being streamed, one chunk at a time as the write queue allows.
+    struct SnapshotStream {
+        var message: Message
+        var transfer: UInt64
+        var next: Int
+        var count: Int
+    }
+
+    let id: NodeID
+    private(set) var endpoint: Endpoint
+    unowned let transport: PeerTransport
+    private(set) var state = State.idle
+    private var connection: TCPConnection?
+    private var pending: [Message] = []
+    private var snapshot: SnapshotStream?
+    private var retryTimer: LoopTimer?
+    private var backoffMilliseconds: UInt64 = 0
+    private var reportedUnreachable = false
+    private var stopped = false
+
+    static let queueMax = 8_192
+    static let chunkBytes = 1 << 20
+
+    init(id: NodeID, endpoint: Endpoint, transport: PeerTransport) {
+        self.id = id
+        self.endpoint = endpoint
+        self.transport = transport
+        connect()
+    }
+
+    var isReady: Bool { state == .ready }
+
+    /// The peer moved: reconnect to its new address.
+    func retarget(_ address: Endpoint) {
+        guard address != endpoint else { return }
+        endpoint = address
+        connection?.close()
+    }
+
+    func queue(_ message: Message) {
+        if case .snapshot = message.kind {
+            // Only the latest snapshot matters; an older one still streaming is abandoned.
+            if snapshot != nil { transport.later { $0.reportSnapshot(to: self.id, status: .failed) } }
+            snapshot = SnapshotStream(
+                message: message, transfer: transport.nextTransfer, next: 0,
+                count: PeerWire.snapshotChunkCount(of: message, chunkBytes: Self.chunkBytes))
+            transport.nextTransfer += 1
+            return
+        }
+        guard pending.count < Self.queueMax else { return }
+        pending.append(message)
+    }
+
+    /// Sends what was queued since the last flush.
+    func flush() {
+        guard state == .ready, let connection else {
+            if !pending.isEmpty || snapshot != nil { unreachable() }
+            return
+        }
+        let messages = pending
+        pending = []
+        for payload in PeerWire.encodeBatches(messages) {
+            switch connection.send(payload) {
+            case .queued: break
+            case .backpressure, .frameTooLarge:
+                // Dropped: Raft resends appends and heartbeats; the link is drained meanwhile.
+                transport.runtime.metrics.peerFramesDropped += 1
+            case .closed: return
+            }
+        }
+        pumpSnapshot()
+    }
+
+    /// Streams snapshot chunks while the write queue takes them; resumes on `onWritable`.
+    private func pumpSnapshot() {
+        guard var stream = snapshot, state == .ready, let connection else { return }
+        while stream.next < stream.count {
+            let payload = PeerWire.snapshotChunk(
+                stream.next, of: stream.message, transfer: stream.transfer, chunkBytes: Self.chunkBytes)
+            switch connection.send(payload) {
+            case .queued:
+                stream.next += 1
+            case .backpressure:
+                snapshot = stream
+                return
+            case .frameTooLarge, .closed:
+                snapshot = nil
+                transport.runtime.node.reportSnapshot(to: id, status: .failed)
+                return
+            }
+        }
+        snapshot = nil
+        transport.runtime.node.reportSnapshot(to: id, status: .finished)
+    }
+
+    private func unreachable() {
+        pending = []
+        if snapshot != nil {
+            snapshot = nil
+            transport.runtime.node.reportSnapshot(to: id, status: .failed)
+        }
+        if !reportedUnreachable {
+            reportedUnreachable = true
+            transport.runtime.node.reportUnreachable(id)
+        }
+    }
+
+    // MARK: Connecting
+
+    private func connect() {
+        guard !stopped, state == .idle else { return }
+        state = .connecting
+        transport.loop.connect(
+            host: endpoint.host, port: endpoint.port, timeout: .milliseconds(1_000), limits: PeerTransport.limits
+        ) { [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .success(let connection): self.connected(connection)
+            case .failure(let error): self.failed("connect to \(self.endpoint) failed: \(error)")
+            }
+        }
+    }
+
+    private func connected(_ connection: TCPConnection) {
+        guard !stopped else {
+            connection.close()
+            return
+        }
+        self.connection = connection
+        state = .handshaking
+        connection.onFrame = { [weak self] payload in self?.received(payload) }
+        connection.onWritable = { [weak self] in self?.pumpSnapshot() }
+        connection.onClose = { [weak self] closed in self?.closed(closed) }
+        let handshake = Handshake(
+            role: .peer, cluster: ClusterID(transport.clusterID), node: WireNodeID(transport.selfID.rawValue))
+        _ = connection.send(handshake.encoded())
+    }
+
+    private func received(_ payload: [UInt8]) {
+        guard state == .handshaking else {
+            // The listening side only ever answers the handshake.
+            transport.logger.warning("peer sent data on its receiving side; closing", metadata: ["peer": "\(id)"])
+            connection?.abort()
+            return
+        }
+        switch try? HandshakeAnswer(decoding: payload) {
+        case .accepted(let node)? where node.rawValue == id.rawValue:
+            state = .ready
+            backoffMilliseconds = 0
+            reportedUnreachable = false
+            transport.logger.info("peer link up", metadata: ["peer": "\(id)", "address": "\(endpoint)"])
+            transport.runtime.requestFlush()
+        case .accepted(let node)?:
+            failed("\(endpoint) answered as \(node), not \(id)")
+        case .refused(let reason, let message)?:
+            failed("\(endpoint) refused the handshake: \(reason): \(message)")
+        case nil:
+            failed("\(endpoint) sent an unreadable handshake answer")
+        }
+    }
+
+    private func failed(_ reason: String) {
+        transport.logger.notice("peer link failed", metadata: ["peer": "\(id)", "reason": "\(reason)"])
+        connection?.abort()
+        if connection == nil { scheduleReconnect() }
+    }
+
+    private func closed(_ event: ConnectionClosed) {
+        connection = nil
+        if state == .ready {
+            transport.logger.notice("peer link down", metadata: ["peer": "\(id)", "reason": "\(event.reason)"])
+        }
+        unreachable()
+        scheduleReconnect()
+    }
+
+    private func scheduleReconnect() {
+        state = .idle
+        guard !stopped else { return }
+        backoffMilliseconds = min(max(backoffMilliseconds * 2, 50), 2_000)
+        let delay = backoffMilliseconds / 2 + UInt64.random(in: 0...(backoffMilliseconds / 2))
+        retryTimer?.cancel()
+        retryTimer = transport.loop.schedule(after: .milliseconds(Int64(delay))) { [weak self] in self?.connect() }
+    }
+
+    /// Closes the link for good.
+    func shutDown() {
+        stopped = true
+        retryTimer?.cancel()
+        retryTimer = nil
+        connection?.close()
+        pending = []
+        snapshot = nil
+    }
+}

@@ -1,0 +1,124 @@
+import EventLoop
+import Logging
+import Node
+import PeerWire
+import Raft
+import Wire
+
+/// Raft traffic between nodes. Each node keeps one outgoing connection per member for what it sends, and
+/// accepts the other members' outgoing connections for what it receives, so no pair ever has to decide who
+/// connects. Everything queued for a peer between two flushes leaves as one batch frame (or a few), and
+/// heartbeats go out even while the node's disk is busy (the node hands them over between Readies).
+///
+/// Loop thread only.
+final class PeerTransport {
+    let loop: EventLoop
+    let selfID: NodeID
+    let clusterID: UInt64
+    let logger: Logger
+    unowned let runtime: NodeRuntime
+    var listener: TCPListener?
+    var outbound: [NodeID: OutboundPeer] = [:]
+    var inbound: [Int: InboundPeer] = [:]
+    var membership: Membership?
+    var nextTransfer: UInt64 = 1
+    var closing = false
+    /// Reports for the node that arose while the node itself was sending (inside its flush): delivered once
+    /// the flush is over, so the node is never re-entered.
+    private var deferred: [(Node<LoopEnvironment>) -> Void] = []
+
+    /// Limits of peer connections: frames up to the peer wire's, a deep write queue (snapshot chunks are
+    /// 1 MiB), and reading never paused by a full write queue (the link is two-way).
+    static let limits = ConnectionLimits(
+        maxFrameBytes: PeerWireLimits.default.framePayloadByteCountMax + 1_024, writeQueueBytesMax: 32 << 20,
+        writeQueueLowWaterBytes: 8 << 20, pausesReadingWhenWriteQueueFull: false)
+    static let inboundConnectionsMax = 64
+
+    init(loop: EventLoop, selfID: NodeID, clusterID: UInt64, logger: Logger, runtime: NodeRuntime) {
+        self.loop = loop
+        self.selfID = selfID
+        self.clusterID = clusterID
+        self.logger = logger
+        self.runtime = runtime
+    }
+
+    /// Listens on the peer port.
+    func listen(on endpoint: Endpoint) throws(UVError) -> Int {
+        let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits) {
+            [unowned self] connection in self.accepted(connection)
+        }
+        self.listener = listener
+        return listener.port
+    }
+
+    /// Connects to new members and lets go of removed ones.
+    func update(_ membership: Membership) {
+        self.membership = membership
+        let members = Set(membership.configuration.members).subtracting([selfID])
+        for peer in members.sorted() {
+            guard let address = membership.addresses[peer].flatMap({ Endpoint(parsing: $0.peer) }) else {
+                logger.warning("no peer address for member; cannot reach it", metadata: ["peer": "\(peer)"])
+                continue
+            }
+            if let existing = outbound[peer] {
+                existing.retarget(address)
+            } else {
+                outbound[peer] = OutboundPeer(id: peer, endpoint: address, transport: self)
+            }
+        }
+        for peer in outbound.keys.sorted() where !members.contains(peer) {
+            // A node being removed still hears from the leader until its removal commits; if Raft addresses
+            // it again, `enqueue` opens a new link from the address book.
+            outbound.removeValue(forKey: peer)?.shutDown()
+        }
+    }
+
+    /// Queues a message for the next flush; a node without an address is unreachable.
+    func enqueue(_ message: Message) {
+        guard let peer = outbound[message.to] ?? makePeer(message.to) else {
+            later { $0.reportUnreachable(message.to) }
+            return
+        }
+        peer.queue(message)
+    }
+
+    /// A node Raft addresses that the membership does not list any more (a removal in flight).
+    private func makePeer(_ id: NodeID) -> OutboundPeer? {
+        guard !closing, id != selfID,
+            let address = membership?.addresses[id].flatMap({ Endpoint(parsing: $0.peer) })
+        else { return nil }
+        let peer = OutboundPeer(id: id, endpoint: address, transport: self)
+        outbound[id] = peer
+        return peer
+    }
+
+    /// Sends everything queued since the last flush, then delivers the reports that had to wait.
+    func flushOutbound() {
+        for id in outbound.keys.sorted() { outbound[id]?.flush() }
+        let reports = deferred
+        deferred = []
+        for report in reports { report(runtime.node) }
+    }
+
+    /// Delivers `report` to the node after the current flush.
+    func later(_ report: @escaping (Node<LoopEnvironment>) -> Void) {
+        deferred.append(report)
+        runtime.requestFlush()
+    }
+
+    /// The transport's view of each peer, for metrics: connected or not.
+    var connectedPeers: [NodeID: Bool] {
+        outbound.mapValues(\.isReady)
+    }
+
+    /// Closes every peer connection and stops listening.
+    func close() {
+        closing = true
+        listener?.close()
+        listener = nil
+        for peer in outbound.values { peer.shutDown() }
+        outbound = [:]
+        for peer in inbound.values { peer.connection.close() }
+        inbound = [:]
+    }
+}

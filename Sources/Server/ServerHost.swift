@@ -1,0 +1,103 @@
+import EventLoop
+import Foundation
+import Logging
+import Node
+import Storage
+
+/// Runs one `padlockd` until it is told to stop: prepares the data directory, recovers the log store, starts
+/// the runtime on its own loop thread, waits for SIGTERM/SIGINT (or a fatal storage error), then finishes
+/// the disk writes already queued, closes everything and returns the exit code.
+public enum ServerHost {
+    /// Exit codes: 0 after a clean shutdown, 1 when the node stopped on a storage error or could not
+    /// recover its data, 2 when the configuration (or the data directory it names) cannot be used.
+    public static func run(settings: ServerSettings, logger: Logger) -> Int32 {
+        do {
+            try DataDirectory.prepare(path: settings.dataDirectory, clusterID: settings.clusterID, nodeID: settings.nodeID)
+        } catch {
+            logger.critical("invalid data directory", metadata: ["reason": "\(error)"])
+            return 2
+        }
+        let store: FileLogStore
+        let restored: RestoredState
+        do {
+            store = try FileLogStore(directory: settings.dataDirectory)
+            if let tail = store.recovered.discardedTail { logger.notice("recovery", metadata: ["discarded": "\(tail)"]) }
+            restored = try NodeRestore.load(from: store, configuration: settings.nodeConfiguration)
+        } catch {
+            logger.critical("cannot recover the data directory; the node will not start", metadata: ["reason": "\(error)"])
+            return 1
+        }
+        return serve(settings: settings, store: store, restored: restored, logger: logger)
+    }
+
+    private static func serve(
+        settings: ServerSettings, store: FileLogStore, restored: RestoredState, logger: Logger
+    ) -> Int32 {
+        let loop: EventLoop
+        do {
+            loop = try EventLoop(name: "padlockd-\(settings.nodeID)", mailboxCapacity: 65_536, logger: logger)
+        } catch {
+            logger.critical("cannot start the event loop", metadata: ["reason": "\(error)"])
+            return 1
+        }
+        let disk = DiskThread(loop: loop, name: "padlockd-disk")
+        let outcome = ExitSignal()
+        let bundle = StartBundle(store: store, restored: restored)
+        let accepted = loop.post {
+            let environment = LoopEnvironment(loop: loop, disk: disk, store: bundle.store)
+            let runtime = NodeRuntime(
+                settings: settings, loop: loop, environment: environment, logger: logger, finished: outcome.finish)
+            do {
+                try runtime.start(restored: bundle.restored, seed: UInt64.random(in: 1...UInt64.max))
+                outcome.keep(LoopBound(runtime, loop: loop))
+            } catch let error as StartupError {
+                logger.critical("padlockd cannot start", metadata: ["reason": "\(error.message)"])
+                outcome.finish(error.exitCode)
+            } catch {
+                outcome.finish(1)
+            }
+        }
+        guard accepted == .accepted else { return 1 }
+        let code = outcome.wait()
+        // Writes already queued complete (their callbacks run while the loop drains its mailbox).
+        disk.stop()
+        let report = loop.stop()
+        if !report.isClean { logger.warning("event loop stopped with live handles", metadata: ["handles": "\(report.liveHandles)"]) }
+        logger.notice("padlockd stopped", metadata: ["exitCode": "\(code)"])
+        return code
+    }
+}
+
+/// The recovered store and state, handed to the loop thread once (the main thread no longer uses them).
+private struct StartBundle: @unchecked Sendable {
+    let store: FileLogStore
+    let restored: RestoredState
+}
+
+/// Where the loop thread reports the exit code and the main thread waits for it. Also keeps the runtime
+/// alive for as long as the process serves.
+private final class ExitSignal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var code: Int32?
+    private var runtime: LoopBound<NodeRuntime>?
+
+    func keep(_ runtime: LoopBound<NodeRuntime>) {
+        condition.lock()
+        self.runtime = runtime
+        condition.unlock()
+    }
+
+    @Sendable func finish(_ exitCode: Int32) {
+        condition.lock()
+        if code == nil { code = exitCode }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait() -> Int32 {
+        condition.lock()
+        defer { condition.unlock() }
+        while code == nil { condition.wait() }
+        return code!
+    }
+}

@@ -1,0 +1,110 @@
+import LockTable
+import Node
+import PadlockTypes
+import Raft
+
+/// A host and port to listen on or connect to (numeric hosts only: `127.0.0.1`, `::1`).
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    /// The numeric host.
+    public var host: String
+    /// The port, 1–65535 (0 only for listening on a port the system chooses).
+    public var port: Int
+
+    /// Creates an endpoint.
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port` or `[ipv6]:port`; nil when it is not one.
+    public init?(parsing text: String) {
+        var hostPart: Substring
+        var portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                return nil
+            }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            portPart = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+        }
+        guard !hostPart.isEmpty, let port = Int(portPart), (0...65_535).contains(port) else { return nil }
+        self.host = String(hostPart)
+        self.port = port
+    }
+
+    /// `host:port`, with brackets around an IPv6 host.
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// One member of the initial cluster.
+public struct MemberSettings: Hashable, Sendable {
+    /// Its node id.
+    public var id: UInt64
+    /// Where other nodes connect to it.
+    public var peer: Endpoint
+    /// Where clients are redirected to it.
+    public var client: Endpoint
+
+    /// Creates a member's settings.
+    public init(id: UInt64, peer: Endpoint, client: Endpoint) {
+        self.id = id
+        self.peer = peer
+        self.client = client
+    }
+}
+
+/// Everything `padlockd` runs with, already validated (the configuration file and flags are parsed by
+/// `PadlockConfig`; the executable maps them here).
+public struct ServerSettings: Sendable {
+    public var clusterID: UInt64
+    public var nodeID: UInt64
+    public var dataDirectory: String
+    public var clientListen: Endpoint
+    public var peerListen: Endpoint
+    public var adminListen: Endpoint?
+    /// Start as a new node waiting to be added (`padlock member add`), without bootstrapping a cluster.
+    public var join: Bool
+    public var members: [MemberSettings]
+    public var sessionTTLMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin
+    public var sessionTTLMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax
+    public var lockTable = LockTableConfiguration()
+    public var pendingRequestsMax = 100_000
+    public var clientConnectionsMax = 10_000
+    public var tickMilliseconds: UInt64 = 10
+    public var electionTicks = 10
+    public var heartbeatTicks = 1
+    public var snapshotEntryThreshold: UInt64 = 50_000
+
+    /// Settings for node `nodeID` of cluster `clusterID`; everything else has its documented default.
+    public init(
+        clusterID: UInt64, nodeID: UInt64, dataDirectory: String, clientListen: Endpoint, peerListen: Endpoint,
+        adminListen: Endpoint? = nil, join: Bool = false, members: [MemberSettings]
+    ) {
+        self.clusterID = clusterID
+        self.nodeID = nodeID
+        self.dataDirectory = dataDirectory
+        self.clientListen = clientListen
+        self.peerListen = peerListen
+        self.adminListen = adminListen
+        self.join = join
+        self.members = members
+    }
+
+    /// The node's configuration.
+    var nodeConfiguration: NodeConfiguration {
+        var initial: [NodeID: MemberAddresses] = [:]
+        for member in members {
+            initial[NodeID(member.id)] = MemberAddresses(peer: member.peer.description, client: member.client.description)
+        }
+        let raft = Config(id: NodeID(nodeID), electionTicks: electionTicks, heartbeatTicks: heartbeatTicks)
+        return NodeConfiguration(
+            id: NodeID(nodeID), initialMembers: initial, bootstrapVoters: join ? [] : members.map { NodeID($0.id) },
+            tickMilliseconds: tickMilliseconds, raft: raft, lockTable: lockTable,
+            sessionTTLMillisecondsMin: sessionTTLMillisecondsMin, sessionTTLMillisecondsMax: sessionTTLMillisecondsMax,
+            snapshotEntryThreshold: snapshotEntryThreshold, pendingRequestsMax: pendingRequestsMax)
+    }
+}

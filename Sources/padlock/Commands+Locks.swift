@@ -1,0 +1,255 @@
+import ArgumentParser
+import Foundation
+import PadlockClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `padlock lock KEY [-- CMD ARGS…]`: takes the lock, prints its fence, and holds it while CMD runs (with the
+/// fence in `PADLOCK_FENCE`) or until interrupted; then releases it.
+struct LockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lock",
+        abstract: "Take a lock and hold it while a command runs (or until Ctrl-C).",
+        discussion: """
+            The command sees PADLOCK_KEY and PADLOCK_FENCE; pass the fence with every write so the store can \
+            refuse a stale holder. If the lock is lost while the command runs, the command gets SIGTERM and \
+            padlock exits with status 7. Exit status: the command's own, or 3 when the key is held by another.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The key, such as acme/contacts/42 or acme/contacts/42/phone.") var key: String
+    @Option(help: "The owner label others see, such as alice@frontend-2.") var owner: String = defaultOwner
+    @Flag(help: "Take a shared (view/approve) lock instead of an exclusive one.") var shared = false
+    @Option(help: "Session TTL, such as 15s (2s to 1h).") var ttl: String = "15s"
+    @Option(help: "How long to wait in line when the key is held, such as 5s (0: try once).") var wait: String = "0s"
+    @Option(help: "A note others see with the lock, such as \"editing phone number\".") var note: String = ""
+    @Argument(parsing: .postTerminator, help: "The command to run while holding the lock.") var command: [String] = []
+
+    func run() async throws {
+        guard let ttl = parseDuration(ttl), let wait = parseDuration(wait) else {
+            throw ValidationError("--ttl and --wait take durations such as 500ms, 15s or 1m")
+        }
+        var status: Int32 = 0
+        try await withClient(connection, owner: owner, ttl: ttl) { (client) async throws(PadlockError) in
+            let lock = try await client.acquire(key, mode: shared ? .shared : .exclusive, wait: wait, note: note)
+            print("locked \(lock.key) fence \(lock.fence.rawValue) (\(lock.holder.mode), session \(lock.holder.session.rawValue))")
+            // A script reading our output waits for this line while the lock is held: do not let it sit in a
+            // pipe's buffer until we exit.
+            fflush(nil)
+            status = await hold(lock)
+            do throws(PadlockError) {
+                try await lock.release()
+                print("released \(lock.key)")
+            } catch where error.code == .lockLost || error.code == .sessionExpired {
+                FileHandle.standardError.write(Data("padlock: the lock was lost before it was released\n".utf8))
+                status = ExitStatus.lockLost.rawValue
+            }
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Holds the lock while the command runs, or until Ctrl-C; returns the exit status to end with.
+    private func hold(_ lock: Lock) async -> Int32 {
+        let interrupt = SignalLatch(signals: [SIGINT, SIGTERM])
+        let child: Process?
+        if command.isEmpty {
+            child = nil
+            print("holding it; press Ctrl-C to release")
+            fflush(nil)
+        } else {
+            child = Process()
+            child!.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            child!.arguments = command
+            var environment = ProcessInfo.processInfo.environment
+            environment["PADLOCK_KEY"] = lock.key.string
+            environment["PADLOCK_FENCE"] = "\(lock.fence.rawValue)"
+            child!.environment = environment
+            do {
+                try child!.run()
+            } catch {
+                FileHandle.standardError.write(Data("padlock: cannot run \(command[0]): \(error)\n".utf8))
+                return 127
+            }
+        }
+        return await watch(lock, child: child, interrupt: interrupt)
+    }
+
+    private func watch(_ lock: Lock, child: Process?, interrupt: SignalLatch) async -> Int32 {
+        while true {
+            if lock.state == .lost {
+                FileHandle.standardError.write(Data("padlock: the lock on \(lock.key) was lost; stopping\n".utf8))
+                if let child, child.isRunning { kill(child.processIdentifier, SIGTERM) }
+                child?.waitUntilExit()
+                return ExitStatus.lockLost.rawValue
+            }
+            if let child, !child.isRunning { return child.terminationStatus }
+            if interrupt.hasFired {
+                if let child, child.isRunning {
+                    kill(child.processIdentifier, SIGTERM)
+                    child.waitUntilExit()
+                }
+                return 0
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+/// `padlock inspect KEY`.
+struct Inspect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show who holds and who waits for a key and everything overlapping it.")
+    @OptionGroup var connection: ConnectionOptions
+    @Argument var key: String
+
+    func run() async throws {
+        try await withClient(connection) { (client) async throws(PadlockError) in
+            print(Formatting.inspection(try await client.inspect(key)))
+        }
+    }
+}
+
+/// `padlock list [--prefix P] [--owner O]`.
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List held locks, by key prefix and/or owner.")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Only keys in this subtree, such as acme/contacts.") var prefix: String?
+    @Option(help: "Only locks held by this owner label.") var owner: String?
+    @Option(help: "At most this many locks.") var limit: Int = 100
+
+    func run() async throws {
+        try await withClient(connection) { (client) async throws(PadlockError) in
+            let locks = try await client.list(prefix: prefix, owner: owner, limit: limit)
+            if locks.isEmpty { print("no locks held") }
+            for lock in locks { print(Formatting.lock(lock)) }
+        }
+    }
+}
+
+/// `padlock check-fence KEY FENCE`: exit 0 when current, 3 when not.
+struct CheckFence: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-fence", abstract: "Say whether a fence is still the current holder's (exit 0) or not (exit 3).")
+    @OptionGroup var connection: ConnectionOptions
+    @Argument var key: String
+    @Argument var fence: UInt64
+
+    func run() async throws {
+        var current = false
+        try await withClient(connection) { (client) async throws(PadlockError) in
+            current = try await client.checkFence(key, FenceToken(fence))
+            print(current ? "fence \(fence) is current for \(key)" : "fence \(fence) is not current for \(key)")
+        }
+        if !current { throw ExitCode(ExitStatus.held.rawValue) }
+    }
+}
+
+/// `padlock unlock --force KEY --reason TEXT`.
+struct Unlock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Release a key by force, whoever holds it; the reason is audited.")
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Required: this releases another user's lock.") var force = false
+    @Argument var key: String
+    @Option(help: "Why, for the audit trail.") var reason: String
+
+    func validate() throws {
+        guard force else { throw ValidationError("unlock releases someone else's lock: add --force to confirm") }
+    }
+
+    func run() async throws {
+        try await withClient(connection) { (client) async throws(PadlockError) in
+            let previous = try await client.forceUnlock(key, reason: reason)
+            if previous.isEmpty { print("\(key) was not held") }
+            for holder in previous { print("released \(key), held by \(Formatting.holder(holder))") }
+        }
+    }
+}
+
+/// `padlock revoke-session ID --reason TEXT`.
+struct RevokeSession: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke-session", abstract: "End a session (log a user out) and release its locks; audited.")
+    @OptionGroup var connection: ConnectionOptions
+    @Argument var session: UInt64
+    @Option(help: "Why, for the audit trail.") var reason: String
+
+    func run() async throws {
+        try await withClient(connection) { (client) async throws(PadlockError) in
+            try await client.revokeSession(SessionID(session), reason: reason)
+            print("revoked session \(session)")
+        }
+    }
+}
+
+/// `padlock audit`.
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the audit trail: force-unlocks, revocations, expiries.")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Only records after this sequence number.") var after: UInt64?
+    @Option(help: "At most this many records.") var limit: Int = 100
+
+    func run() async throws {
+        try await withClient(connection) { (client) async throws(PadlockError) in
+            let page = try await client.audit(after: after, limit: limit)
+            if page.records.isEmpty { print("no audit records") }
+            for record in page.records { print(Formatting.audit(record)) }
+            if let next = page.next { print("… more: padlock audit --after \(next)") }
+        }
+    }
+}
+
+/// `padlock member list|add|promote|remove`.
+struct Member: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List or change the cluster's members.", subcommands: [MemberList.self, MemberAdd.self, MemberPromote.self, MemberRemove.self],
+        defaultSubcommand: MemberList.self)
+
+    struct MemberList: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List members and their addresses.")
+        @OptionGroup var connection: ConnectionOptions
+        func run() async throws {
+            try await withClient(connection) { (client) async throws(PadlockError) in
+                for member in try await client.members() { print(Formatting.member(member)) }
+            }
+        }
+    }
+
+    struct MemberAdd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Add a node as a learner; start it with join = true, then promote it.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var node: UInt64
+        @Option(help: "Where peers reach it, host:port.") var peer: String
+        @Option(help: "Where clients reach it, host:port.") var client: String
+        func run() async throws {
+            try await withClient(connection) { (padlock) async throws(PadlockError) in
+                for member in try await padlock.addMember(node: NodeID(node), peerAddress: peer, clientAddress: client) {
+                    print(Formatting.member(member))
+                }
+            }
+        }
+    }
+
+    struct MemberPromote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "promote", abstract: "Make a caught-up learner a voter.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var node: UInt64
+        func run() async throws {
+            try await withClient(connection) { (client) async throws(PadlockError) in
+                for member in try await client.promoteMember(NodeID(node)) { print(Formatting.member(member)) }
+            }
+        }
+    }
+
+    struct MemberRemove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a voter or learner.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var node: UInt64
+        func run() async throws {
+            try await withClient(connection) { (client) async throws(PadlockError) in
+                for member in try await client.removeMember(NodeID(node)) { print(Formatting.member(member)) }
+            }
+        }
+    }
+}

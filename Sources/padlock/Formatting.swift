@@ -1,0 +1,108 @@
+import Foundation
+import PadlockClient
+
+/// How the command line shows what the cluster answers.
+enum Formatting {
+    /// A timestamp (milliseconds since the Unix epoch, on the leader's clock) as local date and time.
+    static func time(_ timestamp: Timestamp) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(timestamp.rawValue) / 1000))
+    }
+
+    /// `alice@frontend-2 (session 12, exclusive, fence 34) since 2026-12-02 10:02:03, note "editing phone"`.
+    static func holder(_ holder: Holder) -> String {
+        var text = "\(holder.owner) (session \(holder.session.rawValue), \(holder.mode), fence \(holder.fence.rawValue)) "
+            + "since \(time(holder.since))"
+        if !holder.note.isEmpty { text += ", note \"\(holder.note)\"" }
+        return text
+    }
+
+    static func lock(_ lock: LockInfo) -> String {
+        "\(lock.key)  \(holder(lock.holder))  lease until \(time(lock.leaseDeadline))"
+    }
+
+    static func inspection(_ inspection: Inspection) -> String {
+        var lines: [String] = []
+        if inspection.holders.isEmpty {
+            lines.append("\(inspection.key) is free")
+        } else {
+            lines.append("held:")
+            for held in inspection.holders { lines.append("  " + lock(held)) }
+        }
+        if !inspection.waiters.isEmpty {
+            lines.append("waiting:")
+            for waiter in inspection.waiters {
+                lines.append("  \(waiter.key)  \(waiter.owner) (session \(waiter.session.rawValue), \(waiter.mode)) since \(time(waiter.since))")
+            }
+        }
+        if let until = inspection.lockDelayedUntil {
+            lines.append("lock-delay: not granted again before \(time(until)) (released by force or expiry)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func audit(_ record: AuditRecord) -> String {
+        var text = "#\(record.sequence) \(time(record.time)) \(record.action) by \(record.identity)"
+        text += " session \(record.session.rawValue)"
+        if let key = record.key { text += " key \(key)" }
+        if let previous = record.previousHolder { text += " (held by \(holder(previous)))" }
+        if !record.reason.isEmpty { text += ": \(record.reason)" }
+        return text
+    }
+
+    static func member(_ member: MemberInfo) -> String {
+        "node \(member.node.rawValue)  \(member.isVoter ? "voter  " : "learner")  peer \(member.peerAddress)  client \(member.clientAddress)"
+    }
+}
+
+/// `padlock status` as a table or JSON.
+enum StatusReport {
+    static func table(_ statuses: [NodeStatus], endpoints: [String]) -> String {
+        var lines = ["node  role       term  commit  applied  last  sessions  locks  waiters  health  lag"]
+        let leader = statuses.first { $0.role == .leader }
+        for status in statuses.sorted(by: { $0.node < $1.node }) {
+            let lag = leader.flatMap { leader in
+                leader.peers.first { $0.node == status.node }.map { leader.lastIndex.rawValue &- $0.matchIndex.rawValue }
+            }
+            let health = status.leader == nil && status.role != .leader ? "no leader" : "ok"
+            lines.append(
+                [
+                    pad("\(status.node.rawValue)", 4), pad("\(status.role)", 9), pad("\(status.term.rawValue)", 4),
+                    pad("\(status.commitIndex.rawValue)", 6), pad("\(status.appliedIndex.rawValue)", 7),
+                    pad("\(status.lastIndex.rawValue)", 4), pad("\(status.sessionCount)", 8), pad("\(status.lockCount)", 5),
+                    pad("\(status.waiterCount)", 7), pad(health, 6), lag.map(String.init) ?? "-",
+                ].joined(separator: "  "))
+        }
+        let answered = Set(statuses.map(\.node.rawValue))
+        if answered.count < endpoints.count {
+            lines.append("\(endpoints.count - answered.count) endpoint(s) did not answer")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ statuses: [NodeStatus]) -> String {
+        let objects: [[String: Any]] = statuses.sorted(by: { $0.node < $1.node }).map { status in
+            [
+                "node": status.node.rawValue, "role": "\(status.role)", "term": status.term.rawValue,
+                "leader": status.leader.map { $0.rawValue as Any } ?? NSNull(),
+                "commitIndex": status.commitIndex.rawValue, "appliedIndex": status.appliedIndex.rawValue,
+                "lastIndex": status.lastIndex.rawValue, "snapshotIndex": status.snapshotIndex.rawValue,
+                "sessions": status.sessionCount, "locks": status.lockCount, "waiters": status.waiterCount,
+                "voters": status.members.map(\.rawValue), "learners": status.learners.map(\.rawValue),
+                "peers": status.peers.map { peer in
+                    ["node": peer.node.rawValue, "matchIndex": peer.matchIndex.rawValue, "reachable": peer.isReachable,
+                     "lag": status.lastIndex.rawValue &- peer.matchIndex.rawValue] as [String: Any]
+                },
+            ]
+        }
+        guard let data = try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys]) else {
+            return "[]"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+}

@@ -1,0 +1,132 @@
+// padlock: the operator's and developer's command line for a Padlock cluster (docs/operations.md).
+import ArgumentParser
+import Foundation
+import Logging
+import PadlockClient
+
+/// Exit codes a script can act on; each failure code of the client library has its own.
+enum ExitStatus: Int32 {
+    case ok = 0
+    case failure = 1
+    case held = 3
+    case unavailable = 4
+    case invalidArgument = 5
+    case permissionDenied = 6
+    case lockLost = 7
+    case outcomeUnknown = 8
+    case cancelled = 9
+
+    init(_ error: PadlockError) {
+        switch error.code {
+        case .held: self = .held
+        case .unavailable: self = .unavailable
+        case .invalidArgument: self = .invalidArgument
+        case .permissionDenied: self = .permissionDenied
+        case .lockLost, .sessionExpired: self = .lockLost
+        case .outcomeUnknown: self = .outcomeUnknown
+        case .cancelled: self = .cancelled
+        }
+    }
+}
+
+@main
+struct Padlock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "padlock",
+        abstract: "Take, inspect and administer fenced locks on a Padlock cluster.",
+        discussion: """
+            Endpoints come from --endpoints, else PADLOCK_ENDPOINTS, else .padlock-dev/endpoints (written by \
+            `padlock dev`), else 127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403.
+            Exit codes: 0 ok, 1 other failure, 3 held by another, 4 unavailable, 5 invalid input, \
+            6 permission denied, 7 lock lost or session expired, 8 outcome unknown, 9 cancelled.
+            """,
+        subcommands: [
+            Dev.self, Status.self, LockCommand.self, Inspect.self, List.self, CheckFence.self, Unlock.self,
+            RevokeSession.self, Audit.self, Member.self,
+        ])
+}
+
+/// Options every command that talks to the cluster shares.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Comma-separated host:port list of the nodes' client ports.")
+    var endpoints: String?
+    @Option(help: "Cluster id the nodes were configured with (0: do not check).")
+    var cluster: UInt64 = 0
+    @Option(help: "Overall deadline of each call, such as 5s.")
+    var timeout: String = "5s"
+
+    var endpointList: [String] {
+        if let endpoints { return Self.split(endpoints) }
+        if let environment = ProcessInfo.processInfo.environment["PADLOCK_ENDPOINTS"], !environment.isEmpty {
+            return Self.split(environment)
+        }
+        if let text = try? String(contentsOfFile: ".padlock-dev/endpoints", encoding: .utf8) {
+            let found = Self.split(text)
+            if !found.isEmpty { return found }
+        }
+        return ["127.0.0.1:7401", "127.0.0.1:7402", "127.0.0.1:7403"]
+    }
+
+    static func split(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
+    }
+
+    /// A client for these endpoints, quiet unless PADLOCK_LOG_LEVEL asks for more.
+    func client(owner: String, ttl: Duration? = nil) async throws(PadlockError) -> PadlockClient {
+        var configuration = Configuration()
+        if let deadline = parseDuration(timeout) { configuration.callDeadline = deadline }
+        if let ttl { configuration.sessionTTL = ttl }
+        var logger = Logger(label: "padlock.cli")
+        logger.logLevel = ProcessInfo.processInfo.environment["PADLOCK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+        return try await PadlockClient(
+            endpoints: endpointList, owner: owner, cluster: cluster, configuration: configuration, logger: logger)
+    }
+}
+
+/// The owner label a command acts under by default: `user@host`.
+var defaultOwner: String {
+    let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+    return "\(user)@\(ProcessInfo.processInfo.hostName)"
+}
+
+/// `500ms`, `2s`, `1m`, `1h` (or a bare number of seconds).
+func parseDuration(_ text: String) -> Duration? {
+    let units: [(String, Int64)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)]
+    for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
+        guard let value = Int64(text.dropLast(suffix.count)), value >= 0 else { return nil }
+        return .milliseconds(value * milliseconds)
+    }
+    return Int64(text).map { .seconds($0) }
+}
+
+/// Runs `body` with a client, closes the client on every path, and turns a failure into its message on
+/// standard error and its exit status.
+func withClient(
+    _ connection: ConnectionOptions, owner: String = defaultOwner, ttl: Duration? = nil,
+    _ body: (PadlockClient) async throws(PadlockError) -> Void
+) async throws {
+    let failure: PadlockError?
+    do {
+        let client = try await connection.client(owner: owner, ttl: ttl)
+        do {
+            try await body(client)
+            failure = nil
+        } catch {
+            failure = error
+        }
+        await client.close()
+    } catch {
+        failure = error
+    }
+    if let failure {
+        let text: String
+        if case .held(let holder) = failure.code {
+            text = "held by \(Formatting.holder(holder))"
+        } else {
+            text = failure.message
+        }
+        FileHandle.standardError.write(Data("padlock: \(text)\n".utf8))
+        throw ExitCode(ExitStatus(failure).rawValue)
+    }
+}
+

@@ -1,2 +1,0 @@
-import PadlockClient
-print("padlock: not built yet")

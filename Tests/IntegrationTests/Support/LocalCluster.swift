@@ -1,0 +1,219 @@
+import Foundation
+import PadlockClient
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The executables `swift build` put next to the test bundle.
+enum Binaries {
+    static let directory: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        // Tests/IntegrationTests/Support/LocalCluster.swift → the package root.
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
+        return bundle ?? url.appendingPathComponent(".build/debug")
+    }()
+
+    static var padlockd: URL { directory.appendingPathComponent("padlockd") }
+    static var padlock: URL { directory.appendingPathComponent("padlock") }
+    static var packageRoot: URL {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url
+    }
+}
+
+/// Hands out port ranges so clusters of tests running side by side never collide.
+enum Ports {
+    private static let next = Mutex(UInt32(20_000 + (UInt32(getpid()) % 200) * 100))
+
+    /// A base port with 300 free ports above it (client, peer and admin ranges of `padlock dev`).
+    static func base() -> Int {
+        next.withLock { value in
+            defer { value += 300 }
+            if value > 58_000 { value = 20_000 }
+            return Int(value)
+        }
+    }
+}
+
+/// The output of a finished command.
+struct CommandResult {
+    var status: Int32
+    var output: String
+    var errors: String
+}
+
+/// Runs `executable` with `arguments` to completion.
+func runCommand(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60)
+    throws -> CommandResult
+{
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    var merged = ProcessInfo.processInfo.environment
+    for (key, value) in environment { merged[key] = value }
+    process.environment = merged
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let collected = Collected()
+    let group = DispatchGroup()
+    for (pipe, isError) in [(output, false), (errors, true)] {
+        group.enter()
+        DispatchQueue.global().async {
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            collected.set(String(decoding: data, as: UTF8.self), isError: isError)
+            group.leave()
+        }
+    }
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+    group.wait()
+    return CommandResult(status: process.terminationStatus, output: collected.output, errors: collected.errors)
+}
+
+private final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var texts = ["", ""]
+    func set(_ text: String, isError: Bool) {
+        lock.lock()
+        texts[isError ? 1 : 0] = text
+        lock.unlock()
+    }
+    var output: String { lock.lock(); defer { lock.unlock() }; return texts[0] }
+    var errors: String { lock.lock(); defer { lock.unlock() }; return texts[1] }
+}
+
+/// A real cluster of `padlockd` processes on loopback, started with `padlock dev` (the same path `make run`
+/// takes). Individual nodes can be killed and restarted from the configuration `padlock dev` wrote.
+final class LocalCluster: @unchecked Sendable {
+    let directory: URL
+    let nodeCount: Int
+    let basePort: Int
+    private let dev: Process
+    private var restarted: [Int: Process] = [:]
+
+    init(nodes: Int = 3) throws {
+        nodeCount = nodes
+        basePort = Ports.base()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-it-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        dev = Process()
+        dev.executableURL = Binaries.padlock
+        dev.arguments = [
+            "dev", "--dir", directory.path, "--nodes", "\(nodes)", "--base-port", "\(basePort)",
+            "--padlockd", Binaries.padlockd.path,
+        ]
+        dev.standardOutput = FileHandle.nullDevice
+        dev.standardError = try FileHandle(forWritingTo: Self.touch(directory.appendingPathComponent("dev.log")))
+        try dev.run()
+        try waitForEndpoints()
+    }
+
+    private static func touch(_ url: URL) -> URL {
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        return url
+    }
+
+    private func waitForEndpoints() throws {
+        let file = directory.appendingPathComponent("endpoints")
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: file.path) {
+            guard dev.isRunning, Date() < deadline else {
+                throw ClusterError("padlock dev did not publish endpoints: \(log("dev.log"))")
+            }
+            usleep(50_000)
+        }
+    }
+
+    var endpoints: [String] { (1...nodeCount).map { "127.0.0.1:\(basePort + $0 - 1)" } }
+    var endpointList: String { endpoints.joined(separator: ",") }
+    func clientPort(_ node: Int) -> Int { basePort + node - 1 }
+    func peerPort(_ node: Int) -> Int { basePort + 100 + node - 1 }
+    func nodeDirectory(_ node: Int) -> URL { directory.appendingPathComponent("node-\(node)") }
+
+    func log(_ relative: String) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent(relative), encoding: .utf8)) ?? "(no log)"
+    }
+
+    func nodeLog(_ node: Int) -> String { log("node-\(node)/padlockd.log") }
+
+    /// The process id of node `n`, as its pid file (or our own restart) says.
+    func pid(_ node: Int) -> pid_t? {
+        if let process = restarted[node], process.isRunning { return process.processIdentifier }
+        let text = try? String(contentsOf: nodeDirectory(node).appendingPathComponent("pid"), encoding: .utf8)
+        return text.flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    func signal(_ node: Int, _ number: Int32) {
+        if let pid = pid(node) { kill(pid, number) }
+    }
+
+    /// Waits until node `n`'s process has exited; returns its exit status when it was our own child.
+    func waitForExit(_ node: Int, timeout: TimeInterval = 15) -> Bool {
+        guard let pid = pid(node) else { return true }
+        let deadline = Date().addingTimeInterval(timeout)
+        while kill(pid, 0) == 0 && Date() < deadline { usleep(20_000) }
+        return kill(pid, 0) != 0
+    }
+
+    /// Starts node `n` again from the configuration `padlock dev` wrote.
+    func restart(_ node: Int) throws {
+        let process = Process()
+        process.executableURL = Binaries.padlockd
+        process.arguments = ["--config", nodeDirectory(node).appendingPathComponent("padlockd.toml").path]
+        let log = try FileHandle(forWritingTo: nodeDirectory(node).appendingPathComponent("padlockd.log"))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        restarted[node] = process
+    }
+
+    /// Runs `padlock` against this cluster.
+    func cli(_ arguments: [String], timeout: TimeInterval = 60) throws -> CommandResult {
+        try runCommand(Binaries.padlock, arguments, environment: ["PADLOCK_ENDPOINTS": endpointList], timeout: timeout)
+    }
+
+    func client(owner: String = "tester@it", ttl: Duration = .seconds(10)) async throws -> PadlockClient {
+        var configuration = Configuration()
+        configuration.sessionTTL = ttl
+        return try await PadlockClient(endpoints: endpoints, owner: owner, configuration: configuration)
+    }
+
+    /// Which node leads, as the nodes themselves report it (nil while none does).
+    func leader(using client: PadlockClient) async -> Int? {
+        let statuses = (try? await client.status()) ?? []
+        return statuses.first { $0.role == .leader }.map { Int($0.node.rawValue) }
+    }
+
+    func stop() {
+        terminate(Array(restarted.values) + [dev])
+        for node in 1...nodeCount {
+            if let pid = pid(node), kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// SIGTERM, then SIGKILL for whatever is still running after `grace` seconds; waits for all of them.
+func terminate(_ processes: [Process], grace: TimeInterval = 15) {
+    for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    let deadline = Date().addingTimeInterval(grace)
+    while processes.contains(where: \.isRunning) && Date() < deadline { usleep(20_000) }
+    for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    for process in processes { process.waitUntilExit() }
+}
+
+struct ClusterError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
