@@ -120,7 +120,7 @@ let package = Package(
         // MARK: Real processes on loopback: padlockd, padlock and the client library together.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig"]
+            dependencies: ["PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig", "LockTable", "Node", "Raft"]
         ),
 
         // MARK: Executables.
