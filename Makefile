@@ -5,11 +5,12 @@ SEEDS ?= 1-5000
 
 .PHONY: run test deps build release fuzz bench format sim
 
-# Installs Debian's libuv1-dev (and pkg-config) when pkg-config cannot find libuv.
+# Installs Debian's libuv1-dev (the event loop) and libsqlite3-dev (GRDB, for the SQLite fencing helper)
+# when pkg-config cannot find them.
 deps:
-	@if ! pkg-config --exists libuv 2>/dev/null; then \
-		echo "libuv not found: installing libuv1-dev and pkg-config through apt"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libuv1-dev pkg-config; \
+	@if ! pkg-config --exists libuv sqlite3 2>/dev/null; then \
+		echo "libuv or sqlite3 not found: installing libuv1-dev, libsqlite3-dev and pkg-config through apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libuv1-dev libsqlite3-dev pkg-config; \
 	fi
 
 build: deps

@@ -13,11 +13,13 @@ let package = Package(
         .executable(name: "padlockd", targets: ["padlockd"]),
         .executable(name: "padlock", targets: ["padlock"]),
         .library(name: "PadlockClient", targets: ["PadlockClient"]),
+        .library(name: "PadlockSQLite", targets: ["PadlockSQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -117,10 +119,24 @@ let package = Package(
             dependencies: ["PadlockClient", "Wire", "EventLoop", "PadlockTypes"]
         ),
 
+        // MARK: Resource-side fencing for SQLite (GRDB), and a fault-injecting TCP proxy for tests and chaos.
+        .target(
+            name: "PadlockSQLite",
+            dependencies: ["PadlockTypes", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "PadlockSQLiteTests",
+            dependencies: ["PadlockSQLite", "PadlockTypes", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "FaultProxy", dependencies: ["EventLoop", .product(name: "Logging", package: "swift-log")]),
+
         // MARK: Real processes on loopback: padlockd, padlock and the client library together.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig", "LockTable", "Node", "Raft"]
+            dependencies: [
+                "PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig", "LockTable", "Node", "Raft",
+                "FaultProxy", "PadlockSQLite", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
 
         // MARK: Executables.

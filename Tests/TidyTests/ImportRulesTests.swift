@@ -21,6 +21,8 @@ private let allowedImports: [String: Set<String>] = [
         "AdminHTTP", "Logging", "Glibc", "Foundation", "Synchronization",
     ],
     "PadlockClient": ["Wire", "EventLoop", "PadlockTypes", "Logging", "Metrics", "Glibc", "Foundation", "Synchronization"],
+    "PadlockSQLite": ["PadlockTypes", "GRDB", "Foundation"],
+    "FaultProxy": ["EventLoop", "Logging", "Glibc", "Foundation", "Synchronization"],
     "padlockd": ["Server", "PadlockConfig", "LockTable", "ArgumentParser", "Logging", "Glibc", "Foundation"],
     "padlock": ["PadlockClient", "PadlockTypes", "ArgumentParser", "Logging", "Glibc", "Foundation"],
     "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],

@@ -1,0 +1,2 @@
+/// Resource-side fencing for SQLite databases through GRDB.
+public enum PadlockSQLiteModule {}
