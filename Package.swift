@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -143,8 +144,9 @@ let package = Package(
         .executableTarget(
             name: "padlock-bench",
             dependencies: [
-                "Storage", "LockTable", "PadlockTypes",
+                "Storage", "LockTable", "PadlockTypes", "PadlockClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig"]),

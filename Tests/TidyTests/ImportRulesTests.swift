@@ -26,7 +26,9 @@ private let allowedImports: [String: Set<String>] = [
     "padlockd": ["Server", "PadlockConfig", "LockTable", "ArgumentParser", "Logging", "Glibc", "Foundation"],
     "padlock": ["PadlockClient", "PadlockTypes", "ArgumentParser", "Logging", "Glibc", "Foundation"],
     "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],
-    "padlock-bench": ["ArgumentParser", "Storage", "LockTable", "PadlockTypes", "Glibc", "Foundation"],
+    "padlock-bench": [
+        "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Histogram", "Glibc", "Foundation",
+    ],
     "padlock-fuzz": ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Glibc", "Foundation"],
     "storage-crash-child": ["Storage", "Glibc", "Foundation"],
 ]
