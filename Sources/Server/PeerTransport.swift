@@ -51,12 +51,18 @@ final class PeerTransport {
         return listener.port
     }
 
+    /// Where to dial `peer`: the local route override, else the address the cluster records for it.
+    func dialAddress(_ peer: NodeID) -> Endpoint? {
+        if let route = runtime.settings.peerRoutes[peer.rawValue] { return route }
+        return membership?.addresses[peer].flatMap { Endpoint(parsing: $0.peer) }
+    }
+
     /// Connects to new members and lets go of removed ones.
     func update(_ membership: Membership) {
         self.membership = membership
         let members = Set(membership.configuration.members).subtracting([selfID])
         for peer in members.sorted() {
-            guard let address = membership.addresses[peer].flatMap({ Endpoint(parsing: $0.peer) }) else {
+            guard let address = dialAddress(peer) else {
                 logger.warning("no peer address for member; cannot reach it", metadata: ["peer": "\(peer)"])
                 continue
             }
@@ -84,9 +90,7 @@ final class PeerTransport {
 
     /// A node Raft addresses that the membership does not list any more (a removal in flight).
     private func makePeer(_ id: NodeID) -> OutboundPeer? {
-        guard !closing, id != selfID,
-            let address = membership?.addresses[id].flatMap({ Endpoint(parsing: $0.peer) })
-        else { return nil }
+        guard !closing, id != selfID, let address = dialAddress(id) else { return nil }
         let peer = OutboundPeer(id: id, endpoint: address, transport: self)
         outbound[id] = peer
         return peer

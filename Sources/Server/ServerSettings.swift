@@ -78,6 +78,8 @@ public struct ServerSettings: Sendable {
     public var electionTicks = 10
     public var heartbeatTicks = 1
     public var snapshotEntryThreshold: UInt64 = 50_000
+    /// Where to dial a peer instead of its recorded address (a local override; see docs/configuration.md).
+    public var peerRoutes: [UInt64: Endpoint] = [:]
 
     /// Settings for node `nodeID` of cluster `clusterID`; everything else has its documented default.
     public init(

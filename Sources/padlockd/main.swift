@@ -79,6 +79,7 @@ extension ServerSettings {
         electionTicks = file.raft.electionTicks
         heartbeatTicks = file.raft.heartbeatTicks
         snapshotEntryThreshold = file.raft.snapshotEntryThreshold
+        peerRoutes = file.peerRoutes.mapValues(endpoint)
     }
 }
 

@@ -2,7 +2,7 @@ extension PadlockdSettings {
     /// The fields of the file's top level.
     static let rootFields = [
         "cluster-id", "node-id", "data-dir", "client-listen", "peer-listen", "admin-listen", "log-level", "join",
-        "members", "sessions", "lock-delay", "limits", "raft",
+        "members", "sessions", "lock-delay", "limits", "raft", "peer-routes",
     ]
 
     /// Reads a configuration file's text, or throws the first mistake: a TOML error with its line and column,
@@ -47,6 +47,7 @@ extension PadlockdSettings {
         lockDelay = try Self.lockDelay(try root.table("lock-delay"))
         limits = try Self.limits(try root.table("limits"))
         raft = try Self.raftTuning(try root.table("raft"))
+        peerRoutes = try Self.peerRoutes(try root.table("peer-routes"))
         try checkNode(sources: FieldSources(root: root))
     }
 
@@ -124,6 +125,22 @@ extension PadlockdSettings {
     static let lockDelayMillisecondsMax: UInt64 = 3_600_000
 
     /// `[lock-delay]` and `[lock-delay.namespaces]`.
+    /// `[peer-routes]`: `"2" = "127.0.0.1:40102"` — dial node 2 there instead of its recorded peer address.
+    static func peerRoutes(_ reader: FieldReader?) throws(ConfigError) -> [UInt64: SocketAddress] {
+        guard let reader else { return [:] }
+        var routes: [UInt64: SocketAddress] = [:]
+        for name in reader.table.keys {
+            guard let node = UInt64(name), node > 0 else {
+                throw reader.invalid(name, "must be keyed by a node id above 0, such as \"2\"")
+            }
+            let text = try reader.required(
+                try reader.string(name, must: SocketAddress.syntaxSummary), name, must: SocketAddress.syntaxSummary)
+            routes[node] = try SettingCheck.address(
+                text, field: reader.field(name), position: reader.position(name), allowsWildcard: false)
+        }
+        return routes
+    }
+
     static func lockDelay(_ reader: FieldReader?) throws(ConfigError) -> LockDelay {
         guard let reader else { return LockDelay() }
         try reader.refuseUnknown(known: ["default", "namespaces"])

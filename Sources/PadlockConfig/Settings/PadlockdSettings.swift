@@ -31,6 +31,9 @@ public struct PadlockdSettings: Hashable, Sendable {
     public var limits: Limits
     /// Raft's timing and snapshot tuning.
     public var raft: RaftTuning
+    /// Where this node dials each peer, when not at the peer address the cluster records for it (a local
+    /// override: a sidecar, an SSH tunnel, a fault-injecting proxy). Keyed by node id; not replicated.
+    public var peerRoutes: [UInt64: SocketAddress] = [:]
 
     /// Most members the initial cluster may list.
     public static let membersMax = 16

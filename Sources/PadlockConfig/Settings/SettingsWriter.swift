@@ -56,6 +56,13 @@ struct SettingsWriter {
         if !dotted.lockDelay { lockDelaySections(settings.lockDelay) }
         if !dotted.limits { section("limits") { $0.limits(settings.limits, prefix: []) } }
         if !dotted.raft { section("raft") { $0.raft(settings.raft, prefix: []) } }
+        if !settings.peerRoutes.isEmpty {
+            section("peer-routes") { writer in
+                for node in settings.peerRoutes.keys.sorted() {
+                    writer.field(["\(node)"], writer.string(settings.peerRoutes[node]!.description))
+                }
+            }
+        }
     }
 
     mutating func section(_ name: String, _ body: (inout SettingsWriter) -> Void) {
