@@ -65,7 +65,8 @@ import Testing
                 #expect(await fake.with { $0.requests(\.isRenewal).count } >= 2)
 
                 let states = Shared<[LeaseState]>([])
-                let watcher = Task { for await state in lock.states { states.with { $0.append(state) } } }
+                let stream = lock.states
+                let watcher = Task { for await state in stream { states.with { $0.append(state) } } }
                 await fake.script { _, request in request.operation.isRenewal ? .ignore : .normal }
                 let started = ContinuousClock.now
                 await watcher.value
@@ -215,7 +216,9 @@ import Testing
             let client = try await PadlockClient(
                 endpoints: fake.endpoints, owner: "alice", configuration: testConfiguration, logger: quietLogger)
             let lock = try await client.acquire("acme/contacts/18")
-            let states = Task { var seen: [LeaseState] = []; for await state in lock.states { seen.append(state) }; return seen }
+            // The stream is made before `close`, so it must see the lock safe and then released.
+            let stream = lock.states
+            let states = Task { var seen: [LeaseState] = []; for await state in stream { seen.append(state) }; return seen }
             await client.close()
             #expect(lock.state == .released)
             #expect(await states.value == [.safe, .released])
