@@ -100,6 +100,7 @@ final class Tally: @unchecked Sendable {
     private var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
     private var lastCompletion: ContinuousClock.Instant?
     private var longestGap: Duration = .zero
+    private var completions: [ContinuousClock.Instant] = []
 
     func cycle(acquire: Duration) {
         let micros = UInt64(max(0, acquire.components.seconds)) * 1_000_000 + UInt64(acquire.components.attoseconds / 1_000_000_000_000)
@@ -109,7 +110,24 @@ final class Tally: @unchecked Sendable {
         _ = latency.record(min(micros, 60_000_000))
         if let lastCompletion { longestGap = max(longestGap, now - lastCompletion) }
         lastCompletion = now
+        completions.append(now)
         lock.unlock()
+    }
+
+    /// The longest time without a completed cycle around `instant`: from the last completion at or before
+    /// it, through every gap between completions up to `horizon`.
+    func longestGap(around instant: ContinuousClock.Instant, until horizon: ContinuousClock.Instant) -> Duration {
+        lock.lock()
+        defer { lock.unlock() }
+        let start = completions.lastIndex(where: { $0 <= instant }) ?? 0
+        var longest: Duration = .zero
+        var previous = completions.indices.contains(start) ? completions[start] : instant
+        for completion in completions[min(start + 1, completions.count)...] where completion <= horizon {
+            longest = max(longest, completion - previous)
+            previous = completion
+        }
+        // Nothing completed after the last one seen: the stall lasts until the horizon.
+        return max(longest, horizon - previous)
     }
 
     func error() {
