@@ -17,12 +17,17 @@ extension Node {
             if configuration.injectedBugs.acknowledgesBeforeFsync { send(ready.messagesAfterPersist) }
             let write = diskWrite(for: ready)
             if write.isEmpty {
-                complete(ready)
+                complete(ready, appliedEarly: false)
                 continue
             }
             readyInFlight = ready
             counters.diskWrites += 1
-            environment.persist(write) { [weak self] result in self?.persisted(ready, result) }
+            // Raft hands out only entries that are committed and already durable here, so they need not wait
+            // for this write: applying and answering them now takes the disk write off the commit path.
+            // A snapshot replaces the table, so with one everything waits for the write.
+            let appliesEarly = ready.snapshot == nil
+            if appliesEarly { applyCommitted(ready) }
+            environment.persist(write) { [weak self] result in self?.persisted(ready, appliedEarly: appliesEarly, result) }
             return
         }
     }
@@ -35,33 +40,53 @@ extension Node {
                 configuration: PeerWire.encode(snapshot.metadata.configuration), data: snapshot.data)
         }
         write.entries = ready.entries.map(EntryCodec.stored)
-        write.hardState = ready.hardState.map(EntryCodec.stored)
+        if let hardState = ready.hardState, mustPersist(hardState, with: write) {
+            write.hardState = EntryCodec.stored(hardState)
+            persistedTermAndVote = (hardState.term, hardState.vote)
+        }
         return write
     }
 
-    private func persisted(_ ready: Ready, _ result: Result<Void, any Error>) {
+    /// Whether a changed hard state needs a disk write. Term and vote must be durable before any message that
+    /// depends on them leaves; the commit index need not be (Raft relearns it from the leader after a
+    /// restart, and every entry it covers is already durable), so a change of the commit index alone is
+    /// written only along with entries or a snapshot, never in a disk write of its own.
+    private func mustPersist(_ hardState: HardState, with write: DiskWrite) -> Bool {
+        if !write.entries.isEmpty || write.snapshot != nil { return true }
+        guard let persisted = persistedTermAndVote else { return true }
+        return persisted.term != hardState.term || persisted.vote != hardState.vote
+    }
+
+    private func persisted(_ ready: Ready, appliedEarly: Bool, _ result: Result<Void, any Error>) {
         guard failure == nil else { return }
         if case .failure(let error) = result {
             stop(.storage("\(error)"))
             return
         }
         readyInFlight = nil
-        complete(ready)
+        complete(ready, appliedEarly: appliedEarly)
         announceMembershipIfChanged()
         afterInput()
     }
 
-    /// Everything after a Ready is durable: the answers that promised it, applying, reads, `advance`.
-    private func complete(_ ready: Ready) {
+    /// Everything after a Ready is durable: the answers that promised it, applying (unless done early), reads,
+    /// `advance`.
+    private func complete(_ ready: Ready, appliedEarly: Bool) {
         if !configuration.injectedBugs.acknowledgesBeforeFsync { send(ready.messagesAfterPersist) }
         if let snapshot = ready.snapshot { install(snapshot) }
-        for entry in ready.committedEntries where failure == nil { apply(entry) }
+        if !appliedEarly { applyCommitted(ready) }
         guard failure == nil else { return }
         raft.advance(ready)
-        for state in ready.readStates { confirm(state) }
-        serveConfirmedReads()
         observeRole()
         compactIfDue()
+    }
+
+    /// Applies a Ready's committed entries in order, then serves the reads they make answerable.
+    private func applyCommitted(_ ready: Ready) {
+        for entry in ready.committedEntries where failure == nil { apply(entry) }
+        guard failure == nil else { return }
+        for state in ready.readStates { confirm(state) }
+        serveConfirmedReads()
     }
 
     func send(_ messages: [Message]) {

@@ -30,6 +30,9 @@ public final class Node<Environment: NodeEnvironment> {
     var applied: LogIndex
     /// The Ready whose durable part is being written.
     var readyInFlight: Ready?
+    /// The term and vote of the last hard state handed to the disk (nil until the first), so that a change of
+    /// the commit index alone costs no disk write.
+    var persistedTermAndVote: (term: Term, vote: NodeID?)?
     var snapshotInFlight = false
     /// Set once the node stopped for good; every input is ignored afterwards.
     public private(set) var failure: NodeFailure?
@@ -249,6 +252,8 @@ extension Node {
 
     /// The highest committed and applied indexes.
     public var committedIndex: LogIndex { raft.committedIndex }
+    /// The term of the entry at `index` in this node's log (nil when compacted away or beyond the log).
+    public func logTerm(at index: LogIndex) -> Term? { raft.term(at: index) }
     public var appliedIndex: LogIndex { applied }
 
     /// The lock table as applied so far (read-only; for the simulator's final checks and for metrics).

@@ -43,7 +43,7 @@ public enum SelfTest {
             // Figure 8 needs leaders to crash with entries on a minority and come back quickly.
             options.nodeCount = 5
             options.faults = [.crash, .partition]
-            options.diskLatencyMean = 5_000
+            options.diskLatencyMean = 50_000
             options.faultInterval = 40_000...200_000
             options.downtime = 10_000...300_000
             options.leaderBias = 0.9

@@ -16,6 +16,31 @@ final class SimObserver: NodeObserver {
     var leaders: [Term: NodeID] = [:]
     /// Sessions whose expiry was applied somewhere already.
     var expired: Set<SessionID> = []
+    /// The term of every entry any node has counted as committed, as first seen.
+    var committedTerms: [LogIndex: Term] = [:]
+    /// Per node (by position), the commit index up to which its log was compared with `committedTerms`.
+    var commitChecked: [Int: LogIndex] = [:]
+
+    /// Raft's commit safety, checked at commit time rather than at apply time: whatever a node counts as
+    /// committed must be the entry every other node counted at that index, whether or not anyone applied it
+    /// yet. (A node's commit index is volatile: after a restart it relearns it, and is compared again.)
+    func checkCommitted(_ position: Int, _ node: Node<SimHost>) {
+        let commit = node.committedIndex
+        var index = min(commitChecked[position] ?? .zero, commit).next
+        while index <= commit {
+            if let term = node.logTerm(at: index) {
+                if let known = committedTerms[index], known != term {
+                    simulation?.violation(
+                        "n\(node.id) counts entry \(index) of term \(term) as committed, but another node counted "
+                            + "term \(known)'s entry at that index as committed: two different committed entries")
+                } else {
+                    committedTerms[index] = term
+                }
+            }
+            index = index.next
+        }
+        commitChecked[position] = commit
+    }
 
     func node(_ node: NodeID, applied entry: Entry, result: LockTable.Applied?, table: LockTable) {
         guard let simulation else { return }

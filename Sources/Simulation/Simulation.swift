@@ -164,7 +164,11 @@ public final class Simulation {
         let node = nodes[index]
         if let incarnation, incarnation != node.incarnation { return }
         switch node.state {
-        case .up: if let live = node.node { body(live) }
+        case .up:
+            if let live = node.node {
+                body(live)
+                observer.checkCommitted(index, live)
+            }
         case .paused: node.deferred.append(event)
         case .down, .dead: break
         }
