@@ -17,7 +17,8 @@ import Testing
     @Test("A request whose answer was lost is retried and applied exactly once: one grant, the same fence")
     func lostAnswerAppliesOnce() async throws {
         try await withProxiedCluster { proxied in
-            let alice = try await proxied.client(owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(30)))
+            let alice = try await proxied.client(
+                owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(30)))
             // Opens the session and finds the leader, so the acquire below goes straight to it.
             try await alice.acquire("acme/warm-up").release()
             let leader = try await proxied.leader(using: alice)
@@ -33,7 +34,9 @@ import Testing
             #expect(resolution == .granted(lock.holder), "the cluster kept one answer for the request: \(resolution)")
             let bob = try await proxied.client(owner: "bob@frontend-1")
             let refusal = await #expect(throws: PadlockError.self) { try await bob.acquire("acme/contacts/42") }
-            #expect(refusal?.code == .held(by: lock.holder), "another client sees the one holder: \(String(describing: refusal))")
+            #expect(
+                refusal?.code == .held(by: lock.holder),
+                "another client sees the one holder: \(String(describing: refusal))")
             try await lock.release()
             #expect(try await alice.inspect("acme/contacts/42").holders.isEmpty, "released: no second grant was left")
             await bob.close()
@@ -84,7 +87,8 @@ import Testing
         await proxy.setFault(.blackHole(.toClient))
         let before = proxy.counters.bytesToUpstream
         let task = Task { try await call() }
-        #expect(await waitUntil(seconds: 10) { proxy.counters.bytesToUpstream > before }, "the request reached the leader")
+        #expect(
+            await waitUntil(seconds: 10) { proxy.counters.bytesToUpstream > before }, "the request reached the leader")
         let killedAt = ContinuousClock.now
         proxied.cluster.signal(leader, SIGKILL)
         #expect(proxied.cluster.waitForExit(leader))
@@ -97,7 +101,8 @@ import Testing
     @Test("Leader killed in the middle of an acquire: the acquire completes after failover with one grant")
     func leaderKilledDuringAcquire() async throws {
         try await withProxiedCluster { proxied in
-            let alice = try await proxied.client(owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(30)))
+            let alice = try await proxied.client(
+                owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(30)))
             try await alice.acquire("acme/warm-up").release()
             let leader = try await proxied.leader(using: alice)
             let lock = try await killLeader(proxied, leader) {
@@ -117,7 +122,8 @@ import Testing
     @Test("Leader killed in the middle of a release: the release completes after failover and really released")
     func leaderKilledDuringRelease() async throws {
         try await withProxiedCluster { proxied in
-            let alice = try await proxied.client(owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(30)))
+            let alice = try await proxied.client(
+                owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(30)))
             let lock = try await alice.acquire("acme/contacts/8", note: "editing")
             let leader = try await proxied.leader(using: alice)
             try await killLeader(proxied, leader) { try await lock.release() }
@@ -137,7 +143,8 @@ import Testing
     func leaderKilledDuringRenewal() async throws {
         try await withProxiedCluster { proxied in
             // TTL 10 s: renewals every 3.3 s, at risk 3.3 s before the deadline of sent + 9.45 s.
-            let alice = try await proxied.client(owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(10)))
+            let alice = try await proxied.client(
+                owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(10)))
             let lock = try await alice.acquire("acme/contacts/9", note: "long edit")
             let log = StateLog(lock)
             let leader = try await proxied.leader(using: alice)
@@ -158,12 +165,15 @@ import Testing
         }
     }
 
-    @Test("A holder cut off past its lease sees atRisk then lost before the key goes to another, whose higher fence the store then enforces")
+    @Test(
+        "A holder cut off past its lease sees atRisk then lost before the key goes to another, whose higher fence the store then enforces"
+    )
     func holderCutOffLosesTheLockBeforeAnyoneElseGetsIt() async throws {
         // No lock-delay, so the other client is granted the key the moment the cluster expires the holder:
         // what keeps the two apart is the cluster never expiring a lease before the holder's own deadline.
         try await withProxiedCluster(settings: "[lock-delay]\ndefault = \"0s\"") { proxied in
-            let alice = try await proxied.client(owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(3)))
+            let alice = try await proxied.client(
+                owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(3)))
             let stale = try await alice.acquire("acme/contacts/42", note: "editing phone")
             let log = StateLog(stale)
             let leader = try await proxied.leader(using: alice)
@@ -184,11 +194,14 @@ import Testing
                 let lock = try await bob.acquire("acme/contacts/42", wait: .seconds(30), note: "editing e-mail")
                 return (lock, ContinuousClock.now)
             }
-            #expect(await waitUntil(seconds: 10) { ((try? await bob.inspect("acme/contacts/42"))?.waiters.count ?? 0) == 1 })
+            #expect(
+                await waitUntil(seconds: 10) { ((try? await bob.inspect("acme/contacts/42"))?.waiters.count ?? 0) == 1 }
+            )
             await proxied.setFault(.blackHole(.both))
             let (successor, grantedAt) = try await waiting.value
 
-            let lostAt = try #require(log.firstTime(of: .lost), "the cut-off holder learned it lost the lock: \(log.states)")
+            let lostAt = try #require(
+                log.firstTime(of: .lost), "the cut-off holder learned it lost the lock: \(log.states)")
             let atRiskAt = try #require(log.firstTime(of: .atRisk), "it was warned first: \(log.states)")
             #expect(atRiskAt < lostAt && lostAt < grantedAt, "atRisk, then lost, then the grant to bob")
             print("cut-off holder: lost \(grantedAt - lostAt) before the key was granted to another client")
@@ -209,7 +222,10 @@ import Testing
 
             let audit = try await bob.audit()
             #expect(audit.records.contains { $0.action == .sessionExpired && $0.previousHolder?.fence == stale.fence })
-            await #expect(throws: PadlockError(.lockLost, "the lock on acme/contacts/42 was lost (\(stale.fence)) before it was released")) {
+            await #expect(
+                throws: PadlockError(
+                    .lockLost, "the lock on acme/contacts/42 was lost (\(stale.fence)) before it was released")
+            ) {
                 try await stale.release()
             }
             await proxied.setFault(.pass)
@@ -223,27 +239,36 @@ import Testing
     func everyErrorCodeMatchesTheTable() async throws {
         try await withProxiedCluster { proxied in
             // Long TTLs: no renewal lands between a revocation and the release that learns of it.
-            let alice = try await proxied.client(owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(30)))
+            let alice = try await proxied.client(
+                owner: "alice@frontend-2", configuration: .faultTests(ttl: .seconds(30)))
             let bob = try await proxied.client(owner: "bob@frontend-1", configuration: .faultTests(ttl: .seconds(30)))
 
             // invalidArgument: bad input, refused before anything is sent…
             let badKey = await #expect(throws: PadlockError.self) { try await alice.acquire("acme//42") }
             #expect(badKey?.code == .invalidArgument && badKey?.message.contains("is not a valid key") == true)
             // …and a handshake the cluster refuses (another cluster's id): a configuration error.
-            let clusterID = try #require(UInt64(proxied.cluster.log("cluster-id").trimmingCharacters(in: .whitespacesAndNewlines)))
+            let clusterID = try #require(
+                UInt64(proxied.cluster.log("cluster-id").trimmingCharacters(in: .whitespacesAndNewlines)))
             let wrongCluster = await #expect(throws: PadlockError.self) {
-                _ = try await PadlockClient(endpoints: proxied.endpoints, owner: "eve@elsewhere", cluster: clusterID &+ 1)
+                _ = try await PadlockClient(
+                    endpoints: proxied.endpoints, owner: "eve@elsewhere", cluster: clusterID &+ 1)
             }
             #expect(wrongCluster?.code == .invalidArgument)
-            #expect(wrongCluster?.message.contains("refused the handshake (wrong cluster)") == true, "\(String(describing: wrongCluster))")
+            #expect(
+                wrongCluster?.message.contains("refused the handshake (wrong cluster)") == true,
+                "\(String(describing: wrongCluster))")
 
             // held(by:): a try-lock, and a wait that runs out, both name the holder with its details.
             let lock = try await alice.acquire("acme/contacts/42", note: "editing phone")
             for wait in [Duration.zero, .milliseconds(300)] {
-                let held = await #expect(throws: PadlockError.self) { try await bob.acquire("acme/contacts/42", wait: wait) }
+                let held = await #expect(throws: PadlockError.self) {
+                    try await bob.acquire("acme/contacts/42", wait: wait)
+                }
                 #expect(held?.code == .held(by: lock.holder), "wait \(wait): \(String(describing: held))")
                 let message = held?.message ?? ""
-                #expect(message.contains("alice@frontend-2") && message.contains("editing phone") && message.contains("since"))
+                #expect(
+                    message.contains("alice@frontend-2") && message.contains("editing phone")
+                        && message.contains("since"))
             }
 
             // lockLost: released by force behind the holder's back; its release says so.
@@ -253,7 +278,9 @@ import Testing
 
             // unavailable: the key is free but inside its lock-delay (nothing was applied)…
             let delayed = await #expect(throws: PadlockError.self) { try await bob.acquire("acme/contacts/42") }
-            #expect(delayed?.code == .unavailable && delayed?.message.contains("lock-delay") == true, "\(String(describing: delayed))")
+            #expect(
+                delayed?.code == .unavailable && delayed?.message.contains("lock-delay") == true,
+                "\(String(describing: delayed))")
             // …and no node can be reached before the deadline.
             try await expectUnavailableWhenEveryNodeResets(proxied)
 
@@ -275,11 +302,16 @@ import Testing
             // cancelled: a waiting acquire whose task is cancelled, whose wait the library then withdraws…
             let blocker = try await alice.acquire("acme/contacts/44")
             let waiting = Task { try await bob.acquire("acme/contacts/44", wait: .seconds(30)) }
-            #expect(await waitUntil(seconds: 10) { ((try? await alice.inspect("acme/contacts/44"))?.waiters.count ?? 0) == 1 })
+            #expect(
+                await waitUntil(seconds: 10) {
+                    ((try? await alice.inspect("acme/contacts/44"))?.waiters.count ?? 0) == 1
+                })
             waiting.cancel()
             let cancelled = await #expect(throws: PadlockError.self) { try await waiting.value }
             #expect(cancelled?.code == .cancelled && cancelled?.message.contains("cancelled") == true)
-            #expect(await waitUntil(seconds: 10) { (try? await alice.inspect("acme/contacts/44"))?.waiters.isEmpty == true })
+            #expect(
+                await waitUntil(seconds: 10) { (try? await alice.inspect("acme/contacts/44"))?.waiters.isEmpty == true }
+            )
             try await blocker.release()
             #expect(try await alice.inspect("acme/contacts/44").holders.isEmpty, "the withdrawn wait was never granted")
             // …and any call on a closed client.
@@ -342,7 +374,8 @@ import Testing
         for hot in 0..<8 {
             let fences = final.fencesByKey["load/hot/\(hot)"] ?? []
             #expect(fences.count == 50)
-            #expect(zip(fences, fences.dropFirst()).allSatisfy { $0 < $1 }, "hot key \(hot): fences rise with every holder")
+            #expect(
+                zip(fences, fences.dropFirst()).allSatisfy { $0 < $1 }, "hot key \(hot): fences rise with every holder")
         }
         #expect(try await client.list(prefix: "load", limit: 1_000).isEmpty, "every lock was released")
         await client.close()
