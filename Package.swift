@@ -130,6 +130,7 @@ let package = Package(
             dependencies: ["PadlockSQLite", "PadlockTypes", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "FaultProxy", dependencies: ["EventLoop", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "FaultProxyTests", dependencies: ["FaultProxy", "EventLoop"]),
 
         // MARK: Real processes on loopback: padlockd, padlock and the client library together.
         .testTarget(

@@ -101,21 +101,64 @@ final class LocalCluster: @unchecked Sendable {
     private let dev: Process
     private var restarted: [Int: Process] = [:]
 
-    init(nodes: Int = 3) throws {
+    /// Starts `nodes` nodes with `padlock dev`.
+    ///
+    /// - Parameters:
+    ///   - basePort: the ports' base (from `Ports.base()`); a fresh one when nil.
+    ///   - advertisedClientAddresses: what each node lists as its members' client addresses, so leader hints
+    ///     name them (a proxy in front of each node); the nodes still listen on their own client ports.
+    ///   - settings: TOML appended to every node's configuration (`[sessions]`, `[lock-delay]`, …).
+    init(nodes: Int = 3, basePort: Int? = nil, advertisedClientAddresses: [String]? = nil, settings: String = "") throws {
         nodeCount = nodes
-        basePort = Ports.base()
+        self.basePort = basePort ?? Ports.base()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         dev = Process()
         dev.executableURL = Binaries.padlock
         dev.arguments = [
-            "dev", "--dir", directory.path, "--nodes", "\(nodes)", "--base-port", "\(basePort)",
+            "dev", "--dir", directory.path, "--nodes", "\(nodes)", "--base-port", "\(self.basePort)",
             "--padlockd", Binaries.padlockd.path,
         ]
         dev.standardOutput = FileHandle.nullDevice
         dev.standardError = try FileHandle(forWritingTo: Self.touch(directory.appendingPathComponent("dev.log")))
+        if advertisedClientAddresses != nil || !settings.isEmpty {
+            try writeConfigurations(advertising: advertisedClientAddresses ?? endpoints, settings: settings)
+        }
         try dev.run()
         try waitForEndpoints()
+    }
+
+    /// Writes what `padlock dev` would (it keeps configurations it finds), with other advertised client
+    /// addresses and extra settings.
+    private func writeConfigurations(advertising clientAddresses: [String], settings: String) throws {
+        precondition(clientAddresses.count == nodeCount, "one advertised address per node")
+        let clusterID = UInt64.random(in: 1...UInt64(UInt32.max))
+        try "\(clusterID)\n".write(to: directory.appendingPathComponent("cluster-id"), atomically: true, encoding: .utf8)
+        for node in 1...nodeCount {
+            try FileManager.default.createDirectory(at: nodeDirectory(node), withIntermediateDirectories: true)
+            var text = """
+                cluster-id = \(clusterID)
+                node-id = \(node)
+                data-dir = "\(nodeDirectory(node).appendingPathComponent("data").path)"
+                client-listen = "127.0.0.1:\(clientPort(node))"
+                peer-listen = "127.0.0.1:\(peerPort(node))"
+                admin-listen = "127.0.0.1:\(basePort + 200 + node - 1)"
+                log-level = "info"
+
+                """
+            for member in 1...nodeCount {
+                text += """
+
+                    [[members]]
+                    id = \(member)
+                    peer = "127.0.0.1:\(peerPort(member))"
+                    client = "\(clientAddresses[member - 1])"
+
+                    """
+            }
+            text += "\n" + settings + "\n"
+            try text.write(to: nodeDirectory(node).appendingPathComponent("padlockd.toml"), atomically: true, encoding: .utf8)
+        }
     }
 
     private static func touch(_ url: URL) -> URL {

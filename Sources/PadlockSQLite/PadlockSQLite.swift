@@ -1,2 +1,0 @@
-/// Resource-side fencing for SQLite databases through GRDB.
-public enum PadlockSQLiteModule {}

@@ -1,0 +1,4 @@
+// A store service that links only `PadlockSQLite` (it receives fences from app servers, and does not talk to
+// the cluster itself) still needs `FenceToken`; the shared vocabulary is re-exported, as `PadlockClient` does,
+// so one import is enough and the types are the same everywhere.
+@_exported import PadlockTypes

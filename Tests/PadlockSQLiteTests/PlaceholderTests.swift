@@ -1,6 +1,0 @@
-import Testing
-@testable import PadlockSQLite
-
-@Suite struct PadlockSQLitePlaceholderTests {
-    @Test func moduleLinks() { #expect(Bool(true)) }
-}

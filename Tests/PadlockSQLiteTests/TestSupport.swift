@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import PadlockSQLite
+import PadlockTypes
+
+/// A contacts table as a CRM keeps it: the record key, a few fields and the fence of the last fenced write.
+let contactsSchema = """
+    CREATE TABLE contacts (
+        key TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        phone TEXT,
+        email TEXT,
+        fence INTEGER
+    )
+    """
+
+/// An in-memory database with the contacts table and, when given, one record per key with these fences.
+func contactsDatabase(_ records: [String: UInt64] = [:]) throws -> DatabaseQueue {
+    let database = try DatabaseQueue()
+    try database.write { db in
+        try db.execute(sql: contactsSchema)
+        for (key, fence) in records {
+            try db.execute(
+                sql: "INSERT INTO contacts (key, name, phone, fence) VALUES (?, ?, ?, ?)",
+                arguments: [key, "Contact \(key)", "+41 44 000 00 00", Int64(fence)])
+        }
+    }
+    return database
+}
+
+/// The stored phone and fence of a record, read without the helper.
+func stored(_ database: DatabaseQueue, _ key: String) throws -> (phone: String?, fence: Int64?)? {
+    try database.read { db in
+        try Row.fetchOne(db, sql: "SELECT phone, fence FROM contacts WHERE key = ?", arguments: [key])
+            .map { (phone: $0["phone"], fence: $0["fence"]) }
+    }
+}
+
+/// A fresh directory under the system's temporary directory, removed by `remove()`.
+struct TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("padlock-sqlite-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A small seeded generator, so a failing shuffle can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+}
