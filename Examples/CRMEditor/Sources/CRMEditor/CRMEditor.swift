@@ -81,8 +81,9 @@ struct CRMEditor {
         print("\n== contacts")
         for contact in try await store.all() {
             let fence = contact.fence.map { "\($0)" } ?? "never fenced"
-            print("  \(contact.id)  \(contact.name) | \(contact.phone) | \(contact.email) | \(contact.edits) edits, "
-                + "last by \(contact.editedBy.isEmpty ? "nobody" : contact.editedBy), \(fence)")
+            print(
+                "  \(contact.id)  \(contact.name) | \(contact.phone) | \(contact.email) | \(contact.edits) edits, "
+                    + "last by \(contact.editedBy.isEmpty ? "nobody" : contact.editedBy), \(fence)")
         }
     }
 

@@ -36,12 +36,13 @@ struct ContactStore: Sendable {
         var migrator = DatabaseMigrator()
         // Version 1 is the CRM from before Padlock: no fence anywhere.
         migrator.registerMigration("contacts") { db in
-            try db.execute(sql: """
-                CREATE TABLE contacts (
-                    id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, phone TEXT NOT NULL DEFAULT '',
-                    email TEXT NOT NULL DEFAULT '', edited_by TEXT NOT NULL DEFAULT '',
-                    edits INTEGER NOT NULL DEFAULT 0)
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE contacts (
+                        id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, phone TEXT NOT NULL DEFAULT '',
+                        email TEXT NOT NULL DEFAULT '', edited_by TEXT NOT NULL DEFAULT '',
+                        edits INTEGER NOT NULL DEFAULT 0)
+                    """)
             for number in 1...count {
                 try db.execute(
                     sql: "INSERT INTO contacts (id, name, phone, email) VALUES (?, ?, ?, ?)",
@@ -74,7 +75,9 @@ struct ContactStore: Sendable {
 
     /// Saves a whole-record edit under the record lock's fence; the edit counter is read and written in the
     /// same transaction, under the same lock.
-    func save(_ id: String, field: String, value: String, by editor: String, fence: FenceToken) async throws
+    func save(
+        _ id: String, field: String, value: String, by editor: String, fence: FenceToken
+    ) async throws
         -> FencedWrite
     {
         try await database.write { db in

@@ -26,7 +26,8 @@ struct Options {
     }
 
     init(_ arguments: some Sequence<String>) throws {
-        databasePath = FileManager.default.temporaryDirectory
+        databasePath =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("crm-editor-\(ProcessInfo.processInfo.processIdentifier).sqlite").path
         endpoints = Self.defaultEndpoints()
         var iterator = arguments.makeIterator()

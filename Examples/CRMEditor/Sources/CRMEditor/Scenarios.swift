@@ -22,8 +22,10 @@ struct Scenarios {
 
         let inspection = try await admin.inspect(quiet.key(id))
         for info in inspection.holders {
-            say("admin", "\(record) is held by \(info.holder.owner) (\(info.holder.fence)), since "
-                + "\(UserMessages.clock(info.holder.since)): \"\(info.holder.note)\"")
+            say(
+                "admin",
+                "\(record) is held by \(info.holder.owner) (\(info.holder.fence)), since "
+                    + "\(UserMessages.clock(info.holder.since)): \"\(info.holder.note)\"")
         }
         let released = try await admin.forceUnlock(quiet.key(id), reason: "forgot to exit the record")
         say("admin", "force-unlocked \(record), releasing \(released.map(\.owner)) (reason kept in the audit trail)")
@@ -82,8 +84,8 @@ struct Scenarios {
         await whole.value
         let late = try await store.saveField(id, field: "phone", value: "late", fence: phone.fence)
         await summary.stored(late)
-        phoneEditor.say("late phone save with \(phone.fence): " + (UserMessages.text(
-            for: late, record: "contact \(id)", fence: phone.fence) ?? "saved"))
+        let banner = UserMessages.text(for: late, record: "contact \(id)", fence: phone.fence) ?? "saved"
+        phoneEditor.say("late phone save with \(phone.fence): \(banner)")
     }
 
     /// A rep opens a record someone else holds with a long wait, then navigates away: the wait is cancelled and
