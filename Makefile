@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SEEDS ?= 1-5000
 
-.PHONY: run test deps build release fuzz bench format sim
+.PHONY: run test deps build release fuzz bench format sim example
 
 # Installs Debian's libuv1-dev (the event loop) and libsqlite3-dev (GRDB, for the SQLite fencing helper)
 # when pkg-config cannot find them.
@@ -39,6 +39,12 @@ sim: deps
 
 bench: release
 	.build/release/padlock-bench --help
+
+# Builds the example CRM editor (its own package, depending on this one by path, with its own .build). Not part
+# of `make test`: its first build compiles GRDB and the client again, a few minutes on two cores. Run it with
+# `Examples/CRMEditor/.build/debug/CRMEditor` while `make run` serves (Examples/CRMEditor/README.md).
+example: deps
+	$(SWIFT) build --package-path Examples/CRMEditor
 
 # Builds in release mode and runs a local three-node cluster on loopback until Ctrl-C (docs/operations.md).
 run: release

@@ -51,9 +51,9 @@ extension FencedRecords {
 extension FencedRecords {
     /// `.applied` when the statement changed the row; otherwise `.missing` or `.rejected` with the newest stored
     /// fence, read in the write's own transaction so no other writer can slip in between.
-    func outcome(_ db: Database, key: String, fence: FenceToken, changes: Int, missingAllowed: Bool) throws
-        -> FencedWrite
-    {
+    func outcome(
+        _ db: Database, key: String, fence: FenceToken, changes: Int, missingAllowed: Bool
+    ) throws -> FencedWrite {
         if changes > 0 { return .applied }
         let statement = try db.cachedStatement(sql: storedFencesSQL)
         guard let row = try Row.fetchOne(statement, arguments: [key]) else {
@@ -97,9 +97,9 @@ extension FencedRecords {
 // Input checks, before any database is touched.
 extension FencedRecords {
     /// The columns to write, sorted, after checking the key, the fence and every name.
-    func checkWrite(key: String, fence: FenceToken, values: [String: DatabaseArgument]) throws(FencingError)
-        -> [(column: String, value: DatabaseArgument)]
-    {
+    func checkWrite(
+        key: String, fence: FenceToken, values: [String: DatabaseArgument]
+    ) throws(FencingError) -> [(column: String, value: DatabaseArgument)] {
         guard !key.isEmpty else { throw .emptyKey }
         guard fence.rawValue <= UInt64(Int64.max) else { throw .fenceOutOfRange(fence) }
         let reserved = [keyColumn] + fenceColumns

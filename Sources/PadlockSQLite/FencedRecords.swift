@@ -11,7 +11,7 @@ import PadlockTypes
 ///
 /// ```swift
 /// let contacts = try FencedRecords(table: "contacts")          // columns "key" and "fence"
-/// try padlock.withLock("acme/contacts/42", note: "editing phone") { lock in
+/// try await padlock.withLock("acme/contacts/42", note: "editing phone") { lock in
 ///     let outcome = try await database.write { db in
 ///         try contacts.update(db, key: "42", fence: lock.fence, set: ["phone": "+41 44 555 01 02"])
 ///     }

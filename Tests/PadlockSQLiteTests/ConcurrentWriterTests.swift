@@ -67,10 +67,11 @@ import Testing
         try pool.write { db in
             try db.execute(sql: "CREATE TABLE contacts (key TEXT PRIMARY KEY, body INTEGER, fence INTEGER)")
             try db.execute(sql: "CREATE TABLE fence_changes (key TEXT, old INTEGER, new INTEGER, body INTEGER)")
-            try db.execute(sql: """
-                CREATE TRIGGER log_fence AFTER UPDATE ON contacts
-                BEGIN INSERT INTO fence_changes VALUES (NEW.key, OLD.fence, NEW.fence, NEW.body); END
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER log_fence AFTER UPDATE ON contacts
+                    BEGIN INSERT INTO fence_changes VALUES (NEW.key, OLD.fence, NEW.fence, NEW.body); END
+                    """)
             for key in keys { try db.execute(sql: "INSERT INTO contacts (key) VALUES (?)", arguments: [key]) }
         }
     }

@@ -1,0 +1,92 @@
+import Foundation
+import PadlockClient
+import PadlockSQLite
+
+/// What the CRM shows its user for each outcome, following the failure table of docs/client.md.
+enum UserMessages {
+    /// The banner for a failed lock call on `record` (such as "contact 42"), or nil when nothing should be
+    /// shown. Every code is handled; the switch has no default, so a new code would not compile unhandled.
+    static func text(for error: PadlockError, record: String) -> String? {
+        switch error.code {
+        case .held(let holder):
+            // Not retried by the library: the user decides whether to wait.
+            let doing = holder.note.isEmpty ? (holder.mode == .shared ? "viewing it" : "editing it") : holder.note
+            return "\(record) is locked by \(holder.owner) since \(clock(holder.since)), \(doing)"
+        case .unavailable:
+            // Retried by the library until its deadline (no leader, overloaded), or not retryable right now
+            // (lock-delay after a forced or expired release, earlier waiters, a wait that ran out).
+            if error.message.contains("lock-delay") {
+                return "\(record) was just unlocked by an administrator or after a timeout; try again in a few seconds"
+            }
+            if error.message.contains("earlier request") {
+                return "someone else is about to edit \(record); try again shortly"
+            }
+            if error.message.contains("wait for") { return "\(record) did not become free in time; try again" }
+            return "record locking is unavailable right now; try again shortly"
+        case .outcomeUnknown:
+            // Retried with the same request id until the deadline; the library settles it in the background.
+            return "we could not confirm the lock on \(record); please retry (no lock is left behind)"
+        case .invalidArgument:
+            // A bug in the CRM, not the user's fault; log the message for the developers.
+            return "this request could not be made (a CRM bug has been logged): \(error.message)"
+        case .permissionDenied:
+            return "you may not do this; ask an administrator (\(error.message))"
+        case .sessionExpired:
+            return "your editing session expired; reopen \(record)"
+        case .lockLost:
+            return "your lock on \(record) expired or was released by an administrator; your last changes may not "
+                + "have been saved"
+        case .cancelled:
+            return nil  // the user navigated away: nothing to show
+        }
+    }
+
+    /// The banner for a save the store refused or could not place.
+    static func text(for write: FencedWrite, record: String, fence: FenceToken) -> String? {
+        switch write {
+        case .applied:
+            return nil
+        case .rejected(let stored):
+            return "\(record) was changed by someone else under a newer lock (\(stored) > \(fence)); your save was "
+                + "refused, reload it"
+        case .missing:
+            return "\(record) no longer exists"
+        }
+    }
+
+    /// A leader timestamp as local wall-clock time, such as `10:02:03`.
+    static func clock(_ timestamp: Timestamp) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(timestamp.millisecondsSinceEpoch) / 1000))
+    }
+}
+
+/// Counts what happened, for the summary at the end.
+actor Summary {
+    private(set) var edits = 0
+    private(set) var staleWritesRejected = 0
+    private(set) var missing = 0
+    private(set) var refusals: [String: Int] = [:]
+
+    func applied() { edits += 1 }
+    func refused(_ error: PadlockError) { refusals[error.code.name, default: 0] += 1 }
+
+    func stored(_ write: FencedWrite) {
+        switch write {
+        case .applied: edits += 1
+        case .rejected: staleWritesRejected += 1
+        case .missing: missing += 1
+        }
+    }
+
+    func report() -> String {
+        let codes = refusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return """
+            edits saved:              \(edits)
+            lock calls refused:       \(refusals.values.reduce(0, +))\(codes.isEmpty ? "" : " (\(codes))")
+            stale writes rejected:    \(staleWritesRejected)
+            saves of missing records: \(missing)
+            """
+    }
+}
