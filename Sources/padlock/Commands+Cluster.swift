@@ -33,6 +33,7 @@ struct Dev: AsyncParsableCommand {
         let cluster = DevCluster(directory: directory, nodeCount: nodes, basePort: basePort, padlockd: executable)
         let clusterID = try cluster.clusterID()
         try cluster.writeConfigurations(clusterID: clusterID)
+        try await cluster.waitForFreePorts(timeout: .seconds(15))
         var processes: [Process] = []
         for node in 1...nodes { processes.append(try cluster.start(node)) }
         let stop = SignalLatch(signals: [SIGINT, SIGTERM])
@@ -45,7 +46,16 @@ struct Dev: AsyncParsableCommand {
         try cluster.publishEndpoints()
         printWelcome(cluster)
         fflush(nil)
-        await stop.wait()
+        // Until Ctrl-C or SIGTERM, or until someone removes DIR/endpoints (or DIR): a script that starts the
+        // cluster in the background can stop it by deleting its directory, without keeping its pid.
+        let endpointsFile = cluster.directory.appendingPathComponent("endpoints").path
+        while !stop.hasFired {
+            if !FileManager.default.fileExists(atPath: endpointsFile) {
+                print("\n\(endpointsFile) was removed")
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
         print("\nstopping the cluster…")
         DevCluster.stop(processes)
         try? FileManager.default.removeItem(at: directory.appendingPathComponent("endpoints"))
