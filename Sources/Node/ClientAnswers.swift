@@ -51,7 +51,9 @@ enum ClientAnswers {
         case .sessionExpired:
             return Answer(reply: .failure(.sessionExpired))
         case .sessionUnknown:
-            return Answer(reply: .failure(unknownSession(kind: kind, table: table, request: request)))
+            // Either the requester's own session or, for a revocation, its target has ended: both are
+            // "that session has ended" to the caller (its own session would also fail its renewals).
+            return Answer(reply: .failure(.sessionExpired))
         case .stale:
             return Answer(reply: .failure(.superseded))
         case .abandoned:
@@ -63,15 +65,6 @@ enum ClientAnswers {
         case .sessionExpiredNow, .waiterExpired, .leasesCheckpointed, .skipped:
             return Answer(reply: .failure(.invalidArgument(message: "housekeeping result \(result) for a client request")))
         }
-    }
-
-    /// "Session unknown" is about the requester's own session, except for a revocation by a session that is
-    /// still open, where it names the target.
-    private static func unknownSession(kind: ClientCommandKind, table: LockTable, request: RequestID?) -> ClientFailure {
-        if kind == .revoke, let request, table.session(request.session) != nil {
-            return .invalidArgument(message: "that session is not open; nothing was revoked")
-        }
-        return .sessionExpired
     }
 
     static func message(for reason: InvalidReason) -> String {

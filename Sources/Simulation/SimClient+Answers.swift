@@ -108,7 +108,7 @@ extension SimClient {
         case .resolve:
             break
         }
-        if case .failure(.invalidArgument(let message)) = outcome, !kind.mayBeRefusedAsInvalid {
+        if case .failure(.invalidArgument(let message)) = outcome {
             simulation.violation("\(owner): a well-formed request (\(current.operation)) was refused: \(message)")
         }
     }

@@ -280,12 +280,6 @@ extension ClientOpKind {
         }
     }
 
-    /// Whether `invalidArgument` is a legitimate answer: revoking a session that ended meanwhile.
-    var mayBeRefusedAsInvalid: Bool {
-        if case .revoke = self { return true }
-        return false
-    }
-
     /// Whether the client gives up after a deadline (and then resolves).
     var hasDeadline: Bool {
         switch self {

@@ -144,7 +144,7 @@ import Testing
             client = "127.0.0.1:\(base)"
             """.write(to: file, atomically: true, encoding: .utf8)
         let log = directory.appendingPathComponent("node.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = Binaries.padlockd
         process.arguments = ["--config", file.path]

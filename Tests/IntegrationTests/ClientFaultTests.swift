@@ -292,11 +292,9 @@ import Testing
             let again = await #expect(throws: PadlockError.self) {
                 try await bob.revokeSession(revoked.holder.session, reason: "log the user out")
             }
-            // docs/client.md says "sessionExpired to revokeSession → sessionExpired", but the node answers a
-            // revocation of an ended target (by an open session) invalidArgument "that session is not open".
-            withKnownIssue("the node answers a second revocation invalidArgument, not sessionExpired") {
-                #expect(again?.code == .sessionExpired, "\(String(describing: again))")
-            }
+            #expect(
+                again?.code == .sessionExpired && again?.message.contains("has already ended") == true,
+                "\(String(describing: again))")
             #expect(revoked.state == .lost)
 
             // cancelled: a waiting acquire whose task is cancelled, whose wait the library then withdraws…

@@ -162,7 +162,7 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     private static func touch(_ url: URL) -> URL {
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         return url
     }
 
