@@ -63,6 +63,23 @@ struct SettingsWriter {
                 }
             }
         }
+        security(settings.security)
+    }
+
+    mutating func security(_ security: PadlockdSettings.Security) {
+        if let file = security.clusterSecretFile {
+            section("security") { $0.field(["cluster-secret-file"], $0.string(file)) }
+        }
+        for client in security.clients {
+            output += "\n[[clients]]\n"
+            field(["name"], string(client.name))
+            field(["token-sha256"], string(client.tokenSHA256))
+            field(["role"], string(client.role.rawValue))
+            var names: [String] = []
+            for name in client.namespaces { names.append(string(name)) }
+            field(["namespaces"], "[" + names.joined(separator: ", ") + "]")
+            if !client.enabled || !vary(50) { field(["enabled"], String(client.enabled)) }
+        }
     }
 
     mutating func section(_ name: String, _ body: (inout SettingsWriter) -> Void) {
