@@ -49,7 +49,9 @@ public struct PeerProof: Sendable {
         transcript.append(0)
         transcript.append(side.rawValue)
         for number in [cluster, dialer, listener] {
-            for shift in stride(from: 56, through: 0, by: -8) { transcript.append(UInt8(truncatingIfNeeded: number >> shift)) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                transcript.append(UInt8(truncatingIfNeeded: number >> shift))
+            }
         }
         transcript += dialerNonce
         transcript += listenerNonce

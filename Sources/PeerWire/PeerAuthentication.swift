@@ -25,7 +25,8 @@ public struct PeerChallenge: Hashable, Sendable {
     public func encoded() -> [UInt8] {
         precondition(
             nonce.count == Self.fieldByteCount && proof.count == Self.fieldByteCount,
-            "a peer challenge needs a \(Self.fieldByteCount)-byte nonce and proof; got \(nonce.count) and \(proof.count)")
+            "a peer challenge needs a \(Self.fieldByteCount)-byte nonce and proof; got \(nonce.count) and \(proof.count)"
+        )
         return [PeerPayloadKind.peerChallenge.rawValue] + nonce + proof
     }
 }
@@ -53,7 +54,8 @@ public struct PeerChallengeResponse: Hashable, Sendable {
 
 extension PeerReader {
     mutating func readChallenge() throws(PeerWireError) -> PeerChallenge {
-        PeerChallenge(nonce: try raw(count: PeerChallenge.fieldByteCount), proof: try raw(count: PeerChallenge.fieldByteCount))
+        PeerChallenge(
+            nonce: try raw(count: PeerChallenge.fieldByteCount), proof: try raw(count: PeerChallenge.fieldByteCount))
     }
 
     mutating func readChallengeResponse() throws(PeerWireError) -> PeerChallengeResponse {

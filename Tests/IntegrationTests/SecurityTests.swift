@@ -48,7 +48,9 @@ import Testing
 
     static func token(_ name: String) -> String { clients.first { $0.name == name }!.token }
 
-    static func client(_ cluster: LocalCluster, _ name: String?, token: String? = nil, owner: String = "alice@it")
+    static func client(
+        _ cluster: LocalCluster, _ name: String?, token: String? = nil, owner: String = "alice@it"
+    )
         async throws(PadlockError) -> PadlockClient
     {
         var configuration = Configuration()
@@ -97,7 +99,11 @@ import Testing
         let acme = try await Self.client(cluster, "acme-app", owner: "alice@acme-frontend")
         let globex = try await Self.client(cluster, "globex-app", owner: "bob@globex-frontend")
         let ops = try await Self.client(cluster, "ops", owner: "carol@ops")
-        defer { Task { await acme.close(); await globex.close(); await ops.close() } }
+        defer {
+            Task {
+                await acme.close(); await globex.close(); await ops.close()
+            }
+        }
         let lock = try await acme.acquire("acme/contacts/42", note: "editing phone")
         _ = try await globex.acquire("globex/contacts/7")
 
@@ -109,7 +115,8 @@ import Testing
             ("check a fence", { () async throws in _ = try await globex.checkFence("acme/contacts/42", lock.fence) }),
         ] as [(String, () async throws -> Void)] {
             let error = await Self.failure(body)
-            #expect(error?.code == .permissionDenied, "globex may not \(what) acme's keys: \(String(describing: error))")
+            #expect(
+                error?.code == .permissionDenied, "globex may not \(what) acme's keys: \(String(describing: error))")
         }
         let listed = try await acme.list(prefix: "acme")
         #expect(listed.map(\.key.string) == ["acme/contacts/42"], "acme lists its own keys only")
@@ -134,7 +141,11 @@ import Testing
         defer { cluster.stop() }
         let acme = try await Self.client(cluster, "acme-app", owner: "alice@acme-frontend")
         let ops = try await Self.client(cluster, "ops", owner: "carol@ops")
-        defer { Task { await acme.close(); await ops.close() } }
+        defer {
+            Task {
+                await acme.close(); await ops.close()
+            }
+        }
         _ = try await acme.acquire("acme/contacts/1")
 
         // A broken file is refused on reload and the old list stays in force.
@@ -173,7 +184,8 @@ import Testing
 
     @Test("A forged peer (no secret, wrong secret, replayed proof) is refused and the cluster keeps serving")
     func forgedPeersAreRefused() async throws {
-        let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-secret-\(UUID().uuidString)")
+        let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "padlock-secret-\(UUID().uuidString)")
         let secret = Array((0..<32).map { UInt8($0 &* 7 &+ 3) })
         try Data(secret).write(to: secretFile)
         defer { try? FileManager.default.removeItem(at: secretFile) }

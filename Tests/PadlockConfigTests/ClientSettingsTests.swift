@@ -16,7 +16,9 @@ import Testing
     @Test func clientEntriesAndTheSecretFileAreRead() throws {
         let text = document(
             appending: "[security]\ncluster-secret-file = \"/etc/padlock/secret\"\n\n" + Self.client()
-                + "\n" + Self.client(name: "\"ops\"", hash: "\"\(String(repeating: "cd", count: 32))\"",
+                + "\n"
+                + Self.client(
+                    name: "\"ops\"", hash: "\"\(String(repeating: "cd", count: 32))\"",
                     role: "\"admin\"", namespaces: "[\"*\"]", extra: "enabled = false\n"))
         let settings = try PadlockdSettings.parse(toml: text)
         #expect(settings.security.clusterSecretFile == "/etc/padlock/secret")
@@ -36,7 +38,8 @@ import Testing
 
     static let broken: [BrokenRule] = [
         BrokenRule(
-            "a client without a name", document(
+            "a client without a name",
+            document(
                 appending: "[[clients]]\ntoken-sha256 = \"\(Self.hash)\"\nrole = \"app\"\nnamespaces = [\"acme\"]\n"),
             "clients[0].name", .missingField, "`clients[0].name` is required"),
         BrokenRule(
@@ -64,7 +67,8 @@ import Testing
             "a misspelt field", document(appending: Self.client(extra: "enabeld = true\n")), "clients[0].enabeld",
             .unknownField, "did you mean `clients[0].enabled`?"),
         BrokenRule(
-            "two clients with one name", document(appending: Self.client() + "\n" + Self.client(hash: "\"\(String(repeating: "01", count: 32))\"")),
+            "two clients with one name",
+            document(appending: Self.client() + "\n" + Self.client(hash: "\"\(String(repeating: "01", count: 32))\"")),
             "clients[1].name", .invalidValue, "the same as `clients[0].name`"),
         BrokenRule(
             "two clients with one token", document(appending: Self.client() + "\n" + Self.client(name: "\"other\"")),

@@ -23,7 +23,9 @@ import Wire
 
     @Test func aReaderInspectsButCannotLockOrOpenSessions() {
         #expect(Authorization.denial(of: .inspect(Self.key("acme/x")), by: Self.reader) == nil)
-        #expect(Authorization.denial(of: .checkFence(key: Self.key("acme/x"), fence: FenceToken(3)), by: Self.reader) == nil)
+        #expect(
+            Authorization.denial(of: .checkFence(key: Self.key("acme/x"), fence: FenceToken(3)), by: Self.reader) == nil
+        )
         #expect(Authorization.denial(of: Self.acquire("acme/x"), by: Self.reader)?.contains("needs role app") == true)
         let open = ClientOperation.openSession(owner: "r", nonce: 1, ttlMilliseconds: 10_000)
         #expect(Authorization.denial(of: open, by: Self.reader) != nil)
@@ -79,15 +81,20 @@ import Wire
     static let dialerNonce = Array(repeating: UInt8(1), count: 32)
     static let listenerNonce = Array(repeating: UInt8(2), count: 32)
 
-    static func proof(_ prover: PeerProof, side: PeerProof.Side, cluster: UInt64 = 9, listenerNonce: [UInt8] = listenerNonce)
+    static func proof(
+        _ prover: PeerProof, side: PeerProof.Side, cluster: UInt64 = 9, listenerNonce: [UInt8] = listenerNonce
+    )
         -> [UInt8]
     {
-        prover.proof(side: side, cluster: cluster, dialer: 2, listener: 1, dialerNonce: dialerNonce, listenerNonce: listenerNonce)
+        prover.proof(
+            side: side, cluster: cluster, dialer: 2, listener: 1, dialerNonce: dialerNonce, listenerNonce: listenerNonce
+        )
     }
 
     static func verify(_ proof: [UInt8], side: PeerProof.Side, listenerNonce: [UInt8] = listenerNonce) -> Bool {
         PeerProof(secret: secret).verify(
-            proof, side: side, cluster: 9, dialer: 2, listener: 1, dialerNonce: dialerNonce, listenerNonce: listenerNonce)
+            proof, side: side, cluster: 9, dialer: 2, listener: 1, dialerNonce: dialerNonce,
+            listenerNonce: listenerNonce)
     }
 
     @Test func theRightSecretProves() {
@@ -96,9 +103,12 @@ import Wire
 
     @Test func aWrongSecretAnotherClusterAReflectionOrANewNonceFail() {
         let right = PeerProof(secret: Self.secret)
-        #expect(!Self.verify(Self.proof(PeerProof(secret: Array(repeating: 0x43, count: 32)), side: .dialer), side: .dialer))
+        #expect(
+            !Self.verify(Self.proof(PeerProof(secret: Array(repeating: 0x43, count: 32)), side: .dialer), side: .dialer)
+        )
         #expect(!Self.verify(Self.proof(right, side: .dialer, cluster: 10), side: .dialer))
-        #expect(!Self.verify(Self.proof(right, side: .listener), side: .dialer), "the listener's proof cannot be reflected")
+        #expect(
+            !Self.verify(Self.proof(right, side: .listener), side: .dialer), "the listener's proof cannot be reflected")
         let replayed = Self.proof(right, side: .dialer)
         #expect(!Self.verify(replayed, side: .dialer, listenerNonce: Array(repeating: 3, count: 32)))
         #expect(!Self.verify(Array(replayed.prefix(31)), side: .dialer), "a short proof fails")

@@ -80,11 +80,13 @@ extension PadlockdSettings {
         for reader in readers {
             let client = try Self.client(reader)
             if let earlier = security.clients.firstIndex(where: { $0.name == client.name }) {
-                throw reader.invalid("name", "is \"\(client.name)\", the same as `clients[\(earlier)].name`; names must be unique")
+                throw reader.invalid(
+                    "name", "is \"\(client.name)\", the same as `clients[\(earlier)].name`; names must be unique")
             }
             if let earlier = security.clients.firstIndex(where: { $0.tokenSHA256 == client.tokenSHA256 }) {
                 throw reader.invalid(
-                    "token-sha256", "is the same as `clients[\(earlier)].token-sha256`; give every client its own token")
+                    "token-sha256", "is the same as `clients[\(earlier)].token-sha256`; give every client its own token"
+                )
             }
             security.clients.append(client)
         }
@@ -98,17 +100,21 @@ extension PadlockdSettings {
         let name = try reader.required(try reader.string("name", must: nameMust), "name", must: nameMust)
         guard Self.isClientName(name) else { throw reader.invalid("name", "must be \(nameMust); found \"\(name)\"") }
         let hashMust = "the SHA-256 of the client's token as 64 lowercase hex digits (`padlock token hash` prints it)"
-        let hash = try reader.required(try reader.string("token-sha256", must: hashMust), "token-sha256", must: hashMust)
+        let hash = try reader.required(
+            try reader.string("token-sha256", must: hashMust), "token-sha256", must: hashMust)
         guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
             throw reader.invalid("token-sha256", "must be \(hashMust); it is not (never put the token itself here)")
         }
         let roles = ClientRole.allCases.map(\.rawValue).joined(separator: ", ")
-        let roleText = try reader.required(try reader.string("role", must: "one of \(roles)"), "role", must: "one of \(roles)")
+        let roleText = try reader.required(
+            try reader.string("role", must: "one of \(roles)"), "role", must: "one of \(roles)")
         guard let role = ClientRole(rawValue: roleText) else {
             throw reader.invalid("role", "must be one of \(roles); found \"\(roleText)\"")
         }
         let namespaces = try Self.namespaces(reader)
-        return Client(name: name, tokenSHA256: hash, role: role, namespaces: namespaces, enabled: try reader.boolean("enabled") ?? true)
+        return Client(
+            name: name, tokenSHA256: hash, role: role, namespaces: namespaces,
+            enabled: try reader.boolean("enabled") ?? true)
     }
 
     /// `namespaces = ["acme", "globex"]` or `["*"]`: 1 to 256 distinct key segments, or the wildcard alone.
@@ -118,13 +124,15 @@ extension PadlockdSettings {
         guard case .array(let elements) = value else { throw reader.wrongType("namespaces", value, must: must) }
         guard !elements.isEmpty else { throw reader.invalid("namespaces", "is empty; it must be \(must)") }
         guard elements.count <= Client.namespaceCountMax else {
-            throw reader.invalid("namespaces", "lists \(elements.count) namespaces; at most \(Client.namespaceCountMax)")
+            throw reader.invalid(
+                "namespaces", "lists \(elements.count) namespaces; at most \(Client.namespaceCountMax)")
         }
         var names: [String] = []
         for element in elements {
             guard case .string(let name) = element else { throw reader.wrongType("namespaces", value, must: must) }
             if name != "*" {
-                try SettingCheck.namespace(name, field: reader.field("namespaces"), position: reader.position("namespaces"))
+                try SettingCheck.namespace(
+                    name, field: reader.field("namespaces"), position: reader.position("namespaces"))
             }
             guard !names.contains(name) else { throw reader.invalid("namespaces", "lists \"\(name)\" twice") }
             names.append(name)
