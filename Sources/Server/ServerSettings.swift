@@ -85,6 +85,8 @@ public struct ServerSettings: Sendable {
     public var clients = ClientDirectory()
     /// The cluster secret peers prove they know at the peer handshake; nil: peers are not authenticated.
     public var clusterSecret: [UInt8]?
+    /// The per-namespace quotas this node proposes as leader (docs/security.md, "Quotas").
+    public var quotas = NamespaceQuotas()
     /// Reads the client list again from the configuration file (on SIGHUP); nil when there is no file to read.
     /// Returns the new directory, or a message saying why the file is not usable (the old list then stays).
     public var reloadClients: (@Sendable () -> Result<ClientDirectory, ReloadError>)?
@@ -116,6 +118,7 @@ public struct ServerSettings: Sendable {
             tickMilliseconds: tickMilliseconds, raft: raft, lockTable: lockTable,
             sessionTTLMillisecondsMin: sessionTTLMillisecondsMin, sessionTTLMillisecondsMax: sessionTTLMillisecondsMax,
             snapshotEntryThreshold: snapshotEntryThreshold, pendingRequestsMax: pendingRequestsMax)
+            .withQuotas(quotas)
     }
 }
 
@@ -126,4 +129,12 @@ public struct ReloadError: Error, Sendable, CustomStringConvertible {
 
     /// An error saying `description`.
     public init(_ description: String) { self.description = description }
+}
+
+extension NodeConfiguration {
+    fileprivate func withQuotas(_ quotas: NamespaceQuotas) -> NodeConfiguration {
+        var configuration = self
+        configuration.quotas = quotas
+        return configuration
+    }
 }

@@ -172,6 +172,29 @@ import Testing
         #expect(record.reason.contains("client acme-app disabled"), "the audit trail says why: \(record.reason)")
     }
 
+    @Test("A namespace at its quota is refused with 'quota exceeded' (unavailable) while other namespaces are not")
+    func namespaceQuotaRefusesAcquires() async throws {
+        let cluster = try LocalCluster(settings: "[quotas.namespaces.acme]\nheld-locks = 1\n")
+        defer { cluster.stop() }
+        var configuration = Configuration()
+        configuration.callDeadline = .seconds(1)
+        let client = try await PadlockClient(endpoints: cluster.endpoints, owner: "alice@it", configuration: configuration)
+        defer { Task { await client.close() } }
+        // The leader proposes its configured quotas once its term's first entry is applied.
+        var first: Lock?
+        for _ in 0..<20 where first == nil { first = try? await client.acquire("acme/contacts/1") }
+        #expect(first != nil)
+        var refused: PadlockError?
+        for attempt in 0..<20 where refused == nil {
+            let outcome = await Self.failure { _ = try await client.acquire("acme/contacts/\(attempt + 2)") }
+            if outcome?.message.contains("quota exceeded") == true { refused = outcome }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(refused?.code == .unavailable, "\(String(describing: refused))")
+        let other = try await client.acquire("globex/contacts/1")
+        try await other.release()
+    }
+
     /// Replaces the security settings in every node's configuration file.
     private func rewrite(_ cluster: LocalCluster, _ settings: String) throws {
         for node in 1...cluster.nodeCount {

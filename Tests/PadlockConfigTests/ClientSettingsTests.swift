@@ -32,6 +32,16 @@ import Testing
         #expect(try PadlockdSettings.parse(toml: settings.tomlText) == settings, "the writer round-trips clients")
     }
 
+    @Test func quotasAreReadPerNamespaceAndWrittenBack() throws {
+        let text = document(
+            appending: "[quotas]\nheld-locks = 1_000\n\n[quotas.namespaces.acme]\nheld-locks = 10\nwaiters = 2\n")
+        let settings = try PadlockdSettings.parse(toml: text)
+        #expect(
+            settings.quotas
+                == .init(standard: .init(heldLocksMax: 1_000), byNamespace: ["acme": .init(heldLocksMax: 10, waitersMax: 2)]))
+        #expect(try PadlockdSettings.parse(toml: settings.tomlText) == settings)
+    }
+
     @Test func noClientsMeansAnOpenPort() throws {
         #expect(try PadlockdSettings.parse(toml: validDocument).security == .init())
     }
@@ -73,6 +83,12 @@ import Testing
         BrokenRule(
             "two clients with one token", document(appending: Self.client() + "\n" + Self.client(name: "\"other\"")),
             "clients[1].token-sha256", .invalidValue, "give every client its own token"),
+        BrokenRule(
+            "a zero quota", document(appending: "[quotas]\nheld-locks = 0"), "quotas.held-locks", .invalidValue,
+            "must be an integer from 1 to 1000000000; found 0"),
+        BrokenRule(
+            "a quota for an invalid namespace", document(appending: "[quotas.namespaces.\"a/b\"]\nwaiters = 1"),
+            "quotas.namespaces.\"a/b\"", .invalidValue, "cannot contain `/`"),
         BrokenRule(
             "an unknown security field", document(appending: "[security]\nrequire-tls = true"),
             "security.require-tls", .unknownField, "unknown field `security.require-tls`"),

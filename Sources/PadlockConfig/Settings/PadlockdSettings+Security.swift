@@ -152,3 +152,60 @@ extension PadlockdSettings {
         }
     }
 }
+
+extension PadlockdSettings {
+    /// `[quotas]`: per-namespace bounds, made replicated state by the leader (`docs/security.md`, "Quotas").
+    public struct Quotas: Hashable, Sendable {
+        /// One namespace's bounds; 0 means none.
+        public struct Quota: Hashable, Sendable {
+            /// Most locks held plus waiters queued under the namespace (`held-locks`).
+            public var heldLocksMax: Int
+            /// Most waiters queued under the namespace (`waiters`).
+            public var waitersMax: Int
+
+            /// Bounds; 0 means none.
+            public init(heldLocksMax: Int = 0, waitersMax: Int = 0) {
+                self.heldLocksMax = heldLocksMax
+                self.waitersMax = waitersMax
+            }
+        }
+
+        /// Every namespace's quota unless listed.
+        public var standard: Quota
+        /// `[quotas.namespaces.<name>]`.
+        public var byNamespace: [String: Quota]
+
+        /// Quotas; by default none.
+        public init(standard: Quota = Quota(), byNamespace: [String: Quota] = [:]) {
+            self.standard = standard
+            self.byNamespace = byNamespace
+        }
+    }
+
+    /// `[quotas]` and `[quotas.namespaces.<name>]`.
+    static func quotas(_ reader: FieldReader?) throws(ConfigError) -> Quotas {
+        guard let reader else { return Quotas() }
+        try reader.refuseUnknown(known: ["held-locks", "waiters", "namespaces"])
+        var quotas = Quotas(standard: try quota(reader))
+        if let namespaces = try reader.table("namespaces") {
+            guard namespaces.table.keys.count <= 10_000 else {
+                throw reader.invalid("namespaces", "lists more than 10000 namespaces")
+            }
+            for name in namespaces.table.keys {
+                try SettingCheck.namespace(name, field: namespaces.field(name), position: namespaces.position(name))
+                let table = try namespaces.required(try namespaces.table(name), name, must: "a table")
+                try table.refuseUnknown(known: ["held-locks", "waiters"])
+                quotas.byNamespace[name] = try quota(table)
+            }
+        }
+        return quotas
+    }
+
+    private static func quota(_ reader: FieldReader) throws(ConfigError) -> Quotas.Quota {
+        let must = "an integer from 1 to \(Limits.valueMax)"
+        let range = Int64(1)...Int64(Limits.valueMax)
+        return Quotas.Quota(
+            heldLocksMax: Int(try reader.integer("held-locks", in: range, must: must) ?? 0),
+            waitersMax: Int(try reader.integer("waiters", in: range, must: must) ?? 0))
+    }
+}

@@ -36,6 +36,8 @@ public struct PadlockdSettings: Hashable, Sendable {
     public var peerRoutes: [UInt64: SocketAddress] = [:]
     /// Client tokens and roles, and the cluster secret peers prove (`[[clients]]`, `[security]`).
     public var security = Security()
+    /// Per-namespace quotas (`[quotas]`); must be equal on every node.
+    public var quotas = Quotas()
 
     /// Most members the initial cluster may list.
     public static let membersMax = 16

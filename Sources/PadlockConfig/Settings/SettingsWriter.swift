@@ -64,6 +64,20 @@ struct SettingsWriter {
             }
         }
         security(settings.security)
+        quotas(settings.quotas)
+    }
+
+    mutating func quotas(_ quotas: PadlockdSettings.Quotas) {
+        guard quotas != PadlockdSettings.Quotas() else { return }
+        section("quotas") { $0.quota(quotas.standard) }
+        for name in quotas.byNamespace.keys.sorted() {
+            section("quotas.namespaces.\(TOMLPath.key(name))") { $0.quota(quotas.byNamespace[name]!) }
+        }
+    }
+
+    mutating func quota(_ quota: PadlockdSettings.Quotas.Quota) {
+        if quota.heldLocksMax > 0 { field(["held-locks"], integer(Int64(quota.heldLocksMax))) }
+        if quota.waitersMax > 0 { field(["waiters"], integer(Int64(quota.waitersMax))) }
     }
 
     mutating func security(_ security: PadlockdSettings.Security) {
