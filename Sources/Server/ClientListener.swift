@@ -145,10 +145,16 @@ final class ClientListener {
         if let owner = sessionOwners[session], owner != identity.name {
             return "session \(session.rawValue) belongs to another client"
         }
-        if sessionOwners[session] == nil && sessionOwners.count < Self.sessionOwnersMax {
-            sessionOwners[session] = identity.name
-        }
+        if sessionOwners[session] == nil { remember(session, owner: identity.name) }
         return nil
+    }
+
+    /// Records a session's client; at the bound, first forgets the sessions that are no longer open.
+    private func remember(_ session: SessionID, owner: String) {
+        if sessionOwners.count >= Self.sessionOwnersMax {
+            sessionOwners = sessionOwners.filter { runtime.node.isSessionOpen($0.key) }
+        }
+        if sessionOwners.count < Self.sessionOwnersMax { sessionOwners[session] = owner }
     }
 
     /// The session a request acts for, if any.
@@ -210,7 +216,7 @@ final class ClientListener {
         guard directory.requiresTokens, let name = connection.identity?.name else { return }
         switch response.outcome {
         case .success(.sessionOpened(let grant)):
-            if sessionOwners.count < Self.sessionOwnersMax { sessionOwners[grant.session] = name }
+            remember(grant.session, owner: name)
         default:
             break
         }

@@ -178,7 +178,8 @@ import Testing
         defer { cluster.stop() }
         var configuration = Configuration()
         configuration.callDeadline = .seconds(1)
-        let client = try await PadlockClient(endpoints: cluster.endpoints, owner: "alice@it", configuration: configuration)
+        let client = try await PadlockClient(
+            endpoints: cluster.endpoints, owner: "alice@it", configuration: configuration)
         defer { Task { await client.close() } }
         // The leader proposes its configured quotas once its term's first entry is applied.
         var first: Lock?

@@ -38,7 +38,9 @@ import Testing
         let settings = try PadlockdSettings.parse(toml: text)
         #expect(
             settings.quotas
-                == .init(standard: .init(heldLocksMax: 1_000), byNamespace: ["acme": .init(heldLocksMax: 10, waitersMax: 2)]))
+                == .init(
+                    standard: .init(heldLocksMax: 1_000), byNamespace: ["acme": .init(heldLocksMax: 10, waitersMax: 2)])
+        )
         #expect(try PadlockdSettings.parse(toml: settings.tomlText) == settings)
     }
 
