@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -98,12 +99,19 @@ let package = Package(
             dependencies: ["AdminHTTP", "EventLoop", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // MARK: Client tokens and peer proofs: SHA-256 and HMAC-SHA256 (swift-crypto, decision 0009).
+        .target(
+            name: "PadlockSecurity",
+            dependencies: ["Wire", "PadlockTypes", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(name: "PadlockSecurityTests", dependencies: ["PadlockSecurity", "Wire", "PadlockTypes"]),
+
         // MARK: The padlockd runtime: the node on the event loop, peer and client transports, admin port.
         .target(
             name: "Server",
             dependencies: [
                 "Node", "EventLoop", "PeerWire", "Wire", "Storage", "Raft", "LockTable", "PadlockTypes",
-                "PadlockConfig", "AdminHTTP", .product(name: "Logging", package: "swift-log"),
+                "PadlockConfig", "AdminHTTP", "PadlockSecurity", .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -137,7 +145,8 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig", "LockTable", "Node", "Raft",
-                "FaultProxy", "PadlockSQLite", .product(name: "GRDB", package: "GRDB.swift"),
+                "FaultProxy", "PadlockSQLite", "PadlockSecurity", "PeerWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
 
@@ -154,7 +163,7 @@ let package = Package(
         .executableTarget(
             name: "padlockd",
             dependencies: [
-                "Server", "PadlockConfig", "LockTable",
+                "Server", "PadlockConfig", "LockTable", "PadlockSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -162,7 +171,8 @@ let package = Package(
         .executableTarget(
             name: "padlock",
             dependencies: [
-                "PadlockClient", "PadlockTypes", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PadlockClient", "PadlockTypes", "PadlockSecurity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -19,6 +19,8 @@ public struct Signal: Hashable, Sendable, CustomStringConvertible {
     public static let interrupt = Signal(rawValue: SIGINT)
     /// SIGTERM, sent by `kill` and service managers.
     public static let terminate = Signal(rawValue: SIGTERM)
+    /// SIGHUP, by convention "reload the configuration".
+    public static let hangup = Signal(rawValue: SIGHUP)
 
     /// The form `signal 15`.
     public var description: String { "signal \(rawValue)" }

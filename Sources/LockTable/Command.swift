@@ -30,6 +30,8 @@ public enum Command: Hashable, Sendable {
     /// applied is answered with its stored answer, one that was not is recorded as answered `.abandoned` so
     /// that it can never be applied afterwards.
     case resolve(RequestID)
+    /// The leader sets the per-namespace quotas to its configured ones (they differed from the applied ones).
+    case setQuotas(NamespaceQuotas)
 }
 
 /// One session's lease state as the leader knew it when it proposed a checkpoint.
@@ -60,7 +62,7 @@ extension Command {
 
     private enum Tag: UInt8 {
         case openSession = 1, closeSession, acquire, release, cancelWait, forceUnlock, revokeSession
-        case expireSession, expireWaiter, checkpointLeases, resolve
+        case expireSession, expireWaiter, checkpointLeases, resolve, setQuotas
     }
 
     /// The command's deterministic encoding, as carried by a log entry.
@@ -133,6 +135,9 @@ extension Command {
                 writer.writeVarint(checkpoint.renewalGeneration)
                 writer.writeVarint(checkpoint.remainingMilliseconds)
             }
+        case let .setQuotas(quotas):
+            writer.writeUInt8(Tag.setQuotas.rawValue)
+            quotas.encode(into: &writer)
         default:
             preconditionFailure("client command \(self) reached the administrative encoder")
         }
@@ -189,6 +194,8 @@ extension Command {
             return .checkpointLeases(checkpoints)
         case .resolve:
             return .resolve(try reader.readRequestID())
+        case .setQuotas:
+            return .setQuotas(try NamespaceQuotas.decode(from: &reader))
         }
     }
 }

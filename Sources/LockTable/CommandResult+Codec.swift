@@ -6,6 +6,7 @@ extension CommandResult {
         case sessionOpened = 1, sessionClosed, granted, queued, held, waitersAhead, lockDelayed, released, notHeld
         case waitCancelled, notWaiting, forcedUnlock, sessionRevoked, sessionExpiredNow, waiterExpired
         case leasesCheckpointed, skipped, sessionExpired, sessionUnknown, stale, invalid, overloaded, abandoned
+        case quotasSet
     }
 
     /// Appends the result's encoding to `writer`.
@@ -79,6 +80,7 @@ extension CommandResult {
             writer.writeUInt8(Tag.overloaded.rawValue)
             writer.writeUInt8(limit.rawValue)
         case .abandoned: writer.writeUInt8(Tag.abandoned.rawValue)
+        case .quotasSet: writer.writeUInt8(Tag.quotasSet.rawValue)
         default:
             preconditionFailure("result \(self) reached the second encoder")
         }
@@ -115,6 +117,7 @@ extension CommandResult {
         case .invalid: return .invalid(try reader.readEnum(InvalidReason.self))
         case .overloaded: return .overloaded(try reader.readEnum(Limit.self))
         case .abandoned: return .abandoned
+        case .quotasSet: return .quotasSet
         }
     }
 

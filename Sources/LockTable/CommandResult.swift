@@ -48,6 +48,8 @@ public enum CommandResult: Hashable, Sendable {
     case invalid(InvalidReason)
     /// A limit would be exceeded; nothing changed.
     case overloaded(Limit)
+    /// The per-namespace quotas were set.
+    case quotasSet
 }
 
 /// Why a request was refused as bad input.
@@ -63,6 +65,10 @@ public enum InvalidReason: UInt8, Hashable, Sendable, CaseIterable {
 /// Which bound a request would have exceeded.
 public enum Limit: UInt8, Hashable, Sendable, CaseIterable {
     case sessions = 1, locksPerSession, heldLocks, waitersPerKey, waiters
+    /// The namespace's quota of locks held plus waiters queued.
+    case namespaceHeldLocks
+    /// The namespace's quota of waiters.
+    case namespaceWaiters
 }
 
 /// Why a housekeeping command changed nothing.

@@ -20,6 +20,7 @@ extension LockTable {
         let lockBoundReached = heldLockCount + waiterCount >= configuration.heldLockCountMax
         guard let refused = refusal(for: key, mode: mode, arrivalBefore: .max) else {
             if lockBoundReached { return .overloaded(.heldLocks) }
+            if let quota = quotaRefusal(for: key, queueing: false) { return quota }
             let holder = grant(
                 Grant(session: sessionID, fence: FenceToken(currentIndex), since: now, note: note), key: key,
                 mode: mode)
@@ -31,6 +32,7 @@ extension LockTable {
         }
         if waiterCount >= configuration.waiterCountMax { return .overloaded(.waiters) }
         if lockBoundReached { return .overloaded(.heldLocks) }
+        if let quota = quotaRefusal(for: key, queueing: true) { return quota }
         let waiter = Waiter(
             request: request, key: key, mode: mode, note: note, arrival: currentIndex, enqueuedAt: now,
             deadline: now.adding(milliseconds: wait))

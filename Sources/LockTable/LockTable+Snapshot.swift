@@ -21,7 +21,7 @@ public enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
 
 extension LockTable {
     static let snapshotMagic: [UInt8] = Array("PLTS".utf8)
-    static let snapshotVersion: UInt8 = 2
+    static let snapshotVersion: UInt8 = 3
     private static let countMax = 1 << 26
 
     /// The whole state as bytes: the same state always gives the same bytes (every collection is written in
@@ -64,6 +64,7 @@ extension LockTable {
             writer.writeUInt8(endedSessions[id]!.rawValue)
         }
         writer.writeArray(Array(auditRecords.elements)) { $0.write($1) }
+        quotas.encode(into: &writer)
         return writer.bytes
     }
 
@@ -90,6 +91,7 @@ extension LockTable {
             try table.restoreDelays(&reader)
             try table.restoreEnded(&reader)
             try table.restoreAudit(&reader)
+            table.quotas = try NamespaceQuotas.decode(from: &reader)
             try reader.expectEnd()
         } catch let error as SnapshotError {
             throw error

@@ -35,6 +35,8 @@ public struct LockTable: Sendable {
     var endedOrder = BoundedQueue<SessionID>()
     var auditRecords = BoundedQueue<AuditRecord>()
     var nextAuditSequence: UInt64 = 1
+    /// The per-namespace quotas in force, as the last committed ``Command/setQuotas(_:)`` set them.
+    public internal(set) var quotas = NamespaceQuotas()
 
     // Scratch state of the entry being applied; empty between calls.
     var currentIndex: UInt64 = 0
@@ -115,6 +117,9 @@ public struct LockTable: Sendable {
             return expireWaiter(request)
         case let .checkpointLeases(checkpoints):
             return checkpointLeases(checkpoints)
+        case let .setQuotas(quotas):
+            self.quotas = quotas
+            return .quotasSet
         case let .resolve(request):
             // A request not yet applied is settled here, answered `.abandoned` from now on and never applied.
             return deduplicated(request) { _ in .abandoned }

@@ -62,7 +62,7 @@ enum ClientAnswers {
             return Answer(reply: .failure(.invalidArgument(message: message(for: reason))))
         case .overloaded(let limit):
             return Answer(reply: .failure(.overloaded(reason: message(for: limit))))
-        case .sessionExpiredNow, .waiterExpired, .leasesCheckpointed, .skipped:
+        case .sessionExpiredNow, .waiterExpired, .leasesCheckpointed, .skipped, .quotasSet:
             return Answer(reply: .failure(.invalidArgument(message: "housekeeping result \(result) for a client request")))
         }
     }
@@ -90,6 +90,11 @@ enum ClientAnswers {
         case .heldLocks: "the cluster holds as many locks as it allows; retry later"
         case .waitersPerKey: "too many requests already wait for this key; retry later"
         case .waiters: "the cluster holds as many waiting requests as it allows; retry later"
+        case .namespaceHeldLocks:
+            "quota exceeded: this key's namespace holds (or waits for) as many locks as its quota allows; "
+                + "release some or ask an operator to raise [quotas]"
+        case .namespaceWaiters:
+            "quota exceeded: as many requests wait in this key's namespace as its quota allows; retry later"
         }
     }
 }

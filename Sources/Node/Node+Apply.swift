@@ -104,7 +104,7 @@ extension Node {
             expiryApplied(session, result: result.result)
         case .waiterExpiry(let request):
             leadership?.waiterExpiriesInFlight.remove(request)
-        case .decay, .lockDelayNudge, .membership:
+        case .decay, .lockDelayNudge, .membership, .quotas:
             break
         }
     }

@@ -13,11 +13,21 @@ extension Node {
             expireDueWaiters()
         }
         nudgeEndedLockDelay()
+        proposeQuotasIfChanged(now)
         if let leadership, now >= leadership.lastDecayScan + configuration.checkpointIntervalMilliseconds {
             self.leadership?.lastDecayScan = now
             decayRecordedLeases(now)
         }
         requestFlush()
+    }
+
+    /// Makes the replicated quotas the configured ones: each replica then refuses exactly the same acquires,
+    /// whatever its own file says. At most one proposal a second, until the applied quotas match.
+    private func proposeQuotasIfChanged(_ now: UInt64) {
+        guard let configured = configuration.quotas, configured != table.quotas, let leadership else { return }
+        if let last = leadership.lastQuotaProposal, now < last + 1_000 { return }
+        self.leadership?.lastQuotaProposal = now
+        propose(.setQuotas(configured), .quotas, nil)
     }
 
     /// Proposes the expiry of every session whose deadline passed on this leader's clock. A checkpoint

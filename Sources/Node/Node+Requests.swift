@@ -7,7 +7,10 @@ extension Node {
     /// Handles one client request. Any node answers `status`; everything else is the leader's, and other
     /// nodes answer `notLeader` with a hint. Bad input is answered `invalidArgument` before anything is
     /// proposed.
-    public func receive(_ request: ClientRequest, from client: ClientID) {
+    ///
+    /// `caller` is the name of the authenticated client that sent it (`docs/security.md`), nil on an open
+    /// port; it goes into the audit trail with the administrator's owner label.
+    public func receive(_ request: ClientRequest, from client: ClientID, caller: String? = nil) {
         guard failure == nil else { return }
         observeRole()
         let reply = ReplyTarget(client: client, correlation: request.correlation)
@@ -27,7 +30,7 @@ extension Node {
             respond(reply, .failure(.invalidArgument(message: problem)))
             return
         }
-        route(request.operation, reply)
+        route(request.operation, reply, caller: caller)
         requestFlush()
     }
 
@@ -36,7 +39,7 @@ extension Node {
         proposals.count + reads.count + (leadership.map { $0.renewalsAwaitingCoverage.count } ?? 0)
     }
 
-    private func route(_ operation: ClientOperation, _ reply: ReplyTarget) {
+    private func route(_ operation: ClientOperation, _ reply: ReplyTarget, caller: String?) {
         switch operation {
         case .openSession(let owner, let nonce, let ttl):
             let granted = configuration.grantedTTL(requested: ttl)
@@ -55,10 +58,10 @@ extension Node {
         case .cancelWait(let request, let key):
             propose(.cancelWait(request, key: key), .client(.cancelWait), reply)
         case .forceUnlock(let request, let key, let reason):
-            let admin = administrator(of: request)
+            let admin = administrator(of: request, caller: caller)
             propose(.forceUnlock(request, key: key, reason: reason, admin: admin), .client(.forceUnlock), reply)
         case .revokeSession(let request, let target, let reason):
-            let admin = administrator(of: request)
+            let admin = administrator(of: request, caller: caller)
             propose(.revokeSession(request, session: target, reason: reason, admin: admin), .client(.revoke), reply)
         case .resolve(let request):
             propose(.resolve(request), .client(.resolve), reply)
@@ -79,9 +82,42 @@ extension Node {
         }
     }
 
-    /// The identity an administrator's action is audited under: its session's owner label.
-    private func administrator(of request: RequestID) -> String {
-        table.session(request.session)?.owner ?? "\(request.session)"
+    /// The identity an administrator's action is audited under: its session's owner label, and the name of
+    /// the authenticated client that sent it (`client ops-console: alice@admin`), cut to the owner bound.
+    private func administrator(of request: RequestID, caller: String?) -> String {
+        let owner = table.session(request.session)?.owner ?? "\(request.session)"
+        guard let caller else { return owner }
+        return Self.prefix("client \(caller): \(owner)", byteCountMax: InputLimits.ownerByteCountMax)
+    }
+
+    /// `text` cut to at most `byteCountMax` UTF-8 bytes at a character boundary.
+    static func prefix(_ text: String, byteCountMax: Int) -> String {
+        guard text.utf8.count > byteCountMax else { return text }
+        var result = ""
+        for character in text {
+            guard result.utf8.count + character.utf8.count <= byteCountMax else { break }
+            result.append(character)
+        }
+        return result
+    }
+
+    /// Revokes `sessions` through the committed revoke path, as the node itself: each revoke is proposed as
+    /// the target session's own request with the highest sequence number (nothing of that session can come
+    /// after its end), audited under `admin` with `reason`. Leader only; elsewhere it does nothing (the
+    /// leader's own reload revokes them). Returns how many were proposed.
+    @discardableResult
+    public func revokeSessions(_ sessions: [SessionID], reason: String, admin: String) -> Int {
+        guard failure == nil, leadership != nil else { return 0 }
+        var proposed = 0
+        for session in sessions where table.session(session) != nil {
+            let request = RequestID(session: session, sequence: UInt64.max)
+            let command = Command.revokeSession(
+                request, session: session, reason: Self.prefix(reason, byteCountMax: InputLimits.reasonByteCountMax),
+                admin: Self.prefix(admin, byteCountMax: InputLimits.ownerByteCountMax))
+            if propose(command, .client(.revoke), nil) { proposed += 1 }
+        }
+        requestFlush()
+        return proposed
     }
 
     /// Why an operation is bad input, before anything is proposed; nil when it is acceptable.

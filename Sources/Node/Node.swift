@@ -261,4 +261,7 @@ extension Node {
 
     /// Sizes of the lock table, for metrics.
     public var tableCounts: TableCounts { table.counts }
+
+    /// Whether session `id` is open in this node's applied state.
+    public func isSessionOpen(_ id: SessionID) -> Bool { table.session(id) != nil }
 }

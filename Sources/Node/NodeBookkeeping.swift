@@ -29,6 +29,8 @@ enum ProposalPurpose {
     case expiry(SessionID)
     /// The expiry of a waiter whose wait ran out.
     case waiterExpiry(RequestID)
+    /// The configured per-namespace quotas, which differed from the applied ones.
+    case quotas
     /// An empty checkpoint whose stamp ends a lock-delay, so the waiters it held back are granted.
     case lockDelayNudge
     /// A membership change or address record; answered with the member list once applied.
@@ -95,6 +97,8 @@ struct Leadership {
     var stampBase: (stamp: UInt64, monotonic: UInt64)
     /// The no-op has been applied.
     var isReady = false
+    /// When this leader last proposed its configured quotas (monotonic ms), to propose at most once a second.
+    var lastQuotaProposal: UInt64?
     var leases: [SessionID: SessionLease] = [:]
     /// One entry per open session, by deadline (re-inserted when a popped deadline was extended).
     var leaseDeadlines = DeadlineHeap<SessionID>()

@@ -32,6 +32,9 @@ public struct NodeConfiguration: Sendable {
     /// Most client requests waiting for a commit, a read confirmation or a lease renewal at once; beyond it
     /// requests are answered `overloaded`.
     public var pendingRequestsMax: Int
+    /// The per-namespace quotas the leader makes the replicated ones (by a committed `setQuotas`) whenever
+    /// they differ; nil leaves the applied quotas alone. Read only by the leader, never by the state machine.
+    public var quotas: NamespaceQuotas?
     /// Deliberate bugs for the simulator's self-test. Never set outside tests.
     package var injectedBugs = NodeInjectedBugs()
 

@@ -8,12 +8,18 @@ public enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStri
     case raftMessages = 16
     /// One chunk of a snapshot message.
     case snapshotChunk = 17
+    /// The listening node's nonce and proof of the cluster secret (``PeerChallenge``).
+    case peerChallenge = 18
+    /// The dialing node's proof of the cluster secret (``PeerChallengeResponse``).
+    case peerChallengeResponse = 19
 
     /// The kind's name, for logs.
     public var description: String {
         switch self {
         case .raftMessages: "raft messages"
         case .snapshotChunk: "snapshot chunk"
+        case .peerChallenge: "peer challenge"
+        case .peerChallengeResponse: "peer challenge response"
         }
     }
 }
@@ -31,6 +37,10 @@ public enum PeerPayload: Hashable, Sendable {
     case messages([Message])
     /// One chunk of a snapshot message, for a ``SnapshotAssembler``.
     case snapshotChunk(SnapshotChunk)
+    /// The listener's proof of the cluster secret, when the handshake carried a nonce.
+    case challenge(PeerChallenge)
+    /// The dialer's proof of the cluster secret.
+    case challengeResponse(PeerChallengeResponse)
 
     /// The frame payload this value decodes from; a decoded payload re-encodes to exactly its bytes.
     ///
@@ -42,6 +52,8 @@ public enum PeerPayload: Hashable, Sendable {
         case .handshakeAnswer(let answer): answer.encoded()
         case .messages(let messages): PeerWire.encodeBatch(messages, limits: limits)
         case .snapshotChunk(let chunk): chunk.encoded(limits: limits)
+        case .challenge(let challenge): challenge.encoded()
+        case .challengeResponse(let response): response.encoded()
         }
     }
 }

@@ -55,6 +55,11 @@ struct PeerReader {
         do { return try reader.readRaw(count: Int(length)) } catch { throw .malformed(error) }
     }
 
+    /// Reads exactly `count` bytes, with no length prefix (fixed-size fields).
+    mutating func raw(count: Int) throws(PeerWireError) -> [UInt8] {
+        do { return try reader.readRaw(count: count) } catch { throw .malformed(error) }
+    }
+
     /// Reads a one-byte tag of `Value`, naming `typeName` when it is unknown.
     mutating func tag<Value: RawRepresentable>(
         _ type: Value.Type, named typeName: String

@@ -67,6 +67,8 @@ public enum PeerWire {
             switch kind {
             case .raftMessages: decoded = .messages(try reader.readBatch())
             case .snapshotChunk: decoded = .snapshotChunk(try reader.readSnapshotChunk())
+            case .peerChallenge: decoded = .challenge(try reader.readChallenge())
+            case .peerChallengeResponse: decoded = .challengeResponse(try reader.readChallengeResponse())
             }
             try reader.expectEnd()
             return decoded

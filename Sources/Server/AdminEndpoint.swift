@@ -79,6 +79,8 @@ final class AdminEndpoint {
         text.counter("padlock_client_requests_total", help: "Client requests received.", value: Double(metrics.clientRequests))
         text.counter("padlock_bad_client_frames_total", help: "Client connections closed for an undecodable request.", value: Double(metrics.badClientFrames))
         text.counter("padlock_handshakes_refused_total", help: "Client and peer handshakes refused.", value: Double(metrics.handshakesRefused))
+        text.counter("padlock_requests_denied_total", help: "Client requests answered permissionDenied.", value: Double(metrics.requestsDenied))
+        text.counter("padlock_peer_proofs_refused_total", help: "Peer links refused for a missing or wrong proof of the cluster secret.", value: Double(metrics.peerProofsRefused))
         text.counter("padlock_peer_messages_refused_total", help: "Peer messages with a forged sender.", value: Double(metrics.peerMessagesRefused))
         text.counter("padlock_peer_frames_dropped_total", help: "Peer frames dropped on a full link.", value: Double(metrics.peerFramesDropped))
     }

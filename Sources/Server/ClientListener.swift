@@ -1,6 +1,8 @@
 import EventLoop
 import Logging
 import Node
+import PadlockSecurity
+import PadlockTypes
 import Wire
 
 /// The client port: a handshake (a client of this cluster), then pipelined requests handed to the node and
@@ -14,6 +16,8 @@ final class ClientListener {
         let tcp: TCPConnection
         let id: ClientID
         var admitted = false
+        /// The configured client behind the connection's token; nil when the port is open (no clients).
+        var identity: ClientIdentity?
         /// Answers the write queue refused, sent once it drains (the connection stops reading meanwhile, so
         /// this stays bounded by the requests it already had in flight).
         var overflow: [[UInt8]] = []
@@ -33,10 +37,20 @@ final class ClientListener {
     var listener: TCPListener?
     var connections: [ClientID: Connection] = [:]
     var nextID: UInt64 = 1
+    /// The configured clients; empty when the port is open.
+    var directory: ClientDirectory
+    /// Which client opened each session this node has seen (`docs/security.md`, "Sessions and clients").
+    /// Node-local and relearned from renewals after a change of leader; bounded by ``sessionOwnersMax``.
+    var sessionOwners: [SessionID: String] = [:]
+    static let sessionOwnersMax = 1_000_000
 
     static let limits = ConnectionLimits(maxFrameBytes: WireLimits.framePayloadByteCountMax, writeQueueBytesMax: 8 << 20)
 
-    init(loop: EventLoop, selfID: WireNodeID, clusterID: UInt64, connectionsMax: Int, logger: Logger, runtime: NodeRuntime) {
+    init(
+        loop: EventLoop, selfID: WireNodeID, clusterID: UInt64, connectionsMax: Int, directory: ClientDirectory,
+        logger: Logger, runtime: NodeRuntime
+    ) {
+        self.directory = directory
         self.loop = loop
         self.selfID = selfID
         self.clusterID = clusterID
@@ -76,7 +90,12 @@ final class ClientListener {
         do {
             let request = try ClientRequest(decoding: payload)
             runtime.metrics.clientRequests += 1
-            runtime.node.receive(request, from: connection.id)
+            if let reason = denial(of: request.operation, on: connection) {
+                runtime.metrics.requestsDenied += 1
+                send(ClientResponse(correlation: request.correlation, outcome: .failure(.permissionDenied(reason: reason))), to: connection.id)
+                return
+            }
+            runtime.node.receive(request, from: connection.id, caller: connection.identity?.name)
         } catch {
             logger.warning("closing a client connection: bad request", metadata: ["client": "\(connection.id)", "reason": "\(error)"])
             runtime.metrics.badClientFrames += 1
@@ -103,8 +122,73 @@ final class ClientListener {
         } else if connections.values.filter(\.admitted).count >= connectionsMax {
             refuse(connection, .overloaded, "this node serves at most \(connectionsMax) client connections; try another")
         } else {
+            switch directory.admit(credentials: handshake.credentials) {
+            case .open:
+                break
+            case .client(let identity):
+                connection.identity = identity
+            case .refused(let reason):
+                refuse(connection, .badCredentials, reason)
+                return
+            }
             connection.admitted = true
             _ = connection.tcp.send(HandshakeAnswer.accepted(node: selfID).encoded())
+        }
+    }
+
+    /// Why the connection's client may not do `operation`, or nil when it may (always on an open port).
+    private func denial(of operation: ClientOperation, on connection: Connection) -> String? {
+        guard directory.requiresTokens else { return nil }
+        guard let identity = connection.identity else { return "this cluster requires a client token" }
+        if let reason = Authorization.denial(of: operation, by: identity) { return reason }
+        guard let session = Self.session(of: operation) else { return nil }
+        if let owner = sessionOwners[session], owner != identity.name {
+            return "session \(session.rawValue) belongs to another client"
+        }
+        if sessionOwners[session] == nil { remember(session, owner: identity.name) }
+        return nil
+    }
+
+    /// Records a session's client; at the bound, first forgets the sessions that are no longer open.
+    private func remember(_ session: SessionID, owner: String) {
+        if sessionOwners.count >= Self.sessionOwnersMax {
+            sessionOwners = sessionOwners.filter { runtime.node.isSessionOpen($0.key) }
+        }
+        if sessionOwners.count < Self.sessionOwnersMax { sessionOwners[session] = owner }
+    }
+
+    /// The session a request acts for, if any.
+    static func session(of operation: ClientOperation) -> SessionID? {
+        if case .renewSession(let session) = operation { return session }
+        if case .resolve(let request) = operation { return request.session }
+        return operation.requestID?.session
+    }
+
+    /// Takes a reloaded client list: connections of clients now disabled or removed are refused from here
+    /// on ("client disabled"), and on the leader their sessions are revoked through the log.
+    func reload(_ directory: ClientDirectory) {
+        self.directory = directory
+        var disabled: Set<String> = []
+        for connection in connections.values {
+            guard let identity = connection.identity else { continue }
+            if let current = directory.recheck(identity) {
+                connection.identity = current
+            } else {
+                connection.identity?.enabled = false
+                disabled.insert(identity.name)
+            }
+        }
+        for (_, name) in sessionOwners where directory.client(named: name)?.enabled != true {
+            disabled.insert(name)
+        }
+        for name in disabled.sorted() {
+            let sessions = sessionOwners.filter { $0.value == name }.map(\.key).sorted { $0.rawValue < $1.rawValue }
+            guard !sessions.isEmpty else { continue }
+            let proposed = runtime.node.revokeSessions(
+                sessions, reason: "client \(name) disabled in the configuration", admin: "padlockd (configuration reload)")
+            logger.notice(
+                "client disabled; revoking its sessions",
+                metadata: ["client": "\(name)", "sessions": "\(sessions.count)", "proposed": "\(proposed)"])
         }
     }
 
@@ -118,12 +202,24 @@ final class ClientListener {
     /// Writes an answer; one the write queue cannot take now waits for it to drain.
     func send(_ response: ClientResponse, to client: ClientID) {
         guard let connection = connections[client] else { return }
+        learnSessions(from: response, on: connection)
         let payload = response.encoded()
         if !connection.overflow.isEmpty {
             connection.overflow.append(payload)
             return
         }
         if connection.tcp.send(payload) == .backpressure { connection.overflow.append(payload) }
+    }
+
+    /// Records which client a session opened on this connection belongs to; forgets sessions that ended.
+    private func learnSessions(from response: ClientResponse, on connection: Connection) {
+        guard directory.requiresTokens, let name = connection.identity?.name else { return }
+        switch response.outcome {
+        case .success(.sessionOpened(let grant)):
+            remember(grant.session, owner: name)
+        default:
+            break
+        }
     }
 
     private func drain(_ connection: Connection) {

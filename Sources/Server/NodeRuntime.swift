@@ -20,6 +20,7 @@ final class NodeRuntime {
     var metrics = ServerMetrics()
     private var tickTimer: LoopTimer?
     private var signals: SignalWatcher?
+    private var reloadSignal: SignalWatcher?
     private var flushPosted = false
     private var reportedRole: (RaftNode.Role, Term)?
     private var stopping = false
@@ -50,7 +51,7 @@ final class NodeRuntime {
             loop: loop, selfID: NodeID(settings.nodeID), clusterID: settings.clusterID, logger: logger, runtime: self)
         clients = ClientListener(
             loop: loop, selfID: WireNodeID(settings.nodeID), clusterID: settings.clusterID,
-            connectionsMax: settings.clientConnectionsMax, logger: logger, runtime: self)
+            connectionsMax: settings.clientConnectionsMax, directory: settings.clients, logger: logger, runtime: self)
         let clients = self.clients!
         let peers = self.peers!
         let clientPort = try listen("client-listen", settings.clientListen) { (address) throws(UVError) in
@@ -74,6 +75,11 @@ final class NodeRuntime {
             }
         } catch {
             throw StartupError(exitCode: 1, message: "cannot watch for SIGTERM and SIGINT: \(error)")
+        }
+        do {
+            reloadSignal = try loop.watch(signals: [.hangup]) { [unowned self] _ in self.reloadClients() }
+        } catch {
+            throw StartupError(exitCode: 1, message: "cannot watch for SIGHUP: \(error)")
         }
         logger.notice(
             "padlockd serving",
@@ -120,6 +126,23 @@ final class NodeRuntime {
         logger.log(level: level, "role changed", metadata: ["role": "\(current.0)", "term": "\(current.1)"])
     }
 
+    /// SIGHUP: reads the client list again; an unusable file keeps the list the node has.
+    ///
+    /// The file is read on the loop thread: it is small (at most 1 MiB) and reloads are rare.
+    private func reloadClients() {
+        guard let reload = settings.reloadClients else {
+            logger.warning("SIGHUP: no configuration file to reload")
+            return
+        }
+        switch reload() {
+        case .success(let directory):
+            clients.reload(directory)
+            logger.notice("SIGHUP: client list reloaded", metadata: ["clients": "\(directory.clients.count)"])
+        case .failure(let error):
+            logger.error("SIGHUP: configuration refused; keeping the client list in force", metadata: ["reason": "\(error)"])
+        }
+    }
+
     /// The node stopped itself (a failed write or sync): the process exits with code 1 (fail-stop).
     func nodeFailed(_ failure: NodeFailure) {
         logger.critical("node stopped", metadata: ["reason": "\(failure)"])
@@ -133,6 +156,7 @@ final class NodeRuntime {
         stopping = true
         tickTimer?.cancel()
         signals?.cancel()
+        reloadSignal?.cancel()
         clients.close()
         peers.close()
         admin?.close()

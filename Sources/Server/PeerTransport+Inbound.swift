@@ -1,6 +1,7 @@
 import EventLoop
 import Logging
 import Node
+import PadlockSecurity
 import PeerWire
 import Raft
 import Wire
@@ -11,6 +12,8 @@ final class InboundPeer {
     let connection: TCPConnection
     var remote: NodeID?
     var assembler = SnapshotAssembler()
+    /// While the peer has yet to prove the cluster secret: who it claims to be and both nonces.
+    var challenge: (node: NodeID, dialerNonce: [UInt8], listenerNonce: [UInt8])?
 
     init(connection: TCPConnection) { self.connection = connection }
 }
@@ -40,6 +43,10 @@ extension PeerTransport {
             return
         }
         guard let remote = peer.remote else {
+            if let challenge = peer.challenge {
+                checkProof(decoded, challenge, peer)
+                return
+            }
             guard case .handshake(let handshake) = decoded else {
                 drop(peer, "the first frame on the peer port was not a handshake", answer: nil)
                 return
@@ -61,7 +68,7 @@ extension PeerTransport {
             }
         case .snapshotChunk(let chunk):
             receiveChunk(chunk, from: peer, remote: remote)
-        case .handshake, .handshakeAnswer:
+        case .handshake, .handshakeAnswer, .challenge, .challengeResponse:
             drop(peer, "a second handshake on an open peer link", answer: nil)
         }
     }
@@ -89,13 +96,50 @@ extension PeerTransport {
             refuse(peer.connection, .wrongCluster, "this node belongs to cluster \(clusterID), not \(handshake.cluster.rawValue)")
         } else if node == selfID || node.rawValue == 0 || !known {
             refuse(peer.connection, .notMember, "\(node) is not a member of cluster \(clusterID)")
+        } else if let secret = runtime.settings.clusterSecret {
+            guard handshake.credentials.count == PeerProof.nonceByteCount else {
+                runtime.metrics.peerProofsRefused += 1
+                refuse(peer.connection, .badCredentials, "this cluster authenticates peers; set cluster-secret-file")
+                runtime.metrics.handshakesRefused += 1
+                return
+            }
+            let nonce = PeerProof.nonce()
+            let proof = PeerProof(secret: secret).proof(
+                side: .listener, cluster: clusterID, dialer: node.rawValue, listener: selfID.rawValue,
+                dialerNonce: handshake.credentials, listenerNonce: nonce)
+            peer.challenge = (node, handshake.credentials, nonce)
+            _ = peer.connection.send(PeerChallenge(nonce: nonce, proof: proof).encoded())
+            return
         } else {
-            peer.remote = node
-            _ = peer.connection.send(HandshakeAnswer.accepted(node: WireNodeID(selfID.rawValue)).encoded())
-            logger.info("peer link accepted", metadata: ["peer": "\(node)"])
+            accept(node, peer)
             return
         }
         runtime.metrics.handshakesRefused += 1
+    }
+
+    private func accept(_ node: NodeID, _ peer: InboundPeer) {
+        peer.remote = node
+        peer.challenge = nil
+        _ = peer.connection.send(HandshakeAnswer.accepted(node: WireNodeID(selfID.rawValue)).encoded())
+        logger.info("peer link accepted", metadata: ["peer": "\(node)"])
+    }
+
+    /// The dialer's answer to this node's challenge: its proof of the cluster secret for this link's nonces.
+    private func checkProof(
+        _ decoded: PeerPayload, _ challenge: (node: NodeID, dialerNonce: [UInt8], listenerNonce: [UInt8]),
+        _ peer: InboundPeer
+    ) {
+        guard case .challengeResponse(let response) = decoded, let secret = runtime.settings.clusterSecret,
+            PeerProof(secret: secret).verify(
+                response.proof, side: .dialer, cluster: clusterID, dialer: challenge.node.rawValue,
+                listener: selfID.rawValue, dialerNonce: challenge.dialerNonce, listenerNonce: challenge.listenerNonce)
+        else {
+            runtime.metrics.peerProofsRefused += 1
+            runtime.metrics.handshakesRefused += 1
+            refuse(peer.connection, .badCredentials, "\(challenge.node) did not prove the cluster secret")
+            return
+        }
+        accept(challenge.node, peer)
     }
 
     func refuse(_ connection: TCPConnection, _ reason: RefusalReason, _ message: String) {

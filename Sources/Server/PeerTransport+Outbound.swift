@@ -1,6 +1,7 @@
 import EventLoop
 import Logging
 import Node
+import PadlockSecurity
 import PeerWire
 import Raft
 import Wire
@@ -32,6 +33,10 @@ final class OutboundPeer {
     private var backoffMilliseconds: UInt64 = 0
     private var reportedUnreachable = false
     private var stopped = false
+    /// This link's nonce while the handshake is in progress, when the cluster has a secret.
+    private var nonce: [UInt8] = []
+    /// Whether the listener proved the secret on this connection.
+    private var listenerProved = false
 
     static let queueMax = 8_192
     static let chunkBytes = 1 << 20
@@ -146,8 +151,11 @@ final class OutboundPeer {
         connection.onFrame = { [weak self] payload in self?.received(payload) }
         connection.onWritable = { [weak self] in self?.pumpSnapshot() }
         connection.onClose = { [weak self] closed in self?.closed(closed) }
+        nonce = transport.runtime.settings.clusterSecret == nil ? [] : PeerProof.nonce()
+        listenerProved = false
         let handshake = Handshake(
-            role: .peer, cluster: ClusterID(transport.clusterID), node: WireNodeID(transport.selfID.rawValue))
+            role: .peer, cluster: ClusterID(transport.clusterID), node: WireNodeID(transport.selfID.rawValue),
+            credentials: nonce)
         _ = connection.send(handshake.encoded())
     }
 
@@ -158,7 +166,17 @@ final class OutboundPeer {
             connection?.abort()
             return
         }
-        switch try? HandshakeAnswer(decoding: payload) {
+        let decoded = try? PeerWire.decode(payload)
+        if case .challenge(let challenge)? = decoded {
+            respond(to: challenge)
+            return
+        }
+        let answer: HandshakeAnswer? = if case .handshakeAnswer(let answer)? = decoded { answer } else { nil }
+        if case .accepted? = answer, transport.runtime.settings.clusterSecret != nil, !listenerProved {
+            failed("\(endpoint) accepted the link without proving the cluster secret")
+            return
+        }
+        switch answer {
         case .accepted(let node)? where node.rawValue == id.rawValue:
             state = .ready
             backoffMilliseconds = 0
@@ -172,6 +190,31 @@ final class OutboundPeer {
         case nil:
             failed("\(endpoint) sent an unreadable handshake answer")
         }
+    }
+
+    /// The listener's challenge: check its proof, then prove the secret in turn.
+    private func respond(to challenge: PeerChallenge) {
+        guard let secret = transport.runtime.settings.clusterSecret, !listenerProved else {
+            failed("\(endpoint) sent a peer challenge, but this node has no cluster secret (set cluster-secret-file)")
+            return
+        }
+        let prover = PeerProof(secret: secret)
+        let cluster = transport.clusterID
+        let dialer = transport.selfID.rawValue
+        guard
+            prover.verify(
+                challenge.proof, side: .listener, cluster: cluster, dialer: dialer, listener: id.rawValue,
+                dialerNonce: nonce, listenerNonce: challenge.nonce)
+        else {
+            transport.runtime.metrics.peerProofsRefused += 1
+            failed("\(endpoint) did not prove the cluster secret; is it node \(id) of this cluster?")
+            return
+        }
+        listenerProved = true
+        let proof = prover.proof(
+            side: .dialer, cluster: cluster, dialer: dialer, listener: id.rawValue, dialerNonce: nonce,
+            listenerNonce: challenge.nonce)
+        _ = connection?.send(PeerChallengeResponse(proof: proof).encoded())
     }
 
     private func failed(_ reason: String) {

@@ -6,6 +6,8 @@ struct ServerMetrics {
     var clientRequests: UInt64 = 0
     var badClientFrames: UInt64 = 0
     var handshakesRefused: UInt64 = 0
+    var requestsDenied: UInt64 = 0
+    var peerProofsRefused: UInt64 = 0
     var peerMessagesRefused: UInt64 = 0
     var peerFramesDropped: UInt64 = 0
     /// Durable writes (append and `fdatasync` of one Ready, or a snapshot), by latency.

@@ -1,5 +1,6 @@
 import LockTable
 import Node
+import PadlockSecurity
 import PadlockTypes
 import Raft
 
@@ -80,6 +81,15 @@ public struct ServerSettings: Sendable {
     public var snapshotEntryThreshold: UInt64 = 50_000
     /// Where to dial a peer instead of its recorded address (a local override; see docs/configuration.md).
     public var peerRoutes: [UInt64: Endpoint] = [:]
+    /// The clients allowed on the client port; an empty directory leaves the port open (docs/security.md).
+    public var clients = ClientDirectory()
+    /// The cluster secret peers prove they know at the peer handshake; nil: peers are not authenticated.
+    public var clusterSecret: [UInt8]?
+    /// The per-namespace quotas this node proposes as leader (docs/security.md, "Quotas").
+    public var quotas = NamespaceQuotas()
+    /// Reads the client list again from the configuration file (on SIGHUP); nil when there is no file to read.
+    /// Returns the new directory, or a message saying why the file is not usable (the old list then stays).
+    public var reloadClients: (@Sendable () -> Result<ClientDirectory, ReloadError>)?
 
     /// Settings for node `nodeID` of cluster `clusterID`; everything else has its documented default.
     public init(
@@ -108,5 +118,23 @@ public struct ServerSettings: Sendable {
             tickMilliseconds: tickMilliseconds, raft: raft, lockTable: lockTable,
             sessionTTLMillisecondsMin: sessionTTLMillisecondsMin, sessionTTLMillisecondsMax: sessionTTLMillisecondsMax,
             snapshotEntryThreshold: snapshotEntryThreshold, pendingRequestsMax: pendingRequestsMax)
+            .withQuotas(quotas)
+    }
+}
+
+/// Why a reload of the client list was refused; the node keeps the list it had.
+public struct ReloadError: Error, Sendable, CustomStringConvertible {
+    /// What was wrong, with the file and field.
+    public var description: String
+
+    /// An error saying `description`.
+    public init(_ description: String) { self.description = description }
+}
+
+extension NodeConfiguration {
+    fileprivate func withQuotas(_ quotas: NamespaceQuotas) -> NodeConfiguration {
+        var configuration = self
+        configuration.quotas = quotas
+        return configuration
     }
 }

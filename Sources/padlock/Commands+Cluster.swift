@@ -69,7 +69,11 @@ struct Dev: AsyncParsableCommand {
                 let log = cluster.nodeDirectory(dead + 1).appendingPathComponent("padlockd.log").path
                 throw ValidationError("node \(dead + 1) exited (status \(processes[dead].terminationStatus)); see \(log)")
             }
-            if let client = try? await PadlockClient(endpoints: cluster.endpoints, owner: "padlock-dev", cluster: clusterID) {
+            // A cluster configured with [[clients]] asks for a token even to report its status.
+            let token = Array((ProcessInfo.processInfo.environment["PADLOCK_TOKEN"] ?? "").utf8)
+            if let client = try? await PadlockClient(
+                endpoints: cluster.endpoints, owner: "padlock-dev", credentials: token, cluster: clusterID)
+            {
                 let statuses = (try? await client.status()) ?? []
                 await client.close()
                 if statuses.contains(where: { $0.role == .leader }) { return }

@@ -37,12 +37,13 @@ struct Padlock: AsyncParsableCommand {
         discussion: """
             Endpoints come from --endpoints, else PADLOCK_ENDPOINTS, else .padlock-dev/endpoints (written by \
             `padlock dev`), else 127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403.
+            The client token comes from --token, else PADLOCK_TOKEN (none for an open development cluster).
             Exit codes: 0 ok, 1 other failure, 3 held by another, 4 unavailable, 5 invalid input, \
             6 permission denied, 7 lock lost or session expired, 8 outcome unknown, 9 cancelled.
             """,
         subcommands: [
             Dev.self, Status.self, LockCommand.self, Inspect.self, List.self, CheckFence.self, Unlock.self,
-            RevokeSession.self, Audit.self, Member.self,
+            RevokeSession.self, Audit.self, Member.self, Token.self,
         ])
 }
 
@@ -54,6 +55,17 @@ struct ConnectionOptions: ParsableArguments {
     var cluster: UInt64 = 0
     @Option(help: "Overall deadline of each call, such as 5s.")
     var timeout: String = "5s"
+    @Option(help: "The client token, when the cluster asks for one (else PADLOCK_TOKEN; see docs/security.md).")
+    var token: String?
+
+    /// The token's bytes for the handshake: --token, else PADLOCK_TOKEN, else none (an open cluster).
+    var credentials: [UInt8] {
+        if let token { return Array(token.utf8) }
+        if let environment = ProcessInfo.processInfo.environment["PADLOCK_TOKEN"], !environment.isEmpty {
+            return Array(environment.utf8)
+        }
+        return []
+    }
 
     var endpointList: [String] {
         if let endpoints { return Self.split(endpoints) }
@@ -79,7 +91,8 @@ struct ConnectionOptions: ParsableArguments {
         var logger = Logger(label: "padlock.cli")
         logger.logLevel = ProcessInfo.processInfo.environment["PADLOCK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .error
         return try await PadlockClient(
-            endpoints: endpointList, owner: owner, cluster: cluster, configuration: configuration, logger: logger)
+            endpoints: endpointList, owner: owner, credentials: credentials, cluster: cluster,
+            configuration: configuration, logger: logger)
     }
 }
 

@@ -8,6 +8,7 @@ import Foundation
 import LockTable
 import Logging
 import PadlockConfig
+import PadlockSecurity
 import Server
 
 struct Padlockd: ParsableCommand {
@@ -51,8 +52,54 @@ struct Padlockd: ParsableCommand {
         }
         var logger = Logger(label: "padlockd")
         logger[metadataKey: "node"] = "\(settings.nodeID)"
-        let code = ServerHost.run(settings: ServerSettings(settings), logger: logger)
+        var server = ServerSettings(settings)
+        do {
+            server.clusterSecret = try settings.security.clusterSecretFile.map(Self.readSecret)
+        } catch {
+            FileHandle.standardError.write(Data("padlockd: invalid configuration \(config): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let reread = self
+        server.reloadClients = { () -> Result<ClientDirectory, ReloadError> in
+            do {
+                return .success(ClientDirectory(try reread.settings().security))
+            } catch {
+                return .failure(ReloadError("\(reread.config): \(error)"))
+            }
+        }
+        let code = ServerHost.run(settings: server, logger: logger)
         if code != 0 { throw ExitCode(code) }
+    }
+}
+
+extension Padlockd {
+    /// The cluster secret file's bytes: at least 32 of them, so that the secret cannot be guessed.
+    static func readSecret(_ path: String) throws(ConfigError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(code: .invalidValue, field: "security.cluster-secret-file", message: "cannot read \(path)")
+        }
+        let minimum = PadlockdSettings.Security.clusterSecretByteCountMin
+        let maximum = PadlockdSettings.Security.clusterSecretByteCountMax
+        guard (minimum...maximum).contains(data.count) else {
+            throw ConfigError(
+                code: .invalidValue, field: "security.cluster-secret-file",
+                message: "`security.cluster-secret-file` \(path) holds \(data.count) bytes; a cluster secret must "
+                    + "be \(minimum) to \(maximum) bytes (e.g. `head -c 32 /dev/urandom > \(path)`)")
+        }
+        return Array(data)
+    }
+}
+
+extension ClientDirectory {
+    /// The node's view of the `[[clients]]` entries.
+    init(_ security: PadlockdSettings.Security) {
+        self.init(
+            security.clients.map { client in
+                let role = ClientRole(rawValue: client.role.rawValue) ?? .reader
+                let namespaces: Set<String>? = client.namespaces == ["*"] ? nil : Set(client.namespaces)
+                return (ClientIdentity(name: client.name, role: role, namespaces: namespaces, enabled: client.enabled),
+                    client.tokenSHA256)
+            })
     }
 }
 
@@ -80,6 +127,12 @@ extension ServerSettings {
         heartbeatTicks = file.raft.heartbeatTicks
         snapshotEntryThreshold = file.raft.snapshotEntryThreshold
         peerRoutes = file.peerRoutes.mapValues(endpoint)
+        clients = ClientDirectory(file.security)
+        quotas = NamespaceQuotas(
+            standard: .init(heldLocksMax: file.quotas.standard.heldLocksMax, waitersMax: file.quotas.standard.waitersMax),
+            byNamespace: file.quotas.byNamespace.mapValues {
+                .init(heldLocksMax: $0.heldLocksMax, waitersMax: $0.waitersMax)
+            })
     }
 }
 

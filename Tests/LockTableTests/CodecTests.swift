@@ -21,6 +21,9 @@ import Testing
         .expireWaiter(RequestID(session: SessionID(3), sequence: 10)),
         .checkpointLeases([LeaseCheckpoint(session: SessionID(3), renewalGeneration: 2, remainingMilliseconds: 900)]),
         .resolve(RequestID(session: SessionID(3), sequence: 13)),
+        .setQuotas(
+            NamespaceQuotas(
+                standard: .init(heldLocksMax: 100), byNamespace: ["acme": .init(heldLocksMax: 5, waitersMax: 2)])),
     ]
 
     @Test func everyCommandSurvivesEncodingAndDecoding() throws {
@@ -94,19 +97,20 @@ import Testing
         for field: UInt64 in [1, 2_000, 1_000, 0, 3_000, checkpointRemaining, 0] { writer.writeVarint(field) }
         writer.writeBool(false)  // no stored answer
         for _ in 0..<5 { writer.writeVarint(0) }  // holdings, waiters, lock-delays, ended sessions, audit
+        for _ in 0..<3 { writer.writeVarint(0) }  // quotas: no standard bounds, no namespaces
         return writer.bytes
     }
 
-    @Test func restoreReadsVersionTwoOnlyAndBoundsTheCheckpointedTimeByTwiceTheTTL() throws {
+    @Test func restoreReadsVersionThreeOnlyAndBoundsTheCheckpointedTimeByTwiceTheTTL() throws {
         var table = LockTable()
-        try table.restore(from: Self.oneSessionSnapshot(version: 2, checkpointRemaining: 4_000))
+        try table.restore(from: Self.oneSessionSnapshot(version: 3, checkpointRemaining: 4_000))
         #expect(table.session(SessionID(1))?.checkpointRemainingMilliseconds == 4_000)
         #expect(table.session(SessionID(1))?.leaseDeadline == Timestamp(rawValue: 3_000))
-        #expect(throws: SnapshotError.unsupportedVersion(1)) {
-            try table.restore(from: Self.oneSessionSnapshot(version: 1, checkpointRemaining: 4_000))
+        #expect(throws: SnapshotError.unsupportedVersion(2)) {
+            try table.restore(from: Self.oneSessionSnapshot(version: 2, checkpointRemaining: 4_000))
         }
         #expect(throws: SnapshotError.self) {
-            try table.restore(from: Self.oneSessionSnapshot(version: 2, checkpointRemaining: 4_001))
+            try table.restore(from: Self.oneSessionSnapshot(version: 3, checkpointRemaining: 4_001))
         }
         #expect(
             table.session(SessionID(1))?.checkpointRemainingMilliseconds == 4_000, "a failed restore changes nothing")

@@ -104,6 +104,8 @@ struct ReferenceTable {
         case let .expireWaiter(request): return expireWaiter(request)
         case let .checkpointLeases(checkpoints): return checkpoint(checkpoints)
         case let .resolve(request): return once(request) { _ in .abandoned }
+        // Quotas are not modelled: the random workloads never set any (NamespaceQuotaTests cover them).
+        case .setQuotas: return .quotasSet
         }
     }
 

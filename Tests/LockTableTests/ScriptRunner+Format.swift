@@ -118,6 +118,7 @@ extension ScriptRunner {
         case let .sessionExpiredNow(id): "session-expired-now \(name(id))"
         case .waiterExpired: "waiter-expired"
         case let .leasesCheckpointed(count): "leases-checkpointed count=\(count)"
+        case .quotasSet: "quotas-set"
         case let .skipped(reason): "skipped \(format(reason))"
         case .sessionExpired: "session-expired"
         case .sessionUnknown: "session-unknown"

@@ -54,7 +54,7 @@ import Wire
             kinds.insert(String(describing: payload).prefix { $0 != "(" }.description)
             #expect(try PeerWire.decode(payload.encoded()) == payload)
         }
-        #expect(kinds == ["handshake", "handshakeAnswer", "messages", "snapshotChunk"])
+        #expect(kinds == ["handshake", "handshakeAnswer", "messages", "snapshotChunk", "challenge", "challengeResponse"])
     }
 
     @Test func aPeerHandshakeAndItsAnswerDecodeOnThePeerConnection() throws {
@@ -62,6 +62,15 @@ import Wire
         #expect(try PeerWire.decode(handshake.encoded()) == .handshake(handshake))
         let answer = HandshakeAnswer.accepted(node: WireNodeID(1))
         #expect(try PeerWire.decode(answer.encoded()) == .handshakeAnswer(answer))
+    }
+
+    @Test func thePeerChallengeAndItsResponseRoundTripAndRefuseShortFields() throws {
+        let challenge = PeerChallenge(nonce: Array(repeating: 1, count: 32), proof: Array(repeating: 2, count: 32))
+        #expect(try PeerWire.decode(challenge.encoded()) == .challenge(challenge))
+        let response = PeerChallengeResponse(proof: Array(repeating: 3, count: 32))
+        #expect(try PeerWire.decode(response.encoded()) == .challengeResponse(response))
+        #expect(throws: PeerWireError.self) { try PeerWire.decode(Array(challenge.encoded().dropLast())) }
+        #expect(throws: PeerWireError.self) { try PeerWire.decode(response.encoded() + [0]) }
     }
 
     @Test func entryDataAtTheLimitIsAccepted() throws {

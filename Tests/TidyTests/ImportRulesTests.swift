@@ -16,15 +16,19 @@ private let allowedImports: [String: Set<String>] = [
     "Simulation": ["Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "LockHistory"],
     "PadlockConfig": ["PadlockTypes"],
     "AdminHTTP": ["EventLoop", "Logging", "Glibc", "Foundation"],
+    // Only this module touches swift-crypto (decision 0009).
+    "PadlockSecurity": ["Wire", "PadlockTypes", "Crypto"],
     "Server": [
         "Node", "EventLoop", "PeerWire", "Wire", "Storage", "Raft", "LockTable", "PadlockTypes", "PadlockConfig",
-        "AdminHTTP", "Logging", "Glibc", "Foundation", "Synchronization",
+        "AdminHTTP", "PadlockSecurity", "Logging", "Glibc", "Foundation", "Synchronization",
     ],
     "PadlockClient": ["Wire", "EventLoop", "PadlockTypes", "Logging", "Metrics", "Glibc", "Foundation", "Synchronization"],
     "PadlockSQLite": ["PadlockTypes", "GRDB", "Foundation"],
     "FaultProxy": ["EventLoop", "Logging", "Glibc", "Foundation", "Synchronization"],
-    "padlockd": ["Server", "PadlockConfig", "LockTable", "ArgumentParser", "Logging", "Glibc", "Foundation"],
-    "padlock": ["PadlockClient", "PadlockTypes", "ArgumentParser", "Logging", "Glibc", "Foundation"],
+    "padlockd": [
+        "Server", "PadlockConfig", "LockTable", "PadlockSecurity", "ArgumentParser", "Logging", "Glibc", "Foundation",
+    ],
+    "padlock": ["PadlockClient", "PadlockTypes", "PadlockSecurity", "ArgumentParser", "Logging", "Glibc", "Foundation"],
     "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],
     "padlock-bench": [
         "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Histogram", "Glibc", "Foundation",

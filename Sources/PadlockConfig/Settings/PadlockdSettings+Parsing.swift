@@ -2,7 +2,7 @@ extension PadlockdSettings {
     /// The fields of the file's top level.
     static let rootFields = [
         "cluster-id", "node-id", "data-dir", "client-listen", "peer-listen", "admin-listen", "log-level", "join",
-        "members", "sessions", "lock-delay", "limits", "raft", "peer-routes",
+        "members", "sessions", "lock-delay", "limits", "raft", "peer-routes", "clients", "security", "quotas",
     ]
 
     /// Reads a configuration file's text, or throws the first mistake: a TOML error with its line and column,
@@ -48,6 +48,8 @@ extension PadlockdSettings {
         limits = try Self.limits(try root.table("limits"))
         raft = try Self.raftTuning(try root.table("raft"))
         peerRoutes = try Self.peerRoutes(try root.table("peer-routes"))
+        security = try Self.security(root)
+        quotas = try Self.quotas(try root.table("quotas"))
         try checkNode(sources: FieldSources(root: root))
     }
 

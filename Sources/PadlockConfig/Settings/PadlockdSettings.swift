@@ -34,6 +34,10 @@ public struct PadlockdSettings: Hashable, Sendable {
     /// Where this node dials each peer, when not at the peer address the cluster records for it (a local
     /// override: a sidecar, an SSH tunnel, a fault-injecting proxy). Keyed by node id; not replicated.
     public var peerRoutes: [UInt64: SocketAddress] = [:]
+    /// Client tokens and roles, and the cluster secret peers prove (`[[clients]]`, `[security]`).
+    public var security = Security()
+    /// Per-namespace quotas (`[quotas]`); must be equal on every node.
+    public var quotas = Quotas()
 
     /// Most members the initial cluster may list.
     public static let membersMax = 16

@@ -63,6 +63,37 @@ struct SettingsWriter {
                 }
             }
         }
+        security(settings.security)
+        quotas(settings.quotas)
+    }
+
+    mutating func quotas(_ quotas: PadlockdSettings.Quotas) {
+        guard quotas != PadlockdSettings.Quotas() else { return }
+        section("quotas") { $0.quota(quotas.standard) }
+        for name in quotas.byNamespace.keys.sorted() {
+            section("quotas.namespaces.\(TOMLPath.key(name))") { $0.quota(quotas.byNamespace[name]!) }
+        }
+    }
+
+    mutating func quota(_ quota: PadlockdSettings.Quotas.Quota) {
+        if quota.heldLocksMax > 0 { field(["held-locks"], integer(Int64(quota.heldLocksMax))) }
+        if quota.waitersMax > 0 { field(["waiters"], integer(Int64(quota.waitersMax))) }
+    }
+
+    mutating func security(_ security: PadlockdSettings.Security) {
+        if let file = security.clusterSecretFile {
+            section("security") { $0.field(["cluster-secret-file"], $0.string(file)) }
+        }
+        for client in security.clients {
+            output += "\n[[clients]]\n"
+            field(["name"], string(client.name))
+            field(["token-sha256"], string(client.tokenSHA256))
+            field(["role"], string(client.role.rawValue))
+            var names: [String] = []
+            for name in client.namespaces { names.append(string(name)) }
+            field(["namespaces"], "[" + names.joined(separator: ", ") + "]")
+            if !client.enabled || !vary(50) { field(["enabled"], String(client.enabled)) }
+        }
     }
 
     mutating func section(_ name: String, _ body: (inout SettingsWriter) -> Void) {

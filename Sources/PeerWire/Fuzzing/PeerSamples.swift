@@ -14,8 +14,15 @@ package enum PeerSamples {
         case 0: .handshake(WireSamples.handshake(using: &random))
         case 1: .handshakeAnswer(WireSamples.handshakeAnswer(using: &random))
         case 2, 3, 4, 5: .snapshotChunk(chunk(using: &random))
+        case 6: .challenge(PeerChallenge(nonce: fixed32(using: &random), proof: fixed32(using: &random)))
+        case 7: .challengeResponse(PeerChallengeResponse(proof: fixed32(using: &random)))
         default: .messages(batch(using: &random))
         }
+    }
+
+    /// 32 random bytes: a nonce or a proof of the peer handshake.
+    package static func fixed32(using random: inout WireRandom) -> [UInt8] {
+        random.bytes(count: PeerChallenge.fieldByteCount)
     }
 
     /// A batch of one to four messages, sometimes eight.

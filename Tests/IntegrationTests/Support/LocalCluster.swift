@@ -108,7 +108,11 @@ final class LocalCluster: @unchecked Sendable {
     ///   - advertisedClientAddresses: what each node lists as its members' client addresses, so leader hints
     ///     name them (a proxy in front of each node); the nodes still listen on their own client ports.
     ///   - settings: TOML appended to every node's configuration (`[sessions]`, `[lock-delay]`, …).
-    init(nodes: Int = 3, basePort: Int? = nil, advertisedClientAddresses: [String]? = nil, settings: String = "") throws {
+    ///   - token: the client token `padlock dev` checks the cluster with, when `settings` lists `[[clients]]`.
+    init(
+        nodes: Int = 3, basePort: Int? = nil, advertisedClientAddresses: [String]? = nil, settings: String = "",
+        token: String? = nil
+    ) throws {
         nodeCount = nodes
         self.basePort = basePort ?? Ports.base()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-it-\(UUID().uuidString)")
@@ -120,6 +124,11 @@ final class LocalCluster: @unchecked Sendable {
             "--padlockd", Binaries.padlockd.path,
         ]
         dev.standardOutput = FileHandle.nullDevice
+        if let token {
+            var environment = ProcessInfo.processInfo.environment
+            environment["PADLOCK_TOKEN"] = token
+            dev.environment = environment
+        }
         dev.standardError = try FileHandle(forWritingTo: Self.touch(directory.appendingPathComponent("dev.log")))
         if advertisedClientAddresses != nil || !settings.isEmpty {
             try writeConfigurations(advertising: advertisedClientAddresses ?? endpoints, settings: settings)

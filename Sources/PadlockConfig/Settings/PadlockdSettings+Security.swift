@@ -1,0 +1,211 @@
+extension PadlockdSettings {
+    /// Who may connect to the client port, and how nodes prove to each other that they belong to the cluster
+    /// (`docs/security.md`). With no clients listed the client port is open, as in development.
+    public struct Security: Hashable, Sendable {
+        /// The clients allowed on the client port; empty means no tokens are asked for.
+        public var clients: [Client]
+        /// A file holding the cluster secret (at least ``clusterSecretByteCountMin`` bytes) that nodes prove
+        /// they know at the peer handshake; nil means peers are not authenticated.
+        public var clusterSecretFile: String?
+
+        /// The shortest cluster secret accepted, in bytes.
+        public static let clusterSecretByteCountMin = 32
+        /// The longest cluster secret accepted, in bytes.
+        public static let clusterSecretByteCountMax = 4_096
+
+        /// The given clients and secret file; by default none of either.
+        public init(clients: [Client] = [], clusterSecretFile: String? = nil) {
+            self.clients = clients
+            self.clusterSecretFile = clusterSecretFile
+        }
+    }
+
+    /// One `[[clients]]` entry: a named credential with a role and the namespaces it may use.
+    public struct Client: Hashable, Sendable {
+        /// A unique name, shown in logs and in the audit trail (1 to ``nameByteCountMax`` bytes).
+        public var name: String
+        /// The SHA-256 of the client's token, as 64 lowercase hexadecimal digits.
+        public var tokenSHA256: String
+        /// What the client may do.
+        public var role: ClientRole
+        /// The first key segments the client may use; `["*"]` for every namespace.
+        public var namespaces: [String]
+        /// A disabled client is refused at the handshake and on every request.
+        public var enabled: Bool
+
+        /// Longest client name, in bytes.
+        public static let nameByteCountMax = 64
+        /// Most namespaces one client may list.
+        public static let namespaceCountMax = 256
+
+        /// A client entry; nothing is checked (entries read with `parse(toml:)` have been).
+        public init(name: String, tokenSHA256: String, role: ClientRole, namespaces: [String], enabled: Bool = true) {
+            self.name = name
+            self.tokenSHA256 = tokenSHA256
+            self.role = role
+            self.namespaces = namespaces
+            self.enabled = enabled
+        }
+    }
+
+    /// What a client may do (`docs/security.md` has the full table).
+    public enum ClientRole: String, CaseIterable, Hashable, Sendable {
+        /// Everything an app may do, plus force-unlock, revoke sessions, read the audit trail and change
+        /// membership.
+        case admin
+        /// Sessions, acquire, release, inspect, list and fence checks within its namespaces.
+        case app
+        /// Inspect, list and fence checks within its namespaces; no sessions, no locks.
+        case reader
+    }
+
+    /// Most `[[clients]]` entries.
+    public static let clientsMax = 10_000
+
+    /// `[[clients]]` and `[security]`.
+    static func security(_ root: FieldReader) throws(ConfigError) -> Security {
+        var security = Security()
+        if let reader = try root.table("security") {
+            try reader.refuseUnknown(known: ["cluster-secret-file"])
+            let must = "the path of a file holding at least \(Security.clusterSecretByteCountMin) bytes of secret"
+            if let path = try reader.string("cluster-secret-file", must: must) {
+                security.clusterSecretFile = try SettingCheck.dataDirectory(
+                    path, field: reader.field("cluster-secret-file"), position: reader.position("cluster-secret-file"))
+            }
+        }
+        guard let readers = try root.tableArray("clients") else { return security }
+        guard readers.count <= clientsMax else {
+            throw root.invalid("clients", "lists \(readers.count) clients; at most \(clientsMax) are allowed")
+        }
+        for reader in readers {
+            let client = try Self.client(reader)
+            if let earlier = security.clients.firstIndex(where: { $0.name == client.name }) {
+                throw reader.invalid(
+                    "name", "is \"\(client.name)\", the same as `clients[\(earlier)].name`; names must be unique")
+            }
+            if let earlier = security.clients.firstIndex(where: { $0.tokenSHA256 == client.tokenSHA256 }) {
+                throw reader.invalid(
+                    "token-sha256", "is the same as `clients[\(earlier)].token-sha256`; give every client its own token"
+                )
+            }
+            security.clients.append(client)
+        }
+        return security
+    }
+
+    /// One `[[clients]]` element.
+    static func client(_ reader: FieldReader) throws(ConfigError) -> Client {
+        try reader.refuseUnknown(known: ["name", "token-sha256", "role", "namespaces", "enabled"])
+        let nameMust = "a name of 1 to \(Client.nameByteCountMax) letters, digits, `-`, `_` or `.`"
+        let name = try reader.required(try reader.string("name", must: nameMust), "name", must: nameMust)
+        guard Self.isClientName(name) else { throw reader.invalid("name", "must be \(nameMust); found \"\(name)\"") }
+        let hashMust = "the SHA-256 of the client's token as 64 lowercase hex digits (`padlock token hash` prints it)"
+        let hash = try reader.required(
+            try reader.string("token-sha256", must: hashMust), "token-sha256", must: hashMust)
+        guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            throw reader.invalid("token-sha256", "must be \(hashMust); it is not (never put the token itself here)")
+        }
+        let roles = ClientRole.allCases.map(\.rawValue).joined(separator: ", ")
+        let roleText = try reader.required(
+            try reader.string("role", must: "one of \(roles)"), "role", must: "one of \(roles)")
+        guard let role = ClientRole(rawValue: roleText) else {
+            throw reader.invalid("role", "must be one of \(roles); found \"\(roleText)\"")
+        }
+        let namespaces = try Self.namespaces(reader)
+        return Client(
+            name: name, tokenSHA256: hash, role: role, namespaces: namespaces,
+            enabled: try reader.boolean("enabled") ?? true)
+    }
+
+    /// `namespaces = ["acme", "globex"]` or `["*"]`: 1 to 256 distinct key segments, or the wildcard alone.
+    static func namespaces(_ reader: FieldReader) throws(ConfigError) -> [String] {
+        let must = "an array of namespaces (first key segments) such as [\"acme\"], or [\"*\"] for all"
+        let value = try reader.required(reader.table["namespaces"], "namespaces", must: must)
+        guard case .array(let elements) = value else { throw reader.wrongType("namespaces", value, must: must) }
+        guard !elements.isEmpty else { throw reader.invalid("namespaces", "is empty; it must be \(must)") }
+        guard elements.count <= Client.namespaceCountMax else {
+            throw reader.invalid(
+                "namespaces", "lists \(elements.count) namespaces; at most \(Client.namespaceCountMax)")
+        }
+        var names: [String] = []
+        for element in elements {
+            guard case .string(let name) = element else { throw reader.wrongType("namespaces", value, must: must) }
+            if name != "*" {
+                try SettingCheck.namespace(
+                    name, field: reader.field("namespaces"), position: reader.position("namespaces"))
+            }
+            guard !names.contains(name) else { throw reader.invalid("namespaces", "lists \"\(name)\" twice") }
+            names.append(name)
+        }
+        if names.contains("*") && names.count > 1 {
+            throw reader.invalid("namespaces", "lists \"*\" with other namespaces; \"*\" already means all of them")
+        }
+        return names
+    }
+
+    static func isClientName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...Client.nameByteCountMax).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { byte in
+            (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte) || byte == 45
+                || byte == 95 || byte == 46
+        }
+    }
+}
+
+extension PadlockdSettings {
+    /// `[quotas]`: per-namespace bounds, made replicated state by the leader (`docs/security.md`, "Quotas").
+    public struct Quotas: Hashable, Sendable {
+        /// One namespace's bounds; 0 means none.
+        public struct Quota: Hashable, Sendable {
+            /// Most locks held plus waiters queued under the namespace (`held-locks`).
+            public var heldLocksMax: Int
+            /// Most waiters queued under the namespace (`waiters`).
+            public var waitersMax: Int
+
+            /// Bounds; 0 means none.
+            public init(heldLocksMax: Int = 0, waitersMax: Int = 0) {
+                self.heldLocksMax = heldLocksMax
+                self.waitersMax = waitersMax
+            }
+        }
+
+        /// Every namespace's quota unless listed.
+        public var standard: Quota
+        /// `[quotas.namespaces.<name>]`.
+        public var byNamespace: [String: Quota]
+
+        /// Quotas; by default none.
+        public init(standard: Quota = Quota(), byNamespace: [String: Quota] = [:]) {
+            self.standard = standard
+            self.byNamespace = byNamespace
+        }
+    }
+
+    /// `[quotas]` and `[quotas.namespaces.<name>]`.
+    static func quotas(_ reader: FieldReader?) throws(ConfigError) -> Quotas {
+        guard let reader else { return Quotas() }
+        try reader.refuseUnknown(known: ["held-locks", "waiters", "namespaces"])
+        var quotas = Quotas(standard: try quota(reader))
+        if let namespaces = try reader.table("namespaces") {
+            guard namespaces.table.keys.count <= 10_000 else {
+                throw reader.invalid("namespaces", "lists more than 10000 namespaces")
+            }
+            for name in namespaces.table.keys {
+                try SettingCheck.namespace(name, field: namespaces.field(name), position: namespaces.position(name))
+                let table = try namespaces.required(try namespaces.table(name), name, must: "a table")
+                try table.refuseUnknown(known: ["held-locks", "waiters"])
+                quotas.byNamespace[name] = try quota(table)
+            }
+        }
+        return quotas
+    }
+
+    private static func quota(_ reader: FieldReader) throws(ConfigError) -> Quotas.Quota {
+        let must = "an integer from 1 to \(Limits.valueMax)"
+        let range = Int64(1)...Int64(Limits.valueMax)
+        return Quotas.Quota(
+            heldLocksMax: Int(try reader.integer("held-locks", in: range, must: must) ?? 0),
+            waitersMax: Int(try reader.integer("waiters", in: range, must: must) ?? 0))
+    }
+}

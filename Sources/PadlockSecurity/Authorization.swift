@@ -1,0 +1,81 @@
+import PadlockTypes
+import Wire
+
+/// Which client operations each role may perform, and on which keys.
+public enum Authorization {
+    /// Why `client` may not perform `operation`, or nil when it may.
+    public static func denial(of operation: ClientOperation, by client: ClientIdentity) -> String? {
+        guard client.enabled else { return "client disabled" }
+        if let role = requiredRole(operation), !client.role.includes(role) {
+            return "client \(client.name) has role \(client.role.rawValue); \(operationName(operation)) needs role "
+                + "\(role.rawValue)"
+        }
+        if let key = key(of: operation), !client.mayUse(key) {
+            return "client \(client.name) may not use namespace \(key.namespace) (key \(key))"
+        }
+        if case .list(let query) = operation, client.namespaces != nil {
+            guard let prefix = query.prefix else {
+                return "client \(client.name) may list only within its namespaces; give a prefix such as "
+                    + "\(client.namespaces!.sorted().first ?? "acme")/"
+            }
+            if !client.mayUse(prefix) { return "client \(client.name) may not use namespace \(prefix.namespace)" }
+        }
+        return nil
+    }
+
+    /// The least role an operation needs; nil for what every role may do.
+    static func requiredRole(_ operation: ClientOperation) -> ClientRole? {
+        switch operation {
+        case .inspect, .list, .checkFence, .status, .members:
+            nil
+        case .openSession, .renewSession, .closeSession, .acquire, .release, .cancelWait, .resolve:
+            .app
+        case .forceUnlock, .revokeSession, .audit, .addMember, .promoteMember, .removeMember:
+            .admin
+        }
+    }
+
+    /// The key an operation touches, for the namespace check.
+    static func key(of operation: ClientOperation) -> LockKey? {
+        switch operation {
+        case .acquire(_, let acquisition): acquisition.key
+        case .release(_, let key, _), .cancelWait(_, let key), .forceUnlock(_, let key, _): key
+        case .inspect(let key), .checkFence(let key, _): key
+        default: nil
+        }
+    }
+
+    static func operationName(_ operation: ClientOperation) -> String {
+        switch operation {
+        case .openSession: "opening a session"
+        case .renewSession: "renewing a session"
+        case .closeSession: "closing a session"
+        case .acquire: "acquire"
+        case .release: "release"
+        case .cancelWait: "cancelling a wait"
+        case .resolve: "resolve"
+        case .inspect: "inspect"
+        case .list: "list"
+        case .checkFence: "a fence check"
+        case .status: "status"
+        case .members: "listing members"
+        case .forceUnlock: "force-unlock"
+        case .revokeSession: "revoking a session"
+        case .audit: "reading the audit trail"
+        case .addMember, .promoteMember, .removeMember: "changing membership"
+        }
+    }
+}
+
+extension ClientRole {
+    /// Whether this role has every right of `other`: admin ⊇ app ⊇ reader.
+    public func includes(_ other: ClientRole) -> Bool { rank >= other.rank }
+
+    private var rank: Int {
+        switch self {
+        case .reader: 0
+        case .app: 1
+        case .admin: 2
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import PadlockTypes
+import Wire
+
+/// What a client may do on the client port (the table is in `docs/security.md`).
+public enum ClientRole: String, CaseIterable, Hashable, Sendable {
+    /// Everything an app may do, plus force-unlock, revoke sessions, the audit trail and membership changes.
+    case admin
+    /// Sessions, acquire, release, inspect, list and fence checks within its namespaces.
+    case app
+    /// Inspect, list and fence checks within its namespaces.
+    case reader
+}
+
+/// One configured client, as the node checks it: its name, role, namespaces and whether it is enabled.
+public struct ClientIdentity: Hashable, Sendable {
+    /// The client's unique name, shown in logs and in the audit trail.
+    public var name: String
+    /// What it may do.
+    public var role: ClientRole
+    /// The first key segments it may use; `nil` means every namespace (`"*"` in the configuration).
+    public var namespaces: Set<String>?
+    /// A disabled client is refused at the handshake and on every request.
+    public var enabled: Bool
+
+    /// Creates a client identity.
+    public init(name: String, role: ClientRole, namespaces: Set<String>?, enabled: Bool = true) {
+        self.name = name
+        self.role = role
+        self.namespaces = namespaces
+        self.enabled = enabled
+    }
+
+    /// Whether the client may use `key`'s namespace.
+    public func mayUse(_ key: LockKey) -> Bool {
+        guard let namespaces else { return true }
+        return namespaces.contains(String(key.namespace))
+    }
+}
+
+/// The configured clients, found by the SHA-256 of the token a client presents in its handshake.
+///
+/// An empty directory means the client port is open (development on loopback): every connection is admitted
+/// without a token and may do everything, as before tokens existed.
+public struct ClientDirectory: Sendable {
+    private var byTokenHash: [String: ClientIdentity]
+    private var byName: [String: ClientIdentity]
+
+    /// A directory of clients, each with the hex SHA-256 of its token.
+    public init(_ clients: [(identity: ClientIdentity, tokenSHA256: String)] = []) {
+        byTokenHash = [:]
+        byName = [:]
+        for client in clients {
+            byTokenHash[client.tokenSHA256] = client.identity
+            byName[client.identity.name] = client.identity
+        }
+    }
+
+    /// Whether tokens are asked for at all.
+    public var requiresTokens: Bool { !byTokenHash.isEmpty }
+
+    /// The client named `name`, if configured.
+    public func client(named name: String) -> ClientIdentity? { byName[name] }
+
+    /// Every configured client.
+    public var clients: [ClientIdentity] { byName.values.sorted { $0.name < $1.name } }
+
+    /// The outcome of checking a handshake's credentials.
+    public enum Admission: Hashable, Sendable {
+        /// No clients are configured: the connection is admitted with every right.
+        case open
+        /// The token belongs to this enabled client.
+        case client(ClientIdentity)
+        /// The token is missing, unknown or belongs to a disabled client; the reason says which.
+        case refused(reason: String)
+    }
+
+    /// Checks the credentials (the token's bytes) a client presented in its handshake.
+    public func admit(credentials: [UInt8]) -> Admission {
+        guard requiresTokens else { return .open }
+        guard !credentials.isEmpty else {
+            return .refused(reason: "this cluster requires a client token; pass one (padlock --token or PADLOCK_TOKEN)")
+        }
+        guard let identity = byTokenHash[TokenHash.hex(ofBytes: credentials)] else {
+            return .refused(reason: "the token is not one this cluster knows")
+        }
+        guard identity.enabled else { return .refused(reason: "client disabled") }
+        return .client(identity)
+    }
+
+    /// What `identity`, admitted earlier, is after a reload: its current entry (role and namespaces may have
+    /// changed), or nil when it was disabled or removed, and its connections are refused from then on.
+    public func recheck(_ identity: ClientIdentity) -> ClientIdentity? {
+        guard let current = byName[identity.name], current.enabled else { return nil }
+        return current
+    }
+}

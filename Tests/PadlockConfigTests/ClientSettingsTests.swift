@@ -1,0 +1,106 @@
+import Testing
+
+@testable import PadlockConfig
+
+/// `[[clients]]` and `[security]`: what a good entry reads as, and a typed, clear error for each bad one.
+@Suite struct ClientSettingsTests {
+    static let hash = String(repeating: "ab", count: 32)
+
+    static func client(
+        name: String = "\"crm-frontend\"", hash: String = "\"\(ClientSettingsTests.hash)\"", role: String = "\"app\"",
+        namespaces: String = "[\"acme\", \"globex\"]", extra: String = ""
+    ) -> String {
+        "[[clients]]\nname = \(name)\ntoken-sha256 = \(hash)\nrole = \(role)\nnamespaces = \(namespaces)\n\(extra)"
+    }
+
+    @Test func clientEntriesAndTheSecretFileAreRead() throws {
+        let text = document(
+            appending: "[security]\ncluster-secret-file = \"/etc/padlock/secret\"\n\n" + Self.client()
+                + "\n"
+                + Self.client(
+                    name: "\"ops\"", hash: "\"\(String(repeating: "cd", count: 32))\"",
+                    role: "\"admin\"", namespaces: "[\"*\"]", extra: "enabled = false\n"))
+        let settings = try PadlockdSettings.parse(toml: text)
+        #expect(settings.security.clusterSecretFile == "/etc/padlock/secret")
+        #expect(
+            settings.security.clients == [
+                .init(name: "crm-frontend", tokenSHA256: Self.hash, role: .app, namespaces: ["acme", "globex"]),
+                .init(
+                    name: "ops", tokenSHA256: String(repeating: "cd", count: 32), role: .admin, namespaces: ["*"],
+                    enabled: false),
+            ])
+        #expect(try PadlockdSettings.parse(toml: settings.tomlText) == settings, "the writer round-trips clients")
+    }
+
+    @Test func quotasAreReadPerNamespaceAndWrittenBack() throws {
+        let text = document(
+            appending: "[quotas]\nheld-locks = 1_000\n\n[quotas.namespaces.acme]\nheld-locks = 10\nwaiters = 2\n")
+        let settings = try PadlockdSettings.parse(toml: text)
+        #expect(
+            settings.quotas
+                == .init(
+                    standard: .init(heldLocksMax: 1_000), byNamespace: ["acme": .init(heldLocksMax: 10, waitersMax: 2)])
+        )
+        #expect(try PadlockdSettings.parse(toml: settings.tomlText) == settings)
+    }
+
+    @Test func noClientsMeansAnOpenPort() throws {
+        #expect(try PadlockdSettings.parse(toml: validDocument).security == .init())
+    }
+
+    static let broken: [BrokenRule] = [
+        BrokenRule(
+            "a client without a name",
+            document(
+                appending: "[[clients]]\ntoken-sha256 = \"\(Self.hash)\"\nrole = \"app\"\nnamespaces = [\"acme\"]\n"),
+            "clients[0].name", .missingField, "`clients[0].name` is required"),
+        BrokenRule(
+            "a client name with a space", document(appending: Self.client(name: "\"crm frontend\"")), "clients[0].name",
+            .invalidValue, "letters, digits"),
+        BrokenRule(
+            "the token itself instead of its hash", document(appending: Self.client(hash: "\"s3cret-token\"")),
+            "clients[0].token-sha256", .invalidValue, "never put the token itself here"),
+        BrokenRule(
+            "an unknown role", document(appending: Self.client(role: "\"owner\"")), "clients[0].role", .invalidValue,
+            "must be one of admin, app, reader; found \"owner\""),
+        BrokenRule(
+            "no namespaces", document(appending: Self.client(namespaces: "[]")), "clients[0].namespaces",
+            .invalidValue, "is empty"),
+        BrokenRule(
+            "a namespace with a slash", document(appending: Self.client(namespaces: "[\"acme/contacts\"]")),
+            "clients[0].namespaces", .invalidValue, "cannot contain `/`"),
+        BrokenRule(
+            "the wildcard with others", document(appending: Self.client(namespaces: "[\"*\", \"acme\"]")),
+            "clients[0].namespaces", .invalidValue, "\"*\" already means all"),
+        BrokenRule(
+            "namespaces as a string", document(appending: Self.client(namespaces: "\"acme\"")),
+            "clients[0].namespaces", .wrongType, "must be an array of namespaces"),
+        BrokenRule(
+            "a misspelt field", document(appending: Self.client(extra: "enabeld = true\n")), "clients[0].enabeld",
+            .unknownField, "did you mean `clients[0].enabled`?"),
+        BrokenRule(
+            "two clients with one name",
+            document(appending: Self.client() + "\n" + Self.client(hash: "\"\(String(repeating: "01", count: 32))\"")),
+            "clients[1].name", .invalidValue, "the same as `clients[0].name`"),
+        BrokenRule(
+            "two clients with one token", document(appending: Self.client() + "\n" + Self.client(name: "\"other\"")),
+            "clients[1].token-sha256", .invalidValue, "give every client its own token"),
+        BrokenRule(
+            "a zero quota", document(appending: "[quotas]\nheld-locks = 0"), "quotas.held-locks", .invalidValue,
+            "must be an integer from 1 to 1000000000; found 0"),
+        BrokenRule(
+            "a quota for an invalid namespace", document(appending: "[quotas.namespaces.\"a/b\"]\nwaiters = 1"),
+            "quotas.namespaces.\"a/b\"", .invalidValue, "cannot contain `/`"),
+        BrokenRule(
+            "an unknown security field", document(appending: "[security]\nrequire-tls = true"),
+            "security.require-tls", .unknownField, "unknown field `security.require-tls`"),
+    ]
+
+    @Test(arguments: broken)
+    func eachBadClientEntryIsRefusedNamingTheField(_ rule: BrokenRule) {
+        let error = configError { () throws(ConfigError) in try PadlockdSettings.parse(toml: rule.text) }
+        #expect(error?.field == rule.field, "\(String(describing: error))")
+        #expect(error?.code == rule.code, "\(String(describing: error))")
+        #expect(error?.message.contains(rule.says) == true, "\(String(describing: error))")
+    }
+}
