@@ -140,6 +140,7 @@ struct Checkers {
             let overlapping = [key, "acme/contacts/\(write.record)"] + (write.part == .record
                 ? ["acme/contacts/\(write.record)/phone", "acme/contacts/\(write.record)/email"] : [])
             var superseded = false
+            var violated = false
             for other in Set(overlapping).flatMap({ byKey[$0] ?? [] })
             where other.fence > mine.fence && other.completeNs < write.monoNs {
                 superseded = true
@@ -148,10 +149,11 @@ struct Checkers {
                         "record \(write.record) \(write.part.rawValue): \(write.kind) #\(write.seq) by \(write.process) "
                             + "(fence \(mine.fence)) accepted after \(other.process)'s grant of \(other.key) with fence "
                             + "\(other.fence) had written (#\(claim.seq))")
+                    violated = true
                     break
                 }
             }
-            if superseded { windowWrites += 1 }
+            if superseded && !violated { windowWrites += 1 }
         }
         if windowWrites > 0 {
             results.notes.append(

@@ -61,6 +61,7 @@ final class ChaosCluster: @unchecked Sendable {
                     upstreamPort: peerPort(peer), name: "peer-\(node)-\(peer)", logger: logger)
             }
         }
+        tmpfsNode = wanted
         for node in Self.nodes {
             try FileManager.default.createDirectory(at: dataDirectory(node), withIntermediateDirectories: true)
             try configuration(node).write(
@@ -107,7 +108,7 @@ final class ChaosCluster: @unchecked Sendable {
             default = "1s"
 
             [raft]
-            snapshot-entries = 2000
+            snapshot-entries = \(node == tmpfsNode ? 200 : 2000)
 
             [peer-routes]
 
@@ -169,10 +170,10 @@ final class ChaosCluster: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// SIGTERM (a clean stop), SIGKILL after `grace` seconds; returns the exit status.
+    /// SIGTERM (a clean stop), SIGKILL after `grace` seconds; returns how the process ended.
     @discardableResult
-    func terminate(_ node: Int, grace: Double = 10) -> Int32 {
-        guard let process = process(node) else { return 0 }
+    func terminate(_ node: Int, grace: Double = 10) -> String {
+        guard let process = process(node) else { return "not started" }
         if process.isRunning {
             kill(process.processIdentifier, SIGCONT)
             kill(process.processIdentifier, SIGTERM)
@@ -181,7 +182,12 @@ final class ChaosCluster: @unchecked Sendable {
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        return process.terminationStatus
+        return Self.ending(process)
+    }
+
+    /// "exit 0", or "signal 13" for a process a signal ended.
+    static func ending(_ process: Process) -> String {
+        process.terminationReason == .uncaughtSignal ? "signal \(process.terminationStatus)" : "exit \(process.terminationStatus)"
     }
 
     /// Every node's own status, as far as it answers.

@@ -42,7 +42,7 @@ func planFaults(kinds: [FaultKind], seed: UInt64, seconds: Double) -> [PlannedFa
         case .pause: length = Double.random(in: 4.5...6, using: &random)   // longer than the 4 s lock lease
         case .partition: length = Double.random(in: 2...4, using: &random)
         case .clock: length = Double.random(in: 4...7, using: &random)
-        case .disk: length = Double.random(in: 3...5, using: &random)
+        case .disk: length = Double.random(in: 5...8, using: &random)
         case .restart: length = 0
         }
         let fault = PlannedFault(
@@ -184,9 +184,9 @@ final class FaultInjector: @unchecked Sendable {
         shell("rm -f '\(fill)'")
         var detail: String
         if stopped {
-            let status = cluster.process(node)?.terminationStatus ?? -1
-            detail = "node \(node) stopped on a full disk with exit status \(status)"
-            if status != 1 { notes.append("disk: node \(node) exited with status \(status), not 1 (fail-stop)") }
+            let ending = cluster.process(node).map(ChaosCluster.ending) ?? "?"
+            detail = "node \(node) stopped on a full disk (\(ending))"
+            if ending != "exit 1" { notes.append("disk: node \(node) ended with \(ending), not exit 1 (fail-stop)") }
             try? cluster.startNode(node)
             detail += "; restarted with space"
         } else {
@@ -202,9 +202,9 @@ final class FaultInjector: @unchecked Sendable {
         record("fault", .restart, "rolling restart, order \(order.map(String.init).joined(separator: ","))")
         var statuses: [String] = []
         for node in order {
-            let status = cluster.terminate(node)
-            statuses.append("node \(node) exit \(status)")
-            if status != 0 { notes.append("restart: node \(node) exited with status \(status) on SIGTERM, not 0") }
+            let ending = cluster.terminate(node)
+            statuses.append("node \(node) \(ending)")
+            if ending != "exit 0" { notes.append("restart: node \(node) ended with \(ending) on SIGTERM, not exit 0") }
             try? cluster.startNode(node)
             let deadline = ContinuousClock.now + .seconds(10)
             while ContinuousClock.now < deadline {

@@ -195,6 +195,9 @@ final class FrontEnd: @unchecked Sendable {
         waker.executableURL = URL(fileURLWithPath: "/bin/sh")
         waker.arguments = ["-c", "sleep \(String(format: "%.3f", seconds)); kill -CONT \(getpid())"]
         guard (try? waker.run()) != nil else { return }
-        kill(getpid(), SIGSTOP)
+        // raise, not kill(getpid()): a process-directed SIGSTOP lets this thread run on until the group stop
+        // reaches it, and it must not get into its next store transaction (holding SQLite's write lock
+        // through the pause would stall every front end, which is not the fault meant here).
+        raise(SIGSTOP)
     }
 }
