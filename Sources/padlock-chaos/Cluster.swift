@@ -21,6 +21,8 @@ final class ChaosCluster: @unchecked Sendable {
     let clusterID: UInt64
     /// The node whose data directory is a small tmpfs (the disk fault), when mounting one worked.
     private(set) var tmpfsNode: Int?
+    /// Whether padlockd starts under libfaketime (probed at start; the clock fault needs it).
+    private(set) var faketimeWorks = false
     private(set) var peerProxies: [Int: [Int: FaultProxy]] = [:]
     private(set) var clientProxies: [Int: FaultProxy] = [:]
     private var processes: [Int: Process] = [:]
@@ -68,6 +70,7 @@ final class ChaosCluster: @unchecked Sendable {
                 to: nodeDirectory(node).appendingPathComponent("padlockd.toml"), atomically: true, encoding: .utf8)
         }
         if let wanted { tmpfsNode = mountTmpfs(wanted, bytes: tmpfsBytes) ? wanted : nil }
+        faketimeWorks = probeFaketime()
         for node in Self.nodes { try startNode(node) }
         var configuration = Configuration()
         configuration.callDeadline = .seconds(2)
@@ -117,6 +120,15 @@ final class ChaosCluster: @unchecked Sendable {
             text += "\"\(peer)\" = \"\(peerProxies[node]![peer]!.address)\"\n"
         }
         return text
+    }
+
+    /// Whether padlockd can start under libfaketime: `padlockd --help` under it must succeed. On this machine
+    /// it does not — a Swift executable started with LD_PRELOAD=libfaketime.so.1 sees no command-line
+    /// arguments — so the clock fault is skipped and the report says why.
+    private func probeFaketime() -> Bool {
+        guard FileManager.default.fileExists(atPath: Self.faketimeLibrary) else { return false }
+        let status = shell("LD_PRELOAD='\(Self.faketimeLibrary)' FAKETIME='+5s x1.2' '\(padlockd.path)' --help")
+        return status == 0
     }
 
     private func mountTmpfs(_ node: Int, bytes: Int) -> Bool {

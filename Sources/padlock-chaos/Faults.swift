@@ -82,6 +82,8 @@ final class FaultInjector: @unchecked Sendable {
             let needed = UInt64((fault.seconds + 1) * 1e9)
             guard Clocks.monotonicNanoseconds() + needed < deadline else { break }
             if fault.kind == .disk && cluster.tmpfsNode == nil { continue }
+            if fault.kind == .clock && !cluster.faketimeWorks { continue }
+            restartUnexpectedlyStopped()
             await apply(fault)
             await pause(.milliseconds(Int64(fault.gapSeconds * 1000)))
         }
@@ -138,7 +140,28 @@ final class FaultInjector: @unchecked Sendable {
         }
         let healed = Clocks.monotonicNanoseconds()
         record("heal", fault.kind, detail)
+        restartUnexpectedlyStopped()
         applied.append(AppliedFault(kind: fault.kind, detail: detail, injectedNs: injected, healedNs: healed))
+    }
+
+    func note(_ text: String) {
+        notes.append(text)
+        progress(text)
+    }
+
+    /// Nodes that died although no fault left them down (a crash of padlockd itself): noted, and restarted
+    /// so that the run goes on.
+    func restartUnexpectedlyStopped() {
+        for node in ChaosCluster.nodes where !cluster.isRunning(node) {
+            let ending = cluster.process(node).map(ChaosCluster.ending) ?? "?"
+            let note = "node \(node) had died on its own (\(ending)); see node-\(node)/padlockd.log"
+            notes.append(note)
+            var event = HistoryEvent(process: "nemesis", type: "info", f: "crash", op: 0)
+            event.detail = note
+            history.record(event)
+            progress(note)
+            try? cluster.startNode(node)
+        }
     }
 
     /// Black holes on peer or client links; returns what was done.

@@ -63,6 +63,12 @@ final class Orchestrator: @unchecked Sendable {
         let children = try startChildren(cluster: cluster, database: databasePath, until: endNs)
         let injector = FaultInjector(cluster: cluster, history: history)
         let plan = planFaults(kinds: settings.kinds, seed: settings.seed, seconds: settings.seconds)
+        if settings.kinds.contains(.clock) && !cluster.faketimeWorks {
+            injector.note("clock: skipped — padlockd started under LD_PRELOAD=libfaketime.so.1 sees no command-line arguments (padlockd --help fails)")
+        }
+        if settings.kinds.contains(.disk) && cluster.tmpfsNode == nil {
+            injector.note("disk: skipped — the tmpfs could not be mounted (not root?)")
+        }
         progress("\(settings.clients) front ends, \(settings.pausers) pausing ones, \(plan.count) faults planned, \(settings.seconds) s")
         let clients = try await workloadClients(cluster)
         await withTaskGroup(of: Void.self) { group in
@@ -77,6 +83,7 @@ final class Orchestrator: @unchecked Sendable {
         }
         let workloadEndNs = Clocks.monotonicNanoseconds()
         progress("workload done; healing")
+        injector.restartUnexpectedlyStopped()
         await heal(cluster)
         await waitForChildren(children)
         for client in clients { await client.close() }

@@ -30,6 +30,8 @@ struct Report {
             ("4 lock history linearizable, fences in order", checks.linearizability),
             ("5 operations resume within 2 s of each heal", checks.recovery),
         ]
+        let crashes = results.injectorNotes.filter { $0.contains("had died on its own") }.count
+        lines.append("node crashes (died with no fault to explain it): \(crashes)")
         lines.append("violations per checker:")
         for (name, found) in sections { lines.append("  \(name): \(found.count)") }
         lines.append(
