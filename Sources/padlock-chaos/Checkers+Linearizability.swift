@@ -21,8 +21,16 @@ extension Checkers {
     ///   for every other fence granted on the key whose release was not acknowledged (a lost or unknown one).
     func checkLinearizability(_ all: [Pair], grants: [Grant], _ results: inout CheckResults) {
         var operations: [LockOperation] = []
+        var processIDs: [String: Int] = [:]
         func add(_ process: String, _ invoke: UInt64, _ complete: UInt64?, _ action: LockAction, _ outcome: LockOutcome?) {
-            let processID = Int(process.dropFirst()) ?? (process.hasPrefix("p") ? 1000 : 2000)
+            // w7 → 7, p2 → 1002, others numbered from 2001: reports name processes by these numbers.
+            let processID = processIDs[process] ?? {
+                let number = Int(process.dropFirst()) ?? 0
+                let id = process.hasPrefix("w") && number > 0 ? number
+                    : process.hasPrefix("p") && number > 0 ? 1000 + number : 2001 + processIDs.count
+                processIDs[process] = id
+                return id
+            }()
             operations.append(
                 LockOperation(
                     id: operations.count, process: processID, invoke: invoke, complete: outcome == nil ? nil : max(invoke, complete ?? invoke),
