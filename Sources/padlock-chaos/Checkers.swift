@@ -23,6 +23,9 @@ struct CheckResults {
     /// Not violations: what fencing is documented to allow, inconclusive searches, …
     var notes: [String] = []
     var worstRecovery: [FaultKind: Double] = [:]
+    /// The longest time without a successful acquire or release from a fault's injection to 2 s after its
+    /// heal: what users felt while it lasted (not judged; DESIGN.md §11 aims at failover stalls ≤ 0.5 s).
+    var longestStall: [FaultKind: Double] = [:]
     var operations: (ok: Int, fail: Int, info: Int) = (0, 0, 0)
     var acceptedEdits = 0
     var rejectedWrites = 0
@@ -221,6 +224,14 @@ struct Checkers {
             return done.monoNs
         }.sorted()
         for fault in record.faults {
+            var last = fault.injectedNs
+            var stall: UInt64 = 0
+            for success in successes where success > fault.injectedNs {
+                if success > fault.healedNs + 2_000_000_000 { break }
+                stall = max(stall, success - last)
+                last = success
+            }
+            results.longestStall[fault.kind] = max(results.longestStall[fault.kind] ?? 0, Double(stall) / 1e9)
             let next = successes.first { $0 >= fault.healedNs }
             let seconds: Double
             if let next { seconds = Double(next - fault.healedNs) / 1e9 } else {

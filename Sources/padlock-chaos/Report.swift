@@ -40,6 +40,11 @@ struct Report {
                     let seconds = checks.worstRecovery[kind]
                     return "\(kind.rawValue) " + (seconds.map { $0.isFinite ? String(format: "%.2f s", $0) : "never" } ?? "-")
                 }.joined(separator: ", "))
+        lines.append(
+            "longest stall during a fault: "
+                + FaultKind.allCases.filter { counts[$0] != nil }.map { kind in
+                    "\(kind.rawValue) " + (checks.longestStall[kind].map { String(format: "%.2f s", $0) } ?? "-")
+                }.joined(separator: ", "))
         for (name, found) in sections where !found.isEmpty {
             lines.append("\(name):")
             for line in found.prefix(8) { lines.append("  - " + line.replacingOccurrences(of: "\n", with: "\n    ")) }
