@@ -167,7 +167,7 @@ final class FaultInjector: @unchecked Sendable {
     /// Black holes on peer or client links; returns what was done.
     private func partition(_ fault: PlannedFault, target: Int, others: [Int]) async -> String {
         let peers = cluster.peerProxies
-        switch fault.variant % 6 {
+        switch fault.variant % 7 {
         case 0:
             for other in others {
                 await peers[target]![other]!.setFault(.blackHole(.both))
@@ -187,9 +187,12 @@ final class FaultInjector: @unchecked Sendable {
         case 4:
             await cluster.clientProxies[target]!.setFault(.blackHole(.both))
             return "clients cut from node \(target) (its client proxy drops everything)"
-        default:
+        case 5:
             for node in ChaosCluster.nodes { await cluster.clientProxies[node]!.setFault(.reset) }
             return "every client connection reset, and refused while the fault lasts"
+        default:
+            for proxy in peers.values.flatMap({ $0.values }) { await proxy.setFault(.reset) }
+            return "every peer connection reset, and new ones reset while the fault lasts"
         }
     }
 
