@@ -206,7 +206,6 @@ final class FaultInjector: @unchecked Sendable {
         let deadline = ContinuousClock.now + hold
         while ContinuousClock.now < deadline && cluster.isRunning(node) { await pause(.milliseconds(50)) }
         let stopped = !cluster.isRunning(node)
-        if !stopped { await pause(.milliseconds(0)) }
         shell("rm -f '\(fill)'")
         var detail: String
         if stopped {
