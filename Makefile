@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SEEDS ?= 1-5000
 
-.PHONY: run test deps build release fuzz bench format sim example
+.PHONY: run test deps build release fuzz bench format sim example chaos chaos-self-check
 
 # Installs Debian's libuv1-dev (the event loop) and libsqlite3-dev (GRDB, for the SQLite fencing helper)
 # when pkg-config cannot find them.
@@ -49,6 +49,15 @@ example: deps
 # Builds in release mode and runs a local three-node cluster on loopback until Ctrl-C (docs/operations.md).
 run: release
 	.build/release/padlock dev --dir .padlock-dev --nodes 3
+
+# 60 s of every fault against three real nodes, then the checkers (chaos/README.md). SEED=N picks the schedule.
+SEED ?= 1
+chaos: deps
+	CHAOS_REBUILD=1 chaos/run --duration 60s --seed $(SEED)
+
+# The same with fencing disabled in the store: succeeds when the checkers report the violations it causes.
+chaos-self-check: deps
+	CHAOS_REBUILD=1 chaos/run --duration 30s --seed $(SEED) --self-check
 
 format:
 	swift format --in-place --recursive Sources Tests Package.swift

@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "padlock-bench", targets: ["padlock-bench"]),
+        .executable(name: "padlock-chaos", targets: ["padlock-chaos"]),
         .executable(name: "padlock-fuzz", targets: ["padlock-fuzz"]),
         .executable(name: "padlock-sim", targets: ["padlock-sim"]),
         .executable(name: "padlockd", targets: ["padlockd"]),
@@ -172,6 +173,17 @@ let package = Package(
             name: "padlock",
             dependencies: [
                 "PadlockClient", "PadlockTypes", "PadlockSecurity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The chaos harness: real padlockd processes, FaultProxy on every link, a fenced SQLite workload
+        // (chaos/README.md).
+        .executableTarget(
+            name: "padlock-chaos",
+            dependencies: [
+                "PadlockClient", "PadlockTypes", "PadlockSQLite", "FaultProxy", "LockHistory",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

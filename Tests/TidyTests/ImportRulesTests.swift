@@ -30,6 +30,10 @@ private let allowedImports: [String: Set<String>] = [
     ],
     "padlock": ["PadlockClient", "PadlockTypes", "PadlockSecurity", "ArgumentParser", "Logging", "Glibc", "Foundation"],
     "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],
+    "padlock-chaos": [
+        "PadlockClient", "PadlockTypes", "PadlockSQLite", "FaultProxy", "LockHistory", "GRDB", "ArgumentParser",
+        "Logging", "Glibc", "Foundation", "Synchronization",
+    ],
     "padlock-bench": [
         "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Histogram", "Glibc", "Foundation",
     ],

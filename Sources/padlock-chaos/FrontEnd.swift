@@ -1,0 +1,203 @@
+import Foundation
+import PadlockClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How a front end behaves.
+struct FrontEndBehaviour: Sendable {
+    var keys: Int
+    /// Chance, per exclusive edit, of stopping the whole process (SIGSTOP, like a long GC pause) while holding
+    /// the lock, between reading the record and writing it back. Only child front ends pause: it stops them.
+    var pauseProbability: Double = 0
+    var pauseSeconds: ClosedRange<Double> = 4...5.5
+}
+
+/// One simulated CRM front end: it locks a record (mostly exclusive, some field locks, some shared reads),
+/// claims and reads it from the fenced store, changes it, writes it back with its fence, and releases. Every
+/// step goes to the history as an invoke and a completion.
+final class FrontEnd: @unchecked Sendable {
+    let name: String
+    let client: PadlockClient
+    let store: RecordStore
+    let history: HistoryWriter
+    let behaviour: FrontEndBehaviour
+    private var random: SeededGenerator
+    private var nextOp = 0
+
+    init(name: String, client: PadlockClient, store: RecordStore, history: HistoryWriter, behaviour: FrontEndBehaviour,
+         random: SeededGenerator) {
+        self.name = name
+        self.client = client
+        self.store = store
+        self.history = history
+        self.behaviour = behaviour
+        self.random = random
+    }
+
+    /// Runs edits until the monotonic clock passes `deadline`.
+    func run(until deadline: UInt64) async {
+        while Clocks.monotonicNanoseconds() < deadline && !Task.isCancelled {
+            await editOnce()
+            await pause(.milliseconds(Int64.random(in: 0...15, using: &random)))
+        }
+    }
+
+    private func event(_ type: String, _ f: String, _ op: Int, key: String? = nil) -> HistoryEvent {
+        HistoryEvent(process: name, type: type, f: f, op: op, key: key)
+    }
+
+    private func choose() -> (key: String, record: String, part: RecordStore.Part, mode: LockMode) {
+        let record = "\(Int.random(in: 1...behaviour.keys, using: &random))"
+        let roll = Double.random(in: 0..<1, using: &random)
+        if roll < 0.15 { return ("acme/contacts/\(record)", record, .record, .shared) }
+        if roll < 0.32 {
+            let part: RecordStore.Part = Bool.random(using: &random) ? .phone : .email
+            return ("acme/contacts/\(record)/\(part.rawValue)", record, part, .exclusive)
+        }
+        return ("acme/contacts/\(record)", record, .record, .exclusive)
+    }
+
+    func editOnce() async {
+        let (key, record, part, mode) = choose()
+        nextOp += 1
+        let op = nextOp
+        var invoke = event("invoke", "acquire", op, key: key)
+        invoke.mode = "\(mode)"
+        history.record(invoke)
+        let lock: Lock
+        do {
+            lock = try await client.acquire(key, mode: mode, wait: .milliseconds(300), note: "chaos \(name)")
+        } catch {
+            history.record(acquireFailure(error, op: op, key: key, mode: mode))
+            return
+        }
+        var granted = event("ok", "acquire", op, key: key)
+        granted.mode = "\(mode)"
+        granted.session = lock.holder.session.rawValue
+        granted.fence = lock.fence.rawValue
+        history.record(granted)
+        if mode == .shared {
+            await readShared(record: record, part: part, key: key, lock: lock)
+        } else {
+            await edit(record: record, part: part, key: key, lock: lock)
+        }
+        await release(lock, key: key)
+    }
+
+    private func acquireFailure(_ error: PadlockError, op: Int, key: String, mode: LockMode) -> HistoryEvent {
+        var answer = event("fail", "acquire", op, key: key)
+        answer.mode = "\(mode)"
+        answer.error = error.code.name
+        switch error.code {
+        case .held(let holder):
+            answer.holderSession = holder.session.rawValue
+            answer.holderFence = holder.fence.rawValue
+        case .outcomeUnknown(let request):
+            answer.type = "info"
+            answer.session = request.session.rawValue
+        case .cancelled:
+            answer.type = "info"
+        case .invalidArgument, .permissionDenied, .unavailable, .sessionExpired, .lockLost: break
+        }
+        return answer
+    }
+
+    private func readShared(record: String, part: RecordStore.Part, key: String, lock: Lock) async {
+        nextOp += 1
+        history.record(event("invoke", "read", nextOp, key: key))
+        var answer = event("ok", "read", nextOp, key: key)
+        answer.fence = lock.fence.rawValue
+        do { answer.value = try await store.read(record: record, part: part) } catch {
+            answer.type = "fail"
+            answer.error = "\(error)"
+        }
+        history.record(answer)
+        await pause(.milliseconds(Int64.random(in: 0...10, using: &random)))
+    }
+
+    private func edit(record: String, part: RecordStore.Part, key: String, lock: Lock) async {
+        let fence = lock.fence.rawValue
+        guard let read = await storeWrite("claim", key: key, fence: fence, value: nil, {
+            [store, name] op in try await store.claim(record: record, part: part, fence: fence, process: name, op: op)
+        }) else { return }
+        if Double.random(in: 0..<1, using: &random) < behaviour.pauseProbability {
+            stopProcess(seconds: Double.random(in: behaviour.pauseSeconds, using: &random))
+        } else {
+            await pause(.milliseconds(Int64.random(in: 0...20, using: &random)))
+        }
+        // Written with the fence whatever the lock's state: a paused process does not know it was paused.
+        let value = read + 1
+        _ = await storeWrite("write", key: key, fence: fence, value: value, {
+            [store, name] op in
+            try await store.edit(record: record, part: part, fence: fence, value: value, process: name, op: op)
+        })
+    }
+
+    /// Records one store operation; returns the counter the store holds after it when it applied.
+    private func storeWrite(
+        _ f: String, key: String, fence: UInt64, value: Int?, _ body: (Int) async throws -> RecordStore.Outcome
+    ) async -> Int? {
+        nextOp += 1
+        let op = nextOp
+        var invoke = event("invoke", f, op, key: key)
+        invoke.fence = fence
+        invoke.value = value
+        history.record(invoke)
+        var answer = event("ok", f, op, key: key)
+        answer.fence = fence
+        defer { history.record(answer) }
+        do {
+            switch try await body(op) {
+            case .applied(let stored):
+                answer.value = stored
+                return stored
+            case .rejected(let stored):
+                answer.type = "fail"
+                answer.error = "rejected"
+                answer.holderFence = stored
+                return nil
+            }
+        } catch {
+            answer.type = "fail"
+            answer.error = "store: \(error)"
+            return nil
+        }
+    }
+
+    private func release(_ lock: Lock, key: String) async {
+        nextOp += 1
+        var invoke = event("invoke", "release", nextOp, key: key)
+        invoke.session = lock.holder.session.rawValue
+        invoke.fence = lock.fence.rawValue
+        history.record(invoke)
+        var answer = invoke
+        do {
+            try await lock.release()
+            answer.type = "ok"
+        } catch {
+            answer.error = error.code.name
+            switch error.code {
+            case .lockLost, .sessionExpired: answer.type = "fail"
+            default: answer.type = "info"
+            }
+        }
+        history.record(answer)
+    }
+
+    /// Stops this whole process for `seconds`: a shell child sends SIGCONT when the time is up.
+    private func stopProcess(seconds: Double) {
+        var note = event("info", "pause", 0)
+        note.value = Int(seconds * 1000)
+        history.record(note)
+        let waker = Process()
+        waker.executableURL = URL(fileURLWithPath: "/bin/sh")
+        waker.arguments = ["-c", "sleep \(String(format: "%.3f", seconds)); kill -CONT \(getpid())"]
+        guard (try? waker.run()) != nil else { return }
+        // raise, not kill(getpid()): a process-directed SIGSTOP lets this thread run on until the group stop
+        // reaches it, and it must not get into its next store transaction (holding SQLite's write lock
+        // through the pause would stall every front end, which is not the fault meant here).
+        raise(SIGSTOP)
+    }
+}

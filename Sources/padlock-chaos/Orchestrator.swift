@@ -1,0 +1,166 @@
+import Foundation
+import Logging
+import PadlockClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct RunSettings: Sendable {
+    var directory: URL
+    var seconds: Double
+    var seed: UInt64
+    var kinds: [FaultKind]
+    var clients: Int
+    var keys: Int
+    var pausers: Int
+    var basePort: Int
+    var selfCheck: Bool
+}
+
+struct RunResults {
+    var settings: RunSettings
+    var checks: CheckResults
+    var faults: [AppliedFault]
+    var injectorNotes: [String]
+    var report: String { Report(results: self).text }
+}
+
+/// Runs one chaos run from start to report.
+final class Orchestrator: @unchecked Sendable {
+    let settings: RunSettings
+    let quiet = Logger(label: "chaos.client") { _ in SwiftLogNoOpLogHandler() }
+
+    init(settings: RunSettings) { self.settings = settings }
+
+    private var padlockd: URL {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        return here.appendingPathComponent("padlockd")
+    }
+
+    func run() async throws -> RunResults {
+        let directory = settings.directory
+        guard FileManager.default.isExecutableFile(atPath: padlockd.path) else {
+            throw ChaosError("no padlockd next to padlock-chaos (\(padlockd.path)); build it: swift build --product padlockd")
+        }
+        let clusterID = UInt64(1000 + settings.seed % 1_000_000)
+        let cluster = ChaosCluster(directory: directory, basePort: settings.basePort, padlockd: padlockd, clusterID: clusterID)
+        progress("starting three nodes in \(directory.path)")
+        do {
+            try await cluster.start(tmpfsNode: settings.kinds.contains(.disk) ? 2 : nil, tmpfsBytes: 96 << 20)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        let history = try HistoryWriter(path: directory.appendingPathComponent("history.jsonl").path)
+        let databasePath = directory.appendingPathComponent("records.sqlite").path
+        let store = try RecordStore(path: databasePath, fenced: !settings.selfCheck)
+        try store.create(keys: settings.keys)
+
+        let startNs = Clocks.monotonicNanoseconds()
+        let endNs = startNs + UInt64(settings.seconds * 1e9)
+        let sentinel = try await Sentinel.start(cluster: cluster, history: history, logger: quiet)
+        let children = try startChildren(cluster: cluster, database: databasePath, until: endNs)
+        let injector = FaultInjector(cluster: cluster, history: history)
+        let plan = planFaults(kinds: settings.kinds, seed: settings.seed, seconds: settings.seconds)
+        if settings.kinds.contains(.clock) && !cluster.faketimeWorks {
+            injector.note("clock: skipped — padlockd started under LD_PRELOAD=libfaketime.so.1 sees no command-line arguments (padlockd --help fails)")
+        }
+        if settings.kinds.contains(.disk) && cluster.tmpfsNode == nil {
+            injector.note("disk: skipped — the tmpfs could not be mounted (not root?)")
+        }
+        progress("\(settings.clients) front ends, \(settings.pausers) pausing ones, \(plan.count) faults planned, \(settings.seconds) s")
+        let clients = try await workloadClients(cluster)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await injector.run(plan, until: endNs) }
+            for index in 0..<settings.clients {
+                let frontEnd = FrontEnd(
+                    name: "w\(index + 1)", client: clients[index % clients.count], store: store, history: history,
+                    behaviour: FrontEndBehaviour(keys: settings.keys),
+                    random: SeededGenerator(seed: settings.seed).derived(UInt64(index + 1)))
+                group.addTask { await frontEnd.run(until: endNs) }
+            }
+        }
+        let workloadEndNs = Clocks.monotonicNanoseconds()
+        progress("workload done; healing")
+        injector.restartUnexpectedlyStopped()
+        await heal(cluster)
+        await waitForChildren(children)
+        for client in clients { await client.close() }
+        await sentinel.verify(keys: settings.keys)
+        await sentinel.close()
+        history.close()
+        await cluster.stop()
+
+        progress("checking")
+        let paths = [directory.appendingPathComponent("history.jsonl").path]
+            + (0..<settings.pausers).map { directory.appendingPathComponent("history-p\($0 + 1).jsonl").path }
+        let events = try readHistory(paths).sorted { ($0.monoNs, $0.process) < ($1.monoNs, $1.process) }
+        let record = RunRecord(
+            events: events, accepted: try store.acceptedWrites(), counters: try store.counters(),
+            faults: injector.applied, workloadEndNs: workloadEndNs)
+        let checks = Checkers(record: record).run()
+        return RunResults(settings: settings, checks: checks, faults: injector.applied, injectorNotes: injector.notes)
+    }
+
+    /// A few shared clients for the in-process front ends, through the client proxies.
+    private func workloadClients(_ cluster: ChaosCluster) async throws -> [PadlockClient] {
+        var configuration = Configuration()
+        configuration.sessionTTL = .seconds(4)
+        configuration.callDeadline = .seconds(5)
+        configuration.attemptTimeout = .milliseconds(800)
+        var clients: [PadlockClient] = []
+        for index in 0..<min(4, settings.clients) {
+            clients.append(
+                try await PadlockClient(
+                    endpoints: cluster.proxiedEndpoints, owner: "frontend-\(index + 1)@chaos", cluster: cluster.clusterID,
+                    configuration: configuration, logger: quiet))
+        }
+        return clients
+    }
+
+    private func startChildren(cluster: ChaosCluster, database: String, until: UInt64) throws -> [Process] {
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return try (0..<settings.pausers).map { index in
+            let process = Process()
+            process.executableURL = me
+            process.arguments = [
+                "frontend", "--name", "p\(index + 1)", "--endpoints", cluster.proxiedEndpoints.joined(separator: ","),
+                "--cluster", "\(cluster.clusterID)", "--database", database,
+                "--history", settings.directory.appendingPathComponent("history-p\(index + 1).jsonl").path,
+                "--keys", "\(settings.keys)", "--seed", "\(settings.seed &* 31 &+ UInt64(index))", "--until-ns", "\(until)",
+                "--pause-probability", settings.selfCheck ? "0.5" : "0.15",
+            ] + (settings.selfCheck ? ["--unfenced"] : [])
+            let log = settings.directory.appendingPathComponent("frontend-p\(index + 1).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+    }
+
+    private func waitForChildren(_ children: [Process]) async {
+        let deadline = Date().addingTimeInterval(20)
+        while children.contains(where: \.isRunning) && Date() < deadline {
+            for child in children where child.isRunning { kill(child.processIdentifier, SIGCONT) }
+            await pause(.milliseconds(100))
+        }
+        for child in children where child.isRunning {
+            progress("front end \(child.processIdentifier) did not stop; SIGKILL")
+            kill(child.processIdentifier, SIGKILL)
+        }
+    }
+
+    /// Everything back to normal: links pass, stopped nodes continue, dead nodes restart, a leader serves.
+    private func heal(_ cluster: ChaosCluster) async {
+        await cluster.healNetwork()
+        for node in ChaosCluster.nodes {
+            cluster.signal(node, SIGCONT)
+            if !cluster.isRunning(node) { try? cluster.startNode(node) }
+        }
+        if await cluster.waitForLeader(seconds: 20) == nil { progress("no leader 20 s after the heal") }
+    }
+}

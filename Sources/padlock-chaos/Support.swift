@@ -1,0 +1,148 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Instants every process of a run agrees on: `CLOCK_MONOTONIC` is one clock for the whole machine, so the
+/// workload's children and the orchestrator stamp their events on the same line. (A node under libfaketime has
+/// its own idea of the time; the harness never runs under it.)
+enum Clocks {
+    static func monotonicNanoseconds() -> UInt64 { read(CLOCK_MONOTONIC) }
+    static func wallNanoseconds() -> UInt64 { read(CLOCK_REALTIME) }
+
+    private static func read(_ clock: clockid_t) -> UInt64 {
+        var spec = timespec()
+        clock_gettime(clock, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+}
+
+/// SplitMix64: small, seedable and the same on every platform, so a seed always gives the same schedule.
+struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// An independent stream for one participant of the run.
+    func derived(_ salt: UInt64) -> SeededGenerator {
+        var copy = SeededGenerator(seed: state ^ (salt &* 0xD6E8_FEB8_6659_FD93))
+        _ = copy.next()
+        return copy
+    }
+}
+
+/// Parses `60s`, `500ms`, `2m` or a bare number of seconds.
+func parseDuration(_ text: String) -> Duration? {
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
+    for (suffix, scale) in units where text.hasSuffix(suffix) {
+        guard let value = Double(text.dropLast(suffix.count)), value >= 0 else { return nil }
+        return .milliseconds(Int64(value * scale * 1000))
+    }
+    return Double(text).map { .milliseconds(Int64($0 * 1000)) }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// Sleeps without throwing (a cancelled sleep just returns early).
+func pause(_ duration: Duration) async { try? await Task.sleep(for: duration) }
+
+/// One line of `history.jsonl` (chaos/README.md describes every field).
+struct HistoryEvent: Codable, Sendable {
+    struct HolderEntry: Codable, Sendable {
+        var session: UInt64
+        var fence: UInt64
+        var mode: String
+    }
+
+    var process: String
+    /// `invoke`, `ok`, `fail` or `info` (outcome unknown), as in Jepsen histories.
+    var type: String
+    /// `acquire`, `release`, `claim`, `write`, `read`, `inspect`, `hold-check`, `fault`, `heal`.
+    var f: String
+    /// Pairs an invoke with its completion within one process.
+    var op: Int
+    var key: String? = nil
+    var mode: String? = nil
+    var session: UInt64? = nil
+    var fence: UInt64? = nil
+    var value: Int? = nil
+    var holderSession: UInt64? = nil
+    var holderFence: UInt64? = nil
+    var holders: [HolderEntry]? = nil
+    var error: String? = nil
+    /// Fault events: the fault kind and what exactly was done.
+    var kind: String? = nil
+    var detail: String? = nil
+    var monoNs: UInt64 = 0
+    var wallNs: UInt64 = 0
+
+    enum CodingKeys: String, CodingKey {
+        case process, type, f, op, key, mode, session, fence, value, holders, error, kind, detail
+        case holderSession = "holder_session", holderFence = "holder_fence", monoNs = "mono_ns", wallNs = "wall_ns"
+    }
+}
+
+/// Appends history events to a JSONL file, one object per line, from any thread.
+final class HistoryWriter: Sendable {
+    private let state: Mutex<(handle: FileHandle, encoder: JSONEncoder)>
+
+    init(path: String) throws {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw ChaosError("cannot open \(path) for writing")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        state = Mutex((handle, encoder))
+    }
+
+    /// Stamps `event` with both clocks now and writes it.
+    func record(_ event: HistoryEvent) {
+        var event = event
+        event.monoNs = Clocks.monotonicNanoseconds()
+        event.wallNs = Clocks.wallNanoseconds()
+        state.withLock { state in
+            guard var data = try? state.encoder.encode(event) else { return }
+            data.append(0x0A)
+            state.handle.write(data)
+        }
+    }
+
+    func close() { state.withLock { try? $0.handle.close() } }
+}
+
+/// Reads every event of the JSONL files given, in the order written per file.
+func readHistory(_ paths: [String]) throws -> [HistoryEvent] {
+    let decoder = JSONDecoder()
+    var events: [HistoryEvent] = []
+    for path in paths where FileManager.default.fileExists(atPath: path) {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for line in text.split(separator: "\n") where !line.isEmpty {
+            // A child killed mid-line leaves a torn last line: skip it rather than fail the run.
+            if let event = try? decoder.decode(HistoryEvent.self, from: Data(line.utf8)) { events.append(event) }
+        }
+    }
+    return events
+}
+
+struct ChaosError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes `text` to standard error, unbuffered (progress lines while the run goes on).
+func progress(_ text: String) {
+    FileHandle.standardError.write(Data(("chaos: " + text + "\n").utf8))
+}

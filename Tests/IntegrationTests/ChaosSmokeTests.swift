@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// Short runs of the chaos harness (`padlock-chaos`, chaos/README.md): three real nodes, the fenced workload,
+/// a couple of faults, the checkers. The 60-second all-fault runs are `make chaos`.
+@Suite(.serialized) struct ChaosSmokeTests {
+    private func chaos(_ arguments: [String]) throws -> (result: CommandResult, directory: URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-chaos-\(UUID().uuidString)")
+        let result = try runCommand(
+            Binaries.directory.appendingPathComponent("padlock-chaos"),
+            ["run", "--out", directory.path, "--base-port", "\(Ports.base())"] + arguments, timeout: 120)
+        return (result, directory)
+    }
+
+    /// The number after `label` on the report line that starts with it.
+    private func number(after label: String, in report: String) -> Int? {
+        guard let line = report.split(separator: "\n").first(where: { $0.hasPrefix(label) }) else { return nil }
+        let rest = line.dropFirst(label.count).prefix { $0.isNumber }
+        return Int(rest)
+    }
+
+    @Test func aShortRunWithKillsAndPartitionsEditsRecordsAndFindsNoViolation() throws {
+        let (result, directory) = try chaos([
+            "--duration", "12s", "--seed", "5", "--faults", "kill,partition", "--clients", "8", "--keys", "6",
+        ])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.status == 0, "padlock-chaos failed:\n\(result.output)\n\(result.errors.suffix(2000))")
+        #expect(result.output.contains("\nviolations: 0"), "\(result.output)")
+        let ok = try #require(number(after: "operations: ok ", in: result.output), "\(result.output)")
+        #expect(ok > 100, "only \(ok) operations succeeded:\n\(result.output)")
+        #expect(!result.output.contains("faults injected: kill 0, pause 0, partition 0"), "no fault was injected:\n\(result.output)")
+        let history = try String(contentsOf: directory.appendingPathComponent("history.jsonl"), encoding: .utf8)
+        #expect(history.contains("\"f\":\"write\""), "the history records no store writes")
+    }
+
+    @Test func theSelfCheckWithAnUnfencedStoreReportsViolations() throws {
+        let (result, directory) = try chaos([
+            "--duration", "12s", "--seed", "6", "--faults", "none", "--clients", "6", "--keys", "4", "--self-check",
+        ])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.status == 0, "the self-check did not report violations:\n\(result.output)\n\(result.errors.suffix(2000))")
+        let violations = try #require(number(after: "violations: ", in: result.output), "\(result.output)")
+        #expect(violations > 0, "\(result.output)")
+        let fenceOrder = number(after: "  1a store fences never go backwards: ", in: result.output) ?? 0
+        #expect(fenceOrder > 0, "stale writes the unfenced store accepted were not reported:\n\(result.output)")
+    }
+}
