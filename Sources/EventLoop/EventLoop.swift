@@ -1,4 +1,5 @@
 import CLibUV
+import Glibc
 import Logging
 import Synchronization
 
@@ -25,8 +26,21 @@ public final class EventLoop: Sendable {
         logger: Logger = Logger(label: "padlock.eventloop")
     ) throws(UVError) {
         precondition(mailboxCapacity > 0, "mailboxCapacity must be positive, got \(mailboxCapacity)")
+        Self.ignoreBrokenPipes()
         core = try LoopCore(name: name, mailboxCapacity: mailboxCapacity, logger: logger)
         core.start()
+    }
+
+    /// libuv writes to sockets with plain `write`/`writev`, which raise SIGPIPE when the other end has reset
+    /// the connection; its default action ends the process (the chaos harness saw a leader die of it when a
+    /// peer shut down). A loop reports such a write as EPIPE instead, so the first loop in a process sets
+    /// SIGPIPE to be ignored, unless the program already installed a handler of its own.
+    static func ignoreBrokenPipes() {
+        var current = sigaction()
+        guard sigaction(SIGPIPE, nil, &current) == 0 else { return }
+        let handler = unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
+        guard handler == unsafeBitCast(SIG_DFL, to: Int.self) else { return }
+        signal(SIGPIPE, SIG_IGN)
     }
 
     deinit {

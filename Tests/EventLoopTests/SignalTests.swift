@@ -6,6 +6,22 @@ import Testing
 
 @Suite("Signals", .timeLimit(.minutes(1)))
 struct SignalTests {
+    @Test("a write to a connection the other end closed fails with EPIPE instead of ending the process")
+    func brokenPipeDoesNotEndTheProcess() async throws {
+        // Start from the default action (which ends the process on SIGPIPE), as a fresh padlockd would.
+        signal(SIGPIPE, SIG_DFL)
+        let loop = try EventLoop(name: "sigpipe")
+        defer { _ = loop.stop() }
+        var ends: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+        close(ends[1])
+        let byte: [UInt8] = [1]
+        let written = write(ends[0], byte, 1)
+        let error = errno
+        close(ends[0])
+        #expect(written == -1 && error == EPIPE, "write returned \(written), errno \(error)")
+    }
+
     @Test("a watched signal is delivered to the callback on the loop thread")
     func signalReachesLoopThread() async throws {
         // SIGUSR1 rather than SIGTERM: the mechanism is the same, and a test must never risk ending the
