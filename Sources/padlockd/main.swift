@@ -128,11 +128,7 @@ extension ServerSettings {
         snapshotEntryThreshold = file.raft.snapshotEntryThreshold
         peerRoutes = file.peerRoutes.mapValues(endpoint)
         clients = ClientDirectory(file.security)
-        quotas = NamespaceQuotas(
-            standard: .init(heldLocksMax: file.quotas.standard.heldLocksMax, waitersMax: file.quotas.standard.waitersMax),
-            byNamespace: file.quotas.byNamespace.mapValues {
-                .init(heldLocksMax: $0.heldLocksMax, waitersMax: $0.waitersMax)
-            })
+        quotas = file.quotas
     }
 }
 

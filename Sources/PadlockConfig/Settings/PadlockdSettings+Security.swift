@@ -1,3 +1,5 @@
+import PadlockTypes
+
 extension PadlockdSettings {
     /// Who may connect to the client port, and how nodes prove to each other that they belong to the cluster
     /// (`docs/security.md`). With no clients listed the client port is open, as in development.
@@ -154,33 +156,9 @@ extension PadlockdSettings {
 }
 
 extension PadlockdSettings {
-    /// `[quotas]`: per-namespace bounds, made replicated state by the leader (`docs/security.md`, "Quotas").
-    public struct Quotas: Hashable, Sendable {
-        /// One namespace's bounds; 0 means none.
-        public struct Quota: Hashable, Sendable {
-            /// Most locks held plus waiters queued under the namespace (`held-locks`).
-            public var heldLocksMax: Int
-            /// Most waiters queued under the namespace (`waiters`).
-            public var waitersMax: Int
-
-            /// Bounds; 0 means none.
-            public init(heldLocksMax: Int = 0, waitersMax: Int = 0) {
-                self.heldLocksMax = heldLocksMax
-                self.waitersMax = waitersMax
-            }
-        }
-
-        /// Every namespace's quota unless listed.
-        public var standard: Quota
-        /// `[quotas.namespaces.<name>]`.
-        public var byNamespace: [String: Quota]
-
-        /// Quotas; by default none.
-        public init(standard: Quota = Quota(), byNamespace: [String: Quota] = [:]) {
-            self.standard = standard
-            self.byNamespace = byNamespace
-        }
-    }
+    /// `[quotas]`: per-namespace bounds, made replicated state by the leader (`docs/security.md`, "Quotas");
+    /// the lock table's own type, so the configuration's quotas are exactly what the leader proposes.
+    public typealias Quotas = NamespaceQuotas
 
     /// `[quotas]` and `[quotas.namespaces.<name>]`.
     static func quotas(_ reader: FieldReader?) throws(ConfigError) -> Quotas {
