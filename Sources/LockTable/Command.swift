@@ -8,6 +8,10 @@ import PadlockTypes
 public enum Command: Hashable, Sendable {
     /// Opens a session for `owner` (such as `alice@frontend-2`) with a lock lease of `ttlMilliseconds`.
     case openSession(owner: String, nonce: UInt64, ttlMilliseconds: UInt64)
+    /// Opens a session as `openSession` does, for the authenticated client named `client`, which may have at
+    /// most `sessionsMax` sessions open (0: no bound). The session remembers its client on every replica,
+    /// so that only that client may act for it, whichever node leads.
+    case openClientSession(owner: String, nonce: UInt64, ttlMilliseconds: UInt64, client: String, sessionsMax: UInt64)
     /// Closes the requesting session, cleanly releasing its locks and dropping its waiters.
     case closeSession(RequestID)
     /// Acquires `key` in `mode`, queueing for up to `waitMilliseconds` (0 = try once).
@@ -62,7 +66,7 @@ extension Command {
 
     private enum Tag: UInt8 {
         case openSession = 1, closeSession, acquire, release, cancelWait, forceUnlock, revokeSession
-        case expireSession, expireWaiter, checkpointLeases, resolve, setQuotas
+        case expireSession, expireWaiter, checkpointLeases, resolve, setQuotas, openClientSession
     }
 
     /// The command's deterministic encoding, as carried by a log entry.
@@ -80,6 +84,13 @@ extension Command {
             writer.writeString(owner)
             writer.writeVarint(nonce)
             writer.writeVarint(ttl)
+        case let .openClientSession(owner, nonce, ttl, client, sessionsMax):
+            writer.writeUInt8(Tag.openClientSession.rawValue)
+            writer.writeString(owner)
+            writer.writeVarint(nonce)
+            writer.writeVarint(ttl)
+            writer.writeString(client)
+            writer.writeVarint(sessionsMax)
         case let .closeSession(request):
             writer.writeUInt8(Tag.closeSession.rawValue)
             writer.write(request)
@@ -159,6 +170,11 @@ extension Command {
             return .openSession(
                 owner: try reader.readString(maxByteCount: maxString), nonce: try reader.readVarint(),
                 ttlMilliseconds: try reader.readVarint())
+        case .openClientSession:
+            return .openClientSession(
+                owner: try reader.readString(maxByteCount: maxString), nonce: try reader.readVarint(),
+                ttlMilliseconds: try reader.readVarint(), client: try reader.readString(maxByteCount: maxString),
+                sessionsMax: try reader.readVarint())
         case .closeSession:
             return .closeSession(try reader.readRequestID())
         case .acquire:

@@ -69,6 +69,8 @@ public enum Limit: UInt8, Hashable, Sendable, CaseIterable {
     case namespaceHeldLocks
     /// The namespace's quota of waiters.
     case namespaceWaiters
+    /// The client's quota of open sessions.
+    case clientSessions
 }
 
 /// Why a housekeeping command changed nothing.

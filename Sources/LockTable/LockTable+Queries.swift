@@ -89,6 +89,8 @@ public struct SessionInfo: Hashable, Sendable {
     public var id: SessionID
     /// Its owner label.
     public var owner: String
+    /// The authenticated client that opened it; nil when it was opened on an open client port.
+    public var client: String?
     /// Its lock-lease TTL.
     public var ttlMilliseconds: UInt64
     /// When it was opened.
@@ -181,12 +183,25 @@ extension LockTable {
     public func session(_ id: SessionID) -> SessionInfo? {
         sessions[id].map { record in
             SessionInfo(
-                id: record.id, owner: record.owner, ttlMilliseconds: record.ttlMilliseconds, openedAt: record.openedAt,
+                id: record.id, owner: record.owner, client: record.client, ttlMilliseconds: record.ttlMilliseconds,
+                openedAt: record.openedAt,
                 renewalGeneration: record.renewalGeneration, leaseDeadline: record.leaseDeadline,
                 checkpointRemainingMilliseconds: record.checkpointRemainingMilliseconds,
                 heldLockCount: record.heldKeys.count, waiterCount: record.waitingKeys.count)
         }
     }
+
+    /// The open sessions the authenticated client `name` opened, in id order.
+    public func sessions(ofClient name: String) -> [SessionID] {
+        guard sessionsByClient[name] != nil else { return [] }
+        return sessions.values.filter { $0.client == name }.map(\.id).sorted()
+    }
+
+    /// The names of the authenticated clients with open sessions, sorted.
+    public var clientsWithSessions: [String] { sessionsByClient.keys.sorted() }
+
+    /// How many sessions the authenticated client `name` has open.
+    public func sessionCount(ofClient name: String) -> Int { sessionsByClient[name] ?? 0 }
 
     /// Every open session in id order; a new leader restarts each one's countdown from these.
     public func allSessions() -> [SessionInfo] {

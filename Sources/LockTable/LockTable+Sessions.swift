@@ -1,25 +1,34 @@
 import PadlockTypes
 
 extension LockTable {
-    mutating func openSession(owner: String, nonce: UInt64, ttlMilliseconds: UInt64) -> CommandResult {
+    /// Opens a session; `client` is the authenticated client opening it and its quota of open sessions (0:
+    /// none), nil on an open client port. A retried open (same client, owner and nonce) gets the session it
+    /// opened; another client's identical owner and nonce open a session of its own.
+    mutating func openSession(
+        owner: String, nonce: UInt64, ttlMilliseconds: UInt64, client: (name: String, sessionsMax: UInt64)?
+    ) -> CommandResult {
         if owner.isEmpty { return .invalid(.ownerEmpty) }
         if owner.utf8.count > InputLimits.ownerByteCountMax { return .invalid(.ownerTooLong) }
         guard (InputLimits.sessionTTLMillisecondsMin...InputLimits.sessionTTLMillisecondsMax).contains(ttlMilliseconds)
         else { return .invalid(.ttlOutOfRange) }
-        let openKey = OpenKey(owner: owner, nonce: nonce)
+        let openKey = OpenKey(client: client?.name, owner: owner, nonce: nonce)
         if !configuration.injectedBugs.skipsDeduplication, let existing = sessionsByNonce[openKey],
             let session = sessions[existing]
         {
             return .sessionOpened(existing, leaseDeadline: session.leaseDeadline)
         }
         if sessions.count >= configuration.sessionCountMax { return .overloaded(.sessions) }
+        if let client, client.sessionsMax > 0, UInt64(sessionsByClient[client.name] ?? 0) >= client.sessionsMax {
+            return .overloaded(.clientSessions)
+        }
         // The open entry's log index names the session: unique, never reused, the same on every replica.
         let id = SessionID(currentIndex)
         let deadline = now.adding(milliseconds: ttlMilliseconds)
         sessions[id] = SessionRecord(
-            id: id, owner: owner, nonce: nonce, ttlMilliseconds: ttlMilliseconds, openedAt: now,
-            leaseDeadline: deadline, checkpointRemainingMilliseconds: ttlMilliseconds)
+            id: id, owner: owner, client: client?.name, nonce: nonce, ttlMilliseconds: ttlMilliseconds,
+            openedAt: now, leaseDeadline: deadline, checkpointRemainingMilliseconds: ttlMilliseconds)
         sessionsByNonce[openKey] = id
+        if let client { sessionsByClient[client.name, default: 0] += 1 }
         return .sessionOpened(id, leaseDeadline: deadline)
     }
 
@@ -108,11 +117,17 @@ extension LockTable {
             }
         }
         sessions[id] = nil
-        // Only `skipsDeduplication` opens two sessions with one (owner, nonce); the later one owns the entry.
-        let openKey = OpenKey(owner: record.owner, nonce: record.nonce)
+        if let client = record.client { forget(sessionOf: client) }
+        // Only `skipsDeduplication` opens two sessions with one open key; the later one owns the entry.
+        let openKey = OpenKey(client: record.client, owner: record.owner, nonce: record.nonce)
         if sessionsByNonce[openKey] == id { sessionsByNonce[openKey] = nil }
         pendingEvents.append(.sessionEnded(id, reason: reason))
         rememberEnded(id, reason: reason)
+    }
+
+    private mutating func forget(sessionOf client: String) {
+        let remaining = (sessionsByClient[client] ?? 0) - 1
+        sessionsByClient[client] = remaining > 0 ? remaining : nil
     }
 
     private mutating func rememberEnded(_ id: SessionID, reason: SessionEndReason) {

@@ -21,7 +21,8 @@ public enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
 
 extension LockTable {
     static let snapshotMagic: [UInt8] = Array("PLTS".utf8)
-    static let snapshotVersion: UInt8 = 3
+    /// Version 4 added each session's client; version 3 snapshots (no clients) still restore.
+    static let snapshotVersion: UInt8 = 4
     private static let countMax = 1 << 26
 
     /// The whole state as bytes: the same state always gives the same bytes (every collection is written in
@@ -78,14 +79,16 @@ extension LockTable {
                 throw SnapshotError.wrongMagic
             }
             let version = try reader.readUInt8()
-            guard version == Self.snapshotVersion else { throw SnapshotError.unsupportedVersion(version) }
+            guard version == Self.snapshotVersion || version == 3 else {
+                throw SnapshotError.unsupportedVersion(version)
+            }
             table.lastAppliedIndex = try reader.readVarint()
             table.lastTime = try reader.readTimestamp()
             table.nextAuditSequence = try reader.readVarint()
             guard table.nextAuditSequence > 0, table.nextAuditSequence < UInt64.max,
                 table.lastAppliedIndex < UInt64.max
             else { throw SnapshotError.inconsistent("counters at their limits") }
-            try table.restoreSessions(&reader)
+            try table.restoreSessions(&reader, withClients: version >= 4)
             try table.restoreHoldings(&reader)
             try table.restoreWaiters(&reader)
             try table.restoreDelays(&reader)
@@ -103,9 +106,9 @@ extension LockTable {
         self = table
     }
 
-    private mutating func restoreSessions(_ reader: inout ByteReader) throws {
+    private mutating func restoreSessions(_ reader: inout ByteReader, withClients: Bool) throws {
         let records = try reader.readArray(maxCount: Self.countMax, minimumElementSize: 8) {
-            reader throws(DecodeError) in try reader.readSessionRecord()
+            reader throws(DecodeError) in try reader.readSessionRecord(withClient: withClients)
         }
         for record in records {
             guard sessions[record.id] == nil, !record.owner.isEmpty, record.id.rawValue <= lastAppliedIndex else {
@@ -120,7 +123,8 @@ extension LockTable {
                         + "\(record.checkpointRemainingMilliseconds) ms")
             }
             sessions[record.id] = record
-            sessionsByNonce[OpenKey(owner: record.owner, nonce: record.nonce)] = record.id
+            sessionsByNonce[OpenKey(client: record.client, owner: record.owner, nonce: record.nonce)] = record.id
+            if let client = record.client { sessionsByClient[client, default: 0] += 1 }
         }
     }
 
@@ -217,6 +221,7 @@ extension ByteWriter {
     fileprivate mutating func write(_ record: SessionRecord) {
         writeVarint(record.id.rawValue)
         writeString(record.owner)
+        writeString(record.client ?? "")
         writeVarint(record.nonce)
         writeVarint(record.ttlMilliseconds)
         writeVarint(record.openedAt.rawValue)
@@ -241,10 +246,12 @@ extension ByteWriter {
 }
 
 extension ByteReader {
-    fileprivate mutating func readSessionRecord() throws(DecodeError) -> SessionRecord {
+    fileprivate mutating func readSessionRecord(withClient: Bool) throws(DecodeError) -> SessionRecord {
+        let id = SessionID(try readVarint())
+        let owner = try readString(maxByteCount: InputLimits.ownerByteCountMax)
+        let client = withClient ? try readString(maxByteCount: Command.stringByteCountDecodeMax) : ""
         var record = SessionRecord(
-            id: SessionID(try readVarint()), owner: try readString(maxByteCount: InputLimits.ownerByteCountMax),
-            nonce: try readVarint(), ttlMilliseconds: try readVarint(), openedAt: try readTimestamp(),
+            id: id, owner: owner, client: client.isEmpty ? nil : client, nonce: try readVarint(), ttlMilliseconds: try readVarint(), openedAt: try readTimestamp(),
             leaseDeadline: Timestamp(rawValue: 0), checkpointRemainingMilliseconds: 0)
         record.renewalGeneration = try readVarint()
         record.leaseDeadline = try readTimestamp()

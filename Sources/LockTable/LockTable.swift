@@ -17,6 +17,8 @@ public struct LockTable: Sendable {
 
     var sessions: [SessionID: SessionRecord] = [:]
     var sessionsByNonce: [OpenKey: SessionID] = [:]
+    /// Open sessions per authenticated client (`SessionRecord.client`), for the client's session quota.
+    var sessionsByClient: [String: Int] = [:]
     /// Held locks by exact key string: exclusive ones and shared ones apart, so the common exclusive lock
     /// costs a bare `Grant` (40 bytes) in the table's largest dictionary. A key is in at most one of them.
     var exclusiveHolds: [String: Grant] = [:]
@@ -98,7 +100,9 @@ public struct LockTable: Sendable {
     private mutating func dispatch(_ command: Command) -> CommandResult {
         switch command {
         case let .openSession(owner, nonce, ttl):
-            return openSession(owner: owner, nonce: nonce, ttlMilliseconds: ttl)
+            return openSession(owner: owner, nonce: nonce, ttlMilliseconds: ttl, client: nil)
+        case let .openClientSession(owner, nonce, ttl, client, sessionsMax):
+            return openSession(owner: owner, nonce: nonce, ttlMilliseconds: ttl, client: (client, sessionsMax))
         case let .closeSession(request):
             return deduplicated(request, closing: true) { $0.closeSession(request.session) }
         case let .acquire(request, key, mode, wait, note):
@@ -154,7 +158,9 @@ public struct LockTable: Sendable {
 }
 
 /// Identifies an open-session request across retries.
+/// What makes a retried open recognisable: the client (nil on an open port), the owner and the nonce.
 struct OpenKey: Hashable, Sendable {
+    var client: String?
     var owner: String
     var nonce: UInt64
 }
@@ -243,6 +249,8 @@ struct Waiter: Hashable, Sendable {
 struct SessionRecord: Sendable {
     var id: SessionID
     var owner: String
+    /// The authenticated client that opened the session (`openClientSession`); nil on an open client port.
+    var client: String?
     var nonce: UInt64
     var ttlMilliseconds: UInt64
     var openedAt: Timestamp

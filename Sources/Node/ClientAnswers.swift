@@ -95,6 +95,9 @@ enum ClientAnswers {
                 + "release some or ask an operator to raise [quotas]"
         case .namespaceWaiters:
             "quota exceeded: as many requests wait in this key's namespace as its quota allows; retry later"
+        case .clientSessions:
+            "quota exceeded: this client has as many sessions open as its `sessions` quota allows; close unused "
+                + "sessions or ask an operator to raise it"
         }
     }
 }

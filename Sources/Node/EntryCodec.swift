@@ -140,7 +140,7 @@ extension Command {
             .cancelWait(let request, _), .forceUnlock(let request, _, _, _), .revokeSession(let request, _, _, _),
             .expireWaiter(let request), .resolve(let request):
             request
-        case .openSession, .expireSession, .checkpointLeases, .setQuotas:
+        case .openSession, .openClientSession, .expireSession, .checkpointLeases, .setQuotas:
             nil
         }
     }

@@ -56,7 +56,8 @@ extension Node {
     /// The leader keeps its lease book and waiter set in step with what the table now holds.
     private func noteApplied(_ command: Command, result: CommandResult) {
         switch (command, result) {
-        case (.openSession(_, _, let ttl), .sessionOpened(let session, _)):
+        case (.openSession(_, _, let ttl), .sessionOpened(let session, _)),
+            (.openClientSession(_, _, let ttl, _, _), .sessionOpened(let session, _)):
             addLease(session, ttl: ttl, remaining: ttl, generation: 0, now: environment.monotonicMilliseconds)
         case (.checkpointLeases(let checkpoints), _):
             for checkpoint in checkpoints { refreshRecordedLease(checkpoint.session) }

@@ -112,28 +112,67 @@ extension Node {
     }
 
     /// Takes a snapshot of the table and compacts the log once enough entries were applied since the last.
-    private func compactIfDue() {
-        guard !snapshotInFlight, readyInFlight == nil, raft.appliedIndex == applied,
-            applied.rawValue >= raft.snapshotIndex.rawValue + configuration.snapshotEntryThreshold
-        else { return }
-        let data = EntryCodec.snapshotData(addressBook: addressBook, table: table.snapshot())
-        let metadata: SnapshotMetadata
-        do {
-            metadata = try raft.compact(snapshotIndex: applied, snapshotData: data)
-        } catch {
-            preconditionFailure("node \(id): compacting through applied index \(applied) failed: \(error)")
+    ///
+    /// Encoding a large table takes long (about 50 MB for a million locks), so the node hands copies of the
+    /// table and the address book to the environment to encode away from its thread, and goes on serving;
+    /// the copies share storage with the live table until it changes. The log is compacted once the bytes are
+    /// back and no Ready is being written, at the index the copies were taken: entries applied meanwhile stay
+    /// in the log.
+    func compactIfDue() {
+        switch compaction {
+        case .encoding, .saving:
+            return
+        case .encoded(let index, let data):
+            if readyInFlight == nil { compact(through: index, data) }
+        case .idle:
+            guard readyInFlight == nil, raft.appliedIndex == applied,
+                applied.rawValue >= raft.snapshotIndex.rawValue + configuration.snapshotEntryThreshold
+            else { return }
+            let index = applied
+            let book = addressBook
+            let copy = table
+            compaction = .encoding
+            environment.encode({ EntryCodec.snapshotData(addressBook: book, table: copy.snapshot()) }) {
+                [weak self] data in
+                guard let self, self.failure == nil else { return }
+                self.compaction = .encoded(index, data)
+                self.compactIfDue()
+            }
+        }
+    }
+
+    private func compact(through index: LogIndex, _ data: [UInt8]) {
+        // A snapshot from the leader installed (or arriving) while this one was encoded is newer: drop this one.
+        guard index > raft.snapshotIndex,
+            let metadata = try? raft.compact(snapshotIndex: index, snapshotData: data)
+        else {
+            compaction = .idle
+            counters.snapshotsDropped += 1
+            return
         }
         let stored = StoredSnapshot(
             index: metadata.index.rawValue, term: metadata.term.rawValue,
             configuration: PeerWire.encode(metadata.configuration), data: data)
-        snapshotInFlight = true
+        compaction = .saving
         counters.snapshots += 1
         counters.diskWrites += 1
         environment.persist(DiskWrite(snapshot: stored, compactThrough: metadata.index.rawValue)) {
             [weak self] result in
             guard let self, self.failure == nil else { return }
-            self.snapshotInFlight = false
+            self.compaction = .idle
             if case .failure(let error) = result { self.stop(.storage("saving the snapshot: \(error)")) }
         }
     }
+}
+
+/// The node's own snapshot, from the decision to take one to its durable write.
+enum Compaction {
+    /// No snapshot is being taken.
+    case idle
+    /// The environment is encoding copies of the table.
+    case encoding
+    /// The bytes of the table as of `index` are back; the log is compacted once no Ready is being written.
+    case encoded(LogIndex, [UInt8])
+    /// The snapshot is being written and the log on disk compacted.
+    case saving
 }

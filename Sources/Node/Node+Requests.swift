@@ -8,9 +8,10 @@ extension Node {
     /// nodes answer `notLeader` with a hint. Bad input is answered `invalidArgument` before anything is
     /// proposed.
     ///
-    /// `caller` is the name of the authenticated client that sent it (`docs/security.md`), nil on an open
-    /// port; it goes into the audit trail with the administrator's owner label.
-    public func receive(_ request: ClientRequest, from client: ClientID, caller: String? = nil) {
+    /// `caller` is the authenticated client that sent it (`docs/security.md`), nil on an open port: the
+    /// sessions it opens record it (and count against its quota), and its name goes into the audit trail with
+    /// the administrator's owner label.
+    public func receive(_ request: ClientRequest, from client: ClientID, caller: Caller? = nil) {
         guard failure == nil else { return }
         observeRole()
         let reply = ReplyTarget(client: client, correlation: request.correlation)
@@ -39,11 +40,19 @@ extension Node {
         proposals.count + reads.count + (leadership.map { $0.renewalsAwaitingCoverage.count } ?? 0)
     }
 
-    private func route(_ operation: ClientOperation, _ reply: ReplyTarget, caller: String?) {
+    private func route(_ operation: ClientOperation, _ reply: ReplyTarget, caller: Caller?) {
         switch operation {
         case .openSession(let owner, let nonce, let ttl):
             let granted = configuration.grantedTTL(requested: ttl)
-            propose(.openSession(owner: owner, nonce: nonce, ttlMilliseconds: granted), .client(.open), reply)
+            let command: Command =
+                if let caller {
+                    .openClientSession(
+                        owner: owner, nonce: nonce, ttlMilliseconds: granted, client: caller.name,
+                        sessionsMax: caller.sessionsMax)
+                } else {
+                    .openSession(owner: owner, nonce: nonce, ttlMilliseconds: granted)
+                }
+            propose(command, .client(.open), reply)
         case .renewSession(let session):
             renew(session, reply)
         case .closeSession(let request):
@@ -84,10 +93,10 @@ extension Node {
 
     /// The identity an administrator's action is audited under: its session's owner label, and the name of
     /// the authenticated client that sent it (`client ops-console: alice@admin`), cut to the owner bound.
-    private func administrator(of request: RequestID, caller: String?) -> String {
+    private func administrator(of request: RequestID, caller: Caller?) -> String {
         let owner = table.session(request.session)?.owner ?? "\(request.session)"
         guard let caller else { return owner }
-        return Self.prefix("client \(caller): \(owner)", byteCountMax: InputLimits.ownerByteCountMax)
+        return Self.prefix("client \(caller.name): \(owner)", byteCountMax: InputLimits.ownerByteCountMax)
     }
 
     /// `text` cut to at most `byteCountMax` UTF-8 bytes at a character boundary.

@@ -33,7 +33,8 @@ public final class Node<Environment: NodeEnvironment> {
     /// The term and vote of the last hard state handed to the disk (nil until the first), so that a change of
     /// the commit index alone costs no disk write.
     var persistedTermAndVote: (term: Term, vote: NodeID?)?
-    var snapshotInFlight = false
+    /// Where the node's own next snapshot is (`compactIfDue`).
+    var compaction = Compaction.idle
     /// Set once the node stopped for good; every input is ignored afterwards.
     public private(set) var failure: NodeFailure?
     var flushScheduled = false
@@ -216,6 +217,8 @@ public struct NodeCounters: Sendable {
     public var diskWrites: UInt64 = 0
     /// Snapshots taken locally.
     public var snapshots: UInt64 = 0
+    /// Snapshots encoded locally but dropped because a newer one from the leader was installed meanwhile.
+    public var snapshotsDropped: UInt64 = 0
 }
 
 /// A cluster's membership: who votes, who learns, and where each node is reached.
@@ -264,4 +267,45 @@ extension Node {
 
     /// Whether session `id` is open in this node's applied state.
     public func isSessionOpen(_ id: SessionID) -> Bool { table.session(id) != nil }
+
+    /// Which client may act for session `id`, from the replicated table (the same answer on every node that
+    /// applied as far).
+    public func ownership(of id: SessionID) -> SessionOwnership {
+        if let session = table.session(id) { return session.client.map { .client($0) } ?? .openPort }
+        // A new leader may not have applied every entry its predecessor committed, the session's open among them.
+        if let leadership, applied < leadership.firstIndex { return .unsettled }
+        return .notOpen
+    }
+
+    /// The open sessions the authenticated client `name` opened, in id order.
+    public func sessions(ofClient name: String) -> [SessionID] { table.sessions(ofClient: name) }
+
+    /// The names of the authenticated clients with open sessions, sorted.
+    public var clientsWithSessions: [String] { table.clientsWithSessions }
+}
+
+/// Who may act for a session (`Node.ownership(of:)`).
+public enum SessionOwnership: Hashable, Sendable {
+    /// The authenticated client of this name opened it.
+    case client(String)
+    /// It was opened on an open client port, with no token.
+    case openPort
+    /// It is not open in this node's applied state.
+    case notOpen
+    /// This node has just become leader and has not applied its predecessor's entries yet: ask again soon.
+    case unsettled
+}
+
+/// The authenticated client a request comes from, as the node needs it (`docs/security.md`).
+public struct Caller: Hashable, Sendable {
+    /// The client's configured name; it goes into the audit trail and into the sessions it opens.
+    public var name: String
+    /// The most sessions the client may have open at once (0: no bound but the cluster's).
+    public var sessionsMax: UInt64
+
+    /// A caller.
+    public init(name: String, sessionsMax: UInt64 = 0) {
+        self.name = name
+        self.sessionsMax = sessionsMax
+    }
 }

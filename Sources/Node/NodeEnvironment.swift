@@ -21,6 +21,10 @@ public protocol NodeEnvironment: AnyObject {
     /// Makes `write` durable (`DiskWrite.perform(on:)` against the node's log store) and then calls
     /// `completion`. Writes complete in the order they were submitted.
     func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void)
+    /// Runs `work` (pure computation on copies the node made, such as encoding a snapshot) and later calls
+    /// `completion` with its result, like any other input. An environment with threads to spare runs `work` on
+    /// one of them so the node keeps serving meanwhile; the default runs it at once.
+    func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void)
     /// Asks for `Node.flush()` to be called soon, after the inputs that are already queued: the node batches
     /// everything that arrived in between into one disk write and one message per peer.
     func scheduleFlush()
@@ -29,6 +33,13 @@ public protocol NodeEnvironment: AnyObject {
     /// The node hit an error it must not survive (a failed write or sync, an unusable snapshot). It has
     /// stopped taking inputs; the environment should end the process (or, in the simulator, the node).
     func nodeStopped(_ failure: NodeFailure)
+}
+
+extension NodeEnvironment {
+    /// Runs `work` on the node's thread and calls `completion` at once.
+    public func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
+        completion(work())
+    }
 }
 
 /// A client connection, numbered by the environment.

@@ -21,13 +21,16 @@ public struct ClientIdentity: Hashable, Sendable {
     public var namespaces: Set<String>?
     /// A disabled client is refused at the handshake and on every request.
     public var enabled: Bool
+    /// The most sessions the client may have open at once; 0 means no bound but the cluster's.
+    public var sessionsMax: Int
 
     /// Creates a client identity.
-    public init(name: String, role: ClientRole, namespaces: Set<String>?, enabled: Bool = true) {
+    public init(name: String, role: ClientRole, namespaces: Set<String>?, enabled: Bool = true, sessionsMax: Int = 0) {
         self.name = name
         self.role = role
         self.namespaces = namespaces
         self.enabled = enabled
+        self.sessionsMax = sessionsMax
     }
 
     /// Whether the client may use `key`'s namespace.

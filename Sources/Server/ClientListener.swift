@@ -39,10 +39,6 @@ final class ClientListener {
     var nextID: UInt64 = 1
     /// The configured clients; empty when the port is open.
     var directory: ClientDirectory
-    /// Which client opened each session this node has seen (`docs/security.md`, "Sessions and clients").
-    /// Node-local and relearned from renewals after a change of leader; bounded by ``sessionOwnersMax``.
-    var sessionOwners: [SessionID: String] = [:]
-    static let sessionOwnersMax = 1_000_000
 
     static let limits = ConnectionLimits(maxFrameBytes: WireLimits.framePayloadByteCountMax, writeQueueBytesMax: 8 << 20)
 
@@ -90,12 +86,13 @@ final class ClientListener {
         do {
             let request = try ClientRequest(decoding: payload)
             runtime.metrics.clientRequests += 1
-            if let reason = denial(of: request.operation, on: connection) {
-                runtime.metrics.requestsDenied += 1
-                send(ClientResponse(correlation: request.correlation, outcome: .failure(.permissionDenied(reason: reason))), to: connection.id)
+            if let refusal = refusal(of: request.operation, on: connection) {
+                if case .permissionDenied = refusal { runtime.metrics.requestsDenied += 1 }
+                send(ClientResponse(correlation: request.correlation, outcome: .failure(refusal)), to: connection.id)
                 return
             }
-            runtime.node.receive(request, from: connection.id, caller: connection.identity?.name)
+            let caller = connection.identity.map { Caller(name: $0.name, sessionsMax: UInt64($0.sessionsMax)) }
+            runtime.node.receive(request, from: connection.id, caller: caller)
         } catch {
             logger.warning("closing a client connection: bad request", metadata: ["client": "\(connection.id)", "reason": "\(error)"])
             runtime.metrics.badClientFrames += 1
@@ -136,25 +133,30 @@ final class ClientListener {
         }
     }
 
-    /// Why the connection's client may not do `operation`, or nil when it may (always on an open port).
-    private func denial(of operation: ClientOperation, on connection: Connection) -> String? {
+    /// Why the connection's client may not do `operation` now (`permissionDenied` with the reason, or a
+    /// retryable answer), or nil when it may (always on an open port).
+    private func refusal(of operation: ClientOperation, on connection: Connection) -> ClientFailure? {
         guard directory.requiresTokens else { return nil }
-        guard let identity = connection.identity else { return "this cluster requires a client token" }
-        if let reason = Authorization.denial(of: operation, by: identity) { return reason }
+        guard let identity = connection.identity else {
+            return .permissionDenied(reason: "this cluster requires a client token")
+        }
+        if let reason = Authorization.denial(of: operation, by: identity) { return .permissionDenied(reason: reason) }
         guard let session = Self.session(of: operation) else { return nil }
-        if let owner = sessionOwners[session], owner != identity.name {
-            return "session \(session.rawValue) belongs to another client"
+        // The session's client is replicated state: every node that applied its open knows it.
+        switch runtime.node.ownership(of: session) {
+        case .client(let name) where name == identity.name:
+            return nil
+        case .notOpen:
+            // A session that is not open is answered by the node (ended or unknown), as on an open port.
+            return nil
+        case .client:
+            return .permissionDenied(reason: "session \(session.rawValue) belongs to another client")
+        case .openPort:
+            return .permissionDenied(
+                reason: "session \(session.rawValue) was opened without a client token; open a new session")
+        case .unsettled:
+            return .overloaded(reason: "this node has just become leader and is catching up; retry")
         }
-        if sessionOwners[session] == nil { remember(session, owner: identity.name) }
-        return nil
-    }
-
-    /// Records a session's client; at the bound, first forgets the sessions that are no longer open.
-    private func remember(_ session: SessionID, owner: String) {
-        if sessionOwners.count >= Self.sessionOwnersMax {
-            sessionOwners = sessionOwners.filter { runtime.node.isSessionOpen($0.key) }
-        }
-        if sessionOwners.count < Self.sessionOwnersMax { sessionOwners[session] = owner }
     }
 
     /// The session a request acts for, if any.
@@ -178,11 +180,11 @@ final class ClientListener {
                 disabled.insert(identity.name)
             }
         }
-        for (_, name) in sessionOwners where directory.client(named: name)?.enabled != true {
+        for name in runtime.node.clientsWithSessions where directory.client(named: name)?.enabled != true {
             disabled.insert(name)
         }
         for name in disabled.sorted() {
-            let sessions = sessionOwners.filter { $0.value == name }.map(\.key).sorted { $0.rawValue < $1.rawValue }
+            let sessions = runtime.node.sessions(ofClient: name)
             guard !sessions.isEmpty else { continue }
             let proposed = runtime.node.revokeSessions(
                 sessions, reason: "client \(name) disabled in the configuration", admin: "padlockd (configuration reload)")
@@ -202,24 +204,12 @@ final class ClientListener {
     /// Writes an answer; one the write queue cannot take now waits for it to drain.
     func send(_ response: ClientResponse, to client: ClientID) {
         guard let connection = connections[client] else { return }
-        learnSessions(from: response, on: connection)
         let payload = response.encoded()
         if !connection.overflow.isEmpty {
             connection.overflow.append(payload)
             return
         }
         if connection.tcp.send(payload) == .backpressure { connection.overflow.append(payload) }
-    }
-
-    /// Records which client a session opened on this connection belongs to; forgets sessions that ended.
-    private func learnSessions(from response: ClientResponse, on connection: Connection) {
-        guard directory.requiresTokens, let name = connection.identity?.name else { return }
-        switch response.outcome {
-        case .success(.sessionOpened(let grant)):
-            remember(grant.session, owner: name)
-        default:
-            break
-        }
     }
 
     private func drain(_ connection: Connection) {

@@ -9,19 +9,21 @@ import Wire
 #endif
 
 /// The node's environment under libuv: the loop's monotonic clock, the system's wall clock, the peer and
-/// client transports, and the disk thread running the `FileLogStore`.
+/// client transports, the disk thread running the `FileLogStore`, and a second thread encoding snapshots.
 ///
 /// Loop thread only, like everything the runtime owns.
 final class LoopEnvironment: NodeEnvironment {
     let loop: EventLoop
     let disk: DiskThread
+    let encoder: DiskThread
     let store: FileLogStore
     /// The runtime that owns the node (weak: the node holds its environment).
     weak var runtime: NodeRuntime?
 
-    init(loop: EventLoop, disk: DiskThread, store: FileLogStore) {
+    init(loop: EventLoop, disk: DiskThread, encoder: DiskThread, store: FileLogStore) {
         self.loop = loop
         self.disk = disk
+        self.encoder = encoder
         self.store = store
     }
 
@@ -53,6 +55,15 @@ final class LoopEnvironment: NodeEnvironment {
         if answer != .accepted {
             completion(.failure(StorageError(code: .closed, operation: "submit a disk write", detail: "\(answer)")))
         }
+    }
+
+    /// Runs `work` on the encoding thread; when that thread cannot take it (stopping, or full), on the loop.
+    func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
+        let answer = encoder.submit(work) { result in
+            // `work` does not throw; the failure case cannot occur.
+            if case .success(let bytes) = result { completion(bytes) }
+        }
+        if answer != .accepted { completion(work()) }
     }
 
     func scheduleFlush() { runtime?.requestFlush() }

@@ -41,10 +41,12 @@ public enum ServerHost {
             return 1
         }
         let disk = DiskThread(loop: loop, name: "padlockd-disk")
+        // Encodes the node's snapshots, so that neither the loop nor the log's writes wait for a large table.
+        let encoder = DiskThread(loop: loop, name: "padlockd-encode", capacity: 4)
         let outcome = ExitSignal()
         let bundle = StartBundle(store: store, restored: restored)
         let accepted = loop.post {
-            let environment = LoopEnvironment(loop: loop, disk: disk, store: bundle.store)
+            let environment = LoopEnvironment(loop: loop, disk: disk, encoder: encoder, store: bundle.store)
             let runtime = NodeRuntime(
                 settings: settings, loop: loop, environment: environment, logger: logger, finished: outcome.finish)
             do {
@@ -61,6 +63,7 @@ public enum ServerHost {
         let code = outcome.wait()
         // Writes already queued complete (their callbacks run while the loop drains its mailbox).
         disk.stop()
+        encoder.stop()
         let report = loop.stop()
         if !report.isClean { logger.warning("event loop stopped with live handles", metadata: ["handles": "\(report.liveHandles)"]) }
         logger.notice("padlockd stopped", metadata: ["exitCode": "\(code)"])

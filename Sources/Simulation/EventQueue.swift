@@ -6,6 +6,9 @@ enum SimEvent {
     case flush(node: Int, incarnation: Int)
     /// The oldest write in a node's disk queue completes.
     case diskDone(node: Int, incarnation: Int)
+    /// Work a node gave its environment to encode is done (`NodeEnvironment.encode`); `deliver` hands the
+    /// bytes back.
+    case encoded(node: Int, incarnation: Int, deliver: () -> Void)
     /// A peer frame arrives.
     case peerFrame(from: Int, to: Int, payload: [UInt8])
     /// A whole snapshot transfer arrives (its chunk payloads, in order); the sender learns the outcome.

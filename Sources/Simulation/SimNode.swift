@@ -73,6 +73,15 @@ final class SimHost: NodeEnvironment {
         simulation.submitDiskWrite(node: index, incarnation: incarnation, write, completion: completion)
     }
 
+    /// Encodes at once but hands the bytes back later, as another thread would: 1 ms plus 1 µs per 20 bytes of
+    /// simulated time, during which the node takes other inputs.
+    func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
+        let bytes = work()
+        simulation.schedule(
+            .encoded(node: index, incarnation: incarnation, deliver: { completion(bytes) }),
+            after: 1_000 + UInt64(bytes.count / 20))
+    }
+
     func scheduleFlush() {
         simulation.schedule(.flush(node: index, incarnation: incarnation), after: 0)
     }

@@ -132,6 +132,7 @@ public final class Simulation {
         case .tick(let node, let incarnation): nodeTick(node, incarnation)
         case .flush(let node, let incarnation): withNode(node, incarnation, event) { $0.flush() }
         case .diskDone(let node, let incarnation): diskDone(node, incarnation, event)
+        case .encoded(let node, let incarnation, let deliver): withNode(node, incarnation, event) { _ in deliver() }
         case .peerFrame(let from, let to, let payload): peerFrameArrived(from: from, to: to, payload, event)
         case .snapshotTransfer(let from, let to, let chunks, let incarnation):
             snapshotArrived(from: from, to: to, chunks, senderIncarnation: incarnation, event)
@@ -180,6 +181,7 @@ public final class Simulation {
         case .tick(let node, _): traceHash.add(UInt64(1 << 8 | node))
         case .flush(let node, _): traceHash.add(UInt64(2 << 8 | node))
         case .diskDone(let node, _): traceHash.add(UInt64(3 << 8 | node))
+        case .encoded(let node, _, _): traceHash.add(UInt64(13 << 8 | node))
         case .peerFrame(let from, let to, let payload):
             traceHash.add(UInt64(4 << 16 | from << 8 | to))
             traceHash.add(TraceHash.of(payload))

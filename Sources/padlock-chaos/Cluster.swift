@@ -122,13 +122,16 @@ final class ChaosCluster: @unchecked Sendable {
         return text
     }
 
-    /// Whether padlockd can start under libfaketime: `padlockd --help` under it must succeed. On this machine
-    /// it does not — a Swift executable started with LD_PRELOAD=libfaketime.so.1 sees no command-line
-    /// arguments — so the clock fault is skipped and the report says why.
+    /// Whether padlockd can start under libfaketime. A Swift executable started with
+    /// LD_PRELOAD=libfaketime.so.1 sees no command-line arguments here, so nodes under it take their
+    /// configuration from PADLOCK_CONFIG; the probe starts padlockd that way with a file that does not exist and
+    /// expects the configuration error (exit code 2) naming that file.
     private func probeFaketime() -> Bool {
         guard FileManager.default.fileExists(atPath: Self.faketimeLibrary) else { return false }
-        let status = shell("LD_PRELOAD='\(Self.faketimeLibrary)' FAKETIME='+5s x1.2' '\(padlockd.path)' --help")
-        return status == 0
+        let missing = directory.appendingPathComponent("faketime-probe.toml").path
+        let command = "LD_PRELOAD='\(Self.faketimeLibrary)' FAKETIME='+5s x1.2' PADLOCK_CONFIG='\(missing)' "
+            + "'\(padlockd.path)' 2>&1 | grep -qF 'cannot read \(missing)'"
+        return shell(command) == 0
     }
 
     private func mountTmpfs(_ node: Int, bytes: Int) -> Bool {
@@ -150,8 +153,11 @@ final class ChaosCluster: @unchecked Sendable {
         output.write(Data("--- chaos: starting node \(node)\(spec.map { " under FAKETIME=\"\($0)\"" } ?? "")\n".utf8))
         let process = Process()
         process.executableURL = padlockd
-        process.arguments = ["--config", nodeDirectory(node).appendingPathComponent("padlockd.toml").path]
+        let config = nodeDirectory(node).appendingPathComponent("padlockd.toml").path
+        process.arguments = ["--config", config]
         var environment = ProcessInfo.processInfo.environment
+        // Under libfaketime the arguments do not arrive (probeFaketime); the variable carries the same path.
+        environment["PADLOCK_CONFIG"] = config
         if let spec {
             environment["LD_PRELOAD"] = Self.faketimeLibrary
             environment["FAKETIME"] = spec

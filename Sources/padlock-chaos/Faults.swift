@@ -124,9 +124,10 @@ final class FaultInjector: @unchecked Sendable {
             await pause(hold)
             await cluster.healNetwork()
         case .clock:
-            let node = others[fault.variant % 2]
+            // The leader one time in three: its clock decides when leases expire.
+            let node = ([target] + others)[fault.variant % 3]
             let spec = faketimeSpecifications[fault.variant % faketimeSpecifications.count]
-            detail = "restart node \(node) under FAKETIME=\"\(spec)\" for \(hold), then restart it on the real clock"
+            detail = "restart node \(node)\(leader == node ? " (leader)" : "") under FAKETIME=\"\(spec)\" for \(hold), then restart it on the real clock"
             record("fault", .clock, detail)
             cluster.terminate(node)
             try? cluster.startNode(node, faketime: spec)

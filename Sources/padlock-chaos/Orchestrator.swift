@@ -64,7 +64,7 @@ final class Orchestrator: @unchecked Sendable {
         let injector = FaultInjector(cluster: cluster, history: history)
         let plan = planFaults(kinds: settings.kinds, seed: settings.seed, seconds: settings.seconds)
         if settings.kinds.contains(.clock) && !cluster.faketimeWorks {
-            injector.note("clock: skipped — padlockd started under LD_PRELOAD=libfaketime.so.1 sees no command-line arguments (padlockd --help fails)")
+            injector.note("clock: skipped — libfaketime is not installed (apt-get install faketime), or padlockd under it did not read PADLOCK_CONFIG")
         }
         if settings.kinds.contains(.disk) && cluster.tmpfsNode == nil {
             injector.note("disk: skipped — the tmpfs could not be mounted (not root?)")

@@ -16,7 +16,8 @@ struct Padlockd: ParsableCommand {
         commandName: "padlockd", abstract: "Run one node of a Padlock cluster.",
         discussion: "Exit status: 0 clean shutdown, 1 storage failure (fail-stop), 2 invalid configuration.")
 
-    @Option(help: "The configuration file (TOML; see docs/configuration.md).") var config: String
+    @Option(help: "The configuration file (TOML; see docs/configuration.md); PADLOCK_CONFIG when not given.")
+    var config: String?
     @Option(help: "Override node-id.") var nodeID: String?
     @Option(help: "Override data-dir.") var dataDir: String?
     @Option(help: "Override client-listen (host:port).") var clientListen: String?
@@ -25,7 +26,18 @@ struct Padlockd: ParsableCommand {
     @Option(help: "Override log-level (trace, debug, info, notice, warning, error, critical).") var logLevel: String?
     @Flag(help: "Start as a new node waiting to be added with `padlock member add` (no bootstrap).") var join = false
 
+    /// The configuration file's path: `--config`, else the environment's `PADLOCK_CONFIG`. The variable is for
+    /// launchers that cannot pass arguments, such as a program started under libfaketime's LD_PRELOAD, where a
+    /// Swift executable sees no command line (chaos/README.md).
+    var configPath: String {
+        config ?? ProcessInfo.processInfo.environment["PADLOCK_CONFIG"] ?? ""
+    }
+
     func settings() throws(ConfigError) -> PadlockdSettings {
+        let config = configPath
+        guard !config.isEmpty else {
+            throw ConfigError(code: .missingField, field: "--config", message: "give --config FILE or set PADLOCK_CONFIG")
+        }
         guard let data = FileManager.default.contents(atPath: config) else {
             throw ConfigError(code: .missingField, field: "--config", message: "cannot read \(config)")
         }
@@ -42,7 +54,7 @@ struct Padlockd: ParsableCommand {
         do {
             settings = try self.settings()
         } catch {
-            FileHandle.standardError.write(Data("padlockd: invalid configuration \(config): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("padlockd: invalid configuration \(configPath): \(error)\n".utf8))
             throw ExitCode(2)
         }
         LoggingSystem.bootstrap { label in
@@ -56,7 +68,7 @@ struct Padlockd: ParsableCommand {
         do {
             server.clusterSecret = try settings.security.clusterSecretFile.map(Self.readSecret)
         } catch {
-            FileHandle.standardError.write(Data("padlockd: invalid configuration \(config): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("padlockd: invalid configuration \(configPath): \(error)\n".utf8))
             throw ExitCode(2)
         }
         let reread = self
@@ -64,7 +76,7 @@ struct Padlockd: ParsableCommand {
             do {
                 return .success(ClientDirectory(try reread.settings().security))
             } catch {
-                return .failure(ReloadError("\(reread.config): \(error)"))
+                return .failure(ReloadError("\(reread.configPath): \(error)"))
             }
         }
         let code = ServerHost.run(settings: server, logger: logger)
@@ -97,8 +109,10 @@ extension ClientDirectory {
             security.clients.map { client in
                 let role = ClientRole(rawValue: client.role.rawValue) ?? .reader
                 let namespaces: Set<String>? = client.namespaces == ["*"] ? nil : Set(client.namespaces)
-                return (ClientIdentity(name: client.name, role: role, namespaces: namespaces, enabled: client.enabled),
-                    client.tokenSHA256)
+                let identity = ClientIdentity(
+                    name: client.name, role: role, namespaces: namespaces, enabled: client.enabled,
+                    sessionsMax: client.sessionsMax)
+                return (identity, client.tokenSHA256)
             })
     }
 }

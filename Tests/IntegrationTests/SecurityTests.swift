@@ -3,6 +3,7 @@ import PadlockClient
 import PadlockSecurity
 import PeerWire
 import Testing
+import Wire
 
 #if canImport(Glibc)
     import Glibc
@@ -15,6 +16,7 @@ import Testing
         var name: String
         var role: String
         var namespaces: [String]
+        var sessions: Int? = nil
         var token: String { "token-of-\(name)-0123456789" }
     }
 
@@ -23,6 +25,7 @@ import Testing
         TestClient(name: "acme-app", role: "app", namespaces: ["acme"]),
         TestClient(name: "globex-app", role: "app", namespaces: ["globex"]),
         TestClient(name: "acme-reader", role: "reader", namespaces: ["acme"]),
+        TestClient(name: "initech-app", role: "app", namespaces: ["initech"], sessions: 2),
     ]
 
     /// The marker after which a node's configuration holds the security settings, so a test can rewrite them.
@@ -40,6 +43,7 @@ import Testing
                 role = "\(client.role)"
                 namespaces = [\(namespaces)]
                 enabled = \(!disabled.contains(client.name))
+                \(client.sessions.map { "sessions = \($0)" } ?? "")
 
                 """
         }
@@ -201,6 +205,86 @@ import Testing
         #expect(refused?.code == .unavailable, "\(String(describing: refused))")
         let other = try await client.acquire("globex/contacts/1")
         try await other.release()
+    }
+
+    @Test("A client over its session quota is refused with 'quota exceeded'; closing a session frees a place")
+    func sessionQuotaPerClient() async throws {
+        let cluster = try LocalCluster(settings: Self.settings(), token: Self.token("ops"))
+        defer { cluster.stop() }
+        var open: [PadlockClient] = []
+        for index in 0..<2 {
+            let client = try await Self.client(cluster, "initech-app", owner: "rep\(index)@initech")
+            _ = try await client.acquire("initech/accounts/\(index)")
+            open.append(client)
+        }
+        let third = try await Self.client(cluster, "initech-app", owner: "rep2@initech")
+        let refused = await Self.failure { _ = try await third.acquire("initech/accounts/2") }
+        #expect(refused?.code == .unavailable, "\(String(describing: refused))")
+        #expect(refused?.message.contains("quota exceeded") == true, "\(String(describing: refused))")
+        let other = try await Self.client(cluster, "acme-app")
+        _ = try await other.acquire("acme/contacts/quota", note: "another client has its own quota")
+        await open.removeFirst().close()
+        var admitted = false
+        for _ in 0..<30 where !admitted {
+            admitted = (try? await third.acquire("initech/accounts/2")) != nil
+            if !admitted { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(admitted, "a closed session frees a place in the quota")
+        for client in open + [third, other] { await client.close() }
+    }
+
+    @Test("After the leader dies, the new leader still refuses a client acting for another client's session")
+    func sessionOwnershipSurvivesALeaderChange() async throws {
+        let cluster = try LocalCluster(settings: Self.settings(), token: Self.token("ops"))
+        defer { cluster.stop() }
+        let acme = try await Self.client(cluster, "acme-app", owner: "alice@acme")
+        let ops = try await Self.client(cluster, "ops", owner: "carol@ops")
+        defer { Task { await acme.close(); await ops.close() } }
+        let lock = try await acme.acquire("acme/contacts/owned")
+        let session = try #require(try await ops.inspect("acme/contacts/owned").holders.first?.holder.session)
+        _ = lock
+
+        let first = try #require(await cluster.leader(using: ops))
+        cluster.signal(first, SIGKILL)
+        var leader: Int?
+        for _ in 0..<100 {
+            if let found = await cluster.leader(using: ops), found != first {
+                leader = found
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let newLeader = try #require(leader, "a new leader was elected")
+
+        // globex-app presents a valid token, then asks the new leader to renew acme-app's session.
+        let socket = try RawSocket(port: cluster.clientPort(newLeader))
+        socket.writeFrame(
+            Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0), credentials: Array(Self.token("globex-app").utf8))
+                .encoded())
+        let answer = try #require(socket.readFrame())
+        guard case .accepted = try HandshakeAnswer(decoding: answer) else {
+            Issue.record("globex-app was not admitted")
+            return
+        }
+        var response: ClientResponse?
+        for attempt in 0..<20 {
+            socket.writeFrame(
+                ClientRequest(correlation: CorrelationID(UInt64(attempt + 1)), operation: .renewSession(session)).encoded())
+            let reply = try ClientResponse(decoding: try #require(socket.readFrame()))
+            // Asked while the new leader catches up, the node says to retry.
+            if case .failure(.overloaded) = reply.outcome {
+                try await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            response = reply
+            break
+        }
+        guard case .failure(.permissionDenied(let reason))? = response?.outcome else {
+            Issue.record("globex-app acted for acme-app's session: \(String(describing: response))")
+            return
+        }
+        #expect(reason.contains("belongs to another client"), "\(reason)")
+        #expect(try await acme.inspect("acme/contacts/owned").holders.first?.holder.session == session)
     }
 
     /// Replaces the security settings in every node's configuration file.

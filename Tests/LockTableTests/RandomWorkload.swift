@@ -58,7 +58,7 @@ struct RandomWorkload {
         case 88..<90: command = resolve(model)
         default: command = recent.randomElement(using: &random) ?? open()
         }
-        if roll < 90, case .openSession = command {
+        if roll < 90, command.isOpen {
         } else if roll < 90, !isHousekeeping(command) {
             recent.append(command)
             if recent.count > 6 { recent.removeFirst() }
@@ -73,11 +73,16 @@ struct RandomWorkload {
         }
     }
 
+    /// Opens on an open port half the time; otherwise for one of two clients with a small session quota, so
+    /// that quotas bite and two clients reuse one (owner, nonce).
     private mutating func open() -> Command {
-        .openSession(
-            owner: ["alice@fe", "bob@fe", "carol@fe"].randomElement(using: &random)!,
-            nonce: UInt64.random(in: 0..<4, using: &random),
-            ttlMilliseconds: UInt64.random(in: 2_000...6_000, using: &random))
+        let owner = ["alice@fe", "bob@fe", "carol@fe"].randomElement(using: &random)!
+        let nonce = UInt64.random(in: 0..<4, using: &random)
+        let ttl = UInt64.random(in: 2_000...6_000, using: &random)
+        guard Bool.random(using: &random) else { return .openSession(owner: owner, nonce: nonce, ttlMilliseconds: ttl) }
+        return .openClientSession(
+            owner: owner, nonce: nonce, ttlMilliseconds: ttl, client: ["crm-a", "crm-b"].randomElement(using: &random)!,
+            sessionsMax: [0, 2, 6].randomElement(using: &random)!)
     }
 
     /// Records a session id the table may have created (the open's index); unknown ids are fine too.
@@ -148,5 +153,14 @@ struct RandomWorkload {
         let last = model.sessions[id]?.lastSequence ?? 0
         let choices = [last, last > 0 ? last - 1 : 0, nextSequence[id, default: 1]]
         return .resolve(RequestID(session: id, sequence: choices.randomElement(using: &random)!))
+    }
+}
+
+extension Command {
+    fileprivate var isOpen: Bool {
+        switch self {
+        case .openSession, .openClientSession: true
+        default: false
+        }
     }
 }

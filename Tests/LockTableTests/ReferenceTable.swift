@@ -7,6 +7,7 @@ import PadlockTypes
 struct ReferenceTable {
     struct Session {
         var owner: String
+        var client: String?
         var nonce: UInt64
         var ttl: UInt64
         var generation: UInt64 = 0
@@ -62,6 +63,8 @@ struct ReferenceTable {
     private mutating func dispatch(_ command: Command) -> CommandResult {
         switch command {
         case let .openSession(owner, nonce, ttl): return open(owner, nonce, ttl)
+        case let .openClientSession(owner, nonce, ttl, client, sessionsMax):
+            return open(owner, nonce, ttl, client: client, sessionsMax: sessionsMax)
         case let .closeSession(request):
             return once(request, closing: true) {
                 $0.end(request.session, .closed, "", ""); return .sessionClosed
@@ -129,19 +132,25 @@ struct ReferenceTable {
         return result
     }
 
-    private mutating func open(_ owner: String, _ nonce: UInt64, _ ttl: UInt64) -> CommandResult {
+    private mutating func open(
+        _ owner: String, _ nonce: UInt64, _ ttl: UInt64, client: String? = nil, sessionsMax: UInt64 = 0
+    ) -> CommandResult {
         if owner.isEmpty { return .invalid(.ownerEmpty) }
         if owner.utf8.count > InputLimits.ownerByteCountMax { return .invalid(.ownerTooLong) }
         if ttl < InputLimits.sessionTTLMillisecondsMin || ttl > InputLimits.sessionTTLMillisecondsMax {
             return .invalid(.ttlOutOfRange)
         }
-        if let (id, session) = sessions.first(where: { $0.value.owner == owner && $0.value.nonce == nonce }) {
+        let same = sessions.first { $0.value.client == client && $0.value.owner == owner && $0.value.nonce == nonce }
+        if let (id, session) = same {
             return .sessionOpened(id, leaseDeadline: session.deadline)
         }
         if sessions.count >= configuration.sessionCountMax { return .overloaded(.sessions) }
+        if let client, sessionsMax > 0, sessions.values.filter({ $0.client == client }).count >= sessionsMax {
+            return .overloaded(.clientSessions)
+        }
         let deadline = now.adding(milliseconds: ttl)
         sessions[SessionID(index)] = Session(
-            owner: owner, nonce: nonce, ttl: ttl, deadline: deadline, checkpointRemaining: ttl)
+            owner: owner, client: client, nonce: nonce, ttl: ttl, deadline: deadline, checkpointRemaining: ttl)
         return .sessionOpened(SessionID(index), leaseDeadline: deadline)
     }
 

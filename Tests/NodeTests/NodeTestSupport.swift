@@ -15,7 +15,10 @@ final class ManualEnvironment: NodeEnvironment {
     var pendingWrites: [(write: DiskWrite, completion: (Result<Void, any Error>) -> Void)] = []
     var flushRequested = false
     var stopped: NodeFailure?
-    let store = MemoryLogStore()
+    let store: MemoryLogStore
+
+    /// An environment on `store` (a fresh one unless given: pass another's to restart a node on its data).
+    init(store: MemoryLogStore = MemoryLogStore()) { self.store = store }
 
     func send(_ message: Message) { sent.append(message) }
     func respond(_ response: ClientResponse, to client: ClientID) { responses.append((client, response)) }
@@ -26,6 +29,21 @@ final class ManualEnvironment: NodeEnvironment {
     func nodeStopped(_ failure: NodeFailure) { stopped = failure }
     var memberships: [Membership] = []
     func membershipChanged(_ membership: Membership) { memberships.append(membership) }
+    /// When set, `encode` keeps its work until `completeEncodings`, as a thread of its own would.
+    var defersEncoding = false
+    var pendingEncodings: [(work: @Sendable () -> [UInt8], completion: ([UInt8]) -> Void)] = []
+
+    func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
+        if defersEncoding { pendingEncodings.append((work, completion)) } else { completion(work()) }
+    }
+
+    /// Runs every deferred encoding and hands its bytes back, in order.
+    func completeEncodings() {
+        while !pendingEncodings.isEmpty {
+            let (work, completion) = pendingEncodings.removeFirst()
+            completion(work())
+        }
+    }
 
     /// Completes every queued write on the memory store, in order.
     func completeWrites() {
@@ -49,16 +67,16 @@ final class SingleNodeCluster {
     var nextCorrelation: UInt64 = 1
     let client = ClientID(1)
 
-    static func configuration() -> NodeConfiguration {
+    static func configuration(snapshotEntryThreshold: UInt64 = 50_000) -> NodeConfiguration {
         NodeConfiguration(
             id: NodeID(1), initialMembers: [NodeID(1): MemberAddresses(peer: "127.0.0.1:7501", client: "127.0.0.1:7401")],
             bootstrapVoters: [NodeID(1)],
-            checkpointIntervalMilliseconds: 500)
+            checkpointIntervalMilliseconds: 500, snapshotEntryThreshold: snapshotEntryThreshold)
     }
 
-    init(environment: ManualEnvironment = ManualEnvironment()) throws {
+    init(environment: ManualEnvironment = ManualEnvironment(), snapshotEntryThreshold: UInt64 = 50_000) throws {
         self.environment = environment
-        let configuration = Self.configuration()
+        let configuration = Self.configuration(snapshotEntryThreshold: snapshotEntryThreshold)
         let restored = try NodeRestore.load(from: environment.store, configuration: configuration)
         node = try Node(configuration: configuration, environment: environment, restored: restored, seed: 1)
     }

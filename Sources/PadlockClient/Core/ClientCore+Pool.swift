@@ -25,10 +25,12 @@ extension ClientCore {
             guard let self, let call, call.phase == .waitingForSession else { return }
             self.removeWaiter(call)
             let busy = self.sessions.filter(\.isBusy).count
-            call.finish(.gaveUp(
-                mayHaveApplied: false,
-                problem: "no session was free before the deadline (\(self.sessions.count) open, \(busy) busy)",
-                nil, nil))
+            var problem = "no session was free before the deadline (\(self.sessions.count) open, \(busy) busy)"
+            // Why no session opened, such as a quota the cluster enforces.
+            if let why = self.lastOpenProblem ?? self.sessions.lazy.compactMap(\.opening).first?.problem {
+                problem += "; opening one: \(why)"
+            }
+            call.finish(.gaveUp(mayHaveApplied: false, problem: problem, nil, nil))
         }
     }
 

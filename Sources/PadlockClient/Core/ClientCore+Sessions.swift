@@ -46,6 +46,7 @@ extension ClientCore {
         session.timings = timings
         session.lease = lease
         session.state = .open
+        lastOpenProblem = nil
         sessionsByID[grant.session] = session
         metrics.sessionsOpen(sessionsByID.count)
         logger.debug("session opened", metadata: ["session": "\(grant.session)", "ttl": "\(timings.ttl)"])
@@ -58,6 +59,7 @@ extension ClientCore {
     }
 
     private func openFailed(_ session: PoolSession, _ error: PadlockError, definitive: Bool) {
+        lastOpenProblem = error.message
         session.state = .closed
         sessions.removeAll { $0 === session }
         guard definitive else { return openSessionsIfNeeded() }

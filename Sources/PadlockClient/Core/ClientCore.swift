@@ -19,6 +19,8 @@ final class ClientCore {
     var sessionsByID: [SessionID: PoolSession] = [:]
     /// Calls waiting for any session, in arrival order.
     var sessionWaiters: [MutationCall] = []
+    /// Why the last session open failed (nil once one opens), for the message of a call that gives up waiting.
+    var lastOpenProblem: String?
     /// How to cancel each call in progress, by ticket.
     var cancellers: [UInt64: () -> Void] = [:]
     /// Settled fates of mutating requests, for `resolve`.

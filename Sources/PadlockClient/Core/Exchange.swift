@@ -49,7 +49,8 @@ final class Exchange {
     private var refusals: [Int: PadlockError] = [:]
     private(set) var mayHaveApplied = false
     private(set) var firstSentAt: ContinuousClock.Instant?
-    private var problem = "no endpoint answered"
+    /// The last thing that went wrong so far (a retry may still succeed).
+    private(set) var problem = "no endpoint answered"
 
     /// Makes an exchange; `pinned` sends every attempt to that one endpoint (status of each node), without
     /// following redirects.

@@ -34,6 +34,9 @@ extension PadlockdSettings {
         public var namespaces: [String]
         /// A disabled client is refused at the handshake and on every request.
         public var enabled: Bool
+        /// The most sessions the client may have open at once (`sessions`); 0, the default, means no bound but
+        /// `[limits] sessions`.
+        public var sessionsMax: Int
 
         /// Longest client name, in bytes.
         public static let nameByteCountMax = 64
@@ -41,12 +44,16 @@ extension PadlockdSettings {
         public static let namespaceCountMax = 256
 
         /// A client entry; nothing is checked (entries read with `parse(toml:)` have been).
-        public init(name: String, tokenSHA256: String, role: ClientRole, namespaces: [String], enabled: Bool = true) {
+        public init(
+            name: String, tokenSHA256: String, role: ClientRole, namespaces: [String], enabled: Bool = true,
+            sessionsMax: Int = 0
+        ) {
             self.name = name
             self.tokenSHA256 = tokenSHA256
             self.role = role
             self.namespaces = namespaces
             self.enabled = enabled
+            self.sessionsMax = sessionsMax
         }
     }
 
@@ -97,7 +104,7 @@ extension PadlockdSettings {
 
     /// One `[[clients]]` element.
     static func client(_ reader: FieldReader) throws(ConfigError) -> Client {
-        try reader.refuseUnknown(known: ["name", "token-sha256", "role", "namespaces", "enabled"])
+        try reader.refuseUnknown(known: ["name", "token-sha256", "role", "namespaces", "enabled", "sessions"])
         let nameMust = "a name of 1 to \(Client.nameByteCountMax) letters, digits, `-`, `_` or `.`"
         let name = try reader.required(try reader.string("name", must: nameMust), "name", must: nameMust)
         guard Self.isClientName(name) else { throw reader.invalid("name", "must be \(nameMust); found \"\(name)\"") }
@@ -114,9 +121,11 @@ extension PadlockdSettings {
             throw reader.invalid("role", "must be one of \(roles); found \"\(roleText)\"")
         }
         let namespaces = try Self.namespaces(reader)
+        let sessions = try reader.integer(
+            "sessions", in: 1...Int64(Limits.valueMax), must: "an integer from 1 to \(Limits.valueMax)")
         return Client(
             name: name, tokenSHA256: hash, role: role, namespaces: namespaces,
-            enabled: try reader.boolean("enabled") ?? true)
+            enabled: try reader.boolean("enabled") ?? true, sessionsMax: Int(sessions ?? 0))
     }
 
     /// `namespaces = ["acme", "globex"]` or `["*"]`: 1 to 256 distinct key segments, or the wildcard alone.
