@@ -24,6 +24,7 @@ import Testing
         .setQuotas(
             NamespaceQuotas(
                 standard: .init(heldLocksMax: 100), byNamespace: ["acme": .init(heldLocksMax: 5, waitersMax: 2)])),
+        .openClientSession(owner: "alice@fe", nonce: 9, ttlMilliseconds: 5_000, client: "crm-frontend", sessionsMax: 200),
     ]
 
     @Test func everyCommandSurvivesEncodingAndDecoding() throws {

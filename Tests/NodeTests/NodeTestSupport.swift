@@ -107,16 +107,16 @@ final class SingleNodeCluster {
 
     /// Sends one request; returns its correlation id.
     @discardableResult
-    func send(_ operation: ClientOperation) -> CorrelationID {
+    func send(_ operation: ClientOperation, caller: Caller? = nil) -> CorrelationID {
         let correlation = CorrelationID(nextCorrelation)
         nextCorrelation += 1
-        node.receive(ClientRequest(correlation: correlation, operation: operation), from: client)
+        node.receive(ClientRequest(correlation: correlation, operation: operation), from: client, caller: caller)
         return correlation
     }
 
     /// Sends one request, settles, and returns its answer (nil when none came).
-    func ask(_ operation: ClientOperation) -> Result<ClientResult, ClientFailure>? {
-        let correlation = send(operation)
+    func ask(_ operation: ClientOperation, caller: Caller? = nil) -> Result<ClientResult, ClientFailure>? {
+        let correlation = send(operation, caller: caller)
         settle()
         return answer(to: correlation)
     }

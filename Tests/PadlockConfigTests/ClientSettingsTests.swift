@@ -19,7 +19,7 @@ import Testing
                 + "\n"
                 + Self.client(
                     name: "\"ops\"", hash: "\"\(String(repeating: "cd", count: 32))\"",
-                    role: "\"admin\"", namespaces: "[\"*\"]", extra: "enabled = false\n"))
+                    role: "\"admin\"", namespaces: "[\"*\"]", extra: "enabled = false\nsessions = 20\n"))
         let settings = try PadlockdSettings.parse(toml: text)
         #expect(settings.security.clusterSecretFile == "/etc/padlock/secret")
         #expect(
@@ -27,7 +27,7 @@ import Testing
                 .init(name: "crm-frontend", tokenSHA256: Self.hash, role: .app, namespaces: ["acme", "globex"]),
                 .init(
                     name: "ops", tokenSHA256: String(repeating: "cd", count: 32), role: .admin, namespaces: ["*"],
-                    enabled: false),
+                    enabled: false, sessionsMax: 20),
             ])
         #expect(try PadlockdSettings.parse(toml: settings.tomlText) == settings, "the writer round-trips clients")
     }
@@ -85,6 +85,12 @@ import Testing
         BrokenRule(
             "two clients with one token", document(appending: Self.client() + "\n" + Self.client(name: "\"other\"")),
             "clients[1].token-sha256", .invalidValue, "give every client its own token"),
+        BrokenRule(
+            "a zero session quota", document(appending: Self.client(extra: "sessions = 0\n")), "clients[0].sessions",
+            .invalidValue, "must be an integer from 1 to 1000000000; found 0"),
+        BrokenRule(
+            "a session quota as a string", document(appending: Self.client(extra: "sessions = \"10\"\n")),
+            "clients[0].sessions", .wrongType, "must be an integer"),
         BrokenRule(
             "a zero quota", document(appending: "[quotas]\nheld-locks = 0"), "quotas.held-locks", .invalidValue,
             "must be an integer from 1 to 1000000000; found 0"),

@@ -93,6 +93,7 @@ struct SettingsWriter {
             for name in client.namespaces { names.append(string(name)) }
             field(["namespaces"], "[" + names.joined(separator: ", ") + "]")
             if !client.enabled || !vary(50) { field(["enabled"], String(client.enabled)) }
+            if client.sessionsMax > 0 { field(["sessions"], String(client.sessionsMax)) }
         }
     }
 
