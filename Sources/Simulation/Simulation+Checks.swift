@@ -160,7 +160,14 @@ extension Simulation {
         }
         let table = leader.lockTable
         for client in clients {
-            guard let session = client.session, !client.sessionLapsed, table.session(session.id) != nil else { continue }
+            guard let session = client.session, !client.sessionLapsed, let info = table.session(session.id) else { continue }
+            // Odd-numbered clients open as authenticated callers (clientRequestArrived): the replicated session
+            // must name that client, and no other session may.
+            let expected = client.index % 2 == 1 ? "sim-client-\(client.index)" : nil
+            if info.client != expected {
+                violation(
+                    "\(session.id) of \(client.owner) records client \(info.client ?? "none"), not \(expected ?? "none")")
+            }
             let held = table.list(owner: client.owner, limit: 1_000).locks.filter { $0.holder.session == session.id }
             if let first = held.first {
                 violation(

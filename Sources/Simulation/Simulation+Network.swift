@@ -92,9 +92,13 @@ extension Simulation {
     func clientRequestArrived(_ index: Int, _ connection: UInt64, _ payload: [UInt8], _ event: SimEvent) {
         // A connection from an earlier life of the node was reset when it died.
         guard connection & 0xFFFF == UInt64(nodes[index].incarnation & 0xFFFF) else { return }
+        // Odd-numbered clients come as authenticated callers, so their sessions are `openClientSession`
+        // entries that record the client through the log, snapshots and restarts.
+        let client = Int(connection >> 32)
+        let caller = client % 2 == 1 ? Caller(name: "sim-client-\(client)") : nil
         withNode(index, nil, event) { node in
             do {
-                node.receive(try ClientRequest(decoding: payload), from: ClientID(connection))
+                node.receive(try ClientRequest(decoding: payload), from: ClientID(connection), caller: caller)
             } catch {
                 violation("a client request does not decode at n\(nodes[index].id): \(error)")
             }
