@@ -118,7 +118,7 @@ extension Node {
     /// the copies share storage with the live table until it changes. The log is compacted once the bytes are
     /// back and no Ready is being written, at the index the copies were taken: entries applied meanwhile stay
     /// in the log.
-    func compactIfDue() {
+    private func compactIfDue() {
         switch compaction {
         case .encoding, .saving:
             return
