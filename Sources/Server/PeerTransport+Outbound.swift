@@ -131,7 +131,8 @@ final class OutboundPeer {
         guard !stopped, state == .idle else { return }
         state = .connecting
         transport.loop.connect(
-            host: endpoint.host, port: endpoint.port, timeout: .milliseconds(1_000), limits: PeerTransport.limits
+            host: endpoint.host, port: endpoint.port, timeout: .milliseconds(1_000), limits: PeerTransport.limits,
+            tls: transport.runtime.settings.tls?.peerDialer
         ) { [weak self] result in
             guard let self else { return }
             switch result {

@@ -55,6 +55,7 @@ struct Padlockd: ParsableCommand {
         var server = ServerSettings(settings)
         do {
             server.clusterSecret = try settings.security.clusterSecretFile.map(Self.readSecret)
+            server.tls = try settings.tls.map(ServerTLS.init)
         } catch {
             FileHandle.standardError.write(Data("padlockd: invalid configuration \(config): \(error)\n".utf8))
             throw ExitCode(2)
