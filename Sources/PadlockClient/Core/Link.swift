@@ -73,14 +73,15 @@ final class Link {
     }
 
     /// Connects and sends the handshake; attempts submitted meanwhile wait in the backlog.
-    func open(loop: EventLoop, handshake: Handshake, timeout: Duration) {
+    func open(loop: EventLoop, handshake: Handshake, timeout: Duration, tls: TLSContext? = nil) {
         // A client pipelines and must keep reading answers while its writes queue (docs/eventloop.md).
         let limits = ConnectionLimits(
             maxFrameBytes: WireLimits.framePayloadByteCountMax, pausesReadingWhenWriteQueueFull: false)
         handshakeTimer = loop.schedule(after: timeout) { [weak self] in
             self?.fail("no handshake answer within \(timeout)", wasConnected: true)
         }
-        loop.connect(host: address.host, port: address.port, timeout: timeout, limits: limits) { [weak self] result in
+        loop.connect(host: address.host, port: address.port, timeout: timeout, limits: limits, tls: tls) {
+            [weak self] result in
             guard let self else {
                 if case .success(let connection) = result { connection.abort() }
                 return
