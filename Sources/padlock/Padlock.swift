@@ -66,19 +66,7 @@ struct ConnectionOptions: ParsableArguments {
     var tlsKey: String?
 
     /// TLS settings from the flags, else the environment; nil (plaintext) when none is given.
-    var tls: TLSConfiguration? {
-        let environment = ProcessInfo.processInfo.environment
-        func pick(_ flag: String?, _ name: String) -> String? {
-            if let flag, !flag.isEmpty { return flag }
-            if let value = environment[name], !value.isEmpty { return value }
-            return nil
-        }
-        let caFile = pick(tlsCA, "PADLOCK_TLS_CA")
-        let certificateFile = pick(tlsCert, "PADLOCK_TLS_CERT")
-        let keyFile = pick(tlsKey, "PADLOCK_TLS_KEY")
-        guard caFile != nil || certificateFile != nil || keyFile != nil else { return nil }
-        return TLSConfiguration(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile)
-    }
+    var tls: TLSConfiguration? { tlsConfiguration(caFile: tlsCA, certificateFile: tlsCert, keyFile: tlsKey) }
 
     /// The token's bytes for the handshake: --token, else PADLOCK_TOKEN, else none (an open cluster).
     var credentials: [UInt8] {
@@ -117,6 +105,24 @@ struct ConnectionOptions: ParsableArguments {
             endpoints: endpointList, owner: owner, credentials: credentials, cluster: cluster,
             configuration: configuration, logger: logger)
     }
+}
+
+/// TLS settings from the given flags, else PADLOCK_TLS_CA, PADLOCK_TLS_CERT and PADLOCK_TLS_KEY; nil
+/// (plaintext) when none of the three is set.
+func tlsConfiguration(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil)
+    -> TLSConfiguration?
+{
+    let environment = ProcessInfo.processInfo.environment
+    func pick(_ flag: String?, _ name: String) -> String? {
+        if let flag, !flag.isEmpty { return flag }
+        if let value = environment[name], !value.isEmpty { return value }
+        return nil
+    }
+    let ca = pick(caFile, "PADLOCK_TLS_CA")
+    let certificate = pick(certificateFile, "PADLOCK_TLS_CERT")
+    let key = pick(keyFile, "PADLOCK_TLS_KEY")
+    guard ca != nil || certificate != nil || key != nil else { return nil }
+    return TLSConfiguration(caFile: ca, certificateFile: certificate, keyFile: key)
 }
 
 /// The owner label a command acts under by default: `user@host`.

@@ -103,7 +103,10 @@ final class Link {
         self.connection = connection
         state = .handshaking
         connection.onFrame = { [weak self] payload in self?.received(payload) }
-        connection.onClose = { [weak self] closed in self?.fail("connection \(closed.reason)", wasConnected: true) }
+        connection.onClose = { [weak self, unowned connection] closed in
+            guard let self else { return }
+            self.fail("connection \(closed.reason)\(self.closeHint(closed.reason, on: connection))", wasConnected: true)
+        }
         connection.onWritable = { [weak self] in
             self?.isWritable = true
             self?.pump()
@@ -229,5 +232,20 @@ final class Link {
     }
 
     /// Closes the connection for good (the client is closing).
+    /// A hint for the reasons a misconfigured TLS setting produces: a TLS port hangs up on a plaintext
+    /// client's handshake (or sends an alert it reads as an absurd frame length), and a TLS client sees a
+    /// plaintext port hang up on its hello.
+    private func closeHint(_ reason: CloseReason, on connection: TCPConnection) -> String {
+        guard state == .handshaking else { return "" }
+        switch reason {
+        case .frameTooLarge, .peerClosed, .peerReset:
+            return connection.usesTLS ? "" : " before answering the handshake (is the client port TLS? then set Configuration.tls)"
+        case .tlsFailed:
+            return " (check Configuration.tls against the server's [tls] settings)"
+        default:
+            return ""
+        }
+    }
+
     func shutDown() { fail("the client is closing", wasConnected: true) }
 }
