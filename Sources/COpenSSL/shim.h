@@ -12,9 +12,11 @@ static inline int padlock_ssl_ctx_require_tls12(SSL_CTX *context) {
     return (int)SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
 }
 
-/* Lets SSL_write accept a new buffer after a partial write, and releases idle record buffers. */
+/* Lets SSL_write accept a new buffer after a partial write, releases idle record buffers, and refuses
+   TLS 1.2 renegotiation (which Padlock never needs, and which a peer could use to make us work). */
 static inline void padlock_ssl_ctx_set_modes(SSL_CTX *context) {
     SSL_CTX_set_mode(context, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION);
 }
 
 /* Bytes waiting in a memory BIO. */

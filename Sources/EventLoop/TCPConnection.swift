@@ -158,7 +158,12 @@ public final class TCPConnection: LoopHandleOwner {
         handle = nil
         isReading = false
         readBuffer.deallocate()
-        tls?.free()
+        if let tls {
+            // Sends that waited for a handshake that never completed (an abort, a reset, the loop's stop).
+            droppedWriteBytes += tls.pendingBytes
+            tls.pendingBytes = 0
+            tls.free()
+        }
         let event = ConnectionClosed(reason: closeReason ?? .loopStopped, droppedWriteBytes: droppedWriteBytes)
         let onClose = self.onClose
         self.onFrame = nil
