@@ -27,7 +27,7 @@ final class TLSSession {
     private let incoming: OpaquePointer
     private let outgoing: OpaquePointer
     private(set) var isEstablished = false
-    /// Whether the first handshake step ran (the client's sends its hello).
+    /// Whether the first handshake step ran (on the client side, the one that sends its hello).
     var hasStarted = false
     /// Sends made before the handshake finished, in order, each with the bytes it counts in the write
     /// queue; written as soon as the handshake completes.

@@ -90,6 +90,7 @@ struct TLSTests {
                                                       sending: frames) { received.record($0) }
                 await waitUntil { received.frames.value.count == frames.count + 1 || received.closeReason != nil }
                 #expect(try await client.submit { connection.value.usesTLS })
+                #expect(try await client.submit { connection.value.queuedWriteBytes } == 0)
                 try await client.submit { connection.value.close() }
                 await waitUntil { received.closeReason != nil }
             }
@@ -101,6 +102,53 @@ struct TLSTests {
         #expect(echoes.contains { $0.count == large.count })
         #expect(encrypted.value == [true])
         #expect(received.closeReason == .closedLocally)
+    }
+
+    @Test("a full TLS write queue refuses sends, counts plaintext bytes, and drains to zero; every frame arrives")
+    func backpressureOverTLS() async throws {
+        let certificates = try TestCertificates.shared.get()
+        let serverTLS = try serverContext(certificates)
+        let clientTLS = try TLSContext.client(trustedCAFile: certificates.caFile)
+        let limits = ConnectionLimits(writeQueueBytesMax: 64 * 1024, writeQueueLowWaterBytes: 16 * 1024,
+                                      pausesReadingWhenWriteQueueFull: false)
+        let frames = (0..<400).map { index in [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: 1020) }
+        let serverSide = Seen()
+        let refusals = Shared([Int]())
+        let largestQueue = Shared(0)
+        try await withLoop(name: "tls-server") { server in
+            let port = try await listenTLS(on: server, tls: serverTLS, seen: serverSide)
+            try await withLoop(name: "tls-client") { client in
+                let connection = try await connectTLS(on: client, port: port, tls: clientTLS, limits: limits) { _ in }
+                try await client.submit {
+                    let tcp = connection.value
+                    var next = 0
+                    func pump() {
+                        while next < frames.count {
+                            guard tcp.send(frames[next]) == .queued else {
+                                refusals.with { $0.append(next) }
+                                return
+                            }
+                            largestQueue.with { $0 = max($0, tcp.queuedWriteBytes) }
+                            next += 1
+                        }
+                    }
+                    tcp.onWritable = { pump() }
+                    pump()
+                }
+                await waitUntil { serverSide.frames.value.count == frames.count || serverSide.closeReason != nil }
+                var queued = try await client.submit { connection.value.queuedWriteBytes }
+                while queued != 0 && !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(2))
+                    queued = try await client.submit { connection.value.queuedWriteBytes }
+                }
+                #expect(queued == 0, "the write queue did not drain to zero")
+                try await client.submit { connection.value.close() }
+                await waitUntil { serverSide.closeReason != nil }
+            }
+        }
+        #expect(!refusals.value.isEmpty, "no send was refused")
+        #expect(largestQueue.value <= 64 * 1024)
+        #expect(serverSide.frames.value == frames)
     }
 
     @Test("a client trusting another CA refuses the server: both sides close with the TLS reason, no frame passes")
