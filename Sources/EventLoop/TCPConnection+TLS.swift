@@ -94,7 +94,8 @@ extension TCPConnection {
     /// queued for the peer, and closes with `.tlsFailed`.
     func failTLS(_ reason: String) {
         guard state == .open || state == .flushing else { return }
-        core.logger.warning("closing connection: TLS failed", metadata: ["connection": "\(number)", "reason": "\(reason)"])
+        core.logger.warning(
+            "closing connection: TLS failed", metadata: ["connection": "\(number)", "reason": "\(reason)"])
         closeReason = closeReason ?? .tlsFailed(reason)
         guard state == .open, let tls else {
             finish(.tlsFailed(reason))

@@ -99,7 +99,9 @@ final class TLSSession {
     }
 
     /// Decrypts every complete record into `buffer`, passing each piece to `deliver`.
-    func readPlaintext(into buffer: UnsafeMutableRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void) -> ReadEnd {
+    func readPlaintext(into buffer: UnsafeMutableRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void)
+        -> ReadEnd
+    {
         guard let ssl, let base = buffer.baseAddress else { return .drained }
         while true {
             var count = 0
@@ -171,7 +173,8 @@ final class TLSSession {
         if let ssl {
             let verdict = SSL_get_verify_result(ssl)
             if verdict != X509_V_OK {
-                parts.append("certificate verification failed: " + String(cString: X509_verify_cert_error_string(verdict)))
+                let verdictText = String(cString: X509_verify_cert_error_string(verdict))
+                parts.append("certificate verification failed: " + verdictText)
             }
         }
         if code == SSL_ERROR_SSL {

@@ -87,8 +87,14 @@ final class NodeRuntime {
                 "node": "\(settings.nodeID)", "cluster": "\(settings.clusterID)",
                 "client": "\(settings.clientListen.host):\(clientPort)", "peer": "\(settings.peerListen.host):\(peerPort)",
                 "dataDir": "\(settings.dataDirectory)", "members": "\(node.membership.configuration)",
-                "tls": "\(settings.tls == nil ? "off" : settings.tls?.peerDialer == nil ? "clients" : "clients and peers")",
+                "tls": "\(tlsSummary)",
             ])
+    }
+
+    /// What `[tls]` protects, for the start-up log line.
+    private var tlsSummary: String {
+        guard let tls = settings.tls else { return "off" }
+        return tls.peerDialer == nil ? "clients" : "clients and peers"
     }
 
     private func listen(_ field: String, _ endpoint: Endpoint, _ body: (Endpoint) throws(UVError) -> Int)

@@ -29,7 +29,8 @@ public struct ServerTLS: Sendable {
                 trustedCAFile: settings.caFile, certificateChainFile: settings.certificateFile,
                 privateKeyFile: settings.keyFile)
         } catch {
-            throw ConfigError(code: .invalidValue, field: Self.field(error.step), message: "`\(Self.field(error.step))`: \(error)")
+            let field = Self.field(error.step)
+            throw ConfigError(code: .invalidValue, field: field, message: "`\(field)`: \(error)")
         }
     }
 

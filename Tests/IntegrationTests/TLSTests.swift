@@ -123,6 +123,43 @@ import Testing
         #expect(cluster.nodeLog(1).contains("TLS failed"), "node 1 did not log the refused handshakes")
     }
 
+    @Test("padlockd refuses TLS files it cannot use with exit code 2, naming the field",
+          arguments: ["key of another certificate", "missing CA bundle"])
+    func unusableTLSFilesStopPadlockd(_ mistake: String) throws {
+        let certificates = try TestCertificates.shared.get()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let base = Ports.base()
+        let wrongKey = mistake == "key of another certificate"
+        let text = """
+            cluster-id = 7
+            node-id = 1
+            data-dir = "\(directory.appendingPathComponent("data").path)"
+            client-listen = "127.0.0.1:\(base)"
+            peer-listen = "127.0.0.1:\(base + 100)"
+
+            [[members]]
+            id = 1
+            peer = "127.0.0.1:\(base + 100)"
+            client = "127.0.0.1:\(base)"
+
+            [tls]
+            cert-file = "\(certificates.server.certificateFile)"
+            key-file = "\(wrongKey ? certificates.otherServer.keyFile : certificates.server.keyFile)"
+            ca-file = "\(wrongKey ? certificates.caFile : directory.appendingPathComponent("missing.pem").path)"
+            peer = true
+
+            """
+        let file = directory.appendingPathComponent("padlockd.toml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let result = try runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
+        #expect(result.status == 2, "padlockd exited \(result.status): \(result.errors)")
+        let field = wrongKey ? "`tls.key-file`" : "`tls.ca-file`"
+        #expect(result.errors.contains(field), "\(result.errors)")
+        #expect(result.errors.contains(wrongKey ? "does not match the certificate" : "missing.pem"), "\(result.errors)")
+    }
+
     @Test("A node whose peer certificate comes from another CA cannot join; the others keep a leader and serve")
     func nodeWithWrongPeerCertificateCannotJoin() async throws {
         let certificates = try TestCertificates.shared.get()

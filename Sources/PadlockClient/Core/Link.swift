@@ -239,7 +239,8 @@ final class Link {
         guard state == .handshaking else { return "" }
         switch reason {
         case .frameTooLarge, .peerClosed, .peerReset:
-            return connection.usesTLS ? "" : " before answering the handshake (is the client port TLS? then set Configuration.tls)"
+            guard !connection.usesTLS else { return "" }
+            return " before answering the handshake (is the client port TLS? then set Configuration.tls)"
         case .tlsFailed:
             return " (check Configuration.tls against the server's [tls] settings)"
         default:

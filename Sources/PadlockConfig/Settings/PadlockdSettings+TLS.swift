@@ -49,13 +49,15 @@ extension PadlockdSettings {
         let modes = ClientCertificates.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
         if let text = try reader.string("client-certificates", must: "one of \(modes)") {
             guard let mode = ClientCertificates(rawValue: text) else {
-                throw reader.invalid("client-certificates", "must be one of \(modes); found \"\(TOMLPath.abbreviated(text))\"")
+                throw reader.invalid(
+                    "client-certificates", "must be one of \(modes); found \"\(TOMLPath.abbreviated(text))\"")
             }
             tls.clientCertificates = mode
         }
         tls.protectsPeers = try reader.boolean("peer") ?? false
         if reader.table["ca-file"] != nil {
-            tls.caFile = try tlsPath(reader, "ca-file", must: "the path of the CA bundle (PEM) certificates are checked against")
+            let must = "the path of the CA bundle (PEM) certificates are checked against"
+            tls.caFile = try tlsPath(reader, "ca-file", must: must)
         } else if tls.clientCertificates != .none || tls.protectsPeers {
             let needs = tls.protectsPeers ? "`\(reader.field("peer"))` is true" : "client certificates are checked"
             throw ConfigError(
