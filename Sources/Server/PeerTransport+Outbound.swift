@@ -228,6 +228,10 @@ final class OutboundPeer {
         connection = nil
         if state == .ready {
             transport.logger.notice("peer link down", metadata: ["peer": "\(id)", "reason": "\(event.reason)"])
+        } else if case .tlsFailed(let reason) = event.reason {
+            // Names the peer, which the connection's own warning cannot.
+            transport.logger.notice(
+                "peer link refused at the TLS handshake", metadata: ["peer": "\(id)", "reason": "\(reason)"])
         }
         unreachable()
         scheduleReconnect()

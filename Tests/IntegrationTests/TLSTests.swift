@@ -189,5 +189,6 @@ import Testing
         let refusedByGoodNodes = cluster.nodeLog(1).contains("TLS failed") || cluster.nodeLog(2).contains("TLS failed")
         #expect(refusedByGoodNodes, "nodes 1 and 2 did not log refusing node 3")
         #expect(cluster.nodeLog(3).contains("TLS failed"), "node 3 did not log its refused links")
+        #expect(cluster.nodeLog(1).contains("peer link refused at the TLS handshake"), "node 1 did not name the peer")
     }
 }
