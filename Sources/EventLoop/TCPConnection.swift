@@ -109,6 +109,9 @@ public final class TCPConnection: LoopHandleOwner {
 
     /// Orderly close: stops reading, writes every queued frame (or raw bytes), then closes. `onClose` follows with
     /// `.closedLocally`. A peer that never drains keeps the connection flushing until `abort()`.
+    ///
+    /// On a TLS connection close_notify goes out first. Sends still waiting for a handshake that has not
+    /// completed are dropped and counted in `ConnectionClosed.droppedWriteBytes`.
     public func close() {
         core.assertOnLoopThread("TCPConnection.close")
         guard state == .open, liveHandle != nil else { return }
