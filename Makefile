@@ -5,12 +5,13 @@ SEEDS ?= 1-5000
 
 .PHONY: run test deps build release fuzz bench format sim example chaos chaos-self-check
 
-# Installs Debian's libuv1-dev (the event loop) and libsqlite3-dev (GRDB, for the SQLite fencing helper)
-# when pkg-config cannot find them.
+# Installs Debian's libuv1-dev (the event loop), libssl-dev (TLS, decision 0010) and libsqlite3-dev (GRDB, for
+# the SQLite fencing helper) when pkg-config cannot find them, and the openssl command the TLS tests make
+# their throwaway certificates with.
 deps:
-	@if ! pkg-config --exists libuv sqlite3 2>/dev/null; then \
-		echo "libuv or sqlite3 not found: installing libuv1-dev, libsqlite3-dev and pkg-config through apt"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libuv1-dev libsqlite3-dev pkg-config; \
+	@if ! pkg-config --exists libuv openssl sqlite3 2>/dev/null || ! command -v openssl >/dev/null 2>&1; then \
+		echo "libuv, openssl or sqlite3 not found: installing libuv1-dev, libssl-dev, openssl, libsqlite3-dev and pkg-config through apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libuv1-dev libssl-dev openssl libsqlite3-dev pkg-config; \
 	fi
 
 build: deps

@@ -35,9 +35,15 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
+        // MARK: TLS from Debian's OpenSSL 3 (decision 0010); only EventLoop imports it.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "EventLoop",
-            dependencies: ["CLibUV", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLibUV", "COpenSSL", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "CLibUV"]),
 

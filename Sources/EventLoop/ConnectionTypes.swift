@@ -74,6 +74,8 @@ public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
     case frameTooLarge(announcedBytes: UInt64, maxFrameBytes: Int)
     /// A read or write failed.
     case failed(UVError)
+    /// The TLS handshake, the other side's certificate or a TLS record failed; OpenSSL's reason.
+    case tlsFailed(String)
     /// The loop stopped and closed every handle.
     case loopStopped
 
@@ -86,6 +88,7 @@ public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
         case .peerReset: "reset by peer"
         case .frameTooLarge(let announced, let limit): "frame of \(announced) bytes exceeds limit \(limit)"
         case .failed(let error): "failed: \(error)"
+        case .tlsFailed(let reason): "TLS failed: \(reason)"
         case .loopStopped: "loop stopped"
         }
     }

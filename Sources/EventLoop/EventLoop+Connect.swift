@@ -36,16 +36,33 @@ extension EventLoop {
     /// passes first, `.cancelled` when the loop stops first. Loop thread only.
     ///
     /// Install the connection's callbacks inside `completion`; reading starts when it returns.
+    ///
+    /// With a client-side `tls` context the connection is encrypted and the server's certificate must be
+    /// signed by the context's CA bundle and name `tls.serverName`, or `host` when the context names none.
+    /// The completion still comes at TCP connect; sends made before the handshake finishes wait for it, and
+    /// a failed handshake closes the connection with `.tlsFailed` and OpenSSL's reason.
+    /// `.invalidArgument` means the expected server name could not be set.
     public func connect(host: String, port: Int, timeout: Duration, limits: ConnectionLimits = .init(),
+                        tls: TLSContext? = nil,
                         completion: @escaping (Result<TCPConnection, UVError>) -> Void) {
         preconditionOnLoopThread("connect(host:port:)")
+        precondition(tls?.side != .server, "connect(host:port:) needs a client-side TLS context")
         guard (1...65_535).contains(port) else {
             completion(.failure(.invalidArgument))
             return
         }
+        var session: TLSSession?
+        if let tls {
+            session = TLSSession(context: tls, serverName: tls.serverName ?? host)
+            guard session != nil else {
+                core.logger.warning("connect refused: no TLS session", metadata: ["reason": "\(takeOpenSSLError())"])
+                completion(.failure(.invalidArgument))
+                return
+            }
+        }
         let handle = allocateHandle(UV_TCP, as: uv_tcp_t.self)
         precondition(uv_tcp_init(core.loop, handle) == 0, "uv_tcp_init failed")
-        let connection = TCPConnection(core: core, handle: handle, limits: limits)
+        let connection = TCPConnection(core: core, handle: handle, limits: limits, tls: session)
         let attempt = ConnectAttempt(connection: connection, completion: completion)
         let request = allocateRequest(UV_CONNECT, as: uv_connect_t.self)
         // The request holds a retained attempt until its callback, which libuv always runs (with

@@ -4,6 +4,7 @@ import Logging
 extension TCPConnection {
     /// Starts reading; called once the owner has installed its callbacks.
     func startReading() {
+        startTLSIfNeeded()
         updateReading()
     }
 
@@ -38,7 +39,11 @@ extension TCPConnection {
     }
 
     fileprivate func received(_ bytes: UnsafeRawBufferPointer) {
-        decoder.append(bytes)
+        if let tls {
+            receivedCiphertext(bytes, session: tls)
+        } else {
+            decoder.append(bytes)
+        }
         deliverFrames()
     }
 
@@ -71,7 +76,10 @@ extension TCPConnection {
     }
 
     fileprivate func readFailed(_ status: Int) {
-        if status == Int(UV_EOF.rawValue) {
+        let isEndOfStream = status == Int(UV_EOF.rawValue) || status == Int(UV_ECONNRESET.rawValue)
+        if isEndOfStream, let interrupted = handshakeInterruption() {
+            finish(interrupted)
+        } else if status == Int(UV_EOF.rawValue) {
             finish(.peerClosed)
         } else if status == Int(UV_ECONNRESET.rawValue) {
             finish(.peerReset)

@@ -1,19 +1,23 @@
 import CLibUV
 
-// A write request and its bytes share one allocation: [uv_write_t, padded to 16 bytes][4-byte big-endian
-// payload length][payload]. A framed connection writes the length and the payload (the length is the
-// frame's prefix); a raw connection writes only the payload, and the length stays behind as bookkeeping.
-// Either way the write callback recovers the size from the length and frees the whole block, so nothing
-// else has to remember per-write state.
+// A write request and its bytes share one allocation: [uv_write_t, padded to 16 bytes][8-byte accounted
+// count][4-byte big-endian payload length][payload]. A framed connection writes the length and the payload
+// (the length is the frame's prefix); a raw connection, and a TLS connection writing ciphertext, write only
+// the payload. The accounted count is what the write holds of the write queue: the bytes `send` counted for
+// it (for TLS, the plaintext frame it carries, or 0 for handshake records). The write callback subtracts it
+// and frees the whole block, so nothing else has to remember per-write state.
 
 private let requestBytes = (uv_req_size(UV_WRITE) + 15) & ~15
+private let accountedFieldBytes = 8
 
 extension TCPConnection {
     /// Queues one frame carrying `payload`; on a raw connection, queues `payload`'s bytes as they are (an
     /// empty raw send writes nothing and answers `.queued`).
     ///
     /// Never blocks and never buffers beyond `limits.writeQueueBytesMax`: see `SendAnswer`. Raw bytes
-    /// count toward the queue exactly as a frame's bytes do, without a prefix.
+    /// count toward the queue exactly as a frame's bytes do, without a prefix. On a TLS connection the
+    /// queue counts the same plaintext bytes (ciphertext adds a little per record), and sends made before
+    /// the handshake finishes wait in order until it does.
     public func send(_ payload: [UInt8]) -> SendAnswer {
         core.assertOnLoopThread("TCPConnection.send")
         guard state == .open, let handle = liveHandle else { return .closed }
@@ -27,16 +31,14 @@ extension TCPConnection {
             return .backpressure
         }
         if writeBytes == 0 { return .queued }
-        let block = makeWriteBlock(payload)
-        let start = limits.framing == .raw ? block + requestBytes + FrameDecoder.prefixBytes : block + requestBytes
-        var buffer = uv_buf_init(start.assumingMemoryBound(to: CChar.self), UInt32(writeBytes))
-        let request = block.bindMemory(to: uv_write_t.self, capacity: 1)
-        let status = uv_write(request, asStream(handle), &buffer, 1, bytesWritten)
-        if status < 0 {
-            block.deallocate()
-            finish(.failed(UVError(status: status)))
-            return .closed
+        if let tls { return sendEncrypted(payload, accountedBytes: writeBytes, session: tls) }
+        let block = makeWriteBlock(payloadBytes: payload.count, accountedBytes: writeBytes)
+        let payloadStart = block + requestBytes + accountedFieldBytes + FrameDecoder.prefixBytes
+        payload.withUnsafeBytes { bytes in
+            if let base = bytes.baseAddress { payloadStart.copyMemory(from: base, byteCount: bytes.count) }
         }
+        let start = limits.framing == .raw ? payloadStart : payloadStart - FrameDecoder.prefixBytes
+        guard issueWrite(block, from: start, count: writeBytes, on: handle) else { return .closed }
         queuedWriteBytes += writeBytes
         return .queued
     }
@@ -50,27 +52,48 @@ extension TCPConnection {
         }
     }
 
-    /// Allocates a write block (layout above) holding `payload`; the caller has checked its size.
-    private func makeWriteBlock(_ payload: [UInt8]) -> UnsafeMutableRawPointer {
-        let blockBytes = requestBytes + FrameDecoder.prefixBytes + payload.count
+    /// Writes the ciphertext OpenSSL has produced so far, as one write holding `accountedBytes` of the queue.
+    /// Returns false when the write failed and the connection is finishing.
+    @discardableResult
+    func flushCiphertext(_ session: TLSSession, accountedBytes: Int) -> Bool {
+        let count = session.outgoingBytes
+        guard count > 0, count <= Int(UInt32.max), let handle = liveHandle else { return count == 0 }
+        let block = makeWriteBlock(payloadBytes: count, accountedBytes: accountedBytes)
+        let start = block + requestBytes + accountedFieldBytes + FrameDecoder.prefixBytes
+        session.takeOutgoing(into: start, count: count)
+        return issueWrite(block, from: start, count: count, on: handle)
+    }
+
+    /// Allocates a write block (layout above) with room for `payloadBytes`; the caller fills the payload.
+    private func makeWriteBlock(payloadBytes: Int, accountedBytes: Int) -> UnsafeMutableRawPointer {
+        let blockBytes = requestBytes + accountedFieldBytes + FrameDecoder.prefixBytes + payloadBytes
         let block = UnsafeMutableRawPointer.allocate(byteCount: blockBytes, alignment: 16)
         block.initializeMemory(as: UInt8.self, repeating: 0, count: requestBytes)
-        let lengthField = block + requestBytes
-        lengthField.storeBytes(of: UInt32(payload.count).bigEndian, as: UInt32.self)
-        payload.withUnsafeBytes { bytes in
-            if let base = bytes.baseAddress {
-                (lengthField + FrameDecoder.prefixBytes).copyMemory(from: base, byteCount: bytes.count)
-            }
-        }
+        (block + requestBytes).storeBytes(of: UInt64(accountedBytes), as: UInt64.self)
+        (block + requestBytes + accountedFieldBytes).storeBytes(of: UInt32(payloadBytes).bigEndian, as: UInt32.self)
         return block
     }
 
-    fileprivate func written(payloadBytes: Int, status: Int32) {
-        let writeBytes = queuedBytes(forPayloadBytes: payloadBytes)
-        queuedWriteBytes -= writeBytes
+    /// Hands `count` bytes from `start` (inside `block`) to `uv_write`; on failure frees the block, finishes
+    /// the connection and returns false.
+    private func issueWrite(_ block: UnsafeMutableRawPointer, from start: UnsafeMutableRawPointer, count: Int,
+                            on handle: UnsafeMutablePointer<uv_tcp_t>) -> Bool {
+        var buffer = uv_buf_init(start.assumingMemoryBound(to: CChar.self), UInt32(count))
+        let request = block.bindMemory(to: uv_write_t.self, capacity: 1)
+        let status = uv_write(request, asStream(handle), &buffer, 1, bytesWritten)
+        guard status >= 0 else {
+            block.deallocate()
+            finish(.failed(UVError(status: status)))
+            return false
+        }
+        return true
+    }
+
+    fileprivate func written(accountedBytes: Int, status: Int32) {
+        queuedWriteBytes -= accountedBytes
         precondition(queuedWriteBytes >= 0, "write queue went negative: \(queuedWriteBytes)")
         if status < 0 {
-            droppedWriteBytes += writeBytes
+            droppedWriteBytes += accountedBytes
             if status != UV_ECANCELED.rawValue {
                 finish(status == UV_ECONNRESET.rawValue || status == UV_EPIPE.rawValue
                        ? .peerReset : .failed(UVError(status: status)))
@@ -88,12 +111,12 @@ extension TCPConnection {
 private func bytesWritten(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
     guard let request else { return }
     let block = UnsafeMutableRawPointer(request)
-    let payloadBytes = Int(UInt32(bigEndian: (block + requestBytes).loadUnaligned(as: UInt32.self)))
+    let accountedBytes = Int((block + requestBytes).loadUnaligned(as: UInt64.self))
     let stream = padlock_write_stream(request)
     block.deallocate()
     guard let stream else { return }
     let handle = UnsafeMutableRawPointer(stream).assumingMemoryBound(to: uv_handle_t.self)
     // The connection is still attached: libuv runs every write callback before the handle's close callback.
     guard let connection = owner(of: handle, as: TCPConnection.self) else { return }
-    connection.written(payloadBytes: payloadBytes, status: status)
+    connection.written(accountedBytes: accountedBytes, status: status)
 }

@@ -5,6 +5,9 @@ import Logging
 /// payload), or, with `ConnectionLimits.Framing.raw`, plain bytes. Made by a `TCPListener` or by
 /// `EventLoop.connect`.
 ///
+/// Given a `TLSContext`, the connection encrypts: the owner still sends and receives plaintext frames, the
+/// handshake runs on the first reads, and a handshake or certificate failure closes it with `.tlsFailed`.
+///
 /// Loop thread only: every method must be called there, and every callback runs there. The owner sets
 /// `onFrame`, `onClose` and `onWritable` (for accepted connections, inside the listener's accept callback,
 /// before the first frame can arrive). `onClose` is called exactly once; afterwards all three callbacks
@@ -59,13 +62,16 @@ public final class TCPConnection: LoopHandleOwner {
     var closeReason: CloseReason?
     /// Connections that failed to connect close without telling an owner.
     var closesSilently = false
+    /// The TLS session, on an encrypted connection; freed when the handle closes.
+    let tls: TLSSession?
 
     static let readBufferBytes = 64 * 1024
 
-    init(core: LoopCore, handle: UnsafeMutablePointer<uv_tcp_t>, limits: ConnectionLimits) {
+    init(core: LoopCore, handle: UnsafeMutablePointer<uv_tcp_t>, limits: ConnectionLimits, tls: TLSSession? = nil) {
         self.core = core
         self.handle = handle
         self.limits = limits
+        self.tls = tls
         self.number = core.makeConnectionNumber()
         decoder = FrameDecoder(maxFrameBytes: limits.maxFrameBytes, framing: limits.framing)
         readBuffer = .allocate(byteCount: TCPConnection.readBufferBytes, alignment: 16)
@@ -103,8 +109,19 @@ public final class TCPConnection: LoopHandleOwner {
 
     /// Orderly close: stops reading, writes every queued frame (or raw bytes), then closes. `onClose` follows with
     /// `.closedLocally`. A peer that never drains keeps the connection flushing until `abort()`.
+    ///
+    /// On a TLS connection close_notify goes out first. Sends still waiting for a handshake that has not
+    /// completed are dropped and counted in `ConnectionClosed.droppedWriteBytes`.
     public func close() {
         core.assertOnLoopThread("TCPConnection.close")
+        guard state == .open, liveHandle != nil else { return }
+        prepareTLSForClose()
+        shutDownStream()
+    }
+
+    /// Stops reading and asks libuv to flush the write queue, then shut the stream down; the shutdown
+    /// callback closes the handle.
+    func shutDownStream() {
         guard state == .open, let handle = liveHandle else { return }
         stopReading()
         state = .flushing
@@ -144,6 +161,12 @@ public final class TCPConnection: LoopHandleOwner {
         handle = nil
         isReading = false
         readBuffer.deallocate()
+        if let tls {
+            // Sends that waited for a handshake that never completed (an abort, a reset, the loop's stop).
+            droppedWriteBytes += tls.pendingBytes
+            tls.pendingBytes = 0
+            tls.free()
+        }
         let event = ConnectionClosed(reason: closeReason ?? .loopStopped, droppedWriteBytes: droppedWriteBytes)
         let onClose = self.onClose
         self.onFrame = nil

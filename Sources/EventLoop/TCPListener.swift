@@ -6,15 +6,17 @@ import Logging
 public final class TCPListener: LoopHandleOwner {
     private let core: LoopCore
     private let limits: ConnectionLimits
+    private let tls: TLSContext?
     private var handle: UnsafeMutablePointer<uv_tcp_t>?
     private var onAccept: ((TCPConnection) -> Void)?
     /// The port the listener is bound to (the one the system chose when asked for port 0).
     public let port: Int
 
     fileprivate init(core: LoopCore, host: String, port: Int, backlog: Int32, limits: ConnectionLimits,
-                     onAccept: @escaping (TCPConnection) -> Void) throws(UVError) {
+                     tls: TLSContext?, onAccept: @escaping (TCPConnection) -> Void) throws(UVError) {
         self.core = core
         self.limits = limits
+        self.tls = tls
         self.onAccept = onAccept
         let handle = allocateHandle(UV_TCP, as: uv_tcp_t.self)
         precondition(uv_tcp_init(core.loop, handle) == 0, "uv_tcp_init failed")
@@ -60,7 +62,16 @@ public final class TCPListener: LoopHandleOwner {
             return
         }
         uv_tcp_nodelay(client, 1)
-        let connection = TCPConnection(core: core, handle: client, limits: limits)
+        var session: TLSSession?
+        if let tls {
+            session = TLSSession(context: tls, serverName: nil)
+            guard session != nil else {
+                closeHandle(asHandle(client))
+                core.logger.warning("accept failed: no TLS session", metadata: ["reason": "\(takeOpenSSLError())"])
+                return
+            }
+        }
+        let connection = TCPConnection(core: core, handle: client, limits: limits, tls: session)
         onAccept(connection)
         connection.startReading()
     }
@@ -78,11 +89,16 @@ extension EventLoop {
     ///
     /// `onAccept` runs on the loop thread with each new connection (TCP_NODELAY set) before any frame is
     /// delivered: install the connection's callbacks there.
+    ///
+    /// With a server-side `tls` context every accepted connection is encrypted: frames are delivered once
+    /// the handshake (and the client's certificate, when the context asks for one) has been accepted.
     public func listen(host: String, port: Int, backlog: Int32 = 511, limits: ConnectionLimits = .init(),
+                       tls: TLSContext? = nil,
                        onAccept: @escaping (TCPConnection) -> Void) throws(UVError) -> TCPListener {
         preconditionOnLoopThread("listen(host:port:)")
         guard (0...65_535).contains(port) else { throw UVError.invalidArgument }
+        precondition(tls?.side != .client, "listen(host:port:) needs a server-side TLS context")
         return try TCPListener(core: core, host: host, port: port, backlog: backlog, limits: limits,
-                               onAccept: onAccept)
+                               tls: tls, onAccept: onAccept)
     }
 }

@@ -106,7 +106,7 @@ final class ProxiedConnection {
         switch reason {
         case .peerClosed:
             stream.sourceEnded()
-        case .peerReset, .failed, .frameTooLarge:
+        case .peerReset, .failed, .frameTooLarge, .tlsFailed:
             stream.discard()
             other?.abort()
         case .closedLocally, .abortedLocally, .loopStopped:

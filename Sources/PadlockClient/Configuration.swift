@@ -35,6 +35,8 @@ public struct Configuration: Sendable, Hashable {
     public var maximumWaitingCalls: Int
     /// How long ``PadlockClient/close()`` waits for its sessions to close.
     public var closeDeadline: Duration
+    /// TLS for every connection to the cluster; nil (the default) connects in plaintext.
+    public var tls: TLSConfiguration?
 
     /// Creates a configuration; every argument has the documented default.
     public init(
@@ -43,7 +45,7 @@ public struct Configuration: Sendable, Hashable {
         backoffCap: Duration = .seconds(1), sessionTTL: Duration = .seconds(15), renewalInterval: Duration? = nil,
         driftMargin: Duration? = nil, atRiskWindow: Duration? = nil, maximumConnectionsPerEndpoint: Int = 1,
         maximumConcurrentSessions: Int = 32, requestWindowPerConnection: Int = 1024,
-        maximumWaitingCalls: Int = 10_000, closeDeadline: Duration = .seconds(2)
+        maximumWaitingCalls: Int = 10_000, closeDeadline: Duration = .seconds(2), tls: TLSConfiguration? = nil
     ) {
         self.callDeadline = callDeadline
         self.attemptTimeout = attemptTimeout
@@ -59,6 +61,7 @@ public struct Configuration: Sendable, Hashable {
         self.requestWindowPerConnection = requestWindowPerConnection
         self.maximumWaitingCalls = maximumWaitingCalls
         self.closeDeadline = closeDeadline
+        self.tls = tls
     }
 }
 

@@ -40,6 +40,7 @@ public final class PadlockClient: Sendable {
     ) async throws(PadlockError) {
         let addresses = try Self.validate(endpoints: endpoints, owner: owner, credentials: credentials,
                                           configuration: configuration)
+        let tls = try configuration.tls?.makeContext()
         let loop: EventLoop
         do {
             loop = try EventLoop(name: "padlock-client", mailboxCapacity: 16_384, logger: logger)
@@ -53,7 +54,7 @@ public final class PadlockClient: Sendable {
             bound = try await loop.submit {
                 LoopBound(
                     ClientCore(loop: loop, endpoints: addresses, owner: owner, handshake: handshake,
-                               configuration: configuration, logger: logger), loop: loop)
+                               configuration: configuration, tls: tls, logger: logger), loop: loop)
             }
         } catch {
             loop.stop()

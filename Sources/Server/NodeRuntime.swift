@@ -55,10 +55,10 @@ final class NodeRuntime {
         let clients = self.clients!
         let peers = self.peers!
         let clientPort = try listen("client-listen", settings.clientListen) { (address) throws(UVError) in
-            try clients.listen(on: address)
+            try clients.listen(on: address, tls: self.settings.tls?.clientPort)
         }
         let peerPort = try listen("peer-listen", settings.peerListen) { (address) throws(UVError) in
-            try peers.listen(on: address)
+            try peers.listen(on: address, tls: self.settings.tls?.peerListener)
         }
         if let adminListen = settings.adminListen {
             let endpoint = AdminEndpoint(runtime: self)
@@ -87,7 +87,14 @@ final class NodeRuntime {
                 "node": "\(settings.nodeID)", "cluster": "\(settings.clusterID)",
                 "client": "\(settings.clientListen.host):\(clientPort)", "peer": "\(settings.peerListen.host):\(peerPort)",
                 "dataDir": "\(settings.dataDirectory)", "members": "\(node.membership.configuration)",
+                "tls": "\(tlsSummary)",
             ])
+    }
+
+    /// What `[tls]` protects, for the start-up log line.
+    private var tlsSummary: String {
+        guard let tls = settings.tls else { return "off" }
+        return tls.peerDialer == nil ? "clients" : "clients and peers"
     }
 
     private func listen(_ field: String, _ endpoint: Endpoint, _ body: (Endpoint) throws(UVError) -> Int)

@@ -131,7 +131,8 @@ final class OutboundPeer {
         guard !stopped, state == .idle else { return }
         state = .connecting
         transport.loop.connect(
-            host: endpoint.host, port: endpoint.port, timeout: .milliseconds(1_000), limits: PeerTransport.limits
+            host: endpoint.host, port: endpoint.port, timeout: .milliseconds(1_000), limits: PeerTransport.limits,
+            tls: transport.runtime.settings.tls?.peerDialer
         ) { [weak self] result in
             guard let self else { return }
             switch result {
@@ -227,6 +228,10 @@ final class OutboundPeer {
         connection = nil
         if state == .ready {
             transport.logger.notice("peer link down", metadata: ["peer": "\(id)", "reason": "\(event.reason)"])
+        } else if case .tlsFailed(let reason) = event.reason {
+            // Names the peer, which the connection's own warning cannot.
+            transport.logger.notice(
+                "peer link refused at the TLS handshake", metadata: ["peer": "\(id)", "reason": "\(reason)"])
         }
         unreachable()
         scheduleReconnect()

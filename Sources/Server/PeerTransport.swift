@@ -43,8 +43,8 @@ final class PeerTransport {
     }
 
     /// Listens on the peer port.
-    func listen(on endpoint: Endpoint) throws(UVError) -> Int {
-        let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits) {
+    func listen(on endpoint: Endpoint, tls: TLSContext?) throws(UVError) -> Int {
+        let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits, tls: tls) {
             [unowned self] connection in self.accepted(connection)
         }
         self.listener = listener

@@ -87,6 +87,8 @@ public struct ServerSettings: Sendable {
     public var clusterSecret: [UInt8]?
     /// The per-namespace quotas this node proposes as leader (docs/security.md, "Quotas").
     public var quotas = NamespaceQuotas()
+    /// TLS for the client port and, when it has peer contexts, peer links; nil: plaintext (docs/security.md).
+    public var tls: ServerTLS?
     /// Reads the client list again from the configuration file (on SIGHUP); nil when there is no file to read.
     /// Returns the new directory, or a message saying why the file is not usable (the old list then stays).
     public var reloadClients: (@Sendable () -> Result<ClientDirectory, ReloadError>)?

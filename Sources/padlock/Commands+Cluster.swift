@@ -69,10 +69,13 @@ struct Dev: AsyncParsableCommand {
                 let log = cluster.nodeDirectory(dead + 1).appendingPathComponent("padlockd.log").path
                 throw ValidationError("node \(dead + 1) exited (status \(processes[dead].terminationStatus)); see \(log)")
             }
-            // A cluster configured with [[clients]] asks for a token even to report its status.
+            // A cluster configured with [[clients]] asks for a token even to report its status, and one with
+            // [tls] for TLS (PADLOCK_TLS_CA and, when client certificates are required, the other two).
             let token = Array((ProcessInfo.processInfo.environment["PADLOCK_TOKEN"] ?? "").utf8)
+            let configuration = Configuration(tls: tlsConfiguration())
             if let client = try? await PadlockClient(
-                endpoints: cluster.endpoints, owner: "padlock-dev", credentials: token, cluster: clusterID)
+                endpoints: cluster.endpoints, owner: "padlock-dev", credentials: token, cluster: clusterID,
+                configuration: configuration)
             {
                 let statuses = (try? await client.status()) ?? []
                 await client.close()

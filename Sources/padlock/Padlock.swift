@@ -38,6 +38,7 @@ struct Padlock: AsyncParsableCommand {
             Endpoints come from --endpoints, else PADLOCK_ENDPOINTS, else .padlock-dev/endpoints (written by \
             `padlock dev`), else 127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403.
             The client token comes from --token, else PADLOCK_TOKEN (none for an open development cluster).
+            TLS is used when --tls-ca (else PADLOCK_TLS_CA) names the CA bundle the nodes' certificates are             checked against; --tls-cert and --tls-key (else PADLOCK_TLS_CERT, PADLOCK_TLS_KEY) give a client             certificate when the cluster asks for one. Without them the connection is plaintext.
             Exit codes: 0 ok, 1 other failure, 3 held by another, 4 unavailable, 5 invalid input, \
             6 permission denied, 7 lock lost or session expired, 8 outcome unknown, 9 cancelled.
             """,
@@ -57,6 +58,15 @@ struct ConnectionOptions: ParsableArguments {
     var timeout: String = "5s"
     @Option(help: "The client token, when the cluster asks for one (else PADLOCK_TOKEN; see docs/security.md).")
     var token: String?
+    @Option(help: "CA bundle (PEM) to verify the nodes' TLS certificates; turns TLS on (else PADLOCK_TLS_CA).")
+    var tlsCA: String?
+    @Option(help: "Client certificate chain (PEM) for clusters that ask for one (else PADLOCK_TLS_CERT).")
+    var tlsCert: String?
+    @Option(help: "Private key (PEM) of --tls-cert (else PADLOCK_TLS_KEY).")
+    var tlsKey: String?
+
+    /// TLS settings from the flags, else the environment; nil (plaintext) when none is given.
+    var tls: TLSConfiguration? { tlsConfiguration(caFile: tlsCA, certificateFile: tlsCert, keyFile: tlsKey) }
 
     /// The token's bytes for the handshake: --token, else PADLOCK_TOKEN, else none (an open cluster).
     var credentials: [UInt8] {
@@ -88,12 +98,31 @@ struct ConnectionOptions: ParsableArguments {
         var configuration = Configuration()
         if let deadline = parseDuration(timeout) { configuration.callDeadline = deadline }
         if let ttl { configuration.sessionTTL = ttl }
+        configuration.tls = tls
         var logger = Logger(label: "padlock.cli")
         logger.logLevel = ProcessInfo.processInfo.environment["PADLOCK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .error
         return try await PadlockClient(
             endpoints: endpointList, owner: owner, credentials: credentials, cluster: cluster,
             configuration: configuration, logger: logger)
     }
+}
+
+/// TLS settings from the given flags, else PADLOCK_TLS_CA, PADLOCK_TLS_CERT and PADLOCK_TLS_KEY; nil
+/// (plaintext) when none of the three is set.
+func tlsConfiguration(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil)
+    -> TLSConfiguration?
+{
+    let environment = ProcessInfo.processInfo.environment
+    func pick(_ flag: String?, _ name: String) -> String? {
+        if let flag, !flag.isEmpty { return flag }
+        if let value = environment[name], !value.isEmpty { return value }
+        return nil
+    }
+    let ca = pick(caFile, "PADLOCK_TLS_CA")
+    let certificate = pick(certificateFile, "PADLOCK_TLS_CERT")
+    let key = pick(keyFile, "PADLOCK_TLS_KEY")
+    guard ca != nil || certificate != nil || key != nil else { return nil }
+    return TLSConfiguration(caFile: ca, certificateFile: certificate, keyFile: key)
 }
 
 /// The owner label a command acts under by default: `user@host`.

@@ -67,6 +67,7 @@ struct Padlockd: ParsableCommand {
         var server = ServerSettings(settings)
         do {
             server.clusterSecret = try settings.security.clusterSecretFile.map(Self.readSecret)
+            server.tls = try settings.tls.map(ServerTLS.init)
         } catch {
             FileHandle.standardError.write(Data("padlockd: invalid configuration \(configPath): \(error)\n".utf8))
             throw ExitCode(2)

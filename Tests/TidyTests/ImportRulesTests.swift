@@ -9,7 +9,8 @@ private let allowedImports: [String: Set<String>] = [
     "LockTable": ["PadlockTypes"],
     "Wire": ["PadlockTypes"],
     "Storage": ["Glibc", "Foundation"],
-    "EventLoop": ["CLibUV", "Logging", "Glibc", "Synchronization", "Foundation"],
+    // Only this module touches libuv, and OpenSSL (decision 0010).
+    "EventLoop": ["CLibUV", "COpenSSL", "Logging", "Glibc", "Synchronization", "Foundation"],
     "PeerWire": ["Raft", "PadlockTypes", "Wire"],
     "LockHistory": ["PadlockTypes"],
     "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"],
@@ -69,7 +70,7 @@ private func imports(of module: String) throws -> [(file: String, module: String
 @Suite struct ImportRulesTests {
     @Test func everyModuleImportsOnlyWhatItsBoundaryAllows() throws {
         let modules = try FileManager.default.contentsOfDirectory(atPath: sourcesDirectory.path)
-            .filter { $0 != "CLibUV" && !$0.hasPrefix(".") }
+            .filter { $0 != "CLibUV" && $0 != "COpenSSL" && !$0.hasPrefix(".") }
         #expect(modules.contains("Raft") && modules.contains("EventLoop"), "found \(modules)")
         for module in modules.sorted() {
             let allowed = try #require(allowedImports[module], "module \(module) has no entry in allowedImports")
@@ -85,5 +86,13 @@ private func imports(of module: String) throws -> [(file: String, module: String
         }
         let eventLoopImports = try imports(of: "EventLoop").map(\.module)
         #expect(eventLoopImports.contains("CLibUV"))
+    }
+
+    @Test func onlyEventLoopTouchesOpenSSL() throws {
+        for (module, allowed) in allowedImports where module != "EventLoop" {
+            #expect(!allowed.contains("COpenSSL"), "\(module) must not be allowed to import COpenSSL")
+        }
+        let eventLoopImports = try imports(of: "EventLoop").map(\.module)
+        #expect(eventLoopImports.contains("COpenSSL"))
     }
 }

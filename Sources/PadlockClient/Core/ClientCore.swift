@@ -32,15 +32,15 @@ final class ClientCore {
 
     init(
         loop: EventLoop, endpoints: [EndpointAddress], owner: String, handshake: Handshake,
-        configuration: Configuration, logger: Logger
+        configuration: Configuration, tls: TLSContext? = nil, logger: Logger
     ) {
         self.loop = loop
         self.configuration = configuration
         self.owner = owner
         self.logger = logger
         transport = Transport(
-            loop: loop, endpoints: endpoints, handshake: handshake, configuration: configuration, logger: logger,
-            metrics: metrics)
+            loop: loop, endpoints: endpoints, handshake: handshake, configuration: configuration, tls: tls,
+            logger: logger, metrics: metrics)
     }
 
     /// The deadline of a call starting now, `extra` beyond the configured one.

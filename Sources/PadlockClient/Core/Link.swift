@@ -73,14 +73,15 @@ final class Link {
     }
 
     /// Connects and sends the handshake; attempts submitted meanwhile wait in the backlog.
-    func open(loop: EventLoop, handshake: Handshake, timeout: Duration) {
+    func open(loop: EventLoop, handshake: Handshake, timeout: Duration, tls: TLSContext? = nil) {
         // A client pipelines and must keep reading answers while its writes queue (docs/eventloop.md).
         let limits = ConnectionLimits(
             maxFrameBytes: WireLimits.framePayloadByteCountMax, pausesReadingWhenWriteQueueFull: false)
         handshakeTimer = loop.schedule(after: timeout) { [weak self] in
             self?.fail("no handshake answer within \(timeout)", wasConnected: true)
         }
-        loop.connect(host: address.host, port: address.port, timeout: timeout, limits: limits) { [weak self] result in
+        loop.connect(host: address.host, port: address.port, timeout: timeout, limits: limits, tls: tls) {
+            [weak self] result in
             guard let self else {
                 if case .success(let connection) = result { connection.abort() }
                 return
@@ -102,7 +103,10 @@ final class Link {
         self.connection = connection
         state = .handshaking
         connection.onFrame = { [weak self] payload in self?.received(payload) }
-        connection.onClose = { [weak self] closed in self?.fail("connection \(closed.reason)", wasConnected: true) }
+        connection.onClose = { [weak self, unowned connection] closed in
+            guard let self else { return }
+            self.fail("connection \(closed.reason)\(self.closeHint(closed.reason, on: connection))", wasConnected: true)
+        }
         connection.onWritable = { [weak self] in
             self?.isWritable = true
             self?.pump()
@@ -228,5 +232,21 @@ final class Link {
     }
 
     /// Closes the connection for good (the client is closing).
+    /// A hint for the reasons a misconfigured TLS setting produces: a TLS port hangs up on a plaintext
+    /// client's handshake (or sends an alert it reads as an absurd frame length), and a TLS client sees a
+    /// plaintext port hang up on its hello.
+    private func closeHint(_ reason: CloseReason, on connection: TCPConnection) -> String {
+        guard state == .handshaking else { return "" }
+        switch reason {
+        case .frameTooLarge, .peerClosed, .peerReset:
+            guard !connection.usesTLS else { return "" }
+            return " before answering the handshake (is the client port TLS? then set Configuration.tls)"
+        case .tlsFailed:
+            return " (check Configuration.tls against the server's [tls] settings)"
+        default:
+            return ""
+        }
+    }
+
     func shutDown() { fail("the client is closing", wasConnected: true) }
 }

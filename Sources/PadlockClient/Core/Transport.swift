@@ -10,6 +10,8 @@ final class Transport {
     let loop: EventLoop
     let handshake: Handshake
     let configuration: Configuration
+    /// The client-side TLS context every link connects with; nil: plaintext.
+    let tls: TLSContext?
     let logger: Logger
     let metrics: ClientMetrics
     private(set) var endpoints: [EndpointAddress]
@@ -23,9 +25,10 @@ final class Transport {
 
     init(
         loop: EventLoop, endpoints: [EndpointAddress], handshake: Handshake, configuration: Configuration,
-        logger: Logger, metrics: ClientMetrics
+        tls: TLSContext? = nil, logger: Logger, metrics: ClientMetrics
     ) {
         self.loop = loop
+        self.tls = tls
         self.endpoints = endpoints
         self.handshake = handshake
         self.configuration = configuration
@@ -65,7 +68,7 @@ final class Transport {
                 guard let self, self.links[closed.address] === closed else { return }
                 self.links[closed.address] = nil
             }
-            link.open(loop: loop, handshake: handshake, timeout: configuration.connectTimeout)
+            link.open(loop: loop, handshake: handshake, timeout: configuration.connectTimeout, tls: tls)
         }
         link.submit(attempt)
     }

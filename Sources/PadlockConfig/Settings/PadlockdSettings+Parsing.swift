@@ -3,6 +3,7 @@ extension PadlockdSettings {
     static let rootFields = [
         "cluster-id", "node-id", "data-dir", "client-listen", "peer-listen", "admin-listen", "log-level", "join",
         "members", "sessions", "lock-delay", "limits", "raft", "peer-routes", "clients", "security", "quotas",
+        "tls",
     ]
 
     /// Reads a configuration file's text, or throws the first mistake: a TOML error with its line and column,
@@ -50,6 +51,7 @@ extension PadlockdSettings {
         peerRoutes = try Self.peerRoutes(try root.table("peer-routes"))
         security = try Self.security(root)
         quotas = try Self.quotas(try root.table("quotas"))
+        tls = try Self.tls(try root.table("tls"))
         try checkNode(sources: FieldSources(root: root))
     }
 

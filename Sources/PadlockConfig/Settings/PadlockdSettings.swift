@@ -38,6 +38,8 @@ public struct PadlockdSettings: Hashable, Sendable {
     public var security = Security()
     /// Per-namespace quotas (`[quotas]`); must be equal on every node.
     public var quotas = Quotas()
+    /// TLS for the client port and optionally peer links (`[tls]`); nil means plaintext.
+    public var tls: TLS?
 
     /// Most members the initial cluster may list.
     public static let membersMax = 16

@@ -65,6 +65,17 @@ struct SettingsWriter {
         }
         security(settings.security)
         quotas(settings.quotas)
+        if let tls = settings.tls { self.tls(tls) }
+    }
+
+    mutating func tls(_ tls: PadlockdSettings.TLS) {
+        section("tls") { writer in
+            writer.field(["cert-file"], writer.string(tls.certificateFile))
+            writer.field(["key-file"], writer.string(tls.keyFile))
+            if let caFile = tls.caFile { writer.field(["ca-file"], writer.string(caFile)) }
+            writer.field(["client-certificates"], writer.string(tls.clientCertificates.rawValue))
+            writer.field(["peer"], String(tls.protectsPeers))
+        }
     }
 
     mutating func quotas(_ quotas: PadlockdSettings.Quotas) {

@@ -111,9 +111,11 @@ final class LocalCluster: @unchecked Sendable {
     ///     name them (a proxy in front of each node); the nodes still listen on their own client ports.
     ///   - settings: TOML appended to every node's configuration (`[sessions]`, `[lock-delay]`, …).
     ///   - token: the client token `padlock dev` checks the cluster with, when `settings` lists `[[clients]]`.
+    ///   - nodeSettings: TOML appended to one node's configuration only, after `settings`.
+    ///   - devEnvironment: variables for `padlock dev` (PADLOCK_TLS_CA and friends for a TLS cluster).
     init(
         nodes: Int = 3, basePort: Int? = nil, advertisedClientAddresses: [String]? = nil, settings: String = "",
-        token: String? = nil
+        token: String? = nil, nodeSettings: [Int: String] = [:], devEnvironment: [String: String] = [:]
     ) throws {
         nodeCount = nodes
         self.basePort = basePort ?? Ports.base()
@@ -126,14 +128,16 @@ final class LocalCluster: @unchecked Sendable {
             "--padlockd", Binaries.padlockd.path,
         ]
         dev.standardOutput = FileHandle.nullDevice
-        if let token {
+        if token != nil || !devEnvironment.isEmpty {
             var environment = ProcessInfo.processInfo.environment
             environment["PADLOCK_TOKEN"] = token
+            for (name, value) in devEnvironment { environment[name] = value }
             dev.environment = environment
         }
         dev.standardError = try FileHandle(forWritingTo: Self.touch(directory.appendingPathComponent("dev.log")))
-        if advertisedClientAddresses != nil || !settings.isEmpty {
-            try writeConfigurations(advertising: advertisedClientAddresses ?? endpoints, settings: settings)
+        if advertisedClientAddresses != nil || !settings.isEmpty || !nodeSettings.isEmpty {
+            try writeConfigurations(
+                advertising: advertisedClientAddresses ?? endpoints, settings: settings, nodeSettings: nodeSettings)
         }
         try dev.run()
         try waitForEndpoints()
@@ -141,7 +145,9 @@ final class LocalCluster: @unchecked Sendable {
 
     /// Writes what `padlock dev` would (it keeps configurations it finds), with other advertised client
     /// addresses and extra settings.
-    private func writeConfigurations(advertising clientAddresses: [String], settings: String) throws {
+    private func writeConfigurations(
+        advertising clientAddresses: [String], settings: String, nodeSettings: [Int: String] = [:]
+    ) throws {
         precondition(clientAddresses.count == nodeCount, "one advertised address per node")
         let clusterID = UInt64.random(in: 1...UInt64(UInt32.max))
         try "\(clusterID)\n".write(to: directory.appendingPathComponent("cluster-id"), atomically: true, encoding: .utf8)
@@ -167,7 +173,7 @@ final class LocalCluster: @unchecked Sendable {
 
                     """
             }
-            text += "\n" + settings + "\n"
+            text += "\n" + settings + "\n" + (nodeSettings[node] ?? "") + "\n"
             try text.write(to: nodeDirectory(node).appendingPathComponent("padlockd.toml"), atomically: true, encoding: .utf8)
         }
     }
@@ -233,8 +239,12 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     /// Runs `padlock` against this cluster.
-    func cli(_ arguments: [String], timeout: TimeInterval = 60) throws -> CommandResult {
-        try runCommand(Binaries.padlock, arguments, environment: ["PADLOCK_ENDPOINTS": endpointList], timeout: timeout)
+    func cli(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws
+        -> CommandResult
+    {
+        try runCommand(
+            Binaries.padlock, arguments, environment: environment.merging(["PADLOCK_ENDPOINTS": endpointList]) { $1 },
+            timeout: timeout)
     }
 
     func client(owner: String = "tester@it", ttl: Duration = .seconds(10)) async throws -> PadlockClient {
