@@ -20,9 +20,19 @@ public enum ServerHost {
         let store: FileLogStore
         let restored: RestoredState
         do {
+            let started = ContinuousClock.now
             store = try FileLogStore(directory: settings.dataDirectory)
             if let tail = store.recovered.discardedTail { logger.notice("recovery", metadata: ["discarded": "\(tail)"]) }
+            let opened = ContinuousClock.now
             restored = try NodeRestore.load(from: store, configuration: settings.nodeConfiguration)
+            // How long a restart spends where: operators size restarts by this (docs/operations.md).
+            logger.notice(
+                "recovered",
+                metadata: [
+                    "logOpenMs": "\(milliseconds(opened - started))",
+                    "restoreMs": "\(milliseconds(ContinuousClock.now - opened))",
+                    "snapshotIndex": "\(store.recovered.snapshotIndex ?? 0)", "lastIndex": "\(store.lastIndex)",
+                ])
         } catch {
             logger.critical("cannot recover the data directory; the node will not start", metadata: ["reason": "\(error)"])
             return 1
@@ -103,4 +113,9 @@ private final class ExitSignal: @unchecked Sendable {
         while code == nil { condition.wait() }
         return code!
     }
+}
+
+/// A duration in whole milliseconds, for log fields.
+private func milliseconds(_ duration: Duration) -> Int64 {
+    duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
 }
