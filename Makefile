@@ -6,12 +6,13 @@ SEEDS ?= 1-5000
 .PHONY: run test deps build release fuzz bench format sim example chaos chaos-self-check
 
 # Installs Debian's libuv1-dev (the event loop), libssl-dev (TLS, decision 0010) and libsqlite3-dev (GRDB, for
-# the SQLite fencing helper) when pkg-config cannot find them, and the openssl command the TLS tests make
-# their throwaway certificates with.
+# the SQLite fencing helper) when pkg-config cannot find them, the openssl command the TLS tests make their
+# throwaway certificates with, and nftables and iproute2 for the chaos harness's packet faults.
 deps:
-	@if ! pkg-config --exists libuv openssl sqlite3 2>/dev/null || ! command -v openssl >/dev/null 2>&1; then \
-		echo "libuv, openssl or sqlite3 not found: installing libuv1-dev, libssl-dev, openssl, libsqlite3-dev and pkg-config through apt"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libuv1-dev libssl-dev openssl libsqlite3-dev pkg-config; \
+	@if ! pkg-config --exists libuv openssl sqlite3 2>/dev/null || ! command -v openssl >/dev/null 2>&1 \
+		|| ! command -v nft >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then \
+		echo "installing libuv1-dev, libssl-dev, openssl, libsqlite3-dev, pkg-config, nftables and iproute2 through apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libuv1-dev libssl-dev openssl libsqlite3-dev pkg-config nftables iproute2; \
 	fi
 
 build: deps

@@ -28,7 +28,7 @@ struct Run: AsyncParsableCommand {
 
     @Option(help: "How long the workload runs, such as 60s.") var duration: String = "60s"
     @Option(help: "Seed of the fault schedule and the workload's choices.") var seed: UInt64 = 1
-    @Option(help: "Comma-separated faults: kill, pause, partition, clock, disk, restart; or all, or none.")
+    @Option(help: "Comma-separated faults: kill, pause, partition, clock, disk, restart, packet; or all, or none.")
     var faults: String = "all"
     @Option(help: "Simulated CRM front ends in this process.") var clients: Int = 32
     @Option(help: "Records (each with phone and email field locks).") var keys: Int = 20
@@ -37,6 +37,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Directory for the history, the store, node logs and the report.") var out: String?
     @Option(help: "First of 300 ports used by the nodes.") var basePort: Int = 27_400
     @Flag(help: "Disable fencing in the store: the checkers must report violations.") var selfCheck = false
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Run in a network namespace of its own when the packet fault is asked for (needs root, ip, nft and tc).")
+    var networkNamespace = true
 
     func run() async throws {
         ignoreBrokenPipes()
@@ -44,6 +48,9 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("--duration must be at least 5s, such as 60s")
         }
         let kinds = try parseFaults(faults)
+        if kinds.contains(.packet) && networkNamespace, let status = try NetworkNamespace.runInside() {
+            throw ExitCode(status)
+        }
         let directory = URL(fileURLWithPath: out ?? ".chaos/seed-\(seed)-\(Int(Date().timeIntervalSince1970))")
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

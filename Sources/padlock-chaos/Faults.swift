@@ -7,7 +7,7 @@ import Foundation
 
 /// The faults `--faults` may name.
 enum FaultKind: String, CaseIterable, Sendable, Comparable {
-    case kill, pause, partition, clock, disk, restart
+    case kill, pause, partition, clock, disk, restart, packet
 
     static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -44,6 +44,7 @@ func planFaults(kinds: [FaultKind], seed: UInt64, seconds: Double) -> [PlannedFa
         case .clock: length = Double.random(in: 4...7, using: &random)
         case .disk: length = Double.random(in: 5...8, using: &random)
         case .restart: length = 0
+        case .packet: length = Double.random(in: 3...5, using: &random)
         }
         let fault = PlannedFault(
             kind: kind, variant: Int.random(in: 0..<60, using: &random), seconds: length,
@@ -70,10 +71,13 @@ final class FaultInjector: @unchecked Sendable {
     /// Things worth reporting that are not violations (a disk fault that never filled a write, …).
     private(set) var notes: [String] = []
     private var op = 0
+    /// Packet drops and slow links on the namespace's loopback, when the run has a network namespace of its own.
+    let packets: PacketFaults?
 
     init(cluster: ChaosCluster, history: HistoryWriter) {
         self.cluster = cluster
         self.history = history
+        packets = PacketFaults.unavailableReason() == nil ? PacketFaults() : nil
     }
 
     func run(_ plan: [PlannedFault], until deadline: UInt64) async {
@@ -83,6 +87,7 @@ final class FaultInjector: @unchecked Sendable {
             guard Clocks.monotonicNanoseconds() + needed < deadline else { break }
             if fault.kind == .disk && cluster.tmpfsNode == nil { continue }
             if fault.kind == .clock && !cluster.faketimeWorks { continue }
+            if fault.kind == .packet && packets == nil { continue }
             restartUnexpectedlyStopped()
             await apply(fault)
             await pause(.milliseconds(Int64(fault.gapSeconds * 1000)))
@@ -138,6 +143,12 @@ final class FaultInjector: @unchecked Sendable {
             detail = await fillDisk(hold)
         case .restart:
             detail = await rollingRestart(leader: leader)
+        case .packet:
+            guard let applied = impairPackets(fault, target: target) else { return }
+            detail = applied
+            record("fault", .packet, detail)
+            await pause(hold)
+            if let effects = packets?.clear(), !effects.isEmpty { detail += "; \(effects)" }
         }
         let healed = Clocks.monotonicNanoseconds()
         record("heal", fault.kind, detail)
@@ -195,6 +206,41 @@ final class FaultInjector: @unchecked Sendable {
             for proxy in peers.values.flatMap({ $0.values }) { await proxy.setFault(.reset) }
             return "every peer connection reset, and new ones reset while the fault lasts"
         }
+    }
+
+    /// Drops or slows packets on the target's links (PacketFaults); returns what was done, or nil (with a note)
+    /// when the kernel refused it. Unlike a proxy's black hole, lost packets leave both ends' TCP connections
+    /// open and retransmitting, so a link comes back only as fast as TCP's backoff allows.
+    private func impairPackets(_ fault: PlannedFault, target: Int) -> String? {
+        guard let packets else { return nil }
+        let outbound = cluster.peerProxies[target]!.values.map(\.port)
+        let peerLinks = PortMatch.either(cluster.peerPort(target)) + outbound.flatMap(PortMatch.either)
+        let failure: String?
+        let text: String
+        switch fault.variant % 5 {
+        case 0:
+            failure = packets.drop(percent: 100, matching: peerLinks)
+            text = "every packet on node \(target)'s peer links dropped, both ways (no reset: TCP retransmits)"
+        case 1:
+            // What the node sends: from its listening port on inbound links, to the proxies on outbound ones.
+            let sent = [PortMatch(field: "sport", port: cluster.peerPort(target))] + outbound.map { PortMatch(field: "dport", port: $0) }
+            failure = packets.drop(percent: 100, matching: sent)
+            text = "one-way: every packet node \(target) sends on its peer links dropped"
+        case 2:
+            failure = packets.drop(percent: 30, matching: peerLinks)
+            text = "30 % of the packets on node \(target)'s peer links dropped at random"
+        case 3:
+            failure = packets.drop(percent: 10, matching: nil)
+            text = "10 % of every TCP packet (every node, proxy and client) dropped at random"
+        default:
+            failure = packets.limit(kilobits: 1000, matching: peerLinks)
+            text = "node \(target)'s peer links slowed to 1 Mbit/s (tc htb, 100-packet queue)"
+        }
+        if let failure {
+            note("packet: not applied: \(failure)")
+            return nil
+        }
+        return text
     }
 
     /// Fills the tmpfs under one node's data directory; the node must stop on ENOSPC (exit status 1). Heals by

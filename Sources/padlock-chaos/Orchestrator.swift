@@ -66,6 +66,9 @@ final class Orchestrator: @unchecked Sendable {
         if settings.kinds.contains(.clock) && !cluster.faketimeWorks {
             injector.note("clock: skipped — libfaketime is not installed (apt-get install faketime), or padlockd under it did not read PADLOCK_CONFIG")
         }
+        if settings.kinds.contains(.packet), let reason = PacketFaults.unavailableReason() {
+            injector.note("packet: skipped — \(reason)")
+        }
         if settings.kinds.contains(.disk) && cluster.tmpfsNode == nil {
             injector.note("disk: skipped — the tmpfs could not be mounted (not root?)")
         }
@@ -83,6 +86,7 @@ final class Orchestrator: @unchecked Sendable {
         }
         let workloadEndNs = Clocks.monotonicNanoseconds()
         progress("workload done; healing")
+        injector.packets?.clear()
         injector.restartUnexpectedlyStopped()
         await heal(cluster)
         await waitForChildren(children)

@@ -33,6 +33,26 @@ import Testing
         #expect(history.contains("\"f\":\"write\""), "the history records no store writes")
     }
 
+    /// Packet faults need root (a network namespace, nftables and tc); CI runs as root, a laptop may not.
+    @Test(.enabled(if: getuid() == 0, "packet faults in a network namespace need root"))
+    func droppedAndSlowedPacketsInANetworkNamespaceAdmitNoViolation() throws {
+        let (result, directory) = try chaos([
+            "--duration", "16s", "--seed", "4", "--faults", "packet", "--clients", "8", "--keys", "6",
+        ])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.status == 0, "padlock-chaos failed:\n\(result.output)\n\(result.errors.suffix(2000))")
+        #expect(result.errors.contains("running in network namespace padlock-chaos-"), "\(result.errors.suffix(2000))")
+        #expect(result.output.contains("\nviolations: 0"), "\(result.output)")
+        let label = "faults injected: kill 0, pause 0, partition 0, clock 0, disk 0, restart 0, packet "
+        let injected = try #require(number(after: label, in: result.output), "\(result.output)")
+        #expect(injected >= 1, "no packet fault was injected:\n\(result.output)")
+        // The heal reports what the rules did: a fault that dropped nothing would not have tested anything.
+        #expect(result.output.contains(" packets dropped") || result.output.contains("slow class sent"), "\(result.output)")
+        #expect(!result.output.contains("; 0 packets dropped"), "a packet fault dropped nothing:\n\(result.output)")
+        let ok = try #require(number(after: "operations: ok ", in: result.output), "\(result.output)")
+        #expect(ok > 100, "only \(ok) operations succeeded:\n\(result.output)")
+    }
+
     @Test func theSelfCheckWithAnUnfencedStoreReportsViolations() throws {
         let (result, directory) = try chaos([
             "--duration", "12s", "--seed", "6", "--faults", "none", "--clients", "6", "--keys", "4", "--self-check",
