@@ -70,7 +70,8 @@ struct Run: AsyncParsableCommand {
         if text == "none" || text.isEmpty { return [] }
         return try text.split(separator: ",").map { name in
             guard let kind = FaultKind(rawValue: String(name)) else {
-                throw ValidationError("unknown fault \(name); known: \(FaultKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "unknown fault \(name); known: \(FaultKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return kind
         }
@@ -80,7 +81,8 @@ struct Run: AsyncParsableCommand {
 /// A front end in a process of its own, started by `run`, so that it can stop the whole process (renewals
 /// included) while holding a lock, as a long GC pause does.
 struct ChildFrontEnd: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "frontend", abstract: "(internal) one pausing front end.")
+    static let configuration = CommandConfiguration(
+        commandName: "frontend", abstract: "(internal) one pausing front end.")
 
     @Option var name: String
     @Option var endpoints: String

@@ -31,7 +31,7 @@ func planFaults(kinds: [FaultKind], seed: UInt64, seconds: Double) -> [PlannedFa
     guard !kinds.isEmpty else { return [] }
     var random = SeededGenerator(seed: seed).derived(0xFA17)
     var plan: [PlannedFault] = []
-    var budget = seconds - 3   // warm-up
+    var budget = seconds - 3  // warm-up
     var round: [FaultKind] = []
     while budget > 4 {
         if round.isEmpty { round = kinds.shuffled(using: &random) }
@@ -39,7 +39,7 @@ func planFaults(kinds: [FaultKind], seed: UInt64, seconds: Double) -> [PlannedFa
         let length: Double
         switch kind {
         case .kill: length = Double.random(in: 1...3, using: &random)
-        case .pause: length = Double.random(in: 4.5...6, using: &random)   // longer than the 4 s lock lease
+        case .pause: length = Double.random(in: 4.5...6, using: &random)  // longer than the 4 s lock lease
         case .partition: length = Double.random(in: 2...4, using: &random)
         case .clock: length = Double.random(in: 4...7, using: &random)
         case .disk: length = Double.random(in: 5...8, using: &random)
@@ -132,7 +132,8 @@ final class FaultInjector: @unchecked Sendable {
             // The leader one time in three: its clock decides when leases expire.
             let node = ([target] + others)[fault.variant % 3]
             let spec = faketimeSpecifications[fault.variant % faketimeSpecifications.count]
-            detail = "restart node \(node)\(leader == node ? " (leader)" : "") under FAKETIME=\"\(spec)\" for \(hold), then restart it on the real clock"
+            detail =
+                "restart node \(node)\(leader == node ? " (leader)" : "") under FAKETIME=\"\(spec)\" for \(hold), then restart it on the real clock"
             record("fault", .clock, detail)
             cluster.terminate(node)
             try? cluster.startNode(node, faketime: spec)
@@ -223,7 +224,9 @@ final class FaultInjector: @unchecked Sendable {
             text = "every packet on node \(target)'s peer links dropped, both ways (no reset: TCP retransmits)"
         case 1:
             // What the node sends: from its listening port on inbound links, to the proxies on outbound ones.
-            let sent = [PortMatch(field: "sport", port: cluster.peerPort(target))] + outbound.map { PortMatch(field: "dport", port: $0) }
+            let sent =
+                [PortMatch(field: "sport", port: cluster.peerPort(target))]
+                + outbound.map { PortMatch(field: "dport", port: $0) }
             failure = packets.drop(percent: 100, matching: sent)
             text = "one-way: every packet node \(target) sends on its peer links dropped"
         case 2:

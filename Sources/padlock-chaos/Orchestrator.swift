@@ -41,10 +41,12 @@ final class Orchestrator: @unchecked Sendable {
     func run() async throws -> RunResults {
         let directory = settings.directory
         guard FileManager.default.isExecutableFile(atPath: padlockd.path) else {
-            throw ChaosError("no padlockd next to padlock-chaos (\(padlockd.path)); build it: swift build --product padlockd")
+            throw ChaosError(
+                "no padlockd next to padlock-chaos (\(padlockd.path)); build it: swift build --product padlockd")
         }
         let clusterID = UInt64(1000 + settings.seed % 1_000_000)
-        let cluster = ChaosCluster(directory: directory, basePort: settings.basePort, padlockd: padlockd, clusterID: clusterID)
+        let cluster = ChaosCluster(
+            directory: directory, basePort: settings.basePort, padlockd: padlockd, clusterID: clusterID)
         progress("starting three nodes in \(directory.path)")
         do {
             try await cluster.start(tmpfsNode: settings.kinds.contains(.disk) ? 2 : nil, tmpfsBytes: 96 << 20)
@@ -64,7 +66,9 @@ final class Orchestrator: @unchecked Sendable {
         let injector = FaultInjector(cluster: cluster, history: history)
         let plan = planFaults(kinds: settings.kinds, seed: settings.seed, seconds: settings.seconds)
         if settings.kinds.contains(.clock) && !cluster.faketimeWorks {
-            injector.note("clock: skipped — libfaketime is not installed (apt-get install faketime), or padlockd under it did not read PADLOCK_CONFIG")
+            injector.note(
+                "clock: skipped — libfaketime is not installed (apt-get install faketime), or padlockd under it did not read PADLOCK_CONFIG"
+            )
         }
         if settings.kinds.contains(.packet), let reason = PacketFaults.unavailableReason() {
             injector.note("packet: skipped — \(reason)")
@@ -72,7 +76,9 @@ final class Orchestrator: @unchecked Sendable {
         if settings.kinds.contains(.disk) && cluster.tmpfsNode == nil {
             injector.note("disk: skipped — the tmpfs could not be mounted (not root?)")
         }
-        progress("\(settings.clients) front ends, \(settings.pausers) pausing ones, \(plan.count) faults planned, \(settings.seconds) s")
+        progress(
+            "\(settings.clients) front ends, \(settings.pausers) pausing ones, \(plan.count) faults planned, \(settings.seconds) s"
+        )
         let clients = try await workloadClients(cluster)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await injector.run(plan, until: endNs) }
@@ -97,7 +103,8 @@ final class Orchestrator: @unchecked Sendable {
         await cluster.stop()
 
         progress("checking")
-        let paths = [directory.appendingPathComponent("history.jsonl").path]
+        let paths =
+            [directory.appendingPathComponent("history.jsonl").path]
             + (0..<settings.pausers).map { directory.appendingPathComponent("history-p\($0 + 1).jsonl").path }
         let events = try readHistory(paths).sorted { ($0.monoNs, $0.process) < ($1.monoNs, $1.process) }
         let record = RunRecord(
@@ -117,7 +124,8 @@ final class Orchestrator: @unchecked Sendable {
         for index in 0..<min(4, settings.clients) {
             clients.append(
                 try await PadlockClient(
-                    endpoints: cluster.proxiedEndpoints, owner: "frontend-\(index + 1)@chaos", cluster: cluster.clusterID,
+                    endpoints: cluster.proxiedEndpoints, owner: "frontend-\(index + 1)@chaos",
+                    cluster: cluster.clusterID,
                     configuration: configuration, logger: quiet))
         }
         return clients
@@ -128,13 +136,16 @@ final class Orchestrator: @unchecked Sendable {
         return try (0..<settings.pausers).map { index in
             let process = Process()
             process.executableURL = me
-            process.arguments = [
-                "frontend", "--name", "p\(index + 1)", "--endpoints", cluster.proxiedEndpoints.joined(separator: ","),
-                "--cluster", "\(cluster.clusterID)", "--database", database,
-                "--history", settings.directory.appendingPathComponent("history-p\(index + 1).jsonl").path,
-                "--keys", "\(settings.keys)", "--seed", "\(settings.seed &* 31 &+ UInt64(index))", "--until-ns", "\(until)",
-                "--pause-probability", settings.selfCheck ? "0.5" : "0.15",
-            ] + (settings.selfCheck ? ["--unfenced"] : [])
+            process.arguments =
+                [
+                    "frontend", "--name", "p\(index + 1)", "--endpoints",
+                    cluster.proxiedEndpoints.joined(separator: ","),
+                    "--cluster", "\(cluster.clusterID)", "--database", database,
+                    "--history", settings.directory.appendingPathComponent("history-p\(index + 1).jsonl").path,
+                    "--keys", "\(settings.keys)", "--seed", "\(settings.seed &* 31 &+ UInt64(index))", "--until-ns",
+                    "\(until)",
+                    "--pause-probability", settings.selfCheck ? "0.5" : "0.15",
+                ] + (settings.selfCheck ? ["--unfenced"] : [])
             let log = settings.directory.appendingPathComponent("frontend-p\(index + 1).log")
             FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)

@@ -35,10 +35,11 @@ struct PacketFaults: Sendable {
             let what = match.port == 0 ? "meta l4proto tcp" : "tcp \(match.field) \(match.port)"
             return "nft add rule \(Self.table) out \(what) \(chance)counter drop"
         }
-        return apply([
-            "nft add table \(Self.table)",
-            "nft add chain \(Self.table) out '{ type filter hook output priority 0; policy accept; }'",
-        ] + rules)
+        return apply(
+            [
+                "nft add table \(Self.table)",
+                "nft add chain \(Self.table) out '{ type filter hook output priority 0; policy accept; }'",
+            ] + rules)
     }
 
     /// Sends packets whose TCP port matches one of `matches` through an htb class limited to `kilobits` per
@@ -110,7 +111,9 @@ struct PortMatch: Sendable {
     var field: String
     var port: Int
 
-    static func either(_ port: Int) -> [PortMatch] { [PortMatch(field: "sport", port: port), PortMatch(field: "dport", port: port)] }
+    static func either(_ port: Int) -> [PortMatch] {
+        [PortMatch(field: "sport", port: port), PortMatch(field: "dport", port: port)]
+    }
 }
 
 /// A Linux network namespace of the run's own, with only a loopback interface: the nodes, proxies and clients
@@ -133,7 +136,8 @@ enum NetworkNamespace {
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", withSystemPath("exec ip netns exec \"$0\" \"$@\""), name, me] + CommandLine.arguments.dropFirst()
+        process.arguments =
+            ["-c", withSystemPath("exec ip netns exec \"$0\" \"$@\""), name, me] + CommandLine.arguments.dropFirst()
         var childEnvironment = environment
         childEnvironment[PacketFaults.namespaceVariable] = name
         process.environment = childEnvironment

@@ -5,7 +5,8 @@ import Testing
 /// a couple of faults, the checkers. The 60-second all-fault runs are `make chaos`.
 @Suite(.serialized) struct ChaosSmokeTests {
     private func chaos(_ arguments: [String]) throws -> (result: CommandResult, directory: URL) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-chaos-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "padlock-chaos-\(UUID().uuidString)")
         let result = try runCommand(
             Binaries.directory.appendingPathComponent("padlock-chaos"),
             ["run", "--out", directory.path, "--base-port", "\(Ports.base())"] + arguments, timeout: 120)
@@ -28,7 +29,9 @@ import Testing
         #expect(result.output.contains("\nviolations: 0"), "\(result.output)")
         let ok = try #require(number(after: "operations: ok ", in: result.output), "\(result.output)")
         #expect(ok > 100, "only \(ok) operations succeeded:\n\(result.output)")
-        #expect(!result.output.contains("faults injected: kill 0, pause 0, partition 0"), "no fault was injected:\n\(result.output)")
+        #expect(
+            !result.output.contains("faults injected: kill 0, pause 0, partition 0"),
+            "no fault was injected:\n\(result.output)")
         let history = try String(contentsOf: directory.appendingPathComponent("history.jsonl"), encoding: .utf8)
         #expect(history.contains("\"f\":\"write\""), "the history records no store writes")
     }
@@ -47,7 +50,8 @@ import Testing
         let injected = try #require(number(after: label, in: result.output), "\(result.output)")
         #expect(injected >= 1, "no packet fault was injected:\n\(result.output)")
         // The heal reports what the rules did: a fault that dropped nothing would not have tested anything.
-        #expect(result.output.contains(" packets dropped") || result.output.contains("slow class sent"), "\(result.output)")
+        #expect(
+            result.output.contains(" packets dropped") || result.output.contains("slow class sent"), "\(result.output)")
         #expect(!result.output.contains("; 0 packets dropped"), "a packet fault dropped nothing:\n\(result.output)")
         let ok = try #require(number(after: "operations: ok ", in: result.output), "\(result.output)")
         #expect(ok > 100, "only \(ok) operations succeeded:\n\(result.output)")
@@ -58,7 +62,9 @@ import Testing
             "--duration", "12s", "--seed", "6", "--faults", "none", "--clients", "6", "--keys", "4", "--self-check",
         ])
         defer { try? FileManager.default.removeItem(at: directory) }
-        #expect(result.status == 0, "the self-check did not report violations:\n\(result.output)\n\(result.errors.suffix(2000))")
+        #expect(
+            result.status == 0,
+            "the self-check did not report violations:\n\(result.output)\n\(result.errors.suffix(2000))")
         let violations = try #require(number(after: "violations: ", in: result.output), "\(result.output)")
         #expect(violations > 0, "\(result.output)")
         let fenceOrder = number(after: "  1a store fences never go backwards: ", in: result.output) ?? 0
