@@ -32,6 +32,13 @@ extension TCPConnection {
         }
         if writeBytes == 0 { return .queued }
         if let tls { return sendEncrypted(payload, accountedBytes: writeBytes, session: tls) }
+        if writeBytes < Self.corkedBytesMax {
+            cork(payload)
+            queuedWriteBytes += writeBytes
+            return .queued
+        }
+        // A large frame is written from a block of its own, after whatever this iteration gathered before it.
+        guard flushCorked() else { return .closed }
         let block = makeWriteBlock(payloadBytes: payload.count, accountedBytes: writeBytes)
         let payloadStart = block + requestBytes + accountedFieldBytes + FrameDecoder.prefixBytes
         payload.withUnsafeBytes { bytes in
@@ -41,6 +48,56 @@ extension TCPConnection {
         guard issueWrite(block, from: start, count: writeBytes, on: handle) else { return .closed }
         queuedWriteBytes += writeBytes
         return .queued
+    }
+
+    /// Frames at least this large skip the gathering buffer (copying them twice would cost more than the
+    /// write system call saved).
+    static let corkedBytesMax = 64 * 1024
+
+    /// Appends the frame (or raw bytes) to this iteration's gathered sends, and has the loop write them when
+    /// the iteration ends.
+    private func cork(_ payload: [UInt8]) {
+        if corked.isEmpty {
+            core.corkedConnections.append(self)
+            corked.reserveCapacity(4096)
+        }
+        if limits.framing == .lengthPrefixed {
+            let length = UInt32(payload.count)
+            corked.append(contentsOf: [
+                UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF),
+            ])
+        }
+        corked.append(contentsOf: payload)
+    }
+
+    /// Writes the gathered sends as one write. Returns false when the write failed and the connection is
+    /// finishing. On a connection that can no longer write, the gathered bytes are dropped and counted.
+    @discardableResult
+    func flushCorked() -> Bool {
+        guard !corked.isEmpty else { return true }
+        guard state == .open || state == .flushing, let handle = liveHandle else {
+            dropCorked()
+            return false
+        }
+        let count = corked.count
+        let block = makeWriteBlock(payloadBytes: count, accountedBytes: count)
+        let start = block + requestBytes + accountedFieldBytes + FrameDecoder.prefixBytes
+        corked.withUnsafeBytes { bytes in start.copyMemory(from: bytes.baseAddress!, byteCount: count) }
+        // Emptied before the write: a failed write finishes the connection, which flushes again.
+        corked.removeAll(keepingCapacity: count <= 65_536)
+        guard issueWrite(block, from: start, count: count, on: handle) else {
+            queuedWriteBytes -= count
+            droppedWriteBytes += count
+            return false
+        }
+        return true
+    }
+
+    /// Forgets gathered sends that will never be written (an abort, a reset, a close without flushing).
+    func dropCorked() {
+        queuedWriteBytes -= corked.count
+        droppedWriteBytes += corked.count
+        corked.removeAll()
     }
 
     /// The bytes one send of `payloadBytes` adds to the write queue: the payload, plus its length prefix
@@ -76,8 +133,10 @@ extension TCPConnection {
 
     /// Hands `count` bytes from `start` (inside `block`) to `uv_write`; on failure frees the block, finishes
     /// the connection and returns false.
-    private func issueWrite(_ block: UnsafeMutableRawPointer, from start: UnsafeMutableRawPointer, count: Int,
-                            on handle: UnsafeMutablePointer<uv_tcp_t>) -> Bool {
+    private func issueWrite(
+        _ block: UnsafeMutableRawPointer, from start: UnsafeMutableRawPointer, count: Int,
+        on handle: UnsafeMutablePointer<uv_tcp_t>
+    ) -> Bool {
         var buffer = uv_buf_init(start.assumingMemoryBound(to: CChar.self), UInt32(count))
         let request = block.bindMemory(to: uv_write_t.self, capacity: 1)
         let status = uv_write(request, asStream(handle), &buffer, 1, bytesWritten)
@@ -95,8 +154,9 @@ extension TCPConnection {
         if status < 0 {
             droppedWriteBytes += accountedBytes
             if status != UV_ECANCELED.rawValue {
-                finish(status == UV_ECONNRESET.rawValue || status == UV_EPIPE.rawValue
-                       ? .peerReset : .failed(UVError(status: status)))
+                finish(
+                    status == UV_ECONNRESET.rawValue || status == UV_EPIPE.rawValue
+                        ? .peerReset : .failed(UVError(status: status)))
             }
             return
         }

@@ -56,8 +56,12 @@ public final class TCPConnection: LoopHandleOwner {
     var sendRefused = false
     /// True while `deliverFrames` runs, so a callback that resumes reading does not re-enter it.
     var isDelivering = false
-    /// Bytes handed to `uv_write` whose callbacks have not run yet.
+    /// Bytes sent and not yet written: gathered in `corked`, or handed to `uv_write` whose callbacks have
+    /// not run yet.
     public internal(set) var queuedWriteBytes = 0
+    /// Frames (with their prefixes) or raw bytes sent during this loop iteration, written together when it
+    /// ends (`LoopCore.flushCorkedWrites`).
+    var corked: [UInt8] = []
     var droppedWriteBytes = 0
     var closeReason: CloseReason?
     /// Connections that failed to connect close without telling an owner.
@@ -124,6 +128,8 @@ public final class TCPConnection: LoopHandleOwner {
     func shutDownStream() {
         guard state == .open, let handle = liveHandle else { return }
         stopReading()
+        // The shutdown waits for writes already issued; this iteration's gathered sends go out first.
+        guard flushCorked() else { return }
         state = .flushing
         let request = allocateRequest(UV_SHUTDOWN, as: uv_shutdown_t.self)
         let status = uv_shutdown(request, asStream(handle), shutdownFinished)
@@ -139,6 +145,7 @@ public final class TCPConnection: LoopHandleOwner {
         core.assertOnLoopThread("TCPConnection.abort")
         guard state == .open || state == .flushing, let handle = liveHandle else { return }
         stopReading()
+        dropCorked()
         closeReason = closeReason ?? .abortedLocally
         state = .closing
         if uv_tcp_close_reset(handle, handleDidClose) < 0 {
@@ -152,6 +159,11 @@ public final class TCPConnection: LoopHandleOwner {
         guard state == .open || state == .flushing, let handle = liveHandle else { return }
         stopReading()
         closeReason = closeReason ?? reason
+        // What this iteration sent before the close goes to the socket now, as an unbuffered send would have
+        // (an answer sent just before a protocol error closes the connection still leaves); the close then
+        // cancels whatever the socket did not take at once.
+        flushCorked()
+        guard state == .open || state == .flushing else { return }
         state = .closing
         closeHandle(asHandle(handle))
     }
@@ -160,6 +172,7 @@ public final class TCPConnection: LoopHandleOwner {
         state = .closed
         handle = nil
         isReading = false
+        dropCorked()
         readBuffer.deallocate()
         if let tls {
             // Sends that waited for a handshake that never completed (an abort, a reset, the loop's stop).
