@@ -46,6 +46,15 @@ public struct LockKey: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String { string }
 
+    /// Whether `scalar` is a control character (general category Cc). Unicode's stability policy fixes Cc as
+    /// exactly U+0000–U+001F and U+007F–U+009F, so two comparisons replace the property table lookup, which
+    /// showed up in the leader's profile (every key is validated when a request is decoded and when its
+    /// entry is applied).
+    @inline(__always)
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
     static func validate(_ string: String) throws(KeyError) {
         let bytes = string.utf8
         if bytes.isEmpty { throw .empty }
@@ -60,7 +69,7 @@ public struct LockKey: Hashable, Comparable, Sendable, CustomStringConvertible {
                 if segmentCount > maximumSegmentCount { throw .tooManySegments(count: segmentCount) }
                 continue
             }
-            if scalar.properties.generalCategory == .control { throw .controlCharacter(offset: offset) }
+            if LockKey.isControl(scalar) { throw .controlCharacter(offset: offset) }
             segmentLength += 1
         }
         if segmentLength == 0 { throw .emptySegment(index: segmentCount - 1) }

@@ -34,6 +34,21 @@ import Testing
         #expect(throws: expected) { try LockKey(input) }
     }
 
+    /// The key check compares code points instead of asking for the general category; over every Unicode
+    /// scalar the two must agree, or a key with a control character would get through (or a valid one not).
+    @Test func theControlCharacterCheckAgreesWithUnicodeForEveryScalar() {
+        var disagreements: [UInt32] = []
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            if LockKey.isControl(scalar) != (scalar.properties.generalCategory == .control) {
+                disagreements.append(value)
+            }
+        }
+        #expect(disagreements.isEmpty, "differ at \(disagreements.prefix(10).map { String($0, radix: 16) })")
+        #expect(throws: KeyError.controlCharacter(offset: 5)) { try LockKey("acme/\u{85}42") }
+        #expect(throws: Never.self) { try LockKey("acme/contacts/\u{A0}42/\u{200B}") }
+    }
+
     @Test func keysOverTheByteLimitAreRefused() {
         let long = String(repeating: "é", count: 257)  // 514 bytes
         #expect(throws: KeyError.tooLong(byteCount: 514)) { try LockKey(long) }
