@@ -138,7 +138,7 @@ extension LockTable {
             (prefix.map { $0.string == key || Self.isStrictDescendant(key, of: $0.string) } ?? true)
                 && (after.map { $0.string.precedesInBytes(key) } ?? true)
         }
-        keys.sort { $0.precedesInBytes($1) }
+        keys = Self.sortedInBytes(keys)
         let page = keys.prefix(pageSize)
         var locks: [HeldLock] = []
         for keyString in page {

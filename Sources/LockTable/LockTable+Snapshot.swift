@@ -35,7 +35,7 @@ extension LockTable {
         writer.writeVarint(lastTime.rawValue)
         writer.writeVarint(nextAuditSequence)
         writer.writeArray(sessions.keys.sorted()) { writer, id in writer.write(sessions[id]!) }
-        writer.writeArray((Array(exclusiveHolds.keys) + Array(sharedHolds.keys)).sorted { $0.precedesInBytes($1) }) {
+        writer.writeArray(Self.sortedInBytes(Array(exclusiveHolds.keys) + Array(sharedHolds.keys))) {
             writer, key in
             let holding = holding(key)!
             writer.writeString(key)
@@ -110,6 +110,8 @@ extension LockTable {
         let records = try reader.readArray(maxCount: Self.countMax, minimumElementSize: 8) {
             reader throws(DecodeError) in try reader.readSessionRecord(withClient: withClients)
         }
+        sessions.reserveCapacity(records.count)
+        sessionsByNonce.reserveCapacity(records.count)
         for record in records {
             guard sessions[record.id] == nil, !record.owner.isEmpty, record.id.rawValue <= lastAppliedIndex else {
                 throw SnapshotError.inconsistent("session \(record.id) is repeated, ownerless or from the future")
@@ -130,6 +132,9 @@ extension LockTable {
 
     private mutating func restoreHoldings(_ reader: inout ByteReader) throws {
         let count = try reader.readLength(max: Self.countMax)
+        // Grown once rather than doubling its way up (a million holdings rehashed about twenty times). The
+        // prefix index is not reserved: it has one node per distinct prefix, far fewer than holdings.
+        exclusiveHolds.reserveCapacity(count)
         for _ in 0..<count {
             let key = try reader.readLockKey()
             let mode = try reader.readEnum(LockMode.self)
@@ -251,7 +256,8 @@ extension ByteReader {
         let owner = try readString(maxByteCount: InputLimits.ownerByteCountMax)
         let client = withClient ? try readString(maxByteCount: Command.stringByteCountDecodeMax) : ""
         var record = SessionRecord(
-            id: id, owner: owner, client: client.isEmpty ? nil : client, nonce: try readVarint(), ttlMilliseconds: try readVarint(), openedAt: try readTimestamp(),
+            id: id, owner: owner, client: client.isEmpty ? nil : client, nonce: try readVarint(),
+            ttlMilliseconds: try readVarint(), openedAt: try readTimestamp(),
             leaseDeadline: Timestamp(rawValue: 0), checkpointRemainingMilliseconds: 0)
         record.renewalGeneration = try readVarint()
         record.leaseDeadline = try readTimestamp()

@@ -365,9 +365,54 @@ struct BoundedQueue<Element: Sendable>: Sendable {
     }
 }
 
+extension LockTable {
+    /// `strings` in UTF-8 byte order (`precedesInBytes`), for the large sorts (a snapshot's keys, a listing).
+    ///
+    /// Copies every string's bytes into one buffer and sorts positions into it, so that a comparison is a
+    /// plain byte loop with no reference counting: sorting a million keys as `String`s spent most of a
+    /// snapshot's encoding time retaining and releasing them.
+    static func sortedInBytes(_ strings: [String]) -> [String] {
+        var bytes: [UInt8] = []
+        var bounds: [Int] = [0]
+        bounds.reserveCapacity(strings.count + 1)
+        for var string in strings {
+            string.withUTF8 { bytes.append(contentsOf: $0) }
+            bounds.append(bytes.count)
+        }
+        var order = Array(strings.indices)
+        bytes.withUnsafeBufferPointer { bytes in
+            bounds.withUnsafeBufferPointer { bounds in
+                order.sort { left, right in
+                    let (leftStart, leftEnd) = (bounds[left], bounds[left + 1])
+                    let (rightStart, rightEnd) = (bounds[right], bounds[right + 1])
+                    let common = Swift.min(leftEnd - leftStart, rightEnd - rightStart)
+                    for offset in 0..<common where bytes[leftStart + offset] != bytes[rightStart + offset] {
+                        return bytes[leftStart + offset] < bytes[rightStart + offset]
+                    }
+                    return leftEnd - leftStart < rightEnd - rightStart
+                }
+            }
+        }
+        return order.map { strings[$0] }
+    }
+}
+
 extension String {
     /// Byte-wise order, the only string order the table uses (Swift's `<` compares Unicode scalars).
+    ///
+    /// Compares the contiguous UTF-8 storage directly: the generic `utf8.lexicographicallyPrecedes` went
+    /// through the view's iterator byte by byte and was a fifth of the time a million-lock snapshot took.
     func precedesInBytes(_ other: String) -> Bool {
-        utf8.lexicographicallyPrecedes(other.utf8)
+        var left = self
+        var right = other
+        return left.withUTF8 { leftBytes in
+            right.withUTF8 { rightBytes in
+                for index in 0..<Swift.min(leftBytes.count, rightBytes.count)
+                where leftBytes[index] != rightBytes[index] {
+                    return leftBytes[index] < rightBytes[index]
+                }
+                return leftBytes.count < rightBytes.count
+            }
+        }
     }
 }
