@@ -46,7 +46,23 @@ struct MemoryBenchmark: AsyncParsableCommand {
         guard let leader = await BenchCluster.leader(observer) else { throw ValidationFailure("no leader") }
         let follower = (1...3).first { $0 != leader }!
         let catchUp = try await restartAndCatchUp(cluster, node: follower, observer: observer)
-        report(held: held, loaded: loaded, resident: resident, follower: follower, catchUp: catchUp)
+        let recovery = Self.recoveryMilliseconds(
+            log: cluster.nodeDirectory(follower).appendingPathComponent("padlockd.log"))
+        report(held: held, loaded: loaded, resident: resident, follower: follower, catchUp: catchUp, recovery: recovery)
+    }
+
+    /// The restarted node's own account of its recovery: its last `recovered` notice's milliseconds spent
+    /// opening the log and restoring the state machine (ServerHost logs both).
+    static func recoveryMilliseconds(log: URL) -> (logOpen: Int, restore: Int)? {
+        guard let text = try? String(contentsOf: log, encoding: .utf8),
+            let line = text.split(separator: "\n").last(where: { $0.contains("recovered") })
+        else { return nil }
+        func field(_ name: String) -> Int? {
+            guard let range = line.range(of: name + "=") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        guard let logOpen = field("logOpenMs"), let restore = field("restoreMs") else { return nil }
+        return (logOpen, restore)
     }
 
     private func openSessions(_ loader: Loader) throws -> [SessionID] {
@@ -54,7 +70,8 @@ struct MemoryBenchmark: AsyncParsableCommand {
         opened.reserveCapacity(sessions)
         for start in stride(from: 0, to: sessions, by: batch) {
             let operations = (start..<min(start + batch, sessions)).map { index in
-                ClientOperation.openSession(owner: "rep-\(index)@crm-\(index % 40)", nonce: UInt64(index + 1), ttlMilliseconds: 3_600_000)
+                ClientOperation.openSession(
+                    owner: "rep-\(index)@crm-\(index % 40)", nonce: UInt64(index + 1), ttlMilliseconds: 3_600_000)
             }
             for answer in try loader.apply(operations) {
                 guard case .success(.sessionOpened(let grant)) = answer else {
@@ -76,7 +93,8 @@ struct MemoryBenchmark: AsyncParsableCommand {
                 let session = sessions[record / locksPerSession]
                 let request = RequestID(session: session, sequence: UInt64(record % locksPerSession + 1))
                 let key = try LockKey("tenant-\(record % 50)/contacts/\(record)")
-                return ClientOperation.acquire(request, Acquisition(key: key, mode: .exclusive, waitMilliseconds: 0, note: "editing"))
+                return ClientOperation.acquire(
+                    request, Acquisition(key: key, mode: .exclusive, waitMilliseconds: 0, note: "editing"))
             }
             for answer in try loader.apply(operations) {
                 switch answer {
@@ -96,7 +114,8 @@ struct MemoryBenchmark: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             let statuses = (try? await observer.status()) ?? []
-            if statuses.count == 3, statuses.allSatisfy({ $0.lockCount == locks && $0.appliedIndex == $0.commitIndex }) {
+            if statuses.count == 3, statuses.allSatisfy({ $0.lockCount == locks && $0.appliedIndex == $0.commitIndex })
+            {
                 return
             }
             try await Task.sleep(for: .milliseconds(200))
@@ -105,7 +124,8 @@ struct MemoryBenchmark: AsyncParsableCommand {
     }
 
     /// SIGKILLs `node`, restarts it, and times from the restart until it has applied the leader's commit.
-    private func restartAndCatchUp(_ cluster: BenchCluster, node: Int, observer: PadlockClient) async throws -> Duration {
+    private func restartAndCatchUp(_ cluster: BenchCluster, node: Int, observer: PadlockClient) async throws -> Duration
+    {
         let statuses = try await observer.status()
         guard let target = statuses.first(where: { $0.role == .leader })?.commitIndex else {
             throw ValidationFailure("no leader before the restart")
@@ -129,15 +149,27 @@ struct MemoryBenchmark: AsyncParsableCommand {
         if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
-    private func report(held: Int, loaded: Duration, resident: [Int], follower: Int, catchUp: Duration) {
+    private func report(
+        held: Int, loaded: Duration, resident: [Int], follower: Int, catchUp: Duration,
+        recovery: (logOpen: Int, restore: Int)?
+    ) {
         let megabytes = resident.map { String(format: "%.0f", Double($0) / 1_048_576) }
-        let seconds = { (duration: Duration) in String(format: "%.2f", FailoverBenchmark.milliseconds(duration) / 1000) }
+        let seconds = { (duration: Duration) in String(format: "%.2f", FailoverBenchmark.milliseconds(duration) / 1000)
+        }
         if json {
-            print("{\"system\":\"padlock\",\"sessions\":\(sessions),\"locks\":\(held),\"load_s\":\(seconds(loaded)),"
-                + "\"resident_mb\":[\(megabytes.joined(separator: ","))],\"restart_catch_up_s\":\(seconds(catchUp))}")
+            let parts = recovery.map { ",\"log_open_ms\":\($0.logOpen),\"restore_ms\":\($0.restore)" } ?? ""
+            print(
+                "{\"system\":\"padlock\",\"sessions\":\(sessions),\"locks\":\(held),\"load_s\":\(seconds(loaded)),"
+                    + "\"resident_mb\":[\(megabytes.joined(separator: ","))],\"restart_catch_up_s\":\(seconds(catchUp))\(parts)}"
+            )
         } else {
-            print("\(held) locks in \(sessions) sessions, loaded in \(seconds(loaded)) s; resident memory per node: "
-                + "\(megabytes.joined(separator: " / ")) MB; node \(follower) restarted and caught up in \(seconds(catchUp)) s")
+            let parts =
+                recovery.map { " (of which opening the log \($0.logOpen) ms, restoring the table \($0.restore) ms)" }
+                ?? ""
+            print(
+                "\(held) locks in \(sessions) sessions, loaded in \(seconds(loaded)) s; resident memory per node: "
+                    + "\(megabytes.joined(separator: " / ")) MB; node \(follower) restarted and caught up in \(seconds(catchUp)) s\(parts)"
+            )
         }
     }
 }

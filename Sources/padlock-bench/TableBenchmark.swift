@@ -29,11 +29,14 @@ struct TableBenchmark: ParsableCommand {
 
     func run() throws {
         // Memory first, in a fresh process, so no memory freed by the other run can be reused and hide cost.
-        let memory = try measureMemory()
+        let (memory, snapshot) = try measureMemory()
         print(
             "held locks: \(locks) in \(sessions) sessions; resident +\(memory.resident / 1_048_576) MiB: "
                 + "\(memory.resident / locks) bytes/lock resident, \(memory.trimmed / locks) bytes/lock resident "
                 + "after malloc_trim (target ≤ 300)")
+        print(
+            "snapshot of that table: \(snapshot.bytes / 1_048_576) MiB, encoded in \(snapshot.encodeMs) ms, "
+                + "restored in \(snapshot.restoreMs) ms (a restarting node restores it before it serves)")
         let rate = try measureThroughput()
         print("acquire+release pairs applied: \(pairs) over \(keys) keys, \(Int(rate)) pairs/s (target ≥ 500000)")
     }
@@ -78,7 +81,9 @@ struct TableBenchmark: ParsableCommand {
     ///
     /// Commands are applied as encoded entries, as on a node: strings decoded from an entry are allocated
     /// at their exact size, while an interpolated string literal would carry spare capacity.
-    private func measureMemory() throws -> (resident: Int, trimmed: Int) {
+    private func measureMemory() throws -> (
+        memory: (resident: Int, trimmed: Int), snapshot: (bytes: Int, encodeMs: Int, restoreMs: Int)
+    ) {
         _ = trimMallocHeap(0)
         let residentBefore = Self.residentBytes()
         var table = LockTable()
@@ -109,7 +114,21 @@ struct TableBenchmark: ParsableCommand {
         _ = trimMallocHeap(0)
         let trimmed = Self.residentBytes() - residentBefore
         precondition(table.counts.heldLocks == locks, "the memory run holds \(table.counts.heldLocks) locks")
-        return (resident, trimmed)
+        let clock = ContinuousClock()
+        let encodeStart = clock.now
+        let bytes = table.snapshot()
+        let restoreStart = clock.now
+        var restored = LockTable()
+        try restored.restore(from: bytes)
+        let restoreEnd = clock.now
+        precondition(restored.counts.heldLocks == locks, "the restored table holds \(restored.counts.heldLocks) locks")
+        let milliseconds = { (duration: Duration) in
+            Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        }
+        return (
+            (resident, trimmed),
+            (bytes.count, milliseconds(restoreStart - encodeStart), milliseconds(restoreEnd - restoreStart))
+        )
     }
 
     /// Resident set size from /proc/self/statm (second field, in pages).
