@@ -15,8 +15,10 @@ extension ClientCore {
         } else {
             if let session = freeSession(for: call.key) { return assign(call, to: session) }
             guard sessionWaiters.count < configuration.maximumWaitingCalls else {
-                return call.finish(.failed(.unavailable(
-                    "\(sessionWaiters.count) calls already wait for a free session; retry shortly"), nil))
+                return call.finish(
+                    .failed(
+                        .unavailable(
+                            "\(sessionWaiters.count) calls already wait for a free session; retry shortly"), nil))
             }
             sessionWaiters.append(call)
             openSessionsIfNeeded()
@@ -42,8 +44,14 @@ extension ClientCore {
 
     /// The least loaded open, free session that may acquire `key`.
     private func freeSession(for key: LockKey?) -> PoolSession? {
-        sessions.filter { $0.state == .open && !$0.isBusy && (key.map($0.accepts) ?? true) }
-            .min { $0.locks.count < $1.locks.count }
+        // One pass without an intermediate array: this runs for every acquire and release.
+        var best: PoolSession?
+        for session in sessions where session.state == .open && !session.isBusy {
+            guard key.map(session.accepts) ?? true else { continue }
+            if let chosen = best, chosen.locks.count <= session.locks.count { continue }
+            best = session
+        }
+        return best
     }
 
     /// Marks `session` busy with `call` and sends its request.
