@@ -24,7 +24,8 @@ import Testing
         .setQuotas(
             NamespaceQuotas(
                 standard: .init(heldLocksMax: 100), byNamespace: ["acme": .init(heldLocksMax: 5, waitersMax: 2)])),
-        .openClientSession(owner: "alice@fe", nonce: 9, ttlMilliseconds: 5_000, client: "crm-frontend", sessionsMax: 200),
+        .openClientSession(
+            owner: "alice@fe", nonce: 9, ttlMilliseconds: 5_000, client: "crm-frontend", sessionsMax: 200),
     ]
 
     @Test func everyCommandSurvivesEncodingAndDecoding() throws {
@@ -125,6 +126,43 @@ import Testing
         #expect(table.lastAppliedIndex == 1)
         #expect(table.counts == LockTable().counts)
         #expect(before != table.snapshot(), "the applied index still advances")
+    }
+
+    /// Version 3: session 1 ("alice@fe") and one holding of `key` in `mode`, granted to `holders` (fence 5).
+    static func snapshotHolding(_ key: String, mode: LockMode, grantedTo holders: [UInt64]) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.writeRaw(Array("PLTS".utf8))
+        writer.writeUInt8(3)
+        for counter: UInt64 in [10, 1_000, 1] { writer.writeVarint(counter) }  // applied index, time, audit sequence
+        writer.writeVarint(1)  // one session
+        writer.writeVarint(1)
+        writer.writeString("alice@fe")
+        for field: UInt64 in [1, 2_000, 1_000, 0, 3_000, 2_000, 0] { writer.writeVarint(field) }
+        writer.writeBool(false)  // no stored answer
+        writer.writeVarint(1)  // one holding
+        writer.writeString(key)
+        writer.writeUInt8(mode.rawValue)
+        writer.writeVarint(UInt64(holders.count))
+        for session in holders {
+            for field: UInt64 in [session, 5, 1_000] { writer.writeVarint(field) }  // session, fence, since
+            writer.writeString("")
+        }
+        for _ in 0..<4 { writer.writeVarint(0) }  // waiters, lock-delays, ended sessions, audit
+        for _ in 0..<3 { writer.writeVarint(0) }  // quotas: no standard bounds, no namespaces
+        return writer.bytes
+    }
+
+    @Test func restoreRefusesAGrantToAMissingSessionOrTheSameSessionTwice() throws {
+        var table = LockTable()
+        try table.restore(from: Self.snapshotHolding("acme/contacts/1", mode: .shared, grantedTo: [1]))
+        #expect(table.inspect(try LockKey("acme/contacts/1")).holders.map(\.holder.session) == [SessionID(1)])
+        for (mode, holders) in [(LockMode.shared, [UInt64(1), 1]), (.exclusive, [2]), (.shared, [1, 2])] {
+            var fresh = LockTable()
+            #expect(throws: SnapshotError.self, "\(mode) to \(holders)") {
+                try fresh.restore(from: Self.snapshotHolding("acme/contacts/1", mode: mode, grantedTo: holders))
+            }
+            #expect(fresh.counts.heldLocks == 0, "a failed restore changes nothing")
+        }
     }
 
     @Test func restoringGarbageOrMutatedSnapshotsFailsWithATypedErrorAndKeepsTheTable() {
