@@ -62,10 +62,12 @@ extension TCPConnection {
             corked.reserveCapacity(4096)
         }
         if limits.framing == .lengthPrefixed {
+            // Byte by byte: an array literal here would allocate for every frame.
             let length = UInt32(payload.count)
-            corked.append(contentsOf: [
-                UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF),
-            ])
+            corked.append(UInt8(length >> 24))
+            corked.append(UInt8(length >> 16 & 0xFF))
+            corked.append(UInt8(length >> 8 & 0xFF))
+            corked.append(UInt8(length & 0xFF))
         }
         corked.append(contentsOf: payload)
     }
