@@ -138,24 +138,24 @@ extension LockTable {
         for _ in 0..<count {
             let key = try reader.readLockKey()
             let mode = try reader.readEnum(LockMode.self)
-            let grants = try reader.readArray(maxCount: Self.countMax, minimumElementSize: 4) {
-                reader throws(DecodeError) in
-                Grant(
+            // The grants are read and granted one at a time: no array per key (a million of them otherwise).
+            let grantCount = try reader.readLength(max: Self.countMax)
+            guard grantCount > 0, mode == .shared || grantCount == 1, holding(key.string) == nil else {
+                throw SnapshotError.inconsistent("key \(key) has an impossible set of holders")
+            }
+            var holders: [SessionID] = []
+            for _ in 0..<grantCount {
+                let grant = Grant(
                     session: SessionID(try reader.readVarint()), fence: FenceToken(try reader.readVarint()),
                     since: try reader.readTimestamp(),
                     note: try reader.readString(maxByteCount: InputLimits.noteByteCountMax))
-            }
-            guard !grants.isEmpty, mode == .shared || grants.count == 1, holding(key.string) == nil else {
-                throw SnapshotError.inconsistent("key \(key) has an impossible set of holders")
-            }
-            for (offset, grant) in grants.enumerated() {
-                // No spelling of this key is held yet (checked above), so a session could hold it twice only
-                // through a repeated grant in this list. Checking that, and the session's existence by index,
-                // spares a copy of the session record and a scan of its keys per lock (an eighth of a restore).
-                guard sessions.index(forKey: grant.session) != nil,
-                    !grants[..<offset].contains(where: { $0.session == grant.session }),
+                // No spelling of this key was held before it (checked above), so a session could hold it twice
+                // only through a repeated grant in this list. Checking that, and the session's existence by
+                // index, spares a copy of the session record and a scan of its keys per lock.
+                guard sessions.index(forKey: grant.session) != nil, !holders.contains(grant.session),
                     firstConflictingHolder(key.string, mode: mode) == nil
                 else { throw SnapshotError.inconsistent("grant of \(key) to \(grant.session) is impossible") }
+                if grantCount > 1 { holders.append(grant.session) }
                 self.grant(grant, key: key, mode: mode)
             }
         }
