@@ -65,17 +65,7 @@ final class Orchestrator: @unchecked Sendable {
         let children = try startChildren(cluster: cluster, database: databasePath, until: endNs)
         let injector = FaultInjector(cluster: cluster, history: history)
         let plan = planFaults(kinds: settings.kinds, seed: settings.seed, seconds: settings.seconds)
-        if settings.kinds.contains(.clock) && !cluster.faketimeWorks {
-            injector.note(
-                "clock: skipped — libfaketime is not installed (apt-get install faketime), or padlockd under it did not read PADLOCK_CONFIG"
-            )
-        }
-        if settings.kinds.contains(.packet), let reason = PacketFaults.unavailableReason() {
-            injector.note("packet: skipped — \(reason)")
-        }
-        if settings.kinds.contains(.disk) && cluster.tmpfsNode == nil {
-            injector.note("disk: skipped — the tmpfs could not be mounted (not root?)")
-        }
+        noteSkippedFaults(cluster, injector)
         progress(
             "\(settings.clients) front ends, \(settings.pausers) pausing ones, \(plan.count) faults planned, \(settings.seconds) s"
         )
@@ -112,6 +102,21 @@ final class Orchestrator: @unchecked Sendable {
             faults: injector.applied, workloadEndNs: workloadEndNs)
         let checks = Checkers(record: record).run()
         return RunResults(settings: settings, checks: checks, faults: injector.applied, injectorNotes: injector.notes)
+    }
+
+    /// Fault kinds asked for that this machine cannot inject, each with why (the report lists the notes).
+    private func noteSkippedFaults(_ cluster: ChaosCluster, _ injector: FaultInjector) {
+        if settings.kinds.contains(.clock) && !cluster.faketimeWorks {
+            injector.note(
+                "clock: skipped — libfaketime is not installed (apt-get install faketime), or padlockd under it "
+                    + "did not read PADLOCK_CONFIG")
+        }
+        if settings.kinds.contains(.packet), let reason = PacketFaults.unavailableReason() {
+            injector.note("packet: skipped — \(reason)")
+        }
+        if settings.kinds.contains(.disk) && cluster.tmpfsNode == nil {
+            injector.note("disk: skipped — the tmpfs could not be mounted (not root?)")
+        }
     }
 
     /// A few shared clients for the in-process front ends, through the client proxies.
