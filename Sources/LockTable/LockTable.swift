@@ -383,13 +383,9 @@ extension LockTable {
         bytes.withUnsafeBufferPointer { bytes in
             bounds.withUnsafeBufferPointer { bounds in
                 order.sort { left, right in
-                    let (leftStart, leftEnd) = (bounds[left], bounds[left + 1])
-                    let (rightStart, rightEnd) = (bounds[right], bounds[right + 1])
-                    let common = Swift.min(leftEnd - leftStart, rightEnd - rightStart)
-                    for offset in 0..<common where bytes[leftStart + offset] != bytes[rightStart + offset] {
-                        return bytes[leftStart + offset] < bytes[rightStart + offset]
-                    }
-                    return leftEnd - leftStart < rightEnd - rightStart
+                    bytesPrecede(
+                        UnsafeBufferPointer(rebasing: bytes[bounds[left]..<bounds[left + 1]]),
+                        UnsafeBufferPointer(rebasing: bytes[bounds[right]..<bounds[right + 1]]))
                 }
             }
         }
@@ -405,14 +401,14 @@ extension String {
     func precedesInBytes(_ other: String) -> Bool {
         var left = self
         var right = other
-        return left.withUTF8 { leftBytes in
-            right.withUTF8 { rightBytes in
-                for index in 0..<Swift.min(leftBytes.count, rightBytes.count)
-                where leftBytes[index] != rightBytes[index] {
-                    return leftBytes[index] < rightBytes[index]
-                }
-                return leftBytes.count < rightBytes.count
-            }
-        }
+        return left.withUTF8 { leftBytes in right.withUTF8 { rightBytes in bytesPrecede(leftBytes, rightBytes) } }
     }
+}
+
+/// Byte-wise order of two UTF-8 buffers: the first differing byte decides, else the shorter comes first.
+private func bytesPrecede(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+    for index in 0..<min(left.count, right.count) where left[index] != right[index] {
+        return left[index] < right[index]
+    }
+    return left.count < right.count
 }
