@@ -57,7 +57,8 @@ final class ChaosCluster: @unchecked Sendable {
     func start(tmpfsNode wanted: Int?, tmpfsBytes: Int) async throws {
         let logger = Logger(label: "chaos.proxy") { _ in SwiftLogNoOpLogHandler() }
         for node in Self.nodes {
-            clientProxies[node] = try await FaultProxy(upstreamPort: clientPort(node), name: "client-\(node)", logger: logger)
+            clientProxies[node] = try await FaultProxy(
+                upstreamPort: clientPort(node), name: "client-\(node)", logger: logger)
             for peer in Self.nodes where peer != node {
                 peerProxies[node, default: [:]][peer] = try await FaultProxy(
                     upstreamPort: peerPort(peer), name: "peer-\(node)-\(peer)", logger: logger)
@@ -129,7 +130,8 @@ final class ChaosCluster: @unchecked Sendable {
     private func probeFaketime() -> Bool {
         guard FileManager.default.fileExists(atPath: Self.faketimeLibrary) else { return false }
         let missing = directory.appendingPathComponent("faketime-probe.toml").path
-        let command = "LD_PRELOAD='\(Self.faketimeLibrary)' FAKETIME='+5s x1.2' PADLOCK_CONFIG='\(missing)' "
+        let command =
+            "LD_PRELOAD='\(Self.faketimeLibrary)' FAKETIME='+5s x1.2' PADLOCK_CONFIG='\(missing)' "
             + "'\(padlockd.path)' 2>&1 | grep -qF 'cannot read \(missing)'"
         return shell(command) == 0
     }
@@ -147,7 +149,9 @@ final class ChaosCluster: @unchecked Sendable {
     /// Starts node `n`, under libfaketime with `faketime` (a FAKETIME specification) when given.
     func startNode(_ node: Int, faketime spec: String? = nil) throws {
         let log = nodeDirectory(node).appendingPathComponent("padlockd.log")
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) {
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+        }
         let output = try FileHandle(forWritingTo: log)
         output.seekToEndOfFile()
         output.write(Data("--- chaos: starting node \(node)\(spec.map { " under FAKETIME=\"\($0)\"" } ?? "")\n".utf8))
@@ -205,7 +209,8 @@ final class ChaosCluster: @unchecked Sendable {
 
     /// "exit 0", or "signal 13" for a process a signal ended.
     static func ending(_ process: Process) -> String {
-        process.terminationReason == .uncaughtSignal ? "signal \(process.terminationStatus)" : "exit \(process.terminationStatus)"
+        process.terminationReason == .uncaughtSignal
+            ? "signal \(process.terminationStatus)" : "exit \(process.terminationStatus)"
     }
 
     /// Every node's own status, as far as it answers.
@@ -246,13 +251,18 @@ final class ChaosCluster: @unchecked Sendable {
 
 /// Runs `command` with /bin/sh and returns its exit status.
 @discardableResult
-func shell(_ command: String) -> Int32 {
+func shell(_ command: String) -> Int32 { runShell(command).status }
+
+/// Runs `command` with /bin/sh; returns its exit status and what it printed (standard error included).
+func runShell(_ command: String) -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
-    process.standardOutput = FileHandle.nullDevice
+    process.arguments = ["-c", command + " 2>&1"]
+    let output = Pipe()
+    process.standardOutput = output
     process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return -1 }
+    guard (try? process.run()) != nil else { return (-1, "cannot start /bin/sh") }
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    return process.terminationStatus
+    return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
 }

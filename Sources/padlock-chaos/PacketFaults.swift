@@ -91,18 +91,8 @@ struct PacketFaults: Sendable {
         return nil
     }
 
-    /// Runs `command` with /bin/sh; standard error goes into standard output's text.
     private static func run(_ command: String) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", withSystemPath(command) + " 2>&1"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return (-1, "cannot start /bin/sh") }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
+        runShell(withSystemPath(command))
     }
 }
 
