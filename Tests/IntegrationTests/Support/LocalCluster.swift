@@ -125,7 +125,7 @@ final class LocalCluster: @unchecked Sendable {
         dev.executableURL = Binaries.padlock
         dev.arguments = [
             "dev", "--dir", directory.path, "--nodes", "\(nodes)", "--base-port", "\(self.basePort)",
-            "--padlockd", Binaries.padlockd.path,
+            "--padlockd", Binaries.padlockd.path, "--keep-going",
         ]
         dev.standardOutput = FileHandle.nullDevice
         if token != nil || !devEnvironment.isEmpty {
