@@ -74,8 +74,8 @@ struct Dev: AsyncParsableCommand {
             for (index, process) in processes.enumerated() where !process.isRunning && !reported.contains(index) {
                 reported.insert(index)
                 let failure = cluster.exited(node: index + 1, process: process)
-                FileHandle.standardError.write(Data("\(failure)\n".utf8))
-                if !keepGoing { return failure }
+                guard keepGoing else { return failure }
+                FileHandle.standardError.write(Data("padlock: \(failure)\n".utf8))
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
@@ -142,7 +142,7 @@ extension DevCluster {
             process.terminationReason == .uncaughtSignal
             ? "was killed by signal \(process.terminationStatus)" : "exited with status \(process.terminationStatus)"
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        let tail = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1)
+        let tail = text.split(separator: "\n").suffix(lines)
             .map { "  node \(node) | \($0)" }.joined(separator: "\n")
         return DevFailure("node \(node) (pid \(process.processIdentifier)) \(how); the end of \(log.path):\n\(tail)")
     }
