@@ -90,7 +90,7 @@ struct Dev: AsyncParsableCommand {
             }
             // A cluster configured with [[clients]] asks for a token even to report its status, and one with
             // [tls] for TLS (PADLOCK_TLS_CA and, when client certificates are required, the other two).
-            let token = Array((ProcessInfo.processInfo.environment["PADLOCK_TOKEN"] ?? "").utf8)
+            let token = try Self.environmentToken()
             let configuration = Configuration(tls: tlsConfiguration())
             if let client = try? await PadlockClient(
                 endpoints: cluster.endpoints, owner: "padlock-dev", credentials: token, cluster: clusterID,
@@ -103,6 +103,18 @@ struct Dev: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(200))
         }
         throw DevFailure("no leader was elected within 30 s; see the logs under \(cluster.directory.path)")
+    }
+
+    /// PADLOCK_TOKEN, else the token in PADLOCK_TOKEN_FILE (refused when others can read it), else none.
+    private static func environmentToken() throws -> [UInt8] {
+        let environment = ProcessInfo.processInfo.environment
+        if let token = environment["PADLOCK_TOKEN"], !token.isEmpty { return Array(token.utf8) }
+        guard let file = environment["PADLOCK_TOKEN_FILE"], !file.isEmpty else { return [] }
+        do {
+            return try ConnectionOptions.readToken(file)
+        } catch {
+            throw DevFailure(error.message)
+        }
     }
 
     private func printWelcome(_ cluster: DevCluster) {

@@ -55,12 +55,34 @@ import Testing
         let secret = directory.appendingPathComponent("cluster-secret")
         try Data(Array(repeating: 0x42, count: 32)).write(to: secret)
         #expect(chmod(secret.path, 0o644) == 0)
-        let (_, file) = try scratch("[security]\ncluster-secret-file = \"\(secret.path)\"\n")
+        let (second, file) = try scratch("[security]\ncluster-secret-file = \"\(secret.path)\"\n")
+        defer { try? FileManager.default.removeItem(at: second) }
         let result = try runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
         #expect(result.status == 2, "padlockd exited \(result.status): \(result.errors)")
         #expect(result.errors.contains(secret.path), "\(result.errors)")
         #expect(result.errors.contains("mode 0644"), "\(result.errors)")
         #expect(result.errors.contains("chmod 600 \(secret.path)"), "\(result.errors)")
+    }
+
+    @Test("A TLS private key others can read is refused the same way")
+    func readableTLSKeyIsRefused() throws {
+        let certificates = try TestCertificates.shared.get()
+        let (directory, _) = try scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = directory.appendingPathComponent("node.key")
+        try FileManager.default.copyItem(atPath: certificates.server.keyFile, toPath: key.path)
+        #expect(chmod(key.path, 0o640) == 0)
+        let (second, file) = try scratch(
+            """
+            [tls]
+            cert-file = "\(certificates.server.certificateFile)"
+            key-file = "\(key.path)"
+            """, members: 1)
+        defer { try? FileManager.default.removeItem(at: second) }
+        let result = try runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
+        #expect(result.status == 2, "padlockd exited \(result.status): \(result.errors)")
+        #expect(result.errors.contains("`tls.key-file`"), "\(result.errors)")
+        #expect(result.errors.contains("mode 0640") && result.errors.contains("chmod 600 \(key.path)"), "\(result.errors)")
     }
 
     @Test("padlockd creates its data directory 0700 and its files 0600, and tightens an existing looser one")
