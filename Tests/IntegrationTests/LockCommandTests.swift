@@ -14,7 +14,8 @@ import Testing
     func sigtermStopsTheCommand() async throws {
         let cluster = try LocalCluster(nodes: 1)
         defer { cluster.stop() }
-        let cli = try StartedCLI(cluster, ["lock", "it/cli/sigterm", "--owner", "tester@it", "--", "sleep", "600"])
+        let cli = try StartedCLI(
+            cluster, ["lock", "it/cli/sigterm", "--owner", "tester@it", "--grace", "120s", "--", "sleep", "600"])
         defer { cli.kill() }
         try cli.waitForOutput("locked it/cli/sigterm")
         let sleeper = try cli.child(named: "sleep")
@@ -39,7 +40,8 @@ import Testing
         let cluster = try LocalCluster(nodes: 1)
         defer { cluster.stop() }
         let cli = try StartedCLI(
-            cluster, ["lock", "it/cli/lost", "--owner", "tester@it", "--ttl", "2s", "--", "sleep", "600"])
+            cluster,
+            ["lock", "it/cli/lost", "--owner", "tester@it", "--ttl", "2s", "--grace", "120s", "--", "sleep", "600"])
         defer { cli.kill() }
         let line = try cli.waitForOutput("locked it/cli/lost")
         let session = try #require(
@@ -52,6 +54,7 @@ import Testing
         #expect(exit == 7, "padlock exits 7 when the lock is lost: \(exit.map(String.init) ?? "running")\n\(cli.errors)")
         #expect(!isAlive(sleeper), "sleep (pid \(sleeper)) survived the lost lock")
         #expect(cli.errors.contains("was lost"), "\(cli.errors)")
+        #expect(!cli.errors.contains("SIGKILL"), "SIGTERM alone ended it (the grace is 120 s): \(cli.errors)")
     }
 
     @Test("A command that cannot be started is reported with exit status 127, and the lock is released")
@@ -83,6 +86,8 @@ final class StartedCLI: @unchecked Sendable {
     let process = Process()
     private let lock = NSLock()
     private var collected = ["", ""]
+    /// Children found with ``child(named:)``, killed with the CLI when a test ends early.
+    private var children: [pid_t] = []
 
     init(_ cluster: LocalCluster, _ arguments: [String]) throws {
         process.executableURL = Binaries.padlock
@@ -130,7 +135,12 @@ final class StartedCLI: @unchecked Sendable {
                 else { continue }
                 let command = stat[stat.index(after: open)..<close]
                 let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-                if command == name, fields.count > 1, pid_t(fields[1]) == process.processIdentifier { return pid }
+                if command == name, fields.count > 1, pid_t(fields[1]) == process.processIdentifier {
+                    lock.lock()
+                    children.append(pid)
+                    lock.unlock()
+                    return pid
+                }
             }
             usleep(20_000)
         }
@@ -146,5 +156,31 @@ final class StartedCLI: @unchecked Sendable {
 
     func kill() {
         if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        lock.lock()
+        let found = children
+        lock.unlock()
+        for pid in found where isAlive(pid) { Glibc.kill(pid, SIGKILL) }
+    }
+}
+
+/// The grace period: a command that ignores SIGTERM gets SIGKILL once it is over.
+@Suite(.serialized) struct LockCommandGraceTests {
+    @Test("A command that ignores SIGTERM is killed after --grace, and padlock still releases the lock")
+    func stubbornCommandIsKilled() async throws {
+        let cluster = try LocalCluster(nodes: 1)
+        defer { cluster.stop() }
+        // The shell ignores TERM and waits on a `sleep` it started, which is killed with it.
+        let cli = try StartedCLI(
+            cluster,
+            ["lock", "it/cli/stubborn", "--grace", "1s", "--", "sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"])
+        defer { cli.kill() }
+        try cli.waitForOutput("ready")
+        let shell = try cli.child(named: "sh")
+        kill(cli.process.processIdentifier, SIGTERM)
+        let exit = cli.waitForExit(timeout: 30)
+        #expect(exit == 128 + SIGKILL, "\(exit.map(String.init) ?? "running"): \(cli.errors)")
+        #expect(!isAlive(shell))
+        #expect(cli.errors.contains("sending SIGKILL"), "\(cli.errors)")
+        #expect(cli.output.contains("released it/cli/stubborn"), "\(cli.output)")
     }
 }
