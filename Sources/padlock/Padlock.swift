@@ -150,6 +150,12 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Private key (PEM) of --tls-cert (else PADLOCK_TLS_KEY).")
     var tlsKey: String?
 
+    func validate() throws {
+        guard parseDuration(timeout) != nil else {
+            throw ValidationError("--timeout takes a duration such as 500ms, 5s or 1m; got \(timeout)")
+        }
+    }
+
     /// TLS settings from the flags, else the environment; nil (plaintext) when none is given.
     var tls: TLSConfiguration? { tlsConfiguration(caFile: tlsCA, certificateFile: tlsCert, keyFile: tlsKey) }
 
