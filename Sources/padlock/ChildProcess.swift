@@ -83,7 +83,8 @@ struct ChildProcess {
         do {
             try await Task.sleep(for: interval)
         } catch {
-            usleep(UInt32(interval.components.attoseconds / 1_000_000_000_000) + UInt32(interval.components.seconds) * 1_000_000)
+            let (seconds, attoseconds) = interval.components
+            usleep(UInt32(clamping: seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
         }
     }
 

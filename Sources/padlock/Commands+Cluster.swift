@@ -56,7 +56,9 @@ struct Dev: AsyncParsableCommand {
         print("\nstopping the cluster…")
         DevCluster.stop(processes)
         try? FileManager.default.removeItem(at: directory.appendingPathComponent("endpoints"))
-        for node in 1...nodes { try? FileManager.default.removeItem(at: cluster.nodeDirectory(node).appendingPathComponent("pid")) }
+        for node in 1...nodes {
+            try? FileManager.default.removeItem(at: cluster.nodeDirectory(node).appendingPathComponent("pid"))
+        }
         if let failure { throw failure }
     }
 

@@ -64,7 +64,9 @@ struct DevCluster {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let file = folder.appendingPathComponent("padlockd.toml")
             guard !FileManager.default.fileExists(atPath: file.path) else {
-                if try addSecretIfMissing(node: node) { print("node \(node): added \(secretFile.path) to \(file.path)") }
+                if try addSecretIfMissing(node: node) {
+                    print("node \(node): added \(secretFile.path) to \(file.path)")
+                }
                 continue
             }
             try configuration(node: node, clusterID: clusterID).write(to: file, atomically: true, encoding: .utf8)

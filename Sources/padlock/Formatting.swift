@@ -88,11 +88,13 @@ enum StatusReport {
         for (endpoint, answer) in zip(endpoints, answers) {
             guard case .failure(let error) = answer else { continue }
             let member = members.first { $0.clientAddress == endpoint }
-            let name = member.map { "node \($0.node.rawValue) at \(endpoint)" } ?? "endpoint \(endpoint) (node id unknown)"
+            let name =
+                member.map { "node \($0.node.rawValue) at \(endpoint)" } ?? "endpoint \(endpoint) (node id unknown)"
             lines.append("\(name) did not answer: \(error.message)")
         }
         for member in members where !answered.contains(member.node) && !endpoints.contains(member.clientAddress) {
-            lines.append("node \(member.node.rawValue) (client \(member.clientAddress)) did not answer: not among the endpoints asked")
+            lines.append(
+                "node \(member.node.rawValue) (client \(member.clientAddress)) did not answer: not among the endpoints asked")
         }
         return lines
     }

@@ -68,7 +68,9 @@ struct Padlockd: ParsableCommand {
         var server = ServerSettings(settings)
         do {
             server.clusterSecret = try settings.security.clusterSecretFile.map(Self.readSecret)
-            if let key = settings.tls?.keyFile { try Self.checkSecretMode(key, field: "tls.key-file", what: "TLS private key") }
+            if let key = settings.tls?.keyFile {
+                try Self.checkSecretMode(key, field: "tls.key-file", what: "TLS private key")
+            }
             server.tls = try settings.tls.map(ServerTLS.init)
         } catch {
             FileHandle.standardError.write(Data("padlockd: invalid configuration \(configPath): \(error)\n".utf8))

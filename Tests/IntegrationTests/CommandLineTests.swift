@@ -24,8 +24,10 @@ import Testing
     @Test("Connection options go before or after the command, down to member's subcommands")
     func globalOptionsAreMoved() throws {
         for command in [
-            ["--endpoints", "127.0.0.1:1", "status"], ["--endpoints=127.0.0.1:1", "--timeout", "1s", "status", "--json"],
-            ["--token", "t", "member"], ["--token", "t", "member", "list"], ["--tls-ca", "ca.pem", "lock", "k", "--", "true"],
+            ["--endpoints", "127.0.0.1:1", "status"],
+            ["--endpoints=127.0.0.1:1", "--timeout", "1s", "status", "--json"],
+            ["--token", "t", "member"], ["--token", "t", "member", "list"],
+            ["--tls-ca", "ca.pem", "lock", "k", "--", "true"],
             ["status", "--endpoints", "127.0.0.1:1"],
         ] {
             let result = try runCommand(Binaries.padlock, command, environment: ["PADLOCK_CHECK_ARGUMENTS": "1"])
@@ -44,11 +46,15 @@ import Testing
 
     @Test("A failure while running prints a message and exits non-zero, without the usage text")
     func runtimeErrorsAreMessages() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-cli-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "padlock-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let failed = try runCommand(
             Binaries.padlock,
-            ["dev", "--dir", directory.path, "--nodes", "1", "--base-port", "\(Ports.base())", "--padlockd", "/bin/false"])
+            [
+                "dev", "--dir", directory.path, "--nodes", "1", "--base-port", "\(Ports.base())", "--padlockd",
+                "/bin/false",
+            ])
         #expect(failed.status == 1, "\(failed.errors)")
         #expect(failed.errors.contains("node 1") && failed.errors.contains("exited with status 1"), "\(failed.errors)")
         #expect(!failed.errors.contains("USAGE") && !failed.errors.contains("Usage"), "\(failed.errors)")
@@ -83,7 +89,9 @@ import Testing
             degraded = try cluster.cli(["status", "--timeout", "2s"])
         }
         #expect(degraded.status == 10, "\(degraded.output)\(degraded.errors)")
-        #expect(degraded.errors.contains("node 3 at 127.0.0.1:\(cluster.clientPort(3)) did not answer"), "\(degraded.errors)")
+        #expect(
+            degraded.errors.contains("node 3 at 127.0.0.1:\(cluster.clientPort(3)) did not answer"),
+            "\(degraded.errors)")
         #expect(degraded.output.contains("leader"), "the nodes that answered are still shown: \(degraded.output)")
     }
 
@@ -198,7 +206,8 @@ final class DevRun: @unchecked Sendable {
 
     init(nodes: Int, directory: URL? = nil, basePort: Int? = nil) throws {
         self.directory =
-            directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("padlock-devrun-\(UUID().uuidString)")
+            directory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("padlock-devrun-\(UUID().uuidString)")
         self.basePort = basePort ?? Ports.base()
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         errorsFile = self.directory.appendingPathComponent("dev-\(UUID().uuidString).err")

@@ -11,7 +11,8 @@ import Testing
     /// A scratch directory with a three-member configuration for node 1 (`extra` appended), ports from `base`.
     private func scratch(_ extra: String = "", members: Int = 3) throws -> (URL, URL) {
         let base = Ports.base()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-files-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "padlock-files-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var text = """
             cluster-id = 9
@@ -82,7 +83,8 @@ import Testing
         let result = try runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
         #expect(result.status == 2, "padlockd exited \(result.status): \(result.errors)")
         #expect(result.errors.contains("`tls.key-file`"), "\(result.errors)")
-        #expect(result.errors.contains("mode 0640") && result.errors.contains("chmod 600 \(key.path)"), "\(result.errors)")
+        #expect(
+            result.errors.contains("mode 0640") && result.errors.contains("chmod 600 \(key.path)"), "\(result.errors)")
     }
 
     @Test("padlockd creates its data directory 0700 and its files 0600, and tightens an existing looser one")
@@ -95,7 +97,9 @@ import Testing
         #expect(mode(data) == 0o700, "data directory mode \(String(mode(data), radix: 8))")
         let names = try FileManager.default.contentsOfDirectory(atPath: data)
         #expect(names.contains("padlock-identity") && names.contains { $0.hasPrefix("wal-") }, "\(names)")
-        for name in names { #expect(mode(data + "/" + name) == 0o600, "\(name): \(String(mode(data + "/" + name), radix: 8))") }
+        for name in names {
+            #expect(mode(data + "/" + name) == 0o600, "\(name): \(String(mode(data + "/" + name), radix: 8))")
+        }
 
         // As an older padlockd left it: everything readable by everyone.
         #expect(chmod(data, 0o755) == 0)

@@ -51,7 +51,8 @@ import Testing
         let revoke = try cluster.cli(["revoke-session", session, "--reason", "finding 7 regression test"])
         #expect(revoke.status == 0, "\(revoke.output)\(revoke.errors)")
         let exit = cli.waitForExit(timeout: 30)
-        #expect(exit == 7, "padlock exits 7 when the lock is lost: \(exit.map(String.init) ?? "running")\n\(cli.errors)")
+        #expect(
+            exit == 7, "padlock exits 7 when the lock is lost: \(exit.map(String.init) ?? "running")\n\(cli.errors)")
         #expect(!isAlive(sleeper), "sleep (pid \(sleeper)) survived the lost lock")
         #expect(cli.errors.contains("was lost"), "\(cli.errors)")
         #expect(!cli.errors.contains("SIGKILL"), "SIGTERM alone ended it (the grace is 120 s): \(cli.errors)")
@@ -172,7 +173,10 @@ final class StartedCLI: @unchecked Sendable {
         // The shell ignores TERM and waits on a `sleep` it started, which is killed with it.
         let cli = try StartedCLI(
             cluster,
-            ["lock", "it/cli/stubborn", "--grace", "1s", "--", "sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"])
+            [
+                "lock", "it/cli/stubborn", "--grace", "1s", "--", "sh", "-c",
+                "trap '' TERM; echo ready; while :; do sleep 1; done",
+            ])
         defer { cli.kill() }
         try cli.waitForOutput("ready")
         let shell = try cli.child(named: "sh")

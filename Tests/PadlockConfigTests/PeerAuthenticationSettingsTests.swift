@@ -25,7 +25,9 @@ import Testing
         try insecure.checkPeerAuthentication()
         #expect(try PadlockdSettings.parse(toml: insecure.tomlText) == insecure, "the writer round-trips it")
         let no = try PadlockdSettings.parse(toml: document(appending: "[security]\ninsecure-peers = false\n"))
-        #expect(configError { () throws(ConfigError) in try no.checkPeerAuthentication() } != nil, "false is the default: still refused")
+        #expect(
+            configError { () throws(ConfigError) in try no.checkPeerAuthentication() } != nil,
+            "false is the default: still refused")
     }
 
     @Test func aSingleNodeClusterNeedsNeitherButAJoiningNodeDoes() throws {
@@ -36,7 +38,9 @@ import Testing
         try single.checkPeerAuthentication()
         let joining = try PadlockdSettings.parse(toml: "join = true\n" + lines.joined(separator: "\n"))
         #expect(joining.isMultiNode)
-        #expect(configError { () throws(ConfigError) in try joining.checkPeerAuthentication() }?.message.contains("joins a cluster") == true)
+        #expect(
+            configError { () throws(ConfigError) in try joining.checkPeerAuthentication() }?.message.contains(
+                "joins a cluster") == true)
     }
 
     @Test func insecurePeersWithASecretIsAContradiction() {
@@ -47,7 +51,9 @@ import Testing
     }
 
     @Test func insecurePeersMustBeABoolean() {
-        let error = configError { () throws(ConfigError) in try PadlockdSettings.parse(toml: document(appending: "[security]\ninsecure-peers = \"yes\"\n")) }
+        let error = configError { () throws(ConfigError) in
+            try PadlockdSettings.parse(toml: document(appending: "[security]\ninsecure-peers = \"yes\"\n"))
+        }
         #expect(error?.code == .wrongType, "\(String(describing: error))")
     }
 }
