@@ -19,7 +19,8 @@ enum DataDirectory {
     static func prepare(path: String, clusterID: UInt64, nodeID: UInt64) throws(Problem) {
         let manager = FileManager.default
         do {
-            try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try manager.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: directoryMode])
         } catch {
             throw Problem(description: "data-dir \(path) cannot be created: \(error.localizedDescription)")
         }
@@ -40,7 +41,9 @@ enum DataDirectory {
                 description: "data-dir \(path) holds a log but no identity file; it was not written by this node")
         }
         let temporary = file + ".tmp"
-        guard manager.createFile(atPath: temporary, contents: Data(expected.utf8)) else {
+        guard manager.createFile(
+            atPath: temporary, contents: Data(expected.utf8), attributes: [.posixPermissions: fileMode])
+        else {
             throw Problem(description: "data-dir \(path) is not writable")
         }
         do {

@@ -17,6 +17,12 @@ public enum ServerHost {
             logger.critical("invalid data directory", metadata: ["reason": "\(error)"])
             return 2
         }
+        let tightened = DataDirectory.tighten(path: settings.dataDirectory)
+        if !tightened.isEmpty {
+            logger.warning(
+                "data directory was readable by others; permissions tightened",
+                metadata: ["dataDir": "\(settings.dataDirectory)", "changed": "\(tightened)"])
+        }
         let store: FileLogStore
         let restored: RestoredState
         do {

@@ -15,17 +15,22 @@ final class PosixFileSystem: FileSystem {
     /// The name of the file whose lock keeps a second process from opening the same directory.
     static let lockName = "LOCK"
 
+    /// The mode of a directory the store creates: its owner's only, since the log holds keys, owners and notes.
+    static let directoryMode: mode_t = 0o700
+    /// The mode of every file the store creates (segments, snapshots, temporary files, the lock file).
+    static let fileMode: mode_t = 0o600
+
     /// Uses `directory`, creating it (and syncing its parent) when it does not exist, and locks it so no
     /// other store (in this or another process) opens it at the same time.
     init(directory: String) throws {
         self.directory = directory
-        if mkdir(directory, 0o755) == 0 {
+        if mkdir(directory, Self.directoryMode) == 0 {
             try Self.syncPath(Self.parent(of: directory))
         } else if errno != EEXIST {
             throw StorageError.system("mkdir", path: directory, errno: errno)
         }
         let lockPath = path(Self.lockName)
-        lockDescriptor = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        lockDescriptor = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, Self.fileMode)
         guard lockDescriptor >= 0 else { throw StorageError.system("open", path: lockPath, errno: errno) }
         guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
             let number = errno
@@ -71,7 +76,7 @@ final class PosixFileSystem: FileSystem {
 
     func open(_ name: String, create: Bool) throws -> FileID {
         let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0)
-        let descriptor = Glibc.open(path(name), flags, 0o644)
+        let descriptor = Glibc.open(path(name), flags, Self.fileMode)
         guard descriptor >= 0 else { throw StorageError.system("open", path: path(name), errno: errno) }
         names[descriptor] = name
         return FileID(rawValue: descriptor)

@@ -22,7 +22,10 @@ final class BenchCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         dev = Process()
         dev.executableURL = Self.sibling("padlock")
-        dev.arguments = ["dev", "--dir", directory.path, "--nodes", "\(nodes)", "--base-port", "\(basePort)"]
+        // --keep-going: the failover benchmark kills nodes and restarts them itself.
+        dev.arguments = [
+            "dev", "--dir", directory.path, "--nodes", "\(nodes)", "--base-port", "\(basePort)", "--keep-going",
+        ]
         dev.standardOutput = FileHandle.nullDevice
         dev.standardInput = FileHandle.nullDevice
         try dev.run()

@@ -12,7 +12,8 @@ import PadlockClient
 /// node's client port, which the nodes advertise as their members' client addresses so that leader hints
 /// lead clients back through a proxy.
 ///
-/// Layout under the run's directory: `node-N/padlockd.toml`, `node-N/data/`, `node-N/padlockd.log`.
+/// Layout under the run's directory: `cluster-secret` (the peers' shared secret, mode 0600),
+/// `node-N/padlockd.toml`, `node-N/data/`, `node-N/padlockd.log`.
 final class ChaosCluster: @unchecked Sendable {
     static let nodes = [1, 2, 3]
     let directory: URL
@@ -65,6 +66,7 @@ final class ChaosCluster: @unchecked Sendable {
             }
         }
         tmpfsNode = wanted
+        try writeClusterSecret()
         for node in Self.nodes {
             try FileManager.default.createDirectory(at: dataDirectory(node), withIntermediateDirectories: true)
             try configuration(node).write(
@@ -82,6 +84,14 @@ final class ChaosCluster: @unchecked Sendable {
         guard await waitForLeader(seconds: 30) != nil else { throw ChaosError("no leader within 30 s") }
     }
 
+    var secretFile: URL { directory.appendingPathComponent("cluster-secret") }
+
+    /// 32 random bytes the nodes prove to each other (a multi-node padlockd refuses to start without them).
+    private func writeClusterSecret() throws {
+        try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: secretFile)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile.path)
+    }
+
     private func configuration(_ node: Int) -> String {
         var text = """
             # Written by padlock-chaos.
@@ -92,6 +102,9 @@ final class ChaosCluster: @unchecked Sendable {
             peer-listen = "127.0.0.1:\(peerPort(node))"
             admin-listen = "127.0.0.1:\(adminPort(node))"
             log-level = "info"
+
+            [security]
+            cluster-secret-file = "\(secretFile.path)"
 
             """
         for member in Self.nodes {

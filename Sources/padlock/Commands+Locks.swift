@@ -14,8 +14,10 @@ struct LockCommand: AsyncParsableCommand {
         abstract: "Take a lock and hold it while a command runs (or until Ctrl-C).",
         discussion: """
             The command sees PADLOCK_KEY and PADLOCK_FENCE; pass the fence with every write so the store can \
-            refuse a stale holder. If the lock is lost while the command runs, the command gets SIGTERM and \
-            padlock exits with status 7. Exit status: the command's own, or 3 when the key is held by another.
+            refuse a stale holder. It starts with no signal blocked and default signal handling. If the lock is \
+            lost while it runs, the command gets SIGTERM (SIGKILL after --grace) and padlock exits with status 7. \
+            Ctrl-C or SIGTERM to padlock is passed on the same way. Exit status: the command's own (128 + N when \
+            signal N ended it), 3 when the key is held by another, 127 when the command cannot be started.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -25,12 +27,19 @@ struct LockCommand: AsyncParsableCommand {
     @Option(help: "Session TTL, such as 15s (2s to 1h).") var ttl: String = "15s"
     @Option(help: "How long to wait in line when the key is held, such as 5s (0: try once).") var wait: String = "0s"
     @Option(help: "A note others see with the lock, such as \"editing phone number\".") var note: String = ""
+    @Option(help: "How long the command has to end after SIGTERM before it gets SIGKILL, such as 10s.")
+    var grace: String = "10s"
     @Argument(parsing: .postTerminator, help: "The command to run while holding the lock.") var command: [String] = []
 
-    func run() async throws {
-        guard let ttl = parseDuration(ttl), let wait = parseDuration(wait) else {
-            throw ValidationError("--ttl and --wait take durations such as 500ms, 15s or 1m")
+    func validate() throws {
+        guard parseDuration(ttl) != nil, parseDuration(wait) != nil, parseDuration(grace) != nil else {
+            throw ValidationError("--ttl, --wait and --grace take durations such as 500ms, 15s or 1m")
         }
+    }
+
+    func run() async throws {
+        let ttl = parseDuration(ttl) ?? .seconds(15)
+        let wait = parseDuration(wait) ?? .zero
         var status: Int32 = 0
         try await withClient(connection, owner: owner, ttl: ttl) { (client) async throws(PadlockError) in
             let lock = try await client.acquire(key, mode: shared ? .shared : .exclusive, wait: wait, note: note)
@@ -52,45 +61,45 @@ struct LockCommand: AsyncParsableCommand {
 
     /// Holds the lock while the command runs, or until Ctrl-C; returns the exit status to end with.
     private func hold(_ lock: Lock) async -> Int32 {
+        // Only now: until the lock is taken, Ctrl-C ends padlock at once (the wait in line with it).
         let interrupt = SignalLatch(signals: [SIGINT, SIGTERM])
-        let child: Process?
-        if command.isEmpty {
-            child = nil
+        guard !command.isEmpty else {
             print("holding it; press Ctrl-C to release")
             fflush(nil)
-        } else {
-            child = Process()
-            child!.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            child!.arguments = command
-            var environment = ProcessInfo.processInfo.environment
-            environment["PADLOCK_KEY"] = lock.key.string
-            environment["PADLOCK_FENCE"] = "\(lock.fence.rawValue)"
-            child!.environment = environment
-            do {
-                try child!.run()
-            } catch {
-                FileHandle.standardError.write(Data("padlock: cannot run \(command[0]): \(error)\n".utf8))
-                return 127
+            while !interrupt.hasFired && lock.state != .lost { try? await Task.sleep(for: .milliseconds(50)) }
+            if lock.state == .lost {
+                FileHandle.standardError.write(Data("padlock: the lock on \(lock.key) was lost\n".utf8))
+                return ExitStatus.lockLost.rawValue
             }
+            return 0
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["PADLOCK_KEY"] = lock.key.string
+        environment["PADLOCK_FENCE"] = "\(lock.fence.rawValue)"
+        let child: ChildProcess
+        do {
+            child = try ChildProcess.spawn(command, environment: environment)
+        } catch {
+            FileHandle.standardError.write(Data("padlock: \(error)\n".utf8))
+            return 127
         }
         return await watch(lock, child: child, interrupt: interrupt)
     }
 
-    private func watch(_ lock: Lock, child: Process?, interrupt: SignalLatch) async -> Int32 {
+    /// Waits for the child to end, for the lock to be lost or for Ctrl-C/SIGTERM; in the last two cases stops
+    /// the child (SIGTERM, SIGKILL after --grace) and waits for it.
+    private func watch(_ lock: Lock, child: ChildProcess, interrupt: SignalLatch) async -> Int32 {
+        let grace = parseDuration(grace) ?? .seconds(10)
         while true {
+            if let status = child.poll() { return status }
             if lock.state == .lost {
-                FileHandle.standardError.write(Data("padlock: the lock on \(lock.key) was lost; stopping\n".utf8))
-                if let child, child.isRunning { kill(child.processIdentifier, SIGTERM) }
-                child?.waitUntilExit()
+                FileHandle.standardError.write(
+                    Data("padlock: the lock on \(lock.key) was lost; stopping the command (pid \(child.pid))\n".utf8))
+                _ = await child.stop(grace: grace)
                 return ExitStatus.lockLost.rawValue
             }
-            if let child, !child.isRunning { return child.terminationStatus }
             if interrupt.hasFired {
-                if let child, child.isRunning {
-                    kill(child.processIdentifier, SIGTERM)
-                    child.waitUntilExit()
-                }
-                return 0
+                return await child.stop(grace: grace)
             }
             try? await Task.sleep(for: .milliseconds(50))
         }

@@ -8,6 +8,7 @@ import Foundation
 ///
 /// ```
 /// DIR/cluster-id            the cluster's id (kept, so a second run restarts the same cluster)
+/// DIR/cluster-secret        the secret the nodes prove to each other (random, mode 0600)
 /// DIR/endpoints             host:port of every node's client port, comma-separated (once a leader serves)
 /// DIR/node-N/padlockd.toml  the node's configuration
 /// DIR/node-N/data/          its data directory
@@ -16,11 +17,14 @@ import Foundation
 /// ```
 enum DevClusterError: Error, CustomStringConvertible {
     case portBusy(Int)
+    case cannotWrite(String, String)
 
     var description: String {
         switch self {
         case .portBusy(let port):
             "port \(port) on 127.0.0.1 is in use (another dev cluster? choose another --base-port)"
+        case .cannotWrite(let path, let reason):
+            "cannot write \(path): \(reason)"
         }
     }
 }
@@ -51,13 +55,20 @@ struct DevCluster {
         return id
     }
 
-    /// Writes every node's configuration (unless a previous run already did: a restart keeps them).
+    /// Writes every node's configuration (unless a previous run already did: a restart keeps them, and
+    /// only points them at the cluster secret when they do not name one).
     func writeConfigurations(clusterID: UInt64) throws {
+        try ensureClusterSecret()
         for node in 1...nodeCount {
             let folder = nodeDirectory(node)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let file = folder.appendingPathComponent("padlockd.toml")
-            guard !FileManager.default.fileExists(atPath: file.path) else { continue }
+            guard !FileManager.default.fileExists(atPath: file.path) else {
+                if try addSecretIfMissing(node: node) {
+                    print("node \(node): added \(secretFile.path) to \(file.path)")
+                }
+                continue
+            }
             try configuration(node: node, clusterID: clusterID).write(to: file, atomically: true, encoding: .utf8)
         }
     }
@@ -73,7 +84,7 @@ struct DevCluster {
             admin-listen = "127.0.0.1:\(adminPort(node))"
             log-level = "info"
 
-            """
+            """ + securitySection
         for member in 1...nodeCount {
             text += """
 

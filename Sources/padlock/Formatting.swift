@@ -74,11 +74,29 @@ enum StatusReport {
                     pad("\(status.waiterCount)", 7), pad(health, 6), lag.map(String.init) ?? "-",
                 ].joined(separator: "  "))
         }
-        let answered = Set(statuses.map(\.node.rawValue))
-        if answered.count < endpoints.count {
-            lines.append("\(endpoints.count - answered.count) endpoint(s) did not answer")
-        }
         return lines.joined(separator: "\n")
+    }
+
+    /// One line for each endpoint that did not answer, with the node id when the members list names it and
+    /// the reason; and one for each voter that no endpoint reached.
+    static func silent(
+        endpoints: [String], answers: [Result<NodeStatus, PadlockError>], members: [MemberInfo]
+    ) -> [String] {
+        var lines: [String] = []
+        var answered = Set<NodeID>()
+        for answer in answers { if case .success(let status) = answer { answered.insert(status.node) } }
+        for (endpoint, answer) in zip(endpoints, answers) {
+            guard case .failure(let error) = answer else { continue }
+            let member = members.first { $0.clientAddress == endpoint }
+            let name =
+                member.map { "node \($0.node.rawValue) at \(endpoint)" } ?? "endpoint \(endpoint) (node id unknown)"
+            lines.append("\(name) did not answer: \(error.message)")
+        }
+        for member in members where !answered.contains(member.node) && !endpoints.contains(member.clientAddress) {
+            lines.append(
+                "node \(member.node.rawValue) (client \(member.clientAddress)) did not answer: not among the endpoints asked")
+        }
+        return lines
     }
 
     static func json(_ statuses: [NodeStatus]) -> String {

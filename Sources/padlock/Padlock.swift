@@ -3,6 +3,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import PadlockClient
+import PadlockSecurity
+import PadlockTypes
 
 /// Exit codes a script can act on; each failure code of the client library has its own.
 enum ExitStatus: Int32 {
@@ -15,6 +17,8 @@ enum ExitStatus: Int32 {
     case lockLost = 7
     case outcomeUnknown = 8
     case cancelled = 9
+    /// `padlock status`: a node did not answer, though a leader is known.
+    case degraded = 10
 
     init(_ error: PadlockError) {
         switch error.code {
@@ -37,15 +41,94 @@ struct Padlock: AsyncParsableCommand {
         discussion: """
             Endpoints come from --endpoints, else PADLOCK_ENDPOINTS, else .padlock-dev/endpoints (written by \
             `padlock dev`), else 127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403.
-            The client token comes from --token, else PADLOCK_TOKEN (none for an open development cluster).
-            TLS is used when --tls-ca (else PADLOCK_TLS_CA) names the CA bundle the nodes' certificates are             checked against; --tls-cert and --tls-key (else PADLOCK_TLS_CERT, PADLOCK_TLS_KEY) give a client             certificate when the cluster asks for one. Without them the connection is plaintext.
+            The client token comes from --token or --token-file, else PADLOCK_TOKEN or PADLOCK_TOKEN_FILE (none \
+            for an open development cluster); a token file must not be readable by group or others.
+            TLS is used when --tls-ca (else PADLOCK_TLS_CA) names the CA bundle the nodes' certificates are \
+            checked against; --tls-cert and --tls-key (else PADLOCK_TLS_CERT, PADLOCK_TLS_KEY) give a client \
+            certificate when the cluster asks for one. Without them the connection is plaintext.
+            These connection options may come before the command (padlock --endpoints A,B,C status) or after it.
             Exit codes: 0 ok, 1 other failure, 3 held by another, 4 unavailable, 5 invalid input, \
-            6 permission denied, 7 lock lost or session expired, 8 outcome unknown, 9 cancelled.
+            6 permission denied, 7 lock lost or session expired, 8 outcome unknown, 9 cancelled, \
+            10 a node did not answer (status), 64 wrong arguments.
             """,
+        version: PadlockRelease.version,
         subcommands: [
             Dev.self, Status.self, LockCommand.self, Inspect.self, List.self, CheckFence.self, Unlock.self,
             RevokeSession.self, Audit.self, Member.self, Token.self,
         ])
+
+    /// Parses the arguments (wrong ones print the usage), then runs the command; a failure while running
+    /// prints its message, never the usage. With PADLOCK_CHECK_ARGUMENTS=1 it only parses, and prints the
+    /// command it would run (for the test that checks every command the docs show).
+    static func main() async {
+        // Ctrl-C and SIGTERM must reach us even when a parent started us with them blocked.
+        SignalLatch.unblock([SIGINT, SIGTERM])
+        let arguments = GlobalOptions.reordered(Array(CommandLine.arguments.dropFirst()))
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            exit(withError: error)
+        }
+        if ProcessInfo.processInfo.environment["PADLOCK_CHECK_ARGUMENTS"] == "1" {
+            print("parsed \(type(of: command)._commandName)")
+            return
+        }
+        do {
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                var synchronous = command
+                try synchronous.run()
+            }
+        } catch let exit as ExitCode {
+            Self.exit(withError: exit)
+        } catch {
+            FileHandle.standardError.write(Data("padlock: \(error)\n".utf8))
+            Self.exit(withError: ExitCode.failure)
+        }
+    }
+}
+
+/// The connection options a command takes, accepted before the command's name too: `padlock --endpoints
+/// A,B,C status` is read as `padlock status --endpoints A,B,C`, as docs/operations.md writes it.
+enum GlobalOptions {
+    /// The options of ``ConnectionOptions``; each takes a value.
+    static let names: Set<String> = [
+        "--endpoints", "--cluster", "--timeout", "--token", "--token-file", "--tls-ca", "--tls-cert", "--tls-key",
+    ]
+
+    /// `arguments` with the connection options that come before the command moved to just after its full
+    /// name (`member list`, say); unchanged when none comes first.
+    static func reordered(_ arguments: [String], root: ParsableCommand.Type = Padlock.self) -> [String] {
+        var moved: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            guard names.contains(name) else { break }
+            moved.append(argument)
+            let takesNext = !argument.contains("=") && index + 1 < arguments.count
+            if takesNext { moved.append(arguments[index + 1]) }
+            index += takesNext ? 2 : 1
+        }
+        guard !moved.isEmpty else { return arguments }
+        let rest = Array(arguments[index...])
+        var depth = 0
+        var command = root
+        while depth < rest.count,
+            let next = command.configuration.subcommands.first(where: { $0._commandName == rest[depth] })
+        {
+            command = next
+            depth += 1
+        }
+        var head = Array(rest[..<depth])
+        // `padlock --endpoints … member` means its default subcommand, which is the one taking the options.
+        if depth == rest.count, let standard = command.configuration.defaultSubcommand {
+            head.append(standard._commandName)
+        }
+        return head + moved + Array(rest[depth...])
+    }
 }
 
 /// Options every command that talks to the cluster shares.
@@ -58,6 +141,8 @@ struct ConnectionOptions: ParsableArguments {
     var timeout: String = "5s"
     @Option(help: "The client token, when the cluster asks for one (else PADLOCK_TOKEN; see docs/security.md).")
     var token: String?
+    @Option(help: "A file holding the client token, mode 600 (else PADLOCK_TOKEN_FILE); safer than --token.")
+    var tokenFile: String?
     @Option(help: "CA bundle (PEM) to verify the nodes' TLS certificates; turns TLS on (else PADLOCK_TLS_CA).")
     var tlsCA: String?
     @Option(help: "Client certificate chain (PEM) for clusters that ask for one (else PADLOCK_TLS_CERT).")
@@ -65,16 +150,35 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Private key (PEM) of --tls-cert (else PADLOCK_TLS_KEY).")
     var tlsKey: String?
 
+    func validate() throws {
+        guard parseDuration(timeout) != nil else {
+            throw ValidationError("--timeout takes a duration such as 500ms, 5s or 1m; got \(timeout)")
+        }
+    }
+
     /// TLS settings from the flags, else the environment; nil (plaintext) when none is given.
     var tls: TLSConfiguration? { tlsConfiguration(caFile: tlsCA, certificateFile: tlsCert, keyFile: tlsKey) }
 
-    /// The token's bytes for the handshake: --token, else PADLOCK_TOKEN, else none (an open cluster).
-    var credentials: [UInt8] {
+    /// The token's bytes for the handshake: --token, else --token-file, else PADLOCK_TOKEN, else
+    /// PADLOCK_TOKEN_FILE, else none (an open cluster). A token file readable by group or others is refused.
+    func credentials() throws(PadlockError) -> [UInt8] {
+        let environment = ProcessInfo.processInfo.environment
         if let token { return Array(token.utf8) }
-        if let environment = ProcessInfo.processInfo.environment["PADLOCK_TOKEN"], !environment.isEmpty {
-            return Array(environment.utf8)
-        }
+        if let tokenFile { return try Self.readToken(tokenFile) }
+        if let token = environment["PADLOCK_TOKEN"], !token.isEmpty { return Array(token.utf8) }
+        if let file = environment["PADLOCK_TOKEN_FILE"], !file.isEmpty { return try Self.readToken(file) }
         return []
+    }
+
+    /// The token in `path`, without a trailing newline.
+    static func readToken(_ path: String) throws(PadlockError) -> [UInt8] {
+        do {
+            var bytes = try SecretFile.read(path, what: "token file", sizeMax: 4_096)
+            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+            return bytes
+        } catch {
+            throw PadlockError(.invalidArgument, error.description)
+        }
     }
 
     var endpointList: [String] {
@@ -102,7 +206,7 @@ struct ConnectionOptions: ParsableArguments {
         var logger = Logger(label: "padlock.cli")
         logger.logLevel = ProcessInfo.processInfo.environment["PADLOCK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .error
         return try await PadlockClient(
-            endpoints: endpointList, owner: owner, credentials: credentials, cluster: cluster,
+            endpoints: endpointList, owner: owner, credentials: try credentials(), cluster: cluster,
             configuration: configuration, logger: logger)
     }
 }

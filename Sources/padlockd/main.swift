@@ -53,6 +53,7 @@ struct Padlockd: ParsableCommand {
         let settings: PadlockdSettings
         do {
             settings = try self.settings()
+            try settings.checkPeerAuthentication()
         } catch {
             FileHandle.standardError.write(Data("padlockd: invalid configuration \(configPath): \(error)\n".utf8))
             throw ExitCode(2)
@@ -67,6 +68,9 @@ struct Padlockd: ParsableCommand {
         var server = ServerSettings(settings)
         do {
             server.clusterSecret = try settings.security.clusterSecretFile.map(Self.readSecret)
+            if let key = settings.tls?.keyFile {
+                try Self.checkSecretMode(key, field: "tls.key-file", what: "TLS private key")
+            }
             server.tls = try settings.tls.map(ServerTLS.init)
         } catch {
             FileHandle.standardError.write(Data("padlockd: invalid configuration \(configPath): \(error)\n".utf8))
@@ -86,20 +90,34 @@ struct Padlockd: ParsableCommand {
 }
 
 extension Padlockd {
-    /// The cluster secret file's bytes: at least 32 of them, so that the secret cannot be guessed.
+    /// The cluster secret file's bytes: at least 32 of them, so that the secret cannot be guessed, in a file
+    /// only its owner can read.
     static func readSecret(_ path: String) throws(ConfigError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(code: .invalidValue, field: "security.cluster-secret-file", message: "cannot read \(path)")
-        }
+        let field = "security.cluster-secret-file"
         let minimum = PadlockdSettings.Security.clusterSecretByteCountMin
         let maximum = PadlockdSettings.Security.clusterSecretByteCountMax
-        guard (minimum...maximum).contains(data.count) else {
+        let bytes: [UInt8]
+        do {
+            bytes = try SecretFile.read(path, what: "cluster secret file", sizeMax: maximum)
+        } catch {
+            throw ConfigError(code: .invalidValue, field: field, message: "`\(field)`: \(error)")
+        }
+        guard bytes.count >= minimum else {
             throw ConfigError(
-                code: .invalidValue, field: "security.cluster-secret-file",
-                message: "`security.cluster-secret-file` \(path) holds \(data.count) bytes; a cluster secret must "
+                code: .invalidValue, field: field,
+                message: "`\(field)` \(path) holds \(bytes.count) bytes; a cluster secret must "
                     + "be \(minimum) to \(maximum) bytes (e.g. `head -c 32 /dev/urandom > \(path)`)")
         }
-        return Array(data)
+        return bytes
+    }
+
+    /// Refuses a secret file (a TLS private key) that group or others can read.
+    static func checkSecretMode(_ path: String, field: String, what: String) throws(ConfigError) {
+        do {
+            try SecretFile.checkMode(path, what: what)
+        } catch {
+            throw ConfigError(code: .invalidValue, field: field, message: "`\(field)`: \(error)")
+        }
     }
 }
 

@@ -303,6 +303,7 @@ import Wire
             "padlock-secret-\(UUID().uuidString)")
         let secret = Array((0..<32).map { UInt8($0 &* 7 &+ 3) })
         try Data(secret).write(to: secretFile)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile.path)
         defer { try? FileManager.default.removeItem(at: secretFile) }
         let cluster = try LocalCluster(settings: "[security]\ncluster-secret-file = \"\(secretFile.path)\"\n")
         defer { cluster.stop() }

@@ -35,7 +35,10 @@ func readFile(_ path: String) -> [UInt8]? {
         let bytes = try #require(
             readFile("\(deployDirectory)/node-\(node).toml"), "deploy/node-\(node).toml is missing")
         let settings = try PadlockdSettings.parse(tomlUTF8: bytes)
-        #expect(settings.clusterID == 7401)
+        #expect(settings.clusterID == 1, "the placeholder the README says to replace")
+        #expect(settings.security.clusterSecretFile == "/etc/padlock/cluster-secret")
+        #expect(settings.security.clients.map(\.name) == ["crm-frontend", "ops"])
+        try settings.checkPeerAuthentication()
         #expect(settings.nodeID == UInt64(node))
         #expect(settings.dataDirectory == "/var/lib/padlock/node-\(node)")
         #expect(settings.clientListen.description == "10.0.0.1\(node):7401")

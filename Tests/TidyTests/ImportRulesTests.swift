@@ -17,8 +17,8 @@ private let allowedImports: [String: Set<String>] = [
     "Simulation": ["Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "LockHistory"],
     "PadlockConfig": ["PadlockTypes"],
     "AdminHTTP": ["EventLoop", "Logging", "Glibc", "Foundation"],
-    // Only this module touches swift-crypto (decision 0009).
-    "PadlockSecurity": ["Wire", "PadlockTypes", "Crypto"],
+    // Only this module touches swift-crypto (decision 0009); Glibc to read secret files and check their modes.
+    "PadlockSecurity": ["Wire", "PadlockTypes", "Crypto", "Glibc"],
     "Server": [
         "Node", "EventLoop", "PeerWire", "Wire", "Storage", "Raft", "LockTable", "PadlockTypes", "PadlockConfig",
         "AdminHTTP", "PadlockSecurity", "Logging", "Glibc", "Foundation", "Synchronization",

@@ -31,6 +31,12 @@ enum ConfigSamples {
         settings.lockDelay = lockDelay(using: &random)
         settings.limits = limits(using: &random)
         settings.raft = raft(using: &random)
+        // A multi-node cluster needs one of the two to start (checkPeerAuthentication); write both forms.
+        if random.chance(50) {
+            settings.security.clusterSecretFile = "/etc/padlock/cluster-secret"
+        } else if settings.isMultiNode || random.chance(30) {
+            settings.security.insecurePeers = true
+        }
         return settings
     }
 

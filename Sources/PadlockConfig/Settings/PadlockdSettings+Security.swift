@@ -9,16 +9,21 @@ extension PadlockdSettings {
         /// A file holding the cluster secret (at least ``clusterSecretByteCountMin`` bytes) that nodes prove
         /// they know at the peer handshake; nil means peers are not authenticated.
         public var clusterSecretFile: String?
+        /// `insecure-peers = true`: a node of a multi-node cluster may run without ``clusterSecretFile``, its
+        /// peer port open to anyone who reaches it. Without the secret and without this, such a node refuses
+        /// to start (``checkPeerAuthentication()``).
+        public var insecurePeers: Bool
 
         /// The shortest cluster secret accepted, in bytes.
         public static let clusterSecretByteCountMin = 32
         /// The longest cluster secret accepted, in bytes.
         public static let clusterSecretByteCountMax = 4_096
 
-        /// The given clients and secret file; by default none of either.
-        public init(clients: [Client] = [], clusterSecretFile: String? = nil) {
+        /// The given clients and secret file; by default none of either, and peers must be authenticated.
+        public init(clients: [Client] = [], clusterSecretFile: String? = nil, insecurePeers: Bool = false) {
             self.clients = clients
             self.clusterSecretFile = clusterSecretFile
+            self.insecurePeers = insecurePeers
         }
     }
 
@@ -75,11 +80,17 @@ extension PadlockdSettings {
     static func security(_ root: FieldReader) throws(ConfigError) -> Security {
         var security = Security()
         if let reader = try root.table("security") {
-            try reader.refuseUnknown(known: ["cluster-secret-file"])
+            try reader.refuseUnknown(known: ["cluster-secret-file", "insecure-peers"])
             let must = "the path of a file holding at least \(Security.clusterSecretByteCountMin) bytes of secret"
             if let path = try reader.string("cluster-secret-file", must: must) {
                 security.clusterSecretFile = try SettingCheck.dataDirectory(
                     path, field: reader.field("cluster-secret-file"), position: reader.position("cluster-secret-file"))
+            }
+            security.insecurePeers = try reader.boolean("insecure-peers") ?? false
+            if security.insecurePeers && security.clusterSecretFile != nil {
+                throw reader.invalid(
+                    "insecure-peers",
+                    "is true while `security.cluster-secret-file` is set; keep the secret and remove insecure-peers")
             }
         }
         guard let readers = try root.tableArray("clients") else { return security }
@@ -161,6 +172,28 @@ extension PadlockdSettings {
             (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte) || byte == 45
                 || byte == 95 || byte == 46
         }
+    }
+}
+
+extension PadlockdSettings {
+    /// Whether this node belongs, or is joining, a cluster of more than one node, whose peer port then
+    /// carries Raft traffic from other machines.
+    public var isMultiNode: Bool { members.count > 1 || join }
+
+    /// Refuses a node of a multi-node cluster whose peers would not be authenticated, unless the file says
+    /// `insecure-peers = true`: one forged frame on an open peer port can crash or take over a cluster
+    /// (issue 18). A single-node cluster needs neither.
+    public func checkPeerAuthentication() throws(ConfigError) {
+        guard isMultiNode, security.clusterSecretFile == nil, !security.insecurePeers else { return }
+        let file = "/etc/padlock/cluster-secret"
+        let what = join ? "joins a cluster" : "is one of \(members.count) members"
+        throw ConfigError(
+            code: .missingField, field: "security.cluster-secret-file",
+            message: "node \(nodeID) \(what), and its peer port \(peerListen) would accept anyone who "
+                + "reaches it: a single forged message can crash or take over the cluster. Either give every node "
+                + "the same secret, `[security] cluster-secret-file = \"\(file)\"` (make it once with "
+                + "`head -c 32 /dev/urandom > \(file) && chmod 600 \(file)` and copy it to every node), or, on a "
+                + "network only the nodes can reach, say `[security] insecure-peers = true` (docs/security.md)")
     }
 }
 

@@ -94,6 +94,8 @@ struct SettingsWriter {
     mutating func security(_ security: PadlockdSettings.Security) {
         if let file = security.clusterSecretFile {
             section("security") { $0.field(["cluster-secret-file"], $0.string(file)) }
+        } else if security.insecurePeers {
+            section("security") { $0.field(["insecure-peers"], "true") }
         }
         for client in security.clients {
             output += "\n[[clients]]\n"

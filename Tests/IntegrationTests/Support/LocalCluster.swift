@@ -125,7 +125,7 @@ final class LocalCluster: @unchecked Sendable {
         dev.executableURL = Binaries.padlock
         dev.arguments = [
             "dev", "--dir", directory.path, "--nodes", "\(nodes)", "--base-port", "\(self.basePort)",
-            "--padlockd", Binaries.padlockd.path,
+            "--padlockd", Binaries.padlockd.path, "--keep-going",
         ]
         dev.standardOutput = FileHandle.nullDevice
         if token != nil || !devEnvironment.isEmpty {
@@ -151,6 +151,9 @@ final class LocalCluster: @unchecked Sendable {
         precondition(clientAddresses.count == nodeCount, "one advertised address per node")
         let clusterID = UInt64.random(in: 1...UInt64(UInt32.max))
         try "\(clusterID)\n".write(to: directory.appendingPathComponent("cluster-id"), atomically: true, encoding: .utf8)
+        // The secret `padlock dev` would make, unless the test brings its own [security].
+        let secret = try writeSecret(directory.appendingPathComponent("cluster-secret"))
+        let security = settings.contains("[security]") ? "" : "[security]\ncluster-secret-file = \"\(secret)\"\n"
         for node in 1...nodeCount {
             try FileManager.default.createDirectory(at: nodeDirectory(node), withIntermediateDirectories: true)
             var text = """
@@ -162,7 +165,7 @@ final class LocalCluster: @unchecked Sendable {
                 admin-listen = "127.0.0.1:\(basePort + 200 + node - 1)"
                 log-level = "info"
 
-                """
+                """ + security
             for member in 1...nodeCount {
                 text += """
 
@@ -176,6 +179,13 @@ final class LocalCluster: @unchecked Sendable {
             text += "\n" + settings + "\n" + (nodeSettings[node] ?? "") + "\n"
             try text.write(to: nodeDirectory(node).appendingPathComponent("padlockd.toml"), atomically: true, encoding: .utf8)
         }
+    }
+
+    /// Writes 32 random bytes to `url`, mode 0600 (padlockd refuses a secret others can read); returns its path.
+    private func writeSecret(_ url: URL) throws -> String {
+        try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+        return url.path
     }
 
     private static func touch(_ url: URL) -> URL {
