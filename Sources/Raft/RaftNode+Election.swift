@@ -84,7 +84,9 @@ extension RaftNode {
     }
 
     mutating func campaign(transfer: Bool) {
-        guard isPromotable else { return }
+        // A node at the last term below the limit could not send a request anyone accepts; staying a
+        // follower keeps `term.next` within the limit too.
+        guard isPromotable, term.next.isWithinLimit else { return }
         if config.preVote && !transfer {
             preCampaign()
         } else {
