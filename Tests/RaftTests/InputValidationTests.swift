@@ -147,4 +147,20 @@ import Testing
         node.campaign()
         #expect(node.role == .follower)
     }
+
+    @Test("A log that ends at the last index below the limit takes no proposal and starts no campaign")
+    func lastIndexBelowTheLimitTakesNothingMore() {
+        var restore = RestoreState.bootstrap(voters: [NodeID(1)])
+        restore.snapshot.metadata.index = LogIndex(LogIndex.limit - 1)
+        restore.snapshot.metadata.term = Term(1)
+        restore.hardState = HardState(term: Term(1), commit: LogIndex(LogIndex.limit - 1))
+        guard var node = try? RaftNode(config: Config(id: NodeID(1)), restore: restore, random: SplitMix64(seed: 1)) else {
+            Issue.record("the node did not start")
+            return
+        }
+        node.campaign()
+        for _ in 0..<100 { node.tick() }
+        #expect(node.role == .follower)
+        #expect(node.lastIndex == LogIndex(LogIndex.limit - 1))
+    }
 }
