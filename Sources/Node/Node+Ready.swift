@@ -108,6 +108,7 @@ extension Node {
         addressBook = contents.addressBook
         applied = snapshot.metadata.index
         lastStamp = max(lastStamp, table.lastTime.rawValue)
+        clocks.observe(stamp: table.lastTime.rawValue, monotonic: environment.monotonicMilliseconds)
         observer?.node(id, installedSnapshotAt: applied, table: table)
     }
 
