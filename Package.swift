@@ -166,7 +166,8 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
-        .executableTarget(name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig"]),
+        .executableTarget(
+            name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Simulation"]),
         .executableTarget(
             name: "padlockd",
             dependencies: [

@@ -57,6 +57,7 @@ final class SimObserver: NodeObserver {
             committed[entry.index] = (entry.term, hash.value)
         }
         if entry.index.rawValue % 16 == 0 { compareState(node, at: entry.index, table) }
+        if result != nil { simulation.checkStampBound(table.lastTime, node: node, index: entry.index) }
         if case .sessionExpiredNow(let session)? = result?.result, !expired.contains(session) {
             expired.insert(session)
             simulation.sessionExpired(session, on: node)
@@ -206,4 +207,18 @@ struct ForcedRelease: Hashable {
     var session: SessionID
     var key: LockKey
     var fence: FenceToken
+}
+
+extension Simulation {
+    /// The clock checker: no entry time runs ahead of the fastest node's wall clock by more than the jump
+    /// allowance (stamps never go back, so one that did would poison every later time). Entries are applied
+    /// after they were stamped, so comparing at apply time only makes the check looser by the commit delay.
+    func checkStampBound(_ stamp: Timestamp, node: NodeID, index: LogIndex) {
+        let fastest = nodes.map { $0.clock.wallMilliseconds(at: now) }.max() ?? 0
+        let bound = fastest + NodeConfiguration(id: node, bootstrapVoters: []).clockJumpAllowanceMilliseconds
+        guard stamp.rawValue > bound else { return }
+        violation(
+            "n\(node) applied entry \(index) stamped \(stamp.rawValue) ms, \(stamp.rawValue - fastest) ms ahead of the "
+                + "fastest node's wall clock: a clock jump poisoned entry times")
+    }
 }

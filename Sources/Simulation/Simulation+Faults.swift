@@ -59,6 +59,7 @@ extension Simulation {
         case .disk: diskFault()
         case .clock: clockFault()
         case .client: clientFault()
+        case .forged: forgedFrames()
         }
     }
 

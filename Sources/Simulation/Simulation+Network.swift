@@ -26,13 +26,16 @@ extension Simulation {
             return
         }
         let payload = PeerWire.encodeBatch([message])
+        // The transport's clock reading (`PeerClockReading`) rides along with every frame here.
+        let wall = nodes[index].clock.wallMilliseconds(at: now)
         for delay in network.deliveries(from: index, to: to) {
-            schedule(.peerFrame(from: index, to: to, payload: payload), after: delay)
+            schedule(.peerFrame(from: index, to: to, payload: payload, senderWall: wall), after: delay)
         }
     }
 
-    func peerFrameArrived(from: Int, to: Int, _ payload: [UInt8], _ event: SimEvent) {
+    func peerFrameArrived(from: Int, to: Int, _ payload: [UInt8], senderWall: UInt64, _ event: SimEvent) {
         withNode(to, nil, event) { node in
+            node.observePeerClock(nodes[from].id, wallMilliseconds: senderWall)
             do {
                 guard case .messages(let messages) = try PeerWire.decode(payload) else {
                     violation("n\(nodes[to].id) received a peer frame that is not a message batch")

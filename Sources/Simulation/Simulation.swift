@@ -102,7 +102,8 @@ public final class Simulation {
         return SimulationReport(
             seed: options.seed, violations: violations, traceHash: traceHash.value, simulatedMicroseconds: now,
             eventCount: eventCount, operationCount: history.count, grantCount: grantCount, faultCount: faultCount,
-            checkedGroups: checkedGroups, inconclusiveGroups: inconclusiveGroups, trace: trace)
+            checkedGroups: checkedGroups, inconclusiveGroups: inconclusiveGroups, leaderTerms: observer.leaders.count,
+            trace: trace)
     }
 
     func schedule(_ event: SimEvent, at time: UInt64) { queue.schedule(event, at: max(time, now)) }
@@ -133,7 +134,9 @@ public final class Simulation {
         case .flush(let node, let incarnation): withNode(node, incarnation, event) { $0.flush() }
         case .diskDone(let node, let incarnation): diskDone(node, incarnation, event)
         case .encoded(let node, let incarnation, let deliver): withNode(node, incarnation, event) { _ in deliver() }
-        case .peerFrame(let from, let to, let payload): peerFrameArrived(from: from, to: to, payload, event)
+        case .peerFrame(let from, let to, let payload, let wall):
+            peerFrameArrived(from: from, to: to, payload, senderWall: wall, event)
+        case .forgedFrame(let from, let to, let payload): forgedFrameArrived(from: from, to: to, payload, event)
         case .snapshotTransfer(let from, let to, let chunks, let incarnation):
             snapshotArrived(from: from, to: to, chunks, senderIncarnation: incarnation, event)
         case .snapshotReport(let from, let to, let delivered, let incarnation):
@@ -182,8 +185,11 @@ public final class Simulation {
         case .flush(let node, _): traceHash.add(UInt64(2 << 8 | node))
         case .diskDone(let node, _): traceHash.add(UInt64(3 << 8 | node))
         case .encoded(let node, _, _): traceHash.add(UInt64(13 << 8 | node))
-        case .peerFrame(let from, let to, let payload):
+        case .peerFrame(let from, let to, let payload, _):
             traceHash.add(UInt64(4 << 16 | from << 8 | to))
+            traceHash.add(TraceHash.of(payload))
+        case .forgedFrame(let from, let to, let payload):
+            traceHash.add(UInt64(14 << 16 | from << 8 | to))
             traceHash.add(TraceHash.of(payload))
         case .snapshotTransfer(let from, let to, let chunks, _):
             traceHash.add(UInt64(5 << 16 | from << 8 | to))

@@ -16,6 +16,8 @@ public enum FaultKind: String, CaseIterable, Hashable, Sendable {
     case clock
     /// A client is cut off from the cluster, or paused.
     case client
+    /// Frames no member sent reach a node: impossible terms and indexes, handovers from non-leaders.
+    case forged
 }
 
 /// A deliberate bug the self-test builds into the node and requires the checkers to catch.
@@ -103,6 +105,8 @@ public struct SimulationReport: Sendable {
     /// step bound (reported, never counted as violations).
     public var checkedGroups: Int
     public var inconclusiveGroups: Int
+    /// Terms in which some node became leader.
+    public var leaderTerms: Int
     /// The readable trace, when asked for.
     public var trace: [String]
 }
