@@ -144,4 +144,15 @@ final class ThreeVoterNode {
             #expect(detail.contains("empty data directory"))
         }
     }
+
+    @Test("An audit page after the last possible record is empty rather than a trap")
+    func auditAfterTheLastRecord() throws {
+        let cluster = try SingleNodeCluster()
+        cluster.elect()
+        guard case .success(.audited(let page))? = cluster.ask(.audit(after: .max, limit: 10)) else {
+            Issue.record("no audit page")
+            return
+        }
+        #expect(page.records.isEmpty)
+    }
 }
