@@ -54,7 +54,8 @@ import Wire
             kinds.insert(String(describing: payload).prefix { $0 != "(" }.description)
             #expect(try PeerWire.decode(payload.encoded()) == payload)
         }
-        #expect(kinds == ["handshake", "handshakeAnswer", "messages", "snapshotChunk", "challenge", "challengeResponse"])
+        #expect(
+            kinds == ["handshake", "handshakeAnswer", "messages", "snapshotChunk", "challenge", "challengeResponse", "clockReading"])
     }
 
     @Test func aPeerHandshakeAndItsAnswerDecodeOnThePeerConnection() throws {
