@@ -152,7 +152,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig", "LockTable", "Node", "Raft",
-                "FaultProxy", "PadlockSQLite", "PadlockSecurity", "PeerWire",
+                "FaultProxy", "PadlockSQLite", "PadlockSecurity", "PeerWire", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

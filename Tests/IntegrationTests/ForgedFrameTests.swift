@@ -1,5 +1,6 @@
 import Foundation
 import PadlockClient
+import Storage
 import Testing
 
 #if canImport(Glibc)
@@ -83,5 +84,24 @@ import Testing
         let socket = try RawSocket(port: port)
         socket.write(Array("GET /metrics HTTP/1.1\r\nHost: padlock\r\nConnection: close\r\n\r\n".utf8))
         return String(decoding: socket.readToEnd(), as: UTF8.self)
+    }
+
+    @Test("A data directory holding term 2^64-1 (written before the fix) refuses to start with exit status 2 and says why")
+    func poisonedTermRefusesToStart() throws {
+        let cluster = try LocalCluster()
+        defer { cluster.stop() }
+        cluster.signal(2, SIGTERM)
+        #expect(cluster.waitForExit(2, timeout: 30), "node 2 did not stop")
+        let data = cluster.nodeDirectory(2).appendingPathComponent("data").path
+        do {
+            let store = try FileLogStore(directory: data)
+            let hard = store.hardState
+            try store.append([], hardState: StoredHardState(term: .max, vote: 0, commit: hard.commit))
+        }
+        let configuration = cluster.nodeDirectory(2).appendingPathComponent("padlockd.toml").path
+        let result = try runCommand(Binaries.padlockd, ["--config", configuration], timeout: 30)
+        #expect(result.status == 2, "\(result.errors)")
+        #expect(result.errors.contains("18446744073709551615"), "\(result.errors)")
+        #expect(result.errors.contains("empty data directory"), "\(result.errors)")
     }
 }
