@@ -100,6 +100,8 @@ package struct NodeInjectedBugs: Hashable, Sendable {
     package var acknowledgesBeforeFsync = false
     /// Count a session's lease as a third of its TTL, in the leader's expiry decisions and its checkpoints.
     package var expiresSessionsEarly = false
+    /// Stamp entries with the wall clock however far it jumped, as before issue 18.
+    package var trustsWallClock = false
 
     package init() {}
 }

@@ -15,6 +15,8 @@ public final class Simulation {
     static let clientMarginFraction = 0.05
     /// The drift bound of every clock: ±1 %.
     static let driftBound = 0.01
+    /// A wall clock within this of true time is honest; the clock fault's day-ahead jump is not.
+    static let honestSkewMilliseconds: UInt64 = 5_000
 
     public let options: SimulationOptions
     var random: SimRandom
@@ -49,6 +51,8 @@ public final class Simulation {
     /// Linearizability groups checked, and those whose search hit its step bound.
     var checkedGroups = 0
     var inconclusiveGroups = 0
+    /// The highest wall clock reading any node has shown, carried forward (`checkStampBound`).
+    var wallHighWater: (wall: Double, at: UInt64) = (0, 0)
 
     /// Prepares a run; `run()` executes it.
     public init(options: SimulationOptions) {

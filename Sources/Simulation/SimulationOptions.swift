@@ -32,6 +32,8 @@ public enum InjectedBug: String, CaseIterable, Hashable, Sendable {
     case skipDeduplication = "no-dedup"
     /// Raft commits an entry of an earlier term by counting replicas (the paper's Figure 8).
     case commitPreviousTermByCounting = "commit-by-counting"
+    /// The leader stamps entries with its wall clock however far it jumped (issue 18, finding 5).
+    case trustWallClock = "trust-wall-clock"
 }
 
 /// What one simulation run does.
