@@ -99,7 +99,6 @@ extension Node {
             skewMilliseconds: skew, peerWallMilliseconds: peerWall, ownWallMilliseconds: ownWall,
             monotonicMilliseconds: environment.monotonicMilliseconds)
         clocks.peers[peer] = reading
-        clocks.report.peers[peer] = reading
         if skew.magnitude > configuration.clockSkewWarningMilliseconds {
             warn(.peerSkew(peer: peer, skewMilliseconds: skew, peerWall: peerWall, ownWall: ownWall))
         }
@@ -112,7 +111,11 @@ extension Node {
     public var droppedRaftMessages: Int { raft.status.droppedMessages }
 
     /// What this node knows of clocks, for metrics.
-    public var clockReport: ClockReport { clocks.report }
+    public var clockReport: ClockReport {
+        var report = clocks.report
+        report.peers = clocks.peers
+        return report
+    }
 
     /// Hands a warning to the environment unless one of its kind was given within the last minute.
     func warn(_ warning: ClockWarning) {

@@ -19,7 +19,7 @@ struct NodeClocks {
     var peers: [NodeID: PeerClock] = [:]
     /// When each kind of warning was last given (monotonic ms), so that none repeats more than once a minute.
     var lastWarning: [String: UInt64] = [:]
-    /// What the metrics show.
+    /// The counters the metrics show (`Node.clockReport` adds the peers' readings).
     var report = ClockReport()
 
     init(lastStamp: UInt64, monotonic: UInt64) {
