@@ -46,6 +46,8 @@ public final class Node<Environment: NodeEnvironment> {
     var lastStamp: UInt64
     /// The reference entry stamps are bounded by, and the peers' wall clocks (`Node+Clocks.swift`).
     var clocks: NodeClocks
+    /// The leader's snapshot Raft is installing, as decoded when it arrived.
+    var receivedSnapshot: DecodedSnapshot?
     var leadership: Leadership?
     var observedRole: RaftNode.Role = .follower
     var observedTerm: Term
@@ -93,23 +95,33 @@ public final class Node<Environment: NodeEnvironment> {
 
     /// Handles a Raft message from a peer. Nothing in it is trusted: Raft drops messages whose terms or
     /// indexes are impossible (`Message.boundsProblem`), and a snapshot whose bytes would not restore is
-    /// dropped here, before it is written to disk in place of the log.
+    /// dropped here, before it is written to disk in place of the log. The table decoded for that check is
+    /// kept until the snapshot is installed, so a large snapshot is decoded once.
     public func receive(_ message: Message) {
         guard failure == nil else { return }
-        if case .snapshot(let snapshot) = message.kind, !restores(snapshot) {
-            counters.snapshotsRefused += 1
-            return
+        if case .snapshot(let snapshot) = message.kind {
+            guard let decoded = decode(snapshot) else {
+                counters.snapshotsRefused += 1
+                return
+            }
+            let before = raft.snapshotIndex
+            lastHeard[message.from] = environment.monotonicMilliseconds
+            raft.step(message)
+            // Kept only when this message made Raft install it; one that was merely answered is not needed.
+            if raft.snapshotIndex == decoded.index && before != decoded.index { receivedSnapshot = decoded }
+        } else {
+            lastHeard[message.from] = environment.monotonicMilliseconds
+            raft.step(message)
         }
-        lastHeard[message.from] = environment.monotonicMilliseconds
-        raft.step(message)
         afterInput()
     }
 
-    /// Whether a snapshot's bytes decode into an address book and a lock table.
-    private func restores(_ snapshot: Snapshot) -> Bool {
-        guard let contents = try? EntryCodec.snapshotContents(snapshot.data) else { return false }
+    /// The address book and lock table a snapshot's bytes hold, or nil when they do not decode.
+    private func decode(_ snapshot: Snapshot) -> DecodedSnapshot? {
+        guard let contents = try? EntryCodec.snapshotContents(snapshot.data) else { return nil }
         var table = LockTable(configuration: configuration.lockTable)
-        return (try? table.restore(from: contents.table)) != nil
+        guard (try? table.restore(from: contents.table)) != nil else { return nil }
+        return DecodedSnapshot(index: snapshot.metadata.index, term: snapshot.metadata.term, addressBook: contents.addressBook, table: table)
     }
 
     /// The transport could not deliver to `peer`: the leader stops pipelining to it and probes instead.
@@ -197,6 +209,14 @@ public final class Node<Environment: NodeEnvironment> {
         guard let leader = raft.leader, leader != id || raft.role == .leader else { return nil }
         return LeaderHint(node: WireNodeID(leader.rawValue), address: addressBook[leader]?.client ?? "")
     }
+}
+
+/// A snapshot from the leader, decoded when it arrived (`Node.receive`).
+struct DecodedSnapshot {
+    var index: LogIndex
+    var term: Term
+    var addressBook: [NodeID: MemberAddresses]
+    var table: LockTable
 }
 
 /// Counts of the node's work since it started (for `/metrics`).
