@@ -1,5 +1,7 @@
 import Foundation
 import PadlockClient
+import PadlockSecurity
+import PeerWire
 import Storage
 import Testing
 
@@ -8,9 +10,10 @@ import Testing
 #endif
 
 /// Issue 18, finding 1, against real processes: a heartbeat claiming term 2^64-1 (and one with 2^63), sent
-/// to a follower's peer port as another member, crashed all three nodes for good. The cluster runs with
-/// today's default, no cluster secret, so anyone can open a peer link claiming to be a member. (When peer
-/// authentication becomes the default, this test needs `insecure-peers = true` in the nodes' settings.)
+/// to a follower's peer port as another member, crashed all three nodes for good. Without a cluster secret
+/// anyone can open a peer link claiming to be a member; with one (configured, or made by `padlock dev` as
+/// DIR/cluster-secret) the test proves it, as a member whose secret leaked (or a buggy member) would: the
+/// frames must be refused either way.
 @Suite(.serialized) struct ForgedFrameTests {
     /// A batch of one heartbeat from `from` to `to` in `term`, byte by byte (docs/wire.md, "Peer messages").
     static func heartbeat(from: UInt8, to: UInt8, term: UInt64) -> [UInt8] {
@@ -41,6 +44,21 @@ import Testing
     func forgedHeartbeatLeavesClusterAlive() async throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }
+        try await forgedHeartbeat(cluster, secretFile: cluster.directory.appendingPathComponent("cluster-secret"))
+    }
+
+    @Test("The same heartbeat from a member that proves the cluster secret is refused all the same")
+    func forgedHeartbeatFromAuthenticatedMember() async throws {
+        let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-secret-\(UUID().uuidString)")
+        try Data((0..<32).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ 5) }).write(to: secretFile)
+        defer { try? FileManager.default.removeItem(at: secretFile) }
+        let cluster = try LocalCluster(settings: "[security]\ncluster-secret-file = \"\(secretFile.path)\"\n")
+        defer { cluster.stop() }
+        try await forgedHeartbeat(cluster, secretFile: secretFile)
+    }
+
+    /// Sends the two heartbeats to a follower as the other follower, then checks that nothing happened.
+    private func forgedHeartbeat(_ cluster: LocalCluster, secretFile: URL) async throws {
         let client = try await cluster.client(owner: "forger-watch@it")
         defer { Task { await client.close() } }
         let leader = try await awaitLeader(cluster, client)
@@ -49,10 +67,10 @@ import Testing
         let clusterID = try #require(UInt64(cluster.log("cluster-id").trimmingCharacters(in: .whitespacesAndNewlines)))
 
         let socket = try RawSocket(port: cluster.peerPort(follower))
-        socket.writeFrame(Handshake(role: .peer, cluster: ClusterID(clusterID), node: WireNodeID(UInt64(claimed))).encoded())
-        let answer = try socket.readFrame().map { try HandshakeAnswer(decoding: $0) }
+        let answer = try Self.openPeerLink(
+            socket, secretFile: secretFile, clusterID: clusterID, as: UInt64(claimed), to: UInt64(follower))
         guard case .accepted? = answer else {
-            Issue.record("the peer port answered \(String(describing: answer)); this test expects no cluster secret")
+            Issue.record("the peer port answered \(String(describing: answer))")
             return
         }
         for term in [UInt64.max, 1 << 63] {
@@ -77,6 +95,27 @@ import Testing
         let malformed = metrics.split(separator: "\n").first { $0.hasPrefix("padlock_peer_raft_messages_malformed_total ") }
         #expect(malformed.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0 >= 2, "\(malformed ?? "no counter")")
         #expect(metrics.contains("padlock_peer_clock_skew_milliseconds{peer=\"\(leader)\"}"), "\(metrics)")
+    }
+
+    /// A peer handshake as member `node`, proving the cluster secret when `secretFile` exists.
+    static func openPeerLink(
+        _ socket: RawSocket, secretFile: URL, clusterID: UInt64, as node: UInt64, to listener: UInt64
+    ) throws -> HandshakeAnswer? {
+        guard let secret = try? Data(contentsOf: secretFile) else {
+            socket.writeFrame(Handshake(role: .peer, cluster: ClusterID(clusterID), node: WireNodeID(node)).encoded())
+            return try socket.readFrame().map { try HandshakeAnswer(decoding: $0) }
+        }
+        let nonce = PeerProof.nonce()
+        socket.writeFrame(
+            Handshake(role: .peer, cluster: ClusterID(clusterID), node: WireNodeID(node), credentials: nonce).encoded())
+        guard let frame = socket.readFrame(), case .challenge(let challenge) = try PeerWire.decode(frame) else {
+            throw ClusterError("expected a peer challenge from node \(listener)")
+        }
+        let proof = PeerProof(secret: Array(secret)).proof(
+            side: .dialer, cluster: clusterID, dialer: node, listener: listener, dialerNonce: nonce,
+            listenerNonce: challenge.nonce)
+        socket.writeFrame(PeerChallengeResponse(proof: proof).encoded())
+        return try socket.readFrame().map { try HandshakeAnswer(decoding: $0) }
     }
 
     /// `GET /metrics` on an admin port.
