@@ -104,7 +104,8 @@ extension Node {
             do {
                 let contents = try EntryCodec.snapshotContents(snapshot.data)
                 try fresh.restore(from: contents.table)
-                decoded = DecodedSnapshot(index: metadata.index, term: metadata.term, addressBook: contents.addressBook, table: fresh)
+                decoded = DecodedSnapshot(
+                    index: metadata.index, term: metadata.term, addressBook: contents.addressBook, table: fresh)
             } catch {
                 stop(.corruptState("the leader's snapshot at \(metadata.index) does not restore: \(error)"))
                 return

@@ -121,7 +121,9 @@ public final class Node<Environment: NodeEnvironment> {
         guard let contents = try? EntryCodec.snapshotContents(snapshot.data) else { return nil }
         var table = LockTable(configuration: configuration.lockTable)
         guard (try? table.restore(from: contents.table)) != nil else { return nil }
-        return DecodedSnapshot(index: snapshot.metadata.index, term: snapshot.metadata.term, addressBook: contents.addressBook, table: table)
+        let metadata = snapshot.metadata
+        return DecodedSnapshot(
+            index: metadata.index, term: metadata.term, addressBook: contents.addressBook, table: table)
     }
 
     /// The transport could not deliver to `peer`: the leader stops pipelining to it and probes instead.

@@ -66,11 +66,12 @@ public enum NodeRestore {
             throw NodeFailure.corruptState("the snapshot at \(snapshot.index) holds an unreadable lock table: \(error)")
         }
         guard snapshot.index < LogIndex.limit, store.lastIndex < LogIndex.limit else {
+            let index = max(snapshot.index, store.lastIndex)
             throw NodeFailure.impossibleState(
-                "the store holds log index \(max(snapshot.index, store.lastIndex)), at or above the limit \(LogIndex.limit) "
-                    + "that no log reaches: it was written from a forged peer message or is corrupted. Remove node "
-                    + "\(configuration.id) from the cluster (padlock member remove \(configuration.id)) and add it back "
-                    + "with an empty data directory")
+                "the store holds log index \(index), at or above the limit \(LogIndex.limit) that no log reaches: "
+                    + "it was written from a forged peer message or is corrupted. Remove node \(configuration.id) "
+                    + "from the cluster (padlock member remove \(configuration.id)) and add it back with an empty "
+                    + "data directory")
         }
         // A crash between saving a snapshot and compacting can leave entries the snapshot already covers.
         let first = max(store.firstIndex, snapshot.index + 1)
@@ -100,10 +101,10 @@ public enum NodeRestore {
         let lastTerm = restore.entries.last?.term ?? snapshot.term
         let highest = max(hard.term, lastTerm, snapshot.term)
         guard !highest.isWithinLimit || !hard.commit.isWithinLimit else { return nil }
-        return "the stored term \(highest) (or commit index \(hard.commit)) is at or above the limit \(Term.limit) that no "
-            + "election reaches: it came from a forged peer message accepted before this version, or from a corrupted "
-            + "disk, and the votes this node cast are lost with it. Remove this node from the cluster (padlock "
-            + "member remove <id> on a node that is up) and add it back with an empty data directory; see "
-            + "docs/operations.md, \"A node refuses an impossible term\""
+        return "the stored term \(highest) (or commit index \(hard.commit)) is at or above the limit \(Term.limit) "
+            + "that no election reaches: it came from a forged peer message accepted before this version, or "
+            + "from a corrupted disk, and the votes this node cast are lost with it. Remove this node from the "
+            + "cluster (padlock member remove <id> on a node that is up) and add it back with an empty data "
+            + "directory; see docs/operations.md, \"A node refuses an impossible term\""
     }
 }

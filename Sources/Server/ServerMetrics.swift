@@ -36,7 +36,7 @@ extension ServerMetrics {
             value: Double(report.stampAheadOfWallMilliseconds))
         text.counter(
             "padlock_peer_raft_messages_malformed_total",
-            help: "Raft messages from peers dropped as impossible (terms or indexes beyond the limits, forged handovers).",
+            help: "Raft messages from peers dropped as impossible (a term or index past the limit, a forged handover).",
             value: Double(refusedRaftMessages))
     }
 }

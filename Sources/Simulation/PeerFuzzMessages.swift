@@ -66,7 +66,9 @@ enum PeerFuzzMessages {
         return Message(from: message.to, to: message.from, term: term, kind: kind)
     }
 
-    static func kind(_ node: Node<FuzzHost>, term: Term, _ random: inout SimRandom, snapshotData: [UInt8]?) -> Message.Kind {
+    static func kind(
+        _ node: Node<FuzzHost>, term: Term, _ random: inout SimRandom, snapshotData: [UInt8]?
+    ) -> Message.Kind {
         let last = node.committedIndex.rawValue + random.below(4)
         let index = LogIndex(number(near: last, &random))
         let logTerm = self.term(near: node.term.rawValue, &random)
@@ -88,8 +90,11 @@ enum PeerFuzzMessages {
     }
 
     /// An append of up to four entries after `prevIndex`, usually contiguous with terms at most the message's.
-    static func append(after prevIndex: LogIndex, term: Term, node: Node<FuzzHost>, _ random: inout SimRandom) -> Message.Kind {
-        let prevTerm = random.chance(0.7) ? (node.logTerm(at: prevIndex) ?? term) : self.term(near: term.rawValue, &random)
+    static func append(
+        after prevIndex: LogIndex, term: Term, node: Node<FuzzHost>, _ random: inout SimRandom
+    ) -> Message.Kind {
+        let prevTerm =
+            random.chance(0.7) ? (node.logTerm(at: prevIndex) ?? term) : self.term(near: term.rawValue, &random)
         var entries: [Entry] = []
         var next = prevIndex.rawValue &+ 1
         for _ in 0..<random.below(5) {

@@ -28,14 +28,15 @@ final class PeerFuzzRun {
         var raft = Config(id: NodeID(1), electionTicks: 10, heartbeatTicks: 2)
         raft.maxEntriesPerAppend = 8
         var addresses: [NodeID: MemberAddresses] = [:]
-        for id in 1...3 { addresses[NodeID(UInt64(id))] = MemberAddresses(peer: "fuzz-\(id):7501", client: "fuzz-\(id):7401") }
+        for id in 1...3 {
+            addresses[NodeID(UInt64(id))] = MemberAddresses(peer: "fuzz-\(id):7501", client: "fuzz-\(id):7401")
+        }
         configuration = NodeConfiguration(
             id: NodeID(1), initialMembers: addresses, bootstrapVoters: [NodeID(1), NodeID(2), NodeID(3)],
             tickMilliseconds: 10, raft: raft, snapshotEntryThreshold: 24)
         host = FuzzHost(store: store)
         start()
     }
-
 
     func run(messages: Int) {
         while report.messages < messages && report.failures.count < 10 {
@@ -76,7 +77,9 @@ final class PeerFuzzRun {
         case 0..<45: tick()
         case 45..<75: completeWrites()
         default:
-            guard let last = host.sent.last, let answer = PeerFuzzMessages.answer(to: last, &random) else { return tick() }
+            guard let last = host.sent.last, let answer = PeerFuzzMessages.answer(to: last, &random) else {
+                return tick()
+            }
             deliver(answer)
         }
     }
@@ -89,7 +92,8 @@ final class PeerFuzzRun {
         host.wallMilliseconds = previous.wallMilliseconds &+ 1_000
         do {
             let restored = try NodeRestore.load(from: store, configuration: configuration)
-            let started = try Node(configuration: configuration, environment: host, restored: restored, seed: random.next())
+            let started = try Node(
+                configuration: configuration, environment: host, restored: restored, seed: random.next())
             observer = FuzzObserver()
             started.observer = observer
             node = started
@@ -185,7 +189,9 @@ final class PeerFuzzRun {
         guard let node else { return }
         if let stopped = host.stopped { return fail("the node stopped: \(stopped)") }
         if node.term < lastTerm { fail("the term went back from \(lastTerm) to \(node.term)") }
-        if node.committedIndex < lastCommit { fail("the commit index went back from \(lastCommit) to \(node.committedIndex)") }
+        if node.committedIndex < lastCommit {
+            fail("the commit index went back from \(lastCommit) to \(node.committedIndex)")
+        }
         if !node.term.isWithinLimit { fail("the node adopted term \(node.term), beyond the limit") }
         for problem in observer.problems { fail(problem) }
         observer.problems = []

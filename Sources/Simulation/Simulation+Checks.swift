@@ -222,8 +222,9 @@ extension Simulation {
         let bound = UInt64(wallHighWater.wall) + allowance
         guard stamp.rawValue > bound else { return }
         violation(
-            "n\(node) applied entry \(index) stamped \(stamp.rawValue) ms, \(stamp.rawValue - bound + allowance) ms ahead "
-                + "of the highest honest wall clock reading: a clock jump poisoned entry times")
+            "n\(node) applied entry \(index) stamped \(stamp.rawValue) ms, "
+                + "\(stamp.rawValue - bound + allowance) ms ahead of the highest honest wall clock reading: "
+                + "a clock jump poisoned entry times")
     }
 
     /// Moves the high-water mark of wall clock readings to now.

@@ -170,13 +170,14 @@ extension Simulation {
         noteWallHighWater()
         let drift = (random.unit() * 2 - 1) * Self.driftBound
         nodes[node].clock.setRate(1 + drift, at: now)
-        if random.chance(0.1) && nodes[node].clock.wallSkewMilliseconds.magnitude <= Self.honestSkewMilliseconds {
+        let honest = nodes[node].clock.wallSkewMilliseconds.magnitude <= Self.honestSkewMilliseconds
+        if random.chance(0.1) && honest {
             // A bad time source sets the wall clock a day ahead (issue 18, finding 5), until someone notices.
             let skew = nodes[node].clock.wallSkewMilliseconds
             nodes[node].clock.wallSkewMilliseconds = skew + 86_400_000
             schedule(.fault(.clockBack(node, skew)), after: random.between(300_000...3_000_000))
             note("n\(nodes[node].id)'s wall clock jumps a day ahead")
-        } else if random.chance(0.3) && nodes[node].clock.wallSkewMilliseconds.magnitude <= Self.honestSkewMilliseconds {
+        } else if random.chance(0.3) && honest {
             // The wall clock steps (an NTP correction), within ±5 s of true time: only entry stamps see it.
             let step = Int64(random.between(0...4_000)) - 2_000
             nodes[node].clock.wallSkewMilliseconds = min(max(nodes[node].clock.wallSkewMilliseconds + step, -5_000), 5_000)

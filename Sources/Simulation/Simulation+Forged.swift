@@ -28,8 +28,12 @@ extension Simulation {
             Message(from: from, to: to, term: Term(Term.limit), kind: .heartbeat(commit: .zero, round: 1)),
             Message(from: from, to: to, term: term, kind: .timeoutNow),
             Message(from: from, to: to, term: term.next, kind: .timeoutNow),
-            Message(from: from, to: to, term: Term(.max), kind: .vote(lastIndex: huge, lastTerm: Term(.max), transfer: true)),
-            Message(from: from, to: to, term: term, kind: .append(prevIndex: huge, prevTerm: term, entries: [], commit: huge)),
+            Message(
+                from: from, to: to, term: Term(.max), kind: .vote(lastIndex: huge, lastTerm: Term(.max), transfer: true)
+            ),
+            Message(
+                from: from, to: to, term: term,
+                kind: .append(prevIndex: huge, prevTerm: term, entries: [], commit: huge)),
         ]
         note("forged frames from n\(from) to n\(to) (term \(term))")
         schedule(.forgedFrame(from: sender, to: target, payload: PeerWire.encodeBatch(messages)), after: 500)

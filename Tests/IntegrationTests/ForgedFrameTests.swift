@@ -40,7 +40,7 @@ import Testing
         throw ClusterError("no leader within 30 s")
     }
 
-    @Test("A forged heartbeat with term 2^64-1 or 2^63 on a follower's peer port leaves every node alive and a leader serving")
+    @Test("A forged heartbeat with term 2^64-1 or 2^63 on a follower's peer port leaves every node alive and serving")
     func forgedHeartbeatLeavesClusterAlive() async throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }
@@ -49,7 +49,8 @@ import Testing
 
     @Test("The same heartbeat from a member that proves the cluster secret is refused all the same")
     func forgedHeartbeatFromAuthenticatedMember() async throws {
-        let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-secret-\(UUID().uuidString)")
+        let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "padlock-secret-\(UUID().uuidString)")
         try Data((0..<32).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ 5) }).write(to: secretFile)
         defer { try? FileManager.default.removeItem(at: secretFile) }
         let cluster = try LocalCluster(settings: "[security]\ncluster-secret-file = \"\(secretFile.path)\"\n")
@@ -86,14 +87,19 @@ import Testing
         _ = try await awaitLeader(cluster, client)
         let statuses = try await client.status()
         #expect(statuses.count == 3)
-        for status in statuses { #expect(status.term.rawValue < 1 << 62, "node \(status.node) is in term \(status.term)") }
+        for status in statuses {
+            #expect(status.term.rawValue < 1 << 62, "node \(status.node) is in term \(status.term)")
+        }
         let lock = try await client.acquire("forged/probe")
         try await lock.release()
 
         // The follower counted both as impossible, and its peers' clock readings arrive over the real links.
         let metrics = try Self.metrics(port: cluster.basePort + 200 + follower - 1)
-        let malformed = metrics.split(separator: "\n").first { $0.hasPrefix("padlock_peer_raft_messages_malformed_total ") }
-        #expect(malformed.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0 >= 2, "\(malformed ?? "no counter")")
+        let malformed = metrics.split(separator: "\n").first {
+            $0.hasPrefix("padlock_peer_raft_messages_malformed_total ")
+        }
+        #expect(
+            malformed.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0 >= 2, "\(malformed ?? "no counter")")
         #expect(metrics.contains("padlock_peer_clock_skew_milliseconds{peer=\"\(leader)\"}"), "\(metrics)")
     }
 
@@ -125,7 +131,9 @@ import Testing
         return String(decoding: socket.readToEnd(), as: UTF8.self)
     }
 
-    @Test("A data directory holding term 2^64-1 (written before the fix) refuses to start with exit status 2 and says why")
+    @Test(
+        "A data directory holding term 2^64-1 (written before the fix) refuses to start with exit status 2 and says why"
+    )
     func poisonedTermRefusesToStart() throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }

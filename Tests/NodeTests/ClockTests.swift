@@ -95,10 +95,12 @@ import Wire
         cluster.node.observePeerClock(NodeID(2), wallMilliseconds: environment.wallMilliseconds)
         cluster.elect()
         #expect(cluster.node.isLeader)
-        cluster.receive(2, term: 1, .appendResponse(index: LogIndex(1), rejected: false, hintIndex: .zero, hintTerm: .zero))
+        cluster.receive(
+            2, term: 1, .appendResponse(index: LogIndex(1), rejected: false, hintIndex: .zero, hintTerm: .zero))
         #expect(cluster.node.committedIndex == LogIndex(1))
         let open = ClientOperation.openSession(owner: "alice", nonce: 1, ttlMilliseconds: 5_000)
-        cluster.node.receive(ClientRequest(correlation: CorrelationID(1), operation: open), from: ClientID(1), caller: nil)
+        cluster.node.receive(
+            ClientRequest(correlation: CorrelationID(1), operation: open), from: ClientID(1), caller: nil)
         cluster.settle()
         let honest = environment.wallMilliseconds
         #expect(cluster.node.currentStampForTests == honest)

@@ -50,7 +50,8 @@ final class ThreeVoterNode {
 
     /// Makes node 1 leader of the next term, with node 2 granting its pre-vote and vote.
     func elect() {
-        for _ in 0..<100 where !environment.sent.contains(where: { if case .preVote = $0.kind { true } else { false } }) {
+        for _ in 0..<100 where !environment.sent.contains(where: { if case .preVote = $0.kind { true } else { false } })
+        {
             tick()
         }
         let term = node.term.next.rawValue
@@ -97,7 +98,8 @@ final class ThreeVoterNode {
     func undecodableSnapshotIsRefused() throws {
         let cluster = try ThreeVoterNode()
         let metadata = SnapshotMetadata(
-            index: LogIndex(40), term: Term(1), configuration: Configuration(voters: [NodeID(1), NodeID(2)], learners: []))
+            index: LogIndex(40), term: Term(1),
+            configuration: Configuration(voters: [NodeID(1), NodeID(2)], learners: []))
         cluster.receive(2, term: 1, .snapshot(Snapshot(metadata: metadata, data: Array("PNSD garbage".utf8))))
         #expect(cluster.node.counters.snapshotsRefused == 1)
         #expect(cluster.node.committedIndex == .zero)
@@ -124,7 +126,8 @@ final class ThreeVoterNode {
         #expect(cluster.environment.stopped == nil)
     }
 
-    @Test("A stored term beyond the limit (from a forged heartbeat before this fix) refuses to start, saying what to do")
+    @Test(
+        "A stored term beyond the limit (from a forged heartbeat before this fix) refuses to start, saying what to do")
     func impossibleStoredTermRefusesToStart() throws {
         let store = MemoryLogStore()
         _ = try NodeRestore.load(from: store, configuration: ThreeVoterNode.configuration())
@@ -132,7 +135,8 @@ final class ThreeVoterNode {
         let environment = ManualEnvironment(store: store)
         let restored = try NodeRestore.load(from: store, configuration: ThreeVoterNode.configuration())
         do {
-            _ = try Node(configuration: ThreeVoterNode.configuration(), environment: environment, restored: restored, seed: 1)
+            _ = try Node(
+                configuration: ThreeVoterNode.configuration(), environment: environment, restored: restored, seed: 1)
             Issue.record("the node started from term \(UInt64.max)")
         } catch {
             guard case .impossibleState(let detail) = error else {

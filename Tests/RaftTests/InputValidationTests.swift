@@ -103,7 +103,8 @@ import Testing
     @Test("A stored term or index at or beyond 2^62 (written before the limit existed) is refused, saying why")
     func restoreBeyondTheLimitIsRefused() {
         for hardState in [
-            HardState(term: Term(.max)), HardState(term: Term(Term.limit)), HardState(term: Term(1), commit: LogIndex(.max)),
+            HardState(term: Term(.max)), HardState(term: Term(Term.limit)),
+            HardState(term: Term(1), commit: LogIndex(.max)),
         ] {
             var restore = RestoreState.bootstrap(voters: [NodeID(1)])
             restore.hardState = hardState
@@ -124,7 +125,9 @@ import Testing
             .preVote(lastIndex: LogIndex(limit), lastTerm: .zero),
             .vote(lastIndex: .zero, lastTerm: Term(limit), transfer: false),
             .append(prevIndex: .zero, prevTerm: .zero, entries: [], commit: LogIndex(limit)),
-            .append(prevIndex: .zero, prevTerm: .zero, entries: [Entry(term: Term(1), index: LogIndex(limit))], commit: .zero),
+            .append(
+                prevIndex: .zero, prevTerm: .zero, entries: [Entry(term: Term(1), index: LogIndex(limit))],
+                commit: .zero),
             .appendResponse(index: .zero, rejected: true, hintIndex: LogIndex(.max), hintTerm: .zero),
             .heartbeat(commit: LogIndex(1 << 63), round: .max),
         ]
@@ -133,7 +136,8 @@ import Testing
         }
         let fine = Message(
             from: NodeID(2), to: NodeID(1), term: Term(limit - 1),
-            kind: .append(prevIndex: LogIndex(limit - 2), prevTerm: Term(limit - 1), entries: [], commit: LogIndex(limit - 1)))
+            kind: .append(
+                prevIndex: LogIndex(limit - 2), prevTerm: Term(limit - 1), entries: [], commit: LogIndex(limit - 1)))
         #expect(fine.boundsProblem == nil)
         #expect(Message(from: NodeID(2), to: NodeID(1), term: Term(limit), kind: .timeoutNow).boundsProblem != nil)
     }
@@ -154,7 +158,8 @@ import Testing
         restore.snapshot.metadata.index = LogIndex(LogIndex.limit - 1)
         restore.snapshot.metadata.term = Term(1)
         restore.hardState = HardState(term: Term(1), commit: LogIndex(LogIndex.limit - 1))
-        guard var node = try? RaftNode(config: Config(id: NodeID(1)), restore: restore, random: SplitMix64(seed: 1)) else {
+        let started = try? RaftNode(config: Config(id: NodeID(1)), restore: restore, random: SplitMix64(seed: 1))
+        guard var node = started else {
             Issue.record("the node did not start")
             return
         }

@@ -60,7 +60,7 @@ import Testing
 
 /// Issue 18: hostile peers and bad clocks (docs/simulation.md, "Hostile peers").
 @Suite struct HostilePeerTests {
-    @Test("Forged frames (terms 2^64-1 and 2^63, handovers from non-leaders) leave every node alive and the leader in place")
+    @Test("Forged frames (terms 2^64-1 and 2^63, forged handovers) leave the nodes alive and the leader in place")
     func forgedFramesKeepTheLeader() {
         for seed: UInt64 in 1...3 {
             var options = SimulationOptions(seed: seed, faults: [.forged])

@@ -9,7 +9,8 @@ extension ScriptRunner {
     func inject(_ options: [String: String]) throws -> [String] {
         let from = try id(options["from"] ?? "")
         let to = try ids([options["to"] ?? ""])[0]
-        let message = Message(from: from, to: to, term: Term(try number(options, "term")), kind: try injectedKind(options))
+        let message = Message(
+            from: from, to: to, term: Term(try number(options, "term")), kind: try injectedKind(options))
         cluster.deliver(message)
         let status = cluster.nodes[to]!.status
         return ["\(Describe.status(status)) dropped=\(status.droppedMessages)"]
@@ -36,7 +37,8 @@ extension ScriptRunner {
                 lastIndex: LogIndex(try number(options, "last")), lastTerm: Term(try number(options, "last-term")),
                 transfer: options["transfer"] == "true")
         case "pre-vote":
-            return .preVote(lastIndex: LogIndex(try number(options, "last")), lastTerm: Term(try number(options, "last-term")))
+            return .preVote(
+                lastIndex: LogIndex(try number(options, "last")), lastTerm: Term(try number(options, "last-term")))
         case let other:
             throw Failure(description: "unknown message kind \(other)")
         }
