@@ -9,8 +9,9 @@ extension Simulation {
     /// Sends a Raft message as real peer-wire bytes; a snapshot travels as its chunk payloads, delivered
     /// whole or not at all (a stream that is cut fails as one), and the sender learns which.
     func sendPeer(from index: Int, _ message: Message) {
+        // An answer to a forged message may name any node; only the simulated ones are reachable.
+        guard message.to.rawValue >= 1, message.to.rawValue <= UInt64(nodes.count) else { return }
         let to = Int(message.to.rawValue) - 1
-        guard to >= 0, to < nodes.count else { return }
         if case .snapshot = message.kind {
             let chunks = PeerWire.snapshotChunks(of: message, transfer: nextTransfer, chunkBytes: 4_096)
             nextTransfer += 1
