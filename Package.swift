@@ -152,7 +152,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig", "LockTable", "Node", "Raft",
-                "FaultProxy", "PadlockSQLite", "PadlockSecurity", "PeerWire",
+                "FaultProxy", "PadlockSQLite", "PadlockSecurity", "PeerWire", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -166,7 +166,8 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
-        .executableTarget(name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig"]),
+        .executableTarget(
+            name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Simulation"]),
         .executableTarget(
             name: "padlockd",
             dependencies: [

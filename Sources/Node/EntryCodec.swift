@@ -63,6 +63,9 @@ enum EntryCodec {
             switch try reader.readEnum(PayloadTag.self) {
             case .command:
                 let stamp = Timestamp(rawValue: try reader.readVarint())
+                // No leader stamps year 146 million; such a stamp is forged or corrupt, and refusing it keeps
+                // every sum of a stamp and a duration far from overflowing.
+                guard stamp.rawValue < stampLimit else { return nil }
                 payload = .command(stamp: stamp, try Command.decode(from: &reader))
             case .member:
                 let node = NodeID(try reader.readVarint())
@@ -77,6 +80,8 @@ enum EntryCodec {
     }
 
     static let addressByteCountMax = 256
+    /// Stamps at or above 2^62 ms are refused as malformed.
+    static let stampLimit: UInt64 = 1 << 62
 
     /// The first byte of a normal entry's data.
     enum PayloadTag: UInt8 {

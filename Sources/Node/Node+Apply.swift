@@ -30,6 +30,7 @@ extension Node {
         case .command(let stamp, let decoded)?:
             command = decoded
             lastStamp = max(lastStamp, stamp.rawValue)
+            clocks.observe(stamp: stamp.rawValue, monotonic: environment.monotonicMilliseconds)
             result = table.apply(decoded, at: entry.index.rawValue, time: stamp)
         case .member(let node, let addresses)?:
             addressBook[node] = addresses

@@ -130,7 +130,8 @@ extension Node {
     func renewalGrant(_ session: SessionID, _ lease: SessionLease) -> SessionGrant {
         counters.renewals += 1
         let ttl = table.session(session)?.ttlMilliseconds ?? lease.ttl
-        return SessionGrant(session: session, ttlMilliseconds: ttl, renewalDeadline: Timestamp(rawValue: currentStamp + ttl))
+        let deadline = Timestamp(rawValue: currentStamp).adding(milliseconds: ttl)
+        return SessionGrant(session: session, ttlMilliseconds: ttl, renewalDeadline: deadline)
     }
 
     /// A session ended (closed, expired, revoked): renewals waiting on it learn it, and its lease is dropped.

@@ -91,7 +91,8 @@ extension Node {
     }
 
     private func auditPage(after: UInt64?, limit: Int) -> Wire.AuditPage {
-        let since = after.map { $0 + 1 } ?? 0
+        // `after` comes from the client: the record after the last one saturates instead of overflowing.
+        let since = after.map { $0 == .max ? .max : $0 + 1 } ?? 0
         let page = table.auditTrail(since: since, limit: min(limit, WireLimits.pageSizeMax))
         let records = page.records.map { record in
             let action: Wire.AuditAction =

@@ -95,19 +95,28 @@ extension Node {
 
     /// Replaces the table with a snapshot the leader sent.
     private func install(_ snapshot: Snapshot) {
-        var fresh = LockTable(configuration: configuration.lockTable)
-        let contents: (addressBook: [NodeID: MemberAddresses], table: [UInt8])
-        do {
-            contents = try EntryCodec.snapshotContents(snapshot.data)
-            try fresh.restore(from: contents.table)
-        } catch {
-            stop(.corruptState("the leader's snapshot at \(snapshot.metadata.index) does not restore: \(error)"))
-            return
+        let metadata = snapshot.metadata
+        let decoded: DecodedSnapshot
+        if let received = receivedSnapshot, received.index == metadata.index, received.term == metadata.term {
+            decoded = received
+        } else {
+            var fresh = LockTable(configuration: configuration.lockTable)
+            do {
+                let contents = try EntryCodec.snapshotContents(snapshot.data)
+                try fresh.restore(from: contents.table)
+                decoded = DecodedSnapshot(
+                    index: metadata.index, term: metadata.term, addressBook: contents.addressBook, table: fresh)
+            } catch {
+                stop(.corruptState("the leader's snapshot at \(metadata.index) does not restore: \(error)"))
+                return
+            }
         }
-        table = fresh
-        addressBook = contents.addressBook
+        receivedSnapshot = nil
+        table = decoded.table
+        addressBook = decoded.addressBook
         applied = snapshot.metadata.index
         lastStamp = max(lastStamp, table.lastTime.rawValue)
+        clocks.observe(stamp: table.lastTime.rawValue, monotonic: environment.monotonicMilliseconds)
         observer?.node(id, installedSnapshotAt: applied, table: table)
     }
 

@@ -44,6 +44,10 @@ public final class Node<Environment: NodeEnvironment> {
     var reads = ReadBook()
     /// The latest stamp given to (or seen on) an entry; stamps never go back.
     var lastStamp: UInt64
+    /// The reference entry stamps are bounded by, and the peers' wall clocks (`Node+Clocks.swift`).
+    var clocks: NodeClocks
+    /// The leader's snapshot Raft is installing, as decoded when it arrived.
+    var receivedSnapshot: DecodedSnapshot?
     var leadership: Leadership?
     var observedRole: RaftNode.Role = .follower
     var observedTerm: Term
@@ -61,6 +65,7 @@ public final class Node<Environment: NodeEnvironment> {
         if let problem = configuration.problem { throw .corruptState("invalid configuration: \(problem)") }
         self.configuration = configuration
         self.environment = environment
+        if let problem = NodeRestore.boundsProblem(restored.raft) { throw .impossibleState(problem) }
         do {
             raft = try RaftNode(config: configuration.raft, restore: restored.raft, random: SplitMix64(seed: seed))
         } catch {
@@ -70,6 +75,7 @@ public final class Node<Environment: NodeEnvironment> {
         addressBook = restored.addressBook
         applied = restored.raft.snapshot.metadata.index
         lastStamp = restored.table.lastTime.rawValue
+        clocks = NodeClocks(lastStamp: restored.table.lastTime.rawValue, monotonic: environment.monotonicMilliseconds)
         observedTerm = raft.term
     }
 
@@ -87,12 +93,37 @@ public final class Node<Environment: NodeEnvironment> {
         if leadership?.isReady == true { leaderHousekeeping() }
     }
 
-    /// Handles a Raft message from a peer.
+    /// Handles a Raft message from a peer. Nothing in it is trusted: Raft drops messages whose terms or
+    /// indexes are impossible (`Message.boundsProblem`), and a snapshot whose bytes would not restore is
+    /// dropped here, before it is written to disk in place of the log. The table decoded for that check is
+    /// kept until the snapshot is installed, so a large snapshot is decoded once.
     public func receive(_ message: Message) {
         guard failure == nil else { return }
-        lastHeard[message.from] = environment.monotonicMilliseconds
-        raft.step(message)
+        if case .snapshot(let snapshot) = message.kind {
+            guard let decoded = decode(snapshot) else {
+                counters.snapshotsRefused += 1
+                return
+            }
+            let before = raft.snapshotIndex
+            lastHeard[message.from] = environment.monotonicMilliseconds
+            raft.step(message)
+            // Kept only when this message made Raft install it; one that was merely answered is not needed.
+            if raft.snapshotIndex == decoded.index && before != decoded.index { receivedSnapshot = decoded }
+        } else {
+            lastHeard[message.from] = environment.monotonicMilliseconds
+            raft.step(message)
+        }
         afterInput()
+    }
+
+    /// The address book and lock table a snapshot's bytes hold, or nil when they do not decode.
+    private func decode(_ snapshot: Snapshot) -> DecodedSnapshot? {
+        guard let contents = try? EntryCodec.snapshotContents(snapshot.data) else { return nil }
+        var table = LockTable(configuration: configuration.lockTable)
+        guard (try? table.restore(from: contents.table)) != nil else { return nil }
+        let metadata = snapshot.metadata
+        return DecodedSnapshot(
+            index: metadata.index, term: metadata.term, addressBook: contents.addressBook, table: table)
     }
 
     /// The transport could not deliver to `peer`: the leader stops pipelining to it and probes instead.
@@ -175,30 +206,19 @@ public final class Node<Environment: NodeEnvironment> {
         environment.nodeStopped(reason)
     }
 
-    /// The next entry stamp: the wall clock, but never below an earlier stamp (see `currentStamp`).
-    func nextStamp() -> Timestamp {
-        lastStamp = currentStamp
-        return Timestamp(rawValue: lastStamp)
-    }
-
-    /// The stamp an entry proposed now would get, without taking it: the wall clock, never below an earlier
-    /// stamp, and on a leader at least the stamp it took over with plus the time elapsed on its monotonic
-    /// clock since. Without that last rule a leader whose wall clock is behind an earlier leader's would
-    /// freeze stamps — and with them waiter timeouts and lock-delay ends — until its clock caught up.
-    var currentStamp: UInt64 {
-        var stamp = max(lastStamp, environment.wallMilliseconds)
-        if let leadership {
-            let elapsed = environment.monotonicMilliseconds &- leadership.stampBase.monotonic
-            stamp = max(stamp, leadership.stampBase.stamp + elapsed)
-        }
-        return stamp
-    }
-
     /// Where clients should go instead of this node.
     var leaderHint: LeaderHint? {
         guard let leader = raft.leader, leader != id || raft.role == .leader else { return nil }
         return LeaderHint(node: WireNodeID(leader.rawValue), address: addressBook[leader]?.client ?? "")
     }
+}
+
+/// A snapshot from the leader, decoded when it arrived (`Node.receive`).
+struct DecodedSnapshot {
+    var index: LogIndex
+    var term: Term
+    var addressBook: [NodeID: MemberAddresses]
+    var table: LockTable
 }
 
 /// Counts of the node's work since it started (for `/metrics`).
@@ -219,6 +239,8 @@ public struct NodeCounters: Sendable {
     public var snapshots: UInt64 = 0
     /// Snapshots encoded locally but dropped because a newer one from the leader was installed meanwhile.
     public var snapshotsDropped: UInt64 = 0
+    /// Snapshots from peers refused before installing because their bytes do not restore.
+    public var snapshotsRefused: UInt64 = 0
 }
 
 /// A cluster's membership: who votes, who learns, and where each node is reached.

@@ -35,6 +35,11 @@ public struct NodeConfiguration: Sendable {
     /// The per-namespace quotas the leader makes the replicated ones (by a committed `setQuotas`) whenever
     /// they differ; nil leaves the applied quotas alone. Read only by the leader, never by the state machine.
     public var quotas: NamespaceQuotas?
+    /// How far a leader's entry stamp may run ahead of its last trusted stamp plus the monotonic time elapsed
+    /// since (docs/leases.md, "Clocks"); also how close two wall clocks must be to corroborate each other.
+    public var clockJumpAllowanceMilliseconds: UInt64 = 1_000
+    /// A peer's wall clock further from this node's than this is logged as a warning.
+    public var clockSkewWarningMilliseconds: UInt64 = 500
     /// Deliberate bugs for the simulator's self-test. Never set outside tests.
     package var injectedBugs = NodeInjectedBugs()
 
@@ -95,6 +100,8 @@ package struct NodeInjectedBugs: Hashable, Sendable {
     package var acknowledgesBeforeFsync = false
     /// Count a session's lease as a third of its TTL, in the leader's expiry decisions and its checkpoints.
     package var expiresSessionsEarly = false
+    /// Stamp entries with the wall clock however far it jumped, as before issue 18.
+    package var trustsWallClock = false
 
     package init() {}
 }

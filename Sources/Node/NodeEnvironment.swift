@@ -33,9 +33,15 @@ public protocol NodeEnvironment: AnyObject {
     /// The node hit an error it must not survive (a failed write or sync, an unusable snapshot). It has
     /// stopped taking inputs; the environment should end the process (or, in the simulator, the node).
     func nodeStopped(_ failure: NodeFailure)
+    /// Something about clocks an operator should know (a bounded clock jump, a clock behind the log, a peer's
+    /// skew); the node gives each kind at most once a minute. The default ignores it.
+    func clockWarning(_ warning: ClockWarning)
 }
 
 extension NodeEnvironment {
+    /// Ignores the warning.
+    public func clockWarning(_ warning: ClockWarning) {}
+
     /// Runs `work` on the node's thread and calls `completion` at once.
     public func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
         completion(work())
@@ -60,12 +66,18 @@ public enum NodeFailure: Error, Sendable, CustomStringConvertible {
     case storage(String)
     /// The log or a snapshot could not be read back into a state machine.
     case corruptState(String)
+    /// The stored state holds a term or index no election reaches (2^62 or more): written by a build that
+    /// trusted a forged peer message, or corrupted. The node cannot know which votes it cast, so it refuses
+    /// to start until an operator removes it and adds it back with an empty data directory; restarting
+    /// would only refuse again (padlockd exits with status 2).
+    case impossibleState(String)
 
     /// A sentence for the operator.
     public var description: String {
         switch self {
         case .storage(let detail): "storage failed, the node stops (fail-stop): \(detail)"
         case .corruptState(let detail): "the replicated state is unusable, the node stops: \(detail)"
+        case .impossibleState(let detail): "the stored state is impossible, the node refuses to start: \(detail)"
         }
     }
 }

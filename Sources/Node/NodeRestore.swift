@@ -65,6 +65,14 @@ public enum NodeRestore {
         } catch {
             throw NodeFailure.corruptState("the snapshot at \(snapshot.index) holds an unreadable lock table: \(error)")
         }
+        guard snapshot.index < LogIndex.limit, store.lastIndex < LogIndex.limit else {
+            let index = max(snapshot.index, store.lastIndex)
+            throw NodeFailure.impossibleState(
+                "the store holds log index \(index), at or above the limit \(LogIndex.limit) that no log reaches: "
+                    + "it was written from a forged peer message or is corrupted. Remove node \(configuration.id) "
+                    + "from the cluster (padlock member remove \(configuration.id)) and add it back with an empty "
+                    + "data directory")
+        }
         // A crash between saving a snapshot and compacting can leave entries the snapshot already covers.
         let first = max(store.firstIndex, snapshot.index + 1)
         let stored = first <= store.lastIndex ? try store.entries(from: first, to: store.lastIndex + 1) : []
@@ -81,5 +89,22 @@ public enum NodeRestore {
         let raft = RestoreState(
             hardState: hardState, snapshot: Snapshot(metadata: metadata, data: snapshot.data), entries: entries)
         return RestoredState(raft: raft, table: table, addressBook: contents.addressBook)
+    }
+
+    /// Why a restored state cannot be used, when it holds a term or index at or above the limits
+    /// (`Term.limit`): a build before these limits adopted such a term from a forged heartbeat and wrote it.
+    /// Lowering the term is not safe (the node may have voted in a lower term that it would vote in again),
+    /// so the node refuses to start, saying what to do.
+    public static func boundsProblem(_ restore: RestoreState) -> String? {
+        let hard = restore.hardState
+        let snapshot = restore.snapshot.metadata
+        let lastTerm = restore.entries.last?.term ?? snapshot.term
+        let highest = max(hard.term, lastTerm, snapshot.term)
+        guard !highest.isWithinLimit || !hard.commit.isWithinLimit else { return nil }
+        return "the stored term \(highest) (or commit index \(hard.commit)) is at or above the limit \(Term.limit) "
+            + "that no election reaches: it came from a forged peer message accepted before this version, or "
+            + "from a corrupted disk, and the votes this node cast are lost with it. Remove this node from the "
+            + "cluster (padlock member remove <id> on a node that is up) and add it back with an empty data "
+            + "directory; see docs/operations.md, \"A node refuses an impossible term\""
     }
 }

@@ -14,7 +14,16 @@ public struct Term: RawRepresentable, Hashable, Comparable, Sendable, CustomStri
     /// The term every node starts in before any election.
     public static let zero = Term(0)
 
-    /// The term after this one.
+    /// Every term a node accepts, from a peer or from its own disk, is below this: 2^62. No election can
+    /// get near it (a billion elections a second would take 146 years), so a term at or above it can only
+    /// come from a forged or corrupted message, which is refused as malformed. Staying below it also keeps
+    /// every `next` on a term far from overflowing. docs/raft.md ("Untrusted input") says where it is checked.
+    public static let limit: UInt64 = 1 << 62
+
+    /// Whether the term is below `limit`.
+    public var isWithinLimit: Bool { rawValue < Self.limit }
+
+    /// The term after this one. Terms stay below `limit` (see there), so this never overflows.
     public var next: Term { Term(rawValue + 1) }
 
     /// Orders terms by their counter.
@@ -37,6 +46,14 @@ public struct LogIndex: RawRepresentable, Hashable, Comparable, Sendable, Custom
 
     /// The position before the first entry.
     public static let zero = LogIndex(0)
+
+    /// Every index a node accepts is below this: 2^62, far beyond any log. An index at or above it is refused
+    /// as malformed, so `next`, `+` and `-` on accepted indexes never overflow, and every difference of two of
+    /// them fits an `Int`.
+    public static let limit: UInt64 = 1 << 62
+
+    /// Whether the index is below `limit`.
+    public var isWithinLimit: Bool { rawValue < Self.limit }
 
     /// The position after this one.
     public var next: LogIndex { LogIndex(rawValue + 1) }

@@ -44,6 +44,39 @@ public struct Message: Hashable, Sendable {
         self.kind = kind
     }
 
+    /// What makes the message impossible, or nil: every term and index it carries (entries and snapshot
+    /// metadata included) must be below `Term.limit` and `LogIndex.limit`. `RaftNode.step` drops an impossible
+    /// message before looking at it, so no arithmetic on a received value can overflow.
+    public var boundsProblem: String? {
+        guard term.isWithinLimit else { return "term \(term) is not below \(Term.limit)" }
+        switch kind {
+        case .preVote(let index, let lastTerm), .vote(let index, let lastTerm, _):
+            return Self.problem(index: index, term: lastTerm, "last entry")
+        case .append(let prevIndex, let prevTerm, let entries, let commit):
+            if let problem = Self.problem(index: prevIndex, term: prevTerm, "previous entry") { return problem }
+            if let problem = Self.problem(index: commit, term: .zero, "commit") { return problem }
+            for entry in entries {
+                if let problem = Self.problem(index: entry.index, term: entry.term, "entry") { return problem }
+            }
+            return nil
+        case .appendResponse(let index, _, let hintIndex, let hintTerm):
+            return Self.problem(index: index, term: .zero, "answered")
+                ?? Self.problem(index: hintIndex, term: hintTerm, "hint")
+        case .heartbeat(let commit, _):
+            return Self.problem(index: commit, term: .zero, "commit")
+        case .snapshot(let snapshot):
+            return Self.problem(index: snapshot.metadata.index, term: snapshot.metadata.term, "snapshot")
+        case .preVoteResponse, .voteResponse, .heartbeatResponse, .timeoutNow:
+            return nil
+        }
+    }
+
+    private static func problem(index: LogIndex, term: Term, _ what: String) -> String? {
+        if !index.isWithinLimit { return "\(what) index \(index) is not below \(LogIndex.limit)" }
+        if !term.isWithinLimit { return "\(what) term \(term) is not below \(Term.limit)" }
+        return nil
+    }
+
     /// Whether the message must wait until the `Ready` it came in is durable.
     ///
     /// Only a leader's replication traffic may leave early: it promises nothing about the leader's

@@ -84,7 +84,10 @@ extension RaftNode {
     }
 
     mutating func campaign(transfer: Bool) {
-        guard isPromotable else { return }
+        // A node at the last term below the limit could not send a request anyone accepts, and one whose log
+        // ends at the last index below it could not append its no-op as leader; staying a follower keeps
+        // `term.next` and `lastIndex.next` within the limits.
+        guard isPromotable, term.next.isWithinLimit, log.lastIndex.next.isWithinLimit else { return }
         if config.preVote && !transfer {
             preCampaign()
         } else {

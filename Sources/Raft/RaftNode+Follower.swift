@@ -8,7 +8,7 @@ extension RaftNode {
             respondAppend(to: sender, index: log.committed)
             return
         }
-        guard isContiguous(entries, after: prevIndex) else {
+        guard isContiguous(entries, after: prevIndex, prevTerm: prevTerm) else {
             droppedMessages += 1
             return
         }
@@ -27,12 +27,17 @@ extension RaftNode {
         respondAppend(to: sender, index: lastNew)
     }
 
-    /// Entries from the network are checked rather than trusted: a malformed append is dropped.
-    private func isContiguous(_ entries: [Entry], after prevIndex: LogIndex) -> Bool {
+    /// Entries from the network are checked rather than trusted: a malformed append is dropped. Indexes must
+    /// follow `prevIndex` one by one, and terms must be at least 1, never decrease (starting from `prevTerm`)
+    /// and not exceed the message's: every log a leader holds looks like that, and a log that did not would
+    /// be refused at the next start.
+    private func isContiguous(_ entries: [Entry], after prevIndex: LogIndex, prevTerm: Term) -> Bool {
         var expected = prevIndex.next
+        var previousTerm = max(prevTerm, Term(1))
         for entry in entries {
-            guard entry.index == expected, entry.term <= term else { return false }
+            guard entry.index == expected, entry.term >= previousTerm, entry.term <= term else { return false }
             expected = expected.next
+            previousTerm = entry.term
         }
         return true
     }

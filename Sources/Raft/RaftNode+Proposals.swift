@@ -41,6 +41,8 @@ extension RaftNode {
     private func proposalRefusal() -> ProposeResult? {
         if role != .leader { return .notLeader(hint: leader) }
         if transferTarget != nil { return .transferInProgress }
+        // Only a log grown from a forged index gets here; the next entry would be refused everywhere.
+        if !log.lastIndex.next.isWithinLimit { return .overloaded }
         return nil
     }
 

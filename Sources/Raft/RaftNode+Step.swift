@@ -1,8 +1,14 @@
 extension RaftNode {
     /// Handles one message from another node. Messages for another node, from this node, or from a
-    /// stale term are dropped (answered only where that helps the sender learn the newer term).
+    /// stale term are dropped (answered only where that helps the sender learn the newer term). A message
+    /// carrying a term or index at or above the limits (`Message.boundsProblem`) is dropped and counted:
+    /// nothing a peer sends can make this node trap or adopt a term it could never leave.
     public mutating func step(_ message: Message) {
         guard message.to == id, message.from != id, message.from.rawValue != 0 else { return }
+        guard message.boundsProblem == nil else {
+            droppedMessages += 1
+            return
+        }
         guard acceptTerm(of: message) else { return }
         switch message.kind {
         case .preVote(let lastIndex, let lastTerm):
@@ -43,6 +49,11 @@ extension RaftNode {
         case .preVote, .preVoteResponse(granted: true):
             // Pre-votes never change terms: a granted answer carries the term the pre-candidate asked about.
             return true
+        case .timeoutNow:
+            // Only the leader of this node's own term may hand over; a leader of a newer term would have
+            // replicated to us first. A forged or stale one from a higher term must not force an election.
+            droppedMessages += 1
+            return false
         case .append, .heartbeat, .snapshot:
             becomeFollower(term: message.term, leader: message.from)
         default:
@@ -88,7 +99,12 @@ extension RaftNode {
             handleSnapshot(from: message.from, snapshot)
         case .timeoutNow:
             // The leader is handing over: campaign at once, skipping the pre-vote, with the transfer flag
-            // so that voters still hearing from the old leader answer.
+            // so that voters still hearing from the old leader answer. Only the leader this node follows in
+            // this term may ask; from anyone else it is forged or confused, and forcing elections is harm.
+            guard message.from == leader else {
+                droppedMessages += 1
+                return
+            }
             campaign(transfer: true)
         default:
             break

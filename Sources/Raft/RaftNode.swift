@@ -112,6 +112,7 @@ public struct RaftNode: Sendable {
 
     private static func problem(in restore: RestoreState) -> String? {
         let snapshot = restore.snapshot.metadata
+        if let problem = boundsProblem(in: restore) { return problem }
         var expected = snapshot.index.next
         for entry in restore.entries {
             if entry.index != expected { return "entry \(entry.index) where \(expected) was expected" }
@@ -125,6 +126,27 @@ public struct RaftNode: Sendable {
         let lastTerm = restore.entries.last?.term ?? snapshot.term
         if lastTerm > restore.hardState.term {
             return "last entry's term \(lastTerm) above term \(restore.hardState.term)"
+        }
+        return nil
+    }
+
+    /// A stored term or index at or above the limits: written by a build that trusted a forged message (or a
+    /// corrupted disk). The node cannot tell which terms it really voted in, so it must not start.
+    private static func boundsProblem(in restore: RestoreState) -> String? {
+        let hard = restore.hardState
+        let snapshot = restore.snapshot.metadata
+        if !hard.term.isWithinLimit {
+            return "the stored term \(hard.term) is not below the limit \(Term.limit): no election reaches it, so "
+                + "it came from a forged peer message or a corrupted disk, and the votes this node cast are lost. "
+                + "Remove this node from the cluster and add it back with an empty data directory"
+        }
+        if !hard.commit.isWithinLimit || !snapshot.index.isWithinLimit || !snapshot.term.isWithinLimit {
+            return "a stored index or term (commit \(hard.commit), snapshot \(snapshot.index)@\(snapshot.term)) is "
+                + "not below the limit \(LogIndex.limit): the data directory is corrupted. Remove this node from the "
+                + "cluster and add it back with an empty data directory"
+        }
+        if let entry = restore.entries.first(where: { !$0.index.isWithinLimit || !$0.term.isWithinLimit }) {
+            return "stored entry \(entry.index)@\(entry.term) is beyond the limits: the data directory is corrupted"
         }
         return nil
     }

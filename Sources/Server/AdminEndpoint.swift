@@ -62,6 +62,7 @@ final class AdminEndpoint {
         text.gauge("padlock_waiters", help: "Queued acquires.", value: Double(status.waiterCount))
         renderCounters(node.counters, into: &text)
         renderTransport(status, into: &text)
+        ServerMetrics.renderClocks(node.clockReport, refusedRaftMessages: node.droppedRaftMessages, into: &text)
         runtime.metrics.syncLatency.render(
             into: &text, name: "padlock_fsync_seconds", help: "Time of each durable write (append and fdatasync).")
         return text.output

@@ -70,6 +70,10 @@ final class LoopEnvironment: NodeEnvironment {
 
     func nodeStopped(_ failure: NodeFailure) { runtime?.nodeFailed(failure) }
 
+    func clockWarning(_ warning: ClockWarning) {
+        runtime?.logger.warning("clock", metadata: ["detail": "\(warning)"])
+    }
+
     func membershipChanged(_ membership: Membership) { runtime?.peers.update(membership) }
 }
 

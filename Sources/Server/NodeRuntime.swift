@@ -44,7 +44,10 @@ final class NodeRuntime {
             node = try Node(
                 configuration: settings.nodeConfiguration, environment: environment, restored: restored, seed: seed)
         } catch {
-            throw StartupError(exitCode: 1, message: "the node cannot start: \(error)")
+            // An impossible stored term needs an operator (remove and add the node back); restarting would
+            // only refuse again, so it exits like a configuration mistake, which systemd does not restart.
+            let exitCode: Int32 = if case .impossibleState = error { 2 } else { 1 }
+            throw StartupError(exitCode: exitCode, message: "the node cannot start: \(error)")
         }
         environment.runtime = self
         peers = PeerTransport(

@@ -68,6 +68,8 @@ extension PeerTransport {
             }
         case .snapshotChunk(let chunk):
             receiveChunk(chunk, from: peer, remote: remote)
+        case .clockReading(let reading):
+            runtime.node.observePeerClock(remote, wallMilliseconds: reading.wallMilliseconds)
         case .handshake, .handshakeAnswer, .challenge, .challengeResponse:
             drop(peer, "a second handshake on an open peer link", answer: nil)
         }

@@ -37,6 +37,8 @@ final class OutboundPeer {
     private var nonce: [UInt8] = []
     /// Whether the listener proved the secret on this connection.
     private var listenerProved = false
+    /// When this link last sent a clock reading (loop milliseconds).
+    private var lastClockReading: UInt64?
 
     static let queueMax = 8_192
     static let chunkBytes = 1 << 20
@@ -79,6 +81,7 @@ final class OutboundPeer {
         }
         let messages = pending
         pending = []
+        sendClockReadingIfDue(on: connection, before: messages)
         for payload in PeerWire.encodeBatches(messages) {
             switch connection.send(payload) {
             case .queued: break
@@ -89,6 +92,15 @@ final class OutboundPeer {
             }
         }
         pumpSnapshot()
+    }
+
+    /// Sends this node's wall clock ahead of a batch, at most once a second, so the peer can measure the skew.
+    private func sendClockReadingIfDue(on connection: TCPConnection, before messages: [Message]) {
+        let now = transport.loop.now.milliseconds
+        guard !messages.isEmpty, lastClockReading.map({ now &- $0 >= 1_000 }) ?? true else { return }
+        lastClockReading = now
+        let wall = transport.runtime.environment.wallMilliseconds
+        _ = connection.send(PeerClockReading(wallMilliseconds: wall).encoded())
     }
 
     /// Streams snapshot chunks while the write queue takes them; resumes on `onWritable`.

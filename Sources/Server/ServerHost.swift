@@ -41,6 +41,8 @@ public enum ServerHost {
                 ])
         } catch {
             logger.critical("cannot recover the data directory; the node will not start", metadata: ["reason": "\(error)"])
+            // An impossible term or index needs an operator; restarting would only refuse it again.
+            if case .impossibleState? = error as? NodeFailure { return 2 }
             return 1
         }
         return serve(settings: settings, store: store, restored: restored, logger: logger)

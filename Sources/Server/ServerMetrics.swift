@@ -1,4 +1,5 @@
 import AdminHTTP
+import Node
 
 /// Counters the runtime keeps for `/metrics` (the node's own state is read when the page is rendered).
 /// Loop thread only.
@@ -14,4 +15,28 @@ struct ServerMetrics {
     var syncLatency = LatencyHistogram()
 
     mutating func recordSync(nanoseconds: UInt64) { syncLatency.record(seconds: Double(nanoseconds) / 1e9) }
+}
+
+extension ServerMetrics {
+    /// The node's clock figures (docs/operations.md, "Clocks") and the peer messages Raft refused.
+    static func renderClocks(_ report: ClockReport, refusedRaftMessages: Int, into text: inout PrometheusText) {
+        text.family(
+            "padlock_peer_clock_skew_milliseconds", type: .gauge,
+            help: "The peer's wall clock minus this node's, at the peer's latest clock reading.")
+        for peer in report.peers.keys.sorted() {
+            text.sample(labels: ["peer": "\(peer)"], value: Double(report.peers[peer]!.skewMilliseconds))
+        }
+        text.counter(
+            "padlock_clock_jumps_bounded_total",
+            help: "Entry stamps held back because this leader's wall clock ran ahead of its monotonic clock.",
+            value: Double(report.jumpsBounded))
+        text.gauge(
+            "padlock_clock_stamp_ahead_of_wall_milliseconds",
+            help: "How far this leader's latest entry stamp ran ahead of its own wall clock.",
+            value: Double(report.stampAheadOfWallMilliseconds))
+        text.counter(
+            "padlock_peer_raft_messages_malformed_total",
+            help: "Raft messages from peers dropped as impossible (a term or index past the limit, a forged handover).",
+            value: Double(refusedRaftMessages))
+    }
 }

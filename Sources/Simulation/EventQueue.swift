@@ -10,7 +10,9 @@ enum SimEvent {
     /// bytes back.
     case encoded(node: Int, incarnation: Int, deliver: () -> Void)
     /// A peer frame arrives.
-    case peerFrame(from: Int, to: Int, payload: [UInt8])
+    case peerFrame(from: Int, to: Int, payload: [UInt8], senderWall: UInt64)
+    /// A frame no member sent (the forged-frame fault).
+    case forgedFrame(from: Int, to: Int, payload: [UInt8])
     /// A whole snapshot transfer arrives (its chunk payloads, in order); the sender learns the outcome.
     case snapshotTransfer(from: Int, to: Int, chunks: [[UInt8]], senderIncarnation: Int)
     /// The sender of a snapshot learns how the transfer ended.

@@ -57,6 +57,7 @@ final class SimObserver: NodeObserver {
             committed[entry.index] = (entry.term, hash.value)
         }
         if entry.index.rawValue % 16 == 0 { compareState(node, at: entry.index, table) }
+        if result != nil { simulation.checkStampBound(table.lastTime, node: node, index: entry.index) }
         if case .sessionExpiredNow(let session)? = result?.result, !expired.contains(session) {
             expired.insert(session)
             simulation.sessionExpired(session, on: node)
@@ -206,4 +207,32 @@ struct ForcedRelease: Hashable {
     var session: SessionID
     var key: LockKey
     var fence: FenceToken
+}
+
+extension Simulation {
+    /// The clock checker: no entry time runs ahead of the highest reading of any honest wall clock (within
+    /// ±5 s of true time; a clock a day ahead is not) by more than the jump allowance. The highest reading is
+    /// carried forward at the fastest drift the simulation allows, because a clock that steps back does not
+    /// take back what it read. Stamps never go back, so one that did would poison every later time. Entries
+    /// are applied after they were stamped, so checking at apply time only loosens the bound by the commit
+    /// delay.
+    func checkStampBound(_ stamp: Timestamp, node: NodeID, index: LogIndex) {
+        noteWallHighWater()
+        let allowance = NodeConfiguration(id: node, bootstrapVoters: []).clockJumpAllowanceMilliseconds
+        let bound = UInt64(wallHighWater.wall) + allowance
+        guard stamp.rawValue > bound else { return }
+        violation(
+            "n\(node) applied entry \(index) stamped \(stamp.rawValue) ms, "
+                + "\(stamp.rawValue - bound + allowance) ms ahead of the highest honest wall clock reading: "
+                + "a clock jump poisoned entry times")
+    }
+
+    /// Moves the high-water mark of wall clock readings to now.
+    func noteWallHighWater() {
+        let elapsed = Double(now - wallHighWater.at) / 1_000
+        let projected = wallHighWater.wall + elapsed * (1 + Self.driftBound)
+        let honest = nodes.filter { $0.clock.wallSkewMilliseconds.magnitude <= Self.honestSkewMilliseconds }
+        let current = honest.map { Double($0.clock.wallMilliseconds(at: now)) }.max() ?? 0
+        wallHighWater = (max(projected, current), now)
+    }
 }

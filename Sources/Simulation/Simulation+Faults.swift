@@ -14,6 +14,8 @@ enum FaultAction {
     case rejoinClient(Int)
     /// A node stopped itself on a failed sync: take it down like a crash.
     case crashStopped(Int)
+    /// A wall clock that jumped a day ahead is set right again (to the given skew).
+    case clockBack(Int, Int64)
 }
 
 extension Simulation {
@@ -43,6 +45,10 @@ extension Simulation {
         case .crashStopped(let node):
             crash(node)
             schedule(.fault(.restart(node)), after: random.between(50_000...800_000))
+        case .clockBack(let node, let skew):
+            noteWallHighWater()
+            nodes[node].clock.wallSkewMilliseconds = skew
+            note("n\(nodes[node].id)'s wall clock is set right")
         }
     }
 
@@ -59,6 +65,7 @@ extension Simulation {
         case .disk: diskFault()
         case .clock: clockFault()
         case .client: clientFault()
+        case .forged: forgedFrames()
         }
     }
 
@@ -159,9 +166,18 @@ extension Simulation {
 
     private func clockFault() {
         guard let node = victim() else { return }
+        // The entry-time checker needs the highest reading before a clock steps back.
+        noteWallHighWater()
         let drift = (random.unit() * 2 - 1) * Self.driftBound
         nodes[node].clock.setRate(1 + drift, at: now)
-        if random.chance(0.3) {
+        let honest = nodes[node].clock.wallSkewMilliseconds.magnitude <= Self.honestSkewMilliseconds
+        if random.chance(0.1) && honest {
+            // A bad time source sets the wall clock a day ahead (issue 18, finding 5), until someone notices.
+            let skew = nodes[node].clock.wallSkewMilliseconds
+            nodes[node].clock.wallSkewMilliseconds = skew + 86_400_000
+            schedule(.fault(.clockBack(node, skew)), after: random.between(300_000...3_000_000))
+            note("n\(nodes[node].id)'s wall clock jumps a day ahead")
+        } else if random.chance(0.3) && honest {
             // The wall clock steps (an NTP correction), within ±5 s of true time: only entry stamps see it.
             let step = Int64(random.between(0...4_000)) - 2_000
             nodes[node].clock.wallSkewMilliseconds = min(max(nodes[node].clock.wallSkewMilliseconds + step, -5_000), 5_000)

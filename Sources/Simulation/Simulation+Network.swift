@@ -9,8 +9,9 @@ extension Simulation {
     /// Sends a Raft message as real peer-wire bytes; a snapshot travels as its chunk payloads, delivered
     /// whole or not at all (a stream that is cut fails as one), and the sender learns which.
     func sendPeer(from index: Int, _ message: Message) {
+        // An answer to a forged message may name any node; only the simulated ones are reachable.
+        guard message.to.rawValue >= 1, message.to.rawValue <= UInt64(nodes.count) else { return }
         let to = Int(message.to.rawValue) - 1
-        guard to >= 0, to < nodes.count else { return }
         if case .snapshot = message.kind {
             let chunks = PeerWire.snapshotChunks(of: message, transfer: nextTransfer, chunkBytes: 4_096)
             nextTransfer += 1
@@ -26,13 +27,16 @@ extension Simulation {
             return
         }
         let payload = PeerWire.encodeBatch([message])
+        // The transport's clock reading (`PeerClockReading`) rides along with every frame here.
+        let wall = nodes[index].clock.wallMilliseconds(at: now)
         for delay in network.deliveries(from: index, to: to) {
-            schedule(.peerFrame(from: index, to: to, payload: payload), after: delay)
+            schedule(.peerFrame(from: index, to: to, payload: payload, senderWall: wall), after: delay)
         }
     }
 
-    func peerFrameArrived(from: Int, to: Int, _ payload: [UInt8], _ event: SimEvent) {
+    func peerFrameArrived(from: Int, to: Int, _ payload: [UInt8], senderWall: UInt64, _ event: SimEvent) {
         withNode(to, nil, event) { node in
+            node.observePeerClock(nodes[from].id, wallMilliseconds: senderWall)
             do {
                 guard case .messages(let messages) = try PeerWire.decode(payload) else {
                     violation("n\(nodes[to].id) received a peer frame that is not a message batch")

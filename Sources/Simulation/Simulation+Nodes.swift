@@ -42,6 +42,7 @@ struct NodeSettings {
             lockTable: table, checkpointIntervalMilliseconds: 500, snapshotEntryThreshold: snapshotEntryThreshold)
         configuration.injectedBugs.acknowledgesBeforeFsync = bug == .acknowledgeBeforeFsync
         configuration.injectedBugs.expiresSessionsEarly = bug == .expireSessionEarly
+        configuration.injectedBugs.trustsWallClock = bug == .trustWallClock
         return configuration
     }
 }

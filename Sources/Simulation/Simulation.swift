@@ -15,6 +15,8 @@ public final class Simulation {
     static let clientMarginFraction = 0.05
     /// The drift bound of every clock: ±1 %.
     static let driftBound = 0.01
+    /// A wall clock within this of true time is honest; the clock fault's day-ahead jump is not.
+    static let honestSkewMilliseconds: UInt64 = 5_000
 
     public let options: SimulationOptions
     var random: SimRandom
@@ -49,6 +51,8 @@ public final class Simulation {
     /// Linearizability groups checked, and those whose search hit its step bound.
     var checkedGroups = 0
     var inconclusiveGroups = 0
+    /// The highest wall clock reading any node has shown, carried forward (`checkStampBound`).
+    var wallHighWater: (wall: Double, at: UInt64) = (0, 0)
 
     /// Prepares a run; `run()` executes it.
     public init(options: SimulationOptions) {
@@ -102,7 +106,8 @@ public final class Simulation {
         return SimulationReport(
             seed: options.seed, violations: violations, traceHash: traceHash.value, simulatedMicroseconds: now,
             eventCount: eventCount, operationCount: history.count, grantCount: grantCount, faultCount: faultCount,
-            checkedGroups: checkedGroups, inconclusiveGroups: inconclusiveGroups, trace: trace)
+            checkedGroups: checkedGroups, inconclusiveGroups: inconclusiveGroups, leaderTerms: observer.leaders.count,
+            trace: trace)
     }
 
     func schedule(_ event: SimEvent, at time: UInt64) { queue.schedule(event, at: max(time, now)) }
@@ -133,7 +138,9 @@ public final class Simulation {
         case .flush(let node, let incarnation): withNode(node, incarnation, event) { $0.flush() }
         case .diskDone(let node, let incarnation): diskDone(node, incarnation, event)
         case .encoded(let node, let incarnation, let deliver): withNode(node, incarnation, event) { _ in deliver() }
-        case .peerFrame(let from, let to, let payload): peerFrameArrived(from: from, to: to, payload, event)
+        case .peerFrame(let from, let to, let payload, let wall):
+            peerFrameArrived(from: from, to: to, payload, senderWall: wall, event)
+        case .forgedFrame(let from, let to, let payload): forgedFrameArrived(from: from, to: to, payload, event)
         case .snapshotTransfer(let from, let to, let chunks, let incarnation):
             snapshotArrived(from: from, to: to, chunks, senderIncarnation: incarnation, event)
         case .snapshotReport(let from, let to, let delivered, let incarnation):
@@ -182,8 +189,11 @@ public final class Simulation {
         case .flush(let node, _): traceHash.add(UInt64(2 << 8 | node))
         case .diskDone(let node, _): traceHash.add(UInt64(3 << 8 | node))
         case .encoded(let node, _, _): traceHash.add(UInt64(13 << 8 | node))
-        case .peerFrame(let from, let to, let payload):
+        case .peerFrame(let from, let to, let payload, _):
             traceHash.add(UInt64(4 << 16 | from << 8 | to))
+            traceHash.add(TraceHash.of(payload))
+        case .forgedFrame(let from, let to, let payload):
+            traceHash.add(UInt64(14 << 16 | from << 8 | to))
             traceHash.add(TraceHash.of(payload))
         case .snapshotTransfer(let from, let to, let chunks, _):
             traceHash.add(UInt64(5 << 16 | from << 8 | to))

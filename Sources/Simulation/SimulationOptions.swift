@@ -16,6 +16,8 @@ public enum FaultKind: String, CaseIterable, Hashable, Sendable {
     case clock
     /// A client is cut off from the cluster, or paused.
     case client
+    /// Frames no member sent reach a node: impossible terms and indexes, handovers from non-leaders.
+    case forged
 }
 
 /// A deliberate bug the self-test builds into the node and requires the checkers to catch.
@@ -30,6 +32,8 @@ public enum InjectedBug: String, CaseIterable, Hashable, Sendable {
     case skipDeduplication = "no-dedup"
     /// Raft commits an entry of an earlier term by counting replicas (the paper's Figure 8).
     case commitPreviousTermByCounting = "commit-by-counting"
+    /// The leader stamps entries with its wall clock however far it jumped (issue 18, finding 5).
+    case trustWallClock = "trust-wall-clock"
 }
 
 /// What one simulation run does.
@@ -103,6 +107,8 @@ public struct SimulationReport: Sendable {
     /// step bound (reported, never counted as violations).
     public var checkedGroups: Int
     public var inconclusiveGroups: Int
+    /// Terms in which some node became leader.
+    public var leaderTerms: Int
     /// The readable trace, when asked for.
     public var trace: [String]
 }

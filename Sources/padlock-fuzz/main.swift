@@ -1,14 +1,18 @@
 // padlock-fuzz: feeds seeded random and mutated inputs through every Wire decoder, then through every PeerWire
 // decoder and the snapshot assembler, then random and mutated configuration documents through the TOML parser
-// and the padlockd settings schema, with the same seed and iteration count.
+// and the padlockd settings schema, with the same seed and iteration count; then random well-formed Raft
+// messages from authenticated members to a real node (`PeerMessageFuzzer`, one message per ten iterations
+// unless --node-messages says otherwise).
 //
-//     padlock-fuzz [--iterations N] [--seed S]
+//     padlock-fuzz [--iterations N] [--seed S] [--node-messages M]
 //
-// Exits 0 when every input was handled without a crash, every decoded message re-encoded to the same bytes and
-// every configuration document was read as written or refused with a positioned, field-naming error; exits 1
-// on a broken property and 2 on bad arguments. The same seed always replays the same inputs.
+// Exits 0 when every input was handled without a crash, every decoded message re-encoded to the same bytes,
+// every configuration document was read as written or refused with a positioned, field-naming error, and the
+// node kept every guarantee it checks alone; exits 1 on a broken property and 2 on bad arguments. The same
+// seed always replays the same inputs.
 import PadlockConfig
 import PeerWire
+import Simulation
 import Wire
 
 #if canImport(Glibc)
@@ -21,6 +25,7 @@ import Wire
 struct Arguments {
     var iterations = 1_000_000
     var seed: UInt64 = 0x5EED_0F_9AD_10C
+    var nodeMessages: Int?
 
     init(_ arguments: [String]) throws(UsageError) {
         var rest = arguments[...]
@@ -30,6 +35,9 @@ struct Arguments {
             case "--iterations":
                 guard let count = Int(value), count >= 0 else { throw UsageError("bad --iterations \(value)") }
                 iterations = count
+            case "--node-messages":
+                guard let count = Int(value), count >= 0 else { throw UsageError("bad --node-messages \(value)") }
+                nodeMessages = count
             case "--seed":
                 guard let number = UInt64(value) else { throw UsageError("bad --seed \(value)") }
                 seed = number
@@ -55,7 +63,7 @@ let arguments: Arguments
 do {
     arguments = try Arguments(Array(CommandLine.arguments.dropFirst()))
 } catch {
-    print("padlock-fuzz: \(error.message)\nusage: padlock-fuzz [--iterations N] [--seed S]")
+    print("padlock-fuzz: \(error.message)\nusage: padlock-fuzz [--iterations N] [--seed S] [--node-messages M]")
     exit(2)
 }
 
@@ -74,4 +82,15 @@ let configReport = ConfigFuzzer.run(seed: arguments.seed, iterations: arguments.
 for failure in configReport.failures { print("padlock-fuzz: FAILURE (config) \(failure)") }
 print("padlock-fuzz: config: \(configReport)")
 print("padlock-fuzz: config errors seen: \(tally(configReport.errorCounts))")
-if report.failureCount > 0 || peerReport.failureCount > 0 || configReport.failureCount > 0 { exit(1) }
+// Ten runs from seeds derived from the one given, so a failure names a short run to replay.
+let nodeMessages = arguments.nodeMessages ?? arguments.iterations / 10
+var nodeFailures = 0
+for run in 0..<10 where nodeMessages > 0 {
+    let seed = arguments.seed &+ UInt64(run)
+    let nodeReport = PeerMessageFuzzer.run(seed: seed, messages: max(1, nodeMessages / 10))
+    for failure in nodeReport.failures { print("padlock-fuzz: FAILURE (node, seed \(seed)) \(failure)") }
+    nodeFailures += nodeReport.failures.count
+    print("padlock-fuzz: node seed \(seed): \(nodeReport)")
+}
+let failures = report.failureCount + peerReport.failureCount + configReport.failureCount + nodeFailures
+if failures > 0 { exit(1) }

@@ -9,7 +9,11 @@ import Wire
 /// everything the node sends is recorded.
 final class ManualEnvironment: NodeEnvironment {
     var monotonicMilliseconds: UInt64 = 10_000
-    var wallMilliseconds: UInt64 { 1_767_225_600_000 + monotonicMilliseconds }
+    /// Added to the wall clock (wrapping, so a "negative" shift puts it behind): a clock that jumped.
+    var wallShift: UInt64 = 0
+    var wallMilliseconds: UInt64 { (1_767_225_600_000 + monotonicMilliseconds) &+ wallShift }
+    var clockWarnings: [ClockWarning] = []
+    func clockWarning(_ warning: ClockWarning) { clockWarnings.append(warning) }
     var sent: [Message] = []
     var responses: [(client: ClientID, response: ClientResponse)] = []
     var pendingWrites: [(write: DiskWrite, completion: (Result<Void, any Error>) -> Void)] = []

@@ -99,4 +99,73 @@ import Testing
         #expect(metadata?.index == LogIndex(1))
         #expect(node.snapshotIndex == LogIndex(1))
     }
+
+    @Test("A stored term or index at or beyond 2^62 (written before the limit existed) is refused, saying why")
+    func restoreBeyondTheLimitIsRefused() {
+        for hardState in [
+            HardState(term: Term(.max)), HardState(term: Term(Term.limit)),
+            HardState(term: Term(1), commit: LogIndex(.max)),
+        ] {
+            var restore = RestoreState.bootstrap(voters: [NodeID(1)])
+            restore.hardState = hardState
+            do {
+                _ = try RaftNode(config: Config(id: NodeID(1)), restore: restore, random: SplitMix64(seed: 1))
+                Issue.record("\(hardState) was accepted")
+            } catch {
+                #expect(error.code == .invalidRestoreState)
+                #expect(error.description.contains("\(Term.limit)"), "\(error)")
+            }
+        }
+    }
+
+    @Test("Messages carrying any term or index at or beyond the limit are impossible; below it they are not")
+    func boundsProblemCoversEveryField() {
+        let limit = Term.limit
+        let impossible: [Message.Kind] = [
+            .preVote(lastIndex: LogIndex(limit), lastTerm: .zero),
+            .vote(lastIndex: .zero, lastTerm: Term(limit), transfer: false),
+            .append(prevIndex: .zero, prevTerm: .zero, entries: [], commit: LogIndex(limit)),
+            .append(
+                prevIndex: .zero, prevTerm: .zero, entries: [Entry(term: Term(1), index: LogIndex(limit))],
+                commit: .zero),
+            .appendResponse(index: .zero, rejected: true, hintIndex: LogIndex(.max), hintTerm: .zero),
+            .heartbeat(commit: LogIndex(1 << 63), round: .max),
+        ]
+        for kind in impossible {
+            #expect(Message(from: NodeID(2), to: NodeID(1), term: Term(1), kind: kind).boundsProblem != nil, "\(kind)")
+        }
+        let fine = Message(
+            from: NodeID(2), to: NodeID(1), term: Term(limit - 1),
+            kind: .append(
+                prevIndex: LogIndex(limit - 2), prevTerm: Term(limit - 1), entries: [], commit: LogIndex(limit - 1)))
+        #expect(fine.boundsProblem == nil)
+        #expect(Message(from: NodeID(2), to: NodeID(1), term: Term(limit), kind: .timeoutNow).boundsProblem != nil)
+    }
+
+    @Test("A node at the last term below the limit stays a follower instead of campaigning past it")
+    func lastTermBelowTheLimitDoesNotCampaign() {
+        var node = Rules.node(1, term: Term.limit - 1)
+        for _ in 0..<100 { node.tick() }
+        #expect(node.term == Term(Term.limit - 1))
+        #expect(node.role == .follower)
+        node.campaign()
+        #expect(node.role == .follower)
+    }
+
+    @Test("A log that ends at the last index below the limit takes no proposal and starts no campaign")
+    func lastIndexBelowTheLimitTakesNothingMore() {
+        var restore = RestoreState.bootstrap(voters: [NodeID(1)])
+        restore.snapshot.metadata.index = LogIndex(LogIndex.limit - 1)
+        restore.snapshot.metadata.term = Term(1)
+        restore.hardState = HardState(term: Term(1), commit: LogIndex(LogIndex.limit - 1))
+        let started = try? RaftNode(config: Config(id: NodeID(1)), restore: restore, random: SplitMix64(seed: 1))
+        guard var node = started else {
+            Issue.record("the node did not start")
+            return
+        }
+        node.campaign()
+        for _ in 0..<100 { node.tick() }
+        #expect(node.role == .follower)
+        #expect(node.lastIndex == LogIndex(LogIndex.limit - 1))
+    }
 }

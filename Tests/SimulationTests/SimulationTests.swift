@@ -57,3 +57,28 @@ import Testing
         }
     }
 }
+
+/// Issue 18: hostile peers and bad clocks (docs/simulation.md, "Hostile peers").
+@Suite struct HostilePeerTests {
+    @Test("Forged frames (terms 2^64-1 and 2^63, forged handovers) leave the nodes alive and the leader in place")
+    func forgedFramesKeepTheLeader() {
+        for seed: UInt64 in 1...3 {
+            var options = SimulationOptions(seed: seed, faults: [.forged])
+            options.faultInterval = 100_000...300_000
+            let report = Simulation(options: options).run()
+            #expect(report.violations.isEmpty, "seed \(seed): \(report.violations.joined(separator: "\n"))")
+            #expect(report.faultCount > 20, "seed \(seed) forged only \(report.faultCount) batches")
+            #expect(report.leaderTerms == 1, "seed \(seed): \(report.leaderTerms) terms had a leader")
+        }
+    }
+
+    @Test("Random peer messages from authenticated members never trap a node or break what it can check alone")
+    func peerMessageFuzz() {
+        for seed: UInt64 in 1...3 {
+            let report = PeerMessageFuzzer.run(seed: seed, messages: 3_000)
+            #expect(report.failures.isEmpty, "seed \(seed): \(report.failures.joined(separator: "\n"))")
+            #expect(report.leaderships > 0, "seed \(seed) never led: \(report)")
+            #expect(report.dropped > 0 && report.restarts > 0, "seed \(seed): \(report)")
+        }
+    }
+}

@@ -16,6 +16,7 @@ package enum PeerSamples {
         case 2, 3, 4, 5: .snapshotChunk(chunk(using: &random))
         case 6: .challenge(PeerChallenge(nonce: fixed32(using: &random), proof: fixed32(using: &random)))
         case 7: .challengeResponse(PeerChallengeResponse(proof: fixed32(using: &random)))
+        case 8: .clockReading(PeerClockReading(wallMilliseconds: random.interestingUInt64()))
         default: .messages(batch(using: &random))
         }
     }

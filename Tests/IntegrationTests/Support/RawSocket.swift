@@ -58,6 +58,17 @@ final class RawSocket {
         }
     }
 
+    /// Everything until the other side closes (or 5 s pass without a byte).
+    func readToEnd() -> [UInt8] {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4_096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return bytes }
+            bytes += buffer[..<count]
+        }
+    }
+
     private func read(count: Int) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: count)
         var received = 0

@@ -48,6 +48,7 @@ final class ScriptRunner {
         case "transfer-leader": return try transfer(args, options)
         case "restart": return try restart(args)
         case "report-unreachable": return try reportUnreachable(args, options)
+        case "inject": return try inject(options)
         default: throw Failure(description: "unknown command \(verb)")
         }
     }

@@ -1,0 +1,30 @@
+import PadlockTypes
+
+/// The sending node's wall clock, which its transport sends on a link before a batch of Raft messages (at
+/// most about once a second), so that the receiving node can measure the skew between their clocks
+/// (`docs/wire.md`, "Clock readings"). Raft messages stay pure data; the reading belongs to the link.
+///
+/// ```
+/// PeerClockReading = kind 20 · wall milliseconds since the Unix epoch varint
+/// ```
+public struct PeerClockReading: Hashable, Sendable {
+    /// The sender's wall clock when it sent the reading.
+    public var wallMilliseconds: UInt64
+
+    /// A reading.
+    public init(wallMilliseconds: UInt64) { self.wallMilliseconds = wallMilliseconds }
+
+    /// The frame payload.
+    public func encoded() -> [UInt8] {
+        var writer = ByteWriter(capacity: 11)
+        writer.writeUInt8(PeerPayloadKind.clockReading.rawValue)
+        writer.writeVarint(wallMilliseconds)
+        return writer.bytes
+    }
+}
+
+extension PeerReader {
+    mutating func readClockReading() throws(PeerWireError) -> PeerClockReading {
+        PeerClockReading(wallMilliseconds: try varint())
+    }
+}
