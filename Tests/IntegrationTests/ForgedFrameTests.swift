@@ -52,6 +52,8 @@ import Testing
         let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent(
             "padlock-secret-\(UUID().uuidString)")
         try Data((0..<32).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ 5) }).write(to: secretFile)
+        // padlockd refuses a secret that others can read (issue 18, finding 6).
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile.path)
         defer { try? FileManager.default.removeItem(at: secretFile) }
         let cluster = try LocalCluster(settings: "[security]\ncluster-secret-file = \"\(secretFile.path)\"\n")
         defer { cluster.stop() }
