@@ -96,7 +96,7 @@ extension Node {
     /// Replaces the table with a snapshot the leader sent.
     private func install(_ snapshot: Snapshot) {
         var fresh = LockTable(configuration: configuration.lockTable)
-        let contents: (addressBook: [NodeID: MemberAddresses], table: [UInt8])
+        let contents: SnapshotContents
         do {
             contents = try EntryCodec.snapshotContents(snapshot.data)
             try fresh.restore(from: contents.table)
@@ -106,6 +106,7 @@ extension Node {
         }
         table = fresh
         addressBook = contents.addressBook
+        incarnations = contents.incarnations
         applied = snapshot.metadata.index
         lastStamp = max(lastStamp, table.lastTime.rawValue)
         observer?.node(id, installedSnapshotAt: applied, table: table)
@@ -130,9 +131,12 @@ extension Node {
             else { return }
             let index = applied
             let book = addressBook
+            let records = incarnations
             let copy = table
             compaction = .encoding
-            environment.encode({ EntryCodec.snapshotData(addressBook: book, table: copy.snapshot()) }) {
+            environment.encode({
+                EntryCodec.snapshotData(addressBook: book, incarnations: records, table: copy.snapshot())
+            }) {
                 [weak self] data in
                 guard let self, self.failure == nil else { return }
                 self.compaction = .encoded(index, data)

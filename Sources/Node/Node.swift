@@ -24,6 +24,10 @@ public final class Node<Environment: NodeEnvironment> {
     var table: LockTable
     /// Where every member is reached, replicated through the log and kept in snapshots.
     var addressBook: [NodeID: MemberAddresses]
+    /// Each member's recorded incarnation, replicated through the log and kept in snapshots.
+    var incarnations: [NodeID: MemberIncarnation]
+    /// What this node knows about peers' identities beyond the replicated records (`Node+Identity`).
+    var identity = IdentityBook()
     /// The membership the environment was last told about.
     var announcedMembership: Membership?
     /// The last entry applied to the table (noop and membership entries included).
@@ -68,6 +72,7 @@ public final class Node<Environment: NodeEnvironment> {
         }
         table = restored.table
         addressBook = restored.addressBook
+        incarnations = restored.incarnations
         applied = restored.raft.snapshot.metadata.index
         lastStamp = restored.table.lastTime.rawValue
         observedTerm = raft.term
@@ -84,14 +89,25 @@ public final class Node<Environment: NodeEnvironment> {
         guard failure == nil else { return }
         raft.tick()
         afterInput()
-        if leadership?.isReady == true { leaderHousekeeping() }
+        if leadership?.isReady == true {
+            leaderHousekeeping()
+            watchFollowers()
+        }
     }
 
-    /// Handles a Raft message from a peer.
-    public func receive(_ message: Message) {
+    /// Handles a Raft message from a peer whose link announced `incarnation` (0: none announced). A message
+    /// from a member whose incarnation does not match the cluster's record, or that lost acknowledged
+    /// entries, is refused before Raft sees it: its votes and acknowledgements never count.
+    public func receive(_ message: Message, incarnation: UInt64 = 0) {
         guard failure == nil else { return }
+        if let refusal = identityRefusal(of: message.from, incarnation: incarnation) {
+            refuse(message.from, refusal)
+            return
+        }
         lastHeard[message.from] = environment.monotonicMilliseconds
         raft.step(message)
+        noteIncarnation(of: message.from, incarnation)
+        noteLostAcknowledgements()
         afterInput()
     }
 
@@ -144,7 +160,7 @@ public final class Node<Environment: NodeEnvironment> {
     /// The cluster's membership as this node sees it: Raft's latest configuration (in force once appended)
     /// and the replicated address book.
     public var membership: Membership {
-        Membership(configuration: raft.configuration, addresses: addressBook)
+        Membership(configuration: raft.configuration, addresses: addressBook, incarnations: incarnations)
     }
 
     /// Tells the environment when the membership changed, so it connects to new members and lets go of
@@ -227,11 +243,17 @@ public struct Membership: Hashable, Sendable {
     public var configuration: Configuration
     /// Where each known node is reached (it may list nodes that are no longer members).
     public var addresses: [NodeID: MemberAddresses]
+    /// Each member's incarnation as the cluster recorded it (members not yet heard from have none).
+    public var incarnations: [NodeID: MemberIncarnation]
 
     /// Creates a membership.
-    public init(configuration: Configuration, addresses: [NodeID: MemberAddresses]) {
+    public init(
+        configuration: Configuration, addresses: [NodeID: MemberAddresses],
+        incarnations: [NodeID: MemberIncarnation] = [:]
+    ) {
         self.configuration = configuration
         self.addresses = addresses
+        self.incarnations = incarnations
     }
 }
 

@@ -35,6 +35,9 @@ public struct NodeConfiguration: Sendable {
     /// The per-namespace quotas the leader makes the replicated ones (by a committed `setQuotas`) whenever
     /// they differ; nil leaves the applied quotas alone. Read only by the leader, never by the state machine.
     public var quotas: NamespaceQuotas?
+    /// The random number this node's data directory was created with (`docs/operations.md`, "Node
+    /// identity"); peers check it against the cluster's record. 0 (tests only) takes no part in the check.
+    public var incarnation: UInt64 = 0
     /// Deliberate bugs for the simulator's self-test. Never set outside tests.
     package var injectedBugs = NodeInjectedBugs()
 
@@ -95,6 +98,8 @@ package struct NodeInjectedBugs: Hashable, Sendable {
     package var acknowledgesBeforeFsync = false
     /// Count a session's lease as a third of its TTL, in the leader's expiry decisions and its checkpoints.
     package var expiresSessionsEarly = false
+    /// Accept messages from any member whatever incarnation it announces or lost (no identity check).
+    package var identityCheckDisabled = false
 
     package init() {}
 }

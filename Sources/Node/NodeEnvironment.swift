@@ -33,9 +33,20 @@ public protocol NodeEnvironment: AnyObject {
     /// The node hit an error it must not survive (a failed write or sync, an unusable snapshot). It has
     /// stopped taking inputs; the environment should end the process (or, in the simulator, the node).
     func nodeStopped(_ failure: NodeFailure)
+    /// Messages from a peer were refused for its identity: a sentence for the operator's log. The node calls
+    /// it at most once per 10 s for each peer.
+    func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal)
+    /// This leader found a follower whose log lost entries it had acknowledged (it refuses it from now on).
+    func lostAcknowledgements(_ lost: LostAcknowledgement)
 }
 
 extension NodeEnvironment {
+    /// Messages from a peer were refused for its identity (reported at most once per 10 s for each peer).
+    public func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal) {}
+
+    /// This leader found a follower whose log lost entries it had acknowledged.
+    public func lostAcknowledgements(_ lost: LostAcknowledgement) {}
+
     /// Runs `work` on the node's thread and calls `completion` at once.
     public func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
         completion(work())

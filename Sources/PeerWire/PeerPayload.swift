@@ -12,6 +12,8 @@ public enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStri
     case peerChallenge = 18
     /// The dialing node's proof of the cluster secret (``PeerChallengeResponse``).
     case peerChallengeResponse = 19
+    /// The dialing node's incarnation, its first frame once the link is accepted (``PeerIdentity``).
+    case peerIdentity = 20
 
     /// The kind's name, for logs.
     public var description: String {
@@ -20,6 +22,7 @@ public enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStri
         case .snapshotChunk: "snapshot chunk"
         case .peerChallenge: "peer challenge"
         case .peerChallengeResponse: "peer challenge response"
+        case .peerIdentity: "peer identity"
         }
     }
 }
@@ -41,6 +44,8 @@ public enum PeerPayload: Hashable, Sendable {
     case challenge(PeerChallenge)
     /// The dialer's proof of the cluster secret.
     case challengeResponse(PeerChallengeResponse)
+    /// The dialer's incarnation, announced once its link is accepted.
+    case identity(PeerIdentity)
 
     /// The frame payload this value decodes from; a decoded payload re-encodes to exactly its bytes.
     ///
@@ -54,6 +59,7 @@ public enum PeerPayload: Hashable, Sendable {
         case .snapshotChunk(let chunk): chunk.encoded(limits: limits)
         case .challenge(let challenge): challenge.encoded()
         case .challengeResponse(let response): response.encoded()
+        case .identity(let identity): identity.encoded()
         }
     }
 }

@@ -47,6 +47,11 @@ public enum SelfTest {
             options.faultInterval = 40_000...200_000
             options.downtime = 10_000...300_000
             options.leaderBias = 0.9
+        case .identityCheckDisabled:
+            // The sequence: without the check, the wiped follower's vote elects the follower that
+            // missed the acknowledged entries, and they are lost.
+            options.faults = [.wipe]
+            options.faultInterval = 100_000...300_000
         }
         return options
     }

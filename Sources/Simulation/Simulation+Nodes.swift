@@ -42,6 +42,7 @@ struct NodeSettings {
             lockTable: table, checkpointIntervalMilliseconds: 500, snapshotEntryThreshold: snapshotEntryThreshold)
         configuration.injectedBugs.acknowledgesBeforeFsync = bug == .acknowledgeBeforeFsync
         configuration.injectedBugs.expiresSessionsEarly = bug == .expireSessionEarly
+        configuration.injectedBugs.identityCheckDisabled = bug == .identityCheckDisabled
         return configuration
     }
 }
@@ -74,7 +75,8 @@ extension Simulation {
             return
         }
         node.incarnation += 1
-        let configuration = nodeSettings.configuration(for: node.id, voters: voterIDs)
+        var configuration = nodeSettings.configuration(for: node.id, voters: voterIDs)
+        configuration.incarnation = node.directoryIncarnation
         let host = SimHost(simulation: self, index: index, incarnation: node.incarnation)
         do {
             let restored = try NodeRestore.load(from: node.disk.store, configuration: configuration)

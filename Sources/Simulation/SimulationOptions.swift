@@ -16,6 +16,13 @@ public enum FaultKind: String, CaseIterable, Hashable, Sendable {
     case clock
     /// A client is cut off from the cluster, or paused.
     case client
+    /// The issue-18 sequence (three nodes): a follower stops, locks are acknowledged by the leader and the
+    /// other follower, whose directory is then wiped; the leader stops; both followers start, the wiped one
+    /// bootstrapped with a new incarnation by a hurried operator. The cluster must refuse it.
+    case wipe
+    /// A node's directory is copied, and later the node is restarted from that old copy (forgetting what it
+    /// acknowledged since); the leader must notice and the cluster refuse it.
+    case restore
 }
 
 /// A deliberate bug the self-test builds into the node and requires the checkers to catch.
@@ -30,6 +37,8 @@ public enum InjectedBug: String, CaseIterable, Hashable, Sendable {
     case skipDeduplication = "no-dedup"
     /// Raft commits an entry of an earlier term by counting replicas (the paper's Figure 8).
     case commitPreviousTermByCounting = "commit-by-counting"
+    /// Nodes accept messages from members whose incarnation does not match the record, or that lost data.
+    case identityCheckDisabled = "identity-check-disabled"
 }
 
 /// What one simulation run does.

@@ -28,7 +28,7 @@ import Wire
         #expect(decodeError([]) == .malformed(.truncated(offset: 0, needed: 1, available: 0)))
     }
 
-    @Test(arguments: [0, 5, 6, 15, 20, 21, 0x7F, 0xFF] as [UInt8])
+    @Test(arguments: [0, 5, 6, 15, 21, 22, 0x7F, 0xFF] as [UInt8])
     func aPayloadKindNobodyDefinedIsNamed(_ kind: UInt8) {
         #expect(decodeError([kind, 1, 2, 3]) == .unknownPayloadKind(kind))
     }

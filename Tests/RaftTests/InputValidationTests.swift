@@ -42,7 +42,7 @@ import Testing
         )
         #expect(leader.committedIndex == .zero)
         #expect(leader.readIndex(context: [7]) == .pending)
-        leader.step(Rules.message(2, 1, term: 1, .heartbeatResponse(round: 1_000)))
+        leader.step(Rules.message(2, 1, term: 1, .heartbeatResponse(round: 1_000, lastIndex: LogIndex(0))))
         #expect(Rules.drain(&leader).readStates.isEmpty, "no majority answered a real round yet")
         #expect(leader.status.droppedMessages == 2)
     }
