@@ -63,6 +63,11 @@ public enum IdentityRefusal: Hashable, Sendable, CustomStringConvertible {
 
 /// A node's knowledge of peers' identities beyond the replicated records.
 struct IdentityBook {
+    /// The records as the node's whole log has them, committed or not: the applied records, then every record
+    /// and membership change in the entries after them. Refusals use these, so a node that restarts before it
+    /// relearns the commit index still refuses a member the log says it must (a record is a fact whoever
+    /// proposed it: that node announced that incarnation, or lost acknowledged entries).
+    var known: [NodeID: MemberIncarnation] = [:]
     /// Records this node proposed as leader and has not applied yet, with the term proposed in.
     var pending: [NodeID: Term] = [:]
     /// Nodes this leader found to have lost acknowledged entries; refused at once, before the record commits.
@@ -84,7 +89,7 @@ extension Node {
     func identityRefusal(of node: NodeID, incarnation: UInt64) -> IdentityRefusal? {
         if configuration.injectedBugs.identityCheckDisabled { return nil }
         if identity.lostLocally.contains(node) { return .lost(node: node) }
-        guard let record = incarnations[node] else { return nil }
+        guard let record = identity.known[node] else { return nil }
         if record.lost { return .lost(node: node) }
         return record.value == incarnation ? nil : .mismatch(node: node, announced: incarnation, recorded: record.value)
     }
@@ -148,10 +153,14 @@ extension Node {
     /// Applies a committed incarnation record.
     func recordIncarnation(_ record: MemberIncarnation, of node: NodeID) {
         identity.pending[node] = nil
-        // A record of an incarnation that was marked lost meanwhile does not clear the mark.
-        if let existing = incarnations[node], existing.lost, existing.value == record.value, !record.lost { return }
-        incarnations[node] = record
-        if record.lost { identity.lostLocally.remove(node) }
+        Self.merge(record, of: node, into: &incarnations)
+    }
+
+    /// A record's effect on a set of records: a record of an incarnation that was marked lost meanwhile does
+    /// not clear the mark.
+    static func merge(_ record: MemberIncarnation, of node: NodeID, into records: inout [NodeID: MemberIncarnation]) {
+        if let existing = records[node], existing.lost, existing.value == record.value, !record.lost { return }
+        records[node] = record
     }
 
     /// A committed membership change: a node added or removed leaves its record (and any mark) behind.
@@ -164,6 +173,27 @@ extension Node {
             identity.lastReported[node] = nil
         case .promote:
             break
+        }
+    }
+
+    /// Brings the log's view of the records up to date with entries appended to the log (or found in it at
+    /// a restart), in log order.
+    func noteLogEntries<Entries: Sequence<Entry>>(_ entries: Entries) {
+        for entry in entries {
+            switch entry.kind {
+            case .normal:
+                guard entry.data.first == EntryCodec.PayloadTag.incarnation.rawValue,
+                    case .incarnation(let node, let record)? = EntryCodec.payload(in: entry.data)
+                else { continue }
+                Self.merge(record, of: node, into: &identity.known)
+            case .configChange:
+                switch ConfigChange(encoded: entry.data) {
+                case .addLearner(let node)?, .remove(let node)?: identity.known[node] = nil
+                case .promote?, nil: break
+                }
+            case .noop:
+                break
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ extension Node {
         }
         while raft.hasReady && failure == nil {
             let ready = raft.ready()
+            noteLogEntries(ready.entries)
             send(ready.messages)
             if configuration.injectedBugs.acknowledgesBeforeFsync { send(ready.messagesAfterPersist) }
             let write = diskWrite(for: ready)
@@ -107,6 +108,7 @@ extension Node {
         table = fresh
         addressBook = contents.addressBook
         incarnations = contents.incarnations
+        identity.known = contents.incarnations
         applied = snapshot.metadata.index
         lastStamp = max(lastStamp, table.lastTime.rawValue)
         observer?.node(id, installedSnapshotAt: applied, table: table)

@@ -76,6 +76,8 @@ public final class Node<Environment: NodeEnvironment> {
         applied = restored.raft.snapshot.metadata.index
         lastStamp = restored.table.lastTime.rawValue
         observedTerm = raft.term
+        identity.known = restored.incarnations
+        noteLogEntries(restored.raft.entries)
     }
 
     /// Whether the node has stopped for good.

@@ -97,4 +97,12 @@ final class SimHost: NodeEnvironment {
     func nodeStopped(_ failure: NodeFailure) { simulation.nodeStopped(index, failure) }
 
     func membershipChanged(_ membership: Membership) {}
+
+    func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal) {
+        simulation.note("n\(index + 1): \(refusal)")
+    }
+
+    func lostAcknowledgements(_ lost: LostAcknowledgement) {
+        simulation.note("n\(index + 1) (leader) found data loss: \(lost)")
+    }
 }

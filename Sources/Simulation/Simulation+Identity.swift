@@ -27,7 +27,9 @@ extension Simulation {
 
     /// Stops a follower, so that what the leader and the other follower acknowledge next is on them only.
     func startWipeSequence() {
-        guard nodes.count == 3, mayLoseData, let leader = leaderIndex else { return }
+        // A run that took a backup keeps its one data loss for the restore.
+        guard nodes.count == 3, mayLoseData, nodes.allSatisfy({ $0.backup == nil }), let leader = leaderIndex
+        else { return }
         let followers = nodes.indices.filter { $0 != leader }
         guard followers.allSatisfy(isRecordedEverywhere), isRecordedEverywhere(leader) else { return }
         let stopped = random.pick(followers)
