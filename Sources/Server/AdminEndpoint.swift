@@ -81,6 +81,9 @@ final class AdminEndpoint {
         text.gauge("padlock_locks", help: "Held locks (each shared holder counts).", value: Double(status.lockCount))
         text.gauge("padlock_waiters", help: "Queued acquires.", value: Double(status.waiterCount))
         text.gauge(
+            "padlock_incarnations_recorded", help: "Members whose incarnation the applied log records.",
+            value: Double(node.membership.incarnations.count))
+        text.gauge(
             "padlock_can_commit", help: "On the leader: 1 while a quorum of voters is reachable, accepted and caught up.",
             value: status.canCommit ? 1 : 0)
         renderCounters(node.counters, into: &text)
