@@ -30,10 +30,12 @@ extension Node {
         identity.followers = watched
     }
 
-    /// Whether the cluster can commit, and the sentences saying what is wrong (on the leader; other nodes
-    /// report that they cannot tell).
+    /// Whether the cluster can commit, and the sentences saying what is wrong. Only the leader can tell
+    /// whether a quorum is caught up; other nodes report true, and the members they refuse.
     func clusterHealth(reachable: (NodeID) -> Bool) -> (canCommit: Bool, problems: [String]) {
-        guard raft.role == .leader else { return (true, []) }
+        guard raft.role == .leader else {
+            return (true, Array(refusedPeers.prefix(WireLimits.clusterMembersMax).map { Self.clipped("\($0)") }))
+        }
         let status = raft.status
         let now = environment.monotonicMilliseconds
         var problems: [String] = []

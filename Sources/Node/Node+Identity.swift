@@ -103,11 +103,16 @@ extension Node {
         environment.peerRefused(node, refusal)
     }
 
-    /// The peers this node refuses now, with the reason, by node.
+    /// The peers this node refuses now, with the reason, by node: those marked lost, and those whose last
+    /// announced incarnation is not the record (a member not heard from since this node started is not
+    /// judged).
     public var refusedPeers: [IdentityRefusal] {
         raft.configuration.members.compactMap { member in
             guard member != id else { return nil }
-            return identityRefusal(of: member, incarnation: identity.announced[member] ?? 0)
+            if let announced = identity.announced[member] { return identityRefusal(of: member, incarnation: announced) }
+            let refusal = identityRefusal(of: member, incarnation: 0)
+            if case .lost? = refusal { return refusal }
+            return nil
         }
     }
 
@@ -117,7 +122,6 @@ extension Node {
     /// A peer announced `incarnation`: a ready leader records it if the cluster has none for that member yet.
     func noteIncarnation(of node: NodeID, _ incarnation: UInt64) {
         guard incarnation != 0 else { return }
-        identity.announced[node] = incarnation
         proposeIncarnation(MemberIncarnation(value: incarnation), of: node, ifUnrecorded: true)
     }
 

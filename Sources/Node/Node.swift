@@ -102,6 +102,7 @@ public final class Node<Environment: NodeEnvironment> {
     /// entries, is refused before Raft sees it: its votes and acknowledgements never count.
     public func receive(_ message: Message, incarnation: UInt64 = 0) {
         guard failure == nil else { return }
+        if incarnation != 0 { identity.announced[message.from] = incarnation }
         if let refusal = identityRefusal(of: message.from, incarnation: incarnation) {
             refuse(message.from, refusal)
             return

@@ -64,10 +64,77 @@ import Testing
         let inspection = try await checker.inspect("acme/contacts/42")
         #expect(inspection.holders.map(\.holder.owner) == ["alice@frontend-2"])
         #expect(inspection.holders.map(\.holder.fence) == [lock.fence])
-        let status = try await cluster.cli(["status"])
+        let status = try cluster.cli(["status"])
         #expect(status.output.contains("refused node \(wiped)"), "padlock status names the refused node: \(status.output)")
         await checker.close()
         await alice.close()
+    }
+
+    @Test("A follower restored from an old copy is found by the leader, refused, and /health and status say the cluster cannot commit")
+    func restoredCopyIsFound() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.stop() }
+        let alice = try await cluster.client(owner: "alice@frontend-2", ttl: .seconds(120))
+        let leader = try #require(await cluster.leader(using: alice))
+        let followers = (1...3).filter { $0 != leader }
+        let (other, restored) = (followers[0], followers[1])
+        #expect(await waitForRecords(cluster, nodes: [1, 2, 3]))
+        #expect(admin(cluster, leader, "/health").contains("\"problems\":[]"), "a healthy cluster has no problems")
+
+        // A backup of the follower's directory, taken the documented way (stopped), then more acknowledgements.
+        let data = cluster.nodeDirectory(restored).appendingPathComponent("data")
+        let backup = cluster.directory.appendingPathComponent("backup-\(restored)")
+        cluster.signal(restored, SIGTERM)
+        #expect(cluster.waitForExit(restored))
+        try FileManager.default.copyItem(at: data, to: backup)
+        try cluster.restart(restored)
+        for record in 0..<5 { _ = try await alice.acquire("acme/contacts/\(record)") }
+        #expect(await waitUntil(seconds: 30) { await self.applied(cluster, restored, atLeast: leader, using: alice) })
+
+        // The follower is put back from the copy: it forgot what it acknowledged since. The leader (still
+        // leading with the other follower) finds it, refuses it, and says so; the cluster still commits.
+        cluster.signal(restored, SIGKILL)
+        #expect(cluster.waitForExit(restored))
+        try FileManager.default.removeItem(at: data)
+        try FileManager.default.copyItem(at: backup, to: data)
+        try cluster.restart(restored)
+        #expect(
+            await waitUntil(seconds: 30) { cluster.nodeLog(leader).contains("data loss on a follower: node \(restored)") },
+            "\(cluster.nodeLog(leader).suffix(1000)) restored: \(cluster.nodeLog(restored).components(separatedBy: "\n").filter { $0.contains("recovered") || $0.contains("data directory") })")
+        var health = ""
+        #expect(
+            await waitUntil(seconds: 30) {
+                health = admin(cluster, leader, "/health")
+                return health.contains("200 OK") && health.contains("refused node \(restored): it lost log entries")
+            }, "\(health)")
+        #expect(health.contains("data loss found on node \(restored)"), "\(health)")
+        _ = try await alice.acquire("acme/contacts/99")
+
+        // With the other follower down the cluster cannot commit, and neither /health nor status says "ok".
+        cluster.signal(other, SIGTERM)
+        #expect(cluster.waitForExit(other))
+        #expect(
+            await waitUntil(seconds: 30) {
+                health = admin(cluster, leader, "/health")
+                return health.contains("503") && health.contains("refused node \(restored)")
+            }, "\(health)")
+        let status = try cluster.cli(["status"])
+        let leaderRow = status.output.split(separator: "\n").first { $0.hasPrefix("\(leader) ") } ?? ""
+        #expect(leaderRow.contains("cannot commit"), "\(status.output) \(status.errors)")
+        #expect(status.output.contains("refused node \(restored)"), "\(status.output)")
+        #expect(!status.output.contains("refused node \(other)"), "a node that is merely down is not refused")
+        await alice.close()
+    }
+
+    /// Whether `node` applied everything `leader` committed.
+    private func applied(_ cluster: LocalCluster, _ node: Int, atLeast leader: Int, using client: PadlockClient) async
+        -> Bool
+    {
+        let statuses = (try? await client.status()) ?? []
+        guard let follower = statuses.first(where: { $0.node.rawValue == UInt64(node) }),
+            let leading = statuses.first(where: { $0.node.rawValue == UInt64(leader) })
+        else { return false }
+        return follower.appliedIndex >= leading.commitIndex
     }
 
     /// Mallory's attempt to take `key` through `endpoints`: the fence she was granted, or nil.
