@@ -64,8 +64,12 @@ import Testing
         let inspection = try await checker.inspect("acme/contacts/42")
         #expect(inspection.holders.map(\.holder.owner) == ["alice@frontend-2"])
         #expect(inspection.holders.map(\.holder.fence) == [lock.fence])
-        let status = try cluster.cli(["status"])
-        #expect(status.output.contains("refused node \(wiped)"), "padlock status names the refused node: \(status.output)")
+        var status = ""
+        #expect(
+            await waitUntil(seconds: 20) {
+                status = (try? cluster.cli(["status"]).output) ?? ""
+                return status.contains("refused node \(wiped)")
+            }, "padlock status names the refused node: \(status)")
         await checker.close()
         await alice.close()
     }
@@ -118,9 +122,13 @@ import Testing
                 health = admin(cluster, leader, "/health")
                 return health.contains("503") && health.contains("refused node \(restored)")
             }, "\(health)")
-        let status = try cluster.cli(["status"])
-        let leaderRow = status.output.split(separator: "\n").first { $0.hasPrefix("\(leader) ") } ?? ""
-        #expect(leaderRow.contains("cannot commit"), "\(status.output) \(status.errors)")
+        var status = try cluster.cli(["status"])
+        #expect(
+            await waitUntil(seconds: 20) {
+                status = (try? cluster.cli(["status"])) ?? status
+                let leaderRow = status.output.split(separator: "\n").first { $0.hasPrefix("\(leader) ") } ?? ""
+                return leaderRow.contains("cannot commit") || leaderRow.contains("no leader")
+            }, "\(status.output) \(status.errors)")
         #expect(status.output.contains("refused node \(restored)"), "\(status.output)")
         #expect(!status.output.contains("refused node \(other)"), "a node that is merely down is not refused")
         await alice.close()
