@@ -149,7 +149,7 @@ final class ChaosCluster: @unchecked Sendable {
 
     /// Starts node `n`, under libfaketime with `faketime` (a FAKETIME specification) when given, and with
     /// `--bootstrap` when `bootstrap` (an empty data directory of a brand-new cluster, or an operator forcing it).
-    func startNode(_ node: Int, faketime spec: String? = nil, bootstrap: Bool = false) throws {
+    func startNode(_ node: Int, faketime spec: String? = nil, bootstrap: Bool = false, join: Bool = false) throws {
         let log = nodeDirectory(node).appendingPathComponent("padlockd.log")
         if !FileManager.default.fileExists(atPath: log.path) {
             FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -160,7 +160,7 @@ final class ChaosCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = padlockd
         let config = nodeDirectory(node).appendingPathComponent("padlockd.toml").path
-        process.arguments = ["--config", config] + (bootstrap ? ["--bootstrap"] : [])
+        process.arguments = ["--config", config] + (bootstrap ? ["--bootstrap"] : []) + (join ? ["--join"] : [])
         var environment = ProcessInfo.processInfo.environment
         // Under libfaketime the arguments do not arrive (probeFaketime); the variable carries the same path.
         environment["PADLOCK_CONFIG"] = config
@@ -217,6 +217,14 @@ final class ChaosCluster: @unchecked Sendable {
 
     /// Every node's own status, as far as it answers.
     func statuses() async -> [NodeStatus] { (try? await admin?.status()) ?? [] }
+
+    /// Node `n`'s log so far ("" when unreadable).
+    func log(of node: Int) -> String {
+        (try? String(contentsOf: nodeDirectory(node).appendingPathComponent("padlockd.log"), encoding: .utf8)) ?? ""
+    }
+
+    /// The harness's administrative client (membership changes).
+    var adminClient: PadlockClient? { admin }
 
     /// The node that leads now (the highest term's, if two claim it), or nil.
     func leader() async -> Int? {
