@@ -21,7 +21,7 @@ import Wire
     }
 
     /// Node 1 of three, started from a snapshot holding `records` and then `entries` (none committed).
-    private func node(
+    static func node(
         records: [NodeID: MemberIncarnation], entries: [Entry] = []
     ) throws -> (Node<ManualEnvironment>, ManualEnvironment) {
         let environment = ManualEnvironment()
@@ -58,7 +58,7 @@ import Wire
 
     @Test("A member announcing another incarnation than the recorded one is refused, and the reason names it")
     func mismatchedIncarnationIsRefused() throws {
-        let (node, environment) = try node(records: [NodeID(2): MemberIncarnation(value: 0xAA)])
+        let (node, environment) = try Self.node(records: [NodeID(2): MemberIncarnation(value: 0xAA)])
         node.receive(preVote(from: 2), incarnation: 0xBB)
         node.receive(preVote(from: 2), incarnation: 0xBB)
         settle(node, environment)
@@ -77,7 +77,7 @@ import Wire
 
     @Test("A member whose record is marked lost is refused whatever it announces; an unrecorded one is not")
     func lostRecordIsRefused() throws {
-        let (node, environment) = try node(records: [NodeID(2): MemberIncarnation(value: 0xAA, lost: true)])
+        let (node, environment) = try Self.node(records: [NodeID(2): MemberIncarnation(value: 0xAA, lost: true)])
         node.receive(preVote(from: 2), incarnation: 0xAA)
         node.receive(preVote(from: 3), incarnation: 0xCC)
         settle(node, environment)
@@ -91,7 +91,7 @@ import Wire
         let record = Entry(
             term: Term(1), index: LogIndex(1), kind: .normal,
             data: EntryCodec.incarnationData(NodeID(2), MemberIncarnation(value: 0xAA)))
-        let (node, environment) = try node(records: [:], entries: [record])
+        let (node, environment) = try Self.node(records: [:], entries: [record])
         #expect(node.membership.incarnations.isEmpty, "nothing is applied yet")
         node.receive(preVote(from: 2), incarnation: 0xBB)
         settle(node, environment)
@@ -142,5 +142,84 @@ import Wire
         }
         #expect(node == NodeID(2))
         #expect(record == MemberIncarnation(value: 0x0102_0304_0506_0708, lost: true))
+    }
+}
+
+/// What the leader reports about the cluster's ability to commit (`padlock status`, `/health`).
+@Suite struct NodeHealthTests {
+    private func settle(_ node: Node<ManualEnvironment>, _ environment: ManualEnvironment) {
+        for _ in 0..<10 {
+            node.flush()
+            environment.completeWrites()
+        }
+    }
+
+    private func from2(_ kind: Message.Kind) -> Message { Message(from: NodeID(2), to: NodeID(1), term: Term(1), kind: kind) }
+
+    /// Node 1 of three, elected with node 2's vote and ready (its no-op acknowledged by node 2).
+    private func leader() throws -> (Node<ManualEnvironment>, ManualEnvironment) {
+        let (node, environment) = try NodeIdentityTests.node(records: [:])
+        for _ in 0..<100 where !environment.sent.contains(where: { if case .preVote = $0.kind { true } else { false } }) {
+            environment.monotonicMilliseconds += 10
+            node.tick()
+            settle(node, environment)
+        }
+        node.receive(from2(.preVoteResponse(granted: true)), incarnation: 0x22)
+        settle(node, environment)
+        node.receive(from2(.voteResponse(granted: true)), incarnation: 0x22)
+        settle(node, environment)
+        node.receive(
+            from2(.appendResponse(index: LogIndex(1), rejected: false, hintIndex: .zero, hintTerm: .zero)), incarnation: 0x22)
+        settle(node, environment)
+        try #require(node.isLeader)
+        return (node, environment)
+    }
+
+    /// Ticks for `milliseconds`, answering every heartbeat to node 2 with `lastIndex`.
+    private func run(
+        _ node: Node<ManualEnvironment>, _ environment: ManualEnvironment, milliseconds: UInt64, lastIndex: UInt64
+    ) {
+        for _ in 0..<(milliseconds / 10) {
+            environment.monotonicMilliseconds += 10
+            node.tick()
+            settle(node, environment)
+            let heartbeats = environment.sent.filter { $0.to == NodeID(2) }
+            environment.sent.removeAll()
+            for case .heartbeat(_, let round) in heartbeats.map(\.kind) {
+                node.receive(from2(.heartbeatResponse(round: round, lastIndex: LogIndex(lastIndex))), incarnation: 0x22)
+            }
+            settle(node, environment)
+        }
+    }
+
+    @Test("The leader names a member that does not answer and still commits with the others")
+    func silentMemberIsNamed() throws {
+        let (node, environment) = try leader()
+        run(node, environment, milliseconds: 50, lastIndex: 1)
+        let status = node.statusReport()
+        #expect(status.canCommit)
+        #expect(status.problems == ["node 3 does not answer"])
+    }
+
+    @Test("A follower that answers but whose match stays behind for 5 s is stuck: no quorum can commit")
+    func stuckFollowerMeansNoCommit() throws {
+        let (node, environment) = try leader()
+        run(node, environment, milliseconds: 6_000, lastIndex: 1)
+        let status = node.statusReport()
+        #expect(!status.canCommit)
+        #expect(status.problems.first?.hasPrefix("the cluster cannot commit: 1 of 3 voters") == true, "\(status.problems)")
+        #expect(status.problems.contains { $0.hasPrefix("node 2 is stuck at index 1") }, "\(status.problems)")
+    }
+
+    @Test("A follower whose log ends before what it acknowledged is reported, marked lost and refused")
+    func lostAcknowledgementsAreActedOn() throws {
+        let (node, environment) = try leader()
+        run(node, environment, milliseconds: 30, lastIndex: 0)
+        #expect(environment.lostAcknowledgements.map(\.node) == [NodeID(2)])
+        #expect(node.refusedPeers == [.lost(node: NodeID(2))])
+        let status = node.statusReport()
+        #expect(!status.canCommit, "node 2 no longer counts, node 3 does not answer")
+        #expect(status.problems.contains { $0.hasPrefix("data loss found on node 2") }, "\(status.problems)")
+        #expect(node.refusedPeerMessages > 0, "its later answers were refused")
     }
 }
