@@ -135,7 +135,7 @@ extension Node {
     /// and propose marking their incarnation lost so the whole cluster refuses them.
     func noteLostAcknowledgements() {
         guard raft.role == .leader else { return }
-        for lost in raft.status.lostAcknowledgements where !identity.lostLocally.contains(lost.node) {
+        for lost in raft.lostFollowers where !identity.lostLocally.contains(lost.node) {
             identity.lostLocally.insert(lost.node)
             environment.lostAcknowledgements(lost)
             let value = incarnations[lost.node]?.value ?? identity.announced[lost.node] ?? 0

@@ -112,6 +112,12 @@ extension RaftNode {
         progress[follower] = state
     }
 
+    /// On a leader, the followers found this term to have lost entries they acknowledged, by node (cheap:
+    /// no copy of the progress table).
+    public var lostFollowers: [LostAcknowledgement] {
+        lostAcknowledgements.isEmpty ? [] : lostAcknowledgements.keys.sorted().compactMap { lostAcknowledgements[$0] }
+    }
+
     /// A snapshot of the node's state for logs, tests and operators.
     public var status: Status {
         var members: [(NodeID, Progress)] = []
@@ -123,7 +129,7 @@ extension RaftNode {
             committedIndex: log.committed, appliedIndex: log.applied, snapshotIndex: log.snapshotIndex,
             configuration: log.configuration, progress: members, transferTarget: transferTarget,
             droppedMessages: droppedMessages,
-            lostAcknowledgements: lostAcknowledgements.keys.sorted().compactMap { lostAcknowledgements[$0] })
+            lostAcknowledgements: lostFollowers)
     }
 }
 
