@@ -175,6 +175,8 @@ extension Node {
             identity.pending[node] = nil
             identity.lostLocally.remove(node)
             identity.lastReported[node] = nil
+            // What the old node announced says nothing about the new one.
+            identity.announced[node] = nil
         case .promote:
             break
         }

@@ -70,8 +70,40 @@ import Testing
                 status = (try? cluster.cli(["status"]).output) ?? ""
                 return status.contains("refused node \(wiped)")
             }, "padlock status names the refused node: \(status)")
+
+        // The runbook: remove it, start it empty with join, add it back as a learner, promote it.
+        try await readd(wiped, in: cluster)
+        #expect(
+            await waitUntil(seconds: 30) {
+                status = (try? cluster.cli(["status"]).output) ?? ""
+                return !status.contains("refused") && !status.contains("does not answer")
+            }, "after the runbook nothing is refused: \(status)")
+        #expect(await waitForRecords(cluster, nodes: [1, 2, 3]), "the new incarnation is recorded everywhere")
         await checker.close()
         await alice.close()
+    }
+
+    /// docs/operations.md's runbook for a node that lost its data.
+    private func readd(_ node: Int, in cluster: LocalCluster) async throws {
+        let removed = try cluster.cli(["member", "remove", "\(node)"])
+        #expect(removed.status == 0, "\(removed.errors)")
+        cluster.signal(node, SIGKILL)
+        #expect(cluster.waitForExit(node))
+        try FileManager.default.removeItem(at: cluster.nodeDirectory(node).appendingPathComponent("data"))
+        try cluster.restart(node, arguments: ["--join"])
+        let added = try cluster.cli([
+            "member", "add", "\(node)", "--peer", "127.0.0.1:\(cluster.peerPort(node))", "--client",
+            cluster.endpoints[node - 1],
+        ])
+        #expect(added.status == 0, "\(added.errors)")
+        // Refused until the learner has caught up.
+        var promoted = ""
+        #expect(
+            await waitUntil(seconds: 30) {
+                guard let result = try? cluster.cli(["member", "promote", "\(node)"]) else { return false }
+                promoted = result.errors
+                return result.status == 0
+            }, "\(promoted)")
     }
 
     @Test("A follower restored from an old copy is found by the leader, refused, and /health and status say the cluster cannot commit")
