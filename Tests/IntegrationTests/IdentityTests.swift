@@ -16,7 +16,7 @@ import Testing
 
     /// Waits until every running node in `nodes` has applied every member's incarnation record.
     private func waitForRecords(_ cluster: LocalCluster, nodes: [Int]) async -> Bool {
-        await waitUntil(seconds: 30) {
+        await waitUntil(seconds: 45) {
             nodes.allSatisfy { admin(cluster, $0, "/metrics").contains("padlock_incarnations_recorded 3") }
         }
     }
@@ -49,7 +49,7 @@ import Testing
         // A refuses B, so A cannot be elected with B's vote: nothing is granted to Mallory.
         let refusedLine = "refused node \(wiped): its incarnation"
         #expect(
-            await waitUntil(seconds: 30) { cluster.nodeLog(stale).contains(refusedLine) },
+            await waitUntil(seconds: 45) { cluster.nodeLog(stale).contains(refusedLine) },
             "node \(stale) refuses the wiped node: \(cluster.nodeLog(stale).suffix(2000))")
         let deadline = ContinuousClock.now + .seconds(6)
         while ContinuousClock.now < deadline {
@@ -66,7 +66,7 @@ import Testing
         #expect(inspection.holders.map(\.holder.fence) == [lock.fence])
         var status = ""
         #expect(
-            await waitUntil(seconds: 20) {
+            await waitUntil(seconds: 45) {
                 status = (try? cluster.cli(["status"]).output) ?? ""
                 return status.contains("refused node \(wiped)")
             }, "padlock status names the refused node: \(status)")
@@ -74,7 +74,7 @@ import Testing
         // The runbook: remove it, start it empty with join, add it back as a learner, promote it.
         try await readd(wiped, in: cluster)
         #expect(
-            await waitUntil(seconds: 30) {
+            await waitUntil(seconds: 45) {
                 status = (try? cluster.cli(["status"]).output) ?? ""
                 return !status.contains("refused") && !status.contains("does not answer")
             }, "after the runbook nothing is refused: \(status)")
@@ -99,7 +99,7 @@ import Testing
         // Refused until the learner has caught up.
         var promoted = ""
         #expect(
-            await waitUntil(seconds: 30) {
+            await waitUntil(seconds: 45) {
                 guard let result = try? cluster.cli(["member", "promote", "\(node)"]) else { return false }
                 promoted = result.errors
                 return result.status == 0
@@ -125,7 +125,7 @@ import Testing
         try FileManager.default.copyItem(at: data, to: backup)
         try cluster.restart(restored)
         for record in 0..<5 { _ = try await alice.acquire("acme/contacts/\(record)") }
-        #expect(await waitUntil(seconds: 30) { await self.applied(cluster, restored, atLeast: leader, using: alice) })
+        #expect(await waitUntil(seconds: 45) { await self.applied(cluster, restored, atLeast: leader, using: alice) })
 
         // The follower is put back from the copy: it forgot what it acknowledged since. The leader (still
         // leading with the other follower) finds it, refuses it, and says so; the cluster still commits.
@@ -135,11 +135,11 @@ import Testing
         try FileManager.default.copyItem(at: backup, to: data)
         try cluster.restart(restored)
         #expect(
-            await waitUntil(seconds: 30) { cluster.nodeLog(leader).contains("data loss on a follower: node \(restored)") },
+            await waitUntil(seconds: 45) { cluster.nodeLog(leader).contains("data loss on a follower: node \(restored)") },
             "\(cluster.nodeLog(leader).suffix(1000)) restored: \(cluster.nodeLog(restored).components(separatedBy: "\n").filter { $0.contains("recovered") || $0.contains("data directory") })")
         var health = ""
         #expect(
-            await waitUntil(seconds: 30) {
+            await waitUntil(seconds: 45) {
                 health = admin(cluster, leader, "/health")
                 return health.contains("200 OK") && health.contains("refused node \(restored): it lost log entries")
             }, "\(health)")
@@ -150,13 +150,13 @@ import Testing
         cluster.signal(other, SIGTERM)
         #expect(cluster.waitForExit(other))
         #expect(
-            await waitUntil(seconds: 30) {
+            await waitUntil(seconds: 45) {
                 health = admin(cluster, leader, "/health")
                 return health.contains("503") && health.contains("refused node \(restored)")
             }, "\(health)")
         var status = try cluster.cli(["status"])
         #expect(
-            await waitUntil(seconds: 20) {
+            await waitUntil(seconds: 45) {
                 status = (try? cluster.cli(["status"])) ?? status
                 let leaderRow = status.output.split(separator: "\n").first { $0.hasPrefix("\(leader) ") } ?? ""
                 return leaderRow.contains("cannot commit") || leaderRow.contains("no leader")
@@ -221,12 +221,12 @@ import Testing
         try old.write(to: file, atomically: true, encoding: .utf8)
         try cluster.restart(2, arguments: ["--bootstrap"])
         #expect(
-            await waitUntil(seconds: 20) { cluster.nodeLog(2).contains("had no incarnation") },
+            await waitUntil(seconds: 45) { cluster.nodeLog(2).contains("had no incarnation") },
             "\(cluster.nodeLog(2).suffix(1500))")
         #expect(cluster.nodeLog(2).contains("--bootstrap ignored"))
         let upgraded = try String(contentsOf: file, encoding: .utf8)
         #expect(upgraded.hasPrefix(old.trimmingCharacters(in: .newlines) + " incarnation=0x"))
-        #expect(await waitUntil(seconds: 30) { admin(cluster, 2, "/health").contains("\"status\":\"ok\"") })
+        #expect(await waitUntil(seconds: 45) { admin(cluster, 2, "/health").contains("\"status\":\"ok\"") })
     }
 }
 
