@@ -215,6 +215,8 @@ import Testing
         #expect(current.contains(" incarnation=0x"))
         let permissions = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
         #expect(permissions == 0o600, "the identity file is the owner's only")
+        let directory = try FileManager.default.attributesOfItem(atPath: file.deletingLastPathComponent().path)
+        #expect(directory[.posixPermissions] as? Int == 0o700, "padlockd creates the data directory for its owner only")
         cluster.signal(2, SIGTERM)
         #expect(cluster.waitForExit(2))
         let old = current.components(separatedBy: " incarnation=")[0] + "\n"
