@@ -54,6 +54,16 @@ enum EntryCodec {
         return writer.bytes
     }
 
+    /// The data of a normal entry recording `node`'s incarnation (and whether it is lost).
+    static func incarnationData(_ node: NodeID, _ record: MemberIncarnation) -> [UInt8] {
+        var writer = ByteWriter(capacity: 20)
+        writer.writeUInt8(PayloadTag.incarnation.rawValue)
+        writer.writeVarint(node.rawValue)
+        writer.writeUInt64(record.value)
+        writer.writeBool(record.lost)
+        return writer.bytes
+    }
+
     /// What a normal entry carries, or nil when its data does not decode (a correct leader never writes such
     /// an entry; the lock table then answers `.invalid(.malformedCommand)`).
     static func payload(in data: [UInt8]) -> EntryPayload? {
@@ -71,6 +81,9 @@ enum EntryCodec {
                 let node = NodeID(try reader.readVarint())
                 let peer = try reader.readString(maxByteCount: addressByteCountMax)
                 payload = .member(node, MemberAddresses(peer: peer, client: try reader.readString(maxByteCount: addressByteCountMax)))
+            case .incarnation:
+                let node = NodeID(try reader.readVarint())
+                payload = .incarnation(node, MemberIncarnation(value: try reader.readUInt64(), lost: try reader.readBool()))
             }
             try reader.expectEnd()
             return payload
@@ -89,38 +102,64 @@ enum EntryCodec {
         case command = 1
         /// A member's node id, peer address and client address, for the replicated address book.
         case member = 2
+        /// A member's node id, its incarnation (`u64`) and whether it lost acknowledged entries (bool).
+        case incarnation = 3
     }
 
-    /// A snapshot's data: `PNSD`, version 1, the address book (count, then node id, peer and client address
-    /// each, by node id), then the lock table's own snapshot bytes.
-    static func snapshotData(addressBook: [NodeID: MemberAddresses], table: [UInt8]) -> [UInt8] {
-        var writer = ByteWriter(capacity: table.count + 64 * addressBook.count + 16)
+    /// A snapshot's data: `PNSD`, version 2, the address book (count, then node id, peer and client address
+    /// each, by node id), the incarnations (count, then node id, incarnation `u64` and lost bool each, by node
+    /// id), then the lock table's own snapshot bytes. Version 1 had no incarnations; it still decodes.
+    static func snapshotData(
+        addressBook: [NodeID: MemberAddresses], incarnations: [NodeID: MemberIncarnation], table: [UInt8]
+    ) -> [UInt8] {
+        var writer = ByteWriter(capacity: table.count + 64 * addressBook.count + 16 * incarnations.count + 16)
         writer.writeRaw(snapshotMagic)
-        writer.writeUInt8(1)
-        writer.writeArray(addressBook.keys.sorted()) { writer, node in
-            writer.writeVarint(node.rawValue)
-            writer.writeString(addressBook[node]!.peer)
-            writer.writeString(addressBook[node]!.client)
+        writer.writeUInt8(snapshotVersion)
+        writer.writeArray(addressBook.sorted { $0.key < $1.key }) { writer, member in
+            writer.writeVarint(member.key.rawValue)
+            writer.writeString(member.value.peer)
+            writer.writeString(member.value.client)
+        }
+        writer.writeArray(incarnations.sorted { $0.key < $1.key }) { writer, member in
+            writer.writeVarint(member.key.rawValue)
+            writer.writeUInt64(member.value.value)
+            writer.writeBool(member.value.lost)
         }
         writer.writeRaw(table)
         return writer.bytes
     }
 
-    /// The address book and table bytes of a snapshot's data.
-    static func snapshotContents(_ data: [UInt8]) throws(NodeFailure) -> (addressBook: [NodeID: MemberAddresses], table: [UInt8]) {
+    static let snapshotVersion: UInt8 = 2
+
+    /// The replicated membership records and table bytes of a snapshot's data (version 1 or 2).
+    static func snapshotContents(_ data: [UInt8]) throws(NodeFailure) -> SnapshotContents {
         var reader = ByteReader(data)
         do {
-            guard try reader.readRaw(count: 4) == snapshotMagic, try reader.readUInt8() == 1 else {
-                throw NodeFailure.corruptState("the snapshot is not a version 1 node snapshot")
+            guard try reader.readRaw(count: 4) == snapshotMagic else {
+                throw NodeFailure.corruptState("the snapshot is not a node snapshot (no PNSD magic)")
+            }
+            let version = try reader.readUInt8()
+            guard version == 1 || version == snapshotVersion else {
+                throw NodeFailure.corruptState(
+                    "the snapshot is a version \(version) node snapshot; this padlockd reads versions 1 and 2")
             }
             let members = try reader.readArray(maxCount: 1_024, minimumElementSize: 3) { reader throws(DecodeError) in
                 let node = NodeID(try reader.readVarint())
                 let peer = try reader.readString(maxByteCount: addressByteCountMax)
                 return (node, MemberAddresses(peer: peer, client: try reader.readString(maxByteCount: addressByteCountMax)))
             }
-            var book: [NodeID: MemberAddresses] = [:]
-            for (node, addresses) in members { book[node] = addresses }
-            return (book, Array(data[reader.offset...]))
+            var contents = SnapshotContents()
+            for (node, addresses) in members { contents.addressBook[node] = addresses }
+            if version >= 2 {
+                let records = try reader.readArray(maxCount: 1_024, minimumElementSize: 10) {
+                    reader throws(DecodeError) in
+                    let node = NodeID(try reader.readVarint())
+                    return (node, MemberIncarnation(value: try reader.readUInt64(), lost: try reader.readBool()))
+                }
+                for (node, record) in records { contents.incarnations[node] = record }
+            }
+            contents.table = Array(data[reader.offset...])
+            return contents
         } catch let failure as NodeFailure {
             throw failure
         } catch {
@@ -135,6 +174,14 @@ enum EntryCodec {
 enum EntryPayload {
     case command(stamp: Timestamp, Command)
     case member(NodeID, MemberAddresses)
+    case incarnation(NodeID, MemberIncarnation)
+}
+
+/// What a node snapshot holds besides Raft's metadata.
+struct SnapshotContents {
+    var addressBook: [NodeID: MemberAddresses] = [:]
+    var incarnations: [NodeID: MemberIncarnation] = [:]
+    var table: [UInt8] = []
 }
 
 extension Command {

@@ -14,6 +14,7 @@ extension Node {
             observer?.node(id, applied: entry, result: nil, table: table)
             if let leadership, leadership.firstIndex == entry.index { becomeReady() }
         case .configChange:
+            if let change = ConfigChange(encoded: entry.data) { membershipChangeApplied(change) }
             observer?.node(id, applied: entry, result: nil, table: table)
             if let proposal = proposals.removeValue(forKey: entry.index), let reply = proposal.reply {
                 respond(reply, proposal.term == entry.term ? .success(.members(memberList())) : .failure(.unavailable(reason: "the leader changed", retryAfterMilliseconds: 0)))
@@ -34,6 +35,10 @@ extension Node {
             result = table.apply(decoded, at: entry.index.rawValue, time: stamp)
         case .member(let node, let addresses)?:
             addressBook[node] = addresses
+            observer?.node(id, applied: entry, result: nil, table: table)
+            return
+        case .incarnation(let node, let record)?:
+            recordIncarnation(record, of: node)
             observer?.node(id, applied: entry, result: nil, table: table)
             return
         case nil:

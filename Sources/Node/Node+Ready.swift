@@ -13,6 +13,7 @@ extension Node {
         }
         while raft.hasReady && failure == nil {
             let ready = raft.ready()
+            noteLogEntries(ready.entries)
             send(ready.messages)
             if configuration.injectedBugs.acknowledgesBeforeFsync { send(ready.messagesAfterPersist) }
             let write = diskWrite(for: ready)
@@ -105,7 +106,8 @@ extension Node {
                 let contents = try EntryCodec.snapshotContents(snapshot.data)
                 try fresh.restore(from: contents.table)
                 decoded = DecodedSnapshot(
-                    index: metadata.index, term: metadata.term, addressBook: contents.addressBook, table: fresh)
+                    index: metadata.index, term: metadata.term, addressBook: contents.addressBook,
+                    incarnations: contents.incarnations, table: fresh)
             } catch {
                 stop(.corruptState("the leader's snapshot at \(metadata.index) does not restore: \(error)"))
                 return
@@ -114,6 +116,8 @@ extension Node {
         receivedSnapshot = nil
         table = decoded.table
         addressBook = decoded.addressBook
+        incarnations = decoded.incarnations
+        identity.known = decoded.incarnations
         applied = snapshot.metadata.index
         lastStamp = max(lastStamp, table.lastTime.rawValue)
         clocks.observe(stamp: table.lastTime.rawValue, monotonic: environment.monotonicMilliseconds)
@@ -139,9 +143,12 @@ extension Node {
             else { return }
             let index = applied
             let book = addressBook
+            let records = incarnations
             let copy = table
             compaction = .encoding
-            environment.encode({ EntryCodec.snapshotData(addressBook: book, table: copy.snapshot()) }) {
+            environment.encode({
+                EntryCodec.snapshotData(addressBook: book, incarnations: records, table: copy.snapshot())
+            }) {
                 [weak self] data in
                 guard let self, self.failure == nil else { return }
                 self.compaction = .encoded(index, data)

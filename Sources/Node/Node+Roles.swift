@@ -49,6 +49,10 @@ extension Node {
         let early = leadership.renewalsBeforeReady
         self.leadership?.renewalsBeforeReady = []
         for (session, renewal) in early { handleRenewal(session, renewal) }
+        recordOwnIncarnation()
+        for (peer, incarnation) in identity.announced.sorted(by: { $0.key < $1.key }) {
+            noteIncarnation(of: peer, incarnation)
+        }
     }
 
     /// Lost the term: every answer that depended on leading it becomes "try the leader". Proposals may still
@@ -96,11 +100,13 @@ extension Node {
             }
         let now = environment.monotonicMilliseconds
         let horizon = UInt64(configuration.raft.electionTicks) * configuration.tickMilliseconds
+        let reachable = { (peer: NodeID) in (self.lastHeard[peer].map { now >= $0 && now - $0 < horizon }) ?? false }
         let peers = status.progress.filter { $0.0 != id }.map { peer, progress in
             PeerProgress(
                 node: WireNodeID(peer.rawValue), matchIndex: WireLogIndex(progress.match.rawValue),
-                isLearner: progress.isLearner, isReachable: (lastHeard[peer].map { now >= $0 && now - $0 < horizon }) ?? false)
+                isLearner: progress.isLearner, isReachable: reachable(peer))
         }
+        let health = clusterHealth(reachable: reachable)
         let counts = table.counts
         return NodeStatus(
             node: WireNodeID(id.rawValue), role: role, term: WireTerm(status.term.rawValue),
@@ -109,6 +115,7 @@ extension Node {
             snapshotIndex: WireLogIndex(status.snapshotIndex.rawValue), sessionCount: UInt64(counts.sessions),
             lockCount: UInt64(counts.heldLocks), waiterCount: UInt64(counts.waiters),
             members: membership.voters.map { WireNodeID($0.rawValue) },
-            learners: membership.learners.map { WireNodeID($0.rawValue) }, peers: peers)
+            learners: membership.learners.map { WireNodeID($0.rawValue) }, peers: peers, canCommit: health.canCommit,
+            problems: health.problems)
     }
 }

@@ -24,6 +24,10 @@ public final class Node<Environment: NodeEnvironment> {
     var table: LockTable
     /// Where every member is reached, replicated through the log and kept in snapshots.
     var addressBook: [NodeID: MemberAddresses]
+    /// Each member's recorded incarnation, replicated through the log and kept in snapshots.
+    var incarnations: [NodeID: MemberIncarnation]
+    /// What this node knows about peers' identities beyond the replicated records (`Node+Identity`).
+    var identity = IdentityBook()
     /// The membership the environment was last told about.
     var announcedMembership: Membership?
     /// The last entry applied to the table (noop and membership entries included).
@@ -73,10 +77,13 @@ public final class Node<Environment: NodeEnvironment> {
         }
         table = restored.table
         addressBook = restored.addressBook
+        incarnations = restored.incarnations
         applied = restored.raft.snapshot.metadata.index
         lastStamp = restored.table.lastTime.rawValue
         clocks = NodeClocks(lastStamp: restored.table.lastTime.rawValue, monotonic: environment.monotonicMilliseconds)
         observedTerm = raft.term
+        identity.known = restored.incarnations
+        noteLogEntries(restored.raft.entries)
     }
 
     /// Whether the node has stopped for good.
@@ -90,15 +97,26 @@ public final class Node<Environment: NodeEnvironment> {
         guard failure == nil else { return }
         raft.tick()
         afterInput()
-        if leadership?.isReady == true { leaderHousekeeping() }
+        if leadership?.isReady == true {
+            leaderHousekeeping()
+            watchFollowers()
+        }
     }
 
-    /// Handles a Raft message from a peer. Nothing in it is trusted: Raft drops messages whose terms or
-    /// indexes are impossible (`Message.boundsProblem`), and a snapshot whose bytes would not restore is
-    /// dropped here, before it is written to disk in place of the log. The table decoded for that check is
-    /// kept until the snapshot is installed, so a large snapshot is decoded once.
-    public func receive(_ message: Message) {
+    /// Handles a Raft message from a peer whose link announced `incarnation` (0: none announced). Nothing in
+    /// it is trusted: a message from a member whose incarnation does not match the cluster's record, or that
+    /// lost acknowledged entries, is refused before Raft sees it, so its votes and acknowledgements never
+    /// count; Raft drops messages whose terms or indexes are impossible (`Message.boundsProblem`); and a
+    /// snapshot whose bytes would not restore is dropped here, before it is written to disk in place of the
+    /// log. The table decoded for that check is kept until the snapshot is installed, so a large snapshot is
+    /// decoded once.
+    public func receive(_ message: Message, incarnation: UInt64 = 0) {
         guard failure == nil else { return }
+        if incarnation != 0 { identity.announced[message.from] = incarnation }
+        if let refusal = identityRefusal(of: message.from, incarnation: incarnation) {
+            refuse(message.from, refusal)
+            return
+        }
         if case .snapshot(let snapshot) = message.kind {
             guard let decoded = decode(snapshot) else {
                 counters.snapshotsRefused += 1
@@ -113,6 +131,8 @@ public final class Node<Environment: NodeEnvironment> {
             lastHeard[message.from] = environment.monotonicMilliseconds
             raft.step(message)
         }
+        noteIncarnation(of: message.from, incarnation)
+        noteLostAcknowledgements()
         afterInput()
     }
 
@@ -123,7 +143,8 @@ public final class Node<Environment: NodeEnvironment> {
         guard (try? table.restore(from: contents.table)) != nil else { return nil }
         let metadata = snapshot.metadata
         return DecodedSnapshot(
-            index: metadata.index, term: metadata.term, addressBook: contents.addressBook, table: table)
+            index: metadata.index, term: metadata.term, addressBook: contents.addressBook,
+            incarnations: contents.incarnations, table: table)
     }
 
     /// The transport could not deliver to `peer`: the leader stops pipelining to it and probes instead.
@@ -175,7 +196,7 @@ public final class Node<Environment: NodeEnvironment> {
     /// The cluster's membership as this node sees it: Raft's latest configuration (in force once appended)
     /// and the replicated address book.
     public var membership: Membership {
-        Membership(configuration: raft.configuration, addresses: addressBook)
+        Membership(configuration: raft.configuration, addresses: addressBook, incarnations: incarnations)
     }
 
     /// Tells the environment when the membership changed, so it connects to new members and lets go of
@@ -218,6 +239,7 @@ struct DecodedSnapshot {
     var index: LogIndex
     var term: Term
     var addressBook: [NodeID: MemberAddresses]
+    var incarnations: [NodeID: MemberIncarnation]
     var table: LockTable
 }
 
@@ -249,11 +271,17 @@ public struct Membership: Hashable, Sendable {
     public var configuration: Configuration
     /// Where each known node is reached (it may list nodes that are no longer members).
     public var addresses: [NodeID: MemberAddresses]
+    /// Each member's incarnation as the cluster recorded it (members not yet heard from have none).
+    public var incarnations: [NodeID: MemberIncarnation]
 
     /// Creates a membership.
-    public init(configuration: Configuration, addresses: [NodeID: MemberAddresses]) {
+    public init(
+        configuration: Configuration, addresses: [NodeID: MemberAddresses],
+        incarnations: [NodeID: MemberIncarnation] = [:]
+    ) {
         self.configuration = configuration
         self.addresses = addresses
+        self.incarnations = incarnations
     }
 }
 

@@ -40,6 +40,9 @@ public struct NodeConfiguration: Sendable {
     public var clockJumpAllowanceMilliseconds: UInt64 = 1_000
     /// A peer's wall clock further from this node's than this is logged as a warning.
     public var clockSkewWarningMilliseconds: UInt64 = 500
+    /// The random number this node's data directory was created with (`docs/operations.md`, "Node
+    /// identity"); peers check it against the cluster's record. 0 (tests only) takes no part in the check.
+    public var incarnation: UInt64 = 0
     /// Deliberate bugs for the simulator's self-test. Never set outside tests.
     package var injectedBugs = NodeInjectedBugs()
 
@@ -102,6 +105,8 @@ package struct NodeInjectedBugs: Hashable, Sendable {
     package var expiresSessionsEarly = false
     /// Stamp entries with the wall clock however far it jumped, as before issue 18.
     package var trustsWallClock = false
+    /// Accept messages from any member whatever incarnation it announces or lost (no identity check).
+    package var identityCheckDisabled = false
 
     package init() {}
 }

@@ -36,11 +36,22 @@ public protocol NodeEnvironment: AnyObject {
     /// Something about clocks an operator should know (a bounded clock jump, a clock behind the log, a peer's
     /// skew); the node gives each kind at most once a minute. The default ignores it.
     func clockWarning(_ warning: ClockWarning)
+    /// Messages from a peer were refused for its identity: a sentence for the operator's log. The node calls
+    /// it at most once per 10 s for each peer.
+    func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal)
+    /// This leader found a follower whose log lost entries it had acknowledged (it refuses it from now on).
+    func lostAcknowledgements(_ lost: LostAcknowledgement)
 }
 
 extension NodeEnvironment {
     /// Ignores the warning.
     public func clockWarning(_ warning: ClockWarning) {}
+
+    /// Messages from a peer were refused for its identity (reported at most once per 10 s for each peer).
+    public func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal) {}
+
+    /// This leader found a follower whose log lost entries it had acknowledged.
+    public func lostAcknowledgements(_ lost: LostAcknowledgement) {}
 
     /// Runs `work` on the node's thread and calls `completion` at once.
     public func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {

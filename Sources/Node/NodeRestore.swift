@@ -12,6 +12,8 @@ public struct RestoredState: Sendable {
     public var table: LockTable
     /// The replicated address book as of the snapshot.
     public var addressBook: [NodeID: MemberAddresses]
+    /// The replicated incarnations as of the snapshot (none in a version 1 snapshot).
+    public var incarnations: [NodeID: MemberIncarnation] = [:]
 }
 
 /// Reads a node's durable state back from its log store, before the node starts.
@@ -44,7 +46,7 @@ public enum NodeRestore {
         let table = LockTable(configuration: configuration.lockTable).snapshot()
         let snapshot = StoredSnapshot(
             index: 0, term: 0, configuration: PeerWire.encode(membership),
-            data: EntryCodec.snapshotData(addressBook: configuration.initialMembers, table: table))
+            data: EntryCodec.snapshotData(addressBook: configuration.initialMembers, incarnations: [:], table: table))
         try store.saveSnapshot(snapshot)
         return snapshot
     }
@@ -88,7 +90,8 @@ public enum NodeRestore {
         let metadata = SnapshotMetadata(index: LogIndex(snapshot.index), term: Term(snapshot.term), configuration: membership)
         let raft = RestoreState(
             hardState: hardState, snapshot: Snapshot(metadata: metadata, data: snapshot.data), entries: entries)
-        return RestoredState(raft: raft, table: table, addressBook: contents.addressBook)
+        return RestoredState(
+            raft: raft, table: table, addressBook: contents.addressBook, incarnations: contents.incarnations)
     }
 
     /// Why a restored state cannot be used, when it holds a term or index at or above the limits

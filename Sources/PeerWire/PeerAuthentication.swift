@@ -61,4 +61,33 @@ extension PeerReader {
     mutating func readChallengeResponse() throws(PeerWireError) -> PeerChallengeResponse {
         PeerChallengeResponse(proof: try raw(count: PeerChallenge.fieldByteCount))
     }
+
+    mutating func readIdentity() throws(PeerWireError) -> PeerIdentity {
+        var incarnation: UInt64 = 0
+        for byte in try raw(count: 8) { incarnation = incarnation << 8 | UInt64(byte) }
+        return PeerIdentity(incarnation: incarnation)
+    }
+}
+
+/// The dialing node's incarnation: the random number its data directory was created with. The dialer sends
+/// it as its first frame once the listener accepted the link, and every Raft message on the link is then
+/// checked against the incarnation the cluster recorded for that node (`docs/wire.md`, "Peer identity").
+///
+/// ```
+/// PeerIdentity = kind 20 · incarnation u64
+/// ```
+public struct PeerIdentity: Hashable, Sendable {
+    /// The dialer's incarnation; never 0 from a correct node.
+    public var incarnation: UInt64
+
+    /// An identity announcement.
+    public init(incarnation: UInt64) { self.incarnation = incarnation }
+
+    /// The frame payload.
+    public func encoded() -> [UInt8] {
+        var writer = ByteWriter(capacity: 9)
+        writer.writeUInt8(PeerPayloadKind.peerIdentity.rawValue)
+        writer.writeUInt64(incarnation)
+        return writer.bytes
+    }
 }

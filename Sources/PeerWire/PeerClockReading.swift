@@ -5,7 +5,7 @@ import PadlockTypes
 /// (`docs/wire.md`, "Clock readings"). Raft messages stay pure data; the reading belongs to the link.
 ///
 /// ```
-/// PeerClockReading = kind 20 · wall milliseconds since the Unix epoch varint
+/// PeerClockReading = kind 21 · wall milliseconds since the Unix epoch varint
 /// ```
 public struct PeerClockReading: Hashable, Sendable {
     /// The sender's wall clock when it sent the reading.

@@ -12,8 +12,10 @@ public enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStri
     case peerChallenge = 18
     /// The dialing node's proof of the cluster secret (``PeerChallengeResponse``).
     case peerChallengeResponse = 19
+    /// The dialing node's incarnation, its first frame once the link is accepted (``PeerIdentity``).
+    case peerIdentity = 20
     /// The sender's wall clock (``PeerClockReading``).
-    case clockReading = 20
+    case clockReading = 21
 
     /// The kind's name, for logs.
     public var description: String {
@@ -22,6 +24,7 @@ public enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStri
         case .snapshotChunk: "snapshot chunk"
         case .peerChallenge: "peer challenge"
         case .peerChallengeResponse: "peer challenge response"
+        case .peerIdentity: "peer identity"
         case .clockReading: "clock reading"
         }
     }
@@ -44,6 +47,8 @@ public enum PeerPayload: Hashable, Sendable {
     case challenge(PeerChallenge)
     /// The dialer's proof of the cluster secret.
     case challengeResponse(PeerChallengeResponse)
+    /// The dialer's incarnation, announced once its link is accepted.
+    case identity(PeerIdentity)
     /// The sender's wall clock.
     case clockReading(PeerClockReading)
 
@@ -59,6 +64,7 @@ public enum PeerPayload: Hashable, Sendable {
         case .snapshotChunk(let chunk): chunk.encoded(limits: limits)
         case .challenge(let challenge): challenge.encoded()
         case .challengeResponse(let response): response.encoded()
+        case .identity(let identity): identity.encoded()
         case .clockReading(let reading): reading.encoded()
         }
     }

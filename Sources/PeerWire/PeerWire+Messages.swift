@@ -62,8 +62,8 @@ enum EncodedSize {
             return header + varint(index.rawValue) + 1 + varint(hintIndex.rawValue) + varint(hintTerm.rawValue)
         case .heartbeat(let commit, let round):
             return header + varint(commit.rawValue) + varint(round)
-        case .heartbeatResponse(let round):
-            return header + varint(round)
+        case .heartbeatResponse(let round, let lastIndex):
+            return header + varint(round) + varint(lastIndex.rawValue)
         case .snapshot:
             preconditionFailure(
                 "snapshot message \(message.from)->\(message.to) in a batch: send it with PeerWire.snapshotChunks")
@@ -122,9 +122,10 @@ extension ByteWriter {
             writeTag(.heartbeat)
             writeVarint(commit.rawValue)
             writeVarint(round)
-        case .heartbeatResponse(let round):
+        case .heartbeatResponse(let round, let lastIndex):
             writeTag(.heartbeatResponse)
             writeVarint(round)
+            writeVarint(lastIndex.rawValue)
         case .snapshot:
             preconditionFailure("snapshot message \(message.from)->\(message.to) in a batch")
         case .timeoutNow:
@@ -175,7 +176,7 @@ extension PeerReader {
             kind = .appendResponse(
                 index: try logIndex(), rejected: try bool(), hintIndex: try logIndex(), hintTerm: try term())
         case .heartbeat: kind = .heartbeat(commit: try logIndex(), round: try varint())
-        case .heartbeatResponse: kind = .heartbeatResponse(round: try varint())
+        case .heartbeatResponse: kind = .heartbeatResponse(round: try varint(), lastIndex: try logIndex())
         case .snapshot: throw .snapshotInBatch(offset: tagOffset)
         case .timeoutNow: kind = .timeoutNow
         }

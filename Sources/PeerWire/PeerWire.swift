@@ -69,6 +69,7 @@ public enum PeerWire {
             case .snapshotChunk: decoded = .snapshotChunk(try reader.readSnapshotChunk())
             case .peerChallenge: decoded = .challenge(try reader.readChallenge())
             case .peerChallengeResponse: decoded = .challengeResponse(try reader.readChallengeResponse())
+            case .peerIdentity: decoded = .identity(try reader.readIdentity())
             case .clockReading: decoded = .clockReading(try reader.readClockReading())
             }
             try reader.expectEnd()

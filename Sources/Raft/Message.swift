@@ -19,8 +19,9 @@ public struct Message: Hashable, Sendable {
         case appendResponse(index: LogIndex, rejected: Bool, hintIndex: LogIndex, hintTerm: Term)
         /// Keeps followers quiet and carries the commit index; `round` numbers leadership checks.
         case heartbeat(commit: LogIndex, round: UInt64)
-        /// Answers a heartbeat, echoing its round.
-        case heartbeatResponse(round: UInt64)
+        /// Answers a heartbeat, echoing its round, with the sender's last log index: a leader that learns
+        /// a follower's log ends before entries it acknowledged detects a follower that lost its data.
+        case heartbeatResponse(round: UInt64, lastIndex: LogIndex)
         /// Carries a snapshot to a follower that is behind the leader's compacted log.
         case snapshot(Snapshot)
         /// Tells the transfer target to start an election at once.
@@ -66,7 +67,9 @@ public struct Message: Hashable, Sendable {
             return Self.problem(index: commit, term: .zero, "commit")
         case .snapshot(let snapshot):
             return Self.problem(index: snapshot.metadata.index, term: snapshot.metadata.term, "snapshot")
-        case .preVoteResponse, .voteResponse, .heartbeatResponse, .timeoutNow:
+        case .heartbeatResponse(_, let lastIndex):
+            return Self.problem(index: lastIndex, term: .zero, "last")
+        case .preVoteResponse, .voteResponse, .timeoutNow:
             return nil
         }
     }

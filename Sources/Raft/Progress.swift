@@ -24,6 +24,9 @@ public struct Progress: Sendable {
     var recentActive = false
     /// The latest heartbeat round this follower answered.
     var acknowledgedRound: UInt64 = 0
+    /// The leader's heartbeat round when `match` last rose: an answer to a later round was sent after the
+    /// follower acknowledged `match`, so a log ending before `match` there means it lost acknowledged entries.
+    var matchRound: UInt64 = 0
     /// The last index and byte size of each append in flight, oldest first.
     var inflight: [(index: LogIndex, bytes: Int)] = []
     var inflightBytes = 0
@@ -67,11 +70,13 @@ public struct Progress: Sendable {
         clearInflight()
     }
 
-    /// Records an acknowledgement through `index`; returns whether it told the leader anything new.
-    mutating func acknowledge(_ index: LogIndex) -> Bool {
+    /// Records an acknowledgement through `index`, received while heartbeat round `round` was the latest
+    /// sent; returns whether it told the leader anything new.
+    mutating func acknowledge(_ index: LogIndex, round: UInt64) -> Bool {
         var updated = false
         if index > match {
             match = index
+            matchRound = round
             updated = true
             probeSent = false
         }
@@ -92,6 +97,18 @@ public struct Progress: Sendable {
         next = max(min(rejected, hint.next), match.next)
         probeSent = false
         return true
+    }
+
+    /// The follower's log ends at `lastIndex`, before entries it acknowledged: what it once matched is
+    /// gone, so the leader forgets the match and probes from its actual end instead of waiting for ever for
+    /// an answer past `match` (the only place `match` goes back).
+    mutating func forgetMatch(followerLastIndex lastIndex: LogIndex) {
+        match = .zero
+        matchRound = 0
+        state = .probe
+        next = lastIndex.next
+        probeSent = false
+        clearInflight()
     }
 
     mutating func recordSent(lastIndex: LogIndex, bytes: Int) {

@@ -66,6 +66,7 @@ extension RaftNode {
         resetElectionTimeout()
         votes = [:]
         progress = [:]
+        lostAcknowledgements = [:]
         transferTarget = nil
         leaseRevoked = false
         uncommittedBytes = 0
@@ -193,7 +194,7 @@ extension RaftNode {
     mutating func ensureOwnProgress() {
         var own = progress[id] ?? Progress(next: log.lastIndex.next, isLearner: false)
         own.becomeReplicate()
-        _ = own.acknowledge(log.persisted)
+        _ = own.acknowledge(log.persisted, round: heartbeatRound)
         progress[id] = own
     }
 }

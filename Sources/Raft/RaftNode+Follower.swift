@@ -47,9 +47,11 @@ extension RaftNode {
     }
 
     mutating func handleHeartbeat(from sender: NodeID, commit: LogIndex, round: UInt64) {
-        // The leader sends at most what it knows we match, so this never commits a foreign entry.
-        log.commit(to: min(commit, log.lastIndex))
-        send(.heartbeatResponse(round: round), to: sender)
+        // The leader sends at most what it knows we match, so this never commits a foreign entry — unless
+        // our log ends before that: then it lost entries it acknowledged (a directory restored from a copy),
+        // what it holds may be stale, and it commits nothing. The answer's last index tells the leader.
+        if commit <= log.lastIndex { log.commit(to: commit) }
+        send(.heartbeatResponse(round: round, lastIndex: log.lastIndex), to: sender)
     }
 
     /// Installs a snapshot from the leader unless our log already covers it (§7).

@@ -71,7 +71,7 @@ extension RaftNode {
         if let last = ready.entries.last { log.markPersisted(through: last.index, term: last.term) }
         if let last = ready.committedEntries.last { log.applied = max(log.applied, last.index) }
         if role == .leader {
-            _ = progress[id]?.acknowledge(log.persisted)
+            _ = progress[id]?.acknowledge(log.persisted, round: heartbeatRound)
             advanceCommit()
         }
     }
@@ -112,6 +112,12 @@ extension RaftNode {
         progress[follower] = state
     }
 
+    /// On a leader, the followers found this term to have lost entries they acknowledged, by node (cheap:
+    /// no copy of the progress table).
+    public var lostFollowers: [LostAcknowledgement] {
+        lostAcknowledgements.isEmpty ? [] : lostAcknowledgements.keys.sorted().compactMap { lostAcknowledgements[$0] }
+    }
+
     /// A snapshot of the node's state for logs, tests and operators.
     public var status: Status {
         var members: [(NodeID, Progress)] = []
@@ -122,7 +128,8 @@ extension RaftNode {
             id: id, role: role, term: term, vote: vote, leader: leader, lastIndex: log.lastIndex,
             committedIndex: log.committed, appliedIndex: log.applied, snapshotIndex: log.snapshotIndex,
             configuration: log.configuration, progress: members, transferTarget: transferTarget,
-            droppedMessages: droppedMessages)
+            droppedMessages: droppedMessages,
+            lostAcknowledgements: lostFollowers)
     }
 }
 
@@ -155,4 +162,23 @@ public struct Status: Sendable {
     public var transferTarget: NodeID?
     /// Messages dropped as malformed or contradicting committed state (a correct peer sends none).
     public var droppedMessages: Int
+    /// On a leader, the followers found this term to have lost entries they acknowledged, by node.
+    public var lostAcknowledgements: [LostAcknowledgement]
+}
+
+/// A follower whose log was found to end before entries it had acknowledged to the leader: its data
+/// directory lost them (restored from an old copy, or a disk that dropped synced writes). Its vote and its
+/// acknowledgements can no longer be trusted.
+public struct LostAcknowledgement: Hashable, Sendable, CustomStringConvertible {
+    /// The follower.
+    public var node: NodeID
+    /// The highest index it had acknowledged.
+    public var acknowledged: LogIndex
+    /// Where its log ended when the leader found out.
+    public var lastIndex: LogIndex
+
+    /// `node 2 acknowledged entries through 40 but its log ends at 12`.
+    public var description: String {
+        "node \(node) acknowledged entries through \(acknowledged) but its log ends at \(lastIndex)"
+    }
 }

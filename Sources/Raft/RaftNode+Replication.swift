@@ -77,7 +77,7 @@ extension RaftNode {
             return
         }
         let wasPaused = state.isPaused(maxMessages: config.maxInflightMessages, maxBytes: config.maxInflightBytes)
-        guard state.acknowledge(index) else {
+        guard state.acknowledge(index, round: heartbeatRound) else {
             progress[follower] = state
             return
         }
@@ -98,11 +98,22 @@ extension RaftNode {
         }
     }
 
-    mutating func handleHeartbeatResponse(from follower: NodeID, round: UInt64) {
+    mutating func handleHeartbeatResponse(from follower: NodeID, round: UInt64, lastIndex: LogIndex) {
         guard var state = progress[follower] else { return }
         guard round <= heartbeatRound else {
             // A round we never started would confirm reads no majority confirmed.
             droppedMessages += 1
+            return
+        }
+        if round > state.matchRound && lastIndex < state.match {
+            // This answer left after the follower acknowledged `match`, and its log now ends before it: the
+            // follower lost entries it acknowledged (a data directory restored from a copy). Its answer
+            // does not confirm reads, and the leader probes from where its log really ends.
+            lostAcknowledgements[follower] = LostAcknowledgement(
+                node: follower, acknowledged: state.match, lastIndex: lastIndex)
+            state.forgetMatch(followerLastIndex: lastIndex)
+            progress[follower] = state
+            sendAppend(to: follower, evenIfEmpty: true)
             return
         }
         state.recentActive = true

@@ -136,8 +136,8 @@ extension RaftNode {
         case .appendResponse(let index, let rejected, let hintIndex, let hintTerm):
             handleAppendResponse(
                 from: message.from, index: index, rejected: rejected, hintIndex: hintIndex, hintTerm: hintTerm)
-        case .heartbeatResponse(let round):
-            handleHeartbeatResponse(from: message.from, round: round)
+        case .heartbeatResponse(let round, let lastIndex):
+            handleHeartbeatResponse(from: message.from, round: round, lastIndex: lastIndex)
         default:
             break
         }

@@ -96,6 +96,8 @@ public struct RaftNode: Sendable {
     /// Messages dropped because they were malformed or contradicted committed state. A correct peer never
     /// sends one; a nonzero count in `status` is worth an operator's attention.
     var droppedMessages = 0
+    /// On a leader: followers found this term to have lost entries they acknowledged.
+    var lostAcknowledgements: [NodeID: LostAcknowledgement] = [:]
 
     /// Starts a node from what it persisted earlier.
     public init(config: Config, restore: RestoreState, random: SplitMix64) throws(RaftError) {

@@ -28,19 +28,39 @@ final class AdminEndpoint {
         server = nil
     }
 
-    /// 200 while this node knows a leader (itself or another), 503 otherwise; JSON either way.
+    /// 200 while this node knows a leader (itself or another) and, on the leader, a quorum of voters can
+    /// commit; 503 otherwise ("no leader" or "cannot commit", with the problems); JSON either way.
     private func health() -> HTTPResponse {
         let status = runtime.node.statusReport()
         let leader = status.leader.map { "\($0.rawValue)" } ?? "null"
-        let healthy = status.leader != nil && !runtime.node.isStopped
+        let verdict =
+            status.leader == nil || runtime.node.isStopped ? "no leader" : status.canCommit ? "ok" : "cannot commit"
+        let healthy = verdict == "ok"
+        let problems = status.problems.map(Self.jsonString).joined(separator: ",")
         let body = """
-            {"status":"\(healthy ? "ok" : "no leader")","node":\(status.node.rawValue),"role":"\(status.role)",\
+            {"status":"\(verdict)","node":\(status.node.rawValue),"role":"\(status.role)",\
             "term":\(status.term.rawValue),"leader":\(leader),"commitIndex":\(status.commitIndex.rawValue),\
-            "appliedIndex":\(status.appliedIndex.rawValue)}
+            "appliedIndex":\(status.appliedIndex.rawValue),"canCommit":\(status.canCommit),"problems":[\(problems)]}
 
             """
         return HTTPResponse(
             status: healthy ? .ok : .serviceUnavailable, contentType: "application/json", body: body)
+    }
+
+    /// `text` as a JSON string literal.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     private func metrics() -> String {
@@ -60,6 +80,12 @@ final class AdminEndpoint {
         text.gauge("padlock_sessions", help: "Open sessions.", value: Double(status.sessionCount))
         text.gauge("padlock_locks", help: "Held locks (each shared holder counts).", value: Double(status.lockCount))
         text.gauge("padlock_waiters", help: "Queued acquires.", value: Double(status.waiterCount))
+        text.gauge(
+            "padlock_incarnations_recorded", help: "Members whose incarnation the applied log records.",
+            value: Double(node.membership.incarnations.count))
+        text.gauge(
+            "padlock_can_commit", help: "On the leader: 1 while a quorum of voters is reachable, accepted and caught up.",
+            value: status.canCommit ? 1 : 0)
         renderCounters(node.counters, into: &text)
         renderTransport(status, into: &text)
         ServerMetrics.renderClocks(node.clockReport, refusedRaftMessages: node.droppedRaftMessages, into: &text)
@@ -83,6 +109,10 @@ final class AdminEndpoint {
         text.counter("padlock_requests_denied_total", help: "Client requests answered permissionDenied.", value: Double(metrics.requestsDenied))
         text.counter("padlock_peer_proofs_refused_total", help: "Peer links refused for a missing or wrong proof of the cluster secret.", value: Double(metrics.peerProofsRefused))
         text.counter("padlock_peer_messages_refused_total", help: "Peer messages with a forged sender.", value: Double(metrics.peerMessagesRefused))
+        text.counter(
+            "padlock_peer_identity_refused_total",
+            help: "Peer messages refused because the sender's incarnation does not match the cluster's record or was lost.",
+            value: Double(runtime.node.refusedPeerMessages))
         text.counter("padlock_peer_frames_dropped_total", help: "Peer frames dropped on a full link.", value: Double(metrics.peerFramesDropped))
     }
 

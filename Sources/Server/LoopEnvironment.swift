@@ -75,6 +75,17 @@ final class LoopEnvironment: NodeEnvironment {
     }
 
     func membershipChanged(_ membership: Membership) { runtime?.peers.update(membership) }
+
+    func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal) {
+        runtime?.logger.error("\(refusal)", metadata: ["peer": "\(peer)"])
+    }
+
+    func lostAcknowledgements(_ lost: LostAcknowledgement) {
+        let advice = "padlock member remove \(lost.node), then add it back as a new node"
+        runtime?.logger.critical(
+            "data loss on a follower: \(lost); the cluster refuses node \(lost.node) until it is removed (\(advice))",
+            metadata: ["peer": "\(lost.node)"])
+    }
 }
 
 /// The store travels to the disk thread inside a `@Sendable` closure; only the disk thread touches it after

@@ -12,6 +12,8 @@ final class InboundPeer {
     let connection: TCPConnection
     var remote: NodeID?
     var assembler = SnapshotAssembler()
+    /// The incarnation the peer announced on this link (0 until it does).
+    var incarnation: UInt64 = 0
     /// While the peer has yet to prove the cluster secret: who it claims to be and both nonces.
     var challenge: (node: NodeID, dialerNonce: [UInt8], listenerNonce: [UInt8])?
 
@@ -64,10 +66,14 @@ extension PeerTransport {
                         metadata: ["link": "\(remote)", "from": "\(message.from)", "to": "\(message.to)"])
                     continue
                 }
-                runtime.node.receive(message)
+                runtime.node.receive(message, incarnation: peer.incarnation)
             }
         case .snapshotChunk(let chunk):
             receiveChunk(chunk, from: peer, remote: remote)
+        case .identity(let identity) where peer.incarnation == 0 && identity.incarnation != 0:
+            peer.incarnation = identity.incarnation
+        case .identity:
+            drop(peer, "a second or zero incarnation announcement on a peer link", answer: nil)
         case .clockReading(let reading):
             runtime.node.observePeerClock(remote, wallMilliseconds: reading.wallMilliseconds)
         case .handshake, .handshakeAnswer, .challenge, .challengeResponse:
@@ -81,7 +87,9 @@ extension PeerTransport {
             return
         }
         do {
-            if let message = try peer.assembler.add(chunk) { runtime.node.receive(message) }
+            if let message = try peer.assembler.add(chunk) {
+                runtime.node.receive(message, incarnation: peer.incarnation)
+            }
         } catch {
             logger.warning("snapshot transfer refused", metadata: ["peer": "\(remote)", "reason": "\(error)"])
             peer.assembler.discard()

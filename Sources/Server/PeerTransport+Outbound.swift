@@ -191,6 +191,8 @@ final class OutboundPeer {
         }
         switch answer {
         case .accepted(let node)? where node.rawValue == id.rawValue:
+            // The first frame on an accepted link: the incarnation every message on it is checked against.
+            _ = connection?.send(PeerIdentity(incarnation: transport.incarnation).encoded())
             state = .ready
             backoffMilliseconds = 0
             reportedUnreachable = false

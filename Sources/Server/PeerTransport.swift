@@ -23,6 +23,8 @@ final class PeerTransport {
     var membership: Membership?
     var nextTransfer: UInt64 = 1
     var closing = false
+    /// This node's incarnation, announced on every link it opens.
+    var incarnation: UInt64 { runtime.settings.incarnation }
     /// Reports for the node that arose while the node itself was sending (inside its flush): delivered once
     /// the flush is over, so the node is never re-entered.
     private var deferred: [(Node<LoopEnvironment>) -> Void] = []

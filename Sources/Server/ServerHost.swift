@@ -11,8 +11,13 @@ public enum ServerHost {
     /// Exit codes: 0 after a clean shutdown, 1 when the node stopped on a storage error or could not
     /// recover its data, 2 when the configuration (or the data directory it names) cannot be used.
     public static func run(settings: ServerSettings, logger: Logger) -> Int32 {
+        var settings = settings
         do {
-            try DataDirectory.prepare(path: settings.dataDirectory, clusterID: settings.clusterID, nodeID: settings.nodeID)
+            let start: DataDirectory.Start = settings.join ? .join : settings.bootstrap ? .bootstrap : .existingOnly
+            let prepared = try DataDirectory.prepare(
+                path: settings.dataDirectory, clusterID: settings.clusterID, nodeID: settings.nodeID, start: start)
+            if let note = prepared.note { logger.notice("data directory", metadata: ["detail": "\(note)"]) }
+            settings.incarnation = prepared.incarnation
         } catch {
             logger.critical("invalid data directory", metadata: ["reason": "\(error)"])
             return 2

@@ -69,6 +69,11 @@ public struct ServerSettings: Sendable {
     public var adminListen: Endpoint?
     /// Start as a new node waiting to be added (`padlock member add`), without bootstrapping a cluster.
     public var join: Bool
+    /// `padlockd --bootstrap`: this is the first start of a brand-new cluster, so an empty data directory
+    /// may be initialised. Ignored (and logged) when the directory already holds data.
+    public var bootstrap = false
+    /// The data directory's incarnation, read by `ServerHost` before the node starts.
+    var incarnation: UInt64 = 0
     public var members: [MemberSettings]
     public var sessionTTLMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin
     public var sessionTTLMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax
@@ -120,7 +125,7 @@ public struct ServerSettings: Sendable {
             tickMilliseconds: tickMilliseconds, raft: raft, lockTable: lockTable,
             sessionTTLMillisecondsMin: sessionTTLMillisecondsMin, sessionTTLMillisecondsMax: sessionTTLMillisecondsMax,
             snapshotEntryThreshold: snapshotEntryThreshold, pendingRequestsMax: pendingRequestsMax)
-            .withQuotas(quotas)
+            .withQuotas(quotas).withIncarnation(incarnation)
     }
 }
 
@@ -137,6 +142,12 @@ extension NodeConfiguration {
     fileprivate func withQuotas(_ quotas: NamespaceQuotas) -> NodeConfiguration {
         var configuration = self
         configuration.quotas = quotas
+        return configuration
+    }
+
+    fileprivate func withIncarnation(_ incarnation: UInt64) -> NodeConfiguration {
+        var configuration = self
+        configuration.incarnation = incarnation
         return configuration
     }
 }

@@ -58,7 +58,9 @@ enum PeerFuzzMessages {
                     index: prevIndex, rejected: true, hintIndex: LogIndex(number(near: prevIndex.rawValue, &random)),
                     hintTerm: self.term(near: 0, &random))
             }
-        case .heartbeat(_, let round): kind = .heartbeatResponse(round: number(near: round, &random))
+        case .heartbeat(let commit, let round):
+            kind = .heartbeatResponse(
+                round: number(near: round, &random), lastIndex: LogIndex(number(near: commit.rawValue, &random)))
         case .snapshot(let snapshot):
             kind = .appendResponse(index: snapshot.metadata.index, rejected: false, hintIndex: .zero, hintTerm: .zero)
         default: return nil
@@ -83,7 +85,7 @@ enum PeerFuzzMessages {
                 index: index, rejected: random.chance(0.4), hintIndex: LogIndex(number(near: last, &random)),
                 hintTerm: logTerm)
         case 7: return .heartbeat(commit: LogIndex(number(near: last, &random)), round: number(near: 1, &random))
-        case 8: return .heartbeatResponse(round: number(near: 1, &random))
+        case 8: return .heartbeatResponse(round: number(near: 1, &random), lastIndex: index)
         case 9: return .snapshot(snapshot(near: index, term: logTerm, data: snapshotData, &random))
         default: return .timeoutNow
         }

@@ -64,6 +64,13 @@ final class SimDisk {
     /// Runs the real recovery on what the disk kept; throws on corruption.
     func restart() throws { try store.restart() }
 
+    /// Replaces the whole disk (while the node is down): `store` must be in its crashed state, so that the
+    /// next `restart()` recovers from it. Used for wiped directories and restored backups.
+    func replace(with store: FaultyLogStore) {
+        precondition(queue.isEmpty, "a disk replaced with writes queued")
+        self.store = store
+    }
+
     /// Flips one bit in the durable data (while the node is down); recovery must refuse to start.
     func corrupt() -> FaultyLogStore.FlippedBit? { store.flipRandomBit() }
 }

@@ -34,6 +34,13 @@ final class SimNode {
     var stoppedByFailure: NodeFailure?
     /// A bit was flipped on its disk while it was down: it must refuse to start.
     var corrupted = false
+    /// The incarnation its data directory was created with (a wiped directory gets a new one); every
+    /// message it sends arrives with it, as its peer links would announce it.
+    var directoryIncarnation: UInt64
+    /// Its directory was wiped or restored from an old copy: the cluster may refuse it for the rest of the run.
+    var lostData = false
+    /// A copy of its durable data, taken earlier, that a `restore` fault puts back.
+    var backup: FaultyLogStore?
     var random: SimRandom
 
     init(index: Int, clock: SimClock, random: SimRandom) {
@@ -42,6 +49,7 @@ final class SimNode {
         self.clock = clock
         var random = random
         disk = SimDisk(random: random.fork())
+        directoryIncarnation = random.next() | 1
         self.random = random
     }
 }
@@ -89,4 +97,12 @@ final class SimHost: NodeEnvironment {
     func nodeStopped(_ failure: NodeFailure) { simulation.nodeStopped(index, failure) }
 
     func membershipChanged(_ membership: Membership) {}
+
+    func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal) {
+        simulation.note("n\(index + 1): \(refusal)")
+    }
+
+    func lostAcknowledgements(_ lost: LostAcknowledgement) {
+        simulation.note("n\(index + 1) (leader) found data loss: \(lost)")
+    }
 }

@@ -16,6 +16,8 @@ enum FaultAction {
     case crashStopped(Int)
     /// A wall clock that jumped a day ahead is set right again (to the given skew).
     case clockBack(Int, Int64)
+    /// The second half of the `wipe` sequence: the leader stops and the follower's directory is wiped.
+    case wipeAfterAcknowledgements(leader: Int, stopped: Int, wiped: Int)
 }
 
 extension Simulation {
@@ -49,12 +51,14 @@ extension Simulation {
             noteWallHighWater()
             nodes[node].clock.wallSkewMilliseconds = skew
             note("n\(nodes[node].id)'s wall clock is set right")
+        case .wipeAfterAcknowledgements(let leader, let stopped, let wiped):
+            wipeAfterAcknowledgements(leader: leader, stopped: stopped, wiped: wiped)
         }
     }
 
     private func injectFault() {
         let enabled = FaultKind.allCases.filter { options.faults.contains($0) }
-        guard !enabled.isEmpty else { return }
+        guard !enabled.isEmpty, now >= quietUntil else { return }
         faultCount += 1
         switch random.pick(enabled) {
         case .partition: partition()
@@ -66,17 +70,19 @@ extension Simulation {
         case .clock: clockFault()
         case .client: clientFault()
         case .forged: forgedFrames()
+        case .wipe: startWipeSequence()
+        case .restore: backupOrRestore()
         }
     }
 
-    private var upNodes: [Int] { nodes.indices.filter { nodes[$0].state == .up } }
+    var upNodes: [Int] { nodes.indices.filter { nodes[$0].state == .up } }
 
-    private var leaderIndex: Int? {
+    var leaderIndex: Int? {
         nodes.indices.first { nodes[$0].state == .up && nodes[$0].node?.isLeader == true }
     }
 
     /// A node to hurt: the leader half the time (faults matter most there), else any node that is up.
-    private func victim() -> Int? {
+    func victim() -> Int? {
         if let leader = leaderIndex, random.chance(options.leaderBias) { return leader }
         let candidates = upNodes
         return candidates.isEmpty ? nil : random.pick(candidates)
@@ -150,7 +156,7 @@ extension Simulation {
         } else if roll < 0.9 {
             nodes[node].disk.failNextSync()
             note("n\(nodes[node].id)'s next fsync will fail")
-        } else if nodes.filter({ $0.state == .dead || $0.corrupted }).count < (nodes.count - 1) / 2, mayTakeDown(),
+        } else if lostNodeCount < (nodes.count - 1) / 2, mayTakeDown(),
             !nodes[node].disk.hasPendingWrites
         {
             // Only a disk whose every write completed: a bit flipped in a torn, never-acknowledged tail is

@@ -42,7 +42,7 @@ extension Simulation {
                     violation("n\(nodes[to].id) received a peer frame that is not a message batch")
                     return
                 }
-                for message in messages { node.receive(message) }
+                for message in messages { node.receive(message, incarnation: nodes[from].directoryIncarnation) }
             } catch {
                 violation("a peer frame from n\(nodes[from].id) does not decode: \(error)")
             }
@@ -75,7 +75,7 @@ extension Simulation {
                 violation("a complete snapshot transfer from n\(nodes[from].id) produced no message")
                 return
             }
-            node.receive(message)
+            node.receive(message, incarnation: nodes[from].directoryIncarnation)
             let back = network.delay(from: to, to: from)
             schedule(.snapshotReport(from: from, to: to, delivered: true, senderIncarnation: senderIncarnation), after: back)
         }

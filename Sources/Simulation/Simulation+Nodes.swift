@@ -43,6 +43,7 @@ struct NodeSettings {
         configuration.injectedBugs.acknowledgesBeforeFsync = bug == .acknowledgeBeforeFsync
         configuration.injectedBugs.expiresSessionsEarly = bug == .expireSessionEarly
         configuration.injectedBugs.trustsWallClock = bug == .trustWallClock
+        configuration.injectedBugs.identityCheckDisabled = bug == .identityCheckDisabled
         return configuration
     }
 }
@@ -75,7 +76,8 @@ extension Simulation {
             return
         }
         node.incarnation += 1
-        let configuration = nodeSettings.configuration(for: node.id, voters: voterIDs)
+        var configuration = nodeSettings.configuration(for: node.id, voters: voterIDs)
+        configuration.incarnation = node.directoryIncarnation
         let host = SimHost(simulation: self, index: index, incarnation: node.incarnation)
         do {
             let restored = try NodeRestore.load(from: node.disk.store, configuration: configuration)

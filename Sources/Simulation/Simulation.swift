@@ -33,6 +33,8 @@ public final class Simulation {
     var traceHash = TraceHash()
     var eventCount = 0
     var faultCount = 0
+    /// No new fault is drawn before this time (a restored node is being checked by the cluster).
+    var quietUntil: UInt64 = 0
     var grantCount = 0
     let faultEnd: UInt64
     var livenessDeadline: UInt64

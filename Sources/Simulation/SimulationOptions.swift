@@ -18,6 +18,13 @@ public enum FaultKind: String, CaseIterable, Hashable, Sendable {
     case client
     /// Frames no member sent reach a node: impossible terms and indexes, handovers from non-leaders.
     case forged
+    /// The issue-18 sequence (three nodes): a follower stops, locks are acknowledged by the leader and the
+    /// other follower, whose directory is then wiped; the leader stops; both followers start, the wiped one
+    /// bootstrapped with a new incarnation by a hurried operator. The cluster must refuse it.
+    case wipe
+    /// A node's directory is copied, and later the node is restarted from that old copy (forgetting what it
+    /// acknowledged since); the leader must notice and the cluster refuse it.
+    case restore
 }
 
 /// A deliberate bug the self-test builds into the node and requires the checkers to catch.
@@ -34,6 +41,8 @@ public enum InjectedBug: String, CaseIterable, Hashable, Sendable {
     case commitPreviousTermByCounting = "commit-by-counting"
     /// The leader stamps entries with its wall clock however far it jumped (issue 18, finding 5).
     case trustWallClock = "trust-wall-clock"
+    /// Nodes accept messages from members whose incarnation does not match the record, or that lost data.
+    case identityCheckDisabled = "identity-check-disabled"
 }
 
 /// What one simulation run does.

@@ -23,6 +23,25 @@ public final class FaultyLogStore: LogStore {
         self.store = try FileLogStore(fileSystem: disk, options: options)
     }
 
+    private init(disk: SimulatedFileSystem, generator: any RandomNumberGenerator, options: FileLogStore.Options) {
+        self.disk = disk
+        self.generator = generator
+        self.options = options
+        self.store = nil
+    }
+
+    /// A store on a copy of this one's durable data, as a consistent backup of the directory taken now would
+    /// hold it, in the state of a machine that lost power: `restart()` recovers it.
+    public func durableCopy(generator: some RandomNumberGenerator) -> FaultyLogStore {
+        FaultyLogStore(disk: disk.durableCopy(), generator: generator, options: options)
+    }
+
+    /// An empty store (a wiped directory) with this one's options, in the state of a machine that lost
+    /// power: `restart()` starts it.
+    public func emptyTwin(generator: some RandomNumberGenerator) -> FaultyLogStore {
+        FaultyLogStore(disk: SimulatedFileSystem(directory: disk.directory), generator: generator, options: options)
+    }
+
     private var live: FileLogStore {
         guard let store else { preconditionFailure("the faulty store was used after crash() and before restart()") }
         return store

@@ -54,6 +54,22 @@ final class SimulatedFileSystem: FileSystem {
         self.directory = directory
     }
 
+    /// A new file system holding what is durable in this one (names and contents), as a consistent backup
+    /// of the directory taken now would: nothing pending, nothing open, no fault armed.
+    func durableCopy() -> SimulatedFileSystem {
+        let copy = SimulatedFileSystem(directory: directory)
+        var copied: [ObjectIdentifier: Inode] = [:]
+        for (name, inode) in durableNames.sorted(by: { $0.key < $1.key }) {
+            let twin = copied[ObjectIdentifier(inode)] ?? Inode()
+            twin.durable = inode.durable
+            twin.current = inode.durable
+            copied[ObjectIdentifier(inode)] = twin
+            copy.durableNames[name] = twin
+            copy.names[name] = twin
+        }
+        return copy
+    }
+
     /// How many counted operations the disk has done since it was created.
     private(set) var operationCount = 0
 

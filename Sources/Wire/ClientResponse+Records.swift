@@ -149,6 +149,8 @@ extension NodeStatus {
         writer.writeElements(members, maxCount: membersMax) { $0.writeVarint($1.rawValue) }
         writer.writeElements(learners, maxCount: membersMax) { $0.writeVarint($1.rawValue) }
         writer.writeElements(peers, maxCount: membersMax) { $1.write(to: &$0) }
+        writer.writeBool(canCommit)
+        writer.writeElements(problems, maxCount: membersMax) { $0.writeString($1) }
     }
 
     static func read(from reader: inout ByteReader) throws -> NodeStatus {
@@ -174,10 +176,16 @@ extension NodeStatus {
         let peers = try reader.readElements(maxCount: membersMax, minimumElementSize: PeerProgress.byteCountMin) {
             try PeerProgress.read(from: &$0)
         }
+        let canCommit = try reader.readBool()
+        // A string is at least its one-byte length.
+        let problems = try reader.readElements(maxCount: membersMax, minimumElementSize: 1) {
+            try $0.readString(maxByteCount: WireLimits.messageByteCountMax)
+        }
         return NodeStatus(
             node: node, role: role, term: term, leader: leader, commitIndex: commitIndex, appliedIndex: appliedIndex,
             lastIndex: lastIndex, snapshotIndex: snapshotIndex, sessionCount: sessionCount, lockCount: lockCount,
-            waiterCount: waiterCount, members: members, learners: learners, peers: peers)
+            waiterCount: waiterCount, members: members, learners: learners, peers: peers, canCommit: canCommit,
+            problems: problems)
     }
 }
 

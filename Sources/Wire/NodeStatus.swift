@@ -43,13 +43,20 @@ public struct NodeStatus: Hashable, Sendable {
     /// How far each other member's log has been replicated; only the leader knows this, so it is empty on
     /// every other node. At most ``WireLimits/clusterMembersMax``.
     public var peers: [PeerProgress]
+    /// On the leader: whether a quorum of voters (itself included) is reachable, accepted (not refused for
+    /// its identity) and not stuck, so that writes can commit. Other nodes report true.
+    public var canCommit: Bool
+    /// Sentences about what keeps the cluster from committing or threatens it (a refused or stuck member,
+    /// data loss found on a follower), at most ``WireLimits/clusterMembersMax`` of at most
+    /// ``WireLimits/messageByteCountMax`` bytes each. Empty when all is well.
+    public var problems: [String]
 
-    /// Creates a status report; `peers` is for the leader to fill.
+    /// Creates a status report; `peers`, `canCommit` and `problems` are for the leader to fill.
     public init(
         node: WireNodeID, role: NodeRole, term: WireTerm, leader: WireNodeID?, commitIndex: WireLogIndex,
         appliedIndex: WireLogIndex, lastIndex: WireLogIndex, snapshotIndex: WireLogIndex, sessionCount: UInt64,
         lockCount: UInt64, waiterCount: UInt64, members: [WireNodeID], learners: [WireNodeID],
-        peers: [PeerProgress] = []
+        peers: [PeerProgress] = [], canCommit: Bool = true, problems: [String] = []
     ) {
         self.node = node
         self.role = role
@@ -65,6 +72,8 @@ public struct NodeStatus: Hashable, Sendable {
         self.members = members
         self.learners = learners
         self.peers = peers
+        self.canCommit = canCommit
+        self.problems = problems
     }
 }
 

@@ -74,7 +74,8 @@ final class ChaosCluster: @unchecked Sendable {
         }
         if let wanted { tmpfsNode = mountTmpfs(wanted, bytes: tmpfsBytes) ? wanted : nil }
         faketimeWorks = probeFaketime()
-        for node in Self.nodes { try startNode(node) }
+        // A brand-new cluster: its first start is the one that bootstraps.
+        for node in Self.nodes { try startNode(node, bootstrap: true) }
         var configuration = Configuration()
         configuration.callDeadline = .seconds(2)
         configuration.attemptTimeout = .milliseconds(700)
@@ -159,8 +160,9 @@ final class ChaosCluster: @unchecked Sendable {
         return status == 0
     }
 
-    /// Starts node `n`, under libfaketime with `faketime` (a FAKETIME specification) when given.
-    func startNode(_ node: Int, faketime spec: String? = nil) throws {
+    /// Starts node `n`, under libfaketime with `faketime` (a FAKETIME specification) when given, and with
+    /// `--bootstrap` when `bootstrap` (an empty data directory of a brand-new cluster, or an operator forcing it).
+    func startNode(_ node: Int, faketime spec: String? = nil, bootstrap: Bool = false, join: Bool = false) throws {
         let log = nodeDirectory(node).appendingPathComponent("padlockd.log")
         if !FileManager.default.fileExists(atPath: log.path) {
             FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -171,7 +173,7 @@ final class ChaosCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = padlockd
         let config = nodeDirectory(node).appendingPathComponent("padlockd.toml").path
-        process.arguments = ["--config", config]
+        process.arguments = ["--config", config] + (bootstrap ? ["--bootstrap"] : []) + (join ? ["--join"] : [])
         var environment = ProcessInfo.processInfo.environment
         // Under libfaketime the arguments do not arrive (probeFaketime); the variable carries the same path.
         environment["PADLOCK_CONFIG"] = config
@@ -228,6 +230,14 @@ final class ChaosCluster: @unchecked Sendable {
 
     /// Every node's own status, as far as it answers.
     func statuses() async -> [NodeStatus] { (try? await admin?.status()) ?? [] }
+
+    /// Node `n`'s log so far ("" when unreadable).
+    func log(of node: Int) -> String {
+        (try? String(contentsOf: nodeDirectory(node).appendingPathComponent("padlockd.log"), encoding: .utf8)) ?? ""
+    }
+
+    /// The harness's administrative client (membership changes).
+    var adminClient: PadlockClient? { admin }
 
     /// The node that leads now (the highest term's, if two claim it), or nil.
     func leader() async -> Int? {

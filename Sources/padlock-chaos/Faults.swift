@@ -7,7 +7,7 @@ import Foundation
 
 /// The faults `--faults` may name.
 enum FaultKind: String, CaseIterable, Sendable, Comparable {
-    case kill, pause, partition, clock, disk, restart, packet
+    case kill, pause, partition, clock, disk, restart, packet, wipe
 
     static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -45,12 +45,13 @@ func planFaults(kinds: [FaultKind], seed: UInt64, seconds: Double) -> [PlannedFa
         case .disk: length = Double.random(in: 5...8, using: &random)
         case .restart: length = 0
         case .packet: length = Double.random(in: 3...5, using: &random)
+        case .wipe: length = Double.random(in: 2...3, using: &random)
         }
         let fault = PlannedFault(
             kind: kind, variant: Int.random(in: 0..<60, using: &random), seconds: length,
             gapSeconds: Double.random(in: 2.5...4, using: &random))
         plan.append(fault)
-        budget -= length + fault.gapSeconds + (kind == .restart ? 6 : 0)
+        budget -= length + fault.gapSeconds + (kind == .restart || kind == .wipe ? 6 : 0)
     }
     return plan
 }
@@ -94,7 +95,7 @@ final class FaultInjector: @unchecked Sendable {
         }
     }
 
-    private func record(_ f: String, _ kind: FaultKind, _ detail: String) {
+    func record(_ f: String, _ kind: FaultKind, _ detail: String) {
         op += 1
         var event = HistoryEvent(process: "nemesis", type: "info", f: f, op: op)
         event.kind = kind.rawValue
@@ -144,6 +145,8 @@ final class FaultInjector: @unchecked Sendable {
             detail = await fillDisk(hold)
         case .restart:
             detail = await rollingRestart(leader: leader)
+        case .wipe:
+            detail = await wipe(others[fault.variant % 2], hold: hold)
         case .packet:
             guard let applied = impairPackets(fault, target: target) else { return }
             detail = applied

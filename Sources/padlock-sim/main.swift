@@ -49,11 +49,14 @@ struct PadlockSim: ParsableCommand {
     @Option(help: "Seeds each injected bug may use in --self-test.") var budget: Int = 300
     @Option(help: "Seeds of each bug's profile run without the bug in --self-test; all must be clean.")
     var controls: Int = 20
+    @Option(help: "With --self-test: only this injected bug (\(InjectedBug.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var bug: String?
 
     func validate() throws {
         guard [1, 3, 5].contains(nodes) else { throw ValidationError("--nodes must be 1, 3 or 5") }
         guard ticks > 0, clients > 0 else { throw ValidationError("--ticks and --clients must be positive") }
         _ = try faultSet()
+        if let bug, InjectedBug(rawValue: bug) == nil { throw ValidationError("--bug: no injected bug named \(bug)") }
     }
 
     func faultSet() throws -> Set<FaultKind> {
@@ -117,7 +120,8 @@ struct PadlockSim: ParsableCommand {
     private func runSelfTest() throws {
         let (deterministic, first, second) = SelfTest.isDeterministic(seed: 7)
         print("determinism: seed 7 twice: trace hashes \(first) and \(second): \(deterministic ? "identical" : "DIFFERENT")")
-        let outcomes = SelfTest.run(budget: budget, controls: controls) { outcome in
+        let bugs = bug.flatMap(InjectedBug.init(rawValue:)).map { [$0] } ?? InjectedBug.allCases
+        let outcomes = SelfTest.run(bugs: bugs, budget: budget, controls: controls) { outcome in
             if let seed = outcome.caughtBySeed {
                 print("caught \(outcome.bug.rawValue) at seed \(seed): \(outcome.violation ?? "")")
             } else {

@@ -41,7 +41,8 @@ struct Dev: AsyncParsableCommand {
         try cluster.writeConfigurations(clusterID: clusterID)
         try await cluster.waitForFreePorts(timeout: .seconds(15))
         var processes: [Process] = []
-        for node in 1...nodes { processes.append(try cluster.start(node)) }
+        let bootstrap = cluster.isBrandNew
+        for node in 1...nodes { processes.append(try cluster.start(node, bootstrap: bootstrap)) }
         let stop = SignalLatch(signals: [SIGINT, SIGTERM])
         do {
             try await waitForLeader(cluster, clusterID: clusterID, processes: processes)

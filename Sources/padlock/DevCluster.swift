@@ -98,8 +98,17 @@ struct DevCluster {
         return text
     }
 
-    /// Starts node `n`'s process, its output going to its log file; records its pid.
-    func start(_ node: Int) throws -> Process {
+    /// Whether no node has a data directory yet: a brand-new cluster, whose nodes start with `--bootstrap`.
+    /// A node whose directory is gone while others' remain lost its data and must not bootstrap again.
+    var isBrandNew: Bool {
+        (1...nodeCount).allSatisfy {
+            !FileManager.default.fileExists(atPath: nodeDirectory($0).appendingPathComponent("data").path)
+        }
+    }
+
+    /// Starts node `n`'s process, its output going to its log file; records its pid. `bootstrap` passes
+    /// `--bootstrap`, for the first start of a brand-new cluster.
+    func start(_ node: Int, bootstrap: Bool = false) throws -> Process {
         let folder = nodeDirectory(node)
         let log = folder.appendingPathComponent("padlockd.log")
         if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
@@ -107,7 +116,8 @@ struct DevCluster {
         output.seekToEndOfFile()
         let process = Process()
         process.executableURL = padlockd
-        process.arguments = ["--config", folder.appendingPathComponent("padlockd.toml").path]
+        process.arguments =
+            ["--config", folder.appendingPathComponent("padlockd.toml").path] + (bootstrap ? ["--bootstrap"] : [])
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice

@@ -59,20 +59,24 @@ enum Formatting {
 /// `padlock status` as a table or JSON.
 enum StatusReport {
     static func table(_ statuses: [NodeStatus], endpoints: [String]) -> String {
-        var lines = ["node  role       term  commit  applied  last  sessions  locks  waiters  health  lag"]
+        var lines = ["node  role       term  commit  applied  last  sessions  locks  waiters  health         lag"]
         let leader = statuses.first { $0.role == .leader }
         for status in statuses.sorted(by: { $0.node < $1.node }) {
             let lag = leader.flatMap { leader in
                 leader.peers.first { $0.node == status.node }.map { leader.lastIndex.rawValue &- $0.matchIndex.rawValue }
             }
-            let health = status.leader == nil && status.role != .leader ? "no leader" : "ok"
+            let health =
+                status.leader == nil && status.role != .leader ? "no leader" : status.canCommit ? "ok" : "cannot commit"
             lines.append(
                 [
                     pad("\(status.node.rawValue)", 4), pad("\(status.role)", 9), pad("\(status.term.rawValue)", 4),
                     pad("\(status.commitIndex.rawValue)", 6), pad("\(status.appliedIndex.rawValue)", 7),
                     pad("\(status.lastIndex.rawValue)", 4), pad("\(status.sessionCount)", 8), pad("\(status.lockCount)", 5),
-                    pad("\(status.waiterCount)", 7), pad(health, 6), lag.map(String.init) ?? "-",
+                    pad("\(status.waiterCount)", 7), pad(health, 13), lag.map(String.init) ?? "-",
                 ].joined(separator: "  "))
+        }
+        for status in statuses.sorted(by: { $0.node < $1.node }) {
+            for problem in status.problems { lines.append("node \(status.node.rawValue): \(problem)") }
         }
         return lines.joined(separator: "\n")
     }
@@ -107,6 +111,7 @@ enum StatusReport {
                 "commitIndex": status.commitIndex.rawValue, "appliedIndex": status.appliedIndex.rawValue,
                 "lastIndex": status.lastIndex.rawValue, "snapshotIndex": status.snapshotIndex.rawValue,
                 "sessions": status.sessionCount, "locks": status.lockCount, "waiters": status.waiterCount,
+                "canCommit": status.canCommit, "problems": status.problems,
                 "voters": status.members.map(\.rawValue), "learners": status.learners.map(\.rawValue),
                 "peers": status.peers.map { peer in
                     ["node": peer.node.rawValue, "matchIndex": peer.matchIndex.rawValue, "reachable": peer.isReachable,

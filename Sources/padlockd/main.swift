@@ -2,7 +2,8 @@
 // command-line overrides, and serves until SIGTERM or SIGINT.
 //
 // Exit codes: 0 after a clean shutdown, 1 when storage failed or the data could not be recovered (fail-stop),
-// 2 when the configuration is invalid (the message names the field).
+// 2 when the configuration is invalid (the message names the field) or the data directory cannot be used (an
+// empty one without --bootstrap or join = true among them).
 import ArgumentParser
 import Foundation
 import LockTable
@@ -14,7 +15,8 @@ import Server
 struct Padlockd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "padlockd", abstract: "Run one node of a Padlock cluster.",
-        discussion: "Exit status: 0 clean shutdown, 1 storage failure (fail-stop), 2 invalid configuration.")
+        discussion: "Exit status: 0 clean shutdown, 1 storage failure (fail-stop), 2 invalid configuration or "
+            + "unusable data directory (an empty one starts only with --bootstrap or join = true).")
 
     @Option(help: "The configuration file (TOML; see docs/configuration.md); PADLOCK_CONFIG when not given.")
     var config: String?
@@ -25,6 +27,13 @@ struct Padlockd: ParsableCommand {
     @Option(help: "Override admin-listen (host:port).") var adminListen: String?
     @Option(help: "Override log-level (trace, debug, info, notice, warning, error, critical).") var logLevel: String?
     @Flag(help: "Start as a new node waiting to be added with `padlock member add` (no bootstrap).") var join = false
+    @Flag(help: ArgumentHelp(Self.bootstrapHelp)) var bootstrap = false
+
+    static let bootstrapHelp =
+        "This is the first start of a brand-new cluster: initialise an empty data directory as one of its founding "
+        + "members. Ignored when the directory already holds data. Never use it for a node that lost its data "
+        + "(remove it and add it back with join = true)."
+
 
     /// The configuration file's path: `--config`, else the environment's `PADLOCK_CONFIG`. The variable is for
     /// launchers that cannot pass arguments, such as a program started under libfaketime's LD_PRELOAD, where a
@@ -66,6 +75,7 @@ struct Padlockd: ParsableCommand {
         var logger = Logger(label: "padlockd")
         logger[metadataKey: "node"] = "\(settings.nodeID)"
         var server = ServerSettings(settings)
+        server.bootstrap = bootstrap
         do {
             server.clusterSecret = try settings.security.clusterSecretFile.map(Self.readSecret)
             if let key = settings.tls?.keyFile {

@@ -147,7 +147,7 @@ import Testing
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = Binaries.padlockd
-        process.arguments = ["--config", file.path]
+        process.arguments = ["--config", file.path, "--bootstrap"]
         process.standardError = try FileHandle(forWritingTo: log)
         var blocked = sigset_t()
         var previous = sigset_t()

@@ -57,7 +57,7 @@ import Testing
             try text.write(to: file, atomically: true, encoding: .utf8)
             let process = Process()
             process.executableURL = Binaries.padlockd
-            process.arguments = ["--config", file.path]
+            process.arguments = ["--config", file.path, "--bootstrap"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()

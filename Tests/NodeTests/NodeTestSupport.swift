@@ -33,6 +33,10 @@ final class ManualEnvironment: NodeEnvironment {
     func nodeStopped(_ failure: NodeFailure) { stopped = failure }
     var memberships: [Membership] = []
     func membershipChanged(_ membership: Membership) { memberships.append(membership) }
+    var refusals: [IdentityRefusal] = []
+    func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal) { refusals.append(refusal) }
+    var lostAcknowledgements: [LostAcknowledgement] = []
+    func lostAcknowledgements(_ lost: LostAcknowledgement) { lostAcknowledgements.append(lost) }
     /// When set, `encode` keeps its work until `completeEncodings`, as a thread of its own would.
     var defersEncoding = false
     var pendingEncodings: [(work: @Sendable () -> [UInt8], completion: ([UInt8]) -> Void)] = []

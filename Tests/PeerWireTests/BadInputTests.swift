@@ -28,17 +28,17 @@ import Wire
         #expect(decodeError([]) == .malformed(.truncated(offset: 0, needed: 1, available: 0)))
     }
 
-    @Test(arguments: [0, 5, 6, 15, 21, 22, 0x7F, 0xFF] as [UInt8])
+    @Test(arguments: [0, 5, 6, 15, 22, 23, 0x7F, 0xFF] as [UInt8])
     func aPayloadKindNobodyDefinedIsNamed(_ kind: UInt8) {
         #expect(decodeError([kind, 1, 2, 3]) == .unknownPayloadKind(kind))
     }
 
     @Test func aClockReadingDecodesAndRefusesTrailingBytes() throws {
-        #expect(try PeerWire.decode([20, 0xFF, 0x01]) == .clockReading(PeerClockReading(wallMilliseconds: 255)))
+        #expect(try PeerWire.decode([21, 0xFF, 0x01]) == .clockReading(PeerClockReading(wallMilliseconds: 255)))
         let latest = PeerClockReading(wallMilliseconds: .max)
         #expect(try PeerWire.decode(latest.encoded()) == .clockReading(latest))
-        #expect(decodeError([20]) != nil)
-        #expect(decodeError([20, 1, 2]) != nil)
+        #expect(decodeError([21]) != nil)
+        #expect(decodeError([21, 1, 2]) != nil)
     }
 
     @Test func clientTrafficOnThePeerConnectionIsRefusedByKind() {

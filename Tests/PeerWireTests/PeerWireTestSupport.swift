@@ -38,7 +38,7 @@ let everyBatchableMessage: [Message] = [
     message(.appendResponse(index: LogIndex(9), rejected: true, hintIndex: LogIndex(5), hintTerm: Term(1))),
     message(.appendResponse(index: LogIndex(9), rejected: false, hintIndex: .zero, hintTerm: .zero)),
     message(.heartbeat(commit: LogIndex(77), round: .max)),
-    message(.heartbeatResponse(round: 0)),
+    message(.heartbeatResponse(round: 0, lastIndex: LogIndex(0))),
     message(.timeoutNow, from: .max, to: 0, term: .max),
 ]
 

@@ -56,7 +56,7 @@ import Wire
         }
         let expected: Set<String> = [
             "handshake", "handshakeAnswer", "messages", "snapshotChunk", "challenge", "challengeResponse",
-            "clockReading",
+            "clockReading", "identity",
         ]
         #expect(kinds == expected)
     }
@@ -66,6 +66,23 @@ import Wire
         #expect(try PeerWire.decode(handshake.encoded()) == .handshake(handshake))
         let answer = HandshakeAnswer.accepted(node: WireNodeID(1))
         #expect(try PeerWire.decode(answer.encoded()) == .handshakeAnswer(answer))
+    }
+
+    @Test func thePeerIdentityIsEightBigEndianBytesAndRefusesOtherLengths() throws {
+        let identity = PeerIdentity(incarnation: 0x0102_0304_0506_0708)
+        #expect(identity.encoded() == [20, 1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(try PeerWire.decode(identity.encoded()) == .identity(identity))
+        #expect(throws: PeerWireError.self) { try PeerWire.decode(Array(identity.encoded().dropLast())) }
+        #expect(throws: PeerWireError.self) { try PeerWire.decode(identity.encoded() + [0]) }
+    }
+
+    @Test func aHeartbeatResponseCarriesTheFollowersLastIndex() throws {
+        let response = Message(
+            from: NodeID(2), to: NodeID(1), term: Term(3), kind: .heartbeatResponse(round: 5, lastIndex: LogIndex(300)))
+        let bytes = PeerWire.encodeBatch([response])
+        // kind 16 · count 1 · from 2 · to 1 · term 3 · tag 8 · round 5 · lastIndex 300 as a varint
+        #expect(bytes == [16, 1, 2, 1, 3, 8, 5, 0xAC, 0x02])
+        #expect(try PeerWire.decode(bytes) == .messages([response]))
     }
 
     @Test func thePeerChallengeAndItsResponseRoundTripAndRefuseShortFields() throws {
@@ -86,7 +103,7 @@ import Wire
 
     @Test func encodeBatchesSplitsByMessageCountAndKeepsOrder() throws {
         let limits = PeerWireLimits(messageCountPerBatchMax: 5)
-        let messages = (0..<23).map { message(.heartbeatResponse(round: UInt64($0))) }
+        let messages = (0..<23).map { message(.heartbeatResponse(round: UInt64($0), lastIndex: LogIndex(UInt64($0) * 3))) }
         let payloads = PeerWire.encodeBatches(messages, limits: limits)
         #expect(payloads.count == 5)
         let decoded = try payloads.map { try decodedBatch($0, limits: limits) }

@@ -42,9 +42,23 @@ import Testing
         )
         #expect(leader.committedIndex == .zero)
         #expect(leader.readIndex(context: [7]) == .pending)
-        leader.step(Rules.message(2, 1, term: 1, .heartbeatResponse(round: 1_000)))
+        leader.step(Rules.message(2, 1, term: 1, .heartbeatResponse(round: 1_000, lastIndex: LogIndex(0))))
         #expect(Rules.drain(&leader).readStates.isEmpty, "no majority answered a real round yet")
         #expect(leader.status.droppedMessages == 2)
+    }
+
+    @Test("A follower whose log ends before a heartbeat's commit index commits nothing and answers its last index")
+    func heartbeatBeyondTheLogCommitsNothing() {
+        // Entries of term 1 that a restored copy may hold although the cluster replaced them: the leader's
+        // heartbeat says 5 is committed, and committing through 2 here could apply a foreign entry.
+        var follower = Rules.node(2, term: 2, log: [1, 1])
+        _ = Rules.drain(&follower)
+        follower.step(Rules.message(1, 2, term: 2, .heartbeat(commit: LogIndex(5), round: 7)))
+        #expect(follower.committedIndex == .zero)
+        let answer = Rules.allMessages(Rules.drain(&follower)).map(\.kind)
+        #expect(answer == [.heartbeatResponse(round: 7, lastIndex: LogIndex(2))])
+        follower.step(Rules.message(1, 2, term: 2, .heartbeat(commit: LogIndex(2), round: 8)))
+        #expect(follower.committedIndex == LogIndex(2), "a commit index within the log is taken as before")
     }
 
     @Test("A snapshot from a future term or without voters is dropped")

@@ -34,6 +34,8 @@ import Testing
         (192, "'session expired' after a retry was taken to mean the acquire never applied"),
         (39, "a release that resolve reported as never applied was not sent again"),
         (85, "a client kept using a session whose deadline had passed once a late renewal arrived"),
+        (29, "wipe: a follower restarted before relearning the commit index accepted the wiped node's vote"),
+        (138, "wipe: the identity record was in the restarted follower's log but not applied; two commits at one index"),
     ]
 
     @Test("Seeds that once found bugs stay clean", arguments: SimulationTests.pinned.map(\.seed))

@@ -109,7 +109,7 @@ import Testing
             peers: [
                 PeerProgress(node: WireNodeID(2), matchIndex: WireLogIndex(10), isLearner: false, isReachable: true),
                 PeerProgress(node: WireNodeID(4), matchIndex: WireLogIndex(5), isLearner: true, isReachable: false),
-            ])
+            ], canCommit: false, problems: ["n2"])
         let expected: [UInt8] = [
             0x04, 0x01, 0x00,  // kind: client response, correlation, result
             0x0C,  // result: status
@@ -122,6 +122,8 @@ import Testing
             0x02,  // two peers
             0x02, 0x0A, 0x00, 0x01,  // node 2 at 10, voter, reachable
             0x04, 0x05, 0x01, 0x00,  // node 4 at 5, learner, unreachable
+            0x00,  // cannot commit
+            0x01, 0x02, 0x6E, 0x32,  // one problem: "n2"
         ]
         #expect(response(.status(status)) == expected)
     }

@@ -16,7 +16,8 @@ package enum PeerSamples {
         case 2, 3, 4, 5: .snapshotChunk(chunk(using: &random))
         case 6: .challenge(PeerChallenge(nonce: fixed32(using: &random), proof: fixed32(using: &random)))
         case 7: .challengeResponse(PeerChallengeResponse(proof: fixed32(using: &random)))
-        case 8: .clockReading(PeerClockReading(wallMilliseconds: random.interestingUInt64()))
+        case 8: .identity(PeerIdentity(incarnation: random.interestingUInt64()))
+        case 9: .clockReading(PeerClockReading(wallMilliseconds: random.interestingUInt64()))
         default: .messages(batch(using: &random))
         }
     }
@@ -54,7 +55,7 @@ package enum PeerSamples {
                 index: logIndex(using: &random), rejected: random.chance(50), hintIndex: logIndex(using: &random),
                 hintTerm: term(using: &random))
         case 5: return .heartbeat(commit: logIndex(using: &random), round: random.interestingUInt64())
-        case 6: return .heartbeatResponse(round: random.interestingUInt64())
+        case 6: return .heartbeatResponse(round: random.interestingUInt64(), lastIndex: logIndex(using: &random))
         case 7: return .timeoutNow
         default:
             let count = random.chance(10) ? 8 : random.below(5)

@@ -187,7 +187,8 @@ extension WireSamples {
             lockCount: random.interestingUInt64(), waiterCount: random.interestingUInt64(),
             members: list(&random, maxCount: membersMax) { WireNodeID($0.interestingUInt64()) },
             learners: list(&random, maxCount: membersMax) { WireNodeID($0.interestingUInt64()) },
-            peers: list(&random, maxCount: membersMax) { peerProgress(using: &$0) })
+            peers: list(&random, maxCount: membersMax) { peerProgress(using: &$0) }, canCommit: random.chance(50),
+            problems: list(&random, maxCount: membersMax) { text(maxByteCount: WireLimits.messageByteCountMax, using: &$0) })
     }
 
     static func peerProgress(using random: inout WireRandom) -> PeerProgress {

@@ -235,11 +235,11 @@ final class LocalCluster: @unchecked Sendable {
         return kill(pid, 0) != 0
     }
 
-    /// Starts node `n` again from the configuration `padlock dev` wrote.
-    func restart(_ node: Int) throws {
+    /// Starts node `n` again from the configuration `padlock dev` wrote, with `arguments` added.
+    func restart(_ node: Int, arguments: [String] = []) throws {
         let process = Process()
         process.executableURL = Binaries.padlockd
-        process.arguments = ["--config", nodeDirectory(node).appendingPathComponent("padlockd.toml").path]
+        process.arguments = ["--config", nodeDirectory(node).appendingPathComponent("padlockd.toml").path] + arguments
         let log = try FileHandle(forWritingTo: nodeDirectory(node).appendingPathComponent("padlockd.log"))
         log.seekToEndOfFile()
         process.standardOutput = log

@@ -61,7 +61,7 @@ enum Describe {
             return rejected ? " reject index=\(index) hint=\(hintIndex)@\(hintTerm)" : " index=\(index)"
         case .heartbeat(let commit, let round):
             return " commit=\(commit) round=\(round)"
-        case .heartbeatResponse(let round):
+        case .heartbeatResponse(let round, _):
             return " round=\(round)"
         case .snapshot(let snapshot):
             let metadata = snapshot.metadata
@@ -113,6 +113,7 @@ enum Describe {
             if !status.configuration.members.contains(member) { learner += " removed" }
             lines.append("  \(member): \(state) match=\(progress.match) next=\(progress.next)\(learner)")
         }
+        for lost in status.lostAcknowledgements { lines.append("  lost: \(lost)") }
         return lines
     }
 

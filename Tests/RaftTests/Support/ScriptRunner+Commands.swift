@@ -135,6 +135,17 @@ extension ScriptRunner {
         }
     }
 
+    /// Replaces a node's durable state with the copy `save-copy` took and restarts it from there: a data
+    /// directory restored from a backup, which forgets whatever the node acknowledged since.
+    func restoreCopy(_ args: [String]) throws -> [String] {
+        try ids(args).map { node in
+            guard let copy = cluster.copies[node] else { throw Failure(description: "no copy of \(node) saved") }
+            cluster.durable[node] = copy
+            cluster.restart(node)
+            return Describe.status(cluster.nodes[node]!.status)
+        }
+    }
+
     func reportUnreachable(_ args: [String], _ options: [String: String]) throws -> [String] {
         let node = try id(args.first ?? "")
         let target = try id(options["to"] ?? "")

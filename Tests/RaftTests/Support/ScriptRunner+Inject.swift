@@ -21,7 +21,8 @@ extension ScriptRunner {
         case "heartbeat":
             return .heartbeat(commit: LogIndex(try number(options, "commit")), round: try number(options, "round"))
         case "heartbeat-resp":
-            return .heartbeatResponse(round: try number(options, "round"))
+            return .heartbeatResponse(
+                round: try number(options, "round"), lastIndex: LogIndex(UInt64(options["last"] ?? "0") ?? 0))
         case "timeout-now":
             return .timeoutNow
         case "append":

@@ -44,6 +44,8 @@ final class TestCluster {
     /// Links that drop messages, as (from, to) pairs.
     var cutLinks: Set<[UInt64]> = []
     var restarts: UInt64 = 0
+    /// Copies of nodes' durable state taken by `save-copy`, as an operator's backup would be.
+    var copies: [NodeID: DurableState] = [:]
 
     var ids: [NodeID] { nodes.keys.sorted() }
 
