@@ -90,7 +90,7 @@ public final class TCPListener: LoopHandleOwner {
         if !isPaused { onAccept = nil }
     }
 
-    fileprivate func accept(status: Int32) {
+    func accept(status: Int32) {
         guard let listening = handle, let onAccept else { return }
         guard status == 0 else {
             acceptFailed(UVError(status: status))

@@ -107,7 +107,7 @@ final class NodeRuntime {
             limit: limit, open: FileDescriptors.openCount(), reserve: settings.connections.descriptorReserve)
         let gate = ConnectionGate(loop: loop, settings: settings.connections, connectionBudget: budget, runtime: self)
         self.gate = gate
-        logger.info(
+        logger.notice(
             "connection limits",
             metadata: [
                 "descriptorLimit": "\(limit.map(String.init) ?? "unknown")", "connectionBudget": "\(budget)",

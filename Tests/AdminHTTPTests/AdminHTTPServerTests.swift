@@ -35,6 +35,13 @@ private func counters(of server: LoopBound<AdminHTTPServer>) async throws -> Adm
     try await server.loop.submit { server.value.counters }
 }
 
+/// The server's connections busy answering (a response queued and not yet taken by the socket).
+private func busyCount(of server: LoopBound<AdminHTTPServer>) async throws -> Int {
+    try await server.loop.submit {
+        server.value.connections.values.count { $0.phase == .serving && !$0.isWaitingForRequest }
+    }
+}
+
 private func connectionCount(of server: LoopBound<AdminHTTPServer>) async throws -> Int {
     try await server.loop.submit { server.value.connectionCount }
 }
@@ -173,33 +180,108 @@ struct AdminHTTPServerTests {
         }
     }
 
-    @Test("connections beyond the limit are answered 503 and closed; a freed slot is served again")
-    func connectionLimit() async throws {
+    @Test("when every slot is taken, the connection waiting longest for a request makes room, and /health is answered")
+    func fullPortShedsTheSlowest() async throws {
         let configuration = AdminHTTPServer.Configuration(connectionCountMax: 2)
         try await withLoop(name: "admin") { loop in
             let (server, port) = try await startAdmin(on: loop, configuration: configuration)
             try await withLoop(name: "client") { clientLoop in
-                let first = try await RawClient.connect(on: clientLoop, port: port)
-                let second = try await RawClient.connect(on: clientLoop, port: port)
+                let silent = try await RawClient.connect(on: clientLoop, port: port)
+                while try await connectionCount(of: server) < 1 { try await Task.sleep(for: .milliseconds(2)) }
+                let slow = try await RawClient.connect(on: clientLoop, port: port)
+                try await slow.send("GET /health HTTP/1.1\r\n\(host)X-Slow: ")
                 while try await connectionCount(of: server) < 2 { try await Task.sleep(for: .milliseconds(2)) }
-                let third = try await RawClient.connect(on: clientLoop, port: port)
-                _ = await third.waitForClose()
-                #expect(ParsedResponse.parseAll(third.received.value).map(\.status) == [503])
-                try await second.send("GET /health HTTP/1.1\r\n\(host)\r\n")
-                #expect(await second.responses(1).map(\.status) == [200])
-                try await first.close()
-                _ = await first.waitForClose()
-                while try await connectionCount(of: server) > 1 { try await Task.sleep(for: .milliseconds(2)) }
-                let fourth = try await RawClient.connect(on: clientLoop, port: port)
-                try await fourth.send("GET /health HTTP/1.1\r\n\(host)\r\n")
-                #expect(await fourth.responses(1).map(\.status) == [200])
-                try await second.close()
-                try await fourth.close()
-                _ = await fourth.waitForClose()
+                let health = try await RawClient.connect(on: clientLoop, port: port)
+                try await health.send("GET /health HTTP/1.1\r\n\(host)\r\n")
+                #expect(await health.responses(1).map(\.status) == [200])
+                let shed = await silent.waitForClose()
+                #expect(shed?.reason == .peerReset || shed?.reason == .peerClosed, "the oldest waiting connection made room")
+                #expect(slow.closed.value == nil, "the newer slow connection keeps its slot")
+                try await health.close()
+                try await slow.close()
+                _ = await slow.waitForClose()
             }
             let final = try await counters(of: server)
-            #expect(final.connectionsRejected == 1)
-            #expect(final.connectionsAccepted == 3)
+            #expect(final.connectionsShed == 1)
+            #expect(final.connectionsRejected == 0)
+        }
+    }
+
+    @Test("when every slot is busy answering, a new connection is answered 503 with an overloaded body")
+    func busyPortAnswersOverloaded() async throws {
+        let configuration = AdminHTTPServer.Configuration(connectionCountMax: 2, responseBytesMax: 16 << 20)
+        let big = [UInt8](repeating: UInt8(ascii: "x"), count: 12 << 20)
+        try await withLoop(name: "admin") { loop in
+            let (server, port) = try await startAdmin(on: loop, configuration: configuration) { admin in
+                admin.route("/big") { _ in HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: big) }
+            }
+            try await withLoop(name: "client") { clientLoop in
+                // Two clients that ask for a response larger than the socket buffers and do not read it.
+                var readers: [RawClient] = []
+                for _ in 0..<2 {
+                    let reader = try await RawClient.connect(on: clientLoop, port: port, pausedReading: true)
+                    try await reader.send("GET /big HTTP/1.1\r\n\(host)\r\n")
+                    readers.append(reader)
+                }
+                while try await busyCount(of: server) < 2 { try await Task.sleep(for: .milliseconds(2)) }
+                let third = try await RawClient.connect(on: clientLoop, port: port)
+                _ = await third.waitForClose()
+                let answer = ParsedResponse.parseAll(third.received.value)
+                #expect(answer.map(\.status) == [503])
+                #expect(answer.first?.body.contains("\"status\":\"overloaded\"") == true)
+                #expect(answer.first?.headers["retry-after"] == "1")
+                for reader in readers { try await reader.close() }
+            }
+            #expect(try await counters(of: server).connectionsRejected == 1)
+        }
+    }
+
+    @Test("a new connection must send a complete request within the request timeout, however long the idle timeout")
+    func requestTimeoutBoundsFirstRequest() async throws {
+        let configuration = AdminHTTPServer.Configuration(idleTimeout: .seconds(60), requestTimeout: .seconds(1))
+        try await withLoop(name: "admin") { loop in
+            let (server, port) = try await startAdmin(on: loop, configuration: configuration)
+            try await withLoop(name: "client") { clientLoop in
+                let started = ContinuousClock.now
+                let silent = try await RawClient.connect(on: clientLoop, port: port)
+                let kept = try await RawClient.connect(on: clientLoop, port: port)
+                try await kept.send("GET /health HTTP/1.1\r\n\(host)\r\n")
+                #expect(await kept.responses(1).map(\.status) == [200])
+                let closed = await silent.waitForClose()
+                #expect(closed?.reason == .peerClosed)
+                let elapsed = (silent.closedAt.value ?? .now) - started
+                #expect(elapsed >= .seconds(1) && elapsed < .seconds(20), "closed after \(elapsed)")
+                // After a response the idle timeout (60 s) applies, not the request timeout.
+                #expect(kept.closed.value == nil)
+                try await kept.close()
+                _ = await kept.waitForClose()
+            }
+            #expect(try await counters(of: server).idleTimeouts == 1)
+        }
+    }
+
+    @Test("/health answers while 200 slow connections hold the admin port")
+    func healthDuringSlowFlood() async throws {
+        try await withLoop(name: "admin") { loop in
+            let (server, port) = try await startAdmin(on: loop)
+            try await withLoop(name: "client") { clientLoop in
+                var slow: [RawClient] = []
+                for _ in 0..<200 {
+                    let client = try await RawClient.connect(on: clientLoop, port: port)
+                    try await client.send("GET /health HTTP/1.1\r\n\(host)X-Slow: a")
+                    slow.append(client)
+                }
+                for _ in 0..<3 {
+                    let health = try await RawClient.connect(on: clientLoop, port: port)
+                    try await health.send("GET /health HTTP/1.1\r\n\(host)Connection: close\r\n\r\n")
+                    let answers = await health.responses(1)
+                    #expect(answers.map(\.status) == [200], "answered \(answers)")
+                    _ = await health.waitForClose()
+                }
+                for client in slow { try await client.close() }
+            }
+            let final = try await counters(of: server)
+            #expect(final.connectionsShed >= 136, "the slow connections beyond the 64 slots made room")
         }
     }
 

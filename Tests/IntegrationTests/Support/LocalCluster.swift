@@ -198,6 +198,7 @@ final class LocalCluster: @unchecked Sendable {
     var endpointList: String { endpoints.joined(separator: ",") }
     func clientPort(_ node: Int) -> Int { basePort + node - 1 }
     func peerPort(_ node: Int) -> Int { basePort + 100 + node - 1 }
+    func adminPort(_ node: Int) -> Int { basePort + 200 + node - 1 }
     func nodeDirectory(_ node: Int) -> URL { directory.appendingPathComponent("node-\(node)") }
 
     func log(_ relative: String) -> String {
@@ -225,11 +226,20 @@ final class LocalCluster: @unchecked Sendable {
         return kill(pid, 0) != 0
     }
 
-    /// Starts node `n` again from the configuration `padlock dev` wrote.
-    func restart(_ node: Int) throws {
+    /// Starts node `n` again from the configuration `padlock dev` wrote; with `descriptorLimit`, under
+    /// `ulimit -n` (soft and hard) of that many descriptors, through `sh`.
+    func restart(_ node: Int, descriptorLimit: Int? = nil) throws {
         let process = Process()
-        process.executableURL = Binaries.padlockd
-        process.arguments = ["--config", nodeDirectory(node).appendingPathComponent("padlockd.toml").path]
+        let config = nodeDirectory(node).appendingPathComponent("padlockd.toml").path
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = [
+                "-c", "ulimit -n \(descriptorLimit) && exec \"$0\" --config \"$1\"", Binaries.padlockd.path, config,
+            ]
+        } else {
+            process.executableURL = Binaries.padlockd
+            process.arguments = ["--config", config]
+        }
         let log = try FileHandle(forWritingTo: nodeDirectory(node).appendingPathComponent("padlockd.log"))
         log.seekToEndOfFile()
         process.standardOutput = log
