@@ -91,7 +91,7 @@ final class AdminEndpoint {
         text.family(
             "padlock_handshakes_refused_total", type: .counter,
             help: "Client and peer handshakes refused, by port and reason (timeout, garbage, wrong-role, "
-                + "wrong-cluster, not-member, bad-secret, bad-token, over-cap).")
+                + "wrong-cluster, not-member, no-secret, bad-secret, bad-token, over-cap).")
         for key in metrics.handshakesRefused.keys.sorted() {
             text.sample(labels: ["port": key.port.rawValue, "reason": key.reason], value: Double(metrics.handshakesRefused[key] ?? 0))
         }

@@ -47,8 +47,8 @@ public struct ConnectionSettings: Sendable, Equatable {
 /// out a known member. When a pool (or the descriptor budget) is full, the oldest pending connection is
 /// closed to make room: idle strangers go first, and a member whose handshake takes a round trip gets in.
 ///
-/// Refused handshakes are logged with the source address, at most once per address per 10 s, with a
-/// summary of what was left out every 10 s; every refusal is counted by port and reason.
+/// Refused handshakes are logged with the source address, at most once per address and reason per 10 s,
+/// with a summary of what was left out every 10 s; every refusal is counted by port and reason.
 ///
 /// Loop thread only.
 final class ConnectionGate {
@@ -211,8 +211,9 @@ final class ConnectionGate {
     }
 }
 
-/// Decides which refusals are logged: at most one line per source address per window, the rest summed up
-/// in one summary line per window. Bounded: it remembers at most `addressesMax` addresses per window.
+/// Decides which refusals are logged: at most one line per source address and reason per window, the rest
+/// summed up in one summary line per window. Bounded: it remembers at most `addressesMax` addresses (with
+/// their reasons) per window.
 struct RefusalLog {
     var window: Duration = .seconds(10)
     var addressesMax = 4_096
@@ -232,7 +233,8 @@ struct RefusalLog {
     /// Whether this refusal gets a line of its own; otherwise it is counted for the summary.
     mutating func shouldLog(host: String, reason: String, now: Ticks) -> Bool {
         if windowStart == nil { windowStart = now }
-        if let last = loggedAt[host], now - last < window {
+        let key = "\(host) \(reason)"
+        if let last = loggedAt[key], now - last < window {
             suppressed += 1
             suppressedReasons[reason, default: 0] += 1
             if suppressedAddresses.count < addressesMax { suppressedAddresses.insert(host) }
@@ -243,7 +245,7 @@ struct RefusalLog {
             suppressedReasons[reason, default: 0] += 1
             return false
         }
-        loggedAt[host] = now
+        loggedAt[key] = now
         return true
     }
 

@@ -106,7 +106,7 @@ extension PeerTransport {
             guard handshake.credentials.count == PeerProof.nonceByteCount else {
                 runtime.metrics.peerProofsRefused += 1
                 refuse(
-                    peer.connection, .badCredentials, "bad-secret",
+                    peer.connection, .badCredentials, "no-secret",
                     "this cluster authenticates peers; set cluster-secret-file")
                 return
             }
