@@ -40,9 +40,17 @@ import Wire
         #expect(cluster.nodeLog(1).contains("reason=timeout"), "the timeouts are logged")
     }
 
-    @Test("With 64 idle sockets held on every peer port, a rolling restart of two nodes elects a leader and serves")
-    func idleSocketsOnPeerPortsDoNotBlockElections() async throws {
-        let cluster = try LocalCluster()
+    @Test(
+        "With 64 idle sockets held on every peer port, a rolling restart of two nodes elects a leader and serves",
+        arguments: [false, true])
+    func idleSocketsOnPeerPortsDoNotBlockElections(withSecret: Bool) async throws {
+        let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "padlock-secret-\(UUID().uuidString)")
+        try Data((0..<32).map { UInt8($0 &* 5 &+ 1) }).write(to: secretFile)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile.path)
+        defer { try? FileManager.default.removeItem(at: secretFile) }
+        let cluster = try LocalCluster(
+            settings: withSecret ? "[security]\ncluster-secret-file = \"\(secretFile.path)\"\n" : "")
         defer { cluster.stop() }
         let client = try await cluster.client()
         defer { Task { await client.close() } }
