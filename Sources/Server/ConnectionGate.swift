@@ -203,8 +203,9 @@ final class ConnectionGate {
             entry.connection.abort()
         }
         if let summary = refusals.summary(now: now) {
+            let addresses = summary.addresses == 1 ? "1 address" : "\(summary.addresses) addresses"
             logger.warning(
-                "refused \(summary.refused) handshakes from \(summary.addresses) addresses in the last \(summary.window) (not each logged)",
+                "refused \(summary.refused) handshakes from \(addresses) in the last \(summary.window) (not each logged)",
                 metadata: ["reasons": "\(summary.reasons)"])
         }
         for body in onSweep { body(now) }

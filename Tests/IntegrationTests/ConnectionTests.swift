@@ -90,7 +90,7 @@ import Wire
             socket.writeFrame([0xFF, 0x01, 0x02])
             _ = socket.waitForClose(seconds: 5)
         }
-        let summarized = await waitUntil(seconds: 30) { cluster.nodeLog(1).contains("handshakes from 1 addresses") }
+        let summarized = await waitUntil(seconds: 30) { cluster.nodeLog(1).contains("handshakes from 1 address in the last") }
         #expect(summarized, "a summary line counts what was not logged")
         let lines = refusalLines(cluster.nodeLog(1)).dropFirst(before)
         #expect(lines.count <= 20, "\(lines.count) refusal lines for 1,500 bad handshakes")
