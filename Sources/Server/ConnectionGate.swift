@@ -57,6 +57,9 @@ final class ConnectionGate {
         let port: ServicePort
         let host: String
         let deadline: Ticks
+        /// Whether it sent a well-formed first step of the handshake (a peer answering the secret's
+        /// challenge): such connections are shed only after those that sent nothing useful.
+        var progressed = false
     }
 
     let loop: EventLoop
@@ -122,6 +125,11 @@ final class ConnectionGate {
         return true
     }
 
+    /// The connection sent a well-formed first step and waits for the next: it is shed last.
+    func progressed(_ connection: TCPConnection) {
+        pending[connection.number]?.progressed = true
+    }
+
     /// The connection's handshake was accepted: it leaves the pending pool.
     func authenticated(_ connection: TCPConnection) {
         removePending(connection.number)
@@ -154,11 +162,18 @@ final class ConnectionGate {
         pendingByHost[hostKey] = left > 0 ? left : nil
     }
 
-    /// The longest-waiting pending connection matching `filter` (connection numbers grow with time).
+    /// The pending connection matching `filter` to shed first: the longest-waiting of those that have not
+    /// progressed, else the longest-waiting of all (connection numbers grow with time).
     private func oldestPending(where filter: (Pending) -> Bool) -> Pending? {
         var oldest: Pending?
         for entry in pending.values where filter(entry) {
-            if oldest.map({ entry.connection.number < $0.connection.number }) ?? true { oldest = entry }
+            guard let current = oldest else {
+                oldest = entry
+                continue
+            }
+            if (entry.progressed ? 1 : 0, entry.connection.number) < (current.progressed ? 1 : 0, current.connection.number) {
+                oldest = entry
+            }
         }
         return oldest
     }

@@ -115,6 +115,7 @@ extension PeerTransport {
                 side: .listener, cluster: clusterID, dialer: node.rawValue, listener: selfID.rawValue,
                 dialerNonce: handshake.credentials, listenerNonce: nonce)
             peer.challenge = (node, handshake.credentials, nonce)
+            gate.progressed(peer.connection)
             _ = peer.connection.send(PeerChallenge(nonce: nonce, proof: proof).encoded())
             return
         } else {

@@ -163,6 +163,11 @@ import Wire
         let closedAfter = idle.waitForClose(seconds: 20)
         #expect(closedAfter != nil, "the idle connection without a session is closed")
         #expect(holding.waitForClose(seconds: 6) == nil, "the connection whose session lives stays open")
+        // The client library, idle all this while, opens what the nodes closed and goes on working.
+        let lock = try await client.acquire("acme/after-idle")
+        try await lock.release()
+        let metrics = try adminGet(cluster.adminPort(leader), "/metrics")
+        #expect(!metrics.contains("padlock_idle_client_connections_closed_total 0"), "\(metrics.suffix(1_500))")
     }
 }
 
