@@ -169,6 +169,9 @@ public final class AdminHTTPServer {
             noteOverload("admin connection closed to make room: it had not sent a complete request", connection)
             oldest.shed()
             serving.removeAll { $0 === oldest }
+            // A reset frees the descriptor at once; its close callback comes at the end of the loop iteration,
+            // after a burst of accepts, which must not count it against the limit below.
+            connections.removeValue(forKey: oldest.connection.number)
         }
         let admin = AdminConnection(server: self, connection: connection, deadline: deadline)
         connections[connection.number] = admin

@@ -139,6 +139,26 @@ import Wire
         #expect(metrics.contains("padlock_file_descriptor_limit 256"), "\(metrics.suffix(1_500))")
     }
 
+    @Test("/health answers 200 while 200 slow connections hold the admin port")
+    func healthDuringSlowAdminFlood() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.stop() }
+        let client = try await cluster.client()
+        defer { Task { await client.close() } }
+        #expect(await waitUntil(seconds: 30) { await cluster.leader(using: client) != nil })
+        var slow: [RawSocket] = []
+        for _ in 0..<200 {
+            let socket = try RawSocket(port: cluster.adminPort(1))
+            socket.write(Array("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: a".utf8))
+            slow.append(socket)
+        }
+        let health = try adminGet(cluster.adminPort(1), "/health")
+        #expect(health.hasPrefix("HTTP/1.1 200"), "\(health)")
+        #expect(health.contains("\"status\":\"ok\""))
+        let metrics = try adminGet(cluster.adminPort(1), "/metrics")
+        #expect(!metrics.contains("padlock_admin_connections_shed_total 0"), "the slow connections made room")
+    }
+
     @Test("A client connection without sessions is closed when idle; one whose session lives is kept")
     func idleClientConnections() async throws {
         let cluster = try LocalCluster(settings: "[connections]\nclient-idle-timeout = \"2s\"\n")
