@@ -33,7 +33,7 @@ struct ListenerFailureTests {
                     accepted.with { $0 += 1 }
                     connection.close()
                 }
-                listener.acceptPause = .milliseconds(300)
+                listener.acceptPause = .seconds(3)
                 listener.onAcceptError = { error in
                     #expect(error == .tooManyOpenFiles)
                     reported.with { $0 += 1 }
@@ -44,13 +44,20 @@ struct ListenerFailureTests {
             let port = try await loop.submit { listener.value.port }
             // libuv calls back with EMFILE only when its own reserve descriptor is gone, and then tries to accept
             // again at once; the listener must stop that by closing its socket.
+            let pausedAt = ContinuousClock.now
             let paused = try await loop.submit { () -> Bool in
                 listener.value.accept(status: UV_EMFILE.rawValue)
                 return listener.value.isPaused
             }
             #expect(paused)
             #expect(reported.value == 1)
-            await #expect(throws: UVError.connectionRefused) { _ = try await connect(on: loop, port: port) }
+            do {
+                _ = try await connect(on: loop, port: port)
+                // Only a test task that ran late may find the port listening again.
+                #expect(ContinuousClock.now - pausedAt >= .seconds(3), "a paused listener accepted a connection")
+            } catch {
+                #expect(error as? UVError == .connectionRefused)
+            }
             while try await loop.submit({ listener.value.isPaused }) { try await Task.sleep(for: .milliseconds(20)) }
             var client: LoopBound<TCPConnection>?
             for _ in 0..<200 where client == nil {
@@ -58,7 +65,7 @@ struct ListenerFailureTests {
                 if client == nil { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(client != nil, "the listener accepts on port \(port) again after its pause")
-            await waitUntil { accepted.value == 1 }
+            await waitUntil { accepted.value >= 1 }
             try await loop.submit { listener.value.close() }
         }
     }
