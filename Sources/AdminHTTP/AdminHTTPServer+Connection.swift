@@ -23,12 +23,15 @@ final class AdminConnection {
     var pending: (bytes: [UInt8], closesAfter: Bool)?
     /// Serving: when the next complete request must have arrived. Closing: when to give up and reset.
     var deadline: Ticks
+    /// When the connection began waiting for its next request (connected, or answered the last one).
+    var waitingSince: Ticks
 
     init(server: AdminHTTPServer, connection: TCPConnection, deadline: Ticks) {
         self.server = server
         self.connection = connection
         self.parser = HTTPRequestParser(limits: server.configuration.parserLimits)
         self.deadline = deadline
+        self.waitingSince = server.loop.now
         // The connection holds these closures until it has closed, then releases them, which ends the
         // cycle between it and this object.
         connection.onFrame = { [self] bytes in received(bytes) }
@@ -38,6 +41,10 @@ final class AdminConnection {
 
     private func received(_ bytes: [UInt8]) {
         guard phase == .serving else { return }
+        if !parser.isInsideRequest && !bytes.isEmpty {
+            // A request began: it must be complete within the request timeout, however long the idle one.
+            deadline = min(deadline, server.loop.now + server.configuration.requestTimeout)
+        }
         parser.append(bytes)
         serveBuffered()
     }
@@ -55,6 +62,7 @@ final class AdminConnection {
             }
             let response = server.response(to: request)
             deadline = server.loop.now + server.configuration.idleTimeout
+            waitingSince = server.loop.now
             send(response.serialized(keepAlive: request.keepAlive, includeBody: request.method != .head),
                  closesAfter: !request.keepAlive)
         }
@@ -96,6 +104,19 @@ final class AdminConnection {
         self.pending = nil
         send(pending.bytes, closesAfter: pending.closesAfter)
         serveBuffered()
+    }
+
+    /// Whether the connection only waits for a request (nothing to answer, nothing unsent): the kind a new
+    /// connection may displace when every slot is taken.
+    var isWaitingForRequest: Bool {
+        phase == .serving && pending == nil && connection.queuedWriteBytes == 0
+    }
+
+    /// Resets the connection to make room for another.
+    func shed() {
+        phase = .closing
+        pending = nil
+        connection.abort()
     }
 
     /// Closes in an orderly way (queued responses are written first), resetting the connection if that

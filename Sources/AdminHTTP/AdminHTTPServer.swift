@@ -15,11 +15,17 @@ import Logging
 ///
 /// Behaviour: unknown paths get 404, other methods on a known path 405 (with `Allow: GET, HEAD`), and a
 /// request the parser refuses gets its status (400, 411, 413, 414, 431, 501 or 505), is logged, and closes
-/// the connection. Pipelined requests are answered in order. Bounds: at most `connectionCountMax`
-/// connections are served (more are answered 503 and closed); each connection must deliver a complete
-/// request within `idleTimeout` of connecting or of its previous response (a slow or silent client is
-/// closed, with 408 when it was inside a request), and a closing connection that does not drain within
-/// another `idleTimeout` is reset. Responses are bounded by `responseBytesMax`.
+/// the connection. Pipelined requests are answered in order. Bounds: each connection must deliver a
+/// complete request within `requestTimeout` of connecting or of the request's first byte, and its next
+/// request within `idleTimeout` of its previous response (a slow or silent client is closed, with 408 when
+/// it was inside a request); a closing connection that does not drain within another `idleTimeout` is
+/// reset. Responses are bounded by `responseBytesMax`.
+///
+/// At most `connectionCountMax` connections are served. When all are taken, a new connection closes the
+/// one that has waited longest for a complete request (slow and idle connections go first, so a health
+/// check still gets in during a flood of slow connections); only when every connection is busy answering
+/// is the new one refused, with 503 and a JSON body `{"status":"overloaded",…}`, which a monitor can tell
+/// apart from an application's own 503.
 ///
 /// While listening, the server's listener and timer keep it alive; `close()` (or the loop stopping)
 /// releases it.
@@ -31,22 +37,29 @@ public final class AdminHTTPServer {
     public struct Configuration: Sendable, Equatable {
         /// The most connections served at once; further ones are answered 503 and closed.
         public var connectionCountMax: Int
-        /// How long a connection may take to deliver its next complete request (not just its next byte,
-        /// which would let a slowloris client hold a connection forever).
+        /// How long a connection may take to deliver its next complete request after a response (not
+        /// just its next byte, which would let a slowloris client hold a connection forever).
         public var idleTimeout: Duration
+        /// How long a new connection may take to deliver its first complete request, and any request may
+        /// take from its first byte; never longer than `idleTimeout`.
+        public var requestTimeout: Duration
         /// The request parser's bounds.
         public var parserLimits: HTTPRequestParser.Limits
         /// The largest response (head and body); a handler's larger answer is replaced by a 500. Also the
         /// bound of each connection's write queue.
         public var responseBytesMax: Int
 
-        /// Makes a configuration: 64 connections, 30 s idle timeout, the parser's default limits, 4 MiB
-        /// responses.
+        /// Makes a configuration: 64 connections, 30 s idle timeout, 10 s request timeout, the parser's
+        /// default limits, 4 MiB responses.
         public init(connectionCountMax: Int = 64, idleTimeout: Duration = .seconds(30),
+                    requestTimeout: Duration = .seconds(10),
                     parserLimits: HTTPRequestParser.Limits = .init(), responseBytesMax: Int = 4 << 20) {
             precondition((1...10_000).contains(connectionCountMax), "connectionCountMax \(connectionCountMax)")
             precondition(idleTimeout >= .milliseconds(10) && idleTimeout <= .seconds(3600),
                          "idleTimeout \(idleTimeout) is outside 10 ms...1 h")
+            precondition(requestTimeout >= .milliseconds(10) && requestTimeout <= .seconds(3600),
+                         "requestTimeout \(requestTimeout) is outside 10 ms...1 h")
+            self.requestTimeout = min(requestTimeout, idleTimeout)
             precondition((4096...(1 << 30)).contains(responseBytesMax), "responseBytesMax \(responseBytesMax)")
             self.connectionCountMax = connectionCountMax
             self.idleTimeout = idleTimeout
@@ -59,9 +72,11 @@ public final class AdminHTTPServer {
     public struct Counters: Sendable, Equatable {
         /// Connections accepted and served.
         public var connectionsAccepted = 0
-        /// Connections refused because `connectionCountMax` were open (answered 503, or reset when even
-        /// the refusals pile up).
+        /// Connections refused because `connectionCountMax` were busy (answered 503 overloaded, or reset
+        /// when even the refusals pile up).
         public var connectionsRejected = 0
+        /// Connections without a complete request closed to make room for a new one.
+        public var connectionsShed = 0
         /// Requests answered by a handler, 404 or 405.
         public var requestsAnswered = 0
         /// Requests the parser refused.
@@ -80,6 +95,7 @@ public final class AdminHTTPServer {
     private var listener: TCPListener?
     private var sweepTimer: LoopTimer?
     private var isClosed = false
+    private var lastOverloadNote: Ticks?
     /// Connections by their loop-wide number; removed when they have closed.
     var connections: [Int: AdminConnection] = [:]
 
@@ -138,26 +154,58 @@ public final class AdminHTTPServer {
     }
 
     private func accept(_ connection: TCPConnection) {
-        let deadline = loop.now + configuration.idleTimeout
+        let deadline = loop.now + configuration.requestTimeout
         if isClosed || connections.count >= 2 * configuration.connectionCountMax {
             // Refusals themselves are piling up: reset at once rather than hold another handle.
             counters.connectionsRejected += 1
             connection.abort()
             return
         }
+        var serving = connections.values.filter { $0.phase == .serving }
+        if serving.count >= configuration.connectionCountMax,
+            let oldest = serving.filter(\.isWaitingForRequest).min(by: { $0.waitingSince < $1.waitingSince })
+        {
+            counters.connectionsShed += 1
+            noteOverload("admin connection closed to make room: it had not sent a complete request", connection)
+            oldest.shed()
+            serving.removeAll { $0 === oldest }
+            // A reset frees the descriptor at once; its close callback comes at the end of the loop iteration,
+            // after a burst of accepts, which must not count it against the limit below.
+            connections.removeValue(forKey: oldest.connection.number)
+        }
         let admin = AdminConnection(server: self, connection: connection, deadline: deadline)
         connections[connection.number] = admin
-        let serving = connections.values.count(where: { $0.phase == .serving })
-        if serving > configuration.connectionCountMax {
+        guard serving.count < configuration.connectionCountMax else {
             counters.connectionsRejected += 1
-            loop.logger.notice("admin connection refused: too many connections",
-                               metadata: ["connection": "\(connection.number)",
-                                          "connectionCountMax": "\(configuration.connectionCountMax)"])
-            admin.refuse(HTTPResponse.text("too many admin connections; try again later\n",
-                                           status: .serviceUnavailable))
-        } else {
-            counters.connectionsAccepted += 1
+            noteOverload("admin connection refused: every connection is busy", connection)
+            admin.refuse(Self.overloaded(connectionCountMax: configuration.connectionCountMax))
+            return
         }
+        counters.connectionsAccepted += 1
+    }
+
+    /// The answer when every connection is taken: 503 with a body that says so, unlike a handler's 503.
+    static func overloaded(connectionCountMax: Int) -> HTTPResponse {
+        let body = """
+            {"status":"overloaded","reason":"the admin port serves at most \(connectionCountMax) connections \
+            and all are busy; try again shortly"}
+
+            """
+        var response = HTTPResponse(status: .serviceUnavailable, contentType: "application/json", body: body)
+        response.headers.add(name: "Retry-After", value: "1")
+        return response
+    }
+
+    /// Overload notes, at most one line per 10 s.
+    private func noteOverload(_ message: String, _ connection: TCPConnection) {
+        let now = loop.now
+        if let last = lastOverloadNote, now - last < .seconds(10) { return }
+        lastOverloadNote = now
+        loop.logger.notice(
+            "\(message)",
+            metadata: ["source": "\(connection.remoteHost ?? "unknown")",
+                       "connectionCountMax": "\(configuration.connectionCountMax)",
+                       "shed": "\(counters.connectionsShed)", "rejected": "\(counters.connectionsRejected)"])
     }
 
     /// Applies every connection's deadline; runs on the repeating sweep timer.

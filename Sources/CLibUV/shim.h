@@ -49,6 +49,21 @@ static inline int padlock_tcp_local_port(const uv_tcp_t *handle) {
     return ntohs(((struct sockaddr_in6 *)&storage)->sin6_port);
 }
 
+/* The numeric host (no port) at the other end of a connected TCP handle, written into `text` (at least
+   INET6_ADDRSTRLEN bytes); 0 or a negative status code. */
+static inline int padlock_tcp_peer_host(const uv_tcp_t *handle, char *text, size_t size) {
+    struct sockaddr_storage storage;
+    int length = (int)sizeof(storage);
+    int status = uv_tcp_getpeername(handle, (struct sockaddr *)&storage, &length);
+    if (status != 0) {
+        return status;
+    }
+    if (storage.ss_family == AF_INET) {
+        return uv_ip4_name((const struct sockaddr_in *)&storage, text, size);
+    }
+    return uv_ip6_name((const struct sockaddr_in6 *)&storage, text, size);
+}
+
 /* Names the calling thread (Linux keeps the first 15 bytes); a no-op elsewhere. */
 #if defined(__linux__)
 #include <pthread.h>

@@ -59,6 +59,9 @@ public final class TCPConnection: LoopHandleOwner {
     /// Bytes sent and not yet written: gathered in `corked`, or handed to `uv_write` whose callbacks have
     /// not run yet.
     public internal(set) var queuedWriteBytes = 0
+    /// The numeric address at the other end (`127.0.0.1`, `::1`), for an accepted connection; nil for one
+    /// this side dialed, or when the system could not say.
+    public internal(set) var remoteHost: String?
     /// Frames (with their prefixes) or raw bytes sent during this loop iteration, written together when it
     /// ends (`LoopCore.flushCorkedWrites`).
     var corked: [UInt8] = []

@@ -53,4 +53,8 @@ extension UVError {
     public static let invalidArgument = UVError(status: UV_EINVAL.rawValue)
     /// The end of the stream was reached.
     public static let endOfFile = UVError(status: UV_EOF.rawValue)
+    /// The process has no file descriptor left (its `RLIMIT_NOFILE`).
+    public static let tooManyOpenFiles = UVError(status: UV_EMFILE.rawValue)
+    /// The system's file table is full.
+    public static let fileTableOverflow = UVError(status: UV_ENFILE.rawValue)
 }

@@ -13,7 +13,8 @@ final class AdminEndpoint {
     init(runtime: NodeRuntime) { self.runtime = runtime }
 
     func listen(on endpoint: Endpoint) throws(UVError) -> Int {
-        let server = AdminHTTPServer(loop: runtime.loop)
+        let configuration = AdminHTTPServer.Configuration(requestTimeout: runtime.settings.connections.adminRequestTimeout)
+        let server = AdminHTTPServer(loop: runtime.loop, configuration: configuration)
         server.route("/metrics") { [unowned self] _ in
             HTTPResponse(status: .ok, contentType: PrometheusText.contentType, body: self.metrics())
         }
@@ -89,6 +90,7 @@ final class AdminEndpoint {
         renderCounters(node.counters, into: &text)
         renderTransport(status, into: &text)
         ServerMetrics.renderClocks(node.clockReport, refusedRaftMessages: node.droppedRaftMessages, into: &text)
+        renderConnections(into: &text)
         runtime.metrics.syncLatency.render(
             into: &text, name: "padlock_fsync_seconds", help: "Time of each durable write (append and fdatasync).")
         return text.output
@@ -105,7 +107,6 @@ final class AdminEndpoint {
         let metrics = runtime.metrics
         text.counter("padlock_client_requests_total", help: "Client requests received.", value: Double(metrics.clientRequests))
         text.counter("padlock_bad_client_frames_total", help: "Client connections closed for an undecodable request.", value: Double(metrics.badClientFrames))
-        text.counter("padlock_handshakes_refused_total", help: "Client and peer handshakes refused.", value: Double(metrics.handshakesRefused))
         text.counter("padlock_requests_denied_total", help: "Client requests answered permissionDenied.", value: Double(metrics.requestsDenied))
         text.counter("padlock_peer_proofs_refused_total", help: "Peer links refused for a missing or wrong proof of the cluster secret.", value: Double(metrics.peerProofsRefused))
         text.counter("padlock_peer_messages_refused_total", help: "Peer messages with a forged sender.", value: Double(metrics.peerMessagesRefused))
@@ -114,6 +115,35 @@ final class AdminEndpoint {
             help: "Peer messages refused because the sender's incarnation does not match the cluster's record or was lost.",
             value: Double(runtime.node.refusedPeerMessages))
         text.counter("padlock_peer_frames_dropped_total", help: "Peer frames dropped on a full link.", value: Double(metrics.peerFramesDropped))
+    }
+
+    private func renderConnections(into text: inout PrometheusText) {
+        let metrics = runtime.metrics
+        text.family(
+            "padlock_handshakes_refused_total", type: .counter,
+            help: "Client and peer handshakes refused, by port and reason (timeout, garbage, wrong-role, "
+                + "wrong-cluster, not-member, no-secret, bad-secret, bad-token, over-cap).")
+        for key in metrics.handshakesRefused.keys.sorted() {
+            text.sample(labels: ["port": key.port.rawValue, "reason": key.reason], value: Double(metrics.handshakesRefused[key] ?? 0))
+        }
+        text.family(
+            "padlock_connections_shed_total", type: .counter,
+            help: "Connections still in their handshake closed to make room, by the limit that was full.")
+        for reason in metrics.connectionsShed.keys.sorted() {
+            text.sample(labels: ["reason": reason], value: Double(metrics.connectionsShed[reason] ?? 0))
+        }
+        text.counter("padlock_accept_errors_total", help: "Accepts that failed (out of file descriptors, mostly).", value: Double(metrics.acceptErrors))
+        text.counter("padlock_idle_client_connections_closed_total", help: "Client connections closed for idleness (no session, nothing sent).", value: Double(metrics.idleClientsClosed))
+        text.gauge("padlock_file_descriptor_limit", help: "The file descriptor limit (RLIMIT_NOFILE, soft) padlockd runs with.", value: Double(metrics.descriptorLimit))
+        text.gauge("padlock_connection_budget", help: "Client and peer connections the descriptor limit leaves room for.", value: Double(runtime.gate.connectionBudget))
+        text.family("padlock_pending_connections", type: .gauge, help: "Connections still in their handshake, by port.")
+        for port in ServicePort.allCases {
+            text.sample(labels: ["port": port.rawValue], value: Double(runtime.gate.pendingCount(port)))
+        }
+        if let server {
+            text.counter("padlock_admin_connections_shed_total", help: "Admin connections without a complete request closed to make room.", value: Double(server.counters.connectionsShed))
+            text.counter("padlock_admin_connections_rejected_total", help: "Admin connections answered 503 overloaded.", value: Double(server.counters.connectionsRejected))
+        }
     }
 
     private func renderTransport(_ status: NodeStatus, into text: inout PrometheusText) {

@@ -9,6 +9,13 @@ import Wire
 /// its answers written back. Anything else — garbage, a peer handshake, an oversized frame, an undecodable
 /// request — closes that connection with a logged reason; the node keeps serving everyone else.
 ///
+/// Admission goes through the `ConnectionGate`: a connection must finish its handshake within the handshake
+/// timeout, and until then it holds a slot of the small pending pool, not one of the `connectionsMax`
+/// client slots. An authenticated connection that has been silent for `clientIdleTimeout`, has no request
+/// waiting for an answer, and has used no session that is still open is closed (the client library opens
+/// its connections again when it next needs them); a connection whose sessions live is never closed for
+/// idleness.
+///
 /// Loop thread only.
 final class ClientListener {
     /// One client connection.
@@ -21,10 +28,17 @@ final class ClientListener {
         /// Answers the write queue refused, sent once it drains (the connection stops reading meanwhile, so
         /// this stays bounded by the requests it already had in flight).
         var overflow: [[UInt8]] = []
+        /// When the client last sent a frame.
+        var lastReceived: Ticks
+        /// Requests handed to the node and not answered yet (answers beyond requests are not counted).
+        var outstanding = 0
+        /// Sessions this connection opened or acted for (at most `sessionsTrackedMax`; more keeps it open).
+        var sessions: Set<SessionID> = []
 
-        init(tcp: TCPConnection, id: ClientID) {
+        init(tcp: TCPConnection, id: ClientID, now: Ticks) {
             self.tcp = tcp
             self.id = id
+            self.lastReceived = now
         }
     }
 
@@ -39,13 +53,19 @@ final class ClientListener {
     var nextID: UInt64 = 1
     /// The configured clients; empty when the port is open.
     var directory: ClientDirectory
+    /// Authenticated connections now.
+    private(set) var admittedCount = 0
+    unowned let gate: ConnectionGate
+    /// Sessions remembered per connection; a connection that used more is never closed for idleness.
+    static let sessionsTrackedMax = 1_024
 
     static let limits = ConnectionLimits(maxFrameBytes: WireLimits.framePayloadByteCountMax, writeQueueBytesMax: 8 << 20)
 
     init(
         loop: EventLoop, selfID: WireNodeID, clusterID: UInt64, connectionsMax: Int, directory: ClientDirectory,
-        logger: Logger, runtime: NodeRuntime
+        logger: Logger, runtime: NodeRuntime, gate: ConnectionGate
     ) {
+        self.gate = gate
         self.directory = directory
         self.loop = loop
         self.selfID = selfID
@@ -59,21 +79,29 @@ final class ClientListener {
         let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits, tls: tls) {
             [unowned self] connection in self.accepted(connection)
         }
+        listener.onAcceptError = { [unowned self] error in self.runtime.acceptFailed(error) }
         self.listener = listener
         return listener.port
     }
 
     private func accepted(_ tcp: TCPConnection) {
-        let connection = Connection(tcp: tcp, id: ClientID(nextID))
+        guard gate.admit(tcp, on: .client) else { return }
+        let connection = Connection(tcp: tcp, id: ClientID(nextID), now: loop.now)
         nextID += 1
         connections[connection.id] = connection
         tcp.onFrame = { [unowned self, unowned connection] payload in self.received(payload, on: connection) }
         tcp.onWritable = { [unowned self, unowned connection] in self.drain(connection) }
         tcp.onClose = { [unowned self] closed in
+            self.gate.closed(tcp)
             guard let gone = self.connections.removeValue(forKey: connection.id) else { return }
-            if gone.admitted { self.runtime.node.clientDisconnected(gone.id) }
+            if gone.admitted {
+                self.admittedCount -= 1
+                self.runtime.node.clientDisconnected(gone.id)
+            }
             if case .frameTooLarge = closed.reason {
-                self.logger.warning("client connection closed: frame too large", metadata: ["client": "\(gone.id)"])
+                self.logger.warning(
+                    "client connection closed: frame too large",
+                    metadata: ["client": "\(gone.id)", "source": "\(tcp.remoteHost ?? "unknown")"])
             }
         }
     }
@@ -83,9 +111,12 @@ final class ClientListener {
             admit(payload, connection)
             return
         }
+        connection.lastReceived = loop.now
         do {
             let request = try ClientRequest(decoding: payload)
             runtime.metrics.clientRequests += 1
+            connection.outstanding += 1
+            if let session = Self.session(of: request.operation) { remember(session, on: connection) }
             if let refusal = refusal(of: request.operation, on: connection) {
                 if case .permissionDenied = refusal { runtime.metrics.requestsDenied += 1 }
                 send(ClientResponse(correlation: request.correlation, outcome: .failure(refusal)), to: connection.id)
@@ -94,7 +125,12 @@ final class ClientListener {
             let caller = connection.identity.map { Caller(name: $0.name, sessionsMax: UInt64($0.sessionsMax)) }
             runtime.node.receive(request, from: connection.id, caller: caller)
         } catch {
-            logger.warning("closing a client connection: bad request", metadata: ["client": "\(connection.id)", "reason": "\(error)"])
+            logger.warning(
+                "closing a client connection: bad request",
+                metadata: [
+                    "client": "\(connection.id)", "source": "\(connection.tcp.remoteHost ?? "unknown")",
+                    "reason": "\(error)",
+                ])
             runtime.metrics.badClientFrames += 1
             connection.tcp.close()
         }
@@ -106,18 +142,19 @@ final class ClientListener {
         do {
             handshake = try Handshake(decoding: payload)
         } catch {
-            logger.warning("closing a client connection: no handshake", metadata: ["reason": "\(error)"])
-            runtime.metrics.handshakesRefused += 1
+            gate.refused(
+                connection.tcp, on: .client, reason: "garbage",
+                detail: "closing a client connection: no handshake (\(error))")
             if let answer = HandshakeAnswer.refusal(for: error) { _ = connection.tcp.send(answer.encoded()) }
             connection.tcp.close()
             return
         }
         if handshake.role != .client {
-            refuse(connection, .wrongRole, "this is the client port; peers connect to the peer port")
+            refuse(connection, .wrongRole, "wrong-role", "this is the client port; peers connect to the peer port")
         } else if handshake.cluster.rawValue != 0 && handshake.cluster.rawValue != clusterID {
-            refuse(connection, .wrongCluster, "this node belongs to cluster \(clusterID), not \(handshake.cluster.rawValue)")
-        } else if connections.values.filter(\.admitted).count >= connectionsMax {
-            refuse(connection, .overloaded, "this node serves at most \(connectionsMax) client connections; try another")
+            refuse(connection, .wrongCluster, "wrong-cluster", "this node belongs to cluster \(clusterID), not \(handshake.cluster.rawValue)")
+        } else if admittedCount >= connectionsMax {
+            refuse(connection, .overloaded, "over-cap", "this node serves at most \(connectionsMax) client connections; try another")
         } else {
             switch directory.admit(credentials: handshake.credentials) {
             case .open:
@@ -125,10 +162,12 @@ final class ClientListener {
             case .client(let identity):
                 connection.identity = identity
             case .refused(let reason):
-                refuse(connection, .badCredentials, reason)
+                refuse(connection, .badCredentials, "bad-token", reason)
                 return
             }
             connection.admitted = true
+            admittedCount += 1
+            gate.authenticated(connection.tcp)
             _ = connection.tcp.send(HandshakeAnswer.accepted(node: selfID).encoded())
         }
     }
@@ -194,9 +233,8 @@ final class ClientListener {
         }
     }
 
-    private func refuse(_ connection: Connection, _ reason: RefusalReason, _ message: String) {
-        logger.warning("refusing a client connection", metadata: ["reason": "\(reason)", "detail": "\(message)"])
-        runtime.metrics.handshakesRefused += 1
+    private func refuse(_ connection: Connection, _ reason: RefusalReason, _ label: String, _ message: String) {
+        gate.refused(connection.tcp, on: .client, reason: label, detail: message)
         _ = connection.tcp.send(HandshakeAnswer.refused(reason: reason, message: message).encoded())
         connection.tcp.close()
     }
@@ -204,6 +242,8 @@ final class ClientListener {
     /// Writes an answer; one the write queue cannot take now waits for it to drain.
     func send(_ response: ClientResponse, to client: ClientID) {
         guard let connection = connections[client] else { return }
+        connection.outstanding = max(0, connection.outstanding - 1)
+        if case .success(.sessionOpened(let grant)) = response.outcome { remember(grant.session, on: connection) }
         let payload = response.encoded()
         if !connection.overflow.isEmpty {
             connection.overflow.append(payload)
@@ -216,6 +256,28 @@ final class ClientListener {
         while let payload = connection.overflow.first {
             guard connection.tcp.send(payload) != .backpressure else { return }
             connection.overflow.removeFirst()
+        }
+    }
+
+    private func remember(_ session: SessionID, on connection: Connection) {
+        guard connection.sessions.count <= Self.sessionsTrackedMax else { return }
+        connection.sessions.insert(session)
+    }
+
+    /// Closes authenticated connections idle for `timeout`: nothing received, no answer owed, and no
+    /// session they used still open. Runs on the gate's sweep.
+    func closeIdle(now: Ticks, timeout: Duration) {
+        for connection in connections.values where connection.admitted && connection.outstanding == 0 {
+            guard now - connection.lastReceived >= timeout, connection.sessions.count <= Self.sessionsTrackedMax
+            else { continue }
+            connection.sessions = connection.sessions.filter { runtime.node.ownership(of: $0) != .notOpen }
+            guard connection.sessions.isEmpty, connection.tcp.isOpen else { continue }
+            runtime.metrics.idleClientsClosed += 1
+            logger.debug(
+                "closing an idle client connection (no session, nothing sent)",
+                metadata: ["client": "\(connection.id)", "source": "\(connection.tcp.remoteHost ?? "unknown")",
+                           "idleFor": "\(timeout)"])
+            connection.tcp.close()
         }
     }
 

@@ -17,6 +17,7 @@ final class NodeRuntime {
     var peers: PeerTransport!
     var clients: ClientListener!
     var admin: AdminEndpoint?
+    var gate: ConnectionGate!
     var metrics = ServerMetrics()
     private var tickTimer: LoopTimer?
     private var signals: SignalWatcher?
@@ -50,19 +51,26 @@ final class NodeRuntime {
             throw StartupError(exitCode: exitCode, message: "the node cannot start: \(error)")
         }
         environment.runtime = self
+        let gate = makeGate()
         peers = PeerTransport(
-            loop: loop, selfID: NodeID(settings.nodeID), clusterID: settings.clusterID, logger: logger, runtime: self)
+            loop: loop, selfID: NodeID(settings.nodeID), clusterID: settings.clusterID, logger: logger, runtime: self,
+            gate: gate)
         clients = ClientListener(
             loop: loop, selfID: WireNodeID(settings.nodeID), clusterID: settings.clusterID,
-            connectionsMax: settings.clientConnectionsMax, directory: settings.clients, logger: logger, runtime: self)
+            connectionsMax: settings.clientConnectionsMax, directory: settings.clients, logger: logger, runtime: self,
+            gate: gate)
         let clients = self.clients!
         let peers = self.peers!
+        if let idle = settings.connections.clientIdleTimeout {
+            gate.onSweep.append { now in clients.closeIdle(now: now, timeout: idle) }
+        }
         let clientPort = try listen("client-listen", settings.clientListen) { (address) throws(UVError) in
             try clients.listen(on: address, tls: self.settings.tls?.clientPort)
         }
         let peerPort = try listen("peer-listen", settings.peerListen) { (address) throws(UVError) in
             try peers.listen(on: address, tls: self.settings.tls?.peerListener)
         }
+        gate.start()
         if let adminListen = settings.adminListen {
             let endpoint = AdminEndpoint(runtime: self)
             _ = try listen("admin-listen", adminListen) { (address) throws(UVError) in try endpoint.listen(on: address) }
@@ -92,6 +100,31 @@ final class NodeRuntime {
                 "dataDir": "\(settings.dataDirectory)", "members": "\(node.membership.configuration)",
                 "tls": "\(tlsSummary)",
             ])
+    }
+
+    /// The gate of the client and peer ports, with the connection budget the descriptor limit allows.
+    private func makeGate() -> ConnectionGate {
+        let limit = FileDescriptors.softLimit()
+        metrics.descriptorLimit = limit ?? 0
+        let budget = FileDescriptors.connectionBudget(
+            limit: limit, open: FileDescriptors.openCount(), reserve: settings.connections.descriptorReserve)
+        let gate = ConnectionGate(loop: loop, settings: settings.connections, connectionBudget: budget, runtime: self)
+        self.gate = gate
+        logger.notice(
+            "connection limits",
+            metadata: [
+                "descriptorLimit": "\(limit.map(String.init) ?? "unknown")", "connectionBudget": "\(budget)",
+                "handshakeTimeout": "\(settings.connections.handshakeTimeout)",
+                "clientIdleTimeout": "\(settings.connections.clientIdleTimeout.map { "\($0)" } ?? "off")",
+            ])
+        return gate
+    }
+
+    /// Out of descriptors on accept: counted, and the oldest connection still in its handshake closed so
+    /// that the next accept finds a descriptor. True when one was closed.
+    func acceptFailed(_ error: UVError) -> Bool {
+        metrics.acceptErrors += 1
+        return gate.shedOldestPending(reason: "accept-error")
     }
 
     /// What `[tls]` protects, for the start-up log line.
@@ -167,6 +200,7 @@ final class NodeRuntime {
         tickTimer?.cancel()
         signals?.cancel()
         reloadSignal?.cancel()
+        gate.stop()
         clients.close()
         peers.close()
         admin?.close()

@@ -21,15 +21,19 @@ final class InboundPeer {
 }
 
 extension PeerTransport {
+    /// A new connection on the peer port: it waits in the gate's pending pool (with its handshake deadline)
+    /// until it proves to be a member; only then does it count against that member's links.
     func accepted(_ connection: TCPConnection) {
-        guard !closing, inbound.count < Self.inboundConnectionsMax else {
-            refuse(connection, .overloaded, "this node accepts at most \(Self.inboundConnectionsMax) peer connections")
+        guard !closing else {
+            connection.abort()
             return
         }
+        guard gate.admit(connection, on: .peer) else { return }
         let peer = InboundPeer(connection: connection)
         inbound[connection.number] = peer
         connection.onFrame = { [unowned self, unowned peer] payload in self.received(payload, from: peer) }
         connection.onClose = { [unowned self] closed in
+            self.gate.closed(connection)
             if let remote = self.inbound.removeValue(forKey: connection.number)?.remote {
                 self.logger.debug("peer's link closed", metadata: ["peer": "\(remote)", "reason": "\(closed.reason)"])
             }
@@ -101,16 +105,19 @@ extension PeerTransport {
         let node = NodeID(handshake.node.rawValue)
         let known = membership.map { $0.configuration.members.contains(node) || $0.addresses[node] != nil } ?? false
         if handshake.role != .peer {
-            refuse(peer.connection, .wrongRole, "this is the peer port; clients connect to the client port")
+            refuse(peer.connection, .wrongRole, "wrong-role", "this is the peer port; clients connect to the client port")
         } else if handshake.cluster.rawValue != clusterID {
-            refuse(peer.connection, .wrongCluster, "this node belongs to cluster \(clusterID), not \(handshake.cluster.rawValue)")
+            refuse(
+                peer.connection, .wrongCluster, "wrong-cluster",
+                "this node belongs to cluster \(clusterID), not \(handshake.cluster.rawValue)")
         } else if node == selfID || node.rawValue == 0 || !known {
-            refuse(peer.connection, .notMember, "\(node) is not a member of cluster \(clusterID)")
+            refuse(peer.connection, .notMember, "not-member", "\(node) is not a member of cluster \(clusterID)")
         } else if let secret = runtime.settings.clusterSecret {
             guard handshake.credentials.count == PeerProof.nonceByteCount else {
                 runtime.metrics.peerProofsRefused += 1
-                refuse(peer.connection, .badCredentials, "this cluster authenticates peers; set cluster-secret-file")
-                runtime.metrics.handshakesRefused += 1
+                refuse(
+                    peer.connection, .badCredentials, "no-secret",
+                    "this cluster authenticates peers; set cluster-secret-file")
                 return
             }
             let nonce = PeerProof.nonce()
@@ -118,18 +125,25 @@ extension PeerTransport {
                 side: .listener, cluster: clusterID, dialer: node.rawValue, listener: selfID.rawValue,
                 dialerNonce: handshake.credentials, listenerNonce: nonce)
             peer.challenge = (node, handshake.credentials, nonce)
+            gate.progressed(peer.connection)
             _ = peer.connection.send(PeerChallenge(nonce: nonce, proof: proof).encoded())
             return
         } else {
             accept(node, peer)
-            return
         }
-        runtime.metrics.handshakesRefused += 1
     }
 
+    /// The link proved to come from `node`: it leaves the pending pool; the member's oldest links beyond
+    /// `peerLinksPerMemberMax` (ones its restarts left behind) are closed.
     private func accept(_ node: NodeID, _ peer: InboundPeer) {
         peer.remote = node
         peer.challenge = nil
+        gate.authenticated(peer.connection)
+        let links = inbound.values.filter { $0.remote == node }.sorted { $0.connection.number < $1.connection.number }
+        for stale in links.dropLast(gate.settings.peerLinksPerMemberMax) {
+            logger.info("closing an older link of the same peer", metadata: ["peer": "\(node)"])
+            stale.connection.close()
+        }
         _ = peer.connection.send(HandshakeAnswer.accepted(node: WireNodeID(selfID.rawValue)).encoded())
         logger.info("peer link accepted", metadata: ["peer": "\(node)"])
     }
@@ -145,22 +159,27 @@ extension PeerTransport {
                 listener: selfID.rawValue, dialerNonce: challenge.dialerNonce, listenerNonce: challenge.listenerNonce)
         else {
             runtime.metrics.peerProofsRefused += 1
-            runtime.metrics.handshakesRefused += 1
-            refuse(peer.connection, .badCredentials, "\(challenge.node) did not prove the cluster secret")
+            refuse(
+                peer.connection, .badCredentials, "bad-secret", "\(challenge.node) did not prove the cluster secret")
             return
         }
         accept(challenge.node, peer)
     }
 
-    func refuse(_ connection: TCPConnection, _ reason: RefusalReason, _ message: String) {
-        logger.warning("refusing a peer connection", metadata: ["reason": "\(reason)", "detail": "\(message)"])
+    func refuse(_ connection: TCPConnection, _ reason: RefusalReason, _ label: String, _ message: String) {
+        gate.refused(connection, on: .peer, reason: label, detail: message)
         _ = connection.send(HandshakeAnswer.refused(reason: reason, message: message).encoded())
         connection.close()
     }
 
     private func drop(_ peer: InboundPeer, _ reason: String, answer: HandshakeAnswer?) {
-        logger.warning("closing a peer connection", metadata: ["reason": "\(reason)"])
-        runtime.metrics.handshakesRefused += peer.remote == nil ? 1 : 0
+        if let remote = peer.remote {
+            logger.warning(
+                "closing a peer connection",
+                metadata: ["peer": "\(remote)", "source": "\(peer.connection.remoteHost ?? "unknown")", "reason": "\(reason)"])
+        } else {
+            gate.refused(peer.connection, on: .peer, reason: "garbage", detail: "closing a peer connection: \(reason)")
+        }
         if let answer { _ = peer.connection.send(answer.encoded()) }
         peer.connection.close()
     }

@@ -34,9 +34,12 @@ final class PeerTransport {
     static let limits = ConnectionLimits(
         maxFrameBytes: PeerWireLimits.default.framePayloadByteCountMax + 1_024, writeQueueBytesMax: 32 << 20,
         writeQueueLowWaterBytes: 8 << 20, pausesReadingWhenWriteQueueFull: false)
-    static let inboundConnectionsMax = 64
+    unowned let gate: ConnectionGate
 
-    init(loop: EventLoop, selfID: NodeID, clusterID: UInt64, logger: Logger, runtime: NodeRuntime) {
+    init(
+        loop: EventLoop, selfID: NodeID, clusterID: UInt64, logger: Logger, runtime: NodeRuntime, gate: ConnectionGate
+    ) {
+        self.gate = gate
         self.loop = loop
         self.selfID = selfID
         self.clusterID = clusterID
@@ -49,6 +52,7 @@ final class PeerTransport {
         let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits, tls: tls) {
             [unowned self] connection in self.accepted(connection)
         }
+        listener.onAcceptError = { [unowned self] error in self.runtime.acceptFailed(error) }
         self.listener = listener
         return listener.port
     }

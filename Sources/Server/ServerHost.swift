@@ -12,6 +12,7 @@ public enum ServerHost {
     /// recover its data, 2 when the configuration (or the data directory it names) cannot be used.
     public static func run(settings: ServerSettings, logger: Logger) -> Int32 {
         var settings = settings
+        raiseDescriptorLimit(logger: logger)
         do {
             let start: DataDirectory.Start = settings.join ? .join : settings.bootstrap ? .bootstrap : .existingOnly
             let prepared = try DataDirectory.prepare(
@@ -91,6 +92,27 @@ public enum ServerHost {
         if !report.isClean { logger.warning("event loop stopped with live handles", metadata: ["handles": "\(report.liveHandles)"]) }
         logger.notice("padlockd stopped", metadata: ["exitCode": "\(code)"])
         return code
+    }
+}
+
+/// Raises the soft descriptor limit to the hard one, so that a flood of connections meets padlockd's own
+/// limits (which shed strangers first) before the system's; logs the limit it runs with.
+private func raiseDescriptorLimit(logger: Logger) {
+    guard let raised = FileDescriptors.raiseSoftLimit() else {
+        logger.warning("cannot read the file descriptor limit (RLIMIT_NOFILE)")
+        return
+    }
+    var metadata: Logger.Metadata = [
+        "soft": "\(raised.soft)", "hard": "\(raised.hard)", "before": "\(raised.previous)",
+    ]
+    if let failure = raised.failure {
+        metadata["reason"] = "\(failure)"
+        logger.warning("cannot raise the file descriptor limit to the hard limit", metadata: metadata)
+    } else if raised.soft < 4_096 {
+        metadata["hint"] = "raise the hard limit (LimitNOFILE= in systemd, ulimit -Hn) for many clients"
+        logger.notice("file descriptor limit", metadata: metadata)
+    } else {
+        logger.notice("file descriptor limit", metadata: metadata)
     }
 }
 

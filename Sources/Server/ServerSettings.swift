@@ -84,6 +84,8 @@ public struct ServerSettings: Sendable {
     public var electionTicks = 10
     public var heartbeatTicks = 1
     public var snapshotEntryThreshold: UInt64 = 50_000
+    /// Handshake deadlines, pending pools and idle limits of the client, peer and admin ports.
+    public var connections = ConnectionSettings()
     /// Where to dial a peer instead of its recorded address (a local override; see docs/configuration.md).
     public var peerRoutes: [UInt64: Endpoint] = [:]
     /// The clients allowed on the client port; an empty directory leaves the port open (docs/security.md).

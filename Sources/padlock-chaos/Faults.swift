@@ -7,7 +7,7 @@ import Foundation
 
 /// The faults `--faults` may name.
 enum FaultKind: String, CaseIterable, Sendable, Comparable {
-    case kill, pause, partition, clock, disk, restart, packet, wipe
+    case kill, pause, partition, clock, disk, restart, packet, wipe, flood
 
     static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -46,6 +46,7 @@ func planFaults(kinds: [FaultKind], seed: UInt64, seconds: Double) -> [PlannedFa
         case .restart: length = 0
         case .packet: length = Double.random(in: 3...5, using: &random)
         case .wipe: length = Double.random(in: 2...3, using: &random)
+        case .flood: length = Double.random(in: 4...7, using: &random)
         }
         let fault = PlannedFault(
             kind: kind, variant: Int.random(in: 0..<60, using: &random), seconds: length,
@@ -147,6 +148,8 @@ final class FaultInjector: @unchecked Sendable {
             detail = await rollingRestart(leader: leader)
         case .wipe:
             detail = await wipe(others[fault.variant % 2], hold: hold)
+        case .flood:
+            detail = await floodPeerPorts(fault, target: target, isLeader: leader == target, hold: hold)
         case .packet:
             guard let applied = impairPackets(fault, target: target) else { return }
             detail = applied
@@ -272,6 +275,42 @@ final class FaultInjector: @unchecked Sendable {
             notes.append("disk: " + detail)
         }
         return detail
+    }
+
+    /// Strangers on the peer ports (PeerFlood), by variant: 64 idle connections held on every node's peer
+    /// port while the target restarts (an election must still happen); half-sent handshakes held on every
+    /// peer port; a burst of undecodable handshakes on the target's peer port. At most 20,000 connections,
+    /// for the fault's duration, from loopback.
+    private func floodPeerPorts(_ fault: PlannedFault, target: Int, isLeader: Bool, hold: Duration) async -> String {
+        let everyPort = ChaosCluster.nodes.map(cluster.peerPort)
+        let flood: PeerFlood
+        var text: String
+        switch fault.variant % 3 {
+        case 0:
+            flood = PeerFlood(ports: everyPort, perPort: 64, style: .idle, seconds: fault.seconds + 1)
+            text = "64 idle connections held on every peer port; node \(target)\(isLeader ? " (leader)" : "") restarted meanwhile"
+        case 1:
+            flood = PeerFlood(ports: everyPort, perPort: 64, style: .halfHandshake, seconds: fault.seconds + 1)
+            text = "64 half-sent handshakes held on every peer port"
+        default:
+            flood = PeerFlood(ports: [cluster.peerPort(target)], perPort: 16, style: .garbage, seconds: fault.seconds + 1)
+            text = "a burst of undecodable handshakes on node \(target)'s peer port"
+        }
+        record("fault", .flood, text)
+        flood.start()
+        if fault.variant % 3 == 0 {
+            await pause(.milliseconds(500))
+            let ending = cluster.terminate(target)
+            if ending != "exit 0" { notes.append("flood: node \(target) ended with \(ending) on SIGTERM, not exit 0") }
+            try? cluster.startNode(target)
+            await pause(hold - .milliseconds(500))
+        } else {
+            await pause(hold)
+        }
+        flood.stop()
+        let counts = flood.counts
+        text += "; \(counts.opened) connections opened, \(counts.refused) connects refused"
+        return text
     }
 
     /// SIGTERM each node in turn (followers first), restarting it and waiting until it answers.

@@ -172,6 +172,12 @@ extension ServerSettings {
         peerRoutes = file.peerRoutes.mapValues(endpoint)
         clients = ClientDirectory(file.security)
         quotas = file.quotas
+        connections.handshakeTimeout = .milliseconds(Int64(file.connections.handshakeTimeoutMilliseconds))
+        let idle = file.connections.clientIdleTimeoutMilliseconds
+        connections.clientIdleTimeout = idle == 0 ? nil : .milliseconds(Int64(idle))
+        connections.clientPendingMax = file.connections.pendingClients
+        connections.clientPendingPerAddressMax = file.connections.pendingClientsPerAddress
+        connections.adminRequestTimeout = .milliseconds(Int64(file.connections.adminRequestTimeoutMilliseconds))
     }
 }
 

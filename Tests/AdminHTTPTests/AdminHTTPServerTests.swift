@@ -14,9 +14,12 @@ private func metricsBody() -> [UInt8] {
     return text.bytes
 }
 
+/// The configuration of tests that are not about timeouts: deadlines far beyond a loaded machine's pauses.
+private let patient = AdminHTTPServer.Configuration(idleTimeout: .seconds(300), requestTimeout: .seconds(300))
+
 /// Starts an admin server with /health and /metrics (plus whatever `setUp` adds) on 127.0.0.1.
 private func startAdmin(
-    on loop: EventLoop, configuration: AdminHTTPServer.Configuration = .init(),
+    on loop: EventLoop, configuration: AdminHTTPServer.Configuration = patient,
     setUp: @escaping @Sendable (AdminHTTPServer) -> Void = { _ in }
 ) async throws -> (server: LoopBound<AdminHTTPServer>, port: Int) {
     try await loop.submit {
@@ -33,6 +36,13 @@ private func startAdmin(
 
 private func counters(of server: LoopBound<AdminHTTPServer>) async throws -> AdminHTTPServer.Counters {
     try await server.loop.submit { server.value.counters }
+}
+
+/// The server's connections busy answering (a response queued and not yet taken by the socket).
+private func busyCount(of server: LoopBound<AdminHTTPServer>) async throws -> Int {
+    try await server.loop.submit {
+        server.value.connections.values.count { $0.phase == .serving && !$0.isWaitingForRequest }
+    }
 }
 
 private func connectionCount(of server: LoopBound<AdminHTTPServer>) async throws -> Int {
@@ -173,40 +183,121 @@ struct AdminHTTPServerTests {
         }
     }
 
-    @Test("connections beyond the limit are answered 503 and closed; a freed slot is served again")
-    func connectionLimit() async throws {
-        let configuration = AdminHTTPServer.Configuration(connectionCountMax: 2)
+    @Test("when every slot is taken, the connection waiting longest for a request makes room, and /health is answered")
+    func fullPortShedsTheSlowest() async throws {
+        let configuration = AdminHTTPServer.Configuration(
+            connectionCountMax: 2, idleTimeout: .seconds(300), requestTimeout: .seconds(300))
         try await withLoop(name: "admin") { loop in
             let (server, port) = try await startAdmin(on: loop, configuration: configuration)
             try await withLoop(name: "client") { clientLoop in
-                let first = try await RawClient.connect(on: clientLoop, port: port)
-                let second = try await RawClient.connect(on: clientLoop, port: port)
+                let silent = try await RawClient.connect(on: clientLoop, port: port)
+                while try await connectionCount(of: server) < 1 { try await Task.sleep(for: .milliseconds(2)) }
+                let slow = try await RawClient.connect(on: clientLoop, port: port)
+                try await slow.send("GET /health HTTP/1.1\r\n\(host)X-Slow: ")
                 while try await connectionCount(of: server) < 2 { try await Task.sleep(for: .milliseconds(2)) }
-                let third = try await RawClient.connect(on: clientLoop, port: port)
-                _ = await third.waitForClose()
-                #expect(ParsedResponse.parseAll(third.received.value).map(\.status) == [503])
-                try await second.send("GET /health HTTP/1.1\r\n\(host)\r\n")
-                #expect(await second.responses(1).map(\.status) == [200])
-                try await first.close()
-                _ = await first.waitForClose()
-                while try await connectionCount(of: server) > 1 { try await Task.sleep(for: .milliseconds(2)) }
-                let fourth = try await RawClient.connect(on: clientLoop, port: port)
-                try await fourth.send("GET /health HTTP/1.1\r\n\(host)\r\n")
-                #expect(await fourth.responses(1).map(\.status) == [200])
-                try await second.close()
-                try await fourth.close()
-                _ = await fourth.waitForClose()
+                let health = try await RawClient.connect(on: clientLoop, port: port)
+                try await health.send("GET /health HTTP/1.1\r\n\(host)\r\n")
+                #expect(await health.responses(1).map(\.status) == [200])
+                let shed = await silent.waitForClose()
+                #expect(shed?.reason == .peerReset || shed?.reason == .peerClosed, "the oldest waiting connection made room")
+                #expect(slow.closed.value == nil, "the newer slow connection keeps its slot")
+                try await health.close()
+                try await slow.close()
+                _ = await slow.waitForClose()
             }
             let final = try await counters(of: server)
-            #expect(final.connectionsRejected == 1)
-            #expect(final.connectionsAccepted == 3)
+            #expect(final.connectionsShed == 1)
+            #expect(final.connectionsRejected == 0)
+        }
+    }
+
+    @Test("when every slot is busy answering, a new connection is answered 503 with an overloaded body")
+    func busyPortAnswersOverloaded() async throws {
+        let configuration = AdminHTTPServer.Configuration(
+            connectionCountMax: 2, idleTimeout: .seconds(300), requestTimeout: .seconds(300),
+            responseBytesMax: 16 << 20)
+        let big = [UInt8](repeating: UInt8(ascii: "x"), count: 12 << 20)
+        try await withLoop(name: "admin") { loop in
+            let (server, port) = try await startAdmin(on: loop, configuration: configuration) { admin in
+                admin.route("/big") { _ in HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: big) }
+            }
+            try await withLoop(name: "client") { clientLoop in
+                // Two clients that ask for a response larger than the socket buffers and do not read it.
+                var readers: [RawClient] = []
+                for _ in 0..<2 {
+                    let reader = try await RawClient.connect(on: clientLoop, port: port, pausedReading: true)
+                    try await reader.send("GET /big HTTP/1.1\r\n\(host)\r\n")
+                    readers.append(reader)
+                }
+                while try await busyCount(of: server) < 2 { try await Task.sleep(for: .milliseconds(2)) }
+                let third = try await RawClient.connect(on: clientLoop, port: port)
+                _ = await third.waitForClose()
+                let answer = ParsedResponse.parseAll(third.received.value)
+                #expect(answer.map(\.status) == [503])
+                #expect(answer.first?.body.contains("\"status\":\"overloaded\"") == true)
+                #expect(answer.first?.headers["retry-after"] == "1")
+                for reader in readers { try await reader.close() }
+            }
+            #expect(try await counters(of: server).connectionsRejected == 1)
+        }
+    }
+
+    @Test("a new connection must send a complete request within the request timeout, however long the idle timeout")
+    func requestTimeoutBoundsFirstRequest() async throws {
+        let configuration = AdminHTTPServer.Configuration(idleTimeout: .seconds(120), requestTimeout: .seconds(5))
+        try await withLoop(name: "admin") { loop in
+            let (server, port) = try await startAdmin(on: loop, configuration: configuration)
+            try await withLoop(name: "client") { clientLoop in
+                let started = ContinuousClock.now
+                let silent = try await RawClient.connect(on: clientLoop, port: port)
+                // Sent from the client loop the moment it connects, so a slow test task cannot make it late.
+                let kept = try await RawClient.connect(on: clientLoop, port: port) { connection in
+                    _ = connection.send(Array("GET /health HTTP/1.1\r\n\(host)\r\n".utf8))
+                }
+                #expect(await kept.responses(1).map(\.status) == [200])
+                let closed = await silent.waitForClose()
+                #expect(closed?.reason == .peerClosed)
+                let elapsed = (silent.closedAt.value ?? .now) - started
+                #expect(elapsed >= .seconds(5) && elapsed < .seconds(60), "closed after \(elapsed)")
+                // After a response the idle timeout (120 s) applies, not the request timeout.
+                #expect(kept.closed.value == nil)
+                try await kept.close()
+                _ = await kept.waitForClose()
+            }
+            #expect(try await counters(of: server).idleTimeouts == 1)
+        }
+    }
+
+    @Test("/health answers while 200 slow connections hold the admin port")
+    func healthDuringSlowFlood() async throws {
+        try await withLoop(name: "admin") { loop in
+            let (server, port) = try await startAdmin(on: loop)
+            try await withLoop(name: "client") { clientLoop in
+                var slow: [RawClient] = []
+                for _ in 0..<200 {
+                    let client = try await RawClient.connect(on: clientLoop, port: port)
+                    try await client.send("GET /health HTTP/1.1\r\n\(host)X-Slow: a")
+                    slow.append(client)
+                }
+                for _ in 0..<3 {
+                    let health = try await RawClient.connect(on: clientLoop, port: port)
+                    try await health.send("GET /health HTTP/1.1\r\n\(host)Connection: close\r\n\r\n")
+                    let answers = await health.responses(1)
+                    #expect(answers.map(\.status) == [200], "answered \(answers)")
+                    _ = await health.waitForClose()
+                }
+                for client in slow { try await client.close() }
+            }
+            let final = try await counters(of: server)
+            #expect(final.connectionsShed >= 136, "the slow connections beyond the 64 slots made room: \(final)")
         }
     }
 
     @Test("pipelined requests from a client that does not read are held back by backpressure and all answered in order")
     func pipeliningUnderBackpressure() async throws {
         let requestCount = 3_000  // 12 MB of responses: far more than the socket buffers hold
-        let configuration = AdminHTTPServer.Configuration(responseBytesMax: 4096)
+        let configuration = AdminHTTPServer.Configuration(
+            idleTimeout: .seconds(300), requestTimeout: .seconds(300), responseBytesMax: 4096)
         try await withLoop(name: "admin") { loop in
             let (server, port) = try await startAdmin(on: loop, configuration: configuration) { admin in
                 var answered = 0
@@ -244,7 +335,8 @@ struct AdminHTTPServerTests {
 
     @Test("a response larger than responseBytesMax is replaced by a 500 and the connection closes")
     func oversizedResponse() async throws {
-        let configuration = AdminHTTPServer.Configuration(responseBytesMax: 4096)
+        let configuration = AdminHTTPServer.Configuration(
+            idleTimeout: .seconds(300), requestTimeout: .seconds(300), responseBytesMax: 4096)
         try await withLoop(name: "admin") { loop in
             let (_, port) = try await startAdmin(on: loop, configuration: configuration) { admin in
                 admin.route("/huge") { _ in .text(String(repeating: "x", count: 10_000)) }

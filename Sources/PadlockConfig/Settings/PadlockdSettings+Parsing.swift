@@ -3,7 +3,7 @@ extension PadlockdSettings {
     static let rootFields = [
         "cluster-id", "node-id", "data-dir", "client-listen", "peer-listen", "admin-listen", "log-level", "join",
         "members", "sessions", "lock-delay", "limits", "raft", "peer-routes", "clients", "security", "quotas",
-        "tls",
+        "tls", "connections",
     ]
 
     /// Reads a configuration file's text, or throws the first mistake: a TOML error with its line and column,
@@ -52,6 +52,7 @@ extension PadlockdSettings {
         security = try Self.security(root)
         quotas = try Self.quotas(try root.table("quotas"))
         tls = try Self.tls(try root.table("tls"))
+        connections = try Self.connections(try root.table("connections"))
         try checkNode(sources: FieldSources(root: root))
     }
 

@@ -53,6 +53,68 @@ extension PadlockdSettings {
     }
 }
 
+extension PadlockdSettings {
+    /// `[connections]`: how long a connection may take to identify itself, how many may be doing so at once,
+    /// and when a silent client connection is closed. Every field is optional.
+    public struct Connections: Hashable, Sendable {
+        /// A client or peer connection must complete its handshake within this, 1 s to 5 min; 10 s by default.
+        public var handshakeTimeoutMilliseconds: UInt64 = 10_000
+        /// An authenticated client connection with no open session and nothing to answer is closed after this
+        /// long without a frame, 1 s to 24 h, or 0 for never; 60 s by default.
+        public var clientIdleTimeoutMilliseconds: UInt64 = 60_000
+        /// Client connections still in their handshake, at most (the oldest is closed to make room), 1 to
+        /// 100 000; 512 by default.
+        public var pendingClients = 512
+        /// Client connections still in their handshake from one address, at most, 1 to 100 000; 64 by default.
+        public var pendingClientsPerAddress = 64
+        /// An admin request must be complete within this of connecting (or of its first byte), 1 s to 5 min;
+        /// 10 s by default.
+        public var adminRequestTimeoutMilliseconds: UInt64 = 10_000
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// `[connections]` field names with the integer properties each sets.
+    static var connectionCountFields: [(name: String, keyPath: WritableKeyPath<Connections, Int>)] {
+        [("pending-clients", \.pendingClients), ("pending-clients-per-address", \.pendingClientsPerAddress)]
+    }
+
+    /// `[connections]` field names with the duration properties each sets, and their bounds in milliseconds.
+    static var connectionDurationFields:
+        [(name: String, keyPath: WritableKeyPath<Connections, UInt64>, range: ClosedRange<UInt64>)]
+    {
+        [
+            ("handshake-timeout", \.handshakeTimeoutMilliseconds, 1_000...300_000),
+            ("admin-request-timeout", \.adminRequestTimeoutMilliseconds, 1_000...300_000),
+        ]
+    }
+
+    /// `[connections]`, checked against the bounds each field documents.
+    static func connections(_ reader: FieldReader?) throws(ConfigError) -> Connections {
+        var connections = Connections()
+        guard let reader else { return connections }
+        try reader.refuseUnknown(
+            known: connectionCountFields.map(\.name) + connectionDurationFields.map(\.name) + ["client-idle-timeout"])
+        for (name, keyPath) in connectionCountFields {
+            if let value = try reader.integer(name, in: 1...100_000, must: "an integer from 1 to 100000") {
+                connections[keyPath: keyPath] = Int(value)
+            }
+        }
+        for (name, keyPath, range) in connectionDurationFields {
+            if let value = try reader.duration(name, in: range) { connections[keyPath: keyPath] = value }
+        }
+        if let idle = try reader.duration("client-idle-timeout", in: 0...86_400_000) {
+            guard idle == 0 || idle >= 1_000 else {
+                throw reader.invalid(
+                    "client-idle-timeout", "must be \"0s\" (never) or at least \"1s\"; found \(idle) ms")
+            }
+            connections.clientIdleTimeoutMilliseconds = idle
+        }
+        return connections
+    }
+}
+
 /// What each node-level field is called in messages and where it was written: the TOML name and position, or
 /// the command-line flag that overrode it.
 struct FieldSources {

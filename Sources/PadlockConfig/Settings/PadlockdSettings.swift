@@ -40,6 +40,8 @@ public struct PadlockdSettings: Hashable, Sendable {
     public var quotas = Quotas()
     /// TLS for the client port and optionally peer links (`[tls]`); nil means plaintext.
     public var tls: TLS?
+    /// Handshake deadlines, pending-connection pools and idle limits (`[connections]`).
+    public var connections = Connections()
 
     /// Most members the initial cluster may list.
     public static let membersMax = 16

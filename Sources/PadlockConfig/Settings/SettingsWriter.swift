@@ -66,6 +66,19 @@ struct SettingsWriter {
         security(settings.security)
         quotas(settings.quotas)
         if let tls = settings.tls { self.tls(tls) }
+        if settings.connections != PadlockdSettings.Connections() || vary(20) {
+            section("connections") { $0.connections(settings.connections) }
+        }
+    }
+
+    mutating func connections(_ connections: PadlockdSettings.Connections) {
+        for (name, keyPath) in PadlockdSettings.connectionCountFields {
+            field([name], integer(Int64(connections[keyPath: keyPath])))
+        }
+        for (name, keyPath, _) in PadlockdSettings.connectionDurationFields {
+            field([name], duration(connections[keyPath: keyPath]))
+        }
+        field(["client-idle-timeout"], duration(connections.clientIdleTimeoutMilliseconds))
     }
 
     mutating func tls(_ tls: PadlockdSettings.TLS) {

@@ -208,6 +208,7 @@ final class LocalCluster: @unchecked Sendable {
     var endpointList: String { endpoints.joined(separator: ",") }
     func clientPort(_ node: Int) -> Int { basePort + node - 1 }
     func peerPort(_ node: Int) -> Int { basePort + 100 + node - 1 }
+    func adminPort(_ node: Int) -> Int { basePort + 200 + node - 1 }
     func nodeDirectory(_ node: Int) -> URL { directory.appendingPathComponent("node-\(node)") }
 
     func log(_ relative: String) -> String {
@@ -235,11 +236,20 @@ final class LocalCluster: @unchecked Sendable {
         return kill(pid, 0) != 0
     }
 
-    /// Starts node `n` again from the configuration `padlock dev` wrote, with `arguments` added.
-    func restart(_ node: Int, arguments: [String] = []) throws {
+    /// Starts node `n` again from the configuration `padlock dev` wrote, with `arguments` added; with
+    /// `descriptorLimit`, under `ulimit -n` (soft and hard) of that many descriptors, through `sh`.
+    func restart(_ node: Int, arguments: [String] = [], descriptorLimit: Int? = nil) throws {
         let process = Process()
-        process.executableURL = Binaries.padlockd
-        process.arguments = ["--config", nodeDirectory(node).appendingPathComponent("padlockd.toml").path] + arguments
+        let config = nodeDirectory(node).appendingPathComponent("padlockd.toml").path
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments =
+                ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" --config \"$1\" \"$@\"", Binaries.padlockd.path, config]
+                + arguments
+        } else {
+            process.executableURL = Binaries.padlockd
+            process.arguments = ["--config", config] + arguments
+        }
         let log = try FileHandle(forWritingTo: nodeDirectory(node).appendingPathComponent("padlockd.log"))
         log.seekToEndOfFile()
         process.standardOutput = log

@@ -58,7 +58,23 @@ final class RawSocket {
         }
     }
 
-    /// Everything until the other side closes (or 5 s pass without a byte).
+    /// Waits up to `seconds` for the other side to close (end of stream or a reset), discarding whatever it
+    /// sends meanwhile; the time it took, or nil when the connection was still open at the end.
+    func waitForClose(seconds: Double) -> Duration? {
+        let started = ContinuousClock.now
+        let deadline = started + .milliseconds(Int64(seconds * 1_000))
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while ContinuousClock.now < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count == 0 { return ContinuousClock.now - started }
+            if count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                return ContinuousClock.now - started
+            }
+        }
+        return nil
+    }
+
+    /// Everything the other side sends until it closes (or 5 s pass without a byte).
     func readToEnd() -> [UInt8] {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4_096)
@@ -67,6 +83,14 @@ final class RawSocket {
             guard count > 0 else { return bytes }
             bytes += buffer[..<count]
         }
+    }
+
+    /// Whether the other side has closed, without waiting.
+    var isClosedNow: Bool {
+        var byte: UInt8 = 0
+        let count = recv(descriptor, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK))
+        if count == 0 { return true }
+        return count < 0 && errno != EAGAIN && errno != EWOULDBLOCK
     }
 
     private func read(count: Int) -> [UInt8]? {
