@@ -116,7 +116,8 @@ import Testing
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = Binaries.padlockd
-        process.arguments = ["--config", file.path]
+        // --bootstrap: the first start on an empty data directory must say so; later starts ignore it.
+        process.arguments = ["--config", file.path, "--bootstrap"]
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         process.standardError = handle

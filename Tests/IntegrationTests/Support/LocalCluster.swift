@@ -236,6 +236,16 @@ final class LocalCluster: @unchecked Sendable {
         return kill(pid, 0) != 0
     }
 
+    /// The incarnation node `n`'s data directory was initialised with (its `padlock-identity` file).
+    func incarnation(_ node: Int) throws -> UInt64 {
+        let file = nodeDirectory(node).appendingPathComponent("data/padlock-identity")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        guard let field = text.split(whereSeparator: \.isWhitespace).first(where: { $0.hasPrefix("incarnation=0x") }),
+            let value = UInt64(field.dropFirst("incarnation=0x".count), radix: 16)
+        else { throw ClusterError("node \(node)'s identity file has no incarnation: \(text)") }
+        return value
+    }
+
     /// Starts node `n` again from the configuration `padlock dev` wrote, with `arguments` added; with
     /// `descriptorLimit`, under `ulimit -n` (soft and hard) of that many descriptors, through `sh`.
     func restart(_ node: Int, arguments: [String] = [], descriptorLimit: Int? = nil) throws {
@@ -244,7 +254,7 @@ final class LocalCluster: @unchecked Sendable {
         if let descriptorLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments =
-                ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" --config \"$1\" \"$@\"", Binaries.padlockd.path, config]
+                ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", Binaries.padlockd.path, "--config", config]
                 + arguments
         } else {
             process.executableURL = Binaries.padlockd
