@@ -47,7 +47,10 @@ import Testing
     @Test("Black-holed past the deadline, calls end outcomeUnknown; after healing, resolve tells what happened")
     func blackHoleEndsInOutcomeUnknownAndResolveTellsTheTruth() async throws {
         try await withProxiedCluster { proxied in
-            let configuration = Configuration.faultTests(callDeadline: .seconds(2), attemptTimeout: .milliseconds(500))
+            // A long TTL: the session must outlive both black holes and the resolves however slow a loaded
+            // machine makes them; an expired session rightly resolves as answerNotKept, not notApplied.
+            let configuration = Configuration.faultTests(
+                ttl: .seconds(120), callDeadline: .seconds(2), attemptTimeout: .milliseconds(500))
             let alice = try await proxied.client(owner: "alice@frontend-2", configuration: configuration)
             try await alice.acquire("acme/warm-up").release()
             _ = try await proxied.leader(using: alice)
