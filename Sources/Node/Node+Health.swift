@@ -31,10 +31,12 @@ extension Node {
     }
 
     /// Whether the cluster can commit, and the sentences saying what is wrong. Only the leader can tell
-    /// whether a quorum is caught up; other nodes report true, and the members they refuse.
+    /// whether a quorum is caught up; a follower that knows a leader reports true, a node that knows none
+    /// false (nothing commits without a leader), each with the members it refuses.
     func clusterHealth(reachable: (NodeID) -> Bool) -> (canCommit: Bool, problems: [String]) {
         guard raft.role == .leader else {
-            return (true, Array(refusedPeers.prefix(WireLimits.clusterMembersMax).map { Self.clipped("\($0)") }))
+            let refusals = refusedPeers.prefix(WireLimits.clusterMembersMax).map { Self.clipped("\($0)") }
+            return (raft.leader != nil, Array(refusals))
         }
         let status = raft.status
         let now = environment.monotonicMilliseconds

@@ -86,6 +86,13 @@ import Wire
         #expect(node.refusedPeers.map(\.node) == [NodeID(2)])
     }
 
+    @Test("A node that knows no leader reports that the cluster cannot commit; nothing commits without one")
+    func noLeaderCannotCommit() throws {
+        let (node, _) = try Self.node(records: [:])
+        #expect(node.statusReport().leader == nil)
+        #expect(!node.statusReport().canCommit, "a follower with no leader must not say the cluster can commit")
+    }
+
     @Test("A record still uncommitted in the log after a restart already refuses the member")
     func uncommittedRecordInTheLogRefuses() throws {
         let record = Entry(
