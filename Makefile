@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SEEDS ?= 1-5000
 
-.PHONY: run test deps build release fuzz bench format sim example chaos chaos-self-check
+.PHONY: run test deps build release install fuzz bench format sim example chaos chaos-self-check
 
 # Installs Debian's libuv1-dev (the event loop), libssl-dev (TLS, decision 0010) and libsqlite3-dev (GRDB, for
 # the SQLite fencing helper) when pkg-config cannot find them, the openssl command the TLS tests make their
@@ -20,6 +20,13 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release
+
+# Installs padlock and padlockd into $(PREFIX)/bin (default /usr/local/bin), so `padlock status` works from
+# anywhere; `padlock dev`'s hints then say `padlock` instead of the path it was started by.
+PREFIX ?= /usr/local
+install: release
+	$(SUDO) install -d $(DESTDIR)$(PREFIX)/bin
+	$(SUDO) install -m 0755 .build/release/padlock .build/release/padlockd $(DESTDIR)$(PREFIX)/bin/
 
 # The integration tests start the padlockd and padlock executables, so every product is built first.
 test: deps

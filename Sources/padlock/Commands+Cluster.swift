@@ -122,6 +122,7 @@ struct Dev: AsyncParsableCommand {
 
     private func printWelcome(_ cluster: DevCluster) {
         let endpoints = cluster.endpoints.joined(separator: ",")
+        let padlock = Self.invocation()
         print(
             """
             Padlock dev cluster of \(cluster.nodeCount) nodes is serving.
@@ -130,16 +131,34 @@ struct Dev: AsyncParsableCommand {
               metrics:   http://127.0.0.1:\(cluster.adminPort(1))/metrics
 
             Try, in another terminal:
-              padlock status
-              padlock lock acme/contacts/42 --owner alice@frontend-2 --note "editing phone" -- sleep 30
-              padlock lock acme/contacts/42 --owner bob@frontend-1          # refused: held by alice, with details
-              padlock inspect acme/contacts/42
-              padlock list --prefix acme
-              padlock unlock --force acme/contacts/42 --reason "stuck edit"
-              padlock audit
+              \(padlock) status
+              \(padlock) lock acme/contacts/42 --owner alice@frontend-2 --note "editing phone" -- sleep 30
+              \(padlock) lock acme/contacts/42 --owner bob@frontend-1          # refused: held by alice, with details
+              \(padlock) inspect acme/contacts/42
+              \(padlock) list --prefix acme
+              \(padlock) unlock --force acme/contacts/42 --reason "stuck edit"
+              \(padlock) audit
 
             Press Ctrl-C to stop the cluster; run again with the same --dir to restart it with its data.
             """)
+    }
+}
+
+extension Dev {
+    /// How to type this program in the hints, so that they work as printed: `padlock` when that name on the
+    /// PATH is this very program (after `make install`), else the path it was started by, as typed
+    /// (`.build/release/padlock` under `make run`, from the repository root).
+    static func invocation() -> String {
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("padlock")
+            guard FileManager.default.isExecutableFile(atPath: candidate.path) else { continue }
+            if candidate.resolvingSymlinksInPath().path == me { return "padlock" }
+            break
+        }
+        let typed = CommandLine.arguments[0]
+        return typed.contains("/") ? typed : me
     }
 }
 

@@ -95,6 +95,31 @@ import Testing
         #expect(degraded.output.contains("leader"), "the nodes that answered are still shown: \(degraded.output)")
     }
 
+    @Test("padlock dev's hints name the padlock it ran as, so each works as printed from where it was started")
+    func devHintsWorkAsPrinted() throws {
+        let cluster = try LocalCluster()
+        defer { cluster.stop() }
+        var hints: [Substring] = []
+        let deadline = Date().addingTimeInterval(30)
+        while hints.isEmpty && Date() < deadline {
+            let log = cluster.log("dev.log")
+            if let start = log.range(of: "Try, in another terminal:\n") {
+                let lines = log[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+                hints = Array(lines.prefix { !$0.isEmpty })
+            } else {
+                usleep(100_000)
+            }
+        }
+        #expect(hints.count >= 5, "\(cluster.log("dev.log"))")
+        for hint in hints {
+            let program = hint.split(separator: " ").first.map(String.init) ?? ""
+            #expect(program == Binaries.padlock.path, "a hint that would not run as printed: \(hint)")
+        }
+        // Not on the PATH here, so the hints name the path it was started by; `padlock` alone after `make install`.
+        let status = try cluster.cli(["status"])
+        #expect(status.status == 0, "\(status.output)\(status.errors)")
+    }
+
     @Test("padlock dev notices a node that died: the end of its log, the others stopped, exit status 1")
     func devNoticesADeadNode() throws {
         let run = try DevRun(nodes: 3)

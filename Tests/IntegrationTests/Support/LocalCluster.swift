@@ -127,14 +127,15 @@ final class LocalCluster: @unchecked Sendable {
             "dev", "--dir", directory.path, "--nodes", "\(nodes)", "--base-port", "\(self.basePort)",
             "--padlockd", Binaries.padlockd.path, "--keep-going",
         ]
-        dev.standardOutput = FileHandle.nullDevice
         if token != nil || !devEnvironment.isEmpty {
             var environment = ProcessInfo.processInfo.environment
             environment["PADLOCK_TOKEN"] = token
             for (name, value) in devEnvironment { environment[name] = value }
             dev.environment = environment
         }
-        dev.standardError = try FileHandle(forWritingTo: Self.touch(directory.appendingPathComponent("dev.log")))
+        let devLog = try FileHandle(forWritingTo: Self.touch(directory.appendingPathComponent("dev.log")))
+        dev.standardOutput = devLog
+        dev.standardError = devLog
         if advertisedClientAddresses != nil || !settings.isEmpty || !nodeSettings.isEmpty {
             try writeConfigurations(
                 advertising: advertisedClientAddresses ?? endpoints, settings: settings, nodeSettings: nodeSettings)
