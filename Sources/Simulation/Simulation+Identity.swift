@@ -66,7 +66,7 @@ extension Simulation {
         guard let index = nodes.indices.first(where: { nodes[$0].backup != nil }) else {
             guard let victim = victim(), nodes[victim].state == .up else { return }
             let node = nodes[victim]
-            node.backup = node.disk.store.durableCopy(generator: node.random.fork())
+            node.backup = node.disk.store.visibleCopy(generator: node.random.fork())
             note("n\(node.id)'s data directory is copied")
             return
         }

@@ -36,6 +36,12 @@ public final class FaultyLogStore: LogStore {
         FaultyLogStore(disk: disk.durableCopy(), generator: generator, options: options)
     }
 
+    /// A store on a copy of what this one's directory shows a reader now (`cp -a` of the live directory),
+    /// in the state of a machine that lost power: `restart()` recovers it. The simulator's restored backups.
+    public func visibleCopy(generator: some RandomNumberGenerator) -> FaultyLogStore {
+        FaultyLogStore(disk: disk.visibleCopy(), generator: generator, options: options)
+    }
+
     /// An empty store (a wiped directory) with this one's options, in the state of a machine that lost
     /// power: `restart()` starts it.
     public func emptyTwin(generator: some RandomNumberGenerator) -> FaultyLogStore {

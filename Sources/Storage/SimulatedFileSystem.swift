@@ -70,6 +70,24 @@ final class SimulatedFileSystem: FileSystem {
         return copy
     }
 
+    /// A new file system holding what a reader of this one sees now (names and contents, pending changes
+    /// included), made durable: what `cp -a` of a live directory, followed by a sync, leaves behind. Unlike
+    /// ``durableCopy()`` it keeps writes whose sync failed, which the node that wrote them read back after
+    /// its restart and built on.
+    func visibleCopy() -> SimulatedFileSystem {
+        let copy = SimulatedFileSystem(directory: directory)
+        var copied: [ObjectIdentifier: Inode] = [:]
+        for (name, inode) in names.sorted(by: { $0.key < $1.key }) {
+            let twin = copied[ObjectIdentifier(inode)] ?? Inode()
+            twin.durable = inode.current
+            twin.current = inode.current
+            copied[ObjectIdentifier(inode)] = twin
+            copy.durableNames[name] = twin
+            copy.names[name] = twin
+        }
+        return copy
+    }
+
     /// How many counted operations the disk has done since it was created.
     private(set) var operationCount = 0
 
