@@ -200,6 +200,23 @@ final class ChaosCluster: @unchecked Sendable {
         if let process = process(node), process.isRunning { kill(process.processIdentifier, number) }
     }
 
+    /// Deletes everything in node `n`'s data directory, keeping the directory itself: it may be the mount point
+    /// of the disk fault's tmpfs, which cannot be removed (removing it failed silently and left the data, so
+    /// the wipe wiped nothing). Returns what could not be deleted, or nil.
+    func emptyDataDirectory(_ node: Int) -> String? {
+        let directory = dataDirectory(node)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var failed: [String] = []
+        for name in names {
+            do {
+                try FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+            } catch {
+                failed.append("\(name) (\(error.localizedDescription))")
+            }
+        }
+        return failed.isEmpty ? nil : "node \(node)'s data directory kept \(failed.joined(separator: ", "))"
+    }
+
     /// SIGKILL, and waits for the process to be gone.
     func kill9(_ node: Int) {
         guard let process = process(node) else { return }

@@ -15,7 +15,7 @@ extension FaultInjector {
     func wipe(_ node: Int, hold: Duration) async -> String {
         record("fault", .wipe, "node \(node)'s data directory deleted; restarted with --bootstrap for \(hold)")
         cluster.kill9(node)
-        try? FileManager.default.removeItem(at: cluster.dataDirectory(node))
+        if let problem = cluster.emptyDataDirectory(node) { note("wipe: \(problem)") }
         try? cluster.startNode(node, bootstrap: true)
         let refusedLine = "refused node \(node): its incarnation"
         let deadline = ContinuousClock.now + hold
@@ -39,7 +39,7 @@ extension FaultInjector {
             return "remove failed"
         }
         cluster.kill9(node)
-        try? FileManager.default.removeItem(at: cluster.dataDirectory(node))
+        if let problem = cluster.emptyDataDirectory(node) { note("wipe: \(problem)") }
         try? cluster.startNode(node, join: true)
         let added = await retry("add") {
             let members = try await admin.members()
