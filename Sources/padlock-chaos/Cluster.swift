@@ -75,7 +75,7 @@ final class ChaosCluster: @unchecked Sendable {
         if let wanted { tmpfsNode = mountTmpfs(wanted, bytes: tmpfsBytes) ? wanted : nil }
         faketimeWorks = probeFaketime()
         for node in Self.nodes { try startNode(node) }
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.callDeadline = .seconds(2)
         configuration.attemptTimeout = .milliseconds(700)
         admin = try await PadlockClient(

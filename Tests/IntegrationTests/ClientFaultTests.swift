@@ -47,7 +47,8 @@ import Testing
     @Test("Black-holed past the deadline, calls end outcomeUnknown; after healing, resolve tells what happened")
     func blackHoleEndsInOutcomeUnknownAndResolveTellsTheTruth() async throws {
         try await withProxiedCluster { proxied in
-            let configuration = Configuration.faultTests(callDeadline: .seconds(2), attemptTimeout: .milliseconds(500))
+            let configuration = PadlockClient.Configuration.faultTests(
+                callDeadline: .seconds(2), attemptTimeout: .milliseconds(500))
             let alice = try await proxied.client(owner: "alice@frontend-2", configuration: configuration)
             try await alice.acquire("acme/warm-up").release()
             _ = try await proxied.leader(using: alice)
@@ -345,7 +346,7 @@ import Testing
         defer { cluster.stop() }
         // A session per task: with the default 32, the 400 queued acquires keep every session busy and the
         // try-locks starve waiting for one.
-        var loadConfiguration = Configuration.faultTests(ttl: .seconds(30), callDeadline: .seconds(60))
+        var loadConfiguration = PadlockClient.Configuration.faultTests(ttl: .seconds(30), callDeadline: .seconds(60))
         loadConfiguration.maximumConcurrentSessions = 1_024
         let client = try await PadlockClient(
             endpoints: cluster.endpoints, owner: "load@it", configuration: loadConfiguration)

@@ -249,7 +249,7 @@ import Testing
                     ($0.table.grants.count, $0.table.releases.count, $0.table.sessions.count)
                 }
                 #expect(grants == 1000 && releases == 1000)
-                #expect(sessions <= Configuration().maximumConcurrentSessions)
+                #expect(sessions <= PadlockClient.Configuration().maximumConcurrentSessions)
             }
         }
     }

@@ -6,7 +6,7 @@ import Logging
 /// through the loop's mailbox (`ClientHandle.perform`); nothing here is touched from another thread.
 final class ClientCore {
     let loop: EventLoop
-    let configuration: Configuration
+    let configuration: PadlockClient.Configuration
     let owner: String
     let logger: Logger
     let metrics = ClientMetrics()
@@ -32,7 +32,7 @@ final class ClientCore {
 
     init(
         loop: EventLoop, endpoints: [EndpointAddress], owner: String, handshake: Handshake,
-        configuration: Configuration, tls: TLSContext? = nil, logger: Logger
+        configuration: PadlockClient.Configuration, tls: TLSContext? = nil, logger: Logger
     ) {
         self.loop = loop
         self.configuration = configuration

@@ -9,7 +9,7 @@ final class Transport {
 
     let loop: EventLoop
     let handshake: Handshake
-    let configuration: Configuration
+    let configuration: PadlockClient.Configuration
     /// The client-side TLS context every link connects with; nil: plaintext.
     let tls: TLSContext?
     let logger: Logger
@@ -24,7 +24,7 @@ final class Transport {
     private(set) var isShutDown = false
 
     init(
-        loop: EventLoop, endpoints: [EndpointAddress], handshake: Handshake, configuration: Configuration,
+        loop: EventLoop, endpoints: [EndpointAddress], handshake: Handshake, configuration: PadlockClient.Configuration,
         tls: TLSContext? = nil, logger: Logger, metrics: ClientMetrics
     ) {
         self.loop = loop
