@@ -24,6 +24,15 @@ extension PadlockClient {
         return addresses
     }
 
+    /// The handshake bytes of a token: its UTF-8, or none for nil.
+    static func credentials(token: String?) throws(PadlockError) -> [UInt8] {
+        guard let token else { return [] }
+        guard !token.isEmpty else {
+            throw .invalid("the token is empty; pass the client's token, or nil for a cluster without [[clients]]")
+        }
+        return Array(token.utf8)
+    }
+
     static func validateKey(_ key: String) throws(PadlockError) -> LockKey {
         do {
             return try LockKey(key)

@@ -30,7 +30,8 @@ public final class PadlockClient: Sendable {
     ///   - endpoints: the nodes' client addresses, numeric `host:port` (`10.0.0.7:7401`, `[::1]:7401`, or
     ///     `localhost:7401`); leaders the cluster names are added as they are learned.
     ///   - owner: the label shown to other users as the holder, at most 256 bytes.
-    ///   - credentials: sent in the handshake, at most 4096 bytes.
+    ///   - credentials: sent in the handshake, at most 4096 bytes; for a token prefer
+    ///     ``init(endpoints:owner:token:cluster:configuration:logger:)``, this form is for other schemes.
     ///   - cluster: the cluster id the nodes were configured with (0 when unset).
     /// - Throws: `invalidArgument` for bad input or a refused cluster id, `permissionDenied` for refused
     ///   credentials, `unavailable` when no endpoint answered before the deadline.
@@ -73,6 +74,23 @@ public final class PadlockClient: Sendable {
             await close()
             throw error
         }
+    }
+
+    /// Connects to the cluster with a bearer token, the form a cluster with `[[clients]]` expects
+    /// (`docs/security.md`, "Client tokens"); see
+    /// ``init(endpoints:owner:credentials:cluster:configuration:logger:)`` for the rest.
+    ///
+    /// - Parameters:
+    ///   - token: the client's token as configured (its `token-sha256` is in padlockd's `[[clients]]`), at most
+    ///     4096 bytes of UTF-8; nil for a cluster without `[[clients]]`. An empty token is refused.
+    /// - Throws: `invalidArgument` for an empty or oversized token and the errors of the credentials form.
+    public convenience init(
+        endpoints: [String], owner: String, token: String?, cluster: UInt64 = 0,
+        configuration: Configuration = .init(), logger: Logger = Logger(label: "padlock.client")
+    ) async throws(PadlockError) {
+        try await self.init(
+            endpoints: endpoints, owner: owner, credentials: try Self.credentials(token: token), cluster: cluster,
+            configuration: configuration, logger: logger)
     }
 
     /// Acquires `key` for this client.
