@@ -25,7 +25,7 @@ struct Scenarios {
             say(
                 "admin",
                 "\(record) is held by \(info.holder.owner) (\(info.holder.fence)), since "
-                    + "\(UserMessages.clock(info.holder.since)): \"\(info.holder.note)\"")
+                    + "\(UserMessages.clock(info.holder.sinceDate)): \"\(info.holder.note)\"")
         }
         let released = try await admin.forceUnlock(quiet.key(id), reason: "forgot to exit the record")
         say("admin", "force-unlocked \(record), releasing \(released.map(\.owner)) (reason kept in the audit trail)")

@@ -11,7 +11,7 @@ enum UserMessages {
         case .held(let holder):
             // Not retried by the library: the user decides whether to wait.
             let doing = holder.note.isEmpty ? (holder.mode == .shared ? "viewing it" : "editing it") : holder.note
-            return "\(record) is locked by \(holder.owner) since \(clock(holder.since)), \(doing)"
+            return "\(record) is locked by \(holder.owner) since \(clock(holder.sinceDate)), \(doing)"
         case .unavailable:
             // Retried by the library until its deadline (no leader, overloaded), or not retryable right now
             // (lock-delay after a forced or expired release, earlier waiters, a wait that ran out).
@@ -54,11 +54,11 @@ enum UserMessages {
         }
     }
 
-    /// A leader timestamp as local wall-clock time, such as `10:02:03`.
-    static func clock(_ timestamp: Timestamp) -> String {
+    /// A time (a holder's `sinceDate`, a lock-delay's end) as local wall-clock time, such as `10:02:03`.
+    static func clock(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(timestamp.millisecondsSinceEpoch) / 1000))
+        return formatter.string(from: date)
     }
 }
 
