@@ -48,11 +48,17 @@ public struct PadlockError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: Code
     /// What happened and what to do, in a sentence fit for a log or an operator.
     public var message: String
+    /// How long to wait before trying again, when the refusal says: set for a key under lock-delay (until it
+    /// is free again, on the leader's clock read against this machine's) and for an overloaded cluster or
+    /// client (the cluster's hint, or the client's current backoff). `nil` when waiting would not help or no
+    /// time is known; the message says the same in words.
+    public var retryAfter: Duration?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, retryAfter: Duration? = nil) {
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     /// The code's name and the message.
@@ -61,14 +67,20 @@ public struct PadlockError: Error, Sendable, Hashable, CustomStringConvertible {
 
 extension PadlockError {
     static func invalid(_ message: String) -> PadlockError { PadlockError(.invalidArgument, message) }
-    static func unavailable(_ message: String) -> PadlockError { PadlockError(.unavailable, message) }
+    static func unavailable(_ message: String, retryAfter: Duration? = nil) -> PadlockError {
+        PadlockError(.unavailable, message, retryAfter: retryAfter)
+    }
     static func cancelled(_ message: String) -> PadlockError { PadlockError(.cancelled, message) }
 
     static let callCancelled = PadlockError(.cancelled, "the calling task was cancelled")
     static let clientClosed = PadlockError(
         .cancelled, "this PadlockClient is closed; create a new one to talk to the cluster")
+    /// How long a caller the client itself turned away for overload should wait.
+    static let localOverloadRetryAfter: Duration = .milliseconds(100)
+
     static let clientBusy = PadlockError(
-        .unavailable, "the client's mailbox is full (too many calls at once); retry shortly")
+        .unavailable, "the client's mailbox is full (too many calls at once); retry in "
+            + "\(Wording.duration(localOverloadRetryAfter))", retryAfter: localOverloadRetryAfter)
 
     static func outcomeUnknown(_ id: RequestID, _ what: String) -> PadlockError {
         PadlockError(

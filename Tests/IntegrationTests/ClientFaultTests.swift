@@ -282,6 +282,11 @@ import Testing
             #expect(
                 delayed?.code == .unavailable && delayed?.message.contains("lock-delay") == true,
                 "\(String(describing: delayed))")
+            // …with when it is free again: as a Duration and in words, never as a leader-clock tick count.
+            let retryAfter = delayed?.retryAfter ?? .zero
+            #expect(retryAfter > .zero && retryAfter <= .milliseconds(5_100), "\(String(describing: delayed))")
+            #expect(delayed?.message.contains("free again in") == true, "\(String(describing: delayed))")
+            #expect(delayed?.message.firstMatch(of: /t\d{6,}ms/) == nil, "\(String(describing: delayed))")
             // …and no node can be reached before the deadline.
             try await expectUnavailableWhenEveryNodeResets(proxied)
 

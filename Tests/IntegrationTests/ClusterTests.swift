@@ -44,6 +44,13 @@ import Testing
         #expect(unlocked.status == 0, "\(unlocked.errors)")
         #expect(unlocked.output.contains("alice@frontend-2"))
 
+        // Right after the force-unlock the key is under lock-delay (5 s by default): the refusal says when it
+        // is free again in words, never as a raw leader-clock tick count.
+        let delayed = try cluster.cli(["lock", "acme/contacts/42", "--owner", "carol@frontend-3", "--", "true"])
+        #expect(delayed.status == 4, "lock-delay is unavailable (4); got \(delayed.status): \(delayed.errors)")
+        #expect(delayed.errors.contains("free again in"), "\(delayed.errors)")
+        #expect(delayed.errors.firstMatch(of: /t\d{6,}ms/) == nil, "a raw tick count: \(delayed.errors)")
+
         let audit = try cluster.cli(["audit"])
         #expect(audit.output.contains("forceUnlock"))
         #expect(audit.output.contains("stuck edit"))

@@ -81,7 +81,8 @@ extension ClientCore {
             }
             if let session { free(session) }
             if let id { settled(id, .notApplied) }
-            done(.failure(.unavailable("could not acquire \(spec.key) before the deadline: \(problem)")))
+            done(.failure(.unavailable(
+                "could not acquire \(spec.key) before the deadline: \(problem)", retryAfter: problem.retryAfter)))
         case .failed(let error, let session):
             if let session { free(session) }
             done(.failure(error))

@@ -15,10 +15,12 @@ extension ClientCore {
         } else {
             if let session = freeSession(for: call.key) { return assign(call, to: session) }
             guard sessionWaiters.count < configuration.maximumWaitingCalls else {
+                let retryAfter = PadlockError.localOverloadRetryAfter
                 return call.finish(
                     .failed(
                         .unavailable(
-                            "\(sessionWaiters.count) calls already wait for a free session; retry shortly"), nil))
+                            "\(sessionWaiters.count) calls already wait for a free session (maximumWaitingCalls); "
+                                + "retry in \(Wording.duration(retryAfter))", retryAfter: retryAfter), nil))
             }
             sessionWaiters.append(call)
             openSessionsIfNeeded()
@@ -27,10 +29,10 @@ extension ClientCore {
             guard let self, let call, call.phase == .waitingForSession else { return }
             self.removeWaiter(call)
             let busy = self.sessions.filter(\.isBusy).count
-            var problem = "no session was free before the deadline (\(self.sessions.count) open, \(busy) busy)"
-            // Why no session opened, such as a quota the cluster enforces.
+            var problem = Problem("no session was free before the deadline (\(self.sessions.count) open, \(busy) busy)")
+            // Why no session opened, such as a quota the cluster enforces or an overload.
             if let why = self.lastOpenProblem ?? self.sessions.lazy.compactMap(\.opening).first?.problem {
-                problem += "; opening one: \(why)"
+                problem = Problem(problem.text + "; opening one: \(why.text)", retryAfter: why.retryAfter)
             }
             call.finish(.gaveUp(mayHaveApplied: false, problem: problem, nil, nil))
         }

@@ -32,7 +32,9 @@ extension ClientCore {
                 self.logger.debug("could not open a session", metadata: [
                     "problem": "\(problem)", "mayHaveApplied": "\(may)",
                 ])
-                self.openFailed(session, .unavailable("could not open a session: \(problem)"), definitive: false)
+                self.openFailed(
+                    session, .unavailable("could not open a session: \(problem)", retryAfter: problem.retryAfter),
+                    definitive: false)
             }
         }
     }
@@ -59,7 +61,7 @@ extension ClientCore {
     }
 
     private func openFailed(_ session: PoolSession, _ error: PadlockError, definitive: Bool) {
-        lastOpenProblem = error.message
+        lastOpenProblem = Problem(error.message, retryAfter: error.retryAfter)
         session.state = .closed
         sessions.removeAll { $0 === session }
         guard definitive else { return openSessionsIfNeeded() }

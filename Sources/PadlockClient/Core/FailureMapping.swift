@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// The one table from wire failures to the client's codes (`docs/client.md`, "Failures"). `notLeader`,
 /// `unavailable` and `overloaded` never get here: the exchange retries them until the deadline.
 extension ClientCore {
@@ -12,16 +18,16 @@ extension ClientCore {
         case .held(let holder, let waiterCount):
             return PadlockError(
                 .held(by: holder),
-                "\(subject) is locked by \(holder.owner) (\(holder.mode), \(holder.fence)) since \(holder.since)"
+                "\(subject) is locked by \(holder.owner) (\(holder.mode), \(holder.fence)) since \(Wording.timeOfDay(holder.sinceDate))"
                     + (holder.note.isEmpty ? "" : ", \"\(holder.note)\"")
                     + (waiterCount > 0 ? "; \(waiterCount) more waiting" : "")
                     + "; try again later or acquire with a wait")
         case .lockDelayed(let until):
             // Lock-delay has no holder to name: the key is free but not granted again until `until`.
             return .unavailable(
-                "\(subject) was released by force or by expiry and is not granted again before \(until) "
-                    + "(lock-delay, so writes of the previous holder cannot interleave); retry after that, or "
-                    + "acquire with a wait to queue")
+                "\(subject) was released by force or by expiry and is under lock-delay, so that writes of the "
+                    + "previous holder cannot interleave: \(Wording.freeAgain(at: until.date)); retry then, or "
+                    + "acquire with a wait to queue", retryAfter: Wording.wait(until: until.date))
         case .waitersAhead(let aheadKey, let waiterCount):
             return .unavailable(
                 "nobody holds \(subject), but \(waiterCount) earlier request(s) wait for the overlapping key "

@@ -83,7 +83,7 @@ enum MutationOutcome {
     case answered(Result<ClientResult, ClientFailure>, PoolSession, RequestID)
     /// The deadline passed (or no session could be had: `session` nil). When `mayHaveApplied`, the session is
     /// still busy and the handler must settle the request.
-    case gaveUp(mayHaveApplied: Bool, problem: String, PoolSession?, RequestID?)
+    case gaveUp(mayHaveApplied: Bool, problem: Problem, PoolSession?, RequestID?)
     /// The cluster refused the connection, or no session can be opened, for the reason given.
     case failed(PadlockError, PoolSession?)
     /// The caller cancelled; like `gaveUp`, the session stays busy when the request may have been applied.

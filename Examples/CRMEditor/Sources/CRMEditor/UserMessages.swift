@@ -15,8 +15,9 @@ enum UserMessages {
         case .unavailable:
             // Retried by the library until its deadline (no leader, overloaded), or not retryable right now
             // (lock-delay after a forced or expired release, earlier waiters, a wait that ran out).
-            if error.message.contains("lock-delay") {
-                return "\(record) was just unlocked by an administrator or after a timeout; try again in a few seconds"
+            if error.message.contains("lock-delay"), let wait = error.retryAfter {
+                let free = clock(Date().addingTimeInterval(Double(wait.components.seconds) + 1))
+                return "\(record) was just unlocked by an administrator or after a timeout; it is free again at \(free)"
             }
             if error.message.contains("earlier request") {
                 return "someone else is about to edit \(record); try again shortly"
