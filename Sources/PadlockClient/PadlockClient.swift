@@ -174,12 +174,14 @@ public final class PadlockClient: Sendable {
         return locks
     }
 
-    /// Whether `fence` is still the current holder's fence for `key`, read linearizably.
-    public func checkFence(_ key: String, _ fence: FenceToken) async throws(PadlockError) -> Bool {
+    /// Whether `fence` is still a current holder's fence for `key`, and which fence is current, read
+    /// linearizably: ``FenceCheck/isCurrent``, and ``FenceCheck/currentFence`` (the newest holder's fence of
+    /// exactly `key`, `nil` when nobody holds it), so a store can tell "superseded by fence 9" from "released".
+    public func checkFence(_ key: String, _ fence: FenceToken) async throws(PadlockError) -> FenceCheck {
         let key = try Self.validateKey(key)
         let answer = try await read(.checkFence(key: key, fence: fence), "checkFence")
         guard case .fenceChecked(let check) = answer else { throw Self.unexpected(answer, "checkFence") }
-        return check.isCurrent
+        return check
     }
 
     /// What became of a request whose outcome was unknown (the id an `outcomeUnknown` error carries).

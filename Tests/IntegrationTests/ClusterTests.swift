@@ -33,6 +33,15 @@ import Testing
         #expect(refused.errors.contains("editing phone"))
         #expect(refused.errors.contains("since"))
 
+        // check-fence names the current fence when the one asked about is not it.
+        let heldFence = try #require(firstLine.firstMatch(of: /fence (\d+)/).flatMap { UInt64($0.1) })
+        let current = try cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence)"])
+        #expect(current.status == 0 && current.output.contains("is current"), "\(current.output) \(current.errors)")
+        let other = try cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence + 1_000)"])
+        #expect(other.status == 3, "\(other.status): \(other.errors)")
+        #expect(other.output.contains("not current for acme/contacts/42: the current fence is \(heldFence)"),
+                "\(other.output)")
+
         let inspected = try cluster.cli(["inspect", "acme/contacts/42/phone"])
         #expect(inspected.status == 0)
         #expect(inspected.output.contains("alice@frontend-2"), "the record lock covers its fields: \(inspected.output)")
@@ -43,6 +52,8 @@ import Testing
         let unlocked = try cluster.cli(["unlock", "--force", "acme/contacts/42", "--reason", "stuck edit"])
         #expect(unlocked.status == 0, "\(unlocked.errors)")
         #expect(unlocked.output.contains("alice@frontend-2"))
+        let released = try cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence)"])
+        #expect(released.status == 3 && released.output.contains("nobody holds it"), "\(released.output)")
 
         // Right after the force-unlock the key is under lock-delay (5 s by default): the refusal says when it
         // is free again in words, never as a raw leader-clock tick count.

@@ -101,6 +101,23 @@ import Testing
         }
     }
 
+    @Test func checkFenceSaysWhetherTheFenceIsCurrentAndWhichFenceIs() async throws {
+        try await withCluster { fake in
+            try await withClient(fake) { client in
+                let first = try await client.acquire("acme/contacts/12")
+                let current = try await client.checkFence("acme/contacts/12", first.fence)
+                #expect(current.isCurrent && current.currentFence == first.fence, "\(current)")
+                try await first.release()
+                let second = try await client.acquire("acme/contacts/12")
+                let superseded = try await client.checkFence("acme/contacts/12", first.fence)
+                #expect(!superseded.isCurrent && superseded.currentFence == second.fence, "\(superseded)")
+                try await second.release()
+                let free = try await client.checkFence("acme/contacts/12", second.fence)
+                #expect(!free.isCurrent && free.currentFence == nil, "\(free)")
+            }
+        }
+    }
+
     @Test func releasingALockReleasedByForceIsLockLost() async throws {
         try await withCluster { fake in
             try await withClient(fake, owner: "alice@frontend-2") { alice in
@@ -109,7 +126,8 @@ import Testing
                     let released = try await admin.forceUnlock("acme/contacts/11", reason: "forgot to exit the record")
                     #expect(released.map(\.fence) == [lock.fence])
                     #expect(try await admin.forceUnlock("acme/contacts/11", reason: "again").isEmpty)
-                    #expect(try await admin.checkFence("acme/contacts/11", lock.fence) == false)
+                    let check = try await admin.checkFence("acme/contacts/11", lock.fence)
+                    #expect(!check.isCurrent && check.currentFence == nil, "\(check)")
                     let error = await padlockError { try await lock.release() }
                     #expect(error?.code == .lockLost)
                     #expect(lock.state == .lost)

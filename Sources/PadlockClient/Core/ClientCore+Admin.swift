@@ -91,7 +91,8 @@ extension ClientCore {
                     if let id { self.settled(id, .notApplied) }
                     if let session { self.free(session) }
                     result = .failure(.unavailable(
-                        "no leader answered the \(label) before the deadline: \(problem)", retryAfter: problem.retryAfter))
+                        "no leader answered the \(label) before the deadline: \(problem)",
+                        retryAfter: problem.retryAfter))
                 }
             case .failed(let error, let session):
                 if let session { self.free(session) }

@@ -88,7 +88,8 @@ final class ClientCore {
             case .refused(let error): completion(.failure(error))
             case .gaveUp(_, let problem):
                 completion(.failure(.unavailable(
-                    "no endpoint of the cluster answered before the deadline: \(problem)", retryAfter: problem.retryAfter)))
+                    "no endpoint of the cluster answered before the deadline: \(problem)",
+                    retryAfter: problem.retryAfter)))
             }
         }
     }

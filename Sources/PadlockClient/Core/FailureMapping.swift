@@ -18,7 +18,8 @@ extension ClientCore {
         case .held(let holder, let waiterCount):
             return PadlockError(
                 .held(by: holder),
-                "\(subject) is locked by \(holder.owner) (\(holder.mode), \(holder.fence)) since \(Wording.timeOfDay(holder.sinceDate))"
+                "\(subject) is locked by \(holder.owner) (\(holder.mode), \(holder.fence)) since "
+                    + Wording.timeOfDay(holder.sinceDate)
                     + (holder.note.isEmpty ? "" : ", \"\(holder.note)\"")
                     + (waiterCount > 0 ? "; \(waiterCount) more waiting" : "")
                     + "; try again later or acquire with a wait")

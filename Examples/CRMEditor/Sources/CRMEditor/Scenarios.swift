@@ -35,8 +35,9 @@ struct Scenarios {
         await summary.stored(outcome)
         let banner = UserMessages.text(for: outcome, record: record, fence: stale.fence) ?? "saved"
         quiet.say("wakes up and saves: \(banner)")
-        let current = try await admin.checkFence(quiet.key(id), stale.fence)
-        quiet.say("checkFence(\(stale.fence)) = \(current)")
+        let check = try await admin.checkFence(quiet.key(id), stale.fence)
+        quiet.say("checkFence(\(stale.fence)): current \(check.isCurrent), the current fence is "
+            + (check.currentFence.map { "\($0)" } ?? "none"))
         do {
             try await stale.release()
         } catch {
