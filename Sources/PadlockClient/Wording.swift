@@ -20,7 +20,9 @@ enum Wording {
             return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
         }
         let seconds = (milliseconds + 500) / 1_000
-        if seconds < 3_600 { return seconds % 60 == 0 ? "\(seconds / 60) min" : "\(seconds / 60) min \(seconds % 60) s" }
+        if seconds < 3_600 {
+            return seconds % 60 == 0 ? "\(seconds / 60) min" : "\(seconds / 60) min \(seconds % 60) s"
+        }
         return "\(seconds / 3_600) h \(seconds % 3_600 / 60) min"
     }
 

@@ -28,6 +28,17 @@ enum Formatting {
         return text
     }
 
+    /// `held by alice@frontend-2 (…) on acme/contacts/42/phone`, one line per conflicting holder (marked when
+    /// it is this client's own), and a last line when the cluster listed only some.
+    static func held(_ error: PadlockError) -> String {
+        var lines = error.conflicts.map { conflict in
+            (conflict.isOwn ? "held by this client's own lock: " : "held by ") + holder(conflict.holder)
+                + " on \(conflict.key)"
+        }
+        if error.holdersTruncated { lines.append("and more holders not listed (padlock inspect shows them all)") }
+        return lines.joined(separator: "\n")
+    }
+
     static func lock(_ lock: LockInfo) -> String {
         "\(lock.key)  \(holder(lock.holder))  lease until \(time(lock.leaseDeadline))"
     }

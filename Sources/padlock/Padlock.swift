@@ -268,8 +268,8 @@ func withClient(
     }
     if let failure {
         let text: String
-        if case .held(let holder) = failure.code {
-            text = "held by \(Formatting.holder(holder))"
+        if case .held = failure.code, !failure.conflicts.isEmpty {
+            text = Formatting.held(failure)
         } else {
             text = failure.message
         }

@@ -35,7 +35,7 @@ import Testing
             let bob = try await proxied.client(owner: "bob@frontend-1")
             let refusal = await #expect(throws: PadlockError.self) { try await bob.acquire("acme/contacts/42") }
             #expect(
-                refusal?.code == .held(by: lock.holder),
+                refusal?.code == .held(by: [lock.holder]),
                 "another client sees the one holder: \(String(describing: refusal))")
             try await lock.release()
             #expect(try await alice.inspect("acme/contacts/42").holders.isEmpty, "released: no second grant was left")
@@ -265,7 +265,7 @@ import Testing
                 let held = await #expect(throws: PadlockError.self) {
                     try await bob.acquire("acme/contacts/42", wait: wait)
                 }
-                #expect(held?.code == .held(by: lock.holder), "wait \(wait): \(String(describing: held))")
+                #expect(held?.code == .held(by: [lock.holder]), "wait \(wait): \(String(describing: held))")
                 let message = held?.message ?? ""
                 #expect(
                     message.contains("alice@frontend-2") && message.contains("editing phone")

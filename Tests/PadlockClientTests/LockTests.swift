@@ -9,7 +9,7 @@ import Testing
                 try await withClient(fake, owner: "bob@frontend-3") { bob in
                     let first = try await alice.acquire("acme/contacts/42", note: "editing phone number")
                     let refused = await padlockError { _ = try await bob.acquire("acme/contacts/42/phone") }
-                    guard case .held(let holder)? = refused?.code else {
+                    guard case .held(let holders)? = refused?.code, let holder = holders.first else {
                         Issue.record("expected held, got \(String(describing: refused))")
                         return
                     }
@@ -21,7 +21,7 @@ import Testing
                     let timedOut = await padlockError {
                         _ = try await bob.acquire("acme/contacts/42", wait: .milliseconds(200))
                     }
-                    guard case .held(let stillHolder)? = timedOut?.code else {
+                    guard case .held(let stillHolders)? = timedOut?.code, let stillHolder = stillHolders.first else {
                         Issue.record("expected held after the wait, got \(String(describing: timedOut))")
                         return
                     }
@@ -44,7 +44,7 @@ import Testing
             try await withClient(fake) { client in
                 let first = try await client.acquire("acme/contacts/7")
                 let second = await padlockError { _ = try await client.acquire("acme/contacts/7") }
-                guard case .held(let holder)? = second?.code else {
+                guard case .held(let holders)? = second?.code, let holder = holders.first else {
                     Issue.record("expected held, got \(String(describing: second))")
                     return
                 }

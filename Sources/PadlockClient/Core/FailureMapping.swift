@@ -15,14 +15,15 @@ extension ClientCore {
             return .invalid("the cluster refused the \(label) as bad input: \(message)")
         case .permissionDenied(let reason):
             return PadlockError(.permissionDenied, "the cluster does not allow this \(label): \(reason)")
-        case .held(let holder, let waiterCount):
+        case .held(let locks, let truncated, let waiterCount):
+            let conflicts = locks.map { lock in
+                PadlockError.Conflict(
+                    key: lock.key, holder: lock.holder, isOwn: sessionsByID[lock.holder.session] != nil)
+            }
             return PadlockError(
-                .held(by: holder),
-                "\(subject) is locked by \(holder.owner) (\(holder.mode), \(holder.fence)) since "
-                    + Wording.timeOfDay(holder.sinceDate)
-                    + (holder.note.isEmpty ? "" : ", \"\(holder.note)\"")
-                    + (waiterCount > 0 ? "; \(waiterCount) more waiting" : "")
-                    + "; try again later or acquire with a wait")
+                .held(by: conflicts.map(\.holder)),
+                Self.heldMessage(subject, key: key, conflicts, truncated: truncated, waiterCount: waiterCount),
+                conflicts: conflicts, holdersTruncated: truncated)
         case .lockDelayed(let until):
             // Lock-delay has no holder to name: the key is free but not granted again until `until`.
             return .unavailable(
@@ -47,5 +48,38 @@ extension ClientCore {
         case .unknownRequest, .notWaiting, .superseded:
             return .unavailable("the cluster answered the \(label) unexpectedly (\(failure)); retry")
         }
+    }
+
+    /// How many holders a `held` message names; the error's `conflicts` has them all.
+    static let heldHoldersNamedMax = 3
+
+    /// `acme/contacts/42 is locked by alice@frontend-2 (exclusive, fence-3) since 10:02:03, "editing phone"; …`,
+    /// marking the caller's own locks and saying what to do.
+    static func heldMessage(
+        _ subject: String, key: LockKey?, _ conflicts: [PadlockError.Conflict], truncated: Bool, waiterCount: UInt64
+    ) -> String {
+        let named = conflicts.prefix(heldHoldersNamedMax).map { conflict in
+            let holder = conflict.holder
+            let details = "\(holder.mode), \(holder.fence)"
+            let who = conflict.isOwn
+                ? "this client's own lock (\(holder.owner), \(details))" : "\(holder.owner) (\(details))"
+            return who + (conflict.key == key ? "" : " on \(conflict.key)")
+                + " since \(Wording.timeOfDay(holder.sinceDate))"
+                + (holder.note.isEmpty ? "" : ", \"\(holder.note)\"")
+        }
+        var text = "\(subject) is locked by " + named.joined(separator: "; and by ")
+        let unnamed = conflicts.count - named.count
+        if unnamed > 0 && truncated {
+            text += "; and by \(unnamed) more, and more not listed"
+        } else if unnamed > 0 {
+            text += "; and by \(unnamed) more"
+        } else if truncated {
+            text += "; and by more not listed"
+        }
+        if waiterCount > 0 { text += "; \(waiterCount) more waiting" }
+        if conflicts.contains(where: \.isOwn) {
+            return text + "; release this client's own conflicting lock first, or lock only what it does not cover"
+        }
+        return text + "; try again later or acquire with a wait"
     }
 }

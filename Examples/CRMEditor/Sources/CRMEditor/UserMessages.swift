@@ -8,10 +8,16 @@ enum UserMessages {
     /// shown. Every code is handled; the switch has no default, so a new code would not compile unhandled.
     static func text(for error: PadlockError, record: String) -> String? {
         switch error.code {
-        case .held(let holder):
-            // Not retried by the library: the user decides whether to wait.
-            let doing = holder.note.isEmpty ? (holder.mode == .shared ? "viewing it" : "editing it") : holder.note
-            return "\(record) is locked by \(holder.owner) since \(clock(holder.sinceDate)), \(doing)"
+        case .held(let holders):
+            // Not retried by the library: the user decides whether to wait. Every conflicting holder is named
+            // (a whole-record edit is blocked by each field being edited); the caller's own are marked.
+            let names = holders.map { holder in
+                let doing = holder.note.isEmpty ? (holder.mode == .shared ? "viewing it" : "editing it") : holder.note
+                let who = error.isOwn(holder) ? "you (in another tab)" : holder.owner
+                return "\(who) since \(clock(holder.sinceDate)), \(doing)"
+            }
+            let more = error.holdersTruncated ? ", and others" : ""
+            return "\(record) is locked by " + names.joined(separator: "; and by ") + more
         case .unavailable:
             // Retried by the library until its deadline (no leader, overloaded), or not retryable right now
             // (lock-delay after a forced or expired release, earlier waiters, a wait that ran out).
