@@ -27,9 +27,14 @@ extension PadlockClient {
         /// Connections opened to one endpoint. This version opens exactly one and pipelines every request on it;
         /// the field is kept so the bound is explicit. Must be 1.
         public var maximumConnectionsPerEndpoint: Int
-        /// Sessions the client opens at most. Each session has at most one mutating request outstanding, so this
-        /// bounds how many acquires and releases are in flight at once; further calls wait for a free session.
+        /// Sessions the client opens at most, over all owners. Each session has at most one mutating request
+        /// outstanding, so this bounds how many acquires and releases are in flight at once; further calls wait
+        /// for a free session. When the pool is full, an idle session (no lock, no request) of another owner is
+        /// closed to make room.
         public var maximumConcurrentSessions: Int
+        /// Sessions the client opens at most for one owner label. Each owner's calls go through that owner's
+        /// sessions only, so its locks share their leases; more than one lets its acquires run concurrently.
+        public var maximumSessionsPerOwner: Int
         /// Requests in flight on one connection at once; further requests wait in a backlog of four times this.
         public var requestWindowPerConnection: Int
         /// Calls that may wait for a free session at once; further calls fail with `unavailable` at once.
@@ -46,7 +51,8 @@ extension PadlockClient {
             backoffCap: Duration = .seconds(1), sessionTTL: Duration = .seconds(15), renewalInterval: Duration? = nil,
             driftMargin: Duration? = nil, atRiskWindow: Duration? = nil, maximumConnectionsPerEndpoint: Int = 1,
             maximumConcurrentSessions: Int = 32, requestWindowPerConnection: Int = 1024,
-            maximumWaitingCalls: Int = 10_000, closeDeadline: Duration = .seconds(2), tls: TLSConfiguration? = nil
+            maximumWaitingCalls: Int = 10_000, closeDeadline: Duration = .seconds(2), tls: TLSConfiguration? = nil,
+            maximumSessionsPerOwner: Int = 32
         ) {
             self.callDeadline = callDeadline
             self.attemptTimeout = attemptTimeout
@@ -59,6 +65,7 @@ extension PadlockClient {
             self.atRiskWindow = atRiskWindow
             self.maximumConnectionsPerEndpoint = maximumConnectionsPerEndpoint
             self.maximumConcurrentSessions = maximumConcurrentSessions
+            self.maximumSessionsPerOwner = maximumSessionsPerOwner
             self.requestWindowPerConnection = requestWindowPerConnection
             self.maximumWaitingCalls = maximumWaitingCalls
             self.closeDeadline = closeDeadline
@@ -97,6 +104,7 @@ extension PadlockClient.Configuration {
             ("maximumConcurrentSessions", maximumConcurrentSessions, 1024),
             ("requestWindowPerConnection", requestWindowPerConnection, 65_536),
             ("maximumWaitingCalls", maximumWaitingCalls, 1_000_000),
+            ("maximumSessionsPerOwner", maximumSessionsPerOwner, 1024),
         ]
         for (name, value, maximum) in counts where value < 1 || value > maximum {
             return "configuration.\(name) must be between 1 and \(maximum), got \(value)"

@@ -73,7 +73,7 @@ extension ClientCore {
     ) {
         guard admit(ticket, completion) else { return }
         let call = MutationCall(
-            label: label, key: nil, dedicated: nil, deadline: callDeadline(),
+            label: label, key: nil, owner: owner, dedicated: nil, deadline: callDeadline(),
             attemptTimeout: configuration.attemptTimeout, build: build
         ) { [weak self] outcome in
             guard let self else { return }

@@ -7,8 +7,12 @@ import Foundation
 /// The one table from wire failures to the client's codes (`docs/client.md`, "Failures"). `notLeader`,
 /// `unavailable` and `overloaded` never get here: the exchange retries them until the deadline.
 extension ClientCore {
-    /// The error for a final failure answered to `label` (an operation's name) about `key`, if any.
-    func error(for failure: ClientFailure, in label: String, key: LockKey? = nil) -> PadlockError {
+    /// The error for a final failure answered to `label` (an operation's name) about `key`, if any; `owner`
+    /// is the caller's owner label (the client's default when nil), whose locks a `held` marks as its own.
+    func error(for failure: ClientFailure, in label: String, key: LockKey? = nil, owner: String? = nil)
+        -> PadlockError
+    {
+        let caller = owner ?? self.owner
         let subject = key.map { "\($0)" } ?? "the request"
         switch failure {
         case .invalidArgument(let message):
@@ -18,7 +22,8 @@ extension ClientCore {
         case .held(let locks, let truncated, let waiterCount):
             let conflicts = locks.map { lock in
                 PadlockError.Conflict(
-                    key: lock.key, holder: lock.holder, isOwn: sessionsByID[lock.holder.session] != nil)
+                    key: lock.key, holder: lock.holder,
+                    isOwn: sessionsByID[lock.holder.session] != nil && lock.holder.owner == caller)
             }
             return PadlockError(
                 .held(by: conflicts.map(\.holder)),
