@@ -32,9 +32,10 @@ extension PadlockClient {
         /// for a free session. When the pool is full, an idle session (no lock, no request) of another owner is
         /// closed to make room.
         public var maximumConcurrentSessions: Int
-        /// Sessions the client opens at most for one owner label. Each owner's calls go through that owner's
-        /// sessions only, so its locks share their leases; more than one lets its acquires run concurrently.
-        public var maximumSessionsPerOwner: Int
+        /// Sessions the client opens at most for one owner label; nil (the default) allows as many as
+        /// ``maximumConcurrentSessions``. Each owner's calls go through that owner's sessions only, so its locks
+        /// share their leases; more than one lets one owner's acquires run concurrently.
+        public var maximumSessionsPerOwner: Int?
         /// Requests in flight on one connection at once; further requests wait in a backlog of four times this.
         public var requestWindowPerConnection: Int
         /// Calls that may wait for a free session at once; further calls fail with `unavailable` at once.
@@ -52,7 +53,7 @@ extension PadlockClient {
             driftMargin: Duration? = nil, atRiskWindow: Duration? = nil, maximumConnectionsPerEndpoint: Int = 1,
             maximumConcurrentSessions: Int = 32, requestWindowPerConnection: Int = 1024,
             maximumWaitingCalls: Int = 10_000, closeDeadline: Duration = .seconds(2), tls: TLSConfiguration? = nil,
-            maximumSessionsPerOwner: Int = 32
+            maximumSessionsPerOwner: Int? = nil
         ) {
             self.callDeadline = callDeadline
             self.attemptTimeout = attemptTimeout
@@ -104,7 +105,7 @@ extension PadlockClient.Configuration {
             ("maximumConcurrentSessions", maximumConcurrentSessions, 1024),
             ("requestWindowPerConnection", requestWindowPerConnection, 65_536),
             ("maximumWaitingCalls", maximumWaitingCalls, 1_000_000),
-            ("maximumSessionsPerOwner", maximumSessionsPerOwner, 1024),
+            ("maximumSessionsPerOwner", maximumSessionsPerOwner ?? 1, 1024),
         ]
         for (name, value, maximum) in counts where value < 1 || value > maximum {
             return "configuration.\(name) must be between 1 and \(maximum), got \(value)"

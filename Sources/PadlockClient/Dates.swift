@@ -3,11 +3,7 @@
 // what an app shows to people ("locked since 10:02"). The leader's clock may differ from this machine's by the
 // skew the cluster tolerates (`docs/operations.md`), so compare them with `Date.now` for display, not for safety:
 // lease safety is `Lock.state`, kept on this machine's monotonic clock.
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 extension Timestamp {
     /// This time as a `Date` (milliseconds since the Unix epoch on the leader's clock).

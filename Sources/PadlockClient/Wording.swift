@@ -1,9 +1,5 @@
 // Times and waits in words for people ("free again in 4.2 s, at 10:02:07"), never a raw tick count.
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

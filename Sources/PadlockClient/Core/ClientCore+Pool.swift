@@ -146,7 +146,8 @@ extension ClientCore {
                 opening[call.owner] = count - 1
                 continue
             }
-            guard perOwner[call.owner, default: 0] < configuration.maximumSessionsPerOwner else { continue }
+            let ownerMax = configuration.maximumSessionsPerOwner ?? configuration.maximumConcurrentSessions
+            guard perOwner[call.owner, default: 0] < ownerMax else { continue }
             if sessions.count >= configuration.maximumConcurrentSessions {
                 guard closeIdleSession(notOf: call.owner) else { return }
             }

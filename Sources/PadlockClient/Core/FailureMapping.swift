@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// The one table from wire failures to the client's codes (`docs/client.md`, "Failures"). `notLeader`,
 /// `unavailable` and `overloaded` never get here: the exchange retries them until the deadline.
