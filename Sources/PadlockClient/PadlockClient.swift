@@ -152,8 +152,9 @@ public final class PadlockClient: Sendable {
     }
 
     /// Ends every session of `owner` cleanly, releasing its locks without lock-delay (sign-out, a closed
-    /// browser), and returns how many locks it released. Calls of that owner still waiting for a session are
-    /// answered `cancelled`; a later acquire for that owner opens a new session.
+    /// browser), and returns how many locks it released. Calls of that owner still waiting for a session, and
+    /// its acquires in flight on those sessions, are answered `cancelled`; a later acquire for that owner opens
+    /// a new session.
     ///
     /// - Throws: `invalidArgument` for a bad label, `unavailable` when some session could not be closed before
     ///   the deadline (its locks are then lost and expire with the session), `cancelled`.

@@ -44,7 +44,9 @@ import Wire
         try await withCluster { fake in
             try await withClient(fake) { client in
                 let field = try await client.acquire("acme/contacts/42/phone", owner: "bob@frontend-2")
-                let bobs = await padlockError { _ = try await client.acquire("acme/contacts/42", owner: "bob@frontend-2") }
+                let bobs = await padlockError {
+                    _ = try await client.acquire("acme/contacts/42", owner: "bob@frontend-2")
+                }
                 #expect(bobs?.conflicts.first?.isOwn == true, "\(String(describing: bobs))")
                 let carols = await padlockError {
                     _ = try await client.acquire("acme/contacts/42", owner: "carol@frontend-2")
@@ -76,6 +78,29 @@ import Wire
                 try await carols.release()
                 let bad = await padlockError { _ = try await client.releaseAll(owner: "") }
                 #expect(bad?.code == .invalidArgument)
+            }
+        }
+    }
+
+    @Test func releaseAllEndsTheOwnersAcquiresInFlightInsteadOfRetryingThem() async throws {
+        try await withCluster { fake in
+            try await withClient(fake) { client in
+                let carols = try await client.acquire("acme/contacts/7", owner: "carol@frontend-3")
+                async let queued = padlockError {
+                    _ = try await client.acquire("acme/contacts/7", owner: "bob@frontend-2", wait: .seconds(5))
+                }
+                // Wait until bob's acquire is queued behind carol's lock.
+                let deadline = ContinuousClock.now + .seconds(20)
+                while await fake.with({ $0.table.waiters.isEmpty }), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(try await client.releaseAll(owner: "bob@frontend-2") == 0)
+                let ended = await queued
+                #expect(ended?.code == .cancelled, "\(String(describing: ended))")
+                #expect(ended?.message.contains("releaseAll(owner: bob@frontend-2)") == true)
+                #expect(await Self.opens(of: "bob@frontend-2", fake) == 1, "not retried on a new session")
+                #expect(carols.state == .safe)
+                try await carols.release()
             }
         }
     }

@@ -52,10 +52,11 @@ extension ClientCore {
         guard admit(ticket, completion) else { return }
         let waiting = sessionWaiters.filter { $0.owner == owner }
         sessionWaiters.removeAll { $0.owner == owner }
-        let ended = PadlockError(.cancelled, "releaseAll(owner: \(owner)) ended this owner's sessions")
-        for call in waiting { call.finish(.failed(ended, nil)) }
+        for call in waiting { call.finish(.failed(Self.ownerSignedOut(owner), nil)) }
         let mine = sessions.filter { $0.owner == owner && $0.state == .open }
         sessions.removeAll { session in mine.contains { $0 === session } }
+        // Closed from now on: an acquire still in flight on one of them ends `cancelled` instead of retrying.
+        for session in mine { session.state = .closed }
         var pending = mine.count
         var released = 0
         var unconfirmed = 0
@@ -72,12 +73,18 @@ extension ClientCore {
                     unconfirmed == 0
                     ? .success(released)
                     : .failure(.unavailable(
-                        "\(released) locks of \(owner) were released, but \(unconfirmed) could not be before the deadline; "
-                            + "they are lost and expire with their sessions (with lock-delay)"))
+                        "\(released) locks of \(owner) were released, but \(unconfirmed) could not be before the "
+                            + "deadline; they are lost and expire with their sessions (with lock-delay)"))
                 self.complete(ticket, "releaseAll", result, completion)
                 self.openSessionsIfNeeded()
             }
         }
+    }
+
+    /// The answer of a call of `owner` that `releaseAll(owner:)` overtook.
+    static func ownerSignedOut(_ owner: String) -> PadlockError {
+        PadlockError(
+            .cancelled, "releaseAll(owner: \(owner)) ended this owner's sessions while the call was in progress")
     }
 
     /// Closes one session with `closeSession`, which releases its locks cleanly; `done` says whether the

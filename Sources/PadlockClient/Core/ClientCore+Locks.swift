@@ -45,6 +45,11 @@ extension ClientCore {
         done: @escaping (Result<Lock, PadlockError>) -> Void
     ) {
         switch outcome {
+        case .answered(_, let session, let id) where session.state == .closed:
+            // releaseAll(owner:) closed the session under this acquire: the close releases whatever it was
+            // granted, and the owner signed out, so the acquire ends rather than retrying on a new session.
+            settled(id, .answerNotKept)
+            done(.failure(Self.ownerSignedOut(spec.owner)))
         case .answered(.success(.granted(let holder)), let session, let id):
             guard session.state == .open, let lease = session.lease, let handle else {
                 // The session was lost while the grant travelled; the cluster expires both. Try a new session.
