@@ -56,6 +56,21 @@ import Wire
         }
     }
 
+    @Test func nodesRefusingConnectionsAsOverloadedLeaveRetryAfter() async throws {
+        try await withCluster { fake in
+            await fake.with { $0.refusesAsOverloaded = true }
+            let refused = await padlockError {
+                _ = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", configuration: testConfiguration,
+                                            logger: quietLogger)
+            }
+            #expect(refused?.code == .unavailable, "\(String(describing: refused))")
+            let retryAfter = try #require(refused?.retryAfter, "\(String(describing: refused))")
+            #expect(retryAfter > .zero && retryAfter <= testConfiguration.backoffCap, "\(retryAfter)")
+            #expect(refused?.message.contains("at most 2 client connections (retry in ") == true,
+                    "\(String(describing: refused))")
+        }
+    }
+
     @Test func anUnavailableAnswerWithAHintLeavesThatHintAsRetryAfter() async throws {
         try await withCluster { fake in
             await fake.script { _, request in
