@@ -132,7 +132,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PadlockClientTests",
-            dependencies: ["PadlockClient", "Wire", "EventLoop", "PadlockTypes"]
+            // GRDB: NamingTests compiles GRDB's and the client's names in one file (issue 19, item 1).
+            dependencies: [
+                "PadlockClient", "Wire", "EventLoop", "PadlockTypes", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
 
         // MARK: Resource-side fencing for SQLite (GRDB), and a fault-injecting TCP proxy for tests and chaos.

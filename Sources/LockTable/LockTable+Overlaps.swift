@@ -56,6 +56,29 @@ extension LockTable {
             waitersTruncated: waitersTruncated, lockDelayedUntil: activeLockDelay(key.string))
     }
 
+    /// Every holder whose lock conflicts with `mode` on `key` (on the key, an ancestor or a descendant), for a
+    /// refusal to name them all: keys in byte order, grant order within a key, at most `limit` (at least one);
+    /// `truncated` says more conflict than are listed. Empty when `mode` on `key` conflicts with no holder.
+    ///
+    /// Costs what ``inspectOverlapping(_:limit:)`` costs. With the injected `ignoresOverlappingHolders` only the
+    /// key itself is considered, as ``refusal(for:mode:arrivalBefore:)`` does.
+    public func conflictingHolders(of key: LockKey, mode: LockMode, limit: Int)
+        -> (holders: [HeldLock], truncated: Bool)
+    {
+        let bound = max(1, limit)
+        let keys = configuration.injectedBugs.ignoresOverlappingHolders ? [key.string] : overlappingHeldKeys(key.string)
+        var holders: [HeldLock] = []
+        for keyString in keys {
+            guard let holding = holding(keyString), !holding.mode.isCompatible(with: mode) else { continue }
+            let heldKey = Self.knownKey(keyString)
+            for grant in holding.grants {
+                guard holders.count < bound else { return (holders, true) }
+                holders.append(heldLock(key: heldKey, grant: grant, mode: holding.mode))
+            }
+        }
+        return (holders, false)
+    }
+
     /// The held keys overlapping `key`, spelled as the table stores them, in byte order.
     private func overlappingHeldKeys(_ key: String) -> [String] {
         var keys: [String] = []

@@ -10,9 +10,28 @@ enum ClientAnswers {
         var waitsFor: RequestID?
     }
 
+    /// The key and mode an acquire asked for: what a `held` answer lists the conflicting holders of.
+    struct Requested: Hashable {
+        var key: LockKey
+        var mode: LockMode
+
+        init(key: LockKey, mode: LockMode) {
+            self.key = key
+            self.mode = mode
+        }
+
+        /// The acquire's key and mode; nil for any other command.
+        init?(_ command: Command) {
+            guard case .acquire(_, let key, let mode, _, _) = command else { return nil }
+            self.init(key: key, mode: mode)
+        }
+    }
+
+    /// `requested` is the acquire's key and mode when known (an answer replayed for `resolve` does not know
+    /// it); a `held` answer then names every conflicting holder, not only the one the table decided on.
     static func outcome(
         of result: CommandResult, kind: ClientCommandKind, table: LockTable, events: [Event] = [],
-        request: RequestID? = nil
+        request: RequestID? = nil, requested: Requested? = nil
     ) -> Answer {
         switch result {
         case .sessionOpened(let session, let deadline):
@@ -26,7 +45,8 @@ enum ClientAnswers {
             return Answer(reply: nil, waitsFor: request)
         case .held(let holder, let key):
             let waiting = UInt64(table.inspect(key).waiters.count)
-            return Answer(reply: .failure(.held(by: holder, waiterCount: waiting)))
+            let (holders, truncated) = heldHolders(holder, on: key, requested: requested, table: table)
+            return Answer(reply: .failure(.held(by: holders, truncated: truncated, waiterCount: waiting)))
         case .waitersAhead(let key):
             let waiting = UInt64(table.inspect(key).waiters.count)
             return Answer(reply: .failure(.waitersAhead(key: key, waiterCount: waiting)))
@@ -65,6 +85,23 @@ enum ClientAnswers {
         case .sessionExpiredNow, .waiterExpired, .leasesCheckpointed, .skipped, .quotasSet:
             return Answer(reply: .failure(.invalidArgument(message: "housekeeping result \(result) for a client request")))
         }
+    }
+
+    /// The holders a `held` answer names: the one the table decided on first, then every other holder whose
+    /// lock conflicts with the request, in key order; at most `WireLimits.heldHoldersMax`, and whether more
+    /// conflict than are named.
+    static func heldHolders(_ first: Holder, on key: LockKey, requested: Requested?, table: LockTable)
+        -> (holders: [LockInfo], truncated: Bool)
+    {
+        let deadline = table.session(first.session)?.leaseDeadline ?? first.since
+        var holders = [LockInfo(key: key, holder: first, leaseDeadline: deadline)]
+        guard let requested else { return (holders, false) }
+        let others = table.conflictingHolders(of: requested.key, mode: requested.mode, limit: WireLimits.heldHoldersMax)
+        for other in others.holders where other.holder.session != first.session || other.holder.fence != first.fence {
+            guard holders.count < WireLimits.heldHoldersMax else { return (holders, true) }
+            holders.append(LockInfo(key: other.key, holder: other.holder, leaseDeadline: other.leaseDeadline))
+        }
+        return (holders, others.truncated)
     }
 
     static func message(for reason: InvalidReason) -> String {

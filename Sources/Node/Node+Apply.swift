@@ -78,7 +78,11 @@ extension Node {
         case .waiterGranted(let request, _, let holder):
             answerWaiter(request, .success(.granted(holder)))
         case .waiterTimedOut(let request, _, let answer):
-            answerWaiter(request, ClientAnswers.outcome(of: answer, kind: .acquire, table: table).reply ?? .failure(.timedOut))
+            let requested = waiterRequests[request]
+            answerWaiter(
+                request,
+                ClientAnswers.outcome(of: answer, kind: .acquire, table: table, requested: requested).reply
+                    ?? .failure(.timedOut))
         case .waiterDropped(let request, _, let reason):
             answerWaiter(request, .failure(reason == .sessionEnded ? .sessionExpired : .timedOut))
         case .sessionEnded(let session, _):
@@ -89,6 +93,7 @@ extension Node {
     }
 
     private func answerWaiter(_ request: RequestID, _ outcome: Result<ClientResult, ClientFailure>) {
+        waiterRequests[request] = nil
         guard let targets = waiterReplies.removeValue(forKey: request) else { return }
         for target in targets { respond(target, outcome) }
     }
@@ -98,12 +103,15 @@ extension Node {
         switch proposal.purpose {
         case .client(let kind):
             guard let reply = proposal.reply else { return }
+            let requested = command.flatMap(ClientAnswers.Requested.init)
             let answer = ClientAnswers.outcome(
-                of: result.result, kind: kind, table: table, events: result.events, request: command?.requestID)
+                of: result.result, kind: kind, table: table, events: result.events, request: command?.requestID,
+                requested: requested)
             if let outcome = answer.reply {
                 respond(reply, outcome)
             } else if let waiting = answer.waitsFor {
                 waiterReplies[waiting, default: []].append(reply)
+                if let requested { waiterRequests[waiting] = requested }
             }
         case .coverage(let grants, let proposedAt):
             coverageApplied(grants, proposedAt: proposedAt)

@@ -71,6 +71,7 @@ extension Node {
             for reply in waiterReplies[request] ?? [] { respond(reply, notLeader) }
         }
         waiterReplies = [:]
+        waiterRequests = [:]
         for read in reads.collecting { respond(read.reply, notLeader) }
         reads.collecting = []
         for context in reads.awaitingConfirmation.keys.sorted() {

@@ -45,6 +45,9 @@ public final class Node<Environment: NodeEnvironment> {
     var proposals: [LogIndex: PendingProposal] = [:]
     /// Acquires that were queued, by request, with every connection waiting for their outcome.
     var waiterReplies: [RequestID: [ReplyTarget]] = [:]
+    /// What each queued acquire asked for, so that a wait that runs out is answered with every holder that
+    /// conflicts with it (`held` names them all); kept until the waiter is answered.
+    var waiterRequests: [RequestID: ClientAnswers.Requested] = [:]
     var reads = ReadBook()
     /// The latest stamp given to (or seen on) an entry; stamps never go back.
     var lastStamp: UInt64

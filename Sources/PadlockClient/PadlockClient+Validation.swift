@@ -5,8 +5,7 @@ extension PadlockClient {
     static func validate(
         endpoints: [String], owner: String, credentials: [UInt8], configuration: Configuration
     ) throws(PadlockError) -> [EndpointAddress] {
-        guard !owner.isEmpty else { throw .invalid("the owner label is empty; use a name such as alice@frontend-2") }
-        try check(owner, "owner", max: InputLimits.ownerByteCountMax)
+        try validate(owner: owner)
         guard credentials.count <= WireLimits.credentialsByteCountMax else {
             throw .invalid("credentials are \(credentials.count) bytes; at most \(WireLimits.credentialsByteCountMax)")
         }
@@ -24,6 +23,20 @@ extension PadlockClient {
         return addresses
     }
 
+    /// The handshake bytes of a token: its UTF-8, or none for nil.
+    static func credentials(token: String?) throws(PadlockError) -> [UInt8] {
+        guard let token else { return [] }
+        guard !token.isEmpty else {
+            throw .invalid("the token is empty; pass the client's token, or nil for a cluster without [[clients]]")
+        }
+        return Array(token.utf8)
+    }
+
+    static func validate(owner: String) throws(PadlockError) {
+        guard !owner.isEmpty else { throw .invalid("the owner label is empty; use a name such as alice@frontend-2") }
+        try check(owner, "owner", max: InputLimits.ownerByteCountMax)
+    }
+
     static func validateKey(_ key: String) throws(PadlockError) -> LockKey {
         do {
             return try LockKey(key)
@@ -37,16 +50,17 @@ extension PadlockClient {
         guard count <= max else { throw .invalid("the \(name) is \(count) bytes long; at most \(max) are allowed") }
     }
 
-    static func validateAcquire(_ key: String, mode: LockMode, wait: Duration, note: String) throws(PadlockError)
-        -> AcquireSpec
+    static func validateAcquire(_ key: String, mode: LockMode, owner: String, wait: Duration, note: String)
+        throws(PadlockError) -> AcquireSpec
     {
         let lockKey = try validateKey(key)
+        try validate(owner: owner)
         try check(note, "note", max: InputLimits.noteByteCountMax)
         guard wait >= .zero else { throw .invalid("the wait must not be negative, got \(wait)") }
         let milliseconds = wait.wholeMilliseconds
         guard milliseconds <= InputLimits.waitMillisecondsMax else {
             throw .invalid("the wait is \(wait); at most \(InputLimits.waitMillisecondsMax / 1000) s are allowed")
         }
-        return AcquireSpec(key: lockKey, mode: mode, waitMilliseconds: milliseconds, note: note)
+        return AcquireSpec(key: lockKey, owner: owner, mode: mode, waitMilliseconds: milliseconds, note: note)
     }
 }

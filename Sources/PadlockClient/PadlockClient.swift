@@ -16,7 +16,7 @@ import Synchronization
 /// try await lock.release()
 /// ```
 public final class PadlockClient: Sendable {
-    /// The owner label every session of this client carries, such as `alice@frontend-2`.
+    /// The default owner label, such as `alice@frontend-2`: the holder shown for calls that pass no `owner`.
     public let owner: String
     /// The configuration in force.
     public let configuration: Configuration
@@ -30,7 +30,8 @@ public final class PadlockClient: Sendable {
     ///   - endpoints: the nodes' client addresses, numeric `host:port` (`10.0.0.7:7401`, `[::1]:7401`, or
     ///     `localhost:7401`); leaders the cluster names are added as they are learned.
     ///   - owner: the label shown to other users as the holder, at most 256 bytes.
-    ///   - credentials: sent in the handshake, at most 4096 bytes.
+    ///   - credentials: sent in the handshake, at most 4096 bytes; for a token prefer
+    ///     ``init(endpoints:owner:token:cluster:configuration:logger:)``, this form is for other schemes.
     ///   - cluster: the cluster id the nodes were configured with (0 when unset).
     /// - Throws: `invalidArgument` for bad input or a refused cluster id, `permissionDenied` for refused
     ///   credentials, `unavailable` when no endpoint answered before the deadline.
@@ -75,19 +76,41 @@ public final class PadlockClient: Sendable {
         }
     }
 
-    /// Acquires `key` for this client.
+    /// Connects to the cluster with a bearer token, the form a cluster with `[[clients]]` expects
+    /// (`docs/security.md`, "Client tokens"); see
+    /// ``init(endpoints:owner:credentials:cluster:configuration:logger:)`` for the rest.
+    ///
+    /// - Parameters:
+    ///   - token: the client's token as configured (its `token-sha256` is in padlockd's `[[clients]]`), at most
+    ///     4096 bytes of UTF-8; nil for a cluster without `[[clients]]`. An empty token is refused.
+    /// - Throws: `invalidArgument` for an empty or oversized token and the errors of the credentials form.
+    public convenience init(
+        endpoints: [String], owner: String, token: String?, cluster: UInt64 = 0,
+        configuration: Configuration = .init(), logger: Logger = Logger(label: "padlock.client")
+    ) async throws(PadlockError) {
+        try await self.init(
+            endpoints: endpoints, owner: owner, credentials: try Self.credentials(token: token), cluster: cluster,
+            configuration: configuration, logger: logger)
+    }
+
+    /// Acquires `key` for `owner` (this client's ``owner`` when nil).
+    ///
+    /// Each owner's locks go through that owner's own sessions, so one client serves many users: an app
+    /// server passes the signed-in rep's label per call, and ``releaseAll(owner:)`` ends that rep's locks at
+    /// sign-out.
     ///
     /// - Parameters:
     ///   - mode: `.exclusive` to edit, `.shared` to view or approve.
+    ///   - owner: the label shown to others as the holder, such as `bob@frontend-2`; at most 256 bytes.
     ///   - wait: how long to queue behind other holders (0 tries once; at most 10 minutes). The call's
     ///     deadline is the configured one plus the wait.
     ///   - note: shown to other users with the holder, such as "editing phone number"; at most 1024 bytes.
     /// - Throws: `held(by:)` when someone else holds it (after the wait), `invalidArgument`, `unavailable`,
     ///   `outcomeUnknown` (the library then makes sure no lock stays held), `cancelled`.
     public func acquire(
-        _ key: String, mode: LockMode = .exclusive, wait: Duration = .zero, note: String = ""
+        _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero, note: String = ""
     ) async throws(PadlockError) -> Lock {
-        let spec = try Self.validateAcquire(key, mode: mode, wait: wait, note: note)
+        let spec = try Self.validateAcquire(key, mode: mode, owner: owner ?? self.owner, wait: wait, note: note)
         return try await handle.perform { core, ticket, completion in
             core.acquire(spec, ticket: ticket, completion: completion)
         }
@@ -100,10 +123,10 @@ public final class PadlockClient: Sendable {
     /// the fence may have been superseded while `body` ran. Other release failures are logged; the library
     /// keeps releasing in the background.
     public func withLock<T: Sendable>(
-        _ key: String, mode: LockMode = .exclusive, wait: Duration = .zero, note: String = "",
-        _ body: (Lock) async throws -> T
+        _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero,
+        note: String = "", _ body: (Lock) async throws -> T
     ) async throws -> T {
-        let lock = try await acquire(key, mode: mode, wait: wait, note: note)
+        let lock = try await acquire(key, mode: mode, owner: owner, wait: wait, note: note)
         let value: T
         do {
             value = try await body(lock)
@@ -126,6 +149,20 @@ public final class PadlockClient: Sendable {
         handle.loop.logger.warning("release after withLock failed", metadata: [
             "key": "\(lock.key)", "fence": "\(lock.fence)", "error": "\(error)",
         ])
+    }
+
+    /// Ends every session of `owner` cleanly, releasing its locks without lock-delay (sign-out, a closed
+    /// browser), and returns how many locks it released. Calls of that owner still waiting for a session, and
+    /// its acquires in flight on those sessions, are answered `cancelled`; a later acquire for that owner opens
+    /// a new session.
+    ///
+    /// - Throws: `invalidArgument` for a bad label, `unavailable` when some session could not be closed before
+    ///   the deadline (its locks are then lost and expire with the session), `cancelled`.
+    public func releaseAll(owner: String) async throws(PadlockError) -> Int {
+        try Self.validate(owner: owner)
+        return try await handle.perform(cancellable: false) { core, ticket, completion in
+            core.releaseAll(owner: owner, ticket: ticket, completion: completion)
+        }
     }
 
     /// Everything that holds or waits for `key`, its ancestors and its descendants, read linearizably.
@@ -156,12 +193,14 @@ public final class PadlockClient: Sendable {
         return locks
     }
 
-    /// Whether `fence` is still the current holder's fence for `key`, read linearizably.
-    public func checkFence(_ key: String, _ fence: FenceToken) async throws(PadlockError) -> Bool {
+    /// Whether `fence` is still a current holder's fence for `key`, and which fence is current, read
+    /// linearizably: ``FenceCheck/isCurrent``, and ``FenceCheck/currentFence`` (the newest holder's fence of
+    /// exactly `key`, `nil` when nobody holds it), so a store can tell "superseded by fence 9" from "released".
+    public func checkFence(_ key: String, _ fence: FenceToken) async throws(PadlockError) -> FenceCheck {
         let key = try Self.validateKey(key)
         let answer = try await read(.checkFence(key: key, fence: fence), "checkFence")
         guard case .fenceChecked(let check) = answer else { throw Self.unexpected(answer, "checkFence") }
-        return check.isCurrent
+        return check
     }
 
     /// What became of a request whose outcome was unknown (the id an `outcomeUnknown` error carries).

@@ -18,8 +18,10 @@ extension SimClient {
             simulation.checkGrant(hold, to: self)
             if !holds.contains(where: { $0.key == key && $0.fence == hold.fence }) { holds.append(hold) }
             startEdit(hold)
-        case .failure(.held(let holder, _)):
-            complete(current, .refused(holder: HolderRef(session: holder.session, fence: holder.fence)))
+        case .failure(.held(let holders, _, _)):
+            // The first holder is the conflict the table decided on; the checkers follow that one.
+            let first = holders.first?.holder
+            complete(current, .refused(holder: first.map { HolderRef(session: $0.session, fence: $0.fence) }))
         case .failure(.lockDelayed), .failure(.waitersAhead), .failure(.timedOut):
             complete(current, .refused(holder: nil))
         case .failure(.sessionExpired):

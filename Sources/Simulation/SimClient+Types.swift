@@ -91,7 +91,9 @@ func normalizedAnswer(_ outcome: Result<ClientResult, ClientFailure>) -> String?
     case .success(.forceUnlocked(let previous)): return "forced \(previous.map(\.fence))"
     case .success(.sessionRevoked): return "revoked"
     case .success: return nil
-    case .failure(.held(let holder, _)): return "held \(holder.session) \(holder.fence)"
+    case .failure(.held(let holders, _, _)):
+        // The first holder, as before the answer named them all: traces stay comparable across versions.
+        return "held " + (holders.first.map { "\($0.holder.session) \($0.holder.fence)" } ?? "nobody")
     case .failure(.lockDelayed(let until)): return "delayed \(until)"
     case .failure(.waitersAhead(let key, _)): return "waiters \(key)"
     case .failure(.notHeld): return "notHeld"

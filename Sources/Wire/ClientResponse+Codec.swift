@@ -165,9 +165,10 @@ extension ClientFailure {
         case .permissionDenied(let reason):
             writer.writeUInt8(FailureTag.permissionDenied.rawValue)
             writer.writeString(reason)
-        case .held(let holder, let waiterCount):
+        case .held(let holders, let truncated, let waiterCount):
             writer.writeUInt8(FailureTag.held.rawValue)
-            writer.writeHolder(holder)
+            writer.writeArray(Array(holders.prefix(WireLimits.heldHoldersMax))) { $1.write(to: &$0) }
+            writer.writeBool(truncated || holders.count > WireLimits.heldHoldersMax)
             writer.writeVarint(waiterCount)
         case .notLeader(let hint):
             writer.writeUInt8(FailureTag.notLeader.rawValue)
@@ -207,7 +208,14 @@ extension ClientFailure {
         case .permissionDenied:
             return .permissionDenied(reason: try reader.readString(maxByteCount: messageMax))
         case .held:
-            return .held(by: try reader.readHolder(), waiterCount: try reader.readVarint())
+            let start = reader.offset
+            let holders = try reader.readElements(
+                maxCount: WireLimits.heldHoldersMax, minimumElementSize: LockInfo.byteCountMin
+            ) { try LockInfo.read(from: &$0) }
+            guard !holders.isEmpty else {
+                throw DecodeError.invalidValue(offset: start, reason: "a held failure names no holder")
+            }
+            return .held(by: holders, truncated: try reader.readBool(), waiterCount: try reader.readVarint())
         case .notLeader:
             let hint = try reader.readPresent { reader in
                 LeaderHint(

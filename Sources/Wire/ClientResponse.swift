@@ -81,8 +81,11 @@ public enum ClientFailure: Error, Hashable, Sendable {
     case invalidArgument(message: String)
     /// The role or the client is not allowed to do this.
     case permissionDenied(reason: String)
-    /// Someone else holds the key (a try-lock, or a wait that ran out); `waiterCount` are queued behind them.
-    case held(by: Holder, waiterCount: UInt64)
+    /// Someone holds a conflicting lock on the key, an ancestor or a descendant (a try-lock, or a wait that ran
+    /// out). `holders` names them: the conflict the lock table decided on first, then the other conflicting
+    /// holders in key order, at least one and at most ``WireLimits/heldHoldersMax``; `truncated` says more
+    /// conflict than are listed. `waiterCount` are queued on the key the first holder holds.
+    case held(by: [LockInfo], truncated: Bool, waiterCount: UInt64)
     /// This node is not the leader; the hint names the leader when the node knows it.
     case notLeader(LeaderHint?)
     /// The cluster cannot serve now (no leader, no quorum); retry after the given time.
@@ -312,9 +315,14 @@ extension ClientFailure: CustomStringConvertible {
         switch self {
         case .invalidArgument(let message): "invalid argument: \(message)"
         case .permissionDenied(let reason): "permission denied: \(reason)"
-        case .held(let holder, let waiterCount):
-            "held by \(holder.owner) (\(holder.session), \(holder.mode), \(holder.fence)) since \(holder.since)"
-                + (holder.note.isEmpty ? "" : ", \"\(holder.note)\"") + "; \(waiterCount) waiting"
+        case .held(let holders, let truncated, let waiterCount):
+            "held by "
+                + holders.map { lock in
+                    let holder = lock.holder
+                    return "\(holder.owner) (\(holder.session), \(holder.mode), \(holder.fence)) on \(lock.key) since "
+                        + "\(holder.since)" + (holder.note.isEmpty ? "" : ", \"\(holder.note)\"")
+                }.joined(separator: "; ")
+                + (truncated ? "; and more" : "") + "; \(waiterCount) waiting"
         case .notLeader(let hint):
             if let hint {
                 "not the leader; try \(hint.node) at \(hint.address)"

@@ -17,6 +17,8 @@ public enum WireLimits {
     public static let pageSizeMax = 500
     /// Most holders and most waiters one inspection may carry, and most holders one force-unlock may report.
     public static let inspectionEntriesMax = 1000
+    /// Most conflicting holders one `held` failure names (the rest are counted as cut, not listed).
+    public static let heldHoldersMax = 16
     /// Most voters, most learners and most peers one status report may carry.
     public static let clusterMembersMax = 16
 }

@@ -31,7 +31,7 @@ struct FailoverBenchmark: AsyncParsableCommand {
     }
 
     private func measure(_ cluster: BenchCluster) async throws {
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.maximumConcurrentSessions = workers
         configuration.callDeadline = .seconds(10)
         let client = try await PadlockClient(

@@ -29,7 +29,7 @@ struct LocksBenchmark: AsyncParsableCommand {
         let clientCount = (workers + workersPerClient - 1) / workersPerClient
         var clients: [PadlockClient] = []
         for index in 0..<clientCount {
-            var configuration = Configuration()
+            var configuration = PadlockClient.Configuration()
             configuration.maximumConcurrentSessions = workersPerClient
             configuration.callDeadline = .seconds(10)
             clients.append(try await PadlockClient(endpoints: list, owner: "bench-\(index)@padlock-bench", configuration: configuration))

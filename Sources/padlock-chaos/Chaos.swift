@@ -99,7 +99,7 @@ struct ChildFrontEnd: AsyncParsableCommand {
         ignoreBrokenPipes()
         let writer = try HistoryWriter(path: history)
         let store = try RecordStore(path: database, fenced: !unfenced)
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.sessionTTL = .seconds(2)
         configuration.callDeadline = .seconds(4)
         let client = try await PadlockClient(

@@ -76,7 +76,7 @@ final class ChaosCluster: @unchecked Sendable {
         faketimeWorks = probeFaketime()
         // A brand-new cluster: its first start is the one that bootstraps.
         for node in Self.nodes { try startNode(node, bootstrap: true) }
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.callDeadline = .seconds(2)
         configuration.attemptTimeout = .milliseconds(700)
         admin = try await PadlockClient(

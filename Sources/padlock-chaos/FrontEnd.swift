@@ -91,9 +91,10 @@ final class FrontEnd: @unchecked Sendable {
         answer.mode = "\(mode)"
         answer.error = error.code.name
         switch error.code {
-        case .held(let holder):
-            answer.holderSession = holder.session.rawValue
-            answer.holderFence = holder.fence.rawValue
+        case .held(let holders):
+            // The first holder is the conflict the cluster decided on; the history records that one.
+            answer.holderSession = holders.first?.session.rawValue
+            answer.holderFence = holders.first?.fence.rawValue
         case .outcomeUnknown(let request):
             answer.type = "info"
             answer.session = request.session.rawValue

@@ -121,7 +121,7 @@ final class Orchestrator: @unchecked Sendable {
 
     /// A few shared clients for the in-process front ends, through the client proxies.
     private func workloadClients(_ cluster: ChaosCluster) async throws -> [PadlockClient] {
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.sessionTTL = .seconds(4)
         configuration.callDeadline = .seconds(5)
         configuration.attemptTimeout = .milliseconds(800)

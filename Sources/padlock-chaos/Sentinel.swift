@@ -17,7 +17,7 @@ final class Sentinel: @unchecked Sendable {
     }
 
     static func start(cluster: ChaosCluster, history: HistoryWriter, logger: Logger) async throws -> Sentinel {
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.sessionTTL = .seconds(15)
         configuration.callDeadline = .seconds(10)
         let client = try await PadlockClient(

@@ -94,7 +94,7 @@ struct Dev: AsyncParsableCommand {
             // A cluster configured with [[clients]] asks for a token even to report its status, and one with
             // [tls] for TLS (PADLOCK_TLS_CA and, when client certificates are required, the other two).
             let token = try Self.environmentToken()
-            let configuration = Configuration(tls: tlsConfiguration())
+            let configuration = PadlockClient.Configuration(tls: tlsConfiguration())
             if let client = try? await PadlockClient(
                 endpoints: cluster.endpoints, owner: "padlock-dev", credentials: token, cluster: clusterID,
                 configuration: configuration)

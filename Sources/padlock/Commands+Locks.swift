@@ -147,10 +147,20 @@ struct CheckFence: AsyncParsableCommand {
     func run() async throws {
         var current = false
         try await withClient(connection) { (client) async throws(PadlockError) in
-            current = try await client.checkFence(key, FenceToken(fence))
-            print(current ? "fence \(fence) is current for \(key)" : "fence \(fence) is not current for \(key)")
+            let check = try await client.checkFence(key, FenceToken(fence))
+            current = check.isCurrent
+            print(Self.describe(check, key: key, fence: fence))
         }
         if !current { throw ExitCode(ExitStatus.held.rawValue) }
+    }
+
+    /// `fence 7 is not current for acme/contacts/42: the current fence is 9`, or `…: nobody holds it`.
+    static func describe(_ check: FenceCheck, key: String, fence: UInt64) -> String {
+        if check.isCurrent { return "fence \(fence) is current for \(key)" }
+        guard let currentFence = check.currentFence else {
+            return "fence \(fence) is not current for \(key): nobody holds it"
+        }
+        return "fence \(fence) is not current for \(key): the current fence is \(currentFence.rawValue)"
     }
 }
 

@@ -10,12 +10,33 @@ enum Formatting {
         return formatter.string(from: Date(timeIntervalSince1970: Double(timestamp.rawValue) / 1000))
     }
 
+    /// `free again in 4.2 s, at 10:02:07` for a key under lock-delay until `date` (on the leader's clock).
+    static func freeAgain(at date: Date, now: Date = Date()) -> String {
+        let seconds = max(0, date.timeIntervalSince(now))
+        let wait = seconds < 1 ? "\(Int(seconds * 1000)) ms" : seconds < 60
+            ? String(format: "%.1f s", seconds) : "\(Int(seconds.rounded()) / 60) min \(Int(seconds.rounded()) % 60) s"
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        return "free again in \(wait), at \(formatter.string(from: date.addingTimeInterval(0.999)))"
+    }
+
     /// `alice@frontend-2 (session 12, exclusive, fence 34) since 2026-12-02 10:02:03, note "editing phone"`.
     static func holder(_ holder: Holder) -> String {
         var text = "\(holder.owner) (session \(holder.session.rawValue), \(holder.mode), fence \(holder.fence.rawValue)) "
             + "since \(time(holder.since))"
         if !holder.note.isEmpty { text += ", note \"\(holder.note)\"" }
         return text
+    }
+
+    /// `held by alice@frontend-2 (…) on acme/contacts/42/phone`, one line per conflicting holder (marked when
+    /// it is this client's own), and a last line when the cluster listed only some.
+    static func held(_ error: PadlockError) -> String {
+        var lines = error.conflicts.map { conflict in
+            (conflict.isOwn ? "held by this client's own lock: " : "held by ") + holder(conflict.holder)
+                + " on \(conflict.key)"
+        }
+        if error.holdersTruncated { lines.append("and more holders not listed (padlock inspect shows them all)") }
+        return lines.joined(separator: "\n")
     }
 
     static func lock(_ lock: LockInfo) -> String {
@@ -36,8 +57,8 @@ enum Formatting {
                 lines.append("  \(waiter.key)  \(waiter.owner) (session \(waiter.session.rawValue), \(waiter.mode)) since \(time(waiter.since))")
             }
         }
-        if let until = inspection.lockDelayedUntil {
-            lines.append("lock-delay: not granted again before \(time(until)) (released by force or expiry)")
+        if let until = inspection.lockDelayedUntilDate {
+            lines.append("lock-delay: \(freeAgain(at: until)) (released by force or expiry)")
         }
         return lines.joined(separator: "\n")
     }

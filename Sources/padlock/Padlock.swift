@@ -157,7 +157,9 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// TLS settings from the flags, else the environment; nil (plaintext) when none is given.
-    var tls: TLSConfiguration? { tlsConfiguration(caFile: tlsCA, certificateFile: tlsCert, keyFile: tlsKey) }
+    var tls: PadlockClient.TLSConfiguration? {
+        tlsConfiguration(caFile: tlsCA, certificateFile: tlsCert, keyFile: tlsKey)
+    }
 
     /// The token's bytes for the handshake: --token, else --token-file, else PADLOCK_TOKEN, else
     /// PADLOCK_TOKEN_FILE, else none (an open cluster). A token file readable by group or others is refused.
@@ -199,7 +201,7 @@ struct ConnectionOptions: ParsableArguments {
 
     /// A client for these endpoints, quiet unless PADLOCK_LOG_LEVEL asks for more.
     func client(owner: String, ttl: Duration? = nil) async throws(PadlockError) -> PadlockClient {
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         if let deadline = parseDuration(timeout) { configuration.callDeadline = deadline }
         if let ttl { configuration.sessionTTL = ttl }
         configuration.tls = tls
@@ -214,7 +216,7 @@ struct ConnectionOptions: ParsableArguments {
 /// TLS settings from the given flags, else PADLOCK_TLS_CA, PADLOCK_TLS_CERT and PADLOCK_TLS_KEY; nil
 /// (plaintext) when none of the three is set.
 func tlsConfiguration(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil)
-    -> TLSConfiguration?
+    -> PadlockClient.TLSConfiguration?
 {
     let environment = ProcessInfo.processInfo.environment
     func pick(_ flag: String?, _ name: String) -> String? {
@@ -226,7 +228,7 @@ func tlsConfiguration(caFile: String? = nil, certificateFile: String? = nil, key
     let certificate = pick(certificateFile, "PADLOCK_TLS_CERT")
     let key = pick(keyFile, "PADLOCK_TLS_KEY")
     guard ca != nil || certificate != nil || key != nil else { return nil }
-    return TLSConfiguration(caFile: ca, certificateFile: certificate, keyFile: key)
+    return PadlockClient.TLSConfiguration(caFile: ca, certificateFile: certificate, keyFile: key)
 }
 
 /// The owner label a command acts under by default: `user@host`.
@@ -266,8 +268,8 @@ func withClient(
     }
     if let failure {
         let text: String
-        if case .held(let holder) = failure.code {
-            text = "held by \(Formatting.holder(holder))"
+        if case .held = failure.code, !failure.conflicts.isEmpty {
+            text = Formatting.held(failure)
         } else {
             text = failure.message
         }

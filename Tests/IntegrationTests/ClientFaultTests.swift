@@ -35,7 +35,7 @@ import Testing
             let bob = try await proxied.client(owner: "bob@frontend-1")
             let refusal = await #expect(throws: PadlockError.self) { try await bob.acquire("acme/contacts/42") }
             #expect(
-                refusal?.code == .held(by: lock.holder),
+                refusal?.code == .held(by: [lock.holder]),
                 "another client sees the one holder: \(String(describing: refusal))")
             try await lock.release()
             #expect(try await alice.inspect("acme/contacts/42").holders.isEmpty, "released: no second grant was left")
@@ -49,7 +49,7 @@ import Testing
         try await withProxiedCluster { proxied in
             // A long TTL: the session must outlive both black holes and the resolves however slow a loaded
             // machine makes them; an expired session rightly resolves as answerNotKept, not notApplied.
-            let configuration = Configuration.faultTests(
+            let configuration = PadlockClient.Configuration.faultTests(
                 ttl: .seconds(120), callDeadline: .seconds(2), attemptTimeout: .milliseconds(500))
             let alice = try await proxied.client(owner: "alice@frontend-2", configuration: configuration)
             try await alice.acquire("acme/warm-up").release()
@@ -267,7 +267,7 @@ import Testing
                 let held = await #expect(throws: PadlockError.self) {
                     try await bob.acquire("acme/contacts/42", wait: wait)
                 }
-                #expect(held?.code == .held(by: lock.holder), "wait \(wait): \(String(describing: held))")
+                #expect(held?.code == .held(by: [lock.holder]), "wait \(wait): \(String(describing: held))")
                 let message = held?.message ?? ""
                 #expect(
                     message.contains("alice@frontend-2") && message.contains("editing phone")
@@ -284,6 +284,11 @@ import Testing
             #expect(
                 delayed?.code == .unavailable && delayed?.message.contains("lock-delay") == true,
                 "\(String(describing: delayed))")
+            // …with when it is free again: as a Duration and in words, never as a leader-clock tick count.
+            let retryAfter = delayed?.retryAfter ?? .zero
+            #expect(retryAfter > .zero && retryAfter <= .milliseconds(5_100), "\(String(describing: delayed))")
+            #expect(delayed?.message.contains("free again in") == true, "\(String(describing: delayed))")
+            #expect(delayed?.message.firstMatch(of: /t\d{6,}ms/) == nil, "\(String(describing: delayed))")
             // …and no node can be reached before the deadline.
             try await expectUnavailableWhenEveryNodeResets(proxied)
 
@@ -348,7 +353,7 @@ import Testing
         defer { cluster.stop() }
         // A session per task: with the default 32, the 400 queued acquires keep every session busy and the
         // try-locks starve waiting for one.
-        var loadConfiguration = Configuration.faultTests(ttl: .seconds(30), callDeadline: .seconds(60))
+        var loadConfiguration = PadlockClient.Configuration.faultTests(ttl: .seconds(30), callDeadline: .seconds(60))
         loadConfiguration.maximumConcurrentSessions = 1_024
         let client = try await PadlockClient(
             endpoints: cluster.endpoints, owner: "load@it", configuration: loadConfiguration)

@@ -33,6 +33,15 @@ import Testing
         #expect(refused.errors.contains("editing phone"))
         #expect(refused.errors.contains("since"))
 
+        // check-fence names the current fence when the one asked about is not it.
+        let heldFence = try #require(firstLine.firstMatch(of: /fence (\d+)/).flatMap { UInt64($0.1) })
+        let current = try cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence)"])
+        #expect(current.status == 0 && current.output.contains("is current"), "\(current.output) \(current.errors)")
+        let other = try cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence + 1_000)"])
+        #expect(other.status == 3, "\(other.status): \(other.errors)")
+        #expect(other.output.contains("not current for acme/contacts/42: the current fence is \(heldFence)"),
+                "\(other.output)")
+
         let inspected = try cluster.cli(["inspect", "acme/contacts/42/phone"])
         #expect(inspected.status == 0)
         #expect(inspected.output.contains("alice@frontend-2"), "the record lock covers its fields: \(inspected.output)")
@@ -43,6 +52,8 @@ import Testing
         let unlocked = try cluster.cli(["unlock", "--force", "acme/contacts/42", "--reason", "stuck edit"])
         #expect(unlocked.status == 0, "\(unlocked.errors)")
         #expect(unlocked.output.contains("alice@frontend-2"))
+        let released = try cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence)"])
+        #expect(released.status == 3 && released.output.contains("nobody holds it"), "\(released.output)")
 
         let audit = try cluster.cli(["audit"])
         #expect(audit.output.contains("forceUnlock"))
@@ -50,6 +61,30 @@ import Testing
 
         let retaken = try cluster.cli(["lock", "acme/contacts/42", "--owner", "bob@frontend-1", "--wait", "10s", "--", "true"])
         #expect(retaken.status == 0, "granted once the lock-delay after the force-unlock ended: \(retaken.errors)")
+    }
+
+    @Test("Under lock-delay the CLI says when the key is free again, in words, never as a leader-clock tick count")
+    func lockDelayInWords() async throws {
+        // A long lock-delay, so that no loaded machine runs past it between the force-unlock and the checks.
+        let cluster = try LocalCluster(settings: "[lock-delay]\ndefault = \"60s\"\n")
+        defer { cluster.stop() }
+        let client = try await cluster.client(owner: "alice@frontend-2", ttl: .seconds(30))
+        _ = try await client.acquire("acme/contacts/42", note: "editing phone")
+        let unlocked = try cluster.cli(["unlock", "--force", "acme/contacts/42", "--reason", "stuck edit"])
+        #expect(unlocked.status == 0, "\(unlocked.errors)")
+
+        let delayed = try cluster.cli(["lock", "acme/contacts/42", "--owner", "carol@frontend-3", "--", "true"])
+        #expect(delayed.status == 4, "lock-delay is unavailable (4); got \(delayed.status): \(delayed.errors)")
+        #expect(
+            delayed.errors.firstMatch(of: /free again in [\d.]+ (ms|s|min)[^,]*, at \d\d:\d\d:\d\d/) != nil,
+            "\(delayed.errors)")
+        #expect(delayed.errors.firstMatch(of: /t\d{6,}ms/) == nil, "a raw tick count: \(delayed.errors)")
+        let inspected = try cluster.cli(["inspect", "acme/contacts/42"])
+        #expect(
+            inspected.output.firstMatch(of: /lock-delay: free again in [\d.]+ (ms|s|min)[^,]*, at \d\d:\d\d:\d\d/)
+                != nil,
+            "\(inspected.output)")
+        await client.close()
     }
 
     @Test("After kill -9 of the leader a new leader serves, every lock keeps its fence, and the node catches up")

@@ -179,7 +179,7 @@ import Testing
 
     /// Mallory's attempt to take `key` through `endpoints`: the fence she was granted, or nil.
     private func malloryTries(_ key: String, endpoints: [String]) async -> FenceToken? {
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.callDeadline = .seconds(2)
         configuration.attemptTimeout = .milliseconds(500)
         configuration.sessionTTL = .seconds(10)

@@ -57,7 +57,7 @@ import Wire
     )
         async throws(PadlockError) -> PadlockClient
     {
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.sessionTTL = .seconds(10)
         configuration.callDeadline = .seconds(5)
         let credentials = Array((token ?? name.map(Self.token) ?? "").utf8)
@@ -187,7 +187,7 @@ import Wire
     func namespaceQuotaRefusesAcquires() async throws {
         let cluster = try LocalCluster(settings: "[quotas.namespaces.acme]\nheld-locks = 1\n")
         defer { cluster.stop() }
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.callDeadline = .seconds(1)
         let client = try await PadlockClient(
             endpoints: cluster.endpoints, owner: "alice@it", configuration: configuration)

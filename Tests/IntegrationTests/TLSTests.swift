@@ -26,10 +26,10 @@ import Testing
         ]
     }
 
-    static func client(_ cluster: LocalCluster, endpoints: [String]? = nil, tls: TLSConfiguration?)
+    static func client(_ cluster: LocalCluster, endpoints: [String]? = nil, tls: PadlockClient.TLSConfiguration?)
         async throws(PadlockError) -> PadlockClient
     {
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.sessionTTL = .seconds(10)
         configuration.callDeadline = .seconds(3)
         configuration.tls = tls
@@ -57,7 +57,7 @@ import Testing
             settings: "[lock-delay]\ndefault = \"0s\"\n", nodeSettings: [1: section, 2: section, 3: section],
             devEnvironment: Self.cliEnvironment(certificates))
         defer { cluster.stop() }
-        let good = TLSConfiguration(
+        let good = PadlockClient.TLSConfiguration(
             caFile: certificates.caFile, certificateFile: certificates.client.certificateFile,
             keyFile: certificates.client.keyFile)
         let client = try await Self.client(cluster, tls: good)
@@ -87,7 +87,7 @@ import Testing
         let one = [cluster.endpoints[0]]
 
         let wrongCA = await Self.failure {
-            _ = try await Self.client(cluster, endpoints: one, tls: TLSConfiguration(
+            _ = try await Self.client(cluster, endpoints: one, tls: PadlockClient.TLSConfiguration(
                 caFile: certificates.otherCAFile, certificateFile: certificates.client.certificateFile,
                 keyFile: certificates.client.keyFile))
         }
@@ -95,13 +95,14 @@ import Testing
         #expect(wrongCA?.message.contains("certificate verify failed") == true, "\(String(describing: wrongCA))")
 
         let noCertificate = await Self.failure {
-            _ = try await Self.client(cluster, endpoints: one, tls: TLSConfiguration(caFile: certificates.caFile))
+            _ = try await Self.client(cluster, endpoints: one, tls: PadlockClient.TLSConfiguration(
+                caFile: certificates.caFile))
         }
         #expect(noCertificate?.code == .unavailable, "\(String(describing: noCertificate))")
         #expect(noCertificate?.message.contains("TLS failed") == true, "\(String(describing: noCertificate))")
 
         let otherCertificate = await Self.failure {
-            _ = try await Self.client(cluster, endpoints: one, tls: TLSConfiguration(
+            _ = try await Self.client(cluster, endpoints: one, tls: PadlockClient.TLSConfiguration(
                 caFile: certificates.caFile, certificateFile: certificates.otherClient.certificateFile,
                 keyFile: certificates.otherClient.keyFile))
         }
@@ -110,10 +111,13 @@ import Testing
 
         let plaintext = await Self.failure { _ = try await Self.client(cluster, endpoints: one, tls: nil) }
         #expect(plaintext?.code == .unavailable, "\(String(describing: plaintext))")
-        #expect(plaintext?.message.contains("Configuration.tls") == true, "\(String(describing: plaintext))")
+        #expect(
+            plaintext?.message.contains("PadlockClient.Configuration.tls") == true,
+            "\(String(describing: plaintext))")
 
         let missingFile = await Self.failure {
-            _ = try await Self.client(cluster, endpoints: one, tls: TLSConfiguration(caFile: "/nonexistent/ca.pem"))
+            _ = try await Self.client(cluster, endpoints: one, tls: PadlockClient.TLSConfiguration(
+                caFile: "/nonexistent/ca.pem"))
         }
         #expect(missingFile?.code == .invalidArgument, "\(String(describing: missingFile))")
         #expect(missingFile?.message.contains("/nonexistent/ca.pem") == true, "\(String(describing: missingFile))")
@@ -175,7 +179,7 @@ import Testing
             settings: "[lock-delay]\ndefault = \"0s\"\n", nodeSettings: [1: good, 2: good, 3: intruder],
             devEnvironment: Self.cliEnvironment(certificates))
         defer { cluster.stop() }
-        let tls = TLSConfiguration(
+        let tls = PadlockClient.TLSConfiguration(
             caFile: certificates.caFile, certificateFile: certificates.client.certificateFile,
             keyFile: certificates.client.keyFile)
         let client = try await Self.client(cluster, endpoints: Array(cluster.endpoints.prefix(2)), tls: tls)

@@ -175,7 +175,9 @@ import Wire
         _ = cluster.ask(.acquire(RequestID(session: first, sequence: 1), Acquisition(key: key("acme/contacts/7"), mode: .exclusive, waitMilliseconds: 0, note: "")))
         let second = try cluster.openSession(ttl: 60_000, owner: "bob")
         let refused = cluster.ask(.acquire(RequestID(session: second, sequence: 1), Acquisition(key: key("acme/contacts/7"), mode: .exclusive, waitMilliseconds: 0, note: "")))
-        guard case .failure(.held(let holder, _))? = refused else { throw TestFailure("expected held, got \(String(describing: refused))") }
+        guard case .failure(.held(let holders, _, _))? = refused, let holder = holders.first?.holder else {
+            throw TestFailure("expected held, got \(String(describing: refused))")
+        }
         #expect(holder.owner == "alice")
         for _ in 0..<250 { cluster.tick() }
         // Lock-delay (5 s by default) follows an expiry, so the key is not granted at once.

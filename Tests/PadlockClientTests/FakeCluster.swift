@@ -106,6 +106,8 @@ final class FakeState {
     /// Every request any node received, in order.
     var received: [(node: Int, request: ClientRequest)] = []
     var handshakes = 0
+    /// When set, every handshake is refused as overloaded (a node at its connection limit).
+    var refusesAsOverloaded = false
     let table: FakeTable
 
     init(loop: EventLoop, credentials: [UInt8], cluster: UInt64) {
@@ -141,7 +143,9 @@ final class FakeState {
         handshakes += 1
         guard let handshake = try? Handshake(decoding: payload) else { return connection.abort() }
         let answer: HandshakeAnswer
-        if handshake.credentials != credentials {
+        if refusesAsOverloaded {
+            answer = .refused(reason: .overloaded, message: "this node serves at most 2 client connections")
+        } else if handshake.credentials != credentials {
             answer = .refused(reason: .badCredentials, message: "unknown client credentials")
         } else if handshake.cluster.rawValue != cluster {
             answer = .refused(reason: .wrongCluster, message: "this is cluster \(cluster)")

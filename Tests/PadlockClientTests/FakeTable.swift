@@ -169,11 +169,24 @@ final class FakeTable {
         return released
     }
 
-    private func conflict(_ key: LockKey, _ mode: LockMode, session: SessionID) -> Holder? {
-        for (held, list) in holders where held.overlaps(key) {
-            for holder in list where !(holder.mode.isCompatible(with: mode)) { return holder }
+    /// Every conflicting holder with its key, in key order, as the cluster's `held` answer names them.
+    private func conflicts(_ key: LockKey, _ mode: LockMode) -> [LockInfo] {
+        holders.keys.filter { $0.overlaps(key) }.sorted().flatMap { held in
+            holders[held]!.filter { !$0.mode.isCompatible(with: mode) }.map {
+                LockInfo(key: held, holder: $0, leaseDeadline: Timestamp(rawValue: 0))
+            }
         }
-        return nil
+    }
+
+    private func conflict(_ key: LockKey, _ mode: LockMode, session: SessionID) -> Holder? {
+        conflicts(key, mode).first?.holder
+    }
+
+    private func held(_ key: LockKey, _ mode: LockMode, waiterCount: Int) -> ClientFailure? {
+        let all = conflicts(key, mode)
+        guard !all.isEmpty else { return nil }
+        let limit = WireLimits.heldHoldersMax
+        return .held(by: Array(all.prefix(limit)), truncated: all.count > limit, waiterCount: UInt64(waiterCount))
     }
 
     private func acquire(_ id: RequestID, _ acquisition: Acquisition, reply: ReplyTarget?) -> Result<ClientResult, ClientFailure>? {
@@ -185,7 +198,9 @@ final class FakeTable {
         let queuedAhead = waiters.contains { $0.key.overlaps(key) }
         if blocked == nil && !queuedAhead { return .success(.granted(grant(id, key, acquisition.mode, acquisition.note))) }
         guard acquisition.waitMilliseconds > 0 else {
-            if let blocked { return .failure(.held(by: blocked, waiterCount: UInt64(waiters.count))) }
+            if blocked != nil, let held = held(key, acquisition.mode, waiterCount: waiters.count) {
+                return .failure(held)
+            }
             return .failure(.waitersAhead(key: key, waiterCount: UInt64(waiters.count)))
         }
         let waiter = Waiter(request: id, key: key, mode: acquisition.mode, note: acquisition.note, replies: reply.map { [$0] } ?? [])
@@ -193,8 +208,8 @@ final class FakeTable {
         waiter.timer = loop.schedule(after: .milliseconds(Int64(acquisition.waitMilliseconds))) { [weak self, weak waiter] in
             guard let self, let waiter, let index = self.waiters.firstIndex(where: { $0 === waiter }) else { return }
             self.waiters.remove(at: index)
-            let holder = self.conflict(key, acquisition.mode, session: id.session)
-            self.finish(waiter, holder.map { .failure(.held(by: $0, waiterCount: 0)) } ?? .failure(.timedOut))
+            let answer = self.held(key, acquisition.mode, waiterCount: 0)
+            self.finish(waiter, answer.map { .failure($0) } ?? .failure(.timedOut))
         }
         return nil
     }

@@ -9,7 +9,7 @@ import Testing
                 try await withClient(fake, owner: "bob@frontend-3") { bob in
                     let first = try await alice.acquire("acme/contacts/42", note: "editing phone number")
                     let refused = await padlockError { _ = try await bob.acquire("acme/contacts/42/phone") }
-                    guard case .held(let holder)? = refused?.code else {
+                    guard case .held(let holders)? = refused?.code, let holder = holders.first else {
                         Issue.record("expected held, got \(String(describing: refused))")
                         return
                     }
@@ -21,7 +21,7 @@ import Testing
                     let timedOut = await padlockError {
                         _ = try await bob.acquire("acme/contacts/42", wait: .milliseconds(200))
                     }
-                    guard case .held(let stillHolder)? = timedOut?.code else {
+                    guard case .held(let stillHolders)? = timedOut?.code, let stillHolder = stillHolders.first else {
                         Issue.record("expected held after the wait, got \(String(describing: timedOut))")
                         return
                     }
@@ -44,7 +44,7 @@ import Testing
             try await withClient(fake) { client in
                 let first = try await client.acquire("acme/contacts/7")
                 let second = await padlockError { _ = try await client.acquire("acme/contacts/7") }
-                guard case .held(let holder)? = second?.code else {
+                guard case .held(let holders)? = second?.code, let holder = holders.first else {
                     Issue.record("expected held, got \(String(describing: second))")
                     return
                 }
@@ -101,6 +101,23 @@ import Testing
         }
     }
 
+    @Test func checkFenceSaysWhetherTheFenceIsCurrentAndWhichFenceIs() async throws {
+        try await withCluster { fake in
+            try await withClient(fake) { client in
+                let first = try await client.acquire("acme/contacts/12")
+                let current = try await client.checkFence("acme/contacts/12", first.fence)
+                #expect(current.isCurrent && current.currentFence == first.fence, "\(current)")
+                try await first.release()
+                let second = try await client.acquire("acme/contacts/12")
+                let superseded = try await client.checkFence("acme/contacts/12", first.fence)
+                #expect(!superseded.isCurrent && superseded.currentFence == second.fence, "\(superseded)")
+                try await second.release()
+                let free = try await client.checkFence("acme/contacts/12", second.fence)
+                #expect(!free.isCurrent && free.currentFence == nil, "\(free)")
+            }
+        }
+    }
+
     @Test func releasingALockReleasedByForceIsLockLost() async throws {
         try await withCluster { fake in
             try await withClient(fake, owner: "alice@frontend-2") { alice in
@@ -109,7 +126,8 @@ import Testing
                     let released = try await admin.forceUnlock("acme/contacts/11", reason: "forgot to exit the record")
                     #expect(released.map(\.fence) == [lock.fence])
                     #expect(try await admin.forceUnlock("acme/contacts/11", reason: "again").isEmpty)
-                    #expect(try await admin.checkFence("acme/contacts/11", lock.fence) == false)
+                    let check = try await admin.checkFence("acme/contacts/11", lock.fence)
+                    #expect(!check.isCurrent && check.currentFence == nil, "\(check)")
                     let error = await padlockError { try await lock.release() }
                     #expect(error?.code == .lockLost)
                     #expect(lock.state == .lost)
@@ -249,7 +267,7 @@ import Testing
                     ($0.table.grants.count, $0.table.releases.count, $0.table.sessions.count)
                 }
                 #expect(grants == 1000 && releases == 1000)
-                #expect(sessions <= Configuration().maximumConcurrentSessions)
+                #expect(sessions <= PadlockClient.Configuration().maximumConcurrentSessions)
             }
         }
     }

@@ -13,7 +13,7 @@ final class Shared<Value: Sendable>: Sendable {
 }
 
 /// Short timings, so that deadline tests take a second instead of five.
-let testConfiguration = Configuration(
+let testConfiguration = PadlockClient.Configuration(
     callDeadline: .seconds(2), attemptTimeout: .milliseconds(300), connectTimeout: .milliseconds(500),
     backoffBase: .milliseconds(5), backoffCap: .milliseconds(100), closeDeadline: .seconds(1))
 
@@ -43,7 +43,7 @@ func withCluster<Result>(
 /// A client of `fake`, closed after `body`.
 func withClient<Result>(
     _ fake: FakeCluster, owner: String = "alice@frontend-2", endpoints: [String]? = nil,
-    configuration: Configuration = testConfiguration, _ body: (PadlockClient) async throws -> Result
+    configuration: PadlockClient.Configuration = testConfiguration, _ body: (PadlockClient) async throws -> Result
 ) async throws -> Result {
     let client = try await PadlockClient(
         endpoints: endpoints ?? fake.endpoints, owner: owner, configuration: configuration, logger: quietLogger)

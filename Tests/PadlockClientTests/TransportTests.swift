@@ -28,6 +28,39 @@ import Testing
         }
     }
 
+    @Test func theTokenInitializerSendsTheTokensUTF8AndRefusesAnEmptyOne() async throws {
+        let token = "s3cr\u{E9}t-token"
+        try await withCluster(credentials: Array(token.utf8), cluster: 7) { fake in
+            let client = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", token: token, cluster: 7,
+                                                 configuration: testConfiguration, logger: quietLogger)
+            #expect(try await client.status().count == 3)
+            await client.close()
+
+            let wrongToken = await padlockError {
+                _ = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", token: "other", cluster: 7,
+                                            configuration: testConfiguration, logger: quietLogger)
+            }
+            #expect(wrongToken?.code == .permissionDenied, "\(String(describing: wrongToken))")
+            let noToken = await padlockError {
+                _ = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", token: nil, cluster: 7,
+                                            configuration: testConfiguration, logger: quietLogger)
+            }
+            #expect(noToken?.code == .permissionDenied, "\(String(describing: noToken))")
+            let empty = await padlockError {
+                _ = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", token: "", cluster: 7,
+                                            configuration: testConfiguration, logger: quietLogger)
+            }
+            #expect(empty?.code == .invalidArgument, "\(String(describing: empty))")
+            #expect(empty?.message.contains("token is empty") == true, "\(String(describing: empty))")
+        }
+        try await withCluster { fake in
+            let open = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", token: nil,
+                                               configuration: testConfiguration, logger: quietLogger)
+            #expect(try await open.status().count == 3)
+            await open.close()
+        }
+    }
+
     @Test func aClientFollowsTheLeaderHintEvenToAnEndpointItWasNotGiven() async throws {
         try await withCluster(leader: 2) { fake in
             try await withClient(fake, endpoints: [fake.endpoints[0]]) { client in

@@ -105,22 +105,68 @@ import Testing
         #expect(request.encoded() == expected)
     }
 
-    @Test func aHeldFailureCarriesTheWholeHolder() throws {
+    @Test func aHeldFailureCarriesEveryConflictingHolderWithItsKey() throws {
+        let field = LockInfo(
+            key: key("acme/contacts/42/phone"), holder: sampleHolder, leaseDeadline: Timestamp(rawValue: 9))
+        var other = sampleHolder
+        other.owner = "bob@frontend-3"
+        other.fence = FenceToken(43)
+        let second = LockInfo(
+            key: key("acme/contacts/42/email"), holder: other, leaseDeadline: Timestamp(rawValue: 10))
         let response = ClientResponse(
-            correlation: CorrelationID(1), outcome: .failure(.held(by: sampleHolder, waiterCount: 3)))
+            correlation: CorrelationID(1),
+            outcome: .failure(.held(by: [field, second], truncated: true, waiterCount: 3)))
         let decoded = try ClientResponse(decoding: response.encoded())
-        guard case .failure(.held(let holder, let waiters)) = decoded.outcome else {
+        guard case .failure(.held(let holders, let truncated, let waiters)) = decoded.outcome else {
             Issue.record("decoded \(decoded) instead of a held failure")
             return
         }
+        #expect(holders == [field, second])
+        #expect(truncated)
+        let holder = holders[0].holder
         #expect(holder.owner == "alice@frontend-2")
         #expect(holder.note == "editing phone number")
         #expect(holder.fence == FenceToken(42))
         #expect(holder.since == Timestamp(rawValue: 1_700_000_000_000))
         #expect(holder.session == SessionID(7))
         #expect(waiters == 3)
-        let description = ClientFailure.held(by: holder, waiterCount: waiters).description
+        let description = ClientFailure.held(by: holders, truncated: truncated, waiterCount: waiters).description
         #expect(description.contains("alice@frontend-2") && description.contains("editing phone number"))
+        #expect(description.contains("bob@frontend-3") && description.contains("on acme/contacts/42/email"))
+        #expect(description.contains("and more"))
+    }
+
+    @Test func aHeldFailureListsAtMostSixteenHoldersAndSaysTheRestWereCut() throws {
+        let many = (0..<20).map { number in
+            var holder = sampleHolder
+            holder.fence = FenceToken(UInt64(100 + number))
+            return LockInfo(key: key("acme/reports/q\(number)"), holder: holder, leaseDeadline: Timestamp(rawValue: 1))
+        }
+        let response = ClientResponse(
+            correlation: CorrelationID(2), outcome: .failure(.held(by: many, truncated: false, waiterCount: 0)))
+        let decoded = try ClientResponse(decoding: response.encoded())
+        guard case .failure(.held(let holders, let truncated, _)) = decoded.outcome else {
+            Issue.record("decoded \(decoded) instead of a held failure")
+            return
+        }
+        #expect(holders == Array(many.prefix(WireLimits.heldHoldersMax)))
+        #expect(truncated, "cut to \(WireLimits.heldHoldersMax), so the flag is set")
+    }
+
+    @Test func aHeldFailureNamingNoHolderIsRefused() {
+        // Encode a real one with one holder, then cut the holder out and make the count zero.
+        let only = LockInfo(key: key("a"), holder: sampleHolder, leaseDeadline: Timestamp(rawValue: 1))
+        let response = ClientResponse(
+            correlation: CorrelationID(3), outcome: .failure(.held(by: [only], truncated: false, waiterCount: 0)))
+        var bytes = response.encoded()
+        var writer = ByteWriter()
+        only.write(to: &writer)
+        let suffix = 2  // truncated bool, waiterCount varint 0
+        let listStart = bytes.count - suffix - writer.bytes.count - 1
+        #expect(bytes[listStart] == 1, "the list's count")
+        bytes.removeSubrange(listStart + 1..<bytes.count - suffix)
+        bytes[listStart] = 0
+        #expect(throws: WireError.self) { try ClientResponse(decoding: bytes) }
     }
 
     @Test func onlyStateChangingOperationsCarryARequestID() {

@@ -37,7 +37,9 @@ extension ClientCore {
             case .answered(.failure(let failure), _, _): reply(self.resolution(of: failure))
             case .refused(let error): reply(.failure(error))
             case .gaveUp(_, let problem):
-                reply(.failure(.unavailable("no leader answered the resolve before the deadline: \(problem); ask again")))
+                reply(.failure(.unavailable(
+                    "no leader answered the resolve before the deadline: \(problem); ask again",
+                    retryAfter: problem.retryAfter)))
             }
         }
     }
@@ -71,7 +73,7 @@ extension ClientCore {
     ) {
         guard admit(ticket, completion) else { return }
         let call = MutationCall(
-            label: label, key: nil, dedicated: nil, deadline: callDeadline(),
+            label: label, key: nil, owner: owner, dedicated: nil, deadline: callDeadline(),
             attemptTimeout: configuration.attemptTimeout, build: build
         ) { [weak self] outcome in
             guard let self else { return }
@@ -88,7 +90,9 @@ extension ClientCore {
                 } else {
                     if let id { self.settled(id, .notApplied) }
                     if let session { self.free(session) }
-                    result = .failure(.unavailable("no leader answered the \(label) before the deadline: \(problem)"))
+                    result = .failure(.unavailable(
+                        "no leader answered the \(label) before the deadline: \(problem)",
+                        retryAfter: problem.retryAfter))
                 }
             case .failed(let error, let session):
                 if let session { self.free(session) }

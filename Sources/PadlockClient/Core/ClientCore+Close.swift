@@ -37,14 +37,59 @@ extension ClientCore {
         guard pending > 0 else { return finish() }
         let deadline = loop.now + configuration.closeDeadline
         for session in open {
-            closeSession(session, deadline: deadline) {
+            closeSession(session, deadline: deadline) { _ in
                 pending -= 1
                 if pending == 0 { finish() }
             }
         }
     }
 
-    private func closeSession(_ session: PoolSession, deadline: Ticks, done: @escaping () -> Void) {
+    /// Ends every session of `owner` cleanly (sign-out): each is closed with `closeSession`, which releases
+    /// its locks without lock-delay; calls of that owner still waiting for a session are answered `cancelled`.
+    /// Answers how many locks were released, or `unavailable` when some session could not be closed in time
+    /// (its locks are then lost and expire with the session).
+    func releaseAll(owner: String, ticket: CallTicket, completion: @escaping (Result<Int, PadlockError>) -> Void) {
+        guard admit(ticket, completion) else { return }
+        let waiting = sessionWaiters.filter { $0.owner == owner }
+        sessionWaiters.removeAll { $0.owner == owner }
+        for call in waiting { call.finish(.failed(Self.ownerSignedOut(owner), nil)) }
+        let mine = sessions.filter { $0.owner == owner && $0.state == .open }
+        sessions.removeAll { session in mine.contains { $0 === session } }
+        // Closed from now on: an acquire still in flight on one of them ends `cancelled` instead of retrying.
+        for session in mine { session.state = .closed }
+        var pending = mine.count
+        var released = 0
+        var unconfirmed = 0
+        guard pending > 0 else { return complete(ticket, "releaseAll", .success(0), completion) }
+        let deadline = callDeadline()
+        for session in mine {
+            let count = session.locks.count
+            closeSession(session, deadline: deadline) { [weak self] closed in
+                if closed { released += count } else { unconfirmed += count }
+                pending -= 1
+                guard pending == 0, let self else { return }
+                self.metrics.sessionsOpen(self.sessionsByID.count)
+                let result: Result<Int, PadlockError> =
+                    unconfirmed == 0
+                    ? .success(released)
+                    : .failure(.unavailable(
+                        "\(released) locks of \(owner) were released, but \(unconfirmed) could not be before the "
+                            + "deadline; they are lost and expire with their sessions (with lock-delay)"))
+                self.complete(ticket, "releaseAll", result, completion)
+                self.openSessionsIfNeeded()
+            }
+        }
+    }
+
+    /// The answer of a call of `owner` that `releaseAll(owner:)` overtook.
+    static func ownerSignedOut(_ owner: String) -> PadlockError {
+        PadlockError(
+            .cancelled, "releaseAll(owner: \(owner)) ended this owner's sessions while the call was in progress")
+    }
+
+    /// Closes one session with `closeSession`, which releases its locks cleanly; `done` says whether the
+    /// cluster confirmed it (otherwise its locks are lost and it expires on its own).
+    func closeSession(_ session: PoolSession, deadline: Ticks, done: @escaping (Bool) -> Void) {
         session.stopTimers()
         let waiting = session.dedicatedWaiters
         session.dedicatedWaiters = []
@@ -66,7 +111,7 @@ extension ClientCore {
             session.locks = [:]
             for lock in locks { lock.end(closed ? .released : .lost) }
             if let id = session.id { self?.sessionsByID[id] = nil }
-            done()
+            done(closed)
         }
     }
 }

@@ -3,6 +3,8 @@ import EventLoop
 /// The arguments of an acquire, validated by the public API.
 struct AcquireSpec {
     var key: LockKey
+    /// The owner label of the session it goes through (the call's, or the client's default).
+    var owner: String
     var mode: LockMode
     var waitMilliseconds: UInt64
     var note: String
@@ -28,7 +30,7 @@ extension ClientCore {
     ) {
         let acquisition = Acquisition(key: spec.key, mode: spec.mode, waitMilliseconds: spec.waitMilliseconds, note: spec.note)
         let call = MutationCall(
-            label: "acquire", key: spec.key, dedicated: nil, deadline: deadline,
+            label: "acquire", key: spec.key, owner: spec.owner, dedicated: nil, deadline: deadline,
             attemptTimeout: configuration.attemptTimeout + .milliseconds(Int64(spec.waitMilliseconds)),
             build: { .acquire($0, acquisition) },
             onOutcome: { [weak self] outcome in
@@ -43,6 +45,11 @@ extension ClientCore {
         done: @escaping (Result<Lock, PadlockError>) -> Void
     ) {
         switch outcome {
+        case .answered(_, let session, let id) where session.state == .closed:
+            // releaseAll(owner:) closed the session under this acquire: the close releases whatever it was
+            // granted, and the owner signed out, so the acquire ends rather than retrying on a new session.
+            settled(id, .answerNotKept)
+            done(.failure(Self.ownerSignedOut(spec.owner)))
         case .answered(.success(.granted(let holder)), let session, let id):
             guard session.state == .open, let lease = session.lease, let handle else {
                 // The session was lost while the grant travelled; the cluster expires both. Try a new session.
@@ -65,7 +72,7 @@ extension ClientCore {
             settled(id, .answerNotKept)
             done(.failure(.unavailable("the cluster lost track of the acquire's session; retry")))
         case .answered(.failure(let failure), let session, let id):
-            let error = self.error(for: failure, in: "acquire", key: spec.key)
+            let error = self.error(for: failure, in: "acquire", key: spec.key, owner: spec.owner)
             settled(id, .refused(error))
             free(session)
             done(.failure(error))
@@ -81,7 +88,8 @@ extension ClientCore {
             }
             if let session { free(session) }
             if let id { settled(id, .notApplied) }
-            done(.failure(.unavailable("could not acquire \(spec.key) before the deadline: \(problem)")))
+            done(.failure(.unavailable(
+                "could not acquire \(spec.key) before the deadline: \(problem)", retryAfter: problem.retryAfter)))
         case .failed(let error, let session):
             if let session { free(session) }
             done(.failure(error))
@@ -133,7 +141,7 @@ extension ClientCore {
         _ lock: Lock, on session: PoolSession, deadline: Ticks, reply: ((Result<Void, PadlockError>) -> Void)?
     ) -> MutationCall {
         let call = MutationCall(
-            label: "release", key: nil, dedicated: session, deadline: deadline,
+            label: "release", key: nil, owner: session.owner, dedicated: session, deadline: deadline,
             attemptTimeout: configuration.attemptTimeout,
             build: { .release($0, key: lock.key, fence: lock.fence) },
             onOutcome: { [weak self] outcome in self?.releaseEnded(outcome, lock: lock, reply: reply) })

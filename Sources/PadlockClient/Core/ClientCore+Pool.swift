@@ -13,12 +13,14 @@ extension ClientCore {
             if !dedicated.isBusy { return assign(call, to: dedicated) }
             dedicated.dedicatedWaiters.append(call)
         } else {
-            if let session = freeSession(for: call.key) { return assign(call, to: session) }
+            if let session = freeSession(for: call.key, owner: call.owner) { return assign(call, to: session) }
             guard sessionWaiters.count < configuration.maximumWaitingCalls else {
+                let retryAfter = PadlockError.localOverloadRetryAfter
                 return call.finish(
                     .failed(
                         .unavailable(
-                            "\(sessionWaiters.count) calls already wait for a free session; retry shortly"), nil))
+                            "\(sessionWaiters.count) calls already wait for a free session (maximumWaitingCalls); "
+                                + "retry in \(Wording.duration(retryAfter))", retryAfter: retryAfter), nil))
             }
             sessionWaiters.append(call)
             openSessionsIfNeeded()
@@ -27,10 +29,10 @@ extension ClientCore {
             guard let self, let call, call.phase == .waitingForSession else { return }
             self.removeWaiter(call)
             let busy = self.sessions.filter(\.isBusy).count
-            var problem = "no session was free before the deadline (\(self.sessions.count) open, \(busy) busy)"
-            // Why no session opened, such as a quota the cluster enforces.
+            var problem = Problem("no session was free before the deadline (\(self.sessions.count) open, \(busy) busy)")
+            // Why no session opened, such as a quota the cluster enforces or an overload.
             if let why = self.lastOpenProblem ?? self.sessions.lazy.compactMap(\.opening).first?.problem {
-                problem += "; opening one: \(why)"
+                problem = Problem(problem.text + "; opening one: \(why.text)", retryAfter: why.retryAfter)
             }
             call.finish(.gaveUp(mayHaveApplied: false, problem: problem, nil, nil))
         }
@@ -42,11 +44,11 @@ extension ClientCore {
         call.dedicated?.dedicatedWaiters.removeAll { $0 === call }
     }
 
-    /// The least loaded open, free session that may acquire `key`.
-    private func freeSession(for key: LockKey?) -> PoolSession? {
+    /// The least loaded open, free session of `owner` that may acquire `key`.
+    private func freeSession(for key: LockKey?, owner: String) -> PoolSession? {
         // One pass without an intermediate array: this runs for every acquire and release.
         var best: PoolSession?
-        for session in sessions where session.state == .open && !session.isBusy {
+        for session in sessions where session.state == .open && !session.isBusy && session.owner == owner {
             guard key.map(session.accepts) ?? true else { continue }
             if let chosen = best, chosen.locks.count <= session.locks.count { continue }
             best = session
@@ -109,9 +111,13 @@ extension ClientCore {
         if !session.dedicatedWaiters.isEmpty {
             return assign(session.dedicatedWaiters.removeFirst(), to: session)
         }
-        if let index = sessionWaiters.firstIndex(where: { $0.key.map(session.accepts) ?? true }) {
-            assign(sessionWaiters.remove(at: index), to: session)
+        if let index = sessionWaiters.firstIndex(where: { call in
+            call.owner == session.owner && (call.key.map(session.accepts) ?? true)
+        }) {
+            return assign(sessionWaiters.remove(at: index), to: session)
         }
+        // Nobody of this owner waits: another owner's call may need its place in a full pool.
+        if !sessionWaiters.isEmpty { openSessionsIfNeeded() }
     }
 
     /// Answers any `resolve` still waiting for `request` once nothing will settle it: from the book when its
@@ -124,15 +130,40 @@ extension ClientCore {
         for waiter in waiters { waiter(answer) }
     }
 
-    /// Opens sessions for the calls that wait, up to the pool's bound.
+    /// Opens sessions for the calls that wait, each of its owner, within the pool's bounds: at most
+    /// `maximumConcurrentSessions` in all (closing idle sessions of other owners to make room) and
+    /// `maximumSessionsPerOwner` per owner. A session already opening serves one waiting call of its owner.
     func openSessionsIfNeeded() {
-        guard !isClosing else { return }
-        let opening = sessions.filter { $0.state == .opening }.count
-        var needed = sessionWaiters.count - opening
-        while needed > 0 && sessions.count < configuration.maximumConcurrentSessions {
-            openSession()
-            needed -= 1
+        guard !isClosing, !sessionWaiters.isEmpty else { return }
+        var opening: [String: Int] = [:]
+        var perOwner: [String: Int] = [:]
+        for session in sessions {
+            perOwner[session.owner, default: 0] += 1
+            if session.state == .opening { opening[session.owner, default: 0] += 1 }
         }
+        for call in sessionWaiters {
+            if let count = opening[call.owner], count > 0 {
+                opening[call.owner] = count - 1
+                continue
+            }
+            let ownerMax = configuration.maximumSessionsPerOwner ?? configuration.maximumConcurrentSessions
+            guard perOwner[call.owner, default: 0] < ownerMax else { continue }
+            if sessions.count >= configuration.maximumConcurrentSessions {
+                guard closeIdleSession(notOf: call.owner) else { return }
+            }
+            openSession(owner: call.owner)
+            perOwner[call.owner, default: 0] += 1
+        }
+    }
+
+    /// Closes the least recently useful idle session of another owner than `owner`, to make room in a full
+    /// pool; returns false when there is none. Its close releases nothing (it holds no lock).
+    private func closeIdleSession(notOf owner: String) -> Bool {
+        guard let index = sessions.firstIndex(where: { $0.owner != owner && $0.isIdle }) else { return false }
+        let session = sessions.remove(at: index)
+        metrics.sessionEvicted()
+        closeSession(session, deadline: loop.now + configuration.closeDeadline) { _ in }
+        return true
     }
 
     static let sessionGone = PadlockError(

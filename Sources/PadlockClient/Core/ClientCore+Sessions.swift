@@ -3,9 +3,10 @@ import EventLoop
 // Opening, renewing and losing sessions, and the lease states their locks report (rule 5).
 
 extension ClientCore {
-    /// Opens one session: `openSession` with a random nonce, retried with the same nonce until answered.
-    func openSession() {
-        let session = PoolSession(nonce: UInt64.random(in: 1...UInt64.max, using: &random))
+    /// Opens one session for `owner`: `openSession` with a random nonce, retried with the same nonce until
+    /// answered.
+    func openSession(owner: String) {
+        let session = PoolSession(nonce: UInt64.random(in: 1...UInt64.max, using: &random), owner: owner)
         sessions.append(session)
         let ttl = configuration.sessionTTL.wholeMilliseconds
         let exchange = Exchange(
@@ -32,7 +33,9 @@ extension ClientCore {
                 self.logger.debug("could not open a session", metadata: [
                     "problem": "\(problem)", "mayHaveApplied": "\(may)",
                 ])
-                self.openFailed(session, .unavailable("could not open a session: \(problem)"), definitive: false)
+                self.openFailed(
+                    session, .unavailable("could not open a session: \(problem)", retryAfter: problem.retryAfter),
+                    definitive: false)
             }
         }
     }
@@ -59,13 +62,14 @@ extension ClientCore {
     }
 
     private func openFailed(_ session: PoolSession, _ error: PadlockError, definitive: Bool) {
-        lastOpenProblem = error.message
+        lastOpenProblem = Problem(error.message, retryAfter: error.retryAfter)
         session.state = .closed
         sessions.removeAll { $0 === session }
         guard definitive else { return openSessionsIfNeeded() }
-        // Bad credentials or a refused owner will not change: every call waiting for a session hears it now.
-        let waiting = sessionWaiters
-        sessionWaiters = []
+        // Bad credentials or a refused owner will not change: every call of that owner waiting for a session
+        // hears it now.
+        let waiting = sessionWaiters.filter { $0.owner == session.owner }
+        sessionWaiters.removeAll { $0.owner == session.owner }
         for call in waiting { call.finish(.failed(error, nil)) }
     }
 

@@ -184,7 +184,7 @@ extension ClientCore {
         _ completion: @escaping (MutationOutcome) -> Void
     ) {
         let call = MutationCall(
-            label: label, key: nil, dedicated: session, deadline: callDeadline(),
+            label: label, key: nil, owner: session.owner, dedicated: session, deadline: callDeadline(),
             attemptTimeout: configuration.attemptTimeout, build: build, onOutcome: completion)
         call.session = session
         call.phase = .sending

@@ -6,7 +6,7 @@ import Logging
 /// through the loop's mailbox (`ClientHandle.perform`); nothing here is touched from another thread.
 final class ClientCore {
     let loop: EventLoop
-    let configuration: Configuration
+    let configuration: PadlockClient.Configuration
     let owner: String
     let logger: Logger
     let metrics = ClientMetrics()
@@ -20,7 +20,7 @@ final class ClientCore {
     /// Calls waiting for any session, in arrival order.
     var sessionWaiters: [MutationCall] = []
     /// Why the last session open failed (nil once one opens), for the message of a call that gives up waiting.
-    var lastOpenProblem: String?
+    var lastOpenProblem: Problem?
     /// How to cancel each call in progress, by ticket.
     var cancellers: [UInt64: () -> Void] = [:]
     /// Settled fates of mutating requests, for `resolve`.
@@ -32,7 +32,7 @@ final class ClientCore {
 
     init(
         loop: EventLoop, endpoints: [EndpointAddress], owner: String, handshake: Handshake,
-        configuration: Configuration, tls: TLSContext? = nil, logger: Logger
+        configuration: PadlockClient.Configuration, tls: TLSContext? = nil, logger: Logger
     ) {
         self.loop = loop
         self.configuration = configuration
@@ -87,7 +87,9 @@ final class ClientCore {
             case .answered: completion(.success(()))
             case .refused(let error): completion(.failure(error))
             case .gaveUp(_, let problem):
-                completion(.failure(.unavailable("no endpoint of the cluster answered before the deadline: \(problem)")))
+                completion(.failure(.unavailable(
+                    "no endpoint of the cluster answered before the deadline: \(problem)",
+                    retryAfter: problem.retryAfter)))
             }
         }
     }
@@ -117,7 +119,8 @@ final class ClientCore {
                     mayHaveApplied
                         ? .unavailable("the deadline passed with the \(label) unanswered; it may or may not have "
                             + "been applied, so check members() before repeating it (\(problem))")
-                        : .unavailable("no leader answered the \(label) before the deadline: \(problem)"))
+                        : .unavailable("no leader answered the \(label) before the deadline: \(problem)",
+                                       retryAfter: problem.retryAfter))
             }
             self.complete(ticket, label, result, completion)
         }
@@ -146,7 +149,7 @@ final class ClientCore {
                 case .answered(.success(.status(let status)), _, _): answers.append(status)
                 case .answered(let other, _, _): problems.append("\(self.transport.endpoints[index]): \(other)")
                 case .refused(let error): problems.append(error.message)
-                case .gaveUp(_, let problem): problems.append(problem)
+                case .gaveUp(_, let problem): problems.append(problem.description)
                 }
                 pending -= 1
                 guard pending == 0 else { return }

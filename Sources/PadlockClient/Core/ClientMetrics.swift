@@ -19,6 +19,8 @@ final class ClientMetrics {
     static let locksAtRisk = "padlock_client_locks_at_risk"
     /// Sessions currently open.
     static let sessionsOpen = "padlock_client_sessions_open"
+    /// Idle sessions closed to make room in a full pool for another owner's call.
+    static let sessionsEvicted = "padlock_client_sessions_evicted_total"
 
     private var counters: [String: Counter] = [:]
     private var timers: [String: Metrics.Timer] = [:]
@@ -39,6 +41,7 @@ final class ClientMetrics {
 
     func retry(_ operation: String) { counter(Self.retries, [("operation", operation)]).increment() }
     func failover() { counter(Self.failovers).increment() }
+    func sessionEvicted() { counter(Self.sessionsEvicted).increment() }
     func renewal(_ outcome: String) { counter(Self.renewals, [("outcome", outcome)]).increment() }
     func locksLost(_ count: Int) { if count > 0 { counter(Self.locksLost).increment(by: count) } }
 

@@ -19,9 +19,24 @@ enum ExchangeOutcome {
     case answered(Result<ClientResult, ClientFailure>, sentAt: ContinuousClock.Instant, firstSentAt: ContinuousClock.Instant)
     /// The deadline passed. `mayHaveApplied` says whether a mutating attempt was sent and not answered in a
     /// way that proves it was not applied; `problem` is the last thing that went wrong, for the message.
-    case gaveUp(mayHaveApplied: Bool, problem: String)
+    case gaveUp(mayHaveApplied: Bool, problem: Problem)
     /// Every endpoint refused the handshake (or one refused it for good); the error says why.
     case refused(PadlockError)
+}
+
+/// The last thing that went wrong in an exchange, for messages, with how long to stay away when it was an
+/// overload (the cluster's retry-after hint, or the backoff bound the client would use next).
+struct Problem: CustomStringConvertible {
+    var text: String
+    var retryAfter: Duration?
+
+    init(_ text: String, retryAfter: Duration? = nil) {
+        self.text = text
+        self.retryAfter = retryAfter
+    }
+
+    /// The text, and the wait in words when there is one.
+    var description: String { text + (retryAfter.map { " (retry in \(Wording.duration($0)))" } ?? "") }
 }
 
 /// One request sent until it is answered or its deadline passes: the retry, redirect and failover rules of
@@ -50,7 +65,7 @@ final class Exchange {
     private(set) var mayHaveApplied = false
     private(set) var firstSentAt: ContinuousClock.Instant?
     /// The last thing that went wrong so far (a retry may still succeed).
-    private(set) var problem = "no endpoint answered"
+    private(set) var problem = Problem("no endpoint answered")
 
     /// Makes an exchange; `pinned` sends every attempt to that one endpoint (status of each node), without
     /// following redirects.
@@ -129,15 +144,20 @@ final class Exchange {
             // A node that loses its term answers its pending proposals `notLeader`, yet they may still commit
             // under the next leader (Node.loseLeadership): for a mutating request this answer proves nothing.
             if kind != .read { mayHaveApplied = true }
-            problem = hint.map { "\(transport.endpoints[target]) is not the leader (it names \($0.address))" }
-                ?? "\(transport.endpoints[target]) is not the leader and knows no leader"
+            problem = Problem(
+                hint.map { "\(transport.endpoints[target]) is not the leader (it names \($0.address))" }
+                    ?? "\(transport.endpoints[target]) is not the leader and knows no leader")
             redirect(from: target, hint: hint)
         case .answered(.failure(.unavailable(let reason, let retryAfter))):
             // Rule 3: the server's retry-after is a floor under the backoff (capped at a minute against nonsense).
-            problem = "\(transport.endpoints[target]) is unavailable: \(reason)"
-            retry(minimumDelay: .milliseconds(Int64(min(retryAfter, 60_000))))
+            let floor = Duration.milliseconds(Int64(min(retryAfter, 60_000)))
+            problem = Problem(
+                "\(transport.endpoints[target]) is unavailable: \(reason)", retryAfter: retryAfter > 0 ? floor : nil)
+            retry(minimumDelay: floor)
         case .answered(.failure(.overloaded(let reason))):
-            problem = "\(transport.endpoints[target]) is overloaded: \(reason)"
+            problem = Problem(
+                "\(transport.endpoints[target]) is overloaded: \(reason)",
+                retryAfter: transport.backoffBound(retry: retries + 1))
             retry(minimumDelay: .zero)
         case .answered(let result):
             if pinned == nil, operation != .status { transport.leader = target }
@@ -150,10 +170,10 @@ final class Exchange {
     }
 
     private func lost(wasSent: Bool, reason: String, at target: Int) {
-        problem = reason
+        problem = Problem(reason)
         if wasSent && kind != .read { mayHaveApplied = true }
         if wasSent && kind == .unrepeatable {
-            return finish(.gaveUp(mayHaveApplied: true, problem: reason))
+            return finish(.gaveUp(mayHaveApplied: true, problem: problem))
         }
         if transport.leader == target { transport.leader = nil }
         failover(from: target)
@@ -162,10 +182,11 @@ final class Exchange {
 
     private func refused(_ reason: RefusalReason, message: String, at target: Int) {
         let address = transport.endpoints[target]
-        problem = "\(address) refused the connection: \(message)"
+        problem = Problem("\(address) refused the connection: \(message)")
         let error: PadlockError
         switch reason {
         case .overloaded:
+            problem.retryAfter = transport.backoffBound(retry: retries + 1)
             failover(from: target)
             return retry(minimumDelay: .zero)
         case .badCredentials:

@@ -240,9 +240,9 @@ final class Link {
         switch reason {
         case .frameTooLarge, .peerClosed, .peerReset:
             guard !connection.usesTLS else { return "" }
-            return " before answering the handshake (is the client port TLS? then set Configuration.tls)"
+            return " before answering the handshake (is the client port TLS? then set PadlockClient.Configuration.tls)"
         case .tlsFailed:
-            return " (check Configuration.tls against the server's [tls] settings)"
+            return " (check PadlockClient.Configuration.tls against the server's [tls] settings)"
         default:
             return ""
         }

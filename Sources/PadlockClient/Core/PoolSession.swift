@@ -19,6 +19,9 @@ final class PoolSession {
 
     /// The open's nonce, the same on every retry (the cluster dedupes opens by owner and nonce).
     let nonce: UInt64
+    /// The owner label the session was opened with: only that owner's calls use it, so one owner's locks
+    /// share its sessions' leases.
+    let owner: String
     var state = State.opening
     var id: SessionID?
     var timings: LeaseTimings?
@@ -41,9 +44,13 @@ final class PoolSession {
     /// The state the session's locks were last told.
     var publishedState = LeaseState.safe
 
-    init(nonce: UInt64) {
+    init(nonce: UInt64, owner: String) {
         self.nonce = nonce
+        self.owner = owner
     }
+
+    /// Whether closing it would release nothing and disturb no call: open, idle, holding no lock.
+    var isIdle: Bool { state == .open && !isBusy && locks.isEmpty && dedicatedWaiters.isEmpty && reservedKey == nil }
 
     /// Numbers the session's next request. Sequences strictly increase and are never reused.
     func nextRequestID() -> RequestID {
@@ -83,7 +90,7 @@ enum MutationOutcome {
     case answered(Result<ClientResult, ClientFailure>, PoolSession, RequestID)
     /// The deadline passed (or no session could be had: `session` nil). When `mayHaveApplied`, the session is
     /// still busy and the handler must settle the request.
-    case gaveUp(mayHaveApplied: Bool, problem: String, PoolSession?, RequestID?)
+    case gaveUp(mayHaveApplied: Bool, problem: Problem, PoolSession?, RequestID?)
     /// The cluster refused the connection, or no session can be opened, for the reason given.
     case failed(PadlockError, PoolSession?)
     /// The caller cancelled; like `gaveUp`, the session stays busy when the request may have been applied.
@@ -97,6 +104,8 @@ final class MutationCall {
 
     let label: String
     let key: LockKey?
+    /// The owner whose session the call needs (a dedicated call's session's owner).
+    let owner: String
     let dedicated: PoolSession?
     let deadline: Ticks
     let attemptTimeout: Duration
@@ -109,11 +118,13 @@ final class MutationCall {
     private var onOutcome: ((MutationOutcome) -> Void)?
 
     init(
-        label: String, key: LockKey?, dedicated: PoolSession?, deadline: Ticks, attemptTimeout: Duration,
-        build: @escaping (RequestID) -> ClientOperation, onOutcome: @escaping (MutationOutcome) -> Void
+        label: String, key: LockKey?, owner: String, dedicated: PoolSession?, deadline: Ticks,
+        attemptTimeout: Duration, build: @escaping (RequestID) -> ClientOperation,
+        onOutcome: @escaping (MutationOutcome) -> Void
     ) {
         self.label = label
         self.key = key
+        self.owner = dedicated?.owner ?? owner
         self.dedicated = dedicated
         self.deadline = deadline
         self.attemptTimeout = attemptTimeout

@@ -9,7 +9,7 @@ final class Transport {
 
     let loop: EventLoop
     let handshake: Handshake
-    let configuration: Configuration
+    let configuration: PadlockClient.Configuration
     /// The client-side TLS context every link connects with; nil: plaintext.
     let tls: TLSContext?
     let logger: Logger
@@ -24,7 +24,7 @@ final class Transport {
     private(set) var isShutDown = false
 
     init(
-        loop: EventLoop, endpoints: [EndpointAddress], handshake: Handshake, configuration: Configuration,
+        loop: EventLoop, endpoints: [EndpointAddress], handshake: Handshake, configuration: PadlockClient.Configuration,
         tls: TLSContext? = nil, logger: Logger, metrics: ClientMetrics
     ) {
         self.loop = loop
@@ -84,10 +84,15 @@ final class Transport {
 
     /// A full-jitter backoff delay for the `retry`-th retry: uniform in zero to min(cap, base × 2^retry).
     func backoff(retry: Int) -> Duration {
+        let bound = backoffBound(retry: retry).wholeMilliseconds
+        return .milliseconds(Int64(UInt64.random(in: 0...max(bound, 1), using: &random)))
+    }
+
+    /// The largest backoff of the `retry`th retry: the base doubled per retry, up to the cap.
+    func backoffBound(retry: Int) -> Duration {
         let base = configuration.backoffBase.wholeMilliseconds
         let cap = configuration.backoffCap.wholeMilliseconds
-        let bound = min(cap, base << UInt64(min(max(retry - 1, 0), 20)))
-        return .milliseconds(Int64(UInt64.random(in: 0...max(bound, 1), using: &random)))
+        return .milliseconds(Int64(min(cap, base << UInt64(min(max(retry - 1, 0), 20)))))
     }
 
     /// Closes every link; attempts still pending are answered `lost`.

@@ -114,7 +114,11 @@ extension WireSamples {
         switch random.pick(FailureTag.allCases) {
         case .invalidArgument: return .invalidArgument(message: text(maxByteCount: messageMax, using: &random))
         case .permissionDenied: return .permissionDenied(reason: text(maxByteCount: messageMax, using: &random))
-        case .held: return .held(by: holder(using: &random), waiterCount: random.interestingUInt64())
+        case .held:
+            let count = 1 + random.below(WireLimits.heldHoldersMax)
+            return .held(
+                by: (0..<count).map { _ in lockInfo(using: &random) }, truncated: random.chance(20),
+                waiterCount: random.interestingUInt64())
         case .notLeader:
             return .notLeader(
                 maybe(&random) {

@@ -279,7 +279,7 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     func client(owner: String = "tester@it", ttl: Duration = .seconds(10)) async throws -> PadlockClient {
-        var configuration = Configuration()
+        var configuration = PadlockClient.Configuration()
         configuration.sessionTTL = ttl
         return try await PadlockClient(endpoints: endpoints, owner: owner, configuration: configuration)
     }

@@ -44,12 +44,16 @@ final class ProxiedCluster: Sendable {
     }
 
     /// A client through the proxies.
-    func client(owner: String, configuration: Configuration = .faultTests()) async throws -> PadlockClient {
+    func client(owner: String, configuration: PadlockClient.Configuration = .faultTests()) async throws
+        -> PadlockClient
+    {
         try await PadlockClient(endpoints: endpoints, owner: owner, configuration: configuration)
     }
 
     /// A client straight to node `node`'s own client port, past every proxy: the other party of a partition.
-    func directClient(to node: Int, owner: String, configuration: Configuration = .faultTests()) async throws
+    func directClient(
+        to node: Int, owner: String, configuration: PadlockClient.Configuration = .faultTests()
+    ) async throws
         -> PadlockClient
     {
         try await PadlockClient(endpoints: [cluster.endpoints[node - 1]], owner: owner, configuration: configuration)
@@ -86,12 +90,12 @@ func withProxiedCluster(
     await proxied.stop()
 }
 
-extension Configuration {
+extension PadlockClient.Configuration {
     /// Generous deadlines for a loaded two-core machine, short enough to keep the tests quick.
     static func faultTests(
         ttl: Duration = .seconds(10), callDeadline: Duration = .seconds(10), attemptTimeout: Duration = .seconds(1)
-    ) -> Configuration {
-        var configuration = Configuration()
+    ) -> PadlockClient.Configuration {
+        var configuration = PadlockClient.Configuration()
         configuration.sessionTTL = ttl
         configuration.callDeadline = callDeadline
         configuration.attemptTimeout = attemptTimeout

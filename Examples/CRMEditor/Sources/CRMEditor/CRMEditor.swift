@@ -35,16 +35,22 @@ struct CRMEditor {
         let summary = Summary()
         var clients: [PadlockClient] = []
         do {
+            // The admin console is another program, so another client; the app server has one for all its reps.
             let admin = try await connect("admin@crm-console", options)
             clients.append(admin)
-            var frontEnds: [FrontEnd] = []
-            for (index, user) in users.prefix(options.editorCount).enumerated() {
-                let client = try await connect("\(user)@frontend-\(index + 1)", options)
-                clients.append(client)
-                frontEnds.append(
-                    FrontEnd(user: user, client: client, store: store, tenant: options.tenant, summary: summary))
+            let app = try await connect("crm-app@server-1", options)
+            clients.append(app)
+            let frontEnds = users.prefix(options.editorCount).enumerated().map { index, user in
+                FrontEnd(
+                    user: user, owner: "\(user)@frontend-\(index + 1)", client: app, store: store,
+                    tenant: options.tenant, summary: summary)
             }
             try await play(frontEnds: frontEnds, admin: admin, store: store, summary: summary, options: options)
+            print("\n== the reps sign out")
+            for frontEnd in frontEnds {
+                let released = try await app.releaseAll(owner: frontEnd.owner)
+                frontEnd.say("signed out, releasing \(released) lock(s)")
+            }
         } catch {
             for client in clients { await client.close() }
             throw error
@@ -87,7 +93,7 @@ struct CRMEditor {
         }
     }
 
-    /// One client per front end, so every lock carries that front end's owner label.
+    /// A client whose default owner label is `owner`; the app server's passes each rep's label per call.
     static func connect(_ owner: String, _ options: Options) async throws(PadlockError) -> PadlockClient {
         var logger = Logger(label: "crm-editor.\(owner)")
         let level = ProcessInfo.processInfo.environment["PADLOCK_LOG_LEVEL"] ?? ""

@@ -2,19 +2,33 @@ import Foundation
 import PadlockClient
 import PadlockSQLite
 
-/// One simulated front end: a user on an app server with its own `PadlockClient` (its own owner label), editing
-/// contacts the way a CRM screen does — open the record under a lock, read it, let the user type, save with the
-/// lock's fence, release.
+/// One simulated front end: a user signed in to the app server, whose one `PadlockClient` it shares with every
+/// other rep, passing its own owner label on each call, editing contacts the way a CRM screen does — open the
+/// record under a lock, read it, let the user type, save with the lock's fence, release.
 struct FrontEnd: Sendable {
     let user: String
+    /// The rep's owner label, such as `alice@frontend-1`: what other reps see as the holder.
+    let owner: String
     let client: PadlockClient
     let store: ContactStore
     let tenant: String
     let summary: Summary
 
-    var name: String { client.owner }
+    var name: String { owner }
 
     func key(_ id: String) -> String { "\(tenant)/contacts/\(id)" }
+
+    /// Acquires `key` for this rep, through the shared client.
+    func acquire(_ key: String, wait: Duration = .zero, note: String) async throws(PadlockError) -> Lock {
+        try await client.acquire(key, owner: owner, wait: wait, note: note)
+    }
+
+    /// Runs `body` under this rep's lock on `key`, through the shared client.
+    func withLock<T: Sendable>(
+        _ key: String, wait: Duration = .zero, note: String, _ body: (Lock) async throws -> T
+    ) async throws -> T {
+        try await client.withLock(key, owner: owner, wait: wait, note: note, body)
+    }
 
     /// `rounds` edits of random fields of random contacts, each under the record's lock.
     func editSession(rounds: Int, contacts: Int, seed: UInt64) async {
@@ -32,7 +46,7 @@ struct FrontEnd: Sendable {
     func edit(_ id: String, field: String, value: String, think: Duration, wait: Duration) async {
         let record = "contact \(id)"
         do {
-            try await client.withLock(key(id), wait: wait, note: "editing \(field)") { lock in
+            try await withLock(key(id), wait: wait, note: "editing \(field)") { lock in
                 guard try await store.read(id) != nil else { return say("\(record) no longer exists") }
                 try await Task.sleep(for: think)  // the user types; the lock is renewed in the background
                 let outcome = try await store.save(id, field: field, value: value, by: name, fence: lock.fence)

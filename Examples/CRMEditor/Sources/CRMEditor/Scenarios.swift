@@ -17,7 +17,7 @@ struct Scenarios {
         let (quiet, other) = (frontEnds[0], frontEnds[1])
         let record = "contact \(id)"
         quiet.say("opens \(record) and goes quiet (laptop closed)")
-        let stale = try await quiet.client.acquire(quiet.key(id), note: "editing notes")
+        let stale = try await quiet.acquire(quiet.key(id), note: "editing notes")
         await other.edit(id, field: "phone", value: "+41 44 555 01 02", think: .zero, wait: .milliseconds(300))
 
         let inspection = try await admin.inspect(quiet.key(id))
@@ -25,7 +25,7 @@ struct Scenarios {
             say(
                 "admin",
                 "\(record) is held by \(info.holder.owner) (\(info.holder.fence)), since "
-                    + "\(UserMessages.clock(info.holder.since)): \"\(info.holder.note)\"")
+                    + "\(UserMessages.clock(info.holder.sinceDate)): \"\(info.holder.note)\"")
         }
         let released = try await admin.forceUnlock(quiet.key(id), reason: "forgot to exit the record")
         say("admin", "force-unlocked \(record), releasing \(released.map(\.owner)) (reason kept in the audit trail)")
@@ -35,8 +35,9 @@ struct Scenarios {
         await summary.stored(outcome)
         let banner = UserMessages.text(for: outcome, record: record, fence: stale.fence) ?? "saved"
         quiet.say("wakes up and saves: \(banner)")
-        let current = try await admin.checkFence(quiet.key(id), stale.fence)
-        quiet.say("checkFence(\(stale.fence)) = \(current)")
+        let check = try await admin.checkFence(quiet.key(id), stale.fence)
+        quiet.say("checkFence(\(stale.fence)): current \(check.isCurrent), the current fence is "
+            + (check.currentFence.map { "\($0)" } ?? "none"))
         do {
             try await stale.release()
         } catch {
@@ -48,7 +49,7 @@ struct Scenarios {
     private func retryUntilGranted(_ frontEnd: FrontEnd, _ id: String) async throws {
         for attempt in 1...20 {
             do {
-                try await frontEnd.client.withLock(frontEnd.key(id), note: "editing phone") { lock in
+                try await frontEnd.withLock(frontEnd.key(id), note: "editing phone") { lock in
                     let outcome = try await store.save(
                         id, field: "phone", value: "+41 44 555 01 03", by: frontEnd.name, fence: lock.fence)
                     await summary.stored(outcome)
@@ -67,8 +68,8 @@ struct Scenarios {
     /// fence, so a late save under the old phone lock is refused.
     func fieldLocks(_ id: String) async throws {
         let (phoneEditor, emailEditor, recordEditor) = (frontEnds[0], frontEnds[1], frontEnds[2])
-        let phone = try await phoneEditor.client.acquire(phoneEditor.key(id) + "/phone", note: "editing phone")
-        let email = try await emailEditor.client.acquire(emailEditor.key(id) + "/email", note: "editing e-mail")
+        let phone = try await phoneEditor.acquire(phoneEditor.key(id) + "/phone", note: "editing phone")
+        let email = try await emailEditor.acquire(emailEditor.key(id) + "/email", note: "editing e-mail")
         for (editor, lock, field) in [(phoneEditor, phone, "phone"), (emailEditor, email, "email")] {
             let value = "\(editor.user)'s \(field)"
             let outcome = try await store.saveField(id, field: field, value: value, fence: lock.fence)
@@ -92,7 +93,7 @@ struct Scenarios {
     /// nothing is shown (the library withdraws the queued acquire, so no grant leaks).
     func navigateAway(_ id: String) async throws {
         let (holder, leaver) = (frontEnds[1], frontEnds[2])
-        let lock = try await holder.client.acquire(holder.key(id), note: "approving")
+        let lock = try await holder.acquire(holder.key(id), note: "approving")
         let waiting = Task { await leaver.edit(id, field: "name", value: "never", think: .zero, wait: .seconds(10)) }
         try await Task.sleep(for: .milliseconds(300))
         leaver.say("navigates away from contact \(id)")
@@ -104,7 +105,7 @@ struct Scenarios {
     /// A rep's session is revoked by an administrator ("log the user out"); the rep's release then learns it.
     func revokedSession(_ id: String) async throws {
         let rep = frontEnds[3 % frontEnds.count]
-        let lock = try await rep.client.acquire(rep.key(id), note: "editing e-mail")
+        let lock = try await rep.acquire(rep.key(id), note: "editing e-mail")
         try await admin.revokeSession(lock.holder.session, reason: "log the user out")
         say("admin", "revoked \(rep.name)'s session \(lock.holder.session)")
         do {

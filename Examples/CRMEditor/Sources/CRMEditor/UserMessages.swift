@@ -8,15 +8,22 @@ enum UserMessages {
     /// shown. Every code is handled; the switch has no default, so a new code would not compile unhandled.
     static func text(for error: PadlockError, record: String) -> String? {
         switch error.code {
-        case .held(let holder):
-            // Not retried by the library: the user decides whether to wait.
-            let doing = holder.note.isEmpty ? (holder.mode == .shared ? "viewing it" : "editing it") : holder.note
-            return "\(record) is locked by \(holder.owner) since \(clock(holder.since)), \(doing)"
+        case .held(let holders):
+            // Not retried by the library: the user decides whether to wait. Every conflicting holder is named
+            // (a whole-record edit is blocked by each field being edited); the caller's own are marked.
+            let names = holders.map { holder in
+                let doing = holder.note.isEmpty ? (holder.mode == .shared ? "viewing it" : "editing it") : holder.note
+                let who = error.isOwn(holder) ? "you (in another tab)" : holder.owner
+                return "\(who) since \(clock(holder.sinceDate)), \(doing)"
+            }
+            let more = error.holdersTruncated ? ", and others" : ""
+            return "\(record) is locked by " + names.joined(separator: "; and by ") + more
         case .unavailable:
             // Retried by the library until its deadline (no leader, overloaded), or not retryable right now
             // (lock-delay after a forced or expired release, earlier waiters, a wait that ran out).
-            if error.message.contains("lock-delay") {
-                return "\(record) was just unlocked by an administrator or after a timeout; try again in a few seconds"
+            if error.message.contains("lock-delay"), let wait = error.retryAfter {
+                let free = clock(Date().addingTimeInterval(Double(wait.components.seconds) + 1))
+                return "\(record) was just unlocked by an administrator or after a timeout; it is free again at \(free)"
             }
             if error.message.contains("earlier request") {
                 return "someone else is about to edit \(record); try again shortly"
@@ -54,11 +61,11 @@ enum UserMessages {
         }
     }
 
-    /// A leader timestamp as local wall-clock time, such as `10:02:03`.
-    static func clock(_ timestamp: Timestamp) -> String {
+    /// A time (a holder's `sinceDate`, a lock-delay's end) as local wall-clock time, such as `10:02:03`.
+    static func clock(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(timestamp.millisecondsSinceEpoch) / 1000))
+        return formatter.string(from: date)
     }
 }
 

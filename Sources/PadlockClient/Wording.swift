@@ -1,0 +1,47 @@
+// Times and waits in words for people ("free again in 4.2 s, at 10:02:07"), never a raw tick count.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum Wording {
+    /// A wait such as `350 ms`, `4.2 s` or `2 min 5 s`; negative waits read as `0 ms`.
+    static func duration(_ duration: Duration) -> String {
+        let milliseconds = duration.wholeMilliseconds
+        if milliseconds < 1_000 { return "\(milliseconds) ms" }
+        if milliseconds < 60_000 {
+            let tenths = (milliseconds + 50) / 100
+            return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
+        }
+        let seconds = (milliseconds + 500) / 1_000
+        if seconds < 3_600 {
+            return seconds % 60 == 0 ? "\(seconds / 60) min" : "\(seconds / 60) min \(seconds % 60) s"
+        }
+        return "\(seconds / 3_600) h \(seconds % 3_600 / 60) min"
+    }
+
+    /// `date` as this machine's local time of day, `10:02:07`; a date that cannot be shown reads as UTC.
+    static func timeOfDay(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970.rounded(.up)
+        guard seconds.isFinite, abs(seconds) < 1e15 else { return "\(date)" }
+        var time = time_t(seconds)
+        var parts = tm()
+        guard localtime_r(&time, &parts) != nil else { return "\(date)" }
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+    }
+
+    /// How long until `date` from `now`, never negative.
+    static func wait(until date: Date, now: Date = Date()) -> Duration {
+        let seconds = date.timeIntervalSince(now)
+        guard seconds > 0 else { return .zero }
+        return .milliseconds(Int64(min(seconds, 1e9) * 1_000))
+    }
+
+    /// `free again in 4.2 s, at 10:02:07` for a key under lock-delay until `date`.
+    static func freeAgain(at date: Date, now: Date = Date()) -> String {
+        "free again in \(duration(wait(until: date, now: now))), at \(timeOfDay(date))"
+    }
+}
