@@ -47,14 +47,14 @@ enum DataDirectory {
                     description: "data-dir \(path) belongs to cluster \(identity.cluster) node \(identity.node), "
                         + "not cluster \(clusterID) node \(nodeID); point data-dir at this node's own directory")
             }
-            let ignored = start == .bootstrap ? "; --bootstrap ignored: the directory already holds this node's data" : nil
+            let ignored = start == .bootstrap ? "--bootstrap ignored: the directory already holds this node's data" : nil
             if let incarnation = identity.incarnation { return Prepared(incarnation: incarnation, note: ignored) }
             let incarnation = newIncarnation()
             try write(identity: line(clusterID, nodeID, incarnation), to: file, path: path)
             return Prepared(
                 incarnation: incarnation,
                 note: "data-dir \(path) had no incarnation (written by an older padlockd); recorded "
-                    + "\(hex(incarnation))" + (ignored ?? ""))
+                    + "\(hex(incarnation))" + (ignored.map { "; " + $0 } ?? ""))
         }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         if entries.contains(where: { $0.hasPrefix("wal-") || $0.hasPrefix("snapshot-") }) {

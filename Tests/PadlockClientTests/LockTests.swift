@@ -27,7 +27,9 @@ import Testing
                     }
                     #expect(stillHolder == holder)
 
-                    async let waited = bob.acquire("acme/contacts/42", wait: .seconds(3))
+                    // A wait far longer than the release takes: granted when alice releases, however long a
+                    // loaded machine (the whole suite runs in parallel) delays that. It took 115 s in one run.
+                    async let waited = bob.acquire("acme/contacts/42", wait: .seconds(120))
                     try await Task.sleep(for: .milliseconds(100))
                     try await first.release()
                     let second = try await waited
