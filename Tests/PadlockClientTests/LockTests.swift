@@ -1,4 +1,4 @@
-import PadlockClient
+@testable import PadlockClient
 import Synchronization
 import Testing
 
@@ -72,10 +72,11 @@ import Testing
                 await fake.script { _, request in request.operation.isRenewal ? .ignore : .normal }
                 let started = ContinuousClock.now
                 await watcher.value
-                let elapsed = ContinuousClock.now - started
                 #expect(states.value == [.safe, .atRisk, .lost])
-                // TTL 2 s minus the 150 ms margin, counted from the last acknowledged renewal's send time.
-                #expect(elapsed < .milliseconds(2000))
+                // TTL 2 s minus the 150 ms margin, counted from the last acknowledged renewal's send time, which
+                // was before `started`: the lease's own state at started + 2 s is lost, however late a loaded
+                // machine delivered the stream (a measured elapsed time once read 3.7 s in the full suite).
+                #expect(lock.lease.state(at: started + .milliseconds(2000)) == .lost)
                 #expect(lock.state == .lost)
                 let release = await padlockError { try await lock.release() }
                 #expect(release?.code == .lockLost)
