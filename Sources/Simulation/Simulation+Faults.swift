@@ -53,6 +53,12 @@ extension Simulation {
             nodes[node].clockAheadUntil = now + Self.staleReadingMicroseconds
             note("n\(nodes[node].id)'s wall clock is set right")
         case .wipeAfterAcknowledgements(let leader, let stopped, let wiped):
+            // Faults stop when the liveness phase begins, the second half of a wipe sequence too: it takes the
+            // leader down for seconds, and clients that drained meanwhile would end the run without a leader.
+            guard !inLivenessPhase else {
+                note("wipe sequence: called off, faults have stopped")
+                return
+            }
             wipeAfterAcknowledgements(leader: leader, stopped: stopped, wiped: wiped)
         }
     }
