@@ -39,6 +39,9 @@ final class SimNode {
     var directoryIncarnation: UInt64
     /// Its directory was wiped or restored from an old copy: the cluster may refuse it for the rest of the run.
     var lostData = false
+    /// Until when (simulated µs) peers may still hold a reading of this node's wall clock a day ahead: for
+    /// good while it is, then for `Simulation.staleReadingMicroseconds` after it is set right.
+    var clockAheadUntil: UInt64 = 0
     /// A copy of its durable data, taken earlier, that a `restore` fault puts back.
     var backup: FaultyLogStore?
     var random: SimRandom

@@ -17,6 +17,9 @@ public final class Simulation {
     static let driftBound = 0.01
     /// A wall clock within this of true time is honest; the clock fault's day-ahead jump is not.
     static let honestSkewMilliseconds: UInt64 = 5_000
+    /// How long after a wall clock is set right a peer may still count a reading of it: a node uses readings
+    /// of the last 10 s, and a reading can arrive up to 4 s late (a paused receiver) plus a clogged link's delay.
+    static let staleReadingMicroseconds: UInt64 = 15_000_000
 
     public let options: SimulationOptions
     var random: SimRandom

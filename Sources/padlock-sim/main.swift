@@ -118,6 +118,10 @@ struct PadlockSim: ParsableCommand {
     }
 
     private func runSelfTest() throws {
+        if let seed, let bug = bug.flatMap(InjectedBug.init(rawValue:)) {
+            try replayControl(bug: bug, seed: seed)
+            return
+        }
         let (deterministic, first, second) = SelfTest.isDeterministic(seed: 7)
         print("determinism: seed 7 twice: trace hashes \(first) and \(second): \(deterministic ? "identical" : "DIFFERENT")")
         let bugs = bug.flatMap(InjectedBug.init(rawValue:)).map { [$0] } ?? InjectedBug.allCases
@@ -129,6 +133,7 @@ struct PadlockSim: ParsableCommand {
             }
             if let failed = outcome.failedControl {
                 print("  CONTROL FAILED without the bug, seed \(failed.seed): \(failed.violation)")
+                print("  replay: padlock-sim --self-test --bug \(outcome.bug.rawValue) --seed \(failed.seed) --trace")
             } else {
                 print("  \(outcome.controlSeeds) control seeds of the same profile without the bug: clean")
             }
@@ -136,5 +141,18 @@ struct PadlockSim: ParsableCommand {
         let caught = outcomes.filter(\.passed).count
         print("self-test: \(caught) of \(outcomes.count) injected bugs caught, determinism \(deterministic ? "ok" : "FAILED")")
         if caught < outcomes.count || !deterministic { throw ExitCode(1) }
+    }
+
+    /// `--self-test --bug NAME --seed N`: one seed of the bug's profile run without the bug (a control), as
+    /// the self-test ran it, so that a failed control can be replayed and traced.
+    private func replayControl(bug: InjectedBug, seed: UInt64) throws {
+        var options = SelfTest.options(for: bug, seed: seed)
+        options.bug = nil
+        options.trace = trace
+        let report = Simulation(options: options).run()
+        if trace { for line in report.trace { print(line) } }
+        for line in report.violations.prefix(5) { print("  \(line)") }
+        print("control seed \(seed) of \(bug.rawValue)'s profile: \(report.violations.count) violation(s)")
+        if !report.violations.isEmpty { throw ExitCode(1) }
     }
 }

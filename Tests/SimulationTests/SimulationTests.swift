@@ -36,6 +36,7 @@ import Testing
         (85, "a client kept using a session whose deadline had passed once a late renewal arrived"),
         (29, "wipe: a follower restarted before relearning the commit index accepted the wiped node's vote"),
         (138, "wipe: the identity record was in the restarted follower's log but not applied; two commits at one index"),
+        (485, "wipe: the sequence's second half fired after faults stopped, took the leader down and ended with no leader"),
     ]
 
     @Test("Seeds that once found bugs stay clean", arguments: SimulationTests.pinned.map(\.seed))
@@ -72,6 +73,16 @@ import Testing
             #expect(report.faultCount > 20, "seed \(seed) forged only \(report.faultCount) batches")
             #expect(report.leaderTerms == 1, "seed \(seed): \(report.leaderTerms) terms had a leader")
         }
+    }
+
+    @Test("Clock faults never put a quorum of clocks a day ahead at once (trust-wall-clock control seed 13)")
+    func clockJumpsStayAMinority() {
+        // Seed 13 jumped n2 and then the leader n1 a day ahead together: two of three clocks agreeing is a
+        // quorum, which the node trusts by design, so the fault model must not produce it.
+        var options = SelfTest.options(for: .trustWallClock, seed: 13)
+        options.bug = nil
+        let report = Simulation(options: options).run()
+        #expect(report.violations.isEmpty, "\(report.violations.joined(separator: "\n"))")
     }
 
     @Test("Random peer messages from authenticated members never trap a node or break what it can check alone")
