@@ -47,11 +47,19 @@ import Wire
             await fake.script { _, request in
                 request.operation.isAcquire ? .answer(.failure(.overloaded(reason: "too many requests"))) : .normal
             }
-            try await withClient(fake) { client in
+            // One attempt, answered, then a backoff that outlasts the deadline: an attempt still in flight when the
+            // deadline passes may have been applied (outcomeUnknown), which a loaded machine made happen with
+            // 300 ms attempts and a 2 s deadline. Attempts never time out here, and the deadline falls in the backoff.
+            var configuration = testConfiguration
+            configuration.callDeadline = .seconds(10)
+            configuration.attemptTimeout = .seconds(60)
+            configuration.backoffBase = .seconds(30)
+            configuration.backoffCap = .seconds(30)
+            try await withClient(fake, configuration: configuration) { client in
                 let refused = await padlockError { _ = try await client.acquire("acme/contacts/42") }
                 #expect(refused?.code == .unavailable, "\(String(describing: refused))")
                 let retryAfter = try #require(refused?.retryAfter, "\(String(describing: refused))")
-                #expect(retryAfter > .zero && retryAfter <= testConfiguration.backoffCap, "\(retryAfter)")
+                #expect(retryAfter > .zero && retryAfter <= configuration.backoffCap, "\(retryAfter)")
                 #expect(refused?.message.contains("overloaded: too many requests (retry in ") == true,
                         "\(String(describing: refused))")
             }
