@@ -56,31 +56,23 @@ final class SimulatedFileSystem: FileSystem {
 
     /// A new file system holding what is durable in this one (names and contents), as a consistent backup
     /// of the directory taken now would: nothing pending, nothing open, no fault armed.
-    func durableCopy() -> SimulatedFileSystem {
-        let copy = SimulatedFileSystem(directory: directory)
-        var copied: [ObjectIdentifier: Inode] = [:]
-        for (name, inode) in durableNames.sorted(by: { $0.key < $1.key }) {
-            let twin = copied[ObjectIdentifier(inode)] ?? Inode()
-            twin.durable = inode.durable
-            twin.current = inode.durable
-            copied[ObjectIdentifier(inode)] = twin
-            copy.durableNames[name] = twin
-            copy.names[name] = twin
-        }
-        return copy
-    }
+    func durableCopy() -> SimulatedFileSystem { copy(of: durableNames, contents: \.durable) }
 
     /// A new file system holding what a reader of this one sees now (names and contents, pending changes
     /// included), made durable: what `cp -a` of a live directory, followed by a sync, leaves behind. Unlike
     /// ``durableCopy()`` it keeps writes whose sync failed, which the node that wrote them read back after
     /// its restart and built on.
-    func visibleCopy() -> SimulatedFileSystem {
+    func visibleCopy() -> SimulatedFileSystem { copy(of: names, contents: \.current) }
+
+    /// A new file system with `source`'s names, each file durable with the given contents; hard links stay
+    /// shared.
+    private func copy(of source: [String: Inode], contents: KeyPath<Inode, [UInt8]>) -> SimulatedFileSystem {
         let copy = SimulatedFileSystem(directory: directory)
         var copied: [ObjectIdentifier: Inode] = [:]
-        for (name, inode) in names.sorted(by: { $0.key < $1.key }) {
+        for (name, inode) in source.sorted(by: { $0.key < $1.key }) {
             let twin = copied[ObjectIdentifier(inode)] ?? Inode()
-            twin.durable = inode.current
-            twin.current = inode.current
+            twin.durable = inode[keyPath: contents]
+            twin.current = inode[keyPath: contents]
             copied[ObjectIdentifier(inode)] = twin
             copy.durableNames[name] = twin
             copy.names[name] = twin
