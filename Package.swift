@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -128,6 +129,8 @@ let package = Package(
             dependencies: [
                 "Wire", "EventLoop", "PadlockTypes", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                // The client is a Service of a ServiceGroup (decision 0011).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
@@ -135,6 +138,7 @@ let package = Package(
             // GRDB: NamingTests compiles GRDB's and the client's names in one file (issue 19, item 1).
             dependencies: [
                 "PadlockClient", "Wire", "EventLoop", "PadlockTypes", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
