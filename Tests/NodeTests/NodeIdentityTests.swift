@@ -46,10 +46,7 @@ import Wire
     }
 
     private func settle(_ node: Node<ManualEnvironment>, _ environment: ManualEnvironment) {
-        for _ in 0..<10 {
-            node.flush()
-            environment.completeWrites()
-        }
+        environment.settle(node)
     }
 
     private func answeredPreVotes(_ environment: ManualEnvironment) -> Int {
@@ -155,10 +152,7 @@ import Wire
 /// What the leader reports about the cluster's ability to commit (`padlock status`, `/health`).
 @Suite struct NodeHealthTests {
     private func settle(_ node: Node<ManualEnvironment>, _ environment: ManualEnvironment) {
-        for _ in 0..<10 {
-            node.flush()
-            environment.completeWrites()
-        }
+        environment.settle(node)
     }
 
     private func from2(_ kind: Message.Kind) -> Message { Message(from: NodeID(2), to: NodeID(1), term: Term(1), kind: kind) }

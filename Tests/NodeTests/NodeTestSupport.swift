@@ -68,6 +68,20 @@ final class ManualEnvironment: NodeEnvironment {
     }
 }
 
+extension ManualEnvironment {
+    /// Flushes `node` whenever it asked to be, and completes its writes, until it has nothing left to do.
+    func settle(_ node: Node<ManualEnvironment>) {
+        for _ in 0..<100 {
+            if flushRequested {
+                flushRequested = false
+                node.flush()
+            }
+            if pendingWrites.isEmpty && !flushRequested { return }
+            completeWrites()
+        }
+    }
+}
+
 /// A one-node cluster on a `ManualEnvironment`: enough to drive the node's whole request path.
 final class SingleNodeCluster {
     let environment: ManualEnvironment
@@ -90,16 +104,7 @@ final class SingleNodeCluster {
     }
 
     /// Flushes and completes writes until the node has nothing left to do.
-    func settle() {
-        for _ in 0..<100 {
-            if environment.flushRequested {
-                environment.flushRequested = false
-                node.flush()
-            }
-            if environment.pendingWrites.isEmpty && !environment.flushRequested { return }
-            environment.completeWrites()
-        }
-    }
+    func settle() { environment.settle(node) }
 
     /// Ticks (10 ms each, moving the clock) until the node leads.
     func elect() {

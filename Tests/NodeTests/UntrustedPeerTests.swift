@@ -24,16 +24,7 @@ final class ThreeVoterNode {
         node = try Node(configuration: Self.configuration(), environment: environment, restored: restored, seed: 1)
     }
 
-    func settle() {
-        for _ in 0..<100 {
-            if environment.flushRequested {
-                environment.flushRequested = false
-                node.flush()
-            }
-            if environment.pendingWrites.isEmpty && !environment.flushRequested { return }
-            environment.completeWrites()
-        }
-    }
+    func settle() { environment.settle(node) }
 
     func receive(_ from: UInt64, term: UInt64, _ kind: Message.Kind) {
         node.receive(Message(from: NodeID(from), to: NodeID(1), term: Term(term), kind: kind))
