@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PadlockClient
 import PadlockSQLite
+import ServiceLifecycle
 
 /// A small CRM editor: several simulated front ends edit contacts in a SQLite database under Padlock locks,
 /// writing through `FencedRecords`, against a running cluster (`make run`). See README.md.
@@ -27,35 +28,39 @@ struct CRMEditor {
         }
     }
 
+    /// The app server as a production one is put together: its `PadlockClient`s are services of one
+    /// `ServiceGroup` beside the work they serve (here the simulated reps; in a real app server, the HTTP server).
+    /// SIGINT or SIGTERM starts a graceful shutdown: the reps' work stops first, then each client closes its
+    /// sessions, so every lock still held is released at once rather than expiring a TTL later. The same happens
+    /// when the work ends on its own.
     static func run(_ options: Options) async throws {
         let store = try ContactStore.open(path: options.databasePath, count: options.contactCount)
         print("contacts database: \(options.databasePath)")
         print("cluster endpoints: \(options.endpoints.joined(separator: ","))\n")
-        let users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
-        let summary = Summary()
-        var clients: [PadlockClient] = []
+        // The admin console is another program, so another client; the app server has one for all its reps.
+        let admin = try await connect("admin@crm-console", options)
+        let app: PadlockClient
         do {
-            // The admin console is another program, so another client; the app server has one for all its reps.
-            let admin = try await connect("admin@crm-console", options)
-            clients.append(admin)
-            let app = try await connect("crm-app@server-1", options)
-            clients.append(app)
-            let frontEnds = users.prefix(options.editorCount).enumerated().map { index, user in
-                FrontEnd(
-                    user: user, owner: "\(user)@frontend-\(index + 1)", client: app, store: store,
-                    tenant: options.tenant, summary: summary)
-            }
-            try await play(frontEnds: frontEnds, admin: admin, store: store, summary: summary, options: options)
-            print("\n== the reps sign out")
-            for frontEnd in frontEnds {
-                let released = try await app.releaseAll(owner: frontEnd.owner)
-                frontEnd.say("signed out, releasing \(released) lock(s)")
-            }
+            app = try await connect("crm-app@server-1", options)
         } catch {
-            for client in clients { await client.close() }
+            await admin.close()
             throw error
         }
-        for client in clients { await client.close() }
+        let work = RepsAtWork(app: app, admin: admin, store: store, options: options)
+        var logger = Logger(label: "crm-editor")
+        logger.logLevel = .error
+        // Services shut down in reverse order: the work first, then the clients it uses.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: admin), .init(service: app),
+                    .init(
+                        service: work, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        if let failure = await work.failure { throw failure }
     }
 
     static func play(
