@@ -75,6 +75,8 @@ struct CRMEditor {
                 }
             }
         }
+        // Ctrl-C during the edits cancels them; the scenarios then do not start.
+        try Task.checkCancellation()
         let scenarios = Scenarios(frontEnds: frontEnds, admin: admin, store: store, summary: summary)
         print("\n== a forgotten record, an administrator, and a stale save")
         try await scenarios.forgottenRecord("1")
