@@ -4,8 +4,8 @@ import Node
 import Raft
 import Wire
 
-/// The admin port: `GET /metrics` (this node's Prometheus registry, docs/admin.md lists every metric) and `GET /health`.
-/// Handlers run on the loop thread and read the node's state directly.
+/// The admin port: `GET /metrics` (the node's Prometheus registry; docs/admin.md lists every metric) and
+/// `GET /health`. Handlers run on the loop thread and read the node's state directly.
 final class AdminEndpoint {
     unowned let runtime: NodeRuntime
     private var server: AdminHTTPServer?

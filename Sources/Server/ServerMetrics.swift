@@ -63,8 +63,10 @@ final class ServerMetrics {
             "padlock_bad_client_frames_total", "Client connections closed for an undecodable request.")
         requestsDenied = registry.counter("padlock_requests_denied_total", "Client requests answered permissionDenied.")
         peerProofsRefused = registry.counter(
-            "padlock_peer_proofs_refused_total", "Peer links refused for a missing or wrong proof of the cluster secret.")
-        peerMessagesRefused = registry.counter("padlock_peer_messages_refused_total", "Peer messages with a forged sender.")
+            "padlock_peer_proofs_refused_total",
+            "Peer links refused for a missing or wrong proof of the cluster secret.")
+        peerMessagesRefused = registry.counter(
+            "padlock_peer_messages_refused_total", "Peer messages with a forged sender.")
         peerFramesDropped = registry.counter("padlock_peer_frames_dropped_total", "Peer frames dropped on a full link.")
         acceptErrors = registry.counter(
             "padlock_accept_errors_total", "Accepts that failed (out of file descriptors, mostly).")

@@ -24,7 +24,8 @@ import Testing
         #expect(documented == fixture, "docs/admin.md and the fixture differ")
     }
 
-    @Test("A live leader's /metrics parses with Prometheus's parser, counters move, and every documented family is there")
+    @Test(
+        "A live leader's /metrics parses with Prometheus's parser, counters move, and every documented family is there")
     func liveNodeMetricsParse() async throws {
         let python = try #require(
             Self.parserPython(), "no python3 can import prometheus_client: run `make deps` (python3-prometheus-client)")
@@ -51,7 +52,8 @@ import Testing
         #expect(Self.value(page, "padlock_role{role=\"leader\"}") == 1)
         for follower in (1...3) where follower != leader {
             try Self.expectParses(
-                Self.metricsPage(cluster, follower), with: python, node: follower, mayBeAbsent: ["padlock_peer_lag_entries"])
+                Self.metricsPage(cluster, follower), with: python, node: follower,
+                mayBeAbsent: ["padlock_peer_lag_entries"])
         }
     }
 
@@ -120,7 +122,8 @@ import Testing
             let words = line.split(separator: " ").map(String.init)
             guard words.count == 3 else { return nil }
             return Family(
-                name: words[0], type: words[1], labels: words[2] == "-" ? [] : words[2].split(separator: ",").map(String.init))
+                name: words[0], type: words[1],
+                labels: words[2] == "-" ? [] : words[2].split(separator: ",").map(String.init))
         }
     }
 

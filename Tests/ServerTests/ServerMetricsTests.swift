@@ -33,8 +33,14 @@ import Testing
         #expect(lines(first, refused) == [refused + "1"])
         #expect(lines(second, refused) == [refused + "0"])
         #expect(lines(first, "padlock_fsync_seconds_count") == ["padlock_fsync_seconds_count 1"])
-        #expect(lines(first, "padlock_fsync_seconds_bucket{le=\"0.0025\"}") == ["padlock_fsync_seconds_bucket{le=\"0.0025\"} 1"])
-        #expect(lines(first, "padlock_fsync_seconds_bucket{le=\"0.001\"}") == ["padlock_fsync_seconds_bucket{le=\"0.001\"} 0"])
+        #expect(
+            lines(first, "padlock_fsync_seconds_bucket{le=\"0.0025\"}") == [
+                "padlock_fsync_seconds_bucket{le=\"0.0025\"} 1"
+            ])
+        #expect(
+            lines(first, "padlock_fsync_seconds_bucket{le=\"0.001\"}") == [
+                "padlock_fsync_seconds_bucket{le=\"0.001\"} 0"
+            ])
         #expect(lines(second, "padlock_fsync_seconds_count") == ["padlock_fsync_seconds_count 0"])
     }
 
@@ -68,8 +74,9 @@ import Testing
         let metrics = ServerMetrics()
         let connected = metrics.scraped.peers.connected
         connected.set(["2": 1, "3": 0])
-        #expect(lines(metrics, "padlock_peer_connected{").sorted()
-            == ["padlock_peer_connected{peer=\"2\"} 1.0", "padlock_peer_connected{peer=\"3\"} 0.0"])
+        #expect(
+            lines(metrics, "padlock_peer_connected{").sorted()
+                == ["padlock_peer_connected{peer=\"2\"} 1.0", "padlock_peer_connected{peer=\"3\"} 0.0"])
         connected.set(["2": 1])
         #expect(lines(metrics, "padlock_peer_connected{") == ["padlock_peer_connected{peer=\"2\"} 1.0"])
         connected.set([:])
