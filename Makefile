@@ -7,12 +7,17 @@ SEEDS ?= 1-5000
 
 # Installs Debian's libuv1-dev (the event loop), libssl-dev (TLS, decision 0010) and libsqlite3-dev (GRDB, for
 # the SQLite fencing helper) when pkg-config cannot find them, the openssl command the TLS tests make their
-# throwaway certificates with, and nftables and iproute2 for the chaos harness's packet faults.
+# throwaway certificates with, nftables and iproute2 for the chaos harness's packet faults, and
+# python3-prometheus-client, the Prometheus parser MetricsTests reads a live node's /metrics with (decision 0012).
 deps:
 	@if ! pkg-config --exists libuv openssl sqlite3 2>/dev/null || ! command -v openssl >/dev/null 2>&1 \
 		|| ! command -v nft >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then \
 		echo "installing libuv1-dev, libssl-dev, openssl, libsqlite3-dev, pkg-config, nftables and iproute2 through apt"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libuv1-dev libssl-dev openssl libsqlite3-dev pkg-config nftables iproute2; \
+	fi
+	@if ! /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1; then \
+		echo "installing python3-prometheus-client through apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-prometheus-client; \
 	fi
 
 build: deps

@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Each node's /metrics registry (decision 0012).
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -100,7 +102,7 @@ let package = Package(
         .target(name: "PadlockConfig", dependencies: ["PadlockTypes"]),
         .testTarget(name: "PadlockConfigTests", dependencies: ["PadlockConfig", "PadlockTypes"]),
 
-        // MARK: The admin port: a small HTTP/1.1 server on the event loop, Prometheus text.
+        // MARK: The admin port: a small HTTP/1.1 server on the event loop.
         .target(name: "AdminHTTP", dependencies: ["EventLoop", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "AdminHTTPTests",
@@ -120,8 +122,11 @@ let package = Package(
             dependencies: [
                 "Node", "EventLoop", "PeerWire", "Wire", "Storage", "Raft", "LockTable", "PadlockTypes",
                 "PadlockConfig", "AdminHTTP", "PadlockSecurity", .product(name: "Logging", package: "swift-log"),
+                // /metrics: one PrometheusCollectorRegistry per node (decision 0012).
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .testTarget(name: "ServerTests", dependencies: ["Server"]),
 
         // MARK: The client library CRM app servers link.
         .target(
@@ -161,7 +166,9 @@ let package = Package(
                 "PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig", "LockTable", "Node", "Raft",
                 "FaultProxy", "PadlockSQLite", "PadlockSecurity", "PeerWire", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            ],
+            // The documented /metrics families and the Prometheus parser's checks (MetricsTests).
+            exclude: ["testdata"]
         ),
 
         // MARK: Executables.

@@ -4,8 +4,8 @@ import Node
 import Raft
 import Wire
 
-/// The admin port: `GET /metrics` (Prometheus text, docs/admin.md lists every metric) and `GET /health`.
-/// Handlers run on the loop thread and read the node's state directly.
+/// The admin port: `GET /metrics` (the node's Prometheus registry; docs/admin.md lists every metric) and
+/// `GET /health`. Handlers run on the loop thread and read the node's state directly.
 final class AdminEndpoint {
     unowned let runtime: NodeRuntime
     private var server: AdminHTTPServer?
@@ -16,7 +16,7 @@ final class AdminEndpoint {
         let configuration = AdminHTTPServer.Configuration(requestTimeout: runtime.settings.connections.adminRequestTimeout)
         let server = AdminHTTPServer(loop: runtime.loop, configuration: configuration)
         server.route("/metrics") { [unowned self] _ in
-            HTTPResponse(status: .ok, contentType: PrometheusText.contentType, body: self.metrics())
+            HTTPResponse(status: .ok, headers: ["Content-Type": ServerMetrics.contentType], body: self.metrics())
         }
         server.route("/health") { [unowned self] _ in self.health() }
         let port = try server.listen(host: endpoint.host, port: endpoint.port)
@@ -64,98 +64,69 @@ final class AdminEndpoint {
         return out + "\""
     }
 
-    private func metrics() -> String {
-        let node = runtime.node!
+    /// Copies the node's figures into the registry's families, then writes every family.
+    private func metrics() -> [UInt8] {
+        let scraped = runtime.metrics.scraped
+        guard let node = runtime.node else {
+            scraped.state.up.set(to: 0)
+            return runtime.metrics.emit()
+        }
         let status = node.statusReport()
-        var text = PrometheusText()
-        text.gauge("padlock_up", help: "1 while the node serves.", value: node.isStopped ? 0 : 1)
-        text.family("padlock_role", type: .gauge, help: "1 for the role this node has now.")
-        for role in ["leader", "follower", "candidate", "learner"] {
-            text.sample(labels: ["role": role], value: "\(status.role)" == role ? 1 : 0)
-        }
-        text.gauge("padlock_term", help: "The current Raft term.", value: Double(status.term.rawValue))
-        text.gauge("padlock_commit_index", help: "The highest committed log index.", value: Double(status.commitIndex.rawValue))
-        text.gauge("padlock_applied_index", help: "The highest log index applied to the lock table.", value: Double(status.appliedIndex.rawValue))
-        text.gauge("padlock_last_index", help: "The last log index.", value: Double(status.lastIndex.rawValue))
-        text.gauge("padlock_snapshot_index", help: "The latest snapshot's log index.", value: Double(status.snapshotIndex.rawValue))
-        text.gauge("padlock_sessions", help: "Open sessions.", value: Double(status.sessionCount))
-        text.gauge("padlock_locks", help: "Held locks (each shared holder counts).", value: Double(status.lockCount))
-        text.gauge("padlock_waiters", help: "Queued acquires.", value: Double(status.waiterCount))
-        text.gauge(
-            "padlock_incarnations_recorded", help: "Members whose incarnation the applied log records.",
-            value: Double(node.membership.incarnations.count))
-        text.gauge(
-            "padlock_can_commit", help: "On the leader: 1 while a quorum of voters is reachable, accepted and caught up.",
-            value: status.canCommit ? 1 : 0)
-        renderCounters(node.counters, into: &text)
-        renderTransport(status, into: &text)
-        ServerMetrics.renderClocks(node.clockReport, refusedRaftMessages: node.droppedRaftMessages, into: &text)
-        renderConnections(into: &text)
-        runtime.metrics.syncLatency.render(
-            into: &text, name: "padlock_fsync_seconds", help: "Time of each durable write (append and fdatasync).")
-        return text.output
+        sampleState(node, status, into: scraped.state)
+        sampleCounts(node, into: scraped.counts)
+        sampleConnections(into: scraped.connections)
+        samplePeers(node, status, into: scraped.peers)
+        return runtime.metrics.emit()
     }
 
-    private func renderCounters(_ counters: NodeCounters, into text: inout PrometheusText) {
-        text.counter("padlock_proposals_total", help: "Entries proposed as leader.", value: Double(counters.proposals))
-        text.counter("padlock_applied_entries_total", help: "Entries applied.", value: Double(counters.appliedEntries))
-        text.counter("padlock_read_rounds_total", help: "ReadIndex rounds started.", value: Double(counters.readRounds))
-        text.counter("padlock_renewals_total", help: "Session renewals answered.", value: Double(counters.renewals))
-        text.counter("padlock_expiries_total", help: "Session expiries decided as leader.", value: Double(counters.expiriesProposed))
-        text.counter("padlock_disk_writes_total", help: "Durable writes.", value: Double(counters.diskWrites))
-        text.counter("padlock_snapshots_total", help: "Snapshots taken.", value: Double(counters.snapshots))
-        let metrics = runtime.metrics
-        text.counter("padlock_client_requests_total", help: "Client requests received.", value: Double(metrics.clientRequests))
-        text.counter("padlock_bad_client_frames_total", help: "Client connections closed for an undecodable request.", value: Double(metrics.badClientFrames))
-        text.counter("padlock_requests_denied_total", help: "Client requests answered permissionDenied.", value: Double(metrics.requestsDenied))
-        text.counter("padlock_peer_proofs_refused_total", help: "Peer links refused for a missing or wrong proof of the cluster secret.", value: Double(metrics.peerProofsRefused))
-        text.counter("padlock_peer_messages_refused_total", help: "Peer messages with a forged sender.", value: Double(metrics.peerMessagesRefused))
-        text.counter(
-            "padlock_peer_identity_refused_total",
-            help: "Peer messages refused because the sender's incarnation does not match the cluster's record or was lost.",
-            value: Double(runtime.node.refusedPeerMessages))
-        text.counter("padlock_peer_frames_dropped_total", help: "Peer frames dropped on a full link.", value: Double(metrics.peerFramesDropped))
+    private func sampleState(_ node: Node<LoopEnvironment>, _ status: NodeStatus, into state: StateGauges) {
+        state.up.set(to: node.isStopped ? 0 : 1)
+        for (role, gauge) in state.roles { gauge.set(to: "\(status.role)" == role ? 1 : 0) }
+        state.term.set(to: Double(status.term.rawValue))
+        state.commitIndex.set(to: Double(status.commitIndex.rawValue))
+        state.appliedIndex.set(to: Double(status.appliedIndex.rawValue))
+        state.lastIndex.set(to: Double(status.lastIndex.rawValue))
+        state.snapshotIndex.set(to: Double(status.snapshotIndex.rawValue))
+        state.sessions.set(to: Double(status.sessionCount))
+        state.locks.set(to: Double(status.lockCount))
+        state.waiters.set(to: Double(status.waiterCount))
+        state.incarnationsRecorded.set(to: Double(node.membership.incarnations.count))
+        state.canCommit.set(to: status.canCommit ? 1 : 0)
+        state.stampAheadOfWall.set(to: Double(node.clockReport.stampAheadOfWallMilliseconds))
     }
 
-    private func renderConnections(into text: inout PrometheusText) {
-        let metrics = runtime.metrics
-        text.family(
-            "padlock_handshakes_refused_total", type: .counter,
-            help: "Client and peer handshakes refused, by port and reason (timeout, garbage, wrong-role, "
-                + "wrong-cluster, not-member, no-secret, bad-secret, bad-token, over-cap).")
-        for key in metrics.handshakesRefused.keys.sorted() {
-            text.sample(labels: ["port": key.port.rawValue, "reason": key.reason], value: Double(metrics.handshakesRefused[key] ?? 0))
-        }
-        text.family(
-            "padlock_connections_shed_total", type: .counter,
-            help: "Connections still in their handshake closed to make room, by the limit that was full.")
-        for reason in metrics.connectionsShed.keys.sorted() {
-            text.sample(labels: ["reason": reason], value: Double(metrics.connectionsShed[reason] ?? 0))
-        }
-        text.counter("padlock_accept_errors_total", help: "Accepts that failed (out of file descriptors, mostly).", value: Double(metrics.acceptErrors))
-        text.counter("padlock_idle_client_connections_closed_total", help: "Client connections closed for idleness (no session, nothing sent).", value: Double(metrics.idleClientsClosed))
-        text.gauge("padlock_file_descriptor_limit", help: "The file descriptor limit (RLIMIT_NOFILE, soft) padlockd runs with.", value: Double(metrics.descriptorLimit))
-        text.gauge("padlock_connection_budget", help: "Client and peer connections the descriptor limit leaves room for.", value: Double(runtime.gate.connectionBudget))
-        text.family("padlock_pending_connections", type: .gauge, help: "Connections still in their handshake, by port.")
-        for port in ServicePort.allCases {
-            text.sample(labels: ["port": port.rawValue], value: Double(runtime.gate.pendingCount(port)))
-        }
+    private func sampleCounts(_ node: Node<LoopEnvironment>, into counts: FollowedCounts) {
+        let counters = node.counters
+        counts.proposals.follow(counters.proposals)
+        counts.appliedEntries.follow(counters.appliedEntries)
+        counts.readRounds.follow(counters.readRounds)
+        counts.renewals.follow(counters.renewals)
+        counts.expiries.follow(counters.expiriesProposed)
+        counts.diskWrites.follow(counters.diskWrites)
+        counts.snapshots.follow(counters.snapshots)
+        counts.peerIdentityRefused.follow(node.refusedPeerMessages)
+        counts.raftMessagesMalformed.follow(UInt64(clamping: node.droppedRaftMessages))
+        counts.clockJumpsBounded.follow(node.clockReport.jumpsBounded)
         if let server {
-            text.counter("padlock_admin_connections_shed_total", help: "Admin connections without a complete request closed to make room.", value: Double(server.counters.connectionsShed))
-            text.counter("padlock_admin_connections_rejected_total", help: "Admin connections answered 503 overloaded.", value: Double(server.counters.connectionsRejected))
+            counts.adminConnectionsShed.follow(UInt64(clamping: server.counters.connectionsShed))
+            counts.adminConnectionsRejected.follow(UInt64(clamping: server.counters.connectionsRejected))
         }
     }
 
-    private func renderTransport(_ status: NodeStatus, into text: inout PrometheusText) {
-        text.gauge("padlock_client_connections", help: "Open client connections.", value: Double(runtime.clients.connections.count))
-        let connected = runtime.peers.connectedPeers
-        text.family("padlock_peer_connected", type: .gauge, help: "1 while this node's link to the peer is up.")
-        for peer in connected.keys.sorted() {
-            text.sample(labels: ["peer": "\(peer)"], value: connected[peer]! ? 1 : 0)
+    private func sampleConnections(into connections: ConnectionGauges) {
+        connections.clientConnections.set(to: Double(runtime.clients.connections.count))
+        connections.connectionBudget.set(to: Double(runtime.gate.connectionBudget))
+        for (port, gauge) in connections.pending { gauge.set(to: Double(runtime.gate.pendingCount(port))) }
+    }
+
+    private func samplePeers(_ node: Node<LoopEnvironment>, _ status: NodeStatus, into peers: PeerFamilies) {
+        let skews = node.clockReport.peers.map { ("\($0.key)", Double($0.value.skewMilliseconds)) }
+        peers.clockSkew.set(Dictionary(skews, uniquingKeysWith: { first, _ in first }))
+        let connected = runtime.peers.connectedPeers.map { ("\($0.key)", $0.value ? 1.0 : 0) }
+        peers.connected.set(Dictionary(connected, uniquingKeysWith: { first, _ in first }))
+        let lags = status.peers.map {
+            ("\($0.node.rawValue)", Double(status.lastIndex.rawValue &- $0.matchIndex.rawValue))
         }
-        text.family("padlock_peer_lag_entries", type: .gauge, help: "On the leader: entries the peer has yet to match.")
-        for peer in status.peers {
-            text.sample(labels: ["peer": "\(peer.node.rawValue)"], value: Double(status.lastIndex.rawValue &- peer.matchIndex.rawValue))
-        }
+        peers.lag.set(Dictionary(lags, uniquingKeysWith: { first, _ in first }))
     }
 }

@@ -114,11 +114,11 @@ final class ClientListener {
         connection.lastReceived = loop.now
         do {
             let request = try ClientRequest(decoding: payload)
-            runtime.metrics.clientRequests += 1
+            runtime.metrics.clientRequests.increment()
             connection.outstanding += 1
             if let session = Self.session(of: request.operation) { remember(session, on: connection) }
             if let refusal = refusal(of: request.operation, on: connection) {
-                if case .permissionDenied = refusal { runtime.metrics.requestsDenied += 1 }
+                if case .permissionDenied = refusal { runtime.metrics.requestsDenied.increment() }
                 send(ClientResponse(correlation: request.correlation, outcome: .failure(refusal)), to: connection.id)
                 return
             }
@@ -131,7 +131,7 @@ final class ClientListener {
                     "client": "\(connection.id)", "source": "\(connection.tcp.remoteHost ?? "unknown")",
                     "reason": "\(error)",
                 ])
-            runtime.metrics.badClientFrames += 1
+            runtime.metrics.badClientFrames.increment()
             connection.tcp.close()
         }
     }
@@ -272,7 +272,7 @@ final class ClientListener {
             else { continue }
             connection.sessions = connection.sessions.filter { runtime.node.ownership(of: $0) != .notOpen }
             guard connection.sessions.isEmpty, connection.tcp.isOpen else { continue }
-            runtime.metrics.idleClientsClosed += 1
+            runtime.metrics.idleClientsClosed.increment()
             logger.debug(
                 "closing an idle client connection (no session, nothing sent)",
                 metadata: ["client": "\(connection.id)", "source": "\(connection.tcp.remoteHost ?? "unknown")",

@@ -18,7 +18,7 @@ final class NodeRuntime {
     var clients: ClientListener!
     var admin: AdminEndpoint?
     var gate: ConnectionGate!
-    var metrics = ServerMetrics()
+    let metrics = ServerMetrics()
     private var tickTimer: LoopTimer?
     private var signals: SignalWatcher?
     private var reloadSignal: SignalWatcher?
@@ -105,7 +105,7 @@ final class NodeRuntime {
     /// The gate of the client and peer ports, with the connection budget the descriptor limit allows.
     private func makeGate() -> ConnectionGate {
         let limit = FileDescriptors.softLimit()
-        metrics.descriptorLimit = limit ?? 0
+        metrics.descriptorLimit.set(to: Double(limit ?? 0))
         let budget = FileDescriptors.connectionBudget(
             limit: limit, open: FileDescriptors.openCount(), reserve: settings.connections.descriptorReserve)
         let gate = ConnectionGate(loop: loop, settings: settings.connections, connectionBudget: budget, runtime: self)
@@ -123,7 +123,7 @@ final class NodeRuntime {
     /// Out of descriptors on accept: counted, and the oldest connection still in its handshake closed so
     /// that the next accept finds a descriptor. True when one was closed.
     func acceptFailed(_ error: UVError) -> Bool {
-        metrics.acceptErrors += 1
+        metrics.acceptErrors.increment()
         return gate.shedOldestPending(reason: "accept-error")
     }
 

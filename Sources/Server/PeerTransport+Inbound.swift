@@ -64,7 +64,7 @@ extension PeerTransport {
         case .messages(let messages):
             for message in messages {
                 guard message.from == remote, message.to == selfID else {
-                    runtime.metrics.peerMessagesRefused += 1
+                    runtime.metrics.peerMessagesRefused.increment()
                     logger.warning(
                         "dropping a peer message with a forged sender or recipient",
                         metadata: ["link": "\(remote)", "from": "\(message.from)", "to": "\(message.to)"])
@@ -114,7 +114,7 @@ extension PeerTransport {
             refuse(peer.connection, .notMember, "not-member", "\(node) is not a member of cluster \(clusterID)")
         } else if let secret = runtime.settings.clusterSecret {
             guard handshake.credentials.count == PeerProof.nonceByteCount else {
-                runtime.metrics.peerProofsRefused += 1
+                runtime.metrics.peerProofsRefused.increment()
                 refuse(
                     peer.connection, .badCredentials, "no-secret",
                     "this cluster authenticates peers; set cluster-secret-file")
@@ -158,7 +158,7 @@ extension PeerTransport {
                 response.proof, side: .dialer, cluster: clusterID, dialer: challenge.node.rawValue,
                 listener: selfID.rawValue, dialerNonce: challenge.dialerNonce, listenerNonce: challenge.listenerNonce)
         else {
-            runtime.metrics.peerProofsRefused += 1
+            runtime.metrics.peerProofsRefused.increment()
             refuse(
                 peer.connection, .badCredentials, "bad-secret", "\(challenge.node) did not prove the cluster secret")
             return

@@ -87,7 +87,7 @@ final class OutboundPeer {
             case .queued: break
             case .backpressure, .frameTooLarge:
                 // Dropped: Raft resends appends and heartbeats; the link is drained meanwhile.
-                transport.runtime.metrics.peerFramesDropped += 1
+                transport.runtime.metrics.peerFramesDropped.increment()
             case .closed: return
             }
         }
@@ -221,7 +221,7 @@ final class OutboundPeer {
                 challenge.proof, side: .listener, cluster: cluster, dialer: dialer, listener: id.rawValue,
                 dialerNonce: nonce, listenerNonce: challenge.nonce)
         else {
-            transport.runtime.metrics.peerProofsRefused += 1
+            transport.runtime.metrics.peerProofsRefused.increment()
             failed("\(endpoint) did not prove the cluster secret; is it node \(id) of this cluster?")
             return
         }

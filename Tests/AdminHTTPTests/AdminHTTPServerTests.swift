@@ -4,15 +4,14 @@ import Testing
 
 @testable import AdminHTTP
 
-/// The body /metrics serves in these tests.
+/// The body /metrics serves in these tests: the server sends a handler's bytes as they are (the Prometheus
+/// text itself comes from the Server module's registry, decision 0012).
 private func metricsBody() -> [UInt8] {
-    var text = PrometheusText()
-    text.gauge("padlock_up", help: "Whether the node runs.", value: 1)
-    var histogram = LatencyHistogram()
-    histogram.record(seconds: 0.002)
-    histogram.render(into: &text, name: "padlock_acquire_seconds", help: "Acquire latency.")
-    return text.bytes
+    Array("# HELP padlock_up 1 while the node serves.\n# TYPE padlock_up gauge\npadlock_up 1.0\n".utf8)
 }
+
+/// The media type /metrics answers with.
+private let metricsType = "text/plain; version=0.0.4; charset=utf-8"
 
 /// The configuration of tests that are not about timeouts: deadlines far beyond a loaded machine's pauses.
 private let patient = AdminHTTPServer.Configuration(idleTimeout: .seconds(300), requestTimeout: .seconds(300))
@@ -26,7 +25,7 @@ private func startAdmin(
         let admin = AdminHTTPServer(loop: loop, configuration: configuration)
         admin.route("/health") { _ in .text("ok\n") }
         admin.route("/metrics") { _ in
-            HTTPResponse(status: .ok, headers: ["Content-Type": PrometheusText.contentType], body: metricsBody())
+            HTTPResponse(status: .ok, headers: ["Content-Type": metricsType], body: metricsBody())
         }
         setUp(admin)
         let port = try admin.listen(host: "127.0.0.1", port: 0)

@@ -17,7 +17,7 @@ import Testing
     /// Waits until every running node in `nodes` has applied every member's incarnation record.
     private func waitForRecords(_ cluster: LocalCluster, nodes: [Int]) async -> Bool {
         await waitUntil(seconds: 45) {
-            nodes.allSatisfy { admin(cluster, $0, "/metrics").contains("padlock_incarnations_recorded 3") }
+            nodes.allSatisfy { admin(cluster, $0, "/metrics").contains("padlock_incarnations_recorded 3.0\n") }
         }
     }
 

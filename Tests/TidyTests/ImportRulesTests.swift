@@ -21,7 +21,7 @@ private let allowedImports: [String: Set<String>] = [
     "PadlockSecurity": ["Wire", "PadlockTypes", "Crypto", "Glibc"],
     "Server": [
         "Node", "EventLoop", "PeerWire", "Wire", "Storage", "Raft", "LockTable", "PadlockTypes", "PadlockConfig",
-        "AdminHTTP", "PadlockSecurity", "Logging", "Glibc", "Foundation", "Synchronization",
+        "AdminHTTP", "PadlockSecurity", "Logging", "Prometheus", "Glibc", "Foundation", "Synchronization",
     ],
     "PadlockClient": ["Wire", "EventLoop", "PadlockTypes", "Logging", "Metrics", "ServiceLifecycle", "Glibc", "Foundation", "Synchronization"],
     "PadlockSQLite": ["PadlockTypes", "GRDB", "Foundation"],
