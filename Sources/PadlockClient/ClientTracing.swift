@@ -74,13 +74,19 @@ extension ClientHandle {
             default:
                 break
             }
-            if let retryAfter = error.retryAfter {
-                attributes["padlock.retry_after_ms"] = Int(clamping: retryAfter.components.seconds * 1000
-                    + retryAfter.components.attoseconds / 1_000_000_000_000_000)
-            }
+            if let retryAfter = error.retryAfter { attributes["padlock.retry_after_ms"] = milliseconds(retryAfter) }
         }
         span.recordError(error)
         span.setStatus(SpanStatus(code: .error, message: error.description))
+    }
+
+    /// `duration` in whole milliseconds for an attribute, clamped to `Int`'s range (a caller's wait is
+    /// described before it is validated, so it may be absurd).
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, overflow) = duration.components.seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return duration < .zero ? Int.min : Int.max }
+        let (total, sumOverflow) = seconds.addingReportingOverflow(duration.components.attoseconds / 1_000_000_000_000_000)
+        return sumOverflow ? (duration < .zero ? Int.min : Int.max) : Int(total)
     }
 }
 

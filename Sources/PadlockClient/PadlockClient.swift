@@ -119,7 +119,7 @@ public final class PadlockClient: Sendable {
         try await handle.traced("acquire", attributes: { attributes in
             attributes["padlock.key"] = key
             attributes["padlock.mode"] = mode == .exclusive ? "exclusive" : "shared"
-            attributes["padlock.wait_ms"] = Int(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
+            attributes["padlock.wait_ms"] = ClientHandle.milliseconds(wait)
         }, answered: { lock, attributes in
             attributes["padlock.outcome"] = "granted"
             attributes["padlock.fence"] = Int(clamping: lock.fence.rawValue)

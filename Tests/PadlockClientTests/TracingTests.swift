@@ -79,6 +79,20 @@ import Tracing
         }
     }
 
+    @Test func anInvalidAcquireIsAFailedSpanEvenWithAnAbsurdWait() async throws {
+        let tracer = RecordingTracer()
+        try await withCluster { fake in
+            try await withTracedClient(fake, tracer: tracer) { client in
+                let refused = await padlockError { _ = try await client.acquire("acme/contacts/1", wait: .seconds(Int64.max)) }
+                #expect(refused?.code == .invalidArgument)
+                let span = try #require(tracer.spans(named: "padlock.acquire").first)
+                #expect(span.attribute("padlock.wait_ms") == "\(Int.max)")
+                #expect(span.attribute("error.type") == "invalidArgument")
+                #expect(span.status?.code == .error)
+            }
+        }
+    }
+
     @Test func adminCallsAndReadsAreSpansToo() async throws {
         let tracer = RecordingTracer()
         try await withCluster { fake in
