@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // Each node's /metrics registry (decision 0012).
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -136,6 +137,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 // The client is a Service of a ServiceGroup (decision 0011).
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Spans for every call and W3C trace context in the request (decision 0013).
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .testTarget(
@@ -144,6 +147,7 @@ let package = Package(
             dependencies: [
                 "PadlockClient", "Wire", "EventLoop", "PadlockTypes", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
 

@@ -1,5 +1,6 @@
 import EventLoop
 import Synchronization
+import Tracing
 
 /// What every public entry point shares: the client's loop, its loop-confined core and its closed flag.
 ///
@@ -9,6 +10,8 @@ struct ClientHandle: Sendable {
     let loop: EventLoop
     let core: LoopBound<ClientCore>
     let flags: ClientFlags
+    /// The tracer the client was given; nil uses the bootstrapped one (`InstrumentationSystem.tracer`).
+    let tracer: (any Tracer)?
 
     /// Runs `start` on the loop thread and waits for the completion it is handed, which the core calls
     /// exactly once. When `cancellable`, cancelling the task tells the core (which answers `cancelled` and
@@ -19,7 +22,7 @@ struct ClientHandle: Sendable {
             -> Void
     ) async throws(PadlockError) -> Value {
         if flags.isClosed { throw PadlockError.clientClosed }
-        let ticket = CallTicket(id: flags.makeCallID(), cancellable: cancellable)
+        let ticket = CallTicket(id: flags.makeCallID(), cancellable: cancellable, trace: currentTraceContext())
         let core = self.core
         let loop = self.loop
         let result: Result<Value, PadlockError> = await withTaskCancellationHandler {
@@ -59,11 +62,14 @@ final class ClientFlags: Sendable {
 final class CallTicket: Sendable {
     let id: UInt64
     let cancellable: Bool
+    /// The caller's trace context: the call's span, injected by the tracer; nil without one.
+    let trace: TraceContext?
     private let cancelled = Atomic<Bool>(false)
 
-    init(id: UInt64, cancellable: Bool) {
+    init(id: UInt64, cancellable: Bool, trace: TraceContext? = nil) {
         self.id = id
         self.cancellable = cancellable
+        self.trace = trace
     }
 
     var isCancelled: Bool { cancellable && cancelled.load(ordering: .acquiring) }

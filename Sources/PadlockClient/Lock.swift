@@ -64,13 +64,19 @@ public final class Lock: Sendable, CustomStringConvertible {
     /// held. When the deadline passes first, the library keeps releasing in the background (until done or the
     /// session ends) and this throws `outcomeUnknown` or `unavailable`.
     public func release() async throws(PadlockError) {
-        switch state {
-        case .released: return
-        case .lost: throw PadlockError(.lockLost, "the lock on \(key) was lost (\(fence)) before it was released")
-        case .safe, .atRisk: break
-        }
-        try await client.perform(cancellable: false) { core, ticket, completion in
-            core.release(self, ticket: ticket, completion: completion)
+        try await client.traced("release", attributes: { attributes in
+            attributes["padlock.key"] = key.string
+            attributes["padlock.fence"] = Int(clamping: fence.rawValue)
+            attributes["padlock.session"] = Int(clamping: holder.session.rawValue)
+        }) { () throws(PadlockError) in
+            switch state {
+            case .released: return
+            case .lost: throw PadlockError(.lockLost, "the lock on \(key) was lost (\(fence)) before it was released")
+            case .safe, .atRisk: break
+            }
+            try await client.perform(cancellable: false) { core, ticket, completion in
+                core.release(self, ticket: ticket, completion: completion)
+            }
         }
     }
 

@@ -2,6 +2,12 @@ extension PadlockClient {
     /// An administrator releases `key` whoever holds it; the reason goes to the audit trail and the key is
     /// under lock-delay afterwards. Returns every holder it released (empty when nobody held it).
     public func forceUnlock(_ key: String, reason: String) async throws(PadlockError) -> [Holder] {
+        try await handle.traced("forceUnlock", attributes: { $0["padlock.key"] = key }, answered: { previous, attributes in
+            attributes["padlock.released_count"] = previous.count
+        }) { () throws(PadlockError) in try await forceUnlockUntraced(key, reason: reason) }
+    }
+
+    private func forceUnlockUntraced(_ key: String, reason: String) async throws(PadlockError) -> [Holder] {
         let key = try Self.validateKey(key)
         try Self.check(reason, "reason", max: InputLimits.reasonByteCountMax)
         let fate = try await administer("forceUnlock", build: { .forceUnlock($0, key: key, reason: reason) }) {
@@ -23,6 +29,12 @@ extension PadlockClient {
     ///
     /// - Throws: `sessionExpired` when that session has already ended.
     public func revokeSession(_ session: SessionID, reason: String) async throws(PadlockError) {
+        try await handle.traced("revokeSession", attributes: { $0["padlock.session"] = Int(clamping: session.rawValue) }) {
+            () throws(PadlockError) in try await revokeSessionUntraced(session, reason: reason)
+        }
+    }
+
+    private func revokeSessionUntraced(_ session: SessionID, reason: String) async throws(PadlockError) {
         try Self.check(reason, "reason", max: InputLimits.reasonByteCountMax)
         _ = try await administer("revokeSession", build: { .revokeSession($0, target: session, reason: reason) }) {
             core, answer, _ in
@@ -42,24 +54,36 @@ extension PadlockClient {
     /// One page of the audit trail: records after sequence `after` (from the oldest kept when nil), oldest
     /// first, at most `limit` (1 to 500).
     public func audit(after: UInt64? = nil, limit: Int = 100) async throws(PadlockError) -> AuditPage {
-        guard limit >= 1 && limit <= WireLimits.pageSizeMax else {
-            throw .invalid("limit must be between 1 and \(WireLimits.pageSizeMax), got \(limit)")
+        try await handle.traced("audit", attributes: { attributes in
+            if let after { attributes["padlock.audit.after"] = Int(clamping: after) }
+            attributes["padlock.limit"] = limit
+        }, answered: { page, attributes in attributes["padlock.record_count"] = page.records.count }) {
+            () throws(PadlockError) in
+            guard limit >= 1 && limit <= WireLimits.pageSizeMax else {
+                throw .invalid("limit must be between 1 and \(WireLimits.pageSizeMax), got \(limit)")
+            }
+            let answer = try await read(.audit(after: after, limit: limit), "audit")
+            guard case .audited(let page) = answer else { throw Self.unexpected(answer, "audit") }
+            return page
         }
-        let answer = try await read(.audit(after: after, limit: limit), "audit")
-        guard case .audited(let page) = answer else { throw Self.unexpected(answer, "audit") }
-        return page
     }
 
     /// Every endpoint's own status, asked of each at once; those that did not answer in time are missing.
     ///
     /// - Throws: `unavailable` when no endpoint answered.
     public func status() async throws(PadlockError) -> [NodeStatus] {
-        try await handle.perform { core, ticket, completion in core.status(ticket: ticket, completion: completion) }
+        try await handle.traced("status", answered: { statuses, attributes in
+            attributes["padlock.node_count"] = statuses.count
+        }) { () throws(PadlockError) in
+            try await handle.perform { core, ticket, completion in core.status(ticket: ticket, completion: completion) }
+        }
     }
 
     /// The cluster's members and their addresses.
     public func members() async throws(PadlockError) -> [MemberInfo] {
-        try await membership(.members, "members", kind: .read)
+        try await handle.traced("members", answered: { members, attributes in attributes["padlock.node_count"] = members.count }) {
+            () throws(PadlockError) in try await membership(.members, "members", kind: .read)
+        }
     }
 
     /// An administrator adds `node` as a learner, with where peers and clients reach it. Promote it once it has
@@ -67,21 +91,30 @@ extension PadlockClient {
     public func addMember(node: NodeID, peerAddress: String, clientAddress: String) async throws(PadlockError)
         -> [MemberInfo]
     {
-        for (name, address) in [("peerAddress", peerAddress), ("clientAddress", clientAddress)] {
-            guard EndpointAddress(address) != nil else { throw .invalid("\(name) must be a numeric host:port, got \(address)") }
+        try await handle.traced("addMember", attributes: { $0["padlock.node"] = Int(clamping: node.rawValue) }) {
+            () throws(PadlockError) in
+            for (name, address) in [("peerAddress", peerAddress), ("clientAddress", clientAddress)] {
+                guard EndpointAddress(address) != nil else {
+                    throw .invalid("\(name) must be a numeric host:port, got \(address)")
+                }
+            }
+            return try await membership(
+                .addMember(node: node, peerAddress: peerAddress, clientAddress: clientAddress), "addMember")
         }
-        return try await membership(
-            .addMember(node: node, peerAddress: peerAddress, clientAddress: clientAddress), "addMember")
     }
 
     /// An administrator makes a caught-up learner a voter.
     public func promoteMember(_ node: NodeID) async throws(PadlockError) -> [MemberInfo] {
-        try await membership(.promoteMember(node), "promoteMember")
+        try await handle.traced("promoteMember", attributes: { $0["padlock.node"] = Int(clamping: node.rawValue) }) {
+            () throws(PadlockError) in try await membership(.promoteMember(node), "promoteMember")
+        }
     }
 
     /// An administrator removes a voter or learner from the cluster.
     public func removeMember(_ node: NodeID) async throws(PadlockError) -> [MemberInfo] {
-        try await membership(.removeMember(node), "removeMember")
+        try await handle.traced("removeMember", attributes: { $0["padlock.node"] = Int(clamping: node.rawValue) }) {
+            () throws(PadlockError) in try await membership(.removeMember(node), "removeMember")
+        }
     }
 
     private func membership(_ operation: ClientOperation, _ label: String, kind: ExchangeKind = .unrepeatable)

@@ -1,6 +1,7 @@
 import EventLoop
 import Logging
 import Synchronization
+import Tracing
 
 /// A client of a Padlock cluster: fenced, lease-based locks on CRM records.
 ///
@@ -31,13 +32,17 @@ public final class PadlockClient: Sendable {
     ///     `localhost:7401`); leaders the cluster names are added as they are learned.
     ///   - owner: the label shown to other users as the holder, at most 256 bytes.
     ///   - credentials: sent in the handshake, at most 4096 bytes; for a token prefer
-    ///     ``init(endpoints:owner:token:cluster:configuration:logger:)``, this form is for other schemes.
+    ///     ``init(endpoints:owner:token:cluster:configuration:logger:tracer:)``, this form is for other schemes.
     ///   - cluster: the cluster id the nodes were configured with (0 when unset).
+    ///   - tracer: where the client's spans go (`docs/client.md`, "Tracing"); nil (the default) uses the
+    ///     tracer bootstrapped in `InstrumentationSystem` when each call starts, which is the no-op tracer
+    ///     unless the application bootstrapped one.
     /// - Throws: `invalidArgument` for bad input or a refused cluster id, `permissionDenied` for refused
     ///   credentials, `unavailable` when no endpoint answered before the deadline.
     public init(
         endpoints: [String], owner: String, credentials: [UInt8] = [], cluster: UInt64 = 0,
-        configuration: Configuration = .init(), logger: Logger = Logger(label: "padlock.client")
+        configuration: Configuration = .init(), logger: Logger = Logger(label: "padlock.client"),
+        tracer: (any Tracer)? = nil
     ) async throws(PadlockError) {
         let addresses = try Self.validate(endpoints: endpoints, owner: owner, credentials: credentials,
                                           configuration: configuration)
@@ -61,7 +66,7 @@ public final class PadlockClient: Sendable {
             loop.stop()
             throw .unavailable("the client's event loop refused to start: \(error)")
         }
-        let handle = ClientHandle(loop: loop, core: bound, flags: flags)
+        let handle = ClientHandle(loop: loop, core: bound, flags: flags, tracer: tracer)
         self.owner = owner
         self.configuration = configuration
         self.handle = handle
@@ -78,7 +83,7 @@ public final class PadlockClient: Sendable {
 
     /// Connects to the cluster with a bearer token, the form a cluster with `[[clients]]` expects
     /// (`docs/security.md`, "Client tokens"); see
-    /// ``init(endpoints:owner:credentials:cluster:configuration:logger:)`` for the rest.
+    /// ``init(endpoints:owner:credentials:cluster:configuration:logger:tracer:)`` for the rest.
     ///
     /// - Parameters:
     ///   - token: the client's token as configured (its `token-sha256` is in padlockd's `[[clients]]`), at most
@@ -86,11 +91,12 @@ public final class PadlockClient: Sendable {
     /// - Throws: `invalidArgument` for an empty or oversized token and the errors of the credentials form.
     public convenience init(
         endpoints: [String], owner: String, token: String?, cluster: UInt64 = 0,
-        configuration: Configuration = .init(), logger: Logger = Logger(label: "padlock.client")
+        configuration: Configuration = .init(), logger: Logger = Logger(label: "padlock.client"),
+        tracer: (any Tracer)? = nil
     ) async throws(PadlockError) {
         try await self.init(
             endpoints: endpoints, owner: owner, credentials: try Self.credentials(token: token), cluster: cluster,
-            configuration: configuration, logger: logger)
+            configuration: configuration, logger: logger, tracer: tracer)
     }
 
     /// Acquires `key` for `owner` (this client's ``owner`` when nil).
@@ -110,9 +116,19 @@ public final class PadlockClient: Sendable {
     public func acquire(
         _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero, note: String = ""
     ) async throws(PadlockError) -> Lock {
-        let spec = try Self.validateAcquire(key, mode: mode, owner: owner ?? self.owner, wait: wait, note: note)
-        return try await handle.perform { core, ticket, completion in
-            core.acquire(spec, ticket: ticket, completion: completion)
+        try await handle.traced("acquire", attributes: { attributes in
+            attributes["padlock.key"] = key
+            attributes["padlock.mode"] = mode == .exclusive ? "exclusive" : "shared"
+            attributes["padlock.wait_ms"] = ClientHandle.milliseconds(wait)
+        }, answered: { lock, attributes in
+            attributes["padlock.outcome"] = "granted"
+            attributes["padlock.fence"] = Int(clamping: lock.fence.rawValue)
+            attributes["padlock.session"] = Int(clamping: lock.holder.session.rawValue)
+        }) { () throws(PadlockError) in
+            let spec = try Self.validateAcquire(key, mode: mode, owner: owner ?? self.owner, wait: wait, note: note)
+            return try await handle.perform { core, ticket, completion in
+                core.acquire(spec, ticket: ticket, completion: completion)
+            }
         }
     }
 
@@ -159,24 +175,42 @@ public final class PadlockClient: Sendable {
     /// - Throws: `invalidArgument` for a bad label, `unavailable` when some session could not be closed before
     ///   the deadline (its locks are then lost and expire with the session), `cancelled`.
     public func releaseAll(owner: String) async throws(PadlockError) -> Int {
-        try Self.validate(owner: owner)
-        return try await handle.perform(cancellable: false) { core, ticket, completion in
-            core.releaseAll(owner: owner, ticket: ticket, completion: completion)
+        try await handle.traced("releaseAll", answered: { count, attributes in
+            attributes["padlock.released_count"] = count
+        }) { () throws(PadlockError) in
+            try Self.validate(owner: owner)
+            return try await handle.perform(cancellable: false) { core, ticket, completion in
+                core.releaseAll(owner: owner, ticket: ticket, completion: completion)
+            }
         }
     }
 
     /// Everything that holds or waits for `key`, its ancestors and its descendants, read linearizably.
     public func inspect(_ key: String) async throws(PadlockError) -> Inspection {
-        let key = try Self.validateKey(key)
-        let answer = try await read(.inspect(key), "inspect")
-        guard case .inspected(let inspection) = answer else { throw Self.unexpected(answer, "inspect") }
-        return inspection
+        try await handle.traced("inspect", attributes: { $0["padlock.key"] = key }, answered: { inspection, attributes in
+            attributes["padlock.holder_count"] = inspection.holders.count
+            attributes["padlock.waiter_count"] = inspection.waiters.count
+        }) { () throws(PadlockError) in
+            let key = try Self.validateKey(key)
+            let answer = try await read(.inspect(key), "inspect")
+            guard case .inspected(let inspection) = answer else { throw Self.unexpected(answer, "inspect") }
+            return inspection
+        }
     }
 
     /// Held locks in key order, filtered by subtree and owner label, at most `limit` (paging internally).
     public func list(prefix: String? = nil, owner: String? = nil, limit: Int = 100) async throws(PadlockError)
         -> [LockInfo]
     {
+        try await handle.traced("list", attributes: { attributes in
+            if let prefix { attributes["padlock.key"] = prefix }
+            attributes["padlock.limit"] = limit
+        }, answered: { locks, attributes in attributes["padlock.lock_count"] = locks.count }) { () throws(PadlockError) in
+            try await listPages(prefix: prefix, owner: owner, limit: limit)
+        }
+    }
+
+    private func listPages(prefix: String?, owner: String?, limit: Int) async throws(PadlockError) -> [LockInfo] {
         let prefixKey = try prefix.map { key throws(PadlockError) in try Self.validateKey(key) }
         if let owner { try Self.check(owner, "owner", max: InputLimits.ownerByteCountMax) }
         guard limit >= 1 && limit <= 100_000 else { throw .invalid("limit must be between 1 and 100000, got \(limit)") }
@@ -197,10 +231,16 @@ public final class PadlockClient: Sendable {
     /// linearizably: ``FenceCheck/isCurrent``, and ``FenceCheck/currentFence`` (the newest holder's fence of
     /// exactly `key`, `nil` when nobody holds it), so a store can tell "superseded by fence 9" from "released".
     public func checkFence(_ key: String, _ fence: FenceToken) async throws(PadlockError) -> FenceCheck {
-        let key = try Self.validateKey(key)
-        let answer = try await read(.checkFence(key: key, fence: fence), "checkFence")
-        guard case .fenceChecked(let check) = answer else { throw Self.unexpected(answer, "checkFence") }
-        return check
+        try await handle.traced("checkFence", attributes: { attributes in
+            attributes["padlock.key"] = key
+            attributes["padlock.fence"] = Int(clamping: fence.rawValue)
+        }, answered: { check, attributes in attributes["padlock.fence.current"] = check.isCurrent }) {
+            () throws(PadlockError) in
+            let key = try Self.validateKey(key)
+            let answer = try await read(.checkFence(key: key, fence: fence), "checkFence")
+            guard case .fenceChecked(let check) = answer else { throw Self.unexpected(answer, "checkFence") }
+            return check
+        }
     }
 
     /// What became of a request whose outcome was unknown (the id an `outcomeUnknown` error carries).
@@ -209,8 +249,13 @@ public final class PadlockClient: Sendable {
     /// when it is still in progress); otherwise the cluster is asked, which records a request it never
     /// applied as abandoned so that it never will be.
     public func resolve(_ request: RequestID) async throws(PadlockError) -> Resolution {
-        try await handle.perform { core, ticket, completion in
-            core.resolve(request, ticket: ticket, completion: completion)
+        try await handle.traced("resolve", attributes: { attributes in
+            attributes["padlock.session"] = Int(clamping: request.session.rawValue)
+            attributes["padlock.request.sequence"] = Int(clamping: request.sequence)
+        }) { () throws(PadlockError) in
+            try await handle.perform { core, ticket, completion in
+                core.resolve(request, ticket: ticket, completion: completion)
+            }
         }
     }
 

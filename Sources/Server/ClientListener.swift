@@ -34,6 +34,9 @@ final class ClientListener {
         var outstanding = 0
         /// Sessions this connection opened or acted for (at most `sessionsTrackedMax`; more keeps it open).
         var sessions: Set<SessionID> = []
+        /// The trace id and operation of each unanswered request that carried a valid W3C trace context (at
+        /// most `tracedRequestsMax`), so the line about its answer names the caller's trace.
+        var traced: [CorrelationID: (traceID: String, operation: String)] = [:]
 
         init(tcp: TCPConnection, id: ClientID, now: Ticks) {
             self.tcp = tcp
@@ -58,6 +61,8 @@ final class ClientListener {
     unowned let gate: ConnectionGate
     /// Sessions remembered per connection; a connection that used more is never closed for idleness.
     static let sessionsTrackedMax = 1_024
+    /// Traced requests remembered per connection until answered; past this, answers are logged without it.
+    static let tracedRequestsMax = 4_096
 
     static let limits = ConnectionLimits(maxFrameBytes: WireLimits.framePayloadByteCountMax, writeQueueBytesMax: 8 << 20)
 
@@ -116,6 +121,7 @@ final class ClientListener {
             let request = try ClientRequest(decoding: payload)
             runtime.metrics.clientRequests.increment()
             connection.outstanding += 1
+            noteReceived(request, on: connection)
             if let session = Self.session(of: request.operation) { remember(session, on: connection) }
             if let refusal = refusal(of: request.operation, on: connection) {
                 if case .permissionDenied = refusal { runtime.metrics.requestsDenied.increment() }
@@ -239,10 +245,52 @@ final class ClientListener {
         connection.tcp.close()
     }
 
+    /// Logs a request at debug level, with the caller's trace id when it sent a valid trace context, and
+    /// remembers that trace id for the line about its answer.
+    private func noteReceived(_ request: ClientRequest, on connection: Connection) {
+        let traceID = request.trace?.traceID
+        if let traceID, connection.traced.count < Self.tracedRequestsMax {
+            connection.traced[request.correlation] = (traceID, request.operation.name)
+        }
+        logger.debug("client request", metadata: Self.requestMetadata(
+            client: connection.id, correlation: request.correlation, operation: request.operation.name,
+            traceID: traceID))
+    }
+
+    /// Logs a failure answer: a refused permission or an invalid argument at notice (a client doing what it
+    /// may not, or should not), every other failure (lock outcomes, redirects, overload) at debug.
+    private func noteAnswered(_ response: ClientResponse, on connection: Connection) {
+        let traced = connection.traced.removeValue(forKey: response.correlation)
+        guard case .failure(let failure) = response.outcome else { return }
+        let level: Logger.Level
+        switch failure {
+        case .permissionDenied, .invalidArgument: level = .notice
+        default: level = .debug
+        }
+        logger.log(level: level, "client request refused: \(failure.name)", metadata: {
+            var metadata = Self.requestMetadata(
+                client: connection.id, correlation: response.correlation, operation: traced?.operation,
+                traceID: traced?.traceID)
+            metadata["failure"] = "\(failure.name)"
+            if let detail = failure.detail { metadata["detail"] = "\(detail)" }
+            return metadata
+        }())
+    }
+
+    private static func requestMetadata(
+        client: ClientID, correlation: CorrelationID, operation: String?, traceID: String?
+    ) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["client": "\(client)", "correlation": "\(correlation.rawValue)"]
+        if let operation { metadata["operation"] = "\(operation)" }
+        if let traceID { metadata["trace-id"] = "\(traceID)" }
+        return metadata
+    }
+
     /// Writes an answer; one the write queue cannot take now waits for it to drain.
     func send(_ response: ClientResponse, to client: ClientID) {
         guard let connection = connections[client] else { return }
         connection.outstanding = max(0, connection.outstanding - 1)
+        noteAnswered(response, on: connection)
         if case .success(.sessionOpened(let grant)) = response.outcome { remember(grant.session, on: connection) }
         let payload = response.encoded()
         if !connection.overflow.isEmpty {

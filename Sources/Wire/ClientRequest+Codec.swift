@@ -28,10 +28,20 @@ extension ClientRequest: WireBody {
     func write(to writer: inout ByteWriter) {
         writer.writeVarint(correlation.rawValue)
         operation.write(to: &writer)
+        trace?.write(to: &writer)
     }
 
+    /// The trace context is an optional tail: present only when the byte after the operation is its tag, so
+    /// a request without one is exactly the bytes it was before the field existed.
     static func read(from reader: inout ByteReader) throws -> ClientRequest {
-        ClientRequest(correlation: CorrelationID(try reader.readVarint()), operation: try .read(from: &reader))
+        let correlation = CorrelationID(try reader.readVarint())
+        let operation = try ClientOperation.read(from: &reader)
+        var probe = reader
+        guard reader.remainingCount > 0, (try? probe.readUInt8()) == TraceContext.tag else {
+            return ClientRequest(correlation: correlation, operation: operation)
+        }
+        reader = probe
+        return ClientRequest(correlation: correlation, operation: operation, trace: try TraceContext.read(from: &reader))
     }
 }
 

@@ -6,11 +6,14 @@ public struct ClientRequest: Hashable, Sendable {
     public var correlation: CorrelationID
     /// What the client asks for.
     public var operation: ClientOperation
+    /// The caller's W3C trace context, when a tracer is in use; nil adds no byte to the request.
+    public var trace: TraceContext?
 
     /// Creates a request.
-    public init(correlation: CorrelationID, operation: ClientOperation) {
+    public init(correlation: CorrelationID, operation: ClientOperation, trace: TraceContext? = nil) {
         self.correlation = correlation
         self.operation = operation
+        self.trace = trace
     }
 
     /// Decodes a frame payload that must hold a client request; keys are validated, text is bounded.

@@ -18,6 +18,9 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case unexpectedKind(expected: MessageKind, received: MessageKind)
     /// A frame's length prefix announces more than the configured maximum payload size.
     case frameTooLarge(length: UInt64, maximum: Int)
+    /// A request's trace context holds an empty `traceparent`, or a byte that is not visible ASCII; the
+    /// offset is the field's length prefix. (Too long a field is ``malformed(_:)`` with `lengthTooLarge`.)
+    case invalidTraceContext(offset: Int, String)
 
     /// A sentence naming what was wrong, for logs.
     public var description: String {
@@ -34,6 +37,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
             "expected a \(expected) message, received a \(received) message"
         case .frameTooLarge(let length, let maximum):
             "frame of \(length) bytes announced, but at most \(maximum) are accepted"
+        case .invalidTraceContext(let offset, let what):
+            "invalid trace context at byte \(offset): \(what)"
         }
     }
 }

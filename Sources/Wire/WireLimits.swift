@@ -21,4 +21,8 @@ public enum WireLimits {
     public static let heldHoldersMax = 16
     /// Most voters, most learners and most peers one status report may carry.
     public static let clusterMembersMax = 16
+    /// Longest `traceparent` a request may carry, in bytes: version 00 takes 55, later versions may add fields.
+    public static let traceparentByteCountMax = 128
+    /// Longest `tracestate` a request may carry, in bytes (the W3C asks carriers to pass on at least 512).
+    public static let tracestateByteCountMax = 512
 }

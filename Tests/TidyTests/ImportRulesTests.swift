@@ -23,7 +23,10 @@ private let allowedImports: [String: Set<String>] = [
         "Node", "EventLoop", "PeerWire", "Wire", "Storage", "Raft", "LockTable", "PadlockTypes", "PadlockConfig",
         "AdminHTTP", "PadlockSecurity", "Logging", "Prometheus", "Glibc", "Foundation", "Synchronization",
     ],
-    "PadlockClient": ["Wire", "EventLoop", "PadlockTypes", "Logging", "Metrics", "ServiceLifecycle", "Glibc", "Foundation", "Synchronization"],
+    "PadlockClient": [
+        "Wire", "EventLoop", "PadlockTypes", "Logging", "Metrics", "ServiceLifecycle", "Tracing", "Glibc", "Foundation",
+        "Synchronization",
+    ],
     "PadlockSQLite": ["PadlockTypes", "GRDB", "Foundation"],
     "FaultProxy": ["EventLoop", "Logging", "Glibc", "Foundation", "Synchronization"],
     "padlockd": [

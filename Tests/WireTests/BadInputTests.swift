@@ -4,11 +4,19 @@ import Testing
 @testable import Wire
 
 @Suite struct BadInputTests {
+    /// The one exception: a request cut exactly where its optional trace context starts is that request
+    /// without one (docs/wire.md, "Client requests"), so that prefix is skipped.
     @Test func everyPrefixOfAValidEncodingIsRefusedAsTruncated() {
         var random = WireRandom(seed: 77)
         for index in 0..<300 {
-            let bytes = WireSamples.message(using: &random).encoded()
-            for length in 0..<bytes.count {
+            let message = WireSamples.message(using: &random)
+            let bytes = message.encoded()
+            var untraced: Int?
+            if case .clientRequest(var request) = message, request.trace != nil {
+                request.trace = nil
+                untraced = request.encoded().count
+            }
+            for length in 0..<bytes.count where length != untraced {
                 let error = #expect(throws: WireError.self) { try WireMessage(decoding: Array(bytes[..<length])) }
                 guard case .malformed(.truncated) = error else {
                     Issue.record(

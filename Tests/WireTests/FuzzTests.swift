@@ -16,7 +16,7 @@ import Testing
         let expected: Set = [
             "truncated", "overlongVarint", "varintOverflow", "lengthTooLarge", "invalidBool", "invalidUTF8",
             "unknownTag", "trailingBytes", "invalidKey", "wrongMagic", "versionMismatch", "unexpectedKind",
-            "frameTooLarge",
+            "frameTooLarge", "invalidTraceContext",
         ]
         #expect(expected.subtracting(report.errorCounts.keys).isEmpty, "\(report.errorCounts)")
     }

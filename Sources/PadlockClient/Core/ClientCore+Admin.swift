@@ -26,6 +26,7 @@ extension ClientCore {
         let exchange = Exchange(
             .resolve(request), kind: .read, label: "resolve", deadline: callDeadline(),
             attemptTimeout: configuration.attemptTimeout, transport: transport)
+        exchange.trace = ticket.trace
         cancellers[ticket.id] = { [weak exchange] in
             _ = exchange?.cancel()
             reply(.failure(.callCancelled))
@@ -107,6 +108,7 @@ extension ClientCore {
             }
             self.complete(ticket, label, result, completion)
         }
+        call.trace = ticket.trace
         cancellers[ticket.id] = { [weak self] in self?.cancelMutation(call) }
         startMutation(call)
     }

@@ -36,6 +36,7 @@ extension ClientCore {
             onOutcome: { [weak self] outcome in
                 self?.acquireEnded(outcome, spec: spec, ticket: ticket, deadline: deadline, done: done)
             })
+        call.trace = ticket.trace
         cancellers[ticket.id] = { [weak self] in self?.cancelMutation(call) }
         startMutation(call)
     }
@@ -130,7 +131,7 @@ extension ClientCore {
         let reply: (Result<Void, PadlockError>) -> Void = { [weak self] result in
             self?.complete(ticket, "release", result, completion)
         }
-        let call = startRelease(lock, on: session, deadline: callDeadline(), reply: reply)
+        let call = startRelease(lock, on: session, deadline: callDeadline(), trace: ticket.trace, reply: reply)
         // Only `close()` uses this: the ticket is not cancellable, so the task's cancellation never reaches it.
         cancellers[ticket.id] = { [weak self] in self?.cancelMutation(call) }
     }
@@ -138,13 +139,15 @@ extension ClientCore {
     /// Sends a release of `lock` through `session` once it is free; `reply` is nil for a background release.
     @discardableResult
     func startRelease(
-        _ lock: Lock, on session: PoolSession, deadline: Ticks, reply: ((Result<Void, PadlockError>) -> Void)?
+        _ lock: Lock, on session: PoolSession, deadline: Ticks, trace: TraceContext? = nil,
+        reply: ((Result<Void, PadlockError>) -> Void)?
     ) -> MutationCall {
         let call = MutationCall(
             label: "release", key: nil, owner: session.owner, dedicated: session, deadline: deadline,
             attemptTimeout: configuration.attemptTimeout,
             build: { .release($0, key: lock.key, fence: lock.fence) },
             onOutcome: { [weak self] outcome in self?.releaseEnded(outcome, lock: lock, reply: reply) })
+        call.trace = trace
         startMutation(call)
         return call
     }

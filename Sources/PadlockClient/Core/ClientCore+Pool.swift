@@ -76,6 +76,7 @@ extension ClientCore {
         let exchange = Exchange(
             call.build(id), kind: .mutating, label: call.label, deadline: call.deadline,
             attemptTimeout: call.attemptTimeout, transport: transport)
+        exchange.trace = call.trace
         call.exchange = exchange
         // The exchange holds the call until it finishes; `finish` drops the exchange again.
         exchange.start { outcome in

@@ -103,6 +103,7 @@ final class ClientCore {
         let exchange = Exchange(
             operation, kind: kind, label: label, deadline: callDeadline(),
             attemptTimeout: configuration.attemptTimeout, transport: transport)
+        exchange.trace = ticket.trace
         cancellers[ticket.id] = { [weak self, weak exchange] in
             _ = exchange?.cancel()
             self?.complete(ticket, label, .failure(.callCancelled), completion)
@@ -143,6 +144,7 @@ final class ClientCore {
             let exchange = Exchange(
                 .status, kind: .read, label: "status", deadline: deadline,
                 attemptTimeout: configuration.attemptTimeout, transport: transport, pinned: index)
+            exchange.trace = ticket.trace
             exchange.start { [weak self] outcome in
                 guard let self else { return }
                 switch outcome {

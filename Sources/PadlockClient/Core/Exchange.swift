@@ -50,6 +50,8 @@ final class Exchange {
     let kind: ExchangeKind
     let deadline: Ticks
     let attemptTimeout: Duration
+    /// The caller's trace context, sent with every attempt (nil without a tracer).
+    var trace: TraceContext?
     private let transport: Transport
     private let pinned: Int?
     private let label: String
@@ -107,7 +109,9 @@ final class Exchange {
             endpoint = open
         }
         let target = endpoint
-        let attempt = Attempt(operation: operation) { [weak self] outcome in self?.ended(outcome, at: target) }
+        let attempt = Attempt(operation: operation, trace: trace) { [weak self] outcome in
+            self?.ended(outcome, at: target)
+        }
         self.attempt = attempt
         attemptTimer = transport.loop.schedule(after: attemptTimeout) { [weak self] in self?.attemptTimedOut() }
         transport.submit(attempt, to: target)

@@ -14,6 +14,8 @@ enum AttemptOutcome {
 /// One request on its way to one endpoint. Loop thread only.
 final class Attempt {
     let operation: ClientOperation
+    /// The caller's trace context, sent with the request when a tracer is in use.
+    let trace: TraceContext?
     /// The connection it waits on or was sent on, while it is pending.
     var link: Link?
     /// Its correlation id, once sent.
@@ -22,8 +24,9 @@ final class Attempt {
     var sentAt: ContinuousClock.Instant?
     private var onOutcome: ((AttemptOutcome) -> Void)?
 
-    init(operation: ClientOperation, onOutcome: @escaping (AttemptOutcome) -> Void) {
+    init(operation: ClientOperation, trace: TraceContext? = nil, onOutcome: @escaping (AttemptOutcome) -> Void) {
         self.operation = operation
+        self.trace = trace
         self.onOutcome = onOutcome
     }
 
@@ -146,7 +149,8 @@ final class Link {
             nextCorrelation += 1
             let correlation = CorrelationID(nextCorrelation)
             let sentAt = ContinuousClock.now
-            switch connection.send(ClientRequest(correlation: correlation, operation: attempt.operation).encoded()) {
+            let request = ClientRequest(correlation: correlation, operation: attempt.operation, trace: attempt.trace)
+            switch connection.send(request.encoded()) {
             case .queued:
                 attempt.correlation = correlation
                 attempt.sentAt = sentAt

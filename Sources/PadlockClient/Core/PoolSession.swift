@@ -110,6 +110,8 @@ final class MutationCall {
     let deadline: Ticks
     let attemptTimeout: Duration
     let build: (RequestID) -> ClientOperation
+    /// The caller's trace context, for the exchange that sends the request.
+    var trace: TraceContext?
     var phase = Phase.waitingForSession
     var session: PoolSession?
     var requestID: RequestID?

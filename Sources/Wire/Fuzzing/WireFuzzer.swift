@@ -146,6 +146,7 @@ extension WireError {
         case .versionMismatch: "versionMismatch"
         case .unexpectedKind: "unexpectedKind"
         case .frameTooLarge: "frameTooLarge"
+        case .invalidTraceContext: "invalidTraceContext"
         }
     }
 }

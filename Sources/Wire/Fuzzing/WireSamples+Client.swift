@@ -3,7 +3,27 @@ import PadlockTypes
 extension WireSamples {
     /// A client request of a random operation.
     package static func request(using random: inout WireRandom) -> ClientRequest {
-        ClientRequest(correlation: CorrelationID(random.interestingUInt64()), operation: operation(using: &random))
+        ClientRequest(
+            correlation: CorrelationID(random.interestingUInt64()), operation: operation(using: &random),
+            trace: random.chance(25) ? traceContext(using: &random) : nil)
+    }
+
+    /// A trace context: usually a well-formed version-00 traceparent, sometimes any visible ASCII up to the
+    /// bound (the wire does not parse it), with a tracestate a third of the time.
+    package static func traceContext(using random: inout WireRandom) -> TraceContext {
+        let hex = Array("0123456789abcdef".utf8)
+        func digits(_ count: Int, _ random: inout WireRandom) -> String {
+            String(decoding: (0..<count).map { _ in random.pick(hex) }, as: UTF8.self)
+        }
+        func ascii(_ range: ClosedRange<Int>, _ random: inout WireRandom) -> String {
+            String(decoding: (0..<random.within(range)).map { _ in UInt8(random.within(0x20...0x7E)) }, as: UTF8.self)
+        }
+        let parent =
+            random.chance(75)
+            ? "00-\(digits(32, &random))-\(digits(16, &random))-\(random.pick(["00", "01"]))"
+            : ascii(1...WireLimits.traceparentByteCountMax, &random)
+        let state = random.chance(33) ? ascii(0...WireLimits.tracestateByteCountMax, &random) : ""
+        return TraceContext(traceparent: parent, tracestate: state)
     }
 
     /// A client operation; every case is equally likely.

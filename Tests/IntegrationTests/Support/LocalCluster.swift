@@ -113,9 +113,11 @@ final class LocalCluster: @unchecked Sendable {
     ///   - token: the client token `padlock dev` checks the cluster with, when `settings` lists `[[clients]]`.
     ///   - nodeSettings: TOML appended to one node's configuration only, after `settings`.
     ///   - devEnvironment: variables for `padlock dev` (PADLOCK_TLS_CA and friends for a TLS cluster).
+    ///   - logLevel: every node's `log-level`.
     init(
         nodes: Int = 3, basePort: Int? = nil, advertisedClientAddresses: [String]? = nil, settings: String = "",
-        token: String? = nil, nodeSettings: [Int: String] = [:], devEnvironment: [String: String] = [:]
+        token: String? = nil, nodeSettings: [Int: String] = [:], devEnvironment: [String: String] = [:],
+        logLevel: String = "info"
     ) throws {
         nodeCount = nodes
         self.basePort = basePort ?? Ports.base()
@@ -136,9 +138,10 @@ final class LocalCluster: @unchecked Sendable {
         let devLog = try FileHandle(forWritingTo: Self.touch(directory.appendingPathComponent("dev.log")))
         dev.standardOutput = devLog
         dev.standardError = devLog
-        if advertisedClientAddresses != nil || !settings.isEmpty || !nodeSettings.isEmpty {
+        if advertisedClientAddresses != nil || !settings.isEmpty || !nodeSettings.isEmpty || logLevel != "info" {
             try writeConfigurations(
-                advertising: advertisedClientAddresses ?? endpoints, settings: settings, nodeSettings: nodeSettings)
+                advertising: advertisedClientAddresses ?? endpoints, settings: settings, nodeSettings: nodeSettings,
+                logLevel: logLevel)
         }
         try dev.run()
         try waitForEndpoints()
@@ -147,7 +150,8 @@ final class LocalCluster: @unchecked Sendable {
     /// Writes what `padlock dev` would (it keeps configurations it finds), with other advertised client
     /// addresses and extra settings.
     private func writeConfigurations(
-        advertising clientAddresses: [String], settings: String, nodeSettings: [Int: String] = [:]
+        advertising clientAddresses: [String], settings: String, nodeSettings: [Int: String] = [:],
+        logLevel: String = "info"
     ) throws {
         precondition(clientAddresses.count == nodeCount, "one advertised address per node")
         let clusterID = UInt64.random(in: 1...UInt64(UInt32.max))
@@ -164,7 +168,7 @@ final class LocalCluster: @unchecked Sendable {
                 client-listen = "127.0.0.1:\(clientPort(node))"
                 peer-listen = "127.0.0.1:\(peerPort(node))"
                 admin-listen = "127.0.0.1:\(basePort + 200 + node - 1)"
-                log-level = "info"
+                log-level = "\(logLevel)"
 
                 """ + security
             for member in 1...nodeCount {

@@ -1,0 +1,59 @@
+extension ClientOperation {
+    /// The operation's name as docs/wire.md spells it (`acquire`, `forceUnlock`), for logs.
+    public var name: String {
+        switch self {
+        case .openSession: "openSession"
+        case .renewSession: "renewSession"
+        case .closeSession: "closeSession"
+        case .acquire: "acquire"
+        case .release: "release"
+        case .cancelWait: "cancelWait"
+        case .inspect: "inspect"
+        case .list: "list"
+        case .checkFence: "checkFence"
+        case .forceUnlock: "forceUnlock"
+        case .revokeSession: "revokeSession"
+        case .audit: "audit"
+        case .status: "status"
+        case .resolve: "resolve"
+        case .addMember: "addMember"
+        case .promoteMember: "promoteMember"
+        case .removeMember: "removeMember"
+        case .members: "members"
+        }
+    }
+}
+
+extension ClientFailure {
+    /// The failure's name as docs/wire.md spells it (`held`, `notLeader`), for logs.
+    public var name: String {
+        switch self {
+        case .invalidArgument: "invalidArgument"
+        case .permissionDenied: "permissionDenied"
+        case .held: "held"
+        case .notLeader: "notLeader"
+        case .unavailable: "unavailable"
+        case .overloaded: "overloaded"
+        case .sessionExpired: "sessionExpired"
+        case .notHeld: "notHeld"
+        case .lockLost: "lockLost"
+        case .timedOut: "timedOut"
+        case .unknownRequest: "unknownRequest"
+        case .lockDelayed: "lockDelayed"
+        case .waitersAhead: "waitersAhead"
+        case .notWaiting: "notWaiting"
+        case .superseded: "superseded"
+        }
+    }
+
+    /// The sentence a failure carries (an invalid argument's message, a denial's or an overload's reason), if any.
+    public var detail: String? {
+        switch self {
+        case .invalidArgument(let text), .permissionDenied(let text), .overloaded(let text),
+            .unavailable(let text, _):
+            text
+        default:
+            nil
+        }
+    }
+}
