@@ -116,6 +116,10 @@ struct RaftLog {
 
     /// Drops every entry and starts over from a snapshot received from the leader.
     mutating func install(_ newSnapshot: Snapshot) {
+        precondition(
+            newSnapshot.metadata.index > committed,
+            "installing a snapshot at \(newSnapshot.metadata.index)@\(newSnapshot.metadata.term) would move the "
+                + "commit index back from \(committed) (applied \(applied)); only a snapshot beyond it is installed")
         snapshot = newSnapshot
         entries = []
         configHistory = []
@@ -129,6 +133,8 @@ struct RaftLog {
         guard let pending = pendingSnapshot, pending.metadata.index == index else { return }
         pendingSnapshot = nil
         applied = max(applied, index)
+        precondition(
+            applied <= committed, "snapshot \(index) installed: applied \(applied) above committed \(committed)")
     }
 
     /// The committed, durable entries not yet handed out for applying.
