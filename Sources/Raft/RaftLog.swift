@@ -150,7 +150,9 @@ struct RaftLog {
     mutating func compact(through index: LogIndex, data: [UInt8]) {
         precondition(
             index > snapshotIndex && index <= applied, "compact \(index) outside (\(snapshotIndex), \(applied)]")
-        let term = self.term(at: index)!
+        guard let term = self.term(at: index) else {
+            preconditionFailure("compact \(index): no term for it in \(firstIndex)...\(lastIndex)")
+        }
         let metadata = SnapshotMetadata(index: index, term: term, configuration: configuration(at: index))
         entries.removeFirst(index - snapshotIndex)
         configHistory.removeAll { $0.index <= index }

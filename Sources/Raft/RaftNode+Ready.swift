@@ -155,7 +155,9 @@ extension RaftNode {
     public var status: Status {
         var members: [(NodeID, Progress)] = []
         if role == .leader {
-            for member in progress.keys.sorted() { members.append((member, progress[member]!)) }
+            for member in progress.keys.sorted() {
+                if let state = progress[member] { members.append((member, state)) }
+            }
         }
         return Status(
             id: id, role: role, term: term, vote: vote, leader: leader, lastIndex: log.lastIndex,
