@@ -49,22 +49,22 @@ let package = Package(
             name: "EventLoop",
             dependencies: ["CLibUV", "COpenSSL", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "CLibUV"]),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "CLibUV", "PadlockTypes"]),
 
         // MARK: Wire protocol.
         .target(name: "Wire", dependencies: ["PadlockTypes"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "PadlockTypes"]),
 
         // MARK: Raft consensus core (pure).
-        .target(name: "Raft"),
-        .testTarget(name: "RaftTests", dependencies: ["Raft"], exclude: ["testdata"]),
+        .target(name: "Raft", dependencies: ["PadlockTypes"]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "PadlockTypes"], exclude: ["testdata"]),
 
         // MARK: Lock state machine (pure).
         .target(name: "LockTable", dependencies: ["PadlockTypes"]),
         .testTarget(name: "LockTableTests", dependencies: ["LockTable", "PadlockTypes"], exclude: ["testdata"]),
 
         // MARK: Durable storage.
-        .target(name: "Storage"),
+        .target(name: "Storage", dependencies: ["PadlockTypes"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         // Appends until killed; StorageTests SIGKILLs it and checks recovery.
         .executableTarget(name: "storage-crash-child", dependencies: ["Storage"]),
@@ -107,7 +107,7 @@ let package = Package(
         .target(name: "AdminHTTP", dependencies: ["EventLoop", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "AdminHTTPTests",
-            dependencies: ["AdminHTTP", "EventLoop", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["AdminHTTP", "EventLoop", "PadlockTypes", .product(name: "Logging", package: "swift-log")]
         ),
 
         // MARK: Client tokens and peer proofs: SHA-256 and HMAC-SHA256 (swift-crypto, decision 0009).

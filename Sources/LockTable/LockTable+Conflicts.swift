@@ -74,7 +74,8 @@ extension LockTable {
         var best: (String, KeyHolding)?
         func consider(_ key: String, _ holding: @autoclosure () -> KeyHolding) {
             guard Self.isStrictDescendant(key, of: prefix) else { return }
-            if best == nil || Self.precedesInSegmentOrder(key, best!.0) { best = (key, holding()) }
+            if let found = best, !Self.precedesInSegmentOrder(key, found.0) { return }
+            best = (key, holding())
         }
         for (key, grant) in exclusiveHolds { consider(key, .exclusive(grant)) }
         if mode == .exclusive {
@@ -108,7 +109,7 @@ extension LockTable {
                 // Each queue is in arrival order, so nothing later in it can qualify.
                 if waiter.arrival >= arrivalBefore { break }
                 if waiter.mode.isCompatible(with: mode) { continue }
-                if earliest == nil || waiter.arrival < earliest!.arrival { earliest = waiter }
+                if earliest.map({ waiter.arrival < $0.arrival }) ?? true { earliest = waiter }
                 break
             }
         }

@@ -36,12 +36,15 @@ extension LockTable {
         let waiter = Waiter(
             request: request, key: key, mode: mode, note: note, arrival: currentIndex, enqueuedAt: now,
             deadline: now.adding(milliseconds: wait))
+        let position = (queues[key.string]?.count ?? 0) + 1
         queues[key.string, default: []].append(waiter)
         waiterKeys[request] = key.string
         waiterCount += 1
         indexInsert(key.string, .waiter)
-        sessions[sessionID]!.waitingKeys.append(key)
-        return .queued(position: queues[key.string]!.count)
+        updateOpenSession(sessionID, "queueing its \(mode) acquire of \(key) (request \(request))") {
+            $0.waitingKeys.append(key)
+        }
+        return .queued(position: position)
     }
 
     mutating func release(_ session: SessionID, key: LockKey, fence: FenceToken) -> CommandResult {
@@ -86,7 +89,9 @@ extension LockTable {
             refusal(for: waiter.key, mode: waiter.mode, arrivalBefore: waiter.arrival) ?? .waitersAhead(key: waiter.key)
         pendingEvents.append(.waiterTimedOut(request, key: waiter.key, answer: answer))
         if sessions[request.session]?.lastSequence == request.sequence {
-            sessions[request.session]!.lastResult = answer
+            updateOpenSession(request.session, "expiring its waiter \(request) on \(waiter.key)") {
+                $0.lastResult = answer
+            }
         }
         return .waiterExpired
     }
@@ -113,7 +118,9 @@ extension LockTable {
         }
         heldLockCount += 1
         indexInsert(key.string, IndexItem(mode))
-        sessions[grant.session]!.heldKeys.append(storedKey)
+        updateOpenSession(grant.session, "granting it \(mode) \(key) with fence \(grant.fence)") {
+            $0.heldKeys.append(storedKey)
+        }
         return holder(of: grant, mode: mode)
     }
 
@@ -137,7 +144,9 @@ extension LockTable {
         let previous = holder(of: removed, mode: holding.mode)
         heldLockCount -= 1
         indexRemove(key.string, IndexItem(holding.mode))
-        sessions[session]!.removeHeld(key)
+        updateOpenSession(session, "removing its \(holding.mode) grant on \(key) with fence \(removed.fence)") {
+            $0.removeHeld(key)
+        }
         pendingPromotion.append(key.string)
         return previous
     }

@@ -37,8 +37,8 @@ extension LockTable {
             mode: waiter.mode)
         pendingEvents.append(.waiterGranted(waiter.request, key: waiter.key, holder: holder))
         // A retry of the acquire that queued now learns the grant instead of "queued".
-        if sessions[session]!.lastSequence == waiter.request.sequence {
-            sessions[session]!.lastResult = .granted(holder.fence, holder)
+        updateOpenSession(session, "granting its waiter \(waiter.request) on \(waiter.key) fence \(holder.fence)") {
+            if $0.lastSequence == waiter.request.sequence { $0.lastResult = .granted(holder.fence, holder) }
         }
     }
 

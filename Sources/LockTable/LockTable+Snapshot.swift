@@ -34,10 +34,17 @@ extension LockTable {
         writer.writeVarint(lastAppliedIndex)
         writer.writeVarint(lastTime.rawValue)
         writer.writeVarint(nextAuditSequence)
-        writer.writeArray(sessions.keys.sorted()) { writer, id in writer.write(sessions[id]!) }
+        writer.writeArray(sessions.keys.sorted()) { writer, id in
+            guard let record = sessions[id] else {
+                preconditionFailure(brokenSnapshot("session \(id) is listed without a record"))
+            }
+            writer.write(record)
+        }
         writer.writeArray(Self.sortedInBytes(Array(exclusiveHolds.keys) + Array(sharedHolds.keys))) {
             writer, key in
-            let holding = holding(key)!
+            guard let holding = holding(key) else {
+                preconditionFailure(brokenSnapshot("held key \(key) has no holders"))
+            }
             writer.writeString(key)
             writer.writeUInt8(holding.mode.rawValue)
             writer.writeArray(holding.grants) { writer, grant in
@@ -62,11 +69,20 @@ extension LockTable {
         }
         writer.writeArray(Array(endedOrder.elements)) { writer, id in
             writer.writeVarint(id.rawValue)
-            writer.writeUInt8(endedSessions[id]!.rawValue)
+            guard let reason = endedSessions[id] else {
+                preconditionFailure(brokenSnapshot("ended session \(id) is listed without a reason"))
+            }
+            writer.writeUInt8(reason.rawValue)
         }
         writer.writeArray(Array(auditRecords.elements)) { $0.write($1) }
         quotas.encode(into: &writer)
         return writer.bytes
+    }
+
+    /// The message of a table that cannot be written out: the table itself disagrees with its indexes.
+    private func brokenSnapshot(_ finding: String) -> String {
+        "lock table invariant broken writing a snapshot at entry \(lastAppliedIndex): \(finding). Every replica "
+            + "taking a snapshot here stops; keep the data directory and report it as a bug."
     }
 
     /// Replaces the state with the one `bytes` describe, keeping this table's configuration. On any error the
@@ -180,7 +196,7 @@ extension LockTable {
             waiterKeys[waiter.request] = waiter.key.string
             waiterCount += 1
             indexInsert(waiter.key.string, .waiter)
-            sessions[waiter.request.session]!.waitingKeys.append(waiter.key)
+            sessions[waiter.request.session]?.waitingKeys.append(waiter.key)
         }
     }
 

@@ -6,7 +6,11 @@ import Wire
 extension Node {
     /// Applies one committed entry and acts on what it produced.
     func apply(_ entry: Entry) {
-        precondition(entry.index > applied, "node \(id): entry \(entry.index) applied after \(applied)")
+        precondition(
+            entry.index == applied.next && entry.index <= raft.committedIndex && entry.index <= durableIndex,
+            "node \(id) (term \(raft.term)): entry \(entry.index)@\(entry.term) handed out for applying after "
+                + "\(applied), with Raft's commit at \(raft.committedIndex) and the log durable through "
+                + "\(durableIndex); entries apply one after another, committed and durable")
         applied = entry.index
         counters.appliedEntries += 1
         switch entry.kind {

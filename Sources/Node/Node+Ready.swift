@@ -42,6 +42,14 @@ extension Node {
         }
         write.entries = ready.entries.map(EntryCodec.stored)
         if let hardState = ready.hardState, mustPersist(hardState, with: write) {
+            if let last = persistedTermAndVote {
+                precondition(
+                    hardState.term > last.term
+                        || (hardState.term == last.term && (last.vote == nil || hardState.vote == last.vote)),
+                    "node \(id): Raft hands out term \(hardState.term) vote \(String(describing: hardState.vote)) "
+                        + "after term \(last.term) vote \(String(describing: last.vote)) went to disk; terms never "
+                        + "decrease and a term has one vote")
+            }
             write.hardState = EntryCodec.stored(hardState)
             persistedTermAndVote = (hardState.term, hardState.vote)
         }
@@ -65,6 +73,8 @@ extension Node {
             return
         }
         readyInFlight = nil
+        if let snapshot = ready.snapshot { durableIndex = snapshot.metadata.index }
+        if let last = ready.entries.last { durableIndex = last.index }
         complete(ready, appliedEarly: appliedEarly)
         announceMembershipIfChanged()
         afterInput()
@@ -97,6 +107,10 @@ extension Node {
     /// Replaces the table with a snapshot the leader sent.
     private func install(_ snapshot: Snapshot) {
         let metadata = snapshot.metadata
+        precondition(
+            metadata.index > applied && metadata.index <= durableIndex,
+            "node \(id) (term \(raft.term)): installing the leader's snapshot at \(metadata.index)@\(metadata.term) "
+                + "with \(applied) applied and the log durable through \(durableIndex); a snapshot only moves forward")
         let decoded: DecodedSnapshot
         if let received = receivedSnapshot, received.index == metadata.index, received.term == metadata.term {
             decoded = received

@@ -32,6 +32,9 @@ public final class Node<Environment: NodeEnvironment> {
     var announcedMembership: Membership?
     /// The last entry applied to the table (noop and membership entries included).
     var applied: LogIndex
+    /// The last index of the log as the disk holds it after the last completed write: what `apply` checks
+    /// that Raft hands out only durable entries against.
+    var durableIndex: LogIndex
     /// The Ready whose durable part is being written.
     var readyInFlight: Ready?
     /// The term and vote of the last hard state handed to the disk (nil until the first), so that a change of
@@ -82,6 +85,7 @@ public final class Node<Environment: NodeEnvironment> {
         addressBook = restored.addressBook
         incarnations = restored.incarnations
         applied = restored.raft.snapshot.metadata.index
+        durableIndex = restored.raft.snapshot.metadata.index + restored.raft.entries.count
         lastStamp = restored.table.lastTime.rawValue
         clocks = NodeClocks(lastStamp: restored.table.lastTime.rawValue, monotonic: environment.monotonicMilliseconds)
         observedTerm = raft.term

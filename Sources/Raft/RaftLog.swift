@@ -116,6 +116,10 @@ struct RaftLog {
 
     /// Drops every entry and starts over from a snapshot received from the leader.
     mutating func install(_ newSnapshot: Snapshot) {
+        precondition(
+            newSnapshot.metadata.index > committed,
+            "installing a snapshot at \(newSnapshot.metadata.index)@\(newSnapshot.metadata.term) would move the "
+                + "commit index back from \(committed) (applied \(applied)); only a snapshot beyond it is installed")
         snapshot = newSnapshot
         entries = []
         configHistory = []
@@ -129,6 +133,8 @@ struct RaftLog {
         guard let pending = pendingSnapshot, pending.metadata.index == index else { return }
         pendingSnapshot = nil
         applied = max(applied, index)
+        precondition(
+            applied <= committed, "snapshot \(index) installed: applied \(applied) above committed \(committed)")
     }
 
     /// The committed, durable entries not yet handed out for applying.
@@ -144,7 +150,9 @@ struct RaftLog {
     mutating func compact(through index: LogIndex, data: [UInt8]) {
         precondition(
             index > snapshotIndex && index <= applied, "compact \(index) outside (\(snapshotIndex), \(applied)]")
-        let term = self.term(at: index)!
+        guard let term = self.term(at: index) else {
+            preconditionFailure("compact \(index): no term for it in \(firstIndex)...\(lastIndex)")
+        }
         let metadata = SnapshotMetadata(index: index, term: term, configuration: configuration(at: index))
         entries.removeFirst(index - snapshotIndex)
         configHistory.removeAll { $0.index <= index }

@@ -56,6 +56,9 @@ extension RaftNode {
 
     /// Moves to `newTerm` (forgetting the vote when the term changes) and clears per-role state.
     mutating func reset(term newTerm: Term) {
+        precondition(
+            newTerm >= term, "node \(id) (\(role), term \(term), vote \(voteDescription)): "
+                + "term would go back to \(newTerm); terms never decrease (§5.1)")
         if newTerm != term {
             term = newTerm
             vote = nil
@@ -114,7 +117,7 @@ extension RaftNode {
     private mutating func startElection(transfer: Bool) {
         reset(term: term.next)
         role = .candidate
-        vote = id
+        castVote(for: id)
         votes[id] = true
         if tallyVotes() == .won {
             becomeLeader()
@@ -170,9 +173,26 @@ extension RaftNode {
         // A granted pre-vote answers in the term the candidate asked about, so it can count it.
         send(answer, to: message.from, term: granted ? message.term : term)
         if granted && !preVote {
+            precondition(
+                message.term == term,
+                "node \(id) (term \(term)) grants \(message.from) a vote for term \(message.term); a vote is cast only "
+                    + "in the node's own term")
             electionElapsed = 0
-            vote = message.from
+            castVote(for: message.from)
         }
+    }
+
+    /// The vote cast in the current term, for messages.
+    private var voteDescription: String { vote.map { "\($0)" } ?? "none" }
+
+    /// Records this node's vote in the current term: at most one candidate per term (§5.2). The vote reaches
+    /// the disk in the next `Ready`'s hard state, which `ready()` checks against the last one persisted.
+    private mutating func castVote(for candidate: NodeID) {
+        precondition(
+            vote == nil || vote == candidate,
+            "node \(id) votes for \(candidate) in term \(term) after voting for \(voteDescription)"
+                + " in the same term; one vote per term (§5.2)")
+        vote = candidate
     }
 
     mutating func becomeLeader() {

@@ -17,11 +17,14 @@ extension RaftNode {
         // Heartbeats leaving now were sent before any later read arrived, so later reads need a new round.
         roundOpen = false
         let current = hardState
+        if current != persistedHardState { checkSuccessor(of: persistedHardState, current) }
+        let toApply = entriesToApply()
+        checkHandedOut(toApply)
         let ready = Ready(
             hardState: current == persistedHardState ? nil : current,
             entries: Array(log.unpersistedEntries),
             snapshot: log.pendingSnapshot,
-            committedEntries: entriesToApply(),
+            committedEntries: toApply,
             readStates: readStates,
             messages: outbox.filter { !$0.requiresPersistence },
             messagesAfterPersist: outbox.filter(\.requiresPersistence)
@@ -62,6 +65,30 @@ extension RaftNode {
         return batch
     }
 
+    /// A hard state about to be handed out for persisting follows the last persisted one: the term never goes
+    /// back, a vote once cast is never changed within its term, and the commit index never regresses.
+    private func checkSuccessor(of persisted: HardState, _ next: HardState) {
+        let sameTerm = next.term == persisted.term
+        precondition(
+            next.term > persisted.term || (sameTerm && (persisted.vote == nil || next.vote == persisted.vote)),
+            "node \(id): hard state term \(next.term) vote \(String(describing: next.vote)) would replace "
+                + "the persisted term \(persisted.term) vote \(String(describing: persisted.vote)); terms never "
+                + "decrease and a term has one vote")
+        precondition(
+            next.commit >= persisted.commit,
+            "node \(id) (term \(term)): commit index would go back from \(persisted.commit) to \(next.commit)")
+    }
+
+    /// Entries handed out for applying are the next ones after `applied`, committed, and durable here; the
+    /// node checks the same facts as it applies them (`Node.apply`).
+    private func checkHandedOut(_ batch: [Entry]) {
+        guard let first = batch.first, let last = batch.last else { return }
+        precondition(
+            first.index == log.applied.next && last.index <= log.committed && last.index <= log.persisted,
+            "node \(id) (term \(term)) would hand out entries \(first.index)...\(last.index) for applying with "
+                + "applied \(log.applied), committed \(log.committed), persisted \(log.persisted)")
+    }
+
     /// Acknowledges that `ready` was handled: persisted, sent and applied as its documentation describes.
     public mutating func advance(_ ready: Ready) {
         precondition(readyOutstanding, "node \(id): advance() without an outstanding ready()")
@@ -69,7 +96,13 @@ extension RaftNode {
         if let hardState = ready.hardState { persistedHardState = hardState }
         if let snapshot = ready.snapshot { log.snapshotInstalled(snapshot.metadata.index) }
         if let last = ready.entries.last { log.markPersisted(through: last.index, term: last.term) }
-        if let last = ready.committedEntries.last { log.applied = max(log.applied, last.index) }
+        if let first = ready.committedEntries.first, let last = ready.committedEntries.last {
+            precondition(
+                first.index == log.applied.next && last.index <= log.committed,
+                "node \(id) (term \(term)): advance() with applied entries \(first.index)...\(last.index) while "
+                    + "applied is \(log.applied) and committed \(log.committed)")
+            log.applied = max(log.applied, last.index)
+        }
         if role == .leader {
             _ = progress[id]?.acknowledge(log.persisted, round: heartbeatRound)
             advanceCommit()
@@ -122,7 +155,9 @@ extension RaftNode {
     public var status: Status {
         var members: [(NodeID, Progress)] = []
         if role == .leader {
-            for member in progress.keys.sorted() { members.append((member, progress[member]!)) }
+            for member in progress.keys.sorted() {
+                if let state = progress[member] { members.append((member, state)) }
+            }
         }
         return Status(
             id: id, role: role, term: term, vote: vote, leader: leader, lastIndex: log.lastIndex,

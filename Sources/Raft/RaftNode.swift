@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// One Raft node: a pure, deterministic state machine.
 ///
 /// Inputs are plain calls (`step`, `tick`, `propose`, `proposeConfigChange`, `readIndex`,

@@ -177,7 +177,7 @@ final class SimClient {
     private func wireOperation(_ kind: ClientOpKind, requestID: RequestID?) -> ClientOperation? {
         switch kind {
         case .open(let nonce): return .openSession(owner: owner, nonce: nonce, ttlMilliseconds: ttl)
-        case .probe: return .checkFence(key: try! LockKey("crm/probe"), fence: FenceToken(1))
+        case .probe: return .checkFence(key: simulatorKey("crm/probe"), fence: FenceToken(1))
         case .checkFence(let key, let fence): return .checkFence(key: key, fence: fence)
         case .resolve: return nil
         default: break

@@ -23,7 +23,11 @@ final class SimDisk {
         var random = random
         let generator = random.fork()
         self.random = random
-        store = try! FaultyLogStore(generator: generator, segmentSize: 8 << 10)
+        do {
+            store = try FaultyLogStore(generator: generator, segmentSize: 8 << 10)
+        } catch {
+            preconditionFailure("the simulated disk cannot start an empty log store: \(error)")
+        }
     }
 
     var hasPendingWrites: Bool { !queue.isEmpty }

@@ -1,18 +1,14 @@
-/// The simulator's only source of randomness: a seeded SplitMix64 stream with the draws a simulation needs.
+import PadlockTypes
+
+/// The simulator's only source of randomness: a seeded `SplitMix64` stream with the draws a simulation needs.
 ///
 /// Every choice in a run comes from generators forked off one seed, so a seed fully determines the run.
 struct SimRandom: RandomNumberGenerator {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// A new generator whose stream is independent of this one's (for one component of the run).
     mutating func fork() -> SimRandom { SimRandom(seed: next()) }

@@ -1,4 +1,5 @@
 import Foundation
+import PadlockTypes
 import Synchronization
 
 #if canImport(Glibc)
@@ -19,23 +20,18 @@ enum Clocks {
     }
 }
 
-/// SplitMix64: small, seedable and the same on every platform, so a seed always gives the same schedule.
+/// The package's `SplitMix64` with per-participant streams: the same on every platform, so a seed always gives
+/// the same schedule.
 struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// An independent stream for one participant of the run.
     func derived(_ salt: UInt64) -> SeededGenerator {
-        var copy = SeededGenerator(seed: state ^ (salt &* 0xD6E8_FEB8_6659_FD93))
+        var copy = SeededGenerator(seed: generator.state ^ (salt &* 0xD6E8_FEB8_6659_FD93))
         _ = copy.next()
         return copy
     }

@@ -2,20 +2,11 @@
     import Glibc
 #endif
 import EventLoop
+import PadlockTypes
 import Testing
 
-/// A small seeded generator (SplitMix64), so every randomized test replays exactly from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
+/// The package's seeded generator (SplitMix64, in PadlockTypes), so every randomized test replays from its seed.
+typealias SeededGenerator = SplitMix64
 
 /// Random bytes to cut frame payloads from, so each payload is a fast copy with varied content.
 let payloadPool: [UInt8] = {

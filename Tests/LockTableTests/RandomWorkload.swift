@@ -1,19 +1,8 @@
 import LockTable
 import PadlockTypes
 
-/// SplitMix64: a small seeded generator, so every random run replays from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The package's seeded generator (SplitMix64, in PadlockTypes), so every randomized test replays from its seed.
+typealias SeededGenerator = SplitMix64
 
 /// Generates plausible, conflict-heavy commands: few sessions, a small tree of overlapping keys (including
 /// `acme/c-x`, whose byte order differs from its segment order), retries and stale repeats, early and late

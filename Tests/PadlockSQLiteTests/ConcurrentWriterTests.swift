@@ -79,7 +79,7 @@ import Testing
     /// Every fence from 1 to writers × writes, dealt out to writers and keys and shuffled, so every writer
     /// holds old and new fences and sends them in no particular order.
     static func plans(seed: UInt64) -> [[Write]] {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         let fences = Array(1...UInt64(writerCount * writesPerWriter)).shuffled(using: &random)
         return (0..<writerCount).map { writer in
             fences[(writer * writesPerWriter)..<((writer + 1) * writesPerWriter)].map { fence in

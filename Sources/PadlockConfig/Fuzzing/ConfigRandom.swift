@@ -1,18 +1,14 @@
-/// A small seeded generator (SplitMix64) for the config fuzzer: the same seed always gives the same inputs.
+import PadlockTypes
+
+/// The config fuzzer's draws over the package's seeded `SplitMix64`: the same seed always gives the same inputs.
 package struct ConfigRandom: Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     /// Starts the sequence for `seed`.
-    package init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
     /// The next 64 random bits.
-    package mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var bits = state
-        bits = (bits ^ (bits >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        bits = (bits ^ (bits >> 27)) &* 0x94D0_49BB_1331_11EB
-        return bits ^ (bits >> 31)
-    }
+    package mutating func next() -> UInt64 { generator.next() }
 
     /// A number in `0..<bound`; a bound below 1 gives 0.
     package mutating func below(_ bound: Int) -> Int {

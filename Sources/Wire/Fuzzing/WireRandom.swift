@@ -1,19 +1,15 @@
-/// A seeded SplitMix64 generator: the same seed gives the same numbers on every platform and toolchain,
+import PadlockTypes
+
+/// The fuzzers' draws over the package's seeded `SplitMix64`: the same seed gives the same numbers on every platform and toolchain,
 /// so a failing fuzz or property run replays from its seed.
 package struct WireRandom: Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     /// Starts the sequence for `seed`.
-    package init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
     /// The next 64 random bits.
-    package mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
+    package mutating func next() -> UInt64 { generator.next() }
 
     /// A number in `0..<bound`; `bound` must be positive.
     package mutating func below(_ bound: Int) -> Int {

@@ -1,3 +1,4 @@
+import PadlockTypes
 import Raft
 
 /// One seeded run of a cluster under message loss, duplication, reordering, partitions, restarts,

@@ -1,3 +1,4 @@
+import PadlockTypes
 import Raft
 
 /// What one node wrote to its "disk" through `Ready`s: the only thing that survives a restart.

@@ -1,9 +1,14 @@
-/// A small, seeded pseudo-random generator (SplitMix64).
+/// The package's one seeded pseudo-random generator (SplitMix64).
 ///
-/// The core's only source of randomness is this value: given the same seed and the same inputs, a node
-/// makes the same choices, which is what lets tests and the simulator replay a run exactly.
+/// Given the same seed it gives the same numbers on every platform and toolchain, so anything driven by it
+/// replays from its seed: Raft's election timeouts, the simulator's schedule, the fuzzers, the chaos harness
+/// and the randomized tests. Every other generator in the package wraps this one; none repeats its constants.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-    /// The generator's whole state; copy it to fork a generator.
+    /// The increment of every step: 2^64 divided by the golden ratio, odd. Also a good multiplier for spreading
+    /// a small seed over all 64 bits.
+    public static let goldenGamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// The generator's whole state; copy the generator to fork it.
     public var state: UInt64
 
     /// Starts a generator from `seed`.
@@ -11,7 +16,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// Returns the next 64 pseudo-random bits.
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
+        state &+= Self.goldenGamma
         var mixed = state
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
         mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
