@@ -189,9 +189,16 @@ import Testing
             return listener.port
         }
         let proxy = try await FaultProxy(upstreamPort: port)
-        let (_, client) = try await network.connect(port: proxy.port)
-        #expect(await waitUntil { client.closed.value != nil })
-        #expect(proxy.counters.upstreamConnectFailures == 1)
+        // The proxy accepts, fails to reach the upstream and closes the client; on a busy machine that close can
+        // reach the client before its own connect completes, which then fails with ECONNRESET (seen once in a
+        // full run). Either way the client is turned away.
+        do {
+            let (_, client) = try await network.connect(port: proxy.port)
+            #expect(await waitUntil { client.closed.value != nil })
+        } catch let error as UVError {
+            #expect(error == .connectionReset, "the connect failed otherwise: \(error)")
+        }
+        #expect(await waitUntil { proxy.counters.upstreamConnectFailures == 1 })
         #expect(await waitUntil { proxy.counters.connectionsOpen == 0 })
         #expect(await proxy.stop().isClean)
     }
