@@ -1,6 +1,7 @@
 import EventLoop
 import Logging
 import Synchronization
+import Wire
 
 /// A client of a Padlock cluster: fenced, lease-based locks on CRM records.
 ///
