@@ -1,29 +1,29 @@
 import PadlockTypes
 
 /// A node's answer to one ``ClientRequest``.
-public struct ClientResponse: Hashable, Sendable {
+package struct ClientResponse: Hashable, Sendable {
     /// The correlation id of the request this answers.
-    public var correlation: CorrelationID
+    package var correlation: CorrelationID
     /// The request's result, or why it failed.
-    public var outcome: Result<ClientResult, ClientFailure>
+    package var outcome: Result<ClientResult, ClientFailure>
 
     /// Creates a response.
-    public init(correlation: CorrelationID, outcome: Result<ClientResult, ClientFailure>) {
+    package init(correlation: CorrelationID, outcome: Result<ClientResult, ClientFailure>) {
         self.correlation = correlation
         self.outcome = outcome
     }
 
     /// Decodes a frame payload that must hold a client response.
-    public init(decoding payload: [UInt8]) throws(WireError) {
+    package init(decoding payload: [UInt8]) throws(WireError) {
         self = try Self.decodedPayload(payload)
     }
 
     /// The frame payload: the kind byte, then the response.
-    public func encoded() -> [UInt8] { encodedPayload() }
+    package func encoded() -> [UInt8] { encodedPayload() }
 }
 
 /// What a request achieved. A `resolve` request is answered with the result of the request it names.
-public enum ClientResult: Hashable, Sendable {
+package enum ClientResult: Hashable, Sendable {
     /// The session exists; use its id and keep renewing it.
     case sessionOpened(SessionGrant)
     /// The session's countdown restarted.
@@ -56,7 +56,7 @@ public enum ClientResult: Hashable, Sendable {
 }
 
 /// Why a request failed: a closed set, mirroring the client library's errors (DESIGN.md §7).
-public enum ClientFailure: Error, Hashable, Sendable {
+package enum ClientFailure: Error, Hashable, Sendable {
     /// Bad input, such as a TTL out of range; the message says what to change.
     case invalidArgument(message: String)
     /// The role or the client is not allowed to do this.
@@ -97,17 +97,17 @@ public enum ClientFailure: Error, Hashable, Sendable {
 }
 
 /// A session's terms, as granted when it was opened or renewed.
-public struct SessionGrant: Hashable, Sendable {
+package struct SessionGrant: Hashable, Sendable {
     /// The session's id, sent with every later request.
-    public var session: SessionID
+    package var session: SessionID
     /// The TTL the cluster granted, which may differ from the one asked for.
-    public var ttlMilliseconds: UInt64
+    package var ttlMilliseconds: UInt64
     /// When the session expires without another renewal, on the leader's clock. Clients keep their own,
     /// earlier deadline from when they sent the renewal.
-    public var renewalDeadline: Timestamp
+    package var renewalDeadline: Timestamp
 
     /// Creates a grant.
-    public init(session: SessionID, ttlMilliseconds: UInt64, renewalDeadline: Timestamp) {
+    package init(session: SessionID, ttlMilliseconds: UInt64, renewalDeadline: Timestamp) {
         self.session = session
         self.ttlMilliseconds = ttlMilliseconds
         self.renewalDeadline = renewalDeadline
@@ -115,14 +115,14 @@ public struct SessionGrant: Hashable, Sendable {
 }
 
 /// Where a follower believes the leader is.
-public struct LeaderHint: Hashable, Sendable {
+package struct LeaderHint: Hashable, Sendable {
     /// The leader's node id.
-    public var node: WireNodeID
+    package var node: WireNodeID
     /// The leader's client address, such as `10.0.0.7:7401`.
-    public var address: String
+    package var address: String
 
     /// Creates a hint.
-    public init(node: WireNodeID, address: String) {
+    package init(node: WireNodeID, address: String) {
         self.node = node
         self.address = address
     }
@@ -130,7 +130,7 @@ public struct LeaderHint: Hashable, Sendable {
 
 extension ClientFailure: CustomStringConvertible {
     /// What went wrong and what to do about it, for logs and for the client library's messages.
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidArgument(let message): "invalid argument: \(message)"
         case .permissionDenied(let reason): "permission denied: \(reason)"

@@ -20,6 +20,12 @@ import Testing
                     "expected \(name) to be unknown outside the package:\n\(result.output)")
         }
     }
+
+    @Test func wiresDeclarationsArePackageOnlyEvenWhenItsModuleIsImported() throws {
+        let result = try OutsideCompiler.typecheck("WireImported.swift")
+        #expect(result.status != 0, "WireImported.swift typechecked: Wire declares something public")
+        #expect(result.output.contains("cannot find 'ClientRequest' in scope"), "\(result.output)")
+    }
 }
 
 /// Runs `swiftc -typecheck` on one fixture file with only the flags an outside package gets: the built
