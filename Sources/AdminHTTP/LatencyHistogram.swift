@@ -2,28 +2,28 @@
 ///
 /// A plain value: one thread owns it (the loop thread, typically), so it needs no locks; copy it to hand
 /// a snapshot elsewhere. Memory is fixed by the bucket bounds given at creation.
-public struct LatencyHistogram: Sendable, Equatable {
+package struct LatencyHistogram: Sendable, Equatable {
     /// Bounds from 100 µs to 10 s, roughly ×2.5 apart: fine where Padlock's fast paths live (a lock
     /// acquire is a fraction of a millisecond) and wide enough to show stalls of a failover.
-    public static let defaultUpperBoundsSeconds: [Double] = [
+    package static let defaultUpperBoundsSeconds: [Double] = [
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
     ]
 
     /// The most bucket bounds a histogram may have.
-    public static let upperBoundsCountMax = 64
+    package static let upperBoundsCountMax = 64
 
     /// Each bucket's upper bound in seconds (inclusive, as Prometheus's `le`), increasing.
-    public let upperBoundsSeconds: [Double]
+    package let upperBoundsSeconds: [Double]
     /// Observations in each bucket alone (not cumulative), plus a last slot for those above every bound.
-    public private(set) var bucketCounts: [UInt64]
+    package private(set) var bucketCounts: [UInt64]
     /// The number of observations.
-    public private(set) var count: UInt64 = 0
+    package private(set) var count: UInt64 = 0
     /// The sum of every observation, in seconds.
-    public private(set) var sumSeconds: Double = 0
+    package private(set) var sumSeconds: Double = 0
 
     /// Makes an empty histogram. Bounds that are empty, more than `upperBoundsCountMax`, not finite and
     /// positive, or not increasing are a programmer error.
-    public init(upperBoundsSeconds: [Double] = LatencyHistogram.defaultUpperBoundsSeconds) {
+    package init(upperBoundsSeconds: [Double] = LatencyHistogram.defaultUpperBoundsSeconds) {
         precondition((1...LatencyHistogram.upperBoundsCountMax).contains(upperBoundsSeconds.count),
                      "a histogram needs 1...\(LatencyHistogram.upperBoundsCountMax) bounds, "
                          + "got \(upperBoundsSeconds.count)")
@@ -36,7 +36,7 @@ public struct LatencyHistogram: Sendable, Equatable {
 
     /// Counts one observation. Negative values count as zero; NaN and infinities are ignored, since no
     /// latency is either and one would poison the sum for good.
-    public mutating func record(seconds: Double) {
+    package mutating func record(seconds: Double) {
         guard seconds.isFinite else { return }
         let value = max(0, seconds)
         // The first bound at or above the value (binary search: bounds are few, but this runs per request).
@@ -52,18 +52,18 @@ public struct LatencyHistogram: Sendable, Equatable {
     }
 
     /// Counts one observation given as a `Duration`.
-    public mutating func record(_ duration: Duration) {
+    package mutating func record(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         record(seconds: Double(seconds) + Double(attoseconds) * 1e-18)
     }
 
     /// Writes this histogram into the current histogram family of `text`, with `labels`.
-    public func render(into text: inout PrometheusText, labels: KeyValuePairs<String, String> = [:]) {
+    package func render(into text: inout PrometheusText, labels: KeyValuePairs<String, String> = [:]) {
         text.histogram(labels: labels, upperBounds: upperBoundsSeconds, bucketCounts: bucketCounts, sum: sumSeconds)
     }
 
     /// Declares a histogram family `name` in `text` and writes this histogram as its only series.
-    public func render(into text: inout PrometheusText, name: String, help: String,
+    package func render(into text: inout PrometheusText, name: String, help: String,
                        labels: KeyValuePairs<String, String> = [:]) {
         text.family(name, type: .histogram, help: help)
         render(into: &text, labels: labels)

@@ -13,9 +13,9 @@
 /// requires. Label values and help texts are escaped. Invalid metric or label names, a family declared
 /// twice, a sample outside its family or a `le` label on a histogram are programmer errors: they stop the
 /// program with the offending name, because they come from code, never from a peer.
-public struct PrometheusText: Sendable {
+package struct PrometheusText: Sendable {
     /// The kind of a metric family, written on its `# TYPE` line.
-    public enum MetricType: String, Sendable {
+    package enum MetricType: String, Sendable {
         /// A value that only goes up (resets on restart); its name should end in `_total`.
         case counter
         /// A value that goes up and down.
@@ -25,22 +25,22 @@ public struct PrometheusText: Sendable {
     }
 
     /// The `Content-Type` of this format.
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    package static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     /// The text so far.
-    public private(set) var output = ""
+    package private(set) var output = ""
     private var current: (name: String, type: MetricType)?
     private var declared: Set<String> = []
 
     /// Starts an empty exposition.
-    public init() {}
+    package init() {}
 
     /// The text so far, as UTF-8 bytes (an HTTP response body).
-    public var bytes: [UInt8] { Array(output.utf8) }
+    package var bytes: [UInt8] { Array(output.utf8) }
 
     /// Declares a metric family: writes its `# HELP` and `# TYPE` lines. Samples written after this belong
     /// to it.
-    public mutating func family(_ name: String, type: MetricType, help: String) {
+    package mutating func family(_ name: String, type: MetricType, help: String) {
         precondition(PrometheusText.isMetricName(name), "invalid Prometheus metric name \(name.debugDescription)")
         precondition(!declared.contains(name), "metric family \(name) declared twice")
         declared.insert(name)
@@ -49,7 +49,7 @@ public struct PrometheusText: Sendable {
     }
 
     /// Writes one sample of the current counter or gauge family.
-    public mutating func sample(labels: KeyValuePairs<String, String> = [:], value: Double) {
+    package mutating func sample(labels: KeyValuePairs<String, String> = [:], value: Double) {
         guard let current, current.type != .histogram else {
             preconditionFailure("sample written outside a counter or gauge family (current: \(describe(self.current)))")
         }
@@ -57,14 +57,14 @@ public struct PrometheusText: Sendable {
     }
 
     /// Declares a gauge family with one sample.
-    public mutating func gauge(_ name: String, help: String, labels: KeyValuePairs<String, String> = [:],
+    package mutating func gauge(_ name: String, help: String, labels: KeyValuePairs<String, String> = [:],
                                value: Double) {
         family(name, type: .gauge, help: help)
         sample(labels: labels, value: value)
     }
 
     /// Declares a counter family with one sample.
-    public mutating func counter(_ name: String, help: String, labels: KeyValuePairs<String, String> = [:],
+    package mutating func counter(_ name: String, help: String, labels: KeyValuePairs<String, String> = [:],
                                  value: Double) {
         family(name, type: .counter, help: help)
         sample(labels: labels, value: value)
@@ -75,7 +75,7 @@ public struct PrometheusText: Sendable {
     ///
     /// `bucketCounts` holds the observations of each bucket alone (not cumulative): one per bound, plus a
     /// last one for observations above the highest bound. Bounds must be finite and increasing.
-    public mutating func histogram(labels: KeyValuePairs<String, String> = [:], upperBounds: [Double],
+    package mutating func histogram(labels: KeyValuePairs<String, String> = [:], upperBounds: [Double],
                                    bucketCounts: [UInt64], sum: Double) {
         guard let current, current.type == .histogram else {
             preconditionFailure("histogram written outside a histogram family (current: \(describe(self.current)))")
