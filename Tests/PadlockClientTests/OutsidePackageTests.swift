@@ -14,7 +14,7 @@ import Testing
     @Test func theWireCodecIsNotVisibleThroughPadlockClient() throws {
         let result = try OutsideCompiler.typecheck("CodecHidden.swift")
         #expect(result.status != 0, "CodecHidden.swift typechecked: the wire codec is visible to outside packages")
-        for name in ["ClientRequest", "CorrelationID", "WireLimits", "ClientFailure"] {
+        for name in ["ClientRequest", "CorrelationID", "WireLimits", "ClientFailure", "ByteWriter"] {
             #expect(result.output.contains("cannot find '\(name)' in scope")
                         || result.output.contains("cannot find type '\(name)' in scope"),
                     "expected \(name) to be unknown outside the package:\n\(result.output)")
