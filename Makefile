@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SEEDS ?= 1-5000
 
-.PHONY: run test deps build release install fuzz bench format sim example chaos chaos-self-check
+.PHONY: run test deps build release install fuzz bench format sim example chaos chaos-self-check docs
 
 # Installs Debian's libuv1-dev (the event loop), libssl-dev (TLS, decision 0010) and libsqlite3-dev (GRDB, for
 # the SQLite fencing helper) when pkg-config cannot find them, the openssl command the TLS tests make their
@@ -72,6 +72,23 @@ chaos: deps
 # The same with fencing disabled in the store: succeeds when the checkers report the violations it causes.
 chaos-self-check: deps
 	CHAOS_REBUILD=1 chaos/run --duration 30s --seed $(SEED) --self-check
+
+# The client library's DocC documentation in .build/docs/PadlockClient.doccarchive (`docc preview` serves it).
+# The symbol graph includes PadlockTypes, which PadlockClient re-exports, so the types every call returns
+# (KeyInspection, AuditPage, NodeStatus, ...) are documented and linked from the catalog's articles.
+DOCS_BUILD = .build/$(shell uname -m)-unknown-linux-gnu/debug
+docs: deps
+	$(SWIFT) build --target PadlockClient
+	rm -rf .build/docs/symbol-graphs && mkdir -p .build/docs/symbol-graphs
+	swift-symbolgraph-extract -module-name PadlockClient -target $(shell uname -m)-unknown-linux-gnu \
+		-I $(DOCS_BUILD)/Modules -module-cache-path $(DOCS_BUILD)/ModuleCache \
+		-Xcc -fmodule-map-file=$(CURDIR)/Sources/CLibUV/module.modulemap \
+		-Xcc -fmodule-map-file=$(CURDIR)/Sources/COpenSSL/module.modulemap \
+		-minimum-access-level public -experimental-allowed-reexported-modules=PadlockTypes \
+		-output-dir .build/docs/symbol-graphs
+	docc convert Sources/PadlockClient/PadlockClient.docc --additional-symbol-graph-dir .build/docs/symbol-graphs \
+		--fallback-display-name PadlockClient --fallback-bundle-identifier padlock.client \
+		--output-dir .build/docs/PadlockClient.doccarchive
 
 format:
 	swift format --in-place --recursive Sources Tests Package.swift

@@ -179,7 +179,8 @@ let package = Package(
         .executableTarget(
             name: "padlock-bench",
             dependencies: [
-                "Storage", "LockTable", "PadlockTypes", "PadlockClient",
+                // Wire: the pipelined and memory benchmarks speak the protocol directly.
+                "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

@@ -29,29 +29,29 @@ import Logging
 ///
 /// While listening, the server's listener and timer keep it alive; `close()` (or the loop stopping)
 /// releases it.
-public final class AdminHTTPServer {
+package final class AdminHTTPServer {
     /// Answers one request; runs on the loop thread.
-    public typealias Handler = (HTTPRequest) -> HTTPResponse
+    package typealias Handler = (HTTPRequest) -> HTTPResponse
 
     /// The server's bounds.
-    public struct Configuration: Sendable, Equatable {
+    package struct Configuration: Sendable, Equatable {
         /// The most connections served at once; further ones are answered 503 and closed.
-        public var connectionCountMax: Int
+        package var connectionCountMax: Int
         /// How long a connection may take to deliver its next complete request after a response (not
         /// just its next byte, which would let a slowloris client hold a connection forever).
-        public var idleTimeout: Duration
+        package var idleTimeout: Duration
         /// How long a new connection may take to deliver its first complete request, and any request may
         /// take from its first byte; never longer than `idleTimeout`.
-        public var requestTimeout: Duration
+        package var requestTimeout: Duration
         /// The request parser's bounds.
-        public var parserLimits: HTTPRequestParser.Limits
+        package var parserLimits: HTTPRequestParser.Limits
         /// The largest response (head and body); a handler's larger answer is replaced by a 500. Also the
         /// bound of each connection's write queue.
-        public var responseBytesMax: Int
+        package var responseBytesMax: Int
 
         /// Makes a configuration: 64 connections, 30 s idle timeout, 10 s request timeout, the parser's
         /// default limits, 4 MiB responses.
-        public init(connectionCountMax: Int = 64, idleTimeout: Duration = .seconds(30),
+        package init(connectionCountMax: Int = 64, idleTimeout: Duration = .seconds(30),
                     requestTimeout: Duration = .seconds(10),
                     parserLimits: HTTPRequestParser.Limits = .init(), responseBytesMax: Int = 4 << 20) {
             precondition((1...10_000).contains(connectionCountMax), "connectionCountMax \(connectionCountMax)")
@@ -69,28 +69,28 @@ public final class AdminHTTPServer {
     }
 
     /// What the server has done since it was made, for its own metrics.
-    public struct Counters: Sendable, Equatable {
+    package struct Counters: Sendable, Equatable {
         /// Connections accepted and served.
-        public var connectionsAccepted = 0
+        package var connectionsAccepted = 0
         /// Connections refused because `connectionCountMax` were busy (answered 503 overloaded, or reset
         /// when even the refusals pile up).
-        public var connectionsRejected = 0
+        package var connectionsRejected = 0
         /// Connections without a complete request closed to make room for a new one.
-        public var connectionsShed = 0
+        package var connectionsShed = 0
         /// Requests answered by a handler, 404 or 405.
-        public var requestsAnswered = 0
+        package var requestsAnswered = 0
         /// Requests the parser refused.
-        public var requestsMalformed = 0
+        package var requestsMalformed = 0
         /// Connections closed by the idle timeout.
-        public var idleTimeouts = 0
+        package var idleTimeouts = 0
     }
 
     /// The loop the server runs on.
-    public let loop: EventLoop
+    package let loop: EventLoop
     /// The server's bounds.
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// What the server has done so far.
-    public internal(set) var counters = Counters()
+    package internal(set) var counters = Counters()
     private var routes: [String: Handler] = [:]
     private var listener: TCPListener?
     private var sweepTimer: LoopTimer?
@@ -100,22 +100,22 @@ public final class AdminHTTPServer {
     var connections: [Int: AdminConnection] = [:]
 
     /// Makes a server that is not listening yet. Loop thread only.
-    public init(loop: EventLoop, configuration: Configuration = .init()) {
+    package init(loop: EventLoop, configuration: Configuration = .init()) {
         loop.preconditionOnLoopThread("AdminHTTPServer.init")
         self.loop = loop
         self.configuration = configuration
     }
 
     /// The port the server listens on, or nil before `listen`.
-    public var port: Int? { listener?.port }
+    package var port: Int? { listener?.port }
 
     /// Connections open now, including ones closing.
-    public var connectionCount: Int { connections.count }
+    package var connectionCount: Int { connections.count }
 
     /// Serves `GET` and `HEAD` requests for exactly `path` (compared before any `?query`, escapes as sent)
     /// with `handler`, replacing an earlier handler for it. A path not starting with `/` is a programmer
     /// error.
-    public func route(_ path: String, _ handler: @escaping Handler) {
+    package func route(_ path: String, _ handler: @escaping Handler) {
         loop.preconditionOnLoopThread("AdminHTTPServer.route")
         precondition(path.hasPrefix("/"), "admin route \(path.debugDescription) must start with '/'")
         routes[path] = handler
@@ -124,7 +124,7 @@ public final class AdminHTTPServer {
     /// Starts listening on a numeric address and port (0 lets the system choose) and returns the port.
     /// Listening twice, or after `close()`, is a programmer error.
     @discardableResult
-    public func listen(host: String, port: Int) throws(UVError) -> Int {
+    package func listen(host: String, port: Int) throws(UVError) -> Int {
         loop.preconditionOnLoopThread("AdminHTTPServer.listen")
         precondition(listener == nil && !isClosed, "AdminHTTPServer.listen called twice or after close()")
         let limits = ConnectionLimits(
@@ -144,7 +144,7 @@ public final class AdminHTTPServer {
     /// Stops listening and closes every connection in an orderly way (responses already queued are
     /// written; one that does not drain within `idleTimeout` is reset). Closing twice is harmless. Not
     /// needed after the loop stopped, which closes everything itself.
-    public func close() {
+    package func close() {
         loop.preconditionOnLoopThread("AdminHTTPServer.close")
         guard !isClosed else { return }
         isClosed = true

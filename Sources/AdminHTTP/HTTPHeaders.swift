@@ -1,12 +1,12 @@
 /// One header field: a name and its value, as sent.
-public struct HTTPField: Sendable, Hashable {
+package struct HTTPField: Sendable, Hashable {
     /// The field name as it was sent or added (`HTTPHeaders` compares names without regard to case).
-    public let name: String
+    package let name: String
     /// The field value, without surrounding whitespace.
-    public let value: String
+    package let value: String
 
     /// Makes a field; `HTTPHeaders.add(name:value:)` checks that it is well formed.
-    public init(name: String, value: String) {
+    package init(name: String, value: String) {
         self.name = name
         self.value = value
     }
@@ -14,39 +14,39 @@ public struct HTTPField: Sendable, Hashable {
 
 /// An ordered list of header fields whose names compare without regard to case (`Content-Length` is
 /// `content-length`). Keeps repeated fields and their order.
-public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+package struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
     /// The fields in the order they were sent or added.
-    public private(set) var fields: [HTTPField] = []
+    package private(set) var fields: [HTTPField] = []
 
     /// Makes an empty list.
-    public init() {}
+    package init() {}
 
     /// Makes a list from literal pairs, in order: `["Content-Type": "text/plain"]`.
-    public init(dictionaryLiteral elements: (String, String)...) {
+    package init(dictionaryLiteral elements: (String, String)...) {
         for (name, value) in elements { add(name: name, value: value) }
     }
 
     /// The number of fields, repeated ones included.
-    public var count: Int { fields.count }
+    package var count: Int { fields.count }
 
     /// The first value of the field named `name`, or nil.
-    public subscript(name: String) -> String? {
+    package subscript(name: String) -> String? {
         fields.first { HTTPHeaders.namesMatch($0.name, name) }?.value
     }
 
     /// Every value of the field named `name`, in order.
-    public func values(for name: String) -> [String] {
+    package func values(for name: String) -> [String] {
         fields.filter { HTTPHeaders.namesMatch($0.name, name) }.map(\.value)
     }
 
     /// Whether a field named `name` is present.
-    public func contains(_ name: String) -> Bool {
+    package func contains(_ name: String) -> Bool {
         fields.contains { HTTPHeaders.namesMatch($0.name, name) }
     }
 
     /// Appends a field. A name that is not an HTTP token, or a value holding CR, LF or NUL (which would
     /// let a value forge header lines of its own), is a programmer error.
-    public mutating func add(name: String, value: String) {
+    package mutating func add(name: String, value: String) {
         precondition(HTTPSyntax.isToken(name.utf8), "header name \(name.debugDescription) is not an HTTP token")
         precondition(!value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 },
                      "header \(name) value \(value.debugDescription) holds CR, LF or NUL")
@@ -54,18 +54,18 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     }
 
     /// Replaces every field named `name` with one field holding `value`.
-    public mutating func set(name: String, value: String) {
+    package mutating func set(name: String, value: String) {
         remove(name: name)
         add(name: name, value: value)
     }
 
     /// Removes every field named `name`.
-    public mutating func remove(name: String) {
+    package mutating func remove(name: String) {
         fields.removeAll { HTTPHeaders.namesMatch($0.name, name) }
     }
 
     /// Iterates over the fields in order.
-    public func makeIterator() -> IndexingIterator<[HTTPField]> {
+    package func makeIterator() -> IndexingIterator<[HTTPField]> {
         fields.makeIterator()
     }
 

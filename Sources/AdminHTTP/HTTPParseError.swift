@@ -1,8 +1,8 @@
 /// Why the parser refused a request. Every refusal maps to the status the server answers with before it
 /// closes the connection (`status`); the parser stays failed afterwards.
-public struct HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of input was refused.
-    public enum Code: Sendable, Hashable {
+    package enum Code: Sendable, Hashable {
         /// The request line is not `method SP target SP HTTP/x.y` (400).
         case malformedRequestLine
         /// The request line is longer than `requestLineBytesMax` (414).
@@ -31,18 +31,18 @@ public struct HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible
     }
 
     /// What kind of input was refused.
-    public let code: Code
+    package let code: Code
     /// A sentence for the log and the response body, saying what was wrong.
-    public let message: String
+    package let message: String
 
     /// Makes an error.
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
     /// The status the server answers this refusal with.
-    public var status: HTTPStatus {
+    package var status: HTTPStatus {
         switch code {
         case .malformedRequestLine, .malformedHeader, .bareCarriageReturn, .invalidHost, .invalidContentLength:
             .badRequest
@@ -56,5 +56,5 @@ public struct HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible
     }
 
     /// The message.
-    public var description: String { message }
+    package var description: String { message }
 }

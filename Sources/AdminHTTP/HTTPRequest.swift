@@ -1,67 +1,67 @@
 /// A request method: a case-sensitive token such as `GET` (RFC 9110 §9).
-public struct HTTPMethod: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+package struct HTTPMethod: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     /// The method's name, as sent.
-    public let rawValue: String
+    package let rawValue: String
 
     /// Wraps a method name; the parser only makes methods that are tokens.
-    public init(rawValue: String) {
+    package init(rawValue: String) {
         self.rawValue = rawValue
     }
 
     /// `GET`: read a resource.
-    public static let get = HTTPMethod(rawValue: "GET")
+    package static let get = HTTPMethod(rawValue: "GET")
     /// `HEAD`: `GET` without the body.
-    public static let head = HTTPMethod(rawValue: "HEAD")
+    package static let head = HTTPMethod(rawValue: "HEAD")
     /// `POST`.
-    public static let post = HTTPMethod(rawValue: "POST")
+    package static let post = HTTPMethod(rawValue: "POST")
     /// `PUT`.
-    public static let put = HTTPMethod(rawValue: "PUT")
+    package static let put = HTTPMethod(rawValue: "PUT")
     /// `DELETE`.
-    public static let delete = HTTPMethod(rawValue: "DELETE")
+    package static let delete = HTTPMethod(rawValue: "DELETE")
     /// `OPTIONS`.
-    public static let options = HTTPMethod(rawValue: "OPTIONS")
+    package static let options = HTTPMethod(rawValue: "OPTIONS")
 
     /// The method's name.
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// The HTTP version of a request. The parser accepts 1.0 and 1.1 and answers others with 505.
-public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
+package struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
     /// The major version (1).
-    public let major: Int
+    package let major: Int
     /// The minor version (0 or 1).
-    public let minor: Int
+    package let minor: Int
 
     /// Makes a version.
-    public init(major: Int, minor: Int) {
+    package init(major: Int, minor: Int) {
         self.major = major
         self.minor = minor
     }
 
     /// HTTP/1.0: connections close after each response unless the request asks to keep them alive.
-    public static let http1_0 = HTTPVersion(major: 1, minor: 0)
+    package static let http1_0 = HTTPVersion(major: 1, minor: 0)
     /// HTTP/1.1: connections stay open unless a request says `Connection: close`.
-    public static let http1_1 = HTTPVersion(major: 1, minor: 1)
+    package static let http1_1 = HTTPVersion(major: 1, minor: 1)
 
     /// The form `HTTP/1.1`.
-    public var description: String { "HTTP/\(major).\(minor)" }
+    package var description: String { "HTTP/\(major).\(minor)" }
 }
 
 /// One parsed request.
-public struct HTTPRequest: Sendable, Equatable {
+package struct HTTPRequest: Sendable, Equatable {
     /// The method, such as `GET`.
-    public let method: HTTPMethod
+    package let method: HTTPMethod
     /// The request target as sent: usually a path with an optional query (`/metrics?x=1`).
-    public let target: String
+    package let target: String
     /// The protocol version.
-    public let version: HTTPVersion
+    package let version: HTTPVersion
     /// The header fields, in order.
-    public let headers: HTTPHeaders
+    package let headers: HTTPHeaders
     /// The body (`Content-Length` bytes; empty without one).
-    public let body: [UInt8]
+    package let body: [UInt8]
 
     /// Makes a request (the parser's result; also for testing handlers).
-    public init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
+    package init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
                 headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.method = method
         self.target = target
@@ -72,7 +72,7 @@ public struct HTTPRequest: Sendable, Equatable {
 
     /// The path the server routes by: the target without its query, percent-escapes left as sent. For an
     /// absolute-form target (`http://host/metrics`), the path after the authority (`/` when empty).
-    public var path: Substring {
+    package var path: Substring {
         var rest = Substring(target)
         if let scheme = ["http://", "https://"].first(where: { rest.lowercased().hasPrefix($0) }) {
             rest = rest.dropFirst(scheme.count)
@@ -83,13 +83,13 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     /// The query: what follows the first `?` of the target, or nil when there is none.
-    public var query: Substring? {
+    package var query: Substring? {
         target.firstIndex(of: "?").map { target[target.index(after: $0)...] }
     }
 
     /// Whether the connection stays open after the response: HTTP/1.1 unless `Connection` lists `close`;
     /// HTTP/1.0 only when `Connection` lists `keep-alive`.
-    public var keepAlive: Bool {
+    package var keepAlive: Bool {
         let options = headers.values(for: "Connection").flatMap { value in
             value.split(separator: ",").map { $0.trimmingWhitespace().lowercased() }
         }

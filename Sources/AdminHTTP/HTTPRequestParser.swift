@@ -13,20 +13,20 @@
 /// `next()` keeps throwing it and later bytes are dropped. Between requests the buffer holds what the
 /// caller appended and has not yet taken as requests; a caller that appends only while it also drains
 /// (`next()` until nil) keeps it to one request's limits plus one appended chunk.
-public struct HTTPRequestParser: Sendable {
+package struct HTTPRequestParser: Sendable {
     /// The parser's bounds; the defaults are the admin port's.
-    public struct Limits: Sendable, Equatable {
+    package struct Limits: Sendable, Equatable {
         /// The longest request line, without its line ending (and counting any empty lines before it).
-        public var requestLineBytesMax: Int
+        package var requestLineBytesMax: Int
         /// The most header fields in one request.
-        public var headerCountMax: Int
+        package var headerCountMax: Int
         /// The most bytes in one request's header fields, line endings included.
-        public var headerBytesMax: Int
+        package var headerBytesMax: Int
         /// The longest body `Content-Length` may announce.
-        public var bodyBytesMax: Int
+        package var bodyBytesMax: Int
 
         /// Makes limits: 8 KiB request line, 100 header fields, 16 KiB of headers, 64 KiB of body.
-        public init(requestLineBytesMax: Int = 8 * 1024, headerCountMax: Int = 100, headerBytesMax: Int = 16 * 1024,
+        package init(requestLineBytesMax: Int = 8 * 1024, headerCountMax: Int = 100, headerBytesMax: Int = 16 * 1024,
                     bodyBytesMax: Int = 64 * 1024) {
             precondition((16...(1 << 20)).contains(requestLineBytesMax), "requestLineBytesMax \(requestLineBytesMax)")
             precondition((1...10_000).contains(headerCountMax), "headerCountMax \(headerCountMax)")
@@ -55,7 +55,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// This parser's bounds.
-    public let limits: Limits
+    package let limits: Limits
     var buffer: [UInt8] = []
     /// The first byte not yet parsed.
     var cursor = 0
@@ -68,24 +68,24 @@ public struct HTTPRequestParser: Sendable {
     var headerCount = 0
     var head: Head?
     /// The first refusal; once set, the parser is done.
-    public private(set) var failure: HTTPParseError?
+    package private(set) var failure: HTTPParseError?
 
     /// Makes a parser with `limits`.
-    public init(limits: Limits = .init()) {
+    package init(limits: Limits = .init()) {
         self.limits = limits
     }
 
     /// Bytes appended but not yet parsed into requests.
-    public var bufferedBytes: Int { buffer.count - cursor }
+    package var bufferedBytes: Int { buffer.count - cursor }
 
     /// Whether part of a request has arrived and its end has not (the server's idle timeout answers 408
     /// then, and closes quietly otherwise).
-    public var isInsideRequest: Bool {
+    package var isInsideRequest: Bool {
         failure == nil && (bufferedBytes > 0 || phase != .requestLine || sectionBytes > 0)
     }
 
     /// Adds received bytes. After a refusal they are dropped.
-    public mutating func append<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
+    package mutating func append<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
         guard failure == nil else { return }
         compactIfWorthwhile()
         buffer.append(contentsOf: bytes)
@@ -93,7 +93,7 @@ public struct HTTPRequestParser: Sendable {
 
     /// The next complete request, or nil until more bytes arrive. Throws the first refusal, again on every
     /// later call.
-    public mutating func next() throws(HTTPParseError) -> HTTPRequest? {
+    package mutating func next() throws(HTTPParseError) -> HTTPRequest? {
         if let failure { throw failure }
         do {
             return try parseNext()

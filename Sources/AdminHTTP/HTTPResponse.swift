@@ -1,12 +1,12 @@
 /// A response status: a three-digit code and its reason phrase.
-public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
+package struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     /// The code, 100 through 599.
-    public let code: Int
+    package let code: Int
     /// The reason phrase sent after the code.
-    public let reasonPhrase: String
+    package let reasonPhrase: String
 
     /// Makes a status; a code outside 100...599 or a phrase with control characters is a programmer error.
-    public init(code: Int, reasonPhrase: String) {
+    package init(code: Int, reasonPhrase: String) {
         precondition((100...599).contains(code), "HTTP status code \(code) is outside 100...599")
         precondition(reasonPhrase.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) },
                      "reason phrase \(reasonPhrase.debugDescription) holds control characters")
@@ -15,37 +15,37 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// 200 OK.
-    public static let ok = HTTPStatus(code: 200, reasonPhrase: "OK")
+    package static let ok = HTTPStatus(code: 200, reasonPhrase: "OK")
     /// 204 No Content.
-    public static let noContent = HTTPStatus(code: 204, reasonPhrase: "No Content")
+    package static let noContent = HTTPStatus(code: 204, reasonPhrase: "No Content")
     /// 400 Bad Request.
-    public static let badRequest = HTTPStatus(code: 400, reasonPhrase: "Bad Request")
+    package static let badRequest = HTTPStatus(code: 400, reasonPhrase: "Bad Request")
     /// 404 Not Found.
-    public static let notFound = HTTPStatus(code: 404, reasonPhrase: "Not Found")
+    package static let notFound = HTTPStatus(code: 404, reasonPhrase: "Not Found")
     /// 405 Method Not Allowed.
-    public static let methodNotAllowed = HTTPStatus(code: 405, reasonPhrase: "Method Not Allowed")
+    package static let methodNotAllowed = HTTPStatus(code: 405, reasonPhrase: "Method Not Allowed")
     /// 408 Request Timeout.
-    public static let requestTimeout = HTTPStatus(code: 408, reasonPhrase: "Request Timeout")
+    package static let requestTimeout = HTTPStatus(code: 408, reasonPhrase: "Request Timeout")
     /// 411 Length Required.
-    public static let lengthRequired = HTTPStatus(code: 411, reasonPhrase: "Length Required")
+    package static let lengthRequired = HTTPStatus(code: 411, reasonPhrase: "Length Required")
     /// 413 Content Too Large.
-    public static let contentTooLarge = HTTPStatus(code: 413, reasonPhrase: "Content Too Large")
+    package static let contentTooLarge = HTTPStatus(code: 413, reasonPhrase: "Content Too Large")
     /// 414 URI Too Long.
-    public static let uriTooLong = HTTPStatus(code: 414, reasonPhrase: "URI Too Long")
+    package static let uriTooLong = HTTPStatus(code: 414, reasonPhrase: "URI Too Long")
     /// 431 Request Header Fields Too Large.
-    public static let requestHeaderFieldsTooLarge = HTTPStatus(code: 431,
+    package static let requestHeaderFieldsTooLarge = HTTPStatus(code: 431,
                                                                reasonPhrase: "Request Header Fields Too Large")
     /// 500 Internal Server Error.
-    public static let internalServerError = HTTPStatus(code: 500, reasonPhrase: "Internal Server Error")
+    package static let internalServerError = HTTPStatus(code: 500, reasonPhrase: "Internal Server Error")
     /// 501 Not Implemented.
-    public static let notImplemented = HTTPStatus(code: 501, reasonPhrase: "Not Implemented")
+    package static let notImplemented = HTTPStatus(code: 501, reasonPhrase: "Not Implemented")
     /// 503 Service Unavailable.
-    public static let serviceUnavailable = HTTPStatus(code: 503, reasonPhrase: "Service Unavailable")
+    package static let serviceUnavailable = HTTPStatus(code: 503, reasonPhrase: "Service Unavailable")
     /// 505 HTTP Version Not Supported.
-    public static let httpVersionNotSupported = HTTPStatus(code: 505, reasonPhrase: "HTTP Version Not Supported")
+    package static let httpVersionNotSupported = HTTPStatus(code: 505, reasonPhrase: "HTTP Version Not Supported")
 
     /// The form `404 Not Found`.
-    public var description: String { "\(code) \(reasonPhrase)" }
+    package var description: String { "\(code) \(reasonPhrase)" }
 
     /// Whether a response with this status may carry a body (not 1xx, 204 or 304; RFC 9110 §6.4.1).
     var allowsBody: Bool { code >= 200 && code != 204 && code != 304 }
@@ -53,36 +53,36 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
 
 /// A response: status, header fields and body. The serializer owns the framing fields: it writes
 /// `Content-Length` and `Connection` itself (any set here are replaced) and never a `Transfer-Encoding`.
-public struct HTTPResponse: Sendable, Equatable {
+package struct HTTPResponse: Sendable, Equatable {
     /// The status.
-    public var status: HTTPStatus
+    package var status: HTTPStatus
     /// Header fields other than the framing ones, in order.
-    public var headers: HTTPHeaders
+    package var headers: HTTPHeaders
     /// The body; sent for every method but `HEAD`, whose response announces its length only.
-    public var body: [UInt8]
+    package var body: [UInt8]
 
     /// Makes a response.
-    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+    package init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// Makes a response whose body is `body` as UTF-8, of type `contentType`.
-    public init(status: HTTPStatus = .ok, contentType: String, body: String) {
+    package init(status: HTTPStatus = .ok, contentType: String, body: String) {
         self.init(status: status, headers: ["Content-Type": contentType], body: Array(body.utf8))
     }
 
     /// The `text/plain; charset=utf-8` media type.
-    public static let plainTextType = "text/plain; charset=utf-8"
+    package static let plainTextType = "text/plain; charset=utf-8"
 
     /// A plain-text response.
-    public static func text(_ text: String, status: HTTPStatus = .ok) -> HTTPResponse {
+    package static func text(_ text: String, status: HTTPStatus = .ok) -> HTTPResponse {
         HTTPResponse(status: status, contentType: plainTextType, body: text)
     }
 
     /// The `Content-Type` field, or nil.
-    public var contentType: String? {
+    package var contentType: String? {
         get { headers["Content-Type"] }
         set {
             if let newValue {
@@ -97,7 +97,7 @@ public struct HTTPResponse: Sendable, Equatable {
     /// `application/octet-stream` when there is a body and no type), `Content-Length` (the body's length,
     /// also for `HEAD`), `Connection: keep-alive` or `close`, then the body unless `includeBody` is false.
     /// Statuses that forbid a body (1xx, 204, 304) get neither body nor `Content-Length`.
-    public func serialized(keepAlive: Bool, includeBody: Bool = true) -> [UInt8] {
+    package func serialized(keepAlive: Bool, includeBody: Bool = true) -> [UInt8] {
         var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n"
         for field in headers {
             let name = field.name

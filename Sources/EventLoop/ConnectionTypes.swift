@@ -1,7 +1,7 @@
 /// Bounds for one TCP connection, and how its byte stream is cut into messages.
-public struct ConnectionLimits: Sendable, Equatable {
+package struct ConnectionLimits: Sendable, Equatable {
     /// How a connection's byte stream is cut into the messages `onFrame` delivers and `send(_:)` writes.
-    public enum Framing: Sendable, Equatable {
+    package enum Framing: Sendable, Equatable {
         /// Each message is a 4-byte big-endian payload length, then the payload (Padlock's wire protocol).
         case lengthPrefixed
         /// No framing: `onFrame` delivers each chunk of bytes as it is read from the socket (at most
@@ -14,24 +14,24 @@ public struct ConnectionLimits: Sendable, Equatable {
     ///
     /// Meaningless with `.raw` framing, where there are no frames to measure: raw chunks are at most one
     /// read buffer (64 KiB), and the owner bounds what it keeps of them.
-    public var maxFrameBytes: Int
+    package var maxFrameBytes: Int
     /// The most bytes (length prefixes included, when framed) queued for sending; a send beyond it is
     /// refused.
-    public var writeQueueBytesMax: Int
+    package var writeQueueBytesMax: Int
     /// After a refused send, the queue must drain to this many bytes before the owner hears `onWritable`.
-    public var writeQueueLowWaterBytes: Int
+    package var writeQueueLowWaterBytes: Int
     /// Whether a refused send also pauses reading until the queue drains (the default).
     ///
     /// Right for a server answering requests: it stops taking requests it cannot answer. Wrong for a side
     /// that pipelines more than the connection can buffer and must read replies to make progress (a
     /// client, or both ends of a symmetric peer link): if both ends pause, neither drains the other and
     /// the connection deadlocks. Such owners set this to false and bound their own in-flight window.
-    public var pausesReadingWhenWriteQueueFull: Bool
+    package var pausesReadingWhenWriteQueueFull: Bool
     /// How the byte stream is cut into messages; `.lengthPrefixed` unless asked otherwise.
-    public var framing: Framing
+    package var framing: Framing
 
     /// Makes limits; the defaults suit Padlock's peer and client traffic.
-    public init(maxFrameBytes: Int = 1 << 20, writeQueueBytesMax: Int = 4 << 20,
+    package init(maxFrameBytes: Int = 1 << 20, writeQueueBytesMax: Int = 4 << 20,
                 writeQueueLowWaterBytes: Int = 1 << 20, pausesReadingWhenWriteQueueFull: Bool = true,
                 framing: Framing = .lengthPrefixed) {
         precondition(maxFrameBytes >= 0 && maxFrameBytes <= Int(UInt32.max), "maxFrameBytes out of range")
@@ -47,7 +47,7 @@ public struct ConnectionLimits: Sendable, Equatable {
 }
 
 /// The answer to `TCPConnection.send(_:)`.
-public enum SendAnswer: Sendable, Equatable {
+package enum SendAnswer: Sendable, Equatable {
     /// The frame (or, on a raw connection, the bytes) is queued and will be written in order.
     case queued
     /// The write queue is full: the frame was not queued. Reading pauses, and `onWritable` is called once
@@ -61,7 +61,7 @@ public enum SendAnswer: Sendable, Equatable {
 }
 
 /// Why a TCP connection closed.
-public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
+package enum CloseReason: Sendable, Equatable, CustomStringConvertible {
     /// `close()` finished: every queued frame was written, then the connection closed.
     case closedLocally
     /// `abort()` reset the connection; queued frames were dropped.
@@ -80,7 +80,7 @@ public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
     case loopStopped
 
     /// A short phrase for logs.
-    public var description: String {
+    package var description: String {
         switch self {
         case .closedLocally: "closed locally"
         case .abortedLocally: "aborted locally"
@@ -95,14 +95,14 @@ public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What the owner hears when its connection has closed.
-public struct ConnectionClosed: Sendable, Equatable {
+package struct ConnectionClosed: Sendable, Equatable {
     /// Why the connection closed.
-    public let reason: CloseReason
+    package let reason: CloseReason
     /// Bytes of queued frames (length prefixes included, when framed) that were never written.
-    public let droppedWriteBytes: Int
+    package let droppedWriteBytes: Int
 
     /// Makes a close event (for the loop, and for test doubles of connection owners).
-    public init(reason: CloseReason, droppedWriteBytes: Int) {
+    package init(reason: CloseReason, droppedWriteBytes: Int) {
         self.reason = reason
         self.droppedWriteBytes = droppedWriteBytes
     }

@@ -1,7 +1,7 @@
 import Logging
 
 /// The answer to `DiskThread.submit`.
-public enum DiskSubmitAnswer: Sendable, Equatable {
+package enum DiskSubmitAnswer: Sendable, Equatable {
     /// The work is queued; its completion will run on the loop thread.
     case accepted
     /// `capacity` pieces of work are already in flight; nothing was queued.
@@ -17,15 +17,15 @@ public enum DiskSubmitAnswer: Sendable, Equatable {
 /// submission order, and each completion comes back through the loop's mailbox onto the loop thread, in
 /// the same order. At most `capacity` pieces of work are in flight (queued, running, or completed but not
 /// yet delivered), which also bounds the completions this thread adds to the mailbox.
-public final class DiskThread: Sendable {
+package final class DiskThread: Sendable {
     private let queue: DiskQueue
     private let completions: DiskCompletions
     private let thread: NativeThread
     /// The most pieces of work in flight at once.
-    public let capacity: Int
+    package let capacity: Int
 
     /// Starts a disk thread whose completions are delivered on `loop`.
-    public init(loop: EventLoop, name: String = "padlock-disk", capacity: Int = 1024) {
+    package init(loop: EventLoop, name: String = "padlock-disk", capacity: Int = 1024) {
         precondition(capacity > 0, "DiskThread capacity must be positive, got \(capacity)")
         self.capacity = capacity
         let queue = DiskQueue()
@@ -43,7 +43,7 @@ public final class DiskThread: Sendable {
 
     /// Queues `work` to run on the disk thread; `completion` later runs on the loop thread with its result.
     /// Loop thread only. Never blocks: a full queue answers `.overloaded`.
-    public func submit<Value: Sendable>(
+    package func submit<Value: Sendable>(
         _ work: @escaping @Sendable () throws -> Value,
         completion: @escaping (Result<Value, any Error>) -> Void
     ) -> DiskSubmitAnswer {
@@ -62,7 +62,7 @@ public final class DiskThread: Sendable {
 
     /// Finishes the work already queued, then ends the thread and waits for it. Completions of that work
     /// are delivered while the loop runs. Call it once, before stopping the loop, from any thread.
-    public func stop() {
+    package func stop() {
         queue.requestStop()
         thread.join()
     }

@@ -42,7 +42,7 @@ extension EventLoop {
     /// The completion still comes at TCP connect; sends made before the handshake finishes wait for it, and
     /// a failed handshake closes the connection with `.tlsFailed` and OpenSSL's reason.
     /// `.invalidArgument` means the expected server name could not be set.
-    public func connect(host: String, port: Int, timeout: Duration, limits: ConnectionLimits = .init(),
+    package func connect(host: String, port: Int, timeout: Duration, limits: ConnectionLimits = .init(),
                         tls: TLSContext? = nil,
                         completion: @escaping (Result<TCPConnection, UVError>) -> Void) {
         preconditionOnLoopThread("connect(host:port:)")

@@ -1,7 +1,7 @@
 import CLibUV
 
 /// The answer to a post into a loop's mailbox.
-public enum MailboxAnswer: Sendable, Equatable {
+package enum MailboxAnswer: Sendable, Equatable {
     /// The job is queued and will run on the loop thread.
     case accepted
     /// The mailbox is full; the job was not queued. Retry later or shed the work.
@@ -11,7 +11,7 @@ public enum MailboxAnswer: Sendable, Equatable {
 }
 
 /// Why the mailbox refused a job, as an error for `execute` and `submit`.
-public enum MailboxRefusal: Error, Sendable, Equatable {
+package enum MailboxRefusal: Error, Sendable, Equatable {
     /// The mailbox is full.
     case overloaded
     /// The loop is stopping or stopped.
@@ -23,12 +23,12 @@ extension EventLoop {
     ///
     /// Jobs posted from one thread run in the order they were posted. Never blocks: a full mailbox answers
     /// `.overloaded` at once.
-    public func post(_ job: @escaping @Sendable () -> Void) -> MailboxAnswer {
+    package func post(_ job: @escaping @Sendable () -> Void) -> MailboxAnswer {
         core.post(job, ignoringCapacity: false)
     }
 
     /// Queues `job` to run on the loop thread, throwing `MailboxRefusal` when the mailbox does not take it.
-    public func execute(_ job: @escaping @Sendable () -> Void) throws(MailboxRefusal) {
+    package func execute(_ job: @escaping @Sendable () -> Void) throws(MailboxRefusal) {
         switch core.post(job, ignoringCapacity: false) {
         case .accepted: return
         case .overloaded: throw .overloaded
@@ -40,7 +40,7 @@ extension EventLoop {
     ///
     /// For the async edges (startup, tests, the client library); the loop's own code never awaits.
     /// Throws `MailboxRefusal` when the mailbox refuses, or whatever `body` throws.
-    public func submit<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+    package func submit<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
             let answer = core.post({ continuation.resume(with: Result { try body() }) }, ignoringCapacity: false)
             switch answer {

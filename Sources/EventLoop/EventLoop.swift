@@ -13,7 +13,7 @@ import Synchronization
 /// Lifecycle: the loop thread starts in `init`. `stop()` refuses further mail, runs the mail already
 /// accepted, closes every handle (`uv_walk` + `uv_close`), waits for their close callbacks, closes the
 /// loop and joins the thread; its `StopReport` says how many handles were still alive (zero when clean).
-public final class EventLoop: Sendable {
+package final class EventLoop: Sendable {
     let core: LoopCore
 
     /// Creates a loop and starts its thread.
@@ -21,7 +21,7 @@ public final class EventLoop: Sendable {
     ///   - name: the thread's name, also used in log messages.
     ///   - mailboxCapacity: the most jobs the mailbox holds; posting beyond it answers `.overloaded`.
     ///   - logger: where the loop logs closed connections and other events.
-    public init(
+    package init(
         name: String = "padlock-loop", mailboxCapacity: Int = 4096,
         logger: Logger = Logger(label: "padlock.eventloop")
     ) throws(UVError) {
@@ -50,25 +50,25 @@ public final class EventLoop: Sendable {
     }
 
     /// Whether the calling thread is this loop's thread.
-    public var isOnLoopThread: Bool { core.isOnLoopThread }
+    package var isOnLoopThread: Bool { core.isOnLoopThread }
 
     /// Stops the program when called off the loop thread: for code that must only run on the loop.
-    public func preconditionOnLoopThread(_ what: @autoclosure () -> String = "", file: StaticString = #fileID,
+    package func preconditionOnLoopThread(_ what: @autoclosure () -> String = "", file: StaticString = #fileID,
                                          line: UInt = #line) {
         precondition(core.isOnLoopThread, "not on loop thread '\(core.name)': \(what())", file: file, line: line)
     }
 
     /// The loop's monotonic time (libuv's cached loop time, in milliseconds). Loop thread only.
-    public var now: Ticks {
+    package var now: Ticks {
         preconditionOnLoopThread("now")
         return Ticks(milliseconds: uv_now(core.loop))
     }
 
     /// The logger the loop and its connections use.
-    public var logger: Logger { core.logger }
+    package var logger: Logger { core.logger }
 
     /// Asks the loop to stop without waiting; safe from any thread, including the loop thread itself.
-    public func requestStop() {
+    package func requestStop() {
         core.requestStop()
     }
 
@@ -77,26 +77,26 @@ public final class EventLoop: Sendable {
     /// Must not be called on the loop thread (use `requestStop` there). Calling it again returns the same
     /// report.
     @discardableResult
-    public func stop() -> StopReport {
+    package func stop() -> StopReport {
         precondition(!core.isOnLoopThread, "stop() called on loop thread '\(core.name)'; use requestStop()")
         core.requestStop()
         return core.joinThread()
     }
 
     /// Counts the handles the loop still holds, including ones that are closing (`uv_walk`). Loop thread only.
-    public func countLiveHandles() -> Int {
+    package func countLiveHandles() -> Int {
         preconditionOnLoopThread("countLiveHandles")
         return core.countLiveHandles()
     }
 }
 
 /// What a stopped loop left behind.
-public struct StopReport: Sendable, Equatable {
+package struct StopReport: Sendable, Equatable {
     /// Handles still registered with the loop after every close callback ran (zero for a clean stop).
-    public let liveHandles: Int
+    package let liveHandles: Int
     /// The failure `uv_loop_close` reported, nil when the loop closed.
-    public let closeError: UVError?
+    package let closeError: UVError?
 
     /// Whether the loop closed with no live handles.
-    public var isClean: Bool { liveHandles == 0 && closeError == nil }
+    package var isClean: Bool { liveHandles == 0 && closeError == nil }
 }

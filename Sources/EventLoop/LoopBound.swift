@@ -3,7 +3,7 @@
 /// The value may travel inside `@Sendable` closures (mailbox jobs), but reading or writing it anywhere
 /// other than on `loop`'s thread stops the program. This is how loop-confined objects, such as a
 /// `TCPConnection`, are handed between mailbox jobs.
-public struct LoopBound<Value>: @unchecked Sendable {
+package struct LoopBound<Value>: @unchecked Sendable {
     private final class Box {
         var value: Value
         init(_ value: Value) { self.value = value }
@@ -11,17 +11,17 @@ public struct LoopBound<Value>: @unchecked Sendable {
 
     private let box: Box
     /// The loop whose thread may use the value.
-    public let loop: EventLoop
+    package let loop: EventLoop
 
     /// Wraps `value`. Loop thread only, so the value cannot also be in use elsewhere.
-    public init(_ value: Value, loop: EventLoop) {
+    package init(_ value: Value, loop: EventLoop) {
         loop.preconditionOnLoopThread("LoopBound.init")
         self.box = Box(value)
         self.loop = loop
     }
 
     /// The wrapped value. Loop thread only.
-    public var value: Value {
+    package var value: Value {
         get {
             loop.preconditionOnLoopThread("LoopBound.value")
             return box.value

@@ -4,7 +4,7 @@ import CLibUV
 ///
 /// Loop thread only. A cancelled timer never fires again, even when its deadline already passed in the
 /// current loop iteration. A one-shot timer releases its handle after firing.
-public final class LoopTimer: LoopHandleOwner {
+package final class LoopTimer: LoopHandleOwner {
     private let core: LoopCore
     private let repeats: Bool
     /// Nil once the timer fired (one-shot) or was cancelled; the handle is then closing.
@@ -26,13 +26,13 @@ public final class LoopTimer: LoopHandleOwner {
     }
 
     /// Whether the timer may still fire.
-    public var isActive: Bool {
+    package var isActive: Bool {
         core.assertOnLoopThread("LoopTimer.isActive")
         return handle != nil
     }
 
     /// Stops the timer for good; it never fires after this returns. Cancelling twice is harmless.
-    public func cancel() {
+    package func cancel() {
         core.assertOnLoopThread("LoopTimer.cancel")
         guard let handle else { return }
         self.handle = nil
@@ -69,7 +69,7 @@ extension EventLoop {
     /// Delays are rounded up to whole milliseconds (timers never fire early); timers with the same
     /// deadline fire in the order they were scheduled.
     @discardableResult
-    public func schedule(after delay: Duration, repeating interval: Duration? = nil,
+    package func schedule(after delay: Duration, repeating interval: Duration? = nil,
                          _ body: @escaping () -> Void) -> LoopTimer {
         preconditionOnLoopThread("schedule(after:)")
         precondition(interval.map { $0 > .zero } ?? true, "repeat interval must be positive, got \(interval!)")

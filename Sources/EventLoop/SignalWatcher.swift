@@ -6,29 +6,29 @@
 import CLibUV
 
 /// A POSIX signal number, such as interrupt (SIGINT) or terminate (SIGTERM).
-public struct Signal: Hashable, Sendable, CustomStringConvertible {
+package struct Signal: Hashable, Sendable, CustomStringConvertible {
     /// The signal number.
-    public let rawValue: Int32
+    package let rawValue: Int32
 
     /// Wraps a signal number.
-    public init(rawValue: Int32) {
+    package init(rawValue: Int32) {
         self.rawValue = rawValue
     }
 
     /// SIGINT, sent by Ctrl-C.
-    public static let interrupt = Signal(rawValue: SIGINT)
+    package static let interrupt = Signal(rawValue: SIGINT)
     /// SIGTERM, sent by `kill` and service managers.
-    public static let terminate = Signal(rawValue: SIGTERM)
+    package static let terminate = Signal(rawValue: SIGTERM)
     /// SIGHUP, by convention "reload the configuration".
-    public static let hangup = Signal(rawValue: SIGHUP)
+    package static let hangup = Signal(rawValue: SIGHUP)
 
     /// The form `signal 15`.
-    public var description: String { "signal \(rawValue)" }
+    package var description: String { "signal \(rawValue)" }
 }
 
 /// Delivers signals to a callback on the loop thread (through `uv_signal_t`, so the callback runs as
 /// ordinary loop code, not in a signal handler). Create it with `EventLoop.watch(signals:_:)`.
-public final class SignalWatcher {
+package final class SignalWatcher {
     private var watchers: [SignalHandleOwner]
 
     fileprivate init(watchers: [SignalHandleOwner]) {
@@ -36,7 +36,7 @@ public final class SignalWatcher {
     }
 
     /// Stops watching; the signals get their previous disposition back. Loop thread only.
-    public func cancel() {
+    package func cancel() {
         for watcher in watchers { watcher.cancel() }
         watchers = []
     }
@@ -97,7 +97,7 @@ private func signalArrived(_ handle: UnsafeMutablePointer<uv_signal_t>?, _ numbe
 extension EventLoop {
     /// Calls `body` on the loop thread each time one of `signals` arrives, until the watcher is cancelled
     /// or the loop stops. For the executables' SIGINT/SIGTERM shutdown. Loop thread only.
-    public func watch(signals: [Signal], _ body: @escaping (Signal) -> Void) throws(UVError) -> SignalWatcher {
+    package func watch(signals: [Signal], _ body: @escaping (Signal) -> Void) throws(UVError) -> SignalWatcher {
         preconditionOnLoopThread("watch(signals:)")
         var owners: [SignalHandleOwner] = []
         for signal in signals {

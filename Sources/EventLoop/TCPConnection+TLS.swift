@@ -5,7 +5,7 @@ import Logging
 
 extension TCPConnection {
     /// Whether this connection is encrypted (made by a listener or connect given a `TLSContext`).
-    public var usesTLS: Bool { tls != nil }
+    package var usesTLS: Bool { tls != nil }
 
     /// Takes the first handshake step: a client writes its hello; a server just waits for one.
     func startTLSIfNeeded() {

@@ -18,7 +18,7 @@ extension TCPConnection {
     /// count toward the queue exactly as a frame's bytes do, without a prefix. On a TLS connection the
     /// queue counts the same plaintext bytes (ciphertext adds a little per record), and sends made before
     /// the handshake finishes wait in order until it does.
-    public func send(_ payload: [UInt8]) -> SendAnswer {
+    package func send(_ payload: [UInt8]) -> SendAnswer {
         core.assertOnLoopThread("TCPConnection.send")
         guard state == .open, let handle = liveHandle else { return .closed }
         let writeBytes = queuedBytes(forPayloadBytes: payload.count)

@@ -17,7 +17,7 @@ import Logging
 /// exceed it is refused (`.backpressure`) and `onWritable` fires once the queue is below its low-water
 /// mark. Meanwhile reading pauses (unless `limits.pausesReadingWhenWriteQueueFull` is false), so a peer
 /// that does not drain our replies cannot make us buffer its requests without bound.
-public final class TCPConnection: LoopHandleOwner {
+package final class TCPConnection: LoopHandleOwner {
     enum State {
         /// Reading and writing.
         case open
@@ -31,17 +31,17 @@ public final class TCPConnection: LoopHandleOwner {
 
     let core: LoopCore
     /// A number unique on this loop, for log messages.
-    public let number: Int
+    package let number: Int
     /// This connection's bounds.
-    public let limits: ConnectionLimits
+    package let limits: ConnectionLimits
 
     /// Called with each received frame's payload, in order. On a raw connection, called with each chunk
     /// of bytes as it is read (never empty, at most 64 KiB, cut wherever the kernel cut the stream).
-    public var onFrame: (([UInt8]) -> Void)?
+    package var onFrame: (([UInt8]) -> Void)?
     /// Called once when the connection has closed, with the reason.
-    public var onClose: ((ConnectionClosed) -> Void)?
+    package var onClose: ((ConnectionClosed) -> Void)?
     /// Called after a refused send, once the write queue has drained below its low-water mark.
-    public var onWritable: (() -> Void)?
+    package var onWritable: (() -> Void)?
 
     var state = State.open
     /// Nil once the handle is closed; valid while `state` is not `.closed`.
@@ -58,10 +58,10 @@ public final class TCPConnection: LoopHandleOwner {
     var isDelivering = false
     /// Bytes sent and not yet written: gathered in `corked`, or handed to `uv_write` whose callbacks have
     /// not run yet.
-    public internal(set) var queuedWriteBytes = 0
+    package internal(set) var queuedWriteBytes = 0
     /// The numeric address at the other end (`127.0.0.1`, `::1`), for an accepted connection; nil for one
     /// this side dialed, or when the system could not say.
-    public internal(set) var remoteHost: String?
+    package internal(set) var remoteHost: String?
     /// Frames (with their prefixes) or raw bytes sent during this loop iteration, written together when it
     /// ends (`LoopCore.flushCorkedWrites`).
     var corked: [UInt8] = []
@@ -86,7 +86,7 @@ public final class TCPConnection: LoopHandleOwner {
     }
 
     /// Whether the connection still accepts sends.
-    public var isOpen: Bool {
+    package var isOpen: Bool {
         core.assertOnLoopThread("TCPConnection.isOpen")
         return state == .open && liveHandle != nil
     }
@@ -100,7 +100,7 @@ public final class TCPConnection: LoopHandleOwner {
     }
 
     /// Stops delivering frames or raw chunks (and reading from the socket) until `resumeReading()`.
-    public func pauseReading() {
+    package func pauseReading() {
         core.assertOnLoopThread("TCPConnection.pauseReading")
         pausedByOwner = true
         updateReading()
@@ -108,7 +108,7 @@ public final class TCPConnection: LoopHandleOwner {
 
     /// Resumes delivering frames after `pauseReading()`; frames (or a raw chunk) already buffered are
     /// delivered first.
-    public func resumeReading() {
+    package func resumeReading() {
         core.assertOnLoopThread("TCPConnection.resumeReading")
         pausedByOwner = false
         updateReading()
@@ -119,7 +119,7 @@ public final class TCPConnection: LoopHandleOwner {
     ///
     /// On a TLS connection close_notify goes out first. Sends still waiting for a handshake that has not
     /// completed are dropped and counted in `ConnectionClosed.droppedWriteBytes`.
-    public func close() {
+    package func close() {
         core.assertOnLoopThread("TCPConnection.close")
         guard state == .open, liveHandle != nil else { return }
         prepareTLSForClose()
@@ -144,7 +144,7 @@ public final class TCPConnection: LoopHandleOwner {
 
     /// Abortive close: sends a reset (`uv_tcp_close_reset`), drops queued frames (reported in
     /// `ConnectionClosed.droppedWriteBytes`) and closes. `onClose` follows with `.abortedLocally`.
-    public func abort() {
+    package func abort() {
         core.assertOnLoopThread("TCPConnection.abort")
         guard state == .open || state == .flushing, let handle = liveHandle else { return }
         stopReading()

@@ -13,7 +13,7 @@ import Logging
 /// coming) closes the listening socket for `acceptPause` and listens again on the same port afterwards;
 /// clients meanwhile see "connection refused" and try another node. Failures are logged at most once per
 /// 10 s, with the count of those left out.
-public final class TCPListener: LoopHandleOwner {
+package final class TCPListener: LoopHandleOwner {
     private let core: LoopCore
     private let host: String
     private let backlog: Int32
@@ -22,14 +22,14 @@ public final class TCPListener: LoopHandleOwner {
     private var handle: UnsafeMutablePointer<uv_tcp_t>?
     private var onAccept: ((TCPConnection) -> Void)?
     /// The port the listener is bound to (the one the system chose when asked for port 0).
-    public let port: Int
+    package let port: Int
     /// Hears each failed accept, with the error; answers whether it closed a connection (so a descriptor is
     /// free for the next accept). Nil, or an answer of false, pauses listening for `acceptPause`.
-    public var onAcceptError: ((UVError) -> Bool)?
+    package var onAcceptError: ((UVError) -> Bool)?
     /// How long listening pauses after an accept failure nothing could relieve.
-    public var acceptPause: Duration = .seconds(1)
+    package var acceptPause: Duration = .seconds(1)
     /// Whether listening is paused after accept failures (the socket is closed until the pause ends).
-    public private(set) var isPaused = false
+    package private(set) var isPaused = false
     private var isClosed = false
     private var failuresInRow = 0
     private var failureLog = FailureLog()
@@ -72,7 +72,7 @@ public final class TCPListener: LoopHandleOwner {
     }
 
     /// Stops listening. Connections already accepted stay open. Closing twice is harmless.
-    public func close() {
+    package func close() {
         core.assertOnLoopThread("TCPListener.close")
         isClosed = true
         onAccept = nil
@@ -223,7 +223,7 @@ extension EventLoop {
     ///
     /// With a server-side `tls` context every accepted connection is encrypted: frames are delivered once
     /// the handshake (and the client's certificate, when the context asks for one) has been accepted.
-    public func listen(host: String, port: Int, backlog: Int32 = 511, limits: ConnectionLimits = .init(),
+    package func listen(host: String, port: Int, backlog: Int32 = 511, limits: ConnectionLimits = .init(),
                        tls: TLSContext? = nil,
                        onAccept: @escaping (TCPConnection) -> Void) throws(UVError) -> TCPListener {
         preconditionOnLoopThread("listen(host:port:)")

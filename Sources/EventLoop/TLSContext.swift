@@ -11,15 +11,15 @@ import COpenSSL
 ///
 /// OpenSSL's `SSL_CTX` may be shared by connections on several threads once it is set up, which is why the
 /// type is `Sendable`; nothing changes it after `init`.
-public final class TLSContext: @unchecked Sendable {
+package final class TLSContext: @unchecked Sendable {
     /// Which end of the handshake connections made with this context play.
-    public enum Side: Sendable, Equatable {
+    package enum Side: Sendable, Equatable {
         case server
         case client
     }
 
     /// Whether a server asks its clients for certificates.
-    public enum ClientCertificates: String, Sendable, Equatable, CaseIterable {
+    package enum ClientCertificates: String, Sendable, Equatable, CaseIterable {
         /// Clients are not asked for a certificate.
         case none
         /// Clients are asked; one that presents a certificate must present a valid one.
@@ -29,10 +29,10 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     /// Which end this context is for.
-    public let side: Side
+    package let side: Side
     /// On the client side, the name the server's certificate must carry when `connect` is not told
     /// otherwise; nil means the host that was dialled.
-    public let serverName: String?
+    package let serverName: String?
     let context: OpaquePointer
 
     private init(side: Side, serverName: String?) throws(TLSError) {
@@ -56,7 +56,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// A server-side context: the certificate chain and key the server presents, and, when clients must or
     /// may present certificates, the CA bundle they are verified against.
-    public static func server(certificateChainFile: String, privateKeyFile: String, trustedCAFile: String? = nil,
+    package static func server(certificateChainFile: String, privateKeyFile: String, trustedCAFile: String? = nil,
                               clientCertificates: ClientCertificates = .none) throws(TLSError) -> TLSContext {
         let tls = try TLSContext(side: .server, serverName: nil)
         try tls.loadIdentity(certificateChainFile: certificateChainFile, privateKeyFile: privateKeyFile)
@@ -79,7 +79,7 @@ public final class TLSContext: @unchecked Sendable {
     /// A client-side context: the CA bundle the server's certificate is verified against (nil: the
     /// system's default trust store), an optional certificate chain and key to present when the server asks,
     /// and the name the server's certificate must carry (nil: the host dialled; an IP address or DNS name).
-    public static func client(trustedCAFile: String?, certificateChainFile: String? = nil,
+    package static func client(trustedCAFile: String?, certificateChainFile: String? = nil,
                               privateKeyFile: String? = nil, serverName: String? = nil) throws(TLSError) -> TLSContext {
         let tls = try TLSContext(side: .client, serverName: serverName)
         if let trustedCAFile {

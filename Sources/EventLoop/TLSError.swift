@@ -2,9 +2,9 @@
 ///
 /// Thrown by `TLSContext.server(...)` and `TLSContext.client(...)` with the file involved and OpenSSL's own
 /// reason, so an operator can tell a missing file from a key that does not match its certificate.
-public struct TLSError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct TLSError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Which step of building the context failed.
-    public enum Step: String, Hashable, Sendable {
+    package enum Step: String, Hashable, Sendable {
         /// Loading the certificate chain (PEM, leaf first).
         case certificateChain = "certificate chain"
         /// Loading the private key (PEM).
@@ -18,21 +18,21 @@ public struct TLSError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The step that failed.
-    public let step: Step
+    package let step: Step
     /// The file the step read, when it read one.
-    public let file: String?
+    package let file: String?
     /// OpenSSL's reason, such as `error:8000000A:system library::No such file or directory`.
-    public let reason: String
+    package let reason: String
 
     /// Makes an error (for the event loop, and for tests of code that reports these).
-    public init(step: Step, file: String?, reason: String) {
+    package init(step: Step, file: String?, reason: String) {
         self.step = step
         self.file = file
         self.reason = reason
     }
 
     /// One line for logs and for a program's exit message.
-    public var description: String {
+    package var description: String {
         if let file { return "\(step.rawValue) \(file): \(reason)" }
         return "\(step.rawValue): \(reason)"
     }

@@ -5,31 +5,31 @@ import CLibUV
 /// The layers above (Raft, session expiry) count time in ticks and never read a wall clock; this type keeps
 /// loop time apart from other integers. It comes from libuv's cached loop time (`uv_now`), which is
 /// monotonic and updated once per loop iteration.
-public struct Ticks: Hashable, Comparable, Sendable, CustomStringConvertible {
+package struct Ticks: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Milliseconds since the clock's origin.
-    public let milliseconds: UInt64
+    package let milliseconds: UInt64
 
     /// Makes a point in time from milliseconds since the clock's origin.
-    public init(milliseconds: UInt64) {
+    package init(milliseconds: UInt64) {
         self.milliseconds = milliseconds
     }
 
     /// Orders two points in time.
-    public static func < (lhs: Ticks, rhs: Ticks) -> Bool { lhs.milliseconds < rhs.milliseconds }
+    package static func < (lhs: Ticks, rhs: Ticks) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
     /// The point `duration` after `base` (durations are rounded up to whole milliseconds).
-    public static func + (base: Ticks, duration: Duration) -> Ticks {
+    package static func + (base: Ticks, duration: Duration) -> Ticks {
         Ticks(milliseconds: base.milliseconds &+ duration.wholeMillisecondsRoundedUp)
     }
 
     /// The time elapsed from `earlier` to `later`, or zero when `earlier` is not before `later`.
-    public static func - (later: Ticks, earlier: Ticks) -> Duration {
+    package static func - (later: Ticks, earlier: Ticks) -> Duration {
         guard later > earlier else { return .zero }
         return .milliseconds(Int64(later.milliseconds - earlier.milliseconds))
     }
 
     /// The form `1234ms`.
-    public var description: String { "\(milliseconds)ms" }
+    package var description: String { "\(milliseconds)ms" }
 }
 
 extension Duration {

@@ -16,35 +16,35 @@ import Synchronization
 /// await proxy.setFault(.pass)
 /// await proxy.stop()
 /// ```
-public final class FaultProxy: Sendable {
+package final class FaultProxy: Sendable {
     /// What the proxy has done so far; read it with ``counters``.
-    public struct Counters: Sendable, Hashable {
+    package struct Counters: Sendable, Hashable {
         /// Client connections accepted (including ones reset at once while ``ProxyFault/reset`` was set).
-        public var connectionsAccepted = 0
+        package var connectionsAccepted = 0
         /// Pairs of client and upstream connections not yet fully closed.
-        public var connectionsOpen = 0
+        package var connectionsOpen = 0
         /// Client connections reset because ``ProxyFault/reset`` was set.
-        public var connectionsReset = 0
+        package var connectionsReset = 0
         /// Client connections closed because the upstream server could not be reached.
-        public var upstreamConnectFailures = 0
+        package var upstreamConnectFailures = 0
         /// Bytes written to the upstream server.
-        public var bytesToUpstream = 0
+        package var bytesToUpstream = 0
         /// Bytes written to clients.
-        public var bytesToClient = 0
+        package var bytesToClient = 0
         /// Bytes from clients dropped by a black hole (or a cut, or a reset).
-        public var bytesDroppedToUpstream = 0
+        package var bytesDroppedToUpstream = 0
         /// Bytes from the upstream server dropped by a black hole, a cut or a reset.
-        public var bytesDroppedToClient = 0
+        package var bytesDroppedToClient = 0
         /// Connections cut by ``ProxyFault/cutAfterNextRequest``.
-        public var cuts = 0
+        package var cuts = 0
     }
 
     /// The loopback port the proxy listens on.
-    public let port: Int
+    package let port: Int
     /// The host the proxy listens on.
-    public let host: String
+    package let host: String
     /// Where every connection is forwarded, as `host:port`.
-    public let upstream: String
+    package let upstream: String
     private let loop: EventLoop
     private let core: LoopBound<ProxyCore>
     private let shared: ProxyShared
@@ -54,7 +54,7 @@ public final class FaultProxy: Sendable {
     /// `connectTimeout`; a client whose upstream cannot be reached is reset.
     ///
     /// Throws the `UVError` of a failed listen (or of starting the loop).
-    public init(
+    package init(
         upstreamHost: String = "127.0.0.1", upstreamPort: Int, host: String = "127.0.0.1", listenPort: Int = 0,
         connectTimeout: Duration = .seconds(1), name: String = "fault-proxy",
         logger: Logger = Logger(label: "padlock.faultproxy")
@@ -83,18 +83,18 @@ public final class FaultProxy: Sendable {
     }
 
     /// The address clients connect to, as `host:port`.
-    public var address: String { "\(host):\(port)" }
+    package var address: String { "\(host):\(port)" }
 
     /// The fault in effect now (``ProxyFault/cutAfterNextRequest`` turns back into ``ProxyFault/pass``
     /// once it has cut a connection).
-    public var fault: ProxyFault { shared.state.withLock { $0.fault } }
+    package var fault: ProxyFault { shared.state.withLock { $0.fault } }
 
     /// A snapshot of what the proxy has done so far.
-    public var counters: Counters { shared.state.withLock { $0.counters } }
+    package var counters: Counters { shared.state.withLock { $0.counters } }
 
     /// Puts `fault` in effect; returns once the proxy's loop applies it, so traffic after the return sees
     /// it. A no-op once the proxy stopped.
-    public func setFault(_ fault: ProxyFault) async {
+    package func setFault(_ fault: ProxyFault) async {
         let core = self.core
         _ = try? await loop.submit { core.value.setFault(fault) }
     }
@@ -102,7 +102,7 @@ public final class FaultProxy: Sendable {
     /// Resets every connection and stops the proxy's loop; the report says whether every handle closed.
     /// Calling it twice is harmless.
     @discardableResult
-    public func stop() async -> StopReport {
+    package func stop() async -> StopReport {
         let core = self.core
         _ = try? await loop.submit { core.value.shutDown() }
         return loop.stop()

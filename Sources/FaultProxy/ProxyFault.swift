@@ -1,5 +1,5 @@
 /// One way of a proxied connection.
-public enum ProxyDirection: Sendable, Hashable, CustomStringConvertible {
+package enum ProxyDirection: Sendable, Hashable, CustomStringConvertible {
     /// Bytes the client sends, on their way to the upstream server.
     case toUpstream
     /// Bytes the upstream server sends, on their way to the client.
@@ -11,7 +11,7 @@ public enum ProxyDirection: Sendable, Hashable, CustomStringConvertible {
     func covers(_ one: ProxyDirection) -> Bool { self == .both || self == one }
 
     /// The direction's name.
-    public var description: String {
+    package var description: String {
         switch self {
         case .toUpstream: "toUpstream"
         case .toClient: "toClient"
@@ -22,7 +22,7 @@ public enum ProxyDirection: Sendable, Hashable, CustomStringConvertible {
 
 /// What a ``FaultProxy`` does to the traffic passing through it. One fault is in effect at a time; setting a
 /// new one replaces it.
-public enum ProxyFault: Sendable, Hashable, CustomStringConvertible {
+package enum ProxyFault: Sendable, Hashable, CustomStringConvertible {
     /// Forwards every byte, in order, as soon as it is read.
     case pass
     /// Accepts and keeps connections (and connects them upstream) but drops the bytes going `direction`:
@@ -39,7 +39,7 @@ public enum ProxyFault: Sendable, Hashable, CustomStringConvertible {
     case cutAfterNextRequest
 
     /// A short phrase for logs.
-    public var description: String {
+    package var description: String {
         switch self {
         case .pass: "pass"
         case .blackHole(let direction): "black hole (\(direction))"

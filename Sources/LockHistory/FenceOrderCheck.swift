@@ -13,13 +13,13 @@ import PadlockTypes
 ///
 /// A session that gets the same fence twice for the same key and mode looks like a reentrant repeat here;
 /// the linearizability checker catches it when a release came in between.
-public struct FenceOrderCheck: Sendable {
+package struct FenceOrderCheck: Sendable {
     /// A checker; it has no settings.
-    public init() {}
+    package init() {}
 
     /// Every fence-order violation in `history`, in the byte order of each group's first key; within a group,
     /// shared fences (by fence) before fences going backwards (by the later grant's invoke instant).
-    public func check(_ history: [LockOperation]) -> [FenceOrderViolation] {
+    package func check(_ history: [LockOperation]) -> [FenceOrderViolation] {
         LinearizabilityChecker.requireUniqueIDs(history)
         var violations: [FenceOrderViolation] = []
         for group in ConflictGroups.partition(history) {
@@ -88,9 +88,9 @@ public struct FenceOrderCheck: Sendable {
 }
 
 /// Two grants whose fences contradict the way fences are handed out.
-public struct FenceOrderViolation: Hashable, Sendable, CustomStringConvertible {
+package struct FenceOrderViolation: Hashable, Sendable, CustomStringConvertible {
     /// Which rule the two grants break.
-    public enum Kind: Hashable, Sendable {
+    package enum Kind: Hashable, Sendable {
         /// Both carry the same fence, but one entry could not have granted both.
         case fenceShared
         /// `earlier` completed before `later` was invoked, yet `later`'s fence is not higher.
@@ -98,16 +98,16 @@ public struct FenceOrderViolation: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The rule broken.
-    public var kind: Kind
+    package var kind: Kind
     /// The keys of the conflict group, in byte order.
-    public var keys: [LockKey]
+    package var keys: [LockKey]
     /// For `fenceShared`, the grant invoked first; for `fenceWentBackwards`, the one that completed first.
-    public var earlier: LockOperation
+    package var earlier: LockOperation
     /// The other grant.
-    public var later: LockOperation
+    package var later: LockOperation
 
     /// Both operations and the rule, in words.
-    public var description: String {
+    package var description: String {
         switch kind {
         case .fenceShared:
             "fence handed out twice: \(earlier) and \(later) cannot have been granted by one entry"

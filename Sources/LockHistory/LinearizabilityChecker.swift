@@ -5,23 +5,23 @@ import PadlockTypes
 /// The history is split into conflict groups (keys that overlap, transitively); each group is searched on
 /// its own with Wing & Gong's algorithm and Lowe's memoization, within `maxSteps` steps. A group that needs
 /// more is reported `inconclusive`, never given a verdict it has not proved.
-public struct LinearizabilityChecker: Sendable {
+package struct LinearizabilityChecker: Sendable {
     /// The default bound on one group's search: well under a second and tens of megabytes in a release
     /// build, while a linearizable group of a few thousand operations from eight processes needs thousands.
-    public static let maxStepsDefault = 1_000_000
+    package static let maxStepsDefault = 1_000_000
 
     /// Steps one group's search may take (one model step tried, or one undo) before it gives up.
-    public var maxSteps: Int
+    package var maxSteps: Int
 
     /// A checker whose searches stop after `maxSteps` steps per conflict group.
-    public init(maxSteps: Int = LinearizabilityChecker.maxStepsDefault) {
+    package init(maxSteps: Int = LinearizabilityChecker.maxStepsDefault) {
         precondition(maxSteps > 0, "maxSteps must be positive, not \(maxSteps)")
         self.maxSteps = maxSteps
     }
 
     /// Checks `history`, whose operation ids must be unique. The report lists every group in the byte order
     /// of its first key, so the same history always gives the same report.
-    public func check(_ history: [LockOperation]) -> LinearizabilityReport {
+    package func check(_ history: [LockOperation]) -> LinearizabilityReport {
         Self.requireUniqueIDs(history)
         var groups: [LinearizabilityReport.Group] = []
         var violations: [Violation] = []
@@ -53,9 +53,9 @@ public struct LinearizabilityChecker: Sendable {
 }
 
 /// What the checker found: a verdict per conflict group and an explanation of every violation.
-public struct LinearizabilityReport: Hashable, Sendable, CustomStringConvertible {
+package struct LinearizabilityReport: Hashable, Sendable, CustomStringConvertible {
     /// The verdict on a group, or on the whole history.
-    public enum Verdict: Hashable, Sendable, CustomStringConvertible {
+    package enum Verdict: Hashable, Sendable, CustomStringConvertible {
         /// A linearization exists.
         case linearizable
         /// No linearization exists.
@@ -64,7 +64,7 @@ public struct LinearizabilityReport: Hashable, Sendable, CustomStringConvertible
         case inconclusive
 
         /// The verdict's name.
-        public var description: String {
+        package var description: String {
             switch self {
             case .linearizable: "linearizable"
             case .violation: "violation"
@@ -74,32 +74,32 @@ public struct LinearizabilityReport: Hashable, Sendable, CustomStringConvertible
     }
 
     /// One conflict group and its verdict.
-    public struct Group: Hashable, Sendable {
+    package struct Group: Hashable, Sendable {
         /// The group's keys, in byte order.
-        public var keys: [LockKey]
+        package var keys: [LockKey]
         /// The operations checked in this group (those answered `failed` are left out; `endSession` is
         /// counted in every group that mentions its session).
-        public var operationCount: Int
+        package var operationCount: Int
         /// The group's verdict.
-        public var verdict: Verdict
+        package var verdict: Verdict
         /// The search steps the verdict took.
-        public var steps: Int
+        package var steps: Int
     }
 
     /// Every conflict group, in the byte order of its first key.
-    public var groups: [Group]
+    package var groups: [Group]
     /// One explanation per group found in violation, in the same order.
-    public var violations: [Violation]
+    package var violations: [Violation]
 
     /// `violation` if any group is in violation, else `inconclusive` if any group is, else `linearizable`.
-    public var verdict: Verdict {
+    package var verdict: Verdict {
         if groups.contains(where: { $0.verdict == .violation }) { return .violation }
         if groups.contains(where: { $0.verdict == .inconclusive }) { return .inconclusive }
         return .linearizable
     }
 
     /// The overall verdict, a line per undecided group, and every violation.
-    public var description: String {
+    package var description: String {
         var lines = ["\(verdict): \(groups.count) conflict groups"]
         for group in groups where group.verdict == .inconclusive {
             lines.append(

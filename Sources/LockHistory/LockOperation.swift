@@ -5,23 +5,23 @@ import PadlockTypes
 /// `invoke` and `complete` are real-time instants in nanoseconds on one clock shared by every process of the
 /// history. An operation whose outcome is unknown (a timeout, a cut connection) has `complete == nil` and
 /// `outcome == nil`: it may have taken effect at any instant after `invoke`, or never.
-public struct LockOperation: Hashable, Sendable, CustomStringConvertible {
+package struct LockOperation: Hashable, Sendable, CustomStringConvertible {
     /// Unique within one history; reports name operations by it.
-    public let id: Int
+    package let id: Int
     /// The client process that performed the operation (reports only; never used to order operations).
-    public let process: Int
+    package let process: Int
     /// When the request was sent, in nanoseconds.
-    public let invoke: UInt64
+    package let invoke: UInt64
     /// When the answer arrived, in nanoseconds; `nil` when the outcome is unknown.
-    public let complete: UInt64?
+    package let complete: UInt64?
     /// What was asked.
-    public let action: LockAction
+    package let action: LockAction
     /// What was answered; `nil` exactly when `complete` is `nil`.
-    public let outcome: LockOutcome?
+    package let outcome: LockOutcome?
 
     /// Records one operation. A known outcome needs a completion instant and an unknown one must have none,
     /// and an operation cannot complete before it was invoked: both are programmer errors of the recorder.
-    public init(
+    package init(
         id: Int, process: Int, invoke: UInt64, complete: UInt64?, action: LockAction, outcome: LockOutcome?
     ) {
         precondition(
@@ -40,11 +40,11 @@ public struct LockOperation: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether the answer never arrived, so the operation may or may not have taken effect.
-    public var isOutcomeUnknown: Bool { complete == nil }
+    package var isOutcomeUnknown: Bool { complete == nil }
 
     /// One line: id, process, time window, action and outcome, e.g.
     /// `#7 p2 [1000, 2000] acquire session-3 acme/1 exclusive → granted fence-9`.
-    public var description: String {
+    package var description: String {
         let end = complete.map(String.init) ?? "?"
         let answer = outcome.map(\.description) ?? "unknown outcome"
         return "#\(id) p\(process) [\(invoke), \(end)] \(action) → \(answer)"
@@ -52,7 +52,7 @@ public struct LockOperation: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// What a client asked the lock service to do.
-public enum LockAction: Hashable, Sendable, CustomStringConvertible {
+package enum LockAction: Hashable, Sendable, CustomStringConvertible {
     /// Acquire `key` in `mode` for `session` (try-lock or with a wait time: the history does not care).
     case acquire(session: SessionID, key: LockKey, mode: LockMode)
     /// Release the session's lock on exactly `key`, granted with `fence`.
@@ -65,7 +65,7 @@ public enum LockAction: Hashable, Sendable, CustomStringConvertible {
     case forceUnlock(key: LockKey)
 
     /// The key the action names, if any (`endSession` names none).
-    public var key: LockKey? {
+    package var key: LockKey? {
         switch self {
         case let .acquire(_, key, _), let .release(_, key, _), let .checkFence(key, _), let .forceUnlock(key):
             key
@@ -74,7 +74,7 @@ public enum LockAction: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The session the action is performed for, if any (`checkFence` and `forceUnlock` have none).
-    public var session: SessionID? {
+    package var session: SessionID? {
         switch self {
         case let .acquire(session, _, _), let .release(session, _, _), let .endSession(session): session
         case .checkFence, .forceUnlock: nil
@@ -82,7 +82,7 @@ public enum LockAction: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Words, e.g. `acquire session-3 acme/1 exclusive`.
-    public var description: String {
+    package var description: String {
         switch self {
         case let .acquire(session, key, mode): "acquire \(session) \(key) \(mode)"
         case let .release(session, key, fence): "release \(session) \(key) \(fence)"
@@ -94,24 +94,24 @@ public enum LockAction: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A current holder named by a refusal: the session and the fence of its grant.
-public struct HolderRef: Hashable, Sendable, CustomStringConvertible {
+package struct HolderRef: Hashable, Sendable, CustomStringConvertible {
     /// The session holding the conflicting lock.
-    public var session: SessionID
+    package var session: SessionID
     /// The fence of that lock's grant.
-    public var fence: FenceToken
+    package var fence: FenceToken
 
     /// Names the holder `session` whose conflicting lock was granted with `fence`.
-    public init(session: SessionID, fence: FenceToken) {
+    package init(session: SessionID, fence: FenceToken) {
         self.session = session
         self.fence = fence
     }
 
     /// Words, e.g. `session-2 (fence-4)`.
-    public var description: String { "\(session) (\(fence))" }
+    package var description: String { "\(session) (\(fence))" }
 }
 
 /// What the lock service answered.
-public enum LockOutcome: Hashable, Sendable, CustomStringConvertible {
+package enum LockOutcome: Hashable, Sendable, CustomStringConvertible {
     /// The acquire was granted with this fence (or, reentrantly, returned the existing grant's fence).
     case granted(FenceToken)
     /// The acquire was refused. `holder` names a current conflicting holder; `nil` means the refusal is not
@@ -129,7 +129,7 @@ public enum LockOutcome: Hashable, Sendable, CustomStringConvertible {
     case failed
 
     /// Words, e.g. `granted fence-9` or `refused by session-2 (fence-4)`.
-    public var description: String {
+    package var description: String {
         switch self {
         case let .granted(fence): "granted \(fence)"
         case let .refused(holder?): "refused by \(holder)"

@@ -4,21 +4,21 @@ import PadlockTypes
 ///
 /// The search's deepest point: the longest prefix it could linearize, the locks the model holds after that
 /// prefix, and every operation that real-time order allowed next, each with the reason the model refuses it.
-public struct Violation: Hashable, Sendable, CustomStringConvertible {
+package struct Violation: Hashable, Sendable, CustomStringConvertible {
     /// How many prefix operations `description` shows (the last ones).
-    public static let describedPrefixCountMax = 12
+    package static let describedPrefixCountMax = 12
 
     /// The group's keys, in byte order.
-    public var keys: [LockKey]
+    package var keys: [LockKey]
     /// The operations the group holds.
-    public var operationCount: Int
+    package var operationCount: Int
     /// The longest linearizable prefix found, in linearization order. It may include operations of unknown
     /// outcome that the search chose to let take effect.
-    public var linearizedPrefix: [LockOperation]
+    package var linearizedPrefix: [LockOperation]
     /// The model's locks after that prefix, in session and key order.
-    public var heldAfterPrefix: [HeldLock]
+    package var heldAfterPrefix: [HeldLock]
     /// The completed operations that could go next by real-time order, and why the model refuses each.
-    public var unplaceable: [UnplaceableOperation]
+    package var unplaceable: [UnplaceableOperation]
 
     init(context: GroupContext, deadEnd: DeadEnd) {
         keys = context.keys
@@ -36,7 +36,7 @@ public struct Violation: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Several lines: the keys, the end of the prefix, the locks held, and the operations that cannot go next.
-    public var description: String {
+    package var description: String {
         var lines = [
             "linearizability violation on \(keys.map(\.string).joined(separator: ", ")) (\(operationCount) operations)"
         ]
@@ -55,27 +55,27 @@ public struct Violation: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// An operation the checker could not place next, and why.
-public struct UnplaceableOperation: Hashable, Sendable {
+package struct UnplaceableOperation: Hashable, Sendable {
     /// The operation, with its invoke and complete instants and its outcome.
-    public var operation: LockOperation
+    package var operation: LockOperation
     /// Why the lock model refuses it after the prefix, e.g. "it conflicts with session-2's exclusive lock on
     /// acme/1 (fence-4)".
-    public var reason: String
+    package var reason: String
 }
 
 /// A lock the model holds at some point of a linearization.
-public struct HeldLock: Hashable, Sendable, CustomStringConvertible {
+package struct HeldLock: Hashable, Sendable, CustomStringConvertible {
     /// The holding session.
-    public var session: SessionID
+    package var session: SessionID
     /// The key held.
-    public var key: LockKey
+    package var key: LockKey
     /// The mode it is held in.
-    public var mode: LockMode
+    package var mode: LockMode
     /// The grant's fence; `nil` when it was granted by an acquire of unknown outcome.
-    public var fence: FenceToken?
+    package var fence: FenceToken?
 
     /// Words, e.g. `session-2 holds acme/1 exclusive (fence-4)`.
-    public var description: String {
+    package var description: String {
         "\(session) holds \(key) \(mode) (\(fence.map(\.description) ?? "unknown fence"))"
     }
 }

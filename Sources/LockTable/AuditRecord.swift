@@ -1,28 +1,28 @@
 import PadlockTypes
 
 /// One entry of the audit trail: an administrator's action or an expiry, kept with who, what and why.
-public struct AuditRecord: Hashable, Sendable {
+package struct AuditRecord: Hashable, Sendable {
     /// Position in the trail; strictly increasing, never reused.
-    public var sequence: UInt64
+    package var sequence: UInt64
     /// The log index of the entry that caused it.
-    public var index: UInt64
+    package var index: UInt64
     /// The leader's stamp on that entry.
-    public var time: Timestamp
+    package var time: Timestamp
     /// What happened.
-    public var action: AuditAction
+    package var action: AuditAction
     /// The administrator's identity, or `leader` for an expiry.
-    public var actor: String
+    package var actor: String
     /// The session that lost its lock or ended.
-    public var session: SessionID
+    package var session: SessionID
     /// The key released; nil for the record of the session ending itself.
-    public var key: LockKey?
+    package var key: LockKey?
     /// The holder as it was before the release; nil for the record of the session ending itself.
-    public var previous: Holder?
+    package var previous: Holder?
     /// The administrator's stated reason, or why the leader acted.
-    public var reason: String
+    package var reason: String
 
     /// Creates a record; the table numbers them itself.
-    public init(
+    package init(
         sequence: UInt64, index: UInt64, time: Timestamp, action: AuditAction, actor: String, session: SessionID,
         key: LockKey?, previous: Holder?, reason: String
     ) {
@@ -39,7 +39,7 @@ public struct AuditRecord: Hashable, Sendable {
 }
 
 /// What an audit record is about.
-public enum AuditAction: UInt8, Hashable, Sendable {
+package enum AuditAction: UInt8, Hashable, Sendable {
     case forceUnlock = 1, revokeSession, expireSession
 }
 

@@ -5,7 +5,7 @@ import PadlockTypes
 /// Client commands carry the `RequestID` that makes them exactly-once. Open session is the exception: the
 /// session does not exist yet, so a retried open is recognised by the client-chosen `(owner, nonce)` pair.
 /// The leader's housekeeping commands (expire session, expire waiter, lease checkpoint) carry what they need.
-public enum Command: Hashable, Sendable {
+package enum Command: Hashable, Sendable {
     /// Opens a session for `owner` (such as `alice@frontend-2`) with a lock lease of `ttlMilliseconds`.
     case openSession(owner: String, nonce: UInt64, ttlMilliseconds: UInt64)
     /// Opens a session as `openSession` does, for the authenticated client named `client`, which may have at
@@ -39,18 +39,18 @@ public enum Command: Hashable, Sendable {
 }
 
 /// One session's lease state as the leader knew it when it proposed a checkpoint.
-public struct LeaseCheckpoint: Hashable, Sendable {
+package struct LeaseCheckpoint: Hashable, Sendable {
     /// The session checkpointed.
-    public var session: SessionID
+    package var session: SessionID
     /// The leader's count of renewals of this session; it only grows.
-    public var renewalGeneration: UInt64
+    package var renewalGeneration: UInt64
     /// The safe remaining lock-lease time the leader computed for the session, including time for renewals
     /// it may still acknowledge. The table sets the session's deadline to the entry's time plus this, bounded
     /// by twice the TTL.
-    public var remainingMilliseconds: UInt64
+    package var remainingMilliseconds: UInt64
 
     /// Creates a checkpoint for one session.
-    public init(session: SessionID, renewalGeneration: UInt64, remainingMilliseconds: UInt64) {
+    package init(session: SessionID, renewalGeneration: UInt64, remainingMilliseconds: UInt64) {
         self.session = session
         self.renewalGeneration = renewalGeneration
         self.remainingMilliseconds = remainingMilliseconds
@@ -62,7 +62,7 @@ extension Command {
     /// from `InputLimits` with a typed `.invalid` answer, so a long string never makes an entry undecodable.
     static let stringByteCountDecodeMax = 65_536
     /// Most checkpoints one command may carry.
-    public static let checkpointCountMax = 1_000_000
+    package static let checkpointCountMax = 1_000_000
 
     private enum Tag: UInt8 {
         case openSession = 1, closeSession, acquire, release, cancelWait, forceUnlock, revokeSession
@@ -70,14 +70,14 @@ extension Command {
     }
 
     /// The command's deterministic encoding, as carried by a log entry.
-    public func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 64)
         encode(into: &writer)
         return writer.bytes
     }
 
     /// Appends the command's encoding to `writer`.
-    public func encode(into writer: inout ByteWriter) {
+    package func encode(into writer: inout ByteWriter) {
         switch self {
         case let .openSession(owner, nonce, ttl):
             writer.writeUInt8(Tag.openSession.rawValue)
@@ -155,7 +155,7 @@ extension Command {
     }
 
     /// Decodes a command from a whole log entry's bytes; any malformed input is a ``DecodeError``.
-    public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> Command {
+    package static func decode(_ bytes: [UInt8]) throws(DecodeError) -> Command {
         var reader = ByteReader(bytes)
         let command = try decode(from: &reader)
         try reader.expectEnd()
@@ -163,7 +163,7 @@ extension Command {
     }
 
     /// Decodes one command from `reader`.
-    public static func decode(from reader: inout ByteReader) throws(DecodeError) -> Command {
+    package static func decode(from reader: inout ByteReader) throws(DecodeError) -> Command {
         let maxString = stringByteCountDecodeMax
         switch try reader.readEnum(Tag.self) {
         case .openSession:

@@ -10,7 +10,7 @@ extension CommandResult {
     }
 
     /// Appends the result's encoding to `writer`.
-    public func encode(into writer: inout ByteWriter) {
+    package func encode(into writer: inout ByteWriter) {
         switch self {
         case let .sessionOpened(id, deadline):
             writer.writeUInt8(Tag.sessionOpened.rawValue)
@@ -87,7 +87,7 @@ extension CommandResult {
     }
 
     /// Decodes one result from `reader`.
-    public static func decode(from reader: inout ByteReader) throws(DecodeError) -> CommandResult {
+    package static func decode(from reader: inout ByteReader) throws(DecodeError) -> CommandResult {
         switch try reader.readEnum(Tag.self) {
         case .sessionOpened:
             return .sessionOpened(SessionID(try reader.readVarint()), leaseDeadline: try reader.readTimestamp())

@@ -1,7 +1,7 @@
 import PadlockTypes
 
 /// The answer to one applied command: always an expected outcome, never a thrown error.
-public enum CommandResult: Hashable, Sendable {
+package enum CommandResult: Hashable, Sendable {
     /// A new session (or, for a retried open, the one the first attempt created).
     case sessionOpened(SessionID, leaseDeadline: Timestamp)
     /// The requesting session ended cleanly.
@@ -53,7 +53,7 @@ public enum CommandResult: Hashable, Sendable {
 }
 
 /// Why a request was refused as bad input.
-public enum InvalidReason: UInt8, Hashable, Sendable, CaseIterable {
+package enum InvalidReason: UInt8, Hashable, Sendable, CaseIterable {
     case ownerEmpty = 1, ownerTooLong, noteTooLong, reasonTooLong, adminTooLong
     case ttlOutOfRange, waitTooLong
     /// The session already has a waiter on that key.
@@ -63,7 +63,7 @@ public enum InvalidReason: UInt8, Hashable, Sendable, CaseIterable {
 }
 
 /// Which bound a request would have exceeded.
-public enum Limit: UInt8, Hashable, Sendable, CaseIterable {
+package enum Limit: UInt8, Hashable, Sendable, CaseIterable {
     case sessions = 1, locksPerSession, heldLocks, waitersPerKey, waiters
     /// The namespace's quota of locks held plus waiters queued.
     case namespaceHeldLocks
@@ -74,7 +74,7 @@ public enum Limit: UInt8, Hashable, Sendable, CaseIterable {
 }
 
 /// Why a housekeeping command changed nothing.
-public enum SkipReason: Hashable, Sendable {
+package enum SkipReason: Hashable, Sendable {
     /// No such session or waiter (already ended, granted or expired).
     case unknownTarget
     /// The session was renewed after the leader decided to expire it.
@@ -84,7 +84,7 @@ public enum SkipReason: Hashable, Sendable {
 }
 
 /// Something the shell must act on after applying a command: answer a waiting request, notify a holder.
-public enum Event: Hashable, Sendable {
+package enum Event: Hashable, Sendable {
     /// A queued acquire got the lock; answer the request.
     case waiterGranted(RequestID, key: LockKey, holder: Holder)
     /// A queued acquire was answered "timed out" with `answer`; it can never be granted afterwards.
@@ -98,7 +98,7 @@ public enum Event: Hashable, Sendable {
 }
 
 /// Why a lock was released.
-public enum ReleaseReason: UInt8, Hashable, Sendable {
+package enum ReleaseReason: UInt8, Hashable, Sendable {
     /// By its holder (release or close session).
     case clean = 1
     /// By an administrator's force-unlock.
@@ -110,11 +110,11 @@ public enum ReleaseReason: UInt8, Hashable, Sendable {
 }
 
 /// Why a waiter was withdrawn without an answer of its own.
-public enum WaiterDropReason: UInt8, Hashable, Sendable {
+package enum WaiterDropReason: UInt8, Hashable, Sendable {
     case cancelled = 1, sessionEnded
 }
 
 /// How a session ended.
-public enum SessionEndReason: UInt8, Hashable, Sendable {
+package enum SessionEndReason: UInt8, Hashable, Sendable {
     case closed = 1, expired, revoked
 }

@@ -2,20 +2,20 @@ import PadlockTypes
 
 /// Everything that overlaps one key (could conflict with a lock on it): the holders and waiters of the key,
 /// of its ancestors and of its descendants.
-public struct OverlapInspection: Hashable, Sendable {
+package struct OverlapInspection: Hashable, Sendable {
     /// The inspected key.
-    public var key: LockKey
+    package var key: LockKey
     /// Holders of the key, its ancestors and its descendants: keys in byte order, grant order within a key.
-    public var holders: [HeldLock]
+    package var holders: [HeldLock]
     /// Whether more holders overlap the key than `holders` lists.
-    public var holdersTruncated: Bool
+    package var holdersTruncated: Bool
     /// Waiters queued on the key, its ancestors and its descendants: keys in byte order, queue order within a
     /// key.
-    public var waiters: [WaiterInfo]
+    package var waiters: [WaiterInfo]
     /// Whether more waiters overlap the key than `waiters` lists.
-    public var waitersTruncated: Bool
+    package var waitersTruncated: Bool
     /// The latest end of an active lock-delay on this key or an overlapping one.
-    public var lockDelayedUntil: Timestamp?
+    package var lockDelayedUntil: Timestamp?
 }
 
 extension LockTable {
@@ -25,7 +25,7 @@ extension LockTable {
     ///
     /// Costs O(depth) when nothing is held or queued below `key`; the held keys (or the queues) are scanned
     /// only when the prefix index shows that some lie below it.
-    public func inspectOverlapping(_ key: LockKey, limit: Int) -> OverlapInspection {
+    package func inspectOverlapping(_ key: LockKey, limit: Int) -> OverlapInspection {
         let pageSize = max(1, min(limit, configuration.pageSizeMax))
         var holders: [HeldLock] = []
         var holdersTruncated = false
@@ -62,7 +62,7 @@ extension LockTable {
     ///
     /// Costs what ``inspectOverlapping(_:limit:)`` costs. With the injected `ignoresOverlappingHolders` only the
     /// key itself is considered, as ``refusal(for:mode:arrivalBefore:)`` does.
-    public func conflictingHolders(of key: LockKey, mode: LockMode, limit: Int)
+    package func conflictingHolders(of key: LockKey, mode: LockMode, limit: Int)
         -> (holders: [HeldLock], truncated: Bool)
     {
         let bound = max(1, limit)

@@ -1,56 +1,56 @@
 import PadlockTypes
 
 /// One holder of one key, with the table's view of its session's lock-lease deadline.
-public struct HeldLock: Hashable, Sendable {
+package struct HeldLock: Hashable, Sendable {
     /// The held key.
-    public var key: LockKey
+    package var key: LockKey
     /// Who holds it, how and since when.
-    public var holder: Holder
+    package var holder: Holder
     /// The session's lease deadline as the table knows it: its open time plus its TTL, or the last applied
     /// checkpoint's entry time plus the remaining time it carried.
-    public var leaseDeadline: Timestamp
+    package var leaseDeadline: Timestamp
 }
 
 /// One queued acquire, as shown by an inspection.
-public struct WaiterInfo: Hashable, Sendable {
+package struct WaiterInfo: Hashable, Sendable {
     /// The queued acquire.
-    public var request: RequestID
+    package var request: RequestID
     /// The key the acquire waits for, as the acquire named it.
-    public var key: LockKey
+    package var key: LockKey
     /// The waiting session's owner label.
-    public var owner: String
+    package var owner: String
     /// The mode asked for.
-    public var mode: LockMode
+    package var mode: LockMode
     /// The note given with the acquire.
-    public var note: String
+    package var note: String
     /// When the acquire was queued.
-    public var enqueuedAt: Timestamp
+    package var enqueuedAt: Timestamp
     /// When the leader may expire the waiter.
-    public var deadline: Timestamp
+    package var deadline: Timestamp
 }
 
 /// Everything the table knows about one exact key.
-public struct KeyInspection: Hashable, Sendable {
+package struct KeyInspection: Hashable, Sendable {
     /// The inspected key.
-    public var key: LockKey
+    package var key: LockKey
     /// Holders in grant order (several only for a shared lock).
-    public var holders: [HeldLock]
+    package var holders: [HeldLock]
     /// Waiters in queue order.
-    public var waiters: [WaiterInfo]
+    package var waiters: [WaiterInfo]
     /// The end of an active lock-delay on this key or an overlapping one.
-    public var lockDelayedUntil: Timestamp?
+    package var lockDelayedUntil: Timestamp?
 }
 
 /// One page of a listing; pass `nextAfter` as `after` for the next page (nil when this was the last).
-public struct LockPage: Hashable, Sendable {
+package struct LockPage: Hashable, Sendable {
     /// Holders of up to `limit` keys, in key byte order.
-    public var locks: [HeldLock]
+    package var locks: [HeldLock]
     /// The last key of this page when more follow.
-    public var nextAfter: LockKey?
+    package var nextAfter: LockKey?
 }
 
 /// The answer to a fence check.
-public enum FenceCheck: Hashable, Sendable {
+package enum FenceCheck: Hashable, Sendable {
     /// The fence belongs to a current holder of the key.
     case current(Holder)
     /// It does not; these are the key's current holders (none when the key is free).
@@ -58,60 +58,60 @@ public enum FenceCheck: Hashable, Sendable {
 }
 
 /// A slice of the audit trail.
-public struct AuditPage: Hashable, Sendable {
+package struct AuditPage: Hashable, Sendable {
     /// Records in sequence order.
-    public var records: [AuditRecord]
+    package var records: [AuditRecord]
     /// The oldest sequence still kept; records before it were dropped to bound the trail.
-    public var oldestKept: UInt64
+    package var oldestKept: UInt64
     /// Pass as `since` to continue after this page.
-    public var nextSince: UInt64
+    package var nextSince: UInt64
 }
 
 /// Sizes of the table, for monitoring and limits.
-public struct TableCounts: Hashable, Sendable {
+package struct TableCounts: Hashable, Sendable {
     /// Open sessions.
-    public var sessions: Int
+    package var sessions: Int
     /// Grants (a shared key counts each holder).
-    public var heldLocks: Int
+    package var heldLocks: Int
     /// Keys held by anyone.
-    public var lockedKeys: Int
+    package var lockedKeys: Int
     /// Queued acquires.
-    public var waiters: Int
+    package var waiters: Int
     /// Keys under an active lock-delay.
-    public var lockDelays: Int
+    package var lockDelays: Int
     /// Audit records kept.
-    public var auditRecords: Int
+    package var auditRecords: Int
 }
 
 /// What the table knows about a session; the leader uses it to schedule expiry.
-public struct SessionInfo: Hashable, Sendable {
+package struct SessionInfo: Hashable, Sendable {
     /// The session.
-    public var id: SessionID
+    package var id: SessionID
     /// Its owner label.
-    public var owner: String
+    package var owner: String
     /// The authenticated client that opened it; nil when it was opened on an open client port.
-    public var client: String?
+    package var client: String?
     /// Its lock-lease TTL.
-    public var ttlMilliseconds: UInt64
+    package var ttlMilliseconds: UInt64
     /// When it was opened.
-    public var openedAt: Timestamp
+    package var openedAt: Timestamp
     /// The last renewal generation a checkpoint recorded.
-    public var renewalGeneration: UInt64
+    package var renewalGeneration: UInt64
     /// The table's view of its lease deadline: the open time plus the TTL, or the last applied checkpoint's
     /// entry time plus its remaining time.
-    public var leaseDeadline: Timestamp
+    package var leaseDeadline: Timestamp
     /// The remaining lock-lease time the last applied checkpoint recorded (bounded by twice the TTL), or the
     /// TTL if no checkpoint has been applied.
-    public var checkpointRemainingMilliseconds: UInt64
+    package var checkpointRemainingMilliseconds: UInt64
     /// Locks it holds.
-    public var heldLockCount: Int
+    package var heldLockCount: Int
     /// Acquires it has queued.
-    public var waiterCount: Int
+    package var waiterCount: Int
 }
 
 extension LockTable {
     /// Holder, mode, fence, since, lease deadline, note and waiters of `key`.
-    public func inspect(_ key: LockKey) -> KeyInspection {
+    package func inspect(_ key: LockKey) -> KeyInspection {
         let holders =
             holding(key.string).map { holding in
                 holding.grants.map { heldLock(key: key, grant: $0, mode: holding.mode) }
@@ -125,7 +125,7 @@ extension LockTable {
     /// `owner`, starting after the key `after`; at most `limit` keys (capped by the configuration) per page.
     ///
     /// Costs a scan of the held keys (or of the owner's sessions): an administrative query, not a hot path.
-    public func list(prefix: LockKey? = nil, owner: String? = nil, after: LockKey? = nil, limit: Int) -> LockPage {
+    package func list(prefix: LockKey? = nil, owner: String? = nil, after: LockKey? = nil, limit: Int) -> LockPage {
         let pageSize = max(1, min(limit, configuration.pageSizeMax))
         var keys: [String]
         if let owner {
@@ -154,7 +154,7 @@ extension LockTable {
 
     /// Whether `fence` is the fence of a current holder of `key` (shared co-holders granted by one entry share
     /// a fence; the earliest of them is named).
-    public func checkFence(_ key: LockKey, _ fence: FenceToken) -> FenceCheck {
+    package func checkFence(_ key: LockKey, _ fence: FenceToken) -> FenceCheck {
         guard let holding = holding(key.string) else { return .notCurrent(holders: []) }
         if let grant = holding.grants.first(where: { $0.fence == fence }) {
             return .current(holder(of: grant, mode: holding.mode))
@@ -163,7 +163,7 @@ extension LockTable {
     }
 
     /// Audit records with sequence ≥ `since`, oldest first, at most `limit` (capped by the configuration).
-    public func auditTrail(since: UInt64, limit: Int) -> AuditPage {
+    package func auditTrail(since: UInt64, limit: Int) -> AuditPage {
         let pageSize = max(1, min(limit, configuration.pageSizeMax))
         let records = Array(auditRecords.elements.lazy.filter { $0.sequence >= since }.prefix(pageSize))
         let oldest = auditRecords.first?.sequence ?? nextAuditSequence
@@ -172,7 +172,7 @@ extension LockTable {
     }
 
     /// Current sizes.
-    public var counts: TableCounts {
+    package var counts: TableCounts {
         TableCounts(
             sessions: sessions.count, heldLocks: heldLockCount, lockedKeys: exclusiveHolds.count + sharedHolds.count,
             waiters: waiterCount,
@@ -180,7 +180,7 @@ extension LockTable {
     }
 
     /// One session, or nil if it is not open.
-    public func session(_ id: SessionID) -> SessionInfo? {
+    package func session(_ id: SessionID) -> SessionInfo? {
         sessions[id].map { record in
             SessionInfo(
                 id: record.id, owner: record.owner, client: record.client, ttlMilliseconds: record.ttlMilliseconds,
@@ -192,32 +192,32 @@ extension LockTable {
     }
 
     /// The open sessions the authenticated client `name` opened, in id order.
-    public func sessions(ofClient name: String) -> [SessionID] {
+    package func sessions(ofClient name: String) -> [SessionID] {
         guard sessionsByClient[name] != nil else { return [] }
         return sessions.values.filter { $0.client == name }.map(\.id).sorted()
     }
 
     /// The names of the authenticated clients with open sessions, sorted.
-    public var clientsWithSessions: [String] { sessionsByClient.keys.sorted() }
+    package var clientsWithSessions: [String] { sessionsByClient.keys.sorted() }
 
     /// How many sessions the authenticated client `name` has open.
-    public func sessionCount(ofClient name: String) -> Int { sessionsByClient[name] ?? 0 }
+    package func sessionCount(ofClient name: String) -> Int { sessionsByClient[name] ?? 0 }
 
     /// Every open session in id order; a new leader restarts each one's countdown from these.
-    public func allSessions() -> [SessionInfo] {
+    package func allSessions() -> [SessionInfo] {
         sessions.keys.sorted().compactMap { session($0) }
     }
 
     /// Waiters whose deadline is at or before `time`, earliest deadline first: the leader proposes
     /// `expireWaiter` for each.
-    public func waiters(dueBy time: Timestamp) -> [RequestID] {
+    package func waiters(dueBy time: Timestamp) -> [RequestID] {
         let due = queues.values.joined().filter { $0.deadline <= time }
         return due.sorted { ($0.deadline, $0.arrival) < ($1.deadline, $1.arrival) }.map(\.request)
     }
 
     /// The earliest end of an active lock-delay. Waiters held back by it are granted by the first entry
     /// applied at or after that time, so the leader should make sure one is proposed then (a lease checkpoint).
-    public var nextLockDelayEnd: Timestamp? { delayOrder.first?.until }
+    package var nextLockDelayEnd: Timestamp? { delayOrder.first?.until }
 
     func heldLock(key: LockKey, grant: Grant, mode: LockMode) -> HeldLock {
         HeldLock(

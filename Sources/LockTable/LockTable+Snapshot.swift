@@ -1,7 +1,7 @@
 import PadlockTypes
 
 /// Why snapshot bytes could not be restored. The table is left as it was.
-public enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
+package enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
     case malformed(DecodeError)
     case wrongMagic
     case unsupportedVersion(UInt8)
@@ -9,7 +9,7 @@ public enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
     case inconsistent(String)
 
     /// What went wrong, for logs and operators.
-    public var description: String {
+    package var description: String {
         switch self {
         case let .malformed(error): "the lock table snapshot is malformed: \(error)"
         case .wrongMagic: "the bytes are not a lock table snapshot (wrong magic)"
@@ -27,7 +27,7 @@ extension LockTable {
 
     /// The whole state as bytes: the same state always gives the same bytes (every collection is written in
     /// a defined order). Derived indexes are not written; ``restore(from:)`` rebuilds them.
-    public func snapshot() -> [UInt8] {
+    package func snapshot() -> [UInt8] {
         var writer = ByteWriter(capacity: 1024)
         writer.writeRaw(Self.snapshotMagic)
         writer.writeUInt8(Self.snapshotVersion)
@@ -87,7 +87,7 @@ extension LockTable {
 
     /// Replaces the state with the one `bytes` describe, keeping this table's configuration. On any error the
     /// table is unchanged.
-    public mutating func restore(from bytes: [UInt8]) throws(SnapshotError) {
+    package mutating func restore(from bytes: [UInt8]) throws(SnapshotError) {
         var reader = ByteReader(bytes)
         var table = LockTable(configuration: configuration)
         do {

@@ -7,13 +7,13 @@ import PadlockTypes
 /// time arrives as the leader's stamp on each entry. Every output (answers, events, snapshot bytes) depends
 /// only on the commands applied, so every replica answers byte for byte the same. Semantics, limits and the
 /// snapshot format are documented in `docs/locktable.md`.
-public struct LockTable: Sendable {
+package struct LockTable: Sendable {
     /// The bounds and delays this table enforces; identical on every node.
-    public let configuration: LockTableConfiguration
+    package let configuration: LockTableConfiguration
     /// The log index of the last entry applied (0 before the first).
-    public internal(set) var lastAppliedIndex: UInt64 = 0
+    package internal(set) var lastAppliedIndex: UInt64 = 0
     /// The latest entry time seen; entry times are never taken to run backwards.
-    public internal(set) var lastTime = Timestamp(rawValue: 0)
+    package internal(set) var lastTime = Timestamp(rawValue: 0)
 
     var sessions: [SessionID: SessionRecord] = [:]
     var sessionsByNonce: [OpenKey: SessionID] = [:]
@@ -38,7 +38,7 @@ public struct LockTable: Sendable {
     var auditRecords = BoundedQueue<AuditRecord>()
     var nextAuditSequence: UInt64 = 1
     /// The per-namespace quotas in force, as the last committed ``Command/setQuotas(_:)`` set them.
-    public internal(set) var quotas = NamespaceQuotas()
+    package internal(set) var quotas = NamespaceQuotas()
 
     // Scratch state of the entry being applied; empty between calls.
     var currentIndex: UInt64 = 0
@@ -47,19 +47,19 @@ public struct LockTable: Sendable {
     var pendingEvents: [Event] = []
 
     /// An empty table.
-    public init(configuration: LockTableConfiguration = LockTableConfiguration()) {
+    package init(configuration: LockTableConfiguration = LockTableConfiguration()) {
         self.configuration = configuration
     }
 
     /// What applying one entry produced: the answer to its command and the events for the shell.
-    public struct Applied: Hashable, Sendable {
+    package struct Applied: Hashable, Sendable {
         /// The answer to the entry's command.
-        public var result: CommandResult
+        package var result: CommandResult
         /// What the shell must act on, in the order it happened.
-        public var events: [Event]
+        package var events: [Event]
 
         /// Pairs an answer with its events.
-        public init(result: CommandResult, events: [Event]) {
+        package init(result: CommandResult, events: [Event]) {
             self.result = result
             self.events = events
         }
@@ -69,7 +69,7 @@ public struct LockTable: Sendable {
     ///
     /// Entries must be applied in log order, each once; `time` earlier than a previous stamp is taken as that
     /// stamp, so time never runs backwards inside the table.
-    public mutating func apply(_ command: Command, at index: UInt64, time: Timestamp) -> Applied {
+    package mutating func apply(_ command: Command, at index: UInt64, time: Timestamp) -> Applied {
         precondition(
             index > lastAppliedIndex, "entry \(index) applied after entry \(lastAppliedIndex); apply in log order")
         lastAppliedIndex = index
@@ -86,7 +86,7 @@ public struct LockTable: Sendable {
 
     /// Applies an entry given as bytes; bytes that do not decode are answered `.invalid(.malformedCommand)`
     /// and change nothing but the applied index.
-    public mutating func apply(encoded bytes: [UInt8], at index: UInt64, time: Timestamp) -> Applied {
+    package mutating func apply(encoded bytes: [UInt8], at index: UInt64, time: Timestamp) -> Applied {
         do {
             return apply(try Command.decode(bytes), at: index, time: time)
         } catch {

@@ -4,33 +4,33 @@ import PadlockTypes
 ///
 /// Every node of a cluster must run with the same configuration: it shapes answers, so two replicas with
 /// different limits would diverge. The configuration is not part of a snapshot.
-public struct LockTableConfiguration: Hashable, Sendable {
+package struct LockTableConfiguration: Hashable, Sendable {
     /// Most sessions open at once; opening one more is answered `.overloaded(.sessions)`.
-    public var sessionCountMax: Int
+    package var sessionCountMax: Int
     /// Most locks held plus waiters queued by one session.
-    public var locksPerSessionMax: Int
+    package var locksPerSessionMax: Int
     /// Most locks held plus waiters queued in the whole table.
-    public var heldLockCountMax: Int
+    package var heldLockCountMax: Int
     /// Most waiters queued on one key.
-    public var waitersPerKeyMax: Int
+    package var waitersPerKeyMax: Int
     /// Most waiters queued in the whole table.
-    public var waiterCountMax: Int
+    package var waiterCountMax: Int
     /// Most audit records kept; the oldest are dropped first.
-    public var auditRecordCountMax: Int
+    package var auditRecordCountMax: Int
     /// Most ended sessions remembered, so late requests learn "expired" rather than "unknown".
-    public var endedSessionMemoryMax: Int
+    package var endedSessionMemoryMax: Int
     /// Lock-delay after a forced or expired release, in milliseconds, for namespaces not listed below.
-    public var lockDelayMillisecondsDefault: UInt64
+    package var lockDelayMillisecondsDefault: UInt64
     /// Lock-delay per namespace (the key's first segment), in milliseconds.
-    public var lockDelayMillisecondsByNamespace: [String: UInt64]
+    package var lockDelayMillisecondsByNamespace: [String: UInt64]
     /// Largest page a listing query returns.
-    public var pageSizeMax: Int
+    package var pageSizeMax: Int
     /// Deliberate defects for the simulator's self-test, all off by default. Only code in this package can set
     /// them; a table built by a user of the module always runs without them.
     package var injectedBugs = LockTableInjectedBugs()
 
     /// The documented defaults (see `docs/locktable.md`).
-    public init(
+    package init(
         sessionCountMax: Int = 200_000,
         locksPerSessionMax: Int = 1_000,
         heldLockCountMax: Int = 4_000_000,
@@ -61,7 +61,7 @@ public struct LockTableConfiguration: Hashable, Sendable {
     }
 
     /// The lock-delay that applies to `key`'s namespace.
-    public func lockDelayMilliseconds(for key: LockKey) -> UInt64 {
+    package func lockDelayMilliseconds(for key: LockKey) -> UInt64 {
         lockDelayMillisecondsByNamespace[String(key.namespace)] ?? lockDelayMillisecondsDefault
     }
 }

@@ -87,7 +87,7 @@ extension Node {
     /// A peer's transport reported its wall clock (`PeerClockReading`, sent with its Raft traffic). A reading
     /// at or above 2^62 ms (year 146 million) is impossible and refused; otherwise the skew is recorded, and
     /// one beyond `clockSkewWarningMilliseconds` is warned about.
-    public func observePeerClock(_ peer: NodeID, wallMilliseconds peerWall: UInt64) {
+    package func observePeerClock(_ peer: NodeID, wallMilliseconds peerWall: UInt64) {
         guard failure == nil, peer != id else { return }
         guard peerWall < Self.clockReadingLimit else {
             clocks.report.readingsRefused += 1
@@ -108,10 +108,10 @@ extension Node {
     static var clockReadingLimit: UInt64 { 1 << 62 }
 
     /// Raft messages dropped as malformed or impossible since the node started, for metrics.
-    public var droppedRaftMessages: Int { raft.status.droppedMessages }
+    package var droppedRaftMessages: Int { raft.status.droppedMessages }
 
     /// What this node knows of clocks, for metrics.
-    public var clockReport: ClockReport {
+    package var clockReport: ClockReport {
         var report = clocks.report
         report.peers = clocks.peers
         return report

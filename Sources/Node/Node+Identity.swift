@@ -9,44 +9,44 @@ import Raft
 // new node clears the record.
 
 /// What the cluster recorded about one member's data directory.
-public struct MemberIncarnation: Hashable, Sendable, CustomStringConvertible {
+package struct MemberIncarnation: Hashable, Sendable, CustomStringConvertible {
     /// The random number the node's data directory was created with.
-    public var value: UInt64
+    package var value: UInt64
     /// The node lost entries it had acknowledged: it is refused until it is removed and added back.
-    public var lost: Bool
+    package var lost: Bool
 
     /// A record.
-    public init(value: UInt64, lost: Bool = false) {
+    package init(value: UInt64, lost: Bool = false) {
         self.value = value
         self.lost = lost
     }
 
     /// `0x1f2e…` or `0x1f2e… (lost)`.
-    public var description: String { Self.hex(value) + (lost ? " (lost)" : "") }
+    package var description: String { Self.hex(value) + (lost ? " (lost)" : "") }
 
     /// An incarnation as sixteen hex digits.
-    public static func hex(_ value: UInt64) -> String {
+    package static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return "0x" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
     }
 }
 
 /// Why a peer's messages are refused.
-public enum IdentityRefusal: Hashable, Sendable, CustomStringConvertible {
+package enum IdentityRefusal: Hashable, Sendable, CustomStringConvertible {
     /// The announced incarnation is not the recorded one (0: the link announced none).
     case mismatch(node: NodeID, announced: UInt64, recorded: UInt64)
     /// The node lost entries it had acknowledged.
     case lost(node: NodeID)
 
     /// The node refused.
-    public var node: NodeID {
+    package var node: NodeID {
         switch self {
         case .mismatch(let node, _, _), .lost(let node): node
         }
     }
 
     /// A sentence for the operator: who, why, and what to do.
-    public var description: String {
+    package var description: String {
         switch self {
         case .mismatch(let node, let announced, let recorded):
             let theirs = announced == 0 ? "announced no incarnation" : "its incarnation \(MemberIncarnation.hex(announced))"
@@ -106,7 +106,7 @@ extension Node {
     /// The peers this node refuses now, with the reason, by node: those marked lost, and those whose last
     /// announced incarnation is not the record (a member not heard from since this node started is not
     /// judged).
-    public var refusedPeers: [IdentityRefusal] {
+    package var refusedPeers: [IdentityRefusal] {
         raft.configuration.members.compactMap { member in
             guard member != id else { return nil }
             if let announced = identity.announced[member] { return identityRefusal(of: member, incarnation: announced) }
@@ -117,7 +117,7 @@ extension Node {
     }
 
     /// Messages refused for their sender's identity since the node started.
-    public var refusedPeerMessages: UInt64 { identity.refusedMessages }
+    package var refusedPeerMessages: UInt64 { identity.refusedMessages }
 
     /// A peer announced `incarnation`: a ready leader records it if the cluster has none for that member yet.
     func noteIncarnation(of node: NodeID, _ incarnation: UInt64) {

@@ -47,10 +47,10 @@ extension Node {
             let locks = page.locks.prefix(WireLimits.pageSizeMax).map { Self.lockInfo($0) }
             respond(read.reply, .success(.listed(ListPage(locks: Array(locks), next: page.nextAfter))))
         case .checkFence(let key, let fence):
-            let answer: Wire.FenceCheck
+            let answer: PadlockTypes.FenceCheck
             switch table.checkFence(key, fence) {
-            case .current: answer = Wire.FenceCheck(isCurrent: true, currentFence: fence)
-            case .notCurrent(let holders): answer = Wire.FenceCheck(isCurrent: false, currentFence: holders.last?.fence)
+            case .current: answer = PadlockTypes.FenceCheck(isCurrent: true, currentFence: fence)
+            case .notCurrent(let holders): answer = PadlockTypes.FenceCheck(isCurrent: false, currentFence: holders.last?.fence)
             }
             respond(read.reply, .success(.fenceChecked(answer)))
         case .audit(let after, let limit):
@@ -80,34 +80,34 @@ extension Node {
         }
     }
 
-    private func inspection(of key: LockKey) -> Wire.KeyInspection {
+    private func inspection(of key: LockKey) -> PadlockTypes.KeyInspection {
         let found = table.inspectOverlapping(key, limit: WireLimits.inspectionEntriesMax)
         let waiters = found.waiters.map { waiter in
-            Wire.Waiter(key: waiter.key, session: waiter.request.session, owner: waiter.owner, mode: waiter.mode, since: waiter.enqueuedAt)
+            PadlockTypes.Waiter(key: waiter.key, session: waiter.request.session, owner: waiter.owner, mode: waiter.mode, since: waiter.enqueuedAt)
         }
-        return Wire.KeyInspection(
+        return PadlockTypes.KeyInspection(
             key: key, holders: found.holders.map { Self.lockInfo($0) }, waiters: waiters,
             lockDelayedUntil: found.lockDelayedUntil)
     }
 
-    private func auditPage(after: UInt64?, limit: Int) -> Wire.AuditPage {
+    private func auditPage(after: UInt64?, limit: Int) -> PadlockTypes.AuditPage {
         // `after` comes from the client: the record after the last one saturates instead of overflowing.
         let since = after.map { $0 == .max ? .max : $0 + 1 } ?? 0
         let page = table.auditTrail(since: since, limit: min(limit, WireLimits.pageSizeMax))
         let records = page.records.map { record in
-            let action: Wire.AuditAction =
+            let action: PadlockTypes.AuditAction =
                 switch record.action {
                 case .forceUnlock: .forceUnlock
                 case .revokeSession: .revokeSession
                 case .expireSession: .sessionExpired
                 }
-            return Wire.AuditRecord(
+            return PadlockTypes.AuditRecord(
                 sequence: record.sequence, index: WireLogIndex(record.index), time: record.time, action: action,
                 session: record.session, key: record.key, previousHolder: record.previous, identity: record.actor,
                 reason: record.reason)
         }
         let more = table.auditTrail(since: page.nextSince, limit: 1).records.isEmpty == false
-        return Wire.AuditPage(records: records, next: more ? records.last?.sequence : nil, oldestKept: page.oldestKept)
+        return PadlockTypes.AuditPage(records: records, next: more ? records.last?.sequence : nil, oldestKept: page.oldestKept)
     }
 
     static func lockInfo(_ held: HeldLock) -> LockInfo {

@@ -11,7 +11,7 @@ extension Node {
     /// `caller` is the authenticated client that sent it (`docs/security.md`), nil on an open port: the
     /// sessions it opens record it (and count against its quota), and its name goes into the audit trail with
     /// the administrator's owner label.
-    public func receive(_ request: ClientRequest, from client: ClientID, caller: Caller? = nil) {
+    package func receive(_ request: ClientRequest, from client: ClientID, caller: Caller? = nil) {
         guard failure == nil else { return }
         observeRole()
         let reply = ReplyTarget(client: client, correlation: request.correlation)
@@ -115,7 +115,7 @@ extension Node {
     /// after its end), audited under `admin` with `reason`. Leader only; elsewhere it does nothing (the
     /// leader's own reload revokes them). Returns how many were proposed.
     @discardableResult
-    public func revokeSessions(_ sessions: [SessionID], reason: String, admin: String) -> Int {
+    package func revokeSessions(_ sessions: [SessionID], reason: String, admin: String) -> Int {
         guard failure == nil, leadership != nil else { return 0 }
         var proposed = 0
         for session in sessions where table.session(session) != nil {

@@ -90,7 +90,7 @@ extension Node {
     }
 
     /// What `status` answers: this node's view of itself and, on the leader, of its peers.
-    public func statusReport() -> NodeStatus {
+    package func statusReport() -> NodeStatus {
         let status = raft.status
         let membership = raft.configuration
         let role: NodeRole =

@@ -16,9 +16,9 @@ import Wire
 /// Leases: renewals need no log entry; the leader decides expiry on its monotonic clock and proposes it as a
 /// command. Checkpoints record how much lease time a future leader must still grant; docs/leases.md has the
 /// argument that no session ever expires before its holder's own conservative deadline.
-public final class Node<Environment: NodeEnvironment> {
+package final class Node<Environment: NodeEnvironment> {
     /// How this node was configured.
-    public let configuration: NodeConfiguration
+    package let configuration: NodeConfiguration
     let environment: Environment
     var raft: RaftNode
     var table: LockTable
@@ -43,7 +43,7 @@ public final class Node<Environment: NodeEnvironment> {
     /// Where the node's own next snapshot is (`compactIfDue`).
     var compaction = Compaction.idle
     /// Set once the node stopped for good; every input is ignored afterwards.
-    public private(set) var failure: NodeFailure?
+    package private(set) var failure: NodeFailure?
     var flushScheduled = false
     var proposals: [LogIndex: PendingProposal] = [:]
     /// Acquires that were queued, by request, with every connection waiting for their outcome.
@@ -64,12 +64,12 @@ public final class Node<Environment: NodeEnvironment> {
     /// When each peer was last heard from, on the monotonic clock.
     var lastHeard: [NodeID: UInt64] = [:]
     /// What the node has done since it started, for metrics.
-    public internal(set) var counters = NodeCounters()
+    package internal(set) var counters = NodeCounters()
     /// The simulator watches applied entries and role changes through this.
     package var observer: (any NodeObserver)?
 
     /// Starts a node from what `NodeRestore.load` read back. `seed` drives Raft's election timeouts.
-    public init(
+    package init(
         configuration: NodeConfiguration, environment: Environment, restored: RestoredState, seed: UInt64
     ) throws(NodeFailure) {
         if let problem = configuration.problem { throw .corruptState("invalid configuration: \(problem)") }
@@ -94,13 +94,13 @@ public final class Node<Environment: NodeEnvironment> {
     }
 
     /// Whether the node has stopped for good.
-    public var isStopped: Bool { failure != nil }
+    package var isStopped: Bool { failure != nil }
 
     /// This node's identity.
-    public var id: NodeID { configuration.id }
+    package var id: NodeID { configuration.id }
 
     /// Advances the node's logical clock by one tick (every `tickMilliseconds`).
-    public func tick() {
+    package func tick() {
         guard failure == nil else { return }
         raft.tick()
         afterInput()
@@ -117,7 +117,7 @@ public final class Node<Environment: NodeEnvironment> {
     /// snapshot whose bytes would not restore is dropped here, before it is written to disk in place of the
     /// log. The table decoded for that check is kept until the snapshot is installed, so a large snapshot is
     /// decoded once.
-    public func receive(_ message: Message, incarnation: UInt64 = 0) {
+    package func receive(_ message: Message, incarnation: UInt64 = 0) {
         guard failure == nil else { return }
         if incarnation != 0 { identity.announced[message.from] = incarnation }
         if let refusal = identityRefusal(of: message.from, incarnation: incarnation) {
@@ -155,14 +155,14 @@ public final class Node<Environment: NodeEnvironment> {
     }
 
     /// The transport could not deliver to `peer`: the leader stops pipelining to it and probes instead.
-    public func reportUnreachable(_ peer: NodeID) {
+    package func reportUnreachable(_ peer: NodeID) {
         guard failure == nil else { return }
         raft.reportUnreachable(to: peer)
         afterInput()
     }
 
     /// How sending a snapshot to `peer` ended.
-    public func reportSnapshot(to peer: NodeID, status: SnapshotStatus) {
+    package func reportSnapshot(to peer: NodeID, status: SnapshotStatus) {
         guard failure == nil else { return }
         raft.reportSnapshot(to: peer, status: status)
         afterInput()
@@ -170,7 +170,7 @@ public final class Node<Environment: NodeEnvironment> {
 
     /// A client connection closed: its pending answers are dropped. Queued acquires stay queued in the table;
     /// a retry on another connection attaches to them again.
-    public func clientDisconnected(_ client: ClientID) {
+    package func clientDisconnected(_ client: ClientID) {
         proposals = proposals.mapValues { proposal in
             var proposal = proposal
             if proposal.reply?.client == client { proposal.reply = nil }
@@ -190,7 +190,7 @@ public final class Node<Environment: NodeEnvironment> {
     /// Does the work accumulated since the last flush: proposals of the leader's housekeeping, one ReadIndex
     /// round for the reads that arrived, then Raft's `Ready` (or, while one is being written, the messages
     /// that may leave anyway).
-    public func flush() {
+    package func flush() {
         flushScheduled = false
         guard failure == nil else { return }
         observeRole()
@@ -202,7 +202,7 @@ public final class Node<Environment: NodeEnvironment> {
 
     /// The cluster's membership as this node sees it: Raft's latest configuration (in force once appended)
     /// and the replicated address book.
-    public var membership: Membership {
+    package var membership: Membership {
         Membership(configuration: raft.configuration, addresses: addressBook, incarnations: incarnations)
     }
 
@@ -251,38 +251,38 @@ struct DecodedSnapshot {
 }
 
 /// Counts of the node's work since it started (for `/metrics`).
-public struct NodeCounters: Sendable {
+package struct NodeCounters: Sendable {
     /// Entries this node proposed as leader (client commands and its own housekeeping).
-    public var proposals: UInt64 = 0
+    package var proposals: UInt64 = 0
     /// Entries applied to the table (every kind).
-    public var appliedEntries: UInt64 = 0
+    package var appliedEntries: UInt64 = 0
     /// ReadIndex rounds started (each serves every read and renewal that arrived since the last flush).
-    public var readRounds: UInt64 = 0
+    package var readRounds: UInt64 = 0
     /// Renewals answered "renewed".
-    public var renewals: UInt64 = 0
+    package var renewals: UInt64 = 0
     /// Sessions this node, as leader, decided to expire.
-    public var expiriesProposed: UInt64 = 0
+    package var expiriesProposed: UInt64 = 0
     /// Durable writes handed to the environment (one per Ready that changed anything, plus snapshots).
-    public var diskWrites: UInt64 = 0
+    package var diskWrites: UInt64 = 0
     /// Snapshots taken locally.
-    public var snapshots: UInt64 = 0
+    package var snapshots: UInt64 = 0
     /// Snapshots encoded locally but dropped because a newer one from the leader was installed meanwhile.
-    public var snapshotsDropped: UInt64 = 0
+    package var snapshotsDropped: UInt64 = 0
     /// Snapshots from peers refused before installing because their bytes do not restore.
-    public var snapshotsRefused: UInt64 = 0
+    package var snapshotsRefused: UInt64 = 0
 }
 
 /// A cluster's membership: who votes, who learns, and where each node is reached.
-public struct Membership: Hashable, Sendable {
+package struct Membership: Hashable, Sendable {
     /// Raft's latest configuration.
-    public var configuration: Configuration
+    package var configuration: Configuration
     /// Where each known node is reached (it may list nodes that are no longer members).
-    public var addresses: [NodeID: MemberAddresses]
+    package var addresses: [NodeID: MemberAddresses]
     /// Each member's incarnation as the cluster recorded it (members not yet heard from have none).
-    public var incarnations: [NodeID: MemberIncarnation]
+    package var incarnations: [NodeID: MemberIncarnation]
 
     /// Creates a membership.
-    public init(
+    package init(
         configuration: Configuration, addresses: [NodeID: MemberAddresses],
         incarnations: [NodeID: MemberIncarnation] = [:]
     ) {
@@ -304,30 +304,30 @@ package protocol NodeObserver: AnyObject {
 
 extension Node {
     /// Whether this node leads its current term.
-    public var isLeader: Bool { raft.role == .leader }
+    package var isLeader: Bool { raft.role == .leader }
 
     /// The Raft role and term, for logs and metrics.
-    public var role: RaftNode.Role { raft.role }
-    public var term: Term { raft.term }
+    package var role: RaftNode.Role { raft.role }
+    package var term: Term { raft.term }
 
     /// The highest committed and applied indexes.
-    public var committedIndex: LogIndex { raft.committedIndex }
+    package var committedIndex: LogIndex { raft.committedIndex }
     /// The term of the entry at `index` in this node's log (nil when compacted away or beyond the log).
-    public func logTerm(at index: LogIndex) -> Term? { raft.term(at: index) }
-    public var appliedIndex: LogIndex { applied }
+    package func logTerm(at index: LogIndex) -> Term? { raft.term(at: index) }
+    package var appliedIndex: LogIndex { applied }
 
     /// The lock table as applied so far (read-only; for the simulator's final checks and for metrics).
     package var lockTable: LockTable { table }
 
     /// Sizes of the lock table, for metrics.
-    public var tableCounts: TableCounts { table.counts }
+    package var tableCounts: TableCounts { table.counts }
 
     /// Whether session `id` is open in this node's applied state.
-    public func isSessionOpen(_ id: SessionID) -> Bool { table.session(id) != nil }
+    package func isSessionOpen(_ id: SessionID) -> Bool { table.session(id) != nil }
 
     /// Which client may act for session `id`, from the replicated table (the same answer on every node that
     /// applied as far).
-    public func ownership(of id: SessionID) -> SessionOwnership {
+    package func ownership(of id: SessionID) -> SessionOwnership {
         if let session = table.session(id) { return session.client.map { .client($0) } ?? .openPort }
         // A new leader may not have applied every entry its predecessor committed, the session's open among them.
         if let leadership, applied < leadership.firstIndex { return .unsettled }
@@ -335,14 +335,14 @@ extension Node {
     }
 
     /// The open sessions the authenticated client `name` opened, in id order.
-    public func sessions(ofClient name: String) -> [SessionID] { table.sessions(ofClient: name) }
+    package func sessions(ofClient name: String) -> [SessionID] { table.sessions(ofClient: name) }
 
     /// The names of the authenticated clients with open sessions, sorted.
-    public var clientsWithSessions: [String] { table.clientsWithSessions }
+    package var clientsWithSessions: [String] { table.clientsWithSessions }
 }
 
 /// Who may act for a session (`Node.ownership(of:)`).
-public enum SessionOwnership: Hashable, Sendable {
+package enum SessionOwnership: Hashable, Sendable {
     /// The authenticated client of this name opened it.
     case client(String)
     /// It was opened on an open client port, with no token.
@@ -354,14 +354,14 @@ public enum SessionOwnership: Hashable, Sendable {
 }
 
 /// The authenticated client a request comes from, as the node needs it (`docs/security.md`).
-public struct Caller: Hashable, Sendable {
+package struct Caller: Hashable, Sendable {
     /// The client's configured name; it goes into the audit trail and into the sessions it opens.
-    public var name: String
+    package var name: String
     /// The most sessions the client may have open at once (0: no bound but the cluster's).
-    public var sessionsMax: UInt64
+    package var sessionsMax: UInt64
 
     /// A caller.
-    public init(name: String, sessionsMax: UInt64 = 0) {
+    package init(name: String, sessionsMax: UInt64 = 0) {
         self.name = name
         self.sessionsMax = sessionsMax
     }

@@ -39,35 +39,35 @@ struct NodeClocks {
 }
 
 /// One reading of a peer's wall clock.
-public struct PeerClock: Hashable, Sendable {
+package struct PeerClock: Hashable, Sendable {
     /// The peer's wall clock minus this node's, in milliseconds, when the reading arrived. It ignores the
     /// reading's one-way network delay, which only makes the peer look behind by that much.
-    public var skewMilliseconds: Int64
+    package var skewMilliseconds: Int64
     /// The peer's wall clock in the reading (milliseconds since the Unix epoch).
-    public var peerWallMilliseconds: UInt64
+    package var peerWallMilliseconds: UInt64
     /// This node's wall clock when it arrived.
-    public var ownWallMilliseconds: UInt64
+    package var ownWallMilliseconds: UInt64
     /// This node's monotonic clock when it arrived.
-    public var monotonicMilliseconds: UInt64
+    package var monotonicMilliseconds: UInt64
 }
 
 /// The clock figures a node exports as metrics.
-public struct ClockReport: Hashable, Sendable {
+package struct ClockReport: Hashable, Sendable {
     /// The latest reading of each peer's wall clock.
-    public var peers: [NodeID: PeerClock] = [:]
+    package var peers: [NodeID: PeerClock] = [:]
     /// Stamps this node (as leader) held back because its wall clock ran further ahead than its monotonic
     /// clock allows.
-    public var jumpsBounded: UInt64 = 0
+    package var jumpsBounded: UInt64 = 0
     /// How far the latest stamp this node took ran ahead of its own wall clock (0 when it did not): a leader
     /// whose clock is behind its predecessors' keeps stamps from going back, and this shows by how much.
-    public var stampAheadOfWallMilliseconds: UInt64 = 0
+    package var stampAheadOfWallMilliseconds: UInt64 = 0
     /// Peer clock readings refused as impossible (at or above 2^62 ms).
-    public var readingsRefused: UInt64 = 0
+    package var readingsRefused: UInt64 = 0
 }
 
 /// Something about clocks an operator should know; the environment logs it (`NodeEnvironment.clockWarning`).
 /// The node gives each kind (per peer for skew) at most once a minute.
-public enum ClockWarning: Hashable, Sendable, CustomStringConvertible {
+package enum ClockWarning: Hashable, Sendable, CustomStringConvertible {
     /// This leader's wall clock ran ahead of what its monotonic clock allows: stamps were held to `stamp`.
     case jumpBounded(wall: UInt64, stamp: UInt64, elapsedMilliseconds: UInt64)
     /// This leader's wall clock is behind the stamps already in the log: stamps continue from `stamp`.
@@ -76,7 +76,7 @@ public enum ClockWarning: Hashable, Sendable, CustomStringConvertible {
     case peerSkew(peer: NodeID, skewMilliseconds: Int64, peerWall: UInt64, ownWall: UInt64)
 
     /// A sentence for the operator, with both readings as UTC times.
-    public var description: String {
+    package var description: String {
         switch self {
         case .jumpBounded(let wall, let stamp, let elapsed):
             return "this leader's wall clock reads \(WallTime.format(wall)), ahead of what \(elapsed) ms on its "

@@ -4,50 +4,50 @@ import Raft
 
 /// How one node behaves. Every node of a cluster must use the same `lockTable` configuration and the same
 /// lease settings, because they shape the answers every replica computes.
-public struct NodeConfiguration: Sendable {
+package struct NodeConfiguration: Sendable {
     /// This node's identity.
-    public var id: NodeID
+    package var id: NodeID
     /// Where the members of a brand-new cluster are reached: written into the bootstrap snapshot, after which
     /// the replicated address book (changed by `addMember`) is the authority.
-    public var initialMembers: [NodeID: MemberAddresses]
+    package var initialMembers: [NodeID: MemberAddresses]
     /// The voters of a brand-new cluster; empty for a node that will join an existing cluster as a learner.
-    public var bootstrapVoters: [NodeID]
+    package var bootstrapVoters: [NodeID]
     /// Milliseconds between two calls of `Node.tick()`; Raft's election and heartbeat ticks count these.
-    public var tickMilliseconds: UInt64
+    package var tickMilliseconds: UInt64
     /// Raft's tuning; its `id` is replaced by `id` above.
-    public var raft: Config
+    package var raft: Config
     /// The lock table's bounds and lock-delays.
-    public var lockTable: LockTableConfiguration
+    package var lockTable: LockTableConfiguration
     /// Shortest and longest session TTL the cluster grants; a request inside `InputLimits` but outside these
     /// bounds is granted the nearest bound (the grant says which TTL was granted).
-    public var sessionTTLMillisecondsMin: UInt64
-    public var sessionTTLMillisecondsMax: UInt64
+    package var sessionTTLMillisecondsMin: UInt64
+    package var sessionTTLMillisecondsMax: UInt64
     /// How often the leader looks for sessions whose recorded lease time should be brought down (see
     /// docs/leases.md), in milliseconds.
-    public var checkpointIntervalMilliseconds: UInt64
+    package var checkpointIntervalMilliseconds: UInt64
     /// Most sessions one lease checkpoint entry carries; larger batches are split.
-    public var checkpointBatchMax: Int
+    package var checkpointBatchMax: Int
     /// Take a snapshot and compact the log once this many entries were applied since the last one.
-    public var snapshotEntryThreshold: UInt64
+    package var snapshotEntryThreshold: UInt64
     /// Most client requests waiting for a commit, a read confirmation or a lease renewal at once; beyond it
     /// requests are answered `overloaded`.
-    public var pendingRequestsMax: Int
+    package var pendingRequestsMax: Int
     /// The per-namespace quotas the leader makes the replicated ones (by a committed `setQuotas`) whenever
     /// they differ; nil leaves the applied quotas alone. Read only by the leader, never by the state machine.
-    public var quotas: NamespaceQuotas?
+    package var quotas: NamespaceQuotas?
     /// How far a leader's entry stamp may run ahead of its last trusted stamp plus the monotonic time elapsed
     /// since (docs/leases.md, "Clocks"); also how close two wall clocks must be to corroborate each other.
-    public var clockJumpAllowanceMilliseconds: UInt64 = 1_000
+    package var clockJumpAllowanceMilliseconds: UInt64 = 1_000
     /// A peer's wall clock further from this node's than this is logged as a warning.
-    public var clockSkewWarningMilliseconds: UInt64 = 500
+    package var clockSkewWarningMilliseconds: UInt64 = 500
     /// The random number this node's data directory was created with (`docs/operations.md`, "Node
     /// identity"); peers check it against the cluster's record. 0 (tests only) takes no part in the check.
-    public var incarnation: UInt64 = 0
+    package var incarnation: UInt64 = 0
     /// Deliberate bugs for the simulator's self-test. Never set outside tests.
     package var injectedBugs = NodeInjectedBugs()
 
     /// A configuration with production defaults for a node with `id` in a cluster of `bootstrapVoters`.
-    public init(
+    package init(
         id: NodeID, initialMembers: [NodeID: MemberAddresses] = [:], bootstrapVoters: [NodeID],
         tickMilliseconds: UInt64 = 10, raft: Config? = nil, lockTable: LockTableConfiguration = .init(),
         sessionTTLMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin,
@@ -72,7 +72,7 @@ public struct NodeConfiguration: Sendable {
     }
 
     /// Why this configuration cannot run, or nil when it can.
-    public var problem: String? {
+    package var problem: String? {
         if tickMilliseconds == 0 { return "tickMilliseconds must be positive" }
         if sessionTTLMillisecondsMin < InputLimits.sessionTTLMillisecondsMin
             || sessionTTLMillisecondsMax > InputLimits.sessionTTLMillisecondsMax
@@ -112,14 +112,14 @@ package struct NodeInjectedBugs: Hashable, Sendable {
 }
 
 /// Where one member is reached.
-public struct MemberAddresses: Hashable, Sendable {
+package struct MemberAddresses: Hashable, Sendable {
     /// The peer address other nodes connect to, such as `10.0.0.7:7501`.
-    public var peer: String
+    package var peer: String
     /// The client address clients are redirected to, such as `10.0.0.7:7401`.
-    public var client: String
+    package var client: String
 
     /// Creates a member's addresses.
-    public init(peer: String, client: String) {
+    package init(peer: String, client: String) {
         self.peer = peer
         self.client = client
     }

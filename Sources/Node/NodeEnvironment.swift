@@ -7,7 +7,7 @@ import Wire
 ///
 /// Every call is made on the node's own thread, and every completion the environment reports back must be
 /// delivered on that thread too (never from inside the call that started it).
-public protocol NodeEnvironment: AnyObject {
+package protocol NodeEnvironment: AnyObject {
     /// This node's monotonic clock in milliseconds: it never goes back and keeps counting while the process
     /// is stopped. Lock-lease deadlines are measured on it.
     var monotonicMilliseconds: UInt64 { get }
@@ -45,34 +45,34 @@ public protocol NodeEnvironment: AnyObject {
 
 extension NodeEnvironment {
     /// Ignores the warning.
-    public func clockWarning(_ warning: ClockWarning) {}
+    package func clockWarning(_ warning: ClockWarning) {}
 
     /// Messages from a peer were refused for its identity (reported at most once per 10 s for each peer).
-    public func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal) {}
+    package func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal) {}
 
     /// This leader found a follower whose log lost entries it had acknowledged.
-    public func lostAcknowledgements(_ lost: LostAcknowledgement) {}
+    package func lostAcknowledgements(_ lost: LostAcknowledgement) {}
 
     /// Runs `work` on the node's thread and calls `completion` at once.
-    public func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
+    package func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
         completion(work())
     }
 }
 
 /// A client connection, numbered by the environment.
-public struct ClientID: Hashable, Sendable, CustomStringConvertible {
+package struct ClientID: Hashable, Sendable, CustomStringConvertible {
     /// The environment's number for the connection.
-    public var rawValue: UInt64
+    package var rawValue: UInt64
 
     /// Wraps a connection number.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    package init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
     /// `client-N`.
-    public var description: String { "client-\(rawValue)" }
+    package var description: String { "client-\(rawValue)" }
 }
 
 /// Why a node stopped for good.
-public enum NodeFailure: Error, Sendable, CustomStringConvertible {
+package enum NodeFailure: Error, Sendable, CustomStringConvertible {
     /// A write, sync or snapshot save failed; nothing is retried after a failed sync.
     case storage(String)
     /// The log or a snapshot could not be read back into a state machine.
@@ -84,7 +84,7 @@ public enum NodeFailure: Error, Sendable, CustomStringConvertible {
     case impossibleState(String)
 
     /// A sentence for the operator.
-    public var description: String {
+    package var description: String {
         switch self {
         case .storage(let detail): "storage failed, the node stops (fail-stop): \(detail)"
         case .corruptState(let detail): "the replicated state is unusable, the node stops: \(detail)"
@@ -96,18 +96,18 @@ public enum NodeFailure: Error, Sendable, CustomStringConvertible {
 /// One unit of durable work: what a `Ready` (or a local snapshot) needs on disk, done in one call on the
 /// disk thread. Order: the snapshot (which replaces the log when it came from the leader), then the entries
 /// and hard state as one synced batch, then compaction of the log up to the snapshot.
-public struct DiskWrite: Sendable {
+package struct DiskWrite: Sendable {
     /// A snapshot to save first.
-    public var snapshot: StoredSnapshot?
+    package var snapshot: StoredSnapshot?
     /// Entries to append (replacing any conflicting suffix).
-    public var entries: [StoredEntry]
+    package var entries: [StoredEntry]
     /// The hard state to record with the entries.
-    public var hardState: StoredHardState?
+    package var hardState: StoredHardState?
     /// Drop log entries through this index after saving `snapshot`.
-    public var compactThrough: UInt64?
+    package var compactThrough: UInt64?
 
     /// A write of the given parts.
-    public init(
+    package init(
         snapshot: StoredSnapshot? = nil, entries: [StoredEntry] = [], hardState: StoredHardState? = nil,
         compactThrough: UInt64? = nil
     ) {
@@ -118,10 +118,10 @@ public struct DiskWrite: Sendable {
     }
 
     /// Whether there is nothing to write.
-    public var isEmpty: Bool { snapshot == nil && entries.isEmpty && hardState == nil && compactThrough == nil }
+    package var isEmpty: Bool { snapshot == nil && entries.isEmpty && hardState == nil && compactThrough == nil }
 
     /// Carries the write out on `store`; returns once everything is durable, or throws the store's error.
-    public func perform(on store: any LogStore) throws {
+    package func perform(on store: any LogStore) throws {
         if let snapshot { try store.saveSnapshot(snapshot) }
         if !entries.isEmpty || hardState != nil { try store.append(entries, hardState: hardState) }
         if let compactThrough { try store.compact(upTo: compactThrough) }

@@ -4,26 +4,26 @@ import Raft
 import Storage
 
 /// What a node starts from: Raft's restore state and the lock table rebuilt from the newest snapshot.
-public struct RestoredState: Sendable {
+package struct RestoredState: Sendable {
     /// Raft's persisted state.
-    public var raft: RestoreState
+    package var raft: RestoreState
     /// The lock table as of the snapshot; the committed entries after it are applied again as Raft hands
     /// them out.
-    public var table: LockTable
+    package var table: LockTable
     /// The replicated address book as of the snapshot.
-    public var addressBook: [NodeID: MemberAddresses]
+    package var addressBook: [NodeID: MemberAddresses]
     /// The replicated incarnations as of the snapshot (none in a version 1 snapshot).
-    public var incarnations: [NodeID: MemberIncarnation] = [:]
+    package var incarnations: [NodeID: MemberIncarnation] = [:]
 }
 
 /// Reads a node's durable state back from its log store, before the node starts.
-public enum NodeRestore {
+package enum NodeRestore {
     /// Loads what `store` holds. A brand-new store gets the bootstrap snapshot written first (index 0, the
     /// initial voters, an empty table), so that every later start reads the same membership from disk
     /// rather than from a configuration file that may have changed.
     ///
     /// Runs synchronously on the calling thread; call it before the node's loop starts using the store.
-    public static func load(from store: any LogStore, configuration: NodeConfiguration) throws(NodeFailure)
+    package static func load(from store: any LogStore, configuration: NodeConfiguration) throws(NodeFailure)
         -> RestoredState
     {
         do {
@@ -98,7 +98,7 @@ public enum NodeRestore {
     /// (`Term.limit`): a build before these limits adopted such a term from a forged heartbeat and wrote it.
     /// Lowering the term is not safe (the node may have voted in a lower term that it would vote in again),
     /// so the node refuses to start, saying what to do.
-    public static func boundsProblem(_ restore: RestoreState) -> String? {
+    package static func boundsProblem(_ restore: RestoreState) -> String? {
         let hard = restore.hardState
         let snapshot = restore.snapshot.metadata
         let lastTerm = restore.entries.last?.term ?? snapshot.term

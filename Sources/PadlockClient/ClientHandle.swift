@@ -1,6 +1,7 @@
 import EventLoop
 import Synchronization
 import Tracing
+import Wire
 
 /// What every public entry point shares: the client's loop, its loop-confined core and its closed flag.
 ///

@@ -1,4 +1,5 @@
 import Tracing
+import Wire
 
 // Spans for the public calls and the W3C trace context each request carries (docs/client.md, "Tracing";
 // decision 0013). Without a tracer (the default NoOpTracer) none of this runs: no span, no task-local, and

@@ -4,6 +4,7 @@
 // skew the cluster tolerates (`docs/operations.md`), so compare them with `Date.now` for display, not for safety:
 // lease safety is `Lock.state`, kept on this machine's monotonic clock.
 import Foundation
+import Wire
 
 extension Timestamp {
     /// This time as a `Date` (milliseconds since the Unix epoch on the leader's clock).
@@ -32,8 +33,9 @@ extension KeyInspection {
 }
 
 extension SessionGrant {
-    /// When the session expires without another renewal, on the leader's clock.
-    public var renewalDeadlineDate: Date { renewalDeadline.date }
+    /// When the session expires without another renewal, on the leader's clock. `package`: a session grant is
+    /// part of the wire codec, which the client library does not export.
+    package var renewalDeadlineDate: Date { renewalDeadline.date }
 }
 
 extension AuditRecord {

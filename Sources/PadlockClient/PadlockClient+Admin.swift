@@ -1,3 +1,5 @@
+import Wire
+
 extension PadlockClient {
     /// An administrator releases `key` whoever holds it; the reason goes to the audit trail and the key is
     /// under lock-delay afterwards. Returns every holder it released (empty when nobody held it).

@@ -1,5 +1,6 @@
 // Bad input is refused here, before anything is sent (rule 6): the server would refuse it too, but a request
 // over a wire bound would close the connection instead of answering.
+import Wire
 
 extension PadlockClient {
     static func validate(

@@ -2,6 +2,7 @@ import EventLoop
 import Logging
 import Synchronization
 import Tracing
+import Wire
 
 /// A client of a Padlock cluster: fenced, lease-based locks on CRM records.
 ///

@@ -1,8 +1,10 @@
-// `import PadlockClient` is all a CRM app server needs: the shared vocabulary (keys, modes, fences, holders,
-// session and request ids) and the wire's result types (inspections, listings, audit pages, node status) are
-// re-exported rather than mirrored, so a value read from the cluster is the same type everywhere.
+// `import PadlockClient` is all a CRM app server needs: the shared vocabulary of PadlockTypes (keys, modes,
+// fences, holders, session and request ids, and what the cluster reports: inspections, listings, fence checks,
+// audit pages, node status, members) is re-exported rather than mirrored, so a value read from the cluster is
+// the same type everywhere. The wire codec (requests, responses, frames, the handshake) is not: the client
+// imports Wire for itself, and Wire's declarations are `package`, out of reach of other packages.
 @_exported import PadlockTypes
-@_exported import Wire
+import Wire
 
 /// Who holds and who waits for a key and everything overlapping it, as ``PadlockClient/inspect(_:)`` reports it.
 public typealias Inspection = KeyInspection

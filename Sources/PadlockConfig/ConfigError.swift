@@ -1,24 +1,24 @@
 /// A place in a configuration file: a 1-based line and a 1-based column counted in Unicode scalars.
-public struct TOMLPosition: Hashable, Sendable, Comparable, CustomStringConvertible {
+package struct TOMLPosition: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The line, starting at 1.
-    public var line: Int
+    package var line: Int
     /// The column, starting at 1, counted in Unicode scalars (what most editors show for text without
     /// combining marks).
-    public var column: Int
+    package var column: Int
 
     /// A position at `line` and `column`, both 1-based.
-    public init(line: Int, column: Int) {
+    package init(line: Int, column: Int) {
         self.line = line
         self.column = column
     }
 
     /// Orders positions as they appear in the file.
-    public static func < (lhs: Self, rhs: Self) -> Bool {
+    package static func < (lhs: Self, rhs: Self) -> Bool {
         (lhs.line, lhs.column) < (rhs.line, rhs.column)
     }
 
     /// `line 3, column 7`.
-    public var description: String { "line \(line), column \(column)" }
+    package var description: String { "line \(line), column \(column)" }
 }
 
 /// Why a configuration was refused: where, which field, and what is allowed instead.
@@ -27,53 +27,53 @@ public struct TOMLPosition: Hashable, Sendable, Comparable, CustomStringConverti
 /// status 2. Errors from the TOML layer carry a position; errors from the settings layer carry the field's
 /// full dotted path (`members[2].peer`) or the command-line flag (`--node-id`), and the position of the value
 /// when it came from a file.
-public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of mistake, for programs that react to it; people read ``message``.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The code's name, such as `syntax`.
-        public let name: String
+        package let name: String
 
         private init(_ name: String) { self.name = name }
 
         /// The text is not valid TOML.
-        public static let syntax = Code("syntax")
+        package static let syntax = Code("syntax")
         /// Valid TOML that this parser deliberately does not read (floats, dates, inline tables, …).
-        public static let unsupported = Code("unsupported")
+        package static let unsupported = Code("unsupported")
         /// A bound on the document was exceeded: its size, nesting depth, a string's or an array's length.
-        public static let limitExceeded = Code("limitExceeded")
+        package static let limitExceeded = Code("limitExceeded")
         /// A key defined twice, or a table defined twice or in two incompatible ways.
-        public static let duplicate = Code("duplicate")
+        package static let duplicate = Code("duplicate")
         /// A field the settings do not know (often a typo).
-        public static let unknownField = Code("unknownField")
+        package static let unknownField = Code("unknownField")
         /// A required field is absent.
-        public static let missingField = Code("missingField")
+        package static let missingField = Code("missingField")
         /// A field holds the wrong kind of value (a string where an integer belongs, …).
-        public static let wrongType = Code("wrongType")
+        package static let wrongType = Code("wrongType")
         /// A field's value is of the right kind but outside what is allowed, alone or with other fields.
-        public static let invalidValue = Code("invalidValue")
+        package static let invalidValue = Code("invalidValue")
 
         /// Every code, for tallies.
-        public static let all: [Code] = [
+        package static let all: [Code] = [
             .syntax, .unsupported, .limitExceeded, .duplicate, .unknownField, .missingField, .wrongType,
             .invalidValue,
         ]
 
         /// The code's name.
-        public var description: String { name }
+        package var description: String { name }
     }
 
     /// The kind of mistake.
-    public var code: Code
+    package var code: Code
     /// Where in the file the mistake is, when it came from a file.
-    public var position: TOMLPosition?
+    package var position: TOMLPosition?
     /// The field's full dotted path (`members[2].peer`, `lock-delay.namespaces.acme`) or the command-line flag
     /// (`--node-id`), when the mistake concerns one field.
-    public var field: String?
+    package var field: String?
     /// What is wrong and what is allowed; it names the field itself when there is one.
-    public var message: String
+    package var message: String
 
     /// An error with everything spelled out.
-    public init(code: Code, position: TOMLPosition? = nil, field: String? = nil, message: String) {
+    package init(code: Code, position: TOMLPosition? = nil, field: String? = nil, message: String) {
         self.code = code
         self.position = position
         self.field = field
@@ -81,7 +81,7 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `line 12, column 8: members[2].peer must be …`, ready to print after the file name.
-    public var description: String {
+    package var description: String {
         guard let position else { return message }
         return "\(position): \(message)"
     }

@@ -2,9 +2,9 @@ import PadlockTypes
 import Wire
 
 /// Which client operations each role may perform, and on which keys.
-public enum Authorization {
+package enum Authorization {
     /// Why `client` may not perform `operation`, or nil when it may.
-    public static func denial(of operation: ClientOperation, by client: ClientIdentity) -> String? {
+    package static func denial(of operation: ClientOperation, by client: ClientIdentity) -> String? {
         guard client.enabled else { return "client disabled" }
         if let role = requiredRole(operation), !client.role.includes(role) {
             return "client \(client.name) has role \(client.role.rawValue); \(operationName(operation)) needs role "
@@ -69,7 +69,7 @@ public enum Authorization {
 
 extension ClientRole {
     /// Whether this role has every right of `other`: admin ⊇ app ⊇ reader.
-    public func includes(_ other: ClientRole) -> Bool { rank >= other.rank }
+    package func includes(_ other: ClientRole) -> Bool { rank >= other.rank }
 
     private var rank: Int {
         switch self {

@@ -2,7 +2,7 @@ import PadlockTypes
 import Wire
 
 /// What a client may do on the client port (the table is in `docs/security.md`).
-public enum ClientRole: String, CaseIterable, Hashable, Sendable {
+package enum ClientRole: String, CaseIterable, Hashable, Sendable {
     /// Everything an app may do, plus force-unlock, revoke sessions, the audit trail and membership changes.
     case admin
     /// Sessions, acquire, release, inspect, list and fence checks within its namespaces.
@@ -12,20 +12,20 @@ public enum ClientRole: String, CaseIterable, Hashable, Sendable {
 }
 
 /// One configured client, as the node checks it: its name, role, namespaces and whether it is enabled.
-public struct ClientIdentity: Hashable, Sendable {
+package struct ClientIdentity: Hashable, Sendable {
     /// The client's unique name, shown in logs and in the audit trail.
-    public var name: String
+    package var name: String
     /// What it may do.
-    public var role: ClientRole
+    package var role: ClientRole
     /// The first key segments it may use; `nil` means every namespace (`"*"` in the configuration).
-    public var namespaces: Set<String>?
+    package var namespaces: Set<String>?
     /// A disabled client is refused at the handshake and on every request.
-    public var enabled: Bool
+    package var enabled: Bool
     /// The most sessions the client may have open at once; 0 means no bound but the cluster's.
-    public var sessionsMax: Int
+    package var sessionsMax: Int
 
     /// Creates a client identity.
-    public init(name: String, role: ClientRole, namespaces: Set<String>?, enabled: Bool = true, sessionsMax: Int = 0) {
+    package init(name: String, role: ClientRole, namespaces: Set<String>?, enabled: Bool = true, sessionsMax: Int = 0) {
         self.name = name
         self.role = role
         self.namespaces = namespaces
@@ -34,7 +34,7 @@ public struct ClientIdentity: Hashable, Sendable {
     }
 
     /// Whether the client may use `key`'s namespace.
-    public func mayUse(_ key: LockKey) -> Bool {
+    package func mayUse(_ key: LockKey) -> Bool {
         guard let namespaces else { return true }
         return namespaces.contains(String(key.namespace))
     }
@@ -44,12 +44,12 @@ public struct ClientIdentity: Hashable, Sendable {
 ///
 /// An empty directory means the client port is open (development on loopback): every connection is admitted
 /// without a token and may do everything, as before tokens existed.
-public struct ClientDirectory: Sendable {
+package struct ClientDirectory: Sendable {
     private var byTokenHash: [String: ClientIdentity]
     private var byName: [String: ClientIdentity]
 
     /// A directory of clients, each with the hex SHA-256 of its token.
-    public init(_ clients: [(identity: ClientIdentity, tokenSHA256: String)] = []) {
+    package init(_ clients: [(identity: ClientIdentity, tokenSHA256: String)] = []) {
         byTokenHash = [:]
         byName = [:]
         for client in clients {
@@ -59,16 +59,16 @@ public struct ClientDirectory: Sendable {
     }
 
     /// Whether tokens are asked for at all.
-    public var requiresTokens: Bool { !byTokenHash.isEmpty }
+    package var requiresTokens: Bool { !byTokenHash.isEmpty }
 
     /// The client named `name`, if configured.
-    public func client(named name: String) -> ClientIdentity? { byName[name] }
+    package func client(named name: String) -> ClientIdentity? { byName[name] }
 
     /// Every configured client.
-    public var clients: [ClientIdentity] { byName.values.sorted { $0.name < $1.name } }
+    package var clients: [ClientIdentity] { byName.values.sorted { $0.name < $1.name } }
 
     /// The outcome of checking a handshake's credentials.
-    public enum Admission: Hashable, Sendable {
+    package enum Admission: Hashable, Sendable {
         /// No clients are configured: the connection is admitted with every right.
         case open
         /// The token belongs to this enabled client.
@@ -78,7 +78,7 @@ public struct ClientDirectory: Sendable {
     }
 
     /// Checks the credentials (the token's bytes) a client presented in its handshake.
-    public func admit(credentials: [UInt8]) -> Admission {
+    package func admit(credentials: [UInt8]) -> Admission {
         guard requiresTokens else { return .open }
         guard !credentials.isEmpty else {
             return .refused(reason: "this cluster requires a client token; pass one (padlock --token or PADLOCK_TOKEN)")
@@ -92,7 +92,7 @@ public struct ClientDirectory: Sendable {
 
     /// What `identity`, admitted earlier, is after a reload: its current entry (role and namespaces may have
     /// changed), or nil when it was disabled or removed, and its connections are refused from then on.
-    public func recheck(_ identity: ClientIdentity) -> ClientIdentity? {
+    package func recheck(_ identity: ClientIdentity) -> ClientIdentity? {
         guard let current = byName[identity.name], current.enabled else { return nil }
         return current
     }

@@ -8,9 +8,9 @@ import Crypto
 /// label, the prover's side, the cluster id, both node ids and both nonces, all of fixed length. A proof is
 /// good for one connection only (the other side's nonce is new each time), cannot be reflected (the side is in
 /// the transcript), and is compared in constant time.
-public struct PeerProof: Sendable {
+package struct PeerProof: Sendable {
     /// Which side of a peer link proves.
-    public enum Side: UInt8, Sendable {
+    package enum Side: UInt8, Sendable {
         /// The node that connected and sent the handshake.
         case dialer = 1
         /// The node that accepted the connection.
@@ -18,9 +18,9 @@ public struct PeerProof: Sendable {
     }
 
     /// The bytes of each nonce.
-    public static let nonceByteCount = 32
+    package static let nonceByteCount = 32
     /// The bytes of each proof (an HMAC-SHA256).
-    public static let proofByteCount = 32
+    package static let proofByteCount = 32
     /// Names the protocol and its version inside every transcript, so a proof can mean nothing else.
     static let label = Array("padlock peer handshake proof v1".utf8)
 
@@ -28,18 +28,18 @@ public struct PeerProof: Sendable {
     private let secret: [UInt8]
 
     /// A prover and checker for `secret`, the cluster secret file's bytes.
-    public init(secret: [UInt8]) {
+    package init(secret: [UInt8]) {
         self.secret = secret
     }
 
     /// A fresh random nonce.
-    public static func nonce() -> [UInt8] {
+    package static func nonce() -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<nonceByteCount).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
     /// The proof `side` sends for one link.
-    public func proof(
+    package func proof(
         side: Side, cluster: UInt64, dialer: UInt64, listener: UInt64, dialerNonce: [UInt8], listenerNonce: [UInt8]
     ) -> [UInt8] {
         precondition(
@@ -59,7 +59,7 @@ public struct PeerProof: Sendable {
     }
 
     /// Whether `received` is the proof `side` must send for this link, compared in constant time.
-    public func verify(
+    package func verify(
         _ received: [UInt8], side: Side, cluster: UInt64, dialer: UInt64, listener: UInt64, dialerNonce: [UInt8],
         listenerNonce: [UInt8]
     ) -> Bool {
@@ -73,7 +73,7 @@ public struct PeerProof: Sendable {
     }
 
     /// Equal lengths and bytes, in time that depends only on the length.
-    public static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    package static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         guard lhs.count == rhs.count else { return false }
         var difference: UInt8 = 0
         for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }

@@ -4,25 +4,25 @@
 
 /// Reads files that hold secrets (the cluster secret, a client token, a TLS private key) and refuses one that
 /// users other than its owner can read: a secret every account on the host can copy protects nothing.
-public enum SecretFile {
+package enum SecretFile {
     /// Why a secret file was refused; the description names the file, what is wrong and the fix.
-    public struct Problem: Error, CustomStringConvertible, Equatable {
-        public var description: String
-        public init(_ description: String) { self.description = description }
+    package struct Problem: Error, CustomStringConvertible, Equatable {
+        package var description: String
+        package init(_ description: String) { self.description = description }
     }
 
     /// The permission bits that must be clear: read, write or execute for group and others.
-    public static let forbiddenModeBits: UInt32 = 0o077
+    package static let forbiddenModeBits: UInt32 = 0o077
 
     /// Refuses `path` when its group or others have any access to it; `what` names it in the message
     /// ("cluster secret file").
-    public static func checkMode(_ path: String, what: String) throws(Problem) {
+    package static func checkMode(_ path: String, what: String) throws(Problem) {
         let descriptor = try openChecked(path, what: what)
         _ = Glibc.close(descriptor)
     }
 
     /// The bytes of `path`, after ``checkMode(_:what:)``; at most `sizeMax` bytes are accepted.
-    public static func read(_ path: String, what: String, sizeMax: Int) throws(Problem) -> [UInt8] {
+    package static func read(_ path: String, what: String, sizeMax: Int) throws(Problem) -> [UInt8] {
         let descriptor = try openChecked(path, what: what)
         defer { _ = Glibc.close(descriptor) }
         var bytes: [UInt8] = []

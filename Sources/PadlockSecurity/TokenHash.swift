@@ -1,14 +1,14 @@
 import Crypto
 
 /// SHA-256 of a client token, as padlockd's configuration stores it: 64 lowercase hex digits.
-public enum TokenHash {
+package enum TokenHash {
     /// The hex SHA-256 of `token`'s UTF-8 bytes.
-    public static func hex(of token: String) -> String {
+    package static func hex(of token: String) -> String {
         hex(SHA256.hash(data: Array(token.utf8)))
     }
 
     /// The hex SHA-256 of `bytes`.
-    public static func hex(ofBytes bytes: [UInt8]) -> String {
+    package static func hex(ofBytes bytes: [UInt8]) -> String {
         hex(SHA256.hash(data: bytes))
     }
 

@@ -2,36 +2,36 @@
 ///
 /// Every read either returns a value or throws a ``DecodeError`` that says what was wrong and at which byte
 /// offset; no input, however malformed, makes a read trap or allocate more than the input's own size.
-public struct ByteReader: Sendable {
+package struct ByteReader: Sendable {
     private let bytes: [UInt8]
     /// Offset of the next byte to read.
-    public private(set) var offset: Int
+    package private(set) var offset: Int
 
     /// Creates a reader positioned at the first of `bytes`.
-    public init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         self.bytes = bytes
         offset = 0
     }
 
     /// Number of bytes not yet read.
-    public var remainingCount: Int { bytes.count - offset }
+    package var remainingCount: Int { bytes.count - offset }
 
     /// Reads one byte.
-    public mutating func readUInt8() throws(DecodeError) -> UInt8 {
+    package mutating func readUInt8() throws(DecodeError) -> UInt8 {
         try need(1)
         defer { offset += 1 }
         return bytes[offset]
     }
 
     /// Reads a big-endian 16-bit integer.
-    public mutating func readUInt16() throws(DecodeError) -> UInt16 { try readBigEndian() }
+    package mutating func readUInt16() throws(DecodeError) -> UInt16 { try readBigEndian() }
     /// Reads a big-endian 32-bit integer.
-    public mutating func readUInt32() throws(DecodeError) -> UInt32 { try readBigEndian() }
+    package mutating func readUInt32() throws(DecodeError) -> UInt32 { try readBigEndian() }
     /// Reads a big-endian 64-bit integer.
-    public mutating func readUInt64() throws(DecodeError) -> UInt64 { try readBigEndian() }
+    package mutating func readUInt64() throws(DecodeError) -> UInt64 { try readBigEndian() }
 
     /// Reads an unsigned LEB128 integer, refusing encodings longer than needed or beyond 64 bits.
-    public mutating func readVarint() throws(DecodeError) -> UInt64 {
+    package mutating func readVarint() throws(DecodeError) -> UInt64 {
         let start = offset
         var value: UInt64 = 0
         var shift: UInt64 = 0
@@ -51,7 +51,7 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads a varint that must fit in `max`, for lengths and counts.
-    public mutating func readLength(max: Int) throws(DecodeError) -> Int {
+    package mutating func readLength(max: Int) throws(DecodeError) -> Int {
         let start = offset
         let length = try readVarint()
         guard length <= UInt64(max) else {
@@ -61,7 +61,7 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads a boolean, which must be the byte 0 or 1.
-    public mutating func readBool() throws(DecodeError) -> Bool {
+    package mutating func readBool() throws(DecodeError) -> Bool {
         let start = offset
         switch try readUInt8() {
         case 0: return false
@@ -71,13 +71,13 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads a length-prefixed byte string of at most `maxCount` bytes.
-    public mutating func readBytes(maxCount: Int) throws(DecodeError) -> [UInt8] {
+    package mutating func readBytes(maxCount: Int) throws(DecodeError) -> [UInt8] {
         let count = try readLength(max: maxCount)
         return try readRaw(count: count)
     }
 
     /// Reads a length-prefixed UTF-8 string of at most `maxByteCount` bytes; invalid UTF-8 is an error.
-    public mutating func readString(maxByteCount: Int) throws(DecodeError) -> String {
+    package mutating func readString(maxByteCount: Int) throws(DecodeError) -> String {
         let count = try readLength(max: maxByteCount)
         let start = offset
         let raw = try readRaw(count: count)
@@ -86,14 +86,14 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads exactly `count` bytes with no length prefix.
-    public mutating func readRaw(count: Int) throws(DecodeError) -> [UInt8] {
+    package mutating func readRaw(count: Int) throws(DecodeError) -> [UInt8] {
         try need(count)
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
     }
 
     /// Reads a presence flag, then the value when present.
-    public mutating func readOptional<Value>(
+    package mutating func readOptional<Value>(
         _ read: (inout ByteReader) throws(DecodeError) -> Value
     ) throws(DecodeError) -> Value? {
         guard try readBool() else { return nil }
@@ -104,7 +104,7 @@ public struct ByteReader: Sendable {
     ///
     /// The count is also checked against the bytes left (each element takes at least `minimumElementSize`
     /// bytes), so a forged count cannot make the reader reserve memory the input could never fill.
-    public mutating func readArray<Element>(
+    package mutating func readArray<Element>(
         maxCount: Int, minimumElementSize: Int = 1,
         _ read: (inout ByteReader) throws(DecodeError) -> Element
     ) throws(DecodeError) -> [Element] {
@@ -121,7 +121,7 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads a one-byte tag and maps it through `init(rawValue:)`, naming `type` when the tag is unknown.
-    public mutating func readEnum<Value: RawRepresentable>(
+    package mutating func readEnum<Value: RawRepresentable>(
         _ type: Value.Type
     ) throws(DecodeError) -> Value where Value.RawValue == UInt8 {
         let start = offset
@@ -133,7 +133,7 @@ public struct ByteReader: Sendable {
     }
 
     /// Fails unless every byte has been read.
-    public func expectEnd() throws(DecodeError) {
+    package func expectEnd() throws(DecodeError) {
         guard remainingCount == 0 else { throw .trailingBytes(offset: offset, count: remainingCount) }
     }
 
@@ -154,7 +154,7 @@ public struct ByteReader: Sendable {
 }
 
 /// Why a byte sequence could not be decoded, and where.
-public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
+package enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
     case truncated(offset: Int, needed: Int, available: Int)
     case overlongVarint(offset: Int)
     case varintOverflow(offset: Int)
@@ -166,7 +166,7 @@ public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A value that decoded but breaks a rule of its type, such as a malformed key.
     case invalidValue(offset: Int, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .truncated(offset, needed, available):
             "truncated at byte \(offset): needed \(needed) bytes, \(available) left"

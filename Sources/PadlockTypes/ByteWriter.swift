@@ -2,41 +2,41 @@
 ///
 /// Fixed-width integers are big-endian; variable-length integers are unsigned LEB128; byte strings and
 /// UTF-8 strings carry a varint length prefix. ``ByteReader`` reads exactly what this writes.
-public struct ByteWriter: Sendable {
+package struct ByteWriter: Sendable {
     /// The bytes written so far.
-    public private(set) var bytes: [UInt8]
+    package private(set) var bytes: [UInt8]
 
     /// Creates an empty writer, reserving room for `capacity` bytes.
-    public init(capacity: Int = 64) {
+    package init(capacity: Int = 64) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
     /// Number of bytes written so far.
-    public var count: Int { bytes.count }
+    package var count: Int { bytes.count }
 
     /// Writes one byte.
-    public mutating func writeUInt8(_ value: UInt8) {
+    package mutating func writeUInt8(_ value: UInt8) {
         bytes.append(value)
     }
 
     /// Writes a big-endian 16-bit integer.
-    public mutating func writeUInt16(_ value: UInt16) {
+    package mutating func writeUInt16(_ value: UInt16) {
         writeBigEndian(value)
     }
 
     /// Writes a big-endian 32-bit integer.
-    public mutating func writeUInt32(_ value: UInt32) {
+    package mutating func writeUInt32(_ value: UInt32) {
         writeBigEndian(value)
     }
 
     /// Writes a big-endian 64-bit integer.
-    public mutating func writeUInt64(_ value: UInt64) {
+    package mutating func writeUInt64(_ value: UInt64) {
         writeBigEndian(value)
     }
 
     /// Writes `value` as unsigned LEB128: seven bits per byte, low bits first, high bit set on all but the last.
-    public mutating func writeVarint(_ value: UInt64) {
+    package mutating func writeVarint(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -46,35 +46,35 @@ public struct ByteWriter: Sendable {
     }
 
     /// Writes a boolean as the byte 0 or 1.
-    public mutating func writeBool(_ value: Bool) {
+    package mutating func writeBool(_ value: Bool) {
         bytes.append(value ? 1 : 0)
     }
 
     /// Writes a varint length followed by the bytes.
-    public mutating func writeBytes(_ value: some Collection<UInt8>) {
+    package mutating func writeBytes(_ value: some Collection<UInt8>) {
         writeVarint(UInt64(value.count))
         bytes.append(contentsOf: value)
     }
 
     /// Writes a varint byte length followed by the string's UTF-8 bytes.
-    public mutating func writeString(_ value: String) {
+    package mutating func writeString(_ value: String) {
         writeBytes(value.utf8)
     }
 
     /// Writes bytes as they are, with no length prefix.
-    public mutating func writeRaw(_ value: some Sequence<UInt8>) {
+    package mutating func writeRaw(_ value: some Sequence<UInt8>) {
         bytes.append(contentsOf: value)
     }
 
     /// Writes a presence flag, then the value when present.
-    public mutating func writeOptional<Value>(_ value: Value?, _ write: (inout ByteWriter, Value) -> Void) {
+    package mutating func writeOptional<Value>(_ value: Value?, _ write: (inout ByteWriter, Value) -> Void) {
         guard let value else { return writeBool(false) }
         writeBool(true)
         write(&self, value)
     }
 
     /// Writes a varint element count, then each element.
-    public mutating func writeArray<Element>(_ values: [Element], _ write: (inout ByteWriter, Element) -> Void) {
+    package mutating func writeArray<Element>(_ values: [Element], _ write: (inout ByteWriter, Element) -> Void) {
         writeVarint(UInt64(values.count))
         for value in values { write(&self, value) }
     }

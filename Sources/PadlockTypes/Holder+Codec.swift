@@ -2,7 +2,7 @@
 
 extension ByteWriter {
     /// Writes every field of a holder: session, owner, mode, fence, since, note.
-    public mutating func writeHolder(_ holder: Holder) {
+    package mutating func writeHolder(_ holder: Holder) {
         writeVarint(holder.session.rawValue)
         writeString(holder.owner)
         writeUInt8(holder.mode.rawValue)
@@ -14,13 +14,13 @@ extension ByteWriter {
 
 extension ByteReader {
     /// Reads a timestamp written as a varint of milliseconds since the epoch.
-    public mutating func readTimestamp() throws(DecodeError) -> Timestamp {
+    package mutating func readTimestamp() throws(DecodeError) -> Timestamp {
         Timestamp(rawValue: try readVarint())
     }
 
     /// Reads a holder in the layout ``ByteWriter/writeHolder(_:)`` writes, bounding owner and note by
     /// ``InputLimits``.
-    public mutating func readHolder() throws(DecodeError) -> Holder {
+    package mutating func readHolder() throws(DecodeError) -> Holder {
         Holder(
             session: SessionID(try readVarint()), owner: try readString(maxByteCount: InputLimits.ownerByteCountMax),
             mode: try readEnum(LockMode.self), fence: FenceToken(try readVarint()), since: try readTimestamp(),

@@ -4,13 +4,17 @@ public struct Holder: Hashable, Sendable {
     public var session: SessionID
     /// The owner label the session was opened with, such as `alice@frontend-2`.
     public var owner: String
+    /// Whether the lock is exclusive (editing) or shared (viewing, approving).
     public var mode: LockMode
+    /// The grant's fence: send it with every write the lock protects.
     public var fence: FenceToken
-    /// When the lock was granted, on the leader's clock.
+    /// When the lock was granted, on the leader's clock (`sinceDate` in the client library is the same as a
+    /// `Date`).
     public var since: Timestamp
     /// The free-form note given with the acquire, such as "editing phone number".
     public var note: String
 
+    /// Creates a holder description.
     public init(session: SessionID, owner: String, mode: LockMode, fence: FenceToken, since: Timestamp, note: String) {
         self.session = session
         self.owner = owner

@@ -4,8 +4,11 @@
 /// most ``LockKey/maximumByteCount`` bytes, with 1 to ``LockKey/maximumSegmentCount`` segments and no control
 /// characters. Validation happens once, here, on the client and again on the server.
 public struct LockKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Longest key, in UTF-8 bytes.
     public static let maximumByteCount = 512
+    /// Most segments in a key.
     public static let maximumSegmentCount = 16
+    /// What separates segments.
     public static let separator: Character = "/"
 
     /// The key as the user wrote it.
@@ -40,10 +43,12 @@ public struct LockKey: Hashable, Comparable, Sendable, CustomStringConvertible {
         covers(other) || other.covers(self)
     }
 
+    /// Orders keys by their UTF-8 bytes, the order of listings and inspections.
     public static func < (lhs: LockKey, rhs: LockKey) -> Bool {
         lhs.string.utf8.lexicographicallyPrecedes(rhs.string.utf8)
     }
 
+    /// The key as written.
     public var description: String { string }
 
     /// Whether `scalar` is a control character (general category Cc). Unicode's stability policy fixes Cc as
@@ -78,12 +83,18 @@ public struct LockKey: Hashable, Comparable, Sendable, CustomStringConvertible {
 
 /// Why a string is not a valid ``LockKey``.
 public enum KeyError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The key is the empty string.
     case empty
+    /// The key is longer than ``LockKey/maximumByteCount`` UTF-8 bytes.
     case tooLong(byteCount: Int)
+    /// The key has more than ``LockKey/maximumSegmentCount`` segments.
     case tooManySegments(count: Int)
+    /// A segment is empty: a leading, trailing or doubled `/`; `index` counts from 0.
     case emptySegment(index: Int)
+    /// The key contains a control character (U+0000–U+001F, U+007F–U+009F) at this Unicode scalar offset.
     case controlCharacter(offset: Int)
 
+    /// What is wrong, with the limit that applies.
     public var description: String {
         switch self {
         case .empty:

@@ -37,7 +37,7 @@ public struct NamespaceQuotas: Hashable, Sendable {
 
 extension NamespaceQuotas {
     /// Appends the quotas in the log's and snapshots' encoding.
-    public func encode(into writer: inout ByteWriter) {
+    package func encode(into writer: inout ByteWriter) {
         writer.writeVarint(UInt64(standard.heldLocksMax))
         writer.writeVarint(UInt64(standard.waitersMax))
         let names = byNamespace.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
@@ -49,7 +49,7 @@ extension NamespaceQuotas {
     }
 
     /// Reads quotas written by ``encode(into:)``.
-    public static func decode(from reader: inout ByteReader) throws(DecodeError) -> NamespaceQuotas {
+    package static func decode(from reader: inout ByteReader) throws(DecodeError) -> NamespaceQuotas {
         let standard = Quota(heldLocksMax: try reader.readQuota(), waitersMax: try reader.readQuota())
         let entries = try reader.readArray(maxCount: namespaceCountMax, minimumElementSize: 3) {
             reader throws(DecodeError) in

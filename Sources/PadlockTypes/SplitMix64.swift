@@ -3,19 +3,19 @@
 /// Given the same seed it gives the same numbers on every platform and toolchain, so anything driven by it
 /// replays from its seed: Raft's election timeouts, the simulator's schedule, the fuzzers, the chaos harness
 /// and the randomized tests. Every other generator in the package wraps this one; none repeats its constants.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+package struct SplitMix64: RandomNumberGenerator, Sendable {
     /// The increment of every step: 2^64 divided by the golden ratio, odd. Also a good multiplier for spreading
     /// a small seed over all 64 bits.
-    public static let goldenGamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+    package static let goldenGamma: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     /// The generator's whole state; copy the generator to fork it.
-    public var state: UInt64
+    package var state: UInt64
 
     /// Starts a generator from `seed`.
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
     /// Returns the next 64 pseudo-random bits.
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= Self.goldenGamma
         var mixed = state
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -24,7 +24,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 
     /// Returns a value in `0..<bound`; the modulo bias is negligible for the small bounds used here.
-    public mutating func next(below bound: UInt64) -> UInt64 {
+    package mutating func next(below bound: UInt64) -> UInt64 {
         precondition(bound > 0, "SplitMix64.next(below: 0) has no answer")
         return next() % bound
     }

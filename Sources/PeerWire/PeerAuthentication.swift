@@ -6,23 +6,23 @@ import PadlockTypes
 /// ```
 /// PeerChallenge = kind 18 · nonce raw(32) · proof raw(32)
 /// ```
-public struct PeerChallenge: Hashable, Sendable {
+package struct PeerChallenge: Hashable, Sendable {
     /// The bytes of a nonce and of a proof.
-    public static let fieldByteCount = 32
+    package static let fieldByteCount = 32
 
     /// The listener's fresh nonce.
-    public var nonce: [UInt8]
+    package var nonce: [UInt8]
     /// The listener's HMAC over the transcript.
-    public var proof: [UInt8]
+    package var proof: [UInt8]
 
     /// A challenge; both fields must be ``fieldByteCount`` bytes.
-    public init(nonce: [UInt8], proof: [UInt8]) {
+    package init(nonce: [UInt8], proof: [UInt8]) {
         self.nonce = nonce
         self.proof = proof
     }
 
     /// The frame payload.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         precondition(
             nonce.count == Self.fieldByteCount && proof.count == Self.fieldByteCount,
             "a peer challenge needs a \(Self.fieldByteCount)-byte nonce and proof; got \(nonce.count) and \(proof.count)"
@@ -36,15 +36,15 @@ public struct PeerChallenge: Hashable, Sendable {
 /// ```
 /// PeerChallengeResponse = kind 19 · proof raw(32)
 /// ```
-public struct PeerChallengeResponse: Hashable, Sendable {
+package struct PeerChallengeResponse: Hashable, Sendable {
     /// The dialer's HMAC over the transcript.
-    public var proof: [UInt8]
+    package var proof: [UInt8]
 
     /// A response; the proof must be ``PeerChallenge/fieldByteCount`` bytes.
-    public init(proof: [UInt8]) { self.proof = proof }
+    package init(proof: [UInt8]) { self.proof = proof }
 
     /// The frame payload.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         precondition(
             proof.count == PeerChallenge.fieldByteCount,
             "a peer challenge response needs a \(PeerChallenge.fieldByteCount)-byte proof; got \(proof.count)")
@@ -76,15 +76,15 @@ extension PeerReader {
 /// ```
 /// PeerIdentity = kind 20 · incarnation u64
 /// ```
-public struct PeerIdentity: Hashable, Sendable {
+package struct PeerIdentity: Hashable, Sendable {
     /// The dialer's incarnation; never 0 from a correct node.
-    public var incarnation: UInt64
+    package var incarnation: UInt64
 
     /// An identity announcement.
-    public init(incarnation: UInt64) { self.incarnation = incarnation }
+    package init(incarnation: UInt64) { self.incarnation = incarnation }
 
     /// The frame payload.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: 9)
         writer.writeUInt8(PeerPayloadKind.peerIdentity.rawValue)
         writer.writeUInt64(incarnation)

@@ -7,15 +7,15 @@ import PadlockTypes
 /// ```
 /// PeerClockReading = kind 21 · wall milliseconds since the Unix epoch varint
 /// ```
-public struct PeerClockReading: Hashable, Sendable {
+package struct PeerClockReading: Hashable, Sendable {
     /// The sender's wall clock when it sent the reading.
-    public var wallMilliseconds: UInt64
+    package var wallMilliseconds: UInt64
 
     /// A reading.
-    public init(wallMilliseconds: UInt64) { self.wallMilliseconds = wallMilliseconds }
+    package init(wallMilliseconds: UInt64) { self.wallMilliseconds = wallMilliseconds }
 
     /// The frame payload.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: 11)
         writer.writeUInt8(PeerPayloadKind.clockReading.rawValue)
         writer.writeVarint(wallMilliseconds)

@@ -3,7 +3,7 @@ import Raft
 import Wire
 
 /// The first byte of a peer payload that carries Raft traffic. `Wire`'s ``Wire/MessageKind`` owns 1–4.
-public enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+package enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// A batch of Raft messages for one peer: everything queued for it, in one frame.
     case raftMessages = 16
     /// One chunk of a snapshot message.
@@ -18,7 +18,7 @@ public enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStri
     case clockReading = 21
 
     /// The kind's name, for logs.
-    public var description: String {
+    package var description: String {
         switch self {
         case .raftMessages: "raft messages"
         case .snapshotChunk: "snapshot chunk"
@@ -34,7 +34,7 @@ public enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStri
 ///
 /// The connecting node sends a `Handshake` with role `.peer` first and the listening node answers with a
 /// `HandshakeAnswer`; after that both sides send Raft traffic only.
-public enum PeerPayload: Hashable, Sendable {
+package enum PeerPayload: Hashable, Sendable {
     /// The first message of the connection.
     case handshake(Handshake)
     /// The answer to it.
@@ -56,7 +56,7 @@ public enum PeerPayload: Hashable, Sendable {
     ///
     /// `limits` are the receiver's; a value that breaks them (an empty batch, a batch holding a snapshot, a
     /// count over a bound) is a programmer error, because the receiver would refuse it.
-    public func encoded(limits: PeerWireLimits = .default) -> [UInt8] {
+    package func encoded(limits: PeerWireLimits = .default) -> [UInt8] {
         switch self {
         case .handshake(let handshake): handshake.encoded()
         case .handshakeAnswer(let answer): answer.encoded()

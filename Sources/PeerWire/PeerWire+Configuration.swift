@@ -11,7 +11,7 @@ extension PeerWire {
     ///
     /// Snapshot chunks carry it, and the node stores it with snapshot metadata on disk
     /// (`StoredSnapshot.configuration`).
-    public static func encode(_ configuration: Configuration) -> [UInt8] {
+    package static func encode(_ configuration: Configuration) -> [UInt8] {
         var writer = ByteWriter(capacity: EncodedSize.configuration(configuration, limits: .default))
         writer.writeConfiguration(configuration)
         return writer.bytes
@@ -19,7 +19,7 @@ extension PeerWire {
 
     /// Decodes bytes written by ``encode(_:)``: nothing may follow, and both lists must be strictly ascending,
     /// disjoint and within `limits`.
-    public static func decodeConfiguration(
+    package static func decodeConfiguration(
         _ bytes: [UInt8], limits: PeerWireLimits = .default
     ) throws(PeerWireError) -> Configuration {
         var reader = PeerReader(bytes, limits: limits)

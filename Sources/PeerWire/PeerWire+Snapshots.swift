@@ -12,7 +12,7 @@ extension PeerWire {
     ///
     /// This holds every payload in memory at once, a second copy of the data; a transport that streams under
     /// back-pressure encodes one chunk at a time with ``snapshotChunk(_:of:transfer:chunkBytes:)`` instead.
-    public static func snapshotChunks(
+    package static func snapshotChunks(
         of message: Message, transfer: UInt64, chunkBytes: Int = snapshotChunkBytesDefault
     ) -> [[UInt8]] {
         let count = snapshotChunkCount(of: message, chunkBytes: chunkBytes)
@@ -20,14 +20,14 @@ extension PeerWire {
     }
 
     /// How many chunks ``snapshotChunks(of:transfer:chunkBytes:)`` cuts snapshot `message` into: at least one.
-    public static func snapshotChunkCount(of message: Message, chunkBytes: Int = snapshotChunkBytesDefault) -> Int {
+    package static func snapshotChunkCount(of message: Message, chunkBytes: Int = snapshotChunkBytesDefault) -> Int {
         let snapshot = snapshot(in: message, chunkBytes: chunkBytes)
         return max(1, (snapshot.data.count + chunkBytes - 1) / chunkBytes)
     }
 
     /// The payload of chunk `number` (counting from zero) of snapshot `message`, exactly as
     /// ``snapshotChunks(of:transfer:chunkBytes:)`` would give it.
-    public static func snapshotChunk(
+    package static func snapshotChunk(
         _ number: Int, of message: Message, transfer: UInt64, chunkBytes: Int = snapshotChunkBytesDefault
     ) -> [UInt8] {
         let snapshot = snapshot(in: message, chunkBytes: chunkBytes)

@@ -10,16 +10,16 @@ import Wire
 /// (`FrameSplitter`), and the connection opens with `Wire`'s `Handshake`. Every decoder is bounded by
 /// ``PeerWireLimits``, throws only ``PeerWireError`` and is canonical: an accepted payload re-encodes to
 /// exactly its bytes. `docs/wire.md` ("Peer messages") has the layouts.
-public enum PeerWire {
+package enum PeerWire {
     /// The default data length of one snapshot chunk: 1 MiB, a quarter of the default frame limit.
-    public static let snapshotChunkBytesDefault = 1 << 20
+    package static let snapshotChunkBytesDefault = 1 << 20
 
     /// The payload carrying `messages` in one batch, encoded into one buffer sized exactly up front.
     ///
     /// Programmer errors, checked with `precondition`: an empty batch, a snapshot message (send it with
     /// ``snapshotChunks(of:transfer:chunkBytes:)``), and anything the receiver's `limits` refuse, the payload
     /// size included (use ``encodeBatches(_:limits:)`` when the messages may not fit one frame).
-    public static func encodeBatch(_ messages: [Message], limits: PeerWireLimits = .default) -> [UInt8] {
+    package static func encodeBatch(_ messages: [Message], limits: PeerWireLimits = .default) -> [UInt8] {
         var bodyByteCount = 0
         for message in messages { bodyByteCount += EncodedSize.message(message, limits: limits) }
         return encodeBatch(messages[...], bodyByteCount: bodyByteCount, limits: limits)
@@ -29,7 +29,7 @@ public enum PeerWire {
     /// messages as fit its frame and the batch count bound. No messages give no payloads.
     ///
     /// A single message too large for a frame on its own is a programmer error.
-    public static func encodeBatches(_ messages: [Message], limits: PeerWireLimits = .default) -> [[UInt8]] {
+    package static func encodeBatches(_ messages: [Message], limits: PeerWireLimits = .default) -> [[UInt8]] {
         var payloads: [[UInt8]] = []
         var start = messages.startIndex
         var bodyByteCount = 0
@@ -56,7 +56,7 @@ public enum PeerWire {
     /// Kinds 16 and 17 are decoded here within `limits`; a handshake or answer (kinds 1 and 2) by `Wire`, its
     /// error wrapped in ``PeerWireError/handshake(_:)``. Client traffic (kinds 3 and 4) is
     /// ``PeerWireError/clientMessage(_:)`` and any other kind ``PeerWireError/unknownPayloadKind(_:)``.
-    public static func decode(
+    package static func decode(
         _ payload: [UInt8], limits: PeerWireLimits = .default
     ) throws(PeerWireError) -> PeerPayload {
         guard let first = payload.first else { throw .malformed(.truncated(offset: 0, needed: 1, available: 0)) }

@@ -7,7 +7,7 @@ import Wire
 /// Every decoder in this module and ``SnapshotAssembler`` throw only this type; no input makes either trap.
 /// A decode error closes the peer connection with ``description`` as the logged reason; an assembler error
 /// discards the snapshot transfer in progress and the leader retries after `reportSnapshot(.failed)`.
-public enum PeerWireError: Error, Hashable, Sendable, CustomStringConvertible {
+package enum PeerWireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The bytes break the primitive encoding: truncated (including a count the remaining bytes cannot
     /// hold), an overlong varint, a bad bool, an unknown tag, bytes after the message, or a value that breaks
     /// a rule of its type (an empty batch, a configuration list out of order).
@@ -36,7 +36,7 @@ public enum PeerWireError: Error, Hashable, Sendable, CustomStringConvertible {
     case unknownTransfer(from: NodeID, transfer: UInt64, offset: UInt64)
 
     /// A sentence naming what was wrong, for logs.
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformed(let error):
             "malformed peer message: \(error)"

@@ -5,22 +5,22 @@ import Wire
 /// A count or length over one of these is ``PeerWireError/limitExceeded(_:count:maximum:)``, checked before
 /// anything is allocated; a count the remaining bytes cannot hold is a truncation, also before allocating.
 /// Encoders check the same bounds with a `precondition`: sending bytes the receiver must refuse is a bug.
-public struct PeerWireLimits: Hashable, Sendable {
+package struct PeerWireLimits: Hashable, Sendable {
     /// Most Raft messages one batch payload may carry.
-    public var messageCountPerBatchMax: Int
+    package var messageCountPerBatchMax: Int
     /// Most entries one append message may carry.
-    public var entryCountPerAppendMax: Int
+    package var entryCountPerAppendMax: Int
     /// Longest data of one entry, in bytes.
-    public var entryDataByteCountMax: Int
+    package var entryDataByteCountMax: Int
     /// Longest data of one snapshot chunk, in bytes.
-    public var chunkDataByteCountMax: Int
+    package var chunkDataByteCountMax: Int
     /// Most node ids in each list of a configuration (voters, learners).
-    public var memberCountMax: Int
+    package var memberCountMax: Int
     /// Largest payload an encoder may produce, in bytes: the frame limit of the receiving side.
-    public var framePayloadByteCountMax: Int
+    package var framePayloadByteCountMax: Int
 
     /// Creates limits; every default suits a production cluster.
-    public init(
+    package init(
         messageCountPerBatchMax: Int = 4096,
         entryCountPerAppendMax: Int = 4096,
         entryDataByteCountMax: Int = WireLimits.framePayloadByteCountMax,
@@ -44,11 +44,11 @@ public struct PeerWireLimits: Hashable, Sendable {
     }
 
     /// The production limits.
-    public static let `default` = PeerWireLimits()
+    package static let `default` = PeerWireLimits()
 }
 
 /// Which bound of ``PeerWireLimits`` (or of a ``SnapshotAssembler``) an input broke.
-public enum PeerWireLimit: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+package enum PeerWireLimit: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// ``PeerWireLimits/messageCountPerBatchMax``.
     case messagesPerBatch
     /// ``PeerWireLimits/entryCountPerAppendMax``.
@@ -63,7 +63,7 @@ public enum PeerWireLimit: String, Hashable, Sendable, CaseIterable, CustomStrin
     case snapshotBytes
 
     /// What is counted, in words.
-    public var description: String {
+    package var description: String {
         switch self {
         case .messagesPerBatch: "messages in a batch"
         case .entriesPerAppend: "entries in an append"

@@ -10,35 +10,35 @@ import Raft
 /// over). Every later chunk of a transfer must start where the previous one ended and repeat its recipient,
 /// term, metadata and total length. Any refused chunk throws and discards the transfer in progress; the
 /// sender learns of it when its transport reports the snapshot as failed, and retries with a new transfer.
-public struct SnapshotAssembler: Sendable {
+package struct SnapshotAssembler: Sendable {
     /// How far one transfer has got.
-    public struct Progress: Hashable, Sendable {
+    package struct Progress: Hashable, Sendable {
         /// The node sending the snapshot.
-        public var from: NodeID
+        package var from: NodeID
         /// The sender's number for the transfer.
-        public var transfer: UInt64
+        package var transfer: UInt64
         /// Bytes of data received so far.
-        public var receivedByteCount: UInt64
+        package var receivedByteCount: UInt64
         /// Bytes of data in the whole snapshot.
-        public var totalByteCount: UInt64
+        package var totalByteCount: UInt64
     }
 
     /// The default bound on a snapshot's data: 4 GiB.
-    public static let maximumSnapshotBytesDefault = 4 << 30
+    package static let maximumSnapshotBytesDefault = 4 << 30
 
     /// The largest snapshot data accepted, in bytes; a first chunk announcing more is refused before any data
     /// is kept.
-    public let maximumSnapshotBytes: Int
+    package let maximumSnapshotBytes: Int
     private var transfer: Transfer?
 
     /// Creates an assembler with no transfer in progress.
-    public init(maximumSnapshotBytes: Int = maximumSnapshotBytesDefault) {
+    package init(maximumSnapshotBytes: Int = maximumSnapshotBytesDefault) {
         precondition(maximumSnapshotBytes >= 0, "a negative snapshot bound: \(maximumSnapshotBytes)")
         self.maximumSnapshotBytes = maximumSnapshotBytes
     }
 
     /// The transfer in progress, if any.
-    public var progress: Progress? {
+    package var progress: Progress? {
         transfer.map {
             Progress(
                 from: $0.from, transfer: $0.id, receivedByteCount: UInt64($0.data.count),
@@ -48,7 +48,7 @@ public struct SnapshotAssembler: Sendable {
 
     /// Takes the next chunk; returns the whole snapshot message when `chunk` completes it, nil while more are
     /// needed. A refused chunk throws and discards the transfer in progress.
-    public mutating func add(_ chunk: SnapshotChunk) throws(PeerWireError) -> Message? {
+    package mutating func add(_ chunk: SnapshotChunk) throws(PeerWireError) -> Message? {
         do {
             try accept(chunk)
         } catch {
@@ -62,7 +62,7 @@ public struct SnapshotAssembler: Sendable {
     }
 
     /// Drops the transfer in progress, if any; for a connection that closed mid-transfer.
-    public mutating func discard() {
+    package mutating func discard() {
         transfer = nil
     }
 

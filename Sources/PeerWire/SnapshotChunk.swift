@@ -13,9 +13,9 @@ import Raft
 /// A snapshot can be far larger than a frame, so `Message.Kind.snapshot` never travels whole: the sender cuts it
 /// with ``PeerWire/snapshotChunks(of:transfer:chunkBytes:)`` and the receiver puts it back together with a
 /// ``SnapshotAssembler``.
-public struct SnapshotChunk: Hashable, Sendable {
+package struct SnapshotChunk: Hashable, Sendable {
     /// A field that every chunk of one transfer must repeat unchanged.
-    public enum Field: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    package enum Field: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
         /// ``SnapshotChunk/to``.
         case recipient
         /// ``SnapshotChunk/term``.
@@ -26,7 +26,7 @@ public struct SnapshotChunk: Hashable, Sendable {
         case totalByteCount
 
         /// The field's name, for logs.
-        public var description: String {
+        package var description: String {
             switch self {
             case .recipient: "recipient"
             case .term: "term"
@@ -37,24 +37,24 @@ public struct SnapshotChunk: Hashable, Sendable {
     }
 
     /// The sender of the snapshot message.
-    public var from: NodeID
+    package var from: NodeID
     /// The recipient of the snapshot message.
-    public var to: NodeID
+    package var to: NodeID
     /// The sender's term.
-    public var term: Term
+    package var term: Term
     /// The sender's number for this transfer; a new number from the same sender starts a new transfer.
-    public var transfer: UInt64
+    package var transfer: UInt64
     /// What the snapshot covers, repeated in every chunk.
-    public var metadata: SnapshotMetadata
+    package var metadata: SnapshotMetadata
     /// Where `data` starts in the snapshot's data.
-    public var offset: UInt64
+    package var offset: UInt64
     /// The length of the whole snapshot's data.
-    public var totalByteCount: UInt64
+    package var totalByteCount: UInt64
     /// This chunk's part of the snapshot's data.
-    public var data: [UInt8]
+    package var data: [UInt8]
 
     /// Creates a chunk.
-    public init(
+    package init(
         from: NodeID, to: NodeID, term: Term, transfer: UInt64, metadata: SnapshotMetadata, offset: UInt64,
         totalByteCount: UInt64, data: [UInt8]
     ) {
@@ -69,13 +69,13 @@ public struct SnapshotChunk: Hashable, Sendable {
     }
 
     /// Whether the chunk ends where the snapshot's data ends.
-    public var isLast: Bool { offset <= totalByteCount && totalByteCount - offset == UInt64(data.count) }
+    package var isLast: Bool { offset <= totalByteCount && totalByteCount - offset == UInt64(data.count) }
 
     /// The frame payload: the kind byte, then the chunk.
     ///
     /// A chunk whose data reaches past `totalByteCount`, or whose payload would break `limits` (those of the
     /// receiver), is a programmer error: the receiver would refuse it.
-    public func encoded(limits: PeerWireLimits = .default) -> [UInt8] {
+    package func encoded(limits: PeerWireLimits = .default) -> [UInt8] {
         precondition(
             offset <= totalByteCount && UInt64(data.count) <= totalByteCount - offset,
             "snapshot chunk at offset \(offset) of \(data.count) bytes ends past its total of \(totalByteCount)")

@@ -1,39 +1,39 @@
 /// How one node behaves. Every limit is explicit; the defaults suit a three-node cluster ticking every 10 ms.
-public struct Config: Sendable {
+package struct Config: Sendable {
     /// This node's identity.
-    public var id: NodeID
+    package var id: NodeID
     /// Ticks without hearing from a leader before a follower campaigns; the actual timeout is drawn
     /// from `[electionTicks, 2 * electionTicks)`.
-    public var electionTicks: Int
+    package var electionTicks: Int
     /// Ticks between a leader's heartbeats; must be below `electionTicks`.
-    public var heartbeatTicks: Int
+    package var heartbeatTicks: Int
     /// Most entries in one append message.
-    public var maxEntriesPerAppend: Int
+    package var maxEntriesPerAppend: Int
     /// Most entry bytes in one append message (one oversized entry is still sent alone).
-    public var maxBytesPerAppend: Int
+    package var maxBytesPerAppend: Int
     /// Most append messages in flight to one follower.
-    public var maxInflightMessages: Int
+    package var maxInflightMessages: Int
     /// Most entry bytes in flight to one follower.
-    public var maxInflightBytes: Int
+    package var maxInflightBytes: Int
     /// Most bytes of proposed but uncommitted commands a leader holds before it answers `overloaded`.
-    public var maxUncommittedBytes: Int
+    package var maxUncommittedBytes: Int
     /// Most command bytes in one `Ready.committedEntries` (one larger entry still goes alone), so a node
     /// that fell far behind applies its backlog in bounded steps.
-    public var maxApplyBytesPerReady: Int
+    package var maxApplyBytesPerReady: Int
     /// Campaign only after a pre-vote shows a majority would vote, so that a rejoining node cannot
     /// disrupt a working leader by bumping terms.
-    public var preVote: Bool
+    package var preVote: Bool
     /// A leader that has not heard from a majority for an election timeout steps down, and followers
     /// ignore vote requests while they hear from a leader.
-    public var checkQuorum: Bool
+    package var checkQuorum: Bool
     /// Serve reads on the leader's lease instead of a heartbeat round. It relies on bounded clock
     /// drift between nodes, so it is off by default; it requires `checkQuorum`.
-    public var leaderLeaseReads: Bool
+    package var leaderLeaseReads: Bool
     /// Deliberate bugs for the simulator's self-test, which must catch each one. Never set outside tests.
     package var injectedBugs = RaftInjectedBugs()
 
     /// Creates a configuration with the defaults described on each property.
-    public init(
+    package init(
         id: NodeID,
         electionTicks: Int = 10,
         heartbeatTicks: Int = 1,
@@ -84,9 +84,9 @@ package struct RaftInjectedBugs: Hashable, Sendable {
 }
 
 /// Why a node could not be created or a request could not be carried out.
-public struct RaftError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct RaftError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure.
-    public enum Code: Hashable, Sendable {
+    package enum Code: Hashable, Sendable {
         /// The `Config` is unusable.
         case invalidConfig
         /// The restore state contradicts itself (gaps, commit beyond the log, ...).
@@ -96,16 +96,16 @@ public struct RaftError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The kind of failure.
-    public var code: Code
+    package var code: Code
     /// What went wrong, in words.
-    public var message: String
+    package var message: String
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
     /// `invalidConfig: electionTicks must exceed heartbeatTicks`.
-    public var description: String { "\(code): \(message)" }
+    package var description: String { "\(code): \(message)" }
 }

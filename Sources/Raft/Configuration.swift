@@ -1,33 +1,33 @@
 /// The cluster's membership: voters decide elections and commits, learners only receive the log.
 ///
 /// Both lists are kept sorted by `NodeID` so that every listing and every message order is deterministic.
-public struct Configuration: Hashable, Sendable, CustomStringConvertible {
+package struct Configuration: Hashable, Sendable, CustomStringConvertible {
     /// The voting members, sorted.
-    public private(set) var voters: [NodeID]
+    package private(set) var voters: [NodeID]
     /// The non-voting members, sorted.
-    public private(set) var learners: [NodeID]
+    package private(set) var learners: [NodeID]
 
     /// Creates a configuration; duplicates are removed and a node listed as both is a voter.
-    public init(voters: [NodeID], learners: [NodeID]) {
+    package init(voters: [NodeID], learners: [NodeID]) {
         let voterList = Array(Set(voters)).sorted()
         self.voters = voterList
         self.learners = Array(Set(learners)).filter { !voterList.contains($0) }.sorted()
     }
 
     /// Every member, voters and learners, sorted.
-    public var members: [NodeID] { (voters + learners).sorted() }
+    package var members: [NodeID] { (voters + learners).sorted() }
 
     /// Whether `id` votes.
-    public func isVoter(_ id: NodeID) -> Bool { voters.contains(id) }
+    package func isVoter(_ id: NodeID) -> Bool { voters.contains(id) }
 
     /// Whether `id` is a learner.
-    public func isLearner(_ id: NodeID) -> Bool { learners.contains(id) }
+    package func isLearner(_ id: NodeID) -> Bool { learners.contains(id) }
 
     /// The number of voters that make a majority.
-    public var quorum: Int { voters.count / 2 + 1 }
+    package var quorum: Int { voters.count / 2 + 1 }
 
     /// `voters=(1,2,3) learners=(4)`.
-    public var description: String {
+    package var description: String {
         let voterText = voters.map(\.description).joined(separator: ",")
         let learnerText = learners.map(\.description).joined(separator: ",")
         return learners.isEmpty ? "voters=(\(voterText))" : "voters=(\(voterText)) learners=(\(learnerText))"
@@ -61,7 +61,7 @@ public struct Configuration: Hashable, Sendable, CustomStringConvertible {
 
 /// One membership change. Changes are made one node at a time, which keeps any two successive
 /// configurations' majorities overlapping without joint consensus.
-public enum ConfigChange: Hashable, Sendable, CustomStringConvertible {
+package enum ConfigChange: Hashable, Sendable, CustomStringConvertible {
     /// Adds a node that receives the log but does not vote.
     case addLearner(NodeID)
     /// Makes a caught-up learner a voter.
@@ -70,7 +70,7 @@ public enum ConfigChange: Hashable, Sendable, CustomStringConvertible {
     case remove(NodeID)
 
     /// `add-learner 4`, `promote 4`, `remove 4`.
-    public var description: String {
+    package var description: String {
         switch self {
         case .addLearner(let id): return "add-learner \(id)"
         case .promote(let id): return "promote \(id)"
@@ -79,14 +79,14 @@ public enum ConfigChange: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The node the change is about.
-    public var node: NodeID {
+    package var node: NodeID {
         switch self {
         case .addLearner(let id), .promote(let id), .remove(let id): return id
         }
     }
 
     /// Nine bytes: a tag (1 add-learner, 2 promote, 3 remove) and the node ID, big-endian.
-    public var encoded: [UInt8] {
+    package var encoded: [UInt8] {
         let tag: UInt8
         switch self {
         case .addLearner: tag = 1
@@ -102,7 +102,7 @@ public enum ConfigChange: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Decodes `encoded`; returns nil for anything that is not exactly one valid change.
-    public init?(encoded bytes: [UInt8]) {
+    package init?(encoded bytes: [UInt8]) {
         guard bytes.count == 9 else { return nil }
         var raw: UInt64 = 0
         for byte in bytes[1...] { raw = raw << 8 | UInt64(byte) }
@@ -117,7 +117,7 @@ public enum ConfigChange: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Why a membership change was refused.
-public enum ConfigChangeRejection: Hashable, Sendable, CustomStringConvertible {
+package enum ConfigChangeRejection: Hashable, Sendable, CustomStringConvertible {
     /// An earlier change is in the log but not yet committed; changes go one at a time.
     case changeInProgress
     /// The node is already a voter or learner.
@@ -132,7 +132,7 @@ public enum ConfigChangeRejection: Hashable, Sendable, CustomStringConvertible {
     case wouldRemoveLastVoter(NodeID)
 
     /// A short reason.
-    public var description: String {
+    package var description: String {
         switch self {
         case .changeInProgress: return "change in progress"
         case .alreadyMember(let id): return "\(id) is already a member"

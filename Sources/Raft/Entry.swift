@@ -1,7 +1,7 @@
 /// One record of the replicated log.
-public struct Entry: Hashable, Sendable {
+package struct Entry: Hashable, Sendable {
     /// What an entry carries.
-    public enum Kind: UInt8, Hashable, Sendable {
+    package enum Kind: UInt8, Hashable, Sendable {
         /// A command for the state machine; `data` is opaque to Raft.
         case normal = 0
         /// The empty entry a new leader appends so that it can commit entries of earlier terms.
@@ -11,16 +11,16 @@ public struct Entry: Hashable, Sendable {
     }
 
     /// The term of the leader that created the entry.
-    public var term: Term
+    package var term: Term
     /// The entry's position in the log.
-    public var index: LogIndex
+    package var index: LogIndex
     /// What the entry carries.
-    public var kind: Kind
+    package var kind: Kind
     /// The command or change bytes.
-    public var data: [UInt8]
+    package var data: [UInt8]
 
     /// Creates an entry.
-    public init(term: Term, index: LogIndex, kind: Kind = .normal, data: [UInt8] = []) {
+    package init(term: Term, index: LogIndex, kind: Kind = .normal, data: [UInt8] = []) {
         self.term = term
         self.index = index
         self.kind = kind
@@ -29,16 +29,16 @@ public struct Entry: Hashable, Sendable {
 }
 
 /// The part of a node's state that must be durable before it answers votes or appends.
-public struct HardState: Hashable, Sendable {
+package struct HardState: Hashable, Sendable {
     /// The latest term this node has seen.
-    public var term: Term
+    package var term: Term
     /// The node this node voted for in `term`, if any.
-    public var vote: NodeID?
+    package var vote: NodeID?
     /// The highest log index known to be committed.
-    public var commit: LogIndex
+    package var commit: LogIndex
 
     /// Creates a hard state.
-    public init(term: Term = .zero, vote: NodeID? = nil, commit: LogIndex = .zero) {
+    package init(term: Term = .zero, vote: NodeID? = nil, commit: LogIndex = .zero) {
         self.term = term
         self.vote = vote
         self.commit = commit
@@ -46,16 +46,16 @@ public struct HardState: Hashable, Sendable {
 }
 
 /// Describes a snapshot: the last log entry it covers and the configuration at that entry.
-public struct SnapshotMetadata: Hashable, Sendable {
+package struct SnapshotMetadata: Hashable, Sendable {
     /// The index of the last entry the snapshot covers.
-    public var index: LogIndex
+    package var index: LogIndex
     /// The term of that entry.
-    public var term: Term
+    package var term: Term
     /// The cluster configuration as of `index`.
-    public var configuration: Configuration
+    package var configuration: Configuration
 
     /// Creates snapshot metadata.
-    public init(index: LogIndex, term: Term, configuration: Configuration) {
+    package init(index: LogIndex, term: Term, configuration: Configuration) {
         self.index = index
         self.term = term
         self.configuration = configuration
@@ -63,30 +63,30 @@ public struct SnapshotMetadata: Hashable, Sendable {
 }
 
 /// A state-machine snapshot: metadata plus the bytes the state machine produced.
-public struct Snapshot: Hashable, Sendable {
+package struct Snapshot: Hashable, Sendable {
     /// What the snapshot covers.
-    public var metadata: SnapshotMetadata
+    package var metadata: SnapshotMetadata
     /// The state machine's bytes; opaque to Raft.
-    public var data: [UInt8]
+    package var data: [UInt8]
 
     /// Creates a snapshot.
-    public init(metadata: SnapshotMetadata, data: [UInt8]) {
+    package init(metadata: SnapshotMetadata, data: [UInt8]) {
         self.metadata = metadata
         self.data = data
     }
 }
 
 /// The durable state a node starts from: what it persisted through earlier `Ready`s.
-public struct RestoreState: Sendable {
+package struct RestoreState: Sendable {
     /// The persisted hard state.
-    public var hardState: HardState
+    package var hardState: HardState
     /// The latest snapshot. A new cluster starts from a snapshot at index 0 holding the initial voters.
-    public var snapshot: Snapshot
+    package var snapshot: Snapshot
     /// The persisted entries after the snapshot, contiguous and in order.
-    public var entries: [Entry]
+    package var entries: [Entry]
 
     /// Creates a restore state.
-    public init(hardState: HardState, snapshot: Snapshot, entries: [Entry]) {
+    package init(hardState: HardState, snapshot: Snapshot, entries: [Entry]) {
         self.hardState = hardState
         self.snapshot = snapshot
         self.entries = entries
@@ -96,7 +96,7 @@ public struct RestoreState: Sendable {
     ///
     /// A node that will join later as a learner starts with no voters and learns the
     /// configuration from the leader.
-    public static func bootstrap(voters: [NodeID]) -> RestoreState {
+    package static func bootstrap(voters: [NodeID]) -> RestoreState {
         let configuration = Configuration(voters: voters, learners: [])
         let metadata = SnapshotMetadata(index: .zero, term: .zero, configuration: configuration)
         return RestoreState(hardState: HardState(), snapshot: Snapshot(metadata: metadata, data: []), entries: [])

@@ -1,7 +1,7 @@
 /// A message between two nodes. Its byte encoding lives in the `PeerWire` module.
-public struct Message: Hashable, Sendable {
+package struct Message: Hashable, Sendable {
     /// What a message asks or answers.
-    public enum Kind: Hashable, Sendable {
+    package enum Kind: Hashable, Sendable {
         /// Asks for a pre-vote for `term` (one above the sender's) without disturbing anyone's term.
         case preVote(lastIndex: LogIndex, lastTerm: Term)
         /// Answers a pre-vote.
@@ -29,16 +29,16 @@ public struct Message: Hashable, Sendable {
     }
 
     /// The sender.
-    public var from: NodeID
+    package var from: NodeID
     /// The recipient.
-    public var to: NodeID
+    package var to: NodeID
     /// The sender's term (for a pre-vote request: the term it would campaign in).
-    public var term: Term
+    package var term: Term
     /// The body.
-    public var kind: Kind
+    package var kind: Kind
 
     /// Creates a message.
-    public init(from: NodeID, to: NodeID, term: Term, kind: Kind) {
+    package init(from: NodeID, to: NodeID, term: Term, kind: Kind) {
         self.from = from
         self.to = to
         self.term = term
@@ -48,7 +48,7 @@ public struct Message: Hashable, Sendable {
     /// What makes the message impossible, or nil: every term and index it carries (entries and snapshot
     /// metadata included) must be below `Term.limit` and `LogIndex.limit`. `RaftNode.step` drops an impossible
     /// message before looking at it, so no arithmetic on a received value can overflow.
-    public var boundsProblem: String? {
+    package var boundsProblem: String? {
         guard term.isWithinLimit else { return "term \(term) is not below \(Term.limit)" }
         switch kind {
         case .preVote(let index, let lastTerm), .vote(let index, let lastTerm, _):

@@ -1,7 +1,7 @@
 /// What the leader knows about one follower's log, and how it is currently sending to it.
-public struct Progress: Sendable {
+package struct Progress: Sendable {
     /// How the leader sends to a follower.
-    public enum State: Hashable, Sendable {
+    package enum State: Hashable, Sendable {
         /// Unsure where the follower's log ends: one append at a time, waiting for each answer.
         case probe
         /// The follower is known to match: appends are pipelined up to the in-flight window.
@@ -11,13 +11,13 @@ public struct Progress: Sendable {
     }
 
     /// The highest index known to match the leader's log.
-    public internal(set) var match: LogIndex
+    package internal(set) var match: LogIndex
     /// The next index to send.
-    public internal(set) var next: LogIndex
+    package internal(set) var next: LogIndex
     /// How the leader is sending.
-    public internal(set) var state: State
+    package internal(set) var state: State
     /// Whether the node is a learner.
-    public internal(set) var isLearner: Bool
+    package internal(set) var isLearner: Bool
     /// In probe state: an append is outstanding, so wait for its answer or the next heartbeat.
     var probeSent = false
     /// Heard from since the last check-quorum round.

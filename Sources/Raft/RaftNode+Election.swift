@@ -1,7 +1,7 @@
 extension RaftNode {
     /// Advances the node's logical clock by one tick: followers count toward an election, leaders toward
     /// a heartbeat and a check-quorum round.
-    public mutating func tick() {
+    package mutating func tick() {
         tickCount += 1
         if role == .leader {
             tickLeader()
@@ -16,7 +16,7 @@ extension RaftNode {
 
     /// Starts an election now, as if the election timeout had passed (with a pre-vote when enabled).
     /// Does nothing on a leader or on a node that cannot vote.
-    public mutating func campaign() {
+    package mutating func campaign() {
         guard role != .leader else { return }
         campaign(transfer: false)
     }

@@ -1,7 +1,7 @@
 extension RaftNode {
     /// Proposes a command. On a leader it is appended at once and replicated with the next `Ready`, which
     /// batches every proposal made since the previous one into one append per follower.
-    public mutating func propose(_ data: [UInt8]) -> ProposeResult {
+    package mutating func propose(_ data: [UInt8]) -> ProposeResult {
         if let refusal = proposalRefusal() { return refusal }
         // One command larger than the cap is still accepted by an idle leader, or it could never commit.
         if uncommittedBytes > 0 && uncommittedBytes + data.count > config.maxUncommittedBytes { return .overloaded }
@@ -9,7 +9,7 @@ extension RaftNode {
     }
 
     /// Proposes a membership change, validated against the latest configuration in the log.
-    public mutating func proposeConfigChange(_ change: ConfigChange) -> ProposeResult {
+    package mutating func proposeConfigChange(_ change: ConfigChange) -> ProposeResult {
         if let refusal = proposalRefusal() { return refusal }
         if log.configIndex > log.committed { return .rejected(.changeInProgress) }
         if let reason = log.configuration.rejection(of: change) { return .rejected(reason) }
@@ -24,7 +24,7 @@ extension RaftNode {
 
     /// Hands leadership to `target`: catch it up, then tell it to campaign at once. Proposals are refused
     /// until the transfer ends; it is abandoned after an election timeout.
-    public mutating func transferLeadership(to target: NodeID) -> TransferResult {
+    package mutating func transferLeadership(to target: NodeID) -> TransferResult {
         guard role == .leader else { return .notLeader(hint: leader) }
         if target == id { return .alreadyLeader }
         guard log.configuration.isVoter(target) else { return .notVoter(target) }

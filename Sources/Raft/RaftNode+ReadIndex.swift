@@ -3,7 +3,7 @@ extension RaftNode {
     /// later `Ready` once a heartbeat round started after this call is acknowledged by a majority; reads
     /// made before that round's heartbeats leave in a `Ready` share it. A leader that has not yet committed
     /// an entry of its term holds reads until it has. Reads pending when leadership is lost are dropped.
-    public mutating func readIndex(context: [UInt8]) -> ReadIndexResult {
+    package mutating func readIndex(context: [UInt8]) -> ReadIndexResult {
         guard role == .leader else { return .notLeader(hint: leader) }
         if log.term(at: log.committed) != term {
             readsAwaitingCommit.append(context)

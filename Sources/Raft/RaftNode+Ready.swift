@@ -1,6 +1,6 @@
 extension RaftNode {
     /// Whether `ready()` has work for the caller. False while a `Ready` is handed out and not yet advanced.
-    public var hasReady: Bool {
+    package var hasReady: Bool {
         if readyOutstanding { return false }
         return needsBroadcast || !outbox.isEmpty || !readStates.isEmpty || hardState != persistedHardState
             || log.pendingSnapshot != nil || !log.unpersistedEntries.isEmpty || !log.entriesToApply.isEmpty
@@ -8,7 +8,7 @@ extension RaftNode {
 
     /// Collects the work for the caller; see `Ready` for the order in which to do it. At most one `Ready`
     /// is outstanding: call `advance(_:)` with it before asking for the next one.
-    public mutating func ready() -> Ready {
+    package mutating func ready() -> Ready {
         precondition(!readyOutstanding, "node \(id): ready() called again before advance()")
         if needsBroadcast {
             needsBroadcast = false
@@ -40,7 +40,7 @@ extension RaftNode {
     /// leader's heartbeats and replication. Messages that promise durable state stay queued for the next
     /// `Ready`, in order. Proposals made since the last `Ready` are broadcast now: followers may persist
     /// them before the leader does, and the leader still counts itself only after `advance`.
-    public mutating func takeMessages() -> [Message] {
+    package mutating func takeMessages() -> [Message] {
         if needsBroadcast {
             needsBroadcast = false
             broadcastAppend()
@@ -90,7 +90,7 @@ extension RaftNode {
     }
 
     /// Acknowledges that `ready` was handled: persisted, sent and applied as its documentation describes.
-    public mutating func advance(_ ready: Ready) {
+    package mutating func advance(_ ready: Ready) {
         precondition(readyOutstanding, "node \(id): advance() without an outstanding ready()")
         readyOutstanding = false
         if let hardState = ready.hardState { persistedHardState = hardState }
@@ -113,7 +113,7 @@ extension RaftNode {
     /// drops those entries from memory. The index must be applied; the leader sends this snapshot to
     /// followers that need compacted entries. Returns the metadata to store with the snapshot.
     @discardableResult
-    public mutating func compact(
+    package mutating func compact(
         snapshotIndex index: LogIndex, snapshotData data: [UInt8]
     ) throws(RaftError)
         -> SnapshotMetadata
@@ -130,7 +130,7 @@ extension RaftNode {
 
     /// Reports how sending a snapshot to `follower` ended. Either way the leader waits for the follower's
     /// next answer before sending again, so a failed transfer is retried at the pace of heartbeats.
-    public mutating func reportSnapshot(to follower: NodeID, status: SnapshotStatus) {
+    package mutating func reportSnapshot(to follower: NodeID, status: SnapshotStatus) {
         guard role == .leader, var state = progress[follower], case .snapshot = state.state else { return }
         if status == .failed { state.state = .probe }
         state.becomeProbe()
@@ -139,7 +139,7 @@ extension RaftNode {
     }
 
     /// Reports that a message to `follower` could not be delivered: stop pipelining to it and probe instead.
-    public mutating func reportUnreachable(to follower: NodeID) {
+    package mutating func reportUnreachable(to follower: NodeID) {
         guard role == .leader, var state = progress[follower], state.state == .replicate else { return }
         state.becomeProbe()
         progress[follower] = state
@@ -147,12 +147,12 @@ extension RaftNode {
 
     /// On a leader, the followers found this term to have lost entries they acknowledged, by node (cheap:
     /// no copy of the progress table).
-    public var lostFollowers: [LostAcknowledgement] {
+    package var lostFollowers: [LostAcknowledgement] {
         lostAcknowledgements.isEmpty ? [] : lostAcknowledgements.keys.sorted().compactMap { lostAcknowledgements[$0] }
     }
 
     /// A snapshot of the node's state for logs, tests and operators.
-    public var status: Status {
+    package var status: Status {
         var members: [(NodeID, Progress)] = []
         if role == .leader {
             for member in progress.keys.sorted() {
@@ -169,51 +169,51 @@ extension RaftNode {
 }
 
 /// What a node is doing, for logs, tests and operators.
-public struct Status: Sendable {
+package struct Status: Sendable {
     /// The node's identity.
-    public var id: NodeID
+    package var id: NodeID
     /// Its role.
-    public var role: RaftNode.Role
+    package var role: RaftNode.Role
     /// Its term.
-    public var term: Term
+    package var term: Term
     /// Its vote in that term.
-    public var vote: NodeID?
+    package var vote: NodeID?
     /// The leader it knows of.
-    public var leader: NodeID?
+    package var leader: NodeID?
     /// Its last log index.
-    public var lastIndex: LogIndex
+    package var lastIndex: LogIndex
     /// Its commit index.
-    public var committedIndex: LogIndex
+    package var committedIndex: LogIndex
     /// The highest index handed out for applying.
-    public var appliedIndex: LogIndex
+    package var appliedIndex: LogIndex
     /// Its latest snapshot's index.
-    public var snapshotIndex: LogIndex
+    package var snapshotIndex: LogIndex
     /// The latest configuration in its log.
-    public var configuration: Configuration
+    package var configuration: Configuration
     /// On a leader, the replication progress of each member (and of nodes whose removal has not yet
     /// committed), sorted by node.
-    public var progress: [(NodeID, Progress)]
+    package var progress: [(NodeID, Progress)]
     /// On a leader, the target of a leadership transfer in progress.
-    public var transferTarget: NodeID?
+    package var transferTarget: NodeID?
     /// Messages dropped as malformed or contradicting committed state (a correct peer sends none).
-    public var droppedMessages: Int
+    package var droppedMessages: Int
     /// On a leader, the followers found this term to have lost entries they acknowledged, by node.
-    public var lostAcknowledgements: [LostAcknowledgement]
+    package var lostAcknowledgements: [LostAcknowledgement]
 }
 
 /// A follower whose log was found to end before entries it had acknowledged to the leader: its data
 /// directory lost them (restored from an old copy, or a disk that dropped synced writes). Its vote and its
 /// acknowledgements can no longer be trusted.
-public struct LostAcknowledgement: Hashable, Sendable, CustomStringConvertible {
+package struct LostAcknowledgement: Hashable, Sendable, CustomStringConvertible {
     /// The follower.
-    public var node: NodeID
+    package var node: NodeID
     /// The highest index it had acknowledged.
-    public var acknowledged: LogIndex
+    package var acknowledged: LogIndex
     /// Where its log ended when the leader found out.
-    public var lastIndex: LogIndex
+    package var lastIndex: LogIndex
 
     /// `node 2 acknowledged entries through 40 but its log ends at 12`.
-    public var description: String {
+    package var description: String {
         "node \(node) acknowledged entries through \(acknowledged) but its log ends at \(lastIndex)"
     }
 }

@@ -3,7 +3,7 @@ extension RaftNode {
     /// stale term are dropped (answered only where that helps the sender learn the newer term). A message
     /// carrying a term or index at or above the limits (`Message.boundsProblem`) is dropped and counted:
     /// nothing a peer sends can make this node trap or adopt a term it could never leave.
-    public mutating func step(_ message: Message) {
+    package mutating func step(_ message: Message) {
         guard message.to == id, message.from != id, message.from.rawValue != 0 else { return }
         guard message.boundsProblem == nil else {
             droppedMessages += 1

@@ -22,9 +22,9 @@ import PadlockTypes
 /// - Heartbeats are separate messages carrying `min(match, commit)` and a round number for ReadIndex
 ///   (dissertation §6.4); an optional leader lease is off by default.
 /// - A snapshot travels as one message; chunking and its outcome belong to the transport.
-public struct RaftNode: Sendable {
+package struct RaftNode: Sendable {
     /// What a node is doing in the current term.
-    public enum Role: Hashable, Sendable, CustomStringConvertible {
+    package enum Role: Hashable, Sendable, CustomStringConvertible {
         /// Follows a leader (or waits for one).
         case follower
         /// Asks whether a majority would vote for it, without changing its term.
@@ -35,7 +35,7 @@ public struct RaftNode: Sendable {
         case leader
 
         /// The role's name.
-        public var description: String {
+        package var description: String {
             switch self {
             case .follower: return "follower"
             case .preCandidate: return "pre-candidate"
@@ -57,15 +57,15 @@ public struct RaftNode: Sendable {
     var log: RaftLog
 
     /// This node's identity.
-    public var id: NodeID { config.id }
+    package var id: NodeID { config.id }
     /// The current term.
-    public internal(set) var term: Term
+    package internal(set) var term: Term
     /// The vote cast in the current term.
-    public internal(set) var vote: NodeID?
+    package internal(set) var vote: NodeID?
     /// The current role.
-    public internal(set) var role: Role = .follower
+    package internal(set) var role: Role = .follower
     /// The leader this node knows of in the current term.
-    public internal(set) var leader: NodeID?
+    package internal(set) var leader: NodeID?
 
     var persistedHardState: HardState
     var electionElapsed = 0
@@ -102,7 +102,7 @@ public struct RaftNode: Sendable {
     var lostAcknowledgements: [NodeID: LostAcknowledgement] = [:]
 
     /// Starts a node from what it persisted earlier.
-    public init(config: Config, restore: RestoreState, random: SplitMix64) throws(RaftError) {
+    package init(config: Config, restore: RestoreState, random: SplitMix64) throws(RaftError) {
         if let problem = config.problem { throw RaftError(.invalidConfig, problem) }
         if let problem = Self.problem(in: restore) { throw RaftError(.invalidRestoreState, problem) }
         self.config = config
@@ -156,28 +156,28 @@ public struct RaftNode: Sendable {
     }
 
     /// The hard state as it is now (it may not be durable yet).
-    public var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
+    package var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
 
     /// The latest configuration in the log, committed or not; it is the one in force.
-    public var configuration: Configuration { log.configuration }
+    package var configuration: Configuration { log.configuration }
 
     /// The index of the last entry.
-    public var lastIndex: LogIndex { log.lastIndex }
+    package var lastIndex: LogIndex { log.lastIndex }
 
     /// The highest committed index.
-    public var committedIndex: LogIndex { log.committed }
+    package var committedIndex: LogIndex { log.committed }
 
     /// The highest index handed out for applying.
-    public var appliedIndex: LogIndex { log.applied }
+    package var appliedIndex: LogIndex { log.applied }
 
     /// The index of the latest snapshot (entries through it are compacted away).
-    public var snapshotIndex: LogIndex { log.snapshotIndex }
+    package var snapshotIndex: LogIndex { log.snapshotIndex }
 
     /// The term of the entry at `index`, or nil when it is compacted or beyond the log.
-    public func term(at index: LogIndex) -> Term? { log.term(at: index) }
+    package func term(at index: LogIndex) -> Term? { log.term(at: index) }
 
     /// The uncompacted entries in `from...through`, clamped to the log.
-    public func entries(from: LogIndex, through: LogIndex) -> [Entry] {
+    package func entries(from: LogIndex, through: LogIndex) -> [Entry] {
         Array(log.entries(from: max(from, log.firstIndex), through: min(through, log.lastIndex)))
     }
 

@@ -15,45 +15,45 @@
 ///
 /// The leader counts its own log toward a commit quorum only for entries acknowledged through `advance`,
 /// so a majority of durable copies always stands behind a commit.
-public struct Ready: Sendable {
+package struct Ready: Sendable {
     /// The hard state to persist, present only when it changed.
-    public var hardState: HardState?
+    package var hardState: HardState?
     /// Entries to append to durable storage.
-    public var entries: [Entry]
+    package var entries: [Entry]
     /// A snapshot received from the leader, to persist and install.
-    public var snapshot: Snapshot?
+    package var snapshot: Snapshot?
     /// Committed entries to apply, in order.
-    public var committedEntries: [Entry]
+    package var committedEntries: [Entry]
     /// Confirmed read requests.
-    public var readStates: [ReadState]
+    package var readStates: [ReadState]
     /// Messages that may be sent at once.
-    public var messages: [Message]
+    package var messages: [Message]
     /// Messages that may be sent only after this `Ready`'s entries and hard state are durable.
-    public var messagesAfterPersist: [Message]
+    package var messagesAfterPersist: [Message]
 
     /// Whether there is nothing to do.
-    public var isEmpty: Bool {
+    package var isEmpty: Bool {
         hardState == nil && entries.isEmpty && snapshot == nil && committedEntries.isEmpty && readStates.isEmpty
             && messages.isEmpty && messagesAfterPersist.isEmpty
     }
 }
 
 /// A read the leader has confirmed: serve it after applying through `index`.
-public struct ReadState: Hashable, Sendable {
+package struct ReadState: Hashable, Sendable {
     /// The commit index at the time of the request.
-    public var index: LogIndex
+    package var index: LogIndex
     /// The caller's context, echoed back to match the request.
-    public var context: [UInt8]
+    package var context: [UInt8]
 
     /// Creates a read state.
-    public init(index: LogIndex, context: [UInt8]) {
+    package init(index: LogIndex, context: [UInt8]) {
         self.index = index
         self.context = context
     }
 }
 
 /// The answer to a proposal.
-public enum ProposeResult: Hashable, Sendable {
+package enum ProposeResult: Hashable, Sendable {
     /// Appended to the leader's log; it commits later, or is lost if leadership changes first.
     case accepted(index: LogIndex, term: Term)
     /// This node is not the leader; `hint` is the leader it knows of.
@@ -67,7 +67,7 @@ public enum ProposeResult: Hashable, Sendable {
 }
 
 /// The answer to a read request.
-public enum ReadIndexResult: Hashable, Sendable {
+package enum ReadIndexResult: Hashable, Sendable {
     /// The read waits for confirmation and appears in a later `Ready.readStates`.
     case pending
     /// This node is not the leader; `hint` is the leader it knows of.
@@ -75,7 +75,7 @@ public enum ReadIndexResult: Hashable, Sendable {
 }
 
 /// The answer to a leadership transfer request.
-public enum TransferResult: Hashable, Sendable {
+package enum TransferResult: Hashable, Sendable {
     /// The transfer is under way; it ends with a new leader or is abandoned after an election timeout.
     case started
     /// This node is the target and already leads.
@@ -87,7 +87,7 @@ public enum TransferResult: Hashable, Sendable {
 }
 
 /// The outcome of sending a snapshot, reported by the caller.
-public enum SnapshotStatus: Hashable, Sendable {
+package enum SnapshotStatus: Hashable, Sendable {
     /// The follower received the whole snapshot.
     case finished
     /// Sending failed or was aborted; the leader will probe the follower again.

@@ -1,6 +1,7 @@
 import AdminHTTP
 import EventLoop
 import Node
+import PadlockTypes
 import Raft
 import Wire
 

@@ -9,31 +9,31 @@ enum ServicePort: String, Sendable, CaseIterable {
 
 /// How long a connection may take to identify itself, how many may be doing so at once, and when a silent
 /// one is closed (docs/configuration.md, `[connections]`).
-public struct ConnectionSettings: Sendable, Equatable {
+package struct ConnectionSettings: Sendable, Equatable {
     /// Accept to accepted handshake (TLS, handshake frame, and on the peer port the secret's proof).
-    public var handshakeTimeout: Duration = .seconds(10)
+    package var handshakeTimeout: Duration = .seconds(10)
     /// An authenticated client connection that has sent nothing for this long, has no request waiting for
     /// an answer and has used no session that is still open is closed. Nil: never.
-    public var clientIdleTimeout: Duration? = .seconds(60)
+    package var clientIdleTimeout: Duration? = .seconds(60)
     /// Client connections still in their handshake, at most (the oldest is closed to make room).
-    public var clientPendingMax = 512
+    package var clientPendingMax = 512
     /// Client connections in their handshake from one address, at most.
-    public var clientPendingPerAddressMax = 64
+    package var clientPendingPerAddressMax = 64
     /// Peer connections still in their handshake, at most.
-    public var peerPendingMax = 32
+    package var peerPendingMax = 32
     /// Peer connections in their handshake from one address, at most.
-    public var peerPendingPerAddressMax = 16
+    package var peerPendingPerAddressMax = 16
     /// Authenticated peer links from one member, at most (a new one closes the oldest: a member keeps one
     /// link to each peer, so an older one is a link its restart left behind).
-    public var peerLinksPerMemberMax = 4
+    package var peerLinksPerMemberMax = 4
     /// Requests on the admin port must be complete within this of connecting.
-    public var adminRequestTimeout: Duration = .seconds(10)
+    package var adminRequestTimeout: Duration = .seconds(10)
     /// Descriptors kept free of client and peer connections for the log, snapshots, outgoing peer links
     /// and the admin port.
-    public var descriptorReserve = 192
+    package var descriptorReserve = 192
 
     /// The defaults.
-    public init() {}
+    package init() {}
 
     func pendingMax(_ port: ServicePort) -> Int { port == .client ? clientPendingMax : peerPendingMax }
     func pendingPerAddressMax(_ port: ServicePort) -> Int {

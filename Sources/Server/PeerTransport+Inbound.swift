@@ -2,6 +2,7 @@ import EventLoop
 import Logging
 import Node
 import PadlockSecurity
+import PadlockTypes
 import PeerWire
 import Raft
 import Wire

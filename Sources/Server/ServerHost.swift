@@ -7,10 +7,10 @@ import Storage
 /// Runs one `padlockd` until it is told to stop: prepares the data directory, recovers the log store, starts
 /// the runtime on its own loop thread, waits for SIGTERM/SIGINT (or a fatal storage error), then finishes
 /// the disk writes already queued, closes everything and returns the exit code.
-public enum ServerHost {
+package enum ServerHost {
     /// Exit codes: 0 after a clean shutdown, 1 when the node stopped on a storage error or could not
     /// recover its data, 2 when the configuration (or the data directory it names) cannot be used.
-    public static func run(settings: ServerSettings, logger: Logger) -> Int32 {
+    package static func run(settings: ServerSettings, logger: Logger) -> Int32 {
         var settings = settings
         raiseDescriptorLimit(logger: logger)
         do {

@@ -5,20 +5,20 @@ import PadlockTypes
 import Raft
 
 /// A host and port to listen on or connect to (numeric hosts only: `127.0.0.1`, `::1`).
-public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+package struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     /// The numeric host.
-    public var host: String
+    package var host: String
     /// The port, 1–65535 (0 only for listening on a port the system chooses).
-    public var port: Int
+    package var port: Int
 
     /// Creates an endpoint.
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
     /// Parses `host:port` or `[ipv6]:port`; nil when it is not one.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         var hostPart: Substring
         var portPart: Substring
         if text.hasPrefix("[") {
@@ -38,20 +38,20 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `host:port`, with brackets around an IPv6 host.
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// One member of the initial cluster.
-public struct MemberSettings: Hashable, Sendable {
+package struct MemberSettings: Hashable, Sendable {
     /// Its node id.
-    public var id: UInt64
+    package var id: UInt64
     /// Where other nodes connect to it.
-    public var peer: Endpoint
+    package var peer: Endpoint
     /// Where clients are redirected to it.
-    public var client: Endpoint
+    package var client: Endpoint
 
     /// Creates a member's settings.
-    public init(id: UInt64, peer: Endpoint, client: Endpoint) {
+    package init(id: UInt64, peer: Endpoint, client: Endpoint) {
         self.id = id
         self.peer = peer
         self.client = client
@@ -60,48 +60,48 @@ public struct MemberSettings: Hashable, Sendable {
 
 /// Everything `padlockd` runs with, already validated (the configuration file and flags are parsed by
 /// `PadlockConfig`; the executable maps them here).
-public struct ServerSettings: Sendable {
-    public var clusterID: UInt64
-    public var nodeID: UInt64
-    public var dataDirectory: String
-    public var clientListen: Endpoint
-    public var peerListen: Endpoint
-    public var adminListen: Endpoint?
+package struct ServerSettings: Sendable {
+    package var clusterID: UInt64
+    package var nodeID: UInt64
+    package var dataDirectory: String
+    package var clientListen: Endpoint
+    package var peerListen: Endpoint
+    package var adminListen: Endpoint?
     /// Start as a new node waiting to be added (`padlock member add`), without bootstrapping a cluster.
-    public var join: Bool
+    package var join: Bool
     /// `padlockd --bootstrap`: this is the first start of a brand-new cluster, so an empty data directory
     /// may be initialised. Ignored (and logged) when the directory already holds data.
-    public var bootstrap = false
+    package var bootstrap = false
     /// The data directory's incarnation, read by `ServerHost` before the node starts.
     var incarnation: UInt64 = 0
-    public var members: [MemberSettings]
-    public var sessionTTLMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin
-    public var sessionTTLMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax
-    public var lockTable = LockTableConfiguration()
-    public var pendingRequestsMax = 100_000
-    public var clientConnectionsMax = 10_000
-    public var tickMilliseconds: UInt64 = 10
-    public var electionTicks = 10
-    public var heartbeatTicks = 1
-    public var snapshotEntryThreshold: UInt64 = 50_000
+    package var members: [MemberSettings]
+    package var sessionTTLMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin
+    package var sessionTTLMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax
+    package var lockTable = LockTableConfiguration()
+    package var pendingRequestsMax = 100_000
+    package var clientConnectionsMax = 10_000
+    package var tickMilliseconds: UInt64 = 10
+    package var electionTicks = 10
+    package var heartbeatTicks = 1
+    package var snapshotEntryThreshold: UInt64 = 50_000
     /// Handshake deadlines, pending pools and idle limits of the client, peer and admin ports.
-    public var connections = ConnectionSettings()
+    package var connections = ConnectionSettings()
     /// Where to dial a peer instead of its recorded address (a local override; see docs/configuration.md).
-    public var peerRoutes: [UInt64: Endpoint] = [:]
+    package var peerRoutes: [UInt64: Endpoint] = [:]
     /// The clients allowed on the client port; an empty directory leaves the port open (docs/security.md).
-    public var clients = ClientDirectory()
+    package var clients = ClientDirectory()
     /// The cluster secret peers prove they know at the peer handshake; nil: peers are not authenticated.
-    public var clusterSecret: [UInt8]?
+    package var clusterSecret: [UInt8]?
     /// The per-namespace quotas this node proposes as leader (docs/security.md, "Quotas").
-    public var quotas = NamespaceQuotas()
+    package var quotas = NamespaceQuotas()
     /// TLS for the client port and, when it has peer contexts, peer links; nil: plaintext (docs/security.md).
-    public var tls: ServerTLS?
+    package var tls: ServerTLS?
     /// Reads the client list again from the configuration file (on SIGHUP); nil when there is no file to read.
     /// Returns the new directory, or a message saying why the file is not usable (the old list then stays).
-    public var reloadClients: (@Sendable () -> Result<ClientDirectory, ReloadError>)?
+    package var reloadClients: (@Sendable () -> Result<ClientDirectory, ReloadError>)?
 
     /// Settings for node `nodeID` of cluster `clusterID`; everything else has its documented default.
-    public init(
+    package init(
         clusterID: UInt64, nodeID: UInt64, dataDirectory: String, clientListen: Endpoint, peerListen: Endpoint,
         adminListen: Endpoint? = nil, join: Bool = false, members: [MemberSettings]
     ) {
@@ -132,12 +132,12 @@ public struct ServerSettings: Sendable {
 }
 
 /// Why a reload of the client list was refused; the node keeps the list it had.
-public struct ReloadError: Error, Sendable, CustomStringConvertible {
+package struct ReloadError: Error, Sendable, CustomStringConvertible {
     /// What was wrong, with the file and field.
-    public var description: String
+    package var description: String
 
     /// An error saying `description`.
-    public init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }
 
 extension NodeConfiguration {

@@ -4,18 +4,18 @@ import PadlockConfig
 /// The TLS contexts padlockd serves with, loaded once at start from `[tls]` (`docs/security.md`, "TLS").
 ///
 /// Certificates are read only here, so replacing the files takes effect at the next restart.
-public struct ServerTLS: Sendable {
+package struct ServerTLS: Sendable {
     /// The client port's context: the node's certificate, and client certificates as `[tls]` asks.
-    public var clientPort: TLSContext
+    package var clientPort: TLSContext
     /// The peer port's context with `peer = true`: the node's certificate, and the dialling node's
     /// required and verified against `ca-file`; nil when peer links are plaintext.
-    public var peerListener: TLSContext?
+    package var peerListener: TLSContext?
     /// The context for dialling other nodes with `peer = true`: presents the node's certificate and
     /// verifies the listener's against `ca-file` and the address dialled.
-    public var peerDialer: TLSContext?
+    package var peerDialer: TLSContext?
 
     /// Loads the files `[tls]` names; a missing or refused file is a configuration error naming the field.
-    public init(_ settings: PadlockdSettings.TLS) throws(ConfigError) {
+    package init(_ settings: PadlockdSettings.TLS) throws(ConfigError) {
         do {
             let policy = TLSContext.ClientCertificates(rawValue: settings.clientCertificates.rawValue) ?? .required
             clientPort = try TLSContext.server(

@@ -20,9 +20,9 @@ import Wire
 /// Checked after every step: the node never stops (nothing here fails its disk); within one life its term,
 /// commit index and applied index never decrease and no entry is applied twice; every restart finds the
 /// persisted state decodable and within the limits. A trap ends the process, which the caller reports.
-public enum PeerMessageFuzzer {
+package enum PeerMessageFuzzer {
     /// Runs `messages` peer messages (plus the ticks, writes and restarts between them) from `seed`.
-    public static func run(seed: UInt64, messages: Int) -> PeerFuzzReport {
+    package static func run(seed: UInt64, messages: Int) -> PeerFuzzReport {
         let run = PeerFuzzRun(seed: seed)
         run.run(messages: messages)
         return run.report
@@ -30,24 +30,24 @@ public enum PeerMessageFuzzer {
 }
 
 /// What one fuzz run did and found.
-public struct PeerFuzzReport: Sendable, CustomStringConvertible {
+package struct PeerFuzzReport: Sendable, CustomStringConvertible {
     /// Messages delivered to the node.
-    public var messages = 0
+    package var messages = 0
     /// Of those, how many the node dropped as malformed or impossible (Raft's count, summed over lives).
-    public var dropped = 0
+    package var dropped = 0
     /// Terms in which the node became leader.
-    public var leaderships = 0
+    package var leaderships = 0
     /// Restarts from the store.
-    public var restarts = 0
+    package var restarts = 0
     /// Entries the node applied.
-    public var applied = 0
+    package var applied = 0
     /// The highest term the node reached.
-    public var highestTerm: UInt64 = 0
+    package var highestTerm: UInt64 = 0
     /// Broken guarantees, with the step they were found at.
-    public var failures: [String] = []
+    package var failures: [String] = []
 
     /// One line for people.
-    public var description: String {
+    package var description: String {
         "\(messages) messages (\(dropped) dropped as impossible), \(leaderships) leaderships, \(applied) entries "
             + "applied, \(restarts) restarts, highest term \(highestTerm), \(failures.count) failures"
     }

@@ -1,27 +1,27 @@
 /// Builds the node with each deliberate bug in turn and requires the checkers to catch it within a budget of
 /// seeds: proof that the checkers bite.
-public enum SelfTest {
+package enum SelfTest {
     /// How one injected bug fared.
-    public struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// The bug.
-        public var bug: InjectedBug
+        package var bug: InjectedBug
         /// The first seed whose run reported a violation, or nil when none did within the budget.
-        public var caughtBySeed: UInt64?
+        package var caughtBySeed: UInt64?
         /// Seeds run for this bug.
-        public var seedsRun: Int
+        package var seedsRun: Int
         /// The first violation reported.
-        public var violation: String?
+        package var violation: String?
         /// Seeds of the same profile run without the bug (controls), and the first control that reported a
         /// violation: a profile that fails without its bug proves nothing about the checkers.
-        public var controlSeeds: Int = 0
-        public var failedControl: (seed: UInt64, violation: String)?
+        package var controlSeeds: Int = 0
+        package var failedControl: (seed: UInt64, violation: String)?
 
         /// Caught within the budget, and every control run clean.
-        public var passed: Bool { caughtBySeed != nil && failedControl == nil }
+        package var passed: Bool { caughtBySeed != nil && failedControl == nil }
     }
 
     /// The run options that give a bug its best chance to show: the faults it needs, nothing that hides it.
-    public static func options(for bug: InjectedBug, seed: UInt64) -> SimulationOptions {
+    package static func options(for bug: InjectedBug, seed: UInt64) -> SimulationOptions {
         var options = SimulationOptions(seed: seed, faultTicks: 1_500, bug: bug)
         switch bug {
         case .acknowledgeBeforeFsync:
@@ -63,7 +63,7 @@ public enum SelfTest {
 
     /// Runs every bug's seeds, from 1 up to `budget`, stopping at the first violation for each; then runs
     /// `controls` seeds of the same profile without the bug, which must all be clean.
-    public static func run(
+    package static func run(
         bugs: [InjectedBug] = InjectedBug.allCases, budget: Int, controls: Int = 20,
         progress: (Outcome) -> Void = { _ in }
     ) -> [Outcome] {
@@ -92,7 +92,7 @@ public enum SelfTest {
     }
 
     /// Runs `seed` twice and says whether both runs processed exactly the same events.
-    public static func isDeterministic(seed: UInt64, options: SimulationOptions? = nil) -> (Bool, UInt64, UInt64) {
+    package static func isDeterministic(seed: UInt64, options: SimulationOptions? = nil) -> (Bool, UInt64, UInt64) {
         var chosen = options ?? SimulationOptions(seed: seed)
         chosen.seed = seed
         let first = Simulation(options: chosen).run()

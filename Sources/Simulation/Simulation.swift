@@ -10,7 +10,7 @@ import Wire
 /// A deterministic simulation of a Padlock cluster: the production `Node` code on simulated clocks, network
 /// and disks, driven by seeded faults and simulated CRM clients, with the guarantees of DESIGN.md §2 checked
 /// after every step. A seed fully determines a run.
-public final class Simulation {
+package final class Simulation {
     /// Clients keep this fraction of their TTL as a margin for clock drift (docs/leases.md).
     static let clientMarginFraction = 0.05
     /// The drift bound of every clock: ±1 %.
@@ -21,7 +21,7 @@ public final class Simulation {
     /// of the last 10 s, and a reading can arrive up to 4 s late (a paused receiver) plus a clogged link's delay.
     static let staleReadingMicroseconds: UInt64 = 15_000_000
 
-    public let options: SimulationOptions
+    package let options: SimulationOptions
     var random: SimRandom
     var queue = EventQueue()
     /// True time, in microseconds.
@@ -60,7 +60,7 @@ public final class Simulation {
     var wallHighWater: (wall: Double, at: UInt64) = (0, 0)
 
     /// Prepares a run; `run()` executes it.
-    public init(options: SimulationOptions) {
+    package init(options: SimulationOptions) {
         precondition([1, 3, 5].contains(options.nodeCount), "a simulated cluster has 1, 3 or 5 nodes")
         self.options = options
         var random = SimRandom(seed: options.seed &* SplitMix64.goldenGamma &+ 0x5EED)
@@ -94,7 +94,7 @@ public final class Simulation {
     }
 
     /// Runs the simulation to its end and reports what the checkers found.
-    public func run() -> SimulationReport {
+    package func run() -> SimulationReport {
         for index in nodes.indices { startNode(index) }
         for client in clients { client.start() }
         schedule(.fault(.plan), at: 200_000)

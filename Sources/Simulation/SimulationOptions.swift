@@ -1,5 +1,5 @@
 /// The kinds of fault the simulator injects; `--faults` picks a subset.
-public enum FaultKind: String, CaseIterable, Hashable, Sendable {
+package enum FaultKind: String, CaseIterable, Hashable, Sendable {
     /// Full and one-way partitions between nodes.
     case partition
     /// Message loss and duplication.
@@ -28,7 +28,7 @@ public enum FaultKind: String, CaseIterable, Hashable, Sendable {
 }
 
 /// A deliberate bug the self-test builds into the node and requires the checkers to catch.
-public enum InjectedBug: String, CaseIterable, Hashable, Sendable {
+package enum InjectedBug: String, CaseIterable, Hashable, Sendable {
     /// Votes and append answers leave before the write they promise is durable.
     case acknowledgeBeforeFsync = "ack-before-fsync"
     /// The lock table grants without checking holders of ancestor and descendant keys.
@@ -46,38 +46,38 @@ public enum InjectedBug: String, CaseIterable, Hashable, Sendable {
 }
 
 /// What one simulation run does.
-public struct SimulationOptions: Sendable {
+package struct SimulationOptions: Sendable {
     /// The seed: it fully determines the run.
-    public var seed: UInt64
+    package var seed: UInt64
     /// 1, 3 or 5 nodes.
-    public var nodeCount: Int
+    package var nodeCount: Int
     /// Length of the fault phase, in 10 ms ticks of simulated time.
-    public var faultTicks: Int
+    package var faultTicks: Int
     /// Budget of the liveness phase, in 10 ms ticks: a leader must serve and every pending request complete.
-    public var livenessTicks: Int
+    package var livenessTicks: Int
     /// The faults injected during the fault phase.
-    public var faults: Set<FaultKind>
+    package var faults: Set<FaultKind>
     /// Simulated CRM front ends.
-    public var clientCount: Int
+    package var clientCount: Int
     /// Records they edit (each with two field keys below it).
-    public var recordCount: Int
+    package var recordCount: Int
     /// Record a readable trace of the run.
-    public var trace: Bool
+    package var trace: Bool
     /// Some clients pause while holding a lock, past their lease.
-    public var clientPauses: Bool
+    package var clientPauses: Bool
     /// A bug to build into the node, for the self-test.
-    public var bug: InjectedBug?
+    package var bug: InjectedBug?
     /// Time between two faults, in microseconds (a random value in this range each time).
-    public var faultInterval: ClosedRange<UInt64> = 150_000...1_200_000
+    package var faultInterval: ClosedRange<UInt64> = 150_000...1_200_000
     /// Mean extra latency of a durable write when the disk is healthy, in microseconds.
-    public var diskLatencyMean: Double = 400
+    package var diskLatencyMean: Double = 400
     /// Probability that a node fault hits the current leader rather than any node.
-    public var leaderBias = 0.5
+    package var leaderBias = 0.5
     /// How long a crashed node stays down, in microseconds.
-    public var downtime: ClosedRange<UInt64> = 20_000...2_500_000
+    package var downtime: ClosedRange<UInt64> = 20_000...2_500_000
 
     /// Options with the defaults `padlock-sim` uses.
-    public init(
+    package init(
         seed: UInt64, nodeCount: Int = 3, faultTicks: Int = 2_000, livenessTicks: Int = 1_500,
         faults: Set<FaultKind> = Set(FaultKind.allCases), clientCount: Int = 5, recordCount: Int = 4,
         trace: Bool = false, clientPauses: Bool = true, bug: InjectedBug? = nil
@@ -96,28 +96,28 @@ public struct SimulationOptions: Sendable {
 }
 
 /// What one run found.
-public struct SimulationReport: Sendable {
+package struct SimulationReport: Sendable {
     /// The seed that was run.
-    public var seed: UInt64
+    package var seed: UInt64
     /// Every violation found, in the order found; empty for a clean run.
-    public var violations: [String]
+    package var violations: [String]
     /// A hash of every event the run processed: the same seed must give the same hash.
-    public var traceHash: UInt64
+    package var traceHash: UInt64
     /// Simulated time covered, in microseconds.
-    public var simulatedMicroseconds: UInt64
+    package var simulatedMicroseconds: UInt64
     /// Events processed.
-    public var eventCount: Int
+    package var eventCount: Int
     /// Client lock operations recorded, and how many of them completed.
-    public var operationCount: Int
-    public var grantCount: Int
+    package var operationCount: Int
+    package var grantCount: Int
     /// Faults injected.
-    public var faultCount: Int
+    package var faultCount: Int
     /// Key groups the linearizability checker judged, and how many of them it could not decide within its
     /// step bound (reported, never counted as violations).
-    public var checkedGroups: Int
-    public var inconclusiveGroups: Int
+    package var checkedGroups: Int
+    package var inconclusiveGroups: Int
     /// Terms in which some node became leader.
-    public var leaderTerms: Int
+    package var leaderTerms: Int
     /// The readable trace, when asked for.
-    public var trace: [String]
+    package var trace: [String]
 }

@@ -1,7 +1,7 @@
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), computed eight bytes at a time with eight tables.
 ///
 /// `CRC32C.checksum("123456789".utf8)` is 0xE3069283, the standard check value.
-public enum CRC32C {
+package enum CRC32C {
     /// The reflected Castagnoli polynomial.
     static let polynomial: UInt32 = 0x82F6_3B78
 
@@ -25,7 +25,7 @@ public enum CRC32C {
     /// The CRC-32C of `bytes`, continuing from `previous` (the checksum of whatever came before; 0 to start).
     ///
     /// Chaining works because `checksum(b, continuing: checksum(a)) == checksum(a + b)`.
-    public static func checksum<Bytes: Collection>(_ bytes: Bytes, continuing previous: UInt32 = 0) -> UInt32
+    package static func checksum<Bytes: Collection>(_ bytes: Bytes, continuing previous: UInt32 = 0) -> UInt32
     where Bytes.Element == UInt8 {
         if let result = bytes.withContiguousStorageIfAvailable({ update(previous, $0) }) { return result }
         return Array(bytes).withUnsafeBufferPointer { update(previous, $0) }

@@ -1,21 +1,21 @@
 extension FaultyLogStore {
     /// A bit flipped on the simulated disk.
-    public struct FlippedBit: Hashable, Sendable, CustomStringConvertible {
+    package struct FlippedBit: Hashable, Sendable, CustomStringConvertible {
         /// The file's name.
-        public var file: String
+        package var file: String
         /// The byte offset in the file.
-        public var offset: Int
+        package var offset: Int
         /// Which bit of the byte (0 is the lowest).
-        public var bit: Int
+        package var bit: Int
 
         /// A sentence for test messages.
-        public var description: String { "bit \(bit) of byte \(offset) in \(file)" }
+        package var description: String { "bit \(bit) of byte \(offset) in \(file)" }
     }
 
     /// Flips one random bit in the written part of a random log segment or snapshot file (never in the
     /// zero-filled, unwritten end of a segment). Returns nil when nothing has been written yet.
     @discardableResult
-    public func flipRandomBit(segmentsOnly: Bool = false, in fileFilter: ((String) -> Bool)? = nil) -> FlippedBit? {
+    package func flipRandomBit(segmentsOnly: Bool = false, in fileFilter: ((String) -> Bool)? = nil) -> FlippedBit? {
         let candidates = disk.names.keys.sorted().filter { name in
             let isSegment = WALFormat.segmentSequence(name) != nil
             let isSnapshot = SnapshotFormat.index(ofName: name) != nil
@@ -34,12 +34,12 @@ extension FaultyLogStore {
     }
 
     /// Flips bit `bit` of byte `offset` in `file`.
-    public func flipBit(in file: String, at offset: Int, bit: Int) {
+    package func flipBit(in file: String, at offset: Int, bit: Int) {
         disk.flipBit(in: file, at: offset, bit: bit)
     }
 
     /// The names of the files on the simulated disk.
-    public var fileNames: [String] { disk.names.keys.sorted() }
+    package var fileNames: [String] { disk.names.keys.sorted() }
 
     private func writtenLength(_ bytes: [UInt8]) -> Int {
         var last = bytes.count - 1

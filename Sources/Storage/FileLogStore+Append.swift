@@ -1,6 +1,6 @@
 extension FileLogStore {
     /// Appends a batch of entries and an optional hard state with one write and one `fdatasync`.
-    public func append(_ entries: [StoredEntry], hardState: StoredHardState?) throws {
+    package func append(_ entries: [StoredEntry], hardState: StoredHardState?) throws {
         try checkUsable()
         if let first = entries.first {
             precondition(

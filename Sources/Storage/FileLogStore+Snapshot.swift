@@ -2,7 +2,7 @@ extension FileLogStore {
     /// Makes `snapshot` durable: temporary file, `fdatasync`, rename, directory `fsync`; then records it in
     /// the log (replacing the log when it does not hold the snapshot's last entry) and removes older
     /// snapshot files.
-    public func saveSnapshot(_ snapshot: StoredSnapshot) throws {
+    package func saveSnapshot(_ snapshot: StoredSnapshot) throws {
         try checkUsable()
         precondition(
             snapshot.index >= (snapshotFile?.index ?? 0),
@@ -40,7 +40,7 @@ extension FileLogStore {
     }
 
     /// The newest durable snapshot, read back and verified.
-    public func loadSnapshot() throws -> StoredSnapshot? {
+    package func loadSnapshot() throws -> StoredSnapshot? {
         try checkUsable()
         guard let snapshotFile else { return nil }
         let file = try fileSystem.open(snapshotFile.name, create: false)
@@ -51,7 +51,7 @@ extension FileLogStore {
     /// Drops entries up to `index` (not past the snapshot) and removes segments that hold only such entries.
     ///
     /// The compaction record carries the hard state, so removing older segments never loses it.
-    public func compact(upTo index: UInt64) throws {
+    package func compact(upTo index: UInt64) throws {
         try checkUsable()
         precondition(
             index <= (snapshotFile?.index ?? 0),

@@ -7,14 +7,14 @@
 ///
 /// A store is used from one thread at a time. It is `@unchecked Sendable` only so the runtime can hand it to
 /// its disk thread; it has no locks.
-public final class FileLogStore: LogStore, @unchecked Sendable {
+package final class FileLogStore: LogStore, @unchecked Sendable {
     /// Tuning for a store.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// The size every segment file is preallocated to. A batch larger than this gets a segment of its own.
-        public var segmentSize: Int
+        package var segmentSize: Int
 
         /// Creates options; 64 MiB segments by default.
-        public init(segmentSize: Int = 64 << 20) {
+        package init(segmentSize: Int = 64 << 20) {
             precondition(
                 segmentSize >= 4096 && segmentSize % 4096 == 0, "segment size \(segmentSize) must be a multiple of 4096"
             )
@@ -47,14 +47,14 @@ public final class FileLogStore: LogStore, @unchecked Sendable {
     var poison: StorageError?
 
     /// What the store found when it was opened.
-    public internal(set) var recovered = RecoveredState(
+    package internal(set) var recovered = RecoveredState(
         hardState: .initial, snapshotIndex: nil, snapshotTerm: nil, firstIndex: 1, lastIndex: 0, discardedTail: nil)
 
     /// Opens (creating if needed) the store in `directory` and recovers its state.
     ///
     /// Throws a `StorageError` with code `.corruption`, naming the file and byte offset, when the durable
     /// part of the log or the snapshot is damaged; the node must not start then.
-    public convenience init(directory: String, options: Options = Options()) throws {
+    package convenience init(directory: String, options: Options = Options()) throws {
         try self.init(fileSystem: try PosixFileSystem(directory: directory), options: options)
     }
 
@@ -69,11 +69,11 @@ public final class FileLogStore: LogStore, @unchecked Sendable {
     }
 
     /// The first index held in the log.
-    public var firstIndex: UInt64 { log.firstIndex }
+    package var firstIndex: UInt64 { log.firstIndex }
     /// The last index held in the log.
-    public var lastIndex: UInt64 { log.lastIndex }
+    package var lastIndex: UInt64 { log.lastIndex }
     /// The last durable hard state.
-    public var hardState: StoredHardState { log.hardState }
+    package var hardState: StoredHardState { log.hardState }
 
     /// Throws the poisoning error, if any.
     func checkUsable() throws {
@@ -91,7 +91,7 @@ public final class FileLogStore: LogStore, @unchecked Sendable {
     }
 
     /// The entries with indexes in `from..<to`.
-    public func entries(from: UInt64, to: UInt64) throws -> [StoredEntry] {
+    package func entries(from: UInt64, to: UInt64) throws -> [StoredEntry] {
         try checkUsable()
         guard from >= log.firstIndex else {
             throw StorageError(
@@ -107,7 +107,7 @@ public final class FileLogStore: LogStore, @unchecked Sendable {
     }
 
     /// The term at `index`, or nil when it is neither in the log nor the compaction point.
-    public func term(at index: UInt64) throws -> UInt64? {
+    package func term(at index: UInt64) throws -> UInt64? {
         try checkUsable()
         return log.term(at: index)
     }

@@ -8,7 +8,7 @@
 ///
 /// Errors: after the first failed write or sync the store is *poisoned*: every later call throws that same
 /// first error. Nothing is retried, because a failed `fsync` may have dropped dirty pages ("fsyncgate").
-public protocol LogStore: AnyObject {
+package protocol LogStore: AnyObject {
     /// What the store found when it was opened.
     var recovered: RecoveredState { get }
 

@@ -3,32 +3,32 @@
 ///
 /// Like `FileLogStore` it is used from one thread at a time and has no locks; `@unchecked Sendable` lets a
 /// test hand it to the thread that will use it.
-public final class MemoryLogStore: LogStore, @unchecked Sendable {
+package final class MemoryLogStore: LogStore, @unchecked Sendable {
     var log = LogState()
     var snapshot: StoredSnapshot?
 
     /// What the store held when created: an empty log.
-    public let recovered = RecoveredState(
+    package let recovered = RecoveredState(
         hardState: .initial, snapshotIndex: nil, snapshotTerm: nil, firstIndex: 1, lastIndex: 0, discardedTail: nil)
 
     /// Creates an empty store.
-    public init() {}
+    package init() {}
 
     /// The first index held in the log.
-    public var firstIndex: UInt64 { log.firstIndex }
+    package var firstIndex: UInt64 { log.firstIndex }
     /// The last index held in the log.
-    public var lastIndex: UInt64 { log.lastIndex }
+    package var lastIndex: UInt64 { log.lastIndex }
     /// The last hard state stored.
-    public var hardState: StoredHardState { log.hardState }
+    package var hardState: StoredHardState { log.hardState }
 
     /// Appends `entries` (replacing a conflicting suffix) and records `hardState`.
-    public func append(_ entries: [StoredEntry], hardState: StoredHardState?) throws {
+    package func append(_ entries: [StoredEntry], hardState: StoredHardState?) throws {
         for entry in entries { log.append(entry) }
         if let hardState { log.hardState = hardState }
     }
 
     /// The entries with indexes in `from..<to`.
-    public func entries(from: UInt64, to: UInt64) throws -> [StoredEntry] {
+    package func entries(from: UInt64, to: UInt64) throws -> [StoredEntry] {
         guard from >= log.firstIndex else { throw StorageError(code: .compacted, operation: "read entries") }
         guard to <= log.lastIndex + 1, from <= to else {
             throw StorageError(code: .unavailable, operation: "read entries")
@@ -37,10 +37,10 @@ public final class MemoryLogStore: LogStore, @unchecked Sendable {
     }
 
     /// The term at `index`.
-    public func term(at index: UInt64) throws -> UInt64? { log.term(at: index) }
+    package func term(at index: UInt64) throws -> UInt64? { log.term(at: index) }
 
     /// Stores `snapshot`, replacing the log when the log does not hold its last entry.
-    public func saveSnapshot(_ snapshot: StoredSnapshot) throws {
+    package func saveSnapshot(_ snapshot: StoredSnapshot) throws {
         precondition(
             snapshot.index >= (self.snapshot?.index ?? 0), "snapshot at \(snapshot.index) is older than the stored one")
         let replaced = !log.matches(index: snapshot.index, term: snapshot.term)
@@ -49,10 +49,10 @@ public final class MemoryLogStore: LogStore, @unchecked Sendable {
     }
 
     /// The stored snapshot.
-    public func loadSnapshot() throws -> StoredSnapshot? { snapshot }
+    package func loadSnapshot() throws -> StoredSnapshot? { snapshot }
 
     /// Drops entries up to `index`, which must not be past the snapshot.
-    public func compact(upTo index: UInt64) throws {
+    package func compact(upTo index: UInt64) throws {
         precondition(index <= (snapshot?.index ?? 0), "compaction to \(index) is past the snapshot")
         guard index > log.baseIndex, let term = log.term(at: index) else { return }
         log.compact(upTo: index, term: term)

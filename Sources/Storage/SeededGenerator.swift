@@ -2,4 +2,4 @@ import PadlockTypes
 
 /// The package's seeded generator (SplitMix64) under the name Storage's fault injection and tests use: the
 /// same seed always gives the same sequence.
-public typealias SeededGenerator = SplitMix64
+package typealias SeededGenerator = SplitMix64

@@ -6,9 +6,9 @@
 
 /// Every failure of a log store: what was being done, to which file, where, and the operating system's
 /// error number when there is one.
-public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure.
-    public enum Code: Hashable, Sendable {
+    package enum Code: Hashable, Sendable {
         /// A system call failed; `errorNumber` says why.
         case io
         /// The disk is full (`ENOSPC`). The node must stop; `path` names the file that could not grow.
@@ -24,20 +24,20 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The kind of failure.
-    public var code: Code
+    package var code: Code
     /// The operation that failed, e.g. `fdatasync` or `recover`.
-    public var operation: String
+    package var operation: String
     /// The file or directory concerned, when there is one.
-    public var path: String?
+    package var path: String?
     /// The byte offset in `path`, for corruption.
-    public var offset: UInt64?
+    package var offset: UInt64?
     /// The `errno` value, for failed system calls.
-    public var errorNumber: Int32?
+    package var errorNumber: Int32?
     /// A sentence with the details.
-    public var detail: String
+    package var detail: String
 
     /// Creates an error.
-    public init(
+    package init(
         code: Code, operation: String, path: String? = nil, offset: UInt64? = nil,
         errorNumber: Int32? = nil, detail: String = ""
     ) {
@@ -63,7 +63,7 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// A message for the operator, naming the file and offset.
-    public var description: String {
+    package var description: String {
         var text = "storage \(operation) failed"
         if let path { text += " on \(path)" }
         if let offset { text += " at byte offset \(offset)" }

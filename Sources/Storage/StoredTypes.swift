@@ -2,16 +2,16 @@
 ///
 /// Storage does not depend on `Raft`; the node shell maps Raft's entry type to this one and back. The
 /// payload is opaque to storage: it is written and read back byte for byte.
-public struct StoredEntry: Hashable, Sendable {
+package struct StoredEntry: Hashable, Sendable {
     /// The entry's log index (the first entry of a log is 1).
-    public var index: UInt64
+    package var index: UInt64
     /// The term of the leader that created the entry.
-    public var term: UInt64
+    package var term: UInt64
     /// The encoded command the entry carries.
-    public var payload: [UInt8]
+    package var payload: [UInt8]
 
     /// Creates an entry.
-    public init(index: UInt64, term: UInt64, payload: [UInt8]) {
+    package init(index: UInt64, term: UInt64, payload: [UInt8]) {
         self.index = index
         self.term = term
         self.payload = payload
@@ -20,19 +20,19 @@ public struct StoredEntry: Hashable, Sendable {
 
 /// The part of Raft's state that must survive a restart besides the log: the current term, the vote cast in
 /// it (0 for none) and the highest index known to be committed.
-public struct StoredHardState: Hashable, Sendable {
+package struct StoredHardState: Hashable, Sendable {
     /// The node's current term.
-    public var term: UInt64
+    package var term: UInt64
     /// The node voted for in `term`, or 0 when it has not voted.
-    public var vote: UInt64
+    package var vote: UInt64
     /// The highest log index known to be committed.
-    public var commit: UInt64
+    package var commit: UInt64
 
     /// The hard state of a node that has never run: term 0, no vote, nothing committed.
-    public static let initial = StoredHardState(term: 0, vote: 0, commit: 0)
+    package static let initial = StoredHardState(term: 0, vote: 0, commit: 0)
 
     /// Creates a hard state.
-    public init(term: UInt64, vote: UInt64, commit: UInt64) {
+    package init(term: UInt64, vote: UInt64, commit: UInt64) {
         self.term = term
         self.vote = vote
         self.commit = commit
@@ -40,18 +40,18 @@ public struct StoredHardState: Hashable, Sendable {
 }
 
 /// A state-machine snapshot: the state after applying every entry up to and including `index`.
-public struct StoredSnapshot: Hashable, Sendable {
+package struct StoredSnapshot: Hashable, Sendable {
     /// The index of the last entry the snapshot covers.
-    public var index: UInt64
+    package var index: UInt64
     /// The term of that entry.
-    public var term: UInt64
+    package var term: UInt64
     /// The encoded cluster configuration as of `index`.
-    public var configuration: [UInt8]
+    package var configuration: [UInt8]
     /// The encoded state machine.
-    public var data: [UInt8]
+    package var data: [UInt8]
 
     /// Creates a snapshot.
-    public init(index: UInt64, term: UInt64, configuration: [UInt8], data: [UInt8]) {
+    package init(index: UInt64, term: UInt64, configuration: [UInt8], data: [UInt8]) {
         self.index = index
         self.term = term
         self.configuration = configuration
@@ -60,22 +60,22 @@ public struct StoredSnapshot: Hashable, Sendable {
 }
 
 /// What a store found when it was opened: enough for the node shell to restart Raft.
-public struct RecoveredState: Hashable, Sendable {
+package struct RecoveredState: Hashable, Sendable {
     /// The last hard state made durable, or `StoredHardState.initial` for a new store.
-    public var hardState: StoredHardState
+    package var hardState: StoredHardState
     /// The index and term of the newest durable snapshot, if any (load its contents with `loadSnapshot()`).
-    public var snapshotIndex: UInt64?
+    package var snapshotIndex: UInt64?
     /// The term of the snapshot named by `snapshotIndex`.
-    public var snapshotTerm: UInt64?
+    package var snapshotTerm: UInt64?
     /// The first index held in the log.
-    public var firstIndex: UInt64
+    package var firstIndex: UInt64
     /// The last index held in the log (`firstIndex - 1` when the log is empty).
-    public var lastIndex: UInt64
+    package var lastIndex: UInt64
     /// A torn tail that recovery cut off, if it found one. It was never reported durable.
-    public var discardedTail: DiscardedTail?
+    package var discardedTail: DiscardedTail?
 
     /// Creates a recovered state.
-    public init(
+    package init(
         hardState: StoredHardState, snapshotIndex: UInt64?, snapshotTerm: UInt64?,
         firstIndex: UInt64, lastIndex: UInt64, discardedTail: DiscardedTail?
     ) {
@@ -89,23 +89,23 @@ public struct RecoveredState: Hashable, Sendable {
 }
 
 /// A torn tail that recovery truncated and zeroed: where it started and how many bytes it spanned.
-public struct DiscardedTail: Hashable, Sendable, CustomStringConvertible {
+package struct DiscardedTail: Hashable, Sendable, CustomStringConvertible {
     /// The segment file's path.
-    public var path: String
+    package var path: String
     /// The byte offset in that file where the incomplete batch began.
-    public var offset: UInt64
+    package var offset: UInt64
     /// How many bytes were zeroed.
-    public var byteCount: UInt64
+    package var byteCount: UInt64
 
     /// Creates a description of a discarded tail.
-    public init(path: String, offset: UInt64, byteCount: UInt64) {
+    package init(path: String, offset: UInt64, byteCount: UInt64) {
         self.path = path
         self.offset = offset
         self.byteCount = byteCount
     }
 
     /// A sentence for the node's log.
-    public var description: String {
+    package var description: String {
         "discarded an incomplete batch of \(byteCount) bytes at offset \(offset) of \(path)"
     }
 }

@@ -1,6 +1,6 @@
 extension ClientOperation {
     /// The operation's name as docs/wire.md spells it (`acquire`, `forceUnlock`), for logs.
-    public var name: String {
+    package var name: String {
         switch self {
         case .openSession: "openSession"
         case .renewSession: "renewSession"
@@ -26,7 +26,7 @@ extension ClientOperation {
 
 extension ClientFailure {
     /// The failure's name as docs/wire.md spells it (`held`, `notLeader`), for logs.
-    public var name: String {
+    package var name: String {
         switch self {
         case .invalidArgument: "invalidArgument"
         case .permissionDenied: "permissionDenied"
@@ -47,7 +47,7 @@ extension ClientFailure {
     }
 
     /// The sentence a failure carries (an invalid argument's message, a denial's or an overload's reason), if any.
-    public var detail: String? {
+    package var detail: String? {
         switch self {
         case .invalidArgument(let text), .permissionDenied(let text), .overloaded(let text),
             .unavailable(let text, _):

@@ -1,23 +1,23 @@
 import PadlockTypes
 
 /// One request from a client library to a node.
-public struct ClientRequest: Hashable, Sendable {
+package struct ClientRequest: Hashable, Sendable {
     /// The client's number for this request on this connection, echoed in the response.
-    public var correlation: CorrelationID
+    package var correlation: CorrelationID
     /// What the client asks for.
-    public var operation: ClientOperation
+    package var operation: ClientOperation
     /// The caller's W3C trace context, when a tracer is in use; nil adds no byte to the request.
-    public var trace: TraceContext?
+    package var trace: TraceContext?
 
     /// Creates a request.
-    public init(correlation: CorrelationID, operation: ClientOperation, trace: TraceContext? = nil) {
+    package init(correlation: CorrelationID, operation: ClientOperation, trace: TraceContext? = nil) {
         self.correlation = correlation
         self.operation = operation
         self.trace = trace
     }
 
     /// Decodes a frame payload that must hold a client request; keys are validated, text is bounded.
-    public init(decoding payload: [UInt8]) throws(WireError) {
+    package init(decoding payload: [UInt8]) throws(WireError) {
         self = try Self.decodedPayload(payload)
     }
 
@@ -25,7 +25,7 @@ public struct ClientRequest: Hashable, Sendable {
     ///
     /// Encoding does not check ``PadlockTypes/InputLimits``: the client checks them first and answers
     /// `invalidArgument` itself, because a server refuses a request that breaks them by closing the connection.
-    public func encoded() -> [UInt8] { encodedPayload() }
+    package func encoded() -> [UInt8] { encodedPayload() }
 }
 
 /// What a client asks a node to do.
@@ -34,7 +34,7 @@ public struct ClientRequest: Hashable, Sendable {
 /// which a retry reuses so that the request is applied at most once. Opening a session has no session yet, so
 /// it carries a nonce instead: the state machine answers a retried open with the same owner and nonce with the
 /// session the first attempt created.
-public enum ClientOperation: Hashable, Sendable {
+package enum ClientOperation: Hashable, Sendable {
     /// Registers a session for `owner` (such as `alice@frontend-2`) with the TTL asked for.
     ///
     /// The client picks a random `nonce` for each series of attempts to open one session and sends it unchanged
@@ -93,7 +93,7 @@ public enum ClientOperation: Hashable, Sendable {
     ///
     /// A `resolve` is `nil` too: it names another request's identity rather than having one of its own, and
     /// repeating it is harmless.
-    public var requestID: RequestID? {
+    package var requestID: RequestID? {
         switch self {
         case .closeSession(let id), .acquire(let id, _), .release(let id, _, _), .cancelWait(let id, _),
             .forceUnlock(let id, _, _), .revokeSession(let id, _, _):
@@ -106,18 +106,18 @@ public enum ClientOperation: Hashable, Sendable {
 }
 
 /// The arguments of an acquire.
-public struct Acquisition: Hashable, Sendable {
+package struct Acquisition: Hashable, Sendable {
     /// The key to lock; the lock covers the key's whole subtree.
-    public var key: LockKey
+    package var key: LockKey
     /// Exclusive to edit, shared to view or approve.
-    public var mode: LockMode
+    package var mode: LockMode
     /// How long the request may wait in the key's queue; 0 means try once.
-    public var waitMilliseconds: UInt64
+    package var waitMilliseconds: UInt64
     /// Free-form text shown to other users, such as "editing phone number".
-    public var note: String
+    package var note: String
 
     /// Creates the arguments of an acquire.
-    public init(key: LockKey, mode: LockMode, waitMilliseconds: UInt64, note: String) {
+    package init(key: LockKey, mode: LockMode, waitMilliseconds: UInt64, note: String) {
         self.key = key
         self.mode = mode
         self.waitMilliseconds = waitMilliseconds
@@ -126,18 +126,18 @@ public struct Acquisition: Hashable, Sendable {
 }
 
 /// Which held locks a list request wants, and which page.
-public struct ListQuery: Hashable, Sendable {
+package struct ListQuery: Hashable, Sendable {
     /// Only locks on this key or under it; all keys when `nil`.
-    public var prefix: LockKey?
+    package var prefix: LockKey?
     /// Only locks whose holder has this owner label; every owner when `nil`.
-    public var owner: String?
+    package var owner: String?
     /// The page token: start after this key, in key order (the previous page's ``ListPage/next``).
-    public var after: LockKey?
+    package var after: LockKey?
     /// Most locks to return, at most ``WireLimits/pageSizeMax``.
-    public var limit: Int
+    package var limit: Int
 
     /// Creates a list query.
-    public init(prefix: LockKey? = nil, owner: String? = nil, after: LockKey? = nil, limit: Int) {
+    package init(prefix: LockKey? = nil, owner: String? = nil, after: LockKey? = nil, limit: Int) {
         self.prefix = prefix
         self.owner = owner
         self.after = after

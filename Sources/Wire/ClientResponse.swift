@@ -1,29 +1,29 @@
 import PadlockTypes
 
 /// A node's answer to one ``ClientRequest``.
-public struct ClientResponse: Hashable, Sendable {
+package struct ClientResponse: Hashable, Sendable {
     /// The correlation id of the request this answers.
-    public var correlation: CorrelationID
+    package var correlation: CorrelationID
     /// The request's result, or why it failed.
-    public var outcome: Result<ClientResult, ClientFailure>
+    package var outcome: Result<ClientResult, ClientFailure>
 
     /// Creates a response.
-    public init(correlation: CorrelationID, outcome: Result<ClientResult, ClientFailure>) {
+    package init(correlation: CorrelationID, outcome: Result<ClientResult, ClientFailure>) {
         self.correlation = correlation
         self.outcome = outcome
     }
 
     /// Decodes a frame payload that must hold a client response.
-    public init(decoding payload: [UInt8]) throws(WireError) {
+    package init(decoding payload: [UInt8]) throws(WireError) {
         self = try Self.decodedPayload(payload)
     }
 
     /// The frame payload: the kind byte, then the response.
-    public func encoded() -> [UInt8] { encodedPayload() }
+    package func encoded() -> [UInt8] { encodedPayload() }
 }
 
 /// What a request achieved. A `resolve` request is answered with the result of the request it names.
-public enum ClientResult: Hashable, Sendable {
+package enum ClientResult: Hashable, Sendable {
     /// The session exists; use its id and keep renewing it.
     case sessionOpened(SessionGrant)
     /// The session's countdown restarted.
@@ -55,28 +55,8 @@ public enum ClientResult: Hashable, Sendable {
     case members([MemberInfo])
 }
 
-/// One member of the cluster, as the replicated address book records it.
-public struct MemberInfo: Hashable, Sendable {
-    /// The member's node id.
-    public var node: WireNodeID
-    /// Where other nodes reach it, such as `10.0.0.7:7501`.
-    public var peerAddress: String
-    /// Where clients reach it, such as `10.0.0.7:7401`.
-    public var clientAddress: String
-    /// Whether it votes (false for a learner).
-    public var isVoter: Bool
-
-    /// Creates a member description.
-    public init(node: WireNodeID, peerAddress: String, clientAddress: String, isVoter: Bool) {
-        self.node = node
-        self.peerAddress = peerAddress
-        self.clientAddress = clientAddress
-        self.isVoter = isVoter
-    }
-}
-
 /// Why a request failed: a closed set, mirroring the client library's errors (DESIGN.md §7).
-public enum ClientFailure: Error, Hashable, Sendable {
+package enum ClientFailure: Error, Hashable, Sendable {
     /// Bad input, such as a TTL out of range; the message says what to change.
     case invalidArgument(message: String)
     /// The role or the client is not allowed to do this.
@@ -117,193 +97,32 @@ public enum ClientFailure: Error, Hashable, Sendable {
 }
 
 /// A session's terms, as granted when it was opened or renewed.
-public struct SessionGrant: Hashable, Sendable {
+package struct SessionGrant: Hashable, Sendable {
     /// The session's id, sent with every later request.
-    public var session: SessionID
+    package var session: SessionID
     /// The TTL the cluster granted, which may differ from the one asked for.
-    public var ttlMilliseconds: UInt64
+    package var ttlMilliseconds: UInt64
     /// When the session expires without another renewal, on the leader's clock. Clients keep their own,
     /// earlier deadline from when they sent the renewal.
-    public var renewalDeadline: Timestamp
+    package var renewalDeadline: Timestamp
 
     /// Creates a grant.
-    public init(session: SessionID, ttlMilliseconds: UInt64, renewalDeadline: Timestamp) {
+    package init(session: SessionID, ttlMilliseconds: UInt64, renewalDeadline: Timestamp) {
         self.session = session
         self.ttlMilliseconds = ttlMilliseconds
         self.renewalDeadline = renewalDeadline
     }
 }
 
-/// One held lock: the key, its holder, and until when the holder's session keeps it without renewal.
-public struct LockInfo: Hashable, Sendable {
-    /// The locked key.
-    public var key: LockKey
-    /// Who holds it, in which mode, under which fence.
-    public var holder: Holder
-    /// The holder's session deadline on the leader's clock.
-    public var leaseDeadline: Timestamp
-
-    /// Creates a lock description.
-    public init(key: LockKey, holder: Holder, leaseDeadline: Timestamp) {
-        self.key = key
-        self.holder = holder
-        self.leaseDeadline = leaseDeadline
-    }
-}
-
-/// One queued acquire.
-public struct Waiter: Hashable, Sendable {
-    /// The key the acquire waits for.
-    public var key: LockKey
-    /// The waiting session.
-    public var session: SessionID
-    /// The waiting session's owner label.
-    public var owner: String
-    /// The mode asked for.
-    public var mode: LockMode
-    /// When the acquire was queued, on the leader's clock.
-    public var since: Timestamp
-
-    /// Creates a waiter description.
-    public init(key: LockKey, session: SessionID, owner: String, mode: LockMode, since: Timestamp) {
-        self.key = key
-        self.session = session
-        self.owner = owner
-        self.mode = mode
-        self.since = since
-    }
-}
-
-/// Who holds and who waits for everything that overlaps a key: the key itself, its ancestors and its
-/// descendants, since a lock on any of them conflicts with a lock on the key.
-public struct KeyInspection: Hashable, Sendable {
-    /// The key that was inspected.
-    public var key: LockKey
-    /// Locks on the key, its ancestors and its descendants, in key byte order.
-    public var holders: [LockInfo]
-    /// Queued acquires on the key, its ancestors and its descendants, in key byte order and in queue order
-    /// per key.
-    public var waiters: [Waiter]
-    /// When the key or an overlapping key is under lock-delay (after a forced or expired release), the time
-    /// before which the key is not granted again; `nil` when no lock-delay applies.
-    public var lockDelayedUntil: Timestamp?
-
-    /// Creates an inspection result.
-    public init(key: LockKey, holders: [LockInfo], waiters: [Waiter], lockDelayedUntil: Timestamp?) {
-        self.key = key
-        self.holders = holders
-        self.waiters = waiters
-        self.lockDelayedUntil = lockDelayedUntil
-    }
-}
-
-/// One page of a lock listing.
-public struct ListPage: Hashable, Sendable {
-    /// Locks in key order.
-    public var locks: [LockInfo]
-    /// The token for the next page (its ``ListQuery/after``); `nil` on the last page.
-    public var next: LockKey?
-
-    /// Creates a page.
-    public init(locks: [LockInfo], next: LockKey?) {
-        self.locks = locks
-        self.next = next
-    }
-}
-
-/// The answer to a fence check.
-public struct FenceCheck: Hashable, Sendable {
-    /// Whether the fence asked about belongs to the key's current holder.
-    public var isCurrent: Bool
-    /// The current holder's fence, `nil` when nobody holds the key.
-    public var currentFence: FenceToken?
-
-    /// Creates a fence check answer.
-    public init(isCurrent: Bool, currentFence: FenceToken?) {
-        self.isCurrent = isCurrent
-        self.currentFence = currentFence
-    }
-}
-
-/// What an audit record records.
-public enum AuditAction: UInt8, Hashable, Sendable, CaseIterable {
-    /// An administrator released a key by force.
-    case forceUnlock = 0
-    /// An administrator ended a session.
-    case revokeSession = 1
-    /// A session expired because its holder stopped renewing.
-    case sessionExpired = 2
-}
-
-/// One record of the audit trail.
-///
-/// One log entry can produce several records (a force-unlock of a shared key releases each holder, a
-/// revocation each of the session's locks), so records are numbered by the trail's own ``sequence``.
-public struct AuditRecord: Hashable, Sendable {
-    /// The record's position in the trail: strictly increasing and never reused; pages are ordered by it and
-    /// ``ClientOperation/audit(after:limit:)`` pages by it.
-    public var sequence: UInt64
-    /// The log index of the entry that caused it.
-    public var index: WireLogIndex
-    /// When it happened, on the leader's clock.
-    public var time: Timestamp
-    /// What happened.
-    public var action: AuditAction
-    /// The session that lost its lock or ended.
-    public var session: SessionID
-    /// The key concerned, `nil` for the record of a session ending.
-    public var key: LockKey?
-    /// Who held the key before, when a key was concerned and held.
-    public var previousHolder: Holder?
-    /// Who did it: the administrator's owner label, or `padlock` for expiries.
-    public var identity: String
-    /// Why, as given by the administrator or by the cluster.
-    public var reason: String
-
-    /// Creates an audit record.
-    public init(
-        sequence: UInt64, index: WireLogIndex, time: Timestamp, action: AuditAction, session: SessionID,
-        key: LockKey?, previousHolder: Holder?, identity: String, reason: String
-    ) {
-        self.sequence = sequence
-        self.index = index
-        self.time = time
-        self.action = action
-        self.session = session
-        self.key = key
-        self.previousHolder = previousHolder
-        self.identity = identity
-        self.reason = reason
-    }
-}
-
-/// One page of the audit trail.
-public struct AuditPage: Hashable, Sendable {
-    /// Records in sequence order.
-    public var records: [AuditRecord]
-    /// The sequence to pass as the next request's `after`; `nil` on the last page.
-    public var next: UInt64?
-    /// The sequence of the oldest record the node still keeps. The trail is bounded: when `oldestKept` is past
-    /// the first sequence a reader expected (its `after` plus one), the records in between were dropped unread.
-    public var oldestKept: UInt64
-
-    /// Creates a page.
-    public init(records: [AuditRecord], next: UInt64?, oldestKept: UInt64) {
-        self.records = records
-        self.next = next
-        self.oldestKept = oldestKept
-    }
-}
-
 /// Where a follower believes the leader is.
-public struct LeaderHint: Hashable, Sendable {
+package struct LeaderHint: Hashable, Sendable {
     /// The leader's node id.
-    public var node: WireNodeID
+    package var node: WireNodeID
     /// The leader's client address, such as `10.0.0.7:7401`.
-    public var address: String
+    package var address: String
 
     /// Creates a hint.
-    public init(node: WireNodeID, address: String) {
+    package init(node: WireNodeID, address: String) {
         self.node = node
         self.address = address
     }
@@ -311,7 +130,7 @@ public struct LeaderHint: Hashable, Sendable {
 
 extension ClientFailure: CustomStringConvertible {
     /// What went wrong and what to do about it, for logs and for the client library's messages.
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidArgument(let message): "invalid argument: \(message)"
         case .permissionDenied(let reason): "permission denied: \(reason)"

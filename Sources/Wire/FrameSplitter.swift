@@ -6,19 +6,19 @@ import PadlockTypes
 /// and the fuzz driver. Feed it bytes as they arrive, in chunks of any size, and take out whole payloads. A
 /// length prefix over the maximum is an error from which the splitter does not recover: the stream can no
 /// longer be trusted, so the connection must close.
-public struct FrameSplitter: Sendable {
+package struct FrameSplitter: Sendable {
     /// Size of the length prefix in bytes.
-    public static let lengthPrefixByteCount = 4
+    package static let lengthPrefixByteCount = 4
 
     /// The largest payload accepted, in bytes.
-    public let maximumPayloadByteCount: Int
+    package let maximumPayloadByteCount: Int
     private var buffer: [UInt8] = []
     /// Start of the unread part of `buffer`; the read part is dropped once it outweighs the rest.
     private var readOffset = 0
     private var failure: WireError?
 
     /// Creates a splitter accepting payloads of up to `maximumPayloadByteCount` bytes.
-    public init(maximumPayloadByteCount: Int = WireLimits.framePayloadByteCountMax) {
+    package init(maximumPayloadByteCount: Int = WireLimits.framePayloadByteCountMax) {
         precondition(
             maximumPayloadByteCount >= 0 && UInt64(maximumPayloadByteCount) <= UInt64(UInt32.max),
             "a frame payload limit must fit the 32-bit length prefix, got \(maximumPayloadByteCount)")
@@ -26,13 +26,13 @@ public struct FrameSplitter: Sendable {
     }
 
     /// Bytes received but not yet returned as a payload.
-    public var bufferedByteCount: Int { buffer.count - readOffset }
+    package var bufferedByteCount: Int { buffer.count - readOffset }
 
     /// Bytes held in memory, consumed ones included; consumed bytes are dropped once they outweigh the rest.
     package var storageByteCount: Int { buffer.count }
 
     /// Adds bytes received from the stream.
-    public mutating func append(_ bytes: some Collection<UInt8>) {
+    package mutating func append(_ bytes: some Collection<UInt8>) {
         if readOffset > 0 && readOffset >= buffer.count - readOffset {
             buffer.removeFirst(readOffset)
             readOffset = 0
@@ -44,7 +44,7 @@ public struct FrameSplitter: Sendable {
     /// ``WireError/frameTooLarge(length:maximum:)`` (now and on every later call) for an oversized prefix.
     ///
     /// An oversized prefix is reported as soon as its four bytes arrive, before any of the payload is buffered.
-    public mutating func nextPayload() throws(WireError) -> [UInt8]? {
+    package mutating func nextPayload() throws(WireError) -> [UInt8]? {
         if let failure { throw failure }
         guard bufferedByteCount >= Self.lengthPrefixByteCount else { return nil }
         var length: UInt64 = 0
@@ -64,7 +64,7 @@ public struct FrameSplitter: Sendable {
     }
 
     /// The frame carrying `payload`: its length as four big-endian bytes, then the payload.
-    public static func frame(_ payload: [UInt8]) -> [UInt8] {
+    package static func frame(_ payload: [UInt8]) -> [UInt8] {
         precondition(
             UInt64(payload.count) <= UInt64(UInt32.max), "a payload of \(payload.count) bytes cannot be framed")
         var writer = ByteWriter(capacity: lengthPrefixByteCount + payload.count)

@@ -1,14 +1,14 @@
 import PadlockTypes
 
 /// Which side of Padlock opened a connection.
-public enum ConnectionRole: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+package enum ConnectionRole: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// Another node of the cluster, on the peer port.
     case peer = 0
     /// A client library instance, on the client port.
     case client = 1
 
     /// The role's name, for logs.
-    public var description: String {
+    package var description: String {
         switch self {
         case .peer: "peer"
         case .client: "client"
@@ -20,23 +20,23 @@ public enum ConnectionRole: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
 ///
 /// The magic and the version sit at fixed offsets in every protocol version, so that any build can recognise
 /// a Padlock handshake and refuse a version it does not speak before reading anything else.
-public struct Handshake: Hashable, Sendable {
+package struct Handshake: Hashable, Sendable {
     /// The four bytes after the kind byte of every handshake: `PDLK`.
-    public static let magic: [UInt8] = Array("PDLK".utf8)
+    package static let magic: [UInt8] = Array("PDLK".utf8)
 
     /// The protocol version the sender speaks.
-    public var version: ProtocolVersion
+    package var version: ProtocolVersion
     /// Whether the sender is a node or a client.
-    public var role: ConnectionRole
+    package var role: ConnectionRole
     /// The cluster the sender believes it is talking to.
-    public var cluster: ClusterID
+    package var cluster: ClusterID
     /// For a peer, the connecting node's id; for a client, the client instance's own number (0 when it has none).
-    public var node: WireNodeID
+    package var node: WireNodeID
     /// Opaque proof of identity, checked by the server; at most ``WireLimits/credentialsByteCountMax`` bytes.
-    public var credentials: [UInt8]
+    package var credentials: [UInt8]
 
     /// Creates a handshake; `version` defaults to the one this build speaks.
-    public init(
+    package init(
         version: ProtocolVersion = .current, role: ConnectionRole, cluster: ClusterID, node: WireNodeID,
         credentials: [UInt8] = []
     ) {
@@ -48,12 +48,12 @@ public struct Handshake: Hashable, Sendable {
     }
 
     /// Decodes a frame payload that must hold a handshake of this build's protocol version.
-    public init(decoding payload: [UInt8]) throws(WireError) {
+    package init(decoding payload: [UInt8]) throws(WireError) {
         self = try Self.decodedPayload(payload)
     }
 
     /// The frame payload: the kind byte, then the handshake.
-    public func encoded() -> [UInt8] { encodedPayload() }
+    package func encoded() -> [UInt8] { encodedPayload() }
 }
 
 extension Handshake: WireBody {
@@ -85,7 +85,7 @@ extension Handshake: WireBody {
 }
 
 /// Why a server refused a handshake.
-public enum RefusalReason: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+package enum RefusalReason: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// The protocol versions differ; the message names both.
     case versionMismatch = 1
     /// The handshake names another cluster.
@@ -100,7 +100,7 @@ public enum RefusalReason: UInt8, Hashable, Sendable, CaseIterable, CustomString
     case notMember = 6
 
     /// The reason in words, for logs.
-    public var description: String {
+    package var description: String {
         switch self {
         case .versionMismatch: "protocol version mismatch"
         case .wrongCluster: "wrong cluster"
@@ -115,19 +115,19 @@ public enum RefusalReason: UInt8, Hashable, Sendable, CaseIterable, CustomString
 /// The server's answer to a ``Handshake``. After a refusal the server closes the connection.
 ///
 /// Its layout is frozen across protocol versions, so that a client of any version can read why it was refused.
-public enum HandshakeAnswer: Hashable, Sendable {
+package enum HandshakeAnswer: Hashable, Sendable {
     /// The connection is open for requests; `node` is the answering node's id.
     case accepted(node: WireNodeID)
     /// The connection is refused, with a code and a sentence saying what to do.
     case refused(reason: RefusalReason, message: String)
 
     /// Decodes a frame payload that must hold a handshake answer.
-    public init(decoding payload: [UInt8]) throws(WireError) {
+    package init(decoding payload: [UInt8]) throws(WireError) {
         self = try Self.decodedPayload(payload)
     }
 
     /// The frame payload: the kind byte, then the answer.
-    public func encoded() -> [UInt8] { encodedPayload() }
+    package func encoded() -> [UInt8] { encodedPayload() }
 }
 
 extension HandshakeAnswer: WireBody {
@@ -168,7 +168,7 @@ extension HandshakeAnswer {
     ///
     /// Only a version mismatch is worth answering: the peer spoke Padlock and can read the frozen answer layout.
     /// Any other error means the peer does not speak Padlock (or is broken); the server just closes.
-    public static func refusal(for error: WireError) -> HandshakeAnswer? {
+    package static func refusal(for error: WireError) -> HandshakeAnswer? {
         guard case .versionMismatch = error else { return nil }
         return .refused(reason: .versionMismatch, message: error.description)
     }

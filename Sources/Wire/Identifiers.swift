@@ -1,69 +1,20 @@
 import PadlockTypes
 
-// The Raft module keeps its own `NodeID`, `Term` and `LogIndex` (decision 0004), and Wire may not import it.
-// Wire therefore carries those numbers in its own wrapper types, named with a `Wire` prefix so that a module
-// importing both Raft and Wire never sees two types of the same name. `Node` converts at its boundary.
+// The wire's own identifiers. `WireNodeID`, `WireTerm` and `WireLogIndex` live in PadlockTypes, since status
+// reports and audit records the client returns carry them.
 
 /// Identifies a cluster, so that a node or client configured for another cluster is refused at the handshake.
-public struct ClusterID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+package struct ClusterID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The identifier as an integer.
-    public var rawValue: UInt64
+    package var rawValue: UInt64
 
     /// Wraps `rawValue`.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    package init(rawValue: UInt64) { self.rawValue = rawValue }
     /// Wraps `rawValue`.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    package init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
     /// The identifier as `cluster-N`.
-    public var description: String { "cluster-\(rawValue)" }
-}
-
-/// A node's identity as carried on the wire; the same number as Raft's `NodeID`.
-public struct WireNodeID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    /// The identifier as an integer.
-    public var rawValue: UInt64
-
-    /// Wraps `rawValue`.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
-
-    /// Orders identifiers by their number.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-    /// The identifier as `node-N`.
-    public var description: String { "node-\(rawValue)" }
-}
-
-/// A Raft term as carried on the wire; the same number as Raft's `Term`.
-public struct WireTerm: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    /// The term as an integer.
-    public var rawValue: UInt64
-
-    /// Wraps `rawValue`.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
-
-    /// Orders terms by their number.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-    /// The term as `term-N`.
-    public var description: String { "term-\(rawValue)" }
-}
-
-/// A Raft log index as carried on the wire; the same number as Raft's `LogIndex`.
-public struct WireLogIndex: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    /// The index as an integer.
-    public var rawValue: UInt64
-
-    /// Wraps `rawValue`.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
-
-    /// Orders indexes by their number.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-    /// The index as `index-N`.
-    public var description: String { "index-\(rawValue)" }
+    package var description: String { "cluster-\(rawValue)" }
 }
 
 /// The client's own number for one request on a connection, echoed in the response so that a client can
@@ -71,36 +22,36 @@ public struct WireLogIndex: RawRepresentable, Hashable, Comparable, Sendable, Cu
 ///
 /// It is not the exactly-once identity: that is ``PadlockTypes/RequestID`` (session, sequence), which a retry
 /// on another connection reuses while the correlation id is new.
-public struct CorrelationID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+package struct CorrelationID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The identifier as an integer.
-    public var rawValue: UInt64
+    package var rawValue: UInt64
 
     /// Wraps `rawValue`.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    package init(rawValue: UInt64) { self.rawValue = rawValue }
     /// Wraps `rawValue`.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    package init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
     /// Orders identifiers by their number.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The identifier as `#N`.
-    public var description: String { "#\(rawValue)" }
+    package var description: String { "#\(rawValue)" }
 }
 
 /// The version of the wire protocol a handshake speaks.
-public struct ProtocolVersion: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+package struct ProtocolVersion: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The version this build speaks; see `docs/wire.md` for when it changes.
-    public static let current = ProtocolVersion(1)
+    package static let current = ProtocolVersion(1)
 
     /// The version as an integer.
-    public var rawValue: UInt16
+    package var rawValue: UInt16
 
     /// Wraps `rawValue`.
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    package init(rawValue: UInt16) { self.rawValue = rawValue }
     /// Wraps `rawValue`.
-    public init(_ rawValue: UInt16) { self.rawValue = rawValue }
+    package init(_ rawValue: UInt16) { self.rawValue = rawValue }
 
     /// Orders versions by their number.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The version as `vN`.
-    public var description: String { "v\(rawValue)" }
+    package var description: String { "v\(rawValue)" }
 }

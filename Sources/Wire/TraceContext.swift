@@ -6,14 +6,14 @@ import PadlockTypes
 /// The wire checks only the bounds and that both strings are visible ASCII, as the headers they come from
 /// are; ``traceID`` parses the `traceparent` and is nil for anything the W3C format does not allow, so a
 /// node never logs an id it could not read.
-public struct TraceContext: Hashable, Sendable {
+package struct TraceContext: Hashable, Sendable {
     /// The `traceparent` header's value, such as `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`.
-    public var traceparent: String
+    package var traceparent: String
     /// The `tracestate` header's value; empty when there is none.
-    public var tracestate: String
+    package var tracestate: String
 
     /// Creates a trace context.
-    public init(traceparent: String, tracestate: String = "") {
+    package init(traceparent: String, tracestate: String = "") {
         self.traceparent = traceparent
         self.tracestate = tracestate
     }
@@ -21,7 +21,7 @@ public struct TraceContext: Hashable, Sendable {
     /// The 32 lowercase hex digits of the trace id, or nil when `traceparent` is not a valid W3C traceparent
     /// (a version other than two hex digits or `ff`, an all-zero trace or parent id, version 00 with extra
     /// fields, a field of the wrong length).
-    public var traceID: String? {
+    package var traceID: String? {
         let bytes = Array(traceparent.utf8)
         // version "-" trace-id(32) "-" parent-id(16) "-" flags(2): 55 bytes; later versions may append "-…".
         guard bytes.count >= 55, bytes[2] == UInt8(ascii: "-"), bytes[35] == UInt8(ascii: "-"),

@@ -4,7 +4,7 @@ import PadlockTypes
 ///
 /// Every decoder in this module throws only this type; no input makes one trap. On a live connection any of
 /// these closes that connection with the description as the logged reason.
-public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
+package enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The bytes break the primitive encoding: truncated, an overlong varint, invalid UTF-8, an unknown tag
     /// (including an unknown message kind), a length over its bound, or bytes left after the message.
     case malformed(DecodeError)
@@ -23,7 +23,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidTraceContext(offset: Int, String)
 
     /// A sentence naming what was wrong, for logs.
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformed(let error):
             "malformed message: \(error)"

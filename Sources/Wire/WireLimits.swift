@@ -4,25 +4,25 @@ import PadlockTypes
 ///
 /// Every variable-length field has one, so a decoder never holds more than these bounds allow whatever a
 /// peer sends. A frame that breaks one is a decode error and closes the connection.
-public enum WireLimits {
+package enum WireLimits {
     /// Default largest frame payload, in bytes; the largest possible message fits well inside it.
-    public static let framePayloadByteCountMax = 4 * 1024 * 1024
+    package static let framePayloadByteCountMax = 4 * 1024 * 1024
     /// Longest credentials blob in a handshake, in bytes.
-    public static let credentialsByteCountMax = 4096
+    package static let credentialsByteCountMax = 4096
     /// Longest human-readable message in a refusal or failure, in UTF-8 bytes.
-    public static let messageByteCountMax = 1024
+    package static let messageByteCountMax = 1024
     /// Longest node address in a leader hint, such as `10.0.0.7:7401`, in UTF-8 bytes.
-    public static let addressByteCountMax = 256
+    package static let addressByteCountMax = 256
     /// Most locks or audit records one page may carry.
-    public static let pageSizeMax = 500
+    package static let pageSizeMax = 500
     /// Most holders and most waiters one inspection may carry, and most holders one force-unlock may report.
-    public static let inspectionEntriesMax = 1000
+    package static let inspectionEntriesMax = 1000
     /// Most conflicting holders one `held` failure names (the rest are counted as cut, not listed).
-    public static let heldHoldersMax = 16
+    package static let heldHoldersMax = 16
     /// Most voters, most learners and most peers one status report may carry.
-    public static let clusterMembersMax = 16
+    package static let clusterMembersMax = 16
     /// Longest `traceparent` a request may carry, in bytes: version 00 takes 55, later versions may add fields.
-    public static let traceparentByteCountMax = 128
+    package static let traceparentByteCountMax = 128
     /// Longest `tracestate` a request may carry, in bytes (the W3C asks carriers to pass on at least 512).
-    public static let tracestateByteCountMax = 512
+    package static let tracestateByteCountMax = 512
 }

@@ -3,7 +3,7 @@ import PadlockTypes
 /// The first byte of every frame payload: which message the rest of the payload holds.
 ///
 /// Tags are fixed forever; Raft's peer messages will take new tags from 16 up.
-public enum MessageKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+package enum MessageKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// ``Handshake``: the first message of every connection.
     case handshake = 1
     /// ``HandshakeAnswer``: the server's reply to it.
@@ -14,7 +14,7 @@ public enum MessageKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringCo
     case clientResponse = 4
 
     /// The kind's name, for logs and errors.
-    public var description: String {
+    package var description: String {
         switch self {
         case .handshake: "handshake"
         case .handshakeAnswer: "handshake answer"
@@ -26,7 +26,7 @@ public enum MessageKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringCo
 
 /// Any one message that can travel in a frame payload, for code that does not know in advance which to expect
 /// (the fuzz driver, traffic dumps). A connection that knows its state decodes the one kind it expects.
-public enum WireMessage: Hashable, Sendable {
+package enum WireMessage: Hashable, Sendable {
     /// A handshake.
     case handshake(Handshake)
     /// A handshake answer.
@@ -37,7 +37,7 @@ public enum WireMessage: Hashable, Sendable {
     case clientResponse(ClientResponse)
 
     /// The message's kind byte.
-    public var kind: MessageKind {
+    package var kind: MessageKind {
         switch self {
         case .handshake: .handshake
         case .handshakeAnswer: .handshakeAnswer
@@ -47,7 +47,7 @@ public enum WireMessage: Hashable, Sendable {
     }
 
     /// Decodes a whole frame payload of any kind, or says exactly what is wrong with it.
-    public init(decoding payload: [UInt8]) throws(WireError) {
+    package init(decoding payload: [UInt8]) throws(WireError) {
         self = try decodePayload(payload) { reader in
             switch try reader.readEnum(MessageKind.self) {
             case .handshake: .handshake(try Handshake.read(from: &reader))
@@ -59,7 +59,7 @@ public enum WireMessage: Hashable, Sendable {
     }
 
     /// The frame payload: the kind byte, then the message body.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         switch self {
         case .handshake(let message): message.encoded()
         case .handshakeAnswer(let message): message.encoded()

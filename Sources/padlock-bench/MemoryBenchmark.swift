@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PadlockClient
+import Wire
 
 /// `padlock-bench memory`: fills a dev cluster of its own with many sessions and held locks (by default
 /// 1,000,000 locks in 100,000 sessions, keys shaped like CRM records), then reports each node's resident

@@ -1,5 +1,6 @@
 import Foundation
 import PadlockClient
+import Wire
 
 #if canImport(Glibc)
     import Glibc

@@ -2,6 +2,7 @@ import Foundation
 import PadlockClient
 import PadlockConfig
 import Testing
+import Wire
 
 #if canImport(Glibc)
     import Glibc

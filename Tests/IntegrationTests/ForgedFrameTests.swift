@@ -4,6 +4,7 @@ import PadlockSecurity
 import PeerWire
 import Storage
 import Testing
+import Wire
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,8 @@
 import LockTable
 import PadlockTypes
+// The table's own audit types, not the client's of the same names in PadlockTypes (a scoped import wins).
+import enum LockTable.AuditAction
+import struct LockTable.AuditRecord
 
 /// A deliberately naive model of the lock table for randomized comparison: flat arrays, every conflict found
 /// by scanning every holder and waiter, and every waiter reconsidered after every command. It shares only the

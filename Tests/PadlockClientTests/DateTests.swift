@@ -1,6 +1,7 @@
 import Foundation
 import PadlockClient
 import Testing
+import Wire
 
 @Suite struct DateTests {
     static let stamp = Timestamp(millisecondsSinceEpoch: 1_796_604_593_607)

@@ -252,7 +252,7 @@ final class FakeTable {
             holders[held]!.map { LockInfo(key: held, holder: $0, leaseDeadline: Timestamp(rawValue: 0)) }
         }
         let queued = waiters.filter { $0.key.overlaps(key) }.map {
-            Wire.Waiter(key: $0.key, session: $0.request.session, owner: sessions[$0.request.session]?.owner ?? "",
+            PadlockTypes.Waiter(key: $0.key, session: $0.request.session, owner: sessions[$0.request.session]?.owner ?? "",
                         mode: $0.mode, since: Timestamp(rawValue: 0))
         }
         return KeyInspection(key: key, holders: infos, waiters: queued, lockDelayedUntil: nil)

@@ -1,6 +1,7 @@
 @testable import PadlockClient
 import Synchronization
 import Testing
+import Wire
 
 @Suite(.serialized) struct LockTests {
     @Test func aRefusedTryLockNamesTheHolderAndAWaitIsGrantedWhenTheHolderReleases() async throws {

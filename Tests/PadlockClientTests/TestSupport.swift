@@ -3,6 +3,7 @@ import Logging
 import PadlockClient
 import Synchronization
 import Testing
+import Wire
 
 /// A value shared between threads, guarded by a mutex.
 final class Shared<Value: Sendable>: Sendable {

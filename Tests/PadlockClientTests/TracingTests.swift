@@ -2,6 +2,7 @@ import Logging
 @testable import PadlockClient
 import Testing
 import Tracing
+import Wire
 
 /// Issue 19: every call is a client span named `padlock.<call>` with `padlock.*` attributes, a refusal marks
 /// its span failed with the error's code, and the request carries the span as a W3C traceparent. Each test

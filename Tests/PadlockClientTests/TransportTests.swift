@@ -2,6 +2,7 @@ import Logging
 import PadlockClient
 import Synchronization
 import Testing
+import Wire
 
 @Suite(.serialized) struct TransportTests {
     @Test func aClientWithTheRightCredentialsConnectsAndOthersAreRefusedWithTheServersReason() async throws {

@@ -40,7 +40,8 @@ private let allowedImports: [String: Set<String>] = [
         "Logging", "Glibc", "Foundation", "Synchronization",
     ],
     "padlock-bench": [
-        "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Histogram", "Glibc", "Foundation",
+        "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire", "Histogram", "Glibc",
+        "Foundation",
     ],
     "padlock-fuzz": ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Simulation", "Glibc", "Foundation"],
     "storage-crash-child": ["Storage", "Glibc", "Foundation"],

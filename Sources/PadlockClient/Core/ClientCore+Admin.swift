@@ -1,4 +1,5 @@
 import EventLoop
+import Wire
 
 extension ClientCore {
     /// What became of `request`: from this client's own book when it sent the request (waiting while the

@@ -1,4 +1,5 @@
 import EventLoop
+import Wire
 
 extension ClientCore {
     /// Closes the client (rule 9): every call in progress is answered `cancelled`, every open session is

@@ -1,4 +1,5 @@
 import EventLoop
+import Wire
 
 /// The arguments of an acquire, validated by the public API.
 struct AcquireSpec {

@@ -1,4 +1,5 @@
 import EventLoop
+import Wire
 
 // The session pool (rule 4): sessions are opened lazily up to `maximumConcurrentSessions`; each carries at
 // most one mutating request at a time; a call waits, under its own deadline, for a free session.

@@ -1,4 +1,5 @@
 import EventLoop
+import Wire
 
 // Opening, renewing and losing sessions, and the lease states their locks report (rule 5).
 

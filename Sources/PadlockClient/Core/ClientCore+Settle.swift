@@ -1,4 +1,5 @@
 import EventLoop
+import Wire
 
 // Settling requests whose caller gave up while they may have been applied (rule 7). The session stays busy
 // until the fate is known, so no later request of the session can make the table forget the answer. A

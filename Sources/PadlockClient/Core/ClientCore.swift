@@ -1,5 +1,6 @@
 import EventLoop
 import Logging
+import Wire
 
 /// Everything the client knows, owned by its loop thread: endpoints and connections (through `Transport`),
 /// the session pool, the calls in progress and the settled fates of requests. Every public call reaches it

@@ -1,4 +1,5 @@
 import EventLoop
+import Wire
 
 /// How an exchange may repeat its request.
 enum ExchangeKind {

@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// The one table from wire failures to the client's codes (`docs/client.md`, "Failures"). `notLeader`,
 /// `unavailable` and `overloaded` never get here: the exchange retries them until the deadline.

@@ -1,5 +1,6 @@
 import EventLoop
 import Logging
+import Wire
 
 /// What became of one attempt: one request sent once on one connection.
 enum AttemptOutcome {

@@ -1,4 +1,5 @@
 import EventLoop
+import Wire
 
 /// One session of the client's pool. Loop thread only.
 ///

@@ -1,5 +1,6 @@
 import EventLoop
 import Logging
+import Wire
 
 /// The client's view of the cluster's endpoints: one lazily opened link per endpoint and the cached leader.
 /// Loop thread only.

@@ -3,24 +3,24 @@ extension PadlockdSettings {
     ///
     /// Each is checked exactly like the field it replaces, and errors name the flag (`--node-id`) instead of
     /// the field. A nil value leaves the file's value in place.
-    public struct Overrides: Hashable, Sendable {
+    package struct Overrides: Hashable, Sendable {
         /// `--node-id`: replaces `node-id`.
-        public var nodeID: String?
+        package var nodeID: String?
         /// `--data-dir`: replaces `data-dir`.
-        public var dataDirectory: String?
+        package var dataDirectory: String?
         /// `--client-listen`: replaces `client-listen`.
-        public var clientListen: String?
+        package var clientListen: String?
         /// `--peer-listen`: replaces `peer-listen`.
-        public var peerListen: String?
+        package var peerListen: String?
         /// `--admin-listen`: replaces `admin-listen`.
-        public var adminListen: String?
+        package var adminListen: String?
         /// `--log-level`: replaces `log-level`.
-        public var logLevel: String?
+        package var logLevel: String?
         /// `--join`: replaces `join`.
-        public var join: Bool?
+        package var join: Bool?
 
         /// Overrides for the given flags; the others keep the file's values.
-        public init(
+        package init(
             nodeID: String? = nil, dataDirectory: String? = nil, clientListen: String? = nil,
             peerListen: String? = nil, adminListen: String? = nil, logLevel: String? = nil, join: Bool? = nil
         ) {
@@ -34,7 +34,7 @@ extension PadlockdSettings {
         }
 
         /// Each overridable field with its flag.
-        public static let flags: [(field: String, flag: String)] = [
+        package static let flags: [(field: String, flag: String)] = [
             ("node-id", "--node-id"), ("data-dir", "--data-dir"), ("client-listen", "--client-listen"),
             ("peer-listen", "--peer-listen"), ("admin-listen", "--admin-listen"), ("log-level", "--log-level"),
             ("join", "--join"),
@@ -44,7 +44,7 @@ extension PadlockdSettings {
     /// Replaces fields with the command line's values, checking each as the file's field is checked and then
     /// the rules between fields again (node id among the members, listeners apart). Errors name the flag; on
     /// an error the settings are left unchanged.
-    public mutating func apply(overrides: Overrides) throws(ConfigError) {
+    package mutating func apply(overrides: Overrides) throws(ConfigError) {
         var updated = self
         var sources = FieldSources()
         func flag(_ field: String) -> String {

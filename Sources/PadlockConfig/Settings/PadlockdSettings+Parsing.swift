@@ -8,18 +8,18 @@ extension PadlockdSettings {
 
     /// Reads a configuration file's text, or throws the first mistake: a TOML error with its line and column,
     /// or a settings error naming the field by its full dotted path and saying what is allowed.
-    public static func parse(toml text: String) throws(ConfigError) -> PadlockdSettings {
+    package static func parse(toml text: String) throws(ConfigError) -> PadlockdSettings {
         try PadlockdSettings(table: try TOMLDocument.parse(text))
     }
 
     /// Reads a configuration file's bytes, refusing invalid UTF-8 with its position.
-    public static func parse(tomlUTF8 bytes: [UInt8]) throws(ConfigError) -> PadlockdSettings {
+    package static func parse(tomlUTF8 bytes: [UInt8]) throws(ConfigError) -> PadlockdSettings {
         try PadlockdSettings(table: try TOMLDocument.parse(utf8: bytes))
     }
 
     /// Checks a parsed document against the settings schema: unknown fields, missing required fields, types,
     /// bounds, and the rules between fields.
-    public init(table: TOMLTable) throws(ConfigError) {
+    package init(table: TOMLTable) throws(ConfigError) {
         let root = FieldReader(table: table, path: "")
         try root.refuseUnknown(known: Self.rootFields)
         let idMust = SettingCheck.identifierSummary

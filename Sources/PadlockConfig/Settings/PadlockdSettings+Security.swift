@@ -3,24 +3,24 @@ import PadlockTypes
 extension PadlockdSettings {
     /// Who may connect to the client port, and how nodes prove to each other that they belong to the cluster
     /// (`docs/security.md`). With no clients listed the client port is open, as in development.
-    public struct Security: Hashable, Sendable {
+    package struct Security: Hashable, Sendable {
         /// The clients allowed on the client port; empty means no tokens are asked for.
-        public var clients: [Client]
+        package var clients: [Client]
         /// A file holding the cluster secret (at least ``clusterSecretByteCountMin`` bytes) that nodes prove
         /// they know at the peer handshake; nil means peers are not authenticated.
-        public var clusterSecretFile: String?
+        package var clusterSecretFile: String?
         /// `insecure-peers = true`: a node of a multi-node cluster may run without ``clusterSecretFile``, its
         /// peer port open to anyone who reaches it. Without the secret and without this, such a node refuses
         /// to start (``checkPeerAuthentication()``).
-        public var insecurePeers: Bool
+        package var insecurePeers: Bool
 
         /// The shortest cluster secret accepted, in bytes.
-        public static let clusterSecretByteCountMin = 32
+        package static let clusterSecretByteCountMin = 32
         /// The longest cluster secret accepted, in bytes.
-        public static let clusterSecretByteCountMax = 4_096
+        package static let clusterSecretByteCountMax = 4_096
 
         /// The given clients and secret file; by default none of either, and peers must be authenticated.
-        public init(clients: [Client] = [], clusterSecretFile: String? = nil, insecurePeers: Bool = false) {
+        package init(clients: [Client] = [], clusterSecretFile: String? = nil, insecurePeers: Bool = false) {
             self.clients = clients
             self.clusterSecretFile = clusterSecretFile
             self.insecurePeers = insecurePeers
@@ -28,28 +28,28 @@ extension PadlockdSettings {
     }
 
     /// One `[[clients]]` entry: a named credential with a role and the namespaces it may use.
-    public struct Client: Hashable, Sendable {
+    package struct Client: Hashable, Sendable {
         /// A unique name, shown in logs and in the audit trail (1 to ``nameByteCountMax`` bytes).
-        public var name: String
+        package var name: String
         /// The SHA-256 of the client's token, as 64 lowercase hexadecimal digits.
-        public var tokenSHA256: String
+        package var tokenSHA256: String
         /// What the client may do.
-        public var role: ClientRole
+        package var role: ClientRole
         /// The first key segments the client may use; `["*"]` for every namespace.
-        public var namespaces: [String]
+        package var namespaces: [String]
         /// A disabled client is refused at the handshake and on every request.
-        public var enabled: Bool
+        package var enabled: Bool
         /// The most sessions the client may have open at once (`sessions`); 0, the default, means no bound but
         /// `[limits] sessions`.
-        public var sessionsMax: Int
+        package var sessionsMax: Int
 
         /// Longest client name, in bytes.
-        public static let nameByteCountMax = 64
+        package static let nameByteCountMax = 64
         /// Most namespaces one client may list.
-        public static let namespaceCountMax = 256
+        package static let namespaceCountMax = 256
 
         /// A client entry; nothing is checked (entries read with `parse(toml:)` have been).
-        public init(
+        package init(
             name: String, tokenSHA256: String, role: ClientRole, namespaces: [String], enabled: Bool = true,
             sessionsMax: Int = 0
         ) {
@@ -63,7 +63,7 @@ extension PadlockdSettings {
     }
 
     /// What a client may do (`docs/security.md` has the full table).
-    public enum ClientRole: String, CaseIterable, Hashable, Sendable {
+    package enum ClientRole: String, CaseIterable, Hashable, Sendable {
         /// Everything an app may do, plus force-unlock, revoke sessions, read the audit trail and change
         /// membership.
         case admin
@@ -74,7 +74,7 @@ extension PadlockdSettings {
     }
 
     /// Most `[[clients]]` entries.
-    public static let clientsMax = 10_000
+    package static let clientsMax = 10_000
 
     /// `[[clients]]` and `[security]`.
     static func security(_ root: FieldReader) throws(ConfigError) -> Security {
@@ -178,12 +178,12 @@ extension PadlockdSettings {
 extension PadlockdSettings {
     /// Whether this node belongs, or is joining, a cluster of more than one node, whose peer port then
     /// carries Raft traffic from other machines.
-    public var isMultiNode: Bool { members.count > 1 || join }
+    package var isMultiNode: Bool { members.count > 1 || join }
 
     /// Refuses a node of a multi-node cluster whose peers would not be authenticated, unless the file says
     /// `insecure-peers = true`: one forged frame on an open peer port can crash or take over a cluster
     /// (issue 18). A single-node cluster needs neither.
-    public func checkPeerAuthentication() throws(ConfigError) {
+    package func checkPeerAuthentication() throws(ConfigError) {
         guard isMultiNode, security.clusterSecretFile == nil, !security.insecurePeers else { return }
         let file = "/etc/padlock/cluster-secret"
         let what = join ? "joins a cluster" : "is one of \(members.count) members"
@@ -200,7 +200,7 @@ extension PadlockdSettings {
 extension PadlockdSettings {
     /// `[quotas]`: per-namespace bounds, made replicated state by the leader (`docs/security.md`, "Quotas");
     /// the lock table's own type, so the configuration's quotas are exactly what the leader proposes.
-    public typealias Quotas = NamespaceQuotas
+    package typealias Quotas = NamespaceQuotas
 
     /// `[quotas]` and `[quotas.namespaces.<name>]`.
     static func quotas(_ reader: FieldReader?) throws(ConfigError) -> Quotas {

@@ -5,21 +5,21 @@ extension PadlockdSettings {
     ///
     /// Only paths are read here; padlockd loads the files at start and stops with exit code 2 when one is
     /// missing or refused.
-    public struct TLS: Hashable, Sendable {
+    package struct TLS: Hashable, Sendable {
         /// The node's certificate chain, PEM, leaf first.
-        public var certificateFile: String
+        package var certificateFile: String
         /// The private key of that certificate, PEM, unencrypted.
-        public var keyFile: String
+        package var keyFile: String
         /// The CA bundle, PEM, that client certificates and (with ``protectsPeers``) other nodes'
         /// certificates are verified against. Required unless both are off.
-        public var caFile: String?
+        package var caFile: String?
         /// Whether clients of the client port are asked for certificates.
-        public var clientCertificates: ClientCertificates
+        package var clientCertificates: ClientCertificates
         /// Whether peer links are TLS too, with certificates verified both ways against ``caFile``.
-        public var protectsPeers: Bool
+        package var protectsPeers: Bool
 
         /// The given files and rules; nothing is checked (settings read with `parse(toml:)` have been).
-        public init(certificateFile: String, keyFile: String, caFile: String? = nil,
+        package init(certificateFile: String, keyFile: String, caFile: String? = nil,
                     clientCertificates: ClientCertificates = .none, protectsPeers: Bool = false) {
             self.certificateFile = certificateFile
             self.keyFile = keyFile
@@ -30,7 +30,7 @@ extension PadlockdSettings {
     }
 
     /// `tls.client-certificates`: whether clients must present a certificate signed by `tls.ca-file`.
-    public enum ClientCertificates: String, CaseIterable, Hashable, Sendable {
+    package enum ClientCertificates: String, CaseIterable, Hashable, Sendable {
         /// Clients are not asked (tokens still authenticate them).
         case none
         /// Clients are asked; a certificate that is presented must verify.

@@ -56,23 +56,23 @@ extension PadlockdSettings {
 extension PadlockdSettings {
     /// `[connections]`: how long a connection may take to identify itself, how many may be doing so at once,
     /// and when a silent client connection is closed. Every field is optional.
-    public struct Connections: Hashable, Sendable {
+    package struct Connections: Hashable, Sendable {
         /// A client or peer connection must complete its handshake within this, 1 s to 5 min; 10 s by default.
-        public var handshakeTimeoutMilliseconds: UInt64 = 10_000
+        package var handshakeTimeoutMilliseconds: UInt64 = 10_000
         /// An authenticated client connection with no open session and nothing to answer is closed after this
         /// long without a frame, 1 s to 24 h, or 0 for never; 60 s by default.
-        public var clientIdleTimeoutMilliseconds: UInt64 = 60_000
+        package var clientIdleTimeoutMilliseconds: UInt64 = 60_000
         /// Client connections still in their handshake, at most (the oldest is closed to make room), 1 to
         /// 100 000; 512 by default.
-        public var pendingClients = 512
+        package var pendingClients = 512
         /// Client connections still in their handshake from one address, at most, 1 to 100 000; 64 by default.
-        public var pendingClientsPerAddress = 64
+        package var pendingClientsPerAddress = 64
         /// An admin request must be complete within this of connecting (or of its first byte), 1 s to 5 min;
         /// 10 s by default.
-        public var adminRequestTimeoutMilliseconds: UInt64 = 10_000
+        package var adminRequestTimeoutMilliseconds: UInt64 = 10_000
 
         /// The defaults.
-        public init() {}
+        package init() {}
     }
 
     /// `[connections]` field names with the integer properties each sets.

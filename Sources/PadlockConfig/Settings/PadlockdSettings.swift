@@ -3,52 +3,52 @@
 /// Plain values only: the runtime turns them into the node's, the lock table's and Raft's configurations. Read
 /// one with ``parse(toml:)``, then ``apply(overrides:)`` for command-line flags. The file format is described
 /// field by field in `docs/configuration.md`.
-public struct PadlockdSettings: Hashable, Sendable {
+package struct PadlockdSettings: Hashable, Sendable {
     /// The cluster's identity, greater than 0: peers and clients naming another cluster are refused.
-    public var clusterID: UInt64
+    package var clusterID: UInt64
     /// This node's identity, greater than 0; one of ``members`` unless ``join`` is set.
-    public var nodeID: UInt64
+    package var nodeID: UInt64
     /// Where the node keeps its log and snapshots.
-    public var dataDirectory: String
+    package var dataDirectory: String
     /// Where the node accepts client connections.
-    public var clientListen: SocketAddress
+    package var clientListen: SocketAddress
     /// Where the node accepts connections from the other nodes.
-    public var peerListen: SocketAddress
+    package var peerListen: SocketAddress
     /// Where the node serves the admin port (metrics and health); none when nil.
-    public var adminListen: SocketAddress?
+    package var adminListen: SocketAddress?
     /// The lowest level of log messages written.
-    public var logLevel: LogLevel
+    package var logLevel: LogLevel
     /// Start as a new node waiting to be added with `padlock member add`, instead of bootstrapping the
     /// cluster from ``members``.
-    public var join: Bool
+    package var join: Bool
     /// The initial cluster, 1 to ``membersMax`` members with distinct ids and addresses.
-    public var members: [Member]
+    package var members: [Member]
     /// The session TTLs the cluster grants.
-    public var sessions: Sessions
+    package var sessions: Sessions
     /// The pauses after forced or expired releases.
-    public var lockDelay: LockDelay
+    package var lockDelay: LockDelay
     /// Bounds on what the node holds at once.
-    public var limits: Limits
+    package var limits: Limits
     /// Raft's timing and snapshot tuning.
-    public var raft: RaftTuning
+    package var raft: RaftTuning
     /// Where this node dials each peer, when not at the peer address the cluster records for it (a local
     /// override: a sidecar, an SSH tunnel, a fault-injecting proxy). Keyed by node id; not replicated.
-    public var peerRoutes: [UInt64: SocketAddress] = [:]
+    package var peerRoutes: [UInt64: SocketAddress] = [:]
     /// Client tokens and roles, and the cluster secret peers prove (`[[clients]]`, `[security]`).
-    public var security = Security()
+    package var security = Security()
     /// Per-namespace quotas (`[quotas]`); must be equal on every node.
-    public var quotas = Quotas()
+    package var quotas = Quotas()
     /// TLS for the client port and optionally peer links (`[tls]`); nil means plaintext.
-    public var tls: TLS?
+    package var tls: TLS?
     /// Handshake deadlines, pending-connection pools and idle limits (`[connections]`).
-    public var connections = Connections()
+    package var connections = Connections()
 
     /// Most members the initial cluster may list.
-    public static let membersMax = 16
+    package static let membersMax = 16
 
     /// Settings with the required fields and documented defaults for the rest. Nothing is checked; settings
     /// read with ``parse(toml:)`` have been.
-    public init(
+    package init(
         clusterID: UInt64, nodeID: UInt64, dataDirectory: String, clientListen: SocketAddress,
         peerListen: SocketAddress, adminListen: SocketAddress? = nil, logLevel: LogLevel = .info, join: Bool = false,
         members: [Member], sessions: Sessions = Sessions(), lockDelay: LockDelay = LockDelay(),
@@ -70,16 +70,16 @@ public struct PadlockdSettings: Hashable, Sendable {
     }
 
     /// The member entry of this node, if the initial cluster lists it.
-    public var ownMember: Member? { members.first { $0.id == nodeID } }
+    package var ownMember: Member? { members.first { $0.id == nodeID } }
 
     /// The settings written as a configuration file that ``parse(toml:)`` reads back to equal settings; every
     /// field is written, defaults included.
-    public var tomlText: String { SettingsWriter.document(self) }
+    package var tomlText: String { SettingsWriter.document(self) }
 }
 
 extension PadlockdSettings {
     /// The lowest level of messages the node logs; the names are swift-log's.
-    public enum LogLevel: String, CaseIterable, Hashable, Sendable {
+    package enum LogLevel: String, CaseIterable, Hashable, Sendable {
         /// Everything, including per-message traces.
         case trace
         /// Details useful when debugging.
@@ -97,16 +97,16 @@ extension PadlockdSettings {
     }
 
     /// One member of the initial cluster.
-    public struct Member: Hashable, Sendable {
+    package struct Member: Hashable, Sendable {
         /// The member's node id, greater than 0.
-        public var id: UInt64
+        package var id: UInt64
         /// Where the other nodes connect to it.
-        public var peer: SocketAddress
+        package var peer: SocketAddress
         /// Where clients are redirected to reach it.
-        public var client: SocketAddress
+        package var client: SocketAddress
 
         /// A member with its addresses.
-        public init(id: UInt64, peer: SocketAddress, client: SocketAddress) {
+        package init(id: UInt64, peer: SocketAddress, client: SocketAddress) {
             self.id = id
             self.peer = peer
             self.client = client
@@ -115,28 +115,28 @@ extension PadlockdSettings {
 
     /// The shortest and longest session TTL the cluster grants; requests outside are granted the nearest
     /// bound. Both lie within 2 s and 1 h (`InputLimits`), and the minimum is at most the maximum.
-    public struct Sessions: Hashable, Sendable {
+    package struct Sessions: Hashable, Sendable {
         /// Shortest TTL granted, in milliseconds; 2 s by default.
-        public var ttlMillisecondsMin: UInt64
+        package var ttlMillisecondsMin: UInt64
         /// Longest TTL granted, in milliseconds; 1 h by default.
-        public var ttlMillisecondsMax: UInt64
+        package var ttlMillisecondsMax: UInt64
 
         /// The given bounds; the defaults are `InputLimits`' 2 s and 1 h.
-        public init(ttlMillisecondsMin: UInt64 = 2_000, ttlMillisecondsMax: UInt64 = 3_600_000) {
+        package init(ttlMillisecondsMin: UInt64 = 2_000, ttlMillisecondsMax: UInt64 = 3_600_000) {
             self.ttlMillisecondsMin = ttlMillisecondsMin
             self.ttlMillisecondsMax = ttlMillisecondsMax
         }
     }
 
     /// How long a key stays ungrantable after a forced, expired or revoked release (never after a clean one).
-    public struct LockDelay: Hashable, Sendable {
+    package struct LockDelay: Hashable, Sendable {
         /// The delay for namespaces not listed, in milliseconds; 5 s by default, 0 disables it, at most 1 h.
-        public var millisecondsDefault: UInt64
+        package var millisecondsDefault: UInt64
         /// The delay per namespace (a key's first segment), in milliseconds, each at most 1 h.
-        public var millisecondsByNamespace: [String: UInt64]
+        package var millisecondsByNamespace: [String: UInt64]
 
         /// The given delays; by default 5 s for every namespace.
-        public init(millisecondsDefault: UInt64 = 5_000, millisecondsByNamespace: [String: UInt64] = [:]) {
+        package init(millisecondsDefault: UInt64 = 5_000, millisecondsByNamespace: [String: UInt64] = [:]) {
             self.millisecondsDefault = millisecondsDefault
             self.millisecondsByNamespace = millisecondsByNamespace
         }
@@ -145,29 +145,29 @@ extension PadlockdSettings {
     /// Bounds on what one node holds at once. Each is a positive integer of at most ``valueMax``; the
     /// defaults are `LockTableConfiguration`'s and `NodeConfiguration`'s. All nodes of a cluster must use the
     /// same values, because the lock table's bounds shape its answers.
-    public struct Limits: Hashable, Sendable {
+    package struct Limits: Hashable, Sendable {
         /// Most open sessions (`sessions`, default 200 000).
-        public var sessionCountMax: Int
+        package var sessionCountMax: Int
         /// Most locks held plus waiters queued by one session (`locks-per-session`, default 1 000).
-        public var locksPerSessionMax: Int
+        package var locksPerSessionMax: Int
         /// Most locks held plus waiters queued in the whole table (`held-locks`, default 4 000 000).
-        public var heldLockCountMax: Int
+        package var heldLockCountMax: Int
         /// Most waiters queued on one key (`waiters-per-key`, default 128).
-        public var waitersPerKeyMax: Int
+        package var waitersPerKeyMax: Int
         /// Most waiters queued in the whole table (`waiters`, default 10 000).
-        public var waiterCountMax: Int
+        package var waiterCountMax: Int
         /// Most audit records kept (`audit-records`, default 10 000).
-        public var auditRecordCountMax: Int
+        package var auditRecordCountMax: Int
         /// Most client requests waiting for a commit or a read confirmation (`pending-requests`, default 100 000).
-        public var pendingRequestsMax: Int
+        package var pendingRequestsMax: Int
         /// Most client connections open at once (`client-connections`, default 10 000).
-        public var clientConnectionsMax: Int
+        package var clientConnectionsMax: Int
 
         /// The largest value any limit accepts.
-        public static let valueMax = 1_000_000_000
+        package static let valueMax = 1_000_000_000
 
         /// The given limits; the defaults are the documented ones.
-        public init(
+        package init(
             sessionCountMax: Int = 200_000, locksPerSessionMax: Int = 1_000, heldLockCountMax: Int = 4_000_000,
             waitersPerKeyMax: Int = 128, waiterCountMax: Int = 10_000, auditRecordCountMax: Int = 10_000,
             pendingRequestsMax: Int = 100_000, clientConnectionsMax: Int = 10_000
@@ -185,19 +185,19 @@ extension PadlockdSettings {
 
     /// Raft's timing: the node ticks every `tickMilliseconds`; a follower campaigns after `electionTicks` to
     /// twice that without a leader; the leader sends heartbeats every `heartbeatTicks`.
-    public struct RaftTuning: Hashable, Sendable {
+    package struct RaftTuning: Hashable, Sendable {
         /// Milliseconds between ticks, 1 ms to 1 s; 10 ms by default.
-        public var tickMilliseconds: UInt64
+        package var tickMilliseconds: UInt64
         /// Ticks before a follower campaigns, more than `heartbeatTicks`, at most 10 000; 10 by default.
-        public var electionTicks: Int
+        package var electionTicks: Int
         /// Ticks between heartbeats, 1 to 1 000; 1 by default.
-        public var heartbeatTicks: Int
+        package var heartbeatTicks: Int
         /// Applied entries after which a snapshot is taken and the log compacted, 1 to 1 000 000 000; 50 000 by
         /// default.
-        public var snapshotEntryThreshold: UInt64
+        package var snapshotEntryThreshold: UInt64
 
         /// The given tuning; the defaults are `NodeConfiguration`'s and Raft's `Config`'s.
-        public init(
+        package init(
             tickMilliseconds: UInt64 = 10, electionTicks: Int = 10, heartbeatTicks: Int = 1,
             snapshotEntryThreshold: UInt64 = 50_000
         ) {

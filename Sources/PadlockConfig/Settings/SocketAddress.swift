@@ -3,26 +3,26 @@
 /// Addresses read from a configuration are checked and written in canonical form: IPv4 as four decimal
 /// numbers without leading zeros, IPv6 as RFC 5952 text (lower case, the longest run of zero groups as `::`).
 /// Host names are refused, so a node never depends on name resolution to start or to find its peers.
-public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
+package struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// The numeric host without brackets: `10.0.0.11` or `::1`.
-    public var host: String
+    package var host: String
     /// The TCP port, 1 to 65535.
-    public var port: Int
+    package var port: Int
 
     /// An address as given; nothing is checked (addresses read from a configuration have been).
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
     /// Whether the host is an IPv6 address.
-    public var isIPv6: Bool { host.contains(":") }
+    package var isIPv6: Bool { host.contains(":") }
 
     /// Whether the host is the unspecified address (`0.0.0.0` or `::`): listening on every interface.
-    public var isWildcard: Bool { host == "0.0.0.0" || host == "::" }
+    package var isWildcard: Bool { host == "0.0.0.0" || host == "::" }
 
     /// `host:port`, with the host in brackets for IPv6.
-    public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// Why a text is not an address or a duration: the second half of a message that says first what is allowed.

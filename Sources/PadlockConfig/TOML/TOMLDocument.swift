@@ -1,16 +1,16 @@
 /// The bounds every document must respect; the parser refuses anything larger with
 /// ``ConfigError/Code/limitExceeded`` before it can use unbounded memory or stack.
-public enum TOMLLimits {
+package enum TOMLLimits {
     /// Largest document, in UTF-8 bytes (1 MiB).
-    public static let documentByteCountMax = 1 << 20
+    package static let documentByteCountMax = 1 << 20
     /// Deepest nesting: key parts of a header or a dotted key below the root, plus arrays inside arrays.
-    public static let nestingDepthMax = 32
+    package static let nestingDepthMax = 32
     /// Longest string value, in UTF-8 bytes after escapes are resolved.
-    public static let stringByteCountMax = 16 * 1024
+    package static let stringByteCountMax = 16 * 1024
     /// Longest key part (bare or quoted), in UTF-8 bytes.
-    public static let keyByteCountMax = 1024
+    package static let keyByteCountMax = 1024
     /// Most elements in one array, and most tables in one array of tables.
-    public static let arrayElementCountMax = 10_000
+    package static let arrayElementCountMax = 10_000
 }
 
 /// Padlock's reader for a subset of TOML 1.0, written for exact error positions rather than completeness.
@@ -21,10 +21,10 @@ public enum TOMLLimits {
 /// trailing comma. Refused as unsupported, saying so: floats, dates and times, inline tables, multi-line
 /// strings and hexadecimal, octal or binary integers. Duplicate keys and tables defined twice are errors, as
 /// in TOML. See `docs/decisions/0006-config-format.md`.
-public enum TOMLDocument {
+package enum TOMLDocument {
     /// Parses `text` into its root table, or throws a ``ConfigError`` with the line and column of the first
     /// mistake and what was expected there.
-    public static func parse(_ text: String) throws(ConfigError) -> TOMLTable {
+    package static func parse(_ text: String) throws(ConfigError) -> TOMLTable {
         try checkSize(text.utf8.count)
         var parser = TOMLParser(bytes: Array(text.utf8))
         return try parser.parseDocument()
@@ -32,7 +32,7 @@ public enum TOMLDocument {
 
     /// Parses the bytes of a file, refusing invalid UTF-8 with the position of the first bad byte instead of
     /// silently replacing it.
-    public static func parse(utf8 bytes: [UInt8]) throws(ConfigError) -> TOMLTable {
+    package static func parse(utf8 bytes: [UInt8]) throws(ConfigError) -> TOMLTable {
         try checkSize(bytes.count)
         try UTF8Check.validate(bytes)
         var parser = TOMLParser(bytes: bytes)

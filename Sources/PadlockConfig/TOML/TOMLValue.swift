@@ -2,7 +2,7 @@
 ///
 /// An array of tables (`[[members]]`) is an ``array(_:)`` whose elements are all ``table(_:)``; since inline
 /// tables are not supported, no other array can hold a table.
-public indirect enum TOMLValue: Hashable, Sendable, CustomStringConvertible {
+package indirect enum TOMLValue: Hashable, Sendable, CustomStringConvertible {
     /// A basic (`"…"`) or literal (`'…'`) string, escapes resolved.
     case string(String)
     /// A decimal integer.
@@ -15,7 +15,7 @@ public indirect enum TOMLValue: Hashable, Sendable, CustomStringConvertible {
     case table(TOMLTable)
 
     /// What kind of value this is, for messages: `a string`, `an integer`, `an array of tables`, ….
-    public var kindDescription: String {
+    package var kindDescription: String {
         switch self {
         case .string: "a string"
         case .integer: "an integer"
@@ -27,13 +27,13 @@ public indirect enum TOMLValue: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether this is a table.
-    public var isTable: Bool {
+    package var isTable: Bool {
         if case .table = self { return true }
         return false
     }
 
     /// The value as TOML would write it on the right of `=`; tables are summarised.
-    public var description: String {
+    package var description: String {
         switch self {
         case .string(let text): TOMLRenderer.quoted(text)
         case .integer(let number): String(number)
@@ -48,7 +48,7 @@ public indirect enum TOMLValue: Hashable, Sendable, CustomStringConvertible {
 ///
 /// Two tables are equal when they hold the same keys with equal values, whatever the order and the positions
 /// the keys were written at.
-public struct TOMLTable: Hashable, Sendable {
+package struct TOMLTable: Hashable, Sendable {
     /// A value with the position of the key that defined it.
     struct Entry: Sendable {
         var value: TOMLValue
@@ -57,25 +57,25 @@ public struct TOMLTable: Hashable, Sendable {
 
     private var entries: [String: Entry] = [:]
     /// The keys in the order they were first defined.
-    public private(set) var keys: [String] = []
+    package private(set) var keys: [String] = []
     /// Where the table was defined: its `[header]` or `[[header]]`, or the first dotted key that created it;
     /// nil for the document's root table.
-    public internal(set) var position: TOMLPosition?
+    package internal(set) var position: TOMLPosition?
 
     /// An empty table defined at `position`.
     init(position: TOMLPosition? = nil) { self.position = position }
 
     /// The number of keys.
-    public var count: Int { keys.count }
+    package var count: Int { keys.count }
 
     /// Whether the table has no keys.
-    public var isEmpty: Bool { keys.isEmpty }
+    package var isEmpty: Bool { keys.isEmpty }
 
     /// The value of `key`, or nil when the table does not have it.
-    public subscript(key: String) -> TOMLValue? { entries[key]?.value }
+    package subscript(key: String) -> TOMLValue? { entries[key]?.value }
 
     /// Where `key` was written (its first part, for a dotted key), or nil when the table does not have it.
-    public func position(of key: String) -> TOMLPosition? { entries[key]?.position }
+    package func position(of key: String) -> TOMLPosition? { entries[key]?.position }
 
     /// Adds or replaces `key`; keys keep the order of their first definition.
     mutating func set(_ key: String, to value: TOMLValue, at position: TOMLPosition) {
@@ -83,13 +83,13 @@ public struct TOMLTable: Hashable, Sendable {
     }
 
     /// Equal keys with equal values; order and positions do not matter.
-    public static func == (lhs: TOMLTable, rhs: TOMLTable) -> Bool {
+    package static func == (lhs: TOMLTable, rhs: TOMLTable) -> Bool {
         guard lhs.entries.count == rhs.entries.count else { return false }
         return lhs.entries.allSatisfy { key, entry in rhs.entries[key]?.value == entry.value }
     }
 
     /// Hashes the keys and values, not their order or positions.
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(entries.mapValues(\.value))
     }
 }

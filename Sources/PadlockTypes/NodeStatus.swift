@@ -1,5 +1,3 @@
-import PadlockTypes
-
 /// A node's Raft role, as reported by `status`.
 public enum NodeRole: UInt8, Hashable, Sendable, CaseIterable {
     /// Follows a leader, or waits for one.
@@ -36,19 +34,18 @@ public struct NodeStatus: Hashable, Sendable {
     public var lockCount: UInt64
     /// Queued acquires in its lock table.
     public var waiterCount: UInt64
-    /// The voting members of the configuration this node follows, at most ``WireLimits/clusterMembersMax``.
+    /// The voting members of the configuration this node follows, at most 16 (the wire's bound).
     public var members: [WireNodeID]
-    /// The non-voting members (learners), at most ``WireLimits/clusterMembersMax``.
+    /// The non-voting members (learners), at most 16 (the wire's bound).
     public var learners: [WireNodeID]
     /// How far each other member's log has been replicated; only the leader knows this, so it is empty on
-    /// every other node. At most ``WireLimits/clusterMembersMax``.
+    /// every other node. At most 16.
     public var peers: [PeerProgress]
     /// On the leader: whether a quorum of voters (itself included) is reachable, accepted (not refused for
     /// its identity) and not stuck, so that writes can commit. Other nodes report true.
     public var canCommit: Bool
     /// Sentences about what keeps the cluster from committing or threatens it (a refused or stuck member,
-    /// data loss found on a follower), at most ``WireLimits/clusterMembersMax`` of at most
-    /// ``WireLimits/messageByteCountMax`` bytes each. Empty when all is well.
+    /// data loss found on a follower), at most 16 of at most 1024 bytes each. Empty when all is well.
     public var problems: [String]
 
     /// Creates a status report; `peers`, `canCommit` and `problems` are for the leader to fill.
