@@ -34,6 +34,9 @@ final class ClientListener {
         var outstanding = 0
         /// Sessions this connection opened or acted for (at most `sessionsTrackedMax`; more keeps it open).
         var sessions: Set<SessionID> = []
+        /// Batch renewals handed to the node without the sessions this client may not renew, by correlation:
+        /// the whole batch and the refusals, merged into the node's answer when it comes.
+        var batchRefusals: [CorrelationID: (sessions: [SessionID], refused: [Int: ClientFailure])] = [:]
 
         init(tcp: TCPConnection, id: ClientID, now: Ticks) {
             self.tcp = tcp
@@ -117,6 +120,9 @@ final class ClientListener {
             runtime.metrics.clientRequests += 1
             connection.outstanding += 1
             if let session = Self.session(of: request.operation) { remember(session, on: connection) }
+            if case .renewSessions(let sessions) = request.operation {
+                return receivedBatch(sessions, request.correlation, on: connection)
+            }
             if let refusal = refusal(of: request.operation, on: connection) {
                 if case .permissionDenied = refusal { runtime.metrics.requestsDenied += 1 }
                 send(ClientResponse(correlation: request.correlation, outcome: .failure(refusal)), to: connection.id)
@@ -181,6 +187,11 @@ final class ClientListener {
         }
         if let reason = Authorization.denial(of: operation, by: identity) { return .permissionDenied(reason: reason) }
         guard let session = Self.session(of: operation) else { return nil }
+        return refusal(of: session, to: identity)
+    }
+
+    /// Why `identity` may not act for `session` (it belongs to another client, or to none), or nil when it may.
+    private func refusal(of session: SessionID, to identity: ClientIdentity) -> ClientFailure? {
         // The session's client is replicated state: every node that applied its open knows it.
         switch runtime.node.ownership(of: session) {
         case .client(let name) where name == identity.name:
@@ -196,6 +207,62 @@ final class ClientListener {
         case .unsettled:
             return .overloaded(reason: "this node has just become leader and is catching up; retry")
         }
+    }
+
+    /// A batch renewal: each session must belong to the caller, as for a single renewal. A session it may not
+    /// renew is answered `permissionDenied` in its own entry, and the others go to the node; a refusal of the
+    /// whole client (role, disabled) or a leader still catching up answers the whole request.
+    private func receivedBatch(_ sessions: [SessionID], _ correlation: CorrelationID, on connection: Connection) {
+        for session in sessions { remember(session, on: connection) }
+        let operation = ClientOperation.renewSessions(sessions)
+        var refused: [Int: ClientFailure] = [:]
+        var whole = refusal(of: operation, on: connection)
+        if whole == nil, directory.requiresTokens, let identity = connection.identity {
+            for (index, session) in sessions.enumerated() {
+                guard let refusal = refusal(of: session, to: identity) else { continue }
+                if case .permissionDenied = refusal {
+                    refused[index] = refusal
+                } else {
+                    whole = refusal
+                    break
+                }
+            }
+        }
+        if let whole {
+            if case .permissionDenied = whole { runtime.metrics.requestsDenied += 1 }
+            return send(ClientResponse(correlation: correlation, outcome: .failure(whole)), to: connection.id)
+        }
+        if !refused.isEmpty { runtime.metrics.requestsDenied += 1 }
+        let allowed = sessions.indices.filter { refused[$0] == nil }.map { sessions[$0] }
+        guard !allowed.isEmpty else {
+            let answers = sessions.enumerated().compactMap { index, session in
+                refused[index].map { SessionRenewal(session: session, outcome: .failure($0)) }
+            }
+            return send(ClientResponse(correlation: correlation, outcome: .success(.sessionsRenewed(answers))), to: connection.id)
+        }
+        if !refused.isEmpty { connection.batchRefusals[correlation] = (sessions, refused) }
+        let caller = connection.identity.map { Caller(name: $0.name, sessionsMax: UInt64($0.sessionsMax)) }
+        runtime.node.receive(
+            ClientRequest(correlation: correlation, operation: .renewSessions(allowed)), from: connection.id,
+            caller: caller)
+    }
+
+    /// The node's answer to a batch it saw without the refused sessions, with their refusals put back in
+    /// request order; any other answer unchanged.
+    private static func merged(_ response: ClientResponse, _ batch: (sessions: [SessionID], refused: [Int: ClientFailure]))
+        -> ClientResponse
+    {
+        guard case .success(.sessionsRenewed(let answered)) = response.outcome else { return response }
+        var remaining = answered[...]
+        var answers: [SessionRenewal] = []
+        for (index, session) in batch.sessions.enumerated() {
+            if let refusal = batch.refused[index] {
+                answers.append(SessionRenewal(session: session, outcome: .failure(refusal)))
+            } else if let next = remaining.popFirst() {
+                answers.append(next)
+            }
+        }
+        return ClientResponse(correlation: response.correlation, outcome: .success(.sessionsRenewed(answers)))
     }
 
     /// The session a request acts for, if any.
@@ -244,6 +311,10 @@ final class ClientListener {
         guard let connection = connections[client] else { return }
         connection.outstanding = max(0, connection.outstanding - 1)
         if case .success(.sessionOpened(let grant)) = response.outcome { remember(grant.session, on: connection) }
+        var response = response
+        if let batch = connection.batchRefusals.removeValue(forKey: response.correlation) {
+            response = Self.merged(response, batch)
+        }
         let payload = response.encoded()
         if !connection.overflow.isEmpty {
             connection.overflow.append(payload)

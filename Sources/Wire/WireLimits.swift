@@ -21,4 +21,8 @@ public enum WireLimits {
     public static let heldHoldersMax = 16
     /// Most voters, most learners and most peers one status report may carry.
     public static let clusterMembersMax = 16
+    /// Most sessions one `renewSessions` request may name (and its answer carry). A renewal's answer is a grant
+    /// or a short failure (`sessionExpired`, `notLeader` with a hint, `permissionDenied` with a short reason),
+    /// under 1.3 KiB even at the message bounds, so a full batch's answer stays inside the default frame.
+    public static let renewalBatchCountMax = 2048
 }

@@ -37,6 +37,7 @@ private let allowedImports: [String: Set<String>] = [
     ],
     "padlock-bench": [
         "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Histogram", "Glibc", "Foundation",
+        "CoreMetrics", "Synchronization",
     ],
     "padlock-fuzz": ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Simulation", "Glibc", "Foundation"],
     "storage-crash-child": ["Storage", "Glibc", "Foundation"],
