@@ -57,6 +57,7 @@ extension ClientCore {
         var members: [PoolSession] = []
         var remaining = Duration.zero
         var attemptTimeout = configuration.attemptTimeout
+        var halfInterval = Duration.seconds(3600)
         let now = ContinuousClock.now
         for session in batch {
             guard session.id != nil, let lease = session.lease, let timings = session.timings else { continue }
@@ -70,12 +71,17 @@ extension ClientCore {
             members.append(session)
             remaining = max(remaining, lease.deadline - now)
             attemptTimeout = min(attemptTimeout, timings.renewalInterval)
+            halfInterval = min(halfInterval, timings.renewalInterval / 2)
         }
         let ids = members.compactMap(\.id)
         guard let first = ids.first else { return }
         let renewal = RenewalBatch(members)
         for session in members { session.renewal = renewal }
         let operation: ClientOperation = ids.count == 1 ? .renewSession(first) : .renewSessions(ids)
+        // A batch's answer waits for its slowest session (a coverage checkpoint's commit); giving up on a
+        // busy leader after one attempt timeout would send every session again and add to its load. Half a
+        // renewal interval still moves to another endpoint well before any lease is at risk.
+        if ids.count > 1 { attemptTimeout = max(attemptTimeout, halfInterval) }
         let exchange = Exchange(
             operation, kind: .read, label: ids.count == 1 ? "renewSession" : "renewSessions",
             deadline: loop.now + remaining, attemptTimeout: attemptTimeout, transport: transport)
