@@ -65,7 +65,7 @@ extension ClientCore {
     private func openFailed(_ session: PoolSession, _ error: PadlockError, definitive: Bool) {
         lastOpenProblem = Problem(error.message, retryAfter: error.retryAfter)
         session.state = .closed
-        sessions.removeAll { $0 === session }
+        sessions.remove(session)
         guard definitive else { return openSessionsIfNeeded() }
         // Bad credentials or a refused owner will not change: every call of that owner waiting for a session
         // hears it now.
@@ -123,7 +123,7 @@ extension ClientCore {
         }
         session.lease?.end()
         session.stopTimers()
-        sessions.removeAll { $0 === session }
+        sessions.remove(session)
         if let id = session.id { sessionsByID[id] = nil }
         let locks = session.locks.values.sorted { $0.key < $1.key }
         session.locks = [:]
