@@ -29,8 +29,11 @@ final class ClientListener {
         var onDisconnect: (ClientID) -> Void
         /// The sessions a request acts for (the node decides which a connection may use).
         var sessionsActedFor: (ClientOperation) -> [SessionID]
-        /// Why the authenticated client of this name may not act for the sessions of a request, or nil.
-        var sessionRefusal: (ClientOperation, _ client: String) -> ClientFailure?
+        /// Why the authenticated client of this name may not act for the sessions of a request, or nil (a
+        /// batch renewal's sessions are checked one by one, with `sessionRefusal`).
+        var requestRefusal: (ClientOperation, _ client: String) -> ClientFailure?
+        /// Why the authenticated client of this name may not act for this session, or nil.
+        var sessionRefusal: (SessionID, _ client: String) -> ClientFailure?
         /// Whether a session may still be open (open in the applied state, or not settled yet on a new
         /// leader): a connection that used one is never closed for idleness.
         var mayBeOpen: (SessionID) -> Bool
@@ -57,6 +60,9 @@ final class ClientListener {
         /// The trace id and operation of each unanswered request that carried a valid W3C trace context (at
         /// most `tracedRequestsMax`), so the line about its answer names the caller's trace.
         var traced: [CorrelationID: (traceID: String, operation: String)] = [:]
+        /// Batch renewals handed to the node without the sessions this client may not renew, by correlation:
+        /// the whole batch and the refusals, merged into the node's answer when it comes.
+        var batchRefusals: [CorrelationID: (sessions: [SessionID], refused: [Int: ClientFailure])] = [:]
 
         init(tcp: TCPConnection, id: ClientID, now: Ticks) {
             self.tcp = tcp
@@ -144,6 +150,9 @@ final class ClientListener {
             metrics.clientRequests.increment()
             connection.outstanding += 1
             noteReceived(request, on: connection)
+            if case .renewSessions(let sessions) = request.operation {
+                return receivedBatch(sessions, request.correlation, on: connection)
+            }
             for session in events.sessionsActedFor(request.operation) { remember(session, on: connection) }
             if let refusal = refusal(of: request.operation, on: connection) {
                 if case .permissionDenied = refusal { metrics.requestsDenied.increment() }
@@ -202,14 +211,14 @@ final class ClientListener {
 
     /// Why the connection's client may not do `operation` now (`permissionDenied` with the reason, or a
     /// retryable answer), or nil when it may (always on an open port).
-    private func refusal(of operation: ClientOperation, on connection: Connection) -> ClientFailure? {
+    func refusal(of operation: ClientOperation, on connection: Connection) -> ClientFailure? {
         guard directory.requiresTokens else { return nil }
         guard let identity = connection.identity else {
             return .permissionDenied(reason: "this cluster requires a client token")
         }
         if let reason = Authorization.denial(of: operation, by: identity) { return .permissionDenied(reason: reason) }
         // Which sessions a client may act for is the node's policy: their owners are replicated state.
-        return events.sessionRefusal(operation, identity.name)
+        return events.requestRefusal(operation, identity.name)
     }
 
     /// Takes a reloaded client list: connections of clients now disabled or removed are refused from here
@@ -283,6 +292,10 @@ final class ClientListener {
         connection.outstanding = max(0, connection.outstanding - 1)
         noteAnswered(response, on: connection)
         if case .success(.sessionOpened(let grant)) = response.outcome { remember(grant.session, on: connection) }
+        var response = response
+        if let batch = connection.batchRefusals.removeValue(forKey: response.correlation) {
+            response = Self.merged(response, batch)
+        }
         let payload = response.encoded()
         if !connection.overflow.isEmpty {
             connection.overflow.append(payload)
@@ -298,7 +311,7 @@ final class ClientListener {
         }
     }
 
-    private func remember(_ session: SessionID, on connection: Connection) {
+    func remember(_ session: SessionID, on connection: Connection) {
         guard connection.sessions.count <= Self.sessionsTrackedMax else { return }
         connection.sessions.insert(session)
     }

@@ -80,7 +80,8 @@ final class NodeRuntime {
                 onRequest: { request, client, caller in node.receive(request, from: client, caller: caller) },
                 onDisconnect: { client in node.clientDisconnected(client) },
                 sessionsActedFor: { operation in node.sessionsActedFor(operation) },
-                sessionRefusal: { operation, client in node.sessionRefusal(of: operation, byClient: client) },
+                requestRefusal: { operation, client in node.sessionRefusal(of: operation, byClient: client) },
+                sessionRefusal: { session, client in node.sessionRefusal(of: session, byClient: client) },
                 mayBeOpen: { session in node.ownership(of: session) != .notOpen },
                 onAcceptError: acceptFailed))
         connectEnvironment()
