@@ -114,7 +114,8 @@ final class NodeRuntime {
         let clients = self.clients
         let peers = self.peers
         if let idle = settings.connections.clientIdleTimeout {
-            gate.onSweep.append { now in clients.closeIdle(now: now, timeout: idle) }
+            // Weakly: the listener holds the gate.
+            gate.onSweep.append { [weak clients] now in clients?.closeIdle(now: now, timeout: idle) }
         }
         let clientPort = try listen("client-listen", settings.clientListen) { (address) throws(UVError) in
             try clients.listen(on: address, tls: self.settings.tls?.clientPort)

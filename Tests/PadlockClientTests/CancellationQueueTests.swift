@@ -22,7 +22,10 @@ import Testing
         let started = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         // Hold the loop thread, then fill the mailbox behind it.
-        #expect(loop.post { started.signal(); release.wait() } == .accepted)
+        #expect(
+            loop.post {
+                started.signal(); release.wait()
+            } == .accepted)
         started.wait()
         var queued = 0
         while loop.post({}) == .accepted { queued += 1 }

@@ -36,7 +36,9 @@ import Testing
             return LoopBound(environment, loop: loop)
         }
         // A later job of the mailbox runs after the iteration that started the work has ended.
-        let seen = try await loop.submit { _ = environment.value; return events.withLock { $0 } }
+        let seen = try await loop.submit {
+            _ = environment.value; return events.withLock { $0 }
+        }
         #expect(seen == ["persist returned", "encode returned", "persist failed", "encoded 3"])
         #expect(loop.stop().isClean)
     }
