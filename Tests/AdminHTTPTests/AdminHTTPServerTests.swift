@@ -170,9 +170,12 @@ struct AdminHTTPServerTests {
                 let silentClosed = await silent.waitForClose()
                 #expect(slowClosed?.reason == .peerClosed)
                 #expect(silentClosed?.reason == .peerClosed)
+                // Not before the timeout. No upper bound: a server that let activity without a whole request
+                // reset the timer would never close the slow client, and waitForClose would say so; a bound in
+                // seconds only measured how starved the test runner was (it failed once under load).
                 for closedAt in [slow.closedAt.value, silent.closedAt.value] {
                     let elapsed = (closedAt ?? .now) - started
-                    #expect(elapsed >= .seconds(1) && elapsed < .seconds(8), "closed after \(elapsed)")
+                    #expect(elapsed >= .seconds(1), "closed after \(elapsed)")
                 }
                 #expect(ParsedResponse.parseAll(slow.received.value).map(\.status) == [408])
                 #expect(silent.received.value.isEmpty)
