@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 // The session pool (rule 4): sessions are opened lazily up to `maximumConcurrentSessions`; each carries at
@@ -26,7 +25,7 @@ extension ClientCore {
             sessionWaiters.append(call)
             openSessionsIfNeeded()
         }
-        call.waitTimer = loop.schedule(after: call.deadline - loop.now) { [weak self, weak call] in
+        call.waitTimer = environment.schedule(after: call.deadline - environment.now) { [weak self, weak call] in
             guard let self, let call, call.phase == .waitingForSession else { return }
             self.removeWaiter(call)
             let busy = self.sessions.filter(\.isBusy).count
@@ -164,7 +163,7 @@ extension ClientCore {
         guard let index = sessions.firstIndex(where: { $0.owner != owner && $0.isIdle }) else { return false }
         let session = sessions.remove(at: index)
         metrics.sessionEvicted()
-        closeSession(session, deadline: loop.now + configuration.closeDeadline) { _ in }
+        closeSession(session, deadline: environment.now + configuration.closeDeadline) { _ in }
         return true
     }
 

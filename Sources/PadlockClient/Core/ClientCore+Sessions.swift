@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 // Opening, renewing and losing sessions, and the lease states their locks report (rule 5).
@@ -7,7 +6,7 @@ extension ClientCore {
     /// Opens one session for `owner`: `openSession` with a random nonce, retried with the same nonce until
     /// answered.
     func openSession(owner: String) {
-        let session = PoolSession(nonce: UInt64.random(in: 1...UInt64.max, using: &random), owner: owner)
+        let session = PoolSession(nonce: environment.random(in: 1...UInt64.max), owner: owner)
         sessions.append(session)
         let ttl = configuration.sessionTTL.wholeMilliseconds
         let exchange = Exchange(
@@ -45,7 +44,9 @@ extension ClientCore {
         // The lease runs from the send time of the open's FIRST attempt: whichever attempt the cluster applied,
         // its countdown started after that.
         let timings = configuration.leaseTimings(grantedTTL: .milliseconds(Int64(min(grant.ttlMilliseconds, 1 << 40))))
-        let lease = SessionLease(deadline: firstSentAt + timings.validity, atRiskWindow: timings.atRiskWindow)
+        let lease = SessionLease(
+            deadline: firstSentAt + timings.validity, atRiskWindow: timings.atRiskWindow, clock: environment.clock,
+            ignoresMargin: environment.injectedBugs.leaseIgnoresMargin, margin: timings.ttl - timings.validity)
         session.id = grant.session
         session.timings = timings
         session.lease = lease
@@ -54,7 +55,7 @@ extension ClientCore {
         sessionsByID[grant.session] = session
         metrics.sessionsOpen(sessionsByID.count)
         logger.debug("session opened", metadata: ["session": "\(grant.session)", "ttl": "\(timings.ttl)"])
-        guard lease.state(at: .now) != .lost else {
+        guard lease.state(at: environment.now) != .lost else {
             return markLost(session, reason: "it was acknowledged only after its lease had lapsed")
         }
         scheduleRenewal(session, at: firstSentAt + timings.renewalInterval)
@@ -76,7 +77,7 @@ extension ClientCore {
 
     private func scheduleRenewal(_ session: PoolSession, at instant: ContinuousClock.Instant) {
         session.renewalTimer?.cancel()
-        session.renewalTimer = loop.schedule(after: instant - .now) { [weak self, weak session] in
+        session.renewalTimer = environment.schedule(after: instant - environment.now) { [weak self, weak session] in
             guard let self, let session else { return }
             session.renewalTimer = nil
             self.renew(session)
@@ -88,10 +89,10 @@ extension ClientCore {
     private func renew(_ session: PoolSession) {
         guard session.state == .open, let id = session.id, let lease = session.lease, let timings = session.timings
         else { return }
-        let remaining = lease.deadline - .now
+        let remaining = lease.deadline - environment.now
         guard remaining > .zero else { return updateLeaseState(session) }
         let exchange = Exchange(
-            .renewSession(id), kind: .read, label: "renewSession", deadline: loop.now + remaining,
+            .renewSession(id), kind: .read, label: "renewSession", deadline: environment.now + remaining,
             attemptTimeout: min(configuration.attemptTimeout, timings.renewalInterval), transport: transport)
         session.renewal = exchange
         exchange.start { [weak self] outcome in
@@ -100,7 +101,7 @@ extension ClientCore {
             switch outcome {
             case .answered(.success(.sessionRenewed), let sentAt, _):
                 self.metrics.renewal("renewed")
-                if lease.extend(to: sentAt + timings.validity, now: .now) {
+                if lease.extend(to: sentAt + timings.validity, now: self.environment.now) {
                     self.scheduleRenewal(session, at: sentAt + timings.renewalInterval)
                 }
                 self.updateLeaseState(session)
@@ -110,11 +111,11 @@ extension ClientCore {
             case .answered(let other, _, _):
                 self.metrics.renewal("failed")
                 self.logger.warning("renewal refused", metadata: ["session": "\(id)", "answer": "\(other)"])
-                self.scheduleRenewal(session, at: .now + self.configuration.backoffCap)
+                self.scheduleRenewal(session, at: self.environment.now + self.configuration.backoffCap)
             case .refused(let error):
                 self.metrics.renewal("failed")
                 self.logger.warning("renewal refused", metadata: ["session": "\(id)", "error": "\(error)"])
-                self.scheduleRenewal(session, at: .now + self.configuration.backoffCap)
+                self.scheduleRenewal(session, at: self.environment.now + self.configuration.backoffCap)
             case .gaveUp:
                 self.metrics.renewal("failed")
                 self.updateLeaseState(session)
@@ -126,10 +127,10 @@ extension ClientCore {
     /// `.atRisk` when the deadline is within the window, `.lost` when it passes. Computed locally, never
     /// waiting for the cluster.
     func updateLeaseState(_ session: PoolSession) {
-        guard session.state == .open, let lease = session.lease, let timings = session.timings else { return }
+        guard session.state == .open, let lease = session.lease else { return }
         session.stateTimer?.cancel()
         session.stateTimer = nil
-        let now = ContinuousClock.now
+        let now = environment.now
         let state = lease.state(at: now)
         if state == .lost { return markLost(session, reason: "no renewal was acknowledged before its deadline") }
         if state != session.publishedState {
@@ -140,9 +141,9 @@ extension ClientCore {
             for lock in session.locks.values { lock.publish() }
             reportLocksAtRisk()
         }
-        let next = state == .safe ? lease.deadline - timings.atRiskWindow : lease.deadline
+        let next = lease.nextChange(after: state)
         // One millisecond late, so the timer never fires just before the transition it waits for.
-        session.stateTimer = loop.schedule(after: next - now + .milliseconds(1)) { [weak self, weak session] in
+        session.stateTimer = environment.schedule(after: next - now + .milliseconds(1)) { [weak self, weak session] in
             guard let self, let session else { return }
             session.stateTimer = nil
             self.updateLeaseState(session)

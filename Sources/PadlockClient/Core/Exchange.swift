@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 /// How an exchange may repeat its request.
@@ -49,7 +48,7 @@ struct Problem: CustomStringConvertible {
 final class Exchange {
     let operation: ClientOperation
     let kind: ExchangeKind
-    let deadline: Ticks
+    let deadline: ContinuousClock.Instant
     let attemptTimeout: Duration
     /// The caller's trace context, sent with every attempt (nil without a tracer).
     var trace: TraceContext?
@@ -58,9 +57,9 @@ final class Exchange {
     private let label: String
     private var completion: ((ExchangeOutcome) -> Void)?
     private var attempt: Attempt?
-    private var attemptTimer: LoopTimer?
-    private var retryTimer: LoopTimer?
-    private var deadlineTimer: LoopTimer?
+    private var attemptTimer: (any ClientTimer)?
+    private var retryTimer: (any ClientTimer)?
+    private var deadlineTimer: (any ClientTimer)?
     private var endpoint = 0
     private var retries = 0
     private var quickRedirects = 0
@@ -73,7 +72,7 @@ final class Exchange {
     /// Makes an exchange; `pinned` sends every attempt to that one endpoint (status of each node), without
     /// following redirects.
     init(
-        _ operation: ClientOperation, kind: ExchangeKind, label: String, deadline: Ticks, attemptTimeout: Duration,
+        _ operation: ClientOperation, kind: ExchangeKind, label: String, deadline: ContinuousClock.Instant, attemptTimeout: Duration,
         transport: Transport, pinned: Int? = nil
     ) {
         self.operation = operation
@@ -88,10 +87,10 @@ final class Exchange {
     /// Sends the first attempt; `completion` runs once, unless the exchange is cancelled first.
     func start(_ completion: @escaping (ExchangeOutcome) -> Void) {
         self.completion = completion
-        let loop = transport.loop
+        let environment = transport.environment
         endpoint = pinned ?? transport.startingEndpoint()
         // The deadline timer holds the exchange: it lives until it finishes or is cancelled, which cancels the timer.
-        deadlineTimer = loop.schedule(after: deadline - loop.now) { self.expire() }
+        deadlineTimer = environment.schedule(after: deadline - environment.now) { self.expire() }
         send()
     }
 
@@ -114,7 +113,7 @@ final class Exchange {
             self?.ended(outcome, at: target)
         }
         self.attempt = attempt
-        attemptTimer = transport.loop.schedule(after: attemptTimeout) { [weak self] in self?.attemptTimedOut() }
+        attemptTimer = transport.environment.schedule(after: attemptTimeout) { [weak self] in self?.attemptTimedOut() }
         transport.submit(attempt, to: target)
     }
 
@@ -166,7 +165,8 @@ final class Exchange {
             retry(minimumDelay: .zero)
         case .answered(let result):
             if pinned == nil, operation != .status { transport.leader = target }
-            finish(.answered(result, sentAt: sentAt ?? .now, firstSentAt: firstSentAt ?? sentAt ?? .now))
+            let now = transport.environment.now
+            finish(.answered(result, sentAt: sentAt ?? now, firstSentAt: firstSentAt ?? sentAt ?? now))
         case .lost(let wasSent, let reason):
             lost(wasSent: wasSent, reason: reason, at: target)
         case .refused(let reason, let message):
@@ -235,13 +235,13 @@ final class Exchange {
         retries += 1
         transport.metrics.retry(label)
         let delay = max(minimumDelay, transport.backoff(retry: retries))
-        let loop = transport.loop
+        let environment = transport.environment
         transport.logger.debug("retrying", metadata: [
             "operation": "\(label)", "retry": "\(retries)", "delay": "\(delay)", "problem": "\(problem)",
         ])
         // A retry that could not start before the deadline is not scheduled: the deadline timer ends it.
-        guard loop.now + delay < deadline else { return }
-        retryTimer = loop.schedule(after: delay) { [weak self] in self?.send() }
+        guard environment.now + delay < deadline else { return }
+        retryTimer = environment.schedule(after: delay) { [weak self] in self?.send() }
     }
 
     private func expire() {

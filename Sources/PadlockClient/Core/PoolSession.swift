@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 /// One session of the client's pool. Loop thread only.
@@ -40,8 +39,8 @@ final class PoolSession {
     var dedicatedWaiters: [MutationCall] = []
     var opening: Exchange?
     var renewal: Exchange?
-    var renewalTimer: LoopTimer?
-    var stateTimer: LoopTimer?
+    var renewalTimer: (any ClientTimer)?
+    var stateTimer: (any ClientTimer)?
     /// The state the session's locks were last told.
     var publishedState = LeaseState.safe
 
@@ -108,7 +107,7 @@ final class MutationCall {
     /// The owner whose session the call needs (a dedicated call's session's owner).
     let owner: String
     let dedicated: PoolSession?
-    let deadline: Ticks
+    let deadline: ContinuousClock.Instant
     let attemptTimeout: Duration
     let build: (RequestID) -> ClientOperation
     /// The caller's trace context, for the exchange that sends the request.
@@ -117,11 +116,11 @@ final class MutationCall {
     var session: PoolSession?
     var requestID: RequestID?
     var exchange: Exchange?
-    var waitTimer: LoopTimer?
+    var waitTimer: (any ClientTimer)?
     private var onOutcome: ((MutationOutcome) -> Void)?
 
     init(
-        label: String, key: LockKey?, owner: String, dedicated: PoolSession?, deadline: Ticks,
+        label: String, key: LockKey?, owner: String, dedicated: PoolSession?, deadline: ContinuousClock.Instant,
         attemptTimeout: Duration, build: @escaping (RequestID) -> ClientOperation,
         onOutcome: @escaping (MutationOutcome) -> Void
     ) {
