@@ -183,6 +183,7 @@ let package = Package(
                 "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .executableTarget(

@@ -43,6 +43,45 @@ extension Node {
         handleRenewal(session, renewal)
     }
 
+    /// A client renews several sessions in one request: each goes through `renew` as a part of one batch,
+    /// with the same receipt time, and the batch answers once every part is answered.
+    func renewBatch(_ sessions: [SessionID], _ reply: ReplyTarget) {
+        guard leadership != nil else {
+            respond(reply, .failure(.notLeader(leaderHint)))
+            return
+        }
+        let batch = renewalBatches.start(sessions, reply: reply)
+        for (index, session) in sessions.enumerated() {
+            var part = reply
+            part.part = BatchPart(batch: batch, index: index)
+            renew(session, part)
+        }
+    }
+
+    /// One part of a batch is answered; the last one answers the batch's request. When every part was
+    /// answered `notLeader` (leadership lost meanwhile), the whole request is, so the client follows the hint.
+    func answerPart(_ part: BatchPart, _ outcome: Result<ClientResult, ClientFailure>) {
+        let answer: Result<SessionGrant, ClientFailure>
+        switch outcome {
+        case .success(.sessionRenewed(let grant)): answer = .success(grant)
+        case .success(let other): answer = .failure(.invalidArgument(message: "unexpected renewal answer \(other)"))
+        case .failure(let failure): answer = .failure(failure)
+        }
+        guard let batch = renewalBatches.record(part, answer) else { return }
+        let answers = zip(batch.sessions, batch.answers).map { session, answer in
+            SessionRenewal(session: session, outcome: answer ?? .failure(.sessionExpired))
+        }
+        let notLeader = answers.compactMap { entry -> LeaderHint?? in
+            if case .failure(.notLeader(let hint)) = entry.outcome { return .some(hint) }
+            return nil
+        }
+        if notLeader.count == answers.count, let hint = notLeader.last {
+            respond(batch.reply, .failure(.notLeader(hint)))
+        } else {
+            respond(batch.reply, .success(.sessionsRenewed(answers)))
+        }
+    }
+
     func handleRenewal(_ session: SessionID, _ renewal: WaitingRenewal) {
         guard var leadership, var lease = leadership.leases[session] else {
             // Not open as far as this leader has applied: a read tells the truth once the table is current.
