@@ -77,6 +77,10 @@ extension ClientCore {
             call.build(id), kind: .mutating, label: call.label, deadline: call.deadline,
             attemptTimeout: call.attemptTimeout, transport: transport)
         exchange.trace = call.trace
+        if environment.injectedBugs.freshSequenceOnRetry {
+            // The injected bug: each retry is numbered anew, so the cluster cannot tell it is the same request.
+            exchange.renumber = { [weak session] in session.map { call.build($0.nextRequestID()) } ?? call.build(id) }
+        }
         call.exchange = exchange
         // The exchange holds the call until it finishes; `finish` drops the exchange again.
         exchange.start { outcome in

@@ -86,9 +86,7 @@ final class Transport {
 
     /// The largest backoff of the `retry`th retry: the base doubled per retry, up to the cap.
     func backoffBound(retry: Int) -> Duration {
-        let base = configuration.backoffBase.wholeMilliseconds
-        let cap = configuration.backoffCap.wholeMilliseconds
-        return .milliseconds(Int64(min(cap, base << UInt64(min(max(retry - 1, 0), 20)))))
+        ExchangeMachine.backoffBound(retry: retry, base: configuration.backoffBase, cap: configuration.backoffCap)
     }
 
     /// Closes every link; attempts still pending are answered `lost`.
