@@ -27,6 +27,8 @@ let package = Package(
         // Each node's /metrics registry (decision 0012).
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // Deque for FIFO queues instead of removeFirst on arrays (decision 0014).
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -125,9 +127,15 @@ let package = Package(
                 "PadlockConfig", "AdminHTTP", "PadlockSecurity", .product(name: "Logging", package: "swift-log"),
                 // /metrics: one PrometheusCollectorRegistry per node (decision 0012).
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        .testTarget(name: "ServerTests", dependencies: ["Server"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "EventLoop", "Node", "Raft", "Storage", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: The client library CRM app servers link.
         .target(
@@ -182,6 +190,7 @@ let package = Package(
                 // Wire: the pipelined and memory benchmarks speak the protocol directly.
                 "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]

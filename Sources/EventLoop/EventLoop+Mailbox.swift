@@ -27,6 +27,13 @@ extension EventLoop {
         core.post(job, ignoringCapacity: false)
     }
 
+    /// Queues `job` even when the mailbox is full; refused only once the loop is stopping. For a caller that
+    /// bounds such jobs itself (the client keeps at most one cancellation job queued), so the mailbox still
+    /// cannot grow without limit, and for work that must not be lost to a busy moment.
+    package func postBeyondCapacity(_ job: @escaping @Sendable () -> Void) -> MailboxAnswer {
+        core.post(job, ignoringCapacity: true)
+    }
+
     /// Queues `job` to run on the loop thread, throwing `MailboxRefusal` when the mailbox does not take it.
     package func execute(_ job: @escaping @Sendable () -> Void) throws(MailboxRefusal) {
         switch core.post(job, ignoringCapacity: false) {

@@ -12,14 +12,18 @@ import Synchronization
 ///
 /// Marked `@unchecked Sendable` because its fields follow explicit rules instead of the compiler's:
 /// `mailbox`, `threadID`, `report` and `joinState` are synchronized; `loop`, `wakeHandle` (except for
-/// `uv_async_send`), `spareBatch` and `shuttingDown` are touched only on the loop thread, after the
-/// thread starts (`pthread_create` orders the writes `init` made before it).
+/// `uv_async_send`), the prepare and idle handles, the hooks, `spareBatch` and `shuttingDown` are touched
+/// only on the loop thread, after the thread starts (`pthread_create` orders the writes `init` made before it).
 final class LoopCore: @unchecked Sendable {
     let name: String
     let logger: Logger
     let mailboxCapacity: Int
     let loop: UnsafeMutablePointer<uv_loop_t>
     let wakeHandle: UnsafeMutablePointer<uv_async_t>
+    /// Runs `endIteration` just before each poll (`IterationHooks.swift`).
+    let prepareHandle: UnsafeMutablePointer<uv_prepare_t>
+    /// Started only when hooks are still requested after `hookRoundsMax` rounds: keeps the poll from blocking.
+    let idleHandle: UnsafeMutablePointer<uv_idle_t>
     let mailbox = Mutex(MailboxState())
     private let threadID = Atomic<UInt>(0)
     private let report = Mutex<StopReport?>(nil)
@@ -31,6 +35,10 @@ final class LoopCore: @unchecked Sendable {
     var nextConnectionNumber = 0
     /// Connections holding sends made during this loop iteration, written once it ends (`flushCorkedWrites`).
     var corkedConnections: [TCPConnection] = []
+    /// Owners' end-of-iteration work, in creation order (`EventLoop.beforeWaiting`).
+    var iterationHooks: [IterationHook] = []
+    /// How many of `iterationHooks` are requested now.
+    var requestedHooks = 0
 
     static let shutdownIterationsMax = 1000
 
@@ -55,7 +63,10 @@ final class LoopCore: @unchecked Sendable {
         // callback reaches the core through the loop's data.
         let asyncStatus = uv_async_init(loop, wakeHandle, mailboxWakeCallback)
         precondition(asyncStatus == 0, "uv_async_init failed: \(UVError(status: asyncStatus))")
+        prepareHandle = allocateHandle(UV_PREPARE, as: uv_prepare_t.self)
+        idleHandle = allocateHandle(UV_IDLE, as: uv_idle_t.self)
         uv_loop_set_data(loop, Unmanaged.passUnretained(self).toOpaque())
+        initializeIterationHandles()
     }
 
     deinit {
@@ -115,7 +126,7 @@ final class LoopCore: @unchecked Sendable {
         // the loop alive. The bound stops an owner that reopens handles forever; the report shows it.
         var shutdownIterations = 0
         while uv_run(loop, UV_RUN_ONCE) != 0 {
-            flushCorkedWrites()
+            endIteration()
             guard shuttingDown else { continue }
             shutdownIterations += 1
             if shutdownIterations > LoopCore.shutdownIterationsMax { break }
@@ -127,14 +138,17 @@ final class LoopCore: @unchecked Sendable {
         if let closeError {
             logger.error("loop did not close", metadata: ["loop": "\(name)", "error": "\(closeError)"])
         }
+        // The hooks' bodies may hold their owners, which hold the loop: let go of them with the loop.
+        iterationHooks = []
+        requestedHooks = 0
         report.withLock { $0 = StopReport(liveHandles: live, closeError: closeError) }
         threadID.store(0, ordering: .releasing)
     }
 
     /// Writes what each connection's sends of this iteration gathered: one `uv_write` per connection per
     /// iteration however many frames it sent, so a leader answering a batch of committed entries makes one
-    /// write system call per client connection, not one per answer. Runs after every `uv_run` iteration,
-    /// before the loop can block again, so coalescing never delays a frame.
+    /// write system call per client connection, not one per answer. Runs at the end of every iteration
+    /// (`endIteration`, after the hooks), before the loop can block again, so coalescing never delays a frame.
     func flushCorkedWrites() {
         guard !corkedConnections.isEmpty else { return }
         let connections = corkedConnections
@@ -144,8 +158,9 @@ final class LoopCore: @unchecked Sendable {
 
     /// Closes every handle; runs once, on the loop thread, after the final mailbox drain.
     func beginShutdown() {
-        // Answers sent in this iteration leave before the handles close, as they would have without coalescing.
-        flushCorkedWrites()
+        // Answers sent in this iteration (by callbacks or hooks) leave before the handles close, as they
+        // would have without coalescing.
+        endIteration()
         shuttingDown = true
         uv_walk(loop, closeWalkedHandle, nil)
     }

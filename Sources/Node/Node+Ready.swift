@@ -28,7 +28,7 @@ extension Node {
             // A snapshot replaces the table, so with one everything waits for the write.
             let appliesEarly = ready.snapshot == nil
             if appliesEarly { applyCommitted(ready) }
-            environment.persist(write) { [weak self] result in self?.persisted(ready, appliedEarly: appliesEarly, result) }
+            persist(write) { [weak self] result in self?.persisted(ready, appliedEarly: appliesEarly, result) }
             return
         }
     }
@@ -160,7 +160,7 @@ extension Node {
             let records = incarnations
             let copy = table
             compaction = .encoding
-            environment.encode({
+            encode({
                 EntryCodec.snapshotData(addressBook: book, incarnations: records, table: copy.snapshot())
             }) {
                 [weak self] data in
@@ -186,11 +186,43 @@ extension Node {
         compaction = .saving
         counters.snapshots += 1
         counters.diskWrites += 1
-        environment.persist(DiskWrite(snapshot: stored, compactThrough: metadata.index.rawValue)) {
+        persist(DiskWrite(snapshot: stored, compactThrough: metadata.index.rawValue)) {
             [weak self] result in
             guard let self, self.failure == nil else { return }
             self.compaction = .idle
             if case .failure(let error) = result { self.stop(.storage("saving the snapshot: \(error)")) }
+        }
+    }
+}
+
+extension Node {
+    /// `environment.persist`, checking that the completion comes after the call returned.
+    func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void) {
+        startingEnvironmentWork = "persist"
+        environment.persist(write) { [weak self] result in
+            self?.checkNotInsideEnvironmentCall()
+            completion(result)
+        }
+        startingEnvironmentWork = nil
+    }
+
+    /// `environment.encode`, checking that the completion comes after the call returned.
+    func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
+        startingEnvironmentWork = "encode"
+        environment.encode(work) { [weak self] bytes in
+            self?.checkNotInsideEnvironmentCall()
+            completion(bytes)
+        }
+        startingEnvironmentWork = nil
+    }
+
+    /// Stops the program when a completion arrives inside the environment call that started the work: the
+    /// node changes its state after starting work, so such a completion would act on a half-made change.
+    private func checkNotInsideEnvironmentCall() {
+        if let call = startingEnvironmentWork {
+            preconditionFailure(
+                "node \(id): the environment delivered the completion of `\(call)` from inside that call; "
+                    + "NodeEnvironment delivers completions after the call returned (fix the environment)")
         }
     }
 }

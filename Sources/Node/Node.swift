@@ -42,6 +42,9 @@ package final class Node<Environment: NodeEnvironment> {
     var persistedTermAndVote: (term: Term, vote: NodeID?)?
     /// Where the node's own next snapshot is (`compactIfDue`).
     var compaction = Compaction.idle
+    /// The environment call (`persist`, `encode`) in progress, if any: a completion delivered while it is set
+    /// broke `NodeEnvironment`'s contract.
+    var startingEnvironmentWork: StaticString?
     /// Set once the node stopped for good; every input is ignored afterwards.
     package private(set) var failure: NodeFailure?
     var flushScheduled = false

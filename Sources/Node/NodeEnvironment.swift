@@ -6,7 +6,10 @@ import Wire
 /// the simulator each implement it; the node's code is the same under both.
 ///
 /// Every call is made on the node's own thread, and every completion the environment reports back must be
-/// delivered on that thread too (never from inside the call that started it).
+/// delivered on that thread too, and never from inside the call that started it: an answer known at once (a
+/// refused disk write, work done on the spot) is handed back after the call returned, like any other input.
+/// The node counts on it (it changes its state after starting the work) and checks it: a completion
+/// delivered inside its call stops the node with a message naming the call.
 package protocol NodeEnvironment: AnyObject {
     /// This node's monotonic clock in milliseconds: it never goes back and keeps counting while the process
     /// is stopped. Lock-lease deadlines are measured on it.
@@ -23,7 +26,8 @@ package protocol NodeEnvironment: AnyObject {
     func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void)
     /// Runs `work` (pure computation on copies the node made, such as encoding a snapshot) and later calls
     /// `completion` with its result, like any other input. An environment with threads to spare runs `work` on
-    /// one of them so the node keeps serving meanwhile; the default runs it at once.
+    /// one of them so the node keeps serving meanwhile; one without may run it on the node's thread, but
+    /// still delivers the result after `encode` returned.
     func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void)
     /// Asks for `Node.flush()` to be called soon, after the inputs that are already queued: the node batches
     /// everything that arrived in between into one disk write and one message per peer.
@@ -52,11 +56,6 @@ extension NodeEnvironment {
 
     /// This leader found a follower whose log lost entries it had acknowledged.
     package func lostAcknowledgements(_ lost: LostAcknowledgement) {}
-
-    /// Runs `work` on the node's thread and calls `completion` at once.
-    package func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
-        completion(work())
-    }
 }
 
 /// A client connection, numbered by the environment.

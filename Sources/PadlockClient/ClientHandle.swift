@@ -40,7 +40,9 @@ struct ClientHandle: Sendable {
         } onCancel: {
             guard cancellable else { return }
             ticket.markCancelled()
-            _ = loop.post { core.value.cancel(ticket) }
+            flags.cancellations.add(ticket, on: loop) { tickets in
+                for ticket in tickets { core.value.cancel(ticket) }
+            }
         }
         return try result.get()
     }
@@ -50,10 +52,52 @@ struct ClientHandle: Sendable {
 final class ClientFlags: Sendable {
     private let closed = Atomic<Bool>(false)
     private let nextCallID = Atomic<UInt64>(0)
+    /// Cancellations on their way to the core.
+    let cancellations = CancellationQueue()
 
     var isClosed: Bool { closed.load(ordering: .acquiring) }
     func markClosed() { closed.store(true, ordering: .releasing) }
     func makeCallID() -> UInt64 { nextCallID.wrappingAdd(1, ordering: .relaxed).newValue }
+}
+
+/// Cancellations waiting for the loop thread. A cancellation must reach the core even when the client's
+/// mailbox is full (the call would otherwise run on to its deadline): each is recorded here, under a lock,
+/// and one delivery job, posted past the mailbox's bound (`postBeyondCapacity`), hands every recorded
+/// ticket over. At most one such job is queued at a time, so the mailbox stays bounded.
+final class CancellationQueue: Sendable {
+    private struct State {
+        var tickets: [CallTicket] = []
+        var deliveryQueued = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Records `ticket` and makes sure a delivery job is queued; `deliver` runs on the loop thread with
+    /// every ticket recorded since the last delivery. Every caller of one queue passes the same `deliver`.
+    func add(
+        _ ticket: CallTicket, on loop: EventLoop, deliver: @escaping @Sendable ([CallTicket]) -> Void
+    ) {
+        let needsJob = state.withLock { state -> Bool in
+            state.tickets.append(ticket)
+            defer { state.deliveryQueued = true }
+            return !state.deliveryQueued
+        }
+        guard needsJob else { return }
+        switch loop.postBeyondCapacity({ deliver(self.take()) }) {
+        case .accepted, .overloaded: break
+        // The client is closing: closing answers every call still in progress.
+        case .stopped: break
+        }
+    }
+
+    /// The recorded tickets, in the order they were cancelled; the next `add` queues a new job.
+    private func take() -> [CallTicket] {
+        state.withLock { state in
+            state.deliveryQueued = false
+            defer { state.tickets = [] }
+            return state.tickets
+        }
+    }
 }
 
 /// One public call's identity and cancellation flag, readable from any thread.

@@ -6,18 +6,34 @@ import Raft
 import Wire
 
 /// The admin port: `GET /metrics` (the node's Prometheus registry; docs/admin.md lists every metric) and
-/// `GET /health`. Handlers run on the loop thread and read the node's state directly.
+/// `GET /health`. Handlers run on the loop thread and read the node's state, and the transports' figures,
+/// directly.
 final class AdminEndpoint {
-    unowned let runtime: NodeRuntime
+    let loop: EventLoop
+    let node: Node<LoopEnvironment>
+    let metrics: ServerMetrics
+    let clients: ClientListener
+    let peers: PeerTransport
+    let gate: ConnectionGate
     private var server: AdminHTTPServer?
 
-    init(runtime: NodeRuntime) { self.runtime = runtime }
+    init(
+        loop: EventLoop, node: Node<LoopEnvironment>, metrics: ServerMetrics, clients: ClientListener,
+        peers: PeerTransport, gate: ConnectionGate
+    ) {
+        self.loop = loop
+        self.node = node
+        self.metrics = metrics
+        self.clients = clients
+        self.peers = peers
+        self.gate = gate
+    }
 
-    func listen(on endpoint: Endpoint) throws(UVError) -> Int {
-        let configuration = AdminHTTPServer.Configuration(requestTimeout: runtime.settings.connections.adminRequestTimeout)
-        let server = AdminHTTPServer(loop: runtime.loop, configuration: configuration)
+    func listen(on endpoint: Endpoint, requestTimeout: Duration) throws(UVError) -> Int {
+        let configuration = AdminHTTPServer.Configuration(requestTimeout: requestTimeout)
+        let server = AdminHTTPServer(loop: loop, configuration: configuration)
         server.route("/metrics") { [unowned self] _ in
-            HTTPResponse(status: .ok, headers: ["Content-Type": ServerMetrics.contentType], body: self.metrics())
+            HTTPResponse(status: .ok, headers: ["Content-Type": ServerMetrics.contentType], body: self.page())
         }
         server.route("/health") { [unowned self] _ in self.health() }
         let port = try server.listen(host: endpoint.host, port: endpoint.port)
@@ -33,10 +49,10 @@ final class AdminEndpoint {
     /// 200 while this node knows a leader (itself or another) and, on the leader, a quorum of voters can
     /// commit; 503 otherwise ("no leader" or "cannot commit", with the problems); JSON either way.
     private func health() -> HTTPResponse {
-        let status = runtime.node.statusReport()
+        let status = node.statusReport()
         let leader = status.leader.map { "\($0.rawValue)" } ?? "null"
         let verdict =
-            status.leader == nil || runtime.node.isStopped ? "no leader" : status.canCommit ? "ok" : "cannot commit"
+            status.leader == nil || node.isStopped ? "no leader" : status.canCommit ? "ok" : "cannot commit"
         let healthy = verdict == "ok"
         let problems = status.problems.map(Self.jsonString).joined(separator: ",")
         let body = """
@@ -66,18 +82,14 @@ final class AdminEndpoint {
     }
 
     /// Copies the node's figures into the registry's families, then writes every family.
-    private func metrics() -> [UInt8] {
-        let scraped = runtime.metrics.scraped
-        guard let node = runtime.node else {
-            scraped.state.up.set(to: 0)
-            return runtime.metrics.emit()
-        }
+    private func page() -> [UInt8] {
+        let scraped = metrics.scraped
         let status = node.statusReport()
         sampleState(node, status, into: scraped.state)
         sampleCounts(node, into: scraped.counts)
         sampleConnections(into: scraped.connections)
         samplePeers(node, status, into: scraped.peers)
-        return runtime.metrics.emit()
+        return metrics.emit()
     }
 
     private func sampleState(_ node: Node<LoopEnvironment>, _ status: NodeStatus, into state: StateGauges) {
@@ -115,15 +127,15 @@ final class AdminEndpoint {
     }
 
     private func sampleConnections(into connections: ConnectionGauges) {
-        connections.clientConnections.set(to: Double(runtime.clients.connections.count))
-        connections.connectionBudget.set(to: Double(runtime.gate.connectionBudget))
-        for (port, gauge) in connections.pending { gauge.set(to: Double(runtime.gate.pendingCount(port))) }
+        connections.clientConnections.set(to: Double(clients.connections.count))
+        connections.connectionBudget.set(to: Double(gate.connectionBudget))
+        for (port, gauge) in connections.pending { gauge.set(to: Double(gate.pendingCount(port))) }
     }
 
     private func samplePeers(_ node: Node<LoopEnvironment>, _ status: NodeStatus, into peers: PeerFamilies) {
         let skews = node.clockReport.peers.map { ("\($0.key)", Double($0.value.skewMilliseconds)) }
         peers.clockSkew.set(Dictionary(skews, uniquingKeysWith: { first, _ in first }))
-        let connected = runtime.peers.connectedPeers.map { ("\($0.key)", $0.value ? 1.0 : 0) }
+        let connected = self.peers.connectedPeers.map { ("\($0.key)", $0.value ? 1.0 : 0) }
         peers.connected.set(Dictionary(connected, uniquingKeysWith: { first, _ in first }))
         let lags = status.peers.map {
             ("\($0.node.rawValue)", Double(status.lastIndex.rawValue &- $0.matchIndex.rawValue))

@@ -18,7 +18,7 @@ extension ClientListener {
         var whole = refusal(of: operation, on: connection)
         if whole == nil, directory.requiresTokens, let identity = connection.identity {
             for (index, session) in sessions.enumerated() {
-                guard let refusal = refusal(of: session, to: identity) else { continue }
+                guard let refusal = events.sessionRefusal(session, identity.name) else { continue }
                 if case .permissionDenied = refusal {
                     refused[index] = refusal
                 } else {
@@ -28,10 +28,10 @@ extension ClientListener {
             }
         }
         if let whole {
-            if case .permissionDenied = whole { runtime.metrics.requestsDenied.increment() }
+            if case .permissionDenied = whole { metrics.requestsDenied.increment() }
             return send(ClientResponse(correlation: correlation, outcome: .failure(whole)), to: connection.id)
         }
-        if !refused.isEmpty { runtime.metrics.requestsDenied.increment() }
+        if !refused.isEmpty { metrics.requestsDenied.increment() }
         let allowed = sessions.indices.filter { refused[$0] == nil }.map { sessions[$0] }
         guard !allowed.isEmpty else {
             let answers = sessions.enumerated().compactMap { index, session in
@@ -41,9 +41,8 @@ extension ClientListener {
         }
         if !refused.isEmpty { connection.batchRefusals[correlation] = (sessions, refused) }
         let caller = connection.identity.map { Caller(name: $0.name, sessionsMax: UInt64($0.sessionsMax)) }
-        runtime.node.receive(
-            ClientRequest(correlation: correlation, operation: .renewSessions(allowed)), from: connection.id,
-            caller: caller)
+        events.onRequest(
+            ClientRequest(correlation: correlation, operation: .renewSessions(allowed)), connection.id, caller)
     }
 
     /// The node's answer to a batch it saw without the refused sessions, with their refusals put back in

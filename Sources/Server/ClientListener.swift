@@ -1,3 +1,4 @@
+import DequeModule
 import EventLoop
 import Logging
 import Node
@@ -18,6 +19,28 @@ import Wire
 ///
 /// Loop thread only.
 final class ClientListener {
+    /// What the listener hands to its node, and the node's policy it asks about; the runtime wires each to a
+    /// `Node` call.
+    struct Events {
+        /// A decoded request the listener let through, with the authenticated client behind it (nil on an
+        /// open port).
+        var onRequest: (ClientRequest, ClientID, Caller?) -> Void
+        /// An authenticated connection closed: its waiters go, its sessions live on until their leases end.
+        var onDisconnect: (ClientID) -> Void
+        /// The sessions a request acts for (the node decides which a connection may use).
+        var sessionsActedFor: (ClientOperation) -> [SessionID]
+        /// Why the authenticated client of this name may not act for the sessions of a request, or nil (a
+        /// batch renewal's sessions are checked one by one, with `sessionRefusal`).
+        var requestRefusal: (ClientOperation, _ client: String) -> ClientFailure?
+        /// Why the authenticated client of this name may not act for this session, or nil.
+        var sessionRefusal: (SessionID, _ client: String) -> ClientFailure?
+        /// Whether a session may still be open (open in the applied state, or not settled yet on a new
+        /// leader): a connection that used one is never closed for idleness.
+        var mayBeOpen: (SessionID) -> Bool
+        /// Accepting failed for want of descriptors; true when a waiting connection was closed to make room.
+        var onAcceptError: (UVError) -> Bool
+    }
+
     /// One client connection.
     final class Connection {
         let tcp: TCPConnection
@@ -27,7 +50,7 @@ final class ClientListener {
         var identity: ClientIdentity?
         /// Answers the write queue refused, sent once it drains (the connection stops reading meanwhile, so
         /// this stays bounded by the requests it already had in flight).
-        var overflow: [[UInt8]] = []
+        var overflow: Deque<[UInt8]> = []
         /// When the client last sent a frame.
         var lastReceived: Ticks
         /// Requests handed to the node and not answered yet (answers beyond requests are not counted).
@@ -53,7 +76,8 @@ final class ClientListener {
     let clusterID: UInt64
     let connectionsMax: Int
     let logger: Logger
-    unowned let runtime: NodeRuntime
+    let metrics: ServerMetrics
+    let events: Events
     var listener: TCPListener?
     var connections: [ClientID: Connection] = [:]
     var nextID: UInt64 = 1
@@ -61,7 +85,7 @@ final class ClientListener {
     var directory: ClientDirectory
     /// Authenticated connections now.
     private(set) var admittedCount = 0
-    unowned let gate: ConnectionGate
+    let gate: ConnectionGate
     /// Sessions remembered per connection; a connection that used more is never closed for idleness.
     static let sessionsTrackedMax = 1_024
     /// Traced requests remembered per connection until answered; past this, answers are logged without it.
@@ -70,24 +94,25 @@ final class ClientListener {
     static let limits = ConnectionLimits(maxFrameBytes: WireLimits.framePayloadByteCountMax, writeQueueBytesMax: 8 << 20)
 
     init(
-        loop: EventLoop, selfID: WireNodeID, clusterID: UInt64, connectionsMax: Int, directory: ClientDirectory,
-        logger: Logger, runtime: NodeRuntime, gate: ConnectionGate
+        loop: EventLoop, settings: ServerSettings, logger: Logger, metrics: ServerMetrics, gate: ConnectionGate,
+        events: Events
     ) {
         self.gate = gate
-        self.directory = directory
+        self.directory = settings.clients
         self.loop = loop
-        self.selfID = selfID
-        self.clusterID = clusterID
-        self.connectionsMax = connectionsMax
+        self.selfID = WireNodeID(settings.nodeID)
+        self.clusterID = settings.clusterID
+        self.connectionsMax = settings.clientConnectionsMax
         self.logger = logger
-        self.runtime = runtime
+        self.metrics = metrics
+        self.events = events
     }
 
     func listen(on endpoint: Endpoint, tls: TLSContext?) throws(UVError) -> Int {
         let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits, tls: tls) {
             [unowned self] connection in self.accepted(connection)
         }
-        listener.onAcceptError = { [unowned self] error in self.runtime.acceptFailed(error) }
+        listener.onAcceptError = events.onAcceptError
         self.listener = listener
         return listener.port
     }
@@ -104,7 +129,7 @@ final class ClientListener {
             guard let gone = self.connections.removeValue(forKey: connection.id) else { return }
             if gone.admitted {
                 self.admittedCount -= 1
-                self.runtime.node.clientDisconnected(gone.id)
+                self.events.onDisconnect(gone.id)
             }
             if case .frameTooLarge = closed.reason {
                 self.logger.warning(
@@ -122,20 +147,20 @@ final class ClientListener {
         connection.lastReceived = loop.now
         do {
             let request = try ClientRequest(decoding: payload)
-            runtime.metrics.clientRequests.increment()
+            metrics.clientRequests.increment()
             connection.outstanding += 1
             noteReceived(request, on: connection)
-            if let session = Self.session(of: request.operation) { remember(session, on: connection) }
             if case .renewSessions(let sessions) = request.operation {
                 return receivedBatch(sessions, request.correlation, on: connection)
             }
+            for session in events.sessionsActedFor(request.operation) { remember(session, on: connection) }
             if let refusal = refusal(of: request.operation, on: connection) {
-                if case .permissionDenied = refusal { runtime.metrics.requestsDenied.increment() }
+                if case .permissionDenied = refusal { metrics.requestsDenied.increment() }
                 send(ClientResponse(correlation: request.correlation, outcome: .failure(refusal)), to: connection.id)
                 return
             }
             let caller = connection.identity.map { Caller(name: $0.name, sessionsMax: UInt64($0.sessionsMax)) }
-            runtime.node.receive(request, from: connection.id, caller: caller)
+            events.onRequest(request, connection.id, caller)
         } catch {
             logger.warning(
                 "closing a client connection: bad request",
@@ -143,7 +168,7 @@ final class ClientListener {
                     "client": "\(connection.id)", "source": "\(connection.tcp.remoteHost ?? "unknown")",
                     "reason": "\(error)",
                 ])
-            runtime.metrics.badClientFrames.increment()
+            metrics.badClientFrames.increment()
             connection.tcp.close()
         }
     }
@@ -192,40 +217,14 @@ final class ClientListener {
             return .permissionDenied(reason: "this cluster requires a client token")
         }
         if let reason = Authorization.denial(of: operation, by: identity) { return .permissionDenied(reason: reason) }
-        guard let session = Self.session(of: operation) else { return nil }
-        return refusal(of: session, to: identity)
-    }
-
-    /// Why `identity` may not act for `session` (it belongs to another client, or to none), or nil when it may.
-    func refusal(of session: SessionID, to identity: ClientIdentity) -> ClientFailure? {
-        // The session's client is replicated state: every node that applied its open knows it.
-        switch runtime.node.ownership(of: session) {
-        case .client(let name) where name == identity.name:
-            return nil
-        case .notOpen:
-            // A session that is not open is answered by the node (ended or unknown), as on an open port.
-            return nil
-        case .client:
-            return .permissionDenied(reason: "session \(session.rawValue) belongs to another client")
-        case .openPort:
-            return .permissionDenied(
-                reason: "session \(session.rawValue) was opened without a client token; open a new session")
-        case .unsettled:
-            return .overloaded(reason: "this node has just become leader and is catching up; retry")
-        }
-    }
-
-
-    /// The session a request acts for, if any.
-    static func session(of operation: ClientOperation) -> SessionID? {
-        if case .renewSession(let session) = operation { return session }
-        if case .resolve(let request) = operation { return request.session }
-        return operation.requestID?.session
+        // Which sessions a client may act for is the node's policy: their owners are replicated state.
+        return events.requestRefusal(operation, identity.name)
     }
 
     /// Takes a reloaded client list: connections of clients now disabled or removed are refused from here
-    /// on ("client disabled"), and on the leader their sessions are revoked through the log.
-    func reload(_ directory: ClientDirectory) {
+    /// on ("client disabled"). Returns the names of the clients it found disabled on its connections (the
+    /// runtime revokes their sessions through the node).
+    func reload(_ directory: ClientDirectory) -> Set<String> {
         self.directory = directory
         var disabled: Set<String> = []
         for connection in connections.values {
@@ -237,18 +236,7 @@ final class ClientListener {
                 disabled.insert(identity.name)
             }
         }
-        for name in runtime.node.clientsWithSessions where directory.client(named: name)?.enabled != true {
-            disabled.insert(name)
-        }
-        for name in disabled.sorted() {
-            let sessions = runtime.node.sessions(ofClient: name)
-            guard !sessions.isEmpty else { continue }
-            let proposed = runtime.node.revokeSessions(
-                sessions, reason: "client \(name) disabled in the configuration", admin: "padlockd (configuration reload)")
-            logger.notice(
-                "client disabled; revoking its sessions",
-                metadata: ["client": "\(name)", "sessions": "\(sessions.count)", "proposed": "\(proposed)"])
-        }
+        return disabled
     }
 
     private func refuse(_ connection: Connection, _ reason: RefusalReason, _ label: String, _ message: String) {
@@ -334,9 +322,9 @@ final class ClientListener {
         for connection in connections.values where connection.admitted && connection.outstanding == 0 {
             guard now - connection.lastReceived >= timeout, connection.sessions.count <= Self.sessionsTrackedMax
             else { continue }
-            connection.sessions = connection.sessions.filter { runtime.node.ownership(of: $0) != .notOpen }
+            connection.sessions = connection.sessions.filter(events.mayBeOpen)
             guard connection.sessions.isEmpty, connection.tcp.isOpen else { continue }
-            runtime.metrics.idleClientsClosed.increment()
+            metrics.idleClientsClosed.increment()
             logger.debug(
                 "closing an idle client connection (no session, nothing sent)",
                 metadata: ["client": "\(connection.id)", "source": "\(connection.tcp.remoteHost ?? "unknown")",

@@ -66,7 +66,8 @@ final class ConnectionGate {
     let settings: ConnectionSettings
     /// Connections (pending and established, both ports) the descriptor limit leaves room for.
     let connectionBudget: Int
-    unowned let runtime: NodeRuntime
+    let logger: Logger
+    let metrics: ServerMetrics
     private(set) var pending: [Int: Pending] = [:]
     private var pendingByPort: [ServicePort: Int] = [:]
     private var pendingByHost: [String: Int] = [:]
@@ -76,14 +77,15 @@ final class ConnectionGate {
     /// Called on every sweep (once a second), after the handshake deadlines.
     var onSweep: [(Ticks) -> Void] = []
 
-    init(loop: EventLoop, settings: ConnectionSettings, connectionBudget: Int, runtime: NodeRuntime) {
+    init(
+        loop: EventLoop, settings: ConnectionSettings, connectionBudget: Int, logger: Logger, metrics: ServerMetrics
+    ) {
         self.loop = loop
         self.settings = settings
         self.connectionBudget = connectionBudget
-        self.runtime = runtime
+        self.logger = logger
+        self.metrics = metrics
     }
-
-    var logger: Logger { runtime.logger }
 
     func start() {
         sweepTimer = loop.schedule(after: .seconds(1), repeating: .seconds(1)) { [unowned self] in self.sweep() }
@@ -102,7 +104,7 @@ final class ConnectionGate {
         let host = connection.remoteHost ?? "unknown"
         if pending.count + established.count >= connectionBudget {
             guard let victim = oldestPending(where: { _ in true }) else {
-                runtime.metrics.count(shed: "descriptors")
+                metrics.count(shed: "descriptors")
                 noteShedding("no descriptor left for a new connection; refusing it", port: port, host: host)
                 connection.abort()
                 return false
@@ -144,7 +146,7 @@ final class ConnectionGate {
 
     /// A handshake refused: counted by port and reason, logged with the source (rate-limited).
     func refused(_ connection: TCPConnection, on port: ServicePort, reason: String, detail: String) {
-        runtime.metrics.count(refusal: reason, on: port)
+        metrics.count(refusal: reason, on: port)
         let host = connection.remoteHost ?? "unknown"
         guard refusals.shouldLog(host: host, reason: reason, now: loop.now) else { return }
         logger.warning(
@@ -189,7 +191,7 @@ final class ConnectionGate {
     /// Resets a pending connection to make room (a reset frees its descriptor at once).
     private func shed(_ entry: Pending, reason: String) {
         removePending(entry.connection.number)
-        runtime.metrics.count(shed: reason)
+        metrics.count(shed: reason)
         noteShedding(
             "closing the oldest connection still in its handshake to make room (\(reason) limit)",
             port: entry.port, host: entry.host)

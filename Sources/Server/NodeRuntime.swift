@@ -1,6 +1,7 @@
 import EventLoop
 import Logging
 import Node
+import PadlockSecurity
 import PadlockTypes
 import Raft
 import Storage
@@ -8,40 +9,43 @@ import Wire
 
 /// Everything one `padlockd` runs on its loop thread: the node, its transports, its timers and signals.
 ///
+/// The runtime is wiring, not a hub: it builds the node, hands each transport the node calls it needs as
+/// closures (`PeerTransport.Events`, `ClientListener.Events`), connects the environment's outputs to the
+/// transports, and runs the node's flush from an end-of-iteration hook (`EventLoop.beforeWaiting`). Nothing
+/// it builds points back at it.
+///
 /// Loop thread only. The main thread reaches it through the loop's mailbox.
 final class NodeRuntime {
     let settings: ServerSettings
     let loop: EventLoop
     let logger: Logger
     let environment: LoopEnvironment
-    var node: Node<LoopEnvironment>!
-    var peers: PeerTransport!
-    var clients: ClientListener!
-    var admin: AdminEndpoint?
-    var gate: ConnectionGate!
-    let metrics = ServerMetrics()
+    let metrics: ServerMetrics
+    let node: Node<LoopEnvironment>
+    let gate: ConnectionGate
+    let peers: PeerTransport
+    let clients: ClientListener
+    /// Runs `Node.flush()` before the loop waits, when the node asked for it (`scheduleFlush`) since.
+    private let flushHook: IterationHook
+    private var admin: AdminEndpoint?
     private var tickTimer: LoopTimer?
     private var signals: SignalWatcher?
     private var reloadSignal: SignalWatcher?
-    private var flushPosted = false
-    private var reportedRole: (RaftNode.Role, Term)?
     private var stopping = false
     /// Tells the main thread the runtime is done, with the process's exit code.
     private let finished: @Sendable (Int32) -> Void
 
+    /// Builds the node from `restored` and wires it to its transports; nothing listens until `start()`.
     init(
         settings: ServerSettings, loop: EventLoop, environment: LoopEnvironment, logger: Logger,
-        finished: @escaping @Sendable (Int32) -> Void
-    ) {
+        restored: RestoredState, seed: UInt64, finished: @escaping @Sendable (Int32) -> Void
+    ) throws(StartupError) {
         self.settings = settings
         self.loop = loop
         self.environment = environment
         self.logger = logger
         self.finished = finished
-    }
-
-    /// Starts the node, listens on the client, peer and admin ports, and starts ticking.
-    func start(restored: RestoredState, seed: UInt64) throws(StartupError) {
+        let node: Node<LoopEnvironment>
         do {
             node = try Node(
                 configuration: settings.nodeConfiguration, environment: environment, restored: restored, seed: seed)
@@ -51,19 +55,67 @@ final class NodeRuntime {
             let exitCode: Int32 = if case .impossibleState = error { 2 } else { 1 }
             throw StartupError(exitCode: exitCode, message: "the node cannot start: \(error)")
         }
-        environment.runtime = self
-        let gate = makeGate()
+        self.node = node
+        let metrics = ServerMetrics()
+        self.metrics = metrics
+        // Created before the transports' hooks, so a round runs the node's flush before the peers' sends.
+        flushHook = loop.beforeWaiting(Self.flushBody(node: node, logger: logger))
+        let gate = Self.makeGate(settings: settings, loop: loop, logger: logger, metrics: metrics)
+        self.gate = gate
+        let acceptFailed = { (_: UVError) -> Bool in
+            metrics.acceptErrors.increment()
+            return gate.shedOldestPending(reason: "accept-error")
+        }
         peers = PeerTransport(
-            loop: loop, selfID: NodeID(settings.nodeID), clusterID: settings.clusterID, logger: logger, runtime: self,
-            gate: gate)
+            loop: loop, settings: settings, logger: logger, metrics: metrics, gate: gate,
+            events: PeerTransport.Events(
+                onPeerMessage: { message, incarnation in node.receive(message, incarnation: incarnation) },
+                onPeerClock: { peer, wall in node.observePeerClock(peer, wallMilliseconds: wall) },
+                onUnreachable: { peer in node.reportUnreachable(peer) },
+                onSnapshotSent: { peer, status in node.reportSnapshot(to: peer, status: status) },
+                onAcceptError: acceptFailed))
         clients = ClientListener(
-            loop: loop, selfID: WireNodeID(settings.nodeID), clusterID: settings.clusterID,
-            connectionsMax: settings.clientConnectionsMax, directory: settings.clients, logger: logger, runtime: self,
-            gate: gate)
-        let clients = self.clients!
-        let peers = self.peers!
+            loop: loop, settings: settings, logger: logger, metrics: metrics, gate: gate,
+            events: ClientListener.Events(
+                onRequest: { request, client, caller in node.receive(request, from: client, caller: caller) },
+                onDisconnect: { client in node.clientDisconnected(client) },
+                sessionsActedFor: { operation in node.sessionsActedFor(operation) },
+                requestRefusal: { operation, client in node.sessionRefusal(of: operation, byClient: client) },
+                sessionRefusal: { session, client in node.sessionRefusal(of: session, byClient: client) },
+                mayBeOpen: { session in node.ownership(of: session) != .notOpen },
+                onAcceptError: acceptFailed))
+        connectEnvironment()
+    }
+
+    /// The node's outputs: to the transports (weakly: the node, through its environment, must not keep
+    /// them), the flush hook, the metrics and the shutdown.
+    private func connectEnvironment() {
+        environment.connect(
+            LoopEnvironment.Outputs(
+                send: { [weak peers] message in peers?.enqueue(message) },
+                respond: { [weak clients] response, client in clients?.send(response, to: client) },
+                scheduleFlush: { [weak flushHook] in flushHook?.request() },
+                membershipChanged: { [weak peers] membership in peers?.update(membership) },
+                nodeStopped: { [weak self] failure in self?.nodeFailed(failure) },
+                syncFinished: { [metrics] nanoseconds in metrics.recordSync(nanoseconds: nanoseconds) }))
+    }
+
+    /// The node's batched work, then a log line when the role changed.
+    private static func flushBody(node: Node<LoopEnvironment>, logger: Logger) -> () -> Void {
+        let roles = RoleLog(logger: logger)
+        return {
+            node.flush()
+            roles.note(role: node.role, term: node.term)
+        }
+    }
+
+    /// Listens on the client, peer and admin ports, and starts ticking.
+    func start() throws(StartupError) {
+        let clients = self.clients
+        let peers = self.peers
         if let idle = settings.connections.clientIdleTimeout {
-            gate.onSweep.append { now in clients.closeIdle(now: now, timeout: idle) }
+            // Weakly: the listener holds the gate.
+            gate.onSweep.append { [weak clients] now in clients?.closeIdle(now: now, timeout: idle) }
         }
         let clientPort = try listen("client-listen", settings.clientListen) { (address) throws(UVError) in
             try clients.listen(on: address, tls: self.settings.tls?.clientPort)
@@ -73,26 +125,18 @@ final class NodeRuntime {
         }
         gate.start()
         if let adminListen = settings.adminListen {
-            let endpoint = AdminEndpoint(runtime: self)
-            _ = try listen("admin-listen", adminListen) { (address) throws(UVError) in try endpoint.listen(on: address) }
+            let endpoint = AdminEndpoint(
+                loop: loop, node: node, metrics: metrics, clients: clients, peers: peers, gate: gate)
+            let timeout = settings.connections.adminRequestTimeout
+            _ = try listen("admin-listen", adminListen) { (address) throws(UVError) in
+                try endpoint.listen(on: address, requestTimeout: timeout)
+            }
             admin = endpoint
         }
         peers.update(node.membership)
         let tick = Duration.milliseconds(Int64(settings.tickMilliseconds))
-        tickTimer = loop.schedule(after: tick, repeating: tick) { [unowned self] in self.node.tick() }
-        do {
-            signals = try loop.watch(signals: [.interrupt, .terminate]) { [unowned self] signal in
-                self.logger.notice("shutting down", metadata: ["signal": "\(signal)"])
-                self.shutDown(exitCode: 0)
-            }
-        } catch {
-            throw StartupError(exitCode: 1, message: "cannot watch for SIGTERM and SIGINT: \(error)")
-        }
-        do {
-            reloadSignal = try loop.watch(signals: [.hangup]) { [unowned self] _ in self.reloadClients() }
-        } catch {
-            throw StartupError(exitCode: 1, message: "cannot watch for SIGHUP: \(error)")
-        }
+        tickTimer = loop.schedule(after: tick, repeating: tick) { [node] in node.tick() }
+        try watchSignals()
         logger.notice(
             "padlockd serving",
             metadata: [
@@ -103,14 +147,32 @@ final class NodeRuntime {
             ])
     }
 
+    /// SIGTERM and SIGINT shut down; SIGHUP reloads the client list.
+    private func watchSignals() throws(StartupError) {
+        do {
+            signals = try loop.watch(signals: [.interrupt, .terminate]) { [weak self] signal in
+                guard let self else { return }
+                self.logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+                self.shutDown(exitCode: 0)
+            }
+        } catch {
+            throw StartupError(exitCode: 1, message: "cannot watch for SIGTERM and SIGINT: \(error)")
+        }
+        do {
+            reloadSignal = try loop.watch(signals: [.hangup]) { [weak self] _ in self?.reloadClients() }
+        } catch {
+            throw StartupError(exitCode: 1, message: "cannot watch for SIGHUP: \(error)")
+        }
+    }
+
     /// The gate of the client and peer ports, with the connection budget the descriptor limit allows.
-    private func makeGate() -> ConnectionGate {
+    private static func makeGate(
+        settings: ServerSettings, loop: EventLoop, logger: Logger, metrics: ServerMetrics
+    ) -> ConnectionGate {
         let limit = FileDescriptors.softLimit()
         metrics.descriptorLimit.set(to: Double(limit ?? 0))
         let budget = FileDescriptors.connectionBudget(
             limit: limit, open: FileDescriptors.openCount(), reserve: settings.connections.descriptorReserve)
-        let gate = ConnectionGate(loop: loop, settings: settings.connections, connectionBudget: budget, runtime: self)
-        self.gate = gate
         logger.notice(
             "connection limits",
             metadata: [
@@ -118,14 +180,8 @@ final class NodeRuntime {
                 "handshakeTimeout": "\(settings.connections.handshakeTimeout)",
                 "clientIdleTimeout": "\(settings.connections.clientIdleTimeout.map { "\($0)" } ?? "off")",
             ])
-        return gate
-    }
-
-    /// Out of descriptors on accept: counted, and the oldest connection still in its handshake closed so
-    /// that the next accept finds a descriptor. True when one was closed.
-    func acceptFailed(_ error: UVError) -> Bool {
-        metrics.acceptErrors.increment()
-        return gate.shedOldestPending(reason: "accept-error")
+        return ConnectionGate(
+            loop: loop, settings: settings.connections, connectionBudget: budget, logger: logger, metrics: metrics)
     }
 
     /// What `[tls]` protects, for the start-up log line.
@@ -144,32 +200,6 @@ final class NodeRuntime {
         }
     }
 
-    /// Asks for a flush on the next loop iteration (the node calls this through its environment).
-    func requestFlush() {
-        guard !flushPosted else { return }
-        flushPosted = true
-        let bound = LoopBound(self, loop: loop)
-        _ = loop.post { bound.value.flush() }
-    }
-
-    /// The node's batched work, then the peer frames it produced.
-    func flush() {
-        flushPosted = false
-        guard !stopping else { return }
-        node.flush()
-        peers.flushOutbound()
-        logRoleChange()
-    }
-
-    /// Elections are what an operator looks for first in a log.
-    private func logRoleChange() {
-        let current = (node.role, node.term)
-        guard reportedRole.map({ $0.0 != current.0 || $0.1 != current.1 }) ?? true else { return }
-        reportedRole = current
-        let level: Logger.Level = current.0 == .leader ? .notice : .info
-        logger.log(level: level, "role changed", metadata: ["role": "\(current.0)", "term": "\(current.1)"])
-    }
-
     /// SIGHUP: reads the client list again; an unusable file keeps the list the node has.
     ///
     /// The file is read on the loop thread: it is small (at most 1 MiB) and reloads are rare.
@@ -180,10 +210,28 @@ final class NodeRuntime {
         }
         switch reload() {
         case .success(let directory):
-            clients.reload(directory)
+            revokeSessions(ofDisabled: clients.reload(directory), in: directory)
             logger.notice("SIGHUP: client list reloaded", metadata: ["clients": "\(directory.clients.count)"])
         case .failure(let error):
             logger.error("SIGHUP: configuration refused; keeping the client list in force", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    /// Revokes, through the log (on the leader), the sessions of clients the reloaded list disables or no
+    /// longer names: those found on connections, and those with sessions in the replicated table.
+    private func revokeSessions(ofDisabled found: Set<String>, in directory: ClientDirectory) {
+        var disabled = found
+        for name in node.clientsWithSessions where directory.client(named: name)?.enabled != true {
+            disabled.insert(name)
+        }
+        for name in disabled.sorted() {
+            let sessions = node.sessions(ofClient: name)
+            guard !sessions.isEmpty else { continue }
+            let proposed = node.revokeSessions(
+                sessions, reason: "client \(name) disabled in the configuration", admin: "padlockd (configuration reload)")
+            logger.notice(
+                "client disabled; revoking its sessions",
+                metadata: ["client": "\(name)", "sessions": "\(sessions.count)", "proposed": "\(proposed)"])
         }
     }
 
@@ -198,6 +246,7 @@ final class NodeRuntime {
     func shutDown(exitCode: Int32) {
         guard !stopping else { return }
         stopping = true
+        flushHook.cancel()
         tickTimer?.cancel()
         signals?.cancel()
         reloadSignal?.cancel()
@@ -206,6 +255,21 @@ final class NodeRuntime {
         peers.close()
         admin?.close()
         finished(exitCode)
+    }
+}
+
+/// Logs the node's role when it changed: elections are what an operator looks for first in a log.
+private final class RoleLog {
+    let logger: Logger
+    private var reported: (RaftNode.Role, Term)?
+
+    init(logger: Logger) { self.logger = logger }
+
+    func note(role: RaftNode.Role, term: Term) {
+        guard reported.map({ $0.0 != role || $0.1 != term }) ?? true else { return }
+        reported = (role, term)
+        let level: Logger.Level = role == .leader ? .notice : .info
+        logger.log(level: level, "role changed", metadata: ["role": "\(role)", "term": "\(term)"])
     }
 }
 

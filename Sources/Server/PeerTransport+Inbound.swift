@@ -65,13 +65,13 @@ extension PeerTransport {
         case .messages(let messages):
             for message in messages {
                 guard message.from == remote, message.to == selfID else {
-                    runtime.metrics.peerMessagesRefused.increment()
+                    metrics.peerMessagesRefused.increment()
                     logger.warning(
                         "dropping a peer message with a forged sender or recipient",
                         metadata: ["link": "\(remote)", "from": "\(message.from)", "to": "\(message.to)"])
                     continue
                 }
-                runtime.node.receive(message, incarnation: peer.incarnation)
+                events.onPeerMessage(message, peer.incarnation)
             }
         case .snapshotChunk(let chunk):
             receiveChunk(chunk, from: peer, remote: remote)
@@ -80,7 +80,7 @@ extension PeerTransport {
         case .identity:
             drop(peer, "a second or zero incarnation announcement on a peer link", answer: nil)
         case .clockReading(let reading):
-            runtime.node.observePeerClock(remote, wallMilliseconds: reading.wallMilliseconds)
+            events.onPeerClock(remote, reading.wallMilliseconds)
         case .handshake, .handshakeAnswer, .challenge, .challengeResponse:
             drop(peer, "a second handshake on an open peer link", answer: nil)
         }
@@ -93,7 +93,7 @@ extension PeerTransport {
         }
         do {
             if let message = try peer.assembler.add(chunk) {
-                runtime.node.receive(message, incarnation: peer.incarnation)
+                events.onPeerMessage(message, peer.incarnation)
             }
         } catch {
             logger.warning("snapshot transfer refused", metadata: ["peer": "\(remote)", "reason": "\(error)"])
@@ -113,9 +113,9 @@ extension PeerTransport {
                 "this node belongs to cluster \(clusterID), not \(handshake.cluster.rawValue)")
         } else if node == selfID || node.rawValue == 0 || !known {
             refuse(peer.connection, .notMember, "not-member", "\(node) is not a member of cluster \(clusterID)")
-        } else if let secret = runtime.settings.clusterSecret {
+        } else if let secret = settings.clusterSecret {
             guard handshake.credentials.count == PeerProof.nonceByteCount else {
-                runtime.metrics.peerProofsRefused.increment()
+                metrics.peerProofsRefused.increment()
                 refuse(
                     peer.connection, .badCredentials, "no-secret",
                     "this cluster authenticates peers; set cluster-secret-file")
@@ -154,12 +154,12 @@ extension PeerTransport {
         _ decoded: PeerPayload, _ challenge: (node: NodeID, dialerNonce: [UInt8], listenerNonce: [UInt8]),
         _ peer: InboundPeer
     ) {
-        guard case .challengeResponse(let response) = decoded, let secret = runtime.settings.clusterSecret,
+        guard case .challengeResponse(let response) = decoded, let secret = settings.clusterSecret,
             PeerProof(secret: secret).verify(
                 response.proof, side: .dialer, cluster: clusterID, dialer: challenge.node.rawValue,
                 listener: selfID.rawValue, dialerNonce: challenge.dialerNonce, listenerNonce: challenge.listenerNonce)
         else {
-            runtime.metrics.peerProofsRefused.increment()
+            metrics.peerProofsRefused.increment()
             refuse(
                 peer.connection, .badCredentials, "bad-secret", "\(challenge.node) did not prove the cluster secret")
             return

@@ -63,7 +63,10 @@ final class OutboundPeer {
     func queue(_ message: Message) {
         if case .snapshot = message.kind {
             // Only the latest snapshot matters; an older one still streaming is abandoned.
-            if snapshot != nil { transport.later { $0.reportSnapshot(to: self.id, status: .failed) } }
+            if snapshot != nil {
+                let (sent, id) = (transport.events.onSnapshotSent, self.id)
+                transport.later { sent(id, .failed) }
+            }
             snapshot = SnapshotStream(
                 message: message, transfer: transport.nextTransfer, next: 0,
                 count: PeerWire.snapshotChunkCount(of: message, chunkBytes: Self.chunkBytes))
@@ -88,7 +91,7 @@ final class OutboundPeer {
             case .queued: break
             case .backpressure, .frameTooLarge:
                 // Dropped: Raft resends appends and heartbeats; the link is drained meanwhile.
-                transport.runtime.metrics.peerFramesDropped.increment()
+                transport.metrics.peerFramesDropped.increment()
             case .closed: return
             }
         }
@@ -100,7 +103,7 @@ final class OutboundPeer {
         let now = transport.loop.now.milliseconds
         guard !messages.isEmpty, lastClockReading.map({ now &- $0 >= 1_000 }) ?? true else { return }
         lastClockReading = now
-        let wall = transport.runtime.environment.wallMilliseconds
+        let wall = wallClockMilliseconds()
         _ = connection.send(PeerClockReading(wallMilliseconds: wall).encoded())
     }
 
@@ -118,23 +121,23 @@ final class OutboundPeer {
                 return
             case .frameTooLarge, .closed:
                 snapshot = nil
-                transport.runtime.node.reportSnapshot(to: id, status: .failed)
+                transport.events.onSnapshotSent(id, .failed)
                 return
             }
         }
         snapshot = nil
-        transport.runtime.node.reportSnapshot(to: id, status: .finished)
+        transport.events.onSnapshotSent(id, .finished)
     }
 
     private func unreachable() {
         pending = []
         if snapshot != nil {
             snapshot = nil
-            transport.runtime.node.reportSnapshot(to: id, status: .failed)
+            transport.events.onSnapshotSent(id, .failed)
         }
         if !reportedUnreachable {
             reportedUnreachable = true
-            transport.runtime.node.reportUnreachable(id)
+            transport.events.onUnreachable(id)
         }
     }
 
@@ -145,7 +148,7 @@ final class OutboundPeer {
         state = .connecting
         transport.loop.connect(
             host: endpoint.host, port: endpoint.port, timeout: .milliseconds(1_000), limits: PeerTransport.limits,
-            tls: transport.runtime.settings.tls?.peerDialer
+            tls: transport.settings.tls?.peerDialer
         ) { [weak self] result in
             guard let self else { return }
             switch result {
@@ -165,7 +168,7 @@ final class OutboundPeer {
         connection.onFrame = { [weak self] payload in self?.received(payload) }
         connection.onWritable = { [weak self] in self?.pumpSnapshot() }
         connection.onClose = { [weak self] closed in self?.closed(closed) }
-        nonce = transport.runtime.settings.clusterSecret == nil ? [] : PeerProof.nonce()
+        nonce = transport.settings.clusterSecret == nil ? [] : PeerProof.nonce()
         listenerProved = false
         let handshake = Handshake(
             role: .peer, cluster: ClusterID(transport.clusterID), node: WireNodeID(transport.selfID.rawValue),
@@ -186,7 +189,7 @@ final class OutboundPeer {
             return
         }
         let answer: HandshakeAnswer? = if case .handshakeAnswer(let answer)? = decoded { answer } else { nil }
-        if case .accepted? = answer, transport.runtime.settings.clusterSecret != nil, !listenerProved {
+        if case .accepted? = answer, transport.settings.clusterSecret != nil, !listenerProved {
             failed("\(endpoint) accepted the link without proving the cluster secret")
             return
         }
@@ -198,7 +201,7 @@ final class OutboundPeer {
             backoffMilliseconds = 0
             reportedUnreachable = false
             transport.logger.info("peer link up", metadata: ["peer": "\(id)", "address": "\(endpoint)"])
-            transport.runtime.requestFlush()
+            transport.requestFlush()
         case .accepted(let node)?:
             failed("\(endpoint) answered as \(node), not \(id)")
         case .refused(let reason, let message)?:
@@ -210,7 +213,7 @@ final class OutboundPeer {
 
     /// The listener's challenge: check its proof, then prove the secret in turn.
     private func respond(to challenge: PeerChallenge) {
-        guard let secret = transport.runtime.settings.clusterSecret, !listenerProved else {
+        guard let secret = transport.settings.clusterSecret, !listenerProved else {
             failed("\(endpoint) sent a peer challenge, but this node has no cluster secret (set cluster-secret-file)")
             return
         }
@@ -222,7 +225,7 @@ final class OutboundPeer {
                 challenge.proof, side: .listener, cluster: cluster, dialer: dialer, listener: id.rawValue,
                 dialerNonce: nonce, listenerNonce: challenge.nonce)
         else {
-            transport.runtime.metrics.peerProofsRefused.increment()
+            transport.metrics.peerProofsRefused.increment()
             failed("\(endpoint) did not prove the cluster secret; is it node \(id) of this cluster?")
             return
         }

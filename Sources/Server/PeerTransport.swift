@@ -12,11 +12,28 @@ import Wire
 ///
 /// Loop thread only.
 final class PeerTransport {
+    /// What the transport hands to its node; the runtime wires each to a `Node` call. None is ever called
+    /// from inside the node's own call (a report that arises while the node sends waits for the flush).
+    struct Events {
+        /// A Raft message from an authenticated member, with the incarnation its link announced.
+        var onPeerMessage: (Message, _ incarnation: UInt64) -> Void
+        /// A member's wall clock, read when its batch left, for the skew the node tracks.
+        var onPeerClock: (NodeID, _ wallMilliseconds: UInt64) -> Void
+        /// Messages for this peer could not be sent (no link, or no address): Raft slows down for it.
+        var onUnreachable: (NodeID) -> Void
+        /// A snapshot stream to this peer ended: every chunk written, or abandoned.
+        var onSnapshotSent: (NodeID, SnapshotStatus) -> Void
+        /// Accepting failed for want of descriptors; true when a waiting connection was closed to make room.
+        var onAcceptError: (UVError) -> Bool
+    }
+
     let loop: EventLoop
     let selfID: NodeID
     let clusterID: UInt64
     let logger: Logger
-    unowned let runtime: NodeRuntime
+    let settings: ServerSettings
+    let metrics: ServerMetrics
+    let events: Events
     var listener: TCPListener?
     var outbound: [NodeID: OutboundPeer] = [:]
     var inbound: [Int: InboundPeer] = [:]
@@ -24,27 +41,32 @@ final class PeerTransport {
     var nextTransfer: UInt64 = 1
     var closing = false
     /// This node's incarnation, announced on every link it opens.
-    var incarnation: UInt64 { runtime.settings.incarnation }
+    var incarnation: UInt64 { settings.incarnation }
     /// Reports for the node that arose while the node itself was sending (inside its flush): delivered once
-    /// the flush is over, so the node is never re-entered.
-    private var deferred: [(Node<LoopEnvironment>) -> Void] = []
+    /// the transport's own flush is over, so the node is never re-entered.
+    private var deferred: [() -> Void] = []
+    /// Sends what was queued in this loop iteration, once its callbacks (and the node's flush) are over.
+    private lazy var flushHook = loop.beforeWaiting { [weak self] in self?.flushOutbound() }
 
     /// Limits of peer connections: frames up to the peer wire's, a deep write queue (snapshot chunks are
     /// 1 MiB), and reading never paused by a full write queue (the link is two-way).
     static let limits = ConnectionLimits(
         maxFrameBytes: PeerWireLimits.default.framePayloadByteCountMax + 1_024, writeQueueBytesMax: 32 << 20,
         writeQueueLowWaterBytes: 8 << 20, pausesReadingWhenWriteQueueFull: false)
-    unowned let gate: ConnectionGate
+    let gate: ConnectionGate
 
     init(
-        loop: EventLoop, selfID: NodeID, clusterID: UInt64, logger: Logger, runtime: NodeRuntime, gate: ConnectionGate
+        loop: EventLoop, settings: ServerSettings, logger: Logger, metrics: ServerMetrics, gate: ConnectionGate,
+        events: Events
     ) {
         self.gate = gate
         self.loop = loop
-        self.selfID = selfID
-        self.clusterID = clusterID
+        self.selfID = NodeID(settings.nodeID)
+        self.clusterID = settings.clusterID
+        self.settings = settings
         self.logger = logger
-        self.runtime = runtime
+        self.metrics = metrics
+        self.events = events
     }
 
     /// Listens on the peer port.
@@ -52,14 +74,14 @@ final class PeerTransport {
         let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits, tls: tls) {
             [unowned self] connection in self.accepted(connection)
         }
-        listener.onAcceptError = { [unowned self] error in self.runtime.acceptFailed(error) }
+        listener.onAcceptError = events.onAcceptError
         self.listener = listener
         return listener.port
     }
 
     /// Where to dial `peer`: the local route override, else the address the cluster records for it.
     func dialAddress(_ peer: NodeID) -> Endpoint? {
-        if let route = runtime.settings.peerRoutes[peer.rawValue] { return route }
+        if let route = settings.peerRoutes[peer.rawValue] { return route }
         return membership?.addresses[peer].flatMap { Endpoint(parsing: $0.peer) }
     }
 
@@ -88,10 +110,12 @@ final class PeerTransport {
     /// Queues a message for the next flush; a node without an address is unreachable.
     func enqueue(_ message: Message) {
         guard let peer = outbound[message.to] ?? makePeer(message.to) else {
-            later { $0.reportUnreachable(message.to) }
+            let unreachable = events.onUnreachable
+            later { unreachable(message.to) }
             return
         }
         peer.queue(message)
+        flushHook.request()
     }
 
     /// A node Raft addresses that the membership does not list any more (a removal in flight).
@@ -102,18 +126,22 @@ final class PeerTransport {
         return peer
     }
 
-    /// Sends everything queued since the last flush, then delivers the reports that had to wait.
+    /// Sends everything queued since the last flush, then delivers the reports that had to wait. Runs from
+    /// the transport's end-of-iteration hook, after the node's flush (whose hook was created first).
     func flushOutbound() {
         for id in outbound.keys.sorted() { outbound[id]?.flush() }
         let reports = deferred
         deferred = []
-        for report in reports { report(runtime.node) }
+        for report in reports { report() }
     }
 
-    /// Delivers `report` to the node after the current flush.
-    func later(_ report: @escaping (Node<LoopEnvironment>) -> Void) {
+    /// Asks for `flushOutbound` before the loop next waits (a link came up with messages waiting).
+    func requestFlush() { flushHook.request() }
+
+    /// Delivers `report` to the node after the transport's next flush.
+    func later(_ report: @escaping () -> Void) {
         deferred.append(report)
-        runtime.requestFlush()
+        flushHook.request()
     }
 
     /// The transport's view of each peer, for metrics: connected or not.
@@ -130,5 +158,7 @@ final class PeerTransport {
         outbound = [:]
         for peer in inbound.values { peer.connection.close() }
         inbound = [:]
+        flushHook.cancel()
+        deferred = []
     }
 }

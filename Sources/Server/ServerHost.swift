@@ -70,11 +70,13 @@ package enum ServerHost {
         let outcome = ExitSignal()
         let bundle = StartBundle(store: store, restored: restored)
         let accepted = loop.post {
-            let environment = LoopEnvironment(loop: loop, disk: disk, encoder: encoder, store: bundle.store)
-            let runtime = NodeRuntime(
-                settings: settings, loop: loop, environment: environment, logger: logger, finished: outcome.finish)
+            let environment = LoopEnvironment(
+                loop: loop, disk: disk, encoder: encoder, store: bundle.store, logger: logger)
             do {
-                try runtime.start(restored: bundle.restored, seed: UInt64.random(in: 1...UInt64.max))
+                let runtime = try NodeRuntime(
+                    settings: settings, loop: loop, environment: environment, logger: logger,
+                    restored: bundle.restored, seed: UInt64.random(in: 1...UInt64.max), finished: outcome.finish)
+                try runtime.start()
                 outcome.keep(LoopBound(runtime, loop: loop))
             } catch let error as StartupError {
                 logger.critical("padlockd cannot start", metadata: ["reason": "\(error.message)"])

@@ -113,6 +113,7 @@ final class PeerFuzzRun {
         }
         report.restarts += 1
         host.pendingWrites = []
+        host.pendingEncodings = []
         node = nil
         start()
     }
@@ -166,6 +167,9 @@ final class PeerFuzzRun {
             let (write, completion) = host.pendingWrites.removeFirst()
             completion(Result { try write.perform(on: store) })
         }
+        let encodings = host.pendingEncodings
+        host.pendingEncodings = []
+        for (work, completion) in encodings { completion(work()) }
     }
 
     func observeClock() {

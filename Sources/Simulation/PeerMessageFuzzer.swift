@@ -75,6 +75,11 @@ final class FuzzHost: NodeEnvironment {
     func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void) {
         pendingWrites.append((write, completion))
     }
+    /// Encodings wait for `completeWrites`, like writes: completions never come inside the call.
+    var pendingEncodings: [(work: @Sendable () -> [UInt8], completion: ([UInt8]) -> Void)] = []
+    func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
+        pendingEncodings.append((work, completion))
+    }
     func scheduleFlush() { flushRequested = true }
     func nodeStopped(_ failure: NodeFailure) { stopped = failure }
     func membershipChanged(_ membership: Membership) {}

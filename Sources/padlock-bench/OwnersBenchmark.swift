@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoreMetrics
 import Foundation
+import Logging
 import PadlockClient
 import Synchronization
 
@@ -39,8 +40,12 @@ struct OwnersBenchmark: AsyncParsableCommand {
             configuration.maximumConcurrentSessions = owners
             configuration.maximumSessionsPerOwner = 1
             configuration.maximumWaitingCalls = max(owners, 10_000)
+            // PADLOCK_LOG_LEVEL=debug shows the client's renewals and retries.
+            var logger = Logger(label: "padlock-bench.owners")
+            logger.logLevel = ProcessInfo.processInfo.environment["PADLOCK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
             let client = try await PadlockClient(
-                endpoints: cluster.endpoints, owner: "owners@padlock-bench", configuration: configuration)
+                endpoints: cluster.endpoints, owner: "owners@padlock-bench", configuration: configuration,
+                logger: logger)
             do {
                 try await measure(cluster, client: client, counter: counter)
                 await client.close()

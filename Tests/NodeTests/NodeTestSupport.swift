@@ -37,12 +37,13 @@ final class ManualEnvironment: NodeEnvironment {
     func peerRefused(_ peer: NodeID, _ refusal: IdentityRefusal) { refusals.append(refusal) }
     var lostAcknowledgements: [LostAcknowledgement] = []
     func lostAcknowledgements(_ lost: LostAcknowledgement) { lostAcknowledgements.append(lost) }
-    /// When set, `encode` keeps its work until `completeEncodings`, as a thread of its own would.
+    /// When set, `encode` keeps its work until `completeEncodings`, as a slow thread of its own would;
+    /// otherwise `settle` completes it (never `encode` itself: completions come after the call returned).
     var defersEncoding = false
     var pendingEncodings: [(work: @Sendable () -> [UInt8], completion: ([UInt8]) -> Void)] = []
 
     func encode(_ work: @escaping @Sendable () -> [UInt8], completion: @escaping ([UInt8]) -> Void) {
-        if defersEncoding { pendingEncodings.append((work, completion)) } else { completion(work()) }
+        pendingEncodings.append((work, completion))
     }
 
     /// Runs every deferred encoding and hands its bytes back, in order.
@@ -69,15 +70,18 @@ final class ManualEnvironment: NodeEnvironment {
 }
 
 extension ManualEnvironment {
-    /// Flushes `node` whenever it asked to be, and completes its writes, until it has nothing left to do.
+    /// Flushes `node` whenever it asked to be, and completes its writes (and, unless `defersEncoding`, its
+    /// encodings), until it has nothing left to do.
     func settle(_ node: Node<ManualEnvironment>) {
         for _ in 0..<100 {
             if flushRequested {
                 flushRequested = false
                 node.flush()
             }
-            if pendingWrites.isEmpty && !flushRequested { return }
+            let encodings = defersEncoding ? 0 : pendingEncodings.count
+            if pendingWrites.isEmpty && !flushRequested && encodings == 0 { return }
             completeWrites()
+            if !defersEncoding { completeEncodings() }
         }
     }
 }

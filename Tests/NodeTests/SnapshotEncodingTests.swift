@@ -87,4 +87,22 @@ import Wire
         #expect(cluster.node.counters.snapshotsDropped == 1)
         #expect(isGranted(acquire(cluster, session, sequence + 1, "acme/deals/after")))
     }
+
+    @Test("An encoding is handed back after the call that asked for it returned, and the snapshot is then taken")
+    func encodingCompletesAfterTheCall() throws {
+        // The environment queues every encoding (NodeEnvironment: never complete inside the call); the node
+        // checks it, and would stop the test with a precondition if a completion came inside `encode`.
+        let environment = ManualEnvironment()
+        let cluster = try SingleNodeCluster(environment: environment, snapshotEntryThreshold: 20)
+        cluster.elect()
+        let session = try cluster.openSession()
+        var sequence: UInt64 = 0
+        while cluster.node.counters.snapshots == 0 && sequence < 40 {
+            sequence += 1
+            #expect(isGranted(acquire(cluster, session, sequence, "acme/contacts/\(sequence)")))
+        }
+        #expect(cluster.node.counters.snapshots == 1, "settling hands the encoding back, and the node compacts")
+        #expect(environment.pendingEncodings.isEmpty)
+        #expect(try environment.store.loadSnapshot() != nil)
+    }
 }

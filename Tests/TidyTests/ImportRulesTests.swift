@@ -22,7 +22,8 @@ private let allowedImports: [String: Set<String>] = [
     "PadlockSecurity": ["Wire", "PadlockTypes", "Crypto", "Glibc"],
     "Server": [
         "Node", "EventLoop", "PeerWire", "Wire", "Storage", "Raft", "LockTable", "PadlockTypes", "PadlockConfig",
-        "AdminHTTP", "PadlockSecurity", "Logging", "Prometheus", "Glibc", "Foundation", "Synchronization",
+        "AdminHTTP", "PadlockSecurity", "Logging", "Prometheus", "DequeModule", "Glibc", "Foundation",
+        "Synchronization",
     ],
     "PadlockClient": [
         "Wire", "EventLoop", "PadlockTypes", "Logging", "Metrics", "ServiceLifecycle", "Tracing", "Glibc", "Foundation",
@@ -41,7 +42,7 @@ private let allowedImports: [String: Set<String>] = [
     ],
     "padlock-bench": [
         "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire", "Histogram", "Glibc",
-        "Foundation", "CoreMetrics", "Synchronization",
+        "Foundation", "CoreMetrics", "Synchronization", "Logging",
     ],
     "padlock-fuzz": ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Simulation", "Glibc", "Foundation"],
     "storage-crash-child": ["Storage", "Glibc", "Foundation"],

@@ -20,11 +20,7 @@ let tryBangModules: Set<String> = ["padlock-bench", "padlock-fuzz", "padlock-cha
 
 /// Call sites that drop a mailbox `post`'s answer, each with the reason it is still there. Each entry is a
 /// known defect with a fix under way, not a permission: remove the entry with the fix.
-let ignoredPostExceptions: [String: String] = [
-    "Server/NodeRuntime.swift":
-        "flushPosted stays set when the mailbox is full, so the node stops flushing (issue 20, item 2)",
-    "PadlockClient/ClientHandle.swift": "a cancellation is lost when the client's mailbox is full (issue 20, item 2)",
-]
+let ignoredPostExceptions: [String: String] = [:]
 
 /// One finding of a rule: where, and what.
 struct Finding: CustomStringConvertible {
