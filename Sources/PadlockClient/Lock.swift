@@ -30,7 +30,7 @@ public final class Lock: Sendable, CustomStringConvertible {
     /// The lock's state now, computed on the client's monotonic clock; never waits for the cluster.
     public var state: LeaseState {
         if let final = watchers.withLock({ $0.final }) { return final }
-        return lease.state(at: .now)
+        return lease.currentState
     }
 
     /// A new stream of the lock's states: the current state first, then each change (`.safe` ⇄ `.atRisk`,
@@ -40,7 +40,7 @@ public final class Lock: Sendable, CustomStringConvertible {
         let registered = watchers.withLock { watchers -> Int? in
             guard watchers.final == nil else { return nil }
             // Yielding under the lock keeps the first state ahead of any change `publish` sends.
-            let current = lease.state(at: .now)
+            let current = lease.currentState
             watchers.nextID += 1
             watchers.entries[watchers.nextID] = (continuation, current)
             continuation.yield(current)
@@ -85,7 +85,7 @@ public final class Lock: Sendable, CustomStringConvertible {
 
     /// Tells every stream the current state, if it changed. Called by the client's loop on lease transitions.
     func publish() {
-        let now = lease.state(at: .now)
+        let now = lease.currentState
         let changed = watchers.withLock { watchers -> [AsyncStream<LeaseState>.Continuation] in
             guard watchers.final == nil else { return [] }
             var changed: [AsyncStream<LeaseState>.Continuation] = []
@@ -131,20 +131,42 @@ public final class Lock: Sendable, CustomStringConvertible {
 final class SessionLease: Sendable {
     private let clock = Mutex<(deadline: ContinuousClock.Instant, atRiskWindow: Duration, ended: Bool)>(
         (.now, .zero, false))
+    /// The client environment's clock, readable from any thread.
+    let now: @Sendable () -> ContinuousClock.Instant
+    /// The injected `leaseIgnoresMargin` bug: how far past the deadline `.safe` is still reported (zero: none).
+    private let bugSlack: Duration
 
-    /// Starts a lease valid until `deadline`.
-    init(deadline: ContinuousClock.Instant, atRiskWindow: Duration) {
+    /// Starts a lease valid until `deadline`. `ignoresMargin` (the simulator's injected bug) reports `.safe`
+    /// until `margin` past the deadline.
+    init(
+        deadline: ContinuousClock.Instant, atRiskWindow: Duration, clock now: @escaping @Sendable () -> ContinuousClock.Instant,
+        ignoresMargin: Bool = false, margin: Duration = .zero
+    ) {
+        self.now = now
+        bugSlack = ignoresMargin ? margin + atRiskWindow : .zero
         clock.withLock { $0 = (deadline, atRiskWindow, false) }
     }
 
     /// The conservative deadline.
     var deadline: ContinuousClock.Instant { clock.withLock { $0.deadline } }
 
+    /// The state now, on the environment's clock.
+    var currentState: LeaseState { state(at: now()) }
+
     /// The state at `now`: lost once the deadline passed or the lease ended, at risk within the window.
     func state(at now: ContinuousClock.Instant) -> LeaseState {
         let (deadline, window, ended) = clock.withLock { $0 }
-        if ended || now >= deadline { return .lost }
+        if ended { return .lost }
+        if bugSlack > .zero { return now >= deadline + bugSlack ? .lost : .safe }
+        if now >= deadline { return .lost }
         return now >= deadline - window ? .atRisk : .safe
+    }
+
+    /// When the state after `state` begins: the at-risk window's start, then the deadline.
+    func nextChange(after state: LeaseState) -> ContinuousClock.Instant {
+        let (deadline, window, _) = clock.withLock { $0 }
+        if bugSlack > .zero { return deadline + bugSlack }
+        return state == .safe ? deadline - window : deadline
     }
 
     /// Moves the deadline to `deadline` if that is later and the lease has not lapsed; a renewal acknowledged
@@ -153,7 +175,7 @@ final class SessionLease: Sendable {
     @discardableResult
     func extend(to deadline: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Bool {
         clock.withLock { state in
-            guard !state.ended, now < state.deadline else {
+            guard !state.ended, now < state.deadline + bugSlack else {
                 state.ended = true
                 return false
             }

@@ -60,8 +60,9 @@ public final class PadlockClient: Sendable {
         do {
             bound = try await loop.submit {
                 LoopBound(
-                    ClientCore(loop: loop, endpoints: addresses, owner: owner, handshake: handshake,
-                               configuration: configuration, tls: tls, logger: logger), loop: loop)
+                    ClientCore(
+                        environment: LoopClientEnvironment(loop: loop, tls: tls), endpoints: addresses, owner: owner,
+                        handshake: handshake, configuration: configuration, logger: logger), loop: loop)
             }
         } catch {
             loop.stop()

@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 extension ClientCore {
@@ -36,7 +35,7 @@ extension ClientCore {
             completion()
         }
         guard pending > 0 else { return finish() }
-        let deadline = loop.now + configuration.closeDeadline
+        let deadline = environment.now + configuration.closeDeadline
         for session in open {
             closeSession(session, deadline: deadline) { _ in
                 pending -= 1
@@ -89,7 +88,7 @@ extension ClientCore {
 
     /// Closes one session with `closeSession`, which releases its locks cleanly; `done` says whether the
     /// cluster confirmed it (otherwise its locks are lost and it expires on its own).
-    func closeSession(_ session: PoolSession, deadline: Ticks, done: @escaping (Bool) -> Void) {
+    func closeSession(_ session: PoolSession, deadline: ContinuousClock.Instant, done: @escaping (Bool) -> Void) {
         session.stopTimers()
         let waiting = session.dedicatedWaiters
         session.dedicatedWaiters = []

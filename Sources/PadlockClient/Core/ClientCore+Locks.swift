@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 /// The arguments of an acquire, validated by the public API.
@@ -16,18 +15,18 @@ extension ClientCore {
     /// and of each attempt's timeout, since the cluster answers it only when it is granted or times out.
     func acquire(_ spec: AcquireSpec, ticket: CallTicket, completion: @escaping (Result<Lock, PadlockError>) -> Void) {
         guard admit(ticket, completion) else { return }
-        let started = ContinuousClock.now
+        let started = environment.now
         let deadline = callDeadline(extra: .milliseconds(Int64(spec.waitMilliseconds)))
         startAcquire(spec, ticket: ticket, deadline: deadline) { [weak self] result in
             guard let self else { return }
             let outcome = (try? result.get()).map { _ in "ok" } ?? (result.failure?.code.name ?? "error")
-            self.metrics.acquired(after: .now - started, outcome: outcome)
+            self.metrics.acquired(after: self.environment.now - started, outcome: outcome)
             self.complete(ticket, "acquire", result, completion)
         }
     }
 
     private func startAcquire(
-        _ spec: AcquireSpec, ticket: CallTicket, deadline: Ticks, done: @escaping (Result<Lock, PadlockError>) -> Void
+        _ spec: AcquireSpec, ticket: CallTicket, deadline: ContinuousClock.Instant, done: @escaping (Result<Lock, PadlockError>) -> Void
     ) {
         let acquisition = Acquisition(key: spec.key, mode: spec.mode, waitMilliseconds: spec.waitMilliseconds, note: spec.note)
         let call = MutationCall(
@@ -43,7 +42,7 @@ extension ClientCore {
     }
 
     private func acquireEnded(
-        _ outcome: MutationOutcome, spec: AcquireSpec, ticket: CallTicket, deadline: Ticks,
+        _ outcome: MutationOutcome, spec: AcquireSpec, ticket: CallTicket, deadline: ContinuousClock.Instant,
         done: @escaping (Result<Lock, PadlockError>) -> Void
     ) {
         switch outcome {
@@ -107,10 +106,10 @@ extension ClientCore {
     }
 
     private func retryAcquire(
-        _ spec: AcquireSpec, ticket: CallTicket, deadline: Ticks, done: @escaping (Result<Lock, PadlockError>) -> Void,
+        _ spec: AcquireSpec, ticket: CallTicket, deadline: ContinuousClock.Instant, done: @escaping (Result<Lock, PadlockError>) -> Void,
         _ why: String
     ) {
-        guard loop.now < deadline, !isClosing else {
+        guard environment.now < deadline, !isClosing else {
             return done(.failure(.unavailable("could not acquire \(spec.key) before the deadline: \(why)")))
         }
         metrics.retry("acquire")
@@ -140,7 +139,7 @@ extension ClientCore {
     /// Sends a release of `lock` through `session` once it is free; `reply` is nil for a background release.
     @discardableResult
     func startRelease(
-        _ lock: Lock, on session: PoolSession, deadline: Ticks, trace: TraceContext? = nil,
+        _ lock: Lock, on session: PoolSession, deadline: ContinuousClock.Instant, trace: TraceContext? = nil,
         reply: ((Result<Void, PadlockError>) -> Void)?
     ) -> MutationCall {
         let call = MutationCall(
@@ -165,7 +164,7 @@ extension ClientCore {
             if let session {
                 settleRelease(session, lock, pending: may ? id : nil, round: 1)
             } else if let owner = sessionsByID[lock.holder.session], reply != nil {
-                startRelease(lock, on: owner, deadline: loop.now + (owner.timings?.ttl ?? .seconds(15)), reply: nil)
+                startRelease(lock, on: owner, deadline: environment.now + (owner.timings?.ttl ?? .seconds(15)), reply: nil)
             }
             if may, let id {
                 reply?(.failure(.outcomeUnknown(id, "the release of \(lock.key)")))

@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 // The session pool (rule 4): sessions are opened lazily up to `maximumConcurrentSessions`; each carries at
@@ -26,7 +25,7 @@ extension ClientCore {
             sessionWaiters.append(call)
             openSessionsIfNeeded()
         }
-        call.waitTimer = loop.schedule(after: call.deadline - loop.now) { [weak self, weak call] in
+        call.waitTimer = environment.schedule(after: call.deadline - environment.now) { [weak self, weak call] in
             guard let self, let call, call.phase == .waitingForSession else { return }
             self.removeWaiter(call)
             let busy = self.sessions.filter(\.isBusy).count
@@ -78,6 +77,10 @@ extension ClientCore {
             call.build(id), kind: .mutating, label: call.label, deadline: call.deadline,
             attemptTimeout: call.attemptTimeout, transport: transport)
         exchange.trace = call.trace
+        if environment.injectedBugs.freshSequenceOnRetry {
+            // The injected bug: each retry is numbered anew, so the cluster cannot tell it is the same request.
+            exchange.renumber = { [weak session] in session.map { call.build($0.nextRequestID()) } ?? call.build(id) }
+        }
         call.exchange = exchange
         // The exchange holds the call until it finishes; `finish` drops the exchange again.
         exchange.start { outcome in
@@ -164,7 +167,7 @@ extension ClientCore {
         guard let session = sessions.first(where: { $0.owner != owner && $0.isIdle }) else { return false }
         sessions.remove(session)
         metrics.sessionEvicted()
-        closeSession(session, deadline: loop.now + configuration.closeDeadline) { _ in }
+        closeSession(session, deadline: environment.now + configuration.closeDeadline) { _ in }
         return true
     }
 

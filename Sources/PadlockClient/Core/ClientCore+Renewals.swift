@@ -1,5 +1,4 @@
 import Wire
-import EventLoop
 
 // Renewals in batches (issue 19): when one session's renewal falls due, every open session whose renewal
 // falls due within half a renewal interval goes in the same request, so a client renews all its sessions with
@@ -37,7 +36,7 @@ extension ClientCore {
     /// `WireLimits.renewalBatchCountMax` sessions.
     func renewDue(_ trigger: PoolSession) {
         guard trigger.state == .open, trigger.renewal == nil, let timings = trigger.timings else { return }
-        let horizon = ContinuousClock.now + timings.renewalInterval / 2
+        let horizon = environment.now + timings.renewalInterval / 2
         var due = [trigger]
         for session in sessions where session !== trigger && session.state == .open && session.renewal == nil {
             guard let at = session.renewalDue, at <= horizon else { continue }
@@ -59,7 +58,7 @@ extension ClientCore {
         var remaining = Duration.zero
         var attemptTimeout = configuration.attemptTimeout
         var halfInterval = Duration.seconds(3600)
-        let now = ContinuousClock.now
+        let now = environment.now
         for session in batch {
             guard session.id != nil, let lease = session.lease, let timings = session.timings else { continue }
             session.renewalTimer?.cancel()
@@ -85,7 +84,7 @@ extension ClientCore {
         if ids.count > 1 { attemptTimeout = max(attemptTimeout, halfInterval) }
         let exchange = Exchange(
             operation, kind: .read, label: ids.count == 1 ? "renewSession" : "renewSessions",
-            deadline: loop.now + remaining, attemptTimeout: attemptTimeout, transport: transport)
+            deadline: environment.now + remaining, attemptTimeout: attemptTimeout, transport: transport)
         renewal.exchange = exchange
         metrics.renewalRequest()
         exchange.start { [weak self] outcome in
@@ -115,7 +114,7 @@ extension ClientCore {
             for session in members where session.state == .open {
                 metrics.renewal("failed")
                 logger.warning("renewal refused", metadata: ["session": "\(session.id.map { "\($0)" } ?? "?")", "error": "\(error)"])
-                scheduleRenewal(session, at: .now + configuration.backoffCap)
+                scheduleRenewal(session, at: environment.now + configuration.backoffCap)
             }
         case .gaveUp:
             for session in members where session.state == .open {
@@ -135,7 +134,7 @@ extension ClientCore {
         switch answer {
         case .success:
             metrics.renewal("renewed")
-            if lease.extend(to: sentAt + timings.validity, now: .now) {
+            if lease.extend(to: sentAt + timings.validity, now: environment.now) {
                 scheduleRenewal(session, at: sentAt + timings.renewalInterval)
             }
             updateLeaseState(session)
@@ -145,7 +144,7 @@ extension ClientCore {
         case .failure(let other):
             metrics.renewal("failed")
             logger.warning("renewal refused", metadata: ["session": "\(id)", "answer": "\(other)"])
-            scheduleRenewal(session, at: .now + configuration.backoffCap)
+            scheduleRenewal(session, at: environment.now + configuration.backoffCap)
         }
     }
 }

@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 // Opening, renewing and losing sessions, and the lease states their locks report (rule 5).
@@ -7,7 +6,7 @@ extension ClientCore {
     /// Opens one session for `owner`: `openSession` with a random nonce, retried with the same nonce until
     /// answered.
     func openSession(owner: String) {
-        let session = PoolSession(nonce: UInt64.random(in: 1...UInt64.max, using: &random), owner: owner)
+        let session = PoolSession(nonce: environment.random(in: 1...UInt64.max), owner: owner)
         sessions.append(session)
         let ttl = configuration.sessionTTL.wholeMilliseconds
         let exchange = Exchange(
@@ -45,7 +44,9 @@ extension ClientCore {
         // The lease runs from the send time of the open's FIRST attempt: whichever attempt the cluster applied,
         // its countdown started after that.
         let timings = configuration.leaseTimings(grantedTTL: .milliseconds(Int64(min(grant.ttlMilliseconds, 1 << 40))))
-        let lease = SessionLease(deadline: firstSentAt + timings.validity, atRiskWindow: timings.atRiskWindow)
+        let lease = SessionLease(
+            deadline: firstSentAt + timings.validity, atRiskWindow: timings.atRiskWindow, clock: environment.clock,
+            ignoresMargin: environment.injectedBugs.leaseIgnoresMargin, margin: timings.ttl - timings.validity)
         session.id = grant.session
         session.timings = timings
         session.lease = lease
@@ -54,7 +55,7 @@ extension ClientCore {
         sessionsByID[grant.session] = session
         metrics.sessionsOpen(sessionsByID.count)
         logger.debug("session opened", metadata: ["session": "\(grant.session)", "ttl": "\(timings.ttl)"])
-        guard lease.state(at: .now) != .lost else {
+        guard lease.state(at: environment.now) != .lost else {
             return markLost(session, reason: "it was acknowledged only after its lease had lapsed")
         }
         scheduleRenewal(session, at: firstSentAt + timings.renewalInterval)
@@ -78,7 +79,7 @@ extension ClientCore {
     func scheduleRenewal(_ session: PoolSession, at instant: ContinuousClock.Instant) {
         session.renewalTimer?.cancel()
         session.renewalDue = instant
-        session.renewalTimer = loop.schedule(after: instant - .now) { [weak self, weak session] in
+        session.renewalTimer = environment.schedule(after: instant - environment.now) { [weak self, weak session] in
             guard let self, let session else { return }
             session.renewalTimer = nil
             self.renewDue(session)
@@ -89,10 +90,10 @@ extension ClientCore {
     /// `.atRisk` when the deadline is within the window, `.lost` when it passes. Computed locally, never
     /// waiting for the cluster.
     func updateLeaseState(_ session: PoolSession) {
-        guard session.state == .open, let lease = session.lease, let timings = session.timings else { return }
+        guard session.state == .open, let lease = session.lease else { return }
         session.stateTimer?.cancel()
         session.stateTimer = nil
-        let now = ContinuousClock.now
+        let now = environment.now
         let state = lease.state(at: now)
         if state == .lost { return markLost(session, reason: "no renewal was acknowledged before its deadline") }
         if state != session.publishedState {
@@ -103,9 +104,9 @@ extension ClientCore {
             for lock in session.locks.values { lock.publish() }
             reportLocksAtRisk()
         }
-        let next = state == .safe ? lease.deadline - timings.atRiskWindow : lease.deadline
+        let next = lease.nextChange(after: state)
         // One millisecond late, so the timer never fires just before the transition it waits for.
-        session.stateTimer = loop.schedule(after: next - now + .milliseconds(1)) { [weak self, weak session] in
+        session.stateTimer = environment.schedule(after: next - now + .milliseconds(1)) { [weak self, weak session] in
             guard let self, let session else { return }
             session.stateTimer = nil
             self.updateLeaseState(session)

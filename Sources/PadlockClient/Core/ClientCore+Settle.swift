@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 // Settling requests whose caller gave up while they may have been applied (rule 7). The session stays busy

@@ -1,4 +1,3 @@
-import EventLoop
 import Logging
 import Wire
 
@@ -6,7 +5,7 @@ import Wire
 /// the session pool, the calls in progress and the settled fates of requests. Every public call reaches it
 /// through the loop's mailbox (`ClientHandle.perform`); nothing here is touched from another thread.
 final class ClientCore {
-    let loop: EventLoop
+    let environment: any ClientEnvironment
     let configuration: PadlockClient.Configuration
     let owner: String
     let logger: Logger
@@ -29,23 +28,22 @@ final class ClientCore {
     /// Requests being settled or still outstanding that a `resolve` waits for.
     var resolutionWaiters: [RequestID: [(Result<Resolution, PadlockError>) -> Void]] = [:]
     var isClosing = false
-    var random = SystemRandomNumberGenerator()
 
     init(
-        loop: EventLoop, endpoints: [EndpointAddress], owner: String, handshake: Handshake,
-        configuration: PadlockClient.Configuration, tls: TLSContext? = nil, logger: Logger
+        environment: any ClientEnvironment, endpoints: [EndpointAddress], owner: String, handshake: Handshake,
+        configuration: PadlockClient.Configuration, logger: Logger
     ) {
-        self.loop = loop
+        self.environment = environment
         self.configuration = configuration
         self.owner = owner
         self.logger = logger
         transport = Transport(
-            loop: loop, endpoints: endpoints, handshake: handshake, configuration: configuration, tls: tls,
+            environment: environment, endpoints: endpoints, handshake: handshake, configuration: configuration,
             logger: logger, metrics: metrics)
     }
 
     /// The deadline of a call starting now, `extra` beyond the configured one.
-    func callDeadline(extra: Duration = .zero) -> Ticks { loop.now + configuration.callDeadline + extra }
+    func callDeadline(extra: Duration = .zero) -> ContinuousClock.Instant { environment.now + configuration.callDeadline + extra }
 
     /// Registers a cancellable call; returns false (having answered `completion`) when it must not start.
     func admit<Value>(_ ticket: CallTicket, _ completion: (Result<Value, PadlockError>) -> Void) -> Bool {
@@ -135,7 +133,7 @@ final class ClientCore {
         var pending = count
         var answers: [NodeStatus] = []
         var problems: [String] = []
-        let deadline = loop.now + configuration.attemptTimeout + configuration.connectTimeout
+        let deadline = environment.now + configuration.attemptTimeout + configuration.connectTimeout
         var exchanges: [Exchange] = []
         cancellers[ticket.id] = { [weak self] in
             for exchange in exchanges { _ = exchange.cancel() }

@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 /// How an exchange may repeat its request.
@@ -40,59 +39,60 @@ struct Problem: CustomStringConvertible {
     var description: String { text + (retryAfter.map { " (retry in \(Wording.duration($0)))" } ?? "") }
 }
 
-/// One request sent until it is answered or its deadline passes: the retry, redirect and failover rules of
-/// `docs/client.md` in one place. Loop thread only.
+/// One request sent until it is answered or its deadline passes. Loop thread only.
 ///
-/// Retries: capped exponential backoff with full jitter under one overall deadline; the request is rebuilt
-/// never, so every retry of a mutating request carries the same request id (rule 3). Redirects: a `notLeader`
-/// hint is followed at once when it names another endpoint; otherwise the next endpoint is tried (rule 2).
+/// The decisions (where each attempt goes, when to retry, how it ends: the retry, redirect and failover
+/// rules of `docs/client.md`) are `ExchangeMachine`'s; this class carries out its actions with the transport
+/// and the environment's timers. The request is rebuilt never, so every retry of a mutating request carries
+/// the same request id (rule 3), unless the simulator injects `freshSequenceOnRetry`.
 final class Exchange {
     let operation: ClientOperation
-    let kind: ExchangeKind
-    let deadline: Ticks
+    let deadline: ContinuousClock.Instant
     let attemptTimeout: Duration
     /// The caller's trace context, sent with every attempt (nil without a tracer).
     var trace: TraceContext?
+    /// Renumbers the request for a retry: set only when the simulator injects `freshSequenceOnRetry`.
+    var renumber: (() -> ClientOperation)?
     private let transport: Transport
-    private let pinned: Int?
     private let label: String
+    private var machine: ExchangeMachine
     private var completion: ((ExchangeOutcome) -> Void)?
     private var attempt: Attempt?
-    private var attemptTimer: LoopTimer?
-    private var retryTimer: LoopTimer?
-    private var deadlineTimer: LoopTimer?
-    private var endpoint = 0
-    private var retries = 0
-    private var quickRedirects = 0
-    private var refusals: [Int: PadlockError] = [:]
-    private(set) var mayHaveApplied = false
-    private(set) var firstSentAt: ContinuousClock.Instant?
+    private var attemptTarget = 0
+    private var attemptsMade = 0
+    private var attemptTimer: (any ClientTimer)?
+    private var retryTimer: (any ClientTimer)?
+    private var deadlineTimer: (any ClientTimer)?
+
+    var kind: ExchangeKind { machine.kind }
+    var mayHaveApplied: Bool { machine.mayHaveApplied }
+    var firstSentAt: ContinuousClock.Instant? { machine.firstSentAt }
     /// The last thing that went wrong so far (a retry may still succeed).
-    private(set) var problem = Problem("no endpoint answered")
+    var problem: Problem { machine.problem }
 
     /// Makes an exchange; `pinned` sends every attempt to that one endpoint (status of each node), without
     /// following redirects.
     init(
-        _ operation: ClientOperation, kind: ExchangeKind, label: String, deadline: Ticks, attemptTimeout: Duration,
-        transport: Transport, pinned: Int? = nil
+        _ operation: ClientOperation, kind: ExchangeKind, label: String, deadline: ContinuousClock.Instant,
+        attemptTimeout: Duration, transport: Transport, pinned: Int? = nil
     ) {
         self.operation = operation
-        self.kind = kind
         self.label = label
         self.deadline = deadline
         self.attemptTimeout = attemptTimeout
         self.transport = transport
-        self.pinned = pinned
+        machine = ExchangeMachine(
+            kind: kind, pinned: pinned, answersNameLeader: operation != .status,
+            backoffBase: transport.configuration.backoffBase, backoffCap: transport.configuration.backoffCap)
     }
 
     /// Sends the first attempt; `completion` runs once, unless the exchange is cancelled first.
     func start(_ completion: @escaping (ExchangeOutcome) -> Void) {
         self.completion = completion
-        let loop = transport.loop
-        endpoint = pinned ?? transport.startingEndpoint()
+        let environment = transport.environment
         // The deadline timer holds the exchange: it lives until it finishes or is cancelled, which cancels the timer.
-        deadlineTimer = loop.schedule(after: deadline - loop.now) { self.expire() }
-        send()
+        deadlineTimer = environment.schedule(after: deadline - environment.now) { self.expire() }
+        perform(machine.start(at: transport.startingEndpoint(), endpoints: transport.endpoints))
     }
 
     /// Stops the exchange without an outcome; returns whether its request may have been applied.
@@ -100,30 +100,46 @@ final class Exchange {
         let pendingSent = withdrawAttempt()
         stopTimers()
         completion = nil
-        return mayHaveApplied || (pendingSent && kind != .read)
+        return machine.cancel(pendingSent: pendingSent)
     }
 
-    private func send() {
+    private func perform(_ actions: [ExchangeMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let endpoint): send(to: endpoint)
+            case .retry(let number, let minimumDelay): retry(number, minimumDelay: minimumDelay)
+            case .leaderIs(let endpoint): transport.leader = endpoint
+            case .leaderFailed(let endpoint): if transport.leader == endpoint { transport.leader = nil }
+            case .failedOver(let hint):
+                transport.metrics.failover()
+                if let hint {
+                    transport.logger.debug("following leader hint", metadata: ["operation": "\(label)", "to": "\(hint)"])
+                }
+            case .finish(let outcome): finish(outcome)
+            }
+        }
+    }
+
+    private func send(to target: Int) {
         retryTimer = nil
         guard completion != nil else { return }
-        if refusals[endpoint] != nil, let open = (0..<transport.endpoints.count).first(where: { refusals[$0] == nil }) {
-            endpoint = open
-        }
-        let target = endpoint
-        let attempt = Attempt(operation: operation, trace: trace) { [weak self] outcome in
+        attemptsMade += 1
+        let request = attemptsMade > 1 ? renumber?() ?? operation : operation
+        let attempt = Attempt(operation: request, trace: trace) { [weak self] outcome in
             self?.ended(outcome, at: target)
         }
         self.attempt = attempt
-        attemptTimer = transport.loop.schedule(after: attemptTimeout) { [weak self] in self?.attemptTimedOut() }
+        attemptTarget = target
+        attemptTimer = transport.environment.schedule(after: attemptTimeout) { [weak self] in self?.attemptTimedOut() }
         transport.submit(attempt, to: target)
     }
 
     private func attemptTimedOut() {
         attemptTimer = nil
-        let target = endpoint
+        let target = attemptTarget
         let wasSent = withdrawAttempt()
-        ended(.lost(wasSent: wasSent, reason: "no answer from \(transport.endpoints[target]) within \(attemptTimeout)"),
-              at: target)
+        let reason = "no answer from \(transport.endpoints[target]) within \(attemptTimeout)"
+        ended(.lost(wasSent: wasSent, reason: reason), at: target)
     }
 
     /// Withdraws the pending attempt, if any; returns whether it had been sent.
@@ -133,122 +149,45 @@ final class Exchange {
         attemptTimer?.cancel()
         attemptTimer = nil
         transport.withdraw(attempt)
-        if let sentAt = attempt.sentAt, firstSentAt == nil { firstSentAt = sentAt }
+        if let sentAt = attempt.sentAt { machine.attemptSent(at: sentAt) }
         return attempt.sentAt != nil
     }
 
     private func ended(_ outcome: AttemptOutcome, at target: Int) {
         let sentAt = attempt?.sentAt
-        if let sentAt, firstSentAt == nil { firstSentAt = sentAt }
         attempt = nil
         attemptTimer?.cancel()
         attemptTimer = nil
         guard completion != nil else { return }
-        switch outcome {
-        case .answered(.failure(.notLeader(let hint))):
-            // A node that loses its term answers its pending proposals `notLeader`, yet they may still commit
-            // under the next leader (Node.loseLeadership): for a mutating request this answer proves nothing.
-            if kind != .read { mayHaveApplied = true }
-            problem = Problem(
-                hint.map { "\(transport.endpoints[target]) is not the leader (it names \($0.address))" }
-                    ?? "\(transport.endpoints[target]) is not the leader and knows no leader")
-            redirect(from: target, hint: hint)
-        case .answered(.failure(.unavailable(let reason, let retryAfter))):
-            // Rule 3: the server's retry-after is a floor under the backoff (capped at a minute against nonsense).
-            let floor = Duration.milliseconds(Int64(min(retryAfter, 60_000)))
-            problem = Problem(
-                "\(transport.endpoints[target]) is unavailable: \(reason)", retryAfter: retryAfter > 0 ? floor : nil)
-            retry(minimumDelay: floor)
-        case .answered(.failure(.overloaded(let reason))):
-            problem = Problem(
-                "\(transport.endpoints[target]) is overloaded: \(reason)",
-                retryAfter: transport.backoffBound(retry: retries + 1))
-            retry(minimumDelay: .zero)
-        case .answered(let result):
-            if pinned == nil, operation != .status { transport.leader = target }
-            finish(.answered(result, sentAt: sentAt ?? .now, firstSentAt: firstSentAt ?? sentAt ?? .now))
-        case .lost(let wasSent, let reason):
-            lost(wasSent: wasSent, reason: reason, at: target)
-        case .refused(let reason, let message):
-            refused(reason, message: message, at: target)
+        var hinted: Int?
+        if case .answered(.failure(.notLeader(let hint?))) = outcome {
+            hinted = transport.endpointIndex(for: hint.address)
         }
+        perform(
+            machine.attemptEnded(
+                outcome, at: target, hinted: hinted, sentAt: sentAt, now: transport.environment.now,
+                endpoints: transport.endpoints))
     }
 
-    private func lost(wasSent: Bool, reason: String, at target: Int) {
-        problem = Problem(reason)
-        if wasSent && kind != .read { mayHaveApplied = true }
-        if wasSent && kind == .unrepeatable {
-            return finish(.gaveUp(mayHaveApplied: true, problem: problem))
-        }
-        if transport.leader == target { transport.leader = nil }
-        failover(from: target)
-        retry(minimumDelay: .zero)
-    }
-
-    private func refused(_ reason: RefusalReason, message: String, at target: Int) {
-        let address = transport.endpoints[target]
-        problem = Problem("\(address) refused the connection: \(message)")
-        let error: PadlockError
-        switch reason {
-        case .overloaded:
-            problem.retryAfter = transport.backoffBound(retry: retries + 1)
-            failover(from: target)
-            return retry(minimumDelay: .zero)
-        case .badCredentials:
-            error = PadlockError(.permissionDenied, "\(address) refused the credentials: \(message)")
-        case .versionMismatch, .wrongCluster, .wrongRole, .notMember:
-            error = .invalid("\(address) refused the handshake (\(reason)): \(message)")
-        }
-        refusals[target] = error
-        if pinned != nil || refusals.count >= transport.endpoints.count { return finish(.refused(error)) }
-        failover(from: target)
-        send()
-    }
-
-    private func redirect(from target: Int, hint: LeaderHint?) {
-        guard pinned == nil else { return retry(minimumDelay: .zero) }
-        if let hint, let hinted = transport.endpointIndex(for: hint.address), hinted != target,
-            quickRedirects < transport.endpoints.count
-        {
-            // Following a fresh hint costs nothing; a chain of stale hints falls back to backing off.
-            quickRedirects += 1
-            transport.leader = hinted
-            endpoint = hinted
-            transport.metrics.failover()
-            transport.logger.debug("following leader hint", metadata: [
-                "operation": "\(label)", "from": "\(transport.endpoints[target])", "to": "\(hint.address)",
-            ])
-            return send()
-        }
-        if transport.leader == target { transport.leader = nil }
-        failover(from: target)
-        retry(minimumDelay: .zero)
-    }
-
-    private func failover(from target: Int) {
-        guard pinned == nil else { return }
-        endpoint = (target + 1) % transport.endpoints.count
-        transport.metrics.failover()
-    }
-
-    private func retry(minimumDelay: Duration) {
-        retries += 1
+    private func retry(_ number: Int, minimumDelay: Duration) {
         transport.metrics.retry(label)
-        let delay = max(minimumDelay, transport.backoff(retry: retries))
-        let loop = transport.loop
+        let delay = max(minimumDelay, transport.backoff(retry: number))
+        let environment = transport.environment
         transport.logger.debug("retrying", metadata: [
-            "operation": "\(label)", "retry": "\(retries)", "delay": "\(delay)", "problem": "\(problem)",
+            "operation": "\(label)", "retry": "\(number)", "delay": "\(delay)", "problem": "\(machine.problem)",
         ])
         // A retry that could not start before the deadline is not scheduled: the deadline timer ends it.
-        guard loop.now + delay < deadline else { return }
-        retryTimer = loop.schedule(after: delay) { [weak self] in self?.send() }
+        guard environment.now + delay < deadline else { return }
+        retryTimer = environment.schedule(after: delay) { [weak self] in
+            guard let self else { return }
+            self.perform(self.machine.retryDue(endpoints: self.transport.endpoints))
+        }
     }
 
     private func expire() {
         deadlineTimer = nil
         let pendingSent = withdrawAttempt()
-        if pendingSent && kind != .read { mayHaveApplied = true }
-        finish(.gaveUp(mayHaveApplied: mayHaveApplied, problem: problem))
+        perform(machine.deadlinePassed(pendingSent: pendingSent))
     }
 
     private func finish(_ outcome: ExchangeOutcome) {

@@ -1,4 +1,3 @@
-import EventLoop
 import Logging
 import Wire
 
@@ -57,11 +56,12 @@ final class Link {
 
     let address: EndpointAddress
     private(set) var state = State.connecting
-    private var connection: TCPConnection?
+    private var connection: (any ClientConnection)?
+    private var environment: (any ClientEnvironment)?
     private var inFlight: [CorrelationID: Attempt] = [:]
     private var backlog: [Attempt] = []
     private var nextCorrelation: UInt64 = 0
-    private var handshakeTimer: LoopTimer?
+    private var handshakeTimer: (any ClientTimer)?
     private var isWritable = true
     private let window: Int
     private let backlogMax: Int
@@ -77,15 +77,12 @@ final class Link {
     }
 
     /// Connects and sends the handshake; attempts submitted meanwhile wait in the backlog.
-    func open(loop: EventLoop, handshake: Handshake, timeout: Duration, tls: TLSContext? = nil) {
-        // A client pipelines and must keep reading answers while its writes queue (docs/eventloop.md).
-        let limits = ConnectionLimits(
-            maxFrameBytes: WireLimits.framePayloadByteCountMax, pausesReadingWhenWriteQueueFull: false)
-        handshakeTimer = loop.schedule(after: timeout) { [weak self] in
+    func open(environment: any ClientEnvironment, handshake: Handshake, timeout: Duration) {
+        self.environment = environment
+        handshakeTimer = environment.schedule(after: timeout) { [weak self] in
             self?.fail("no handshake answer within \(timeout)", wasConnected: true)
         }
-        loop.connect(host: address.host, port: address.port, timeout: timeout, limits: limits, tls: tls) {
-            [weak self] result in
+        environment.connect(host: address.host, port: address.port, timeout: timeout) { [weak self] result in
             guard let self else {
                 if case .success(let connection) = result { connection.abort() }
                 return
@@ -99,7 +96,7 @@ final class Link {
         }
     }
 
-    private func connected(_ connection: TCPConnection, handshake: Handshake) {
+    private func connected(_ connection: any ClientConnection, handshake: Handshake) {
         guard state == .connecting else {
             connection.abort()
             return
@@ -107,9 +104,10 @@ final class Link {
         self.connection = connection
         state = .handshaking
         connection.onFrame = { [weak self] payload in self?.received(payload) }
-        connection.onClose = { [weak self, unowned connection] closed in
+        connection.onClose = { [weak self] loss in
             guard let self else { return }
-            self.fail("connection \(closed.reason)\(self.closeHint(closed.reason, on: connection))", wasConnected: true)
+            let hint = self.state == .handshaking ? loss.handshakeHint : ""
+            self.fail("connection \(loss.reason)\(hint)", wasConnected: true)
         }
         connection.onWritable = { [weak self] in
             self?.isWritable = true
@@ -144,12 +142,12 @@ final class Link {
 
     /// Sends queued attempts while the connection is ready, writable and the window has room.
     private func pump() {
-        guard state == .ready, let connection else { return }
+        guard state == .ready, let connection, let environment else { return }
         while isWritable && inFlight.count < window && !backlog.isEmpty {
             let attempt = backlog.removeFirst()
             nextCorrelation += 1
             let correlation = CorrelationID(nextCorrelation)
-            let sentAt = ContinuousClock.now
+            let sentAt = environment.now
             let request = ClientRequest(correlation: correlation, operation: attempt.operation, trace: attempt.trace)
             switch connection.send(request.encoded()) {
             case .queued:
@@ -237,21 +235,5 @@ final class Link {
     }
 
     /// Closes the connection for good (the client is closing).
-    /// A hint for the reasons a misconfigured TLS setting produces: a TLS port hangs up on a plaintext
-    /// client's handshake (or sends an alert it reads as an absurd frame length), and a TLS client sees a
-    /// plaintext port hang up on its hello.
-    private func closeHint(_ reason: CloseReason, on connection: TCPConnection) -> String {
-        guard state == .handshaking else { return "" }
-        switch reason {
-        case .frameTooLarge, .peerClosed, .peerReset:
-            guard !connection.usesTLS else { return "" }
-            return " before answering the handshake (is the client port TLS? then set PadlockClient.Configuration.tls)"
-        case .tlsFailed:
-            return " (check PadlockClient.Configuration.tls against the server's [tls] settings)"
-        default:
-            return ""
-        }
-    }
-
     func shutDown() { fail("the client is closing", wasConnected: true) }
 }

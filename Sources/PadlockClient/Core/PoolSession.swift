@@ -1,4 +1,3 @@
-import EventLoop
 import Wire
 
 /// One session of the client's pool. Loop thread only.
@@ -44,8 +43,8 @@ final class PoolSession {
     /// When its next renewal falls due (nil while one is in flight); other sessions' renewals take it along
     /// when it falls due soon enough.
     var renewalDue: ContinuousClock.Instant?
-    var renewalTimer: LoopTimer?
-    var stateTimer: LoopTimer?
+    var renewalTimer: (any ClientTimer)?
+    var stateTimer: (any ClientTimer)?
     /// The state the session's locks were last told.
     var publishedState = LeaseState.safe
 
@@ -113,7 +112,7 @@ final class MutationCall {
     /// The owner whose session the call needs (a dedicated call's session's owner).
     let owner: String
     let dedicated: PoolSession?
-    let deadline: Ticks
+    let deadline: ContinuousClock.Instant
     let attemptTimeout: Duration
     let build: (RequestID) -> ClientOperation
     /// The caller's trace context, for the exchange that sends the request.
@@ -122,11 +121,11 @@ final class MutationCall {
     var session: PoolSession?
     var requestID: RequestID?
     var exchange: Exchange?
-    var waitTimer: LoopTimer?
+    var waitTimer: (any ClientTimer)?
     private var onOutcome: ((MutationOutcome) -> Void)?
 
     init(
-        label: String, key: LockKey?, owner: String, dedicated: PoolSession?, deadline: Ticks,
+        label: String, key: LockKey?, owner: String, dedicated: PoolSession?, deadline: ContinuousClock.Instant,
         attemptTimeout: Duration, build: @escaping (RequestID) -> ClientOperation,
         onOutcome: @escaping (MutationOutcome) -> Void
     ) {

@@ -1,4 +1,3 @@
-import EventLoop
 import Logging
 import Wire
 
@@ -8,11 +7,9 @@ final class Transport {
     /// The most endpoints the client keeps: those it was given plus those leader hints named.
     static let endpointCountMax = 32
 
-    let loop: EventLoop
+    let environment: any ClientEnvironment
     let handshake: Handshake
     let configuration: PadlockClient.Configuration
-    /// The client-side TLS context every link connects with; nil: plaintext.
-    let tls: TLSContext?
     let logger: Logger
     let metrics: ClientMetrics
     private(set) var endpoints: [EndpointAddress]
@@ -21,15 +18,13 @@ final class Transport {
     var leader: Int?
     /// Where the next exchange without a known leader starts, so that load spreads across endpoints.
     private var nextStart = 0
-    private var random = SystemRandomNumberGenerator()
     private(set) var isShutDown = false
 
     init(
-        loop: EventLoop, endpoints: [EndpointAddress], handshake: Handshake, configuration: PadlockClient.Configuration,
-        tls: TLSContext? = nil, logger: Logger, metrics: ClientMetrics
+        environment: any ClientEnvironment, endpoints: [EndpointAddress], handshake: Handshake,
+        configuration: PadlockClient.Configuration, logger: Logger, metrics: ClientMetrics
     ) {
-        self.loop = loop
-        self.tls = tls
+        self.environment = environment
         self.endpoints = endpoints
         self.handshake = handshake
         self.configuration = configuration
@@ -69,7 +64,7 @@ final class Transport {
                 guard let self, self.links[closed.address] === closed else { return }
                 self.links[closed.address] = nil
             }
-            link.open(loop: loop, handshake: handshake, timeout: configuration.connectTimeout, tls: tls)
+            link.open(environment: environment, handshake: handshake, timeout: configuration.connectTimeout)
         }
         link.submit(attempt)
     }
@@ -86,14 +81,12 @@ final class Transport {
     /// A full-jitter backoff delay for the `retry`-th retry: uniform in zero to min(cap, base × 2^retry).
     func backoff(retry: Int) -> Duration {
         let bound = backoffBound(retry: retry).wholeMilliseconds
-        return .milliseconds(Int64(UInt64.random(in: 0...max(bound, 1), using: &random)))
+        return .milliseconds(Int64(environment.random(in: 0...UInt64(max(bound, 1)))))
     }
 
     /// The largest backoff of the `retry`th retry: the base doubled per retry, up to the cap.
     func backoffBound(retry: Int) -> Duration {
-        let base = configuration.backoffBase.wholeMilliseconds
-        let cap = configuration.backoffCap.wholeMilliseconds
-        return .milliseconds(Int64(min(cap, base << UInt64(min(max(retry - 1, 0), 20)))))
+        ExchangeMachine.backoffBound(retry: retry, base: configuration.backoffBase, cap: configuration.backoffCap)
     }
 
     /// Closes every link; attempts still pending are answered `lost`.
