@@ -53,7 +53,9 @@ let package = Package(
 
         // MARK: Wire protocol.
         .target(name: "Wire", dependencies: ["PadlockTypes"]),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "PadlockTypes"]),
+        // Seeded samples, mutators and the decoder fuzzer: padlock-fuzz and the tests link it, no product does.
+        .target(name: "WireFuzzing", dependencies: ["Wire", "PadlockTypes"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "WireFuzzing", "PadlockTypes"]),
 
         // MARK: Raft consensus core (pure).
         .target(name: "Raft", dependencies: ["PadlockTypes"]),
@@ -65,13 +67,21 @@ let package = Package(
 
         // MARK: Durable storage.
         .target(name: "Storage", dependencies: ["PadlockTypes"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        // The simulated disk and the in-memory and fault-injecting log stores: the simulator and tests use them,
+        // padlockd does not.
+        .target(name: "StorageTesting", dependencies: ["Storage", "PadlockTypes"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageTesting"]),
         // Appends until killed; StorageTests SIGKILLs it and checks recovery.
         .executableTarget(name: "storage-crash-child", dependencies: ["Storage"]),
 
         // MARK: Peer wire: Raft messages as bytes (message kinds 16 and up).
         .target(name: "PeerWire", dependencies: ["Raft", "PadlockTypes", "Wire"]),
-        .testTarget(name: "PeerWireTests", dependencies: ["PeerWire", "Raft", "PadlockTypes", "Wire"]),
+        // Peer samples and the peer decoder fuzzer, outside the shipped code like WireFuzzing.
+        .target(name: "PeerWireFuzzing", dependencies: ["PeerWire", "Raft", "Wire", "WireFuzzing"]),
+        .testTarget(
+            name: "PeerWireTests",
+            dependencies: ["PeerWire", "PeerWireFuzzing", "WireFuzzing", "Raft", "PadlockTypes", "Wire"]
+        ),
 
         // MARK: Lock histories and their checkers (pure).
         .target(name: "LockHistory", dependencies: ["PadlockTypes"]),
@@ -84,14 +94,17 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"]
+            dependencies: [
+                "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes",
+            ]
         ),
 
         // MARK: The deterministic simulator running the real Node.
         .target(
             name: "Simulation",
             dependencies: [
-                "Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "LockHistory",
+                "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes",
+                "LockHistory",
             ]
         ),
         .testTarget(
@@ -101,7 +114,9 @@ let package = Package(
 
         // MARK: padlockd's configuration file (pure).
         .target(name: "PadlockConfig", dependencies: ["PadlockTypes"]),
-        .testTarget(name: "PadlockConfigTests", dependencies: ["PadlockConfig", "PadlockTypes"]),
+        // Configuration samples, mutators and the TOML/settings fuzzer, outside the shipped code.
+        .target(name: "ConfigFuzzing", dependencies: ["PadlockConfig", "PadlockTypes"]),
+        .testTarget(name: "PadlockConfigTests", dependencies: ["PadlockConfig", "ConfigFuzzing", "PadlockTypes"]),
 
         // MARK: The admin port: a small HTTP/1.1 server on the event loop.
         .target(name: "AdminHTTP", dependencies: ["EventLoop", .product(name: "Logging", package: "swift-log")]),
@@ -186,7 +201,9 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Simulation"]),
+            name: "padlock-fuzz",
+            dependencies: ["WireFuzzing", "PeerWireFuzzing", "ConfigFuzzing", "PadlockTypes", "Simulation"]
+        ),
         .executableTarget(
             name: "padlockd",
             dependencies: [
