@@ -27,6 +27,10 @@ let package = Package(
         // Each node's /metrics registry (decision 0012).
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // Short child processes with captured output in tools and tests (decision 0015).
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        // FilePath, the type Subprocess names executables with on Linux.
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -185,6 +189,8 @@ let package = Package(
                 "PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig", "LockTable", "Node", "Raft",
                 "FaultProxy", "PadlockSQLite", "PadlockSecurity", "PeerWire", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             // The documented /metrics families and the Prometheus parser's checks (MetricsTests).
             exclude: ["testdata"]

@@ -85,13 +85,13 @@ import Testing
 
     /// docs/operations.md's runbook for a node that lost its data.
     private func readd(_ node: Int, in cluster: LocalCluster) async throws {
-        let removed = try cluster.cli(["member", "remove", "\(node)"])
+        let removed = try await cluster.cli(["member", "remove", "\(node)"])
         #expect(removed.status == 0, "\(removed.errors)")
         cluster.signal(node, SIGKILL)
         #expect(cluster.waitForExit(node))
         try FileManager.default.removeItem(at: cluster.nodeDirectory(node).appendingPathComponent("data"))
         try cluster.restart(node, arguments: ["--join"])
-        let added = try cluster.cli([
+        let added = try await cluster.cli([
             "member", "add", "\(node)", "--peer", "127.0.0.1:\(cluster.peerPort(node))", "--client",
             cluster.endpoints[node - 1],
         ])
@@ -154,7 +154,7 @@ import Testing
                 health = admin(cluster, leader, "/health")
                 return health.contains("503") && health.contains("refused node \(restored)")
             }, "\(health)")
-        var status = try cluster.cli(["status"])
+        var status = try await cluster.cli(["status"])
         #expect(
             await waitUntil(seconds: 45) {
                 status = (try? cluster.cli(["status"])) ?? status
@@ -191,13 +191,13 @@ import Testing
     }
 
     @Test("An empty data directory without --bootstrap or join = true is refused with exit status 2")
-    func emptyDirectoryIsRefused() throws {
+    func emptyDirectoryIsRefused() async throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }
         cluster.signal(3, SIGTERM)
         #expect(cluster.waitForExit(3))
         try FileManager.default.removeItem(at: cluster.nodeDirectory(3).appendingPathComponent("data"))
-        let result = try runCommand(
+        let result = try await runCommand(
             Binaries.padlockd, ["--config", cluster.nodeDirectory(3).appendingPathComponent("padlockd.toml").path])
         #expect(result.status == 2, "\(result.errors)")
         #expect(result.errors.contains("node-3/data holds no data"), "\(result.errors)")

@@ -72,7 +72,7 @@ import Testing
         await client.close()
         #expect(cluster.nodeLog(1).contains("tls=clients and peers"), "node 1 did not report TLS")
 
-        let status = try cluster.cli(["status"], environment: Self.cliEnvironment(certificates))
+        let status = try await cluster.cli(["status"], environment: Self.cliEnvironment(certificates))
         #expect(status.status == 0, "padlock status over TLS: \(status.errors)")
         #expect(status.output.contains("leader"))
     }
@@ -122,14 +122,14 @@ import Testing
         #expect(missingFile?.code == .invalidArgument, "\(String(describing: missingFile))")
         #expect(missingFile?.message.contains("/nonexistent/ca.pem") == true, "\(String(describing: missingFile))")
 
-        let cliWithoutTLS = try cluster.cli(["status", "--timeout", "2s"])
+        let cliWithoutTLS = try await cluster.cli(["status", "--timeout", "2s"])
         #expect(cliWithoutTLS.status == 4, "padlock status without TLS: \(cliWithoutTLS.status) \(cliWithoutTLS.errors)")
         #expect(cluster.nodeLog(1).contains("TLS failed"), "node 1 did not log the refused handshakes")
     }
 
     @Test("padlockd refuses TLS files it cannot use with exit code 2, naming the field",
           arguments: ["key of another certificate", "missing CA bundle"])
-    func unusableTLSFilesStopPadlockd(_ mistake: String) throws {
+    func unusableTLSFilesStopPadlockd(_ mistake: String) async throws {
         let certificates = try TestCertificates.shared.get()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -157,7 +157,7 @@ import Testing
             """
         let file = directory.appendingPathComponent("padlockd.toml")
         try text.write(to: file, atomically: true, encoding: .utf8)
-        let result = try runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
+        let result = try await runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
         #expect(result.status == 2, "padlockd exited \(result.status): \(result.errors)")
         let field = wrongKey ? "`tls.key-file`" : "`tls.ca-file`"
         #expect(result.errors.contains(field), "\(result.errors)")
