@@ -53,7 +53,12 @@ let package = Package(
             name: "EventLoop",
             dependencies: ["CLibUV", "COpenSSL", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "CLibUV", "PadlockTypes"]),
+        .testTarget(
+            name: "EventLoopTests",
+            dependencies: [
+                "EventLoop", "CLibUV", "PadlockTypes", .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
 
         // MARK: Wire protocol.
         .target(name: "Wire", dependencies: ["PadlockTypes"]),
@@ -167,6 +172,9 @@ let package = Package(
                 "PadlockClient", "Wire", "EventLoop", "PadlockTypes", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                // OutsidePackageTests runs swiftc on its fixtures.
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
 

@@ -1,4 +1,5 @@
 import Foundation
+import Subprocess
 
 /// Throwaway certificates for TLS tests, made with Debian's `openssl` command in a temporary directory:
 /// CA "A" with a server certificate (SAN 127.0.0.1 and localhost) and a client certificate, and an
@@ -19,13 +20,7 @@ struct TestCertificates: Sendable {
     let otherClient: Identity
 
     /// Made once per test process; every TLS test reads the same files.
-    static let shared: Result<TestCertificates, CertificateToolError> = {
-        do throws(CertificateToolError) {
-            return .success(try make())
-        } catch {
-            return .failure(error)
-        }
-    }()
+    static let shared = Task { () async throws(CertificateToolError) -> TestCertificates in try await make() }
 
     static func make() throws(CertificateToolError) -> TestCertificates {
         let directory = NSTemporaryDirectory() + "padlock-tls-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -78,22 +73,18 @@ struct TestCertificates: Sendable {
         return identity
     }
 
-    private static func runOpenSSL(_ arguments: [String]) throws(CertificateToolError) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
+    private static func runOpenSSL(_ arguments: [String]) async throws(CertificateToolError) {
         let command = "openssl " + arguments.joined(separator: " ")
+        let finished: (succeeded: Bool, output: String)
         do {
-            try process.run()
+            let result = try await run(
+                .path("/usr/bin/openssl"), arguments: Arguments(arguments), output: .string(limit: 1 << 20),
+                error: .combinedWithOutput)
+            finished = (result.terminationStatus.isSuccess, result.standardOutput)
         } catch {
             throw CertificateToolError(command: command, output: "\(error)")
         }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CertificateToolError(command: command, output: text) }
+        guard finished.succeeded else { throw CertificateToolError(command: command, output: finished.output) }
     }
 }
 

@@ -59,7 +59,9 @@ import Testing
         #expect(audit.output.contains("forceUnlock"))
         #expect(audit.output.contains("stuck edit"))
 
-        let retaken = try await cluster.cli(["lock", "acme/contacts/42", "--owner", "bob@frontend-1", "--wait", "10s", "--", "true"])
+        let retaken = try await cluster.cli([
+            "lock", "acme/contacts/42", "--owner", "bob@frontend-1", "--wait", "10s", "--", "true",
+        ])
         #expect(retaken.status == 0, "granted once the lock-delay after the force-unlock ended: \(retaken.errors)")
     }
 

@@ -67,7 +67,7 @@ import Testing
 
     @Test("A TLS private key others can read is refused the same way")
     func readableTLSKeyIsRefused() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let (directory, _) = try scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = directory.appendingPathComponent("node.key")

@@ -28,7 +28,8 @@ import Testing
         "A live leader's /metrics parses with Prometheus's parser, counters move, and every documented family is there")
     func liveNodeMetricsParse() async throws {
         let python = try #require(
-            await Self.parserPython(), "no python3 can import prometheus_client: run `make deps` (python3-prometheus-client)")
+            await Self.parserPython(),
+            "no python3 can import prometheus_client: run `make deps` (python3-prometheus-client)")
         let cluster = try LocalCluster()
         defer { cluster.stop() }
         let client = try await cluster.client(owner: "metrics@it")

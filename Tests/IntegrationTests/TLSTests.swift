@@ -51,7 +51,7 @@ import Testing
 
     @Test("A cluster with TLS on client and peer links elects a leader and serves a client with the right certificates")
     func tlsClusterServesTheRightClient() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let section = Self.tlsSection(certificates.server, caFile: certificates.caFile)
         let cluster = try LocalCluster(
             settings: "[lock-delay]\ndefault = \"0s\"\n", nodeSettings: [1: section, 2: section, 3: section],
@@ -79,7 +79,7 @@ import Testing
 
     @Test("Clients trusting another CA, without a certificate, or without TLS are refused with a reason")
     func wrongClientsAreRefused() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let section = Self.tlsSection(certificates.server, caFile: certificates.caFile)
         let cluster = try LocalCluster(
             nodeSettings: [1: section, 2: section, 3: section], devEnvironment: Self.cliEnvironment(certificates))
@@ -130,7 +130,7 @@ import Testing
     @Test("padlockd refuses TLS files it cannot use with exit code 2, naming the field",
           arguments: ["key of another certificate", "missing CA bundle"])
     func unusableTLSFilesStopPadlockd(_ mistake: String) async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -166,7 +166,7 @@ import Testing
 
     @Test("A node whose peer certificate comes from another CA cannot join; the others keep a leader and serve")
     func nodeWithWrongPeerCertificateCannotJoin() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let good = Self.tlsSection(certificates.server, caFile: certificates.caFile)
         // Node 3 trusts both CAs, so only the others' verdict on its certificate keeps it out.
         let bundle = certificates.directory + "/both-cas.pem"

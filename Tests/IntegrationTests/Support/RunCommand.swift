@@ -19,13 +19,14 @@ struct CommandTimedOut: Error, CustomStringConvertible {
 /// Runs `executable` with `arguments` (no standard input, the test's environment plus `environment`) to
 /// completion and returns its exit status (or the signal that ended it) with everything it printed. Past
 /// `timeout` seconds the child is killed and `CommandTimedOut` thrown.
-func runCommand(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60)
-    async throws -> CommandResult
-{
+func runCommand(
+    _ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60
+) async throws -> CommandResult {
     var updates: [Environment.Key: String?] = [:]
     for (name, value) in environment { updates[Environment.Key(stringLiteral: name)] = value }
     let configuration = Configuration(
-        executable: .path(FilePath(executable.path)), arguments: Arguments(arguments), environment: .inherit.updating(updates))
+        executable: .path(FilePath(executable.path)), arguments: Arguments(arguments),
+        environment: .inherit.updating(updates))
     return try await withThrowingTaskGroup(of: CommandResult?.self) { group in
         group.addTask {
             let result = try await run(
@@ -45,7 +46,8 @@ func runCommand(_ executable: URL, _ arguments: [String], environment: [String: 
         let first = try await group.next() ?? nil
         group.cancelAll()
         guard let first else {
-            throw CommandTimedOut(command: ([executable.lastPathComponent] + arguments).joined(separator: " "), timeout: timeout)
+            let command = ([executable.lastPathComponent] + arguments).joined(separator: " ")
+            throw CommandTimedOut(command: command, timeout: timeout)
         }
         return first
     }
