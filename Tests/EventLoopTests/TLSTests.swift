@@ -272,7 +272,7 @@ struct TLSTests {
     }
 
     @Test("contexts refuse a missing file, a key that does not match, and half an identity, naming the file")
-    func contextLoadErrorsNameTheFile() throws {
+    func contextLoadErrorsNameTheFile() async throws {
         let certificates = try await TestCertificates.shared.value
         let missing = certificates.directory + "/missing.pem"
         do {

@@ -67,7 +67,7 @@ import Testing
         var status = ""
         #expect(
             await waitUntil(seconds: 45) {
-                status = (try? cluster.cli(["status"]).output) ?? ""
+                status = (try? await cluster.cli(["status"]).output) ?? ""
                 return status.contains("refused node \(wiped)")
             }, "padlock status names the refused node: \(status)")
 
@@ -75,7 +75,7 @@ import Testing
         try await readd(wiped, in: cluster)
         #expect(
             await waitUntil(seconds: 45) {
-                status = (try? cluster.cli(["status"]).output) ?? ""
+                status = (try? await cluster.cli(["status"]).output) ?? ""
                 return !status.contains("refused") && !status.contains("does not answer")
             }, "after the runbook nothing is refused: \(status)")
         #expect(await waitForRecords(cluster, nodes: [1, 2, 3]), "the new incarnation is recorded everywhere")
@@ -100,7 +100,7 @@ import Testing
         var promoted = ""
         #expect(
             await waitUntil(seconds: 45) {
-                guard let result = try? cluster.cli(["member", "promote", "\(node)"]) else { return false }
+                guard let result = try? await cluster.cli(["member", "promote", "\(node)"]) else { return false }
                 promoted = result.errors
                 return result.status == 0
             }, "\(promoted)")
@@ -157,7 +157,7 @@ import Testing
         var status = try await cluster.cli(["status"])
         #expect(
             await waitUntil(seconds: 45) {
-                status = (try? cluster.cli(["status"])) ?? status
+                status = (try? await cluster.cli(["status"])) ?? status
                 let leaderRow = status.output.split(separator: "\n").first { $0.hasPrefix("\(leader) ") } ?? ""
                 return leaderRow.contains("cannot commit") || leaderRow.contains("no leader")
             }, "\(status.output) \(status.errors)")
