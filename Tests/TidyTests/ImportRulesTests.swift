@@ -48,7 +48,7 @@ private let allowedImports: [String: Set<String>] = [
     ],
     "padlock-bench": [
         "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire", "Histogram", "Glibc",
-        "Foundation",
+        "Foundation", "CoreMetrics", "Synchronization", "Logging",
     ],
     "padlock-fuzz": [
         "WireFuzzing", "PeerWireFuzzing", "ConfigFuzzing", "PadlockTypes", "Simulation", "Glibc", "Foundation",
