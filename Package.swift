@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         // Deque for FIFO queues instead of removeFirst on arrays (decision 0014).
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // Short child processes with captured output in tools and tests (decision 0015).
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        // FilePath, the type Subprocess names executables with on Linux.
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -51,11 +55,18 @@ let package = Package(
             name: "EventLoop",
             dependencies: ["CLibUV", "COpenSSL", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "CLibUV", "PadlockTypes"]),
+        .testTarget(
+            name: "EventLoopTests",
+            dependencies: [
+                "EventLoop", "CLibUV", "PadlockTypes", .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
 
         // MARK: Wire protocol.
         .target(name: "Wire", dependencies: ["PadlockTypes"]),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "PadlockTypes"]),
+        // Seeded samples, mutators and the decoder fuzzer: padlock-fuzz and the tests link it, no product does.
+        .target(name: "WireFuzzing", dependencies: ["Wire", "PadlockTypes"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "WireFuzzing", "PadlockTypes"]),
 
         // MARK: Raft consensus core (pure).
         .target(name: "Raft", dependencies: ["PadlockTypes"]),
@@ -67,13 +78,21 @@ let package = Package(
 
         // MARK: Durable storage.
         .target(name: "Storage", dependencies: ["PadlockTypes"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        // The simulated disk and the in-memory and fault-injecting log stores: the simulator and tests use them,
+        // padlockd does not.
+        .target(name: "StorageTesting", dependencies: ["Storage", "PadlockTypes"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageTesting"]),
         // Appends until killed; StorageTests SIGKILLs it and checks recovery.
         .executableTarget(name: "storage-crash-child", dependencies: ["Storage"]),
 
         // MARK: Peer wire: Raft messages as bytes (message kinds 16 and up).
         .target(name: "PeerWire", dependencies: ["Raft", "PadlockTypes", "Wire"]),
-        .testTarget(name: "PeerWireTests", dependencies: ["PeerWire", "Raft", "PadlockTypes", "Wire"]),
+        // Peer samples and the peer decoder fuzzer, outside the shipped code like WireFuzzing.
+        .target(name: "PeerWireFuzzing", dependencies: ["PeerWire", "Raft", "Wire", "WireFuzzing"]),
+        .testTarget(
+            name: "PeerWireTests",
+            dependencies: ["PeerWire", "PeerWireFuzzing", "WireFuzzing", "Raft", "PadlockTypes", "Wire"]
+        ),
 
         // MARK: Lock histories and their checkers (pure).
         .target(name: "LockHistory", dependencies: ["PadlockTypes"]),
@@ -86,14 +105,17 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"]
+            dependencies: [
+                "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes",
+            ]
         ),
 
         // MARK: The deterministic simulator running the real Node.
         .target(
             name: "Simulation",
             dependencies: [
-                "Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "LockHistory",
+                "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes",
+                "LockHistory",
             ]
         ),
         .testTarget(
@@ -103,7 +125,9 @@ let package = Package(
 
         // MARK: padlockd's configuration file (pure).
         .target(name: "PadlockConfig", dependencies: ["PadlockTypes"]),
-        .testTarget(name: "PadlockConfigTests", dependencies: ["PadlockConfig", "PadlockTypes"]),
+        // Configuration samples, mutators and the TOML/settings fuzzer, outside the shipped code.
+        .target(name: "ConfigFuzzing", dependencies: ["PadlockConfig", "PadlockTypes"]),
+        .testTarget(name: "PadlockConfigTests", dependencies: ["PadlockConfig", "ConfigFuzzing", "PadlockTypes"]),
 
         // MARK: The admin port: a small HTTP/1.1 server on the event loop.
         .target(name: "AdminHTTP", dependencies: ["EventLoop", .product(name: "Logging", package: "swift-log")]),
@@ -156,6 +180,9 @@ let package = Package(
                 "PadlockClient", "Wire", "EventLoop", "PadlockTypes", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                // OutsidePackageTests runs swiftc on its fixtures.
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
 
@@ -178,6 +205,8 @@ let package = Package(
                 "PadlockClient", "Wire", "EventLoop", "PadlockTypes", "PadlockConfig", "LockTable", "Node", "Raft",
                 "FaultProxy", "PadlockSQLite", "PadlockSecurity", "PeerWire", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             // The documented /metrics families and the Prometheus parser's checks (MetricsTests).
             exclude: ["testdata"]
@@ -196,7 +225,9 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "padlock-fuzz", dependencies: ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Simulation"]),
+            name: "padlock-fuzz",
+            dependencies: ["WireFuzzing", "PeerWireFuzzing", "ConfigFuzzing", "PadlockTypes", "Simulation"]
+        ),
         .executableTarget(
             name: "padlockd",
             dependencies: [

@@ -1,6 +1,7 @@
 import Node
 import Raft
 import Storage
+import StorageTesting
 
 /// Random well-formed Raft messages for `PeerMessageFuzzer`: plausible ones (answers to what the node sent,
 /// terms and indexes near its own) mixed with extreme and contradictory ones.

@@ -2,6 +2,7 @@ import Node
 import PeerWire
 import Raft
 import Storage
+import StorageTesting
 
 /// One fuzz run: the node, its store, and what its current life has shown so far.
 final class PeerFuzzRun {

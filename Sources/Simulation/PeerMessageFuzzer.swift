@@ -3,6 +3,7 @@ import Node
 import PeerWire
 import Raft
 import Storage
+import StorageTesting
 import Wire
 
 /// Feeds random, well-formed peer messages to one real `Node` as if they came from the other members of

@@ -1,5 +1,6 @@
 import Node
 import Storage
+import StorageTesting
 
 /// One node's disk: the real `FileLogStore` code on a simulated disk (`FaultyLogStore`), behind a FIFO queue
 /// whose writes take a random time. A write's effect happens when it completes; a crash while writes are

@@ -2,6 +2,7 @@ import Node
 import PeerWire
 import Raft
 import Storage
+import StorageTesting
 import Wire
 
 /// What a simulated node is doing.

@@ -41,6 +41,6 @@ extension Array where Element == UInt8 {
 }
 
 /// Rounds `value` up to a multiple of `alignment`.
-func roundUp(_ value: Int, to alignment: Int) -> Int {
+package func roundUp(_ value: Int, to alignment: Int) -> Int {
     (value + alignment - 1) / alignment * alignment
 }

@@ -58,7 +58,7 @@ package final class FileLogStore: LogStore, @unchecked Sendable {
         try self.init(fileSystem: try PosixFileSystem(directory: directory), options: options)
     }
 
-    init(fileSystem: FileSystem, options: Options) throws {
+    package init(fileSystem: FileSystem, options: Options) throws {
         self.fileSystem = fileSystem
         self.options = options
         try recover()

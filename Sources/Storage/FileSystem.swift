@@ -1,13 +1,15 @@
 /// An open file in a `FileSystem`.
-struct FileID: Hashable, Sendable {
-    var rawValue: Int32
+package struct FileID: Hashable, Sendable {
+    package var rawValue: Int32
+
+    package init(rawValue: Int32) { self.rawValue = rawValue }
 }
 
 /// The file operations a `FileLogStore` needs, all within one directory, so the same store code runs on a
 /// real directory (`PosixFileSystem`) and on a simulated disk that can crash, tear and fail
 /// (`SimulatedFileSystem`). Names are plain file names inside the directory. Every failure throws a
 /// `StorageError` naming the path, the operation and `errno`.
-protocol FileSystem: AnyObject {
+package protocol FileSystem: AnyObject {
     /// The directory's path, for messages.
     var directory: String { get }
     /// The names of the files in the directory.
@@ -36,10 +38,10 @@ protocol FileSystem: AnyObject {
 
 extension FileSystem {
     /// The full path of `name`, for messages.
-    func path(_ name: String) -> String { directory.hasSuffix("/") ? directory + name : directory + "/" + name }
+    package func path(_ name: String) -> String { directory.hasSuffix("/") ? directory + name : directory + "/" + name }
 
     /// The whole content of `file`.
-    func readAll(_ file: FileID) throws -> [UInt8] {
+    package func readAll(_ file: FileID) throws -> [UInt8] {
         try read(file, at: 0, count: try size(file))
     }
 }

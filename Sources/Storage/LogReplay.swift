@@ -1,31 +1,33 @@
 /// The in-memory log: entries after a compaction point. Shared by the stores and by recovery, so replaying
 /// the write-ahead log makes exactly the decisions the store made when it wrote it.
-struct LogState: Equatable {
+package struct LogState: Equatable {
+    package init() {}
+
     /// The index before the first entry: the compaction point (0 for a log that was never compacted).
-    var baseIndex: UInt64 = 0
+    package var baseIndex: UInt64 = 0
     /// The term at `baseIndex`; nil while replay has not yet learned it (older segments were removed).
-    var baseTerm: UInt64? = 0
+    package var baseTerm: UInt64? = 0
     /// The entries `baseIndex + 1 ... lastIndex`.
-    var entries: [StoredEntry] = []
-    var hardState = StoredHardState.initial
+    package var entries: [StoredEntry] = []
+    package var hardState = StoredHardState.initial
     /// The index and term of the newest snapshot recorded in the log, if any.
-    var snapshotIndex: UInt64?
-    var snapshotTerm: UInt64?
+    package var snapshotIndex: UInt64?
+    package var snapshotTerm: UInt64?
 
-    var firstIndex: UInt64 { baseIndex + 1 }
-    var lastIndex: UInt64 { baseIndex + UInt64(entries.count) }
+    package var firstIndex: UInt64 { baseIndex + 1 }
+    package var lastIndex: UInt64 { baseIndex + UInt64(entries.count) }
 
-    func term(at index: UInt64) -> UInt64? {
+    package func term(at index: UInt64) -> UInt64? {
         if index == baseIndex { return baseTerm }
         guard index > baseIndex && index <= lastIndex else { return nil }
         return entries[Int(index - baseIndex - 1)].term
     }
 
     /// Whether the log holds `index` with `term` (the compaction point counts).
-    func matches(index: UInt64, term: UInt64) -> Bool { self.term(at: index) == term }
+    package func matches(index: UInt64, term: UInt64) -> Bool { self.term(at: index) == term }
 
     /// Appends `entry`, first dropping any entries at or after its index.
-    mutating func append(_ entry: StoredEntry) {
+    package mutating func append(_ entry: StoredEntry) {
         precondition(
             entry.index > baseIndex && entry.index <= lastIndex + 1,
             "entry \(entry.index) does not attach to the log \(baseIndex)+\(entries.count)")
@@ -34,7 +36,7 @@ struct LogState: Equatable {
     }
 
     /// Records a saved snapshot; when the log does not hold it, the log is replaced by it.
-    mutating func recordSnapshot(index: UInt64, term: UInt64, replacedLog: Bool) {
+    package mutating func recordSnapshot(index: UInt64, term: UInt64, replacedLog: Bool) {
         snapshotIndex = index
         snapshotTerm = term
         if replacedLog {
@@ -45,7 +47,7 @@ struct LogState: Equatable {
     }
 
     /// Drops the entries up to and including `index`, whose term is `term`.
-    mutating func compact(upTo index: UInt64, term: UInt64) {
+    package mutating func compact(upTo index: UInt64, term: UInt64) {
         guard index > baseIndex else { return }
         entries.removeSubrange(..<min(entries.count, Int(index - baseIndex)))
         baseIndex = index

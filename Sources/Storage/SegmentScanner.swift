@@ -99,7 +99,7 @@ struct SegmentScanner {
         bytes.withUnsafeBufferPointer { buffer in
             while last >= 0 && buffer[last] == 0 { last -= 1 }
         }
-        return min(bytes.count, roundUp(last + 1, to: SimulatedFileSystem.sectorSize))
+        return min(bytes.count, roundUp(last + 1, to: WALFormat.sectorSize))
     }
 
     /// Whether a commit record that checks itself starts at `offset`.

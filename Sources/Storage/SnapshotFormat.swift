@@ -3,7 +3,7 @@
 /// A 56-byte header (magic, version, index, term, the two lengths, a header checksum), then the
 /// configuration followed by its CRC-32C, then the data in chunks of `chunkSize` bytes, each followed by
 /// its own CRC-32C, so damage is reported at the offset of the chunk that holds it.
-enum SnapshotFormat {
+package enum SnapshotFormat {
     static let magic: [UInt8] = Array("PADLKSNP".utf8)
     static let version: UInt32 = 1
     static let headerSize = 56
@@ -17,7 +17,7 @@ enum SnapshotFormat {
     }
 
     /// The index named by a snapshot file name, or nil for other files.
-    static func index(ofName name: String) -> UInt64? {
+    package static func index(ofName name: String) -> UInt64? {
         guard name.hasPrefix("snapshot-"), name.hasSuffix(".snap"), name.count == 47 else { return nil }
         return UInt64(name.dropFirst(9).prefix(16), radix: 16)
     }

@@ -50,7 +50,7 @@ package struct StorageError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 
     /// A system call failure, classified: `ENOSPC` and `EDQUOT` become `.noSpace`.
-    static func system(_ operation: String, path: String, errno number: Int32) -> StorageError {
+    package static func system(_ operation: String, path: String, errno number: Int32) -> StorageError {
         let full = number == ENOSPC || number == EDQUOT
         return StorageError(
             code: full ? .noSpace : .io, operation: operation, path: path, errorNumber: number,

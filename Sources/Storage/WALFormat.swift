@@ -1,5 +1,5 @@
 /// The write-ahead log's on-disk layout. `docs/storage.md` describes it byte by byte.
-enum WALFormat {
+package enum WALFormat {
     /// Every segment starts with these eight bytes.
     static let segmentMagic: [UInt8] = Array("PADLKWAL".utf8)
     static let version: UInt32 = 1
@@ -11,6 +11,9 @@ enum WALFormat {
     static let recordHeaderSize = 16
     /// Records start at multiples of this.
     static let alignment = 8
+    /// The unit in which a crash may tear a write: the scanner treats a zero tail from a sector boundary on as
+    /// never written, and the simulated file system tears at these boundaries.
+    package static let sectorSize = 512
     /// The largest entry payload accepted, so a damaged length field cannot make recovery read gigabytes.
     static let payloadSizeMax = 64 << 20
 
@@ -43,7 +46,7 @@ enum WALFormat {
     static func segmentName(_ sequence: UInt64) -> String { "wal-\(hex(sequence)).seg" }
 
     /// The sequence number in a segment file name, or nil for other files.
-    static func segmentSequence(_ name: String) -> UInt64? {
+    package static func segmentSequence(_ name: String) -> UInt64? {
         guard name.hasPrefix("wal-"), name.hasSuffix(".seg"), name.count == 24 else { return nil }
         return UInt64(name.dropFirst(4).dropLast(4), radix: 16)
     }

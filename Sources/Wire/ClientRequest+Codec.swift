@@ -1,7 +1,7 @@
 import PadlockTypes
 
 /// The one-byte tag of each ``ClientOperation`` case.
-enum OperationTag: UInt8, CaseIterable {
+package enum OperationTag: UInt8, CaseIterable {
     case openSession = 1
     case renewSession = 2
     case closeSession = 3

@@ -7,7 +7,7 @@ enum OutcomeTag: UInt8 {
 }
 
 /// The one-byte tag of each ``ClientResult`` case.
-enum ResultTag: UInt8, CaseIterable {
+package enum ResultTag: UInt8, CaseIterable {
     case sessionOpened = 1
     case sessionRenewed = 2
     case sessionClosed = 3
@@ -26,7 +26,7 @@ enum ResultTag: UInt8, CaseIterable {
 }
 
 /// The one-byte tag of each ``ClientFailure`` case.
-enum FailureTag: UInt8, CaseIterable {
+package enum FailureTag: UInt8, CaseIterable {
     case invalidArgument = 1
     case permissionDenied = 2
     case held = 3

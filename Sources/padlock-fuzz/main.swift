@@ -10,10 +10,10 @@
 // every configuration document was read as written or refused with a positioned, field-naming error, and the
 // node kept every guarantee it checks alone; exits 1 on a broken property and 2 on bad arguments. The same
 // seed always replays the same inputs.
-import PadlockConfig
-import PeerWire
+import ConfigFuzzing
+import PeerWireFuzzing
 import Simulation
-import Wire
+import WireFuzzing
 
 #if canImport(Glibc)
     import Glibc

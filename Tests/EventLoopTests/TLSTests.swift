@@ -64,7 +64,7 @@ private func serverContext(_ certificates: TestCertificates,
 struct TLSTests {
     @Test("frames round-trip over TLS both ways: a greeting, thousands of small frames and a 1 MiB frame")
     func framesRoundTripBothWays() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let serverTLS = try serverContext(certificates, clientCertificates: .required)
         let clientTLS = try TLSContext.client(trustedCAFile: certificates.caFile,
                                               certificateChainFile: certificates.client.certificateFile,
@@ -106,7 +106,7 @@ struct TLSTests {
 
     @Test("a full TLS write queue refuses sends, counts plaintext bytes, and drains to zero; every frame arrives")
     func backpressureOverTLS() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let serverTLS = try serverContext(certificates)
         let clientTLS = try TLSContext.client(trustedCAFile: certificates.caFile)
         let limits = ConnectionLimits(writeQueueBytesMax: 64 * 1024, writeQueueLowWaterBytes: 16 * 1024,
@@ -153,7 +153,7 @@ struct TLSTests {
 
     @Test("a client trusting another CA refuses the server: both sides close with the TLS reason, no frame passes")
     func clientTrustingWrongCAIsRefused() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let serverTLS = try serverContext(certificates)
         let clientTLS = try TLSContext.client(trustedCAFile: certificates.otherCAFile)
         let serverSide = Seen()
@@ -177,7 +177,7 @@ struct TLSTests {
 
     @Test("a client expecting another server name refuses the server's certificate")
     func clientExpectingAnotherNameIsRefused() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let serverTLS = try serverContext(certificates)
         let clientTLS = try TLSContext.client(trustedCAFile: certificates.caFile, serverName: "padlock.example")
         let serverSide = Seen()
@@ -197,7 +197,7 @@ struct TLSTests {
     @Test("a server requiring client certificates refuses a client without one and one from another CA",
           arguments: ["no certificate", "certificate from another CA"])
     func serverRequiringCertificatesRefuses(_ client: String) async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let serverTLS = try serverContext(certificates, clientCertificates: .required)
         let clientTLS = client == "no certificate"
             ? try TLSContext.client(trustedCAFile: certificates.caFile)
@@ -224,7 +224,7 @@ struct TLSTests {
 
     @Test("plaintext bytes sent to a TLS port close that connection with the TLS reason; others are served")
     func plaintextToTLSPortClosesOnlyThatConnection() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let serverTLS = try serverContext(certificates)
         let clientTLS = try TLSContext.client(trustedCAFile: certificates.caFile)
         let closes = Shared([ConnectionClosed]())
@@ -256,7 +256,7 @@ struct TLSTests {
 
     @Test("a TLS client dialling a plaintext port fails its handshake with a reason")
     func tlsClientToPlaintextPortFails() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let clientTLS = try TLSContext.client(trustedCAFile: certificates.caFile)
         let clientSide = Seen()
         try await withLoop(name: "plain-server") { server in
@@ -272,8 +272,8 @@ struct TLSTests {
     }
 
     @Test("contexts refuse a missing file, a key that does not match, and half an identity, naming the file")
-    func contextLoadErrorsNameTheFile() throws {
-        let certificates = try TestCertificates.shared.get()
+    func contextLoadErrorsNameTheFile() async throws {
+        let certificates = try await TestCertificates.shared.value
         let missing = certificates.directory + "/missing.pem"
         do {
             _ = try TLSContext.server(certificateChainFile: missing, privateKeyFile: certificates.server.keyFile)

@@ -79,7 +79,7 @@ import Wire
     }
 
     @Test("An invalid configuration is refused with the field named and exit status 2")
-    func invalidConfiguration() throws {
+    func invalidConfiguration() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -95,13 +95,13 @@ import Wire
             peer = "127.0.0.1:7501"
             client = "127.0.0.1:7401"
             """.write(to: file, atomically: true, encoding: .utf8)
-        let result = try runCommand(Binaries.padlockd, ["--config", file.path])
+        let result = try await runCommand(Binaries.padlockd, ["--config", file.path])
         #expect(result.status == 2)
         #expect(result.errors.contains("client-listen"), "the message names the field: \(result.errors)")
     }
 
     @Test("A node pointed at another cluster's data directory refuses to start")
-    func foreignDataDirectory() throws {
+    func foreignDataDirectory() async throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }
         let configuration = try String(
@@ -112,7 +112,7 @@ import Wire
             .replacingOccurrences(of: "node-2/data", with: "node-1/data")
             .replacingOccurrences(of: "cluster-id = ", with: "cluster-id = 1")
         try rewritten.write(to: stray, atomically: true, encoding: .utf8)
-        let result = try runCommand(
+        let result = try await runCommand(
             Binaries.padlockd,
             [
                 "--config", stray.path, "--client-listen", "127.0.0.1:\(cluster.basePort + 290)",

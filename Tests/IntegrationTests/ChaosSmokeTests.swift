@@ -4,10 +4,10 @@ import Testing
 /// Short runs of the chaos harness (`padlock-chaos`, chaos/README.md): three real nodes, the fenced workload,
 /// a couple of faults, the checkers. The 60-second all-fault runs are `make chaos`.
 @Suite(.serialized) struct ChaosSmokeTests {
-    private func chaos(_ arguments: [String]) throws -> (result: CommandResult, directory: URL) {
+    private func chaos(_ arguments: [String]) async throws -> (result: CommandResult, directory: URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "padlock-chaos-\(UUID().uuidString)")
-        let result = try runCommand(
+        let result = try await runCommand(
             Binaries.directory.appendingPathComponent("padlock-chaos"),
             ["run", "--out", directory.path, "--base-port", "\(Ports.base())"] + arguments, timeout: 120)
         return (result, directory)
@@ -20,8 +20,8 @@ import Testing
         return Int(rest)
     }
 
-    @Test func aShortRunWithKillsAndPartitionsEditsRecordsAndFindsNoViolation() throws {
-        let (result, directory) = try chaos([
+    @Test func aShortRunWithKillsAndPartitionsEditsRecordsAndFindsNoViolation() async throws {
+        let (result, directory) = try await chaos([
             "--duration", "12s", "--seed", "5", "--faults", "kill,partition", "--clients", "8", "--keys", "6",
         ])
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -38,8 +38,8 @@ import Testing
 
     /// Packet faults need root (a network namespace, nftables and tc); CI runs as root, a laptop may not.
     @Test(.enabled(if: getuid() == 0, "packet faults in a network namespace need root"))
-    func droppedAndSlowedPacketsInANetworkNamespaceAdmitNoViolation() throws {
-        let (result, directory) = try chaos([
+    func droppedAndSlowedPacketsInANetworkNamespaceAdmitNoViolation() async throws {
+        let (result, directory) = try await chaos([
             "--duration", "16s", "--seed", "4", "--faults", "packet", "--clients", "8", "--keys", "6",
         ])
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -57,8 +57,8 @@ import Testing
         #expect(ok > 100, "only \(ok) operations succeeded:\n\(result.output)")
     }
 
-    @Test func theSelfCheckWithAnUnfencedStoreReportsViolations() throws {
-        let (result, directory) = try chaos([
+    @Test func theSelfCheckWithAnUnfencedStoreReportsViolations() async throws {
+        let (result, directory) = try await chaos([
             "--duration", "12s", "--seed", "6", "--faults", "none", "--clients", "6", "--keys", "4", "--self-check",
         ])
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -10,7 +10,7 @@ import Testing
 /// command line and the client library.
 @Suite(.serialized) struct ClusterTests {
     @Test("Lock, inspect, list and unlock through the CLI; a second owner is refused with the first owner's details")
-    func cliSession() throws {
+    func cliSession() async throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }
         let holder = Process()
@@ -27,7 +27,7 @@ import Testing
         let firstLine = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         #expect(firstLine.contains("locked acme/contacts/42 fence"), "got \(firstLine)")
 
-        let refused = try cluster.cli(["lock", "acme/contacts/42", "--owner", "bob@frontend-1"])
+        let refused = try await cluster.cli(["lock", "acme/contacts/42", "--owner", "bob@frontend-1"])
         #expect(refused.status == 3, "held by another exits 3; got \(refused.status): \(refused.errors)")
         #expect(refused.errors.contains("alice@frontend-2"))
         #expect(refused.errors.contains("editing phone"))
@@ -35,31 +35,33 @@ import Testing
 
         // check-fence names the current fence when the one asked about is not it.
         let heldFence = try #require(firstLine.firstMatch(of: /fence (\d+)/).flatMap { UInt64($0.1) })
-        let current = try cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence)"])
+        let current = try await cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence)"])
         #expect(current.status == 0 && current.output.contains("is current"), "\(current.output) \(current.errors)")
-        let other = try cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence + 1_000)"])
+        let other = try await cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence + 1_000)"])
         #expect(other.status == 3, "\(other.status): \(other.errors)")
         #expect(other.output.contains("not current for acme/contacts/42: the current fence is \(heldFence)"),
                 "\(other.output)")
 
-        let inspected = try cluster.cli(["inspect", "acme/contacts/42/phone"])
+        let inspected = try await cluster.cli(["inspect", "acme/contacts/42/phone"])
         #expect(inspected.status == 0)
         #expect(inspected.output.contains("alice@frontend-2"), "the record lock covers its fields: \(inspected.output)")
 
-        let listed = try cluster.cli(["list", "--prefix", "acme"])
+        let listed = try await cluster.cli(["list", "--prefix", "acme"])
         #expect(listed.output.contains("acme/contacts/42"))
 
-        let unlocked = try cluster.cli(["unlock", "--force", "acme/contacts/42", "--reason", "stuck edit"])
+        let unlocked = try await cluster.cli(["unlock", "--force", "acme/contacts/42", "--reason", "stuck edit"])
         #expect(unlocked.status == 0, "\(unlocked.errors)")
         #expect(unlocked.output.contains("alice@frontend-2"))
-        let released = try cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence)"])
+        let released = try await cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence)"])
         #expect(released.status == 3 && released.output.contains("nobody holds it"), "\(released.output)")
 
-        let audit = try cluster.cli(["audit"])
+        let audit = try await cluster.cli(["audit"])
         #expect(audit.output.contains("forceUnlock"))
         #expect(audit.output.contains("stuck edit"))
 
-        let retaken = try cluster.cli(["lock", "acme/contacts/42", "--owner", "bob@frontend-1", "--wait", "10s", "--", "true"])
+        let retaken = try await cluster.cli([
+            "lock", "acme/contacts/42", "--owner", "bob@frontend-1", "--wait", "10s", "--", "true",
+        ])
         #expect(retaken.status == 0, "granted once the lock-delay after the force-unlock ended: \(retaken.errors)")
     }
 
@@ -70,16 +72,16 @@ import Testing
         defer { cluster.stop() }
         let client = try await cluster.client(owner: "alice@frontend-2", ttl: .seconds(30))
         _ = try await client.acquire("acme/contacts/42", note: "editing phone")
-        let unlocked = try cluster.cli(["unlock", "--force", "acme/contacts/42", "--reason", "stuck edit"])
+        let unlocked = try await cluster.cli(["unlock", "--force", "acme/contacts/42", "--reason", "stuck edit"])
         #expect(unlocked.status == 0, "\(unlocked.errors)")
 
-        let delayed = try cluster.cli(["lock", "acme/contacts/42", "--owner", "carol@frontend-3", "--", "true"])
+        let delayed = try await cluster.cli(["lock", "acme/contacts/42", "--owner", "carol@frontend-3", "--", "true"])
         #expect(delayed.status == 4, "lock-delay is unavailable (4); got \(delayed.status): \(delayed.errors)")
         #expect(
             delayed.errors.firstMatch(of: /free again in [\d.]+ (ms|s|min)[^,]*, at \d\d:\d\d:\d\d/) != nil,
             "\(delayed.errors)")
         #expect(delayed.errors.firstMatch(of: /t\d{6,}ms/) == nil, "a raw tick count: \(delayed.errors)")
-        let inspected = try cluster.cli(["inspect", "acme/contacts/42"])
+        let inspected = try await cluster.cli(["inspect", "acme/contacts/42"])
         #expect(
             inspected.output.firstMatch(of: /lock-delay: free again in [\d.]+ (ms|s|min)[^,]*, at \d\d:\d\d:\d\d/)
                 != nil,

@@ -11,18 +11,18 @@ import Testing
 /// failures print a message rather than a usage text.
 @Suite(.serialized) struct CommandLineTests {
     @Test("Every `padlock …` command in README.md, docs/ and deploy/ parses (global options before the command too)")
-    func documentedCommandsParse() throws {
+    func documentedCommandsParse() async throws {
         let commands = try Self.documentedCommands()
         #expect(commands.contains { $0.first == "--endpoints" }, "the docs' `padlock --endpoints … status` is checked")
         #expect(commands.count >= 10, "\(commands)")
         for command in commands {
-            let result = try runCommand(Binaries.padlock, command, environment: ["PADLOCK_CHECK_ARGUMENTS": "1"])
+            let result = try await runCommand(Binaries.padlock, command, environment: ["PADLOCK_CHECK_ARGUMENTS": "1"])
             #expect(result.status == 0, "padlock \(command.joined(separator: " ")): \(result.output)\(result.errors)")
         }
     }
 
     @Test("Connection options go before or after the command, down to member's subcommands")
-    func globalOptionsAreMoved() throws {
+    func globalOptionsAreMoved() async throws {
         for command in [
             ["--endpoints", "127.0.0.1:1", "status"],
             ["--endpoints=127.0.0.1:1", "--timeout", "1s", "status", "--json"],
@@ -30,26 +30,26 @@ import Testing
             ["--tls-ca", "ca.pem", "lock", "k", "--", "true"],
             ["status", "--endpoints", "127.0.0.1:1"],
         ] {
-            let result = try runCommand(Binaries.padlock, command, environment: ["PADLOCK_CHECK_ARGUMENTS": "1"])
+            let result = try await runCommand(Binaries.padlock, command, environment: ["PADLOCK_CHECK_ARGUMENTS": "1"])
             #expect(result.status == 0, "padlock \(command.joined(separator: " ")): \(result.errors)")
         }
-        let wrong = try runCommand(Binaries.padlock, ["--endpoints", "127.0.0.1:1", "dev"])
+        let wrong = try await runCommand(Binaries.padlock, ["--endpoints", "127.0.0.1:1", "dev"])
         #expect(wrong.status == 64 && wrong.errors.contains("Usage"), "dev takes no --endpoints: \(wrong.errors)")
     }
 
     @Test("padlock --version prints the release")
-    func version() throws {
-        let result = try runCommand(Binaries.padlock, ["--version"])
+    func version() async throws {
+        let result = try await runCommand(Binaries.padlock, ["--version"])
         #expect(result.status == 0)
         #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == PadlockRelease.version)
     }
 
     @Test("A failure while running prints a message and exits non-zero, without the usage text")
-    func runtimeErrorsAreMessages() throws {
+    func runtimeErrorsAreMessages() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "padlock-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let failed = try runCommand(
+        let failed = try await runCommand(
             Binaries.padlock,
             [
                 "dev", "--dir", directory.path, "--nodes", "1", "--base-port", "\(Ports.base())", "--padlockd",
@@ -58,7 +58,7 @@ import Testing
         #expect(failed.status == 1, "\(failed.errors)")
         #expect(failed.errors.contains("node 1") && failed.errors.contains("exited with status 1"), "\(failed.errors)")
         #expect(!failed.errors.contains("USAGE") && !failed.errors.contains("Usage"), "\(failed.errors)")
-        let unreachable = try runCommand(
+        let unreachable = try await runCommand(
             Binaries.padlock, ["inspect", "acme/x", "--endpoints", "127.0.0.1:1", "--timeout", "1s"])
         #expect(unreachable.status == 4, "\(unreachable.errors)")
         #expect(!unreachable.errors.contains("Usage"), "\(unreachable.errors)")
@@ -66,27 +66,27 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try "secret-token\n".write(to: badToken, atomically: true, encoding: .utf8)
         #expect(chmod(badToken.path, 0o644) == 0)
-        let refused = try runCommand(
+        let refused = try await runCommand(
             Binaries.padlock, ["status", "--endpoints", "127.0.0.1:1", "--token-file", badToken.path])
         #expect(refused.status == 5, "\(refused.errors)")
         #expect(refused.errors.contains("chmod 600 \(badToken.path)"), "\(refused.errors)")
     }
 
     @Test("padlock status names the node that does not answer and exits 10; 0 when all answer")
-    func statusNamesASilentNode() throws {
+    func statusNamesASilentNode() async throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }
-        let healthy = try cluster.cli(["status"])
+        let healthy = try await cluster.cli(["status"])
         #expect(healthy.status == 0, "\(healthy.output)\(healthy.errors)")
         #expect(healthy.output.contains("leader"), "\(healthy.output)")
         cluster.signal(3, SIGKILL)
         #expect(cluster.waitForExit(3))
         // Until the two others agree on a leader (node 3 may have led): then exit 10 names node 3.
-        var degraded = try cluster.cli(["status", "--timeout", "2s"])
+        var degraded = try await cluster.cli(["status", "--timeout", "2s"])
         let deadline = Date().addingTimeInterval(30)
         while degraded.status != 10 && Date() < deadline {
             usleep(200_000)
-            degraded = try cluster.cli(["status", "--timeout", "2s"])
+            degraded = try await cluster.cli(["status", "--timeout", "2s"])
         }
         #expect(degraded.status == 10, "\(degraded.output)\(degraded.errors)")
         #expect(
@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test("padlock dev's hints name the padlock it ran as, so each works as printed from where it was started")
-    func devHintsWorkAsPrinted() throws {
+    func devHintsWorkAsPrinted() async throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }
         var hints: [Substring] = []
@@ -116,7 +116,7 @@ import Testing
             #expect(program == Binaries.padlock.path, "a hint that would not run as printed: \(hint)")
         }
         // Not on the PATH here, so the hints name the path it was started by; `padlock` alone after `make install`.
-        let status = try cluster.cli(["status"])
+        let status = try await cluster.cli(["status"])
         #expect(status.status == 0, "\(status.output)\(status.errors)")
     }
 

@@ -39,10 +39,10 @@ import Testing
     }
 
     @Test("A node of a three-node cluster without cluster-secret-file or insecure-peers refuses to start")
-    func unauthenticatedPeersAreRefused() throws {
+    func unauthenticatedPeersAreRefused() async throws {
         let (directory, file) = try scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
+        let result = try await runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
         #expect(result.status == 2, "padlockd exited \(result.status): \(result.errors)")
         #expect(result.errors.contains("cluster-secret-file"), "\(result.errors)")
         #expect(result.errors.contains("insecure-peers = true"), "\(result.errors)")
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test("A cluster secret file others can read is refused with its name, its mode and the chmod that fixes it")
-    func readableSecretIsRefused() throws {
+    func readableSecretIsRefused() async throws {
         let (directory, _) = try scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
         let secret = directory.appendingPathComponent("cluster-secret")
@@ -58,7 +58,7 @@ import Testing
         #expect(chmod(secret.path, 0o644) == 0)
         let (second, file) = try scratch("[security]\ncluster-secret-file = \"\(secret.path)\"\n")
         defer { try? FileManager.default.removeItem(at: second) }
-        let result = try runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
+        let result = try await runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
         #expect(result.status == 2, "padlockd exited \(result.status): \(result.errors)")
         #expect(result.errors.contains(secret.path), "\(result.errors)")
         #expect(result.errors.contains("mode 0644"), "\(result.errors)")
@@ -66,8 +66,8 @@ import Testing
     }
 
     @Test("A TLS private key others can read is refused the same way")
-    func readableTLSKeyIsRefused() throws {
-        let certificates = try TestCertificates.shared.get()
+    func readableTLSKeyIsRefused() async throws {
+        let certificates = try await TestCertificates.shared.value
         let (directory, _) = try scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = directory.appendingPathComponent("node.key")
@@ -80,7 +80,7 @@ import Testing
             key-file = "\(key.path)"
             """, members: 1)
         defer { try? FileManager.default.removeItem(at: second) }
-        let result = try runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
+        let result = try await runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
         #expect(result.status == 2, "padlockd exited \(result.status): \(result.errors)")
         #expect(result.errors.contains("`tls.key-file`"), "\(result.errors)")
         #expect(

@@ -141,7 +141,7 @@ import Wire
     @Test(
         "A data directory holding term 2^64-1 (written before the fix) refuses to start with exit status 2 and says why"
     )
-    func poisonedTermRefusesToStart() throws {
+    func poisonedTermRefusesToStart() async throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }
         cluster.signal(2, SIGTERM)
@@ -153,7 +153,7 @@ import Wire
             try store.append([], hardState: StoredHardState(term: .max, vote: 0, commit: hard.commit))
         }
         let configuration = cluster.nodeDirectory(2).appendingPathComponent("padlockd.toml").path
-        let result = try runCommand(Binaries.padlockd, ["--config", configuration], timeout: 30)
+        let result = try await runCommand(Binaries.padlockd, ["--config", configuration], timeout: 30)
         #expect(result.status == 2, "\(result.errors)")
         #expect(result.errors.contains("18446744073709551615"), "\(result.errors)")
         #expect(result.errors.contains("empty data directory"), "\(result.errors)")

@@ -67,7 +67,7 @@ import Testing
         var status = ""
         #expect(
             await waitUntil(seconds: 45) {
-                status = (try? cluster.cli(["status"]).output) ?? ""
+                status = (try? await cluster.cli(["status"]).output) ?? ""
                 return status.contains("refused node \(wiped)")
             }, "padlock status names the refused node: \(status)")
 
@@ -75,7 +75,7 @@ import Testing
         try await readd(wiped, in: cluster)
         #expect(
             await waitUntil(seconds: 45) {
-                status = (try? cluster.cli(["status"]).output) ?? ""
+                status = (try? await cluster.cli(["status"]).output) ?? ""
                 return !status.contains("refused") && !status.contains("does not answer")
             }, "after the runbook nothing is refused: \(status)")
         #expect(await waitForRecords(cluster, nodes: [1, 2, 3]), "the new incarnation is recorded everywhere")
@@ -85,13 +85,13 @@ import Testing
 
     /// docs/operations.md's runbook for a node that lost its data.
     private func readd(_ node: Int, in cluster: LocalCluster) async throws {
-        let removed = try cluster.cli(["member", "remove", "\(node)"])
+        let removed = try await cluster.cli(["member", "remove", "\(node)"])
         #expect(removed.status == 0, "\(removed.errors)")
         cluster.signal(node, SIGKILL)
         #expect(cluster.waitForExit(node))
         try FileManager.default.removeItem(at: cluster.nodeDirectory(node).appendingPathComponent("data"))
         try cluster.restart(node, arguments: ["--join"])
-        let added = try cluster.cli([
+        let added = try await cluster.cli([
             "member", "add", "\(node)", "--peer", "127.0.0.1:\(cluster.peerPort(node))", "--client",
             cluster.endpoints[node - 1],
         ])
@@ -100,7 +100,7 @@ import Testing
         var promoted = ""
         #expect(
             await waitUntil(seconds: 45) {
-                guard let result = try? cluster.cli(["member", "promote", "\(node)"]) else { return false }
+                guard let result = try? await cluster.cli(["member", "promote", "\(node)"]) else { return false }
                 promoted = result.errors
                 return result.status == 0
             }, "\(promoted)")
@@ -154,10 +154,10 @@ import Testing
                 health = admin(cluster, leader, "/health")
                 return health.contains("503") && health.contains("refused node \(restored)")
             }, "\(health)")
-        var status = try cluster.cli(["status"])
+        var status = try await cluster.cli(["status"])
         #expect(
             await waitUntil(seconds: 45) {
-                status = (try? cluster.cli(["status"])) ?? status
+                status = (try? await cluster.cli(["status"])) ?? status
                 let leaderRow = status.output.split(separator: "\n").first { $0.hasPrefix("\(leader) ") } ?? ""
                 return leaderRow.contains("cannot commit") || leaderRow.contains("no leader")
             }, "\(status.output) \(status.errors)")
@@ -191,13 +191,13 @@ import Testing
     }
 
     @Test("An empty data directory without --bootstrap or join = true is refused with exit status 2")
-    func emptyDirectoryIsRefused() throws {
+    func emptyDirectoryIsRefused() async throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }
         cluster.signal(3, SIGTERM)
         #expect(cluster.waitForExit(3))
         try FileManager.default.removeItem(at: cluster.nodeDirectory(3).appendingPathComponent("data"))
-        let result = try runCommand(
+        let result = try await runCommand(
             Binaries.padlockd, ["--config", cluster.nodeDirectory(3).appendingPathComponent("padlockd.toml").path])
         #expect(result.status == 2, "\(result.errors)")
         #expect(result.errors.contains("node-3/data holds no data"), "\(result.errors)")

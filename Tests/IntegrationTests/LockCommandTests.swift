@@ -31,7 +31,7 @@ import Testing
         let exit = cli.waitForExit(timeout: 30)
         #expect(exit == 128 + SIGTERM, "padlock exits with the command's status: \(exit.map(String.init) ?? "running")")
         #expect(cli.output.contains("released it/cli/sigterm"), "\(cli.output)\n\(cli.errors)")
-        let inspect = try cluster.cli(["inspect", "it/cli/sigterm"])
+        let inspect = try await cluster.cli(["inspect", "it/cli/sigterm"])
         #expect(inspect.output.contains("it/cli/sigterm is free"), "\(inspect.output)\(inspect.errors)")
     }
 
@@ -48,7 +48,7 @@ import Testing
             line.split(separator: " ").last.map { String($0.filter(\.isNumber)) }, "no session in \(line)")
         let sleeper = try cli.child(named: "sleep")
 
-        let revoke = try cluster.cli(["revoke-session", session, "--reason", "finding 7 regression test"])
+        let revoke = try await cluster.cli(["revoke-session", session, "--reason", "finding 7 regression test"])
         #expect(revoke.status == 0, "\(revoke.output)\(revoke.errors)")
         let exit = cli.waitForExit(timeout: 30)
         #expect(
@@ -62,7 +62,7 @@ import Testing
     func missingCommand() async throws {
         let cluster = try LocalCluster(nodes: 1)
         defer { cluster.stop() }
-        let result = try cluster.cli(["lock", "it/cli/missing", "--", "padlock-no-such-command-\(getpid())"])
+        let result = try await cluster.cli(["lock", "it/cli/missing", "--", "padlock-no-such-command-\(getpid())"])
         #expect(result.status == 127, "\(result.output)\(result.errors)")
         #expect(result.errors.contains("cannot run padlock-no-such-command"), "\(result.errors)")
         #expect(result.output.contains("released it/cli/missing"), "\(result.output)")

@@ -28,7 +28,8 @@ import Testing
         "A live leader's /metrics parses with Prometheus's parser, counters move, and every documented family is there")
     func liveNodeMetricsParse() async throws {
         let python = try #require(
-            Self.parserPython(), "no python3 can import prometheus_client: run `make deps` (python3-prometheus-client)")
+            await Self.parserPython(),
+            "no python3 can import prometheus_client: run `make deps` (python3-prometheus-client)")
         let cluster = try LocalCluster()
         defer { cluster.stop() }
         let client = try await cluster.client(owner: "metrics@it")
@@ -45,13 +46,13 @@ import Testing
             }
         }
         #expect(complete, "the leader lists every peer in its peer families: \(page)")
-        try Self.expectParses(page, with: python, node: leader)
+        try await Self.expectParses(page, with: python, node: leader)
         #expect((Self.value(page, "padlock_client_requests_total") ?? 0) > 0, "requests counted")
         #expect((Self.value(page, "padlock_proposals_total") ?? 0) > 0, "proposals counted")
         #expect((Self.value(page, "padlock_fsync_seconds_count") ?? 0) > 0, "durable writes timed")
         #expect(Self.value(page, "padlock_role{role=\"leader\"}") == 1)
         for follower in (1...3) where follower != leader {
-            try Self.expectParses(
+            try await Self.expectParses(
                 Self.metricsPage(cluster, follower), with: python, node: follower,
                 mayBeAbsent: ["padlock_peer_lag_entries"])
         }
@@ -59,13 +60,13 @@ import Testing
 
     /// Runs the parser over `page`; records its report as the failure when it finds anything.
     /// `mayBeAbsent`: families this node need not have (only a leader has `padlock_peer_lag_entries`).
-    static func expectParses(_ page: String, with python: URL, node: Int, mayBeAbsent: [String] = []) throws {
+    static func expectParses(_ page: String, with python: URL, node: Int, mayBeAbsent: [String] = []) async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-metrics-\(UUID()).txt")
         try Data(page.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let script = testdata.appendingPathComponent("check_metrics.py").path
         let fixture = testdata.appendingPathComponent("admin-metrics.txt").path
-        let result = try runCommand(python, [script, fixture, file.path, mayBeAbsent.joined(separator: ",")])
+        let result = try await runCommand(python, [script, fixture, file.path, mayBeAbsent.joined(separator: ",")])
         #expect(
             result.status == 0 && result.errors.isEmpty,
             "node \(node): \(result.output)\(result.errors)\n--- the page ---\n\(page)")
@@ -85,13 +86,14 @@ import Testing
     }
 
     /// A python3 that imports prometheus_client: Debian's, where `make deps` puts it, else one on PATH.
-    static func parserPython() -> URL? {
+    static func parserPython() async -> URL? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let candidates = ["/usr/bin/python3"] + path.split(separator: ":").map { "\($0)/python3" }
-        return candidates.map { URL(fileURLWithPath: $0) }.first { python in
-            FileManager.default.isExecutableFile(atPath: python.path)
-                && (try? runCommand(python, ["-c", "import prometheus_client"]))?.status == 0
+        for python in candidates.map({ URL(fileURLWithPath: $0) })
+        where FileManager.default.isExecutableFile(atPath: python.path) {
+            if (try? await runCommand(python, ["-c", "import prometheus_client"]))?.status == 0 { return python }
         }
+        return nil
     }
 
     /// The families of docs/admin.md's metrics table: a row may name several metrics; labels are the

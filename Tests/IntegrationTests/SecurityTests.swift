@@ -95,9 +95,9 @@ import Wire
         #expect(denied?.message.contains("role reader") == true, "\(String(describing: denied))")
         #expect(try await reader.inspect("acme/contacts/1").holders.isEmpty, "a reader may inspect its namespace")
 
-        #expect(try cluster.cli(["status"]).status == 6, "the CLI without a token exits with permission denied")
-        #expect(try cluster.cli(["status", "--token", Self.token("ops")]).status == 0)
-        let viaEnvironment = try runCommand(
+        await #expect(try cluster.cli(["status"]).status == 6, "the CLI without a token exits with permission denied")
+        await #expect(try cluster.cli(["status", "--token", Self.token("ops")]).status == 0)
+        let viaEnvironment = try await runCommand(
             Binaries.padlock, ["inspect", "acme/contacts/1"],
             environment: ["PADLOCK_ENDPOINTS": cluster.endpointList, "PADLOCK_TOKEN": Self.token("acme-reader")])
         #expect(viaEnvironment.status == 0, "PADLOCK_TOKEN is used: \(viaEnvironment.errors)")

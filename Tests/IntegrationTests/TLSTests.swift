@@ -51,7 +51,7 @@ import Testing
 
     @Test("A cluster with TLS on client and peer links elects a leader and serves a client with the right certificates")
     func tlsClusterServesTheRightClient() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let section = Self.tlsSection(certificates.server, caFile: certificates.caFile)
         let cluster = try LocalCluster(
             settings: "[lock-delay]\ndefault = \"0s\"\n", nodeSettings: [1: section, 2: section, 3: section],
@@ -72,14 +72,14 @@ import Testing
         await client.close()
         #expect(cluster.nodeLog(1).contains("tls=clients and peers"), "node 1 did not report TLS")
 
-        let status = try cluster.cli(["status"], environment: Self.cliEnvironment(certificates))
+        let status = try await cluster.cli(["status"], environment: Self.cliEnvironment(certificates))
         #expect(status.status == 0, "padlock status over TLS: \(status.errors)")
         #expect(status.output.contains("leader"))
     }
 
     @Test("Clients trusting another CA, without a certificate, or without TLS are refused with a reason")
     func wrongClientsAreRefused() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let section = Self.tlsSection(certificates.server, caFile: certificates.caFile)
         let cluster = try LocalCluster(
             nodeSettings: [1: section, 2: section, 3: section], devEnvironment: Self.cliEnvironment(certificates))
@@ -122,15 +122,15 @@ import Testing
         #expect(missingFile?.code == .invalidArgument, "\(String(describing: missingFile))")
         #expect(missingFile?.message.contains("/nonexistent/ca.pem") == true, "\(String(describing: missingFile))")
 
-        let cliWithoutTLS = try cluster.cli(["status", "--timeout", "2s"])
+        let cliWithoutTLS = try await cluster.cli(["status", "--timeout", "2s"])
         #expect(cliWithoutTLS.status == 4, "padlock status without TLS: \(cliWithoutTLS.status) \(cliWithoutTLS.errors)")
         #expect(cluster.nodeLog(1).contains("TLS failed"), "node 1 did not log the refused handshakes")
     }
 
     @Test("padlockd refuses TLS files it cannot use with exit code 2, naming the field",
           arguments: ["key of another certificate", "missing CA bundle"])
-    func unusableTLSFilesStopPadlockd(_ mistake: String) throws {
-        let certificates = try TestCertificates.shared.get()
+    func unusableTLSFilesStopPadlockd(_ mistake: String) async throws {
+        let certificates = try await TestCertificates.shared.value
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -157,7 +157,7 @@ import Testing
             """
         let file = directory.appendingPathComponent("padlockd.toml")
         try text.write(to: file, atomically: true, encoding: .utf8)
-        let result = try runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
+        let result = try await runCommand(Binaries.padlockd, ["--config", file.path], timeout: 30)
         #expect(result.status == 2, "padlockd exited \(result.status): \(result.errors)")
         let field = wrongKey ? "`tls.key-file`" : "`tls.ca-file`"
         #expect(result.errors.contains(field), "\(result.errors)")
@@ -166,7 +166,7 @@ import Testing
 
     @Test("A node whose peer certificate comes from another CA cannot join; the others keep a leader and serve")
     func nodeWithWrongPeerCertificateCannotJoin() async throws {
-        let certificates = try TestCertificates.shared.get()
+        let certificates = try await TestCertificates.shared.value
         let good = Self.tlsSection(certificates.server, caFile: certificates.caFile)
         // Node 3 trusts both CAs, so only the others' verdict on its certificate keeps it out.
         let bundle = certificates.directory + "/both-cas.pem"

@@ -3,6 +3,7 @@ import Node
 import PadlockTypes
 import Raft
 import Storage
+import StorageTesting
 import Wire
 
 /// An environment the test drives by hand: its clock moves when told, writes wait until completed, and

@@ -3,6 +3,7 @@ import Node
 import PadlockTypes
 import Raft
 import Storage
+import StorageTesting
 import Testing
 
 /// Node 1 of a three-voter cluster on a `ManualEnvironment`, with nodes 2 and 3 played by the test.

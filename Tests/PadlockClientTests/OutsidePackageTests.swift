@@ -3,16 +3,18 @@
 // Tests/OutsidePackage (not a target); they are typechecked with swiftc against the modules this build produced,
 // without the package's `-package-name`, which is how another package sees the PadlockClient product.
 import Foundation
+import Subprocess
+import SystemPackage
 import Testing
 
 @Suite struct OutsidePackageTests {
-    @Test func aCRMAppServersFileCompilesAgainstThePublicProduct() throws {
-        let result = try OutsideCompiler.typecheck("NamingCheck.swift")
+    @Test func aCRMAppServersFileCompilesAgainstThePublicProduct() async throws {
+        let result = try await OutsideCompiler.typecheck("NamingCheck.swift")
         #expect(result.status == 0, "NamingCheck.swift did not typecheck:\n\(result.output)")
     }
 
-    @Test func theWireCodecIsNotVisibleThroughPadlockClient() throws {
-        let result = try OutsideCompiler.typecheck("CodecHidden.swift")
+    @Test func theWireCodecIsNotVisibleThroughPadlockClient() async throws {
+        let result = try await OutsideCompiler.typecheck("CodecHidden.swift")
         #expect(result.status != 0, "CodecHidden.swift typechecked: the wire codec is visible to outside packages")
         for name in ["ClientRequest", "CorrelationID", "WireLimits", "ClientFailure", "ByteWriter"] {
             #expect(result.output.contains("cannot find '\(name)' in scope")
@@ -21,8 +23,8 @@ import Testing
         }
     }
 
-    @Test func wiresDeclarationsArePackageOnlyEvenWhenItsModuleIsImported() throws {
-        let result = try OutsideCompiler.typecheck("WireImported.swift")
+    @Test func wiresDeclarationsArePackageOnlyEvenWhenItsModuleIsImported() async throws {
+        let result = try await OutsideCompiler.typecheck("WireImported.swift")
         #expect(result.status != 0, "WireImported.swift typechecked: Wire declares something public")
         #expect(result.output.contains("cannot find 'ClientRequest' in scope"), "\(result.output)")
     }
@@ -35,25 +37,23 @@ enum OutsideCompiler {
         var description: String
     }
 
-    static func typecheck(_ fixture: String) throws -> (status: Int32, output: String) {
+    static func typecheck(_ fixture: String) async throws -> (status: Int32, output: String) {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let source = repository.appendingPathComponent("Tests/OutsidePackage/\(fixture)").path
         let binaries = try binaryDirectory()
         let modules = binaries.appendingPathComponent("Modules").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try swiftc())
         var arguments = ["-typecheck", "-swift-version", "6", "-I", modules,
                          "-module-cache-path", binaries.appendingPathComponent("ModuleCache").path]
         for map in try moduleMaps(binaries) { arguments += ["-Xcc", "-fmodule-map-file=\(map)"] }
-        process.arguments = arguments + [source]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let result = try await run(
+            .path(FilePath(try swiftc())), arguments: Arguments(arguments + [source]), output: .string(limit: 8 << 20),
+            error: .combinedWithOutput)
+        let status: Int32 =
+            switch result.terminationStatus {
+            case .exited(let code), .signaled(let code): code
+            }
+        return (status, result.standardOutput)
     }
 
     /// `.build/<triple>/debug`: where this test binary and the `Modules` directory are.

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import ConfigFuzzing
 @testable import PadlockConfig
 
 @Suite struct FuzzTests {

@@ -2,6 +2,8 @@ import Testing
 import Wire
 
 @testable import PeerWire
+@testable import PeerWireFuzzing
+@testable import WireFuzzing
 
 @Suite struct FuzzTests {
     @Test func thirtyThousandFuzzedPayloadsDecodeOrFailCleanlyAndRoundTrip() {

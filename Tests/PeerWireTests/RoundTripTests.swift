@@ -4,6 +4,8 @@ import Testing
 import Wire
 
 @testable import PeerWire
+@testable import PeerWireFuzzing
+@testable import WireFuzzing
 
 @Suite struct RoundTripTests {
     @Test(arguments: everyBatchableMessage)

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Storage
+@testable import StorageTesting
 
 /// Damage to data that was reported durable stops recovery with the file and offset; it is never
 /// repaired by truncation.

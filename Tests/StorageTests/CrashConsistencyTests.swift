@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Storage
+@testable import StorageTesting
 
 /// Random workloads against the real store code on a simulated disk that loses power at any disk
 /// operation, keeps a random prefix of unsynced writes and tears the last one at a sector boundary.

@@ -2,6 +2,7 @@ import Glibc
 import Testing
 
 @testable import Storage
+@testable import StorageTesting
 
 /// The first failed write or sync stops the store for good: no retry, and every later call fails fast with
 /// that first error.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Storage
+@testable import StorageTesting
 
 @Suite struct FileLogStoreTests {
     let small = FileLogStore.Options(segmentSize: 4096)

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Storage
+@testable import StorageTesting
 
 @Suite struct MemoryLogStoreTests {
     @Test func theMemoryStoreAnswersLikeTheFileStoreOnRandomWorkloads() throws {

@@ -9,14 +9,21 @@ private let allowedImports: [String: Set<String>] = [
     "Raft": ["PadlockTypes"],
     "LockTable": ["PadlockTypes"],
     "Wire": ["PadlockTypes"],
+    // Fuzzers, samples and fakes live beside the code they exercise, in modules no product links.
+    "WireFuzzing": ["Wire", "PadlockTypes"],
     "Storage": ["PadlockTypes", "Glibc", "Foundation"],
     // Only this module touches libuv, and OpenSSL (decision 0010).
     "EventLoop": ["CLibUV", "COpenSSL", "Logging", "Glibc", "Synchronization", "Foundation"],
+    "StorageTesting": ["Storage", "PadlockTypes", "Glibc"],
     "PeerWire": ["Raft", "PadlockTypes", "Wire"],
+    "PeerWireFuzzing": ["PeerWire", "Raft", "Wire", "WireFuzzing"],
     "LockHistory": ["PadlockTypes"],
     "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"],
-    "Simulation": ["Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "LockHistory"],
+    "Simulation": [
+        "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes", "LockHistory",
+    ],
     "PadlockConfig": ["PadlockTypes"],
+    "ConfigFuzzing": ["PadlockConfig", "PadlockTypes"],
     "AdminHTTP": ["EventLoop", "Logging", "Glibc", "Foundation"],
     // Only this module touches swift-crypto (decision 0009); Glibc to read secret files and check their modes.
     "PadlockSecurity": ["Wire", "PadlockTypes", "Crypto", "Glibc"],
@@ -44,7 +51,9 @@ private let allowedImports: [String: Set<String>] = [
         "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire", "Histogram", "Glibc",
         "Foundation", "CoreMetrics", "Synchronization", "Logging",
     ],
-    "padlock-fuzz": ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Simulation", "Glibc", "Foundation"],
+    "padlock-fuzz": [
+        "WireFuzzing", "PeerWireFuzzing", "ConfigFuzzing", "PadlockTypes", "Simulation", "Glibc", "Foundation",
+    ],
     "storage-crash-child": ["Storage", "Glibc", "Foundation"],
 ]
 
@@ -83,6 +92,25 @@ private func imports(of module: String) throws -> [(file: String, module: String
             for (file, imported) in try imports(of: module) where !allowed.contains(imported) {
                 Issue.record("\(module)/\(file) imports \(imported), which its boundary does not allow")
             }
+        }
+    }
+
+    /// What the shipped programs and libraries link, following the allowed imports from each.
+    private func linkedByProducts() -> Set<String> {
+        var linked: Set<String> = []
+        var pending = ["padlockd", "padlock", "PadlockClient", "PadlockSQLite"]
+        while let module = pending.popLast() {
+            guard linked.insert(module).inserted else { continue }
+            pending += allowedImports[module, default: []]
+        }
+        return linked
+    }
+
+    @Test func noShippedModuleLinksFuzzersOrFakes() {
+        let linked = linkedByProducts()
+        #expect(linked.contains("Wire") && linked.contains("Storage"), "found \(linked.sorted())")
+        for module in linked.sorted() where module.hasSuffix("Fuzzing") || module.hasSuffix("Testing") {
+            Issue.record("\(module) is reachable from a product; fuzzers and fakes stay out of shipped code")
         }
     }
 

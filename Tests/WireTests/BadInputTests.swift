@@ -2,6 +2,7 @@ import PadlockTypes
 import Testing
 
 @testable import Wire
+@testable import WireFuzzing
 
 @Suite struct BadInputTests {
     /// The one exception: a request cut exactly where its optional trace context starts is that request

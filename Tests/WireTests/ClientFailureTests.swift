@@ -2,6 +2,7 @@ import PadlockTypes
 import Testing
 
 @testable import Wire
+@testable import WireFuzzing
 
 @Suite struct ClientFailureTests {
     @Test func aLockDelayNamesWhenTheKeyCanBeGrantedAgain() {

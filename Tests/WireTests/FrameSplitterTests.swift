@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Wire
+@testable import WireFuzzing
 
 @Suite struct FrameSplitterTests {
     private func drain(_ splitter: inout FrameSplitter) throws(WireError) -> [[UInt8]] {

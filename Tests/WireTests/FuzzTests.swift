@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Wire
+@testable import WireFuzzing
 
 @Suite struct FuzzTests {
     @Test func fiftyThousandFuzzedInputsDecodeOrFailCleanlyAndRoundTrip() {

@@ -2,6 +2,7 @@ import PadlockTypes
 import Testing
 
 @testable import Wire
+@testable import WireFuzzing
 
 @Suite struct RoundTripTests {
     /// Encodes each random value, decodes it, and requires the same value and the same bytes again.

@@ -1,6 +1,6 @@
 extension PadlockdSettings {
     /// `[limits]` field names with the property each sets.
-    static var limitFields: [(name: String, keyPath: WritableKeyPath<Limits, Int>)] {
+    package static var limitFields: [(name: String, keyPath: WritableKeyPath<Limits, Int>)] {
         [
             ("sessions", \.sessionCountMax), ("locks-per-session", \.locksPerSessionMax),
             ("held-locks", \.heldLockCountMax), ("waiters-per-key", \.waitersPerKeyMax),

@@ -1,19 +1,22 @@
+import PadlockTypes
+
 /// Writes settings as a configuration file: canonically for ``PadlockdSettings/tomlText``, or with random
-/// but equivalent choices (quoted keys, dotted keys, other units, omitted defaults, comments) for the fuzzer.
-struct SettingsWriter {
+/// but equivalent choices (quoted keys, dotted keys, other units, omitted defaults, comments) for the fuzzer
+/// (ConfigFuzzing, which draws the choices from its seeded generator).
+package struct SettingsWriter {
     /// How much the writer varies its output.
-    enum Style {
+    package enum Style {
         /// Every field, canonical spelling.
         case plain
         /// Equivalent spellings chosen by the generator.
         case varied
     }
 
-    var random: ConfigRandom?
+    var random: SplitMix64?
     var output = ""
 
-    /// The whole document for `settings`.
-    static func document(_ settings: PadlockdSettings, style: Style, random: inout ConfigRandom) -> String {
+    /// The whole document for `settings`; the varied style draws its choices from `random`.
+    package static func document(_ settings: PadlockdSettings, style: Style, random: inout SplitMix64) -> String {
         var writer = SettingsWriter(random: style == .varied ? random : nil)
         writer.write(settings)
         if let used = writer.random { random = used }
@@ -28,7 +31,10 @@ struct SettingsWriter {
     }
 
     /// Whether to take the unusual choice, `percent` of the time; never in the plain style.
-    mutating func vary(_ percent: Int) -> Bool { random?.chance(percent) ?? false }
+    mutating func vary(_ percent: Int) -> Bool {
+        guard let draw = random?.next() else { return false }
+        return Int(draw % 100) < percent
+    }
 
     mutating func write(_ settings: PadlockdSettings) {
         if vary(30) { output += "# padlockd configuration\n\n" }

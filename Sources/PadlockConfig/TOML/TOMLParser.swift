@@ -233,9 +233,9 @@ struct TOMLParser {
 }
 
 /// The bytes the parser looks for, by name.
-enum ASCII {
+package enum ASCII {
     static let tab = UInt8(ascii: "\t")
-    static let lineFeed = UInt8(ascii: "\n")
+    package static let lineFeed = UInt8(ascii: "\n")
     static let carriageReturn = UInt8(ascii: "\r")
     static let space = UInt8(ascii: " ")
     static let quote = UInt8(ascii: "\"")
@@ -269,14 +269,14 @@ enum ASCII {
         (byte < 0x20 && byte != tab) || byte == 0x7F
     }
 
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 }
 
 extension String {
     /// The string with zeros in front up to `width` characters.
-    func leftPadded(to width: Int) -> String {
+    package func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

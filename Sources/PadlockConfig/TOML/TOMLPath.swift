@@ -1,7 +1,7 @@
 /// How keys and paths are written in messages: bare when TOML allows it, quoted otherwise.
-enum TOMLPath {
+package enum TOMLPath {
     /// `name` as TOML would write it as one key part.
-    static func key(_ name: String) -> String {
+    package static func key(_ name: String) -> String {
         let isBare = !name.isEmpty && name.utf8.allSatisfy(ASCII.isBareKeyByte)
         return isBare ? name : TOMLRenderer.quoted(name)
     }

@@ -4,9 +4,9 @@
 /// Plain values of a table come first, then its tables as `[header]` sections and its arrays of tables as
 /// `[[header]]` sections, recursively. An array that mixes tables with other values cannot be written without
 /// inline tables; the parser never produces one.
-enum TOMLRenderer {
+package enum TOMLRenderer {
     /// The whole document for `table` as the root.
-    static func render(_ table: TOMLTable) -> String {
+    package static func render(_ table: TOMLTable) -> String {
         var output = ""
         renderBody(table, path: [], into: &output)
         return output
@@ -40,13 +40,13 @@ enum TOMLRenderer {
         }
     }
 
-    static func isArrayOfTables(_ value: TOMLValue) -> Bool {
+    package static func isArrayOfTables(_ value: TOMLValue) -> Bool {
         guard case .array(let elements) = value, !elements.isEmpty else { return false }
         return elements.allSatisfy(\.isTable)
     }
 
     /// `text` as a basic string, escaping quotes, backslashes and control characters.
-    static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         var output = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

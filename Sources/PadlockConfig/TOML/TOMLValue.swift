@@ -63,7 +63,7 @@ package struct TOMLTable: Hashable, Sendable {
     package internal(set) var position: TOMLPosition?
 
     /// An empty table defined at `position`.
-    init(position: TOMLPosition? = nil) { self.position = position }
+    package init(position: TOMLPosition? = nil) { self.position = position }
 
     /// The number of keys.
     package var count: Int { keys.count }
@@ -78,7 +78,7 @@ package struct TOMLTable: Hashable, Sendable {
     package func position(of key: String) -> TOMLPosition? { entries[key]?.position }
 
     /// Adds or replaces `key`; keys keep the order of their first definition.
-    mutating func set(_ key: String, to value: TOMLValue, at position: TOMLPosition) {
+    package mutating func set(_ key: String, to value: TOMLValue, at position: TOMLPosition) {
         if entries.updateValue(Entry(value: value, position: position), forKey: key) == nil { keys.append(key) }
     }
 

@@ -41,59 +41,6 @@ enum Ports {
     }
 }
 
-/// The output of a finished command.
-struct CommandResult {
-    var status: Int32
-    var output: String
-    var errors: String
-}
-
-/// Runs `executable` with `arguments` to completion.
-func runCommand(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60)
-    throws -> CommandResult
-{
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    var merged = ProcessInfo.processInfo.environment
-    for (key, value) in environment { merged[key] = value }
-    process.environment = merged
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let collected = Collected()
-    let group = DispatchGroup()
-    for (pipe, isError) in [(output, false), (errors, true)] {
-        group.enter()
-        DispatchQueue.global().async {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            collected.set(String(decoding: data, as: UTF8.self), isError: isError)
-            group.leave()
-        }
-    }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-    group.wait()
-    return CommandResult(status: process.terminationStatus, output: collected.output, errors: collected.errors)
-}
-
-private final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var texts = ["", ""]
-    func set(_ text: String, isError: Bool) {
-        lock.lock()
-        texts[isError ? 1 : 0] = text
-        lock.unlock()
-    }
-    var output: String { lock.lock(); defer { lock.unlock() }; return texts[0] }
-    var errors: String { lock.lock(); defer { lock.unlock() }; return texts[1] }
-}
-
 /// A real cluster of `padlockd` processes on loopback, started with `padlock dev` (the same path `make run`
 /// takes). Individual nodes can be killed and restarted from the configuration `padlock dev` wrote.
 final class LocalCluster: @unchecked Sendable {
@@ -274,10 +221,10 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     /// Runs `padlock` against this cluster.
-    func cli(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws
+    func cli(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) async throws
         -> CommandResult
     {
-        try runCommand(
+        try await runCommand(
             Binaries.padlock, arguments, environment: environment.merging(["PADLOCK_ENDPOINTS": endpointList]) { $1 },
             timeout: timeout)
     }

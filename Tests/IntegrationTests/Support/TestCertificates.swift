@@ -1,4 +1,5 @@
 import Foundation
+import Subprocess
 
 /// Throwaway certificates for TLS tests, made with Debian's `openssl` command in a temporary directory:
 /// CA "A" with a server certificate (SAN 127.0.0.1 and localhost) and a client certificate, and an
@@ -19,35 +20,31 @@ struct TestCertificates: Sendable {
     let otherClient: Identity
 
     /// Made once per test process; every TLS test reads the same files.
-    static let shared: Result<TestCertificates, CertificateToolError> = {
-        do throws(CertificateToolError) {
-            return .success(try make())
-        } catch {
-            return .failure(error)
-        }
-    }()
+    static let shared = Task { () async throws(CertificateToolError) -> TestCertificates in try await make() }
 
-    static func make() throws(CertificateToolError) -> TestCertificates {
+    static func make() async throws(CertificateToolError) -> TestCertificates {
         let directory = NSTemporaryDirectory() + "padlock-tls-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw CertificateToolError(command: "mkdir \(directory)", output: "\(error)")
         }
-        let authorityA = try makeAuthority(named: "a", in: directory)
-        let authorityB = try makeAuthority(named: "b", in: directory)
+        let authorityA = try await makeAuthority(named: "a", in: directory)
+        let authorityB = try await makeAuthority(named: "b", in: directory)
         return TestCertificates(
             directory: directory, caFile: authorityA.certificateFile,
-            server: try makeLeaf(named: "a-server", signedBy: authorityA, in: directory),
-            client: try makeLeaf(named: "a-client", signedBy: authorityA, in: directory),
+            server: try await makeLeaf(named: "a-server", signedBy: authorityA, in: directory),
+            client: try await makeLeaf(named: "a-client", signedBy: authorityA, in: directory),
             otherCAFile: authorityB.certificateFile,
-            otherServer: try makeLeaf(named: "b-server", signedBy: authorityB, in: directory),
-            otherClient: try makeLeaf(named: "b-client", signedBy: authorityB, in: directory))
+            otherServer: try await makeLeaf(named: "b-server", signedBy: authorityB, in: directory),
+            otherClient: try await makeLeaf(named: "b-client", signedBy: authorityB, in: directory))
     }
 
-    private static func makeAuthority(named name: String, in directory: String) throws(CertificateToolError) -> Identity {
+    private static func makeAuthority(
+        named name: String, in directory: String
+    ) async throws(CertificateToolError) -> Identity {
         let identity = Identity(certificateFile: "\(directory)/\(name)-ca.pem", keyFile: "\(directory)/\(name)-ca.key")
-        try runOpenSSL([
+        try await runOpenSSL([
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", identity.keyFile, "-out", identity.certificateFile, "-days", "2",
             "-subj", "/CN=Padlock test CA \(name)",
@@ -58,7 +55,7 @@ struct TestCertificates: Sendable {
 
     /// A certificate for 127.0.0.1 and localhost, usable by a server or a client (no extended key usage).
     private static func makeLeaf(named name: String, signedBy authority: Identity,
-                                 in directory: String) throws(CertificateToolError) -> Identity {
+                                 in directory: String) async throws(CertificateToolError) -> Identity {
         let identity = Identity(certificateFile: "\(directory)/\(name).pem", keyFile: "\(directory)/\(name).key")
         let request = "\(directory)/\(name).csr"
         let extensions = "\(directory)/\(name).ext"
@@ -66,11 +63,11 @@ struct TestCertificates: Sendable {
         guard FileManager.default.createFile(atPath: extensions, contents: Data(text.utf8)) else {
             throw CertificateToolError(command: "write \(extensions)", output: "")
         }
-        try runOpenSSL([
+        try await runOpenSSL([
             "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", identity.keyFile, "-out", request, "-subj", "/CN=\(name)",
         ])
-        try runOpenSSL([
+        try await runOpenSSL([
             "x509", "-req", "-in", request, "-CA", authority.certificateFile, "-CAkey", authority.keyFile,
             "-set_serial", "\(UInt32.random(in: 1...UInt32.max))", "-days", "2", "-extfile", extensions,
             "-out", identity.certificateFile,
@@ -78,22 +75,18 @@ struct TestCertificates: Sendable {
         return identity
     }
 
-    private static func runOpenSSL(_ arguments: [String]) throws(CertificateToolError) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
+    private static func runOpenSSL(_ arguments: [String]) async throws(CertificateToolError) {
         let command = "openssl " + arguments.joined(separator: " ")
+        let finished: (succeeded: Bool, output: String)
         do {
-            try process.run()
+            let result = try await run(
+                .path("/usr/bin/openssl"), arguments: Arguments(arguments), output: .string(limit: 1 << 20),
+                error: .combinedWithOutput)
+            finished = (result.terminationStatus.isSuccess, result.standardOutput)
         } catch {
             throw CertificateToolError(command: command, output: "\(error)")
         }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CertificateToolError(command: command, output: text) }
+        guard finished.succeeded else { throw CertificateToolError(command: command, output: finished.output) }
     }
 }
 

@@ -1,3 +1,5 @@
+import Storage
+
 /// A `LogStore` in memory, for tests: the same rules as `FileLogStore` (conflicting suffixes replaced,
 /// snapshots that replace a log they do not match, compaction), with no files and nothing to recover.
 ///

@@ -1,3 +1,5 @@
+import Storage
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -30,9 +32,6 @@ final class SimulatedFileSystem: FileSystem {
         case rename(String, String)
         case unlink(String)
     }
-
-    /// The sector size at which crashes tear writes.
-    static let sectorSize = 512
 
     let directory: String
     private(set) var durableNames: [String: Inode] = [:]

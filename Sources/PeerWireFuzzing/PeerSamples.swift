@@ -1,5 +1,7 @@
+import PeerWire
 import Raft
 import Wire
+import WireFuzzing
 
 /// Random valid peer payloads of every kind, for round-trip tests and as seeds for the fuzz mutator.
 ///

@@ -1,3 +1,5 @@
+import PadlockTypes
+import Wire
 /// What one fuzz run saw.
 package struct FuzzReport: Sendable, CustomStringConvertible {
     /// Inputs fed to the message decoders (the frame layer sees each again inside a stream).

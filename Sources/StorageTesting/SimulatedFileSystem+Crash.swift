@@ -1,3 +1,5 @@
+import Storage
+
 extension SimulatedFileSystem {
     /// Loses power: every file keeps its durable bytes plus a random prefix of its pending writes, the last
     /// of which may be torn at a sector boundary; the directory keeps a random prefix of its pending
@@ -39,9 +41,9 @@ extension SimulatedFileSystem {
         -> [UInt8]
     {
         let end = offset + data.count
-        let firstBoundary = roundUp(offset + 1, to: sectorSize)
+        let firstBoundary = roundUp(offset + 1, to: WALFormat.sectorSize)
         guard firstBoundary < end else { return [] }
-        let boundaries = Array(stride(from: firstBoundary, to: end, by: sectorSize))
+        let boundaries = Array(stride(from: firstBoundary, to: end, by: WALFormat.sectorSize))
         let cut = boundaries.randomElement(using: &generator)! - offset
         return Array(data[..<cut])
     }

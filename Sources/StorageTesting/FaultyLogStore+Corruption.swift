@@ -1,3 +1,5 @@
+import Storage
+
 extension FaultyLogStore {
     /// A bit flipped on the simulated disk.
     package struct FlippedBit: Hashable, Sendable, CustomStringConvertible {

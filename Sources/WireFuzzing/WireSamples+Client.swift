@@ -1,4 +1,5 @@
 import PadlockTypes
+import Wire
 
 extension WireSamples {
     /// A client request of a random operation.

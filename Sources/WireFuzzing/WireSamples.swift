@@ -1,4 +1,5 @@
 import PadlockTypes
+import Wire
 
 /// Random valid values of every message, for round-trip property tests and as seeds for the fuzz mutator.
 ///

@@ -1,4 +1,7 @@
+import PeerWire
+import Raft
 import Wire
+import WireFuzzing
 
 /// What one peer fuzz run saw.
 package struct PeerFuzzReport: Sendable, CustomStringConvertible {

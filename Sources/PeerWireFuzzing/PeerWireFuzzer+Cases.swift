@@ -1,5 +1,7 @@
+import PeerWire
 import Raft
 import Wire
+import WireFuzzing
 
 extension PeerWireFuzzer {
     /// One clean or damaged chunk stream of `message` and what the assembler must give back for it.

@@ -1,3 +1,5 @@
+import PadlockTypes
+import Wire
 extension WireFuzzer {
     /// Largest payload the fuzzed splitters accept: small enough that mutated prefixes often exceed it.
     static let fuzzFramePayloadByteCountMax = 1 << 16

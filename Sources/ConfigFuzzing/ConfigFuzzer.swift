@@ -1,3 +1,5 @@
+import PadlockConfig
+import PadlockTypes
 /// What one config fuzz run saw.
 package struct ConfigFuzzReport: Sendable, CustomStringConvertible {
     /// Documents fed through both layers.

@@ -1,5 +1,7 @@
+import PeerWire
 import Raft
 import Wire
+import WireFuzzing
 
 extension PeerWireFuzzer {
     /// A message an assembler gave back, and the position in the fed chunks of the chunk that completed it.

@@ -1,4 +1,5 @@
 import PadlockTypes
+import Wire
 
 /// The fuzzers' draws over the package's seeded `SplitMix64`: the same seed gives the same numbers on every platform and toolchain,
 /// so a failing fuzz or property run replays from its seed.

@@ -1,3 +1,4 @@
+import PadlockConfig
 import PadlockTypes
 
 /// The config fuzzer's draws over the package's seeded `SplitMix64`: the same seed always gives the same inputs.
@@ -27,5 +28,17 @@ package struct ConfigRandom: Sendable {
     package mutating func pick<Element>(_ elements: [Element]) -> Element {
         precondition(!elements.isEmpty, "ConfigRandom.pick needs at least one element")
         return elements[below(elements.count)]
+    }
+
+    /// Lends the underlying generator to code outside this module that draws from it directly.
+    package mutating func withGenerator<Result>(_ body: (inout SplitMix64) -> Result) -> Result {
+        body(&generator)
+    }
+}
+
+extension SettingsWriter {
+    /// The whole document for `settings`, its varied choices drawn from the fuzzer's generator.
+    package static func document(_ settings: PadlockdSettings, style: Style, random: inout ConfigRandom) -> String {
+        random.withGenerator { document(settings, style: style, random: &$0) }
     }
 }
