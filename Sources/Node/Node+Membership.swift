@@ -9,8 +9,7 @@ import Wire
 extension Node {
     func changeMembership(_ operation: ClientOperation, _ reply: ReplyTarget) {
         switch operation {
-        case .addMember(let node, let peerAddress, let clientAddress):
-            let member = NodeID(node.rawValue)
+        case .addMember(let member, let peerAddress, let clientAddress):
             guard member.rawValue != 0, !peerAddress.isEmpty, !clientAddress.isEmpty else {
                 respond(reply, .failure(.invalidArgument(message: "a new member needs a node id above 0 and both addresses")))
                 return
@@ -27,9 +26,9 @@ extension Node {
             }
             proposeConfigChange(.addLearner(member), reply)
         case .promoteMember(let node):
-            proposeConfigChange(.promote(NodeID(node.rawValue)), reply)
+            proposeConfigChange(.promote(node), reply)
         case .removeMember(let node):
-            proposeConfigChange(.remove(NodeID(node.rawValue)), reply)
+            proposeConfigChange(.remove(node), reply)
         default:
             preconditionFailure("changeMembership(\(operation)) is not a membership change")
         }
@@ -60,7 +59,7 @@ extension Node {
         return (configuration.voters + configuration.learners).map { node in
             let addresses = addressBook[node]
             return MemberInfo(
-                node: WireNodeID(node.rawValue), peerAddress: addresses?.peer ?? "", clientAddress: addresses?.client ?? "",
+                node: node, peerAddress: addresses?.peer ?? "", clientAddress: addresses?.client ?? "",
                 isVoter: configuration.isVoter(node))
         }
     }

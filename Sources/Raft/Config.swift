@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// How one node behaves. Every limit is explicit; the defaults suit a three-node cluster ticking every 10 ms.
 package struct Config: Sendable {
     /// This node's identity.

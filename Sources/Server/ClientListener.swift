@@ -46,7 +46,7 @@ final class ClientListener {
     }
 
     let loop: EventLoop
-    let selfID: WireNodeID
+    let selfID: NodeID
     let clusterID: UInt64
     let connectionsMax: Int
     let logger: Logger
@@ -67,7 +67,7 @@ final class ClientListener {
     static let limits = ConnectionLimits(maxFrameBytes: WireLimits.framePayloadByteCountMax, writeQueueBytesMax: 8 << 20)
 
     init(
-        loop: EventLoop, selfID: WireNodeID, clusterID: UInt64, connectionsMax: Int, directory: ClientDirectory,
+        loop: EventLoop, selfID: NodeID, clusterID: UInt64, connectionsMax: Int, directory: ClientDirectory,
         logger: Logger, runtime: NodeRuntime, gate: ConnectionGate
     ) {
         self.gate = gate

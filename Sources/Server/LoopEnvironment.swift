@@ -1,5 +1,6 @@
 import EventLoop
 import Node
+import PadlockTypes
 import Raft
 import Storage
 import Wire

@@ -57,7 +57,7 @@ final class NodeRuntime {
             loop: loop, selfID: NodeID(settings.nodeID), clusterID: settings.clusterID, logger: logger, runtime: self,
             gate: gate)
         clients = ClientListener(
-            loop: loop, selfID: WireNodeID(settings.nodeID), clusterID: settings.clusterID,
+            loop: loop, selfID: NodeID(settings.nodeID), clusterID: settings.clusterID,
             connectionsMax: settings.clientConnectionsMax, directory: settings.clients, logger: logger, runtime: self,
             gate: gate)
         let clients = self.clients!

@@ -168,7 +168,7 @@ final class OutboundPeer {
         nonce = transport.runtime.settings.clusterSecret == nil ? [] : PeerProof.nonce()
         listenerProved = false
         let handshake = Handshake(
-            role: .peer, cluster: ClusterID(transport.clusterID), node: WireNodeID(transport.selfID.rawValue),
+            role: .peer, cluster: ClusterID(transport.clusterID), node: transport.selfID,
             credentials: nonce)
         _ = connection.send(handshake.encoded())
     }

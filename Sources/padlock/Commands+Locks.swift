@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PadlockClient
+import PadlockTypes
 
 #if canImport(Glibc)
     import Glibc
