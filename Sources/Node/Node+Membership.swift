@@ -14,6 +14,10 @@ extension Node {
                 respond(reply, .failure(.invalidArgument(message: "a new member needs a node id above 0 and both addresses")))
                 return
             }
+            if let problem = Self.addressProblem(peer: peerAddress, client: clientAddress) {
+                respond(reply, .failure(.invalidArgument(message: problem)))
+                return
+            }
             guard !raft.configuration.members.contains(member) else {
                 respond(reply, .failure(.invalidArgument(message: "\(member) is already a member")))
                 return
@@ -32,6 +36,19 @@ extension Node {
         default:
             preconditionFailure("changeMembership(\(operation)) is not a membership change")
         }
+    }
+
+    /// Why a new member's addresses cannot be dialled, or nil: both must be numeric `host:port` addresses
+    /// (`SocketAddress`), as the configuration's are.
+    private static func addressProblem(peer: String, client: String) -> String? {
+        for (name, text) in [("peer", peer), ("client", client)] {
+            do throws(SocketAddress.Problem) {
+                _ = try SocketAddress.parsing(text)
+            } catch {
+                return "the \(name) address must be \(SocketAddress.syntaxSummary); \(error.reason)"
+            }
+        }
+        return nil
     }
 
     private func proposeConfigChange(_ change: ConfigChange, _ reply: ReplyTarget) {

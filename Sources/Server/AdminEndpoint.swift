@@ -13,7 +13,7 @@ final class AdminEndpoint {
 
     init(runtime: NodeRuntime) { self.runtime = runtime }
 
-    func listen(on endpoint: Endpoint) throws(UVError) -> Int {
+    func listen(on endpoint: SocketAddress) throws(UVError) -> Int {
         let configuration = AdminHTTPServer.Configuration(requestTimeout: runtime.settings.connections.adminRequestTimeout)
         let server = AdminHTTPServer(loop: runtime.loop, configuration: configuration)
         server.route("/metrics") { [unowned self] _ in

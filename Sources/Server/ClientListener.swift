@@ -80,7 +80,7 @@ final class ClientListener {
         self.runtime = runtime
     }
 
-    func listen(on endpoint: Endpoint, tls: TLSContext?) throws(UVError) -> Int {
+    func listen(on endpoint: SocketAddress, tls: TLSContext?) throws(UVError) -> Int {
         let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits, tls: tls) {
             [unowned self] connection in self.accepted(connection)
         }

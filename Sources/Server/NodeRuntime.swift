@@ -134,7 +134,7 @@ final class NodeRuntime {
         return tls.peerDialer == nil ? "clients" : "clients and peers"
     }
 
-    private func listen(_ field: String, _ endpoint: Endpoint, _ body: (Endpoint) throws(UVError) -> Int)
+    private func listen(_ field: String, _ endpoint: SocketAddress, _ body: (SocketAddress) throws(UVError) -> Int)
         throws(StartupError) -> Int
     {
         do {

@@ -4,54 +4,17 @@ import PadlockSecurity
 import PadlockTypes
 import Raft
 
-/// A host and port to listen on or connect to (numeric hosts only: `127.0.0.1`, `::1`).
-package struct Endpoint: Hashable, Sendable, CustomStringConvertible {
-    /// The numeric host.
-    package var host: String
-    /// The port, 1–65535 (0 only for listening on a port the system chooses).
-    package var port: Int
-
-    /// Creates an endpoint.
-    package init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    /// Parses `host:port` or `[ipv6]:port`; nil when it is not one.
-    package init?(parsing text: String) {
-        var hostPart: Substring
-        var portPart: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                return nil
-            }
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            portPart = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-        }
-        guard !hostPart.isEmpty, let port = Int(portPart), (0...65_535).contains(port) else { return nil }
-        self.host = String(hostPart)
-        self.port = port
-    }
-
-    /// `host:port`, with brackets around an IPv6 host.
-    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
 /// One member of the initial cluster.
 package struct MemberSettings: Hashable, Sendable {
     /// Its node id.
     package var id: UInt64
     /// Where other nodes connect to it.
-    package var peer: Endpoint
+    package var peer: SocketAddress
     /// Where clients are redirected to it.
-    package var client: Endpoint
+    package var client: SocketAddress
 
     /// Creates a member's settings.
-    package init(id: UInt64, peer: Endpoint, client: Endpoint) {
+    package init(id: UInt64, peer: SocketAddress, client: SocketAddress) {
         self.id = id
         self.peer = peer
         self.client = client
@@ -64,9 +27,9 @@ package struct ServerSettings: Sendable {
     package var clusterID: UInt64
     package var nodeID: UInt64
     package var dataDirectory: String
-    package var clientListen: Endpoint
-    package var peerListen: Endpoint
-    package var adminListen: Endpoint?
+    package var clientListen: SocketAddress
+    package var peerListen: SocketAddress
+    package var adminListen: SocketAddress?
     /// Start as a new node waiting to be added (`padlock member add`), without bootstrapping a cluster.
     package var join: Bool
     /// `padlockd --bootstrap`: this is the first start of a brand-new cluster, so an empty data directory
@@ -87,7 +50,7 @@ package struct ServerSettings: Sendable {
     /// Handshake deadlines, pending pools and idle limits of the client, peer and admin ports.
     package var connections = ConnectionSettings()
     /// Where to dial a peer instead of its recorded address (a local override; see docs/configuration.md).
-    package var peerRoutes: [UInt64: Endpoint] = [:]
+    package var peerRoutes: [UInt64: SocketAddress] = [:]
     /// The clients allowed on the client port; an empty directory leaves the port open (docs/security.md).
     package var clients = ClientDirectory()
     /// The cluster secret peers prove they know at the peer handshake; nil: peers are not authenticated.
@@ -102,8 +65,8 @@ package struct ServerSettings: Sendable {
 
     /// Settings for node `nodeID` of cluster `clusterID`; everything else has its documented default.
     package init(
-        clusterID: UInt64, nodeID: UInt64, dataDirectory: String, clientListen: Endpoint, peerListen: Endpoint,
-        adminListen: Endpoint? = nil, join: Bool = false, members: [MemberSettings]
+        clusterID: UInt64, nodeID: UInt64, dataDirectory: String, clientListen: SocketAddress, peerListen: SocketAddress,
+        adminListen: SocketAddress? = nil, join: Bool = false, members: [MemberSettings]
     ) {
         self.clusterID = clusterID
         self.nodeID = nodeID

@@ -149,12 +149,10 @@ extension ClientDirectory {
 extension ServerSettings {
     /// The runtime's settings from the checked configuration.
     init(_ file: PadlockdSettings) {
-        func endpoint(_ address: SocketAddress) -> Endpoint { Endpoint(host: address.host, port: address.port) }
         self.init(
             clusterID: file.clusterID, nodeID: file.nodeID, dataDirectory: file.dataDirectory,
-            clientListen: endpoint(file.clientListen), peerListen: endpoint(file.peerListen),
-            adminListen: file.adminListen.map(endpoint), join: file.join,
-            members: file.members.map { MemberSettings(id: $0.id, peer: endpoint($0.peer), client: endpoint($0.client)) })
+            clientListen: file.clientListen, peerListen: file.peerListen, adminListen: file.adminListen, join: file.join,
+            members: file.members.map { MemberSettings(id: $0.id, peer: $0.peer, client: $0.client) })
         sessionTTLMillisecondsMin = file.sessions.ttlMillisecondsMin
         sessionTTLMillisecondsMax = file.sessions.ttlMillisecondsMax
         lockTable = LockTableConfiguration(
@@ -169,7 +167,7 @@ extension ServerSettings {
         electionTicks = file.raft.electionTicks
         heartbeatTicks = file.raft.heartbeatTicks
         snapshotEntryThreshold = file.raft.snapshotEntryThreshold
-        peerRoutes = file.peerRoutes.mapValues(endpoint)
+        peerRoutes = file.peerRoutes
         clients = ClientDirectory(file.security)
         quotas = file.quotas
         connections.handshakeTimeout = .milliseconds(Int64(file.connections.handshakeTimeoutMilliseconds))

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// Everything a `padlockd` node reads from its configuration file, checked and with defaults filled in.
 ///
 /// Plain values only: the runtime turns them into the node's, the lock table's and Raft's configurations. Read
