@@ -78,7 +78,7 @@ final class NodeRuntime {
             admin = endpoint
         }
         peers.update(node.membership)
-        let tick = Duration.milliseconds(Int64(settings.tickMilliseconds))
+        let tick = Duration.milliseconds(Int64(settings.node.tickMilliseconds))
         tickTimer = loop.schedule(after: tick, repeating: tick) { [unowned self] in self.node.tick() }
         do {
             signals = try loop.watch(signals: [.interrupt, .terminate]) { [unowned self] signal in
