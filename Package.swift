@@ -27,6 +27,8 @@ let package = Package(
         // Each node's /metrics registry (decision 0012).
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // Deque and Heap instead of hand-written queues and heaps (decision 0014).
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -60,7 +62,10 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft", "PadlockTypes"], exclude: ["testdata"]),
 
         // MARK: Lock state machine (pure).
-        .target(name: "LockTable", dependencies: ["PadlockTypes"]),
+        .target(
+            name: "LockTable",
+            dependencies: ["PadlockTypes", .product(name: "DequeModule", package: "swift-collections")]
+        ),
         .testTarget(name: "LockTableTests", dependencies: ["LockTable", "PadlockTypes"], exclude: ["testdata"]),
 
         // MARK: Durable storage.
@@ -80,7 +85,10 @@ let package = Package(
         // MARK: The node shell: Raft + LockTable + LogStore, generic over its environment.
         .target(
             name: "Node",
-            dependencies: ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"]
+            dependencies: [
+                "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
         ),
         .testTarget(
             name: "NodeTests",

@@ -7,14 +7,15 @@ private let allowedImports: [String: Set<String>] = [
     "PadlockTypes": [],
     // Raft's only import is the stdlib-only vocabulary, for the package's one seeded generator.
     "Raft": ["PadlockTypes"],
-    "LockTable": ["PadlockTypes"],
+    // DequeModule: a data structure, no I/O (decision 0014).
+    "LockTable": ["PadlockTypes", "DequeModule"],
     "Wire": ["PadlockTypes"],
     "Storage": ["PadlockTypes", "Glibc", "Foundation"],
     // Only this module touches libuv, and OpenSSL (decision 0010).
     "EventLoop": ["CLibUV", "COpenSSL", "Logging", "Glibc", "Synchronization", "Foundation"],
     "PeerWire": ["Raft", "PadlockTypes", "Wire"],
     "LockHistory": ["PadlockTypes"],
-    "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"],
+    "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "HeapModule"],
     "Simulation": ["Node", "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "LockHistory"],
     "PadlockConfig": ["PadlockTypes"],
     "AdminHTTP": ["EventLoop", "Logging", "Glibc", "Foundation"],
