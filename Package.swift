@@ -190,7 +190,9 @@ let package = Package(
                 // Wire: the pipelined and memory benchmarks speak the protocol directly.
                 "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .executableTarget(

@@ -129,6 +129,7 @@ extension Node {
     }
 
     func respond(_ target: ReplyTarget, _ outcome: Result<ClientResult, ClientFailure>) {
+        if let part = target.part { return answerPart(part, outcome) }
         environment.respond(ClientResponse(correlation: target.correlation, outcome: outcome), to: target.client)
     }
 }

@@ -35,20 +35,21 @@ extension Node {
     /// renewals of the session wait for the expiry's outcome: no renewal was received since the deadline was
     /// set, and none is acknowledged while the expiry is in flight, so zero is all a future leader needs.
     private func expireDueSessions(_ now: UInt64) {
-        guard var leadership else { return }
-        var due: [(SessionID, SessionLease)] = []
-        while let (_, session) = leadership.leaseDeadlines.popDue(by: now) {
-            guard let lease = leadership.leases[session], !leadership.expiriesInFlight.contains(session) else {
-                continue
+        let due = updateLeadership { leadership in
+            var due: [(SessionID, SessionLease)] = []
+            while let (_, session) = leadership.leaseDeadlines.popDue(by: now) {
+                guard let lease = leadership.leases[session], !leadership.expiriesInFlight.contains(session) else {
+                    continue
+                }
+                if lease.deadline > now {
+                    leadership.leaseDeadlines.insert(session, deadline: lease.deadline)
+                    continue
+                }
+                due.append((session, lease))
             }
-            if lease.deadline > now {
-                leadership.leaseDeadlines.insert(session, deadline: lease.deadline)
-                continue
-            }
-            due.append((session, lease))
+            return due
         }
-        self.leadership = leadership
-        if !due.isEmpty {
+        if let due, !due.isEmpty {
             let checkpoints = due.map { session, lease in
                 LeaseCheckpoint(session: session, renewalGeneration: lease.generation, remainingMilliseconds: 0)
             }

@@ -55,6 +55,8 @@ extension Node {
             propose(command, .client(.open), reply)
         case .renewSession(let session):
             renew(session, reply)
+        case .renewSessions(let sessions):
+            renewBatch(sessions, reply)
         case .closeSession(let request):
             propose(.closeSession(request), .client(.close), reply)
         case .acquire(let request, let acquisition):
@@ -148,6 +150,8 @@ extension Node {
             if query.limit < 1 { return "a listing's limit must be at least 1" }
         case .audit(_, let limit):
             if limit < 1 { return "an audit page's limit must be at least 1" }
+        case .renewSessions(let sessions):
+            if sessions.isEmpty { return "a batch renewal must name at least one session" }
         default:
             break
         }

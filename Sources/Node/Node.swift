@@ -52,6 +52,8 @@ package final class Node<Environment: NodeEnvironment> {
     /// conflicts with it (`held` names them all); kept until the waiter is answered.
     var waiterRequests: [RequestID: ClientAnswers.Requested] = [:]
     var reads = ReadBook()
+    /// Batch renewals waiting for some of their sessions' answers.
+    var renewalBatches = RenewalBatchBook()
     /// The latest stamp given to (or seen on) an entry; stamps never go back.
     var lastStamp: UInt64
     /// The reference entry stamps are bounded by, and the peers' wall clocks (`Node+Clocks.swift`).
@@ -185,6 +187,8 @@ package final class Node<Environment: NodeEnvironment> {
             reads.awaitingConfirmation[context] = batch.filter { $0.reply.client != client }
         }
         reads.confirmed.removeAll { $0.read.reply.client == client }
+        // Its batches' parts may have been dropped above: the batches go too, and later parts are ignored.
+        renewalBatches.open = renewalBatches.open.filter { $0.value.reply.client != client }
     }
 
     /// Does the work accumulated since the last flush: proposals of the leader's housekeeping, one ReadIndex
@@ -305,6 +309,8 @@ package protocol NodeObserver: AnyObject {
 extension Node {
     /// Whether this node leads its current term.
     package var isLeader: Bool { raft.role == .leader }
+    /// Batch renewals not answered yet (for tests and metrics).
+    package var pendingRenewalBatchCount: Int { renewalBatches.open.count }
 
     /// The Raft role and term, for logs and metrics.
     package var role: RaftNode.Role { raft.role }

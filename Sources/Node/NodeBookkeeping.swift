@@ -4,9 +4,61 @@ import Raft
 import Wire
 
 /// Where an answer goes: a client connection and the request's correlation id on it.
+///
+/// A `part` is one session of a batch renewal: its answer goes into that batch (`RenewalBatchBook`), which
+/// answers the connection once every part is answered. A part travels every path a single renewal travels,
+/// so whatever answers a single renewal exactly once answers each part exactly once.
 struct ReplyTarget: Hashable {
     var client: ClientID
     var correlation: CorrelationID
+    var part: BatchPart? = nil
+}
+
+/// One session's place in a batch renewal.
+struct BatchPart: Hashable {
+    /// The batch's number in `RenewalBatchBook`.
+    var batch: UInt64
+    /// The session's position in the request.
+    var index: Int
+}
+
+/// Batch renewals whose parts are not all answered yet (`Node+Leases.swift`).
+struct RenewalBatchBook {
+    struct Batch {
+        var reply: ReplyTarget
+        var sessions: [SessionID]
+        var answers: [Result<SessionGrant, ClientFailure>?]
+        var unanswered: Int
+    }
+
+    var open: [UInt64: Batch] = [:]
+    var next: UInt64 = 1
+
+    /// Starts a batch for `sessions`; returns its number.
+    mutating func start(_ sessions: [SessionID], reply: ReplyTarget) -> UInt64 {
+        let number = next
+        next += 1
+        open[number] = Batch(
+            reply: reply, sessions: sessions, answers: Array(repeating: nil, count: sessions.count),
+            unanswered: sessions.count)
+        return number
+    }
+
+    /// Records one part's answer (a second answer to the same part is ignored); returns the finished batch
+    /// when this was its last unanswered part.
+    mutating func record(_ part: BatchPart, _ answer: Result<SessionGrant, ClientFailure>) -> Batch? {
+        guard var batch = open[part.batch], batch.answers.indices.contains(part.index),
+            batch.answers[part.index] == nil
+        else { return nil }
+        batch.answers[part.index] = answer
+        batch.unanswered -= 1
+        guard batch.unanswered == 0 else {
+            open[part.batch] = batch
+            return nil
+        }
+        open[part.batch] = nil
+        return batch
+    }
 }
 
 /// A proposal this leader made and is waiting to see applied.

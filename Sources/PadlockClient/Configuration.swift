@@ -102,7 +102,7 @@ extension PadlockClient.Configuration {
             return "configuration.maximumConnectionsPerEndpoint must be 1: one pipelined connection per endpoint"
         }
         let counts = [
-            ("maximumConcurrentSessions", maximumConcurrentSessions, 1024),
+            ("maximumConcurrentSessions", maximumConcurrentSessions, 65_536),
             ("requestWindowPerConnection", requestWindowPerConnection, 65_536),
             ("maximumWaitingCalls", maximumWaitingCalls, 1_000_000),
             ("maximumSessionsPerOwner", maximumSessionsPerOwner ?? 1, 1024),

@@ -28,7 +28,7 @@ package enum Authorization {
         switch operation {
         case .inspect, .list, .checkFence, .status, .members:
             nil
-        case .openSession, .renewSession, .closeSession, .acquire, .release, .cancelWait, .resolve:
+        case .openSession, .renewSession, .renewSessions, .closeSession, .acquire, .release, .cancelWait, .resolve:
             .app
         case .forceUnlock, .revokeSession, .audit, .addMember, .promoteMember, .removeMember:
             .admin
@@ -49,6 +49,7 @@ package enum Authorization {
         switch operation {
         case .openSession: "opening a session"
         case .renewSession: "renewing a session"
+        case .renewSessions: "renewing sessions"
         case .closeSession: "closing a session"
         case .acquire: "acquire"
         case .release: "release"

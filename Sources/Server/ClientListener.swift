@@ -37,6 +37,9 @@ final class ClientListener {
         /// The trace id and operation of each unanswered request that carried a valid W3C trace context (at
         /// most `tracedRequestsMax`), so the line about its answer names the caller's trace.
         var traced: [CorrelationID: (traceID: String, operation: String)] = [:]
+        /// Batch renewals handed to the node without the sessions this client may not renew, by correlation:
+        /// the whole batch and the refusals, merged into the node's answer when it comes.
+        var batchRefusals: [CorrelationID: (sessions: [SessionID], refused: [Int: ClientFailure])] = [:]
 
         init(tcp: TCPConnection, id: ClientID, now: Ticks) {
             self.tcp = tcp
@@ -123,6 +126,9 @@ final class ClientListener {
             connection.outstanding += 1
             noteReceived(request, on: connection)
             if let session = Self.session(of: request.operation) { remember(session, on: connection) }
+            if case .renewSessions(let sessions) = request.operation {
+                return receivedBatch(sessions, request.correlation, on: connection)
+            }
             if let refusal = refusal(of: request.operation, on: connection) {
                 if case .permissionDenied = refusal { runtime.metrics.requestsDenied.increment() }
                 send(ClientResponse(correlation: request.correlation, outcome: .failure(refusal)), to: connection.id)
@@ -180,13 +186,18 @@ final class ClientListener {
 
     /// Why the connection's client may not do `operation` now (`permissionDenied` with the reason, or a
     /// retryable answer), or nil when it may (always on an open port).
-    private func refusal(of operation: ClientOperation, on connection: Connection) -> ClientFailure? {
+    func refusal(of operation: ClientOperation, on connection: Connection) -> ClientFailure? {
         guard directory.requiresTokens else { return nil }
         guard let identity = connection.identity else {
             return .permissionDenied(reason: "this cluster requires a client token")
         }
         if let reason = Authorization.denial(of: operation, by: identity) { return .permissionDenied(reason: reason) }
         guard let session = Self.session(of: operation) else { return nil }
+        return refusal(of: session, to: identity)
+    }
+
+    /// Why `identity` may not act for `session` (it belongs to another client, or to none), or nil when it may.
+    func refusal(of session: SessionID, to identity: ClientIdentity) -> ClientFailure? {
         // The session's client is replicated state: every node that applied its open knows it.
         switch runtime.node.ownership(of: session) {
         case .client(let name) where name == identity.name:
@@ -203,6 +214,7 @@ final class ClientListener {
             return .overloaded(reason: "this node has just become leader and is catching up; retry")
         }
     }
+
 
     /// The session a request acts for, if any.
     static func session(of operation: ClientOperation) -> SessionID? {
@@ -292,6 +304,10 @@ final class ClientListener {
         connection.outstanding = max(0, connection.outstanding - 1)
         noteAnswered(response, on: connection)
         if case .success(.sessionOpened(let grant)) = response.outcome { remember(grant.session, on: connection) }
+        var response = response
+        if let batch = connection.batchRefusals.removeValue(forKey: response.correlation) {
+            response = Self.merged(response, batch)
+        }
         let payload = response.encoded()
         if !connection.overflow.isEmpty {
             connection.overflow.append(payload)
@@ -307,7 +323,7 @@ final class ClientListener {
         }
     }
 
-    private func remember(_ session: SessionID, on connection: Connection) {
+    func remember(_ session: SessionID, on connection: Connection) {
         guard connection.sessions.count <= Self.sessionsTrackedMax else { return }
         connection.sessions.insert(session)
     }

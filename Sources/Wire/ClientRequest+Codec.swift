@@ -20,6 +20,7 @@ enum OperationTag: UInt8, CaseIterable {
     case promoteMember = 16
     case removeMember = 17
     case members = 18
+    case renewSessions = 19
 }
 
 extension ClientRequest: WireBody {
@@ -126,6 +127,9 @@ extension ClientOperation {
             writer.writeVarint(node.rawValue)
         case .members:
             writer.writeUInt8(OperationTag.members.rawValue)
+        case .renewSessions(let sessions):
+            writer.writeUInt8(OperationTag.renewSessions.rawValue)
+            writer.writeElements(sessions, maxCount: WireLimits.renewalBatchCountMax) { $0.writeVarint($1.rawValue) }
         case .openSession, .renewSession, .closeSession, .acquire, .release, .cancelWait, .inspect, .list:
             preconditionFailure("ClientOperation.write handles \(self) itself")
         }
@@ -188,6 +192,11 @@ extension ClientOperation {
             return .removeMember(NodeID(try reader.readVarint()))
         case .members:
             return .members
+        case .renewSessions:
+            return .renewSessions(
+                try reader.readElements(maxCount: WireLimits.renewalBatchCountMax, minimumElementSize: 1) {
+                    try $0.readSessionID()
+                })
         }
     }
 }

@@ -4,6 +4,7 @@ extension ClientOperation {
         switch self {
         case .openSession: "openSession"
         case .renewSession: "renewSession"
+        case .renewSessions: "renewSessions"
         case .closeSession: "closeSession"
         case .acquire: "acquire"
         case .release: "release"

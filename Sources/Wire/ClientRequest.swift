@@ -43,6 +43,10 @@ package enum ClientOperation: Hashable, Sendable {
     case openSession(owner: String, nonce: UInt64, ttlMilliseconds: UInt64)
     /// Keeps a session alive; handled by the leader without a log entry, so it needs no request id.
     case renewSession(SessionID)
+    /// Keeps several sessions alive in one request, at most ``WireLimits/renewalBatchCountMax``: the leader
+    /// handles each as one `renewSession` and answers once, with ``ClientResult/sessionsRenewed(_:)`` holding
+    /// each session's own answer in request order (docs/wire.md). Needs no request id either.
+    case renewSessions([SessionID])
     /// Closes the request's session, releasing its locks and dropping its waiters.
     case closeSession(RequestID)
     /// Acquires a key for the request's session.
@@ -98,7 +102,7 @@ package enum ClientOperation: Hashable, Sendable {
         case .closeSession(let id), .acquire(let id, _), .release(let id, _, _), .cancelWait(let id, _),
             .forceUnlock(let id, _, _), .revokeSession(let id, _, _):
             id
-        case .openSession, .renewSession, .inspect, .list, .checkFence, .audit, .status, .resolve, .addMember,
+        case .openSession, .renewSession, .renewSessions, .inspect, .list, .checkFence, .audit, .status, .resolve, .addMember,
             .promoteMember, .removeMember, .members:
             nil
         }

@@ -22,6 +22,7 @@ enum ResultTag: UInt8, CaseIterable {
     case status = 12
     case waitCancelled = 13
     case members = 14
+    case sessionsRenewed = 15
 }
 
 /// The one-byte tag of each ``ClientFailure`` case.
@@ -117,6 +118,9 @@ extension ClientResult {
                 writer.writeString(member.clientAddress)
                 writer.writeBool(member.isVoter)
             }
+        case .sessionsRenewed(let renewals):
+            writer.writeUInt8(ResultTag.sessionsRenewed.rawValue)
+            writer.writeElements(renewals, maxCount: WireLimits.renewalBatchCountMax) { $1.write(to: &$0) }
         }
     }
 
@@ -152,6 +156,40 @@ extension ClientResult {
                         clientAddress: try reader.readString(maxByteCount: WireLimits.addressByteCountMax),
                         isVoter: try reader.readBool())
                 })
+        case .sessionsRenewed:
+            .sessionsRenewed(
+                try reader.readElements(maxCount: WireLimits.renewalBatchCountMax, minimumElementSize: 2) {
+                    try SessionRenewal.read(from: &$0)
+                })
+        }
+    }
+}
+
+extension SessionRenewal {
+    /// The session, then the outcome tag, then the grant's TTL and deadline (its session is the entry's) or the
+    /// failure.
+    func write(to writer: inout ByteWriter) {
+        writer.writeVarint(session.rawValue)
+        switch outcome {
+        case .success(let grant):
+            writer.writeUInt8(OutcomeTag.result.rawValue)
+            writer.writeVarint(grant.ttlMilliseconds)
+            writer.writeVarint(grant.renewalDeadline.rawValue)
+        case .failure(let failure):
+            writer.writeUInt8(OutcomeTag.failure.rawValue)
+            failure.write(to: &writer)
+        }
+    }
+
+    static func read(from reader: inout ByteReader) throws -> SessionRenewal {
+        let session = try reader.readSessionID()
+        switch try reader.readEnum(OutcomeTag.self) {
+        case .result:
+            let ttl = try reader.readVarint()
+            let grant = SessionGrant(session: session, ttlMilliseconds: ttl, renewalDeadline: try reader.readTimestamp())
+            return SessionRenewal(session: session, outcome: .success(grant))
+        case .failure:
+            return SessionRenewal(session: session, outcome: .failure(try ClientFailure.read(from: &reader)))
         }
     }
 }

@@ -53,6 +53,24 @@ package enum ClientResult: Hashable, Sendable {
     case status(NodeStatus)
     /// The cluster's members after a membership request (or as listed).
     case members([MemberInfo])
+    /// The answer to ``ClientOperation/renewSessions(_:)``: one entry per session asked about, in request
+    /// order, each what a single `renewSession` of it would have been answered.
+    case sessionsRenewed([SessionRenewal])
+}
+
+/// One session's answer inside ``ClientResult/sessionsRenewed(_:)``.
+package struct SessionRenewal: Hashable, Sendable {
+    /// The session this entry answers for.
+    package var session: SessionID
+    /// Renewed with its new terms, or why not (`sessionExpired`, `notLeader`, `permissionDenied`, ...), as a
+    /// single renewal would have been answered. A grant's ``SessionGrant/session`` is ``session``.
+    package var outcome: Result<SessionGrant, ClientFailure>
+
+    /// Creates one session's answer.
+    package init(session: SessionID, outcome: Result<SessionGrant, ClientFailure>) {
+        self.session = session
+        self.outcome = outcome
+    }
 }
 
 /// Why a request failed: a closed set, mirroring the client library's errors (DESIGN.md §7).

@@ -25,4 +25,8 @@ package enum WireLimits {
     package static let traceparentByteCountMax = 128
     /// Longest `tracestate` a request may carry, in bytes (the W3C asks carriers to pass on at least 512).
     package static let tracestateByteCountMax = 512
+    /// Most sessions one `renewSessions` request may name (and its answer carry). A renewal's answer is a grant
+    /// or a short failure (`sessionExpired`, `notLeader` with a hint, `permissionDenied` with a short reason),
+    /// under 1.3 KiB even at the message bounds, so a full batch's answer stays inside the default frame.
+    package static let renewalBatchCountMax = 2048
 }

@@ -288,6 +288,53 @@ import Wire
         #expect(try await acme.inspect("acme/contacts/owned").holders.first?.holder.session == session)
     }
 
+    @Test("A batch renewal naming another client's session refuses that session only and renews the caller's")
+    func batchRenewalRefusesForeignSessionsOnly() async throws {
+        let cluster = try LocalCluster(settings: Self.settings(), token: Self.token("ops"))
+        defer { cluster.stop() }
+        let acme = try await Self.client(cluster, "acme-app", owner: "alice@acme")
+        let globex = try await Self.client(cluster, "globex-app", owner: "bob@globex-frontend")
+        let ops = try await Self.client(cluster, "ops", owner: "carol@ops")
+        defer { Task { await acme.close(); await globex.close(); await ops.close() } }
+        let foreign = try await acme.acquire("acme/contacts/batch")
+        let own = try await globex.acquire("globex/contacts/batch")
+        let leader = try #require(await cluster.leader(using: ops))
+
+        let socket = try RawSocket(port: cluster.clientPort(leader))
+        socket.writeFrame(
+            Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0), credentials: Array(Self.token("globex-app").utf8))
+                .encoded())
+        guard case .accepted = try HandshakeAnswer(decoding: try #require(socket.readFrame())) else {
+            Issue.record("globex-app was not admitted")
+            return
+        }
+        let batch = [own.holder.session, foreign.holder.session]
+        var response: ClientResponse?
+        for attempt in 0..<20 {
+            socket.writeFrame(
+                ClientRequest(correlation: CorrelationID(UInt64(attempt + 1)), operation: .renewSessions(batch)).encoded())
+            let reply = try ClientResponse(decoding: try #require(socket.readFrame()))
+            if case .failure = reply.outcome {
+                try await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            response = reply
+            break
+        }
+        guard case .success(.sessionsRenewed(let entries))? = response?.outcome else {
+            Issue.record("expected a per-session answer, got \(String(describing: response))")
+            return
+        }
+        #expect(entries.map(\.session) == batch)
+        #expect(entries.first?.outcome.map(\.session) == .success(own.holder.session), "the caller's own session is renewed")
+        guard case .failure(.permissionDenied(let reason))? = entries.last?.outcome else {
+            Issue.record("globex-app renewed acme-app's session: \(entries)")
+            return
+        }
+        #expect(reason.contains("belongs to another client"), "\(reason)")
+        #expect(foreign.state == .safe)
+    }
+
     /// Replaces the security settings in every node's configuration file.
     private func rewrite(_ cluster: LocalCluster, _ settings: String) throws {
         for node in 1...cluster.nodeCount {

@@ -64,6 +64,14 @@ final class FakeTable {
         case .renewSession(let id):
             guard let session = sessions[id], !session.ended else { return .failure(.sessionExpired) }
             return .success(.sessionRenewed(SessionGrant(session: id, ttlMilliseconds: 0, renewalDeadline: Timestamp(rawValue: 0))))
+        case .renewSessions(let ids):
+            return .success(.sessionsRenewed(ids.map { id in
+                guard let session = sessions[id], !session.ended else {
+                    return SessionRenewal(session: id, outcome: .failure(.sessionExpired))
+                }
+                let grant = SessionGrant(session: id, ttlMilliseconds: 0, renewalDeadline: Timestamp(rawValue: 0))
+                return SessionRenewal(session: id, outcome: .success(grant))
+            }))
         case .resolve(let id):
             return resolve(id, reply: reply)
         case .inspect(let key):

@@ -83,7 +83,13 @@ func eventually(within timeout: Duration = .seconds(3), _ condition: () async ->
 extension ClientOperation {
     var isAcquire: Bool { if case .acquire = self { true } else { false } }
     var isRelease: Bool { if case .release = self { true } else { false } }
-    var isRenewal: Bool { if case .renewSession = self { true } else { false } }
+    /// A renewal of one session or of a batch.
+    var isRenewal: Bool {
+        switch self {
+        case .renewSession, .renewSessions: true
+        default: false
+        }
+    }
     var isCancelWait: Bool { if case .cancelWait = self { true } else { false } }
 }
 

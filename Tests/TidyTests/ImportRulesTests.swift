@@ -42,7 +42,7 @@ private let allowedImports: [String: Set<String>] = [
     ],
     "padlock-bench": [
         "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire", "Histogram", "Glibc",
-        "Foundation",
+        "Foundation", "CoreMetrics", "Synchronization", "Logging",
     ],
     "padlock-fuzz": ["Wire", "PeerWire", "PadlockTypes", "PadlockConfig", "Simulation", "Glibc", "Foundation"],
     "storage-crash-child": ["Storage", "Glibc", "Foundation"],

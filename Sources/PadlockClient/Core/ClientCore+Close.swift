@@ -54,8 +54,7 @@ extension ClientCore {
         let waiting = sessionWaiters.filter { $0.owner == owner }
         sessionWaiters.removeAll { $0.owner == owner }
         for call in waiting { call.finish(.failed(Self.ownerSignedOut(owner), nil)) }
-        let mine = sessions.filter { $0.owner == owner && $0.state == .open }
-        sessions.removeAll { session in mine.contains { $0 === session } }
+        let mine = sessions.remove(of: owner) { $0.state == .open }
         // Closed from now on: an acquire still in flight on one of them ends `cancelled` instead of retrying.
         for session in mine { session.state = .closed }
         var pending = mine.count

@@ -49,7 +49,7 @@ extension ClientCore {
     private func freeSession(for key: LockKey?, owner: String) -> PoolSession? {
         // One pass without an intermediate array: this runs for every acquire and release.
         var best: PoolSession?
-        for session in sessions where session.state == .open && !session.isBusy && session.owner == owner {
+        for session in sessions.of(owner) where session.state == .open && !session.isBusy {
             guard key.map(session.accepts) ?? true else { continue }
             if let chosen = best, chosen.locks.count <= session.locks.count { continue }
             best = session
@@ -137,11 +137,11 @@ extension ClientCore {
     /// `maximumSessionsPerOwner` per owner. A session already opening serves one waiting call of its owner.
     func openSessionsIfNeeded() {
         guard !isClosing, !sessionWaiters.isEmpty else { return }
+        // Counted only for the owners that wait, through the pool's owner index.
         var opening: [String: Int] = [:]
         var perOwner: [String: Int] = [:]
-        for session in sessions {
-            perOwner[session.owner, default: 0] += 1
-            if session.state == .opening { opening[session.owner, default: 0] += 1 }
+        for call in sessionWaiters where perOwner[call.owner] == nil {
+            (perOwner[call.owner], opening[call.owner]) = sessions.counts(of: call.owner)
         }
         for call in sessionWaiters {
             if let count = opening[call.owner], count > 0 {
@@ -161,8 +161,8 @@ extension ClientCore {
     /// Closes the least recently useful idle session of another owner than `owner`, to make room in a full
     /// pool; returns false when there is none. Its close releases nothing (it holds no lock).
     private func closeIdleSession(notOf owner: String) -> Bool {
-        guard let index = sessions.firstIndex(where: { $0.owner != owner && $0.isIdle }) else { return false }
-        let session = sessions.remove(at: index)
+        guard let session = sessions.first(where: { $0.owner != owner && $0.isIdle }) else { return false }
+        sessions.remove(session)
         metrics.sessionEvicted()
         closeSession(session, deadline: loop.now + configuration.closeDeadline) { _ in }
         return true

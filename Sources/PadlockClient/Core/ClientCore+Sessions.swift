@@ -65,7 +65,7 @@ extension ClientCore {
     private func openFailed(_ session: PoolSession, _ error: PadlockError, definitive: Bool) {
         lastOpenProblem = Problem(error.message, retryAfter: error.retryAfter)
         session.state = .closed
-        sessions.removeAll { $0 === session }
+        sessions.remove(session)
         guard definitive else { return openSessionsIfNeeded() }
         // Bad credentials or a refused owner will not change: every call of that owner waiting for a session
         // hears it now.
@@ -74,51 +74,14 @@ extension ClientCore {
         for call in waiting { call.finish(.failed(error, nil)) }
     }
 
-    private func scheduleRenewal(_ session: PoolSession, at instant: ContinuousClock.Instant) {
+    /// Sets when `session`'s next renewal falls due; at that time it is renewed with every session due soon.
+    func scheduleRenewal(_ session: PoolSession, at instant: ContinuousClock.Instant) {
         session.renewalTimer?.cancel()
+        session.renewalDue = instant
         session.renewalTimer = loop.schedule(after: instant - .now) { [weak self, weak session] in
             guard let self, let session else { return }
             session.renewalTimer = nil
-            self.renew(session)
-        }
-    }
-
-    /// Renews `session` once: retried to other endpoints until acknowledged or the lease lapses. Each attempt
-    /// counts from its own send time; an attempt whose answer never came counts for nothing.
-    private func renew(_ session: PoolSession) {
-        guard session.state == .open, let id = session.id, let lease = session.lease, let timings = session.timings
-        else { return }
-        let remaining = lease.deadline - .now
-        guard remaining > .zero else { return updateLeaseState(session) }
-        let exchange = Exchange(
-            .renewSession(id), kind: .read, label: "renewSession", deadline: loop.now + remaining,
-            attemptTimeout: min(configuration.attemptTimeout, timings.renewalInterval), transport: transport)
-        session.renewal = exchange
-        exchange.start { [weak self] outcome in
-            session.renewal = nil
-            guard let self, session.state == .open else { return }
-            switch outcome {
-            case .answered(.success(.sessionRenewed), let sentAt, _):
-                self.metrics.renewal("renewed")
-                if lease.extend(to: sentAt + timings.validity, now: .now) {
-                    self.scheduleRenewal(session, at: sentAt + timings.renewalInterval)
-                }
-                self.updateLeaseState(session)
-            case .answered(.failure(.sessionExpired), _, _):
-                self.metrics.renewal("expired")
-                self.markLost(session, reason: "the cluster says the session expired or was revoked")
-            case .answered(let other, _, _):
-                self.metrics.renewal("failed")
-                self.logger.warning("renewal refused", metadata: ["session": "\(id)", "answer": "\(other)"])
-                self.scheduleRenewal(session, at: .now + self.configuration.backoffCap)
-            case .refused(let error):
-                self.metrics.renewal("failed")
-                self.logger.warning("renewal refused", metadata: ["session": "\(id)", "error": "\(error)"])
-                self.scheduleRenewal(session, at: .now + self.configuration.backoffCap)
-            case .gaveUp:
-                self.metrics.renewal("failed")
-                self.updateLeaseState(session)
-            }
+            self.renewDue(session)
         }
     }
 
@@ -160,7 +123,7 @@ extension ClientCore {
         }
         session.lease?.end()
         session.stopTimers()
-        sessions.removeAll { $0 === session }
+        sessions.remove(session)
         if let id = session.id { sessionsByID[id] = nil }
         let locks = session.locks.values.sorted { $0.key < $1.key }
         session.locks = [:]

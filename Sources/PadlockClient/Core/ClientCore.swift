@@ -14,8 +14,8 @@ final class ClientCore {
     let transport: Transport
     /// The handle locks use to reach back here; set right after the core is made.
     var handle: ClientHandle?
-    /// Sessions opening or open.
-    var sessions: [PoolSession] = []
+    /// Sessions opening or open, indexed by owner.
+    var sessions = SessionPool()
     /// Every session this client opened, by id, until it is lost or closed.
     var sessionsByID: [SessionID: PoolSession] = [:]
     /// Calls waiting for any session, in arrival order.

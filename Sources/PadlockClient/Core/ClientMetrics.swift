@@ -11,6 +11,8 @@ final class ClientMetrics {
     static let failovers = "padlock_client_failovers_total"
     /// Session renewals by outcome (`renewed`, `failed`, `expired`).
     static let renewals = "padlock_client_renewals_total"
+    /// Renewal requests sent (one renews a batch of sessions; retries of a request are not counted again).
+    static let renewalRequests = "padlock_client_renewal_requests_total"
     /// Locks whose session's lease lapsed or ended.
     static let locksLost = "padlock_client_locks_lost_total"
     /// Time from an acquire call to its answer, by outcome.
@@ -43,6 +45,7 @@ final class ClientMetrics {
     func failover() { counter(Self.failovers).increment() }
     func sessionEvicted() { counter(Self.sessionsEvicted).increment() }
     func renewal(_ outcome: String) { counter(Self.renewals, [("outcome", outcome)]).increment() }
+    func renewalRequest() { counter(Self.renewalRequests).increment() }
     func locksLost(_ count: Int) { if count > 0 { counter(Self.locksLost).increment(by: count) } }
 
     func acquired(after duration: Duration, outcome: String) {

@@ -39,7 +39,11 @@ final class PoolSession {
     /// Calls that must go through this session (releases of its locks), first in line when it frees.
     var dedicatedWaiters: [MutationCall] = []
     var opening: Exchange?
-    var renewal: Exchange?
+    /// The batch renewal in flight that includes it.
+    var renewal: RenewalBatch?
+    /// When its next renewal falls due (nil while one is in flight); other sessions' renewals take it along
+    /// when it falls due soon enough.
+    var renewalDue: ContinuousClock.Instant?
     var renewalTimer: LoopTimer?
     var stateTimer: LoopTimer?
     /// The state the session's locks were last told.
@@ -78,8 +82,9 @@ final class PoolSession {
         renewalTimer = nil
         stateTimer?.cancel()
         stateTimer = nil
-        _ = renewal?.cancel()
+        renewal?.drop(self)
         renewal = nil
+        renewalDue = nil
         _ = opening?.cancel()
         opening = nil
     }

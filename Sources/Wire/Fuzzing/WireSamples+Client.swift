@@ -76,6 +76,9 @@ extension WireSamples {
         case .promoteMember: return .promoteMember(NodeID(random.interestingUInt64()))
         case .removeMember: return .removeMember(NodeID(random.interestingUInt64()))
         case .members: return .members
+        case .renewSessions:
+            return .renewSessions(
+                list(&random, maxCount: WireLimits.renewalBatchCountMax) { SessionID($0.interestingUInt64()) })
         }
     }
 
@@ -125,6 +128,8 @@ extension WireSamples {
                         clientAddress: text(maxByteCount: WireLimits.addressByteCountMax, using: &random),
                         isVoter: random.chance(50))
                 })
+        case .sessionsRenewed:
+            .sessionsRenewed(list(&random, maxCount: WireLimits.renewalBatchCountMax) { sessionRenewal(using: &$0) })
         }
     }
 
@@ -219,5 +224,16 @@ extension WireSamples {
         PeerProgress(
             node: NodeID(random.interestingUInt64()), matchIndex: LogIndex(random.interestingUInt64()),
             isLearner: random.chance(50), isReachable: random.chance(50))
+    }
+}
+
+extension WireSamples {
+    /// One session's answer in a batch renewal: renewed half the time, else a random failure.
+    static func sessionRenewal(using random: inout WireRandom) -> SessionRenewal {
+        let session = SessionID(random.interestingUInt64())
+        guard random.chance(50) else { return SessionRenewal(session: session, outcome: .failure(failure(using: &random))) }
+        var grant = sessionGrant(using: &random)
+        grant.session = session
+        return SessionRenewal(session: session, outcome: .success(grant))
     }
 }
