@@ -302,7 +302,7 @@ import Wire
 
         let socket = try RawSocket(port: cluster.clientPort(leader))
         socket.writeFrame(
-            Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0), credentials: Array(Self.token("globex-app").utf8))
+            Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0), credentials: Array(Self.token("globex-app").utf8))
                 .encoded())
         guard case .accepted = try HandshakeAnswer(decoding: try #require(socket.readFrame())) else {
             Issue.record("globex-app was not admitted")
