@@ -27,7 +27,7 @@ let package = Package(
         // Each node's /metrics registry (decision 0012).
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
-        // Deque for FIFO queues instead of removeFirst on arrays (decision 0014).
+        // Deque and Heap instead of hand-written queues and heaps (decision 0014).
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         // Short child processes with captured output in tools and tests (decision 0015).
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
@@ -73,7 +73,10 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft", "PadlockTypes"], exclude: ["testdata"]),
 
         // MARK: Lock state machine (pure).
-        .target(name: "LockTable", dependencies: ["PadlockTypes"]),
+        .target(
+            name: "LockTable",
+            dependencies: ["PadlockTypes", .product(name: "DequeModule", package: "swift-collections")]
+        ),
         .testTarget(name: "LockTableTests", dependencies: ["LockTable", "PadlockTypes"], exclude: ["testdata"]),
 
         // MARK: Durable storage.
@@ -101,7 +104,10 @@ let package = Package(
         // MARK: The node shell: Raft + LockTable + LogStore, generic over its environment.
         .target(
             name: "Node",
-            dependencies: ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"]
+            dependencies: [
+                "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
         ),
         .testTarget(
             name: "NodeTests",
@@ -157,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "EventLoop", "Node", "Raft", "Storage", .product(name: "Logging", package: "swift-log"),
+                "Server", "EventLoop", "Node", "Raft", "Storage", "PadlockConfig", "PadlockTypes", .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

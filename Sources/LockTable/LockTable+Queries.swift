@@ -165,7 +165,7 @@ extension LockTable {
     /// Audit records with sequence ≥ `since`, oldest first, at most `limit` (capped by the configuration).
     package func auditTrail(since: UInt64, limit: Int) -> AuditPage {
         let pageSize = max(1, min(limit, configuration.pageSizeMax))
-        let records = Array(auditRecords.elements.lazy.filter { $0.sequence >= since }.prefix(pageSize))
+        let records = Array(auditRecords.lazy.filter { $0.sequence >= since }.prefix(pageSize))
         let oldest = auditRecords.first?.sequence ?? nextAuditSequence
         return AuditPage(
             records: records, oldestKept: oldest, nextSince: records.last.map { $0.sequence + 1 } ?? max(since, oldest))

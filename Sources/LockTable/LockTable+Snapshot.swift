@@ -67,14 +67,14 @@ extension LockTable {
             writer.writeString(mark.key)
             writer.writeVarint(mark.until.rawValue)
         }
-        writer.writeArray(Array(endedOrder.elements)) { writer, id in
+        writer.writeArray(Array(endedOrder)) { writer, id in
             writer.writeVarint(id.rawValue)
             guard let reason = endedSessions[id] else {
                 preconditionFailure(brokenSnapshot("ended session \(id) is listed without a reason"))
             }
             writer.writeUInt8(reason.rawValue)
         }
-        writer.writeArray(Array(auditRecords.elements)) { $0.write($1) }
+        writer.writeArray(Array(auditRecords)) { $0.write($1) }
         quotas.encode(into: &writer)
         return writer.bytes
     }

@@ -1,3 +1,4 @@
+import DequeModule
 import PadlockTypes
 
 /// Padlock's replicated lock state machine: sessions, fenced grants, waiters, lock-delay, exactly-once
@@ -34,8 +35,8 @@ package struct LockTable: Sendable {
     var delays: [String: Timestamp] = [:]
     var delayOrder: [DelayMark] = []
     var endedSessions: [SessionID: SessionEndReason] = [:]
-    var endedOrder = BoundedQueue<SessionID>()
-    var auditRecords = BoundedQueue<AuditRecord>()
+    var endedOrder = Deque<SessionID>()
+    var auditRecords = Deque<AuditRecord>()
     var nextAuditSequence: UInt64 = 1
     /// The per-namespace quotas in force, as the last committed ``Command/setQuotas(_:)`` set them.
     package internal(set) var quotas = NamespaceQuotas()
@@ -338,28 +339,5 @@ struct DelayMark: Hashable, Sendable, Comparable {
     func hash(into hasher: inout Hasher) {
         hasher.combine(until)
         for byte in key.utf8 { hasher.combine(byte) }
-    }
-}
-
-/// A first-in, first-out queue with amortised O(1) removal at the front.
-struct BoundedQueue<Element: Sendable>: Sendable {
-    private(set) var storage: [Element] = []
-    private var head = 0
-
-    var count: Int { storage.count - head }
-    var elements: ArraySlice<Element> { storage[head...] }
-    var first: Element? { head < storage.count ? storage[head] : nil }
-
-    mutating func append(_ element: Element) { storage.append(element) }
-
-    mutating func removeFirst() -> Element {
-        precondition(head < storage.count, "removeFirst on an empty queue")
-        let element = storage[head]
-        head += 1
-        if head >= 1024 && head * 2 >= storage.count {
-            storage.removeFirst(head)
-            head = 0
-        }
-        return element
     }
 }

@@ -31,14 +31,14 @@ package struct LockTableConfiguration: Hashable, Sendable {
 
     /// The documented defaults (see `docs/locktable.md`).
     package init(
-        sessionCountMax: Int = 200_000,
-        locksPerSessionMax: Int = 1_000,
-        heldLockCountMax: Int = 4_000_000,
-        waitersPerKeyMax: Int = 128,
-        waiterCountMax: Int = 10_000,
-        auditRecordCountMax: Int = 10_000,
+        sessionCountMax: Int = Defaults.sessionCountMax,
+        locksPerSessionMax: Int = Defaults.locksPerSessionMax,
+        heldLockCountMax: Int = Defaults.heldLockCountMax,
+        waitersPerKeyMax: Int = Defaults.waitersPerKeyMax,
+        waiterCountMax: Int = Defaults.waiterCountMax,
+        auditRecordCountMax: Int = Defaults.auditRecordCountMax,
         endedSessionMemoryMax: Int = 10_000,
-        lockDelayMillisecondsDefault: UInt64 = 5_000,
+        lockDelayMillisecondsDefault: UInt64 = Defaults.lockDelayMilliseconds,
         lockDelayMillisecondsByNamespace: [String: UInt64] = [:],
         pageSizeMax: Int = 1_000
     ) {

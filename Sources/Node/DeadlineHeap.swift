@@ -1,64 +1,50 @@
-/// A binary min-heap of values by deadline; equal deadlines come out in insertion order, so the order never
-/// depends on anything but the calls made.
-struct DeadlineHeap<Value> {
-    private struct Item {
+import HeapModule
+
+/// Values by deadline, earliest first; equal deadlines come out in insertion order, so the order never depends
+/// on anything but the calls made. The node's lease deadlines use it, and the simulator's event queue (whose
+/// seeds must replay exactly) is one.
+package struct DeadlineHeap<Value> {
+    private struct Item: Comparable {
         var deadline: UInt64
         var sequence: UInt64
         var value: Value
 
-        func precedes(_ other: Item) -> Bool {
-            deadline != other.deadline ? deadline < other.deadline : sequence < other.sequence
-        }
+        // Deadline, then insertion sequence: no two items are equal, so the heap's order is total.
+        static func < (lhs: Item, rhs: Item) -> Bool { (lhs.deadline, lhs.sequence) < (rhs.deadline, rhs.sequence) }
+        static func == (lhs: Item, rhs: Item) -> Bool { lhs.deadline == rhs.deadline && lhs.sequence == rhs.sequence }
     }
 
-    private var items: [Item] = []
+    private var items = Heap<Item>()
     private var nextSequence: UInt64 = 0
 
-    var count: Int { items.count }
-    var isEmpty: Bool { items.isEmpty }
-    /// The earliest deadline, if any.
-    var earliest: UInt64? { items.first?.deadline }
+    /// An empty heap.
+    package init() {}
 
-    mutating func insert(_ value: Value, deadline: UInt64) {
-        items.append(Item(deadline: deadline, sequence: nextSequence, value: value))
+    /// How many values are waiting.
+    package var count: Int { items.count }
+    /// Whether no value is waiting.
+    package var isEmpty: Bool { items.isEmpty }
+    /// The earliest deadline, if any.
+    package var earliest: UInt64? { items.min?.deadline }
+
+    /// Adds `value` due at `deadline`, after any value already due then.
+    package mutating func insert(_ value: Value, deadline: UInt64) {
+        items.insert(Item(deadline: deadline, sequence: nextSequence, value: value))
         nextSequence += 1
-        siftUp(items.count - 1)
     }
 
     /// Removes and returns the earliest value if its deadline is at or before `time`.
-    mutating func popDue(by time: UInt64) -> (deadline: UInt64, value: Value)? {
-        guard let first = items.first, first.deadline <= time else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            siftDown(0)
-        }
+    package mutating func popDue(by time: UInt64) -> (deadline: UInt64, value: Value)? {
+        guard let first = items.min, first.deadline <= time else { return nil }
+        _ = items.popMin()
         return (first.deadline, first.value)
     }
 
-    mutating func removeAll() { items.removeAll() }
-
-    private mutating func siftUp(_ start: Int) {
-        var child = start
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard items[child].precedes(items[parent]) else { return }
-            items.swapAt(child, parent)
-            child = parent
-        }
+    /// Removes and returns the earliest value, whatever its deadline.
+    package mutating func popFirst() -> (deadline: UInt64, value: Value)? {
+        items.popMin().map { ($0.deadline, $0.value) }
     }
 
-    private mutating func siftDown(_ start: Int) {
-        var parent = start
-        while true {
-            let left = 2 * parent + 1
-            guard left < items.count else { return }
-            let right = left + 1
-            var smallest = left
-            if right < items.count && items[right].precedes(items[left]) { smallest = right }
-            guard items[smallest].precedes(items[parent]) else { return }
-            items.swapAt(smallest, parent)
-            parent = smallest
-        }
-    }
+    /// Drops every value.
+    package mutating func removeAll() { items = Heap() }
 }

@@ -1,3 +1,4 @@
+import PadlockTypes
 import Raft
 
 // Node identity (docs/operations.md, "Node identity"). Each data directory is created with a random non-zero

@@ -9,10 +9,13 @@ import Wire
 extension Node {
     func changeMembership(_ operation: ClientOperation, _ reply: ReplyTarget) {
         switch operation {
-        case .addMember(let node, let peerAddress, let clientAddress):
-            let member = NodeID(node.rawValue)
+        case .addMember(let member, let peerAddress, let clientAddress):
             guard member.rawValue != 0, !peerAddress.isEmpty, !clientAddress.isEmpty else {
                 respond(reply, .failure(.invalidArgument(message: "a new member needs a node id above 0 and both addresses")))
+                return
+            }
+            if let problem = Self.addressProblem(peer: peerAddress, client: clientAddress) {
+                respond(reply, .failure(.invalidArgument(message: problem)))
                 return
             }
             guard !raft.configuration.members.contains(member) else {
@@ -27,12 +30,25 @@ extension Node {
             }
             proposeConfigChange(.addLearner(member), reply)
         case .promoteMember(let node):
-            proposeConfigChange(.promote(NodeID(node.rawValue)), reply)
+            proposeConfigChange(.promote(node), reply)
         case .removeMember(let node):
-            proposeConfigChange(.remove(NodeID(node.rawValue)), reply)
+            proposeConfigChange(.remove(node), reply)
         default:
             preconditionFailure("changeMembership(\(operation)) is not a membership change")
         }
+    }
+
+    /// Why a new member's addresses cannot be dialled, or nil: both must be numeric `host:port` addresses
+    /// (`SocketAddress`), as the configuration's are.
+    private static func addressProblem(peer: String, client: String) -> String? {
+        for (name, text) in [("peer", peer), ("client", client)] {
+            do throws(SocketAddress.Problem) {
+                _ = try SocketAddress.parsing(text)
+            } catch {
+                return "the \(name) address must be \(SocketAddress.syntaxSummary); \(error.reason)"
+            }
+        }
+        return nil
     }
 
     private func proposeConfigChange(_ change: ConfigChange, _ reply: ReplyTarget) {
@@ -60,7 +76,7 @@ extension Node {
         return (configuration.voters + configuration.learners).map { node in
             let addresses = addressBook[node]
             return MemberInfo(
-                node: WireNodeID(node.rawValue), peerAddress: addresses?.peer ?? "", clientAddress: addresses?.client ?? "",
+                node: node, peerAddress: addresses?.peer ?? "", clientAddress: addresses?.client ?? "",
                 isVoter: configuration.isVoter(node))
         }
     }

@@ -102,7 +102,7 @@ extension Node {
                 case .expireSession: .sessionExpired
                 }
             return PadlockTypes.AuditRecord(
-                sequence: record.sequence, index: WireLogIndex(record.index), time: record.time, action: action,
+                sequence: record.sequence, index: LogIndex(record.index), time: record.time, action: action,
                 session: record.session, key: record.key, previousHolder: record.previous, identity: record.actor,
                 reason: record.reason)
         }

@@ -1,4 +1,5 @@
 import LockTable
+import PadlockTypes
 import PeerWire
 import Raft
 import Storage

@@ -104,19 +104,19 @@ extension Node {
         let reachable = { (peer: NodeID) in (self.lastHeard[peer].map { now >= $0 && now - $0 < horizon }) ?? false }
         let peers = status.progress.filter { $0.0 != id }.map { peer, progress in
             PeerProgress(
-                node: WireNodeID(peer.rawValue), matchIndex: WireLogIndex(progress.match.rawValue),
+                node: peer, matchIndex: progress.match,
                 isLearner: progress.isLearner, isReachable: reachable(peer))
         }
         let health = clusterHealth(reachable: reachable)
         let counts = table.counts
         return NodeStatus(
-            node: WireNodeID(id.rawValue), role: role, term: WireTerm(status.term.rawValue),
-            leader: status.leader.map { WireNodeID($0.rawValue) }, commitIndex: WireLogIndex(status.committedIndex.rawValue),
-            appliedIndex: WireLogIndex(applied.rawValue), lastIndex: WireLogIndex(status.lastIndex.rawValue),
-            snapshotIndex: WireLogIndex(status.snapshotIndex.rawValue), sessionCount: UInt64(counts.sessions),
+            node: id, role: role, term: status.term,
+            leader: status.leader, commitIndex: status.committedIndex,
+            appliedIndex: applied, lastIndex: status.lastIndex,
+            snapshotIndex: status.snapshotIndex, sessionCount: UInt64(counts.sessions),
             lockCount: UInt64(counts.heldLocks), waiterCount: UInt64(counts.waiters),
-            members: membership.voters.map { WireNodeID($0.rawValue) },
-            learners: membership.learners.map { WireNodeID($0.rawValue) }, peers: peers, canCommit: health.canCommit,
+            members: membership.voters,
+            learners: membership.learners, peers: peers, canCommit: health.canCommit,
             problems: health.problems)
     }
 }

@@ -244,7 +244,7 @@ package final class Node<Environment: NodeEnvironment> {
     /// Where clients should go instead of this node.
     var leaderHint: LeaderHint? {
         guard let leader = raft.leader, leader != id || raft.role == .leader else { return nil }
-        return LeaderHint(node: WireNodeID(leader.rawValue), address: addressBook[leader]?.client ?? "")
+        return LeaderHint(node: leader, address: addressBook[leader]?.client ?? "")
     }
 }
 

@@ -1,3 +1,4 @@
+import PadlockTypes
 import Raft
 
 /// What the node knows of clocks: the reference its entry stamps are bounded by, and its peers' wall clocks

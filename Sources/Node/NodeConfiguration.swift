@@ -49,11 +49,12 @@ package struct NodeConfiguration: Sendable {
     /// A configuration with production defaults for a node with `id` in a cluster of `bootstrapVoters`.
     package init(
         id: NodeID, initialMembers: [NodeID: MemberAddresses] = [:], bootstrapVoters: [NodeID],
-        tickMilliseconds: UInt64 = 10, raft: Config? = nil, lockTable: LockTableConfiguration = .init(),
+        tickMilliseconds: UInt64 = Defaults.tickMilliseconds, raft: Config? = nil, lockTable: LockTableConfiguration = .init(),
         sessionTTLMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin,
         sessionTTLMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax,
         checkpointIntervalMilliseconds: UInt64 = 500, checkpointBatchMax: Int = 2_000,
-        snapshotEntryThreshold: UInt64 = 50_000, pendingRequestsMax: Int = 100_000
+        snapshotEntryThreshold: UInt64 = Defaults.snapshotEntryThreshold,
+        pendingRequestsMax: Int = Defaults.pendingRequestsMax
     ) {
         self.id = id
         self.initialMembers = initialMembers

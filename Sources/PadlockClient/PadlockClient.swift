@@ -54,7 +54,7 @@ public final class PadlockClient: Sendable {
         } catch {
             throw .unavailable("could not start the client's event loop: \(error)")
         }
-        let handshake = Handshake(role: .client, cluster: ClusterID(cluster), node: WireNodeID(0), credentials: credentials)
+        let handshake = Handshake(role: .client, cluster: ClusterID(cluster), node: NodeID(0), credentials: credentials)
         let flags = ClientFlags()
         let bound: LoopBound<ClientCore>
         do {

@@ -9,9 +9,6 @@ import Wire
 /// Who holds and who waits for a key and everything overlapping it, as ``PadlockClient/inspect(_:)`` reports it.
 public typealias Inspection = KeyInspection
 
-/// A node's identity in the cluster, as ``PadlockClient/members()`` and ``PadlockClient/status()`` report it.
-public typealias NodeID = WireNodeID
-
 /// How safe it is to keep using a lock's fence, computed by the client on its own monotonic clock.
 ///
 /// The client never waits for the cluster to learn that a lock lapsed: it keeps a conservative deadline per

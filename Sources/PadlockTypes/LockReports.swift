@@ -5,7 +5,7 @@
 /// One member of the cluster, as the replicated address book records it.
 public struct MemberInfo: Hashable, Sendable {
     /// The member's node id.
-    public var node: WireNodeID
+    public var node: NodeID
     /// Where other nodes reach it, such as `10.0.0.7:7501`.
     public var peerAddress: String
     /// Where clients reach it, such as `10.0.0.7:7401`.
@@ -14,7 +14,7 @@ public struct MemberInfo: Hashable, Sendable {
     public var isVoter: Bool
 
     /// Creates a member description.
-    public init(node: WireNodeID, peerAddress: String, clientAddress: String, isVoter: Bool) {
+    public init(node: NodeID, peerAddress: String, clientAddress: String, isVoter: Bool) {
         self.node = node
         self.peerAddress = peerAddress
         self.clientAddress = clientAddress
@@ -132,7 +132,7 @@ public struct AuditRecord: Hashable, Sendable {
     /// an audit request's `after` pages by it.
     public var sequence: UInt64
     /// The log index of the entry that caused it.
-    public var index: WireLogIndex
+    public var index: LogIndex
     /// When it happened, on the leader's clock.
     public var time: Timestamp
     /// What happened.
@@ -150,7 +150,7 @@ public struct AuditRecord: Hashable, Sendable {
 
     /// Creates an audit record.
     public init(
-        sequence: UInt64, index: WireLogIndex, time: Timestamp, action: AuditAction, session: SessionID,
+        sequence: UInt64, index: LogIndex, time: Timestamp, action: AuditAction, session: SessionID,
         key: LockKey?, previousHolder: Holder?, identity: String, reason: String
     ) {
         self.sequence = sequence

@@ -1,52 +1,104 @@
-// The Raft module keeps its own `NodeID`, `Term` and `LogIndex` (decision 0004), and neither Wire nor the
-// client may import it. Status reports and audit records carry those numbers in these wrapper types, named with
-// a `Wire` prefix so that a module importing both Raft and PadlockTypes never sees two types of the same name.
-// `Node` converts at its boundary.
+// Raft's identifiers, shared by every layer: the consensus core counts with them, the peer and client wire
+// carry them, and the client reports them in `NodeStatus`, `PeerProgress`, `MemberInfo` and `AuditRecord`.
+// One type per fact, so no layer converts. Raft's arithmetic and limits on them (`zero`, `limit`, `next`,
+// `+`, `-`) stay `package`: the client only reads and compares them.
 
-/// A node's identity as carried on the wire; the same number as Raft's `NodeID`.
-public struct WireNodeID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    /// The identifier as an integer.
+/// A Raft term: a logical clock that increases with every election.
+///
+/// Terms order leaders in time; a node that sees a higher term learns that it is stale.
+public struct Term: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The underlying counter.
     public var rawValue: UInt64
 
-    /// Wraps `rawValue`.
+    /// Wraps a raw counter value.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
+
+    /// Wraps a raw counter value.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
-    /// Orders identifiers by their number.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-    /// The identifier as `node-N`.
-    public var description: String { "node-\(rawValue)" }
+    /// The term every node starts in before any election.
+    package static let zero = Term(0)
+
+    /// Every term a node accepts, from a peer or from its own disk, is below this: 2^62. No election can
+    /// get near it (a billion elections a second would take 146 years), so a term at or above it can only
+    /// come from a forged or corrupted message, which is refused as malformed. Staying below it also keeps
+    /// every `next` on a term far from overflowing. docs/raft.md ("Untrusted input") says where it is checked.
+    package static let limit: UInt64 = 1 << 62
+
+    /// Whether the term is below `limit`.
+    package var isWithinLimit: Bool { rawValue < Self.limit }
+
+    /// The term after this one. Terms stay below `limit` (see there), so this never overflows.
+    package var next: Term { Term(rawValue + 1) }
+
+    /// Orders terms by their counter.
+    public static func < (lhs: Term, rhs: Term) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The counter in decimal.
+    public var description: String { String(rawValue) }
 }
 
-/// A Raft term as carried on the wire; the same number as Raft's `Term`.
-public struct WireTerm: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    /// The term as an integer.
+/// A position in the replicated log; the first entry has index 1, and index 0 means "before the log".
+public struct LogIndex: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The underlying position.
     public var rawValue: UInt64
 
-    /// Wraps `rawValue`.
+    /// Wraps a raw position.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
+
+    /// Wraps a raw position.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
-    /// Orders terms by their number.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-    /// The term as `term-N`.
-    public var description: String { "term-\(rawValue)" }
+    /// The position before the first entry.
+    package static let zero = LogIndex(0)
+
+    /// Every index a node accepts is below this: 2^62, far beyond any log. An index at or above it is refused
+    /// as malformed, so `next`, `+` and `-` on accepted indexes never overflow, and every difference of two of
+    /// them fits an `Int`.
+    package static let limit: UInt64 = 1 << 62
+
+    /// Whether the index is below `limit`.
+    package var isWithinLimit: Bool { rawValue < Self.limit }
+
+    /// The position after this one.
+    package var next: LogIndex { LogIndex(rawValue + 1) }
+
+    /// The position before this one; `zero` stays `zero`.
+    package var previous: LogIndex { LogIndex(rawValue == 0 ? 0 : rawValue - 1) }
+
+    /// Moves a position forward by `count` entries.
+    package static func + (lhs: LogIndex, count: Int) -> LogIndex {
+        precondition(count >= 0, "LogIndex \(lhs) + \(count): negative offsets are a programmer error")
+        return LogIndex(lhs.rawValue + UInt64(count))
+    }
+
+    /// The number of positions from `rhs` up to `lhs`; `lhs` must not be below `rhs`.
+    package static func - (lhs: LogIndex, rhs: LogIndex) -> Int {
+        precondition(lhs >= rhs, "LogIndex \(lhs) - \(rhs): the result would be negative")
+        return Int(lhs.rawValue - rhs.rawValue)
+    }
+
+    /// Orders positions.
+    public static func < (lhs: LogIndex, rhs: LogIndex) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The position in decimal.
+    public var description: String { String(rawValue) }
 }
 
-/// A Raft log index as carried on the wire; the same number as Raft's `LogIndex`.
-public struct WireLogIndex: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    /// The index as an integer.
+/// The identity of one node in the cluster. Zero is reserved for "no node".
+public struct NodeID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The underlying identifier.
     public var rawValue: UInt64
 
-    /// Wraps `rawValue`.
+    /// Wraps a raw identifier.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
+
+    /// Wraps a raw identifier.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
-    /// Orders indexes by their number.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-    /// The index as `index-N`.
-    public var description: String { "index-\(rawValue)" }
+    /// Orders identifiers, which is the order used wherever nodes are listed.
+    public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The identifier in decimal.
+    public var description: String { String(rawValue) }
 }

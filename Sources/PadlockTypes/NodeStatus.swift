@@ -13,21 +13,21 @@ public enum NodeRole: UInt8, Hashable, Sendable, CaseIterable {
 /// A node's view of itself and the cluster, as `padlock status` shows it.
 public struct NodeStatus: Hashable, Sendable {
     /// The answering node.
-    public var node: WireNodeID
+    public var node: NodeID
     /// Its Raft role.
     public var role: NodeRole
     /// Its current term.
-    public var term: WireTerm
+    public var term: Term
     /// The leader this node knows of, if any.
-    public var leader: WireNodeID?
+    public var leader: NodeID?
     /// The highest log index it knows to be committed.
-    public var commitIndex: WireLogIndex
+    public var commitIndex: LogIndex
     /// The highest log index its lock table has applied.
-    public var appliedIndex: WireLogIndex
+    public var appliedIndex: LogIndex
     /// The highest index in its log, committed or not.
-    public var lastIndex: WireLogIndex
+    public var lastIndex: LogIndex
     /// The log index its latest snapshot covers; the log before it has been compacted away.
-    public var snapshotIndex: WireLogIndex
+    public var snapshotIndex: LogIndex
     /// Open sessions in its lock table.
     public var sessionCount: UInt64
     /// Held locks in its lock table.
@@ -35,9 +35,9 @@ public struct NodeStatus: Hashable, Sendable {
     /// Queued acquires in its lock table.
     public var waiterCount: UInt64
     /// The voting members of the configuration this node follows, at most 16 (the wire's bound).
-    public var members: [WireNodeID]
+    public var members: [NodeID]
     /// The non-voting members (learners), at most 16 (the wire's bound).
-    public var learners: [WireNodeID]
+    public var learners: [NodeID]
     /// How far each other member's log has been replicated; only the leader knows this, so it is empty on
     /// every other node. At most 16.
     public var peers: [PeerProgress]
@@ -50,9 +50,9 @@ public struct NodeStatus: Hashable, Sendable {
 
     /// Creates a status report; `peers`, `canCommit` and `problems` are for the leader to fill.
     public init(
-        node: WireNodeID, role: NodeRole, term: WireTerm, leader: WireNodeID?, commitIndex: WireLogIndex,
-        appliedIndex: WireLogIndex, lastIndex: WireLogIndex, snapshotIndex: WireLogIndex, sessionCount: UInt64,
-        lockCount: UInt64, waiterCount: UInt64, members: [WireNodeID], learners: [WireNodeID],
+        node: NodeID, role: NodeRole, term: Term, leader: NodeID?, commitIndex: LogIndex,
+        appliedIndex: LogIndex, lastIndex: LogIndex, snapshotIndex: LogIndex, sessionCount: UInt64,
+        lockCount: UInt64, waiterCount: UInt64, members: [NodeID], learners: [NodeID],
         peers: [PeerProgress] = [], canCommit: Bool = true, problems: [String] = []
     ) {
         self.node = node
@@ -77,16 +77,16 @@ public struct NodeStatus: Hashable, Sendable {
 /// The leader's view of one other member's replication, as reported by `status`.
 public struct PeerProgress: Hashable, Sendable {
     /// The member.
-    public var node: WireNodeID
+    public var node: NodeID
     /// The highest log index known to be replicated on it.
-    public var matchIndex: WireLogIndex
+    public var matchIndex: LogIndex
     /// Whether it is a learner (receives the log without voting).
     public var isLearner: Bool
     /// Whether the leader has heard from it recently enough to count it as reachable.
     public var isReachable: Bool
 
     /// Creates a progress report for one member.
-    public init(node: WireNodeID, matchIndex: WireLogIndex, isLearner: Bool, isReachable: Bool) {
+    public init(node: NodeID, matchIndex: LogIndex, isLearner: Bool, isReachable: Bool) {
         self.node = node
         self.matchIndex = matchIndex
         self.isLearner = isLearner

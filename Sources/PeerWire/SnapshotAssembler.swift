@@ -1,3 +1,4 @@
+import PadlockTypes
 import Raft
 
 /// Puts snapshot messages back together from their chunks, checking every chunk as it arrives.

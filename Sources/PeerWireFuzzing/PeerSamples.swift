@@ -1,4 +1,5 @@
 import PeerWire
+import PadlockTypes
 import Raft
 import Wire
 import WireFuzzing

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// How one node behaves. Every limit is explicit; the defaults suit a three-node cluster ticking every 10 ms.
 package struct Config: Sendable {
     /// This node's identity.
@@ -35,8 +37,8 @@ package struct Config: Sendable {
     /// Creates a configuration with the defaults described on each property.
     package init(
         id: NodeID,
-        electionTicks: Int = 10,
-        heartbeatTicks: Int = 1,
+        electionTicks: Int = Defaults.electionTicks,
+        heartbeatTicks: Int = Defaults.heartbeatTicks,
         maxEntriesPerAppend: Int = 64,
         maxBytesPerAppend: Int = 1 << 20,
         maxInflightMessages: Int = 256,

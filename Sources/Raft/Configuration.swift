@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// The cluster's membership: voters decide elections and commits, learners only receive the log.
 ///
 /// Both lists are kept sorted by `NodeID` so that every listing and every message order is deterministic.

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// One record of the replicated log.
 package struct Entry: Hashable, Sendable {
     /// What an entry carries.

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// A message between two nodes. Its byte encoding lives in the `PeerWire` module.
 package struct Message: Hashable, Sendable {
     /// What a message asks or answers.

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// What the leader knows about one follower's log, and how it is currently sending to it.
 package struct Progress: Sendable {
     /// How the leader sends to a follower.

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// The uncompacted suffix of the log, kept in memory so the core never reads storage.
 ///
 /// Indexes: `snapshot.index < entries... <= lastIndex`; `applied <= committed <= lastIndex`;

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 extension RaftNode {
     /// Advances the node's logical clock by one tick: followers count toward an election, leaders toward
     /// a heartbeat and a check-quorum round.

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 extension RaftNode {
     /// Accepts entries that follow a matching entry (§5.3), or rejects with a hint.
     mutating func handleAppend(

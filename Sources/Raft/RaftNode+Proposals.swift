@@ -1,3 +1,5 @@
+import PadlockTypes
+
 extension RaftNode {
     /// Proposes a command. On a leader it is appended at once and replicated with the next `Ready`, which
     /// batches every proposal made since the previous one into one append per follower.

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 extension RaftNode {
     /// Whether `ready()` has work for the caller. False while a `Ready` is handed out and not yet advanced.
     package var hasReady: Bool {

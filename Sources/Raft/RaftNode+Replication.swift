@@ -1,3 +1,5 @@
+import PadlockTypes
+
 extension RaftNode {
     /// Sends every follower what it is missing (an empty append carries a new commit index).
     mutating func broadcastAppend() {

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 extension RaftNode {
     /// Handles one message from another node. Messages for another node, from this node, or from a
     /// stale term are dropped (answered only where that helps the sender learn the newer term). A message

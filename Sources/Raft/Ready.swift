@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// Everything a node needs its caller to do, handed out in one batch by `RaftNode.ready()`.
 ///
 /// Handle a `Ready` in this order, then call `RaftNode.advance(_:)` with it:

@@ -29,7 +29,7 @@ final class AdminEndpoint {
         self.gate = gate
     }
 
-    func listen(on endpoint: Endpoint, requestTimeout: Duration) throws(UVError) -> Int {
+    func listen(on endpoint: SocketAddress, requestTimeout: Duration) throws(UVError) -> Int {
         let configuration = AdminHTTPServer.Configuration(requestTimeout: requestTimeout)
         let server = AdminHTTPServer(loop: loop, configuration: configuration)
         server.route("/metrics") { [unowned self] _ in

@@ -72,7 +72,7 @@ final class ClientListener {
     }
 
     let loop: EventLoop
-    let selfID: WireNodeID
+    let selfID: NodeID
     let clusterID: UInt64
     let connectionsMax: Int
     let logger: Logger
@@ -100,7 +100,7 @@ final class ClientListener {
         self.gate = gate
         self.directory = settings.clients
         self.loop = loop
-        self.selfID = WireNodeID(settings.nodeID)
+        self.selfID = NodeID(settings.nodeID)
         self.clusterID = settings.clusterID
         self.connectionsMax = settings.clientConnectionsMax
         self.logger = logger
@@ -108,7 +108,7 @@ final class ClientListener {
         self.events = events
     }
 
-    func listen(on endpoint: Endpoint, tls: TLSContext?) throws(UVError) -> Int {
+    func listen(on endpoint: SocketAddress, tls: TLSContext?) throws(UVError) -> Int {
         let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits, tls: tls) {
             [unowned self] connection in self.accepted(connection)
         }

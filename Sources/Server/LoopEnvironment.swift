@@ -1,6 +1,7 @@
 import EventLoop
 import Logging
 import Node
+import PadlockTypes
 import Raft
 import Storage
 import Wire

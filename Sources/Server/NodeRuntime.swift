@@ -134,7 +134,7 @@ final class NodeRuntime {
             admin = endpoint
         }
         peers.update(node.membership)
-        let tick = Duration.milliseconds(Int64(settings.tickMilliseconds))
+        let tick = Duration.milliseconds(Int64(settings.node.tickMilliseconds))
         tickTimer = loop.schedule(after: tick, repeating: tick) { [node] in node.tick() }
         try watchSignals()
         logger.notice(
@@ -190,7 +190,7 @@ final class NodeRuntime {
         return tls.peerDialer == nil ? "clients" : "clients and peers"
     }
 
-    private func listen(_ field: String, _ endpoint: Endpoint, _ body: (Endpoint) throws(UVError) -> Int)
+    private func listen(_ field: String, _ endpoint: SocketAddress, _ body: (SocketAddress) throws(UVError) -> Int)
         throws(StartupError) -> Int
     {
         do {

@@ -103,7 +103,7 @@ extension PeerTransport {
 
     /// Checks a peer handshake: a peer (not a client) of this cluster, naming a member other than this node.
     private func admit(_ handshake: Handshake, _ peer: InboundPeer) {
-        let node = NodeID(handshake.node.rawValue)
+        let node = handshake.node
         let known = membership.map { $0.configuration.members.contains(node) || $0.addresses[node] != nil } ?? false
         if handshake.role != .peer {
             refuse(peer.connection, .wrongRole, "wrong-role", "this is the peer port; clients connect to the client port")
@@ -145,7 +145,7 @@ extension PeerTransport {
             logger.info("closing an older link of the same peer", metadata: ["peer": "\(node)"])
             stale.connection.close()
         }
-        _ = peer.connection.send(HandshakeAnswer.accepted(node: WireNodeID(selfID.rawValue)).encoded())
+        _ = peer.connection.send(HandshakeAnswer.accepted(node: selfID).encoded())
         logger.info("peer link accepted", metadata: ["peer": "\(node)"])
     }
 

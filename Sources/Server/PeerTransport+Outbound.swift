@@ -24,7 +24,7 @@ final class OutboundPeer {
     }
 
     let id: NodeID
-    private(set) var endpoint: Endpoint
+    private(set) var endpoint: SocketAddress
     unowned let transport: PeerTransport
     private(set) var state = State.idle
     private var connection: TCPConnection?
@@ -44,7 +44,7 @@ final class OutboundPeer {
     static let queueMax = 8_192
     static let chunkBytes = 1 << 20
 
-    init(id: NodeID, endpoint: Endpoint, transport: PeerTransport) {
+    init(id: NodeID, endpoint: SocketAddress, transport: PeerTransport) {
         self.id = id
         self.endpoint = endpoint
         self.transport = transport
@@ -54,7 +54,7 @@ final class OutboundPeer {
     var isReady: Bool { state == .ready }
 
     /// The peer moved: reconnect to its new address.
-    func retarget(_ address: Endpoint) {
+    func retarget(_ address: SocketAddress) {
         guard address != endpoint else { return }
         endpoint = address
         connection?.close()
@@ -171,7 +171,7 @@ final class OutboundPeer {
         nonce = transport.settings.clusterSecret == nil ? [] : PeerProof.nonce()
         listenerProved = false
         let handshake = Handshake(
-            role: .peer, cluster: ClusterID(transport.clusterID), node: WireNodeID(transport.selfID.rawValue),
+            role: .peer, cluster: ClusterID(transport.clusterID), node: transport.selfID,
             credentials: nonce)
         _ = connection.send(handshake.encoded())
     }

@@ -1,6 +1,7 @@
 import EventLoop
 import Logging
 import Node
+import PadlockTypes
 import PeerWire
 import Raft
 import Wire
@@ -70,7 +71,7 @@ final class PeerTransport {
     }
 
     /// Listens on the peer port.
-    func listen(on endpoint: Endpoint, tls: TLSContext?) throws(UVError) -> Int {
+    func listen(on endpoint: SocketAddress, tls: TLSContext?) throws(UVError) -> Int {
         let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits, tls: tls) {
             [unowned self] connection in self.accepted(connection)
         }
@@ -80,9 +81,9 @@ final class PeerTransport {
     }
 
     /// Where to dial `peer`: the local route override, else the address the cluster records for it.
-    func dialAddress(_ peer: NodeID) -> Endpoint? {
+    func dialAddress(_ peer: NodeID) -> SocketAddress? {
         if let route = settings.peerRoutes[peer.rawValue] { return route }
-        return membership?.addresses[peer].flatMap { Endpoint(parsing: $0.peer) }
+        return membership?.addresses[peer].flatMap { SocketAddress($0.peer) }
     }
 
     /// Connects to new members and lets go of removed ones.

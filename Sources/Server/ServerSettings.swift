@@ -1,62 +1,9 @@
 import LockTable
 import Node
+import PadlockConfig
 import PadlockSecurity
 import PadlockTypes
 import Raft
-
-/// A host and port to listen on or connect to (numeric hosts only: `127.0.0.1`, `::1`).
-package struct Endpoint: Hashable, Sendable, CustomStringConvertible {
-    /// The numeric host.
-    package var host: String
-    /// The port, 1–65535 (0 only for listening on a port the system chooses).
-    package var port: Int
-
-    /// Creates an endpoint.
-    package init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    /// Parses `host:port` or `[ipv6]:port`; nil when it is not one.
-    package init?(parsing text: String) {
-        var hostPart: Substring
-        var portPart: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                return nil
-            }
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            portPart = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-        }
-        guard !hostPart.isEmpty, let port = Int(portPart), (0...65_535).contains(port) else { return nil }
-        self.host = String(hostPart)
-        self.port = port
-    }
-
-    /// `host:port`, with brackets around an IPv6 host.
-    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
-/// One member of the initial cluster.
-package struct MemberSettings: Hashable, Sendable {
-    /// Its node id.
-    package var id: UInt64
-    /// Where other nodes connect to it.
-    package var peer: Endpoint
-    /// Where clients are redirected to it.
-    package var client: Endpoint
-
-    /// Creates a member's settings.
-    package init(id: UInt64, peer: Endpoint, client: Endpoint) {
-        self.id = id
-        self.peer = peer
-        self.client = client
-    }
-}
 
 /// Everything `padlockd` runs with, already validated (the configuration file and flags are parsed by
 /// `PadlockConfig`; the executable maps them here).
@@ -64,9 +11,9 @@ package struct ServerSettings: Sendable {
     package var clusterID: UInt64
     package var nodeID: UInt64
     package var dataDirectory: String
-    package var clientListen: Endpoint
-    package var peerListen: Endpoint
-    package var adminListen: Endpoint?
+    package var clientListen: SocketAddress
+    package var peerListen: SocketAddress
+    package var adminListen: SocketAddress?
     /// Start as a new node waiting to be added (`padlock member add`), without bootstrapping a cluster.
     package var join: Bool
     /// `padlockd --bootstrap`: this is the first start of a brand-new cluster, so an empty data directory
@@ -74,20 +21,16 @@ package struct ServerSettings: Sendable {
     package var bootstrap = false
     /// The data directory's incarnation, read by `ServerHost` before the node starts.
     var incarnation: UInt64 = 0
-    package var members: [MemberSettings]
-    package var sessionTTLMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin
-    package var sessionTTLMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax
-    package var lockTable = LockTableConfiguration()
-    package var pendingRequestsMax = 100_000
-    package var clientConnectionsMax = 10_000
-    package var tickMilliseconds: UInt64 = 10
-    package var electionTicks = 10
-    package var heartbeatTicks = 1
-    package var snapshotEntryThreshold: UInt64 = 50_000
+    package var members: [PadlockdSettings.Member]
+    /// The node's tuning: timing, Raft, lock table, session TTL bounds, snapshots, pending requests. Its
+    /// identity, members and quotas are filled in from the fields here by ``nodeConfiguration``.
+    package var node: NodeConfiguration
+    /// Most client connections open at once.
+    package var clientConnectionsMax = Defaults.clientConnectionsMax
     /// Handshake deadlines, pending pools and idle limits of the client, peer and admin ports.
     package var connections = ConnectionSettings()
     /// Where to dial a peer instead of its recorded address (a local override; see docs/configuration.md).
-    package var peerRoutes: [UInt64: Endpoint] = [:]
+    package var peerRoutes: [UInt64: SocketAddress] = [:]
     /// The clients allowed on the client port; an empty directory leaves the port open (docs/security.md).
     package var clients = ClientDirectory()
     /// The cluster secret peers prove they know at the peer handshake; nil: peers are not authenticated.
@@ -102,8 +45,8 @@ package struct ServerSettings: Sendable {
 
     /// Settings for node `nodeID` of cluster `clusterID`; everything else has its documented default.
     package init(
-        clusterID: UInt64, nodeID: UInt64, dataDirectory: String, clientListen: Endpoint, peerListen: Endpoint,
-        adminListen: Endpoint? = nil, join: Bool = false, members: [MemberSettings]
+        clusterID: UInt64, nodeID: UInt64, dataDirectory: String, clientListen: SocketAddress, peerListen: SocketAddress,
+        adminListen: SocketAddress? = nil, join: Bool = false, members: [PadlockdSettings.Member]
     ) {
         self.clusterID = clusterID
         self.nodeID = nodeID
@@ -113,21 +56,22 @@ package struct ServerSettings: Sendable {
         self.adminListen = adminListen
         self.join = join
         self.members = members
+        self.node = NodeConfiguration(id: NodeID(nodeID), bootstrapVoters: [])
     }
 
-    /// The node's configuration.
+    /// The node's configuration: ``node`` with this node's identity, the initial members and the quotas.
     var nodeConfiguration: NodeConfiguration {
-        var initial: [NodeID: MemberAddresses] = [:]
+        var configuration = node
+        configuration.id = NodeID(nodeID)
+        configuration.raft.id = configuration.id
         for member in members {
-            initial[NodeID(member.id)] = MemberAddresses(peer: member.peer.description, client: member.client.description)
+            configuration.initialMembers[NodeID(member.id)] = MemberAddresses(
+                peer: member.peer.description, client: member.client.description)
         }
-        let raft = Config(id: NodeID(nodeID), electionTicks: electionTicks, heartbeatTicks: heartbeatTicks)
-        return NodeConfiguration(
-            id: NodeID(nodeID), initialMembers: initial, bootstrapVoters: join ? [] : members.map { NodeID($0.id) },
-            tickMilliseconds: tickMilliseconds, raft: raft, lockTable: lockTable,
-            sessionTTLMillisecondsMin: sessionTTLMillisecondsMin, sessionTTLMillisecondsMax: sessionTTLMillisecondsMax,
-            snapshotEntryThreshold: snapshotEntryThreshold, pendingRequestsMax: pendingRequestsMax)
-            .withQuotas(quotas).withIncarnation(incarnation)
+        configuration.bootstrapVoters = join ? [] : members.map { NodeID($0.id) }
+        configuration.quotas = quotas
+        configuration.incarnation = incarnation
+        return configuration
     }
 }
 
@@ -138,18 +82,4 @@ package struct ReloadError: Error, Sendable, CustomStringConvertible {
 
     /// An error saying `description`.
     package init(_ description: String) { self.description = description }
-}
-
-extension NodeConfiguration {
-    fileprivate func withQuotas(_ quotas: NamespaceQuotas) -> NodeConfiguration {
-        var configuration = self
-        configuration.quotas = quotas
-        return configuration
-    }
-
-    fileprivate func withIncarnation(_ incarnation: UInt64) -> NodeConfiguration {
-        var configuration = self
-        configuration.incarnation = incarnation
-        return configuration
-    }
 }

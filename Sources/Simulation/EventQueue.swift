@@ -1,3 +1,5 @@
+import Node
+
 /// Something that happens at one instant of simulated time.
 enum SimEvent {
     /// A node's tick timer fired (ignored if the node restarted since: `incarnation` differs).
@@ -31,52 +33,6 @@ enum SimEvent {
     case endOfFaults
 }
 
-/// The pending events of a run, by time and then by the order they were scheduled.
-struct EventQueue {
-    private struct Item {
-        var time: UInt64
-        var sequence: UInt64
-        var event: SimEvent
-
-        func precedes(_ other: Item) -> Bool {
-            time != other.time ? time < other.time : sequence < other.sequence
-        }
-    }
-
-    private var items: [Item] = []
-    private var nextSequence: UInt64 = 0
-
-    var isEmpty: Bool { items.isEmpty }
-    var count: Int { items.count }
-
-    mutating func schedule(_ event: SimEvent, at time: UInt64) {
-        items.append(Item(time: time, sequence: nextSequence, event: event))
-        nextSequence += 1
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard items[child].precedes(items[parent]) else { break }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> (time: UInt64, event: SimEvent)? {
-        guard let first = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                guard left < items.count else { break }
-                var smallest = left
-                if left + 1 < items.count && items[left + 1].precedes(items[left]) { smallest = left + 1 }
-                guard items[smallest].precedes(items[parent]) else { break }
-                items.swapAt(smallest, parent)
-                parent = smallest
-            }
-        }
-        return (first.time, first.event)
-    }
-}
+/// The pending events of a run, by time and then by the order they were scheduled: the node's `DeadlineHeap`,
+/// whose tie-break keeps a seed's replay exact.
+typealias EventQueue = DeadlineHeap<SimEvent>

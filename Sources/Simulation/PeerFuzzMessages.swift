@@ -1,4 +1,5 @@
 import Node
+import PadlockTypes
 import Raft
 import Storage
 import StorageTesting

@@ -1,4 +1,5 @@
 import Node
+import PadlockTypes
 import PeerWire
 import Raft
 import Storage

@@ -1,5 +1,6 @@
 import LockTable
 import Node
+import PadlockTypes
 import PeerWire
 import Raft
 import Storage

@@ -1,4 +1,5 @@
 import Node
+import PadlockTypes
 import PeerWire
 import Raft
 
@@ -14,7 +15,7 @@ extension Simulation {
         guard nodes.count > 1, !up.isEmpty else { return }
         let target = random.pick(up)
         guard let node = nodes[target].node else { return }
-        let leader = node.statusReport().leader.map { NodeID($0.rawValue) }
+        let leader = node.statusReport().leader
         let senders = nodes.indices.filter { $0 != target && nodes[$0].id != leader }
         guard !senders.isEmpty else { return }
         let sender = random.pick(senders)

@@ -99,7 +99,7 @@ package final class Simulation {
         for client in clients { client.start() }
         schedule(.fault(.plan), at: 200_000)
         schedule(.endOfFaults, at: faultEnd)
-        while !finished, let (time, event) = queue.pop() {
+        while !finished, let (time, event) = queue.popFirst() {
             now = time
             eventCount += 1
             record(event)
@@ -115,9 +115,9 @@ package final class Simulation {
             trace: trace)
     }
 
-    func schedule(_ event: SimEvent, at time: UInt64) { queue.schedule(event, at: max(time, now)) }
+    func schedule(_ event: SimEvent, at time: UInt64) { queue.insert(event, deadline: max(time, now)) }
 
-    func schedule(_ event: SimEvent, after delay: UInt64) { queue.schedule(event, at: now + delay) }
+    func schedule(_ event: SimEvent, after delay: UInt64) { queue.insert(event, deadline: now + delay) }
 
     /// Records a violation (the run stops after the current event).
     func violation(_ text: String) {

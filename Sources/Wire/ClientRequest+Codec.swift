@@ -182,14 +182,14 @@ extension ClientOperation {
         case .resolve:
             return .resolve(try reader.readRequestID())
         case .addMember:
-            let node = WireNodeID(try reader.readVarint())
+            let node = NodeID(try reader.readVarint())
             let peerAddress = try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
             let clientAddress = try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
             return .addMember(node: node, peerAddress: peerAddress, clientAddress: clientAddress)
         case .promoteMember:
-            return .promoteMember(WireNodeID(try reader.readVarint()))
+            return .promoteMember(NodeID(try reader.readVarint()))
         case .removeMember:
-            return .removeMember(WireNodeID(try reader.readVarint()))
+            return .removeMember(NodeID(try reader.readVarint()))
         case .members:
             return .members
         case .renewSessions:

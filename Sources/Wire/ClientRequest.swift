@@ -85,11 +85,11 @@ package enum ClientOperation: Hashable, Sendable {
     case resolve(RequestID)
     /// An administrator adds `node` as a learner (it receives the log but does not vote), recording where its
     /// peers and clients reach it. Promote it once it has caught up.
-    case addMember(node: WireNodeID, peerAddress: String, clientAddress: String)
+    case addMember(node: NodeID, peerAddress: String, clientAddress: String)
     /// An administrator makes a caught-up learner a voter.
-    case promoteMember(WireNodeID)
+    case promoteMember(NodeID)
     /// An administrator removes a voter or learner from the cluster.
-    case removeMember(WireNodeID)
+    case removeMember(NodeID)
     /// Lists the cluster's members with their addresses.
     case members
 

@@ -151,7 +151,7 @@ extension ClientResult {
             .members(
                 try reader.readElements(maxCount: WireLimits.clusterMembersMax, minimumElementSize: 4) { reader in
                     MemberInfo(
-                        node: WireNodeID(try reader.readVarint()),
+                        node: NodeID(try reader.readVarint()),
                         peerAddress: try reader.readString(maxByteCount: WireLimits.addressByteCountMax),
                         clientAddress: try reader.readString(maxByteCount: WireLimits.addressByteCountMax),
                         isVoter: try reader.readBool())
@@ -257,7 +257,7 @@ extension ClientFailure {
         case .notLeader:
             let hint = try reader.readPresent { reader in
                 LeaderHint(
-                    node: WireNodeID(try reader.readVarint()),
+                    node: NodeID(try reader.readVarint()),
                     address: try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
                 )
             }

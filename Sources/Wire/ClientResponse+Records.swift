@@ -107,7 +107,7 @@ extension AuditRecord {
 
     static func read(from reader: inout ByteReader) throws -> AuditRecord {
         AuditRecord(
-            sequence: try reader.readVarint(), index: WireLogIndex(try reader.readVarint()),
+            sequence: try reader.readVarint(), index: LogIndex(try reader.readVarint()),
             time: try reader.readTimestamp(), action: try reader.readEnum(AuditAction.self),
             session: try reader.readSessionID(), key: try reader.readPresent { try $0.readKey() },
             previousHolder: try reader.readPresent { try $0.readHolder() },
@@ -154,24 +154,24 @@ extension NodeStatus {
     }
 
     static func read(from reader: inout ByteReader) throws -> NodeStatus {
-        let node = WireNodeID(try reader.readVarint())
+        let node = NodeID(try reader.readVarint())
         let role = try reader.readEnum(NodeRole.self)
-        let term = WireTerm(try reader.readVarint())
-        let leader = try reader.readPresent { WireNodeID(try $0.readVarint()) }
-        let commitIndex = WireLogIndex(try reader.readVarint())
-        let appliedIndex = WireLogIndex(try reader.readVarint())
-        let lastIndex = WireLogIndex(try reader.readVarint())
-        let snapshotIndex = WireLogIndex(try reader.readVarint())
+        let term = Term(try reader.readVarint())
+        let leader = try reader.readPresent { NodeID(try $0.readVarint()) }
+        let commitIndex = LogIndex(try reader.readVarint())
+        let appliedIndex = LogIndex(try reader.readVarint())
+        let lastIndex = LogIndex(try reader.readVarint())
+        let snapshotIndex = LogIndex(try reader.readVarint())
         let sessionCount = try reader.readVarint()
         let lockCount = try reader.readVarint()
         let waiterCount = try reader.readVarint()
         let membersMax = WireLimits.clusterMembersMax
         // A node id is one varint, so at least one byte.
         let members = try reader.readElements(maxCount: membersMax, minimumElementSize: 1) {
-            WireNodeID(try $0.readVarint())
+            NodeID(try $0.readVarint())
         }
         let learners = try reader.readElements(maxCount: membersMax, minimumElementSize: 1) {
-            WireNodeID(try $0.readVarint())
+            NodeID(try $0.readVarint())
         }
         let peers = try reader.readElements(maxCount: membersMax, minimumElementSize: PeerProgress.byteCountMin) {
             try PeerProgress.read(from: &$0)
@@ -202,7 +202,7 @@ extension PeerProgress {
 
     static func read(from reader: inout ByteReader) throws -> PeerProgress {
         PeerProgress(
-            node: WireNodeID(try reader.readVarint()), matchIndex: WireLogIndex(try reader.readVarint()),
+            node: NodeID(try reader.readVarint()), matchIndex: LogIndex(try reader.readVarint()),
             isLearner: try reader.readBool(), isReachable: try reader.readBool())
     }
 }

@@ -135,12 +135,12 @@ package struct SessionGrant: Hashable, Sendable {
 /// Where a follower believes the leader is.
 package struct LeaderHint: Hashable, Sendable {
     /// The leader's node id.
-    package var node: WireNodeID
+    package var node: NodeID
     /// The leader's client address, such as `10.0.0.7:7401`.
     package var address: String
 
     /// Creates a hint.
-    package init(node: WireNodeID, address: String) {
+    package init(node: NodeID, address: String) {
         self.node = node
         self.address = address
     }

@@ -31,13 +31,13 @@ package struct Handshake: Hashable, Sendable {
     /// The cluster the sender believes it is talking to.
     package var cluster: ClusterID
     /// For a peer, the connecting node's id; for a client, the client instance's own number (0 when it has none).
-    package var node: WireNodeID
+    package var node: NodeID
     /// Opaque proof of identity, checked by the server; at most ``WireLimits/credentialsByteCountMax`` bytes.
     package var credentials: [UInt8]
 
     /// Creates a handshake; `version` defaults to the one this build speaks.
     package init(
-        version: ProtocolVersion = .current, role: ConnectionRole, cluster: ClusterID, node: WireNodeID,
+        version: ProtocolVersion = .current, role: ConnectionRole, cluster: ClusterID, node: NodeID,
         credentials: [UInt8] = []
     ) {
         self.version = version
@@ -78,7 +78,7 @@ extension Handshake: WireBody {
             version: version,
             role: try reader.readEnum(ConnectionRole.self),
             cluster: ClusterID(try reader.readUInt64()),
-            node: WireNodeID(try reader.readVarint()),
+            node: NodeID(try reader.readVarint()),
             credentials: try reader.readBytes(maxCount: WireLimits.credentialsByteCountMax)
         )
     }
@@ -117,7 +117,7 @@ package enum RefusalReason: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
 /// Its layout is frozen across protocol versions, so that a client of any version can read why it was refused.
 package enum HandshakeAnswer: Hashable, Sendable {
     /// The connection is open for requests; `node` is the answering node's id.
-    case accepted(node: WireNodeID)
+    case accepted(node: NodeID)
     /// The connection is refused, with a code and a sentence saying what to do.
     case refused(reason: RefusalReason, message: String)
 
@@ -148,7 +148,7 @@ extension HandshakeAnswer: WireBody {
     static func read(from reader: inout ByteReader) throws -> HandshakeAnswer {
         switch try reader.readEnum(HandshakeAnswerTag.self) {
         case .accepted:
-            return .accepted(node: WireNodeID(try reader.readVarint()))
+            return .accepted(node: NodeID(try reader.readVarint()))
         case .refused:
             let reason = try reader.readEnum(RefusalReason.self)
             return .refused(

@@ -1,7 +1,7 @@
 import PadlockTypes
 
-// The wire's own identifiers. `WireNodeID`, `WireTerm` and `WireLogIndex` live in PadlockTypes, since status
-// reports and audit records the client returns carry them.
+// The wire's own identifiers. `NodeID`, `Term` and `LogIndex` are PadlockTypes' (the same types Raft counts
+// with), since status reports and audit records the client returns carry them.
 
 /// Identifies a cluster, so that a node or client configured for another cluster is refused at the handshake.
 package struct ClusterID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {

@@ -71,11 +71,11 @@ extension WireSamples {
         case .resolve: return .resolve(requestID(using: &random))
         case .addMember:
             return .addMember(
-                node: WireNodeID(random.interestingUInt64()),
+                node: NodeID(random.interestingUInt64()),
                 peerAddress: text(maxByteCount: WireLimits.addressByteCountMax, using: &random),
                 clientAddress: text(maxByteCount: WireLimits.addressByteCountMax, using: &random))
-        case .promoteMember: return .promoteMember(WireNodeID(random.interestingUInt64()))
-        case .removeMember: return .removeMember(WireNodeID(random.interestingUInt64()))
+        case .promoteMember: return .promoteMember(NodeID(random.interestingUInt64()))
+        case .removeMember: return .removeMember(NodeID(random.interestingUInt64()))
         case .members: return .members
         case .renewSessions:
             return .renewSessions(
@@ -124,7 +124,7 @@ extension WireSamples {
             .members(
                 list(&random, maxCount: WireLimits.clusterMembersMax) { random in
                     MemberInfo(
-                        node: WireNodeID(random.interestingUInt64()),
+                        node: NodeID(random.interestingUInt64()),
                         peerAddress: text(maxByteCount: WireLimits.addressByteCountMax, using: &random),
                         clientAddress: text(maxByteCount: WireLimits.addressByteCountMax, using: &random),
                         isVoter: random.chance(50))
@@ -149,7 +149,7 @@ extension WireSamples {
             return .notLeader(
                 maybe(&random) {
                     LeaderHint(
-                        node: WireNodeID($0.interestingUInt64()),
+                        node: NodeID($0.interestingUInt64()),
                         address: text(maxByteCount: WireLimits.addressByteCountMax, using: &$0))
                 })
         case .unavailable:
@@ -198,7 +198,7 @@ extension WireSamples {
 
     static func auditRecord(using random: inout WireRandom) -> AuditRecord {
         AuditRecord(
-            sequence: random.interestingUInt64(), index: WireLogIndex(random.interestingUInt64()),
+            sequence: random.interestingUInt64(), index: LogIndex(random.interestingUInt64()),
             time: Timestamp(rawValue: random.interestingUInt64()), action: random.pick(AuditAction.allCases),
             session: SessionID(random.interestingUInt64()), key: maybe(&random) { key(using: &$0) },
             previousHolder: maybe(&random) { holder(using: &$0) },
@@ -209,21 +209,21 @@ extension WireSamples {
     static func nodeStatus(using random: inout WireRandom) -> NodeStatus {
         let membersMax = WireLimits.clusterMembersMax
         return NodeStatus(
-            node: WireNodeID(random.interestingUInt64()), role: random.pick(NodeRole.allCases),
-            term: WireTerm(random.interestingUInt64()), leader: maybe(&random) { WireNodeID($0.interestingUInt64()) },
-            commitIndex: WireLogIndex(random.interestingUInt64()),
-            appliedIndex: WireLogIndex(random.interestingUInt64()), lastIndex: WireLogIndex(random.interestingUInt64()),
-            snapshotIndex: WireLogIndex(random.interestingUInt64()), sessionCount: random.interestingUInt64(),
+            node: NodeID(random.interestingUInt64()), role: random.pick(NodeRole.allCases),
+            term: Term(random.interestingUInt64()), leader: maybe(&random) { NodeID($0.interestingUInt64()) },
+            commitIndex: LogIndex(random.interestingUInt64()),
+            appliedIndex: LogIndex(random.interestingUInt64()), lastIndex: LogIndex(random.interestingUInt64()),
+            snapshotIndex: LogIndex(random.interestingUInt64()), sessionCount: random.interestingUInt64(),
             lockCount: random.interestingUInt64(), waiterCount: random.interestingUInt64(),
-            members: list(&random, maxCount: membersMax) { WireNodeID($0.interestingUInt64()) },
-            learners: list(&random, maxCount: membersMax) { WireNodeID($0.interestingUInt64()) },
+            members: list(&random, maxCount: membersMax) { NodeID($0.interestingUInt64()) },
+            learners: list(&random, maxCount: membersMax) { NodeID($0.interestingUInt64()) },
             peers: list(&random, maxCount: membersMax) { peerProgress(using: &$0) }, canCommit: random.chance(50),
             problems: list(&random, maxCount: membersMax) { text(maxByteCount: WireLimits.messageByteCountMax, using: &$0) })
     }
 
     static func peerProgress(using random: inout WireRandom) -> PeerProgress {
         PeerProgress(
-            node: WireNodeID(random.interestingUInt64()), matchIndex: WireLogIndex(random.interestingUInt64()),
+            node: NodeID(random.interestingUInt64()), matchIndex: LogIndex(random.interestingUInt64()),
             isLearner: random.chance(50), isReachable: random.chance(50))
     }
 }

@@ -80,13 +80,13 @@ package enum WireSamples {
     package static func handshake(using random: inout WireRandom) -> Handshake {
         Handshake(
             role: random.pick(ConnectionRole.allCases), cluster: ClusterID(random.interestingUInt64()),
-            node: WireNodeID(random.interestingUInt64()),
+            node: NodeID(random.interestingUInt64()),
             credentials: random.bytes(count: random.chance(5) ? WireLimits.credentialsByteCountMax : random.below(48)))
     }
 
     /// A handshake answer of either kind.
     package static func handshakeAnswer(using random: inout WireRandom) -> HandshakeAnswer {
-        if random.chance(50) { return .accepted(node: WireNodeID(random.interestingUInt64())) }
+        if random.chance(50) { return .accepted(node: NodeID(random.interestingUInt64())) }
         return .refused(
             reason: random.pick(RefusalReason.allCases),
             message: text(maxByteCount: WireLimits.messageByteCountMax, using: &random))

@@ -1,5 +1,6 @@
 import Foundation
 import PadlockClient
+import PadlockTypes
 import Wire
 
 #if canImport(Glibc)
@@ -31,7 +32,7 @@ final class PipelinedConnection {
             close(descriptor)
             throw ValidationFailure("connect to \(host):\(port) failed: errno \(errno)")
         }
-        let hello = Handshake(role: .client, cluster: ClusterID(rawValue: 0), node: WireNodeID(rawValue: 0))
+        let hello = Handshake(role: .client, cluster: ClusterID(rawValue: 0), node: NodeID(rawValue: 0))
         try write(FrameSplitter.frame(hello.encoded()))
         guard case .accepted = try HandshakeAnswer(decoding: try readPayload()) else {
             throw ValidationFailure("\(host):\(port) refused the handshake")

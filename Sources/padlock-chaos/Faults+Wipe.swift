@@ -1,5 +1,6 @@
 import Foundation
 import PadlockClient
+import PadlockTypes
 
 #if canImport(Glibc)
     import Glibc

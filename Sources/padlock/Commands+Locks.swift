@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PadlockClient
+import PadlockTypes
 
 #if canImport(Glibc)
     import Glibc
@@ -241,6 +242,15 @@ struct Member: AsyncParsableCommand {
         @Argument var node: UInt64
         @Option(help: "Where peers reach it, host:port.") var peer: String
         @Option(help: "Where clients reach it, host:port.") var client: String
+        func validate() throws {
+            for (flag, text) in [("--peer", peer), ("--client", client)] {
+                do throws(SocketAddress.Problem) {
+                    _ = try SocketAddress.parsing(text)
+                } catch {
+                    throw ValidationError("\(flag) must be \(SocketAddress.syntaxSummary); \(error.reason)")
+                }
+            }
+        }
         func run() async throws {
             try await withClient(connection) { (padlock) async throws(PadlockError) in
                 for member in try await padlock.addMember(node: NodeID(node), peerAddress: peer, clientAddress: client) {

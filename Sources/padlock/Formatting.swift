@@ -1,5 +1,6 @@
 import Foundation
 import PadlockClient
+import PadlockTypes
 
 /// How the command line shows what the cluster answers.
 enum Formatting {

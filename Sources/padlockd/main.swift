@@ -149,27 +149,25 @@ extension ClientDirectory {
 extension ServerSettings {
     /// The runtime's settings from the checked configuration.
     init(_ file: PadlockdSettings) {
-        func endpoint(_ address: SocketAddress) -> Endpoint { Endpoint(host: address.host, port: address.port) }
         self.init(
             clusterID: file.clusterID, nodeID: file.nodeID, dataDirectory: file.dataDirectory,
-            clientListen: endpoint(file.clientListen), peerListen: endpoint(file.peerListen),
-            adminListen: file.adminListen.map(endpoint), join: file.join,
-            members: file.members.map { MemberSettings(id: $0.id, peer: endpoint($0.peer), client: endpoint($0.client)) })
-        sessionTTLMillisecondsMin = file.sessions.ttlMillisecondsMin
-        sessionTTLMillisecondsMax = file.sessions.ttlMillisecondsMax
-        lockTable = LockTableConfiguration(
+            clientListen: file.clientListen, peerListen: file.peerListen, adminListen: file.adminListen, join: file.join,
+            members: file.members)
+        node.sessionTTLMillisecondsMin = file.sessions.ttlMillisecondsMin
+        node.sessionTTLMillisecondsMax = file.sessions.ttlMillisecondsMax
+        node.lockTable = LockTableConfiguration(
             sessionCountMax: file.limits.sessionCountMax, locksPerSessionMax: file.limits.locksPerSessionMax,
             heldLockCountMax: file.limits.heldLockCountMax, waitersPerKeyMax: file.limits.waitersPerKeyMax,
             waiterCountMax: file.limits.waiterCountMax, auditRecordCountMax: file.limits.auditRecordCountMax,
             lockDelayMillisecondsDefault: file.lockDelay.millisecondsDefault,
             lockDelayMillisecondsByNamespace: file.lockDelay.millisecondsByNamespace)
-        pendingRequestsMax = file.limits.pendingRequestsMax
+        node.pendingRequestsMax = file.limits.pendingRequestsMax
         clientConnectionsMax = file.limits.clientConnectionsMax
-        tickMilliseconds = file.raft.tickMilliseconds
-        electionTicks = file.raft.electionTicks
-        heartbeatTicks = file.raft.heartbeatTicks
-        snapshotEntryThreshold = file.raft.snapshotEntryThreshold
-        peerRoutes = file.peerRoutes.mapValues(endpoint)
+        node.tickMilliseconds = file.raft.tickMilliseconds
+        node.raft.electionTicks = file.raft.electionTicks
+        node.raft.heartbeatTicks = file.raft.heartbeatTicks
+        node.snapshotEntryThreshold = file.raft.snapshotEntryThreshold
+        peerRoutes = file.peerRoutes
         clients = ClientDirectory(file.security)
         quotas = file.quotas
         connections.handshakeTimeout = .milliseconds(Int64(file.connections.handshakeTimeoutMilliseconds))

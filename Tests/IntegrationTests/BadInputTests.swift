@@ -1,6 +1,7 @@
 import Foundation
 import PadlockClient
 import PadlockConfig
+import PadlockTypes
 import Testing
 import Wire
 
@@ -28,7 +29,7 @@ import Wire
         #expect(garbage.isClosedByPeer(), "garbage closes the connection")
 
         let peerHere = try RawSocket(port: cluster.clientPort(1))
-        peerHere.writeFrame(Handshake(role: .peer, cluster: ClusterID(0), node: WireNodeID(2)).encoded())
+        peerHere.writeFrame(Handshake(role: .peer, cluster: ClusterID(0), node: NodeID(2)).encoded())
         let answer = try peerHere.readFrame().map { try HandshakeAnswer(decoding: $0) }
         if case .refused(let reason, _)? = answer {
             #expect(reason == .wrongRole)
@@ -37,13 +38,13 @@ import Wire
         }
 
         let huge = try RawSocket(port: cluster.clientPort(1))
-        huge.writeFrame(Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0)).encoded())
+        huge.writeFrame(Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0)).encoded())
         _ = huge.readFrame()
         huge.write([0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3])
         #expect(huge.isClosedByPeer(), "a 4 GiB length prefix closes the connection")
 
         let undecodable = try RawSocket(port: cluster.clientPort(1))
-        undecodable.writeFrame(Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0)).encoded())
+        undecodable.writeFrame(Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0)).encoded())
         _ = undecodable.readFrame()
         undecodable.writeFrame([3, 0xFF, 0xFF, 0xFF])
         #expect(undecodable.isClosedByPeer(), "an undecodable request closes the connection")
@@ -58,9 +59,9 @@ import Wire
         defer { cluster.stop() }
         let clusterID = try #require(UInt64(cluster.log("cluster-id").trimmingCharacters(in: .whitespacesAndNewlines)))
         let cases: [(Handshake, RefusalReason)] = [
-            (Handshake(role: .client, cluster: ClusterID(clusterID), node: WireNodeID(0)), .wrongRole),
-            (Handshake(role: .peer, cluster: ClusterID(clusterID), node: WireNodeID(9)), .notMember),
-            (Handshake(role: .peer, cluster: ClusterID(clusterID &+ 1), node: WireNodeID(2)), .wrongCluster),
+            (Handshake(role: .client, cluster: ClusterID(clusterID), node: NodeID(0)), .wrongRole),
+            (Handshake(role: .peer, cluster: ClusterID(clusterID), node: NodeID(9)), .notMember),
+            (Handshake(role: .peer, cluster: ClusterID(clusterID &+ 1), node: NodeID(2)), .wrongCluster),
         ]
         for (handshake, expected) in cases {
             let socket = try RawSocket(port: cluster.peerPort(1))

@@ -1,5 +1,6 @@
 import Foundation
 import PadlockClient
+import PadlockTypes
 import Testing
 import Wire
 
@@ -16,7 +17,7 @@ import Wire
         defer { cluster.stop() }
         let clientSilent = try RawSocket(port: cluster.clientPort(1))
         let clientHalf = try RawSocket(port: cluster.clientPort(1))
-        let handshake = Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0)).encoded()
+        let handshake = Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0)).encoded()
         let length = UInt32(handshake.count)
         // The length prefix and half of the payload: a handshake that never completes.
         clientHalf.write(
@@ -116,7 +117,7 @@ import Wire
         var idle: [RawSocket] = []
         for _ in 0..<400 { idle.append(try RawSocket(port: cluster.clientPort(1))) }
         // A real client on node 1 gets in while the strangers are still connected.
-        let handshake = Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0)).encoded()
+        let handshake = Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0)).encoded()
         var accepted = false
         for _ in 0..<20 where !accepted {
             let real = try RawSocket(port: cluster.clientPort(1))
@@ -167,7 +168,7 @@ import Wire
         let client = try await cluster.client()
         defer { Task { await client.close() } }
         let leader = try #require(await cluster.leader(using: client))
-        let handshake = Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0)).encoded()
+        let handshake = Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0)).encoded()
         let idle = try RawSocket(port: cluster.clientPort(leader))
         idle.writeFrame(handshake)
         _ = idle.readFrame()

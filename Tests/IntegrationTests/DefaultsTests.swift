@@ -1,6 +1,7 @@
 import LockTable
 import Node
 import PadlockConfig
+import PadlockTypes
 import Raft
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import PadlockClient
 import PadlockSecurity
+import PadlockTypes
 import PeerWire
 import Storage
 import Testing
@@ -115,12 +116,12 @@ import Wire
         _ socket: RawSocket, secretFile: URL, clusterID: UInt64, as node: UInt64, to listener: UInt64
     ) throws -> HandshakeAnswer? {
         guard let secret = try? Data(contentsOf: secretFile) else {
-            socket.writeFrame(Handshake(role: .peer, cluster: ClusterID(clusterID), node: WireNodeID(node)).encoded())
+            socket.writeFrame(Handshake(role: .peer, cluster: ClusterID(clusterID), node: NodeID(node)).encoded())
             return try socket.readFrame().map { try HandshakeAnswer(decoding: $0) }
         }
         let nonce = PeerProof.nonce()
         socket.writeFrame(
-            Handshake(role: .peer, cluster: ClusterID(clusterID), node: WireNodeID(node), credentials: nonce).encoded())
+            Handshake(role: .peer, cluster: ClusterID(clusterID), node: NodeID(node), credentials: nonce).encoded())
         guard let frame = socket.readFrame(), case .challenge(let challenge) = try PeerWire.decode(frame) else {
             throw ClusterError("expected a peer challenge from node \(listener)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import PadlockClient
 import PadlockSecurity
+import PadlockTypes
 import PeerWire
 import Testing
 import Wire
@@ -259,7 +260,7 @@ import Wire
         // globex-app presents a valid token, then asks the new leader to renew acme-app's session.
         let socket = try RawSocket(port: cluster.clientPort(newLeader))
         socket.writeFrame(
-            Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0), credentials: Array(Self.token("globex-app").utf8))
+            Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0), credentials: Array(Self.token("globex-app").utf8))
                 .encoded())
         let answer = try #require(socket.readFrame())
         guard case .accepted = try HandshakeAnswer(decoding: answer) else {
@@ -301,7 +302,7 @@ import Wire
 
         let socket = try RawSocket(port: cluster.clientPort(leader))
         socket.writeFrame(
-            Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0), credentials: Array(Self.token("globex-app").utf8))
+            Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0), credentials: Array(Self.token("globex-app").utf8))
                 .encoded())
         guard case .accepted = try HandshakeAnswer(decoding: try #require(socket.readFrame())) else {
             Issue.record("globex-app was not admitted")
@@ -358,7 +359,7 @@ import Wire
         let port = cluster.peerPort(1)
 
         let noSecret = try RawSocket(port: port)
-        noSecret.writeFrame(Handshake(role: .peer, cluster: ClusterID(clusterID), node: WireNodeID(2)).encoded())
+        noSecret.writeFrame(Handshake(role: .peer, cluster: ClusterID(clusterID), node: NodeID(2)).encoded())
         #expect(refusal(noSecret.readFrame()) == .badCredentials, "a peer without a nonce is refused")
 
         let wrong = PeerProof(secret: Array(repeating: 0x55, count: 32))
@@ -387,7 +388,7 @@ import Wire
     ) throws -> (answer: RefusalReason?, listenerProved: Bool, proof: [UInt8]) {
         let socket = try RawSocket(port: port)
         socket.writeFrame(
-            Handshake(role: .peer, cluster: ClusterID(clusterID), node: WireNodeID(2), credentials: nonce).encoded())
+            Handshake(role: .peer, cluster: ClusterID(clusterID), node: NodeID(2), credentials: nonce).encoded())
         let frame = try #require(socket.readFrame())
         guard case .challenge(let challenge) = try PeerWire.decode(frame) else {
             throw ClusterError("expected a peer challenge, got \(frame.prefix(8))")

@@ -1,5 +1,6 @@
 import Foundation
 import PadlockClient
+import PadlockTypes
 import Testing
 import Wire
 
@@ -13,7 +14,7 @@ import Wire
         let trace = TraceContext(traceparent: "00-\(traceID)-00f067aa0ba902b7-01", tracestate: "vendor=1")
 
         let socket = try RawSocket(port: cluster.clientPort(1))
-        socket.writeFrame(Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0)).encoded())
+        socket.writeFrame(Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0)).encoded())
         let accepted = try socket.readFrame().map { try HandshakeAnswer(decoding: $0) }
         guard case .accepted? = accepted else {
             Issue.record("the handshake was answered \(String(describing: accepted))")

@@ -1,5 +1,6 @@
 import Foundation
 import PadlockClient
+import PadlockTypes
 import Testing
 import Wire
 
@@ -33,7 +34,7 @@ import Wire
         let grant = SessionGrant(session: SessionID(7), ttlMilliseconds: 15_000, renewalDeadline: Self.stamp)
         #expect(Self.same(grant.renewalDeadlineDate, Self.expected))
         let record = AuditRecord(
-            sequence: 1, index: WireLogIndex(rawValue: 9), time: Self.stamp, action: .forceUnlock,
+            sequence: 1, index: LogIndex(rawValue: 9), time: Self.stamp, action: .forceUnlock,
             session: SessionID(7), key: key, previousHolder: Self.holder(), identity: "ops", reason: "stuck")
         #expect(Self.same(record.timeDate, Self.expected))
     }

@@ -150,7 +150,7 @@ final class FakeState {
         } else if handshake.cluster.rawValue != cluster {
             answer = .refused(reason: .wrongCluster, message: "this is cluster \(cluster)")
         } else {
-            answer = .accepted(node: WireNodeID(UInt64(node)))
+            answer = .accepted(node: NodeID(UInt64(node)))
         }
         _ = connection.send(answer.encoded())
         if case .refused = answer { connection.close() }
@@ -177,7 +177,7 @@ final class FakeState {
         if case .status = request.operation {
             outcome = .success(.status(status(of: node)))
         } else if leader != node {
-            let hint = leader.map { LeaderHint(node: WireNodeID(UInt64($0)), address: addresses[$0]) }
+            let hint = leader.map { LeaderHint(node: NodeID(UInt64($0)), address: addresses[$0]) }
             outcome = .failure(.notLeader(hint))
         } else {
             outcome = table.apply(request.operation, reply: drop ? nil : reply)
@@ -191,12 +191,12 @@ final class FakeState {
     }
 
     private func status(of node: Int) -> NodeStatus {
-        let index = WireLogIndex(table.nextIndex)
+        let index = LogIndex(table.nextIndex)
         return NodeStatus(
-            node: WireNodeID(UInt64(node)), role: leader == node ? .leader : .follower, term: WireTerm(1),
-            leader: leader.map { WireNodeID(UInt64($0)) }, commitIndex: index, appliedIndex: index, lastIndex: index,
-            snapshotIndex: WireLogIndex(0), sessionCount: UInt64(table.sessions.count),
+            node: NodeID(UInt64(node)), role: leader == node ? .leader : .follower, term: Term(1),
+            leader: leader.map { NodeID(UInt64($0)) }, commitIndex: index, appliedIndex: index, lastIndex: index,
+            snapshotIndex: LogIndex(0), sessionCount: UInt64(table.sessions.count),
             lockCount: UInt64(table.holders.count), waiterCount: UInt64(table.waiters.count),
-            members: (0..<addresses.count).map { WireNodeID(UInt64($0)) }, learners: [])
+            members: (0..<addresses.count).map { NodeID(UInt64($0)) }, learners: [])
     }
 }

@@ -15,7 +15,7 @@ struct InjectedBugTests {
         let environment = ManualClientEnvironment(bugs: bugs)
         let core = ClientCore(
             environment: environment, endpoints: Self.endpoints, owner: "alice",
-            handshake: Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0)),
+            handshake: Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0)),
             configuration: testConfiguration, logger: quietLogger)
         let session = PoolSession(nonce: 1, owner: "alice")
         session.id = SessionID(rawValue: 7)

@@ -32,7 +32,7 @@ struct LeaseClockTests {
         let environment = ManualClientEnvironment()
         let core = ClientCore(
             environment: environment, endpoints: InjectedBugTests.endpoints, owner: "alice",
-            handshake: Handshake(role: .client, cluster: ClusterID(0), node: WireNodeID(0)),
+            handshake: Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0)),
             configuration: Self.configuration(), logger: quietLogger)
         core.openSession(owner: "alice")
         var answered = 0

@@ -90,7 +90,7 @@ final class ManualConnection: ClientConnection {
         guard handshaken else {
             handshaken = true
             _ = environment.schedule(after: .zero) { [weak self] in
-                self?.onFrame?(HandshakeAnswer.accepted(node: WireNodeID(1)).encoded())
+                self?.onFrame?(HandshakeAnswer.accepted(node: NodeID(1)).encoded())
             }
             return .queued
         }

@@ -1,3 +1,4 @@
+import PadlockTypes
 import Testing
 
 @testable import PadlockConfig

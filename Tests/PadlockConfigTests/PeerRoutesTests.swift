@@ -1,4 +1,5 @@
 import PadlockConfig
+import PadlockTypes
 import Testing
 
 @Suite struct PeerRoutesTests {

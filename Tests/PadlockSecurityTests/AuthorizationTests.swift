@@ -35,8 +35,8 @@ import Wire
         let adminOperations: [ClientOperation] = [
             .forceUnlock(Self.request, key: Self.key("acme/x"), reason: "r"),
             .revokeSession(Self.request, target: SessionID(9), reason: "r"), .audit(after: nil, limit: 10),
-            .addMember(node: WireNodeID(4), peerAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2"),
-            .removeMember(WireNodeID(3)),
+            .addMember(node: NodeID(4), peerAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2"),
+            .removeMember(NodeID(3)),
         ]
         for operation in adminOperations {
             #expect(Authorization.denial(of: operation, by: Self.app)?.contains("needs role admin") == true)

@@ -51,7 +51,7 @@ import Wire
     }
 
     @Test func aBrokenHandshakeCarriesWiresReason() {
-        let future = Handshake(version: ProtocolVersion(2), role: .peer, cluster: ClusterID(1), node: WireNodeID(2))
+        let future = Handshake(version: ProtocolVersion(2), role: .peer, cluster: ClusterID(1), node: NodeID(2))
         let error = decodeError(future.encoded())
         #expect(error == .handshake(.versionMismatch(received: ProtocolVersion(2), supported: .current)))
         guard case .handshake(let wireError) = error else { return }

@@ -64,9 +64,9 @@ import Wire
     }
 
     @Test func aPeerHandshakeAndItsAnswerDecodeOnThePeerConnection() throws {
-        let handshake = Handshake(role: .peer, cluster: ClusterID(9), node: WireNodeID(2), credentials: [1, 2])
+        let handshake = Handshake(role: .peer, cluster: ClusterID(9), node: NodeID(2), credentials: [1, 2])
         #expect(try PeerWire.decode(handshake.encoded()) == .handshake(handshake))
-        let answer = HandshakeAnswer.accepted(node: WireNodeID(1))
+        let answer = HandshakeAnswer.accepted(node: NodeID(1))
         #expect(try PeerWire.decode(answer.encoded()) == .handshakeAnswer(answer))
     }
 

@@ -3,6 +3,8 @@ import EventLoop
 import Foundation
 import Logging
 import Node
+import PadlockConfig
+import PadlockTypes
 import Raft
 import Storage
 import Synchronization
@@ -31,10 +33,10 @@ private final class RuntimeHarness: Sendable {
     static func start(mailboxCapacity: Int) async throws -> RuntimeHarness {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("padlock-runtime-\(UInt64.random(in: 1...UInt64.max))").path
-        let local = Endpoint(host: "127.0.0.1", port: 0)
+        let local = SocketAddress(host: "127.0.0.1", port: 0)
         var settings = ServerSettings(
             clusterID: 7, nodeID: 1, dataDirectory: directory, clientListen: local, peerListen: local,
-            members: [MemberSettings(id: 1, peer: Endpoint(host: "127.0.0.1", port: 1), client: local)])
+            members: [PadlockdSettings.Member(id: 1, peer: SocketAddress(host: "127.0.0.1", port: 1), client: local)])
         settings.bootstrap = true
         settings.incarnation = try DataDirectory.prepare(
             path: directory, clusterID: 7, nodeID: 1, start: .bootstrap

@@ -7,7 +7,8 @@ private let allowedImports: [String: Set<String>] = [
     "PadlockTypes": [],
     // Raft's only import is the stdlib-only vocabulary, for the package's one seeded generator.
     "Raft": ["PadlockTypes"],
-    "LockTable": ["PadlockTypes"],
+    // DequeModule: a data structure, no I/O (decision 0014).
+    "LockTable": ["PadlockTypes", "DequeModule"],
     "Wire": ["PadlockTypes"],
     // Fuzzers, samples and fakes live beside the code they exercise, in modules no product links.
     "WireFuzzing": ["Wire", "PadlockTypes"],
@@ -18,7 +19,7 @@ private let allowedImports: [String: Set<String>] = [
     "PeerWire": ["Raft", "PadlockTypes", "Wire"],
     "PeerWireFuzzing": ["PeerWire", "Raft", "Wire", "WireFuzzing"],
     "LockHistory": ["PadlockTypes"],
-    "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes"],
+    "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "HeapModule"],
     "Simulation": [
         "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes", "LockHistory",
     ],

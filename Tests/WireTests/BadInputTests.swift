@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func aHandshakeWithTheWrongMagicIsNotPadlock() {
-        var bytes = Handshake(role: .peer, cluster: ClusterID(1), node: WireNodeID(2)).encoded()
+        var bytes = Handshake(role: .peer, cluster: ClusterID(1), node: NodeID(2)).encoded()
         bytes[4] = UInt8(ascii: "X")
         let error = #expect(throws: WireError.self) { try Handshake(decoding: bytes) }
         #expect(error == .wrongMagic(received: Array("PDLX".utf8)))
@@ -59,7 +59,7 @@ import Testing
 
     @Test func aHandshakeOfAnotherVersionNamesBothVersions() {
         let future = Handshake(
-            version: ProtocolVersion(2), role: .client, cluster: ClusterID(1), node: WireNodeID(0))
+            version: ProtocolVersion(2), role: .client, cluster: ClusterID(1), node: NodeID(0))
         let error = #expect(throws: WireError.self) { try Handshake(decoding: future.encoded()) }
         #expect(error == .versionMismatch(received: ProtocolVersion(2), supported: ProtocolVersion(1)))
         let description = error?.description ?? ""
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func aHandshakeWithOversizedCredentialsIsRefused() {
-        var handshake = Handshake(role: .client, cluster: ClusterID(1), node: WireNodeID(0))
+        var handshake = Handshake(role: .client, cluster: ClusterID(1), node: NodeID(0))
         handshake.credentials = Array(repeating: 1, count: WireLimits.credentialsByteCountMax + 1)
         let error = #expect(throws: WireError.self) { try Handshake(decoding: handshake.encoded()) }
         guard case .malformed(.lengthTooLarge(_, let length, let maximum)) = error else {

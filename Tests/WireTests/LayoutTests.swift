@@ -78,7 +78,7 @@ import Testing
 
     @Test func anAuditPageCarriesSequencesSessionsAndTheOldestKept() {
         let record = AuditRecord(
-            sequence: 9, index: WireLogIndex(20), time: Timestamp(rawValue: 1_000), action: .forceUnlock,
+            sequence: 9, index: LogIndex(20), time: Timestamp(rawValue: 1_000), action: .forceUnlock,
             session: SessionID(7), key: key("a/b"), previousHolder: nil, identity: "op", reason: "x")
         let page = AuditPage(records: [record], next: 10, oldestKept: 5)
         let expected: [UInt8] = [
@@ -102,13 +102,13 @@ import Testing
 
     @Test func aStatusReportCarriesLogProgressMembershipAndPeers() {
         let status = NodeStatus(
-            node: WireNodeID(1), role: .leader, term: WireTerm(3), leader: WireNodeID(1),
-            commitIndex: WireLogIndex(10), appliedIndex: WireLogIndex(9), lastIndex: WireLogIndex(11),
-            snapshotIndex: WireLogIndex(4), sessionCount: 2, lockCount: 1, waiterCount: 0,
-            members: [WireNodeID(1), WireNodeID(2), WireNodeID(3)], learners: [WireNodeID(4)],
+            node: NodeID(1), role: .leader, term: Term(3), leader: NodeID(1),
+            commitIndex: LogIndex(10), appliedIndex: LogIndex(9), lastIndex: LogIndex(11),
+            snapshotIndex: LogIndex(4), sessionCount: 2, lockCount: 1, waiterCount: 0,
+            members: [NodeID(1), NodeID(2), NodeID(3)], learners: [NodeID(4)],
             peers: [
-                PeerProgress(node: WireNodeID(2), matchIndex: WireLogIndex(10), isLearner: false, isReachable: true),
-                PeerProgress(node: WireNodeID(4), matchIndex: WireLogIndex(5), isLearner: true, isReachable: false),
+                PeerProgress(node: NodeID(2), matchIndex: LogIndex(10), isLearner: false, isReachable: true),
+                PeerProgress(node: NodeID(4), matchIndex: LogIndex(5), isLearner: true, isReachable: false),
             ], canCommit: false, problems: ["n2"])
         let expected: [UInt8] = [
             0x04, 0x01, 0x00,  // kind: client response, correlation, result
@@ -138,13 +138,13 @@ import Testing
             correlation: CorrelationID(1), outcome: .success(.forceUnlocked(previous: holders)))
         #expect(try ClientResponse(decoding: unlocked.encoded()) == unlocked)
 
-        let nodes = (1...WireLimits.clusterMembersMax).map { WireNodeID(UInt64($0)) }
+        let nodes = (1...WireLimits.clusterMembersMax).map { NodeID(UInt64($0)) }
         let status = NodeStatus(
-            node: nodes[0], role: .leader, term: WireTerm(.max), leader: nodes[0], commitIndex: WireLogIndex(.max),
-            appliedIndex: WireLogIndex(.max), lastIndex: WireLogIndex(.max), snapshotIndex: WireLogIndex(.max),
+            node: nodes[0], role: .leader, term: Term(.max), leader: nodes[0], commitIndex: LogIndex(.max),
+            appliedIndex: LogIndex(.max), lastIndex: LogIndex(.max), snapshotIndex: LogIndex(.max),
             sessionCount: .max, lockCount: .max, waiterCount: .max, members: nodes, learners: nodes,
             peers: nodes.map {
-                PeerProgress(node: $0, matchIndex: WireLogIndex(.max), isLearner: true, isReachable: true)
+                PeerProgress(node: $0, matchIndex: LogIndex(.max), isLearner: true, isReachable: true)
             })
         let report = ClientResponse(correlation: CorrelationID(1), outcome: .success(.status(status)))
         #expect(try ClientResponse(decoding: report.encoded()) == report)

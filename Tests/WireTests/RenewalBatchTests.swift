@@ -14,7 +14,7 @@ import Testing
             SessionRenewal(session: SessionID(3), outcome: .success(grant)),
             SessionRenewal(session: SessionID(1 << 40), outcome: .failure(.sessionExpired)),
             SessionRenewal(
-                session: SessionID(0), outcome: .failure(.notLeader(LeaderHint(node: WireNodeID(2), address: "10.0.0.2:7401")))),
+                session: SessionID(0), outcome: .failure(.notLeader(LeaderHint(node: NodeID(2), address: "10.0.0.2:7401")))),
         ]
         let response = ClientResponse(correlation: CorrelationID(9), outcome: .success(.sessionsRenewed(answers)))
         #expect(try ClientResponse(decoding: response.encoded()) == response)

@@ -74,7 +74,7 @@ import Testing
 
     @Test func aHandshakeHasTheDocumentedLayout() {
         let handshake = Handshake(
-            role: .client, cluster: ClusterID(0x0102_0304_0506_0708), node: WireNodeID(300), credentials: [0xAA, 0xBB])
+            role: .client, cluster: ClusterID(0x0102_0304_0506_0708), node: NodeID(300), credentials: [0xAA, 0xBB])
         let expected: [UInt8] = [
             0x01,  // kind: handshake
             0x50, 0x44, 0x4C, 0x4B,  // magic "PDLK"

@@ -1,3 +1,8 @@
+/// Why a text is not a duration: the second half of a message that says first what is allowed.
+struct ValueProblem: Error {
+    var reason: String
+}
+
 /// Durations as configuration strings: an integer and a unit, `500ms`, `2s`, `1m` or `1h`.
 enum DurationText {
     /// The units, with milliseconds per unit.

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 extension PadlockdSettings {
     /// The fields of the file's top level.
     static let rootFields = [

@@ -1,3 +1,5 @@
+import PadlockTypes
+
 extension PadlockdSettings {
     /// `[limits]` field names with the property each sets.
     package static var limitFields: [(name: String, keyPath: WritableKeyPath<Limits, Int>)] {

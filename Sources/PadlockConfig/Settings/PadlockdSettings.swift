@@ -1,3 +1,5 @@
+import PadlockTypes
+
 /// Everything a `padlockd` node reads from its configuration file, checked and with defaults filled in.
 ///
 /// Plain values only: the runtime turns them into the node's, the lock table's and Raft's configurations. Read
@@ -122,7 +124,10 @@ extension PadlockdSettings {
         package var ttlMillisecondsMax: UInt64
 
         /// The given bounds; the defaults are `InputLimits`' 2 s and 1 h.
-        package init(ttlMillisecondsMin: UInt64 = 2_000, ttlMillisecondsMax: UInt64 = 3_600_000) {
+        package init(
+            ttlMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin,
+            ttlMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax
+        ) {
             self.ttlMillisecondsMin = ttlMillisecondsMin
             self.ttlMillisecondsMax = ttlMillisecondsMax
         }
@@ -136,14 +141,16 @@ extension PadlockdSettings {
         package var millisecondsByNamespace: [String: UInt64]
 
         /// The given delays; by default 5 s for every namespace.
-        package init(millisecondsDefault: UInt64 = 5_000, millisecondsByNamespace: [String: UInt64] = [:]) {
+        package init(
+            millisecondsDefault: UInt64 = Defaults.lockDelayMilliseconds, millisecondsByNamespace: [String: UInt64] = [:]
+        ) {
             self.millisecondsDefault = millisecondsDefault
             self.millisecondsByNamespace = millisecondsByNamespace
         }
     }
 
     /// Bounds on what one node holds at once. Each is a positive integer of at most ``valueMax``; the
-    /// defaults are `LockTableConfiguration`'s and `NodeConfiguration`'s. All nodes of a cluster must use the
+    /// defaults are `PadlockTypes`' ``Defaults``, as for `LockTableConfiguration` and `NodeConfiguration`. All nodes of a cluster must use the
     /// same values, because the lock table's bounds shape its answers.
     package struct Limits: Hashable, Sendable {
         /// Most open sessions (`sessions`, default 200 000).
@@ -168,9 +175,11 @@ extension PadlockdSettings {
 
         /// The given limits; the defaults are the documented ones.
         package init(
-            sessionCountMax: Int = 200_000, locksPerSessionMax: Int = 1_000, heldLockCountMax: Int = 4_000_000,
-            waitersPerKeyMax: Int = 128, waiterCountMax: Int = 10_000, auditRecordCountMax: Int = 10_000,
-            pendingRequestsMax: Int = 100_000, clientConnectionsMax: Int = 10_000
+            sessionCountMax: Int = Defaults.sessionCountMax, locksPerSessionMax: Int = Defaults.locksPerSessionMax,
+            heldLockCountMax: Int = Defaults.heldLockCountMax, waitersPerKeyMax: Int = Defaults.waitersPerKeyMax,
+            waiterCountMax: Int = Defaults.waiterCountMax, auditRecordCountMax: Int = Defaults.auditRecordCountMax,
+            pendingRequestsMax: Int = Defaults.pendingRequestsMax,
+            clientConnectionsMax: Int = Defaults.clientConnectionsMax
         ) {
             self.sessionCountMax = sessionCountMax
             self.locksPerSessionMax = locksPerSessionMax
@@ -196,10 +205,11 @@ extension PadlockdSettings {
         /// default.
         package var snapshotEntryThreshold: UInt64
 
-        /// The given tuning; the defaults are `NodeConfiguration`'s and Raft's `Config`'s.
+        /// The given tuning; the defaults are `PadlockTypes`' ``Defaults``, as for `NodeConfiguration` and Raft's
+        /// `Config`.
         package init(
-            tickMilliseconds: UInt64 = 10, electionTicks: Int = 10, heartbeatTicks: Int = 1,
-            snapshotEntryThreshold: UInt64 = 50_000
+            tickMilliseconds: UInt64 = Defaults.tickMilliseconds, electionTicks: Int = Defaults.electionTicks,
+            heartbeatTicks: Int = Defaults.heartbeatTicks, snapshotEntryThreshold: UInt64 = Defaults.snapshotEntryThreshold
         ) {
             self.tickMilliseconds = tickMilliseconds
             self.electionTicks = electionTicks

@@ -1,3 +1,4 @@
+import PadlockTypes
 import Raft
 
 /// Compact, stable text forms of the core's values, used by the script output.

@@ -1,3 +1,4 @@
+import PadlockTypes
 import Raft
 
 /// Checks Raft's safety properties (Figure 3 of the paper) over a `TestCluster` after every step.

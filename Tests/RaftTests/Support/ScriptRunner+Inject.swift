@@ -1,3 +1,4 @@
+import PadlockTypes
 import Raft
 
 extension ScriptRunner {

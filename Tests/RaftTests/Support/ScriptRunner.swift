@@ -1,3 +1,4 @@
+import PadlockTypes
 import Raft
 
 /// Runs script commands against a `TestCluster` and returns what each printed.
