@@ -16,14 +16,22 @@ import Testing
         let holder = Process()
         holder.executableURL = Binaries.padlock
         holder.arguments = [
-            "lock", "acme/contacts/42", "--owner", "alice@frontend-2", "--note", "editing phone", "--", "sleep", "30",
+            // Held until the test kills it: with `sleep 30` a starved test runner once reached Bob's attempt after
+            // Alice's command had ended, so Bob got the lock and his `padlock lock` (no command) held it forever.
+            "lock", "acme/contacts/42", "--owner", "alice@frontend-2", "--note", "editing phone", "--", "sleep", "3600",
         ]
         holder.environment = ProcessInfo.processInfo.environment.merging(["PADLOCK_ENDPOINTS": cluster.endpointList]) { $1 }
         let output = Pipe()
         holder.standardOutput = output
         holder.standardError = FileHandle.nullDevice
         try holder.run()
-        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        defer {
+            // SIGTERM first: `padlock lock` passes it to its command and releases, so no `sleep` is left behind.
+            if holder.isRunning { kill(holder.processIdentifier, SIGTERM) }
+            let deadline = Date().addingTimeInterval(10)
+            while holder.isRunning && Date() < deadline { usleep(20_000) }
+            if holder.isRunning { kill(holder.processIdentifier, SIGKILL) }
+        }
         let firstLine = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         #expect(firstLine.contains("locked acme/contacts/42 fence"), "got \(firstLine)")
 

@@ -17,7 +17,7 @@ private let allowedImports: [String: Set<String>] = [
     "EventLoop": ["CLibUV", "COpenSSL", "Logging", "Glibc", "Synchronization", "Foundation"],
     "StorageTesting": ["Storage", "PadlockTypes", "Glibc"],
     "PeerWire": ["Raft", "PadlockTypes", "Wire"],
-    "PeerWireFuzzing": ["PeerWire", "Raft", "Wire", "WireFuzzing"],
+    "PeerWireFuzzing": ["PeerWire", "Raft", "Wire", "WireFuzzing", "PadlockTypes"],
     "LockHistory": ["PadlockTypes"],
     "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "HeapModule"],
     "Simulation": [
