@@ -50,7 +50,12 @@ package final class DiskThread: Sendable {
         completions.core.assertOnLoopThread("DiskThread.submit")
         guard completions.inFlight < capacity else { return .overloaded }
         let sequence = completions.register { result in
-            completion(result.map { $0 as! Value })
+            // The job below returns `work()`, so the cast cannot fail; a typed error instead of a trap all the same.
+            completion(
+                result.flatMap { value in
+                    guard let typed = value as? Value else { return .failure(DiskResultTypeMismatch()) }
+                    return .success(typed)
+                })
         }
         let job = DiskJob(sequence: sequence) { Result { try work() as any Sendable } }
         guard queue.enqueue(job) else {
@@ -155,4 +160,9 @@ final class DiskCompletions: @unchecked Sendable {
         }
         completion(result)
     }
+}
+
+/// A disk job's result was not of the type its submitter asked for (a bug in `DiskThread`, never bad input).
+struct DiskResultTypeMismatch: Error, CustomStringConvertible {
+    var description: String { "the disk thread returned a result of another type than the job's" }
 }
