@@ -94,7 +94,10 @@ import Wire
                 #expect(other.holder.session == session, "one idle session serves both")
                 await fake.with { _ = $0.table.end(session) }
                 let error = await padlockError { try await lock.release() }
-                #expect(error?.code == .sessionExpired)
+                // The release tells the cluster's news (`sessionExpired`), or, when a renewal brought that news
+                // first (seen once in a full run on a busy machine), that the lock is already known lost.
+                let codes: [PadlockError.Code?] = [.sessionExpired, .lockLost]
+                #expect(codes.contains(error?.code), "\(String(describing: error))")
                 #expect(lock.state == .lost)
                 #expect(other.state == .lost)
                 // Later calls open a new session.
