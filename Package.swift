@@ -116,12 +116,14 @@ let package = Package(
             ]
         ),
 
-        // MARK: The deterministic simulator running the real Node.
+        // MARK: The deterministic simulator running the real Node and the real client core.
         .target(
             name: "Simulation",
             dependencies: [
                 "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes",
                 "LockHistory",
+                // Simulated app servers run the client library's own core (ClientCoreDriver).
+                "PadlockClient",
             ]
         ),
         .testTarget(

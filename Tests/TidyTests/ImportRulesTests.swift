@@ -22,6 +22,8 @@ private let allowedImports: [String: Set<String>] = [
     "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "HeapModule"],
     "Simulation": [
         "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes", "LockHistory",
+        // The real client core, through ClientCoreDriver (issue 20).
+        "PadlockClient",
     ],
     "PadlockConfig": ["PadlockTypes"],
     "ConfigFuzzing": ["PadlockConfig", "PadlockTypes"],

@@ -11,6 +11,7 @@ extension ClientCore {
     /// Records the fate of `request` and answers every `resolve` waiting for it.
     func settled(_ request: RequestID, _ resolution: Resolution) {
         resolutions.record(request, resolution)
+        onRequestSettled?(request, resolution)
         for waiter in resolutionWaiters.removeValue(forKey: request) ?? [] { waiter(.success(resolution)) }
     }
 
