@@ -179,6 +179,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // Spans for every call and W3C trace context in the request (decision 0013).
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                // Each connection's backlog of requests waiting for the window (decision 0014).
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .testTarget(

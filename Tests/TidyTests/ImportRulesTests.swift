@@ -37,7 +37,7 @@ private let allowedImports: [String: Set<String>] = [
     ],
     "PadlockClient": [
         "Wire", "EventLoop", "PadlockTypes", "Logging", "Metrics", "ServiceLifecycle", "Tracing", "Glibc", "Foundation",
-        "Synchronization",
+        "Synchronization", "DequeModule",
     ],
     "PadlockSQLite": ["PadlockTypes", "GRDB", "Foundation"],
     "FaultProxy": ["EventLoop", "Logging", "Glibc", "Foundation", "Synchronization"],
