@@ -30,6 +30,8 @@ struct StorageBenchmark: ParsableCommand {
         // Memory first, in a fresh process, so no memory freed by the other runs can be reused and hide cost.
         let perEntry = try residentBytesPerEntry(in: root + "/memory", count: memoryEntries, entrySize: 64)
         print("memory held by an open store: \(perEntry) bytes resident per entry (\(memoryEntries) entries of 64 B)")
+        let restart = try reopenAndReadAll(at: root + "/memory")
+        print("reopening that store and reading its \(restart.entries) entries back: \(restart.milliseconds) ms")
         let raw = try rawSyncRate(in: root)
         print(String(format: "raw pwrite(64 B) + fdatasync: %.0f syncs/s", raw))
         print("")
