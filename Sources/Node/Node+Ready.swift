@@ -34,7 +34,15 @@ extension Node {
         }
     }
 
+    /// What `ready` needs on disk: everything it carries when Raft says it must be synced, nothing otherwise
+    /// (a change of the commit index alone costs no disk write; see `Ready.mustSync`).
     private func diskWrite(for ready: Ready) -> DiskWrite {
+        guard ready.mustSync else {
+            precondition(
+                ready.entries.isEmpty && ready.snapshot == nil,
+                "node \(id): Raft hands out \(ready.entries.count) entries or a snapshot without asking for a sync")
+            return DiskWrite()
+        }
         var write = DiskWrite()
         if let snapshot = ready.snapshot {
             write.snapshot = StoredSnapshot(
@@ -42,7 +50,7 @@ extension Node {
                 configuration: PeerWire.encode(snapshot.metadata.configuration), data: snapshot.data)
         }
         write.entries = ready.entries.map(EntryCodec.stored)
-        if let hardState = ready.hardState, mustPersist(hardState, with: write) {
+        if let hardState = ready.hardState {
             if let last = persistedTermAndVote {
                 precondition(
                     hardState.term > last.term
@@ -55,16 +63,6 @@ extension Node {
             persistedTermAndVote = (hardState.term, hardState.vote)
         }
         return write
-    }
-
-    /// Whether a changed hard state needs a disk write. Term and vote must be durable before any message that
-    /// depends on them leaves; the commit index need not be (Raft relearns it from the leader after a
-    /// restart, and every entry it covers is already durable), so a change of the commit index alone is
-    /// written only along with entries or a snapshot, never in a disk write of its own.
-    private func mustPersist(_ hardState: HardState, with write: DiskWrite) -> Bool {
-        if !write.entries.isEmpty || write.snapshot != nil { return true }
-        guard let persisted = persistedTermAndVote else { return true }
-        return persisted.term != hardState.term || persisted.vote != hardState.vote
     }
 
     private func persisted(_ ready: Ready, appliedEarly: Bool, _ result: Result<Void, any Error>) {

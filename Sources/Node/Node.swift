@@ -37,8 +37,8 @@ package final class Node<Environment: NodeEnvironment> {
     var durableIndex: LogIndex
     /// The Ready whose durable part is being written.
     var readyInFlight: Ready?
-    /// The term and vote of the last hard state handed to the disk (nil until the first), so that a change of
-    /// the commit index alone costs no disk write.
+    /// The term and vote of the last hard state handed to the disk (nil until the first): what Raft hands out
+    /// next is checked against it (terms never decrease, a term has one vote).
     var persistedTermAndVote: (term: Term, vote: NodeID?)?
     /// Where the node's own next snapshot is (`compactIfDue`).
     var compaction = Compaction.idle

@@ -22,10 +22,13 @@ extension RaftNode {
         if current != persistedHardState { checkSuccessor(of: persistedHardState, current) }
         let toApply = entriesToApply()
         checkHandedOut(toApply)
+        let entries = Array(log.unpersistedEntries)
+        let snapshot = log.pendingSnapshot
         let ready = Ready(
             hardState: current == persistedHardState ? nil : current,
-            entries: Array(log.unpersistedEntries),
-            snapshot: log.pendingSnapshot,
+            mustSync: Self.mustSync(current, after: persistedHardState, entries: entries, snapshot: snapshot),
+            entries: entries,
+            snapshot: snapshot,
             committedEntries: toApply,
             readStates: readStates,
             messages: outbox.filter { !$0.requiresPersistence },
@@ -53,6 +56,15 @@ extension RaftNode {
         let early = outbox.filter { !$0.requiresPersistence }
         outbox.removeAll { !$0.requiresPersistence }
         return early
+    }
+
+    /// Whether a Ready must be durable before its answers leave: the paper's persistent state is the current
+    /// term, the vote and the log, so new entries, a snapshot (it replaces the log) or a changed term or vote
+    /// must be synced; the commit index is volatile state that a node learns again from the leader.
+    /// `previous` is the hard state of the last Ready: its term and vote are durable, since a change of
+    /// either is synced, even when its commit index was never written.
+    static func mustSync(_ current: HardState, after previous: HardState, entries: [Entry], snapshot: Snapshot?) -> Bool {
+        !entries.isEmpty || snapshot != nil || current.term != previous.term || current.vote != previous.vote
     }
 
     /// The next committed entries to apply, at most `maxApplyBytesPerReady` of commands (at least one entry).

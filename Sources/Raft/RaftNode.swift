@@ -67,6 +67,8 @@ package struct RaftNode: Sendable {
     /// The leader this node knows of in the current term.
     package internal(set) var leader: NodeID?
 
+    /// The hard state of the last Ready advanced (or the restored one): its term and vote are durable; its
+    /// commit index may not be (see `Ready.mustSync`).
     var persistedHardState: HardState
     var electionElapsed = 0
     var heartbeatElapsed = 0

@@ -7,8 +7,10 @@ import PadlockTypes
 /// 1. Send `messages` at any time, even before anything is written: they are the leader's appends,
 ///    heartbeats, snapshots and `timeoutNow`, which promise nothing about this node's disk. This lets the
 ///    leader write its log in parallel with replicating it.
-/// 2. Persist, as one durable unit: `snapshot` (it replaces the whole log), then `entries` (an entry
-///    replaces any stored entry at the same or a later index), then `hardState`.
+/// 2. When `mustSync` is set, persist, as one durable unit: `snapshot` (it replaces the whole log), then
+///    `entries` (an entry replaces any stored entry at the same or a later index), then `hardState`. When
+///    it is not, there is nothing that must be durable: at most the commit index changed, which the caller
+///    may write later along with other state, or never.
 /// 3. Only after step 2 is durable, send `messagesAfterPersist`: votes, vote requests (they carry the
 ///    candidate's self-vote) and append responses all promise state that must survive a crash.
 /// 4. Apply `snapshot` to the state machine (if any), then `committedEntries` in order. Only committed,
@@ -20,6 +22,11 @@ import PadlockTypes
 package struct Ready: Sendable {
     /// The hard state to persist, present only when it changed.
     package var hardState: HardState?
+    /// Whether `entries`, `snapshot` and `hardState` must be durable (written and synced) before
+    /// `messagesAfterPersist` leave and before `advance`: set when there are entries or a snapshot, or the
+    /// term or vote changed. A change of the commit index alone does not need it: every entry it covers is
+    /// already durable, and after a restart Raft learns the commit index again from the leader.
+    package var mustSync: Bool
     /// Entries to append to durable storage.
     package var entries: [Entry]
     /// A snapshot received from the leader, to persist and install.

@@ -15,15 +15,22 @@ extension FileLogStore {
             }
         }
         guard !entries.isEmpty || hardState != nil else { return }
-        try writeBatch(entries, hardState: hardState, marker: nil)
-        for entry in entries { log.append(entry) }
+        let locations = try writeBatch(entries, hardState: hardState, marker: nil)
+        for (entry, location) in zip(entries, locations) { log.append(location, at: entry.index) }
         if let hardState { log.hardState = hardState }
     }
 
     /// Writes one batch (a hard state, a marker record, entries, then the commit record) and syncs it,
-    /// moving to a new segment first when it does not fit in the current one.
-    func writeBatch(_ entries: [StoredEntry], hardState: StoredHardState?, marker: (WALFormat.Kind, [UInt8])?) throws {
+    /// moving to a new segment first when it does not fit in the current one. Returns where the entries went.
+    @discardableResult
+    func writeBatch(
+        _ entries: [StoredEntry], hardState: StoredHardState?, marker: (WALFormat.Kind, [UInt8])?
+    ) throws -> [EntryLocation] {
         let size = BatchEncoder.batchSize(entries, hardState: hardState != nil, markerPayload: marker?.1.count)
+        precondition(
+            size <= WALFormat.batchSizeMax,
+            "a batch of \(size) bytes is larger than the \(WALFormat.batchSizeMax) a segment may hold; "
+                + "the node bounds its batches well below this")
         if writeOffset + size > activeSize {
             try createSegment(minimumSize: WALFormat.headerSize + size)
         }
@@ -43,12 +50,17 @@ extension FileLogStore {
         if let last = entries.last {
             segments[segments.count - 1].maxEntryIndex = max(segments[segments.count - 1].maxEntryIndex, last.index)
         }
+        let segment = UInt32(segments[segments.count - 1].sequence)
+        return zip(entries, encoder.entryOffsets).map { entry, offset in
+            EntryLocation(term: entry.term, segment: segment, offset: UInt32(offset))
+        }
     }
 
     /// Creates the next segment: written under a temporary name, preallocated, its header synced, renamed
     /// into place and the directory synced, so a segment with its final name always has a valid header.
     func createSegment(minimumSize: Int) throws {
         let sequence = (segments.last?.sequence ?? 0) + 1
+        precondition(sequence <= UInt32.max, "the log has used up the \(UInt32.max) segment numbers a store can name")
         let name = WALFormat.segmentName(sequence)
         let temporary = name + ".tmp"
         let size = max(options.segmentSize, roundUp(minimumSize, to: 4096))

@@ -1,4 +1,7 @@
 extension FileLogStore {
+    /// What scanning one segment found, with its sequence number and path.
+    typealias ScannedSegment = (sequence: UInt64, path: String, scan: SegmentScan)
+
     /// Rebuilds the state from the directory: leftover temporary files go, the newest snapshot is verified,
     /// every segment is scanned in order, a torn tail is zeroed, and the log is checked against the snapshot.
     func recover() throws {
@@ -11,7 +14,7 @@ extension FileLogStore {
         }
         try recoverSnapshot(files)
         let sequences = files.compactMap(WALFormat.segmentSequence).sorted()
-        var scans: [(path: String, scan: SegmentScan)] = []
+        var scans: [ScannedSegment] = []
         var discarded: DiscardedTail?
         for (position, sequence) in sequences.enumerated() {
             if position > 0 && sequence != sequences[position - 1] + 1 {
@@ -20,7 +23,7 @@ extension FileLogStore {
                     fileSystem.path(missing), at: 0, "segment missing before \(WALFormat.segmentName(sequence))")
             }
             let (scan, tail) = try recoverSegment(sequence, isLast: position == sequences.count - 1)
-            scans.append((fileSystem.path(WALFormat.segmentName(sequence)), scan))
+            scans.append((sequence, fileSystem.path(WALFormat.segmentName(sequence)), scan))
             discarded = tail ?? discarded
         }
         log = try replay(scans)
@@ -58,6 +61,10 @@ extension FileLogStore {
         guard let seed = WALFormat.parseHeader(bytes, sequence: sequence) else {
             throw StorageError.corrupt(path, at: 0, "bad segment header")
         }
+        // The store never makes more segments, or larger ones, than an entry's location can name.
+        guard sequence <= UInt32.max, bytes.count <= UInt32.max else {
+            throw StorageError.corrupt(path, at: 0, "segment number or size beyond what this store writes")
+        }
         if !segments.isEmpty && seed != chain {
             throw StorageError.corrupt(path, at: 0, "checksum chain does not continue from the previous segment")
         }
@@ -67,8 +74,8 @@ extension FileLogStore {
         let scan = try scanner.scan(seed: seed)
         var segment = Segment(sequence: sequence, maxEntryIndex: 0)
         for batch in scan.batches {
-            for case .entry(let entry) in batch.records {
-                segment.maxEntryIndex = max(segment.maxEntryIndex, entry.index)
+            for case .entry(let index, _, _) in batch.records {
+                segment.maxEntryIndex = max(segment.maxEntryIndex, index)
             }
             nextBatchSequence = batch.sequence + 1
         }
@@ -86,12 +93,14 @@ extension FileLogStore {
     }
 
     /// Replays every complete batch of every segment, in order.
-    private func replay(_ scans: [(path: String, scan: SegmentScan)]) throws -> LogState {
+    private func replay(_ scans: [ScannedSegment]) throws -> LogState<EntryLocation> {
         let records = scans.flatMap { $0.scan.batches.flatMap(\.records) }
         var replay = LogReplay(horizon: LogReplay.horizon(of: records))
-        for (path, scan) in scans {
+        for (sequence, path, scan) in scans {
             for batch in scan.batches {
-                for record in batch.records { try replay.apply(record, path: path, offset: UInt64(batch.offset)) }
+                for record in batch.records {
+                    try replay.apply(record, segment: UInt32(sequence), path: path, offset: UInt64(batch.offset))
+                }
             }
         }
         return replay.state

@@ -2,8 +2,10 @@
 /// directory. The format and the recovery rules are in `docs/storage.md`.
 ///
 /// Every batch (`append`, the record of a saved snapshot, a compaction) is one `pwrite` of checksummed
-/// records ending with a commit record, followed by one `fdatasync`. The entries after the compaction point
-/// are also kept in memory, so reads never touch the disk.
+/// records ending with a commit record, followed by one `fdatasync`. In memory the store keeps only the
+/// term and disk location of each entry after the compaction point (16 bytes, `EntryLocation`): enough to
+/// append, truncate, compact and record snapshots. `entries(from:to:)` reads the entries back from the
+/// segment files; only a restarting node asks for them, since Raft keeps its own copy of the log.
 ///
 /// A store is used from one thread at a time. It is `@unchecked Sendable` only so the runtime can hand it to
 /// its disk thread; it has no locks.
@@ -16,8 +18,8 @@ package final class FileLogStore: LogStore, @unchecked Sendable {
         /// Creates options; 64 MiB segments by default.
         package init(segmentSize: Int = 64 << 20) {
             precondition(
-                segmentSize >= 4096 && segmentSize % 4096 == 0, "segment size \(segmentSize) must be a multiple of 4096"
-            )
+                segmentSize >= 4096 && segmentSize <= WALFormat.batchSizeMax && segmentSize % 4096 == 0,
+                "segment size \(segmentSize) must be a multiple of 4096 from 4 KiB to 2 GiB")
             self.segmentSize = segmentSize
         }
     }
@@ -33,7 +35,7 @@ package final class FileLogStore: LogStore, @unchecked Sendable {
 
     let fileSystem: FileSystem
     let options: Options
-    var log = LogState()
+    var log = LogState<EntryLocation>()
     var segments: [Segment] = []
     /// The open newest segment, where batches go.
     var activeFile = FileID(rawValue: -1)
@@ -90,7 +92,7 @@ package final class FileLogStore: LogStore, @unchecked Sendable {
         }
     }
 
-    /// The entries with indexes in `from..<to`.
+    /// The entries with indexes in `from..<to`, read back from the segment files.
     package func entries(from: UInt64, to: UInt64) throws -> [StoredEntry] {
         try checkUsable()
         guard from >= log.firstIndex else {
@@ -103,7 +105,7 @@ package final class FileLogStore: LogStore, @unchecked Sendable {
                 code: .unavailable, operation: "read entries",
                 detail: "\(from)..<\(to) is past the last index \(log.lastIndex)")
         }
-        return Array(log.entries[Int(from - log.firstIndex)..<Int(to - log.firstIndex)])
+        return try readEntries(log.slots[Int(from - log.firstIndex)..<Int(to - log.firstIndex)], from: from)
     }
 
     /// The term at `index`, or nil when it is neither in the log nor the compaction point.

@@ -1,38 +1,52 @@
-/// The in-memory log: entries after a compaction point. Shared by the stores and by recovery, so replaying
-/// the write-ahead log makes exactly the decisions the store made when it wrote it.
-package struct LogState: Equatable {
+/// What a `LogState` keeps for each entry: at least its term, which every decision about the log needs.
+package protocol LogSlot: Equatable {
+    /// The term of the entry.
+    var term: UInt64 { get }
+}
+
+extension StoredEntry: LogSlot {}
+
+/// The log's bookkeeping: the entries after a compaction point, each as a `Slot` (the whole entry in
+/// `MemoryLogStore`, only its term and place on disk in `FileLogStore`). Shared by the stores and by
+/// recovery, so replaying the write-ahead log makes exactly the decisions the store made when it wrote it.
+package struct LogState<Slot: LogSlot>: Equatable {
     package init() {}
 
     /// The index before the first entry: the compaction point (0 for a log that was never compacted).
     package var baseIndex: UInt64 = 0
     /// The term at `baseIndex`; nil while replay has not yet learned it (older segments were removed).
     package var baseTerm: UInt64? = 0
-    /// The entries `baseIndex + 1 ... lastIndex`.
-    package var entries: [StoredEntry] = []
+    /// The slots of the entries `baseIndex + 1 ... lastIndex`.
+    package var slots: [Slot] = []
     package var hardState = StoredHardState.initial
     /// The index and term of the newest snapshot recorded in the log, if any.
     package var snapshotIndex: UInt64?
     package var snapshotTerm: UInt64?
 
     package var firstIndex: UInt64 { baseIndex + 1 }
-    package var lastIndex: UInt64 { baseIndex + UInt64(entries.count) }
+    package var lastIndex: UInt64 { baseIndex + UInt64(slots.count) }
 
     package func term(at index: UInt64) -> UInt64? {
         if index == baseIndex { return baseTerm }
+        return slot(at: index)?.term
+    }
+
+    /// The slot of the entry at `index`, or nil when the log does not hold it.
+    package func slot(at index: UInt64) -> Slot? {
         guard index > baseIndex && index <= lastIndex else { return nil }
-        return entries[Int(index - baseIndex - 1)].term
+        return slots[Int(index - baseIndex - 1)]
     }
 
     /// Whether the log holds `index` with `term` (the compaction point counts).
     package func matches(index: UInt64, term: UInt64) -> Bool { self.term(at: index) == term }
 
-    /// Appends `entry`, first dropping any entries at or after its index.
-    package mutating func append(_ entry: StoredEntry) {
+    /// Appends the entry at `index`, first dropping any entries at or after that index.
+    package mutating func append(_ slot: Slot, at index: UInt64) {
         precondition(
-            entry.index > baseIndex && entry.index <= lastIndex + 1,
-            "entry \(entry.index) does not attach to the log \(baseIndex)+\(entries.count)")
-        entries.removeSubrange(Int(entry.index - baseIndex - 1)...)
-        entries.append(entry)
+            index > baseIndex && index <= lastIndex + 1,
+            "entry \(index) does not attach to the log \(baseIndex)+\(slots.count)")
+        slots.removeSubrange(Int(index - baseIndex - 1)...)
+        slots.append(slot)
     }
 
     /// Records a saved snapshot; when the log does not hold it, the log is replaced by it.
@@ -42,17 +56,35 @@ package struct LogState: Equatable {
         if replacedLog {
             baseIndex = index
             baseTerm = term
-            entries.removeAll()
+            slots.removeAll()
         }
     }
 
     /// Drops the entries up to and including `index`, whose term is `term`.
     package mutating func compact(upTo index: UInt64, term: UInt64) {
         guard index > baseIndex else { return }
-        entries.removeSubrange(..<min(entries.count, Int(index - baseIndex)))
+        slots.removeSubrange(..<min(slots.count, Int(index - baseIndex)))
         baseIndex = index
         baseTerm = term
     }
+}
+
+extension LogState where Slot == StoredEntry {
+    /// The entries `firstIndex...lastIndex`.
+    package var entries: [StoredEntry] { slots }
+
+    /// Appends `entry`, first dropping any entries at or after its index.
+    package mutating func append(_ entry: StoredEntry) { append(entry, at: entry.index) }
+}
+
+/// All a `FileLogStore` keeps in memory for one entry of its log (16 bytes): its term, and where its record
+/// lies, so the entry can be read back from disk when asked for.
+struct EntryLocation: LogSlot {
+    var term: UInt64
+    /// The sequence number of the segment that holds the record.
+    var segment: UInt32
+    /// The offset of the record in that segment.
+    var offset: UInt32
 }
 
 /// Rebuilds a `LogState` from the records of complete batches, checking that they make sense.
@@ -63,7 +95,7 @@ package struct LogState: Equatable {
 /// known part of the log again, with its start unknown until a compaction record fixes it. Any other entry
 /// that does not attach is corruption.
 struct LogReplay {
-    var state = LogState()
+    var state = LogState<EntryLocation>()
     let horizon: UInt64
 
     init(horizon: UInt64) {
@@ -81,21 +113,21 @@ struct LogReplay {
         }
     }
 
-    /// Applies one record; `path` and `offset` name it in errors.
-    mutating func apply(_ record: WALRecord, path: String, offset: UInt64) throws {
+    /// Applies one record of segment `segment`; `path` and `offset` name it in errors.
+    mutating func apply(_ record: WALRecord, segment: UInt32, path: String, offset: UInt64) throws {
         switch record {
-        case .entry(let entry):
-            if entry.index <= state.baseIndex || entry.index > state.lastIndex + 1 {
-                guard entry.index >= 1 && entry.index <= horizon + 1 else {
+        case .entry(let index, let term, let recordOffset):
+            if index <= state.baseIndex || index > state.lastIndex + 1 {
+                guard index >= 1 && index <= horizon + 1 else {
                     throw StorageError.corrupt(
                         path, at: offset,
-                        "entry \(entry.index) does not attach to the log \(state.firstIndex)...\(state.lastIndex)")
+                        "entry \(index) does not attach to the log \(state.firstIndex)...\(state.lastIndex)")
                 }
-                state.entries.removeAll()
-                state.baseIndex = entry.index - 1
-                state.baseTerm = entry.index == 1 ? 0 : nil
+                state.slots.removeAll()
+                state.baseIndex = index - 1
+                state.baseTerm = index == 1 ? 0 : nil
             }
-            state.append(entry)
+            state.append(EntryLocation(term: term, segment: segment, offset: recordOffset), at: index)
         case .hardState(let hardState):
             state.hardState = hardState
         case .snapshot(let index, let term, let replacedLog):

@@ -40,16 +40,17 @@ extension SegmentScanner {
         return .record(.other(kind, payloadOffset: payload, payloadSize: payloadSize), size: size, chain: computed)
     }
 
-    /// Decodes a checked record; a record that checks but makes no sense is corruption at `offset`.
+    /// Decodes a checked record; a record that checks but makes no sense is corruption at `offset`. The
+    /// segment is at most 4 GiB (recovery checks), so `offset` fits an entry's location.
     func decode(_ raw: RawRecord, at offset: Int) throws -> WALRecord {
-        guard case .other(let kind, let start, let size) = raw else {
+        guard case .other(let kind, let start, _) = raw else {
             preconditionFailure("commit records are handled by the scanner")
         }
         let first = bytes.loadUInt64(at: start)
         let second = bytes.loadUInt64(at: start + 8)
         switch kind {
         case .entry:
-            return .entry(StoredEntry(index: first, term: second, payload: Array(bytes[(start + 16)..<(start + size)])))
+            return .entry(index: first, term: second, offset: UInt32(offset))
         case .hardState:
             return .hardState(StoredHardState(term: first, vote: second, commit: bytes.loadUInt64(at: start + 16)))
         case .snapshot:

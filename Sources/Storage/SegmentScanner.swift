@@ -1,6 +1,7 @@
-/// One decoded record of the write-ahead log.
+/// One decoded record of the write-ahead log. An entry record is decoded without its payload: recovery
+/// keeps only where it lies.
 enum WALRecord: Equatable {
-    case entry(StoredEntry)
+    case entry(index: UInt64, term: UInt64, offset: UInt32)
     case hardState(StoredHardState)
     case snapshot(index: UInt64, term: UInt64, replacedLog: Bool)
     case compaction(index: UInt64, term: UInt64)

@@ -16,6 +16,9 @@ package enum WALFormat {
     package static let sectorSize = 512
     /// The largest entry payload accepted, so a damaged length field cannot make recovery read gigabytes.
     static let payloadSizeMax = 64 << 20
+    /// The largest batch written: a segment, which holds at least one batch, stays below 4 GiB, so an
+    /// entry's location in memory needs only 32 bits for its offset.
+    static let batchSizeMax = 1 << 31
 
     /// What a record holds.
     enum Kind: UInt8 {
@@ -83,6 +86,8 @@ struct BatchEncoder {
     private(set) var bytes: [UInt8] = []
     private(set) var chain: UInt32
     let startOffset: Int
+    /// The offset in the segment of each entry record added, in order.
+    private(set) var entryOffsets: [Int] = []
 
     /// Starts a batch that will be written at `startOffset` of a segment, continuing checksum `chain`.
     init(startOffset: Int, chain: UInt32, capacity: Int = 0) {
@@ -127,6 +132,7 @@ struct BatchEncoder {
 
     /// Adds an entry record, writing the payload straight into the batch (this is the hot path).
     mutating func add(_ entry: StoredEntry) {
+        entryOffsets.append(startOffset + bytes.count)
         addRecord(.entry, payloadSize: 16 + entry.payload.count) { bytes in
             bytes.appendLittleEndian(entry.index)
             bytes.appendLittleEndian(entry.term)

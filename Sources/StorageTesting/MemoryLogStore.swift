@@ -6,7 +6,7 @@ import Storage
 /// Like `FileLogStore` it is used from one thread at a time and has no locks; `@unchecked Sendable` lets a
 /// test hand it to the thread that will use it.
 package final class MemoryLogStore: LogStore, @unchecked Sendable {
-    var log = LogState()
+    var log = LogState<StoredEntry>()
     var snapshot: StoredSnapshot?
 
     /// What the store held when created: an empty log.

@@ -7,7 +7,8 @@ import Storage
 #endif
 
 /// `padlock-bench storage`: write-ahead log throughput (entries/s and syncs/s) for batch sizes 1, 16 and 256
-/// with 64- and 512-byte entries, next to the raw `fdatasync` rate of the same disk measured in the same run.
+/// with 64- and 512-byte entries, next to the raw `fdatasync` rate of the same disk measured in the same run;
+/// first, the memory an open store holds per entry of its log.
 struct StorageBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "storage", abstract: "WAL entries/s and syncs/s.")
 
@@ -17,11 +18,20 @@ struct StorageBenchmark: ParsableCommand {
     @Option(help: "Seconds per measurement.")
     var seconds: Double = 2
 
+    @Option(help: "Entries (of 64 bytes) in the run that measures the memory an open store holds per entry.")
+    var memoryEntries = 200_000
+
     func run() throws {
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
+        guard memoryEntries > 0 else { throw ValidationError("--memory-entries must be positive") }
         let root = try makeRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
         print("storage benchmark in \(root), \(seconds) s per measurement")
+        // Memory first, in a fresh process, so no memory freed by the other runs can be reused and hide cost.
+        let perEntry = try residentBytesPerEntry(in: root + "/memory", count: memoryEntries, entrySize: 64)
+        print("memory held by an open store: \(perEntry) bytes resident per entry (\(memoryEntries) entries of 64 B)")
+        let restart = try reopenAndReadAll(at: root + "/memory")
+        print("reopening that store and reading its \(restart.entries) entries back: \(restart.milliseconds) ms")
         let raw = try rawSyncRate(in: root)
         print(String(format: "raw pwrite(64 B) + fdatasync: %.0f syncs/s", raw))
         print("")

@@ -132,7 +132,7 @@ struct TableBenchmark: ParsableCommand {
     }
 
     /// Resident set size from /proc/self/statm (second field, in pages).
-    private static func residentBytes() -> Int {
+    static func residentBytes() -> Int {
         guard let file = fopen("/proc/self/statm", "r") else { return 0 }
         defer { fclose(file) }
         var size = 0
@@ -156,4 +156,4 @@ struct TableBenchmark: ParsableCommand {
 
 /// glibc's `malloc_trim`, which the Glibc module does not export (it lives in malloc.h).
 @_silgen_name("malloc_trim")
-private func trimMallocHeap(_ pad: Int) -> Int32
+func trimMallocHeap(_ pad: Int) -> Int32

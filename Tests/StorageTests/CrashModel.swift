@@ -4,7 +4,7 @@ import Testing
 
 /// What a store should hold: the same rules as the stores, with no disk.
 struct Model: Equatable {
-    var log = LogState()
+    var log = LogState<StoredEntry>()
     var snapshot: StoredSnapshot?
     var term: UInt64 = 1
 

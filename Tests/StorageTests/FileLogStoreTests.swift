@@ -124,6 +124,43 @@ import Testing
         #expect(try store.entries(from: 6, to: 11).count == 5)
     }
 
+    @Test func entriesAreReadBackFromTheSegmentsWhileTheStoreKeepsOnlyTheirPlaces() throws {
+        let directory = try TemporaryDirectory()
+        let store = try FileLogStore(directory: directory.path, options: small)
+        for batch in 0..<40 {
+            let first = UInt64(batch * 5 + 1)
+            try store.append(makeEntries(first...(first + 4), term: 1, size: 100), hardState: nil)
+        }
+        // A suffix replaced across segments, then the log compacted: reads follow each entry's newest record.
+        try store.append(makeEntries(150...160, term: 2, size: 300), hardState: .init(term: 2, vote: 1, commit: 150))
+        try store.saveSnapshot(StoredSnapshot(index: 120, term: 1, configuration: [], data: [1]))
+        try store.compact(upTo: 120)
+        #expect(try directory.segments().count > 3)
+        let expected = makeEntries(121...149, term: 1, size: 100) + makeEntries(150...160, term: 2, size: 300)
+        #expect(try store.entries(from: 121, to: 161) == expected)
+        #expect(try store.entries(from: 155, to: 157) == makeEntries(155...156, term: 2, size: 300))
+        #expect(MemoryLayout<EntryLocation>.stride == 16, "the store keeps 16 bytes per entry in memory")
+    }
+
+    @Test func aRecordDamagedAfterRecoveryIsRefusedWhenReadBackNamingTheFileAndOffset() throws {
+        let directory = try TemporaryDirectory()
+        let store = try FileLogStore(directory: directory.path, options: small)
+        for batch in 0..<20 {
+            let first = UInt64(batch * 5 + 1)
+            try store.append(makeEntries(first...(first + 4), term: 1, size: 100), hardState: nil)
+        }
+        let oldest = try directory.segments()[0]
+        // Entry 1's record is the first in the oldest segment (offset 32); its index follows the 16-byte header.
+        try directory.flipBit(in: oldest, at: 48, bit: 1)
+        do {
+            _ = try store.entries(from: 1, to: 6)
+            Issue.record("a damaged record was read back")
+        } catch let error as StorageError {
+            #expect(error.code == .corruption && error.path == directory.file(oldest) && error.offset == 32)
+        }
+        #expect(try store.entries(from: 90, to: 101) == makeEntries(90...100, term: 1, size: 100))
+    }
+
     @Test func aSecondStoreCannotOpenADirectoryThatIsInUse() throws {
         let directory = try TemporaryDirectory()
         let first = try FileLogStore(directory: directory.path, options: small)
