@@ -6,15 +6,12 @@
 /// A Raft term: a logical clock that increases with every election.
 ///
 /// Terms order leaders in time; a node that sees a higher term learns that it is stale.
-public struct Term: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct Term: IntegerIdentifier, Comparable, CustomStringConvertible {
     /// The underlying counter.
     public var rawValue: UInt64
 
     /// Wraps a raw counter value.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-
-    /// Wraps a raw counter value.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
     /// The term every node starts in before any election.
     package static let zero = Term(0)
@@ -31,23 +28,17 @@ public struct Term: RawRepresentable, Hashable, Comparable, Sendable, CustomStri
     /// The term after this one. Terms stay below `limit` (see there), so this never overflows.
     package var next: Term { Term(rawValue + 1) }
 
-    /// Orders terms by their counter.
-    public static func < (lhs: Term, rhs: Term) -> Bool { lhs.rawValue < rhs.rawValue }
-
     /// The counter in decimal.
     public var description: String { String(rawValue) }
 }
 
 /// A position in the replicated log; the first entry has index 1, and index 0 means "before the log".
-public struct LogIndex: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct LogIndex: IntegerIdentifier, Comparable, CustomStringConvertible {
     /// The underlying position.
     public var rawValue: UInt64
 
     /// Wraps a raw position.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-
-    /// Wraps a raw position.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
     /// The position before the first entry.
     package static let zero = LogIndex(0)
@@ -78,26 +69,17 @@ public struct LogIndex: RawRepresentable, Hashable, Comparable, Sendable, Custom
         return Int(lhs.rawValue - rhs.rawValue)
     }
 
-    /// Orders positions.
-    public static func < (lhs: LogIndex, rhs: LogIndex) -> Bool { lhs.rawValue < rhs.rawValue }
-
     /// The position in decimal.
     public var description: String { String(rawValue) }
 }
 
 /// The identity of one node in the cluster. Zero is reserved for "no node".
-public struct NodeID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct NodeID: IntegerIdentifier, Comparable, CustomStringConvertible {
     /// The underlying identifier.
     public var rawValue: UInt64
 
     /// Wraps a raw identifier.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-
-    /// Wraps a raw identifier.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
-
-    /// Orders identifiers, which is the order used wherever nodes are listed.
-    public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// The identifier in decimal.
     public var description: String { String(rawValue) }
