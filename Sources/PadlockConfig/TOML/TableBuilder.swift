@@ -31,6 +31,13 @@ final class TableNode {
         order.append(name)
     }
 
+    /// Adds an empty table of `origin` under `part`'s name, one level deeper, and returns it.
+    func addTable(_ part: KeyPart, origin: Origin) -> TableNode {
+        let child = TableNode(origin: origin, position: part.position, depth: depth + 1)
+        insert(part.name, .table(child, part.position))
+        return child
+    }
+
     /// The finished value, children first.
     func finished() -> TOMLTable {
         var table = TOMLTable(position: position)
@@ -150,9 +157,7 @@ struct TableBuilder {
             path = TOMLPath.child(path, part.name)
             switch table.entries[part.name] {
             case nil:
-                let child = TableNode(origin: .implicit, position: part.position, depth: table.depth + 1)
-                table.insert(part.name, .table(child, part.position))
-                table = child
+                table = table.addTable(part, origin: .implicit)
             case .table(let child, _):
                 table = child
             case .tableArray(let array, _):
@@ -175,9 +180,7 @@ struct TableBuilder {
             path = TOMLPath.child(path, part.name)
             switch table.entries[part.name] {
             case nil:
-                let child = TableNode(origin: .dotted, position: part.position, depth: table.depth + 1)
-                table.insert(part.name, .table(child, part.position))
-                table = child
+                table = table.addTable(part, origin: .dotted)
             case .table(let child, _) where child.origin == .dotted:
                 table = child
             case .table(let child, _):
