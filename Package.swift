@@ -116,12 +116,14 @@ let package = Package(
             ]
         ),
 
-        // MARK: The deterministic simulator running the real Node.
+        // MARK: The deterministic simulator running the real Node and the real client core.
         .target(
             name: "Simulation",
             dependencies: [
                 "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes",
                 "LockHistory",
+                // Simulated app servers run the client library's own core (ClientCoreDriver).
+                "PadlockClient",
             ]
         ),
         .testTarget(
@@ -177,6 +179,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // Spans for every call and W3C trace context in the request (decision 0013).
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                // Each connection's backlog of requests waiting for the window (decision 0014).
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .testTarget(

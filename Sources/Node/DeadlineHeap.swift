@@ -4,17 +4,11 @@ import HeapModule
 /// on anything but the calls made. The node's lease deadlines use it, and the simulator's event queue (whose
 /// seeds must replay exactly) is one.
 package struct DeadlineHeap<Value> {
-    private struct Item: Comparable {
-        var deadline: UInt64
-        var sequence: UInt64
-        var value: Value
-
-        // Deadline, then insertion sequence: no two items are equal, so the heap's order is total.
-        static func < (lhs: Item, rhs: Item) -> Bool { (lhs.deadline, lhs.sequence) < (rhs.deadline, rhs.sequence) }
-        static func == (lhs: Item, rhs: Item) -> Bool { lhs.deadline == rhs.deadline && lhs.sequence == rhs.sequence }
-    }
-
-    private var items = Heap<Item>()
+    // The heap orders small plain items; the values wait in slots beside it, so sifting never copies (or
+    // retains) a value, and the heap's code is specialised for one concrete item type.
+    private var items = Heap<DeadlineItem>()
+    private var slots: [Value?] = []
+    private var freeSlots: [Int] = []
     private var nextSequence: UInt64 = 0
 
     /// An empty heap.
@@ -29,22 +23,57 @@ package struct DeadlineHeap<Value> {
 
     /// Adds `value` due at `deadline`, after any value already due then.
     package mutating func insert(_ value: Value, deadline: UInt64) {
-        items.insert(Item(deadline: deadline, sequence: nextSequence, value: value))
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = value
+        } else {
+            slot = slots.count
+            slots.append(value)
+        }
+        items.insert(DeadlineItem(deadline: deadline, sequence: nextSequence, slot: slot))
         nextSequence += 1
+    }
+
+    /// Takes the value out of `item`'s slot and frees the slot.
+    private mutating func take(_ item: DeadlineItem) -> (deadline: UInt64, value: Value) {
+        guard let value = slots[item.slot].take() else {
+            preconditionFailure("deadline heap slot \(item.slot) is empty: an item was taken twice")
+        }
+        freeSlots.append(item.slot)
+        return (item.deadline, value)
     }
 
     /// Removes and returns the earliest value if its deadline is at or before `time`.
     package mutating func popDue(by time: UInt64) -> (deadline: UInt64, value: Value)? {
         guard let first = items.min, first.deadline <= time else { return nil }
         _ = items.popMin()
-        return (first.deadline, first.value)
+        return take(first)
     }
 
     /// Removes and returns the earliest value, whatever its deadline.
     package mutating func popFirst() -> (deadline: UInt64, value: Value)? {
-        items.popMin().map { ($0.deadline, $0.value) }
+        guard let first = items.popMin() else { return nil }
+        return take(first)
     }
 
     /// Drops every value.
-    package mutating func removeAll() { items = Heap() }
+    package mutating func removeAll() {
+        items = Heap()
+        slots = []
+        freeSlots = []
+    }
+}
+
+/// One entry of a `DeadlineHeap`: when it is due, its insertion order, and the slot holding its value.
+private struct DeadlineItem: Comparable {
+    var deadline: UInt64
+    var sequence: UInt64
+    var slot: Int
+
+    // Deadline, then insertion sequence: no two items are equal, so the heap's order is total.
+    static func < (lhs: DeadlineItem, rhs: DeadlineItem) -> Bool { (lhs.deadline, lhs.sequence) < (rhs.deadline, rhs.sequence) }
+    static func == (lhs: DeadlineItem, rhs: DeadlineItem) -> Bool {
+        lhs.deadline == rhs.deadline && lhs.sequence == rhs.sequence
+    }
 }

@@ -13,10 +13,11 @@ public final class Lock: Sendable, CustomStringConvertible {
     /// The acquire's exactly-once identity (session, sequence).
     public let requestID: RequestID
     let lease: SessionLease
-    let client: ClientHandle
+    /// The way back to the client's loop; nil for a core run without one (the simulator drives it directly).
+    let client: ClientHandle?
     private let watchers = Mutex(Watchers())
 
-    init(key: LockKey, holder: Holder, requestID: RequestID, lease: SessionLease, client: ClientHandle) {
+    init(key: LockKey, holder: Holder, requestID: RequestID, lease: SessionLease, client: ClientHandle?) {
         self.key = key
         self.holder = holder
         self.requestID = requestID
@@ -64,6 +65,7 @@ public final class Lock: Sendable, CustomStringConvertible {
     /// held. When the deadline passes first, the library keeps releasing in the background (until done or the
     /// session ends) and this throws `outcomeUnknown` or `unavailable`.
     public func release() async throws(PadlockError) {
+        guard let client else { throw PadlockError.clientClosed }
         try await client.traced("release", attributes: { attributes in
             attributes["padlock.key"] = key.string
             attributes["padlock.fence"] = Int(clamping: fence.rawValue)
@@ -79,6 +81,10 @@ public final class Lock: Sendable, CustomStringConvertible {
             }
         }
     }
+
+    /// When the client stops believing it holds the lock (its state turns `.lost`) unless a renewal moves the
+    /// lease on: what the simulator's checkers compare with the cluster's view.
+    package var believedUntil: ContinuousClock.Instant { lease.nextChange(after: .atRisk) }
 
     /// The lock as `key (fence, session)`.
     public var description: String { "\(key) (\(fence), \(holder.session))" }

@@ -12,19 +12,9 @@ extension PadlockClient {
     private func forceUnlockUntraced(_ key: String, reason: String) async throws(PadlockError) -> [Holder] {
         let key = try Self.validateKey(key)
         try Self.check(reason, "reason", max: InputLimits.reasonByteCountMax)
-        let fate = try await administer("forceUnlock", build: { .forceUnlock($0, key: key, reason: reason) }) {
-            core, answer, _ in
-            switch answer {
-            case .success(.forceUnlocked(let previous)):
-                core.noteForcedRelease(of: previous, key: key)
-                return .success(.forceUnlocked(previous))
-            case .failure(.notHeld): return .success(.forceUnlocked([]))
-            case .success(let other): return .failure(Self.unexpected(other, "forceUnlock"))
-            case .failure(let failure): return .failure(core.error(for: failure, in: "forceUnlock", key: key))
-            }
+        return try await handle.perform { core, ticket, completion in
+            core.forceUnlock(key, reason: reason, ticket: ticket, completion: completion)
         }
-        guard case .forceUnlocked(let previous) = fate else { return [] }
-        return previous
     }
 
     /// An administrator ends `session` ("log the user out"), releasing its locks; the reason is audited.
@@ -32,23 +22,10 @@ extension PadlockClient {
     /// - Throws: `sessionExpired` when that session has already ended.
     public func revokeSession(_ session: SessionID, reason: String) async throws(PadlockError) {
         try await handle.traced("revokeSession", attributes: { $0["padlock.session"] = Int(clamping: session.rawValue) }) {
-            () throws(PadlockError) in try await revokeSessionUntraced(session, reason: reason)
-        }
-    }
-
-    private func revokeSessionUntraced(_ session: SessionID, reason: String) async throws(PadlockError) {
-        try Self.check(reason, "reason", max: InputLimits.reasonByteCountMax)
-        _ = try await administer("revokeSession", build: { .revokeSession($0, target: session, reason: reason) }) {
-            core, answer, _ in
-            switch answer {
-            case .success(.sessionRevoked):
-                if let ours = core.sessionsByID[session] { core.markLost(ours, reason: "revoked by \(core.owner)") }
-                return .success(.sessionRevoked)
-            case .failure(.sessionExpired):
-                // About the target: this client's own session would have said so through its renewals.
-                return .failure(PadlockError(.sessionExpired, "\(session) has already ended; nothing was revoked"))
-            case .success(let other): return .failure(Self.unexpected(other, "revokeSession"))
-            case .failure(let failure): return .failure(core.error(for: failure, in: "revokeSession"))
+            () throws(PadlockError) in
+            try Self.check(reason, "reason", max: InputLimits.reasonByteCountMax)
+            try await handle.perform { core, ticket, completion in
+                core.revokeSession(session, reason: reason, ticket: ticket, completion: completion)
             }
         }
     }
@@ -125,16 +102,5 @@ extension PadlockClient {
         let answer = try await read(operation, label, kind: kind)
         guard case .members(let members) = answer else { throw Self.unexpected(answer, label) }
         return members
-    }
-
-    private func administer(
-        _ label: String, build: @escaping @Sendable (RequestID) -> ClientOperation,
-        answered: @escaping @Sendable (ClientCore, Result<ClientResult, ClientFailure>, PoolSession)
-            -> Result<Resolution, PadlockError>
-    ) async throws(PadlockError) -> Resolution {
-        try await handle.perform { core, ticket, completion in
-            core.administer(label, build: build, ticket: ticket, answered: { answered(core, $0, $1) },
-                            completion: completion)
-        }
     }
 }

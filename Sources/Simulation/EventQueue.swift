@@ -25,6 +25,8 @@ enum SimEvent {
     case clientResponse(client: Int, connection: UInt64, payload: [UInt8])
     /// A client's connection to a node was reset (the node's process died).
     case connectionReset(client: Int, connection: UInt64)
+    /// A client closed a connection; the node hears of it.
+    case clientHangUp(node: Int, connection: UInt64)
     /// A client's timer fired.
     case clientTimer(client: Int, token: UInt64)
     /// The fault schedule acts.

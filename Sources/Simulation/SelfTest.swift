@@ -57,6 +57,13 @@ package enum SelfTest {
             // missed the acknowledged entries, and they are lost.
             options.faults = [.wipe]
             options.faultInterval = 100_000...300_000
+        case .clientFreshSequenceOnRetry:
+            // Lost answers make the client retry; a retried release renumbered finds the lock already released.
+            options.faults = [.loss, .clog]
+        case .clientLeaseIgnoresMargin:
+            // Clients paused past their lease come back believing their locks still safe.
+            options.faults = [.client]
+            options.faultInterval = 80_000...400_000
         }
         return options
     }

@@ -1,290 +1,193 @@
 import LockHistory
+import PadlockClient
 import PadlockTypes
 import Wire
 
-/// A simulated CRM front end: it opens a session, renews it in the background, and loops locking a record
-/// (or a field, or a shared hold), editing it in the fenced store, and releasing it. It retries with the
-/// same request id, follows leader hints, gives up after a deadline and then resolves what it does not
-/// know. Some pause while holding a lock, past their lease.
+/// A simulated CRM app server: `PadlockClient`'s own core (through `ClientCoreDriver`) on a simulated host,
+/// serving two reps. It loops: lock a record (or a field, or a shared hold) for one of its reps, edit it in
+/// the fenced store, release it; now and then it checks a fence or signs a rep out, and the administrator
+/// (client 0) force-unlocks keys and revokes other app servers' sessions. Some pause while holding a lock,
+/// past its lease. Every mutating request the core numbers goes into the history with the fate it settles on.
 final class SimClient {
     let index: Int
-    let endpoint: Int
-    var clock: SimClock
-    var random: SimRandom
-    let owner: String
+    let host: ClientHost
+    let driver: ClientCoreDriver
+    /// The reps it serves: each has its own sessions in the core's pool.
+    let owners: [String]
+    /// The TTL its sessions ask for, in milliseconds.
     let ttl: UInt64
     let isAdministrator: Bool
     unowned let simulation: Simulation
-
-    var session: ClientSession?
-    /// Sessions this client opened and then gave up on (its own deadline passed); their locks are lost.
-    var abandonedSessions: [SessionID] = []
-    var op: ClientOp?
-    var holds: [BelievedHold] = []
-    var attempts: [UInt64: Attempt] = [:]
-    var nextCorrelation: UInt64 = 1
-    var nextSerial: UInt64 = 1
-    var leaderGuess: Int
-    /// Paused (a long GC pause, a frozen VM): events wait until this true time.
+    var random: SimRandom
+    /// Locks it believes it holds and acts on, until it releases them.
+    var held: [Lock] = []
+    /// The history record of each mutating request not settled yet.
+    private var records: [RequestID: (index: Int, action: LockAction)] = [:]
+    /// One operation at a time (the core renews, retries and settles in the background meanwhile).
+    var busy = false
+    /// Paused (a long GC pause, a frozen VM): its events wait until this true time.
     var pausedUntil: UInt64 = 0
     /// The liveness phase: finish what is in flight, start nothing new.
     var draining = false
     var drained = false
-    var probeSucceeded = false
-    /// First application answer per request id, for the exactly-once check.
-    var answers: [RequestID: String] = [:]
-    /// After the current acquire: what to do with the grant.
-    var pendingEdit: (hold: BelievedHold, value: UInt64?, naive: Bool)?
-    var renewalSerial: UInt64 = 0
-    var completedOperations = 0
+    private var probeSucceeded = false
 
-    init(index: Int, endpoint: Int, clock: SimClock, random: SimRandom, ttl: UInt64, simulation: Simulation) {
+    var endpoint: Int { host.endpoint }
+    var owner: String { owners[0] }
+
+    init(index: Int, host: ClientHost, random: SimRandom, ttl: UInt64, simulation: Simulation) {
         self.index = index
-        self.endpoint = endpoint
-        self.clock = clock
+        self.host = host
         self.random = random
-        self.owner = "crm-\(index)@frontend-\(index % 3)"
         self.ttl = ttl
-        self.isAdministrator = index == 0
         self.simulation = simulation
-        self.leaderGuess = index % simulation.nodes.count
+        owners = ["crm-\(index)@frontend-\(index % 3)", "crm-\(index)b@frontend-\(index % 3)"]
+        isAdministrator = index == 0
+        var configuration = PadlockClient.Configuration(
+            callDeadline: .seconds(3), attemptTimeout: .milliseconds(400), connectTimeout: .milliseconds(300),
+            backoffBase: .milliseconds(5), backoffCap: .milliseconds(80), sessionTTL: .milliseconds(Int64(ttl)))
+        configuration.maximumConcurrentSessions = 4
+        driver = ClientCoreDriver(
+            environment: host, endpoints: ClientHost.endpoints(nodeCount: simulation.nodes.count), owner: owners[0],
+            configuration: configuration)
+        driver.onRequestNumbered = { [unowned self] operation in self.numbered(operation) }
+        driver.onRequestSettled = { [unowned self] request, resolution in self.settled(request, resolution) }
     }
 
-    var localNow: Double { clock.localMicroseconds(at: simulation.now) }
+    func start() { after(milliseconds: Double(random.below(50))) { $0.think() } }
 
-    /// The client's own conservative deadline for its session, as true time (for the checkers).
-    func deadlineTrue(of session: ClientSession) -> UInt64 {
-        let margin = Double(session.ttl) * 1000 * Simulation.clientMarginFraction
-        let local = session.acknowledgedSendLocal + Double(session.ttl) * 1000 - margin
-        return clock.trueTime(atLocal: local, notBefore: 0)
+    /// Runs `body` after `milliseconds` on the client's own clock.
+    func after(milliseconds: Double, _ body: @escaping (SimClient) -> Void) {
+        _ = host.schedule(after: .microseconds(milliseconds * 1000)) { [unowned self] in body(self) }
     }
 
-    /// Whether the client's own deadline for its session has passed: its locks must not be used.
-    var sessionLapsed: Bool {
-        guard let session else { return true }
-        return simulation.now >= deadlineTrue(of: session)
+    // MARK: The history
+
+    private func numbered(_ operation: ClientOperation) {
+        guard let request = operation.requestID, let action = HistoryRecorder.action(of: operation) else { return }
+        records[request] = (simulation.history.begin(client: index, action: action, at: simulation.now), action)
     }
 
-    func start() {
-        setTimer(.think, afterMilliseconds: Double(random.below(50)))
-    }
-
-    // MARK: Timers
-
-    func setTimer(_ timer: ClientTimer, afterMilliseconds delay: Double, payload: UInt64 = 0) {
-        let at = clock.trueTime(atLocal: localNow + delay * 1000, notBefore: simulation.now)
-        simulation.schedule(.clientTimer(client: index, token: timer.token(payload)), at: at)
-    }
-
-    func timerFired(_ token: UInt64) {
-        guard let (timer, payload) = ClientTimer.decode(token) else { return }
-        switch timer {
-        case .think: think()
-        case .attemptTimeout: attemptTimedOut(correlation: payload)
-        case .renewal: renewalDue(serial: payload)
-        case .editDone: finishEdit()
-        case .retry: if let op, op.serial == payload { sendAttempt() }
-        }
+    private func settled(_ request: RequestID, _ resolution: Resolution) {
+        guard let record = records.removeValue(forKey: request),
+            let outcome = HistoryRecorder.outcome(of: resolution, for: record.action)
+        else { return }
+        simulation.history.complete(record.index, outcome: outcome, at: simulation.now)
     }
 
     // MARK: Choosing what to do
 
-    private func think() {
-        guard op == nil, pendingEdit == nil else { return }
-        if draining {
-            finishDraining()
-            return
-        }
-        if session == nil || sessionLapsed {
-            abandonSession()
-            begin(.open(nonce: random.next()))
-            return
-        }
+    func think() {
+        guard !busy else { return }
+        if draining { return finishDraining() }
+        busy = true
         let roll = random.below(100)
         if isAdministrator && roll < 6 {
             administer()
         } else if roll < 12 {
-            if let hold = holds.first, random.chance(0.7) {
-                begin(.checkFence(key: hold.key, fence: hold.fence))
-            } else {
-                begin(.checkFence(key: simulation.randomKey(&random), fence: FenceToken(random.between(1...200))))
-            }
-        } else if roll < 15 {
-            begin(.close)
+            checkFence()
+        } else if roll < 14 {
+            let owner = random.pick(owners)
+            driver.releaseAll(owner: owner) { [unowned self] _ in self.done() }
         } else {
-            let mode: LockMode = random.chance(0.2) ? .shared : .exclusive
-            let wait: UInt64 = random.chance(0.5) ? 0 : random.between(100...1500)
-            begin(.acquire(key: simulation.randomKey(&random), mode: mode, wait: wait))
+            acquire()
         }
+    }
+
+    /// The operation ended: think again after a moment.
+    private func done() {
+        busy = false
+        after(milliseconds: Double(random.below(60))) { $0.think() }
     }
 
     private func administer() {
         if random.chance(0.6) {
-            begin(.forceUnlock(key: simulation.randomKey(&random)))
-        } else if let target = simulation.randomOpenSession(&random, excluding: session?.id) {
-            begin(.revoke(target))
+            driver.forceUnlock(simulation.randomKey(&random), reason: "unlock stuck record") { [unowned self] _ in self.done() }
+        } else if let target = simulation.randomOpenSession(&random, excluding: self) {
+            driver.revokeSession(target, reason: "log the user out") { [unowned self] _ in self.done() }
         } else {
-            setTimer(.think, afterMilliseconds: 20)
+            done()
         }
     }
 
+    /// Asks whether a fence is current: one of its own locks' (usually) or a random one. A read is not
+    /// numbered, so it is recorded here.
+    private func checkFence() {
+        let (key, fence) =
+            if let lock = held.first, random.chance(0.7) { (lock.key, lock.fence) } else {
+                (simulation.randomKey(&random), FenceToken(random.between(1...200)))
+            }
+        let record = simulation.history.begin(client: index, action: .checkFence(key: key, fence: fence), at: simulation.now)
+        driver.checkFence(key, fence) { [unowned self] result in
+            if case .success(let check) = result {
+                self.simulation.history.complete(record, outcome: .fenceCurrent(check.isCurrent), at: self.simulation.now)
+            }
+            self.done()
+        }
+    }
+
+    private func acquire() {
+        let key = simulation.randomKey(&random)
+        let mode: LockMode = random.chance(0.2) ? .shared : .exclusive
+        let wait: UInt64 = random.chance(0.5) ? 0 : random.between(100...1500)
+        let note = "editing \(key.segments.last ?? "")"
+        driver.acquire(key, owner: random.pick(owners), mode: mode, wait: .milliseconds(Int64(wait)), note: note) {
+            [unowned self] result in
+            guard case .success(let lock) = result, lock.state != .lost else { return self.done() }
+            self.simulation.checkGrant(lock, to: self)
+            self.held.append(lock)
+            self.startEdit(lock)
+        }
+    }
+
+    // MARK: Editing under the lock
+
+    /// Reads the record under the lock, works on it for a while (sometimes pausing past the lease), then
+    /// writes it back with the fence: only while it believes the lock held, unless it is naive.
+    private func startEdit(_ lock: Lock) {
+        let value = lock.holder.mode == .exclusive
+            ? simulation.store.read(lock.key, fence: lock.fence, session: lock.holder.session) : nil
+        let naive = random.chance(0.3)
+        var editTime = Double(random.between(5...150))
+        if simulation.options.clientPauses && random.chance(0.03) {
+            // A long pause while holding the lock: the lease runs out meanwhile.
+            pausedUntil = simulation.now + ttl * 1300
+            editTime = 1
+        }
+        after(milliseconds: editTime) { client in client.finishEdit(lock, value: value, naive: naive) }
+    }
+
+    private func finishEdit(_ lock: Lock, value: UInt64?, naive: Bool) {
+        let believed = lock.state == .safe || lock.state == .atRisk
+        if let value, believed || naive {
+            simulation.store.write(
+                lock.key, fence: lock.fence, session: lock.holder.session, value: value + 1, at: simulation.now)
+        }
+        held.removeAll { $0 === lock }
+        guard believed else { return done() }
+        driver.release(lock) { [unowned self] _ in self.done() }
+    }
+
+    // MARK: The liveness phase
+
+    /// Drained once a leader has answered a read and the core has nothing left in flight.
     private func finishDraining() {
         guard !drained else { return }
         if !probeSucceeded {
-            begin(.probe)
-            return
-        }
-        drained = true
-    }
-
-    /// Forgets a session whose deadline passed: its locks are lost; the table will expire it.
-    func abandonSession() {
-        if let old = session {
-            abandonedSessions.append(old.id)
-            holds.removeAll { $0.session == old.id }
-            simulation.sessionAbandoned(old.id)
-        }
-        session = nil
-    }
-
-    // MARK: Operations
-
-    func begin(_ kind: ClientOpKind) {
-        let serial = nextSerial
-        nextSerial += 1
-        var requestID: RequestID?
-        if let session, kind.takesSequence {
-            requestID = RequestID(session: session.id, sequence: session.nextSequence)
-            self.session!.nextSequence += 1
-        }
-        guard let operation = wireOperation(kind, requestID: requestID) else {
-            setTimer(.think, afterMilliseconds: 10)
-            return
-        }
-        var deadline: Double? = nil
-        if kind.hasDeadline {
-            let wait: UInt64 = if case .acquire(_, _, let wait) = kind { wait } else { 0 }
-            deadline = localNow + Double(3_000 + wait) * 1000
-        }
-        var op = ClientOp(
-            kind: kind, operation: operation, requestID: requestID, session: session?.id, invokeTrue: simulation.now,
-            deadlineLocal: deadline, serial: serial)
-        if let action = historyAction(kind) { op.historyIndex = simulation.history.begin(client: index, action: action, at: simulation.now) }
-        self.op = op
-        sendAttempt()
-    }
-
-    private func wireOperation(_ kind: ClientOpKind, requestID: RequestID?) -> ClientOperation? {
-        switch kind {
-        case .open(let nonce): return .openSession(owner: owner, nonce: nonce, ttlMilliseconds: ttl)
-        case .probe: return .checkFence(key: simulatorKey("crm/probe"), fence: FenceToken(1))
-        case .checkFence(let key, let fence): return .checkFence(key: key, fence: fence)
-        case .resolve: return nil
-        default: break
-        }
-        guard let requestID else { return nil }
-        switch kind {
-        case .acquire(let key, let mode, let wait):
-            let note = "editing \(key.segments.last ?? "")"
-            return .acquire(requestID, Acquisition(key: key, mode: mode, waitMilliseconds: wait, note: note))
-        case .release(let key, let fence): return .release(requestID, key: key, fence: fence)
-        case .close: return .closeSession(requestID)
-        case .forceUnlock(let key): return .forceUnlock(requestID, key: key, reason: "unlock stuck record")
-        case .revoke(let target): return .revokeSession(requestID, target: target, reason: "log the user out")
-        default: return nil
-        }
-    }
-
-    private func historyAction(_ kind: ClientOpKind) -> LockAction? {
-        switch kind {
-        case .acquire(let key, let mode, _): session.map { .acquire(session: $0.id, key: key, mode: mode) }
-        case .release(let key, let fence): session.map { .release(session: $0.id, key: key, fence: fence) }
-        case .close: session.map { .endSession(session: $0.id) }
-        case .checkFence(let key, let fence): .checkFence(key: key, fence: fence)
-        case .forceUnlock(let key): .forceUnlock(key: key)
-        case .revoke(let target): .endSession(session: target)
-        case .open, .resolve, .probe: nil
-        }
-    }
-
-    /// Sends the current operation to the node the client believes leads.
-    func sendAttempt() {
-        guard var op else { return }
-        let correlation = nextCorrelation
-        nextCorrelation += 1
-        let node = leaderGuess
-        let connection = simulation.sendRequest(
-            from: self, to: node, ClientRequest(correlation: CorrelationID(correlation), operation: op.operation))
-        attempts[correlation] = Attempt(
-            purpose: .operation(serial: op.serial), node: node, connection: connection, sentLocal: localNow)
-        op.sent = true
-        if op.firstSentLocal == nil { op.firstSentLocal = localNow }
-        self.op = op
-        setTimer(.attemptTimeout, afterMilliseconds: 400, payload: correlation)
-    }
-
-    private func attemptTimedOut(correlation: UInt64) {
-        guard let attempt = attempts.removeValue(forKey: correlation) else { return }
-        leaderGuess = (attempt.node + 1) % simulation.nodes.count
-        switch attempt.purpose {
-        case .operation(let serial):
-            guard let op, op.serial == serial else { return }
-            retryOrGiveUp()
-        case .renewal(let session, _):
-            let outstanding = attempts.values.filter { if case .renewal = $0.purpose { true } else { false } }.count
-            if self.session?.id == session && outstanding < 2 { sendRenewal() }
-        }
-    }
-
-    /// A connection to `node` was reset: everything sent on it is lost; retry at once elsewhere.
-    func connectionReset(_ connection: UInt64) {
-        for correlation in attempts.keys.sorted() where attempts[correlation]?.connection == connection {
-            attemptTimedOut(correlation: correlation)
-        }
-    }
-
-    private func retryOrGiveUp() {
-        guard let op else { return }
-        if let deadline = op.deadlineLocal, localNow >= deadline {
-            giveUp()
+            busy = true
+            driver.checkFence(simulatorKey("crm/probe"), FenceToken(1)) { [unowned self] result in
+                if case .success = result { self.probeSucceeded = true }
+                self.done()
+            }
+        } else if !driver.isIdle {
+            after(milliseconds: 20) { $0.think() }
         } else {
-            setTimer(.retry, afterMilliseconds: Double(random.between(5...40)), payload: op.serial)
+            drained = true
         }
     }
 
-    /// The deadline passed. A request that may have been applied is resolved; anything else simply failed.
-    func giveUp() {
-        guard let current = op else { return }
-        op = nil
-        if let requestID = current.requestID, current.sent {
-            var resolution = ClientOp(
-                kind: .resolve(original: current.kind), operation: .resolve(requestID), requestID: requestID,
-                session: current.session, invokeTrue: current.invokeTrue, deadlineLocal: nil, serial: nextSerial)
-            nextSerial += 1
-            resolution.historyIndex = current.historyIndex
-            op = resolution
-            sendAttempt()
-            return
-        }
-        if let history = current.historyIndex { simulation.history.complete(history, outcome: .failed, at: simulation.now) }
-        setTimer(.think, afterMilliseconds: 10)
-    }
-}
-
-extension ClientOpKind {
-    /// Whether the operation changes state and so carries a request id.
-    var takesSequence: Bool {
-        switch self {
-        case .acquire, .release, .close, .forceUnlock, .revoke: true
-        case .open, .checkFence, .resolve, .probe: false
-        }
-    }
-
-    /// Whether the client gives up after a deadline (and then resolves).
-    var hasDeadline: Bool {
-        switch self {
-        case .open, .resolve, .probe: false
-        default: true
-        }
+    /// Whether the client believes `session` alive now, and until when (true time).
+    func believedDeadline(of session: SessionID) -> UInt64? {
+        driver.believedUntil(session).map(host.trueTime(of:))
     }
 }

@@ -1,6 +1,7 @@
 import LockHistory
 import LockTable
 import Node
+import PadlockClient
 import PadlockTypes
 import Raft
 
@@ -97,37 +98,39 @@ final class SimObserver: NodeObserver {
 }
 
 extension Simulation {
-    /// A client was just granted `hold`: no other client whose own deadline has not passed may believe it
-    /// holds a conflicting lock (guarantee 1 under bounded drift, and guarantee 2).
-    func checkGrant(_ hold: BelievedHold, to client: SimClient) {
+    /// A client was just granted `lock`: no client may still believe it holds a conflicting lock of another
+    /// session (its lease not lost on its own clock) unless an administrator took that lock away
+    /// (guarantee 1 under bounded drift, and guarantee 2).
+    func checkGrant(_ lock: Lock, to client: SimClient) {
         grantCount += 1
+        let grant = lock.holder
         // A grant learned late (through resolve) may already have been taken away by an administrator.
-        if forciblyReleased.contains(ForcedRelease(session: hold.session, key: hold.key, fence: hold.fence)) { return }
-        for other in clients where other !== client {
-            guard let session = other.session, now < other.deadlineTrue(of: session) else { continue }
-            for held in other.holds where held.session == session.id && held.key.overlaps(hold.key) {
-                if held.mode == .shared && hold.mode == .shared { continue }
-                if forciblyReleased.contains(ForcedRelease(session: held.session, key: held.key, fence: held.fence)) {
+        if forciblyReleased.contains(ForcedRelease(session: grant.session, key: lock.key, fence: grant.fence)) { return }
+        for other in clients {
+            for held in other.held where held.holder.session != grant.session && held.key.overlaps(lock.key) {
+                if held.holder.mode == .shared && grant.mode == .shared { continue }
+                let state = held.state
+                guard state == .safe || state == .atRisk else { continue }
+                if forciblyReleased.contains(ForcedRelease(session: held.holder.session, key: held.key, fence: held.fence)) {
                     continue
                 }
                 violation(
-                    "\(client.owner) was granted \(hold.key) (\(hold.mode), \(hold.fence)) while \(other.owner) still "
-                        + "holds \(held.key) (\(held.mode), \(held.fence)) with its lease valid until "
-                        + "\(Self.format(other.deadlineTrue(of: session)))")
+                    "\(client.owner) was granted \(lock.key) (\(grant.mode), \(grant.fence)) while \(held.holder.owner) "
+                        + "still holds \(held.key) (\(held.holder.mode), \(held.fence)) and believes it \(state) until "
+                        + "\(Self.format(other.host.trueTime(of: held.believedUntil)))")
             }
         }
     }
 
-    /// A session's expiry was applied for the first time: its holder's own deadline must have passed.
+    /// A session's expiry was applied for the first time: no client may still believe it alive.
     func sessionExpired(_ session: SessionID, on node: NodeID) {
         history.sessionExpired(.endSession(session: session), at: now)
         note("\(session) expires (first applied on n\(node))")
-        guard let owner = sessionOwners[session] else { return }
-        let client = clients[owner]
-        if let current = client.session, current.id == session, now < client.deadlineTrue(of: current) {
+        for client in clients {
+            guard let deadline = client.believedDeadline(of: session), now < deadline else { continue }
             violation(
-                "\(session) of \(client.owner) expired at \(Self.format(now)) before its holder's deadline "
-                    + "\(Self.format(client.deadlineTrue(of: current)))")
+                "\(session) of \(client.owner) expired at \(Self.format(now)) while its holder believes it alive until "
+                    + "\(Self.format(deadline))")
         }
     }
 
@@ -161,19 +164,20 @@ extension Simulation {
         }
         let table = leader.lockTable
         for client in clients {
-            guard let session = client.session, !client.sessionLapsed, let info = table.session(session.id) else { continue }
-            // Odd-numbered clients open as authenticated callers (clientRequestArrived): the replicated session
-            // must name that client, and no other session may.
-            let expected = client.index % 2 == 1 ? "sim-client-\(client.index)" : nil
-            if info.client != expected {
-                violation(
-                    "\(session.id) of \(client.owner) records client \(info.client ?? "none"), not \(expected ?? "none")")
-            }
-            let held = table.list(owner: client.owner, limit: 1_000).locks.filter { $0.holder.session == session.id }
-            if let first = held.first {
-                violation(
-                    "\(client.owner) released everything, but the leader's table still shows \(session.id) holding "
-                        + "\(first.key) with \(first.holder.fence)")
+            for session in client.driver.openSessions where client.believedDeadline(of: session) != nil {
+                guard let info = table.session(session) else { continue }
+                // Odd-numbered clients open as authenticated callers (clientRequestArrived): the replicated
+                // session must name that client, and no other session may.
+                let expected = client.index % 2 == 1 ? "sim-client-\(client.index)" : nil
+                if info.client != expected {
+                    violation("\(session) of \(client.owner) records client \(info.client ?? "none"), not \(expected ?? "none")")
+                }
+                let held = client.owners.flatMap { table.list(owner: $0, limit: 1_000).locks }
+                if let first = held.first(where: { $0.holder.session == session }) {
+                    violation(
+                        "\(client.owner) released everything, but the leader's table still shows \(session) holding "
+                            + "\(first.key) with \(first.holder.fence)")
+                }
             }
         }
     }
@@ -193,10 +197,9 @@ extension Simulation {
             }
         }
         for client in clients where !client.drained {
-            let op = client.op.map { "\($0.kind)" } ?? "none"
             parts.append(
-                "\(client.owner) op \(op) edit \(client.pendingEdit != nil) session \(client.session?.id.description ?? "none") "
-                    + "attempts \(client.attempts.count) guess n\(client.leaderGuess + 1)")
+                "\(client.owner) busy \(client.busy) core idle \(client.driver.isIdle) sessions "
+                    + "\(client.driver.openSessions.map(\.description).joined(separator: ","))")
         }
         return parts.joined(separator: "; ")
     }

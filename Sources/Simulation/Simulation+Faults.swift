@@ -244,7 +244,7 @@ extension Simulation {
         for client in clients {
             client.pausedUntil = min(client.pausedUntil, now)
             client.draining = true
-            client.setTimer(.think, afterMilliseconds: 1)
+            client.after(milliseconds: 1) { $0.think() }
         }
         note("faults stop; liveness phase")
     }

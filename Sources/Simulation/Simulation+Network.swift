@@ -1,4 +1,5 @@
 import Node
+import PadlockTypes
 import PeerWire
 import Raft
 import Wire
@@ -83,48 +84,143 @@ extension Simulation {
 
     // MARK: Clients
 
-    /// Sends a request from a client to a node; returns the connection it travels on.
-    func sendRequest(from client: SimClient, to node: Int, _ request: ClientRequest) -> UInt64 {
-        let connection = UInt64(client.index) << 32 | UInt64(node) << 16 | UInt64(nodes[node].incarnation & 0xFFFF)
-        let payload = request.encoded()
-        for delay in network.deliveries(from: client.endpoint, to: node) {
-            schedule(.clientRequest(node: node, connection: connection, payload: payload), after: delay)
-        }
-        return connection
+    /// A client opened connection `id` to `node`: the node's listener knows it from now on, in this life.
+    func clientConnected(_ id: UInt64, to node: Int) {
+        serverConnections[id] = ServerConnection(node: node, incarnation: nodes[node].incarnation)
     }
 
+    /// Sends a frame from a client to a node. A connection does not duplicate frames, but the network may
+    /// lose them.
+    func sendClientFrame(_ payload: [UInt8], connection: UInt64, from endpoint: Int, to node: Int) {
+        for delay in network.deliveries(from: endpoint, to: node).prefix(1) {
+            schedule(.clientRequest(node: node, connection: connection, payload: payload), after: delay)
+        }
+    }
+
+    /// A client frame arrives at a node: the first on a connection is the handshake, which the listener
+    /// answers; the rest are requests for the node.
     func clientRequestArrived(_ index: Int, _ connection: UInt64, _ payload: [UInt8], _ event: SimEvent) {
         // A connection from an earlier life of the node was reset when it died.
-        guard connection & 0xFFFF == UInt64(nodes[index].incarnation & 0xFFFF) else { return }
+        guard let server = serverConnections[connection], !server.closed, server.incarnation == nodes[index].incarnation
+        else { return }
         // Odd-numbered clients come as authenticated callers, so their sessions are `openClientSession`
         // entries that record the client through the log, snapshots and restarts.
         let client = Int(connection >> 32)
         let caller = client % 2 == 1 ? Caller(name: "sim-client-\(client)") : nil
         withNode(index, nil, event) { node in
+            guard serverConnections[connection]?.handshaken == true else {
+                return answerHandshake(payload, node: index, connection: connection)
+            }
             do {
-                node.receive(try ClientRequest(decoding: payload), from: ClientID(connection), caller: caller)
+                let request = try ClientRequest(decoding: payload)
+                if let id = request.operation.requestID { serverConnections[connection]?.requests[request.correlation] = id }
+                node.receive(request, from: ClientID(connection), caller: caller)
             } catch {
                 violation("a client request does not decode at n\(nodes[index].id): \(error)")
             }
         }
     }
 
+    private func answerHandshake(_ payload: [UInt8], node: Int, connection: UInt64) {
+        do {
+            _ = try Handshake(decoding: payload)
+        } catch {
+            return violation("the client's handshake does not decode at n\(nodes[node].id): \(error)")
+        }
+        serverConnections[connection]?.handshaken = true
+        sendToClient(HandshakeAnswer.accepted(node: nodes[node].id).encoded(), from: node, connection: connection)
+    }
+
+    /// A node answers on a client connection; every answer to one request id must be the same (exactly-once).
     func sendResponse(from node: Int, _ response: ClientResponse, connection: UInt64) {
+        guard serverConnections[connection]?.closed == false else { return }
+        if let request = serverConnections[connection]?.requests.removeValue(forKey: response.correlation) {
+            checkExactlyOnce(request, response.outcome)
+        }
+        sendToClient(response.encoded(), from: node, connection: connection)
+    }
+
+    private func sendToClient(_ payload: [UInt8], from node: Int, connection: UInt64) {
         let client = Int(connection >> 32)
         guard client < clients.count else { return }
-        let payload = response.encoded()
-        for delay in network.deliveries(from: node, to: clients[client].endpoint) {
+        for delay in network.deliveries(from: node, to: clients[client].endpoint).prefix(1) {
             schedule(.clientResponse(client: client, connection: connection, payload: payload), after: delay)
+        }
+    }
+
+    /// Every application answer to one request id must be the same (guarantee 5).
+    private func checkExactlyOnce(_ request: RequestID, _ outcome: Result<ClientResult, ClientFailure>) {
+        if case .failure(.unknownRequest) = outcome, let first = firstAnswers[request] {
+            return violation("request \(request) was answered '\(first)' and later resolved as never applied")
+        }
+        if case .failure(.invalidArgument(let message)) = outcome {
+            return violation("a well-formed request (\(request)) was refused: \(message)")
+        }
+        guard let answer = normalizedAnswer(outcome) else { return }
+        if let first = firstAnswers[request] {
+            if first != answer { violation("request \(request) answered '\(first)' and then '\(answer)'") }
+        } else {
+            firstAnswers[request] = answer
+        }
+    }
+
+    /// The client closed connection `id`; the node hears of it after the network's delay.
+    func clientHungUp(_ id: UInt64, node: Int, from endpoint: Int) {
+        schedule(.clientHangUp(node: node, connection: id), after: network.delay(from: endpoint, to: node))
+    }
+
+    func hangUpArrived(_ node: Int, _ id: UInt64, _ event: SimEvent) {
+        guard let server = serverConnections[id], !server.closed, server.incarnation == nodes[node].incarnation else { return }
+        withNode(node, nil, event) { live in
+            serverConnections[id]?.closed = true
+            live.clientDisconnected(ClientID(id))
         }
     }
 
     /// The node's process died: every client connected to it sees a reset shortly.
     func resetConnections(to node: Int) {
-        for client in clients {
-            for connection in Set(client.attempts.values.map(\.connection)).sorted()
-            where Int(connection >> 16 & 0xFFFF) == node {
-                schedule(.connectionReset(client: client.index, connection: connection), after: 1_000)
-            }
+        for id in serverConnections.keys.sorted() where serverConnections[id]?.node == node {
+            guard serverConnections[id]?.closed == false else { continue }
+            serverConnections[id]?.closed = true
+            schedule(.connectionReset(client: Int(id >> 32), connection: id), after: 1_000)
         }
+    }
+}
+
+/// The node's side of one client connection.
+struct ServerConnection {
+    var node: Int
+    /// The node's incarnation when it was opened: a restarted node has never heard of it.
+    var incarnation: Int
+    var handshaken = false
+    var closed = false
+    /// The request id of each request still unanswered, by correlation.
+    var requests: [CorrelationID: RequestID] = [:]
+}
+
+/// An answer reduced to what must be identical each time the same request is answered (exactly-once).
+func normalizedAnswer(_ outcome: Result<ClientResult, ClientFailure>) -> String? {
+    switch outcome {
+    case .success(.granted(let holder)): return "granted \(holder.session) \(holder.fence)"
+    case .success(.released): return "released"
+    case .success(.sessionClosed): return "closed"
+    case .success(.waitCancelled): return "cancelled"
+    case .success(.forceUnlocked(let previous)): return "forced \(previous.map(\.fence))"
+    case .success(.sessionRevoked): return "revoked"
+    case .success: return nil
+    case .failure(.held(let holders, _, _)):
+        // The first holder, as before the answer named them all: traces stay comparable across versions.
+        return "held " + (holders.first.map { "\($0.holder.session) \($0.holder.fence)" } ?? "nobody")
+    case .failure(.lockDelayed(let until)): return "delayed \(until)"
+    case .failure(.waitersAhead(let key, _)): return "waiters \(key)"
+    case .failure(.notHeld): return "notHeld"
+    case .failure(.timedOut): return "timedOut"
+    case .failure(.notWaiting): return "notWaiting"
+    case .failure(.invalidArgument(let message)): return "invalid \(message)"
+    // "Session expired" says the session is gone now, not what became of this request: a retry of a request
+    // that was applied before the session ended is answered so.
+    case .failure(.sessionExpired), .failure(.notLeader), .failure(.unavailable), .failure(.overloaded), .failure(.permissionDenied),
+        .failure(.lockLost), .failure(.unknownRequest), .failure(.superseded):
+        return nil
     }
 }

@@ -29,7 +29,8 @@ struct NodeSettings {
         var table = LockTableConfiguration(waitersPerKeyMax: 16, lockDelayMillisecondsDefault: lockDelayMilliseconds)
         var addresses: [NodeID: MemberAddresses] = [:]
         for voter in voters {
-            addresses[voter] = MemberAddresses(peer: "sim-node-\(voter.rawValue):7501", client: "sim-node-\(voter.rawValue):7401")
+            addresses[voter] = MemberAddresses(
+                peer: "sim-node-\(voter.rawValue):7501", client: "10.0.0.\(voter.rawValue):\(ClientHost.clientPort)")
         }
         switch bug {
         case .commitPreviousTermByCounting?: raft.injectedBugs.commitsPreviousTermByCounting = true

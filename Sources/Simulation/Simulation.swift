@@ -1,6 +1,7 @@
 import LockHistory
 import LockTable
 import Node
+import PadlockClient
 import PadlockTypes
 import PeerWire
 import Raft
@@ -47,9 +48,10 @@ package final class Simulation {
     var keys: [LockKey] = []
     /// Per-node settings drawn from the seed, identical for every node of the run.
     var nodeSettings: NodeSettings
-    /// Sessions opened, and the client holding each.
-    var sessionOwners: [SessionID: Int] = [:]
-    var openSessions: [SessionID] = []
+    /// The node's side of every client connection, by connection id.
+    var serverConnections: [UInt64: ServerConnection] = [:]
+    /// The first application answer to each request id, for the exactly-once check.
+    var firstAnswers: [RequestID: String] = [:]
     var nextTransfer: UInt64 = 1
     /// Locks an administrator took away; their holders' beliefs no longer count.
     var forciblyReleased: Set<ForcedRelease> = []
@@ -77,12 +79,15 @@ package final class Simulation {
             keys.append(simulatorKey("crm/contacts/\(record)/email"))
         }
         for index in 0..<options.nodeCount { nodes.append(SimNode(index: index, clock: makeClock(), random: self.random.fork())) }
+        let bugs = ClientInjectedBugs(
+            freshSequenceOnRetry: options.bug == .clientFreshSequenceOnRetry,
+            leaseIgnoresMargin: options.bug == .clientLeaseIgnoresMargin)
         for index in 0..<options.clientCount {
             let ttl = self.random.between(2_000...4_000)
-            clients.append(
-                SimClient(
-                    index: index, endpoint: options.nodeCount + index, clock: makeClock(), random: self.random.fork(),
-                    ttl: ttl, simulation: self))
+            let host = ClientHost(
+                simulation: self, index: index, endpoint: options.nodeCount + index, clock: makeClock(),
+                random: self.random.fork(), bugs: bugs)
+            clients.append(SimClient(index: index, host: host, random: self.random.fork(), ttl: ttl, simulation: self))
         }
     }
 
@@ -152,11 +157,11 @@ package final class Simulation {
             guard nodes[from].incarnation == incarnation else { return }
             withNode(from, incarnation, event) { $0.reportSnapshot(to: self.nodes[to].id, status: delivered ? .finished : .failed) }
         case .clientRequest(let node, let connection, let payload): clientRequestArrived(node, connection, payload, event)
-        case .clientResponse(let client, _, let payload): clientEvent(client, event) { client in
-                if let response = try? ClientResponse(decoding: payload) { client.received(response) }
-            }
-        case .connectionReset(let client, let connection): clientEvent(client, event) { $0.connectionReset(connection) }
-        case .clientTimer(let client, let token): clientEvent(client, event) { $0.timerFired(token) }
+        case .clientResponse(let client, let connection, let payload):
+            clientEvent(client, event) { $0.host.frameArrived(connection, payload) }
+        case .connectionReset(let client, let connection): clientEvent(client, event) { $0.host.connectionReset(connection) }
+        case .clientHangUp(let node, let connection): hangUpArrived(node, connection, event)
+        case .clientTimer(let client, let token): clientEvent(client, event) { $0.host.timerFired(token) }
         case .fault(let action): apply(action)
         case .endOfFaults: beginLivenessPhase()
         }
@@ -213,6 +218,7 @@ package final class Simulation {
             traceHash.add(UInt64(8 << 8 | client))
             traceHash.add(TraceHash.of(payload))
         case .connectionReset(let client, let connection): traceHash.add(UInt64(9 << 8 | client) ^ connection)
+        case .clientHangUp(let node, let connection): traceHash.add(UInt64(15 << 8 | node) ^ connection)
         case .clientTimer(let client, let token): traceHash.add(UInt64(10 << 8 | client) ^ token)
         case .fault: traceHash.add(11)
         case .endOfFaults: traceHash.add(12)
@@ -222,19 +228,10 @@ package final class Simulation {
     /// A random key among the records and their fields.
     func randomKey(_ random: inout SimRandom) -> LockKey { random.pick(keys) }
 
-    func randomOpenSession(_ random: inout SimRandom, excluding: SessionID?) -> SessionID? {
-        let candidates = openSessions.filter { $0 != excluding }
+    /// A session some other client holds open, for the administrator to revoke.
+    func randomOpenSession(_ random: inout SimRandom, excluding client: SimClient) -> SessionID? {
+        let candidates = clients.filter { $0 !== client }.flatMap(\.driver.openSessions)
         return candidates.isEmpty ? nil : random.pick(candidates)
-    }
-
-    func sessionOpened(_ session: SessionID, by client: SimClient) {
-        sessionOwners[session] = client.index
-        openSessions.append(session)
-        note("\(client.owner) opened \(session)")
-    }
-
-    func sessionAbandoned(_ session: SessionID) {
-        openSessions.removeAll { $0 == session }
     }
 }
 

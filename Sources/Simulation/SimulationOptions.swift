@@ -27,7 +27,7 @@ package enum FaultKind: String, CaseIterable, Hashable, Sendable {
     case restore
 }
 
-/// A deliberate bug the self-test builds into the node and requires the checkers to catch.
+/// A deliberate bug the self-test builds into the node (or the client core) and requires the checkers to catch.
 package enum InjectedBug: String, CaseIterable, Hashable, Sendable {
     /// Votes and append answers leave before the write they promise is durable.
     case acknowledgeBeforeFsync = "ack-before-fsync"
@@ -43,6 +43,10 @@ package enum InjectedBug: String, CaseIterable, Hashable, Sendable {
     case trustWallClock = "trust-wall-clock"
     /// Nodes accept messages from members whose incarnation does not match the record, or that lost data.
     case identityCheckDisabled = "identity-check-disabled"
+    /// The client numbers each retry of a mutating request anew, so the cluster cannot recognise it.
+    case clientFreshSequenceOnRetry = "client-fresh-sequence"
+    /// The client reports its locks `.safe` past its lease's deadline, ignoring the drift margin.
+    case clientLeaseIgnoresMargin = "client-lease-margin"
 }
 
 /// What one simulation run does.
@@ -65,7 +69,7 @@ package struct SimulationOptions: Sendable {
     package var trace: Bool
     /// Some clients pause while holding a lock, past their lease.
     package var clientPauses: Bool
-    /// A bug to build into the node, for the self-test.
+    /// A bug to build into the node or the client core, for the self-test.
     package var bug: InjectedBug?
     /// Time between two faults, in microseconds (a random value in this range each time).
     package var faultInterval: ClosedRange<UInt64> = 150_000...1_200_000

@@ -109,10 +109,11 @@ struct PadlockSim: ParsableCommand {
         let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
             + Double((ContinuousClock.now - started).components.seconds)
         let runs = Int(range.last - range.first + 1)
+        let rate = (Double(runs) / max(seconds, 0.001) * 10).rounded() / 10
         print(
             "simulated \(simulated / 1_000_000) s of cluster time, \(operations) lock operations (\(grants) grants), "
                 + "\(groups) key groups checked for linearizability (\(inconclusive) inconclusive), "
-                + "\(Int(Double(runs) / max(seconds, 0.001))) seeds/s (\(Int(seconds)) s)")
+                + "\(rate) seeds/s (\(Int(seconds)) s)")
         print("seeds \(range.first)-\(range.last): \(runs) runs, \(failed.count) violations")
         if !failed.isEmpty { throw ExitCode(1) }
     }

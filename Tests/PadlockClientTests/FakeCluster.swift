@@ -20,6 +20,8 @@ enum Scripted: Sendable {
     case closeConnection
     /// Close the connection without applying, and make another node the leader (a failover).
     case closeConnectionAndElect(Int)
+    /// An administrator force-unlocks the key just before this request arrives; then it is handled normally.
+    case forceUnlockFirst(LockKey)
 }
 
 /// A node's reply target: one connection and the request's correlation id.
@@ -169,6 +171,9 @@ final class FakeState {
         case .normal: answer(request, node: node, reply: reply, delay: nil, drop: false)
         case .applyWithoutAnswer: answer(request, node: node, reply: reply, delay: nil, drop: true)
         case .delayAnswer(let delay): answer(request, node: node, reply: reply, delay: delay, drop: false)
+        case .forceUnlockFirst(let key):
+            _ = table.forceUnlock(key)
+            answer(request, node: node, reply: reply, delay: nil, drop: false)
         }
     }
 

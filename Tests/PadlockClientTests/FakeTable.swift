@@ -146,16 +146,21 @@ final class FakeTable {
             end(id.session)
             return .success(.sessionClosed)
         case .forceUnlock(_, let key, _):
-            guard let previous = holders.removeValue(forKey: key) else { return .failure(.notHeld) }
-            for holder in previous { releases.append((key, holder.fence)) }
-            promote()
-            return .success(.forceUnlocked(previous: previous))
+            return forceUnlock(key)
         case .revokeSession(_, let target, _):
             guard let session = sessions[target], !session.ended else { return .failure(.sessionExpired) }
             return .success(.sessionRevoked(releasedLockCount: UInt64(end(target))))
         default:
             return .failure(.invalidArgument(message: "unsupported"))
         }
+    }
+
+    /// Releases every hold on `key`, as an administrator's force-unlock does.
+    func forceUnlock(_ key: LockKey) -> Result<ClientResult, ClientFailure> {
+        guard let previous = holders.removeValue(forKey: key) else { return .failure(.notHeld) }
+        for holder in previous { releases.append((key, holder.fence)) }
+        promote()
+        return .success(.forceUnlocked(previous: previous))
     }
 
     /// Ends a session: releases its locks, drops its waiters. Returns the locks released.

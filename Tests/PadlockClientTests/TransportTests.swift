@@ -139,7 +139,7 @@ import Wire
         }
     }
 
-    @Test func aWaitingAcquireWhoseGrantWasLostIsFoundAndReleasedAfterCancelWaitFindsNoWaiter() async throws {
+    @Test func aWaitingAcquireWhoseAnswerWasLostIsResolvedAndItsGrantReleased() async throws {
         try await withCluster { fake in
             await fake.script { _, request in request.operation.isAcquire ? .applyWithoutAnswer : .normal }
             var configuration = testConfiguration
@@ -155,14 +155,77 @@ import Wire
                     Issue.record("expected grantedThenReleased, got \(resolution)")
                     return
                 }
-                #expect(await fake.with { !$0.requests(\.isCancelWait).isEmpty })
+                // Not queued (the key was free), so nothing was withdrawn: resolve named the grant.
+                #expect(await fake.with { $0.requests(\.isCancelWait).isEmpty })
                 #expect(await fake.with { $0.table.releases.map(\.fence) } == [holder.fence])
                 // The session is free again: the next acquire goes through, on the same session.
                 await fake.script(nil)
                 let next = try await client.acquire("acme/contacts/20")
                 #expect(next.holder.session == id.session)
-                #expect(next.requestID.sequence == id.sequence + 3, "after the cancelWait and the release")
+                #expect(next.requestID.sequence == id.sequence + 2, "after the release of the leaked grant")
                 try await next.release()
+            }
+        }
+    }
+
+    @Test func aGivenUpWaitingAcquireWhoseGrantAnAdministratorEndedIsNeverReportedAsNotApplied() async throws {
+        // Simulator seed 1703: the acquire was granted (its answer lost), force-unlocked, and the settlement,
+        // finding no waiter and no grant, reported it as never applied. Resolve knows it was granted.
+        let key = "acme/contacts/21"
+        let lockKey = try LockKey(key)
+        try await withCluster { fake in
+            let unlocked = Shared(false)
+            await fake.script { _, request in
+                switch request.operation {
+                case .acquire: return .applyWithoutAnswer
+                case .inspect, .resolve, .cancelWait:
+                    return unlocked.with({ let was = $0; $0 = true; return was }) ? .normal : .forceUnlockFirst(lockKey)
+                default: return .normal
+                }
+            }
+            var configuration = testConfiguration
+            configuration.callDeadline = .milliseconds(400)
+            try await withClient(fake, configuration: configuration) { client in
+                let error = await padlockError { _ = try await client.acquire(key, wait: .milliseconds(200)) }
+                guard case .outcomeUnknown(let id)? = error?.code else {
+                    Issue.record("expected outcomeUnknown, got \(String(describing: error))")
+                    return
+                }
+                let resolution = try await client.resolve(id)
+                guard case .grantedThenReleased(let holder) = resolution else {
+                    Issue.record("expected grantedThenReleased (granted, then ended by the administrator), got \(resolution)")
+                    return
+                }
+                #expect(await fake.with { $0.table.grants.map(\.holder.fence) } == [holder.fence])
+                #expect(await fake.with { $0.table.releases.map(\.fence) } == [holder.fence], "released once, by force")
+                #expect(await fake.with { $0.table.holders.isEmpty })
+            }
+        }
+    }
+
+    @Test func aCancelledAcquireStillQueuedIsWithdrawnAndReportedAsNotApplied() async throws {
+        let key = "acme/contacts/22"
+        try await withCluster { fake in
+            try await withClient(fake) { holderClient in
+                let held = try await holderClient.acquire(key)
+                try await withClient(fake) { client in
+                    // The acquire is queued behind the holder; its caller is cancelled while it waits.
+                    let waiting = Task { try await client.acquire(key, wait: .seconds(120)) }
+                    #expect(await eventually(within: .seconds(60)) { await fake.with { !$0.table.waiters.isEmpty } })
+                    waiting.cancel()
+                    let error = await padlockError { _ = try await waiting.value }
+                    #expect(error?.code == .cancelled, "\(String(describing: error))")
+                    guard let id = await fake.with({ $0.requests(\.isAcquire).last?.request.operation.requestID }) else {
+                        Issue.record("no acquire reached the cluster")
+                        return
+                    }
+                    let resolution = try await client.resolve(id)
+                    #expect(resolution == .notApplied)
+                    #expect(await fake.with { !$0.requests(\.isCancelWait).isEmpty })
+                    #expect(await fake.with { $0.table.waiters.isEmpty })
+                }
+                try await held.release()
+                #expect(await fake.with { $0.table.grants.count } == 1, "the withdrawn acquire was never granted")
             }
         }
     }

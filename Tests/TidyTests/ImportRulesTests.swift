@@ -22,6 +22,8 @@ private let allowedImports: [String: Set<String>] = [
     "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "HeapModule"],
     "Simulation": [
         "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes", "LockHistory",
+        // The real client core, through ClientCoreDriver (issue 20).
+        "PadlockClient",
     ],
     "PadlockConfig": ["PadlockTypes"],
     "ConfigFuzzing": ["PadlockConfig", "PadlockTypes"],
@@ -35,7 +37,7 @@ private let allowedImports: [String: Set<String>] = [
     ],
     "PadlockClient": [
         "Wire", "EventLoop", "PadlockTypes", "Logging", "Metrics", "ServiceLifecycle", "Tracing", "Glibc", "Foundation",
-        "Synchronization",
+        "Synchronization", "DequeModule",
     ],
     "PadlockSQLite": ["PadlockTypes", "GRDB", "Foundation"],
     "FaultProxy": ["EventLoop", "Logging", "Glibc", "Foundation", "Synchronization"],

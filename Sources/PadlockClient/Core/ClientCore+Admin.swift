@@ -66,6 +66,49 @@ extension ClientCore {
         }
     }
 
+    /// An administrator's force-unlock of `key`: answers every holder it released (none when nobody held
+    /// it); this client's own locks among them are lost from now on.
+    func forceUnlock(
+        _ key: LockKey, reason: String, ticket: CallTicket, completion: @escaping (Result<[Holder], PadlockError>) -> Void
+    ) {
+        administer("forceUnlock", build: { .forceUnlock($0, key: key, reason: reason) }, ticket: ticket, answered: {
+            [weak self] answer, _ in
+            guard let self else { return .failure(.clientClosed) }
+            switch answer {
+            case .success(.forceUnlocked(let previous)):
+                self.noteForcedRelease(of: previous, key: key)
+                return .success(.forceUnlocked(previous))
+            case .failure(.notHeld): return .success(.forceUnlocked([]))
+            case .success(let other): return .failure(PadlockClient.unexpected(other, "forceUnlock"))
+            case .failure(let failure): return .failure(self.error(for: failure, in: "forceUnlock", key: key))
+            }
+        }) { result in
+            completion(result.map { fate in
+                if case .forceUnlocked(let previous) = fate { previous } else { [] }
+            })
+        }
+    }
+
+    /// An administrator's revocation of `session`; `sessionExpired` when it has already ended.
+    func revokeSession(
+        _ session: SessionID, reason: String, ticket: CallTicket, completion: @escaping (Result<Void, PadlockError>) -> Void
+    ) {
+        administer("revokeSession", build: { .revokeSession($0, target: session, reason: reason) }, ticket: ticket, answered: {
+            [weak self] answer, _ in
+            guard let self else { return .failure(.clientClosed) }
+            switch answer {
+            case .success(.sessionRevoked):
+                if let ours = self.sessionsByID[session] { self.markLost(ours, reason: "revoked by \(self.owner)") }
+                return .success(.sessionRevoked)
+            case .failure(.sessionExpired):
+                // About the target: this client's own session would have said so through its renewals.
+                return .failure(PadlockError(.sessionExpired, "\(session) has already ended; nothing was revoked"))
+            case .success(let other): return .failure(PadlockClient.unexpected(other, "revokeSession"))
+            case .failure(let failure): return .failure(self.error(for: failure, in: "revokeSession"))
+            }
+        }) { result in completion(result.map { _ in () }) }
+    }
+
     /// Runs an administrative request on any free pool session; `answered` maps the cluster's final answer.
     func administer(
         _ label: String, build: @escaping (RequestID) -> ClientOperation, ticket: CallTicket,

@@ -93,8 +93,10 @@ extension ClientCore {
         let waiting = session.dedicatedWaiters
         session.dedicatedWaiters = []
         for call in waiting { call.finish(.failed(.clientClosed, nil)) }
+        let id = session.nextRequestID()
+        onRequestNumbered?(.closeSession(id))
         let exchange = Exchange(
-            .closeSession(session.nextRequestID()), kind: .mutating, label: "closeSession", deadline: deadline,
+            .closeSession(id), kind: .mutating, label: "closeSession", deadline: deadline,
             attemptTimeout: configuration.attemptTimeout, transport: transport)
         exchange.start { [weak self] outcome in
             let closed: Bool
@@ -104,6 +106,8 @@ extension ClientCore {
                     "session": "\(session.id.map { "\($0)" } ?? "?")", "outcome": "\(outcome)",
                 ])
             }
+            // A close that was not confirmed may or may not have been applied: its fate stays unknown.
+            self?.onRequestSettled?(id, closed ? .sessionClosed : .answerNotKept)
             session.state = .closed
             session.lease?.end()
             let locks = session.locks.values

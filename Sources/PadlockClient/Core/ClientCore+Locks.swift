@@ -52,7 +52,7 @@ extension ClientCore {
             settled(id, .answerNotKept)
             done(.failure(Self.ownerSignedOut(spec.owner)))
         case .answered(.success(.granted(let holder)), let session, let id):
-            guard session.state == .open, let lease = session.lease, let handle else {
+            guard session.state == .open, let lease = session.lease else {
                 // The session was lost while the grant travelled; the cluster expires both. Try a new session.
                 settled(id, .answerNotKept)
                 return retryAcquire(spec, ticket: ticket, deadline: deadline, done: done, "its session was lost")

@@ -73,8 +73,10 @@ extension ClientCore {
         let id = session.nextRequestID()
         call.requestID = id
         session.activeRequest = id
+        let operation = call.build(id)
+        onRequestNumbered?(operation)
         let exchange = Exchange(
-            call.build(id), kind: .mutating, label: call.label, deadline: call.deadline,
+            operation, kind: .mutating, label: call.label, deadline: call.deadline,
             attemptTimeout: call.attemptTimeout, transport: transport)
         exchange.trace = call.trace
         if environment.injectedBugs.freshSequenceOnRetry {

@@ -11,6 +11,7 @@ extension ClientCore {
     /// Records the fate of `request` and answers every `resolve` waiting for it.
     func settled(_ request: RequestID, _ resolution: Resolution) {
         resolutions.record(request, resolution)
+        onRequestSettled?(request, resolution)
         for waiter in resolutionWaiters.removeValue(forKey: request) ?? [] { waiter(.success(resolution)) }
     }
 
@@ -29,36 +30,61 @@ extension ClientCore {
         return false
     }
 
-    /// Settles an acquire the caller gave up on. A try-lock is resolved (which either returns its answer or
-    /// records it as abandoned, so it never applies), and released if it was granted. An acquire that may be
-    /// queued is withdrawn with `cancelWait`, then, if nothing was waiting, the key is inspected for a grant
-    /// of this session (its keys are disjoint, so such a grant can only be this acquire's) and released.
-    func settleAcquire(_ session: PoolSession, _ request: RequestID, _ spec: AcquireSpec, round: Int = 1) {
+    /// Settles an acquire the caller gave up on. The cluster's record of the request is the authority:
+    /// `resolve` answers its stored result (a grant, which is then released; a refusal) or, when it was never
+    /// applied, records it as abandoned so that it never will be. A resolve of an acquire still queued would
+    /// wait as long as the queue does, so an acquire that may wait is looked for among the key's waiters
+    /// first and withdrawn with `cancelWait` when it is there. Once a withdrawal may have been applied the
+    /// request is superseded and `resolve` no longer knows it, so only a grant on the key can be found.
+    func settleAcquire(
+        _ session: PoolSession, _ request: RequestID, _ spec: AcquireSpec, round: Int = 1, withdrawn: Bool = false
+    ) {
         beginSettling(request)
         guard mayContinue(session, request, round: round) else { return }
-        if spec.waitMilliseconds == 0 {
-            return resolveStep(session, request) { [weak self] answer in
-                guard let self, self.mayContinue(session, request, round: round) else { return }
-                switch answer {
-                case .success(.granted(let holder))?:
-                    self.releaseLeaked(session, request, spec.key, holder, round: round)
-                case .failure(.unknownRequest)?:
-                    self.settled(request, .notApplied)
-                    self.free(session)
-                case .failure(.sessionExpired)?, .failure(.superseded)?:
-                    self.markLost(session, reason: "the cluster ended it while a request was settled")
-                    self.settled(request, .answerNotKept)
-                case .failure(let failure)?:
-                    self.settled(request, .refused(self.error(for: failure, in: "acquire", key: spec.key)))
-                    self.free(session)
-                case .success?:
-                    self.settled(request, .answerNotKept)
-                    self.free(session)
-                case nil:
-                    self.settleAcquire(session, request, spec, round: round + 1)
-                }
+        guard spec.waitMilliseconds > 0 else { return resolveAcquire(session, request, spec, round: round) }
+        inspectStep(spec.key) { [weak self] inspection in
+            guard let self, self.mayContinue(session, request, round: round) else { return }
+            guard let inspection else { return self.settleAcquire(session, request, spec, round: round + 1) }
+            let waits = inspection.waiters.contains { $0.key == spec.key && $0.session == session.id }
+            if waits {
+                self.withdraw(session, request, spec, round: round)
+            } else if withdrawn {
+                self.findLeakedGrant(session, request, spec, round: round)
+            } else {
+                self.resolveAcquire(session, request, spec, round: round)
             }
         }
+    }
+
+    /// Resolves a given-up acquire: the stored answer, or abandoned if it was never applied.
+    private func resolveAcquire(_ session: PoolSession, _ request: RequestID, _ spec: AcquireSpec, round: Int) {
+        resolveStep(session, request) { [weak self] answer in
+            guard let self, self.mayContinue(session, request, round: round) else { return }
+            switch answer {
+            case .success(.granted(let holder))?:
+                self.releaseLeaked(session, request, spec.key, holder, round: round)
+            case .failure(.unknownRequest)?:
+                self.settled(request, .notApplied)
+                self.free(session)
+            case .failure(.sessionExpired)?, .failure(.superseded)?:
+                self.markLost(session, reason: "the cluster ended it while a request was settled")
+                self.settled(request, .answerNotKept)
+            case .failure(let failure)?:
+                self.settled(request, .refused(self.error(for: failure, in: "acquire", key: spec.key)))
+                self.free(session)
+            case .success?:
+                self.settled(request, .answerNotKept)
+                self.free(session)
+            case nil:
+                self.settleAcquire(session, request, spec, round: round + 1)
+            }
+        }
+    }
+
+    /// Withdraws a given-up acquire seen queued. `notWaiting` means it left the queue since (granted, or its
+    /// wait ran out); the withdrawal superseded the request, so the key is inspected for the grant. A grant
+    /// not found may have been granted and ended already: its fate stays unknown rather than guessed.
+    private func withdraw(_ session: PoolSession, _ request: RequestID, _ spec: AcquireSpec, round: Int) {
         heldStep(session, "cancelWait", build: { .cancelWait($0, key: spec.key) }) { [weak self] outcome in
             guard let self, self.mayContinue(session, request, round: round) else { return }
             switch outcome {
@@ -69,30 +95,35 @@ extension ClientCore {
                 self.markLost(session, reason: "the cluster ended it while a request was settled")
                 self.settled(request, .answerNotKept)
             case .answered:
-                // `notWaiting`: never applied (and now stale for good), refused, or granted. Look for the grant.
                 self.findLeakedGrant(session, request, spec, round: round)
             case .gaveUp, .failed, .cancelled:
-                self.settleAcquire(session, request, spec, round: round + 1)
+                self.settleAcquire(session, request, spec, round: round + 1, withdrawn: true)
             }
         }
     }
 
     private func findLeakedGrant(_ session: PoolSession, _ request: RequestID, _ spec: AcquireSpec, round: Int) {
-        let exchange = Exchange(
-            .inspect(spec.key), kind: .read, label: "inspect", deadline: callDeadline(),
-            attemptTimeout: configuration.attemptTimeout, transport: transport)
-        exchange.start { [weak self] outcome in
+        inspectStep(spec.key) { [weak self] inspection in
             guard let self, self.mayContinue(session, request, round: round) else { return }
-            guard case .answered(.success(.inspected(let inspection)), _, _) = outcome else {
-                return self.findLeakedGrant(session, request, spec, round: round + 1)
-            }
+            guard let inspection else { return self.findLeakedGrant(session, request, spec, round: round + 1) }
             let ours = inspection.holders.first { $0.key == spec.key && $0.holder.session == session.id }
             if let ours {
                 self.releaseLeaked(session, request, spec.key, ours.holder, round: round)
             } else {
-                self.settled(request, .notApplied)
+                self.settled(request, .answerNotKept)
                 self.free(session)
             }
+        }
+    }
+
+    /// Inspects `key` (a linearizable read); nil when no leader answered before the deadline.
+    private func inspectStep(_ key: LockKey, _ completion: @escaping (KeyInspection?) -> Void) {
+        let exchange = Exchange(
+            .inspect(key), kind: .read, label: "inspect", deadline: callDeadline(),
+            attemptTimeout: configuration.attemptTimeout, transport: transport)
+        exchange.start { outcome in
+            guard case .answered(.success(.inspected(let inspection)), _, _) = outcome else { return completion(nil) }
+            completion(inspection)
         }
     }
 

@@ -28,6 +28,10 @@ final class ClientCore {
     /// Requests being settled or still outstanding that a `resolve` waits for.
     var resolutionWaiters: [RequestID: [(Result<Resolution, PadlockError>) -> Void]] = [:]
     var isClosing = false
+    /// Hooks for the simulator's history (`ClientCoreDriver`): every mutating request as it is numbered, and
+    /// its fate once settled. Nil in `PadlockClient`.
+    var onRequestNumbered: ((ClientOperation) -> Void)?
+    var onRequestSettled: ((RequestID, Resolution) -> Void)?
 
     init(
         environment: any ClientEnvironment, endpoints: [EndpointAddress], owner: String, handshake: Handshake,

@@ -1,3 +1,4 @@
+import DequeModule
 import Logging
 import Wire
 
@@ -59,7 +60,7 @@ final class Link {
     private var connection: (any ClientConnection)?
     private var environment: (any ClientEnvironment)?
     private var inFlight: [CorrelationID: Attempt] = [:]
-    private var backlog: [Attempt] = []
+    private var backlog: Deque<Attempt> = []
     private var nextCorrelation: UInt64 = 0
     private var handshakeTimer: (any ClientTimer)?
     private var isWritable = true
@@ -155,12 +156,12 @@ final class Link {
                 attempt.sentAt = sentAt
                 inFlight[correlation] = attempt
             case .backpressure:
-                backlog.insert(attempt, at: 0)
+                backlog.prepend(attempt)
                 isWritable = false
             case .frameTooLarge:
                 attempt.deliver(.answered(.failure(.invalidArgument(message: "the request is too large to send"))))
             case .closed:
-                backlog.insert(attempt, at: 0)
+                backlog.prepend(attempt)
                 return fail("connection closed while sending", wasConnected: true)
             }
         }
@@ -224,8 +225,8 @@ final class Link {
         connection?.onClose = nil
         connection?.abort()
         connection = nil
-        let sent = inFlight.values.sorted { $0.correlation! < $1.correlation! }
-        let unsent = backlog
+        let sent = inFlight.sorted { $0.key < $1.key }.map(\.value)
+        let unsent = Array(backlog)
         inFlight = [:]
         backlog = []
         onClosed?(self)
