@@ -108,16 +108,5 @@ extension WireBody {
 func decodePayload<Value>(
     _ payload: [UInt8], _ body: (inout ByteReader) throws -> Value
 ) throws(WireError) -> Value {
-    var reader = ByteReader(payload)
-    do {
-        let value = try body(&reader)
-        try reader.expectEnd()
-        return value
-    } catch let error as WireError {
-        throw error
-    } catch let error as DecodeError {
-        throw .malformed(error)
-    } catch {
-        preconditionFailure("a Wire decoder threw \(error), which is neither a WireError nor a DecodeError")
-    }
+    try ByteReader.decodingAll(payload, malformed: WireError.malformed, body)
 }
