@@ -15,10 +15,8 @@ package final class LoopTimer: LoopHandleOwner {
         self.core = core
         self.repeats = interval != nil
         self.body = body
-        let handle = allocateHandle(UV_TIMER, as: uv_timer_t.self)
+        let handle = initializedHandle(UV_TIMER, as: uv_timer_t.self, on: core.loop, with: uv_timer_init)
         self.handle = handle
-        let status = uv_timer_init(core.loop, handle)
-        precondition(status == 0, "uv_timer_init failed: \(UVError(status: status))")
         attach(self, to: handle)
         let repeatMilliseconds = interval.map { max(1, $0.wholeMillisecondsRoundedUp) } ?? 0
         let startStatus = uv_timer_start(handle, timerFired, delay.wholeMillisecondsRoundedUp, repeatMilliseconds)
