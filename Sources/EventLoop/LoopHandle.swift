@@ -35,6 +35,18 @@ func initializedHandle<Handle>(
     return handle
 }
 
+/// Stops `handle` with `stop` (`uv_timer_stop`, ...) and closes it, leaving nil in its place; false, and
+/// nothing done, when it was already nil (stopped before).
+func stopAndClose<Handle>(
+    _ handle: inout UnsafeMutablePointer<Handle>?, with stop: (UnsafeMutablePointer<Handle>?) -> Int32
+) -> Bool {
+    guard let stopping = handle else { return false }
+    handle = nil
+    _ = stop(stopping)
+    closeHandle(asHandle(stopping))
+    return true
+}
+
 /// Allocates zeroed memory for a libuv request of `type`.
 func allocateRequest<Request>(_ type: uv_req_type, as: Request.Type) -> UnsafeMutablePointer<Request> {
     let size = uv_req_size(type)

@@ -32,11 +32,7 @@ package final class LoopTimer: LoopHandleOwner {
     /// Stops the timer for good; it never fires after this returns. Cancelling twice is harmless.
     package func cancel() {
         core.assertOnLoopThread("LoopTimer.cancel")
-        guard let handle else { return }
-        self.handle = nil
-        body = nil
-        uv_timer_stop(handle)
-        closeHandle(asHandle(handle))
+        if stopAndClose(&handle, with: uv_timer_stop) { body = nil }
     }
 
     fileprivate func fire() {

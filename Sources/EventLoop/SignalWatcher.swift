@@ -70,11 +70,7 @@ private final class SignalHandleOwner: LoopHandleOwner {
 
     func cancel() {
         core.assertOnLoopThread("SignalWatcher.cancel")
-        guard let handle else { return }
-        self.handle = nil
-        body = nil
-        uv_signal_stop(handle)
-        closeHandle(asHandle(handle))
+        if stopAndClose(&handle, with: uv_signal_stop) { body = nil }
     }
 
     func deliver() {
