@@ -112,8 +112,7 @@ struct TableBuilder {
             throw duplicate(
                 "`\(path)` is an array of tables ([[\(path)]] at \(first)); it cannot also be a [table]", last)
         case .value(let value, let first):
-            throw duplicate(
-                "`\(path)` is already \(value.kindDescription) (at \(first)); it cannot also be a table", last)
+            throw valueIsNotTable(path, value, at: first, last)
         }
         current = table
         currentPath = path
@@ -165,8 +164,7 @@ struct TableBuilder {
                 path += "[\(array.tables.count - 1)]"
                 table = last
             case .value(let value, let first):
-                throw duplicate(
-                    "`\(path)` is already \(value.kindDescription) (at \(first)); it cannot also be a table", part)
+                throw valueIsNotTable(path, value, at: first, part)
             }
         }
         return (table, path)
@@ -191,8 +189,7 @@ struct TableBuilder {
                 throw duplicate(
                     "`\(path)` is an array of tables (at \(first)); dotted keys cannot add keys to it", part)
             case .value(let existing, let first):
-                throw duplicate(
-                    "`\(path)` is already \(existing.kindDescription) (at \(first)); it cannot also be a table", part)
+                throw valueIsNotTable(path, existing, at: first, part)
             }
         }
         let last = key[key.count - 1]
@@ -205,6 +202,11 @@ struct TableBuilder {
 
     func duplicate(_ message: String, _ part: KeyPart) -> ConfigError {
         ConfigError(code: .duplicate, position: part.position, message: message)
+    }
+
+    /// The error for a table header or dotted key whose `part` at `path` is already `value` (set at `first`).
+    func valueIsNotTable(_ path: String, _ value: TOMLValue, at first: TOMLPosition, _ part: KeyPart) -> ConfigError {
+        duplicate("`\(path)` is already \(value.kindDescription) (at \(first)); it cannot also be a table", part)
     }
 }
 
