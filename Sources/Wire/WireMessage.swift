@@ -97,10 +97,7 @@ extension WireBody {
 
     /// The frame payload: the kind byte, then the body.
     package func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 128)
-        writer.writeUInt8(Self.kind.rawValue)
-        write(to: &writer)
-        return writer.bytes
+        ByteWriter.tagged(Self.kind, capacity: 128) { write(to: &$0) }
     }
 }
 
