@@ -44,17 +44,6 @@ extension PadlockdSettings {
         package static let namespaceCountMax = 256
     }
 
-    /// What a client may do (`docs/security.md` has the full table).
-    package enum ClientRole: String, CaseIterable, Hashable, Sendable {
-        /// Everything an app may do, plus force-unlock, revoke sessions, read the audit trail and change
-        /// membership.
-        case admin
-        /// Sessions, acquire, release, inspect, list and fence checks within its namespaces.
-        case app
-        /// Inspect, list and fence checks within its namespaces; no sessions, no locks.
-        case reader
-    }
-
     /// Most `[[clients]]` entries.
     package static let clientsMax = 10_000
 
