@@ -1,15 +1,10 @@
-/// One header field: a name and its value, as sent.
+/// One header field: a name and its value, as sent; `HTTPHeaders.add(name:value:)` checks that a field it
+/// adds is well formed.
 package struct HTTPField: Sendable, Hashable {
     /// The field name as it was sent or added (`HTTPHeaders` compares names without regard to case).
     package let name: String
     /// The field value, without surrounding whitespace.
     package let value: String
-
-    /// Makes a field; `HTTPHeaders.add(name:value:)` checks that it is well formed.
-    package init(name: String, value: String) {
-        self.name = name
-        self.value = value
-    }
 }
 
 /// An ordered list of header fields whose names compare without regard to case (`Content-Length` is

@@ -32,12 +32,6 @@ package struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
     /// The minor version (0 or 1).
     package let minor: Int
 
-    /// Makes a version.
-    package init(major: Int, minor: Int) {
-        self.major = major
-        self.minor = minor
-    }
-
     /// HTTP/1.0: connections close after each response unless the request asks to keep them alive.
     package static let http1_0 = HTTPVersion(major: 1, minor: 0)
     /// HTTP/1.1: connections stay open unless a request says `Connection: close`.

@@ -35,11 +35,19 @@ static inline int padlock_tcp_connect(uv_connect_t *request, uv_tcp_t *handle, c
     return uv_tcp_connect(request, handle, (const struct sockaddr *)&storage, callback);
 }
 
+/* The address `name` (uv_tcp_getsockname or uv_tcp_getpeername) gives for `handle`, in `storage`; 0 or a
+   negative status code. */
+static inline int padlock_tcp_address(const uv_tcp_t *handle,
+                                      int (*name)(const uv_tcp_t *, struct sockaddr *, int *),
+                                      struct sockaddr_storage *storage) {
+    int length = (int)sizeof(*storage);
+    return name(handle, (struct sockaddr *)storage, &length);
+}
+
 /* The local port a bound TCP handle listens on, or a negative status code. */
 static inline int padlock_tcp_local_port(const uv_tcp_t *handle) {
     struct sockaddr_storage storage;
-    int length = (int)sizeof(storage);
-    int status = uv_tcp_getsockname(handle, (struct sockaddr *)&storage, &length);
+    int status = padlock_tcp_address(handle, uv_tcp_getsockname, &storage);
     if (status != 0) {
         return status;
     }
@@ -53,8 +61,7 @@ static inline int padlock_tcp_local_port(const uv_tcp_t *handle) {
    INET6_ADDRSTRLEN bytes); 0 or a negative status code. */
 static inline int padlock_tcp_peer_host(const uv_tcp_t *handle, char *text, size_t size) {
     struct sockaddr_storage storage;
-    int length = (int)sizeof(storage);
-    int status = uv_tcp_getpeername(handle, (struct sockaddr *)&storage, &length);
+    int status = padlock_tcp_address(handle, uv_tcp_getpeername, &storage);
     if (status != 0) {
         return status;
     }

@@ -1,37 +1,27 @@
 import PadlockConfig
 import PadlockTypes
-/// What one config fuzz run saw.
-package struct ConfigFuzzReport: Sendable, CustomStringConvertible {
-    /// Documents fed through both layers.
-    package var inputCount = 0
+/// What the config fuzzer counts besides documents and failures.
+package struct ConfigFuzzCounts: FuzzCounts {
     /// Documents the TOML layer accepted.
     package var tomlAcceptedCount = 0
     /// Documents the settings layer accepted too.
     package var settingsAcceptedCount = 0
     /// Generated valid documents confirmed to read back as the value they were written from.
     package var validConfirmedCount = 0
-    /// Broken properties: a valid document refused or misread, a round trip that changed a value, an error
-    /// without its position or field. Any one is a bug.
-    package var failureCount = 0
-    /// The first few failures, with the document that caused each.
-    package var failures: [String] = []
-    /// How often each error was raised, as `layer code` (`toml syntax`, `settings unknownField`).
-    package var errorCounts: [String: Int] = [:]
 
-    /// An empty report.
+    /// All counts zero.
     package init() {}
 
-    mutating func recordFailure(_ description: @autoclosure () -> String) {
-        failureCount += 1
-        if failures.count < 10 { failures.append(description()) }
-    }
-
-    /// The summary line the fuzz driver prints.
     package var description: String {
-        "\(inputCount) inputs, 0 crashes, \(tomlAcceptedCount) accepted as TOML, \(settingsAcceptedCount) accepted "
-            + "as settings, \(validConfirmedCount) valid documents confirmed, \(failureCount) failures"
+        "\(tomlAcceptedCount) accepted as TOML, \(settingsAcceptedCount) accepted as settings, "
+            + "\(validConfirmedCount) valid documents confirmed"
     }
 }
+
+/// What one config fuzz run saw: its inputs are documents, its broken properties a valid document refused or
+/// misread, a round trip that changed a value, an error without its position or field; its errors are
+/// counted as `layer code` (`toml syntax`, `settings unknownField`).
+package typealias ConfigFuzzReport = FuzzReport<ConfigFuzzCounts>
 
 /// A seeded random-document driver for both configuration layers, the TOML parser and the settings schema.
 ///
@@ -51,7 +41,7 @@ package enum ConfigFuzzer {
 
     /// Runs `iterations` documents from `seed`; the same seed always gives the same documents.
     package static func run(seed: UInt64, iterations: Int) -> ConfigFuzzReport {
-        var random = ConfigRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         var report = ConfigFuzzReport()
         for _ in 0..<iterations {
             let (valid, expectation) = sample(using: &random)
@@ -70,7 +60,7 @@ package enum ConfigFuzzer {
     }
 
     /// A valid document and what it must read as.
-    static func sample(using random: inout ConfigRandom) -> (String, Expectation) {
+    static func sample(using random: inout SplitMix64) -> (String, Expectation) {
         if random.chance(60) {
             let settings = ConfigSamples.settings(using: &random)
             return (SettingsWriter.document(settings, style: .varied, random: &random), .settings(settings))
@@ -80,7 +70,7 @@ package enum ConfigFuzzer {
     }
 
     /// Random characters from the grammar's alphabet.
-    static func randomText(using random: inout ConfigRandom) -> String {
+    static func randomText(using random: inout SplitMix64) -> String {
         var text = ""
         for _ in 0..<random.below(200) {
             if random.chance(20) {

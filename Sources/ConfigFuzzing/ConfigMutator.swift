@@ -20,7 +20,7 @@ enum ConfigMutator {
     ]
 
     /// `text` with one to four mutations.
-    static func mutate(_ text: String, using random: inout ConfigRandom) -> String {
+    static func mutate(_ text: String, using random: inout SplitMix64) -> String {
         var scalars = Array(text.unicodeScalars)
         for _ in 0..<random.within(1...4) { mutateOnce(&scalars, using: &random) }
         var output = ""
@@ -28,7 +28,7 @@ enum ConfigMutator {
         return output
     }
 
-    static func mutateOnce(_ scalars: inout [Unicode.Scalar], using random: inout ConfigRandom) {
+    static func mutateOnce(_ scalars: inout [Unicode.Scalar], using random: inout SplitMix64) {
         let position = random.below(scalars.count + 1)
         switch random.below(8) {
         case 0 where !scalars.isEmpty:
@@ -48,7 +48,7 @@ enum ConfigMutator {
     }
 
     /// Duplicates or swaps whole lines, which is how keys and tables get defined twice.
-    static func mutateLines(_ scalars: inout [Unicode.Scalar], using random: inout ConfigRandom) {
+    static func mutateLines(_ scalars: inout [Unicode.Scalar], using random: inout SplitMix64) {
         var lines = scalars.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
         guard !lines.isEmpty else { return }
         let first = random.below(lines.count)
@@ -62,7 +62,7 @@ enum ConfigMutator {
     }
 
     /// UTF-8 bytes with bits flipped or stray bytes inserted, for the byte-level entry points.
-    static func mutateBytes(_ bytes: [UInt8], using random: inout ConfigRandom) -> [UInt8] {
+    static func mutateBytes(_ bytes: [UInt8], using random: inout SplitMix64) -> [UInt8] {
         var bytes = bytes
         for _ in 0..<random.within(1...3) {
             let position = random.below(bytes.count + 1)

@@ -6,7 +6,7 @@ enum ConfigSamples {
     // MARK: Settings
 
     /// Random settings that pass every check.
-    static func settings(using random: inout ConfigRandom) -> PadlockdSettings {
+    static func settings(using random: inout SplitMix64) -> PadlockdSettings {
         let memberCount = random.within(1...5)
         let ipv6 = random.chance(20)
         var members: [PadlockdSettings.Member] = []
@@ -48,20 +48,20 @@ enum ConfigSamples {
     }
 
     /// A duration in `range`, often rounded to whole seconds, minutes or hours so that every unit is written.
-    static func duration(in range: ClosedRange<Int>, using random: inout ConfigRandom) -> UInt64 {
+    static func duration(in range: ClosedRange<Int>, using random: inout SplitMix64) -> UInt64 {
         let value = UInt64(random.within(range))
         let rounded = [value, value / 1_000 * 1_000, value / 60_000 * 60_000, value / 3_600_000 * 3_600_000]
         return random.pick(rounded.filter { range.contains(Int($0)) })
     }
 
-    static func sessions(using random: inout ConfigRandom) -> PadlockdSettings.Sessions {
+    static func sessions(using random: inout SplitMix64) -> PadlockdSettings.Sessions {
         guard random.chance(60) else { return .init() }
         let first = duration(in: 2_000...3_600_000, using: &random)
         let second = duration(in: 2_000...3_600_000, using: &random)
         return .init(ttlMillisecondsMin: min(first, second), ttlMillisecondsMax: max(first, second))
     }
 
-    static func lockDelay(using random: inout ConfigRandom) -> PadlockdSettings.LockDelay {
+    static func lockDelay(using random: inout SplitMix64) -> PadlockdSettings.LockDelay {
         var delay = PadlockdSettings.LockDelay()
         if random.chance(50) { delay.millisecondsDefault = duration(in: 0...3_600_000, using: &random) }
         for _ in 0..<random.below(4) {
@@ -71,7 +71,7 @@ enum ConfigSamples {
         return delay
     }
 
-    static func limits(using random: inout ConfigRandom) -> PadlockdSettings.Limits {
+    static func limits(using random: inout SplitMix64) -> PadlockdSettings.Limits {
         var limits = PadlockdSettings.Limits()
         for (_, keyPath) in PadlockdSettings.limitFields where random.chance(30) {
             limits[keyPath: keyPath] =
@@ -80,7 +80,7 @@ enum ConfigSamples {
         return limits
     }
 
-    static func raft(using random: inout ConfigRandom) -> PadlockdSettings.RaftTuning {
+    static func raft(using random: inout SplitMix64) -> PadlockdSettings.RaftTuning {
         guard random.chance(50) else { return .init() }
         let heartbeat = random.within(1...20)
         return .init(
@@ -96,7 +96,7 @@ enum ConfigSamples {
     ]
 
     /// A random table up to `depth` levels of sub-tables deep.
-    static func table(depth: Int, using random: inout ConfigRandom) -> TOMLTable {
+    static func table(depth: Int, using random: inout SplitMix64) -> TOMLTable {
         var table = TOMLTable()
         let origin = TOMLPosition(line: 1, column: 1)
         for _ in 0..<random.below(5) {
@@ -116,7 +116,7 @@ enum ConfigSamples {
     }
 
     /// A string, integer, boolean, or an array of those nested up to `depth` deep.
-    static func scalarOrArray(depth: Int, using random: inout ConfigRandom) -> TOMLValue {
+    static func scalarOrArray(depth: Int, using random: inout SplitMix64) -> TOMLValue {
         switch random.below(depth > 0 ? 5 : 4) {
         case 0: return .string(string(using: &random))
         case 1:
@@ -128,7 +128,7 @@ enum ConfigSamples {
         }
     }
 
-    static func string(using random: inout ConfigRandom) -> String {
+    static func string(using random: inout SplitMix64) -> String {
         let pieces = [
             "a", "Z", " ", "\"", "\\", "'", "\n", "\t", "\u{1}", "\u{7F}", "\u{e9}", "\u{20AC}", "\u{1D11E}", "#", "=",
         ]

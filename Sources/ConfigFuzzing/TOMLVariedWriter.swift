@@ -4,12 +4,12 @@ import PadlockTypes
 /// strings, `\u` escapes, `+` signs and `_` separators, multi-line arrays with comments and trailing commas,
 /// dotted keys instead of headers, CRLF line ends and blank lines.
 struct TOMLVariedWriter {
-    var random: ConfigRandom
+    var random: SplitMix64
     var output = ""
     var newline = "\n"
 
     /// `table` as a document, varied with `random`.
-    static func document(_ table: TOMLTable, using random: inout ConfigRandom) -> String {
+    static func document(_ table: TOMLTable, using random: inout SplitMix64) -> String {
         var writer = TOMLVariedWriter(random: random)
         if writer.random.chance(10) { writer.newline = "\r\n" }
         writer.body(table, path: [])

@@ -60,8 +60,7 @@ extension EventLoop {
                 return
             }
         }
-        let handle = allocateHandle(UV_TCP, as: uv_tcp_t.self)
-        precondition(uv_tcp_init(core.loop, handle) == 0, "uv_tcp_init failed")
+        let handle = initializedHandle(UV_TCP, as: uv_tcp_t.self, on: core.loop, with: uv_tcp_init)
         let connection = TCPConnection(core: core, handle: handle, limits: limits, tls: session)
         let attempt = ConnectAttempt(connection: connection, completion: completion)
         let request = allocateRequest(UV_CONNECT, as: uv_connect_t.self)

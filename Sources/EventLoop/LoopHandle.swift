@@ -23,6 +23,30 @@ func allocateHandle<Handle>(_ type: uv_handle_type, as: Handle.Type) -> UnsafeMu
     return raw.bindMemory(to: Handle.self, capacity: 1)
 }
 
+/// Allocates a libuv handle of `type` and initializes it on `loop` with `initialize` (`uv_timer_init`,
+/// `uv_tcp_init`, ...), which fails only on a programmer error.
+func initializedHandle<Handle>(
+    _ type: uv_handle_type, as: Handle.Type, on loop: UnsafeMutablePointer<uv_loop_t>,
+    with initialize: (UnsafeMutablePointer<uv_loop_t>?, UnsafeMutablePointer<Handle>?) -> Int32
+) -> UnsafeMutablePointer<Handle> {
+    let handle = allocateHandle(type, as: Handle.self)
+    let status = initialize(loop, handle)
+    precondition(status == 0, "initializing a \(Handle.self) failed: \(UVError(status: status))")
+    return handle
+}
+
+/// Stops `handle` with `stop` (`uv_timer_stop`, ...) and closes it, leaving nil in its place; false, and
+/// nothing done, when it was already nil (stopped before).
+func stopAndClose<Handle>(
+    _ handle: inout UnsafeMutablePointer<Handle>?, with stop: (UnsafeMutablePointer<Handle>?) -> Int32
+) -> Bool {
+    guard let stopping = handle else { return false }
+    handle = nil
+    _ = stop(stopping)
+    closeHandle(asHandle(stopping))
+    return true
+}
+
 /// Allocates zeroed memory for a libuv request of `type`.
 func allocateRequest<Request>(_ type: uv_req_type, as: Request.Type) -> UnsafeMutablePointer<Request> {
     let size = uv_req_size(type)

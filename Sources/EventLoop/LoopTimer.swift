@@ -15,10 +15,8 @@ package final class LoopTimer: LoopHandleOwner {
         self.core = core
         self.repeats = interval != nil
         self.body = body
-        let handle = allocateHandle(UV_TIMER, as: uv_timer_t.self)
+        let handle = initializedHandle(UV_TIMER, as: uv_timer_t.self, on: core.loop, with: uv_timer_init)
         self.handle = handle
-        let status = uv_timer_init(core.loop, handle)
-        precondition(status == 0, "uv_timer_init failed: \(UVError(status: status))")
         attach(self, to: handle)
         let repeatMilliseconds = interval.map { max(1, $0.wholeMillisecondsRoundedUp) } ?? 0
         let startStatus = uv_timer_start(handle, timerFired, delay.wholeMillisecondsRoundedUp, repeatMilliseconds)
@@ -34,11 +32,7 @@ package final class LoopTimer: LoopHandleOwner {
     /// Stops the timer for good; it never fires after this returns. Cancelling twice is harmless.
     package func cancel() {
         core.assertOnLoopThread("LoopTimer.cancel")
-        guard let handle else { return }
-        self.handle = nil
-        body = nil
-        uv_timer_stop(handle)
-        closeHandle(asHandle(handle))
+        if stopAndClose(&handle, with: uv_timer_stop) { body = nil }
     }
 
     fileprivate func fire() {

@@ -52,10 +52,8 @@ private final class SignalHandleOwner: LoopHandleOwner {
         self.core = core
         self.signal = signal
         self.body = body
-        let handle = allocateHandle(UV_SIGNAL, as: uv_signal_t.self)
+        let handle = initializedHandle(UV_SIGNAL, as: uv_signal_t.self, on: core.loop, with: uv_signal_init)
         self.handle = handle
-        let status = uv_signal_init(core.loop, handle)
-        precondition(status == 0, "uv_signal_init failed: \(UVError(status: status))")
         attach(self, to: handle)
         // A process can start with signals blocked (a parent's mask survives fork and exec, and many runtimes
         // block signals in the threads they spawn); the loop thread takes them, so it must not block them.
@@ -72,11 +70,7 @@ private final class SignalHandleOwner: LoopHandleOwner {
 
     func cancel() {
         core.assertOnLoopThread("SignalWatcher.cancel")
-        guard let handle else { return }
-        self.handle = nil
-        body = nil
-        uv_signal_stop(handle)
-        closeHandle(asHandle(handle))
+        if stopAndClose(&handle, with: uv_signal_stop) { body = nil }
     }
 
     func deliver() {

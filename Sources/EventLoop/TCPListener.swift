@@ -57,8 +57,7 @@ package final class TCPListener: LoopHandleOwner {
     private static func open(core: LoopCore, host: String, port: Int, backlog: Int32)
         throws(UVError) -> UnsafeMutablePointer<uv_tcp_t>
     {
-        let handle = allocateHandle(UV_TCP, as: uv_tcp_t.self)
-        precondition(uv_tcp_init(core.loop, handle) == 0, "uv_tcp_init failed")
+        let handle = initializedHandle(UV_TCP, as: uv_tcp_t.self, on: core.loop, with: uv_tcp_init)
         do {
             try UVError.check(padlock_tcp_bind(handle, host, Int32(port)))
             try UVError.check(uv_listen(asStream(handle), backlog, connectionArrived))
@@ -96,8 +95,7 @@ package final class TCPListener: LoopHandleOwner {
             acceptFailed(UVError(status: status))
             return
         }
-        let client = allocateHandle(UV_TCP, as: uv_tcp_t.self)
-        precondition(uv_tcp_init(core.loop, client) == 0, "uv_tcp_init failed")
+        let client = initializedHandle(UV_TCP, as: uv_tcp_t.self, on: core.loop, with: uv_tcp_init)
         let acceptStatus = uv_accept(asStream(listening), asStream(client))
         guard acceptStatus == 0 else {
             closeHandle(asHandle(client))

@@ -88,16 +88,20 @@ final class ProxiedConnection {
     private func clientDidClose(_ reason: CloseReason) {
         clientClosed = true
         client = nil
-        toClient.destinationClosed()
-        propagate(reason, ending: toUpstream, other: upstream)
-        finishIfClosed()
+        sideClosed(reason, toward: toClient, from: toUpstream, other: upstream)
     }
 
     private func upstreamDidClose(_ reason: CloseReason) {
         upstreamClosed = true
         upstream = nil
-        toUpstream.destinationClosed()
-        propagate(reason, ending: toClient, other: client)
+        sideClosed(reason, toward: toUpstream, from: toClient, other: client)
+    }
+
+    /// After one side closed: the stream `toward` it lost its destination, the stream `from` it carries the
+    /// close on to the `other` side, and the pair finishes once both sides are closed.
+    private func sideClosed(_ reason: CloseReason, toward: ProxyStream, from: ProxyStream, other: TCPConnection?) {
+        toward.destinationClosed()
+        propagate(reason, ending: from, other: other)
         finishIfClosed()
     }
 

@@ -88,9 +88,8 @@ extension LockTable {
     /// Replaces the state with the one `bytes` describe, keeping this table's configuration. On any error the
     /// table is unchanged.
     package mutating func restore(from bytes: [UInt8]) throws(SnapshotError) {
-        var reader = ByteReader(bytes)
         var table = LockTable(configuration: configuration)
-        do {
+        try ByteReader.decodingAll(bytes, malformed: SnapshotError.malformed) { reader in
             guard try reader.readRaw(count: Self.snapshotMagic.count) == Self.snapshotMagic else {
                 throw SnapshotError.wrongMagic
             }
@@ -111,13 +110,6 @@ extension LockTable {
             try table.restoreEnded(&reader)
             try table.restoreAudit(&reader)
             table.quotas = try NamespaceQuotas.decode(from: &reader)
-            try reader.expectEnd()
-        } catch let error as SnapshotError {
-            throw error
-        } catch let error as DecodeError {
-            throw .malformed(error)
-        } catch {
-            preconditionFailure("unexpected restore error \(error)")
         }
         self = table
     }

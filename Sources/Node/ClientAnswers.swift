@@ -14,17 +14,6 @@ enum ClientAnswers {
     struct Requested: Hashable {
         var key: LockKey
         var mode: LockMode
-
-        init(key: LockKey, mode: LockMode) {
-            self.key = key
-            self.mode = mode
-        }
-
-        /// The acquire's key and mode; nil for any other command.
-        init?(_ command: Command) {
-            guard case .acquire(_, let key, let mode, _, _) = command else { return nil }
-            self.init(key: key, mode: mode)
-        }
     }
 
     /// `requested` is the acquire's key and mode when known (an answer replayed for `resolve` does not know
@@ -136,5 +125,13 @@ enum ClientAnswers {
             "quota exceeded: this client has as many sessions open as its `sessions` quota allows; close unused "
                 + "sessions or ask an operator to raise it"
         }
+    }
+}
+
+extension ClientAnswers.Requested {
+    /// The acquire's key and mode; nil for any other command.
+    init?(_ command: Command) {
+        guard case .acquire(_, let key, let mode, _, _) = command else { return nil }
+        self.init(key: key, mode: mode)
     }
 }

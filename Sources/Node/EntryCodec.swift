@@ -37,31 +37,28 @@ enum EntryCodec {
 
     /// The data of a normal entry carrying `command` stamped `stamp`.
     static func commandData(_ command: Command, stamp: Timestamp) -> [UInt8] {
-        var writer = ByteWriter(capacity: 48)
-        writer.writeUInt8(PayloadTag.command.rawValue)
-        writer.writeVarint(stamp.rawValue)
-        command.encode(into: &writer)
-        return writer.bytes
+        ByteWriter.tagged(PayloadTag.command, capacity: 48) { writer in
+            writer.writeVarint(stamp.rawValue)
+            command.encode(into: &writer)
+        }
     }
 
     /// The data of a normal entry recording where `node` is reached.
     static func memberData(_ node: NodeID, _ addresses: MemberAddresses) -> [UInt8] {
-        var writer = ByteWriter(capacity: 64)
-        writer.writeUInt8(PayloadTag.member.rawValue)
-        writer.writeVarint(node.rawValue)
-        writer.writeString(addresses.peer)
-        writer.writeString(addresses.client)
-        return writer.bytes
+        ByteWriter.tagged(PayloadTag.member) { writer in
+            writer.writeVarint(node.rawValue)
+            writer.writeString(addresses.peer)
+            writer.writeString(addresses.client)
+        }
     }
 
     /// The data of a normal entry recording `node`'s incarnation (and whether it is lost).
     static func incarnationData(_ node: NodeID, _ record: MemberIncarnation) -> [UInt8] {
-        var writer = ByteWriter(capacity: 20)
-        writer.writeUInt8(PayloadTag.incarnation.rawValue)
-        writer.writeVarint(node.rawValue)
-        writer.writeUInt64(record.value)
-        writer.writeBool(record.lost)
-        return writer.bytes
+        ByteWriter.tagged(PayloadTag.incarnation, capacity: 20) { writer in
+            writer.writeVarint(node.rawValue)
+            writer.writeUInt64(record.value)
+            writer.writeBool(record.lost)
+        }
     }
 
     /// What a normal entry carries, or nil when its data does not decode (a correct leader never writes such

@@ -1,16 +1,6 @@
 import PadlockTypes
 import Wire
 
-/// What a client may do on the client port (the table is in `docs/security.md`).
-package enum ClientRole: String, CaseIterable, Hashable, Sendable {
-    /// Everything an app may do, plus force-unlock, revoke sessions, the audit trail and membership changes.
-    case admin
-    /// Sessions, acquire, release, inspect, list and fence checks within its namespaces.
-    case app
-    /// Inspect, list and fence checks within its namespaces.
-    case reader
-}
-
 /// One configured client, as the node checks it: its name, role, namespaces and whether it is enabled.
 package struct ClientIdentity: Hashable, Sendable {
     /// The client's unique name, shown in logs and in the audit trail.

@@ -151,6 +151,26 @@ package struct ByteReader: Sendable {
         offset += size
         return value
     }
+
+    /// Runs `body` over `bytes`, requires that it reads every byte, and gives back what it read. `body` may
+    /// throw `Failure` (passed on) or ``DecodeError`` (passed on as `malformed(error)`); anything else it
+    /// throws is a programmer error.
+    package static func decodingAll<Value, Failure: Error>(
+        _ bytes: [UInt8], malformed: (DecodeError) -> Failure, _ body: (inout ByteReader) throws -> Value
+    ) throws(Failure) -> Value {
+        var reader = ByteReader(bytes)
+        do {
+            let value = try body(&reader)
+            try reader.expectEnd()
+            return value
+        } catch let error as Failure {
+            throw error
+        } catch let error as DecodeError {
+            throw malformed(error)
+        } catch {
+            preconditionFailure("a decoder threw \(error), which is neither a \(Failure.self) nor a DecodeError")
+        }
+    }
 }
 
 /// Why a byte sequence could not be decoded, and where.

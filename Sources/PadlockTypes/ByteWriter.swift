@@ -15,6 +15,16 @@ package struct ByteWriter: Sendable {
     /// Number of bytes written so far.
     package var count: Int { bytes.count }
 
+    /// The bytes of a payload that starts with `tag`'s byte and goes on with what `body` writes.
+    package static func tagged<Tag: RawRepresentable>(
+        _ tag: Tag, capacity: Int = 64, _ body: (inout ByteWriter) -> Void
+    ) -> [UInt8] where Tag.RawValue == UInt8 {
+        var writer = ByteWriter(capacity: capacity)
+        writer.writeUInt8(tag.rawValue)
+        body(&writer)
+        return writer.bytes
+    }
+
     /// Writes one byte.
     package mutating func writeUInt8(_ value: UInt8) {
         bytes.append(value)

@@ -1,17 +1,13 @@
 /// The identity of one client session, assigned by the cluster when the session is opened.
 ///
 /// A session owns locks and is kept alive by renewals; see `docs/GLOSSARY.md`.
-public struct SessionID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct SessionID: IntegerIdentifier, Comparable, CustomStringConvertible {
     /// The identifier as an integer.
     public var rawValue: UInt64
 
     /// Wraps `rawValue`.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
-    /// Orders sessions by their number.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The identifier as `session-N`.
     public var description: String { "session-\(rawValue)" }
 }
@@ -20,17 +16,13 @@ public struct SessionID: RawRepresentable, Hashable, Comparable, Sendable, Custo
 ///
 /// For any key, fences of successive holders strictly increase, so a resource that rejects writes carrying a
 /// fence lower than the highest it has seen can never interleave two holders' writes.
-public struct FenceToken: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct FenceToken: IntegerIdentifier, Comparable, CustomStringConvertible {
     /// The fence as an integer: store it in the record's fence column.
     public var rawValue: UInt64
 
     /// Wraps `rawValue`.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
-    /// Orders fences: a higher fence is a later holder of the same key.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The fence as `fence-N`.
     public var description: String { "fence-\(rawValue)" }
 }
@@ -63,6 +55,7 @@ public struct Timestamp: RawRepresentable, Hashable, Comparable, Sendable, Custo
 
     /// Wraps `rawValue`, milliseconds since the Unix epoch.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
+
     /// The time `millisecondsSinceEpoch` after the Unix epoch.
     public init(millisecondsSinceEpoch: UInt64) { self.rawValue = millisecondsSinceEpoch }
 

@@ -85,9 +85,6 @@ package struct PeerIdentity: Hashable, Sendable {
 
     /// The frame payload.
     package func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 9)
-        writer.writeUInt8(PeerPayloadKind.peerIdentity.rawValue)
-        writer.writeUInt64(incarnation)
-        return writer.bytes
+        ByteWriter.tagged(PeerPayloadKind.peerIdentity, capacity: 9) { $0.writeUInt64(incarnation) }
     }
 }

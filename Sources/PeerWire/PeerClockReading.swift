@@ -16,10 +16,7 @@ package struct PeerClockReading: Hashable, Sendable {
 
     /// The frame payload.
     package func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 11)
-        writer.writeUInt8(PeerPayloadKind.clockReading.rawValue)
-        writer.writeVarint(wallMilliseconds)
-        return writer.bytes
+        ByteWriter.tagged(PeerPayloadKind.clockReading, capacity: 11) { $0.writeVarint(wallMilliseconds) }
     }
 }
 

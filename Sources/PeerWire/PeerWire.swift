@@ -99,11 +99,11 @@ package enum PeerWire {
         precondition(
             size <= limits.framePayloadByteCountMax,
             "a batch payload of \(size) bytes exceeds the frame limit of \(limits.framePayloadByteCountMax)")
-        var writer = ByteWriter(capacity: size)
-        writer.writeUInt8(PeerPayloadKind.raftMessages.rawValue)
-        writer.writeVarint(UInt64(messages.count))
-        for message in messages { writer.writeMessage(message) }
-        precondition(writer.count == size, "a batch sized as \(size) bytes was written as \(writer.count)")
-        return writer.bytes
+        let bytes = ByteWriter.tagged(PeerPayloadKind.raftMessages, capacity: size) { writer in
+            writer.writeVarint(UInt64(messages.count))
+            for message in messages { writer.writeMessage(message) }
+        }
+        precondition(bytes.count == size, "a batch sized as \(size) bytes was written as \(bytes.count)")
+        return bytes
     }
 }

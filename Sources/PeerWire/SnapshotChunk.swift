@@ -103,20 +103,20 @@ struct ChunkHeader {
         precondition(
             size <= limits.framePayloadByteCountMax,
             "a snapshot chunk payload of \(size) bytes exceeds the frame limit of \(limits.framePayloadByteCountMax)")
-        var writer = ByteWriter(capacity: size)
-        writer.writeUInt8(PeerPayloadKind.snapshotChunk.rawValue)
-        writer.writeVarint(from.rawValue)
-        writer.writeVarint(to.rawValue)
-        writer.writeVarint(term.rawValue)
-        writer.writeVarint(transfer)
-        writer.writeVarint(metadata.index.rawValue)
-        writer.writeVarint(metadata.term.rawValue)
-        writer.writeConfiguration(metadata.configuration)
-        writer.writeVarint(offset)
-        writer.writeVarint(totalByteCount)
-        writer.writeBytes(data)
-        precondition(writer.count == size, "snapshot chunk sized as \(size) bytes but written as \(writer.count)")
-        return writer.bytes
+        let bytes = ByteWriter.tagged(PeerPayloadKind.snapshotChunk, capacity: size) { writer in
+            writer.writeVarint(from.rawValue)
+            writer.writeVarint(to.rawValue)
+            writer.writeVarint(term.rawValue)
+            writer.writeVarint(transfer)
+            writer.writeVarint(metadata.index.rawValue)
+            writer.writeVarint(metadata.term.rawValue)
+            writer.writeConfiguration(metadata.configuration)
+            writer.writeVarint(offset)
+            writer.writeVarint(totalByteCount)
+            writer.writeBytes(data)
+        }
+        precondition(bytes.count == size, "snapshot chunk sized as \(size) bytes but written as \(bytes.count)")
+        return bytes
     }
 
     private func byteCount(offset: UInt64, dataByteCount: Int, limits: PeerWireLimits) -> Int {

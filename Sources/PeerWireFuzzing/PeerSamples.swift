@@ -12,7 +12,7 @@ import WireFuzzing
 /// second decoder sees every limit broken.
 package enum PeerSamples {
     /// Any payload that can arrive on a peer connection.
-    package static func payload(using random: inout WireRandom) -> PeerPayload {
+    package static func payload(using random: inout SplitMix64) -> PeerPayload {
         switch random.below(20) {
         case 0: .handshake(WireSamples.handshake(using: &random))
         case 1: .handshakeAnswer(WireSamples.handshakeAnswer(using: &random))
@@ -26,25 +26,25 @@ package enum PeerSamples {
     }
 
     /// 32 random bytes: a nonce or a proof of the peer handshake.
-    package static func fixed32(using random: inout WireRandom) -> [UInt8] {
+    package static func fixed32(using random: inout SplitMix64) -> [UInt8] {
         random.bytes(count: PeerChallenge.fieldByteCount)
     }
 
     /// A batch of one to four messages, sometimes eight.
-    package static func batch(using random: inout WireRandom) -> [Message] {
+    package static func batch(using random: inout SplitMix64) -> [Message] {
         let count = random.chance(10) ? 8 : random.within(1...4)
         return (0..<count).map { _ in message(using: &random) }
     }
 
     /// A message of any kind but a snapshot; appends are the most common, as on a busy cluster.
-    package static func message(using random: inout WireRandom) -> Message {
+    package static func message(using random: inout SplitMix64) -> Message {
         Message(
             from: nodeID(using: &random), to: nodeID(using: &random), term: term(using: &random),
             kind: kind(using: &random))
     }
 
     /// A message body of any kind but a snapshot; every case appears.
-    package static func kind(using random: inout WireRandom) -> Message.Kind {
+    package static func kind(using random: inout SplitMix64) -> Message.Kind {
         switch random.below(12) {
         case 0: return .preVote(lastIndex: logIndex(using: &random), lastTerm: term(using: &random))
         case 1: return .preVoteResponse(granted: random.chance(50))
@@ -69,7 +69,7 @@ package enum PeerSamples {
     }
 
     /// An entry of any kind, with up to 16 bytes of data and sometimes 64.
-    package static func entry(using random: inout WireRandom) -> Entry {
+    package static func entry(using random: inout SplitMix64) -> Entry {
         let byteCount = random.chance(10) ? 64 : random.below(17)
         return Entry(
             term: term(using: &random), index: logIndex(using: &random),
@@ -77,7 +77,7 @@ package enum PeerSamples {
     }
 
     /// A configuration of up to five voters and three learners, sometimes seven of each.
-    package static func configuration(using random: inout WireRandom) -> Configuration {
+    package static func configuration(using random: inout SplitMix64) -> Configuration {
         let wide = random.chance(10)
         let voters = (0..<(wide ? 7 : random.below(6))).map { _ in nodeID(using: &random) }
         let learners = (0..<(wide ? 7 : random.below(4))).map { _ in nodeID(using: &random) }
@@ -85,14 +85,14 @@ package enum PeerSamples {
     }
 
     /// Snapshot metadata with random numbers and configuration.
-    package static func metadata(using random: inout WireRandom) -> SnapshotMetadata {
+    package static func metadata(using random: inout SplitMix64) -> SnapshotMetadata {
         SnapshotMetadata(
             index: logIndex(using: &random), term: term(using: &random),
             configuration: configuration(using: &random))
     }
 
     /// A snapshot message of up to `maxByteCount` bytes of data, sometimes empty.
-    package static func snapshotMessage(maxByteCount: Int, using random: inout WireRandom) -> Message {
+    package static func snapshotMessage(maxByteCount: Int, using random: inout SplitMix64) -> Message {
         let byteCount = random.chance(10) ? 0 : random.within(0...maxByteCount)
         let snapshot = Snapshot(metadata: metadata(using: &random), data: random.bytes(count: byteCount))
         return Message(
@@ -101,7 +101,7 @@ package enum PeerSamples {
     }
 
     /// A chunk as a sender would cut it: some chunk of a random snapshot.
-    package static func chunk(using random: inout WireRandom) -> SnapshotChunk {
+    package static func chunk(using random: inout SplitMix64) -> SnapshotChunk {
         let message = snapshotMessage(maxByteCount: random.chance(10) ? 512 : 64, using: &random)
         let chunkBytes = random.within(1...80)
         let number = random.below(PeerWire.snapshotChunkCount(of: message, chunkBytes: chunkBytes))
@@ -113,11 +113,11 @@ package enum PeerSamples {
         return chunk
     }
 
-    static func nodeID(using random: inout WireRandom) -> NodeID {
+    static func nodeID(using random: inout SplitMix64) -> NodeID {
         NodeID(random.chance(50) ? UInt64(random.within(1...9)) : random.interestingUInt64())
     }
 
-    static func term(using random: inout WireRandom) -> Term { Term(random.interestingUInt64()) }
+    static func term(using random: inout SplitMix64) -> Term { Term(random.interestingUInt64()) }
 
-    static func logIndex(using random: inout WireRandom) -> LogIndex { LogIndex(random.interestingUInt64()) }
+    static func logIndex(using random: inout SplitMix64) -> LogIndex { LogIndex(random.interestingUInt64()) }
 }

@@ -1,3 +1,4 @@
+import PadlockTypes
 import PeerWire
 import Raft
 import Wire
@@ -24,7 +25,7 @@ extension PeerWireFuzzer {
     /// a chunk dropped, duplicated, moved or emptied, another transfer interleaved, a restart, a field changed, or a
     /// snapshot over the assembler's bound. Whatever the damage, the assembler must give back exactly the
     /// messages the chunk order allows, at the chunk that completes them, and nothing else.
-    static func checkAssembly(using random: inout WireRandom, report: inout PeerFuzzReport) {
+    static func checkAssembly(using random: inout SplitMix64, report: inout PeerFuzzReport) {
         let message = PeerSamples.snapshotMessage(maxByteCount: random.chance(20) ? 4096 : 600, using: &random)
         let chunkBytes = chunkSize(for: message, using: &random)
         let transfer = random.interestingUInt64()
@@ -45,7 +46,7 @@ extension PeerWireFuzzer {
     }
 
     /// A chunk size that sometimes divides the data exactly and sometimes takes it in one chunk.
-    static func chunkSize(for message: Message, using random: inout WireRandom) -> Int {
+    static func chunkSize(for message: Message, using random: inout SplitMix64) -> Int {
         guard case .snapshot(let snapshot) = message.kind else { preconditionFailure("not a snapshot: \(message)") }
         let byteCount = snapshot.data.count
         switch random.below(4) {
@@ -81,7 +82,7 @@ extension PeerWireFuzzer {
             } catch {
                 if position % 8 == 0 { _ = error.description }
                 report.refusedChunkCount += 1
-                report.count(error)
+                report.countError(error.caseName)
             }
         }
         report.assembledCount += yields.count
@@ -91,7 +92,7 @@ extension PeerWireFuzzer {
     /// Damages one chunk's bytes; a chunk that no longer decodes would close the connection, which ends the
     /// stream there. Any chunk that still decodes must round-trip, and the assembler must not trap.
     static func checkMutatedChunks(
-        of message: Message, transfer: UInt64, chunkBytes: Int, using random: inout WireRandom,
+        of message: Message, transfer: UInt64, chunkBytes: Int, using random: inout SplitMix64,
         report: inout PeerFuzzReport
     ) {
         var payloads = PeerWire.snapshotChunks(of: message, transfer: transfer, chunkBytes: chunkBytes)

@@ -1,5 +1,5 @@
-import PeerWire
 import PadlockTypes
+import PeerWire
 import Raft
 import Wire
 import WireFuzzing
@@ -7,7 +7,7 @@ import WireFuzzing
 extension PeerWireFuzzer {
     /// One clean or damaged chunk stream of `message` and what the assembler must give back for it.
     static func assemblyCase(
-        _ message: Message, _ chunks: [SnapshotChunk], using random: inout WireRandom, report: inout PeerFuzzReport
+        _ message: Message, _ chunks: [SnapshotChunk], using random: inout SplitMix64, report: inout PeerFuzzReport
     ) -> AssemblyCase {
         let count = chunks.count
         let whole = [Yield(position: count - 1, message: message)]
@@ -63,7 +63,7 @@ extension PeerWireFuzzer {
     /// A second transfer starts in the middle of the first: it replaces it, and the first's next chunk is
     /// refused, which discards the second too unless it was complete in one chunk.
     static func interleavedCase(
-        _ message: Message, _ chunks: [SnapshotChunk], using random: inout WireRandom, report: inout PeerFuzzReport
+        _ message: Message, _ chunks: [SnapshotChunk], using random: inout SplitMix64, report: inout PeerFuzzReport
     ) -> AssemblyCase {
         var other = PeerSamples.snapshotMessage(maxByteCount: 200, using: &random)
         if random.chance(50) { other.from = message.from }
@@ -78,7 +78,7 @@ extension PeerWireFuzzer {
     }
 
     /// `chunk` with its recipient, term, metadata or total length changed.
-    static func changingOneField(of chunk: SnapshotChunk, using random: inout WireRandom) -> SnapshotChunk {
+    static func changingOneField(of chunk: SnapshotChunk, using random: inout SplitMix64) -> SnapshotChunk {
         var changed = chunk
         switch random.pick(SnapshotChunk.Field.allCases) {
         case .recipient: changed.to = NodeID(chunk.to.rawValue &+ 1)

@@ -1,12 +1,11 @@
+import PadlockTypes
 import PeerWire
 import Raft
 import Wire
 import WireFuzzing
 
-/// What one peer fuzz run saw.
-package struct PeerFuzzReport: Sendable, CustomStringConvertible {
-    /// Inputs fed to the payload decoders.
-    package var inputCount = 0
+/// What the peer-wire fuzzer counts besides inputs and failures.
+package struct PeerFuzzCounts: DecoderFuzzCounts {
     /// Inputs that at least one decoder accepted.
     package var decodedCount = 0
     /// Snapshot transfers fed, chunk by chunk, to an assembler.
@@ -15,35 +14,22 @@ package struct PeerFuzzReport: Sendable, CustomStringConvertible {
     package var assembledCount = 0
     /// Chunks an assembler refused.
     package var refusedChunkCount = 0
-    /// Broken properties: a decoded payload that re-encodes differently, a valid encoding refused, an
-    /// assembler that gave back the wrong message or none when it should have. Any one is a bug.
-    package var failureCount = 0
-    /// The first few failures, described with the input that caused them.
-    package var failures: [String] = []
-    /// How often each kind of error was raised, by case name: shows how deep into the decoders inputs got.
-    package var errorCounts: [String: Int] = [:]
 
-    /// An empty report.
+    /// All counts zero.
     package init() {}
 
-    mutating func recordFailure(_ description: @autoclosure () -> String) {
-        failureCount += 1
-        if failures.count < 10 { failures.append(description()) }
-    }
-
-    mutating func count(_ error: PeerWireError) {
-        errorCounts[error.caseName, default: 0] += 1
-    }
-
-    /// The summary line the fuzz driver prints.
     package var description: String {
-        "\(inputCount) inputs, 0 crashes, \(decodedCount) decoded, \(transferCount) snapshot transfers, "
-            + "\(assembledCount) assembled, \(refusedChunkCount) chunks refused, \(failureCount) failures"
+        "\(decodedCount) decoded, \(transferCount) snapshot transfers, \(assembledCount) assembled, "
+            + "\(refusedChunkCount) chunks refused"
     }
 }
 
-/// A seeded random-input driver for every decoder in PeerWire and for ``SnapshotAssembler``, built like
-/// `Wire`'s `WireFuzzer`.
+/// What one peer fuzz run saw. Besides the shared failures, an assembler that gave back the wrong message or
+/// none when it should have is a broken property.
+package typealias PeerFuzzReport = FuzzReport<PeerFuzzCounts>
+
+/// A seeded random-input driver for every decoder in PeerWire and for ``SnapshotAssembler``, with the loop of
+/// `WireFuzzing`'s `DecoderFuzzer`.
 ///
 /// Each iteration builds a random valid payload, then feeds the decoders either that encoding, random bytes, or
 /// the encoding damaged by `WireMutator` (bit flips, bumped lengths and counts, truncation, insertion,
@@ -51,40 +37,28 @@ package struct PeerFuzzReport: Sendable, CustomStringConvertible {
 /// and with ``tightLimits``. One iteration in four also cuts a random snapshot into chunks and feeds them to an
 /// assembler, cleanly or damaged (see ``checkAssembly(using:report:)``). A crash ends the process, so a
 /// finished run had none; the report counts broken properties.
-package enum PeerWireFuzzer {
+package enum PeerWireFuzzer: DecoderFuzzer {
     /// Small bounds that the samples sometimes pass, so that every limit is seen broken.
     package static let tightLimits = PeerWireLimits(
         messageCountPerBatchMax: 6, entryCountPerAppendMax: 6, entryDataByteCountMax: 48, chunkDataByteCountMax: 200,
         memberCountMax: 6, framePayloadByteCountMax: 1 << 16)
 
-    /// Runs `iterations` inputs from `seed`; the same seed always gives the same inputs.
-    package static func run(seed: UInt64, iterations: Int) -> PeerFuzzReport {
-        var random = WireRandom(seed: seed)
-        var report = PeerFuzzReport()
-        var donor = PeerSamples.payload(using: &random).encoded()
-        for _ in 0..<iterations {
-            let payload = PeerSamples.payload(using: &random)
-            let valid = payload.encoded()
-            let input: [UInt8]
-            switch random.below(10) {
-            case 0, 1:
-                input = randomBytes(using: &random)
-            case 2:
-                input = valid
-                checkAccepted(payload, encoding: valid, report: &report)
-            default:
-                input = WireMutator.mutate(valid, donor: donor, using: &random)
-            }
-            report.inputCount += 1
-            if decodeEverywhere(input, report: &report) { report.decodedCount += 1 }
-            if random.chance(25) { checkAssembly(using: &random, report: &report) }
-            donor = valid
-        }
-        return report
+    package static func sample(using random: inout SplitMix64) -> PeerPayload {
+        PeerSamples.payload(using: &random)
+    }
+
+    package static func encode(_ payload: PeerPayload) -> [UInt8] { payload.encoded() }
+
+    package static func decode(_ bytes: [UInt8]) throws -> PeerPayload { try PeerWire.decode(bytes) }
+
+    package static func checkMore(
+        input: [UInt8], valid: [UInt8], using random: inout SplitMix64, report: inout PeerFuzzReport
+    ) {
+        if random.chance(25) { checkAssembly(using: &random, report: &report) }
     }
 
     /// Random bytes, usually behind a kind byte so the body decoders see them too.
-    static func randomBytes(using random: inout WireRandom) -> [UInt8] {
+    package static func randomBytes(using random: inout SplitMix64) -> [UInt8] {
         var bytes = random.bytes(count: random.below(64))
         if random.chance(75) {
             let kinds = PeerPayloadKind.allCases.map(\.rawValue) + MessageKind.allCases.map(\.rawValue)
@@ -93,19 +67,9 @@ package enum PeerWireFuzzer {
         return bytes
     }
 
-    /// A fresh valid encoding must decode to the payload it came from.
-    static func checkAccepted(_ payload: PeerPayload, encoding: [UInt8], report: inout PeerFuzzReport) {
-        do {
-            let decoded = try PeerWire.decode(encoding)
-            if decoded != payload { report.recordFailure("\(payload) decoded as \(decoded) from \(encoding)") }
-        } catch {
-            report.recordFailure("valid payload refused (\(error)): \(payload) as \(encoding)")
-        }
-    }
-
     /// Feeds `input` to the decoder with the default and the tight limits; returns whether either accepted it.
     /// Accepted inputs must re-encode to exactly the same bytes.
-    static func decodeEverywhere(_ input: [UInt8], report: inout PeerFuzzReport) -> Bool {
+    package static func decodeEverywhere(_ input: [UInt8], report: inout PeerFuzzReport) -> Bool {
         var accepted = false
         for limits in [PeerWireLimits.default, tightLimits] {
             do {
@@ -116,7 +80,7 @@ package enum PeerWireFuzzer {
             } catch {
                 // Describing the error is part of the contract too: logs print it for every closed connection.
                 if input.count % 8 == 0 { _ = error.description }
-                report.count(error)
+                report.countError(error.caseName)
             }
         }
         return accepted
@@ -128,18 +92,7 @@ extension PeerWireError {
     /// fuzz report's tally.
     var caseName: String {
         switch self {
-        case .malformed(let error):
-            switch error {
-            case .truncated: "truncated"
-            case .overlongVarint: "overlongVarint"
-            case .varintOverflow: "varintOverflow"
-            case .lengthTooLarge: "lengthTooLarge"
-            case .invalidBool: "invalidBool"
-            case .invalidUTF8: "invalidUTF8"
-            case .unknownTag: "unknownTag"
-            case .trailingBytes: "trailingBytes"
-            case .invalidValue: "invalidValue"
-            }
+        case .malformed(let error): error.caseName
         case .handshake: "handshake"
         case .unknownPayloadKind: "unknownPayloadKind"
         case .clientMessage: "clientMessage"

@@ -53,12 +53,6 @@ package struct ReadState: Hashable, Sendable {
     package var index: LogIndex
     /// The caller's context, echoed back to match the request.
     package var context: [UInt8]
-
-    /// Creates a read state.
-    package init(index: LogIndex, context: [UInt8]) {
-        self.index = index
-        self.context = context
-    }
 }
 
 /// The answer to a proposal.

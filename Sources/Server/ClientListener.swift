@@ -18,7 +18,7 @@ import Wire
 /// idleness.
 ///
 /// Loop thread only.
-final class ClientListener {
+final class ClientListener: NodePort {
     /// What the listener hands to its node, and the node's policy it asks about; the runtime wires each to a
     /// `Node` call.
     struct Events {
@@ -108,16 +108,9 @@ final class ClientListener {
         self.events = events
     }
 
-    func listen(on endpoint: SocketAddress, tls: TLSContext?) throws(UVError) -> Int {
-        let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits, tls: tls) {
-            [unowned self] connection in self.accepted(connection)
-        }
-        listener.onAcceptError = events.onAcceptError
-        self.listener = listener
-        return listener.port
-    }
+    var onAcceptError: (UVError) -> Bool { events.onAcceptError }
 
-    private func accepted(_ tcp: TCPConnection) {
+    func accepted(_ tcp: TCPConnection) {
         guard gate.admit(tcp, on: .client) else { return }
         let connection = Connection(tcp: tcp, id: ClientID(nextID), now: loop.now)
         nextID += 1

@@ -12,7 +12,7 @@ import Wire
 /// heartbeats go out even while the node's disk is busy (the node hands them over between Readies).
 ///
 /// Loop thread only.
-final class PeerTransport {
+final class PeerTransport: NodePort {
     /// What the transport hands to its node; the runtime wires each to a `Node` call. None is ever called
     /// from inside the node's own call (a report that arises while the node sends waits for the flush).
     struct Events {
@@ -70,15 +70,7 @@ final class PeerTransport {
         self.events = events
     }
 
-    /// Listens on the peer port.
-    func listen(on endpoint: SocketAddress, tls: TLSContext?) throws(UVError) -> Int {
-        let listener = try loop.listen(host: endpoint.host, port: endpoint.port, limits: Self.limits, tls: tls) {
-            [unowned self] connection in self.accepted(connection)
-        }
-        listener.onAcceptError = events.onAcceptError
-        self.listener = listener
-        return listener.port
-    }
+    var onAcceptError: (UVError) -> Bool { events.onAcceptError }
 
     /// Where to dial `peer`: the local route override, else the address the cluster records for it.
     func dialAddress(_ peer: NodeID) -> SocketAddress? {

@@ -97,13 +97,6 @@ package struct DiscardedTail: Hashable, Sendable, CustomStringConvertible {
     /// How many bytes were zeroed.
     package var byteCount: UInt64
 
-    /// Creates a description of a discarded tail.
-    package init(path: String, offset: UInt64, byteCount: UInt64) {
-        self.path = path
-        self.offset = offset
-        self.byteCount = byteCount
-    }
-
     /// A sentence for the node's log.
     package var description: String {
         "discarded an incomplete batch of \(byteCount) bytes at offset \(offset) of \(path)"

@@ -24,9 +24,9 @@ package enum OperationTag: UInt8, CaseIterable {
 }
 
 extension ClientRequest: WireBody {
-    static var kind: MessageKind { .clientRequest }
+    package static var kind: MessageKind { .clientRequest }
 
-    func write(to writer: inout ByteWriter) {
+    package func write(to writer: inout ByteWriter) {
         writer.writeVarint(correlation.rawValue)
         operation.write(to: &writer)
         trace?.write(to: &writer)
@@ -34,7 +34,7 @@ extension ClientRequest: WireBody {
 
     /// The trace context is an optional tail: present only when the byte after the operation is its tag, so
     /// a request without one is exactly the bytes it was before the field existed.
-    static func read(from reader: inout ByteReader) throws -> ClientRequest {
+    package static func read(from reader: inout ByteReader) throws -> ClientRequest {
         let correlation = CorrelationID(try reader.readVarint())
         let operation = try ClientOperation.read(from: &reader)
         var probe = reader

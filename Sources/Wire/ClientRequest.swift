@@ -1,6 +1,9 @@
 import PadlockTypes
 
 /// One request from a client library to a node.
+///
+/// Encoding does not check ``PadlockTypes/InputLimits``: the client checks them first and answers
+/// `invalidArgument` itself, because a server refuses a request that breaks them by closing the connection.
 package struct ClientRequest: Hashable, Sendable {
     /// The client's number for this request on this connection, echoed in the response.
     package var correlation: CorrelationID
@@ -15,17 +18,6 @@ package struct ClientRequest: Hashable, Sendable {
         self.operation = operation
         self.trace = trace
     }
-
-    /// Decodes a frame payload that must hold a client request; keys are validated, text is bounded.
-    package init(decoding payload: [UInt8]) throws(WireError) {
-        self = try Self.decodedPayload(payload)
-    }
-
-    /// The frame payload: the kind byte, then the request.
-    ///
-    /// Encoding does not check ``PadlockTypes/InputLimits``: the client checks them first and answers
-    /// `invalidArgument` itself, because a server refuses a request that breaks them by closing the connection.
-    package func encoded() -> [UInt8] { encodedPayload() }
 }
 
 /// What a client asks a node to do.

@@ -45,9 +45,9 @@ package enum FailureTag: UInt8, CaseIterable {
 }
 
 extension ClientResponse: WireBody {
-    static var kind: MessageKind { .clientResponse }
+    package static var kind: MessageKind { .clientResponse }
 
-    func write(to writer: inout ByteWriter) {
+    package func write(to writer: inout ByteWriter) {
         writer.writeVarint(correlation.rawValue)
         switch outcome {
         case .success(let result):
@@ -59,7 +59,7 @@ extension ClientResponse: WireBody {
         }
     }
 
-    static func read(from reader: inout ByteReader) throws -> ClientResponse {
+    package static func read(from reader: inout ByteReader) throws -> ClientResponse {
         let correlation = CorrelationID(try reader.readVarint())
         switch try reader.readEnum(OutcomeTag.self) {
         case .result:

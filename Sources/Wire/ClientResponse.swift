@@ -12,14 +12,6 @@ package struct ClientResponse: Hashable, Sendable {
         self.correlation = correlation
         self.outcome = outcome
     }
-
-    /// Decodes a frame payload that must hold a client response.
-    package init(decoding payload: [UInt8]) throws(WireError) {
-        self = try Self.decodedPayload(payload)
-    }
-
-    /// The frame payload: the kind byte, then the response.
-    package func encoded() -> [UInt8] { encodedPayload() }
 }
 
 /// What a request achieved. A `resolve` request is answered with the result of the request it names.

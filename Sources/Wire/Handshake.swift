@@ -46,20 +46,12 @@ package struct Handshake: Hashable, Sendable {
         self.node = node
         self.credentials = credentials
     }
-
-    /// Decodes a frame payload that must hold a handshake of this build's protocol version.
-    package init(decoding payload: [UInt8]) throws(WireError) {
-        self = try Self.decodedPayload(payload)
-    }
-
-    /// The frame payload: the kind byte, then the handshake.
-    package func encoded() -> [UInt8] { encodedPayload() }
 }
 
 extension Handshake: WireBody {
-    static var kind: MessageKind { .handshake }
+    package static var kind: MessageKind { .handshake }
 
-    func write(to writer: inout ByteWriter) {
+    package func write(to writer: inout ByteWriter) {
         writer.writeRaw(Self.magic)
         writer.writeUInt16(version.rawValue)
         writer.writeUInt8(role.rawValue)
@@ -68,7 +60,7 @@ extension Handshake: WireBody {
         writer.writeBytes(credentials)
     }
 
-    static func read(from reader: inout ByteReader) throws -> Handshake {
+    package static func read(from reader: inout ByteReader) throws -> Handshake {
         let received = try reader.readRaw(count: magic.count)
         guard received == magic else { throw WireError.wrongMagic(received: received) }
         let version = ProtocolVersion(try reader.readUInt16())
@@ -120,20 +112,12 @@ package enum HandshakeAnswer: Hashable, Sendable {
     case accepted(node: NodeID)
     /// The connection is refused, with a code and a sentence saying what to do.
     case refused(reason: RefusalReason, message: String)
-
-    /// Decodes a frame payload that must hold a handshake answer.
-    package init(decoding payload: [UInt8]) throws(WireError) {
-        self = try Self.decodedPayload(payload)
-    }
-
-    /// The frame payload: the kind byte, then the answer.
-    package func encoded() -> [UInt8] { encodedPayload() }
 }
 
 extension HandshakeAnswer: WireBody {
-    static var kind: MessageKind { .handshakeAnswer }
+    package static var kind: MessageKind { .handshakeAnswer }
 
-    func write(to writer: inout ByteWriter) {
+    package func write(to writer: inout ByteWriter) {
         switch self {
         case .accepted(let node):
             writer.writeUInt8(HandshakeAnswerTag.accepted.rawValue)
@@ -145,7 +129,7 @@ extension HandshakeAnswer: WireBody {
         }
     }
 
-    static func read(from reader: inout ByteReader) throws -> HandshakeAnswer {
+    package static func read(from reader: inout ByteReader) throws -> HandshakeAnswer {
         switch try reader.readEnum(HandshakeAnswerTag.self) {
         case .accepted:
             return .accepted(node: NodeID(try reader.readVarint()))

@@ -4,14 +4,12 @@ import PadlockTypes
 // with), since status reports and audit records the client returns carry them.
 
 /// Identifies a cluster, so that a node or client configured for another cluster is refused at the handshake.
-package struct ClusterID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+package struct ClusterID: IntegerIdentifier, CustomStringConvertible {
     /// The identifier as an integer.
     package var rawValue: UInt64
 
     /// Wraps `rawValue`.
     package init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
-    package init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
     /// The identifier as `cluster-N`.
     package var description: String { "cluster-\(rawValue)" }
@@ -22,23 +20,19 @@ package struct ClusterID: RawRepresentable, Hashable, Sendable, CustomStringConv
 ///
 /// It is not the exactly-once identity: that is ``PadlockTypes/RequestID`` (session, sequence), which a retry
 /// on another connection reuses while the correlation id is new.
-package struct CorrelationID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+package struct CorrelationID: IntegerIdentifier, Comparable, CustomStringConvertible {
     /// The identifier as an integer.
     package var rawValue: UInt64
 
     /// Wraps `rawValue`.
     package init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
-    package init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
-    /// Orders identifiers by their number.
-    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The identifier as `#N`.
     package var description: String { "#\(rawValue)" }
 }
 
 /// The version of the wire protocol a handshake speaks.
-package struct ProtocolVersion: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+package struct ProtocolVersion: IntegerIdentifier, Comparable, CustomStringConvertible {
     /// The version this build speaks; see `docs/wire.md` for when it changes.
     package static let current = ProtocolVersion(1)
 
@@ -47,11 +41,7 @@ package struct ProtocolVersion: RawRepresentable, Hashable, Comparable, Sendable
 
     /// Wraps `rawValue`.
     package init(rawValue: UInt16) { self.rawValue = rawValue }
-    /// Wraps `rawValue`.
-    package init(_ rawValue: UInt16) { self.rawValue = rawValue }
 
-    /// Orders versions by their number.
-    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     /// The version as `vN`.
     package var description: String { "v\(rawValue)" }
 }

@@ -69,32 +69,35 @@ package enum WireMessage: Hashable, Sendable {
     }
 }
 
-/// A message body that knows its kind and reads and writes itself on the primitive codec.
+/// A message body that knows its kind and reads and writes itself on the primitive codec: ``Handshake``,
+/// ``HandshakeAnswer``, ``ClientRequest`` and ``ClientResponse``, each decoded from and encoded to a whole frame
+/// payload by the members below.
 ///
 /// `read` throws untyped because bodies raise both ``PadlockTypes/DecodeError`` (from the reader) and
 /// ``WireError`` (bad keys, magic, versions); ``decodePayload(_:_:)`` folds both into ``WireError``.
-protocol WireBody {
+package protocol WireBody {
+    /// The kind byte in front of the body.
     static var kind: MessageKind { get }
+    /// Writes the body, without its kind byte.
     func write(to writer: inout ByteWriter)
+    /// Reads a body, its kind byte already read.
     static func read(from reader: inout ByteReader) throws -> Self
 }
 
 extension WireBody {
-    /// The frame payload: the kind byte, then the body.
-    func encodedPayload() -> [UInt8] {
-        var writer = ByteWriter(capacity: 128)
-        writer.writeUInt8(Self.kind.rawValue)
-        write(to: &writer)
-        return writer.bytes
+    /// Decodes a frame payload that must hold this kind of message and nothing after it; keys are validated,
+    /// text is bounded, and a handshake must be of this build's protocol version.
+    package init(decoding payload: [UInt8]) throws(WireError) {
+        self = try decodePayload(payload) { reader in
+            let received = try reader.readEnum(MessageKind.self)
+            guard received == Self.kind else { throw WireError.unexpectedKind(expected: Self.kind, received: received) }
+            return try Self.read(from: &reader)
+        }
     }
 
-    /// Decodes a payload that must hold this kind of message and nothing after it.
-    static func decodedPayload(_ payload: [UInt8]) throws(WireError) -> Self {
-        try decodePayload(payload) { reader in
-            let received = try reader.readEnum(MessageKind.self)
-            guard received == kind else { throw WireError.unexpectedKind(expected: kind, received: received) }
-            return try read(from: &reader)
-        }
+    /// The frame payload: the kind byte, then the body.
+    package func encoded() -> [UInt8] {
+        ByteWriter.tagged(Self.kind, capacity: 128) { write(to: &$0) }
     }
 }
 
@@ -102,16 +105,5 @@ extension WireBody {
 func decodePayload<Value>(
     _ payload: [UInt8], _ body: (inout ByteReader) throws -> Value
 ) throws(WireError) -> Value {
-    var reader = ByteReader(payload)
-    do {
-        let value = try body(&reader)
-        try reader.expectEnd()
-        return value
-    } catch let error as WireError {
-        throw error
-    } catch let error as DecodeError {
-        throw .malformed(error)
-    } catch {
-        preconditionFailure("a Wire decoder threw \(error), which is neither a WireError nor a DecodeError")
-    }
+    try ByteReader.decodingAll(payload, malformed: WireError.malformed, body)
 }

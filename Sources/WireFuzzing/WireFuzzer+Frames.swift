@@ -8,7 +8,7 @@ extension WireFuzzer {
     ///
     /// An undamaged stream must give back exactly its payloads; a damaged one must give payloads or a typed
     /// error, and every payload it gives goes through the message decoders too.
-    static func checkFrames(_ payloads: [[UInt8]], using random: inout WireRandom, report: inout FuzzReport) {
+    static func checkFrames(_ payloads: [[UInt8]], using random: inout SplitMix64, report: inout WireFuzzReport) {
         var stream = payloads.flatMap { FrameSplitter.frame($0) }
         let damaged = random.chance(25)
         if damaged {

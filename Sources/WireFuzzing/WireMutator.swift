@@ -3,13 +3,13 @@ import Wire
 /// Damages valid encodings the way a broken or hostile peer would, for the fuzz driver.
 package enum WireMutator {
     /// `bytes` after one to four random mutations; `donor` supplies bytes for splices.
-    package static func mutate(_ bytes: [UInt8], donor: [UInt8], using random: inout WireRandom) -> [UInt8] {
+    package static func mutate(_ bytes: [UInt8], donor: [UInt8], using random: inout SplitMix64) -> [UInt8] {
         var result = bytes
         for _ in 0..<random.within(1...4) { mutateOnce(&result, donor: donor, using: &random) }
         return result
     }
 
-    private static func mutateOnce(_ bytes: inout [UInt8], donor: [UInt8], using random: inout WireRandom) {
+    private static func mutateOnce(_ bytes: inout [UInt8], donor: [UInt8], using random: inout SplitMix64) {
         let position = bytes.isEmpty ? 0 : random.below(bytes.count)
         switch random.below(9) {
         case 0 where !bytes.isEmpty:

@@ -3,7 +3,7 @@ import Wire
 
 extension WireSamples {
     /// A client request of a random operation.
-    package static func request(using random: inout WireRandom) -> ClientRequest {
+    package static func request(using random: inout SplitMix64) -> ClientRequest {
         ClientRequest(
             correlation: CorrelationID(random.interestingUInt64()), operation: operation(using: &random),
             trace: random.chance(25) ? traceContext(using: &random) : nil)
@@ -11,12 +11,12 @@ extension WireSamples {
 
     /// A trace context: usually a well-formed version-00 traceparent, sometimes any visible ASCII up to the
     /// bound (the wire does not parse it), with a tracestate a third of the time.
-    package static func traceContext(using random: inout WireRandom) -> TraceContext {
+    package static func traceContext(using random: inout SplitMix64) -> TraceContext {
         let hex = Array("0123456789abcdef".utf8)
-        func digits(_ count: Int, _ random: inout WireRandom) -> String {
+        func digits(_ count: Int, _ random: inout SplitMix64) -> String {
             String(decoding: (0..<count).map { _ in random.pick(hex) }, as: UTF8.self)
         }
-        func ascii(_ range: ClosedRange<Int>, _ random: inout WireRandom) -> String {
+        func ascii(_ range: ClosedRange<Int>, _ random: inout SplitMix64) -> String {
             String(decoding: (0..<random.within(range)).map { _ in UInt8(random.within(0x20...0x7E)) }, as: UTF8.self)
         }
         let parent =
@@ -30,7 +30,7 @@ extension WireSamples {
     /// A client operation; every case is equally likely.
     ///
     /// The case is chosen by its wire tag, so that the compiler insists on a sample for every tag there is.
-    package static func operation(using random: inout WireRandom) -> ClientOperation {
+    package static func operation(using random: inout SplitMix64) -> ClientOperation {
         let reasonMax = InputLimits.reasonByteCountMax
         switch random.pick(OperationTag.allCases) {
         case .openSession:
@@ -84,7 +84,7 @@ extension WireSamples {
     }
 
     /// A client response: a result three times in five, otherwise a failure.
-    package static func response(using random: inout WireRandom) -> ClientResponse {
+    package static func response(using random: inout SplitMix64) -> ClientResponse {
         let correlation = CorrelationID(random.interestingUInt64())
         if random.chance(60) {
             return ClientResponse(correlation: correlation, outcome: .success(result(using: &random)))
@@ -93,7 +93,7 @@ extension WireSamples {
     }
 
     /// A result of a random kind; every case is equally likely, chosen by its wire tag.
-    package static func result(using random: inout WireRandom) -> ClientResult {
+    package static func result(using random: inout SplitMix64) -> ClientResult {
         switch random.pick(ResultTag.allCases) {
         case .sessionOpened: .sessionOpened(sessionGrant(using: &random))
         case .sessionRenewed: .sessionRenewed(sessionGrant(using: &random))
@@ -135,7 +135,7 @@ extension WireSamples {
     }
 
     /// A failure of a random kind; every case is equally likely, chosen by its wire tag.
-    package static func failure(using random: inout WireRandom) -> ClientFailure {
+    package static func failure(using random: inout SplitMix64) -> ClientFailure {
         let messageMax = WireLimits.messageByteCountMax
         switch random.pick(FailureTag.allCases) {
         case .invalidArgument: return .invalidArgument(message: text(maxByteCount: messageMax, using: &random))
@@ -169,26 +169,26 @@ extension WireSamples {
         }
     }
 
-    static func sessionGrant(using random: inout WireRandom) -> SessionGrant {
+    static func sessionGrant(using random: inout SplitMix64) -> SessionGrant {
         SessionGrant(
             session: SessionID(random.interestingUInt64()), ttlMilliseconds: random.interestingUInt64(),
             renewalDeadline: Timestamp(rawValue: random.interestingUInt64()))
     }
 
-    static func lockInfo(using random: inout WireRandom) -> LockInfo {
+    static func lockInfo(using random: inout SplitMix64) -> LockInfo {
         LockInfo(
             key: key(using: &random), holder: holder(using: &random),
             leaseDeadline: Timestamp(rawValue: random.interestingUInt64()))
     }
 
-    static func waiter(using random: inout WireRandom) -> Waiter {
+    static func waiter(using random: inout SplitMix64) -> Waiter {
         Waiter(
             key: key(using: &random), session: SessionID(random.interestingUInt64()),
             owner: text(maxByteCount: InputLimits.ownerByteCountMax, using: &random),
             mode: random.pick(LockMode.allCases), since: Timestamp(rawValue: random.interestingUInt64()))
     }
 
-    static func keyInspection(using random: inout WireRandom) -> KeyInspection {
+    static func keyInspection(using random: inout SplitMix64) -> KeyInspection {
         KeyInspection(
             key: key(using: &random),
             holders: list(&random, maxCount: WireLimits.inspectionEntriesMax) { lockInfo(using: &$0) },
@@ -196,7 +196,7 @@ extension WireSamples {
             lockDelayedUntil: maybe(&random) { Timestamp(rawValue: $0.interestingUInt64()) })
     }
 
-    static func auditRecord(using random: inout WireRandom) -> AuditRecord {
+    static func auditRecord(using random: inout SplitMix64) -> AuditRecord {
         AuditRecord(
             sequence: random.interestingUInt64(), index: LogIndex(random.interestingUInt64()),
             time: Timestamp(rawValue: random.interestingUInt64()), action: random.pick(AuditAction.allCases),
@@ -206,7 +206,7 @@ extension WireSamples {
             reason: text(maxByteCount: InputLimits.reasonByteCountMax, using: &random))
     }
 
-    static func nodeStatus(using random: inout WireRandom) -> NodeStatus {
+    static func nodeStatus(using random: inout SplitMix64) -> NodeStatus {
         let membersMax = WireLimits.clusterMembersMax
         return NodeStatus(
             node: NodeID(random.interestingUInt64()), role: random.pick(NodeRole.allCases),
@@ -221,7 +221,7 @@ extension WireSamples {
             problems: list(&random, maxCount: membersMax) { text(maxByteCount: WireLimits.messageByteCountMax, using: &$0) })
     }
 
-    static func peerProgress(using random: inout WireRandom) -> PeerProgress {
+    static func peerProgress(using random: inout SplitMix64) -> PeerProgress {
         PeerProgress(
             node: NodeID(random.interestingUInt64()), matchIndex: LogIndex(random.interestingUInt64()),
             isLearner: random.chance(50), isReachable: random.chance(50))
@@ -230,7 +230,7 @@ extension WireSamples {
 
 extension WireSamples {
     /// One session's answer in a batch renewal: renewed half the time, else a random failure.
-    static func sessionRenewal(using random: inout WireRandom) -> SessionRenewal {
+    static func sessionRenewal(using random: inout SplitMix64) -> SessionRenewal {
         let session = SessionID(random.interestingUInt64())
         guard random.chance(50) else { return SessionRenewal(session: session, outcome: .failure(failure(using: &random))) }
         var grant = sessionGrant(using: &random)

@@ -17,7 +17,7 @@ package enum WireSamples {
     ]
 
     /// A string of at most `maxByteCount` UTF-8 bytes, sometimes empty, sometimes close to the bound.
-    package static func text(maxByteCount: Int, using random: inout WireRandom) -> String {
+    package static func text(maxByteCount: Int, using random: inout SplitMix64) -> String {
         let target: Int =
             switch random.below(10) {
             case 0: 0
@@ -37,7 +37,7 @@ package enum WireSamples {
     }
 
     /// A valid key: usually a few short segments, sometimes sixteen, sometimes near the byte limit.
-    package static func key(using random: inout WireRandom) -> LockKey {
+    package static func key(using random: inout SplitMix64) -> LockKey {
         let segmentCount = random.chance(10) ? LockKey.maximumSegmentCount : random.within(1...4)
         let segmentBytesMax = random.chance(5) ? LockKey.maximumByteCount / segmentCount - 1 : 12
         var segments: [String] = []
@@ -62,12 +62,12 @@ package enum WireSamples {
     }
 
     /// A request id with interesting numbers.
-    package static func requestID(using random: inout WireRandom) -> RequestID {
+    package static func requestID(using random: inout SplitMix64) -> RequestID {
         RequestID(session: SessionID(random.interestingUInt64()), sequence: random.interestingUInt64())
     }
 
     /// A holder with every field random.
-    package static func holder(using random: inout WireRandom) -> Holder {
+    package static func holder(using random: inout SplitMix64) -> Holder {
         Holder(
             session: SessionID(random.interestingUInt64()),
             owner: text(maxByteCount: InputLimits.ownerByteCountMax, using: &random),
@@ -77,7 +77,7 @@ package enum WireSamples {
     }
 
     /// A handshake, mostly of the current version (other versions do not decode).
-    package static func handshake(using random: inout WireRandom) -> Handshake {
+    package static func handshake(using random: inout SplitMix64) -> Handshake {
         Handshake(
             role: random.pick(ConnectionRole.allCases), cluster: ClusterID(random.interestingUInt64()),
             node: NodeID(random.interestingUInt64()),
@@ -85,7 +85,7 @@ package enum WireSamples {
     }
 
     /// A handshake answer of either kind.
-    package static func handshakeAnswer(using random: inout WireRandom) -> HandshakeAnswer {
+    package static func handshakeAnswer(using random: inout SplitMix64) -> HandshakeAnswer {
         if random.chance(50) { return .accepted(node: NodeID(random.interestingUInt64())) }
         return .refused(
             reason: random.pick(RefusalReason.allCases),
@@ -93,7 +93,7 @@ package enum WireSamples {
     }
 
     /// Any one message.
-    package static func message(using random: inout WireRandom) -> WireMessage {
+    package static func message(using random: inout SplitMix64) -> WireMessage {
         switch random.below(10) {
         case 0: .handshake(handshake(using: &random))
         case 1: .handshakeAnswer(handshakeAnswer(using: &random))
@@ -103,13 +103,13 @@ package enum WireSamples {
     }
 
     /// An optional that is absent a third of the time.
-    static func maybe<Value>(_ random: inout WireRandom, _ make: (inout WireRandom) -> Value) -> Value? {
+    static func maybe<Value>(_ random: inout SplitMix64, _ make: (inout SplitMix64) -> Value) -> Value? {
         random.chance(33) ? nil : make(&random)
     }
 
     /// A list of up to `maxCount` elements, usually short, sometimes empty.
     static func list<Element>(
-        _ random: inout WireRandom, maxCount: Int, _ make: (inout WireRandom) -> Element
+        _ random: inout SplitMix64, maxCount: Int, _ make: (inout SplitMix64) -> Element
     ) -> [Element] {
         let count = random.chance(20) ? 0 : random.within(1...min(maxCount, 4))
         return (0..<count).map { _ in make(&random) }

@@ -11,6 +11,7 @@
 // node kept every guarantee it checks alone; exits 1 on a broken property and 2 on bad arguments. The same
 // seed always replays the same inputs.
 import ConfigFuzzing
+import PadlockTypes
 import PeerWireFuzzing
 import Simulation
 import WireFuzzing
@@ -54,9 +55,12 @@ struct UsageError: Error {
     init(_ message: String) { self.message = message }
 }
 
-/// Error counts by case name, in name order.
-func tally(_ counts: [String: Int]) -> String {
-    counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+/// Prints what one decoder or parser fuzz run saw, under `name`; returns its failure count.
+func show<Counts>(_ name: String, _ report: FuzzReport<Counts>) -> Int {
+    for failure in report.failures { print("padlock-fuzz: FAILURE (\(name)) \(failure)") }
+    print("padlock-fuzz: \(name): \(report)")
+    print("padlock-fuzz: \(name) errors seen: \(report.errorSummary)")
+    return report.failureCount
 }
 
 let arguments: Arguments
@@ -68,29 +72,17 @@ do {
 }
 
 print("padlock-fuzz: seed \(arguments.seed), \(arguments.iterations) iterations")
-let report = WireFuzzer.run(seed: arguments.seed, iterations: arguments.iterations)
-for failure in report.failures { print("padlock-fuzz: FAILURE \(failure)") }
-print("padlock-fuzz: wire: \(report)")
-print("padlock-fuzz: wire errors seen: \(tally(report.errorCounts))")
+var failures = show("wire", WireFuzzer.run(seed: arguments.seed, iterations: arguments.iterations))
+failures += show("peer", PeerWireFuzzer.run(seed: arguments.seed, iterations: arguments.iterations))
+failures += show("config", ConfigFuzzer.run(seed: arguments.seed, iterations: arguments.iterations))
 
-let peerReport = PeerWireFuzzer.run(seed: arguments.seed, iterations: arguments.iterations)
-for failure in peerReport.failures { print("padlock-fuzz: FAILURE (peer) \(failure)") }
-print("padlock-fuzz: peer: \(peerReport)")
-print("padlock-fuzz: peer errors seen: \(tally(peerReport.errorCounts))")
-
-let configReport = ConfigFuzzer.run(seed: arguments.seed, iterations: arguments.iterations)
-for failure in configReport.failures { print("padlock-fuzz: FAILURE (config) \(failure)") }
-print("padlock-fuzz: config: \(configReport)")
-print("padlock-fuzz: config errors seen: \(tally(configReport.errorCounts))")
 // Ten runs from seeds derived from the one given, so a failure names a short run to replay.
 let nodeMessages = arguments.nodeMessages ?? arguments.iterations / 10
-var nodeFailures = 0
 for run in 0..<10 where nodeMessages > 0 {
     let seed = arguments.seed &+ UInt64(run)
     let nodeReport = PeerMessageFuzzer.run(seed: seed, messages: max(1, nodeMessages / 10))
     for failure in nodeReport.failures { print("padlock-fuzz: FAILURE (node, seed \(seed)) \(failure)") }
-    nodeFailures += nodeReport.failures.count
+    failures += nodeReport.failures.count
     print("padlock-fuzz: node seed \(seed): \(nodeReport)")
 }
-let failures = report.failureCount + peerReport.failureCount + configReport.failureCount + nodeFailures
 if failures > 0 { exit(1) }

@@ -225,12 +225,21 @@ struct Member: AsyncParsableCommand {
         abstract: "List or change the cluster's members.", subcommands: [MemberList.self, MemberAdd.self, MemberPromote.self, MemberRemove.self],
         defaultSubcommand: MemberList.self)
 
+    /// Runs `call` on a client of `connection` and prints the member list the cluster answered with.
+    static func printMembers(
+        _ connection: ConnectionOptions, _ call: (PadlockClient) async throws(PadlockError) -> [MemberInfo]
+    ) async throws {
+        try await withClient(connection) { (client) async throws(PadlockError) in
+            for member in try await call(client) { print(Formatting.member(member)) }
+        }
+    }
+
     struct MemberList: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List members and their addresses.")
         @OptionGroup var connection: ConnectionOptions
         func run() async throws {
-            try await withClient(connection) { (client) async throws(PadlockError) in
-                for member in try await client.members() { print(Formatting.member(member)) }
+            try await Member.printMembers(connection) { (client) async throws(PadlockError) in
+                try await client.members()
             }
         }
     }
@@ -252,10 +261,8 @@ struct Member: AsyncParsableCommand {
             }
         }
         func run() async throws {
-            try await withClient(connection) { (padlock) async throws(PadlockError) in
-                for member in try await padlock.addMember(node: NodeID(node), peerAddress: peer, clientAddress: client) {
-                    print(Formatting.member(member))
-                }
+            try await Member.printMembers(connection) { (padlock) async throws(PadlockError) in
+                try await padlock.addMember(node: NodeID(node), peerAddress: peer, clientAddress: client)
             }
         }
     }
@@ -265,8 +272,8 @@ struct Member: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var node: UInt64
         func run() async throws {
-            try await withClient(connection) { (client) async throws(PadlockError) in
-                for member in try await client.promoteMember(NodeID(node)) { print(Formatting.member(member)) }
+            try await Member.printMembers(connection) { (client) async throws(PadlockError) in
+                try await client.promoteMember(NodeID(node))
             }
         }
     }
@@ -276,8 +283,8 @@ struct Member: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var node: UInt64
         func run() async throws {
-            try await withClient(connection) { (client) async throws(PadlockError) in
-                for member in try await client.removeMember(NodeID(node)) { print(Formatting.member(member)) }
+            try await Member.printMembers(connection) { (client) async throws(PadlockError) in
+                try await client.removeMember(NodeID(node))
             }
         }
     }

@@ -136,10 +136,9 @@ extension ClientDirectory {
     init(_ security: PadlockdSettings.Security) {
         self.init(
             security.clients.map { client in
-                let role = ClientRole(rawValue: client.role.rawValue) ?? .reader
                 let namespaces: Set<String>? = client.namespaces == ["*"] ? nil : Set(client.namespaces)
                 let identity = ClientIdentity(
-                    name: client.name, role: role, namespaces: namespaces, enabled: client.enabled,
+                    name: client.name, role: client.role, namespaces: namespaces, enabled: client.enabled,
                     sessionsMax: client.sessionsMax)
                 return (identity, client.tokenSHA256)
             })

@@ -1,3 +1,4 @@
+import PadlockTypes
 import Testing
 
 @testable import ConfigFuzzing
@@ -40,14 +41,14 @@ import Testing
     }
 
     @Test func theMutatorChangesItsInput() {
-        var random = ConfigRandom(seed: 3)
+        var random = SplitMix64(seed: 3)
         let original = validDocument
         let changed = (0..<200).filter { _ in ConfigMutator.mutate(original, using: &random) != original }
         #expect(changed.count > 180)
     }
 
     @Test func generatedSettingsAreWrittenInManySpellings() {
-        var random = ConfigRandom(seed: 4)
+        var random = SplitMix64(seed: 4)
         let settings = ConfigSamples.settings(using: &random)
         let spellings = Set((0..<50).map { _ in SettingsWriter.document(settings, style: .varied, random: &random) })
         #expect(spellings.count > 40)

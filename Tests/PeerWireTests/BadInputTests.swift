@@ -9,7 +9,7 @@ import Wire
 
 @Suite struct BadInputTests {
     @Test func everyTruncationOfAValidPayloadIsATruncationError() {
-        var random = WireRandom(seed: 41)
+        var random = SplitMix64(seed: 41)
         for index in 0..<300 {
             let bytes: [UInt8]
             if index % 3 == 0 {

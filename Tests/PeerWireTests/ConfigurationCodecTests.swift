@@ -27,7 +27,7 @@ import Wire
     }
 
     @Test func randomConfigurationsRoundTrip() throws {
-        var random = WireRandom(seed: 5)
+        var random = SplitMix64(seed: 5)
         for _ in 0..<1_000 {
             let configuration = PeerSamples.configuration(using: &random)
             #expect(try PeerWire.decodeConfiguration(PeerWire.encode(configuration)) == configuration)

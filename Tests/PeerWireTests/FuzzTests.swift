@@ -1,3 +1,4 @@
+import PadlockTypes
 import Testing
 import Wire
 
@@ -35,7 +36,7 @@ import Wire
     }
 
     @Test func theAcceptanceCheckCatchesAPayloadThatDecodesAsAnother() {
-        var random = WireRandom(seed: 8)
+        var random = SplitMix64(seed: 8)
         let payload = PeerPayload.messages(PeerSamples.batch(using: &random))
         let other = PeerPayload.messages([message(.timeoutNow)])
         var report = PeerFuzzReport()

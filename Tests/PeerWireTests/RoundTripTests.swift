@@ -37,7 +37,7 @@ import Wire
 
     @Test func randomBatchesRoundTripAndReencodeToTheSameBytes() throws {
         for seed in propertySeeds {
-            var random = WireRandom(seed: seed)
+            var random = SplitMix64(seed: seed)
             for index in 0..<500 {
                 let batch = PeerSamples.batch(using: &random)
                 let bytes = PeerWire.encodeBatch(batch)
@@ -49,7 +49,7 @@ import Wire
     }
 
     @Test func everyRandomPayloadKindRoundTrips() throws {
-        var random = WireRandom(seed: 99)
+        var random = SplitMix64(seed: 99)
         var kinds: Set<String> = []
         for _ in 0..<2_000 {
             let payload = PeerSamples.payload(using: &random)

@@ -8,7 +8,7 @@ import Testing
     /// The one exception: a request cut exactly where its optional trace context starts is that request
     /// without one (docs/wire.md, "Client requests"), so that prefix is skipped.
     @Test func everyPrefixOfAValidEncodingIsRefusedAsTruncated() {
-        var random = WireRandom(seed: 77)
+        var random = SplitMix64(seed: 77)
         for index in 0..<300 {
             let message = WireSamples.message(using: &random)
             let bytes = message.encoded()

@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func everyFailureHasItsOwnDescription() {
-        var random = WireRandom(seed: 4)
+        var random = SplitMix64(seed: 4)
         var byTag: [UInt8: String] = [:]
         for _ in 0..<2_000 {
             let failure = WireSamples.failure(using: &random)

@@ -1,3 +1,4 @@
+import PadlockTypes
 import Testing
 
 @testable import Wire
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func manyFramesInOneChunkComeOutInOrder() throws {
-        var random = WireRandom(seed: 5)
+        var random = SplitMix64(seed: 5)
         let payloads = (0..<200).map { _ in random.bytes(count: random.below(100)) }
         var splitter = FrameSplitter()
         splitter.append(payloads.flatMap(FrameSplitter.frame))

@@ -1,3 +1,4 @@
+import PadlockTypes
 import Testing
 
 @testable import Wire
@@ -31,7 +32,7 @@ import Testing
     }
 
     @Test func theRoundTripCheckCatchesADecoderThatLosesBytes() {
-        var report = FuzzReport()
+        var report = WireFuzzReport()
         let accepted = WireFuzzer.roundTrips("lossy", [1, 2, 3], &report) { bytes throws(WireError) in
             Array(bytes.dropLast())
         }
@@ -40,7 +41,7 @@ import Testing
     }
 
     @Test func theMutatorChangesItsInput() {
-        var random = WireRandom(seed: 3)
+        var random = SplitMix64(seed: 3)
         let original = WireSamples.message(using: &random).encoded()
         let changed = (0..<100).filter { _ in
             WireMutator.mutate(original, donor: [9, 9], using: &random) != original

@@ -7,11 +7,11 @@ import Testing
 @Suite struct RoundTripTests {
     /// Encodes each random value, decodes it, and requires the same value and the same bytes again.
     private func checkRoundTrips<Message: Equatable>(
-        _ make: (inout WireRandom) -> Message, encode: (Message) -> [UInt8],
+        _ make: (inout SplitMix64) -> Message, encode: (Message) -> [UInt8],
         decode: ([UInt8]) throws(WireError) -> Message
     ) {
         for seed in propertySeeds {
-            var random = WireRandom(seed: seed)
+            var random = SplitMix64(seed: seed)
             for index in 0..<valuesPerSeed {
                 let message = make(&random)
                 let bytes = encode(message)
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func theSamplesCoverEveryOperationResultAndFailure() {
-        var random = WireRandom(seed: 9)
+        var random = SplitMix64(seed: 9)
         var operations = Set<UInt8>()
         var results = Set<UInt8>()
         var failures = Set<UInt8>()

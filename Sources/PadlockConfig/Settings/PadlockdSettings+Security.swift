@@ -2,32 +2,27 @@ import PadlockTypes
 
 extension PadlockdSettings {
     /// Who may connect to the client port, and how nodes prove to each other that they belong to the cluster
-    /// (`docs/security.md`). With no clients listed the client port is open, as in development.
+    /// (`docs/security.md`). With no clients listed the client port is open, as in development. By default no
+    /// clients and no secret file are given, and peers must be authenticated.
     package struct Security: Hashable, Sendable {
         /// The clients allowed on the client port; empty means no tokens are asked for.
-        package var clients: [Client]
+        package var clients: [Client] = []
         /// A file holding the cluster secret (at least ``clusterSecretByteCountMin`` bytes) that nodes prove
         /// they know at the peer handshake; nil means peers are not authenticated.
         package var clusterSecretFile: String?
         /// `insecure-peers = true`: a node of a multi-node cluster may run without ``clusterSecretFile``, its
         /// peer port open to anyone who reaches it. Without the secret and without this, such a node refuses
         /// to start (``checkPeerAuthentication()``).
-        package var insecurePeers: Bool
+        package var insecurePeers = false
 
         /// The shortest cluster secret accepted, in bytes.
         package static let clusterSecretByteCountMin = 32
         /// The longest cluster secret accepted, in bytes.
         package static let clusterSecretByteCountMax = 4_096
-
-        /// The given clients and secret file; by default none of either, and peers must be authenticated.
-        package init(clients: [Client] = [], clusterSecretFile: String? = nil, insecurePeers: Bool = false) {
-            self.clients = clients
-            self.clusterSecretFile = clusterSecretFile
-            self.insecurePeers = insecurePeers
-        }
     }
 
-    /// One `[[clients]]` entry: a named credential with a role and the namespaces it may use.
+    /// One `[[clients]]` entry: a named credential with a role and the namespaces it may use. Building one
+    /// checks nothing (entries read with `parse(toml:)` have been checked).
     package struct Client: Hashable, Sendable {
         /// A unique name, shown in logs and in the audit trail (1 to ``nameByteCountMax`` bytes).
         package var name: String
@@ -38,39 +33,15 @@ extension PadlockdSettings {
         /// The first key segments the client may use; `["*"]` for every namespace.
         package var namespaces: [String]
         /// A disabled client is refused at the handshake and on every request.
-        package var enabled: Bool
+        package var enabled = true
         /// The most sessions the client may have open at once (`sessions`); 0, the default, means no bound but
         /// `[limits] sessions`.
-        package var sessionsMax: Int
+        package var sessionsMax = 0
 
         /// Longest client name, in bytes.
         package static let nameByteCountMax = 64
         /// Most namespaces one client may list.
         package static let namespaceCountMax = 256
-
-        /// A client entry; nothing is checked (entries read with `parse(toml:)` have been).
-        package init(
-            name: String, tokenSHA256: String, role: ClientRole, namespaces: [String], enabled: Bool = true,
-            sessionsMax: Int = 0
-        ) {
-            self.name = name
-            self.tokenSHA256 = tokenSHA256
-            self.role = role
-            self.namespaces = namespaces
-            self.enabled = enabled
-            self.sessionsMax = sessionsMax
-        }
-    }
-
-    /// What a client may do (`docs/security.md` has the full table).
-    package enum ClientRole: String, CaseIterable, Hashable, Sendable {
-        /// Everything an app may do, plus force-unlock, revoke sessions, read the audit trail and change
-        /// membership.
-        case admin
-        /// Sessions, acquire, release, inspect, list and fence checks within its namespaces.
-        case app
-        /// Inspect, list and fence checks within its namespaces; no sessions, no locks.
-        case reader
     }
 
     /// Most `[[clients]]` entries.

@@ -8,12 +8,15 @@ enum SettingCheck {
     static let logLevelSummary =
         "one of " + PadlockdSettings.LogLevel.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
 
+    /// The error for a value of `field` that breaks its rule; `rule` follows the field's name.
+    static func invalid(_ field: String, _ position: TOMLPosition?, _ rule: String) -> ConfigError {
+        ConfigError(code: .invalidValue, position: position, field: field, message: "`\(field)` \(rule)")
+    }
+
     /// A cluster or node id: an integer greater than 0.
     static func identifier(_ number: Int64, field: String, position: TOMLPosition?) throws(ConfigError) -> UInt64 {
         guard number > 0 else {
-            throw ConfigError(
-                code: .invalidValue, position: position, field: field,
-                message: "`\(field)` must be \(identifierSummary); found \(number)")
+            throw invalid(field, position, "must be \(identifierSummary); found \(number)")
         }
         return UInt64(number)
     }
@@ -37,9 +40,7 @@ enum SettingCheck {
                 nil
             }
         if let problem {
-            throw ConfigError(
-                code: .invalidValue, position: position, field: field,
-                message: "`\(field)` must be \(dataDirectorySummary); it \(problem)")
+            throw invalid(field, position, "must be \(dataDirectorySummary); it \(problem)")
         }
         return text
     }
@@ -52,14 +53,12 @@ enum SettingCheck {
         do {
             address = try SocketAddress.parsing(text)
         } catch {
-            throw ConfigError(
-                code: .invalidValue, position: position, field: field,
-                message: "`\(field)` must be \(SocketAddress.syntaxSummary); \(error.reason)")
+            throw invalid(field, position, "must be \(SocketAddress.syntaxSummary); \(error.reason)")
         }
         if !allowsWildcard && address.isWildcard {
-            throw ConfigError(
-                code: .invalidValue, position: position, field: field,
-                message: "`\(field)` is \(address), a wildcard; give the address others connect to, such as "
+            throw invalid(
+                field, position,
+                "is \(address), a wildcard; give the address others connect to, such as "
                     + "10.0.0.11:\(address.port)")
         }
         return address
@@ -72,9 +71,7 @@ enum SettingCheck {
         -> PadlockdSettings.LogLevel
     {
         guard let level = PadlockdSettings.LogLevel(rawValue: text) else {
-            throw ConfigError(
-                code: .invalidValue, position: position, field: field,
-                message: "`\(field)` must be \(logLevelSummary); found \"\(TOMLPath.abbreviated(text))\"")
+            throw invalid(field, position, "must be \(logLevelSummary); found \"\(TOMLPath.abbreviated(text))\"")
         }
         return level
     }
@@ -88,14 +85,10 @@ enum SettingCheck {
         do {
             milliseconds = try DurationText.milliseconds(text)
         } catch {
-            throw ConfigError(
-                code: .invalidValue, position: position, field: field,
-                message: "`\(field)` must be \(DurationText.syntaxSummary), from \(bounds); \(error.reason)")
+            throw invalid(field, position, "must be \(DurationText.syntaxSummary), from \(bounds); \(error.reason)")
         }
         guard range.contains(milliseconds) else {
-            throw ConfigError(
-                code: .invalidValue, position: position, field: field,
-                message: "`\(field)` must lie within \(bounds); found \"\(text)\"")
+            throw invalid(field, position, "must lie within \(bounds); found \"\(text)\"")
         }
         return milliseconds
     }
@@ -114,10 +107,8 @@ enum SettingCheck {
             }
         }
         if let problem {
-            throw ConfigError(
-                code: .invalidValue, position: position, field: field,
-                message: "`\(field)` names the namespace \(TOMLRenderer.quoted(TOMLPath.abbreviated(name))); \(problem)"
-            )
+            throw invalid(
+                field, position, "names the namespace \(TOMLRenderer.quoted(TOMLPath.abbreviated(name))); \(problem)")
         }
     }
 }

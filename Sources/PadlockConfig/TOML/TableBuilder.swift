@@ -31,6 +31,13 @@ final class TableNode {
         order.append(name)
     }
 
+    /// Adds an empty table of `origin` under `part`'s name, one level deeper, and returns it.
+    func addTable(_ part: KeyPart, origin: Origin) -> TableNode {
+        let child = TableNode(origin: origin, position: part.position, depth: depth + 1)
+        insert(part.name, .table(child, part.position))
+        return child
+    }
+
     /// The finished value, children first.
     func finished() -> TOMLTable {
         var table = TOMLTable(position: position)
@@ -105,8 +112,7 @@ struct TableBuilder {
             throw duplicate(
                 "`\(path)` is an array of tables ([[\(path)]] at \(first)); it cannot also be a [table]", last)
         case .value(let value, let first):
-            throw duplicate(
-                "`\(path)` is already \(value.kindDescription) (at \(first)); it cannot also be a table", last)
+            throw valueIsNotTable(path, value, at: first, last)
         }
         current = table
         currentPath = path
@@ -150,9 +156,7 @@ struct TableBuilder {
             path = TOMLPath.child(path, part.name)
             switch table.entries[part.name] {
             case nil:
-                let child = TableNode(origin: .implicit, position: part.position, depth: table.depth + 1)
-                table.insert(part.name, .table(child, part.position))
-                table = child
+                table = table.addTable(part, origin: .implicit)
             case .table(let child, _):
                 table = child
             case .tableArray(let array, _):
@@ -160,8 +164,7 @@ struct TableBuilder {
                 path += "[\(array.tables.count - 1)]"
                 table = last
             case .value(let value, let first):
-                throw duplicate(
-                    "`\(path)` is already \(value.kindDescription) (at \(first)); it cannot also be a table", part)
+                throw valueIsNotTable(path, value, at: first, part)
             }
         }
         return (table, path)
@@ -175,9 +178,7 @@ struct TableBuilder {
             path = TOMLPath.child(path, part.name)
             switch table.entries[part.name] {
             case nil:
-                let child = TableNode(origin: .dotted, position: part.position, depth: table.depth + 1)
-                table.insert(part.name, .table(child, part.position))
-                table = child
+                table = table.addTable(part, origin: .dotted)
             case .table(let child, _) where child.origin == .dotted:
                 table = child
             case .table(let child, _):
@@ -188,8 +189,7 @@ struct TableBuilder {
                 throw duplicate(
                     "`\(path)` is an array of tables (at \(first)); dotted keys cannot add keys to it", part)
             case .value(let existing, let first):
-                throw duplicate(
-                    "`\(path)` is already \(existing.kindDescription) (at \(first)); it cannot also be a table", part)
+                throw valueIsNotTable(path, existing, at: first, part)
             }
         }
         let last = key[key.count - 1]
@@ -202,6 +202,11 @@ struct TableBuilder {
 
     func duplicate(_ message: String, _ part: KeyPart) -> ConfigError {
         ConfigError(code: .duplicate, position: part.position, message: message)
+    }
+
+    /// The error for a table header or dotted key whose `part` at `path` is already `value` (set at `first`).
+    func valueIsNotTable(_ path: String, _ value: TOMLValue, at first: TOMLPosition, _ part: KeyPart) -> ConfigError {
+        duplicate("`\(path)` is already \(value.kindDescription) (at \(first)); it cannot also be a table", part)
     }
 }
 
