@@ -35,6 +35,7 @@ install: release
 
 # The integration tests start the padlockd and padlock executables, so every product is built first.
 test: deps
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

@@ -165,7 +165,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "EventLoop", "Node", "Raft", "Storage", "PadlockConfig", "PadlockTypes", .product(name: "Logging", package: "swift-log"),
+                "Server", "EventLoop", "Node", "Raft", "Storage", "PadlockConfig", "PadlockTypes",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

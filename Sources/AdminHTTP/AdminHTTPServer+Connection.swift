@@ -63,8 +63,9 @@ final class AdminConnection {
             let response = server.response(to: request)
             deadline = server.loop.now + server.configuration.idleTimeout
             waitingSince = server.loop.now
-            send(response.serialized(keepAlive: request.keepAlive, includeBody: request.method != .head),
-                 closesAfter: !request.keepAlive)
+            send(
+                response.serialized(keepAlive: request.keepAlive, includeBody: request.method != .head),
+                closesAfter: !request.keepAlive)
         }
     }
 
@@ -72,8 +73,10 @@ final class AdminConnection {
         server.counters.requestsMalformed += 1
         server.loop.logger.notice(
             "malformed admin request",
-            metadata: ["connection": "\(connection.number)", "status": "\(error.status.code)",
-                       "reason": "\(error.message)"])
+            metadata: [
+                "connection": "\(connection.number)", "status": "\(error.status.code)",
+                "reason": "\(error.message)",
+            ])
         refuse(.text("\(error.message)\n", status: error.status))
     }
 
@@ -91,8 +94,10 @@ final class AdminConnection {
         case .frameTooLarge:
             server.loop.logger.error(
                 "admin response dropped: larger than responseBytesMax",
-                metadata: ["connection": "\(connection.number)", "bytes": "\(bytes.count)",
-                           "responseBytesMax": "\(server.configuration.responseBytesMax)"])
+                metadata: [
+                    "connection": "\(connection.number)", "bytes": "\(bytes.count)",
+                    "responseBytesMax": "\(server.configuration.responseBytesMax)",
+                ])
             refuse(.text("the response is too large\n", status: .internalServerError))
         case .closed:
             phase = .closing

@@ -51,14 +51,18 @@ package final class AdminHTTPServer {
 
         /// Makes a configuration: 64 connections, 30 s idle timeout, 10 s request timeout, the parser's
         /// default limits, 4 MiB responses.
-        package init(connectionCountMax: Int = 64, idleTimeout: Duration = .seconds(30),
-                    requestTimeout: Duration = .seconds(10),
-                    parserLimits: HTTPRequestParser.Limits = .init(), responseBytesMax: Int = 4 << 20) {
+        package init(
+            connectionCountMax: Int = 64, idleTimeout: Duration = .seconds(30),
+            requestTimeout: Duration = .seconds(10),
+            parserLimits: HTTPRequestParser.Limits = .init(), responseBytesMax: Int = 4 << 20
+        ) {
             precondition((1...10_000).contains(connectionCountMax), "connectionCountMax \(connectionCountMax)")
-            precondition(idleTimeout >= .milliseconds(10) && idleTimeout <= .seconds(3600),
-                         "idleTimeout \(idleTimeout) is outside 10 ms...1 h")
-            precondition(requestTimeout >= .milliseconds(10) && requestTimeout <= .seconds(3600),
-                         "requestTimeout \(requestTimeout) is outside 10 ms...1 h")
+            precondition(
+                idleTimeout >= .milliseconds(10) && idleTimeout <= .seconds(3600),
+                "idleTimeout \(idleTimeout) is outside 10 ms...1 h")
+            precondition(
+                requestTimeout >= .milliseconds(10) && requestTimeout <= .seconds(3600),
+                "requestTimeout \(requestTimeout) is outside 10 ms...1 h")
             self.requestTimeout = min(requestTimeout, idleTimeout)
             precondition((4096...(1 << 30)).contains(responseBytesMax), "responseBytesMax \(responseBytesMax)")
             self.connectionCountMax = connectionCountMax
@@ -203,9 +207,11 @@ package final class AdminHTTPServer {
         lastOverloadNote = now
         loop.logger.notice(
             "\(message)",
-            metadata: ["source": "\(connection.remoteHost ?? "unknown")",
-                       "connectionCountMax": "\(configuration.connectionCountMax)",
-                       "shed": "\(counters.connectionsShed)", "rejected": "\(counters.connectionsRejected)"])
+            metadata: [
+                "source": "\(connection.remoteHost ?? "unknown")",
+                "connectionCountMax": "\(configuration.connectionCountMax)",
+                "shed": "\(counters.connectionsShed)", "rejected": "\(counters.connectionsRejected)",
+            ])
     }
 
     /// Applies every connection's deadline; runs on the repeating sweep timer.
@@ -234,8 +240,9 @@ package final class AdminHTTPServer {
             return .text("not found\n", status: .notFound)
         }
         guard request.method == .get || request.method == .head else {
-            var response = HTTPResponse.text("method \(request.method) not allowed; use GET or HEAD\n",
-                                             status: .methodNotAllowed)
+            var response = HTTPResponse.text(
+                "method \(request.method) not allowed; use GET or HEAD\n",
+                status: .methodNotAllowed)
             response.headers.add(name: "Allow", value: "GET, HEAD")
             return response
         }

@@ -43,8 +43,9 @@ package struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// let a value forge header lines of its own), is a programmer error.
     package mutating func add(name: String, value: String) {
         precondition(HTTPSyntax.isToken(name.utf8), "header name \(name.debugDescription) is not an HTTP token")
-        precondition(!value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 },
-                     "header \(name) value \(value.debugDescription) holds CR, LF or NUL")
+        precondition(
+            !value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 },
+            "header \(name) value \(value.debugDescription) holds CR, LF or NUL")
         fields.append(HTTPField(name: name, value: value))
     }
 
@@ -81,7 +82,7 @@ enum HTTPSyntax {
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
             return "!#$%&'*+-.^_`|~".utf8.contains(byte)

@@ -55,8 +55,10 @@ package struct HTTPRequest: Sendable, Equatable {
     package let body: [UInt8]
 
     /// Makes a request (the parser's result; also for testing handlers).
-    package init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
-                headers: HTTPHeaders = [:], body: [UInt8] = []) {
+    package init(
+        method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
+        headers: HTTPHeaders = [:], body: [UInt8] = []
+    ) {
         self.method = method
         self.target = target
         self.version = version

@@ -10,7 +10,8 @@ extension HTTPRequestParser {
             throw HTTPParseError(.bareCarriageReturn, "a carriage return inside the request line")
         }
         guard let firstSpace = line.firstIndex(of: space), let lastSpace = line.lastIndex(of: space),
-              firstSpace < lastSpace else {
+            firstSpace < lastSpace
+        else {
             throw HTTPParseError(.malformedRequestLine, "the request line is not 'method target version'")
         }
         let method = line[line.startIndex..<firstSpace]
@@ -23,8 +24,9 @@ extension HTTPRequestParser {
         guard !target.isEmpty, target.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw HTTPParseError(.malformedRequestLine, "the request target is empty or holds invalid bytes")
         }
-        return Head(method: HTTPMethod(rawValue: String(decoding: method, as: UTF8.self)),
-                    target: String(decoding: target, as: UTF8.self), version: try parseVersion(version))
+        return Head(
+            method: HTTPMethod(rawValue: String(decoding: method, as: UTF8.self)),
+            target: String(decoding: target, as: UTF8.self), version: try parseVersion(version))
     }
 
     /// `HTTP/` DIGIT `.` DIGIT; 1.0 and 1.1 are served, other well-formed versions answered with 505.
@@ -32,7 +34,8 @@ extension HTTPRequestParser {
         let bytes = Array(version)
         let isDigit: (UInt8) -> Bool = { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
         guard bytes.count == 8, bytes[0..<5].elementsEqual("HTTP/".utf8), isDigit(bytes[5]),
-              bytes[6] == UInt8(ascii: "."), isDigit(bytes[7]) else {
+            bytes[6] == UInt8(ascii: "."), isDigit(bytes[7])
+        else {
             throw HTTPParseError(.malformedRequestLine, "the version is not 'HTTP/x.y'")
         }
         let parsed = HTTPVersion(major: Int(bytes[5] - UInt8(ascii: "0")), minor: Int(bytes[7] - UInt8(ascii: "0")))
@@ -55,8 +58,9 @@ extension HTTPRequestParser {
         }
         let name = line[line.startIndex..<colon]
         guard HTTPSyntax.isToken(name) else {
-            throw HTTPParseError(.malformedHeader,
-                                 "a header name that is empty, not a token, or followed by whitespace")
+            throw HTTPParseError(
+                .malformedHeader,
+                "a header name that is empty, not a token, or followed by whitespace")
         }
         var value = line[(colon + 1)...]
         while let first = value.first, HTTPSyntax.isWhitespace(first) { value = value.dropFirst() }
@@ -79,8 +83,9 @@ extension HTTPRequestParser {
         if !codings.isEmpty {
             let last = codings.joined(separator: ",").split(separator: ",").last?.trimmingWhitespace().lowercased()
             if last == "chunked" {
-                throw HTTPParseError(.chunkedBodyRefused,
-                                     "chunked request bodies are not accepted; send Content-Length")
+                throw HTTPParseError(
+                    .chunkedBodyRefused,
+                    "chunked request bodies are not accepted; send Content-Length")
             }
             throw HTTPParseError(.unsupportedTransferCoding, "transfer codings are not implemented")
         }
@@ -106,8 +111,9 @@ extension HTTPRequestParser {
         for digit in digits {
             length = length * 10 + Int(digit - UInt8(ascii: "0"))
             if length > limits.bodyBytesMax {
-                throw HTTPParseError(.bodyTooLarge,
-                                     "a body of \(excerpt(value)) bytes is over the limit of \(limits.bodyBytesMax)")
+                throw HTTPParseError(
+                    .bodyTooLarge,
+                    "a body of \(excerpt(value)) bytes is over the limit of \(limits.bodyBytesMax)")
             }
         }
         return length

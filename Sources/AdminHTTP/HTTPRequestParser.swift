@@ -26,8 +26,10 @@ package struct HTTPRequestParser: Sendable {
         package var bodyBytesMax: Int
 
         /// Makes limits: 8 KiB request line, 100 header fields, 16 KiB of headers, 64 KiB of body.
-        package init(requestLineBytesMax: Int = 8 * 1024, headerCountMax: Int = 100, headerBytesMax: Int = 16 * 1024,
-                    bodyBytesMax: Int = 64 * 1024) {
+        package init(
+            requestLineBytesMax: Int = 8 * 1024, headerCountMax: Int = 100, headerBytesMax: Int = 16 * 1024,
+            bodyBytesMax: Int = 64 * 1024
+        ) {
             precondition((16...(1 << 20)).contains(requestLineBytesMax), "requestLineBytesMax \(requestLineBytesMax)")
             precondition((1...10_000).contains(headerCountMax), "headerCountMax \(headerCountMax)")
             precondition((16...(1 << 24)).contains(headerBytesMax), "headerBytesMax \(headerBytesMax)")
@@ -130,8 +132,9 @@ package struct HTTPRequestParser: Sendable {
     private mutating func takeRequestLine() throws(HTTPParseError) -> Bool {
         while true {
             let budget = limits.requestLineBytesMax - sectionBytes
-            let tooLong = HTTPParseError(.requestLineTooLong,
-                                         "request line longer than \(limits.requestLineBytesMax) bytes")
+            let tooLong = HTTPParseError(
+                .requestLineTooLong,
+                "request line longer than \(limits.requestLineBytesMax) bytes")
             let lineStart = cursor
             guard let line = try nextLine(contentBytesMax: budget, orThrow: tooLong) else { return false }
             if line.isEmpty {
@@ -169,8 +172,11 @@ package struct HTTPRequestParser: Sendable {
     /// The next line's content (without CR LF or LF), consuming it with its ending; nil when no line
     /// ending has arrived yet. Throws `error` as soon as the line is sure to be longer than
     /// `contentBytesMax`.
-    private mutating func nextLine(contentBytesMax: Int, orThrow error: HTTPParseError) throws(HTTPParseError)
-        -> Range<Int>? {
+    private mutating func nextLine(
+        contentBytesMax: Int, orThrow error: HTTPParseError
+    ) throws(HTTPParseError)
+        -> Range<Int>?
+    {
         guard contentBytesMax >= 0 else { throw error }
         guard let lineFeed = buffer[scanFrom...].firstIndex(of: 0x0A) else {
             scanFrom = buffer.count
@@ -193,8 +199,9 @@ package struct HTTPRequestParser: Sendable {
         phase = .requestLine
         sectionBytes = 0
         headerCount = 0
-        return HTTPRequest(method: complete.method, target: complete.target, version: complete.version,
-                           headers: complete.headers, body: body)
+        return HTTPRequest(
+            method: complete.method, target: complete.target, version: complete.version,
+            headers: complete.headers, body: body)
     }
 
     /// Drops parsed bytes when they are all of the buffer or at least 4 KiB, so each byte moves a bounded

@@ -8,8 +8,9 @@ package struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     /// Makes a status; a code outside 100...599 or a phrase with control characters is a programmer error.
     package init(code: Int, reasonPhrase: String) {
         precondition((100...599).contains(code), "HTTP status code \(code) is outside 100...599")
-        precondition(reasonPhrase.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) },
-                     "reason phrase \(reasonPhrase.debugDescription) holds control characters")
+        precondition(
+            reasonPhrase.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) },
+            "reason phrase \(reasonPhrase.debugDescription) holds control characters")
         self.code = code
         self.reasonPhrase = reasonPhrase
     }
@@ -33,8 +34,9 @@ package struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     /// 414 URI Too Long.
     package static let uriTooLong = HTTPStatus(code: 414, reasonPhrase: "URI Too Long")
     /// 431 Request Header Fields Too Large.
-    package static let requestHeaderFieldsTooLarge = HTTPStatus(code: 431,
-                                                               reasonPhrase: "Request Header Fields Too Large")
+    package static let requestHeaderFieldsTooLarge = HTTPStatus(
+        code: 431,
+        reasonPhrase: "Request Header Fields Too Large")
     /// 500 Internal Server Error.
     package static let internalServerError = HTTPStatus(code: 500, reasonPhrase: "Internal Server Error")
     /// 501 Not Implemented.
@@ -102,7 +104,8 @@ package struct HTTPResponse: Sendable, Equatable {
         for field in headers {
             let name = field.name
             if HTTPHeaders.namesMatch(name, "Content-Length") || HTTPHeaders.namesMatch(name, "Connection")
-                || HTTPHeaders.namesMatch(name, "Transfer-Encoding") {
+                || HTTPHeaders.namesMatch(name, "Transfer-Encoding")
+            {
                 continue
             }
             head += "\(name): \(field.value)\r\n"

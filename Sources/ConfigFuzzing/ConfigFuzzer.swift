@@ -1,5 +1,6 @@
 import PadlockConfig
 import PadlockTypes
+
 /// What the config fuzzer counts besides documents and failures.
 package struct ConfigFuzzCounts: FuzzCounts {
     /// Documents the TOML layer accepted.

@@ -1,5 +1,6 @@
 import PadlockConfig
 import PadlockTypes
+
 /// Damages valid documents the way typing and truncation do: replaced, inserted and deleted characters,
 /// pasted tokens from the grammar's edges, duplicated and swapped lines, cut-off ends.
 enum ConfigMutator {

@@ -1,5 +1,6 @@
 import PadlockConfig
 import PadlockTypes
+
 /// Random valid inputs for the config fuzzer: padlockd settings and general TOML documents, each with the
 /// value a correct parser must read from it.
 enum ConfigSamples {

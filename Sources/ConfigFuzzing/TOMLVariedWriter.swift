@@ -1,5 +1,6 @@
 import PadlockConfig
 import PadlockTypes
+
 /// Writes a table as TOML with random but equivalent choices the canonical renderer never makes: literal
 /// strings, `\u` escapes, `+` signs and `_` separators, multi-line arrays with comments and trailing commas,
 /// dotted keys instead of headers, CRLF line ends and blank lines.

@@ -31,13 +31,16 @@ package struct ConnectionLimits: Sendable, Equatable {
     package var framing: Framing
 
     /// Makes limits; the defaults suit Padlock's peer and client traffic.
-    package init(maxFrameBytes: Int = 1 << 20, writeQueueBytesMax: Int = 4 << 20,
-                writeQueueLowWaterBytes: Int = 1 << 20, pausesReadingWhenWriteQueueFull: Bool = true,
-                framing: Framing = .lengthPrefixed) {
+    package init(
+        maxFrameBytes: Int = 1 << 20, writeQueueBytesMax: Int = 4 << 20,
+        writeQueueLowWaterBytes: Int = 1 << 20, pausesReadingWhenWriteQueueFull: Bool = true,
+        framing: Framing = .lengthPrefixed
+    ) {
         precondition(maxFrameBytes >= 0 && maxFrameBytes <= Int(UInt32.max), "maxFrameBytes out of range")
         precondition(writeQueueBytesMax > 4, "writeQueueBytesMax must exceed one length prefix")
-        precondition(writeQueueLowWaterBytes >= 0 && writeQueueLowWaterBytes < writeQueueBytesMax,
-                     "writeQueueLowWaterBytes must be below writeQueueBytesMax")
+        precondition(
+            writeQueueLowWaterBytes >= 0 && writeQueueLowWaterBytes < writeQueueBytesMax,
+            "writeQueueLowWaterBytes must be below writeQueueBytesMax")
         self.maxFrameBytes = maxFrameBytes
         self.writeQueueBytesMax = writeQueueBytesMax
         self.writeQueueLowWaterBytes = writeQueueLowWaterBytes

@@ -42,9 +42,11 @@ extension EventLoop {
     /// The completion still comes at TCP connect; sends made before the handshake finishes wait for it, and
     /// a failed handshake closes the connection with `.tlsFailed` and OpenSSL's reason.
     /// `.invalidArgument` means the expected server name could not be set.
-    package func connect(host: String, port: Int, timeout: Duration, limits: ConnectionLimits = .init(),
-                        tls: TLSContext? = nil,
-                        completion: @escaping (Result<TCPConnection, UVError>) -> Void) {
+    package func connect(
+        host: String, port: Int, timeout: Duration, limits: ConnectionLimits = .init(),
+        tls: TLSContext? = nil,
+        completion: @escaping (Result<TCPConnection, UVError>) -> Void
+    ) {
         preconditionOnLoopThread("connect(host:port:)")
         precondition(tls?.side != .server, "connect(host:port:) needs a client-side TLS context")
         guard (1...65_535).contains(port) else {
@@ -67,8 +69,9 @@ extension EventLoop {
         // The request holds a retained attempt until its callback, which libuv always runs (with
         // ECANCELED when the handle closes first).
         let retained = Unmanaged.passRetained(attempt)
-        uv_req_set_data(UnsafeMutableRawPointer(request).assumingMemoryBound(to: uv_req_t.self),
-                        retained.toOpaque())
+        uv_req_set_data(
+            UnsafeMutableRawPointer(request).assumingMemoryBound(to: uv_req_t.self),
+            retained.toOpaque())
         let status = padlock_tcp_connect(request, handle, host, Int32(port), connectFinished)
         if status < 0 {
             retained.release()

@@ -53,8 +53,10 @@ package final class EventLoop: Sendable {
     package var isOnLoopThread: Bool { core.isOnLoopThread }
 
     /// Stops the program when called off the loop thread: for code that must only run on the loop.
-    package func preconditionOnLoopThread(_ what: @autoclosure () -> String = "", file: StaticString = #fileID,
-                                         line: UInt = #line) {
+    package func preconditionOnLoopThread(
+        _ what: @autoclosure () -> String = "", file: StaticString = #fileID,
+        line: UInt = #line
+    ) {
         precondition(core.isOnLoopThread, "not on loop thread '\(core.name)': \(what())", file: file, line: line)
     }
 

@@ -63,8 +63,10 @@ extension EventLoop {
     /// Delays are rounded up to whole milliseconds (timers never fire early); timers with the same
     /// deadline fire in the order they were scheduled.
     @discardableResult
-    package func schedule(after delay: Duration, repeating interval: Duration? = nil,
-                         _ body: @escaping () -> Void) -> LoopTimer {
+    package func schedule(
+        after delay: Duration, repeating interval: Duration? = nil,
+        _ body: @escaping () -> Void
+    ) -> LoopTimer {
         preconditionOnLoopThread("schedule(after:)")
         precondition(interval.map { $0 > .zero } ?? true, "repeat interval must be positive, got \(interval!)")
         return LoopTimer(core: core, delay: delay, interval: interval, body: body)

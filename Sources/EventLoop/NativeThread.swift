@@ -1,9 +1,10 @@
+import CLibUV
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import CLibUV
 
 /// A plain OS thread running one closure, joinable exactly once.
 ///
@@ -18,13 +19,15 @@ final class NativeThread: @unchecked Sendable {
     init(name: String, body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(ThreadBody(name: name, body: body)).toOpaque()
         var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { raw in
-            // The retained box is consumed here, by the new thread, exactly once.
-            let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
-            padlock_name_current_thread(body.name)
-            body.body()
-            return nil
-        }, box)
+        let status = pthread_create(
+            &thread, nil,
+            { raw in
+                // The retained box is consumed here, by the new thread, exactly once.
+                let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
+                padlock_name_current_thread(body.name)
+                body.body()
+                return nil
+            }, box)
         precondition(status == 0, "pthread_create failed with \(status) for thread \(name)")
         handle = thread
     }

@@ -1,9 +1,10 @@
+import CLibUV
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import CLibUV
 
 /// A POSIX signal number, such as interrupt (SIGINT) or terminate (SIGTERM).
 package struct Signal: Hashable, Sendable, CustomStringConvertible {

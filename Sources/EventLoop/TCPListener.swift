@@ -39,8 +39,10 @@ package final class TCPListener: LoopHandleOwner {
     /// closes connections to make room.
     static let failuresInRowMax = 64
 
-    fileprivate init(core: LoopCore, host: String, port: Int, backlog: Int32, limits: ConnectionLimits,
-                     tls: TLSContext?, onAccept: @escaping (TCPConnection) -> Void) throws(UVError) {
+    fileprivate init(
+        core: LoopCore, host: String, port: Int, backlog: Int32, limits: ConnectionLimits,
+        tls: TLSContext?, onAccept: @escaping (TCPConnection) -> Void
+    ) throws(UVError) {
         self.core = core
         self.host = host
         self.backlog = backlog
@@ -54,7 +56,9 @@ package final class TCPListener: LoopHandleOwner {
     }
 
     /// A bound, listening handle without an owner yet (a failure closes it).
-    private static func open(core: LoopCore, host: String, port: Int, backlog: Int32)
+    private static func open(
+        core: LoopCore, host: String, port: Int, backlog: Int32
+    )
         throws(UVError) -> UnsafeMutablePointer<uv_tcp_t>
     {
         let handle = initializedHandle(UV_TCP, as: uv_tcp_t.self, on: core.loop, with: uv_tcp_init)
@@ -126,8 +130,10 @@ package final class TCPListener: LoopHandleOwner {
         if let suppressed = failureLog.shouldLog(now: Ticks(milliseconds: uv_now(core.loop))) {
             core.logger.error(
                 "accepting a connection failed",
-                metadata: ["port": "\(port)", "error": "\(error)", "failuresNotLogged": "\(suppressed)",
-                           "hint": "\(Self.hint(for: error))"])
+                metadata: [
+                    "port": "\(port)", "error": "\(error)", "failuresNotLogged": "\(suppressed)",
+                    "hint": "\(Self.hint(for: error))",
+                ])
         }
         let relieved = onAcceptError?(error) ?? false
         if !relieved || failuresInRow >= Self.failuresInRowMax { pause() }
@@ -151,8 +157,11 @@ package final class TCPListener: LoopHandleOwner {
             Unmanaged<AnyObject>.fromOpaque(data).release()
         }
         closeHandle(asHandle(handle))
-        core.logger.warning("not accepting connections for a while", metadata: [
-            "port": "\(port)", "pause": "\(acceptPause)"])
+        core.logger.warning(
+            "not accepting connections for a while",
+            metadata: [
+                "port": "\(port)", "pause": "\(acceptPause)",
+            ])
         scheduleResume()
     }
 
@@ -221,13 +230,16 @@ extension EventLoop {
     ///
     /// With a server-side `tls` context every accepted connection is encrypted: frames are delivered once
     /// the handshake (and the client's certificate, when the context asks for one) has been accepted.
-    package func listen(host: String, port: Int, backlog: Int32 = 511, limits: ConnectionLimits = .init(),
-                       tls: TLSContext? = nil,
-                       onAccept: @escaping (TCPConnection) -> Void) throws(UVError) -> TCPListener {
+    package func listen(
+        host: String, port: Int, backlog: Int32 = 511, limits: ConnectionLimits = .init(),
+        tls: TLSContext? = nil,
+        onAccept: @escaping (TCPConnection) -> Void
+    ) throws(UVError) -> TCPListener {
         preconditionOnLoopThread("listen(host:port:)")
         guard (0...65_535).contains(port) else { throw UVError.invalidArgument }
         precondition(tls?.side != .client, "listen(host:port:) needs a server-side TLS context")
-        return try TCPListener(core: core, host: host, port: port, backlog: backlog, limits: limits,
-                               tls: tls, onAccept: onAccept)
+        return try TCPListener(
+            core: core, host: host, port: port, backlog: backlog, limits: limits,
+            tls: tls, onAccept: onAccept)
     }
 }

@@ -56,8 +56,10 @@ package final class TLSContext: @unchecked Sendable {
 
     /// A server-side context: the certificate chain and key the server presents, and, when clients must or
     /// may present certificates, the CA bundle they are verified against.
-    package static func server(certificateChainFile: String, privateKeyFile: String, trustedCAFile: String? = nil,
-                              clientCertificates: ClientCertificates = .none) throws(TLSError) -> TLSContext {
+    package static func server(
+        certificateChainFile: String, privateKeyFile: String, trustedCAFile: String? = nil,
+        clientCertificates: ClientCertificates = .none
+    ) throws(TLSError) -> TLSContext {
         let tls = try TLSContext(side: .server, serverName: nil)
         try tls.loadIdentity(certificateChainFile: certificateChainFile, privateKeyFile: privateKeyFile)
         if let trustedCAFile { try tls.loadTrustedCertificates(trustedCAFile) }
@@ -70,8 +72,9 @@ package final class TLSContext: @unchecked Sendable {
             SSL_CTX_set_verify(tls.context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
         }
         if clientCertificates != .none && trustedCAFile == nil {
-            throw TLSError(step: .trustedCertificates, file: nil,
-                           reason: "client certificates are \(clientCertificates.rawValue) but no CA bundle is set")
+            throw TLSError(
+                step: .trustedCertificates, file: nil,
+                reason: "client certificates are \(clientCertificates.rawValue) but no CA bundle is set")
         }
         return tls
     }
@@ -79,8 +82,10 @@ package final class TLSContext: @unchecked Sendable {
     /// A client-side context: the CA bundle the server's certificate is verified against (nil: the
     /// system's default trust store), an optional certificate chain and key to present when the server asks,
     /// and the name the server's certificate must carry (nil: the host dialled; an IP address or DNS name).
-    package static func client(trustedCAFile: String?, certificateChainFile: String? = nil,
-                              privateKeyFile: String? = nil, serverName: String? = nil) throws(TLSError) -> TLSContext {
+    package static func client(
+        trustedCAFile: String?, certificateChainFile: String? = nil,
+        privateKeyFile: String? = nil, serverName: String? = nil
+    ) throws(TLSError) -> TLSContext {
         let tls = try TLSContext(side: .client, serverName: serverName)
         if let trustedCAFile {
             try tls.loadTrustedCertificates(trustedCAFile)

@@ -99,7 +99,9 @@ final class TLSSession {
     }
 
     /// Decrypts every complete record into `buffer`, passing each piece to `deliver`.
-    func readPlaintext(into buffer: UnsafeMutableRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void)
+    func readPlaintext(
+        into buffer: UnsafeMutableRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void
+    )
         -> ReadEnd
     {
         guard let ssl, let base = buffer.baseAddress else { return .drained }

@@ -62,7 +62,9 @@ extension LockTable {
     ///
     /// Costs what ``inspectOverlapping(_:limit:)`` costs. With the injected `ignoresOverlappingHolders` only the
     /// key itself is considered, as ``refusal(for:mode:arrivalBefore:)`` does.
-    package func conflictingHolders(of key: LockKey, mode: LockMode, limit: Int)
+    package func conflictingHolders(
+        of key: LockKey, mode: LockMode, limit: Int
+    )
         -> (holders: [HeldLock], truncated: Bool)
     {
         let bound = max(1, limit)

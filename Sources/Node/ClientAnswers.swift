@@ -25,7 +25,9 @@ enum ClientAnswers {
         switch result {
         case .sessionOpened(let session, let deadline):
             let ttl = table.session(session)?.ttlMilliseconds ?? 0
-            return Answer(reply: .success(.sessionOpened(SessionGrant(session: session, ttlMilliseconds: ttl, renewalDeadline: deadline))))
+            return Answer(
+                reply: .success(
+                    .sessionOpened(SessionGrant(session: session, ttlMilliseconds: ttl, renewalDeadline: deadline))))
         case .sessionClosed:
             return Answer(reply: .success(.sessionClosed))
         case .granted(_, let holder):
@@ -50,7 +52,8 @@ enum ClientAnswers {
         case .notWaiting:
             return Answer(reply: .failure(.notWaiting))
         case .forcedUnlock(let previous):
-            return Answer(reply: .success(.forceUnlocked(previous: Array(previous.prefix(WireLimits.inspectionEntriesMax)))))
+            return Answer(
+                reply: .success(.forceUnlocked(previous: Array(previous.prefix(WireLimits.inspectionEntriesMax)))))
         case .sessionRevoked:
             let released = events.filter { event in
                 if case .lockReleased(_, _, .revoked) = event { return true }
@@ -72,14 +75,17 @@ enum ClientAnswers {
         case .overloaded(let limit):
             return Answer(reply: .failure(.overloaded(reason: message(for: limit))))
         case .sessionExpiredNow, .waiterExpired, .leasesCheckpointed, .skipped, .quotasSet:
-            return Answer(reply: .failure(.invalidArgument(message: "housekeeping result \(result) for a client request")))
+            return Answer(
+                reply: .failure(.invalidArgument(message: "housekeeping result \(result) for a client request")))
         }
     }
 
     /// The holders a `held` answer names: the one the table decided on first, then every other holder whose
     /// lock conflicts with the request, in key order; at most `WireLimits.heldHoldersMax`, and whether more
     /// conflict than are named.
-    static func heldHolders(_ first: Holder, on key: LockKey, requested: Requested?, table: LockTable)
+    static func heldHolders(
+        _ first: Holder, on key: LockKey, requested: Requested?, table: LockTable
+    )
         -> (holders: [LockInfo], truncated: Bool)
     {
         let deadline = table.session(first.session)?.leaseDeadline ?? first.since

@@ -72,7 +72,9 @@ private struct DeadlineItem: Comparable {
     var slot: Int
 
     // Deadline, then insertion sequence: no two items are equal, so the heap's order is total.
-    static func < (lhs: DeadlineItem, rhs: DeadlineItem) -> Bool { (lhs.deadline, lhs.sequence) < (rhs.deadline, rhs.sequence) }
+    static func < (lhs: DeadlineItem, rhs: DeadlineItem) -> Bool {
+        (lhs.deadline, lhs.sequence) < (rhs.deadline, rhs.sequence)
+    }
     static func == (lhs: DeadlineItem, rhs: DeadlineItem) -> Bool {
         lhs.deadline == rhs.deadline && lhs.sequence == rhs.sequence
     }

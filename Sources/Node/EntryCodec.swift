@@ -27,12 +27,14 @@ enum EntryCodec {
     }
 
     static func stored(_ hardState: HardState) -> StoredHardState {
-        StoredHardState(term: hardState.term.rawValue, vote: hardState.vote?.rawValue ?? 0, commit: hardState.commit.rawValue)
+        StoredHardState(
+            term: hardState.term.rawValue, vote: hardState.vote?.rawValue ?? 0, commit: hardState.commit.rawValue)
     }
 
     static func hardState(_ stored: StoredHardState) -> HardState {
         HardState(
-            term: Term(stored.term), vote: stored.vote == 0 ? nil : NodeID(stored.vote), commit: LogIndex(stored.commit))
+            term: Term(stored.term), vote: stored.vote == 0 ? nil : NodeID(stored.vote), commit: LogIndex(stored.commit)
+        )
     }
 
     /// The data of a normal entry carrying `command` stamped `stamp`.
@@ -77,10 +79,12 @@ enum EntryCodec {
             case .member:
                 let node = NodeID(try reader.readVarint())
                 let peer = try reader.readString(maxByteCount: addressByteCountMax)
-                payload = .member(node, MemberAddresses(peer: peer, client: try reader.readString(maxByteCount: addressByteCountMax)))
+                payload = .member(
+                    node, MemberAddresses(peer: peer, client: try reader.readString(maxByteCount: addressByteCountMax)))
             case .incarnation:
                 let node = NodeID(try reader.readVarint())
-                payload = .incarnation(node, MemberIncarnation(value: try reader.readUInt64(), lost: try reader.readBool()))
+                payload = .incarnation(
+                    node, MemberIncarnation(value: try reader.readUInt64(), lost: try reader.readBool()))
             }
             try reader.expectEnd()
             return payload
@@ -143,7 +147,9 @@ enum EntryCodec {
             let members = try reader.readArray(maxCount: 1_024, minimumElementSize: 3) { reader throws(DecodeError) in
                 let node = NodeID(try reader.readVarint())
                 let peer = try reader.readString(maxByteCount: addressByteCountMax)
-                return (node, MemberAddresses(peer: peer, client: try reader.readString(maxByteCount: addressByteCountMax)))
+                return (
+                    node, MemberAddresses(peer: peer, client: try reader.readString(maxByteCount: addressByteCountMax))
+                )
             }
             var contents = SnapshotContents()
             for (node, addresses) in members { contents.addressBook[node] = addresses }

@@ -21,7 +21,11 @@ extension Node {
             if let change = ConfigChange(encoded: entry.data) { membershipChangeApplied(change) }
             observer?.node(id, applied: entry, result: nil, table: table)
             if let proposal = proposals.removeValue(forKey: entry.index), let reply = proposal.reply {
-                respond(reply, proposal.term == entry.term ? .success(.members(memberList())) : .failure(.unavailable(reason: "the leader changed", retryAfterMilliseconds: 0)))
+                respond(
+                    reply,
+                    proposal.term == entry.term
+                        ? .success(.members(memberList()))
+                        : .failure(.unavailable(reason: "the leader changed", retryAfterMilliseconds: 0)))
             }
         case .normal:
             applyCommand(entry)

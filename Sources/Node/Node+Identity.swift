@@ -50,7 +50,8 @@ package enum IdentityRefusal: Hashable, Sendable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .mismatch(let node, let announced, let recorded):
-            let theirs = announced == 0 ? "announced no incarnation" : "its incarnation \(MemberIncarnation.hex(announced))"
+            let theirs =
+                announced == 0 ? "announced no incarnation" : "its incarnation \(MemberIncarnation.hex(announced))"
             return "refused node \(node): \(theirs), which does not match \(MemberIncarnation.hex(recorded)) recorded "
                 + "by the cluster — node \(node) lost or replaced its data directory; remove it (padlock member "
                 + "remove \(node)) and add it back as a new node (empty data directory, join = true)"

@@ -102,7 +102,8 @@ extension Node {
             return false
         }
         if answeredByRead ?? true {
-            reads.collecting.append(PendingRead(query: .renewal(session, receipt: renewal.receipt), reply: renewal.reply))
+            reads.collecting.append(
+                PendingRead(query: .renewal(session, receipt: renewal.receipt), reply: renewal.reply))
         }
     }
 
@@ -124,7 +125,8 @@ extension Node {
                 let windowEnd = now + lease.coverageWindow
                 let remaining = max(lease.neededRemaining(at: now), lease.coverageWindow + lease.ttl)
                 checkpoints.append(
-                    LeaseCheckpoint(session: session, renewalGeneration: lease.generation, remainingMilliseconds: remaining))
+                    LeaseCheckpoint(
+                        session: session, renewalGeneration: lease.generation, remainingMilliseconds: remaining))
                 grants.append(CoverageGrant(session: session, windowEnd: windowEnd))
             }
             guard !checkpoints.isEmpty else { continue }

@@ -11,7 +11,9 @@ extension Node {
         switch operation {
         case .addMember(let member, let peerAddress, let clientAddress):
             guard member.rawValue != 0, !peerAddress.isEmpty, !clientAddress.isEmpty else {
-                respond(reply, .failure(.invalidArgument(message: "a new member needs a node id above 0 and both addresses")))
+                respond(
+                    reply,
+                    .failure(.invalidArgument(message: "a new member needs a node id above 0 and both addresses")))
                 return
             }
             if let problem = Self.addressProblem(peer: peerAddress, client: clientAddress) {
@@ -25,7 +27,10 @@ extension Node {
             let addresses = MemberAddresses(peer: peerAddress, client: clientAddress)
             // The address goes first, so the leader knows where to send the log once the learner is added.
             guard case .accepted = raft.propose(EntryCodec.memberData(member, addresses)) else {
-                respond(reply, .failure(.unavailable(reason: "the leader cannot take the change now", retryAfterMilliseconds: 100)))
+                respond(
+                    reply,
+                    .failure(.unavailable(reason: "the leader cannot take the change now", retryAfterMilliseconds: 100))
+                )
                 return
             }
             proposeConfigChange(.addLearner(member), reply)
@@ -58,13 +63,21 @@ extension Node {
         case .notLeader:
             respond(reply, .failure(.notLeader(leaderHint)))
         case .transferInProgress:
-            respond(reply, .failure(.unavailable(reason: "leadership is being handed over", retryAfterMilliseconds: 100)))
+            respond(
+                reply, .failure(.unavailable(reason: "leadership is being handed over", retryAfterMilliseconds: 100)))
         case .overloaded:
             respond(reply, .failure(.overloaded(reason: "the leader holds too many uncommitted requests")))
         case .rejected(.changeInProgress):
-            respond(reply, .failure(.unavailable(reason: "another membership change is not committed yet", retryAfterMilliseconds: 200)))
+            respond(
+                reply,
+                .failure(
+                    .unavailable(reason: "another membership change is not committed yet", retryAfterMilliseconds: 200))
+            )
         case .rejected(.learnerNotCaughtUp(let node)):
-            respond(reply, .failure(.unavailable(reason: "\(node) has not caught up with the log yet", retryAfterMilliseconds: 500)))
+            respond(
+                reply,
+                .failure(
+                    .unavailable(reason: "\(node) has not caught up with the log yet", retryAfterMilliseconds: 500)))
         case .rejected(let reason):
             respond(reply, .failure(.invalidArgument(message: "membership change refused: \(reason)")))
         }

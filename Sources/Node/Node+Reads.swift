@@ -50,7 +50,8 @@ extension Node {
             let answer: PadlockTypes.FenceCheck
             switch table.checkFence(key, fence) {
             case .current: answer = PadlockTypes.FenceCheck(isCurrent: true, currentFence: fence)
-            case .notCurrent(let holders): answer = PadlockTypes.FenceCheck(isCurrent: false, currentFence: holders.last?.fence)
+            case .notCurrent(let holders):
+                answer = PadlockTypes.FenceCheck(isCurrent: false, currentFence: holders.last?.fence)
             }
             respond(read.reply, .success(.fenceChecked(answer)))
         case .audit(let after, let limit):
@@ -83,7 +84,9 @@ extension Node {
     private func inspection(of key: LockKey) -> PadlockTypes.KeyInspection {
         let found = table.inspectOverlapping(key, limit: WireLimits.inspectionEntriesMax)
         let waiters = found.waiters.map { waiter in
-            PadlockTypes.Waiter(key: waiter.key, session: waiter.request.session, owner: waiter.owner, mode: waiter.mode, since: waiter.enqueuedAt)
+            PadlockTypes.Waiter(
+                key: waiter.key, session: waiter.request.session, owner: waiter.owner, mode: waiter.mode,
+                since: waiter.enqueuedAt)
         }
         return PadlockTypes.KeyInspection(
             key: key, holders: found.holders.map { Self.lockInfo($0) }, waiters: waiters,
@@ -107,7 +110,8 @@ extension Node {
                 reason: record.reason)
         }
         let more = table.auditTrail(since: page.nextSince, limit: 1).records.isEmpty == false
-        return PadlockTypes.AuditPage(records: records, next: more ? records.last?.sequence : nil, oldestKept: page.oldestKept)
+        return PadlockTypes.AuditPage(
+            records: records, next: more ? records.last?.sequence : nil, oldestKept: page.oldestKept)
     }
 
     static func lockInfo(_ held: HeldLock) -> LockInfo {

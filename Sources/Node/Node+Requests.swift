@@ -140,7 +140,9 @@ extension Node {
             let range = InputLimits.sessionTTLMillisecondsMin...InputLimits.sessionTTLMillisecondsMax
             if !range.contains(ttl) { return ClientAnswers.message(for: .ttlOutOfRange) }
         case .acquire(_, let acquisition):
-            if acquisition.note.utf8.count > InputLimits.noteByteCountMax { return ClientAnswers.message(for: .noteTooLong) }
+            if acquisition.note.utf8.count > InputLimits.noteByteCountMax {
+                return ClientAnswers.message(for: .noteTooLong)
+            }
             if acquisition.waitMilliseconds > InputLimits.waitMillisecondsMax {
                 return ClientAnswers.message(for: .waitTooLong)
             }

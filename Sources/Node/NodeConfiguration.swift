@@ -49,7 +49,8 @@ package struct NodeConfiguration: Sendable {
     /// A configuration with production defaults for a node with `id` in a cluster of `bootstrapVoters`.
     package init(
         id: NodeID, initialMembers: [NodeID: MemberAddresses] = [:], bootstrapVoters: [NodeID],
-        tickMilliseconds: UInt64 = Defaults.tickMilliseconds, raft: Config? = nil, lockTable: LockTableConfiguration = .init(),
+        tickMilliseconds: UInt64 = Defaults.tickMilliseconds, raft: Config? = nil,
+        lockTable: LockTableConfiguration = .init(),
         sessionTTLMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin,
         sessionTTLMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax,
         checkpointIntervalMilliseconds: UInt64 = 500, checkpointBatchMax: Int = 2_000,
@@ -82,11 +83,14 @@ package struct NodeConfiguration: Sendable {
             return "session TTL bounds must lie within \(InputLimits.sessionTTLMillisecondsMin)"
                 + "...\(InputLimits.sessionTTLMillisecondsMax) ms with min ≤ max"
         }
-        if checkpointIntervalMilliseconds == 0 || checkpointBatchMax < 1 { return "checkpoint settings must be positive" }
+        if checkpointIntervalMilliseconds == 0 || checkpointBatchMax < 1 {
+            return "checkpoint settings must be positive"
+        }
         if snapshotEntryThreshold < 1 { return "snapshotEntryThreshold must be positive" }
         if pendingRequestsMax < 1 { return "pendingRequestsMax must be positive" }
         if !bootstrapVoters.isEmpty && !bootstrapVoters.contains(id) {
-            return "node \(id) is not among the bootstrap voters \(bootstrapVoters.sorted()); a node that joins later starts with none"
+            return
+                "node \(id) is not among the bootstrap voters \(bootstrapVoters.sorted()); a node that joins later starts with none"
         }
         return nil
     }

@@ -24,7 +24,9 @@ package enum NodeRestore {
     /// rather than from a configuration file that may have changed.
     ///
     /// Runs synchronously on the calling thread; call it before the node's loop starts using the store.
-    package static func load(from store: any LogStore, configuration: NodeConfiguration) throws(NodeFailure)
+    package static func load(
+        from store: any LogStore, configuration: NodeConfiguration
+    ) throws(NodeFailure)
         -> RestoredState
     {
         do {
@@ -88,7 +90,8 @@ package enum NodeRestore {
         // promised in it, because votes and append answers leave only after their Ready is durable.
         let lastTerm = entries.last?.term ?? Term(snapshot.term)
         if lastTerm > hardState.term { hardState = HardState(term: lastTerm, vote: nil, commit: hardState.commit) }
-        let metadata = SnapshotMetadata(index: LogIndex(snapshot.index), term: Term(snapshot.term), configuration: membership)
+        let metadata = SnapshotMetadata(
+            index: LogIndex(snapshot.index), term: Term(snapshot.term), configuration: membership)
         let raft = RestoreState(
             hardState: hardState, snapshot: Snapshot(metadata: metadata, data: snapshot.data), entries: entries)
         return RestoredState(

@@ -19,7 +19,8 @@ struct ClientHandle: Sendable {
     /// settles whatever the call may have left behind).
     func perform<Value: Sendable>(
         cancellable: Bool = true,
-        _ start: @escaping @Sendable (ClientCore, CallTicket, @escaping @Sendable (Result<Value, PadlockError>) -> Void)
+        _ start:
+            @escaping @Sendable (ClientCore, CallTicket, @escaping @Sendable (Result<Value, PadlockError>) -> Void)
             -> Void
     ) async throws(PadlockError) -> Value {
         if flags.isClosed { throw PadlockError.clientClosed }

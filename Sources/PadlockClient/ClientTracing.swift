@@ -90,7 +90,8 @@ extension ClientHandle {
     static func milliseconds(_ duration: Duration) -> Int {
         let (seconds, overflow) = duration.components.seconds.multipliedReportingOverflow(by: 1000)
         guard !overflow else { return duration < .zero ? Int.min : Int.max }
-        let (total, sumOverflow) = seconds.addingReportingOverflow(duration.components.attoseconds / 1_000_000_000_000_000)
+        let (total, sumOverflow) = seconds.addingReportingOverflow(
+            duration.components.attoseconds / 1_000_000_000_000_000)
         return sumOverflow ? (duration < .zero ? Int.min : Int.max) : Int(total)
     }
 }

@@ -66,11 +66,14 @@ public final class Lock: Sendable, CustomStringConvertible {
     /// session ends) and this throws `outcomeUnknown` or `unavailable`.
     public func release() async throws(PadlockError) {
         guard let client else { throw PadlockError.clientClosed }
-        try await client.traced("release", attributes: { attributes in
-            attributes["padlock.key"] = key.string
-            attributes["padlock.fence"] = Int(clamping: fence.rawValue)
-            attributes["padlock.session"] = Int(clamping: holder.session.rawValue)
-        }) { () throws(PadlockError) in
+        try await client.traced(
+            "release",
+            attributes: { attributes in
+                attributes["padlock.key"] = key.string
+                attributes["padlock.fence"] = Int(clamping: fence.rawValue)
+                attributes["padlock.session"] = Int(clamping: holder.session.rawValue)
+            }
+        ) { () throws(PadlockError) in
             switch state {
             case .released: return
             case .lost: throw PadlockError(.lockLost, "the lock on \(key) was lost (\(fence)) before it was released")
@@ -145,7 +148,8 @@ final class SessionLease: Sendable {
     /// Starts a lease valid until `deadline`. `ignoresMargin` (the simulator's injected bug) reports `.safe`
     /// until `margin` past the deadline.
     init(
-        deadline: ContinuousClock.Instant, atRiskWindow: Duration, clock now: @escaping @Sendable () -> ContinuousClock.Instant,
+        deadline: ContinuousClock.Instant, atRiskWindow: Duration,
+        clock now: @escaping @Sendable () -> ContinuousClock.Instant,
         ignoresMargin: Bool = false, margin: Duration = .zero
     ) {
         self.now = now

@@ -66,7 +66,8 @@ final class LoopClientConnection: ClientConnection {
             }
             let usesTLS = connection.usesTLS
             connection.onClose = { closed in
-                onClose(ClientConnectionLoss(reason: "\(closed.reason)", handshakeHint: Self.hint(closed.reason, usesTLS)))
+                onClose(
+                    ClientConnectionLoss(reason: "\(closed.reason)", handshakeHint: Self.hint(closed.reason, usesTLS)))
             }
         }
     }

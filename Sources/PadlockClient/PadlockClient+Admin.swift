@@ -4,9 +4,12 @@ extension PadlockClient {
     /// An administrator releases `key` whoever holds it; the reason goes to the audit trail and the key is
     /// under lock-delay afterwards. Returns every holder it released (empty when nobody held it).
     public func forceUnlock(_ key: String, reason: String) async throws(PadlockError) -> [Holder] {
-        try await handle.traced("forceUnlock", attributes: { $0["padlock.key"] = key }, answered: { previous, attributes in
-            attributes["padlock.released_count"] = previous.count
-        }) { () throws(PadlockError) in try await forceUnlockUntraced(key, reason: reason) }
+        try await handle.traced(
+            "forceUnlock", attributes: { $0["padlock.key"] = key },
+            answered: { previous, attributes in
+                attributes["padlock.released_count"] = previous.count
+            }
+        ) { () throws(PadlockError) in try await forceUnlockUntraced(key, reason: reason) }
     }
 
     private func forceUnlockUntraced(_ key: String, reason: String) async throws(PadlockError) -> [Holder] {
@@ -21,7 +24,9 @@ extension PadlockClient {
     ///
     /// - Throws: `sessionExpired` when that session has already ended.
     public func revokeSession(_ session: SessionID, reason: String) async throws(PadlockError) {
-        try await handle.traced("revokeSession", attributes: { $0["padlock.session"] = Int(clamping: session.rawValue) }) {
+        try await handle.traced(
+            "revokeSession", attributes: { $0["padlock.session"] = Int(clamping: session.rawValue) }
+        ) {
             () throws(PadlockError) in
             try Self.check(reason, "reason", max: InputLimits.reasonByteCountMax)
             try await handle.perform { core, ticket, completion in
@@ -33,10 +38,13 @@ extension PadlockClient {
     /// One page of the audit trail: records after sequence `after` (from the oldest kept when nil), oldest
     /// first, at most `limit` (1 to 500).
     public func audit(after: UInt64? = nil, limit: Int = 100) async throws(PadlockError) -> AuditPage {
-        try await handle.traced("audit", attributes: { attributes in
-            if let after { attributes["padlock.audit.after"] = Int(clamping: after) }
-            attributes["padlock.limit"] = limit
-        }, answered: { page, attributes in attributes["padlock.record_count"] = page.records.count }) {
+        try await handle.traced(
+            "audit",
+            attributes: { attributes in
+                if let after { attributes["padlock.audit.after"] = Int(clamping: after) }
+                attributes["padlock.limit"] = limit
+            }, answered: { page, attributes in attributes["padlock.record_count"] = page.records.count }
+        ) {
             () throws(PadlockError) in
             guard limit >= 1 && limit <= WireLimits.pageSizeMax else {
                 throw .invalid("limit must be between 1 and \(WireLimits.pageSizeMax), got \(limit)")
@@ -51,23 +59,30 @@ extension PadlockClient {
     ///
     /// - Throws: `unavailable` when no endpoint answered.
     public func status() async throws(PadlockError) -> [NodeStatus] {
-        try await handle.traced("status", answered: { statuses, attributes in
-            attributes["padlock.node_count"] = statuses.count
-        }) { () throws(PadlockError) in
+        try await handle.traced(
+            "status",
+            answered: { statuses, attributes in
+                attributes["padlock.node_count"] = statuses.count
+            }
+        ) { () throws(PadlockError) in
             try await handle.perform { core, ticket, completion in core.status(ticket: ticket, completion: completion) }
         }
     }
 
     /// The cluster's members and their addresses.
     public func members() async throws(PadlockError) -> [MemberInfo] {
-        try await handle.traced("members", answered: { members, attributes in attributes["padlock.node_count"] = members.count }) {
+        try await handle.traced(
+            "members", answered: { members, attributes in attributes["padlock.node_count"] = members.count }
+        ) {
             () throws(PadlockError) in try await membership(.members, "members", kind: .read)
         }
     }
 
     /// An administrator adds `node` as a learner, with where peers and clients reach it. Promote it once it has
     /// caught up. Not retried once sent: when the answer is lost, check ``members()`` before repeating it.
-    public func addMember(node: NodeID, peerAddress: String, clientAddress: String) async throws(PadlockError)
+    public func addMember(
+        node: NodeID, peerAddress: String, clientAddress: String
+    ) async throws(PadlockError)
         -> [MemberInfo]
     {
         try await handle.traced("addMember", attributes: { $0["padlock.node"] = Int(clamping: node.rawValue) }) {
@@ -96,7 +111,9 @@ extension PadlockClient {
         }
     }
 
-    private func membership(_ operation: ClientOperation, _ label: String, kind: ExchangeKind = .unrepeatable)
+    private func membership(
+        _ operation: ClientOperation, _ label: String, kind: ExchangeKind = .unrepeatable
+    )
         async throws(PadlockError) -> [MemberInfo]
     {
         let answer = try await read(operation, label, kind: kind)

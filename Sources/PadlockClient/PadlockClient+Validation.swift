@@ -17,7 +17,8 @@ extension PadlockClient {
         var addresses: [EndpointAddress] = []
         for endpoint in endpoints {
             guard let address = EndpointAddress(endpoint) else {
-                throw .invalid("endpoint \"\(endpoint)\" is not a numeric host:port such as 10.0.0.7:7401 or [::1]:7401")
+                throw .invalid(
+                    "endpoint \"\(endpoint)\" is not a numeric host:port such as 10.0.0.7:7401 or [::1]:7401")
             }
             if !addresses.contains(address) { addresses.append(address) }
         }
@@ -51,7 +52,9 @@ extension PadlockClient {
         guard count <= max else { throw .invalid("the \(name) is \(count) bytes long; at most \(max) are allowed") }
     }
 
-    static func validateAcquire(_ key: String, mode: LockMode, owner: String, wait: Duration, note: String)
+    static func validateAcquire(
+        _ key: String, mode: LockMode, owner: String, wait: Duration, note: String
+    )
         throws(PadlockError) -> AcquireSpec
     {
         let lockKey = try validateKey(key)

@@ -45,8 +45,9 @@ public final class PadlockClient: Sendable {
         configuration: Configuration = .init(), logger: Logger = Logger(label: "padlock.client"),
         tracer: (any Tracer)? = nil
     ) async throws(PadlockError) {
-        let addresses = try Self.validate(endpoints: endpoints, owner: owner, credentials: credentials,
-                                          configuration: configuration)
+        let addresses = try Self.validate(
+            endpoints: endpoints, owner: owner, credentials: credentials,
+            configuration: configuration)
         let tls = try configuration.tls?.makeContext()
         let loop: EventLoop
         do {
@@ -118,15 +119,19 @@ public final class PadlockClient: Sendable {
     public func acquire(
         _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero, note: String = ""
     ) async throws(PadlockError) -> Lock {
-        try await handle.traced("acquire", attributes: { attributes in
-            attributes["padlock.key"] = key
-            attributes["padlock.mode"] = mode == .exclusive ? "exclusive" : "shared"
-            attributes["padlock.wait_ms"] = ClientHandle.milliseconds(wait)
-        }, answered: { lock, attributes in
-            attributes["padlock.outcome"] = "granted"
-            attributes["padlock.fence"] = Int(clamping: lock.fence.rawValue)
-            attributes["padlock.session"] = Int(clamping: lock.holder.session.rawValue)
-        }) { () throws(PadlockError) in
+        try await handle.traced(
+            "acquire",
+            attributes: { attributes in
+                attributes["padlock.key"] = key
+                attributes["padlock.mode"] = mode == .exclusive ? "exclusive" : "shared"
+                attributes["padlock.wait_ms"] = ClientHandle.milliseconds(wait)
+            },
+            answered: { lock, attributes in
+                attributes["padlock.outcome"] = "granted"
+                attributes["padlock.fence"] = Int(clamping: lock.fence.rawValue)
+                attributes["padlock.session"] = Int(clamping: lock.holder.session.rawValue)
+            }
+        ) { () throws(PadlockError) in
             let spec = try Self.validateAcquire(key, mode: mode, owner: owner ?? self.owner, wait: wait, note: note)
             return try await handle.perform { core, ticket, completion in
                 core.acquire(spec, ticket: ticket, completion: completion)
@@ -154,7 +159,7 @@ public final class PadlockClient: Sendable {
         }
         do {
             try await lock.release()
-        } catch where error.code == .lockLost || error.code == .sessionExpired {
+        } catch  where error.code == .lockLost || error.code == .sessionExpired {
             throw error
         } catch {
             logReleaseFailure(error, of: lock)
@@ -164,9 +169,11 @@ public final class PadlockClient: Sendable {
 
     private func logReleaseFailure(_ error: PadlockError, of lock: Lock) {
         guard error.code != .lockLost else { return }
-        handle.loop.logger.warning("release after withLock failed", metadata: [
-            "key": "\(lock.key)", "fence": "\(lock.fence)", "error": "\(error)",
-        ])
+        handle.loop.logger.warning(
+            "release after withLock failed",
+            metadata: [
+                "key": "\(lock.key)", "fence": "\(lock.fence)", "error": "\(error)",
+            ])
     }
 
     /// Ends every session of `owner` cleanly, releasing its locks without lock-delay (sign-out, a closed
@@ -177,9 +184,12 @@ public final class PadlockClient: Sendable {
     /// - Throws: `invalidArgument` for a bad label, `unavailable` when some session could not be closed before
     ///   the deadline (its locks are then lost and expire with the session), `cancelled`.
     public func releaseAll(owner: String) async throws(PadlockError) -> Int {
-        try await handle.traced("releaseAll", answered: { count, attributes in
-            attributes["padlock.released_count"] = count
-        }) { () throws(PadlockError) in
+        try await handle.traced(
+            "releaseAll",
+            answered: { count, attributes in
+                attributes["padlock.released_count"] = count
+            }
+        ) { () throws(PadlockError) in
             try Self.validate(owner: owner)
             return try await handle.perform(cancellable: false) { core, ticket, completion in
                 core.releaseAll(owner: owner, ticket: ticket, completion: completion)
@@ -189,10 +199,13 @@ public final class PadlockClient: Sendable {
 
     /// Everything that holds or waits for `key`, its ancestors and its descendants, read linearizably.
     public func inspect(_ key: String) async throws(PadlockError) -> Inspection {
-        try await handle.traced("inspect", attributes: { $0["padlock.key"] = key }, answered: { inspection, attributes in
-            attributes["padlock.holder_count"] = inspection.holders.count
-            attributes["padlock.waiter_count"] = inspection.waiters.count
-        }) { () throws(PadlockError) in
+        try await handle.traced(
+            "inspect", attributes: { $0["padlock.key"] = key },
+            answered: { inspection, attributes in
+                attributes["padlock.holder_count"] = inspection.holders.count
+                attributes["padlock.waiter_count"] = inspection.waiters.count
+            }
+        ) { () throws(PadlockError) in
             let key = try Self.validateKey(key)
             let answer = try await read(.inspect(key), "inspect")
             guard case .inspected(let inspection) = answer else { throw Self.unexpected(answer, "inspect") }
@@ -201,13 +214,18 @@ public final class PadlockClient: Sendable {
     }
 
     /// Held locks in key order, filtered by subtree and owner label, at most `limit` (paging internally).
-    public func list(prefix: String? = nil, owner: String? = nil, limit: Int = 100) async throws(PadlockError)
+    public func list(
+        prefix: String? = nil, owner: String? = nil, limit: Int = 100
+    ) async throws(PadlockError)
         -> [LockInfo]
     {
-        try await handle.traced("list", attributes: { attributes in
-            if let prefix { attributes["padlock.key"] = prefix }
-            attributes["padlock.limit"] = limit
-        }, answered: { locks, attributes in attributes["padlock.lock_count"] = locks.count }) { () throws(PadlockError) in
+        try await handle.traced(
+            "list",
+            attributes: { attributes in
+                if let prefix { attributes["padlock.key"] = prefix }
+                attributes["padlock.limit"] = limit
+            }, answered: { locks, attributes in attributes["padlock.lock_count"] = locks.count }
+        ) { () throws(PadlockError) in
             try await listPages(prefix: prefix, owner: owner, limit: limit)
         }
     }
@@ -219,8 +237,9 @@ public final class PadlockClient: Sendable {
         var locks: [LockInfo] = []
         var after: LockKey?
         repeat {
-            let query = ListQuery(prefix: prefixKey, owner: owner, after: after,
-                                  limit: min(limit - locks.count, WireLimits.pageSizeMax))
+            let query = ListQuery(
+                prefix: prefixKey, owner: owner, after: after,
+                limit: min(limit - locks.count, WireLimits.pageSizeMax))
             let answer = try await read(.list(query), "list")
             guard case .listed(let page) = answer else { throw Self.unexpected(answer, "list") }
             locks += page.locks.prefix(limit - locks.count)
@@ -233,10 +252,13 @@ public final class PadlockClient: Sendable {
     /// linearizably: ``FenceCheck/isCurrent``, and ``FenceCheck/currentFence`` (the newest holder's fence of
     /// exactly `key`, `nil` when nobody holds it), so a store can tell "superseded by fence 9" from "released".
     public func checkFence(_ key: String, _ fence: FenceToken) async throws(PadlockError) -> FenceCheck {
-        try await handle.traced("checkFence", attributes: { attributes in
-            attributes["padlock.key"] = key
-            attributes["padlock.fence"] = Int(clamping: fence.rawValue)
-        }, answered: { check, attributes in attributes["padlock.fence.current"] = check.isCurrent }) {
+        try await handle.traced(
+            "checkFence",
+            attributes: { attributes in
+                attributes["padlock.key"] = key
+                attributes["padlock.fence"] = Int(clamping: fence.rawValue)
+            }, answered: { check, attributes in attributes["padlock.fence.current"] = check.isCurrent }
+        ) {
             () throws(PadlockError) in
             let key = try Self.validateKey(key)
             let answer = try await read(.checkFence(key: key, fence: fence), "checkFence")
@@ -251,10 +273,13 @@ public final class PadlockClient: Sendable {
     /// when it is still in progress); otherwise the cluster is asked, which records a request it never
     /// applied as abandoned so that it never will be.
     public func resolve(_ request: RequestID) async throws(PadlockError) -> Resolution {
-        try await handle.traced("resolve", attributes: { attributes in
-            attributes["padlock.session"] = Int(clamping: request.session.rawValue)
-            attributes["padlock.request.sequence"] = Int(clamping: request.sequence)
-        }) { () throws(PadlockError) in
+        try await handle.traced(
+            "resolve",
+            attributes: { attributes in
+                attributes["padlock.session"] = Int(clamping: request.session.rawValue)
+                attributes["padlock.request.sequence"] = Int(clamping: request.sequence)
+            }
+        ) { () throws(PadlockError) in
             try await handle.perform { core, ticket, completion in
                 core.resolve(request, ticket: ticket, completion: completion)
             }
@@ -266,7 +291,9 @@ public final class PadlockClient: Sendable {
         if !closing.load(ordering: .acquiring) { handle.loop.requestStop() }
     }
 
-    func read(_ operation: ClientOperation, _ label: String, kind: ExchangeKind = .read) async throws(PadlockError)
+    func read(
+        _ operation: ClientOperation, _ label: String, kind: ExchangeKind = .read
+    ) async throws(PadlockError)
         -> ClientResult
     {
         try await handle.perform { core, ticket, completion in

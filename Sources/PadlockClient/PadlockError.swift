@@ -115,7 +115,8 @@ extension PadlockError {
     static let localOverloadRetryAfter: Duration = .milliseconds(100)
 
     static let clientBusy = PadlockError(
-        .unavailable, "the client's mailbox is full (too many calls at once); retry in "
+        .unavailable,
+        "the client's mailbox is full (too many calls at once); retry in "
             + "\(Wording.duration(localOverloadRetryAfter))", retryAfter: localOverloadRetryAfter)
 
     static func outcomeUnknown(_ id: RequestID, _ what: String) -> PadlockError {

@@ -16,8 +16,10 @@ extension PadlockClient {
         public var serverName: String?
 
         /// A TLS configuration; every field is optional (see each).
-        public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
-                    serverName: String? = nil) {
+        public init(
+            caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
+            serverName: String? = nil
+        ) {
             self.caFile = caFile
             self.certificateFile = certificateFile
             self.keyFile = keyFile

@@ -1,9 +1,10 @@
 // Times and waits in words for people ("free again in 4.2 s, at 10:02:07"), never a raw tick count.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 enum Wording {

@@ -63,7 +63,8 @@ extension SocketAddress {
             let hostText = text[text.index(after: text.startIndex)..<close]
             let rest = text[text.index(after: close)...]
             guard rest.hasPrefix(":") else { throw Problem(reason: "`\(text)` has no port after the bracketed host") }
-            return SocketAddress(host: try IPv6Text.canonical(hostText, whole: text), port: try port(rest.dropFirst(), text))
+            return SocketAddress(
+                host: try IPv6Text.canonical(hostText, whole: text), port: try port(rest.dropFirst(), text))
         }
         guard let colon = text.lastIndex(of: ":") else {
             throw Problem(reason: "`\(text)` has no port; add one, as in \(text):7401")

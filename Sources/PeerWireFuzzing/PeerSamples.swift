@@ -1,5 +1,5 @@
-import PeerWire
 import PadlockTypes
+import PeerWire
 import Raft
 import Wire
 import WireFuzzing

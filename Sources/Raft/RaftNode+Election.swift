@@ -59,7 +59,8 @@ extension RaftNode {
     /// Moves to `newTerm` (forgetting the vote when the term changes) and clears per-role state.
     mutating func reset(term newTerm: Term) {
         precondition(
-            newTerm >= term, "node \(id) (\(role), term \(term), vote \(voteDescription)): "
+            newTerm >= term,
+            "node \(id) (\(role), term \(term), vote \(voteDescription)): "
                 + "term would go back to \(newTerm); terms never decrease (§5.1)")
         if newTerm != term {
             term = newTerm

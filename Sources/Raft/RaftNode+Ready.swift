@@ -63,7 +63,8 @@ extension RaftNode {
     /// must be synced; the commit index is volatile state that a node learns again from the leader.
     /// `previous` is the hard state of the last Ready: its term and vote are durable, since a change of
     /// either is synced, even when its commit index was never written.
-    static func mustSync(_ current: HardState, after previous: HardState, entries: [Entry], snapshot: Snapshot?) -> Bool {
+    static func mustSync(_ current: HardState, after previous: HardState, entries: [Entry], snapshot: Snapshot?) -> Bool
+    {
         !entries.isEmpty || snapshot != nil || current.term != previous.term || current.vote != previous.vote
     }
 

@@ -37,7 +37,9 @@ extension ClientListener {
             let answers = sessions.enumerated().compactMap { index, session in
                 refused[index].map { SessionRenewal(session: session, outcome: .failure($0)) }
             }
-            return send(ClientResponse(correlation: correlation, outcome: .success(.sessionsRenewed(answers))), to: connection.id)
+            return send(
+                ClientResponse(correlation: correlation, outcome: .success(.sessionsRenewed(answers))),
+                to: connection.id)
         }
         if !refused.isEmpty { connection.batchRefusals[correlation] = (sessions, refused) }
         let caller = connection.identity.map { Caller(name: $0.name, sessionsMax: UInt64($0.sessionsMax)) }
@@ -47,7 +49,9 @@ extension ClientListener {
 
     /// The node's answer to a batch it saw without the refused sessions, with their refusals put back in
     /// request order; any other answer unchanged.
-    static func merged(_ response: ClientResponse, _ batch: (sessions: [SessionID], refused: [Int: ClientFailure]))
+    static func merged(
+        _ response: ClientResponse, _ batch: (sessions: [SessionID], refused: [Int: ClientFailure])
+    )
         -> ClientResponse
     {
         guard case .success(.sessionsRenewed(let answered)) = response.outcome else { return response }

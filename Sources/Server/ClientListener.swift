@@ -91,7 +91,8 @@ final class ClientListener: NodePort {
     /// Traced requests remembered per connection until answered; past this, answers are logged without it.
     static let tracedRequestsMax = 4_096
 
-    static let limits = ConnectionLimits(maxFrameBytes: WireLimits.framePayloadByteCountMax, writeQueueBytesMax: 8 << 20)
+    static let limits = ConnectionLimits(
+        maxFrameBytes: WireLimits.framePayloadByteCountMax, writeQueueBytesMax: 8 << 20)
 
     init(
         loop: EventLoop, settings: ServerSettings, logger: Logger, metrics: ServerMetrics, gate: ConnectionGate,
@@ -182,9 +183,13 @@ final class ClientListener: NodePort {
         if handshake.role != .client {
             refuse(connection, .wrongRole, "wrong-role", "this is the client port; peers connect to the peer port")
         } else if handshake.cluster.rawValue != 0 && handshake.cluster.rawValue != clusterID {
-            refuse(connection, .wrongCluster, "wrong-cluster", "this node belongs to cluster \(clusterID), not \(handshake.cluster.rawValue)")
+            refuse(
+                connection, .wrongCluster, "wrong-cluster",
+                "this node belongs to cluster \(clusterID), not \(handshake.cluster.rawValue)")
         } else if admittedCount >= connectionsMax {
-            refuse(connection, .overloaded, "over-cap", "this node serves at most \(connectionsMax) client connections; try another")
+            refuse(
+                connection, .overloaded, "over-cap",
+                "this node serves at most \(connectionsMax) client connections; try another")
         } else {
             switch directory.admit(credentials: handshake.credentials) {
             case .open:
@@ -245,9 +250,11 @@ final class ClientListener: NodePort {
         if let traceID, connection.traced.count < Self.tracedRequestsMax {
             connection.traced[request.correlation] = (traceID, request.operation.name)
         }
-        logger.debug("client request", metadata: Self.requestMetadata(
-            client: connection.id, correlation: request.correlation, operation: request.operation.name,
-            traceID: traceID))
+        logger.debug(
+            "client request",
+            metadata: Self.requestMetadata(
+                client: connection.id, correlation: request.correlation, operation: request.operation.name,
+                traceID: traceID))
     }
 
     /// Logs a failure answer: a refused permission or an invalid argument at notice (a client doing what it
@@ -260,14 +267,16 @@ final class ClientListener: NodePort {
         case .permissionDenied, .invalidArgument: level = .notice
         default: level = .debug
         }
-        logger.log(level: level, "client request refused: \(failure.name)", metadata: {
-            var metadata = Self.requestMetadata(
-                client: connection.id, correlation: response.correlation, operation: traced?.operation,
-                traceID: traced?.traceID)
-            metadata["failure"] = "\(failure.name)"
-            if let detail = failure.detail { metadata["detail"] = "\(detail)" }
-            return metadata
-        }())
+        logger.log(
+            level: level, "client request refused: \(failure.name)",
+            metadata: {
+                var metadata = Self.requestMetadata(
+                    client: connection.id, correlation: response.correlation, operation: traced?.operation,
+                    traceID: traced?.traceID)
+                metadata["failure"] = "\(failure.name)"
+                if let detail = failure.detail { metadata["detail"] = "\(detail)" }
+                return metadata
+            }())
     }
 
     private static func requestMetadata(
@@ -320,8 +329,10 @@ final class ClientListener: NodePort {
             metrics.idleClientsClosed.increment()
             logger.debug(
                 "closing an idle client connection (no session, nothing sent)",
-                metadata: ["client": "\(connection.id)", "source": "\(connection.tcp.remoteHost ?? "unknown")",
-                           "idleFor": "\(timeout)"])
+                metadata: [
+                    "client": "\(connection.id)", "source": "\(connection.tcp.remoteHost ?? "unknown")",
+                    "idleFor": "\(timeout)",
+                ])
             connection.tcp.close()
         }
     }

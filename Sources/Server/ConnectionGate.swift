@@ -173,7 +173,9 @@ final class ConnectionGate {
                 oldest = entry
                 continue
             }
-            if (entry.progressed ? 1 : 0, entry.connection.number) < (current.progressed ? 1 : 0, current.connection.number) {
+            if (entry.progressed ? 1 : 0, entry.connection.number) < (
+                current.progressed ? 1 : 0, current.connection.number
+            ) {
                 oldest = entry
             }
         }

@@ -47,7 +47,8 @@ enum DataDirectory {
                     description: "data-dir \(path) belongs to cluster \(identity.cluster) node \(identity.node), "
                         + "not cluster \(clusterID) node \(nodeID); point data-dir at this node's own directory")
             }
-            let ignored = start == .bootstrap ? "--bootstrap ignored: the directory already holds this node's data" : nil
+            let ignored =
+                start == .bootstrap ? "--bootstrap ignored: the directory already holds this node's data" : nil
             if let incarnation = identity.incarnation { return Prepared(incarnation: incarnation, note: ignored) }
             let incarnation = newIncarnation()
             try write(identity: line(clusterID, nodeID, incarnation), to: file, path: path)
@@ -66,7 +67,8 @@ enum DataDirectory {
         let incarnation = newIncarnation()
         try write(identity: line(clusterID, nodeID, incarnation), to: file, path: path)
         let why = start == .bootstrap ? "bootstrapping a new cluster" : "joining as a new node"
-        return Prepared(incarnation: incarnation, note: "initialised data-dir \(path) (\(why)), incarnation \(hex(incarnation))")
+        return Prepared(
+            incarnation: incarnation, note: "initialised data-dir \(path) (\(why)), incarnation \(hex(incarnation))")
     }
 
     /// The refusal of an empty directory without `--bootstrap` or `join = true`.
@@ -94,7 +96,9 @@ enum DataDirectory {
     }
 
     /// The identity file's fields; the incarnation is nil in a file written before incarnations existed.
-    static func parse(_ text: String, path: String) throws(Problem) -> (cluster: UInt64, node: UInt64, incarnation: UInt64?) {
+    static func parse(
+        _ text: String, path: String
+    ) throws(Problem) -> (cluster: UInt64, node: UInt64, incarnation: UInt64?) {
         var fields: [String: String] = [:]
         for word in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
             let parts = word.split(separator: "=", maxSplits: 1)
@@ -105,11 +109,13 @@ enum DataDirectory {
         else {
             throw Problem(
                 description: "data-dir \(path): the identity file \(identityFileName) is unreadable "
-                    + "(\(text.trimmingCharacters(in: .whitespacesAndNewlines).prefix(80))); it was not written by padlockd")
+                    + "(\(text.trimmingCharacters(in: .whitespacesAndNewlines).prefix(80))); it was not written by padlockd"
+            )
         }
         guard let text = fields["incarnation"] else { return (cluster, node, nil) }
         guard text.hasPrefix("0x"), let value = UInt64(text.dropFirst(2), radix: 16), value != 0 else {
-            throw Problem(description: "data-dir \(path): the identity file's incarnation \(text) is not a non-zero hex number")
+            throw Problem(
+                description: "data-dir \(path): the identity file's incarnation \(text) is not a non-zero hex number")
         }
         return (cluster, node, value)
     }
@@ -127,8 +133,9 @@ enum DataDirectory {
     /// leaves a half-written identity behind. The file is readable by its owner only.
     private static func write(identity: String, to file: String, path: String) throws(Problem) {
         let temporary = file + ".tmp"
-        guard FileManager.default.createFile(
-            atPath: temporary, contents: Data(identity.utf8), attributes: [.posixPermissions: fileMode])
+        guard
+            FileManager.default.createFile(
+                atPath: temporary, contents: Data(identity.utf8), attributes: [.posixPermissions: fileMode])
         else {
             throw Problem(description: "data-dir \(path) is not writable")
         }
@@ -137,7 +144,8 @@ enum DataDirectory {
             try handle.synchronize()
             try handle.close()
         } catch {
-            throw Problem(description: "data-dir \(path): writing the identity file failed: \(error.localizedDescription)")
+            throw Problem(
+                description: "data-dir \(path): writing the identity file failed: \(error.localizedDescription)")
         }
         guard rename(temporary, file) == 0 else {
             throw Problem(description: "data-dir \(path): renaming the identity file failed (errno \(errno))")

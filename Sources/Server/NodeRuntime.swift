@@ -141,7 +141,8 @@ final class NodeRuntime {
             "padlockd serving",
             metadata: [
                 "node": "\(settings.nodeID)", "cluster": "\(settings.clusterID)",
-                "client": "\(settings.clientListen.host):\(clientPort)", "peer": "\(settings.peerListen.host):\(peerPort)",
+                "client": "\(settings.clientListen.host):\(clientPort)",
+                "peer": "\(settings.peerListen.host):\(peerPort)",
                 "dataDir": "\(settings.dataDirectory)", "members": "\(node.membership.configuration)",
                 "tls": "\(tlsSummary)",
             ])
@@ -190,7 +191,9 @@ final class NodeRuntime {
         return tls.peerDialer == nil ? "clients" : "clients and peers"
     }
 
-    private func listen(_ field: String, _ endpoint: SocketAddress, _ body: (SocketAddress) throws(UVError) -> Int)
+    private func listen(
+        _ field: String, _ endpoint: SocketAddress, _ body: (SocketAddress) throws(UVError) -> Int
+    )
         throws(StartupError) -> Int
     {
         do {
@@ -213,7 +216,8 @@ final class NodeRuntime {
             revokeSessions(ofDisabled: clients.reload(directory), in: directory)
             logger.notice("SIGHUP: client list reloaded", metadata: ["clients": "\(directory.clients.count)"])
         case .failure(let error):
-            logger.error("SIGHUP: configuration refused; keeping the client list in force", metadata: ["reason": "\(error)"])
+            logger.error(
+                "SIGHUP: configuration refused; keeping the client list in force", metadata: ["reason": "\(error)"])
         }
     }
 
@@ -228,7 +232,8 @@ final class NodeRuntime {
             let sessions = node.sessions(ofClient: name)
             guard !sessions.isEmpty else { continue }
             let proposed = node.revokeSessions(
-                sessions, reason: "client \(name) disabled in the configuration", admin: "padlockd (configuration reload)")
+                sessions, reason: "client \(name) disabled in the configuration",
+                admin: "padlockd (configuration reload)")
             logger.notice(
                 "client disabled; revoking its sessions",
                 metadata: ["client": "\(name)", "sessions": "\(sessions.count)", "proposed": "\(proposed)"])

@@ -106,7 +106,8 @@ extension PeerTransport {
         let node = handshake.node
         let known = membership.map { $0.configuration.members.contains(node) || $0.addresses[node] != nil } ?? false
         if handshake.role != .peer {
-            refuse(peer.connection, .wrongRole, "wrong-role", "this is the peer port; clients connect to the client port")
+            refuse(
+                peer.connection, .wrongRole, "wrong-role", "this is the peer port; clients connect to the client port")
         } else if handshake.cluster.rawValue != clusterID {
             refuse(
                 peer.connection, .wrongCluster, "wrong-cluster",
@@ -177,7 +178,9 @@ extension PeerTransport {
         if let remote = peer.remote {
             logger.warning(
                 "closing a peer connection",
-                metadata: ["peer": "\(remote)", "source": "\(peer.connection.remoteHost ?? "unknown")", "reason": "\(reason)"])
+                metadata: [
+                    "peer": "\(remote)", "source": "\(peer.connection.remoteHost ?? "unknown")", "reason": "\(reason)",
+                ])
         } else {
             gate.refused(peer.connection, on: .peer, reason: "garbage", detail: "closing a peer connection: \(reason)")
         }

@@ -34,7 +34,9 @@ package enum ServerHost {
         do {
             let started = ContinuousClock.now
             store = try FileLogStore(directory: settings.dataDirectory)
-            if let tail = store.recovered.discardedTail { logger.notice("recovery", metadata: ["discarded": "\(tail)"]) }
+            if let tail = store.recovered.discardedTail {
+                logger.notice("recovery", metadata: ["discarded": "\(tail)"])
+            }
             let opened = ContinuousClock.now
             restored = try NodeRestore.load(from: store, configuration: settings.nodeConfiguration)
             // How long a restart spends where: operators size restarts by this (docs/operations.md).
@@ -46,7 +48,8 @@ package enum ServerHost {
                     "snapshotIndex": "\(store.recovered.snapshotIndex ?? 0)", "lastIndex": "\(store.lastIndex)",
                 ])
         } catch {
-            logger.critical("cannot recover the data directory; the node will not start", metadata: ["reason": "\(error)"])
+            logger.critical(
+                "cannot recover the data directory; the node will not start", metadata: ["reason": "\(error)"])
             // An impossible term or index needs an operator; restarting would only refuse it again.
             if case .impossibleState? = error as? NodeFailure { return 2 }
             return 1
@@ -91,7 +94,9 @@ package enum ServerHost {
         disk.stop()
         encoder.stop()
         let report = loop.stop()
-        if !report.isClean { logger.warning("event loop stopped with live handles", metadata: ["handles": "\(report.liveHandles)"]) }
+        if !report.isClean {
+            logger.warning("event loop stopped with live handles", metadata: ["handles": "\(report.liveHandles)"])
+        }
         logger.notice("padlockd stopped", metadata: ["exitCode": "\(code)"])
         return code
     }

@@ -45,7 +45,8 @@ package struct ServerSettings: Sendable {
 
     /// Settings for node `nodeID` of cluster `clusterID`; everything else has its documented default.
     package init(
-        clusterID: UInt64, nodeID: UInt64, dataDirectory: String, clientListen: SocketAddress, peerListen: SocketAddress,
+        clusterID: UInt64, nodeID: UInt64, dataDirectory: String, clientListen: SocketAddress,
+        peerListen: SocketAddress,
         adminListen: SocketAddress? = nil, join: Bool = false, members: [PadlockdSettings.Member]
     ) {
         self.clusterID = clusterID

@@ -25,7 +25,9 @@ final class ClientHost: ClientEnvironment, @unchecked Sendable {
     private(set) var connections: [UInt64: SimConnection] = [:]
     private var nextConnection: UInt64 = 1
 
-    init(simulation: Simulation, index: Int, endpoint: Int, clock: SimClock, random: SimRandom, bugs: ClientInjectedBugs) {
+    init(
+        simulation: Simulation, index: Int, endpoint: Int, clock: SimClock, random: SimRandom, bugs: ClientInjectedBugs
+    ) {
         self.simulation = simulation
         self.index = index
         self.endpoint = endpoint
@@ -39,7 +41,9 @@ final class ClientHost: ClientEnvironment, @unchecked Sendable {
 
     // MARK: Clock and timers
 
-    var clock: @Sendable () -> ContinuousClock.Instant { { [unowned self] in self.instant(atTrue: self.simulation.now) } }
+    var clock: @Sendable () -> ContinuousClock.Instant {
+        { [unowned self] in self.instant(atTrue: self.simulation.now) }
+    }
 
     /// The client's clock reading at true time `time`.
     func instant(atTrue time: UInt64) -> ContinuousClock.Instant {
@@ -55,7 +59,8 @@ final class ClientHost: ClientEnvironment, @unchecked Sendable {
 
     func schedule(after delay: Duration, _ body: @escaping () -> Void) -> any ClientTimer {
         let (seconds, attoseconds) = max(delay, .zero).components
-        let local = localClock.localMicroseconds(at: simulation.now) + Double(seconds) * 1_000_000
+        let local =
+            localClock.localMicroseconds(at: simulation.now) + Double(seconds) * 1_000_000
             + Double(attoseconds) / 1_000_000_000_000
         return at(localClock.trueTime(atLocal: local, notBefore: simulation.now), body)
     }

@@ -58,7 +58,8 @@ struct FencedStore {
         for key in records.keys.sorted() {
             let record = records[key]!
             if record.value != UInt64(record.acceptedWrites) {
-                found.append("record \(key) holds \(record.value) after \(record.acceptedWrites) accepted edits: a lost update")
+                found.append(
+                    "record \(key) holds \(record.value) after \(record.acceptedWrites) accepted edits: a lost update")
             }
         }
         var owners: [String: SessionID] = [:]

@@ -38,7 +38,8 @@ struct HistoryRecorder {
     func operations() -> [LockOperation] {
         records.enumerated().map { index, record in
             LockOperation(
-                id: index, process: record.process, invoke: record.invoke * 1000, complete: record.complete.map { $0 * 1000 },
+                id: index, process: record.process, invoke: record.invoke * 1000,
+                complete: record.complete.map { $0 * 1000 },
                 action: record.action, outcome: record.outcome)
         }
     }
@@ -49,7 +50,8 @@ extension HistoryRecorder {
     /// follow (opens, renewals, withdrawals of queued acquires).
     static func action(of operation: ClientOperation) -> LockAction? {
         switch operation {
-        case .acquire(let id, let acquisition): .acquire(session: id.session, key: acquisition.key, mode: acquisition.mode)
+        case .acquire(let id, let acquisition):
+            .acquire(session: id.session, key: acquisition.key, mode: acquisition.mode)
         case .release(let id, let key, let fence): .release(session: id.session, key: key, fence: fence)
         case .closeSession(let id): .endSession(session: id.session)
         case .forceUnlock(_, let key, _): .forceUnlock(key: key)
@@ -67,7 +69,8 @@ extension HistoryRecorder {
         case (.acquire, .granted(let holder)), (.acquire, .grantedThenReleased(let holder)): .granted(holder.fence)
         case (.acquire, .refused(let error)):
             switch error.code {
-            case .held(let holders): .refused(holder: holders.first.map { HolderRef(session: $0.session, fence: $0.fence) })
+            case .held(let holders):
+                .refused(holder: holders.first.map { HolderRef(session: $0.session, fence: $0.fence) })
             case .unavailable: .refused(holder: nil)
             default: .failed
             }

@@ -102,7 +102,9 @@ final class SimClient {
 
     private func administer() {
         if random.chance(0.6) {
-            driver.forceUnlock(simulation.randomKey(&random), reason: "unlock stuck record") { [unowned self] _ in self.done() }
+            driver.forceUnlock(simulation.randomKey(&random), reason: "unlock stuck record") { [unowned self] _ in
+                self.done()
+            }
         } else if let target = simulation.randomOpenSession(&random, excluding: self) {
             driver.revokeSession(target, reason: "log the user out") { [unowned self] _ in self.done() }
         } else {
@@ -117,10 +119,12 @@ final class SimClient {
             if let lock = held.first, random.chance(0.7) { (lock.key, lock.fence) } else {
                 (simulation.randomKey(&random), FenceToken(random.between(1...200)))
             }
-        let record = simulation.history.begin(client: index, action: .checkFence(key: key, fence: fence), at: simulation.now)
+        let record = simulation.history.begin(
+            client: index, action: .checkFence(key: key, fence: fence), at: simulation.now)
         driver.checkFence(key, fence) { [unowned self] result in
             if case .success(let check) = result {
-                self.simulation.history.complete(record, outcome: .fenceCurrent(check.isCurrent), at: self.simulation.now)
+                self.simulation.history.complete(
+                    record, outcome: .fenceCurrent(check.isCurrent), at: self.simulation.now)
             }
             self.done()
         }
@@ -145,7 +149,8 @@ final class SimClient {
     /// Reads the record under the lock, works on it for a while (sometimes pausing past the lease), then
     /// writes it back with the fence: only while it believes the lock held, unless it is naive.
     private func startEdit(_ lock: Lock) {
-        let value = lock.holder.mode == .exclusive
+        let value =
+            lock.holder.mode == .exclusive
             ? simulation.store.read(lock.key, fence: lock.fence, session: lock.holder.session) : nil
         let naive = random.chance(0.3)
         var editTime = Double(random.between(5...150))

@@ -30,7 +30,8 @@ struct SimClock {
     func monotonicMilliseconds(at now: UInt64) -> UInt64 { UInt64(localMicroseconds(at: now) / 1000) }
 
     func wallMilliseconds(at now: UInt64) -> UInt64 {
-        UInt64(Self.wallEpochMilliseconds + Int64((localMicroseconds(at: now) - startLocal) / 1000) + wallSkewMilliseconds)
+        UInt64(
+            Self.wallEpochMilliseconds + Int64((localMicroseconds(at: now) - startLocal) / 1000) + wallSkewMilliseconds)
     }
 
     /// The true time at which the local clock reads `local` microseconds (never before `now`).

@@ -67,7 +67,8 @@ final class SimObserver: NodeObserver {
             // A force-unlock or revocation takes a lock away on purpose: its holder is no longer protected
             // (the fenced store still is).
             if case .lockReleased(let key, let previous, let reason) = event, reason == .forced || reason == .revoked {
-                simulation.forciblyReleased.insert(ForcedRelease(session: previous.session, key: key, fence: previous.fence))
+                simulation.forciblyReleased.insert(
+                    ForcedRelease(session: previous.session, key: key, fence: previous.fence))
             }
         }
     }
@@ -89,7 +90,8 @@ final class SimObserver: NodeObserver {
         let hash = TraceHash.of(table.snapshot())
         if let known = stateHashes[index] {
             if known != hash {
-                simulation?.violation("n\(node)'s lock table at index \(index) differs from another node's at that index")
+                simulation?.violation(
+                    "n\(node)'s lock table at index \(index) differs from another node's at that index")
             }
         } else {
             stateHashes[index] = hash
@@ -105,13 +107,17 @@ extension Simulation {
         grantCount += 1
         let grant = lock.holder
         // A grant learned late (through resolve) may already have been taken away by an administrator.
-        if forciblyReleased.contains(ForcedRelease(session: grant.session, key: lock.key, fence: grant.fence)) { return }
+        if forciblyReleased.contains(ForcedRelease(session: grant.session, key: lock.key, fence: grant.fence)) {
+            return
+        }
         for other in clients {
             for held in other.held where held.holder.session != grant.session && held.key.overlaps(lock.key) {
                 if held.holder.mode == .shared && grant.mode == .shared { continue }
                 let state = held.state
                 guard state == .safe || state == .atRisk else { continue }
-                if forciblyReleased.contains(ForcedRelease(session: held.holder.session, key: held.key, fence: held.fence)) {
+                if forciblyReleased.contains(
+                    ForcedRelease(session: held.holder.session, key: held.key, fence: held.fence))
+                {
                     continue
                 }
                 violation(
@@ -170,7 +176,9 @@ extension Simulation {
                 // session must name that client, and no other session may.
                 let expected = client.index % 2 == 1 ? "sim-client-\(client.index)" : nil
                 if info.client != expected {
-                    violation("\(session) of \(client.owner) records client \(info.client ?? "none"), not \(expected ?? "none")")
+                    violation(
+                        "\(session) of \(client.owner) records client \(info.client ?? "none"), not \(expected ?? "none")"
+                    )
                 }
                 let held = client.owners.flatMap { table.list(owner: $0, limit: 1_000).locks }
                 if let first = held.first(where: { $0.holder.session == session }) {

@@ -194,7 +194,8 @@ extension Simulation {
         } else if random.chance(0.3) && honest {
             // The wall clock steps (an NTP correction), within ±5 s of true time: only entry stamps see it.
             let step = Int64(random.between(0...4_000)) - 2_000
-            nodes[node].clock.wallSkewMilliseconds = min(max(nodes[node].clock.wallSkewMilliseconds + step, -5_000), 5_000)
+            nodes[node].clock.wallSkewMilliseconds = min(
+                max(nodes[node].clock.wallSkewMilliseconds + step, -5_000), 5_000)
         }
         note("n\(nodes[node].id)'s clock drifts \(drift)")
     }

@@ -35,7 +35,9 @@ extension Simulation {
         let stopped = random.pick(followers)
         let wiped = followers.first { $0 != stopped } ?? stopped
         crash(stopped)
-        note("wipe sequence: n\(nodes[stopped].id) stops; n\(nodes[leader].id) and n\(nodes[wiped].id) go on acknowledging")
+        note(
+            "wipe sequence: n\(nodes[stopped].id) stops; n\(nodes[leader].id) and n\(nodes[wiped].id) go on acknowledging"
+        )
         schedule(
             .fault(.wipeAfterAcknowledgements(leader: leader, stopped: stopped, wiped: wiped)),
             after: random.between(300_000...900_000))
@@ -70,7 +72,8 @@ extension Simulation {
             note("n\(node.id)'s data directory is copied")
             return
         }
-        let healthy = nodes.allSatisfy { $0.state == .up } && !network.hasPartitions && network.lossRate == 0
+        let healthy =
+            nodes.allSatisfy { $0.state == .up } && !network.hasPartitions && network.lossRate == 0
             && network.clogged.isEmpty
         guard healthy, let leader = leaderIndex, leader != index, let backup = nodes[index].backup else { return }
         crash(index)

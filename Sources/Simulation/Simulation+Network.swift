@@ -20,11 +20,13 @@ extension Simulation {
             let incarnation = nodes[index].incarnation
             guard let delay = network.deliveries(from: index, to: to).first else {
                 schedule(
-                    .snapshotReport(from: index, to: to, delivered: false, senderIncarnation: incarnation), after: 50_000)
+                    .snapshotReport(from: index, to: to, delivered: false, senderIncarnation: incarnation),
+                    after: 50_000)
                 return
             }
             let arrival = delay + network.delay(from: index, to: to, bytes: bytes)
-            schedule(.snapshotTransfer(from: index, to: to, chunks: chunks, senderIncarnation: incarnation), after: arrival)
+            schedule(
+                .snapshotTransfer(from: index, to: to, chunks: chunks, senderIncarnation: incarnation), after: arrival)
             return
         }
         let payload = PeerWire.encodeBatch([message])
@@ -53,7 +55,8 @@ extension Simulation {
     func snapshotArrived(from: Int, to: Int, _ chunks: [[UInt8]], senderIncarnation: Int, _ event: SimEvent) {
         let receiver = nodes[to]
         guard receiver.state == .up || receiver.state == .paused else {
-            schedule(.snapshotReport(from: from, to: to, delivered: false, senderIncarnation: senderIncarnation), after: 0)
+            schedule(
+                .snapshotReport(from: from, to: to, delivered: false, senderIncarnation: senderIncarnation), after: 0)
             return
         }
         withNode(to, nil, event) { node in
@@ -78,7 +81,8 @@ extension Simulation {
             }
             node.receive(message, incarnation: nodes[from].directoryIncarnation)
             let back = network.delay(from: to, to: from)
-            schedule(.snapshotReport(from: from, to: to, delivered: true, senderIncarnation: senderIncarnation), after: back)
+            schedule(
+                .snapshotReport(from: from, to: to, delivered: true, senderIncarnation: senderIncarnation), after: back)
         }
     }
 
@@ -113,7 +117,9 @@ extension Simulation {
             }
             do {
                 let request = try ClientRequest(decoding: payload)
-                if let id = request.operation.requestID { serverConnections[connection]?.requests[request.correlation] = id }
+                if let id = request.operation.requestID {
+                    serverConnections[connection]?.requests[request.correlation] = id
+                }
                 node.receive(request, from: ClientID(connection), caller: caller)
             } catch {
                 violation("a client request does not decode at n\(nodes[index].id): \(error)")
@@ -170,7 +176,9 @@ extension Simulation {
     }
 
     func hangUpArrived(_ node: Int, _ id: UInt64, _ event: SimEvent) {
-        guard let server = serverConnections[id], !server.closed, server.incarnation == nodes[node].incarnation else { return }
+        guard let server = serverConnections[id], !server.closed, server.incarnation == nodes[node].incarnation else {
+            return
+        }
         withNode(node, nil, event) { live in
             serverConnections[id]?.closed = true
             live.clientDisconnected(ClientID(id))
@@ -219,7 +227,8 @@ func normalizedAnswer(_ outcome: Result<ClientResult, ClientFailure>) -> String?
     case .failure(.invalidArgument(let message)): return "invalid \(message)"
     // "Session expired" says the session is gone now, not what became of this request: a retry of a request
     // that was applied before the session ended is answered so.
-    case .failure(.sessionExpired), .failure(.notLeader), .failure(.unavailable), .failure(.overloaded), .failure(.permissionDenied),
+    case .failure(.sessionExpired), .failure(.notLeader), .failure(.unavailable), .failure(.overloaded),
+        .failure(.permissionDenied),
         .failure(.lockLost), .failure(.unknownRequest), .failure(.superseded):
         return nil
     }

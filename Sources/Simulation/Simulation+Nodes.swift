@@ -100,7 +100,8 @@ extension Simulation {
     func scheduleTick(_ index: Int) {
         let node = nodes[index]
         let local = node.clock.localMicroseconds(at: now) + 10_000
-        schedule(.tick(node: index, incarnation: node.incarnation), at: node.clock.trueTime(atLocal: local, notBefore: now))
+        schedule(
+            .tick(node: index, incarnation: node.incarnation), at: node.clock.trueTime(atLocal: local, notBefore: now))
     }
 
     func nodeTick(_ index: Int, _ incarnation: Int) {

@@ -78,7 +78,9 @@ package final class Simulation {
             keys.append(simulatorKey("crm/contacts/\(record)/phone"))
             keys.append(simulatorKey("crm/contacts/\(record)/email"))
         }
-        for index in 0..<options.nodeCount { nodes.append(SimNode(index: index, clock: makeClock(), random: self.random.fork())) }
+        for index in 0..<options.nodeCount {
+            nodes.append(SimNode(index: index, clock: makeClock(), random: self.random.fork()))
+        }
         let bugs = ClientInjectedBugs(
             freshSequenceOnRetry: options.bug == .clientFreshSequenceOnRetry,
             leaseIgnoresMargin: options.bug == .clientLeaseIgnoresMargin)
@@ -155,11 +157,15 @@ package final class Simulation {
             snapshotArrived(from: from, to: to, chunks, senderIncarnation: incarnation, event)
         case .snapshotReport(let from, let to, let delivered, let incarnation):
             guard nodes[from].incarnation == incarnation else { return }
-            withNode(from, incarnation, event) { $0.reportSnapshot(to: self.nodes[to].id, status: delivered ? .finished : .failed) }
-        case .clientRequest(let node, let connection, let payload): clientRequestArrived(node, connection, payload, event)
+            withNode(from, incarnation, event) {
+                $0.reportSnapshot(to: self.nodes[to].id, status: delivered ? .finished : .failed)
+            }
+        case .clientRequest(let node, let connection, let payload):
+            clientRequestArrived(node, connection, payload, event)
         case .clientResponse(let client, let connection, let payload):
             clientEvent(client, event) { $0.host.frameArrived(connection, payload) }
-        case .connectionReset(let client, let connection): clientEvent(client, event) { $0.host.connectionReset(connection) }
+        case .connectionReset(let client, let connection):
+            clientEvent(client, event) { $0.host.connectionReset(connection) }
         case .clientHangUp(let node, let connection): hangUpArrived(node, connection, event)
         case .clientTimer(let client, let token): clientEvent(client, event) { $0.host.timerFired(token) }
         case .fault(let action): apply(action)

@@ -11,7 +11,8 @@ extension FileLogStore {
                     entry.index == first.index + UInt64(offset), "append of non-consecutive indexes at \(entry.index)")
                 precondition(
                     entry.payload.count <= WALFormat.payloadSizeMax - 16,
-                    "entry \(entry.index) has \(entry.payload.count) bytes; the node must bound requests well below this")
+                    "entry \(entry.index) has \(entry.payload.count) bytes; the node must bound requests well below this"
+                )
             }
         }
         guard !entries.isEmpty || hardState != nil else { return }

@@ -123,14 +123,16 @@ extension FileLogStore {
                 "the log records snapshot \(recorded) but the newest snapshot file is \(snapshot.name)")
         }
         if log.baseIndex > snapshot.index {
-            throw StorageError.corrupt(firstSegment, at: 0, "the log is compacted past the snapshot at \(snapshot.index)")
+            throw StorageError.corrupt(
+                firstSegment, at: 0, "the log is compacted past the snapshot at \(snapshot.index)")
         }
         if log.snapshotIndex != snapshot.index || log.snapshotTerm != snapshot.term {
             // The crash came after the snapshot file was renamed into place but before its record was durable.
             try recordSnapshot(index: snapshot.index, term: snapshot.term)
         }
         if log.baseTerm == nil {
-            throw StorageError.corrupt(firstSegment, at: 0, "the log starts at \(log.firstIndex) with no compaction record")
+            throw StorageError.corrupt(
+                firstSegment, at: 0, "the log starts at \(log.firstIndex) with no compaction record")
         }
     }
 }

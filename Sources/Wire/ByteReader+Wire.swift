@@ -61,7 +61,6 @@ extension ByteWriter {
         writeVarint(id.sequence)
     }
 
-
     /// Writes a count, then each element. A count over the bound the reader enforces is a programmer error:
     /// the sender must page its answer instead of sending bytes every receiver refuses.
     mutating func writeElements<Element>(

@@ -42,7 +42,8 @@ extension ClientRequest: WireBody {
             return ClientRequest(correlation: correlation, operation: operation)
         }
         reader = probe
-        return ClientRequest(correlation: correlation, operation: operation, trace: try TraceContext.read(from: &reader))
+        return ClientRequest(
+            correlation: correlation, operation: operation, trace: try TraceContext.read(from: &reader))
     }
 }
 

@@ -94,7 +94,8 @@ package enum ClientOperation: Hashable, Sendable {
         case .closeSession(let id), .acquire(let id, _), .release(let id, _, _), .cancelWait(let id, _),
             .forceUnlock(let id, _, _), .revokeSession(let id, _, _):
             id
-        case .openSession, .renewSession, .renewSessions, .inspect, .list, .checkFence, .audit, .status, .resolve, .addMember,
+        case .openSession, .renewSession, .renewSessions, .inspect, .list, .checkFence, .audit, .status, .resolve,
+            .addMember,
             .promoteMember, .removeMember, .members:
             nil
         }

@@ -186,7 +186,8 @@ extension SessionRenewal {
         switch try reader.readEnum(OutcomeTag.self) {
         case .result:
             let ttl = try reader.readVarint()
-            let grant = SessionGrant(session: session, ttlMilliseconds: ttl, renewalDeadline: try reader.readTimestamp())
+            let grant = SessionGrant(
+                session: session, ttlMilliseconds: ttl, renewalDeadline: try reader.readTimestamp())
             return SessionRenewal(session: session, outcome: .success(grant))
         case .failure:
             return SessionRenewal(session: session, outcome: .failure(try ClientFailure.read(from: &reader)))

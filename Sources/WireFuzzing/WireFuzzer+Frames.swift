@@ -1,5 +1,6 @@
 import PadlockTypes
 import Wire
+
 extension WireFuzzer {
     /// Largest payload the fuzzed splitters accept: small enough that mutated prefixes often exceed it.
     static let fuzzFramePayloadByteCountMax = 1 << 16

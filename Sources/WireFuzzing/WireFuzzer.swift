@@ -1,5 +1,6 @@
 import PadlockTypes
 import Wire
+
 /// What the Wire fuzzer counts besides inputs and failures.
 package struct WireFuzzCounts: DecoderFuzzCounts {
     /// Inputs that at least one decoder accepted.

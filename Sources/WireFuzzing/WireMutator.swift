@@ -1,5 +1,6 @@
 import PadlockTypes
 import Wire
+
 /// Damages valid encodings the way a broken or hostile peer would, for the fuzz driver.
 package enum WireMutator {
     /// `bytes` after one to four random mutations; `donor` supplies bytes for splices.

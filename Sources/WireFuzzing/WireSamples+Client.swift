@@ -218,7 +218,9 @@ extension WireSamples {
             members: list(&random, maxCount: membersMax) { NodeID($0.interestingUInt64()) },
             learners: list(&random, maxCount: membersMax) { NodeID($0.interestingUInt64()) },
             peers: list(&random, maxCount: membersMax) { peerProgress(using: &$0) }, canCommit: random.chance(50),
-            problems: list(&random, maxCount: membersMax) { text(maxByteCount: WireLimits.messageByteCountMax, using: &$0) })
+            problems: list(&random, maxCount: membersMax) {
+                text(maxByteCount: WireLimits.messageByteCountMax, using: &$0)
+            })
     }
 
     static func peerProgress(using random: inout SplitMix64) -> PeerProgress {
@@ -232,7 +234,9 @@ extension WireSamples {
     /// One session's answer in a batch renewal: renewed half the time, else a random failure.
     static func sessionRenewal(using random: inout SplitMix64) -> SessionRenewal {
         let session = SessionID(random.interestingUInt64())
-        guard random.chance(50) else { return SessionRenewal(session: session, outcome: .failure(failure(using: &random))) }
+        guard random.chance(50) else {
+            return SessionRenewal(session: session, outcome: .failure(failure(using: &random)))
+        }
         var grant = sessionGrant(using: &random)
         grant.session = session
         return SessionRenewal(session: session, outcome: .success(grant))

@@ -42,7 +42,9 @@ struct FailoverBenchmark: AsyncParsableCommand {
         let workload = Task {
             await withTaskGroup(of: Void.self) { group in
                 for worker in 0..<workers {
-                    group.addTask { await LocksBenchmark.loop(worker: worker, keys: 0, client: client, until: end, tally: tally) }
+                    group.addTask {
+                        await LocksBenchmark.loop(worker: worker, keys: 0, client: client, until: end, tally: tally)
+                    }
                 }
             }
         }
@@ -54,7 +56,8 @@ struct FailoverBenchmark: AsyncParsableCommand {
     }
 
     /// Kills whichever node leads, `kills` times, `interval` apart; returns each kill's stall.
-    private func killLeaders(_ cluster: BenchCluster, observer: PadlockClient, tally: Tally) async throws -> [Duration] {
+    private func killLeaders(_ cluster: BenchCluster, observer: PadlockClient, tally: Tally) async throws -> [Duration]
+    {
         var stalls: [Duration] = []
         let spacing = Duration.milliseconds(Int64(interval * 1000))
         try await Task.sleep(for: spacing)
@@ -69,7 +72,11 @@ struct FailoverBenchmark: AsyncParsableCommand {
             try await Task.sleep(for: spacing / 2)
             let stall = tally.longestGap(around: killed, until: killed + spacing / 2)
             stalls.append(stall)
-            if !json { print("killed node \(leader) (leader): longest stall " + String(format: "%.1f ms", Self.milliseconds(stall))) }
+            if !json {
+                print(
+                    "killed node \(leader) (leader): longest stall "
+                        + String(format: "%.1f ms", Self.milliseconds(stall)))
+            }
         }
         return stalls
     }
@@ -79,8 +86,9 @@ struct FailoverBenchmark: AsyncParsableCommand {
         let worst = figures.max() ?? 0
         if json {
             let list = figures.map { String(format: "%.1f", $0) }.joined(separator: ",")
-            print("{\"system\":\"padlock\",\"kills\":\(stalls.count),\"stalls_ms\":[\(list)],"
-                + "\"worst_stall_ms\":\(String(format: "%.1f", worst)),\"errors\":\(errors)}")
+            print(
+                "{\"system\":\"padlock\",\"kills\":\(stalls.count),\"stalls_ms\":[\(list)],"
+                    + "\"worst_stall_ms\":\(String(format: "%.1f", worst)),\"errors\":\(errors)}")
         } else {
             print("\(stalls.count) leader kills: worst stall \(String(format: "%.1f", worst)) ms; errors \(errors)")
         }

@@ -18,7 +18,11 @@ struct LatencyBenchmark: AsyncParsableCommand {
         let client = try await PadlockClient(endpoints: list, owner: "latency@padlock-bench")
         let held = try await client.acquire("bench/latency-held")
         var results: [(String, Histogram<UInt64>)] = []
-        results.append(("fence check (ReadIndex)", try await measure { _ = try await client.checkFence("bench/latency-held", held.fence) }))
+        results.append(
+            (
+                "fence check (ReadIndex)",
+                try await measure { _ = try await client.checkFence("bench/latency-held", held.fence) }
+            ))
         var acquire = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         var release = acquire
         for _ in 0..<count {
@@ -50,6 +54,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
     }
 
     static func micros(_ duration: Duration) -> UInt64 {
-        UInt64(max(0, duration.components.seconds)) * 1_000_000 + UInt64(max(0, duration.components.attoseconds) / 1_000_000_000_000)
+        UInt64(max(0, duration.components.seconds)) * 1_000_000
+            + UInt64(max(0, duration.components.attoseconds) / 1_000_000_000_000)
     }
 }

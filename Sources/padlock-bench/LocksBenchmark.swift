@@ -32,7 +32,9 @@ struct LocksBenchmark: AsyncParsableCommand {
             var configuration = PadlockClient.Configuration()
             configuration.maximumConcurrentSessions = workersPerClient
             configuration.callDeadline = .seconds(10)
-            clients.append(try await PadlockClient(endpoints: list, owner: "bench-\(index)@padlock-bench", configuration: configuration))
+            clients.append(
+                try await PadlockClient(
+                    endpoints: list, owner: "bench-\(index)@padlock-bench", configuration: configuration))
         }
         let tally = Tally()
         let deadline = ContinuousClock.now + .milliseconds(Int64(duration * 1000))
@@ -41,7 +43,9 @@ struct LocksBenchmark: AsyncParsableCommand {
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<workers {
                 let client = clients[worker / workersPerClient]
-                group.addTask { await Self.loop(worker: worker, keys: keys, client: client, until: deadline, tally: tally) }
+                group.addTask {
+                    await Self.loop(worker: worker, keys: keys, client: client, until: deadline, tally: tally)
+                }
             }
         }
         progress.stop()
@@ -50,7 +54,9 @@ struct LocksBenchmark: AsyncParsableCommand {
     }
 
     /// One worker: acquire (waiting up to 5 s on a contended key, as etcd's Lock does), release, repeat.
-    static func loop(worker: Int, keys: Int, client: PadlockClient, until deadline: ContinuousClock.Instant, tally: Tally) async {
+    static func loop(
+        worker: Int, keys: Int, client: PadlockClient, until deadline: ContinuousClock.Instant, tally: Tally
+    ) async {
         var random = SystemRandomNumberGenerator()
         while ContinuousClock.now < deadline {
             let key = keys == 0 ? worker : Int.random(in: 0..<keys, using: &random)
@@ -80,7 +86,8 @@ struct LocksBenchmark: AsyncParsableCommand {
         } else {
             print(
                 "padlock lock+release cycles: \(result.cycles) in \(duration) s = \(Int(cyclesPerSecond))/s; errors "
-                    + "\(result.errors); acquire p50 \(p50) ms p99 \(p99) ms; longest gap between completed cycles \(gap) ms")
+                    + "\(result.errors); acquire p50 \(p50) ms p99 \(p99) ms; longest gap between completed cycles \(gap) ms"
+            )
         }
     }
 }
@@ -103,7 +110,9 @@ final class Tally: @unchecked Sendable {
     private var completions: [ContinuousClock.Instant] = []
 
     func cycle(acquire: Duration) {
-        let micros = UInt64(max(0, acquire.components.seconds)) * 1_000_000 + UInt64(acquire.components.attoseconds / 1_000_000_000_000)
+        let micros =
+            UInt64(max(0, acquire.components.seconds)) * 1_000_000
+            + UInt64(acquire.components.attoseconds / 1_000_000_000_000)
         let now = ContinuousClock.now
         lock.lock()
         cycles += 1
@@ -145,7 +154,9 @@ final class Tally: @unchecked Sendable {
     func snapshot() -> Snapshot {
         lock.lock()
         defer { lock.unlock() }
-        let gap = UInt64(longestGap.components.seconds) * 1_000_000 + UInt64(longestGap.components.attoseconds / 1_000_000_000_000)
+        let gap =
+            UInt64(longestGap.components.seconds) * 1_000_000
+            + UInt64(longestGap.components.attoseconds / 1_000_000_000_000)
         return Snapshot(cycles: cycles, errors: errors, latency: latency, longestGapMicroseconds: gap)
     }
 }

@@ -42,7 +42,9 @@ struct OwnersBenchmark: AsyncParsableCommand {
             configuration.maximumWaitingCalls = max(owners, 10_000)
             // PADLOCK_LOG_LEVEL=debug shows the client's renewals and retries.
             var logger = Logger(label: "padlock-bench.owners")
-            logger.logLevel = ProcessInfo.processInfo.environment["PADLOCK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+            logger.logLevel =
+                ProcessInfo.processInfo.environment["PADLOCK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
+                ?? .warning
             let client = try await PadlockClient(
                 endpoints: cluster.endpoints, owner: "owners@padlock-bench", configuration: configuration,
                 logger: logger)
@@ -80,12 +82,16 @@ struct OwnersBenchmark: AsyncParsableCommand {
         print("renewal requests sent by the client: \(requests) (\(String(format: "%.1f", Double(requests) / wall))/s)")
         print("one request per session per interval would be \(String(format: "%.0f", Double(owners) / 5))/s")
         if let cpu {
-            print("leader (node \(leader)) CPU: \(String(format: "%.1f", Double(cpu) / ticksPerSecond * 1000 / wall)) ms per second")
+            print(
+                "leader (node \(leader)) CPU: \(String(format: "%.1f", Double(cpu) / ticksPerSecond * 1000 / wall)) ms per second"
+            )
         }
         print("locks lost while idle: \(lost)")
         for start in stride(from: 0, to: locks.count, by: concurrency) {
             await withTaskGroup(of: Void.self) { group in
-                for lock in locks[start..<min(locks.count, start + concurrency)] { group.addTask { try? await lock.release() } }
+                for lock in locks[start..<min(locks.count, start + concurrency)] {
+                    group.addTask { try? await lock.release() }
+                }
             }
         }
     }

@@ -7,7 +7,10 @@ struct PadlockBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "padlock-bench",
         abstract: "Measures Padlock's cluster, storage and lock table.",
-        subcommands: [LocksBenchmark.self, LatencyBenchmark.self, FailoverBenchmark.self, MemoryBenchmark.self, OwnersBenchmark.self, StorageBenchmark.self, TableBenchmark.self],
+        subcommands: [
+            LocksBenchmark.self, LatencyBenchmark.self, FailoverBenchmark.self, MemoryBenchmark.self,
+            OwnersBenchmark.self, StorageBenchmark.self, TableBenchmark.self,
+        ],
         defaultSubcommand: LocksBenchmark.self
     )
 }

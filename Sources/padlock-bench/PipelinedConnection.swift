@@ -55,7 +55,9 @@ final class PipelinedConnection {
         for _ in operations {
             let response = try ClientResponse(decoding: try readPayload())
             let slot = Int(response.correlation.rawValue - first)
-            guard answers.indices.contains(slot) else { throw ValidationFailure("an answer to no request: \(response)") }
+            guard answers.indices.contains(slot) else {
+                throw ValidationFailure("an answer to no request: \(response)")
+            }
             answers[slot] = response.outcome
         }
         return answers.map { $0! }
@@ -64,7 +66,9 @@ final class PipelinedConnection {
     private func write(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else { throw ValidationFailure("send failed: errno \(errno)") }
             offset += sent
         }

@@ -83,7 +83,8 @@ struct HistoryConversion {
         guard let done = pair.completion else { return }
         switch done.type {
         case "ok":
-            add(process, invoke, done.monoNs, .acquire(session: SessionID(done.session ?? 0), key: key, mode: mode),
+            add(
+                process, invoke, done.monoNs, .acquire(session: SessionID(done.session ?? 0), key: key, mode: mode),
                 .granted(FenceToken(done.fence ?? 0)))
         case "info":
             if let session = done.session {
@@ -95,7 +96,8 @@ struct HistoryConversion {
             if let session = done.holderSession, let fence = done.holderFence, granted.contains("\(session)#\(fence)") {
                 holder = HolderRef(session: SessionID(session), fence: FenceToken(fence))
             }
-            add(process, invoke, done.monoNs, .acquire(session: Self.unknownSession, key: key, mode: mode),
+            add(
+                process, invoke, done.monoNs, .acquire(session: Self.unknownSession, key: key, mode: mode),
                 .refused(holder: holder))
         }
     }
@@ -122,10 +124,13 @@ struct HistoryConversion {
         for fence in held.sorted() {
             add(process, invoke, done.monoNs, .checkFence(key: key, fence: FenceToken(fence)), .fenceCurrent(true))
         }
-        for grant in grants where grant.key == key.string && !held.contains(grant.fence)
+        for grant in grants
+        where grant.key == key.string && !held.contains(grant.fence)
             && !acknowledgedReleases.contains("\(key.string)#\(grant.fence)")
         {
-            add(process, invoke, done.monoNs, .checkFence(key: key, fence: FenceToken(grant.fence)), .fenceCurrent(false))
+            add(
+                process, invoke, done.monoNs, .checkFence(key: key, fence: FenceToken(grant.fence)),
+                .fenceCurrent(false))
         }
     }
 
@@ -144,7 +149,8 @@ struct HistoryConversion {
         if let id = processIDs[process] { return id }
         let number = Int(process.dropFirst()) ?? 0
         let id =
-            process.hasPrefix("w") && number > 0 ? number
+            process.hasPrefix("w") && number > 0
+            ? number
             : process.hasPrefix("p") && number > 0 ? 1000 + number : 2001 + processIDs.count
         processIDs[process] = id
         return id

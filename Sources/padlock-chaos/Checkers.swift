@@ -124,7 +124,8 @@ struct Checkers {
     /// written under it (the store had seen the newer fence). A write accepted after a newer grant but before
     /// that holder's first write is what fencing allows; it is counted as a note.
     private func checkStaleHolders(grants: [Grant], _ results: inout CheckResults) {
-        let grantOf = Dictionary(grants.map { ("\($0.process)#\($0.fence)#\($0.key)", $0) }, uniquingKeysWith: { a, _ in a })
+        let grantOf = Dictionary(
+            grants.map { ("\($0.process)#\($0.fence)#\($0.key)", $0) }, uniquingKeysWith: { a, _ in a })
         // The first accepted claim of each grant: when the store first saw its fence.
         var firstClaim: [String: RecordStore.AcceptedWrite] = [:]
         for write in record.accepted where write.kind == "claim" {
@@ -132,7 +133,8 @@ struct Checkers {
             if firstClaim[id] == nil { firstClaim[id] = write }
         }
         func lockKey(_ write: RecordStore.AcceptedWrite) -> String {
-            write.part == .record ? "acme/contacts/\(write.record)" : "acme/contacts/\(write.record)/\(write.part.rawValue)"
+            write.part == .record
+                ? "acme/contacts/\(write.record)" : "acme/contacts/\(write.record)/\(write.part.rawValue)"
         }
         var byKey: [String: [Grant]] = [:]
         for grant in grants where grant.mode == "exclusive" { byKey[grant.key, default: []].append(grant) }
@@ -140,8 +142,10 @@ struct Checkers {
         for write in record.accepted {
             let key = lockKey(write)
             guard let mine = grantOf["\(write.process)#\(write.fence)#\(key)"] else { continue }
-            let overlapping = [key, "acme/contacts/\(write.record)"] + (write.part == .record
-                ? ["acme/contacts/\(write.record)/phone", "acme/contacts/\(write.record)/email"] : [])
+            let overlapping =
+                [key, "acme/contacts/\(write.record)"]
+                + (write.part == .record
+                    ? ["acme/contacts/\(write.record)/phone", "acme/contacts/\(write.record)/email"] : [])
             var superseded = false
             var violated = false
             for other in Set(overlapping).flatMap({ byKey[$0] ?? [] })
@@ -169,7 +173,9 @@ struct Checkers {
     /// (2) Every part's counter equals the number of edits the store accepted for it.
     private func checkCounters(_ results: inout CheckResults) {
         var expected: [String: Int] = [:]
-        for write in record.accepted where write.kind == "write" { expected["\(write.record).\(write.part)", default: 0] += 1 }
+        for write in record.accepted where write.kind == "write" {
+            expected["\(write.record).\(write.part)", default: 0] += 1
+        }
         for (recordKey, parts) in record.counters.sorted(by: { $0.key < $1.key }) {
             for (part, value) in parts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 let count = expected["\(recordKey).\(part)", default: 0]
@@ -187,12 +193,14 @@ struct Checkers {
     private func checkDurability(_ all: [Pair], grants: [Grant], _ results: inout CheckResults) {
         var released: [String: UInt64] = [:]
         for pair in all where pair.invoke.f == "release" && pair.completion?.type == "ok" {
-            released["\(pair.invoke.key ?? "")#\(pair.invoke.session ?? 0)#\(pair.invoke.fence ?? 0)"] = pair.completion!.monoNs
+            released["\(pair.invoke.key ?? "")#\(pair.invoke.session ?? 0)#\(pair.invoke.fence ?? 0)"] =
+                pair.completion!.monoNs
         }
         var inspected: [String: (pair: Pair, holders: [HistoryEvent.HolderEntry])] = [:]
         for pair in all where pair.invoke.f == "inspect" {
             guard let done = pair.completion, done.type == "ok", let key = done.key else {
-                results.durability.append("final inspection of \(pair.invoke.key ?? "?") failed: \(pair.completion?.error ?? "no answer")")
+                results.durability.append(
+                    "final inspection of \(pair.invoke.key ?? "?") failed: \(pair.completion?.error ?? "no answer")")
                 continue
             }
             inspected[key] = (pair, done.holders ?? [])
@@ -205,7 +213,9 @@ struct Checkers {
             }
         }
         for pair in all where pair.invoke.f == "hold-check" {
-            guard let done = pair.completion, done.type == "ok", let key = done.key, let fence = done.fence else { continue }
+            guard let done = pair.completion, done.type == "ok", let key = done.key, let fence = done.fence else {
+                continue
+            }
             guard let seen = inspected[key] else { continue }
             if !seen.holders.contains(where: { $0.fence == fence && $0.session == done.session }) {
                 results.durability.append(
@@ -234,7 +244,9 @@ struct Checkers {
             results.longestStall[fault.kind] = max(results.longestStall[fault.kind] ?? 0, Double(stall) / 1e9)
             let next = successes.first { $0 >= fault.healedNs }
             let seconds: Double
-            if let next { seconds = Double(next - fault.healedNs) / 1e9 } else {
+            if let next {
+                seconds = Double(next - fault.healedNs) / 1e9
+            } else {
                 guard record.workloadEndNs > fault.healedNs + 2_000_000_000 else { continue }
                 seconds = .infinity
             }

@@ -25,7 +25,8 @@ extension FaultInjector {
             refused = ChaosCluster.nodes.filter { $0 != node && cluster.log(of: $0).contains(refusedLine) }
             await pause(.milliseconds(100))
         }
-        var detail = "node \(node) wiped and bootstrapped again: refused by node(s) \(refused.map(String.init).joined(separator: ","))"
+        var detail =
+            "node \(node) wiped and bootstrapped again: refused by node(s) \(refused.map(String.init).joined(separator: ","))"
         if refused.isEmpty { note("wipe: no node logged a refusal of node \(node) within \(hold)") }
         detail += "; " + (await readd(node))
         return detail

@@ -288,12 +288,14 @@ final class FaultInjector: @unchecked Sendable {
         switch fault.variant % 3 {
         case 0:
             flood = PeerFlood(ports: everyPort, perPort: 64, style: .idle, seconds: fault.seconds + 1)
-            text = "64 idle connections held on every peer port; node \(target)\(isLeader ? " (leader)" : "") restarted meanwhile"
+            text =
+                "64 idle connections held on every peer port; node \(target)\(isLeader ? " (leader)" : "") restarted meanwhile"
         case 1:
             flood = PeerFlood(ports: everyPort, perPort: 64, style: .halfHandshake, seconds: fault.seconds + 1)
             text = "64 half-sent handshakes held on every peer port"
         default:
-            flood = PeerFlood(ports: [cluster.peerPort(target)], perPort: 16, style: .garbage, seconds: fault.seconds + 1)
+            flood = PeerFlood(
+                ports: [cluster.peerPort(target)], perPort: 16, style: .garbage, seconds: fault.seconds + 1)
             text = "a burst of undecodable handshakes on node \(target)'s peer port"
         }
         record("fault", .flood, text)

@@ -26,8 +26,10 @@ final class FrontEnd: @unchecked Sendable {
     private var random: SeededGenerator
     private var nextOp = 0
 
-    init(name: String, client: PadlockClient, store: RecordStore, history: HistoryWriter, behaviour: FrontEndBehaviour,
-         random: SeededGenerator) {
+    init(
+        name: String, client: PadlockClient, store: RecordStore, history: HistoryWriter, behaviour: FrontEndBehaviour,
+        random: SeededGenerator
+    ) {
         self.name = name
         self.client = client
         self.store = store
@@ -120,9 +122,14 @@ final class FrontEnd: @unchecked Sendable {
 
     private func edit(record: String, part: RecordStore.Part, key: String, lock: Lock) async {
         let fence = lock.fence.rawValue
-        guard let read = await storeWrite("claim", key: key, fence: fence, value: nil, {
-            [store, name] op in try await store.claim(record: record, part: part, fence: fence, process: name, op: op)
-        }) else { return }
+        guard
+            let read = await storeWrite(
+                "claim", key: key, fence: fence, value: nil,
+                {
+                    [store, name] op in
+                    try await store.claim(record: record, part: part, fence: fence, process: name, op: op)
+                })
+        else { return }
         if Double.random(in: 0..<1, using: &random) < behaviour.pauseProbability {
             stopProcess(seconds: Double.random(in: behaviour.pauseSeconds, using: &random))
         } else {
@@ -130,10 +137,12 @@ final class FrontEnd: @unchecked Sendable {
         }
         // Written with the fence whatever the lock's state: a paused process does not know it was paused.
         let value = read + 1
-        _ = await storeWrite("write", key: key, fence: fence, value: value, {
-            [store, name] op in
-            try await store.edit(record: record, part: part, fence: fence, value: value, process: name, op: op)
-        })
+        _ = await storeWrite(
+            "write", key: key, fence: fence, value: value,
+            {
+                [store, name] op in
+                try await store.edit(record: record, part: part, fence: fence, value: value, process: name, op: op)
+            })
     }
 
     /// Records one store operation; returns the counter the store holds after it when it applied.

@@ -21,7 +21,8 @@ struct Report {
         var counts: [FaultKind: Int] = [:]
         for fault in results.faults { counts[fault.kind, default: 0] += 1 }
         lines.append(
-            "faults injected: " + FaultKind.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))
+            "faults injected: " + FaultKind.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ")
+        )
         let sections: [(String, [String])] = [
             ("1a store fences never go backwards", checks.storeFenceOrder),
             ("1b no accepted write from a superseded holder", checks.staleHolderWrites),
@@ -38,7 +39,8 @@ struct Report {
             "worst recovery: "
                 + FaultKind.allCases.filter { counts[$0] != nil }.map { kind in
                     let seconds = checks.worstRecovery[kind]
-                    return "\(kind.rawValue) " + (seconds.map { $0.isFinite ? String(format: "%.2f s", $0) : "never" } ?? "-")
+                    return "\(kind.rawValue) "
+                        + (seconds.map { $0.isFinite ? String(format: "%.2f s", $0) : "never" } ?? "-")
                 }.joined(separator: ", "))
         lines.append(
             "longest stall during a fault: "

@@ -81,7 +81,8 @@ final class Sentinel: @unchecked Sendable {
                 let inspection = try await client.inspect(key)
                 event.type = "ok"
                 event.holders = inspection.holders.filter { $0.key.string == key }.map {
-                    HistoryEvent.HolderEntry(session: $0.holder.session.rawValue, fence: $0.holder.fence.rawValue, mode: "\($0.holder.mode)")
+                    HistoryEvent.HolderEntry(
+                        session: $0.holder.session.rawValue, fence: $0.holder.fence.rawValue, mode: "\($0.holder.mode)")
                 }
             } catch {
                 event.type = "fail"

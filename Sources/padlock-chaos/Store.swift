@@ -40,19 +40,21 @@ final class RecordStore: Sendable {
     /// Creates the tables and records `1…keys` (the orchestrator, once, before any front end starts).
     func create(keys: Int) throws {
         try pool.write { db in
-            try db.execute(sql: """
-                CREATE TABLE contacts (
-                    key TEXT PRIMARY KEY, name TEXT, phone TEXT, email TEXT,
-                    edits INTEGER NOT NULL DEFAULT 0, phone_edits INTEGER NOT NULL DEFAULT 0,
-                    email_edits INTEGER NOT NULL DEFAULT 0,
-                    fence INTEGER, phone_fence INTEGER, email_fence INTEGER);
-                CREATE TABLE accepted_writes (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL, part TEXT NOT NULL,
-                    kind TEXT NOT NULL, fence INTEGER NOT NULL, process TEXT NOT NULL, op INTEGER NOT NULL,
-                    value INTEGER, mono_ns INTEGER NOT NULL, wall_ns INTEGER NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE contacts (
+                        key TEXT PRIMARY KEY, name TEXT, phone TEXT, email TEXT,
+                        edits INTEGER NOT NULL DEFAULT 0, phone_edits INTEGER NOT NULL DEFAULT 0,
+                        email_edits INTEGER NOT NULL DEFAULT 0,
+                        fence INTEGER, phone_fence INTEGER, email_fence INTEGER);
+                    CREATE TABLE accepted_writes (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL, part TEXT NOT NULL,
+                        kind TEXT NOT NULL, fence INTEGER NOT NULL, process TEXT NOT NULL, op INTEGER NOT NULL,
+                        value INTEGER, mono_ns INTEGER NOT NULL, wall_ns INTEGER NOT NULL);
+                    """)
             for key in 1...keys {
-                try db.execute(sql: "INSERT INTO contacts (key, name) VALUES (?, ?)", arguments: ["\(key)", "Contact \(key)"])
+                try db.execute(
+                    sql: "INSERT INTO contacts (key, name) VALUES (?, ?)", arguments: ["\(key)", "Contact \(key)"])
             }
         }
     }
@@ -79,7 +81,8 @@ final class RecordStore: Sendable {
     /// A read without a fence (shared holders).
     func read(record: String, part: Part) async throws -> Int {
         try await pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT \(part.counterColumn) FROM contacts WHERE key = ?", arguments: [record]) ?? 0
+            try Int.fetchOne(db, sql: "SELECT \(part.counterColumn) FROM contacts WHERE key = ?", arguments: [record])
+                ?? 0
         }
     }
 
@@ -105,8 +108,9 @@ final class RecordStore: Sendable {
                     sql: "UPDATE contacts SET \(assignments.joined(separator: ", ")) WHERE key = ?",
                     arguments: StatementArguments(arguments))
             }
-            let value = try Int.fetchOne(
-                db, sql: "SELECT \(part.counterColumn) FROM contacts WHERE key = ?", arguments: [record]) ?? 0
+            let value =
+                try Int.fetchOne(
+                    db, sql: "SELECT \(part.counterColumn) FROM contacts WHERE key = ?", arguments: [record]) ?? 0
             try db.execute(
                 sql: """
                     INSERT INTO accepted_writes (record, part, kind, fence, process, op, value, mono_ns, wall_ns)

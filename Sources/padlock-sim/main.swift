@@ -40,7 +40,10 @@ struct PadlockSim: ParsableCommand {
     @Option(help: "Run a range of seeds, such as 1-2000.") var seeds: SeedRange?
     @Option(help: "Nodes in the cluster: 1, 3 or 5.") var nodes: Int = 3
     @Option(help: "Length of the fault phase in 10 ms ticks.") var ticks: Int = 2_000
-    @Option(help: "Faults to inject, comma-separated (\(FaultKind.allCases.map(\.rawValue).joined(separator: ","))), 'all' or 'none'.")
+    @Option(
+        help:
+            "Faults to inject, comma-separated (\(FaultKind.allCases.map(\.rawValue).joined(separator: ","))), 'all' or 'none'."
+    )
     var faults: String = "all"
     @Option(help: "Simulated CRM clients.") var clients: Int = 5
     @Flag(help: "Print a readable trace of the run (with --seed).") var trace = false
@@ -49,7 +52,10 @@ struct PadlockSim: ParsableCommand {
     @Option(help: "Seeds each injected bug may use in --self-test.") var budget: Int = 300
     @Option(help: "Seeds of each bug's profile run without the bug in --self-test; all must be clean.")
     var controls: Int = 20
-    @Option(help: "With --self-test: only this injected bug (\(InjectedBug.allCases.map(\.rawValue).joined(separator: ", "))).")
+    @Option(
+        help:
+            "With --self-test: only this injected bug (\(InjectedBug.allCases.map(\.rawValue).joined(separator: ", ")))."
+    )
     var bug: String?
 
     func validate() throws {
@@ -103,10 +109,13 @@ struct PadlockSim: ParsableCommand {
                 failed.append(number)
                 print("seed \(number): \(report.violations.count) violation(s)")
                 for line in report.violations.prefix(5) { print("  \(line)") }
-                print("  replay: padlock-sim --seed \(number) --nodes \(nodes) --ticks \(ticks) --faults \(faults) --trace")
+                print(
+                    "  replay: padlock-sim --seed \(number) --nodes \(nodes) --ticks \(ticks) --faults \(faults) --trace"
+                )
             }
         }
-        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+        let seconds =
+            Double((ContinuousClock.now - started).components.attoseconds) / 1e18
             + Double((ContinuousClock.now - started).components.seconds)
         let runs = Int(range.last - range.first + 1)
         let rate = (Double(runs) / max(seconds, 0.001) * 10).rounded() / 10
@@ -124,7 +133,9 @@ struct PadlockSim: ParsableCommand {
             return
         }
         let (deterministic, first, second) = SelfTest.isDeterministic(seed: 7)
-        print("determinism: seed 7 twice: trace hashes \(first) and \(second): \(deterministic ? "identical" : "DIFFERENT")")
+        print(
+            "determinism: seed 7 twice: trace hashes \(first) and \(second): \(deterministic ? "identical" : "DIFFERENT")"
+        )
         let bugs = bug.flatMap(InjectedBug.init(rawValue:)).map { [$0] } ?? InjectedBug.allCases
         let outcomes = SelfTest.run(bugs: bugs, budget: budget, controls: controls) { outcome in
             if let seed = outcome.caughtBySeed {
@@ -140,7 +151,9 @@ struct PadlockSim: ParsableCommand {
             }
         }
         let caught = outcomes.filter(\.passed).count
-        print("self-test: \(caught) of \(outcomes.count) injected bugs caught, determinism \(deterministic ? "ok" : "FAILED")")
+        print(
+            "self-test: \(caught) of \(outcomes.count) injected bugs caught, determinism \(deterministic ? "ok" : "FAILED")"
+        )
         if caught < outcomes.count || !deterministic { throw ExitCode(1) }
     }
 

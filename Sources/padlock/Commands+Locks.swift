@@ -44,7 +44,9 @@ struct LockCommand: AsyncParsableCommand {
         var status: Int32 = 0
         try await withClient(connection, owner: owner, ttl: ttl) { (client) async throws(PadlockError) in
             let lock = try await client.acquire(key, mode: shared ? .shared : .exclusive, wait: wait, note: note)
-            print("locked \(lock.key) fence \(lock.fence.rawValue) (\(lock.holder.mode), session \(lock.holder.session.rawValue))")
+            print(
+                "locked \(lock.key) fence \(lock.fence.rawValue) (\(lock.holder.mode), session \(lock.holder.session.rawValue))"
+            )
             // A script reading our output waits for this line while the lock is held: do not let it sit in a
             // pipe's buffer until we exit.
             fflush(nil)
@@ -52,7 +54,7 @@ struct LockCommand: AsyncParsableCommand {
             do throws(PadlockError) {
                 try await lock.release()
                 print("released \(lock.key)")
-            } catch where error.code == .lockLost || error.code == .sessionExpired {
+            } catch  where error.code == .lockLost || error.code == .sessionExpired {
                 FileHandle.standardError.write(Data("padlock: the lock was lost before it was released\n".utf8))
                 status = ExitStatus.lockLost.rawValue
             }
@@ -109,7 +111,8 @@ struct LockCommand: AsyncParsableCommand {
 
 /// `padlock inspect KEY`.
 struct Inspect: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show who holds and who waits for a key and everything overlapping it.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show who holds and who waits for a key and everything overlapping it.")
     @OptionGroup var connection: ConnectionOptions
     @Argument var key: String
 
@@ -140,7 +143,8 @@ struct List: AsyncParsableCommand {
 /// `padlock check-fence KEY FENCE`: exit 0 when current, 3 when not.
 struct CheckFence: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check-fence", abstract: "Say whether a fence is still the current holder's (exit 0) or not (exit 3).")
+        commandName: "check-fence",
+        abstract: "Say whether a fence is still the current holder's (exit 0) or not (exit 3).")
     @OptionGroup var connection: ConnectionOptions
     @Argument var key: String
     @Argument var fence: UInt64
@@ -167,7 +171,8 @@ struct CheckFence: AsyncParsableCommand {
 
 /// `padlock unlock --force KEY --reason TEXT`.
 struct Unlock: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Release a key by force, whoever holds it; the reason is audited.")
+    static let configuration = CommandConfiguration(
+        abstract: "Release a key by force, whoever holds it; the reason is audited.")
     @OptionGroup var connection: ConnectionOptions
     @Flag(help: "Required: this releases another user's lock.") var force = false
     @Argument var key: String
@@ -204,7 +209,8 @@ struct RevokeSession: AsyncParsableCommand {
 
 /// `padlock audit`.
 struct Audit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the audit trail: force-unlocks, revocations, expiries.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show the audit trail: force-unlocks, revocations, expiries.")
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Only records after this sequence number.") var after: UInt64?
     @Option(help: "At most this many records.") var limit: Int = 100
@@ -222,7 +228,8 @@ struct Audit: AsyncParsableCommand {
 /// `padlock member list|add|promote|remove`.
 struct Member: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List or change the cluster's members.", subcommands: [MemberList.self, MemberAdd.self, MemberPromote.self, MemberRemove.self],
+        abstract: "List or change the cluster's members.",
+        subcommands: [MemberList.self, MemberAdd.self, MemberPromote.self, MemberRemove.self],
         defaultSubcommand: MemberList.self)
 
     /// Runs `call` on a client of `connection` and prints the member list the cluster answered with.
@@ -235,7 +242,8 @@ struct Member: AsyncParsableCommand {
     }
 
     struct MemberList: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List members and their addresses.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List members and their addresses.")
         @OptionGroup var connection: ConnectionOptions
         func run() async throws {
             try await Member.printMembers(connection) { (client) async throws(PadlockError) in
@@ -268,7 +276,8 @@ struct Member: AsyncParsableCommand {
     }
 
     struct MemberPromote: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "promote", abstract: "Make a caught-up learner a voter.")
+        static let configuration = CommandConfiguration(
+            commandName: "promote", abstract: "Make a caught-up learner a voter.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var node: UInt64
         func run() async throws {

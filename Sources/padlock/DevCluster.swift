@@ -47,7 +47,9 @@ struct DevCluster {
     /// The cluster id: read back from an earlier run, or a new random one.
     func clusterID() throws -> UInt64 {
         let file = directory.appendingPathComponent("cluster-id")
-        if let text = try? String(contentsOf: file, encoding: .utf8), let id = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        if let text = try? String(contentsOf: file, encoding: .utf8),
+            let id = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
             return id
         }
         let id = UInt64.random(in: 1...UInt64(UInt32.max))
@@ -111,7 +113,9 @@ struct DevCluster {
     func start(_ node: Int, bootstrap: Bool = false) throws -> Process {
         let folder = nodeDirectory(node)
         let log = folder.appendingPathComponent("padlockd.log")
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) {
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+        }
         let output = try FileHandle(forWritingTo: log)
         output.seekToEndOfFile()
         let process = Process()
@@ -152,7 +156,9 @@ struct DevCluster {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         return result == 0
     }

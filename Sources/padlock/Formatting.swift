@@ -14,8 +14,12 @@ enum Formatting {
     /// `free again in 4.2 s, at 10:02:07` for a key under lock-delay until `date` (on the leader's clock).
     static func freeAgain(at date: Date, now: Date = Date()) -> String {
         let seconds = max(0, date.timeIntervalSince(now))
-        let wait = seconds < 1 ? "\(Int(seconds * 1000)) ms" : seconds < 60
-            ? String(format: "%.1f s", seconds) : "\(Int(seconds.rounded()) / 60) min \(Int(seconds.rounded()) % 60) s"
+        let wait =
+            seconds < 1
+            ? "\(Int(seconds * 1000)) ms"
+            : seconds < 60
+                ? String(format: "%.1f s", seconds)
+                : "\(Int(seconds.rounded()) / 60) min \(Int(seconds.rounded()) % 60) s"
         let formatter = DateFormatter()
         formatter.dateFormat = "HH:mm:ss"
         return "free again in \(wait), at \(formatter.string(from: date.addingTimeInterval(0.999)))"
@@ -23,7 +27,8 @@ enum Formatting {
 
     /// `alice@frontend-2 (session 12, exclusive, fence 34) since 2026-12-02 10:02:03, note "editing phone"`.
     static func holder(_ holder: Holder) -> String {
-        var text = "\(holder.owner) (session \(holder.session.rawValue), \(holder.mode), fence \(holder.fence.rawValue)) "
+        var text =
+            "\(holder.owner) (session \(holder.session.rawValue), \(holder.mode), fence \(holder.fence.rawValue)) "
             + "since \(time(holder.since))"
         if !holder.note.isEmpty { text += ", note \"\(holder.note)\"" }
         return text
@@ -55,7 +60,9 @@ enum Formatting {
         if !inspection.waiters.isEmpty {
             lines.append("waiting:")
             for waiter in inspection.waiters {
-                lines.append("  \(waiter.key)  \(waiter.owner) (session \(waiter.session.rawValue), \(waiter.mode)) since \(time(waiter.since))")
+                lines.append(
+                    "  \(waiter.key)  \(waiter.owner) (session \(waiter.session.rawValue), \(waiter.mode)) since \(time(waiter.since))"
+                )
             }
         }
         if let until = inspection.lockDelayedUntilDate {
@@ -85,7 +92,9 @@ enum StatusReport {
         let leader = statuses.first { $0.role == .leader }
         for status in statuses.sorted(by: { $0.node < $1.node }) {
             let lag = leader.flatMap { leader in
-                leader.peers.first { $0.node == status.node }.map { leader.lastIndex.rawValue &- $0.matchIndex.rawValue }
+                leader.peers.first { $0.node == status.node }.map {
+                    leader.lastIndex.rawValue &- $0.matchIndex.rawValue
+                }
             }
             let health =
                 status.leader == nil && status.role != .leader ? "no leader" : status.canCommit ? "ok" : "cannot commit"
@@ -93,7 +102,8 @@ enum StatusReport {
                 [
                     pad("\(status.node.rawValue)", 4), pad("\(status.role)", 9), pad("\(status.term.rawValue)", 4),
                     pad("\(status.commitIndex.rawValue)", 6), pad("\(status.appliedIndex.rawValue)", 7),
-                    pad("\(status.lastIndex.rawValue)", 4), pad("\(status.sessionCount)", 8), pad("\(status.lockCount)", 5),
+                    pad("\(status.lastIndex.rawValue)", 4), pad("\(status.sessionCount)", 8),
+                    pad("\(status.lockCount)", 5),
                     pad("\(status.waiterCount)", 7), pad(health, 13), lag.map(String.init) ?? "-",
                 ].joined(separator: "  "))
         }
@@ -120,7 +130,8 @@ enum StatusReport {
         }
         for member in members where !answered.contains(member.node) && !endpoints.contains(member.clientAddress) {
             lines.append(
-                "node \(member.node.rawValue) (client \(member.clientAddress)) did not answer: not among the endpoints asked")
+                "node \(member.node.rawValue) (client \(member.clientAddress)) did not answer: not among the endpoints asked"
+            )
         }
         return lines
     }
@@ -136,12 +147,16 @@ enum StatusReport {
                 "canCommit": status.canCommit, "problems": status.problems,
                 "voters": status.members.map(\.rawValue), "learners": status.learners.map(\.rawValue),
                 "peers": status.peers.map { peer in
-                    ["node": peer.node.rawValue, "matchIndex": peer.matchIndex.rawValue, "reachable": peer.isReachable,
-                     "lag": status.lastIndex.rawValue &- peer.matchIndex.rawValue] as [String: Any]
+                    [
+                        "node": peer.node.rawValue, "matchIndex": peer.matchIndex.rawValue,
+                        "reachable": peer.isReachable,
+                        "lag": status.lastIndex.rawValue &- peer.matchIndex.rawValue,
+                    ] as [String: Any]
                 },
             ]
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys]) else {
+        guard let data = try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+        else {
             return "[]"
         }
         return String(decoding: data, as: UTF8.self)

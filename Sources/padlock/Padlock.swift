@@ -206,7 +206,8 @@ struct ConnectionOptions: ParsableArguments {
         if let ttl { configuration.sessionTTL = ttl }
         configuration.tls = tls
         var logger = Logger(label: "padlock.cli")
-        logger.logLevel = ProcessInfo.processInfo.environment["PADLOCK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["PADLOCK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .error
         return try await PadlockClient(
             endpoints: endpointList, owner: owner, credentials: try credentials(), cluster: cluster,
             configuration: configuration, logger: logger)
@@ -215,7 +216,9 @@ struct ConnectionOptions: ParsableArguments {
 
 /// TLS settings from the given flags, else PADLOCK_TLS_CA, PADLOCK_TLS_CERT and PADLOCK_TLS_KEY; nil
 /// (plaintext) when none of the three is set.
-func tlsConfiguration(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil)
+func tlsConfiguration(
+    caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil
+)
     -> PadlockClient.TLSConfiguration?
 {
     let environment = ProcessInfo.processInfo.environment
@@ -277,4 +280,3 @@ func withClient(
         throw ExitCode(ExitStatus(failure).rawValue)
     }
 }
-

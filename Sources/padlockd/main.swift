@@ -34,7 +34,6 @@ struct Padlockd: ParsableCommand {
         + "members. Ignored when the directory already holds data. Never use it for a node that lost its data "
         + "(remove it and add it back with join = true)."
 
-
     /// The configuration file's path: `--config`, else the environment's `PADLOCK_CONFIG`. The variable is for
     /// launchers that cannot pass arguments, such as a program started under libfaketime's LD_PRELOAD, where a
     /// Swift executable sees no command line (chaos/README.md).
@@ -45,7 +44,8 @@ struct Padlockd: ParsableCommand {
     func settings() throws(ConfigError) -> PadlockdSettings {
         let config = configPath
         guard !config.isEmpty else {
-            throw ConfigError(code: .missingField, field: "--config", message: "give --config FILE or set PADLOCK_CONFIG")
+            throw ConfigError(
+                code: .missingField, field: "--config", message: "give --config FILE or set PADLOCK_CONFIG")
         }
         guard let data = FileManager.default.contents(atPath: config) else {
             throw ConfigError(code: .missingField, field: "--config", message: "cannot read \(config)")
@@ -150,7 +150,8 @@ extension ServerSettings {
     init(_ file: PadlockdSettings) {
         self.init(
             clusterID: file.clusterID, nodeID: file.nodeID, dataDirectory: file.dataDirectory,
-            clientListen: file.clientListen, peerListen: file.peerListen, adminListen: file.adminListen, join: file.join,
+            clientListen: file.clientListen, peerListen: file.peerListen, adminListen: file.adminListen,
+            join: file.join,
             members: file.members)
         node.sessionTTLMillisecondsMin = file.sessions.ttlMillisecondsMin
         node.sessionTTLMillisecondsMax = file.sessions.ttlMillisecondsMax

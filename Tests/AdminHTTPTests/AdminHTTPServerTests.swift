@@ -58,8 +58,9 @@ struct AdminHTTPServerTests {
             let (server, port) = try await startAdmin(on: loop)
             try await withLoop(name: "client") { clientLoop in
                 let client = try await RawClient.connect(on: clientLoop, port: port)
-                try await client.send("GET /metrics HTTP/1.1\r\n\(host)\r\nHEAD /metrics HTTP/1.1\r\n\(host)\r\n"
-                                      + "GET /health?verbose=1 HTTP/1.1\r\n\(host)\r\n")
+                try await client.send(
+                    "GET /metrics HTTP/1.1\r\n\(host)\r\nHEAD /metrics HTTP/1.1\r\n\(host)\r\n"
+                        + "GET /health?verbose=1 HTTP/1.1\r\n\(host)\r\n")
                 let responses = await client.responses(3, headRequests: [1])
                 let metrics = String(decoding: metricsBody(), as: UTF8.self)
                 #expect(responses.map(\.status) == [200, 200, 200])
@@ -89,9 +90,10 @@ struct AdminHTTPServerTests {
             let (_, port) = try await startAdmin(on: loop)
             try await withLoop(name: "client") { clientLoop in
                 let client = try await RawClient.connect(on: clientLoop, port: port)
-                try await client.send("GET /nope HTTP/1.1\r\n\(host)\r\n"
-                                      + "POST /health HTTP/1.1\r\n\(host)Content-Length: 3\r\n\r\nabc"
-                                      + "DELETE /metrics HTTP/1.1\r\n\(host)\r\nGET /health HTTP/1.1\r\n\(host)\r\n")
+                try await client.send(
+                    "GET /nope HTTP/1.1\r\n\(host)\r\n"
+                        + "POST /health HTTP/1.1\r\n\(host)Content-Length: 3\r\n\r\nabc"
+                        + "DELETE /metrics HTTP/1.1\r\n\(host)\r\nGET /health HTTP/1.1\r\n\(host)\r\n")
                 let responses = await client.responses(4)
                 #expect(responses.map(\.status) == [404, 405, 405, 200])
                 #expect(responses[1].headers["allow"] == "GET, HEAD")
@@ -201,7 +203,9 @@ struct AdminHTTPServerTests {
                 try await health.send("GET /health HTTP/1.1\r\n\(host)\r\n")
                 #expect(await health.responses(1).map(\.status) == [200])
                 let shed = await silent.waitForClose()
-                #expect(shed?.reason == .peerReset || shed?.reason == .peerClosed, "the oldest waiting connection made room")
+                #expect(
+                    shed?.reason == .peerReset || shed?.reason == .peerClosed, "the oldest waiting connection made room"
+                )
                 #expect(slow.closed.value == nil, "the newer slow connection keeps its slot")
                 try await health.close()
                 try await slow.close()
@@ -221,7 +225,8 @@ struct AdminHTTPServerTests {
         let big = [UInt8](repeating: UInt8(ascii: "x"), count: 12 << 20)
         try await withLoop(name: "admin") { loop in
             let (server, port) = try await startAdmin(on: loop, configuration: configuration) { admin in
-                admin.route("/big") { _ in HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: big) }
+                admin.route("/big") { _ in HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: big)
+                }
             }
             try await withLoop(name: "client") { clientLoop in
                 // Two clients that ask for a response larger than the socket buffers and do not read it.

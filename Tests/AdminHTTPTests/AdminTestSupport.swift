@@ -17,8 +17,10 @@ final class Shared<Value: Sendable>: Sendable {
 
 /// Starts a loop, runs `body`, then stops the loop and checks that it closed with zero live handles.
 @discardableResult
-func withLoop<Result>(name: String, logger: Logger = Logger(label: "admin-test"),
-                      _ body: (EventLoop) async throws -> Result) async throws -> Result {
+func withLoop<Result>(
+    name: String, logger: Logger = Logger(label: "admin-test"),
+    _ body: (EventLoop) async throws -> Result
+) async throws -> Result {
     let loop = try EventLoop(name: name, logger: logger)
     let result: Result
     do {
@@ -79,8 +81,10 @@ struct RawClient: Sendable {
 
     /// Connects; `onConnect` runs on the client loop as soon as the connection is up, for clients whose
     /// timing must not depend on when the test task gets to run.
-    static func connect(on loop: EventLoop, port: Int, pausedReading: Bool = false,
-                        onConnect: @escaping @Sendable (TCPConnection) -> Void = { _ in }) async throws -> RawClient {
+    static func connect(
+        on loop: EventLoop, port: Int, pausedReading: Bool = false,
+        onConnect: @escaping @Sendable (TCPConnection) -> Void = { _ in }
+    ) async throws -> RawClient {
         let received = Shared([UInt8]())
         let receivedBytes = Shared(0)
         let closed = Shared<ConnectionClosed?>(nil)
@@ -109,8 +113,9 @@ struct RawClient: Sendable {
             }
             if answer != .accepted { continuation.resume(throwing: MailboxRefusal.overloaded) }
         }
-        return RawClient(loop: loop, connection: connection, received: received, receivedBytes: receivedBytes,
-                         closed: closed, closedAt: closedAt)
+        return RawClient(
+            loop: loop, connection: connection, received: received, receivedBytes: receivedBytes,
+            closed: closed, closedAt: closedAt)
     }
 
     func send(_ text: String) async throws {

@@ -71,7 +71,8 @@ struct HTTPRequestParserFuzzTests {
             let chunked = parse(input, limits: limits, chunkBytes: chunkBytes)
             guard whole == chunked else {
                 let (wholeError, chunkedError) = (String(describing: whole.error), String(describing: chunked.error))
-                Issue.record("""
+                Issue.record(
+                    """
                     seed \(seed): whole input gave \(whole.requests.count) requests, \(wholeError); \
                     chunks of \(chunkBytes) gave \(chunked.requests.count), \(chunkedError)
                     """)

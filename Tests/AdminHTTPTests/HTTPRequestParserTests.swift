@@ -44,8 +44,9 @@ func fillerHeaders(count: Int, lineBytes: Int) -> String {
 struct HTTPRequestParserTests {
     @Test("a GET with headers parses into method, target, path, query, version and case-insensitive headers")
     func parsesSimpleGet() throws {
-        let outcome = parse("GET /metrics?name[]=up HTTP/1.1\r\nHost: padlock:9090\r\nAccept:  text/plain \r\n"
-                            + "X-Two: a\r\nx-two: b\r\n\r\n")
+        let outcome = parse(
+            "GET /metrics?name[]=up HTTP/1.1\r\nHost: padlock:9090\r\nAccept:  text/plain \r\n"
+                + "X-Two: a\r\nx-two: b\r\n\r\n")
         #expect(outcome.error == nil)
         let request = try #require(outcome.requests.first)
         #expect(outcome.requests.count == 1)
@@ -80,7 +81,8 @@ struct HTTPRequestParserTests {
 
     @Test("a Content-Length body is read exactly, even when every byte arrives alone")
     func contentLengthBody() {
-        let text = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world"
+        let text =
+            "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world"
             + "GET /y HTTP/1.1\r\nHost: a\r\n\r\n"
         let whole = parse(text)
         #expect(whole.error == nil)
@@ -189,8 +191,9 @@ struct HTTPRequestParserLimitTests {
 
     @Test("smaller configured limits are applied exactly")
     func customLimits() {
-        let limits = HTTPRequestParser.Limits(requestLineBytesMax: 20, headerCountMax: 1, headerBytesMax: 20,
-                                              bodyBytesMax: 3)
+        let limits = HTTPRequestParser.Limits(
+            requestLineBytesMax: 20, headerCountMax: 1, headerBytesMax: 20,
+            bodyBytesMax: 3)
         #expect(parse("GET /123456 HTTP/1.1\r\nHost: a\r\n\r\n", limits: limits).requests.count == 1)
         #expect(parse("GET /1234567 HTTP/1.1\r\nHost: a\r\n\r\n", limits: limits).error == .requestLineTooLong)
         #expect(parse("GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n\r\n", limits: limits).error == .tooManyHeaders)
@@ -246,8 +249,10 @@ struct HTTPRequestParserRefusalTests {
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", .chunkedBodyRefused, 411),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n", .chunkedBodyRefused, 411),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", .unsupportedTransferCoding, 501),
-        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc",
-         .chunkedBodyRefused, 411),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc",
+            .chunkedBodyRefused, 411
+        ),
     ]
 
     @Test("each malformed shape is refused with its own code and status", arguments: 0..<shapes.count)

@@ -12,15 +12,16 @@ struct HTTPResponseTests {
     func serializesResponse() {
         var response = HTTPResponse.text("ok\n")
         response.headers.add(name: "Cache-Control", value: "no-store")
-        #expect(lines(response.serialized(keepAlive: true)) == [
-            "HTTP/1.1 200 OK",
-            "Content-Type: text/plain; charset=utf-8",
-            "Cache-Control: no-store",
-            "Content-Length: 3",
-            "Connection: keep-alive",
-            "",
-            "ok\n",
-        ])
+        #expect(
+            lines(response.serialized(keepAlive: true)) == [
+                "HTTP/1.1 200 OK",
+                "Content-Type: text/plain; charset=utf-8",
+                "Cache-Control: no-store",
+                "Content-Length: 3",
+                "Connection: keep-alive",
+                "",
+                "ok\n",
+            ])
         #expect(lines(response.serialized(keepAlive: false)).contains("Connection: close"))
     }
 
@@ -28,24 +29,29 @@ struct HTTPResponseTests {
     func headLeavesBodyOut() {
         let response = HTTPResponse(status: .ok, contentType: "text/plain", body: "12345")
         let bytes = response.serialized(keepAlive: true, includeBody: false)
-        #expect(lines(bytes) == ["HTTP/1.1 200 OK", "Content-Type: text/plain", "Content-Length: 5",
-                                 "Connection: keep-alive", "", ""])
+        #expect(
+            lines(bytes) == [
+                "HTTP/1.1 200 OK", "Content-Type: text/plain", "Content-Length: 5",
+                "Connection: keep-alive", "", "",
+            ])
     }
 
     @Test("framing headers set by a handler are replaced by the serializer's own")
     func framingHeadersAreTheSerializers() {
         let headers: HTTPHeaders = ["content-length": "99", "Connection": "upgrade", "Transfer-Encoding": "chunked"]
         let response = HTTPResponse(status: .notFound, headers: headers, body: Array("abc".utf8))
-        #expect(lines(response.serialized(keepAlive: false)) == [
-            "HTTP/1.1 404 Not Found", "Content-Type: application/octet-stream", "Content-Length: 3",
-            "Connection: close", "", "abc",
-        ])
+        #expect(
+            lines(response.serialized(keepAlive: false)) == [
+                "HTTP/1.1 404 Not Found", "Content-Type: application/octet-stream", "Content-Length: 3",
+                "Connection: close", "", "abc",
+            ])
     }
 
     @Test("a 204 carries neither body nor Content-Length")
     func noContentHasNoBody() {
         let response = HTTPResponse(status: .noContent, body: Array("ignored".utf8))
-        #expect(lines(response.serialized(keepAlive: true))
+        #expect(
+            lines(response.serialized(keepAlive: true))
                 == ["HTTP/1.1 204 No Content", "Connection: keep-alive", "", ""])
     }
 

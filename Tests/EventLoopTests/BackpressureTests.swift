@@ -47,7 +47,8 @@ private final class Pusher {
 
 @Suite("Backpressure", .timeLimit(.minutes(1)))
 struct BackpressureTests {
-    @Test("a reader that stops reading makes the writer's bounded queue refuse, and everything arrives after it resumes")
+    @Test(
+        "a reader that stops reading makes the writer's bounded queue refuse, and everything arrives after it resumes")
     func slowReaderGetsBackpressureThenEverything() async throws {
         let frameCount = 2_000  // 32 MiB: far more than the kernel's socket buffers hold
         let limits = ConnectionLimits(writeQueueBytesMax: 256 * 1024, writeQueueLowWaterBytes: 64 * 1024)
@@ -157,4 +158,3 @@ struct BackpressureTests {
         #expect(echoed.value == frameCount)
     }
 }
-

@@ -73,7 +73,8 @@ struct CloseTests {
                 }
                 #expect(queued > 0)
                 await waitUntil { pair.clientCloses.value.count == 1 }
-                #expect(pair.clientCloses.value == [ConnectionClosed(reason: .abortedLocally, droppedWriteBytes: queued)])
+                #expect(
+                    pair.clientCloses.value == [ConnectionClosed(reason: .abortedLocally, droppedWriteBytes: queued)])
                 // The server's end is paused, so it learns of the reset from its next write.
                 let answer = try await server.submit { pair.serverEnd.value.send([9]) }
                 #expect(answer == .queued)

@@ -19,18 +19,20 @@ struct DiskThreadTests {
             let disk = DiskThread(loop: loop, capacity: count)
             try await loop.submit {
                 for number in 0..<count {
-                    let answer = disk.submit({ () throws -> Int in
-                        if loop.isOnLoopThread { workOnLoop.with { $0 += 1 } }
-                        ranOrder.with { $0.append(number) }
-                        if number % 7 == 3 { throw DiskError(number: number) }
-                        return number * 2
-                    }, completion: { result in
-                        if !loop.isOnLoopThread { completionsOffLoop.with { $0 += 1 } }
-                        switch result {
-                        case .success(let doubled): completionOrder.with { $0.append(doubled / 2) }
-                        case .failure(let error): completionOrder.with { $0.append((error as! DiskError).number) }
-                        }
-                    })
+                    let answer = disk.submit(
+                        { () throws -> Int in
+                            if loop.isOnLoopThread { workOnLoop.with { $0 += 1 } }
+                            ranOrder.with { $0.append(number) }
+                            if number % 7 == 3 { throw DiskError(number: number) }
+                            return number * 2
+                        },
+                        completion: { result in
+                            if !loop.isOnLoopThread { completionsOffLoop.with { $0 += 1 } }
+                            switch result {
+                            case .success(let doubled): completionOrder.with { $0.append(doubled / 2) }
+                            case .failure(let error): completionOrder.with { $0.append((error as! DiskError).number) }
+                            }
+                        })
                     #expect(answer == .accepted)
                 }
             }

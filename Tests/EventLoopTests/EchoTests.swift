@@ -13,8 +13,10 @@ private final class EchoClient {
     var unsent: [UInt8]?
     var onDone: (String?) -> Void
 
-    init(connection: TCPConnection, loop: EventLoop, seed: UInt64, frameCount: Int,
-         onDone: @escaping (String?) -> Void) {
+    init(
+        connection: TCPConnection, loop: EventLoop, seed: UInt64, frameCount: Int,
+        onDone: @escaping (String?) -> Void
+    ) {
         self.connection = connection
         self.loop = loop
         self.frameCount = frameCount
@@ -84,8 +86,10 @@ struct EchoTests {
                 let clientLimits = ConnectionLimits(pausesReadingWhenWriteQueueFull: false)
                 for index in 0..<connectionCount {
                     _ = try await connect(on: client, port: port, limits: clientLimits) { connection in
-                        let echo = EchoClient(connection: connection, loop: client, seed: UInt64(index + 1),
-                                              frameCount: frameCount) { failure in
+                        let echo = EchoClient(
+                            connection: connection, loop: client, seed: UInt64(index + 1),
+                            frameCount: frameCount
+                        ) { failure in
                             outcomes.with { $0.append(failure) }
                         }
                         echo.pump()

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Dispatch
 import EventLoop
 import Synchronization
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A value shared between the loop thread and the test thread, guarded by a mutex.
 final class Shared<Value: Sendable>: Sendable {
@@ -29,7 +30,9 @@ func withLoop<Result>(
         throw error
     }
     let report = loop.stop()
-    #expect(report.isClean, "loop \(name) stopped with \(report.liveHandles) live handles, \(String(describing: report.closeError))")
+    #expect(
+        report.isClean,
+        "loop \(name) stopped with \(report.liveHandles) live handles, \(String(describing: report.closeError))")
     return result
 }
 

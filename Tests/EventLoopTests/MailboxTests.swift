@@ -38,7 +38,10 @@ struct MailboxTests {
         try await withLoop(mailboxCapacity: capacity) { loop in
             let gate = DispatchSemaphore(value: 0)
             let blocked = DispatchSemaphore(value: 0)
-            #expect(loop.post { blocked.signal(); gate.wait() } == .accepted)
+            #expect(
+                loop.post {
+                    blocked.signal(); gate.wait()
+                } == .accepted)
             blocked.wait()
             let ran = Shared(0)
             for _ in 0..<capacity {

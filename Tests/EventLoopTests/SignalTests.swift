@@ -1,8 +1,9 @@
+import EventLoop
+import Testing
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import EventLoop
-import Testing
 
 @Suite("Signals", .timeLimit(.minutes(1)))
 struct SignalTests {

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import EventLoop
 import PadlockTypes
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The package's seeded generator (SplitMix64, in PadlockTypes), so every randomized test replays from its seed.
 typealias SeededGenerator = SplitMix64
@@ -38,8 +39,10 @@ func makePayload(index: Int, using generator: inout SeededGenerator) -> [UInt8] 
 /// Installs echo behaviour on an accepted connection: every frame is sent straight back; a refused send
 /// is kept and retried when the connection becomes writable (reading is paused meanwhile).
 /// `largestBacklog` records the most frames ever waiting for a writable connection.
-func attachEcho(_ connection: TCPConnection, closes: Shared<[ConnectionClosed]>? = nil,
-                largestBacklog: Shared<Int>? = nil) {
+func attachEcho(
+    _ connection: TCPConnection, closes: Shared<[ConnectionClosed]>? = nil,
+    largestBacklog: Shared<Int>? = nil
+) {
     var unsent: [[UInt8]] = []
     connection.onFrame = { [unowned connection] payload in
         if !unsent.isEmpty || connection.send(payload) == .backpressure {
@@ -57,9 +60,11 @@ func attachEcho(_ connection: TCPConnection, closes: Shared<[ConnectionClosed]>?
 }
 
 /// Starts an echo listener on 127.0.0.1 with a system-chosen port and returns the port.
-func startEchoServer(on loop: EventLoop, limits: ConnectionLimits = .init(),
-                     closes: Shared<[ConnectionClosed]>? = nil,
-                     largestBacklog: Shared<Int>? = nil) async throws -> Int {
+func startEchoServer(
+    on loop: EventLoop, limits: ConnectionLimits = .init(),
+    closes: Shared<[ConnectionClosed]>? = nil,
+    largestBacklog: Shared<Int>? = nil
+) async throws -> Int {
     try await loop.submit {
         try loop.listen(host: "127.0.0.1", port: 0, limits: limits) {
             attachEcho($0, closes: closes, largestBacklog: largestBacklog)
@@ -68,9 +73,11 @@ func startEchoServer(on loop: EventLoop, limits: ConnectionLimits = .init(),
 }
 
 /// Connects on the loop thread and returns the connection to later loop jobs.
-func connect(on loop: EventLoop, port: Int, limits: ConnectionLimits = .init(),
-             timeout: Duration = .seconds(5),
-             setUp: @escaping @Sendable (TCPConnection) -> Void = { _ in }) async throws -> LoopBound<TCPConnection> {
+func connect(
+    on loop: EventLoop, port: Int, limits: ConnectionLimits = .init(),
+    timeout: Duration = .seconds(5),
+    setUp: @escaping @Sendable (TCPConnection) -> Void = { _ in }
+) async throws -> LoopBound<TCPConnection> {
     try await withCheckedThrowingContinuation { continuation in
         let answer = loop.post {
             loop.connect(host: "127.0.0.1", port: port, timeout: timeout, limits: limits) { result in

@@ -54,8 +54,10 @@ struct TestCertificates: Sendable {
     }
 
     /// A certificate for 127.0.0.1 and localhost, usable by a server or a client (no extended key usage).
-    private static func makeLeaf(named name: String, signedBy authority: Identity,
-                                 in directory: String) async throws(CertificateToolError) -> Identity {
+    private static func makeLeaf(
+        named name: String, signedBy authority: Identity,
+        in directory: String
+    ) async throws(CertificateToolError) -> Identity {
         let identity = Identity(certificateFile: "\(directory)/\(name).pem", keyFile: "\(directory)/\(name).key")
         let request = "\(directory)/\(name).csr"
         let extensions = "\(directory)/\(name).ext"

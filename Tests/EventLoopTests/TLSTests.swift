@@ -20,14 +20,17 @@ private func isTLSFailure(_ reason: CloseReason?, mentioning phrase: String) -> 
     return text.contains(phrase)
 }
 
-private let bigLimits = ConnectionLimits(maxFrameBytes: 2 << 20, writeQueueBytesMax: 16 << 20,
-                                         writeQueueLowWaterBytes: 1 << 20, pausesReadingWhenWriteQueueFull: false)
+private let bigLimits = ConnectionLimits(
+    maxFrameBytes: 2 << 20, writeQueueBytesMax: 16 << 20,
+    writeQueueLowWaterBytes: 1 << 20, pausesReadingWhenWriteQueueFull: false)
 
 /// Connects with `tls` on the loop thread, hands the connection to `setUp`, and sends `frames` at once
 /// (before the handshake can have finished, so they wait in the session).
-private func connectTLS(on loop: EventLoop, port: Int, tls: TLSContext?, limits: ConnectionLimits = .init(),
-                        sending frames: [[UInt8]] = [],
-                        setUp: @escaping @Sendable (TCPConnection) -> Void) async throws -> LoopBound<TCPConnection> {
+private func connectTLS(
+    on loop: EventLoop, port: Int, tls: TLSContext?, limits: ConnectionLimits = .init(),
+    sending frames: [[UInt8]] = [],
+    setUp: @escaping @Sendable (TCPConnection) -> Void
+) async throws -> LoopBound<TCPConnection> {
     try await withCheckedThrowingContinuation { continuation in
         let answer = loop.post {
             loop.connect(host: "127.0.0.1", port: port, timeout: .seconds(5), limits: limits, tls: tls) { result in
@@ -46,18 +49,24 @@ private func connectTLS(on loop: EventLoop, port: Int, tls: TLSContext?, limits:
 }
 
 /// Listens with `tls` on 127.0.0.1; every accepted connection is recorded in `seen`.
-private func listenTLS(on loop: EventLoop, tls: TLSContext, seen: Seen, limits: ConnectionLimits = .init())
-    async throws -> Int {
+private func listenTLS(
+    on loop: EventLoop, tls: TLSContext, seen: Seen, limits: ConnectionLimits = .init()
+)
+    async throws -> Int
+{
     try await loop.submit {
         try loop.listen(host: "127.0.0.1", port: 0, limits: limits, tls: tls) { seen.record($0) }.port
     }
 }
 
-private func serverContext(_ certificates: TestCertificates,
-                           clientCertificates: TLSContext.ClientCertificates = .none) throws -> TLSContext {
-    try TLSContext.server(certificateChainFile: certificates.server.certificateFile,
-                          privateKeyFile: certificates.server.keyFile, trustedCAFile: certificates.caFile,
-                          clientCertificates: clientCertificates)
+private func serverContext(
+    _ certificates: TestCertificates,
+    clientCertificates: TLSContext.ClientCertificates = .none
+) throws -> TLSContext {
+    try TLSContext.server(
+        certificateChainFile: certificates.server.certificateFile,
+        privateKeyFile: certificates.server.keyFile, trustedCAFile: certificates.caFile,
+        clientCertificates: clientCertificates)
 }
 
 @Suite("TLS", .timeLimit(.minutes(1)))
@@ -66,9 +75,10 @@ struct TLSTests {
     func framesRoundTripBothWays() async throws {
         let certificates = try await TestCertificates.shared.value
         let serverTLS = try serverContext(certificates, clientCertificates: .required)
-        let clientTLS = try TLSContext.client(trustedCAFile: certificates.caFile,
-                                              certificateChainFile: certificates.client.certificateFile,
-                                              privateKeyFile: certificates.client.keyFile)
+        let clientTLS = try TLSContext.client(
+            trustedCAFile: certificates.caFile,
+            certificateChainFile: certificates.client.certificateFile,
+            privateKeyFile: certificates.client.keyFile)
         var generator = SeededGenerator(seed: 11)
         var frames = (0..<3000).map { makePayload(index: $0, using: &generator) }
         let large = (0..<((1 << 20) + 3)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
@@ -86,8 +96,10 @@ struct TLSTests {
                 }.port
             }
             try await withLoop(name: "tls-client") { client in
-                let connection = try await connectTLS(on: client, port: port, tls: clientTLS, limits: bigLimits,
-                                                      sending: frames) { received.record($0) }
+                let connection = try await connectTLS(
+                    on: client, port: port, tls: clientTLS, limits: bigLimits,
+                    sending: frames
+                ) { received.record($0) }
                 await waitUntil { received.frames.value.count == frames.count + 1 || received.closeReason != nil }
                 #expect(try await client.submit { connection.value.usesTLS })
                 #expect(try await client.submit { connection.value.queuedWriteBytes } == 0)
@@ -109,8 +121,9 @@ struct TLSTests {
         let certificates = try await TestCertificates.shared.value
         let serverTLS = try serverContext(certificates)
         let clientTLS = try TLSContext.client(trustedCAFile: certificates.caFile)
-        let limits = ConnectionLimits(writeQueueBytesMax: 64 * 1024, writeQueueLowWaterBytes: 16 * 1024,
-                                      pausesReadingWhenWriteQueueFull: false)
+        let limits = ConnectionLimits(
+            writeQueueBytesMax: 64 * 1024, writeQueueLowWaterBytes: 16 * 1024,
+            pausesReadingWhenWriteQueueFull: false)
         let frames = (0..<400).map { index in [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: 1020) }
         let serverSide = Seen()
         let refusals = Shared([Int]())
@@ -167,10 +180,12 @@ struct TLSTests {
                 await waitUntil { clientSide.closeReason != nil && serverSide.closeReason != nil }
             }
         }
-        #expect(isTLSFailure(clientSide.closeReason, mentioning: "certificate verify failed"),
-                "client closed with \(String(describing: clientSide.closeReason))")
-        #expect(isTLSFailure(serverSide.closeReason, mentioning: "unknown ca"),
-                "server closed with \(String(describing: serverSide.closeReason))")
+        #expect(
+            isTLSFailure(clientSide.closeReason, mentioning: "certificate verify failed"),
+            "client closed with \(String(describing: clientSide.closeReason))")
+        #expect(
+            isTLSFailure(serverSide.closeReason, mentioning: "unknown ca"),
+            "server closed with \(String(describing: serverSide.closeReason))")
         #expect(serverSide.frames.value.isEmpty)
         #expect(clientSide.frames.value.isEmpty)
     }
@@ -185,25 +200,31 @@ struct TLSTests {
         try await withLoop(name: "tls-server") { server in
             let port = try await listenTLS(on: server, tls: serverTLS, seen: serverSide)
             try await withLoop(name: "tls-client") { client in
-                _ = try await connectTLS(on: client, port: port, tls: clientTLS, sending: [[1]]) { clientSide.record($0) }
+                _ = try await connectTLS(on: client, port: port, tls: clientTLS, sending: [[1]]) {
+                    clientSide.record($0)
+                }
                 await waitUntil { clientSide.closeReason != nil && serverSide.closeReason != nil }
             }
         }
-        #expect(isTLSFailure(clientSide.closeReason, mentioning: "hostname mismatch"),
-                "client closed with \(String(describing: clientSide.closeReason))")
+        #expect(
+            isTLSFailure(clientSide.closeReason, mentioning: "hostname mismatch"),
+            "client closed with \(String(describing: clientSide.closeReason))")
         #expect(serverSide.frames.value.isEmpty)
     }
 
-    @Test("a server requiring client certificates refuses a client without one and one from another CA",
-          arguments: ["no certificate", "certificate from another CA"])
+    @Test(
+        "a server requiring client certificates refuses a client without one and one from another CA",
+        arguments: ["no certificate", "certificate from another CA"])
     func serverRequiringCertificatesRefuses(_ client: String) async throws {
         let certificates = try await TestCertificates.shared.value
         let serverTLS = try serverContext(certificates, clientCertificates: .required)
-        let clientTLS = client == "no certificate"
+        let clientTLS =
+            client == "no certificate"
             ? try TLSContext.client(trustedCAFile: certificates.caFile)
-            : try TLSContext.client(trustedCAFile: certificates.caFile,
-                                    certificateChainFile: certificates.otherClient.certificateFile,
-                                    privateKeyFile: certificates.otherClient.keyFile)
+            : try TLSContext.client(
+                trustedCAFile: certificates.caFile,
+                certificateChainFile: certificates.otherClient.certificateFile,
+                privateKeyFile: certificates.otherClient.keyFile)
         let serverSide = Seen()
         let clientSide = Seen()
         try await withLoop(name: "tls-server") { server in
@@ -216,8 +237,9 @@ struct TLSTests {
             }
         }
         let expected = client == "no certificate" ? "certificate" : "certificate verify failed"
-        #expect(isTLSFailure(serverSide.closeReason, mentioning: expected),
-                "server closed with \(String(describing: serverSide.closeReason))")
+        #expect(
+            isTLSFailure(serverSide.closeReason, mentioning: expected),
+            "server closed with \(String(describing: serverSide.closeReason))")
         #expect(serverSide.frames.value.isEmpty, "the server delivered a frame from a refused client")
         #expect(clientSide.frames.value.isEmpty)
     }
@@ -262,12 +284,15 @@ struct TLSTests {
         try await withLoop(name: "plain-server") { server in
             let port = try await startEchoServer(on: server)
             try await withLoop(name: "tls-client") { client in
-                _ = try await connectTLS(on: client, port: port, tls: clientTLS, sending: [[1]]) { clientSide.record($0) }
+                _ = try await connectTLS(on: client, port: port, tls: clientTLS, sending: [[1]]) {
+                    clientSide.record($0)
+                }
                 await waitUntil { clientSide.closeReason != nil }
             }
         }
-        #expect(isTLSFailure(clientSide.closeReason, mentioning: "handshake"),
-                "client closed with \(String(describing: clientSide.closeReason))")
+        #expect(
+            isTLSFailure(clientSide.closeReason, mentioning: "handshake"),
+            "client closed with \(String(describing: clientSide.closeReason))")
         #expect(clientSide.frames.value.isEmpty)
     }
 
@@ -284,8 +309,9 @@ struct TLSTests {
             #expect(!error.reason.isEmpty)
         }
         do {
-            _ = try TLSContext.server(certificateChainFile: certificates.server.certificateFile,
-                                      privateKeyFile: certificates.otherServer.keyFile)
+            _ = try TLSContext.server(
+                certificateChainFile: certificates.server.certificateFile,
+                privateKeyFile: certificates.otherServer.keyFile)
             Issue.record("a key of another certificate was accepted")
         } catch {
             #expect(error.step == .keyMismatch)
@@ -299,12 +325,14 @@ struct TLSTests {
             #expect(error.file == missing)
         }
         #expect(throws: TLSError.self) {
-            try TLSContext.client(trustedCAFile: certificates.caFile,
-                                  certificateChainFile: certificates.client.certificateFile)
+            try TLSContext.client(
+                trustedCAFile: certificates.caFile,
+                certificateChainFile: certificates.client.certificateFile)
         }
         #expect(throws: TLSError.self) {
-            try TLSContext.server(certificateChainFile: certificates.server.certificateFile,
-                                  privateKeyFile: certificates.server.keyFile, clientCertificates: .required)
+            try TLSContext.server(
+                certificateChainFile: certificates.server.certificateFile,
+                privateKeyFile: certificates.server.keyFile, clientCertificates: .required)
         }
     }
 }

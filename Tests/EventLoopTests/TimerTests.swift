@@ -48,7 +48,9 @@ struct TimerTests {
             try await loop.submit {
                 var timer: LoopTimer?
                 timer = loop.schedule(after: .milliseconds(1), repeating: .milliseconds(1)) {
-                    let count = ticks.with { $0 += 1; return $0 }
+                    let count = ticks.with {
+                        $0 += 1; return $0
+                    }
                     if count == 5 {
                         timer?.cancel()
                         timer = nil

@@ -81,21 +81,22 @@ import Wire
 
     @Test("An invalid configuration is refused with the field named and exit status 2")
     func invalidConfiguration() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-bad-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "padlock-bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("bad.toml")
         try """
-            cluster-id = 1
-            node-id = 1
-            data-dir = "\(directory.path)/data"
-            client-listen = "127.0.0.1:99999"
-            peer-listen = "127.0.0.1:7501"
-            [[members]]
-            id = 1
-            peer = "127.0.0.1:7501"
-            client = "127.0.0.1:7401"
-            """.write(to: file, atomically: true, encoding: .utf8)
+        cluster-id = 1
+        node-id = 1
+        data-dir = "\(directory.path)/data"
+        client-listen = "127.0.0.1:99999"
+        peer-listen = "127.0.0.1:7501"
+        [[members]]
+        id = 1
+        peer = "127.0.0.1:7501"
+        client = "127.0.0.1:7401"
+        """.write(to: file, atomically: true, encoding: .utf8)
         let result = try await runCommand(Binaries.padlockd, ["--config", file.path])
         #expect(result.status == 2)
         #expect(result.errors.contains("client-listen"), "the message names the field: \(result.errors)")
@@ -109,7 +110,8 @@ import Wire
             contentsOf: cluster.nodeDirectory(2).appendingPathComponent("padlockd.toml"), encoding: .utf8)
         let stray = cluster.directory.appendingPathComponent("stray.toml")
         // Node 2's own configuration, but for node 1's data directory and another cluster id.
-        let rewritten = configuration
+        let rewritten =
+            configuration
             .replacingOccurrences(of: "node-2/data", with: "node-1/data")
             .replacingOccurrences(of: "cluster-id = ", with: "cluster-id = 1")
         try rewritten.write(to: stray, atomically: true, encoding: .utf8)
@@ -117,7 +119,8 @@ import Wire
             Binaries.padlockd,
             [
                 "--config", stray.path, "--client-listen", "127.0.0.1:\(cluster.basePort + 290)",
-                "--peer-listen", "127.0.0.1:\(cluster.basePort + 291)", "--admin-listen", "127.0.0.1:\(cluster.basePort + 292)",
+                "--peer-listen", "127.0.0.1:\(cluster.basePort + 291)", "--admin-listen",
+                "127.0.0.1:\(cluster.basePort + 292)",
             ])
         #expect(result.status == 2, "\(result.errors)")
         #expect(result.errors.contains("belongs to"))
@@ -130,21 +133,22 @@ import Wire
     @Test("A node started with SIGTERM blocked still shuts down on SIGTERM")
     func inheritedMaskDoesNotBlockShutdown() throws {
         let base = Ports.base()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-mask-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "padlock-mask-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("node.toml")
         try """
-            cluster-id = 5
-            node-id = 1
-            data-dir = "\(directory.path)/data"
-            client-listen = "127.0.0.1:\(base)"
-            peer-listen = "127.0.0.1:\(base + 100)"
-            [[members]]
-            id = 1
-            peer = "127.0.0.1:\(base + 100)"
-            client = "127.0.0.1:\(base)"
-            """.write(to: file, atomically: true, encoding: .utf8)
+        cluster-id = 5
+        node-id = 1
+        data-dir = "\(directory.path)/data"
+        client-listen = "127.0.0.1:\(base)"
+        peer-listen = "127.0.0.1:\(base + 100)"
+        [[members]]
+        id = 1
+        peer = "127.0.0.1:\(base + 100)"
+        client = "127.0.0.1:\(base)"
+        """.write(to: file, atomically: true, encoding: .utf8)
         let log = directory.appendingPathComponent("node.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()

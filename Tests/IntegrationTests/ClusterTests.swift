@@ -20,7 +20,9 @@ import Testing
             // Alice's command had ended, so Bob got the lock and his `padlock lock` (no command) held it forever.
             "lock", "acme/contacts/42", "--owner", "alice@frontend-2", "--note", "editing phone", "--", "sleep", "3600",
         ]
-        holder.environment = ProcessInfo.processInfo.environment.merging(["PADLOCK_ENDPOINTS": cluster.endpointList]) { $1 }
+        holder.environment = ProcessInfo.processInfo.environment.merging(["PADLOCK_ENDPOINTS": cluster.endpointList]) {
+            $1
+        }
         let output = Pipe()
         holder.standardOutput = output
         holder.standardError = FileHandle.nullDevice
@@ -47,8 +49,9 @@ import Testing
         #expect(current.status == 0 && current.output.contains("is current"), "\(current.output) \(current.errors)")
         let other = try await cluster.cli(["check-fence", "acme/contacts/42", "\(heldFence + 1_000)"])
         #expect(other.status == 3, "\(other.status): \(other.errors)")
-        #expect(other.output.contains("not current for acme/contacts/42: the current fence is \(heldFence)"),
-                "\(other.output)")
+        #expect(
+            other.output.contains("not current for acme/contacts/42: the current fence is \(heldFence)"),
+            "\(other.output)")
 
         let inspected = try await cluster.cli(["inspect", "acme/contacts/42/phone"])
         #expect(inspected.status == 0)
@@ -136,7 +139,8 @@ import Testing
         let final = (try? await observer.status()) ?? []
         #expect(
             caughtUp,
-            "the restarted node applied everything the leader committed: \(final.map { "n\($0.node.rawValue) \($0.role) applied \($0.appliedIndex.rawValue) commit \($0.commitIndex.rawValue)" }); log: \(cluster.nodeLog(leader).suffix(1500))")
+            "the restarted node applied everything the leader committed: \(final.map { "n\($0.node.rawValue) \($0.role) applied \($0.appliedIndex.rawValue) commit \($0.commitIndex.rawValue)" }); log: \(cluster.nodeLog(leader).suffix(1500))"
+        )
         await observer.close()
         await client.close()
     }

@@ -92,7 +92,9 @@ import Wire
             socket.writeFrame([0xFF, 0x01, 0x02])
             _ = socket.waitForClose(seconds: 5)
         }
-        let summarized = await waitUntil(seconds: 30) { cluster.nodeLog(1).contains("handshakes from 1 address in the last") }
+        let summarized = await waitUntil(seconds: 30) {
+            cluster.nodeLog(1).contains("handshakes from 1 address in the last")
+        }
         #expect(summarized, "a summary line counts what was not logged")
         let lines = refusalLines(cluster.nodeLog(1)).dropFirst(before)
         #expect(lines.count <= 20, "\(lines.count) refusal lines for 1,500 bad handshakes")
@@ -195,7 +197,9 @@ import Wire
 
 /// The refusal lines of a node's log.
 private func refusalLines(_ log: String) -> [Substring] {
-    log.split(separator: "\n").filter { $0.contains("refusing a client connection") || $0.contains("refusing a peer connection") }
+    log.split(separator: "\n").filter {
+        $0.contains("refusing a client connection") || $0.contains("refusing a peer connection")
+    }
 }
 
 /// `GET path` on an admin port; the response's text.

@@ -36,7 +36,8 @@ import Testing
     @Test("The deploy/ configurations form a cluster once rewritten for loopback")
     func deployConfigurationsFormACluster() async throws {
         let base = Ports.base()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-deploy-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "padlock-deploy-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var processes: [Process] = []
         defer {
@@ -80,18 +81,24 @@ import Testing
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = String(line)
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("name = ") { client = trimmed.split(separator: "\"").dropFirst().first.map(String.init) }
+            if trimmed.hasPrefix("name = ") {
+                client = trimmed.split(separator: "\"").dropFirst().first.map(String.init)
+            }
             if trimmed.hasPrefix("token-sha256"), let client, let token = Self.tokens[client] {
                 line = "token-sha256 = \"\(TokenHash.hex(of: token))\""
             }
             if trimmed.hasPrefix("cluster-secret-file") { line = "cluster-secret-file = \"\(secret)\"" }
             for host in 1...3 {
                 for (service, offset) in [("7401", 0), ("7501", 100), ("7601", 200)] {
-                    line = line.replacingOccurrences(of: "10.0.0.1\(host):\(service)", with: "127.0.0.1:\(base + offset + host - 1)")
+                    line = line.replacingOccurrences(
+                        of: "10.0.0.1\(host):\(service)", with: "127.0.0.1:\(base + offset + host - 1)")
                 }
             }
             if line.trimmingCharacters(in: .whitespaces).hasPrefix("data-dir") {
-                let name = line.split(separator: "\"").dropFirst().first.map { URL(fileURLWithPath: String($0)).lastPathComponent } ?? "data"
+                let name =
+                    line.split(separator: "\"").dropFirst().first.map {
+                        URL(fileURLWithPath: String($0)).lastPathComponent
+                    } ?? "data"
                 line = "data-dir = \"\(directory.appendingPathComponent(name).path)\""
             }
             result += line + "\n"

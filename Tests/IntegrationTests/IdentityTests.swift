@@ -114,7 +114,9 @@ import Testing
             }, "\(promoted)")
     }
 
-    @Test("A follower restored from an old copy is found by the leader, refused, and /health and status say the cluster cannot commit")
+    @Test(
+        "A follower restored from an old copy is found by the leader, refused, and /health and status say the cluster cannot commit"
+    )
     func restoredCopyIsFound() async throws {
         let cluster = try LocalCluster()
         defer { cluster.stop() }
@@ -143,8 +145,11 @@ import Testing
         try FileManager.default.copyItem(at: backup, to: data)
         try cluster.restart(restored)
         #expect(
-            await waitUntil(seconds: 45) { cluster.nodeLog(leader).contains("data loss on a follower: node \(restored)") },
-            "\(cluster.nodeLog(leader).suffix(1000)) restored: \(cluster.nodeLog(restored).components(separatedBy: "\n").filter { $0.contains("recovered") || $0.contains("data directory") })")
+            await waitUntil(seconds: 45) {
+                cluster.nodeLog(leader).contains("data loss on a follower: node \(restored)")
+            },
+            "\(cluster.nodeLog(leader).suffix(1000)) restored: \(cluster.nodeLog(restored).components(separatedBy: "\n").filter { $0.contains("recovered") || $0.contains("data directory") })"
+        )
         var health = ""
         #expect(
             await waitUntil(seconds: 45) {
@@ -175,7 +180,9 @@ import Testing
     }
 
     /// Whether `node` applied everything `leader` committed.
-    private func applied(_ cluster: LocalCluster, _ node: Int, atLeast leader: Int, using client: PadlockClient) async
+    private func applied(
+        _ cluster: LocalCluster, _ node: Int, atLeast leader: Int, using client: PadlockClient
+    ) async
         -> Bool
     {
         let statuses = (try? await client.status()) ?? []
@@ -191,7 +198,9 @@ import Testing
         configuration.callDeadline = .seconds(2)
         configuration.attemptTimeout = .milliseconds(500)
         configuration.sessionTTL = .seconds(10)
-        guard let mallory = try? await PadlockClient(endpoints: endpoints, owner: "mallory@it", configuration: configuration)
+        guard
+            let mallory = try? await PadlockClient(
+                endpoints: endpoints, owner: "mallory@it", configuration: configuration)
         else { return nil }
         let lock = try? await mallory.acquire(key)
         await mallory.close()

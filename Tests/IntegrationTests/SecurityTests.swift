@@ -240,7 +240,11 @@ import Wire
         defer { cluster.stop() }
         let acme = try await Self.client(cluster, "acme-app", owner: "alice@acme")
         let ops = try await Self.client(cluster, "ops", owner: "carol@ops")
-        defer { Task { await acme.close(); await ops.close() } }
+        defer {
+            Task {
+                await acme.close(); await ops.close()
+            }
+        }
         let lock = try await acme.acquire("acme/contacts/owned")
         let session = try #require(try await ops.inspect("acme/contacts/owned").holders.first?.holder.session)
         _ = lock
@@ -260,8 +264,10 @@ import Wire
         // globex-app presents a valid token, then asks the new leader to renew acme-app's session.
         let socket = try RawSocket(port: cluster.clientPort(newLeader))
         socket.writeFrame(
-            Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0), credentials: Array(Self.token("globex-app").utf8))
-                .encoded())
+            Handshake(
+                role: .client, cluster: ClusterID(0), node: NodeID(0), credentials: Array(Self.token("globex-app").utf8)
+            )
+            .encoded())
         let answer = try #require(socket.readFrame())
         guard case .accepted = try HandshakeAnswer(decoding: answer) else {
             Issue.record("globex-app was not admitted")
@@ -270,7 +276,8 @@ import Wire
         var response: ClientResponse?
         for attempt in 0..<20 {
             socket.writeFrame(
-                ClientRequest(correlation: CorrelationID(UInt64(attempt + 1)), operation: .renewSession(session)).encoded())
+                ClientRequest(correlation: CorrelationID(UInt64(attempt + 1)), operation: .renewSession(session))
+                    .encoded())
             let reply = try ClientResponse(decoding: try #require(socket.readFrame()))
             // Asked while the new leader catches up, the node says to retry.
             if case .failure(.overloaded) = reply.outcome {
@@ -295,15 +302,21 @@ import Wire
         let acme = try await Self.client(cluster, "acme-app", owner: "alice@acme")
         let globex = try await Self.client(cluster, "globex-app", owner: "bob@globex-frontend")
         let ops = try await Self.client(cluster, "ops", owner: "carol@ops")
-        defer { Task { await acme.close(); await globex.close(); await ops.close() } }
+        defer {
+            Task {
+                await acme.close(); await globex.close(); await ops.close()
+            }
+        }
         let foreign = try await acme.acquire("acme/contacts/batch")
         let own = try await globex.acquire("globex/contacts/batch")
         let leader = try #require(await cluster.leader(using: ops))
 
         let socket = try RawSocket(port: cluster.clientPort(leader))
         socket.writeFrame(
-            Handshake(role: .client, cluster: ClusterID(0), node: NodeID(0), credentials: Array(Self.token("globex-app").utf8))
-                .encoded())
+            Handshake(
+                role: .client, cluster: ClusterID(0), node: NodeID(0), credentials: Array(Self.token("globex-app").utf8)
+            )
+            .encoded())
         guard case .accepted = try HandshakeAnswer(decoding: try #require(socket.readFrame())) else {
             Issue.record("globex-app was not admitted")
             return
@@ -312,7 +325,8 @@ import Wire
         var response: ClientResponse?
         for attempt in 0..<20 {
             socket.writeFrame(
-                ClientRequest(correlation: CorrelationID(UInt64(attempt + 1)), operation: .renewSessions(batch)).encoded())
+                ClientRequest(correlation: CorrelationID(UInt64(attempt + 1)), operation: .renewSessions(batch))
+                    .encoded())
             let reply = try ClientResponse(decoding: try #require(socket.readFrame()))
             if case .failure = reply.outcome {
                 try await Task.sleep(for: .milliseconds(100))
@@ -326,7 +340,9 @@ import Wire
             return
         }
         #expect(entries.map(\.session) == batch)
-        #expect(entries.first?.outcome.map(\.session) == .success(own.holder.session), "the caller's own session is renewed")
+        #expect(
+            entries.first?.outcome.map(\.session) == .success(own.holder.session), "the caller's own session is renewed"
+        )
         guard case .failure(.permissionDenied(let reason))? = entries.last?.outcome else {
             Issue.record("globex-app renewed acme-app's session: \(entries)")
             return

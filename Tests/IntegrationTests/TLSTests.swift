@@ -26,7 +26,9 @@ import Testing
         ]
     }
 
-    static func client(_ cluster: LocalCluster, endpoints: [String]? = nil, tls: PadlockClient.TLSConfiguration?)
+    static func client(
+        _ cluster: LocalCluster, endpoints: [String]? = nil, tls: PadlockClient.TLSConfiguration?
+    )
         async throws(PadlockError) -> PadlockClient
     {
         var configuration = PadlockClient.Configuration()
@@ -87,24 +89,30 @@ import Testing
         let one = [cluster.endpoints[0]]
 
         let wrongCA = await Self.failure {
-            _ = try await Self.client(cluster, endpoints: one, tls: PadlockClient.TLSConfiguration(
-                caFile: certificates.otherCAFile, certificateFile: certificates.client.certificateFile,
-                keyFile: certificates.client.keyFile))
+            _ = try await Self.client(
+                cluster, endpoints: one,
+                tls: PadlockClient.TLSConfiguration(
+                    caFile: certificates.otherCAFile, certificateFile: certificates.client.certificateFile,
+                    keyFile: certificates.client.keyFile))
         }
         #expect(wrongCA?.code == .unavailable, "\(String(describing: wrongCA))")
         #expect(wrongCA?.message.contains("certificate verify failed") == true, "\(String(describing: wrongCA))")
 
         let noCertificate = await Self.failure {
-            _ = try await Self.client(cluster, endpoints: one, tls: PadlockClient.TLSConfiguration(
-                caFile: certificates.caFile))
+            _ = try await Self.client(
+                cluster, endpoints: one,
+                tls: PadlockClient.TLSConfiguration(
+                    caFile: certificates.caFile))
         }
         #expect(noCertificate?.code == .unavailable, "\(String(describing: noCertificate))")
         #expect(noCertificate?.message.contains("TLS failed") == true, "\(String(describing: noCertificate))")
 
         let otherCertificate = await Self.failure {
-            _ = try await Self.client(cluster, endpoints: one, tls: PadlockClient.TLSConfiguration(
-                caFile: certificates.caFile, certificateFile: certificates.otherClient.certificateFile,
-                keyFile: certificates.otherClient.keyFile))
+            _ = try await Self.client(
+                cluster, endpoints: one,
+                tls: PadlockClient.TLSConfiguration(
+                    caFile: certificates.caFile, certificateFile: certificates.otherClient.certificateFile,
+                    keyFile: certificates.otherClient.keyFile))
         }
         #expect(otherCertificate?.code == .unavailable, "\(String(describing: otherCertificate))")
         #expect(otherCertificate?.message.contains("TLS failed") == true, "\(String(describing: otherCertificate))")
@@ -116,22 +124,27 @@ import Testing
             "\(String(describing: plaintext))")
 
         let missingFile = await Self.failure {
-            _ = try await Self.client(cluster, endpoints: one, tls: PadlockClient.TLSConfiguration(
-                caFile: "/nonexistent/ca.pem"))
+            _ = try await Self.client(
+                cluster, endpoints: one,
+                tls: PadlockClient.TLSConfiguration(
+                    caFile: "/nonexistent/ca.pem"))
         }
         #expect(missingFile?.code == .invalidArgument, "\(String(describing: missingFile))")
         #expect(missingFile?.message.contains("/nonexistent/ca.pem") == true, "\(String(describing: missingFile))")
 
         let cliWithoutTLS = try await cluster.cli(["status", "--timeout", "2s"])
-        #expect(cliWithoutTLS.status == 4, "padlock status without TLS: \(cliWithoutTLS.status) \(cliWithoutTLS.errors)")
+        #expect(
+            cliWithoutTLS.status == 4, "padlock status without TLS: \(cliWithoutTLS.status) \(cliWithoutTLS.errors)")
         #expect(cluster.nodeLog(1).contains("TLS failed"), "node 1 did not log the refused handshakes")
     }
 
-    @Test("padlockd refuses TLS files it cannot use with exit code 2, naming the field",
-          arguments: ["key of another certificate", "missing CA bundle"])
+    @Test(
+        "padlockd refuses TLS files it cannot use with exit code 2, naming the field",
+        arguments: ["key of another certificate", "missing CA bundle"])
     func unusableTLSFilesStopPadlockd(_ mistake: String) async throws {
         let certificates = try await TestCertificates.shared.value
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("padlock-tls-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "padlock-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let base = Ports.base()
@@ -170,7 +183,8 @@ import Testing
         let good = Self.tlsSection(certificates.server, caFile: certificates.caFile)
         // Node 3 trusts both CAs, so only the others' verdict on its certificate keeps it out.
         let bundle = certificates.directory + "/both-cas.pem"
-        let both = try String(contentsOfFile: certificates.caFile, encoding: .utf8)
+        let both =
+            try String(contentsOfFile: certificates.caFile, encoding: .utf8)
             + String(contentsOfFile: certificates.otherCAFile, encoding: .utf8)
         try both.write(toFile: bundle, atomically: true, encoding: .utf8)
         let intruder = Self.tlsSection(certificates.otherServer, caFile: bundle)

@@ -23,7 +23,8 @@ import Wire
         // A release under a session that was never opened: refused (sessionExpired, or notLeader while the
         // node is still electing itself), which the node logs with the request's trace id.
         let release = ClientOperation.release(
-            RequestID(session: SessionID(424_242), sequence: 1), key: try LockKey("acme/traced/1"), fence: FenceToken(1))
+            RequestID(session: SessionID(424_242), sequence: 1), key: try LockKey("acme/traced/1"), fence: FenceToken(1)
+        )
         socket.writeFrame(ClientRequest(correlation: CorrelationID(1), operation: release, trace: trace).encoded())
         let answer = try socket.readFrame().map { try ClientResponse(decoding: $0) }
         guard case .failure(let failure)? = answer?.outcome else {
@@ -38,9 +39,11 @@ import Wire
             if lines.contains(where: { $0.contains("client request refused") }) { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(lines.contains { $0.contains("client request") && $0.contains("operation=release") },
-                "no per-request line with the trace id in:\n\(cluster.nodeLog(1))")
-        #expect(lines.contains { $0.contains("client request refused: \(failure.name)") },
-                "no refusal line with the trace id in:\n\(cluster.nodeLog(1))")
+        #expect(
+            lines.contains { $0.contains("client request") && $0.contains("operation=release") },
+            "no per-request line with the trace id in:\n\(cluster.nodeLog(1))")
+        #expect(
+            lines.contains { $0.contains("client request refused: \(failure.name)") },
+            "no refusal line with the trace id in:\n\(cluster.nodeLog(1))")
     }
 }

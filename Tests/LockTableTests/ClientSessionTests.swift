@@ -13,7 +13,9 @@ import Testing
         return table.apply(command, at: index, time: Timestamp(rawValue: index * 10)).result
     }
 
-    mutating func open(_ client: String?, owner: String = "alice@fe", nonce: UInt64? = nil, quota: UInt64 = 0)
+    mutating func open(
+        _ client: String?, owner: String = "alice@fe", nonce: UInt64? = nil, quota: UInt64 = 0
+    )
         -> CommandResult
     {
         let nonce = nonce ?? index

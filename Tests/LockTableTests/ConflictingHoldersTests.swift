@@ -20,8 +20,9 @@ import Testing
 
     mutating func lock(_ session: SessionID, _ key: String, _ mode: LockMode, sequence: UInt64) throws -> FenceToken {
         let result = apply(
-            .acquire(RequestID(session: session, sequence: sequence), key: try LockKey(key), mode: mode,
-                     waitMilliseconds: 0, note: ""))
+            .acquire(
+                RequestID(session: session, sequence: sequence), key: try LockKey(key), mode: mode,
+                waitMilliseconds: 0, note: ""))
         guard case .granted(let fence, _) = result else { throw ConflictTestFailure("acquire \(key): \(result)") }
         return fence
     }
@@ -38,9 +39,10 @@ import Testing
         let record = try LockKey("acme/contacts/42")
         let exclusive = table.conflictingHolders(of: record, mode: .exclusive, limit: 16)
         #expect(exclusive.holders.map(\.holder.fence) == [email, emailToo, phone], "byte order: email < phone")
-        #expect(exclusive.holders.map(\.key.string) == [
-            "acme/contacts/42/email", "acme/contacts/42/email", "acme/contacts/42/phone",
-        ])
+        #expect(
+            exclusive.holders.map(\.key.string) == [
+                "acme/contacts/42/email", "acme/contacts/42/email", "acme/contacts/42/phone",
+            ])
         #expect(!exclusive.truncated)
 
         // A shared request conflicts only with the exclusive holder.
@@ -48,16 +50,20 @@ import Testing
         #expect(shared.holders.map(\.holder.fence) == [phone])
 
         // The table's own refusal names one of them; the list holds it.
-        guard case .held(let first, _) = apply(
-            .acquire(RequestID(session: bob, sequence: 2), key: record, mode: .exclusive, waitMilliseconds: 0,
-                     note: ""))
+        guard
+            case .held(let first, _) = apply(
+                .acquire(
+                    RequestID(session: bob, sequence: 2), key: record, mode: .exclusive, waitMilliseconds: 0,
+                    note: ""))
         else { throw ConflictTestFailure("expected held") }
         #expect(exclusive.holders.map(\.holder).contains(first))
 
         // Nothing conflicts on a free subtree; an ancestor's holder conflicts with a descendant.
-        #expect(table.conflictingHolders(of: try LockKey("acme/contacts/44"), mode: .exclusive, limit: 16).holders
-            .isEmpty)
-        let underPhone = table.conflictingHolders(of: try LockKey("acme/contacts/42/phone/ext"), mode: .shared, limit: 4)
+        #expect(
+            table.conflictingHolders(of: try LockKey("acme/contacts/44"), mode: .exclusive, limit: 16).holders
+                .isEmpty)
+        let underPhone = table.conflictingHolders(
+            of: try LockKey("acme/contacts/42/phone/ext"), mode: .shared, limit: 4)
         #expect(underPhone.holders.map(\.holder.fence) == [phone])
     }
 

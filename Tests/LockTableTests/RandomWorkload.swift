@@ -70,7 +70,8 @@ struct RandomWorkload {
         let ttl = UInt64.random(in: 2_000...6_000, using: &random)
         guard Bool.random(using: &random) else { return .openSession(owner: owner, nonce: nonce, ttlMilliseconds: ttl) }
         return .openClientSession(
-            owner: owner, nonce: nonce, ttlMilliseconds: ttl, client: ["crm-a", "crm-b"].randomElement(using: &random)!,
+            owner: owner, nonce: nonce, ttlMilliseconds: ttl,
+            client: ["crm-a", "crm-b"].randomElement(using: &random)!,
             sessionsMax: [0, 2, 6].randomElement(using: &random)!)
     }
 

@@ -1,5 +1,6 @@
 import LockTable
 import PadlockTypes
+
 // The table's own audit types, not the client's of the same names in PadlockTypes (a scoped import wins).
 import enum LockTable.AuditAction
 import struct LockTable.AuditRecord

@@ -104,7 +104,8 @@ import Wire
     private func open(_ cluster: ThreeVoterNode, owner: String, correlation: UInt64) throws -> SessionID {
         cluster.node.receive(
             ClientRequest(
-                correlation: CorrelationID(correlation), operation: .openSession(owner: owner, nonce: 1, ttlMilliseconds: 10_000)),
+                correlation: CorrelationID(correlation),
+                operation: .openSession(owner: owner, nonce: 1, ttlMilliseconds: 10_000)),
             from: ClientID(1))
         cluster.settle()
         acknowledge(cluster)
@@ -124,7 +125,8 @@ import Wire
         let cluster = try leader()
         let alice = try open(cluster, owner: "alice", correlation: 1)
         let bob = try open(cluster, owner: "bob", correlation: 2)
-        cluster.node.receive(ClientRequest(correlation: CorrelationID(3), operation: .renewSessions([alice, bob])), from: ClientID(1))
+        cluster.node.receive(
+            ClientRequest(correlation: CorrelationID(3), operation: .renewSessions([alice, bob])), from: ClientID(1))
         cluster.settle()
         #expect(responses(cluster, 3).isEmpty, "the coverage checkpoint is not committed yet")
         // Node 2 wins a newer term: node 1 steps down with both parts waiting for coverage.
@@ -146,7 +148,8 @@ import Wire
         let bob = try open(cluster, owner: "bob", correlation: 2)
         let unknown = SessionID(424_242)
         cluster.node.receive(
-            ClientRequest(correlation: CorrelationID(3), operation: .renewSessions([alice, bob, unknown])), from: ClientID(1))
+            ClientRequest(correlation: CorrelationID(3), operation: .renewSessions([alice, bob, unknown])),
+            from: ClientID(1))
         cluster.settle()
         acknowledge(cluster)  // commits the coverage checkpoint: alice's and bob's parts are answered
         #expect(responses(cluster, 3).isEmpty, "the unknown session's part waits for a read round")
@@ -169,7 +172,8 @@ import Wire
         let cluster = try leader()
         let alice = try open(cluster, owner: "alice", correlation: 1)
         cluster.node.receive(
-            ClientRequest(correlation: CorrelationID(3), operation: .renewSessions([alice, SessionID(77)])), from: ClientID(1))
+            ClientRequest(correlation: CorrelationID(3), operation: .renewSessions([alice, SessionID(77)])),
+            from: ClientID(1))
         cluster.settle()
         cluster.node.clientDisconnected(ClientID(1))
         acknowledge(cluster)

@@ -5,7 +5,9 @@ import Wire
 
 /// Issue 19, item 4: a refused acquire's `held` answer names every conflicting holder, bounded.
 @Suite struct HeldAnswerTests {
-    static func acquire(_ session: SessionID, _ sequence: UInt64, _ name: String, _ mode: LockMode, wait: UInt64 = 0)
+    static func acquire(
+        _ session: SessionID, _ sequence: UInt64, _ name: String, _ mode: LockMode, wait: UInt64 = 0
+    )
         -> ClientOperation
     {
         .acquire(

@@ -5,7 +5,9 @@ import Wire
 
 /// Requests from authenticated clients (`Caller`): the sessions they open record them on every replica.
 @Suite struct NodeCallerTests {
-    private func open(_ cluster: SingleNodeCluster, _ owner: String, _ caller: Caller?)
+    private func open(
+        _ cluster: SingleNodeCluster, _ owner: String, _ caller: Caller?
+    )
         -> Result<ClientResult, ClientFailure>?
     {
         cluster.ask(.openSession(owner: owner, nonce: UInt64(owner.utf8.count), ttlMilliseconds: 5_000), caller: caller)

@@ -16,7 +16,9 @@ import Wire
 
     static var addresses: [NodeID: MemberAddresses] {
         var book: [NodeID: MemberAddresses] = [:]
-        for node in voters { book[node] = MemberAddresses(peer: "10.0.0.\(node.rawValue):7501", client: "10.0.0.\(node.rawValue):7401") }
+        for node in voters {
+            book[node] = MemberAddresses(peer: "10.0.0.\(node.rawValue):7501", client: "10.0.0.\(node.rawValue):7401")
+        }
         return book
     }
 
@@ -25,7 +27,8 @@ import Wire
         records: [NodeID: MemberIncarnation], entries: [Entry] = []
     ) throws -> (Node<ManualEnvironment>, ManualEnvironment) {
         let environment = ManualEnvironment()
-        var configuration = NodeConfiguration(id: NodeID(1), initialMembers: Self.addresses, bootstrapVoters: Self.voters)
+        var configuration = NodeConfiguration(
+            id: NodeID(1), initialMembers: Self.addresses, bootstrapVoters: Self.voters)
         configuration.incarnation = 0x11
         let table = LockTable(configuration: configuration.lockTable).snapshot()
         try environment.store.saveSnapshot(
@@ -155,12 +158,15 @@ import Wire
         environment.settle(node)
     }
 
-    private func from2(_ kind: Message.Kind) -> Message { Message(from: NodeID(2), to: NodeID(1), term: Term(1), kind: kind) }
+    private func from2(_ kind: Message.Kind) -> Message {
+        Message(from: NodeID(2), to: NodeID(1), term: Term(1), kind: kind)
+    }
 
     /// Node 1 of three, elected with node 2's vote and ready (its no-op acknowledged by node 2).
     private func leader() throws -> (Node<ManualEnvironment>, ManualEnvironment) {
         let (node, environment) = try NodeIdentityTests.node(records: [:])
-        for _ in 0..<100 where !environment.sent.contains(where: { if case .preVote = $0.kind { true } else { false } }) {
+        for _ in 0..<100 where !environment.sent.contains(where: { if case .preVote = $0.kind { true } else { false } })
+        {
             environment.monotonicMilliseconds += 10
             node.tick()
             settle(node, environment)
@@ -170,7 +176,8 @@ import Wire
         node.receive(from2(.voteResponse(granted: true)), incarnation: 0x22)
         settle(node, environment)
         node.receive(
-            from2(.appendResponse(index: LogIndex(1), rejected: false, hintIndex: .zero, hintTerm: .zero)), incarnation: 0x22)
+            from2(.appendResponse(index: LogIndex(1), rejected: false, hintIndex: .zero, hintTerm: .zero)),
+            incarnation: 0x22)
         settle(node, environment)
         try #require(node.isLeader)
         return (node, environment)
@@ -208,7 +215,8 @@ import Wire
         run(node, environment, milliseconds: 6_000, lastIndex: 1)
         let status = node.statusReport()
         #expect(!status.canCommit)
-        #expect(status.problems.first?.hasPrefix("the cluster cannot commit: 1 of 3 voters") == true, "\(status.problems)")
+        #expect(
+            status.problems.first?.hasPrefix("the cluster cannot commit: 1 of 3 voters") == true, "\(status.problems)")
         #expect(status.problems.contains { $0.hasPrefix("node 2 is stuck at index 1") }, "\(status.problems)")
     }
 

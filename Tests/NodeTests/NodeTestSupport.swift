@@ -96,7 +96,8 @@ final class SingleNodeCluster {
 
     static func configuration(snapshotEntryThreshold: UInt64 = 50_000) -> NodeConfiguration {
         NodeConfiguration(
-            id: NodeID(1), initialMembers: [NodeID(1): MemberAddresses(peer: "127.0.0.1:7501", client: "127.0.0.1:7401")],
+            id: NodeID(1),
+            initialMembers: [NodeID(1): MemberAddresses(peer: "127.0.0.1:7501", client: "127.0.0.1:7401")],
             bootstrapVoters: [NodeID(1)],
             checkpointIntervalMilliseconds: 500, snapshotEntryThreshold: snapshotEntryThreshold)
     }
@@ -145,7 +146,8 @@ final class SingleNodeCluster {
 
     /// Opens a session and returns it.
     func openSession(ttl: UInt64 = 5_000, owner: String = "alice@frontend-2") throws -> SessionID {
-        guard case .success(.sessionOpened(let grant))? = ask(.openSession(owner: owner, nonce: 7, ttlMilliseconds: ttl))
+        guard
+            case .success(.sessionOpened(let grant))? = ask(.openSession(owner: owner, nonce: 7, ttlMilliseconds: ttl))
         else { throw TestFailure("the session did not open") }
         return grant.session
     }

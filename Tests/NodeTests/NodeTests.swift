@@ -13,7 +13,11 @@ import Wire
         cluster.elect()
         let session = try cluster.openSession()
         let request = RequestID(session: session, sequence: 1)
-        let answer = cluster.ask(.acquire(request, Acquisition(key: key("acme/contacts/42"), mode: .exclusive, waitMilliseconds: 0, note: "editing phone")))
+        let answer = cluster.ask(
+            .acquire(
+                request,
+                Acquisition(key: key("acme/contacts/42"), mode: .exclusive, waitMilliseconds: 0, note: "editing phone"))
+        )
         guard case .success(.granted(let holder))? = answer else {
             Issue.record("expected a grant, got \(String(describing: answer))")
             return
@@ -29,7 +33,9 @@ import Wire
         cluster.elect()
         let session = try cluster.openSession()
         let correlation = cluster.send(
-            .acquire(RequestID(session: session, sequence: 1), Acquisition(key: key("acme/contacts/1"), mode: .exclusive, waitMilliseconds: 0, note: "")))
+            .acquire(
+                RequestID(session: session, sequence: 1),
+                Acquisition(key: key("acme/contacts/1"), mode: .exclusive, waitMilliseconds: 0, note: "")))
         cluster.environment.flushRequested = false
         cluster.node.flush()
         #expect(!cluster.environment.pendingWrites.isEmpty, "the acquire's entry is being written")
@@ -44,7 +50,9 @@ import Wire
         cluster.elect()
         let session = try cluster.openSession()
         let correlation = cluster.send(
-            .acquire(RequestID(session: session, sequence: 1), Acquisition(key: key("acme/contacts/1"), mode: .exclusive, waitMilliseconds: 0, note: "")))
+            .acquire(
+                RequestID(session: session, sequence: 1),
+                Acquisition(key: key("acme/contacts/1"), mode: .exclusive, waitMilliseconds: 0, note: "")))
         cluster.environment.flushRequested = false
         cluster.node.flush()
         cluster.environment.failOldestWrite()
@@ -88,7 +96,8 @@ import Wire
         let operation = ClientOperation.acquire(
             request, Acquisition(key: key("acme/contacts/9"), mode: .exclusive, waitMilliseconds: 0, note: ""))
         let first = cluster.ask(operation)
-        let release = cluster.ask(.release(RequestID(session: session, sequence: 2), key: key("acme/contacts/9"), fence: try fence(first)))
+        let release = cluster.ask(
+            .release(RequestID(session: session, sequence: 2), key: key("acme/contacts/9"), fence: try fence(first)))
         #expect(release.map { if case .success(.released) = $0 { true } else { false } } == true)
         // A late duplicate of the acquire must not grant the lock again.
         let again = cluster.ask(operation)
@@ -106,7 +115,9 @@ import Wire
         let request = RequestID(session: session, sequence: 1)
         let resolved = cluster.ask(.resolve(request))
         #expect(resolved.map { if case .failure(.unknownRequest) = $0 { true } else { false } } == true)
-        let late = cluster.ask(.acquire(request, Acquisition(key: key("acme/contacts/3"), mode: .exclusive, waitMilliseconds: 0, note: "")))
+        let late = cluster.ask(
+            .acquire(request, Acquisition(key: key("acme/contacts/3"), mode: .exclusive, waitMilliseconds: 0, note: ""))
+        )
         #expect(late.map { if case .failure(.unknownRequest) = $0 { true } else { false } } == true)
         guard case .success(.inspected(let found))? = cluster.ask(.inspect(key("acme/contacts/3"))) else {
             throw TestFailure("no inspection")
@@ -120,7 +131,10 @@ import Wire
         let cluster = try SingleNodeCluster(environment: environment)
         cluster.elect()
         let session = try cluster.openSession(ttl: 60_000)
-        let granted = cluster.ask(.acquire(RequestID(session: session, sequence: 1), Acquisition(key: key("acme/contacts/5"), mode: .exclusive, waitMilliseconds: 0, note: "")))
+        let granted = cluster.ask(
+            .acquire(
+                RequestID(session: session, sequence: 1),
+                Acquisition(key: key("acme/contacts/5"), mode: .exclusive, waitMilliseconds: 0, note: "")))
         let originalFence = try fence(granted)
         let restarted = try SingleNodeCluster(environment: environment)
         restarted.elect()
@@ -132,7 +146,9 @@ import Wire
     }
 
     private func fence(_ answer: Result<ClientResult, ClientFailure>?) throws -> FenceToken {
-        guard case .success(.granted(let holder))? = answer else { throw TestFailure("expected a grant, got \(String(describing: answer))") }
+        guard case .success(.granted(let holder))? = answer else {
+            throw TestFailure("expected a grant, got \(String(describing: answer))")
+        }
         return holder.fence
     }
 }
@@ -172,16 +188,25 @@ import Wire
         let cluster = try SingleNodeCluster()
         cluster.elect()
         let first = try cluster.openSession(ttl: 2_000, owner: "alice")
-        _ = cluster.ask(.acquire(RequestID(session: first, sequence: 1), Acquisition(key: key("acme/contacts/7"), mode: .exclusive, waitMilliseconds: 0, note: "")))
+        _ = cluster.ask(
+            .acquire(
+                RequestID(session: first, sequence: 1),
+                Acquisition(key: key("acme/contacts/7"), mode: .exclusive, waitMilliseconds: 0, note: "")))
         let second = try cluster.openSession(ttl: 60_000, owner: "bob")
-        let refused = cluster.ask(.acquire(RequestID(session: second, sequence: 1), Acquisition(key: key("acme/contacts/7"), mode: .exclusive, waitMilliseconds: 0, note: "")))
+        let refused = cluster.ask(
+            .acquire(
+                RequestID(session: second, sequence: 1),
+                Acquisition(key: key("acme/contacts/7"), mode: .exclusive, waitMilliseconds: 0, note: "")))
         guard case .failure(.held(let holders, _, _))? = refused, let holder = holders.first?.holder else {
             throw TestFailure("expected held, got \(String(describing: refused))")
         }
         #expect(holder.owner == "alice")
         for _ in 0..<250 { cluster.tick() }
         // Lock-delay (5 s by default) follows an expiry, so the key is not granted at once.
-        let delayed = cluster.ask(.acquire(RequestID(session: second, sequence: 2), Acquisition(key: key("acme/contacts/7"), mode: .exclusive, waitMilliseconds: 0, note: "")))
+        let delayed = cluster.ask(
+            .acquire(
+                RequestID(session: second, sequence: 2),
+                Acquisition(key: key("acme/contacts/7"), mode: .exclusive, waitMilliseconds: 0, note: "")))
         #expect(delayed.map { if case .failure(.lockDelayed) = $0 { true } else { false } } == true)
     }
 

@@ -9,7 +9,9 @@ import Wire
 /// The node's own snapshots are encoded away from its thread (`NodeEnvironment.encode`): it keeps answering
 /// meanwhile, and what it applied while the bytes were being made survives a restart.
 @Suite struct SnapshotEncodingTests {
-    private func acquire(_ cluster: SingleNodeCluster, _ session: SessionID, _ sequence: UInt64, _ name: String)
+    private func acquire(
+        _ cluster: SingleNodeCluster, _ session: SessionID, _ sequence: UInt64, _ name: String
+    )
         -> Result<ClientResult, ClientFailure>?
     {
         cluster.ask(

@@ -5,4 +5,4 @@ import PadlockClient
 let request = ClientRequest(correlation: CorrelationID(1), operation: .members)
 let limit = WireLimits.pageSizeMax
 let failure: ClientFailure = .timedOut
-let writer = ByteWriter()   // PadlockTypes' primitive codec is `package` too, though the module is re-exported
+let writer = ByteWriter()  // PadlockTypes' primitive codec is `package` too, though the module is re-exported

@@ -7,9 +7,9 @@ import PadlockClient
 import ServiceLifecycle
 
 func crmAppServer(database: DatabaseQueue) async throws {
-    var grdb = Configuration()                        // GRDB's, unqualified
+    var grdb = Configuration()  // GRDB's, unqualified
     grdb.readonly = false
-    var client = PadlockClient.Configuration()        // the client's, nested
+    var client = PadlockClient.Configuration()  // the client's, nested
     client.sessionTTL = .seconds(15)
     let padlock = try await PadlockClient(
         endpoints: ["127.0.0.1:7401"], owner: "app@frontend-2", token: "s3cret", cluster: 0,

@@ -9,8 +9,9 @@ import Wire
     static let expected = Date(timeIntervalSince1970: 1_796_604_593.607)
 
     static func holder(since: Timestamp = stamp) -> Holder {
-        Holder(session: SessionID(7), owner: "alice@frontend-2", mode: .exclusive, fence: FenceToken(42),
-               since: since, note: "editing phone")
+        Holder(
+            session: SessionID(7), owner: "alice@frontend-2", mode: .exclusive, fence: FenceToken(42),
+            since: since, note: "editing phone")
     }
 
     /// Equal to well under a millisecond (the epoch conversions round in the last bits).

@@ -1,7 +1,8 @@
-@testable import PadlockClient
 import PadlockTypes
 import Testing
 import Wire
+
+@testable import PadlockClient
 
 /// `ExchangeMachine` alone: inputs in, actions out, no loop, no clock, no network.
 struct ExchangeMachineTests {
@@ -54,7 +55,8 @@ struct ExchangeMachineTests {
     @Test func aHintIsFollowedAtOnceAndAStaleChainBacksOff() {
         var exchange = machine(.read)
         _ = exchange.start(at: 0, endpoints: endpoints)
-        let notLeader = AttemptOutcome.answered(.failure(.notLeader(LeaderHint(node: NodeID(3), address: "10.0.0.3:7401"))))
+        let notLeader = AttemptOutcome.answered(
+            .failure(.notLeader(LeaderHint(node: NodeID(3), address: "10.0.0.3:7401"))))
         var actions = exchange.attemptEnded(notLeader, at: 0, hinted: 2, sentAt: t0, now: t0, endpoints: endpoints)
         #expect(sends(actions) == [2])
         #expect(retries(actions).isEmpty)

@@ -51,7 +51,9 @@ final class FakeCluster: Sendable {
         self.ports = ports
     }
 
-    static func start(nodes: Int = 3, leader: Int? = 0, credentials: [UInt8] = [], cluster: UInt64 = 0) async throws
+    static func start(
+        nodes: Int = 3, leader: Int? = 0, credentials: [UInt8] = [], cluster: UInt64 = 0
+    ) async throws
         -> FakeCluster
     {
         let loop = try EventLoop(name: "fake-cluster")

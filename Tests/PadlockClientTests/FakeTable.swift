@@ -55,33 +55,48 @@ final class FakeTable {
     func apply(_ operation: ClientOperation, reply: ReplyTarget?) -> Result<ClientResult, ClientFailure>? {
         switch operation {
         case .openSession(let owner, let nonce, let ttl):
-            if let (id, _) = sessions.first(where: { $0.value.owner == owner && $0.value.nonce == nonce && !$0.value.ended }) {
-                return .success(.sessionOpened(SessionGrant(session: id, ttlMilliseconds: ttl, renewalDeadline: Timestamp(rawValue: 0))))
+            if let (id, _) = sessions.first(where: {
+                $0.value.owner == owner && $0.value.nonce == nonce && !$0.value.ended
+            }) {
+                return .success(
+                    .sessionOpened(
+                        SessionGrant(session: id, ttlMilliseconds: ttl, renewalDeadline: Timestamp(rawValue: 0))))
             }
             let id = SessionID(index())
             sessions[id] = Session(owner: owner, nonce: nonce)
-            return .success(.sessionOpened(SessionGrant(session: id, ttlMilliseconds: ttl, renewalDeadline: Timestamp(rawValue: 0))))
+            return .success(
+                .sessionOpened(SessionGrant(session: id, ttlMilliseconds: ttl, renewalDeadline: Timestamp(rawValue: 0)))
+            )
         case .renewSession(let id):
             guard let session = sessions[id], !session.ended else { return .failure(.sessionExpired) }
-            return .success(.sessionRenewed(SessionGrant(session: id, ttlMilliseconds: 0, renewalDeadline: Timestamp(rawValue: 0))))
+            return .success(
+                .sessionRenewed(SessionGrant(session: id, ttlMilliseconds: 0, renewalDeadline: Timestamp(rawValue: 0))))
         case .renewSessions(let ids):
-            return .success(.sessionsRenewed(ids.map { id in
-                guard let session = sessions[id], !session.ended else {
-                    return SessionRenewal(session: id, outcome: .failure(.sessionExpired))
-                }
-                let grant = SessionGrant(session: id, ttlMilliseconds: 0, renewalDeadline: Timestamp(rawValue: 0))
-                return SessionRenewal(session: id, outcome: .success(grant))
-            }))
+            return .success(
+                .sessionsRenewed(
+                    ids.map { id in
+                        guard let session = sessions[id], !session.ended else {
+                            return SessionRenewal(session: id, outcome: .failure(.sessionExpired))
+                        }
+                        let grant = SessionGrant(
+                            session: id, ttlMilliseconds: 0, renewalDeadline: Timestamp(rawValue: 0))
+                        return SessionRenewal(session: id, outcome: .success(grant))
+                    }))
         case .resolve(let id):
             return resolve(id, reply: reply)
         case .inspect(let key):
             return .success(.inspected(inspect(key)))
         case .list:
-            let locks = holders.keys.sorted().flatMap { key in holders[key]!.map { LockInfo(key: key, holder: $0, leaseDeadline: Timestamp(rawValue: 0)) } }
+            let locks = holders.keys.sorted().flatMap { key in
+                holders[key]!.map { LockInfo(key: key, holder: $0, leaseDeadline: Timestamp(rawValue: 0)) }
+            }
             return .success(.listed(ListPage(locks: locks, next: nil)))
         case .checkFence(let key, let fence):
             let current = holders[key]?.last?.fence
-            return .success(.fenceChecked(FenceCheck(isCurrent: holders[key]?.contains { $0.fence == fence } ?? false, currentFence: current)))
+            return .success(
+                .fenceChecked(
+                    FenceCheck(isCurrent: holders[key]?.contains { $0.fence == fence } ?? false, currentFence: current))
+            )
         case .audit:
             return .success(.audited(AuditPage(records: [], next: nil, oldestKept: 0)))
         case .members:
@@ -122,7 +137,9 @@ final class FakeTable {
 
     private func waiter(for id: RequestID) -> Waiter? { waiters.first { $0.request == id } }
 
-    private func applyMutation(_ operation: ClientOperation, reply: ReplyTarget?) -> Result<ClientResult, ClientFailure>? {
+    private func applyMutation(
+        _ operation: ClientOperation, reply: ReplyTarget?
+    ) -> Result<ClientResult, ClientFailure>? {
         switch operation {
         case .acquire(let id, let acquisition):
             return acquire(id, acquisition, reply: reply)
@@ -202,23 +219,29 @@ final class FakeTable {
         return .held(by: Array(all.prefix(limit)), truncated: all.count > limit, waiterCount: UInt64(waiterCount))
     }
 
-    private func acquire(_ id: RequestID, _ acquisition: Acquisition, reply: ReplyTarget?) -> Result<ClientResult, ClientFailure>? {
+    private func acquire(
+        _ id: RequestID, _ acquisition: Acquisition, reply: ReplyTarget?
+    ) -> Result<ClientResult, ClientFailure>? {
         let key = acquisition.key
         if let existing = holders[key]?.first(where: { $0.session == id.session && $0.mode == acquisition.mode }) {
             return .success(.granted(existing))
         }
         let blocked = conflict(key, acquisition.mode, session: id.session)
         let queuedAhead = waiters.contains { $0.key.overlaps(key) }
-        if blocked == nil && !queuedAhead { return .success(.granted(grant(id, key, acquisition.mode, acquisition.note))) }
+        if blocked == nil && !queuedAhead {
+            return .success(.granted(grant(id, key, acquisition.mode, acquisition.note)))
+        }
         guard acquisition.waitMilliseconds > 0 else {
             if blocked != nil, let held = held(key, acquisition.mode, waiterCount: waiters.count) {
                 return .failure(held)
             }
             return .failure(.waitersAhead(key: key, waiterCount: UInt64(waiters.count)))
         }
-        let waiter = Waiter(request: id, key: key, mode: acquisition.mode, note: acquisition.note, replies: reply.map { [$0] } ?? [])
+        let waiter = Waiter(
+            request: id, key: key, mode: acquisition.mode, note: acquisition.note, replies: reply.map { [$0] } ?? [])
         waiters.append(waiter)
-        waiter.timer = loop.schedule(after: .milliseconds(Int64(acquisition.waitMilliseconds))) { [weak self, weak waiter] in
+        waiter.timer = loop.schedule(after: .milliseconds(Int64(acquisition.waitMilliseconds))) {
+            [weak self, weak waiter] in
             guard let self, let waiter, let index = self.waiters.firstIndex(where: { $0 === waiter }) else { return }
             self.waiters.remove(at: index)
             let answer = self.held(key, acquisition.mode, waiterCount: 0)
@@ -229,8 +252,9 @@ final class FakeTable {
 
     private func grant(_ id: RequestID, _ key: LockKey, _ mode: LockMode, _ note: String) -> Holder {
         let owner = sessions[id.session]?.owner ?? "?"
-        let holder = Holder(session: id.session, owner: owner, mode: mode, fence: FenceToken(index()),
-                            since: Timestamp(rawValue: 1_000), note: note)
+        let holder = Holder(
+            session: id.session, owner: owner, mode: mode, fence: FenceToken(index()),
+            since: Timestamp(rawValue: 1_000), note: note)
         holders[key, default: []].append(holder)
         grants.append((id, holder))
         return holder
@@ -265,8 +289,9 @@ final class FakeTable {
             holders[held]!.map { LockInfo(key: held, holder: $0, leaseDeadline: Timestamp(rawValue: 0)) }
         }
         let queued = waiters.filter { $0.key.overlaps(key) }.map {
-            PadlockTypes.Waiter(key: $0.key, session: $0.request.session, owner: sessions[$0.request.session]?.owner ?? "",
-                        mode: $0.mode, since: Timestamp(rawValue: 0))
+            PadlockTypes.Waiter(
+                key: $0.key, session: $0.request.session, owner: sessions[$0.request.session]?.owner ?? "",
+                mode: $0.mode, since: Timestamp(rawValue: 0))
         }
         return KeyInspection(key: key, holders: infos, waiters: queued, lockDelayedUntil: nil)
     }

@@ -16,11 +16,13 @@ import Testing
                             return
                         }
                         #expect(holders == [email.holder, phone.holder], "key order: email before phone")
-                        #expect(error.conflicts.map(\.key.string) == ["acme/contacts/42/email", "acme/contacts/42/phone"])
+                        #expect(
+                            error.conflicts.map(\.key.string) == ["acme/contacts/42/email", "acme/contacts/42/phone"])
                         #expect(error.conflicts.allSatisfy { !$0.isOwn } && !error.holdersTruncated)
                         #expect(!error.isOwn(phone.holder))
                         let message = error.message
-                        #expect(message.contains("bob@frontend-3") && message.contains("alice@frontend-2"), "\(message)")
+                        #expect(
+                            message.contains("bob@frontend-3") && message.contains("alice@frontend-2"), "\(message)")
                         #expect(message.contains("on acme/contacts/42/phone"), "\(message)")
                         #expect(message.contains("try again later"), "\(message)")
                         try await phone.release()

@@ -1,7 +1,8 @@
-@testable import PadlockClient
 import PadlockTypes
 import Testing
 import Wire
+
+@testable import PadlockClient
 
 /// The core on a hand-driven `ClientEnvironment`: no loop, no socket, no wall-clock time. The injected client
 /// bugs (`ClientInjectedBugs`, for the simulator's self-test) change exactly what they claim to, and the
@@ -21,7 +22,8 @@ struct InjectedBugTests {
         session.id = SessionID(rawValue: 7)
         session.state = .open
         session.isBusy = true
-        let acquisition = Acquisition(key: try LockKey("acme/contacts/42"), mode: .exclusive, waitMilliseconds: 0, note: "")
+        let acquisition = Acquisition(
+            key: try LockKey("acme/contacts/42"), mode: .exclusive, waitMilliseconds: 0, note: "")
         let call = MutationCall(
             label: "acquire", key: acquisition.key, owner: "alice", dedicated: session,
             deadline: environment.now + .seconds(2), attemptTimeout: .milliseconds(300),

@@ -1,7 +1,8 @@
-@testable import PadlockClient
 import PadlockTypes
 import Testing
 import Wire
+
+@testable import PadlockClient
 
 /// Lease states on a hand-driven clock (`ManualClientEnvironment`): the transitions fall exactly where the
 /// lease arithmetic puts them, however busy the machine running the test is.
@@ -15,13 +16,16 @@ struct LeaseClockTests {
 
     /// Answers every request not answered yet: opens and renewals with a grant of `ttl`.
     static func answerNew(_ environment: ManualClientEnvironment, from answered: inout Int, renewals: Bool) {
-        let grant = { (id: SessionID) in SessionGrant(session: id, ttlMilliseconds: 2_000, renewalDeadline: Timestamp(rawValue: 0)) }
+        let grant = { (id: SessionID) in
+            SessionGrant(session: id, ttlMilliseconds: 2_000, renewalDeadline: Timestamp(rawValue: 0))
+        }
         for connection in environment.connections {
             for request in connection.requests.dropFirst(answered) {
                 answered += 1
                 switch request.operation {
                 case .openSession: connection.answer(request, .success(.sessionOpened(grant(SessionID(rawValue: 5)))))
-                case .renewSession(let id) where renewals: connection.answer(request, .success(.sessionRenewed(grant(id))))
+                case .renewSession(let id) where renewals:
+                    connection.answer(request, .success(.sessionRenewed(grant(id))))
                 default: break
                 }
             }

@@ -1,7 +1,8 @@
-@testable import PadlockClient
 import Synchronization
 import Testing
 import Wire
+
+@testable import PadlockClient
 
 @Suite(.serialized) struct LockTests {
     @Test func aRefusedTryLockNamesTheHolderAndAWaitIsGrantedWhenTheHolderReleases() async throws {
@@ -149,7 +150,9 @@ import Wire
                 let lock = try await client.acquire("acme/contacts/12")
                 try await withClient(fake, owner: "admin") { admin in
                     try await admin.revokeSession(lock.holder.session, reason: "log the user out")
-                    let again = await padlockError { try await admin.revokeSession(lock.holder.session, reason: "twice") }
+                    let again = await padlockError {
+                        try await admin.revokeSession(lock.holder.session, reason: "twice")
+                    }
                     #expect(again?.code == .sessionExpired)
                 }
                 #expect(await fake.with { $0.table.holders.isEmpty })
@@ -168,7 +171,8 @@ import Wire
                 #expect(error?.code == .cancelled)
                 let released = await eventually {
                     await fake.with { state in
-                        state.table.grants.count == 1 && state.table.releases.map(\.fence) == state.table.grants.map(\.holder.fence)
+                        state.table.grants.count == 1
+                            && state.table.releases.map(\.fence) == state.table.grants.map(\.holder.fence)
                     }
                 }
                 #expect(released, "the grant the caller never saw was released")
@@ -243,7 +247,9 @@ import Wire
             let lock = try await client.acquire("acme/contacts/18")
             // The stream is made before `close`, so it must see the lock safe and then released.
             let stream = lock.states
-            let states = Task { var seen: [LeaseState] = []; for await state in stream { seen.append(state) }; return seen }
+            let states = Task {
+                var seen: [LeaseState] = []; for await state in stream { seen.append(state) }; return seen
+            }
             await client.close()
             #expect(lock.state == .released)
             #expect(await states.value == [.safe, .released])

@@ -1,7 +1,8 @@
-@testable import PadlockClient
 import PadlockTypes
 import Synchronization
 import Wire
+
+@testable import PadlockClient
 
 /// A `ClientEnvironment` the test drives by hand: a clock that moves only when told, timers that fire in
 /// order as it moves, and connections that accept the handshake and record every request, answering only
@@ -49,7 +50,9 @@ final class ManualClientEnvironment: ClientEnvironment, @unchecked Sendable {
     /// Moves the clock by `duration`, firing every timer that falls due on the way, in time order.
     func advance(by duration: Duration) {
         let end = offset.read() + duration
-        while let next = timers.filter({ !$0.timer.isCancelled && $0.at <= end }).min(by: { ($0.at, $0.order) < ($1.at, $1.order) }) {
+        while let next = timers.filter({ !$0.timer.isCancelled && $0.at <= end }).min(by: {
+            ($0.at, $0.order) < ($1.at, $1.order)
+        }) {
             timers.removeAll { $0.timer === next.timer }
             offset.set(max(offset.read(), next.at))
             next.timer.fire()
@@ -99,7 +102,8 @@ final class ManualConnection: ClientConnection {
     }
 
     /// Answers `request` after `delay`.
-    func answer(_ request: ClientRequest, _ outcome: Result<ClientResult, ClientFailure>, after delay: Duration = .zero) {
+    func answer(_ request: ClientRequest, _ outcome: Result<ClientResult, ClientFailure>, after delay: Duration = .zero)
+    {
         _ = environment.schedule(after: delay) { [weak self] in
             self?.onFrame?(ClientResponse(correlation: request.correlation, outcome: outcome).encoded())
         }

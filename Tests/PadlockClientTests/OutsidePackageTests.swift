@@ -17,9 +17,10 @@ import Testing
         let result = try await OutsideCompiler.typecheck("CodecHidden.swift")
         #expect(result.status != 0, "CodecHidden.swift typechecked: the wire codec is visible to outside packages")
         for name in ["ClientRequest", "CorrelationID", "WireLimits", "ClientFailure", "ByteWriter"] {
-            #expect(result.output.contains("cannot find '\(name)' in scope")
-                        || result.output.contains("cannot find type '\(name)' in scope"),
-                    "expected \(name) to be unknown outside the package:\n\(result.output)")
+            #expect(
+                result.output.contains("cannot find '\(name)' in scope")
+                    || result.output.contains("cannot find type '\(name)' in scope"),
+                "expected \(name) to be unknown outside the package:\n\(result.output)")
         }
     }
 
@@ -43,8 +44,10 @@ enum OutsideCompiler {
         let source = repository.appendingPathComponent("Tests/OutsidePackage/\(fixture)").path
         let binaries = try binaryDirectory()
         let modules = binaries.appendingPathComponent("Modules").path
-        var arguments = ["-typecheck", "-swift-version", "6", "-I", modules,
-                         "-module-cache-path", binaries.appendingPathComponent("ModuleCache").path]
+        var arguments = [
+            "-typecheck", "-swift-version", "6", "-I", modules,
+            "-module-cache-path", binaries.appendingPathComponent("ModuleCache").path,
+        ]
         for map in try moduleMaps(binaries) { arguments += ["-Xcc", "-fmodule-map-file=\(map)"] }
         let result = try await run(
             .path(FilePath(try swiftc())), arguments: Arguments(arguments + [source]), output: .string(limit: 8 << 20),
@@ -61,7 +64,9 @@ enum OutsideCompiler {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         while directory.path != "/" {
             directory.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Modules/PadlockClient.swiftmodule").path) {
+            if FileManager.default.fileExists(
+                atPath: directory.appendingPathComponent("Modules/PadlockClient.swiftmodule").path)
+            {
                 return directory
             }
         }
@@ -75,9 +80,11 @@ enum OutsideCompiler {
         while directory.path != "/" {
             let plan = directory.appendingPathComponent("debug.yaml")
             if let text = try? String(contentsOf: plan, encoding: .utf8) {
-                guard let line = text.split(separator: "\n").first(where: {
-                    $0.contains("\"-module-name\",\"PadlockClientTests\"")
-                }) else { throw Failure(description: "\(plan.path) has no compile command for PadlockClientTests") }
+                guard
+                    let line = text.split(separator: "\n").first(where: {
+                        $0.contains("\"-module-name\",\"PadlockClientTests\"")
+                    })
+                else { throw Failure(description: "\(plan.path) has no compile command for PadlockClientTests") }
                 return line.split(separator: "\"").compactMap { part in
                     part.hasPrefix("-fmodule-map-file=") ? String(part.dropFirst("-fmodule-map-file=".count)) : nil
                 }

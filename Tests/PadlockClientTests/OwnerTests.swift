@@ -7,11 +7,13 @@ import Wire
     /// Sessions the client asked to open for `owner` (distinct nonces: a retried open is one session).
     static func opens(of owner: String, _ fake: FakeCluster) async -> Int {
         await fake.with { state in
-            Set(state.requests { _ in true }.compactMap { received -> UInt64? in
-                guard case .openSession(let opener, let nonce, _) = received.request.operation, opener == owner
-                else { return nil }
-                return nonce
-            }).count
+            Set(
+                state.requests { _ in true }.compactMap { received -> UInt64? in
+                    guard case .openSession(let opener, let nonce, _) = received.request.operation, opener == owner
+                    else { return nil }
+                    return nonce
+                }
+            ).count
         }
     }
 

@@ -39,7 +39,9 @@ final class RecordingTracer: Tracer, Sendable {
         injector.inject("padlocktest=1", forKey: "tracestate", into: &carrier)
     }
 
-    func extract<Carrier, Extract>(_ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract)
+    func extract<Carrier, Extract>(
+        _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
+    )
     where Extract: Extractor, Carrier == Extract.Carrier {}
 
     private static func hex(_ value: UInt64, digits: Int) -> String {
@@ -80,7 +82,10 @@ final class RecordedSpan: Tracing.Span, Sendable {
     private let state: Mutex<State>
     private let onEnd: @Sendable (RecordedSpan) -> Void
 
-    init(_ name: String, kind: SpanKind, context: InstrumentationContext, onEnd: @escaping @Sendable (RecordedSpan) -> Void) {
+    init(
+        _ name: String, kind: SpanKind, context: InstrumentationContext,
+        onEnd: @escaping @Sendable (RecordedSpan) -> Void
+    ) {
         self.context = context
         self.kind = kind
         self.state = Mutex(State(name: name))

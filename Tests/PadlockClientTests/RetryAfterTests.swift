@@ -60,8 +60,9 @@ import Wire
                 #expect(refused?.code == .unavailable, "\(String(describing: refused))")
                 let retryAfter = try #require(refused?.retryAfter, "\(String(describing: refused))")
                 #expect(retryAfter > .zero && retryAfter <= configuration.backoffCap, "\(retryAfter)")
-                #expect(refused?.message.contains("overloaded: too many requests (retry in ") == true,
-                        "\(String(describing: refused))")
+                #expect(
+                    refused?.message.contains("overloaded: too many requests (retry in ") == true,
+                    "\(String(describing: refused))")
             }
         }
     }
@@ -70,14 +71,16 @@ import Wire
         try await withCluster { fake in
             await fake.with { $0.refusesAsOverloaded = true }
             let refused = await padlockError {
-                _ = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", configuration: testConfiguration,
-                                            logger: quietLogger)
+                _ = try await PadlockClient(
+                    endpoints: fake.endpoints, owner: "ops", configuration: testConfiguration,
+                    logger: quietLogger)
             }
             #expect(refused?.code == .unavailable, "\(String(describing: refused))")
             let retryAfter = try #require(refused?.retryAfter, "\(String(describing: refused))")
             #expect(retryAfter > .zero && retryAfter <= testConfiguration.backoffCap, "\(retryAfter)")
-            #expect(refused?.message.contains("at most 2 client connections (retry in ") == true,
-                    "\(String(describing: refused))")
+            #expect(
+                refused?.message.contains("at most 2 client connections (retry in ") == true,
+                "\(String(describing: refused))")
         }
     }
 

@@ -1,5 +1,6 @@
-@testable import PadlockClient
 import Testing
+
+@testable import PadlockClient
 
 /// The pool's owner index agrees with its ordered list through appends and removals, so picking a session
 /// for a rep sees exactly that rep's sessions (issue 19: one client serving thousands of reps).

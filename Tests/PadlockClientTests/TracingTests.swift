@@ -1,8 +1,9 @@
 import Logging
-@testable import PadlockClient
 import Testing
 import Tracing
 import Wire
+
+@testable import PadlockClient
 
 /// Issue 19: every call is a client span named `padlock.<call>` with `padlock.*` attributes, a refusal marks
 /// its span failed with the error's code, and the request carries the span as a W3C traceparent. Each test
@@ -84,7 +85,9 @@ import Wire
         let tracer = RecordingTracer()
         try await withCluster { fake in
             try await withTracedClient(fake, tracer: tracer) { client in
-                let refused = await padlockError { _ = try await client.acquire("acme/contacts/1", wait: .seconds(Int64.max)) }
+                let refused = await padlockError {
+                    _ = try await client.acquire("acme/contacts/1", wait: .seconds(Int64.max))
+                }
                 #expect(refused?.code == .invalidArgument)
                 let span = try #require(tracer.spans(named: "padlock.acquire").first)
                 #expect(span.attribute("padlock.wait_ms") == "\(Int.max)")
@@ -147,11 +150,14 @@ import Wire
     @Test func aTracerWhoseHeadersBreakTheWireBoundsSendsNone() {
         var carrier = TraceCarrier()
         let injector = TraceInjector()
-        injector.inject(String(repeating: "a", count: WireLimits.traceparentByteCountMax + 1), forKey: "TraceParent",
-                        into: &carrier)
+        injector.inject(
+            String(repeating: "a", count: WireLimits.traceparentByteCountMax + 1), forKey: "TraceParent",
+            into: &carrier)
         #expect(carrier.wireContext == nil)
-        injector.inject("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", forKey: "traceparent", into: &carrier)
+        injector.inject(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", forKey: "traceparent", into: &carrier)
         injector.inject("vendor=\u{7}", forKey: "tracestate", into: &carrier)
-        #expect(carrier.wireContext == TraceContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+        #expect(
+            carrier.wireContext == TraceContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
     }
 }

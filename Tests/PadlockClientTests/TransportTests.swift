@@ -7,22 +7,25 @@ import Wire
 @Suite(.serialized) struct TransportTests {
     @Test func aClientWithTheRightCredentialsConnectsAndOthersAreRefusedWithTheServersReason() async throws {
         try await withCluster(credentials: [1, 2, 3], cluster: 7) { fake in
-            let client = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", credentials: [1, 2, 3],
-                                                 cluster: 7, configuration: testConfiguration, logger: quietLogger)
+            let client = try await PadlockClient(
+                endpoints: fake.endpoints, owner: "ops", credentials: [1, 2, 3],
+                cluster: 7, configuration: testConfiguration, logger: quietLogger)
             let statuses = try await client.status()
             #expect(statuses.map(\.node.rawValue) == [0, 1, 2])
             #expect(statuses.filter { $0.role == .leader }.count == 1)
             await client.close()
 
             let badCredentials = await padlockError {
-                _ = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", credentials: [9], cluster: 7,
-                                            configuration: testConfiguration, logger: quietLogger)
+                _ = try await PadlockClient(
+                    endpoints: fake.endpoints, owner: "ops", credentials: [9], cluster: 7,
+                    configuration: testConfiguration, logger: quietLogger)
             }
             #expect(badCredentials?.code == .permissionDenied)
             #expect(badCredentials?.message.contains("unknown client credentials") == true)
             let wrongCluster = await padlockError {
-                _ = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", credentials: [1, 2, 3], cluster: 8,
-                                            configuration: testConfiguration, logger: quietLogger)
+                _ = try await PadlockClient(
+                    endpoints: fake.endpoints, owner: "ops", credentials: [1, 2, 3], cluster: 8,
+                    configuration: testConfiguration, logger: quietLogger)
             }
             #expect(wrongCluster?.code == .invalidArgument)
             #expect(wrongCluster?.message.contains("this is cluster 7") == true)
@@ -32,31 +35,36 @@ import Wire
     @Test func theTokenInitializerSendsTheTokensUTF8AndRefusesAnEmptyOne() async throws {
         let token = "s3cr\u{E9}t-token"
         try await withCluster(credentials: Array(token.utf8), cluster: 7) { fake in
-            let client = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", token: token, cluster: 7,
-                                                 configuration: testConfiguration, logger: quietLogger)
+            let client = try await PadlockClient(
+                endpoints: fake.endpoints, owner: "ops", token: token, cluster: 7,
+                configuration: testConfiguration, logger: quietLogger)
             #expect(try await client.status().count == 3)
             await client.close()
 
             let wrongToken = await padlockError {
-                _ = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", token: "other", cluster: 7,
-                                            configuration: testConfiguration, logger: quietLogger)
+                _ = try await PadlockClient(
+                    endpoints: fake.endpoints, owner: "ops", token: "other", cluster: 7,
+                    configuration: testConfiguration, logger: quietLogger)
             }
             #expect(wrongToken?.code == .permissionDenied, "\(String(describing: wrongToken))")
             let noToken = await padlockError {
-                _ = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", token: nil, cluster: 7,
-                                            configuration: testConfiguration, logger: quietLogger)
+                _ = try await PadlockClient(
+                    endpoints: fake.endpoints, owner: "ops", token: nil, cluster: 7,
+                    configuration: testConfiguration, logger: quietLogger)
             }
             #expect(noToken?.code == .permissionDenied, "\(String(describing: noToken))")
             let empty = await padlockError {
-                _ = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", token: "", cluster: 7,
-                                            configuration: testConfiguration, logger: quietLogger)
+                _ = try await PadlockClient(
+                    endpoints: fake.endpoints, owner: "ops", token: "", cluster: 7,
+                    configuration: testConfiguration, logger: quietLogger)
             }
             #expect(empty?.code == .invalidArgument, "\(String(describing: empty))")
             #expect(empty?.message.contains("token is empty") == true, "\(String(describing: empty))")
         }
         try await withCluster { fake in
-            let open = try await PadlockClient(endpoints: fake.endpoints, owner: "ops", token: nil,
-                                               configuration: testConfiguration, logger: quietLogger)
+            let open = try await PadlockClient(
+                endpoints: fake.endpoints, owner: "ops", token: nil,
+                configuration: testConfiguration, logger: quietLogger)
             #expect(try await open.status().count == 3)
             await open.close()
         }
@@ -78,7 +86,11 @@ import Wire
         try await withCluster { fake in
             let dropped = Shared(false)
             await fake.script { _, request in
-                guard request.operation.isAcquire, dropped.with({ let was = $0; $0 = true; return !was }) else {
+                guard request.operation.isAcquire,
+                    dropped.with({
+                        let was = $0; $0 = true; return !was
+                    })
+                else {
                     return .normal
                 }
                 return .applyWithoutAnswer
@@ -145,7 +157,9 @@ import Wire
             var configuration = testConfiguration
             configuration.callDeadline = .milliseconds(400)
             try await withClient(fake, configuration: configuration) { client in
-                let error = await padlockError { _ = try await client.acquire("acme/contacts/20", wait: .milliseconds(200)) }
+                let error = await padlockError {
+                    _ = try await client.acquire("acme/contacts/20", wait: .milliseconds(200))
+                }
                 guard case .outcomeUnknown(let id)? = error?.code else {
                     Issue.record("expected outcomeUnknown, got \(String(describing: error))")
                     return
@@ -179,7 +193,9 @@ import Wire
                 switch request.operation {
                 case .acquire: return .applyWithoutAnswer
                 case .inspect, .resolve, .cancelWait:
-                    return unlocked.with({ let was = $0; $0 = true; return was }) ? .normal : .forceUnlockFirst(lockKey)
+                    return unlocked.with({
+                        let was = $0; $0 = true; return was
+                    }) ? .normal : .forceUnlockFirst(lockKey)
                 default: return .normal
                 }
             }
@@ -193,7 +209,8 @@ import Wire
                 }
                 let resolution = try await client.resolve(id)
                 guard case .grantedThenReleased(let holder) = resolution else {
-                    Issue.record("expected grantedThenReleased (granted, then ended by the administrator), got \(resolution)")
+                    Issue.record(
+                        "expected grantedThenReleased (granted, then ended by the administrator), got \(resolution)")
                     return
                 }
                 #expect(await fake.with { $0.table.grants.map(\.holder.fence) } == [holder.fence])
@@ -215,7 +232,8 @@ import Wire
                     waiting.cancel()
                     let error = await padlockError { _ = try await waiting.value }
                     #expect(error?.code == .cancelled, "\(String(describing: error))")
-                    guard let id = await fake.with({ $0.requests(\.isAcquire).last?.request.operation.requestID }) else {
+                    guard let id = await fake.with({ $0.requests(\.isAcquire).last?.request.operation.requestID })
+                    else {
                         Issue.record("no acquire reached the cluster")
                         return
                     }
@@ -233,7 +251,8 @@ import Wire
     @Test func theDeadlinePassingWithNothingPossiblyAppliedIsUnavailable() async throws {
         try await withCluster { fake in
             await fake.script { _, request in
-                request.operation.isAcquire ? .answer(.failure(.unavailable(reason: "no quorum", retryAfterMilliseconds: 50))) : .normal
+                request.operation.isAcquire
+                    ? .answer(.failure(.unavailable(reason: "no quorum", retryAfterMilliseconds: 50))) : .normal
             }
             var configuration = testConfiguration
             // Long enough that a loaded machine still answers every attempt before the deadline: a timed-out

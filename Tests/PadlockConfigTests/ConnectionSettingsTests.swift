@@ -15,15 +15,16 @@ import Testing
     }
 
     @Test func everyFieldIsReadAndWrittenBack() throws {
-        let text = validDocument + """
+        let text =
+            validDocument + """
 
-            [connections]
-            handshake-timeout = "3s"
-            client-idle-timeout = "0s"
-            pending-clients = 100
-            pending-clients-per-address = 10
-            admin-request-timeout = "2s"
-            """
+                [connections]
+                handshake-timeout = "3s"
+                client-idle-timeout = "0s"
+                pending-clients = 100
+                pending-clients-per-address = 10
+                admin-request-timeout = "2s"
+                """
         let settings = try PadlockdSettings.parse(toml: text)
         #expect(settings.connections.handshakeTimeoutMilliseconds == 3_000)
         #expect(settings.connections.clientIdleTimeoutMilliseconds == 0)

@@ -29,7 +29,10 @@ import Testing
 
     @Test("A peer route keyed by something other than a node id is refused, naming the field")
     func badPeerRoutesAreRefused() {
-        for bad in ["[peer-routes]\nnode2 = \"127.0.0.1:1\"\n", "[peer-routes]\n\"2\" = \"nowhere\"\n", "[peer-routes]\n\"2\" = 5\n"] {
+        for bad in [
+            "[peer-routes]\nnode2 = \"127.0.0.1:1\"\n", "[peer-routes]\n\"2\" = \"nowhere\"\n",
+            "[peer-routes]\n\"2\" = 5\n",
+        ] {
             do {
                 _ = try PadlockdSettings.parse(toml: base + bad)
                 Issue.record("accepted \(bad)")

@@ -46,7 +46,8 @@ import Testing
     @Test func localhostIsANameExceptForTheClient() throws {
         let problem = #expect(throws: SocketAddress.Problem.self) { try SocketAddress.parsing("localhost:7401") }
         #expect(problem?.reason.contains("`localhost` is a host name; give its numeric address") == true)
-        #expect(SocketAddress("localhost:7401", allowingLocalhost: true) == SocketAddress(host: "127.0.0.1", port: 7401))
+        #expect(
+            SocketAddress("localhost:7401", allowingLocalhost: true) == SocketAddress(host: "127.0.0.1", port: 7401))
         #expect(SocketAddress("localhost.example:7401", allowingLocalhost: true) == nil)
     }
 

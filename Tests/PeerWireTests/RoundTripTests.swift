@@ -105,7 +105,9 @@ import Wire
 
     @Test func encodeBatchesSplitsByMessageCountAndKeepsOrder() throws {
         let limits = PeerWireLimits(messageCountPerBatchMax: 5)
-        let messages = (0..<23).map { message(.heartbeatResponse(round: UInt64($0), lastIndex: LogIndex(UInt64($0) * 3))) }
+        let messages = (0..<23).map {
+            message(.heartbeatResponse(round: UInt64($0), lastIndex: LogIndex(UInt64($0) * 3)))
+        }
         let payloads = PeerWire.encodeBatches(messages, limits: limits)
         #expect(payloads.count == 5)
         let decoded = try payloads.map { try decodedBatch($0, limits: limits) }

@@ -35,8 +35,14 @@ import Testing
         (39, "a release that resolve reported as never applied was not sent again"),
         (85, "a client kept using a session whose deadline had passed once a late renewal arrived"),
         (29, "wipe: a follower restarted before relearning the commit index accepted the wiped node's vote"),
-        (138, "wipe: the identity record was in the restarted follower's log but not applied; two commits at one index"),
-        (485, "wipe: the sequence's second half fired after faults stopped, took the leader down and ended with no leader"),
+        (
+            138,
+            "wipe: the identity record was in the restarted follower's log but not applied; two commits at one index"
+        ),
+        (
+            485,
+            "wipe: the sequence's second half fired after faults stopped, took the leader down and ended with no leader"
+        ),
         (1703, "a given-up waited acquire, granted and then force-unlocked, was settled as never applied"),
         (628, "restore: a durable-only copy broke the segment chain a node had built on writes whose fdatasync failed"),
     ]

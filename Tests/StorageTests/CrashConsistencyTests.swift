@@ -27,7 +27,9 @@ import Testing
             let second = try run(seed: seed, steps: 60)
             #expect(first.fileNames == second.fileNames, "seed \(seed)")
             for name in first.fileNames {
-                #expect(first.disk.durableContent(of: name) == second.disk.durableContent(of: name), "seed \(seed): \(name)")
+                #expect(
+                    first.disk.durableContent(of: name) == second.disk.durableContent(of: name), "seed \(seed): \(name)"
+                )
             }
         }
     }

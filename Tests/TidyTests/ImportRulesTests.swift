@@ -44,7 +44,9 @@ private let allowedImports: [String: Set<String>] = [
     "padlockd": [
         "Server", "PadlockConfig", "LockTable", "PadlockSecurity", "ArgumentParser", "Logging", "Glibc", "Foundation",
     ],
-    "padlock": ["PadlockClient", "PadlockTypes", "PadlockSecurity", "ArgumentParser", "Logging", "Glibc", "Foundation"],
+    "padlock": [
+        "PadlockClient", "PadlockTypes", "PadlockSecurity", "ArgumentParser", "Logging", "Glibc", "Foundation",
+    ],
     "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],
     "padlock-chaos": [
         "PadlockClient", "PadlockTypes", "PadlockSQLite", "FaultProxy", "LockHistory", "GRDB", "ArgumentParser",

@@ -56,7 +56,8 @@ enum SourceRules {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count - (text.hasSuffix("\n") ? 1 : 0)
         guard lines > fileLineMax, longFileExceptions[file] == nil else { return nil }
         return Finding(
-            file: file, line: fileLineMax + 1, problem: "the file has \(lines) lines (at most \(fileLineMax)); split it")
+            file: file, line: fileLineMax + 1, problem: "the file has \(lines) lines (at most \(fileLineMax)); split it"
+        )
     }
 
     static func tryBangs(in text: String, file: String) -> [Finding] {
@@ -160,7 +161,8 @@ enum SourceRules {
         let bodies = SwiftSourceScanner(text).bodies
         #expect(
             bodies == [
-                .init(name: "init", firstLine: 3, lastLine: 6), .init(name: "func multiline", firstLine: 8, lastLine: 12),
+                .init(name: "init", firstLine: 3, lastLine: 6),
+                .init(name: "func multiline", firstLine: 8, lastLine: 12),
                 .init(name: "deinit", firstLine: 13, lastLine: 13),
             ])
     }

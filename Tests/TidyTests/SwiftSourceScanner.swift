@@ -24,7 +24,9 @@ struct SwiftSourceScanner {
         var stack: [Context] = [.code(parentheses: 0)]
         var index = 0
         func at(_ offset: Int) -> Unicode.Scalar? { index + offset < scalars.count ? scalars[index + offset] : nil }
-        func starts(_ text: String) -> Bool { text.unicodeScalars.enumerated().allSatisfy { at($0.offset) == $0.element } }
+        func starts(_ text: String) -> Bool {
+            text.unicodeScalars.enumerated().allSatisfy { at($0.offset) == $0.element }
+        }
         func emit(_ count: Int, blank: Bool) {
             for offset in 0..<count where index + offset < scalars.count {
                 let scalar = scalars[index + offset]
@@ -62,7 +64,11 @@ struct SwiftSourceScanner {
                     stack[stack.count - 1] = .blockComment(depth: depth + 1)
                     emit(2, blank: true)
                 } else if starts("*/") {
-                    if depth == 1 { stack.removeLast() } else { stack[stack.count - 1] = .blockComment(depth: depth - 1) }
+                    if depth == 1 {
+                        stack.removeLast()
+                    } else {
+                        stack[stack.count - 1] = .blockComment(depth: depth - 1)
+                    }
                     emit(2, blank: true)
                 } else {
                     emit(1, blank: true)

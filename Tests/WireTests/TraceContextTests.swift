@@ -10,8 +10,9 @@ import Testing
     private func request(_ trace: TraceContext?) -> ClientRequest {
         ClientRequest(
             correlation: CorrelationID(5),
-            operation: .release(RequestID(session: SessionID(7), sequence: 2), key: try! LockKey("a/b"),
-                                fence: FenceToken(9)),
+            operation: .release(
+                RequestID(session: SessionID(7), sequence: 2), key: try! LockKey("a/b"),
+                fence: FenceToken(9)),
             trace: trace)
     }
 
@@ -40,16 +41,23 @@ import Testing
         let parentError = #expect(throws: WireError.self) {
             try ClientRequest(decoding: request(TraceContext(traceparent: longParent)).encoded())
         }
-        #expect(parentError == .malformed(.lengthTooLarge(
-            offset: 11, length: UInt64(WireLimits.traceparentByteCountMax + 1),
-            maximum: UInt64(WireLimits.traceparentByteCountMax))))
+        #expect(
+            parentError
+                == .malformed(
+                    .lengthTooLarge(
+                        offset: 11, length: UInt64(WireLimits.traceparentByteCountMax + 1),
+                        maximum: UInt64(WireLimits.traceparentByteCountMax))))
 
         let longState = String(repeating: "k", count: WireLimits.tracestateByteCountMax + 1)
         let bytes = request(TraceContext(traceparent: Self.traceparent, tracestate: longState)).encoded()
         let stateError = #expect(throws: WireError.self) { try ClientRequest(decoding: bytes) }
-        #expect(stateError == .malformed(.lengthTooLarge(
-            offset: 11 + 1 + Self.traceparent.utf8.count, length: UInt64(WireLimits.tracestateByteCountMax + 1),
-            maximum: UInt64(WireLimits.tracestateByteCountMax))))
+        #expect(
+            stateError
+                == .malformed(
+                    .lengthTooLarge(
+                        offset: 11 + 1 + Self.traceparent.utf8.count,
+                        length: UInt64(WireLimits.tracestateByteCountMax + 1),
+                        maximum: UInt64(WireLimits.tracestateByteCountMax))))
     }
 
     @Test func anEmptyTraceparentOrAControlCharacterIsATypedError() {

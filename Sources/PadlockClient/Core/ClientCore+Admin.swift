@@ -3,7 +3,9 @@ import Wire
 extension ClientCore {
     /// What became of `request`: from this client's own book when it sent the request (waiting while the
     /// request is outstanding or being settled), else from the cluster's `resolve`.
-    func resolve(_ request: RequestID, ticket: CallTicket, completion: @escaping (Result<Resolution, PadlockError>) -> Void) {
+    func resolve(
+        _ request: RequestID, ticket: CallTicket, completion: @escaping (Result<Resolution, PadlockError>) -> Void
+    ) {
         guard admit(ticket, completion) else { return }
         if let known = resolutions[request] { return complete(ticket, "resolve", .success(known), completion) }
         var answered = false
@@ -15,7 +17,8 @@ extension ClientCore {
         if let session = sessionsByID[request.session] {
             guard session.hasNumbered(request) else {
                 // Resolving a sequence this client has not used yet would make the table skip it: refuse.
-                return reply(.failure(.invalid("this client never sent request \(request); resolve only ids it reported")))
+                return reply(
+                    .failure(.invalid("this client never sent request \(request); resolve only ids it reported")))
             }
             if resolutionWaiters[request] != nil || session.activeRequest == request {
                 resolutionWaiters[request, default: []].append(reply)
@@ -38,9 +41,11 @@ extension ClientCore {
             case .answered(.failure(let failure), _, _): reply(self.resolution(of: failure))
             case .refused(let error): reply(.failure(error))
             case .gaveUp(_, let problem):
-                reply(.failure(.unavailable(
-                    "no leader answered the resolve before the deadline: \(problem); ask again",
-                    retryAfter: problem.retryAfter)))
+                reply(
+                    .failure(
+                        .unavailable(
+                            "no leader answered the resolve before the deadline: \(problem); ask again",
+                            retryAfter: problem.retryAfter)))
             }
         }
     }
@@ -69,44 +74,53 @@ extension ClientCore {
     /// An administrator's force-unlock of `key`: answers every holder it released (none when nobody held
     /// it); this client's own locks among them are lost from now on.
     func forceUnlock(
-        _ key: LockKey, reason: String, ticket: CallTicket, completion: @escaping (Result<[Holder], PadlockError>) -> Void
+        _ key: LockKey, reason: String, ticket: CallTicket,
+        completion: @escaping (Result<[Holder], PadlockError>) -> Void
     ) {
-        administer("forceUnlock", build: { .forceUnlock($0, key: key, reason: reason) }, ticket: ticket, answered: {
-            [weak self] answer, _ in
-            guard let self else { return .failure(.clientClosed) }
-            switch answer {
-            case .success(.forceUnlocked(let previous)):
-                self.noteForcedRelease(of: previous, key: key)
-                return .success(.forceUnlocked(previous))
-            case .failure(.notHeld): return .success(.forceUnlocked([]))
-            case .success(let other): return .failure(PadlockClient.unexpected(other, "forceUnlock"))
-            case .failure(let failure): return .failure(self.error(for: failure, in: "forceUnlock", key: key))
+        administer(
+            "forceUnlock", build: { .forceUnlock($0, key: key, reason: reason) }, ticket: ticket,
+            answered: {
+                [weak self] answer, _ in
+                guard let self else { return .failure(.clientClosed) }
+                switch answer {
+                case .success(.forceUnlocked(let previous)):
+                    self.noteForcedRelease(of: previous, key: key)
+                    return .success(.forceUnlocked(previous))
+                case .failure(.notHeld): return .success(.forceUnlocked([]))
+                case .success(let other): return .failure(PadlockClient.unexpected(other, "forceUnlock"))
+                case .failure(let failure): return .failure(self.error(for: failure, in: "forceUnlock", key: key))
+                }
             }
-        }) { result in
-            completion(result.map { fate in
-                if case .forceUnlocked(let previous) = fate { previous } else { [] }
-            })
+        ) { result in
+            completion(
+                result.map { fate in
+                    if case .forceUnlocked(let previous) = fate { previous } else { [] }
+                })
         }
     }
 
     /// An administrator's revocation of `session`; `sessionExpired` when it has already ended.
     func revokeSession(
-        _ session: SessionID, reason: String, ticket: CallTicket, completion: @escaping (Result<Void, PadlockError>) -> Void
+        _ session: SessionID, reason: String, ticket: CallTicket,
+        completion: @escaping (Result<Void, PadlockError>) -> Void
     ) {
-        administer("revokeSession", build: { .revokeSession($0, target: session, reason: reason) }, ticket: ticket, answered: {
-            [weak self] answer, _ in
-            guard let self else { return .failure(.clientClosed) }
-            switch answer {
-            case .success(.sessionRevoked):
-                if let ours = self.sessionsByID[session] { self.markLost(ours, reason: "revoked by \(self.owner)") }
-                return .success(.sessionRevoked)
-            case .failure(.sessionExpired):
-                // About the target: this client's own session would have said so through its renewals.
-                return .failure(PadlockError(.sessionExpired, "\(session) has already ended; nothing was revoked"))
-            case .success(let other): return .failure(PadlockClient.unexpected(other, "revokeSession"))
-            case .failure(let failure): return .failure(self.error(for: failure, in: "revokeSession"))
+        administer(
+            "revokeSession", build: { .revokeSession($0, target: session, reason: reason) }, ticket: ticket,
+            answered: {
+                [weak self] answer, _ in
+                guard let self else { return .failure(.clientClosed) }
+                switch answer {
+                case .success(.sessionRevoked):
+                    if let ours = self.sessionsByID[session] { self.markLost(ours, reason: "revoked by \(self.owner)") }
+                    return .success(.sessionRevoked)
+                case .failure(.sessionExpired):
+                    // About the target: this client's own session would have said so through its renewals.
+                    return .failure(PadlockError(.sessionExpired, "\(session) has already ended; nothing was revoked"))
+                case .success(let other): return .failure(PadlockClient.unexpected(other, "revokeSession"))
+                case .failure(let failure): return .failure(self.error(for: failure, in: "revokeSession"))
+                }
             }
-        }) { result in completion(result.map { _ in () }) }
+        ) { result in completion(result.map { _ in () }) }
     }
 
     /// Runs an administrative request on any free pool session; `answered` maps the cluster's final answer.
@@ -129,21 +143,26 @@ extension ClientCore {
                 if session.isBusy && session.activeRequest == id { self.free(session) }
             case .gaveUp(let may, let problem, let session, let id):
                 if may, let session, let id {
-                    self.settleByResolving(session, id) { answer in (try? answered(answer, session).get()) ?? .answerNotKept }
+                    self.settleByResolving(session, id) { answer in
+                        (try? answered(answer, session).get()) ?? .answerNotKept
+                    }
                     result = .failure(.outcomeUnknown(id, "the \(label)"))
                 } else {
                     if let id { self.settled(id, .notApplied) }
                     if let session { self.free(session) }
-                    result = .failure(.unavailable(
-                        "no leader answered the \(label) before the deadline: \(problem)",
-                        retryAfter: problem.retryAfter))
+                    result = .failure(
+                        .unavailable(
+                            "no leader answered the \(label) before the deadline: \(problem)",
+                            retryAfter: problem.retryAfter))
                 }
             case .failed(let error, let session):
                 if let session { self.free(session) }
                 result = .failure(error)
             case .cancelled(let may, let session, let id):
                 if may, let session, let id {
-                    self.settleByResolving(session, id) { answer in (try? answered(answer, session).get()) ?? .answerNotKept }
+                    self.settleByResolving(session, id) { answer in
+                        (try? answered(answer, session).get()) ?? .answerNotKept
+                    }
                 } else if let session {
                     self.free(session)
                 }

@@ -71,9 +71,10 @@ extension ClientCore {
                 let result: Result<Int, PadlockError> =
                     unconfirmed == 0
                     ? .success(released)
-                    : .failure(.unavailable(
-                        "\(released) locks of \(owner) were released, but \(unconfirmed) could not be before the "
-                            + "deadline; they are lost and expire with their sessions (with lock-delay)"))
+                    : .failure(
+                        .unavailable(
+                            "\(released) locks of \(owner) were released, but \(unconfirmed) could not be before the "
+                                + "deadline; they are lost and expire with their sessions (with lock-delay)"))
                 self.complete(ticket, "releaseAll", result, completion)
                 self.openSessionsIfNeeded()
             }
@@ -102,9 +103,11 @@ extension ClientCore {
             let closed: Bool
             if case .answered(.success(.sessionClosed), _, _) = outcome { closed = true } else { closed = false }
             if !closed {
-                self?.logger.warning("session not closed cleanly; it expires on its own", metadata: [
-                    "session": "\(session.id.map { "\($0)" } ?? "?")", "outcome": "\(outcome)",
-                ])
+                self?.logger.warning(
+                    "session not closed cleanly; it expires on its own",
+                    metadata: [
+                        "session": "\(session.id.map { "\($0)" } ?? "?")", "outcome": "\(outcome)",
+                    ])
             }
             // A close that was not confirmed may or may not have been applied: its fate stays unknown.
             self?.onRequestSettled?(id, closed ? .sessionClosed : .answerNotKept)

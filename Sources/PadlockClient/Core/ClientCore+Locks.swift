@@ -26,9 +26,11 @@ extension ClientCore {
     }
 
     private func startAcquire(
-        _ spec: AcquireSpec, ticket: CallTicket, deadline: ContinuousClock.Instant, done: @escaping (Result<Lock, PadlockError>) -> Void
+        _ spec: AcquireSpec, ticket: CallTicket, deadline: ContinuousClock.Instant,
+        done: @escaping (Result<Lock, PadlockError>) -> Void
     ) {
-        let acquisition = Acquisition(key: spec.key, mode: spec.mode, waitMilliseconds: spec.waitMilliseconds, note: spec.note)
+        let acquisition = Acquisition(
+            key: spec.key, mode: spec.mode, waitMilliseconds: spec.waitMilliseconds, note: spec.note)
         let call = MutationCall(
             label: "acquire", key: spec.key, owner: spec.owner, dedicated: nil, deadline: deadline,
             attemptTimeout: configuration.attemptTimeout + .milliseconds(Int64(spec.waitMilliseconds)),
@@ -89,8 +91,11 @@ extension ClientCore {
             }
             if let session { free(session) }
             if let id { settled(id, .notApplied) }
-            done(.failure(.unavailable(
-                "could not acquire \(spec.key) before the deadline: \(problem)", retryAfter: problem.retryAfter)))
+            done(
+                .failure(
+                    .unavailable(
+                        "could not acquire \(spec.key) before the deadline: \(problem)", retryAfter: problem.retryAfter)
+                ))
         case .failed(let error, let session):
             if let session { free(session) }
             done(.failure(error))
@@ -106,7 +111,8 @@ extension ClientCore {
     }
 
     private func retryAcquire(
-        _ spec: AcquireSpec, ticket: CallTicket, deadline: ContinuousClock.Instant, done: @escaping (Result<Lock, PadlockError>) -> Void,
+        _ spec: AcquireSpec, ticket: CallTicket, deadline: ContinuousClock.Instant,
+        done: @escaping (Result<Lock, PadlockError>) -> Void,
         _ why: String
     ) {
         guard environment.now < deadline, !isClosing else {
@@ -164,12 +170,15 @@ extension ClientCore {
             if let session {
                 settleRelease(session, lock, pending: may ? id : nil, round: 1)
             } else if let owner = sessionsByID[lock.holder.session], reply != nil {
-                startRelease(lock, on: owner, deadline: environment.now + (owner.timings?.ttl ?? .seconds(15)), reply: nil)
+                startRelease(
+                    lock, on: owner, deadline: environment.now + (owner.timings?.ttl ?? .seconds(15)), reply: nil)
             }
             if may, let id {
                 reply?(.failure(.outcomeUnknown(id, "the release of \(lock.key)")))
             } else {
-                reply?(.failure(.unavailable("could not release \(lock.key) before the deadline: \(problem)\(background)")))
+                reply?(
+                    .failure(.unavailable("could not release \(lock.key) before the deadline: \(problem)\(background)"))
+                )
             }
         case .failed(let error, let session):
             if let session { free(session) }

@@ -101,7 +101,8 @@ extension ClientCore {
             for answer in answers where byID[answer.session] == nil { byID[answer.session] = answer.outcome }
             for session in members {
                 let answer = session.id.flatMap { byID[$0] }
-                renewalAnswered(session, answer ?? .failure(.invalidArgument(message: "no answer for it")), sentAt: sentAt)
+                renewalAnswered(
+                    session, answer ?? .failure(.invalidArgument(message: "no answer for it")), sentAt: sentAt)
             }
         case .answered(.success(.sessionRenewed(let grant)), let sentAt, _):
             for session in members { renewalAnswered(session, .success(grant), sentAt: sentAt) }
@@ -113,7 +114,9 @@ extension ClientCore {
         case .refused(let error):
             for session in members where session.state == .open {
                 metrics.renewal("failed")
-                logger.warning("renewal refused", metadata: ["session": "\(session.id.map { "\($0)" } ?? "?")", "error": "\(error)"])
+                logger.warning(
+                    "renewal refused",
+                    metadata: ["session": "\(session.id.map { "\($0)" } ?? "?")", "error": "\(error)"])
                 scheduleRenewal(session, at: environment.now + configuration.backoffCap)
             }
         case .gaveUp:

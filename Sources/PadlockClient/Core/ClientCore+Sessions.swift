@@ -30,9 +30,11 @@ extension ClientCore {
                 self.openFailed(session, error, definitive: true)
             case .gaveUp(let may, let problem):
                 // An open that may have been applied leaves a session nobody renews; it expires on its own.
-                self.logger.debug("could not open a session", metadata: [
-                    "problem": "\(problem)", "mayHaveApplied": "\(may)",
-                ])
+                self.logger.debug(
+                    "could not open a session",
+                    metadata: [
+                        "problem": "\(problem)", "mayHaveApplied": "\(may)",
+                    ])
                 self.openFailed(
                     session, .unavailable("could not open a session: \(problem)", retryAfter: problem.retryAfter),
                     definitive: false)
@@ -99,7 +101,8 @@ extension ClientCore {
         if state != session.publishedState {
             session.publishedState = state
             if state == .atRisk {
-                logger.warning("locks at risk", metadata: ["session": "\(session.id!)", "locks": "\(session.locks.count)"])
+                logger.warning(
+                    "locks at risk", metadata: ["session": "\(session.id!)", "locks": "\(session.locks.count)"])
             }
             for lock in session.locks.values { lock.publish() }
             reportLocksAtRisk()
@@ -129,10 +132,12 @@ extension ClientCore {
         let locks = session.locks.values.sorted { $0.key < $1.key }
         session.locks = [:]
         if !locks.isEmpty {
-            logger.warning("locks lost", metadata: [
-                "session": "\(session.id.map { "\($0)" } ?? "?")", "reason": "\(reason)",
-                "keys": "\(locks.map(\.key.string).joined(separator: ", "))",
-            ])
+            logger.warning(
+                "locks lost",
+                metadata: [
+                    "session": "\(session.id.map { "\($0)" } ?? "?")", "reason": "\(reason)",
+                    "keys": "\(locks.map(\.key.string).joined(separator: ", "))",
+                ])
         }
         for lock in locks { lock.end(.lost) }
         metrics.locksLost(locks.count)

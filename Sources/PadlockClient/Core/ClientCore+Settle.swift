@@ -127,14 +127,18 @@ extension ClientCore {
         }
     }
 
-    private func releaseLeaked(_ session: PoolSession, _ request: RequestID, _ key: LockKey, _ holder: Holder, round: Int) {
+    private func releaseLeaked(
+        _ session: PoolSession, _ request: RequestID, _ key: LockKey, _ holder: Holder, round: Int
+    ) {
         heldStep(session, "release", build: { .release($0, key: key, fence: holder.fence) }) { [weak self] outcome in
             guard let self, self.mayContinue(session, request, round: round) else { return }
             switch outcome {
             case .answered:
-                self.logger.info("released a grant that arrived after its caller gave up", metadata: [
-                    "key": "\(key)", "fence": "\(holder.fence)", "request": "\(request)",
-                ])
+                self.logger.info(
+                    "released a grant that arrived after its caller gave up",
+                    metadata: [
+                        "key": "\(key)", "fence": "\(holder.fence)", "request": "\(request)",
+                    ])
                 self.settled(request, .grantedThenReleased(holder))
                 self.free(session)
             case .gaveUp, .failed, .cancelled:

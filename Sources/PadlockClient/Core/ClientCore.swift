@@ -47,7 +47,9 @@ final class ClientCore {
     }
 
     /// The deadline of a call starting now, `extra` beyond the configured one.
-    func callDeadline(extra: Duration = .zero) -> ContinuousClock.Instant { environment.now + configuration.callDeadline + extra }
+    func callDeadline(extra: Duration = .zero) -> ContinuousClock.Instant {
+        environment.now + configuration.callDeadline + extra
+    }
 
     /// Registers a cancellable call; returns false (having answered `completion`) when it must not start.
     func admit<Value>(_ ticket: CallTicket, _ completion: (Result<Value, PadlockError>) -> Void) -> Bool {
@@ -90,9 +92,11 @@ final class ClientCore {
             case .answered: completion(.success(()))
             case .refused(let error): completion(.failure(error))
             case .gaveUp(_, let problem):
-                completion(.failure(.unavailable(
-                    "no endpoint of the cluster answered before the deadline: \(problem)",
-                    retryAfter: problem.retryAfter)))
+                completion(
+                    .failure(
+                        .unavailable(
+                            "no endpoint of the cluster answered before the deadline: \(problem)",
+                            retryAfter: problem.retryAfter)))
             }
         }
     }
@@ -121,10 +125,12 @@ final class ClientCore {
             case .gaveUp(let mayHaveApplied, let problem):
                 result = .failure(
                     mayHaveApplied
-                        ? .unavailable("the deadline passed with the \(label) unanswered; it may or may not have "
-                            + "been applied, so check members() before repeating it (\(problem))")
-                        : .unavailable("no leader answered the \(label) before the deadline: \(problem)",
-                                       retryAfter: problem.retryAfter))
+                        ? .unavailable(
+                            "the deadline passed with the \(label) unanswered; it may or may not have "
+                                + "been applied, so check members() before repeating it (\(problem))")
+                        : .unavailable(
+                            "no leader answered the \(label) before the deadline: \(problem)",
+                            retryAfter: problem.retryAfter))
             }
             self.complete(ticket, label, result, completion)
         }
@@ -161,7 +167,8 @@ final class ClientCore {
                 let sorted = answers.sorted { $0.node < $1.node }
                 let result: Result<[NodeStatus], PadlockError> =
                     sorted.isEmpty
-                    ? .failure(.unavailable("no endpoint answered: \(problems.joined(separator: "; "))")) : .success(sorted)
+                    ? .failure(.unavailable("no endpoint answered: \(problems.joined(separator: "; "))"))
+                    : .success(sorted)
                 self.complete(ticket, "status", result, completion)
             }
             exchanges.append(exchange)

@@ -53,11 +53,15 @@ package final class ClientCoreDriver {
         core.release(lock, ticket: CallTicket(id: 0, cancellable: false), completion: completion)
     }
 
-    package func forceUnlock(_ key: LockKey, reason: String, completion: @escaping (Result<[Holder], PadlockError>) -> Void) {
+    package func forceUnlock(
+        _ key: LockKey, reason: String, completion: @escaping (Result<[Holder], PadlockError>) -> Void
+    ) {
         core.forceUnlock(key, reason: reason, ticket: ticket(), completion: completion)
     }
 
-    package func revokeSession(_ session: SessionID, reason: String, completion: @escaping (Result<Void, PadlockError>) -> Void) {
+    package func revokeSession(
+        _ session: SessionID, reason: String, completion: @escaping (Result<Void, PadlockError>) -> Void
+    ) {
         core.revokeSession(session, reason: reason, ticket: ticket(), completion: completion)
     }
 
@@ -66,12 +70,15 @@ package final class ClientCoreDriver {
         core.releaseAll(owner: owner, ticket: CallTicket(id: 0, cancellable: false), completion: completion)
     }
 
-    package func checkFence(_ key: LockKey, _ fence: FenceToken, completion: @escaping (Result<FenceCheck, PadlockError>) -> Void) {
+    package func checkFence(
+        _ key: LockKey, _ fence: FenceToken, completion: @escaping (Result<FenceCheck, PadlockError>) -> Void
+    ) {
         core.read(.checkFence(key: key, fence: fence), label: "checkFence", ticket: ticket()) { result in
-            completion(result.flatMap { answer in
-                if case .fenceChecked(let check) = answer { return .success(check) }
-                return .failure(PadlockClient.unexpected(answer, "checkFence"))
-            })
+            completion(
+                result.flatMap { answer in
+                    if case .fenceChecked(let check) = answer { return .success(check) }
+                    return .failure(PadlockClient.unexpected(answer, "checkFence"))
+                })
         }
     }
 

@@ -16,7 +16,8 @@ enum ExchangeKind {
 enum ExchangeOutcome {
     /// A final answer (anything but `notLeader`, `unavailable` and `overloaded`), with the send time of the
     /// attempt that was answered and of the first attempt that was sent.
-    case answered(Result<ClientResult, ClientFailure>, sentAt: ContinuousClock.Instant, firstSentAt: ContinuousClock.Instant)
+    case answered(
+        Result<ClientResult, ClientFailure>, sentAt: ContinuousClock.Instant, firstSentAt: ContinuousClock.Instant)
     /// The deadline passed. `mayHaveApplied` says whether a mutating attempt was sent and not answered in a
     /// way that proves it was not applied; `problem` is the last thing that went wrong, for the message.
     case gaveUp(mayHaveApplied: Bool, problem: Problem)
@@ -113,7 +114,8 @@ final class Exchange {
             case .failedOver(let hint):
                 transport.metrics.failover()
                 if let hint {
-                    transport.logger.debug("following leader hint", metadata: ["operation": "\(label)", "to": "\(hint)"])
+                    transport.logger.debug(
+                        "following leader hint", metadata: ["operation": "\(label)", "to": "\(hint)"])
                 }
             case .finish(let outcome): finish(outcome)
             }
@@ -173,9 +175,11 @@ final class Exchange {
         transport.metrics.retry(label)
         let delay = max(minimumDelay, transport.backoff(retry: number))
         let environment = transport.environment
-        transport.logger.debug("retrying", metadata: [
-            "operation": "\(label)", "retry": "\(number)", "delay": "\(delay)", "problem": "\(machine.problem)",
-        ])
+        transport.logger.debug(
+            "retrying",
+            metadata: [
+                "operation": "\(label)", "retry": "\(number)", "delay": "\(delay)", "problem": "\(machine.problem)",
+            ])
         // A retry that could not start before the deadline is not scheduled: the deadline timer ends it.
         guard environment.now + delay < deadline else { return }
         retryTimer = environment.schedule(after: delay) { [weak self] in

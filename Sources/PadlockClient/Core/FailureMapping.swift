@@ -6,7 +6,9 @@ import Wire
 extension ClientCore {
     /// The error for a final failure answered to `label` (an operation's name) about `key`, if any; `owner`
     /// is the caller's owner label (the client's default when nil), whose locks a `held` marks as its own.
-    func error(for failure: ClientFailure, in label: String, key: LockKey? = nil, owner: String? = nil)
+    func error(
+        for failure: ClientFailure, in label: String, key: LockKey? = nil, owner: String? = nil
+    )
         -> PadlockError
     {
         let caller = owner ?? self.owner
@@ -43,7 +45,8 @@ extension ClientCore {
                 .sessionExpired, "the session of this \(label) has ended (expired or revoked); its locks are gone")
         case .notHeld, .lockLost:
             return PadlockError(
-                .lockLost, "\(subject) is no longer held by this lock: it expired or was released by force; "
+                .lockLost,
+                "\(subject) is no longer held by this lock: it expired or was released by force; "
                     + "stop using its fence")
         case .notLeader, .unavailable, .overloaded:
             return .unavailable("the cluster could not serve the \(label): \(failure)")
@@ -63,7 +66,8 @@ extension ClientCore {
         let named = conflicts.prefix(heldHoldersNamedMax).map { conflict in
             let holder = conflict.holder
             let details = "\(holder.mode), \(holder.fence)"
-            let who = conflict.isOwn
+            let who =
+                conflict.isOwn
                 ? "this client's own lock (\(holder.owner), \(details))" : "\(holder.owner) (\(details))"
             return who + (conflict.key == key ? "" : " on \(conflict.key)")
                 + " since \(Wording.timeOfDay(holder.sinceDate))"

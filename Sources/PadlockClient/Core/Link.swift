@@ -181,9 +181,11 @@ final class Link {
                 attempt.deliver(.answered(response.outcome))
                 pump()
             } catch {
-                logger.warning("closing connection: undecodable answer", metadata: [
-                    "endpoint": "\(address)", "error": "\(error)",
-                ])
+                logger.warning(
+                    "closing connection: undecodable answer",
+                    metadata: [
+                        "endpoint": "\(address)", "error": "\(error)",
+                    ])
                 fail("undecodable answer: \(error)", wasConnected: true)
             }
         case .connecting, .closed:
@@ -200,9 +202,11 @@ final class Link {
             state = .ready
             pump()
         case .success(.refused(let reason, let message)):
-            logger.warning("handshake refused", metadata: [
-                "endpoint": "\(address)", "reason": "\(reason)", "message": "\(message)",
-            ])
+            logger.warning(
+                "handshake refused",
+                metadata: [
+                    "endpoint": "\(address)", "reason": "\(reason)", "message": "\(message)",
+                ])
             close(delivering: .refused(reason, message: message))
         case .failure(let error):
             fail("undecodable handshake answer: \(error)", wasConnected: true)

@@ -19,8 +19,10 @@ extension PadlockdSettings {
         package var protectsPeers: Bool
 
         /// The given files and rules; nothing is checked (settings read with `parse(toml:)` have been).
-        package init(certificateFile: String, keyFile: String, caFile: String? = nil,
-                    clientCertificates: ClientCertificates = .none, protectsPeers: Bool = false) {
+        package init(
+            certificateFile: String, keyFile: String, caFile: String? = nil,
+            clientCertificates: ClientCertificates = .none, protectsPeers: Bool = false
+        ) {
             self.certificateFile = certificateFile
             self.keyFile = keyFile
             self.caFile = caFile

@@ -142,7 +142,8 @@ extension PadlockdSettings {
 
         /// The given delays; by default 5 s for every namespace.
         package init(
-            millisecondsDefault: UInt64 = Defaults.lockDelayMilliseconds, millisecondsByNamespace: [String: UInt64] = [:]
+            millisecondsDefault: UInt64 = Defaults.lockDelayMilliseconds,
+            millisecondsByNamespace: [String: UInt64] = [:]
         ) {
             self.millisecondsDefault = millisecondsDefault
             self.millisecondsByNamespace = millisecondsByNamespace
@@ -209,7 +210,8 @@ extension PadlockdSettings {
         /// `Config`.
         package init(
             tickMilliseconds: UInt64 = Defaults.tickMilliseconds, electionTicks: Int = Defaults.electionTicks,
-            heartbeatTicks: Int = Defaults.heartbeatTicks, snapshotEntryThreshold: UInt64 = Defaults.snapshotEntryThreshold
+            heartbeatTicks: Int = Defaults.heartbeatTicks,
+            snapshotEntryThreshold: UInt64 = Defaults.snapshotEntryThreshold
         ) {
             self.tickMilliseconds = tickMilliseconds
             self.electionTicks = electionTicks

@@ -12,7 +12,8 @@ enum Binaries {
         var url = URL(fileURLWithPath: #filePath)
         // Tests/IntegrationTests/Support/LocalCluster.swift → the package root.
         for _ in 0..<4 { url.deleteLastPathComponent() }
-        let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
+        let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL
+            .deletingLastPathComponent()
         return bundle ?? url.appendingPathComponent(".build/debug")
     }()
 
@@ -59,7 +60,9 @@ enum Ports {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         return result == 0
     }
@@ -126,7 +129,8 @@ final class LocalCluster: @unchecked Sendable {
     ) throws {
         precondition(clientAddresses.count == nodeCount, "one advertised address per node")
         let clusterID = UInt64.random(in: 1...UInt64(UInt32.max))
-        try "\(clusterID)\n".write(to: directory.appendingPathComponent("cluster-id"), atomically: true, encoding: .utf8)
+        try "\(clusterID)\n".write(
+            to: directory.appendingPathComponent("cluster-id"), atomically: true, encoding: .utf8)
         // The secret `padlock dev` would make, unless the test brings its own [security].
         let secret = try writeSecret(directory.appendingPathComponent("cluster-secret"))
         let security = settings.contains("[security]") ? "" : "[security]\ncluster-secret-file = \"\(secret)\"\n"
@@ -153,7 +157,8 @@ final class LocalCluster: @unchecked Sendable {
                     """
             }
             text += "\n" + settings + "\n" + (nodeSettings[node] ?? "") + "\n"
-            try text.write(to: nodeDirectory(node).appendingPathComponent("padlockd.toml"), atomically: true, encoding: .utf8)
+            try text.write(
+                to: nodeDirectory(node).appendingPathComponent("padlockd.toml"), atomically: true, encoding: .utf8)
         }
     }
 
@@ -230,7 +235,10 @@ final class LocalCluster: @unchecked Sendable {
         if let descriptorLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments =
-                ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", Binaries.padlockd.path, "--config", config]
+                [
+                    "-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", Binaries.padlockd.path, "--config",
+                    config,
+                ]
                 + arguments
         } else {
             process.executableURL = Binaries.padlockd
@@ -245,7 +253,9 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     /// Runs `padlock` against this cluster.
-    func cli(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) async throws
+    func cli(
+        _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60
+    ) async throws
         -> CommandResult
     {
         try await runCommand(

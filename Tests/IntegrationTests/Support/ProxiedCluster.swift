@@ -44,7 +44,9 @@ final class ProxiedCluster: Sendable {
     }
 
     /// A client through the proxies.
-    func client(owner: String, configuration: PadlockClient.Configuration = .faultTests()) async throws
+    func client(
+        owner: String, configuration: PadlockClient.Configuration = .faultTests()
+    ) async throws
         -> PadlockClient
     {
         try await PadlockClient(endpoints: endpoints, owner: owner, configuration: configuration)

@@ -38,7 +38,9 @@ final class RawSocket {
     /// Writes one length-prefixed frame.
     func writeFrame(_ payload: [UInt8]) {
         let length = UInt32(payload.count)
-        write([UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + payload)
+        write(
+            [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + payload
+        )
     }
 
     /// Reads one length-prefixed frame; nil when the connection closed (or nothing came within 5 s).
@@ -97,7 +99,9 @@ final class RawSocket {
         var buffer = [UInt8](repeating: 0, count: count)
         var received = 0
         while received < count {
-            let chunk = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + received, count - received, 0) }
+            let chunk = buffer.withUnsafeMutableBytes {
+                recv(descriptor, $0.baseAddress! + received, count - received, 0)
+            }
             guard chunk > 0 else { return nil }
             received += chunk
         }

@@ -48,7 +48,10 @@ final class ScriptRunner {
         case "read-index": return try readIndex(args)
         case "transfer-leader": return try transfer(args, options)
         case "restart": return try restart(args)
-        case "save-copy": return try ids(args).flatMap { cluster.copies[$0] = cluster.durable[$0]; return [String]() }
+        case "save-copy":
+            return try ids(args).flatMap {
+                cluster.copies[$0] = cluster.durable[$0]; return [String]()
+            }
         case "restore-copy": return try restoreCopy(args)
         case "report-unreachable": return try reportUnreachable(args, options)
         case "inject": return try inject(options)
