@@ -34,7 +34,12 @@ final class PosixFileSystem: FileSystem {
         guard lockDescriptor >= 0 else { throw StorageError.system("open", path: lockPath, errno: errno) }
         guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
             let number = errno
-            _ = Glibc.close(lockDescriptor)
+            // Forget the descriptor before closing it: a class whose init throws after every property is set
+            // still runs deinit, which would close the same number again, by then perhaps another thread's
+            // socket or epoll descriptor (libuv aborted in its poll when this happened under the tests).
+            let descriptor = lockDescriptor
+            lockDescriptor = -1
+            _ = Glibc.close(descriptor)
             var error = StorageError.system("flock", path: lockPath, errno: number)
             if number == EWOULDBLOCK { error.detail = "another store has this directory open" }
             throw error

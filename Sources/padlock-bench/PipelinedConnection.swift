@@ -29,7 +29,7 @@ final class PipelinedConnection {
             }
         }
         guard status == 0 else {
-            close(descriptor)
+            // No close here: every property is set, so deinit runs when init throws and closes it once.
             throw ValidationFailure("connect to \(host):\(port) failed: errno \(errno)")
         }
         let hello = Handshake(role: .client, cluster: ClusterID(rawValue: 0), node: NodeID(rawValue: 0))
