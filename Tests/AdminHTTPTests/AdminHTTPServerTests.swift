@@ -50,7 +50,7 @@ private func connectionCount(of server: LoopBound<AdminHTTPServer>) async throws
 
 private let host = "Host: padlock\r\n"
 
-@Suite("Admin HTTP server", .timeLimit(.minutes(2)))
+@Suite("Admin HTTP server", .timeLimit(.minutes(10)))
 struct AdminHTTPServerTests {
     @Test("GET /metrics, HEAD /metrics and GET /health, pipelined over a real socket, are answered in order")
     func servesMetricsAndHealth() async throws {

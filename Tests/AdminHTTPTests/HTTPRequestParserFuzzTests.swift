@@ -54,7 +54,7 @@ private func mutate(_ bytes: inout [UInt8], using generator: inout SeededGenerat
     }
 }
 
-@Suite("HTTP request parser fuzzing", .timeLimit(.minutes(5)))
+@Suite("HTTP request parser fuzzing", .timeLimit(.minutes(10)))
 struct HTTPRequestParserFuzzTests {
     /// PADLOCK_LONG=1 is not consulted: 20,000 inputs run in seconds, and each failure names its seed.
     @Test("20,000 random and mutated requests never trap, stay bounded, and parse the same in any chunking")

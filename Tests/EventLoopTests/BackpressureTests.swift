@@ -45,7 +45,7 @@ private final class Pusher {
     }
 }
 
-@Suite("Backpressure", .timeLimit(.minutes(1)))
+@Suite("Backpressure", .timeLimit(.minutes(10)))
 struct BackpressureTests {
     @Test(
         "a reader that stops reading makes the writer's bounded queue refuse, and everything arrives after it resumes")

@@ -1,7 +1,7 @@
 import EventLoop
 import Testing
 
-@Suite("Bad input", .timeLimit(.minutes(1)))
+@Suite("Bad input", .timeLimit(.minutes(10)))
 struct BadInputTests {
     /// Sends `bytes` on a raw socket to an echo listener with a 1 KiB frame limit, checks that only that
     /// connection closes (with the reason), and that a second connection keeps being served.

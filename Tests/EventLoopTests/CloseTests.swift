@@ -59,7 +59,7 @@ struct StuckPair {
     }
 }
 
-@Suite("Closing", .timeLimit(.minutes(1)))
+@Suite("Closing", .timeLimit(.minutes(10)))
 struct CloseTests {
     @Test("an abortive close drops pending writes and reports them; the peer is told it was reset")
     func abortReportsDroppedWritesAndPeerSeesReset() async throws {

@@ -1,7 +1,7 @@
 import EventLoop
 import Testing
 
-@Suite("Connecting", .timeLimit(.minutes(1)))
+@Suite("Connecting", .timeLimit(.minutes(10)))
 struct ConnectTests {
     @Test("connecting to a closed port fails with connection refused")
     func closedPortIsRefused() async throws {

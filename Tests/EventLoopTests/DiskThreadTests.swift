@@ -6,7 +6,7 @@ private struct DiskError: Error, Equatable {
     let number: Int
 }
 
-@Suite("Disk thread", .timeLimit(.minutes(1)))
+@Suite("Disk thread", .timeLimit(.minutes(10)))
 struct DiskThreadTests {
     @Test("work runs off the loop thread; completions come back on the loop thread in submission order")
     func completionsReturnInOrderOnTheLoop() async throws {

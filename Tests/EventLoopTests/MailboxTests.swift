@@ -2,7 +2,7 @@ import Dispatch
 import EventLoop
 import Testing
 
-@Suite("Mailbox", .timeLimit(.minutes(1)))
+@Suite("Mailbox", .timeLimit(.minutes(10)))
 struct MailboxTests {
     @Test("posts from 8 threads are all delivered, in order per thread")
     func postsFromManyThreadsArriveInOrder() async throws {

@@ -82,7 +82,7 @@ private final class RawEchoClient {
     }
 }
 
-@Suite("Raw TCP", .timeLimit(.minutes(2)))
+@Suite("Raw TCP", .timeLimit(.minutes(10)))
 struct RawTests {
     @Test("8 raw connections × 2 MiB in random-sized sends echo back as byte streams that reassemble intact")
     func rawEchoReassembles() async throws {

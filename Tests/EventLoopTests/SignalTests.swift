@@ -5,7 +5,7 @@ import Testing
     import Glibc
 #endif
 
-@Suite("Signals", .timeLimit(.minutes(1)))
+@Suite("Signals", .timeLimit(.minutes(10)))
 struct SignalTests {
     @Test("a write to a connection the other end closed fails with EPIPE instead of ending the process")
     func brokenPipeDoesNotEndTheProcess() async throws {

@@ -69,7 +69,7 @@ private func serverContext(
         clientCertificates: clientCertificates)
 }
 
-@Suite("TLS", .timeLimit(.minutes(1)))
+@Suite("TLS", .timeLimit(.minutes(10)))
 struct TLSTests {
     @Test("frames round-trip over TLS both ways: a greeting, thousands of small frames and a 1 MiB frame")
     func framesRoundTripBothWays() async throws {

@@ -12,7 +12,7 @@ final class Shared<Value: Sendable>: Sendable {
 }
 
 /// Polls `condition` until it holds or `seconds` pass; returns whether it held.
-func waitUntil(seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
+func waitUntil(seconds: Double = 120, _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
     while ContinuousClock.now < deadline {
         if condition() { return true }

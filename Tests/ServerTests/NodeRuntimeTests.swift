@@ -88,7 +88,7 @@ private struct UncheckedBundle: @unchecked Sendable {
 }
 
 /// The runtime on a real loop: what a node does when its loop is busy.
-@Suite("Node runtime", .timeLimit(.minutes(2))) struct NodeRuntimeTests {
+@Suite("Node runtime", .timeLimit(.minutes(10))) struct NodeRuntimeTests {
     @Test("a node that asked for a flush while its mailbox was full keeps flushing: it still elects itself and commits")
     func flushesAfterAFullMailbox() async throws {
         let harness = try await RuntimeHarness.start(mailboxCapacity: 4)
