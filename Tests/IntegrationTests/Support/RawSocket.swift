@@ -22,7 +22,7 @@ final class RawSocket {
             }
         }
         guard status == 0 else {
-            close(descriptor)
+            // No close here: every property is set, so deinit runs when init throws and closes it once.
             throw ClusterError("connect to \(host):\(port) failed: errno \(errno)")
         }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
