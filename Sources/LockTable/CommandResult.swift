@@ -97,16 +97,13 @@ package enum Event: Hashable, Sendable {
     case sessionEnded(SessionID, reason: SessionEndReason)
 }
 
-/// Why a lock was released.
-package enum ReleaseReason: UInt8, Hashable, Sendable {
+/// Why a lock was released: by its holder, or lost (force-unlocked, taken over, revoked, expired) with the
+/// actor and reason the holder is told (`docs/events.md`).
+package enum ReleaseReason: Hashable, Sendable {
     /// By its holder (release or close session).
-    case clean = 1
-    /// By an administrator's force-unlock.
-    case forced
-    /// Its session expired.
-    case expired
-    /// Its session was revoked by an administrator.
-    case revoked
+    case clean
+    /// Not by its holder: why, and who did it.
+    case lost(LockLoss)
 }
 
 /// Why a waiter was withdrawn without an answer of its own.

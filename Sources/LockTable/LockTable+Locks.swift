@@ -69,7 +69,8 @@ extension LockTable {
         for grant in holding.grants {
             let holder = removeGrant(of: grant.session, key: key)
             previous.append(holder)
-            pendingEvents.append(.lockReleased(key: key, previous: holder, reason: .forced))
+            pendingEvents.append(
+                .lockReleased(key: key, previous: holder, reason: .lost(.forceUnlocked(by: admin, reason: reason))))
             audit(
                 action: .forceUnlock, actor: admin, session: grant.session, key: key, previous: holder, reason: reason)
         }

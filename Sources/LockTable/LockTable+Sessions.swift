@@ -98,8 +98,8 @@ extension LockTable {
         let releaseReason: ReleaseReason =
             switch reason {
             case .closed: .clean
-            case .expired: .expired
-            case .revoked: .revoked
+            case .expired: .lost(.expired)
+            case .revoked: .lost(.sessionRevoked(by: actor, reason: why))
             }
         if reason != .closed {
             audit(

@@ -56,7 +56,7 @@ enum ClientAnswers {
                 reply: .success(.forceUnlocked(previous: Array(previous.prefix(WireLimits.inspectionEntriesMax)))))
         case .sessionRevoked:
             let released = events.filter { event in
-                if case .lockReleased(_, _, .revoked) = event { return true }
+                if case .lockReleased(_, _, .lost(.sessionRevoked)) = event { return true }
                 return false
             }
             return Answer(reply: .success(.sessionRevoked(releasedLockCount: UInt64(released.count))))

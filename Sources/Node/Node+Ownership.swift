@@ -11,6 +11,7 @@ extension Node {
         if case .renewSession(let session) = operation { return [session] }
         if case .renewSessions(let sessions) = operation { return sessions }
         if case .resolve(let request) = operation { return [request.session] }
+        if case .subscribe(let subscription) = operation { return subscription.sessions }
         return operation.requestID.map { [$0.session] } ?? []
     }
 

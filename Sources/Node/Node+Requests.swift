@@ -90,6 +90,10 @@ extension Node {
             changeMembership(operation, reply)
         case .members:
             reads.collecting.append(PendingRead(query: .members, reply: reply))
+        case .subscribe(let subscription):
+            subscribe(subscription, reply)
+        case .unsubscribe(let subscription):
+            unsubscribe(subscription, reply)
         }
     }
 

@@ -22,6 +22,9 @@ package protocol NodeEnvironment: AnyObject {
     func send(_ message: Message)
     /// Sends an answer to a client connection; dropped silently if that connection is gone.
     func respond(_ response: ClientResponse, to client: ClientID)
+    /// Sends an event to a subscribed client connection (`docs/events.md`); dropped silently if that
+    /// connection is gone. A connection that cannot keep up keeps only the latest `keyState` per key.
+    func notify(_ event: ClientEvent, to client: ClientID)
     /// Makes `write` durable (`DiskWrite.perform(on:)` against the node's log store) and then calls
     /// `completion`. Writes complete in the order they were submitted.
     func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void)

@@ -20,13 +20,18 @@ package enum Authorization {
             }
             if !client.mayUse(prefix) { return "client \(client.name) may not use namespace \(prefix.namespace)" }
         }
+        if case .subscribe(let subscription) = operation {
+            for key in subscription.keys + subscription.prefixes where !client.mayUse(key) {
+                return "client \(client.name) may not watch namespace \(key.namespace) (key \(key))"
+            }
+        }
         return nil
     }
 
     /// The least role an operation needs; nil for what every role may do.
     static func requiredRole(_ operation: ClientOperation) -> ClientRole? {
         switch operation {
-        case .inspect, .list, .checkFence, .status, .members:
+        case .inspect, .list, .checkFence, .status, .members, .subscribe, .unsubscribe:
             nil
         case .openSession, .renewSession, .renewSessions, .closeSession, .acquire, .release, .cancelWait, .resolve:
             .app
@@ -64,6 +69,8 @@ package enum Authorization {
         case .revokeSession: "revoking a session"
         case .audit: "reading the audit trail"
         case .addMember, .promoteMember, .removeMember: "changing membership"
+        case .subscribe: "subscribing"
+        case .unsubscribe: "unsubscribing"
         }
     }
 }

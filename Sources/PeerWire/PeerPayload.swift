@@ -2,7 +2,7 @@ import PadlockTypes
 import Raft
 import Wire
 
-/// The first byte of a peer payload that carries Raft traffic. `Wire`'s ``Wire/MessageKind`` owns 1–4.
+/// The first byte of a peer payload that carries Raft traffic. `Wire`'s ``Wire/MessageKind`` owns 1–5.
 package enum PeerPayloadKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// A batch of Raft messages for one peer: everything queued for it, in one frame.
     case raftMessages = 16

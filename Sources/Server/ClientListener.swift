@@ -63,6 +63,11 @@ final class ClientListener: NodePort {
         /// Batch renewals handed to the node without the sessions this client may not renew, by correlation:
         /// the whole batch and the refusals, merged into the node's answer when it comes.
         var batchRefusals: [CorrelationID: (sessions: [SessionID], refused: [Int: ClientFailure])] = [:]
+        /// Whether the node accepted a subscription on it: it then waits for events and is never idle.
+        var subscribed = false
+        /// Watched keys' latest states that arrived while the write queue was full, by key: a slow reader
+        /// costs one state per watched key, never a queue of them (`docs/events.md`).
+        var coalescedStates: [String: [UInt8]] = [:]
 
         init(tcp: TCPConnection, id: ClientID, now: Ticks) {
             self.tcp = tcp
@@ -294,6 +299,7 @@ final class ClientListener: NodePort {
         connection.outstanding = max(0, connection.outstanding - 1)
         noteAnswered(response, on: connection)
         if case .success(.sessionOpened(let grant)) = response.outcome { remember(grant.session, on: connection) }
+        if case .success(.subscribed) = response.outcome { connection.subscribed = true }
         var response = response
         if let batch = connection.batchRefusals.removeValue(forKey: response.correlation) {
             response = Self.merged(response, batch)
@@ -306,10 +312,30 @@ final class ClientListener: NodePort {
         if connection.tcp.send(payload) == .backpressure { connection.overflow.append(payload) }
     }
 
+    /// Writes an event. While the write queue is full, lock losses and queue positions wait in line with the
+    /// answers, and a watched key's state replaces the one still waiting for that key.
+    func notify(_ event: ClientEvent, to client: ClientID) {
+        guard let connection = connections[client] else { return }
+        let payload = event.encoded()
+        guard connection.overflow.isEmpty, connection.coalescedStates.isEmpty else {
+            if case .keyState(let state) = event.body {
+                connection.coalescedStates[state.key.string] = payload
+            } else {
+                connection.overflow.append(payload)
+            }
+            return
+        }
+        if connection.tcp.send(payload) == .backpressure { connection.overflow.append(payload) }
+    }
+
     private func drain(_ connection: Connection) {
         while let payload = connection.overflow.first {
             guard connection.tcp.send(payload) != .backpressure else { return }
             connection.overflow.removeFirst()
+        }
+        while let (key, payload) = connection.coalescedStates.first {
+            guard connection.tcp.send(payload) != .backpressure else { return }
+            connection.coalescedStates[key] = nil
         }
     }
 
@@ -322,6 +348,7 @@ final class ClientListener: NodePort {
     /// session they used still open. Runs on the gate's sweep.
     func closeIdle(now: Ticks, timeout: Duration) {
         for connection in connections.values where connection.admitted && connection.outstanding == 0 {
+            guard !connection.subscribed else { continue }
             guard now - connection.lastReceived >= timeout, connection.sessions.count <= Self.sessionsTrackedMax
             else { continue }
             connection.sessions = connection.sessions.filter(events.mayBeOpen)

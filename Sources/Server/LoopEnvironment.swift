@@ -25,6 +25,7 @@ final class LoopEnvironment: NodeEnvironment {
     struct Outputs {
         var send: (Message) -> Void
         var respond: (ClientResponse, ClientID) -> Void
+        var notify: (ClientEvent, ClientID) -> Void
         var scheduleFlush: () -> Void
         var membershipChanged: (Membership) -> Void
         var nodeStopped: (NodeFailure) -> Void
@@ -34,7 +35,8 @@ final class LoopEnvironment: NodeEnvironment {
         /// Outputs that drop everything.
         static var unconnected: Outputs {
             Outputs(
-                send: { _ in }, respond: { _, _ in }, scheduleFlush: {}, membershipChanged: { _ in },
+                send: { _ in }, respond: { _, _ in }, notify: { _, _ in }, scheduleFlush: {},
+                membershipChanged: { _ in },
                 nodeStopped: { _ in }, syncFinished: { _ in })
         }
     }
@@ -67,6 +69,8 @@ final class LoopEnvironment: NodeEnvironment {
     func send(_ message: Message) { outputs.send(message) }
 
     func respond(_ response: ClientResponse, to client: ClientID) { outputs.respond(response, client) }
+
+    func notify(_ event: ClientEvent, to client: ClientID) { outputs.notify(event, client) }
 
     /// Runs the write on the disk thread; the time it took (write and `fdatasync`) feeds the latency metric.
     func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void) {

@@ -94,6 +94,7 @@ final class NodeRuntime {
             LoopEnvironment.Outputs(
                 send: { [weak peers] message in peers?.enqueue(message) },
                 respond: { [weak clients] response, client in clients?.send(response, to: client) },
+                notify: { [weak clients] event, client in clients?.notify(event, to: client) },
                 scheduleFlush: { [weak flushHook] in flushHook?.request() },
                 membershipChanged: { [weak peers] membership in peers?.update(membership) },
                 nodeStopped: { [weak self] failure in self?.nodeFailed(failure) },

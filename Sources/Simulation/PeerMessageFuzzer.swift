@@ -74,6 +74,7 @@ final class FuzzHost: NodeEnvironment {
         if sent.count > 32 { sent.removeFirst(sent.count - 32) }
     }
     func respond(_ response: ClientResponse, to client: ClientID) {}
+    func notify(_ event: ClientEvent, to client: ClientID) {}
     func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void) {
         pendingWrites.append((write, completion))
     }

@@ -82,6 +82,10 @@ final class SimHost: NodeEnvironment {
         simulation.sendResponse(from: index, response, connection: client.rawValue)
     }
 
+    func notify(_ event: ClientEvent, to client: ClientID) {
+        simulation.sendEvent(from: index, event, connection: client.rawValue)
+    }
+
     func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void) {
         simulation.submitDiskWrite(node: index, incarnation: incarnation, write, completion: completion)
     }

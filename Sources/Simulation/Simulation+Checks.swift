@@ -64,9 +64,9 @@ final class SimObserver: NodeObserver {
             simulation.sessionExpired(session, on: node)
         }
         for event in result?.events ?? [] {
-            // A force-unlock or revocation takes a lock away on purpose: its holder is no longer protected
-            // (the fenced store still is).
-            if case .lockReleased(let key, let previous, let reason) = event, reason == .forced || reason == .revoked {
+            // A force-unlock, takeover or revocation takes a lock away on purpose: its holder is no longer
+            // protected (the fenced store still is).
+            if case .lockReleased(let key, let previous, .lost(let loss)) = event, loss != .expired {
                 simulation.forciblyReleased.insert(
                     ForcedRelease(session: previous.session, key: key, fence: previous.fence))
             }

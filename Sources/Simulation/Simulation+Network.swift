@@ -146,6 +146,12 @@ extension Simulation {
         sendToClient(response.encoded(), from: node, connection: connection)
     }
 
+    /// A node sends an event on a client connection; the network may delay or drop it like any frame.
+    func sendEvent(from node: Int, _ event: ClientEvent, connection: UInt64) {
+        guard serverConnections[connection]?.closed == false else { return }
+        sendToClient(event.encoded(), from: node, connection: connection)
+    }
+
     private func sendToClient(_ payload: [UInt8], from node: Int, connection: UInt64) {
         let client = Int(connection >> 32)
         guard client < clients.count else { return }

@@ -21,6 +21,8 @@ package enum OperationTag: UInt8, CaseIterable {
     case removeMember = 17
     case members = 18
     case renewSessions = 19
+    case subscribe = 20
+    case unsubscribe = 21
 }
 
 extension ClientRequest: WireBody {
@@ -131,6 +133,12 @@ extension ClientOperation {
         case .renewSessions(let sessions):
             writer.writeUInt8(OperationTag.renewSessions.rawValue)
             writer.writeElements(sessions, maxCount: WireLimits.renewalBatchCountMax) { $0.writeVarint($1.rawValue) }
+        case .subscribe(let subscription):
+            writer.writeUInt8(OperationTag.subscribe.rawValue)
+            subscription.write(to: &writer)
+        case .unsubscribe(let subscription):
+            writer.writeUInt8(OperationTag.unsubscribe.rawValue)
+            subscription.write(to: &writer)
         case .openSession, .renewSession, .closeSession, .acquire, .release, .cancelWait, .inspect, .list:
             preconditionFailure("ClientOperation.write handles \(self) itself")
         }
@@ -198,6 +206,10 @@ extension ClientOperation {
                 try reader.readElements(maxCount: WireLimits.renewalBatchCountMax, minimumElementSize: 1) {
                     try $0.readSessionID()
                 })
+        case .subscribe:
+            return .subscribe(try Subscription.read(from: &reader))
+        case .unsubscribe:
+            return .unsubscribe(try Subscription.read(from: &reader))
         }
     }
 }

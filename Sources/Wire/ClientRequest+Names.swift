@@ -21,6 +21,8 @@ extension ClientOperation {
         case .promoteMember: "promoteMember"
         case .removeMember: "removeMember"
         case .members: "members"
+        case .subscribe: "subscribe"
+        case .unsubscribe: "unsubscribe"
         }
     }
 }

@@ -84,6 +84,12 @@ package enum ClientOperation: Hashable, Sendable {
     case removeMember(NodeID)
     /// Lists the cluster's members with their addresses.
     case members
+    /// Adds sessions, watched keys and watched prefixes to this connection's subscription (protocol v2): the
+    /// leader then sends ``ClientEvent`` frames for them (`docs/events.md`). Answered
+    /// ``ClientResult/subscribed(index:)``.
+    case subscribe(Subscription)
+    /// Removes sessions, keys and prefixes from this connection's subscription; `after` is ignored.
+    case unsubscribe(Subscription)
 
     /// The exactly-once identity of an operation that changes state, `nil` for the others.
     ///
@@ -95,8 +101,7 @@ package enum ClientOperation: Hashable, Sendable {
             .forceUnlock(let id, _, _), .revokeSession(let id, _, _):
             id
         case .openSession, .renewSession, .renewSessions, .inspect, .list, .checkFence, .audit, .status, .resolve,
-            .addMember,
-            .promoteMember, .removeMember, .members:
+            .addMember, .promoteMember, .removeMember, .members, .subscribe, .unsubscribe:
             nil
         }
     }

@@ -23,6 +23,7 @@ package enum ResultTag: UInt8, CaseIterable {
     case waitCancelled = 13
     case members = 14
     case sessionsRenewed = 15
+    case subscribed = 16
 }
 
 /// The one-byte tag of each ``ClientFailure`` case.
@@ -121,6 +122,9 @@ extension ClientResult {
         case .sessionsRenewed(let renewals):
             writer.writeUInt8(ResultTag.sessionsRenewed.rawValue)
             writer.writeElements(renewals, maxCount: WireLimits.renewalBatchCountMax) { $1.write(to: &$0) }
+        case .subscribed(let index):
+            writer.writeUInt8(ResultTag.subscribed.rawValue)
+            writer.writeVarint(index)
         }
     }
 
@@ -161,6 +165,7 @@ extension ClientResult {
                 try reader.readElements(maxCount: WireLimits.renewalBatchCountMax, minimumElementSize: 2) {
                     try SessionRenewal.read(from: &$0)
                 })
+        case .subscribed: .subscribed(index: try reader.readVarint())
         }
     }
 }
@@ -211,10 +216,7 @@ extension ClientFailure {
             writer.writeVarint(waiterCount)
         case .notLeader(let hint):
             writer.writeUInt8(FailureTag.notLeader.rawValue)
-            writer.writeOptional(hint) { writer, hint in
-                writer.writeVarint(hint.node.rawValue)
-                writer.writeString(hint.address)
-            }
+            writer.writeLeaderHint(hint)
         case .unavailable(let reason, let retryAfter):
             writer.writeUInt8(FailureTag.unavailable.rawValue)
             writer.writeString(reason)
@@ -256,13 +258,7 @@ extension ClientFailure {
             }
             return .held(by: holders, truncated: try reader.readBool(), waiterCount: try reader.readVarint())
         case .notLeader:
-            let hint = try reader.readPresent { reader in
-                LeaderHint(
-                    node: NodeID(try reader.readVarint()),
-                    address: try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
-                )
-            }
-            return .notLeader(hint)
+            return .notLeader(try reader.readLeaderHint())
         case .unavailable:
             let reason = try reader.readString(maxByteCount: messageMax)
             return .unavailable(reason: reason, retryAfterMilliseconds: try reader.readVarint())

@@ -48,6 +48,9 @@ package enum ClientResult: Hashable, Sendable {
     /// The answer to ``ClientOperation/renewSessions(_:)``: one entry per session asked about, in request
     /// order, each what a single `renewSession` of it would have been answered.
     case sessionsRenewed([SessionRenewal])
+    /// The answer to `subscribe` and `unsubscribe`: the applied log index the connection's subscription now
+    /// starts from. Events follow as ``ClientEvent`` frames (`docs/events.md`).
+    case subscribed(index: UInt64)
 }
 
 /// One session's answer inside ``ClientResult/sessionsRenewed(_:)``.

@@ -65,7 +65,9 @@ extension Handshake: WireBody {
         guard received == magic else { throw WireError.wrongMagic(received: received) }
         let version = ProtocolVersion(try reader.readUInt16())
         // Everything after the version may differ between versions, so a mismatch stops the decoding here.
-        guard version == .current else { throw WireError.versionMismatch(received: version, supported: .current) }
+        guard ProtocolVersion.supported.contains(version) else {
+            throw WireError.versionMismatch(received: version, supported: .current)
+        }
         return Handshake(
             version: version,
             role: try reader.readEnum(ConnectionRole.self),

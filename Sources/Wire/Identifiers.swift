@@ -34,7 +34,11 @@ package struct CorrelationID: IntegerIdentifier, Comparable, CustomStringConvert
 /// The version of the wire protocol a handshake speaks.
 package struct ProtocolVersion: IntegerIdentifier, Comparable, CustomStringConvertible {
     /// The version this build speaks; see `docs/wire.md` for when it changes.
-    package static let current = ProtocolVersion(1)
+    package static let current = ProtocolVersion(2)
+    /// The oldest version a server still accepts: a v1 client works as before and is sent no events.
+    package static let oldestSupported = ProtocolVersion(1)
+    /// Every version a server accepts.
+    package static var supported: ClosedRange<ProtocolVersion> { oldestSupported...current }
 
     /// The version as an integer.
     package var rawValue: UInt16

@@ -29,4 +29,10 @@ package enum WireLimits {
     /// or a short failure (`sessionExpired`, `notLeader` with a hint, `permissionDenied` with a short reason),
     /// under 1.3 KiB even at the message bounds, so a full batch's answer stays inside the default frame.
     package static let renewalBatchCountMax = 2048
+    /// Most sessions one `subscribe` request may name.
+    package static let subscriptionSessionsMax = 2048
+    /// Most keys, and most prefixes, one `subscribe` request may name (a client watching more sends several).
+    package static let subscriptionKeysMax = 1000
+    /// Most fences one resync event may list: far more than a session may hold (`limits.locks_per_session`).
+    package static let resyncFencesMax = 100_000
 }

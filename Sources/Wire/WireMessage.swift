@@ -12,6 +12,8 @@ package enum MessageKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringC
     case clientRequest = 3
     /// ``ClientResponse``.
     case clientResponse = 4
+    /// ``ClientEvent``: sent by a leader unasked (protocol v2).
+    case clientEvent = 5
 
     /// The kind's name, for logs and errors.
     package var description: String {
@@ -20,6 +22,7 @@ package enum MessageKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringC
         case .handshakeAnswer: "handshake answer"
         case .clientRequest: "client request"
         case .clientResponse: "client response"
+        case .clientEvent: "client event"
         }
     }
 }
@@ -35,6 +38,8 @@ package enum WireMessage: Hashable, Sendable {
     case clientRequest(ClientRequest)
     /// A client response.
     case clientResponse(ClientResponse)
+    /// An event a leader sent unasked.
+    case clientEvent(ClientEvent)
 
     /// The message's kind byte.
     package var kind: MessageKind {
@@ -43,6 +48,7 @@ package enum WireMessage: Hashable, Sendable {
         case .handshakeAnswer: .handshakeAnswer
         case .clientRequest: .clientRequest
         case .clientResponse: .clientResponse
+        case .clientEvent: .clientEvent
         }
     }
 
@@ -54,6 +60,7 @@ package enum WireMessage: Hashable, Sendable {
             case .handshakeAnswer: .handshakeAnswer(try HandshakeAnswer.read(from: &reader))
             case .clientRequest: .clientRequest(try ClientRequest.read(from: &reader))
             case .clientResponse: .clientResponse(try ClientResponse.read(from: &reader))
+            case .clientEvent: .clientEvent(try ClientEvent.read(from: &reader))
             }
         }
     }
@@ -65,6 +72,7 @@ package enum WireMessage: Hashable, Sendable {
         case .handshakeAnswer(let message): message.encoded()
         case .clientRequest(let message): message.encoded()
         case .clientResponse(let message): message.encoded()
+        case .clientEvent(let message): message.encoded()
         }
     }
 }

@@ -80,6 +80,56 @@ extension WireSamples {
         case .renewSessions:
             return .renewSessions(
                 list(&random, maxCount: WireLimits.renewalBatchCountMax) { SessionID($0.interestingUInt64()) })
+        case .subscribe: return .subscribe(subscription(using: &random))
+        case .unsubscribe: return .unsubscribe(subscription(using: &random))
+        }
+    }
+
+    /// A subscription naming random sessions, keys and prefixes.
+    static func subscription(using random: inout SplitMix64) -> Subscription {
+        Subscription(
+            sessions: list(&random, maxCount: WireLimits.subscriptionSessionsMax) { SessionID($0.interestingUInt64()) },
+            keys: list(&random, maxCount: WireLimits.subscriptionKeysMax) { key(using: &$0) },
+            prefixes: list(&random, maxCount: WireLimits.subscriptionKeysMax) { key(using: &$0) },
+            after: maybe(&random) { $0.interestingUInt64() })
+    }
+
+    /// An event of a random kind; every case is equally likely, chosen by its wire tag.
+    package static func event(using random: inout SplitMix64) -> ClientEvent {
+        let body: EventBody
+        switch random.pick(EventTag.allCases) {
+        case .lockLost:
+            body = .lockLost(key: key(using: &random), holder: holder(using: &random), loss: lockLoss(using: &random))
+        case .waiterPosition:
+            body = .waiterPosition(
+                request: requestID(using: &random), key: key(using: &random), position: random.interestingUInt64())
+        case .keyState:
+            body = .keyState(keyInspection(using: &random))
+        case .resync:
+            body = .resync(
+                session: SessionID(random.interestingUInt64()), isOpen: random.chance(50),
+                fences: list(&random, maxCount: 64) { FenceToken($0.interestingUInt64()) })
+        case .subscriptionEnded:
+            body = .subscriptionEnded(
+                reason: text(maxByteCount: WireLimits.messageByteCountMax, using: &random),
+                leader: maybe(&random) { random in
+                    LeaderHint(
+                        node: NodeID(random.interestingUInt64()),
+                        address: text(maxByteCount: WireLimits.addressByteCountMax, using: &random))
+                })
+        }
+        return ClientEvent(index: random.interestingUInt64(), body: body)
+    }
+
+    /// A lock loss of a random kind.
+    static func lockLoss(using random: inout SplitMix64) -> LockLoss {
+        let actor = text(maxByteCount: InputLimits.ownerByteCountMax, using: &random)
+        let reason = text(maxByteCount: InputLimits.reasonByteCountMax, using: &random)
+        switch random.below(4) {
+        case 0: return .forceUnlocked(by: actor, reason: reason)
+        case 1: return .takenOver(by: holder(using: &random), reason: reason)
+        case 2: return .sessionRevoked(by: actor, reason: reason)
+        default: return .expired
         }
     }
 
@@ -131,6 +181,7 @@ extension WireSamples {
                 })
         case .sessionsRenewed:
             .sessionsRenewed(list(&random, maxCount: WireLimits.renewalBatchCountMax) { sessionRenewal(using: &$0) })
+        case .subscribed: .subscribed(index: random.interestingUInt64())
         }
     }
 

@@ -97,7 +97,8 @@ package enum WireSamples {
         switch random.below(10) {
         case 0: .handshake(handshake(using: &random))
         case 1: .handshakeAnswer(handshakeAnswer(using: &random))
-        case 2, 3, 4, 5: .clientRequest(request(using: &random))
+        case 2, 3, 4: .clientRequest(request(using: &random))
+        case 5: .clientEvent(event(using: &random))
         default: .clientResponse(response(using: &random))
         }
     }

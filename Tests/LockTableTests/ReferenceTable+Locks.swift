@@ -49,7 +49,9 @@ extension ReferenceTable {
         if released.isEmpty { return .notHeld }
         holds.removeAll { $0.key == key }
         for hold in released {
-            events.append(.lockReleased(key: key, previous: holder(hold), reason: .forced))
+            events.append(
+                .lockReleased(
+                    key: key, previous: holder(hold), reason: .lost(.forceUnlocked(by: admin, reason: reason))))
             record(.forceUnlock, admin, hold.session, key, holder(hold), reason)
         }
         delay(key)
@@ -64,7 +66,12 @@ extension ReferenceTable {
         waits.removeAll { $0.request.session == id }
         let action: AuditAction = reason == .expired ? .expireSession : .revokeSession
         if reason != .closed { record(action, actor, id, nil, nil, why) }
-        let releaseReason: ReleaseReason = reason == .closed ? .clean : reason == .expired ? .expired : .revoked
+        let releaseReason: ReleaseReason =
+            switch reason {
+            case .closed: .clean
+            case .expired: .lost(.expired)
+            case .revoked: .lost(.sessionRevoked(by: actor, reason: why))
+            }
         for hold in holds.filter({ $0.session == id }).sorted(by: { byKey($0.key, $1.key) }) {
             events.append(.lockReleased(key: hold.key, previous: holder(hold), reason: releaseReason))
             if reason != .closed {

@@ -147,8 +147,20 @@ extension ScriptRunner {
         case let .waiterTimedOut(request, key, answer):
             "waiter-timed-out \(name(request)) \(key) answer: \(format(answer))"
         case let .waiterDropped(request, key, reason): "waiter-dropped \(name(request)) \(key) reason=\(reason)"
-        case let .lockReleased(key, previous, reason): "lock-released \(key) [\(format(previous))] reason=\(reason)"
+        case let .lockReleased(key, previous, reason):
+            "lock-released \(key) [\(format(previous))] reason=\(format(reason))"
         case let .sessionEnded(id, reason): "session-ended \(name(id)) reason=\(reason)"
+        }
+    }
+
+    /// The release reason as the golden files spell it: clean, forced, takenOver, revoked or expired.
+    func format(_ reason: ReleaseReason) -> String {
+        switch reason {
+        case .clean: "clean"
+        case .lost(.forceUnlocked): "forced"
+        case .lost(.takenOver): "takenOver"
+        case .lost(.sessionRevoked): "revoked"
+        case .lost(.expired): "expired"
         }
     }
 }

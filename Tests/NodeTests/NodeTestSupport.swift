@@ -27,6 +27,8 @@ final class ManualEnvironment: NodeEnvironment {
 
     func send(_ message: Message) { sent.append(message) }
     func respond(_ response: ClientResponse, to client: ClientID) { responses.append((client, response)) }
+    var events: [(client: ClientID, event: ClientEvent)] = []
+    func notify(_ event: ClientEvent, to client: ClientID) { events.append((client, event)) }
     func persist(_ write: DiskWrite, completion: @escaping (Result<Void, any Error>) -> Void) {
         pendingWrites.append((write, completion))
     }

@@ -30,7 +30,7 @@ import Wire
         #expect(decodeError([]) == .malformed(.truncated(offset: 0, needed: 1, available: 0)))
     }
 
-    @Test(arguments: [0, 5, 6, 15, 22, 23, 0x7F, 0xFF] as [UInt8])
+    @Test(arguments: [0, 6, 7, 15, 22, 23, 0x7F, 0xFF] as [UInt8])
     func aPayloadKindNobodyDefinedIsNamed(_ kind: UInt8) {
         #expect(decodeError([kind, 1, 2, 3]) == .unknownPayloadKind(kind))
     }
@@ -51,9 +51,9 @@ import Wire
     }
 
     @Test func aBrokenHandshakeCarriesWiresReason() {
-        let future = Handshake(version: ProtocolVersion(2), role: .peer, cluster: ClusterID(1), node: NodeID(2))
+        let future = Handshake(version: ProtocolVersion(3), role: .peer, cluster: ClusterID(1), node: NodeID(2))
         let error = decodeError(future.encoded())
-        #expect(error == .handshake(.versionMismatch(received: ProtocolVersion(2), supported: .current)))
+        #expect(error == .handshake(.versionMismatch(received: ProtocolVersion(3), supported: .current)))
         guard case .handshake(let wireError) = error else { return }
         #expect(HandshakeAnswer.refusal(for: wireError) != nil)
     }

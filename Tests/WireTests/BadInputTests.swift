@@ -59,11 +59,18 @@ import Testing
 
     @Test func aHandshakeOfAnotherVersionNamesBothVersions() {
         let future = Handshake(
-            version: ProtocolVersion(2), role: .client, cluster: ClusterID(1), node: NodeID(0))
+            version: ProtocolVersion(3), role: .client, cluster: ClusterID(1), node: NodeID(0))
         let error = #expect(throws: WireError.self) { try Handshake(decoding: future.encoded()) }
-        #expect(error == .versionMismatch(received: ProtocolVersion(2), supported: ProtocolVersion(1)))
+        #expect(error == .versionMismatch(received: ProtocolVersion(3), supported: ProtocolVersion(2)))
         let description = error?.description ?? ""
-        #expect(description.contains("v2") && description.contains("v1"))
+        #expect(description.contains("v3") && description.contains("v2"))
+    }
+
+    @Test func aVersionOneClientIsStillAccepted() throws {
+        let older = Handshake(version: ProtocolVersion(1), role: .client, cluster: ClusterID(1), node: NodeID(0))
+        #expect(try Handshake(decoding: older.encoded()).version == ProtocolVersion(1))
+        let ancient = Handshake(version: ProtocolVersion(0), role: .client, cluster: ClusterID(1), node: NodeID(0))
+        #expect(throws: WireError.self) { try Handshake(decoding: ancient.encoded()) }
     }
 
     @Test func aVersionMismatchIsAnsweredWithARefusalAndOtherErrorsAreNot() throws {
