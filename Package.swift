@@ -107,6 +107,7 @@ let package = Package(
             dependencies: [
                 "Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes",
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .testTarget(

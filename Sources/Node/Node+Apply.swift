@@ -55,6 +55,7 @@ extension Node {
         }
         observer?.node(id, applied: entry, result: result, table: table)
         if let command, leadership?.isReady == true { noteApplied(command, result: result.result) }
+        publishEvents(of: result, command: command, at: entry.index)
         for event in result.events { handle(event) }
         if let proposal = proposals.removeValue(forKey: entry.index) {
             guard proposal.term == entry.term else {

@@ -1,15 +1,162 @@
 import LockTable
 import PadlockTypes
+import Raft
 import Wire
 
+/// Events: what the leader tells subscribed connections unasked, derived from applied entries only
+/// (`docs/events.md`). A notice a user acts on is sent after the entry that caused it is committed and applied
+/// here, never from a proposal.
 extension Node {
-    /// Adds to the connection's subscription (leader only, `docs/events.md`).
+    /// Most locked keys one prefix watch starts with; a prefix covering more is refused.
+    static var prefixWatchKeysMax: Int { 1_000 }
+
+    /// Adds to the connection's subscription, answers with the applied index it starts from, then sends what
+    /// the subscriber missed or needs first: replayed losses (or a resync), queue positions, watch states.
     func subscribe(_ subscription: Subscription, _ reply: ReplyTarget) {
-        respond(reply, .failure(.unavailable(reason: "events are being built", retryAfterMilliseconds: 1_000)))
+        guard leadership?.isReady == true else {
+            let reason = "this node has just become leader and is catching up; retry"
+            return respond(reply, .failure(.unavailable(reason: reason, retryAfterMilliseconds: 50)))
+        }
+        let follows = subscriptions.follows(reply.client)
+        let adding =
+            Set(subscription.keys).subtracting(follows.keys).count
+            + Set(subscription.prefixes).subtracting(follows.prefixes).count
+        guard follows.watchCount + adding <= configuration.watchesPerConnectionMax else {
+            let reason =
+                "a connection may watch at most \(configuration.watchesPerConnectionMax) keys and prefixes "
+                + "(limits.watches-per-connection); it watches \(follows.watchCount); unwatch some or open another"
+            return respond(reply, .failure(.overloaded(reason: reason)))
+        }
+        var prefixStates: [PadlockTypes.KeyInspection] = []
+        for prefix in subscription.prefixes {
+            guard let states = lockedKeyStates(under: prefix) else {
+                let message =
+                    "more than \(Self.prefixWatchKeysMax) keys are locked under \(prefix); watch a narrower prefix"
+                return respond(reply, .failure(.invalidArgument(message: message)))
+            }
+            prefixStates += states
+        }
+        // An ended session is told so at once and not followed: nothing more can happen to it.
+        var following = subscription
+        following.sessions = subscription.sessions.filter { table.session($0) != nil }
+        subscriptions.add(following, for: reply.client)
+        let index = applied.rawValue
+        respond(reply, .success(.subscribed(index: index)))
+        for session in subscription.sessions where table.session(session) == nil {
+            notify(reply.client, .resync(session: session, isOpen: false, fences: []), index: index)
+        }
+        for session in following.sessions { catchUp(session, after: subscription.after, on: reply.client) }
+        for key in subscription.keys { notify(reply.client, .keyState(inspection(of: key)), index: index) }
+        for state in prefixStates { notify(reply.client, .keyState(state), index: index) }
     }
 
-    /// Removes from the connection's subscription.
+    /// Removes from the connection's subscription; answered like `subscribe`.
     func unsubscribe(_ subscription: Subscription, _ reply: ReplyTarget) {
-        respond(reply, .failure(.unavailable(reason: "events are being built", retryAfterMilliseconds: 1_000)))
+        guard leadership != nil else { return respond(reply, .failure(.notLeader(leaderHint))) }
+        subscriptions.remove(subscription, for: reply.client)
+        respond(reply, .success(.subscribed(index: applied.rawValue)))
+    }
+
+    /// Tells every subscribed connection that this node no longer serves it (it stopped leading).
+    func endSubscriptions() {
+        let clients = subscriptions.dropAll()
+        let ended = EventBody.subscriptionEnded(reason: "this node is no longer the leader", leader: leaderHint)
+        for client in clients { notify(client, ended, index: applied.rawValue) }
+    }
+
+    /// Records the losses an applied entry caused (every node) and, on the leader, tells the connections
+    /// that follow the sessions and keys it changed.
+    func publishEvents(of result: LockTable.Applied, command: Command?, at index: LogIndex) {
+        var changed: [LockKey] = []
+        if case .acquire(_, let key, _, _, _)? = command { changed.append(key) }
+        for event in result.events {
+            switch event {
+            case .lockReleased(let key, let previous, let reason):
+                changed.append(key)
+                guard case .lost(let loss) = reason else { continue }
+                let lost = LossRing.Loss(index: index.rawValue, key: key, holder: previous, loss: loss)
+                lossRing.append(lost)
+                if let client = subscriptions.connection(for: previous.session) {
+                    notify(client, .lockLost(key: key, holder: previous, loss: loss), index: index.rawValue)
+                }
+            case .waiterGranted(let request, let key, _), .waiterTimedOut(let request, let key, _),
+                .waiterDropped(let request, let key, _):
+                changed.append(key)
+                subscriptions.positionsSent[request] = nil
+            case .sessionEnded(let session, _):
+                subscriptions.forget(session)
+            }
+        }
+        guard !subscriptions.isEmpty, !changed.isEmpty else { return }
+        publishChanges(Set(changed), at: index.rawValue)
+    }
+
+    /// Sends each changed key's state to its watchers and the new queue positions of followed waiters.
+    private func publishChanges(_ changed: Set<LockKey>, at index: UInt64) {
+        var states: [LockKey: Set<ClientID>] = [:]
+        for key in changed {
+            for (watched, clients) in subscriptions.watchers(of: key) {
+                states[watched, default: []].formUnion(clients)
+            }
+            sendPositions(on: key, at: index)
+        }
+        for (key, clients) in states.sorted(by: { $0.key < $1.key }) {
+            let state = EventBody.keyState(inspection(of: key))
+            for client in clients.sorted(by: { $0.rawValue < $1.rawValue }) { notify(client, state, index: index) }
+        }
+    }
+
+    /// Sends the position of every followed waiter on `key` whose position changed since it was last told.
+    private func sendPositions(on key: LockKey, at index: UInt64) {
+        for (offset, waiter) in table.inspect(key).waiters.enumerated() {
+            guard let client = subscriptions.connection(for: waiter.request.session) else { continue }
+            let position = UInt64(offset + 1)
+            guard subscriptions.positionsSent[waiter.request] != position else { continue }
+            subscriptions.positionsSent[waiter.request] = position
+            notify(client, .waiterPosition(request: waiter.request, key: key, position: position), index: index)
+        }
+    }
+
+    /// Brings a newly followed session up to date: its losses after `after` (or a resync when they are no
+    /// longer kept), then the positions of its queued acquires.
+    private func catchUp(_ session: SessionID, after: UInt64?, on client: ClientID) {
+        let index = applied.rawValue
+        if let after {
+            if let losses = lossRing.losses(after: after, of: [session]) {
+                for lost in losses {
+                    notify(client, .lockLost(key: lost.key, holder: lost.holder, loss: lost.loss), index: lost.index)
+                }
+            } else {
+                let resync = EventBody.resync(
+                    session: session, isOpen: table.session(session) != nil, fences: table.heldFences(of: session))
+                notify(client, resync, index: index)
+            }
+        }
+        for key in table.waitingKeys(of: session) {
+            for (offset, waiter) in table.inspect(key).waiters.enumerated() where waiter.request.session == session {
+                let position = UInt64(offset + 1)
+                subscriptions.positionsSent[waiter.request] = position
+                notify(client, .waiterPosition(request: waiter.request, key: key, position: position), index: index)
+            }
+        }
+    }
+
+    /// The states of the keys at or under `prefix` that are locked now, one per key; nil when there are more
+    /// than `prefixWatchKeysMax`.
+    private func lockedKeyStates(under prefix: LockKey) -> [PadlockTypes.KeyInspection]? {
+        var keys: [LockKey] = []
+        var after: LockKey?
+        repeat {
+            let page = table.list(prefix: prefix, after: after, limit: Self.prefixWatchKeysMax + 1)
+            for lock in page.locks where keys.last != lock.key { keys.append(lock.key) }
+            guard keys.count <= Self.prefixWatchKeysMax else { return nil }
+            after = page.nextAfter
+        } while after != nil
+        return keys.map { inspection(of: $0) }
+    }
+
+    private func notify(_ client: ClientID, _ body: EventBody, index: UInt64) {
+        counters.eventsSent += 1
+        environment.notify(ClientEvent(index: index, body: body), to: client)
     }
 }

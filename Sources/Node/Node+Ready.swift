@@ -132,6 +132,7 @@ extension Node {
         incarnations = decoded.incarnations
         identity.known = decoded.incarnations
         applied = snapshot.metadata.index
+        lossRing.reset(floor: applied.rawValue)
         lastStamp = max(lastStamp, table.lastTime.rawValue)
         clocks.observe(stamp: table.lastTime.rawValue, monotonic: environment.monotonicMilliseconds)
         observer?.node(id, installedSnapshotAt: applied, table: table)

@@ -62,6 +62,7 @@ extension Node {
     func loseLeadership() {
         guard let old = leadership else { return }
         leadership = nil
+        endSubscriptions()
         let notLeader = Result<ClientResult, ClientFailure>.failure(.notLeader(leaderHint))
         for index in proposals.keys.sorted() {
             if let reply = proposals[index]?.reply { respond(reply, notLeader) }

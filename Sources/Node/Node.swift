@@ -64,6 +64,10 @@ package final class Node<Environment: NodeEnvironment> {
     /// The leader's snapshot Raft is installing, as decoded when it arrived.
     var receivedSnapshot: DecodedSnapshot?
     var leadership: Leadership?
+    /// Which connections follow which sessions and keys (leader only, `Node+Events.swift`).
+    var subscriptions = SubscriptionBook()
+    /// The latest lock losses, for resumed subscriptions (every node).
+    var lossRing: LossRing
     var observedRole: RaftNode.Role = .follower
     var observedTerm: Term
     /// When each peer was last heard from, on the monotonic clock.
@@ -90,6 +94,7 @@ package final class Node<Environment: NodeEnvironment> {
         addressBook = restored.addressBook
         incarnations = restored.incarnations
         applied = restored.raft.snapshot.metadata.index
+        lossRing = LossRing(capacity: configuration.lossRingCapacity, floor: applied.rawValue)
         durableIndex = restored.raft.snapshot.metadata.index + restored.raft.entries.count
         lastStamp = restored.table.lastTime.rawValue
         clocks = NodeClocks(lastStamp: restored.table.lastTime.rawValue, monotonic: environment.monotonicMilliseconds)
@@ -192,6 +197,7 @@ package final class Node<Environment: NodeEnvironment> {
         reads.confirmed.removeAll { $0.read.reply.client == client }
         // Its batches' parts may have been dropped above: the batches go too, and later parts are ignored.
         renewalBatches.open = renewalBatches.open.filter { $0.value.reply.client != client }
+        subscriptions.drop(client)
     }
 
     /// Does the work accumulated since the last flush: proposals of the leader's housekeeping, one ReadIndex
@@ -263,6 +269,8 @@ package struct NodeCounters: Sendable {
     package var proposals: UInt64 = 0
     /// Entries applied to the table (every kind).
     package var appliedEntries: UInt64 = 0
+    /// Events sent to subscribed client connections.
+    package var eventsSent: UInt64 = 0
     /// ReadIndex rounds started (each serves every read and renewal that arrived since the last flush).
     package var readRounds: UInt64 = 0
     /// Renewals answered "renewed".

@@ -43,6 +43,12 @@ package struct NodeConfiguration: Sendable {
     /// The random number this node's data directory was created with (`docs/operations.md`, "Node
     /// identity"); peers check it against the cluster's record. 0 (tests only) takes no part in the check.
     package var incarnation: UInt64 = 0
+    /// Most keys and prefixes one client connection may watch (`limits.watches_per_connection`,
+    /// docs/events.md); a subscribe past it is refused `overloaded`.
+    package var watchesPerConnectionMax = Defaults.watchesPerConnectionMax
+    /// How many lock losses every node keeps for resumed subscriptions; an older resume point is answered
+    /// with a resync (`docs/events.md`).
+    package var lossRingCapacity = Defaults.lossRingCapacity
     /// Deliberate bugs for the simulator's self-test. Never set outside tests.
     package var injectedBugs = NodeInjectedBugs()
 

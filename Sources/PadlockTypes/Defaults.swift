@@ -30,6 +30,10 @@ package enum Defaults {
     package static let waiterCountMax = 10_000
     /// Most audit records kept (`[limits] audit-records`).
     package static let auditRecordCountMax = 10_000
+    /// Most keys and prefixes one client connection may watch (`[limits] watches-per-connection`).
+    package static let watchesPerConnectionMax = 10_000
+    /// Lock losses every node keeps for resumed subscriptions (`[limits] event-history`).
+    package static let lossRingCapacity = 10_000
 
     /// The lock-delay for namespaces not listed, in milliseconds (`[lock-delay] default`).
     package static let lockDelayMilliseconds: UInt64 = 5_000

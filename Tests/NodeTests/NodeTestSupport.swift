@@ -104,9 +104,13 @@ final class SingleNodeCluster {
             checkpointIntervalMilliseconds: 500, snapshotEntryThreshold: snapshotEntryThreshold)
     }
 
-    init(environment: ManualEnvironment = ManualEnvironment(), snapshotEntryThreshold: UInt64 = 50_000) throws {
+    init(
+        environment: ManualEnvironment = ManualEnvironment(), snapshotEntryThreshold: UInt64 = 50_000,
+        configure: (inout NodeConfiguration) -> Void = { _ in }
+    ) throws {
         self.environment = environment
-        let configuration = Self.configuration(snapshotEntryThreshold: snapshotEntryThreshold)
+        var configuration = Self.configuration(snapshotEntryThreshold: snapshotEntryThreshold)
+        configure(&configuration)
         let restored = try NodeRestore.load(from: environment.store, configuration: configuration)
         node = try Node(configuration: configuration, environment: environment, restored: restored, seed: 1)
     }
@@ -128,16 +132,21 @@ final class SingleNodeCluster {
 
     /// Sends one request; returns its correlation id.
     @discardableResult
-    func send(_ operation: ClientOperation, caller: Caller? = nil) -> CorrelationID {
+    func send(_ operation: ClientOperation, caller: Caller? = nil, from connection: ClientID? = nil) -> CorrelationID {
         let correlation = CorrelationID(nextCorrelation)
         nextCorrelation += 1
-        node.receive(ClientRequest(correlation: correlation, operation: operation), from: client, caller: caller)
+        node.receive(
+            ClientRequest(correlation: correlation, operation: operation), from: connection ?? client, caller: caller)
         return correlation
     }
 
     /// Sends one request, settles, and returns its answer (nil when none came).
-    func ask(_ operation: ClientOperation, caller: Caller? = nil) -> Result<ClientResult, ClientFailure>? {
-        let correlation = send(operation, caller: caller)
+    func ask(
+        _ operation: ClientOperation, caller: Caller? = nil, from connection: ClientID? = nil
+    )
+        -> Result<ClientResult, ClientFailure>?
+    {
+        let correlation = send(operation, caller: caller, from: connection)
         settle()
         return answer(to: correlation)
     }
