@@ -117,6 +117,7 @@ final class AdminEndpoint {
         counts.expiries.follow(counters.expiriesProposed)
         counts.diskWrites.follow(counters.diskWrites)
         counts.snapshots.follow(counters.snapshots)
+        counts.eventsSent.follow(counters.eventsSent)
         counts.peerIdentityRefused.follow(node.refusedPeerMessages)
         counts.raftMessagesMalformed.follow(UInt64(clamping: node.droppedRaftMessages))
         counts.clockJumpsBounded.follow(node.clockReport.jumpsBounded)

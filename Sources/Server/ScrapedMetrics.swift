@@ -86,7 +86,7 @@ struct PeerFamilies {
 
 /// Counters whose totals the node (or the admin server) keeps itself.
 struct FollowedCounts {
-    let proposals, appliedEntries, readRounds, renewals, expiries, diskWrites, snapshots: FollowedCounter
+    let proposals, appliedEntries, readRounds, renewals, expiries, diskWrites, snapshots, eventsSent: FollowedCounter
     let peerIdentityRefused, raftMessagesMalformed, clockJumpsBounded: FollowedCounter
     let adminConnectionsShed, adminConnectionsRejected: FollowedCounter
 
@@ -99,6 +99,7 @@ struct FollowedCounts {
         expiries = counter("padlock_expiries_total", "Session expiries decided as leader.")
         diskWrites = counter("padlock_disk_writes_total", "Durable writes.")
         snapshots = counter("padlock_snapshots_total", "Snapshots taken.")
+        eventsSent = counter("padlock_events_sent_total", "Events sent to subscribed client connections.")
         peerIdentityRefused = counter(
             "padlock_peer_identity_refused_total",
             "Peer messages refused because the sender's incarnation does not match the cluster's record or was lost.")

@@ -162,6 +162,8 @@ extension ServerSettings {
             lockDelayMillisecondsDefault: file.lockDelay.millisecondsDefault,
             lockDelayMillisecondsByNamespace: file.lockDelay.millisecondsByNamespace)
         node.pendingRequestsMax = file.limits.pendingRequestsMax
+        node.watchesPerConnectionMax = file.limits.watchesPerConnectionMax
+        node.lossRingCapacity = file.limits.lossRingCapacity
         clientConnectionsMax = file.limits.clientConnectionsMax
         node.tickMilliseconds = file.raft.tickMilliseconds
         node.raft.electionTicks = file.raft.electionTicks

@@ -243,8 +243,8 @@ let memberPeerLine = "peer = \"127.0.0.2:7501\""
         BrokenRule(
             "a misspelled limit", document(appending: "[limits]\nsesions = 5"), "limits.sesions", .unknownField,
             "unknown field `limits.sesions`; did you mean `limits.sessions`? known fields of `limits`: "
-                + "audit-records, client-connections, held-locks, locks-per-session, pending-requests, sessions, "
-                + "waiters, waiters-per-key"
+                + "audit-records, client-connections, event-history, held-locks, locks-per-session, "
+                + "pending-requests, sessions, waiters, waiters-per-key, watches-per-connection"
         ),
         BrokenRule(
             "a zero limit", document(appending: "[limits]\nwaiters-per-key = 0"), "limits.waiters-per-key",

@@ -8,6 +8,7 @@ extension PadlockdSettings {
             ("held-locks", \.heldLockCountMax), ("waiters-per-key", \.waitersPerKeyMax),
             ("waiters", \.waiterCountMax), ("audit-records", \.auditRecordCountMax),
             ("pending-requests", \.pendingRequestsMax), ("client-connections", \.clientConnectionsMax),
+            ("watches-per-connection", \.watchesPerConnectionMax), ("event-history", \.lossRingCapacity),
         ]
     }
 

@@ -170,6 +170,10 @@ extension PadlockdSettings {
         package var pendingRequestsMax: Int
         /// Most client connections open at once (`client-connections`, default 10 000).
         package var clientConnectionsMax: Int
+        /// Most keys and prefixes one client connection may watch (`watches-per-connection`, default 10 000).
+        package var watchesPerConnectionMax: Int
+        /// Lock losses kept for resumed subscriptions (`event-history`, default 10 000).
+        package var lossRingCapacity: Int
 
         /// The largest value any limit accepts.
         package static let valueMax = 1_000_000_000
@@ -180,7 +184,9 @@ extension PadlockdSettings {
             heldLockCountMax: Int = Defaults.heldLockCountMax, waitersPerKeyMax: Int = Defaults.waitersPerKeyMax,
             waiterCountMax: Int = Defaults.waiterCountMax, auditRecordCountMax: Int = Defaults.auditRecordCountMax,
             pendingRequestsMax: Int = Defaults.pendingRequestsMax,
-            clientConnectionsMax: Int = Defaults.clientConnectionsMax
+            clientConnectionsMax: Int = Defaults.clientConnectionsMax,
+            watchesPerConnectionMax: Int = Defaults.watchesPerConnectionMax,
+            lossRingCapacity: Int = Defaults.lossRingCapacity
         ) {
             self.sessionCountMax = sessionCountMax
             self.locksPerSessionMax = locksPerSessionMax
@@ -190,6 +196,8 @@ extension PadlockdSettings {
             self.auditRecordCountMax = auditRecordCountMax
             self.pendingRequestsMax = pendingRequestsMax
             self.clientConnectionsMax = clientConnectionsMax
+            self.watchesPerConnectionMax = watchesPerConnectionMax
+            self.lossRingCapacity = lossRingCapacity
         }
     }
 
