@@ -200,3 +200,11 @@ extension Command {
         }
     }
 }
+
+extension Entry {
+    /// The lock-table command a normal entry carries, nil for any other entry (for observers: the simulator).
+    package var command: Command? {
+        guard kind == .normal, case .command(_, let command)? = EntryCodec.payload(in: data) else { return nil }
+        return command
+    }
+}

@@ -68,7 +68,7 @@ extension Node {
     /// that follow the sessions and keys it changed.
     func publishEvents(of result: LockTable.Applied, command: Command?, at index: LogIndex) {
         var changed: [LockKey] = []
-        if case .acquire(_, let key, _, _, _)? = command { changed.append(key) }
+        if let key = command?.requestedKey { changed.append(key) }
         for event in result.events {
             switch event {
             case .lockReleased(let key, let previous, let reason):

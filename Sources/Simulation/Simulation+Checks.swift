@@ -21,6 +21,8 @@ final class SimObserver: NodeObserver {
     var committedTerms: [LogIndex: Term] = [:]
     /// Per node (by position), the commit index up to which its log was compared with `committedTerms`.
     var commitChecked: [Int: LogIndex] = [:]
+    /// Holders and losses by committed index, for checking the events nodes send.
+    var eventHistory = EventHistory()
 
     /// Raft's commit safety, checked at commit time rather than at apply time: whatever a node counts as
     /// committed must be the entry every other node counted at that index, whether or not anyone applied it
@@ -56,6 +58,9 @@ final class SimObserver: NodeObserver {
             }
         } else {
             committed[entry.index] = (entry.term, hash.value)
+            if let result {
+                eventHistory.record(index: entry.index.rawValue, command: entry.command, result: result, table: table)
+            }
         }
         if entry.index.rawValue % 16 == 0 { compareState(node, at: entry.index, table) }
         if result != nil { simulation.checkStampBound(table.lastTime, node: node, index: entry.index) }

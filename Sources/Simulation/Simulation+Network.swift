@@ -149,6 +149,8 @@ extension Simulation {
     /// A node sends an event on a client connection; the network may delay or drop it like any frame.
     func sendEvent(from node: Int, _ event: ClientEvent, connection: UInt64) {
         guard serverConnections[connection]?.closed == false else { return }
+        eventsSent += 1
+        if let problem = observer.eventHistory.problem(with: event) { violation("n\(nodes[node].id) sent \(problem)") }
         sendToClient(event.encoded(), from: node, connection: connection)
     }
 

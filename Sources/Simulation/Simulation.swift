@@ -40,6 +40,8 @@ package final class Simulation {
     /// No new fault is drawn before this time (a restored node is being checked by the cluster).
     var quietUntil: UInt64 = 0
     var grantCount = 0
+    /// Events nodes sent to client connections (each checked against the committed history).
+    var eventsSent = 0
     let faultEnd: UInt64
     var livenessDeadline: UInt64
     var inLivenessPhase = false

@@ -1,0 +1,94 @@
+import LockTable
+import PadlockTypes
+import Wire
+
+/// The committed history of holders and losses, as the first node to apply each entry saw it: what every
+/// event a node sends is checked against (docs/events.md, "How it is checked").
+///
+/// A lost notice must name a lock that ended in the committed log at the event's index for that reason; a watch
+/// state must list, for its key, exactly the holders the committed log had there at its index, and only
+/// holders that held at that index for the overlapping keys.
+struct EventHistory {
+    /// One grant: the session and the fence.
+    struct Grant: Hashable {
+        var session: SessionID
+        var fence: FenceToken
+    }
+
+    /// Per key, the holders after each entry that changed them, in index order.
+    private var holders: [String: [(index: UInt64, grants: Set<Grant>)]] = [:]
+    /// How each lost lock ended, with the index of the entry that ended it.
+    private var losses: [Grant: (index: UInt64, key: LockKey, loss: LockLoss)] = [:]
+    /// The highest index recorded.
+    private(set) var lastIndex: UInt64 = 0
+
+    /// Records an entry applied for the first time, from the table just after it.
+    mutating func record(index: UInt64, command: Command?, result: LockTable.Applied, table: LockTable) {
+        lastIndex = max(lastIndex, index)
+        var changed: Set<LockKey> = []
+        if let key = command?.requestedKey { changed.insert(key) }
+        for event in result.events {
+            switch event {
+            case .lockReleased(let key, let previous, let reason):
+                changed.insert(key)
+                if case .lost(let loss) = reason {
+                    losses[Grant(session: previous.session, fence: previous.fence)] = (index, key, loss)
+                }
+            case .waiterGranted(_, let key, _):
+                changed.insert(key)
+            case .waiterTimedOut, .waiterDropped, .sessionEnded:
+                break
+            }
+        }
+        for key in changed {
+            let grants = Set(
+                table.inspect(key).holders.map { Grant(session: $0.holder.session, fence: $0.holder.fence) })
+            if holders[key.string]?.last?.grants != grants { holders[key.string, default: []].append((index, grants)) }
+        }
+    }
+
+    /// The grants on exactly `key` after entry `index`.
+    func grants(on key: LockKey, at index: UInt64) -> Set<Grant> {
+        holders[key.string]?.last { $0.index <= index }?.grants ?? []
+    }
+
+    /// What is wrong with `event` sent by a node, or nil when the committed history agrees with it.
+    func problem(with event: ClientEvent) -> String? {
+        switch event.body {
+        case .lockLost(let key, let holder, let loss):
+            let grant = Grant(session: holder.session, fence: holder.fence)
+            guard let ended = losses[grant] else {
+                return "a lost notice for \(key) (\(holder.fence), \(holder.session)) at index \(event.index), but "
+                    + "no committed entry up to \(lastIndex) ended that lock"
+            }
+            guard ended.index == event.index, ended.loss == loss, ended.key == key else {
+                return "a lost notice for \(key) (\(holder.fence)) says \(loss) at index \(event.index), but the "
+                    + "committed log ended it at \(ended.index): \(ended.loss)"
+            }
+            return nil
+        case .keyState(let state):
+            guard event.index <= lastIndex else {
+                return "a state of \(state.key) at index \(event.index), beyond the last applied entry \(lastIndex)"
+            }
+            let exact = Set(
+                state.holders.filter { $0.key == state.key }.map {
+                    Grant(session: $0.holder.session, fence: $0.holder.fence)
+                })
+            let committed = grants(on: state.key, at: event.index)
+            guard exact == committed else {
+                return "a state of \(state.key) at index \(event.index) lists holders \(exact.map(\.fence)), but the "
+                    + "committed log has \(committed.map(\.fence)) there"
+            }
+            for info in state.holders
+            where !grants(on: info.key, at: event.index).contains(
+                Grant(session: info.holder.session, fence: info.holder.fence))
+            {
+                return "a state of \(state.key) at index \(event.index) lists \(info.key) (\(info.holder.fence)), "
+                    + "which did not hold there"
+            }
+            return nil
+        case .waiterPosition, .resync, .subscriptionEnded:
+            return nil
+        }
+    }
+}
