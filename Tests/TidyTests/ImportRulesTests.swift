@@ -19,7 +19,7 @@ private let allowedImports: [String: Set<String>] = [
     "PeerWire": ["Raft", "PadlockTypes", "Wire"],
     "PeerWireFuzzing": ["PeerWire", "Raft", "Wire", "WireFuzzing", "PadlockTypes"],
     "LockHistory": ["PadlockTypes"],
-    "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "HeapModule"],
+    "Node": ["Raft", "LockTable", "Storage", "Wire", "PeerWire", "PadlockTypes", "HeapModule", "DequeModule"],
     "Simulation": [
         "Node", "Raft", "LockTable", "Storage", "StorageTesting", "Wire", "PeerWire", "PadlockTypes", "LockHistory",
         // The real client core, through ClientCoreDriver (issue 20).
