@@ -220,13 +220,18 @@ extension ClientOperation {
         case .unsubscribe:
             return .unsubscribe(try Subscription.read(from: &reader))
         case .takeover:
-            let id = try reader.readRequestID()
-            let key = try reader.readKey()
-            let mode = try reader.readEnum(LockMode.self)
-            let note = try reader.readString(maxByteCount: InputLimits.noteByteCountMax)
-            let reason = try reader.readString(maxByteCount: InputLimits.reasonByteCountMax)
-            return .takeover(id, Acquisition(key: key, mode: mode, waitMilliseconds: 0, note: note), reason: reason)
+            return try readTakeover(from: &reader)
         }
+    }
+
+    /// A takeover's fields after its tag; it has no wait (it never queues), so its acquisition's wait is 0.
+    private static func readTakeover(from reader: inout ByteReader) throws -> ClientOperation {
+        let id = try reader.readRequestID()
+        let key = try reader.readKey()
+        let mode = try reader.readEnum(LockMode.self)
+        let note = try reader.readString(maxByteCount: InputLimits.noteByteCountMax)
+        let reason = try reader.readString(maxByteCount: InputLimits.reasonByteCountMax)
+        return .takeover(id, Acquisition(key: key, mode: mode, waitMilliseconds: 0, note: note), reason: reason)
     }
 }
 
