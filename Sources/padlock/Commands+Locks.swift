@@ -98,7 +98,7 @@ struct LockCommand: AsyncParsableCommand {
             !held.holder.mode.isCompatible(with: lock.holder.mode) && held.holder.fence < lock.fence
                 && held.holder.session != lock.holder.session
         }
-        if before != nil && ended.isEmpty { lines.append("nobody held it: granted as a plain lock") }
+        if before != nil && ended.isEmpty { lines.append("no conflicting holder: granted as a plain lock") }
         for held in ended { lines.append("  from \(Formatting.holder(held.holder)) on \(held.key)") }
         return lines.joined(separator: "\n")
     }
