@@ -10,7 +10,7 @@ package struct AuditRecord: Hashable, Sendable {
     package var time: Timestamp
     /// What happened.
     package var action: AuditAction
-    /// The administrator's identity, or `leader` for an expiry.
+    /// The administrator's identity (for a takeover, the taker's), or `leader` for an expiry.
     package var actor: String
     /// The session that lost its lock or ended.
     package var session: SessionID
@@ -41,6 +41,8 @@ package struct AuditRecord: Hashable, Sendable {
 /// What an audit record is about.
 package enum AuditAction: UInt8, Hashable, Sendable {
     case forceUnlock = 1, revokeSession, expireSession
+    /// A takeover ended `previous`'s lock on `key`; the taker's grant has the record's `index` as its fence.
+    case takeover
 }
 
 extension LockTable {

@@ -36,6 +36,10 @@ package enum Command: Hashable, Sendable {
     case resolve(RequestID)
     /// The leader sets the per-namespace quotas to its configured ones (they differed from the applied ones).
     case setQuotas(NamespaceQuotas)
+    /// Grants `key` in `mode` to the requesting session at once, ending every holder whose lock conflicts
+    /// with it (on the key, an ancestor or a descendant), whatever lock-delay or waiters there are; audited
+    /// under `admin` with `reason`, and no lock-delay follows (the taker holds the key, its fence above theirs).
+    case takeover(RequestID, key: LockKey, mode: LockMode, note: String, reason: String, admin: String)
 }
 
 /// One session's lease state as the leader knew it when it proposed a checkpoint.
@@ -67,6 +71,7 @@ extension Command {
     private enum Tag: UInt8 {
         case openSession = 1, closeSession, acquire, release, cancelWait, forceUnlock, revokeSession
         case expireSession, expireWaiter, checkpointLeases, resolve, setQuotas, openClientSession
+        case takeover
     }
 
     /// The command's deterministic encoding, as carried by a log entry.
@@ -149,6 +154,14 @@ extension Command {
         case let .setQuotas(quotas):
             writer.writeUInt8(Tag.setQuotas.rawValue)
             quotas.encode(into: &writer)
+        case let .takeover(request, key, mode, note, reason, admin):
+            writer.writeUInt8(Tag.takeover.rawValue)
+            writer.write(request)
+            writer.write(key)
+            writer.writeUInt8(mode.rawValue)
+            writer.writeString(note)
+            writer.writeString(reason)
+            writer.writeString(admin)
         default:
             preconditionFailure("client command \(self) reached the administrative encoder")
         }
@@ -212,6 +225,12 @@ extension Command {
             return .resolve(try reader.readRequestID())
         case .setQuotas:
             return .setQuotas(try NamespaceQuotas.decode(from: &reader))
+        case .takeover:
+            return .takeover(
+                try reader.readRequestID(), key: try reader.readLockKey(), mode: try reader.readEnum(LockMode.self),
+                note: try reader.readString(maxByteCount: maxString),
+                reason: try reader.readString(maxByteCount: maxString),
+                admin: try reader.readString(maxByteCount: maxString))
         }
     }
 }

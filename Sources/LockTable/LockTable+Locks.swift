@@ -78,6 +78,47 @@ extension LockTable {
         return .forcedUnlock(previous: previous)
     }
 
+    /// Grants `mode` on `key` to `sessionID` now, ending every holder whose lock conflicts with it (on the key,
+    /// an ancestor or a descendant, the requester's own other grants included) with `.takenOver`, each audited.
+    /// Lock-delays and waiters do not hold it back, and it never queues; no lock-delay follows, since the taker
+    /// holds the key and its fence (this entry's index) is above every fence it ended.
+    mutating func takeover(
+        _ sessionID: SessionID, key: LockKey, mode: LockMode, note: String, reason: String, admin: String
+    ) -> CommandResult {
+        if note.utf8.count > InputLimits.noteByteCountMax { return .invalid(.noteTooLong) }
+        if let invalid = Self.validateAdministrative(reason: reason, admin: admin) { return invalid }
+        guard let session = sessions[sessionID] else { preconditionFailure("takeover by unknown \(sessionID)") }
+        // Reentrancy, as for acquire: the same session asking for the same key in the same mode keeps its grant.
+        if let holding = holding(key.string), holding.mode == mode, let grant = holding.grant(of: sessionID) {
+            return .granted(grant.fence, holder(of: grant, mode: mode))
+        }
+        if session.waitingKeys.contains(key) { return .invalid(.alreadyWaiting) }
+        let conflicting = conflictingHolders(of: key, mode: mode, limit: .max).holders
+        // Ending a conflicting lock frees at least the one slot the grant takes, in the session, the table and
+        // the namespace (overlapping keys share their first segment), except when that lock was the requester's.
+        let ownEnded = conflicting.filter { $0.holder.session == sessionID }.count
+        if session.heldKeys.count - ownEnded + session.waitingKeys.count >= configuration.locksPerSessionMax {
+            return .overloaded(.locksPerSession)
+        }
+        if conflicting.isEmpty {
+            if heldLockCount + waiterCount >= configuration.heldLockCountMax { return .overloaded(.heldLocks) }
+            if let quota = quotaRefusal(for: key, queueing: false) { return quota }
+        }
+        let taker = Holder(
+            session: sessionID, owner: session.owner, mode: mode, fence: FenceToken(currentIndex), since: now,
+            note: note)
+        for ended in conflicting {
+            let previous = removeGrant(of: ended.holder.session, key: ended.key)
+            pendingEvents.append(
+                .lockReleased(key: ended.key, previous: previous, reason: .lost(.takenOver(by: taker, reason: reason))))
+            audit(
+                action: .takeover, actor: admin, session: previous.session, key: ended.key, previous: previous,
+                reason: reason)
+        }
+        let holder = grant(Grant(session: sessionID, fence: taker.fence, since: now, note: note), key: key, mode: mode)
+        return .granted(holder.fence, holder)
+    }
+
     /// The leader's decision that a waiter waited long enough: it is answered "timed out" with why it could
     /// not be granted, and removed in the same step, so it can never be granted afterwards.
     mutating func expireWaiter(_ request: RequestID) -> CommandResult {

@@ -114,6 +114,10 @@ package struct LockTable: Sendable {
             return deduplicated(request) { $0.cancelWait(request.session, key: key) }
         case let .forceUnlock(request, key, reason, admin):
             return deduplicated(request) { $0.forceUnlock(key, reason: reason, admin: admin) }
+        case let .takeover(request, key, mode, note, reason, admin):
+            return deduplicated(request) {
+                $0.takeover(request.session, key: key, mode: mode, note: note, reason: reason, admin: admin)
+            }
         case let .revokeSession(request, target, reason, admin):
             return deduplicated(request) { $0.revokeSession(target, reason: reason, admin: admin) }
         case let .expireSession(session, generation):

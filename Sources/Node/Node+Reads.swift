@@ -104,6 +104,7 @@ extension Node {
                 case .forceUnlock: .forceUnlock
                 case .revokeSession: .revokeSession
                 case .expireSession: .sessionExpired
+                case .takeover: .takeover
                 }
             return PadlockTypes.AuditRecord(
                 sequence: record.sequence, index: LogIndex(record.index), time: record.time, action: action,

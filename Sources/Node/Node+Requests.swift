@@ -71,6 +71,13 @@ extension Node {
         case .forceUnlock(let request, let key, let reason):
             let admin = administrator(of: request, caller: caller)
             propose(.forceUnlock(request, key: key, reason: reason, admin: admin), .client(.forceUnlock), reply)
+        case .takeover(let request, let acquisition, let reason):
+            // The taker is audited like an administrator: its session's owner and its client's name.
+            let actor = administrator(of: request, caller: caller)
+            let command = Command.takeover(
+                request, key: acquisition.key, mode: acquisition.mode, note: acquisition.note, reason: reason,
+                admin: actor)
+            propose(command, .client(.takeover), reply)
         case .revokeSession(let request, let target, let reason):
             let admin = administrator(of: request, caller: caller)
             propose(.revokeSession(request, session: target, reason: reason, admin: admin), .client(.revoke), reply)
@@ -152,6 +159,14 @@ extension Node {
             }
         case .forceUnlock(_, _, let reason), .revokeSession(_, _, let reason):
             if reason.utf8.count > InputLimits.reasonByteCountMax { return ClientAnswers.message(for: .reasonTooLong) }
+        case .takeover(_, let acquisition, let reason):
+            if reason.isEmpty {
+                return "a takeover needs a reason: the previous holders are told it, and it is audited"
+            }
+            if reason.utf8.count > InputLimits.reasonByteCountMax { return ClientAnswers.message(for: .reasonTooLong) }
+            if acquisition.note.utf8.count > InputLimits.noteByteCountMax {
+                return ClientAnswers.message(for: .noteTooLong)
+            }
         case .list(let query):
             if query.limit < 1 { return "a listing's limit must be at least 1" }
         case .audit(_, let limit):

@@ -91,7 +91,7 @@ enum ProposalPurpose {
 
 /// What kind of client command an answer is mapped from.
 enum ClientCommandKind {
-    case open, close, acquire, release, cancelWait, forceUnlock, revoke, resolve
+    case open, close, acquire, release, cancelWait, forceUnlock, revoke, resolve, takeover
 }
 
 /// One session a coverage checkpoint lets the leader acknowledge renewals for, until `windowEnd`.

@@ -53,7 +53,7 @@ extension PadlockClient {
     }
 
     static func validateAcquire(
-        _ key: String, mode: LockMode, owner: String, wait: Duration, note: String
+        _ key: String, mode: LockMode, owner: String, wait: Duration, note: String, takeover: String? = nil
     )
         throws(PadlockError) -> AcquireSpec
     {
@@ -65,6 +65,16 @@ extension PadlockClient {
         guard milliseconds <= InputLimits.waitMillisecondsMax else {
             throw .invalid("the wait is \(wait); at most \(InputLimits.waitMillisecondsMax / 1000) s are allowed")
         }
-        return AcquireSpec(key: lockKey, owner: owner, mode: mode, waitMilliseconds: milliseconds, note: note)
+        if let takeover {
+            guard !takeover.isEmpty else {
+                throw .invalid("a takeover needs a reason: the previous holders are told it, and it is audited")
+            }
+            try check(takeover, "takeover reason", max: InputLimits.reasonByteCountMax)
+            guard milliseconds == 0 else {
+                throw .invalid("a takeover is granted at once and never waits; pass no wait with takeover")
+            }
+        }
+        return AcquireSpec(
+            key: lockKey, owner: owner, mode: mode, waitMilliseconds: milliseconds, note: note, takeover: takeover)
     }
 }

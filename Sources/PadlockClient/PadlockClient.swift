@@ -114,13 +114,20 @@ public final class PadlockClient: Sendable {
     ///   - wait: how long to queue behind other holders (0 tries once; at most 10 minutes). The call's
     ///     deadline is the configured one plus the wait.
     ///   - note: shown to other users with the holder, such as "editing phone number"; at most 1024 bytes.
-    /// - Throws: `held(by:)` when someone else holds it (after the wait), `invalidArgument`, `unavailable`,
-    ///   `outcomeUnknown` (the library then makes sure no lock stays held), `cancelled`.
+    ///   - takeover: a reason (at most 1024 bytes) to take the lock over: every holder whose lock conflicts
+    ///     (on the key, an ancestor or a descendant) loses it at once, told `takenOver(by:reason:)` with this
+    ///     reason, and the grant ignores lock-delay and waiters; its fence is above every fence it ended.
+    ///     Audited; allowed to `admin` clients and to clients the configuration names for the key's
+    ///     namespace (`docs/configuration.md`). It never waits: `wait` must be zero.
+    /// - Throws: `held(by:)` when someone else holds it (after the wait), `invalidArgument`, `permissionDenied`
+    ///   (a takeover the client may not make), `unavailable`, `outcomeUnknown` (the library then makes sure no
+    ///   lock stays held), `cancelled`.
     public func acquire(
-        _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero, note: String = ""
+        _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero, note: String = "",
+        takeover: String? = nil
     ) async throws(PadlockError) -> Lock {
         try await handle.traced(
-            "acquire",
+            takeover == nil ? "acquire" : "takeover",
             attributes: { attributes in
                 attributes["padlock.key"] = key
                 attributes["padlock.mode"] = mode == .exclusive ? "exclusive" : "shared"
@@ -132,24 +139,26 @@ public final class PadlockClient: Sendable {
                 attributes["padlock.session"] = Int(clamping: lock.holder.session.rawValue)
             }
         ) { () throws(PadlockError) in
-            let spec = try Self.validateAcquire(key, mode: mode, owner: owner ?? self.owner, wait: wait, note: note)
+            let spec = try Self.validateAcquire(
+                key, mode: mode, owner: owner ?? self.owner, wait: wait, note: note, takeover: takeover)
             return try await handle.perform { core, ticket, completion in
                 core.acquire(spec, ticket: ticket, completion: completion)
             }
         }
     }
 
-    /// Acquires `key`, runs `body` with the lock, and releases it on every path: normal return, thrown error
-    /// and cancellation (the release is not cancelled with the task).
+    /// Acquires `key` (or takes it over, given a `takeover` reason, as ``acquire(_:mode:owner:wait:note:takeover:)``
+    /// does), runs `body` with the lock, and releases it on every path: normal return, thrown error and
+    /// cancellation (the release is not cancelled with the task).
     ///
     /// If `body` returned but the release found the lock lost, this throws `lockLost` (or `sessionExpired`):
     /// the fence may have been superseded while `body` ran. Other release failures are logged; the library
     /// keeps releasing in the background.
     public func withLock<T: Sendable>(
         _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero,
-        note: String = "", _ body: (Lock) async throws -> T
+        note: String = "", takeover: String? = nil, _ body: (Lock) async throws -> T
     ) async throws -> T {
-        let lock = try await acquire(key, mode: mode, owner: owner, wait: wait, note: note)
+        let lock = try await acquire(key, mode: mode, owner: owner, wait: wait, note: note, takeover: takeover)
         let value: T
         do {
             value = try await body(lock)

@@ -13,6 +13,12 @@ package enum Authorization {
         if let key = key(of: operation), !client.mayUse(key) {
             return "client \(client.name) may not use namespace \(key.namespace) (key \(key))"
         }
+        if case .takeover(_, let acquisition, _) = operation, !client.mayTakeOver(acquisition.key) {
+            let namespace = acquisition.key.namespace
+            return "client \(client.name) may not take over locks in namespace \(namespace): takeover is allowed to "
+                + "admin clients and to app clients whose [[clients]] entry lists the namespace in `takeover`; ask "
+                + "an operator to add takeover = [\"\(namespace)\"] to client \(client.name) (docs/configuration.md)"
+        }
         if case .list(let query) = operation, client.namespaces != nil {
             guard let prefix = query.prefix else {
                 return "client \(client.name) may list only within its namespaces; give a prefix such as "
@@ -33,7 +39,8 @@ package enum Authorization {
         switch operation {
         case .inspect, .list, .checkFence, .status, .members, .subscribe, .unsubscribe:
             nil
-        case .openSession, .renewSession, .renewSessions, .closeSession, .acquire, .release, .cancelWait, .resolve:
+        case .openSession, .renewSession, .renewSessions, .closeSession, .acquire, .release, .cancelWait, .resolve,
+            .takeover:
             .app
         case .forceUnlock, .revokeSession, .audit, .addMember, .promoteMember, .removeMember:
             .admin
@@ -43,7 +50,7 @@ package enum Authorization {
     /// The key an operation touches, for the namespace check.
     static func key(of operation: ClientOperation) -> LockKey? {
         switch operation {
-        case .acquire(_, let acquisition): acquisition.key
+        case .acquire(_, let acquisition), .takeover(_, let acquisition, _): acquisition.key
         case .release(_, let key, _), .cancelWait(_, let key), .forceUnlock(_, let key, _): key
         case .inspect(let key), .checkFence(let key, _): key
         default: nil
@@ -66,6 +73,7 @@ package enum Authorization {
         case .status: "status"
         case .members: "listing members"
         case .forceUnlock: "force-unlock"
+        case .takeover: "takeover"
         case .revokeSession: "revoking a session"
         case .audit: "reading the audit trail"
         case .addMember, .promoteMember, .removeMember: "changing membership"

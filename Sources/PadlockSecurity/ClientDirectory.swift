@@ -13,20 +13,35 @@ package struct ClientIdentity: Hashable, Sendable {
     package var enabled: Bool
     /// The most sessions the client may have open at once; 0 means no bound but the cluster's.
     package var sessionsMax: Int
+    /// The namespaces in which an `app` client may take locks over (`takeover` in the configuration); `nil`
+    /// means every namespace it may use (`"*"`), empty none. An `admin` client may take over anywhere it may use.
+    package var takeoverNamespaces: Set<String>?
 
     /// Creates a client identity.
-    package init(name: String, role: ClientRole, namespaces: Set<String>?, enabled: Bool = true, sessionsMax: Int = 0) {
+    package init(
+        name: String, role: ClientRole, namespaces: Set<String>?, enabled: Bool = true, sessionsMax: Int = 0,
+        takeoverNamespaces: Set<String>? = []
+    ) {
         self.name = name
         self.role = role
         self.namespaces = namespaces
         self.enabled = enabled
         self.sessionsMax = sessionsMax
+        self.takeoverNamespaces = takeoverNamespaces
     }
 
     /// Whether the client may use `key`'s namespace.
     package func mayUse(_ key: LockKey) -> Bool {
         guard let namespaces else { return true }
         return namespaces.contains(String(key.namespace))
+    }
+
+    /// Whether the client may take over locks on `key` (it must also be allowed to use the key's namespace).
+    package func mayTakeOver(_ key: LockKey) -> Bool {
+        if role == .admin { return true }
+        guard role == .app else { return false }
+        guard let takeoverNamespaces else { return true }
+        return takeoverNamespaces.contains(String(key.namespace))
     }
 }
 

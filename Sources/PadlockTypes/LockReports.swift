@@ -121,6 +121,9 @@ public enum AuditAction: UInt8, Hashable, Sendable, CaseIterable {
     case revokeSession = 1
     /// A session expired because its holder stopped renewing.
     case sessionExpired = 2
+    /// A takeover ended the previous holder's lock; the record's `index` is the taker's fence and its
+    /// `identity` the taker's (`docs/events.md`, decision 6).
+    case takeover = 3
 }
 
 /// One record of the audit trail.

@@ -23,6 +23,7 @@ package enum OperationTag: UInt8, CaseIterable {
     case renewSessions = 19
     case subscribe = 20
     case unsubscribe = 21
+    case takeover = 22
 }
 
 extension ClientRequest: WireBody {
@@ -139,6 +140,14 @@ extension ClientOperation {
         case .unsubscribe(let subscription):
             writer.writeUInt8(OperationTag.unsubscribe.rawValue)
             subscription.write(to: &writer)
+        case .takeover(let id, let acquisition, let reason):
+            writer.writeUInt8(OperationTag.takeover.rawValue)
+            precondition(acquisition.waitMilliseconds == 0, "a takeover never waits; its wait must be 0")
+            writer.writeRequestID(id)
+            writer.writeKey(acquisition.key)
+            writer.writeUInt8(acquisition.mode.rawValue)
+            writer.writeString(acquisition.note)
+            writer.writeString(reason)
         case .openSession, .renewSession, .closeSession, .acquire, .release, .cancelWait, .inspect, .list:
             preconditionFailure("ClientOperation.write handles \(self) itself")
         }
@@ -210,7 +219,19 @@ extension ClientOperation {
             return .subscribe(try Subscription.read(from: &reader))
         case .unsubscribe:
             return .unsubscribe(try Subscription.read(from: &reader))
+        case .takeover:
+            return try readTakeover(from: &reader)
         }
+    }
+
+    /// A takeover's fields after its tag; it has no wait (it never queues), so its acquisition's wait is 0.
+    private static func readTakeover(from reader: inout ByteReader) throws -> ClientOperation {
+        let id = try reader.readRequestID()
+        let key = try reader.readKey()
+        let mode = try reader.readEnum(LockMode.self)
+        let note = try reader.readString(maxByteCount: InputLimits.noteByteCountMax)
+        let reason = try reader.readString(maxByteCount: InputLimits.reasonByteCountMax)
+        return .takeover(id, Acquisition(key: key, mode: mode, waitMilliseconds: 0, note: note), reason: reason)
     }
 }
 

@@ -23,6 +23,7 @@ extension ClientOperation {
         case .members: "members"
         case .subscribe: "subscribe"
         case .unsubscribe: "unsubscribe"
+        case .takeover: "takeover"
         }
     }
 }

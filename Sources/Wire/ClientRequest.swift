@@ -90,6 +90,13 @@ package enum ClientOperation: Hashable, Sendable {
     case subscribe(Subscription)
     /// Removes sessions, keys and prefixes from this connection's subscription; `after` is ignored.
     case unsubscribe(Subscription)
+    /// Acquires a key for the request's session at once, ending every conflicting holder (on the key, an
+    /// ancestor or a descendant) in the same committed entry, whatever lock-delay or waiters there are; `reason`
+    /// goes to the audit trail and to each previous holder (`docs/events.md`, decision 6). The acquisition's
+    /// `waitMilliseconds` must be 0: a takeover never queues. Answered ``ClientResult/granted(_:)``, with a
+    /// fence above every fence it ended. Allowed to `admin` clients and to clients the configuration names
+    /// for the key's namespace.
+    case takeover(RequestID, Acquisition, reason: String)
 
     /// The exactly-once identity of an operation that changes state, `nil` for the others.
     ///
@@ -98,7 +105,7 @@ package enum ClientOperation: Hashable, Sendable {
     package var requestID: RequestID? {
         switch self {
         case .closeSession(let id), .acquire(let id, _), .release(let id, _, _), .cancelWait(let id, _),
-            .forceUnlock(let id, _, _), .revokeSession(let id, _, _):
+            .forceUnlock(let id, _, _), .revokeSession(let id, _, _), .takeover(let id, _, _):
             id
         case .openSession, .renewSession, .renewSessions, .inspect, .list, .checkFence, .audit, .status, .resolve,
             .addMember, .promoteMember, .removeMember, .members, .subscribe, .unsubscribe:

@@ -82,6 +82,12 @@ extension WireSamples {
                 list(&random, maxCount: WireLimits.renewalBatchCountMax) { SessionID($0.interestingUInt64()) })
         case .subscribe: return .subscribe(subscription(using: &random))
         case .unsubscribe: return .unsubscribe(subscription(using: &random))
+        case .takeover:
+            let acquisition = Acquisition(
+                key: key(using: &random), mode: random.pick(LockMode.allCases), waitMilliseconds: 0,
+                note: text(maxByteCount: InputLimits.noteByteCountMax, using: &random))
+            return .takeover(
+                requestID(using: &random), acquisition, reason: text(maxByteCount: reasonMax, using: &random))
         }
     }
 

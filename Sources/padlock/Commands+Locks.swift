@@ -17,8 +17,10 @@ struct LockCommand: AsyncParsableCommand {
             The command sees PADLOCK_KEY and PADLOCK_FENCE; pass the fence with every write so the store can \
             refuse a stale holder. It starts with no signal blocked and default signal handling. If the lock is \
             lost while it runs, the command gets SIGTERM (SIGKILL after --grace) and padlock exits with status 7. \
-            Ctrl-C or SIGTERM to padlock is passed on the same way. Exit status: the command's own (128 + N when \
-            signal N ended it), 3 when the key is held by another, 127 when the command cannot be started.
+            Ctrl-C or SIGTERM to padlock is passed on the same way. With --takeover REASON the lock is granted at \
+            once: every conflicting holder loses its lock (told the reason; audited) and the new fence is above \
+            theirs. Exit status: the command's own (128 + N when signal N ended it), 3 when the key is held by \
+            another, 6 when a takeover is not allowed, 127 when the command cannot be started.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -30,11 +32,25 @@ struct LockCommand: AsyncParsableCommand {
     @Option(help: "A note others see with the lock, such as \"editing phone number\".") var note: String = ""
     @Option(help: "How long the command has to end after SIGTERM before it gets SIGKILL, such as 10s.")
     var grace: String = "10s"
+    @Option(
+        help: ArgumentHelp(
+            "Take the lock over at once, ending every conflicting holder; the reason is audited and told to them.",
+            discussion: "Allowed to admin clients and to clients the configuration names for the key's namespace.",
+            valueName: "reason"))
+    var takeover: String?
     @Argument(parsing: .postTerminator, help: "The command to run while holding the lock.") var command: [String] = []
 
     func validate() throws {
         guard parseDuration(ttl) != nil, parseDuration(wait) != nil, parseDuration(grace) != nil else {
             throw ValidationError("--ttl, --wait and --grace take durations such as 500ms, 15s or 1m")
+        }
+        if let takeover {
+            guard !takeover.isEmpty else {
+                throw ValidationError("--takeover needs a reason: the previous holders are told it, and it is audited")
+            }
+            guard parseDuration(wait) == .zero else {
+                throw ValidationError("--takeover is granted at once and never waits; drop --wait")
+            }
         }
     }
 
@@ -43,10 +59,19 @@ struct LockCommand: AsyncParsableCommand {
         let wait = parseDuration(wait) ?? .zero
         var status: Int32 = 0
         try await withClient(connection, owner: owner, ttl: ttl) { (client) async throws(PadlockError) in
-            let lock = try await client.acquire(key, mode: shared ? .shared : .exclusive, wait: wait, note: note)
-            print(
-                "locked \(lock.key) fence \(lock.fence.rawValue) (\(lock.holder.mode), session \(lock.holder.session.rawValue))"
-            )
+            let mode: LockMode = shared ? .shared : .exclusive
+            let lock: Lock
+            if let takeover {
+                // Who held it just before, to say whom it was taken from (the grant's answer names only us).
+                let before = try? await client.inspect(key)
+                lock = try await client.acquire(key, mode: mode, note: note, takeover: takeover)
+                print(Self.tookOver(lock, before: before))
+            } else {
+                lock = try await client.acquire(key, mode: mode, wait: wait, note: note)
+                print(
+                    "locked \(lock.key) fence \(lock.fence.rawValue) (\(lock.holder.mode), session \(lock.holder.session.rawValue))"
+                )
+            }
             // A script reading our output waits for this line while the lock is held: do not let it sit in a
             // pipe's buffer until we exit.
             fflush(nil)
@@ -60,6 +85,22 @@ struct LockCommand: AsyncParsableCommand {
             }
         }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// `took over acme/contacts/7 fence 57 (exclusive, session 12)`, then one line per holder whose lock
+    /// conflicted just before the takeover (it ended their locks; the cluster tells each of them the reason).
+    static func tookOver(_ lock: Lock, before: Inspection?) -> String {
+        var lines = [
+            "took over \(lock.key) fence \(lock.fence.rawValue) (\(lock.holder.mode), session "
+                + "\(lock.holder.session.rawValue))"
+        ]
+        let ended = (before?.holders ?? []).filter { held in
+            !held.holder.mode.isCompatible(with: lock.holder.mode) && held.holder.fence < lock.fence
+                && held.holder.session != lock.holder.session
+        }
+        if before != nil && ended.isEmpty { lines.append("no conflicting holder: granted as a plain lock") }
+        for held in ended { lines.append("  from \(Formatting.holder(held.holder)) on \(held.key)") }
+        return lines.joined(separator: "\n")
     }
 
     /// Holds the lock while the command runs, or until Ctrl-C; returns the exit status to end with.
@@ -210,7 +251,7 @@ struct RevokeSession: AsyncParsableCommand {
 /// `padlock audit`.
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the audit trail: force-unlocks, revocations, expiries.")
+        abstract: "Show the audit trail: force-unlocks, takeovers, revocations, expiries.")
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Only records after this sequence number.") var after: UInt64?
     @Option(help: "At most this many records.") var limit: Int = 100

@@ -72,6 +72,12 @@ enum Formatting {
     }
 
     static func audit(_ record: AuditRecord) -> String {
+        if record.action == .takeover, let key = record.key, let previous = record.previousHolder {
+            // The taker's fence is the index of the entry that took the lock over.
+            return "#\(record.sequence) \(time(record.time)) takeover by \(record.identity): took \(key) from "
+                + "\(holder(previous)), new fence \(record.index.rawValue)"
+                + (record.reason.isEmpty ? "" : ": \(record.reason)")
+        }
         var text = "#\(record.sequence) \(time(record.time)) \(record.action) by \(record.identity)"
         text += " session \(record.session.rawValue)"
         if let key = record.key { text += " key \(key)" }

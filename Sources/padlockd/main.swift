@@ -139,7 +139,8 @@ extension ClientDirectory {
                 let namespaces: Set<String>? = client.namespaces == ["*"] ? nil : Set(client.namespaces)
                 let identity = ClientIdentity(
                     name: client.name, role: client.role, namespaces: namespaces, enabled: client.enabled,
-                    sessionsMax: client.sessionsMax)
+                    sessionsMax: client.sessionsMax,
+                    takeoverNamespaces: client.takeover == ["*"] ? nil : Set(client.takeover))
                 return (identity, client.tokenSHA256)
             })
     }

@@ -58,6 +58,39 @@ import Testing
         #expect(!cli.errors.contains("SIGKILL"), "SIGTERM alone ended it (the grace is 120 s): \(cli.errors)")
     }
 
+    @Test("`padlock lock KEY --takeover REASON` is granted at once with a fence above the previous holder's")
+    func takeoverGrantsAtOnceWithAHigherFence() async throws {
+        let cluster = try LocalCluster(nodes: 1)
+        defer { cluster.stop() }
+        let holder = try StartedCLI(
+            cluster, ["lock", "it/cli/takeover", "--owner", "alice@it", "--grace", "120s", "--", "sleep", "600"])
+        defer { holder.kill() }
+        let line = try holder.waitForOutput("locked it/cli/takeover")
+        let before = try #require(Self.fence(in: line), "no fence in \(line)")
+
+        let taken = try await cluster.cli([
+            "lock", "it/cli/takeover", "--owner", "manager@it", "--takeover", "alice is on leave", "--", "true",
+        ])
+        #expect(taken.status == 0, "\(taken.output)\(taken.errors)")
+        let granted = try #require(
+            taken.output.split(separator: "\n").first { $0.hasPrefix("took over it/cli/takeover") },
+            "\(taken.output)\(taken.errors)")
+        let after = try #require(Self.fence(in: String(granted)), "no fence in \(granted)")
+        #expect(after > before, "the takeover's fence \(after) is above the previous holder's \(before)")
+        #expect(taken.output.contains("from alice@it"), "it says whom it took over from: \(taken.output)")
+
+        let audit = try await cluster.cli(["audit"])
+        #expect(audit.output.contains("takeover by manager@it"), "\(audit.output)\(audit.errors)")
+        #expect(audit.output.contains("took it/cli/takeover from alice@it"), "\(audit.output)")
+        #expect(audit.output.contains("alice is on leave"), "\(audit.output)")
+    }
+
+    /// The number after `fence ` in a line of `padlock lock`'s output.
+    private static func fence(in line: String) -> UInt64? {
+        guard let range = line.range(of: "fence ") else { return nil }
+        return UInt64(line[range.upperBound...].prefix { $0.isNumber })
+    }
+
     @Test("A command that cannot be started is reported with exit status 127, and the lock is released")
     func missingCommand() async throws {
         let cluster = try LocalCluster(nodes: 1)

@@ -26,6 +26,9 @@ import Testing
                 standard: .init(heldLocksMax: 100), byNamespace: ["acme": .init(heldLocksMax: 5, waitersMax: 2)])),
         .openClientSession(
             owner: "alice@fe", nonce: 9, ttlMilliseconds: 5_000, client: "crm-frontend", sessionsMax: 200),
+        .takeover(
+            RequestID(session: SessionID(5), sequence: 3), key: try! LockKey("acme/contacts/7"), mode: .exclusive,
+            note: "fixing the address", reason: "alice is on leave", admin: "client crm: manager@fe"),
     ]
 
     @Test func everyCommandSurvivesEncodingAndDecoding() throws {

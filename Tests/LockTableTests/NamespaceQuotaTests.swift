@@ -63,6 +63,21 @@ import Testing
         #expect(acquire(carol, 1, "acme/contacts/1", wait: 5_000) == .overloaded(.namespaceWaiters))
     }
 
+    @Test mutating func aTakeoverAtTheQuotaIsGrantedWhenItEndsALockAndRefusedWhenItEndsNone() {
+        _ = apply(.setQuotas(NamespaceQuotas(byNamespace: ["acme": .init(heldLocksMax: 1)])))
+        let alice = open("alice@acme")
+        let manager = open("manager@acme")
+        #expect(Self.isGranted(acquire(alice, 1, "acme/contacts/1")))
+        func takeover(_ sequence: UInt64, _ key: String) -> Command {
+            .takeover(
+                RequestID(session: manager, sequence: sequence), key: try! LockKey(key), mode: .exclusive, note: "",
+                reason: "on leave", admin: "manager@acme")
+        }
+        #expect(apply(takeover(1, "acme/contacts/2")) == .overloaded(.namespaceHeldLocks), "ends nothing: over quota")
+        #expect(Self.isGranted(apply(takeover(2, "acme/contacts/1"))), "frees the slot it takes")
+        #expect(table.inspect(try! LockKey("acme/contacts/1")).holders.map(\.holder.session) == [manager])
+    }
+
     @Test mutating func quotasSurviveASnapshot() throws {
         let quotas = NamespaceQuotas(standard: .init(heldLocksMax: 9), byNamespace: ["acme": .init(waitersMax: 3)])
         _ = apply(.setQuotas(quotas))

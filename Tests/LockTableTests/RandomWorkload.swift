@@ -35,7 +35,8 @@ struct RandomWorkload {
         let command: Command
         switch roll {
         case 0..<7: command = open()
-        case 7..<42: command = acquire()
+        case 7..<39: command = acquire()
+        case 39..<42: command = takeover()
         case 42..<60: command = release(model)
         case 60..<63: command = .cancelWait(request(), key: key())
         case 63..<66: command = .closeSession(request())
@@ -101,6 +102,12 @@ struct RandomWorkload {
             request(), key: key(), mode: Bool.random(using: &random) ? .exclusive : .shared,
             waitMilliseconds: Bool.random(using: &random) ? 0 : UInt64.random(in: 100...3_000, using: &random),
             note: ["", "editing phone"].randomElement(using: &random)!)
+    }
+
+    private mutating func takeover() -> Command {
+        .takeover(
+            request(), key: key(), mode: Bool.random(using: &random) ? .exclusive : .shared,
+            note: ["", "fixing it"].randomElement(using: &random)!, reason: "on leave", admin: "client crm: m@fe")
     }
 
     private mutating func release(_ model: ReferenceTable) -> Command {

@@ -49,6 +49,7 @@ import Testing
         var run = RandomRun(seed: seed &+ 2_000)
         var lastGrant: [LockKey: (fence: FenceToken, mode: LockMode, index: UInt64)] = [:]
         var grants = 0
+        var takenOver = 0
         for _ in 1...(Self.commandsPerSeed / 2) {
             let (command, time) = run.workload.next(run.model)
             let index = run.table.lastAppliedIndex + 1
@@ -59,9 +60,13 @@ import Testing
                 if case let .waiterGranted(_, key, holder) = $0 { return (key, holder) } else { return nil }
             }
             if case let .granted(_, holder) = applied.result, holder.fence.rawValue == index,
-                case let .acquire(_, key, _, _, _) = command
+                let key = command.grantedKey
             {
                 granted.append((key, holder))
+            }
+            for case let .lockReleased(_, previous, .lost(.takenOver(taker, _))) in applied.events {
+                takenOver += 1
+                #expect(taker.fence > previous.fence, "seed \(seed): takeover fence \(taker.fence) ≤ \(previous.fence)")
             }
             for (key, holder) in granted {
                 grants += 1
@@ -76,6 +81,17 @@ import Testing
             #expect(run.model.holdersAreMutuallyCompatible(), "seed \(seed) entry \(index): two conflicting holders")
         }
         #expect(grants > 1_000, "seed \(seed): the workload granted too little to test fences (\(grants))")
+        #expect(takenOver > 50, "seed \(seed): the workload took over too few locks (\(takenOver))")
+    }
+}
+
+extension Command {
+    /// The key an acquire or a takeover asks for; nil for other commands.
+    fileprivate var grantedKey: LockKey? {
+        switch self {
+        case let .acquire(_, key, _, _, _), let .takeover(_, key, _, _, _, _): key
+        default: nil
+        }
     }
 }
 

@@ -58,6 +58,50 @@ extension ReferenceTable {
         return .forcedUnlock(previous: released.map(holder))
     }
 
+    /// Ends every conflicting holder (key bytes order, grant order within a key) and grants at once.
+    mutating func takeover(
+        _ session: SessionID, _ key: LockKey, _ mode: LockMode, _ note: String, _ reason: String, _ admin: String
+    ) -> CommandResult {
+        if note.utf8.count > InputLimits.noteByteCountMax { return .invalid(.noteTooLong) }
+        if reason.utf8.count > InputLimits.reasonByteCountMax { return .invalid(.reasonTooLong) }
+        if admin.utf8.count > InputLimits.ownerByteCountMax { return .invalid(.adminTooLong) }
+        if let hold = holds.first(where: { $0.key == key && $0.session == session && $0.mode == mode }) {
+            return .granted(hold.fence, holder(hold))
+        }
+        if waits.contains(where: { $0.key == key && $0.request.session == session }) {
+            return .invalid(.alreadyWaiting)
+        }
+        let conflicting = holds.indices.filter {
+            holds[$0].key.overlaps(key) && !holds[$0].mode.isCompatible(with: mode)
+        }
+        .sorted { left, right in
+            let (a, b) = (holds[left].key.string.utf8, holds[right].key.string.utf8)
+            if a.lexicographicallyPrecedes(b) { return true }
+            if b.lexicographicallyPrecedes(a) { return false }
+            return left < right
+        }
+        let mine =
+            holds.filter { $0.session == session }.count + waits.filter { $0.request.session == session }.count
+            - conflicting.filter { holds[$0].session == session }.count
+        if mine >= configuration.locksPerSessionMax { return .overloaded(.locksPerSession) }
+        if conflicting.isEmpty && holds.count + waits.count >= configuration.heldLockCountMax {
+            return .overloaded(.heldLocks)
+        }
+        let taken = Hold(key: key, session: session, mode: mode, fence: FenceToken(index), since: now, note: note)
+        let taker = holder(taken)
+        for position in conflicting {
+            let hold = holds[position]
+            events.append(
+                .lockReleased(
+                    key: hold.key, previous: holder(hold), reason: .lost(.takenOver(by: taker, reason: reason))))
+            record(.takeover, admin, hold.session, hold.key, holder(hold), reason)
+        }
+        let ended = Set(conflicting)
+        holds = holds.indices.filter { !ended.contains($0) }.map { holds[$0] }
+        holds.append(taken)
+        return .granted(taken.fence, taker)
+    }
+
     mutating func end(_ id: SessionID, _ reason: SessionEndReason, _ actor: String, _ why: String) {
         let byKey: (LockKey, LockKey) -> Bool = { $0.string.utf8.lexicographicallyPrecedes($1.string.utf8) }
         for wait in waits.filter({ $0.request.session == id }).sorted(by: { byKey($0.key, $1.key) }) {

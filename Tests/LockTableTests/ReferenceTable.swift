@@ -99,6 +99,8 @@ struct ReferenceTable {
             }
         case let .forceUnlock(request, key, reason, admin):
             return once(request) { $0.force(key, reason, admin) }
+        case let .takeover(request, key, mode, note, reason, admin):
+            return once(request) { $0.takeover(request.session, key, mode, note, reason, admin) }
         case let .revokeSession(request, target, reason, admin):
             return once(request) { model in
                 if reason.utf8.count > InputLimits.reasonByteCountMax { return .invalid(.reasonTooLong) }

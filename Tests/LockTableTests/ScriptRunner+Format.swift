@@ -158,7 +158,7 @@ extension ScriptRunner {
         switch reason {
         case .clean: "clean"
         case .lost(.forceUnlocked): "forced"
-        case .lost(.takenOver): "takenOver"
+        case let .lost(.takenOver(by, reason)): "takenOver by=[\(format(by))] why=\"\(reason)\""
         case .lost(.sessionRevoked): "revoked"
         case .lost(.expired): "expired"
         }

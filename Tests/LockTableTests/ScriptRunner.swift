@@ -84,6 +84,12 @@ struct ScriptRunner {
             return .forceUnlock(
                 try request(&arguments), key: try LockKey(try arguments.word(1)),
                 reason: try reason(arguments), admin: arguments.named["by"] ?? "admin")
+        case "takeover":
+            let request = try request(&arguments)
+            return .takeover(
+                request, key: try LockKey(try arguments.word(1)),
+                mode: arguments.named["mode"] == "shared" ? .shared : .exclusive, note: try note(arguments),
+                reason: try reason(arguments), admin: arguments.named["by"] ?? "admin")
         case "revoke":
             return .revokeSession(
                 try request(&arguments), session: try session(try arguments.word(1)),

@@ -33,6 +33,11 @@ func crmAppServer(database: DatabaseQueue) async throws {
         let retryAfter: Duration? = error.retryAfter
         _ = retryAfter
     }
+    let taken: Lock = try await padlock.acquire(
+        "acme/contacts/42", owner: "manager@frontend-1", note: "fixing the address", takeover: "Bob is on leave")
+    let takenOver: Bool = try await padlock.audit().records.contains { $0.action == .takeover }
+    _ = takenOver
+    try await taken.release()
     let released: Int = try await padlock.releaseAll(owner: "bob@frontend-2")
     _ = released
 

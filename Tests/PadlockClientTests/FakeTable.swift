@@ -41,6 +41,8 @@ final class FakeTable {
     var releases: [(key: LockKey, fence: FenceToken)] = []
     /// Every grant applied, with its request.
     var grants: [(request: RequestID, holder: Holder)] = []
+    /// Every takeover applied: its request, its reason, and the holders it ended.
+    var takeovers: [(request: RequestID, reason: String, ended: [Holder])] = []
 
     init(loop: EventLoop) { self.loop = loop }
 
@@ -164,12 +166,29 @@ final class FakeTable {
             return .success(.sessionClosed)
         case .forceUnlock(_, let key, _):
             return forceUnlock(key)
+        case .takeover(let id, let acquisition, let reason):
+            return takeover(id, acquisition, reason: reason)
         case .revokeSession(_, let target, _):
             guard let session = sessions[target], !session.ended else { return .failure(.sessionExpired) }
             return .success(.sessionRevoked(releasedLockCount: UInt64(end(target))))
         default:
             return .failure(.invalidArgument(message: "unsupported"))
         }
+    }
+
+    /// Ends every conflicting holder and grants at once, as the table's takeover does.
+    private func takeover(
+        _ id: RequestID, _ acquisition: Acquisition, reason: String
+    ) -> Result<ClientResult, ClientFailure> {
+        let ended = conflicts(acquisition.key, acquisition.mode)
+        for lock in ended {
+            holders[lock.key]!.removeAll { $0 == lock.holder }
+            if holders[lock.key]!.isEmpty { holders[lock.key] = nil }
+            releases.append((lock.key, lock.holder.fence))
+        }
+        let holder = grant(id, acquisition.key, acquisition.mode, acquisition.note)
+        takeovers.append((id, reason, ended.map(\.holder)))
+        return .success(.granted(holder))
     }
 
     /// Releases every hold on `key`, as an administrator's force-unlock does.

@@ -32,6 +32,15 @@ import Testing
         #expect(try PadlockdSettings.parse(toml: settings.tomlText) == settings, "the writer round-trips clients")
     }
 
+    @Test func takeoverNamespacesAreReadAndWrittenBack() throws {
+        let text = document(appending: Self.client(extra: "takeover = [\"acme\"]\n"))
+        let settings = try PadlockdSettings.parse(toml: text)
+        #expect(settings.security.clients.first?.takeover == ["acme"])
+        #expect(try PadlockdSettings.parse(toml: settings.tomlText) == settings, "the writer round-trips takeover")
+        let none = try PadlockdSettings.parse(toml: document(appending: Self.client()))
+        #expect(none.security.clients.first?.takeover == [], "no takeover unless configured")
+    }
+
     @Test func quotasAreReadPerNamespaceAndWrittenBack() throws {
         let text = document(
             appending: "[quotas]\nheld-locks = 1_000\n\n[quotas.namespaces.acme]\nheld-locks = 10\nwaiters = 2\n")
@@ -91,6 +100,17 @@ import Testing
         BrokenRule(
             "a session quota as a string", document(appending: Self.client(extra: "sessions = \"10\"\n")),
             "clients[0].sessions", .wrongType, "must be an integer"),
+        BrokenRule(
+            "takeover outside the client's namespaces",
+            document(appending: Self.client(extra: "takeover = [\"initech\"]\n")), "clients[0].takeover",
+            .invalidValue, "not among the client's namespaces"),
+        BrokenRule(
+            "takeover for an admin client",
+            document(appending: Self.client(role: "\"admin\"", extra: "takeover = [\"acme\"]\n")),
+            "clients[0].takeover", .invalidValue, "only app clients take it"),
+        BrokenRule(
+            "an empty takeover list", document(appending: Self.client(extra: "takeover = []\n")),
+            "clients[0].takeover", .invalidValue, "is empty"),
         BrokenRule(
             "a zero quota", document(appending: "[quotas]\nheld-locks = 0"), "quotas.held-locks", .invalidValue,
             "must be an integer from 1 to 1000000000; found 0"),

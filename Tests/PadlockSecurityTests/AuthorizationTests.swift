@@ -44,6 +44,32 @@ import Wire
         }
     }
 
+    static func takeover(_ key: String) -> ClientOperation {
+        .takeover(
+            request, Acquisition(key: Self.key(key), mode: .exclusive, waitMilliseconds: 0, note: ""), reason: "leave")
+    }
+
+    @Test func anAdminTakesOverInItsNamespacesAndANamedAppClientOnlyWhereNamed() {
+        #expect(Authorization.denial(of: Self.takeover("acme/contacts/1"), by: Self.admin) == nil)
+        var scopedAdmin = Self.admin
+        scopedAdmin.namespaces = ["acme"]
+        #expect(Authorization.denial(of: Self.takeover("globex/1"), by: scopedAdmin)?.contains("may not use") == true)
+
+        let denial = Authorization.denial(of: Self.takeover("acme/contacts/1"), by: Self.app)
+        #expect(denial?.contains("may not take over locks in namespace acme") == true, "\(String(describing: denial))")
+        #expect(denial?.contains("admin clients") == true, "the refusal says who may: \(String(describing: denial))")
+        #expect(denial?.contains("takeover = [\"acme\"]") == true, "and how to allow it: \(String(describing: denial))")
+
+        let named = ClientIdentity(
+            name: "crm", role: .app, namespaces: ["acme", "globex"], takeoverNamespaces: ["acme"])
+        #expect(Authorization.denial(of: Self.takeover("acme/contacts/1"), by: named) == nil)
+        #expect(Authorization.denial(of: Self.takeover("globex/contacts/1"), by: named) != nil)
+        let everywhere = ClientIdentity(name: "crm", role: .app, namespaces: ["acme"], takeoverNamespaces: nil)
+        #expect(Authorization.denial(of: Self.takeover("acme/contacts/1"), by: everywhere) == nil)
+        #expect(Authorization.denial(of: Self.takeover("globex/1"), by: everywhere)?.contains("may not use") == true)
+        #expect(Authorization.denial(of: Self.takeover("acme/x"), by: Self.reader)?.contains("needs role app") == true)
+    }
+
     @Test func aListingMustStayInsideTheClientsNamespaces() {
         #expect(Authorization.denial(of: .list(ListQuery(prefix: Self.key("acme"), limit: 10)), by: Self.app) == nil)
         #expect(Authorization.denial(of: .list(ListQuery(prefix: Self.key("globex"), limit: 10)), by: Self.app) != nil)

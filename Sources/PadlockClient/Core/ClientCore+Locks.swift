@@ -8,6 +8,9 @@ struct AcquireSpec {
     var mode: LockMode
     var waitMilliseconds: UInt64
     var note: String
+    /// A takeover's reason: the acquire ends every conflicting holder at once instead of waiting (the wait
+    /// is then 0). Nil for an ordinary acquire.
+    var takeover: String? = nil
 }
 
 extension ClientCore {
@@ -31,10 +34,12 @@ extension ClientCore {
     ) {
         let acquisition = Acquisition(
             key: spec.key, mode: spec.mode, waitMilliseconds: spec.waitMilliseconds, note: spec.note)
+        let takeover = spec.takeover
         let call = MutationCall(
-            label: "acquire", key: spec.key, owner: spec.owner, dedicated: nil, deadline: deadline,
+            label: takeover == nil ? "acquire" : "takeover", key: spec.key, owner: spec.owner, dedicated: nil,
+            deadline: deadline,
             attemptTimeout: configuration.attemptTimeout + .milliseconds(Int64(spec.waitMilliseconds)),
-            build: { .acquire($0, acquisition) },
+            build: { id in takeover.map { .takeover(id, acquisition, reason: $0) } ?? .acquire(id, acquisition) },
             onOutcome: { [weak self] outcome in
                 self?.acquireEnded(outcome, spec: spec, ticket: ticket, deadline: deadline, done: done)
             })

@@ -37,6 +37,9 @@ extension PadlockdSettings {
         /// The most sessions the client may have open at once (`sessions`); 0, the default, means no bound but
         /// `[limits] sessions`.
         package var sessionsMax = 0
+        /// The namespaces in which an `app` client may take locks over (`takeover`; `["*"]` for all it may
+        /// use); empty, the default, for none. An `admin` client may take over in any namespace it may use.
+        package var takeover: [String] = []
 
         /// Longest client name, in bytes.
         package static let nameByteCountMax = 64
@@ -86,7 +89,8 @@ extension PadlockdSettings {
 
     /// One `[[clients]]` element.
     static func client(_ reader: FieldReader) throws(ConfigError) -> Client {
-        try reader.refuseUnknown(known: ["name", "token-sha256", "role", "namespaces", "enabled", "sessions"])
+        try reader.refuseUnknown(
+            known: ["name", "token-sha256", "role", "namespaces", "enabled", "sessions", "takeover"])
         let nameMust = "a name of 1 to \(Client.nameByteCountMax) letters, digits, `-`, `_` or `.`"
         let name = try reader.required(try reader.string("name", must: nameMust), "name", must: nameMust)
         guard Self.isClientName(name) else { throw reader.invalid("name", "must be \(nameMust); found \"\(name)\"") }
@@ -105,33 +109,53 @@ extension PadlockdSettings {
         let namespaces = try Self.namespaces(reader)
         let sessions = try reader.integer(
             "sessions", in: 1...Int64(Limits.valueMax), must: "an integer from 1 to \(Limits.valueMax)")
+        let takeover = try Self.takeover(reader, role: role, namespaces: namespaces)
         return Client(
             name: name, tokenSHA256: hash, role: role, namespaces: namespaces,
-            enabled: try reader.boolean("enabled") ?? true, sessionsMax: Int(sessions ?? 0))
+            enabled: try reader.boolean("enabled") ?? true, sessionsMax: Int(sessions ?? 0), takeover: takeover)
     }
 
-    /// `namespaces = ["acme", "globex"]` or `["*"]`: 1 to 256 distinct key segments, or the wildcard alone.
-    static func namespaces(_ reader: FieldReader) throws(ConfigError) -> [String] {
-        let must = "an array of namespaces (first key segments) such as [\"acme\"], or [\"*\"] for all"
-        let value = try reader.required(reader.table["namespaces"], "namespaces", must: must)
-        guard case .array(let elements) = value else { throw reader.wrongType("namespaces", value, must: must) }
-        guard !elements.isEmpty else { throw reader.invalid("namespaces", "is empty; it must be \(must)") }
-        guard elements.count <= Client.namespaceCountMax else {
+    /// `takeover = ["acme"]` or `["*"]`: where an app client may take locks over; each namespace must be one
+    /// the client may use. Absent means none.
+    static func takeover(
+        _ reader: FieldReader, role: ClientRole, namespaces: [String]
+    ) throws(ConfigError) -> [String] {
+        guard reader.table["takeover"] != nil else { return [] }
+        let names = try Self.namespaces(reader, field: "takeover")
+        if role != .app {
             throw reader.invalid(
-                "namespaces", "lists \(elements.count) namespaces; at most \(Client.namespaceCountMax)")
+                "takeover",
+                "is set for a client with role \(role.rawValue); only app clients take it (an admin client may take "
+                    + "over anywhere it may use, a reader nowhere)")
+        }
+        if namespaces != ["*"], let outside = names.first(where: { $0 != "*" && !namespaces.contains($0) }) {
+            throw reader.invalid(
+                "takeover", "lists \"\(outside)\", which is not among the client's namespaces; add it there first")
+        }
+        return names
+    }
+
+    /// `namespaces = ["acme", "globex"]` or `["*"]` (or the same for `field`): 1 to 256 distinct key segments,
+    /// or the wildcard alone.
+    static func namespaces(_ reader: FieldReader, field: String = "namespaces") throws(ConfigError) -> [String] {
+        let must = "an array of namespaces (first key segments) such as [\"acme\"], or [\"*\"] for all"
+        let value = try reader.required(reader.table[field], field, must: must)
+        guard case .array(let elements) = value else { throw reader.wrongType(field, value, must: must) }
+        guard !elements.isEmpty else { throw reader.invalid(field, "is empty; it must be \(must)") }
+        guard elements.count <= Client.namespaceCountMax else {
+            throw reader.invalid(field, "lists \(elements.count) namespaces; at most \(Client.namespaceCountMax)")
         }
         var names: [String] = []
         for element in elements {
-            guard case .string(let name) = element else { throw reader.wrongType("namespaces", value, must: must) }
+            guard case .string(let name) = element else { throw reader.wrongType(field, value, must: must) }
             if name != "*" {
-                try SettingCheck.namespace(
-                    name, field: reader.field("namespaces"), position: reader.position("namespaces"))
+                try SettingCheck.namespace(name, field: reader.field(field), position: reader.position(field))
             }
-            guard !names.contains(name) else { throw reader.invalid("namespaces", "lists \"\(name)\" twice") }
+            guard !names.contains(name) else { throw reader.invalid(field, "lists \"\(name)\" twice") }
             names.append(name)
         }
         if names.contains("*") && names.count > 1 {
-            throw reader.invalid("namespaces", "lists \"*\" with other namespaces; \"*\" already means all of them")
+            throw reader.invalid(field, "lists \"*\" with other namespaces; \"*\" already means all of them")
         }
         return names
     }

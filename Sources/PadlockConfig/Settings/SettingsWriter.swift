@@ -126,6 +126,9 @@ package struct SettingsWriter {
             field(["namespaces"], "[" + names.joined(separator: ", ") + "]")
             if !client.enabled || !vary(50) { field(["enabled"], String(client.enabled)) }
             if client.sessionsMax > 0 { field(["sessions"], String(client.sessionsMax)) }
+            if !client.takeover.isEmpty {
+                field(["takeover"], "[" + client.takeover.map { string($0) }.joined(separator: ", ") + "]")
+            }
         }
     }
 
