@@ -113,12 +113,15 @@ final class StartedCLI: @unchecked Sendable {
     var output: String { lock.lock(); defer { lock.unlock() }; return collected[0] }
     var errors: String { lock.lock(); defer { lock.unlock() }; return collected[1] }
 
-    /// Waits (up to 30 s) for a line of output containing `text`; returns the line.
+    /// Waits (up to 60 s) for a line of output containing `text`, after the line `after` when given; returns
+    /// the line.
     @discardableResult
-    func waitForOutput(_ text: String) throws -> String {
-        let deadline = Date().addingTimeInterval(30)
+    func waitForOutput(_ text: String, after: String? = nil) throws -> String {
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let line = output.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            var lines = output.split(separator: "\n").map(String.init)
+            if let after { lines = lines.firstIndex(of: after).map { Array(lines[($0 + 1)...]) } ?? [] }
+            if let line = lines.first(where: { $0.contains(text) }) { return line }
             guard process.isRunning else { break }
             usleep(20_000)
         }
