@@ -44,6 +44,13 @@ extension PadlockClient {
         public var closeDeadline: Duration
         /// TLS for every connection to the cluster; nil (the default) connects in plaintext.
         public var tls: TLSConfiguration?
+        /// Watch streams (``PadlockClient/watch(_:)``, ``PadlockClient/watch(prefix:)``) open at once, at most
+        /// 10,000 (a node serves at most 10,000 watched keys and prefixes per connection); a further watch
+        /// ends at once with `unavailable`.
+        public var maximumWatches: Int
+        /// Keys one watch stream holds unread states for, at most (one state per key, the latest); a consumer
+        /// that falls further behind has its watch ended with `unavailable`.
+        public var maximumUnreadKeysPerWatch: Int
 
         /// Creates a configuration; every argument has the documented default.
         public init(
@@ -53,7 +60,7 @@ extension PadlockClient {
             driftMargin: Duration? = nil, atRiskWindow: Duration? = nil, maximumConnectionsPerEndpoint: Int = 1,
             maximumConcurrentSessions: Int = 32, requestWindowPerConnection: Int = 1024,
             maximumWaitingCalls: Int = 10_000, closeDeadline: Duration = .seconds(2), tls: TLSConfiguration? = nil,
-            maximumSessionsPerOwner: Int? = nil
+            maximumSessionsPerOwner: Int? = nil, maximumWatches: Int = 10_000, maximumUnreadKeysPerWatch: Int = 10_000
         ) {
             self.callDeadline = callDeadline
             self.attemptTimeout = attemptTimeout
@@ -71,6 +78,8 @@ extension PadlockClient {
             self.maximumWaitingCalls = maximumWaitingCalls
             self.closeDeadline = closeDeadline
             self.tls = tls
+            self.maximumWatches = maximumWatches
+            self.maximumUnreadKeysPerWatch = maximumUnreadKeysPerWatch
         }
     }
 }
@@ -106,6 +115,8 @@ extension PadlockClient.Configuration {
             ("requestWindowPerConnection", requestWindowPerConnection, 65_536),
             ("maximumWaitingCalls", maximumWaitingCalls, 1_000_000),
             ("maximumSessionsPerOwner", maximumSessionsPerOwner ?? 1, 1024),
+            ("maximumWatches", maximumWatches, 10_000),
+            ("maximumUnreadKeysPerWatch", maximumUnreadKeysPerWatch, 1_000_000),
         ]
         for (name, value, maximum) in counts where value < 1 || value > maximum {
             return "configuration.\(name) must be between 1 and \(maximum), got \(value)"

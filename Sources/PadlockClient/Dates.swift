@@ -42,3 +42,10 @@ extension AuditRecord {
     /// When it happened, on the leader's clock.
     public var timeDate: Date { time.date }
 }
+
+extension ClientEnvironment {
+    /// This machine's wall clock, in milliseconds since the Unix epoch.
+    package func wallTime() -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: UInt64(max(0, Date().timeIntervalSince1970 * 1000)))
+    }
+}

@@ -34,6 +34,18 @@ public final class Lock: Sendable, CustomStringConvertible {
         return lease.currentState
     }
 
+    /// Why the lock was lost, once its state is ``LeaseState/lost``; nil while it is held and once released.
+    ///
+    /// With a v2 cluster the client subscribes for its sessions' events, so a force-unlock, a takeover or a
+    /// revocation ends the lock at once with ``LockLossReason/cluster(_:)`` (who and why), not at the next
+    /// release; see `docs/client.md`, "Events".
+    public var lossReason: LockLossReason? {
+        let (final, reason) = watchers.withLock { ($0.final, $0.lossReason) }
+        if let reason { return reason }
+        if final == nil && lease.currentState == .lost { return .leaseRanOut }
+        return nil
+    }
+
     /// A new stream of the lock's states: the current state first, then each change (`.safe` ⇄ `.atRisk`,
     /// then `.lost` or `.released`, after which the stream finishes). Each access makes an independent stream.
     public var states: AsyncStream<LeaseState> {
@@ -76,7 +88,9 @@ public final class Lock: Sendable, CustomStringConvertible {
         ) { () throws(PadlockError) in
             switch state {
             case .released: return
-            case .lost: throw PadlockError(.lockLost, "the lock on \(key) was lost (\(fence)) before it was released")
+            case .lost:
+                let why = lossReason.map { ": \($0)" } ?? ""
+                throw PadlockError(.lockLost, "the lock on \(key) was lost (\(fence)) before it was released\(why)")
             case .safe, .atRisk: break
             }
             try await client.perform(cancellable: false) { core, ticket, completion in
@@ -107,13 +121,15 @@ public final class Lock: Sendable, CustomStringConvertible {
         for continuation in changed { continuation.yield(now) }
     }
 
-    /// Ends the lock in a terminal state (released or lost) and finishes every stream. Later calls are ignored.
+    /// Ends the lock in a terminal state (released or lost, with why) and finishes every stream. Later calls
+    /// are ignored.
     @discardableResult
-    func end(_ final: LeaseState) -> Bool {
+    func end(_ final: LeaseState, reason: LockLossReason? = nil) -> Bool {
         precondition(final.isTerminal, "a lock ends released or lost, not \(final)")
         let entries = watchers.withLock { watchers -> [AsyncStream<LeaseState>.Continuation]? in
             guard watchers.final == nil else { return nil }
             watchers.final = final
+            if final == .lost { watchers.lossReason = reason ?? .endedWithoutNotice }
             defer { watchers.entries = [:] }
             return watchers.entries.values.map(\.continuation)
         }
@@ -127,6 +143,7 @@ public final class Lock: Sendable, CustomStringConvertible {
 
     private struct Watchers {
         var final: LeaseState?
+        var lossReason: LockLossReason?
         var nextID = 0
         var entries: [Int: (continuation: AsyncStream<LeaseState>.Continuation, last: LeaseState)] = [:]
     }

@@ -119,12 +119,16 @@ public final class PadlockClient: Sendable {
     ///     reason, and the grant ignores lock-delay and waiters; its fence is above every fence it ended.
     ///     Audited; allowed to `admin` clients and to clients the configuration names for the key's
     ///     namespace (`docs/configuration.md`). It never waits: `wait` must be zero.
+    ///   - onQueuePosition: while the acquire waits in the key's queue, called with each new position
+    ///     (1: next in line), including the first one; not called for an acquire granted at once or one
+    ///     with no `wait`. Called on the client's own thread, in order: return quickly (hand the number to
+    ///     your UI or an `AsyncStream` continuation). Needs a v2 cluster, which sends the positions.
     /// - Throws: `held(by:)` when someone else holds it (after the wait), `invalidArgument`, `permissionDenied`
     ///   (a takeover the client may not make), `unavailable`, `outcomeUnknown` (the library then makes sure no
     ///   lock stays held), `cancelled`.
     public func acquire(
         _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero, note: String = "",
-        takeover: String? = nil
+        takeover: String? = nil, onQueuePosition: (@Sendable (Int) -> Void)? = nil
     ) async throws(PadlockError) -> Lock {
         try await handle.traced(
             takeover == nil ? "acquire" : "takeover",
@@ -139,31 +143,39 @@ public final class PadlockClient: Sendable {
                 attributes["padlock.session"] = Int(clamping: lock.holder.session.rawValue)
             }
         ) { () throws(PadlockError) in
-            let spec = try Self.validateAcquire(
+            var validated = try Self.validateAcquire(
                 key, mode: mode, owner: owner ?? self.owner, wait: wait, note: note, takeover: takeover)
+            validated.onQueuePosition = onQueuePosition
+            let spec = validated
             return try await handle.perform { core, ticket, completion in
                 core.acquire(spec, ticket: ticket, completion: completion)
             }
         }
     }
 
-    /// Acquires `key` (or takes it over, given a `takeover` reason, as ``acquire(_:mode:owner:wait:note:takeover:)``
+    /// Acquires `key` (or takes it over, given a `takeover` reason, as ``acquire(_:mode:owner:wait:note:takeover:onQueuePosition:)``
     /// does), runs `body` with the lock, and releases it on every path: normal return, thrown error and
     /// cancellation (the release is not cancelled with the task).
     ///
-    /// If `body` returned but the release found the lock lost, this throws `lockLost` (or `sessionExpired`):
-    /// the fence may have been superseded while `body` ran. Other release failures are logged; the library
-    /// keeps releasing in the background.
+    /// `body` runs in a child task that is **cancelled when the lock is lost** (a force-unlock, takeover or
+    /// revocation the cluster announces, or a lease that ran out): stop writing with the fence then. Whatever
+    /// `body` returns or throws after that, `withLock` throws `lockLost` with ``Lock/lossReason`` in its
+    /// message, since the fence may have been superseded while `body` ran. The same holds when `body` returned
+    /// and the release found the lock lost (or `sessionExpired`). Other release failures are logged; the
+    /// library keeps releasing in the background. `onQueuePosition` is as for ``acquire(_:mode:owner:wait:note:takeover:onQueuePosition:)``.
     public func withLock<T: Sendable>(
         _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero,
-        note: String = "", takeover: String? = nil, _ body: (Lock) async throws -> T
+        note: String = "", takeover: String? = nil, onQueuePosition: (@Sendable (Int) -> Void)? = nil,
+        _ body: (Lock) async throws -> T
     ) async throws -> T {
-        let lock = try await acquire(key, mode: mode, owner: owner, wait: wait, note: note, takeover: takeover)
+        let lock = try await acquire(
+            key, mode: mode, owner: owner, wait: wait, note: note, takeover: takeover, onQueuePosition: onQueuePosition)
         let value: T
         do {
-            value = try await body(lock)
+            value = try await Self.run(body, cancelledWhenLost: lock)
         } catch {
             do { try await lock.release() } catch { logReleaseFailure(error, of: lock) }
+            if lock.state == .lost { throw Self.lostWhileRunning(lock) }
             throw error
         }
         do {
@@ -174,6 +186,52 @@ public final class PadlockClient: Sendable {
             logReleaseFailure(error, of: lock)
         }
         return value
+    }
+
+    /// What `withLock` throws when the lock was lost while its body ran.
+    static func lostWhileRunning(_ lock: Lock) -> PadlockError {
+        let why = lock.lossReason.map { ": \($0)" } ?? ""
+        return PadlockError(
+            .lockLost, "the lock on \(lock.key) (\(lock.fence)) was lost while the body ran\(why); stop using its fence"
+        )
+    }
+
+    /// Runs `body` in a child task, cancelling it when `lock` turns lost; throws `lockLost` when it did.
+    private static func run<T: Sendable>(
+        _ body: (Lock) async throws -> T, cancelledWhenLost lock: Lock
+    ) async throws -> T {
+        try await withoutActuallyEscaping(body) { escapable in
+            // Runs only while this function waits for it: the group does not outlive the call.
+            nonisolated(unsafe) let body = escapable
+            return try await withThrowingTaskGroup(of: BodyOutcome<T>.self) { group in
+                group.addTask { .returned(try await body(lock)) }
+                group.addTask {
+                    for await state in lock.states where state == .lost { return .lost }
+                    return .watcherDone
+                }
+                var lost = false
+                while let outcome = try await group.next() {
+                    switch outcome {
+                    case .returned(let value):
+                        group.cancelAll()
+                        if lost { throw lostWhileRunning(lock) }
+                        return value
+                    case .lost:
+                        lost = true
+                        group.cancelAll()
+                    case .watcherDone:
+                        continue
+                    }
+                }
+                throw lostWhileRunning(lock)
+            }
+        }
+    }
+
+    private enum BodyOutcome<T: Sendable>: Sendable {
+        case returned(T)
+        case lost
+        case watcherDone
     }
 
     private func logReleaseFailure(_ error: PadlockError, of lock: Lock) {

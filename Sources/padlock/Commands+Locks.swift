@@ -67,7 +67,13 @@ struct LockCommand: AsyncParsableCommand {
                 lock = try await client.acquire(key, mode: mode, note: note, takeover: takeover)
                 print(Self.tookOver(lock, before: before))
             } else {
-                lock = try await client.acquire(key, mode: mode, wait: wait, note: note)
+                let key = key
+                lock = try await client.acquire(
+                    key, mode: mode, wait: wait, note: note,
+                    onQueuePosition: { position in
+                        print("waiting for \(key): \(Formatting.ordinal(position)) in line")
+                        fflush(nil)
+                    })
                 print(
                     "locked \(lock.key) fence \(lock.fence.rawValue) (\(lock.holder.mode), session \(lock.holder.session.rawValue))"
                 )
@@ -112,7 +118,7 @@ struct LockCommand: AsyncParsableCommand {
             fflush(nil)
             while !interrupt.hasFired && lock.state != .lost { try? await Task.sleep(for: .milliseconds(50)) }
             if lock.state == .lost {
-                FileHandle.standardError.write(Data("padlock: the lock on \(lock.key) was lost\n".utf8))
+                FileHandle.standardError.write(Data("padlock: \(Self.lost(lock))\n".utf8))
                 return ExitStatus.lockLost.rawValue
             }
             return 0
@@ -130,6 +136,12 @@ struct LockCommand: AsyncParsableCommand {
         return await watch(lock, child: child, interrupt: interrupt)
     }
 
+    /// What a person is told when the lock was lost: which lock, who ended it and why.
+    static func lost(_ lock: Lock) -> String {
+        let why = lock.lossReason.map { ": \($0)" } ?? ""
+        return "the lock on \(lock.key) (fence \(lock.fence.rawValue)) was lost\(why)"
+    }
+
     /// Waits for the child to end, for the lock to be lost or for Ctrl-C/SIGTERM; in the last two cases stops
     /// the child (SIGTERM, SIGKILL after --grace) and waits for it.
     private func watch(_ lock: Lock, child: ChildProcess, interrupt: SignalLatch) async -> Int32 {
@@ -138,7 +150,7 @@ struct LockCommand: AsyncParsableCommand {
             if let status = child.poll() { return status }
             if lock.state == .lost {
                 FileHandle.standardError.write(
-                    Data("padlock: the lock on \(lock.key) was lost; stopping the command (pid \(child.pid))\n".utf8))
+                    Data("padlock: \(Self.lost(lock)); stopping the command (pid \(child.pid))\n".utf8))
                 _ = await child.stop(grace: grace)
                 return ExitStatus.lockLost.rawValue
             }

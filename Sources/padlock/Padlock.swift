@@ -53,8 +53,8 @@ struct Padlock: AsyncParsableCommand {
             """,
         version: PadlockRelease.version,
         subcommands: [
-            Dev.self, Status.self, LockCommand.self, Inspect.self, List.self, CheckFence.self, Unlock.self,
-            RevokeSession.self, Audit.self, Member.self, Token.self,
+            Dev.self, Status.self, LockCommand.self, Watch.self, Inspect.self, List.self, CheckFence.self,
+            Unlock.self, RevokeSession.self, Audit.self, Member.self, Token.self,
         ])
 
     /// Parses the arguments (wrong ones print the usage), then runs the command; a failure while running

@@ -67,6 +67,7 @@ import Testing
         defer { holder.kill() }
         let line = try holder.waitForOutput("locked it/cli/takeover")
         let before = try #require(Self.fence(in: line), "no fence in \(line)")
+        let sleeper = try holder.child(named: "sleep")
 
         let taken = try await cluster.cli([
             "lock", "it/cli/takeover", "--owner", "manager@it", "--takeover", "alice is on leave", "--", "true",
@@ -78,6 +79,12 @@ import Testing
         let after = try #require(Self.fence(in: String(granted)), "no fence in \(granted)")
         #expect(after > before, "the takeover's fence \(after) is above the previous holder's \(before)")
         #expect(taken.output.contains("from alice@it"), "it says whom it took over from: \(taken.output)")
+        // The previous holder is told at once: its command is stopped and it exits 7, naming who and why.
+        let exit = holder.waitForExit(timeout: 60)
+        #expect(exit == 7, "the previous holder exits 7: \(exit.map(String.init) ?? "running")\n\(holder.errors)")
+        #expect(!isAlive(sleeper), "the previous holder's command (pid \(sleeper)) was stopped")
+        #expect(holder.errors.contains("taken over by manager@it"), "\(holder.errors)")
+        #expect(holder.errors.contains("alice is on leave"), "\(holder.errors)")
 
         let audit = try await cluster.cli(["audit"])
         #expect(audit.output.contains("takeover by manager@it"), "\(audit.output)\(audit.errors)")
@@ -146,12 +153,15 @@ final class StartedCLI: @unchecked Sendable {
     var output: String { lock.lock(); defer { lock.unlock() }; return collected[0] }
     var errors: String { lock.lock(); defer { lock.unlock() }; return collected[1] }
 
-    /// Waits (up to 30 s) for a line of output containing `text`; returns the line.
+    /// Waits (up to 60 s) for a line of output containing `text`, after the line `after` when given; returns
+    /// the line.
     @discardableResult
-    func waitForOutput(_ text: String) throws -> String {
-        let deadline = Date().addingTimeInterval(30)
+    func waitForOutput(_ text: String, after: String? = nil) throws -> String {
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let line = output.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            var lines = output.split(separator: "\n").map(String.init)
+            if let after { lines = lines.firstIndex(of: after).map { Array(lines[($0 + 1)...]) } ?? [] }
+            if let line = lines.first(where: { $0.contains(text) }) { return line }
             guard process.isRunning else { break }
             usleep(20_000)
         }

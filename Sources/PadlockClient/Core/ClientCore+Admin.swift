@@ -84,7 +84,7 @@ extension ClientCore {
                 guard let self else { return .failure(.clientClosed) }
                 switch answer {
                 case .success(.forceUnlocked(let previous)):
-                    self.noteForcedRelease(of: previous, key: key)
+                    self.noteForcedRelease(of: previous, key: key, reason: reason)
                     return .success(.forceUnlocked(previous))
                 case .failure(.notHeld): return .success(.forceUnlocked([]))
                 case .success(let other): return .failure(PadlockClient.unexpected(other, "forceUnlock"))
@@ -111,7 +111,11 @@ extension ClientCore {
                 guard let self else { return .failure(.clientClosed) }
                 switch answer {
                 case .success(.sessionRevoked):
-                    if let ours = self.sessionsByID[session] { self.markLost(ours, reason: "revoked by \(self.owner)") }
+                    if let ours = self.sessionsByID[session] {
+                        self.markLost(
+                            ours, reason: "revoked by \(self.owner)",
+                            loss: .cluster(.sessionRevoked(by: self.owner, reason: reason)))
+                    }
                     return .success(.sessionRevoked)
                 case .failure(.sessionExpired):
                     // About the target: this client's own session would have said so through its renewals.
@@ -176,12 +180,12 @@ extension ClientCore {
     }
 
     /// Marks this client's own locks among `previous` (holders a force-unlock released) as lost.
-    func noteForcedRelease(of previous: [Holder], key: LockKey) {
+    func noteForcedRelease(of previous: [Holder], key: LockKey, reason: String) {
         for holder in previous {
             guard let session = sessionsByID[holder.session], let lock = session.locks[key], lock.fence == holder.fence
             else { continue }
             logger.warning("lock released by force", metadata: ["key": "\(key)", "fence": "\(holder.fence)"])
-            forget(lock, in: session, as: .lost)
+            forget(lock, in: session, as: .lost, reason: .cluster(.forceUnlocked(by: owner, reason: reason)))
         }
     }
 }

@@ -11,6 +11,7 @@ extension ClientCore {
     func close(completion: @escaping () -> Void) {
         guard !isClosing else { return completion() }
         isClosing = true
+        stopEvents()
         let cancelling = cancellers.values
         cancellers = [:]
         for cancel in cancelling { cancel() }
@@ -115,8 +116,12 @@ extension ClientCore {
             session.lease?.end()
             let locks = session.locks.values
             session.locks = [:]
-            for lock in locks { lock.end(closed ? .released : .lost) }
-            if let id = session.id { self?.sessionsByID[id] = nil }
+            let unconfirmed = LockLossReason.sessionEnded("it could not be closed in time; the cluster expires it")
+            for lock in locks { lock.end(closed ? .released : .lost, reason: unconfirmed) }
+            if let id = session.id {
+                self?.sessionsByID[id] = nil
+                self?.dropEvents(for: id)
+            }
             done(closed)
         }
     }

@@ -11,6 +11,8 @@ struct AcquireSpec {
     /// A takeover's reason: the acquire ends every conflicting holder at once instead of waiting (the wait
     /// is then 0). Nil for an ordinary acquire.
     var takeover: String? = nil
+    /// Told each new queue position of the acquire while it waits (1: next).
+    var onQueuePosition: (@Sendable (Int) -> Void)? = nil
 }
 
 extension ClientCore {
@@ -39,13 +41,25 @@ extension ClientCore {
             label: takeover == nil ? "acquire" : "takeover", key: spec.key, owner: spec.owner, dedicated: nil,
             deadline: deadline,
             attemptTimeout: configuration.attemptTimeout + .milliseconds(Int64(spec.waitMilliseconds)),
-            build: { id in takeover.map { .takeover(id, acquisition, reason: $0) } ?? .acquire(id, acquisition) },
+            build: { [weak self] id in
+                self?.acquireNumbered(id, spec)
+                return takeover.map { .takeover(id, acquisition, reason: $0) } ?? .acquire(id, acquisition)
+            },
             onOutcome: { [weak self] outcome in
+                if let id = outcome.requestID { self?.events.positions[id] = nil }
                 self?.acquireEnded(outcome, spec: spec, ticket: ticket, deadline: deadline, done: done)
             })
         call.trace = ticket.trace
         cancellers[ticket.id] = { [weak self] in self?.cancelMutation(call) }
         startMutation(call)
+    }
+
+    /// An acquire that may wait was numbered: its session is subscribed, so that its queue positions (and, once
+    /// granted, the lock's loss) reach the client.
+    private func acquireNumbered(_ id: RequestID, _ spec: AcquireSpec) {
+        guard spec.waitMilliseconds > 0 else { return }
+        if let onQueuePosition = spec.onQueuePosition { events.positions[id] = onQueuePosition }
+        wantEvents(for: id.session, after: nil)
     }
 
     private func acquireEnded(
@@ -66,6 +80,8 @@ extension ClientCore {
             }
             let lock = Lock(key: spec.key, holder: holder, requestID: id, lease: lease, client: handle)
             session.locks[spec.key] = lock
+            // Its losses from the grant on: the fence is the grant's log index.
+            wantEvents(for: holder.session, after: max(holder.fence.rawValue, 1) - 1)
             settled(id, .granted(holder))
             free(session)
             done(.success(lock))
@@ -231,10 +247,10 @@ extension ClientCore {
         }
     }
 
-    /// Drops `lock` from its session and ends its streams.
-    func forget(_ lock: Lock, in session: PoolSession, as final: LeaseState) {
+    /// Drops `lock` from its session and ends its streams (with why, when lost).
+    func forget(_ lock: Lock, in session: PoolSession, as final: LeaseState, reason: LockLossReason? = nil) {
         if session.locks[lock.key] === lock { session.locks[lock.key] = nil }
-        lock.end(final)
+        lock.end(final, reason: reason)
         if final == .lost { metrics.locksLost(1) }
     }
 }

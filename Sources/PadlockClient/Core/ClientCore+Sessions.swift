@@ -58,7 +58,8 @@ extension ClientCore {
         metrics.sessionsOpen(sessionsByID.count)
         logger.debug("session opened", metadata: ["session": "\(grant.session)", "ttl": "\(timings.ttl)"])
         guard lease.state(at: environment.now) != .lost else {
-            return markLost(session, reason: "it was acknowledged only after its lease had lapsed")
+            return markLost(
+                session, reason: "it was acknowledged only after its lease had lapsed", loss: .leaseRanOut)
         }
         scheduleRenewal(session, at: firstSentAt + timings.renewalInterval)
         updateLeaseState(session)
@@ -97,7 +98,9 @@ extension ClientCore {
         session.stateTimer = nil
         let now = environment.now
         let state = lease.state(at: now)
-        if state == .lost { return markLost(session, reason: "no renewal was acknowledged before its deadline") }
+        if state == .lost {
+            return markLost(session, reason: "no renewal was acknowledged before its deadline", loss: .leaseRanOut)
+        }
         if state != session.publishedState {
             session.publishedState = state
             if state == .atRisk {
@@ -116,9 +119,10 @@ extension ClientCore {
         }
     }
 
-    /// Abandons `session`: it is never renewed or used again, and every lock of it is `.lost`. The cluster
-    /// expires it on its own (with lock-delay), which releases anything it still holds.
-    func markLost(_ session: PoolSession, reason: String) {
+    /// Abandons `session`: it is never renewed or used again, and every lock of it is `.lost`, for `loss`
+    /// (by default: the session ended, for `reason`). The cluster expires it on its own (with lock-delay),
+    /// which releases anything it still holds.
+    func markLost(_ session: PoolSession, reason: String, loss: LockLossReason? = nil) {
         guard session.state == .open || session.state == .opening else { return }
         session.state = .lost
         // Whatever the session's outstanding or settling requests did, the session's end releases it.
@@ -128,7 +132,10 @@ extension ClientCore {
         session.lease?.end()
         session.stopTimers()
         sessions.remove(session)
-        if let id = session.id { sessionsByID[id] = nil }
+        if let id = session.id {
+            sessionsByID[id] = nil
+            dropEvents(for: id)
+        }
         let locks = session.locks.values.sorted { $0.key < $1.key }
         session.locks = [:]
         if !locks.isEmpty {
@@ -139,7 +146,7 @@ extension ClientCore {
                     "keys": "\(locks.map(\.key.string).joined(separator: ", "))",
                 ])
         }
-        for lock in locks { lock.end(.lost) }
+        for lock in locks { lock.end(.lost, reason: loss ?? .sessionEnded(reason)) }
         metrics.locksLost(locks.count)
         metrics.sessionsOpen(sessionsByID.count)
         reportLocksAtRisk()
@@ -149,7 +156,7 @@ extension ClientCore {
         openSessionsIfNeeded()
     }
 
-    private func reportLocksAtRisk() {
+    func reportLocksAtRisk() {
         let count = sessions.filter { $0.state == .open && $0.publishedState == .atRisk }.map(\.locks.count)
             .reduce(0, +)
         metrics.locksAtRisk(count)

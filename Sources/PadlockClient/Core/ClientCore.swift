@@ -28,6 +28,8 @@ final class ClientCore {
     /// Requests being settled or still outstanding that a `resolve` waits for.
     var resolutionWaiters: [RequestID: [(Result<Resolution, PadlockError>) -> Void]] = [:]
     var isClosing = false
+    /// The subscription to the cluster's events and the watch streams it feeds (`ClientCore+Events.swift`).
+    let events = EventSubscription()
     /// Hooks for the simulator's history (`ClientCoreDriver`): every mutating request as it is numbered, and
     /// its fate once settled. Nil in `PadlockClient`.
     var onRequestNumbered: ((ClientOperation) -> Void)?
@@ -44,6 +46,7 @@ final class ClientCore {
         transport = Transport(
             environment: environment, endpoints: endpoints, handshake: handshake, configuration: configuration,
             logger: logger, metrics: metrics)
+        startEvents()
     }
 
     /// The deadline of a call starting now, `extra` beyond the configured one.

@@ -20,6 +20,9 @@ package protocol ClientEnvironment: AnyObject {
         completion: @escaping (Result<any ClientConnection, ClientConnectFailure>) -> Void)
     /// A uniformly random number (session nonces, backoff jitter); a simulator draws it from its seed.
     func randomUInt64() -> UInt64
+    /// The wall-clock time now, to compare with the leader's timestamps: only for when a watched key's
+    /// lock-delay ends, never for lease safety. The default reads this machine's clock.
+    func wallTime() -> Timestamp
     /// Client bugs to inject, for the simulator's self-test; production leaves them all off.
     var injectedBugs: ClientInjectedBugs { get }
 }

@@ -65,6 +65,9 @@ final class Exchange {
     private var retryTimer: (any ClientTimer)?
     private var deadlineTimer: (any ClientTimer)?
 
+    /// The endpoint whose answer finished the exchange, once answered.
+    private(set) var answeredBy: Int?
+
     var kind: ExchangeKind { machine.kind }
     var mayHaveApplied: Bool { machine.mayHaveApplied }
     var firstSentAt: ContinuousClock.Instant? { machine.firstSentAt }
@@ -161,6 +164,7 @@ final class Exchange {
         attemptTimer?.cancel()
         attemptTimer = nil
         guard completion != nil else { return }
+        if case .answered = outcome { answeredBy = target }
         var hinted: Int?
         if case .answered(.failure(.notLeader(let hint?))) = outcome {
             hinted = transport.endpointIndex(for: hint.address)

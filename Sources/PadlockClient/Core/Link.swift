@@ -69,6 +69,8 @@ final class Link {
     private let logger: Logger
     /// Called once when the link closes, so its owner forgets it.
     var onClosed: ((Link) -> Void)?
+    /// Called with each event the node sends unasked (protocol v2, `docs/events.md`).
+    var onEvent: ((ClientEvent, Link) -> Void)?
 
     init(address: EndpointAddress, window: Int, logger: Logger) {
         self.address = address
@@ -172,6 +174,7 @@ final class Link {
         case .handshaking:
             receivedHandshakeAnswer(payload)
         case .ready:
+            if payload.first == MessageKind.clientEvent.rawValue { return receivedEvent(payload) }
             do {
                 let response = try ClientResponse(decoding: payload)
                 guard let attempt = inFlight.removeValue(forKey: response.correlation) else {
@@ -190,6 +193,19 @@ final class Link {
             }
         case .connecting, .closed:
             return
+        }
+    }
+
+    /// An event frame: handed to the owner. An undecodable one closes the connection like an undecodable answer,
+    /// since the stream can no longer be trusted.
+    private func receivedEvent(_ payload: [UInt8]) {
+        switch Result(catching: { () throws(WireError) in try ClientEvent(decoding: payload) }) {
+        case .success(let event):
+            onEvent?(event, self)
+        case .failure(let error):
+            logger.warning(
+                "closing connection: undecodable event", metadata: ["endpoint": "\(address)", "error": "\(error)"])
+            fail("undecodable event: \(error)", wasConnected: true)
         }
     }
 
@@ -235,6 +251,7 @@ final class Link {
         backlog = []
         onClosed?(self)
         onClosed = nil
+        onEvent = nil
         for attempt in sent { attempt.deliver(refusal ?? .lost(wasSent: true, reason: reason)) }
         for attempt in unsent { attempt.deliver(refusal ?? .lost(wasSent: false, reason: reason)) }
     }

@@ -102,6 +102,17 @@ enum MutationOutcome {
     case cancelled(mayHaveApplied: Bool, PoolSession?, RequestID?)
 }
 
+extension MutationOutcome {
+    /// The request the outcome is about, once it was numbered.
+    var requestID: RequestID? {
+        switch self {
+        case .answered(_, _, let id): id
+        case .gaveUp(_, _, _, let id), .cancelled(_, _, let id): id
+        case .failed: nil
+        }
+    }
+}
+
 /// A call that changes state: it takes a session (any suitable one, or a given one), numbers one request on
 /// it and sends it until answered. Loop thread only.
 final class MutationCall {

@@ -15,7 +15,15 @@ final class Transport {
     private(set) var endpoints: [EndpointAddress]
     private var links: [EndpointAddress: Link] = [:]
     /// The endpoint that last answered as leader, where leader-bound requests go first.
-    var leader: Int?
+    var leader: Int? {
+        didSet { if let leader, leader != oldValue { onLeaderChanged?(leader) } }
+    }
+    /// Called with each event any link receives (protocol v2), and the link it came on.
+    var onEvent: ((ClientEvent, Link) -> Void)?
+    /// Called when a link closes, after it was forgotten.
+    var onLinkClosed: ((Link) -> Void)?
+    /// Called when another endpoint than before answers as leader.
+    var onLeaderChanged: ((Int) -> Void)?
     /// Where the next exchange without a known leader starts, so that load spreads across endpoints.
     private var nextStart = 0
     private(set) var isShutDown = false
@@ -63,10 +71,18 @@ final class Transport {
             link.onClosed = { [weak self] closed in
                 guard let self, self.links[closed.address] === closed else { return }
                 self.links[closed.address] = nil
+                self.onLinkClosed?(closed)
             }
+            link.onEvent = { [weak self] event, link in self?.onEvent?(event, link) }
             link.open(environment: environment, handshake: handshake, timeout: configuration.connectTimeout)
         }
         link.submit(attempt)
+    }
+
+    /// The open (or opening) link to endpoint `index`, if there is one.
+    func link(at index: Int) -> Link? {
+        guard endpoints.indices.contains(index) else { return nil }
+        return links[endpoints[index]]
     }
 
     /// Takes back a pending attempt; its answer, if one comes, is dropped.
