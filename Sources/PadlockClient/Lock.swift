@@ -88,9 +88,7 @@ public final class Lock: Sendable, CustomStringConvertible {
         ) { () throws(PadlockError) in
             switch state {
             case .released: return
-            case .lost:
-                let why = lossReason.map { ": \($0)" } ?? ""
-                throw PadlockError(.lockLost, "the lock on \(key) was lost (\(fence)) before it was released\(why)")
+            case .lost: throw lostBeforeRelease
             case .safe, .atRisk: break
             }
             try await client.perform(cancellable: false) { core, ticket, completion in
@@ -102,6 +100,12 @@ public final class Lock: Sendable, CustomStringConvertible {
     /// When the client stops believing it holds the lock (its state turns `.lost`) unless a renewal moves the
     /// lease on: what the simulator's checkers compare with the cluster's view.
     package var believedUntil: ContinuousClock.Instant { lease.nextChange(after: .atRisk) }
+
+    /// What a release of a lost lock throws: which lock, and why it was lost when the client knows.
+    var lostBeforeRelease: PadlockError {
+        let why = lossReason.map { ": \($0)" } ?? ""
+        return PadlockError(.lockLost, "the lock on \(key) was lost (\(fence)) before it was released\(why)")
+    }
 
     /// The lock as `key (fence, session)`.
     public var description: String { "\(key) (\(fence), \(holder.session))" }

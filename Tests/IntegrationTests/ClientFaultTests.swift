@@ -225,12 +225,12 @@ import Testing
 
             let audit = try await bob.audit()
             #expect(audit.records.contains { $0.action == .sessionExpired && $0.previousHolder?.fence == stale.fence })
-            await #expect(
-                throws: PadlockError(
-                    .lockLost, "the lock on acme/contacts/42 was lost (\(stale.fence)) before it was released")
-            ) {
-                try await stale.release()
-            }
+            let lostRelease = await #expect(throws: PadlockError.self) { try await stale.release() }
+            #expect(lostRelease?.code == .lockLost)
+            #expect(
+                lostRelease?.message.hasPrefix(
+                    "the lock on acme/contacts/42 was lost (\(stale.fence)) before it was released") == true,
+                "the release says which lock, and why when the client knows: \(String(describing: lostRelease))")
             await proxied.setFault(.pass)
             try await successor.release()
             await bob.close()
@@ -277,7 +277,9 @@ import Testing
             // lockLost: released by force behind the holder's back; its release says so.
             #expect(try await bob.forceUnlock("acme/contacts/42", reason: "stuck edit") == [lock.holder])
             let lost = await #expect(throws: PadlockError.self) { try await lock.release() }
-            #expect(lost?.code == .lockLost && lost?.message.contains("expired or was released by force") == true)
+            // The notice usually arrives first ("force-unlocked by …: stuck edit"); when the release overtakes it,
+            // the cluster's answer says the same in general terms ("… released by force").
+            #expect(lost?.code == .lockLost && lost?.message.contains("force") == true, "\(String(describing: lost))")
 
             // unavailable: the key is free but inside its lock-delay (nothing was applied)…
             let delayed = await #expect(throws: PadlockError.self) { try await bob.acquire("acme/contacts/42") }

@@ -152,6 +152,8 @@ extension ClientCore {
         guard let session = sessionsByID[lock.holder.session], session.state == .open, session.locks[lock.key] === lock
         else {
             if lock.state == .released { return completion(.success(())) }
+            // A notice that ended the lock may have arrived after `Lock.release` looked at its state.
+            if lock.state == .lost { return complete(ticket, "release", .failure(lock.lostBeforeRelease), completion) }
             lock.end(.lost)
             return complete(ticket, "release", .failure(Self.sessionGone), completion)
         }
