@@ -231,15 +231,15 @@ extension ClientCore {
         }
     }
 
-    /// A committed entry ended this client's lock on `key` under `holder`'s fence, for `loss`.
+    /// A committed entry ended this client's lock on `key` under `holder`'s fence, for `loss`. An event that
+    /// names no lock the client holds (another fence, a lock already gone) changes nothing.
     private func lockLost(_ key: LockKey, _ holder: Holder, _ loss: LockLoss) {
-        guard let session = sessionsByID[holder.session], session.state == .open else { return }
-        if let lock = session.locks[key], lock.fence == holder.fence {
-            logger.warning(
-                "lock lost", metadata: ["key": "\(key)", "fence": "\(holder.fence)", "reason": "\(loss)"])
-            forget(lock, in: session, as: .lost, reason: .cluster(loss))
-            reportLocksAtRisk()
-        }
+        guard let session = sessionsByID[holder.session], session.state == .open, let lock = session.locks[key],
+            lock.fence == holder.fence
+        else { return }
+        logger.warning("lock lost", metadata: ["key": "\(key)", "fence": "\(holder.fence)", "reason": "\(loss)"])
+        forget(lock, in: session, as: .lost, reason: .cluster(loss))
+        reportLocksAtRisk()
         switch loss {
         case .sessionRevoked, .expired:
             // The session itself ended in that entry: every lock of it went with it.
