@@ -37,6 +37,29 @@ import Wire
         }
     }
 
+    @Test func aRevocationEndsEveryLockOfTheSessionWithWhoAndWhy() async throws {
+        try await withCluster { fake in
+            try await withClient(fake, owner: "alice@frontend-2") { alice in
+                try await withClient(fake, owner: "admin") { admin in
+                    let first = try await alice.acquire("acme/contacts/58")
+                    let second = try await alice.acquire("acme/contacts/59")
+                    #expect(first.holder.session == second.holder.session, "one idle session serves both")
+                    let states = second.states
+                    try await admin.revokeSession(first.holder.session, reason: "signed out by support")
+                    for await _ in states {}
+                    let reason = LockLossReason.cluster(
+                        .sessionRevoked(by: FakeTable.administrator, reason: "signed out by support"))
+                    #expect(first.lossReason == reason)
+                    #expect(second.lossReason == reason)
+                    // Later calls open a new session.
+                    let fresh = try await alice.acquire("acme/contacts/58")
+                    #expect(fresh.holder.session != first.holder.session)
+                    try await fresh.release()
+                }
+            }
+        }
+    }
+
     @Test func aLockStaysHeldWithoutAnEventAndAnEventAboutAnotherFenceChangesNothing() async throws {
         try await withCluster { fake in
             var configuration = testConfiguration
