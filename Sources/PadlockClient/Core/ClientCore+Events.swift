@@ -134,6 +134,13 @@ extension ClientCore {
             retrySubscription(SubscriptionBatch(sessions: batch.sessions), Problem(error.message))
         case .answered(.success(let other), _, _):
             retrySubscription(batch, Problem("the cluster answered a subscribe with \(other)"))
+        case .gaveUp(_, let problem) where problem.isOverload && !(batch.keys.isEmpty && batch.prefixes.isEmpty):
+            // The node's watch limit (`limits.watches-per-connection`) refused the keys until the deadline:
+            // those watches end, naming the limit; the sessions are asked for again later.
+            let error = PadlockError.unavailable("the cluster would not watch more keys: \(problem)")
+            for key in batch.keys { endWatches(of: .key(key), error) }
+            for prefix in batch.prefixes { endWatches(of: .prefix(prefix), error) }
+            retrySubscription(SubscriptionBatch(sessions: batch.sessions), problem)
         case .gaveUp(_, let problem):
             retrySubscription(batch, problem)
         case .refused(let error):
