@@ -296,6 +296,15 @@ import Wire
                         #expect(await eventually(within: .seconds(120)) { positions.value == [2] })
                         carolWaits.cancel()
                         #expect(await eventually(within: .seconds(120)) { positions.value == [2, 1] })
+                        // A resubscription repeats the position; it is told once.
+                        await fake.with { $0.dropConnections() }
+                        #expect(
+                            await eventually(within: .seconds(120)) {
+                                await fake.with { state in
+                                    state.subscriptions.values.contains { $0.lastPositions.values.contains(1) }
+                                }
+                            })
+                        _ = try await bob.inspect("acme/contacts/80")
                         try await held.release()
                         let lock = try await granted
                         #expect(positions.value == [2, 1])

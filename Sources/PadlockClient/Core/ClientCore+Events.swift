@@ -226,7 +226,10 @@ extension ClientCore {
             resync(session, isOpen: isOpen, fences: Set(fences), index: event.index)
         case .waiterPosition(let request, _, let position):
             guard isCurrent else { return }
-            events.positions[request]?(Int(clamping: position))
+            // A resubscription repeats the current position: each one is told once.
+            guard let follower = events.positions[request], follower.last != Int(clamping: position) else { return }
+            events.positions[request]?.last = Int(clamping: position)
+            follower.tell(Int(clamping: position))
         case .keyState(let inspection):
             guard isCurrent else { return }
             keyStateArrived(inspection, index: event.index)
