@@ -48,6 +48,10 @@ public final class Lock: Sendable, CustomStringConvertible {
 
     /// A new stream of the lock's states: the current state first, then each change (`.safe` ⇄ `.atRisk`,
     /// then `.lost` or `.released`, after which the stream finishes). Each access makes an independent stream.
+    ///
+    /// `.lost` comes as soon as the client learns the lock ended: an event of the cluster (force-unlock,
+    /// takeover, revocation, expiry: ``lossReason`` says who and why), a resync after a reconnection, an
+    /// answer of the cluster, or the lease running out on this machine's clock.
     public var states: AsyncStream<LeaseState> {
         let (stream, continuation) = AsyncStream.makeStream(of: LeaseState.self, bufferingPolicy: .bufferingNewest(8))
         let registered = watchers.withLock { watchers -> Int? in

@@ -81,6 +81,10 @@ final class ClientHost: ClientEnvironment, @unchecked Sendable {
 
     func randomUInt64() -> UInt64 { random.next() }
 
+    /// The client machine's simulated wall clock (when a watched key's lock-delay ends), so runs stay
+    /// deterministic.
+    func wallTime() -> Timestamp { Timestamp(millisecondsSinceEpoch: localClock.wallMilliseconds(at: simulation.now)) }
+
     // MARK: Connections
 
     func connect(

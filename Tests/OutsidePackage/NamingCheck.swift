@@ -63,3 +63,25 @@ func crmAppServer(database: DatabaseQueue) async throws {
     _ = (waiters, delayed, listed, check.isCurrent, action, role, peers, node, session, request, mode)
     await padlock.close()
 }
+
+// Events (issue 21): loss reasons, watches and queue positions, as docs/client.md shows them.
+func crmEvents(padlock: PadlockClient) async throws {
+    let lock = try await padlock.acquire(
+        "acme/contacts/42", wait: .seconds(30), onQueuePosition: { position in print("\(position) in line") })
+    for await state in lock.states where state == .lost {
+        if case .cluster(let loss)? = lock.lossReason, case .forceUnlocked(let by, let reason) = loss {
+            print("\(by): \(reason)")
+        }
+        let reason: LockLossReason? = lock.lossReason
+        _ = reason
+    }
+    for try await state in padlock.watch(prefix: "acme/contacts") {
+        let status: KeyState.Status = state.status
+        let waiting: Int = state.waiterCount
+        _ = (status, waiting, state.holders.first?.holder.sinceDate, state.lockDelayedUntil?.date, state.index)
+    }
+    _ = padlock.watch("acme/contacts/42")
+    var configuration = PadlockClient.Configuration()
+    configuration.maximumWatches = 100
+    configuration.maximumUnreadKeysPerWatch = 1_000
+}

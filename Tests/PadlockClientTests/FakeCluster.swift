@@ -113,12 +113,20 @@ final class FakeState {
     /// When set, every handshake is refused as overloaded (a node at its connection limit).
     var refusesAsOverloaded = false
     let table: FakeTable
+    /// Each connection's subscription (protocol v2 events), by connection.
+    var subscriptions: [ObjectIdentifier: FakeSubscription] = [:]
+    /// Whether the leader still keeps the lock losses a resumed subscription asks for; when not, it answers
+    /// with a resync of each session's fences.
+    var keepsHistory = true
+    /// How many of `table.losses` were sent to subscribers.
+    var lossesPublished = 0
 
     init(loop: EventLoop, credentials: [UInt8], cluster: UInt64) {
         self.loop = loop
         self.credentials = credentials
         self.cluster = cluster
         table = FakeTable(loop: loop)
+        table.onChange = { [unowned self] in self.publishEvents() }
     }
 
     /// The requests received with operations matching `filter`.
@@ -140,6 +148,7 @@ final class FakeState {
         }
         connection.onClose = { [weak self, unowned connection] _ in
             self?.connections.removeAll { $0 === connection }
+            self?.subscriptions[ObjectIdentifier(connection)] = nil
         }
     }
 
@@ -175,8 +184,10 @@ final class FakeState {
         case .delayAnswer(let delay): answer(request, node: node, reply: reply, delay: delay, drop: false)
         case .forceUnlockFirst(let key):
             _ = table.forceUnlock(key)
+            publishEvents()
             answer(request, node: node, reply: reply, delay: nil, drop: false)
         }
+        publishEvents()
     }
 
     private func answer(_ request: ClientRequest, node: Int, reply: ReplyTarget, delay: Duration?, drop: Bool) {
@@ -186,6 +197,14 @@ final class FakeState {
         } else if leader != node {
             let hint = leader.map { LeaderHint(node: NodeID(UInt64($0)), address: addresses[$0]) }
             outcome = .failure(.notLeader(hint))
+        } else if case .subscribe(let subscription) = request.operation {
+            return subscribe(subscription, node: node, reply: reply, drop: drop)
+        } else if case .unsubscribe(let subscription) = request.operation {
+            let record = subscriptions[ObjectIdentifier(reply.connection)]
+            record?.sessions.subtract(subscription.sessions)
+            record?.keys.subtract(subscription.keys)
+            record?.prefixes.subtract(subscription.prefixes)
+            outcome = .success(.subscribed(index: table.nextIndex))
         } else {
             outcome = table.apply(request.operation, reply: drop ? nil : reply)
         }
@@ -205,5 +224,126 @@ final class FakeState {
             snapshotIndex: LogIndex(0), sessionCount: UInt64(table.sessions.count),
             lockCount: UInt64(table.holders.count), waiterCount: UInt64(table.waiters.count),
             members: (0..<addresses.count).map { NodeID(UInt64($0)) }, learners: [])
+    }
+}
+
+/// What one connection subscribed to on the fake leader, and what it was last told.
+final class FakeSubscription {
+    let connection: TCPConnection
+    var sessions: Set<SessionID> = []
+    var keys: Set<LockKey> = []
+    var prefixes: Set<LockKey> = []
+    var lastStates: [LockKey: KeyInspection] = [:]
+    var lastPositions: [RequestID: UInt64] = [:]
+
+    init(connection: TCPConnection) { self.connection = connection }
+
+    func send(_ index: UInt64, _ body: EventBody) {
+        guard connection.isOpen else { return }
+        _ = connection.send(ClientEvent(index: index, body: body).encoded())
+    }
+
+    /// Whether `key` is watched, or lies at or under a watched prefix.
+    func watches(_ key: LockKey) -> Bool { keys.contains(key) || prefixes.contains { $0.covers(key) } }
+}
+
+extension FakeState {
+    /// Adds to the connection's subscription as the contract says: the answer first, then replayed losses or
+    /// a resync, each watched key's state, each busy key under a watched prefix, and each waiter's position.
+    fileprivate func subscribe(_ subscription: Subscription, node: Int, reply: ReplyTarget, drop: Bool) {
+        let id = ObjectIdentifier(reply.connection)
+        let record = subscriptions[id] ?? FakeSubscription(connection: reply.connection)
+        subscriptions[id] = record
+        record.sessions.formUnion(subscription.sessions)
+        record.keys.formUnion(subscription.keys)
+        record.prefixes.formUnion(subscription.prefixes)
+        let index = table.nextIndex
+        guard !drop else { return }
+        reply.send(.success(.subscribed(index: index)))
+        if let after = subscription.after {
+            if keepsHistory {
+                for loss in table.losses where loss.index > after && subscription.sessions.contains(loss.holder.session)
+                {
+                    record.send(loss.index, .lockLost(key: loss.key, holder: loss.holder, loss: loss.loss))
+                }
+            } else {
+                for session in subscription.sessions {
+                    let fences = table.holders.values.flatMap { $0 }.filter { $0.session == session }.map(\.fence)
+                    let isOpen = table.sessions[session].map { !$0.ended } ?? false
+                    record.send(index, .resync(session: session, isOpen: isOpen, fences: fences.sorted()))
+                }
+            }
+        }
+        for key in subscription.keys { sendState(of: key, to: record, force: true) }
+        for prefix in subscription.prefixes {
+            for key in busyKeys() where prefix.covers(key) { sendState(of: key, to: record, force: true) }
+        }
+        sendPositions(to: record, sessions: Set(subscription.sessions), force: true)
+    }
+
+    /// Keys with holders or waiters.
+    private func busyKeys() -> [LockKey] {
+        Set(table.holders.keys).union(table.waiters.map(\.key)).sorted()
+    }
+
+    private func sendState(of key: LockKey, to record: FakeSubscription, force: Bool) {
+        let state = table.inspect(key)
+        guard force || record.lastStates[key] != state else { return }
+        record.lastStates[key] = state
+        record.send(table.nextIndex, .keyState(state))
+    }
+
+    private func sendPositions(to record: FakeSubscription, sessions: Set<SessionID>, force: Bool) {
+        for (offset, waiter) in table.waiters.enumerated() where sessions.contains(waiter.request.session) {
+            let ahead = table.waiters[..<offset].filter { $0.key.overlaps(waiter.key) }.count
+            let position = UInt64(ahead + 1)
+            guard force || record.lastPositions[waiter.request] != position else { continue }
+            record.lastPositions[waiter.request] = position
+            record.send(table.nextIndex, .waiterPosition(request: waiter.request, key: waiter.key, position: position))
+        }
+    }
+
+    /// Sends every subscriber what changed since it was last told: new lock losses of its sessions, states of
+    /// watched keys that changed, and queue positions that moved. Called after every request and waiter
+    /// timeout; a test that changes the table directly calls it too.
+    func publishEvents() {
+        let losses = table.losses.dropFirst(lossesPublished)
+        lossesPublished = table.losses.count
+        for record in subscriptions.values {
+            for loss in losses where record.sessions.contains(loss.holder.session) {
+                record.send(loss.index, .lockLost(key: loss.key, holder: loss.holder, loss: loss.loss))
+            }
+            var keys = Set(record.keys)
+            for key in busyKeys() where record.watches(key) { keys.insert(key) }
+            for key in record.lastStates.keys where record.watches(key) { keys.insert(key) }
+            for key in keys.sorted() { sendState(of: key, to: record, force: false) }
+            sendPositions(to: record, sessions: record.sessions, force: false)
+        }
+    }
+
+    /// The leader steps down: every subscriber is told its subscription ended (naming `leader` as the new
+    /// one) and forgotten; `leader` leads from now on.
+    func stepDown(to leader: Int) {
+        self.leader = leader
+        let hint = LeaderHint(node: NodeID(UInt64(leader)), address: addresses[leader])
+        for record in subscriptions.values {
+            record.send(table.nextIndex, .subscriptionEnded(reason: "stepped down", leader: hint))
+        }
+        subscriptions = [:]
+    }
+
+    /// Drops every client connection at once (the client sees them close).
+    func dropConnections() {
+        for connection in connections { connection.abort() }
+        connections = []
+        subscriptions = [:]
+    }
+
+    /// The subscribe requests received, in order.
+    var subscribeRequests: [(node: Int, subscription: Subscription)] {
+        received.compactMap { entry in
+            if case .subscribe(let subscription) = entry.request.operation { return (entry.node, subscription) }
+            return nil
+        }
     }
 }

@@ -1,4 +1,5 @@
 import EventLoop
+import Foundation
 import PadlockTypes
 import Wire
 
@@ -43,6 +44,12 @@ final class FakeTable {
     var grants: [(request: RequestID, holder: Holder)] = []
     /// Every takeover applied: its request, its reason, and the holders it ended.
     var takeovers: [(request: RequestID, reason: String, ended: [Holder])] = []
+    /// Every lock that ended without its holder releasing it, with the index of the entry that ended it.
+    var losses: [(index: UInt64, key: LockKey, holder: Holder, loss: LockLoss)] = []
+    /// Lock-delays by key, on the wall clock: `inspect` reports one until it passes.
+    var lockDelays: [LockKey: Timestamp] = [:]
+    /// Called when a waiter's wait runs out (a change no request made).
+    var onChange: (() -> Void)?
 
     init(loop: EventLoop) { self.loop = loop }
 
@@ -164,13 +171,14 @@ final class FakeTable {
         case .closeSession(let id):
             end(id.session)
             return .success(.sessionClosed)
-        case .forceUnlock(_, let key, _):
-            return forceUnlock(key)
+        case .forceUnlock(_, let key, let reason):
+            return forceUnlock(key, reason: reason)
         case .takeover(let id, let acquisition, let reason):
             return takeover(id, acquisition, reason: reason)
-        case .revokeSession(_, let target, _):
+        case .revokeSession(_, let target, let reason):
             guard let session = sessions[target], !session.ended else { return .failure(.sessionExpired) }
-            return .success(.sessionRevoked(releasedLockCount: UInt64(end(target))))
+            let released = end(target, loss: .sessionRevoked(by: Self.administrator, reason: reason))
+            return .success(.sessionRevoked(releasedLockCount: UInt64(released)))
         default:
             return .failure(.invalidArgument(message: "unsupported"))
         }
@@ -187,26 +195,40 @@ final class FakeTable {
             releases.append((lock.key, lock.holder.fence))
         }
         let holder = grant(id, acquisition.key, acquisition.mode, acquisition.note)
+        for lock in ended {
+            losses.append((holder.fence.rawValue, lock.key, lock.holder, .takenOver(by: holder, reason: reason)))
+        }
         takeovers.append((id, reason, ended.map(\.holder)))
         return .success(.granted(holder))
     }
 
+    /// The actor the fake audits administrative changes under.
+    static let administrator = "admin@ops"
+
     /// Releases every hold on `key`, as an administrator's force-unlock does.
-    func forceUnlock(_ key: LockKey) -> Result<ClientResult, ClientFailure> {
+    func forceUnlock(
+        _ key: LockKey, reason: String = "forgot to exit the record"
+    ) -> Result<ClientResult, ClientFailure> {
         guard let previous = holders.removeValue(forKey: key) else { return .failure(.notHeld) }
-        for holder in previous { releases.append((key, holder.fence)) }
+        let at = index()
+        for holder in previous {
+            releases.append((key, holder.fence))
+            losses.append((at, key, holder, .forceUnlocked(by: Self.administrator, reason: reason)))
+        }
         promote()
         return .success(.forceUnlocked(previous: previous))
     }
 
     /// Ends a session: releases its locks, drops its waiters. Returns the locks released.
     @discardableResult
-    func end(_ session: SessionID) -> Int {
+    func end(_ session: SessionID, loss: LockLoss? = nil) -> Int {
         sessions[session]?.ended = true
         var released = 0
+        let at = index()
         for key in holders.keys.sorted() {
             for holder in holders[key]! where holder.session == session {
                 releases.append((key, holder.fence))
+                if let loss { losses.append((at, key, holder, loss)) }
                 released += 1
             }
             holders[key]!.removeAll { $0.session == session }
@@ -265,6 +287,7 @@ final class FakeTable {
             self.waiters.remove(at: index)
             let answer = self.held(key, acquisition.mode, waiterCount: 0)
             self.finish(waiter, answer.map { .failure($0) } ?? .failure(.timedOut))
+            self.onChange?()
         }
         return nil
     }
@@ -312,6 +335,8 @@ final class FakeTable {
                 key: $0.key, session: $0.request.session, owner: sessions[$0.request.session]?.owner ?? "",
                 mode: $0.mode, since: Timestamp(rawValue: 0))
         }
-        return KeyInspection(key: key, holders: infos, waiters: queued, lockDelayedUntil: nil)
+        let now = Timestamp(millisecondsSinceEpoch: UInt64(Date().timeIntervalSince1970 * 1000))
+        let delay = lockDelays.filter { $0.key.overlaps(key) && $0.value > now }.map(\.value).max()
+        return KeyInspection(key: key, holders: infos, waiters: queued, lockDelayedUntil: delay)
     }
 }

@@ -134,6 +134,13 @@ extension ClientCore {
             retrySubscription(SubscriptionBatch(sessions: batch.sessions), Problem(error.message))
         case .answered(.success(let other), _, _):
             retrySubscription(batch, Problem("the cluster answered a subscribe with \(other)"))
+        case .gaveUp(_, let problem) where problem.isOverload && !(batch.keys.isEmpty && batch.prefixes.isEmpty):
+            // The node's watch limit (`limits.watches-per-connection`) refused the keys until the deadline:
+            // those watches end, naming the limit; the sessions are asked for again later.
+            let error = PadlockError.unavailable("the cluster would not watch more keys: \(problem)")
+            for key in batch.keys { endWatches(of: .key(key), error) }
+            for prefix in batch.prefixes { endWatches(of: .prefix(prefix), error) }
+            retrySubscription(SubscriptionBatch(sessions: batch.sessions), problem)
         case .gaveUp(_, let problem):
             retrySubscription(batch, problem)
         case .refused(let error):
@@ -219,7 +226,10 @@ extension ClientCore {
             resync(session, isOpen: isOpen, fences: Set(fences), index: event.index)
         case .waiterPosition(let request, _, let position):
             guard isCurrent else { return }
-            events.positions[request]?(Int(clamping: position))
+            // A resubscription repeats the current position: each one is told once.
+            guard let follower = events.positions[request], follower.last != Int(clamping: position) else { return }
+            events.positions[request]?.last = Int(clamping: position)
+            follower.tell(Int(clamping: position))
         case .keyState(let inspection):
             guard isCurrent else { return }
             keyStateArrived(inspection, index: event.index)
@@ -231,15 +241,15 @@ extension ClientCore {
         }
     }
 
-    /// A committed entry ended this client's lock on `key` under `holder`'s fence, for `loss`.
+    /// A committed entry ended this client's lock on `key` under `holder`'s fence, for `loss`. An event that
+    /// names no lock the client holds (another fence, a lock already gone) changes nothing.
     private func lockLost(_ key: LockKey, _ holder: Holder, _ loss: LockLoss) {
-        guard let session = sessionsByID[holder.session], session.state == .open else { return }
-        if let lock = session.locks[key], lock.fence == holder.fence {
-            logger.warning(
-                "lock lost", metadata: ["key": "\(key)", "fence": "\(holder.fence)", "reason": "\(loss)"])
-            forget(lock, in: session, as: .lost, reason: .cluster(loss))
-            reportLocksAtRisk()
-        }
+        guard let session = sessionsByID[holder.session], session.state == .open, let lock = session.locks[key],
+            lock.fence == holder.fence
+        else { return }
+        logger.warning("lock lost", metadata: ["key": "\(key)", "fence": "\(holder.fence)", "reason": "\(loss)"])
+        forget(lock, in: session, as: .lost, reason: .cluster(loss))
+        reportLocksAtRisk()
         switch loss {
         case .sessionRevoked, .expired:
             // The session itself ended in that entry: every lock of it went with it.

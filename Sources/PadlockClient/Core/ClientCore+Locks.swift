@@ -58,7 +58,7 @@ extension ClientCore {
     /// granted, the lock's loss) reach the client.
     private func acquireNumbered(_ id: RequestID, _ spec: AcquireSpec) {
         guard spec.waitMilliseconds > 0 else { return }
-        if let onQueuePosition = spec.onQueuePosition { events.positions[id] = onQueuePosition }
+        if let onQueuePosition = spec.onQueuePosition { events.positions[id] = (onQueuePosition, nil) }
         wantEvents(for: id.session, after: nil)
     }
 

@@ -64,8 +64,8 @@ final class EventSubscription {
     var rereadTimers: [LockKey: any ClientTimer] = [:]
     var rereading: Set<LockKey> = []
 
-    /// Whom to tell of each queued acquire's position.
-    var positions: [RequestID: @Sendable (Int) -> Void] = [:]
+    /// Whom to tell of each queued acquire's position, and the position last told.
+    var positions: [RequestID: (tell: @Sendable (Int) -> Void, last: Int?)] = [:]
 
     /// The subscribe or unsubscribe in flight, and the retry after a failed one.
     var exchange: Exchange?

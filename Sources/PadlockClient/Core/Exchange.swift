@@ -30,10 +30,13 @@ enum ExchangeOutcome {
 struct Problem: CustomStringConvertible {
     var text: String
     var retryAfter: Duration?
+    /// Whether the node answered `overloaded` (a limit it enforces, which retrying may not lift).
+    var isOverload = false
 
-    init(_ text: String, retryAfter: Duration? = nil) {
+    init(_ text: String, retryAfter: Duration? = nil, isOverload: Bool = false) {
         self.text = text
         self.retryAfter = retryAfter
+        self.isOverload = isOverload
     }
 
     /// The text, and the wait in words when there is one.

@@ -96,7 +96,7 @@ struct ExchangeMachine {
             problem = Problem("\(address) is unavailable: \(reason)", retryAfter: retryAfter > 0 ? floor : nil)
             return [retry(minimumDelay: floor)]
         case .answered(.failure(.overloaded(let reason))):
-            problem = Problem("\(address) is overloaded: \(reason)", retryAfter: nextBackoffBound)
+            problem = Problem("\(address) is overloaded: \(reason)", retryAfter: nextBackoffBound, isOverload: true)
             return [retry(minimumDelay: .zero)]
         case .answered(let result):
             let answered = sentAt ?? now
