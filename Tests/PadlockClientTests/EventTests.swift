@@ -37,6 +37,31 @@ import Wire
         }
     }
 
+    /// Regression (ClientFaultTests on a real cluster): the notice reached the core after `Lock.release` had
+    /// looked at the lock's state, and the core's release then said "the lock's session has ended".
+    @Test func aReleaseThatMeetsAJustEndedLockReportsTheNoticeNotAnEndedSession() async throws {
+        try await withCluster { fake in
+            try await withClient(fake, owner: "alice@frontend-2") { alice in
+                try await withClient(fake, owner: "admin") { admin in
+                    let lock = try await alice.acquire("acme/contacts/61")
+                    let states = lock.states
+                    _ = try await admin.forceUnlock("acme/contacts/61", reason: "gave it to Bob")
+                    for await _ in states {}
+                    let handle = try #require(lock.client)
+                    // The core's own release, as it runs when the notice overtook `Lock.release`'s check.
+                    let error = await padlockError {
+                        try await handle.perform(cancellable: false) { core, ticket, completion in
+                            core.release(lock, ticket: ticket, completion: completion)
+                        }
+                    }
+                    #expect(error?.code == .lockLost)
+                    #expect(error?.message.contains("gave it to Bob") == true, "\(String(describing: error))")
+                    #expect(error?.message.contains("session has ended") == false, "\(String(describing: error))")
+                }
+            }
+        }
+    }
+
     @Test func aRevocationEndsEveryLockOfTheSessionWithWhoAndWhy() async throws {
         try await withCluster { fake in
             try await withClient(fake, owner: "alice@frontend-2") { alice in
