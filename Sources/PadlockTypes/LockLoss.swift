@@ -14,7 +14,7 @@ public enum LockLoss: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .forceUnlocked(let by, let reason): "force-unlocked by \(by): \(reason)"
-        case .takenOver(let by, let reason): "taken over by \(by.owner) (\(by.fence)): \(reason)"
+        case .takenOver(let by, let reason): "taken over by \(by.owner) (fence \(by.fence.rawValue)): \(reason)"
         case .sessionRevoked(let by, let reason): "session revoked by \(by): \(reason)"
         case .expired: "the session expired (no renewal reached the cluster in time)"
         }

@@ -82,11 +82,19 @@ struct LockCommand: AsyncParsableCommand {
             // pipe's buffer until we exit.
             fflush(nil)
             status = await hold(lock)
+            guard lock.state != .lost else {
+                // `hold` reports a loss that stopped the command; one that came just after it ended is said here.
+                if status != ExitStatus.lockLost.rawValue {
+                    FileHandle.standardError.write(Data("padlock: \(Self.lost(lock)) before it was released\n".utf8))
+                    status = ExitStatus.lockLost.rawValue
+                }
+                return
+            }
             do throws(PadlockError) {
                 try await lock.release()
                 print("released \(lock.key)")
             } catch  where error.code == .lockLost || error.code == .sessionExpired {
-                FileHandle.standardError.write(Data("padlock: the lock was lost before it was released\n".utf8))
+                FileHandle.standardError.write(Data("padlock: \(Self.lost(lock)) before it was released\n".utf8))
                 status = ExitStatus.lockLost.rawValue
             }
         }
