@@ -132,11 +132,12 @@ struct Dev: AsyncParsableCommand {
 
             Try, in another terminal:
               \(padlock) status
+              \(padlock) watch acme/contacts/42                                # follows it until Ctrl-C
               \(padlock) lock acme/contacts/42 --owner alice@frontend-2 --note "editing phone" -- sleep 30
               \(padlock) lock acme/contacts/42 --owner bob@frontend-1          # refused: held by alice, with details
               \(padlock) inspect acme/contacts/42
               \(padlock) list --prefix acme
-              \(padlock) unlock --force acme/contacts/42 --reason "stuck edit"
+              \(padlock) unlock --force acme/contacts/42 --reason "stuck edit"   # alice's sleep stops at once
               \(padlock) audit
 
             Press Ctrl-C to stop the cluster; run again with the same --dir to restart it with its data.
