@@ -9,7 +9,7 @@ struct PadlockBench: AsyncParsableCommand {
         abstract: "Measures Padlock's cluster, storage and lock table.",
         subcommands: [
             LocksBenchmark.self, LatencyBenchmark.self, FailoverBenchmark.self, MemoryBenchmark.self,
-            OwnersBenchmark.self, StorageBenchmark.self, TableBenchmark.self,
+            OwnersBenchmark.self, EventsBenchmark.self, StorageBenchmark.self, TableBenchmark.self,
         ],
         defaultSubcommand: LocksBenchmark.self
     )

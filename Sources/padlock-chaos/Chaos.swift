@@ -37,6 +37,9 @@ struct Run: AsyncParsableCommand {
     var pausers: Int = 2
     @Option(help: "Directory for the history, the store, node logs and the report.") var out: String?
     @Option(help: "First of 300 ports used by the nodes.") var basePort: Int = 27_400
+    @Option(
+        help: "Seconds between an administrator's force-unlocks of a random record, as MIN-MAX or one number; 0: none.")
+    var forceUnlockEvery: String = "1-3"
     @Flag(help: "Disable fencing in the store: the checkers must report violations.") var selfCheck = false
     @Flag(
         inversion: .prefixedNo,
@@ -57,13 +60,28 @@ struct Run: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let settings = RunSettings(
             directory: directory, seconds: length.seconds, seed: seed, kinds: kinds, clients: max(1, clients),
-            keys: max(1, keys), pausers: max(0, pausers), basePort: basePort, selfCheck: selfCheck)
+            keys: max(1, keys), pausers: max(0, pausers), basePort: basePort, selfCheck: selfCheck,
+            forceUnlockEvery: try parseInterval(forceUnlockEvery))
         let results = try await Orchestrator(settings: settings).run()
         let text = results.report
         print(text)
         try? text.write(to: directory.appendingPathComponent("report.txt"), atomically: true, encoding: .utf8)
         let violations = results.checks.violationCount
         if selfCheck ? violations == 0 : violations > 0 { throw ExitCode(1) }
+    }
+
+    /// `1-3` → 1...3, `2` → 2...2, `0` → nil (no force-unlocks).
+    private func parseInterval(_ text: String) throws -> ClosedRange<Double>? {
+        let parts = text.split(separator: "-").map { Double($0) }
+        guard (1...2).contains(parts.count), let low = parts.first ?? nil, let high = parts.last ?? nil, low >= 0,
+            high >= low
+        else {
+            throw ValidationError(
+                "--force-unlock-every takes seconds as MIN-MAX or one number, such as 1-3; got \(text)")
+        }
+        if high == 0 { return nil }
+        guard low >= 0.1 else { throw ValidationError("--force-unlock-every must be at least 0.1 s, got \(text)") }
+        return low...high
     }
 
     private func parseFaults(_ text: String) throws -> [FaultKind] {

@@ -35,6 +35,8 @@ extension Checkers {
 /// - release ok → `released`; unknown → unknown outcome; `lockLost`/`sessionExpired` → left out, and the
 ///   session gets an `endSession` of unknown outcome invoked when the lost lock's acquire was: the cluster
 ///   expired it at some instant after that.
+/// - the administrator's force-unlock answered with the holders it released → `done`, with none →
+///   `notHeld`; a failed one → unknown outcome.
 /// - the final inspection → `checkFence(key, fence) → true` for each holder of exactly the key, and `→ false`
 ///   for every other fence granted on the key whose release was not acknowledged (a lost or unknown one).
 struct HistoryConversion {
@@ -65,6 +67,7 @@ struct HistoryConversion {
         case "acquire": convertAcquire(pair, key: key)
         case "release": convertRelease(pair, key: key)
         case "inspect": convertInspection(pair, key: key)
+        case "force-unlock": convertForceUnlock(pair, key: key)
         default: return
         }
     }
@@ -132,6 +135,17 @@ struct HistoryConversion {
                 process, invoke, done.monoNs, .checkFence(key: key, fence: FenceToken(grant.fence)),
                 .fenceCurrent(false))
         }
+    }
+
+    /// A force-unlock answered with the holders it released → `done`; answered with none → `notHeld`; any
+    /// failure → unknown (a retried force-unlock may have been applied).
+    private mutating func convertForceUnlock(_ pair: Pair, key: LockKey) {
+        let (process, invoke) = (pair.invoke.process, pair.invoke.monoNs)
+        guard let done = pair.completion, done.type == "ok" else {
+            return add(process, invoke, nil, .forceUnlock(key: key), nil)
+        }
+        let outcome: LockOutcome = (done.holders ?? []).isEmpty ? .notHeld : .done
+        add(process, invoke, done.monoNs, .forceUnlock(key: key), outcome)
     }
 
     /// Appends one operation; `outcome == nil` makes it one of unknown outcome.

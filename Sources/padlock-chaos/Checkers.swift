@@ -20,6 +20,9 @@ struct CheckResults {
     var durability: [String] = []
     var linearizability: [String] = []
     var recovery: [String] = []
+    /// (6) Watched keys whose watch did not end equal to the cluster after the final heal (filled in by the
+    /// orchestrator from ``ChaosWatcher/converge(deadline:)``).
+    var watches: [String] = []
     /// Not violations: what fencing is documented to allow, inconclusive searches, …
     var notes: [String] = []
     var worstRecovery: [FaultKind: Double] = [:]
@@ -32,7 +35,7 @@ struct CheckResults {
 
     var violationCount: Int {
         storeFenceOrder.count + staleHolderWrites.count + lostUpdates.count + durability.count
-            + linearizability.count + recovery.count
+            + linearizability.count + recovery.count + watches.count
     }
 }
 

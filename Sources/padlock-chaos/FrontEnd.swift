@@ -1,5 +1,6 @@
 import Foundation
 import PadlockClient
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -80,12 +81,14 @@ final class FrontEnd: @unchecked Sendable {
         granted.session = lock.holder.session.rawValue
         granted.fence = lock.fence.rawValue
         history.record(granted)
+        let listener = LossListener(lock)
+        defer { listener.stop() }
         if mode == .shared {
             await readShared(record: record, part: part, key: key, lock: lock)
         } else {
             await edit(record: record, part: part, key: key, lock: lock)
         }
-        await release(lock, key: key)
+        await release(lock, key: key, listener: listener)
     }
 
     private func acquireFailure(_ error: PadlockError, op: Int, key: String, mode: LockMode) -> HistoryEvent {
@@ -176,13 +179,22 @@ final class FrontEnd: @unchecked Sendable {
         }
     }
 
-    private func release(_ lock: Lock, key: String) async {
+    private func release(_ lock: Lock, key: String, listener: LossListener) async {
         nextOp += 1
         var invoke = event("invoke", "release", nextOp, key: key)
         invoke.session = lock.holder.session.rawValue
         invoke.fence = lock.fence.rawValue
+        // Told of the loss before releasing: by the cluster's notice or the client's own lease arithmetic.
+        let toldNs = listener.lostNs
         history.record(invoke)
         var answer = invoke
+        defer {
+            if lock.state == .lost {
+                answer.loss = LossCategory.name(lock.lossReason)
+                answer.toldNs = toldNs
+            }
+            history.record(answer)
+        }
         do {
             try await lock.release()
             answer.type = "ok"
@@ -193,7 +205,6 @@ final class FrontEnd: @unchecked Sendable {
             default: answer.type = "info"
             }
         }
-        history.record(answer)
     }
 
     /// Stops this whole process for `seconds`: a shell child sends SIGCONT when the time is up.
@@ -209,5 +220,58 @@ final class FrontEnd: @unchecked Sendable {
         // reaches it, and it must not get into its next store transaction (holding SQLite's write lock
         // through the pause would stall every front end, which is not the fault meant here).
         raise(SIGSTOP)
+    }
+}
+
+/// Follows one lock's `states` while it is held and notes when it turned `.lost`.
+final class LossListener: Sendable {
+    private final class Stamp: Sendable {
+        let value = Mutex<UInt64?>(nil)
+    }
+
+    private let stamp: Stamp
+    private let task: Task<Void, Never>
+
+    init(_ lock: Lock) {
+        let states = lock.states
+        let stamp = Stamp()
+        self.stamp = stamp
+        task = Task {
+            for await state in states where state == .lost {
+                stamp.value.withLock { $0 = Clocks.monotonicNanoseconds() }
+                return
+            }
+        }
+    }
+
+    /// When the lock turned `.lost` (on `CLOCK_MONOTONIC`), nil while it has not.
+    var lostNs: UInt64? { stamp.value.withLock { $0 } }
+
+    func stop() { task.cancel() }
+}
+
+/// The history's names for ``LockLossReason``s.
+enum LossCategory {
+    static let all = [
+        "force-unlocked", "taken-over", "session-revoked", "expired", "ended-without-notice", "lease-ran-out",
+        "session-ended",
+    ]
+
+    static func name(_ reason: LockLossReason?) -> String {
+        switch reason {
+        case .cluster(.forceUnlocked): "force-unlocked"
+        case .cluster(.takenOver): "taken-over"
+        case .cluster(.sessionRevoked): "session-revoked"
+        case .cluster(.expired): "expired"
+        case .endedWithoutNotice: "ended-without-notice"
+        case .leaseRanOut: "lease-ran-out"
+        case .sessionEnded: "session-ended"
+        case nil: "unknown"
+        }
+    }
+
+    /// Whether the reason came from the cluster's notice (an event derived from a committed entry).
+    static func isNotice(_ name: String) -> Bool {
+        ["force-unlocked", "taken-over", "session-revoked", "expired"].contains(name)
     }
 }

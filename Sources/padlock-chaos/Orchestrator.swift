@@ -16,6 +16,8 @@ struct RunSettings: Sendable {
     var pausers: Int
     var basePort: Int
     var selfCheck: Bool
+    /// Seconds between the administrator's force-unlocks of a random record (nil: none).
+    var forceUnlockEvery: ClosedRange<Double>? = 1...3
 }
 
 struct RunResults {
@@ -23,6 +25,7 @@ struct RunResults {
     var checks: CheckResults
     var faults: [AppliedFault]
     var injectorNotes: [String]
+    var notices: NoticeSummary
     var report: String { Report(results: self).text }
 }
 
@@ -70,8 +73,13 @@ final class Orchestrator: @unchecked Sendable {
             "\(settings.clients) front ends, \(settings.pausers) pausing ones, \(plan.count) faults planned, \(settings.seconds) s"
         )
         let clients = try await workloadClients(cluster)
+        let (watcher, admin) = try await startListeners(cluster, history: history)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await injector.run(plan, until: endNs) }
+            if let admin {
+                let random = SeededGenerator(seed: settings.seed).derived(0xAD)
+                group.addTask { await admin.run(until: endNs, random: random) }
+            }
             for index in 0..<settings.clients {
                 let frontEnd = FrontEnd(
                     name: "w\(index + 1)", client: clients[index % clients.count], store: store, history: history,
@@ -85,14 +93,43 @@ final class Orchestrator: @unchecked Sendable {
         injector.packets?.clear()
         injector.restartUnexpectedlyStopped()
         await heal(cluster)
+        let healedNs = Clocks.monotonicNanoseconds()
         await waitForChildren(children)
         for client in clients { await client.close() }
+        await admin?.close()
         await sentinel.verify(keys: settings.keys)
         await sentinel.close()
+        progress("comparing the watches with the cluster")
+        let convergence = await watcher.converge(deadline: .seconds(20))
+        await watcher.stop()
         history.close()
         await cluster.stop()
+        return try check(
+            store: store, injector: injector, watcher: watcher, convergence: convergence, healedNs: healedNs,
+            workloadEndNs: workloadEndNs)
+    }
 
+    /// The watcher, and the administrator when force-unlocks are asked for (issue 21's notices).
+    private func startListeners(
+        _ cluster: ChaosCluster, history: HistoryWriter
+    ) async throws
+        -> (ChaosWatcher, Administrator?)
+    {
+        let watcher = try await ChaosWatcher.start(cluster: cluster, keys: settings.keys, logger: quiet)
+        let admin = try await settings.forceUnlockEvery.asyncMap { every in
+            try await Administrator.start(
+                cluster: cluster, history: history, keys: settings.keys, every: every, logger: quiet)
+        }
+        return (watcher, admin)
+    }
+
+    /// Reads the histories back, runs the checkers and sums up the notices.
+    private func check(
+        store: RecordStore, injector: FaultInjector, watcher: ChaosWatcher, convergence: ChaosWatcher.Convergence,
+        healedNs: UInt64, workloadEndNs: UInt64
+    ) throws -> RunResults {
         progress("checking")
+        let directory = settings.directory
         let paths =
             [directory.appendingPathComponent("history.jsonl").path]
             + (0..<settings.pausers).map { directory.appendingPathComponent("history-p\($0 + 1).jsonl").path }
@@ -100,8 +137,16 @@ final class Orchestrator: @unchecked Sendable {
         let record = RunRecord(
             events: events, accepted: try store.acceptedWrites(), counters: try store.counters(),
             faults: injector.applied, workloadEndNs: workloadEndNs)
-        let checks = Checkers(record: record).run()
-        return RunResults(settings: settings, checks: checks, faults: injector.applied, injectorNotes: injector.notes)
+        var checks = Checkers(record: record).run()
+        var notices = NoticeSummary(
+            events: events, watcher: watcher.state.withLock { $0 }, faults: injector.applied,
+            workloadEndNs: workloadEndNs)
+        notices.convergence = convergence
+        notices.finalHealNs = healedNs
+        checks.watches = convergence.mismatches
+        return RunResults(
+            settings: settings, checks: checks, faults: injector.applied, injectorNotes: injector.notes,
+            notices: notices)
     }
 
     /// Fault kinds asked for that this machine cannot inject, each with why (the report lists the notes).
@@ -182,5 +227,13 @@ final class Orchestrator: @unchecked Sendable {
             if !cluster.isRunning(node) { try? cluster.startNode(node) }
         }
         if await cluster.waitForLeader(seconds: 20) == nil { progress("no leader 20 s after the heal") }
+    }
+}
+
+extension Optional {
+    /// `map` with an asynchronous, throwing transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

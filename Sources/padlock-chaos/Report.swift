@@ -30,9 +30,11 @@ struct Report {
             ("3 no acknowledged grant or release lost", checks.durability),
             ("4 lock history linearizable, fences in order", checks.linearizability),
             ("5 operations resume within 2 s of each heal", checks.recovery),
+            ("6 every watch ends equal to the cluster after the heal", checks.watches),
         ]
         let crashes = results.injectorNotes.filter { $0.contains("had died on its own") }.count
         lines.append("node crashes (died with no fault to explain it): \(crashes)")
+        lines += results.notices.lines
         lines.append("violations per checker:")
         for (name, found) in sections { lines.append("  \(name): \(found.count)") }
         lines.append(

@@ -81,11 +81,16 @@ struct HistoryEvent: Codable, Sendable {
     /// Fault events: the fault kind and what exactly was done.
     var kind: String? = nil
     var detail: String? = nil
+    /// On a release: why the lock was lost (`Lock.lossReason`, see ``LossCategory``), when it was.
+    var loss: String? = nil
+    /// On a release: when the front end's `Lock.states` turned `.lost`, if that came before the release.
+    var toldNs: UInt64? = nil
     var monoNs: UInt64 = 0
     var wallNs: UInt64 = 0
 
     enum CodingKeys: String, CodingKey {
-        case process, type, f, op, key, mode, session, fence, value, holders, error, kind, detail
+        case process, type, f, op, key, mode, session, fence, value, holders, error, kind, detail, loss
+        case toldNs = "told_ns"
         case holderSession = "holder_session", holderFence = "holder_fence", monoNs = "mono_ns", wallNs = "wall_ns"
     }
 }

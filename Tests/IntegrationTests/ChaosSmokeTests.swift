@@ -34,6 +34,13 @@ import Testing
             "no fault was injected:\n\(result.output)")
         let history = try String(contentsOf: directory.appendingPathComponent("history.jsonl"), encoding: .utf8)
         #expect(history.contains("\"f\":\"write\""), "the history records no store writes")
+        // The watcher (a list view of the six records) got at least each record's first state, and every watch
+        // ended equal to the cluster after the heal (checker 6, counted in the violations above too).
+        let states = try #require(number(after: "watch states received: ", in: result.output), "\(result.output)")
+        #expect(states >= 6, "the watcher received only \(states) states:\n\(result.output)")
+        #expect(
+            result.output.contains("\n  6 every watch ends equal to the cluster after the heal: 0"), "\(result.output)")
+        #expect(history.contains("\"f\":\"force-unlock\""), "the administrator force-unlocked nothing")
     }
 
     /// Packet faults need root (a network namespace, nftables and tc); CI runs as root, a laptop may not.
