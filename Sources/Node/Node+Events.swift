@@ -95,8 +95,10 @@ extension Node {
     private func publishChanges(_ changed: Set<LockKey>, at index: UInt64) {
         var states: [LockKey: Set<ClientID>] = [:]
         for key in changed {
-            for (watched, clients) in subscriptions.watchers(of: key) {
-                states[watched, default: []].formUnion(clients)
+            if subscriptions.hasWatches {
+                for (watched, clients) in subscriptions.watchers(of: key) {
+                    states[watched, default: []].formUnion(clients)
+                }
             }
             sendPositions(on: key, at: index)
         }
@@ -108,12 +110,12 @@ extension Node {
 
     /// Sends the position of every followed waiter on `key` whose position changed since it was last told.
     private func sendPositions(on key: LockKey, at index: UInt64) {
-        for (offset, waiter) in table.inspect(key).waiters.enumerated() {
-            guard let client = subscriptions.connection(for: waiter.request.session) else { continue }
+        for (offset, request) in table.queuedRequests(on: key).enumerated() {
+            guard let client = subscriptions.connection(for: request.session) else { continue }
             let position = UInt64(offset + 1)
-            guard subscriptions.positionsSent[waiter.request] != position else { continue }
-            subscriptions.positionsSent[waiter.request] = position
-            notify(client, .waiterPosition(request: waiter.request, key: key, position: position), index: index)
+            guard subscriptions.positionsSent[request] != position else { continue }
+            subscriptions.positionsSent[request] = position
+            notify(client, .waiterPosition(request: request, key: key, position: position), index: index)
         }
     }
 

@@ -34,6 +34,9 @@ struct SubscriptionBook {
     /// Whether no connection follows anything: events then cost nothing.
     var isEmpty: Bool { connections.isEmpty }
 
+    /// Whether any key or prefix is watched: without one, a changed key needs no watcher lookup.
+    var hasWatches: Bool { !keyWatchers.isEmpty || !prefixWatchers.isEmpty }
+
     /// What `client` follows now.
     func follows(_ client: ClientID) -> Follows { connections[client] ?? Follows() }
 
@@ -150,11 +153,12 @@ struct SubscriptionBook {
     /// `key` and each of its ancestors: `a`, `a/b`, `a/b/c` for `a/b/c`.
     static func ancestorsAndSelf(_ key: String) -> [String] {
         var result: [String] = []
-        var current = ""
-        for segment in key.split(separator: LockKey.separator, omittingEmptySubsequences: false) {
-            current = result.isEmpty ? String(segment) : current + String(LockKey.separator) + segment
-            result.append(current)
+        var index = key.startIndex
+        while let separator = key[index...].firstIndex(of: LockKey.separator) {
+            result.append(String(key[..<separator]))
+            index = key.index(after: separator)
         }
+        result.append(key)
         return result
     }
 }
