@@ -173,6 +173,7 @@ extension Node {
         case .accepted(let index, let term):
             proposals[index] = PendingProposal(term: term, reply: reply, purpose: purpose)
             counters.proposals += 1
+            if configuration.injectedBugs.notifiesLossesOnProposal { announceProposedLosses(command, at: index) }
             return true
         case .notLeader:
             refusal = .notLeader(leaderHint)
