@@ -62,6 +62,8 @@ package final class Simulation {
     var inconclusiveGroups = 0
     /// The highest wall clock reading any node has shown, carried forward (`checkStampBound`).
     var wallHighWater: (wall: Double, at: UInt64) = (0, 0)
+    /// The indexes at which a node sent each session a resync (its losses no longer in the leader's ring).
+    var resyncs: [SessionID: [UInt64]] = [:]
 
     /// Prepares a run; `run()` executes it.
     package init(options: SimulationOptions) {
@@ -114,7 +116,7 @@ package final class Simulation {
             record(event)
             dispatch(event)
             if now >= livenessDeadline || !violations.isEmpty { break }
-            if inLivenessPhase && clients.allSatisfy(\.drained) { break }
+            if inLivenessPhase && clients.allSatisfy(\.drained) && eventsUnsettled() == nil { break }
         }
         finalChecks()
         return SimulationReport(
@@ -183,6 +185,7 @@ package final class Simulation {
             return
         }
         body(client)
+        observeEvents(of: client)
     }
 
     /// Runs `body` on a node's `Node` if it is up in that incarnation; a paused node gets it on resume.
