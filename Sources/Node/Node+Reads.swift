@@ -60,6 +60,8 @@ extension Node {
             serveRenewal(session, receipt: receipt, reply: read.reply)
         case .members:
             respond(read.reply, .success(.members(memberList())))
+        case .subscribe(let subscription):
+            subscribe(subscription, read.reply)
         }
     }
 

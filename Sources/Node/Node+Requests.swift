@@ -91,7 +91,7 @@ extension Node {
         case .members:
             reads.collecting.append(PendingRead(query: .members, reply: reply))
         case .subscribe(let subscription):
-            subscribe(subscription, reply)
+            reads.collecting.append(PendingRead(query: .subscribe(subscription), reply: reply))
         case .unsubscribe(let subscription):
             unsubscribe(subscription, reply)
         }

@@ -27,6 +27,9 @@ final class SimClient {
     var busy = false
     /// Paused (a long GC pause, a frozen VM): its events wait until this true time.
     var pausedUntil: UInt64 = 0
+    /// Events that reached it while paused, handed over in order when it resumes (`Simulation.resumeClient`).
+    var deferred: [SimEvent] = []
+    var replaying = false
     /// The liveness phase: finish what is in flight, start nothing new.
     var draining = false
     var drained = false
@@ -200,6 +203,7 @@ final class SimClient {
         if simulation.options.clientPauses && random.chance(0.03) {
             // A long pause while holding the lock: the lease runs out meanwhile.
             pausedUntil = simulation.now + ttl * 1300
+            simulation.note("\(owner) pauses while holding \(lock.key)")
             editTime = 1
         }
         after(milliseconds: editTime) { client in client.finishEdit(lock, value: value, naive: naive) }
