@@ -94,7 +94,7 @@ extension Node {
     /// Sends each changed key's state to its watchers and the new queue positions of followed waiters.
     private func publishChanges(_ changed: Set<LockKey>, at index: UInt64) {
         var states: [LockKey: Set<ClientID>] = [:]
-        for key in changed {
+        for key in changed.sorted() {
             for (watched, clients) in subscriptions.watchers(of: key) {
                 states[watched, default: []].formUnion(clients)
             }

@@ -64,7 +64,7 @@ final class SimClient {
     }
 
     func start() {
-        if index == 1 || index == 2 {
+        if simulation.options.watchers && (index == 1 || index == 2) {
             startWatch(prefix: false)
             startWatch(prefix: true)
         }

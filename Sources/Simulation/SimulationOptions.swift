@@ -74,6 +74,8 @@ package struct SimulationOptions: Sendable {
     package var clientPauses: Bool
     /// A bug to build into the node or the client core, for the self-test.
     package var bug: InjectedBug?
+    /// App servers 1 and 2 watch a key and a prefix (`SimClient.startWatch`).
+    package var watchers = true
     /// Time between two faults, in microseconds (a random value in this range each time).
     package var faultInterval: ClosedRange<UInt64> = 150_000...1_200_000
     /// Mean extra latency of a durable write when the disk is healthy, in microseconds.
