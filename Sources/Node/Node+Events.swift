@@ -94,7 +94,7 @@ extension Node {
     /// Sends each changed key's state to its watchers and the new queue positions of followed waiters.
     private func publishChanges(_ changed: Set<LockKey>, at index: UInt64) {
         var states: [LockKey: Set<ClientID>] = [:]
-        for key in changed {
+        for key in changed.sorted() {
             if subscriptions.hasWatches {
                 for (watched, clients) in subscriptions.watchers(of: key) {
                     states[watched, default: []].formUnion(clients)
@@ -155,6 +155,17 @@ extension Node {
             after = page.nextAfter
         } while after != nil
         return keys.map { inspection(of: $0) }
+    }
+
+    /// The self-test's `notifiesLossesOnProposal` bug: tells the holders a proposed force-unlock would end that
+    /// their locks are lost, before the entry is committed (it may never be).
+    func announceProposedLosses(_ command: Command, at index: LogIndex) {
+        guard case .forceUnlock(_, let key, let reason, let admin) = command else { return }
+        for info in table.inspect(key).holders {
+            guard let client = subscriptions.connection(for: info.holder.session) else { continue }
+            let loss = LockLoss.forceUnlocked(by: admin, reason: reason)
+            notify(client, .lockLost(key: key, holder: info.holder, loss: loss), index: index.rawValue)
+        }
     }
 
     private func notify(_ client: ClientID, _ body: EventBody, index: UInt64) {

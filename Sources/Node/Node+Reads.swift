@@ -60,6 +60,8 @@ extension Node {
             serveRenewal(session, receipt: receipt, reply: read.reply)
         case .members:
             respond(read.reply, .success(.members(memberList())))
+        case .subscribe(let subscription):
+            subscribe(subscription, read.reply)
         }
     }
 
@@ -82,7 +84,7 @@ extension Node {
     }
 
     /// What `inspect` answers for `key`: its holders, waiters and lock-delay, and those of overlapping keys.
-    func inspection(of key: LockKey) -> PadlockTypes.KeyInspection {
+    package func inspection(of key: LockKey) -> PadlockTypes.KeyInspection {
         let found = table.inspectOverlapping(key, limit: WireLimits.inspectionEntriesMax)
         let waiters = found.waiters.map { waiter in
             PadlockTypes.Waiter(

@@ -98,7 +98,7 @@ extension Node {
         case .members:
             reads.collecting.append(PendingRead(query: .members, reply: reply))
         case .subscribe(let subscription):
-            subscribe(subscription, reply)
+            reads.collecting.append(PendingRead(query: .subscribe(subscription), reply: reply))
         case .unsubscribe(let subscription):
             unsubscribe(subscription, reply)
         }
@@ -188,6 +188,7 @@ extension Node {
         case .accepted(let index, let term):
             proposals[index] = PendingProposal(term: term, reply: reply, purpose: purpose)
             counters.proposals += 1
+            if configuration.injectedBugs.notifiesLossesOnProposal { announceProposedLosses(command, at: index) }
             return true
         case .notLeader:
             refusal = .notLeader(leaderHint)

@@ -202,4 +202,7 @@ enum ReadQuery {
     /// A renewal answered through a read: the leader's lease book does not know the session (or it already
     /// has a checkpoint covering the renewal), and the answer must reflect every earlier commit.
     case renewal(SessionID, receipt: UInt64)
+    /// A subscription: its first states and its start index are a read, served only once a quorum confirmed
+    /// this node still leads (a deposed leader would start a watch in the past).
+    case subscribe(Subscription)
 }

@@ -118,6 +118,9 @@ package struct NodeInjectedBugs: Hashable, Sendable {
     package var trustsWallClock = false
     /// Accept messages from any member whatever incarnation it announces or lost (no identity check).
     package var identityCheckDisabled = false
+    /// Tell a force-unlocked holder its lock is lost when the leader proposes the force-unlock, before the entry
+    /// is committed (events must come from applied entries only, `docs/events.md`).
+    package var notifiesLossesOnProposal = false
 
     package init() {}
 }

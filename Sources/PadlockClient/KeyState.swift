@@ -137,6 +137,20 @@ final class WatchQueue: Sendable {
         if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: nil) }
     }
 
+    /// Every state waiting, oldest key first, whether the stream ended, and its failure, without waiting: for a
+    /// consumer on the client's own thread (the simulator's, through `ClientCoreDriver`).
+    func drain() -> (states: [KeyState], finished: Bool, failure: PadlockError?) {
+        state.withLock { state in
+            var states: [KeyState] = []
+            while let key = state.order.popFirst() {
+                if let value = state.pending.removeValue(forKey: key) { states.append(value) }
+            }
+            let failure = state.failure
+            state.failure = nil
+            return (states, state.finished, failure)
+        }
+    }
+
     /// The next state, waiting for one; nil once the stream ended or the consuming task was cancelled.
     func next() async throws -> KeyState? {
         try await withTaskCancellationHandler {

@@ -47,6 +47,9 @@ struct EventHistory {
         }
     }
 
+    /// Records an entry applied for the first time that changed no lock (a no-op, a membership change).
+    mutating func noteApplied(index: UInt64) { lastIndex = max(lastIndex, index) }
+
     /// The grants on exactly `key` after entry `index`.
     func grants(on key: LockKey, at index: UInt64) -> Set<Grant> {
         holders[key.string]?.last { $0.index <= index }?.grants ?? []
@@ -67,28 +70,33 @@ struct EventHistory {
             }
             return nil
         case .keyState(let state):
-            guard event.index <= lastIndex else {
-                return "a state of \(state.key) at index \(event.index), beyond the last applied entry \(lastIndex)"
-            }
-            let exact = Set(
-                state.holders.filter { $0.key == state.key }.map {
-                    Grant(session: $0.holder.session, fence: $0.holder.fence)
-                })
-            let committed = grants(on: state.key, at: event.index)
-            guard exact == committed else {
-                return "a state of \(state.key) at index \(event.index) lists holders \(exact.map(\.fence)), but the "
-                    + "committed log has \(committed.map(\.fence)) there"
-            }
-            for info in state.holders
-            where !grants(on: info.key, at: event.index).contains(
-                Grant(session: info.holder.session, fence: info.holder.fence))
-            {
-                return "a state of \(state.key) at index \(event.index) lists \(info.key) (\(info.holder.fence)), "
-                    + "which did not hold there"
-            }
-            return nil
+            return problem(withState: state.key, holders: state.holders, at: event.index)
         case .waiterPosition, .resync, .subscriptionEnded:
             return nil
         }
     }
+
+    /// What is wrong with a state of `key` listing `holders` at log index `index` (sent by a node or yielded by
+    /// a watch stream), or nil when the committed history agrees with it.
+    func problem(withState key: LockKey, holders: [LockInfo], at index: UInt64) -> String? {
+        guard index <= lastIndex else {
+            return "a state of \(key) at index \(index), beyond the last applied entry \(lastIndex)"
+        }
+        let exact = Set(
+            holders.filter { $0.key == key }.map { Grant(session: $0.holder.session, fence: $0.holder.fence) })
+        let committed = grants(on: key, at: index)
+        guard exact == committed else {
+            return "a state of \(key) at index \(index) lists holders \(exact.map(\.fence).sorted()), but the "
+                + "committed log has \(committed.map(\.fence).sorted()) there"
+        }
+        for info in holders
+        where !grants(on: info.key, at: index).contains(Grant(session: info.holder.session, fence: info.holder.fence)) {
+            return
+                "a state of \(key) at index \(index) lists \(info.key) (\(info.holder.fence)), which did not hold there"
+        }
+        return nil
+    }
+
+    /// How the committed log ended `grant`'s lock, and at which index; nil while it has not.
+    func loss(of grant: Grant) -> (index: UInt64, key: LockKey, loss: LockLoss)? { losses[grant] }
 }

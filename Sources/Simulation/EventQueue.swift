@@ -29,6 +29,8 @@ enum SimEvent {
     case clientHangUp(node: Int, connection: UInt64)
     /// A client's timer fired.
     case clientTimer(client: Int, token: UInt64)
+    /// A paused client's pause may be over: what reached it meanwhile is handled, in order.
+    case clientResume(client: Int)
     /// The fault schedule acts.
     case fault(FaultAction)
     /// The fault phase ends: everything heals for the liveness phase.

@@ -47,6 +47,8 @@ package enum SelfTest {
             options.faultInterval = 40_000...200_000
             options.downtime = 10_000...300_000
             options.leaderBias = 0.9
+            // Watch traffic adds nothing to the Raft sequence it needs.
+            options.watchers = false
         case .trustWallClock:
             // Clock faults that hit the leader often, so that one stamps while its clock is a day ahead.
             options.faults = [.clock]
@@ -57,6 +59,12 @@ package enum SelfTest {
             // missed the acknowledged entries, and they are lost.
             options.faults = [.wipe]
             options.faultInterval = 100_000...300_000
+        case .lossNoticeOnProposal:
+            // Partitions and clogged links keep force-unlocks proposed but uncommitted for a while, and cut off
+            // leaders propose ones that never commit; the notice sent meanwhile names a lock the log has not ended.
+            options.faults = [.partition, .clog]
+            options.faultInterval = 80_000...400_000
+            options.leaderBias = 0.7
         case .clientFreshSequenceOnRetry:
             // Lost answers make the client retry; a retried release renumbered finds the lock already released.
             options.faults = [.loss, .clog]

@@ -27,10 +27,19 @@ final class SimClient {
     var busy = false
     /// Paused (a long GC pause, a frozen VM): its events wait until this true time.
     var pausedUntil: UInt64 = 0
+    /// Events that reached it while paused, handed over in order when it resumes (`Simulation.resumeClient`).
+    var deferred: [SimEvent] = []
+    var replaying = false
     /// The liveness phase: finish what is in flight, start nothing new.
     var draining = false
     var drained = false
     private var probeSucceeded = false
+    /// The watch streams it follows (front ends 1 and 2 watch a record and a prefix).
+    var watches: [SimWatch] = []
+    /// Every lock it was granted, those not yet ended for good, and each one's record by lock.
+    var granted: [TrackedLock] = []
+    var unsettled: [TrackedLock] = []
+    private var tracked: [ObjectIdentifier: TrackedLock] = [:]
 
     var endpoint: Int { host.endpoint }
     var owner: String { owners[0] }
@@ -54,7 +63,13 @@ final class SimClient {
         driver.onRequestSettled = { [unowned self] request, resolution in self.settled(request, resolution) }
     }
 
-    func start() { after(milliseconds: Double(random.below(50))) { $0.think() } }
+    func start() {
+        if simulation.options.watchers && (index == 1 || index == 2) {
+            startWatch(prefix: false)
+            startWatch(prefix: true)
+        }
+        after(milliseconds: Double(random.below(50))) { $0.think() }
+    }
 
     /// Runs `body` after `milliseconds` on the client's own clock.
     func after(milliseconds: Double, _ body: @escaping (SimClient) -> Void) {
@@ -75,12 +90,41 @@ final class SimClient {
         simulation.history.complete(record.index, outcome: outcome, at: simulation.now)
     }
 
+    // MARK: Watching and tracking
+
+    /// Watches a record or field key, or a prefix: a record, or all of them.
+    private func startWatch(prefix: Bool) {
+        let key =
+            prefix
+            ? simulatorKey(
+                random.chance(0.5)
+                    ? "crm/contacts" : "crm/contacts/\(random.below(UInt64(simulation.options.recordCount)))")
+            : simulation.randomKey(&random)
+        watches.append(SimWatch(id: driver.watch(key, prefix: prefix), key: key, isPrefix: prefix))
+    }
+
+    /// Now and then a watcher drops one of its watches and starts another like it.
+    private func churnWatches() {
+        guard !watches.isEmpty, !draining, random.chance(0.03) else { return }
+        let dropped = watches.remove(at: Int(random.below(UInt64(watches.count))))
+        driver.unwatch(dropped.id)
+        startWatch(prefix: dropped.isPrefix)
+    }
+
+    private func track(_ lock: Lock) {
+        let record = TrackedLock(lock)
+        granted.append(record)
+        unsettled.append(record)
+        tracked[ObjectIdentifier(lock)] = record
+    }
+
     // MARK: Choosing what to do
 
     func think() {
         guard !busy else { return }
         if draining { return finishDraining() }
         busy = true
+        churnWatches()
         let roll = random.below(100)
         if isAdministrator && roll < 6 {
             administer()
@@ -88,6 +132,7 @@ final class SimClient {
             checkFence()
         } else if roll < 14 {
             let owner = random.pick(owners)
+            for record in unsettled where record.lock.holder.owner == owner { record.releaseAsked = true }
             driver.releaseAll(owner: owner) { [unowned self] _ in self.done() }
         } else {
             acquire()
@@ -139,6 +184,7 @@ final class SimClient {
             [unowned self] result in
             guard case .success(let lock) = result, lock.state != .lost else { return self.done() }
             self.simulation.checkGrant(lock, to: self)
+            self.track(lock)
             self.held.append(lock)
             self.startEdit(lock)
         }
@@ -157,6 +203,7 @@ final class SimClient {
         if simulation.options.clientPauses && random.chance(0.03) {
             // A long pause while holding the lock: the lease runs out meanwhile.
             pausedUntil = simulation.now + ttl * 1300
+            simulation.note("\(owner) pauses while holding \(lock.key)")
             editTime = 1
         }
         after(milliseconds: editTime) { client in client.finishEdit(lock, value: value, naive: naive) }
@@ -170,6 +217,7 @@ final class SimClient {
         }
         held.removeAll { $0 === lock }
         guard believed else { return done() }
+        tracked[ObjectIdentifier(lock)]?.releaseAsked = true
         driver.release(lock) { [unowned self] _ in self.done() }
     }
 

@@ -60,6 +60,9 @@ final class SimObserver: NodeObserver {
             committed[entry.index] = (entry.term, hash.value)
             if let result {
                 eventHistory.record(index: entry.index.rawValue, command: entry.command, result: result, table: table)
+            } else {
+                // A no-op or a membership entry changes no lock, but states are read at its index too.
+                eventHistory.noteApplied(index: entry.index.rawValue)
             }
         }
         if entry.index.rawValue % 16 == 0 { compareState(node, at: entry.index, table) }
@@ -154,6 +157,10 @@ extension Simulation {
                 "liveness: \(stuck.joined(separator: ", ")) still had work pending when the liveness phase ended; "
                     + describeState())
             return
+        }
+        if let problem = eventsUnsettled() {
+            return violation(
+                "events: after the final heal, \(problem) when the liveness phase ended; " + describeState())
         }
         checkNothingHeldAfterRelease()
         for problem in store.violations() { violation(problem) }

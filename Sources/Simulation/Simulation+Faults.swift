@@ -243,7 +243,8 @@ extension Simulation {
             }
         }
         for client in clients {
-            client.pausedUntil = min(client.pausedUntil, now)
+            // A paused client resumes when its pause ends, not now: what reached it meanwhile waits until then,
+            // in order, and must not be overtaken by what arrives after (a connection keeps its order).
             client.draining = true
             client.after(milliseconds: 1) { $0.think() }
         }

@@ -93,12 +93,15 @@ extension Simulation {
         serverConnections[id] = ServerConnection(node: node, incarnation: nodes[node].incarnation)
     }
 
-    /// Sends a frame from a client to a node. A connection does not duplicate frames, but the network may
-    /// lose them.
+    /// Sends a frame from a client to a node. A connection does not duplicate or reorder frames (it is a
+    /// stream), but the network may lose one (the core's attempt timeouts notice).
     func sendClientFrame(_ payload: [UInt8], connection: UInt64, from endpoint: Int, to node: Int) {
-        for delay in network.deliveries(from: endpoint, to: node).prefix(1) {
-            schedule(.clientRequest(node: node, connection: connection, payload: payload), after: delay)
-        }
+        guard serverConnections[connection]?.broken != true,
+            let delay = network.deliveries(from: endpoint, to: node).first
+        else { return }
+        let arrival = max(now + delay, (serverConnections[connection]?.lastToNode ?? 0) + 1)
+        serverConnections[connection]?.lastToNode = arrival
+        schedule(.clientRequest(node: node, connection: connection, payload: payload), at: arrival)
     }
 
     /// A client frame arrives at a node: the first on a connection is the handshake, which the listener
@@ -150,16 +153,31 @@ extension Simulation {
     func sendEvent(from node: Int, _ event: ClientEvent, connection: UInt64) {
         guard serverConnections[connection]?.closed == false else { return }
         eventsSent += 1
+        noteSent(event)
+        note("n\(nodes[node].id) sends \(connection >> 32)/\(connection & 0xFFFF_FFFF) \(event.index) \(event.body)")
         if let problem = observer.eventHistory.problem(with: event) { violation("n\(nodes[node].id) sent \(problem)") }
-        sendToClient(event.encoded(), from: node, connection: connection)
+        sendToClient(event.encoded(), from: node, connection: connection, breaksWhenLost: true)
     }
 
-    private func sendToClient(_ payload: [UInt8], from node: Int, connection: UInt64) {
+    /// Frames on one connection arrive in the order they were sent. An answer the network loses is simply
+    /// missing (the core's attempt timeouts cover it); an event cannot go missing from a stream that goes on
+    /// (TCP would retransmit it or give up on the connection), so a lost event breaks the connection: the
+    /// frames already on their way arrive, then both ends see it reset.
+    private func sendToClient(_ payload: [UInt8], from node: Int, connection: UInt64, breaksWhenLost: Bool = false) {
         let client = Int(connection >> 32)
-        guard client < clients.count else { return }
-        for delay in network.deliveries(from: node, to: clients[client].endpoint).prefix(1) {
-            schedule(.clientResponse(client: client, connection: connection, payload: payload), after: delay)
+        guard client < clients.count, serverConnections[connection]?.broken != true else { return }
+        let last = serverConnections[connection]?.lastToClient ?? 0
+        guard let delay = network.deliveries(from: node, to: clients[client].endpoint).first else {
+            guard breaksWhenLost else { return }
+            serverConnections[connection]?.broken = true
+            note("the connection \(connection) of client \(client) to n\(nodes[node].id) breaks: an event was lost")
+            schedule(.connectionReset(client: client, connection: connection), at: max(now + 1_000, last + 1))
+            schedule(.clientHangUp(node: node, connection: connection), after: 1_000)
+            return
         }
+        let arrival = max(now + delay, last + 1)
+        serverConnections[connection]?.lastToClient = arrival
+        schedule(.clientResponse(client: client, connection: connection, payload: payload), at: arrival)
     }
 
     /// Every application answer to one request id must be the same (guarantee 5).
@@ -210,6 +228,11 @@ struct ServerConnection {
     var incarnation: Int
     var handshaken = false
     var closed = false
+    /// An event was lost on it: nothing more travels, and both ends are told it broke.
+    var broken = false
+    /// When the last frame sent each way arrives: frames of one connection never overtake each other.
+    var lastToNode: UInt64 = 0
+    var lastToClient: UInt64 = 0
     /// The request id of each request still unanswered, by correlation.
     var requests: [CorrelationID: RequestID] = [:]
 }

@@ -45,6 +45,7 @@ struct NodeSettings {
         configuration.injectedBugs.expiresSessionsEarly = bug == .expireSessionEarly
         configuration.injectedBugs.trustsWallClock = bug == .trustWallClock
         configuration.injectedBugs.identityCheckDisabled = bug == .identityCheckDisabled
+        configuration.injectedBugs.notifiesLossesOnProposal = bug == .lossNoticeOnProposal
         return configuration
     }
 }

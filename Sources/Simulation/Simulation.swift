@@ -62,6 +62,8 @@ package final class Simulation {
     var inconclusiveGroups = 0
     /// The highest wall clock reading any node has shown, carried forward (`checkStampBound`).
     var wallHighWater: (wall: Double, at: UInt64) = (0, 0)
+    /// The indexes at which a node sent each session a resync (its losses no longer in the leader's ring).
+    var resyncs: [SessionID: [UInt64]] = [:]
 
     /// Prepares a run; `run()` executes it.
     package init(options: SimulationOptions) {
@@ -114,7 +116,7 @@ package final class Simulation {
             record(event)
             dispatch(event)
             if now >= livenessDeadline || !violations.isEmpty { break }
-            if inLivenessPhase && clients.allSatisfy(\.drained) { break }
+            if inLivenessPhase && clients.allSatisfy(\.drained) && eventsUnsettled() == nil { break }
         }
         finalChecks()
         return SimulationReport(
@@ -170,19 +172,36 @@ package final class Simulation {
             clientEvent(client, event) { $0.host.connectionReset(connection) }
         case .clientHangUp(let node, let connection): hangUpArrived(node, connection, event)
         case .clientTimer(let client, let token): clientEvent(client, event) { $0.host.timerFired(token) }
+        case .clientResume(let client): resumeClient(client)
         case .fault(let action): apply(action)
         case .endOfFaults: beginLivenessPhase()
         }
     }
 
-    /// Runs `body` on a client unless it is paused; a paused client gets the event when it resumes.
+    /// Runs `body` on a client unless it is paused; a paused client gets the event when it resumes, after
+    /// everything that reached it before (its connections keep their order however often it pauses).
     private func clientEvent(_ index: Int, _ event: SimEvent, _ body: (SimClient) -> Void) {
         let client = clients[index]
-        if client.pausedUntil > now {
-            schedule(event, at: client.pausedUntil)
+        if client.pausedUntil > now || (!client.deferred.isEmpty && !client.replaying) {
+            if client.deferred.isEmpty { schedule(.clientResume(client: index), at: client.pausedUntil) }
+            client.deferred.append(event)
             return
         }
         body(client)
+        observeEvents(of: client)
+    }
+
+    /// Hands a client what reached it while it was paused, in order, once its pause is over.
+    private func resumeClient(_ index: Int) {
+        let client = clients[index]
+        guard client.pausedUntil <= now else {
+            return schedule(.clientResume(client: index), at: client.pausedUntil)
+        }
+        let backlog = client.deferred
+        client.deferred = []
+        client.replaying = true
+        for event in backlog { dispatch(event) }
+        client.replaying = false
     }
 
     /// Runs `body` on a node's `Node` if it is up in that incarnation; a paused node gets it on resume.
@@ -228,6 +247,7 @@ package final class Simulation {
         case .connectionReset(let client, let connection): traceHash.add(UInt64(9 << 8 | client) ^ connection)
         case .clientHangUp(let node, let connection): traceHash.add(UInt64(15 << 8 | node) ^ connection)
         case .clientTimer(let client, let token): traceHash.add(UInt64(10 << 8 | client) ^ token)
+        case .clientResume(let client): traceHash.add(UInt64(16 << 8 | client))
         case .fault: traceHash.add(11)
         case .endOfFaults: traceHash.add(12)
         }

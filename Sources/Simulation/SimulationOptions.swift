@@ -43,6 +43,9 @@ package enum InjectedBug: String, CaseIterable, Hashable, Sendable {
     case trustWallClock = "trust-wall-clock"
     /// Nodes accept messages from members whose incarnation does not match the record, or that lost data.
     case identityCheckDisabled = "identity-check-disabled"
+    /// The leader tells a force-unlocked holder of its loss when it proposes the force-unlock, before the entry
+    /// is committed (issue 21: events come from applied entries only).
+    case lossNoticeOnProposal = "loss-notice-on-proposal"
     /// The client numbers each retry of a mutating request anew, so the cluster cannot recognise it.
     case clientFreshSequenceOnRetry = "client-fresh-sequence"
     /// The client reports its locks `.safe` past its lease's deadline, ignoring the drift margin.
@@ -71,6 +74,8 @@ package struct SimulationOptions: Sendable {
     package var clientPauses: Bool
     /// A bug to build into the node or the client core, for the self-test.
     package var bug: InjectedBug?
+    /// App servers 1 and 2 watch a key and a prefix (`SimClient.startWatch`).
+    package var watchers = true
     /// Time between two faults, in microseconds (a random value in this range each time).
     package var faultInterval: ClosedRange<UInt64> = 150_000...1_200_000
     /// Mean extra latency of a durable write when the disk is healthy, in microseconds.

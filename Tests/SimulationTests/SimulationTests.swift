@@ -45,6 +45,13 @@ import Testing
         ),
         (1703, "a given-up waited acquire, granted and then force-unlocked, was settled as never applied"),
         (628, "restore: a durable-only copy broke the segment chain a node had built on writes whose fdatasync failed"),
+        (26, "events: a watch re-read answered on another connection was labelled with an index older than its state"),
+        (
+            30,
+            "events: a resubscribed prefix's re-read was skipped for one in flight, which was then dropped; the watch "
+                + "showed a released holder forever"
+        ),
+        (6, "events: a paused app server's deferred events were overtaken by newer ones when the liveness phase began"),
     ]
 
     @Test("Seeds that once found bugs stay clean", arguments: SimulationTests.pinned.map(\.seed))

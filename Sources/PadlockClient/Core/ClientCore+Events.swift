@@ -168,7 +168,10 @@ extension ClientCore {
             events.confirmedPrefixes.insert(prefix)
             // The leader sends the keys under the prefix that are not quiet; a key that went quiet while the
             // client was not subscribed gets nothing, so each one the client still believes busy is re-read.
-            for (key, known) in events.known where prefix.covers(key) && !known.state.isQuiet { reread(key) }
+            for key in events.known.keys.sorted() where prefix.covers(key) && events.known[key]?.state.isQuiet == false
+            {
+                reread(key)
+            }
         }
     }
 

@@ -139,7 +139,13 @@ extension ClientCore {
     /// Reads `key` linearizably (`inspect`) and publishes the answer, unless a newer state arrived meanwhile.
     func reread(_ key: LockKey) {
         let events = self.events
-        guard !isClosing, events.isWatched(key), events.rereading.insert(key).inserted else { return }
+        guard !isClosing, events.isWatched(key) else { return }
+        // Asked again while a read is in flight (a resubscribed prefix): that read may answer from before what
+        // asked, or be dropped for a newer state, so another follows it.
+        guard events.rereading.insert(key).inserted else {
+            events.rereadAgain.insert(key)
+            return
+        }
         let generation = events.known[key]?.generation ?? 0
         let exchange = Exchange(
             .inspect(key), kind: .read, label: "watch", deadline: callDeadline(),
@@ -148,8 +154,15 @@ extension ClientCore {
             guard let self else { return }
             let events = self.events
             events.rereading.remove(key)
+            if events.rereadAgain.remove(key) != nil { return self.reread(key) }
             guard events.isWatched(key), (events.known[key]?.generation ?? 0) == generation else { return }
-            guard case .answered(.success(.inspected(let inspection)), _, _) = outcome else {
+            // The answer is labelled with the last index the subscription saw. That is only true when it came
+            // on the subscription's own connection, which follows the key: every change up to the read's index
+            // then came first (a connection keeps its order) and moved the index. Otherwise read again later.
+            guard case .answered(.success(.inspected(let inspection)), _, _) = outcome,
+                let endpoint = exchange.answeredBy, endpoint == events.endpoint,
+                let link = events.link, self.transport.link(at: endpoint) === link, events.isConfirmed(key)
+            else {
                 events.rereadTimers[key] = self.environment.schedule(after: self.configuration.backoffCap) {
                     [weak self] in
                     self?.events.rereadTimers[key] = nil

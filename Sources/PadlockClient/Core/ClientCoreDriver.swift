@@ -7,6 +7,9 @@ import Wire
 package final class ClientCoreDriver {
     private let core: ClientCore
     private var nextCall: UInt64 = 0
+    /// The watch streams started through the driver, by id.
+    private var watchQueues: [UInt64: WatchQueue] = [:]
+    private var nextWatch: UInt64 = 0
 
     /// A core over `environment`, connecting to `endpoints` (numeric `host:port`), with `owner` as the
     /// default owner label.
@@ -80,6 +83,40 @@ package final class ClientCoreDriver {
                     return .failure(PadlockClient.unexpected(answer, "checkFence"))
                 })
         }
+    }
+
+    /// Starts following `key` (every key at or under it when `prefix`) as `PadlockClient.watch(_:)` and
+    /// `watch(prefix:)` do, through the same subscription; returns the watch's id for `watchStates(_:)`.
+    package func watch(_ key: LockKey, prefix: Bool) -> UInt64 {
+        nextWatch += 1
+        let queue = WatchQueue(keyLimit: 1_000) {}
+        watchQueues[nextWatch] = queue
+        core.watch(nextWatch, prefix ? .prefix(key) : .key(key), queue)
+        return nextWatch
+    }
+
+    /// Stops watch `id`, as a consumer that leaves its stream does.
+    package func unwatch(_ id: UInt64) {
+        watchQueues[id] = nil
+        core.unwatch(id)
+    }
+
+    /// The states watch `id` yielded since the last call, in the order its stream would hand them over (the
+    /// latest per key), whether the stream ended, and the error it ended with.
+    package func watchStates(_ id: UInt64) -> (states: [KeyState], finished: Bool, failure: PadlockError?) {
+        watchQueues[id]?.drain() ?? ([], true, nil)
+    }
+
+    /// The subscription in a line, for the simulator's reports: where it is in force, the last index seen,
+    /// and what is still to be sent.
+    package var subscriptionSummary: String {
+        let events = core.events
+        return
+            "subscribed on \(events.endpoint.map { "endpoint \($0)" } ?? "nothing") up to index \(events.lastIndex); "
+            + "\(events.confirmedKeys.count) keys and \(events.confirmedPrefixes.count) prefixes confirmed, "
+            + "\(events.unconfirmedKeys.count + events.unconfirmedPrefixes.count) unconfirmed, "
+            + "\(events.pending.count) sessions pending; \(events.exchange == nil ? "no" : "a") request in flight, "
+            + "\(events.retryTimer == nil ? "no" : "a") retry due"
     }
 
     /// The sessions the client holds open, in id order.

@@ -63,6 +63,8 @@ final class EventSubscription {
     /// Re-reads due after a lock-delay (or a resubscribed prefix), and the keys being re-read.
     var rereadTimers: [LockKey: any ClientTimer] = [:]
     var rereading: Set<LockKey> = []
+    /// Keys asked to be re-read while a re-read was in flight: read again once it ends.
+    var rereadAgain: Set<LockKey> = []
 
     /// Whom to tell of each queued acquire's position, and the position last told.
     var positions: [RequestID: (tell: @Sendable (Int) -> Void, last: Int?)] = [:]
@@ -81,6 +83,12 @@ final class EventSubscription {
 
     /// Whether a watch covers `key`: watches it, or watches a prefix at or above it.
     func isWatched(_ key: LockKey) -> Bool { watchesOfKey[key] != nil || !prefixes(covering: key).isEmpty }
+
+    /// Whether the leader confirmed, on `link`, a watch of `key` or of a prefix covering it: it then sends every
+    /// change of the key's state there.
+    func isConfirmed(_ key: LockKey) -> Bool {
+        confirmedKeys.contains(key) || prefixes(covering: key).contains { confirmedPrefixes.contains($0) }
+    }
 
     /// The watched prefixes at or above `key`.
     func prefixes(covering key: LockKey) -> [LockKey] {
