@@ -107,15 +107,7 @@ struct EventsBenchmark: AsyncParsableCommand {
     /// The `padlock-bench locks` workload (own keys, 32 workers per client) for `duration` seconds.
     static func workload(endpoints: [String], workers: Int, duration: Double) async throws -> Tally.Snapshot {
         let perClient = 32
-        var clients: [PadlockClient] = []
-        for index in 0..<((workers + perClient - 1) / perClient) {
-            var configuration = PadlockClient.Configuration()
-            configuration.maximumConcurrentSessions = perClient
-            configuration.callDeadline = .seconds(10)
-            clients.append(
-                try await PadlockClient(
-                    endpoints: endpoints, owner: "bench-\(index)@padlock-bench", configuration: configuration))
-        }
+        let clients = try await LocksBenchmark.clients(endpoints: endpoints, workers: workers, perClient: perClient)
         let tally = Tally()
         let deadline = ContinuousClock.now + .milliseconds(Int64(duration * 1000))
         await withTaskGroup(of: Void.self) { group in

@@ -26,16 +26,7 @@ struct LocksBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let list = endpoints.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        let clientCount = (workers + workersPerClient - 1) / workersPerClient
-        var clients: [PadlockClient] = []
-        for index in 0..<clientCount {
-            var configuration = PadlockClient.Configuration()
-            configuration.maximumConcurrentSessions = workersPerClient
-            configuration.callDeadline = .seconds(10)
-            clients.append(
-                try await PadlockClient(
-                    endpoints: list, owner: "bench-\(index)@padlock-bench", configuration: configuration))
-        }
+        let clients = try await Self.clients(endpoints: list, workers: workers, perClient: workersPerClient)
         let tally = Tally()
         let deadline = ContinuousClock.now + .milliseconds(Int64(duration * 1000))
         let progress = Progress(tally: tally, enabled: isatty(STDERR_FILENO) == 1)
@@ -51,6 +42,20 @@ struct LocksBenchmark: AsyncParsableCommand {
         progress.stop()
         for client in clients { await client.close() }
         report(tally.snapshot())
+    }
+
+    /// The workload's clients: one per `perClient` workers, each with a session per worker.
+    static func clients(endpoints: [String], workers: Int, perClient: Int) async throws -> [PadlockClient] {
+        var clients: [PadlockClient] = []
+        for index in 0..<((workers + perClient - 1) / perClient) {
+            var configuration = PadlockClient.Configuration()
+            configuration.maximumConcurrentSessions = perClient
+            configuration.callDeadline = .seconds(10)
+            clients.append(
+                try await PadlockClient(
+                    endpoints: endpoints, owner: "bench-\(index)@padlock-bench", configuration: configuration))
+        }
+        return clients
     }
 
     /// One worker: acquire (waiting up to 5 s on a contended key, as etcd's Lock does), release, repeat.
