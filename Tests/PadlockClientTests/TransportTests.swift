@@ -250,13 +250,20 @@ import Wire
 
     @Test func theDeadlinePassingWithNothingPossiblyAppliedIsUnavailable() async throws {
         try await withCluster { fake in
+            // The second refusal asks for a wait past the deadline, so no attempt is in flight when it passes:
+            // one still unanswered then would rightly make the outcome unknown (seen once on a loaded machine,
+            // when every refusal asked for 50 ms and the last retry left just before the deadline).
+            let refusals = Mutex(0)
             await fake.script { _, request in
-                request.operation.isAcquire
-                    ? .answer(.failure(.unavailable(reason: "no quorum", retryAfterMilliseconds: 50))) : .normal
+                guard request.operation.isAcquire else { return .normal }
+                let count = refusals.withLock { count in
+                    count += 1
+                    return count
+                }
+                let wait: UInt64 = count >= 2 ? 60_000 : 50
+                return .answer(.failure(.unavailable(reason: "no quorum", retryAfterMilliseconds: wait)))
             }
             var configuration = testConfiguration
-            // Long enough that a loaded machine still answers every attempt before the deadline: a timed-out
-            // attempt would rightly make the outcome unknown.
             configuration.callDeadline = .seconds(3)
             configuration.attemptTimeout = .seconds(2)
             try await withClient(fake, configuration: configuration) { client in
