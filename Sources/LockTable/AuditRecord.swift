@@ -20,12 +20,15 @@ package struct AuditRecord: Hashable, Sendable {
     package var previous: Holder?
     /// The administrator's stated reason, or why the leader acted.
     package var reason: String
+    /// The hold placed, lifted or bypassed; nil for the other actions.
+    package var hold: Hold?
 
     /// Creates a record; the table numbers them itself.
     package init(
         sequence: UInt64, index: UInt64, time: Timestamp, action: AuditAction, actor: String, session: SessionID,
-        key: LockKey?, previous: Holder?, reason: String
+        key: LockKey?, previous: Holder?, reason: String, hold: Hold? = nil
     ) {
+        self.hold = hold
         self.sequence = sequence
         self.index = index
         self.time = time
@@ -43,16 +46,23 @@ package enum AuditAction: UInt8, Hashable, Sendable {
     case forceUnlock = 1, revokeSession, expireSession
     /// A takeover ended `previous`'s lock on `key`; the taker's grant has the record's `index` as its fence.
     case takeover
+    /// A hold was placed (`hold`), by `actor` for `session`.
+    case holdPlaced
+    /// A hold was lifted (`hold` as it was), with the lifter's `reason`.
+    case holdLifted
+    /// An exempt role was granted `key` through `hold`; `previous` is the grant.
+    case holdBypassed
 }
 
 extension LockTable {
     mutating func audit(
-        action: AuditAction, actor: String, session: SessionID, key: LockKey?, previous: Holder?, reason: String
+        action: AuditAction, actor: String, session: SessionID, key: LockKey?, previous: Holder?, reason: String,
+        hold: Hold? = nil
     ) {
         auditRecords.append(
             AuditRecord(
                 sequence: nextAuditSequence, index: currentIndex, time: now, action: action, actor: actor,
-                session: session, key: key, previous: previous, reason: reason))
+                session: session, key: key, previous: previous, reason: reason, hold: hold))
         nextAuditSequence += 1
         while auditRecords.count > configuration.auditRecordCountMax { _ = auditRecords.removeFirst() }
     }

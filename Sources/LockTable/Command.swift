@@ -40,6 +40,22 @@ package enum Command: Hashable, Sendable {
     /// with it (on the key, an ancestor or a descendant), whatever lock-delay or waiters there are; audited
     /// under `admin` with `reason`, and no lock-delay follows (the taker holds the key, its fence above theirs).
     case takeover(RequestID, key: LockKey, mode: LockMode, note: String, reason: String, admin: String)
+    /// Acquires every one of `keys` in `mode` in this one entry, with one fence, or none of them, for a requester
+    /// claiming `roles` (checked against holds, `docs/holds.md`); queues as one waiter for up to
+    /// `waitMilliseconds`. Keys must not overlap; at most ``HoldLimits/keysPerAcquireMax``. One key with no
+    /// roles is encoded as ``acquire(_:key:mode:waitMilliseconds:note:)``, which it equals in effect.
+    case acquireKeys(
+        RequestID, keys: [LockKey], mode: LockMode, waitMilliseconds: UInt64, note: String, roles: [String])
+    /// Changes the mode of the requesting session's lock on `key` granted with `fence`: shared to exclusive (an
+    /// upgrade, which waits up to `waitMilliseconds` for other holders, ahead of later arrivals) or exclusive
+    /// to shared (a downgrade, granted at once). The fence advances either way.
+    case changeMode(
+        RequestID, key: LockKey, fence: FenceToken, mode: LockMode, waitMilliseconds: UInt64, roles: [String])
+    /// Places a hold as `actor` (audited); replaces a hold of the same rule on the same key.
+    case placeHold(RequestID, HoldPlacement, actor: String)
+    /// Lifts the hold of `rule` on `key` (every hold on it when `rule` is nil) as `actor`, with `reason`
+    /// (audited).
+    case liftHold(RequestID, key: LockKey, rule: String?, reason: String, actor: String)
 }
 
 /// One session's lease state as the leader knew it when it proposed a checkpoint.
@@ -71,7 +87,7 @@ extension Command {
     private enum Tag: UInt8 {
         case openSession = 1, closeSession, acquire, release, cancelWait, forceUnlock, revokeSession
         case expireSession, expireWaiter, checkpointLeases, resolve, setQuotas, openClientSession
-        case takeover
+        case takeover, acquireKeys, changeMode, placeHold, liftHold
     }
 
     /// The command's deterministic encoding, as carried by a log entry.
@@ -163,7 +179,42 @@ extension Command {
             writer.writeString(reason)
             writer.writeString(admin)
         default:
-            preconditionFailure("client command \(self) reached the administrative encoder")
+            encodeHoldCommand(into: &writer)
+        }
+    }
+
+    private func encodeHoldCommand(into writer: inout ByteWriter) {
+        switch self {
+        case let .acquireKeys(request, keys, mode, wait, note, roles):
+            writer.writeUInt8(Tag.acquireKeys.rawValue)
+            writer.write(request)
+            writer.writeArray(keys) { writer, key in writer.write(key) }
+            writer.writeUInt8(mode.rawValue)
+            writer.writeVarint(wait)
+            writer.writeString(note)
+            writer.writeStrings(roles)
+        case let .changeMode(request, key, fence, mode, wait, roles):
+            writer.writeUInt8(Tag.changeMode.rawValue)
+            writer.write(request)
+            writer.write(key)
+            writer.writeVarint(fence.rawValue)
+            writer.writeUInt8(mode.rawValue)
+            writer.writeVarint(wait)
+            writer.writeStrings(roles)
+        case let .placeHold(request, placement, actor):
+            writer.writeUInt8(Tag.placeHold.rawValue)
+            writer.write(request)
+            placement.encode(into: &writer)
+            writer.writeString(actor)
+        case let .liftHold(request, key, rule, reason, actor):
+            writer.writeUInt8(Tag.liftHold.rawValue)
+            writer.write(request)
+            writer.write(key)
+            writer.writeStrings(rule.map { [$0] } ?? [])
+            writer.writeString(reason)
+            writer.writeString(actor)
+        default:
+            preconditionFailure("client command \(self) reached the hold encoder")
         }
     }
 
@@ -231,6 +282,27 @@ extension Command {
                 note: try reader.readString(maxByteCount: maxString),
                 reason: try reader.readString(maxByteCount: maxString),
                 admin: try reader.readString(maxByteCount: maxString))
+        case .acquireKeys:
+            return .acquireKeys(
+                try reader.readRequestID(),
+                keys: try reader.readArray(maxCount: HoldLimits.keysPerAcquireMax, minimumElementSize: 1) {
+                    reader throws(DecodeError) in try reader.readLockKey()
+                }, mode: try reader.readEnum(LockMode.self), waitMilliseconds: try reader.readVarint(),
+                note: try reader.readString(maxByteCount: maxString), roles: try reader.readLooseStrings())
+        case .changeMode:
+            return .changeMode(
+                try reader.readRequestID(), key: try reader.readLockKey(), fence: FenceToken(try reader.readVarint()),
+                mode: try reader.readEnum(LockMode.self), waitMilliseconds: try reader.readVarint(),
+                roles: try reader.readLooseStrings())
+        case .placeHold:
+            return .placeHold(
+                try reader.readRequestID(), try HoldPlacement.decode(from: &reader),
+                actor: try reader.readString(maxByteCount: maxString))
+        case .liftHold:
+            return .liftHold(
+                try reader.readRequestID(), key: try reader.readLockKey(), rule: try reader.readOptionalRule(),
+                reason: try reader.readString(maxByteCount: maxString),
+                actor: try reader.readString(maxByteCount: maxString))
         }
     }
 }
@@ -260,5 +332,17 @@ extension ByteReader {
         } catch {
             throw .invalidValue(offset: start, reason: error.description)
         }
+    }
+}
+
+extension ByteReader {
+    /// Reads an optional rule name, written as a list of zero or one string.
+    mutating func readOptionalRule() throws(DecodeError) -> String? {
+        let start = offset
+        let rules = try readArray(maxCount: 1) { reader throws(DecodeError) in
+            try reader.readString(maxByteCount: Command.stringByteCountDecodeMax)
+        }
+        guard rules.count <= 1 else { throw .invalidValue(offset: start, reason: "more than one rule") }
+        return rules.first
     }
 }

@@ -50,6 +50,19 @@ package enum CommandResult: Hashable, Sendable {
     case overloaded(Limit)
     /// The per-namespace quotas were set.
     case quotasSet
+    /// A hold on `hold.key` (or on a key overlapping the requested one) refuses the request to this requester:
+    /// it is not exempt and the key is not an editable field.
+    case restricted(by: Hold)
+    /// Every key of an all-or-nothing acquire is held by the requester, under one fence; `holders` follow the
+    /// request's key order.
+    case grantedKeys(FenceToken, [Holder])
+    /// The hold is in place (placed, or replacing the key's hold of the same rule); `ended` are the holders it
+    /// ended (`endsHolders`).
+    case holdPlaced(Hold, ended: [HeldLock])
+    /// The holds lifted, as they were: the key's hold of the named rule, or every hold on the key.
+    case holdsLifted([Hold])
+    /// No hold on that key (of that rule).
+    case noHold
 }
 
 /// Why a request was refused as bad input.
@@ -60,6 +73,31 @@ package enum InvalidReason: UInt8, Hashable, Sendable, CaseIterable {
     case alreadyWaiting
     /// The entry's bytes did not decode as a command.
     case malformedCommand
+    /// A hold placement, the roles of an acquire or the keys of an all-or-nothing acquire are bad input.
+    case ruleEmpty, ruleTooLong, reasonEmpty, exemptRolesTooMany, roleInvalid, editableFieldsTooMany
+    case fieldInvalid, rolesTooMany, keysEmpty, keysTooMany, keysOverlap
+    /// A mode change to the mode the lock already has.
+    case sameMode
+}
+
+extension InvalidReason {
+    /// The table's reason for a hold input problem.
+    package init(_ problem: HoldInputProblem) {
+        switch problem {
+        case .ruleEmpty: self = .ruleEmpty
+        case .ruleTooLong: self = .ruleTooLong
+        case .reasonEmpty: self = .reasonEmpty
+        case .reasonTooLong: self = .reasonTooLong
+        case .exemptRolesTooMany: self = .exemptRolesTooMany
+        case .roleInvalid: self = .roleInvalid
+        case .editableFieldsTooMany: self = .editableFieldsTooMany
+        case .fieldInvalid: self = .fieldInvalid
+        case .rolesTooMany: self = .rolesTooMany
+        case .keysEmpty: self = .keysEmpty
+        case .keysTooMany: self = .keysTooMany
+        case .keysOverlap: self = .keysOverlap
+        }
+    }
 }
 
 /// Which bound a request would have exceeded.
@@ -71,6 +109,12 @@ package enum Limit: UInt8, Hashable, Sendable, CaseIterable {
     case namespaceWaiters
     /// The client's quota of open sessions.
     case clientSessions
+    /// The table's bound on holds in place.
+    case holds
+    /// The namespace's bound on holds in place.
+    case namespaceHolds
+    /// The bound on holds of different rules on one key.
+    case holdsPerKey
 }
 
 /// Why a housekeeping command changed nothing.
@@ -85,8 +129,17 @@ package enum SkipReason: Hashable, Sendable {
 
 /// Something the shell must act on after applying a command: answer a waiting request, notify a holder.
 package enum Event: Hashable, Sendable {
-    /// A queued acquire got the lock; answer the request.
+    /// A queued acquire got the lock; answer the request. For a queued upgrade, `holder` is the exclusive grant
+    /// that replaced the session's shared one.
     case waiterGranted(RequestID, key: LockKey, holder: Holder)
+    /// A queued all-or-nothing acquire got every key (`holders` in the request's key order); answer the request.
+    case waiterGrantedKeys(RequestID, keys: [LockKey], holders: [Holder])
+    /// A holder's lock on `key` changed mode in place (upgrade or downgrade): `previous` is gone, `holder`
+    /// holds it now, with a new fence. Not a loss.
+    case modeChanged(key: LockKey, previous: Holder, holder: Holder)
+    /// `key`'s state changed in a way no other event names (a hold placed or lifted; the other keys of an
+    /// all-or-nothing waiter that was queued, granted or dropped): for watchers.
+    case keyChanged(key: LockKey)
     /// A queued acquire was answered "timed out" with `answer`; it can never be granted afterwards.
     case waiterTimedOut(RequestID, key: LockKey, answer: CommandResult)
     /// A queued acquire was withdrawn because it was cancelled or its session ended.

@@ -129,6 +129,20 @@ package struct LockTable: Sendable {
         case let .setQuotas(quotas):
             self.quotas = quotas
             return .quotasSet
+        case let .acquireKeys(request, keys, mode, wait, note, roles):
+            return deduplicated(request) {
+                $0.acquireKeys(request, keys: keys, mode: mode, wait: wait, note: note, roles: roles)
+            }
+        case let .changeMode(request, key, fence, mode, wait, roles):
+            return deduplicated(request) {
+                $0.changeMode(request, key: key, fence: fence, mode: mode, wait: wait, roles: roles)
+            }
+        case let .placeHold(request, placement, actor):
+            return deduplicated(request) { $0.placeHold(placement, session: request.session, actor: actor) }
+        case let .liftHold(request, key, rule, reason, actor):
+            return deduplicated(request) {
+                $0.liftHold(key, rule: rule, reason: reason, session: request.session, actor: actor)
+            }
         case let .resolve(request):
             // A request not yet applied is settled here, answered `.abandoned` from now on and never applied.
             return deduplicated(request) { _ in .abandoned }

@@ -74,6 +74,22 @@ enum ClientAnswers {
             return Answer(reply: .failure(.invalidArgument(message: message(for: reason))))
         case .overloaded(let limit):
             return Answer(reply: .failure(.overloaded(reason: message(for: limit))))
+        case .restricted(let hold):
+            return Answer(reply: .failure(.restricted(by: hold)))
+        case .grantedKeys(_, let holders):
+            return Answer(reply: .success(.grantedKeys(holders)))
+        case .holdPlaced(let hold, let ended):
+            return Answer(
+                reply: .success(
+                    .holdPlaced(
+                        hold,
+                        ended: ended.prefix(WireLimits.inspectionEntriesMax).map {
+                            LockInfo(key: $0.key, holder: $0.holder, leaseDeadline: $0.leaseDeadline)
+                        })))
+        case .holdsLifted(let holds):
+            return Answer(reply: .success(.holdsLifted(holds)))
+        case .noHold:
+            return Answer(reply: .failure(.noHold))
         case .sessionExpiredNow, .waiterExpired, .leasesCheckpointed, .skipped, .quotasSet:
             return Answer(
                 reply: .failure(.invalidArgument(message: "housekeeping result \(result) for a client request")))
@@ -112,6 +128,18 @@ enum ClientAnswers {
         case .waitTooLong: "the wait may be at most \(InputLimits.waitMillisecondsMax) ms"
         case .alreadyWaiting: "this session already waits for that key; cancel that wait or wait for its answer"
         case .malformedCommand: "the request could not be decoded"
+        case .ruleEmpty: HoldInputProblem.ruleEmpty.description
+        case .ruleTooLong: HoldInputProblem.ruleTooLong.description
+        case .reasonEmpty: HoldInputProblem.reasonEmpty.description
+        case .exemptRolesTooMany: HoldInputProblem.exemptRolesTooMany.description
+        case .roleInvalid: HoldInputProblem.roleInvalid.description
+        case .editableFieldsTooMany: HoldInputProblem.editableFieldsTooMany.description
+        case .fieldInvalid: HoldInputProblem.fieldInvalid.description
+        case .rolesTooMany: HoldInputProblem.rolesTooMany.description
+        case .keysEmpty: HoldInputProblem.keysEmpty.description
+        case .keysTooMany: HoldInputProblem.keysTooMany.description
+        case .keysOverlap: HoldInputProblem.keysOverlap.description
+        case .sameMode: "the lock already has that mode; nothing to change"
         }
     }
 
@@ -130,6 +158,11 @@ enum ClientAnswers {
         case .clientSessions:
             "quota exceeded: this client has as many sessions open as its `sessions` quota allows; close unused "
                 + "sessions or ask an operator to raise it"
+        case .holds: "the cluster holds as many holds as it allows; lift holds that no longer apply"
+        case .namespaceHolds:
+            "this key's namespace has as many holds as it allows; lift holds that no longer apply"
+        case .holdsPerKey:
+            "this key has as many holds of different rules as one key may (\(HoldLimits.holdsPerKeyMax)); lift one"
         }
     }
 }
@@ -137,7 +170,13 @@ enum ClientAnswers {
 extension ClientAnswers.Requested {
     /// The acquire's key and mode; nil for any other command.
     init?(_ command: Command) {
-        guard case .acquire(_, let key, let mode, _, _) = command else { return nil }
-        self.init(key: key, mode: mode)
+        switch command {
+        case .acquire(_, let key, let mode, _, _), .changeMode(_, let key, _, let mode, _, _):
+            self.init(key: key, mode: mode)
+        case .acquireKeys(_, let keys, let mode, _, _, _) where keys.count == 1:
+            self.init(key: keys[0], mode: mode)
+        default:
+            return nil
+        }
     }
 }

@@ -193,7 +193,9 @@ extension Command {
         switch self {
         case .closeSession(let request), .acquire(let request, _, _, _, _), .release(let request, _, _),
             .cancelWait(let request, _), .forceUnlock(let request, _, _, _), .revokeSession(let request, _, _, _),
-            .expireWaiter(let request), .resolve(let request), .takeover(let request, _, _, _, _, _):
+            .expireWaiter(let request), .resolve(let request), .takeover(let request, _, _, _, _, _),
+            .acquireKeys(let request, _, _, _, _, _), .changeMode(let request, _, _, _, _, _),
+            .placeHold(let request, _, _), .liftHold(let request, _, _, _, _):
             request
         case .openSession, .openClientSession, .expireSession, .checkpointLeases, .setQuotas:
             nil

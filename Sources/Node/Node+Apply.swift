@@ -94,9 +94,11 @@ extension Node {
                     ?? .failure(.timedOut))
         case .waiterDropped(let request, _, let reason):
             answerWaiter(request, .failure(reason == .sessionEnded ? .sessionExpired : .timedOut))
+        case .waiterGrantedKeys(let request, _, let holders):
+            answerWaiter(request, .success(.grantedKeys(holders)))
         case .sessionEnded(let session, _):
             sessionEnded(session)
-        case .lockReleased:
+        case .lockReleased, .modeChanged, .keyChanged:
             break
         }
     }

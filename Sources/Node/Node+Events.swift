@@ -68,7 +68,7 @@ extension Node {
     /// that follow the sessions and keys it changed.
     func publishEvents(of result: LockTable.Applied, command: Command?, at index: LogIndex) {
         var changed: [LockKey] = []
-        if let key = command?.requestedKey { changed.append(key) }
+        if let keys = command?.requestedKeys { changed += keys }
         for event in result.events {
             switch event {
             case .lockReleased(let key, let previous, let reason):
@@ -83,6 +83,11 @@ extension Node {
                 .waiterDropped(let request, let key, _):
                 changed.append(key)
                 subscriptions.positionsSent[request] = nil
+            case .waiterGrantedKeys(let request, let keys, _):
+                changed += keys
+                subscriptions.positionsSent[request] = nil
+            case .modeChanged(let key, _, _), .keyChanged(let key):
+                changed.append(key)
             case .sessionEnded(let session, _):
                 subscriptions.forget(session)
             }

@@ -56,6 +56,9 @@ extension Node {
             respond(read.reply, .success(.fenceChecked(answer)))
         case .audit(let after, let limit):
             respond(read.reply, .success(.audited(auditPage(after: after, limit: limit))))
+        case .holds(let prefix, let after, let limit):
+            let page = table.listHolds(prefix: prefix, after: after, limit: min(limit, WireLimits.pageSizeMax))
+            respond(read.reply, .success(.holdsListed(HoldPage(holds: page.holds, next: page.next))))
         case .renewal(let session, let receipt):
             serveRenewal(session, receipt: receipt, reply: read.reply)
         case .members:
@@ -107,11 +110,14 @@ extension Node {
                 case .revokeSession: .revokeSession
                 case .expireSession: .sessionExpired
                 case .takeover: .takeover
+                case .holdPlaced: .holdPlaced
+                case .holdLifted: .holdLifted
+                case .holdBypassed: .holdBypassed
                 }
             return PadlockTypes.AuditRecord(
                 sequence: record.sequence, index: LogIndex(record.index), time: record.time, action: action,
                 session: record.session, key: record.key, previousHolder: record.previous, identity: record.actor,
-                reason: record.reason)
+                reason: record.reason, hold: record.hold)
         }
         let more = table.auditTrail(since: page.nextSince, limit: 1).records.isEmpty == false
         return PadlockTypes.AuditPage(

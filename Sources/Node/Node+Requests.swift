@@ -78,6 +78,8 @@ extension Node {
                 request, key: acquisition.key, mode: acquisition.mode, note: acquisition.note, reason: reason,
                 admin: actor)
             propose(command, .client(.takeover), reply)
+        case .acquireKeys, .changeMode, .placeHold, .liftHold, .holds:
+            routeHoldOperation(operation, reply, caller: caller)
         case .revokeSession(let request, let target, let reason):
             let admin = administrator(of: request, caller: caller)
             propose(.revokeSession(request, session: target, reason: reason, admin: admin), .client(.revoke), reply)
@@ -101,6 +103,39 @@ extension Node {
             reads.collecting.append(PendingRead(query: .subscribe(subscription), reply: reply))
         case .unsubscribe(let subscription):
             unsubscribe(subscription, reply)
+        }
+    }
+
+    /// Routes the protocol v3 operations: all-or-nothing acquires, mode changes and holds (`docs/holds.md`).
+    private func routeHoldOperation(_ operation: ClientOperation, _ reply: ReplyTarget, caller: Caller?) {
+        switch operation {
+        case .acquireKeys(let request, let keys, let acquisition, let roles):
+            // One key and no roles is exactly a plain acquire, which older nodes apply too.
+            let command: Command =
+                keys.count == 1 && roles.isEmpty
+                ? .acquire(
+                    request, key: keys[0], mode: acquisition.mode, waitMilliseconds: acquisition.waitMilliseconds,
+                    note: acquisition.note)
+                : .acquireKeys(
+                    request, keys: keys, mode: acquisition.mode, waitMilliseconds: acquisition.waitMilliseconds,
+                    note: acquisition.note, roles: roles)
+            propose(command, .client(.acquire), reply)
+        case .changeMode(let request, let key, let fence, let mode, let wait, let roles):
+            let command = Command.changeMode(
+                request, key: key, fence: fence, mode: mode, waitMilliseconds: wait, roles: roles)
+            propose(command, .client(.acquire), reply)
+        case .placeHold(let request, let placement):
+            let actor = administrator(of: request, caller: caller)
+            propose(.placeHold(request, placement, actor: actor), .client(.placeHold), reply)
+        case .liftHold(let request, let key, let rule, let reason):
+            let actor = administrator(of: request, caller: caller)
+            propose(
+                .liftHold(request, key: key, rule: rule, reason: reason, actor: actor), .client(.liftHold), reply)
+        case .holds(let prefix, let after, let limit):
+            reads.collecting.append(
+                PendingRead(query: .holds(prefix: prefix, after: after, limit: limit), reply: reply))
+        default:
+            preconditionFailure("routeHoldOperation does not route \(operation.name)")
         }
     }
 
@@ -169,6 +204,29 @@ extension Node {
             }
         case .list(let query):
             if query.limit < 1 { return "a listing's limit must be at least 1" }
+        case .holds(_, _, let limit):
+            if limit < 1 { return "a listing's limit must be at least 1" }
+        case .acquireKeys(_, let keys, let acquisition, let roles):
+            if let problem = HoldLimits.problem(keys: keys) ?? HoldLimits.problem(roles: roles) {
+                return problem.description
+            }
+            if acquisition.note.utf8.count > InputLimits.noteByteCountMax {
+                return ClientAnswers.message(for: .noteTooLong)
+            }
+            if acquisition.waitMilliseconds > InputLimits.waitMillisecondsMax {
+                return ClientAnswers.message(for: .waitTooLong)
+            }
+        case .changeMode(_, _, _, _, let wait, let roles):
+            if let problem = HoldLimits.problem(roles: roles) { return problem.description }
+            if wait > InputLimits.waitMillisecondsMax { return ClientAnswers.message(for: .waitTooLong) }
+        case .placeHold(_, let placement):
+            if let problem = placement.problem { return problem.description }
+        case .liftHold(_, _, let rule, let reason):
+            if reason.isEmpty { return "lifting a hold needs a reason: it is audited with the hold's rule" }
+            if reason.utf8.count > InputLimits.reasonByteCountMax { return ClientAnswers.message(for: .reasonTooLong) }
+            if let rule, rule.isEmpty || rule.utf8.count > HoldLimits.ruleByteCountMax {
+                return HoldInputProblem.ruleTooLong.description
+            }
         case .audit(_, let limit):
             if limit < 1 { return "an audit page's limit must be at least 1" }
         case .renewSessions(let sessions):

@@ -91,7 +91,7 @@ enum ProposalPurpose {
 
 /// What kind of client command an answer is mapped from.
 enum ClientCommandKind {
-    case open, close, acquire, release, cancelWait, forceUnlock, revoke, resolve, takeover
+    case open, close, acquire, release, cancelWait, forceUnlock, revoke, resolve, takeover, placeHold, liftHold
 }
 
 /// One session a coverage checkpoint lets the leader acknowledge renewals for, until `windowEnd`.
@@ -197,6 +197,7 @@ enum ReadQuery {
     case inspect(LockKey)
     case list(ListQuery)
     case checkFence(LockKey, FenceToken)
+    case holds(prefix: LockKey?, after: LockKey?, limit: Int)
     case audit(after: UInt64?, limit: Int)
     case members
     /// A renewal answered through a read: the leader's lease book does not know the session (or it already

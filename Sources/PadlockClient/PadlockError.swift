@@ -31,6 +31,11 @@ public struct PadlockError: Error, Sendable, Hashable, CustomStringConvertible {
         case lockLost
         /// The calling task was cancelled, or the client was closed.
         case cancelled
+        /// A hold (a rule lock such as "Deal closed", `docs/holds.md`) refuses this lock to this user: the
+        /// roles given with the acquire are not exempt and the key is not one of its editable fields. The
+        /// message names the rule, its reason, since when, who placed it and who may edit; show it to the user
+        /// verbatim. Do not retry until the hold is lifted.
+        case restricted(by: Hold)
 
         /// The code's name, for messages and metrics.
         public var name: String {
@@ -43,6 +48,7 @@ public struct PadlockError: Error, Sendable, Hashable, CustomStringConvertible {
             case .sessionExpired: "sessionExpired"
             case .lockLost: "lockLost"
             case .cancelled: "cancelled"
+            case .restricted: "restricted"
             }
         }
     }

@@ -45,4 +45,23 @@ enum Wording {
     static func freeAgain(at date: Date, now: Date = Date()) -> String {
         "free again in \(duration(wait(until: date, now: now))), at \(timeOfDay(date))"
     }
+
+    /// What a hold tells a user it refuses, fit to show verbatim: `Locked by rule 'Deal closed' since 10:02:07
+    /// (placed by ops@admin) — stage closed-won; only finance-admin may edit; notes stay editable`. `key` is the
+    /// key asked for when it differs from the held one.
+    static func restriction(_ hold: Hold, on key: LockKey?) -> String {
+        var text = "Locked by rule '\(hold.rule)'"
+        if let key, key != hold.key { text += " on \(hold.key)" }
+        text += " since \(timeOfDay(hold.since.date)) (placed by \(hold.placedBy)) — \(hold.reason)"
+        let verb = hold.restricts == .all ? "edit or view" : "edit"
+        if hold.exemptRoles.isEmpty {
+            text += "; nobody may \(verb) until it is lifted"
+        } else {
+            text += "; only \(hold.exemptRoles.joined(separator: ", ")) may \(verb)"
+        }
+        if !hold.editableFields.isEmpty {
+            text += "; \(hold.editableFields.joined(separator: ", ")) stay editable"
+        }
+        return text
+    }
 }

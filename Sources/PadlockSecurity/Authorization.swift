@@ -19,6 +19,7 @@ package enum Authorization {
                 + "admin clients and to app clients whose [[clients]] entry lists the namespace in `takeover`; ask "
                 + "an operator to add takeover = [\"\(namespace)\"] to client \(client.name) (docs/configuration.md)"
         }
+        if let denial = holdDenial(of: operation, by: client) { return denial }
         if case .list(let query) = operation, client.namespaces != nil {
             guard let prefix = query.prefix else {
                 return "client \(client.name) may list only within its namespaces; give a prefix such as "
@@ -40,8 +41,10 @@ package enum Authorization {
         case .inspect, .list, .checkFence, .status, .members, .subscribe, .unsubscribe:
             nil
         case .openSession, .renewSession, .renewSessions, .closeSession, .acquire, .release, .cancelWait, .resolve,
-            .takeover:
+            .takeover, .acquireKeys, .changeMode, .placeHold, .liftHold:
             .app
+        case .holds:
+            nil
         case .forceUnlock, .revokeSession, .audit, .addMember, .promoteMember, .removeMember:
             .admin
         }
@@ -53,8 +56,36 @@ package enum Authorization {
         case .acquire(_, let acquisition), .takeover(_, let acquisition, _): acquisition.key
         case .release(_, let key, _), .cancelWait(_, let key), .forceUnlock(_, let key, _): key
         case .inspect(let key), .checkFence(let key, _): key
+        case .changeMode(_, let key, _, _, _, _), .liftHold(_, let key, _, _): key
+        case .placeHold(_, let placement): placement.key
         default: nil
         }
+    }
+
+    /// Why `client` may not place or lift a hold, use every key of a multi-key acquire, or list holds outside
+    /// its namespaces; nil when it may.
+    private static func holdDenial(of operation: ClientOperation, by client: ClientIdentity) -> String? {
+        switch operation {
+        case .placeHold, .liftHold:
+            guard let key = Self.key(of: operation), !client.mayPlaceHolds(key) else { break }
+            let namespace = key.namespace
+            return "client \(client.name) may not place or lift holds in namespace \(namespace): holds are for admin "
+                + "clients and app clients whose [[clients]] entry lists the namespace in `holds`; ask an operator "
+                + "to add holds = [\"\(namespace)\"] to client \(client.name) (docs/configuration.md)"
+        case .acquireKeys(_, let keys, _, _):
+            for key in keys where !client.mayUse(key) {
+                return "client \(client.name) may not use namespace \(key.namespace) (key \(key))"
+            }
+        case .holds(let prefix, _, _) where client.namespaces != nil:
+            guard let prefix else {
+                return "client \(client.name) may list holds only within its namespaces; give a prefix such as "
+                    + "\(client.namespaces?.sorted().first ?? "acme")"
+            }
+            if !client.mayUse(prefix) { return "client \(client.name) may not use namespace \(prefix.namespace)" }
+        default:
+            break
+        }
+        return nil
     }
 
     static func operationName(_ operation: ClientOperation) -> String {
@@ -79,6 +110,11 @@ package enum Authorization {
         case .addMember, .promoteMember, .removeMember: "changing membership"
         case .subscribe: "subscribing"
         case .unsubscribe: "unsubscribing"
+        case .acquireKeys: "acquire"
+        case .changeMode: "changing a lock's mode"
+        case .placeHold: "placing a hold"
+        case .liftHold: "lifting a hold"
+        case .holds: "listing holds"
         }
     }
 }

@@ -16,12 +16,16 @@ package struct ClientIdentity: Hashable, Sendable {
     /// The namespaces in which an `app` client may take locks over (`takeover` in the configuration); `nil`
     /// means every namespace it may use (`"*"`), empty none. An `admin` client may take over anywhere it may use.
     package var takeoverNamespaces: Set<String>?
+    /// The namespaces in which an `app` client may place and lift holds (`holds` in the configuration), as
+    /// for ``takeoverNamespaces``. An `admin` client may place holds anywhere it may use.
+    package var holdNamespaces: Set<String>?
 
     /// Creates a client identity.
     package init(
         name: String, role: ClientRole, namespaces: Set<String>?, enabled: Bool = true, sessionsMax: Int = 0,
-        takeoverNamespaces: Set<String>? = []
+        takeoverNamespaces: Set<String>? = [], holdNamespaces: Set<String>? = []
     ) {
+        self.holdNamespaces = holdNamespaces
         self.name = name
         self.role = role
         self.namespaces = namespaces
@@ -42,6 +46,14 @@ package struct ClientIdentity: Hashable, Sendable {
         guard role == .app else { return false }
         guard let takeoverNamespaces else { return true }
         return takeoverNamespaces.contains(String(key.namespace))
+    }
+
+    /// Whether the client may place and lift holds on `key` (it must also be allowed to use the namespace).
+    package func mayPlaceHolds(_ key: LockKey) -> Bool {
+        if role == .admin { return true }
+        guard role == .app else { return false }
+        guard let holdNamespaces else { return true }
+        return holdNamespaces.contains(String(key.namespace))
     }
 }
 

@@ -124,6 +124,13 @@ public enum AuditAction: UInt8, Hashable, Sendable, CaseIterable {
     /// A takeover ended the previous holder's lock; the record's `index` is the taker's fence and its
     /// `identity` the taker's (`docs/events.md`, decision 6).
     case takeover = 3
+    /// A hold was placed (``AuditRecord/hold`` is the hold; `session` the placing session).
+    case holdPlaced = 4
+    /// A hold was lifted (``AuditRecord/hold`` as it was; `reason` the lifter's).
+    case holdLifted = 5
+    /// A lock was granted through a hold to an exempt role (``AuditRecord/hold`` is the hold bypassed,
+    /// ``AuditRecord/previousHolder`` the grant).
+    case holdBypassed = 6
 }
 
 /// One record of the audit trail.
@@ -150,12 +157,15 @@ public struct AuditRecord: Hashable, Sendable {
     public var identity: String
     /// Why, as given by the administrator or by the cluster.
     public var reason: String
+    /// The hold placed, lifted or bypassed; nil for the other actions.
+    public var hold: Hold?
 
     /// Creates an audit record.
     public init(
         sequence: UInt64, index: LogIndex, time: Timestamp, action: AuditAction, session: SessionID,
-        key: LockKey?, previousHolder: Holder?, identity: String, reason: String
+        key: LockKey?, previousHolder: Holder?, identity: String, reason: String, hold: Hold? = nil
     ) {
+        self.hold = hold
         self.sequence = sequence
         self.index = index
         self.time = time
@@ -183,5 +193,19 @@ public struct AuditPage: Hashable, Sendable {
         self.records = records
         self.next = next
         self.oldestKept = oldestKept
+    }
+}
+
+/// One page of a hold listing.
+public struct HoldPage: Hashable, Sendable {
+    /// Holds in key byte order, then rule order.
+    public var holds: [Hold]
+    /// Where the next page starts (the listing's `after`); `nil` on the last page.
+    public var next: LockKey?
+
+    /// Creates a page.
+    public init(holds: [Hold], next: LockKey?) {
+        self.holds = holds
+        self.next = next
     }
 }

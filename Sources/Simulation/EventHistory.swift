@@ -26,7 +26,7 @@ struct EventHistory {
     mutating func record(index: UInt64, command: Command?, result: LockTable.Applied, table: LockTable) {
         lastIndex = max(lastIndex, index)
         var changed: Set<LockKey> = []
-        if let key = command?.requestedKey { changed.insert(key) }
+        changed.formUnion(command?.requestedKeys ?? [])
         for event in result.events {
             switch event {
             case .lockReleased(let key, let previous, let reason):
@@ -34,8 +34,10 @@ struct EventHistory {
                 if case .lost(let loss) = reason {
                     losses[Grant(session: previous.session, fence: previous.fence)] = (index, key, loss)
                 }
-            case .waiterGranted(_, let key, _):
+            case .waiterGranted(_, let key, _), .modeChanged(let key, _, _), .keyChanged(let key):
                 changed.insert(key)
+            case .waiterGrantedKeys(_, let keys, _):
+                changed.formUnion(keys)
             case .waiterTimedOut, .waiterDropped, .sessionEnded:
                 break
             }

@@ -246,6 +246,11 @@ func normalizedAnswer(_ outcome: Result<ClientResult, ClientFailure>) -> String?
     case .success(.waitCancelled): return "cancelled"
     case .success(.forceUnlocked(let previous)): return "forced \(previous.map(\.fence))"
     case .success(.sessionRevoked): return "revoked"
+    case .success(.grantedKeys(let holders)): return "granted keys \(holders.map { "\($0.session) \($0.fence)" })"
+    case .success(.holdPlaced(let hold, let ended)): return "hold placed \(hold.fence) \(ended.map(\.holder.fence))"
+    case .success(.holdsLifted(let holds)): return "holds lifted \(holds.map(\.fence))"
+    case .failure(.restricted(let hold)): return "restricted \(hold.key) \(hold.rule) \(hold.fence)"
+    case .failure(.noHold): return "noHold"
     case .success: return nil
     case .failure(.held(let holders, _, _)):
         // The first holder, as before the answer named them all: traces stay comparable across versions.

@@ -24,6 +24,11 @@ package enum OperationTag: UInt8, CaseIterable {
     case subscribe = 20
     case unsubscribe = 21
     case takeover = 22
+    case acquireKeys = 23
+    case changeMode = 24
+    case placeHold = 25
+    case liftHold = 26
+    case holds = 27
 }
 
 extension ClientRequest: WireBody {
@@ -148,13 +153,16 @@ extension ClientOperation {
             writer.writeUInt8(acquisition.mode.rawValue)
             writer.writeString(acquisition.note)
             writer.writeString(reason)
+        case .acquireKeys, .changeMode, .placeHold, .liftHold, .holds:
+            writeHoldOperation(to: &writer)
         case .openSession, .renewSession, .closeSession, .acquire, .release, .cancelWait, .inspect, .list:
             preconditionFailure("ClientOperation.write handles \(self) itself")
         }
     }
 
     static func read(from reader: inout ByteReader) throws -> ClientOperation {
-        switch try reader.readEnum(OperationTag.self) {
+        let tag = try reader.readEnum(OperationTag.self)
+        switch tag {
         case .openSession:
             let owner = try reader.readString(maxByteCount: InputLimits.ownerByteCountMax)
             let nonce = try reader.readVarint()
@@ -221,6 +229,8 @@ extension ClientOperation {
             return .unsubscribe(try Subscription.read(from: &reader))
         case .takeover:
             return try readTakeover(from: &reader)
+        case .acquireKeys, .changeMode, .placeHold, .liftHold, .holds:
+            return try readHoldOperation(tag, from: &reader)
         }
     }
 

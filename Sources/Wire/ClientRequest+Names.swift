@@ -24,6 +24,11 @@ extension ClientOperation {
         case .subscribe: "subscribe"
         case .unsubscribe: "unsubscribe"
         case .takeover: "takeover"
+        case .acquireKeys: "acquireKeys"
+        case .changeMode: "changeMode"
+        case .placeHold: "placeHold"
+        case .liftHold: "liftHold"
+        case .holds: "holds"
         }
     }
 }
@@ -47,6 +52,8 @@ extension ClientFailure {
         case .waitersAhead: "waitersAhead"
         case .notWaiting: "notWaiting"
         case .superseded: "superseded"
+        case .restricted: "restricted"
+        case .noHold: "noHold"
         }
     }
 

@@ -97,6 +97,22 @@ package enum ClientOperation: Hashable, Sendable {
     /// fence above every fence it ended. Allowed to `admin` clients and to clients the configuration names
     /// for the key's namespace.
     case takeover(RequestID, Acquisition, reason: String)
+    /// Acquires every key in one committed entry under one fence, or none (protocol v3): the requester claims
+    /// `roles` for holds (`docs/holds.md`), and the whole batch queues as one waiter when `waitMilliseconds` is
+    /// above 0. Keys must not overlap, at most ``PadlockTypes/HoldLimits/keysPerAcquireMax``. Answered
+    /// ``ClientResult/granted(_:)`` for one key, ``ClientResult/grantedKeys(_:)`` for several.
+    case acquireKeys(RequestID, keys: [LockKey], Acquisition, roles: [String])
+    /// Changes the mode of the session's lock on `key` under `fence` (protocol v3): shared to exclusive waits
+    /// up to `waitMilliseconds` for the other holders; exclusive to shared is granted at once. Answered
+    /// ``ClientResult/granted(_:)`` with the new fence.
+    case changeMode(
+        RequestID, key: LockKey, fence: FenceToken, mode: LockMode, waitMilliseconds: UInt64, roles: [String])
+    /// Places a hold (protocol v3); allowed to admin clients and app clients configured for the namespace.
+    case placeHold(RequestID, HoldPlacement)
+    /// Lifts the hold of `rule` on `key`, every hold on it when `rule` is nil (protocol v3).
+    case liftHold(RequestID, key: LockKey, rule: String?, reason: String)
+    /// Lists holds on or under `prefix` (all when nil), a page at a time after `after` (protocol v3).
+    case holds(prefix: LockKey?, after: LockKey?, limit: Int)
 
     /// The exactly-once identity of an operation that changes state, `nil` for the others.
     ///
@@ -105,10 +121,12 @@ package enum ClientOperation: Hashable, Sendable {
     package var requestID: RequestID? {
         switch self {
         case .closeSession(let id), .acquire(let id, _), .release(let id, _, _), .cancelWait(let id, _),
-            .forceUnlock(let id, _, _), .revokeSession(let id, _, _), .takeover(let id, _, _):
+            .forceUnlock(let id, _, _), .revokeSession(let id, _, _), .takeover(let id, _, _),
+            .acquireKeys(let id, _, _, _), .changeMode(let id, _, _, _, _, _), .placeHold(let id, _),
+            .liftHold(let id, _, _, _):
             id
         case .openSession, .renewSession, .renewSessions, .inspect, .list, .checkFence, .audit, .status, .resolve,
-            .addMember, .promoteMember, .removeMember, .members, .subscribe, .unsubscribe:
+            .addMember, .promoteMember, .removeMember, .members, .subscribe, .unsubscribe, .holds:
             nil
         }
     }

@@ -24,6 +24,10 @@ package enum ResultTag: UInt8, CaseIterable {
     case members = 14
     case sessionsRenewed = 15
     case subscribed = 16
+    case grantedKeys = 17
+    case holdPlaced = 18
+    case holdsLifted = 19
+    case holdsListed = 20
 }
 
 /// The one-byte tag of each ``ClientFailure`` case.
@@ -43,6 +47,8 @@ package enum FailureTag: UInt8, CaseIterable {
     case waitersAhead = 13
     case notWaiting = 14
     case superseded = 15
+    case restricted = 16
+    case noHold = 17
 }
 
 extension ClientResponse: WireBody {
@@ -125,6 +131,20 @@ extension ClientResult {
         case .subscribed(let index):
             writer.writeUInt8(ResultTag.subscribed.rawValue)
             writer.writeVarint(index)
+        case .grantedKeys(let holders):
+            writer.writeUInt8(ResultTag.grantedKeys.rawValue)
+            writer.writeElements(holders, maxCount: HoldLimits.keysPerAcquireMax) { $0.writeHolder($1) }
+        case .holdPlaced(let hold, let ended):
+            writer.writeUInt8(ResultTag.holdPlaced.rawValue)
+            writer.writeHold(hold)
+            writer.writeElements(ended, maxCount: WireLimits.inspectionEntriesMax) { $1.write(to: &$0) }
+        case .holdsLifted(let holds):
+            writer.writeUInt8(ResultTag.holdsLifted.rawValue)
+            writer.writeElements(holds, maxCount: HoldLimits.holdsPerKeyMax) { $0.writeHold($1) }
+        case .holdsListed(let page):
+            writer.writeUInt8(ResultTag.holdsListed.rawValue)
+            writer.writeElements(page.holds, maxCount: WireLimits.pageSizeMax) { $0.writeHold($1) }
+            writer.writeOptional(page.next) { $0.writeKey($1) }
         }
     }
 
@@ -166,9 +186,34 @@ extension ClientResult {
                     try SessionRenewal.read(from: &$0)
                 })
         case .subscribed: .subscribed(index: try reader.readVarint())
+        case .grantedKeys:
+            .grantedKeys(
+                try reader.readElements(
+                    maxCount: HoldLimits.keysPerAcquireMax, minimumElementSize: holderByteCountMin
+                ) { try $0.readHolder() })
+        case .holdPlaced:
+            .holdPlaced(
+                try reader.readHold(),
+                ended: try reader.readElements(
+                    maxCount: WireLimits.inspectionEntriesMax, minimumElementSize: LockInfo.byteCountMin
+                ) { try LockInfo.read(from: &$0) })
+        case .holdsLifted:
+            .holdsLifted(
+                try reader.readElements(maxCount: HoldLimits.holdsPerKeyMax, minimumElementSize: holdByteCountMin) {
+                    try $0.readHold()
+                })
+        case .holdsListed:
+            .holdsListed(
+                HoldPage(
+                    holds: try reader.readElements(
+                        maxCount: WireLimits.pageSizeMax, minimumElementSize: holdByteCountMin
+                    ) { try $0.readHold() }, next: try reader.readPresent { try $0.readKey() }))
         }
     }
 }
+
+/// The fewest bytes a hold takes: an empty key, rule, reason, placed-by and lists, one-byte numbers.
+let holdByteCountMin = 10
 
 extension SessionRenewal {
     /// The session, then the outcome tag, then the grant's TTL and deadline (its session is the entry's) or the
@@ -238,6 +283,10 @@ extension ClientFailure {
             writer.writeVarint(waiterCount)
         case .notWaiting: writer.writeUInt8(FailureTag.notWaiting.rawValue)
         case .superseded: writer.writeUInt8(FailureTag.superseded.rawValue)
+        case .restricted(let hold):
+            writer.writeUInt8(FailureTag.restricted.rawValue)
+            writer.writeHold(hold)
+        case .noHold: writer.writeUInt8(FailureTag.noHold.rawValue)
         }
     }
 
@@ -275,6 +324,8 @@ extension ClientFailure {
             return .waitersAhead(key: key, waiterCount: try reader.readVarint())
         case .notWaiting: return .notWaiting
         case .superseded: return .superseded
+        case .restricted: return .restricted(by: try reader.readHold())
+        case .noHold: return .noHold
         }
     }
 }

@@ -51,6 +51,14 @@ package enum ClientResult: Hashable, Sendable {
     /// The answer to `subscribe` and `unsubscribe`: the applied log index the connection's subscription now
     /// starts from. Events follow as ``ClientEvent`` frames (`docs/events.md`).
     case subscribed(index: UInt64)
+    /// Every key of an all-or-nothing acquire, one holder per key in the request's key order, one fence.
+    case grantedKeys([Holder])
+    /// The hold is in place; `ended` lists the holders it ended.
+    case holdPlaced(Hold, ended: [LockInfo])
+    /// The holds lifted, as they were.
+    case holdsLifted([Hold])
+    /// One page of holds.
+    case holdsListed(HoldPage)
 }
 
 /// One session's answer inside ``ClientResult/sessionsRenewed(_:)``.
@@ -107,6 +115,11 @@ package enum ClientFailure: Error, Hashable, Sendable {
     /// A later request of the same session was already applied, so this one's answer is no longer kept: the
     /// answer to a `resolve` or a retry whose sequence is older than the session's latest.
     case superseded
+    /// A hold refuses the lock to this requester (protocol v3; older clients are answered `permissionDenied`
+    /// with the same words): its rule, reason, since and placed-by, and who is exempt.
+    case restricted(by: Hold)
+    /// `liftHold` found no hold on the key (of that rule).
+    case noHold
 }
 
 /// A session's terms, as granted when it was opened or renewed.
@@ -179,6 +192,10 @@ extension ClientFailure: CustomStringConvertible {
         case .notWaiting:
             "no queued acquire to cancel: it was already granted, timed out or never queued; "
                 + "inspect the key and release it if this session holds it"
+        case .restricted(let hold):
+            "locked by rule '\(hold.rule)' on \(hold.key) since \(hold.since) (placed by \(hold.placedBy)): \(hold.reason)"
+                + (hold.exemptRoles.isEmpty ? "" : "; only \(hold.exemptRoles.joined(separator: ", ")) may")
+        case .noHold: "no hold on that key (of that rule): nothing to lift; list the holds to see what is in place"
         case .superseded:
             "a later request of this session was already applied, so this request's answer is no longer kept; "
                 + "inspect the keys concerned to learn the current state"

@@ -82,6 +82,8 @@ extension WireSamples {
                 list(&random, maxCount: WireLimits.renewalBatchCountMax) { SessionID($0.interestingUInt64()) })
         case .subscribe: return .subscribe(subscription(using: &random))
         case .unsubscribe: return .unsubscribe(subscription(using: &random))
+        case .acquireKeys, .changeMode, .placeHold, .liftHold, .holds:
+            return holdOperation(using: &random)
         case .takeover:
             let acquisition = Acquisition(
                 key: key(using: &random), mode: random.pick(LockMode.allCases), waitMilliseconds: 0,
@@ -188,6 +190,7 @@ extension WireSamples {
         case .sessionsRenewed:
             .sessionsRenewed(list(&random, maxCount: WireLimits.renewalBatchCountMax) { sessionRenewal(using: &$0) })
         case .subscribed: .subscribed(index: random.interestingUInt64())
+        case .grantedKeys, .holdPlaced, .holdsLifted, .holdsListed: holdResult(using: &random)
         }
     }
 
@@ -223,6 +226,8 @@ extension WireSamples {
         case .waitersAhead: return .waitersAhead(key: key(using: &random), waiterCount: random.interestingUInt64())
         case .notWaiting: return .notWaiting
         case .superseded: return .superseded
+        case .restricted: return .restricted(by: hold(using: &random))
+        case .noHold: return .noHold
         }
     }
 

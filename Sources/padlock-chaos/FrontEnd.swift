@@ -105,7 +105,7 @@ final class FrontEnd: @unchecked Sendable {
             answer.session = request.session.rawValue
         case .cancelled:
             answer.type = "info"
-        case .invalidArgument, .permissionDenied, .unavailable, .sessionExpired, .lockLost: break
+        case .invalidArgument, .permissionDenied, .unavailable, .sessionExpired, .lockLost, .restricted: break
         }
         return answer
     }

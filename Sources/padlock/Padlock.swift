@@ -22,7 +22,8 @@ enum ExitStatus: Int32 {
 
     init(_ error: PadlockError) {
         switch error.code {
-        case .held: self = .held
+        // A hold refuses like a holder does: someone else decides when the key is free again.
+        case .held, .restricted: self = .held
         case .unavailable: self = .unavailable
         case .invalidArgument: self = .invalidArgument
         case .permissionDenied: self = .permissionDenied

@@ -66,6 +66,8 @@ struct ReferenceTable {
 
     private mutating func dispatch(_ command: Command) -> CommandResult {
         switch command {
+        case .acquireKeys, .changeMode, .placeHold, .liftHold:
+            preconditionFailure("the reference table does not model holds, multi-key acquires or mode changes yet")
         case let .openSession(owner, nonce, ttl): return open(owner, nonce, ttl)
         case let .openClientSession(owner, nonce, ttl, client, sessionsMax):
             return open(owner, nonce, ttl, client: client, sessionsMax: sessionsMax)

@@ -98,6 +98,13 @@ extension ScriptRunner {
             + (holder.note.isEmpty ? "" : " note=\"\(holder.note)\"")
     }
 
+    func format(_ hold: Hold) -> String {
+        "hold \(hold.key) rule=\"\(hold.rule)\" reason=\"\(hold.reason)\" source=\(hold.source) by=\(hold.placedBy) "
+            + "since=\(hold.since.rawValue) fence=\(hold.fence.rawValue) restricts=\(hold.restricts)"
+            + (hold.exemptRoles.isEmpty ? "" : " exempt=\(hold.exemptRoles.joined(separator: ","))")
+            + (hold.editableFields.isEmpty ? "" : " editable=\(hold.editableFields.joined(separator: ","))")
+    }
+
     func format(_ record: AuditRecord) -> String {
         "audit \(record.sequence) entry=\(record.index) time=\(record.time.rawValue) \(record.action) by=\(record.actor) "
             + "session=\(name(record.session))" + (record.key.map { " key=\($0)" } ?? "")
@@ -130,6 +137,13 @@ extension ScriptRunner {
         case .abandoned: "abandoned"
         case let .invalid(reason): "invalid \(reason)"
         case let .overloaded(limit): "overloaded \(limit)"
+        case let .restricted(hold): "restricted by [\(format(hold))]"
+        case let .grantedKeys(fence, holders):
+            "granted-keys fence=\(fence.rawValue) [\(holders.map(format).joined(separator: "; "))]"
+        case let .holdPlaced(hold, ended):
+            "hold-placed [\(format(hold))] ended=[\(ended.map { "\($0.key) \(format($0.holder))" }.joined(separator: "; "))]"
+        case let .holdsLifted(holds): "holds-lifted [\(holds.map(format).joined(separator: "; "))]"
+        case .noHold: "no-hold"
         }
     }
 
@@ -150,6 +164,11 @@ extension ScriptRunner {
         case let .lockReleased(key, previous, reason):
             "lock-released \(key) [\(format(previous))] reason=\(format(reason))"
         case let .sessionEnded(id, reason): "session-ended \(name(id)) reason=\(reason)"
+        case let .waiterGrantedKeys(request, keys, holders):
+            "waiter-granted-keys \(name(request)) \(keys.map(\.string).joined(separator: ",")) "
+                + "[\(holders.map(format).joined(separator: "; "))]"
+        case let .modeChanged(key, previous, holder): "mode-changed \(key) [\(format(previous))] -> [\(format(holder))]"
+        case let .keyChanged(key): "key-changed \(key)"
         }
     }
 

@@ -50,6 +50,13 @@ extension ClientCore {
                     + "stop using its fence")
         case .notLeader, .unavailable, .overloaded:
             return .unavailable("the cluster could not serve the \(label): \(failure)")
+        case .restricted(let hold):
+            return PadlockError(.restricted(by: hold), Wording.restriction(hold, on: key))
+        case .noHold:
+            return PadlockError(
+                .invalidArgument,
+                "there is no hold on \(subject) to lift (of that rule); list the holds to see what "
+                    + "is in place")
         case .unknownRequest, .notWaiting, .superseded:
             return .unavailable("the cluster answered the \(label) unexpectedly (\(failure)); retry")
         }
