@@ -82,7 +82,7 @@ extension LockTable {
     }
 
     /// The held keys overlapping `key`, spelled as the table stores them, in byte order.
-    private func overlappingHeldKeys(_ key: String) -> [String] {
+    func overlappingHeldKeys(_ key: String) -> [String] {
         var keys: [String] = []
         func collect(_ candidate: String) {
             if let position = exclusiveHolds.index(forKey: candidate) {
@@ -105,7 +105,7 @@ extension LockTable {
     ///
     /// A queue is placed by its head waiter's own key rather than by the dictionary's key, whose spelling
     /// (for canonically equal keys spelled differently) is whichever came first and is not kept by a snapshot.
-    private func overlappingQueues(_ key: String) -> [[Waiter]] {
+    func overlappingQueues(_ key: String) -> [[Waiter]] {
         guard waiterCount > 0 else { return [] }
         var found: [[Waiter]] = []
         func collect(_ candidate: String) {

@@ -154,8 +154,15 @@ extension LockTable {
 
     /// Whether `fence` is the fence of a current holder of `key` (shared co-holders granted by one entry share
     /// a fence; the earliest of them is named).
+    ///
+    /// A fence below the fence of a hold that covers the key (on it or an ancestor, not leaving it editable) is
+    /// not current even while its holder keeps the lock: writes of editors who were at work when the hold was
+    /// placed are stale from then on (`docs/holds.md`).
     package func checkFence(_ key: LockKey, _ fence: FenceToken) -> FenceCheck {
         guard let holding = holding(key.string) else { return .notCurrent(holders: []) }
+        if let holdFence = coveringHoldFence(key), fence < holdFence {
+            return .notCurrent(holders: holding.grants.map { holder(of: $0, mode: holding.mode) })
+        }
         if let grant = holding.grants.first(where: { $0.fence == fence }) {
             return .current(holder(of: grant, mode: holding.mode))
         }

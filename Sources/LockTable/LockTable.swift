@@ -38,6 +38,10 @@ package struct LockTable: Sendable {
     var endedOrder = Deque<SessionID>()
     var auditRecords = Deque<AuditRecord>()
     var nextAuditSequence: UInt64 = 1
+    /// Holds in place by exact key string, each key's holds in rule byte order (`docs/holds.md`).
+    var holds: [String: [Hold]] = [:]
+    var holdCount = 0
+    var holdsByNamespace: [String: Int] = [:]
     /// The per-namespace quotas in force, as the last committed ``Command/setQuotas(_:)`` set them.
     package internal(set) var quotas = NamespaceQuotas()
 
@@ -107,7 +111,9 @@ package struct LockTable: Sendable {
         case let .closeSession(request):
             return deduplicated(request, closing: true) { $0.closeSession(request.session) }
         case let .acquire(request, key, mode, wait, note):
-            return deduplicated(request) { $0.acquire(request, key: key, mode: mode, wait: wait, note: note) }
+            return deduplicated(request) {
+                $0.acquire(request, key: key, mode: mode, wait: wait, note: note, roles: [])
+            }
         case let .release(request, key, fence):
             return deduplicated(request) { $0.release(request.session, key: key, fence: fence) }
         case let .cancelWait(request, key):
@@ -261,6 +267,16 @@ struct Waiter: Hashable, Sendable {
     var arrival: UInt64
     var enqueuedAt: Timestamp
     var deadline: Timestamp
+    /// The roles the requester claimed, checked against holds when it is granted.
+    var roles: [String] = []
+    /// Every key of an all-or-nothing acquire, in the request's order; empty for a single-key waiter. The
+    /// same waiter stands in the queue of each of these keys.
+    var group: [LockKey] = []
+    /// A queued upgrade of the session's shared lock on `key` to exclusive.
+    var isUpgrade = false
+
+    /// The keys this waiter waits for: its group, or its key.
+    var keys: [LockKey] { group.isEmpty ? [key] : group }
 }
 
 /// Everything the table keeps about an open session.

@@ -12,16 +12,21 @@ extension LockTable {
         return (held + waiting, waiting)
     }
 
-    /// The quota refusal for one more lock (and, when `queueing`, one more waiter) under `key`'s namespace.
-    func quotaRefusal(for key: LockKey, queueing: Bool) -> CommandResult? {
-        let quota = quotas.quota(of: String(key.namespace))
-        guard quota.heldLocksMax > 0 || quota.waitersMax > 0 else { return nil }
-        let usage = namespaceUsage(key.namespace)
-        if quota.heldLocksMax > 0 && usage.heldAndWaiting >= quota.heldLocksMax {
-            return .overloaded(.namespaceHeldLocks)
-        }
-        if queueing && quota.waitersMax > 0 && usage.waiting >= quota.waitersMax {
-            return .overloaded(.namespaceWaiters)
+    /// The quota refusal for one more lock per key (and, when `queueing`, one more waiter per key) under the
+    /// keys' namespaces; keys of one namespace count together.
+    func quotaRefusal(for keys: [LockKey], queueing: Bool) -> CommandResult? {
+        var checked: Set<Substring> = []
+        for key in keys where checked.insert(key.namespace).inserted {
+            let quota = quotas.quota(of: String(key.namespace))
+            guard quota.heldLocksMax > 0 || quota.waitersMax > 0 else { continue }
+            let adding = keys.filter { $0.namespace == key.namespace }.count
+            let usage = namespaceUsage(key.namespace)
+            if quota.heldLocksMax > 0 && usage.heldAndWaiting + adding > quota.heldLocksMax {
+                return .overloaded(.namespaceHeldLocks)
+            }
+            if queueing && quota.waitersMax > 0 && usage.waiting + adding > quota.waitersMax {
+                return .overloaded(.namespaceWaiters)
+            }
         }
         return nil
     }
