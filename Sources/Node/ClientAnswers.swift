@@ -10,10 +10,13 @@ enum ClientAnswers {
         var waitsFor: RequestID?
     }
 
-    /// The key and mode an acquire asked for: what a `held` answer lists the conflicting holders of.
+    /// The keys and mode an acquire asked for: what a `held` answer lists the conflicting holders of.
     struct Requested: Hashable {
-        var key: LockKey
+        var keys: [LockKey]
         var mode: LockMode
+
+        /// The requested key a refusal on `key` concerns: the first in request order that overlaps it.
+        func key(overlapping key: LockKey) -> LockKey? { keys.first { $0.overlaps(key) } }
     }
 
     /// `requested` is the acquire's key and mode when known (an answer replayed for `resolve` does not know
@@ -32,6 +35,8 @@ enum ClientAnswers {
             return Answer(reply: .success(.sessionClosed))
         case .granted(_, let holder):
             return Answer(reply: .success(.granted(holder)))
+        case .grantedKeys(_, let holders):
+            return Answer(reply: .success(granted(holders)))
         case .queued:
             return Answer(reply: nil, waitsFor: request)
         case .held(let holder, let key):
@@ -76,8 +81,6 @@ enum ClientAnswers {
             return Answer(reply: .failure(.overloaded(reason: message(for: limit))))
         case .restricted(let hold):
             return Answer(reply: .failure(.restricted(by: hold)))
-        case .grantedKeys(_, let holders):
-            return Answer(reply: .success(.grantedKeys(holders)))
         case .holdPlaced(let hold, let ended):
             return Answer(
                 reply: .success(
@@ -106,8 +109,8 @@ enum ClientAnswers {
     {
         let deadline = table.session(first.session)?.leaseDeadline ?? first.since
         var holders = [LockInfo(key: key, holder: first, leaseDeadline: deadline)]
-        guard let requested else { return (holders, false) }
-        let others = table.conflictingHolders(of: requested.key, mode: requested.mode, limit: WireLimits.heldHoldersMax)
+        guard let requested, let asked = requested.key(overlapping: key) else { return (holders, false) }
+        let others = table.conflictingHolders(of: asked, mode: requested.mode, limit: WireLimits.heldHoldersMax)
         for other in others.holders where other.holder.session != first.session || other.holder.fence != first.fence {
             guard holders.count < WireLimits.heldHoldersMax else { return (holders, true) }
             holders.append(LockInfo(key: other.key, holder: other.holder, leaseDeadline: other.leaseDeadline))
@@ -167,14 +170,23 @@ enum ClientAnswers {
     }
 }
 
+extension ClientAnswers {
+    /// What a client is told of a grant of `holders`, one per key of its request: `granted` for one key (as a
+    /// plain acquire is answered), `grantedKeys` for several.
+    static func granted(_ holders: [Holder]) -> ClientResult {
+        holders.count == 1 ? .granted(holders[0]) : .grantedKeys(holders)
+    }
+}
+
 extension ClientAnswers.Requested {
-    /// The acquire's key and mode; nil for any other command.
+    /// The acquire's keys and mode; nil for any other command. (An upgrade refused `held` names only the
+    /// holder the table names: the conflicting holders of an exclusive lock would include its own shared one.)
     init?(_ command: Command) {
         switch command {
-        case .acquire(_, let key, let mode, _, _), .changeMode(_, let key, _, let mode, _, _):
-            self.init(key: key, mode: mode)
-        case .acquireKeys(_, let keys, let mode, _, _, _) where keys.count == 1:
-            self.init(key: keys[0], mode: mode)
+        case .acquire(_, let key, let mode, _, _):
+            self.init(keys: [key], mode: mode)
+        case .acquireKeys(_, let keys, let mode, _, _, _):
+            self.init(keys: keys, mode: mode)
         default:
             return nil
         }

@@ -86,7 +86,8 @@ extension Node {
         }
     }
 
-    /// What `inspect` answers for `key`: its holders, waiters and lock-delay, and those of overlapping keys.
+    /// What `inspect` answers for `key`: its holders, waiters, lock-delay and holds, and those of overlapping
+    /// keys (at most ``WireLimits/inspectionHoldsMax`` holds, ancestors and the key's own first).
     package func inspection(of key: LockKey) -> PadlockTypes.KeyInspection {
         let found = table.inspectOverlapping(key, limit: WireLimits.inspectionEntriesMax)
         let waiters = found.waiters.map { waiter in
@@ -96,7 +97,8 @@ extension Node {
         }
         return PadlockTypes.KeyInspection(
             key: key, holders: found.holders.map { Self.lockInfo($0) }, waiters: waiters,
-            lockDelayedUntil: found.lockDelayedUntil)
+            lockDelayedUntil: found.lockDelayedUntil,
+            holds: Array(table.holds(overlapping: key).prefix(WireLimits.inspectionHoldsMax)))
     }
 
     private func auditPage(after: UInt64?, limit: Int) -> PadlockTypes.AuditPage {
