@@ -47,7 +47,8 @@ import Wire
             name: "crm", role: .app, namespaces: ["acme", "globex"], takeoverNamespaces: [], holdNamespaces: ["acme"])
         #expect(Authorization.denial(of: Self.place("acme/deals/42"), by: named) == nil)
         #expect(Authorization.denial(of: Self.lift("acme/deals/42"), by: named) == nil)
-        #expect(Authorization.denial(of: Self.place("globex/deals/1"), by: named)?.contains("in namespace globex") == true)
+        #expect(
+            Authorization.denial(of: Self.place("globex/deals/1"), by: named)?.contains("in namespace globex") == true)
         let takeoverOnly = ClientIdentity(
             name: "crm", role: .app, namespaces: ["acme"], takeoverNamespaces: ["acme"], holdNamespaces: [])
         #expect(Authorization.denial(of: Self.place("acme/1"), by: takeoverOnly) != nil, "takeover is not holds")
@@ -87,7 +88,8 @@ import Wire
         }
         #expect(Authorization.denial(of: acquire(["acme/1", "acme/2"]), by: Self.app) == nil)
         let denial = Authorization.denial(of: acquire(["acme/1", "globex/2"]), by: Self.app)
-        #expect(denial?.contains("may not use namespace globex (key globex/2)") == true, "\(String(describing: denial))")
+        #expect(
+            denial?.contains("may not use namespace globex (key globex/2)") == true, "\(String(describing: denial))")
         #expect(Authorization.denial(of: acquire(["acme/1"]), by: Self.reader)?.contains("needs role app") == true)
         let change = ClientOperation.changeMode(
             Self.request, key: Self.key("globex/1"), fence: FenceToken(3), mode: .exclusive, waitMilliseconds: 0,

@@ -23,7 +23,8 @@ import Testing
             request, keys: [key("acme/deals/1"), key("acme/deals/2")],
             Acquisition(key: key("acme/deals/1"), mode: .exclusive, waitMilliseconds: 5_000, note: "merging"),
             roles: ["sales-rep"]),
-        .changeMode(request, key: key("acme/deals/1"), fence: FenceToken(12), mode: .exclusive, waitMilliseconds: 0,
+        .changeMode(
+            request, key: key("acme/deals/1"), fence: FenceToken(12), mode: .exclusive, waitMilliseconds: 0,
             roles: []),
         .placeHold(request, placement),
         .liftHold(request, key: key("acme/deals/42"), rule: "Deal closed", reason: "reopened"),
@@ -55,9 +56,10 @@ import Testing
     }
 
     @Test func everyNewResultAndFailureSurvivesEncodingAndDecoding() throws {
-        let outcomes = Self.results.map { Result<ClientResult, ClientFailure>.success($0) } + [
-            .failure(.restricted(by: Self.dealClosed)), .failure(.noHold),
-        ]
+        let outcomes =
+            Self.results.map { Result<ClientResult, ClientFailure>.success($0) } + [
+                .failure(.restricted(by: Self.dealClosed)), .failure(.noHold),
+            ]
         for outcome in outcomes {
             let response = ClientResponse(correlation: CorrelationID(8), outcome: outcome)
             let bytes = response.encoded()
@@ -115,7 +117,8 @@ import Testing
     }
 
     @Test func anOlderClientRefusedByAHoldIsToldPermissionDeniedWithTheSameWords() throws {
-        let response = ClientResponse(correlation: CorrelationID(3), outcome: .failure(.restricted(by: Self.dealClosed)))
+        let response = ClientResponse(
+            correlation: CorrelationID(3), outcome: .failure(.restricted(by: Self.dealClosed)))
         for version in [ProtocolVersion(1), ProtocolVersion(2)] {
             let decoded = try ClientResponse(decoding: response.encoded(for: version), version: version)
             guard case .failure(.permissionDenied(let reason)) = decoded.outcome else {
@@ -193,7 +196,8 @@ import Testing
         #expect(try ClientResponse(decoding: response.encoded()).outcome == .success(.inspected(inspection)))
 
         let event = ClientEvent(index: 40, body: .keyState(inspection))
-        #expect(try ClientEvent(decoding: event.encoded(for: .events), version: .events).body == .keyState(withoutHolds))
+        #expect(
+            try ClientEvent(decoding: event.encoded(for: .events), version: .events).body == .keyState(withoutHolds))
         #expect(try ClientEvent(decoding: event.encoded()) == event)
         #expect(event.encoded(for: .current) == event.encoded())
     }
