@@ -79,23 +79,30 @@ enum ClientAnswers {
             return Answer(reply: .failure(.invalidArgument(message: message(for: reason))))
         case .overloaded(let limit):
             return Answer(reply: .failure(.overloaded(reason: message(for: limit))))
-        case .restricted(let hold):
-            return Answer(reply: .failure(.restricted(by: hold)))
-        case .holdPlaced(let hold, let ended):
-            return Answer(
-                reply: .success(
-                    .holdPlaced(
-                        hold,
-                        ended: ended.prefix(WireLimits.inspectionEntriesMax).map {
-                            LockInfo(key: $0.key, holder: $0.holder, leaseDeadline: $0.leaseDeadline)
-                        })))
-        case .holdsLifted(let holds):
-            return Answer(reply: .success(.holdsLifted(holds)))
-        case .noHold:
-            return Answer(reply: .failure(.noHold))
+        case .restricted, .holdPlaced, .holdsLifted, .noHold:
+            return Answer(reply: holdReply(result))
         case .sessionExpiredNow, .waiterExpired, .leasesCheckpointed, .skipped, .quotasSet:
             return Answer(
                 reply: .failure(.invalidArgument(message: "housekeeping result \(result) for a client request")))
+        }
+    }
+
+    /// What a client is told of a hold's refusal, placement or lifting (`docs/holds.md`).
+    private static func holdReply(_ result: CommandResult) -> Result<ClientResult, ClientFailure> {
+        switch result {
+        case .restricted(let hold):
+            return .failure(.restricted(by: hold))
+        case .holdPlaced(let hold, let ended):
+            let infos = ended.prefix(WireLimits.inspectionEntriesMax).map {
+                LockInfo(key: $0.key, holder: $0.holder, leaseDeadline: $0.leaseDeadline)
+            }
+            return .success(.holdPlaced(hold, ended: infos))
+        case .holdsLifted(let holds):
+            return .success(.holdsLifted(holds))
+        case .noHold:
+            return .failure(.noHold)
+        default:
+            return .failure(.invalidArgument(message: "result \(result) is not about holds"))
         }
     }
 
