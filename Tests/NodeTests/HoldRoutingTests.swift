@@ -1,5 +1,7 @@
+import LockTable
 import Node
 import PadlockTypes
+import Raft
 import Testing
 import Wire
 
@@ -154,6 +156,39 @@ import Wire
         }
         #expect(holders.map(\.session) == [carol, carol])
         #expect(positions(cluster).count == 2, "no position after the grant")
+    }
+
+    /// Records the commands of the applied entries.
+    final class CommandRecorder: NodeObserver {
+        var commands: [Command] = []
+        func node(_ node: NodeID, applied entry: Entry, result: LockTable.Applied?, table: LockTable) {
+            if let command = entry.command { commands.append(command) }
+        }
+        func node(_ node: NodeID, installedSnapshotAt index: LogIndex, table: LockTable) {}
+        func node(_ node: NodeID, becameRole role: RaftNode.Role, term: Term) {}
+    }
+
+    @Test("A queued batch whose wait runs out is expired by one entry and answered once, naming the holder")
+    func aQueuedBatchTimesOutOnce() throws {
+        let cluster = try SingleNodeCluster()
+        let recorder = CommandRecorder()
+        cluster.node.observer = recorder
+        cluster.elect()
+        let alice = try cluster.openSession(ttl: 60_000, owner: "alice")
+        let bob = try cluster.openSession(ttl: 60_000, owner: "bob")
+        guard case .success(.granted(let held))? = cluster.ask(Self.acquire(alice, 1, ["acme/3"])) else {
+            throw TestFailure("alice's acquire was not granted")
+        }
+        let batch = cluster.send(Self.acquire(bob, 1, ["acme/1", "acme/2", "acme/3"], wait: 200))
+        for _ in 0..<100 where cluster.answer(to: batch) == nil { cluster.tick(milliseconds: 50) }
+        guard case .failure(.held(let by, _, _))? = cluster.answer(to: batch) else {
+            throw TestFailure("the batch was answered \(String(describing: cluster.answer(to: batch)))")
+        }
+        #expect(by.map(\.holder) == [held])
+        let expiries = recorder.commands.filter { if case .expireWaiter = $0 { true } else { false } }
+        #expect(expiries.count == 1, "one expiry for a waiter that stands in three queues")
+        let answers = cluster.environment.responses.filter { $0.response.correlation == batch }
+        #expect(answers.count == 1)
     }
 
     @Test("A shared holder upgrades in place with a new fence and downgrades again")
