@@ -105,7 +105,7 @@ extension Node {
         // `after` comes from the client: the record after the last one saturates instead of overflowing.
         let since = after.map { $0 == .max ? .max : $0 + 1 } ?? 0
         let page = table.auditTrail(since: since, limit: min(limit, WireLimits.pageSizeMax))
-        let records = page.records.map { record in
+        var records = page.records.map { record in
             let action: PadlockTypes.AuditAction =
                 switch record.action {
                 case .forceUnlock: .forceUnlock
@@ -120,6 +120,15 @@ extension Node {
                 sequence: record.sequence, index: LogIndex(record.index), time: record.time, action: action,
                 session: record.session, key: record.key, previousHolder: record.previous, identity: record.actor,
                 reason: record.reason, hold: record.hold)
+        }
+        // Records with holds are large: a page ends before it would overflow a frame, and `next` resumes there.
+        var byteCount = 0
+        if let cut = records.firstIndex(where: {
+            byteCount += $0.encodedByteCount
+            return byteCount > WireLimits.pageByteCountBudget
+        }), cut > 0 {
+            records.removeSubrange(cut...)
+            return PadlockTypes.AuditPage(records: records, next: records.last?.sequence, oldestKept: page.oldestKept)
         }
         let more = table.auditTrail(since: page.nextSince, limit: 1).records.isEmpty == false
         return PadlockTypes.AuditPage(

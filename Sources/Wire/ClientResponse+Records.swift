@@ -140,6 +140,15 @@ extension AuditRecord {
     }
 }
 
+extension AuditRecord {
+    /// The bytes the record takes in a current-version audit page.
+    package var encodedByteCount: Int {
+        var writer = ByteWriter(capacity: 256)
+        write(to: &writer)
+        return writer.bytes.count
+    }
+}
+
 extension AuditPage {
     func write(to writer: inout ByteWriter, version: ProtocolVersion = .current) {
         writer.writeElements(records, maxCount: WireLimits.pageSizeMax) { $1.write(to: &$0, version: version) }

@@ -191,6 +191,38 @@ import Wire
         #expect(answers.count == 1)
     }
 
+    @Test("An audit page of large hold records ends before it would overflow a frame, and the next page resumes")
+    func largeAuditPages() throws {
+        let cluster = try SingleNodeCluster()
+        cluster.elect()
+        let ops = try cluster.openSession(ttl: 600_000, owner: "rules@engine")
+        let count = WireLimits.pageSizeMax
+        for index in 0..<count {
+            let placement = HoldPlacement(
+                key: key("acme/deals/\(index)"), rule: String(repeating: "r", count: HoldLimits.ruleByteCountMax),
+                reason: String(repeating: "x", count: InputLimits.reasonByteCountMax), source: .rule,
+                restricts: .edit,
+                exemptRoles: (0..<HoldLimits.exemptRolesMax).map { "role-\($0)-" + String(repeating: "e", count: 50) },
+                editableFields: (0..<HoldLimits.editableFieldsMax).map {
+                    "field-\($0)-" + String(repeating: "f", count: 50)
+                }, endsHolders: false)
+            cluster.send(.placeHold(RequestID(session: ops, sequence: UInt64(index + 1)), placement))
+        }
+        cluster.settle()
+        let first = cluster.ask(.audit(after: nil, limit: count))
+        guard case .success(.audited(let page))? = first, let next = page.next else {
+            throw TestFailure("the first page was \(String(describing: first))")
+        }
+        #expect(page.records.count < count && page.records.count > 100)
+        let bytes = ClientResponse(correlation: CorrelationID(1), outcome: .success(.audited(page))).encoded()
+        #expect(bytes.count < WireLimits.framePayloadByteCountMax)
+        guard case .success(.audited(let rest))? = cluster.ask(.audit(after: next, limit: count)) else {
+            throw TestFailure("the second page could not be read")
+        }
+        let keys = (page.records + rest.records).compactMap(\.key)
+        #expect(keys.count == count && Set(keys).count == count, "every hold placed is audited once")
+    }
+
     @Test("A shared holder upgrades in place with a new fence and downgrades again")
     func modeChanges() throws {
         let cluster = try SingleNodeCluster()
