@@ -139,24 +139,31 @@ extension Formatting {
     }
 
     /// What an audit record of a hold says: placed, lifted (with the lifter's reason) or bypassed (the grant
-    /// an exempt role got through it); nil for the other records.
+    /// an exempt role got through it); nil for the other records. A cluster whose protocol version does not
+    /// carry the hold in audit records still gets the key, who and why.
     static func holdAudit(_ record: AuditRecord) -> String? {
-        guard let hold = record.hold else { return nil }
         let head = "#\(record.sequence) \(time(record.time))"
-        let rule = "rule '\(hold.rule)' on \(hold.key)"
+        let hold = record.hold
+        let subject =
+            hold.map { "rule '\($0.rule)' on \($0.key)" } ?? record.key.map { "the hold on \($0)" } ?? "a hold"
         switch record.action {
         case .holdPlaced:
-            return "\(head) hold placed by \(record.identity): \(rule) (\(hold.source), restricts \(hold.restricts), "
+            guard let hold else {
+                return "\(head) hold placed by \(record.identity): \(subject), reason: \(record.reason)"
+            }
+            return
+                "\(head) hold placed by \(record.identity): \(subject) (\(hold.source), restricts \(hold.restricts), "
                 + "fence \(hold.fence.rawValue)), reason: \(hold.reason)"
                 + (hold.exemptRoles.isEmpty ? "" : "; exempt \(hold.exemptRoles.joined(separator: ", "))")
                 + (hold.editableFields.isEmpty ? "" : "; editable \(hold.editableFields.joined(separator: ", "))")
         case .holdLifted:
-            return "\(head) hold lifted by \(record.identity): \(rule) (placed by \(hold.placedBy) at "
-                + "\(time(hold.since)), reason: \(hold.reason)), lifted because: \(record.reason)"
+            let placed = hold.map { " (placed by \($0.placedBy) at \(time($0.since)), reason: \($0.reason))" } ?? ""
+            return "\(head) hold lifted by \(record.identity): \(subject)\(placed), lifted because: \(record.reason)"
         case .holdBypassed:
-            let grant = record.previousHolder.map { " granted \(holder($0))" } ?? ""
+            let grant = record.previousHolder.map { ", granted \(holder($0))" } ?? ""
             let key = record.key.map { " on \($0)" } ?? ""
-            return "\(head) hold bypassed by an exempt role: \(rule) (reason: \(hold.reason)),\(grant)\(key)"
+            let why = hold.map { " (reason: \($0.reason))" } ?? (record.reason.isEmpty ? "" : " (\(record.reason))")
+            return "\(head) hold bypassed by an exempt role: \(subject)\(why)\(grant)\(key)"
         default:
             return nil
         }
