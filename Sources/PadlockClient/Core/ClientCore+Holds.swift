@@ -32,8 +32,9 @@ extension ClientCore {
         let call = MutationCall(
             label: spec.label, key: nil, owner: session.owner, dedicated: session, deadline: callDeadline(extra: wait),
             attemptTimeout: configuration.attemptTimeout + wait,
-            build: { id in
-                .changeMode(
+            build: { [weak session] id in
+                session?.changingMode = lock.key
+                return .changeMode(
                     id, key: lock.key, fence: lock.fence, mode: spec.mode, waitMilliseconds: spec.waitMilliseconds,
                     roles: spec.roles)
             },
