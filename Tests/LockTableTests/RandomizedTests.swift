@@ -56,20 +56,31 @@ import Testing
             let applied = run.table.apply(command, at: index, time: time)
             _ = run.model.apply(command, at: index, time: time)
             run.workload.noteOpened(applied.result)
-            var granted: [(LockKey, Holder)] = applied.events.compactMap {
-                if case let .waiterGranted(_, key, holder) = $0 { return (key, holder) } else { return nil }
-            }
+            var granted = applied.events.flatMap(\.grants)
             if case let .granted(_, holder) = applied.result, holder.fence.rawValue == index,
-                let key = command.grantedKey
+                let key = command.grantedKey, !granted.contains(where: { $0.0 == key && $0.1 == holder })
             {
                 granted.append((key, holder))
+            }
+            if case let .grantedKeys(fence, holders) = applied.result, fence.rawValue == index,
+                case let .acquireKeys(_, keys, _, _, _, _) = command
+            {
+                granted += zip(keys, holders)
             }
             for case let .lockReleased(_, previous, .lost(.takenOver(taker, _))) in applied.events {
                 takenOver += 1
                 #expect(taker.fence > previous.fence, "seed \(seed): takeover fence \(taker.fence) ≤ \(previous.fence)")
             }
-            for (key, holder) in granted {
+            var unique: [(LockKey, Holder)] = []
+            for grant in granted where !unique.contains(where: { $0.0 == grant.0 && $0.1 == grant.1 }) {
+                unique.append(grant)
+            }
+            for (key, holder) in unique {
                 grants += 1
+                for rule in run.model.rules where rule.key.overlaps(key) {
+                    #expect(
+                        holder.fence >= rule.fence, "seed \(seed): \(key) granted \(holder.fence) below a hold's \(rule)")
+                }
                 if let previous = lastGrant[key] {
                     let sameSharedBatch = previous.index == index && previous.mode == .shared && holder.mode == .shared
                     #expect(
@@ -89,8 +100,21 @@ extension Command {
     /// The key an acquire or a takeover asks for; nil for other commands.
     fileprivate var grantedKey: LockKey? {
         switch self {
-        case let .acquire(_, key, _, _, _), let .takeover(_, key, _, _, _, _): key
+        case let .acquire(_, key, _, _, _), let .takeover(_, key, _, _, _, _), let .changeMode(_, key, _, _, _, _): key
         default: nil
+        }
+    }
+}
+
+extension Event {
+    /// The grants an event announces: a waiter's, a batch waiter's, or a mode change's new grant (a queued
+    /// upgrade announces its grant twice, once as each).
+    fileprivate var grants: [(LockKey, Holder)] {
+        switch self {
+        case let .waiterGranted(_, key, holder): [(key, holder)]
+        case let .waiterGrantedKeys(_, keys, holders): Array(zip(keys, holders))
+        case let .modeChanged(key, _, holder): [(key, holder)]
+        default: []
         }
     }
 }
@@ -127,6 +151,7 @@ struct RandomRun {
     /// Compares every query over the key pool; false (with a recorded issue) at the first disagreement.
     func queriesAgree() -> Bool {
         inspectionsAgree() && sessionsCountsAndAuditAgree() && listingsAgree() && fenceChecksAgree()
+            && holdListingsAgree()
     }
 
     /// Keys nothing is ever acquired on, queried besides the pool: a leaf below a leaf, a sibling, a namespace.
@@ -138,7 +163,7 @@ struct RandomRun {
             let holds = model.holds.filter { $0.key == key }
             let expectedHolders = holds.map { model.holder($0) }
             let expectedDeadlines = holds.map { model.sessions[$0.session]!.deadline }
-            let expectedWaiters = model.waits.filter { $0.key == key }.map(\.request)
+            let expectedWaiters = model.waits.filter { $0.keys.contains(key) }.map(\.request)
             let expectedDelay = model.delays.filter { $0.key.overlaps(key) }.map(\.until).max()
             guard inspection.holders.map(\.holder) == expectedHolders,
                 inspection.holders.map(\.leaseDeadline) == expectedDeadlines,
@@ -173,7 +198,7 @@ struct RandomRun {
         let counts = table.counts
         let audit = table.auditTrail(since: 0, limit: 1_000).records
         guard counts.sessions == model.sessions.count, counts.heldLocks == model.holds.count,
-            counts.waiters == model.waits.count, counts.lockDelays == model.delays.count, audit == model.audit
+            counts.waiters == model.waitEntries, counts.lockDelays == model.delays.count, audit == model.audit
         else {
             Issue.record("seed \(seed): counts or audit disagree: \(counts) vs model")
             return false
@@ -206,12 +231,31 @@ struct RandomRun {
 
     private func fenceChecksAgree() -> Bool {
         for hold in model.holds {
-            // Shared co-holders granted together share a fence; the check names the earliest of them.
-            let first = model.holds.first { $0.key == hold.key && $0.fence == hold.fence }!
-            guard case .current(model.holder(first)) = table.checkFence(hold.key, hold.fence),
-                case .notCurrent = table.checkFence(hold.key, FenceToken(hold.fence.rawValue &+ 1_000_000))
-            else {
-                Issue.record("seed \(seed): fence check of \(hold.key) \(hold.fence) disagrees")
+            for fence in [hold.fence, FenceToken(hold.fence.rawValue &+ 1_000_000)] {
+                let expected = model.fenceCheck(hold.key, fence)
+                let actual = table.checkFence(hold.key, fence)
+                guard actual == expected else {
+                    Issue.record("seed \(seed): fence check of \(hold.key) \(fence): \(actual) vs model \(expected)")
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
+    private func holdListingsAgree() -> Bool {
+        for prefix in [nil, RandomWorkload.keys[0], RandomWorkload.keys[1], RandomWorkload.keys[2]] {
+            let listed = table.listHolds(prefix: prefix, after: nil, limit: 1_000)
+            let expected = ReferenceTable.byteOrdered(model.rules.filter { prefix?.covers($0.key) ?? true })
+            guard listed.holds == expected, listed.next == nil else {
+                Issue.record("seed \(seed): holds under \(String(describing: prefix)): \(listed) vs model \(expected)")
+                return false
+            }
+        }
+        for key in RandomWorkload.keys + Self.unusedKeys {
+            let expected = ReferenceTable.byteOrdered(model.rules.filter { $0.key.overlaps(key) })
+            guard table.holds(overlapping: key) == expected else {
+                Issue.record("seed \(seed): holds overlapping \(key): \(table.holds(overlapping: key)) vs \(expected)")
                 return false
             }
         }
