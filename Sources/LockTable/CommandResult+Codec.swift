@@ -6,7 +6,7 @@ extension CommandResult {
         case sessionOpened = 1, sessionClosed, granted, queued, held, waitersAhead, lockDelayed, released, notHeld
         case waitCancelled, notWaiting, forcedUnlock, sessionRevoked, sessionExpiredNow, waiterExpired
         case leasesCheckpointed, skipped, sessionExpired, sessionUnknown, stale, invalid, overloaded, abandoned
-        case quotasSet
+        case quotasSet, restricted, grantedKeys, holdPlaced, holdsLifted, noHold
     }
 
     /// Appends the result's encoding to `writer`.
@@ -81,8 +81,33 @@ extension CommandResult {
             writer.writeUInt8(limit.rawValue)
         case .abandoned: writer.writeUInt8(Tag.abandoned.rawValue)
         case .quotasSet: writer.writeUInt8(Tag.quotasSet.rawValue)
+        default: encodeHoldResult(into: &writer)
+        }
+    }
+
+    private func encodeHoldResult(into writer: inout ByteWriter) {
+        switch self {
+        case let .restricted(hold):
+            writer.writeUInt8(Tag.restricted.rawValue)
+            writer.writeHold(hold)
+        case let .grantedKeys(fence, holders):
+            writer.writeUInt8(Tag.grantedKeys.rawValue)
+            writer.writeVarint(fence.rawValue)
+            writer.writeArray(holders) { $0.writeHolder($1) }
+        case let .holdPlaced(hold, ended):
+            writer.writeUInt8(Tag.holdPlaced.rawValue)
+            writer.writeHold(hold)
+            writer.writeArray(ended) { writer, lock in
+                writer.write(lock.key)
+                writer.writeHolder(lock.holder)
+                writer.writeVarint(lock.leaseDeadline.rawValue)
+            }
+        case let .holdsLifted(holds):
+            writer.writeUInt8(Tag.holdsLifted.rawValue)
+            writer.writeArray(holds) { $0.writeHold($1) }
+        case .noHold: writer.writeUInt8(Tag.noHold.rawValue)
         default:
-            preconditionFailure("result \(self) reached the second encoder")
+            preconditionFailure("result \(self) reached the hold encoder")
         }
     }
 
@@ -118,6 +143,28 @@ extension CommandResult {
         case .overloaded: return .overloaded(try reader.readEnum(Limit.self))
         case .abandoned: return .abandoned
         case .quotasSet: return .quotasSet
+        case .restricted: return .restricted(by: try reader.readHold())
+        case .grantedKeys:
+            return .grantedKeys(
+                FenceToken(try reader.readVarint()),
+                try reader.readArray(maxCount: HoldLimits.keysPerAcquireMax, minimumElementSize: 6) {
+                    reader throws(DecodeError) in try reader.readHolder()
+                })
+        case .holdPlaced:
+            let hold = try reader.readHold()
+            let ended = try reader.readArray(maxCount: 1 << 20, minimumElementSize: 8) {
+                reader throws(DecodeError) in
+                HeldLock(
+                    key: try reader.readLockKey(), holder: try reader.readHolder(),
+                    leaseDeadline: try reader.readTimestamp())
+            }
+            return .holdPlaced(hold, ended: ended)
+        case .holdsLifted:
+            return .holdsLifted(
+                try reader.readArray(maxCount: HoldLimits.holdsPerKeyMax, minimumElementSize: 10) {
+                    reader throws(DecodeError) in try reader.readHold()
+                })
+        case .noHold: return .noHold
         }
     }
 

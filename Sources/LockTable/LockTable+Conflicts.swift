@@ -51,10 +51,20 @@ extension LockTable {
     ///
     /// With the injected `ignoresOverlappingHolders` only the key itself is checked. Restore validates
     /// holders with this function too, so a table with that bug restores the snapshots it writes.
-    func firstConflictingHolder(_ key: String, mode: LockMode) -> (String, KeyHolding)? {
-        if configuration.injectedBugs.ignoresOverlappingHolders {
+    ///
+    /// `exceptOnKey` is a session whose own grant on `key` itself does not count (an upgrade's shared lock).
+    func firstConflictingHolder(
+        _ key: String, mode: LockMode, exceptOnKey session: SessionID? = nil
+    ) -> (String, KeyHolding)? {
+        func onKey() -> KeyHolding? {
             guard let holding = holding(key), !holding.mode.isCompatible(with: mode) else { return nil }
-            return (key, holding)
+            guard let session else { return holding }
+            let others = holding.grants.filter { $0.session != session }
+            if others.isEmpty { return nil }
+            return holding.mode == .exclusive ? .exclusive(others[0]) : .shared(others)
+        }
+        if configuration.injectedBugs.ignoresOverlappingHolders {
+            return onKey().map { (key, $0) }
         }
         var found: (String, KeyHolding)?
         Self.forEachPrefix(of: key) { prefix in
@@ -63,7 +73,7 @@ extension LockTable {
             }
         }
         if let found { return found }
-        if let holding = holding(key), !holding.mode.isCompatible(with: mode) { return (key, holding) }
+        if let holding = onKey() { return (key, holding) }
         guard let node = prefixes[key], node.holdsConflicting(with: mode) else { return nil }
         return firstConflictingDescendant(of: key, mode: mode)
     }
@@ -77,9 +87,9 @@ extension LockTable {
             if let found = best, !Self.precedesInSegmentOrder(key, found.0) { return }
             best = (key, holding())
         }
-        for (key, grant) in exclusiveHolds { consider(key, .exclusive(grant)) }
+        for (key, grant) in exclusiveGrants { consider(key, .exclusive(grant)) }
         if mode == .exclusive {
-            for (key, grants) in sharedHolds { consider(key, .shared(grants)) }
+            for (key, grants) in sharedGrants { consider(key, .shared(grants)) }
         }
         return best
     }

@@ -9,8 +9,11 @@ struct PrefixNode: Sendable {
     var sharedBelow: Int32 = 0
     var waitersBelow: Int32 = 0
     var delaysBelow: Int32 = 0
+    var holdsBelow: Int32 = 0
 
-    var isEmpty: Bool { exclusiveBelow == 0 && sharedBelow == 0 && waitersBelow == 0 && delaysBelow == 0 }
+    var isEmpty: Bool {
+        exclusiveBelow == 0 && sharedBelow == 0 && waitersBelow == 0 && delaysBelow == 0 && holdsBelow == 0
+    }
 
     func holdsConflicting(with mode: LockMode) -> Bool {
         exclusiveBelow > 0 || (mode == .exclusive && sharedBelow > 0)
@@ -22,16 +25,18 @@ struct PrefixNode: Sendable {
         case .shared: sharedBelow += delta
         case .waiter: waitersBelow += delta
         case .delay: delaysBelow += delta
+        case .hold: holdsBelow += delta
         }
         precondition(
-            exclusiveBelow >= 0 && sharedBelow >= 0 && waitersBelow >= 0 && delaysBelow >= 0,
-            "prefix counts went negative: \(exclusiveBelow) \(sharedBelow) \(waitersBelow) \(delaysBelow)")
+            exclusiveBelow >= 0 && sharedBelow >= 0 && waitersBelow >= 0 && delaysBelow >= 0 && holdsBelow >= 0,
+            "prefix counts went negative: \(exclusiveBelow) \(sharedBelow) \(waitersBelow) \(delaysBelow) "
+                + "\(holdsBelow)")
     }
 }
 
 /// What the prefix index counts.
 enum IndexItem {
-    case exclusive, shared, waiter, delay
+    case exclusive, shared, waiter, delay, hold
 
     init(_ mode: LockMode) { self = mode == .exclusive ? .exclusive : .shared }
 }

@@ -2,7 +2,7 @@ import PadlockTypes
 
 extension LockTable {
     mutating func acquire(
-        _ request: RequestID, key: LockKey, mode: LockMode, wait: UInt64, note: String
+        _ request: RequestID, key: LockKey, mode: LockMode, wait: UInt64, note: String, roles: [String]
     ) -> CommandResult {
         if note.utf8.count > InputLimits.noteByteCountMax { return .invalid(.noteTooLong) }
         if wait > InputLimits.waitMillisecondsMax { return .invalid(.waitTooLong) }
@@ -12,6 +12,8 @@ extension LockTable {
         if let holding = holding(key.string), holding.mode == mode, let grant = holding.grant(of: sessionID) {
             return .granted(grant.fence, holder(of: grant, mode: mode))
         }
+        // A hold refuses before anything else, and never queues: it lasts until someone lifts it.
+        if let hold = refusingHold(for: key, mode: mode, roles: roles) { return .restricted(by: hold) }
         if session.waitingKeys.contains(key) { return .invalid(.alreadyWaiting) }
         if session.heldKeys.count + session.waitingKeys.count >= configuration.locksPerSessionMax {
             return .overloaded(.locksPerSession)
@@ -20,10 +22,11 @@ extension LockTable {
         let lockBoundReached = heldLockCount + waiterCount >= configuration.heldLockCountMax
         guard let refused = refusal(for: key, mode: mode, arrivalBefore: .max) else {
             if lockBoundReached { return .overloaded(.heldLocks) }
-            if let quota = quotaRefusal(for: key, queueing: false) { return quota }
+            if let quota = quotaRefusal(for: [key], queueing: false) { return quota }
             let holder = grant(
                 Grant(session: sessionID, fence: FenceToken(currentIndex), since: now, note: note), key: key,
                 mode: mode)
+            auditBypasses(of: holder, key: key, roles: roles)
             return .granted(holder.fence, holder)
         }
         if wait == 0 { return refused }
@@ -32,19 +35,11 @@ extension LockTable {
         }
         if waiterCount >= configuration.waiterCountMax { return .overloaded(.waiters) }
         if lockBoundReached { return .overloaded(.heldLocks) }
-        if let quota = quotaRefusal(for: key, queueing: true) { return quota }
+        if let quota = quotaRefusal(for: [key], queueing: true) { return quota }
         let waiter = Waiter(
             request: request, key: key, mode: mode, note: note, arrival: currentIndex, enqueuedAt: now,
-            deadline: now.adding(milliseconds: wait))
-        let position = (queues[key.string]?.count ?? 0) + 1
-        queues[key.string, default: []].append(waiter)
-        waiterKeys[request] = key.string
-        waiterCount += 1
-        indexInsert(key.string, .waiter)
-        updateOpenSession(sessionID, "queueing its \(mode) acquire of \(key) (request \(request))") {
-            $0.waitingKeys.append(key)
-        }
-        return .queued(position: position)
+            deadline: now.adding(milliseconds: wait), roles: roles)
+        return .queued(position: enqueue(waiter))
     }
 
     mutating func release(_ session: SessionID, key: LockKey, fence: FenceToken) -> CommandResult {
@@ -59,6 +54,7 @@ extension LockTable {
     mutating func cancelWait(_ session: SessionID, key: LockKey) -> CommandResult {
         guard let waiter = removeWaiter(of: session, key: key.string) else { return .notWaiting }
         pendingEvents.append(.waiterDropped(waiter.request, key: key, reason: .cancelled))
+        appendOtherKeysChanged(of: waiter, reported: key)
         return .waitCancelled
     }
 
@@ -92,6 +88,8 @@ extension LockTable {
         if let holding = holding(key.string), holding.mode == mode, let grant = holding.grant(of: sessionID) {
             return .granted(grant.fence, holder(of: grant, mode: mode))
         }
+        // A takeover ends holders, never holds: a rule lock stays until it is lifted.
+        if let hold = refusingHold(for: key, mode: mode, roles: []) { return .restricted(by: hold) }
         if session.waitingKeys.contains(key) { return .invalid(.alreadyWaiting) }
         let conflicting = conflictingHolders(of: key, mode: mode, limit: .max).holders
         // Ending a conflicting lock frees at least the one slot the grant takes, in the session, the table and
@@ -102,7 +100,7 @@ extension LockTable {
         }
         if conflicting.isEmpty {
             if heldLockCount + waiterCount >= configuration.heldLockCountMax { return .overloaded(.heldLocks) }
-            if let quota = quotaRefusal(for: key, queueing: false) { return quota }
+            if let quota = quotaRefusal(for: [key], queueing: false) { return quota }
         }
         let taker = Holder(
             session: sessionID, owner: session.owner, mode: mode, fence: FenceToken(currentIndex), since: now,
@@ -127,9 +125,9 @@ extension LockTable {
         else { return .skipped(.unknownTarget) }
         if now < waiter.deadline { return .skipped(.notDue(until: waiter.deadline)) }
         _ = removeWaiter(of: request.session, key: keyString)
-        let answer =
-            refusal(for: waiter.key, mode: waiter.mode, arrivalBefore: waiter.arrival) ?? .waitersAhead(key: waiter.key)
-        pendingEvents.append(.waiterTimedOut(request, key: waiter.key, answer: answer))
+        let answer = timeoutAnswer(for: waiter)
+        pendingEvents.append(.waiterTimedOut(request, key: waiter.keys[0], answer: answer))
+        appendOtherKeysChanged(of: waiter, reported: waiter.keys[0])
         if sessions[request.session]?.lastSequence == request.sequence {
             updateOpenSession(request.session, "expiring its waiter \(request) on \(waiter.key)") {
                 $0.lastResult = answer
@@ -150,10 +148,10 @@ extension LockTable {
         case var .shared(grants)? where mode == .shared:
             grants.append(grant)
             setHolding(key.string, .shared(grants))
-            if let position = sharedHolds.index(forKey: key.string),
-                !sharedHolds[position].key.utf8.elementsEqual(key.string.utf8)
+            if let position = sharedGrants.index(forKey: key.string),
+                !sharedGrants[position].key.utf8.elementsEqual(key.string.utf8)
             {
-                storedKey = Self.knownKey(sharedHolds[position].key)
+                storedKey = Self.knownKey(sharedGrants[position].key)
             }
         case let holding?:
             preconditionFailure("granting \(mode) \(key) over a \(holding.mode) holding")
@@ -190,20 +188,63 @@ extension LockTable {
             $0.removeHeld(key)
         }
         pendingPromotion.append(key.string)
+        dropUpgrade(of: session, key: key)
         return previous
     }
 
-    /// Removes `session`'s waiter on `key`, if any, and queues the key for promotion.
+    /// A queued upgrade of a lock that just ended can never be granted: it is answered `notHeld`.
+    private mutating func dropUpgrade(of session: SessionID, key: LockKey) {
+        guard let record = sessions[session], record.waitingKeys.contains(key),
+            let waiter = queues[key.string]?.first(where: { $0.request.session == session }), waiter.isUpgrade,
+            removeWaiter(of: session, key: key.string) != nil
+        else { return }
+        pendingEvents.append(.waiterTimedOut(waiter.request, key: key, answer: .notHeld))
+        if record.lastSequence == waiter.request.sequence {
+            updateOpenSession(session, "answering its upgrade \(waiter.request) notHeld") { $0.lastResult = .notHeld }
+        }
+    }
+
+    /// Removes `session`'s waiter on `key`, if any, from every queue it stands in (all the keys of an
+    /// all-or-nothing acquire), and queues those keys for promotion. Returns the entry found on `key`.
     mutating func removeWaiter(of session: SessionID, key: String) -> Waiter? {
-        guard var queue = queues[key], let position = queue.firstIndex(where: { $0.request.session == session })
+        guard let queue = queues[key], let found = queue.first(where: { $0.request.session == session })
         else { return nil }
+        if found.group.isEmpty {
+            removeQueueEntry(of: found.request, key: key)
+        } else {
+            for member in found.group { removeQueueEntry(of: found.request, key: member.string) }
+        }
+        waiterKeys[found.request] = nil
+        return found
+    }
+
+    private mutating func removeQueueEntry(of request: RequestID, key: String) {
+        guard var queue = queues[key], let position = queue.firstIndex(where: { $0.request == request }) else {
+            preconditionFailure(brokenInvariant("waiter \(request) is missing from the queue of \(key)"))
+        }
         let waiter = queue.remove(at: position)
         queues[key] = queue.isEmpty ? nil : queue
-        waiterKeys[waiter.request] = nil
         waiterCount -= 1
         indexRemove(key, .waiter)
-        sessions[session]?.removeWaiting(waiter.key)
+        sessions[request.session]?.removeWaiting(waiter.key)
         pendingPromotion.append(key)
-        return waiter
+    }
+
+    /// After a batch waiter left every queue through `reported` (the key its event names), the state of each
+    /// of its other keys changed too.
+    mutating func appendOtherKeysChanged(of waiter: Waiter, reported: LockKey) {
+        guard !waiter.group.isEmpty else { return }
+        pendingEvents += waiter.group.filter { $0 != reported }.map { .keyChanged(key: $0) }
+    }
+
+    /// Why a waiter that waited long enough was not granted: the first refusal among its keys, in its order.
+    func timeoutAnswer(for waiter: Waiter) -> CommandResult {
+        if waiter.isUpgrade {
+            return upgradeConflict(waiter.request.session, key: waiter.key) ?? .waitersAhead(key: waiter.key)
+        }
+        for key in waiter.keys {
+            if let refused = refusal(for: key, mode: waiter.mode, arrivalBefore: waiter.arrival) { return refused }
+        }
+        return .waitersAhead(key: waiter.keys[0])
     }
 }

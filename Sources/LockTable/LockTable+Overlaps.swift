@@ -82,20 +82,20 @@ extension LockTable {
     }
 
     /// The held keys overlapping `key`, spelled as the table stores them, in byte order.
-    private func overlappingHeldKeys(_ key: String) -> [String] {
+    func overlappingHeldKeys(_ key: String) -> [String] {
         var keys: [String] = []
         func collect(_ candidate: String) {
-            if let position = exclusiveHolds.index(forKey: candidate) {
-                keys.append(exclusiveHolds[position].key)
-            } else if !sharedHolds.isEmpty, let position = sharedHolds.index(forKey: candidate) {
-                keys.append(sharedHolds[position].key)
+            if let position = exclusiveGrants.index(forKey: candidate) {
+                keys.append(exclusiveGrants[position].key)
+            } else if !sharedGrants.isEmpty, let position = sharedGrants.index(forKey: candidate) {
+                keys.append(sharedGrants[position].key)
             }
         }
         Self.forEachPrefix(of: key) { collect($0) }
         collect(key)
         if let node = prefixes[key], node.exclusiveBelow > 0 || node.sharedBelow > 0 {
-            keys += exclusiveHolds.keys.filter { Self.isStrictDescendant($0, of: key) }
-            keys += sharedHolds.keys.filter { Self.isStrictDescendant($0, of: key) }
+            keys += exclusiveGrants.keys.filter { Self.isStrictDescendant($0, of: key) }
+            keys += sharedGrants.keys.filter { Self.isStrictDescendant($0, of: key) }
         }
         // Stored keys are distinct under canonical equivalence, so no two have the same bytes: a total order.
         return keys.sorted { $0.precedesInBytes($1) }
@@ -105,7 +105,7 @@ extension LockTable {
     ///
     /// A queue is placed by its head waiter's own key rather than by the dictionary's key, whose spelling
     /// (for canonically equal keys spelled differently) is whichever came first and is not kept by a snapshot.
-    private func overlappingQueues(_ key: String) -> [[Waiter]] {
+    func overlappingQueues(_ key: String) -> [[Waiter]] {
         guard waiterCount > 0 else { return [] }
         var found: [[Waiter]] = []
         func collect(_ candidate: String) {

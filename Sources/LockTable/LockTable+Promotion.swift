@@ -21,8 +21,36 @@ extension LockTable {
             if let node = prefixes[key], node.waitersBelow > 0 { forEachDescendantQueue(of: key) { collect($0) } }
         }
         candidates.sort { $0.arrival < $1.arrival }
-        for waiter in candidates where !isBlocked(waiter.key, mode: waiter.mode, arrivalBefore: waiter.arrival) {
-            grantWaiter(waiter)
+        for waiter in candidates where !isBlocked(waiter) {
+            if waiter.isUpgrade {
+                grantUpgrade(waiter)
+            } else if waiter.group.isEmpty {
+                grantWaiter(waiter)
+            } else {
+                grantBatchWaiter(waiter)
+            }
+        }
+    }
+
+    /// Whether `waiter` must keep waiting: a queued upgrade waits for other holders and lock-delay only; a
+    /// batch waits while any of its keys is blocked.
+    private func isBlocked(_ waiter: Waiter) -> Bool {
+        if waiter.isUpgrade { return upgradeConflict(waiter.request.session, key: waiter.key) != nil }
+        if waiter.group.isEmpty { return isBlocked(waiter.key, mode: waiter.mode, arrivalBefore: waiter.arrival) }
+        return waiter.group.contains { isBlocked($0, mode: waiter.mode, arrivalBefore: waiter.arrival) }
+    }
+
+    /// Grants every key of a queued batch under the fence of the entry that freed the last of them.
+    private mutating func grantBatchWaiter(_ waiter: Waiter) {
+        let session = waiter.request.session
+        guard removeWaiter(of: session, key: waiter.key.string) != nil else {
+            preconditionFailure(brokenInvariant("batch waiter \(waiter.request) vanished before its grant"))
+        }
+        let holders = grantBatch(session, keys: waiter.group, mode: waiter.mode, note: waiter.note, roles: waiter.roles)
+        pendingEvents.append(.waiterGrantedKeys(waiter.request, keys: waiter.group, holders: holders))
+        let fence = FenceToken(currentIndex)
+        updateOpenSession(session, "granting its batch \(waiter.request) fence \(fence)") {
+            if $0.lastSequence == waiter.request.sequence { $0.lastResult = .grantedKeys(fence, holders) }
         }
     }
 
@@ -35,6 +63,7 @@ extension LockTable {
         let holder = grant(
             Grant(session: session, fence: FenceToken(currentIndex), since: now, note: waiter.note), key: waiter.key,
             mode: waiter.mode)
+        auditBypasses(of: holder, key: waiter.key, roles: waiter.roles)
         pendingEvents.append(.waiterGranted(waiter.request, key: waiter.key, holder: holder))
         // A retry of the acquire that queued now learns the grant instead of "queued".
         updateOpenSession(session, "granting its waiter \(waiter.request) on \(waiter.key) fence \(holder.fence)") {

@@ -132,7 +132,7 @@ extension LockTable {
             let owned = sessions.values.filter { $0.owner == owner }.flatMap(\.heldKeys)
             keys = Array(Set(owned.map(\.string)))
         } else {
-            keys = Array(exclusiveHolds.keys) + Array(sharedHolds.keys)
+            keys = Array(exclusiveGrants.keys) + Array(sharedGrants.keys)
         }
         keys = keys.filter { key in
             (prefix.map { $0.string == key || Self.isStrictDescendant(key, of: $0.string) } ?? true)
@@ -154,8 +154,15 @@ extension LockTable {
 
     /// Whether `fence` is the fence of a current holder of `key` (shared co-holders granted by one entry share
     /// a fence; the earliest of them is named).
+    ///
+    /// A fence below the fence of a hold that covers the key (on it or an ancestor, not leaving it editable) is
+    /// not current even while its holder keeps the lock: writes of editors who were at work when the hold was
+    /// placed are stale from then on (`docs/holds.md`).
     package func checkFence(_ key: LockKey, _ fence: FenceToken) -> FenceCheck {
         guard let holding = holding(key.string) else { return .notCurrent(holders: []) }
+        if let holdFence = coveringHoldFence(key), fence < holdFence {
+            return .notCurrent(holders: holding.grants.map { holder(of: $0, mode: holding.mode) })
+        }
         if let grant = holding.grants.first(where: { $0.fence == fence }) {
             return .current(holder(of: grant, mode: holding.mode))
         }
@@ -174,7 +181,7 @@ extension LockTable {
     /// Current sizes.
     package var counts: TableCounts {
         TableCounts(
-            sessions: sessions.count, heldLocks: heldLockCount, lockedKeys: exclusiveHolds.count + sharedHolds.count,
+            sessions: sessions.count, heldLocks: heldLockCount, lockedKeys: exclusiveGrants.count + sharedGrants.count,
             waiters: waiterCount,
             lockDelays: delays.count, auditRecords: auditRecords.count)
     }

@@ -90,10 +90,13 @@ extension LockTable {
     mutating func endSession(_ id: SessionID, reason: SessionEndReason, actor: String, why: String) {
         guard let record = sessions[id] else { preconditionFailure("ending unknown \(id)") }
         for key in record.waitingKeys.sorted(by: { $0.string.precedesInBytes($1.string) }) {
+            // A batch leaves every queue through its first key in byte order; its other keys are gone then.
+            guard sessions[id]?.waitingKeys.contains(key) == true else { continue }
             guard let waiter = removeWaiter(of: id, key: key.string) else {
                 preconditionFailure("\(id) lists a waiter on \(key) that is not queued")
             }
             pendingEvents.append(.waiterDropped(waiter.request, key: key, reason: .sessionEnded))
+            appendOtherKeysChanged(of: waiter, reported: key)
         }
         let releaseReason: ReleaseReason =
             switch reason {

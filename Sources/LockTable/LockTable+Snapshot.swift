@@ -21,8 +21,9 @@ package enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
 
 extension LockTable {
     static let snapshotMagic: [UInt8] = Array("PLTS".utf8)
-    /// Version 4 added each session's client; version 3 snapshots (no clients) still restore.
-    static let snapshotVersion: UInt8 = 4
+    /// Version 5 added holds, waiters' roles, batches and upgrades, and audit records' holds; version 4 added
+    /// each session's client. Versions 3 and 4 still restore (with no holds).
+    static let snapshotVersion: UInt8 = 5
     private static let countMax = 1 << 26
 
     /// The whole state as bytes: the same state always gives the same bytes (every collection is written in
@@ -40,7 +41,7 @@ extension LockTable {
             }
             writer.write(record)
         }
-        writer.writeArray(Self.sortedInBytes(Array(exclusiveHolds.keys) + Array(sharedHolds.keys))) {
+        writer.writeArray(Self.sortedInBytes(Array(exclusiveGrants.keys) + Array(sharedGrants.keys))) {
             writer, key in
             guard let holding = holding(key) else {
                 preconditionFailure(brokenSnapshot("held key \(key) has no holders"))
@@ -54,7 +55,9 @@ extension LockTable {
                 writer.writeString(grant.note)
             }
         }
-        writer.writeArray(queues.values.joined().sorted { $0.arrival < $1.arrival }) { writer, waiter in
+        // A batch stands in several queues; it is written once, through its first key.
+        let waiters = queues.values.joined().filter { $0.group.isEmpty || $0.key == $0.group[0] }
+        writer.writeArray(waiters.sorted { $0.arrival < $1.arrival }) { writer, waiter in
             writer.write(waiter.request)
             writer.write(waiter.key)
             writer.writeUInt8(waiter.mode.rawValue)
@@ -62,6 +65,9 @@ extension LockTable {
             writer.writeVarint(waiter.arrival)
             writer.writeVarint(waiter.enqueuedAt.rawValue)
             writer.writeVarint(waiter.deadline.rawValue)
+            writer.writeStrings(waiter.roles)
+            writer.writeArray(waiter.group) { $0.write($1) }
+            writer.writeUInt8(waiter.isUpgrade ? 1 : 0)
         }
         writer.writeArray(delayOrder) { writer, mark in
             writer.writeString(mark.key)
@@ -76,6 +82,9 @@ extension LockTable {
         }
         writer.writeArray(Array(auditRecords)) { $0.write($1) }
         quotas.encode(into: &writer)
+        writer.writeArray(holds.keys.sorted { $0.precedesInBytes($1) }.flatMap { holds[$0] ?? [] }) {
+            $0.writeHold($1)
+        }
         return writer.bytes
     }
 
@@ -94,9 +103,7 @@ extension LockTable {
                 throw SnapshotError.wrongMagic
             }
             let version = try reader.readUInt8()
-            guard version == Self.snapshotVersion || version == 3 else {
-                throw SnapshotError.unsupportedVersion(version)
-            }
+            guard (3...Self.snapshotVersion).contains(version) else { throw SnapshotError.unsupportedVersion(version) }
             table.lastAppliedIndex = try reader.readVarint()
             table.lastTime = try reader.readTimestamp()
             table.nextAuditSequence = try reader.readVarint()
@@ -105,11 +112,13 @@ extension LockTable {
             else { throw SnapshotError.inconsistent("counters at their limits") }
             try table.restoreSessions(&reader, withClients: version >= 4)
             try table.restoreHoldings(&reader)
-            try table.restoreWaiters(&reader)
+            try table.restoreWaiters(&reader, version: version)
             try table.restoreDelays(&reader)
             try table.restoreEnded(&reader)
-            try table.restoreAudit(&reader)
+            try table.restoreAudit(&reader, version: version)
             table.quotas = try NamespaceQuotas.decode(from: &reader)
+            if version >= 5 { try table.restoreHolds(&reader) }
+            try table.checkWaitersAgainstHolds()
         }
         self = table
     }
@@ -142,7 +151,7 @@ extension LockTable {
         let count = try reader.readLength(max: Self.countMax)
         // Grown once rather than doubling its way up (a million holdings rehashed about twenty times). The
         // prefix index is not reserved: it has one node per distinct prefix, far fewer than holdings.
-        exclusiveHolds.reserveCapacity(count)
+        exclusiveGrants.reserveCapacity(count)
         for _ in 0..<count {
             let key = try reader.readLockKey()
             let mode = try reader.readEnum(LockMode.self)
@@ -169,26 +178,61 @@ extension LockTable {
         }
     }
 
-    private mutating func restoreWaiters(_ reader: inout ByteReader) throws {
+    private mutating func restoreWaiters(_ reader: inout ByteReader, version: UInt8) throws {
         let count = try reader.readLength(max: Self.countMax)
         var lastArrival: UInt64 = 0
         for _ in 0..<count {
-            let waiter = Waiter(
+            var waiter = Waiter(
                 request: try reader.readRequestID(), key: try reader.readLockKey(),
                 mode: try reader.readEnum(LockMode.self),
                 note: try reader.readString(maxByteCount: InputLimits.noteByteCountMax),
                 arrival: try reader.readVarint(),
                 enqueuedAt: try reader.readTimestamp(), deadline: try reader.readTimestamp())
+            if version >= 5 {
+                waiter.roles = try reader.readStrings(maxCount: HoldLimits.rolesPerRequestMax)
+                waiter.group = try reader.readArray(maxCount: HoldLimits.keysPerAcquireMax) {
+                    reader throws(DecodeError) in try reader.readLockKey()
+                }
+                waiter.isUpgrade = try reader.readBool()
+            }
             guard waiter.arrival > lastArrival, waiter.arrival <= lastAppliedIndex,
-                let session = sessions[waiter.request.session], !session.waitingKeys.contains(waiter.key),
-                waiterKeys[waiter.request] == nil
+                let session = sessions[waiter.request.session],
+                !waiter.keys.contains(where: session.waitingKeys.contains), waiterKeys[waiter.request] == nil,
+                waiter.group.isEmpty
+                    || (waiter.group.count > 1 && waiter.group[0] == waiter.key
+                        && HoldLimits.problem(keys: waiter.group) == nil && !waiter.isUpgrade),
+                !waiter.isUpgrade
+                    || (waiter.mode == .exclusive && holding(waiter.key.string)?.grant(of: session.id) != nil)
             else { throw SnapshotError.inconsistent("waiter \(waiter.request) on \(waiter.key) is impossible") }
             lastArrival = waiter.arrival
-            queues[waiter.key.string, default: []].append(waiter)
-            waiterKeys[waiter.request] = waiter.key.string
-            waiterCount += 1
-            indexInsert(waiter.key.string, .waiter)
-            sessions[waiter.request.session]?.waitingKeys.append(waiter.key)
+            _ = enqueue(waiter)
+        }
+    }
+
+    private mutating func restoreHolds(_ reader: inout ByteReader) throws {
+        let all = try reader.readArray(maxCount: Self.countMax, minimumElementSize: 10) {
+            reader throws(DecodeError) in try reader.readHold()
+        }
+        for hold in all {
+            var list = holds[hold.key.string] ?? []
+            guard list.allSatisfy({ $0.rule.utf8.lexicographicallyPrecedes(hold.rule.utf8) }),
+                list.count < HoldLimits.holdsPerKeyMax, hold.fence.rawValue <= lastAppliedIndex,
+                !hold.rule.isEmpty, !hold.reason.isEmpty
+            else { throw SnapshotError.inconsistent("hold '\(hold.rule)' on \(hold.key) is repeated or impossible") }
+            if list.isEmpty { indexInsert(hold.key.string, .hold) }
+            list.append(hold)
+            holds[hold.key.string] = list
+            holdCount += 1
+            holdsByNamespace[String(hold.key.namespace), default: 0] += 1
+        }
+    }
+
+    /// No queued request may be one a hold refuses: placing a hold answers them (`docs/holds.md`).
+    private func checkWaitersAgainstHolds() throws {
+        guard holdCount > 0 else { return }
+        for waiter in queues.values.joined()
+        where refusingHold(for: waiter.key, mode: waiter.mode, roles: waiter.roles) != nil {
+            throw SnapshotError.inconsistent("waiter \(waiter.request) on \(waiter.key) is refused by a hold")
         }
     }
 
@@ -219,9 +263,9 @@ extension LockTable {
         }
     }
 
-    private mutating func restoreAudit(_ reader: inout ByteReader) throws {
+    private mutating func restoreAudit(_ reader: inout ByteReader, version: UInt8) throws {
         let records = try reader.readArray(maxCount: Self.countMax, minimumElementSize: 8) {
-            reader throws(DecodeError) in try reader.readAuditRecord()
+            reader throws(DecodeError) in try reader.readAuditRecord(withHold: version >= 5)
         }
         var previous: UInt64 = 0
         for record in records {
@@ -259,6 +303,7 @@ extension ByteWriter {
         writeOptional(record.key) { $0.write($1) }
         writeOptional(record.previous) { $0.writeHolder($1) }
         writeString(record.reason)
+        writeOptional(record.hold) { $0.writeHold($1) }
     }
 }
 
@@ -279,13 +324,14 @@ extension ByteReader {
         return record
     }
 
-    fileprivate mutating func readAuditRecord() throws(DecodeError) -> AuditRecord {
+    fileprivate mutating func readAuditRecord(withHold: Bool) throws(DecodeError) -> AuditRecord {
         AuditRecord(
             sequence: try readVarint(), index: try readVarint(), time: try readTimestamp(),
             action: try readEnum(AuditAction.self), actor: try readString(maxByteCount: InputLimits.ownerByteCountMax),
             session: SessionID(try readVarint()),
             key: try readOptional { reader throws(DecodeError) in try reader.readLockKey() },
             previous: try readOptional { reader throws(DecodeError) in try reader.readHolder() },
-            reason: try readString(maxByteCount: InputLimits.reasonByteCountMax))
+            reason: try readString(maxByteCount: InputLimits.reasonByteCountMax),
+            hold: withHold ? try readOptional { reader throws(DecodeError) in try reader.readHold() } : nil)
     }
 }

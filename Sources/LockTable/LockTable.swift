@@ -22,8 +22,8 @@ package struct LockTable: Sendable {
     var sessionsByClient: [String: Int] = [:]
     /// Held locks by exact key string: exclusive ones and shared ones apart, so the common exclusive lock
     /// costs a bare `Grant` (40 bytes) in the table's largest dictionary. A key is in at most one of them.
-    var exclusiveHolds: [String: Grant] = [:]
-    var sharedHolds: [String: [Grant]] = [:]
+    var exclusiveGrants: [String: Grant] = [:]
+    var sharedGrants: [String: [Grant]] = [:]
     var heldLockCount = 0
     /// Waiters per exact key string, in arrival order.
     var queues: [String: [Waiter]] = [:]
@@ -38,6 +38,10 @@ package struct LockTable: Sendable {
     var endedOrder = Deque<SessionID>()
     var auditRecords = Deque<AuditRecord>()
     var nextAuditSequence: UInt64 = 1
+    /// Holds in place by exact key string, each key's holds in rule byte order (`docs/holds.md`).
+    var holds: [String: [Hold]] = [:]
+    var holdCount = 0
+    var holdsByNamespace: [String: Int] = [:]
     /// The per-namespace quotas in force, as the last committed ``Command/setQuotas(_:)`` set them.
     package internal(set) var quotas = NamespaceQuotas()
 
@@ -107,7 +111,9 @@ package struct LockTable: Sendable {
         case let .closeSession(request):
             return deduplicated(request, closing: true) { $0.closeSession(request.session) }
         case let .acquire(request, key, mode, wait, note):
-            return deduplicated(request) { $0.acquire(request, key: key, mode: mode, wait: wait, note: note) }
+            return deduplicated(request) {
+                $0.acquire(request, key: key, mode: mode, wait: wait, note: note, roles: [])
+            }
         case let .release(request, key, fence):
             return deduplicated(request) { $0.release(request.session, key: key, fence: fence) }
         case let .cancelWait(request, key):
@@ -194,7 +200,7 @@ struct Grant: Hashable, Sendable {
 
 /// The holders of one exact key: one exclusive grant, or one or more shared grants in grant order.
 ///
-/// The table stores the two cases in separate dictionaries (see `exclusiveHolds`); this is the combined view.
+/// The table stores the two cases in separate dictionaries (see `exclusiveGrants`); this is the combined view.
 enum KeyHolding: Sendable {
     case exclusive(Grant)
     /// Never empty.
@@ -233,21 +239,21 @@ enum KeyHolding: Sendable {
 extension LockTable {
     /// The holders of `key`, if it is held.
     func holding(_ key: String) -> KeyHolding? {
-        if let grant = exclusiveHolds[key] { return .exclusive(grant) }
-        if !sharedHolds.isEmpty, let grants = sharedHolds[key] { return .shared(grants) }
+        if let grant = exclusiveGrants[key] { return .exclusive(grant) }
+        if !sharedGrants.isEmpty, let grants = sharedGrants[key] { return .shared(grants) }
         return nil
     }
 
     mutating func setHolding(_ key: String, _ holding: KeyHolding) {
         switch holding {
-        case let .exclusive(grant): exclusiveHolds[key] = grant
-        case let .shared(grants): sharedHolds[key] = grants
+        case let .exclusive(grant): exclusiveGrants[key] = grant
+        case let .shared(grants): sharedGrants[key] = grants
         }
     }
 
     mutating func removeHolding(_ key: String) -> KeyHolding? {
-        if let grant = exclusiveHolds.removeValue(forKey: key) { return .exclusive(grant) }
-        return sharedHolds.removeValue(forKey: key).map { .shared($0) }
+        if let grant = exclusiveGrants.removeValue(forKey: key) { return .exclusive(grant) }
+        return sharedGrants.removeValue(forKey: key).map { .shared($0) }
     }
 }
 
@@ -261,6 +267,16 @@ struct Waiter: Hashable, Sendable {
     var arrival: UInt64
     var enqueuedAt: Timestamp
     var deadline: Timestamp
+    /// The roles the requester claimed, checked against holds when it is granted.
+    var roles: [String] = []
+    /// Every key of an all-or-nothing acquire, in the request's order; empty for a single-key waiter. The
+    /// same waiter stands in the queue of each of these keys.
+    var group: [LockKey] = []
+    /// A queued upgrade of the session's shared lock on `key` to exclusive.
+    var isUpgrade = false
+
+    /// The keys this waiter waits for: its group, or its key.
+    var keys: [LockKey] { group.isEmpty ? [key] : group }
 }
 
 /// Everything the table keeps about an open session.

@@ -25,6 +25,10 @@ package struct LockTableConfiguration: Hashable, Sendable {
     package var lockDelayMillisecondsByNamespace: [String: UInt64]
     /// Largest page a listing query returns.
     package var pageSizeMax: Int
+    /// Most holds in place in the whole table (`docs/holds.md`).
+    package var holdCountMax: Int
+    /// Most holds in place under one namespace.
+    package var holdsPerNamespaceMax: Int
     /// Deliberate defects for the simulator's self-test, all off by default. Only code in this package can set
     /// them; a table built by a user of the module always runs without them.
     package var injectedBugs = LockTableInjectedBugs()
@@ -40,8 +44,13 @@ package struct LockTableConfiguration: Hashable, Sendable {
         endedSessionMemoryMax: Int = 10_000,
         lockDelayMillisecondsDefault: UInt64 = Defaults.lockDelayMilliseconds,
         lockDelayMillisecondsByNamespace: [String: UInt64] = [:],
-        pageSizeMax: Int = 1_000
+        pageSizeMax: Int = 1_000,
+        holdCountMax: Int = 200_000,
+        holdsPerNamespaceMax: Int = 100_000
     ) {
+        precondition(holdCountMax > 0 && holdsPerNamespaceMax > 0, "hold limits must be positive")
+        self.holdCountMax = holdCountMax
+        self.holdsPerNamespaceMax = holdsPerNamespaceMax
         precondition(
             sessionCountMax > 0 && locksPerSessionMax > 0 && heldLockCountMax > 0 && waitersPerKeyMax >= 0
                 && waiterCountMax >= 0 && auditRecordCountMax > 0 && endedSessionMemoryMax >= 0 && pageSizeMax > 0,

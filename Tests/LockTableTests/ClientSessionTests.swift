@@ -90,13 +90,16 @@ import Testing
         try #require(current[clientAt] == 0, "an empty client string is one zero byte")
         var old = current
         old.remove(at: clientAt)
-        try #require(old[4] == 4, "the version byte follows the four-byte magic")
+        try #require(old[4] == 5, "the version byte follows the four-byte magic")
         old[4] = 3
+        // Version 5 appended the holds (none here: one zero count); no waiter or audit record is written.
+        try #require(old.last == 0, "an empty list of holds is one zero byte")
+        old.removeLast()
 
         var restored = LockTable()
         try restored.restore(from: old)
         #expect(restored.session(id)?.owner == owner)
         #expect(restored.session(id)?.client == nil)
-        #expect(restored.snapshot() == current, "it is written back as version 4")
+        #expect(restored.snapshot() == current, "it is written back as version 5")
     }
 }

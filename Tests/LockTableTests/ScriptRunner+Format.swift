@@ -8,8 +8,11 @@ import struct LockTable.AuditRecord
 extension ScriptRunner {
     mutating func query(_ verb: String, _ arguments: inout Arguments) throws -> [String] {
         switch verb {
+        case "holds":
+            return try holdsQuery(arguments)
         case "inspect":
-            let inspection = table.inspect(try LockKey(try arguments.word(0)))
+            let key = try LockKey(try arguments.word(0))
+            let inspection = table.inspect(key)
             var lines = inspection.holders.map {
                 "holder \(format($0.holder)) owner=\($0.holder.owner) lease-deadline=\($0.leaseDeadline.rawValue)"
             }
@@ -18,6 +21,7 @@ extension ScriptRunner {
                     + "deadline=\($0.deadline.rawValue)" + (($0.note.isEmpty) ? "" : " note=\"\($0.note)\"")
             }
             if let until = inspection.lockDelayedUntil { lines.append("lock-delayed until=\(until.rawValue)") }
+            lines += table.holds(overlapping: key).map(format)
             return lines.isEmpty ? ["free"] : lines
         case "overlaps":
             return try overlaps(&arguments)
@@ -75,11 +79,6 @@ extension ScriptRunner {
         return lines.isEmpty ? ["nothing overlaps"] : lines
     }
 
-    private func session(_ name: String) throws -> SessionID {
-        guard let id = idsByName[name] else { throw ScriptError("unknown session name \(name)") }
-        return id
-    }
-
     /// Replaces the table by its snapshot's restoration and checks the bytes survive unchanged.
     private mutating func roundTrip() throws -> [String] {
         let bytes = table.snapshot()
@@ -109,6 +108,7 @@ extension ScriptRunner {
         "audit \(record.sequence) entry=\(record.index) time=\(record.time.rawValue) \(record.action) by=\(record.actor) "
             + "session=\(name(record.session))" + (record.key.map { " key=\($0)" } ?? "")
             + (record.previous.map { " previous=[\(format($0))]" } ?? "") + " reason=\"\(record.reason)\""
+            + (record.hold.map { " [\(format($0))]" } ?? "")
     }
 
     func format(_ result: CommandResult) -> String {

@@ -50,7 +50,7 @@ struct ScriptRunner {
         case "advance":
             time += try arguments.number(0)
             return []
-        case "inspect", "overlaps", "list", "fence", "audit", "counts", "session", "roundtrip":
+        case "inspect", "overlaps", "list", "fence", "audit", "counts", "session", "roundtrip", "holds":
             return try query(verb, &arguments)
         default:
             return try apply(try command(verb, &arguments))
@@ -65,6 +65,13 @@ struct ScriptRunner {
                 owner: arguments.named["owner"] ?? "owner", nonce: try arguments.number("nonce", default: 1),
                 ttlMilliseconds: try arguments.number("ttl", default: 10_000))
         case "close": return .closeSession(try request(&arguments))
+        case "acquire" where arguments.named["roles"] != nil:
+            let request = try request(&arguments)
+            return .acquireKeys(
+                request, keys: [try LockKey(try arguments.word(1))],
+                mode: arguments.named["mode"] == "shared" ? .shared : .exclusive,
+                waitMilliseconds: try arguments.number("wait", default: 0), note: try note(arguments),
+                roles: Self.list(arguments.named["roles"]))
         case "acquire":
             let request = try request(&arguments)
             return .acquire(
@@ -111,12 +118,12 @@ struct ScriptRunner {
                     session: try session(try arguments.word(0)), renewalGeneration: try arguments.number("gen"),
                     remainingMilliseconds: try arguments.number("remaining"))
             ])
-        default: throw ScriptError("unknown command \(verb)")
+        default: return try holdCommand(verb, &arguments)
         }
     }
 
     /// The reason given, or `reason-bytes=N` bytes of filler for limit tests.
-    private func reason(_ arguments: Arguments) throws -> String {
+    func reason(_ arguments: Arguments) throws -> String {
         if arguments.named["reason-bytes"] != nil {
             return String(repeating: "r", count: Int(try arguments.number("reason-bytes")))
         }
@@ -124,14 +131,14 @@ struct ScriptRunner {
     }
 
     /// The note given, or `note-bytes=N` bytes of filler for limit tests.
-    private func note(_ arguments: Arguments) throws -> String {
+    func note(_ arguments: Arguments) throws -> String {
         if arguments.named["note-bytes"] != nil {
             return String(repeating: "n", count: Int(try arguments.number("note-bytes")))
         }
         return arguments.named["note"] ?? ""
     }
 
-    private mutating func request(_ arguments: inout Arguments) throws -> RequestID {
+    mutating func request(_ arguments: inout Arguments) throws -> RequestID {
         let name = try arguments.word(0)
         let id = try session(name)
         let sequence: UInt64
@@ -144,7 +151,7 @@ struct ScriptRunner {
         return RequestID(session: id, sequence: sequence)
     }
 
-    private func session(_ name: String) throws -> SessionID {
+    func session(_ name: String) throws -> SessionID {
         if name.hasPrefix("id:"), let raw = UInt64(name.dropFirst(3)) { return SessionID(raw) }
         guard let id = idsByName[name] else { throw ScriptError("unknown session name \(name)") }
         return id
