@@ -16,7 +16,7 @@ struct RandomWorkload {
     static let configuration = LockTableConfiguration(
         sessionCountMax: 6, locksPerSessionMax: 4, heldLockCountMax: 14, waitersPerKeyMax: 3, waiterCountMax: 8,
         auditRecordCountMax: 25, endedSessionMemoryMax: 4, lockDelayMillisecondsDefault: 300,
-        lockDelayMillisecondsByNamespace: ["globex": 0], pageSizeMax: 50)
+        lockDelayMillisecondsByNamespace: ["globex": 0], pageSizeMax: 50, holdCountMax: 7, holdsPerNamespaceMax: 5)
 
     var random: SeededGenerator
     var time: UInt64 = 1_000
@@ -35,8 +35,8 @@ struct RandomWorkload {
         let command: Command
         switch roll {
         case 0..<7: command = open()
-        case 7..<31: command = acquire()
-        case 31..<34: command = takeover()
+        case 7..<30: command = acquire()
+        case 30..<34: command = takeover()
         case 34..<49: command = release(model)
         case 49..<52: command = cancelWait(model)
         case 52..<55: command = .closeSession(request())

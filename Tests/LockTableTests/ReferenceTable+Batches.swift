@@ -33,16 +33,23 @@ extension ReferenceTable {
     mutating func acquireKeys(
         _ request: RequestID, _ keys: [LockKey], _ mode: LockMode, _ wait: UInt64, _ note: String, _ roles: [String]
     ) -> CommandResult {
-        if let problem = Self.problem(keys: keys) ?? Self.problem(roles: roles) { return .invalid(problem) }
         if note.utf8.count > InputLimits.noteByteCountMax { return .invalid(.noteTooLong) }
         if wait > InputLimits.waitMillisecondsMax { return .invalid(.waitTooLong) }
+        if let problem = Self.problem(keys: keys) ?? Self.problem(roles: roles) { return .invalid(problem) }
+        // One key is a plain acquire with roles (the table's reading of "equals in effect").
+        if keys.count == 1 { return acquire(request, keys[0], mode, wait, note, roles: roles) }
         let session = request.session
-        let own = keys.compactMap { key in holds.first { $0.key == key && $0.session == session && $0.mode == mode } }
-        if own.count == keys.count, own.allSatisfy({ $0.fence == own[0].fence }) {
-            return .grantedKeys(own[0].fence, own.map(holder))
+        // A batch never holds a key twice: a key the session holds already, in either mode, refuses it.
+        for key in keys {
+            if let own = holds.first(where: { $0.key == key && $0.session == session }) {
+                return .held(by: holder(own), key: key)
+            }
+            if waits.contains(where: { $0.request.session == session && $0.keys.contains(key) }) {
+                return .invalid(.alreadyWaiting)
+            }
         }
-        if waits.contains(where: { $0.request.session == session && $0.keys.contains(where: keys.contains) }) {
-            return .invalid(.alreadyWaiting)
+        for key in keys {
+            if let rule = refusingRule(key, mode, roles) { return .restricted(by: rule) }
         }
         if holds.filter({ $0.session == session }).count + waitEntries(of: session) + keys.count
             > configuration.locksPerSessionMax
@@ -50,10 +57,8 @@ extension ReferenceTable {
             return .overloaded(.locksPerSession)
         }
         let full = holds.count + waitEntries + keys.count > configuration.heldLockCountMax
-        for key in keys {
-            if let rule = refusingRule(key, mode, roles) { return .restricted(by: rule) }
-        }
-        guard let refused = batchRefusal(session, keys, mode, roles) else {
+        let model = self
+        guard let refused = keys.lazy.compactMap({ model.refusal($0, mode, roles: roles, before: .max) }).first else {
             if full { return .overloaded(.heldLocks) }
             let granted = keys.map {
                 Hold(key: $0, session: session, mode: mode, fence: FenceToken(index), since: now, note: note)
@@ -68,42 +73,30 @@ extension ReferenceTable {
         }
         if waitEntries + keys.count > configuration.waiterCountMax { return .overloaded(.waiters) }
         if full { return .overloaded(.heldLocks) }
+        batchesQueued.append(keys)
         waits.append(
             Wait(
                 request: request, key: keys[0], mode: mode, note: note, arrival: index, enqueuedAt: now,
                 deadline: now.adding(milliseconds: wait), batch: keys, roles: roles))
-        return .queued(position: waits.filter { $0.keys.contains(keys[0]) }.count)
-    }
-
-    /// The first refusal in the request's key order; a key the session already holds shared counts as held by
-    /// that grant (a batch never holds a key twice).
-    private func batchRefusal(
-        _ session: SessionID, _ keys: [LockKey], _ mode: LockMode, _ roles: [String]
-    ) -> CommandResult? {
-        for key in keys {
-            if let own = holds.first(where: { $0.key == key && $0.session == session && $0.mode == mode }) {
-                return .held(by: holder(own), key: key)
-            }
-            if let refused = refusal(key, mode, roles: roles, before: .max) { return refused }
-        }
-        return nil
+        // The position furthest from the head among its queues (the table's choice).
+        return .queued(position: keys.map { key in waits.filter { $0.keys.contains(key) }.count }.max()!)
     }
 
     mutating func changeMode(
         _ request: RequestID, _ key: LockKey, _ fence: FenceToken, _ mode: LockMode, _ wait: UInt64, _ roles: [String]
     ) -> CommandResult {
-        if let problem = Self.problem(roles: roles) { return .invalid(problem) }
         if wait > InputLimits.waitMillisecondsMax { return .invalid(.waitTooLong) }
+        if let problem = Self.problem(roles: roles) { return .invalid(problem) }
         let session = request.session
         guard let position = holds.firstIndex(where: { $0.key == key && $0.session == session && $0.fence == fence })
         else { return .notHeld }
         if holds[position].mode == mode { return .invalid(.sameMode) }
+        if waits.contains(where: { $0.request.session == session && $0.keys.contains(key) }) {
+            return .invalid(.alreadyWaiting)
+        }
         if mode == .shared {
             let changed = changeGrant(at: position, to: .shared)
             return .granted(changed.fence, holder(changed))
-        }
-        if waits.contains(where: { $0.request.session == session && $0.keys.contains(key) }) {
-            return .invalid(.alreadyWaiting)
         }
         if let rule = refusingRule(key, .exclusive, roles) { return .restricted(by: rule) }
         guard let refused = upgradeRefusal(session, key) else {
@@ -116,10 +109,15 @@ extension ReferenceTable {
         if let blocker = upgradeBlockers(session, key).first(where: hasQueuedUpgrade) {
             return .held(by: holder(blocker), key: blocker.key)
         }
+        // A queued upgrade takes the bounds' slots like any waiter (the table's choice).
+        if holds.filter({ $0.session == session }).count + waitEntries(of: session) >= configuration.locksPerSessionMax {
+            return .overloaded(.locksPerSession)
+        }
         if waits.filter({ $0.keys.contains(key) }).count >= configuration.waitersPerKeyMax {
             return .overloaded(.waitersPerKey)
         }
         if waitEntries >= configuration.waiterCountMax { return .overloaded(.waiters) }
+        if holds.count + waitEntries >= configuration.heldLockCountMax { return .overloaded(.heldLocks) }
         waits.append(
             Wait(
                 request: request, key: key, mode: .exclusive, note: holds[position].note, arrival: index,
@@ -183,5 +181,34 @@ extension ReferenceTable {
         let wait = waits.remove(at: position)
         events.append(.waiterTimedOut(wait.request, key: wait.key, answer: .notHeld))
         answer(wait.request, .notHeld)
+    }
+}
+
+extension ReferenceTable {
+    /// Whether two outputs differ at most in which key of one batch waiter a `waitersAhead` answer names.
+    ///
+    /// The table names whichever of a batch waiter's keys below the requested key its dictionary of queues
+    /// yields first, which differs between a table and its restored copy (`HoldScenarioTests`, known issue);
+    /// the random runs tolerate that one difference so that they go on finding others. Every key of every batch
+    /// queued so far is mapped to the first key of the latest such batch that contains it.
+    func sameUpToBatchWaiterNaming(_ first: LockTable.Applied, _ second: LockTable.Applied) -> Bool {
+        func rename(_ key: LockKey) -> LockKey {
+            batchesQueued.last { $0.contains(key) }?.min(by: Self.segmentOrder) ?? key
+        }
+        func normalized(_ result: CommandResult) -> CommandResult {
+            if case let .waitersAhead(key) = result { return .waitersAhead(key: rename(key)) }
+            return result
+        }
+        func normalized(_ applied: LockTable.Applied) -> LockTable.Applied {
+            LockTable.Applied(
+                result: normalized(applied.result),
+                events: applied.events.map { event in
+                    if case let .waiterTimedOut(request, key, answer) = event {
+                        return .waiterTimedOut(request, key: key, answer: normalized(answer))
+                    }
+                    return event
+                })
+        }
+        return normalized(first) == normalized(second)
     }
 }

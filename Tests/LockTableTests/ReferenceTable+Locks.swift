@@ -7,24 +7,28 @@ import struct LockTable.AuditRecord
 
 extension ReferenceTable {
     mutating func acquire(
-        _ request: RequestID, _ key: LockKey, _ mode: LockMode, _ wait: UInt64, _ note: String
+        _ request: RequestID, _ key: LockKey, _ mode: LockMode, _ wait: UInt64, _ note: String,
+        roles: [String] = []
     ) -> CommandResult {
         if note.utf8.count > InputLimits.noteByteCountMax { return .invalid(.noteTooLong) }
         if wait > InputLimits.waitMillisecondsMax { return .invalid(.waitTooLong) }
         if let hold = holds.first(where: { $0.key == key && $0.session == request.session && $0.mode == mode }) {
             return .granted(hold.fence, holder(hold))
         }
+        // Only reentrancy comes before a hold's refusal (docs/holds.md).
+        if let rule = refusingRule(key, mode, roles) { return .restricted(by: rule) }
         if waits.contains(where: { $0.keys.contains(key) && $0.request.session == request.session }) {
             return .invalid(.alreadyWaiting)
         }
         let mine = holds.filter { $0.session == request.session }.count + waitEntries(of: request.session)
         if mine >= configuration.locksPerSessionMax { return .overloaded(.locksPerSession) }
         let full = holds.count + waitEntries >= configuration.heldLockCountMax
-        guard let refused = refusal(key, mode, before: .max) else {
+        guard let refused = refusal(key, mode, roles: roles, before: .max) else {
             if full { return .overloaded(.heldLocks) }
             let hold = Hold(
                 key: key, session: request.session, mode: mode, fence: FenceToken(index), since: now, note: note)
             holds.append(hold)
+            auditBypasses(hold, roles: roles)
             return .granted(hold.fence, holder(hold))
         }
         if wait == 0 { return refused }
@@ -36,7 +40,7 @@ extension ReferenceTable {
         waits.append(
             Wait(
                 request: request, key: key, mode: mode, note: note, arrival: index, enqueuedAt: now,
-                deadline: now.adding(milliseconds: wait)))
+                deadline: now.adding(milliseconds: wait), roles: roles))
         return .queued(position: waits.filter { $0.keys.contains(key) }.count)
     }
 
@@ -67,11 +71,11 @@ extension ReferenceTable {
         if let hold = holds.first(where: { $0.key == key && $0.session == session && $0.mode == mode }) {
             return .granted(hold.fence, holder(hold))
         }
+        // A takeover claims no roles: every hold restricting its mode refuses it.
+        if let rule = refusingRule(key, mode, []) { return .restricted(by: rule) }
         if waits.contains(where: { $0.keys.contains(key) && $0.request.session == session }) {
             return .invalid(.alreadyWaiting)
         }
-        // A takeover claims no roles: a hold refuses it as it refuses an acquire (docs/holds.md is silent).
-        if let rule = refusingRule(key, mode, []) { return .restricted(by: rule) }
         let conflicting = holds.indices.filter {
             holds[$0].key.overlaps(key) && !holds[$0].mode.isCompatible(with: mode)
         }
@@ -241,6 +245,7 @@ extension ReferenceTable {
         _ action: AuditAction, _ actor: String, _ session: SessionID, _ key: LockKey?, _ previous: Holder?,
         _ reason: String, hold: RuleHold? = nil
     ) {
+        auditedActions[action, default: 0] += 1
         audit.append(
             AuditRecord(
                 sequence: nextAudit, index: index, time: now, action: action, actor: actor, session: session, key: key,

@@ -55,6 +55,10 @@ struct ReferenceTable {
     var holds: [Hold] = []
     /// The rule holds in place, in placement order (every output sorts them first).
     var rules: [RuleHold] = []
+    /// The keys of every batch ever queued, for `sameUpToBatchWaiterNaming` only.
+    var batchesQueued: [[LockKey]] = []
+    /// How many records of each action were audited, for the random runs' coverage checks.
+    var auditedActions: [AuditAction: Int] = [:]
     var waits: [Wait] = []
     var delays: [(key: LockKey, until: Timestamp)] = []
     var ended: [(SessionID, SessionEndReason)] = []
@@ -199,7 +203,7 @@ struct ReferenceTable {
     /// Why `mode` on `key` cannot be granted to a requester claiming `roles`: a refusing hold first, then a
     /// conflicting holder, a lock-delay, an earlier conflicting waiter.
     func refusal(
-        _ key: LockKey, _ mode: LockMode, roles: [String] = [], before arrival: UInt64
+        _ key: LockKey, _ mode: LockMode, roles: [String], before arrival: UInt64
     ) -> CommandResult? {
         if let rule = refusingRule(key, mode, roles) { return .restricted(by: rule) }
         let conflicting = holds.filter { $0.key.overlaps(key) && !$0.mode.isCompatible(with: mode) }
