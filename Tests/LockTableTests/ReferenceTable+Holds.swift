@@ -88,6 +88,7 @@ extension ReferenceTable {
 
     mutating func place(_ placement: HoldPlacement, _ session: SessionID, _ actor: String) -> CommandResult {
         if let problem = Self.problem(placement) { return .invalid(problem) }
+        if actor.utf8.count > InputLimits.ownerByteCountMax { return .invalid(.adminTooLong) }
         let replaced = rules.firstIndex { $0.key == placement.key && $0.rule == placement.rule }
         if replaced == nil {
             if rules.filter({ $0.key == placement.key }).count >= 8 { return .overloaded(.holdsPerKey) }
@@ -145,8 +146,8 @@ extension ReferenceTable {
     ) -> CommandResult {
         if reason.isEmpty { return .invalid(.reasonEmpty) }
         if reason.utf8.count > 1_024 { return .invalid(.reasonTooLong) }
-        if let rule, rule.isEmpty { return .invalid(.ruleEmpty) }
-        if let rule, rule.utf8.count > 128 { return .invalid(.ruleTooLong) }
+        if actor.utf8.count > InputLimits.ownerByteCountMax { return .invalid(.adminTooLong) }
+        // A rule name no hold can have (empty, too long) simply matches none: the node refuses it before.
         let lifted = Self.byteOrdered(rules.filter { $0.key == key && (rule == nil || $0.rule == rule) })
         if lifted.isEmpty { return .noHold }
         rules.removeAll { $0.key == key && (rule == nil || $0.rule == rule) }
