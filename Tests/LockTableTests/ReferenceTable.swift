@@ -55,8 +55,6 @@ struct ReferenceTable {
     var holds: [Hold] = []
     /// The rule holds in place, in placement order (every output sorts them first).
     var rules: [RuleHold] = []
-    /// The keys of every batch ever queued, for `sameUpToBatchWaiterNaming` only.
-    var batchesQueued: [[LockKey]] = []
     /// How many records of each action were audited, for the random runs' coverage checks.
     var auditedActions: [AuditAction: Int] = [:]
     var waits: [Wait] = []
@@ -212,11 +210,11 @@ struct ReferenceTable {
             return .held(by: holder(first), key: first.key)
         }
         if let until = delays.filter({ $0.key.overlaps(key) }).map(\.until).max() { return .lockDelayed(until: until) }
-        // Waits are in arrival order; a batch names its first overlapping key in segment order.
+        // Waits are in arrival order; a batch is named by its overlapping key of lowest bytes (docs/holds.md).
         if let wait = waits.first(where: {
             $0.arrival < arrival && !$0.mode.isCompatible(with: mode) && $0.keys.contains { $0.overlaps(key) }
         }) {
-            let named = wait.keys.filter { $0.overlaps(key) }.min(by: Self.segmentOrder)!
+            let named = wait.keys.filter { $0.overlaps(key) }.min { $0.string.utf8.lexicographicallyPrecedes($1.string.utf8) }!
             return .waitersAhead(key: named)
         }
         return nil
