@@ -195,7 +195,9 @@ struct RandomRun {
         guard sessions.map(\.id) == expected.map(\.0),
             sessions.map(\.leaseDeadline) == expected.map(\.1.deadline),
             sessions.map(\.renewalGeneration) == expected.map(\.1.generation),
-            sessions.map(\.checkpointRemainingMilliseconds) == expected.map(\.1.checkpointRemaining)
+            sessions.map(\.checkpointRemainingMilliseconds) == expected.map(\.1.checkpointRemaining),
+            sessions.map(\.heldLockCount) == expected.map({ id, _ in model.holds.filter { $0.session == id }.count }),
+            sessions.map(\.waiterCount) == expected.map({ id, _ in model.waitEntries(of: id) })
         else {
             Issue.record("seed \(seed): sessions disagree: \(sessions)")
             return false
@@ -271,6 +273,22 @@ struct RandomRun {
                 Issue.record("seed \(seed): holds under \(String(describing: prefix)): \(listed) vs model \(expected)")
                 return false
             }
+        }
+        // Pages of two: together every hold once, in order, a key's holds never split between two pages.
+        var paged: [Hold] = []
+        var after: LockKey?
+        repeat {
+            let page = table.listHolds(prefix: nil, after: after, limit: 2)
+            paged += page.holds
+            after = page.next
+            if let next = page.next, page.holds.last?.key != next {
+                Issue.record("seed \(seed): a page of holds ends at \(String(describing: page.holds.last)), next \(next)")
+                return false
+            }
+        } while after != nil && paged.count <= model.rules.count
+        guard paged == ReferenceTable.byteOrdered(model.rules) else {
+            Issue.record("seed \(seed): paged holds \(paged) vs \(ReferenceTable.byteOrdered(model.rules))")
+            return false
         }
         for key in RandomWorkload.keys + Self.unusedKeys {
             let expected = ReferenceTable.byteOrdered(model.rules.filter { $0.key.overlaps(key) })
