@@ -137,8 +137,8 @@ package enum Event: Hashable, Sendable {
     /// A holder's lock on `key` changed mode in place (upgrade or downgrade): `previous` is gone, `holder`
     /// holds it now, with a new fence. Not a loss.
     case modeChanged(key: LockKey, previous: Holder, holder: Holder)
-    /// `key`'s state changed in a way no other event names (a hold placed or lifted; the other keys of an
-    /// all-or-nothing waiter that was queued, granted or dropped): for watchers.
+    /// `key`'s state changed in a way no other event names: the other keys of an all-or-nothing waiter that
+    /// left the queues without a grant. (A hold placed or lifted changes its key, which the command names.)
     case keyChanged(key: LockKey)
     /// A queued acquire was answered "timed out" with `answer`; it can never be granted afterwards.
     case waiterTimedOut(RequestID, key: LockKey, answer: CommandResult)

@@ -15,15 +15,17 @@ extension LockTable {
         if keys.count == 1 { return acquire(request, key: keys[0], mode: mode, wait: wait, note: note, roles: roles) }
         let sessionID = request.session
         guard let session = sessions[sessionID] else { preconditionFailure("acquire by unknown \(sessionID)") }
+        // As for one key: the session's own grant first (a batch never re-grants one), then holds, then its
+        // own waits.
         for key in keys {
             if let holding = holding(key.string), let own = holding.grant(of: sessionID) {
                 return .held(by: holder(of: own, mode: holding.mode), key: key)
             }
-            if session.waitingKeys.contains(key) { return .invalid(.alreadyWaiting) }
         }
         for key in keys {
             if let hold = refusingHold(for: key, mode: mode, roles: roles) { return .restricted(by: hold) }
         }
+        if keys.contains(where: session.waitingKeys.contains) { return .invalid(.alreadyWaiting) }
         if session.heldKeys.count + session.waitingKeys.count + keys.count > configuration.locksPerSessionMax {
             return .overloaded(.locksPerSession)
         }

@@ -214,18 +214,22 @@ extension LockTable {
         return keys.sorted { $0.precedesInBytes($1) }.flatMap { holds[$0] ?? [] }
     }
 
-    /// The highest fence of a hold on `key` or an ancestor that refuses exclusive locks on `key` to a
-    /// requester with no role: writes under an older fence are stale from then on. Nil when none covers it.
+    /// The highest fence of a hold that refuses exclusive locks on `key` to a requester with no role (on the
+    /// key, an ancestor not leaving it editable, or a descendant): writes under an older fence are stale from
+    /// then on. Nil when none does.
     func coveringHoldFence(_ key: LockKey) -> FenceToken? {
         guard holdCount > 0 else { return nil }
         var fence: FenceToken?
-        func consider(_ list: [Hold]?, editableApplies: Bool) {
-            for hold in list ?? [] where !(editableApplies && hold.leavesEditable(key)) {
-                fence = max(fence ?? hold.fence, hold.fence)
+        func consider(_ hold: Hold) { fence = max(fence ?? hold.fence, hold.fence) }
+        Self.forEachPrefix(of: key.string) { prefix in
+            for hold in holds[prefix] ?? [] where !hold.leavesEditable(key) { consider(hold) }
+        }
+        for hold in holds[key.string] ?? [] { consider(hold) }
+        if let node = prefixes[key.string], node.holdsBelow > 0 {
+            for (holdKey, list) in holds where Self.isStrictDescendant(holdKey, of: key.string) {
+                list.forEach(consider)
             }
         }
-        Self.forEachPrefix(of: key.string) { consider(holds[$0], editableApplies: true) }
-        consider(holds[key.string], editableApplies: false)
         return fence
     }
 }

@@ -62,11 +62,12 @@ extension LockTable {
         return nil
     }
 
-    /// The refusal for an upgrade that would wait for a holder whose own upgrade is queued: each would wait for
-    /// the other forever.
+    /// The refusal for an upgrade that would wait for a holder whose own upgrade is queued (another session's,
+    /// or this session's own on an overlapping key): each would wait for the other forever.
     private func waitingUpgrader(blocking session: SessionID, key: LockKey) -> CommandResult? {
-        for conflict in conflictingHolders(of: key, mode: .exclusive, limit: .max).holders
-        where conflict.holder.session != session {
+        // The session's own other locks count too: two upgrades of its overlapping locks wait for each other.
+        // (Its lock on `key` itself has no upgrade queued: that request was answered alreadyWaiting.)
+        for conflict in conflictingHolders(of: key, mode: .exclusive, limit: .max).holders {
             let waiting = queues[conflict.key.string]?.contains {
                 $0.request.session == conflict.holder.session && $0.isUpgrade
             }

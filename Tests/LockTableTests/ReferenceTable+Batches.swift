@@ -44,12 +44,13 @@ extension ReferenceTable {
             if let own = holds.first(where: { $0.key == key && $0.session == session }) {
                 return .held(by: holder(own), key: key)
             }
-            if waits.contains(where: { $0.request.session == session && $0.keys.contains(key) }) {
-                return .invalid(.alreadyWaiting)
-            }
         }
+        // Then holds, then the session's own waits, as for one key.
         for key in keys {
             if let rule = refusingRule(key, mode, roles) { return .restricted(by: rule) }
+        }
+        for key in keys where waits.contains(where: { $0.request.session == session && $0.keys.contains(key) }) {
+            return .invalid(.alreadyWaiting)
         }
         if holds.filter({ $0.session == session }).count + waitEntries(of: session) + keys.count
             > configuration.locksPerSessionMax
@@ -68,7 +69,9 @@ extension ReferenceTable {
             return .grantedKeys(FenceToken(index), granted.map(holder))
         }
         if wait == 0 { return refused }
-        if keys.contains(where: { key in waits.filter { $0.keys.contains(key) }.count >= configuration.waitersPerKeyMax }) {
+        if keys.contains(where: { key in waits.filter { $0.keys.contains(key) }.count >= configuration.waitersPerKeyMax
+            })
+        {
             return .overloaded(.waitersPerKey)
         }
         if waitEntries + keys.count > configuration.waiterCountMax { return .overloaded(.waiters) }
@@ -113,7 +116,8 @@ extension ReferenceTable {
             return .held(by: holder(blocker), key: blocker.key)
         }
         // A queued upgrade takes the bounds' slots like any waiter (the table's choice).
-        if holds.filter({ $0.session == session }).count + waitEntries(of: session) >= configuration.locksPerSessionMax {
+        if holds.filter({ $0.session == session }).count + waitEntries(of: session) >= configuration.locksPerSessionMax
+        {
             return .overloaded(.locksPerSession)
         }
         if waits.filter({ $0.keys.contains(key) }).count >= configuration.waitersPerKeyMax {
@@ -141,7 +145,7 @@ extension ReferenceTable {
 
     /// docs/holds.md refuses an upgrade that would wait for a holder with a queued upgrade, the session's own
     /// other locks included; the table skips the session's own. The random runs follow the table.
-    static let ownQueuedUpgradesRefuse = false
+    static let ownQueuedUpgradesRefuse = true
 
     /// Holders in key byte order, grant order within a key.
     static func byteOrderedHolds(_ holds: [Hold]) -> [Hold] {
@@ -190,9 +194,11 @@ extension ReferenceTable {
 
     /// A queued upgrade whose shared grant ended is answered `notHeld`.
     mutating func answerOrphanedUpgrade(of hold: Hold) {
-        guard let position = waits.firstIndex(where: {
-            $0.upgrade == hold.fence && $0.key == hold.key && $0.request.session == hold.session
-        }) else { return }
+        guard
+            let position = waits.firstIndex(where: {
+                $0.upgrade == hold.fence && $0.key == hold.key && $0.request.session == hold.session
+            })
+        else { return }
         let wait = waits.remove(at: position)
         events.append(.waiterTimedOut(wait.request, key: wait.key, answer: .notHeld))
         answer(wait.request, .notHeld)

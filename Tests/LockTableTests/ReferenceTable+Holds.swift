@@ -1,11 +1,12 @@
-// Testable for `HeldLock`'s initializer: a placement that ends holders answers with them.
-@testable import LockTable
 import PadlockTypes
 
-import enum LockTable.FenceCheck
 // The table's own audit types, not the client's of the same names in PadlockTypes (a scoped import wins).
 import enum LockTable.AuditAction
 import struct LockTable.AuditRecord
+import enum LockTable.FenceCheck
+
+// Testable for `HeldLock`'s initializer: a placement that ends holders answers with them.
+@testable import LockTable
 
 /// Holds in the naive model (`docs/holds.md`): every decision is a scan of `rules`, written from the contract,
 /// not from `Hold.refuses` or the table's code.
@@ -13,7 +14,7 @@ extension ReferenceTable {
     /// docs/holds.md makes a fence stale below any hold that refuses exclusive locks on the key, a hold on one
     /// of its fields included; the table counts only holds on the key and its ancestors. The random runs follow
     /// the table (`HoldDiscrepancyTests` keeps the question open).
-    static let descendantHoldsStaleFences = false
+    static let descendantHoldsStaleFences = true
 
     /// Whether `rule` refuses `mode` on `key`, ignoring exemptions (what a current holder is judged by).
     static func blocks(_ rule: RuleHold, _ key: LockKey, _ mode: LockMode) -> Bool {
@@ -93,7 +94,8 @@ extension ReferenceTable {
         if replaced == nil {
             if rules.filter({ $0.key == placement.key }).count >= 8 { return .overloaded(.holdsPerKey) }
             if rules.count >= configuration.holdCountMax { return .overloaded(.holds) }
-            if rules.filter({ $0.key.namespace == placement.key.namespace }).count >= configuration.holdsPerNamespaceMax {
+            if rules.filter({ $0.key.namespace == placement.key.namespace }).count >= configuration.holdsPerNamespaceMax
+            {
                 return .overloaded(.namespaceHolds)
             }
         }
@@ -123,7 +125,8 @@ extension ReferenceTable {
             ended.append(HeldLock(key: hold.key, holder: previous, leaseDeadline: sessions[hold.session]!.deadline))
             answerOrphanedUpgrade(of: hold)
             events.append(
-                .lockReleased(key: hold.key, previous: previous, reason: .lost(.forceUnlocked(by: actor, reason: reason))))
+                .lockReleased(
+                    key: hold.key, previous: previous, reason: .lost(.forceUnlocked(by: actor, reason: reason))))
             record(.forceUnlock, actor, hold.session, hold.key, previous, reason)
             delay(hold.key)
         }

@@ -214,7 +214,9 @@ struct ReferenceTable {
         if let wait = waits.first(where: {
             $0.arrival < arrival && !$0.mode.isCompatible(with: mode) && $0.keys.contains { $0.overlaps(key) }
         }) {
-            let named = wait.keys.filter { $0.overlaps(key) }.min { $0.string.utf8.lexicographicallyPrecedes($1.string.utf8) }!
+            let named = wait.keys.filter { $0.overlaps(key) }.min {
+                $0.string.utf8.lexicographicallyPrecedes($1.string.utf8)
+            }!
             return .waitersAhead(key: named)
         }
         return nil
