@@ -51,6 +51,8 @@ def step2(h, url, alice, bob, carol):
     h.note_delay("step2_force_unlock_banner_delay", h.shown_at(alice, "#banner") - clicked, limit=2)
     assert not alice.find_element(By.ID, "save").is_enabled(), "Alice's Save is still enabled"
     h.wait_text(carol, "#admin-message", "Force-unlocked", "Alice (frontend-1)", who="Carol")
+    delayed = h.wait_text(bob, "#padlock", "Just unlocked; free again at", who="Bob's padlock (lock-delay)")
+    h.log(f"  Bob's padlock after the force-unlock: {delayed!r}")
     h.wait_text(bob, "#notice", "Contact 1 is free now", timeout=h.DEADLINE + 10, who="Bob's notice")
     h.note_delay("step2_bob_notified_after_force_unlock", h.shown_at(bob, "#notice") - clicked)
     h.fill(bob, "#note", "calling the customer")

@@ -48,8 +48,8 @@ enum AdminPages {
 
     /// The live part, fetched again by app.js whenever the tenant's locks change.
     static func panel(_ snapshot: AdminSnapshot) -> String {
-        let locks = snapshot.locks.map { lock in
-            let holders = lock.holders.map { info in
+        let locks = snapshot.locks.map { (lock) -> String in
+            let holders = lock.holders.map { (info) -> String in
                 HTML.escape(
                     "\(Wording.person(info.holder.owner)) on \(info.key.string), \(info.holder.mode), fence "
                         + "\(info.holder.fence.rawValue), since \(Wording.clock(info.holder.sinceDate))"
@@ -62,7 +62,7 @@ enum AdminPages {
                 <td><button type="button" class="use-key" data-key="\(HTML.escape(lock.key))">Force-unlock…</button></td></tr>
                 """
         }.joined()
-        let holds = snapshot.holds.map { hold in
+        let holds = snapshot.holds.map { (hold) -> String in
             """
             <tr data-key="\(HTML.escape(hold.key.string))"><td>\(HTML.escape(hold.key.string))</td>
             <td>\(HTML.escape(Wording.hold(hold)))</td></tr>

@@ -51,7 +51,8 @@ extension CRM {
                 if segments.count >= 3 {
                     let record = segments.prefix(3).joined(separator: "/")
                     if segments.count == 3 {
-                        out.yield(Self.event(PadlockView(state, record: record).json))
+                        out.yield(Self.event(await view(state, record: record).json))
+                        refreshAfterLockDelay(state, record: record, out)
                     } else if let view = await view(of: record) {
                         out.yield(Self.event(view.json))
                     }
@@ -68,7 +69,10 @@ extension CRM {
     /// One record's padlock: its state now, then every change of it, its fields and its holds.
     func keyEvents(_ key: String, _ out: AsyncStream<String>.Continuation) async {
         do {
-            for try await state in padlock.watch(key) { out.yield(Self.event(PadlockView(state, record: key).json)) }
+            for try await state in padlock.watch(key) {
+                out.yield(Self.event(await view(state, record: key).json))
+                refreshAfterLockDelay(state, record: key, out)
+            }
         } catch {
             logger.debug("watch of \(key) ended: \(error)")
         }
@@ -110,7 +114,35 @@ extension CRM {
 
     func view(of record: String) async -> PadlockView? {
         guard let inspection = try? await padlock.inspect(record) else { return nil }
-        return PadlockView(inspection, record: record)
+        var view = PadlockView(inspection, record: record)
+        if inspection.holds.isEmpty { view.add(holds: await holds(overlapping: record)) }
+        return view
+    }
+
+    func view(_ state: KeyState, record: String) async -> PadlockView {
+        var view = PadlockView(state, record: record)
+        if state.holds.isEmpty { view.add(holds: await holds(overlapping: record)) }
+        return view
+    }
+
+    /// The holds on `record`, its fields and its ancestors (a tenant freeze), read from the hold list: a
+    /// cluster whose inspections and watch states carry no holds yet still shows them on the padlock.
+    func holds(overlapping record: String) async -> [Hold] {
+        guard let holds = try? await padlock.holds(prefix: tenant) else { return [] }
+        return holds.filter { hold in
+            let key = hold.key.string
+            return key == record || record.hasPrefix(key + "/") || key.hasPrefix(record + "/")
+        }
+    }
+
+    /// A lock-delayed record turns free when the delay is over: read it again then, so that "Notify me" fires
+    /// as soon as the record can be opened.
+    private func refreshAfterLockDelay(_ state: KeyState, record: String, _ out: AsyncStream<String>.Continuation) {
+        guard case .lockDelayed(let until) = state.status else { return }
+        Task {
+            try? await Task.sleep(for: .milliseconds(max(0, Int(until.timeIntervalSinceNow * 1000)) + 50))
+            if let view = await view(of: record) { out.yield(Self.event(view.json)) }
+        }
     }
 
     private func sendAllRecords(_ out: AsyncStream<String>.Continuation) async {

@@ -30,7 +30,7 @@ enum HTML {
             <title>\(escape(title)) · Padlock CRM</title>
             <link rel="stylesheet" href="/static/app.css"></head>
             <body\(attributes)>
-            <header><a class="brand" href="/records">🔒 Padlock CRM</a>\(nav(rep))</header>
+            <header><a class="brand" href="/records">\(icon) Padlock CRM</a>\(nav(rep))</header>
             <main>
             \(body)
             </main>
@@ -39,6 +39,9 @@ enum HTML {
             </body></html>
             """
     }
+
+    /// A small padlock, drawn here so that no font or CDN is needed.
+    static let icon = #"<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7h1zm2 0h4V5a2 2 0 0 0-4 0v2z" fill="currentColor"/></svg>"#
 
     private static func nav(_ rep: Rep?) -> String {
         guard let rep else { return "" }
@@ -57,7 +60,7 @@ enum HTML {
     }
 
     static func options(_ values: [(value: String, label: String)], selected: String) -> String {
-        values.map { option in
+        values.map { (option) -> String in
             let mark = option.value == selected ? " selected" : ""
             return #"<option value="\#(escape(option.value))"\#(mark)>\#(escape(option.label))</option>"#
         }.joined()

@@ -6,7 +6,7 @@ enum Pages {
     static let roles = ["rep", "manager", "admin", "finance-admin"]
 
     static func signIn(message: String?) -> String {
-        let boxes = roles.map { role in
+        let boxes = roles.map { (role) -> String in
             let checked = role == "rep" ? " checked" : ""
             return #"<label><input type="checkbox" name="roles" value="\#(role)" id="role-\#(role)"\#(checked)> \#(role)</label>"#
         }.joined(separator: " ")
@@ -33,7 +33,7 @@ enum Pages {
             <p id="tenant" class="frozen" hidden></p>
             """
         for kind in RecordKind.all {
-            let rows = (records[kind] ?? []).map { record in
+            let rows = (records[kind] ?? []).map { (record) -> String in
                 let key = "\(tenant)/\(kind.name)/\(record.id)"
                 return """
                     <tr id="row-\(kind.name)-\(record.id)" data-key="\(HTML.escape(key))" data-state="free">
@@ -55,7 +55,7 @@ enum Pages {
     static func record(
         rep: Rep, record: Record, key: String, message: String?, field: String, note: String
     ) -> String {
-        let values = record.kind.fields.map { name in
+        let values = record.kind.fields.map { (name) -> String in
             "<dt>\(name)</dt><dd id=\"value-\(name)\">\(HTML.escape(record.values[name] ?? ""))</dd>"
         }.joined()
         let fields = [("", "the whole record")] + record.kind.fields.map { ($0, "only \($0)") }
@@ -66,7 +66,7 @@ enum Pages {
             """ : ""
         let body = """
             <h1 id="title">\(HTML.escape(record.title))</h1>
-            <p class="padlock-line">🔒 <span id="padlock" data-state="free">…</span></p>
+            <p class="padlock-line">\(HTML.icon) <span id="padlock" data-state="free">…</span></p>
             \(HTML.message(message))
             <p id="notice" class="ok" hidden><span id="notice-text"></span>
             <button id="notice-open" form="open-form">Open it now</button></p>
@@ -90,7 +90,7 @@ enum Pages {
     /// The edit page: the fields under the rep's lock, Save, and the banner that appears when the lock ends.
     static func edit(rep: Rep, edit: Edit, record: Record) -> String {
         let names = edit.field.map { [$0] } ?? record.kind.fields
-        let inputs = names.map { name in
+        let inputs = names.map { (name) -> String in
             """
             <label>\(name) <textarea name="\(name)" id="f-\(name)" rows="2">\(HTML.escape(record.values[name] ?? ""))</textarea></label>
             """

@@ -89,7 +89,7 @@ struct Form {
         var request = request
         let buffer = try await request.collectBody(upTo: 64 * 1024)
         for pair in String(buffer: buffer).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { part in
+            let parts = pair.split(separator: "=", maxSplits: 1).map { (part) -> String in
                 String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
             }
             pairs.append((parts[0], parts.count > 1 ? parts[1] : ""))

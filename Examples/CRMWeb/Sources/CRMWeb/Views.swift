@@ -41,6 +41,14 @@ struct PadlockView: Codable, Sendable {
             delayedUntil: inspection.lockDelayedUntilDate)
     }
 
+    /// Adds holds read separately (see `CRM.holds(overlapping:)`).
+    mutating func add(holds extra: [Hold]) {
+        guard !extra.isEmpty else { return }
+        holds += extra.map(Wording.hold)
+        state = "frozen"
+        text = (holds + [text].filter { $0 != "Free" }).joined(separator: " · ")
+    }
+
     var json: String { Self.encode(self) }
 
     static func encode(_ value: some Encodable) -> String {

@@ -74,7 +74,7 @@ enum Wording {
     static func error(_ error: PadlockError, record: String) -> String? {
         switch error.code {
         case .held(let holders):
-            let names = holders.map { holder in
+            let names = holders.map { (holder) -> String in
                 let who = error.isOwn(holder) ? "you (in another tab)" : person(holder.owner)
                 let note = holder.note.isEmpty ? "" : " — \(holder.note)"
                 return "\(who) since \(clock(holder.sinceDate))\(note)"
