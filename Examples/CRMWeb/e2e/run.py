@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -165,8 +165,12 @@ def browser():
 
 
 def text_of(driver, css):
-    elements = driver.find_elements(By.CSS_SELECTOR, css)
-    return elements[0].text if elements and elements[0].is_displayed() else ""
+    """The text of the visible element `css`, or "" (also while the page is being replaced)."""
+    try:
+        elements = driver.find_elements(By.CSS_SELECTOR, css)
+        return elements[0].text if elements and elements[0].is_displayed() else ""
+    except StaleElementReferenceException:
+        return ""
 
 
 def wait_text(driver, css, *parts, timeout=None, who=""):
@@ -174,8 +178,12 @@ def wait_text(driver, css, *parts, timeout=None, who=""):
     def shown(_):
         text = text_of(driver, css)
         return text if text and all(part in text for part in parts) else False
+    began = time.monotonic()
     try:
-        return WebDriverWait(driver, timeout or DEADLINE, poll_frequency=0.05).until(shown)
+        text = WebDriverWait(driver, timeout or DEADLINE, poll_frequency=0.05).until(shown)
+        if time.monotonic() - began > 3:
+            log(f"  ({who}: {css} took {time.monotonic() - began:.1f} s to show {parts!r})")
+        return text
     except TimeoutException:
         raise Failure(f"{who}: {css} never showed {parts!r}; it shows {text_of(driver, css)!r} at {driver.current_url}")
 
@@ -232,7 +240,10 @@ def sign_in(driver, url, name, roles):
 
 
 def open_record(driver, url, path, note, field=""):
+    began = time.monotonic()
     driver.get(url + path)
+    if time.monotonic() - began > 3:
+        log(f"  (loading {path} took {time.monotonic() - began:.1f} s)")
     wait_text(driver, "#padlock", "", who=path)
     Select(driver.find_element(By.ID, "field")).select_by_value(field)
     fill(driver, "#note", note)

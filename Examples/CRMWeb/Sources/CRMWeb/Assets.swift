@@ -40,6 +40,12 @@ enum Assets {
           const $ = (selector) => document.querySelector(selector);
           const page = document.body.dataset.page;
           const show = (element, text) => { element.textContent = text; element.hidden = !text; };
+          // Every event stream of the page is closed when the page is left: a browser allows six connections per
+          // host, and a page kept in the back-forward cache would otherwise hold its streams open.
+          const streams = [];
+          const EventSource = function (url) { const stream = new window.EventSource(url); streams.push(stream); return stream; };
+          addEventListener('pagehide', () => streams.forEach((stream) => stream.close()));
+          addEventListener('pageshow', (event) => { if (event.persisted) location.reload(); });
 
           function listPage() {
             const events = new EventSource('/events/list');
@@ -61,6 +67,7 @@ enum Assets {
             const events = new EventSource('/events/key?key=' + encodeURIComponent(key));
             events.onmessage = (event) => {
               const view = JSON.parse(event.data);
+              window.crmLog = (window.crmLog || []).slice(-50).concat([[Date.now(), view.state, view.text]]);
               const padlock = $('#padlock');
               padlock.textContent = view.text;
               padlock.dataset.state = view.state;

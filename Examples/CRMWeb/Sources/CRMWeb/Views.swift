@@ -19,6 +19,9 @@ struct PadlockView: Codable, Sendable {
     var text: String
 
     init(key: String, holders: [LockInfo], waiters: Int, holds: [Hold], delayedUntil: Date?) {
+        // The cluster reads lock-delay against the time of the last entry it applied, so an idle cluster may
+        // report a delay that is already over (an acquire, a new entry, is granted): trust the clock here.
+        let delayedUntil = delayedUntil.flatMap { $0 > Date() ? $0 : nil }
         self.key = key
         self.holders = holders.map { Wording.locked($0.holder, key: $0.key, record: key) }
         self.holds = holds.map(Wording.hold)
