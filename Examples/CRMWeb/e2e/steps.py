@@ -34,6 +34,16 @@ def step1(h, url, alice, bob, carol):
     assert TIME.search(text), f"Bob's record page has no time: {text!r}"
     h.wait_text(bob, "#notify", "Notify me", who="Bob")
     h.shot(bob, "02-record-locked")
+    # Carol waits in line for a moment (her place shown live), then leaves the page, which leaves the line.
+    carol.get(url + "/records/contacts/1")
+    h.wait_text(carol, "#padlock", "Locked by Alice (frontend-1)", who="Carol")
+    h.click(carol, "#wait")
+    h.wait_text(carol, "#queue", "You are number 1 in line", who="Carol in line")
+    h.shot(carol, "02b-wait-in-line")
+    carol.get(url + "/admin")
+    h.wait_text(carol, "#locks", f"{h.TENANT}/contacts/1", "Alice (frontend-1)", who="Carol's admin page")
+    h.wait_until("Carol's place in line ends when she leaves the page (the admin page refreshes live)",
+                 lambda: "Carol" not in h.text_of(carol, "#locks"), h.DEADLINE)
 
 
 def step2(h, url, alice, bob, carol):
@@ -43,6 +53,7 @@ def step2(h, url, alice, bob, carol):
     h.fill(alice, "#f-phone", "+44 20 7946 9999 (Alice's edit)")
     carol.get(url + "/admin")
     h.wait_text(carol, "#locks", f"{h.TENANT}/contacts/1", "Alice (frontend-1)", who="Carol's admin page")
+    h.shot(carol, "03-admin-held-locks")
     h.fill(carol, "#force-key", f"{h.TENANT}/contacts/1")
     h.fill(carol, "#force-reason", "Alice is at lunch; Bob needs the record")
     clicked = time.time()
@@ -64,7 +75,7 @@ def step2(h, url, alice, bob, carol):
     h.wait_text(alice, "#result", "Refused by the store", who="Alice's save")
     kept = alice.find_element(By.ID, "f-phone").get_attribute("value")
     assert kept == "+44 20 7946 9999 (Alice's edit)", f"Alice's text was not kept: {kept!r}"
-    h.shot(alice, "03-banner-and-refused-save")
+    h.shot(alice, "04-banner-and-refused-save")
 
 
 def step3(h, url, alice, bob, carol):
@@ -78,7 +89,7 @@ def step3(h, url, alice, bob, carol):
     h.wait_text(bob, "#banner", "Carol (frontend-1) took Contact 1 over", "customer escalated to me", who="Bob's banner")
     h.note_delay("step3_takeover_banner_delay", h.shown_at(bob, "#banner") - clicked, limit=2)
     assert not bob.find_element(By.ID, "save").is_enabled(), "Bob's Save is still enabled"
-    h.shot(bob, "04-takeover-banner")
+    h.shot(bob, "05-takeover-banner")
     h.click(carol, "#done")
     h.wait_url(carol, "/records/contacts/1", who="Carol")
 
@@ -97,7 +108,7 @@ def step4(h, url, alice, bob, carol):
     h.open_record(bob, url, "/records/deals/1", "updating the amount")
     h.wait_text(bob, "#message", "cannot be edited", "Hold “Deal closed”", "Exempt: finance-admin", who="Bob")
     h.wait_text(bob, "#padlock", "Deal closed", who="Bob's padlock")
-    h.shot(bob, "05-hold-refuses-rep")
+    h.shot(bob, "06-hold-refuses-rep")
     # Alice signs out (releaseAll) and back in as a finance-admin, who edits the whole deal.
     h.click(alice, "#sign-out")
     h.wait_text(alice, "#message", "Signed out Alice", who="Alice")
@@ -109,7 +120,7 @@ def step4(h, url, alice, bob, carol):
     # The rep edits the editable field.
     h.open_record(bob, url, "/records/deals/1", "adding call notes", field="notes")
     h.edit_and_save(bob, "Bob (notes)", "notes", "Customer asked for a kickoff call in January.")
-    h.shot(bob, "06-rep-edits-notes-under-hold")
+    h.shot(bob, "07-rep-edits-notes-under-hold")
     h.click(bob, "#done")
     h.wait_url(bob, "/records/deals/1", who="Bob")
     h.wait_text(bob, "#value-notes", "kickoff call", who="Bob")
@@ -121,26 +132,24 @@ def step5(h, url, alice, bob, carol):
     h.fill(carol, "#freeze-reason", "invoice overdue")
     h.click(carol, "#freeze")
     h.wait_text(carol, "#admin-message", "Placed: Hold “Tenant frozen”", who="Carol")
-    h.log("  frozen")
     for who, driver in (("Bob", bob), ("Alice (finance-admin)", alice)):
         h.open_record(driver, url, "/records/contacts/2", "fixing the e-mail")
-        h.log(f"  {who} opened")
         h.wait_text(driver, "#message", "Tenant frozen", "invoice overdue", who=who)
     h.open_record(bob, url, "/records/deals/2", "new amount")
     h.wait_text(bob, "#message", "Tenant frozen", "invoice overdue", who="Bob on a deal")
-    h.log("  deal refused")
     bob.get(url + "/records")
-    h.log("  list loaded")
     h.wait_text(bob, "#tenant", "Tenant frozen", "invoice overdue", who="Bob's list")
-    h.shot(bob, "07-tenant-frozen")
+    h.shot(bob, "08-tenant-frozen")
     carol.get(url + "/admin")
     h.click(carol, "#unfreeze")
     h.wait_text(carol, "#admin-message", "Lifted “Tenant frozen”", who="Carol")
     h.open_record(bob, url, "/records/contacts/2", "fixing the e-mail")
     h.edit_and_save(bob, "Bob after unfreeze", "email", "grace.hopper@example.com")
-    h.click(bob, "#done")
-    h.wait_url(bob, "/records/contacts/2", who="Bob")
+    # Leaving the edit page without Done releases the lock (navigator.sendBeacon on pagehide).
+    bob.get(url + "/records")
+    h.wait_text(bob, "#row-contacts-2 .padlock", "Free", who="Bob's list after leaving the edit page")
     carol.get(url + "/admin")
     for action in ("forceUnlock", "takeover", "holdPlaced", "holdLifted"):
         h.wait_text(carol, "#audit", action, who="Carol's audit trail")
-    h.shot(carol, "08-admin-audit")
+    carol.execute_script("document.getElementById('audit').scrollIntoView()")
+    h.shot(carol, "09-admin-audit")

@@ -71,7 +71,10 @@ enum Assets {
               const padlock = $('#padlock');
               padlock.textContent = view.text;
               padlock.dataset.state = view.state;
-              $('#busy').hidden = view.state === 'free' || ticket !== null;
+              $('#busy').hidden = view.state === 'free' && ticket === null;
+              // A hold refuses edits until it is lifted: there is no line to wait in (the cluster never queues).
+              $('#wait').hidden = view.state === 'frozen' || ticket !== null;
+              $('#busy-text').textContent = view.state === 'frozen' ? 'A hold keeps it closed. You can:' : 'Someone has it. You can:';
               if (notify && view.state === 'free') {
                 notify = false;
                 show($('#notify-status'), '');
@@ -90,6 +93,7 @@ enum Assets {
               const answer = await (await fetch(location.pathname + '/wait', { method: 'POST', body: form })).json();
               if (answer.error) { show($('#queue'), answer.error); return; }
               ticket = answer.ticket;
+              $('#wait').hidden = true;
               show($('#queue'), 'Joining the line…');
               const line = new EventSource('/waits/' + ticket);
               line.onmessage = (event) => {

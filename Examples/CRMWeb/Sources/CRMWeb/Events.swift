@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PadlockClient
+import ServiceLifecycle
 
 /// Server-Sent Events: the live padlocks (from `watch` and `watch(prefix:)`), the rep's own lease (from
 /// `Lock.states` and `Lock.lossReason`) and a place in line.
@@ -21,12 +22,18 @@ extension CRM {
                     await produce(continuation)
                     continuation.finish()
                 }
+                // Task-locals are inherited, so the ticker also sees the service group's graceful shutdown and
+                // ends the stream then, instead of the server waiting for the browser to go away.
                 let ticker = Task {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(5))
+                    var tick = 0
+                    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                        try? await Task.sleep(for: .seconds(1))
+                        tick += 1
+                        guard tick % 5 == 0 else { continue }
                         _ = await reps.rep(token)
                         continuation.yield(": keep-alive\n\n")
                     }
+                    continuation.finish()
                 }
                 defer {
                     producer.cancel()

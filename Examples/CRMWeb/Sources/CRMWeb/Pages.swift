@@ -77,7 +77,7 @@ enum Pages {
             <button id="open">Open for editing</button>
             </form>
             <div id="busy" class="card" hidden>
-            <p>Someone has it. You can:</p>
+            <p id="busy-text">Someone has it. You can:</p>
             <p><button id="notify" type="button">Notify me when it’s free</button> <span id="notify-status"></span></p>
             <p><button id="wait" type="button">Wait in line</button> <span id="queue"></span></p>
             \(takeover)
