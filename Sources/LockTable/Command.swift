@@ -338,15 +338,7 @@ extension ByteReader {
     }
 
     /// Reads a key and validates it, so a decoded command never carries a malformed key.
-    mutating func readLockKey() throws(DecodeError) -> LockKey {
-        let start = offset
-        let string = try readString(maxByteCount: LockKey.maximumByteCount)
-        do {
-            return try LockKey(string)
-        } catch {
-            throw .invalidValue(offset: start, reason: error.description)
-        }
-    }
+    mutating func readLockKey() throws(DecodeError) -> LockKey { try readValidKey() }
 }
 
 extension ByteReader {
