@@ -51,7 +51,9 @@ extension CRM {
         }
     }
 
-    func placeHold(by rep: Rep, key: String, rule: String, reason: String, exempt: [String], editable: [String], endHolders: Bool) async -> String {
+    func placeHold(
+        by rep: Rep, key: String, rule: String, reason: String, exempt: [String], editable: [String], endHolders: Bool
+    ) async -> String {
         do {
             let client = try await admins.client(for: rep)
             let placed = try await client.placeHold(
@@ -76,7 +78,8 @@ extension CRM {
     static let freezeRule = "Tenant frozen"
 
     func freeze(by rep: Rep, reason: String) async -> String {
-        await placeHold(by: rep, key: tenant, rule: Self.freezeRule, reason: reason, exempt: [], editable: [], endHolders: false)
+        await placeHold(
+            by: rep, key: tenant, rule: Self.freezeRule, reason: reason, exempt: [], editable: [], endHolders: false)
     }
 
     func unfreeze(by rep: Rep) async -> String {

@@ -55,7 +55,9 @@ enum AdminPages {
                         + "\(info.holder.fence.rawValue), since \(Wording.clock(info.holder.sinceDate))"
                         + (info.holder.note.isEmpty ? "" : " — “\(info.holder.note)”"))
             }.joined(separator: "<br>")
-            let waiters = lock.waiters.map { HTML.escape("\(Wording.person($0.owner)) since \(Wording.clock($0.sinceDate))") }
+            let waiters = lock.waiters.map {
+                HTML.escape("\(Wording.person($0.owner)) since \(Wording.clock($0.sinceDate))")
+            }
             return """
                 <tr data-key="\(HTML.escape(lock.key))"><td>\(HTML.escape(lock.key))</td><td>\(holders)</td>
                 <td>\(waiters.isEmpty ? "—" : waiters.joined(separator: "<br>"))</td>

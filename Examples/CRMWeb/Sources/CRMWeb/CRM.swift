@@ -73,7 +73,9 @@ final class CRM: Sendable {
         return ticket
     }
 
-    private func started(rep: Rep, kind: RecordKind, id: String, field: String?, lock: Lock) async -> Result<Edit, Refusal> {
+    private func started(
+        rep: Rep, kind: RecordKind, id: String, field: String?, lock: Lock
+    ) async -> Result<Edit, Refusal> {
         do {
             _ = try await store.claim(kind, id: id, field: field, fence: lock.fence)
         } catch {

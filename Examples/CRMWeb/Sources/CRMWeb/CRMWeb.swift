@@ -46,7 +46,8 @@ struct CRMWeb {
             router: Routes(crm: crm).router(),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "CRMWeb"),
             onServerRunning: { _ in
-                let line = "CRMWeb serving http://\(options.host):\(options.port)/ (cluster \(options.endpoints.joined(separator: ",")))\n"
+                let line =
+                    "CRMWeb serving http://\(options.host):\(options.port)/ (cluster \(options.endpoints.joined(separator: ",")))\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             },
             logger: logger)

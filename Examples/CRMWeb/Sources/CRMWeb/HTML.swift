@@ -41,7 +41,8 @@ enum HTML {
     }
 
     /// A small padlock, drawn here so that no font or CDN is needed.
-    static let icon = #"<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7h1zm2 0h4V5a2 2 0 0 0-4 0v2z" fill="currentColor"/></svg>"#
+    static let icon =
+        #"<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7h1zm2 0h4V5a2 2 0 0 0-4 0v2z" fill="currentColor"/></svg>"#
 
     private static func nav(_ rep: Rep?) -> String {
         guard let rep else { return "" }

@@ -8,7 +8,8 @@ enum Pages {
     static func signIn(message: String?) -> String {
         let boxes = roles.map { (role) -> String in
             let checked = role == "rep" ? " checked" : ""
-            return #"<label><input type="checkbox" name="roles" value="\#(role)" id="role-\#(role)"\#(checked)> \#(role)</label>"#
+            return
+                #"<label><input type="checkbox" name="roles" value="\#(role)" id="role-\#(role)"\#(checked)> \#(role)</label>"#
         }.joined(separator: " ")
         let body = """
             <h1>Sign in</h1>
@@ -59,7 +60,9 @@ enum Pages {
             "<dt>\(name)</dt><dd id=\"value-\(name)\">\(HTML.escape(record.values[name] ?? ""))</dd>"
         }.joined()
         let fields = [("", "the whole record")] + record.kind.fields.map { ($0, "only \($0)") }
-        let takeover = rep.isManager ? """
+        let takeover =
+            rep.isManager
+            ? """
             <p><label>Reason <input name="reason" id="takeover-reason" form="takeover-form"></label>
             <button id="takeover" form="takeover-form">Take over</button></p>
             <form id="takeover-form" method="post" action="/records/\(record.kind.name)/\(record.id)/takeover"></form>

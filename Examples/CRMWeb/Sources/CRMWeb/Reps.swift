@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import PadlockClient
+import Synchronization
 
 /// A signed-in rep: who they say they are (this is a demo: nobody checks) and the owner label their locks carry.
 struct Rep: Sendable {

@@ -17,7 +17,8 @@ extension Routes {
         router.post("/admin/force-unlock") { request, _ in
             try await administrator(request) { rep in
                 let form = try await Form(request)
-                return redirect("/admin", message: await crm.forceUnlock(by: rep, key: form["key"], reason: form["reason"]))
+                return redirect(
+                    "/admin", message: await crm.forceUnlock(by: rep, key: form["key"], reason: form["reason"]))
             }
         }
         router.post("/admin/holds") { request, _ in
@@ -52,7 +53,12 @@ extension Routes {
     /// Runs `body` for a signed-in administrator.
     func administrator(_ request: Request, _ body: (Rep) async throws -> Response) async throws -> Response {
         try await signedIn(request) { rep in
-            guard rep.isAdmin else { return html(HTML.page("Not allowed", rep: rep, body: "<p class=error>Only administrators may open this page.</p>"), status: .forbidden) }
+            guard rep.isAdmin else {
+                return html(
+                    HTML.page(
+                        "Not allowed", rep: rep, body: "<p class=error>Only administrators may open this page.</p>"),
+                    status: .forbidden)
+            }
             return try await body(rep)
         }
     }

@@ -7,7 +7,12 @@ extension Routes {
         router.get("/edit/:id") { request, context in
             try await signedIn(request) { rep in
                 guard let edit = await ownEdit(rep, context) else {
-                    return html(HTML.page("Edit ended", rep: rep, body: #"<p id="message" class="info">This edit has ended (the lock was released when you left the page). <a href="/records">Back to the list</a></p>"#))
+                    return html(
+                        HTML.page(
+                            "Edit ended", rep: rep,
+                            body:
+                                #"<p id="message" class="info">This edit has ended (the lock was released when you left the page). <a href="/records">Back to the list</a></p>"#
+                        ))
                 }
                 guard let record = try await crm.store.read(edit.kind, id: edit.recordID) else {
                     return html("<p>No such record.</p>", status: .notFound)
@@ -24,7 +29,9 @@ extension Routes {
         router.post("/edit/:id/save") { request, context in
             try await signedIn(request) { rep in
                 guard let edit = await ownEdit(rep, context) else {
-                    return json(SaveAnswer(ok: false, message: "This edit has ended; your text is kept below. Reopen the record."))
+                    return json(
+                        SaveAnswer(
+                            ok: false, message: "This edit has ended; your text is kept below. Reopen the record."))
                 }
                 let form = try await Form(request)
                 let (ok, message) = await crm.save(edit, values: form.values)

@@ -28,9 +28,13 @@ extension Routes {
         router.post("/records/:kind/:id/takeover") { request, context in
             try await signedIn(request) { rep in
                 let form = try await Form(request)
-                guard rep.isManager else { return try await recordPage(rep, context, message: "Only managers may take records over.") }
+                guard rep.isManager else {
+                    return try await recordPage(rep, context, message: "Only managers may take records over.")
+                }
                 let reason = form["reason"].trimmingCharacters(in: .whitespaces)
-                guard !reason.isEmpty else { return try await recordPage(rep, context, message: "Say why you take it over.") }
+                guard !reason.isEmpty else {
+                    return try await recordPage(rep, context, message: "Say why you take it over.")
+                }
                 return try await open(rep, context, field: "", note: "taken over: \(reason)", takeover: reason)
             }
         }
@@ -43,6 +47,11 @@ extension Routes {
                 return json(["ticket": ticket.id])
             }
         }
+        addStreamRoutes(router)
+    }
+
+    /// The event streams of the list and record pages, and a place in line.
+    func addStreamRoutes(_ router: Router<BasicRequestContext>) {
         router.get("/waits/:id") { request, context in
             try await signedIn(request) { rep in
                 guard let ticket = await crm.desk.wait(context.parameters["id"].map(String.init) ?? ""),
@@ -52,11 +61,14 @@ extension Routes {
             }
         }
         router.post("/waits/:id/cancel") { request, context in
-            if let ticket = await crm.desk.removeWait(context.parameters["id"].map(String.init) ?? "") { ticket.cancel() }
+            if let ticket = await crm.desk.removeWait(context.parameters["id"].map(String.init) ?? "") {
+                ticket.cancel()
+            }
             return Response(status: .noContent)
         }
         router.get("/events/list") { request, _ in
-            try await signedIn(request) { rep in crm.eventStream(token: rep.token) { out in await crm.listEvents(out) } }
+            try await signedIn(request) { rep in crm.eventStream(token: rep.token) { out in await crm.listEvents(out) }
+            }
         }
         router.get("/events/key") { request, _ in
             try await signedIn(request) { rep in

@@ -12,7 +12,9 @@ struct Routes: Sendable {
         router.get("/static/app.css") { _, _ in asset(Assets.css, type: "text/css; charset=utf-8") }
         router.get("/static/app.js") { _, _ in asset(Assets.javascript, type: "text/javascript; charset=utf-8") }
         router.get("/") { _, _ in Response.redirect(to: "/records") }
-        router.get("/signin") { request, _ in html(Pages.signIn(message: request.uri.queryParameters["msg"].map(String.init))) }
+        router.get("/signin") { request, _ in
+            html(Pages.signIn(message: request.uri.queryParameters["msg"].map(String.init)))
+        }
         router.post("/signin") { request, _ in try await signIn(request) }
         router.post("/signout") { request, _ in await signOut(request) }
         addRecordRoutes(router)
@@ -76,7 +78,8 @@ struct Routes: Sendable {
     func redirect(_ path: String, message: String) -> Response {
         var allowed = CharacterSet.urlQueryAllowed
         allowed.remove(charactersIn: "&+=?#")
-        return Response.redirect(to: "\(path)?msg=\(message.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")")
+        return Response.redirect(
+            to: "\(path)?msg=\(message.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")")
     }
 }
 

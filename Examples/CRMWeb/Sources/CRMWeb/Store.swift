@@ -12,7 +12,8 @@ struct RecordKind: Sendable, Hashable {
     /// The editable columns, in the order the edit page shows them; each has its own fence column.
     let fields: [String]
 
-    static let contacts = RecordKind(name: "contacts", singular: "Contact", fields: ["name", "phone", "email", "notes"])
+    static let contacts = RecordKind(
+        name: "contacts", singular: "Contact", fields: ["name", "phone", "email", "notes"])
     static let deals = RecordKind(name: "deals", singular: "Deal", fields: ["title", "amount", "stage", "notes"])
     static let all = [contacts, deals]
 
@@ -58,7 +59,8 @@ struct Store: Sendable {
     private static func createTable(_ db: Database, _ kind: RecordKind) throws {
         let fields = kind.fields.map { "\($0) TEXT NOT NULL DEFAULT ''" }
         let fences = kind.fields.map { "\(RecordKind.fenceColumn($0)) INTEGER" }
-        let columns = ["id TEXT PRIMARY KEY NOT NULL"] + fields + ["edited_by TEXT NOT NULL DEFAULT ''", "fence INTEGER"]
+        let columns =
+            ["id TEXT PRIMARY KEY NOT NULL"] + fields + ["edited_by TEXT NOT NULL DEFAULT ''", "fence INTEGER"]
             + fences
         try db.execute(sql: "CREATE TABLE \(kind.name) (\(columns.joined(separator: ", ")))")
     }
@@ -127,13 +129,15 @@ struct Store: Sendable {
         if field == nil { changes["edited_by"] = editor }
         let toWrite = changes
         return try await database.write { db in
-            try records.update(db, key: id, fence: fence, set: toWrite.mapValues { $0 as (any DatabaseValueConvertible)? })
+            try records.update(
+                db, key: id, fence: fence, set: toWrite.mapValues { $0 as (any DatabaseValueConvertible)? })
         }
     }
 
     private static func record(_ kind: RecordKind, _ stored: FencedRecord) -> Record {
         var values: [String: String] = [:]
         for field in kind.fields { values[field] = stored.row[field] }
-        return Record(kind: kind, id: stored.row["id"], values: values, editedBy: stored.row["edited_by"], fence: stored.fence)
+        return Record(
+            kind: kind, id: stored.row["id"], values: values, editedBy: stored.row["edited_by"], fence: stored.fence)
     }
 }

@@ -35,7 +35,8 @@ struct PadlockView: Codable, Sendable {
     init(_ state: KeyState, record: String) {
         var until: Date?
         if case .lockDelayed(let date) = state.status { until = date }
-        self.init(key: record, holders: state.holders, waiters: state.waiterCount, holds: state.holds, delayedUntil: until)
+        self.init(
+            key: record, holders: state.holders, waiters: state.waiterCount, holds: state.holds, delayedUntil: until)
     }
 
     init(_ inspection: Inspection, record: String) {

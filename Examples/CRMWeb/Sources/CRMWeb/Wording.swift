@@ -41,7 +41,8 @@ enum Wording {
     /// Still editable: notes."
     static func hold(_ hold: Hold) -> String {
         let scope = hold.key.string.contains("/") ? "" : " on every record of \(hold.key)"
-        var text = "Hold “\(hold.rule)”\(scope) by \(person(hold.placedBy)) since \(clock(hold.since.date)): "
+        var text =
+            "Hold “\(hold.rule)”\(scope) by \(person(hold.placedBy)) since \(clock(hold.since.date)): "
             + hold.reason + "."
         if !hold.exemptRoles.isEmpty { text += " Exempt: \(hold.exemptRoles.joined(separator: ", "))." }
         if !hold.editableFields.isEmpty { text += " Still editable: \(hold.editableFields.joined(separator: ", "))." }
@@ -86,9 +87,12 @@ enum Wording {
         case .unavailable:
             if error.message.contains("lock-delay"), let wait = error.retryAfter {
                 let free = clock(Date().addingTimeInterval(Double(wait.components.seconds) + 1))
-                return "\(record) was just unlocked by an administrator or after a timeout; it is free again at \(free)."
+                return
+                    "\(record) was just unlocked by an administrator or after a timeout; it is free again at \(free)."
             }
-            if error.message.contains("earlier request") { return "Someone else is about to edit \(record); try again shortly." }
+            if error.message.contains("earlier request") {
+                return "Someone else is about to edit \(record); try again shortly."
+            }
             if error.message.contains("wait for") { return "\(record) did not become free in time; try again." }
             return "Record locking is unavailable right now; try again shortly."
         case .outcomeUnknown:
