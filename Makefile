@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SEEDS ?= 1-5000
 
-.PHONY: run test deps build release install fuzz bench format sim example chaos chaos-self-check docs
+.PHONY: run test deps build release install fuzz bench format sim example chaos chaos-self-check docs e2e
 
 # Installs Debian's libuv1-dev (the event loop), libssl-dev (TLS, decision 0010) and libsqlite3-dev (GRDB, for
 # the SQLite fencing helper) when pkg-config cannot find them, the openssl command the TLS tests make their
@@ -60,6 +60,24 @@ bench: release
 # `Examples/CRMEditor/.build/debug/CRMEditor` while `make run` serves (Examples/CRMEditor/README.md).
 example: deps
 	$(SWIFT) build --package-path Examples/CRMEditor
+
+# The CRM in a browser (Examples/CRMWeb, issue 23) driven by headless Chromium: builds the example and the
+# padlock/padlockd it depends on (in the example's own .build), installs Debian's chromium and chromium-driver
+# and Python selenium when missing, starts `padlock dev` and the app server on free loopback ports, runs the five
+# steps with Alice, Bob and Carol, and stops everything it started. Screenshots and timings land in .e2e/.
+PYTHON ?= python3
+e2e: deps
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		echo "installing chromium and chromium-driver through apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; \
+	fi
+	@if ! $(PYTHON) -c 'import selenium' >/dev/null 2>&1; then \
+		echo "installing selenium through pip"; $(PYTHON) -m pip install --quiet selenium; \
+	fi
+	$(SWIFT) build --package-path Examples/CRMWeb --product CRMWeb
+	$(SWIFT) build --package-path Examples/CRMWeb --product padlock
+	$(SWIFT) build --package-path Examples/CRMWeb --product padlockd
+	$(PYTHON) Examples/CRMWeb/e2e/run.py
 
 # Builds in release mode and runs a local three-node cluster on loopback until Ctrl-C (docs/operations.md).
 run: release
