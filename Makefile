@@ -61,10 +61,11 @@ bench: release
 example: deps
 	$(SWIFT) build --package-path Examples/CRMEditor
 
-# The CRM in a browser (Examples/CRMWeb, issue 23) driven by headless Chromium: builds the example and the
-# padlock/padlockd it depends on (in the example's own .build), installs Debian's chromium and chromium-driver
-# and Python selenium when missing, starts `padlock dev` and the app server on free loopback ports, runs the five
-# steps with Alice, Bob and Carol, and stops everything it started. Screenshots and timings land in .e2e/.
+# The CRM in a browser (Examples/CRMWeb, issue 23) driven by headless Chromium: builds padlock and padlockd (the
+# main package's debug build, which `make test` has already made) and the example (its own .build), installs
+# Debian's chromium and chromium-driver and Python selenium when missing, starts `padlock dev` and the app server
+# on free loopback ports, runs the five steps with Alice, Bob and Carol, and stops everything it started.
+# Screenshots and timings land in .e2e/.
 PYTHON ?= python3
 e2e: deps
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
@@ -74,9 +75,9 @@ e2e: deps
 	@if ! $(PYTHON) -c 'import selenium' >/dev/null 2>&1; then \
 		echo "installing selenium through pip"; $(PYTHON) -m pip install --quiet selenium; \
 	fi
+	$(SWIFT) build --product padlock
+	$(SWIFT) build --product padlockd
 	$(SWIFT) build --package-path Examples/CRMWeb --product CRMWeb
-	$(SWIFT) build --package-path Examples/CRMWeb --product padlock
-	$(SWIFT) build --package-path Examples/CRMWeb --product padlockd
 	$(PYTHON) Examples/CRMWeb/e2e/run.py
 
 # Builds in release mode and runs a local three-node cluster on loopback until Ctrl-C (docs/operations.md).

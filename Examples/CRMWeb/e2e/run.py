@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[3]
 OUT = ROOT / ".e2e"
 EXAMPLE = ROOT / "Examples" / "CRMWeb"
 BIN = EXAMPLE / ".build" / "debug"
+# padlock and padlockd come from the main package's own build (`make test` and `make e2e` build them there).
+PADLOCK_BIN = Path(os.environ.get("PADLOCK_BIN", ROOT / ".build" / "debug"))
 DEADLINE = float(os.environ.get("E2E_DEADLINE", "20"))  # seconds any one condition may take
 STRICT = os.environ.get("E2E_STRICT_TIMING") == "1"     # fail when a notice takes longer than 2 s
 TENANT = "acme"
@@ -126,8 +128,8 @@ def stop_everything():
 def start_cluster():
     base = free_base_port()
     cluster = OUT / "cluster"
-    dev = start("padlock dev", [BIN / "padlock", "dev", "--dir", cluster, "--nodes", 3, "--base-port", base,
-                                "--padlockd", BIN / "padlockd"], OUT / "padlock-dev.log")
+    dev = start("padlock dev", [PADLOCK_BIN / "padlock", "dev", "--dir", cluster, "--nodes", 3, "--base-port", base,
+                                "--padlockd", PADLOCK_BIN / "padlockd"], OUT / "padlock-dev.log")
     wait_until("the dev cluster elects a leader", lambda: (cluster / "endpoints").exists(), 90, dev)
     log(f"cluster serving: {(cluster / 'endpoints').read_text().strip()}")
     return cluster
