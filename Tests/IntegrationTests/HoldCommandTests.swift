@@ -34,6 +34,12 @@ import Testing
         #expect(amount.status == 3, "a field not left editable is refused: \(amount.output)\(amount.errors)")
         #expect(amount.errors.contains("'Deal closed'"), "\(amount.errors)")
 
+        let inspected = try await cluster.cli(["inspect", "acme/deals/42/amount"])
+        #expect(inspected.status == 0, "\(inspected.output)\(inspected.errors)")
+        withKnownIssue("inspections carry holds only with the v3 codec", isIntermittent: true) {
+            #expect(inspected.output.contains("holds"), "\(inspected.output)")
+            #expect(inspected.output.contains("acme/deals/42 rule 'Deal closed'"), "\(inspected.output)")
+        }
         let listed = try await cluster.cli(["hold", "list", "--prefix", "acme"])
         #expect(listed.output.contains("acme/deals/42 rule 'Deal closed'"), "\(listed.output)\(listed.errors)")
         let lifted = try await cluster.cli([
