@@ -119,7 +119,15 @@ extension LockTable {
                 // Each queue is in arrival order, so nothing later in it can qualify.
                 if waiter.arrival >= arrivalBefore { break }
                 if waiter.mode.isCompatible(with: mode) { continue }
-                if earliest.map({ waiter.arrival < $0.arrival }) ?? true { earliest = waiter }
+                // A batch stands in several queues with one arrival: the tie goes to the lowest key bytes, so
+                // the answer never depends on dictionary order (which differs between processes).
+                if earliest.map({
+                    waiter.arrival < $0.arrival
+                        || (waiter.arrival == $0.arrival
+                            && waiter.key.string.precedesInBytes($0.key.string))
+                }) ?? true {
+                    earliest = waiter
+                }
                 break
             }
         }

@@ -218,7 +218,8 @@ extension LockTable {
     /// Waiters whose deadline is at or before `time`, earliest deadline first: the leader proposes
     /// `expireWaiter` for each.
     package func waiters(dueBy time: Timestamp) -> [RequestID] {
-        let due = queues.values.joined().filter { $0.deadline <= time }
+        // A batch stands in every one of its keys' queues: it is listed once, through its first key.
+        let due = queues.values.joined().filter { $0.deadline <= time && ($0.group.isEmpty || $0.key == $0.group[0]) }
         return due.sorted { ($0.deadline, $0.arrival) < ($1.deadline, $1.arrival) }.map(\.request)
     }
 

@@ -10,10 +10,13 @@ enum ClientAnswers {
         var waitsFor: RequestID?
     }
 
-    /// The key and mode an acquire asked for: what a `held` answer lists the conflicting holders of.
+    /// The keys and mode an acquire asked for: what a `held` answer lists the conflicting holders of.
     struct Requested: Hashable {
-        var key: LockKey
+        var keys: [LockKey]
         var mode: LockMode
+
+        /// The requested key a refusal on `key` concerns: the first in request order that overlaps it.
+        func key(overlapping key: LockKey) -> LockKey? { keys.first { $0.overlaps(key) } }
     }
 
     /// `requested` is the acquire's key and mode when known (an answer replayed for `resolve` does not know
@@ -32,6 +35,8 @@ enum ClientAnswers {
             return Answer(reply: .success(.sessionClosed))
         case .granted(_, let holder):
             return Answer(reply: .success(.granted(holder)))
+        case .grantedKeys(_, let holders):
+            return Answer(reply: .success(granted(holders)))
         case .queued:
             return Answer(reply: nil, waitsFor: request)
         case .held(let holder, let key):
@@ -74,25 +79,30 @@ enum ClientAnswers {
             return Answer(reply: .failure(.invalidArgument(message: message(for: reason))))
         case .overloaded(let limit):
             return Answer(reply: .failure(.overloaded(reason: message(for: limit))))
-        case .restricted(let hold):
-            return Answer(reply: .failure(.restricted(by: hold)))
-        case .grantedKeys(_, let holders):
-            return Answer(reply: .success(.grantedKeys(holders)))
-        case .holdPlaced(let hold, let ended):
-            return Answer(
-                reply: .success(
-                    .holdPlaced(
-                        hold,
-                        ended: ended.prefix(WireLimits.inspectionEntriesMax).map {
-                            LockInfo(key: $0.key, holder: $0.holder, leaseDeadline: $0.leaseDeadline)
-                        })))
-        case .holdsLifted(let holds):
-            return Answer(reply: .success(.holdsLifted(holds)))
-        case .noHold:
-            return Answer(reply: .failure(.noHold))
+        case .restricted, .holdPlaced, .holdsLifted, .noHold:
+            return Answer(reply: holdReply(result))
         case .sessionExpiredNow, .waiterExpired, .leasesCheckpointed, .skipped, .quotasSet:
             return Answer(
                 reply: .failure(.invalidArgument(message: "housekeeping result \(result) for a client request")))
+        }
+    }
+
+    /// What a client is told of a hold's refusal, placement or lifting (`docs/holds.md`).
+    private static func holdReply(_ result: CommandResult) -> Result<ClientResult, ClientFailure> {
+        switch result {
+        case .restricted(let hold):
+            return .failure(.restricted(by: hold))
+        case .holdPlaced(let hold, let ended):
+            let infos = ended.prefix(WireLimits.inspectionEntriesMax).map {
+                LockInfo(key: $0.key, holder: $0.holder, leaseDeadline: $0.leaseDeadline)
+            }
+            return .success(.holdPlaced(hold, ended: infos))
+        case .holdsLifted(let holds):
+            return .success(.holdsLifted(holds))
+        case .noHold:
+            return .failure(.noHold)
+        default:
+            return .failure(.invalidArgument(message: "result \(result) is not about holds"))
         }
     }
 
@@ -106,8 +116,8 @@ enum ClientAnswers {
     {
         let deadline = table.session(first.session)?.leaseDeadline ?? first.since
         var holders = [LockInfo(key: key, holder: first, leaseDeadline: deadline)]
-        guard let requested else { return (holders, false) }
-        let others = table.conflictingHolders(of: requested.key, mode: requested.mode, limit: WireLimits.heldHoldersMax)
+        guard let requested, let asked = requested.key(overlapping: key) else { return (holders, false) }
+        let others = table.conflictingHolders(of: asked, mode: requested.mode, limit: WireLimits.heldHoldersMax)
         for other in others.holders where other.holder.session != first.session || other.holder.fence != first.fence {
             guard holders.count < WireLimits.heldHoldersMax else { return (holders, true) }
             holders.append(LockInfo(key: other.key, holder: other.holder, leaseDeadline: other.leaseDeadline))
@@ -167,14 +177,23 @@ enum ClientAnswers {
     }
 }
 
+extension ClientAnswers {
+    /// What a client is told of a grant of `holders`, one per key of its request: `granted` for one key (as a
+    /// plain acquire is answered), `grantedKeys` for several.
+    static func granted(_ holders: [Holder]) -> ClientResult {
+        holders.count == 1 ? .granted(holders[0]) : .grantedKeys(holders)
+    }
+}
+
 extension ClientAnswers.Requested {
-    /// The acquire's key and mode; nil for any other command.
+    /// The acquire's keys and mode; nil for any other command. (An upgrade refused `held` names only the
+    /// holder the table names: the conflicting holders of an exclusive lock would include its own shared one.)
     init?(_ command: Command) {
         switch command {
-        case .acquire(_, let key, let mode, _, _), .changeMode(_, let key, _, let mode, _, _):
-            self.init(key: key, mode: mode)
-        case .acquireKeys(_, let keys, let mode, _, _, _) where keys.count == 1:
-            self.init(key: keys[0], mode: mode)
+        case .acquire(_, let key, let mode, _, _):
+            self.init(keys: [key], mode: mode)
+        case .acquireKeys(_, let keys, let mode, _, _, _):
+            self.init(keys: keys, mode: mode)
         default:
             return nil
         }

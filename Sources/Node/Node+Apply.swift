@@ -95,7 +95,7 @@ extension Node {
         case .waiterDropped(let request, _, let reason):
             answerWaiter(request, .failure(reason == .sessionEnded ? .sessionExpired : .timedOut))
         case .waiterGrantedKeys(let request, _, let holders):
-            answerWaiter(request, .success(.grantedKeys(holders)))
+            answerWaiter(request, .success(ClientAnswers.granted(holders)))
         case .sessionEnded(let session, _):
             sessionEnded(session)
         case .lockReleased, .modeChanged, .keyChanged:

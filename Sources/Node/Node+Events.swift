@@ -99,29 +99,70 @@ extension Node {
     /// Sends each changed key's state to its watchers and the new queue positions of followed waiters.
     private func publishChanges(_ changed: Set<LockKey>, at index: UInt64) {
         var states: [LockKey: Set<ClientID>] = [:]
-        for key in changed.sorted() {
-            if subscriptions.hasWatches {
+        let keys = changed.sorted()
+        if subscriptions.hasWatches {
+            for key in keys {
                 for (watched, clients) in subscriptions.watchers(of: key) {
                     states[watched, default: []].formUnion(clients)
                 }
             }
-            sendPositions(on: key, at: index)
         }
+        sendPositions(on: keys, at: index)
         for (key, clients) in states.sorted(by: { $0.key < $1.key }) {
             let state = EventBody.keyState(inspection(of: key))
             for client in clients.sorted(by: { $0.rawValue < $1.rawValue }) { notify(client, state, index: index) }
         }
     }
 
-    /// Sends the position of every followed waiter on `key` whose position changed since it was last told.
-    private func sendPositions(on key: LockKey, at index: UInt64) {
-        for (offset, request) in table.queuedRequests(on: key).enumerated() {
-            guard let client = subscriptions.connection(for: request.session) else { continue }
-            let position = UInt64(offset + 1)
-            guard subscriptions.positionsSent[request] != position else { continue }
-            subscriptions.positionsSent[request] = position
-            notify(client, .waiterPosition(request: request, key: key, position: position), index: index)
+    /// Sends the position of every followed waiter queued on one of `keys` whose position changed since it
+    /// was last told.
+    private func sendPositions(on keys: [LockKey], at index: UInt64) {
+        for place in queuePlaces(on: keys, of: nil) {
+            guard let client = subscriptions.connection(for: place.request.session),
+                subscriptions.positionsSent[place.request] != place.position
+            else { continue }
+            subscriptions.positionsSent[place.request] = place.position
+            let event = EventBody.waiterPosition(request: place.request, key: place.key, position: place.position)
+            notify(client, event, index: index)
         }
+    }
+
+    /// The place in line of each followed waiter queued on one of `keys` (only those of `session` when it is
+    /// given), in key order then queue order. A waiter of an all-or-nothing acquire stands in the queue of each
+    /// of its keys: its place is the farthest back of those, on the first key where it is that far back, so
+    /// it is told one position that changes only when that does.
+    private func queuePlaces(on keys: [LockKey], of session: SessionID?) -> [QueuePlace] {
+        var places: [QueuePlace] = []
+        var found: [RequestID: Int] = [:]
+        func note(_ request: RequestID, _ key: LockKey, _ position: UInt64) {
+            guard let at = found[request] else {
+                found[request] = places.count
+                places.append(QueuePlace(request: request, key: key, position: position))
+                return
+            }
+            if position > places[at].position {
+                places[at] = QueuePlace(request: request, key: key, position: position)
+            }
+        }
+        for key in keys {
+            for (offset, request) in table.queuedRequests(on: key).enumerated() {
+                guard session.map({ $0 == request.session }) ?? true,
+                    subscriptions.connection(for: request.session) != nil
+                else { continue }
+                note(request, key, UInt64(offset + 1))
+            }
+        }
+        // A session waiting on several keys may have one waiter on several of them: look at its other keys.
+        let inKeys = Set(keys)
+        for place in places {
+            let waiting = table.waitingKeys(of: place.request.session)
+            guard waiting.count > 1 else { continue }
+            for key in waiting.sorted() where !inKeys.contains(key) {
+                guard let offset = table.queuedRequests(on: key).firstIndex(of: place.request) else { continue }
+                note(place.request, key, UInt64(offset + 1))
+            }
+        }
+        return places
     }
 
     /// Brings a newly followed session up to date: its losses after `after` (or a resync when they are no
@@ -139,12 +180,10 @@ extension Node {
                 notify(client, resync, index: index)
             }
         }
-        for key in table.waitingKeys(of: session) {
-            for (offset, waiter) in table.inspect(key).waiters.enumerated() where waiter.request.session == session {
-                let position = UInt64(offset + 1)
-                subscriptions.positionsSent[waiter.request] = position
-                notify(client, .waiterPosition(request: waiter.request, key: key, position: position), index: index)
-            }
+        for place in queuePlaces(on: table.waitingKeys(of: session).sorted(), of: session) {
+            subscriptions.positionsSent[place.request] = place.position
+            let event = EventBody.waiterPosition(request: place.request, key: place.key, position: place.position)
+            notify(client, event, index: index)
         }
     }
 
@@ -177,4 +216,11 @@ extension Node {
         counters.eventsSent += 1
         environment.notify(ClientEvent(index: index, body: body), to: client)
     }
+}
+
+/// Where a followed waiter stands in line: `position` (1: next) on `key`.
+struct QueuePlace {
+    var request: RequestID
+    var key: LockKey
+    var position: UInt64
 }

@@ -79,11 +79,13 @@ extension Node {
         leadership?.expiriesToPropose.removeFirst(proposed)
     }
 
-    /// Proposes the expiry of every waiter whose wait ran out by the current stamp.
+    /// Proposes the expiry of every waiter whose wait ran out by the current stamp, once per waiter (a batch
+    /// waiter stands in the queue of each of its keys, and the table lists it once per queue).
     private func expireDueWaiters() {
         guard let leadership, table.counts.waiters > 0 else { return }
+        var seen: Set<RequestID> = []
         for request in table.waiters(dueBy: Timestamp(rawValue: currentStamp))
-        where !leadership.waiterExpiriesInFlight.contains(request) {
+        where !leadership.waiterExpiriesInFlight.contains(request) && seen.insert(request).inserted {
             if propose(.expireWaiter(request), .waiterExpiry(request), nil) {
                 self.leadership?.waiterExpiriesInFlight.insert(request)
             }

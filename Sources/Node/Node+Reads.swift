@@ -86,7 +86,8 @@ extension Node {
         }
     }
 
-    /// What `inspect` answers for `key`: its holders, waiters and lock-delay, and those of overlapping keys.
+    /// What `inspect` answers for `key`: its holders, waiters, lock-delay and holds, and those of overlapping
+    /// keys (at most ``WireLimits/inspectionHoldsMax`` holds, ancestors and the key's own first).
     package func inspection(of key: LockKey) -> PadlockTypes.KeyInspection {
         let found = table.inspectOverlapping(key, limit: WireLimits.inspectionEntriesMax)
         let waiters = found.waiters.map { waiter in
@@ -96,14 +97,15 @@ extension Node {
         }
         return PadlockTypes.KeyInspection(
             key: key, holders: found.holders.map { Self.lockInfo($0) }, waiters: waiters,
-            lockDelayedUntil: found.lockDelayedUntil)
+            lockDelayedUntil: found.lockDelayedUntil,
+            holds: Array(table.holds(overlapping: key).prefix(WireLimits.inspectionHoldsMax)))
     }
 
     private func auditPage(after: UInt64?, limit: Int) -> PadlockTypes.AuditPage {
         // `after` comes from the client: the record after the last one saturates instead of overflowing.
         let since = after.map { $0 == .max ? .max : $0 + 1 } ?? 0
         let page = table.auditTrail(since: since, limit: min(limit, WireLimits.pageSizeMax))
-        let records = page.records.map { record in
+        var records = page.records.map { record in
             let action: PadlockTypes.AuditAction =
                 switch record.action {
                 case .forceUnlock: .forceUnlock
@@ -118,6 +120,15 @@ extension Node {
                 sequence: record.sequence, index: LogIndex(record.index), time: record.time, action: action,
                 session: record.session, key: record.key, previousHolder: record.previous, identity: record.actor,
                 reason: record.reason, hold: record.hold)
+        }
+        // Records with holds are large: a page ends before it would overflow a frame, and `next` resumes there.
+        var byteCount = 0
+        if let cut = records.firstIndex(where: {
+            byteCount += $0.encodedByteCount
+            return byteCount > WireLimits.pageByteCountBudget
+        }), cut > 0 {
+            records.removeSubrange(cut...)
+            return PadlockTypes.AuditPage(records: records, next: records.last?.sequence, oldestKept: page.oldestKept)
         }
         let more = table.auditTrail(since: page.nextSince, limit: 1).records.isEmpty == false
         return PadlockTypes.AuditPage(

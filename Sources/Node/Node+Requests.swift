@@ -224,7 +224,8 @@ extension Node {
         case .liftHold(_, _, let rule, let reason):
             if reason.isEmpty { return "lifting a hold needs a reason: it is audited with the hold's rule" }
             if reason.utf8.count > InputLimits.reasonByteCountMax { return ClientAnswers.message(for: .reasonTooLong) }
-            if let rule, rule.isEmpty || rule.utf8.count > HoldLimits.ruleByteCountMax {
+            if let rule, rule.isEmpty { return HoldInputProblem.ruleEmpty.description }
+            if let rule, rule.utf8.count > HoldLimits.ruleByteCountMax {
                 return HoldInputProblem.ruleTooLong.description
             }
         case .audit(_, let limit):

@@ -23,7 +23,7 @@ package enum Authorization {
         if case .list(let query) = operation, client.namespaces != nil {
             guard let prefix = query.prefix else {
                 return "client \(client.name) may list only within its namespaces; give a prefix such as "
-                    + "\(client.namespaces!.sorted().first ?? "acme")/"
+                    + "\(client.namespaces?.sorted().first ?? "acme")/"
             }
             if !client.mayUse(prefix) { return "client \(client.name) may not use namespace \(prefix.namespace)" }
         }

@@ -46,6 +46,9 @@ final class ClientListener: NodePort {
         let tcp: TCPConnection
         let id: ClientID
         var admitted = false
+        /// The protocol version its handshake spoke: requests are decoded, and answers and events written, in
+        /// that version's layouts (an older client is never sent what it cannot read, docs/wire.md).
+        var version: ProtocolVersion = .current
         /// The configured client behind the connection's token; nil when the port is open (no clients).
         var identity: ClientIdentity?
         /// Answers the write queue refused, sent once it drains (the connection stops reading meanwhile, so
@@ -145,7 +148,7 @@ final class ClientListener: NodePort {
         }
         connection.lastReceived = loop.now
         do {
-            let request = try ClientRequest(decoding: payload)
+            let request = try ClientRequest(decoding: payload, version: connection.version)
             metrics.clientRequests.increment()
             connection.outstanding += 1
             noteReceived(request, on: connection)
@@ -206,6 +209,7 @@ final class ClientListener: NodePort {
                 return
             }
             connection.admitted = true
+            connection.version = handshake.version
             admittedCount += 1
             gate.authenticated(connection.tcp)
             _ = connection.tcp.send(HandshakeAnswer.accepted(node: selfID).encoded())
@@ -304,7 +308,7 @@ final class ClientListener: NodePort {
         if let batch = connection.batchRefusals.removeValue(forKey: response.correlation) {
             response = Self.merged(response, batch)
         }
-        let payload = response.encoded()
+        let payload = response.encoded(for: connection.version)
         if !connection.overflow.isEmpty {
             connection.overflow.append(payload)
             return
@@ -316,7 +320,7 @@ final class ClientListener: NodePort {
     /// answers, and a watched key's state replaces the one still waiting for that key.
     func notify(_ event: ClientEvent, to client: ClientID) {
         guard let connection = connections[client] else { return }
-        let payload = event.encoded()
+        let payload = event.encoded(for: connection.version)
         guard connection.overflow.isEmpty, connection.coalescedStates.isEmpty else {
             if case .keyState(let state) = event.body {
                 connection.coalescedStates[state.key.string] = payload

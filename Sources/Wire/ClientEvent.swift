@@ -82,6 +82,11 @@ extension ClientEvent: WireBody {
     package static var kind: MessageKind { .clientEvent }
 
     package func write(to writer: inout ByteWriter) {
+        write(to: &writer, version: .current)
+    }
+
+    /// Writes the event in the layouts of `version` (a watched key's state has no holds before v3).
+    func write(to writer: inout ByteWriter, version: ProtocolVersion) {
         writer.writeVarint(index)
         switch body {
         case .lockLost(let key, let holder, let loss):
@@ -96,7 +101,7 @@ extension ClientEvent: WireBody {
             writer.writeVarint(position)
         case .keyState(let inspection):
             writer.writeUInt8(EventTag.keyState.rawValue)
-            inspection.write(to: &writer)
+            inspection.write(to: &writer, version: version)
         case .resync(let session, let isOpen, let fences):
             writer.writeUInt8(EventTag.resync.rawValue)
             writer.writeVarint(session.rawValue)
@@ -110,6 +115,11 @@ extension ClientEvent: WireBody {
     }
 
     package static func read(from reader: inout ByteReader) throws -> ClientEvent {
+        try read(from: &reader, version: .current)
+    }
+
+    /// Reads an event in the layouts of `version`.
+    static func read(from reader: inout ByteReader, version: ProtocolVersion) throws -> ClientEvent {
         let index = try reader.readVarint()
         let body: EventBody
         switch try reader.readEnum(EventTag.self) {
@@ -122,7 +132,7 @@ extension ClientEvent: WireBody {
             let key = try reader.readKey()
             body = .waiterPosition(request: request, key: key, position: try reader.readVarint())
         case .keyState:
-            body = .keyState(try KeyInspection.read(from: &reader))
+            body = .keyState(try KeyInspection.read(from: &reader, version: version))
         case .resync:
             let session = try reader.readSessionID()
             let isOpen = try reader.readBool()

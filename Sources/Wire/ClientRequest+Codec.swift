@@ -207,17 +207,8 @@ extension ClientOperation {
             return .status
         case .resolve:
             return .resolve(try reader.readRequestID())
-        case .addMember:
-            let node = NodeID(try reader.readVarint())
-            let peerAddress = try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
-            let clientAddress = try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
-            return .addMember(node: node, peerAddress: peerAddress, clientAddress: clientAddress)
-        case .promoteMember:
-            return .promoteMember(NodeID(try reader.readVarint()))
-        case .removeMember:
-            return .removeMember(NodeID(try reader.readVarint()))
-        case .members:
-            return .members
+        case .addMember, .promoteMember, .removeMember, .members:
+            return try readMembership(tag, from: &reader)
         case .renewSessions:
             return .renewSessions(
                 try reader.readElements(maxCount: WireLimits.renewalBatchCountMax, minimumElementSize: 1) {
@@ -231,6 +222,23 @@ extension ClientOperation {
             return try readTakeover(from: &reader)
         case .acquireKeys, .changeMode, .placeHold, .liftHold, .holds:
             return try readHoldOperation(tag, from: &reader)
+        }
+    }
+
+    /// A membership operation's fields after its tag.
+    private static func readMembership(_ tag: OperationTag, from reader: inout ByteReader) throws -> ClientOperation {
+        switch tag {
+        case .addMember:
+            let node = NodeID(try reader.readVarint())
+            let peerAddress = try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
+            let clientAddress = try reader.readString(maxByteCount: WireLimits.addressByteCountMax)
+            return .addMember(node: node, peerAddress: peerAddress, clientAddress: clientAddress)
+        case .promoteMember:
+            return .promoteMember(NodeID(try reader.readVarint()))
+        case .removeMember:
+            return .removeMember(NodeID(try reader.readVarint()))
+        default:
+            return .members
         }
     }
 

@@ -55,11 +55,16 @@ extension ClientResponse: WireBody {
     package static var kind: MessageKind { .clientResponse }
 
     package func write(to writer: inout ByteWriter) {
+        write(to: &writer, version: .current)
+    }
+
+    /// Writes the response in the layouts of `version`; the caller has downgraded it (``downgraded(for:)``).
+    func write(to writer: inout ByteWriter, version: ProtocolVersion) {
         writer.writeVarint(correlation.rawValue)
         switch outcome {
         case .success(let result):
             writer.writeUInt8(OutcomeTag.result.rawValue)
-            result.write(to: &writer)
+            result.write(to: &writer, version: version)
         case .failure(let failure):
             writer.writeUInt8(OutcomeTag.failure.rawValue)
             failure.write(to: &writer)
@@ -67,18 +72,25 @@ extension ClientResponse: WireBody {
     }
 
     package static func read(from reader: inout ByteReader) throws -> ClientResponse {
+        try read(from: &reader, version: .current)
+    }
+
+    /// Reads a response in the layouts of `version`: a tag added by a later version is unknown.
+    static func read(from reader: inout ByteReader, version: ProtocolVersion) throws -> ClientResponse {
         let correlation = CorrelationID(try reader.readVarint())
         switch try reader.readEnum(OutcomeTag.self) {
         case .result:
-            return ClientResponse(correlation: correlation, outcome: .success(try ClientResult.read(from: &reader)))
+            let result = try ClientResult.read(from: &reader, version: version)
+            return ClientResponse(correlation: correlation, outcome: .success(result))
         case .failure:
-            return ClientResponse(correlation: correlation, outcome: .failure(try ClientFailure.read(from: &reader)))
+            let failure = try ClientFailure.read(from: &reader, version: version)
+            return ClientResponse(correlation: correlation, outcome: .failure(failure))
         }
     }
 }
 
 extension ClientResult {
-    func write(to writer: inout ByteWriter) {
+    func write(to writer: inout ByteWriter, version: ProtocolVersion = .current) {
         switch self {
         case .sessionOpened(let grant):
             writer.writeUInt8(ResultTag.sessionOpened.rawValue)
@@ -97,7 +109,7 @@ extension ClientResult {
             writer.writeUInt8(ResultTag.waitCancelled.rawValue)
         case .inspected(let inspection):
             writer.writeUInt8(ResultTag.inspected.rawValue)
-            inspection.write(to: &writer)
+            inspection.write(to: &writer, version: version)
         case .listed(let page):
             writer.writeUInt8(ResultTag.listed.rawValue)
             page.write(to: &writer)
@@ -113,7 +125,7 @@ extension ClientResult {
             writer.writeVarint(count)
         case .audited(let page):
             writer.writeUInt8(ResultTag.audited.rawValue)
-            page.write(to: &writer)
+            page.write(to: &writer, version: version)
         case .status(let status):
             writer.writeUInt8(ResultTag.status.rawValue)
             status.write(to: &writer)
@@ -148,15 +160,15 @@ extension ClientResult {
         }
     }
 
-    static func read(from reader: inout ByteReader) throws -> ClientResult {
-        switch try reader.readEnum(ResultTag.self) {
+    static func read(from reader: inout ByteReader, version: ProtocolVersion = .current) throws -> ClientResult {
+        switch try reader.readTag(ResultTag.self, version: version) {
         case .sessionOpened: .sessionOpened(try SessionGrant.read(from: &reader))
         case .sessionRenewed: .sessionRenewed(try SessionGrant.read(from: &reader))
         case .sessionClosed: .sessionClosed
         case .granted: .granted(try reader.readHolder())
         case .released: .released
         case .waitCancelled: .waitCancelled
-        case .inspected: .inspected(try KeyInspection.read(from: &reader))
+        case .inspected: .inspected(try KeyInspection.read(from: &reader, version: version))
         case .listed: .listed(try ListPage.read(from: &reader))
         case .fenceChecked:
             .fenceChecked(
@@ -169,7 +181,7 @@ extension ClientResult {
                     maxCount: WireLimits.inspectionEntriesMax, minimumElementSize: holderByteCountMin
                 ) { try $0.readHolder() })
         case .sessionRevoked: .sessionRevoked(releasedLockCount: try reader.readVarint())
-        case .audited: .audited(try AuditPage.read(from: &reader))
+        case .audited: .audited(try AuditPage.read(from: &reader, version: version))
         case .status: .status(try NodeStatus.read(from: &reader))
         case .members:
             .members(
@@ -183,7 +195,7 @@ extension ClientResult {
         case .sessionsRenewed:
             .sessionsRenewed(
                 try reader.readElements(maxCount: WireLimits.renewalBatchCountMax, minimumElementSize: 2) {
-                    try SessionRenewal.read(from: &$0)
+                    try SessionRenewal.read(from: &$0, version: version)
                 })
         case .subscribed: .subscribed(index: try reader.readVarint())
         case .grantedKeys:
@@ -231,7 +243,7 @@ extension SessionRenewal {
         }
     }
 
-    static func read(from reader: inout ByteReader) throws -> SessionRenewal {
+    static func read(from reader: inout ByteReader, version: ProtocolVersion) throws -> SessionRenewal {
         let session = try reader.readSessionID()
         switch try reader.readEnum(OutcomeTag.self) {
         case .result:
@@ -240,7 +252,8 @@ extension SessionRenewal {
                 session: session, ttlMilliseconds: ttl, renewalDeadline: try reader.readTimestamp())
             return SessionRenewal(session: session, outcome: .success(grant))
         case .failure:
-            return SessionRenewal(session: session, outcome: .failure(try ClientFailure.read(from: &reader)))
+            let failure = try ClientFailure.read(from: &reader, version: version)
+            return SessionRenewal(session: session, outcome: .failure(failure))
         }
     }
 }
@@ -290,9 +303,9 @@ extension ClientFailure {
         }
     }
 
-    static func read(from reader: inout ByteReader) throws -> ClientFailure {
+    static func read(from reader: inout ByteReader, version: ProtocolVersion = .current) throws -> ClientFailure {
         let messageMax = WireLimits.messageByteCountMax
-        switch try reader.readEnum(FailureTag.self) {
+        switch try reader.readTag(FailureTag.self, version: version) {
         case .invalidArgument:
             return .invalidArgument(message: try reader.readString(maxByteCount: messageMax))
         case .permissionDenied:

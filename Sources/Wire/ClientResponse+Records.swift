@@ -52,24 +52,33 @@ extension Waiter {
 }
 
 extension KeyInspection {
-    func write(to writer: inout ByteWriter) {
+    /// Key, holders, waiters, lock-delay, then (protocol v3) the holds; an older connection is sent no holds.
+    func write(to writer: inout ByteWriter, version: ProtocolVersion = .current) {
         writer.writeKey(key)
         writer.writeElements(holders, maxCount: WireLimits.inspectionEntriesMax) { $1.write(to: &$0) }
         writer.writeElements(waiters, maxCount: WireLimits.inspectionEntriesMax) { $1.write(to: &$0) }
         writer.writeOptional(lockDelayedUntil) { $0.writeVarint($1.rawValue) }
+        guard version >= .holds else { return }
+        writer.writeElements(holds, maxCount: WireLimits.inspectionHoldsMax) { $0.writeHold($1) }
     }
 
-    static func read(from reader: inout ByteReader) throws -> KeyInspection {
+    static func read(from reader: inout ByteReader, version: ProtocolVersion = .current) throws -> KeyInspection {
         let limit = WireLimits.inspectionEntriesMax
+        let key = try reader.readKey()
+        let holders = try reader.readElements(maxCount: limit, minimumElementSize: LockInfo.byteCountMin) {
+            try LockInfo.read(from: &$0)
+        }
+        let waiters = try reader.readElements(maxCount: limit, minimumElementSize: Waiter.byteCountMin) {
+            try Waiter.read(from: &$0)
+        }
+        let lockDelayedUntil = try reader.readPresent { try $0.readTimestamp() }
+        let holds =
+            version >= .holds
+            ? try reader.readElements(maxCount: WireLimits.inspectionHoldsMax, minimumElementSize: holdByteCountMin) {
+                try $0.readHold()
+            } : []
         return KeyInspection(
-            key: try reader.readKey(),
-            holders: try reader.readElements(maxCount: limit, minimumElementSize: LockInfo.byteCountMin) {
-                try LockInfo.read(from: &$0)
-            },
-            waiters: try reader.readElements(maxCount: limit, minimumElementSize: Waiter.byteCountMin) {
-                try Waiter.read(from: &$0)
-            },
-            lockDelayedUntil: try reader.readPresent { try $0.readTimestamp() })
+            key: key, holders: holders, waiters: waiters, lockDelayedUntil: lockDelayedUntil, holds: holds)
     }
 }
 
@@ -93,7 +102,9 @@ extension AuditRecord {
     /// Sequence, index, time, action, session, two presence flags, identity, reason.
     static let byteCountMin = 9
 
-    func write(to writer: inout ByteWriter) {
+    /// Its fields, then (protocol v3) the hold it concerns. Older connections are never sent a hold record
+    /// (``AuditPage/downgraded(for:)``).
+    func write(to writer: inout ByteWriter, version: ProtocolVersion = .current) {
         writer.writeVarint(sequence)
         writer.writeVarint(index.rawValue)
         writer.writeVarint(time.rawValue)
@@ -103,30 +114,52 @@ extension AuditRecord {
         writer.writeOptional(previousHolder) { $0.writeHolder($1) }
         writer.writeString(identity)
         writer.writeString(reason)
+        guard version >= .holds else { return }
+        writer.writeOptional(hold) { $0.writeHold($1) }
     }
 
-    static func read(from reader: inout ByteReader) throws -> AuditRecord {
-        AuditRecord(
-            sequence: try reader.readVarint(), index: LogIndex(try reader.readVarint()),
-            time: try reader.readTimestamp(), action: try reader.readEnum(AuditAction.self),
-            session: try reader.readSessionID(), key: try reader.readPresent { try $0.readKey() },
-            previousHolder: try reader.readPresent { try $0.readHolder() },
-            identity: try reader.readString(maxByteCount: InputLimits.ownerByteCountMax),
-            reason: try reader.readString(maxByteCount: InputLimits.reasonByteCountMax))
+    static func read(from reader: inout ByteReader, version: ProtocolVersion = .current) throws -> AuditRecord {
+        let sequence = try reader.readVarint()
+        let index = LogIndex(try reader.readVarint())
+        let time = try reader.readTimestamp()
+        let actionStart = reader.offset
+        let action = try reader.readEnum(AuditAction.self)
+        guard version >= .holds || !action.concernsHold else {
+            throw DecodeError.unknownTag(
+                offset: actionStart, type: String(describing: AuditAction.self), tag: action.rawValue)
+        }
+        let session = try reader.readSessionID()
+        let key = try reader.readPresent { try $0.readKey() }
+        let previousHolder = try reader.readPresent { try $0.readHolder() }
+        let identity = try reader.readString(maxByteCount: InputLimits.ownerByteCountMax)
+        let reason = try reader.readString(maxByteCount: InputLimits.reasonByteCountMax)
+        let hold = version >= .holds ? try reader.readPresent { try $0.readHold() } : nil
+        return AuditRecord(
+            sequence: sequence, index: index, time: time, action: action, session: session, key: key,
+            previousHolder: previousHolder, identity: identity, reason: reason, hold: hold)
+    }
+}
+
+extension AuditRecord {
+    /// The bytes the record takes in a current-version audit page.
+    package var encodedByteCount: Int {
+        var writer = ByteWriter(capacity: 256)
+        write(to: &writer)
+        return writer.bytes.count
     }
 }
 
 extension AuditPage {
-    func write(to writer: inout ByteWriter) {
-        writer.writeElements(records, maxCount: WireLimits.pageSizeMax) { $1.write(to: &$0) }
+    func write(to writer: inout ByteWriter, version: ProtocolVersion = .current) {
+        writer.writeElements(records, maxCount: WireLimits.pageSizeMax) { $1.write(to: &$0, version: version) }
         writer.writeOptional(next) { $0.writeVarint($1) }
         writer.writeVarint(oldestKept)
     }
 
-    static func read(from reader: inout ByteReader) throws -> AuditPage {
+    static func read(from reader: inout ByteReader, version: ProtocolVersion = .current) throws -> AuditPage {
         let records = try reader.readElements(
             maxCount: WireLimits.pageSizeMax, minimumElementSize: AuditRecord.byteCountMin
-        ) { try AuditRecord.read(from: &$0) }
+        ) { try AuditRecord.read(from: &$0, version: version) }
         let next = try reader.readPresent { try $0.readVarint() }
         return AuditPage(records: records, next: next, oldestKept: try reader.readVarint())
     }

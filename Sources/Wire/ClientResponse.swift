@@ -192,9 +192,7 @@ extension ClientFailure: CustomStringConvertible {
         case .notWaiting:
             "no queued acquire to cancel: it was already granted, timed out or never queued; "
                 + "inspect the key and release it if this session holds it"
-        case .restricted(let hold):
-            "locked by rule '\(hold.rule)' on \(hold.key) since \(hold.since) (placed by \(hold.placedBy)): \(hold.reason)"
-                + (hold.exemptRoles.isEmpty ? "" : "; only \(hold.exemptRoles.joined(separator: ", ")) may")
+        case .restricted(let hold): hold.refusalSentence
         case .noHold: "no hold on that key (of that rule): nothing to lift; list the holds to see what is in place"
         case .superseded:
             "a later request of this session was already applied, so this request's answer is no longer kept; "

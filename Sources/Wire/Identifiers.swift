@@ -34,9 +34,13 @@ package struct CorrelationID: IntegerIdentifier, Comparable, CustomStringConvert
 /// The version of the wire protocol a handshake speaks.
 package struct ProtocolVersion: IntegerIdentifier, Comparable, CustomStringConvertible {
     /// The version this build speaks; see `docs/wire.md` for when it changes.
-    package static let current = ProtocolVersion(2)
+    package static let current = ProtocolVersion(3)
     /// The oldest version a server still accepts: a v1 client works as before and is sent no events.
     package static let oldestSupported = ProtocolVersion(1)
+    /// The version that added events: `subscribe`, `unsubscribe`, `takeover`, `subscribed` and `ClientEvent`.
+    package static let events = ProtocolVersion(2)
+    /// The version that added holds, roles, all-or-nothing acquires and mode changes (`docs/holds.md`).
+    package static let holds = ProtocolVersion(3)
     /// Every version a server accepts.
     package static var supported: ClosedRange<ProtocolVersion> { oldestSupported...current }
 

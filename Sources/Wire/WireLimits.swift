@@ -17,6 +17,13 @@ package enum WireLimits {
     package static let pageSizeMax = 500
     /// Most holders and most waiters one inspection may carry, and most holders one force-unlock may report.
     package static let inspectionEntriesMax = 1000
+    /// Most holds one inspection may carry (protocol v3). A hold takes at most about 7 KiB (its reason, 16
+    /// exempt roles and 64 editable fields at their bounds), so a full inspection stays inside the default
+    /// frame; the node sends the first ones in key order (ancestors, the key, then descendants).
+    package static let inspectionHoldsMax = 100
+    /// Bytes a server lets one page of audit records take: with a hold each (about 8 KiB at the bounds), 500
+    /// records could pass the default frame, so such a page ends early and `next` resumes after it.
+    package static let pageByteCountBudget = 3 * 1024 * 1024
     /// Most conflicting holders one `held` failure names (the rest are counted as cut, not listed).
     package static let heldHoldersMax = 16
     /// Most voters, most learners and most peers one status report may carry.

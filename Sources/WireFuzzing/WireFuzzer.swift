@@ -68,6 +68,18 @@ package enum WireFuzzer: DecoderFuzzer {
                 try ClientResponse(decoding: bytes).encoded()
             },
         ]
+        // What a server reads from and writes to an older client must be canonical in that version's layouts.
+        for version in [ProtocolVersion.oldestSupported, .events] {
+            _ = roundTrips("client request \(version)", input, &report) { bytes throws(WireError) in
+                try ClientRequest(decoding: bytes, version: version).encoded()
+            }
+            _ = roundTrips("client response \(version)", input, &report) { bytes throws(WireError) in
+                try ClientResponse(decoding: bytes, version: version).encoded(for: version)
+            }
+        }
+        _ = roundTrips("client event v2", input, &report) { bytes throws(WireError) in
+            try ClientEvent(decoding: bytes, version: .events).encoded(for: .events)
+        }
         return accepted.contains(true)
     }
 

@@ -255,7 +255,8 @@ extension WireSamples {
             key: key(using: &random),
             holders: list(&random, maxCount: WireLimits.inspectionEntriesMax) { lockInfo(using: &$0) },
             waiters: list(&random, maxCount: WireLimits.inspectionEntriesMax) { waiter(using: &$0) },
-            lockDelayedUntil: maybe(&random) { Timestamp(rawValue: $0.interestingUInt64()) })
+            lockDelayedUntil: maybe(&random) { Timestamp(rawValue: $0.interestingUInt64()) },
+            holds: list(&random, maxCount: WireLimits.inspectionHoldsMax) { hold(using: &$0) })
     }
 
     static func auditRecord(using random: inout SplitMix64) -> AuditRecord {
@@ -265,7 +266,8 @@ extension WireSamples {
             session: SessionID(random.interestingUInt64()), key: maybe(&random) { key(using: &$0) },
             previousHolder: maybe(&random) { holder(using: &$0) },
             identity: text(maxByteCount: InputLimits.ownerByteCountMax, using: &random),
-            reason: text(maxByteCount: InputLimits.reasonByteCountMax, using: &random))
+            reason: text(maxByteCount: InputLimits.reasonByteCountMax, using: &random),
+            hold: maybe(&random) { hold(using: &$0) })
     }
 
     static func nodeStatus(using random: inout SplitMix64) -> NodeStatus {

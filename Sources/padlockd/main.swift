@@ -140,7 +140,8 @@ extension ClientDirectory {
                 let identity = ClientIdentity(
                     name: client.name, role: client.role, namespaces: namespaces, enabled: client.enabled,
                     sessionsMax: client.sessionsMax,
-                    takeoverNamespaces: client.takeover == ["*"] ? nil : Set(client.takeover))
+                    takeoverNamespaces: client.takeover == ["*"] ? nil : Set(client.takeover),
+                    holdNamespaces: client.holds == ["*"] ? nil : Set(client.holds))
                 return (identity, client.tokenSHA256)
             })
     }

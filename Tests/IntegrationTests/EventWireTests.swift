@@ -49,6 +49,42 @@ import Wire
         guard case .success(.granted) = try old.call(acquire) else { throw ClusterError("the acquire was refused") }
         #expect(old.events.isEmpty)
     }
+
+    /// Issue 22: a version-2 client refused by a hold is told permissionDenied with the hold's words, and its
+    /// inspections arrive in the version-2 layout (without holds), while a version-3 client sees the hold.
+    @Test func aVersionTwoClientRefusedByAHoldIsToldWhyInWordsItCanRead() throws {
+        let cluster = try LocalCluster(nodes: 1)
+        defer { cluster.stop() }
+        let record = try LockKey("acme/deals/42")
+        let rules = try WireClient(port: cluster.clientPort(1))
+        let engine = try rules.openSession(owner: "rules@engine")
+        let placement = HoldPlacement(
+            key: record, rule: "Deal closed", reason: "stage closed-won", source: .rule, restricts: .edit,
+            exemptRoles: ["finance-admin"], editableFields: ["notes"], endsHolders: false)
+        guard
+            case .success(.holdPlaced(let hold, _)) = try rules.call(
+                .placeHold(RequestID(session: engine, sequence: 1), placement))
+        else { throw ClusterError("the hold was not placed") }
+
+        let old = try WireClient(port: cluster.clientPort(1), version: ProtocolVersion(2))
+        let rep = try old.openSession(owner: "rep@frontend-1")
+        let edit = ClientOperation.acquire(
+            RequestID(session: rep, sequence: 1),
+            Acquisition(key: record, mode: .exclusive, waitMilliseconds: 0, note: "editing"))
+        guard case .failure(.permissionDenied(let reason)) = try old.call(edit) else {
+            throw ClusterError("the version-2 client was not refused with permissionDenied")
+        }
+        #expect(reason.hasPrefix("Locked by rule 'Deal closed' on acme/deals/42 since "), "\(reason)")
+        #expect(reason.contains("stage closed-won") && reason.contains("only finance-admin may edit"), "\(reason)")
+        guard case .success(.inspected(let seenByOld)) = try old.call(.inspect(record)) else {
+            throw ClusterError("the version-2 client's inspection failed")
+        }
+        #expect(seenByOld.holds.isEmpty, "decoded in the version-2 layout")
+        guard case .success(.inspected(let seenByNew)) = try rules.call(.inspect(record)) else {
+            throw ClusterError("the version-3 client's inspection failed")
+        }
+        #expect(seenByNew.holds == [hold])
+    }
 }
 
 /// A client speaking the wire by hand: one request at a time, with the events that arrive meanwhile kept.
@@ -56,8 +92,11 @@ private final class WireClient {
     let socket: RawSocket
     private var correlation: UInt64 = 0
     private(set) var events: [ClientEvent] = []
+    /// The protocol version it speaks: answers and events are decoded in its layouts.
+    let version: ProtocolVersion
 
     init(port: Int, version: ProtocolVersion = .current) throws {
+        self.version = version
         socket = try RawSocket(port: port)
         socket.writeFrame(
             Handshake(version: version, role: .client, cluster: ClusterID(0), node: NodeID(0)).encoded())
@@ -113,9 +152,9 @@ private final class WireClient {
     @discardableResult
     private func readOne() throws -> ClientResponse? {
         guard let frame = socket.readFrame() else { return nil }
-        switch try WireMessage(decoding: frame) {
-        case .clientResponse(let response): return response
-        case .clientEvent(let event): events.append(event)
+        switch frame.first {
+        case MessageKind.clientResponse.rawValue: return try ClientResponse(decoding: frame, version: version)
+        case MessageKind.clientEvent.rawValue: events.append(try ClientEvent(decoding: frame, version: version))
         default: throw ClusterError("an unexpected frame: \(frame.prefix(8))")
         }
         return nil

@@ -16,7 +16,7 @@ struct RandomWorkload {
     static let configuration = LockTableConfiguration(
         sessionCountMax: 6, locksPerSessionMax: 4, heldLockCountMax: 14, waitersPerKeyMax: 3, waiterCountMax: 8,
         auditRecordCountMax: 25, endedSessionMemoryMax: 4, lockDelayMillisecondsDefault: 300,
-        lockDelayMillisecondsByNamespace: ["globex": 0], pageSizeMax: 50)
+        lockDelayMillisecondsByNamespace: ["globex": 0], pageSizeMax: 50, holdCountMax: 7, holdsPerNamespaceMax: 5)
 
     var random: SeededGenerator
     var time: UInt64 = 1_000
@@ -35,21 +35,25 @@ struct RandomWorkload {
         let command: Command
         switch roll {
         case 0..<7: command = open()
-        case 7..<39: command = acquire()
-        case 39..<42: command = takeover()
-        case 42..<60: command = release(model)
-        case 60..<63: command = .cancelWait(request(), key: key())
-        case 63..<66: command = .closeSession(request())
-        case 66..<72: command = expireSession(model)
-        case 72..<80: command = expireWaiter(model)
-        case 80..<83: command = .forceUnlock(request(), key: key(), reason: "stuck", admin: "root@ops")
-        case 83..<85: command = .revokeSession(request(), session: session(), reason: "left", admin: "root@ops")
-        case 85..<88: command = checkpoint(model)
-        case 88..<90: command = resolve(model)
+        case 7..<30: command = acquire()
+        case 30..<34: command = takeover()
+        case 34..<49: command = release(model)
+        case 49..<52: command = cancelWait(model)
+        case 52..<55: command = .closeSession(request())
+        case 55..<60: command = expireSession(model)
+        case 60..<67: command = expireWaiter(model)
+        case 67..<69: command = .forceUnlock(request(), key: key(), reason: "stuck", admin: "root@ops")
+        case 69..<71: command = .revokeSession(request(), session: session(), reason: "left", admin: "root@ops")
+        case 71..<74: command = checkpoint(model)
+        case 74..<76: command = resolve(model)
+        case 76..<83: command = acquireKeys()
+        case 83..<88: command = changeMode(model)
+        case 88..<90: command = placeHold()
+        case 90..<92: command = liftHold(model)
         default: command = recent.randomElement(using: &random) ?? open()
         }
-        if roll < 90, command.isOpen {
-        } else if roll < 90, !isHousekeeping(command) {
+        if roll < 92, command.isOpen {
+        } else if roll < 92, !isHousekeeping(command) {
             recent.append(command)
             if recent.count > 6 { recent.removeFirst() }
         }
@@ -81,21 +85,29 @@ struct RandomWorkload {
         if case let .sessionOpened(id, _) = result, !opened.contains(id) { opened.append(id) }
     }
 
-    private mutating func session() -> SessionID {
+    mutating func session() -> SessionID {
         let roll = Int.random(in: 0..<100, using: &random)
         if roll < 90, let id = live.randomElement(using: &random) { return id }
         if roll < 99, let id = opened.randomElement(using: &random) { return id }
         return SessionID(999_999)
     }
 
-    private mutating func request(_ chosen: SessionID? = nil) -> RequestID {
+    mutating func request(_ chosen: SessionID? = nil) -> RequestID {
         let id = chosen ?? session()
         let sequence = nextSequence[id, default: 1]
         nextSequence[id] = sequence + 1
         return RequestID(session: id, sequence: sequence)
     }
 
-    private mutating func key() -> LockKey { Self.keys.randomElement(using: &random)! }
+    mutating func key() -> LockKey { Self.keys.randomElement(using: &random)! }
+
+    /// Cancels a wait the model knows of half the time, by any of its keys (a batch by any one of them).
+    private mutating func cancelWait(_ model: ReferenceTable) -> Command {
+        if Bool.random(using: &random), let wait = model.waits.randomElement(using: &random) {
+            return .cancelWait(request(wait.request.session), key: wait.keys.randomElement(using: &random)!)
+        }
+        return .cancelWait(request(), key: key())
+    }
 
     private mutating func acquire() -> Command {
         .acquire(

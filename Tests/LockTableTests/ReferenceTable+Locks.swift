@@ -7,39 +7,41 @@ import struct LockTable.AuditRecord
 
 extension ReferenceTable {
     mutating func acquire(
-        _ request: RequestID, _ key: LockKey, _ mode: LockMode, _ wait: UInt64, _ note: String
+        _ request: RequestID, _ key: LockKey, _ mode: LockMode, _ wait: UInt64, _ note: String,
+        roles: [String] = []
     ) -> CommandResult {
         if note.utf8.count > InputLimits.noteByteCountMax { return .invalid(.noteTooLong) }
         if wait > InputLimits.waitMillisecondsMax { return .invalid(.waitTooLong) }
         if let hold = holds.first(where: { $0.key == key && $0.session == request.session && $0.mode == mode }) {
             return .granted(hold.fence, holder(hold))
         }
-        if waits.contains(where: { $0.key == key && $0.request.session == request.session }) {
+        // Only reentrancy comes before a hold's refusal (docs/holds.md).
+        if let rule = refusingRule(key, mode, roles) { return .restricted(by: rule) }
+        if waits.contains(where: { $0.keys.contains(key) && $0.request.session == request.session }) {
             return .invalid(.alreadyWaiting)
         }
-        let mine =
-            holds.filter { $0.session == request.session }.count
-            + waits.filter { $0.request.session == request.session }.count
+        let mine = holds.filter { $0.session == request.session }.count + waitEntries(of: request.session)
         if mine >= configuration.locksPerSessionMax { return .overloaded(.locksPerSession) }
-        let full = holds.count + waits.count >= configuration.heldLockCountMax
-        guard let refused = refusal(key, mode, before: .max) else {
+        let full = holds.count + waitEntries >= configuration.heldLockCountMax
+        guard let refused = refusal(key, mode, roles: roles, before: .max) else {
             if full { return .overloaded(.heldLocks) }
             let hold = Hold(
                 key: key, session: request.session, mode: mode, fence: FenceToken(index), since: now, note: note)
             holds.append(hold)
+            auditBypasses(hold, roles: roles)
             return .granted(hold.fence, holder(hold))
         }
         if wait == 0 { return refused }
-        if waits.filter({ $0.key == key }).count >= configuration.waitersPerKeyMax {
+        if waits.filter({ $0.keys.contains(key) }).count >= configuration.waitersPerKeyMax {
             return .overloaded(.waitersPerKey)
         }
-        if waits.count >= configuration.waiterCountMax { return .overloaded(.waiters) }
+        if waitEntries >= configuration.waiterCountMax { return .overloaded(.waiters) }
         if full { return .overloaded(.heldLocks) }
         waits.append(
             Wait(
                 request: request, key: key, mode: mode, note: note, arrival: index, enqueuedAt: now,
-                deadline: now.adding(milliseconds: wait)))
-        return .queued(position: waits.filter { $0.key == key }.count)
+                deadline: now.adding(milliseconds: wait), roles: roles))
+        return .queued(position: waits.filter { $0.keys.contains(key) }.count)
     }
 
     mutating func force(_ key: LockKey, _ reason: String, _ admin: String) -> CommandResult {
@@ -49,6 +51,7 @@ extension ReferenceTable {
         if released.isEmpty { return .notHeld }
         holds.removeAll { $0.key == key }
         for hold in released {
+            answerOrphanedUpgrade(of: hold)
             events.append(
                 .lockReleased(
                     key: key, previous: holder(hold), reason: .lost(.forceUnlocked(by: admin, reason: reason))))
@@ -68,7 +71,9 @@ extension ReferenceTable {
         if let hold = holds.first(where: { $0.key == key && $0.session == session && $0.mode == mode }) {
             return .granted(hold.fence, holder(hold))
         }
-        if waits.contains(where: { $0.key == key && $0.request.session == session }) {
+        // A takeover claims no roles: every hold restricting its mode refuses it.
+        if let rule = refusingRule(key, mode, []) { return .restricted(by: rule) }
+        if waits.contains(where: { $0.keys.contains(key) && $0.request.session == session }) {
             return .invalid(.alreadyWaiting)
         }
         let conflicting = holds.indices.filter {
@@ -81,16 +86,17 @@ extension ReferenceTable {
             return left < right
         }
         let mine =
-            holds.filter { $0.session == session }.count + waits.filter { $0.request.session == session }.count
+            holds.filter { $0.session == session }.count + waitEntries(of: session)
             - conflicting.filter { holds[$0].session == session }.count
         if mine >= configuration.locksPerSessionMax { return .overloaded(.locksPerSession) }
-        if conflicting.isEmpty && holds.count + waits.count >= configuration.heldLockCountMax {
+        if conflicting.isEmpty && holds.count + waitEntries >= configuration.heldLockCountMax {
             return .overloaded(.heldLocks)
         }
         let taken = Hold(key: key, session: session, mode: mode, fence: FenceToken(index), since: now, note: note)
         let taker = holder(taken)
         for position in conflicting {
             let hold = holds[position]
+            answerOrphanedUpgrade(of: hold)
             events.append(
                 .lockReleased(
                     key: hold.key, previous: holder(hold), reason: .lost(.takenOver(by: taker, reason: reason))))
@@ -104,8 +110,11 @@ extension ReferenceTable {
 
     mutating func end(_ id: SessionID, _ reason: SessionEndReason, _ actor: String, _ why: String) {
         let byKey: (LockKey, LockKey) -> Bool = { $0.string.utf8.lexicographicallyPrecedes($1.string.utf8) }
-        for wait in waits.filter({ $0.request.session == id }).sorted(by: { byKey($0.key, $1.key) }) {
-            events.append(.waiterDropped(wait.request, key: wait.key, reason: .sessionEnded))
+        // A batch is named by its first key in byte order, its other keys announced after it.
+        let named: (Wait) -> LockKey = { $0.keys.min(by: byKey)! }
+        for wait in waits.filter({ $0.request.session == id }).sorted(by: { byKey(named($0), named($1)) }) {
+            events.append(.waiterDropped(wait.request, key: named(wait), reason: .sessionEnded))
+            announceOtherKeys(of: wait, than: named(wait))
         }
         waits.removeAll { $0.request.session == id }
         let action: AuditAction = reason == .expired ? .expireSession : .revokeSession
@@ -145,11 +154,10 @@ extension ReferenceTable {
         let wait = waits[position]
         if now < wait.deadline { return .skipped(.notDue(until: wait.deadline)) }
         waits.remove(at: position)
-        let answer = refusal(wait.key, wait.mode, before: wait.arrival) ?? .waitersAhead(key: wait.key)
-        events.append(.waiterTimedOut(request, key: wait.key, answer: answer))
-        if sessions[request.session]?.lastSequence == request.sequence {
-            sessions[request.session]!.lastResult = answer
-        }
+        let refused = timeoutAnswer(wait)
+        events.append(.waiterTimedOut(request, key: wait.key, answer: refused))
+        announceOtherKeys(of: wait, than: wait.key)
+        answer(wait.request, refused)
         return .waiterExpired
     }
 
@@ -170,17 +178,56 @@ extension ReferenceTable {
 
     /// Reconsiders every waiter, in arrival order, after every command.
     mutating func promote() {
-        for wait in waits where refusal(wait.key, wait.mode, before: wait.arrival) == nil {
-            waits.removeAll { $0.request == wait.request }
-            let hold = Hold(
-                key: wait.key, session: wait.request.session, mode: wait.mode, fence: FenceToken(index), since: now,
-                note: wait.note)
-            holds.append(hold)
-            events.append(.waiterGranted(wait.request, key: wait.key, holder: holder(hold)))
-            if sessions[wait.request.session]!.lastSequence == wait.request.sequence {
-                sessions[wait.request.session]!.lastResult = .granted(hold.fence, holder(hold))
+        for wait in waits where waits.contains(where: { $0.request == wait.request }) {
+            if wait.upgrade != nil {
+                if upgradeRefusal(wait.request.session, wait.key) == nil { grantUpgrade(wait) }
+            } else if wait.keys.allSatisfy({ refusal($0, wait.mode, roles: wait.roles, before: wait.arrival) == nil }) {
+                grantWait(wait)
             }
         }
+    }
+
+    private mutating func grantWait(_ wait: Wait) {
+        waits.removeAll { $0.request == wait.request }
+        var granted: [Hold] = []
+        for key in wait.keys {
+            let hold = Hold(
+                key: key, session: wait.request.session, mode: wait.mode, fence: FenceToken(index), since: now,
+                note: wait.note)
+            holds.append(hold)
+            granted.append(hold)
+        }
+        let holders = granted.map(holder)
+        if let keys = wait.batch {
+            events.append(.waiterGrantedKeys(wait.request, keys: keys, holders: holders))
+            answer(wait.request, .grantedKeys(FenceToken(index), holders))
+        } else {
+            events.append(.waiterGranted(wait.request, key: wait.key, holder: holders[0]))
+            answer(wait.request, .granted(holders[0].fence, holders[0]))
+        }
+        for hold in granted { auditBypasses(hold, roles: wait.roles) }
+    }
+
+    /// Records `result` as the answer to `request` if it is still its session's last request.
+    mutating func answer(_ request: RequestID, _ result: CommandResult) {
+        if sessions[request.session]?.lastSequence == request.sequence {
+            sessions[request.session]!.lastResult = result
+        }
+    }
+
+    /// Why a waiter timed out: the first refusal of its keys in request order at its arrival.
+    func timeoutAnswer(_ wait: Wait) -> CommandResult {
+        if wait.upgrade != nil { return upgradeRefusal(wait.request.session, wait.key) ?? .waitersAhead(key: wait.key) }
+        for key in wait.keys {
+            if let refused = refusal(key, wait.mode, roles: wait.roles, before: wait.arrival) { return refused }
+        }
+        return .waitersAhead(key: wait.key)
+    }
+
+    /// `keyChanged` for the keys of a batch waiter that the event naming it did not name.
+    mutating func announceOtherKeys(of wait: Wait, than named: LockKey) {
+        guard let keys = wait.batch else { return }
+        for key in keys where key != named { events.append(.keyChanged(key: key)) }
     }
 
     mutating func delay(_ key: LockKey) {
@@ -196,12 +243,13 @@ extension ReferenceTable {
 
     mutating func record(
         _ action: AuditAction, _ actor: String, _ session: SessionID, _ key: LockKey?, _ previous: Holder?,
-        _ reason: String
+        _ reason: String, hold: RuleHold? = nil
     ) {
+        auditedActions[action, default: 0] += 1
         audit.append(
             AuditRecord(
                 sequence: nextAudit, index: index, time: now, action: action, actor: actor, session: session, key: key,
-                previous: previous, reason: reason))
+                previous: previous, reason: reason, hold: hold))
         nextAudit += 1
         if audit.count > configuration.auditRecordCountMax { audit.removeFirst() }
     }
@@ -214,7 +262,8 @@ extension ReferenceTable {
         let limit = max(1, min(requested, configuration.pageSizeMax))
         let byKey: (LockKey, LockKey) -> Bool = { $0.string.utf8.lexicographicallyPrecedes($1.string.utf8) }
         let holders = stableSorted(holds.filter { $0.key.overlaps(key) }, by: { byKey($0.key, $1.key) })
-        let waiters = stableSorted(waits.filter { $0.key.overlaps(key) }, by: { byKey($0.key, $1.key) })
+        let entries = waits.flatMap { wait in wait.keys.map { (key: $0, request: wait.request) } }
+        let waiters = stableSorted(entries.filter { $0.key.overlaps(key) }, by: { byKey($0.key, $1.key) })
         return OverlapModel(
             holders: holders.prefix(limit).map { ($0.key, holder($0), sessions[$0.session]!.deadline) },
             holdersTruncated: holders.count > limit, waiters: waiters.prefix(limit).map { ($0.key, $0.request) },

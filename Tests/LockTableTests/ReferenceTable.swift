@@ -38,11 +38,25 @@ struct ReferenceTable {
         var arrival: UInt64
         var enqueuedAt: Timestamp
         var deadline: Timestamp
+        /// The keys of an all-or-nothing acquire, in the request's order (`key` is the first); nil for a single
+        /// acquire or a queued upgrade.
+        var batch: [LockKey]? = nil
+        /// The roles the requester claimed (none for a plain acquire).
+        var roles: [String] = []
+        /// For a queued upgrade: the fence of the shared grant it upgrades.
+        var upgrade: FenceToken? = nil
+
+        /// Every key it stands in the queue of.
+        var keys: [LockKey] { batch ?? [key] }
     }
 
     let configuration: LockTableConfiguration
     var sessions: [SessionID: Session] = [:]
     var holds: [Hold] = []
+    /// The rule holds in place, in placement order (every output sorts them first).
+    var rules: [RuleHold] = []
+    /// How many records of each action were audited, for the random runs' coverage checks.
+    var auditedActions: [AuditAction: Int] = [:]
     var waits: [Wait] = []
     var delays: [(key: LockKey, until: Timestamp)] = []
     var ended: [(SessionID, SessionEndReason)] = []
@@ -66,8 +80,14 @@ struct ReferenceTable {
 
     private mutating func dispatch(_ command: Command) -> CommandResult {
         switch command {
-        case .acquireKeys, .changeMode, .placeHold, .liftHold:
-            preconditionFailure("the reference table does not model holds, multi-key acquires or mode changes yet")
+        case let .acquireKeys(request, keys, mode, wait, note, roles):
+            return once(request) { $0.acquireKeys(request, keys, mode, wait, note, roles) }
+        case let .changeMode(request, key, fence, mode, wait, roles):
+            return once(request) { $0.changeMode(request, key, fence, mode, wait, roles) }
+        case let .placeHold(request, placement, actor):
+            return once(request) { $0.place(placement, request.session, actor) }
+        case let .liftHold(request, key, rule, reason, actor):
+            return once(request) { $0.lift(key, rule, reason, request.session, actor) }
         case let .openSession(owner, nonce, ttl): return open(owner, nonce, ttl)
         case let .openClientSession(owner, nonce, ttl, client, sessionsMax):
             return open(owner, nonce, ttl, client: client, sessionsMax: sessionsMax)
@@ -84,7 +104,9 @@ struct ReferenceTable {
                         $0.key == key && $0.session == request.session && $0.fence == fence
                     })
                 else { return .notHeld }
-                let hold = model.holds.remove(at: position)
+                let hold = model.holds[position]
+                model.answerOrphanedUpgrade(of: hold)
+                model.holds.remove(at: position)
                 model.events.append(.lockReleased(key: key, previous: model.holder(hold), reason: .clean))
                 return .released
             }
@@ -92,11 +114,12 @@ struct ReferenceTable {
             return once(request) { model in
                 guard
                     let position = model.waits.firstIndex(where: {
-                        $0.key == key && $0.request.session == request.session
+                        $0.keys.contains(key) && $0.request.session == request.session
                     })
                 else { return .notWaiting }
                 let wait = model.waits.remove(at: position)
                 model.events.append(.waiterDropped(wait.request, key: key, reason: .cancelled))
+                model.announceOtherKeys(of: wait, than: key)
                 return .waitCancelled
             }
         case let .forceUnlock(request, key, reason, admin):
@@ -175,18 +198,28 @@ struct ReferenceTable {
         return left.lexicographicallyPrecedes(right) { $0.lexicographicallyPrecedes($1) }
     }
 
-    func refusal(_ key: LockKey, _ mode: LockMode, before arrival: UInt64) -> CommandResult? {
+    /// Why `mode` on `key` cannot be granted to a requester claiming `roles`: a refusing hold first, then a
+    /// conflicting holder, a lock-delay, an earlier conflicting waiter.
+    func refusal(
+        _ key: LockKey, _ mode: LockMode, roles: [String], before arrival: UInt64
+    ) -> CommandResult? {
+        if let rule = refusingRule(key, mode, roles) { return .restricted(by: rule) }
         let conflicting = holds.filter { $0.key.overlaps(key) && !$0.mode.isCompatible(with: mode) }
         // `min` keeps the first of equal keys: the earliest grant, since holds are in grant order.
         if let first = conflicting.min(by: { Self.segmentOrder($0.key, $1.key) }) {
             return .held(by: holder(first), key: first.key)
         }
         if let until = delays.filter({ $0.key.overlaps(key) }).map(\.until).max() { return .lockDelayed(until: until) }
+        // Waits are in arrival order; a batch is named by its overlapping key of lowest bytes (docs/holds.md).
         if let wait = waits.first(where: {
-            $0.arrival < arrival && $0.key.overlaps(key) && !$0.mode.isCompatible(with: mode)
+            $0.arrival < arrival && !$0.mode.isCompatible(with: mode) && $0.keys.contains { $0.overlaps(key) }
         }) {
-            return .waitersAhead(key: wait.key)
+            let named = wait.keys.filter { $0.overlaps(key) }.min { $0.string.utf8.lexicographicallyPrecedes($1.string.utf8) }!
+            return .waitersAhead(key: named)
         }
         return nil
     }
 }
+
+/// A rule hold (the name `Hold` is the model's holder record).
+typealias RuleHold = PadlockTypes.Hold

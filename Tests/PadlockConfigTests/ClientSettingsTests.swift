@@ -41,6 +41,18 @@ import Testing
         #expect(none.security.clients.first?.takeover == [], "no takeover unless configured")
     }
 
+    @Test func holdNamespacesAreReadAndWrittenBack() throws {
+        let text = document(appending: Self.client(extra: "holds = [\"acme\"]\ntakeover = [\"globex\"]\n"))
+        let settings = try PadlockdSettings.parse(toml: text)
+        #expect(settings.security.clients.first?.holds == ["acme"])
+        #expect(settings.security.clients.first?.takeover == ["globex"], "holds and takeover are separate grants")
+        #expect(try PadlockdSettings.parse(toml: settings.tomlText) == settings, "the writer round-trips holds")
+        let everywhere = try PadlockdSettings.parse(toml: document(appending: Self.client(extra: "holds = [\"*\"]\n")))
+        #expect(everywhere.security.clients.first?.holds == ["*"])
+        let none = try PadlockdSettings.parse(toml: document(appending: Self.client()))
+        #expect(none.security.clients.first?.holds == [], "no holds unless configured")
+    }
+
     @Test func quotasAreReadPerNamespaceAndWrittenBack() throws {
         let text = document(
             appending: "[quotas]\nheld-locks = 1_000\n\n[quotas.namespaces.acme]\nheld-locks = 10\nwaiters = 2\n")
@@ -111,6 +123,28 @@ import Testing
         BrokenRule(
             "an empty takeover list", document(appending: Self.client(extra: "takeover = []\n")),
             "clients[0].takeover", .invalidValue, "is empty"),
+        BrokenRule(
+            "holds outside the client's namespaces",
+            document(appending: Self.client(extra: "holds = [\"initech\"]\n")), "clients[0].holds",
+            .invalidValue, "\"initech\", which is not among the client's namespaces"),
+        BrokenRule(
+            "holds for an admin client",
+            document(appending: Self.client(role: "\"admin\"", extra: "holds = [\"acme\"]\n")),
+            "clients[0].holds", .invalidValue, "only app clients take it (an admin client may place and lift holds"),
+        BrokenRule(
+            "holds for a reader client",
+            document(appending: Self.client(role: "\"reader\"", extra: "holds = [\"acme\"]\n")),
+            "clients[0].holds", .invalidValue, "a reader nowhere"),
+        BrokenRule(
+            "an empty holds list", document(appending: Self.client(extra: "holds = []\n")), "clients[0].holds",
+            .invalidValue, "is empty"),
+        BrokenRule(
+            "holds as a string", document(appending: Self.client(extra: "holds = \"acme\"\n")), "clients[0].holds",
+            .wrongType, "must be an array of namespaces"),
+        BrokenRule(
+            "holds with the wildcard and a namespace",
+            document(appending: Self.client(extra: "holds = [\"*\", \"acme\"]\n")), "clients[0].holds",
+            .invalidValue, "\"*\" already means all of them"),
         BrokenRule(
             "a zero quota", document(appending: "[quotas]\nheld-locks = 0"), "quotas.held-locks", .invalidValue,
             "must be an integer from 1 to 1000000000; found 0"),

@@ -51,9 +51,9 @@ import Wire
     }
 
     @Test func aBrokenHandshakeCarriesWiresReason() {
-        let future = Handshake(version: ProtocolVersion(3), role: .peer, cluster: ClusterID(1), node: NodeID(2))
+        let future = Handshake(version: ProtocolVersion(4), role: .peer, cluster: ClusterID(1), node: NodeID(2))
         let error = decodeError(future.encoded())
-        #expect(error == .handshake(.versionMismatch(received: ProtocolVersion(3), supported: .current)))
+        #expect(error == .handshake(.versionMismatch(received: ProtocolVersion(4), supported: .current)))
         guard case .handshake(let wireError) = error else { return }
         #expect(HandshakeAnswer.refusal(for: wireError) != nil)
     }

@@ -59,16 +59,18 @@ import Testing
 
     @Test func aHandshakeOfAnotherVersionNamesBothVersions() {
         let future = Handshake(
-            version: ProtocolVersion(3), role: .client, cluster: ClusterID(1), node: NodeID(0))
+            version: ProtocolVersion(4), role: .client, cluster: ClusterID(1), node: NodeID(0))
         let error = #expect(throws: WireError.self) { try Handshake(decoding: future.encoded()) }
-        #expect(error == .versionMismatch(received: ProtocolVersion(3), supported: ProtocolVersion(2)))
+        #expect(error == .versionMismatch(received: ProtocolVersion(4), supported: ProtocolVersion(3)))
         let description = error?.description ?? ""
-        #expect(description.contains("v3") && description.contains("v2"))
+        #expect(description.contains("v4") && description.contains("v3"))
     }
 
-    @Test func aVersionOneClientIsStillAccepted() throws {
-        let older = Handshake(version: ProtocolVersion(1), role: .client, cluster: ClusterID(1), node: NodeID(0))
-        #expect(try Handshake(decoding: older.encoded()).version == ProtocolVersion(1))
+    @Test func versionOneAndTwoClientsAreStillAccepted() throws {
+        for version in [ProtocolVersion(1), ProtocolVersion(2)] {
+            let older = Handshake(version: version, role: .client, cluster: ClusterID(1), node: NodeID(0))
+            #expect(try Handshake(decoding: older.encoded()).version == version)
+        }
         let ancient = Handshake(version: ProtocolVersion(0), role: .client, cluster: ClusterID(1), node: NodeID(0))
         #expect(throws: WireError.self) { try Handshake(decoding: ancient.encoded()) }
     }

@@ -60,12 +60,16 @@ import Testing
         #expect(response(.forceUnlocked(previous: [])) == [0x04, 0x01, 0x00, 0x09, 0x00])
     }
 
-    @Test func anInspectionEndsWithItsLockDelay() {
+    @Test func anInspectionEndsWithItsLockDelayThenItsHolds() {
         let delayed = KeyInspection(
             key: key("a/b"), holders: [], waiters: [], lockDelayedUntil: Timestamp(rawValue: 1_000))
-        #expect(response(.inspected(delayed)) == [0x04, 0x01, 0x00, 0x06, 0x03, 0x61, 0x2F, 0x62, 0, 0, 1, 0xE8, 0x07])
+        #expect(
+            response(.inspected(delayed)) == [0x04, 0x01, 0x00, 0x06, 0x03, 0x61, 0x2F, 0x62, 0, 0, 1, 0xE8, 0x07, 0])
         let free = KeyInspection(key: key("a/b"), holders: [], waiters: [], lockDelayedUntil: nil)
-        #expect(response(.inspected(free)) == [0x04, 0x01, 0x00, 0x06, 0x03, 0x61, 0x2F, 0x62, 0, 0, 0])
+        #expect(response(.inspected(free)) == [0x04, 0x01, 0x00, 0x06, 0x03, 0x61, 0x2F, 0x62, 0, 0, 0, 0])
+        // Version 2's layout has no holds at all.
+        let older = ClientResponse(correlation: CorrelationID(1), outcome: .success(.inspected(free)))
+        #expect(older.encoded(for: ProtocolVersion(2)) == [0x04, 0x01, 0x00, 0x06, 0x03, 0x61, 0x2F, 0x62, 0, 0, 0])
     }
 
     @Test func theNewResultAndFailuresHaveTheirDocumentedTags() {
@@ -94,10 +98,15 @@ import Testing
             0x00,  // no previous holder
             0x02, 0x6F, 0x70,  // identity "op"
             0x01, 0x78,  // reason "x"
+            0x00,  // no hold (version 3)
             0x01, 0x0A,  // next: after 10
             0x05,  // oldest kept: 5
         ]
         #expect(response(.audited(page)) == expected)
+        var older = expected
+        older.remove(at: expected.count - 4)
+        let answer = ClientResponse(correlation: CorrelationID(1), outcome: .success(.audited(page)))
+        #expect(answer.encoded(for: ProtocolVersion(2)) == older, "version 2's record ends with its reason")
     }
 
     @Test func aStatusReportCarriesLogProgressMembershipAndPeers() {

@@ -67,9 +67,9 @@ import Testing
         #expect(results == Set(ResultTag.allCases.map(\.rawValue)))
         #expect(failures == Set(FailureTag.allCases.map(\.rawValue)))
         // The tags the protocol documents, so that a tag dropped from an enum is noticed too.
-        #expect(operations == Set(1...22))
-        #expect(results == Set(1...16))
-        #expect(failures == Set(1...15))
+        #expect(operations == Set(1...27))
+        #expect(results == Set(1...20))
+        #expect(failures == Set(1...17))
     }
 
     @Test func aHandshakeHasTheDocumentedLayout() {
@@ -78,7 +78,7 @@ import Testing
         let expected: [UInt8] = [
             0x01,  // kind: handshake
             0x50, 0x44, 0x4C, 0x4B,  // magic "PDLK"
-            0x00, 0x02,  // version 2
+            0x00, 0x03,  // version 3
             0x01,  // role: client
             0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,  // cluster id, big-endian
             0xAC, 0x02,  // node id 300 as a varint

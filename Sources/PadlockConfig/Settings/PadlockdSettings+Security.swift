@@ -40,6 +40,9 @@ extension PadlockdSettings {
         /// The namespaces in which an `app` client may take locks over (`takeover`; `["*"]` for all it may
         /// use); empty, the default, for none. An `admin` client may take over in any namespace it may use.
         package var takeover: [String] = []
+        /// The namespaces in which an `app` client may place and lift holds (`holds`; `["*"]` for all it may
+        /// use); empty, the default, for none. An `admin` client may place holds in any namespace it may use.
+        package var holds: [String] = []
 
         /// Longest client name, in bytes.
         package static let nameByteCountMax = 64
@@ -90,7 +93,7 @@ extension PadlockdSettings {
     /// One `[[clients]]` element.
     static func client(_ reader: FieldReader) throws(ConfigError) -> Client {
         try reader.refuseUnknown(
-            known: ["name", "token-sha256", "role", "namespaces", "enabled", "sessions", "takeover"])
+            known: ["name", "token-sha256", "role", "namespaces", "enabled", "sessions", "takeover", "holds"])
         let nameMust = "a name of 1 to \(Client.nameByteCountMax) letters, digits, `-`, `_` or `.`"
         let name = try reader.required(try reader.string("name", must: nameMust), "name", must: nameMust)
         guard Self.isClientName(name) else { throw reader.invalid("name", "must be \(nameMust); found \"\(name)\"") }
@@ -109,28 +112,33 @@ extension PadlockdSettings {
         let namespaces = try Self.namespaces(reader)
         let sessions = try reader.integer(
             "sessions", in: 1...Int64(Limits.valueMax), must: "an integer from 1 to \(Limits.valueMax)")
-        let takeover = try Self.takeover(reader, role: role, namespaces: namespaces)
+        let takeover = try Self.appGrant(
+            "takeover", reader, role: role, namespaces: namespaces, adminMay: "take over")
+        let holds = try Self.appGrant(
+            "holds", reader, role: role, namespaces: namespaces, adminMay: "place and lift holds")
         return Client(
             name: name, tokenSHA256: hash, role: role, namespaces: namespaces,
-            enabled: try reader.boolean("enabled") ?? true, sessionsMax: Int(sessions ?? 0), takeover: takeover)
+            enabled: try reader.boolean("enabled") ?? true, sessionsMax: Int(sessions ?? 0), takeover: takeover,
+            holds: holds)
     }
 
-    /// `takeover = ["acme"]` or `["*"]`: where an app client may take locks over; each namespace must be one
-    /// the client may use. Absent means none.
-    static func takeover(
-        _ reader: FieldReader, role: ClientRole, namespaces: [String]
+    /// `takeover = ["acme"]` or `holds = ["acme"]` (`field`), or `["*"]`: where an app client may take locks over,
+    /// or place and lift holds; each namespace must be one the client may use. Absent means none. `adminMay`
+    /// says what an admin client may do anywhere without it.
+    static func appGrant(
+        _ field: String, _ reader: FieldReader, role: ClientRole, namespaces: [String], adminMay: String
     ) throws(ConfigError) -> [String] {
-        guard reader.table["takeover"] != nil else { return [] }
-        let names = try Self.namespaces(reader, field: "takeover")
+        guard reader.table[field] != nil else { return [] }
+        let names = try Self.namespaces(reader, field: field)
         if role != .app {
             throw reader.invalid(
-                "takeover",
-                "is set for a client with role \(role.rawValue); only app clients take it (an admin client may take "
-                    + "over anywhere it may use, a reader nowhere)")
+                field,
+                "is set for a client with role \(role.rawValue); only app clients take it (an admin client may "
+                    + "\(adminMay) anywhere it may use, a reader nowhere)")
         }
         if namespaces != ["*"], let outside = names.first(where: { $0 != "*" && !namespaces.contains($0) }) {
             throw reader.invalid(
-                "takeover", "lists \"\(outside)\", which is not among the client's namespaces; add it there first")
+                field, "lists \"\(outside)\", which is not among the client's namespaces; add it there first")
         }
         return names
     }

@@ -129,6 +129,9 @@ package struct SettingsWriter {
             if !client.takeover.isEmpty {
                 field(["takeover"], "[" + client.takeover.map { string($0) }.joined(separator: ", ") + "]")
             }
+            if !client.holds.isEmpty {
+                field(["holds"], "[" + client.holds.map { string($0) }.joined(separator: ", ") + "]")
+            }
         }
     }
 
