@@ -34,6 +34,10 @@ import Testing
         #expect(amount.status == 3, "a field not left editable is refused: \(amount.output)\(amount.errors)")
         #expect(amount.errors.contains("'Deal closed'"), "\(amount.errors)")
 
+        let inspected = try await cluster.cli(["inspect", "acme/deals/42/amount"])
+        #expect(inspected.status == 0, "\(inspected.output)\(inspected.errors)")
+        #expect(inspected.output.contains("holds"), "\(inspected.output)")
+        #expect(inspected.output.contains("acme/deals/42 rule 'Deal closed'"), "\(inspected.output)")
         let listed = try await cluster.cli(["hold", "list", "--prefix", "acme"])
         #expect(listed.output.contains("acme/deals/42 rule 'Deal closed'"), "\(listed.output)\(listed.errors)")
         let lifted = try await cluster.cli([
@@ -51,13 +55,9 @@ import Testing
         #expect(placedLine?.contains("stage closed-won") == true, "\(audit.output)")
         #expect(liftedLine?.contains("deal reopened") == true, "\(audit.output)")
         #expect(lines.contains { $0.contains("hold bypassed") && $0.contains("cfo@it") }, "\(audit.output)")
-        // The rule's name reaches `padlock audit` only once audit records carry the hold on the wire (protocol
-        // v3, branch wip/wire); drop this known-issue wrapper when it is merged.
-        withKnownIssue("audit records carry the hold only with the v3 codec", isIntermittent: true) {
-            #expect(placedLine?.contains("rule 'Deal closed'") == true, "\(audit.output)")
-            #expect(liftedLine?.contains("rule 'Deal closed'") == true, "\(audit.output)")
-            #expect(lines.contains { $0.contains("hold bypassed") && $0.contains("Deal closed") }, "\(audit.output)")
-        }
+        #expect(placedLine?.contains("rule 'Deal closed'") == true, "\(audit.output)")
+        #expect(liftedLine?.contains("rule 'Deal closed'") == true, "\(audit.output)")
+        #expect(lines.contains { $0.contains("hold bypassed") && $0.contains("Deal closed") }, "\(audit.output)")
     }
 
     @Test("A hold on the tenant root refuses every edit until lifted; a multi-key lock with one key held holds none")
@@ -99,8 +99,6 @@ import Testing
         #expect(audit.output.contains("hold placed by ops@it"), "\(audit.output)\(audit.errors)")
         #expect(audit.output.contains("invoice overdue"), "\(audit.output)")
         #expect(audit.output.contains("invoice paid"), "\(audit.output)")
-        withKnownIssue("audit records carry the hold only with the v3 codec", isIntermittent: true) {
-            #expect(audit.output.contains("rule 'Account frozen' on acme"), "\(audit.output)")
-        }
+        #expect(audit.output.contains("rule 'Account frozen' on acme"), "\(audit.output)")
     }
 }
