@@ -44,6 +44,17 @@ import Testing
         #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == PadlockRelease.version)
     }
 
+    @Test("padlock --help and a subcommand's --help print the help and exit 0")
+    func helpIsPrinted() async throws {
+        let root = try await runCommand(Binaries.padlock, ["--help"])
+        #expect(root.status == 0, "\(root.errors)")
+        #expect(root.output.contains("OVERVIEW: Take, inspect and administer"), "\(root.output)\(root.errors)")
+        #expect(!root.errors.contains("CommandError"), "\(root.errors)")
+        let hold = try await runCommand(Binaries.padlock, ["hold", "place", "--help"])
+        #expect(hold.status == 0, "\(hold.errors)")
+        #expect(hold.output.contains("--exempt-role"), "\(hold.output)\(hold.errors)")
+    }
+
     @Test("A failure while running prints a message and exits non-zero, without the usage text")
     func runtimeErrorsAreMessages() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
