@@ -14,6 +14,9 @@ enum ClientAnswers {
     struct Requested: Hashable {
         var keys: [LockKey]
         var mode: LockMode
+        /// For an upgrade, the upgrading session: its own lock on the key is the one being changed, never a
+        /// conflict to name.
+        var upgrader: SessionID? = nil
 
         /// The requested key a refusal on `key` concerns: the first in request order that overlaps it.
         func key(overlapping key: LockKey) -> LockKey? { keys.first { $0.overlaps(key) } }
@@ -119,6 +122,7 @@ enum ClientAnswers {
         guard let requested, let asked = requested.key(overlapping: key) else { return (holders, false) }
         let others = table.conflictingHolders(of: asked, mode: requested.mode, limit: WireLimits.heldHoldersMax)
         for other in others.holders where other.holder.session != first.session || other.holder.fence != first.fence {
+            if other.holder.session == requested.upgrader && other.key == asked { continue }
             guard holders.count < WireLimits.heldHoldersMax else { return (holders, true) }
             holders.append(LockInfo(key: other.key, holder: other.holder, leaseDeadline: other.leaseDeadline))
         }
@@ -194,6 +198,8 @@ extension ClientAnswers.Requested {
             self.init(keys: [key], mode: mode)
         case .acquireKeys(_, let keys, let mode, _, _, _):
             self.init(keys: keys, mode: mode)
+        case .changeMode(let request, let key, _, let mode, _, _):
+            self.init(keys: [key], mode: mode, upgrader: request.session)
         default:
             return nil
         }

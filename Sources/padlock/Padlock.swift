@@ -84,7 +84,7 @@ struct Padlock: AsyncParsableCommand {
             }
         } catch let exit as ExitCode {
             Self.exit(withError: exit)
-        } catch where type(of: command)._commandName == "help" {
+        } catch  where type(of: command)._commandName == "help" {
             // `--help` parses as the parser's own help command, which reports the help it was asked for as an
             // error: the parser prints it as usage, with exit status 0.
             Self.exit(withError: error)

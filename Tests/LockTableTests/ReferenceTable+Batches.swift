@@ -70,8 +70,7 @@ extension ReferenceTable {
         }
         if wait == 0 { return refused }
         if keys.contains(where: { key in waits.filter { $0.keys.contains(key) }.count >= configuration.waitersPerKeyMax
-            })
-        {
+        }) {
             return .overloaded(.waitersPerKey)
         }
         if waitEntries + keys.count > configuration.waiterCountMax { return .overloaded(.waiters) }

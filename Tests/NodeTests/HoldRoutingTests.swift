@@ -246,6 +246,24 @@ import Wire
         #expect(back.mode == .shared && back.fence > editing.fence)
     }
 
+    @Test("A refused upgrade names the other holders, never the upgrader's own shared lock")
+    func refusedUpgradeNamesOthers() throws {
+        let cluster = try SingleNodeCluster()
+        cluster.elect()
+        let alice = try cluster.openSession(owner: "alice")
+        let bob = try cluster.openSession(owner: "bob")
+        guard case .success(.granted(let viewing))? = cluster.ask(Self.acquire(alice, 1, ["acme/9"], mode: .shared)),
+            case .success(.granted)? = cluster.ask(Self.acquire(bob, 1, ["acme/9"], mode: .shared))
+        else { throw TestFailure("the shared acquires were not granted") }
+        let upgrade = ClientOperation.changeMode(
+            RequestID(session: alice, sequence: 2), key: key("acme/9"), fence: viewing.fence, mode: .exclusive,
+            waitMilliseconds: 0, roles: [])
+        guard case .failure(.held(let holders, _, _))? = cluster.ask(upgrade) else {
+            throw TestFailure("the upgrade was not refused held")
+        }
+        #expect(holders.map(\.holder.owner) == ["bob"], "named \(holders.map(\.holder.owner))")
+    }
+
     /// Bad requests and the words each is answered with, before anything is proposed.
     static let badInput: [(ClientOperation, String)] = {
         let session = SessionID(1)
