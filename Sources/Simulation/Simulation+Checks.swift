@@ -23,6 +23,8 @@ final class SimObserver: NodeObserver {
     var commitChecked: [Int: LogIndex] = [:]
     /// Holders and losses by committed index, for checking the events nodes send.
     var eventHistory = EventHistory()
+    /// The holds in place and the queued requests' roles, for checking every grant against the holds.
+    var holdChecker = HoldChecker()
 
     /// Raft's commit safety, checked at commit time rather than at apply time: whatever a node counts as
     /// committed must be the entry every other node counted at that index, whether or not anyone applied it
@@ -59,7 +61,13 @@ final class SimObserver: NodeObserver {
         } else {
             committed[entry.index] = (entry.term, hash.value)
             if let result {
-                eventHistory.record(index: entry.index.rawValue, command: entry.command, result: result, table: table)
+                let command = entry.command
+                eventHistory.record(index: entry.index.rawValue, command: command, result: result, table: table)
+                for problem in holdChecker.check(
+                    index: entry.index.rawValue, command: command, applied: result, table: table)
+                {
+                    simulation.violation(problem)
+                }
             } else {
                 // A no-op or a membership entry changes no lock, but states are read at its index too.
                 eventHistory.noteApplied(index: entry.index.rawValue)
