@@ -33,6 +33,9 @@ public struct KeyState: Sendable, Hashable, CustomStringConvertible {
     public let lockDelayedUntil: Timestamp?
     /// The cluster's log index this state describes: states of one key only move forward.
     public let index: UInt64
+    /// Holds (rule locks, `docs/holds.md`) on the key, its ancestors and its descendants: a lock the holds
+    /// refuse is not granted whoever holds the key. Empty from a cluster without holds.
+    public let holds: [Hold]
 
     /// How many acquires wait for the key, an ancestor or a descendant.
     public var waiterCount: Int { waiters.count }
@@ -43,6 +46,7 @@ public struct KeyState: Sendable, Hashable, CustomStringConvertible {
         holders = inspection.holders
         waiters = inspection.waiters
         lockDelayedUntil = inspection.lockDelayedUntil
+        holds = inspection.holds
         self.index = index
         if !inspection.holders.isEmpty {
             status = .held
@@ -53,11 +57,12 @@ public struct KeyState: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Whether nobody holds or waits for it and no lock-delay applies.
-    var isQuiet: Bool { holders.isEmpty && waiters.isEmpty && lockDelayedUntil == nil }
+    /// Whether nobody holds or waits for it, no lock-delay applies and no hold covers it.
+    var isQuiet: Bool { holders.isEmpty && waiters.isEmpty && lockDelayedUntil == nil && holds.isEmpty }
 
     /// The state in words, times as times of day: `acme/contacts/42: held by alice@frontend-2 (exclusive,
-    /// fence 17, since 10:02:03, "editing phone"); 2 waiting`.
+    /// fence 17, since 10:02:03, "editing phone"); 2 waiting; hold 'Deal closed' since 10:01:55 (stage
+    /// closed-won)`.
     public var description: String {
         var text = "\(key): "
         switch status {
@@ -76,6 +81,11 @@ public struct KeyState: Sendable, Hashable, CustomStringConvertible {
             text += "lock-delayed, " + Wording.freeAgain(at: until)
         }
         if !waiters.isEmpty { text += "; \(waiters.count) waiting" }
+        for hold in holds.prefix(3) {
+            let on = hold.key == key ? "" : " on \(hold.key)"
+            text += "; hold '\(hold.rule)'\(on) since \(Wording.timeOfDay(hold.since.date)) (\(hold.reason))"
+        }
+        if holds.count > 3 { text += "; and \(holds.count - 3) more holds" }
         return text
     }
 }

@@ -9,7 +9,10 @@ public final class Lock: Sendable, CustomStringConvertible {
     /// The locked key; the lock covers its whole subtree.
     public let key: LockKey
     /// Who holds the lock: this client's session and owner label, the mode, the fence, since when, the note.
-    public let holder: Holder
+    /// An ``upgrade(wait:roles:)`` or ``downgrade()`` changes its mode, fence and since.
+    public var holder: Holder { current.withLock { $0 } }
+    /// The grant as it is now; replaced by a mode change.
+    private let current: Mutex<Holder>
     /// The acquire's exactly-once identity (session, sequence).
     public let requestID: RequestID
     let lease: SessionLease
@@ -19,7 +22,7 @@ public final class Lock: Sendable, CustomStringConvertible {
 
     init(key: LockKey, holder: Holder, requestID: RequestID, lease: SessionLease, client: ClientHandle?) {
         self.key = key
-        self.holder = holder
+        current = Mutex(holder)
         self.requestID = requestID
         self.lease = lease
         self.client = client
@@ -27,6 +30,15 @@ public final class Lock: Sendable, CustomStringConvertible {
 
     /// The fence: send it with every write the lock protects, and let the resource refuse lower ones.
     public var fence: FenceToken { holder.fence }
+
+    /// The lock's mode now: `.exclusive` (editing) or `.shared` (viewing); changed by ``upgrade(wait:roles:)``
+    /// and ``downgrade()``.
+    public var mode: LockMode { holder.mode }
+
+    /// Takes the mode change the cluster granted: the new mode, fence and since. Called on the client's loop.
+    func changed(to holder: Holder) {
+        current.withLock { $0 = holder }
+    }
 
     /// The lock's state now, computed on the client's monotonic clock; never waits for the cluster.
     public var state: LeaseState {

@@ -60,11 +60,7 @@ extension PadlockClient {
         let lockKey = try validateKey(key)
         try validate(owner: owner)
         try check(note, "note", max: InputLimits.noteByteCountMax)
-        guard wait >= .zero else { throw .invalid("the wait must not be negative, got \(wait)") }
-        let milliseconds = wait.wholeMilliseconds
-        guard milliseconds <= InputLimits.waitMillisecondsMax else {
-            throw .invalid("the wait is \(wait); at most \(InputLimits.waitMillisecondsMax / 1000) s are allowed")
-        }
+        let milliseconds = try validateWait(wait)
         if let takeover {
             guard !takeover.isEmpty else {
                 throw .invalid("a takeover needs a reason: the previous holders are told it, and it is audited")
@@ -76,5 +72,65 @@ extension PadlockClient {
         }
         return AcquireSpec(
             key: lockKey, owner: owner, mode: mode, waitMilliseconds: milliseconds, note: note, takeover: takeover)
+    }
+}
+
+extension PadlockClient {
+    /// The roles an acquire claims, checked with the bounds every layer enforces (``HoldLimits``).
+    static func validate(roles: [String], takeover: String? = nil) throws(PadlockError) -> [String] {
+        if let problem = HoldLimits.problem(roles: roles) { throw .invalid(problem.description + rolesGiven(roles)) }
+        guard roles.isEmpty || takeover == nil else {
+            throw .invalid(
+                "a takeover claims no roles: it ends the conflicting holders whatever holds say; pass no roles")
+        }
+        return roles
+    }
+
+    /// The keys of an all-or-nothing acquire: each a valid key, together within ``HoldLimits``.
+    static func validate(keys: [String]) throws(PadlockError) -> [LockKey] {
+        var lockKeys: [LockKey] = []
+        for key in keys { lockKeys.append(try validateKey(key)) }
+        if let problem = HoldLimits.problem(keys: lockKeys) {
+            throw .invalid(problem.description + (problem == .keysTooMany ? ", got \(keys.count)" : ""))
+        }
+        return lockKeys
+    }
+
+    /// A hold placement, checked as every layer checks it.
+    static func validate(_ placement: HoldPlacement) throws(PadlockError) {
+        if let problem = placement.problem { throw .invalid(problem.description) }
+    }
+
+    /// A lift's reason and optional rule.
+    static func validateLift(rule: String?, reason: String) throws(PadlockError) {
+        if let rule {
+            if rule.isEmpty {
+                throw .invalid(HoldInputProblem.ruleEmpty.description + "; or pass no rule to lift every hold")
+            }
+            if rule.utf8.count > HoldLimits.ruleByteCountMax {
+                throw .invalid(HoldInputProblem.ruleTooLong.description)
+            }
+        }
+        guard !reason.isEmpty else {
+            throw .invalid("lifting a hold needs a reason: it is kept in the audit trail with the hold")
+        }
+        try check(reason, "reason", max: InputLimits.reasonByteCountMax)
+    }
+
+    /// A wait in whole milliseconds, within the bound every acquire has.
+    static func validateWait(_ wait: Duration) throws(PadlockError) -> UInt64 {
+        guard wait >= .zero else { throw .invalid("the wait must not be negative, got \(wait)") }
+        let milliseconds = wait.wholeMilliseconds
+        guard milliseconds <= InputLimits.waitMillisecondsMax else {
+            throw .invalid("the wait is \(wait); at most \(InputLimits.waitMillisecondsMax / 1000) s are allowed")
+        }
+        return milliseconds
+    }
+
+    private static func rolesGiven(_ roles: [String]) -> String {
+        if roles.count > HoldLimits.rolesPerRequestMax { return ", got \(roles.count)" }
+        guard let bad = roles.first(where: { !HoldLimits.isValidName($0) }) else { return "" }
+        let shown = bad.unicodeScalars.prefix(70).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }
+        return ", got \"\(shown.joined())\""
     }
 }

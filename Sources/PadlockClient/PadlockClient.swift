@@ -111,6 +111,10 @@ public final class PadlockClient: Sendable {
     /// - Parameters:
     ///   - mode: `.exclusive` to edit, `.shared` to view or approve.
     ///   - owner: the label shown to others as the holder, such as `bob@frontend-2`; at most 256 bytes.
+    ///   - roles: the end user's roles, such as `finance-admin`, checked against holds (rule locks,
+    ///     `docs/holds.md`): a hold that exempts one of them grants the lock (audited as a bypass). At most 16,
+    ///     each 1 to 64 bytes. Padlock does not check them: the app server asserts them for its user. Roles
+    ///     need a v3 cluster; a takeover claims none.
     ///   - wait: how long to queue behind other holders (0 tries once; at most 10 minutes). The call's
     ///     deadline is the configured one plus the wait.
     ///   - note: shown to other users with the holder, such as "editing phone number"; at most 1024 bytes.
@@ -123,12 +127,14 @@ public final class PadlockClient: Sendable {
     ///     (1: next in line), including the first one; not called for an acquire granted at once or one
     ///     with no `wait`. Called on the client's own thread, in order: return quickly (hand the number to
     ///     your UI or an `AsyncStream` continuation). Needs a v2 cluster, which sends the positions.
-    /// - Throws: `held(by:)` when someone else holds it (after the wait), `invalidArgument`, `permissionDenied`
-    ///   (a takeover the client may not make), `unavailable`, `outcomeUnknown` (the library then makes sure no
+    /// - Throws: `held(by:)` when someone else holds it (after the wait), `restricted(by:)` when a hold
+    ///   refuses it to these roles (at once, whatever the wait: show its message to the user), `invalidArgument`,
+    ///   `permissionDenied` (a takeover the client may not make), `unavailable`, `outcomeUnknown` (the library then makes sure no
     ///   lock stays held), `cancelled`.
     public func acquire(
-        _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero, note: String = "",
-        takeover: String? = nil, onQueuePosition: (@Sendable (Int) -> Void)? = nil
+        _ key: String, mode: LockMode = .exclusive, owner: String? = nil, roles: [String] = [],
+        wait: Duration = .zero, note: String = "", takeover: String? = nil,
+        onQueuePosition: (@Sendable (Int) -> Void)? = nil
     ) async throws(PadlockError) -> Lock {
         try await handle.traced(
             takeover == nil ? "acquire" : "takeover",
@@ -145,6 +151,7 @@ public final class PadlockClient: Sendable {
         ) { () throws(PadlockError) in
             var validated = try Self.validateAcquire(
                 key, mode: mode, owner: owner ?? self.owner, wait: wait, note: note, takeover: takeover)
+            validated.roles = try Self.validate(roles: roles, takeover: takeover)
             validated.onQueuePosition = onQueuePosition
             let spec = validated
             return try await handle.perform { core, ticket, completion in
@@ -153,7 +160,7 @@ public final class PadlockClient: Sendable {
         }
     }
 
-    /// Acquires `key` (or takes it over, given a `takeover` reason, as ``acquire(_:mode:owner:wait:note:takeover:onQueuePosition:)``
+    /// Acquires `key` (or takes it over, given a `takeover` reason, as ``acquire(_:mode:owner:roles:wait:note:takeover:onQueuePosition:)``
     /// does), runs `body` with the lock, and releases it on every path: normal return, thrown error and
     /// cancellation (the release is not cancelled with the task).
     ///
@@ -162,29 +169,41 @@ public final class PadlockClient: Sendable {
     /// `body` returns or throws after that, `withLock` throws `lockLost` with ``Lock/lossReason`` in its
     /// message, since the fence may have been superseded while `body` ran. The same holds when `body` returned
     /// and the release found the lock lost (or `sessionExpired`). Other release failures are logged; the
-    /// library keeps releasing in the background. `onQueuePosition` is as for ``acquire(_:mode:owner:wait:note:takeover:onQueuePosition:)``.
+    /// library keeps releasing in the background. `onQueuePosition` is as for ``acquire(_:mode:owner:roles:wait:note:takeover:onQueuePosition:)``.
     public func withLock<T: Sendable>(
-        _ key: String, mode: LockMode = .exclusive, owner: String? = nil, wait: Duration = .zero,
-        note: String = "", takeover: String? = nil, onQueuePosition: (@Sendable (Int) -> Void)? = nil,
-        _ body: (Lock) async throws -> T
+        _ key: String, mode: LockMode = .exclusive, owner: String? = nil, roles: [String] = [],
+        wait: Duration = .zero, note: String = "", takeover: String? = nil,
+        onQueuePosition: (@Sendable (Int) -> Void)? = nil, _ body: (Lock) async throws -> T
     ) async throws -> T {
         let lock = try await acquire(
-            key, mode: mode, owner: owner, wait: wait, note: note, takeover: takeover, onQueuePosition: onQueuePosition)
+            key, mode: mode, owner: owner, roles: roles, wait: wait, note: note, takeover: takeover,
+            onQueuePosition: onQueuePosition)
+        return try await run(body: { locks in try await body(locks[0]) }, holding: [lock])
+    }
+
+    /// Runs `body` with `locks` and releases them all on every path, as `withLock` promises.
+    func run<T: Sendable>(body: ([Lock]) async throws -> T, holding locks: [Lock]) async throws -> T {
         let value: T
         do {
-            value = try await Self.run(body, cancelledWhenLost: lock)
+            value = try await Self.run(body, cancelledWhenLost: locks)
         } catch {
-            do { try await lock.release() } catch { logReleaseFailure(error, of: lock) }
-            if lock.state == .lost { throw Self.lostWhileRunning(lock) }
+            for lock in locks {
+                do { try await lock.release() } catch { logReleaseFailure(error, of: lock) }
+            }
+            if let lost = locks.first(where: { $0.state == .lost }) { throw Self.lostWhileRunning(lost) }
             throw error
         }
-        do {
-            try await lock.release()
-        } catch  where error.code == .lockLost || error.code == .sessionExpired {
-            throw error
-        } catch {
-            logReleaseFailure(error, of: lock)
+        var failure: PadlockError?
+        for lock in locks {
+            do {
+                try await lock.release()
+            } catch  where error.code == .lockLost || error.code == .sessionExpired {
+                failure = failure ?? error
+            } catch {
+                logReleaseFailure(error, of: lock)
+            }
         }
+        if let failure { throw failure }
         return value
     }
 
@@ -196,41 +215,43 @@ public final class PadlockClient: Sendable {
         )
     }
 
-    /// Runs `body` in a child task, cancelling it when `lock` turns lost; throws `lockLost` when it did.
+    /// Runs `body` in a child task, cancelling it when one of `locks` turns lost; throws `lockLost` when one did.
     private static func run<T: Sendable>(
-        _ body: (Lock) async throws -> T, cancelledWhenLost lock: Lock
+        _ body: ([Lock]) async throws -> T, cancelledWhenLost locks: [Lock]
     ) async throws -> T {
         try await withoutActuallyEscaping(body) { escapable in
             // Runs only while this function waits for it: the group does not outlive the call.
             nonisolated(unsafe) let body = escapable
             return try await withThrowingTaskGroup(of: BodyOutcome<T>.self) { group in
-                group.addTask { .returned(try await body(lock)) }
-                group.addTask {
-                    for await state in lock.states where state == .lost { return .lost }
-                    return .watcherDone
+                group.addTask { .returned(try await body(locks)) }
+                for (index, lock) in locks.enumerated() {
+                    group.addTask {
+                        for await state in lock.states where state == .lost { return .lost(index) }
+                        return .watcherDone
+                    }
                 }
-                var lost = false
+                var lost: Lock?
                 while let outcome = try await group.next() {
                     switch outcome {
                     case .returned(let value):
                         group.cancelAll()
-                        if lost { throw lostWhileRunning(lock) }
+                        if let lost { throw lostWhileRunning(lost) }
                         return value
-                    case .lost:
-                        lost = true
+                    case .lost(let index):
+                        lost = lost ?? locks[index]
                         group.cancelAll()
                     case .watcherDone:
                         continue
                     }
                 }
-                throw lostWhileRunning(lock)
+                throw lostWhileRunning(lost ?? locks[0])
             }
         }
     }
 
     private enum BodyOutcome<T: Sendable>: Sendable {
         case returned(T)
-        case lost
+        case lost(Int)
         case watcherDone
     }
 

@@ -50,7 +50,8 @@ public enum Resolution: Sendable, Hashable {
     /// is held. The holder says which fence it had.
     case grantedThenReleased(Holder)
     /// The acquire was granted and the lock is held by `holder` (a request of another client instance; this
-    /// client releases grants its own callers gave up on).
+    /// client releases grants its own callers gave up on). For an all-or-nothing acquire, the first key's
+    /// holder (every key has the same fence); for a mode change, the lock's new holder.
     case granted(Holder)
     /// The release took effect.
     case released
@@ -60,6 +61,10 @@ public enum Resolution: Sendable, Hashable {
     case sessionRevoked
     /// The session was closed.
     case sessionClosed
+    /// The hold was placed (or replaced the key's hold of the same rule).
+    case holdPlaced(Hold)
+    /// These holds were lifted.
+    case holdsLifted([Hold])
     /// The request was applied and refused, with the error its caller would have received.
     case refused(PadlockError)
     /// The cluster no longer keeps the answer: a later request of the same session was applied, or the session

@@ -48,10 +48,10 @@ enum Wording {
 
     /// What a hold tells a user it refuses, fit to show verbatim: `Locked by rule 'Deal closed' since 10:02:07
     /// (placed by ops@admin) — stage closed-won; only finance-admin may edit; notes stay editable`. `key` is the
-    /// key asked for when it differs from the held one.
+    /// key asked for; the held key is named when it differs (or when no single key was asked for).
     static func restriction(_ hold: Hold, on key: LockKey?) -> String {
         var text = "Locked by rule '\(hold.rule)'"
-        if let key, key != hold.key { text += " on \(hold.key)" }
+        if key != hold.key { text += " on \(hold.key)" }
         text += " since \(timeOfDay(hold.since.date)) (placed by \(hold.placedBy)) — \(hold.reason)"
         let verb = hold.restricts == .all ? "edit or view" : "edit"
         if hold.exemptRoles.isEmpty {

@@ -75,9 +75,15 @@ public struct KeyInspection: Hashable, Sendable {
     /// When the key or an overlapping key is under lock-delay (after a forced or expired release), the time
     /// before which the key is not granted again; `nil` when no lock-delay applies.
     public var lockDelayedUntil: Timestamp?
+    /// Holds (rule locks, `docs/holds.md`) on the key, its ancestors and its descendants, in key byte order
+    /// and rule order within a key. Empty when the cluster speaks a protocol version without holds.
+    public var holds: [Hold]
 
     /// Creates an inspection result.
-    public init(key: LockKey, holders: [LockInfo], waiters: [Waiter], lockDelayedUntil: Timestamp?) {
+    public init(
+        key: LockKey, holders: [LockInfo], waiters: [Waiter], lockDelayedUntil: Timestamp?, holds: [Hold] = []
+    ) {
+        self.holds = holds
         self.key = key
         self.holders = holders
         self.waiters = waiters

@@ -53,6 +53,9 @@ extension ClientCore {
     private static func resolution(of answer: ClientResult) -> Resolution {
         switch answer {
         case .granted(let holder): .granted(holder)
+        case .grantedKeys(let holders): holders.first.map { .granted($0) } ?? .answerNotKept
+        case .holdPlaced(let hold, _): .holdPlaced(hold)
+        case .holdsLifted(let holds): .holdsLifted(holds)
         case .released: .released
         case .forceUnlocked(let previous): .forceUnlocked(previous)
         case .sessionRevoked: .sessionRevoked
@@ -133,23 +136,36 @@ extension ClientCore {
         answered: @escaping (Result<ClientResult, ClientFailure>, PoolSession) -> Result<Resolution, PadlockError>,
         completion: @escaping (Result<Resolution, PadlockError>) -> Void
     ) {
+        administer(label, build: build, ticket: ticket, answered: answered, fate: { $0 }, completion: completion)
+    }
+
+    /// Runs an administrative request on any free pool session; `answered` maps the cluster's final answer to
+    /// the call's value, and `fate` that value to what `resolve` reports.
+    func administer<Value>(
+        _ label: String, build: @escaping (RequestID) -> ClientOperation, ticket: CallTicket,
+        answered: @escaping (Result<ClientResult, ClientFailure>, PoolSession) -> Result<Value, PadlockError>,
+        fate: @escaping (Value) -> Resolution, completion: @escaping (Result<Value, PadlockError>) -> Void
+    ) {
         guard admit(ticket, completion) else { return }
+        let settle: (PoolSession, RequestID) -> Void = { [weak self] session, id in
+            self?.settleByResolving(session, id) { answer in
+                (try? answered(answer, session).get()).map(fate) ?? .answerNotKept
+            }
+        }
         let call = MutationCall(
             label: label, key: nil, owner: owner, dedicated: nil, deadline: callDeadline(),
             attemptTimeout: configuration.attemptTimeout, build: build
         ) { [weak self] outcome in
             guard let self else { return }
-            let result: Result<Resolution, PadlockError>
+            let result: Result<Value, PadlockError>
             switch outcome {
             case .answered(let answer, let session, let id):
                 result = answered(answer, session)
-                self.settled(id, (try? result.get()) ?? .refused(result.failure!))
+                self.settled(id, result.map(fate).resolution)
                 if session.isBusy && session.activeRequest == id { self.free(session) }
             case .gaveUp(let may, let problem, let session, let id):
                 if may, let session, let id {
-                    self.settleByResolving(session, id) { answer in
-                        (try? answered(answer, session).get()) ?? .answerNotKept
-                    }
+                    settle(session, id)
                     result = .failure(.outcomeUnknown(id, "the \(label)"))
                 } else {
                     if let id { self.settled(id, .notApplied) }
@@ -164,9 +180,7 @@ extension ClientCore {
                 result = .failure(error)
             case .cancelled(let may, let session, let id):
                 if may, let session, let id {
-                    self.settleByResolving(session, id) { answer in
-                        (try? answered(answer, session).get()) ?? .answerNotKept
-                    }
+                    settle(session, id)
                 } else if let session {
                     self.free(session)
                 }
@@ -186,6 +200,16 @@ extension ClientCore {
             else { continue }
             logger.warning("lock released by force", metadata: ["key": "\(key)", "fence": "\(holder.fence)"])
             forget(lock, in: session, as: .lost, reason: .cluster(.forceUnlocked(by: owner, reason: reason)))
+        }
+    }
+}
+
+extension Result where Success == Resolution, Failure == PadlockError {
+    /// What `resolve` reports for this outcome: the resolution, or the refusal.
+    var resolution: Resolution {
+        switch self {
+        case .success(let resolution): resolution
+        case .failure(let error): .refused(error)
         }
     }
 }

@@ -13,12 +13,46 @@ struct AcquireSpec {
     var takeover: String? = nil
     /// Told each new queue position of the acquire while it waits (1: next).
     var onQueuePosition: (@Sendable (Int) -> Void)? = nil
+    /// The roles the requester claims, checked against holds (`docs/holds.md`).
+    var roles: [String] = []
+    /// Every key of an all-or-nothing acquire (the first is `key`); nil for a single-key acquire.
+    var batch: [LockKey]? = nil
+
+    /// The keys asked for, in the request's order.
+    var keys: [LockKey] { batch ?? [key] }
+
+    /// What the acquire is called in messages: its key, or its keys.
+    var subject: String {
+        guard let batch, batch.count > 1 else { return "\(key)" }
+        return batch.map(\.string).joined(separator: ", ")
+    }
+
+    /// The request to send for `id`: a takeover, an acquire of several keys or with roles (protocol v3), or
+    /// a plain acquire.
+    func operation(_ id: RequestID) -> ClientOperation {
+        let acquisition = Acquisition(key: key, mode: mode, waitMilliseconds: waitMilliseconds, note: note)
+        if let takeover { return .takeover(id, acquisition, reason: takeover) }
+        if batch != nil || !roles.isEmpty { return .acquireKeys(id, keys: keys, acquisition, roles: roles) }
+        return .acquire(id, acquisition)
+    }
 }
 
 extension ClientCore {
     /// Acquires `spec.key` on a pool session. An acquire that may wait gets its wait on top of the deadline
     /// and of each attempt's timeout, since the cluster answers it only when it is granted or times out.
     func acquire(_ spec: AcquireSpec, ticket: CallTicket, completion: @escaping (Result<Lock, PadlockError>) -> Void) {
+        acquireKeys(spec, ticket: ticket) { result in
+            completion(
+                result.flatMap { locks in
+                    locks.first.map { .success($0) } ?? .failure(.unavailable("the cluster granted no key; retry"))
+                })
+        }
+    }
+
+    /// Acquires every key of `spec` at once (all or nothing), answering the locks in the keys' order.
+    func acquireKeys(
+        _ spec: AcquireSpec, ticket: CallTicket, completion: @escaping (Result<[Lock], PadlockError>) -> Void
+    ) {
         guard admit(ticket, completion) else { return }
         let started = environment.now
         let deadline = callDeadline(extra: .milliseconds(Int64(spec.waitMilliseconds)))
@@ -32,18 +66,15 @@ extension ClientCore {
 
     private func startAcquire(
         _ spec: AcquireSpec, ticket: CallTicket, deadline: ContinuousClock.Instant,
-        done: @escaping (Result<Lock, PadlockError>) -> Void
+        done: @escaping (Result<[Lock], PadlockError>) -> Void
     ) {
-        let acquisition = Acquisition(
-            key: spec.key, mode: spec.mode, waitMilliseconds: spec.waitMilliseconds, note: spec.note)
-        let takeover = spec.takeover
         let call = MutationCall(
-            label: takeover == nil ? "acquire" : "takeover", key: spec.key, owner: spec.owner, dedicated: nil,
-            deadline: deadline,
+            label: spec.takeover == nil ? "acquire" : "takeover", key: spec.key, keys: spec.keys, owner: spec.owner,
+            dedicated: nil, deadline: deadline,
             attemptTimeout: configuration.attemptTimeout + .milliseconds(Int64(spec.waitMilliseconds)),
             build: { [weak self] id in
                 self?.acquireNumbered(id, spec)
-                return takeover.map { .takeover(id, acquisition, reason: $0) } ?? .acquire(id, acquisition)
+                return spec.operation(id)
             },
             onOutcome: { [weak self] outcome in
                 if let id = outcome.requestID { self?.events.positions[id] = nil }
@@ -64,7 +95,7 @@ extension ClientCore {
 
     private func acquireEnded(
         _ outcome: MutationOutcome, spec: AcquireSpec, ticket: CallTicket, deadline: ContinuousClock.Instant,
-        done: @escaping (Result<Lock, PadlockError>) -> Void
+        done: @escaping (Result<[Lock], PadlockError>) -> Void
     ) {
         switch outcome {
         case .answered(_, let session, let id) where session.state == .closed:
@@ -72,19 +103,12 @@ extension ClientCore {
             // granted, and the owner signed out, so the acquire ends rather than retrying on a new session.
             settled(id, .answerNotKept)
             done(.failure(Self.ownerSignedOut(spec.owner)))
-        case .answered(.success(.granted(let holder)), let session, let id):
-            guard session.state == .open, let lease = session.lease else {
-                // The session was lost while the grant travelled; the cluster expires both. Try a new session.
-                settled(id, .answerNotKept)
-                return retryAcquire(spec, ticket: ticket, deadline: deadline, done: done, "its session was lost")
-            }
-            let lock = Lock(key: spec.key, holder: holder, requestID: id, lease: lease, client: handle)
-            session.locks[spec.key] = lock
-            // Its losses from the grant on: the fence is the grant's log index.
-            wantEvents(for: holder.session, after: max(holder.fence.rawValue, 1) - 1)
-            settled(id, .granted(holder))
-            free(session)
-            done(.success(lock))
+        case .answered(.success(.granted(let holder)), let session, let id) where spec.keys.count == 1:
+            acquireGranted(
+                [holder], session: session, id: id, spec: spec, ticket: ticket, deadline: deadline, done: done)
+        case .answered(.success(.grantedKeys(let holders)), let session, let id) where holders.count == spec.keys.count:
+            acquireGranted(
+                holders, session: session, id: id, spec: spec, ticket: ticket, deadline: deadline, done: done)
         case .answered(.failure(.sessionExpired), let session, let id):
             // The session ended, so this request was not applied (and whatever it held is released): retry on
             // a new session under the same deadline.
@@ -96,7 +120,9 @@ extension ClientCore {
             settled(id, .answerNotKept)
             done(.failure(.unavailable("the cluster lost track of the acquire's session; retry")))
         case .answered(.failure(let failure), let session, let id):
-            let error = self.error(for: failure, in: "acquire", key: spec.key, owner: spec.owner)
+            let error = self.error(
+                for: failure, in: "acquire", key: spec.batch == nil ? spec.key : nil, owner: spec.owner
+            ).naming(spec)
             settled(id, .refused(error))
             free(session)
             done(.failure(error))
@@ -108,14 +134,15 @@ extension ClientCore {
             if may, let session, let id {
                 // Never leak a grant (rule 7): the session stays busy until the request is settled.
                 settleAcquire(session, id, spec)
-                return done(.failure(.outcomeUnknown(id, "the acquire of \(spec.key)")))
+                return done(.failure(.outcomeUnknown(id, "the acquire of \(spec.subject)")))
             }
             if let session { free(session) }
             if let id { settled(id, .notApplied) }
             done(
                 .failure(
                     .unavailable(
-                        "could not acquire \(spec.key) before the deadline: \(problem)", retryAfter: problem.retryAfter)
+                        "could not acquire \(spec.subject) before the deadline: \(problem)",
+                        retryAfter: problem.retryAfter)
                 ))
         case .failed(let error, let session):
             if let session { free(session) }
@@ -131,13 +158,34 @@ extension ClientCore {
         }
     }
 
+    /// The cluster granted every key of `spec` to `session`, one holder per key in the keys' order.
+    private func acquireGranted(
+        _ holders: [Holder], session: PoolSession, id: RequestID, spec: AcquireSpec, ticket: CallTicket,
+        deadline: ContinuousClock.Instant, done: @escaping (Result<[Lock], PadlockError>) -> Void
+    ) {
+        guard session.state == .open, let lease = session.lease, let first = holders.first else {
+            // The session was lost while the grant travelled; the cluster expires both. Try a new session.
+            settled(id, .answerNotKept)
+            return retryAcquire(spec, ticket: ticket, deadline: deadline, done: done, "its session was lost")
+        }
+        let locks = zip(spec.keys, holders).map { key, holder in
+            Lock(key: key, holder: holder, requestID: id, lease: lease, client: handle)
+        }
+        for lock in locks { session.locks[lock.key] = lock }
+        // Their losses from the grant on: the fence is the grant's log index.
+        wantEvents(for: first.session, after: max(first.fence.rawValue, 1) - 1)
+        settled(id, .granted(first))
+        free(session)
+        done(.success(locks))
+    }
+
     private func retryAcquire(
         _ spec: AcquireSpec, ticket: CallTicket, deadline: ContinuousClock.Instant,
-        done: @escaping (Result<Lock, PadlockError>) -> Void,
+        done: @escaping (Result<[Lock], PadlockError>) -> Void,
         _ why: String
     ) {
         guard environment.now < deadline, !isClosing else {
-            return done(.failure(.unavailable("could not acquire \(spec.key) before the deadline: \(why)")))
+            return done(.failure(.unavailable("could not acquire \(spec.subject) before the deadline: \(why)")))
         }
         metrics.retry("acquire")
         startAcquire(spec, ticket: ticket, deadline: deadline, done: done)
@@ -254,6 +302,16 @@ extension ClientCore {
         if session.locks[lock.key] === lock { session.locks[lock.key] = nil }
         lock.end(final, reason: reason)
         if final == .lost { metrics.locksLost(1) }
+    }
+}
+
+extension PadlockError {
+    /// The refusal of an all-or-nothing acquire says which keys it asked for and that none is held.
+    func naming(_ spec: AcquireSpec) -> PadlockError {
+        guard spec.batch != nil else { return self }
+        var error = self
+        error.message = "the all-or-nothing acquire of \(spec.subject) was refused and holds none of them: \(message)"
+        return error
     }
 }
 

@@ -13,7 +13,7 @@ extension ClientCore {
             if !dedicated.isBusy { return assign(call, to: dedicated) }
             dedicated.dedicatedWaiters.append(call)
         } else {
-            if let session = freeSession(for: call.key, owner: call.owner) { return assign(call, to: session) }
+            if let session = freeSession(for: call.keys, owner: call.owner) { return assign(call, to: session) }
             guard sessionWaiters.count < configuration.maximumWaitingCalls else {
                 let retryAfter = PadlockError.localOverloadRetryAfter
                 return call.finish(
@@ -44,12 +44,12 @@ extension ClientCore {
         call.dedicated?.dedicatedWaiters.removeAll { $0 === call }
     }
 
-    /// The least loaded open, free session of `owner` that may acquire `key`.
-    private func freeSession(for key: LockKey?, owner: String) -> PoolSession? {
+    /// The least loaded open, free session of `owner` that may acquire `keys`.
+    private func freeSession(for keys: [LockKey], owner: String) -> PoolSession? {
         // One pass without an intermediate array: this runs for every acquire and release.
         var best: PoolSession?
         for session in sessions.of(owner) where session.state == .open && !session.isBusy {
-            guard key.map(session.accepts) ?? true else { continue }
+            guard session.accepts(keys) else { continue }
             if let chosen = best, chosen.locks.count <= session.locks.count { continue }
             best = session
         }
@@ -62,7 +62,7 @@ extension ClientCore {
         call.waitTimer?.cancel()
         call.waitTimer = nil
         session.isBusy = true
-        session.reservedKey = call.key
+        session.reservedKeys = call.keys
         call.session = session
         call.phase = .sending
         send(call, on: session)
@@ -112,14 +112,14 @@ extension ClientCore {
     func free(_ session: PoolSession) {
         if let active = session.activeRequest { answerUnsettled(active) }
         session.isBusy = false
-        session.reservedKey = nil
+        session.reservedKeys = []
         session.activeRequest = nil
         guard session.state == .open, !isClosing else { return }
         if !session.dedicatedWaiters.isEmpty {
             return assign(session.dedicatedWaiters.removeFirst(), to: session)
         }
         if let index = sessionWaiters.firstIndex(where: { call in
-            call.owner == session.owner && (call.key.map(session.accepts) ?? true)
+            call.owner == session.owner && session.accepts(call.keys)
         }) {
             return assign(sessionWaiters.remove(at: index), to: session)
         }

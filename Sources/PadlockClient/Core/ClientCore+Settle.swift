@@ -62,7 +62,10 @@ extension ClientCore {
             guard let self, self.mayContinue(session, request, round: round) else { return }
             switch answer {
             case .success(.granted(let holder))?:
-                self.releaseLeaked(session, request, spec.key, holder, round: round)
+                self.releaseLeaked(session, request, spec.keys, holder, round: round)
+            case .success(.grantedKeys(let holders))? where !holders.isEmpty:
+                // One fence for the batch: every key is released with it, key by key.
+                self.releaseLeaked(session, request, spec.keys, holders[0], round: round)
             case .failure(.unknownRequest)?:
                 self.settled(request, .notApplied)
                 self.free(session)
@@ -108,7 +111,8 @@ extension ClientCore {
             guard let inspection else { return self.findLeakedGrant(session, request, spec, round: round + 1) }
             let ours = inspection.holders.first { $0.key == spec.key && $0.holder.session == session.id }
             if let ours {
-                self.releaseLeaked(session, request, spec.key, ours.holder, round: round)
+                // A batch is granted all at once under one fence: its other keys hold the same grant.
+                self.releaseLeaked(session, request, spec.keys, ours.holder, round: round)
             } else {
                 self.settled(request, .answerNotKept)
                 self.free(session)
@@ -127,9 +131,14 @@ extension ClientCore {
         }
     }
 
+    /// Releases, key by key, the grant (`holder`'s fence) of `keys` that arrived after its caller gave up.
     private func releaseLeaked(
-        _ session: PoolSession, _ request: RequestID, _ key: LockKey, _ holder: Holder, round: Int
+        _ session: PoolSession, _ request: RequestID, _ keys: [LockKey], _ holder: Holder, round: Int
     ) {
+        guard let key = keys.first else {
+            settled(request, .grantedThenReleased(holder))
+            return free(session)
+        }
         heldStep(session, "release", build: { .release($0, key: key, fence: holder.fence) }) { [weak self] outcome in
             guard let self, self.mayContinue(session, request, round: round) else { return }
             switch outcome {
@@ -139,10 +148,9 @@ extension ClientCore {
                     metadata: [
                         "key": "\(key)", "fence": "\(holder.fence)", "request": "\(request)",
                     ])
-                self.settled(request, .grantedThenReleased(holder))
-                self.free(session)
+                self.releaseLeaked(session, request, Array(keys.dropFirst()), holder, round: round)
             case .gaveUp, .failed, .cancelled:
-                self.releaseLeaked(session, request, key, holder, round: round + 1)
+                self.releaseLeaked(session, request, keys, holder, round: round + 1)
             }
         }
     }

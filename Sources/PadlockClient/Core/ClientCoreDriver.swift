@@ -52,6 +52,39 @@ package final class ClientCoreDriver {
         core.acquire(spec, ticket: ticket(), completion: completion)
     }
 
+    /// Acquires `keys` all or nothing (one key with no roles is a plain acquire), claiming `roles` for holds.
+    package func acquire(
+        keys: [LockKey], owner: String, mode: LockMode, roles: [String], wait: Duration, note: String,
+        completion: @escaping (Result<[Lock], PadlockError>) -> Void
+    ) {
+        guard let first = keys.first else { return completion(.failure(.invalid("no key"))) }
+        var spec = AcquireSpec(
+            key: first, owner: owner, mode: mode, waitMilliseconds: wait.wholeMilliseconds, note: note)
+        spec.roles = roles
+        spec.batch = keys.count > 1 ? keys : nil
+        core.acquireKeys(spec, ticket: ticket(), completion: completion)
+    }
+
+    /// Upgrades (`.exclusive`) or downgrades (`.shared`) `lock`, as `Lock.upgrade` and `Lock.downgrade` do.
+    package func changeMode(
+        _ lock: Lock, to mode: LockMode, wait: Duration, roles: [String],
+        completion: @escaping (Result<Void, PadlockError>) -> Void
+    ) {
+        let spec = ModeChangeSpec(mode: mode, waitMilliseconds: wait.wholeMilliseconds, roles: roles)
+        core.changeMode(lock, spec, ticket: ticket(), completion: completion)
+    }
+
+    package func placeHold(_ placement: HoldPlacement, completion: @escaping (Result<HoldPlaced, PadlockError>) -> Void)
+    {
+        core.placeHold(placement, ticket: ticket(), completion: completion)
+    }
+
+    package func liftHold(
+        _ key: LockKey, rule: String?, reason: String, completion: @escaping (Result<[Hold], PadlockError>) -> Void
+    ) {
+        core.liftHold(key, rule: rule, reason: reason, ticket: ticket(), completion: completion)
+    }
+
     package func release(_ lock: Lock, completion: @escaping (Result<Void, PadlockError>) -> Void) {
         core.release(lock, ticket: CallTicket(id: 0, cancellable: false), completion: completion)
     }

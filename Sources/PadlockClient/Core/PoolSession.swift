@@ -33,8 +33,8 @@ final class PoolSession {
     var activeRequest: RequestID?
     /// The locks it holds, by key.
     var locks: [LockKey: Lock] = [:]
-    /// The key of the acquire outstanding or being settled on it.
-    var reservedKey: LockKey?
+    /// The keys of the acquire outstanding or being settled on it (several for an all-or-nothing acquire).
+    var reservedKeys: [LockKey] = []
     /// Calls that must go through this session (releases of its locks), first in line when it frees.
     var dedicatedWaiters: [MutationCall] = []
     var opening: Exchange?
@@ -54,7 +54,7 @@ final class PoolSession {
     }
 
     /// Whether closing it would release nothing and disturb no call: open, idle, holding no lock.
-    var isIdle: Bool { state == .open && !isBusy && locks.isEmpty && dedicatedWaiters.isEmpty && reservedKey == nil }
+    var isIdle: Bool { state == .open && !isBusy && locks.isEmpty && dedicatedWaiters.isEmpty && reservedKeys.isEmpty }
 
     /// Numbers the session's next request. Sequences strictly increase and are never reused.
     func nextRequestID() -> RequestID {
@@ -72,9 +72,12 @@ final class PoolSession {
     /// (reentrancy), handing one lock to two callers; keeping each session's keys disjoint also makes a
     /// leaked grant found by `inspect` unambiguous when a cancelled acquire is settled.
     func accepts(_ key: LockKey) -> Bool {
-        if let reservedKey, reservedKey.overlaps(key) { return false }
+        if reservedKeys.contains(where: { $0.overlaps(key) }) { return false }
         return !locks.keys.contains { $0.overlaps(key) }
     }
+
+    /// Whether an acquire of every one of `keys` may go through this session.
+    func accepts(_ keys: [LockKey]) -> Bool { keys.allSatisfy(accepts) }
 
     func stopTimers() {
         renewalTimer?.cancel()
@@ -119,7 +122,9 @@ final class MutationCall {
     enum Phase { case waitingForSession, sending, done }
 
     let label: String
-    let key: LockKey?
+    /// The keys an acquire asks for (the session must hold and wait for nothing overlapping them); empty for
+    /// the other calls.
+    let keys: [LockKey]
     /// The owner whose session the call needs (a dedicated call's session's owner).
     let owner: String
     let dedicated: PoolSession?
@@ -136,12 +141,12 @@ final class MutationCall {
     private var onOutcome: ((MutationOutcome) -> Void)?
 
     init(
-        label: String, key: LockKey?, owner: String, dedicated: PoolSession?, deadline: ContinuousClock.Instant,
-        attemptTimeout: Duration, build: @escaping (RequestID) -> ClientOperation,
+        label: String, key: LockKey?, keys: [LockKey]? = nil, owner: String, dedicated: PoolSession?,
+        deadline: ContinuousClock.Instant, attemptTimeout: Duration, build: @escaping (RequestID) -> ClientOperation,
         onOutcome: @escaping (MutationOutcome) -> Void
     ) {
         self.label = label
-        self.key = key
+        self.keys = keys ?? key.map { [$0] } ?? []
         self.owner = dedicated?.owner ?? owner
         self.dedicated = dedicated
         self.deadline = deadline
