@@ -22,7 +22,7 @@ final class SimClient {
     /// Locks it believes it holds and acts on, until it releases them.
     var held: [Lock] = []
     /// The history record of each mutating request not settled yet.
-    private var records: [RequestID: (index: Int, action: LockAction)] = [:]
+    private var records: [RequestID: [(index: Int, action: LockAction, part: HistoryRecorder.Part)]] = [:]
     /// One operation at a time (the core renews, retries and settles in the background meanwhile).
     var busy = false
     /// Paused (a long GC pause, a frozen VM): its events wait until this true time.
@@ -79,15 +79,20 @@ final class SimClient {
     // MARK: The history
 
     private func numbered(_ operation: ClientOperation) {
-        guard let request = operation.requestID, let action = HistoryRecorder.action(of: operation) else { return }
-        records[request] = (simulation.history.begin(client: index, action: action, at: simulation.now), action)
+        guard let request = operation.requestID else { return }
+        let parts = HistoryRecorder.actions(of: operation)
+        guard !parts.isEmpty else { return }
+        records[request] = parts.map {
+            (simulation.history.begin(client: index, action: $0.action, at: simulation.now), $0.action, $0.part)
+        }
     }
 
     private func settled(_ request: RequestID, _ resolution: Resolution) {
-        guard let record = records.removeValue(forKey: request),
-            let outcome = HistoryRecorder.outcome(of: resolution, for: record.action)
-        else { return }
-        simulation.history.complete(record.index, outcome: outcome, at: simulation.now)
+        for record in records.removeValue(forKey: request) ?? [] {
+            guard let outcome = HistoryRecorder.outcome(of: resolution, for: record.action, part: record.part)
+            else { continue }
+            simulation.history.complete(record.index, outcome: outcome, at: simulation.now)
+        }
     }
 
     // MARK: Watching and tracking

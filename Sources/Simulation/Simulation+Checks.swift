@@ -52,6 +52,7 @@ final class SimObserver: NodeObserver {
         var hash = TraceHash()
         hash.addByte(entry.kind.rawValue)
         hash.add(bytes: entry.data)
+        let isFirst = committed[entry.index] == nil
         if let known = committed[entry.index] {
             if known.term != entry.term || known.hash != hash.value {
                 simulation.violation(
@@ -60,18 +61,7 @@ final class SimObserver: NodeObserver {
             }
         } else {
             committed[entry.index] = (entry.term, hash.value)
-            if let result {
-                let command = entry.command
-                eventHistory.record(index: entry.index.rawValue, command: command, result: result, table: table)
-                for problem in holdChecker.check(
-                    index: entry.index.rawValue, command: command, applied: result, table: table)
-                {
-                    simulation.violation(problem)
-                }
-            } else {
-                // A no-op or a membership entry changes no lock, but states are read at its index too.
-                eventHistory.noteApplied(index: entry.index.rawValue)
-            }
+            firstApplied(entry, result: result, table: table)
         }
         if entry.index.rawValue % 16 == 0 { compareState(node, at: entry.index, table) }
         if result != nil { simulation.checkStampBound(table.lastTime, node: node, index: entry.index) }
@@ -80,12 +70,28 @@ final class SimObserver: NodeObserver {
             simulation.sessionExpired(session, on: node)
         }
         for event in result?.events ?? [] {
-            // A force-unlock, takeover or revocation takes a lock away on purpose: its holder is no longer
-            // protected (the fenced store still is).
-            if case .lockReleased(let key, let previous, .lost(let loss)) = event, loss != .expired {
-                simulation.forciblyReleased.insert(
-                    ForcedRelease(session: previous.session, key: key, fence: previous.fence))
+            // A force-unlock, takeover, revocation or hold placed with `endsHolders` takes a lock away on
+            // purpose: its holder is no longer protected (the fenced store still is).
+            guard case .lockReleased(let key, let previous, .lost(let loss)) = event, loss != .expired else { continue }
+            simulation.forciblyReleased.insert(ForcedRelease(session: previous.session, key: key, fence: previous.fence))
+            if isFirst, case .placeHold? = entry.command {
+                simulation.history.endedByHold(
+                    session: previous.session, key: key, fence: previous.fence, at: simulation.now)
             }
+        }
+    }
+
+    /// An entry applied for the first time anywhere: recorded for the events and checked by the holds checker.
+    private func firstApplied(_ entry: Entry, result: LockTable.Applied?, table: LockTable) {
+        guard let result else {
+            // A no-op or a membership entry changes no lock, but states are read at its index too.
+            eventHistory.noteApplied(index: entry.index.rawValue)
+            return
+        }
+        let command = entry.command
+        eventHistory.record(index: entry.index.rawValue, command: command, result: result, table: table)
+        for problem in holdChecker.check(index: entry.index.rawValue, command: command, applied: result, table: table) {
+            simulation?.violation(problem)
         }
     }
 
@@ -172,7 +178,7 @@ extension Simulation {
         }
         checkNothingHeldAfterRelease()
         for problem in store.violations() { violation(problem) }
-        let operations = history.operations()
+        let operations = history.operations(heldKeys: observer.holdChecker.keysEverHeld)
         if options.trace { for operation in operations { trace.append("history \(operation)") } }
         for problem in FenceOrderCheck().check(operations) { violation("fences: \(problem)") }
         let report = LinearizabilityChecker(maxSteps: 200_000).check(operations)

@@ -24,13 +24,13 @@ final class SimWatch {
 /// A lock a client was granted, followed to its end for the loss checks.
 final class TrackedLock {
     let lock: Lock
-    let grant: EventHistory.Grant
+    /// The lock's current grant: an upgrade or downgrade gives it a new fence.
+    var grant: EventHistory.Grant { EventHistory.Grant(session: lock.holder.session, fence: lock.fence) }
     /// The client asked to release it (a release, or a sign-out of its owner): any end is then its own doing.
     var releaseAsked = false
 
     init(_ lock: Lock) {
         self.lock = lock
-        grant = EventHistory.Grant(session: lock.holder.session, fence: lock.fence)
     }
 
     /// It ended for good: released, or lost for a reason other than the lease arithmetic (which a later
