@@ -195,13 +195,13 @@ extension HoldChecker {
             if !keysEverHeld.contains(hold.key) { keysEverHeld.append(hold.key) }
             return compare(hold.key, index: index, table: table) + queuedRefused(by: hold, index: index, table: table)
         case .holdsLifted(let lifted):
-            var problems: [String] = []
+            var changed: [LockKey] = []
             for hold in lifted where holds[hold.key.string]?.contains(hold) == true {
                 holds[hold.key.string]?.removeAll { $0 == hold }
                 if holds[hold.key.string]?.isEmpty == true { holds[hold.key.string] = nil }
-                problems += compare(hold.key, index: index, table: table)
+                if !changed.contains(hold.key) { changed.append(hold.key) }
             }
-            return problems
+            return changed.flatMap { compare($0, index: index, table: table) }
         default:
             return []
         }

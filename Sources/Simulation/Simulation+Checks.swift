@@ -134,7 +134,9 @@ extension Simulation {
         }
         for other in clients {
             for held in other.held where held.holder.session != grant.session && held.key.overlaps(lock.key) {
-                if held.holder.mode == .shared && grant.mode == .shared { continue }
+                // A lock being downgraded counts as shared: its holder stopped editing when it asked.
+                let heldMode = other.downgrading.contains(ObjectIdentifier(held)) ? .shared : held.holder.mode
+                if heldMode == .shared && grant.mode == .shared { continue }
                 let state = held.state
                 guard state == .safe || state == .atRisk else { continue }
                 if forciblyReleased.contains(

@@ -90,7 +90,7 @@ extension Simulation {
     /// and fence) for exactly that reason.
     private func checkNotice(_ loss: LockLoss, _ tracked: TrackedLock, _ client: SimClient) {
         let lock = tracked.lock
-        guard let ended = observer.eventHistory.loss(of: tracked.grant) else {
+        guard let ended = observer.eventHistory.loss(of: tracked.grant, on: tracked.lock.key) else {
             return violation(
                 "\(client.owner) holds \(lock.key) (\(lock.fence)) as lost for '\(loss)', but no committed entry up to "
                     + "\(observer.eventHistory.lastIndex) ended that lock")
@@ -166,7 +166,7 @@ extension Simulation {
     /// by an answer), or `.endedWithoutNotice` when the leader resynced the session after the loss (the loss
     /// had fallen out of the leader's ring).
     private func untold(_ tracked: TrackedLock) -> String? {
-        guard let ended = observer.eventHistory.loss(of: tracked.grant) else { return nil }
+        guard let ended = observer.eventHistory.loss(of: tracked.grant, on: tracked.lock.key) else { return nil }
         let lock = tracked.lock
         switch lock.lossReason {
         case .cluster?, .leaseRanOut?, .sessionEnded?:

@@ -76,6 +76,9 @@ package struct SimulationOptions: Sendable {
     package var bug: InjectedBug?
     /// App servers 1 and 2 watch a key and a prefix (`SimClient.startWatch`).
     package var watchers = true
+    /// Issue 22's workload: clients 0 and 3 place and lift holds, reps claim roles, lock several records all
+    /// or nothing and upgrade or downgrade their locks (`SimClient+Holds.swift`).
+    package var holds = true
     /// Time between two faults, in microseconds (a random value in this range each time).
     package var faultInterval: ClosedRange<UInt64> = 150_000...1_200_000
     /// Mean extra latency of a durable write when the disk is healthy, in microseconds.
