@@ -68,6 +68,10 @@ package enum SelfTest {
         case .clientFreshSequenceOnRetry:
             // Lost answers make the client retry; a retried release renumbered finds the lock already released.
             options.faults = [.loss, .clog]
+        case .ignoreHolds:
+            // No fault is needed: a grant through a hold is wrong whatever the network does.
+            options.faults = []
+            options.clientPauses = false
         case .clientLeaseIgnoresMargin:
             // Clients paused past their lease come back believing their locks still safe.
             options.faults = [.client]

@@ -50,6 +50,8 @@ package enum InjectedBug: String, CaseIterable, Hashable, Sendable {
     case clientFreshSequenceOnRetry = "client-fresh-sequence"
     /// The client reports its locks `.safe` past its lease's deadline, ignoring the drift margin.
     case clientLeaseIgnoresMargin = "client-lease-margin"
+    /// The lock table lets every acquire, all-or-nothing acquire, upgrade and takeover through holds.
+    case ignoreHolds = "ignore-holds"
 }
 
 /// What one simulation run does.
@@ -132,4 +134,8 @@ package struct SimulationReport: Sendable {
     package var leaderTerms: Int
     /// The readable trace, when asked for.
     package var trace: [String]
+    /// Holds the committed log placed (first placements and replacements), and grants it made on a key a hold
+    /// was on (each checked against it: `HoldChecker`).
+    package var holdsPlaced = 0
+    package var grantsUnderHolds = 0
 }
