@@ -12,7 +12,7 @@ import PadlockTypes
 ///
 /// A downgrade is not checked against refusals: it gives up rights the holder already had (the contract
 /// checks only upgrades against holds). Its new fence is checked like every other.
-struct HoldChecker {
+package struct HoldChecker {
     /// One grant an entry made.
     struct Grant {
         var key: LockKey
@@ -40,13 +40,18 @@ struct HoldChecker {
     /// The requests still queued as far as the committed events tell.
     private var queued: [RequestID: Queued] = [:]
     /// How many grants were checked against at least one hold in place.
-    private(set) var grantsUnderHolds = 0
+    package private(set) var grantsUnderHolds = 0
     /// How many holds were placed (first placements and replacements).
-    private(set) var placements = 0
+    package private(set) var placements = 0
+
+    /// A checker that has seen no entry.
+    package init() {}
 
     /// Checks the entry at `index` (applied for the first time) and records what it changed; returns what is
     /// wrong, in words.
-    mutating func check(index: UInt64, command: Command?, applied: LockTable.Applied, table: LockTable) -> [String] {
+    package mutating func check(
+        index: UInt64, command: Command?, applied: LockTable.Applied, table: LockTable
+    ) -> [String] {
         var problems: [String] = []
         for grant in grants(index: index, command: command, applied: applied, problems: &problems) {
             problems += check(grant, index: index)
