@@ -217,7 +217,8 @@ extension HoldChecker {
         let expected = Set(holds[key.string] ?? [])
         let shown = Set(table.holds(overlapping: key).filter { $0.key.string == key.string })
         guard expected != shown else { return [] }
-        let rules = { (holds: Set<Hold>) in holds.map { "'\($0.rule)' (\($0.fence))" }.sorted().joined(separator: ", ") }
+        let rules = { (holds: Set<Hold>) in holds.map { "'\($0.rule)' (\($0.fence))" }.sorted().joined(separator: ", ")
+        }
         return [
             "holds: after entry \(index) the table shows holds [\(rules(shown))] on \(key), but the committed "
                 + "placements and lifts leave [\(rules(expected))]"
@@ -229,7 +230,9 @@ extension HoldChecker {
     private func queuedRefused(by hold: Hold, index: UInt64, table: LockTable) -> [String] {
         var problems: [String] = []
         for (request, waiter) in queued.sorted(by: { "\($0.key)" < "\($1.key)" }) {
-            let refused = waiter.keys.contains { $0.overlaps(hold.key) && hold.refuses($0, mode: waiter.mode, roles: waiter.roles) }
+            let refused = waiter.keys.contains {
+                $0.overlaps(hold.key) && hold.refuses($0, mode: waiter.mode, roles: waiter.roles)
+            }
             guard refused else { continue }
             let stillQueued = waiter.keys.contains { key in
                 table.inspect(key).waiters.contains { $0.request == request }

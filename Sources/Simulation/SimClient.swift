@@ -203,14 +203,17 @@ final class SimClient {
         }
         let owner = random.pick(owners)
         guard !roles.isEmpty else {
-            return driver.acquire(key, owner: owner, mode: mode, wait: .milliseconds(Int64(wait)), note: note, completion: granted)
+            return driver.acquire(
+                key, owner: owner, mode: mode, wait: .milliseconds(Int64(wait)), note: note, completion: granted)
         }
         driver.acquire(
             keys: [key], owner: owner, mode: mode, roles: roles, wait: .milliseconds(Int64(wait)), note: note
         ) { [unowned self] result in
             switch result {
             case .success(let locks) where locks.count == 1: granted(.success(locks[0]))
-            case .success: self.simulation.violation("\(self.owner) asked for \(key) and was granted another number of locks")
+            case .success:
+                self.simulation.violation("\(self.owner) asked for \(key) and was granted another number of locks")
+                self.done()
             case .failure(let error): granted(.failure(error))
             }
         }

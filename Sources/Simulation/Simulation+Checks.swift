@@ -73,7 +73,8 @@ final class SimObserver: NodeObserver {
             // A force-unlock, takeover, revocation or hold placed with `endsHolders` takes a lock away on
             // purpose: its holder is no longer protected (the fenced store still is).
             guard case .lockReleased(let key, let previous, .lost(let loss)) = event, loss != .expired else { continue }
-            simulation.forciblyReleased.insert(ForcedRelease(session: previous.session, key: key, fence: previous.fence))
+            simulation.forciblyReleased.insert(
+                ForcedRelease(session: previous.session, key: key, fence: previous.fence))
             if isFirst, case .placeHold? = entry.command {
                 simulation.history.endedByHold(
                     session: previous.session, key: key, fence: previous.fence, at: simulation.now)

@@ -27,7 +27,9 @@ import Testing
         }
 
         mutating func open(_ owner: String) -> SessionID {
-            guard case .sessionOpened(let session, _) = apply(.openSession(owner: owner, nonce: index, ttlMilliseconds: 5_000))
+            guard
+                case .sessionOpened(let session, _) = apply(
+                    .openSession(owner: owner, nonce: index, ttlMilliseconds: 5_000))
             else {
                 Issue.record("\(owner)'s session did not open")
                 return SessionID(rawValue: 0)

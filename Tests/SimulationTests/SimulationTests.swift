@@ -57,7 +57,10 @@ import Testing
             "holds: shared waiters granted in a downgrade's entry were taken to conflict with the exclusive lock its "
                 + "client did not yet know was shared"
         ),
-        (12, "holds: the lost notices of an all-or-nothing grant's keys (one session, one fence) were told apart by grant"),
+        (
+            12,
+            "holds: the lost notices of an all-or-nothing grant's keys (one session, one fence) were told apart by grant"
+        ),
         (21, "holds: a lift of every rule on a key was compared with the table before all its holds were removed"),
     ]
 
