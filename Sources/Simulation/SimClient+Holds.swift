@@ -127,6 +127,7 @@ extension SimClient {
         let wait: UInt64 = upgrade && random.chance(0.4) ? random.between(100...800) : 0
         simulation.note("\(owner) \(upgrade ? "upgrades" : "downgrades") \(lock.key) (\(lock.fence))")
         if !upgrade { downgrading.insert(ObjectIdentifier(lock)) }
+        noteModeChangeAsked(lock)
         driver.changeMode(lock, to: upgrade ? .exclusive : .shared, wait: .milliseconds(Int64(wait)), roles: roles) {
             [unowned self] result in
             self.downgrading.remove(ObjectIdentifier(lock))

@@ -120,6 +120,9 @@ final class SimClient {
         startWatch(prefix: dropped.isPrefix)
     }
 
+    /// The client asked to change `lock`'s mode (see ``TrackedLock/modeChangeAsked``).
+    func noteModeChangeAsked(_ lock: Lock) { tracked[ObjectIdentifier(lock)]?.modeChangeAsked = true }
+
     func track(_ lock: Lock) {
         let record = TrackedLock(lock)
         granted.append(record)

@@ -28,6 +28,9 @@ final class TrackedLock {
     var grant: EventHistory.Grant { EventHistory.Grant(session: lock.holder.session, fence: lock.fence) }
     /// The client asked to release it (a release, or a sign-out of its owner): any end is then its own doing.
     var releaseAsked = false
+    /// The client asked to upgrade or downgrade it: the answer (`notHeld`) may tell it the lock ended before
+    /// the notice does, as a release's may.
+    var modeChangeAsked = false
 
     init(_ lock: Lock) {
         self.lock = lock
@@ -172,6 +175,7 @@ extension Simulation {
         case .cluster?, .leaseRanOut?, .sessionEnded?:
             return nil
         case .endedWithoutNotice?:
+            if tracked.modeChangeAsked { return nil }
             if resyncs[lock.holder.session, default: []].contains(where: { $0 >= ended.index }) { return nil }
             return "\(lock.key) (\(lock.fence)) ended without notice, but the committed log ended it at index "
                 + "\(ended.index) for '\(ended.loss)' and the leader never resynced its session"

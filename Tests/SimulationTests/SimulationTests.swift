@@ -62,6 +62,10 @@ import Testing
             "holds: the lost notices of an all-or-nothing grant's keys (one session, one fence) were told apart by grant"
         ),
         (21, "holds: a lift of every rule on a key was compared with the table before all its holds were removed"),
+        (
+            227,
+            "holds: an upgrade answered notHeld told the client its lock ended before the force-unlock's notice did"
+        ),
     ]
 
     @Test("Seeds that once found bugs stay clean", arguments: SimulationTests.pinned.map(\.seed))
