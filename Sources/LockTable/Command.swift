@@ -84,7 +84,7 @@ extension Command {
     /// Most checkpoints one command may carry.
     package static let checkpointCountMax = 1_000_000
 
-    private enum Tag: UInt8 {
+    fileprivate enum Tag: UInt8 {
         case openSession = 1, closeSession, acquire, release, cancelWait, forceUnlock, revokeSession
         case expireSession, expireWaiter, checkpointLeases, resolve, setQuotas, openClientSession
         case takeover, acquireKeys, changeMode, placeHold, liftHold
@@ -229,7 +229,8 @@ extension Command {
     /// Decodes one command from `reader`.
     package static func decode(from reader: inout ByteReader) throws(DecodeError) -> Command {
         let maxString = stringByteCountDecodeMax
-        switch try reader.readEnum(Tag.self) {
+        let tag = try reader.readEnum(Tag.self)
+        switch tag {
         case .openSession:
             return .openSession(
                 owner: try reader.readString(maxByteCount: maxString), nonce: try reader.readVarint(),
@@ -282,6 +283,17 @@ extension Command {
                 note: try reader.readString(maxByteCount: maxString),
                 reason: try reader.readString(maxByteCount: maxString),
                 admin: try reader.readString(maxByteCount: maxString))
+        case .acquireKeys, .changeMode, .placeHold, .liftHold:
+            return try decodeHoldCommand(tag, from: &reader)
+        }
+    }
+}
+
+extension Command {
+    /// Decodes the commands of holds, batches and mode changes after their tag.
+    private static func decodeHoldCommand(_ tag: Tag, from reader: inout ByteReader) throws(DecodeError) -> Command {
+        let maxString = stringByteCountDecodeMax
+        switch tag {
         case .acquireKeys:
             return .acquireKeys(
                 try reader.readRequestID(),
@@ -303,6 +315,8 @@ extension Command {
                 try reader.readRequestID(), key: try reader.readLockKey(), rule: try reader.readOptionalRule(),
                 reason: try reader.readString(maxByteCount: maxString),
                 actor: try reader.readString(maxByteCount: maxString))
+        default:
+            preconditionFailure("decodeHoldCommand does not decode \(tag)")
         }
     }
 }
@@ -324,15 +338,7 @@ extension ByteReader {
     }
 
     /// Reads a key and validates it, so a decoded command never carries a malformed key.
-    mutating func readLockKey() throws(DecodeError) -> LockKey {
-        let start = offset
-        let string = try readString(maxByteCount: LockKey.maximumByteCount)
-        do {
-            return try LockKey(string)
-        } catch {
-            throw .invalidValue(offset: start, reason: error.description)
-        }
-    }
+    mutating func readLockKey() throws(DecodeError) -> LockKey { try readValidKey() }
 }
 
 extension ByteReader {

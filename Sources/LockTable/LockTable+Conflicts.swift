@@ -87,9 +87,9 @@ extension LockTable {
             if let found = best, !Self.precedesInSegmentOrder(key, found.0) { return }
             best = (key, holding())
         }
-        for (key, grant) in exclusiveHolds { consider(key, .exclusive(grant)) }
+        for (key, grant) in exclusiveGrants { consider(key, .exclusive(grant)) }
         if mode == .exclusive {
-            for (key, grants) in sharedHolds { consider(key, .shared(grants)) }
+            for (key, grants) in sharedGrants { consider(key, .shared(grants)) }
         }
         return best
     }

@@ -148,10 +148,10 @@ extension LockTable {
         case var .shared(grants)? where mode == .shared:
             grants.append(grant)
             setHolding(key.string, .shared(grants))
-            if let position = sharedHolds.index(forKey: key.string),
-                !sharedHolds[position].key.utf8.elementsEqual(key.string.utf8)
+            if let position = sharedGrants.index(forKey: key.string),
+                !sharedGrants[position].key.utf8.elementsEqual(key.string.utf8)
             {
-                storedKey = Self.knownKey(sharedHolds[position].key)
+                storedKey = Self.knownKey(sharedGrants[position].key)
             }
         case let holding?:
             preconditionFailure("granting \(mode) \(key) over a \(holding.mode) holding")

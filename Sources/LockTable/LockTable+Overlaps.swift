@@ -85,17 +85,17 @@ extension LockTable {
     func overlappingHeldKeys(_ key: String) -> [String] {
         var keys: [String] = []
         func collect(_ candidate: String) {
-            if let position = exclusiveHolds.index(forKey: candidate) {
-                keys.append(exclusiveHolds[position].key)
-            } else if !sharedHolds.isEmpty, let position = sharedHolds.index(forKey: candidate) {
-                keys.append(sharedHolds[position].key)
+            if let position = exclusiveGrants.index(forKey: candidate) {
+                keys.append(exclusiveGrants[position].key)
+            } else if !sharedGrants.isEmpty, let position = sharedGrants.index(forKey: candidate) {
+                keys.append(sharedGrants[position].key)
             }
         }
         Self.forEachPrefix(of: key) { collect($0) }
         collect(key)
         if let node = prefixes[key], node.exclusiveBelow > 0 || node.sharedBelow > 0 {
-            keys += exclusiveHolds.keys.filter { Self.isStrictDescendant($0, of: key) }
-            keys += sharedHolds.keys.filter { Self.isStrictDescendant($0, of: key) }
+            keys += exclusiveGrants.keys.filter { Self.isStrictDescendant($0, of: key) }
+            keys += sharedGrants.keys.filter { Self.isStrictDescendant($0, of: key) }
         }
         // Stored keys are distinct under canonical equivalence, so no two have the same bytes: a total order.
         return keys.sorted { $0.precedesInBytes($1) }

@@ -132,7 +132,7 @@ extension LockTable {
             let owned = sessions.values.filter { $0.owner == owner }.flatMap(\.heldKeys)
             keys = Array(Set(owned.map(\.string)))
         } else {
-            keys = Array(exclusiveHolds.keys) + Array(sharedHolds.keys)
+            keys = Array(exclusiveGrants.keys) + Array(sharedGrants.keys)
         }
         keys = keys.filter { key in
             (prefix.map { $0.string == key || Self.isStrictDescendant(key, of: $0.string) } ?? true)
@@ -181,7 +181,7 @@ extension LockTable {
     /// Current sizes.
     package var counts: TableCounts {
         TableCounts(
-            sessions: sessions.count, heldLocks: heldLockCount, lockedKeys: exclusiveHolds.count + sharedHolds.count,
+            sessions: sessions.count, heldLocks: heldLockCount, lockedKeys: exclusiveGrants.count + sharedGrants.count,
             waiters: waiterCount,
             lockDelays: delays.count, auditRecords: auditRecords.count)
     }

@@ -41,7 +41,7 @@ extension LockTable {
             }
             writer.write(record)
         }
-        writer.writeArray(Self.sortedInBytes(Array(exclusiveHolds.keys) + Array(sharedHolds.keys))) {
+        writer.writeArray(Self.sortedInBytes(Array(exclusiveGrants.keys) + Array(sharedGrants.keys))) {
             writer, key in
             guard let holding = holding(key) else {
                 preconditionFailure(brokenSnapshot("held key \(key) has no holders"))
@@ -151,7 +151,7 @@ extension LockTable {
         let count = try reader.readLength(max: Self.countMax)
         // Grown once rather than doubling its way up (a million holdings rehashed about twenty times). The
         // prefix index is not reserved: it has one node per distinct prefix, far fewer than holdings.
-        exclusiveHolds.reserveCapacity(count)
+        exclusiveGrants.reserveCapacity(count)
         for _ in 0..<count {
             let key = try reader.readLockKey()
             let mode = try reader.readEnum(LockMode.self)

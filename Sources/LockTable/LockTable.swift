@@ -22,8 +22,8 @@ package struct LockTable: Sendable {
     var sessionsByClient: [String: Int] = [:]
     /// Held locks by exact key string: exclusive ones and shared ones apart, so the common exclusive lock
     /// costs a bare `Grant` (40 bytes) in the table's largest dictionary. A key is in at most one of them.
-    var exclusiveHolds: [String: Grant] = [:]
-    var sharedHolds: [String: [Grant]] = [:]
+    var exclusiveGrants: [String: Grant] = [:]
+    var sharedGrants: [String: [Grant]] = [:]
     var heldLockCount = 0
     /// Waiters per exact key string, in arrival order.
     var queues: [String: [Waiter]] = [:]
@@ -200,7 +200,7 @@ struct Grant: Hashable, Sendable {
 
 /// The holders of one exact key: one exclusive grant, or one or more shared grants in grant order.
 ///
-/// The table stores the two cases in separate dictionaries (see `exclusiveHolds`); this is the combined view.
+/// The table stores the two cases in separate dictionaries (see `exclusiveGrants`); this is the combined view.
 enum KeyHolding: Sendable {
     case exclusive(Grant)
     /// Never empty.
@@ -239,21 +239,21 @@ enum KeyHolding: Sendable {
 extension LockTable {
     /// The holders of `key`, if it is held.
     func holding(_ key: String) -> KeyHolding? {
-        if let grant = exclusiveHolds[key] { return .exclusive(grant) }
-        if !sharedHolds.isEmpty, let grants = sharedHolds[key] { return .shared(grants) }
+        if let grant = exclusiveGrants[key] { return .exclusive(grant) }
+        if !sharedGrants.isEmpty, let grants = sharedGrants[key] { return .shared(grants) }
         return nil
     }
 
     mutating func setHolding(_ key: String, _ holding: KeyHolding) {
         switch holding {
-        case let .exclusive(grant): exclusiveHolds[key] = grant
-        case let .shared(grants): sharedHolds[key] = grants
+        case let .exclusive(grant): exclusiveGrants[key] = grant
+        case let .shared(grants): sharedGrants[key] = grants
         }
     }
 
     mutating func removeHolding(_ key: String) -> KeyHolding? {
-        if let grant = exclusiveHolds.removeValue(forKey: key) { return .exclusive(grant) }
-        return sharedHolds.removeValue(forKey: key).map { .shared($0) }
+        if let grant = exclusiveGrants.removeValue(forKey: key) { return .exclusive(grant) }
+        return sharedGrants.removeValue(forKey: key).map { .shared($0) }
     }
 }
 

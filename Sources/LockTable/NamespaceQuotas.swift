@@ -6,8 +6,8 @@ extension LockTable {
         let name = String(namespace)
         let below = prefixes[name]
         let held =
-            Int(below?.exclusiveBelow ?? 0) + Int(below?.sharedBelow ?? 0) + (exclusiveHolds[name] == nil ? 0 : 1)
-            + (sharedHolds[name]?.count ?? 0)
+            Int(below?.exclusiveBelow ?? 0) + Int(below?.sharedBelow ?? 0) + (exclusiveGrants[name] == nil ? 0 : 1)
+            + (sharedGrants[name]?.count ?? 0)
         let waiting = Int(below?.waitersBelow ?? 0) + (queues[name]?.count ?? 0)
         return (held + waiting, waiting)
     }

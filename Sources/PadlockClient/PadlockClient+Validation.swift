@@ -81,7 +81,8 @@ extension PadlockClient {
         if let problem = HoldLimits.problem(roles: roles) { throw .invalid(problem.description + rolesGiven(roles)) }
         guard roles.isEmpty || takeover == nil else {
             throw .invalid(
-                "a takeover claims no roles: it ends the conflicting holders whatever holds say; pass no roles")
+                "a takeover claims no roles: every hold restricting its mode refuses it (a takeover ends holders, "
+                    + "never holds); pass no roles")
         }
         return roles
     }

@@ -75,19 +75,19 @@ public struct KeyInspection: Hashable, Sendable {
     /// When the key or an overlapping key is under lock-delay (after a forced or expired release), the time
     /// before which the key is not granted again; `nil` when no lock-delay applies.
     public var lockDelayedUntil: Timestamp?
-    /// Holds (rule locks, `docs/holds.md`) on the key, its ancestors and its descendants, in key byte order
-    /// and rule order within a key. Empty when the cluster speaks a protocol version without holds.
+    /// Holds on the key, its ancestors and its descendants (`docs/holds.md`), in key byte order and rule order
+    /// per key; empty from a server that speaks protocol v2 or older.
     public var holds: [Hold]
 
     /// Creates an inspection result.
     public init(
         key: LockKey, holders: [LockInfo], waiters: [Waiter], lockDelayedUntil: Timestamp?, holds: [Hold] = []
     ) {
-        self.holds = holds
         self.key = key
         self.holders = holders
         self.waiters = waiters
         self.lockDelayedUntil = lockDelayedUntil
+        self.holds = holds
     }
 }
 

@@ -49,6 +49,18 @@ final class ChaosCluster: @unchecked Sendable {
     var directEndpoints: [String] { Self.nodes.map { "127.0.0.1:\(clientPort($0))" } }
     /// The client proxies, for the workload.
     var proxiedEndpoints: [String] { Self.nodes.map { clientProxies[$0]!.address } }
+    /// A client of the workload through the client proxies, named `owner`, with the library's configuration
+    /// as `configure` leaves it.
+    func proxiedClient(
+        owner: String, logger: Logger, configure: (inout PadlockClient.Configuration) -> Void
+    ) async throws -> PadlockClient {
+        var configuration = PadlockClient.Configuration()
+        configure(&configuration)
+        return try await PadlockClient(
+            endpoints: proxiedEndpoints, owner: owner, cluster: clusterID, configuration: configuration,
+            logger: logger)
+    }
+
     var allProxies: [FaultProxy] {
         Array(clientProxies.values) + peerProxies.values.flatMap { $0.values }
     }

@@ -78,8 +78,7 @@ final class FrontEnd: @unchecked Sendable {
         }
         var granted = event("ok", "acquire", op, key: key)
         granted.mode = "\(mode)"
-        granted.session = lock.holder.session.rawValue
-        granted.fence = lock.fence.rawValue
+        granted.name(lock)
         history.record(granted)
         let listener = LossListener(lock)
         defer { listener.stop() }
@@ -182,8 +181,7 @@ final class FrontEnd: @unchecked Sendable {
     private func release(_ lock: Lock, key: String, listener: LossListener) async {
         nextOp += 1
         var invoke = event("invoke", "release", nextOp, key: key)
-        invoke.session = lock.holder.session.rawValue
-        invoke.fence = lock.fence.rawValue
+        invoke.name(lock)
         // Told of the loss before releasing: by the cluster's notice or the client's own lease arithmetic.
         let toldNs = listener.lostNs
         history.record(invoke)
@@ -195,16 +193,7 @@ final class FrontEnd: @unchecked Sendable {
             }
             history.record(answer)
         }
-        do {
-            try await lock.release()
-            answer.type = "ok"
-        } catch {
-            answer.error = error.code.name
-            switch error.code {
-            case .lockLost, .sessionExpired: answer.type = "fail"
-            default: answer.type = "info"
-            }
-        }
+        await answer.release(lock)
     }
 
     /// Stops this whole process for `seconds`: a shell child sends SIGCONT when the time is up.

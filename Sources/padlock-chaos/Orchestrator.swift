@@ -166,17 +166,14 @@ final class Orchestrator: @unchecked Sendable {
 
     /// A few shared clients for the in-process front ends, through the client proxies.
     private func workloadClients(_ cluster: ChaosCluster) async throws -> [PadlockClient] {
-        var configuration = PadlockClient.Configuration()
-        configuration.sessionTTL = .seconds(4)
-        configuration.callDeadline = .seconds(5)
-        configuration.attemptTimeout = .milliseconds(800)
         var clients: [PadlockClient] = []
         for index in 0..<min(4, settings.clients) {
-            clients.append(
-                try await PadlockClient(
-                    endpoints: cluster.proxiedEndpoints, owner: "frontend-\(index + 1)@chaos",
-                    cluster: cluster.clusterID,
-                    configuration: configuration, logger: quiet))
+            let client = try await cluster.proxiedClient(owner: "frontend-\(index + 1)@chaos", logger: quiet) {
+                $0.sessionTTL = .seconds(4)
+                $0.callDeadline = .seconds(5)
+                $0.attemptTimeout = .milliseconds(800)
+            }
+            clients.append(client)
         }
         return clients
     }

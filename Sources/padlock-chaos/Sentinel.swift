@@ -17,12 +17,10 @@ final class Sentinel: @unchecked Sendable {
     }
 
     static func start(cluster: ChaosCluster, history: HistoryWriter, logger: Logger) async throws -> Sentinel {
-        var configuration = PadlockClient.Configuration()
-        configuration.sessionTTL = .seconds(15)
-        configuration.callDeadline = .seconds(10)
-        let client = try await PadlockClient(
-            endpoints: cluster.proxiedEndpoints, owner: "sentinel@chaos", cluster: cluster.clusterID,
-            configuration: configuration, logger: logger)
+        let client = try await cluster.proxiedClient(owner: "sentinel@chaos", logger: logger) {
+            $0.sessionTTL = .seconds(15)
+            $0.callDeadline = .seconds(10)
+        }
         let sentinel = Sentinel(client: client, history: history)
         for index in 1...3 { await sentinel.acquire("acme/sentinel/\(index)") }
         return sentinel
@@ -41,8 +39,7 @@ final class Sentinel: @unchecked Sendable {
             let lock = try await client.acquire(key, wait: .seconds(2), note: "sentinel")
             locks.append(lock)
             event.type = "ok"
-            event.session = lock.holder.session.rawValue
-            event.fence = lock.fence.rawValue
+            event.name(lock)
         } catch {
             event.type = error.code.name.hasPrefix("outcome") ? "info" : "fail"
             event.error = error.code.name
@@ -53,16 +50,9 @@ final class Sentinel: @unchecked Sendable {
 
     private func release(_ lock: Lock) async {
         var event = next("release", lock.key.string)
-        event.session = lock.holder.session.rawValue
-        event.fence = lock.fence.rawValue
+        event.name(lock)
         history.record(event)
-        do {
-            try await lock.release()
-            event.type = "ok"
-        } catch {
-            event.error = error.code.name
-            event.type = (error.code == .lockLost || error.code == .sessionExpired) ? "fail" : "info"
-        }
+        await event.release(lock)
         history.record(event)
     }
 
@@ -93,8 +83,7 @@ final class Sentinel: @unchecked Sendable {
         for lock in locks.dropFirst() {
             var event = next("hold-check", lock.key.string)
             history.record(event)
-            event.session = lock.holder.session.rawValue
-            event.fence = lock.fence.rawValue
+            event.name(lock)
             let state = lock.state
             event.type = (state == .safe || state == .atRisk) ? "ok" : "fail"
             event.error = "\(state)"

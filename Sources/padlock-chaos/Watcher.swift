@@ -28,12 +28,10 @@ final class ChaosWatcher: Sendable {
     private init(client: PadlockClient) { self.client = client }
 
     static func start(cluster: ChaosCluster, keys: Int, logger: Logger) async throws -> ChaosWatcher {
-        var configuration = PadlockClient.Configuration()
-        configuration.callDeadline = .seconds(5)
-        configuration.attemptTimeout = .milliseconds(800)
-        let client = try await PadlockClient(
-            endpoints: cluster.proxiedEndpoints, owner: "watcher@chaos", cluster: cluster.clusterID,
-            configuration: configuration, logger: logger)
+        let client = try await cluster.proxiedClient(owner: "watcher@chaos", logger: logger) {
+            $0.callDeadline = .seconds(5)
+            $0.attemptTimeout = .milliseconds(800)
+        }
         let watcher = ChaosWatcher(client: client)
         var tasks = (1...keys).map { watcher.follow(.key("acme/contacts/\($0)")) }
         tasks.append(watcher.follow(.prefix("acme/contacts")))
@@ -166,12 +164,10 @@ struct Administrator: Sendable {
     static func start(
         cluster: ChaosCluster, history: HistoryWriter, keys: Int, every: ClosedRange<Double>, logger: Logger
     ) async throws -> Administrator {
-        var configuration = PadlockClient.Configuration()
-        configuration.callDeadline = .seconds(5)
-        configuration.attemptTimeout = .milliseconds(800)
-        let client = try await PadlockClient(
-            endpoints: cluster.proxiedEndpoints, owner: "admin@chaos", cluster: cluster.clusterID,
-            configuration: configuration, logger: logger)
+        let client = try await cluster.proxiedClient(owner: "admin@chaos", logger: logger) {
+            $0.callDeadline = .seconds(5)
+            $0.attemptTimeout = .milliseconds(800)
+        }
         return Administrator(client: client, history: history, keys: keys, every: every)
     }
 

@@ -7,29 +7,58 @@ import PadlockTypes
     import Glibc
 #endif
 
-/// `padlock lock KEY [-- CMD ARGS…]`: takes the lock, prints its fence, and holds it while CMD runs (with the
-/// fence in `PADLOCK_FENCE`) or until interrupted; then releases it.
+/// `padlock lock KEY… [--role ROLE]… [-- CMD ARGS…]`: takes the lock (several keys: all or none, one fence),
+/// prints its fence, and holds it while CMD runs (with the fence in `PADLOCK_FENCE`) or until interrupted;
+/// then releases it.
 struct LockCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lock",
-        abstract: "Take a lock and hold it while a command runs (or until Ctrl-C).",
+        abstract: "Take a lock (or several, all or none) and hold it while a command runs (or until Ctrl-C).",
         discussion: """
             The command sees PADLOCK_KEY and PADLOCK_FENCE; pass the fence with every write so the store can \
-            refuse a stale holder. It starts with no signal blocked and default signal handling. If the lock is \
+            refuse a stale holder. With several keys they are granted all at once under one fence, or none is \
+            (a wait queues them as one request); PADLOCK_KEY is then the first and PADLOCK_KEYS lists them all, \
+            one per line. --role names the user's roles for holds (rule locks): a hold exempting one of them \
+            lets the lock through (audited); otherwise a hold refuses it at once, printing the rule and reason. It starts with no signal blocked and default signal handling. If the lock is \
             lost while it runs, the command gets SIGTERM (SIGKILL after --grace) and padlock exits with status 7. \
             Ctrl-C or SIGTERM to padlock is passed on the same way. With --takeover REASON the lock is granted at \
             once: every conflicting holder loses its lock (told the reason; audited) and the new fence is above \
             theirs. Exit status: the command's own (128 + N when signal N ended it), 3 when the key is held by \
-            another, 6 when a takeover is not allowed, 127 when the command cannot be started.
+            another or refused by a hold, 6 when a takeover is not allowed, 127 when the command cannot be started.
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "The key, such as acme/contacts/42 or acme/contacts/42/phone.") var key: String
+    /// The keys, then (after `--`) the command: ArgumentParser allows one positional array, so the command
+    /// is told apart by the terminator in the process's own arguments.
+    @Argument(
+        help: ArgumentHelp(
+            "The key, such as acme/contacts/42 or acme/contacts/42/phone; several keys: all or none. After --: "
+                + "the command to run while holding the lock.", valueName: "key"))
+    var arguments: [String] = []
+
+    /// The command to run while holding the lock: what follows `--`.
+    var command: [String] { Self.command(in: Array(CommandLine.arguments.dropFirst()), parsed: arguments) }
+    /// The keys to lock: the positional arguments before `--`.
+    var keys: [String] { Array(arguments.dropLast(command.count)) }
+
+    /// What follows the first `--` of `raw` (the process's arguments), as far as the parser counted it
+    /// among `parsed` (its positional values).
+    static func command(in raw: [String], parsed: [String]) -> [String] {
+        guard let terminator = raw.firstIndex(of: "--") else { return [] }
+        let after = Array(raw[(terminator + 1)...])
+        return parsed.count >= after.count && Array(parsed.suffix(after.count)) == after ? after : []
+    }
     @Option(help: "The owner label others see, such as alice@frontend-2.") var owner: String = defaultOwner
     @Flag(help: "Take a shared (view/approve) lock instead of an exclusive one.") var shared = false
     @Option(help: "Session TTL, such as 15s (2s to 1h).") var ttl: String = "15s"
     @Option(help: "How long to wait in line when the key is held, such as 5s (0: try once).") var wait: String = "0s"
     @Option(help: "A note others see with the lock, such as \"editing phone number\".") var note: String = ""
+    @Option(
+        name: .customLong("role"),
+        help: ArgumentHelp(
+            "A role of the user, such as finance-admin, checked against holds; repeat for several.",
+            valueName: "role"))
+    var roles: [String] = []
     @Option(help: "How long the command has to end after SIGTERM before it gets SIGKILL, such as 10s.")
     var grace: String = "10s"
     @Option(
@@ -38,13 +67,15 @@ struct LockCommand: AsyncParsableCommand {
             discussion: "Allowed to admin clients and to clients the configuration names for the key's namespace.",
             valueName: "reason"))
     var takeover: String?
-    @Argument(parsing: .postTerminator, help: "The command to run while holding the lock.") var command: [String] = []
 
     func validate() throws {
         guard parseDuration(ttl) != nil, parseDuration(wait) != nil, parseDuration(grace) != nil else {
             throw ValidationError("--ttl, --wait and --grace take durations such as 500ms, 15s or 1m")
         }
+        guard !keys.isEmpty else { throw ValidationError("give the key to lock, such as acme/contacts/42") }
         if let takeover {
+            guard keys.count == 1 else { throw ValidationError("--takeover takes over one key; give only one") }
+            guard roles.isEmpty else { throw ValidationError("--takeover claims no roles; drop --role") }
             guard !takeover.isEmpty else {
                 throw ValidationError("--takeover needs a reason: the previous holders are told it, and it is audited")
             }
@@ -56,49 +87,66 @@ struct LockCommand: AsyncParsableCommand {
 
     func run() async throws {
         let ttl = parseDuration(ttl) ?? .seconds(15)
-        let wait = parseDuration(wait) ?? .zero
         var status: Int32 = 0
         try await withClient(connection, owner: owner, ttl: ttl) { (client) async throws(PadlockError) in
-            let mode: LockMode = shared ? .shared : .exclusive
-            let lock: Lock
-            if let takeover {
-                // Who held it just before, to say whom it was taken from (the grant's answer names only us).
-                let before = try? await client.inspect(key)
-                lock = try await client.acquire(key, mode: mode, note: note, takeover: takeover)
-                print(Self.tookOver(lock, before: before))
-            } else {
-                let key = key
-                lock = try await client.acquire(
-                    key, mode: mode, wait: wait, note: note,
-                    onQueuePosition: { position in
-                        print("waiting for \(key): \(Formatting.ordinal(position)) in line")
-                        fflush(nil)
-                    })
-                print(
-                    "locked \(lock.key) fence \(lock.fence.rawValue) (\(lock.holder.mode), session \(lock.holder.session.rawValue))"
-                )
-            }
+            let locks = try await take(client)
             // A script reading our output waits for this line while the lock is held: do not let it sit in a
             // pipe's buffer until we exit.
             fflush(nil)
-            status = await hold(lock)
-            guard lock.state != .lost else {
+            status = await hold(locks)
+            if let lost = locks.first(where: { $0.state == .lost }) {
                 // `hold` reports a loss that stopped the command; one that came just after it ended is said here.
                 if status != ExitStatus.lockLost.rawValue {
+                    FileHandle.standardError.write(Data("padlock: \(Self.lost(lost)) before it was released\n".utf8))
+                    status = ExitStatus.lockLost.rawValue
+                }
+                for lock in locks where lock.state != .lost { try? await lock.release() }
+                return
+            }
+            for lock in locks {
+                do throws(PadlockError) {
+                    try await lock.release()
+                    print("released \(lock.key)")
+                } catch  where error.code == .lockLost || error.code == .sessionExpired {
                     FileHandle.standardError.write(Data("padlock: \(Self.lost(lock)) before it was released\n".utf8))
                     status = ExitStatus.lockLost.rawValue
                 }
-                return
-            }
-            do throws(PadlockError) {
-                try await lock.release()
-                print("released \(lock.key)")
-            } catch  where error.code == .lockLost || error.code == .sessionExpired {
-                FileHandle.standardError.write(Data("padlock: \(Self.lost(lock)) before it was released\n".utf8))
-                status = ExitStatus.lockLost.rawValue
             }
         }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Takes the lock (over, with --takeover; all keys at once when several) and prints what was granted.
+    private func take(_ client: PadlockClient) async throws(PadlockError) -> [Lock] {
+        let mode: LockMode = shared ? .shared : .exclusive
+        if let takeover {
+            // Who held it just before, to say whom it was taken from (the grant's answer names only us).
+            let before = try? await client.inspect(keys[0])
+            let lock = try await client.acquire(keys[0], mode: mode, note: note, takeover: takeover)
+            print(Self.tookOver(lock, before: before))
+            return [lock]
+        }
+        let wait = parseDuration(wait) ?? .zero
+        let subject = keys.joined(separator: ", ")
+        let onQueuePosition: @Sendable (Int) -> Void = { position in
+            print("waiting for \(subject): \(Formatting.ordinal(position)) in line")
+            fflush(nil)
+        }
+        let locks: [Lock]
+        if keys.count == 1 {
+            locks = [
+                try await client.acquire(
+                    keys[0], mode: mode, roles: roles, wait: wait, note: note, onQueuePosition: onQueuePosition)
+            ]
+        } else {
+            locks = try await client.acquire(
+                keys: keys, mode: mode, roles: roles, wait: wait, note: note, onQueuePosition: onQueuePosition)
+        }
+        guard let first = locks.first else { return locks }
+        print(
+            "locked \(locks.map(\.key.string).joined(separator: ", ")) fence \(first.fence.rawValue) "
+                + "(\(first.holder.mode), session \(first.holder.session.rawValue))")
+        return locks
     }
 
     /// `took over acme/contacts/7 fence 57 (exclusive, session 12)`, then one line per holder whose lock
@@ -117,22 +165,26 @@ struct LockCommand: AsyncParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    /// Holds the lock while the command runs, or until Ctrl-C; returns the exit status to end with.
-    private func hold(_ lock: Lock) async -> Int32 {
+    /// Holds the locks while the command runs, or until Ctrl-C; returns the exit status to end with.
+    private func hold(_ locks: [Lock]) async -> Int32 {
         // Only now: until the lock is taken, Ctrl-C ends padlock at once (the wait in line with it).
         let interrupt = SignalLatch(signals: [SIGINT, SIGTERM])
+        guard let lock = locks.first else { return 0 }
         guard !command.isEmpty else {
-            print("holding it; press Ctrl-C to release")
+            print(locks.count == 1 ? "holding it; press Ctrl-C to release" : "holding them; press Ctrl-C to release")
             fflush(nil)
-            while !interrupt.hasFired && lock.state != .lost { try? await Task.sleep(for: .milliseconds(50)) }
-            if lock.state == .lost {
-                FileHandle.standardError.write(Data("padlock: \(Self.lost(lock))\n".utf8))
+            while !interrupt.hasFired, !locks.contains(where: { $0.state == .lost }) {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            if let lost = locks.first(where: { $0.state == .lost }) {
+                FileHandle.standardError.write(Data("padlock: \(Self.lost(lost))\n".utf8))
                 return ExitStatus.lockLost.rawValue
             }
             return 0
         }
         var environment = ProcessInfo.processInfo.environment
         environment["PADLOCK_KEY"] = lock.key.string
+        if locks.count > 1 { environment["PADLOCK_KEYS"] = locks.map(\.key.string).joined(separator: "\n") }
         environment["PADLOCK_FENCE"] = "\(lock.fence.rawValue)"
         let child: ChildProcess
         do {
@@ -141,7 +193,7 @@ struct LockCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("padlock: \(error)\n".utf8))
             return 127
         }
-        return await watch(lock, child: child, interrupt: interrupt)
+        return await watch(locks, child: child, interrupt: interrupt)
     }
 
     /// What a person is told when the lock was lost: which lock, who ended it and why.
@@ -152,11 +204,11 @@ struct LockCommand: AsyncParsableCommand {
 
     /// Waits for the child to end, for the lock to be lost or for Ctrl-C/SIGTERM; in the last two cases stops
     /// the child (SIGTERM, SIGKILL after --grace) and waits for it.
-    private func watch(_ lock: Lock, child: ChildProcess, interrupt: SignalLatch) async -> Int32 {
+    private func watch(_ locks: [Lock], child: ChildProcess, interrupt: SignalLatch) async -> Int32 {
         let grace = parseDuration(grace) ?? .seconds(10)
         while true {
             if let status = child.poll() { return status }
-            if lock.state == .lost {
+            if let lock = locks.first(where: { $0.state == .lost }) {
                 FileHandle.standardError.write(
                     Data("padlock: \(Self.lost(lock)); stopping the command (pid \(child.pid))\n".utf8))
                 _ = await child.stop(grace: grace)
@@ -227,135 +279,5 @@ struct CheckFence: AsyncParsableCommand {
             return "fence \(fence) is not current for \(key): nobody holds it"
         }
         return "fence \(fence) is not current for \(key): the current fence is \(currentFence.rawValue)"
-    }
-}
-
-/// `padlock unlock --force KEY --reason TEXT`.
-struct Unlock: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Release a key by force, whoever holds it; the reason is audited.")
-    @OptionGroup var connection: ConnectionOptions
-    @Flag(help: "Required: this releases another user's lock.") var force = false
-    @Argument var key: String
-    @Option(help: "Why, for the audit trail.") var reason: String
-
-    func validate() throws {
-        guard force else { throw ValidationError("unlock releases someone else's lock: add --force to confirm") }
-    }
-
-    func run() async throws {
-        try await withClient(connection) { (client) async throws(PadlockError) in
-            let previous = try await client.forceUnlock(key, reason: reason)
-            if previous.isEmpty { print("\(key) was not held") }
-            for holder in previous { print("released \(key), held by \(Formatting.holder(holder))") }
-        }
-    }
-}
-
-/// `padlock revoke-session ID --reason TEXT`.
-struct RevokeSession: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "revoke-session", abstract: "End a session (log a user out) and release its locks; audited.")
-    @OptionGroup var connection: ConnectionOptions
-    @Argument var session: UInt64
-    @Option(help: "Why, for the audit trail.") var reason: String
-
-    func run() async throws {
-        try await withClient(connection) { (client) async throws(PadlockError) in
-            try await client.revokeSession(SessionID(session), reason: reason)
-            print("revoked session \(session)")
-        }
-    }
-}
-
-/// `padlock audit`.
-struct Audit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Show the audit trail: force-unlocks, takeovers, revocations, expiries.")
-    @OptionGroup var connection: ConnectionOptions
-    @Option(help: "Only records after this sequence number.") var after: UInt64?
-    @Option(help: "At most this many records.") var limit: Int = 100
-
-    func run() async throws {
-        try await withClient(connection) { (client) async throws(PadlockError) in
-            let page = try await client.audit(after: after, limit: limit)
-            if page.records.isEmpty { print("no audit records") }
-            for record in page.records { print(Formatting.audit(record)) }
-            if let next = page.next { print("… more: padlock audit --after \(next)") }
-        }
-    }
-}
-
-/// `padlock member list|add|promote|remove`.
-struct Member: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "List or change the cluster's members.",
-        subcommands: [MemberList.self, MemberAdd.self, MemberPromote.self, MemberRemove.self],
-        defaultSubcommand: MemberList.self)
-
-    /// Runs `call` on a client of `connection` and prints the member list the cluster answered with.
-    static func printMembers(
-        _ connection: ConnectionOptions, _ call: (PadlockClient) async throws(PadlockError) -> [MemberInfo]
-    ) async throws {
-        try await withClient(connection) { (client) async throws(PadlockError) in
-            for member in try await call(client) { print(Formatting.member(member)) }
-        }
-    }
-
-    struct MemberList: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "list", abstract: "List members and their addresses.")
-        @OptionGroup var connection: ConnectionOptions
-        func run() async throws {
-            try await Member.printMembers(connection) { (client) async throws(PadlockError) in
-                try await client.members()
-            }
-        }
-    }
-
-    struct MemberAdd: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "add", abstract: "Add a node as a learner; start it with join = true, then promote it.")
-        @OptionGroup var connection: ConnectionOptions
-        @Argument var node: UInt64
-        @Option(help: "Where peers reach it, host:port.") var peer: String
-        @Option(help: "Where clients reach it, host:port.") var client: String
-        func validate() throws {
-            for (flag, text) in [("--peer", peer), ("--client", client)] {
-                do throws(SocketAddress.Problem) {
-                    _ = try SocketAddress.parsing(text)
-                } catch {
-                    throw ValidationError("\(flag) must be \(SocketAddress.syntaxSummary); \(error.reason)")
-                }
-            }
-        }
-        func run() async throws {
-            try await Member.printMembers(connection) { (padlock) async throws(PadlockError) in
-                try await padlock.addMember(node: NodeID(node), peerAddress: peer, clientAddress: client)
-            }
-        }
-    }
-
-    struct MemberPromote: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "promote", abstract: "Make a caught-up learner a voter.")
-        @OptionGroup var connection: ConnectionOptions
-        @Argument var node: UInt64
-        func run() async throws {
-            try await Member.printMembers(connection) { (client) async throws(PadlockError) in
-                try await client.promoteMember(NodeID(node))
-            }
-        }
-    }
-
-    struct MemberRemove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a voter or learner.")
-        @OptionGroup var connection: ConnectionOptions
-        @Argument var node: UInt64
-        func run() async throws {
-            try await Member.printMembers(connection) { (client) async throws(PadlockError) in
-                try await client.removeMember(NodeID(node))
-            }
-        }
     }
 }

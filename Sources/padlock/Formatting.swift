@@ -68,10 +68,15 @@ enum Formatting {
         if let until = inspection.lockDelayedUntilDate {
             lines.append("lock-delay: \(freeAgain(at: until)) (released by force or expiry)")
         }
+        if !inspection.holds.isEmpty {
+            lines.append("holds (edits refused except to exempt roles and on editable fields):")
+            for held in inspection.holds { lines.append("  " + hold(held)) }
+        }
         return lines.joined(separator: "\n")
     }
 
     static func audit(_ record: AuditRecord) -> String {
+        if let hold = holdAudit(record) { return hold }
         if record.action == .takeover, let key = record.key, let previous = record.previousHolder {
             // The taker's fence is the index of the entry that took the lock over.
             return "#\(record.sequence) \(time(record.time)) takeover by \(record.identity): took \(key) from "

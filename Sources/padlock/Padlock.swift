@@ -48,14 +48,14 @@ struct Padlock: AsyncParsableCommand {
             checked against; --tls-cert and --tls-key (else PADLOCK_TLS_CERT, PADLOCK_TLS_KEY) give a client \
             certificate when the cluster asks for one. Without them the connection is plaintext.
             These connection options may come before the command (padlock --endpoints A,B,C status) or after it.
-            Exit codes: 0 ok, 1 other failure, 3 held by another, 4 unavailable, 5 invalid input, \
+            Exit codes: 0 ok, 1 other failure, 3 held by another or refused by a hold, 4 unavailable, 5 invalid input, \
             6 permission denied, 7 lock lost or session expired, 8 outcome unknown, 9 cancelled, \
             10 a node did not answer (status), 64 wrong arguments.
             """,
         version: PadlockRelease.version,
         subcommands: [
             Dev.self, Status.self, LockCommand.self, Watch.self, Inspect.self, List.self, CheckFence.self,
-            Unlock.self, RevokeSession.self, Audit.self, Member.self, Token.self,
+            Unlock.self, RevokeSession.self, Audit.self, HoldCommand.self, Member.self, Token.self,
         ])
 
     /// Parses the arguments (wrong ones print the usage), then runs the command; a failure while running
@@ -274,6 +274,10 @@ func withClient(
         let text: String
         if case .held = failure.code, !failure.conflicts.isEmpty {
             text = Formatting.held(failure)
+        } else if case .restricted(let hold) = failure.code {
+            text =
+                failure.message + "\nto edit it anyway: lock with --role of an exempt role, or ask an administrator "
+                + "to lift the hold (padlock hold lift \(hold.key) --rule '\(hold.rule)' --reason TEXT)"
         } else {
             text = failure.message
         }

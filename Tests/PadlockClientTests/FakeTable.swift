@@ -50,6 +50,10 @@ final class FakeTable {
     var lockDelays: [LockKey: Timestamp] = [:]
     /// Called when a waiter's wait runs out (a change no request made).
     var onChange: (() -> Void)?
+    /// Holds in place, by key, in rule order.
+    var holds: [LockKey: [Hold]] = [:]
+    /// Most holds a listing page carries, so that tests see the client page.
+    var holdPageSize = 2
 
     init(loop: EventLoop) { self.loop = loop }
 
@@ -110,6 +114,12 @@ final class FakeTable {
             return .success(.audited(AuditPage(records: [], next: nil, oldestKept: 0)))
         case .members:
             return .success(.members([]))
+        case .holds(let prefix, let after, let limit):
+            let all = holds.keys.filter { key in prefix.map { $0.covers(key) } ?? true }.sorted()
+                .filter { key in after.map { key > $0 } ?? true }
+            let page = Array(all.prefix(min(limit, holdPageSize)))
+            let next = all.count > page.count ? page.last : nil
+            return .success(.holdsListed(HoldPage(holds: page.flatMap { holds[$0] ?? [] }, next: next)))
         default:
             guard let id = operation.requestID else { return .failure(.invalidArgument(message: "unsupported")) }
             return deduplicated(id, reply: reply) { self.applyMutation(operation, reply: reply) }
@@ -175,6 +185,18 @@ final class FakeTable {
             return forceUnlock(key, reason: reason)
         case .takeover(let id, let acquisition, let reason):
             return takeover(id, acquisition, reason: reason)
+        case .acquireKeys(let id, let keys, let acquisition, let roles):
+            return acquireKeys(id, keys, acquisition, roles: roles)
+        case .changeMode(let id, let key, let fence, let mode, _, let roles):
+            return changeMode(id, key, fence, mode, roles: roles)
+        case .placeHold(let id, let placement):
+            return placeHold(id, placement)
+        case .liftHold(_, let key, let rule, _):
+            let lifted = (holds[key] ?? []).filter { rule == nil || $0.rule == rule }
+            guard !lifted.isEmpty else { return .failure(.noHold) }
+            holds[key]?.removeAll { rule == nil || $0.rule == rule }
+            if holds[key]?.isEmpty == true { holds[key] = nil }
+            return .success(.holdsLifted(lifted))
         case .revokeSession(_, let target, let reason):
             guard let session = sessions[target], !session.ended else { return .failure(.sessionExpired) }
             let released = end(target, loss: .sessionRevoked(by: Self.administrator, reason: reason))
@@ -267,6 +289,7 @@ final class FakeTable {
         if let existing = holders[key]?.first(where: { $0.session == id.session && $0.mode == acquisition.mode }) {
             return .success(.granted(existing))
         }
+        if let hold = refusingHold(key, acquisition.mode, roles: []) { return .failure(.restricted(by: hold)) }
         let blocked = conflict(key, acquisition.mode, session: id.session)
         let queuedAhead = waiters.contains { $0.key.overlaps(key) }
         if blocked == nil && !queuedAhead {
@@ -337,6 +360,83 @@ final class FakeTable {
         }
         let now = Timestamp(millisecondsSinceEpoch: UInt64(Date().timeIntervalSince1970 * 1000))
         let delay = lockDelays.filter { $0.key.overlaps(key) && $0.value > now }.map(\.value).max()
-        return KeyInspection(key: key, holders: infos, waiters: queued, lockDelayedUntil: delay)
+        let covering = holds.keys.filter { $0.overlaps(key) }.sorted().flatMap { holds[$0] ?? [] }
+        return KeyInspection(key: key, holders: infos, waiters: queued, lockDelayedUntil: delay, holds: covering)
+    }
+}
+
+// Holds, all-or-nothing acquires and mode changes, as `docs/holds.md` describes them (no queueing).
+extension FakeTable {
+    /// The first hold that refuses `mode` on `key` to `roles`, in key order.
+    func refusingHold(_ key: LockKey, _ mode: LockMode, roles: [String]) -> Hold? {
+        holds.keys.filter { $0.overlaps(key) }.sorted().lazy.compactMap { held in
+            self.holds[held]?.first { $0.refuses(key, mode: mode, roles: roles) }
+        }.first
+    }
+
+    fileprivate func acquireKeys(
+        _ id: RequestID, _ keys: [LockKey], _ acquisition: Acquisition, roles: [String]
+    ) -> Result<ClientResult, ClientFailure> {
+        for key in keys {
+            if let hold = refusingHold(key, acquisition.mode, roles: roles) { return .failure(.restricted(by: hold)) }
+            if let held = held(key, acquisition.mode, waiterCount: 0) { return .failure(held) }
+        }
+        let fence = FenceToken(nextIndex + 1)
+        nextIndex += 1
+        let owner = sessions[id.session]?.owner ?? "?"
+        let granted = keys.map { key in
+            let holder = Holder(
+                session: id.session, owner: owner, mode: acquisition.mode, fence: fence,
+                since: Timestamp(rawValue: 1_000), note: acquisition.note)
+            holders[key, default: []].append(holder)
+            grants.append((id, holder))
+            return holder
+        }
+        return keys.count == 1 ? .success(.granted(granted[0])) : .success(.grantedKeys(granted))
+    }
+
+    fileprivate func changeMode(
+        _ id: RequestID, _ key: LockKey, _ fence: FenceToken, _ mode: LockMode, roles: [String]
+    ) -> Result<ClientResult, ClientFailure> {
+        guard let index = holders[key]?.firstIndex(where: { $0.session == id.session && $0.fence == fence }),
+            var holder = holders[key]?[index]
+        else { return .failure(.notHeld) }
+        if mode == .exclusive {
+            if let hold = refusingHold(key, mode, roles: roles) { return .failure(.restricted(by: hold)) }
+            let others = conflicts(key, mode).filter { $0.holder != holder }
+            if !others.isEmpty { return .failure(.held(by: others, truncated: false, waiterCount: 0)) }
+        }
+        nextIndex += 1
+        holder.mode = mode
+        holder.fence = FenceToken(nextIndex)
+        holders[key]?[index] = holder
+        grants.append((id, holder))
+        return .success(.granted(holder))
+    }
+
+    fileprivate func placeHold(_ id: RequestID, _ placement: HoldPlacement) -> Result<ClientResult, ClientFailure> {
+        nextIndex += 1
+        let hold = Hold(
+            key: placement.key, rule: placement.rule, reason: placement.reason, source: placement.source,
+            placedBy: sessions[id.session]?.owner ?? "?", since: Timestamp(rawValue: 1_000),
+            fence: FenceToken(nextIndex), restricts: placement.restricts, exemptRoles: placement.exemptRoles,
+            editableFields: placement.editableFields)
+        holds[placement.key, default: []].removeAll { $0.rule == placement.rule }
+        holds[placement.key, default: []].append(hold)
+        var ended: [LockInfo] = []
+        if placement.endsHolders {
+            for key in holders.keys.sorted() where key.overlaps(placement.key) {
+                let refused = holders[key]?.filter { hold.refuses(key, mode: $0.mode, roles: []) } ?? []
+                for holder in refused {
+                    ended.append(LockInfo(key: key, holder: holder, leaseDeadline: Timestamp(rawValue: 0)))
+                    let loss = LockLoss.forceUnlocked(by: Self.administrator, reason: "hold '\(hold.rule)'")
+                    losses.append((nextIndex, key, holder, loss))
+                    releases.append((key, holder.fence))
+                }
+                holders[key]?.removeAll { refused.contains($0) }
+                if holders[key]?.isEmpty == true { holders[key] = nil }
+            }
+        }
+        return .success(.holdPlaced(hold, ended: ended))
     }
 }

@@ -91,6 +91,14 @@ extension ClientOperation {
         }
     }
     var isCancelWait: Bool { if case .cancelWait = self { true } else { false } }
+    /// An acquire of several keys or with roles, a mode change, a hold placed or lifted: protocol v3.
+    var isHoldOperation: Bool {
+        switch self {
+        case .acquireKeys, .changeMode, .placeHold, .liftHold: true
+        default: false
+        }
+    }
+    var isAcquireKeys: Bool { if case .acquireKeys = self { true } else { false } }
 }
 
 struct BodyFailed: Error {}

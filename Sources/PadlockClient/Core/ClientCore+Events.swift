@@ -270,7 +270,9 @@ extension ClientCore {
             return markLost(
                 session, reason: "the cluster ended it while this client was not subscribed", loss: .endedWithoutNotice)
         }
-        let ended = session.locks.values.filter { $0.fence.rawValue <= index && !fences.contains($0.fence) }
+        let ended = session.locks.values.filter { lock in
+            lock.fence.rawValue <= index && !fences.contains(lock.fence) && session.changingMode != lock.key
+        }
         for lock in ended.sorted(by: { $0.key < $1.key }) {
             logger.warning("lock lost while unsubscribed", metadata: ["key": "\(lock.key)", "fence": "\(lock.fence)"])
             forget(lock, in: session, as: .lost, reason: .endedWithoutNotice)

@@ -1,3 +1,4 @@
+import Foundation
 import Wire
 
 // Mode changes of held locks, and holds placed and lifted (`docs/holds.md`).
@@ -31,8 +32,9 @@ extension ClientCore {
         let call = MutationCall(
             label: spec.label, key: nil, owner: session.owner, dedicated: session, deadline: callDeadline(extra: wait),
             attemptTimeout: configuration.attemptTimeout + wait,
-            build: { id in
-                .changeMode(
+            build: { [weak session] id in
+                session?.changingMode = lock.key
+                return .changeMode(
                     id, key: lock.key, fence: lock.fence, mode: spec.mode, waitMilliseconds: spec.waitMilliseconds,
                     roles: spec.roles)
             },
@@ -106,6 +108,16 @@ extension ClientCore {
         case .failure(.sessionExpired), .failure(.superseded):
             markLost(session, reason: "the cluster says it ended")
             return .failure(error(for: .sessionExpired, in: spec.label, key: lock.key))
+        case .failure(.held(let locks, let truncated, let waiterCount)):
+            // The lock being upgraded is no conflict of its own: name only the others.
+            let others = locks.filter { !($0.key == lock.key && $0.holder.session == lock.holder.session) }
+            let failure = ClientFailure.held(
+                by: others.isEmpty ? locks : others, truncated: truncated, waiterCount: waiterCount)
+            var refused = error(for: failure, in: spec.label, key: lock.key, owner: session.owner)
+            refused.message = refused.message.replacingOccurrences(
+                of: "try again later or acquire with a wait",
+                with: "the lock stays shared; try again later or upgrade with a wait")
+            return .failure(refused)
         case .failure(let failure):
             return .failure(error(for: failure, in: spec.label, key: lock.key, owner: session.owner))
         case .success(let other):

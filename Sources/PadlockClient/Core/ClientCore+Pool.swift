@@ -113,6 +113,7 @@ extension ClientCore {
         if let active = session.activeRequest { answerUnsettled(active) }
         session.isBusy = false
         session.reservedKeys = []
+        session.changingMode = nil
         session.activeRequest = nil
         guard session.state == .open, !isClosing else { return }
         if !session.dedicatedWaiters.isEmpty {

@@ -35,6 +35,9 @@ final class PoolSession {
     var locks: [LockKey: Lock] = [:]
     /// The keys of the acquire outstanding or being settled on it (several for an all-or-nothing acquire).
     var reservedKeys: [LockKey] = []
+    /// The key of its lock whose mode change is outstanding or being settled: a resync must not take the old
+    /// fence's absence for a loss while the answer with the new fence is on its way.
+    var changingMode: LockKey?
     /// Calls that must go through this session (releases of its locks), first in line when it frees.
     var dedicatedWaiters: [MutationCall] = []
     var opening: Exchange?
