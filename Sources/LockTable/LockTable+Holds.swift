@@ -71,7 +71,7 @@ extension LockTable {
     /// The first hold that refuses `mode` on `key` to a requester claiming `roles`: ancestors first, then the
     /// key, then descendants in segment order; by rule within a key. Nil when no hold refuses it.
     func refusingHold(for key: LockKey, mode: LockMode, roles: [String]) -> Hold? {
-        guard holdCount > 0 else { return nil }
+        guard holdCount > 0, !configuration.injectedBugs.ignoresHolds else { return nil }
         var found: Hold?
         Self.forEachPrefix(of: key.string) { prefix in
             guard found == nil, let list = holds[prefix] else { return }

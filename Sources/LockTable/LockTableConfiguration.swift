@@ -89,10 +89,17 @@ package struct LockTableInjectedBugs: Hashable, Sendable {
     /// the last applied one; the answer is still recorded as the session's last. Opening a session ignores
     /// an open session with the same (owner, nonce) and opens another.
     package var skipsDeduplication = false
+    /// Holds refuse nothing: acquires, all-or-nothing acquires, upgrades and takeovers are decided as if no
+    /// hold were in place (holds are still placed, lifted, listed and fenced, and still answer the waiters
+    /// they refuse when placed).
+    package var ignoresHolds = false
 
     /// The given flags; none by default.
-    package init(ignoresOverlappingHolders: Bool = false, skipsDeduplication: Bool = false) {
+    package init(
+        ignoresOverlappingHolders: Bool = false, skipsDeduplication: Bool = false, ignoresHolds: Bool = false
+    ) {
         self.ignoresOverlappingHolders = ignoresOverlappingHolders
         self.skipsDeduplication = skipsDeduplication
+        self.ignoresHolds = ignoresHolds
     }
 }

@@ -17,8 +17,15 @@ struct EventHistory {
 
     /// Per key, the holders after each entry that changed them, in index order.
     private var holders: [String: [(index: UInt64, grants: Set<Grant>)]] = [:]
-    /// How each lost lock ended, with the index of the entry that ended it.
-    private var losses: [Grant: (index: UInt64, key: LockKey, loss: LockLoss)] = [:]
+    /// How each lost lock ended, with the index of the entry that ended it, by grant and key (the keys of an
+    /// all-or-nothing acquire share one session and fence).
+    private var losses: [LostLock: (index: UInt64, key: LockKey, loss: LockLoss)] = [:]
+
+    /// One lock: a grant on a key.
+    private struct LostLock: Hashable {
+        var grant: Grant
+        var key: String
+    }
     /// The highest index recorded.
     private(set) var lastIndex: UInt64 = 0
 
@@ -32,7 +39,8 @@ struct EventHistory {
             case .lockReleased(let key, let previous, let reason):
                 changed.insert(key)
                 if case .lost(let loss) = reason {
-                    losses[Grant(session: previous.session, fence: previous.fence)] = (index, key, loss)
+                    let grant = Grant(session: previous.session, fence: previous.fence)
+                    losses[LostLock(grant: grant, key: key.string)] = (index, key, loss)
                 }
             case .waiterGranted(_, let key, _), .modeChanged(let key, _, _), .keyChanged(let key):
                 changed.insert(key)
@@ -62,7 +70,7 @@ struct EventHistory {
         switch event.body {
         case .lockLost(let key, let holder, let loss):
             let grant = Grant(session: holder.session, fence: holder.fence)
-            guard let ended = losses[grant] else {
+            guard let ended = losses[LostLock(grant: grant, key: key.string)] else {
                 return "a lost notice for \(key) (\(holder.fence), \(holder.session)) at index \(event.index), but "
                     + "no committed entry up to \(lastIndex) ended that lock"
             }
@@ -100,5 +108,7 @@ struct EventHistory {
     }
 
     /// How the committed log ended `grant`'s lock, and at which index; nil while it has not.
-    func loss(of grant: Grant) -> (index: UInt64, key: LockKey, loss: LockLoss)? { losses[grant] }
+    func loss(of grant: Grant, on key: LockKey) -> (index: UInt64, key: LockKey, loss: LockLoss)? {
+        losses[LostLock(grant: grant, key: key.string)]
+    }
 }

@@ -34,10 +34,26 @@ struct HistoryRecorder {
         records.append(Record(process: -1, invoke: time, complete: time, action: action, outcome: .done))
     }
 
-    /// The history in the checker's terms; times in nanoseconds.
-    func operations() -> [LockOperation] {
-        records.enumerated().map { index, record in
-            LockOperation(
+    /// A lock the committed log ended when a hold was placed with `endsHolders`, observed when that entry was
+    /// first applied anywhere: to the model, a release of exactly that grant.
+    mutating func endedByHold(session: SessionID, key: LockKey, fence: FenceToken, at time: UInt64) {
+        records.append(
+            Record(
+                process: -1, invoke: time, complete: time, action: .release(session: session, key: key, fence: fence),
+                outcome: .released))
+    }
+
+    /// The history in the checker's terms; times in nanoseconds. A fence check answered "not current" on a key
+    /// overlapping one of `heldKeys` is left out: a hold makes older fences stale while their locks are still
+    /// held, which the lock model does not know (`docs/simulation.md`, "Holds in the history").
+    func operations(heldKeys: [LockKey] = []) -> [LockOperation] {
+        records.enumerated().compactMap { index, record in
+            if case .checkFence(let key, _) = record.action, record.outcome == .fenceCurrent(false),
+                heldKeys.contains(where: { $0.overlaps(key) })
+            {
+                return nil
+            }
+            return LockOperation(
                 id: index, process: record.process, invoke: record.invoke * 1000,
                 complete: record.complete.map { $0 * 1000 },
                 action: record.action, outcome: record.outcome)
@@ -46,6 +62,47 @@ struct HistoryRecorder {
 }
 
 extension HistoryRecorder {
+    /// How a part of a request shows in the history: the request itself, one key of an all-or-nothing
+    /// acquire, or one half of a mode change (the old grant released, the new one granted, at one point).
+    enum Part: Equatable {
+        case whole, batchKey, modeRelease, modeAcquire
+    }
+
+    /// The history actions of a mutating request the client core numbered: one for most; one acquire per key
+    /// for an all-or-nothing acquire (each key a grant with the batch's fence); a release of the old grant and
+    /// an acquire of the new one for a mode change. Empty for what the model does not follow (opens,
+    /// renewals, withdrawals of queued acquires, holds).
+    ///
+    /// Splitting is sound: the real execution (every key at once, or the release and the grant at once) is
+    /// one of the orders the checker may pick, so a correct history always linearizes; it only checks less.
+    static func actions(of operation: ClientOperation) -> [(action: LockAction, part: Part)] {
+        switch operation {
+        case .acquireKeys(let id, let keys, let acquisition, _):
+            return keys.map { (.acquire(session: id.session, key: $0, mode: acquisition.mode), .batchKey) }
+        case .changeMode(let id, let key, let fence, let mode, _, _):
+            return [
+                (.release(session: id.session, key: key, fence: fence), .modeRelease),
+                (.acquire(session: id.session, key: key, mode: mode), .modeAcquire),
+            ]
+        default:
+            return action(of: operation).map { [($0, .whole)] } ?? []
+        }
+    }
+
+    /// The outcome of one part of a request; see ``outcome(of:for:)``.
+    static func outcome(of resolution: Resolution, for action: LockAction, part: Part) -> LockOutcome? {
+        switch (part, resolution) {
+        case (.whole, _): outcome(of: resolution, for: action)
+        case (_, .answerNotKept): nil
+        case (_, .notApplied), (_, .refused): .failed
+        case (.batchKey, .granted(let holder)), (.batchKey, .grantedThenReleased(let holder)),
+            (.modeAcquire, .granted(let holder)):
+            .granted(holder.fence)
+        case (.modeRelease, .granted): .released
+        default: nil
+        }
+    }
+
     /// The history action of a mutating request the client core numbered; nil for what the model does not
     /// follow (opens, renewals, withdrawals of queued acquires).
     static func action(of operation: ClientOperation) -> LockAction? {

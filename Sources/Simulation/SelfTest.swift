@@ -47,8 +47,9 @@ package enum SelfTest {
             options.faultInterval = 40_000...200_000
             options.downtime = 10_000...300_000
             options.leaderBias = 0.9
-            // Watch traffic adds nothing to the Raft sequence it needs.
+            // Watch traffic and the holds workload add nothing to the Raft sequence it needs.
             options.watchers = false
+            options.holds = false
         case .trustWallClock:
             // Clock faults that hit the leader often, so that one stamps while its clock is a day ahead.
             options.faults = [.clock]
@@ -68,6 +69,10 @@ package enum SelfTest {
         case .clientFreshSequenceOnRetry:
             // Lost answers make the client retry; a retried release renumbered finds the lock already released.
             options.faults = [.loss, .clog]
+        case .ignoreHolds:
+            // No fault is needed: a grant through a hold is wrong whatever the network does.
+            options.faults = []
+            options.clientPauses = false
         case .clientLeaseIgnoresMargin:
             // Clients paused past their lease come back believing their locks still safe.
             options.faults = [.client]

@@ -22,7 +22,7 @@ final class SimClient {
     /// Locks it believes it holds and acts on, until it releases them.
     var held: [Lock] = []
     /// The history record of each mutating request not settled yet.
-    private var records: [RequestID: (index: Int, action: LockAction)] = [:]
+    private var records: [RequestID: [(index: Int, action: LockAction, part: HistoryRecorder.Part)]] = [:]
     /// One operation at a time (the core renews, retries and settles in the background meanwhile).
     var busy = false
     /// Paused (a long GC pause, a frozen VM): its events wait until this true time.
@@ -40,6 +40,10 @@ final class SimClient {
     var granted: [TrackedLock] = []
     var unsettled: [TrackedLock] = []
     private var tracked: [ObjectIdentifier: TrackedLock] = [:]
+    /// The holds it placed and has not lifted yet (clients 0 and 3), by key and rule.
+    var placedHolds: [(key: LockKey, rule: String)] = []
+    /// Locks it asked to downgrade: it gave up editing when it asked, so they count as shared from then on.
+    var downgrading: Set<ObjectIdentifier> = []
 
     var endpoint: Int { host.endpoint }
     var owner: String { owners[0] }
@@ -79,15 +83,20 @@ final class SimClient {
     // MARK: The history
 
     private func numbered(_ operation: ClientOperation) {
-        guard let request = operation.requestID, let action = HistoryRecorder.action(of: operation) else { return }
-        records[request] = (simulation.history.begin(client: index, action: action, at: simulation.now), action)
+        guard let request = operation.requestID else { return }
+        let parts = HistoryRecorder.actions(of: operation)
+        guard !parts.isEmpty else { return }
+        records[request] = parts.map {
+            (simulation.history.begin(client: index, action: $0.action, at: simulation.now), $0.action, $0.part)
+        }
     }
 
     private func settled(_ request: RequestID, _ resolution: Resolution) {
-        guard let record = records.removeValue(forKey: request),
-            let outcome = HistoryRecorder.outcome(of: resolution, for: record.action)
-        else { return }
-        simulation.history.complete(record.index, outcome: outcome, at: simulation.now)
+        for record in records.removeValue(forKey: request) ?? [] {
+            guard let outcome = HistoryRecorder.outcome(of: resolution, for: record.action, part: record.part)
+            else { continue }
+            simulation.history.complete(record.index, outcome: outcome, at: simulation.now)
+        }
     }
 
     // MARK: Watching and tracking
@@ -111,7 +120,10 @@ final class SimClient {
         startWatch(prefix: dropped.isPrefix)
     }
 
-    private func track(_ lock: Lock) {
+    /// The client asked to change `lock`'s mode (see ``TrackedLock/modeChangeAsked``).
+    func noteModeChangeAsked(_ lock: Lock) { tracked[ObjectIdentifier(lock)]?.modeChangeAsked = true }
+
+    func track(_ lock: Lock) {
         let record = TrackedLock(lock)
         granted.append(record)
         unsettled.append(record)
@@ -128,19 +140,23 @@ final class SimClient {
         let roll = random.below(100)
         if isAdministrator && roll < 6 {
             administer()
+        } else if placesHolds && roll >= 94 {
+            administerHolds()
         } else if roll < 12 {
             checkFence()
         } else if roll < 14 {
             let owner = random.pick(owners)
             for record in unsettled where record.lock.holder.owner == owner { record.releaseAsked = true }
             driver.releaseAll(owner: owner) { [unowned self] _ in self.done() }
+        } else if simulation.options.holds && roll >= 88 {
+            acquireBatch()
         } else {
             acquire()
         }
     }
 
     /// The operation ended: think again after a moment.
-    private func done() {
+    func done() {
         busy = false
         after(milliseconds: Double(random.below(60))) { $0.think() }
     }
@@ -180,13 +196,29 @@ final class SimClient {
         let mode: LockMode = random.chance(0.2) ? .shared : .exclusive
         let wait: UInt64 = random.chance(0.5) ? 0 : random.between(100...1500)
         let note = "editing \(key.segments.last ?? "")"
-        driver.acquire(key, owner: random.pick(owners), mode: mode, wait: .milliseconds(Int64(wait)), note: note) {
-            [unowned self] result in
+        let roles = claimedRoles()
+        let granted: (Result<Lock, PadlockError>) -> Void = { [unowned self] result in
             guard case .success(let lock) = result, lock.state != .lost else { return self.done() }
             self.simulation.checkGrant(lock, to: self)
             self.track(lock)
             self.held.append(lock)
-            self.startEdit(lock)
+            self.changeModeMaybe(lock, roles: roles) { $0.startEdit(lock) }
+        }
+        let owner = random.pick(owners)
+        guard !roles.isEmpty else {
+            return driver.acquire(
+                key, owner: owner, mode: mode, wait: .milliseconds(Int64(wait)), note: note, completion: granted)
+        }
+        driver.acquire(
+            keys: [key], owner: owner, mode: mode, roles: roles, wait: .milliseconds(Int64(wait)), note: note
+        ) { [unowned self] result in
+            switch result {
+            case .success(let locks) where locks.count == 1: granted(.success(locks[0]))
+            case .success:
+                self.simulation.violation("\(self.owner) asked for \(key) and was granted another number of locks")
+                self.done()
+            case .failure(let error): granted(.failure(error))
+            }
         }
     }
 
@@ -210,15 +242,21 @@ final class SimClient {
     }
 
     private func finishEdit(_ lock: Lock, value: UInt64?, naive: Bool) {
+        finish(lock, value: value, naive: naive) { $0.done() }
+    }
+
+    /// Writes the record back (while it believes the lock held, unless naive) and releases the lock; `then`
+    /// runs once that is done.
+    func finish(_ lock: Lock, value: UInt64?, naive: Bool, then: @escaping (SimClient) -> Void) {
         let believed = lock.state == .safe || lock.state == .atRisk
         if let value, believed || naive {
             simulation.store.write(
                 lock.key, fence: lock.fence, session: lock.holder.session, value: value + 1, at: simulation.now)
         }
         held.removeAll { $0 === lock }
-        guard believed else { return done() }
+        guard believed else { return then(self) }
         tracked[ObjectIdentifier(lock)]?.releaseAsked = true
-        driver.release(lock) { [unowned self] _ in self.done() }
+        driver.release(lock) { [unowned self] _ in then(self) }
     }
 
     // MARK: The liveness phase

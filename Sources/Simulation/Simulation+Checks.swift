@@ -23,6 +23,8 @@ final class SimObserver: NodeObserver {
     var commitChecked: [Int: LogIndex] = [:]
     /// Holders and losses by committed index, for checking the events nodes send.
     var eventHistory = EventHistory()
+    /// The holds in place and the queued requests' roles, for checking every grant against the holds.
+    var holdChecker = HoldChecker()
 
     /// Raft's commit safety, checked at commit time rather than at apply time: whatever a node counts as
     /// committed must be the entry every other node counted at that index, whether or not anyone applied it
@@ -50,6 +52,7 @@ final class SimObserver: NodeObserver {
         var hash = TraceHash()
         hash.addByte(entry.kind.rawValue)
         hash.add(bytes: entry.data)
+        let isFirst = committed[entry.index] == nil
         if let known = committed[entry.index] {
             if known.term != entry.term || known.hash != hash.value {
                 simulation.violation(
@@ -58,12 +61,7 @@ final class SimObserver: NodeObserver {
             }
         } else {
             committed[entry.index] = (entry.term, hash.value)
-            if let result {
-                eventHistory.record(index: entry.index.rawValue, command: entry.command, result: result, table: table)
-            } else {
-                // A no-op or a membership entry changes no lock, but states are read at its index too.
-                eventHistory.noteApplied(index: entry.index.rawValue)
-            }
+            firstApplied(entry, result: result, table: table)
         }
         if entry.index.rawValue % 16 == 0 { compareState(node, at: entry.index, table) }
         if result != nil { simulation.checkStampBound(table.lastTime, node: node, index: entry.index) }
@@ -72,12 +70,29 @@ final class SimObserver: NodeObserver {
             simulation.sessionExpired(session, on: node)
         }
         for event in result?.events ?? [] {
-            // A force-unlock, takeover or revocation takes a lock away on purpose: its holder is no longer
-            // protected (the fenced store still is).
-            if case .lockReleased(let key, let previous, .lost(let loss)) = event, loss != .expired {
-                simulation.forciblyReleased.insert(
-                    ForcedRelease(session: previous.session, key: key, fence: previous.fence))
+            // A force-unlock, takeover, revocation or hold placed with `endsHolders` takes a lock away on
+            // purpose: its holder is no longer protected (the fenced store still is).
+            guard case .lockReleased(let key, let previous, .lost(let loss)) = event, loss != .expired else { continue }
+            simulation.forciblyReleased.insert(
+                ForcedRelease(session: previous.session, key: key, fence: previous.fence))
+            if isFirst, case .placeHold? = entry.command {
+                simulation.history.endedByHold(
+                    session: previous.session, key: key, fence: previous.fence, at: simulation.now)
             }
+        }
+    }
+
+    /// An entry applied for the first time anywhere: recorded for the events and checked by the holds checker.
+    private func firstApplied(_ entry: Entry, result: LockTable.Applied?, table: LockTable) {
+        guard let result else {
+            // A no-op or a membership entry changes no lock, but states are read at its index too.
+            eventHistory.noteApplied(index: entry.index.rawValue)
+            return
+        }
+        let command = entry.command
+        eventHistory.record(index: entry.index.rawValue, command: command, result: result, table: table)
+        for problem in holdChecker.check(index: entry.index.rawValue, command: command, applied: result, table: table) {
+            simulation?.violation(problem)
         }
     }
 
@@ -120,7 +135,9 @@ extension Simulation {
         }
         for other in clients {
             for held in other.held where held.holder.session != grant.session && held.key.overlaps(lock.key) {
-                if held.holder.mode == .shared && grant.mode == .shared { continue }
+                // A lock being downgraded counts as shared: its holder stopped editing when it asked.
+                let heldMode = other.downgrading.contains(ObjectIdentifier(held)) ? .shared : held.holder.mode
+                if heldMode == .shared && grant.mode == .shared { continue }
                 let state = held.state
                 guard state == .safe || state == .atRisk else { continue }
                 if forciblyReleased.contains(
@@ -164,7 +181,7 @@ extension Simulation {
         }
         checkNothingHeldAfterRelease()
         for problem in store.violations() { violation(problem) }
-        let operations = history.operations()
+        let operations = history.operations(heldKeys: observer.holdChecker.keysEverHeld)
         if options.trace { for operation in operations { trace.append("history \(operation)") } }
         for problem in FenceOrderCheck().check(operations) { violation("fences: \(problem)") }
         let report = LinearizabilityChecker(maxSteps: 200_000).check(operations)

@@ -24,13 +24,16 @@ final class SimWatch {
 /// A lock a client was granted, followed to its end for the loss checks.
 final class TrackedLock {
     let lock: Lock
-    let grant: EventHistory.Grant
+    /// The lock's current grant: an upgrade or downgrade gives it a new fence.
+    var grant: EventHistory.Grant { EventHistory.Grant(session: lock.holder.session, fence: lock.fence) }
     /// The client asked to release it (a release, or a sign-out of its owner): any end is then its own doing.
     var releaseAsked = false
+    /// The client asked to upgrade or downgrade it: the answer (`notHeld`) may tell it the lock ended before
+    /// the notice does, as a release's may.
+    var modeChangeAsked = false
 
     init(_ lock: Lock) {
         self.lock = lock
-        grant = EventHistory.Grant(session: lock.holder.session, fence: lock.fence)
     }
 
     /// It ended for good: released, or lost for a reason other than the lease arithmetic (which a later
@@ -90,7 +93,7 @@ extension Simulation {
     /// and fence) for exactly that reason.
     private func checkNotice(_ loss: LockLoss, _ tracked: TrackedLock, _ client: SimClient) {
         let lock = tracked.lock
-        guard let ended = observer.eventHistory.loss(of: tracked.grant) else {
+        guard let ended = observer.eventHistory.loss(of: tracked.grant, on: tracked.lock.key) else {
             return violation(
                 "\(client.owner) holds \(lock.key) (\(lock.fence)) as lost for '\(loss)', but no committed entry up to "
                     + "\(observer.eventHistory.lastIndex) ended that lock")
@@ -166,12 +169,13 @@ extension Simulation {
     /// by an answer), or `.endedWithoutNotice` when the leader resynced the session after the loss (the loss
     /// had fallen out of the leader's ring).
     private func untold(_ tracked: TrackedLock) -> String? {
-        guard let ended = observer.eventHistory.loss(of: tracked.grant) else { return nil }
+        guard let ended = observer.eventHistory.loss(of: tracked.grant, on: tracked.lock.key) else { return nil }
         let lock = tracked.lock
         switch lock.lossReason {
         case .cluster?, .leaseRanOut?, .sessionEnded?:
             return nil
         case .endedWithoutNotice?:
+            if tracked.modeChangeAsked { return nil }
             if resyncs[lock.holder.session, default: []].contains(where: { $0 >= ended.index }) { return nil }
             return "\(lock.key) (\(lock.fence)) ended without notice, but the committed log ended it at index "
                 + "\(ended.index) for '\(ended.loss)' and the leader never resynced its session"

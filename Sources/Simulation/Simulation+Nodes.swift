@@ -36,6 +36,7 @@ struct NodeSettings {
         case .commitPreviousTermByCounting?: raft.injectedBugs.commitsPreviousTermByCounting = true
         case .grantWithoutConflictCheck?: table.injectedBugs.ignoresOverlappingHolders = true
         case .skipDeduplication?: table.injectedBugs.skipsDeduplication = true
+        case .ignoreHolds?: table.injectedBugs.ignoresHolds = true
         default: break
         }
         var configuration = NodeConfiguration(

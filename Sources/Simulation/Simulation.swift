@@ -119,11 +119,14 @@ package final class Simulation {
             if inLivenessPhase && clients.allSatisfy(\.drained) && eventsUnsettled() == nil { break }
         }
         finalChecks()
-        return SimulationReport(
+        var report = SimulationReport(
             seed: options.seed, violations: violations, traceHash: traceHash.value, simulatedMicroseconds: now,
             eventCount: eventCount, operationCount: history.count, grantCount: grantCount, faultCount: faultCount,
             checkedGroups: checkedGroups, inconclusiveGroups: inconclusiveGroups, leaderTerms: observer.leaders.count,
             trace: trace)
+        report.holdsPlaced = observer.holdChecker.placements
+        report.grantsUnderHolds = observer.holdChecker.grantsUnderHolds
+        return report
     }
 
     func schedule(_ event: SimEvent, at time: UInt64) { queue.insert(event, deadline: max(time, now)) }

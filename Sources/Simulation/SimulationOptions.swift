@@ -50,6 +50,8 @@ package enum InjectedBug: String, CaseIterable, Hashable, Sendable {
     case clientFreshSequenceOnRetry = "client-fresh-sequence"
     /// The client reports its locks `.safe` past its lease's deadline, ignoring the drift margin.
     case clientLeaseIgnoresMargin = "client-lease-margin"
+    /// The lock table lets every acquire, all-or-nothing acquire, upgrade and takeover through holds.
+    case ignoreHolds = "ignore-holds"
 }
 
 /// What one simulation run does.
@@ -76,6 +78,9 @@ package struct SimulationOptions: Sendable {
     package var bug: InjectedBug?
     /// App servers 1 and 2 watch a key and a prefix (`SimClient.startWatch`).
     package var watchers = true
+    /// Issue 22's workload: clients 0 and 3 place and lift holds, reps claim roles, lock several records all
+    /// or nothing and upgrade or downgrade their locks (`SimClient+Holds.swift`).
+    package var holds = true
     /// Time between two faults, in microseconds (a random value in this range each time).
     package var faultInterval: ClosedRange<UInt64> = 150_000...1_200_000
     /// Mean extra latency of a durable write when the disk is healthy, in microseconds.
@@ -129,4 +134,8 @@ package struct SimulationReport: Sendable {
     package var leaderTerms: Int
     /// The readable trace, when asked for.
     package var trace: [String]
+    /// Holds the committed log placed (first placements and replacements), and grants it made on a key a hold
+    /// was on (each checked against it: `HoldChecker`).
+    package var holdsPlaced = 0
+    package var grantsUnderHolds = 0
 }

@@ -97,6 +97,7 @@ struct PadlockSim: ParsableCommand {
         var grants = 0
         var groups = 0
         var inconclusive = 0
+        var holds = (placed: 0, grants: 0)
         for number in range.first...range.last {
             let report = Simulation(options: try options(seed: number)).run()
             simulated += report.simulatedMicroseconds
@@ -104,6 +105,8 @@ struct PadlockSim: ParsableCommand {
             grants += report.grantCount
             groups += report.checkedGroups
             inconclusive += report.inconclusiveGroups
+            holds.placed += report.holdsPlaced
+            holds.grants += report.grantsUnderHolds
             if trace { for line in report.trace { print(line) } }
             if !report.violations.isEmpty {
                 failed.append(number)
@@ -122,6 +125,7 @@ struct PadlockSim: ParsableCommand {
         print(
             "simulated \(simulated / 1_000_000) s of cluster time, \(operations) lock operations (\(grants) grants), "
                 + "\(groups) key groups checked for linearizability (\(inconclusive) inconclusive), "
+                + "\(holds.placed) holds placed (\(holds.grants) grants checked against holds in place), "
                 + "\(rate) seeds/s (\(Int(seconds)) s)")
         print("seeds \(range.first)-\(range.last): \(runs) runs, \(failed.count) violations")
         if !failed.isEmpty { throw ExitCode(1) }
