@@ -19,6 +19,8 @@ public final class Lock: Sendable, CustomStringConvertible {
     /// The way back to the client's loop; nil for a core run without one (the simulator drives it directly).
     let client: ClientHandle?
     private let watchers = Mutex(Watchers())
+    /// Whether a release of this lock was sent: its answer, not the end of its session, says how it ended.
+    private let releaseSent = Mutex(false)
 
     init(key: LockKey, holder: Holder, requestID: RequestID, lease: SessionLease, client: ClientHandle?) {
         self.key = key
@@ -46,7 +48,8 @@ public final class Lock: Sendable, CustomStringConvertible {
         return lease.currentState
     }
 
-    /// Why the lock was lost, once its state is ``LeaseState/lost``; nil while it is held and once released.
+    /// Why the lock was lost, once its state is ``LeaseState/lost``; nil while it is held, once released, and
+    /// while a release it was given is unanswered (that answer says how it ended).
     ///
     /// With a v2 cluster the client subscribes for its sessions' events, so a force-unlock, a takeover or a
     /// revocation ends the lock at once with ``LockLossReason/cluster(_:)`` (who and why), not at the next
@@ -54,7 +57,8 @@ public final class Lock: Sendable, CustomStringConvertible {
     public var lossReason: LockLossReason? {
         let (final, reason) = watchers.withLock { ($0.final, $0.lossReason) }
         if let reason { return reason }
-        if final == nil && lease.currentState == .lost { return .leaseRanOut }
+        // Once a release was sent, its answer says how the lock ended (released, or lost and why).
+        if final == nil && lease.currentState == .lost && !isReleasing { return .leaseRanOut }
         return nil
     }
 
@@ -140,6 +144,12 @@ public final class Lock: Sendable, CustomStringConvertible {
         }
         for continuation in changed { continuation.yield(now) }
     }
+
+    /// Whether a release of this lock was sent (and may have been applied).
+    var isReleasing: Bool { releaseSent.withLock { $0 } }
+
+    /// Notes that a release of this lock was sent.
+    func noteReleaseSent() { releaseSent.withLock { $0 = true } }
 
     /// Ends the lock in a terminal state (released or lost, with why) and finishes every stream. Later calls
     /// are ignored.

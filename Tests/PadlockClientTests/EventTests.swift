@@ -85,6 +85,41 @@ import Wire
         }
     }
 
+    /// Regression (simulator seed 1279): a release applied before its session was revoked, whose answer was
+    /// still on its way, was marked lost with the revocation; the release's own answer decides.
+    @Test func aLockWhoseReleaseWasAppliedBeforeARevocationEndsReleasedNotRevoked() async throws {
+        // The release's answer is held back longer than the revocation takes, well inside one attempt.
+        var patient = testConfiguration
+        patient.callDeadline = .seconds(120)
+        patient.attemptTimeout = .seconds(60)
+        try await withCluster { fake in
+            try await withClient(fake, owner: "alice@frontend-2", configuration: patient) { alice in
+                try await withClient(fake, owner: "admin") { admin in
+                    let released = try await alice.acquire("acme/contacts/56")
+                    let kept = try await alice.acquire("acme/contacts/57")
+                    #expect(released.holder.session == kept.holder.session, "one idle session serves both")
+                    await fake.script { _, request in request.operation.isRelease ? .delayAnswer(.seconds(8)) : .normal
+                    }
+                    let release = Task { try await released.release() }
+                    let key = try LockKey("acme/contacts/56")
+                    let applied = await eventually(within: .seconds(120)) {
+                        await fake.with { $0.table.holders[key]?.isEmpty ?? true }
+                    }
+                    try #require(applied, "the release was not applied")
+                    let states = kept.states
+                    try await admin.revokeSession(kept.holder.session, reason: "signed out by support")
+                    for await _ in states {}
+                    #expect(kept.lossReason != nil)
+                    // Its session's lease has ended, but no loss is pinned on it: the release's answer decides.
+                    #expect(released.lossReason == nil, "the applied release's lock was taken as revoked")
+                    try await release.value
+                    #expect(released.state == .released)
+                    #expect(released.lossReason == nil)
+                }
+            }
+        }
+    }
+
     @Test func aLockStaysHeldWithoutAnEventAndAnEventAboutAnotherFenceChangesNothing() async throws {
         try await withCluster { fake in
             var configuration = testConfiguration

@@ -78,13 +78,13 @@ import Testing
     /// The revocation's `lockLost` notices name the two keys still held, and the client core, on a session-wide
     /// loss, marks every lock of the session lost `.cluster(sessionRevoked)` — including the one whose release
     /// was applied before the revocation (`ClientCore+Events.swift`, `lockLost`: `markLost` for `.sessionRevoked`
-    /// and `.expired`). The "what clients act on" check reports it. The fix belongs in the client core (leave a
-    /// lock whose release is in flight to the release's answer); then this seed joins `pinned`.
+    /// and `.expired`). The "what clients act on" check reported it. Fixed in the client core: a lock whose
+    /// release was sent ends with that release's answer (`markLost` leaves it; `Lock.isReleasing`).
     @Test("Seed 1279: a session-wide loss is not pinned on a lock whose release was applied before it")
     func sessionLossDuringRelease() {
-        withKnownIssue("client core marks a lock being released as revoked (seed 1279)") {
-            expectClean(SimulationOptions(seed: 1279))
-        }
+        // The client core marked a lock whose release was in flight as revoked with its session (seed 1279);
+        // the release's own answer now decides.
+        expectClean(SimulationOptions(seed: 1279))
     }
 
     @Test("A seed replays exactly: the same events in the same order")

@@ -219,6 +219,7 @@ extension ClientCore {
         _ lock: Lock, on session: PoolSession, deadline: ContinuousClock.Instant, trace: TraceContext? = nil,
         reply: ((Result<Void, PadlockError>) -> Void)?
     ) -> MutationCall {
+        lock.noteReleaseSent()
         let call = MutationCall(
             label: "release", key: nil, owner: session.owner, dedicated: session, deadline: deadline,
             attemptTimeout: configuration.attemptTimeout,
@@ -285,6 +286,8 @@ extension ClientCore {
         case .failure(.sessionExpired), .failure(.superseded):
             settled(id, .answerNotKept)
             markLost(session, reason: "the cluster says it ended")
+            // A lock whose release was in flight when its session was marked lost waited for this answer.
+            lock.end(.lost, reason: .sessionEnded("the cluster says the session ended before the release"))
             return self.error(for: .sessionExpired, in: "release", key: lock.key)
         case .failure(let failure):
             settled(id, .refused(self.error(for: failure, in: "release", key: lock.key)))

@@ -146,8 +146,11 @@ extension ClientCore {
                     "keys": "\(locks.map(\.key.string).joined(separator: ", "))",
                 ])
         }
-        for lock in locks { lock.end(.lost, reason: loss ?? .sessionEnded(reason)) }
-        metrics.locksLost(locks.count)
+        // A lock whose release was sent ends with that release's answer: released if it was applied before the
+        // session ended (the cluster's notices then never name it), lost otherwise.
+        let ended = locks.filter { !$0.isReleasing }
+        for lock in ended { lock.end(.lost, reason: loss ?? .sessionEnded(reason)) }
+        metrics.locksLost(ended.count)
         metrics.sessionsOpen(sessionsByID.count)
         reportLocksAtRisk()
         let waiting = session.dedicatedWaiters

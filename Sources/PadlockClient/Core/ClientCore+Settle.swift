@@ -161,6 +161,8 @@ extension ClientCore {
         guard session.state == .open, round <= Self.settleRoundsMax, !isClosing else {
             if let pending { settled(pending, .answerNotKept) }
             if session.state == .open && !isClosing { markLost(session, reason: "a release could not be settled") }
+            // Its session is gone and whether the release was applied is not known: say so, never guess.
+            if !isClosing { lock.end(.lost, reason: .endedWithoutNotice) }
             return
         }
         guard let pending else {
