@@ -73,7 +73,7 @@ public struct KeyState: Sendable, Hashable, CustomStringConvertible {
                 let on = info.key == key ? "" : " on \(info.key)"
                 let note = info.holder.note.isEmpty ? "" : ", \"\(info.holder.note)\""
                 return "\(info.holder.owner)\(on) (\(info.holder.mode), \(info.holder.fence), since "
-                    + "\(Wording.timeOfDay(info.holder.sinceDate))\(note))"
+                    + "\(Wording.timeOfDay(info.holder.sinceDate, roundingUp: false))\(note))"
             }
             let more = holders.count > 3 ? " and \(holders.count - 3) more" : ""
             text += "held by " + named.joined(separator: ", ") + more
@@ -83,7 +83,8 @@ public struct KeyState: Sendable, Hashable, CustomStringConvertible {
         if !waiters.isEmpty { text += "; \(waiters.count) waiting" }
         for hold in holds.prefix(3) {
             let on = hold.key == key ? "" : " on \(hold.key)"
-            text += "; hold '\(hold.rule)'\(on) since \(Wording.timeOfDay(hold.since.date)) (\(hold.reason))"
+            text +=
+                "; hold '\(hold.rule)'\(on) since \(Wording.timeOfDay(hold.since.date, roundingUp: false)) (\(hold.reason))"
         }
         if holds.count > 3 { text += "; and \(holds.count - 3) more holds" }
         return text

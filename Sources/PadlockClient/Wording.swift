@@ -23,9 +23,11 @@ enum Wording {
         return "\(seconds / 3_600) h \(seconds % 3_600 / 60) min"
     }
 
-    /// `date` as this machine's local time of day, `10:02:07`; a date that cannot be shown reads as UTC.
-    static func timeOfDay(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970.rounded(.up)
+    /// `date` as this machine's local time of day, `10:02:07`; a date that cannot be shown reads as UTC. A time
+    /// something is free again rounds up (never earlier than true); a time something started (`since`) rounds
+    /// down, as listings show it.
+    static func timeOfDay(_ date: Date, roundingUp: Bool = true) -> String {
+        let seconds = date.timeIntervalSince1970.rounded(roundingUp ? .up : .down)
         guard seconds.isFinite, abs(seconds) < 1e15 else { return "\(date)" }
         var time = time_t(seconds)
         var parts = tm()
@@ -52,7 +54,7 @@ enum Wording {
     static func restriction(_ hold: Hold, on key: LockKey?) -> String {
         var text = "Locked by rule '\(hold.rule)'"
         if key != hold.key { text += " on \(hold.key)" }
-        text += " since \(timeOfDay(hold.since.date)) (placed by \(hold.placedBy)) — \(hold.reason)"
+        text += " since \(timeOfDay(hold.since.date, roundingUp: false)) (placed by \(hold.placedBy)) — \(hold.reason)"
         let verb = hold.restricts == .all ? "edit or view" : "edit"
         if hold.exemptRoles.isEmpty {
             text += "; nobody may \(verb) until it is lifted"

@@ -108,12 +108,28 @@ import Wire
                     let lock = try await alice.acquire("acme/contacts/42")
                     let refused = await padlockError { _ = try await bob.acquire("acme/contacts/42") }
                     let message = refused?.message ?? ""
-                    #expect(message.contains("since \(Wording.timeOfDay(lock.holder.sinceDate))"), "\(message)")
+                    #expect(
+                        message.contains("since \(Wording.timeOfDay(lock.holder.sinceDate, roundingUp: false))"),
+                        "\(message)")
                     #expect(message.firstMatch(of: /t\d+ms/) == nil, "a raw tick count: \(message)")
                     #expect(refused?.retryAfter == nil)
                     try await lock.release()
                 }
             }
         }
+    }
+}
+
+/// Times of day in messages: a start ("since") reads as listings show it, a time something is free again never
+/// earlier than true. Regression: a hold placed at …:12.4 read "since …:13" in its refusal and "…:12" in
+/// `padlock hold list`.
+@Suite struct TimeOfDayTests {
+    @Test func sinceRoundsDownAndFreeAgainRoundsUp() {
+        let date = Date(timeIntervalSince1970: 1_796_604_593.4)
+        let down = Wording.timeOfDay(date, roundingUp: false)
+        let up = Wording.timeOfDay(date)
+        #expect(down != up, "\(down) and \(up)")
+        #expect(Wording.timeOfDay(Date(timeIntervalSince1970: 1_796_604_593), roundingUp: false) == down)
+        #expect(Wording.timeOfDay(Date(timeIntervalSince1970: 1_796_604_594)) == up)
     }
 }

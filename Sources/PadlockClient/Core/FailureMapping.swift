@@ -77,7 +77,7 @@ extension ClientCore {
                 conflict.isOwn
                 ? "this client's own lock (\(holder.owner), \(details))" : "\(holder.owner) (\(details))"
             return who + (conflict.key == key ? "" : " on \(conflict.key)")
-                + " since \(Wording.timeOfDay(holder.sinceDate))"
+                + " since \(Wording.timeOfDay(holder.sinceDate, roundingUp: false))"
                 + (holder.note.isEmpty ? "" : ", \"\(holder.note)\"")
         }
         var text = "\(subject) is locked by " + named.joined(separator: "; and by ")
