@@ -60,6 +60,7 @@ def step2(h, url, alice, bob, carol):
     h.click(carol, "#force-unlock")
     h.wait_text(alice, "#banner", "Carol (frontend-1)", "force-unlocked", "Alice is at lunch", who="Alice's banner")
     h.note_delay("step2_force_unlock_banner_delay", h.shown_at(alice, "#banner") - clicked, limit=2)
+    h.wait_text(alice, "#holding", "You no longer hold the lock", who="Alice's lock line")
     assert not alice.find_element(By.ID, "save").is_enabled(), "Alice's Save is still enabled"
     h.wait_text(carol, "#admin-message", "Force-unlocked", "Alice (frontend-1)", who="Carol")
     delayed = h.wait_text(bob, "#padlock", "Just unlocked; free again at", who="Bob's padlock (lock-delay)")

@@ -114,6 +114,7 @@ enum Assets {
               const lease = JSON.parse(event.data);
               $('#lease').textContent = lease.state;
               if (lease.state !== 'lost' && lease.state !== 'released') return;
+              $('#holding').textContent = lease.state === 'lost' ? 'You no longer hold the lock' : 'You released the lock';
               $('#save').disabled = true;
               events.close();
               if (lease.message) {

@@ -101,7 +101,7 @@ enum Pages {
         let what = edit.field.map { "field \($0) of " } ?? ""
         let body = """
             <h1 id="title">Editing \(what)\(HTML.escape(record.title))</h1>
-            <p>You hold the lock (fence \(edit.lock.fence.rawValue)); others see your note “\(HTML.escape(edit.lock.holder.note))”.
+            <p><span id="holding">You hold the lock</span> (fence \(edit.lock.fence.rawValue)); others see your note “\(HTML.escape(edit.lock.holder.note))”.
             Lease: <span id="lease">safe</span></p>
             <div id="banner" class="banner" hidden><p id="banner-text"></p>
             <button id="save-anyway" type="button">Try to save anyway (the store decides)</button></div>
