@@ -113,7 +113,7 @@ extension LockTable {
     /// roles), each told it was force-unlocked for the hold, audited and followed by lock-delay.
     private mutating func endHolders(refusedBy hold: Hold, actor: String) -> [HeldLock] {
         var ended: [HeldLock] = []
-        let reason = Self.prefix("hold '\(hold.rule)': \(hold.reason)", byteCountMax: InputLimits.reasonByteCountMax)
+        let reason = "hold '\(hold.rule)': \(hold.reason)".cut(toUTF8Count: InputLimits.reasonByteCountMax)
         for keyString in overlappingHeldKeys(hold.key.string) {
             guard let holding = holding(keyString) else { continue }
             let key = Self.knownKey(keyString)
@@ -166,16 +166,6 @@ extension LockTable {
         }
     }
 
-    /// `text` cut to at most `byteCountMax` UTF-8 bytes at a character boundary.
-    static func prefix(_ text: String, byteCountMax: Int) -> String {
-        guard text.utf8.count > byteCountMax else { return text }
-        var result = ""
-        for character in text {
-            guard result.utf8.count + character.utf8.count <= byteCountMax else { break }
-            result.append(character)
-        }
-        return result
-    }
 }
 
 extension LockTable {

@@ -144,18 +144,7 @@ extension Node {
     private func administrator(of request: RequestID, caller: Caller?) -> String {
         let owner = table.session(request.session)?.owner ?? "\(request.session)"
         guard let caller else { return owner }
-        return Self.prefix("client \(caller.name): \(owner)", byteCountMax: InputLimits.ownerByteCountMax)
-    }
-
-    /// `text` cut to at most `byteCountMax` UTF-8 bytes at a character boundary.
-    static func prefix(_ text: String, byteCountMax: Int) -> String {
-        guard text.utf8.count > byteCountMax else { return text }
-        var result = ""
-        for character in text {
-            guard result.utf8.count + character.utf8.count <= byteCountMax else { break }
-            result.append(character)
-        }
-        return result
+        return "client \(caller.name): \(owner)".cut(toUTF8Count: InputLimits.ownerByteCountMax)
     }
 
     /// Revokes `sessions` through the committed revoke path, as the node itself: each revoke is proposed as
@@ -169,8 +158,8 @@ extension Node {
         for session in sessions where table.session(session) != nil {
             let request = RequestID(session: session, sequence: UInt64.max)
             let command = Command.revokeSession(
-                request, session: session, reason: Self.prefix(reason, byteCountMax: InputLimits.reasonByteCountMax),
-                admin: Self.prefix(admin, byteCountMax: InputLimits.ownerByteCountMax))
+                request, session: session, reason: reason.cut(toUTF8Count: InputLimits.reasonByteCountMax),
+                admin: admin.cut(toUTF8Count: InputLimits.ownerByteCountMax))
             if propose(command, .client(.revoke), nil) { proposed += 1 }
         }
         requestFlush()

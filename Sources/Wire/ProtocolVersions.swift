@@ -76,20 +76,6 @@ extension Hold {
     }
 }
 
-extension String {
-    /// The string cut to at most `maxByteCount` UTF-8 bytes at a character boundary, ending in `…` when cut.
-    func cut(toUTF8Count maxByteCount: Int) -> String {
-        guard utf8.count > maxByteCount else { return self }
-        let ellipsis = "…"
-        var kept = ""
-        for character in self {
-            guard kept.utf8.count + character.utf8.count + ellipsis.utf8.count <= maxByteCount else { break }
-            kept.append(character)
-        }
-        return kept + ellipsis
-    }
-}
-
 extension ClientFailure {
     /// The failure as a connection of `version` can read it: before v3 a hold's refusal is `permissionDenied`
     /// with the same words (cut to the message bound), and `noHold` is `notHeld`.
@@ -97,7 +83,8 @@ extension ClientFailure {
         guard version < .holds else { return self }
         switch self {
         case .restricted(let hold):
-            return .permissionDenied(reason: hold.refusalSentence.cut(toUTF8Count: WireLimits.messageByteCountMax))
+            return .permissionDenied(
+                reason: hold.refusalSentence.cut(toUTF8Count: WireLimits.messageByteCountMax, marker: "…"))
         case .noHold:
             return .notHeld
         default:
