@@ -194,7 +194,8 @@ extension LockTable {
 
     /// A queued upgrade of a lock that just ended can never be granted: it is answered `notHeld`.
     private mutating func dropUpgrade(of session: SessionID, key: LockKey) {
-        guard let record = sessions[session], record.waitingKeys.contains(key),
+        // Every release passes here: with nobody queued there is nothing to look up.
+        guard waiterCount > 0, let record = sessions[session], record.waitingKeys.contains(key),
             let waiter = queues[key.string]?.first(where: { $0.request.session == session }), waiter.isUpgrade,
             removeWaiter(of: session, key: key.string) != nil
         else { return }
