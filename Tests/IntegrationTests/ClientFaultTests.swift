@@ -364,7 +364,11 @@ import Testing
         defer { cluster.stop() }
         // A session per task: with the default 32, the 400 queued acquires keep every session busy and the
         // try-locks starve waiting for one.
-        var loadConfiguration = PadlockClient.Configuration.faultTests(ttl: .seconds(30), callDeadline: .seconds(60))
+        // Leases and deadlines of minutes: the test is about fences and releases, and on a starved machine (a
+        // load average of 15 once let a 30 s lease lapse while the cluster served 1,000 sessions on a tenth of
+        // a core) a loss reported honestly would still fail it. The client no longer resends attempts to a busy
+        // leader (BusyNodeTests), which made that starvation worse.
+        var loadConfiguration = PadlockClient.Configuration.faultTests(ttl: .seconds(300), callDeadline: .seconds(300))
         loadConfiguration.maximumConcurrentSessions = 1_024
         let client = try await PadlockClient(
             endpoints: cluster.endpoints, owner: "load@it", configuration: loadConfiguration)
@@ -375,7 +379,7 @@ import Testing
                     // 600 tasks take keys of their own; 400 contend for 8 hot keys, 50 each, waiting in line.
                     let hot = task >= 600
                     let key = hot ? "load/hot/\(task % 8)" : "load/own/\(task)"
-                    let lock = try await client.acquire(key, wait: hot ? .seconds(60) : .zero, note: "task \(task)")
+                    let lock = try await client.acquire(key, wait: hot ? .seconds(300) : .zero, note: "task \(task)")
                     book.with { $0.granted(key, lock.fence) }
                     await Task.yield()
                     book.with { $0.releasing(key) }

@@ -9,6 +9,9 @@ final class ClientMetrics {
     static let retries = "padlock_client_retries_total"
     /// Moves to another endpoint: a redirect followed, a connection lost, an attempt timed out.
     static let failovers = "padlock_client_failovers_total"
+    /// Attempt timeouts that found the node still answering earlier requests on the connection, so the
+    /// attempt kept waiting instead of moving to another endpoint.
+    static let busyWaits = "padlock_client_busy_node_waits_total"
     /// Session renewals by outcome (`renewed`, `failed`, `expired`).
     static let renewals = "padlock_client_renewals_total"
     /// Renewal requests sent (one renews a batch of sessions; retries of a request are not counted again).
@@ -43,6 +46,7 @@ final class ClientMetrics {
 
     func retry(_ operation: String) { counter(Self.retries, [("operation", operation)]).increment() }
     func failover() { counter(Self.failovers).increment() }
+    func attemptKeptWaiting() { counter(Self.busyWaits).increment() }
     func sessionEvicted() { counter(Self.sessionsEvicted).increment() }
     func renewal(_ outcome: String) { counter(Self.renewals, [("outcome", outcome)]).increment() }
     func renewalRequest() { counter(Self.renewalRequests).increment() }

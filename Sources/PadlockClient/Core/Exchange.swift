@@ -144,6 +144,17 @@ final class Exchange {
 
     private func attemptTimedOut() {
         attemptTimer = nil
+        let environment = transport.environment
+        // A busy node is not a dead one: while it keeps answering requests sent before this one, the attempt
+        // waits another round (its deadline still ends it). Sending it elsewhere would only be redirected back
+        // to the same leader and add to the queue that delays it: under load that turns into a retry storm.
+        if let attempt, let link = attempt.link,
+            link.isWorkingThrough(before: attempt, since: environment.now - attemptTimeout)
+        {
+            transport.metrics.attemptKeptWaiting()
+            attemptTimer = environment.schedule(after: attemptTimeout) { [weak self] in self?.attemptTimedOut() }
+            return
+        }
         let target = attemptTarget
         let wasSent = withdrawAttempt()
         let reason = "no answer from \(transport.endpoints[target]) within \(attemptTimeout)"

@@ -64,6 +64,10 @@ final class Link {
     private var nextCorrelation: UInt64 = 0
     private var handshakeTimer: (any ClientTimer)?
     private var isWritable = true
+    /// The latest answers' correlation ids and arrival times, oldest first (at most `recentAnswersMax`): how
+    /// an exchange tells a node working through a backlog from one that lost its request.
+    private var recentAnswers: Deque<(correlation: CorrelationID, at: ContinuousClock.Instant)> = []
+    private static let recentAnswersMax = 64
     private let window: Int
     private let backlogMax: Int
     private let logger: Logger
@@ -177,6 +181,7 @@ final class Link {
             if payload.first == MessageKind.clientEvent.rawValue { return receivedEvent(payload) }
             do {
                 let response = try ClientResponse(decoding: payload)
+                noteAnswer(response.correlation)
                 guard let attempt = inFlight.removeValue(forKey: response.correlation) else {
                     // An attempt its exchange gave up on: its answer is no longer wanted.
                     return logger.trace("answer for a withdrawn request", metadata: ["endpoint": "\(address)"])
@@ -194,6 +199,22 @@ final class Link {
         case .connecting, .closed:
             return
         }
+    }
+
+    private func noteAnswer(_ correlation: CorrelationID) {
+        guard let environment else { return }
+        if recentAnswers.count == Self.recentAnswersMax { recentAnswers.removeFirst() }
+        recentAnswers.append((correlation, environment.now))
+    }
+
+    /// Whether the node is still working through requests that came before `attempt`: it answered, since
+    /// `since`, one sent earlier on this connection (or any at all, while `attempt` waits unsent behind them).
+    /// A node that does so is busy, not gone; one that answers only later requests, or nothing, may have
+    /// lost this one.
+    func isWorkingThrough(before attempt: Attempt, since: ContinuousClock.Instant) -> Bool {
+        guard state == .ready else { return false }
+        guard let correlation = attempt.correlation else { return recentAnswers.last.map { $0.at >= since } ?? false }
+        return recentAnswers.contains { $0.correlation < correlation && $0.at >= since }
     }
 
     /// An event frame: handed to the owner. An undecodable one closes the connection like an undecodable answer,
