@@ -66,6 +66,16 @@ import Testing
             227,
             "holds: an upgrade answered notHeld told the client its lock ended before the force-unlock's notice did"
         ),
+        (
+            1878,
+            "client: a grant that arrived after a pause, past the session's lease, was reported before the lease's "
+                + "loss timer fired"
+        ),
+        (
+            650,
+            "client: the force-unlock notice of an upgraded lock overtook the upgrade's answer and was ignored, so "
+                + "the client believed it still held the shared lock"
+        ),
     ]
 
     @Test("Seeds that once found bugs stay clean", arguments: SimulationTests.pinned.map(\.seed))

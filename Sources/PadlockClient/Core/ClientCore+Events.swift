@@ -245,11 +245,14 @@ extension ClientCore {
     }
 
     /// A committed entry ended this client's lock on `key` under `holder`'s fence, for `loss`. An event that
-    /// names no lock the client holds (another fence, a lock already gone) changes nothing.
+    /// names no lock the client holds (an older fence, a lock already gone) changes nothing. A newer fence of
+    /// the same session and key is the lock after a mode change whose answer has not arrived yet: the lock
+    /// ended in whichever mode the cluster last gave it.
     private func lockLost(_ key: LockKey, _ holder: Holder, _ loss: LockLoss) {
         guard let session = sessionsByID[holder.session], session.state == .open, let lock = session.locks[key],
-            lock.fence == holder.fence
+            lock.fence == holder.fence || (session.changingMode == key && holder.fence > lock.fence)
         else { return }
+        if holder.fence > lock.fence { lock.changed(to: holder) }
         logger.warning("lock lost", metadata: ["key": "\(key)", "fence": "\(holder.fence)", "reason": "\(loss)"])
         forget(lock, in: session, as: .lost, reason: .cluster(loss))
         reportLocksAtRisk()

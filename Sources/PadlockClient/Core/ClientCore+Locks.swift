@@ -163,6 +163,10 @@ extension ClientCore {
         _ holders: [Holder], session: PoolSession, id: RequestID, spec: AcquireSpec, ticket: CallTicket,
         deadline: ContinuousClock.Instant, done: @escaping (Result<[Lock], PadlockError>) -> Void
     ) {
+        // A grant that arrives after the lease lapsed (the client was paused, or the answer was slow) finds the
+        // session lost even if its loss timer has not fired yet: the cluster may have expired it and granted
+        // the keys to others meanwhile.
+        updateLeaseState(session)
         guard session.state == .open, let lease = session.lease, let first = holders.first else {
             // The session was lost while the grant travelled; the cluster expires both. Try a new session.
             settled(id, .answerNotKept)
