@@ -228,8 +228,8 @@ let package = Package(
         .executableTarget(
             name: "padlock-bench",
             dependencies: [
-                // Wire: the pipelined and memory benchmarks speak the protocol directly.
-                "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire",
+                // Wire: the pipelined and memory benchmarks speak the protocol directly (EventLoop: its socket).
+                "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire", "EventLoop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -251,7 +251,8 @@ let package = Package(
         .executableTarget(
             name: "padlock",
             dependencies: [
-                "PadlockClient", "PadlockTypes", "PadlockSecurity",
+                // EventLoop: BlockingSocket, to wait for the dev cluster's ports to be free.
+                "PadlockClient", "PadlockTypes", "PadlockSecurity", "EventLoop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -261,7 +262,7 @@ let package = Package(
         .executableTarget(
             name: "padlock-chaos",
             dependencies: [
-                "PadlockClient", "PadlockTypes", "PadlockSQLite", "FaultProxy", "LockHistory",
+                "PadlockClient", "PadlockTypes", "PadlockSQLite", "FaultProxy", "LockHistory", "EventLoop",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

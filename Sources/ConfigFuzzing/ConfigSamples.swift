@@ -56,10 +56,12 @@ enum ConfigSamples {
     }
 
     static func sessions(using random: inout SplitMix64) -> PadlockdSettings.Sessions {
-        guard random.chance(60) else { return .init() }
+        var sessions = PadlockdSettings.Sessions()
+        guard random.chance(60) else { return sessions }
         let first = duration(in: 2_000...3_600_000, using: &random)
         let second = duration(in: 2_000...3_600_000, using: &random)
-        return .init(ttlMillisecondsMin: min(first, second), ttlMillisecondsMax: max(first, second))
+        (sessions.ttlMillisecondsMin, sessions.ttlMillisecondsMax) = (min(first, second), max(first, second))
+        return sessions
     }
 
     static func lockDelay(using random: inout SplitMix64) -> PadlockdSettings.LockDelay {
@@ -82,11 +84,13 @@ enum ConfigSamples {
     }
 
     static func raft(using random: inout SplitMix64) -> PadlockdSettings.RaftTuning {
-        guard random.chance(50) else { return .init() }
-        let heartbeat = random.within(1...20)
-        return .init(
-            tickMilliseconds: UInt64(random.within(1...1_000)), electionTicks: heartbeat + random.within(1...50),
-            heartbeatTicks: heartbeat, snapshotEntryThreshold: UInt64(random.within(1...1_000_000)))
+        var tuning = PadlockdSettings.RaftTuning()
+        guard random.chance(50) else { return tuning }
+        tuning.heartbeatTicks = random.within(1...20)
+        tuning.tickMilliseconds = UInt64(random.within(1...1_000))
+        tuning.electionTicks = tuning.heartbeatTicks + random.within(1...50)
+        tuning.snapshotEntryThreshold = UInt64(random.within(1...1_000_000))
+        return tuning
     }
 
     // MARK: General TOML

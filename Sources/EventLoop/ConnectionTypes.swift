@@ -103,10 +103,4 @@ package struct ConnectionClosed: Sendable, Equatable {
     package let reason: CloseReason
     /// Bytes of queued frames (length prefixes included, when framed) that were never written.
     package let droppedWriteBytes: Int
-
-    /// Makes a close event (for the loop, and for test doubles of connection owners).
-    package init(reason: CloseReason, droppedWriteBytes: Int) {
-        self.reason = reason
-        self.droppedWriteBytes = droppedWriteBytes
-    }
 }

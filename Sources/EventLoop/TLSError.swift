@@ -24,13 +24,6 @@ package struct TLSError: Error, Hashable, Sendable, CustomStringConvertible {
     /// OpenSSL's reason, such as `error:8000000A:system library::No such file or directory`.
     package let reason: String
 
-    /// Makes an error (for the event loop, and for tests of code that reports these).
-    package init(step: Step, file: String?, reason: String) {
-        self.step = step
-        self.file = file
-        self.reason = reason
-    }
-
     /// One line for logs and for a program's exit message.
     package var description: String {
         if let file { return "\(step.rawValue) \(file): \(reason)" }

@@ -9,11 +9,6 @@ package struct Ticks: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Milliseconds since the clock's origin.
     package let milliseconds: UInt64
 
-    /// Makes a point in time from milliseconds since the clock's origin.
-    package init(milliseconds: UInt64) {
-        self.milliseconds = milliseconds
-    }
-
     /// Orders two points in time.
     package static func < (lhs: Ticks, rhs: Ticks) -> Bool { lhs.milliseconds < rhs.milliseconds }
 

@@ -296,15 +296,6 @@ package struct Membership: Hashable, Sendable {
     /// Each member's incarnation as the cluster recorded it (members not yet heard from have none).
     package var incarnations: [NodeID: MemberIncarnation]
 
-    /// Creates a membership.
-    package init(
-        configuration: Configuration, addresses: [NodeID: MemberAddresses],
-        incarnations: [NodeID: MemberIncarnation] = [:]
-    ) {
-        self.configuration = configuration
-        self.addresses = addresses
-        self.incarnations = incarnations
-    }
 }
 
 /// What the simulator watches inside a node (package access only).

@@ -41,6 +41,14 @@ package struct FuzzReport<Counts: FuzzCounts>: Sendable, CustomStringConvertible
     /// Counts one error of kind `name`.
     package mutating func countError(_ name: String) { errorCounts[name, default: 0] += 1 }
 
+    /// Counts one error of kind `name`, and describes one in eight (by the input's `sample` number, such as its
+    /// length or position): describing an error is part of the contract too, since logs print it for every
+    /// closed connection, so it must not trap either.
+    package mutating func countError(_ name: String, describing error: some CustomStringConvertible, sample: Int) {
+        if sample % 8 == 0 { _ = error.description }
+        countError(name)
+    }
+
     /// The summary line the fuzz driver prints.
     package var description: String { "\(inputCount) inputs, 0 crashes, \(counts), \(failureCount) failures" }
 

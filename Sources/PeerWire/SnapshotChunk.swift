@@ -53,21 +53,6 @@ package struct SnapshotChunk: Hashable, Sendable {
     /// This chunk's part of the snapshot's data.
     package var data: [UInt8]
 
-    /// Creates a chunk.
-    package init(
-        from: NodeID, to: NodeID, term: Term, transfer: UInt64, metadata: SnapshotMetadata, offset: UInt64,
-        totalByteCount: UInt64, data: [UInt8]
-    ) {
-        self.from = from
-        self.to = to
-        self.term = term
-        self.transfer = transfer
-        self.metadata = metadata
-        self.offset = offset
-        self.totalByteCount = totalByteCount
-        self.data = data
-    }
-
     /// Whether the chunk ends where the snapshot's data ends.
     package var isLast: Bool { offset <= totalByteCount && totalByteCount - offset == UInt64(data.count) }
 

@@ -80,9 +80,8 @@ extension PeerWireFuzzer {
             do {
                 if let message = try assembler.add(chunk) { yields.append(Yield(position: position, message: message)) }
             } catch {
-                if position % 8 == 0 { _ = error.description }
                 report.refusedChunkCount += 1
-                report.countError(error.caseName)
+                report.countError(error.caseName, describing: error, sample: position)
             }
         }
         report.assembledCount += yields.count

@@ -13,8 +13,6 @@ struct SimNetwork {
     var clogged: [Int: UInt64] = [:]
     var random: SimRandom
 
-    init(random: SimRandom) { self.random = random }
-
     func isBlocked(_ from: Int, _ to: Int) -> Bool { blocked.contains(from * 1024 + to) }
 
     mutating func block(_ from: Int, _ to: Int) { blocked.insert(from * 1024 + to) }

@@ -98,10 +98,6 @@ struct LogReplay {
     var state = LogState<EntryLocation>()
     let horizon: UInt64
 
-    init(horizon: UInt64) {
-        self.horizon = horizon
-    }
-
     /// The highest compaction point (or replacing snapshot) among `records`.
     static func horizon(of records: [WALRecord]) -> UInt64 {
         records.reduce(0) { highest, record in

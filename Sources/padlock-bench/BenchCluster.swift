@@ -1,9 +1,35 @@
+import ArgumentParser
+import EventLoop
 import Foundation
 import PadlockClient
 
 #if canImport(Glibc)
     import Glibc
 #endif
+
+/// `--base-port` of the benchmarks that start a dev cluster of their own.
+struct BenchClusterOptions: ParsableArguments {
+    @Option(
+        help: """
+            Client port of the dev cluster's node 1 (its peers use base+100, admin base+200); by default the \
+            first base from 27401 up (in steps of 300) whose ports are all free.
+            """)
+    var basePort: Int?
+
+    /// Starts the dev cluster on `--base-port`, or on the first free base.
+    func start() throws -> BenchCluster { try BenchCluster(basePort: basePort ?? Self.freeBasePort()) }
+
+    /// The first base from 27401 (27401, 27701, ...) whose three nodes' client, peer and admin ports can all be
+    /// bound now, so that two benchmarks (or a benchmark and a test cluster) do not collide; 27401 when none is.
+    static func freeBasePort(nodes: Int = 3) -> Int {
+        let bases = stride(from: 27_401, to: 32_000, by: 300)
+        return bases.first { base in
+            (0..<nodes).allSatisfy { node in
+                [0, 100, 200].allSatisfy { BlockingSocket.canBind(port: base + $0 + node) }
+            }
+        } ?? 27_401
+    }
+}
 
 /// A local cluster of its own for the benchmarks that break or restart nodes: `padlock dev` in a fresh
 /// directory, plus the nodes this benchmark restarted itself, all stopped by `stop()`.

@@ -28,8 +28,7 @@ struct EventsBenchmark: AsyncParsableCommand {
     var watchesPerClient = 10_000
     @Option(help: "Workers of the lock workload, each its own session and key.") var workers = 64
     @Option(help: "Seconds of each workload phase.") var duration = 10.0
-    @Option(help: "Client port of the dev cluster's node 1 (its peers use base+100, admin base+200).")
-    var basePort = 29401
+    @OptionGroup var devCluster: BenchClusterOptions
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func validate() throws {
@@ -40,7 +39,7 @@ struct EventsBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await BenchCluster(basePort: basePort).run { cluster in
+        try await devCluster.start().run { cluster in
             let probe = try await NoticeProbe(endpoints: cluster.endpoints)
             do {
                 let result = try await measure(cluster, probe: probe)

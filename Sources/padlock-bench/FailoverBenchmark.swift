@@ -16,8 +16,7 @@ struct FailoverBenchmark: AsyncParsableCommand {
     @Option(help: "Leader kills.") var kills = 5
     @Option(help: "Seconds between kills (the killed node restarts halfway).") var interval = 4.0
     @Option(help: "Concurrent workers, each its own session and key.") var workers = 16
-    @Option(help: "Client port of the dev cluster's node 1 (its peers use base+100, admin base+200).")
-    var basePort = 27401
+    @OptionGroup var devCluster: BenchClusterOptions
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func validate() throws {
@@ -27,7 +26,7 @@ struct FailoverBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await BenchCluster(basePort: basePort).run { cluster in try await measure(cluster) }
+        try await devCluster.start().run { cluster in try await measure(cluster) }
     }
 
     private func measure(_ cluster: BenchCluster) async throws {

@@ -13,8 +13,7 @@ struct MemoryBenchmark: AsyncParsableCommand {
     @Option(help: "Sessions to open.") var sessions = 100_000
     @Option(help: "Locks held by each session.") var locksPerSession = 10
     @Option(help: "Requests written per batch on the pipelined connection.") var batch = 2_000
-    @Option(help: "Client port of the dev cluster's node 1 (its peers use base+100, admin base+200).")
-    var basePort = 28401
+    @OptionGroup var devCluster: BenchClusterOptions
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func validate() throws {
@@ -24,7 +23,7 @@ struct MemoryBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await BenchCluster(basePort: basePort).run { cluster in
+        try await devCluster.start().run { cluster in
             let observer = try await PadlockClient(endpoints: cluster.endpoints, owner: "observer@padlock-bench")
             do {
                 try await measure(cluster, observer: observer)
@@ -37,7 +36,7 @@ struct MemoryBenchmark: AsyncParsableCommand {
     }
 
     private func measure(_ cluster: BenchCluster, observer: PadlockClient) async throws {
-        let loader = Loader(ports: (1...3).map { basePort + $0 - 1 })
+        let loader = Loader(ports: (1...3).map { cluster.basePort + $0 - 1 })
         let started = ContinuousClock.now
         let sessionIDs = try openSessions(loader)
         let held = try acquireLocks(loader, sessions: sessionIDs)

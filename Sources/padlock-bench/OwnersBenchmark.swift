@@ -19,8 +19,7 @@ struct OwnersBenchmark: AsyncParsableCommand {
     @Option(help: "Owners, each with its own session and one lock.") var owners = 10_000
     @Option(help: "How long to measure while idle, in seconds (such as 30 or 30s).") var duration = "30s"
     @Option(help: "Acquires in flight at once while filling.") var concurrency = 256
-    @Option(help: "Client port of the dev cluster's node 1 (its peers use base+100, admin base+200).")
-    var basePort = 28501
+    @OptionGroup var devCluster: BenchClusterOptions
 
     func validate() throws {
         guard (1...65_536).contains(owners), concurrency > 0, Self.seconds(duration) != nil else {
@@ -35,7 +34,7 @@ struct OwnersBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let counter = RenewalRequestCounter.bootstrap()
-        try await BenchCluster(basePort: basePort).run { cluster in
+        try await devCluster.start().run { cluster in
             var configuration = PadlockClient.Configuration()
             configuration.maximumConcurrentSessions = owners
             configuration.maximumSessionsPerOwner = 1

@@ -1,3 +1,4 @@
+import EventLoop
 import Foundation
 import PadlockClient
 import PadlockTypes
@@ -17,20 +18,9 @@ final class PipelinedConnection {
 
     /// Connects to `host:port` and completes a client handshake.
     init(host: String, port: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw ValidationFailure("socket() failed: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, host, &address.sin_addr)
-        let status = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard status == 0 else {
-            // No close here: every property is set, so deinit runs when init throws and closes it once.
-            throw ValidationFailure("connect to \(host):\(port) failed: errno \(errno)")
+        switch BlockingSocket.openConnection(host: host, port: port) {
+        case .success(let descriptor): self.descriptor = descriptor
+        case .failure(let failure): throw ValidationFailure("connect to \(host):\(port) failed: \(failure)")
         }
         let hello = Handshake(role: .client, cluster: ClusterID(rawValue: 0), node: NodeID(rawValue: 0))
         try write(FrameSplitter.frame(hello.encoded()))

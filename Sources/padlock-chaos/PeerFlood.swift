@@ -1,3 +1,4 @@
+import EventLoop
 import Foundation
 
 #if canImport(Glibc)
@@ -102,26 +103,9 @@ final class PeerFlood: @unchecked Sendable {
         }
     }
 
-    /// A blocking connect to 127.0.0.1:`port`; nil when it failed.
+    /// A blocking connect to 127.0.0.1:`port`, bounded by 1 s so that a full backlog cannot hold it for
+    /// minutes; nil when it failed.
     private func connectLoopback(port: Int) -> Int32? {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return nil }
-        // A full backlog would otherwise hold a blocking connect for minutes (SO_SNDTIMEO bounds connect too).
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard status == 0 else {
-            close(descriptor)
-            return nil
-        }
-        return descriptor
+        try? BlockingSocket.openConnection(host: "127.0.0.1", port: port, sendTimeout: .seconds(1)).get()
     }
 }

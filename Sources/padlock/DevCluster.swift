@@ -1,3 +1,4 @@
+import EventLoop
 import Foundation
 
 #if canImport(Glibc)
@@ -136,31 +137,12 @@ struct DevCluster {
     func waitForFreePorts(timeout: Duration) async throws {
         let ports = (1...nodeCount).flatMap { [clientPort($0), peerPort($0), adminPort($0)] }
         let deadline = ContinuousClock.now + timeout
-        while let busy = ports.first(where: { !Self.canBind(port: $0) }) {
+        while let busy = ports.first(where: { !BlockingSocket.canBind(port: $0) }) {
             guard ContinuousClock.now < deadline else {
                 throw DevClusterError.portBusy(busy)
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-    }
-
-    /// Whether a listener could bind 127.0.0.1:`port` now (with SO_REUSEADDR, as padlockd's listeners do).
-    static func canBind(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        return result == 0
     }
 
     /// Writes `DIR/endpoints` once a leader serves.

@@ -1,5 +1,6 @@
-import EventLoop
 import Testing
+
+@testable import EventLoop
 
 /// Both ends of a connection whose client has a full write queue because the server end is paused.
 /// The client sends 4 KiB payloads; with `.raw` framing both ends are raw.

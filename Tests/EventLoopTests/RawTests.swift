@@ -1,5 +1,6 @@
-import EventLoop
 import Testing
+
+@testable import EventLoop
 
 private let rawLimits = ConnectionLimits(framing: .raw)
 

@@ -17,17 +17,12 @@ import Testing
         #expect(settings.members.map(\.id) == [1, 2, 3])
         #expect(settings.members[2].client.description == "127.0.0.3:7401")
         #expect(settings.ownMember?.peer.description == "127.0.0.1:7501")
-        #expect(settings.sessions == .init(ttlMillisecondsMin: 2_000, ttlMillisecondsMax: 3_600_000))
-        #expect(settings.lockDelay == .init(millisecondsDefault: 5_000, millisecondsByNamespace: [:]))
+        #expect(settings.sessions.ttlMillisecondsMin == 2_000 && settings.sessions.ttlMillisecondsMax == 3_600_000)
+        #expect(settings.lockDelay.millisecondsDefault == 5_000 && settings.lockDelay.millisecondsByNamespace == [:])
         #expect(
-            settings.limits
-                == .init(
-                    sessionCountMax: 200_000, locksPerSessionMax: 1_000, heldLockCountMax: 4_000_000,
-                    waitersPerKeyMax: 128, waiterCountMax: 10_000, auditRecordCountMax: 10_000,
-                    pendingRequestsMax: 100_000, clientConnectionsMax: 10_000))
-        #expect(
-            settings.raft
-                == .init(tickMilliseconds: 10, electionTicks: 10, heartbeatTicks: 1, snapshotEntryThreshold: 50_000))
+            limitValues(settings.limits)
+                == [200_000, 1_000, 4_000_000, 128, 10_000, 10_000, 100_000, 10_000, 10_000, 10_000])
+        #expect(raftValues(settings.raft) == [10, 10, 1, 50_000])
     }
 
     @Test func everyOptionalFieldIsRead() throws {
@@ -67,19 +62,12 @@ import Testing
         #expect(settings.adminListen == SocketAddress(host: "::1", port: 7601))
         #expect(settings.adminListen?.description == "[::1]:7601")
         #expect(settings.logLevel == .debug)
-        #expect(settings.sessions == .init(ttlMillisecondsMin: 5_000, ttlMillisecondsMax: 600_000))
+        #expect(settings.sessions.ttlMillisecondsMin == 5_000 && settings.sessions.ttlMillisecondsMax == 600_000)
+        #expect(settings.lockDelay.millisecondsDefault == 0)
+        #expect(settings.lockDelay.millisecondsByNamespace == ["acme": 10_000, "ténant": 3_600_000])
         #expect(
-            settings.lockDelay
-                == .init(millisecondsDefault: 0, millisecondsByNamespace: ["acme": 10_000, "ténant": 3_600_000]))
-        #expect(
-            settings.limits
-                == .init(
-                    sessionCountMax: 1, locksPerSessionMax: 2, heldLockCountMax: 3, waitersPerKeyMax: 4,
-                    waiterCountMax: 5,
-                    auditRecordCountMax: 6, pendingRequestsMax: 7, clientConnectionsMax: 1_000_000_000))
-        #expect(
-            settings.raft
-                == .init(tickMilliseconds: 500, electionTicks: 20, heartbeatTicks: 2, snapshotEntryThreshold: 1_000))
+            limitValues(settings.limits) == [1, 2, 3, 4, 5, 6, 7, 1_000_000_000, 10_000, 10_000])
+        #expect(raftValues(settings.raft) == [500, 20, 2, 1_000])
     }
 
     @Test func everyLogLevelNameIsAccepted() throws {
@@ -122,4 +110,17 @@ import Testing
         #expect(settings.clientListen.isWildcard)
         #expect(settings.clientListen.description == "[::]:7401")
     }
+}
+
+/// Every limit, in `[limits]`' field order.
+private func limitValues(_ limits: PadlockdSettings.Limits) -> [Int] {
+    PadlockdSettings.limitFields.map { limits[keyPath: $0.keyPath] }
+}
+
+/// Tick (ms), election ticks, heartbeat ticks and snapshot threshold.
+private func raftValues(_ tuning: PadlockdSettings.RaftTuning) -> [UInt64] {
+    [
+        tuning.tickMilliseconds, UInt64(tuning.electionTicks), UInt64(tuning.heartbeatTicks),
+        tuning.snapshotEntryThreshold,
+    ]
 }

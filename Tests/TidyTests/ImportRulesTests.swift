@@ -44,16 +44,19 @@ private let allowedImports: [String: Set<String>] = [
     "padlockd": [
         "Server", "PadlockConfig", "LockTable", "PadlockSecurity", "ArgumentParser", "Logging", "Glibc", "Foundation",
     ],
+    // EventLoop in the tools: its BlockingSocket, for port probes and one-call-at-a-time connections.
     "padlock": [
-        "PadlockClient", "PadlockTypes", "PadlockSecurity", "ArgumentParser", "Logging", "Glibc", "Foundation",
+        "PadlockClient", "PadlockTypes", "PadlockSecurity", "EventLoop", "ArgumentParser", "Logging", "Glibc",
+        "Foundation",
     ],
     "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],
     "padlock-chaos": [
-        "PadlockClient", "PadlockTypes", "PadlockSQLite", "FaultProxy", "LockHistory", "GRDB", "ArgumentParser",
-        "Logging", "Glibc", "Foundation", "Synchronization",
+        "PadlockClient", "PadlockTypes", "PadlockSQLite", "FaultProxy", "LockHistory", "EventLoop", "GRDB",
+        "ArgumentParser", "Logging", "Glibc", "Foundation", "Synchronization",
     ],
     "padlock-bench": [
-        "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire", "Histogram", "Glibc",
+        "ArgumentParser", "Storage", "LockTable", "PadlockTypes", "PadlockClient", "Wire", "EventLoop", "Histogram",
+        "Glibc",
         "Foundation", "CoreMetrics", "Synchronization", "Logging",
     ],
     "padlock-fuzz": [

@@ -110,12 +110,12 @@ extension PadlockdSettings {
 
     /// `[sessions]`: both TTL bounds within `InputLimits`' 2 s to 1 h, min ≤ max.
     static func sessions(_ reader: FieldReader?) throws(ConfigError) -> Sessions {
-        let defaults = Sessions()
-        guard let reader else { return defaults }
+        var sessions = Sessions()
+        guard let reader else { return sessions }
         try reader.refuseUnknown(known: ["ttl-min", "ttl-max"])
-        let range = defaults.ttlMillisecondsMin...defaults.ttlMillisecondsMax
-        let minimum = try reader.duration("ttl-min", in: range) ?? defaults.ttlMillisecondsMin
-        let maximum = try reader.duration("ttl-max", in: range) ?? defaults.ttlMillisecondsMax
+        let range = sessions.ttlMillisecondsMin...sessions.ttlMillisecondsMax
+        let minimum = try reader.duration("ttl-min", in: range) ?? sessions.ttlMillisecondsMin
+        let maximum = try reader.duration("ttl-max", in: range) ?? sessions.ttlMillisecondsMax
         guard minimum <= maximum else {
             let key = reader.table["ttl-min"] != nil ? "ttl-min" : "ttl-max"
             throw reader.invalid(
@@ -125,7 +125,8 @@ extension PadlockdSettings {
                     + "`sessions.ttl-min` must be at most `sessions.ttl-max`"
             )
         }
-        return Sessions(ttlMillisecondsMin: minimum, ttlMillisecondsMax: maximum)
+        (sessions.ttlMillisecondsMin, sessions.ttlMillisecondsMax) = (minimum, maximum)
+        return sessions
     }
 
     /// The longest lock-delay: 1 h.
@@ -149,17 +150,17 @@ extension PadlockdSettings {
     }
 
     static func lockDelay(_ reader: FieldReader?) throws(ConfigError) -> LockDelay {
-        guard let reader else { return LockDelay() }
+        var delay = LockDelay()
+        guard let reader else { return delay }
         try reader.refuseUnknown(known: ["default", "namespaces"])
         let range = 0...lockDelayMillisecondsMax
-        let fallback = try reader.duration("default", in: range) ?? LockDelay().millisecondsDefault
-        var byNamespace: [String: UInt64] = [:]
+        delay.millisecondsDefault = try reader.duration("default", in: range) ?? delay.millisecondsDefault
         if let namespaces = try reader.table("namespaces") {
             for name in namespaces.table.keys {
                 try SettingCheck.namespace(name, field: namespaces.field(name), position: namespaces.position(name))
-                byNamespace[name] = try namespaces.duration(name, in: range)
+                delay.millisecondsByNamespace[name] = try namespaces.duration(name, in: range)
             }
         }
-        return LockDelay(millisecondsDefault: fallback, millisecondsByNamespace: byNamespace)
+        return delay
     }
 }

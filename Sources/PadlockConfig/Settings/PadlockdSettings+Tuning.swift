@@ -28,20 +28,20 @@ extension PadlockdSettings {
 
     /// `[raft]`: tick 1 ms to 1 s, heartbeat below election, snapshot threshold positive.
     static func raftTuning(_ reader: FieldReader?) throws(ConfigError) -> RaftTuning {
-        let defaults = RaftTuning()
-        guard let reader else { return defaults }
+        var tuning = RaftTuning()
+        guard let reader else { return tuning }
         try reader.refuseUnknown(known: ["tick", "election-ticks", "heartbeat-ticks", "snapshot-entries"])
-        let tick = try reader.duration("tick", in: 1...1_000) ?? defaults.tickMilliseconds
+        let tick = try reader.duration("tick", in: 1...1_000) ?? tuning.tickMilliseconds
         let election =
             try reader.integer("election-ticks", in: 2...10_000, must: "an integer from 2 to 10000")
-            .map(Int.init) ?? defaults.electionTicks
+            .map(Int.init) ?? tuning.electionTicks
         let heartbeat =
             try reader.integer("heartbeat-ticks", in: 1...1_000, must: "an integer from 1 to 1000")
-            .map(Int.init) ?? defaults.heartbeatTicks
+            .map(Int.init) ?? tuning.heartbeatTicks
         let snapshot =
             try reader.integer(
                 "snapshot-entries", in: 1...1_000_000_000, must: "an integer from 1 to 1000000000"
-            ).map(UInt64.init) ?? defaults.snapshotEntryThreshold
+            ).map(UInt64.init) ?? tuning.snapshotEntryThreshold
         guard election > heartbeat else {
             let key = reader.table["election-ticks"] != nil ? "election-ticks" : "heartbeat-ticks"
             throw reader.invalid(
@@ -50,9 +50,9 @@ extension PadlockdSettings {
                     + "`raft.election-ticks` must be greater than `raft.heartbeat-ticks`, or followers campaign "
                     + "between heartbeats")
         }
-        return RaftTuning(
-            tickMilliseconds: tick, electionTicks: election, heartbeatTicks: heartbeat, snapshotEntryThreshold: snapshot
-        )
+        (tuning.tickMilliseconds, tuning.electionTicks) = (tick, election)
+        (tuning.heartbeatTicks, tuning.snapshotEntryThreshold) = (heartbeat, snapshot)
+        return tuning
     }
 }
 

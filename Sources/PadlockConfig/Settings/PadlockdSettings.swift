@@ -119,35 +119,23 @@ extension PadlockdSettings {
     /// bound. Both lie within 2 s and 1 h (`InputLimits`), and the minimum is at most the maximum.
     package struct Sessions: Hashable, Sendable {
         /// Shortest TTL granted, in milliseconds; 2 s by default.
-        package var ttlMillisecondsMin: UInt64
+        package var ttlMillisecondsMin = InputLimits.sessionTTLMillisecondsMin
         /// Longest TTL granted, in milliseconds; 1 h by default.
-        package var ttlMillisecondsMax: UInt64
+        package var ttlMillisecondsMax = InputLimits.sessionTTLMillisecondsMax
 
-        /// The given bounds; the defaults are `InputLimits`' 2 s and 1 h.
-        package init(
-            ttlMillisecondsMin: UInt64 = InputLimits.sessionTTLMillisecondsMin,
-            ttlMillisecondsMax: UInt64 = InputLimits.sessionTTLMillisecondsMax
-        ) {
-            self.ttlMillisecondsMin = ttlMillisecondsMin
-            self.ttlMillisecondsMax = ttlMillisecondsMax
-        }
+        /// The default bounds, `InputLimits`' 2 s and 1 h.
+        package init() {}
     }
 
     /// How long a key stays ungrantable after a forced, expired or revoked release (never after a clean one).
     package struct LockDelay: Hashable, Sendable {
         /// The delay for namespaces not listed, in milliseconds; 5 s by default, 0 disables it, at most 1 h.
-        package var millisecondsDefault: UInt64
+        package var millisecondsDefault = Defaults.lockDelayMilliseconds
         /// The delay per namespace (a key's first segment), in milliseconds, each at most 1 h.
-        package var millisecondsByNamespace: [String: UInt64]
+        package var millisecondsByNamespace: [String: UInt64] = [:]
 
-        /// The given delays; by default 5 s for every namespace.
-        package init(
-            millisecondsDefault: UInt64 = Defaults.lockDelayMilliseconds,
-            millisecondsByNamespace: [String: UInt64] = [:]
-        ) {
-            self.millisecondsDefault = millisecondsDefault
-            self.millisecondsByNamespace = millisecondsByNamespace
-        }
+        /// The default delays: 5 s for every namespace.
+        package init() {}
     }
 
     /// Bounds on what one node holds at once. Each is a positive integer of at most ``valueMax``; the
@@ -155,76 +143,47 @@ extension PadlockdSettings {
     /// same values, because the lock table's bounds shape its answers.
     package struct Limits: Hashable, Sendable {
         /// Most open sessions (`sessions`, default 200 000).
-        package var sessionCountMax: Int
+        package var sessionCountMax = Defaults.sessionCountMax
         /// Most locks held plus waiters queued by one session (`locks-per-session`, default 1 000).
-        package var locksPerSessionMax: Int
+        package var locksPerSessionMax = Defaults.locksPerSessionMax
         /// Most locks held plus waiters queued in the whole table (`held-locks`, default 4 000 000).
-        package var heldLockCountMax: Int
+        package var heldLockCountMax = Defaults.heldLockCountMax
         /// Most waiters queued on one key (`waiters-per-key`, default 128).
-        package var waitersPerKeyMax: Int
+        package var waitersPerKeyMax = Defaults.waitersPerKeyMax
         /// Most waiters queued in the whole table (`waiters`, default 10 000).
-        package var waiterCountMax: Int
+        package var waiterCountMax = Defaults.waiterCountMax
         /// Most audit records kept (`audit-records`, default 10 000).
-        package var auditRecordCountMax: Int
+        package var auditRecordCountMax = Defaults.auditRecordCountMax
         /// Most client requests waiting for a commit or a read confirmation (`pending-requests`, default 100 000).
-        package var pendingRequestsMax: Int
+        package var pendingRequestsMax = Defaults.pendingRequestsMax
         /// Most client connections open at once (`client-connections`, default 10 000).
-        package var clientConnectionsMax: Int
+        package var clientConnectionsMax = Defaults.clientConnectionsMax
         /// Most keys and prefixes one client connection may watch (`watches-per-connection`, default 10 000).
-        package var watchesPerConnectionMax: Int
+        package var watchesPerConnectionMax = Defaults.watchesPerConnectionMax
         /// Lock losses kept for resumed subscriptions (`event-history`, default 10 000).
-        package var lossRingCapacity: Int
+        package var lossRingCapacity = Defaults.lossRingCapacity
 
         /// The largest value any limit accepts.
         package static let valueMax = 1_000_000_000
 
-        /// The given limits; the defaults are the documented ones.
-        package init(
-            sessionCountMax: Int = Defaults.sessionCountMax, locksPerSessionMax: Int = Defaults.locksPerSessionMax,
-            heldLockCountMax: Int = Defaults.heldLockCountMax, waitersPerKeyMax: Int = Defaults.waitersPerKeyMax,
-            waiterCountMax: Int = Defaults.waiterCountMax, auditRecordCountMax: Int = Defaults.auditRecordCountMax,
-            pendingRequestsMax: Int = Defaults.pendingRequestsMax,
-            clientConnectionsMax: Int = Defaults.clientConnectionsMax,
-            watchesPerConnectionMax: Int = Defaults.watchesPerConnectionMax,
-            lossRingCapacity: Int = Defaults.lossRingCapacity
-        ) {
-            self.sessionCountMax = sessionCountMax
-            self.locksPerSessionMax = locksPerSessionMax
-            self.heldLockCountMax = heldLockCountMax
-            self.waitersPerKeyMax = waitersPerKeyMax
-            self.waiterCountMax = waiterCountMax
-            self.auditRecordCountMax = auditRecordCountMax
-            self.pendingRequestsMax = pendingRequestsMax
-            self.clientConnectionsMax = clientConnectionsMax
-            self.watchesPerConnectionMax = watchesPerConnectionMax
-            self.lossRingCapacity = lossRingCapacity
-        }
+        /// The documented limits.
+        package init() {}
     }
 
     /// Raft's timing: the node ticks every `tickMilliseconds`; a follower campaigns after `electionTicks` to
     /// twice that without a leader; the leader sends heartbeats every `heartbeatTicks`.
     package struct RaftTuning: Hashable, Sendable {
         /// Milliseconds between ticks, 1 ms to 1 s; 10 ms by default.
-        package var tickMilliseconds: UInt64
+        package var tickMilliseconds = Defaults.tickMilliseconds
         /// Ticks before a follower campaigns, more than `heartbeatTicks`, at most 10 000; 10 by default.
-        package var electionTicks: Int
+        package var electionTicks = Defaults.electionTicks
         /// Ticks between heartbeats, 1 to 1 000; 1 by default.
-        package var heartbeatTicks: Int
+        package var heartbeatTicks = Defaults.heartbeatTicks
         /// Applied entries after which a snapshot is taken and the log compacted, 1 to 1 000 000 000; 50 000 by
         /// default.
-        package var snapshotEntryThreshold: UInt64
+        package var snapshotEntryThreshold = Defaults.snapshotEntryThreshold
 
-        /// The given tuning; the defaults are `PadlockTypes`' ``Defaults``, as for `NodeConfiguration` and Raft's
-        /// `Config`.
-        package init(
-            tickMilliseconds: UInt64 = Defaults.tickMilliseconds, electionTicks: Int = Defaults.electionTicks,
-            heartbeatTicks: Int = Defaults.heartbeatTicks,
-            snapshotEntryThreshold: UInt64 = Defaults.snapshotEntryThreshold
-        ) {
-            self.tickMilliseconds = tickMilliseconds
-            self.electionTicks = electionTicks
-            self.heartbeatTicks = heartbeatTicks
-            self.snapshotEntryThreshold = snapshotEntryThreshold
-        }
+        /// The defaults, `PadlockTypes`' ``Defaults``, as for `NodeConfiguration` and Raft's `Config`.
+        package init() {}
     }
 }

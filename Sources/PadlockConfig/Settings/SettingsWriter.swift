@@ -189,9 +189,9 @@ package struct SettingsWriter {
 
     mutating func lockDelaySections(_ delay: PadlockdSettings.LockDelay) {
         let dottedNamespaces = vary(30)
-        section("lock-delay") {
-            $0.lockDelay(dottedNamespaces ? delay : .init(millisecondsDefault: delay.millisecondsDefault), prefix: [])
-        }
+        var defaultOnly = delay
+        defaultOnly.millisecondsByNamespace = [:]
+        section("lock-delay") { $0.lockDelay(dottedNamespaces ? delay : defaultOnly, prefix: []) }
         guard !dottedNamespaces, !delay.millisecondsByNamespace.isEmpty || !vary(50) else { return }
         section("lock-delay.namespaces") { writer in
             for name in delay.millisecondsByNamespace.keys.sorted() {

@@ -16,10 +16,6 @@ struct TOMLParser {
     var column = 1
     var builder = TableBuilder()
 
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
     var position: TOMLPosition { TOMLPosition(line: line, column: column) }
     var peek: UInt8? { offset < bytes.count ? bytes[offset] : nil }
 

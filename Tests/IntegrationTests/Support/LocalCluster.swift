@@ -1,3 +1,4 @@
+import EventLoop
 import Foundation
 import PadlockClient
 import Synchronization
@@ -42,29 +43,10 @@ enum Ports {
                 defer { value += 300 }
                 if value > 32_000 { value = 20_000 }
                 let candidate = Int(value)
-                if (0..<3).allSatisfy({ canBind(port: candidate + 100 * $0) }) { return candidate }
+                if (0..<3).allSatisfy({ BlockingSocket.canBind(port: candidate + 100 * $0) }) { return candidate }
             }
             return Int(value)
         }
-    }
-
-    /// Whether a listener could bind 127.0.0.1:`port` now (with SO_REUSEADDR, as padlockd's listeners do).
-    private static func canBind(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        return result == 0
     }
 }
 

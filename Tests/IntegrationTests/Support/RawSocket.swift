@@ -1,3 +1,4 @@
+import EventLoop
 import Foundation
 
 #if canImport(Glibc)
@@ -10,20 +11,9 @@ final class RawSocket {
     private let descriptor: Int32
 
     init(port: Int, host: String = "127.0.0.1") throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw ClusterError("socket() failed: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, host, &address.sin_addr)
-        let status = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard status == 0 else {
-            // No close here: every property is set, so deinit runs when init throws and closes it once.
-            throw ClusterError("connect to \(host):\(port) failed: errno \(errno)")
+        switch BlockingSocket.openConnection(host: host, port: port) {
+        case .success(let descriptor): self.descriptor = descriptor
+        case .failure(let failure): throw ClusterError("connect to \(host):\(port) failed: \(failure)")
         }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
