@@ -18,6 +18,12 @@ enum UserMessages {
             }
             let more = error.holdersTruncated ? ", and others" : ""
             return "\(record) is locked by " + names.joined(separator: "; and by ") + more
+        case .restricted(let hold):
+            // A rule lock (docs/holds.md): not retried, and waiting does not help; only its lifting does.
+            let editable =
+                hold.editableFields.isEmpty ? "" : "; you may still edit " + hold.editableFields.joined(separator: ", ")
+            return "\(record) is locked by rule '\(hold.rule)' since \(clock(hold.since.date)) (\(hold.reason))"
+                + editable
         case .unavailable:
             // Retried by the library until its deadline (no leader, overloaded), or not retryable right now
             // (lock-delay after a forced or expired release, earlier waiters, a wait that ran out).
