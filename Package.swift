@@ -251,7 +251,7 @@ let package = Package(
         .executableTarget(
             name: "padlock",
             dependencies: [
-                "PadlockClient", "PadlockTypes", "PadlockSecurity",
+                "PadlockClient", "PadlockTypes", "PadlockSecurity", "Node",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

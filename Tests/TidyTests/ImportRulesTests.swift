@@ -46,6 +46,8 @@ private let allowedImports: [String: Set<String>] = [
     ],
     "padlock": [
         "PadlockClient", "PadlockTypes", "PadlockSecurity", "ArgumentParser", "Logging", "Glibc", "Foundation",
+        // The backup file format and its full check (`padlock backup verify`), pure bytes.
+        "Node",
     ],
     "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],
     "padlock-chaos": [
