@@ -17,7 +17,7 @@ struct Padlockd: ParsableCommand {
         commandName: "padlockd", abstract: "Run one node of a Padlock cluster.",
         discussion: "Exit status: 0 clean shutdown, 1 storage failure (fail-stop), 2 invalid configuration or "
             + "unusable data directory (an empty one starts only with --bootstrap or join = true).",
-        subcommands: [Restore.self])
+        subcommands: [Restore.self, Recover.self])
 
     @Option(help: "The configuration file (TOML; see docs/configuration.md); PADLOCK_CONFIG when not given.")
     var config: String?

@@ -4,6 +4,10 @@ import PadlockClient
 import PadlockTypes
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Online backup and restore into a new cluster, on real `padlockd` processes (docs/operations.md, "Back up a
 /// running cluster" and "Restore a cluster from a backup").
 @Suite(.serialized) struct BackupTests {
@@ -112,5 +116,46 @@ import Testing
         #expect(result.status == 2, "\(result.output)")
         #expect(result.errors.contains("is not empty"), "\(result.errors)")
         #expect(result.errors.contains("move the directory aside"), "\(result.errors)")
+    }
+
+    @Test("A cluster whose majority is lost is rebuilt from one node's directory with its locks and fences")
+    func forcedRecoveryFromOneNode() async throws {
+        let cluster = try LocalCluster(nodes: 3)
+        defer { cluster.stop() }
+        let client = try await cluster.client(ttl: Self.ttl)
+        let first = try await client.acquire("acme/contacts/1", note: "editing")
+        let second = try await client.acquire("acme/contacts/2")
+        guard let survivor = await cluster.leader(using: client) else { throw ClusterError("no leader") }
+        for node in 1...3 where node != survivor {
+            cluster.signal(node, SIGKILL)
+            #expect(cluster.waitForExit(node))
+        }
+        cluster.signal(survivor, SIGTERM)
+        #expect(cluster.waitForExit(survivor))
+
+        let config = cluster.nodeDirectory(survivor).appendingPathComponent("padlockd.toml").path
+        let unconfirmed = try await runCommand(Binaries.padlockd, ["recover", "--config", config])
+        #expect(unconfirmed.status != 0 && unconfirmed.errors.contains("--force-new-cluster"), "\(unconfirmed)")
+        let rebuilt = try await runCommand(Binaries.padlockd, ["recover", "--force-new-cluster", "--config", config])
+        #expect(rebuilt.status == 0, "\(rebuilt.errors)")
+        #expect(rebuilt.output.contains("only voter"), "\(rebuilt.output)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: cluster.nodeDirectory(survivor).path)
+        #expect(kept.contains { $0.hasPrefix("data.before-recover-") }, "\(kept)")
+
+        try cluster.restart(survivor)
+        var configuration = PadlockClient.Configuration()
+        configuration.callDeadline = .seconds(20)
+        let alone = try await PadlockClient(
+            endpoints: [cluster.endpoints[survivor - 1]], owner: "ops@it", configuration: configuration)
+        defer { Task { await alone.close() } }
+        for lock in [first, second] {
+            let holders = try await alone.inspect(lock.key.string).holders.map(\.holder)
+            #expect(holders == [lock.holder], "\(lock.key) keeps its holder and fence")
+        }
+        let fresh = try await alone.acquire("acme/contacts/3")
+        #expect(fresh.fence > second.fence)
+        let statuses = try await alone.status()
+        #expect(statuses.first?.members == [NodeID(UInt64(survivor))], "\(statuses)")
+        await client.close()
     }
 }
