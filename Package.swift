@@ -251,8 +251,9 @@ let package = Package(
         .executableTarget(
             name: "padlock",
             dependencies: [
-                // EventLoop: BlockingSocket, to wait for the dev cluster's ports to be free.
-                "PadlockClient", "PadlockTypes", "PadlockSecurity", "EventLoop",
+                // EventLoop: BlockingSocket, to wait for the dev cluster's ports to be free. Node: the backup file
+                // format and its full check (`padlock backup verify`).
+                "PadlockClient", "PadlockTypes", "PadlockSecurity", "EventLoop", "Node",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

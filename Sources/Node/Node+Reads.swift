@@ -65,6 +65,8 @@ extension Node {
             respond(read.reply, .success(.members(memberList())))
         case .subscribe(let subscription):
             subscribe(subscription, read.reply)
+        case .backup:
+            startBackup(read.reply)
         }
     }
 

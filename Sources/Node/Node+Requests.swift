@@ -19,6 +19,9 @@ extension Node {
             respond(reply, .success(.status(statusReport())))
             return
         }
+        if case .backupChunk(let transfer, let offset) = request.operation {
+            return serveBackupChunk(transfer: transfer, offset: offset, reply)
+        }
         guard leadership != nil else {
             respond(reply, .failure(.notLeader(leaderHint)))
             return
@@ -103,6 +106,10 @@ extension Node {
             reads.collecting.append(PendingRead(query: .subscribe(subscription), reply: reply))
         case .unsubscribe(let subscription):
             unsubscribe(subscription, reply)
+        case .backup:
+            reads.collecting.append(PendingRead(query: .backup, reply: reply))
+        case .backupChunk(let transfer, let offset):
+            serveBackupChunk(transfer: transfer, offset: offset, reply)
         }
     }
 

@@ -66,6 +66,8 @@ package final class Node<Environment: NodeEnvironment> {
     var leadership: Leadership?
     /// Which connections follow which sessions and keys (leader only, `Node+Events.swift`).
     var subscriptions = SubscriptionBook()
+    /// Encoded backups waiting to be fetched (`Node+Backup.swift`).
+    var backups = BackupBook()
     /// The latest lock losses, for resumed subscriptions (every node).
     var lossRing: LossRing
     var observedRole: RaftNode.Role = .follower
@@ -198,6 +200,7 @@ package final class Node<Environment: NodeEnvironment> {
         // Its batches' parts may have been dropped above: the batches go too, and later parts are ignored.
         renewalBatches.open = renewalBatches.open.filter { $0.value.reply.client != client }
         subscriptions.drop(client)
+        backups.drop(client)
     }
 
     /// Does the work accumulated since the last flush: proposals of the leader's housekeeping, one ReadIndex

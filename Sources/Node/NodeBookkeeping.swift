@@ -206,4 +206,6 @@ enum ReadQuery {
     /// A subscription: its first states and its start index are a read, served only once a quorum confirmed
     /// this node still leads (a deposed leader would start a watch in the past).
     case subscribe(Subscription)
+    /// An online backup: encoded from the table once it has applied the confirmed index (`Node+Backup.swift`).
+    case backup
 }

@@ -43,6 +43,8 @@ package struct NodeConfiguration: Sendable {
     /// The random number this node's data directory was created with (`docs/operations.md`, "Node
     /// identity"); peers check it against the cluster's record. 0 (tests only) takes no part in the check.
     package var incarnation: UInt64 = 0
+    /// The cluster's id, as the configuration file names it: recorded in backups (0 when unknown, in tests).
+    package var clusterID: UInt64 = 0
     /// Most keys and prefixes one client connection may watch (`limits.watches_per_connection`,
     /// docs/events.md); a subscribe past it is refused `overloaded`.
     package var watchesPerConnectionMax = Defaults.watchesPerConnectionMax

@@ -45,7 +45,7 @@ package enum Authorization {
             .app
         case .holds:
             nil
-        case .forceUnlock, .revokeSession, .audit, .addMember, .promoteMember, .removeMember:
+        case .forceUnlock, .revokeSession, .audit, .addMember, .promoteMember, .removeMember, .backup, .backupChunk:
             .admin
         }
     }
@@ -115,6 +115,7 @@ package enum Authorization {
         case .placeHold: "placing a hold"
         case .liftHold: "lifting a hold"
         case .holds: "listing holds"
+        case .backup, .backupChunk: "taking a backup"
         }
     }
 }

@@ -72,6 +72,7 @@ package struct ServerSettings: Sendable {
         configuration.bootstrapVoters = join ? [] : members.map { NodeID($0.id) }
         configuration.quotas = quotas
         configuration.incarnation = incarnation
+        configuration.clusterID = clusterID
         return configuration
     }
 }

@@ -29,6 +29,8 @@ package enum OperationTag: UInt8, CaseIterable {
     case placeHold = 25
     case liftHold = 26
     case holds = 27
+    case backup = 28
+    case backupChunk = 29
 }
 
 extension ClientRequest: WireBody {
@@ -155,6 +157,8 @@ extension ClientOperation {
             writer.writeString(reason)
         case .acquireKeys, .changeMode, .placeHold, .liftHold, .holds:
             writeHoldOperation(to: &writer)
+        case .backup, .backupChunk:
+            writeBackupOperation(to: &writer)
         case .openSession, .renewSession, .closeSession, .acquire, .release, .cancelWait, .inspect, .list:
             preconditionFailure("ClientOperation.write handles \(self) itself")
         }
@@ -222,6 +226,8 @@ extension ClientOperation {
             return try readTakeover(from: &reader)
         case .acquireKeys, .changeMode, .placeHold, .liftHold, .holds:
             return try readHoldOperation(tag, from: &reader)
+        case .backup, .backupChunk:
+            return try readBackupOperation(tag, from: &reader)
         }
     }
 

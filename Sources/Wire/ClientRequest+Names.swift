@@ -29,6 +29,8 @@ extension ClientOperation {
         case .placeHold: "placeHold"
         case .liftHold: "liftHold"
         case .holds: "holds"
+        case .backup: "backup"
+        case .backupChunk: "backupChunk"
         }
     }
 }

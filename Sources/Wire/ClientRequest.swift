@@ -113,6 +113,11 @@ package enum ClientOperation: Hashable, Sendable {
     case liftHold(RequestID, key: LockKey, rule: String?, reason: String)
     /// Lists holds on or under `prefix` (all when nil), a page at a time after `after` (protocol v3).
     case holds(prefix: LockKey?, after: LockKey?, limit: Int)
+    /// An administrator asks the leader for a backup of the replicated state at an applied index (protocol v3,
+    /// `docs/wire.md`, "Backup"): answered ``ClientResult/backupStarted(_:)`` once it is encoded.
+    case backup
+    /// The next piece of backup `transfer`'s body, from `offset`: answered ``ClientResult/backupChunk(_:)``.
+    case backupChunk(transfer: UInt64, offset: UInt64)
 
     /// The exactly-once identity of an operation that changes state, `nil` for the others.
     ///
@@ -126,7 +131,8 @@ package enum ClientOperation: Hashable, Sendable {
             .liftHold(let id, _, _, _):
             id
         case .openSession, .renewSession, .renewSessions, .inspect, .list, .checkFence, .audit, .status, .resolve,
-            .addMember, .promoteMember, .removeMember, .members, .subscribe, .unsubscribe, .holds:
+            .addMember, .promoteMember, .removeMember, .members, .subscribe, .unsubscribe, .holds, .backup,
+            .backupChunk:
             nil
         }
     }

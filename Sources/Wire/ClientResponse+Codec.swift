@@ -28,6 +28,8 @@ package enum ResultTag: UInt8, CaseIterable {
     case holdPlaced = 18
     case holdsLifted = 19
     case holdsListed = 20
+    case backupStarted = 21
+    case backupChunk = 22
 }
 
 /// The one-byte tag of each ``ClientFailure`` case.
@@ -157,6 +159,7 @@ extension ClientResult {
             writer.writeUInt8(ResultTag.holdsListed.rawValue)
             writer.writeElements(page.holds, maxCount: WireLimits.pageSizeMax) { $0.writeHold($1) }
             writer.writeOptional(page.next) { $0.writeKey($1) }
+        case .backupStarted, .backupChunk: writeBackupResult(to: &writer)
         }
     }
 
@@ -220,6 +223,8 @@ extension ClientResult {
                     holds: try reader.readElements(
                         maxCount: WireLimits.pageSizeMax, minimumElementSize: holdByteCountMin
                     ) { try $0.readHold() }, next: try reader.readPresent { try $0.readKey() }))
+        case .backupStarted: .backupStarted(try BackupInfo.read(from: &reader))
+        case .backupChunk: .backupChunk(try BackupChunk.read(from: &reader))
         }
     }
 }

@@ -59,6 +59,10 @@ package enum ClientResult: Hashable, Sendable {
     case holdsLifted([Hold])
     /// One page of holds.
     case holdsListed(HoldPage)
+    /// The leader encoded the backup that `backup` asked for; pull its body with `backupChunk` (v3).
+    case backupStarted(BackupInfo)
+    /// One piece of a backup's body (v3).
+    case backupChunk(BackupChunk)
 }
 
 /// One session's answer inside ``ClientResult/sessionsRenewed(_:)``.

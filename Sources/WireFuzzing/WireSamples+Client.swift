@@ -84,6 +84,7 @@ extension WireSamples {
         case .unsubscribe: return .unsubscribe(subscription(using: &random))
         case .acquireKeys, .changeMode, .placeHold, .liftHold, .holds:
             return holdOperation(using: &random)
+        case .backup, .backupChunk: return backupOperation(using: &random)
         case .takeover:
             let acquisition = Acquisition(
                 key: key(using: &random), mode: random.pick(LockMode.allCases), waitMilliseconds: 0,
@@ -191,6 +192,7 @@ extension WireSamples {
             .sessionsRenewed(list(&random, maxCount: WireLimits.renewalBatchCountMax) { sessionRenewal(using: &$0) })
         case .subscribed: .subscribed(index: random.interestingUInt64())
         case .grantedKeys, .holdPlaced, .holdsLifted, .holdsListed: holdResult(using: &random)
+        case .backupStarted, .backupChunk: backupResult(using: &random)
         }
     }
 

@@ -26,6 +26,8 @@ struct Dev: AsyncParsableCommand {
     var padlockd: String?
     @Flag(help: "When a node exits, report it but keep the others running (for experiments that kill nodes).")
     var keepGoing = false
+    @Option(help: "Seed a brand-new cluster (a new --dir) from this backup (`padlock backup --out FILE`).")
+    var restoreFrom: String?
 
     func validate() throws {
         guard [1, 3, 5].contains(nodes) else { throw ValidationError("--nodes must be 1, 3 or 5") }
@@ -41,6 +43,7 @@ struct Dev: AsyncParsableCommand {
         try cluster.writeConfigurations(clusterID: clusterID)
         try await cluster.waitForFreePorts(timeout: .seconds(15))
         var processes: [Process] = []
+        if let restoreFrom { try cluster.restore(from: restoreFrom) }
         let bootstrap = cluster.isBrandNew
         for node in 1...nodes { processes.append(try cluster.start(node, bootstrap: bootstrap)) }
         let stop = SignalLatch(signals: [SIGINT, SIGTERM])

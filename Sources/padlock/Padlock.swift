@@ -56,6 +56,7 @@ struct Padlock: AsyncParsableCommand {
         subcommands: [
             Dev.self, Status.self, LockCommand.self, Watch.self, Inspect.self, List.self, CheckFence.self,
             Unlock.self, RevokeSession.self, Audit.self, HoldCommand.self, Member.self, Token.self,
+            BackupCommand.self,
         ])
 
     /// Parses the arguments (wrong ones print the usage), then runs the command; a failure while running
@@ -205,9 +206,16 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// A client for these endpoints, quiet unless PADLOCK_LOG_LEVEL asks for more.
-    func client(owner: String, ttl: Duration? = nil) async throws(PadlockError) -> PadlockClient {
+    func client(
+        owner: String, ttl: Duration? = nil, attemptTimeout: Duration? = nil
+    ) async throws(PadlockError) -> PadlockClient {
         var configuration = PadlockClient.Configuration()
         if let deadline = parseDuration(timeout) { configuration.callDeadline = deadline }
+        if let attemptTimeout {
+            // One long attempt (a backup's answer waits for the encoding): the call's deadline is the same.
+            configuration.attemptTimeout = attemptTimeout
+            configuration.callDeadline = max(configuration.callDeadline, attemptTimeout)
+        }
         if let ttl { configuration.sessionTTL = ttl }
         configuration.tls = tls
         var logger = Logger(label: "padlock.cli")
@@ -259,11 +267,11 @@ func parseDuration(_ text: String) -> Duration? {
 /// standard error and its exit status.
 func withClient(
     _ connection: ConnectionOptions, owner: String = defaultOwner, ttl: Duration? = nil,
-    _ body: (PadlockClient) async throws(PadlockError) -> Void
+    attemptTimeout: Duration? = nil, _ body: (PadlockClient) async throws(PadlockError) -> Void
 ) async throws {
     let failure: PadlockError?
     do {
-        let client = try await connection.client(owner: owner, ttl: ttl)
+        let client = try await connection.client(owner: owner, ttl: ttl, attemptTimeout: attemptTimeout)
         do {
             try await body(client)
             failure = nil

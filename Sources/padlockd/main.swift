@@ -16,7 +16,8 @@ struct Padlockd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "padlockd", abstract: "Run one node of a Padlock cluster.",
         discussion: "Exit status: 0 clean shutdown, 1 storage failure (fail-stop), 2 invalid configuration or "
-            + "unusable data directory (an empty one starts only with --bootstrap or join = true).")
+            + "unusable data directory (an empty one starts only with --bootstrap or join = true).",
+        subcommands: [Restore.self, Recover.self])
 
     @Option(help: "The configuration file (TOML; see docs/configuration.md); PADLOCK_CONFIG when not given.")
     var config: String?

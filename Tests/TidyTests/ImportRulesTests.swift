@@ -48,6 +48,8 @@ private let allowedImports: [String: Set<String>] = [
     "padlock": [
         "PadlockClient", "PadlockTypes", "PadlockSecurity", "EventLoop", "ArgumentParser", "Logging", "Glibc",
         "Foundation",
+        // The backup file format and its full check (`padlock backup verify`), pure bytes.
+        "Node",
     ],
     "padlock-sim": ["Simulation", "ArgumentParser", "Glibc", "Foundation"],
     "padlock-chaos": [

@@ -70,10 +70,11 @@ final class LocalCluster: @unchecked Sendable {
     ///   - nodeSettings: TOML appended to one node's configuration only, after `settings`.
     ///   - devEnvironment: variables for `padlock dev` (PADLOCK_TLS_CA and friends for a TLS cluster).
     ///   - logLevel: every node's `log-level`.
+    ///   - devArguments: more arguments for `padlock dev` (`--restore-from FILE`).
     init(
         nodes: Int = 3, basePort: Int? = nil, advertisedClientAddresses: [String]? = nil, settings: String = "",
         token: String? = nil, nodeSettings: [Int: String] = [:], devEnvironment: [String: String] = [:],
-        logLevel: String = "info"
+        logLevel: String = "info", devArguments: [String] = []
     ) throws {
         nodeCount = nodes
         self.basePort = basePort ?? Ports.base()
@@ -81,10 +82,11 @@ final class LocalCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         dev = Process()
         dev.executableURL = Binaries.padlock
-        dev.arguments = [
-            "dev", "--dir", directory.path, "--nodes", "\(nodes)", "--base-port", "\(self.basePort)",
-            "--padlockd", Binaries.padlockd.path, "--keep-going",
-        ]
+        dev.arguments =
+            [
+                "dev", "--dir", directory.path, "--nodes", "\(nodes)", "--base-port", "\(self.basePort)",
+                "--padlockd", Binaries.padlockd.path, "--keep-going",
+            ] + devArguments
         if token != nil || !devEnvironment.isEmpty {
             var environment = ProcessInfo.processInfo.environment
             environment["PADLOCK_TOKEN"] = token
