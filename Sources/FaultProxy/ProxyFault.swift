@@ -76,5 +76,8 @@ package struct ProxyLatency: Sendable, Hashable, CustomStringConvertible {
         return minimum + .milliseconds(extra)
     }
 
-    package var description: String { "\(minimum) ± \(jitter)" }
+    package var description: String {
+        func ms(_ duration: Duration) -> String { "\(Int64((duration / .milliseconds(1)).rounded(.up))) ms" }
+        return "\(ms(minimum)) + up to \(ms(jitter))"
+    }
 }

@@ -47,3 +47,30 @@ extension Checkers {
         }
     }
 }
+
+extension Checkers {
+    /// A note on the pausing front ends' pauses as they happened (their `pause` `ok` lines): how many, how long
+    /// they stopped against what was planned, and how many fell short of the 2 s lease they must lapse.
+    func summarizePauses(_ results: inout CheckResults) {
+        var planned: [String: Int] = [:]
+        var measured: [(planned: Int?, stopped: Double)] = []
+        for event in record.events where event.f == "pause" {
+            if event.type == "info" {
+                planned[event.process] = event.value
+            } else if let stopped = event.stoppedNs, let resumed = event.resumedNs {
+                measured.append((planned.removeValue(forKey: event.process), Double(resumed - stopped) / 1e9))
+            }
+        }
+        let unfinished = planned.count
+        guard !measured.isEmpty || unfinished > 0 else { return }
+        let lengths = measured.map(\.stopped).sorted()
+        let plans = measured.compactMap(\.planned).map { Double($0) / 1000 }.sorted()
+        let short = measured.filter { $0.stopped < 2 }.count
+        results.pauses = measured.count
+        results.notes.append(
+            "front-end pauses: \(measured.count) stopped for "
+                + (lengths.isEmpty ? "-" : String(format: "%.2f–%.2f s", lengths[0], lengths[lengths.count - 1]))
+                + " (planned " + (plans.isEmpty ? "-" : String(format: "%.2f–%.2f s", plans[0], plans[plans.count - 1]))
+                + "); \(short) shorter than the 2 s lease; \(unfinished) planned but never resumed")
+    }
+}

@@ -31,6 +31,8 @@ struct CheckResults {
     var longestStall: [FaultKind: Double] = [:]
     var operations: (ok: Int, fail: Int, info: Int) = (0, 0, 0)
     var acceptedEdits = 0
+    /// Pauses of the pausing front ends that stopped and resumed (notes give their measured lengths).
+    var pauses = 0
     var rejectedWrites = 0
 
     var violationCount: Int {
@@ -103,6 +105,7 @@ struct Checkers {
         checkCounters(&results)
         checkDurability(all, grants: grants, &results)
         checkKillAllSurvival(all, grants: grants, &results)
+        summarizePauses(&results)
         checkLinearizability(all, grants: grants, &results)
         checkRecovery(all, &results)
         return results
