@@ -166,12 +166,14 @@ struct Checkers {
                 firstClaim["\(other.process)#\(other.fence)"].flatMap { $0.seq < write.seq ? (other, $0) : nil }
             }
             if let (other, claim) = written.first {
+                // Name the write it actually followed in the store, and the first newer holder that had written.
+                let after =
+                    predecessor.map { "right after #\($0.seq), a \($0.kind) by \($0.process) with fence \($0.fence); " }
+                    ?? ""
                 results.staleHolderWrites.append(
                     "record \(write.record) \(write.part.rawValue): \(write.kind) #\(write.seq) by \(write.process) "
-                        + "(fence \(mine.fence)) accepted after \(other.process)'s grant of \(other.key) with fence "
-                        + "\(other.fence) had written (#\(claim.seq)); its predecessor in the store: "
-                        + (predecessor.map { "#\($0.seq), a \($0.kind) by \($0.process) with fence \($0.fence)" }
-                            ?? "none"))
+                        + "(fence \(mine.fence)) accepted \(after)the first newer holder to write was "
+                        + "\(other.process)'s grant of \(other.key) with fence \(other.fence) (#\(claim.seq))")
             } else if !newer.isEmpty {
                 windowWrites += 1
             }

@@ -11,6 +11,9 @@ extension FaultInjector {
     /// release acknowledged before the kill survived it.
     func killAll(hold: Duration) async -> String {
         record("fault", .killAll, "SIGKILL every node at once, restart them all after \(hold)")
+        // Every SIGKILL sent before waiting for any process to end, so no node outlives another by more than
+        // the kernel's delivery.
+        for node in ChaosCluster.nodes { cluster.signal(node, SIGKILL) }
         for node in ChaosCluster.nodes { cluster.kill9(node) }
         await pause(hold)
         var started: [String] = []

@@ -100,6 +100,7 @@ final class FrontEnd: @unchecked Sendable {
         answer.mode = "\(mode)"
         answer.owner = owner
         answer.error = error.code.name
+        if case .held = error.code {} else { answer.detail = error.message }
         switch error.code {
         case .held(let holders):
             // The first holder is the conflict the cluster decided on; the history records that one.

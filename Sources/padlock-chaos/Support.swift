@@ -78,7 +78,8 @@ struct HistoryEvent: Codable, Sendable {
     var holderFence: UInt64? = nil
     var holders: [HolderEntry]? = nil
     var error: String? = nil
-    /// Fault events: the fault kind and what exactly was done.
+    /// Fault events: the fault kind and what exactly was done; on a failed acquire (other than `held`), the
+    /// client's message.
     var kind: String? = nil
     var detail: String? = nil
     /// On a release: why the lock was lost (`Lock.lossReason`, see ``LossCategory``), when it was.
