@@ -70,10 +70,16 @@ final class ProxyCore {
         return false
     }
 
-    /// How long bytes are held before they are forwarded now.
-    var delay: Duration {
-        if case .delay(let duration) = fault { return duration }
-        return .zero
+    /// How long a chunk going `direction` is held before it is forwarded now (a latency fault draws its
+    /// jitter per chunk).
+    func delay(_ direction: ProxyDirection) -> Duration {
+        switch fault {
+        case .delay(let duration): return duration
+        case .latency(let toUpstream, let toClient):
+            var random = SystemRandomNumberGenerator()
+            return (direction == .toUpstream ? toUpstream : toClient).draw(using: &random)
+        default: return .zero
+        }
     }
 
     /// Called before a pair forwards client bytes: the first pair to do so after a cut was armed becomes the

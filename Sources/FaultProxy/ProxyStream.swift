@@ -58,7 +58,10 @@ final class ProxyStream {
             countDropped(bytes.count)
             return
         }
-        held.append((due: core.loop.now + core.delay, bytes: bytes))
+        // Never due before the chunk ahead of it: a jittered delay must not reorder the stream.
+        var due = core.loop.now + core.delay(direction)
+        if heldStart < held.count, let last = held.last, last.due > due { due = last.due }
+        held.append((due: due, bytes: bytes))
         heldBytes += bytes.count
         pump()
     }

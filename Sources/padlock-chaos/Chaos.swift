@@ -29,7 +29,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "How long the workload runs, such as 60s.") var duration: String = "60s"
     @Option(help: "Seed of the fault schedule and the workload's choices.") var seed: UInt64 = 1
     @Option(
-        help: "Comma-separated faults: kill, pause, partition, clock, disk, restart, packet, wipe; or all, or none.")
+        help: ArgumentHelp(
+            "Comma-separated faults: kill, kill-all, pause, partition, latency, clock, disk, restart, packet, "
+                + "wipe, flood; or all, or none."))
     var faults: String = "all"
     @Option(help: "Simulated CRM front ends in this process.") var clients: Int = 32
     @Option(help: "Records (each with phone and email field locks).") var keys: Int = 20

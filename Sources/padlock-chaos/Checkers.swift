@@ -31,6 +31,8 @@ struct CheckResults {
     var longestStall: [FaultKind: Double] = [:]
     var operations: (ok: Int, fail: Int, info: Int) = (0, 0, 0)
     var acceptedEdits = 0
+    /// Pauses of the pausing front ends that stopped and resumed (notes give their measured lengths).
+    var pauses = 0
     var rejectedWrites = 0
 
     var violationCount: Int {
@@ -102,6 +104,8 @@ struct Checkers {
         checkStaleHolders(grants: grants, &results)
         checkCounters(&results)
         checkDurability(all, grants: grants, &results)
+        checkKillAllSurvival(all, grants: grants, &results)
+        summarizePauses(&results)
         checkLinearizability(all, grants: grants, &results)
         checkRecovery(all, &results)
         return results
@@ -141,29 +145,38 @@ struct Checkers {
         }
         var byKey: [String: [Grant]] = [:]
         for grant in grants where grant.mode == "exclusive" { byKey[grant.key, default: []].append(grant) }
+        // The last accepted write on each fence column: a write's predecessor in the store.
+        var lastOnColumn: [String: RecordStore.AcceptedWrite] = [:]
         var windowWrites = 0
         for write in record.accepted {
+            let slots = write.part.fenceColumns.map { "\(write.record).\($0)" }
+            let predecessor = slots.compactMap { lastOnColumn[$0] }.max { $0.seq < $1.seq }
+            for slot in slots { lastOnColumn[slot] = write }
             let key = lockKey(write)
             guard let mine = grantOf["\(write.process)#\(write.fence)#\(key)"] else { continue }
             let overlapping =
                 [key, "acme/contacts/\(write.record)"]
                 + (write.part == .record
                     ? ["acme/contacts/\(write.record)/phone", "acme/contacts/\(write.record)/email"] : [])
-            var superseded = false
-            var violated = false
-            for other in Set(overlapping).flatMap({ byKey[$0] ?? [] })
-            where other.fence > mine.fence && other.completeNs < write.monoNs {
-                superseded = true
-                if let claim = firstClaim["\(other.process)#\(other.fence)"], claim.seq < write.seq {
-                    results.staleHolderWrites.append(
-                        "record \(write.record) \(write.part.rawValue): \(write.kind) #\(write.seq) by \(write.process) "
-                            + "(fence \(mine.fence)) accepted after \(other.process)'s grant of \(other.key) with fence "
-                            + "\(other.fence) had written (#\(claim.seq))")
-                    violated = true
-                    break
-                }
+            // Newer grants that completed before the write, in fence order: the first is the one that took over.
+            let newer = Set(overlapping).sorted().flatMap { byKey[$0] ?? [] }
+                .filter { $0.fence > mine.fence && $0.completeNs < write.monoNs }
+                .sorted { ($0.fence, $0.process) < ($1.fence, $1.process) }
+            let written = newer.compactMap { other in
+                firstClaim["\(other.process)#\(other.fence)"].flatMap { $0.seq < write.seq ? (other, $0) : nil }
             }
-            if superseded && !violated { windowWrites += 1 }
+            if let (other, claim) = written.first {
+                // Name the write it actually followed in the store, and the first newer holder that had written.
+                let after =
+                    predecessor.map { "right after #\($0.seq), a \($0.kind) by \($0.process) with fence \($0.fence); " }
+                    ?? ""
+                results.staleHolderWrites.append(
+                    "record \(write.record) \(write.part.rawValue): \(write.kind) #\(write.seq) by \(write.process) "
+                        + "(fence \(mine.fence)) accepted \(after)the first newer holder to write was "
+                        + "\(other.process)'s grant of \(other.key) with fence \(other.fence) (#\(claim.seq))")
+            } else if !newer.isEmpty {
+                windowWrites += 1
+            }
         }
         if windowWrites > 0 {
             results.notes.append(

@@ -7,7 +7,8 @@ import Foundation
 
 /// The faults `--faults` may name.
 enum FaultKind: String, CaseIterable, Sendable, Comparable {
-    case kill, pause, partition, clock, disk, restart, packet, wipe, flood
+    case kill, pause, partition, clock, disk, restart, packet, wipe, flood, latency
+    case killAll = "kill-all"
 
     static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -47,12 +48,14 @@ func planFaults(kinds: [FaultKind], seed: UInt64, seconds: Double) -> [PlannedFa
         case .packet: length = Double.random(in: 3...5, using: &random)
         case .wipe: length = Double.random(in: 2...3, using: &random)
         case .flood: length = Double.random(in: 4...7, using: &random)
+        case .killAll: length = Double.random(in: 1...3, using: &random)
+        case .latency: length = Double.random(in: 4...7, using: &random)
         }
         let fault = PlannedFault(
             kind: kind, variant: Int.random(in: 0..<60, using: &random), seconds: length,
             gapSeconds: Double.random(in: 2.5...4, using: &random))
         plan.append(fault)
-        budget -= length + fault.gapSeconds + (kind == .restart || kind == .wipe ? 6 : 0)
+        budget -= length + fault.gapSeconds + (kind == .restart || kind == .wipe || kind == .killAll ? 6 : 0)
     }
     return plan
 }
@@ -72,7 +75,9 @@ final class FaultInjector: @unchecked Sendable {
     private(set) var applied: [AppliedFault] = []
     /// Things worth reporting that are not violations (a disk fault that never filled a write, …).
     private(set) var notes: [String] = []
-    private var op = 0
+    /// The records of the store (`acme/contacts/1…N`), for the survey after a kill-all.
+    var recordCount = 20
+    var op = 0
     /// Packet drops and slow links on the namespace's loopback, when the run has a network namespace of its own.
     let packets: PacketFaults?
 
@@ -122,9 +127,14 @@ final class FaultInjector: @unchecked Sendable {
         case .pause:
             detail = "SIGSTOP node \(target)\(leader == target ? " (leader)" : "") for \(hold)"
             record("fault", .pause, detail)
+            let stopped = Clocks.monotonicNanoseconds()
             cluster.signal(target, SIGSTOP)
             await pause(hold)
             cluster.signal(target, SIGCONT)
+            let resumed = Clocks.monotonicNanoseconds()
+            detail +=
+                "; stopped " + String(format: "%.2f s", Double(resumed - stopped) / 1e9)
+                + " (stopped_ns \(stopped), resumed_ns \(resumed))"
         case .partition:
             detail = await partition(fault, target: target, others: others)
             record("fault", .partition, detail)
@@ -150,6 +160,13 @@ final class FaultInjector: @unchecked Sendable {
             detail = await wipe(others[fault.variant % 2], hold: hold)
         case .flood:
             detail = await floodPeerPorts(fault, target: target, isLeader: leader == target, hold: hold)
+        case .killAll:
+            detail = await killAll(hold: hold)
+        case .latency:
+            detail = await slowLinks(fault, target: target, others: others)
+            record("fault", .latency, detail)
+            await pause(hold)
+            await cluster.healNetwork()
         case .packet:
             guard let applied = impairPackets(fault, target: target) else { return }
             detail = applied

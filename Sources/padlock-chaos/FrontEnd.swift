@@ -26,6 +26,8 @@ final class FrontEnd: @unchecked Sendable {
     let behaviour: FrontEndBehaviour
     private var random: SeededGenerator
     private var nextOp = 0
+    /// The owner label of this front end's acquires: its own, so every request names its requester.
+    var owner: String { "\(name)@chaos" }
 
     init(
         name: String, client: PadlockClient, store: RecordStore, history: HistoryWriter, behaviour: FrontEndBehaviour,
@@ -68,16 +70,19 @@ final class FrontEnd: @unchecked Sendable {
         let op = nextOp
         var invoke = event("invoke", "acquire", op, key: key)
         invoke.mode = "\(mode)"
+        invoke.owner = owner
         history.record(invoke)
         let lock: Lock
         do {
-            lock = try await client.acquire(key, mode: mode, wait: .milliseconds(300), note: "chaos \(name)")
+            lock = try await client.acquire(
+                key, mode: mode, owner: owner, wait: .milliseconds(300), note: "chaos \(name)")
         } catch {
             history.record(acquireFailure(error, op: op, key: key, mode: mode))
             return
         }
         var granted = event("ok", "acquire", op, key: key)
         granted.mode = "\(mode)"
+        granted.owner = owner
         granted.name(lock)
         history.record(granted)
         let listener = LossListener(lock)
@@ -93,7 +98,9 @@ final class FrontEnd: @unchecked Sendable {
     private func acquireFailure(_ error: PadlockError, op: Int, key: String, mode: LockMode) -> HistoryEvent {
         var answer = event("fail", "acquire", op, key: key)
         answer.mode = "\(mode)"
+        answer.owner = owner
         answer.error = error.code.name
+        if case .held = error.code {} else { answer.detail = error.message }
         switch error.code {
         case .held(let holders):
             // The first holder is the conflict the cluster decided on; the history records that one.
@@ -190,25 +197,38 @@ final class FrontEnd: @unchecked Sendable {
             if lock.state == .lost {
                 answer.loss = LossCategory.name(lock.lossReason)
                 answer.toldNs = toldNs
+                // When it was seen lost, also when that came while the release was on its way.
+                answer.lostNs = listener.lostNs ?? Clocks.monotonicNanoseconds()
             }
             history.record(answer)
         }
         await answer.release(lock)
     }
 
-    /// Stops this whole process for `seconds`: a shell child sends SIGCONT when the time is up.
+    /// Stops this whole process for `seconds`: a shell child sends SIGCONT when the time is up. Records the
+    /// plan before stopping and, once running again, when the stop and the resumption actually happened.
     private func stopProcess(seconds: Double) {
         var note = event("info", "pause", 0)
         note.value = Int(seconds * 1000)
         history.record(note)
+        var resumed = event("ok", "pause", 0)
+        defer { history.record(resumed) }
         let waker = Process()
         waker.executableURL = URL(fileURLWithPath: "/bin/sh")
         waker.arguments = ["-c", "sleep \(String(format: "%.3f", seconds)); kill -CONT \(getpid())"]
-        guard (try? waker.run()) != nil else { return }
+        guard (try? waker.run()) != nil else {
+            resumed.error = "not stopped: the waker process did not start"
+            return
+        }
         // raise, not kill(getpid()): a process-directed SIGSTOP lets this thread run on until the group stop
         // reaches it, and it must not get into its next store transaction (holding SQLite's write lock
         // through the pause would stall every front end, which is not the fault meant here).
+        let stopped = Clocks.monotonicNanoseconds()
         raise(SIGSTOP)
+        let now = Clocks.monotonicNanoseconds()
+        resumed.stoppedNs = stopped
+        resumed.resumedNs = now
+        resumed.value = Int((now - stopped) / 1_000_000)
     }
 }
 

@@ -67,6 +67,7 @@ final class Orchestrator: @unchecked Sendable {
         let sentinel = try await Sentinel.start(cluster: cluster, history: history, logger: quiet)
         let children = try startChildren(cluster: cluster, database: databasePath, until: endNs)
         let injector = FaultInjector(cluster: cluster, history: history)
+        injector.recordCount = settings.keys
         let plan = planFaults(kinds: settings.kinds, seed: settings.seed, seconds: settings.seconds)
         noteSkippedFaults(cluster, injector)
         progress(
@@ -204,10 +205,17 @@ final class Orchestrator: @unchecked Sendable {
         }
     }
 
+    /// Waits for the pausing front ends to finish. A pause under way runs its full course (its own waker
+    /// sends SIGCONT, at most `pauseSeconds` after it stopped), so the last pause of a run lapses the lease
+    /// like every other; only a child still stopped after that gets SIGCONT from here.
     private func waitForChildren(_ children: [Process]) async {
-        let deadline = Date().addingTimeInterval(20)
+        let start = Date()
+        let deadline = start.addingTimeInterval(30)
+        let wakeAfter = FrontEndBehaviour(keys: 1).pauseSeconds.upperBound + 3
         while children.contains(where: \.isRunning) && Date() < deadline {
-            for child in children where child.isRunning { kill(child.processIdentifier, SIGCONT) }
+            if Date().timeIntervalSince(start) > wakeAfter {
+                for child in children where child.isRunning { kill(child.processIdentifier, SIGCONT) }
+            }
             await pause(.milliseconds(100))
         }
         for child in children where child.isRunning {

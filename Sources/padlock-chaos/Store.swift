@@ -50,7 +50,8 @@ final class RecordStore: Sendable {
                     CREATE TABLE accepted_writes (
                         seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL, part TEXT NOT NULL,
                         kind TEXT NOT NULL, fence INTEGER NOT NULL, process TEXT NOT NULL, op INTEGER NOT NULL,
-                        value INTEGER, mono_ns INTEGER NOT NULL, wall_ns INTEGER NOT NULL);
+                        value INTEGER, mono_ns INTEGER NOT NULL, wall_ns INTEGER NOT NULL,
+                        commit_mono_ns INTEGER, commit_wall_ns INTEGER);
                     """)
             for key in 1...keys {
                 try db.execute(
@@ -86,17 +87,36 @@ final class RecordStore: Sendable {
         }
     }
 
+    /// A fenced write in its own transaction; once it committed, its row of `accepted_writes` gets the commit
+    /// time (read when the committing call returned, so after the commit and before anything that saw it).
     private func write(
         record: String, part: Part, fence: UInt64, values: [String: Int], kind: String, process: String, op: Int
     ) async throws -> Outcome {
+        let (outcome, seq) = try await transaction(
+            record: record, part: part, fence: fence, values: values, kind: kind, process: process, op: op)
+        if let seq {
+            let mono = Int64(Clocks.monotonicNanoseconds())
+            let wall = Int64(Clocks.wallNanoseconds())
+            try await pool.write { db in
+                try db.execute(
+                    sql: "UPDATE accepted_writes SET commit_mono_ns = ?, commit_wall_ns = ? WHERE seq = ?",
+                    arguments: [mono, wall, seq])
+            }
+        }
+        return outcome
+    }
+
+    private func transaction(
+        record: String, part: Part, fence: UInt64, values: [String: Int], kind: String, process: String, op: Int
+    ) async throws -> (Outcome, Int64?) {
         let fenced = self.fenced
-        let writer = writers[part]!
-        return try await pool.write { db -> Outcome in
+        guard let writer = writers[part] else { throw ChaosError("no writer for part \(part)") }
+        return try await pool.write { db -> (Outcome, Int64?) in
             if fenced {
                 let dbValues = values.mapValues { $0 as (any DatabaseValueConvertible)? }
                 switch try writer.update(db, key: record, fence: FenceToken(fence), set: dbValues) {
                 case .applied: break
-                case .rejected(let stored): return .rejected(stored: stored.rawValue)
+                case .rejected(let stored): return (.rejected(stored: stored.rawValue), nil)
                 case .missing: throw ChaosError("record \(record) is missing from the store")
                 }
             } else {
@@ -120,7 +140,7 @@ final class RecordStore: Sendable {
                     record, part.rawValue, kind, Int64(fence), process, op, value,
                     Int64(Clocks.monotonicNanoseconds()), Int64(Clocks.wallNanoseconds()),
                 ])
-            return .applied(value: value)
+            return (.applied(value: value), db.lastInsertedRowID)
         }
     }
 
@@ -135,6 +155,9 @@ final class RecordStore: Sendable {
         var op: Int
         var value: Int
         var monoNs: UInt64
+        /// When the write's transaction had committed (nil for a row whose stamp never came: the writer was
+        /// killed in between).
+        var commitNs: UInt64?
     }
 
     func acceptedWrites() throws -> [AcceptedWrite] {
@@ -143,7 +166,8 @@ final class RecordStore: Sendable {
                 AcceptedWrite(
                     seq: row["seq"], record: row["record"], part: Part(rawValue: row["part"]) ?? .record,
                     kind: row["kind"], fence: UInt64(row["fence"] as Int64), process: row["process"], op: row["op"],
-                    value: row["value"] ?? 0, monoNs: UInt64(row["mono_ns"] as Int64))
+                    value: row["value"] ?? 0, monoNs: UInt64(row["mono_ns"] as Int64),
+                    commitNs: (row["commit_mono_ns"] as Int64?).map(UInt64.init))
             }
         }
     }

@@ -78,19 +78,30 @@ struct HistoryEvent: Codable, Sendable {
     var holderFence: UInt64? = nil
     var holders: [HolderEntry]? = nil
     var error: String? = nil
-    /// Fault events: the fault kind and what exactly was done.
+    /// Fault events: the fault kind and what exactly was done; on a failed acquire (other than `held`), the
+    /// client's message.
     var kind: String? = nil
     var detail: String? = nil
     /// On a release: why the lock was lost (`Lock.lossReason`, see ``LossCategory``), when it was.
     var loss: String? = nil
     /// On a release: when the front end's `Lock.states` turned `.lost`, if that came before the release.
     var toldNs: UInt64? = nil
+    /// On a release of a lost lock: when the front end's `Lock.states` turned `.lost`, whenever that was
+    /// before the release's completion (`told_ns` only when it was before the release was sent).
+    var lostNs: UInt64? = nil
+    /// On an acquire: the owner label the request was made under (each front end has its own, with one
+    /// session at a time), so a refused or failed acquire names its requester.
+    var owner: String? = nil
+    /// On a pause's `resume` line: when the process stopped and when it ran again (`CLOCK_MONOTONIC`).
+    var stoppedNs: UInt64? = nil
+    var resumedNs: UInt64? = nil
     var monoNs: UInt64 = 0
     var wallNs: UInt64 = 0
 
     enum CodingKeys: String, CodingKey {
         case process, type, f, op, key, mode, session, fence, value, holders, error, kind, detail, loss
-        case toldNs = "told_ns"
+        case owner
+        case toldNs = "told_ns", lostNs = "lost_ns", stoppedNs = "stopped_ns", resumedNs = "resumed_ns"
         case holderSession = "holder_session", holderFence = "holder_fence", monoNs = "mono_ns", wallNs = "wall_ns"
     }
 }
@@ -109,12 +120,13 @@ final class HistoryWriter: Sendable {
         state = Mutex((handle, encoder))
     }
 
-    /// Stamps `event` with both clocks now and writes it.
+    /// Stamps `event` with both clocks and writes it, both under the writer's lock: the lines of one file are
+    /// in the order of their `mono_ns`.
     func record(_ event: HistoryEvent) {
         var event = event
-        event.monoNs = Clocks.monotonicNanoseconds()
-        event.wallNs = Clocks.wallNanoseconds()
         state.withLock { state in
+            event.monoNs = Clocks.monotonicNanoseconds()
+            event.wallNs = Clocks.wallNanoseconds()
             guard var data = try? state.encoder.encode(event) else { return }
             data.append(0x0A)
             state.handle.write(data)

@@ -107,6 +107,34 @@ import Testing
         }
     }
 
+    @Test("A slow link holds bytes at least its minimum, and its jitter never reorders them")
+    func latencyWithJitterKeepsOrderPerDirection() async throws {
+        try await withProxy { proxy, network in
+            let (connection, client) = try await network.connect(port: proxy.port)
+            await proxy.setFault(
+                .latency(
+                    toUpstream: ProxyLatency(minimum: .milliseconds(150), jitter: .milliseconds(100)),
+                    toClient: .none))
+            let started = ContinuousClock.now
+            try await network.send(Array("x".utf8), on: connection)
+            #expect(await waitUntil { client.bytes.value.count == 1 })
+            let roundTrip = ContinuousClock.now - started
+            #expect(roundTrip >= .milliseconds(150), "held at least 150 ms on the way up: \(roundTrip)")
+
+            // Many small chunks, each with its own draw of jitter: they still arrive whole and in order.
+            let chunks = (0..<40).map { "<\($0)>" }
+            for chunk in chunks {
+                try await network.send(Array(chunk.utf8), on: connection)
+                await Task.yield()
+            }
+            let expected = Array(("x" + chunks.joined()).utf8)
+            #expect(await waitUntil { client.bytes.value.count == expected.count })
+            #expect(network.serverSightings.value.first?.bytes.value == expected, "the server read them in order")
+            #expect(client.bytes.value == expected, "the echo came back in order")
+            #expect(proxy.fault.description.contains("toUpstream"))
+        }
+    }
+
     @Test("A reset closes every open connection at once and every new one while it is set")
     func resetClosesConnections() async throws {
         try await withProxy { proxy, network in

@@ -64,6 +64,36 @@ import Testing
         #expect(ok > 100, "only \(ok) operations succeeded:\n\(result.output)")
     }
 
+    /// The count of `kind` on the report's `faults injected:` line.
+    private func injected(_ kind: String, in report: String) -> Int? {
+        guard let line = report.split(separator: "\n").first(where: { $0.hasPrefix("faults injected: ") }),
+            let entry = line.split(separator: ",").first(where: { $0.hasSuffix(" \(kind)") || $0.contains(" \(kind) ") }
+            )
+        else { return nil }
+        return entry.split(separator: " ").last.flatMap { Int($0) }
+    }
+
+    @Test func killingEveryNodeAtOnceAndSlowLinksLoseNothingAcknowledged() async throws {
+        let (result, directory) = try await chaos([
+            "--duration", "24s", "--seed", "3", "--faults", "kill-all,latency", "--clients", "8", "--keys", "6",
+        ])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.status == 0, "padlock-chaos failed:\n\(result.output)\n\(result.errors.suffix(2000))")
+        #expect(result.output.contains("\nviolations: 0"), "\(result.output)")
+        #expect((injected("kill-all", in: result.output) ?? 0) >= 1, "no kill-all:\n\(result.output)")
+        #expect((injected("latency", in: result.output) ?? 0) >= 1, "no slow links:\n\(result.output)")
+        let history = try String(contentsOf: directory.appendingPathComponent("history.jsonl"), encoding: .utf8)
+        // After the kill-all every key was surveyed, and the survey went into the history for checker 3.
+        #expect(history.contains("\"f\":\"survey\""), "no survey after the kill-all")
+        // The lines of one file are in time order (stamped under the writer's lock).
+        let stamps = history.split(separator: "\n").compactMap { line -> UInt64? in
+            guard let range = line.range(of: "\"mono_ns\":") else { return nil }
+            return UInt64(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(stamps.count > 100 && stamps == stamps.sorted(), "history lines out of time order")
+        #expect(history.contains("\"owner\":\"w1@chaos\""), "acquires do not name their owner")
+    }
+
     @Test func theSelfCheckWithAnUnfencedStoreReportsViolations() async throws {
         let (result, directory) = try await chaos([
             "--duration", "12s", "--seed", "6", "--faults", "none", "--clients", "6", "--keys", "4", "--self-check",
