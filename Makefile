@@ -8,7 +8,9 @@ SEEDS ?= 1-5000
 # Installs Debian's libuv1-dev (the event loop), libssl-dev (TLS, decision 0010) and libsqlite3-dev (GRDB, for
 # the SQLite fencing helper) when pkg-config cannot find them, the openssl command the TLS tests make their
 # throwaway certificates with, nftables and iproute2 for the chaos harness's packet faults, and
-# python3-prometheus-client, the Prometheus parser MetricsTests reads a live node's /metrics with (decision 0012).
+# python3-prometheus-client, the Prometheus parser MetricsTests reads a live node's /metrics with (decision 0012),
+# and postgresql when initdb is missing: PadlockPostgresTests and `make e2e POSTGRES=1` start a throwaway server
+# with it (Debian keeps initdb in /usr/lib/postgresql/VERSION/bin; as root the tests run it as user postgres).
 deps:
 	@if ! pkg-config --exists libuv openssl sqlite3 2>/dev/null || ! command -v openssl >/dev/null 2>&1 \
 		|| ! command -v nft >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then \
@@ -19,12 +21,20 @@ deps:
 		echo "installing python3-prometheus-client through apt"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-prometheus-client; \
 	fi
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+		echo "installing postgresql through apt (PadlockPostgresTests start a throwaway server)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; \
+	fi
 
 build: deps
 	$(SWIFT) build
 
+# Only the shipped programs: `make run` needs padlock and padlockd, `make bench` padlock-bench; the libraries
+# (PadlockPostgres's postgres-nio above all) are not compiled in release mode for them.
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --product padlock
+	$(SWIFT) build -c release --product padlockd
+	$(SWIFT) build -c release --product padlock-bench
 
 # Installs padlock and padlockd into $(PREFIX)/bin (default /usr/local/bin), so `padlock status` works from
 # anywhere; `padlock dev`'s hints then say `padlock` instead of the path it was started by.
@@ -34,6 +44,7 @@ install: release
 	$(SUDO) install -m 0755 .build/release/padlock .build/release/padlockd $(DESTDIR)$(PREFIX)/bin/
 
 # The integration tests start the padlockd and padlock executables, so every product is built first.
+# PadlockPostgresTests start their own PostgreSQL server (deps installs it).
 test: deps
 	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
 	$(SWIFT) build --build-tests
@@ -65,7 +76,9 @@ example: deps
 # main package's debug build, which `make test` has already made) and the example (its own .build), installs
 # Debian's chromium and chromium-driver and Python selenium when missing, starts `padlock dev` and the app server
 # on free loopback ports, runs the five steps with Alice, Bob and Carol, and stops everything it started.
-# Screenshots and timings land in .e2e/.
+# Screenshots and timings land in .e2e/. `make e2e POSTGRES=1` runs the same steps with the records in a throwaway
+# PostgreSQL server (`--database postgres://…`) instead of SQLite.
+POSTGRES ?=
 PYTHON ?= python3
 e2e: deps
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
@@ -78,7 +91,7 @@ e2e: deps
 	$(SWIFT) build --product padlock
 	$(SWIFT) build --product padlockd
 	$(SWIFT) build --package-path Examples/CRMWeb --product CRMWeb
-	$(PYTHON) Examples/CRMWeb/e2e/run.py
+	$(PYTHON) Examples/CRMWeb/e2e/run.py $(if $(filter-out 0,$(POSTGRES)),--postgres)
 
 # Builds in release mode and runs a local three-node cluster on loopback until Ctrl-C (docs/operations.md).
 run: release

@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "padlock", targets: ["padlock"]),
         .library(name: "PadlockClient", targets: ["PadlockClient"]),
         .library(name: "PadlockSQLite", targets: ["PadlockSQLite"]),
+        .library(name: "PadlockPostgres", targets: ["PadlockPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -33,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         // FilePath, the type Subprocess names executables with on Linux.
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        // Resource-side fencing for PostgreSQL, async on SwiftNIO (decision 0017).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // MARK: Vocabulary shared by the state machine, the wire codec and the client.
@@ -199,13 +202,34 @@ let package = Package(
         ),
 
         // MARK: Resource-side fencing for SQLite (GRDB), and a fault-injecting TCP proxy for tests and chaos.
+        // The write outcome and the name rules both store helpers share (PadlockSQLite and PadlockPostgres
+        // re-export it).
+        .target(name: "PadlockFencing", dependencies: ["PadlockTypes"]),
         .target(
             name: "PadlockSQLite",
-            dependencies: ["PadlockTypes", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["PadlockFencing", "PadlockTypes", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "PadlockSQLiteTests",
             dependencies: ["PadlockSQLite", "PadlockTypes", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // MARK: Resource-side fencing for PostgreSQL (postgres-nio, decision 0017), tested against a real server.
+        .target(
+            name: "PadlockPostgres",
+            dependencies: [
+                "PadlockFencing", "PadlockTypes", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "PadlockPostgresTests",
+            dependencies: [
+                "PadlockPostgres", "PadlockFencing", "PadlockTypes",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .target(name: "FaultProxy", dependencies: ["EventLoop", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FaultProxyTests", dependencies: ["FaultProxy", "EventLoop"]),

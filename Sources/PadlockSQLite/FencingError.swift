@@ -5,13 +5,8 @@ import PadlockTypes
 /// Database failures (a locked database, a full disk, a constraint of the caller's own schema) are GRDB's
 /// `DatabaseError` and pass through unchanged; this type covers the mistakes the helper can name itself.
 public enum FencingError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// Which name an ``invalidIdentifier(_:role:)`` error is about.
-    public enum Role: String, Hashable, Sendable {
-        case table
-        case keyColumn = "key column"
-        case fenceColumn = "fence column"
-        case column
-    }
+    /// Which name an ``invalidIdentifier(_:role:)`` error is about (shared with `PadlockPostgres`).
+    public typealias Role = FencingNameRole
 
     /// The name is not a plain SQL identifier: a letter or `_`, then letters, digits or `_`, at most
     /// ``FencedRecords/identifierLengthMax`` characters, not starting with `sqlite_`.

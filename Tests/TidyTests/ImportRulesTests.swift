@@ -39,7 +39,11 @@ private let allowedImports: [String: Set<String>] = [
         "Wire", "EventLoop", "PadlockTypes", "Logging", "Metrics", "ServiceLifecycle", "Tracing", "Glibc", "Foundation",
         "Synchronization", "DequeModule",
     ],
-    "PadlockSQLite": ["PadlockTypes", "GRDB", "Foundation"],
+    // The write outcome and name roles both store helpers share (docs/fencing.md).
+    "PadlockFencing": ["PadlockTypes"],
+    "PadlockSQLite": ["PadlockFencing", "PadlockTypes", "GRDB", "Foundation"],
+    // postgres-nio (decision 0017); Synchronization for the helper's cache of the table's shape.
+    "PadlockPostgres": ["PadlockFencing", "PadlockTypes", "PostgresNIO", "Logging", "Synchronization"],
     "FaultProxy": ["EventLoop", "Logging", "Glibc", "Foundation", "Synchronization"],
     "padlockd": [
         "Server", "PadlockConfig", "LockTable", "PadlockSecurity", "ArgumentParser", "Logging", "Glibc", "Foundation",
@@ -108,7 +112,7 @@ private func imports(of module: String) throws -> [(file: String, module: String
     /// What the shipped programs and libraries link, following the allowed imports from each.
     private func linkedByProducts() -> Set<String> {
         var linked: Set<String> = []
-        var pending = ["padlockd", "padlock", "PadlockClient", "PadlockSQLite"]
+        var pending = ["padlockd", "padlock", "PadlockClient", "PadlockSQLite", "PadlockPostgres"]
         while let module = pending.popLast() {
             guard linked.insert(module).inserted else { continue }
             pending += allowedImports[module, default: []]

@@ -6,10 +6,18 @@ Starts `padlock dev` and the CRMWeb app server on free loopback ports, then driv
 DOM with an explicit deadline; nothing sleeps and hopes. Screenshots go to .e2e/NN-step.png, timings to
 .e2e/timings.json. Every process started here is stopped on the way out, also on failure.
 
-Usage: run.py [--keep] (--keep leaves the cluster and app running until Enter is pressed, for poking around)
+With --postgres (`make e2e POSTGRES=1`) the app keeps its records in a throwaway PostgreSQL cluster instead of
+SQLite: initdb in a temporary directory, a free loopback port, trust authentication, stopped and removed on the
+way out. PostgreSQL refuses to run as root, so as root the server runs as Debian's `postgres` user.
+
+Usage: run.py [--keep] [--postgres] (--keep leaves the cluster and app running until Enter is pressed)
 """
+import glob
 import json
 import os
+import pwd
+import shutil
+import tempfile
 import random
 import re
 import signal
@@ -37,6 +45,7 @@ STRICT = os.environ.get("E2E_STRICT_TIMING") == "1"     # fail when a notice tak
 TENANT = "acme"
 
 processes = []   # (name, Popen) started here, stopped in reverse order
+postgres = {}    # bin, directory and user of the throwaway PostgreSQL cluster, when one was started
 browsers = []
 timings = {}
 log = lambda text: print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
@@ -114,6 +123,7 @@ def stop_everything():
             except ProcessLookupError:
                 pass
             process.wait(timeout=5)
+    stop_postgres()
     # padlock dev stops its nodes; a node left behind by a killed padlock dev is stopped by its pid file.
     for pidfile in (OUT / "cluster").glob("node-*/pid"):
         try:
@@ -135,9 +145,62 @@ def start_cluster():
     return cluster
 
 
-def start_app(cluster):
+def postgres_bin():
+    """Debian keeps initdb and pg_ctl in /usr/lib/postgresql/VERSION/bin, off PATH; the newest version wins."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda path: int(path.split("/")[4]))
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).parent
+    raise Failure("initdb not found: install Debian's postgresql package (`make deps` does)")
+
+
+def as_server_user(command):
+    return (["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []) + [str(part) for part in command]
+
+
+def start_postgres():
+    """A throwaway cluster on a free loopback port; returns the app's --database URL."""
+    bin_dir = postgres_bin()
+    directory = Path(tempfile.mkdtemp(prefix="padlock-e2e-postgres-"))
+    if os.getuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(directory, user.pw_uid, user.pw_gid)
+    postgres.update(bin=bin_dir, directory=directory)
+    log(f"starting PostgreSQL in {directory}")
+    subprocess.run(as_server_user([bin_dir / "initdb", "-D", directory / "data", "-U", "postgres", "-A", "trust",
+                                   "-E", "UTF8", "--locale=C", "--no-sync"]),
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     port = free_port()
-    app = start("CRMWeb", [BIN / "CRMWeb", "--port", port, "--dev-dir", cluster, "--database", OUT / "crm.sqlite"],
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+    started = subprocess.run(as_server_user([bin_dir / "pg_ctl", "-D", directory / "data", "-l",
+                                             directory / "server.log", "-w", "-t", "60", "-o", options, "start"]),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    postgres["started"] = True
+    if started.returncode != 0:
+        raise Failure(f"PostgreSQL did not start: {(directory / 'server.log').read_text()[-2000:]}")
+    subprocess.run([bin_dir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "crm"], check=True)
+    url = f"postgres://postgres@127.0.0.1:{port}/crm"
+    log(f"PostgreSQL serving {url}")
+    return url
+
+
+def stop_postgres():
+    if not postgres:
+        return
+    directory = postgres["directory"]
+    if postgres.get("started"):
+        log("stopping PostgreSQL")
+        subprocess.run(as_server_user([postgres["bin"] / "pg_ctl", "-D", directory / "data", "-m", "fast", "stop"]),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    shutil.rmtree(directory, ignore_errors=True)
+    postgres.clear()
+
+
+def start_app(cluster, database):
+    port = free_port()
+    app = start("CRMWeb", [BIN / "CRMWeb", "--port", port, "--dev-dir", cluster, "--database", database],
                 OUT / "crmweb.log")
     url = f"http://127.0.0.1:{port}"
 
@@ -271,7 +334,8 @@ def main():
     started = time.monotonic()
     failed = None
     try:
-        url = start_app(start_cluster())
+        database = start_postgres() if "--postgres" in sys.argv else OUT / "crm.sqlite"
+        url = start_app(start_cluster(), database)
         alice, bob, carol = browser(), browser(), browser()
         run_steps(sys.modules[__name__], url, alice, bob, carol)
         if keep:
@@ -288,13 +352,14 @@ def main():
                 except Exception:
                     pass
         stop_everything()
+    timings["store"] = "PostgreSQL" if "--postgres" in sys.argv else "SQLite"
     timings["total_wall_seconds"] = round(time.monotonic() - started, 1)
     (OUT / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
     if failed:
         log(f"FAILED: {failed}")
         log(f"logs: {(OUT / 'crmweb.log').relative_to(ROOT)}, {(OUT / 'padlock-dev.log').relative_to(ROOT)}")
         return 1
-    log(f"e2e passed in {timings['total_wall_seconds']} s; timings in .e2e/timings.json")
+    log(f"e2e passed on {timings['store']} in {timings['total_wall_seconds']} s; timings in .e2e/timings.json")
     return 0
 
 

@@ -8,13 +8,13 @@ import PadlockSQLite
 final class CRM: Sendable {
     let padlock: PadlockClient
     let admins: AdminDesk
-    let store: Store
+    let store: any Store
     let reps = Reps()
     let desk = Desk()
     let options: Options
     let logger: Logger
 
-    init(padlock: PadlockClient, admins: AdminDesk, store: Store, options: Options, logger: Logger) {
+    init(padlock: PadlockClient, admins: AdminDesk, store: any Store, options: Options, logger: Logger) {
         self.padlock = padlock
         self.admins = admins
         self.store = store

@@ -34,7 +34,16 @@ struct CRMWeb {
     static func run(_ options: Options) async throws {
         var logger = Logger(label: "crm-web")
         logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "") ?? .info
-        let store = try Store.open(path: options.databasePath)
+        // `--database postgres://…` keeps the records in PostgreSQL, anything else names a SQLite file.
+        var postgres: PostgresStore?
+        let store: any Store
+        if options.isPostgres {
+            let opened = try await PostgresStore.open(url: options.database, logger: logger)
+            postgres = opened
+            store = opened
+        } else {
+            store = try SQLiteStore.open(path: options.database)
+        }
         var clientLogger = logger
         clientLogger.logLevel = .warning
         let padlock = try await PadlockClient(
@@ -53,7 +62,9 @@ struct CRMWeb {
             logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: padlock), .init(service: SessionReaper(crm: crm)), .init(service: app)],
+                // The PostgreSQL pool, when there is one, comes first, so it closes after the server and client.
+                services: (postgres.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0.client)] } ?? [])
+                    + [.init(service: padlock), .init(service: SessionReaper(crm: crm)), .init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await admins.closeAll()

@@ -6,7 +6,7 @@ struct Options: Sendable {
     var port = 8080
     var endpoints: [String] = []
     var cluster: UInt64 = 0
-    var databasePath = "crmweb.sqlite"
+    var database = "crmweb.sqlite"
     var serverName = "frontend-1"
     var tenant = "acme"
     /// How long a rep's session lives without any request or open page (a closed browser) before its locks
@@ -15,18 +15,22 @@ struct Options: Sendable {
     var help = false
 
     static let usage = """
-        usage: CRMWeb [--port N] [--host ADDR] [--endpoints H:P,H:P,...] [--dev-dir DIR] [--database FILE]
+        usage: CRMWeb [--port N] [--host ADDR] [--endpoints H:P,H:P,...] [--dev-dir DIR] [--database FILE|URL]
                       [--server-name NAME] [--tenant NAME] [--session-lapse SECONDS]
 
           --port            HTTP port on --host (default 8080 on 127.0.0.1)
           --endpoints       the cluster's client endpoints (default: $PADLOCK_ENDPOINTS, else DIR/endpoints)
           --dev-dir         the directory of `padlock dev` (default .padlock-dev, then ../../.padlock-dev):
                             endpoints and cluster id are read from it
-          --database        the SQLite file of contacts and deals (default crmweb.sqlite, created and seeded)
+          --database        where contacts and deals live: a SQLite file (default crmweb.sqlite), or PostgreSQL
+                            as postgres://user[:password]@host:port/database; created and seeded when missing
           --server-name     this app server's name in owner labels: Alice@NAME (default frontend-1)
           --tenant          the namespace of every key (default acme)
           --session-lapse   seconds without a request or an open page before a rep's locks are released (30)
         """
+
+    /// Whether `--database` names a PostgreSQL database rather than a SQLite file.
+    var isPostgres: Bool { database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") }
 
     init(_ arguments: ArraySlice<String>) throws {
         var rest = arguments
@@ -41,7 +45,7 @@ struct Options: Sendable {
             case "--port": port = try Self.number(try value(flag), flag)
             case "--endpoints": endpoints = try value(flag).split(separator: ",").map(String.init)
             case "--dev-dir": devDir = try value(flag)
-            case "--database": databasePath = try value(flag)
+            case "--database": database = try value(flag)
             case "--server-name": serverName = try value(flag)
             case "--tenant": tenant = try value(flag)
             case "--session-lapse": sessionLapse = .seconds(try Self.number(try value(flag), flag))

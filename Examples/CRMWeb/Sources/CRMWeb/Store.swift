@@ -35,15 +35,63 @@ struct Record: Sendable {
     var title: String { "\(kind.singular) \(id): \(values[kind.fields[0]] ?? "")" }
 }
 
-/// The CRM's database: contacts and deals in SQLite, written only through fenced writes.
+/// The CRM's database: contacts and deals, written only through fenced writes. Two implementations with the
+/// same semantics: `SQLiteStore` (the default, a file) and `PostgresStore` (`--database postgres://…`).
 ///
 /// Record `id` of kind `contacts` is fenced by the lock `TENANT/contacts/id`, each field by
 /// `TENANT/contacts/id/FIELD` with its own fence column (docs/fencing.md): a whole-record write checks and
 /// advances the record's fence and every field fence, a field write only that field's.
-struct Store: Sendable {
+protocol Store: Sendable {
+    /// Every record of a kind, by id.
+    func all(_ kind: RecordKind) async throws -> [Record]
+    func read(_ kind: RecordKind, id: String) async throws -> Record?
+    /// Writes only the lock's fence: from now on the store refuses every write under an older lock on the
+    /// record (or field), so a holder that lost its lock cannot save over the rep who opened it next.
+    func claim(_ kind: RecordKind, id: String, field: String?, fence: FenceToken) async throws -> FencedWrite
+    /// Saves the edited fields (only `field` under a field lock) with the lock's fence.
+    func save(
+        _ kind: RecordKind, id: String, field: String?, values: [String: String], by editor: String, fence: FenceToken
+    ) async throws -> FencedWrite
+}
+
+extension RecordKind {
+    /// The seed records: id and the values of the first three fields, in order.
+    var seed: [(id: String, values: [String])] {
+        switch name {
+        case "contacts":
+            [
+                ("1", ["Ada Lovelace", "+44 20 7946 0001", "ada@example.com"]),
+                ("2", ["Grace Hopper", "+1 202 555 0102", "grace@example.com"]),
+                ("3", ["Alan Turing", "+44 161 496 0003", "alan@example.com"]),
+                ("4", ["Margaret Hamilton", "+1 617 555 0104", "margaret@example.com"]),
+            ]
+        default:
+            [
+                ("1", ["Analytical Engine support", "120000", "negotiation"]),
+                ("2", ["Compiler training", "45000", "proposal"]),
+                ("3", ["Apollo guidance review", "300000", "qualified"]),
+            ]
+        }
+    }
+
+    /// The fields the seed gives values for (the first three).
+    var seededFields: [String] { Array(fields.prefix(3)) }
+
+    /// The columns a save writes: the edited fields (only `field` under a field lock), and, for a whole-record
+    /// save, who edited it.
+    func changes(field: String?, values: [String: String], by editor: String) -> [String: String] {
+        var changes: [String: String] = [:]
+        for name in field.map({ [$0] }) ?? fields { if let value = values[name] { changes[name] = value } }
+        if field == nil { changes["edited_by"] = editor }
+        return changes
+    }
+}
+
+/// Contacts and deals in a SQLite file, through `FencedRecords` from `PadlockSQLite`.
+struct SQLiteStore: Store {
     let database: DatabasePool
 
-    static func open(path: String) throws -> Store {
+    static func open(path: String) throws -> SQLiteStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         let database = try DatabasePool(path: path, configuration: configuration)
@@ -53,7 +101,7 @@ struct Store: Sendable {
             try seed(db)
         }
         try migrator.migrate(database)
-        return Store(database: database)
+        return SQLiteStore(database: database)
     }
 
     private static func createTable(_ db: Database, _ kind: RecordKind) throws {
@@ -66,26 +114,14 @@ struct Store: Sendable {
     }
 
     private static func seed(_ db: Database) throws {
-        let contacts = [
-            ("1", "Ada Lovelace", "+44 20 7946 0001", "ada@example.com"),
-            ("2", "Grace Hopper", "+1 202 555 0102", "grace@example.com"),
-            ("3", "Alan Turing", "+44 161 496 0003", "alan@example.com"),
-            ("4", "Margaret Hamilton", "+1 617 555 0104", "margaret@example.com"),
-        ]
-        for (id, name, phone, email) in contacts {
-            try db.execute(
-                sql: "INSERT INTO contacts (id, name, phone, email) VALUES (?, ?, ?, ?)",
-                arguments: [id, name, phone, email])
-        }
-        let deals = [
-            ("1", "Analytical Engine support", "120000", "negotiation"),
-            ("2", "Compiler training", "45000", "proposal"),
-            ("3", "Apollo guidance review", "300000", "qualified"),
-        ]
-        for (id, title, amount, stage) in deals {
-            try db.execute(
-                sql: "INSERT INTO deals (id, title, amount, stage) VALUES (?, ?, ?, ?)",
-                arguments: [id, title, amount, stage])
+        for kind in RecordKind.all {
+            let columns = (["id"] + kind.seededFields).joined(separator: ", ")
+            let placeholders = Array(repeating: "?", count: kind.seededFields.count + 1).joined(separator: ", ")
+            for (id, values) in kind.seed {
+                try db.execute(
+                    sql: "INSERT INTO \(kind.name) (\(columns)) VALUES (\(placeholders))",
+                    arguments: StatementArguments([id] + values))
+            }
         }
     }
 
@@ -112,22 +148,16 @@ struct Store: Sendable {
         return try await database.read { db in try records.read(db, key: id).map { Self.record(kind, $0) } }
     }
 
-    /// Writes only the lock's fence: from now on the store refuses every write under an older lock on the
-    /// record (or field), so a holder that lost its lock cannot save over the rep who opened it next.
     func claim(_ kind: RecordKind, id: String, field: String?, fence: FenceToken) async throws -> FencedWrite {
         let records = try Self.fenced(kind, field: field)
         return try await database.write { db in try records.update(db, key: id, fence: fence, set: [:]) }
     }
 
-    /// Saves the edited fields (only `field` under a field lock) with the lock's fence.
     func save(
         _ kind: RecordKind, id: String, field: String?, values: [String: String], by editor: String, fence: FenceToken
     ) async throws -> FencedWrite {
         let records = try Self.fenced(kind, field: field)
-        var changes: [String: String] = [:]
-        for name in field.map({ [$0] }) ?? kind.fields { if let value = values[name] { changes[name] = value } }
-        if field == nil { changes["edited_by"] = editor }
-        let toWrite = changes
+        let toWrite = kind.changes(field: field, values: values, by: editor)
         return try await database.write { db in
             try records.update(
                 db, key: id, fence: fence, set: toWrite.mapValues { $0 as (any DatabaseValueConvertible)? })
