@@ -99,8 +99,14 @@ import Testing
     }
 
     @Test("The workload places holds and makes grants the checker checks against them", arguments: 1...3)
-    func workloadExercisesHolds(seed: UInt64) {
-        let report = Simulation(options: SimulationOptions(seed: seed)).run()
+    func workloadExercisesHolds(seed: UInt64) async {
+        let report = await SimulationLane.run {
+            let report = Simulation(options: SimulationOptions(seed: seed)).run()
+            return (
+                violations: report.violations, holdsPlaced: report.holdsPlaced,
+                grantsUnderHolds: report.grantsUnderHolds
+            )
+        }
         #expect(report.violations.isEmpty, "\(report.violations.joined(separator: "\n"))")
         #expect(report.holdsPlaced > 0, "seed \(seed) placed no hold")
         #expect(report.grantsUnderHolds > 0, "seed \(seed) granted nothing under a hold")

@@ -4,27 +4,30 @@ import Testing
 /// The simulator's seeds in the test suite: a modest range on every cluster size, the seeds that once found a
 /// bug, determinism, and the self-test. `make sim` runs thousands more in a release build.
 @Suite struct SimulationTests {
-    private func expectClean(_ options: SimulationOptions) {
-        let report = Simulation(options: options).run()
+    private func expectClean(_ options: SimulationOptions) async {
+        let (violations, operations) = await SimulationLane.run {
+            let report = Simulation(options: options).run()
+            return (report.violations, report.operationCount)
+        }
         #expect(
-            report.violations.isEmpty,
-            "seed \(options.seed) (\(options.nodeCount) nodes): \(report.violations.joined(separator: "\n"))")
-        #expect(report.operationCount > 0, "seed \(options.seed) recorded no lock operations")
+            violations.isEmpty,
+            "seed \(options.seed) (\(options.nodeCount) nodes): \(violations.joined(separator: "\n"))")
+        #expect(operations > 0, "seed \(options.seed) recorded no lock operations")
     }
 
     @Test("Three-node runs with every fault report no violation", arguments: 1...24)
-    func threeNodeSeeds(seed: UInt64) {
-        expectClean(SimulationOptions(seed: seed))
+    func threeNodeSeeds(seed: UInt64) async {
+        await expectClean(SimulationOptions(seed: seed))
     }
 
     @Test("Five-node runs with every fault report no violation", arguments: 1...6)
-    func fiveNodeSeeds(seed: UInt64) {
-        expectClean(SimulationOptions(seed: seed, nodeCount: 5))
+    func fiveNodeSeeds(seed: UInt64) async {
+        await expectClean(SimulationOptions(seed: seed, nodeCount: 5))
     }
 
     @Test("One-node runs report no violation", arguments: 1...4)
-    func oneNodeSeeds(seed: UInt64) {
-        expectClean(SimulationOptions(seed: seed, nodeCount: 1))
+    func oneNodeSeeds(seed: UInt64) async {
+        await expectClean(SimulationOptions(seed: seed, nodeCount: 1))
     }
 
     /// Seeds that found bugs, each with what it found. They must stay clean.
@@ -79,8 +82,8 @@ import Testing
     ]
 
     @Test("Seeds that once found bugs stay clean", arguments: SimulationTests.pinned.map(\.seed))
-    func pinnedSeeds(seed: UInt64) {
-        expectClean(SimulationOptions(seed: seed))
+    func pinnedSeeds(seed: UInt64) async {
+        await expectClean(SimulationOptions(seed: seed))
     }
 
     /// Seed 1279: an app server releases the three keys of an all-or-nothing grant one by one; one release is
@@ -91,25 +94,33 @@ import Testing
     /// and `.expired`). The "what clients act on" check reported it. Fixed in the client core: a lock whose
     /// release was sent ends with that release's answer (`markLost` leaves it; `Lock.isReleasing`).
     @Test("Seed 1279: a session-wide loss is not pinned on a lock whose release was applied before it")
-    func sessionLossDuringRelease() {
+    func sessionLossDuringRelease() async {
         // The client core marked a lock whose release was in flight as revoked with its session (seed 1279);
         // the release's own answer now decides.
-        expectClean(SimulationOptions(seed: 1279))
+        await expectClean(SimulationOptions(seed: 1279))
     }
 
     @Test("A seed replays exactly: the same events in the same order")
-    func determinism() {
-        let (same, first, second) = SelfTest.isDeterministic(seed: 11)
+    func determinism() async {
+        let (same, first, second) = await SimulationLane.run { SelfTest.isDeterministic(seed: 11) }
         #expect(same, "trace hashes \(first) and \(second)")
     }
 
     @Test("The checkers catch every deliberately injected bug, and each bug's profile is clean without it")
-    func selfTest() {
-        for outcome in SelfTest.run(budget: 200, controls: 3) {
-            #expect(outcome.caughtBySeed != nil, "\(outcome.bug.rawValue) was not caught in \(outcome.seedsRun) seeds")
+    func selfTest() async {
+        let outcomes = await SimulationLane.run {
+            SelfTest.run(budget: 200, controls: 3).map { outcome in
+                (
+                    bug: outcome.bug.rawValue, caught: outcome.caughtBySeed != nil, seeds: outcome.seedsRun,
+                    failedControl: outcome.failedControl?.violation
+                )
+            }
+        }
+        for outcome in outcomes {
+            #expect(outcome.caught, "\(outcome.bug) was not caught in \(outcome.seeds) seeds")
             #expect(
                 outcome.failedControl == nil,
-                "\(outcome.bug.rawValue)'s profile failed without the bug: \(outcome.failedControl?.violation ?? "")")
+                "\(outcome.bug)'s profile failed without the bug: \(outcome.failedControl ?? "")")
         }
     }
 }
@@ -117,11 +128,14 @@ import Testing
 /// Issue 18: hostile peers and bad clocks (docs/simulation.md, "Hostile peers").
 @Suite struct HostilePeerTests {
     @Test("Forged frames (terms 2^64-1 and 2^63, forged handovers) leave the nodes alive and the leader in place")
-    func forgedFramesKeepTheLeader() {
+    func forgedFramesKeepTheLeader() async {
         for seed: UInt64 in 1...3 {
-            var options = SimulationOptions(seed: seed, faults: [.forged])
-            options.faultInterval = 100_000...300_000
-            let report = Simulation(options: options).run()
+            let report = await SimulationLane.run {
+                var options = SimulationOptions(seed: seed, faults: [.forged])
+                options.faultInterval = 100_000...300_000
+                let report = Simulation(options: options).run()
+                return (violations: report.violations, faultCount: report.faultCount, leaderTerms: report.leaderTerms)
+            }
             #expect(report.violations.isEmpty, "seed \(seed): \(report.violations.joined(separator: "\n"))")
             #expect(report.faultCount > 20, "seed \(seed) forged only \(report.faultCount) batches")
             #expect(report.leaderTerms == 1, "seed \(seed): \(report.leaderTerms) terms had a leader")
@@ -129,22 +143,30 @@ import Testing
     }
 
     @Test("Clock faults never put a quorum of clocks a day ahead at once (trust-wall-clock control seed 13)")
-    func clockJumpsStayAMinority() {
+    func clockJumpsStayAMinority() async {
         // Seed 13 jumped n2 and then the leader n1 a day ahead together: two of three clocks agreeing is a
         // quorum, which the node trusts by design, so the fault model must not produce it.
-        var options = SelfTest.options(for: .trustWallClock, seed: 13)
-        options.bug = nil
-        let report = Simulation(options: options).run()
-        #expect(report.violations.isEmpty, "\(report.violations.joined(separator: "\n"))")
+        let violations = await SimulationLane.run {
+            var options = SelfTest.options(for: .trustWallClock, seed: 13)
+            options.bug = nil
+            return Simulation(options: options).run().violations
+        }
+        #expect(violations.isEmpty, "\(violations.joined(separator: "\n"))")
     }
 
     @Test("Random peer messages from authenticated members never trap a node or break what it can check alone")
-    func peerMessageFuzz() {
+    func peerMessageFuzz() async {
         for seed: UInt64 in 1...3 {
-            let report = PeerMessageFuzzer.run(seed: seed, messages: 3_000)
+            let report = await SimulationLane.run {
+                let report = PeerMessageFuzzer.run(seed: seed, messages: 3_000)
+                return (
+                    failures: report.failures, leaderships: report.leaderships, dropped: report.dropped,
+                    restarts: report.restarts, text: "\(report)"
+                )
+            }
             #expect(report.failures.isEmpty, "seed \(seed): \(report.failures.joined(separator: "\n"))")
-            #expect(report.leaderships > 0, "seed \(seed) never led: \(report)")
-            #expect(report.dropped > 0 && report.restarts > 0, "seed \(seed): \(report)")
+            #expect(report.leaderships > 0, "seed \(seed) never led: \(report.text)")
+            #expect(report.dropped > 0 && report.restarts > 0, "seed \(seed): \(report.text)")
         }
     }
 }
