@@ -175,17 +175,8 @@ extension PostgresFencedRecords {
     /// Refuses anything but a plain SQL identifier: `[A-Za-z_][A-Za-z0-9_]*`, at most `identifierLengthMax`
     /// bytes, and not in PostgreSQL's reserved `pg_` namespace.
     static func checkIdentifier(_ name: String, role: FencingNameRole) throws(PostgresFencingError) {
-        let bytes = Array(name.utf8)
-        guard let first = bytes.first, bytes.count <= identifierLengthMax else {
+        guard SQLIdentifier.isPlain(name, maximumBytes: identifierLengthMax, reservedPrefix: "pg_") else {
             throw .invalidIdentifier(name, role: role)
         }
-        func isLetter(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || byte == UInt8(ascii: "_")
-        }
-        func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
-        guard isLetter(first), bytes.allSatisfy({ isLetter($0) || isDigit($0) }) else {
-            throw .invalidIdentifier(name, role: role)
-        }
-        guard !name.lowercased().hasPrefix("pg_") else { throw .invalidIdentifier(name, role: role) }
     }
 }

@@ -1,4 +1,5 @@
 import GRDB
+import PadlockFencing
 import PadlockTypes
 
 /// One value bound to a statement.
@@ -116,18 +117,9 @@ extension FencedRecords {
     /// Refuses anything but a plain SQL identifier: `[A-Za-z_][A-Za-z0-9_]*`, at most `identifierLengthMax`
     /// characters, and not in SQLite's reserved `sqlite_` namespace.
     static func checkIdentifier(_ name: String, role: FencingError.Role) throws(FencingError) {
-        let bytes = Array(name.utf8)
-        guard let first = bytes.first, bytes.count <= identifierLengthMax else {
+        guard SQLIdentifier.isPlain(name, maximumBytes: identifierLengthMax, reservedPrefix: "sqlite_") else {
             throw .invalidIdentifier(name, role: role)
         }
-        func isLetter(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || byte == UInt8(ascii: "_")
-        }
-        func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
-        guard isLetter(first), bytes.allSatisfy({ isLetter($0) || isDigit($0) }) else {
-            throw .invalidIdentifier(name, role: role)
-        }
-        guard !name.lowercased().hasPrefix("sqlite_") else { throw .invalidIdentifier(name, role: role) }
     }
 
     /// Whether SQLite reads the two names as one: identifiers compare without regard to ASCII case.

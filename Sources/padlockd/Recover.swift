@@ -31,14 +31,8 @@ struct Recover: ParsableCommand {
     }
 
     func run() throws {
-        let settings: PadlockdSettings
-        do {
-            settings = try node.settings()
-        } catch {
-            FileHandle.standardError.write(Data("padlockd: invalid configuration \(node.configPath): \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        let now = UInt64(max(0, Date().timeIntervalSince1970 * 1_000))
+        let settings = try node.settingsOrExit()
+        let now = Padlockd.nowMilliseconds
         do {
             let report = try NodeRecovery.recover(settings: ServerSettings(settings), now: now)
             print(

@@ -23,14 +23,8 @@ struct Restore: ParsableCommand {
     @ParentCommand var node: Padlockd
 
     func run() throws {
-        let settings: PadlockdSettings
-        do {
-            settings = try node.settings()
-        } catch {
-            FileHandle.standardError.write(Data("padlockd: invalid configuration \(node.configPath): \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        let now = UInt64(max(0, Date().timeIntervalSince1970 * 1_000))
+        let settings = try node.settingsOrExit()
+        let now = Padlockd.nowMilliseconds
         do {
             let report = try BackupRestore.restore(backupPath: backup, settings: ServerSettings(settings), now: now)
             let header = report.backup

@@ -59,15 +59,25 @@ struct Padlockd: ParsableCommand {
         return settings
     }
 
-    func run() throws {
-        let settings: PadlockdSettings
+    /// The settings, checked by `check` as well; an invalid configuration is reported on standard error and
+    /// ends the command with status 2, for a start as for `restore` and `recover`.
+    func settingsOrExit(_ check: (PadlockdSettings) throws -> Void = { _ in }) throws -> PadlockdSettings {
         do {
-            settings = try self.settings()
-            try settings.checkPeerAuthentication()
+            let settings = try self.settings()
+            try check(settings)
+            return settings
         } catch {
             FileHandle.standardError.write(Data("padlockd: invalid configuration \(configPath): \(error)\n".utf8))
             throw ExitCode(2)
         }
+    }
+
+    /// Now in milliseconds since the Unix epoch: what a restored or recovered node counts its leases from (the
+    /// state machine itself reads no clock).
+    static var nowMilliseconds: UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1_000)) }
+
+    func run() throws {
+        let settings = try settingsOrExit { try $0.checkPeerAuthentication() }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = Logger.Level(rawValue: settings.logLevel.rawValue) ?? .info
