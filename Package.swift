@@ -87,7 +87,8 @@ let package = Package(
         // The simulated disk and the in-memory and fault-injecting log stores: the simulator and tests use them,
         // padlockd does not.
         .target(name: "StorageTesting", dependencies: ["Storage", "PadlockTypes"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageTesting"]),
+        // Fixtures: a data directory of each on-disk format version, read by FormatFixtureTests.
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageTesting"], exclude: ["Fixtures"]),
         // Appends until killed; StorageTests SIGKILLs it and checks recovery.
         .executableTarget(name: "storage-crash-child", dependencies: ["Storage"]),
 

@@ -58,6 +58,9 @@ extension FileLogStore {
         var keepOpen = false
         defer { if !keepOpen { fileSystem.close(file) } }
         let bytes = try fileSystem.readAll(file)
+        if let found = WALFormat.newerVersion(bytes) {
+            throw StorageError.newerFormat(path, "log segment", found: found, reads: WALFormat.version)
+        }
         guard let seed = WALFormat.parseHeader(bytes, sequence: sequence) else {
             throw StorageError.corrupt(path, at: 0, "bad segment header")
         }

@@ -49,6 +49,11 @@ package enum SnapshotFormat {
             StorageError(
                 code: .corruption, operation: "load snapshot", path: path, offset: UInt64(offset), detail: detail)
         }
+        if bytes.count >= headerSize, Array(bytes[0..<8]) == magic, bytes.loadUInt32(at: 8) > version,
+            CRC32C.checksum(bytes, from: 0, count: 48) == bytes.loadUInt32(at: 48)
+        {
+            throw StorageError.newerFormat(path, "snapshot", found: bytes.loadUInt32(at: 8), reads: version)
+        }
         guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic, bytes.loadUInt32(at: 8) == version,
             CRC32C.checksum(bytes, from: 0, count: 48) == bytes.loadUInt32(at: 48), bytes.loadUInt32(at: 52) == 0
         else { throw corrupt(0, "bad snapshot header") }

@@ -21,6 +21,8 @@ package struct StorageError: Error, Hashable, Sendable, CustomStringConvertible 
         case unavailable
         /// The store was crashed or closed (simulation) and must be reopened.
         case closed
+        /// An intact file of a format version newer than this build reads: a newer `padlockd` wrote it.
+        case newerFormat
     }
 
     /// The kind of failure.
@@ -60,6 +62,15 @@ package struct StorageError: Error, Hashable, Sendable, CustomStringConvertible 
     /// Corruption found at `offset` of `path`.
     static func corrupt(_ path: String, at offset: UInt64, _ detail: String) -> StorageError {
         StorageError(code: .corruption, operation: "recover", path: path, offset: offset, detail: detail)
+    }
+
+    /// `path`, intact, holds `what` in format version `found`, newer than the `reads` this build knows.
+    static func newerFormat(_ path: String, _ what: String, found: UInt32, reads: UInt32) -> StorageError {
+        StorageError(
+            code: .newerFormat, operation: "recover", path: path,
+            detail: "it holds \(what) format version \(found), written by a newer padlockd; this build reads "
+                + "version \(reads). Run the newer build on this data directory (formats are never downgraded "
+                + "in place), or restore the node from a backup (docs/operations.md)")
     }
 
     /// A message for the operator, naming the file and offset.

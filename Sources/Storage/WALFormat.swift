@@ -71,6 +71,15 @@ package enum WALFormat {
         return bytes
     }
 
+    /// The version of an intact segment header that a newer build wrote, or nil (ours, or damaged).
+    static func newerVersion(_ bytes: [UInt8]) -> UInt32? {
+        guard bytes.count >= headerSize, Array(bytes[0..<8]) == segmentMagic,
+            CRC32C.checksum(bytes, from: 0, count: 28) == bytes.loadUInt32(at: 28)
+        else { return nil }
+        let found = bytes.loadUInt32(at: 8)
+        return found > version ? found : nil
+    }
+
     /// The chain seed of a valid header for segment `sequence`, or nil when the header is damaged.
     static func parseHeader(_ bytes: [UInt8], sequence: UInt64) -> UInt32? {
         guard bytes.count >= headerSize, Array(bytes[0..<8]) == segmentMagic,
