@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -229,13 +229,34 @@ def browser():
     return driver
 
 
+def replaced(error):
+    """Whether `error` says the element went away because the page replaced it (a live update or a new
+    page): Chromium reports that as a stale element, or as a node that "does not belong to the document"."""
+    return isinstance(error, StaleElementReferenceException) or (
+        isinstance(error, WebDriverException) and "does not belong to the document" in str(error))
+
+
+def on_current(driver, action):
+    """Runs `action` (which finds its element afresh), again while the page keeps replacing the element."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        try:
+            return action()
+        except WebDriverException as error:
+            if not replaced(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def text_of(driver, css):
     """The text of the visible element `css`, or "" (also while the page is being replaced)."""
     try:
         elements = driver.find_elements(By.CSS_SELECTOR, css)
         return elements[0].text if elements and elements[0].is_displayed() else ""
-    except StaleElementReferenceException:
-        return ""
+    except WebDriverException as error:
+        if replaced(error):
+            return ""
+        raise
 
 
 def wait_text(driver, css, *parts, timeout=None, who=""):
@@ -262,13 +283,15 @@ def wait_url(driver, fragment, who=""):
 
 
 def fill(driver, css, text):
-    element = driver.find_element(By.CSS_SELECTOR, css)
-    element.clear()
-    element.send_keys(text)
+    def type_in():
+        element = driver.find_element(By.CSS_SELECTOR, css)
+        element.clear()
+        element.send_keys(text)
+    on_current(driver, type_in)
 
 
 def click(driver, css):
-    driver.find_element(By.CSS_SELECTOR, css).click()
+    on_current(driver, lambda: driver.find_element(By.CSS_SELECTOR, css).click())
 
 
 def shot(driver, name):
